@@ -1,0 +1,204 @@
+//! Configuration errors that point at the file, line and key to fix.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One thing wrong with a config file, located precisely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The config file.
+    pub file: PathBuf,
+    /// 1-based line of the offending key or value.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Dotted key path, e.g. `sources[2].interval`.
+    pub key: String,
+    /// What is wrong and, where possible, what is expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.key,
+            self.message
+        )
+    }
+}
+
+/// Why a config could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read at all.
+    #[error("cannot read config file {}: {source}", path.display())]
+    Read {
+        /// The path that was tried.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// The file was read but is not a valid config; every problem found is listed.
+    #[error("{}", list(problems))]
+    Invalid {
+        /// Each problem, in file order.
+        problems: Vec<Problem>,
+    },
+}
+
+fn list(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&p.to_string());
+    }
+    out
+}
+
+/// Turns byte offsets of a TOML document into line/column and key paths.
+pub(crate) struct Locator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl<'a> Locator<'a> {
+    pub(crate) fn new(file: &'a Path, text: &'a str) -> Self {
+        Locator { file, text }
+    }
+
+    /// A problem at byte `offset` of the document.
+    pub(crate) fn problem(
+        &self,
+        offset: usize,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        Problem {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The table a byte offset falls in, as a key path (`fetch`, `sources[3]`), by scanning
+    /// the table headers above it. Used to name the key of errors serde reports by message only.
+    pub(crate) fn table_at(&self, offset: usize) -> String {
+        let mut current = String::new();
+        let mut array_counts: Vec<(String, usize)> = Vec::new();
+        let mut pos = 0;
+        for line in self.text.split_inclusive('\n') {
+            if pos > offset {
+                break;
+            }
+            let trimmed = line.trim();
+            if let Some(name) = trimmed
+                .strip_prefix("[[")
+                .and_then(|r| r.split("]]").next())
+            {
+                let name = name.trim().to_string();
+                let index = match array_counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => {
+                        *count += 1;
+                        *count - 1
+                    }
+                    None => {
+                        array_counts.push((name.clone(), 1));
+                        0
+                    }
+                };
+                current = format!("{name}[{index}]");
+            } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
+                current = name.trim().to_string();
+            }
+            pos += line.len();
+        }
+        current
+    }
+
+    /// The key path for a `toml` deserialization error.
+    pub(crate) fn from_toml(&self, err: &toml::de::Error) -> Problem {
+        let span = err.span().unwrap_or(0..0);
+        let message = err.message().trim().to_string();
+        let table = self.table_at(span.start);
+        // serde names the field in the message; the span points at the key or the table.
+        let field = message.split('`').nth(1).filter(|_| {
+            message.starts_with("unknown field") || message.starts_with("missing field")
+        });
+        let spanned_text = self
+            .text
+            .get(span.clone())
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && !t.contains('\n') && !t.starts_with('['))
+            .unwrap_or("");
+        let leaf = field.map(str::to_string).unwrap_or_else(|| {
+            // For a bad value the span covers the value; name the key on its line.
+            let line_start = self.text[..span.start.min(self.text.len())]
+                .rfind('\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let line = &self.text[line_start..];
+            let key = line.split('=').next().unwrap_or("").trim();
+            if key.is_empty() || key.starts_with('[') || key == spanned_text {
+                spanned_text.to_string()
+            } else {
+                key.to_string()
+            }
+        });
+        let key = match (table.is_empty(), leaf.is_empty()) {
+            (true, _) => leaf,
+            (false, true) => table,
+            (false, false) => format!("{table}.{leaf}"),
+        };
+        self.problem(
+            span.start,
+            if key.is_empty() {
+                "(document)".into()
+            } else {
+                key
+            },
+            message,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_line_and_column() {
+        let text = "a = 1\n[fetch]\ntimeout = \"x\"\n";
+        let loc = Locator::new(Path::new("c.toml"), text);
+        let offset = text.find("\"x\"").unwrap();
+        let p = loc.problem(offset, "fetch.timeout", "bad");
+        assert_eq!((p.line, p.column), (3, 11));
+        assert_eq!(p.to_string(), "c.toml:3:11: fetch.timeout: bad");
+    }
+
+    #[test]
+    fn names_array_tables_by_index() {
+        let text = "[[sources]]\nid = \"a\"\n[[sources]]\nid = \"b\"\n[store]\npath = \"x\"\n";
+        let loc = Locator::new(Path::new("c.toml"), text);
+        assert_eq!(loc.table_at(text.find("\"a\"").unwrap()), "sources[0]");
+        assert_eq!(loc.table_at(text.find("\"b\"").unwrap()), "sources[1]");
+        assert_eq!(loc.table_at(text.find("\"x\"").unwrap()), "store");
+    }
+}

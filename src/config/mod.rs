@@ -1,0 +1,470 @@
+//! Configuration: the TOML file (`raw`) validated into a [`Config`] whose fields are already
+//! URLs, durations and sizes. Every error names the file, line and key.
+
+mod error;
+mod raw;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use url::Url;
+
+use error::Locator;
+pub use error::{ConfigError, Problem};
+use raw::{RawConfig, RawSource};
+
+use crate::model::{Location, Schedule, Source};
+
+/// Default poll interval (Miniflux polls hourly; partner news moves faster).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30 * 60);
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (relative paths inside it are resolved against its folder).
+    pub file: PathBuf,
+    /// Where and how the store is kept.
+    pub store: StoreConfig,
+    /// How feeds are fetched.
+    pub fetch: FetchConfig,
+    /// How stories are matched across sources.
+    pub dedupe: DedupeConfig,
+    /// The sources, in file order.
+    pub sources: Vec<Source>,
+}
+
+/// `[store]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// The sled directory.
+    pub path: PathBuf,
+    /// sled's page cache in bytes (its own default of 1 GiB is far more than a feed store needs).
+    pub cache_capacity: u64,
+}
+
+/// `[fetch]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchConfig {
+    /// User-Agent sent with every request.
+    pub user_agent: String,
+    /// Limit on a whole request, from connect to the last body byte.
+    pub timeout: Duration,
+    /// Limit on establishing the connection.
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_body_size: u64,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+    /// Fetches running at once over all sources.
+    pub concurrency: usize,
+    /// Fetches running at once against one host.
+    pub per_host_concurrency: usize,
+    /// Poll interval for sources that set neither `interval` nor `cron`.
+    pub default_interval: Duration,
+    /// Wait after the first failure; doubled after each further one.
+    pub backoff_base: Duration,
+    /// Longest wait between attempts on a failing source.
+    pub backoff_max: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            user_agent: default_user_agent(),
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+            max_body_size: 15 * 1024 * 1024,
+            max_redirects: 5,
+            concurrency: 16,
+            per_host_concurrency: 2,
+            default_interval: DEFAULT_INTERVAL,
+            backoff_base: Duration::from_secs(5 * 60),
+            backoff_max: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// The User-Agent used unless the config sets one.
+pub fn default_user_agent() -> String {
+    format!(
+        "Tributary/{} (feed aggregator; +https://github.com/tributary-feeds/tributary)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `[dedupe]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupeConfig {
+    /// Two sources' items with the same normalized title are one story when published this close.
+    pub title_window: Duration,
+    /// Titles shorter than this (after normalizing) never merge stories: "News" is not a story.
+    pub min_title_chars: usize,
+}
+
+impl Default for DedupeConfig {
+    fn default() -> Self {
+        DedupeConfig {
+            title_window: Duration::from_secs(72 * 3600),
+            min_title_chars: 20,
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_str(&text, path)
+    }
+
+    /// Validates config text as if read from `path` (relative paths resolve against its folder).
+    pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let loc = Locator::new(path, text);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            problems: vec![loc.from_toml(&e)],
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut v = Validator {
+            loc: &loc,
+            base: &base,
+            problems: Vec::new(),
+        };
+        let config = v.config(raw, path);
+        if v.problems.is_empty() {
+            Ok(config)
+        } else {
+            v.problems.sort_by_key(|p| (p.line, p.column));
+            Err(ConfigError::Invalid {
+                problems: v.problems,
+            })
+        }
+    }
+
+    /// Replaces the store directory (the `--data-dir` flag and `TRIBUTARY_DATA_DIR`).
+    pub fn with_data_dir(mut self, dir: Option<PathBuf>) -> Config {
+        if let Some(dir) = dir {
+            self.store.path = dir;
+        }
+        self
+    }
+
+    /// Looks a source up by id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+struct Validator<'a> {
+    loc: &'a Locator<'a>,
+    base: &'a Path,
+    problems: Vec<Problem>,
+}
+
+impl Validator<'_> {
+    fn config(&mut self, raw: RawConfig, path: &Path) -> Config {
+        let store = StoreConfig {
+            path: raw
+                .store
+                .path
+                .as_ref()
+                .map(|p| self.base.join(p.get_ref()))
+                .unwrap_or_else(|| self.base.join("tributary-data")),
+            cache_capacity: self
+                .size(&raw.store.cache_capacity, "store.cache_capacity")
+                .unwrap_or(64 * 1024 * 1024),
+        };
+        let d = FetchConfig::default();
+        let f = &raw.fetch;
+        let fetch = FetchConfig {
+            user_agent: f
+                .user_agent
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .unwrap_or(d.user_agent),
+            timeout: self
+                .duration(&f.timeout, "fetch.timeout")
+                .unwrap_or(d.timeout),
+            connect_timeout: self
+                .duration(&f.connect_timeout, "fetch.connect_timeout")
+                .unwrap_or(d.connect_timeout),
+            max_body_size: self
+                .size(&f.max_body_size, "fetch.max_body_size")
+                .unwrap_or(d.max_body_size),
+            max_redirects: self
+                .count(&f.max_redirects, "fetch.max_redirects", 0, 20)
+                .unwrap_or(d.max_redirects),
+            concurrency: self
+                .count(&f.concurrency, "fetch.concurrency", 1, 1024)
+                .unwrap_or(d.concurrency),
+            per_host_concurrency: self
+                .count(&f.per_host_concurrency, "fetch.per_host_concurrency", 1, 64)
+                .unwrap_or(d.per_host_concurrency),
+            default_interval: self
+                .interval(&f.interval, "fetch.interval")
+                .unwrap_or(d.default_interval),
+            backoff_base: self
+                .duration(&f.backoff_base, "fetch.backoff_base")
+                .unwrap_or(d.backoff_base),
+            backoff_max: self
+                .duration(&f.backoff_max, "fetch.backoff_max")
+                .unwrap_or(d.backoff_max),
+        };
+        let dd = DedupeConfig::default();
+        let dedupe = DedupeConfig {
+            title_window: self
+                .duration(&raw.dedupe.title_window, "dedupe.title_window")
+                .unwrap_or(dd.title_window),
+            min_title_chars: self
+                .count(
+                    &raw.dedupe.min_title_chars,
+                    "dedupe.min_title_chars",
+                    1,
+                    1000,
+                )
+                .unwrap_or(dd.min_title_chars),
+        };
+        let mut sources: Vec<Source> = Vec::new();
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for (i, rs) in raw.sources.into_iter().enumerate() {
+            let key = format!("sources[{i}]");
+            let id = rs.id.get_ref().clone();
+            if let Some((_, line)) = seen.iter().find(|(s, _)| *s == id) {
+                let msg = format!("duplicate source id {id:?} (first defined on line {line})");
+                self.push(rs.id.span().start, format!("{key}.id"), msg);
+            } else {
+                let line = self.loc.problem(rs.id.span().start, "", "").line;
+                seen.push((id.clone(), line));
+            }
+            if let Some(source) = self.source(rs, &key, &fetch) {
+                sources.push(source);
+            }
+        }
+        Config {
+            file: path.to_path_buf(),
+            store,
+            fetch,
+            dedupe,
+            sources,
+        }
+    }
+
+    fn source(&mut self, rs: RawSource, key: &str, fetch: &FetchConfig) -> Option<Source> {
+        let id = rs.id.get_ref();
+        if !valid_id(id) {
+            self.push(
+                rs.id.span().start,
+                format!("{key}.id"),
+                format!("invalid id {id:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+            );
+        }
+        if rs.title.get_ref().trim().is_empty() {
+            self.push(
+                rs.title.span().start,
+                format!("{key}.title"),
+                "title is empty",
+            );
+        }
+        let location = self.location(&rs.url, &format!("{key}.url"));
+        if let Some(lang) = &rs.lang {
+            if !valid_lang(lang.get_ref()) {
+                self.push(
+                    lang.span().start,
+                    format!("{key}.lang"),
+                    format!("invalid language tag {:?}: expected a BCP 47 tag such as \"en\", \"sq\", \"sr-Latn\" or \"sr-Cyrl\"", lang.get_ref()),
+                );
+            }
+        }
+        let schedule = match (&rs.interval, &rs.cron) {
+            (Some(_), Some(cron)) => {
+                self.push(
+                    cron.span().start,
+                    format!("{key}.cron"),
+                    "set either interval or cron, not both",
+                );
+                None
+            }
+            (Some(_), None) => self
+                .interval(&rs.interval, &format!("{key}.interval"))
+                .map(Schedule::Interval),
+            (None, Some(cron)) => self.cron(cron, &format!("{key}.cron")).map(Schedule::Cron),
+            (None, None) => Some(Schedule::Interval(fetch.default_interval)),
+        };
+        let mut topics = Vec::new();
+        for (j, t) in rs.topics.iter().enumerate() {
+            if !valid_id(t.get_ref()) {
+                self.push(
+                    t.span().start,
+                    format!("{key}.topics[{j}]"),
+                    format!("invalid topic name {:?}", t.get_ref()),
+                );
+            } else if !topics.contains(t.get_ref()) {
+                topics.push(t.get_ref().clone());
+            }
+        }
+        Some(Source {
+            id: id.clone(),
+            title: rs.title.get_ref().trim().to_string(),
+            location: location?,
+            kind: rs.kind,
+            lang: rs.lang.map(|l| l.into_inner()),
+            schedule: schedule?,
+            topics,
+        })
+    }
+
+    fn location(&mut self, url: &Spanned<String>, key: &str) -> Option<Location> {
+        let text = url.get_ref().trim();
+        let start = url.span().start;
+        if text.is_empty() {
+            self.push(start, key, "url is empty");
+            return None;
+        }
+        match Url::parse(text) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+                if u.host_str().is_none_or(str::is_empty) {
+                    self.push(start, key, format!("invalid URL {text:?}: no host"));
+                    return None;
+                }
+                Some(Location::Http(u))
+            }
+            Ok(u) if u.scheme() == "file" => match u.to_file_path() {
+                Ok(p) => Some(Location::File(p)),
+                Err(()) => {
+                    self.push(start, key, format!("invalid file URL {text:?}"));
+                    None
+                }
+            },
+            // A single letter "scheme" would be a Windows drive; anything else is a URL we don't fetch.
+            Ok(u) if u.scheme().len() > 1 => {
+                self.push(
+                    start,
+                    key,
+                    format!(
+                        "unsupported URL scheme {:?} in {text:?}: use http, https, or a local file path",
+                        u.scheme()
+                    ),
+                );
+                None
+            }
+            Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {
+                Some(Location::File(self.base.join(text)))
+            }
+            Err(e) => {
+                self.push(start, key, format!("invalid URL {text:?}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Duration> {
+        let v = v.as_ref()?;
+        match humantime::parse_duration(v.get_ref().trim()) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.push(v.span().start, key, "duration must be greater than zero");
+                None
+            }
+            Err(e) => {
+                self.push(
+                    v.span().start,
+                    key,
+                    format!(
+                        "invalid duration {:?}: {e} (write e.g. \"90s\", \"15m\", \"2h 30m\")",
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn interval(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Duration> {
+        let d = self.duration(v, key)?;
+        if d < Duration::from_secs(10) {
+            let start = v.as_ref().map(|s| s.span().start).unwrap_or(0);
+            self.push(start, key, "poll interval must be at least 10s");
+            return None;
+        }
+        Some(d)
+    }
+
+    fn cron(&mut self, v: &Spanned<String>, key: &str) -> Option<String> {
+        let expr = v.get_ref().trim();
+        match croner::Cron::new(expr).with_seconds_optional().parse() {
+            Ok(_) => Some(expr.to_string()),
+            Err(e) => {
+                self.push(
+                    v.span().start,
+                    key,
+                    format!("invalid cron expression {expr:?}: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn size(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<u64> {
+        let v = v.as_ref()?;
+        match v.get_ref().trim().parse::<bytesize::ByteSize>() {
+            Ok(b) if b.as_u64() > 0 => Some(b.as_u64()),
+            Ok(_) => {
+                self.push(v.span().start, key, "size must be greater than zero");
+                None
+            }
+            Err(e) => {
+                self.push(
+                    v.span().start,
+                    key,
+                    format!(
+                        "invalid size {:?}: {e} (write e.g. \"15MiB\", \"512KiB\")",
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, v: &Option<Spanned<i64>>, key: &str, min: i64, max: i64) -> Option<usize> {
+        let v = v.as_ref()?;
+        let n = *v.get_ref();
+        if n < min || n > max {
+            self.push(
+                v.span().start,
+                key,
+                format!("{n} is out of range: expected {min} to {max}"),
+            );
+            return None;
+        }
+        usize::try_from(n).ok()
+    }
+
+    fn push(&mut self, offset: usize, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(self.loc.problem(offset, key, message));
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && id.len() <= 64
+}
+
+fn valid_lang(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests;

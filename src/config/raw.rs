@@ -1,0 +1,67 @@
+//! The config file as written: serde structs that reject unknown keys and keep spans.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::SourceKind;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawConfig {
+    #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub dedupe: RawDedupe,
+    #[serde(default)]
+    pub sources: Vec<RawSource>,
+}
+
+/// `[store]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStore {
+    pub path: Option<Spanned<String>>,
+    pub cache_capacity: Option<Spanned<String>>,
+}
+
+/// `[fetch]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFetch {
+    pub user_agent: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    pub connect_timeout: Option<Spanned<String>>,
+    pub max_body_size: Option<Spanned<String>>,
+    pub max_redirects: Option<Spanned<i64>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host_concurrency: Option<Spanned<i64>>,
+    pub interval: Option<Spanned<String>>,
+    pub backoff_base: Option<Spanned<String>>,
+    pub backoff_max: Option<Spanned<String>>,
+}
+
+/// `[dedupe]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDedupe {
+    pub title_window: Option<Spanned<String>>,
+    pub min_title_chars: Option<Spanned<i64>>,
+}
+
+/// One `[[sources]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSource {
+    pub id: Spanned<String>,
+    pub title: Spanned<String>,
+    pub url: Spanned<String>,
+    pub kind: SourceKind,
+    pub lang: Option<Spanned<String>>,
+    pub interval: Option<Spanned<String>>,
+    pub cron: Option<Spanned<String>>,
+    #[serde(default)]
+    pub topics: Vec<Spanned<String>>,
+}

@@ -1,0 +1,165 @@
+use super::*;
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::from_str(text, Path::new("/etc/tributary/t.toml"))
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match load(text) {
+        Err(ConfigError::Invalid { problems }) => problems,
+        other => panic!("expected invalid config, got {other:?}"),
+    }
+}
+
+const GOOD: &str = r#"
+[store]
+path = "/var/lib/tributary"
+cache_capacity = "32MiB"
+
+[fetch]
+timeout = "15s"
+interval = "45m"
+
+[[sources]]
+id = "bprg"
+title = "Balkans Policy Research Group"
+url = "https://balkansgroup.org/en/feed/"
+kind = "organization"
+lang = "en"
+interval = "15m"
+topics = ["dialogue"]
+
+[[sources]]
+id = "local-script"
+title = "Feed written by a script"
+url = "feeds/out.xml"
+kind = "partner"
+cron = "0 */2 * * *"
+"#;
+
+#[test]
+fn good_config_validates_into_typed_values() {
+    let c = load(GOOD).unwrap();
+    assert_eq!(c.store.path, PathBuf::from("/var/lib/tributary"));
+    assert_eq!(c.store.cache_capacity, 32 * 1024 * 1024);
+    assert_eq!(c.fetch.timeout, Duration::from_secs(15));
+    assert_eq!(c.fetch.max_body_size, 15 * 1024 * 1024);
+    assert_eq!(c.sources.len(), 2);
+    let s = &c.sources[0];
+    assert_eq!(s.schedule, Schedule::Interval(Duration::from_secs(900)));
+    assert_eq!(s.topics, vec!["dialogue".to_string()]);
+    assert!(matches!(&s.location, Location::Http(u) if u.host_str() == Some("balkansgroup.org")));
+    let local = &c.sources[1];
+    assert_eq!(
+        local.location,
+        Location::File(PathBuf::from("/etc/tributary/feeds/out.xml"))
+    );
+    assert_eq!(local.schedule, Schedule::Cron("0 */2 * * *".into()));
+}
+
+#[test]
+fn sources_without_schedule_use_the_fetch_interval() {
+    let text = GOOD.replace("interval = \"15m\"\n", "");
+    let c = load(&text).unwrap();
+    assert_eq!(
+        c.sources[0].schedule,
+        Schedule::Interval(Duration::from_secs(45 * 60))
+    );
+}
+
+#[test]
+fn unknown_key_names_line_and_key() {
+    let text = GOOD.replace("lang = \"en\"", "lang = \"en\"\nlanguage = \"en\"");
+    let p = &problems(&text)[0];
+    assert_eq!(p.line, 16);
+    assert_eq!(p.key, "sources[0].language");
+    assert!(p.message.contains("unknown field"), "{p}");
+    assert!(p.to_string().starts_with("/etc/tributary/t.toml:16:"));
+}
+
+#[test]
+fn unknown_key_in_a_section() {
+    let text = GOOD.replace("timeout = \"15s\"", "timeout = \"15s\"\nretries = 3");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "fetch.retries");
+    assert_eq!(p.line, 8);
+}
+
+#[test]
+fn duplicate_ids_are_reported_at_the_second() {
+    let text = GOOD.replace("id = \"local-script\"", "id = \"bprg\"");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[1].id");
+    assert_eq!(p.line, 20);
+    assert!(p.message.contains("first defined on line 11"), "{p}");
+}
+
+#[test]
+fn bad_url_duration_and_cron_are_all_reported() {
+    let text = GOOD
+        .replace(
+            "https://balkansgroup.org/en/feed/",
+            "ftp://balkansgroup.org/feed",
+        )
+        .replace("interval = \"15m\"", "interval = \"15 fortnights\"")
+        .replace("0 */2 * * *", "every day");
+    let ps = problems(&text);
+    let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        vec!["sources[0].url", "sources[0].interval", "sources[1].cron"]
+    );
+    assert_eq!(ps[0].line, 13);
+    assert!(ps[0].message.contains("unsupported URL scheme"));
+    assert_eq!(ps[1].line, 16);
+}
+
+#[test]
+fn http_url_without_host_is_an_error() {
+    let text = GOOD.replace("https://balkansgroup.org/en/feed/", "http://");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[0].url");
+}
+
+#[test]
+fn wrong_type_and_bad_kind_name_the_key() {
+    let p = &problems(&GOOD.replace("kind = \"organization\"", "kind = \"blog\""))[0];
+    assert_eq!(p.line, 14);
+    assert!(p.key.starts_with("sources[0]"), "{p}");
+    let p = &problems(&GOOD.replace("timeout = \"15s\"", "timeout = 15"))[0];
+    assert_eq!(p.key, "fetch.timeout");
+    assert_eq!(p.line, 7);
+}
+
+#[test]
+fn missing_required_field_names_it() {
+    let text = GOOD.replace("kind = \"partner\"\n", "");
+    let p = &problems(&text)[0];
+    assert!(p.message.contains("missing field `kind`"), "{p}");
+    assert_eq!(p.key, "sources[1].kind");
+}
+
+#[test]
+fn out_of_range_numbers_and_sizes() {
+    let text = GOOD.replace(
+        "timeout = \"15s\"",
+        "timeout = \"15s\"\nconcurrency = 0\nmax_body_size = \"lots\"",
+    );
+    let ps = problems(&text);
+    assert_eq!(ps[0].key, "fetch.concurrency");
+    assert_eq!(ps[1].key, "fetch.max_body_size");
+}
+
+#[test]
+fn data_dir_overrides_store_path() {
+    let c = load(GOOD)
+        .unwrap()
+        .with_data_dir(Some(PathBuf::from("/tmp/x")));
+    assert_eq!(c.store.path, PathBuf::from("/tmp/x"));
+}
+
+#[test]
+fn invalid_toml_syntax_has_a_line() {
+    let p = &problems("[store\npath = 1")[0];
+    assert_eq!(p.line, 1);
+}

@@ -1,0 +1,324 @@
+//! The nouns every stage shares: sources, items and their identities.
+//!
+//! Nothing here does IO or depends on another module of the crate.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Whether a source is one of the organisations we publish for or a partner we follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// One of the organisations Tributary republishes for.
+    Organization,
+    /// A partner outlet whose news we follow and merge.
+    Partner,
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::Organization => "organization",
+            SourceKind::Partner => "partner",
+        })
+    }
+}
+
+/// Where a source's feed document comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An `http` or `https` URL, fetched with conditional GET.
+    Http(Url),
+    /// A local file that a script on this host writes, read from disk.
+    File(PathBuf),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Http(url) => write!(f, "{url}"),
+            Location::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// When a source is polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schedule {
+    /// Every so often, from the end of the previous poll.
+    Interval(Duration),
+    /// At the times a cron expression names (validated when the config is loaded).
+    Cron(String),
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Interval(d) => write!(f, "every {}", humantime::format_duration(*d)),
+            Schedule::Cron(expr) => write!(f, "cron {expr}"),
+        }
+    }
+}
+
+/// A configured feed source, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Stable identifier used in the store, in URLs and on the command line.
+    pub id: String,
+    /// Human name shown in outputs and status pages.
+    pub title: String,
+    /// Where the feed is read from.
+    pub location: Location,
+    /// Organisation or partner.
+    pub kind: SourceKind,
+    /// Language of the source's items when the feed does not say (BCP 47, e.g. `sr-Cyrl`).
+    pub lang: Option<String>,
+    /// How often the source is polled.
+    pub schedule: Schedule,
+    /// Topics every item of this source carries (a source that is all about one topic).
+    pub topics: Vec<String>,
+}
+
+/// The stable identifier of a stored story: 16 bytes derived from the first source that carried it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(pub [u8; 16]);
+
+impl ItemId {
+    /// Derives the id from the source that first carried the story and its identity there,
+    /// so the same story gets the same id in every store that ingests the same feeds.
+    pub fn derive(source_id: &str, identity: &Identity) -> ItemId {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(source_id.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(identity.key().as_bytes());
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        ItemId(id)
+    }
+
+    /// Parses the 32-hex-digit form written by `Display`.
+    pub fn parse(s: &str) -> Option<ItemId> {
+        if s.len() != 32 || !s.is_ascii() {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        for (i, byte) in id.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(ItemId(id))
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ItemId({self})")
+    }
+}
+
+impl Serialize for ItemId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ItemId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("bad item id {s:?}")))
+    }
+}
+
+/// How an item is recognised again within its source, in order of preference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "by", content = "value", rename_all = "lowercase")]
+pub enum Identity {
+    /// The feed's own GUID / Atom id / JSON Feed id.
+    Guid(String),
+    /// The canonical link, when the feed gives no id.
+    Link(String),
+    /// A hash of title and text, when the feed gives neither.
+    Hash(String),
+}
+
+impl Identity {
+    /// The string stored in the identity index.
+    pub fn key(&self) -> String {
+        match self {
+            Identity::Guid(g) => format!("g:{g}"),
+            Identity::Link(l) => format!("l:{l}"),
+            Identity::Hash(h) => format!("h:{h}"),
+        }
+    }
+}
+
+/// An enclosure (podcast audio, attached PDF) carried by an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    /// Absolute http(s) URL of the attachment.
+    pub url: String,
+    /// MIME type as the feed declared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    /// Length in bytes as the feed declared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+}
+
+/// A normalized item as one source carries it, ready to be de-duplicated and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewItem {
+    /// How the source identifies it.
+    pub identity: Identity,
+    /// Title, whitespace collapsed; derived from the text when the feed has none.
+    pub title: String,
+    /// Canonical absolute http(s) link to the original, if any.
+    pub link: Option<String>,
+    /// Publication date the feed gave (None when missing, unparseable or far in the future).
+    pub published: Option<DateTime<Utc>>,
+    /// Last-updated date the feed gave.
+    pub updated: Option<DateTime<Utc>>,
+    /// Plain-text summary.
+    pub summary: String,
+    /// Sanitized HTML body (content, else the HTML summary).
+    pub content: Option<String>,
+    /// Author names.
+    pub authors: Vec<String>,
+    /// The feed's own categories / tags.
+    pub categories: Vec<String>,
+    /// Language of the item, from the feed or the source's config.
+    pub lang: Option<String>,
+    /// Attachments with absolute http(s) URLs.
+    pub enclosures: Vec<Enclosure>,
+    /// Hash of the raw entry as the source sent it: a changed hash means a changed item.
+    pub content_hash: String,
+}
+
+/// One source's record of carrying a stored story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Carrier {
+    /// The source id.
+    pub source: String,
+    /// The item's identity in that source.
+    pub identity: Identity,
+    /// The link that source gave (canonical form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// When this source was first seen carrying the story.
+    pub first_seen: DateTime<Utc>,
+}
+
+/// Why an item carries a topic: which rule matched where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicMatch {
+    /// The topic name.
+    pub topic: String,
+    /// Human-readable reasons, e.g. `title: "dijalog"` or `source default`.
+    pub why: Vec<String>,
+}
+
+/// A stored story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Stable id (never changes once stored).
+    pub id: ItemId,
+    /// Every source that carried the story; the first is where it was first seen.
+    pub sources: Vec<Carrier>,
+    /// Title.
+    pub title: String,
+    /// Canonical link to the original.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Publication date; the first-seen time when the feed gave none.
+    pub published: DateTime<Utc>,
+    /// True when `published` is the first-seen time because the feed gave no usable date.
+    #[serde(default)]
+    pub date_inferred: bool,
+    /// Last-updated date the feed gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    /// When Tributary first stored the story; set once, never moves.
+    pub first_seen: DateTime<Utc>,
+    /// When the stored content last changed.
+    pub last_changed: DateTime<Utc>,
+    /// Plain-text summary.
+    pub summary: String,
+    /// Sanitized HTML body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Author names.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// The feed's own categories.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Attachments.
+    #[serde(default)]
+    pub enclosures: Vec<Enclosure>,
+    /// Topics assigned, with the reasons.
+    #[serde(default)]
+    pub topics: Vec<TopicMatch>,
+    /// Hash of the raw entry from the source that last changed it.
+    pub content_hash: String,
+}
+
+impl Item {
+    /// The id of the source that first carried the story.
+    pub fn source(&self) -> &str {
+        self.sources
+            .first()
+            .map(|c| c.source.as_str())
+            .unwrap_or("")
+    }
+
+    /// Topic names in order.
+    pub fn topic_names(&self) -> impl Iterator<Item = &str> {
+        self.topics.iter().map(|t| t.topic.as_str())
+    }
+
+    /// Whether `source` carried this story.
+    pub fn carried_by(&self, source: &str) -> bool {
+        self.sources.iter().any(|c| c.source == source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_id_round_trips_through_hex() {
+        let id = ItemId::derive("bprg", &Identity::Guid("post-1".into()));
+        let text = id.to_string();
+        assert_eq!(text.len(), 32);
+        assert_eq!(ItemId::parse(&text), Some(id));
+        assert_eq!(ItemId::parse("zz"), None);
+        assert_eq!(ItemId::parse(&"g".repeat(32)), None);
+    }
+
+    #[test]
+    fn item_id_depends_on_source_and_identity() {
+        let a = ItemId::derive("a", &Identity::Guid("1".into()));
+        let b = ItemId::derive("b", &Identity::Guid("1".into()));
+        let c = ItemId::derive("a", &Identity::Link("1".into()));
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, ItemId::derive("a", &Identity::Guid("1".into())));
+    }
+}

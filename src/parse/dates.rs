@@ -1,0 +1,276 @@
+//! Lenient date parsing for feed timestamps: RFC 3339 and its common deviations, RFC 822 /
+//! 2822 with named zones (CET, CEST, EET…), asctime and JavaScript-style dates. chrono does
+//! the calendar work; this module only puts the pieces people write into chrono's shape.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+
+/// Parses a feed date; `None` when it cannot be read with confidence.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let s = text.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    iso(s).or_else(|| rfc822ish(s)).filter(|d| {
+        let y = d.naive_utc().date().year_ce().1;
+        (1..=9999).contains(&y)
+    })
+}
+
+use chrono::Datelike;
+
+fn iso(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if !s.as_bytes().first()?.is_ascii_digit() || s.as_bytes().get(4) != Some(&b'-') {
+        return None;
+    }
+    let t = s.replacen(' ', "T", 1);
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%dT%H:%M:%S%.fZ",
+        "%Y-%m-%dT%H:%M:%S%.f %z",
+    ] {
+        if let Ok(d) = DateTime::parse_from_str(&t, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%MZ",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(&t, f) {
+            return Some(Utc.from_utc_datetime(&d));
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)))
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Offsets of zone names seen in feeds, in minutes east of UTC.
+fn zone(name: &str) -> Option<i32> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "Z" | "UT" | "UTC" | "GMT" | "WET" | "ETC/GMT" | "ETC/UTC" => 0,
+        "BST" | "WEST" | "CET" | "MET" => 60,
+        "CEST" | "MEST" | "EET" | "SAST" => 120,
+        "EEST" | "MSK" | "TRT" => 180,
+        "IST" => 330,
+        "JST" | "KST" => 540,
+        "AEST" => 600,
+        "AT" | "AST" => -240,
+        "ADT" => -180,
+        "EDT" => -240,
+        "ET" | "EST" => -300,
+        "CDT" => -300,
+        "CT" | "CST" => -360,
+        "MDT" => -360,
+        "MT" | "MST" => -420,
+        "PDT" => -420,
+        "PT" | "PST" => -480,
+        _ => return None,
+    })
+}
+
+fn numeric_offset(tok: &str) -> Option<i32> {
+    let (sign, rest) = match tok.as_bytes().first()? {
+        b'+' => (1, &tok[1..]),
+        b'-' => (-1, &tok[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (
+            digits[..2].parse::<i32>().ok()?,
+            digits[2..].parse::<i32>().ok()?,
+        ),
+        _ => return None,
+    };
+    if h > 14 || m > 59 {
+        return None;
+    }
+    Some(sign * (h * 60 + m))
+}
+
+fn offset_token(tok: &str) -> Option<i32> {
+    if let Some(o) = numeric_offset(tok) {
+        return Some(o);
+    }
+    if let Some(z) = zone(tok) {
+        return Some(z);
+    }
+    // "GMT+1", "UTC-01:01"
+    let upper = tok.to_ascii_uppercase();
+    for prefix in ["GMT", "UTC", "UT"] {
+        if let Some(rest) = upper.strip_prefix(prefix) {
+            return numeric_offset(rest);
+        }
+    }
+    None
+}
+
+fn time_token(tok: &str) -> Option<NaiveTime> {
+    let parts: Vec<&str> = tok.split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let h: u32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let (s, nanos) = match parts.get(2) {
+        Some(sec) => {
+            let mut it = sec.splitn(2, '.');
+            let s: u32 = it.next()?.parse().ok()?;
+            (s, 0)
+        }
+        None => (0, 0),
+    };
+    NaiveTime::from_hms_nano_opt(h, m, s.min(59), nanos)
+}
+
+fn rfc822ish(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    let (mut day, mut month, mut year, mut time, mut offset) = (None, None, None, None, None);
+    for raw in s.split(|c: char| c.is_whitespace() || c == ',') {
+        let tok = raw.trim_matches('.');
+        if tok.is_empty() {
+            continue;
+        }
+        let lower = tok.to_ascii_lowercase();
+        if tok.chars().all(|c| c.is_ascii_alphabetic()) && tok.len() >= 3 {
+            if let Some(m) = MONTHS.iter().position(|m| lower.starts_with(m)) {
+                if month.is_some() {
+                    return None;
+                }
+                month = Some(m as u32 + 1);
+                continue;
+            }
+            if WEEKDAYS.iter().any(|w| lower.starts_with(w)) {
+                continue;
+            }
+        }
+        if let Some(t) = time_token(tok) {
+            time = Some(t);
+        } else if tok.chars().all(|c| c.is_ascii_digit()) {
+            let n: i32 = tok.parse().ok()?;
+            match (tok.len(), day, year) {
+                (1 | 2, None, _)
+                    if (1..=31).contains(&n) && month.is_none_or(|_| year.is_none()) =>
+                {
+                    day = Some(n as u32)
+                }
+                (4, _, None) => year = Some(n),
+                (2, Some(_), None) => year = Some(if n < 50 { 2000 + n } else { 1900 + n }),
+                _ => return None,
+            }
+        } else if let Some(o) = offset_token(tok) {
+            offset = Some(o);
+        } else {
+            return None;
+        }
+    }
+    let date = NaiveDate::from_ymd_opt(year?, month?, day?)?;
+    let naive = date.and_time(time.unwrap_or(NaiveTime::MIN));
+    let offset = FixedOffset::east_opt(offset.unwrap_or(0) * 60)?;
+    offset
+        .from_local_datetime(&naive)
+        .single()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> String {
+        parse_date(s)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_else(|| "none".into())
+    }
+
+    #[test]
+    fn standard_forms() {
+        assert_eq!(
+            utc("Fri, 21 Feb 2020 09:00:00 +0100"),
+            "2020-02-21T08:00:00+00:00"
+        );
+        assert_eq!(
+            utc("2020-02-21T10:00:00+01:00"),
+            "2020-02-21T09:00:00+00:00"
+        );
+        assert_eq!(
+            utc("2003-12-31T10:14:55.1234Z"),
+            "2003-12-31T10:14:55.123400+00:00"
+        );
+        assert_eq!(
+            utc("Thu, 01 Jan 2004 19:48:21 GMT"),
+            "2004-01-01T19:48:21+00:00"
+        );
+    }
+
+    #[test]
+    fn named_european_zones() {
+        assert_eq!(
+            utc("Fri, 21 Feb 2020 09:00:00 CET"),
+            "2020-02-21T08:00:00+00:00"
+        );
+        assert_eq!(
+            utc("Thu, 30 Apr 2015 08:57:00 MEST"),
+            "2015-04-30T06:57:00+00:00"
+        );
+        assert_eq!(
+            utc("Mon, 26 January 2004 16:31:00 ET"),
+            "2004-01-26T21:31:00+00:00"
+        );
+    }
+
+    #[test]
+    fn deviations_seen_in_feeds() {
+        assert_eq!(utc("2004-07-08 23:56:58"), "2004-07-08T23:56:58+00:00");
+        assert_eq!(utc("2003-12-31"), "2003-12-31T00:00:00+00:00");
+        assert_eq!(
+            utc("Thu, 01 Jan 04 19:48:21 GMT"),
+            "2004-01-01T19:48:21+00:00"
+        );
+        assert_eq!(utc("Sun Jan  4 16:29:06 2004"), "2004-01-04T16:29:06+00:00");
+        assert_eq!(
+            utc("Thu Aug 30 2012 17:26:16 +0200"),
+            "2012-08-30T15:26:16+00:00"
+        );
+        assert_eq!(
+            utc("Wed, 19 Feb 2012 22:40:00 GMT-01:01"),
+            "2012-02-19T23:41:00+00:00"
+        );
+        assert_eq!(utc("Thu, 01 Jan 2004"), "2004-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn garbage_is_none() {
+        for s in [
+            "",
+            "sometime last week",
+            "Sun, 99 Jun 2009 12:00:00 GMT",
+            "2013-xx-27",
+            "Sun, 16 zzz 2012 11:47:32 GMT",
+            "2003-12-31T25:14:55Z",
+            "31 Feb 2020",
+        ] {
+            assert_eq!(utc(s), "none", "{s}");
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Character set detection: every document is handed to feed-rs as UTF-8.
+//!
+//! Order of evidence: a byte-order mark; UTF-16/32 patterns without one; bytes that are valid
+//! UTF-8 (a windows-1250 page with any non-ASCII letter practically never is); then the
+//! HTTP `charset`, then the XML declaration; windows-1252 as the last resort, as browsers do.
+
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+
+/// A document decoded to UTF-8.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The text, with the XML declaration rewritten to say UTF-8 and XML-illegal
+    /// control characters removed.
+    pub text: String,
+    /// The encoding the bytes were read as.
+    pub encoding: &'static Encoding,
+    /// True when bytes were invalid in that encoding and replaced with U+FFFD.
+    pub had_errors: bool,
+}
+
+/// Decodes `bytes` to UTF-8 given the HTTP `Content-Type` charset, if any.
+pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
+    let encoding = detect(bytes, http_charset);
+    let (text, _, had_errors) = encoding.decode(bytes);
+    let text = rewrite_declaration(&text);
+    Decoded {
+        text: strip_illegal_controls(text),
+        encoding,
+        had_errors,
+    }
+}
+
+/// Chooses the encoding of a document.
+pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
+    if let Some((enc, _)) = Encoding::for_bom(bytes) {
+        return enc;
+    }
+    match bytes {
+        [0, b'<', 0, b'?', ..] | [0, b'<', 0, _, ..] => return UTF_16BE,
+        [b'<', 0, b'?', 0, ..] | [b'<', 0, _, 0, ..] => return UTF_16LE,
+        _ => {}
+    }
+    if std::str::from_utf8(bytes).is_ok() {
+        return UTF_8;
+    }
+    let declared = |label: Option<&str>| {
+        label
+            .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
+            .filter(|e| *e != UTF_8 && *e != UTF_16BE && *e != UTF_16LE)
+    };
+    declared(http_charset)
+        .or_else(|| declared(xml_declared_encoding(bytes).as_deref()))
+        .unwrap_or(WINDOWS_1252)
+}
+
+/// The `encoding` pseudo-attribute of an XML declaration, read from the ASCII-compatible prefix.
+pub fn xml_declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(512)];
+    let head = String::from_utf8_lossy(head);
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    let decl = head.strip_prefix("<?xml")?;
+    let decl = &decl[..decl.find("?>")?];
+    let at = decl.find("encoding")?;
+    let rest = decl[at + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?;
+    let rest = rest.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &rest[1..];
+    Some(value[..value.find(quote)?].to_string())
+}
+
+/// Replaces an XML declaration with one that says UTF-8, so the parser does not decode twice.
+fn rewrite_declaration(text: &str) -> String {
+    let body = text.trim_start_matches('\u{feff}');
+    let trimmed = body.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("<?xml") {
+        if rest.starts_with(|c: char| c.is_whitespace()) {
+            if let Some(end) = rest.find("?>") {
+                let mut out = String::with_capacity(text.len());
+                out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+                out.push_str(&rest[end + 2..]);
+                return out;
+            }
+        }
+    }
+    body.to_string()
+}
+
+/// Removes characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE/U+FFFF).
+fn strip_illegal_controls(text: String) -> String {
+    let illegal = |c: char| {
+        (c < ' ' && c != '\t' && c != '\n' && c != '\r') || c == '\u{fffe}' || c == '\u{ffff}'
+    };
+    if text.contains(illegal) {
+        text.replace(illegal, "")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1250_declared_in_xml() {
+        let text = "<?xml version=\"1.0\" encoding=\"windows-1250\"?><rss><t>Čačak, Šabac, Đurđevdan, žena</t></rss>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
+        let d = decode(&bytes, None);
+        assert_eq!(d.encoding.name(), "windows-1250");
+        assert!(d.text.contains("Čačak, Šabac, Đurđevdan, žena"));
+        assert!(d
+            .text
+            .starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+    }
+
+    #[test]
+    fn iso_8859_2_from_http_header() {
+        let (bytes, _, _) =
+            encoding_rs::ISO_8859_2.encode("<rss><t>Kosovë — Srbija, Niš</t></rss>");
+        let d = decode(&bytes, Some("ISO-8859-2"));
+        assert!(d.text.contains("Niš"), "{}", d.text);
+    }
+
+    #[test]
+    fn valid_utf8_wins_over_a_wrong_declaration() {
+        let text = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss><t>Дијалог</t></rss>";
+        let d = decode(text.as_bytes(), Some("iso-8859-1"));
+        assert_eq!(d.encoding, UTF_8);
+        assert!(d.text.contains("Дијалог"));
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let text =
+            "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss version=\"2.0\"><t>Приштина</t></rss>";
+        let mut be: Vec<u8> = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        let d = decode(&be, None);
+        assert!(d.text.contains("Приштина"));
+        assert!(d.text.contains("encoding=\"utf-8\""));
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert!(decode(&le, None).text.contains("Приштина"));
+    }
+
+    #[test]
+    fn undeclared_legacy_bytes_fall_back_to_windows_1252() {
+        let d = decode(b"<rss><t>caf\xe9</t></rss>", None);
+        assert!(d.text.contains("café"));
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        let d = decode(b"<rss><t>a\x00b\x1bc\td</t></rss>", None);
+        assert!(d.text.contains("abc\td"));
+    }
+
+    #[test]
+    fn reads_declared_encoding() {
+        assert_eq!(
+            xml_declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-2' ?><a/>").as_deref(),
+            Some("ISO-8859-2")
+        );
+        assert_eq!(xml_declared_encoding(b"<rss/>"), None);
+    }
+}

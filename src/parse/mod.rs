@@ -1,0 +1,492 @@
+//! Parse and normalize: feed bytes → items ready to store, plus warnings. Pure: no IO.
+//!
+//! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), repairs what feed-rs would reject
+//! outright (`<rss>` without a version), runs feed-rs under `catch_unwind`, and gives each
+//! entry its identity and a hash of its raw form. [`normalize`] then does the costly part —
+//! sanitizing HTML, plain-text summaries, canonical links, dates — and is only called for
+//! entries that are new or changed.
+
+pub mod dates;
+pub mod encoding;
+pub mod html;
+pub mod urls;
+
+use std::collections::HashSet;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use feed_rs::model::{Entry, Feed, Link, Text};
+use url::Url;
+
+use crate::model::{Enclosure, Identity, NewItem};
+
+/// Longest title kept, in characters.
+const MAX_TITLE: usize = 300;
+/// Longest plain-text summary kept, in characters.
+const MAX_SUMMARY: usize = 600;
+/// Dates further ahead than this are treated as missing (a clock or template error).
+const FUTURE_SLACK_HOURS: i64 = 24;
+
+/// Why a document gave no items at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Nothing but whitespace.
+    #[error("empty document")]
+    Empty,
+    /// A web page where a feed was expected.
+    #[error("not a feed: got an HTML page (does the URL point at the site instead of its feed?)")]
+    HtmlPage,
+    /// Not RSS, Atom, RDF or JSON Feed, or too broken to read.
+    #[error("not a valid feed: {0}")]
+    Invalid(String),
+    /// The parser crashed on this input; the document is rejected, the daemon goes on.
+    #[error("the feed parser failed on this document: {0}")]
+    ParserPanic(String),
+}
+
+/// What the caller knows about the document.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The URL it was fetched from (after redirects), for resolving relative links.
+    pub fetch_url: Option<&'a Url>,
+    /// The HTTP `Content-Type`, for its charset.
+    pub content_type: Option<&'a str>,
+    /// Language to assume when the feed says none.
+    pub default_lang: Option<&'a str>,
+    /// The time of the fetch: "now" for future-date checks.
+    pub now: DateTime<Utc>,
+}
+
+/// A parsed feed: its entries, identified and hashed but not yet normalized.
+#[derive(Debug)]
+pub struct ParsedFeed {
+    /// Feed title.
+    pub title: Option<String>,
+    /// The site the feed belongs to (absolute), for resolving relative item links.
+    pub site: Option<Url>,
+    /// Feed language.
+    pub language: Option<String>,
+    /// Entries in document order.
+    pub entries: Vec<RawEntry>,
+    /// Things that were odd but did not stop parsing.
+    pub warnings: Vec<String>,
+}
+
+/// One entry as the source sent it.
+#[derive(Debug)]
+pub struct RawEntry {
+    /// How the source identifies it.
+    pub identity: Identity,
+    /// Hash of the raw entry; a different hash means the source changed the item.
+    pub content_hash: String,
+    entry: Entry,
+    link: Option<Url>,
+}
+
+/// Parses a feed document (any supported format and encoding).
+pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
+        return Err(ParseError::Empty);
+    }
+    let charset = ctx.content_type.and_then(charset_of);
+    let decoded = encoding::decode(bytes, charset.as_deref());
+    let mut warnings = Vec::new();
+    if decoded.had_errors {
+        warnings.push(format!(
+            "bytes invalid in {} were replaced",
+            decoded.encoding.name()
+        ));
+    }
+    let text = decoded.text.trim_start();
+    if text.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if looks_like_html(text) {
+        return Err(ParseError::HtmlPage);
+    }
+    let text = repair_rss_version(text);
+    let feed = run_feed_rs(text.as_bytes())?;
+    Ok(build(feed, ctx, warnings))
+}
+
+fn run_feed_rs(bytes: &[u8]) -> Result<Feed, ParseError> {
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        feed_rs::parser::Builder::new()
+            .sanitize_content(false)
+            .id_generator(|_, _, _| String::new())
+            .timestamp_parser(dates::parse_date)
+            .build()
+            .parse(bytes)
+    }));
+    match result {
+        Ok(Ok(feed)) => Ok(feed),
+        Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(ParseError::ParserPanic(msg))
+        }
+    }
+}
+
+fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed {
+    let site = pick_link(&feed.links).and_then(|l| urls::resolve(&l.href, &[ctx.fetch_url]));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut entries = Vec::with_capacity(feed.entries.len());
+    let mut duplicate_ids = 0;
+    for entry in feed.entries {
+        let link = entry_link(&entry, site.as_ref(), ctx.fetch_url);
+        let content_hash = raw_hash(&entry);
+        let guid = entry.id.trim();
+        let mut identity = if !guid.is_empty() {
+            Identity::Guid(guid.chars().take(1024).collect())
+        } else if let Some(l) = &link {
+            Identity::Link(l.to_string())
+        } else {
+            Identity::Hash(content_hash.clone())
+        };
+        if !seen.insert(identity.key()) {
+            // A feed that reuses one GUID for several items: keep them apart by link or content.
+            duplicate_ids += 1;
+            identity = match &link {
+                Some(l) if seen.insert(Identity::Link(l.to_string()).key()) => {
+                    Identity::Link(l.to_string())
+                }
+                _ => Identity::Hash(content_hash.clone()),
+            };
+            if !seen.insert(identity.key()) && matches!(identity, Identity::Hash(_)) {
+                // The very same entry twice: keep one.
+                continue;
+            }
+        }
+        entries.push(RawEntry {
+            identity,
+            content_hash,
+            entry,
+            link,
+        });
+    }
+    if duplicate_ids > 0 {
+        warnings.push(format!("{duplicate_ids} entries reused another entry's id"));
+    }
+    ParsedFeed {
+        title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
+        site,
+        language: feed.language,
+        entries,
+        warnings,
+    }
+}
+
+/// Turns a raw entry into a stored-item candidate: sanitized, absolute, dated, titled.
+pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewItem {
+    let e = &raw.entry;
+    let xml_base = e.base.as_deref().and_then(|b| Url::parse(b).ok());
+    let html_base = xml_base
+        .clone()
+        .or_else(|| raw.link.clone())
+        .or_else(|| feed.site.clone())
+        .or_else(|| ctx.fetch_url.cloned());
+    let item_host = raw
+        .link
+        .as_ref()
+        .and_then(|l| l.host_str().map(str::to_string));
+
+    let body_html = e
+        .content
+        .as_ref()
+        .and_then(|c| {
+            let body = c.body.as_deref()?.trim();
+            (!body.is_empty()).then(|| as_html(body, c.content_type.essence().to_string().as_str()))
+        })
+        .or_else(|| {
+            e.summary
+                .as_ref()
+                .filter(|s| !s.content.trim().is_empty())
+                .map(|s| as_html(&s.content, s.content_type.essence().to_string().as_str()))
+        });
+    let content = body_html
+        .as_deref()
+        .map(|h| html::sanitize(h, html_base.as_ref(), item_host.as_deref()))
+        .filter(|h| !h.is_empty());
+
+    let summary_text = e
+        .summary
+        .as_ref()
+        .map(text_of)
+        .filter(|s| !s.is_empty())
+        .or_else(|| content.as_deref().map(html::to_text))
+        .unwrap_or_default();
+    let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
+
+    let title = e
+        .title
+        .as_ref()
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| derive_title(&summary_text, raw.link.as_ref()));
+    let title = html::truncate_words(&title, MAX_TITLE);
+
+    let latest_ok = ctx.now + ChronoDuration::hours(FUTURE_SLACK_HOURS);
+    let published = e.published.or(e.updated).filter(|d| *d <= latest_ok);
+    let updated = e.updated.filter(|d| *d <= latest_ok);
+
+    let mut categories: Vec<String> = Vec::new();
+    for c in &e.categories {
+        let name = html::collapse_whitespace(c.label.as_deref().unwrap_or(&c.term));
+        if !name.is_empty() && name.chars().count() <= 100 && !categories.contains(&name) {
+            categories.push(name);
+        }
+    }
+    categories.truncate(20);
+
+    let authors = e
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(html::collapse_whitespace))
+        .filter(|n| !n.is_empty())
+        .take(10)
+        .collect();
+
+    let enclosures = e
+        .media
+        .iter()
+        .flat_map(|m| m.content.iter())
+        .filter_map(|c| {
+            let url = urls::resolve(c.url.as_ref()?.as_str(), &[html_base.as_ref()])?;
+            Some(Enclosure {
+                url: url.to_string(),
+                mime: c.content_type.as_ref().map(|t| t.to_string()),
+                length: c.size,
+            })
+        })
+        .take(10)
+        .collect();
+
+    NewItem {
+        identity: raw.identity.clone(),
+        title,
+        link: raw.link.as_ref().map(Url::to_string),
+        published,
+        updated,
+        summary,
+        content,
+        authors,
+        categories,
+        lang: e
+            .language
+            .clone()
+            .or_else(|| feed.language.clone())
+            .or_else(|| ctx.default_lang.map(str::to_string)),
+        enclosures,
+        content_hash: raw.content_hash.clone(),
+    }
+}
+
+fn derive_title(text: &str, link: Option<&Url>) -> String {
+    if !text.is_empty() {
+        // The first sentence if it is short enough, else the first words.
+        let first = text
+            .split_inclusive(['.', '!', '?'])
+            .next()
+            .unwrap_or(text)
+            .trim();
+        let first = first.strip_suffix('.').unwrap_or(first);
+        return html::truncate_words(first, 100);
+    }
+    match link {
+        Some(l) => l.to_string(),
+        None => "(untitled)".to_string(),
+    }
+}
+
+/// The HTML form of a text construct body.
+fn as_html(body: &str, media_type: &str) -> String {
+    if media_type.ends_with("html") || media_type.ends_with("xml") {
+        body.to_string()
+    } else {
+        // Plain text: escape it and keep paragraphs.
+        body.split("\n\n")
+            .map(|p| format!("<p>{}</p>", escape(p.trim())))
+            .collect()
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Plain text of a feed text construct.
+fn text_of(t: &Text) -> String {
+    let essence = t.content_type.essence().to_string();
+    if essence.ends_with("html") || essence.ends_with("xml") {
+        html::to_text(&t.content)
+    } else {
+        html::collapse_whitespace(&t.content)
+    }
+}
+
+/// The link that points at the item's page.
+fn pick_link(links: &[Link]) -> Option<&Link> {
+    let usable = |l: &&Link| !l.href.trim().is_empty();
+    links
+        .iter()
+        .filter(usable)
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| {
+            links.iter().filter(usable).find(|l| {
+                !matches!(
+                    l.rel.as_deref(),
+                    Some("self" | "enclosure" | "replies" | "edit" | "hub" | "next" | "previous")
+                )
+            })
+        })
+}
+
+fn entry_link(entry: &Entry, site: Option<&Url>, fetch_url: Option<&Url>) -> Option<Url> {
+    let from_links =
+        pick_link(&entry.links).and_then(|l| urls::resolve(&l.href, &[site, fetch_url]));
+    // An RSS guid that is itself a URL is the permalink when no <link> is given.
+    from_links.or_else(|| {
+        let id = entry.id.trim();
+        (id.starts_with("http://") || id.starts_with("https://"))
+            .then(|| urls::resolve(id, &[]))
+            .flatten()
+    })
+}
+
+fn raw_hash(e: &Entry) -> String {
+    let mut h = blake3::Hasher::new();
+    let mut field = |s: &str| {
+        h.update(s.as_bytes());
+        h.update(&[0]);
+    };
+    field(e.title.as_ref().map(|t| t.content.as_str()).unwrap_or(""));
+    for l in &e.links {
+        field(&l.href);
+    }
+    field(e.summary.as_ref().map(|t| t.content.as_str()).unwrap_or(""));
+    field(
+        e.content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .unwrap_or(""),
+    );
+    field(&e.published.map(|d| d.to_rfc3339()).unwrap_or_default());
+    field(&e.updated.map(|d| d.to_rfc3339()).unwrap_or_default());
+    for c in &e.categories {
+        field(&c.term);
+    }
+    h.finalize().to_hex()[..32].to_string()
+}
+
+fn charset_of(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let head = head.trim_start();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// feed-rs only accepts `<rss version="2.0|0.91|0.92|">`; real feeds also say 0.93, 0.94,
+/// 2.01 or nothing. Those are all RSS 2.0 for our purposes.
+fn repair_rss_version(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = find_root_rss(text) else {
+        return text.into();
+    };
+    let Some(len) = text[start..].find('>') else {
+        return text.into();
+    };
+    let tag = &text[start..start + len];
+    let version = attr_value(tag, "version");
+    match version {
+        Some("2.0" | "0.91" | "0.92" | "") => text.into(),
+        Some(v) => {
+            let fixed = tag.replacen(&format!("\"{v}\""), "\"2.0\"", 1).replacen(
+                &format!("'{v}'"),
+                "'2.0'",
+                1,
+            );
+            format!("{}{}{}", &text[..start], fixed, &text[start + len..]).into()
+        }
+        None => format!(
+            "{}<rss version=\"2.0\"{}",
+            &text[..start],
+            &text[start + 4..]
+        )
+        .into(),
+    }
+}
+
+fn find_root_rss(text: &str) -> Option<usize> {
+    // The root element is the first tag that is not a declaration, comment or PI.
+    let mut rest = 0;
+    loop {
+        let at = rest + text[rest..].find('<')?;
+        let after = &text[at..];
+        if after.starts_with("<?") {
+            rest = at + after.find("?>")? + 2;
+        } else if after.starts_with("<!--") {
+            rest = at + after.find("-->")? + 3;
+        } else if after.starts_with("<!") {
+            rest = at + skip_doctype(after)?;
+        } else {
+            let is_rss = after.starts_with("<rss")
+                && after[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+            return is_rss.then_some(at);
+        }
+    }
+}
+
+fn skip_doctype(s: &str) -> Option<usize> {
+    let mut depth = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '>' if depth <= 0 => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn attr_value<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let mut search = 0;
+    while let Some(pos) = tag[search..].find(name) {
+        let at = search + pos;
+        let before_ok = tag[..at].ends_with(|c: char| c.is_whitespace());
+        let rest = tag[at + name.len()..].trim_start();
+        if before_ok {
+            if let Some(rest) = rest.strip_prefix('=') {
+                let rest = rest.trim_start();
+                let quote = rest.chars().next()?;
+                if quote == '"' || quote == '\'' {
+                    let v = &rest[1..];
+                    return Some(&v[..v.find(quote)?]);
+                }
+            }
+        }
+        search = at + name.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

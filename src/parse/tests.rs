@@ -1,0 +1,151 @@
+use super::*;
+use chrono::TimeZone;
+
+fn ctx(url: &Url) -> Context<'_> {
+    Context {
+        fetch_url: Some(url),
+        content_type: None,
+        default_lang: Some("en"),
+        now: Utc.with_ymd_and_hms(2020, 3, 1, 0, 0, 0).unwrap(),
+    }
+}
+
+fn items(doc: &str) -> Vec<NewItem> {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    feed.entries
+        .iter()
+        .map(|e| normalize(e, &feed, &c))
+        .collect()
+}
+
+const RSS: &str = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>BPRG</title><link>https://balkansgroup.example/en/</link>
+<item><title>  Workshop on the
+  Brussels&#160;dialogue </title><link>news/workshop/?utm_source=rss</link><guid isPermaLink="false">bprg-1</guid>
+<description>&lt;p onclick="x()"&gt;Students &lt;a href="/en/report.pdf"&gt;discussed&lt;/a&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description>
+<pubDate>Tue, 25 Feb 2020 10:00:00 CET</pubDate><category>Dialogue</category></item>
+<item><description>Only a description here. And more text after it.</description><link>https://balkansgroup.example/en/untitled/</link></item>
+</channel></rss>"#;
+
+#[test]
+fn normalizes_rss_items() {
+    let it = items(RSS);
+    assert_eq!(it.len(), 2);
+    let a = &it[0];
+    assert_eq!(a.title, "Workshop on the Brussels dialogue");
+    assert_eq!(
+        a.link.as_deref(),
+        Some("https://balkansgroup.example/en/news/workshop/")
+    );
+    assert_eq!(a.identity, Identity::Guid("bprg-1".into()));
+    assert_eq!(a.summary, "Students discussed");
+    let content = a.content.as_deref().unwrap();
+    assert!(
+        content.contains("https://balkansgroup.example/en/report.pdf"),
+        "{content}"
+    );
+    assert!(!content.contains("script") && !content.contains("onclick"));
+    assert_eq!(
+        a.published.unwrap().to_rfc3339(),
+        "2020-02-25T09:00:00+00:00"
+    );
+    assert_eq!(a.categories, vec!["Dialogue".to_string()]);
+    assert_eq!(a.lang.as_deref(), Some("en"));
+
+    let b = &it[1];
+    assert_eq!(b.title, "Only a description here");
+    assert_eq!(
+        b.identity,
+        Identity::Link("https://balkansgroup.example/en/untitled/".into())
+    );
+    assert_eq!(b.published, None);
+}
+
+#[test]
+fn rss_without_version_is_read_as_rss2() {
+    let doc = RSS.replace("<rss version=\"2.0\">", "<rss>");
+    assert_eq!(items(&doc).len(), 2);
+    let doc = RSS.replace("<rss version=\"2.0\">", "<rss version=\"0.94\">");
+    assert_eq!(items(&doc).len(), 2);
+}
+
+#[test]
+fn future_dates_are_treated_as_missing() {
+    let doc = RSS.replace(
+        "Tue, 25 Feb 2020 10:00:00 CET",
+        "Fri, 31 Dec 9998 10:00:00 GMT",
+    );
+    assert_eq!(items(&doc)[0].published, None);
+}
+
+#[test]
+fn reused_guids_do_not_merge_items() {
+    let doc = r#"<rss version="2.0"><channel><title>t</title>
+      <item><title>A</title><guid>same</guid><link>https://x.example/a</link></item>
+      <item><title>B</title><guid>same</guid><link>https://x.example/b</link></item>
+      </channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(it.len(), 2);
+    assert_ne!(it[0].identity, it[1].identity);
+}
+
+#[test]
+fn atom_xml_base_resolves_links() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://kspag.example/">
+      <title>KSPAG</title><id>tag:kspag.example,2020:feed</id><updated>2020-02-03T10:00:00Z</updated>
+      <entry xml:base="https://kspag.example/sq/"><title>Takimi i Komitetit Drejtues</title>
+        <id>tag:kspag.example,2020:5</id><updated>2020-02-03T10:00:00Z</updated>
+        <link rel="alternate" href="lajme/takimi-i-peste/"/>
+        <content type="html">&lt;p&gt;Marrëveshjet teknike &lt;img src="img/a.jpg"&gt;&lt;/p&gt;</content></entry>
+    </feed>"#;
+    let it = items(doc);
+    assert_eq!(
+        it[0].link.as_deref(),
+        Some("https://kspag.example/sq/lajme/takimi-i-peste/")
+    );
+    let content = it[0].content.as_deref().unwrap();
+    // Relative URLs in content resolve against the entry's page (feed-rs keeps only a
+    // content-level xml:base for us).
+    assert!(
+        content.contains("https://kspag.example/sq/lajme/takimi-i-peste/img/a.jpg"),
+        "{content}"
+    );
+    assert_eq!(it[0].summary, "Marrëveshjet teknike");
+}
+
+#[test]
+fn json_feed_is_parsed() {
+    let doc = r#"{"version":"https://jsonfeed.org/version/1.1","title":"BFPE","home_page_url":"https://bfpe.example/",
+      "items":[{"id":"1","url":"https://bfpe.example/vesti/1","title":"Дијалог Београда и Приштине","content_text":"Текст.","date_published":"2020-02-04T09:00:00+01:00"}]}"#;
+    let it = items(doc);
+    assert_eq!(it[0].title, "Дијалог Београда и Приштине");
+    assert_eq!(it[0].summary, "Текст.");
+}
+
+#[test]
+fn errors_are_typed() {
+    let url = Url::parse("http://127.0.0.1/").unwrap();
+    let c = ctx(&url);
+    assert_eq!(parse(b"   ", &c).unwrap_err(), ParseError::Empty);
+    assert_eq!(
+        parse(b"<!DOCTYPE html><html><body>hi</body></html>", &c).unwrap_err(),
+        ParseError::HtmlPage
+    );
+    assert!(matches!(
+        parse(b"<rss version=\"2.0\"><channel><item>", &c),
+        Err(ParseError::Invalid(_)) | Ok(_)
+    ));
+    assert!(matches!(parse(b"<foo/>", &c), Err(ParseError::Invalid(_))));
+}
+
+#[test]
+fn raw_hash_changes_with_content() {
+    let url = Url::parse("http://127.0.0.1/").unwrap();
+    let c = ctx(&url);
+    let a = parse(RSS.as_bytes(), &c).unwrap();
+    let b = parse(RSS.replace("Students", "Pupils").as_bytes(), &c).unwrap();
+    assert_ne!(a.entries[0].content_hash, b.entries[0].content_hash);
+    assert_eq!(a.entries[1].content_hash, b.entries[1].content_hash);
+}
