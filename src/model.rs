@@ -22,7 +22,7 @@ pub enum SourceKind {
 
 impl fmt::Display for SourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             SourceKind::Organization => "organization",
             SourceKind::Partner => "partner",
         })
@@ -295,6 +295,54 @@ impl Item {
     /// Whether `source` carried this story.
     pub fn carried_by(&self, source: &str) -> bool {
         self.sources.iter().any(|c| c.source == source)
+    }
+}
+
+/// What Tributary remembers about a source between fetches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceState {
+    /// `ETag` of the last 200 response, sent back as `If-None-Match`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// `Last-Modified` of the last 200 response, sent back as `If-Modified-Since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+    /// Hash of the last body parsed: the same bytes again are not parsed again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_hash: Option<String>,
+    /// When the last attempt finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// When the last attempt that did not fail finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success: Option<DateTime<Utc>>,
+    /// Outcome of the last attempt (`ok`, `not-modified`, `unchanged`, `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_outcome: Option<String>,
+    /// Failures in a row; 0 means healthy.
+    #[serde(default)]
+    pub consecutive_errors: u32,
+    /// The last error, for status pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// No fetch before this time (error backoff or the server's `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
+    /// The feed's own title, as last parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_title: Option<String>,
+    /// The feed's site link, as last parsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+    /// Entries in the last parsed document.
+    #[serde(default)]
+    pub last_entry_count: u32,
+}
+
+impl SourceState {
+    /// Healthy means the last attempt did not fail.
+    pub fn healthy(&self) -> bool {
+        self.consecutive_errors == 0
     }
 }
 

@@ -134,7 +134,7 @@ impl<'a> Locator<'a> {
     }
 
     /// The key path for a `toml` deserialization error.
-    pub(crate) fn from_toml(&self, err: &toml::de::Error) -> Problem {
+    pub(crate) fn toml_problem(&self, err: &toml::de::Error) -> Problem {
         let span = err.span().unwrap_or(0..0);
         let message = err.message().trim().to_string();
         let table = self.table_at(span.start);

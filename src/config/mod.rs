@@ -125,7 +125,7 @@ impl Config {
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            problems: vec![loc.from_toml(&e)],
+            problems: vec![loc.toml_problem(&e)],
         })?;
         let base = path
             .parent()

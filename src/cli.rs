@@ -1,0 +1,395 @@
+//! The command line: clap definitions, output formatting and exit codes.
+//!
+//! Exit codes: 0 success; 1 partial failure (some source failed) or a runtime error;
+//! 2 usage or configuration error.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::ingest::{Outcome, SourceReport};
+use crate::model::Item;
+use crate::store::Query;
+
+/// Tributary: pulls partner feeds, de-duplicates and classifies their items, and
+/// republishes them.
+#[derive(Debug, Parser)]
+#[command(name = "tributary", version, about, long_about = None, after_help = "Exit codes: 0 ok, 1 partial failure or runtime error, 2 usage or configuration error.")]
+pub struct Cli {
+    /// Config file.
+    #[arg(
+        long,
+        global = true,
+        env = "TRIBUTARY_CONFIG",
+        default_value = "config/tributary.toml"
+    )]
+    pub config: PathBuf,
+    /// Store directory (overrides `[store] path`).
+    #[arg(long, global = true, env = "TRIBUTARY_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log output format (level from RUST_LOG, e.g. RUST_LOG=tributary=debug).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty, env = "TRIBUTARY_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config file; exits 2 and names file, line and key on error.
+    #[command(after_help = "Example:\n  tributary --config config/demo.toml check")]
+    Check,
+    /// Fetch sources once now and store their items; prints a line per source.
+    #[command(
+        after_help = "Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force"
+    )]
+    Fetch(FetchArgs),
+    /// List stored items, newest first.
+    #[command(
+        after_help = "Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json"
+    )]
+    Items(ItemsArgs),
+    /// Show each source's health.
+    #[command(after_help = "Example:\n  tributary sources --json")]
+    Sources(SourcesArgs),
+}
+
+/// `fetch` options.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Only these sources (repeatable).
+    #[arg(long = "source", value_name = "ID")]
+    pub sources: Vec<String>,
+    /// Fetch even sources that are backing off after errors or were told to retry later.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object per source instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `items` options.
+#[derive(Debug, Args)]
+pub struct ItemsArgs {
+    /// Only items carried by this source.
+    #[arg(long, value_name = "ID")]
+    pub source: Option<String>,
+    /// Only items with this topic.
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// At most this many items (0 = all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// JSON lines: id, source, sources, title, link, published, first_seen, topics, summary, content.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sources` options.
+#[derive(Debug, Args)]
+pub struct SourcesArgs {
+    /// One JSON object per source.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
+    match Config::load(&cli.config) {
+        Ok(c) => Ok(c.with_data_dir(cli.data_dir.clone())),
+        Err(e) => {
+            eprintln!("{e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    match &cli.command {
+        Command::Check => {
+            println!(
+                "{}: ok ({} sources, store at {})",
+                config.file.display(),
+                config.sources.len(),
+                config.store.path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch(args) => fetch(config, args),
+        Command::Items(args) => items(config, args),
+        Command::Sources(args) => sources(config, args),
+    }
+}
+
+fn unknown_sources(config: &Config, ids: &[String]) -> Option<ExitCode> {
+    let unknown: Vec<&String> = ids
+        .iter()
+        .filter(|id| config.source(id).is_none())
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+    eprintln!(
+        "unknown source {}; configured sources: {}",
+        unknown
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        known.join(", ")
+    );
+    Some(ExitCode::from(2))
+}
+
+fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(code) = unknown_sources(&config, &args.sources) {
+        return Ok(code);
+    }
+    let app = App::open(config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let json = args.json;
+    let reports = runtime.block_on(app.fetch_pass(&args.sources, args.force, |r| {
+        let mut out = std::io::stdout().lock();
+        let line = if json {
+            serde_json::to_string(r).expect("reports serialize")
+        } else {
+            report_line(r)
+        };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }));
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
+        .count();
+    if !json {
+        println!("{}", totals(&reports, app.store.item_count()));
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn report_line(r: &SourceReport) -> String {
+    let detail = match &r.outcome {
+        Outcome::Ok(a) => format!(
+            "new {}, updated {}, duplicate {}, unchanged {}",
+            a.new, a.updated, a.duplicate, a.unchanged
+        ),
+        Outcome::NotModified => "not modified (304)".into(),
+        Outcome::Unchanged => "same content as last fetch".into(),
+        Outcome::Deferred { until } => format!(
+            "backing off until {} (use --force)",
+            until.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        Outcome::Error { message } => message.clone(),
+    };
+    let status = match &r.outcome {
+        Outcome::Ok(_) => "ok",
+        Outcome::NotModified => "not-modified",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Deferred { .. } => "deferred",
+        Outcome::Error { .. } => "error",
+    };
+    let mut line = format!(
+        "{status:<12} {:<24} {detail} ({}, {} ms)",
+        r.source,
+        bytesize::ByteSize(r.bytes as u64),
+        r.millis
+    );
+    for w in &r.warnings {
+        line.push_str(&format!("\n             warning: {w}"));
+    }
+    line
+}
+
+fn totals(reports: &[SourceReport], stored: usize) -> String {
+    let mut new = 0;
+    let mut updated = 0;
+    let mut duplicate = 0;
+    let mut unchanged = 0;
+    let (mut not_modified, mut errors, mut deferred) = (0, 0, 0);
+    for r in reports {
+        match &r.outcome {
+            Outcome::Ok(a) => {
+                new += a.new;
+                updated += a.updated;
+                duplicate += a.duplicate;
+                unchanged += a.unchanged;
+            }
+            Outcome::NotModified | Outcome::Unchanged => not_modified += 1,
+            Outcome::Deferred { .. } => deferred += 1,
+            Outcome::Error { .. } => errors += 1,
+        }
+    }
+    format!(
+        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged items; {not_modified} not modified, {deferred} deferred, {errors} failed; {stored} stories stored",
+        reports.len()
+    )
+}
+
+fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(id) = &args.source {
+        if let Some(code) = unknown_sources(&config, std::slice::from_ref(id)) {
+            return Ok(code);
+        }
+    }
+    let app = App::open(config)?;
+    let items = app.store.list(&Query {
+        source: args.source.clone(),
+        topic: args.topic.clone(),
+        limit: args.limit,
+    })?;
+    let mut out = std::io::stdout().lock();
+    for item in &items {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&ItemLine::from(item))?)?;
+        } else {
+            let others = item.sources.len().saturating_sub(1);
+            let via = if others > 0 {
+                format!("{} +{others}", item.source())
+            } else {
+                item.source().to_string()
+            };
+            let topics: Vec<&str> = item.topic_names().collect();
+            writeln!(
+                out,
+                "{}{}  {:<20}  {}{}",
+                item.published.format("%Y-%m-%d %H:%M"),
+                if item.date_inferred { "*" } else { " " },
+                via,
+                item.title,
+                if topics.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", topics.join(", "))
+                }
+            )?;
+            if let Some(link) = &item.link {
+                writeln!(out, "                    {link}")?;
+            }
+        }
+    }
+    if !args.json && items.is_empty() {
+        writeln!(out, "no items stored yet: run `tributary fetch`")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `items --json` line format.
+#[derive(serde::Serialize)]
+struct ItemLine<'a> {
+    id: String,
+    source: &'a str,
+    sources: Vec<&'a str>,
+    title: &'a str,
+    link: Option<&'a str>,
+    published: String,
+    date_inferred: bool,
+    first_seen: String,
+    topics: Vec<&'a str>,
+    why: &'a [crate::model::TopicMatch],
+    categories: &'a [String],
+    lang: Option<&'a str>,
+    summary: &'a str,
+    content: Option<&'a str>,
+}
+
+impl<'a> From<&'a Item> for ItemLine<'a> {
+    fn from(i: &'a Item) -> Self {
+        ItemLine {
+            id: i.id.to_string(),
+            source: i.source(),
+            sources: i.sources.iter().map(|c| c.source.as_str()).collect(),
+            title: &i.title,
+            link: i.link.as_deref(),
+            published: i.published.to_rfc3339(),
+            date_inferred: i.date_inferred,
+            first_seen: i.first_seen.to_rfc3339(),
+            topics: i.topic_names().collect(),
+            why: &i.topics,
+            categories: &i.categories,
+            lang: i.lang.as_deref(),
+            summary: &i.summary,
+            content: i.content.as_deref(),
+        }
+    }
+}
+
+fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(config)?;
+    let mut out = std::io::stdout().lock();
+    if !args.json {
+        writeln!(
+            out,
+            "{:<24} {:<12} {:<14} {:>6}  {:<20}  last error",
+            "SOURCE", "KIND", "HEALTH", "ITEMS", "LAST SUCCESS"
+        )?;
+    }
+    for s in app.source_health()? {
+        if args.json {
+            writeln!(out, "{}", serde_json::to_string(&s)?)?;
+        } else {
+            writeln!(
+                out,
+                "{:<24} {:<12} {:<14} {:>6}  {:<20}  {}",
+                s.id,
+                s.kind,
+                s.health,
+                s.items,
+                s.state
+                    .last_success
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| "never".into()),
+                s.state.last_error.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

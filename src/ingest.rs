@@ -1,0 +1,317 @@
+//! The ingest pipeline for one source: fetch → parse → (skip unchanged) → normalize →
+//! classify → store, and the bookkeeping that makes it polite (validators, body hash,
+//! backoff). A failure is recorded on the source and returned as a report, never raised.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{DedupeConfig, FetchConfig};
+use crate::fetch::{Fetched, Fetcher};
+use crate::model::{Location, Source, SourceState, TopicMatch};
+use crate::parse::{self, Context};
+use crate::store::{ApplyReport, Staged, Store, StoreError};
+
+/// What happened to one source in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A document was parsed and applied.
+    Ok(ApplyReport),
+    /// The server said 304.
+    NotModified,
+    /// Same bytes as last time: not parsed.
+    Unchanged,
+    /// Not fetched: the source is backing off or the server asked us to wait.
+    Deferred {
+        /// When the next attempt is allowed.
+        until: DateTime<Utc>,
+    },
+    /// Fetching or parsing failed.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// One source's result in a pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    /// The source id.
+    pub source: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Body bytes downloaded.
+    pub bytes: usize,
+    /// Wall time of the whole pipeline for this source, in milliseconds.
+    pub millis: u128,
+    /// Oddities that did not stop the source.
+    pub warnings: Vec<String>,
+}
+
+/// Everything a pass needs; shared by the CLI and the daemon.
+pub struct Ingest {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The HTTP client.
+    pub fetcher: Arc<Fetcher>,
+    /// Backoff settings.
+    pub fetch: FetchConfig,
+    /// Matching settings.
+    pub dedupe: DedupeConfig,
+}
+
+impl Ingest {
+    /// Runs the pipeline for one source. `force` ignores backoff and `Retry-After`.
+    pub async fn source(&self, source: &Source, force: bool) -> SourceReport {
+        let started = Instant::now();
+        let mut report = SourceReport {
+            source: source.id.clone(),
+            outcome: Outcome::Unchanged,
+            bytes: 0,
+            millis: 0,
+            warnings: Vec::new(),
+        };
+        report.outcome = match self.run(source, force, &mut report).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Error {
+                message: e.to_string(),
+            },
+        };
+        report.millis = started.elapsed().as_millis();
+        match &report.outcome {
+            Outcome::Error { message } => {
+                tracing::warn!(source = %source.id, error = %message, millis = report.millis as u64, "fetch failed")
+            }
+            outcome => {
+                tracing::info!(source = %source.id, ?outcome, bytes = report.bytes, millis = report.millis as u64, "fetched")
+            }
+        }
+        report
+    }
+
+    async fn run(
+        &self,
+        source: &Source,
+        force: bool,
+        report: &mut SourceReport,
+    ) -> Result<Outcome, StoreError> {
+        let mut state = self.store.source_state(&source.id)?;
+        let now = Utc::now();
+        if let Some(until) = state.retry_at.filter(|t| *t > now && !force) {
+            return Ok(Outcome::Deferred { until });
+        }
+        let fetched = self.fetcher.fetch(source, &state).await;
+        let now = Utc::now();
+        state.last_attempt = Some(now);
+        let doc = match fetched {
+            Ok(Fetched::NotModified) => {
+                self.succeed(&mut state, now, "not-modified");
+                self.store.put_source_state(&source.id, &state)?;
+                return Ok(Outcome::NotModified);
+            }
+            Ok(Fetched::Document(doc)) => doc,
+            Err(e) => {
+                self.fail(&mut state, now, e.to_string(), e.retry_after());
+                self.store.put_source_state(&source.id, &state)?;
+                return Ok(Outcome::Error {
+                    message: e.to_string(),
+                });
+            }
+        };
+        report.bytes = doc.body.len();
+        let body_hash = blake3::hash(&doc.body).to_hex()[..32].to_string();
+        if state.body_hash.as_deref() == Some(body_hash.as_str()) {
+            state.etag = doc.etag;
+            state.last_modified = doc.last_modified;
+            self.succeed(&mut state, now, "unchanged");
+            self.store.put_source_state(&source.id, &state)?;
+            return Ok(Outcome::Unchanged);
+        }
+
+        // Parsing, normalizing and storing are CPU and disk work: off the async threads.
+        let store = self.store.clone();
+        let dedupe = self.dedupe.clone();
+        let source_owned = source.clone();
+        let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
+        let joined = tokio::task::spawn_blocking(move || {
+            process(
+                &store,
+                &source_owned,
+                doc,
+                body_hash,
+                state,
+                now,
+                &dedupe,
+                backoff,
+            )
+        })
+        .await;
+        match joined {
+            Ok(Ok((outcome, warnings))) => {
+                report.warnings = warnings;
+                Ok(outcome)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(join) => Ok(Outcome::Error {
+                message: format!("internal error while processing the feed: {join}"),
+            }),
+        }
+    }
+
+    fn succeed(&self, state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
+        mark_success(state, now, outcome);
+    }
+
+    fn fail(
+        &self,
+        state: &mut SourceState,
+        now: DateTime<Utc>,
+        message: String,
+        retry_after: Option<Duration>,
+    ) {
+        mark_failure(
+            state,
+            now,
+            message,
+            retry_after,
+            (self.fetch.backoff_base, self.fetch.backoff_max),
+        );
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process(
+    store: &Store,
+    source: &Source,
+    doc: crate::fetch::Document,
+    body_hash: String,
+    mut state: SourceState,
+    now: DateTime<Utc>,
+    dedupe: &DedupeConfig,
+    backoff: (Duration, Duration),
+) -> Result<(Outcome, Vec<String>), StoreError> {
+    let ctx = Context {
+        fetch_url: doc
+            .final_url
+            .as_ref()
+            .filter(|_| matches!(source.location, Location::Http(_))),
+        content_type: doc.content_type.as_deref(),
+        default_lang: source.lang.as_deref(),
+        now,
+    };
+    let feed = match parse::parse(&doc.body, &ctx) {
+        Ok(feed) => feed,
+        Err(e) => {
+            // Validators and body hash stay as they were: the same broken bytes are
+            // parsed (and reported) again next time, not mistaken for "unchanged".
+            mark_failure(&mut state, now, e.to_string(), None, backoff);
+            store.put_source_state(&source.id, &state)?;
+            return Ok((
+                Outcome::Error {
+                    message: e.to_string(),
+                },
+                Vec::new(),
+            ));
+        }
+    };
+    let keys: Vec<(&crate::model::Identity, &str)> = feed
+        .entries
+        .iter()
+        .map(|e| (&e.identity, e.content_hash.as_str()))
+        .collect();
+    let unchanged = store.unchanged(&source.id, &keys)?;
+    let skipped = unchanged.iter().filter(|u| **u).count();
+    let staged: Vec<Staged> = feed
+        .entries
+        .iter()
+        .zip(&unchanged)
+        .filter(|(_, same)| !**same)
+        .map(|(raw, _)| {
+            let item = parse::normalize(raw, &feed, &ctx);
+            Staged {
+                topics: default_topics(source),
+                item,
+            }
+        })
+        .collect();
+    state.etag = doc.etag;
+    state.last_modified = doc.last_modified;
+    state.body_hash = Some(body_hash);
+    state.feed_title = feed.title.clone();
+    state.site_url = feed.site.as_ref().map(|u| u.to_string());
+    state.last_entry_count = feed.entries.len() as u32;
+    mark_success(&mut state, now, "ok");
+    let mut report = store.apply(&source.id, &staged, &state, now, dedupe)?;
+    report.unchanged += skipped;
+    Ok((Outcome::Ok(report), feed.warnings))
+}
+
+/// The topics a source gives all its items.
+fn default_topics(source: &Source) -> Vec<TopicMatch> {
+    source
+        .topics
+        .iter()
+        .map(|t| TopicMatch {
+            topic: t.clone(),
+            why: vec![format!("source default ({})", source.id)],
+        })
+        .collect()
+}
+
+fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
+    state.last_success = Some(now);
+    state.last_outcome = Some(outcome.to_string());
+    state.consecutive_errors = 0;
+    state.last_error = None;
+    state.retry_at = None;
+}
+
+/// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
+/// never sooner than the server's `Retry-After`.
+pub fn mark_failure(
+    state: &mut SourceState,
+    now: DateTime<Utc>,
+    message: String,
+    retry_after: Option<Duration>,
+    (base, max): (Duration, Duration),
+) {
+    state.consecutive_errors = state.consecutive_errors.saturating_add(1);
+    state.last_outcome = Some("error".into());
+    state.last_error = Some(message);
+    let exp = state.consecutive_errors.saturating_sub(1).min(30);
+    let backoff = base.saturating_mul(1u32 << exp).min(max);
+    let wait = retry_after.map_or(backoff, |r| r.max(backoff));
+    state.retry_at = chrono::Duration::from_std(wait).ok().map(|d| now + d);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_honours_retry_after() {
+        let now = Utc::now();
+        let limits = (Duration::from_secs(60), Duration::from_secs(600));
+        let mut s = SourceState::default();
+        let mut waits = Vec::new();
+        for _ in 0..6 {
+            mark_failure(&mut s, now, "x".into(), None, limits);
+            waits.push((s.retry_at.unwrap() - now).num_seconds());
+        }
+        assert_eq!(waits, vec![60, 120, 240, 480, 600, 600]);
+        assert_eq!(s.consecutive_errors, 6);
+        mark_failure(
+            &mut s,
+            now,
+            "429".into(),
+            Some(Duration::from_secs(3600)),
+            limits,
+        );
+        assert_eq!((s.retry_at.unwrap() - now).num_seconds(), 3600);
+        mark_success(&mut s, now, "ok");
+        assert!(s.healthy() && s.retry_at.is_none() && s.last_error.is_none());
+    }
+}

@@ -1,0 +1,367 @@
+//! Applying one fetched feed: within-source identity, cross-source matching by link and by
+//! title, and every index, in one transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sled::transaction::{
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
+    TransactionalTree,
+};
+use sled::Transactional;
+use url::Url;
+
+use super::keys;
+use super::{decode_item, Store, StoreError};
+use crate::config::DedupeConfig;
+use crate::model::{Carrier, Item, ItemId, NewItem, SourceState, TopicMatch};
+use crate::parse::urls;
+
+/// An item ready to store: normalized, with its topics.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// The normalized item.
+    pub item: NewItem,
+    /// Topics and why.
+    pub topics: Vec<TopicMatch>,
+}
+
+/// What applying one feed did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Stories stored for the first time.
+    pub new: usize,
+    /// Stored stories whose source changed them.
+    pub updated: usize,
+    /// Items that were stories already stored from another source (or under another id).
+    pub duplicate: usize,
+    /// Items exactly as already stored.
+    pub unchanged: usize,
+}
+
+impl ApplyReport {
+    /// Adds another report's counts.
+    pub fn add(&mut self, other: &ApplyReport) {
+        self.new += other.new;
+        self.updated += other.updated;
+        self.duplicate += other.duplicate;
+        self.unchanged += other.unchanged;
+    }
+}
+
+type TxResult<T> = ConflictableTransactionResult<T, StoreError>;
+
+impl Store {
+    /// Stores one source's items and its new state atomically, then flushes to disk.
+    /// `unchanged` counts items the caller skipped before normalizing.
+    pub fn apply(
+        &self,
+        source: &str,
+        staged: &[Staged],
+        state: &SourceState,
+        now: DateTime<Utc>,
+        dedupe: &DedupeConfig,
+    ) -> Result<ApplyReport, StoreError> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let state_bytes = serde_json::to_vec(state).expect("source state serializes");
+        let trees = (
+            &self.items,
+            &self.by_published,
+            &self.by_seen,
+            &self.by_source,
+            &self.idents,
+            &self.links,
+            &self.titles,
+            &self.sources,
+        );
+        let report = trees
+            .transaction(
+                |(items, by_published, by_seen, by_source, idents, links, titles, sources)| {
+                    let tx = Tx {
+                        items,
+                        by_published,
+                        by_seen,
+                        by_source,
+                        idents,
+                        links,
+                        titles,
+                        source,
+                        now,
+                        dedupe,
+                    };
+                    let mut report = ApplyReport::default();
+                    for s in staged {
+                        tx.apply_one(s, &mut report)?;
+                    }
+                    sources.insert(source.as_bytes(), state_bytes.as_slice())?;
+                    Ok(report)
+                },
+            )
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => StoreError::Sled(e),
+            })?;
+        self.db.flush()?;
+        Ok(report)
+    }
+}
+
+struct Tx<'a> {
+    items: &'a TransactionalTree,
+    by_published: &'a TransactionalTree,
+    by_seen: &'a TransactionalTree,
+    by_source: &'a TransactionalTree,
+    idents: &'a TransactionalTree,
+    links: &'a TransactionalTree,
+    titles: &'a TransactionalTree,
+    source: &'a str,
+    now: DateTime<Utc>,
+    dedupe: &'a DedupeConfig,
+}
+
+impl Tx<'_> {
+    fn apply_one(&self, s: &Staged, report: &mut ApplyReport) -> TxResult<()> {
+        let new = &s.item;
+        let ident_key = keys::ident_key(self.source, &new.identity.key());
+        let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
+
+        // 1. Seen before in this source.
+        if let Some(v) = self.idents.get(&ident_key)? {
+            if let Some((id, hash)) = keys::split_ident_value(&v) {
+                if let Some(mut item) = self.get(id)? {
+                    if hash == new.content_hash.as_bytes() {
+                        report.unchanged += 1;
+                        return Ok(());
+                    }
+                    self.idents.insert(ident_key, ident_value(id))?;
+                    if item.source() == self.source {
+                        self.update(&mut item, s)?;
+                        report.updated += 1;
+                    } else {
+                        // A republisher edited its copy; the original's text stays.
+                        report.unchanged += 1;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+
+        // 2. The same story from another source (or this one under another id).
+        if let Some(mut item) = self.find_story(new)? {
+            if !item.carried_by(self.source) {
+                let carrier = Carrier {
+                    source: self.source.to_string(),
+                    identity: new.identity.clone(),
+                    link: new.link.clone(),
+                    first_seen: self.now,
+                };
+                // Feeds arrive in any order. The copy published first is the original: when
+                // it arrives after a republished copy, it takes the lead (link and text).
+                let is_original =
+                    !item.date_inferred && new.published.is_some_and(|p| p < item.published);
+                if is_original {
+                    item.sources.insert(0, carrier);
+                    self.update(&mut item, s)?;
+                } else {
+                    item.sources.push(carrier);
+                    merge_topics(&mut item.topics, &s.topics);
+                    self.put(&item)?;
+                }
+                self.by_source.insert(
+                    keys::source_time_key(self.source, item.published, item.id),
+                    &[],
+                )?;
+            }
+            self.idents.insert(ident_key, ident_value(item.id))?;
+            report.duplicate += 1;
+            return Ok(());
+        }
+
+        // 3. A new story.
+        let id = ItemId::derive(self.source, &new.identity);
+        let published = new.published.unwrap_or(self.now);
+        let item = Item {
+            id,
+            sources: vec![Carrier {
+                source: self.source.to_string(),
+                identity: new.identity.clone(),
+                link: new.link.clone(),
+                first_seen: self.now,
+            }],
+            title: new.title.clone(),
+            link: new.link.clone(),
+            published,
+            date_inferred: new.published.is_none(),
+            updated: new.updated,
+            first_seen: self.now,
+            last_changed: self.now,
+            summary: new.summary.clone(),
+            content: new.content.clone(),
+            authors: new.authors.clone(),
+            categories: new.categories.clone(),
+            lang: new.lang.clone(),
+            enclosures: new.enclosures.clone(),
+            topics: s.topics.clone(),
+            content_hash: new.content_hash.clone(),
+        };
+        self.put(&item)?;
+        self.idents.insert(ident_key, ident_value(id))?;
+        self.index_link(&item)?;
+        self.index_title(&item)?;
+        self.by_published
+            .insert(keys::time_key(published, id), &[])?;
+        self.by_seen.insert(keys::time_key(self.now, id), &[])?;
+        self.by_source
+            .insert(keys::source_time_key(self.source, published, id), &[])?;
+        report.new += 1;
+        Ok(())
+    }
+
+    /// The stored story a new item duplicates: same link, or same title close in time from a
+    /// source that does not carry it yet.
+    fn find_story(&self, new: &NewItem) -> TxResult<Option<Item>> {
+        if let Some(key) = new.link.as_deref().and_then(link_key) {
+            if let Some(v) = self.links.get(key.as_bytes())? {
+                if let Some(id) = keys::id_suffix(&v) {
+                    if let Some(item) = self.get(id)? {
+                        return Ok(Some(item));
+                    }
+                }
+            }
+        }
+        let Some(tkey) = title_key(&new.title, self.dedupe.min_title_chars) else {
+            return Ok(None);
+        };
+        let Some(v) = self.titles.get(tkey.as_bytes())? else {
+            return Ok(None);
+        };
+        let when = new.published.unwrap_or(self.now).timestamp();
+        let window = self.dedupe.title_window.as_secs() as i64;
+        for (id, ts) in keys::decode_title_entries(&v).into_iter().rev() {
+            if (ts - when).abs() > window {
+                continue;
+            }
+            if let Some(item) = self.get(id)? {
+                if !item.carried_by(self.source) {
+                    return Ok(Some(item));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn update(&self, item: &mut Item, s: &Staged) -> TxResult<()> {
+        let new = &s.item;
+        let old_published = item.published;
+        item.title = new.title.clone();
+        if new.link.is_some() {
+            item.link = new.link.clone();
+        }
+        if let Some(p) = new.published {
+            item.published = p;
+            item.date_inferred = false;
+        }
+        item.updated = new.updated;
+        item.summary = new.summary.clone();
+        item.content = new.content.clone();
+        item.authors = new.authors.clone();
+        item.categories = new.categories.clone();
+        item.lang = new.lang.clone();
+        item.enclosures = new.enclosures.clone();
+        item.content_hash = new.content_hash.clone();
+        item.last_changed = self.now;
+        merge_topics(&mut item.topics, &s.topics);
+        if item.published != old_published {
+            self.by_published
+                .remove(keys::time_key(old_published, item.id))?;
+            self.by_published
+                .insert(keys::time_key(item.published, item.id), &[])?;
+            for c in &item.sources {
+                self.by_source
+                    .remove(keys::source_time_key(&c.source, old_published, item.id))?;
+                self.by_source.insert(
+                    keys::source_time_key(&c.source, item.published, item.id),
+                    &[],
+                )?;
+            }
+        }
+        self.index_link(item)?;
+        self.index_title(item)?;
+        self.put(item)
+    }
+
+    fn index_link(&self, item: &Item) -> TxResult<()> {
+        if let Some(key) = item.link.as_deref().and_then(link_key) {
+            if self.links.get(key.as_bytes())?.is_none() {
+                self.links.insert(key.as_bytes(), &item.id.0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn index_title(&self, item: &Item) -> TxResult<()> {
+        let Some(tkey) = title_key(&item.title, self.dedupe.min_title_chars) else {
+            return Ok(());
+        };
+        let mut entries = self
+            .titles
+            .get(tkey.as_bytes())?
+            .map(|v| keys::decode_title_entries(&v))
+            .unwrap_or_default();
+        if entries.iter().any(|(id, _)| *id == item.id) {
+            return Ok(());
+        }
+        entries.push((item.id, item.published.timestamp()));
+        self.titles
+            .insert(tkey.as_bytes(), keys::encode_title_entries(&entries))?;
+        Ok(())
+    }
+
+    fn get(&self, id: ItemId) -> TxResult<Option<Item>> {
+        match self.items.get(id.0)? {
+            Some(v) => decode_item(&v)
+                .map(Some)
+                .map_err(ConflictableTransactionError::Abort),
+            None => Ok(None),
+        }
+    }
+
+    fn put(&self, item: &Item) -> TxResult<()> {
+        let bytes = serde_json::to_vec(item).expect("items serialize");
+        self.items.insert(&item.id.0, bytes)?;
+        Ok(())
+    }
+}
+
+fn merge_topics(into: &mut Vec<TopicMatch>, from: &[TopicMatch]) {
+    for t in from {
+        if !into.iter().any(|have| have.topic == t.topic) {
+            into.push(t.clone());
+        }
+    }
+}
+
+/// The cross-source key of a link; `None` for a site's front page, which many feeds give as
+/// every item's link and which therefore identifies nothing.
+pub(crate) fn link_key(link: &str) -> Option<String> {
+    let url = Url::parse(link).ok()?;
+    if url.path().len() <= 1 && url.query().is_none() {
+        return None;
+    }
+    Some(urls::dedupe_key(&url))
+}
+
+/// A title reduced to lowercase words, for matching republished copies; `None` when too short
+/// to identify a story.
+pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<String> {
+    let mut key = String::with_capacity(title.len());
+    for word in title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    (key.chars().count() >= min_chars).then_some(key)
+}

@@ -1,0 +1,268 @@
+//! The store: the only module that touches sled.
+//!
+//! Trees:
+//! - `items`: item id → [`Item`] (JSON, so a store survives field additions)
+//! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse)
+//! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
+//! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
+//! - `links`: link dedupe key → id (cross-source de-duplication)
+//! - `titles`: normalized title → [(id, published)] (cross-source, within a time window)
+//! - `sources`: source id → [`SourceState`]
+//! - `meta`: schema version
+//!
+//! Each fetched feed is applied in one multi-tree sled transaction together with the source's
+//! new state (validators, body hash), then flushed: after a crash either the whole feed and its
+//! validators are there or none of it is, so a feed can never be skipped as "not modified"
+//! without its items.
+
+mod apply;
+mod keys;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::StoreConfig;
+use crate::model::{Identity, Item, ItemId, SourceState};
+
+pub use apply::{ApplyReport, Staged};
+
+/// The store schema this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process has the store open.
+    #[error("the store at {} is in use by another process (is a tributary daemon running?)", path.display())]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// sled could not open the store.
+    #[error("cannot open the store at {}: {source}", path.display())]
+    Open {
+        /// The store directory.
+        path: PathBuf,
+        /// What sled said.
+        source: sled::Error,
+    },
+    /// The store was written by a newer Tributary.
+    #[error("the store at {} has schema version {found}; this tributary reads version {SCHEMA_VERSION} (upgrade tributary, or export/import)", path.display())]
+    Schema {
+        /// The store directory.
+        path: PathBuf,
+        /// The version found.
+        found: u64,
+    },
+    /// A read or write failed (disk full, IO error, corruption).
+    #[error("store error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record could not be decoded.
+    #[error("corrupt record in tree {tree}: {message}")]
+    Corrupt {
+        /// The tree holding it.
+        tree: &'static str,
+        /// The decoding error.
+        message: String,
+    },
+}
+
+/// Which items to list.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Only items carried by this source.
+    pub source: Option<String>,
+    /// Only items with this topic.
+    pub topic: Option<String>,
+    /// At most this many (newest first).
+    pub limit: usize,
+}
+
+/// The sled-backed store.
+pub struct Store {
+    db: sled::Db,
+    items: sled::Tree,
+    by_published: sled::Tree,
+    by_seen: sled::Tree,
+    by_source: sled::Tree,
+    idents: sled::Tree,
+    links: sled::Tree,
+    titles: sled::Tree,
+    sources: sled::Tree,
+    /// One feed is applied at a time, so cross-source matching sees every earlier feed.
+    writer: Mutex<()>,
+}
+
+impl Store {
+    /// Opens (or creates) the store directory.
+    pub fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        let path = config.path.clone();
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(config.cache_capacity)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(e) if e.to_string().contains("lock") => {
+                    StoreError::Locked { path: path.clone() }
+                }
+                _ => StoreError::Open {
+                    path: path.clone(),
+                    source,
+                },
+            })?;
+        let tree = |name: &str| db.open_tree(name);
+        let store = Store {
+            items: tree("items")?,
+            by_published: tree("by_published")?,
+            by_seen: tree("by_seen")?,
+            by_source: tree("by_source")?,
+            idents: tree("idents")?,
+            links: tree("links")?,
+            titles: tree("titles")?,
+            sources: tree("sources")?,
+            writer: Mutex::new(()),
+            db,
+        };
+        let meta = store.db.open_tree("meta")?;
+        match meta.get("schema")? {
+            Some(v) => {
+                let found = v
+                    .as_ref()
+                    .try_into()
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(u64::MAX);
+                if found != SCHEMA_VERSION {
+                    return Err(StoreError::Schema { path, found });
+                }
+            }
+            None => {
+                meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                store.db.flush()?;
+            }
+        }
+        Ok(store)
+    }
+
+    /// Number of stored stories.
+    pub fn item_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// One item by id.
+    pub fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
+        self.items.get(id.0)?.map(|v| decode_item(&v)).transpose()
+    }
+
+    /// For each (identity, raw hash) of a source's feed: true when that exact version is stored,
+    /// so the caller can skip normalizing it.
+    pub fn unchanged(
+        &self,
+        source: &str,
+        entries: &[(&Identity, &str)],
+    ) -> Result<Vec<bool>, StoreError> {
+        entries
+            .iter()
+            .map(|(identity, hash)| {
+                let stored = self.idents.get(keys::ident_key(source, &identity.key()))?;
+                Ok(stored
+                    .as_deref()
+                    .and_then(keys::split_ident_value)
+                    .is_some_and(|(_, h)| h == hash.as_bytes()))
+            })
+            .collect()
+    }
+
+    /// Stored state of a source (default when never fetched).
+    pub fn source_state(&self, source: &str) -> Result<SourceState, StoreError> {
+        match self.sources.get(source.as_bytes())? {
+            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                tree: "sources",
+                message: e.to_string(),
+            }),
+            None => Ok(SourceState::default()),
+        }
+    }
+
+    /// Records a source's state after a fetch that stored no items (error, not modified).
+    pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).expect("source state serializes");
+        self.sources.insert(source.as_bytes(), bytes)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Items, newest first by publication date.
+    pub fn list(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
+        let limit = if q.limit == 0 { usize::MAX } else { q.limit };
+        let keys: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &q.source
+        {
+            Some(s) => Box::new(self.by_source.scan_prefix(keys::source_prefix(s)).rev()),
+            None => Box::new(self.by_published.iter().rev()),
+        };
+        let mut out = Vec::new();
+        for kv in keys {
+            let (k, _) = kv?;
+            let Some(id) = keys::id_suffix(&k) else {
+                continue;
+            };
+            let Some(item) = self.item(id)? else { continue };
+            if let Some(t) = &q.topic {
+                if !item.topic_names().any(|n| n == t) {
+                    continue;
+                }
+            }
+            out.push(item);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items first seen in `[from, to)`, oldest first (for digests).
+    pub fn first_seen_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
+        let mut out = Vec::new();
+        for kv in self.by_seen.range(range) {
+            let (k, _) = kv?;
+            if let Some(item) = keys::id_suffix(&k)
+                .map(|id| self.item(id))
+                .transpose()?
+                .flatten()
+            {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of items each source carries.
+    pub fn count_for_source(&self, source: &str) -> usize {
+        self.by_source
+            .scan_prefix(keys::source_prefix(source))
+            .count()
+    }
+
+    /// Writes everything to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn decode_item(bytes: &[u8]) -> Result<Item, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        tree: "items",
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+use super::*;
+use crate::config::DedupeConfig;
+use crate::model::{Identity, NewItem, TopicMatch};
+use chrono::{Duration, TimeZone};
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&StoreConfig {
+        path: dir.path().join("db"),
+        cache_capacity: 8 * 1024 * 1024,
+    })
+    .unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 2, 26, 12, 0, 0).unwrap()
+}
+
+fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
+    Staged {
+        item: NewItem {
+            identity: Identity::Guid(guid.into()),
+            title: title.into(),
+            link: link.map(str::to_string),
+            published: Some(Utc.with_ymd_and_hms(2020, 2, 25, 10, 0, 0).unwrap()),
+            updated: None,
+            summary: format!("summary of {title}"),
+            content: None,
+            authors: vec![],
+            categories: vec![],
+            lang: None,
+            enclosures: vec![],
+            content_hash: hash.into(),
+        },
+        topics: vec![],
+    }
+}
+
+fn apply(store: &Store, source: &str, items: &[Staged]) -> ApplyReport {
+    store
+        .apply(
+            source,
+            items,
+            &SourceState::default(),
+            now(),
+            &DedupeConfig::default(),
+        )
+        .unwrap()
+}
+
+#[test]
+fn within_source_identity_new_unchanged_updated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = item(
+        "a",
+        "Workshop on the Brussels dialogue",
+        Some("https://x.example/a"),
+        "h1",
+    );
+    assert_eq!(apply(&store, "s1", std::slice::from_ref(&a)).new, 1);
+    assert_eq!(apply(&store, "s1", std::slice::from_ref(&a)).unchanged, 1);
+    let mut changed = a.clone();
+    changed.item.content_hash = "h2".into();
+    changed.item.title = "Workshop on the Brussels dialogue (updated)".into();
+    changed.item.published = None;
+    let r = apply(&store, "s1", &[changed]);
+    assert_eq!(r.updated, 1);
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].title, "Workshop on the Brussels dialogue (updated)");
+    // An update without a date keeps the stored date; first-seen never moves.
+    assert_eq!(all[0].published, a.item.published.unwrap());
+    assert_eq!(all[0].first_seen, now());
+}
+
+#[test]
+fn same_link_from_two_sources_is_one_story_with_both_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "bprg",
+        &[item(
+            "1",
+            "Women Caucus conference in Pristina",
+            Some("https://bprg.example/news/1/"),
+            "h",
+        )],
+    );
+    let r = apply(
+        &store,
+        "portal",
+        &[item(
+            "p-77",
+            "Women Caucus: a conference",
+            Some("http://www.bprg.example/news/1"),
+            "x",
+        )],
+    );
+    assert_eq!(r.duplicate, 1);
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    let srcs: Vec<&str> = all[0].sources.iter().map(|c| c.source.as_str()).collect();
+    assert_eq!(srcs, vec!["bprg", "portal"]);
+    assert_eq!(
+        store
+            .list(&Query {
+                source: Some("portal".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+        1
+    );
+    // The republisher's copy seen again is unchanged, not a new duplicate.
+    let again = apply(
+        &store,
+        "portal",
+        &[item(
+            "p-77",
+            "Women Caucus: a conference",
+            Some("http://www.bprg.example/news/1"),
+            "x",
+        )],
+    );
+    assert_eq!(again.unchanged, 1);
+}
+
+#[test]
+fn same_title_within_the_window_merges_outside_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "bfpe",
+        &[item(
+            "1",
+            "Dijalog Beograda i Prištine: šta dalje?",
+            Some("https://bfpe.example/1"),
+            "h",
+        )],
+    );
+    let mut copy = item(
+        "9",
+        "Dijalog  Beograda i Prištine — šta dalje",
+        Some("https://portal.example/9"),
+        "h9",
+    );
+    copy.item.published = Some(copy.item.published.unwrap() + Duration::hours(9));
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+    let mut late = item(
+        "10",
+        "Dijalog Beograda i Prištine: šta dalje?",
+        Some("https://other.example/10"),
+        "h10",
+    );
+    late.item.published = Some(late.item.published.unwrap() + Duration::days(30));
+    assert_eq!(apply(&store, "other", &[late]).new, 1);
+    // Short generic titles never merge.
+    apply(
+        &store,
+        "a",
+        &[item("n1", "News", Some("https://a.example/n1"), "1")],
+    );
+    assert_eq!(
+        apply(
+            &store,
+            "b",
+            &[item("n2", "News", Some("https://b.example/n2"), "2")]
+        )
+        .new,
+        1
+    );
+}
+
+#[test]
+fn front_page_links_do_not_merge_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "a",
+        &[item(
+            "1",
+            "First story about licence plates",
+            Some("https://a.example/"),
+            "1",
+        )],
+    );
+    let r = apply(
+        &store,
+        "b",
+        &[item(
+            "2",
+            "Another story on the energy deal",
+            Some("https://a.example/"),
+            "2",
+        )],
+    );
+    assert_eq!(r.new, 1);
+}
+
+#[test]
+fn topics_and_state_are_stored_and_reopen_works() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let mut a = item(
+            "a",
+            "Exit festival line-up announced",
+            Some("https://x.example/exit"),
+            "h",
+        );
+        a.topics = vec![TopicMatch {
+            topic: "culture".into(),
+            why: vec!["title: festival".into()],
+        }];
+        let state = SourceState {
+            etag: Some("\"v1\"".into()),
+            ..Default::default()
+        };
+        store
+            .apply("s", &[a], &state, now(), &DedupeConfig::default())
+            .unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(
+        store.source_state("s").unwrap().etag.as_deref(),
+        Some("\"v1\"")
+    );
+    let culture = store
+        .list(&Query {
+            topic: Some("culture".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(culture.len(), 1);
+    assert!(store
+        .list(&Query {
+            topic: Some("dialogue".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .first_seen_between(now(), now() + Duration::seconds(1))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn newest_first_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut batch = Vec::new();
+    for i in 0..5 {
+        let mut s = item(
+            &format!("g{i}"),
+            &format!("Story number {i} about culture and film"),
+            Some(&format!("https://x.example/{i}")),
+            "h",
+        );
+        s.item.published = Some(Utc.with_ymd_and_hms(2020, 1, 1 + i, 0, 0, 0).unwrap());
+        batch.push(s);
+    }
+    apply(&store, "x", &batch);
+    let got = store
+        .list(&Query {
+            limit: 2,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|i| i.title.as_str()).collect::<Vec<_>>(),
+        vec![
+            "Story number 4 about culture and film",
+            "Story number 3 about culture and film"
+        ]
+    );
+    assert_eq!(store.count_for_source("x"), 5);
+}
+
+#[test]
+fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut copy = item(
+        "p1",
+        "Energy agreement implementation stalls again",
+        Some("https://portal.example/p1"),
+        "c",
+    );
+    copy.item.published = Some(copy.item.published.unwrap() + Duration::hours(9));
+    apply(&store, "portal", &[copy]);
+    let original = item(
+        "o1",
+        "Energy agreement implementation stalls again",
+        Some("https://bfpe.example/o1"),
+        "o",
+    );
+    assert_eq!(
+        apply(&store, "bfpe", std::slice::from_ref(&original)).duplicate,
+        1
+    );
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].source(), "bfpe");
+    assert_eq!(all[0].link.as_deref(), Some("https://bfpe.example/o1"));
+    assert_eq!(all[0].published, original.item.published.unwrap());
+    assert_eq!(
+        store
+            .list(&Query {
+                source: Some("portal".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .list(&Query {
+                source: Some("bfpe".into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+        1
+    );
+}
