@@ -42,6 +42,7 @@ pub struct SourceReport {
     /// The source id.
     pub source: String,
     /// What happened.
+    #[serde(flatten)]
     pub outcome: Outcome,
     /// Body bytes downloaded.
     pub bytes: usize,

@@ -1,0 +1,283 @@
+//! Shared test helpers: a feed server on 127.0.0.1 and a config writer.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, Response, StatusCode};
+
+/// What the server answers on one path.
+#[derive(Clone)]
+pub enum Route {
+    /// A feed document with an ETag (304 when the client sends it back).
+    Feed { body: Vec<u8>, content_type: String },
+    /// A fixed status with headers and no useful body.
+    Status {
+        code: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+}
+
+/// Per-path counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Hits {
+    pub requests: usize,
+    pub full: usize,
+    pub not_modified: usize,
+    pub body_bytes: usize,
+}
+
+#[derive(Default)]
+struct State {
+    routes: Mutex<HashMap<String, Route>>,
+    hits: Mutex<HashMap<String, Hits>>,
+    user_agents: Mutex<Vec<String>>,
+}
+
+/// A feed server bound to 127.0.0.1 on a free port, running on its own thread.
+pub struct FeedServer {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl FeedServer {
+    pub fn start() -> FeedServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State::default());
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = axum::Router::new().fallback(move |req: Request<Body>| {
+                    let state = shared.clone();
+                    async move { serve(&state, req) }
+                });
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        FeedServer { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    pub fn route(&self, path: &str, route: Route) {
+        let key = format!("/{}", path.trim_start_matches('/'));
+        self.state.routes.lock().unwrap().insert(key, route);
+    }
+
+    pub fn feed(&self, path: &str, body: impl Into<Vec<u8>>, content_type: &str) {
+        self.route(
+            path,
+            Route::Feed {
+                body: body.into(),
+                content_type: content_type.into(),
+            },
+        );
+    }
+
+    /// Serves every file of a folder under its file name.
+    pub fn serve_dir(&self, dir: &Path) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            let ct = match path.extension().and_then(|e| e.to_str()) {
+                Some("json") => "application/feed+json",
+                Some("rdf") => "application/rdf+xml",
+                Some("xml") => "application/rss+xml",
+                _ => "text/plain",
+            };
+            self.feed(&name, std::fs::read(&path).unwrap(), ct);
+        }
+    }
+
+    pub fn hits(&self, path: &str) -> Hits {
+        let key = format!("/{}", path.trim_start_matches('/'));
+        self.state
+            .hits
+            .lock()
+            .unwrap()
+            .get(&key)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn total_hits(&self) -> Hits {
+        let mut t = Hits::default();
+        for h in self.state.hits.lock().unwrap().values() {
+            t.requests += h.requests;
+            t.full += h.full;
+            t.not_modified += h.not_modified;
+            t.body_bytes += h.body_bytes;
+        }
+        t
+    }
+
+    pub fn user_agents(&self) -> Vec<String> {
+        self.state.user_agents.lock().unwrap().clone()
+    }
+}
+
+fn serve(state: &State, req: Request<Body>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    if let Some(ua) = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        state.user_agents.lock().unwrap().push(ua.to_string());
+    }
+    let route = state.routes.lock().unwrap().get(&path).cloned();
+    let mut hits = state.hits.lock().unwrap();
+    let h = hits.entry(path).or_default();
+    h.requests += 1;
+    match route {
+        None => Response::builder()
+            .status(404)
+            .body(Body::from("not found"))
+            .unwrap(),
+        Some(Route::Status {
+            code,
+            headers,
+            body,
+        }) => {
+            let mut b = Response::builder().status(code);
+            for (k, v) in headers {
+                b = b.header(k, v);
+            }
+            h.body_bytes += body.len();
+            b.body(Body::from(body)).unwrap()
+        }
+        Some(Route::Feed { body, content_type }) => {
+            let etag = format!("\"{}\"", blake3::hash(&body).to_hex()[..16].to_owned());
+            if if_none_match(req.headers()).is_some_and(|v| v == etag) {
+                h.not_modified += 1;
+                return Response::builder()
+                    .status(StatusCode::NOT_MODIFIED)
+                    .header(header::ETAG, etag)
+                    .body(Body::empty())
+                    .unwrap();
+            }
+            h.full += 1;
+            h.body_bytes += body.len();
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, content_type)
+                .header(header::ETAG, etag)
+                .header(header::LAST_MODIFIED, "Wed, 26 Feb 2020 10:00:00 GMT")
+                .body(Body::from(body))
+                .unwrap()
+        }
+    }
+}
+
+fn if_none_match(h: &HeaderMap) -> Option<String> {
+    h.get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A temporary directory with a config file in it.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+/// One `[[sources]]` entry.
+pub struct Src<'a> {
+    pub id: &'a str,
+    pub url: String,
+    pub kind: &'a str,
+}
+
+pub fn src(id: &str, url: String) -> Src<'_> {
+    Src {
+        id,
+        url,
+        kind: "partner",
+    }
+}
+
+/// Writes a config with the given sources and extra top-level TOML.
+pub fn setup(sources: &[Src<'_>], extra: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = format!("{extra}\n[store]\npath = \"data\"\ncache_capacity = \"16MiB\"\n");
+    for s in sources {
+        text.push_str(&format!(
+            "\n[[sources]]\nid = \"{}\"\ntitle = \"Source {}\"\nurl = \"{}\"\nkind = \"{}\"\n",
+            s.id, s.id, s.url, s.kind
+        ));
+    }
+    let config = dir.path().join("tributary.toml");
+    std::fs::write(&config, text).unwrap();
+    Setup { dir, config }
+}
+
+impl Setup {
+    /// The binary with `--config` set.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
+        c.arg("--config").arg(&self.config);
+        c.env_remove("TRIBUTARY_DATA_DIR").env_remove("RUST_LOG");
+        c
+    }
+
+    /// Runs `items --json --limit 0` and parses the lines.
+    pub fn items(&self) -> Vec<serde_json::Value> {
+        let out = self
+            .cmd()
+            .args(["items", "--json", "--limit", "0"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Runs `fetch --json` and returns (exit code, reports by source id).
+    pub fn fetch(&self, extra: &[&str]) -> (i32, HashMap<String, serde_json::Value>) {
+        let out = self
+            .cmd()
+            .arg("fetch")
+            .arg("--json")
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let reports = stdout
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value =
+                    serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+                (v["source"].as_str().unwrap().to_string(), v)
+            })
+            .collect();
+        (out.status.code().unwrap_or(-1), reports)
+    }
+}
+
+/// The repository's fixture folder.
+pub fn fixtures(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(sub)
+}

@@ -1,0 +1,411 @@
+//! End-to-end ingest: the binary against feeds served from 127.0.0.1.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+
+use common::{fixtures, setup, src, FeedServer, Route};
+use serde_json::Value;
+
+const FIXTURE_FEEDS: [&str; 6] = [
+    "partner-rss2.xml",
+    "partner-atom.xml",
+    "serbian-1250.xml",
+    "rss1.rdf",
+    "republisher.xml",
+    "odd-dates.xml",
+];
+
+fn stem(file: &str) -> &str {
+    file.split('.').next().unwrap()
+}
+
+fn partner_setup(server: &FeedServer) -> common::Setup {
+    let sources: Vec<common::Src> = FIXTURE_FEEDS
+        .iter()
+        .map(|f| src(stem(f), server.url(f)))
+        .collect();
+    setup(&sources, "")
+}
+
+fn texts(item: &Value) -> String {
+    ["title", "summary", "content", "link"]
+        .iter()
+        .map(|k| item[k].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn six_partner_feeds_keep_exactly_the_distinct_stories() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 0, "{reports:?}");
+    assert_eq!(reports.len(), 6);
+    for (id, r) in &reports {
+        assert_eq!(r["status"], "ok", "{id}: {r}");
+    }
+
+    let expected: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(fixtures("ingest/expected.json")).unwrap()).unwrap();
+    let items = s.items();
+    let by_link: HashMap<&str, &Value> = items
+        .iter()
+        .map(|i| {
+            (
+                i["link"].as_str().expect("every fixture item has a link"),
+                i,
+            )
+        })
+        .collect();
+    assert_eq!(
+        items.len(),
+        expected.len(),
+        "stored links: {:#?}",
+        by_link.keys().collect::<BTreeSet<_>>()
+    );
+    for e in &expected {
+        let link = e["link"].as_str().unwrap();
+        let got = by_link
+            .get(link)
+            .unwrap_or_else(|| panic!("missing story {link}; have {:#?}", by_link.keys()));
+        if let Some(title) = e["title"].as_str() {
+            assert_eq!(got["title"], title, "{link}");
+        } else {
+            // No title in the feed: one is derived from the text.
+            assert!(got["title"].as_str().unwrap().len() > 10, "{got}");
+        }
+        let want: BTreeSet<&str> = e["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let have: BTreeSet<&str> = got["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(have, want, "{link}");
+        assert_eq!(
+            got["date_inferred"],
+            !e["has_date"].as_bool().unwrap(),
+            "{link}"
+        );
+    }
+
+    let all: String = items.iter().map(texts).collect::<Vec<_>>().join("\n");
+    for letter in ["č", "ć", "š", "ž", "đ", "Č", "Š", "Ž"] {
+        assert!(all.contains(letter), "Serbian letter {letter} lost");
+    }
+    assert!(
+        !all.contains('\u{fffd}'),
+        "replacement characters in stored text"
+    );
+    let lower = all.to_lowercase();
+    for bad in [
+        "<script",
+        "javascript:",
+        "onerror",
+        "onclick",
+        "onload",
+        "<iframe",
+        "<object",
+        "<form",
+        "tracker.example.net",
+    ] {
+        assert!(!lower.contains(bad), "{bad} reached the store");
+    }
+    // Relative links inside content were made absolute.
+    assert!(!lower.contains("src=\"/"), "relative src left in content");
+    assert!(!lower.contains("href=\"/"), "relative href left in content");
+    // An identifying User-Agent went out.
+    assert!(server
+        .user_agents()
+        .iter()
+        .all(|ua| ua.starts_with("Tributary/")));
+}
+
+#[test]
+fn a_second_fetch_adds_nothing_and_etags_download_nothing() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    s.fetch(&[]);
+    let before = s.items();
+    let first = server.total_hits();
+    assert_eq!(first.full, 6);
+
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    for (id, r) in &reports {
+        assert_eq!(r["status"], "not-modified", "{id}: {r}");
+    }
+    let second = server.total_hits();
+    assert_eq!(second.requests, 12);
+    assert_eq!(second.full, 6, "no body was downloaded again");
+    assert_eq!(second.body_bytes, first.body_bytes);
+    let after = s.items();
+    assert_eq!(before, after, "nothing changed in the store");
+}
+
+#[test]
+fn a_server_without_validators_is_skipped_by_body_hash() {
+    let server = FeedServer::start();
+    let body = std::fs::read(fixtures("ingest/rss1.rdf")).unwrap();
+    server.route(
+        "plain.rdf",
+        Route::Status {
+            code: 200,
+            headers: vec![("content-type".into(), "application/rdf+xml".into())],
+            body,
+        },
+    );
+    let s = setup(&[src("plain", server.url("plain.rdf"))], "");
+    let (_, r1) = s.fetch(&[]);
+    assert_eq!(r1["plain"]["status"], "ok");
+    assert_eq!(r1["plain"]["new"], 4);
+    let (_, r2) = s.fetch(&[]);
+    assert_eq!(r2["plain"]["status"], "unchanged");
+}
+
+#[test]
+fn a_changed_item_is_updated_in_place_keeping_first_seen() {
+    let server = FeedServer::start();
+    let v1 = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
+      <item><title>Licence plates agreement: first week</title><link>https://t.example/a</link><guid>a</guid>
+      <description>First version.</description></item></channel></rss>"#;
+    server.feed("f.xml", v1, "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    s.fetch(&[]);
+    let first = s.items();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["date_inferred"], true);
+    server.feed(
+        "f.xml",
+        v1.replace("First version.", "Second version, corrected."),
+        "application/rss+xml",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["updated"], 1);
+    let second = s.items();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0]["summary"], "Second version, corrected.");
+    assert_eq!(second[0]["id"], first[0]["id"]);
+    assert_eq!(second[0]["first_seen"], first[0]["first_seen"]);
+    assert_eq!(
+        second[0]["published"], first[0]["published"],
+        "an inferred date never moves"
+    );
+}
+
+#[test]
+fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    server.feed(
+        "garbage.xml",
+        "<rss version=\"2.0\"><channel><item><title>unterminated",
+        "application/rss+xml",
+    );
+    server.feed(
+        "page.html",
+        "<!DOCTYPE html><html><body>Our news</body></html>",
+        "text/html",
+    );
+    server.route(
+        "down.xml",
+        Route::Status {
+            code: 500,
+            headers: vec![],
+            body: b"oops".to_vec(),
+        },
+    );
+    // A port nothing listens on: bind, take the port, release it.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let s = setup(
+        &[
+            src("good", server.url("partner-atom.xml")),
+            src("garbage", server.url("garbage.xml")),
+            src("page", server.url("page.html")),
+            src("down", server.url("down.xml")),
+            src("dead", format!("http://{dead}/feed.xml")),
+            src("missing-file", "no/such/file.xml".into()),
+        ],
+        "",
+    );
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 1, "partial failure exits 1");
+    assert_eq!(reports["good"]["status"], "ok");
+    assert_eq!(reports["good"]["new"], 4);
+    for id in ["garbage", "page", "down", "dead", "missing-file"] {
+        assert_eq!(reports[id]["status"], "error", "{id}: {}", reports[id]);
+    }
+    assert!(reports["page"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("HTML page"));
+    assert!(reports["down"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("HTTP 500"));
+    assert!(reports["dead"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("connect"));
+
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let health: HashMap<String, Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(health["good"]["health"], "ok");
+    assert_eq!(health["good"]["items"], 4);
+    assert_eq!(health["down"]["health"], "failing (1)");
+    assert_eq!(health["down"]["state"]["last_error"], "HTTP 500");
+    assert!(health["garbage"]["state"]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("not a valid feed"));
+
+    // Failing sources back off: the next pass defers them without a request.
+    let before = server.hits("down.xml").requests;
+    let (_, again) = s.fetch(&[]);
+    assert_eq!(again["down"]["status"], "deferred");
+    assert_eq!(server.hits("down.xml").requests, before);
+    // --force tries again and counts a second failure.
+    s.fetch(&["--force", "--source", "down"]);
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("failing (2)"));
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = FeedServer::start();
+    server.route(
+        "busy.xml",
+        Route::Status {
+            code: 429,
+            headers: vec![("retry-after".into(), "7200".into())],
+            body: vec![],
+        },
+    );
+    let s = setup(
+        &[src("busy", server.url("busy.xml"))],
+        "[fetch]\nbackoff_base = \"1m\"\n",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert!(
+        r["busy"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 429 (retry after 2h)"),
+        "{}",
+        r["busy"]
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["busy"]["status"], "deferred");
+    assert_eq!(server.hits("busy.xml").requests, 1);
+}
+
+#[test]
+fn bodies_over_the_limit_are_refused() {
+    let server = FeedServer::start();
+    let mut big = String::from("<rss version=\"2.0\"><channel><title>big</title>");
+    while big.len() < 64 * 1024 {
+        big.push_str("<item><title>padding item for the size limit</title><guid>x</guid></item>");
+    }
+    big.push_str("</channel></rss>");
+    server.feed("big.xml", big, "application/rss+xml");
+    let s = setup(
+        &[src("big", server.url("big.xml"))],
+        "[fetch]\nmax_body_size = \"16KiB\"\n",
+    );
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        r["big"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the 16384-byte limit"),
+        "{}",
+        r["big"]
+    );
+}
+
+#[test]
+fn check_names_file_line_and_key_and_exits_2() {
+    let s = setup(&[src("a", "https://a.example/feed".into())], "");
+    s.cmd().arg("check").assert().success();
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace(
+            "kind = \"partner\"",
+            "kind = \"partner\"\ninterval = \"often\"",
+        ),
+    )
+    .unwrap();
+    let out = s.cmd().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let want = format!("{}:11:", s.config.display());
+    assert!(err.contains(&want), "{err}");
+    assert!(err.contains("sources[0].interval"), "{err}");
+    assert!(err.contains("invalid duration"), "{err}");
+
+    std::fs::write(
+        &s.config,
+        text.replace("[store]", "[store]\ncolour = \"blue\""),
+    )
+    .unwrap();
+    let out = s.cmd().arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("store.colour"));
+}
+
+#[test]
+fn data_dir_flag_overrides_the_store_path() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(&[src("atom", server.url("partner-atom.xml"))], "");
+    let other = tempfile::tempdir().unwrap();
+    s.cmd()
+        .arg("--data-dir")
+        .arg(other.path())
+        .arg("fetch")
+        .assert()
+        .success();
+    assert!(other.path().join("db").exists() || other.path().join("conf").exists());
+    assert!(!s.dir.path().join("data").exists());
+}
+
+#[test]
+fn a_store_in_use_gives_a_clear_error() {
+    let s = setup(&[src("a", "https://a.example/feed".into())], "");
+    let store = tributary::store::Store::open(&tributary::config::StoreConfig {
+        path: s.dir.path().join("data"),
+        cache_capacity: 1 << 20,
+    })
+    .unwrap();
+    let out = s.cmd().arg("items").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("in use by another process"), "{err}");
+    drop(store);
+}
