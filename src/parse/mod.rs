@@ -104,9 +104,41 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if looks_like_html(text) {
         return Err(ParseError::HtmlPage);
     }
-    let text = repair_rss_version(text);
-    let feed = run_feed_rs(text.as_bytes())?;
-    Ok(build(feed, ctx, warnings))
+    let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
+    // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
+    // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
+    // feed: read such constructs as text (or XHTML) and say so.
+    for _ in 0..4 {
+        match run_feed_rs(text.as_bytes()) {
+            Err(ParseError::Invalid(msg)) => match unsupported_type(&msg) {
+                Some(mime) => {
+                    let with = if mime.contains("xhtml") {
+                        "xhtml"
+                    } else {
+                        "text"
+                    };
+                    let fixed = text
+                        .replace(&format!("type=\"{mime}\""), &format!("type=\"{with}\""))
+                        .replace(&format!("type='{mime}'"), &format!("type='{with}'"));
+                    if fixed == text {
+                        return Err(ParseError::Invalid(msg));
+                    }
+                    text = fixed;
+                    warnings.push(format!("content of type {mime:?} read as {with}"));
+                }
+                None => return Err(ParseError::Invalid(msg)),
+            },
+            other => return other.map(|feed| build(feed, ctx, warnings)),
+        }
+    }
+    run_feed_rs(text.as_bytes()).map(|feed| build(feed, ctx, warnings))
+}
+
+/// The MIME type named by feed-rs's "unsupported content type X at position N".
+fn unsupported_type(msg: &str) -> Option<String> {
+    let rest = msg.split("unsupported content type ").nth(1)?;
+    let mime = rest.rsplit_once(" at position")?.0;
+    Some(mime.to_string())
 }
 
 fn run_feed_rs(bytes: &[u8]) -> Result<Feed, ParseError> {
@@ -142,7 +174,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         let content_hash = raw_hash(&entry);
         let guid = entry.id.trim();
         let mut identity = if !guid.is_empty() {
-            Identity::Guid(guid.chars().take(1024).collect())
+            Identity::Guid(guid_key(guid))
         } else if let Some(l) = &link {
             Identity::Link(l.to_string())
         } else {
@@ -218,7 +250,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .as_ref()
         .map(text_of)
         .filter(|s| !s.is_empty())
-        .or_else(|| content.as_deref().map(html::to_text))
+        .or_else(|| content.as_deref().map(plain))
         .unwrap_or_default();
     let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
 
@@ -236,7 +268,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
 
     let mut categories: Vec<String> = Vec::new();
     for c in &e.categories {
-        let name = html::collapse_whitespace(c.label.as_deref().unwrap_or(&c.term));
+        let name = plain(c.label.as_deref().unwrap_or(&c.term));
         if !name.is_empty() && name.chars().count() <= 100 && !categories.contains(&name) {
             categories.push(name);
         }
@@ -246,7 +278,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     let authors = e
         .authors
         .iter()
-        .filter_map(|p| p.name.as_deref().map(html::collapse_whitespace))
+        .filter_map(|p| p.name.as_deref().map(plain))
         .filter(|n| !n.is_empty())
         .take(10)
         .collect();
@@ -321,13 +353,43 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Plain text of a feed text construct.
+/// Plain text of a feed text construct. Markup is removed whatever the declared type:
+/// feeds routinely put (even doubly escaped) HTML in "text" titles.
 fn text_of(t: &Text) -> String {
-    let essence = t.content_type.essence().to_string();
-    if essence.ends_with("html") || essence.ends_with("xml") {
-        html::to_text(&t.content)
+    plain(&t.content)
+}
+
+/// Plain text of a string that may carry markup or entities.
+fn plain(s: &str) -> String {
+    let mut text = html::to_text(s);
+    // Doubly escaped markup decodes to tags on the first pass: take them out too.
+    for _ in 0..2 {
+        if !has_tag(&text) {
+            break;
+        }
+        text = html::to_text(&text);
+    }
+    text
+}
+
+fn has_tag(s: &str) -> bool {
+    s.as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
+}
+
+/// The identity key of a GUID: kept as written when short and harmless, else hashed (a
+/// 1 MB GUID must not become a store key, a `javascript:` GUID must not be stored as text).
+fn guid_key(guid: &str) -> String {
+    let scheme = guid.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+    let risky = matches!(
+        scheme.as_deref(),
+        Some("javascript" | "vbscript" | "data" | "file")
+    );
+    if guid.len() > 256 || risky || has_tag(guid) {
+        format!("#{}", &blake3::hash(guid.as_bytes()).to_hex()[..32])
     } else {
-        html::collapse_whitespace(&t.content)
+        guid.to_string()
     }
 }
 
@@ -432,6 +494,30 @@ fn repair_rss_version(text: &str) -> std::borrow::Cow<'_, str> {
         )
         .into(),
     }
+}
+
+/// `<rss>` whose items sit directly under the root, without `<channel>`: wrap them in one.
+fn wrap_missing_channel(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
+    let Some(start) = find_root_rss(&text) else {
+        return text;
+    };
+    if text.contains("<channel") {
+        return text;
+    }
+    let open_end = text[start..].find('>').map(|i| start + i + 1);
+    let (Some(open_end), Some(close)) = (open_end, text.rfind("</rss")) else {
+        return text;
+    };
+    if text[..open_end].ends_with("/>") || close < open_end {
+        return text;
+    }
+    let wrapped = format!(
+        "{}<channel>{}</channel>{}",
+        &text[..open_end],
+        &text[open_end..close],
+        &text[close..]
+    );
+    wrapped.into()
 }
 
 fn find_root_rss(text: &str) -> Option<usize> {
