@@ -1,3 +1,29 @@
+//! Tributary: a feed aggregation and syndication daemon.
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! config (TOML) ─► fetch ─► parse/normalize ─► (classify) ─► store (sled)
+//! ```
+//!
+//! - [`model`]: the nouns (`Source`, `Item`, `ItemId`, `Identity`, `SourceState`); depends on nothing.
+//! - [`config`]: TOML → validated [`config::Config`]; errors name file, line and key.
+//! - [`fetch`]: reqwest client with conditional GET, limits, per-host politeness; bytes out.
+//! - [`parse`]: feed-rs bytes → identified, hashed entries → normalized items; pure.
+//! - [`store`]: the only module that touches sled: items, indexes, source state.
+//! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
+//! - [`app`]: wiring (open store, build fetcher, run passes); [`cli`]: clap and exit codes.
+//!
+//! Invariants:
+//! - `parse` does no IO and cannot fail the process: feed-rs runs under `catch_unwind`, and
+//!   every document yields items plus warnings, or a typed error.
+//! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
+//! - One fetched feed is one sled transaction (items, every index, and the source's validators
+//!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is
+//!   never marked "not modified" without its items.
+//! - A source's failure is recorded on that source (unhealthy, backing off) and never stops
+//!   the others.
+
 pub mod app;
 pub mod cli;
 pub mod config;
