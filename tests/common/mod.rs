@@ -14,6 +14,8 @@ use axum::http::{header, HeaderMap, Request, Response, StatusCode};
 pub enum Route {
     /// A feed document with an ETag (304 when the client sends it back).
     Feed { body: Vec<u8>, content_type: String },
+    /// A 200 whose body arrives one byte at a time, forever (a stuck or hostile server).
+    Trickle,
     /// A fixed status with headers and no useful body.
     Status {
         code: u16,
@@ -144,6 +146,20 @@ fn serve(state: &State, req: Request<Body>) -> Response<Body> {
     let h = hits.entry(path).or_default();
     h.requests += 1;
     match route {
+        Some(Route::Trickle) => {
+            let stream = futures_util::stream::unfold((), |()| async {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                Some((
+                    Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b" ")),
+                    (),
+                ))
+            });
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
         None => Response::builder()
             .status(404)
             .body(Body::from("not found"))

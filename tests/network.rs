@@ -1,0 +1,125 @@
+//! Hostile networks: decompression bombs, redirect loops, servers that never finish.
+
+mod common;
+
+use std::io::Write;
+
+use common::{setup, src, FeedServer, Route};
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_bomb_is_stopped_at_the_body_limit() {
+    let server = FeedServer::start();
+    // 64 MiB of zeros after decompression, about 64 KiB on the wire.
+    let bomb = gzip(&vec![0u8; 64 * 1024 * 1024]);
+    assert!(bomb.len() < 1024 * 1024);
+    server.route(
+        "bomb.xml",
+        Route::Status {
+            code: 200,
+            headers: vec![
+                ("content-encoding".into(), "gzip".into()),
+                ("content-type".into(), "application/rss+xml".into()),
+            ],
+            body: bomb,
+        },
+    );
+    let s = setup(
+        &[src("bomb", server.url("bomb.xml"))],
+        "[fetch]\nmax_body_size = \"1MiB\"\n",
+    );
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        r["bomb"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the 1048576-byte limit"),
+        "{}",
+        r["bomb"]
+    );
+}
+
+#[test]
+fn compressed_feeds_are_read() {
+    let server = FeedServer::start();
+    let feed = std::fs::read(common::fixtures("ingest/partner-atom.xml")).unwrap();
+    server.route(
+        "gz.xml",
+        Route::Status {
+            code: 200,
+            headers: vec![("content-encoding".into(), "gzip".into())],
+            body: gzip(&feed),
+        },
+    );
+    let s = setup(&[src("gz", server.url("gz.xml"))], "");
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 0, "{r:?}");
+    assert_eq!(r["gz"]["new"], 4);
+}
+
+#[test]
+fn redirect_loops_end() {
+    let server = FeedServer::start();
+    server.route(
+        "loop.xml",
+        Route::Status {
+            code: 302,
+            headers: vec![("location".into(), "/loop.xml".into())],
+            body: vec![],
+        },
+    );
+    let s = setup(&[src("loop", server.url("loop.xml"))], "");
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        r["loop"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many redirects"),
+        "{}",
+        r["loop"]
+    );
+    // The first request and at most 5 redirects.
+    assert_eq!(server.hits("loop.xml").requests, 6);
+}
+
+#[test]
+fn redirects_within_the_limit_are_followed() {
+    let server = FeedServer::start();
+    server.serve_dir(&common::fixtures("ingest"));
+    server.route(
+        "moved.xml",
+        Route::Status {
+            code: 301,
+            headers: vec![("location".into(), "/rss1.rdf".into())],
+            body: vec![],
+        },
+    );
+    let s = setup(&[src("moved", server.url("moved.xml"))], "");
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(r["moved"]["new"], 4);
+}
+
+#[test]
+fn a_server_that_never_finishes_is_cut_by_the_total_timeout() {
+    let server = FeedServer::start();
+    server.route("slow.xml", Route::Trickle);
+    let s = setup(
+        &[src("slow", server.url("slow.xml"))],
+        "[fetch]\ntimeout = \"1s\"\n",
+    );
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    assert!(
+        r["slow"]["message"].as_str().unwrap().contains("timed out"),
+        "{}",
+        r["slow"]
+    );
+}
