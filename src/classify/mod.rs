@@ -14,9 +14,11 @@
 //!    the field's multiplier (`title_weight`, 1 for the summary, `category_weight`).
 //!
 //! Context terms count only when a term with a positive weight matched somewhere in the item.
-//! A topic is assigned when its total reaches its threshold.
+//! A topic is assigned when its total reaches its threshold. [`eval`] measures the rules
+//! against a labeled set.
 
 pub mod error;
+pub mod eval;
 pub mod fold;
 mod matcher;
 pub mod rules;
