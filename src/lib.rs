@@ -11,12 +11,16 @@
 //! - [`fetch`]: reqwest client with conditional GET, limits, per-host politeness; bytes out.
 //! - [`parse`]: feed-rs bytes → identified, hashed entries → normalized items; pure.
 //! - [`store`]: the only module that touches sled: items, indexes, source state.
+//! - [`classify`]: topic rules compiled once (Aho-Corasick over script-folded text) → topics
+//!   with the reasons; pure.
 //! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
 //! - [`app`]: wiring (open store, build fetcher, run passes); [`cli`]: clap and exit codes.
 //!
 //! Invariants:
 //! - `parse` does no IO and cannot fail the process: feed-rs runs under `catch_unwind`, and
 //!   every document yields items plus warnings, or a typed error.
+//! - `classify` does no IO and cannot fail: rules are validated when compiled, then every item
+//!   gets a (possibly empty) list of topics with reasons.
 //! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
 //! - One fetched feed is one sled transaction (items, every index, and the source's validators
 //!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is
@@ -25,6 +29,7 @@
 //!   the others.
 
 pub mod app;
+pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod fetch;

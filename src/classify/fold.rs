@@ -1,0 +1,195 @@
+//! Text folding: one canonical, script-free form for matching rule terms against item text.
+//!
+//! Folding lowercases, decomposes (NFKD) and drops combining marks (so `ë`→`e`, `ç`→`c`,
+//! `č`/`ć`→`c`, `š`→`s`, `ž`→`z`), transliterates Cyrillic to Latin the way Serbian does it
+//! (`џ`→`dz`, `љ`→`lj`, `њ`→`nj`, `ђ`→`dj`, `ћ`/`ч`→`c`, `ш`→`s`, `ж`→`z`), writes `đ` as
+//! `dj`, and turns every run of characters that are not letters or digits into one space. The
+//! result always starts and ends with a space, so `" word "` is a whole-word match and
+//! `" stem"` a match at the start of a word.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// Folds `text` into the canonical matching form: lowercase ASCII-ish words separated by
+/// single spaces, with one leading and one trailing space (`" "` when there are no words).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for c in text.chars() {
+        if c.is_ascii() {
+            push_folded(&mut out, c.to_ascii_lowercase());
+            continue;
+        }
+        // Lowercase and transliterate before decomposing: Cyrillic letters like `й` would
+        // decompose, and `ђ`/`ћ` have no decomposition at all. Each character is decomposed
+        // on its own: the order of combining marks does not matter once they are dropped.
+        for lower in c.to_lowercase() {
+            if let Some(latin) = cyrillic(lower) {
+                latin.chars().for_each(|l| push_folded(&mut out, l));
+                continue;
+            }
+            decompose_compatible(lower, |d| {
+                if is_combining_mark(d) {
+                    return;
+                }
+                // Some compatibility forms decompose to capitals (`㎒` → `MHz`).
+                for d in d.to_lowercase() {
+                    match cyrillic(d).or_else(|| latin_special(d)) {
+                        Some(s) => s.chars().for_each(|l| push_folded(&mut out, l)),
+                        None => push_folded(&mut out, d),
+                    }
+                }
+            });
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
+/// Appends one already-lowercased, decomposed character: letters and digits as they are,
+/// anything else as a word separator (never two in a row).
+fn push_folded(out: &mut String, c: char) {
+    if c.is_alphanumeric() {
+        out.push(c);
+    } else if !out.ends_with(' ') {
+        out.push(' ');
+    }
+}
+
+/// Latin letters that NFKD leaves alone but that are written without diacritics otherwise.
+fn latin_special(c: char) -> Option<&'static str> {
+    Some(match c {
+        'đ' => "dj",
+        'ð' => "d",
+        'ħ' => "h",
+        'ł' => "l",
+        'ø' => "o",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'þ' => "th",
+        'ı' => "i",
+        _ => return None,
+    })
+}
+
+/// Serbian Cyrillic (and the few other Cyrillic letters seen in the region's feeds) in Latin.
+fn cyrillic(c: char) -> Option<&'static str> {
+    Some(match c {
+        'а' => "a",
+        'б' => "b",
+        'в' => "v",
+        'г' => "g",
+        'д' => "d",
+        'ђ' => "dj",
+        'е' => "e",
+        'ж' => "z",
+        'з' => "z",
+        'и' => "i",
+        'ј' => "j",
+        'к' => "k",
+        'л' => "l",
+        'љ' => "lj",
+        'м' => "m",
+        'н' => "n",
+        'њ' => "nj",
+        'о' => "o",
+        'п' => "p",
+        'р' => "r",
+        'с' => "s",
+        'т' => "t",
+        'ћ' => "c",
+        'у' => "u",
+        'ф' => "f",
+        'х' => "h",
+        'ц' => "c",
+        'ч' => "c",
+        'џ' => "dz",
+        'ш' => "s",
+        // Macedonian, Russian, Ukrainian, Bulgarian.
+        'ѓ' => "gj",
+        'ќ' => "kj",
+        'ѕ' => "dz",
+        'й' => "j",
+        'ё' => "e",
+        'ы' => "y",
+        'э' => "e",
+        'ю' => "ju",
+        'я' => "ja",
+        'щ' => "sc",
+        'ъ' | 'ь' => "",
+        'і' | 'ї' => "i",
+        'є' => "e",
+        'ґ' => "g",
+        'ў' => "u",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn english_is_lowercased_and_punctuation_becomes_single_spaces() {
+        assert_eq!(
+            fold("Belgrade–Pristina dialogue: \"Brussels\"  talks!"),
+            " belgrade pristina dialogue brussels talks "
+        );
+        assert_eq!(fold("Women's Caucus"), " women s caucus ");
+        assert_eq!(fold("Women’s Caucus"), " women s caucus ");
+    }
+
+    #[test]
+    fn albanian_with_and_without_diacritics_fold_alike() {
+        assert_eq!(
+            fold("Marrëveshja e Brukselit"),
+            fold("Marreveshja e Brukselit")
+        );
+        assert_eq!(
+            fold("Çështja e targave në Prishtinë"),
+            " ceshtja e targave ne prishtine "
+        );
+    }
+
+    #[test]
+    fn serbian_latin_with_and_without_diacritics_fold_alike() {
+        assert_eq!(
+            fold("Zajednica srpskih opština"),
+            fold("Zajednica srpskih opstina")
+        );
+        assert_eq!(
+            fold("Građani, čuvajte ćirilicu, žene!"),
+            " gradjani cuvajte cirilicu zene "
+        );
+        assert_eq!(fold("ĐORĐE"), " djordje ");
+    }
+
+    #[test]
+    fn serbian_cyrillic_folds_to_the_latin_form() {
+        assert_eq!(
+            fold("Заједница српских општина"),
+            fold("Zajednica srpskih opština")
+        );
+        assert_eq!(fold("дијалогу"), " dijalogu ");
+        assert_eq!(
+            fold("ЏЕП, ЉУБАВ, ЊЕГОШ, ЂАК, ЋЕРКА, ЧАС, ШУМА, ЖЕНА"),
+            { " dzep ljubav njegos djak cerka cas suma zena " }
+        );
+        assert_eq!(fold("Београд–Приштина"), " beograd pristina ");
+    }
+
+    #[test]
+    fn compatibility_forms_and_digits_are_kept_as_words() {
+        assert_eq!(fold("ﬁlm festival 2024"), " film festival 2024 ");
+        assert_eq!(fold("Ｋｏｓｏｖｏ"), " kosovo ");
+        assert_eq!(fold("100㎒"), " 100mhz ");
+    }
+
+    #[test]
+    fn text_without_words_folds_to_one_space() {
+        assert_eq!(fold(""), " ");
+        assert_eq!(fold(" — !? "), " ");
+    }
+}

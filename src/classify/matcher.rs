@@ -1,0 +1,261 @@
+//! Phrase matching over folded text: one Aho-Corasick pass finds every rule word, then
+//! phrases are assembled from words at consecutive positions.
+//!
+//! A phrase is a sequence of words, each either exact (`agreement`) or a stem (`dijalog*`,
+//! any word that starts with it). Words are compiled as padded patterns over folded text —
+//! `" agreement "` or `" dijalog"` — so matches always fall on word boundaries. Words with
+//! `dj` (Serbian `đ`) also match the spelling with a plain `d`, the other way `đ` is typed
+//! without diacritics (`građani` → `gradjani` or `gradani`).
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use super::fold::fold;
+
+/// Fewest letters a one-word stem may have before its `*`: shorter ones match too much. In a
+/// phrase the other words narrow it down, so `"women mp*"` is fine.
+pub const MIN_STEM: usize = 3;
+
+/// One word of a phrase, already folded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Word {
+    /// The whole word.
+    Exact(String),
+    /// Any word starting with this.
+    Stem(String),
+}
+
+/// Parses a rule term or exclusion as written in the rules (any script, `*` ending a word)
+/// into folded words; the error says what is wrong with it.
+pub fn parse_phrase(raw: &str) -> Result<Vec<Word>, &'static str> {
+    let mut words = Vec::new();
+    for chunk in raw.split_whitespace() {
+        let body = chunk.strip_suffix('*');
+        let stem = body.is_some();
+        let body = body.unwrap_or(chunk);
+        if body.contains('*') {
+            return Err("`*` may only appear once, at the end of a word");
+        }
+        let folded = fold(body);
+        let mut parts: Vec<&str> = folded.split_whitespace().collect();
+        let Some(last) = parts.pop() else {
+            if stem {
+                return Err("`*` must follow a word");
+            }
+            continue;
+        };
+        words.extend(parts.into_iter().map(|w| Word::Exact(w.to_string())));
+        words.push(if stem {
+            Word::Stem(last.to_string())
+        } else {
+            Word::Exact(last.to_string())
+        });
+    }
+    match words.as_slice() {
+        [] => Err("it has no letters or digits"),
+        [Word::Stem(w)] if w.chars().count() < MIN_STEM => {
+            Err("a one-word stem needs at least 3 letters before `*`")
+        }
+        _ => Ok(words),
+    }
+}
+
+/// Where a phrase matched: its index and the half-open range of word positions it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Index of the phrase in the list the matcher was built from.
+    pub phrase: usize,
+    /// Position of the first word.
+    pub start: u32,
+    /// Position after the last word.
+    pub end: u32,
+}
+
+/// Every phrase of every topic, compiled into one automaton.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Every distinct padded word spelling.
+    ac: AhoCorasick,
+    /// Automaton pattern → the distinct words (slots) it spells.
+    pattern_slots: Vec<Vec<u32>>,
+    /// Phrase → its words as slot ids.
+    phrases: Vec<Vec<u32>>,
+    /// Slot → phrases that start with it.
+    starting: Vec<Vec<usize>>,
+}
+
+impl Matcher {
+    /// Compiles the phrases; [`Found::phrase`] indexes this slice.
+    pub fn new(phrases: &[Vec<Word>]) -> Result<Matcher, aho_corasick::BuildError> {
+        let mut slot_ids: HashMap<&Word, u32> = HashMap::new();
+        let mut pattern_ids: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut pattern_slots: Vec<Vec<u32>> = Vec::new();
+        let mut compiled = Vec::with_capacity(phrases.len());
+        for phrase in phrases {
+            let mut slots = Vec::with_capacity(phrase.len());
+            for word in phrase {
+                let next = slot_ids.len() as u32;
+                let slot = *slot_ids.entry(word).or_insert(next);
+                if slot == next {
+                    for pattern in spellings(word) {
+                        let id = *pattern_ids.entry(pattern.clone()).or_insert_with(|| {
+                            patterns.push(pattern);
+                            pattern_slots.push(Vec::new());
+                            patterns.len() - 1
+                        });
+                        pattern_slots[id].push(slot);
+                    }
+                }
+                slots.push(slot);
+            }
+            compiled.push(slots);
+        }
+        let mut starting = vec![Vec::new(); slot_ids.len()];
+        for (i, slots) in compiled.iter().enumerate() {
+            starting[slots[0] as usize].push(i);
+        }
+        // A DFA: the biggest automaton, the fastest search; rule sets are small.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)?;
+        Ok(Matcher {
+            ac,
+            pattern_slots,
+            phrases: compiled,
+            starting,
+        })
+    }
+
+    /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
+    pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
+        // Byte offsets of the separating spaces: a match starting at the k-th space starts
+        // at word position k.
+        let spaces: Vec<usize> = folded.match_indices(' ').map(|(i, _)| i).collect();
+        let mut hits: Vec<(u32, u32)> = Vec::new();
+        for m in self.ac.find_overlapping_iter(folded) {
+            let Ok(position) = spaces.binary_search(&m.start()) else {
+                continue;
+            };
+            for &slot in &self.pattern_slots[m.pattern().as_usize()] {
+                hits.push((position as u32, slot));
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        for &(position, slot) in &hits {
+            for &phrase in &self.starting[slot as usize] {
+                let words = &self.phrases[phrase];
+                let rest_found = words[1..]
+                    .iter()
+                    .zip(position + 1..)
+                    .all(|(&slot, at)| hits.binary_search(&(at, slot)).is_ok());
+                if rest_found {
+                    out.push(Found {
+                        phrase,
+                        start: position,
+                        end: position + words.len() as u32,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The padded automaton patterns for one word: itself, and with `dj` written `d`.
+fn spellings(word: &Word) -> Vec<String> {
+    let (text, tail) = match word {
+        Word::Exact(w) => (w, " "),
+        Word::Stem(w) => (w, ""),
+    };
+    let mut out = vec![format!(" {text}{tail}")];
+    if text.contains("dj") {
+        out.push(format!(" {}{tail}", text.replace("dj", "d")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn phrases(raw: &[&str]) -> Vec<Vec<Word>> {
+        raw.iter().map(|r| parse_phrase(r).unwrap()).collect()
+    }
+
+    fn find(m: &Matcher, text: &str) -> Vec<(usize, u32, u32)> {
+        let mut out = Vec::new();
+        m.find(&fold(text), &mut out);
+        out.iter().map(|f| (f.phrase, f.start, f.end)).collect()
+    }
+
+    #[test]
+    fn terms_are_folded_and_stars_make_stems() {
+        assert_eq!(
+            parse_phrase("Zajednic* srpskih OPŠTINA").unwrap(),
+            [
+                Word::Stem("zajednic".into()),
+                Word::Exact("srpskih".into()),
+                Word::Exact("opstina".into())
+            ]
+        );
+        assert_eq!(
+            parse_phrase("Belgrade–Pristina").unwrap(),
+            [
+                Word::Exact("belgrade".into()),
+                Word::Exact("pristina".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_terms_are_explained() {
+        assert!(parse_phrase(" – ").unwrap_err().contains("no letters"));
+        assert!(parse_phrase("di*log")
+            .unwrap_err()
+            .contains("end of a word"));
+        assert!(parse_phrase("dialog**")
+            .unwrap_err()
+            .contains("end of a word"));
+        assert!(parse_phrase("ab*").unwrap_err().contains("3 letters"));
+        assert!(parse_phrase("women mp*").is_ok());
+        assert!(parse_phrase("women *")
+            .unwrap_err()
+            .contains("follow a word"));
+    }
+
+    #[test]
+    fn words_match_whole_and_stems_match_word_starts() {
+        let m = Matcher::new(&phrases(&["dijalog*", "plates", "ZSO"])).unwrap();
+        assert_eq!(find(&m, "Дијалога о таблицама"), [(0, 0, 1)]);
+        assert_eq!(find(&m, "Licence plates"), [(1, 1, 2)]);
+        assert_eq!(find(&m, "templates, nondijalog, zsoa"), []);
+        assert_eq!(find(&m, "ZSO-a"), [(2, 0, 1)]);
+    }
+
+    #[test]
+    fn phrases_need_their_words_in_a_row() {
+        let m = Matcher::new(&phrases(&["zajednic* srpsk* opstin*", "srpsk*"])).unwrap();
+        assert_eq!(
+            find(&m, "o Zajednici srpskih opština"),
+            [(0, 1, 4), (1, 2, 3)]
+        );
+        assert_eq!(find(&m, "zajednici opstina srpskih"), [(1, 2, 3)]);
+    }
+
+    #[test]
+    fn dj_also_matches_a_plain_d() {
+        let m = Matcher::new(&phrases(&["građan*"])).unwrap();
+        for text in ["građanima", "gradjanima", "gradanima", "ГРАЂАНИ"] {
+            assert_eq!(find(&m, text), [(0, 0, 1)], "{text}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_word_is_found_each_time() {
+        let m = Matcher::new(&phrases(&["a b"])).unwrap();
+        assert_eq!(find(&m, "a b a b"), [(0, 0, 2), (0, 2, 4)]);
+    }
+}

@@ -1,0 +1,253 @@
+//! Classify: compiled topic rules, item text → the topics it is about and why. Pure: no IO.
+//!
+//! Rules ([`rules`]) are compiled once by [`Classifier::new`] into a single Aho-Corasick
+//! automaton over folded text ([`fold`], `matcher`), so one rule term covers every script,
+//! case and diacritics form. For each field of an item (title, summary, each feed category):
+//!
+//! 1. every term and exclusion of every topic is found at word boundaries;
+//! 2. a topic's term matches that overlap one of its exclusions are cancelled, unless the
+//!    term match is longer and contains the exclusion (`"dialogue with"` cancels `"dialog*"`
+//!    but not `"dialog* with serbia"`);
+//! 3. a term match inside a longer match of the same topic is dropped (the longest wins, so
+//!    `"women's caucus"` is not also counted as `"caucus"`; of equal spans the heavier wins);
+//! 4. each remaining term adds, once however often it occurs in the field, its weight times
+//!    the field's multiplier (`title_weight`, 1 for the summary, `category_weight`).
+//!
+//! Context terms count only when a term with a positive weight matched somewhere in the item.
+//! A topic is assigned when its total reaches its threshold. [`eval`] measures the rules
+//! against a labeled set.
+
+pub mod error;
+pub mod eval;
+pub mod fold;
+mod matcher;
+pub mod rules;
+mod score;
+
+pub use error::RuleError;
+pub use rules::{Rules, RulesFile, TopicRule};
+
+use crate::model::TopicMatch;
+use matcher::{parse_phrase, Matcher, Word};
+use score::{Term, Topic, Use};
+
+/// The text of one item that classification looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// The item's title.
+    pub title: &'a str,
+    /// The item's plain-text summary.
+    pub summary: &'a str,
+    /// The feed's categories for the item.
+    pub categories: &'a [String],
+}
+
+/// Where in an item a term matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// The title.
+    Title,
+    /// The summary.
+    Summary,
+    /// The feed category at this index of [`Input::categories`].
+    Category(usize),
+}
+
+/// One topic's score for an item, assigned or not (for explaining and tuning rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicScore<'c> {
+    /// The topic name.
+    pub topic: &'c str,
+    /// Sum of the weighted matches.
+    pub score: f64,
+    /// The topic's threshold.
+    pub threshold: f64,
+    /// One line per term and field that counted, as in [`TopicMatch::why`].
+    pub why: Vec<String>,
+}
+
+impl TopicScore<'_> {
+    /// Whether the score reaches the threshold.
+    pub fn assigned(&self) -> bool {
+        reaches(self.score, self.threshold)
+    }
+}
+
+/// Topic rules compiled for matching; build once, share freely (it is `Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    /// Compiled topics in rule order.
+    topics: Vec<Topic>,
+    /// Every term and exclusion of every topic.
+    matcher: Matcher,
+    /// Phrase index in the matcher → what it is.
+    uses: Vec<Use>,
+}
+
+impl Classifier {
+    /// Validates and compiles the rules; the error names the topic and term to fix.
+    pub fn new(rules: &Rules) -> Result<Classifier, RuleError> {
+        let mut topics: Vec<Topic> = Vec::new();
+        let mut phrases: Vec<Vec<Word>> = Vec::new();
+        let mut uses = Vec::new();
+        for (t, rule) in rules.0.iter().enumerate() {
+            let mut topic = check_topic(rule, &topics)?;
+            let mut seen: Vec<(Vec<Word>, &str)> = Vec::new();
+            let terms = rule.terms.iter().map(|term| (term, false));
+            let context = rule.context.iter().map(|term| (term, true));
+            for ((text, weight), context) in terms.chain(context) {
+                if !weight.is_finite() || *weight == 0.0 {
+                    return Err(RuleError::BadWeight {
+                        topic: rule.name.clone(),
+                        term: text.clone(),
+                        weight: *weight,
+                    });
+                }
+                let list = if context { "context" } else { "terms" };
+                let words = parse_phrase(text).map_err(|problem| bad(rule, list, text, problem))?;
+                if let Some((_, earlier)) = seen.iter().find(|(w, _)| *w == words) {
+                    return Err(RuleError::DuplicateTerm {
+                        topic: rule.name.clone(),
+                        term: text.clone(),
+                        earlier: earlier.to_string(),
+                    });
+                }
+                seen.push((words.clone(), text));
+                phrases.push(words);
+                uses.push(Use::Term {
+                    topic: t,
+                    term: topic.terms.len(),
+                });
+                topic.terms.push(Term {
+                    text: text.clone(),
+                    weight: *weight,
+                    context,
+                });
+            }
+            for phrase in &rule.exclude {
+                let words = parse_phrase(phrase)
+                    .map_err(|problem| bad(rule, "exclude", phrase, problem))?;
+                phrases.push(words);
+                uses.push(Use::Exclude { topic: t });
+            }
+            topics.push(topic);
+        }
+        let matcher = Matcher::new(&phrases).map_err(|e| RuleError::Automaton(e.to_string()))?;
+        Ok(Classifier {
+            topics,
+            matcher,
+            uses,
+        })
+    }
+
+    /// Topic names in rule order.
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        self.topics.iter().map(|t| t.name.as_str())
+    }
+
+    /// A topic's display name.
+    pub fn title(&self, topic: &str) -> Option<&str> {
+        self.topics
+            .iter()
+            .find(|t| t.name == topic)
+            .map(|t| t.title.as_str())
+    }
+
+    /// The topics the item is about, in rule order, each with the matches that put it there.
+    pub fn classify(&self, input: &Input) -> Vec<TopicMatch> {
+        let hits = score::hits(&self.topics, &self.matcher, &self.uses, input);
+        self.topics
+            .iter()
+            .zip(&hits)
+            .filter(|(topic, hits)| reaches(score::total(topic, hits), topic.threshold))
+            .map(|(topic, hits)| TopicMatch {
+                topic: topic.name.clone(),
+                why: score::why(topic, hits, input),
+            })
+            .collect()
+    }
+
+    /// Every topic's score for the item, assigned or not, in rule order (for explaining and
+    /// tuning rules).
+    pub fn scores(&self, input: &Input) -> Vec<TopicScore<'_>> {
+        let hits = score::hits(&self.topics, &self.matcher, &self.uses, input);
+        self.topics
+            .iter()
+            .zip(&hits)
+            .map(|(topic, hits)| TopicScore {
+                topic: &topic.name,
+                score: score::total(topic, hits),
+                threshold: topic.threshold,
+                why: score::why(topic, hits, input),
+            })
+            .collect()
+    }
+}
+
+/// `score >= threshold`, forgiving float rounding (0.1 + 0.2 reaches 0.3).
+fn reaches(score: f64, threshold: f64) -> bool {
+    score >= threshold - 1e-9
+}
+
+fn bad(rule: &TopicRule, list: &'static str, term: &str, problem: &'static str) -> RuleError {
+    RuleError::BadTerm {
+        topic: rule.name.clone(),
+        list,
+        term: term.to_string(),
+        problem,
+    }
+}
+
+/// Checks a topic's name and numbers; its terms are added by the caller.
+fn check_topic(rule: &TopicRule, earlier: &[Topic]) -> Result<Topic, RuleError> {
+    let name = &rule.name;
+    let valid = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(RuleError::BadName {
+            topic: name.clone(),
+        });
+    }
+    if earlier.iter().any(|t| t.name == *name) {
+        return Err(RuleError::DuplicateTopic {
+            topic: name.clone(),
+        });
+    }
+    let numbers = [
+        ("threshold", rule.threshold, false),
+        ("title_weight", rule.title_weight, true),
+        ("category_weight", rule.category_weight, true),
+    ];
+    for (key, value, zero_ok) in numbers {
+        if !value.is_finite() || value < 0.0 || (value == 0.0 && !zero_ok) {
+            return Err(RuleError::BadNumber {
+                topic: name.clone(),
+                key,
+                value,
+                expected: if zero_ok {
+                    "at least 0"
+                } else {
+                    "greater than 0"
+                },
+            });
+        }
+    }
+    if rule.terms.is_empty() {
+        return Err(RuleError::NoTerms {
+            topic: name.clone(),
+        });
+    }
+    Ok(Topic {
+        name: name.clone(),
+        title: rule.title.clone(),
+        threshold: rule.threshold,
+        title_weight: rule.title_weight,
+        category_weight: rule.category_weight,
+        terms: Vec::with_capacity(rule.terms.len() + rule.context.len()),
+    })
+}
+
+#[cfg(test)]
+mod tests;

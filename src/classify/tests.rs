@@ -1,0 +1,243 @@
+//! Classifier behaviour on small hand-written rules.
+
+use super::*;
+
+const RULES: &str = r#"
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 3
+exclude = ["dialog* with", "social dialog*", "дијалог* са грађан*"]
+
+[topics.dialogue.terms]
+"dijalog*" = 2
+"dialog*" = 2
+"brussels agreement" = 3
+"licence plates" = 2
+"zajednic* srpsk* opstin*" = 3
+"wine" = -1
+"dialog* with serbia" = 3
+
+[topics.dialogue.context]
+"kosov*" = 1
+"serbia" = 1
+"agreement*" = 1
+
+[topics.culture]
+title = "Culture"
+threshold = 2
+category_weight = 2
+exclude = ["culture of impunity"]
+terms = { "festival*" = 1, "kultur*" = 1, "culture" = 1.5, "film festival" = 2.5 }
+"#;
+
+fn classifier() -> Classifier {
+    Classifier::new(&RulesFile::from_toml(RULES).unwrap().topics).unwrap()
+}
+
+fn input<'a>(title: &'a str, summary: &'a str, categories: &'a [String]) -> Input<'a> {
+    Input {
+        title,
+        summary,
+        categories,
+    }
+}
+
+fn topics(c: &Classifier, title: &str, summary: &str, categories: &[&str]) -> Vec<String> {
+    let categories: Vec<String> = categories.iter().map(|s| s.to_string()).collect();
+    c.classify(&input(title, summary, &categories))
+        .into_iter()
+        .map(|m| m.topic)
+        .collect()
+}
+
+#[test]
+fn one_stem_covers_inflections_and_scripts() {
+    let c = classifier();
+    for title in [
+        "Nastavak dijaloga",
+        "Дијалогу у Бриселу",
+        "Dialogut i ri",
+        "DIJALOG",
+    ] {
+        assert_eq!(topics(&c, title, "", &[]), ["dialogue"], "{title}");
+    }
+    assert_eq!(
+        topics(&c, "", "o Zajednici srpskih opština", &[]),
+        ["dialogue"]
+    );
+    assert_eq!(
+        topics(&c, "", "о Заједници српских општина", &[]),
+        ["dialogue"]
+    );
+}
+
+#[test]
+fn the_title_counts_more_than_the_summary() {
+    let c = classifier();
+    // 2 × title_weight 2 = 4 ≥ 3, but 2 in the summary alone is not enough.
+    assert_eq!(topics(&c, "Dialogue resumes", "", &[]), ["dialogue"]);
+    assert!(topics(&c, "", "The dialogue resumes", &[]).is_empty());
+    assert_eq!(
+        topics(&c, "", "The dialogue on licence plates", &[]),
+        ["dialogue"]
+    );
+}
+
+#[test]
+fn exclusions_cancel_only_the_matches_they_overlap() {
+    let c = classifier();
+    assert!(topics(&c, "Municipality opens dialogue with citizens", "", &[]).is_empty());
+    assert!(topics(&c, "Социјални дијалог са грађанима", "", &[]).is_empty());
+    assert!(topics(&c, "Social dialogue council meets", "", &[]).is_empty());
+    // A second, unexcluded mention still counts.
+    assert_eq!(
+        topics(
+            &c,
+            "Dialogue with citizens on the Brussels Agreement",
+            "",
+            &[]
+        ),
+        ["dialogue"]
+    );
+    assert!(topics(&c, "A culture of impunity", "", &[]).is_empty());
+    // A longer term containing the exclusion is more specific and stands.
+    assert_eq!(
+        c.scores(&input("", "Dialogue with Serbia", &[]))[0].why,
+        [r#"summary: "dialog* with serbia" (+3.0)"#]
+    );
+}
+
+#[test]
+fn the_longest_match_wins_and_negative_weights_count_against() {
+    let c = classifier();
+    let scores = c.scores(&input("Film festival", "", &[]));
+    assert_eq!(scores[1].score, 5.0);
+    assert_eq!(scores[1].why, [r#"title: "film festival" (+5.0)"#]);
+    let scores = c.scores(&input("", "brussels agreement wine", &[]));
+    assert_eq!(scores[0].score, 2.0);
+    assert!(!scores[0].assigned());
+}
+
+#[test]
+fn context_terms_count_only_next_to_a_term() {
+    let c = classifier();
+    // Context alone: 1 × 2 + 1 × 2 + 1 = 5 would pass, but there is no term.
+    let scores = c.scores(&input("Kosovo and Serbia sign agreement", "Serbia", &[]));
+    assert_eq!(scores[0].score, 0.0);
+    assert!(scores[0].why.is_empty());
+    // With a term the context counts: 2 + 2 × 2 (kosov*, serbia in the title).
+    let scores = c.scores(&input("Kosovo, Serbia", "The dialogue", &[]));
+    assert_eq!(scores[0].score, 6.0);
+    assert_eq!(
+        scores[0].why,
+        [
+            r#"title: "kosov*" (+2.0)"#,
+            r#"title: "serbia" (+2.0)"#,
+            r#"summary: "dialog*" (+2.0)"#
+        ]
+    );
+    // A negative term does not anchor context.
+    assert_eq!(c.scores(&input("Kosovo wine", "", &[]))[0].score, -2.0);
+}
+
+#[test]
+fn categories_count_and_reasons_say_where_and_what() {
+    let c = classifier();
+    let categories = vec!["Kultura".to_string(), "News".to_string()];
+    let got = c.classify(&input(
+        "Dijalog, dijalog",
+        "Licence plates and a festival",
+        &categories,
+    ));
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].topic, "dialogue");
+    assert_eq!(
+        got[0].why,
+        [
+            r#"title: "dijalog*" ×2 (+4.0)"#,
+            r#"summary: "licence plates" (+2.0)"#
+        ]
+    );
+    assert_eq!(got[1].topic, "culture");
+    assert_eq!(
+        got[1].why,
+        [
+            r#"summary: "festival*" (+1.0)"#,
+            r#"category "Kultura": "kultur*" (+2.0)"#
+        ]
+    );
+}
+
+#[test]
+fn topics_are_listed_in_rule_order_with_titles() {
+    let c = classifier();
+    assert_eq!(c.topics().collect::<Vec<_>>(), ["dialogue", "culture"]);
+    assert_eq!(c.title("dialogue"), Some("Kosovo–Serbia dialogue"));
+    assert_eq!(c.title("sport"), None);
+    assert!(topics(&c, "Festival of culture and dialogue", "", &[]).len() == 2);
+}
+
+fn error(text: &str) -> String {
+    let rules = RulesFile::from_toml(text).unwrap().topics;
+    Classifier::new(&rules).unwrap_err().to_string()
+}
+
+#[test]
+fn bad_rules_are_named_by_topic_and_term() {
+    let head = "[topics.t]\ntitle = \"T\"\nthreshold = 1\n";
+    assert_eq!(
+        error(&format!(
+            "{head}terms = {{ \"Dijalog*\" = 1, \"дијалог*\" = 2 }}"
+        )),
+        r#"topic "t": term "дијалог*" is the same as "Dijalog*" once folded; keep one"#
+    );
+    assert_eq!(
+        error(&format!("{head}terms = {{ \"di*alog\" = 1 }}")),
+        r#"topic "t": terms "di*alog": `*` may only appear once, at the end of a word"#
+    );
+    assert_eq!(
+        error(&format!("{head}terms = {{ \"a\" = 1 }}\nexclude = [\"–\"]")),
+        r#"topic "t": exclude "–": it has no letters or digits"#
+    );
+    assert_eq!(
+        error(&format!(
+            "{head}terms = {{ a = 1 }}\ncontext = {{ \"A\" = 1 }}"
+        )),
+        r#"topic "t": term "A" is the same as "a" once folded; keep one"#
+    );
+    assert_eq!(
+        error(&format!(
+            "{head}terms = {{ a = 1 }}\ncontext = {{ \"x*y\" = 1 }}"
+        )),
+        r#"topic "t": context "x*y": `*` may only appear once, at the end of a word"#
+    );
+    assert_eq!(
+        error(&format!("{head}terms = {{ \"dialog\" = 0 }}")),
+        r#"topic "t": term "dialog" has weight 0; use a finite number other than 0"#
+    );
+    assert_eq!(
+        error(&format!("{head}terms = {{}}")),
+        r#"topic "t" has no terms"#
+    );
+    assert_eq!(
+        error("[topics.t]\ntitle = \"T\"\nthreshold = 0\nterms = { a = 1 }"),
+        r#"topic "t": threshold must be a finite number greater than 0, not 0"#
+    );
+    assert_eq!(
+        error("[topics.T]\ntitle = \"T\"\nthreshold = 1\nterms = { a = 1 }"),
+        r#"topic "T": a topic name must be lowercase letters, digits and '-'"#
+    );
+}
+
+#[test]
+fn a_classifier_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Classifier>();
+}
+
+#[test]
+fn no_rules_means_no_topics() {
+    let c = Classifier::new(&Rules::default()).unwrap();
+    assert!(c.classify(&input("Dialogue", "", &[])).is_empty());
+    assert_eq!(c.topics().count(), 0);
+}
