@@ -50,6 +50,7 @@ impl App {
             fetcher,
             fetch: config.fetch.clone(),
             dedupe: config.dedupe.clone(),
+            classifier: config.classifier.clone(),
         });
         Ok(App {
             config,

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::classify::{Classifier, Input};
 use crate::config::{DedupeConfig, FetchConfig};
 use crate::fetch::{Fetched, Fetcher};
-use crate::model::{Location, Source, SourceState, TopicMatch};
+use crate::model::{Location, NewItem, Source, SourceState, TopicMatch};
 use crate::parse::{self, Context};
 use crate::store::{ApplyReport, Staged, Store, StoreError};
 
@@ -62,6 +63,8 @@ pub struct Ingest {
     pub fetch: FetchConfig,
     /// Matching settings.
     pub dedupe: DedupeConfig,
+    /// Compiled topic rules.
+    pub classifier: Arc<Classifier>,
 }
 
 impl Ingest {
@@ -135,19 +138,17 @@ impl Ingest {
         // Parsing, normalizing and storing are CPU and disk work: off the async threads.
         let store = self.store.clone();
         let dedupe = self.dedupe.clone();
+        let classifier = self.classifier.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
         let joined = tokio::task::spawn_blocking(move || {
-            process(
-                &store,
-                &source_owned,
-                doc,
-                body_hash,
-                state,
-                now,
-                &dedupe,
+            let run = Run {
+                store: &store,
+                classifier: &classifier,
+                dedupe: &dedupe,
                 backoff,
-            )
+            };
+            process(&run, &source_owned, doc, body_hash, state, now)
         })
         .await;
         match joined {
@@ -183,17 +184,23 @@ impl Ingest {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What processing a fetched document needs besides the document.
+struct Run<'a> {
+    store: &'a Store,
+    classifier: &'a Classifier,
+    dedupe: &'a DedupeConfig,
+    backoff: (Duration, Duration),
+}
+
 fn process(
-    store: &Store,
+    run: &Run<'_>,
     source: &Source,
     doc: crate::fetch::Document,
     body_hash: String,
     mut state: SourceState,
     now: DateTime<Utc>,
-    dedupe: &DedupeConfig,
-    backoff: (Duration, Duration),
 ) -> Result<(Outcome, Vec<String>), StoreError> {
+    let store = run.store;
     let ctx = Context {
         fetch_url: doc
             .final_url
@@ -208,7 +215,7 @@ fn process(
         Err(e) => {
             // Validators and body hash stay as they were: the same broken bytes are
             // parsed (and reported) again next time, not mistaken for "unchanged".
-            mark_failure(&mut state, now, e.to_string(), None, backoff);
+            mark_failure(&mut state, now, e.to_string(), None, run.backoff);
             store.put_source_state(&source.id, &state)?;
             return Ok((
                 Outcome::Error {
@@ -233,7 +240,7 @@ fn process(
         .map(|(raw, _)| {
             let item = parse::normalize(raw, &feed, &ctx);
             Staged {
-                topics: default_topics(source),
+                topics: topics_for(run.classifier, &item, source),
                 item,
             }
         })
@@ -245,21 +252,24 @@ fn process(
     state.site_url = feed.site.as_ref().map(|u| u.to_string());
     state.last_entry_count = feed.entries.len() as u32;
     mark_success(&mut state, now, "ok");
-    let mut report = store.apply(&source.id, &staged, &state, now, dedupe)?;
+    let mut report = store.apply(&source.id, &staged, &state, now, run.dedupe)?;
     report.unchanged += skipped;
     Ok((Outcome::Ok(report), feed.warnings))
 }
 
-/// The topics a source gives all its items.
-fn default_topics(source: &Source) -> Vec<TopicMatch> {
-    source
+/// The topics of a new or changed item: what the rules find, plus the source's defaults.
+fn topics_for(classifier: &Classifier, item: &NewItem, source: &Source) -> Vec<TopicMatch> {
+    let input = Input {
+        title: &item.title,
+        summary: &item.summary,
+        categories: &item.categories,
+    };
+    let defaults: Vec<(&str, &str)> = source
         .topics
         .iter()
-        .map(|t| TopicMatch {
-            topic: t.clone(),
-            why: vec![format!("source default ({})", source.id)],
-        })
-        .collect()
+        .map(|t| (source.id.as_str(), t.as_str()))
+        .collect();
+    classifier.classify_with_defaults(&input, &defaults)
 }
 
 fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {

@@ -167,6 +167,39 @@ impl Classifier {
             .collect()
     }
 
+    /// [`Classifier::classify`] plus the default topics of the sources that carry the item:
+    /// `defaults` are `(source id, topic)` pairs. Results stay in rule order; a default topic
+    /// the rules also matched keeps both reasons.
+    pub fn classify_with_defaults(
+        &self,
+        input: &Input,
+        defaults: &[(&str, &str)],
+    ) -> Vec<TopicMatch> {
+        let mut matched = self.classify(input);
+        for (source, topic) in defaults {
+            let reason = format!("source default ({source})");
+            match matched.iter_mut().find(|m| m.topic == *topic) {
+                Some(m) => {
+                    if !m.why.contains(&reason) {
+                        m.why.push(reason);
+                    }
+                }
+                None => matched.push(TopicMatch {
+                    topic: topic.to_string(),
+                    why: vec![reason],
+                }),
+            }
+        }
+        let rank = |name: &str| {
+            self.topics
+                .iter()
+                .position(|t| t.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        matched.sort_by_key(|m| rank(&m.topic));
+        matched
+    }
+
     /// Every topic's score for the item, assigned or not, in rule order (for explaining and
     /// tuning rules).
     pub fn scores(&self, input: &Input) -> Vec<TopicScore<'_>> {

@@ -5,6 +5,7 @@ mod error;
 mod raw;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use toml::Spanned;
@@ -14,6 +15,7 @@ use error::Locator;
 pub use error::{ConfigError, Problem};
 use raw::{RawConfig, RawSource};
 
+use crate::classify::{Classifier, Rules, RulesFile};
 use crate::model::{Location, Schedule, Source};
 
 /// Default poll interval (Miniflux polls hourly; partner news moves faster).
@@ -32,6 +34,8 @@ pub struct Config {
     pub dedupe: DedupeConfig,
     /// The sources, in file order.
     pub sources: Vec<Source>,
+    /// The topic rules, compiled once.
+    pub classifier: Arc<Classifier>,
 }
 
 /// `[store]`, validated.
@@ -124,7 +128,7 @@ impl Config {
     /// Validates config text as if read from `path` (relative paths resolve against its folder).
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let mut raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             problems: vec![loc.toml_problem(&e)],
         })?;
         let base = path
@@ -136,7 +140,16 @@ impl Config {
             base: &base,
             problems: Vec::new(),
         };
-        let config = v.config(raw, path);
+        let rules_path = raw
+            .classify
+            .rules
+            .as_ref()
+            .map(|r| (base.join(r.get_ref()), r.span().start));
+        let inline = std::mem::take(&mut raw.topics);
+        let classifier = v.classifier(rules_path, inline);
+        // With broken rules every source default would look unknown: report the rules only.
+        let rules_ok = v.problems.is_empty();
+        let config = v.config(raw, path, classifier.filter(|_| rules_ok));
         if v.problems.is_empty() {
             Ok(config)
         } else {
@@ -168,7 +181,7 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn config(&mut self, raw: RawConfig, path: &Path) -> Config {
+    fn config(&mut self, raw: RawConfig, path: &Path, classifier: Option<Classifier>) -> Config {
         let store = StoreConfig {
             path: raw
                 .store
@@ -246,13 +259,72 @@ impl Validator<'_> {
                 sources.push(source);
             }
         }
+        let checked = classifier.is_some();
+        let classifier = classifier.unwrap_or_else(empty_classifier);
+        for (i, s) in sources.iter().enumerate().filter(|_| checked) {
+            for (j, t) in s.topics.iter().enumerate() {
+                if classifier.title(t).is_none() {
+                    let known: Vec<&str> = classifier.topics().collect();
+                    let offset = self.loc.offset_of_source_topic(i, t);
+                    self.push(
+                        offset,
+                        format!("sources[{i}].topics[{j}]"),
+                        format!("unknown topic {t:?}; defined topics: {}", known.join(", ")),
+                    );
+                }
+            }
+        }
         Config {
             file: path.to_path_buf(),
             store,
             fetch,
             dedupe,
             sources,
+            classifier: Arc::new(classifier),
         }
+    }
+
+    /// Loads the rules file (if any) and the inline `[topics.*]`, and compiles them.
+    fn classifier(&mut self, file: Option<(PathBuf, usize)>, inline: Rules) -> Option<Classifier> {
+        let mut rules = Rules::default();
+        if let Some((path, offset)) = file {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => match RulesFile::from_toml(&text) {
+                    Ok(f) => rules = f.topics,
+                    Err(e) => {
+                        let loc = Locator::new(&path, &text);
+                        self.problems.push(loc.toml_problem(&e));
+                    }
+                },
+                Err(e) => self.push(
+                    offset,
+                    "classify.rules",
+                    format!("cannot read topic rules {}: {e}", path.display()),
+                ),
+            }
+            rules.0.extend(inline.0);
+            match Classifier::new(&rules) {
+                Ok(c) => return Some(c),
+                Err(e) => {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let loc = Locator::new(&path, &text);
+                    let topic = rule_topic(&e);
+                    let at = text.find(&format!("[topics.{topic}")).unwrap_or(0);
+                    self.problems
+                        .push(loc.problem(at, format!("topics.{topic}"), e.to_string()));
+                }
+            }
+        } else {
+            match Classifier::new(&inline) {
+                Ok(c) => return Some(c),
+                Err(e) => {
+                    let topic = rule_topic(&e);
+                    let at = self.loc.find(&format!("[topics.{topic}"));
+                    self.push(at, format!("topics.{topic}"), e.to_string());
+                }
+            }
+        }
+        None
     }
 
     fn source(&mut self, rs: RawSource, key: &str, fetch: &FetchConfig) -> Option<Source> {
@@ -449,6 +521,15 @@ impl Validator<'_> {
     fn push(&mut self, offset: usize, key: impl Into<String>, message: impl Into<String>) {
         self.problems.push(self.loc.problem(offset, key, message));
     }
+}
+
+fn empty_classifier() -> Classifier {
+    Classifier::new(&Rules::default()).expect("an empty rule set compiles")
+}
+
+/// The topic a rule error is about.
+fn rule_topic(e: &crate::classify::RuleError) -> String {
+    e.to_string().split('"').nth(1).unwrap_or("").to_string()
 }
 
 fn valid_id(id: &str) -> bool {

@@ -16,7 +16,20 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub dedupe: RawDedupe,
     #[serde(default)]
+    pub classify: RawClassify,
+    /// Topic rules written inline (added to those of `[classify] rules`).
+    #[serde(default)]
+    pub topics: crate::classify::Rules,
+    #[serde(default)]
     pub sources: Vec<RawSource>,
+}
+
+/// `[classify]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawClassify {
+    /// A file of `[topics.*]` tables, relative to the config file.
+    pub rules: Option<Spanned<String>>,
 }
 
 /// `[store]`

@@ -35,6 +35,11 @@ title = "Feed written by a script"
 url = "feeds/out.xml"
 kind = "partner"
 cron = "0 */2 * * *"
+
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 2
+terms = { "dijalog*" = 2, "brussels agreement" = 3 }
 "#;
 
 #[test]
@@ -162,4 +167,65 @@ fn data_dir_overrides_store_path() {
 fn invalid_toml_syntax_has_a_line() {
     let p = &problems("[store\npath = 1")[0];
     assert_eq!(p.line, 1);
+}
+
+#[test]
+fn inline_topic_rules_compile_and_classify() {
+    let c = load(GOOD).unwrap();
+    let input = crate::classify::Input {
+        title: "Дијалог Београда и Приштине",
+        summary: "",
+        categories: &[],
+    };
+    let topics = c.classifier.classify(&input);
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0].topic, "dialogue");
+}
+
+#[test]
+fn a_source_default_topic_must_be_defined() {
+    let text = GOOD.replace("topics = [\"dialogue\"]", "topics = [\"dialog\"]");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[0].topics[0]");
+    assert_eq!(p.line, 17);
+    assert!(
+        p.message
+            .contains("unknown topic \"dialog\"; defined topics: dialogue"),
+        "{p}"
+    );
+}
+
+#[test]
+fn bad_inline_rules_name_the_topic() {
+    let text = GOOD.replace("threshold = 2", "threshold = -1");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "topics.dialogue");
+    assert_eq!(p.line, 26);
+    assert!(p.message.contains("threshold"), "{p}");
+}
+
+#[test]
+fn rules_file_problems_name_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("t.toml");
+    let text = format!("[classify]\nrules = \"topics.toml\"\n{}", GOOD);
+    let err = Config::from_str(&text, &main).unwrap_err().to_string();
+    assert!(
+        err.contains("classify.rules") && err.contains("cannot read topic rules"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("topics.toml"), "[topics.culture]\ntitle = \"Culture\"\nthreshold = 1\nterms = { \"festival*\" = 1 }\nweight = 2\n").unwrap();
+    let err = Config::from_str(&text, &main).unwrap_err().to_string();
+    assert!(err.contains("topics.toml:5:"), "{err}");
+    assert!(err.contains("weight"), "{err}");
+    std::fs::write(
+        dir.path().join("topics.toml"),
+        "[topics.culture]\ntitle = \"Culture\"\nthreshold = 1\nterms = { \"festival*\" = 1 }\n",
+    )
+    .unwrap();
+    let c = Config::from_str(&text, &main).unwrap();
+    assert_eq!(
+        c.classifier.topics().collect::<Vec<_>>(),
+        ["culture", "dialogue"]
+    );
 }
