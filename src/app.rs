@@ -51,6 +51,7 @@ impl App {
             fetch: config.fetch.clone(),
             dedupe: config.dedupe.clone(),
             classifier: config.classifier.clone(),
+            sources: Arc::new(config.sources.clone()),
         });
         Ok(App {
             config,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::classify::{Classifier, Input};
+use crate::classify::Classifier;
 use crate::config::{DedupeConfig, FetchConfig};
 use crate::fetch::{Fetched, Fetcher};
-use crate::model::{Location, NewItem, Source, SourceState, TopicMatch};
+use crate::model::{Item, Location, Source, SourceState};
 use crate::parse::{self, Context};
 use crate::store::{ApplyReport, Staged, Store, StoreError};
 
@@ -65,6 +65,8 @@ pub struct Ingest {
     pub dedupe: DedupeConfig,
     /// Compiled topic rules.
     pub classifier: Arc<Classifier>,
+    /// Every configured source (for the default topics of a story's carriers).
+    pub sources: Arc<Vec<Source>>,
 }
 
 impl Ingest {
@@ -139,12 +141,14 @@ impl Ingest {
         let store = self.store.clone();
         let dedupe = self.dedupe.clone();
         let classifier = self.classifier.clone();
+        let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
         let joined = tokio::task::spawn_blocking(move || {
             let run = Run {
                 store: &store,
                 classifier: &classifier,
+                sources: &sources,
                 dedupe: &dedupe,
                 backoff,
             };
@@ -188,6 +192,7 @@ impl Ingest {
 struct Run<'a> {
     store: &'a Store,
     classifier: &'a Classifier,
+    sources: &'a [Source],
     dedupe: &'a DedupeConfig,
     backoff: (Duration, Duration),
 }
@@ -237,12 +242,8 @@ fn process(
         .iter()
         .zip(&unchanged)
         .filter(|(_, same)| !**same)
-        .map(|(raw, _)| {
-            let item = parse::normalize(raw, &feed, &ctx);
-            Staged {
-                topics: topics_for(run.classifier, &item, source),
-                item,
-            }
+        .map(|(raw, _)| Staged {
+            item: parse::normalize(raw, &feed, &ctx),
         })
         .collect();
     state.etag = doc.etag;
@@ -252,24 +253,10 @@ fn process(
     state.site_url = feed.site.as_ref().map(|u| u.to_string());
     state.last_entry_count = feed.entries.len() as u32;
     mark_success(&mut state, now, "ok");
-    let mut report = store.apply(&source.id, &staged, &state, now, run.dedupe)?;
+    let topics_of = |item: &Item| run.classifier.item_topics(item, run.sources);
+    let mut report = store.apply(&source.id, &staged, &state, now, run.dedupe, &topics_of)?;
     report.unchanged += skipped;
     Ok((Outcome::Ok(report), feed.warnings))
-}
-
-/// The topics of a new or changed item: what the rules find, plus the source's defaults.
-fn topics_for(classifier: &Classifier, item: &NewItem, source: &Source) -> Vec<TopicMatch> {
-    let input = Input {
-        title: &item.title,
-        summary: &item.summary,
-        categories: &item.categories,
-    };
-    let defaults: Vec<(&str, &str)> = source
-        .topics
-        .iter()
-        .map(|t| (source.id.as_str(), t.as_str()))
-        .collect();
-    classifier.classify_with_defaults(&input, &defaults)
 }
 
 fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {

@@ -200,6 +200,28 @@ impl Classifier {
         matched
     }
 
+    /// The topics of a stored story: its text through the rules, plus the default topics of
+    /// every configured source that carries it. The one definition used by ingest and by
+    /// `reclassify`, so both always agree.
+    pub fn item_topics(
+        &self,
+        item: &crate::model::Item,
+        sources: &[crate::model::Source],
+    ) -> Vec<TopicMatch> {
+        let input = Input {
+            title: &item.title,
+            summary: &item.summary,
+            categories: &item.categories,
+        };
+        let defaults: Vec<(&str, &str)> = item
+            .sources
+            .iter()
+            .filter_map(|c| sources.iter().find(|s| s.id == c.source))
+            .flat_map(|s| s.topics.iter().map(move |t| (s.id.as_str(), t.as_str())))
+            .collect();
+        self.classify_with_defaults(&input, &defaults)
+    }
+
     /// Every topic's score for the item, assigned or not, in rule order (for explaining and
     /// tuning rules).
     pub fn scores(&self, input: &Input) -> Vec<TopicScore<'_>> {

@@ -16,14 +16,17 @@ use crate::config::DedupeConfig;
 use crate::model::{Carrier, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::urls;
 
-/// An item ready to store: normalized, with its topics.
+/// An item ready to store: normalized by the parse stage.
 #[derive(Debug, Clone)]
 pub struct Staged {
     /// The normalized item.
     pub item: NewItem,
-    /// Topics and why.
-    pub topics: Vec<TopicMatch>,
 }
+
+/// Computes a stored story's topics from its text and the sources that carry it. Called
+/// whenever a story is created, changed, or gains a source, so stored topics always equal
+/// what `tributary reclassify` would compute.
+pub type TopicsOf<'a> = &'a (dyn Fn(&Item) -> Vec<TopicMatch> + Sync);
 
 /// What applying one feed did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,6 +63,7 @@ impl Store {
         state: &SourceState,
         now: DateTime<Utc>,
         dedupe: &DedupeConfig,
+        topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let state_bytes = serde_json::to_vec(state).expect("source state serializes");
@@ -87,6 +91,7 @@ impl Store {
                         source,
                         now,
                         dedupe,
+                        topics_of,
                     };
                     let mut report = ApplyReport::default();
                     for s in staged {
@@ -116,6 +121,7 @@ struct Tx<'a> {
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
+    topics_of: TopicsOf<'a>,
 }
 
 impl Tx<'_> {
@@ -163,7 +169,7 @@ impl Tx<'_> {
                     self.update(&mut item, s)?;
                 } else {
                     item.sources.push(carrier);
-                    merge_topics(&mut item.topics, &s.topics);
+                    item.topics = (self.topics_of)(&item);
                     self.put(&item)?;
                 }
                 self.by_source.insert(
@@ -179,7 +185,7 @@ impl Tx<'_> {
         // 3. A new story.
         let id = ItemId::derive(self.source, &new.identity);
         let published = new.published.unwrap_or(self.now);
-        let item = Item {
+        let mut item = Item {
             id,
             sources: vec![Carrier {
                 source: self.source.to_string(),
@@ -200,9 +206,10 @@ impl Tx<'_> {
             categories: new.categories.clone(),
             lang: new.lang.clone(),
             enclosures: new.enclosures.clone(),
-            topics: s.topics.clone(),
+            topics: Vec::new(),
             content_hash: new.content_hash.clone(),
         };
+        item.topics = (self.topics_of)(&item);
         self.put(&item)?;
         self.idents.insert(ident_key, ident_value(id))?;
         self.index_link(&item)?;
@@ -269,7 +276,7 @@ impl Tx<'_> {
         item.enclosures = new.enclosures.clone();
         item.content_hash = new.content_hash.clone();
         item.last_changed = self.now;
-        merge_topics(&mut item.topics, &s.topics);
+        item.topics = (self.topics_of)(item);
         if item.published != old_published {
             self.by_published
                 .remove(keys::time_key(old_published, item.id))?;
@@ -329,14 +336,6 @@ impl Tx<'_> {
         let bytes = serde_json::to_vec(item).expect("items serialize");
         self.items.insert(&item.id.0, bytes)?;
         Ok(())
-    }
-}
-
-fn merge_topics(into: &mut Vec<TopicMatch>, from: &[TopicMatch]) {
-    for t in from {
-        if !into.iter().any(|have| have.topic == t.topic) {
-            into.push(t.clone());
-        }
     }
 }
 

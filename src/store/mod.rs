@@ -26,7 +26,7 @@ use chrono::{DateTime, Utc};
 use crate::config::StoreConfig;
 use crate::model::{Identity, Item, ItemId, SourceState};
 
-pub use apply::{ApplyReport, Staged};
+pub use apply::{ApplyReport, Staged, TopicsOf};
 
 /// The store schema this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -241,6 +241,38 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Recomputes every item's topics with `topics_of` and writes the changes in one atomic
+    /// batch: after a crash either every item has the new topics or none has. `progress` is
+    /// called with (items done, items total). Returns (items, items whose topics changed).
+    pub fn reclassify(
+        &self,
+        topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
+        progress: impl Fn(u64, u64),
+    ) -> Result<(usize, usize), StoreError> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let total = self.items.len() as u64;
+        let mut batch = sled::Batch::default();
+        let (mut seen, mut changed) = (0usize, 0usize);
+        for kv in self.items.iter() {
+            let (key, value) = kv?;
+            let mut item = decode_item(&value)?;
+            let topics = topics_of(&item);
+            seen += 1;
+            if topics != item.topics {
+                item.topics = topics;
+                batch.insert(key, serde_json::to_vec(&item).expect("items serialize"));
+                changed += 1;
+            }
+            if seen % 256 == 0 {
+                progress(seen as u64, total);
+            }
+        }
+        self.items.apply_batch(batch)?;
+        self.db.flush()?;
+        progress(seen as u64, total);
+        Ok((seen, changed))
     }
 
     /// Number of items each source carries.

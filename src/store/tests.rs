@@ -31,8 +31,11 @@ fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
             enclosures: vec![],
             content_hash: hash.into(),
         },
-        topics: vec![],
     }
+}
+
+fn no_topics(_: &crate::model::Item) -> Vec<TopicMatch> {
+    Vec::new()
 }
 
 fn apply(store: &Store, source: &str, items: &[Staged]) -> ApplyReport {
@@ -43,6 +46,7 @@ fn apply(store: &Store, source: &str, items: &[Staged]) -> ApplyReport {
             &SourceState::default(),
             now(),
             &DedupeConfig::default(),
+            &no_topics,
         )
         .unwrap()
 }
@@ -205,22 +209,28 @@ fn topics_and_state_are_stored_and_reopen_works() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = open(&dir);
-        let mut a = item(
+        let a = item(
             "a",
             "Exit festival line-up announced",
             Some("https://x.example/exit"),
             "h",
         );
-        a.topics = vec![TopicMatch {
-            topic: "culture".into(),
-            why: vec!["title: festival".into()],
-        }];
+        let culture = |i: &crate::model::Item| {
+            if i.title.contains("festival") {
+                vec![TopicMatch {
+                    topic: "culture".into(),
+                    why: vec!["title: festival".into()],
+                }]
+            } else {
+                vec![]
+            }
+        };
         let state = SourceState {
             etag: Some("\"v1\"".into()),
             ..Default::default()
         };
         store
-            .apply("s", &[a], &state, now(), &DedupeConfig::default())
+            .apply("s", &[a], &state, now(), &DedupeConfig::default(), &culture)
             .unwrap();
     }
     let store = open(&dir);
@@ -329,5 +339,56 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+#[test]
+fn reclassify_rewrites_topics_atomically_and_counts_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let batch: Vec<Staged> = (0..5)
+        .map(|i| {
+            item(
+                &format!("g{i}"),
+                &format!("Story {i} on the licence plates deal"),
+                Some(&format!("https://x.example/{i}")),
+                "h",
+            )
+        })
+        .collect();
+    apply(&store, "x", &batch);
+    let calls = std::cell::Cell::new(0);
+    let (total, changed) = store
+        .reclassify(
+            |item| {
+                if item.title.contains('3') {
+                    vec![TopicMatch {
+                        topic: "dialogue".into(),
+                        why: vec!["title: \"licence plates\"".into()],
+                    }]
+                } else {
+                    vec![]
+                }
+            },
+            |done, all| {
+                calls.set(calls.get() + 1);
+                assert!(done <= all);
+            },
+        )
+        .unwrap();
+    assert_eq!((total, changed), (5, 1));
+    assert!(calls.get() >= 1);
+    let dialogue = store
+        .list(&Query {
+            topic: Some("dialogue".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(dialogue.len(), 1);
+    assert!(dialogue[0].title.contains('3'));
+    // Same rules again: nothing changes.
+    assert_eq!(
+        store.reclassify(|i| i.topics.clone(), |_, _| {}).unwrap(),
+        (5, 0)
     );
 }

@@ -3,6 +3,8 @@
 //! Exit codes: 0 success; 1 partial failure (some source failed) or a runtime error;
 //! 2 usage or configuration error.
 
+mod classify;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,24 @@ pub enum Command {
     /// Show each source's health.
     #[command(after_help = "Example:\n  tributary sources --json")]
     Sources(SourcesArgs),
+    /// Classify JSON lines from stdin (title, summary, optional id, categories, source) with the
+    /// configured rules; no store needed. With --eval, measure the rules on a labeled file.
+    #[command(
+        after_help = "Examples:\n  echo '{\"id\":\"1\",\"title\":\"Дијалог Београда и Приштине\",\"summary\":\"\"}' | tributary classify\n  tributary classify --eval tests/fixtures/classify/labeled.jsonl"
+    )]
+    Classify(ClassifyArgs),
+    /// Re-run the topic rules over every stored item (after a rule change), atomically.
+    #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
+    Reclassify,
+}
+
+/// `classify` options.
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// A JSON-lines file whose items carry the expected `topics` (and optionally `lang`):
+    /// prints precision, recall and F1 per topic, macro-F1, and the misclassified items.
+    #[arg(long, value_name = "FILE")]
+    pub eval: Option<PathBuf>,
 }
 
 /// `fetch` options.
@@ -115,6 +135,13 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            let broken_pipe = e
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+            if broken_pipe {
+                // The reader (`| head`) has what it wanted.
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
@@ -161,6 +188,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fetch(args) => fetch(config, args),
         Command::Items(args) => items(config, args),
         Command::Sources(args) => sources(config, args),
+        Command::Classify(args) => match &args.eval {
+            Some(file) => classify::eval(&config, file),
+            None => classify::classify(&config),
+        },
+        Command::Reclassify => classify::reclassify(config),
     }
 }
 

@@ -1,0 +1,186 @@
+//! `tributary classify` (stdin JSON lines → topics and why, or `--eval` metrics) and
+//! `tributary reclassify` (the whole store, atomically, with a progress bar).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::classify::eval::{by_group, evaluate, Outcome};
+use crate::classify::{Classifier, Input};
+use crate::config::Config;
+use crate::model::{Item, TopicMatch};
+
+/// One input line.
+#[derive(Debug, Deserialize)]
+struct Line {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    source: Option<String>,
+    /// Expected topics (only read by `--eval`).
+    #[serde(default)]
+    topics: Option<Vec<String>>,
+    /// Language form, used to group `--eval` results.
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+/// One output line.
+#[derive(Debug, Serialize)]
+struct Classified {
+    id: String,
+    topics: Vec<String>,
+    why: BTreeMap<String, Vec<String>>,
+}
+
+fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, String> {
+    let mut out = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line =
+            serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let id = parsed
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("line-{}", n + 1));
+        out.push((id, parsed));
+    }
+    Ok(out)
+}
+
+fn topics_of(config: &Config, line: &Line) -> Vec<TopicMatch> {
+    let input = Input {
+        title: &line.title,
+        summary: &line.summary,
+        categories: &line.categories,
+    };
+    let defaults: Vec<(&str, &str)> = line
+        .source
+        .as_deref()
+        .and_then(|id| config.source(id))
+        .map(|s| {
+            s.topics
+                .iter()
+                .map(|t| (s.id.as_str(), t.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    config.classifier.classify_with_defaults(&input, &defaults)
+}
+
+/// `classify`: JSON lines on stdin, one JSON line out per input.
+pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
+    let lines = match read_lines(std::io::stdin().lock()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source)");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for (id, line) in &lines {
+        let matched = topics_of(config, line);
+        let result = Classified {
+            id: id.clone(),
+            topics: matched.iter().map(|m| m.topic.clone()).collect(),
+            why: matched.into_iter().map(|m| (m.topic, m.why)).collect(),
+        };
+        writeln!(out, "{}", serde_json::to_string(&result)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `classify --eval FILE`: precision, recall and F1 per topic and macro-averaged, overall and
+/// per `lang`, then the misclassified items.
+pub fn eval(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let reader = match std::fs::File::open(file) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let lines = match read_lines(reader) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{}: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut outcomes = Vec::with_capacity(lines.len());
+    for (id, line) in &lines {
+        let Some(expected) = line.topics.clone() else {
+            eprintln!("{}: item {id} has no expected \"topics\"", file.display());
+            return Ok(ExitCode::from(2));
+        };
+        outcomes.push(Outcome {
+            id: id.clone(),
+            group: line.lang.clone().unwrap_or_else(|| "all".into()),
+            expected,
+            predicted: topics_of(config, line)
+                .into_iter()
+                .map(|m| m.topic)
+                .collect(),
+        });
+    }
+    let classifier: &Classifier = &config.classifier;
+    let topics: Vec<&str> = classifier.topics().collect();
+    let overall = evaluate("all items", &topics, &outcomes);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{overall}")?;
+    let groups = by_group(&topics, &outcomes);
+    if groups.len() > 1 {
+        for g in &groups {
+            writeln!(out, "\n{g}")?;
+        }
+    }
+    writeln!(out, "\nmisclassified: {}", overall.misses.len())?;
+    for m in &overall.misses {
+        writeln!(
+            out,
+            "  {}: expected [{}], got [{}]",
+            m.id,
+            m.expected.join(", "),
+            m.predicted.join(", ")
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `reclassify`: every stored item through the current rules, in one atomic batch.
+pub fn reclassify(config: Config) -> anyhow::Result<ExitCode> {
+    let app = App::open(config)?;
+    let total = app.store.item_count() as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    if std::io::stderr().is_terminal() {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "reclassifying {bar:40} {pos}/{len} items ({eta})",
+            )
+            .expect("valid template"),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let config = &app.config;
+    let (items, changed) = app.store.reclassify(
+        |item: &Item| config.classifier.item_topics(item, &config.sources),
+        |done, _| bar.set_position(done),
+    )?;
+    bar.finish_and_clear();
+    println!("reclassified {items} items: {changed} changed topics");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,166 @@
+//! `classify`, `classify --eval` and `reclassify` driven through the binary.
+
+mod common;
+
+use common::{fixtures, setup, src, FeedServer};
+use serde_json::Value;
+
+fn demo_cmd() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
+    c.arg("--config")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"));
+    c
+}
+
+#[test]
+fn classify_reads_json_lines_and_says_why() {
+    let input = concat!(
+        r#"{"id":"a","title":"Дијалог Београда и Приштине о регистарским таблицама","summary":""}"#,
+        "\n",
+        r#"{"id":"b","title":"Dialogue with citizens on waste collection in Gjilan","summary":"Residents met the municipality."}"#,
+        "\n",
+        r#"{"title":"Grupi i Grave Deputete takon asambleistet e komunave","summary":"","categories":["Lajme"]}"#,
+        "\n",
+        r#"{"id":"d","title":"Concert of choirs","summary":"","source":"kulturni-most"}"#,
+        "\n",
+    );
+    let out = demo_cmd()
+        .arg("classify")
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["id"], "a");
+    assert_eq!(lines[0]["topics"], serde_json::json!(["dialogue"]));
+    assert_eq!(lines[1]["topics"], serde_json::json!([]));
+    assert_eq!(lines[2]["id"], "line-3");
+    assert_eq!(lines[2]["topics"], serde_json::json!(["women-caucus"]));
+    assert_eq!(lines[3]["topics"], serde_json::json!(["culture"]));
+    for line in &lines {
+        for topic in line["topics"].as_array().unwrap() {
+            let why = &line["why"][topic.as_str().unwrap()];
+            assert!(
+                !why.as_array().unwrap().is_empty(),
+                "no reason for {topic} in {line}"
+            );
+        }
+    }
+    assert!(lines[3]["why"]["culture"]
+        .to_string()
+        .contains("source default (kulturni-most)"));
+}
+
+#[test]
+fn classify_rejects_bad_input_with_the_line() {
+    let out = demo_cmd()
+        .arg("classify")
+        .write_stdin("{\"title\":\"ok\"}\nnot json\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("line 2"));
+}
+
+#[test]
+fn eval_prints_metrics_per_topic_and_language_and_the_misses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("set.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"1","lang":"en","title":"Brussels talks on licence plates resume","summary":"","topics":["dialogue"]}"#, "\n",
+            r#"{"id":"2","lang":"en","title":"Wine festival opens in Rahovec","summary":"Producers show this year's vintage.","topics":[]}"#, "\n",
+            r#"{"id":"3","lang":"sr-Cyrl","title":"Концерт у Грачаници","summary":"","topics":["dialogue"]}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = demo_cmd()
+        .arg("classify")
+        .arg("--eval")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("all items (3 items)"), "{text}");
+    assert!(text.contains("dialogue       P 1.000  R 0.500"), "{text}");
+    assert!(text.contains("macro-F1"), "{text}");
+    assert!(text.contains("sr-Cyrl (1 items)"), "{text}");
+    assert!(text.contains("misclassified: 1"), "{text}");
+    assert!(text.contains("3: expected [dialogue], got ["), "{text}");
+}
+
+#[test]
+fn eval_on_the_labeled_set_meets_the_target() {
+    let out = demo_cmd()
+        .arg("classify")
+        .arg("--eval")
+        .arg(fixtures("classify/labeled.jsonl"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first_macro = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("macro-F1"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap();
+    assert!(first_macro >= 0.90, "{text}");
+}
+
+#[test]
+fn reclassify_applies_changed_rules_to_the_whole_store() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let rules = "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n";
+    let s = setup(&[src("odd", server.url("odd-dates.xml"))], rules);
+    s.fetch(&[]);
+    let sport = |items: &[Value]| {
+        items
+            .iter()
+            .filter(|i| i["topics"] == serde_json::json!(["sport"]))
+            .count()
+    };
+    assert_eq!(sport(&s.items()), 1);
+
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace("\"football\" = 1", "\"football\" = 1, \"radio\" = 1"),
+    )
+    .unwrap();
+    let out = s.cmd().arg("reclassify").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        said.contains("reclassified 6 items: 1 changed topics"),
+        "{said}"
+    );
+    let items = s.items();
+    assert_eq!(sport(&items), 2);
+    let radio = items
+        .iter()
+        .find(|i| i["title"].as_str().unwrap().contains("radio"))
+        .unwrap();
+    assert!(
+        radio["why"][0]["why"][0]
+            .as_str()
+            .unwrap()
+            .contains("\"radio\""),
+        "{radio}"
+    );
+}
