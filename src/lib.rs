@@ -36,4 +36,5 @@ pub mod fetch;
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod publish;
 pub mod store;
