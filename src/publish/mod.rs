@@ -20,6 +20,9 @@ mod opml;
 mod rss;
 mod view;
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::str::FromStr;
 
