@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! config (TOML) ─► fetch ─► parse/normalize ─► (classify) ─► store (sled)
+//!                                                               │
+//!                                publish (RSS/Atom/JSON/OPML) ◄─┘
 //! ```
 //!
 //! - [`model`]: the nouns (`Source`, `Item`, `ItemId`, `Identity`, `SourceState`); depends on nothing.
@@ -13,6 +15,8 @@
 //! - [`store`]: the only module that touches sled: items, indexes, source state.
 //! - [`classify`]: topic rules compiled once (Aho-Corasick over script-folded text) → topics
 //!   with the reasons; pure.
+//! - [`publish`]: stored items → RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes, sources → OPML;
+//!   pure and deterministic (no clock: same items, same bytes).
 //! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
 //! - [`app`]: wiring (open store, build fetcher, run passes); [`cli`]: clap and exit codes.
 //!
@@ -21,6 +25,8 @@
 //!   every document yields items plus warnings, or a typed error.
 //! - `classify` does no IO and cannot fail: rules are validated when compiled, then every item
 //!   gets a (possibly empty) list of topics with reasons.
+//! - `publish` does no IO and cannot fail: every input renders to a well-formed document, with
+//!   characters XML cannot carry removed.
 //! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
 //! - One fetched feed is one sled transaction (items, every index, and the source's validators
 //!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is
@@ -36,4 +42,5 @@ pub mod fetch;
 pub mod ingest;
 pub mod model;
 pub mod parse;
+pub mod publish;
 pub mod store;

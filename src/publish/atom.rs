@@ -1,0 +1,144 @@
+//! Atom 1.0 (RFC 4287) through the `atom_syndication` crate.
+//!
+//! The feed has its id, `updated`, generator, and `self` and `alternate` links. Each entry has
+//! the item's stable id, `published` and `updated` (when our copy last changed), HTML content
+//! with a plain-text summary, topics as categories under the Tributary topic scheme, an
+//! `atom:source` for the first resolvable carrier, and enclosures as `rel="enclosure"` links.
+//!
+//! RFC 4287 requires an author on every entry unless the feed has one, and on the feed when
+//! it has no entries: the feed's author is the feed itself (its title), and an entry's authors
+//! are the item's own, else the sources that carried it.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Source, Text,
+    WriteConfig,
+};
+use chrono::{DateTime, Utc};
+
+use super::view::{self, ItemView, TOPIC_SCHEME};
+use super::{FeedMeta, Format};
+
+/// Renders the feed.
+pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
+    let feed = Feed {
+        title: Text::plain(meta.title.clone()),
+        id: meta.id.clone(),
+        updated: fixed(updated),
+        authors: vec![person(&meta.title)],
+        generator: Some(Generator {
+            value: meta.generator.clone(),
+            uri: None,
+            version: None,
+        }),
+        links: vec![
+            link("self", &meta.self_url, Format::Atom.media_type()),
+            link("alternate", &meta.site_url, "text/html"),
+        ],
+        subtitle: (!meta.description.trim().is_empty())
+            .then(|| Text::plain(meta.description.clone())),
+        lang: meta.language.clone(),
+        entries: items.iter().map(entry).collect(),
+        ..Feed::default()
+    };
+    let config = WriteConfig {
+        write_document_declaration: true,
+        indent_size: Some(2),
+    };
+    view::written(feed.write_with_config(Vec::new(), config))
+}
+
+fn entry(v: &ItemView) -> Entry {
+    let mut links: Vec<Link> = Vec::new();
+    if let Some(href) = &v.link {
+        links.push(link("alternate", href, "text/html"));
+    }
+    for e in &v.enclosures {
+        links.push(Link {
+            href: e.url.clone(),
+            rel: "enclosure".to_string(),
+            mime_type: e.mime.clone(),
+            length: e.length.map(|n| n.to_string()),
+            ..Link::default()
+        });
+    }
+    // An entry without an alternate link must have content (RFC 4287 §4.1.2): with no HTML
+    // body, the summary becomes the text content instead of being said twice.
+    let summary_as_content = v.content.is_none() && v.link.is_none();
+    let content = match &v.content {
+        Some(html) => Some(("html", html)),
+        None if summary_as_content => Some(("text", &v.summary)),
+        None => None,
+    }
+    .map(|(kind, value)| Content {
+        value: Some(value.clone()),
+        content_type: Some(kind.to_string()),
+        lang: v.lang.clone(),
+        ..Content::default()
+    });
+    let summary = (!summary_as_content && !v.summary.trim().is_empty())
+        .then(|| Text::plain(v.summary.clone()));
+    Entry {
+        title: Text::plain(v.title.clone()),
+        id: v.guid.clone(),
+        updated: fixed(v.updated),
+        authors: authors(v),
+        categories: v
+            .topics
+            .iter()
+            .map(|t| Category {
+                term: t.clone(),
+                scheme: Some(TOPIC_SCHEME.to_string()),
+                label: None,
+            })
+            .collect(),
+        links,
+        published: Some(fixed(v.published)),
+        source: v.first_source().map(|s| {
+            let mut links = vec![link("self", &s.url, "")];
+            if let Some(site) = &s.site_url {
+                links.push(link("alternate", site, "text/html"));
+            }
+            Source {
+                title: Text::plain(s.title.clone()),
+                id: view::source_urn(&s.id),
+                // The source as of our copy of this entry.
+                updated: fixed(v.updated),
+                links,
+                ..Source::default()
+            }
+        }),
+        summary,
+        content,
+        ..Entry::default()
+    }
+}
+
+/// The item's own authors, else the sources that carried it (none left: the feed's author).
+fn authors(v: &ItemView) -> Vec<Person> {
+    if v.authors.is_empty() {
+        v.carriers.iter().map(|c| person(c.name())).collect()
+    } else {
+        v.authors.iter().map(|a| person(a)).collect()
+    }
+}
+
+fn person(name: &str) -> Person {
+    Person {
+        name: name.to_string(),
+        ..Person::default()
+    }
+}
+
+/// A link; an empty `mime` leaves the `type` attribute out.
+fn link(rel: &str, href: &str, mime: &str) -> Link {
+    Link {
+        href: href.to_string(),
+        rel: rel.to_string(),
+        mime_type: (!mime.is_empty()).then(|| mime.to_string()),
+        ..Link::default()
+    }
+}
+
+fn fixed(t: DateTime<Utc>) -> FixedDateTime {
+    t.fixed_offset()
+}

@@ -1,0 +1,154 @@
+//! Pure renderers from stored items to feed documents: RSS 2.0, Atom 1.0, JSON Feed 1.1, and
+//! an OPML 2.0 list of the sources.
+//!
+//! The server decides which items, in which order (newest first) and how many; this module
+//! only turns them into bytes. It does no IO and cannot fail: every function returns a
+//! document, whatever strings it is given.
+//!
+//! - `view.rs`: one cleaned, resolved view of an item that every renderer reads
+//!   (ids, dates, carriers, topics), and the single helper that strips XML-illegal characters.
+//! - `rss.rs`, `atom.rs`, `json_feed.rs`: one file per format, each a mapping from that view
+//!   onto its crate's types.
+//! - `opml.rs`: the source list for feed readers to import.
+//!
+//! Output is deterministic: the same items and metadata give the same bytes. Nothing reads
+//! the clock; the feed-level update time is the newest `last_changed` among the items.
+
+mod atom;
+mod json_feed;
+mod opml;
+mod rss;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::model::Item;
+
+/// A syndication format the daemon serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// RSS 2.0 with an `atom:link rel="self"`.
+    Rss,
+    /// Atom 1.0 (RFC 4287).
+    Atom,
+    /// JSON Feed 1.1.
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order status pages list them.
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    /// The `Content-Type` header for a response carrying this format.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The bare media type, for `type` attributes of links that point at a feed.
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+
+    /// The file extension used in feed URLs; it parses back with `FromStr`.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.extension())
+    }
+}
+
+/// A format name that is not `rss`, `atom` or `json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown feed format {0:?} (expected rss, atom or json)")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Format, UnknownFormat> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.extension().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFormat(s.to_string()))
+    }
+}
+
+/// What a rendered feed says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedMeta {
+    /// Stable id of the feed, e.g. `tag:tributary,2026:feeds/all`; the caller decides.
+    pub id: String,
+    /// Feed title shown by readers.
+    pub title: String,
+    /// One-line description (RSS `description`, Atom `subtitle`, JSON `description`).
+    pub description: String,
+    /// Absolute URL this feed is served at (`atom:link rel="self"`, JSON `feed_url`).
+    pub self_url: String,
+    /// Absolute URL of the HTML status page (RSS `link`, Atom alternate, JSON `home_page_url`).
+    pub site_url: String,
+    /// Language of the feed as a whole (BCP 47), when there is one.
+    pub language: Option<String>,
+    /// Name and version of the software, e.g. `Tributary 0.1.0`.
+    pub generator: String,
+}
+
+/// What the renderers need to know about a source that carried an item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// The configured source id.
+    pub id: String,
+    /// Human name of the source.
+    pub title: String,
+    /// The source's feed URL (or its site URL when it has no public feed).
+    pub url: String,
+    /// The source's web site, when known.
+    pub site_url: Option<String>,
+}
+
+/// Renders `items` (newest first, already limited by the caller) as one feed document.
+///
+/// `sources` resolves a carrier's source id to what the feed says about that source; a
+/// source it does not know is still listed by id where a format has room for that.
+pub fn render(
+    format: Format,
+    meta: &FeedMeta,
+    items: &[Item],
+    sources: &dyn Fn(&str) -> Option<SourceInfo>,
+) -> Vec<u8> {
+    let meta = view::clean_meta(meta);
+    let updated = view::feed_updated(items);
+    let views: Vec<view::ItemView> = items
+        .iter()
+        .map(|item| view::ItemView::new(item, sources))
+        .collect();
+    match format {
+        Format::Rss => rss::render(&meta, &views, updated),
+        Format::Atom => atom::render(&meta, &views, updated),
+        Format::Json => json_feed::render(&meta, &views, updated),
+    }
+}
+
+/// Renders an OPML 2.0 subscription list with one `outline` per source, in the given order.
+pub fn render_opml(title: &str, sources: &[SourceInfo]) -> Vec<u8> {
+    opml::render(title, sources)
+}

@@ -1,0 +1,79 @@
+//! RSS 2.0 through the `rss` crate.
+//!
+//! The channel links to the status page and names itself with `atom:link rel="self"`. Each
+//! item has a non-permalink guid, its sanitized HTML (or escaped summary) as `description`,
+//! topics as categories in the `tributary:topic` domain, the first resolvable carrier as
+//! `<source url="…">`, the first enclosure, and its authors as `dc:creator`.
+
+use chrono::{DateTime, Utc};
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Enclosure, Guid, Item, Source};
+
+use super::view::{self, ItemView, TOPIC_DOMAIN, UNKNOWN_MIME};
+use super::{FeedMeta, Format};
+
+/// Renders the channel.
+pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
+    let channel = Channel {
+        title: meta.title.clone(),
+        link: meta.site_url.clone(),
+        description: meta.description.clone(),
+        language: meta.language.clone(),
+        last_build_date: Some(updated.to_rfc2822()),
+        generator: Some(meta.generator.clone()),
+        atom_ext: Some(AtomExtension {
+            links: vec![Link {
+                href: meta.self_url.clone(),
+                rel: "self".to_string(),
+                mime_type: Some(Format::Rss.media_type().to_string()),
+                ..Link::default()
+            }],
+        }),
+        items: items.iter().map(item).collect(),
+        ..Channel::default()
+    };
+    view::written(channel.pretty_write_to(Vec::new(), b' ', 2))
+}
+
+fn item(v: &ItemView) -> Item {
+    // `description` is HTML: the sanitized body, else the plain summary escaped into HTML.
+    let description = match &v.content {
+        Some(html) => Some(html.clone()),
+        None if v.summary.trim().is_empty() => None,
+        None => Some(quick_xml::escape::escape(v.summary.as_str()).into_owned()),
+    };
+    Item {
+        title: (!v.title.trim().is_empty()).then(|| v.title.clone()),
+        link: v.link.clone(),
+        description,
+        categories: v
+            .topics
+            .iter()
+            .map(|t| Category {
+                name: t.clone(),
+                domain: Some(TOPIC_DOMAIN.to_string()),
+            })
+            .collect(),
+        enclosure: v.enclosures.first().map(|e| Enclosure {
+            url: e.url.clone(),
+            // RSS requires a length; 0 is the accepted way to say "unknown".
+            length: e.length.unwrap_or(0).to_string(),
+            mime_type: e.mime.clone().unwrap_or_else(|| UNKNOWN_MIME.to_string()),
+        }),
+        guid: Some(Guid {
+            value: v.guid.clone(),
+            permalink: false,
+        }),
+        pub_date: Some(v.published.to_rfc2822()),
+        source: v.first_source().map(|s| Source {
+            url: s.url.clone(),
+            title: Some(s.title.clone()),
+        }),
+        dublin_core_ext: (!v.authors.is_empty()).then(|| DublinCoreExtension {
+            creators: v.authors.clone(),
+            ..DublinCoreExtension::default()
+        }),
+        ..Item::default()
+    }
+}

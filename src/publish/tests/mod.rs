@@ -1,0 +1,161 @@
+//! Tests for the publish stage: hand-built items rendered in every format, read back with
+//! feed-rs (what a reader sees), checked for well-formed XML and stable bytes, and
+//! snapshotted with insta. This file holds the fixtures the others share.
+
+mod opml;
+mod round_trip;
+mod snapshot;
+
+use chrono::{DateTime, Utc};
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::{render, FeedMeta, Format, SourceInfo};
+use crate::model::{Carrier, Enclosure, Identity, Item, ItemId, TopicMatch};
+
+pub(super) fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("test timestamp")
+}
+
+pub(super) fn meta() -> FeedMeta {
+    FeedMeta {
+        id: "tag:tributary,2026:feeds/all".into(),
+        title: "Tributary — all stories".into(),
+        description: "Every story from every source, newest first".into(),
+        self_url: "https://news.example.org/feeds/all.xml".into(),
+        site_url: "https://news.example.org/".into(),
+        language: Some("sr".into()),
+        generator: "Tributary 0.1.0".into(),
+    }
+}
+
+/// Two sources the caller knows; `gone` (removed from the config) it does not.
+pub(super) fn lookup(id: &str) -> Option<SourceInfo> {
+    match id {
+        "bprg" => Some(SourceInfo {
+            id: "bprg".into(),
+            title: "Београдски центар".into(),
+            url: "https://bprg.example/feed.xml".into(),
+            site_url: Some("https://bprg.example/".into()),
+        }),
+        "partner-news" => Some(SourceInfo {
+            id: "partner-news".into(),
+            title: "Partner News & Views".into(),
+            url: "https://partner.example/rss?lang=sr&format=2".into(),
+            site_url: None,
+        }),
+        _ => None,
+    }
+}
+
+fn carrier(source: &str, seen: &str) -> Carrier {
+    Carrier {
+        source: source.into(),
+        identity: Identity::Guid(format!("{source}-guid")),
+        link: None,
+        first_seen: at(seen),
+    }
+}
+
+fn topic(name: &str) -> TopicMatch {
+    TopicMatch {
+        topic: name.into(),
+        why: vec!["source default".into()],
+    }
+}
+
+fn base(key: &str, title: &str, published: &str, changed: &str) -> Item {
+    Item {
+        id: ItemId::derive("test", &Identity::Guid(key.into())),
+        sources: Vec::new(),
+        title: title.into(),
+        link: None,
+        published: at(published),
+        date_inferred: false,
+        updated: None,
+        first_seen: at(published),
+        last_changed: at(changed),
+        summary: String::new(),
+        content: None,
+        authors: Vec::new(),
+        // The feed's own categories: never published, only topics are.
+        categories: vec!["uncategorized".into()],
+        lang: None,
+        enclosures: Vec::new(),
+        topics: Vec::new(),
+        content_hash: format!("hash-{key}"),
+    }
+}
+
+/// Newest first: a story two sources carried, a podcast episode, a bare notice.
+pub(super) fn items() -> Vec<Item> {
+    let mut story = base(
+        "story",
+        "Дијалог & сарадња: <нови> почетак",
+        "2026-03-02T09:30:00Z",
+        "2026-03-02T10:00:00.123456Z",
+    );
+    story.sources = vec![
+        carrier("bprg", "2026-03-02T09:45:00Z"),
+        carrier("partner-news", "2026-03-02T09:50:00Z"),
+    ];
+    story.link = Some("https://bprg.example/vesti/dijalog?a=1&b=2".into());
+    story.updated = Some(at("2026-03-02T09:40:00Z"));
+    story.summary = "Први пасус & више.".into();
+    story.content = Some("<p>Први <b>пасус</b> &amp; више.</p>".into());
+    story.authors = vec!["Ана Петровић".into()];
+    story.lang = Some("sr-Cyrl".into());
+    story.topics = vec![topic("dialogue"), topic("women-caucus")];
+
+    let mut podcast = base(
+        "podcast",
+        "Žene u politici — „razgovor“ #3",
+        "2026-03-01T18:00:00Z",
+        "2026-03-01T18:05:00Z",
+    );
+    podcast.sources = vec![carrier("partner-news", "2026-03-01T18:05:00Z")];
+    podcast.link = Some("https://partner.example/podcast/3".into());
+    podcast.summary = "Treća epizoda.".into();
+    podcast.content = Some("<p>Treća epizoda.</p>".into());
+    podcast.lang = Some("sr-Latn".into());
+    podcast.topics = vec![topic("women-caucus")];
+    podcast.enclosures = vec![Enclosure {
+        url: "https://partner.example/audio/3.mp3".into(),
+        mime: Some("audio/mpeg".into()),
+        length: None,
+    }];
+
+    let mut notice = base(
+        "notice",
+        "Notice without a link: 2 < 3 & \u{1}bell\u{FFFF}",
+        "2026-02-28T12:00:00Z",
+        "2026-02-28T12:00:00Z",
+    );
+    notice.sources = vec![carrier("gone", "2026-02-28T12:00:00Z")];
+    notice.date_inferred = true;
+    notice.summary = "Plain text, <not a tag> & more".into();
+
+    vec![story, podcast, notice]
+}
+
+pub(super) fn rendered(format: Format) -> Vec<u8> {
+    render(format, &meta(), &items(), &lookup)
+}
+
+/// Walks every event with quick-xml (end tags checked against start tags): well-formed XML.
+pub(super) fn assert_well_formed(bytes: &[u8]) {
+    let mut reader = Reader::from_reader(bytes);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth -= 1,
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("not well-formed at {}: {e}", reader.buffer_position()),
+        }
+        buf.clear();
+    }
+    assert_eq!(depth, 0, "unclosed elements");
+}

@@ -1,0 +1,267 @@
+//! Every format read back by feed-rs: titles, links, ids, dates and topics survive; the
+//! bytes are stable, the XML well-formed, and characters XML forbids are gone.
+
+use chrono::DateTime;
+
+use super::{assert_well_formed, at, items, lookup, meta, rendered};
+use crate::publish::{render, view, Format, UnknownFormat};
+
+fn parse(bytes: &[u8]) -> feed_rs::model::Feed {
+    feed_rs::parser::parse(bytes).expect("feed-rs reads our own output")
+}
+
+/// What survives a render and a parse by feed-rs, in every format.
+fn assert_round_trip(format: Format) {
+    let items = items();
+    let feed = parse(&rendered(format));
+    assert_eq!(
+        feed.title.as_ref().unwrap().content,
+        "Tributary — all stories"
+    );
+    assert_eq!(feed.entries.len(), 3, "{format}");
+    for (entry, item) in feed.entries.iter().zip(&items) {
+        assert_eq!(
+            entry.id,
+            format!("urn:tributary:item:{}", item.id),
+            "{format}"
+        );
+        let hrefs: Vec<&str> = entry.links.iter().map(|l| l.href.as_str()).collect();
+        match &item.link {
+            Some(link) => assert_eq!(hrefs.first(), Some(&link.as_str()), "{format}"),
+            None => assert!(hrefs.is_empty(), "{format}: {hrefs:?}"),
+        }
+        assert_eq!(entry.published, Some(item.published), "{format}");
+        let terms: Vec<&str> = entry.categories.iter().map(|c| c.term.as_str()).collect();
+        let topics: Vec<&str> = item.topic_names().collect();
+        assert_eq!(terms, topics, "{format}");
+    }
+    let titles: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "Дијалог & сарадња: <нови> почетак",
+            "Žene u politici — „razgovor“ #3",
+            "Notice without a link: 2 < 3 & bell",
+        ],
+        "{format}"
+    );
+}
+
+#[test]
+fn rss_round_trips_through_feed_rs() {
+    assert_round_trip(Format::Rss);
+    let feed = parse(&rendered(Format::Rss));
+    assert_eq!(feed.updated, Some(at("2026-03-02T10:00:00Z")));
+}
+
+#[test]
+fn atom_round_trips_through_feed_rs() {
+    assert_round_trip(Format::Atom);
+    let feed = parse(&rendered(Format::Atom));
+    assert_eq!(feed.id, "tag:tributary,2026:feeds/all");
+    assert_eq!(feed.updated, Some(at("2026-03-02T10:00:00Z")));
+    let updated: Vec<_> = feed.entries.iter().map(|e| e.updated).collect();
+    assert_eq!(
+        updated,
+        [
+            Some(at("2026-03-02T10:00:00Z")),
+            Some(at("2026-03-01T18:05:00Z")),
+            Some(at("2026-02-28T12:00:00Z")),
+        ]
+    );
+}
+
+#[test]
+fn json_feed_round_trips_through_feed_rs() {
+    assert_round_trip(Format::Json);
+    let feed = parse(&rendered(Format::Json));
+    assert_eq!(
+        feed.entries[0].updated,
+        Some(at("2026-03-02T10:00:00Z")),
+        "date_modified is last_changed"
+    );
+}
+
+#[test]
+fn renders_are_byte_stable() {
+    for format in Format::ALL {
+        let first = rendered(format);
+        let again = render(format, &meta(), &items(), &lookup);
+        assert_eq!(first, again, "{format}");
+        assert_eq!(
+            render(format, &meta(), &[], &lookup),
+            render(format, &meta(), &[], &lookup)
+        );
+    }
+}
+
+#[test]
+fn xml_formats_are_well_formed_and_name_themselves() {
+    for format in [Format::Rss, Format::Atom] {
+        let bytes = rendered(format);
+        assert_well_formed(&bytes);
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        assert!(text.contains(r#"rel="self""#), "{format}");
+        assert!(text.contains(r#"href="https://news.example.org/feeds/all.xml""#));
+    }
+}
+
+#[test]
+fn empty_feeds_render_with_the_epoch_as_their_date() {
+    for format in Format::ALL {
+        let bytes = render(format, &meta(), &[], &lookup);
+        let feed = parse(&bytes);
+        assert!(feed.entries.is_empty(), "{format}");
+        if format != Format::Json {
+            assert_well_formed(&bytes);
+            assert_eq!(feed.updated, Some(DateTime::UNIX_EPOCH), "{format}");
+        }
+        if format == Format::Atom {
+            // RFC 4287: a feed without entries needs its own author.
+            assert_eq!(
+                feed.authors[0].name.as_deref(),
+                Some("Tributary — all stories")
+            );
+        }
+    }
+}
+
+#[test]
+fn xml_illegal_characters_never_reach_the_output() {
+    assert_eq!(
+        view::clean("a\u{0}b\u{8}c\td\ne\rf\u{1F}g\u{FFFE}h\u{FFFF}ü"),
+        "abc\td\ne\rfghü"
+    );
+    let mut meta = meta();
+    meta.title = "bad\u{B}title\u{C}".into();
+    for format in Format::ALL {
+        let text = String::from_utf8(render(format, &meta, &items(), &lookup)).unwrap();
+        let bad = text
+            .chars()
+            .find(|&c| (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFF}');
+        assert_eq!(bad, None, "{format}");
+        assert!(
+            !text.contains("\\u0001") && !text.contains("\\u000b"),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn format_names_round_trip() {
+    for format in Format::ALL {
+        assert_eq!(format.to_string().parse::<Format>(), Ok(format));
+        assert_eq!(format.extension().parse::<Format>(), Ok(format));
+        assert!(format.content_type().ends_with("; charset=utf-8"));
+        assert!(format.content_type().starts_with(format.media_type()));
+    }
+    assert_eq!("ATOM".parse::<Format>(), Ok(Format::Atom));
+    assert_eq!("xml".parse::<Format>(), Err(UnknownFormat("xml".into())));
+    assert_eq!(
+        Format::Json.content_type(),
+        "application/feed+json; charset=utf-8"
+    );
+}
+
+#[test]
+fn items_name_the_sources_that_carried_them() {
+    let rss = String::from_utf8(rendered(Format::Rss)).unwrap();
+    // RSS names the first carrier by its feed URL; `&` in the URL stays escaped.
+    assert!(
+        rss.contains(r#"<source url="https://bprg.example/feed.xml">Београдски центар</source>"#)
+    );
+    assert!(rss.contains(r#"<source url="https://partner.example/rss?lang=sr&amp;format=2">"#));
+
+    let atom = String::from_utf8(rendered(Format::Atom)).unwrap();
+    assert!(atom.contains("<id>urn:tributary:source:bprg</id>"));
+    assert!(atom.contains(r#"<link href="https://bprg.example/feed.xml" rel="self"/>"#));
+
+    let json: serde_json::Value = serde_json::from_slice(&rendered(Format::Json)).unwrap();
+    let story = &json["items"][0];
+    assert_eq!(
+        story["_tributary"]["sources"],
+        serde_json::json!(["bprg", "partner-news"])
+    );
+    assert_eq!(
+        story["_tributary"]["topics"],
+        serde_json::json!(["dialogue", "women-caucus"])
+    );
+    let authors: Vec<&str> = story["authors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(authors, ["Београдски центар", "Partner News & Views"]);
+    // A carrier the caller no longer knows is still listed by id.
+    assert_eq!(
+        json["items"][2]["_tributary"]["sources"],
+        serde_json::json!(["gone"])
+    );
+}
+
+#[test]
+fn enclosures_are_carried_and_only_topics_become_categories() {
+    let rss = String::from_utf8(rendered(Format::Rss)).unwrap();
+    assert!(rss.contains(
+        r#"<enclosure url="https://partner.example/audio/3.mp3" length="0" type="audio/mpeg"/>"#
+    ));
+    let atom = String::from_utf8(rendered(Format::Atom)).unwrap();
+    assert!(atom.contains(r#"href="https://partner.example/audio/3.mp3" rel="enclosure""#));
+    let json: serde_json::Value = serde_json::from_slice(&rendered(Format::Json)).unwrap();
+    assert_eq!(
+        json["items"][1]["attachments"][0]["mime_type"],
+        serde_json::json!("audio/mpeg")
+    );
+    for format in Format::ALL {
+        let text = String::from_utf8(rendered(format)).unwrap();
+        assert!(
+            !text.contains("uncategorized"),
+            "{format}: feed categories leaked"
+        );
+    }
+}
+
+#[test]
+fn content_is_html_and_summary_plain_text() {
+    let feed = parse(&rendered(Format::Atom));
+    let story = &feed.entries[0];
+    let body = story.content.as_ref().and_then(|c| c.body.as_deref());
+    assert_eq!(body, Some("<p>Први <b>пасус</b> &amp; више.</p>"));
+    assert_eq!(
+        story.summary.as_ref().unwrap().content,
+        "Први пасус & више."
+    );
+    // Without HTML or a link, Atom's required content is the summary as text.
+    let notice = &feed.entries[2];
+    let body = notice.content.as_ref().and_then(|c| c.body.as_deref());
+    assert_eq!(body, Some("Plain text, <not a tag> & more"));
+    assert!(notice.summary.is_none());
+    // RSS carries plain text as HTML, so its markup-looking characters are escaped.
+    let rss = parse(&rendered(Format::Rss));
+    let description = rss.entries[2].summary.as_ref().unwrap();
+    assert_eq!(
+        description.content,
+        "Plain text, &lt;not a tag&gt; &amp; more"
+    );
+}
+
+#[test]
+fn dates_outside_four_digit_years_are_clamped_not_fatal() {
+    let mut items = items();
+    items[0].published = DateTime::from_timestamp(400_000_000_000, 0).unwrap(); // year 14645
+    items[0].last_changed = items[0].published;
+    items[1].published = DateTime::from_timestamp(-70_000_000_000, 0).unwrap(); // year -249
+    for format in Format::ALL {
+        let feed = parse(&render(format, &meta(), &items, &lookup));
+        assert_eq!(
+            feed.entries[0].published,
+            Some(at("9999-12-31T23:59:59Z")),
+            "{format}"
+        );
+    }
+}

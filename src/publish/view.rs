@@ -1,0 +1,217 @@
+//! The one view of a stored item that every renderer reads.
+//!
+//! Everything format-independent is decided here, once: the stable id, which date is
+//! "updated", the carriers resolved to sources, the topics, and the removal of characters
+//! XML cannot carry. Renderers only map these fields onto their crate's types.
+
+use chrono::{DateTime, Utc};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use super::{FeedMeta, SourceInfo};
+use crate::model::Item;
+
+/// Atom category scheme for topics.
+pub const TOPIC_SCHEME: &str = "tag:tributary,2026:topic";
+/// RSS category domain for topics.
+pub const TOPIC_DOMAIN: &str = "tributary:topic";
+/// The media type given for an enclosure whose feed did not declare one.
+pub const UNKNOWN_MIME: &str = "application/octet-stream";
+
+/// Characters kept verbatim in the specific part of a `urn:` (the rest is percent-encoded).
+const URN_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+/// A stored item, cleaned and resolved for rendering.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    /// `urn:tributary:item:{id}`: the RSS guid, Atom id and JSON Feed id alike.
+    pub guid: String,
+    /// Plain-text title (possibly empty).
+    pub title: String,
+    /// Link to the original, when there is one.
+    pub link: Option<String>,
+    /// Publication date, whole seconds.
+    pub published: DateTime<Utc>,
+    /// When our stored copy last changed, whole seconds; moves only when the item does.
+    pub updated: DateTime<Utc>,
+    /// Plain-text summary (possibly empty).
+    pub summary: String,
+    /// Sanitized HTML body, when there is a non-blank one.
+    pub content: Option<String>,
+    /// Author names as the feed gave them, blanks dropped.
+    pub authors: Vec<String>,
+    /// Language of the item.
+    pub lang: Option<String>,
+    /// Topic names in order, without repeats.
+    pub topics: Vec<String>,
+    /// Every source that carried the item, first-seen first, without repeats.
+    pub carriers: Vec<CarrierView>,
+    /// Attachments in the feed's order.
+    pub enclosures: Vec<EnclosureView>,
+}
+
+/// One source that carried an item.
+#[derive(Debug, Clone)]
+pub struct CarrierView {
+    /// The source id as stored on the item.
+    pub id: String,
+    /// What the caller knows about that source; `None` when it no longer knows it.
+    pub source: Option<SourceInfo>,
+}
+
+impl CarrierView {
+    /// The source's title, or its id when the source is unknown.
+    pub fn name(&self) -> &str {
+        self.source.as_ref().map_or(&self.id, |s| &s.title)
+    }
+}
+
+/// One attachment.
+#[derive(Debug, Clone)]
+pub struct EnclosureView {
+    /// Absolute URL.
+    pub url: String,
+    /// Declared media type.
+    pub mime: Option<String>,
+    /// Declared length in bytes.
+    pub length: Option<u64>,
+}
+
+impl ItemView {
+    /// Cleans `item` and resolves its carriers through `sources`.
+    pub fn new(item: &Item, sources: &dyn Fn(&str) -> Option<SourceInfo>) -> ItemView {
+        let mut carriers: Vec<CarrierView> = Vec::with_capacity(item.sources.len());
+        for c in &item.sources {
+            let id = clean(&c.source);
+            if carriers.iter().any(|seen| seen.id == id) {
+                continue;
+            }
+            let source = sources(&c.source).map(|s| clean_source(&s));
+            carriers.push(CarrierView { id, source });
+        }
+        let mut topics: Vec<String> = Vec::with_capacity(item.topics.len());
+        for name in item.topic_names().map(clean) {
+            if !name.trim().is_empty() && !topics.contains(&name) {
+                topics.push(name);
+            }
+        }
+        ItemView {
+            guid: item_guid(&item.id.to_string()),
+            title: clean(&item.title),
+            link: non_blank(item.link.as_deref()),
+            published: whole_seconds(item.published),
+            updated: whole_seconds(item.last_changed),
+            summary: clean(&item.summary),
+            content: non_blank(item.content.as_deref()),
+            authors: item
+                .authors
+                .iter()
+                .filter_map(|a| non_blank(Some(a)))
+                .collect(),
+            lang: non_blank(item.lang.as_deref()),
+            topics,
+            carriers,
+            enclosures: item
+                .enclosures
+                .iter()
+                .filter_map(|e| {
+                    Some(EnclosureView {
+                        url: non_blank(Some(&e.url))?,
+                        mime: non_blank(e.mime.as_deref()),
+                        length: e.length,
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// The first carrier the caller could resolve: the one RSS and Atom name as `source`.
+    pub fn first_source(&self) -> Option<&SourceInfo> {
+        self.carriers.iter().find_map(|c| c.source.as_ref())
+    }
+}
+
+/// Removes the characters XML 1.0 forbids: C0 controls other than tab, LF and CR, and the
+/// non-characters U+FFFE and U+FFFF. Every string a renderer writes passes through here.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .filter(|&c| {
+            !matches!(c,
+                '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+        })
+        .collect()
+}
+
+/// `clean`ed, or `None` when nothing but whitespace is left.
+fn non_blank(s: Option<&str>) -> Option<String> {
+    let s = clean(s?);
+    (!s.trim().is_empty()).then_some(s)
+}
+
+/// The feed metadata with every string cleaned.
+pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
+    FeedMeta {
+        id: clean(&meta.id),
+        title: clean(&meta.title),
+        description: clean(&meta.description),
+        self_url: clean(&meta.self_url),
+        site_url: clean(&meta.site_url),
+        language: non_blank(meta.language.as_deref()),
+        generator: clean(&meta.generator),
+    }
+}
+
+/// A source with every string cleaned.
+pub fn clean_source(s: &SourceInfo) -> SourceInfo {
+    SourceInfo {
+        id: clean(&s.id),
+        title: clean(&s.title),
+        url: clean(&s.url),
+        site_url: non_blank(s.site_url.as_deref()),
+    }
+}
+
+/// The stable id every format gives an item.
+pub fn item_guid(item_id: &str) -> String {
+    format!("urn:tributary:item:{item_id}")
+}
+
+/// A stable URI for a source (Atom `source/id` must be an IRI; a config id is not).
+pub fn source_urn(source_id: &str) -> String {
+    format!(
+        "urn:tributary:source:{}",
+        utf8_percent_encode(source_id, URN_KEEP)
+    )
+}
+
+/// The feed-level update time: the newest `last_changed` among the items, or the Unix epoch
+/// for an empty feed. Never the render time, so an unchanged store renders unchanged bytes.
+pub fn feed_updated(items: &[Item]) -> DateTime<Utc> {
+    items
+        .iter()
+        .map(|i| whole_seconds(i.last_changed))
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the years every format here can write.
+const FIRST_SECOND: i64 = -62_167_219_200;
+const LAST_SECOND: i64 = 253_402_300_799;
+
+/// Whole seconds (sub-second noise from `now()` would only make bytes differ), within years
+/// 0–9999: RFC 2822 has no other years, and chrono's `to_rfc2822` panics outside them.
+fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp().clamp(FIRST_SECOND, LAST_SECOND);
+    DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// The bytes a crate writer produced. Writing into a `Vec` cannot fail; should a crate ever
+/// report an error anyway, an empty body is returned rather than taking the daemon down.
+pub fn written<E: std::fmt::Debug>(result: Result<Vec<u8>, E>) -> Vec<u8> {
+    match result {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            debug_assert!(false, "writing a feed into memory failed: {e:?}");
+            Vec::new()
+        }
+    }
+}
