@@ -92,26 +92,34 @@ impl App {
 
     /// Health of every configured source, in config order.
     pub fn source_health(&self) -> anyhow::Result<Vec<SourceHealth>> {
-        let mut out = Vec::new();
-        for s in &self.config.sources {
-            let state = self.store.source_state(&s.id)?;
-            let health = if state.last_attempt.is_none() {
-                "never fetched".to_string()
-            } else if state.healthy() {
-                "ok".to_string()
-            } else {
-                format!("failing ({})", state.consecutive_errors)
-            };
-            out.push(SourceHealth {
-                id: s.id.clone(),
-                title: s.title.clone(),
-                kind: s.kind,
-                url: s.location.to_string(),
-                health,
-                items: self.store.count_for_source(&s.id),
-                state,
-            });
-        }
-        Ok(out)
+        Ok(source_health(&self.store, &self.config)?)
     }
+}
+
+/// Health of every configured source, in config order.
+pub fn source_health(
+    store: &Store,
+    config: &Config,
+) -> Result<Vec<SourceHealth>, crate::store::StoreError> {
+    let mut out = Vec::new();
+    for s in &config.sources {
+        let state = store.source_state(&s.id)?;
+        let health = if state.last_attempt.is_none() {
+            "never fetched".to_string()
+        } else if state.healthy() {
+            "ok".to_string()
+        } else {
+            format!("failing ({})", state.consecutive_errors)
+        };
+        out.push(SourceHealth {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            kind: s.kind,
+            url: s.location.to_string(),
+            health,
+            items: store.count_for_source(&s.id),
+            state,
+        });
+    }
+    Ok(out)
 }

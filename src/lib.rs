@@ -43,4 +43,6 @@ pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod publish;
+pub mod schedule;
+pub mod server;
 pub mod store;

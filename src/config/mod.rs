@@ -32,6 +32,8 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// How stories are matched across sources.
     pub dedupe: DedupeConfig,
+    /// The HTTP server of the daemon.
+    pub server: ServerConfig,
     /// The sources, in file order.
     pub sources: Vec<Source>,
     /// The topic rules, compiled once.
@@ -95,6 +97,42 @@ pub fn default_user_agent() -> String {
         "Tributary/{} (feed aggregator; +https://github.com/tributary-feeds/tributary)",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// `[server]`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Address the daemon listens on.
+    pub listen: std::net::SocketAddr,
+    /// Public URL of the server, for self links in feeds (default `http://{listen}/`).
+    pub base_url: Url,
+    /// Name of the merged feeds ("Tributary" unless set).
+    pub title: String,
+    /// Items in each republished feed, newest first.
+    pub feed_items: usize,
+}
+
+impl ServerConfig {
+    /// An absolute URL on this server.
+    pub fn url(&self, path: &str) -> String {
+        self.base_url
+            .join(path.trim_start_matches('/'))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| format!("{}{}", self.base_url, path.trim_start_matches('/')))
+    }
+
+    /// Sets the listen address (the `--listen` flag and `TRIBUTARY_LISTEN`); a base URL
+    /// that was derived from the old address follows it.
+    pub fn with_listen(mut self, listen: std::net::SocketAddr) -> ServerConfig {
+        let derived = Url::parse(&format!("http://{}/", self.listen)).ok();
+        if derived.as_ref() == Some(&self.base_url) {
+            if let Ok(u) = Url::parse(&format!("http://{listen}/")) {
+                self.base_url = u;
+            }
+        }
+        self.listen = listen;
+        self
+    }
 }
 
 /// `[dedupe]`, validated.
@@ -229,6 +267,7 @@ impl Validator<'_> {
                 .duration(&f.backoff_max, "fetch.backoff_max")
                 .unwrap_or(d.backoff_max),
         };
+        let server = self.server(&raw.server);
         let dd = DedupeConfig::default();
         let dedupe = DedupeConfig {
             title_window: self
@@ -279,6 +318,7 @@ impl Validator<'_> {
             store,
             fetch,
             dedupe,
+            server,
             sources,
             classifier: Arc::new(classifier),
         }
@@ -325,6 +365,59 @@ impl Validator<'_> {
             }
         }
         None
+    }
+
+    fn server(&mut self, raw: &raw::RawServer) -> ServerConfig {
+        let default_listen: std::net::SocketAddr = ([127, 0, 0, 1], 8080).into();
+        let listen = match &raw.listen {
+            Some(l) => match l.get_ref().trim().parse() {
+                Ok(a) => a,
+                Err(e) => {
+                    self.push(
+                        l.span().start,
+                        "server.listen",
+                        format!("invalid address {:?}: {e} (write e.g. \"127.0.0.1:8080\" or \"[::]:8080\")", l.get_ref()),
+                    );
+                    default_listen
+                }
+            },
+            None => default_listen,
+        };
+        let derived =
+            Url::parse(&format!("http://{listen}/")).expect("a socket address makes a URL");
+        let base_url = match &raw.base_url {
+            Some(b) => match Url::parse(b.get_ref().trim()) {
+                Ok(mut u) if u.scheme() == "http" || u.scheme() == "https" => {
+                    if !u.path().ends_with('/') {
+                        let path = format!("{}/", u.path());
+                        u.set_path(&path);
+                    }
+                    u
+                }
+                Ok(_) | Err(_) => {
+                    self.push(
+                        b.span().start,
+                        "server.base_url",
+                        format!("invalid base URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/\"", b.get_ref()),
+                    );
+                    derived
+                }
+            },
+            None => derived,
+        };
+        ServerConfig {
+            listen,
+            base_url,
+            title: raw
+                .title
+                .as_ref()
+                .map(|t| t.get_ref().trim().to_string())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| "Tributary".to_string()),
+            feed_items: self
+                .count(&raw.feed_items, "server.feed_items", 1, 1000)
+                .unwrap_or(50),
+        }
     }
 
     fn source(&mut self, rs: RawSource, key: &str, fetch: &FetchConfig) -> Option<Source> {
@@ -468,14 +561,13 @@ impl Validator<'_> {
     }
 
     fn cron(&mut self, v: &Spanned<String>, key: &str) -> Option<String> {
-        let expr = v.get_ref().trim();
-        match croner::Cron::new(expr).with_seconds_optional().parse() {
-            Ok(_) => Some(expr.to_string()),
+        match normalize_cron(v.get_ref()) {
+            Ok(expr) => Some(expr),
             Err(e) => {
                 self.push(
                     v.span().start,
                     key,
-                    format!("invalid cron expression {expr:?}: {e}"),
+                    format!("invalid cron expression {:?}: {e} (write e.g. \"0 */2 * * *\" or with seconds \"0 0 7 * * Mon\")", v.get_ref().trim()),
                 );
                 None
             }
@@ -530,6 +622,24 @@ fn empty_classifier() -> Classifier {
 /// The topic a rule error is about.
 fn rule_topic(e: &crate::classify::RuleError) -> String {
     e.to_string().split('"').nth(1).unwrap_or("").to_string()
+}
+
+/// A cron expression in the six-field form the scheduler reads (seconds first): the common
+/// five-field form gets a leading `0`. Checked with the scheduler's own parser settings.
+pub fn normalize_cron(expr: &str) -> Result<String, String> {
+    let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let six = if expr.split(' ').count() == 5 {
+        format!("0 {expr}")
+    } else {
+        expr
+    };
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(&six)
+        .map(|_| six.clone())
+        .map_err(|e| e.to_string())
 }
 
 fn valid_id(id: &str) -> bool {

@@ -16,12 +16,24 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub dedupe: RawDedupe,
     #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
     pub classify: RawClassify,
     /// Topic rules written inline (added to those of `[classify] rules`).
     #[serde(default)]
     pub topics: crate::classify::Rules,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+}
+
+/// `[server]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub listen: Option<Spanned<String>>,
+    pub base_url: Option<Spanned<String>>,
+    pub title: Option<Spanned<String>>,
+    pub feed_items: Option<Spanned<i64>>,
 }
 
 /// `[classify]`

@@ -59,7 +59,7 @@ fn good_config_validates_into_typed_values() {
         local.location,
         Location::File(PathBuf::from("/etc/tributary/feeds/out.xml"))
     );
-    assert_eq!(local.schedule, Schedule::Cron("0 */2 * * *".into()));
+    assert_eq!(local.schedule, Schedule::Cron("0 0 */2 * * *".into()));
 }
 
 #[test]

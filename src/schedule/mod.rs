@@ -1,0 +1,338 @@
+//! The daemon: per-source schedules (tokio-cron-scheduler), the first fetch cycle, re-rendering
+//! after changes, SIGHUP reloads and graceful shutdown.
+//!
+//! Each source gets a job on its own `interval` or `cron`; a job never starts a second fetch of
+//! a source whose previous fetch still runs, waits a small per-source offset so sources with
+//! equal schedules do not fire together, and leaves backoff to the ingest pipeline (a failing
+//! source reports "deferred" until its retry time). Fetches run on a task tracker so shutdown
+//! can wait for them (bounded), then the store is flushed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Notify;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::ingest::{Ingest, Outcome};
+use crate::model::Schedule;
+use crate::server::{self, Shared};
+use crate::store::Store;
+
+/// How long shutdown waits for running fetches before giving up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+/// The largest offset a job waits before fetching, to spread sources with equal schedules.
+const MAX_JITTER: Duration = Duration::from_secs(60);
+
+/// Where the daemon's settings come from, so SIGHUP can read them again.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The config file.
+    pub config_path: PathBuf,
+    /// `--data-dir`, if given.
+    pub data_dir: Option<PathBuf>,
+    /// `--listen`, if given.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Origin {
+    /// Loads and validates the config with the command-line overrides applied.
+    pub fn load(&self) -> Result<Config, crate::config::ConfigError> {
+        let mut config = Config::load(&self.config_path)?.with_data_dir(self.data_dir.clone());
+        if let Some(listen) = self.listen {
+            config.server = config.server.with_listen(listen);
+        }
+        Ok(config)
+    }
+}
+
+struct Live {
+    config: Arc<Config>,
+    ingest: Arc<Ingest>,
+}
+
+struct Daemon {
+    origin: Origin,
+    shared: Arc<Shared>,
+    live: RwLock<Arc<Live>>,
+    running: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    jobs: tokio::sync::Mutex<Vec<Uuid>>,
+    tracker: TaskTracker,
+    render: Notify,
+    cancel: CancellationToken,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
+pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
+    let store = Arc::new(Store::open(&config.store)?);
+    let config = Arc::new(config);
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let shared = Arc::new(Shared::new(store.clone(), config.clone()));
+    let daemon = Arc::new(Daemon {
+        origin,
+        shared: shared.clone(),
+        live: RwLock::new(Arc::new(live(&config, &store)?)),
+        running: Mutex::new(HashMap::new()),
+        jobs: tokio::sync::Mutex::new(Vec::new()),
+        tracker: TaskTracker::new(),
+        render: Notify::new(),
+        cancel: CancellationToken::new(),
+    });
+
+    // Serve what the store already holds right away.
+    refresh(&shared).await;
+    let cancel = daemon.cancel.clone();
+    let server = tokio::spawn(server::serve(listener, shared.clone(), async move {
+        cancel.cancelled().await
+    }));
+    println!(
+        "tributary {} serving on http://{addr}/ — subscribe to {} (status page: {})",
+        env!("CARGO_PKG_VERSION"),
+        config.server.url("feeds/all.rss"),
+        config.server.url("/")
+    );
+    tracing::info!(%addr, sources = config.sources.len(), "daemon started");
+
+    tokio::spawn(daemon.clone().render_loop());
+    let mut scheduler = JobScheduler::new()
+        .await
+        .context("cannot start the scheduler")?;
+    daemon.schedule(&scheduler).await?;
+    scheduler
+        .start()
+        .await
+        .context("cannot start the scheduler")?;
+    tokio::spawn(daemon.clone().first_cycle());
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => daemon.reload(&scheduler).await,
+        }
+    }
+
+    tracing::info!("stopping: no new fetches; waiting for running ones");
+    daemon.cancel.cancel();
+    let _ = scheduler.shutdown().await;
+    daemon.tracker.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (their feeds were not applied)");
+    }
+    store.flush()?;
+    let _ = server.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
+    let fetcher = Arc::new(Fetcher::new(&config.fetch)?);
+    Ok(Live {
+        config: config.clone(),
+        ingest: Arc::new(Ingest {
+            store: store.clone(),
+            fetcher,
+            fetch: config.fetch.clone(),
+            dedupe: config.dedupe.clone(),
+            classifier: config.classifier.clone(),
+            sources: Arc::new(config.sources.clone()),
+        }),
+    })
+}
+
+async fn refresh(shared: &Arc<Shared>) {
+    let s = shared.clone();
+    match tokio::task::spawn_blocking(move || s.refresh()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "rendering the feeds failed"),
+        Err(e) => tracing::error!(error = %e, "rendering the feeds failed"),
+    }
+}
+
+impl Daemon {
+    fn live(&self) -> Arc<Live> {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Fetches every source once at start-up, then marks the daemon ready.
+    async fn first_cycle(self: Arc<Self>) {
+        let ids: Vec<String> = self
+            .live()
+            .config
+            .sources
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        let mut handles = Vec::new();
+        for id in ids {
+            let this = self.clone();
+            handles.push(self.tracker.spawn(async move { this.fetch(id).await }));
+        }
+        for h in handles {
+            let _ = h.await;
+        }
+        refresh(&self.shared).await;
+        self.shared.ready.store(true, Ordering::Release);
+        tracing::info!("first fetch cycle done");
+    }
+
+    /// One scheduled fetch of one source.
+    async fn fetch(self: Arc<Self>, id: String) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        let live = self.live();
+        let Some(source) = live.config.source(&id).cloned() else {
+            return; // removed by a reload
+        };
+        let lock = {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            running.entry(id.clone()).or_default().clone()
+        };
+        let Ok(_one_at_a_time) = lock.try_lock() else {
+            tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
+            return;
+        };
+        let report = live.ingest.source(&source, false).await;
+        self.shared.metrics.fetched(&report);
+        if let Ok(state) = self.shared.store.source_state(&id) {
+            let items = self.shared.store.count_for_source(&id);
+            self.shared.metrics.source_state(&id, &state, items);
+        }
+        let changed =
+            matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
+        if changed {
+            self.render.notify_one();
+        }
+    }
+
+    /// Re-renders the feeds whenever a fetch changed the store (notifications coalesce).
+    async fn render_loop(self: Arc<Self>) {
+        loop {
+            tokio::select! {
+                _ = self.render.notified() => refresh(&self.shared).await,
+                _ = self.cancel.cancelled() => return,
+            }
+        }
+    }
+
+    /// Adds a job per source.
+    async fn schedule(self: &Arc<Self>, scheduler: &JobScheduler) -> anyhow::Result<()> {
+        let live = self.live();
+        let mut ids = Vec::new();
+        for source in &live.config.sources {
+            let this = self.clone();
+            let id = source.id.clone();
+            let jitter = jitter(&id, &source.schedule);
+            let run = move |_uuid, _lock| {
+                let this = this.clone();
+                let id = id.clone();
+                Box::pin(async move {
+                    let cancel = this.cancel.clone();
+                    let tracker = this.tracker.clone();
+                    tracker.spawn(async move {
+                        tokio::select! {
+                            _ = tokio::time::sleep(jitter) => this.fetch(id).await,
+                            _ = cancel.cancelled() => {}
+                        }
+                    });
+                })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+            };
+            let job = match &source.schedule {
+                Schedule::Interval(every) => Job::new_repeated_async(*every, run),
+                Schedule::Cron(expr) => Job::new_async(expr.as_str(), run),
+            }
+            .with_context(|| format!("cannot schedule source {}", source.id))?;
+            ids.push(scheduler.add(job).await?);
+        }
+        *self.jobs.lock().await = ids;
+        Ok(())
+    }
+
+    /// SIGHUP: re-read the config; on error keep running on the old one.
+    async fn reload(self: &Arc<Self>, scheduler: &JobScheduler) {
+        let config = match self.origin.load() {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::error!("config reload failed; still running on the previous config:\n{e}");
+                return;
+            }
+        };
+        let old = self.live();
+        if config.store.path != old.config.store.path {
+            tracing::warn!("the store path changed; that takes a restart");
+        }
+        if config.server.listen != old.config.server.listen {
+            tracing::warn!("the listen address changed; that takes a restart");
+        }
+        let new_live = match live(&config, &self.shared.store) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(error = %e, "config reload failed; still running on the previous config");
+                return;
+            }
+        };
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
+        self.shared.set_config(config.clone());
+        for id in self.jobs.lock().await.drain(..) {
+            let _ = scheduler.remove(&id).await;
+        }
+        if let Err(e) = self.schedule(scheduler).await {
+            tracing::error!(error = %e, "rescheduling after reload failed");
+        }
+        self.render.notify_one();
+        tracing::info!(sources = config.sources.len(), "config reloaded");
+    }
+}
+
+/// A stable per-source offset within a tenth of the interval (at most a minute), so sources
+/// on the same schedule spread out instead of firing together.
+fn jitter(id: &str, schedule: &Schedule) -> Duration {
+    let span = match schedule {
+        Schedule::Interval(every) => (*every / 10).min(MAX_JITTER),
+        Schedule::Cron(_) => MAX_JITTER / 2,
+    };
+    let h = blake3::hash(id.as_bytes());
+    let fraction =
+        u64::from_le_bytes(h.as_bytes()[..8].try_into().expect("8 bytes")) as f64 / u64::MAX as f64;
+    span.mul_f64(fraction)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_stable_bounded_and_spread() {
+        let every = Schedule::Interval(Duration::from_secs(1800));
+        let a = jitter("bprg", &every);
+        assert_eq!(a, jitter("bprg", &every));
+        assert!(a <= MAX_JITTER);
+        let offsets: std::collections::HashSet<u128> = (0..20)
+            .map(|i| jitter(&format!("s{i}"), &every).as_millis())
+            .collect();
+        assert!(offsets.len() > 15, "{offsets:?}");
+        let short = Schedule::Interval(Duration::from_secs(30));
+        assert!(jitter("bprg", &short) <= Duration::from_secs(3));
+    }
+}

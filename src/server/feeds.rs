@@ -1,0 +1,230 @@
+//! The rendered feeds: every feed the server offers, rendered from the store once per change
+//! and kept as ready bytes with their validators. Serving a feed is a map lookup.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::model::{Location, Source};
+use crate::publish::{self, FeedMeta, Format, SourceInfo};
+use crate::store::{Query, Store, StoreError};
+
+/// Which items a feed holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Every stored story.
+    All,
+    /// Stories with this topic.
+    Topic(String),
+    /// Stories this source carried.
+    Source(String),
+}
+
+impl Scope {
+    /// The URL path of this scope's feed in `format`.
+    pub fn path(&self, format: Format) -> String {
+        match self {
+            Scope::All => format!("feeds/all.{format}"),
+            Scope::Topic(t) => format!("feeds/topics/{t}.{format}"),
+            Scope::Source(s) => format!("feeds/sources/{s}.{format}"),
+        }
+    }
+}
+
+/// A document ready to serve.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The bytes.
+    pub body: Bytes,
+    /// Weak validator (the body may be compressed on the way out).
+    pub etag: String,
+    /// Newest change among the items (second precision, as HTTP dates have).
+    pub last_modified: DateTime<Utc>,
+    /// `Content-Type` header value.
+    pub content_type: &'static str,
+}
+
+impl Rendered {
+    fn new(body: Vec<u8>, last_modified: DateTime<Utc>, content_type: &'static str) -> Rendered {
+        let etag = format!("W/\"{}\"", &blake3::hash(&body).to_hex()[..20]);
+        Rendered {
+            body: Bytes::from(body),
+            etag,
+            last_modified,
+            content_type,
+        }
+    }
+}
+
+/// Every feed, rendered.
+#[derive(Debug, Default)]
+pub struct FeedSet {
+    feeds: HashMap<(Scope, Format), Arc<Rendered>>,
+    opml: Option<Arc<Rendered>>,
+}
+
+impl FeedSet {
+    /// Renders all feeds (merged, per topic, per source, in every format) and the OPML list.
+    pub fn build(store: &Store, config: &Config) -> Result<FeedSet, StoreError> {
+        let mut set = FeedSet::default();
+        let infos = source_infos(store, config);
+        let mut scopes = vec![Scope::All];
+        scopes.extend(
+            config
+                .classifier
+                .topics()
+                .map(|t| Scope::Topic(t.to_string())),
+        );
+        scopes.extend(config.sources.iter().map(|s| Scope::Source(s.id.clone())));
+        for scope in scopes {
+            for (format, doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
+                set.feeds.insert((scope.clone(), format), Arc::new(doc));
+            }
+        }
+        let opml = publish::render_opml(&format!("{}: sources", config.server.title), &infos);
+        set.opml = Some(Arc::new(Rendered::new(
+            opml,
+            DateTime::UNIX_EPOCH,
+            "text/x-opml; charset=utf-8",
+        )));
+        Ok(set)
+    }
+
+    /// Renders one feed exactly as the server serves it (`tributary render`); `None` for a
+    /// topic or source that is not configured.
+    pub fn render_one(
+        store: &Store,
+        config: &Config,
+        scope: &Scope,
+        format: Format,
+    ) -> Result<Option<Rendered>, StoreError> {
+        let known = match scope {
+            Scope::All => true,
+            Scope::Topic(t) => config.classifier.title(t).is_some(),
+            Scope::Source(s) => config.source(s).is_some(),
+        };
+        if !known {
+            return Ok(None);
+        }
+        let infos = source_infos(store, config);
+        Ok(render_scope(store, config, &infos, scope, &[format])?
+            .pop()
+            .map(|(_, doc)| doc))
+    }
+
+    /// A rendered feed.
+    pub fn get(&self, scope: &Scope, format: Format) -> Option<Arc<Rendered>> {
+        self.feeds.get(&(scope.clone(), format)).cloned()
+    }
+
+    /// The OPML list of sources.
+    pub fn opml(&self) -> Option<Arc<Rendered>> {
+        self.opml.clone()
+    }
+}
+
+fn source_infos(store: &Store, config: &Config) -> Vec<SourceInfo> {
+    config
+        .sources
+        .iter()
+        .map(|s| source_info(store, config, s))
+        .collect()
+}
+
+fn render_scope(
+    store: &Store,
+    config: &Config,
+    infos: &[SourceInfo],
+    scope: &Scope,
+    formats: &[Format],
+) -> Result<Vec<(Format, Rendered)>, StoreError> {
+    let lookup = |id: &str| infos.iter().find(|i| i.id == id).cloned();
+    let (source, topic) = match scope {
+        Scope::All => (None, None),
+        Scope::Topic(t) => (None, Some(t.clone())),
+        Scope::Source(s) => (Some(s.clone()), None),
+    };
+    let items = store.list(&Query {
+        source,
+        topic,
+        limit: config.server.feed_items,
+    })?;
+    let newest = items
+        .iter()
+        .map(|i| i.last_changed)
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH);
+    let last_modified = DateTime::from_timestamp(newest.timestamp(), 0).unwrap_or(newest);
+    Ok(formats
+        .iter()
+        .map(|&format| {
+            let body = publish::render(format, &meta(config, scope, format), &items, &lookup);
+            (
+                format,
+                Rendered::new(body, last_modified, format.content_type()),
+            )
+        })
+        .collect())
+}
+
+fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
+    let name = &config.server.title;
+    let (title, description, language) = match scope {
+        Scope::All => (
+            format!("{name}: all news"),
+            "News from every source, de-duplicated, newest first".to_string(),
+            None,
+        ),
+        Scope::Topic(t) => {
+            let topic = config.classifier.title(t).unwrap_or(t);
+            (
+                format!("{name}: {topic}"),
+                format!("News about {topic}, from every source"),
+                None,
+            )
+        }
+        Scope::Source(id) => {
+            let source = config.source(id);
+            let title = source.map(|s| s.title.as_str()).unwrap_or(id);
+            (
+                format!("{name}: {title}"),
+                format!("News carried by {title}"),
+                source.and_then(|s| s.lang.clone()),
+            )
+        }
+    };
+    let scope_id = scope.path(format);
+    let scope_id = scope_id
+        .rsplit_once('.')
+        .map(|(p, _)| p)
+        .unwrap_or(&scope_id);
+    FeedMeta {
+        id: format!("{}{}", config.server.base_url, scope_id),
+        title,
+        description,
+        self_url: config.server.url(&scope.path(format)),
+        site_url: config.server.url("/"),
+        language,
+        generator: format!("Tributary {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+fn source_info(store: &Store, config: &Config, s: &Source) -> SourceInfo {
+    let state = store.source_state(&s.id).unwrap_or_default();
+    let url = match &s.location {
+        Location::Http(u) => u.to_string(),
+        // A local file has no public URL: point at our own copy of the source's feed.
+        Location::File(_) => config
+            .server
+            .url(&Scope::Source(s.id.clone()).path(Format::Rss)),
+    };
+    SourceInfo {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        url,
+        site_url: state.site_url,
+    }
+}

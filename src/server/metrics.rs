@@ -1,0 +1,220 @@
+//! Prometheus metrics: fetch outcomes, source health, stored items, HTTP requests.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::ingest::{Outcome, SourceReport};
+use crate::model::SourceState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FetchLabels {
+    source: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+/// Every metric the daemon exposes, registered once.
+pub struct Metrics {
+    registry: Registry,
+    fetches: Family<FetchLabels, Counter>,
+    items_new: Family<SourceLabels, Counter>,
+    source_up: Family<SourceLabels, Gauge>,
+    source_errors: Family<SourceLabels, Gauge>,
+    source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    source_items: Family<SourceLabels, Gauge>,
+    items_stored: Gauge,
+    store_bytes: Gauge,
+    renders: Counter,
+    last_render: Gauge<f64, AtomicU64>,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers the metrics.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("tributary");
+        let m = Metrics {
+            fetches: Family::default(),
+            items_new: Family::default(),
+            source_up: Family::default(),
+            source_errors: Family::default(),
+            source_last_success: Family::default(),
+            source_items: Family::default(),
+            items_stored: Gauge::default(),
+            store_bytes: Gauge::default(),
+            renders: Counter::default(),
+            last_render: Gauge::default(),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+            }),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "fetches",
+            "Fetch attempts by source and outcome (ok, not-modified, unchanged, deferred, error)",
+            m.fetches.clone(),
+        );
+        registry.register(
+            "items_new",
+            "Stories stored for the first time, by source",
+            m.items_new.clone(),
+        );
+        registry.register(
+            "source_up",
+            "1 when the source's last fetch succeeded, 0 when it failed",
+            m.source_up.clone(),
+        );
+        registry.register(
+            "source_consecutive_errors",
+            "Failed fetches in a row, by source",
+            m.source_errors.clone(),
+        );
+        registry.register(
+            "source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful fetch (alert when it is a day old)",
+            m.source_last_success.clone(),
+        );
+        registry.register(
+            "source_items",
+            "Stories each source carries in the store",
+            m.source_items.clone(),
+        );
+        registry.register(
+            "items_stored",
+            "Stories in the store",
+            m.items_stored.clone(),
+        );
+        registry.register(
+            "store_size_bytes",
+            "Size of the sled store on disk",
+            m.store_bytes.clone(),
+        );
+        registry.register(
+            "feed_renders",
+            "Times the republished feeds were rendered",
+            m.renders.clone(),
+        );
+        registry.register(
+            "feed_last_render_timestamp_seconds",
+            "Unix time of the last feed render",
+            m.last_render.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            m.latency.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Records one source's fetch.
+    pub fn fetched(&self, report: &SourceReport) {
+        let outcome = match &report.outcome {
+            Outcome::Ok(a) => {
+                self.items_new
+                    .get_or_create(&SourceLabels {
+                        source: report.source.clone(),
+                    })
+                    .inc_by(a.new as u64);
+                "ok"
+            }
+            Outcome::NotModified => "not-modified",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Deferred { .. } => "deferred",
+            Outcome::Error { .. } => "error",
+        };
+        self.fetches
+            .get_or_create(&FetchLabels {
+                source: report.source.clone(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    /// Sets a source's health gauges from its stored state.
+    pub fn source_state(&self, source: &str, state: &SourceState, items: usize) {
+        let l = SourceLabels {
+            source: source.to_string(),
+        };
+        let up = state.last_attempt.is_some() && state.healthy();
+        self.source_up.get_or_create(&l).set(i64::from(up));
+        self.source_errors
+            .get_or_create(&l)
+            .set(i64::from(state.consecutive_errors));
+        if let Some(t) = state.last_success {
+            self.source_last_success
+                .get_or_create(&l)
+                .set(t.timestamp() as f64);
+        }
+        self.source_items.get_or_create(&l).set(items as i64);
+    }
+
+    /// Sets the store gauges.
+    pub fn store(&self, items: usize, bytes: u64) {
+        self.items_stored.set(items as i64);
+        self.store_bytes.set(bytes as i64);
+    }
+
+    /// Counts a render of the feeds.
+    pub fn rendered(&self, at: chrono::DateTime<chrono::Utc>) {
+        self.renders.inc();
+        self.last_render.set(at.timestamp() as f64);
+    }
+
+    /// Records one HTTP request.
+    pub fn request(&self, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_string(),
+                status: status.to_string(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_string(),
+            })
+            .observe(seconds);
+    }
+
+    /// The exposition text.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+}

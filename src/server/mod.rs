@@ -1,0 +1,317 @@
+//! The HTTP server: republished feeds, OPML, status page, health and metrics.
+//!
+//! Handlers only look up state: feeds are rendered ahead of time ([`feeds::FeedSet`]) when
+//! the store changes, so a request is a map lookup plus an `ETag` comparison. `router` takes
+//! its state explicitly, so tests drive it in-process or on a port of their own.
+
+pub mod feeds;
+pub mod metrics;
+mod status;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use crate::app::source_health;
+use crate::config::Config;
+use crate::publish::Format;
+use crate::store::{Store, StoreError};
+
+use feeds::{FeedSet, Rendered, Scope};
+use metrics::Metrics;
+
+/// What every handler can see. The config and the rendered feeds are swapped as a whole
+/// (on reload, after a fetch that changed the store).
+pub struct Shared {
+    /// The store (read-only here).
+    pub store: Arc<Store>,
+    config: RwLock<Arc<Config>>,
+    feeds: RwLock<Arc<FeedSet>>,
+    rendered_at: RwLock<Option<DateTime<Utc>>>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Set once the first fetch cycle has finished.
+    pub ready: AtomicBool,
+}
+
+impl Shared {
+    /// State with no feeds rendered yet.
+    pub fn new(store: Arc<Store>, config: Arc<Config>) -> Shared {
+        Shared {
+            store,
+            config: RwLock::new(config),
+            feeds: RwLock::new(Arc::new(FeedSet::default())),
+            rendered_at: RwLock::new(None),
+            metrics: Metrics::new(),
+            ready: AtomicBool::new(false),
+        }
+    }
+
+    /// The current config.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the config (SIGHUP).
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+    }
+
+    /// The current rendered feeds.
+    pub fn feeds(&self) -> Arc<FeedSet> {
+        self.feeds.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Re-renders every feed from the store and refreshes the store and source gauges.
+    /// Blocking (reads the store): call from a blocking task.
+    pub fn refresh(&self) -> Result<(), StoreError> {
+        let config = self.config();
+        let set = FeedSet::build(&self.store, &config)?;
+        *self.feeds.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+        let now = Utc::now();
+        *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
+        self.metrics.rendered(now);
+        self.metrics
+            .store(self.store.item_count(), self.store.size_on_disk());
+        for s in &config.sources {
+            let state = self.store.source_state(&s.id)?;
+            self.metrics
+                .source_state(&s.id, &state, self.store.count_for_source(&s.id));
+        }
+        Ok(())
+    }
+}
+
+/// The application's routes.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(status_page))
+        .route("/feeds/{file}", get(all_feed))
+        .route("/feeds/topics/{file}", get(topic_feed))
+        .route("/feeds/sources/{file}", get(source_feed))
+        .route("/sources.opml", get(opml))
+        .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
+        .layer(middleware::from_fn_with_state(shared.clone(), observe))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(1024))
+        .with_state(shared)
+}
+
+/// Serves the router until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let started = Instant::now();
+    let response = next.run(req).await;
+    shared.metrics.request(
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+fn split_file(file: &str) -> Option<(&str, Format)> {
+    let (stem, ext) = file.rsplit_once('.')?;
+    Some((stem, ext.parse().ok()?))
+}
+
+async fn all_feed(
+    State(s): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match split_file(&file) {
+        Some(("all", format)) => feed(&s, &Scope::All, format, &headers),
+        _ => plain(
+            StatusCode::NOT_FOUND,
+            "no such feed: try /feeds/all.rss, .atom or .json\n",
+        ),
+    }
+}
+
+async fn topic_feed(
+    State(s): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match split_file(&file) {
+        Some((topic, format)) => feed(&s, &Scope::Topic(topic.to_string()), format, &headers),
+        None => plain(
+            StatusCode::NOT_FOUND,
+            "no such feed format: use .rss, .atom or .json\n",
+        ),
+    }
+}
+
+async fn source_feed(
+    State(s): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match split_file(&file) {
+        Some((id, format)) => feed(&s, &Scope::Source(id.to_string()), format, &headers),
+        None => plain(
+            StatusCode::NOT_FOUND,
+            "no such feed format: use .rss, .atom or .json\n",
+        ),
+    }
+}
+
+fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> Response {
+    match shared.feeds().get(scope, format) {
+        Some(doc) => conditional(&doc, headers),
+        None => {
+            let what = match scope {
+                Scope::All => "feed",
+                Scope::Topic(_) => "topic",
+                Scope::Source(_) => "source",
+            };
+            let msg = format!("unknown {what}\n");
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                msg,
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn opml(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    match s.feeds().opml() {
+        Some(doc) => conditional(&doc, &headers),
+        None => plain(StatusCode::SERVICE_UNAVAILABLE, "not rendered yet\n"),
+    }
+}
+
+/// A ready document, or 304 when the client's validators still match.
+fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
+    let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
+    let not_modified = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(inm) => inm.split(',').any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == doc.etag.trim_start_matches("W/")
+        }),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| DateTime::<Utc>::from(since) >= doc.last_modified),
+    };
+    let mut builder = Response::builder()
+        .header(header::ETAG, &doc.etag)
+        .header(header::LAST_MODIFIED, last_modified)
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .header(header::VARY, "Accept-Encoding");
+    if not_modified {
+        builder = builder.status(StatusCode::NOT_MODIFIED);
+        return builder
+            .body(Body::empty())
+            .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+    }
+    builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, doc.content_type)
+        .body(Body::from(doc.body.clone()))
+        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+}
+
+async fn readyz(State(s): State<Arc<Shared>>) -> Response {
+    if s.ready.load(Ordering::Acquire) {
+        plain(StatusCode::OK, "ready\n")
+    } else {
+        plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting: first fetch cycle not finished\n",
+        )
+    }
+}
+
+async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn status_page(State(s): State<Arc<Shared>>) -> Response {
+    let shared = s.clone();
+    let page = tokio::task::spawn_blocking(move || {
+        let config = shared.config();
+        let health = source_health(&shared.store, &config).unwrap_or_default();
+        let rendered = shared
+            .rendered_at
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_else(|| "pending".into());
+        status::render(&config, &health, shared.store.item_count(), &rendered)
+    })
+    .await
+    .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

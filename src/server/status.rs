@@ -1,0 +1,127 @@
+//! The HTML status page: sources with their health, and the feeds to subscribe to (also as
+//! `<link rel="alternate">` for feed autodiscovery). Rendered with minijinja, autoescaped.
+
+use minijinja::{context, Environment};
+use serde::Serialize;
+
+use crate::app::SourceHealth;
+use crate::config::Config;
+use crate::publish::Format;
+
+use super::feeds::Scope;
+
+const TEMPLATE: &str = include_str!("status.html");
+
+#[derive(Serialize)]
+struct FeedLink {
+    title: String,
+    url: String,
+    media_type: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
+struct Group {
+    title: String,
+    formats: Vec<FeedLink>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    title: String,
+    url: String,
+    kind: String,
+    health: String,
+    class: &'static str,
+    items: usize,
+    last_attempt: String,
+    last_success: String,
+    last_error: String,
+}
+
+/// Renders the page.
+pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: &str) -> String {
+    let mut groups = vec![group(config, &Scope::All, "All news".into())];
+    for t in config.classifier.topics() {
+        let title = format!("Topic: {}", config.classifier.title(t).unwrap_or(t));
+        groups.push(group(config, &Scope::Topic(t.to_string()), title));
+    }
+    for s in &config.sources {
+        groups.push(group(
+            config,
+            &Scope::Source(s.id.clone()),
+            format!("Source: {}", s.title),
+        ));
+    }
+    // Autodiscovery: the merged feeds and one per topic.
+    let feeds: Vec<&FeedLink> = groups
+        .iter()
+        .take(1 + config.classifier.topics().count())
+        .flat_map(|g| g.formats.iter())
+        .collect();
+    let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_else(|| "never".into())
+    };
+    let sources: Vec<Row> = health
+        .iter()
+        .map(|h| Row {
+            id: h.id.clone(),
+            title: h.title.clone(),
+            url: h.url.clone(),
+            kind: h.kind.to_string(),
+            class: if h.state.last_attempt.is_none() {
+                "never"
+            } else if h.state.healthy() {
+                "ok"
+            } else {
+                "failing"
+            },
+            health: h.health.clone(),
+            items: h.items,
+            last_attempt: when(h.state.last_attempt),
+            last_success: when(h.state.last_success),
+            last_error: h.state.last_error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let mut env = Environment::new();
+    env.add_template("status.html", TEMPLATE)
+        .expect("the status template is valid");
+    env.get_template("status.html")
+        .and_then(|t| {
+            t.render(context! {
+                title => config.server.title.clone(),
+                items => items,
+                rendered => rendered,
+                feeds => feeds,
+                groups => groups,
+                sources => sources,
+                opml => config.server.url("sources.opml"),
+            })
+        })
+        .unwrap_or_else(|e| {
+            format!("<!DOCTYPE html><title>status</title><p>status page error: {e}")
+        })
+}
+
+fn group(config: &Config, scope: &Scope, title: String) -> Group {
+    let formats = Format::ALL
+        .iter()
+        .map(|f| FeedLink {
+            title: format!("{title} ({})", label(*f)),
+            url: config.server.url(&scope.path(*f)),
+            media_type: f.media_type(),
+            label: label(*f),
+        })
+        .collect();
+    Group { title, formats }
+}
+
+fn label(f: Format) -> &'static str {
+    match f {
+        Format::Rss => "RSS",
+        Format::Atom => "Atom",
+        Format::Json => "JSON Feed",
+    }
+}
