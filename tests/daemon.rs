@@ -1,0 +1,314 @@
+//! The daemon over 127.0.0.1: scheduled polling, served feeds with provenance and topics,
+//! conditional GET and compression, SIGHUP reloads, SIGTERM shutdown.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{setup, FeedServer};
+use serde_json::Value;
+
+fn feed(items: usize) -> String {
+    let mut s = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Partner</title><link>https://partner.example/</link>"#,
+    );
+    let titles = [
+        "Brussels talks resume on the licence plates agreement",
+        "Women's Caucus meets municipal assembly members in Prizren",
+        "Exit festival announces its regional programme",
+    ];
+    for (i, title) in titles.iter().enumerate().take(items) {
+        s.push_str(&format!(
+            "<item><title>{title}</title><link>https://partner.example/news/{i}/</link><guid>p-{i}</guid>\
+             <pubDate>Tue, {:02} Feb 2020 10:00:00 GMT</pubDate><description>Story {i}.</description></item>",
+            10 + i
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s
+}
+
+struct Daemon {
+    child: Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Daemon {
+    fn start(s: &common::Setup) -> Daemon {
+        let log = s.dir.path().join("daemon.log");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
+            .arg("--config")
+            .arg(&s.config)
+            .args(["run", "--listen", "127.0.0.1:0"])
+            .env("RUST_LOG", "tributary=info")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let base = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        Daemon { child, base, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path.trim_start_matches('/'))
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` until it holds or the deadline passes (the daemon works on its own clock).
+async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn json(client: &reqwest::Client, url: &str) -> Value {
+    let bytes = client.get(url).send().await.unwrap().bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_polls_serves_reloads_and_stops_cleanly() {
+    let server = FeedServer::start();
+    server.feed("partner.xml", feed(2), "application/rss+xml");
+    let rules = r#"
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 2
+terms = { "licence plates" = 2, "brussels" = 1 }
+
+[topics.culture]
+title = "Culture"
+threshold = 2
+terms = { "festival*" = 2 }
+"#;
+    let s = setup(&[], rules);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let with_source = format!(
+        "{text}\n[[sources]]\nid = \"partner\"\ntitle = \"Partner portal\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\ntopics = [\"dialogue\"]\n",
+        server.url("partner.xml")
+    );
+    std::fs::write(&s.config, &with_source).unwrap();
+    let d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+
+    // Ready after the first cycle; the merged feed lists the stored items with provenance.
+    eventually("readyz", Duration::from_secs(20), || async {
+        client
+            .get(d.url("/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    })
+    .await;
+    let all = json(&client, &d.url("/feeds/all.json")).await;
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{all}");
+    assert_eq!(items[0]["url"], "https://partner.example/news/1/");
+    assert_eq!(items[0]["authors"][0]["name"], "Partner portal");
+    assert_eq!(server.hits("partner.xml").requests, 1);
+
+    // A new item appears after the next poll and not before.
+    server.feed("partner.xml", feed(3), "application/rss+xml");
+    let still = json(&client, &d.url("/feeds/all.json")).await;
+    if server.hits("partner.xml").requests == 1 {
+        assert_eq!(
+            still["items"].as_array().unwrap().len(),
+            2,
+            "served before the source was polled again"
+        );
+    }
+    eventually("the next poll", Duration::from_secs(30), || async {
+        server.hits("partner.xml").requests >= 2
+    })
+    .await;
+    eventually("the new item", Duration::from_secs(10), || async {
+        json(&client, &d.url("/feeds/all.json")).await["items"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 3
+    })
+    .await;
+    let culture = json(&client, &d.url("/feeds/topics/culture.json")).await;
+    let culture_items = culture["items"].as_array().unwrap();
+    assert_eq!(culture_items.len(), 1);
+    assert_eq!(
+        culture_items[0]["title"],
+        "Exit festival announces its regional programme"
+    );
+    // The source default topic applies to every item of the source.
+    let dialogue = json(&client, &d.url("/feeds/topics/dialogue.json")).await;
+    assert_eq!(dialogue["items"].as_array().unwrap().len(), 3);
+    let per_source = json(&client, &d.url("/feeds/sources/partner.json")).await;
+    assert_eq!(per_source["items"].as_array().unwrap().len(), 3);
+
+    // Conditional GET and compression.
+    let first = client.get(d.url("/feeds/all.rss")).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(
+        first.headers()["content-type"],
+        "application/rss+xml; charset=utf-8"
+    );
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let plain = first.bytes().await.unwrap();
+    let again = client
+        .get(d.url("/feeds/all.rss"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let zipped = raw
+        .get(d.url("/feeds/all.rss"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&zipped.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.to_vec());
+
+    // Unknown things are 404 with a short message.
+    let missing = client
+        .get(d.url("/feeds/topics/sport.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.text().await.unwrap(), "unknown topic\n");
+    assert_eq!(
+        client
+            .get(d.url("/feeds/all.xml"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // Metrics and the status page.
+    let metrics = client
+        .get(d.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tributary_fetches_total{source=\"partner\",outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tributary_items_stored 3"), "{metrics}");
+    assert!(
+        metrics.contains("tributary_source_up{source=\"partner\"} 1"),
+        "{metrics}"
+    );
+    let page = client
+        .get(d.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Partner portal") && page.contains("rel=\"alternate\""),
+        "{page}"
+    );
+
+    // SIGHUP with a broken config: logged, and the daemon keeps serving the old one.
+    std::fs::write(
+        &s.config,
+        with_source.replace("interval = \"10s\"", "interval = \"soon\""),
+    )
+    .unwrap();
+    d.signal("HUP");
+    eventually(
+        "the reload error in the log",
+        Duration::from_secs(10),
+        || {
+            let log = d.log();
+            async move { log.contains("config reload failed") }
+        },
+    )
+    .await;
+    assert!(d.log().contains("sources[0].interval"));
+    assert_eq!(
+        client
+            .get(d.url("/feeds/all.rss"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // SIGHUP with a good config that adds a source: its feed appears.
+    server.feed("second.xml", feed(1), "application/rss+xml");
+    let two = format!(
+        "{with_source}\n[[sources]]\nid = \"second\"\ntitle = \"Second\"\nurl = \"{}\"\nkind = \"organization\"\ninterval = \"10s\"\n",
+        server.url("second.xml")
+    );
+    std::fs::write(&s.config, two).unwrap();
+    d.signal("HUP");
+    eventually("the new source's feed", Duration::from_secs(30), || async {
+        client
+            .get(d.url("/feeds/sources/second.rss"))
+            .send()
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    })
+    .await;
+
+    // SIGTERM: exits 0.
+    let mut d = d;
+    d.signal("TERM");
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", d.log());
+}
