@@ -1,0 +1,231 @@
+//! The router driven in-process (no socket): routes, content types, validators, readiness.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{TimeZone, Utc};
+use tower::ServiceExt;
+use tributary::config::Config;
+use tributary::model::{Identity, NewItem, SourceState};
+use tributary::server::{router, Shared};
+use tributary::store::{Staged, Store};
+
+const CONFIG: &str = r#"
+[server]
+base_url = "https://feeds.example.org/tributary/"
+title = "Balkan partners"
+feed_items = 10
+
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 2
+terms = { "dijalog*" = 2 }
+
+[[sources]]
+id = "bfpe"
+title = "BFPE"
+url = "https://bfpe.example/feed/"
+kind = "partner"
+lang = "sr-Latn"
+"#;
+
+fn shared(dir: &tempfile::TempDir) -> Arc<Shared> {
+    let config = Config::from_str(CONFIG, &dir.path().join("t.toml"))
+        .unwrap()
+        .with_data_dir(Some(dir.path().join("data")));
+    let store = Arc::new(Store::open(&config.store).unwrap());
+    let item = NewItem {
+        identity: Identity::Guid("1".into()),
+        title: "Dijalog Beograda i Prištine: šta dalje?".into(),
+        link: Some("https://bfpe.example/vesti/1/".into()),
+        published: Some(Utc.with_ymd_and_hms(2020, 2, 4, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: "Analiza.".into(),
+        content: Some("<p>Analiza.</p>".into()),
+        authors: vec![],
+        categories: vec![],
+        lang: Some("sr-Latn".into()),
+        enclosures: vec![],
+        content_hash: "h".into(),
+    };
+    let topics = |i: &tributary::model::Item| config.classifier.item_topics(i, &config.sources);
+    store
+        .apply(
+            "bfpe",
+            &[Staged { item }],
+            &SourceState::default(),
+            Utc::now(),
+            &config.dedupe,
+            &topics,
+        )
+        .unwrap();
+    let shared = Arc::new(Shared::new(store, Arc::new(config)));
+    shared.refresh().unwrap();
+    shared
+}
+
+async fn get(
+    shared: &Arc<Shared>,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> axum::response::Response {
+    let mut req = Request::builder().uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    router(shared.clone())
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap()
+}
+
+async fn body(r: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(r.into_body(), 10 << 20).await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn feeds_have_types_self_links_and_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    for (uri, ct) in [
+        ("/feeds/all.rss", "application/rss+xml; charset=utf-8"),
+        ("/feeds/all.atom", "application/atom+xml; charset=utf-8"),
+        ("/feeds/all.json", "application/feed+json; charset=utf-8"),
+        (
+            "/feeds/topics/dialogue.atom",
+            "application/atom+xml; charset=utf-8",
+        ),
+        (
+            "/feeds/sources/bfpe.rss",
+            "application/rss+xml; charset=utf-8",
+        ),
+        ("/sources.opml", "text/x-opml; charset=utf-8"),
+    ] {
+        let r = get(&s, uri, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert_eq!(r.headers()["content-type"], ct, "{uri}");
+        assert!(
+            r.headers().contains_key("etag") && r.headers().contains_key("last-modified"),
+            "{uri}"
+        );
+        assert_eq!(r.headers()["cache-control"], "public, max-age=300");
+    }
+    let atom = body(get(&s, "/feeds/all.atom", &[]).await).await;
+    assert!(
+        atom.contains(r#"href="https://feeds.example.org/tributary/feeds/all.atom""#),
+        "{atom}"
+    );
+    assert!(atom.contains("Dijalog Beograda i Prištine"));
+    let dialogue = body(get(&s, "/feeds/topics/dialogue.rss", &[]).await).await;
+    assert!(
+        dialogue.contains("<category domain=\"tributary:topic\">dialogue</category>"),
+        "{dialogue}"
+    );
+}
+
+#[tokio::test]
+async fn not_modified_on_etag_and_on_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let first = get(&s, "/feeds/all.rss", &[]).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        get(&s, "/feeds/all.rss", &[("if-none-match", &etag)])
+            .await
+            .status(),
+        StatusCode::NOT_MODIFIED
+    );
+    assert_eq!(
+        get(&s, "/feeds/all.rss", &[("if-modified-since", &modified)])
+            .await
+            .status(),
+        StatusCode::NOT_MODIFIED
+    );
+    assert_eq!(
+        get(&s, "/feeds/all.rss", &[("if-none-match", "W/\"other\"")])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(
+            &s,
+            "/feeds/all.rss",
+            &[("if-modified-since", "Mon, 01 Jan 2001 00:00:00 GMT")]
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    // Rendering is deterministic: a second render of the same store has the same validator.
+    s.refresh().unwrap();
+    assert_eq!(
+        get(&s, "/feeds/all.rss", &[]).await.headers()["etag"]
+            .to_str()
+            .unwrap(),
+        etag
+    );
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_with_a_short_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    for (uri, text) in [
+        ("/feeds/topics/sport.rss", "unknown topic\n"),
+        ("/feeds/sources/nobody.json", "unknown source\n"),
+        (
+            "/feeds/topics/dialogue.html",
+            "no such feed format: use .rss, .atom or .json\n",
+        ),
+        (
+            "/feeds/everything.rss",
+            "no such feed: try /feeds/all.rss, .atom or .json\n",
+        ),
+        ("/nothing", "not found\n"),
+    ] {
+        let r = get(&s, uri, &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(r.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(body(r).await, text, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_status_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    assert_eq!(get(&s, "/healthz", &[]).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&s, "/readyz", &[]).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    s.ready.store(true, Ordering::Release);
+    assert_eq!(get(&s, "/readyz", &[]).await.status(), StatusCode::OK);
+    let metrics = body(get(&s, "/metrics", &[]).await).await;
+    assert!(metrics.contains("tributary_items_stored 1"), "{metrics}");
+    assert!(
+        metrics.contains("tributary_http_requests_total{route=\"/readyz\",status=\"503\"} 1"),
+        "{metrics}"
+    );
+    let page = get(&s, "/", &[]).await;
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let html = body(page).await;
+    assert!(
+        html.contains(r#"<link rel="alternate" type="application/atom+xml""#),
+        "{html}"
+    );
+    assert!(html.contains("https://feeds.example.org/tributary/feeds/topics/dialogue.rss"));
+    assert!(html.contains("BFPE"));
+}
