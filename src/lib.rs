@@ -38,6 +38,7 @@ pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod fetch;
 pub mod ingest;
 pub mod model;

@@ -1,0 +1,161 @@
+//! One stored item as a digest entry: plain text only, links and images only http(s).
+//!
+//! Templates escape what they print, but they cannot judge URLs: every URL an entry carries
+//! has been parsed here and is an absolute `http` or `https` URL, or it is not carried.
+
+use std::cell::RefCell;
+
+use chrono_tz::Tz;
+use lol_html::{element, rewrite_str, RewriteStrSettings};
+use url::Url;
+
+use super::period::entry_date;
+use super::Entry;
+use crate::model::Item;
+use crate::parse::html::{collapse_whitespace, to_text, truncate_words};
+
+/// Characters of summary an entry keeps at most (plus an ellipsis).
+pub(super) const SUMMARY_CHARS: usize = 300;
+
+/// What an entry shows for a story whose title is blank.
+const UNTITLED: &str = "(untitled)";
+
+/// The entry for `item`, with `number` and `also` left for the caller to fill in.
+pub(super) fn entry(
+    item: &Item,
+    tz: Tz,
+    images: bool,
+    source_title: &dyn Fn(&str) -> Option<String>,
+) -> Entry {
+    let title = match plain(&item.title) {
+        t if t.is_empty() => UNTITLED.to_string(),
+        t => t,
+    };
+    Entry {
+        id: item.id.to_string(),
+        number: 0,
+        summary: summary(item, &title),
+        link: link(item),
+        sources: sources(item, source_title),
+        date: entry_date(item.published, tz),
+        published: item
+            .published
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        also: Vec::new(),
+        image: if images {
+            item.content.as_deref().and_then(first_image)
+        } else {
+            None
+        },
+        title,
+    }
+}
+
+/// Text on one line: control characters dropped, whitespace collapsed.
+pub(super) fn plain(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .collect();
+    collapse_whitespace(&kept)
+}
+
+/// `s` as an absolute http(s) URL in its normalized form, or `None`.
+pub(super) fn http_url(s: &str) -> Option<String> {
+    let url = Url::parse(s.trim()).ok()?;
+    let web = matches!(url.scheme(), "http" | "https") && url.host_str().is_some();
+    web.then(|| url.to_string())
+}
+
+/// The story's own link, else the first link a carrier gave; http(s) only.
+fn link(item: &Item) -> Option<String> {
+    item.link
+        .iter()
+        .chain(item.sources.iter().filter_map(|c| c.link.as_ref()))
+        .find_map(|l| http_url(l))
+}
+
+/// Each carrier's title (its id when the caller does not know it), first carrier first,
+/// without repeats.
+fn sources(item: &Item, source_title: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut titles: Vec<String> = Vec::with_capacity(item.sources.len());
+    for carrier in &item.sources {
+        let title = source_title(&carrier.source)
+            .map(|t| plain(&t))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| plain(&carrier.source));
+        if !title.is_empty() && !titles.contains(&title) {
+            titles.push(title);
+        }
+    }
+    titles
+}
+
+/// The stored summary (else the text of the content), shortened; empty when it says no more
+/// than the title.
+fn summary(item: &Item, title: &str) -> String {
+    let mut text = plain(&item.summary);
+    if text.is_empty() {
+        if let Some(content) = &item.content {
+            text = plain(&to_text(content));
+        }
+    }
+    if text.trim_end_matches(['.', '…']).to_lowercase()
+        == title.trim_end_matches(['.', '…']).to_lowercase()
+    {
+        return String::new();
+    }
+    truncate_words(&text, SUMMARY_CHARS)
+}
+
+/// The `src` of the first `<img>` in sanitized content, when it is an http(s) URL.
+fn first_image(content: &str) -> Option<String> {
+    let found: RefCell<Option<String>> = RefCell::new(None);
+    let _ = rewrite_str(
+        content,
+        RewriteStrSettings {
+            element_content_handlers: vec![element!("img[src]", |el| {
+                let mut found = found.borrow_mut();
+                if found.is_none() {
+                    *found = el.get_attribute("src").as_deref().and_then(http_url);
+                }
+                Ok(())
+            })],
+            ..RewriteStrSettings::new()
+        },
+    );
+    found.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_urls_survive() {
+        assert_eq!(
+            http_url(" https://example.org/a b ").as_deref(),
+            Some("https://example.org/a%20b")
+        );
+        assert_eq!(http_url("javascript:alert(1)"), None);
+        assert_eq!(http_url("data:image/png;base64,AAAA"), None);
+        assert_eq!(http_url("/relative"), None);
+        assert_eq!(http_url("mailto:a@example.org"), None);
+    }
+
+    #[test]
+    fn the_first_web_image_is_taken() {
+        let html = r#"<p>x</p><img alt="a"><img src="data:image/gif;base64,R0lG">
+            <img src="https://img.example/1.jpg"><img src="https://img.example/2.jpg">"#;
+        assert_eq!(
+            first_image(html).as_deref(),
+            Some("https://img.example/1.jpg")
+        );
+        assert_eq!(first_image("<p>no images</p>"), None);
+    }
+
+    #[test]
+    fn plain_text_drops_controls_and_newlines() {
+        assert_eq!(plain(" a\u{1}b\n\tc  d "), "ab c d");
+    }
+}

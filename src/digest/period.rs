@@ -1,0 +1,115 @@
+//! The period a digest covers, and how its dates read in the digest's time zone.
+
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// The half-open interval `[start, end)` of first-seen times a digest covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Period {
+    /// First instant covered.
+    pub start: DateTime<Utc>,
+    /// First instant no longer covered; also the message's `Date`.
+    pub end: DateTime<Utc>,
+}
+
+impl Period {
+    /// Whether `t` falls in the period.
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    /// How a reader names the period. A period of up to a day is named by the local date of
+    /// its last instant (07:00 to 07:00 → the morning it arrives; midnight to midnight → that
+    /// day); a longer one by its first and last local dates: `21–27 Nov 2026`,
+    /// `28 Nov – 4 Dec 2026`, `29 Dec 2026 – 4 Jan 2027`.
+    pub fn label(&self, tz: Tz) -> String {
+        let last = last_instant(self).with_timezone(&tz).date_naive();
+        if self.end - self.start <= TimeDelta::days(1) {
+            return last.format("%-d %b %Y").to_string();
+        }
+        let first = self.start.with_timezone(&tz).date_naive();
+        if first == last {
+            last.format("%-d %b %Y").to_string()
+        } else if first.year() != last.year() {
+            format!(
+                "{} – {}",
+                first.format("%-d %b %Y"),
+                last.format("%-d %b %Y")
+            )
+        } else if first.month() != last.month() {
+            format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"))
+        } else {
+            format!("{}–{}", first.format("%-d"), last.format("%-d %b %Y"))
+        }
+    }
+}
+
+/// The last whole second inside the period (its start for an empty or inverted one).
+fn last_instant(p: &Period) -> DateTime<Utc> {
+    if p.end > p.start {
+        (p.end - TimeDelta::seconds(1)).max(p.start)
+    } else {
+        p.start
+    }
+}
+
+/// A moment as the digest shows it with its zone: `26 Nov 2026, 08:00 CET`.
+pub(super) fn moment(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// An entry's date: `27 Nov 2026, 07:30` (the zone is in the digest's header).
+pub(super) fn entry_date(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%-d %b %Y, %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(start: &str, end: &str) -> Period {
+        Period {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_day_is_named_by_its_last_local_date() {
+        let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
+        let morning = period("2026-11-26T06:00:00Z", "2026-11-27T06:00:00Z");
+        assert_eq!(morning.label(belgrade), "27 Nov 2026");
+        let midnight = period("2026-11-25T23:00:00Z", "2026-11-26T23:00:00Z");
+        assert_eq!(midnight.label(belgrade), "26 Nov 2026");
+        assert_eq!(midnight.label(chrono_tz::UTC), "26 Nov 2026");
+    }
+
+    #[test]
+    fn longer_periods_are_ranges() {
+        let tz = chrono_tz::UTC;
+        let week = period("2026-11-21T00:00:00Z", "2026-11-28T00:00:00Z");
+        assert_eq!(week.label(tz), "21–27 Nov 2026");
+        let across_months = period("2026-11-28T00:00:00Z", "2026-12-05T00:00:00Z");
+        assert_eq!(across_months.label(tz), "28 Nov – 4 Dec 2026");
+        let across_years = period("2026-12-29T00:00:00Z", "2027-01-05T00:00:00Z");
+        assert_eq!(across_years.label(tz), "29 Dec 2026 – 4 Jan 2027");
+    }
+
+    #[test]
+    fn moments_carry_the_zone_abbreviation() {
+        let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
+        let t = "2026-11-27T06:00:00Z".parse().unwrap();
+        assert_eq!(moment(t, belgrade), "27 Nov 2026, 07:00 CET");
+        assert_eq!(entry_date(t, belgrade), "27 Nov 2026, 07:00");
+    }
+
+    #[test]
+    fn the_period_is_half_open() {
+        let p = period("2026-11-26T06:00:00Z", "2026-11-27T06:00:00Z");
+        assert!(p.contains(p.start));
+        assert!(!p.contains(p.end));
+    }
+}

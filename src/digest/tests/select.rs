@@ -1,0 +1,241 @@
+//! Which stories a digest holds, under which topic, in which order.
+
+use std::collections::HashSet;
+
+use super::{at, digest, digest_of, id, item, items, period, spec};
+use crate::digest::{build, Digest, DigestSpec};
+
+fn titles(d: &Digest) -> Vec<(&str, Vec<&str>)> {
+    d.sections
+        .iter()
+        .map(|s| {
+            (
+                s.title.as_str(),
+                s.entries.iter().map(|e| e.title.as_str()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn stories_are_grouped_under_their_first_topic_in_spec_order() {
+    let d = digest();
+    assert_eq!(
+        titles(&d),
+        vec![
+            (
+                "Dialogue",
+                vec![
+                    // 21:00 twice (tie by id, see below), then 20:00.
+                    if id("tirana") < id("twin") {
+                        "Dialogu rajonal në Tiranë: „hapa të rinj“"
+                    } else {
+                        "Second story of the same minute"
+                    },
+                    if id("tirana") < id("twin") {
+                        "Second story of the same minute"
+                    } else {
+                        "Dialogu rajonal në Tiranë: „hapa të rinj“"
+                    },
+                    "Дијалог & сарадња: нови почетак у Београду",
+                ]
+            ),
+            ("Women's caucus", vec!["Žene u politici: okrugli sto"]),
+            ("Culture & arts", vec!["<img src=x onerror=alert(1)>"]),
+        ]
+    );
+    assert_eq!(d.sections[0].topic.as_deref(), Some("dialogue"));
+    // Left out: no topic, only an uncovered topic, first seen outside the period.
+    assert_eq!(d.count, 5);
+    assert_eq!(d.count_label, "5 stories");
+}
+
+#[test]
+fn each_story_appears_once_and_names_its_other_topics() {
+    let d = digest();
+    let ids: Vec<&str> = d
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.id.as_str()))
+        .collect();
+    let unique: HashSet<&&str> = ids.iter().collect();
+    assert_eq!(ids.len(), unique.len(), "a story appears twice: {ids:?}");
+
+    let dialog = d.sections[0]
+        .entries
+        .iter()
+        .find(|e| e.id == id("dialog"))
+        .expect("the dialog story is under Dialogue");
+    // Its topics were [women-caucus, dialogue, sports]: dialogue comes first in the spec,
+    // sports is not covered.
+    assert_eq!(dialog.also, vec!["Women's caucus"]);
+    assert!(d.sections[1].entries[0].also.is_empty());
+}
+
+#[test]
+fn entries_are_numbered_through_the_digest() {
+    let d = digest();
+    let numbers: Vec<usize> = d
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.number))
+        .collect();
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn entries_carry_every_carrier_once_in_order() {
+    let d = digest();
+    let dialog = &d.sections[0].entries[2];
+    // bprg, partner, bprg again, mirror (same title as partner), gone (unknown: its id).
+    assert_eq!(
+        dialog.sources,
+        vec!["Београдски центар", "Partner News & Views", "gone"]
+    );
+    assert_eq!(dialog.date, "26 Nov 2026, 21:00");
+    assert_eq!(dialog.published, "2026-11-26T20:00:00Z");
+    assert_eq!(
+        dialog.link.as_deref(),
+        Some("https://bprg.example/vesti/dialog")
+    );
+}
+
+#[test]
+fn summaries_are_short_and_never_repeat_the_title() {
+    let d = digest();
+    let dialog = &d.sections[0].entries[2];
+    assert!(dialog.summary.chars().count() <= 301, "{}", dialog.summary);
+    assert!(dialog.summary.ends_with('…'), "{}", dialog.summary);
+    assert!(dialog.summary.starts_with("Predstavnici organizacija"));
+    let tirana = d.sections[0]
+        .entries
+        .iter()
+        .find(|e| e.id == id("tirana"))
+        .unwrap();
+    assert_eq!(
+        tirana.summary, "",
+        "a summary equal to the title says nothing"
+    );
+}
+
+#[test]
+fn links_and_images_are_web_urls_only() {
+    let d = digest();
+    let hostile = &d.sections[2].entries[0];
+    assert_eq!(hostile.link, None, "javascript: links are dropped");
+    assert!(d
+        .sections
+        .iter()
+        .flat_map(|s| &s.entries)
+        .all(|e| e.image.is_none()));
+
+    let with_images = digest_of(
+        &DigestSpec {
+            images: true,
+            ..spec()
+        },
+        &items(),
+    );
+    let images: Vec<Option<&str>> = with_images
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.image.as_deref()))
+        .collect();
+    assert_eq!(
+        images,
+        vec![
+            None,
+            None,
+            Some("https://bprg.example/slike/sastanak.jpg"),
+            None,
+            // The hostile story's javascript: image is not an image.
+            None,
+        ]
+    );
+}
+
+#[test]
+fn only_stories_carried_by_the_named_sources() {
+    let d = digest_of(
+        &DigestSpec {
+            sources: vec!["tirana".into(), "partner".into()],
+            ..spec()
+        },
+        &items(),
+    );
+    let ids: Vec<String> = d
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.id.clone()))
+        .collect();
+    assert_eq!(ids, vec![id("tirana"), id("dialog"), id("hostile")]);
+}
+
+#[test]
+fn without_topics_every_topic_appears_and_other_news_comes_last() {
+    let d = digest_of(
+        &DigestSpec {
+            topics: Vec::new(),
+            ..spec()
+        },
+        &items(),
+    );
+    let sections: Vec<(Option<&str>, &str, usize)> = d
+        .sections
+        .iter()
+        .map(|s| (s.topic.as_deref(), s.title.as_str(), s.entries.len()))
+        .collect();
+    assert_eq!(
+        sections,
+        vec![
+            (Some("dialogue"), "Dialogue", 3),
+            (Some("culture"), "Culture & arts", 1),
+            (Some("women-caucus"), "Women's caucus", 1),
+            // Not in the caller's order and without a title: after the known ones, by name.
+            (Some("sports"), "sports", 1),
+            (None, "Other news", 1),
+        ]
+    );
+    let dialog = d.sections[0]
+        .entries
+        .iter()
+        .find(|e| e.id == id("dialog"))
+        .unwrap();
+    assert_eq!(dialog.also, vec!["Women's caucus", "sports"]);
+    assert_eq!(d.count, 7);
+}
+
+#[test]
+fn the_same_inputs_in_any_order_give_the_same_digest() {
+    let mut reversed = items();
+    reversed.reverse();
+    assert_eq!(digest(), digest_of(&spec(), &reversed));
+    assert_eq!(digest(), digest());
+}
+
+#[test]
+fn an_empty_period_builds_an_empty_digest() {
+    let d = build(&spec(), period(), &[], &|_| None, &[], &|_| None);
+    assert_eq!(d.count, 0);
+    assert_eq!(d.count_label, "no stories");
+    assert!(d.sections.is_empty());
+    assert_eq!(d.period_label, "27 Nov 2026");
+    assert_eq!(d.period_start, "26 Nov 2026, 07:00 CET");
+    assert_eq!(d.period_end, "27 Nov 2026, 07:00 CET");
+    assert_eq!(d.time_zone, "Europe/Belgrade");
+}
+
+#[test]
+fn a_single_story_is_one_story() {
+    let lone = item("lone", "Lone", "2026-11-26T12:00:00Z", &["culture"]);
+    let d = build(&spec(), period(), &[lone], &|_| None, &[], &|_| None);
+    assert_eq!(d.count_label, "1 story");
+    // Without a title the topic is shown by name.
+    assert_eq!(d.sections[0].title, "culture");
+    assert_eq!(d.sections[0].entries[0].sources, vec!["bprg"]);
+    assert_eq!(at("2026-11-26T12:00:00Z"), lone_published(&d));
+}
+
+fn lone_published(d: &Digest) -> chrono::DateTime<chrono::Utc> {
+    d.sections[0].entries[0].published.parse().unwrap()
+}
