@@ -18,6 +18,7 @@
 mod entry;
 mod period;
 mod select;
+mod templates;
 
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use serde::Serialize;
 
 pub use period::Period;
 pub use select::build;
+pub use templates::Templates;
 
 /// What one configured digest covers and who receives it.
 #[derive(Debug, Clone, PartialEq)]

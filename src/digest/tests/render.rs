@@ -1,0 +1,158 @@
+//! The text and HTML parts: pinned by snapshots, safe to open in a mail client, and
+//! replaceable by ops.
+
+use std::fs;
+
+use super::{digest, digest_of, items, spec};
+use crate::digest::{DigestError, DigestSpec, Templates};
+
+fn templates() -> Templates {
+    Templates::new(None).expect("the built-in templates compile and render")
+}
+
+#[test]
+fn text_snapshot() {
+    insta::assert_snapshot!("text", templates().text(&digest()).unwrap());
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!("html", templates().html(&digest()).unwrap());
+}
+
+#[test]
+fn empty_digest_snapshots() {
+    let empty = digest_of(&spec(), &[]);
+    let t = templates();
+    insta::assert_snapshot!("text_empty", t.text(&empty).unwrap());
+    let html = t.html(&empty).unwrap();
+    assert!(html.contains("No new stories arrived in this period."));
+}
+
+#[test]
+fn html_fetches_nothing_and_runs_nothing() {
+    let html = templates().html(&digest()).unwrap();
+    let lower = html.to_lowercase();
+    for banned in [
+        "<script",
+        "<link",
+        "<style",
+        "<iframe",
+        "javascript:",
+        "@import",
+    ] {
+        assert!(!lower.contains(banned), "HTML contains {banned}");
+    }
+    // The hostile title is only text: its '<' is escaped, so it is no image.
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    let rest = lower.replace("&lt;img src=x onerror=alert(1)&gt;", "");
+    assert!(!rest.contains("src="), "HTML loads something:\n{html}");
+    assert!(!rest.contains("<img"));
+    assert!(html
+        .contains("Plain text with &lt;b&gt;markup-like&lt;/b&gt; text &amp; &quot;quotes&quot;."));
+    assert!(html.contains("Culture &amp; arts"));
+    // Links are whole and readable, their '&' escaped as HTML requires.
+    assert!(
+        html.contains(r#"<a href="https://news.example.org/digest/daily/unsubscribe?u=1&amp;x=2""#)
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+}
+
+#[test]
+fn html_shows_images_only_when_asked() {
+    let d = digest_of(
+        &DigestSpec {
+            images: true,
+            ..spec()
+        },
+        &items(),
+    );
+    let html = templates().html(&d).unwrap();
+    let sources: Vec<&str> = html
+        .match_indices("src=\"")
+        .map(|(i, _)| &html[i..])
+        .collect();
+    assert_eq!(sources.len(), 1, "{html}");
+    assert!(sources[0].starts_with(r#"src="https://bprg.example/slike/sastanak.jpg""#));
+}
+
+#[test]
+fn text_wraps_at_72_columns_and_keeps_links_whole() {
+    let text = templates().text(&digest()).unwrap();
+    for line in text.lines() {
+        let is_url = line.trim_start().starts_with("https://");
+        assert!(
+            line.chars().count() <= 72 || is_url,
+            "line too long: {line:?}"
+        );
+    }
+    assert!(text.contains("\n    https://bprg.example/vesti/dialog\n"));
+    assert!(text.contains("Unsubscribe: https://news.example.org/digest/daily/unsubscribe?u=1&x=2"));
+    // Plain text is not HTML-escaped.
+    assert!(text.contains("<img src=x onerror=alert(1)>"));
+}
+
+#[test]
+fn an_override_directory_replaces_only_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("digest.txt"),
+        "{{ digest.title }} ({{ digest.count }})\n{% for s in digest.sections %}* {{ s.title }}\n{% endfor %}",
+    )
+    .unwrap();
+    let t = Templates::new(Some(dir.path())).unwrap();
+    let d = digest();
+    assert_eq!(
+        t.text(&d).unwrap(),
+        "Balkan partners: daily digest (5)\n* Dialogue\n* Women's caucus\n* Culture & arts\n"
+    );
+    assert_eq!(t.html(&d).unwrap(), templates().html(&d).unwrap());
+}
+
+#[test]
+fn a_broken_override_names_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("digest.html");
+    fs::write(&path, "<p>fine</p>\n<p>fine</p>\n{% for x in %}\n").unwrap();
+    let err = Templates::new(Some(dir.path())).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(&err, DigestError::Template { file, line: Some(3), .. } if *file == path.display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("line 3"), "{message}");
+}
+
+#[test]
+fn a_misspelt_variable_fails_when_loaded_not_when_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("digest.txt");
+    fs::write(&path, "{{ digest.title }}\n{{ digest.titel }}\n").unwrap();
+    let message = Templates::new(Some(dir.path())).unwrap_err().to_string();
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("line 2"), "{message}");
+}
+
+#[test]
+fn a_missing_override_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let err = Templates::new(Some(&missing)).unwrap_err();
+    assert!(matches!(err, DigestError::Read { .. }), "{err}");
+    assert!(err.to_string().contains("nope"));
+}
+
+#[test]
+fn templates_can_be_shared_between_tasks() {
+    fn shared<T: Send + Sync + 'static>(_: &T) {}
+    shared(&templates());
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let (a, b) = (templates(), templates());
+    assert_eq!(a.html(&digest()).unwrap(), b.html(&digest()).unwrap());
+    assert_eq!(a.text(&digest()).unwrap(), b.text(&digest()).unwrap());
+}
