@@ -16,6 +16,7 @@
 //! HTML and text, and the same message bytes (its Message-ID and Date come from the period).
 
 mod entry;
+mod message;
 mod period;
 mod select;
 mod templates;
@@ -25,6 +26,7 @@ mod tests;
 
 use serde::Serialize;
 
+pub use message::{message, message_id, subject};
 pub use period::Period;
 pub use select::build;
 pub use templates::Templates;
@@ -77,6 +79,12 @@ impl DigestSpec {
             time_zone: chrono_tz::UTC,
             images: false,
         }
+    }
+
+    /// Checks what [`message`] would otherwise have to write as given: the name, the
+    /// addresses, the list id and the unsubscribe targets. Config validation calls this once.
+    pub fn validate(&self) -> Result<(), DigestError> {
+        message::validate(self)
     }
 }
 

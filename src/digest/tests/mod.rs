@@ -2,6 +2,7 @@
 //! email safety, overrides) and the message as Python's `email` package reads it. This file
 //! holds the fixtures the others share: a day of stories in Belgrade time.
 
+mod message;
 mod render;
 mod select;
 
