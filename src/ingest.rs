@@ -254,7 +254,7 @@ fn process(
     state.last_entry_count = feed.entries.len() as u32;
     mark_success(&mut state, now, "ok");
     let topics_of = |item: &Item| run.classifier.item_topics(item, run.sources);
-    let mut report = store.apply(&source.id, &staged, &state, now, run.dedupe, &topics_of)?;
+    let mut report = store.apply_now(&source.id, &staged, &state, run.dedupe, &topics_of)?;
     report.unchanged += skipped;
     Ok((Outcome::Ok(report), feed.warnings))
 }

@@ -346,6 +346,38 @@ impl SourceState {
     }
 }
 
+/// A built digest as stored: the period it covers and every rendering of it, so re-running
+/// the period, serving it and sending it all use the same bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DigestRecord {
+    /// The digest's name.
+    pub name: String,
+    /// Start of the period (first-seen times at or after it).
+    pub start: DateTime<Utc>,
+    /// End of the period (first-seen times before it); the next period starts here.
+    pub end: DateTime<Utc>,
+    /// Stories in the digest.
+    pub count: usize,
+    /// The message's Message-ID.
+    pub message_id: String,
+    /// The message's subject.
+    pub subject: String,
+    /// The RFC 5322 message.
+    pub eml: String,
+    /// The HTML part.
+    pub html: String,
+    /// The text part.
+    pub text: String,
+    /// The digest as data.
+    pub json: serde_json::Value,
+    /// When it was handed to the SMTP relay (set once; a digest is never sent twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last delivery error, if the last attempt failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_error: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

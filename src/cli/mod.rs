@@ -86,6 +86,12 @@ pub enum Command {
         after_help = "Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg"
     )]
     Render(RenderArgs),
+    /// Build a digest now: the stories first seen since the previous one of that name. Writes it
+    /// to the outbox (and --out), advances the digest's mark, and sends it with --send.
+    #[command(
+        after_help = "Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send"
+    )]
+    Digest(DigestArgs),
     /// Re-run the topic rules over every stored item (after a rule change), atomically.
     #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
     Reclassify,
@@ -111,6 +117,23 @@ pub struct RenderArgs {
     /// Only items this source carried.
     #[arg(long, value_name = "ID")]
     pub source: Option<String>,
+}
+
+/// `digest` options.
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The digest's name in the config.
+    pub name: String,
+    /// End of the period (RFC 3339, or "YYYY-MM-DD HH:MM" in the digest's time zone); default now.
+    /// A time that ends an earlier digest reproduces it.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Also write the .eml, .html, .txt and .json into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Send it over the configured SMTP relay (never twice).
+    #[arg(long)]
+    pub send: bool,
 }
 
 /// `classify` options.
@@ -227,6 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Reclassify => classify::reclassify(config),
         Command::Run(args) => run_daemon(&cli, config, args),
+        Command::Digest(args) => digest(config, args),
         Command::Render(args) => render(config, args),
     }
 }
@@ -501,4 +525,72 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
+    use crate::digest_run;
+    let Some(d) = config.digest(&args.name).cloned() else {
+        let known: Vec<&str> = config.digests.iter().map(|d| d.name.as_str()).collect();
+        eprintln!(
+            "unknown digest {:?}; configured digests: {}",
+            args.name,
+            known.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let at = match &args.at {
+        Some(text) => match digest_run::parse_at(text, d.time_zone) {
+            Some(t) => t,
+            None => {
+                eprintln!(
+                    "cannot read --at {text:?}: write RFC 3339 or \"YYYY-MM-DD HH:MM\" ({})",
+                    d.time_zone
+                );
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => chrono::Utc::now(),
+    };
+    let app = App::open(config)?;
+    let record = digest_run::build(&app.config, &app.store, &d, at)?;
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&d.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    println!(
+        "digest {}: {} stories first seen {} → {} ({})",
+        d.name,
+        record.count,
+        local(record.start),
+        local(record.end),
+        d.time_zone
+    );
+    if record.count == 0 && !d.send_empty {
+        println!("nothing to send: no new stories (set send_empty = true to send empty digests)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = digest_run::write_outbox(&app.config.mail, &record)?;
+    println!("outbox: {}", path.display());
+    if let Some(dir) = &args.out {
+        for p in digest_run::export(&record, dir)? {
+            println!("wrote {}", p.display());
+        }
+    }
+    if args.send {
+        let runtime = tokio::runtime::Runtime::new()?;
+        let was_sent = record.sent_at.is_some();
+        match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
+            Ok(r) if was_sent => println!(
+                "already sent at {}; not sent again",
+                r.sent_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+            ),
+            Ok(_) => println!("sent to {}", d.to.join(", ")),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

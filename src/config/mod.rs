@@ -2,6 +2,7 @@
 //! URLs, durations and sizes. Every error names the file, line and key.
 
 mod error;
+mod mail;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use url::Url;
 
 use error::Locator;
 pub use error::{ConfigError, Problem};
+pub use mail::{DigestConfig, MailConfig, SmtpConfig, SmtpSecurity};
 use raw::{RawConfig, RawSource};
 
 use crate::classify::{Classifier, Rules, RulesFile};
@@ -38,6 +40,10 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// The topic rules, compiled once.
     pub classifier: Arc<Classifier>,
+    /// Outbox and SMTP for digests.
+    pub mail: MailConfig,
+    /// The digests, in file order.
+    pub digests: Vec<DigestConfig>,
 }
 
 /// `[store]`, validated.
@@ -206,6 +212,11 @@ impl Config {
         self
     }
 
+    /// Looks a digest up by name.
+    pub fn digest(&self, name: &str) -> Option<&DigestConfig> {
+        self.digests.iter().find(|d| d.name == name)
+    }
+
     /// Looks a source up by id.
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
@@ -313,6 +324,9 @@ impl Validator<'_> {
                 }
             }
         }
+        let mail = self.mail(&raw.mail);
+        let topic_names: Vec<String> = classifier.topics().map(str::to_string).collect();
+        let digests = self.digests(&raw.digests, &topic_names, &sources);
         Config {
             file: path.to_path_buf(),
             store,
@@ -321,6 +335,8 @@ impl Validator<'_> {
             server,
             sources,
             classifier: Arc::new(classifier),
+            mail,
+            digests,
         }
     }
 

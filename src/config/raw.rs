@@ -24,6 +24,57 @@ pub(crate) struct RawConfig {
     pub topics: crate::classify::Rules,
     #[serde(default)]
     pub sources: Vec<RawSource>,
+    #[serde(default)]
+    pub mail: RawMail,
+    #[serde(default)]
+    pub digests: Vec<RawDigest>,
+}
+
+/// `[mail]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMail {
+    pub outbox: Option<Spanned<String>>,
+    pub domain: Option<Spanned<String>>,
+    pub smtp: Option<RawSmtp>,
+}
+
+/// `[mail.smtp]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSmtp {
+    pub host: Spanned<String>,
+    pub port: Option<Spanned<i64>>,
+    pub security: Option<Spanned<String>>,
+    pub username: Option<String>,
+    pub password_env: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// One `[[digests]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDigest {
+    pub name: Spanned<String>,
+    pub title: Spanned<String>,
+    pub cron: Spanned<String>,
+    pub time_zone: Option<Spanned<String>>,
+    #[serde(default)]
+    pub topics: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub sources: Vec<Spanned<String>>,
+    pub from: Spanned<String>,
+    pub to: Vec<Spanned<String>>,
+    pub list_id: Option<Spanned<String>>,
+    pub unsubscribe_url: Option<Spanned<String>>,
+    pub unsubscribe_mailto: Option<Spanned<String>>,
+    pub template_dir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub send: bool,
+    #[serde(default)]
+    pub send_empty: bool,
+    #[serde(default)]
+    pub images: bool,
 }
 
 /// `[server]`

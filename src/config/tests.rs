@@ -229,3 +229,31 @@ fn rules_file_problems_name_that_file() {
         ["culture", "dialogue"]
     );
 }
+
+#[test]
+fn digests_are_validated() {
+    let good = format!(
+        "{GOOD}\n[mail]\noutbox = \"out\"\n\n[[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\ntime_zone = \"Europe/Belgrade\"\ntopics = [\"dialogue\"]\nfrom = \"Tributary <d@example.org>\"\nto = [\"list@example.org\"]\n"
+    );
+    let c = load(&good).unwrap();
+    assert_eq!(c.mail.outbox, PathBuf::from("/etc/tributary/out"));
+    let d = c.digest("daily").unwrap();
+    assert_eq!(d.cron, "0 0 7 * * *");
+    assert_eq!(d.time_zone, chrono_tz::Europe::Belgrade);
+    let bad = good
+        .replace("Europe/Belgrade", "Europe/Novi_Sad")
+        .replace(
+            "topics = [\"dialogue\"]\nfrom",
+            "topics = [\"sport\"]\nfrom",
+        )
+        .replace("list@example.org", "not a mailbox");
+    let keys: Vec<String> = problems(&bad).into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [
+            "digests[0].time_zone",
+            "digests[0].topics[0]",
+            "digests[0].to[0]"
+        ]
+    );
+}

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use chrono::Utc;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -116,6 +117,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot start the scheduler")?;
     tokio::spawn(daemon.clone().first_cycle());
+    daemon.tracker.spawn(daemon.clone().catch_up_digests());
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -265,8 +267,86 @@ impl Daemon {
             .with_context(|| format!("cannot schedule source {}", source.id))?;
             ids.push(scheduler.add(job).await?);
         }
+        for d in &live.config.digests {
+            let this = self.clone();
+            let name = d.name.clone();
+            let run = move |_uuid, _lock| {
+                let this = this.clone();
+                let name = name.clone();
+                Box::pin(async move {
+                    let tracker = this.tracker.clone();
+                    tracker.spawn(async move { this.digest(name, None).await });
+                })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+            };
+            let job = Job::new_async_tz(d.cron.as_str(), d.time_zone, run)
+                .with_context(|| format!("cannot schedule digest {}", d.name))?;
+            ids.push(scheduler.add(job).await?);
+        }
         *self.jobs.lock().await = ids;
         Ok(())
+    }
+
+    /// Catches up digests whose schedule passed while the daemon was down.
+    async fn catch_up_digests(self: Arc<Self>) {
+        let live = self.live();
+        for d in &live.config.digests {
+            match crate::digest_run::missed(&self.shared.store, d, Utc::now()) {
+                Ok(Some(tick)) => {
+                    tracing::info!(digest = %d.name, %tick, "catching up a missed digest");
+                    self.clone().digest(d.name.clone(), Some(tick)).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(digest = %d.name, error = %e, "cannot check for a missed digest")
+                }
+            }
+        }
+    }
+
+    /// Builds a digest for its latest tick (or `at`), writes the outbox, sends it if configured.
+    async fn digest(self: Arc<Self>, name: String, at: Option<chrono::DateTime<Utc>>) {
+        let live = self.live();
+        let Some(d) = live.config.digest(&name).cloned() else {
+            return;
+        };
+        let config = live.config.clone();
+        let store = self.shared.store.clone();
+        let d2 = d.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let end = match at {
+                Some(t) => t,
+                None => crate::digest_run::last_tick(&d2, Utc::now())?,
+            };
+            let record = crate::digest_run::build(&config, &store, &d2, end)?;
+            if record.count > 0 || d2.send_empty {
+                crate::digest_run::write_outbox(&config.mail, &record)?;
+            }
+            Ok::<_, crate::digest_run::RunError>(record)
+        })
+        .await;
+        let record = match built {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                tracing::error!(digest = %name, error = %e, "building the digest failed");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(digest = %name, error = %e, "building the digest failed");
+                return;
+            }
+        };
+        self.shared
+            .metrics
+            .digest_built(&name, record.count, record.end);
+        tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
+        if d.send && (record.count > 0 || d.send_empty) {
+            if let Err(e) =
+                crate::digest_run::send(&live.config.mail, &d, &self.shared.store, record).await
+            {
+                tracing::error!(digest = %name, error = %e, "sending the digest failed");
+            }
+        }
     }
 
     /// SIGHUP: re-read the config; on error keep running on the old one.

@@ -49,6 +49,13 @@ pub struct Metrics {
     last_render: Gauge<f64, AtomicU64>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    digest_last: Family<DigestLabels, Gauge<f64, AtomicU64>>,
+    digest_items: Family<DigestLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DigestLabels {
+    digest: String,
 }
 
 impl Default for Metrics {
@@ -76,6 +83,8 @@ impl Metrics {
             latency: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.0001, 4.0, 10))
             }),
+            digest_last: Family::default(),
+            digest_items: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -137,6 +146,16 @@ impl Metrics {
             "http_request_duration_seconds",
             "HTTP request latency by route",
             m.latency.clone(),
+        );
+        registry.register(
+            "digest_last_period_end_timestamp_seconds",
+            "End of the last built period of each digest (alert when a digest was not built)",
+            m.digest_last.clone(),
+        );
+        registry.register(
+            "digest_stories",
+            "Stories in the last built digest",
+            m.digest_items.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -208,6 +227,17 @@ impl Metrics {
                 route: route.to_string(),
             })
             .observe(seconds);
+    }
+
+    /// Records a built digest.
+    pub fn digest_built(&self, name: &str, stories: usize, end: chrono::DateTime<chrono::Utc>) {
+        let l = DigestLabels {
+            digest: name.to_string(),
+        };
+        self.digest_last
+            .get_or_create(&l)
+            .set(end.timestamp() as f64);
+        self.digest_items.get_or_create(&l).set(stories as i64);
     }
 
     /// The exposition text.

@@ -102,6 +102,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/topics/{file}", get(topic_feed))
         .route("/feeds/sources/{file}", get(source_feed))
         .route("/sources.opml", get(opml))
+        .route("/digests/{name}/{file}", get(digest_file))
         .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -313,5 +314,76 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `/digests/{name}/latest.{html,txt,eml,json}` and `/digests/{name}/{YYYY-MM-DD}.{…}` (the
+/// newest digest whose period ends on that day in the digest's time zone).
+async fn digest_file(
+    State(s): State<Arc<Shared>>,
+    Path((name, file)): Path<(String, String)>,
+) -> Response {
+    let Some((which, ext)) = file.rsplit_once('.') else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no such digest file: use .html, .txt, .eml or .json\n",
+        );
+    };
+    let content_type = match ext {
+        "html" => "text/html; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "eml" => "message/rfc822",
+        "json" => "application/json",
+        _ => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "no such digest file: use .html, .txt, .eml or .json\n",
+            )
+        }
+    };
+    let config = s.config();
+    let Some(d) = config.digest(&name).cloned() else {
+        return plain(StatusCode::NOT_FOUND, "unknown digest\n");
+    };
+    let store = s.store.clone();
+    let which = which.to_string();
+    let found = tokio::task::spawn_blocking(move || {
+        let records = store.digests(&d.name).ok()?;
+        records.into_iter().rev().find(|r| {
+            which == "latest"
+                || r.end
+                    .with_timezone(&d.time_zone)
+                    .format("%Y-%m-%d")
+                    .to_string()
+                    == which
+        })
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(record) = found else {
+        return plain(StatusCode::NOT_FOUND, "no such digest yet\n");
+    };
+    let body = match ext {
+        "html" => record.html,
+        "txt" => record.text,
+        "eml" => record.eml,
+        _ => serde_json::to_string_pretty(&record.json).unwrap_or_default(),
+    };
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if ext == "html" {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:",
+            ),
+        );
+    }
     response
 }

@@ -54,6 +54,20 @@ impl ApplyReport {
 type TxResult<T> = ConflictableTransactionResult<T, StoreError>;
 
 impl Store {
+    /// [`Store::apply`] with the time taken under the writer lock: a story's first-seen time
+    /// is then never earlier than a digest period that was read before it was committed.
+    pub fn apply_now(
+        &self,
+        source: &str,
+        staged: &[Staged],
+        state: &SourceState,
+        dedupe: &DedupeConfig,
+        topics_of: TopicsOf<'_>,
+    ) -> Result<ApplyReport, StoreError> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.apply_locked(source, staged, state, Utc::now(), dedupe, topics_of)
+    }
+
     /// Stores one source's items and its new state atomically, then flushes to disk.
     /// `unchanged` counts items the caller skipped before normalizing.
     pub fn apply(
@@ -66,6 +80,18 @@ impl Store {
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        self.apply_locked(source, staged, state, now, dedupe, topics_of)
+    }
+
+    fn apply_locked(
+        &self,
+        source: &str,
+        staged: &[Staged],
+        state: &SourceState,
+        now: DateTime<Utc>,
+        dedupe: &DedupeConfig,
+        topics_of: TopicsOf<'_>,
+    ) -> Result<ApplyReport, StoreError> {
         let state_bytes = serde_json::to_vec(state).expect("source state serializes");
         let trees = (
             &self.items,

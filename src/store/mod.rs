@@ -8,6 +8,7 @@
 //! - `links`: link dedupe key → id (cross-source de-duplication)
 //! - `titles`: normalized title → [(id, published)] (cross-source, within a time window)
 //! - `sources`: source id → [`SourceState`]
+//! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //!
 //! Each fetched feed is applied in one multi-tree sled transaction together with the source's
@@ -16,6 +17,7 @@
 //! without its items.
 
 mod apply;
+mod digests;
 mod keys;
 
 use std::path::PathBuf;
@@ -91,6 +93,7 @@ pub struct Store {
     links: sled::Tree,
     titles: sled::Tree,
     sources: sled::Tree,
+    digests: sled::Tree,
     /// One feed is applied at a time, so cross-source matching sees every earlier feed.
     writer: Mutex<()>,
 }
@@ -123,6 +126,7 @@ impl Store {
             links: tree("links")?,
             titles: tree("titles")?,
             sources: tree("sources")?,
+            digests: tree("digests")?,
             writer: Mutex::new(()),
             db,
         };
@@ -228,6 +232,9 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Item>, StoreError> {
+        // Under the writer lock: a feed being applied is either wholly visible here or gets a
+        // first-seen time after this read (see `apply_now`).
+        let _no_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
         let mut out = Vec::new();
         for kv in self.by_seen.range(range) {

@@ -1,0 +1,287 @@
+//! `[mail]` and `[[digests]]`: where digests go and what they cover, validated.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::raw::{RawDigest, RawMail};
+use super::{normalize_cron, valid_id, Validator};
+use crate::model::Source;
+
+/// How a digest reaches readers besides the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// Maildir outbox root; each digest writes to `{outbox}/{name}/`.
+    pub outbox: PathBuf,
+    /// Domain of Message-IDs.
+    pub domain: String,
+    /// SMTP relay, when digests are sent.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// Transport security of the SMTP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host.
+    None,
+}
+
+/// `[mail.smtp]`, validated. The password is never in the file: it is read from the
+/// environment variable named by `password_env` when a digest is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Relay host.
+    pub host: String,
+    /// Relay port.
+    pub port: u16,
+    /// Transport security.
+    pub security: SmtpSecurity,
+    /// Login name, when the relay wants one.
+    pub username: Option<String>,
+    /// Environment variable holding the password.
+    pub password_env: String,
+    /// Limit on one delivery attempt.
+    pub timeout: Duration,
+}
+
+/// One `[[digests]]` table, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestConfig {
+    /// Name used in the store, URLs and the CLI.
+    pub name: String,
+    /// Title in the subject and the header.
+    pub title: String,
+    /// When it is built: a six-field cron expression in `time_zone`.
+    pub cron: String,
+    /// Time zone of the schedule and of dates shown.
+    pub time_zone: chrono_tz::Tz,
+    /// Topics covered, in section order; empty covers everything.
+    pub topics: Vec<String>,
+    /// Sources covered; empty covers all.
+    pub sources: Vec<String>,
+    /// From mailbox.
+    pub from: String,
+    /// Recipients or the list address.
+    pub to: Vec<String>,
+    /// `List-Id` value.
+    pub list_id: Option<String>,
+    /// One-click unsubscribe URL.
+    pub unsubscribe_url: Option<String>,
+    /// Unsubscribe address.
+    pub unsubscribe_mailto: Option<String>,
+    /// Folder with `digest.html` / `digest.txt` overriding the built-in templates.
+    pub template_dir: Option<PathBuf>,
+    /// Send over SMTP when built on schedule.
+    pub send: bool,
+    /// Build (and send) even when no story arrived.
+    pub send_empty: bool,
+    /// Include each story's first image.
+    pub images: bool,
+}
+
+impl Validator<'_> {
+    pub(super) fn mail(&mut self, raw: &RawMail) -> MailConfig {
+        let outbox = raw
+            .outbox
+            .as_ref()
+            .map(|o| self.base.join(o.get_ref()))
+            .unwrap_or_else(|| self.base.join("outbox"));
+        let domain = raw
+            .domain
+            .as_ref()
+            .map(|d| d.get_ref().trim().to_string())
+            .unwrap_or_else(|| "tributary.invalid".into());
+        if let Some(d) = &raw.domain {
+            let ok = !domain.is_empty()
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !ok {
+                self.push(
+                    d.span().start,
+                    "mail.domain",
+                    format!("invalid domain {domain:?}"),
+                );
+            }
+        }
+        let smtp = raw.smtp.as_ref().map(|s| {
+            let security = match s.security.as_ref().map(|v| v.get_ref().as_str()) {
+                None | Some("starttls") => SmtpSecurity::StartTls,
+                Some("tls") => SmtpSecurity::Tls,
+                Some("none") => SmtpSecurity::None,
+                Some(other) => {
+                    let at = s.security.as_ref().map(|v| v.span().start).unwrap_or(0);
+                    self.push(
+                        at,
+                        "mail.smtp.security",
+                        format!(
+                            "unknown security {other:?}: use \"starttls\", \"tls\" or \"none\""
+                        ),
+                    );
+                    SmtpSecurity::StartTls
+                }
+            };
+            let default_port = match security {
+                SmtpSecurity::Tls => 465,
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::None => 25,
+            };
+            let port = self
+                .count(&s.port, "mail.smtp.port", 1, 65535)
+                .map(|p| p as u16)
+                .unwrap_or(default_port);
+            SmtpConfig {
+                host: s.host.get_ref().trim().to_string(),
+                port,
+                security,
+                username: s.username.clone(),
+                password_env: s
+                    .password_env
+                    .as_ref()
+                    .map(|v| v.get_ref().clone())
+                    .unwrap_or_else(|| "TRIBUTARY_SMTP_PASSWORD".into()),
+                timeout: self
+                    .duration(&s.timeout, "mail.smtp.timeout")
+                    .unwrap_or(Duration::from_secs(30)),
+            }
+        });
+        MailConfig {
+            outbox,
+            domain,
+            smtp,
+        }
+    }
+
+    fn mailbox(&mut self, v: &toml::Spanned<String>, key: String) {
+        if v.get_ref().parse::<lettre::message::Mailbox>().is_err() {
+            self.push(
+                v.span().start,
+                key,
+                format!("invalid mailbox {:?}: write \"Name <address@example.org>\" or \"address@example.org\"", v.get_ref()),
+            );
+        }
+    }
+
+    pub(super) fn digests(
+        &mut self,
+        raw: &[RawDigest],
+        topics: &[String],
+        sources: &[Source],
+    ) -> Vec<DigestConfig> {
+        let mut out: Vec<DigestConfig> = Vec::new();
+        for (i, d) in raw.iter().enumerate() {
+            let key = format!("digests[{i}]");
+            let problems_before = self.problems.len();
+            let name = d.name.get_ref().trim().to_string();
+            if !valid_id(&name) {
+                self.push(
+                    d.name.span().start,
+                    format!("{key}.name"),
+                    format!("invalid name {name:?}: use lowercase letters, digits, '-' and '_'"),
+                );
+            } else if out.iter().any(|o| o.name == name) {
+                self.push(
+                    d.name.span().start,
+                    format!("{key}.name"),
+                    format!("duplicate digest name {name:?}"),
+                );
+            }
+            let cron = match normalize_cron(d.cron.get_ref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.push(
+                        d.cron.span().start,
+                        format!("{key}.cron"),
+                        format!("invalid cron expression {:?}: {e}", d.cron.get_ref()),
+                    );
+                    String::new()
+                }
+            };
+            let time_zone = match &d.time_zone {
+                Some(tz) => tz.get_ref().trim().parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+                    self.push(tz.span().start, format!("{key}.time_zone"), format!("unknown time zone {:?}: use an IANA name such as \"Europe/Belgrade\"", tz.get_ref()));
+                    chrono_tz::UTC
+                }),
+                None => chrono_tz::UTC,
+            };
+            for (j, t) in d.topics.iter().enumerate() {
+                if !topics.contains(t.get_ref()) {
+                    self.push(
+                        t.span().start,
+                        format!("{key}.topics[{j}]"),
+                        format!(
+                            "unknown topic {:?}; defined topics: {}",
+                            t.get_ref(),
+                            topics.join(", ")
+                        ),
+                    );
+                }
+            }
+            for (j, s) in d.sources.iter().enumerate() {
+                if !sources.iter().any(|src| &src.id == s.get_ref()) {
+                    self.push(
+                        s.span().start,
+                        format!("{key}.sources[{j}]"),
+                        format!("unknown source {:?}", s.get_ref()),
+                    );
+                }
+            }
+            self.mailbox(&d.from, format!("{key}.from"));
+            if d.to.is_empty() {
+                self.push(
+                    d.from.span().start,
+                    format!("{key}.to"),
+                    "no recipients: give the list address or recipients",
+                );
+            }
+            for (j, t) in d.to.iter().enumerate() {
+                self.mailbox(t, format!("{key}.to[{j}]"));
+            }
+            if let Some(u) = &d.unsubscribe_url {
+                let ok = url::Url::parse(u.get_ref())
+                    .is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");
+                if !ok {
+                    self.push(
+                        u.span().start,
+                        format!("{key}.unsubscribe_url"),
+                        "expected an absolute http(s) URL",
+                    );
+                }
+            }
+            let config = DigestConfig {
+                name,
+                title: d.title.get_ref().trim().to_string(),
+                cron,
+                time_zone,
+                topics: d.topics.iter().map(|t| t.get_ref().clone()).collect(),
+                sources: d.sources.iter().map(|s| s.get_ref().clone()).collect(),
+                from: d.from.get_ref().clone(),
+                to: d.to.iter().map(|t| t.get_ref().clone()).collect(),
+                list_id: d.list_id.as_ref().map(|v| v.get_ref().clone()),
+                unsubscribe_url: d.unsubscribe_url.as_ref().map(|v| v.get_ref().clone()),
+                unsubscribe_mailto: d.unsubscribe_mailto.as_ref().map(|v| v.get_ref().clone()),
+                template_dir: d.template_dir.as_ref().map(|v| self.base.join(v.get_ref())),
+                send: d.send,
+                send_empty: d.send_empty,
+                images: d.images,
+            };
+            // The digest stage's own checks, for what the ones above do not cover.
+            if self.problems.len() == problems_before {
+                if let Err(e) = crate::digest_run::spec(&config).validate() {
+                    self.push(d.name.span().start, key.clone(), e.to_string());
+                }
+            }
+            if let Some(dir) = &config.template_dir {
+                if let Err(e) = crate::digest::Templates::new(Some(dir)) {
+                    let at = d.template_dir.as_ref().map(|t| t.span().start).unwrap_or(0);
+                    self.push(at, format!("{key}.template_dir"), e.to_string());
+                }
+            }
+            out.push(config);
+        }
+        out
+    }
+}

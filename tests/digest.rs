@@ -1,0 +1,278 @@
+//! Digests end to end: built from the store, written to the Maildir outbox and --out, sent once
+//! through a real SMTP server on 127.0.0.1, parsed with Python's email package; consecutive
+//! periods never repeat a story.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{fixtures, setup, src, FeedServer};
+use serde_json::Value;
+
+fn python_with(module: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("TRIBUTARY_REQUIRE_READERS").as_deref() != Ok("1"),
+            "python3 with {module} is required (TRIBUTARY_REQUIRE_READERS=1)"
+        );
+        println!("notice: python3 with {module} not available; digest mail test skipped");
+    }
+    ok
+}
+
+struct Sink {
+    child: Child,
+    port: u16,
+}
+
+impl Sink {
+    fn start(dir: &Path) -> Sink {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().strip_prefix("ready ").unwrap().parse().unwrap();
+        Sink { child, port }
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+fn parse_eml(path: &Path) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mail/parse_eml.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|r| {
+            r.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == ext))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn digests_cover_each_story_once_and_are_sent_once() {
+    if !python_with("aiosmtpd") {
+        return;
+    }
+    let mail_dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(mail_dir.path());
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let extra = format!(
+        r#"[classify]
+rules = "topics.toml"
+
+[mail]
+outbox = "outbox"
+domain = "digests.example.org"
+
+[mail.smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+
+[[digests]]
+name = "daily"
+title = "Partneri: dnevni pregled"
+cron = "0 7 * * *"
+time_zone = "Europe/Belgrade"
+from = "Tributary Pregled <digest@digests.example.org>"
+to = ["partners@lists.example.org"]
+list_id = "daily.digests.example.org"
+unsubscribe_url = "https://lists.example.org/unsubscribe/daily"
+"#,
+        port = sink.port
+    );
+    let s = setup(
+        &[
+            src("bfpe", server.url("serbian-1250.xml")),
+            src("atom", server.url("partner-atom.xml")),
+        ],
+        &extra,
+    );
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/topics.toml"),
+        s.dir.path().join("topics.toml"),
+    )
+    .unwrap();
+    s.fetch(&[]);
+    let stored = s.items();
+    assert_eq!(stored.len(), 8);
+
+    let at1 = chrono::Utc::now().to_rfc3339();
+    let out = s.dir.path().join("out");
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--at", &at1, "--send", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(said.contains("digest daily: 8 stories"), "{said}");
+    assert!(
+        said.contains("sent to partners@lists.example.org"),
+        "{said}"
+    );
+
+    // Received once, identical to the outbox copy.
+    let received = files(mail_dir.path(), "eml");
+    assert_eq!(received.len(), 1);
+    let outbox: Vec<_> = std::fs::read_dir(s.dir.path().join("outbox/daily/new"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(outbox.len(), 1);
+    let sent = std::fs::read(&received[0]).unwrap();
+    let kept = std::fs::read(&outbox[0]).unwrap();
+    let normalize = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .replace("\r\n", "\n")
+            .trim_end()
+            .to_string()
+    };
+    assert_eq!(normalize(&sent), normalize(&kept));
+    assert_eq!(
+        std::fs::read_to_string(received[0].with_extension("rcpt")).unwrap(),
+        "partners@lists.example.org"
+    );
+
+    // What a mail client sees.
+    let msg = parse_eml(&received[0]);
+    assert_eq!(msg["type"], "multipart/alternative", "{msg}");
+    assert_eq!(msg["defects"], serde_json::json!([]));
+    let parts = msg["parts"].as_array().unwrap();
+    assert_eq!(parts[0]["type"], "text/plain");
+    assert_eq!(parts[1]["type"], "text/html");
+    for p in parts {
+        assert_eq!(p["charset"], "utf-8");
+    }
+    let headers = &msg["headers"];
+    assert!(
+        headers["Subject"]
+            .as_str()
+            .unwrap()
+            .contains("Partneri: dnevni pregled"),
+        "{headers}"
+    );
+    assert!(
+        headers["Subject"].as_str().unwrap().contains('8'),
+        "{headers}"
+    );
+    assert_eq!(headers["List-Id"], "<daily.digests.example.org>");
+    assert!(headers["List-Unsubscribe"]
+        .as_str()
+        .unwrap()
+        .contains("https://lists.example.org/unsubscribe/daily"));
+    assert_eq!(
+        headers["List-Unsubscribe-Post"],
+        "List-Unsubscribe=One-Click"
+    );
+    assert!(headers["Message-ID"]
+        .as_str()
+        .unwrap()
+        .ends_with("@digests.example.org>"));
+    assert!(
+        headers.get("Date").is_some()
+            && headers.get("From").is_some()
+            && headers.get("To").is_some()
+    );
+    // The text part wraps lines: compare with whitespace collapsed.
+    let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = squeeze(parts[0]["content"].as_str().unwrap());
+    let html = parts[1]["content"].as_str().unwrap();
+    for item in &stored {
+        let title = squeeze(item["title"].as_str().unwrap());
+        assert_eq!(
+            text.matches(&title).count(),
+            1,
+            "{title} not exactly once in the text part"
+        );
+    }
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(
+        !html.contains(" src="),
+        "the HTML makes no external requests by default"
+    );
+    assert_eq!(
+        files(&out, "eml").len()
+            + files(&out, "html").len()
+            + files(&out, "txt").len()
+            + files(&out, "json").len(),
+        4
+    );
+
+    // The same period again: reproduced, not re-sent.
+    let again = s
+        .cmd()
+        .args(["digest", "daily", "--at", &at1, "--send"])
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already sent"));
+    assert_eq!(files(mail_dir.path(), "eml").len(), 1);
+
+    // The next period starts where this one ended: only the new story.
+    server.feed("later.xml", r#"<rss version="2.0"><channel><title>Later</title><link>https://later.example/</link>
+        <item><title>Licence plates: the new stickers arrive at the crossings</title><link>https://later.example/1</link><guid>l1</guid></item>
+        </channel></rss>"#, "application/rss+xml");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{text}\n[[sources]]\nid = \"later\"\ntitle = \"Later\"\nurl = \"{}\"\nkind = \"partner\"\n", server.url("later.xml"))).unwrap();
+    s.fetch(&[]);
+    let at2 = chrono::Utc::now().to_rfc3339();
+    let second = s
+        .cmd()
+        .args(["digest", "daily", "--at", &at2, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stdout).contains("digest daily: 1 stories"),
+        "{}",
+        String::from_utf8_lossy(&second.stdout)
+    );
+    let _ = std::io::stdout().flush();
+}
