@@ -23,6 +23,14 @@ title = "Kosovo–Serbia dialogue"
 threshold = 2
 terms = { "dijalog*" = 2 }
 
+[[digests]]
+name = "daily"
+title = "Partneri: dnevni pregled"
+cron = "0 7 * * *"
+time_zone = "Europe/Belgrade"
+from = "Tributary <digest@example.org>"
+to = ["list@example.org"]
+
 [[sources]]
 id = "bfpe"
 title = "BFPE"
@@ -228,4 +236,46 @@ async fn health_readiness_metrics_and_status_page() {
     );
     assert!(html.contains("https://feeds.example.org/tributary/feeds/topics/dialogue.rss"));
     assert!(html.contains("BFPE"));
+}
+
+#[tokio::test]
+async fn digests_are_served_by_name_and_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    assert_eq!(
+        get(&s, "/digests/daily/latest.html", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    let record = tributary::digest_run::build(&config, &s.store, &d, Utc::now()).unwrap();
+    assert_eq!(record.count, 1);
+    let html = get(&s, "/digests/daily/latest.html", &[]).await;
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    let html = body(html).await;
+    assert!(html.contains("Dijalog Beograda i Prištine"), "{html}");
+    for bad in ["<script", "<link", " src=", "url(", "@import"] {
+        assert!(!html.contains(bad), "{bad} in the digest HTML");
+    }
+    let day = record
+        .end
+        .with_timezone(&d.time_zone)
+        .format("%Y-%m-%d")
+        .to_string();
+    let eml = get(&s, &format!("/digests/daily/{day}.eml"), &[]).await;
+    assert_eq!(eml.headers()["content-type"], "message/rfc822");
+    assert!(body(eml).await.contains("multipart/alternative"));
+    let json = body(get(&s, "/digests/daily/latest.json", &[]).await).await;
+    assert!(json.contains("\"count\": 1"), "{json}");
+    assert!(body(get(&s, "/digests/daily/latest.txt", &[]).await)
+        .await
+        .contains("Dijalog"));
+    assert_eq!(
+        get(&s, "/digests/weekly/latest.txt", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&s, "/digests/daily/2001-01-01.txt", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
