@@ -44,7 +44,6 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod digest;
-pub mod digest_run;
 pub mod fetch;
 pub mod ingest;
 pub mod model;

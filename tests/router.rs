@@ -248,7 +248,7 @@ async fn digests_are_served_by_name_and_date() {
     );
     let config = s.config();
     let d = config.digest("daily").unwrap().clone();
-    let record = tributary::digest_run::build(&config, &s.store, &d, Utc::now()).unwrap();
+    let record = tributary::digest::run::build(&config, &s.store, &d, Utc::now()).unwrap();
     assert_eq!(record.count, 1);
     let html = get(&s, "/digests/daily/latest.html", &[]).await;
     assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");

@@ -528,7 +528,7 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
-    use crate::digest_run;
+    use crate::digest::run as digest_run;
     let Some(d) = config.digest(&args.name).cloned() else {
         let known: Vec<&str> = config.digests.iter().map(|d| d.name.as_str()).collect();
         eprintln!(

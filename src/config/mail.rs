@@ -270,7 +270,7 @@ impl Validator<'_> {
             };
             // The digest stage's own checks, for what the ones above do not cover.
             if self.problems.len() == problems_before {
-                if let Err(e) = crate::digest_run::spec(&config).validate() {
+                if let Err(e) = crate::digest::run::spec(&config).validate() {
                     self.push(d.name.span().start, key.clone(), e.to_string());
                 }
             }

@@ -2,22 +2,24 @@
 //! text and HTML parts rendered from templates, and the RFC 5322 message that carries them.
 //!
 //! The caller reads the stories first seen in a period from the store, calls [`build`], renders
-//! the result with [`Templates`] and wraps both parts with [`message`]. Delivery (outbox,
-//! SMTP), schedules and the store's "already sent" marks live elsewhere.
+//! the result with [`Templates`] and wraps both parts with [`message`]. [`run`] is that caller:
+//! periods and marks in the store, the Maildir outbox and SMTP delivery (the only IO here).
 //!
 //! - `select.rs`: [`build`]: the source filter, one section per topic, each story once.
 //! - `entry.rs`: one stored item → one [`Entry`] (title, http(s) link, sources, short summary).
 //! - `period.rs`: [`Period`] and how it is named in the digest's time zone.
 //! - `templates.rs` + `digest.html` / `digest.txt`: minijinja templates ops may override.
 //! - `message.rs`: [`subject`], [`message`] (mail-builder) and the address checks.
+//! - `run.rs`: building a period from the store, the outbox, SMTP.
 //!
-//! Everything here is deterministic: no clock, no randomness, no IO except reading override
+//! Everything but `run` is deterministic: no clock, no randomness, no IO except reading override
 //! templates in [`Templates::new`]. The same items and spec give the same [`Digest`], the same
 //! HTML and text, and the same message bytes (its Message-ID and Date come from the period).
 
 mod entry;
 mod message;
 mod period;
+pub mod run;
 mod select;
 mod templates;
 

@@ -291,7 +291,7 @@ impl Daemon {
     async fn catch_up_digests(self: Arc<Self>) {
         let live = self.live();
         for d in &live.config.digests {
-            match crate::digest_run::missed(&self.shared.store, d, Utc::now()) {
+            match crate::digest::run::missed(&self.shared.store, d, Utc::now()) {
                 Ok(Some(tick)) => {
                     tracing::info!(digest = %d.name, %tick, "catching up a missed digest");
                     self.clone().digest(d.name.clone(), Some(tick)).await;
@@ -316,13 +316,13 @@ impl Daemon {
         let built = tokio::task::spawn_blocking(move || {
             let end = match at {
                 Some(t) => t,
-                None => crate::digest_run::last_tick(&d2, Utc::now())?,
+                None => crate::digest::run::last_tick(&d2, Utc::now())?,
             };
-            let record = crate::digest_run::build(&config, &store, &d2, end)?;
+            let record = crate::digest::run::build(&config, &store, &d2, end)?;
             if record.count > 0 || d2.send_empty {
-                crate::digest_run::write_outbox(&config.mail, &record)?;
+                crate::digest::run::write_outbox(&config.mail, &record)?;
             }
-            Ok::<_, crate::digest_run::RunError>(record)
+            Ok::<_, crate::digest::run::RunError>(record)
         })
         .await;
         let record = match built {
@@ -342,7 +342,7 @@ impl Daemon {
         tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
         if d.send && (record.count > 0 || d.send_empty) {
             if let Err(e) =
-                crate::digest_run::send(&live.config.mail, &d, &self.shared.store, record).await
+                crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
             {
                 tracing::error!(digest = %name, error = %e, "sending the digest failed");
             }

@@ -1,4 +1,4 @@
-//! Digest runs: which period a digest covers, building it from the store, the Maildir outbox,
+//! Digest runs (the IO half of the stage): which period a digest covers, building it from the store, the Maildir outbox,
 //! and SMTP delivery that never sends one digest twice.
 //!
 //! Periods are contiguous: a digest covers stories first seen in `[start, end)`, where `start`
