@@ -19,7 +19,10 @@
 //! - [`publish`]: stored items → RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes, sources → OPML;
 //!   pure and deterministic (no clock: same items, same bytes).
 //! - [`digest`]: a period's stories → topic sections → text and HTML (minijinja templates ops
-//!   may override) → an RFC 5322 multipart message; pure and deterministic.
+//!   may override) → an RFC 5322 multipart message; pure and deterministic, except
+//!   `digest::run`: periods and marks in the store, the Maildir outbox, SMTP.
+//! - [`server`]: axum router over rendered feeds, digests, status, health and metrics.
+//! - [`schedule`]: the daemon: per-source and per-digest jobs, reload, shutdown.
 //! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
 //! - [`app`]: wiring (open store, build fetcher, run passes); [`cli`]: clap and exit codes.
 //!
@@ -30,8 +33,9 @@
 //!   gets a (possibly empty) list of topics with reasons.
 //! - `publish` does no IO and cannot fail: every input renders to a well-formed document, with
 //!   characters XML cannot carry removed.
-//! - `digest` does no IO beyond reading override templates when they are loaded, and reads
-//!   no clock: the same stories and period give the same message bytes.
+//! - `digest` (but `digest::run`) does no IO beyond reading override templates when they are
+//!   loaded, and reads no clock: the same stories and period give the same message bytes.
+//! - `server` never fetches: it serves bytes rendered when the store changed.
 //! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
 //! - One fetched feed is one sled transaction (items, every index, and the source's validators
 //!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is
