@@ -349,7 +349,7 @@ fn bodies_over_the_limit_are_refused() {
 #[test]
 fn check_names_file_line_and_key_and_exits_2() {
     let s = setup(&[src("a", "https://a.example/feed".into())], "");
-    s.cmd().arg("check").assert().success();
+    s.cmd().args(["check", "--offline"]).assert().success();
     let text = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(
         &s.config,
@@ -359,7 +359,7 @@ fn check_names_file_line_and_key_and_exits_2() {
         ),
     )
     .unwrap();
-    let out = s.cmd().arg("check").output().unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     let want = format!("{}:11:", s.config.display());
@@ -372,7 +372,7 @@ fn check_names_file_line_and_key_and_exits_2() {
         text.replace("[store]", "[store]\ncolour = \"blue\""),
     )
     .unwrap();
-    let out = s.cmd().arg("check").output().unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr)
         .unwrap()
@@ -408,4 +408,34 @@ fn a_store_in_use_gives_a_clear_error() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("in use by another process"), "{err}");
     drop(store);
+}
+
+#[test]
+fn check_warns_about_probable_mistakes_but_passes() {
+    let s = setup(
+        &[
+            src("a", "https://a.example/feed".into()),
+            src("b", "https://a.example/feed".into()),
+            src("c", "feeds/written-later.xml".into()),
+        ],
+        "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n",
+    );
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning: sources a and b fetch the same feed https://a.example/feed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: source c:") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: topic sport is in no digest"),
+        "{err}"
+    );
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("3 warnings"));
 }

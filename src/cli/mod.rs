@@ -3,9 +3,10 @@
 //! Exit codes: 0 success; 1 partial failure (some source failed) or a runtime error;
 //! 2 usage or configuration error.
 
+mod check;
 mod classify;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,9 +54,12 @@ pub enum LogFormat {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Validate the config file; exits 2 and names file, line and key on error.
-    #[command(after_help = "Example:\n  tributary --config config/demo.toml check")]
-    Check,
+    /// Validate the config file; exits 2 and names file, line and key on error. Also warns
+    /// about sources whose host does not resolve, duplicate feed URLs and unused topics.
+    #[command(
+        after_help = "Examples:\n  tributary --config config/demo.toml check\n  tributary check --offline   # skip the DNS lookups"
+    )]
+    Check(CheckArgs),
     /// Fetch sources once now and store their items; prints a line per source.
     #[command(
         after_help = "Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force"
@@ -145,6 +149,14 @@ pub struct ClassifyArgs {
     pub eval: Option<PathBuf>,
 }
 
+/// `check` options.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Do not look up the sources' host names.
+    #[arg(long)]
+    pub offline: bool,
+}
+
 /// `fetch` options.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
@@ -232,12 +244,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     match &cli.command {
-        Command::Check => {
+        Command::Check(args) => {
+            let warnings = check::warnings(&config, !args.offline);
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
             println!(
-                "{}: ok ({} sources, store at {})",
+                "{}: ok ({} sources, {} topics, {} digests, store at {}){}",
                 config.file.display(),
                 config.sources.len(),
-                config.store.path.display()
+                config.classifier.topics().count(),
+                config.digests.len(),
+                config.store.path.display(),
+                if warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} warnings", warnings.len())
+                }
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -283,16 +306,40 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     let app = App::open(config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let json = args.json;
+    let total = app
+        .config
+        .sources
+        .iter()
+        .filter(|s| args.sources.is_empty() || args.sources.contains(&s.id))
+        .count();
+    // A progress bar on a terminal; plain lines when the output goes to a file or a pipe.
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if !json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "fetching {bar:40} {pos}/{len} sources ({elapsed})",
+            )
+            .expect("valid template"),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     let reports = runtime.block_on(app.fetch_pass(&args.sources, args.force, |r| {
-        let mut out = std::io::stdout().lock();
         let line = if json {
             serde_json::to_string(r).expect("reports serialize")
         } else {
             report_line(r)
         };
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        if bar.is_hidden() {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        } else {
+            bar.println(line);
+        }
+        bar.inc(1);
     }));
+    bar.finish_and_clear();
     let failed = reports
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Error { .. }))

@@ -1,0 +1,94 @@
+//! Warnings `tributary check` gives about a valid config: things that are allowed but are
+//! probably mistakes.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::model::Location;
+
+/// Every warning, in a stable order. `resolve` looks the sources' hosts up in DNS.
+pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, a) in config.sources.iter().enumerate() {
+        for b in &config.sources[i + 1..] {
+            if a.location == b.location {
+                out.push(format!(
+                    "sources {} and {} fetch the same feed {}",
+                    a.id, b.id, a.location
+                ));
+            }
+        }
+    }
+    for s in &config.sources {
+        if let Location::File(path) = &s.location {
+            if !path.exists() {
+                out.push(format!(
+                    "source {}: {} does not exist (yet)",
+                    s.id,
+                    path.display()
+                ));
+            }
+        }
+    }
+    for topic in config.classifier.topics() {
+        let defaulted = config
+            .sources
+            .iter()
+            .any(|s| s.topics.iter().any(|t| t == topic));
+        let digested = config
+            .digests
+            .iter()
+            .any(|d| d.topics.is_empty() || d.topics.iter().any(|t| t == topic));
+        if !defaulted && !digested {
+            out.push(format!("topic {topic} is in no digest and no source's defaults (it still has its own feeds)"));
+        }
+    }
+    if resolve {
+        out.extend(unresolved(config));
+    }
+    out
+}
+
+/// Sources whose host does not resolve (looked up concurrently, a few seconds at most).
+fn unresolved(config: &Config) -> Vec<String> {
+    let hosts: Vec<(String, String, u16)> = config
+        .sources
+        .iter()
+        .filter_map(|s| match &s.location {
+            Location::Http(u) => Some((
+                s.id.clone(),
+                u.host_str()?.to_string(),
+                u.port_or_known_default()?,
+            )),
+            Location::File(_) => None,
+        })
+        .collect();
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    runtime.block_on(async {
+        let lookups = hosts.into_iter().map(|(id, host, port)| async move {
+            let found = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::lookup_host((host.as_str(), port)),
+            )
+            .await;
+            match found {
+                Ok(Ok(addrs)) => {
+                    let none = addrs.count() == 0;
+                    none.then(|| format!("source {id}: {host} has no addresses"))
+                }
+                Ok(Err(e)) => Some(format!("source {id}: {host} does not resolve ({e})")),
+                Err(_) => Some(format!("source {id}: looking up {host} timed out")),
+            }
+        });
+        futures_util::future::join_all(lookups)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    })
+}
