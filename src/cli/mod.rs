@@ -96,6 +96,17 @@ pub enum Command {
         after_help = "Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send"
     )]
     Digest(DigestArgs),
+    /// Write the whole store (items, source states, digests) as JSON lines: a backup that
+    /// survives sled format changes. Stop the daemon first (sled is single-process).
+    #[command(
+        after_help = "Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz"
+    )]
+    Export(ExportArgs),
+    /// Restore an export into an empty store (a new --data-dir), rebuilding every index.
+    #[command(
+        after_help = "Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl"
+    )]
+    Import(ImportArgs),
     /// Re-run the topic rules over every stored item (after a rule change), atomically.
     #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
     Reclassify,
@@ -138,6 +149,21 @@ pub struct DigestArgs {
     /// Send it over the configured SMTP relay (never twice).
     #[arg(long)]
     pub send: bool,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `import` options.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export to read ("-" for stdin).
+    pub file: PathBuf,
 }
 
 /// `classify` options.
@@ -274,6 +300,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reclassify => classify::reclassify(config),
         Command::Run(args) => run_daemon(&cli, config, args),
         Command::Digest(args) => digest(config, args),
+        Command::Export(args) => export(config, args),
+        Command::Import(args) => import(config, args),
         Command::Render(args) => render(config, args),
     }
 }
@@ -640,4 +668,67 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn progress_bar(what: &'static str, total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    if std::io::stderr().is_terminal() {
+        let template = format!("{what} {{bar:40}} {{pos}}/{{len}} stories ({{elapsed}})");
+        bar.set_style(indicatif::ProgressStyle::with_template(&template).expect("valid template"));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(config)?;
+    let bar = progress_bar("exporting", app.store.item_count() as u64);
+    let counts = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            app.store.export(&mut out, &|n| bar.set_position(n))?
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            app.store.export(&mut out, &|n| bar.set_position(n))?
+        }
+    };
+    bar.finish_and_clear();
+    eprintln!(
+        "exported {} stories, {} source states, {} digests",
+        counts.items, counts.sources, counts.digests
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let app = App::open(config)?;
+    let bar = progress_bar("importing", 0);
+    let counts = if args.file.as_os_str() == "-" {
+        app.store
+            .import(&mut std::io::stdin().lock(), &|n| bar.set_position(n))
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
+        app.store
+            .import(&mut std::io::BufReader::new(file), &|n| bar.set_position(n))
+    };
+    bar.finish_and_clear();
+    match counts {
+        Ok(c) => {
+            println!(
+                "imported {} stories, {} source states, {} digests",
+                c.items, c.sources, c.digests
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ crate::store::backup::BackupError::NotEmpty(_)) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

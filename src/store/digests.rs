@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use super::{keys, Store, StoreError};
 use crate::model::DigestRecord;
 
-fn key(name: &str, end: DateTime<Utc>) -> Vec<u8> {
+/// `name ‖ 0 ‖ end`.
+pub(super) fn key(name: &str, end: DateTime<Utc>) -> Vec<u8> {
     let mut k = keys::source_prefix(name);
     k.extend_from_slice(&keys::time_bytes(end));
     k

@@ -17,6 +17,7 @@
 //! without its items.
 
 mod apply;
+pub mod backup;
 mod digests;
 mod keys;
 

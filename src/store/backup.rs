@@ -1,0 +1,259 @@
+//! Export and import: the whole store as JSON lines, a backup that survives sled format changes.
+//!
+//! The first line is a header; then one line per source state, item and digest. Import writes
+//! into an empty store and rebuilds every index from the items, so an exported and re-imported
+//! store serves the same feeds byte for byte.
+
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+
+use super::apply::{link_key, title_key};
+use super::digests::key as digest_key;
+use super::{keys, Store, StoreError, SCHEMA_VERSION};
+use crate::model::{DigestRecord, Item, SourceState};
+
+/// One line of an export.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Record {
+    /// The first line.
+    Header {
+        /// Format of the lines that follow.
+        format: u32,
+        /// Store schema the export was taken from.
+        schema: u64,
+        /// When.
+        exported_at: DateTime<Utc>,
+    },
+    /// A source's fetch state.
+    Source {
+        /// Source id.
+        id: String,
+        /// Its state.
+        state: SourceState,
+    },
+    /// A story.
+    Item(Box<Item>),
+    /// A built digest.
+    Digest(Box<DigestRecord>),
+}
+
+/// Why an import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading or writing the file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A line is not a record.
+    #[error("line {line}: {message}")]
+    Line {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Import only fills an empty store.
+    #[error("the target store is not empty ({0} stories): import into a new --data-dir")]
+    NotEmpty(usize),
+}
+
+/// Counts of what an export or import handled.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Source states.
+    pub sources: usize,
+    /// Stories.
+    pub items: usize,
+    /// Digests.
+    pub digests: usize,
+}
+
+impl Store {
+    /// Writes the whole store as JSON lines; `progress` gets the number of stories written.
+    pub fn export(
+        &self,
+        out: &mut dyn Write,
+        progress: &dyn Fn(u64),
+    ) -> Result<Counts, BackupError> {
+        let mut counts = Counts::default();
+        let line = |r: &Record, out: &mut dyn Write| -> Result<(), BackupError> {
+            serde_json::to_writer(&mut *out, r).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+            Ok(())
+        };
+        line(
+            &Record::Header {
+                format: 1,
+                schema: SCHEMA_VERSION,
+                exported_at: Utc::now(),
+            },
+            out,
+        )?;
+        for kv in self.sources.iter() {
+            let (k, v) = kv.map_err(StoreError::from)?;
+            let state: SourceState =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    tree: "sources",
+                    message: e.to_string(),
+                })?;
+            let id = String::from_utf8_lossy(&k).into_owned();
+            line(&Record::Source { id, state }, out)?;
+            counts.sources += 1;
+        }
+        // Items in publication order, so an export diffs well and imports in a natural order.
+        for kv in self.by_published.iter() {
+            let (k, _) = kv.map_err(StoreError::from)?;
+            let Some(id) = keys::id_suffix(&k) else {
+                continue;
+            };
+            if let Some(item) = self.item(id)? {
+                line(&Record::Item(Box::new(item)), out)?;
+                counts.items += 1;
+                if counts.items % 512 == 0 {
+                    progress(counts.items as u64);
+                }
+            }
+        }
+        for kv in self.digests.iter() {
+            let (_, v) = kv.map_err(StoreError::from)?;
+            let record: DigestRecord =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    tree: "digests",
+                    message: e.to_string(),
+                })?;
+            line(&Record::Digest(Box::new(record)), out)?;
+            counts.digests += 1;
+        }
+        progress(counts.items as u64);
+        out.flush()?;
+        Ok(counts)
+    }
+
+    /// Reads an export into this (empty) store, rebuilding every index.
+    pub fn import(
+        &self,
+        input: &mut dyn BufRead,
+        progress: &dyn Fn(u64),
+    ) -> Result<Counts, BackupError> {
+        let existing = self.item_count();
+        if existing > 0 {
+            return Err(BackupError::NotEmpty(existing));
+        }
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = Counts::default();
+        for (n, line) in input.lines().enumerate() {
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_str(&line).map_err(|e| BackupError::Line {
+                line: n + 1,
+                message: e.to_string(),
+            })?;
+            match record {
+                Record::Header { format, .. } if format != 1 => {
+                    return Err(BackupError::Line {
+                        line: n + 1,
+                        message: format!(
+                            "export format {format} is newer than this tributary reads"
+                        ),
+                    })
+                }
+                Record::Header { .. } => {}
+                Record::Source { id, state } => {
+                    let bytes = serde_json::to_vec(&state).expect("source state serializes");
+                    self.sources
+                        .insert(id.as_bytes(), bytes)
+                        .map_err(StoreError::from)?;
+                    counts.sources += 1;
+                }
+                Record::Item(item) => {
+                    self.restore_item(&item)?;
+                    counts.items += 1;
+                    if counts.items % 512 == 0 {
+                        progress(counts.items as u64);
+                    }
+                }
+                Record::Digest(record) => {
+                    self.digests
+                        .insert(
+                            digest_key(&record.name, record.end),
+                            serde_json::to_vec(&record).expect("digest records serialize"),
+                        )
+                        .map_err(StoreError::from)?;
+                    counts.digests += 1;
+                }
+            }
+        }
+        self.db.flush().map_err(StoreError::from)?;
+        progress(counts.items as u64);
+        Ok(counts)
+    }
+
+    /// Writes one story and all its index entries atomically.
+    fn restore_item(&self, item: &Item) -> Result<(), StoreError> {
+        let trees = (
+            &self.items,
+            &self.by_published,
+            &self.by_seen,
+            &self.by_source,
+            &self.idents,
+            &self.links,
+            &self.titles,
+        );
+        trees
+            .transaction(
+                |(items, by_published, by_seen, by_source, idents, links, titles)| {
+                    items.insert(
+                        &item.id.0,
+                        serde_json::to_vec(item).expect("items serialize"),
+                    )?;
+                    by_published.insert(keys::time_key(item.published, item.id), &[])?;
+                    by_seen.insert(keys::time_key(item.first_seen, item.id), &[])?;
+                    for (i, c) in item.sources.iter().enumerate() {
+                        by_source.insert(
+                            keys::source_time_key(&c.source, item.published, item.id),
+                            &[],
+                        )?;
+                        // The raw hash is known for the source whose text is stored; others get it
+                        // again on their next fetch.
+                        let hash = if i == 0 {
+                            item.content_hash.as_str()
+                        } else {
+                            ""
+                        };
+                        idents.insert(
+                            keys::ident_key(&c.source, &c.identity.key()),
+                            keys::ident_value(item.id, hash),
+                        )?;
+                        for link in item.link.iter().chain(c.link.iter()) {
+                            if let Some(k) = link_key(link) {
+                                if links.get(k.as_bytes())?.is_none() {
+                                    links.insert(k.as_bytes(), &item.id.0)?;
+                                }
+                            }
+                        }
+                    }
+                    if let Some(t) = title_key(&item.title, 1) {
+                        let mut entries = titles
+                            .get(t.as_bytes())?
+                            .map(|v| keys::decode_title_entries(&v))
+                            .unwrap_or_default();
+                        entries.push((item.id, item.published.timestamp()));
+                        titles.insert(t.as_bytes(), keys::encode_title_entries(&entries))?;
+                    }
+                    Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+                },
+            )
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+    }
+}
