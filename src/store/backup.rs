@@ -33,7 +33,7 @@ pub enum Record {
         /// Source id.
         id: String,
         /// Its state.
-        state: SourceState,
+        state: Box<SourceState>,
     },
     /// A story.
     Item(Box<Item>),
@@ -103,7 +103,13 @@ impl Store {
                     message: e.to_string(),
                 })?;
             let id = String::from_utf8_lossy(&k).into_owned();
-            line(&Record::Source { id, state }, out)?;
+            line(
+                &Record::Source {
+                    id,
+                    state: Box::new(state),
+                },
+                out,
+            )?;
             counts.sources += 1;
         }
         // Items in publication order, so an export diffs well and imports in a natural order.
