@@ -16,6 +16,8 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 use url::Url;
 
+pub mod guard;
+
 use crate::config::FetchConfig;
 use crate::model::{Location, Source, SourceState};
 
@@ -68,6 +70,9 @@ pub enum FetchError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A public source led to a loopback, private or link-local address.
+    #[error("{0}")]
+    Refused(String),
     /// More redirects than allowed, or a loop.
     #[error("too many redirects (limit {0})")]
     TooManyRedirects(usize),
@@ -96,28 +101,66 @@ impl FetchError {
 
 /// The HTTP client with its limits; cheap to share behind an `Arc`.
 pub struct Fetcher {
+    /// For sources on the public internet: guarded DNS and redirects.
     client: reqwest::Client,
+    /// For sources whose configured URL is local on purpose.
+    local_client: reqwest::Client,
     config: FetchConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 impl Fetcher {
-    /// Builds the client from the `[fetch]` config.
+    /// Builds the clients from the `[fetch]` config.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(config.max_redirects))
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .pool_idle_timeout(Duration::from_secs(30))
+        Fetcher::with_resolver(config, guard::GuardedResolver::system())
+    }
+
+    /// Builds the clients with a given resolver for public sources (tests use a fixed table).
+    pub fn with_resolver(
+        config: &FetchConfig,
+        resolver: guard::GuardedResolver,
+    ) -> Result<Fetcher, FetchError> {
+        let max = config.max_redirects;
+        let guarded_redirects = move || {
+            reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() > max {
+                    return attempt.error(format!("too many redirects (limit {max})"));
+                }
+                if let Some(ip) = guard::forbidden_literal(attempt.url()) {
+                    return attempt.error(format!(
+                        "refused: redirect to {ip} (a loopback, private or link-local address)"
+                    ));
+                }
+                attempt.follow()
+            })
+        };
+        let build = |guarded: bool| {
+            let mut b = reqwest::Client::builder()
+                .user_agent(config.user_agent.clone())
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.timeout)
+                .gzip(true)
+                .brotli(true)
+                .deflate(true)
+                .pool_idle_timeout(Duration::from_secs(30));
+            b = if guarded {
+                b.redirect(guarded_redirects())
+            } else {
+                b.redirect(reqwest::redirect::Policy::limited(max))
+            };
+            b
+        };
+        let client = build(true)
+            .dns_resolver(Arc::new(resolver))
+            .build()
+            .map_err(|e| FetchError::Other(error_chain(&e)))?;
+        let local_client = build(false)
             .build()
             .map_err(|e| FetchError::Other(error_chain(&e)))?;
         Ok(Fetcher {
             client,
+            local_client,
             config: config.clone(),
             global: Arc::new(Semaphore::new(config.concurrency)),
             hosts: Mutex::new(HashMap::new()),
@@ -173,8 +216,12 @@ impl Fetcher {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
         let started = Instant::now();
-        let response = self
-            .client
+        let client = if guard::is_local(url) {
+            &self.local_client
+        } else {
+            &self.client
+        };
+        let response = client
             .get(url.clone())
             .headers(headers)
             .send()
@@ -256,6 +303,10 @@ impl Fetcher {
     }
 
     fn classify(&self, e: reqwest::Error, started: Instant) -> FetchError {
+        let chain = error_chain(&e);
+        if let Some(at) = chain.find("refused: ") {
+            return FetchError::Refused(chain[at..].to_string());
+        }
         if e.is_timeout() {
             FetchError::Timeout(started.elapsed().min(self.config.timeout))
         } else if e.is_redirect() {
@@ -295,6 +346,52 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Schedule, SourceKind};
+    use std::net::SocketAddr;
+
+    fn source(url: &str) -> Source {
+        Source {
+            id: "s".into(),
+            title: "S".into(),
+            location: Location::Http(Url::parse(url).unwrap()),
+            kind: SourceKind::Partner,
+            lang: None,
+            schedule: Schedule::Interval(Duration::from_secs(60)),
+            topics: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_public_host_resolving_to_loopback_is_refused_and_a_local_source_is_not() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new().route(
+            "/feed.xml",
+            axum::routing::get(|| async {
+                "<rss version=\"2.0\"><channel><title>t</title></channel></rss>"
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        // "feeds.example" answers with the loopback address, as a rebinding attacker's DNS would.
+        let resolver = guard::GuardedResolver::with(|_host| {
+            Box::pin(async { Ok(vec![SocketAddr::from(([127, 0, 0, 1], 0))]) })
+        });
+        let fetcher = Fetcher::with_resolver(&FetchConfig::default(), resolver).unwrap();
+        let public = source(&format!("http://feeds.example:{port}/feed.xml"));
+        let err = fetcher
+            .fetch(&public, &SourceState::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, FetchError::Refused(m) if m.contains("feeds.example resolves to 127.0.0.1")),
+            "{err:?}"
+        );
+        let local = source(&format!("http://127.0.0.1:{port}/feed.xml"));
+        assert!(matches!(
+            fetcher.fetch(&local, &SourceState::default()).await,
+            Ok(Fetched::Document(_))
+        ));
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {
