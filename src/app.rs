@@ -22,7 +22,7 @@ pub struct App {
 }
 
 /// A source's health, for `tributary sources` and status pages.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SourceHealth {
     /// Source id.
     pub id: String,

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{setup, FeedServer};
+use common::{setup, FeedServer, Route};
 use serde_json::Value;
 
 fn feed(items: usize) -> String {
@@ -42,7 +42,7 @@ impl Daemon {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
             .arg("--config")
             .arg(&s.config)
-            .args(["run", "--listen", "127.0.0.1:0"])
+            .arg("run")
             .env("RUST_LOG", "tributary=info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -118,11 +118,29 @@ title = "Culture"
 threshold = 2
 terms = { "festival*" = 2 }
 "#;
-    let s = setup(&[], rules);
+    server.route(
+        "broken.xml",
+        Route::Status {
+            code: 500,
+            headers: vec![],
+            body: b"down".to_vec(),
+        },
+    );
+    // A port for the daemon that the CLI finds in the config too.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = setup(
+        &[],
+        &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n{rules}"),
+    );
     let text = std::fs::read_to_string(&s.config).unwrap();
     let with_source = format!(
-        "{text}\n[[sources]]\nid = \"partner\"\ntitle = \"Partner portal\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\ntopics = [\"dialogue\"]\n",
-        server.url("partner.xml")
+        "{text}\n[[sources]]\nid = \"partner\"\ntitle = \"Partner portal\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\ntopics = [\"dialogue\"]\n\n[[sources]]\nid = \"broken\"\ntitle = \"Broken partner\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\n",
+        server.url("partner.xml"),
+        server.url("broken.xml")
     );
     std::fs::write(&s.config, &with_source).unwrap();
     let d = Daemon::start(&s);
@@ -228,6 +246,30 @@ terms = { "festival*" = 2 }
             .unwrap()
             .status(),
         404
+    );
+
+    // A failing source shows in the metrics, on the status page and in `tributary sources`,
+    // which asks the daemon because the daemon holds the store.
+    let cli = s.cmd().args(["sources", "--json"]).output().unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let health: Vec<Value> = String::from_utf8(cli.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let broken = health.iter().find(|h| h["id"] == "broken").unwrap();
+    assert!(
+        broken["health"].as_str().unwrap().starts_with("failing"),
+        "{broken}"
+    );
+    assert_eq!(broken["state"]["last_error"], "HTTP 500");
+    assert_eq!(
+        health.iter().find(|h| h["id"] == "partner").unwrap()["health"],
+        "ok"
     );
 
     // Metrics and the status page.

@@ -225,7 +225,13 @@ pub struct SourcesArgs {
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The daemon logs a line per fetch and digest; one-shot commands only warnings.
+    let default_level = if matches!(cli.command, Command::Run(_)) {
+        "warn,tributary=info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log_format, default_level);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -242,9 +248,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -529,7 +535,12 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
 }
 
 fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(config)?;
+    let health = match crate::store::Store::open(&config.store) {
+        Ok(store) => crate::app::source_health(&store, &config)?,
+        // The daemon holds the store (sled is single-process): ask it instead.
+        Err(crate::store::StoreError::Locked { .. }) => from_daemon(&config)?,
+        Err(e) => return Err(e.into()),
+    };
     let mut out = std::io::stdout().lock();
     if !args.json {
         writeln!(
@@ -538,7 +549,7 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
             "SOURCE", "KIND", "HEALTH", "ITEMS", "LAST SUCCESS"
         )?;
     }
-    for s in app.source_health()? {
+    for s in health {
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&s)?)?;
         } else {
@@ -558,6 +569,29 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Source health from the running daemon's `/sources.json`.
+fn from_daemon(config: &Config) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
+    let url = config.server.url("sources.json");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let response = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the store is in use by a running daemon, and asking it at {url} failed: {e}"
+                )
+            })?;
+        let bytes = response.error_for_status()?.bytes().await?;
+        Ok(serde_json::from_slice(&bytes)?)
+    })
 }
 
 fn run_daemon(cli: &Cli, mut config: Config, args: &RunArgs) -> anyhow::Result<ExitCode> {

@@ -80,20 +80,6 @@ pub fn last_tick(d: &DigestConfig, now: DateTime<Utc>) -> Result<DateTime<Utc>, 
         .map_err(|_| RunError::Schedule(d.name.clone()))
 }
 
-/// A scheduled time the daemon missed (it was down): the latest tick after the digest's mark
-/// and at or before `now`. `None` when nothing was missed or the digest never ran.
-pub fn missed(
-    store: &Store,
-    d: &DigestConfig,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, RunError> {
-    let Some(last) = store.last_digest(&d.name)? else {
-        return Ok(None);
-    };
-    let tick = last_tick(d, now)?;
-    Ok((tick > last.end).then_some(tick))
-}
-
 /// The period a digest built at `end` covers.
 fn period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period, RunError> {
     let start = match store.last_digest(&d.name)? {
@@ -244,7 +230,7 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
 }
 
 /// Sends a stored digest over SMTP, at most once: a record with `sent_at` is not sent again.
-/// Retries three times with growing waits; the outcome is stored on the record.
+/// Makes three attempts with growing waits between them; the outcome is stored on the record.
 pub async fn send(
     mail: &MailConfig,
     d: &DigestConfig,

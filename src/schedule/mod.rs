@@ -71,6 +71,8 @@ struct Daemon {
     tracker: TaskTracker,
     render: Notify,
     cancel: CancellationToken,
+    /// When the daemon started (a digest that never ran waits for its first tick after this).
+    started: chrono::DateTime<Utc>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
@@ -91,6 +93,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         tracker: TaskTracker::new(),
         render: Notify::new(),
         cancel: CancellationToken::new(),
+        started: Utc::now(),
     });
 
     // Serve what the store already holds right away.
@@ -117,7 +120,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot start the scheduler")?;
     tokio::spawn(daemon.clone().first_cycle());
-    daemon.tracker.spawn(daemon.clone().catch_up_digests());
+    daemon.tracker.spawn(daemon.clone().due_digests());
 
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -267,38 +270,50 @@ impl Daemon {
             .with_context(|| format!("cannot schedule source {}", source.id))?;
             ids.push(scheduler.add(job).await?);
         }
-        for d in &live.config.digests {
+        if !live.config.digests.is_empty() {
+            // Digest schedules are evaluated in their time zone every minute (croner with
+            // chrono-tz), so daylight-saving changes never shift them.
             let this = self.clone();
-            let name = d.name.clone();
             let run = move |_uuid, _lock| {
                 let this = this.clone();
-                let name = name.clone();
                 Box::pin(async move {
                     let tracker = this.tracker.clone();
-                    tracker.spawn(async move { this.digest(name, None).await });
+                    tracker.spawn(this.due_digests());
                 })
                     as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
             };
-            let job = Job::new_async_tz(d.cron.as_str(), d.time_zone, run)
-                .with_context(|| format!("cannot schedule digest {}", d.name))?;
+            let job = Job::new_repeated_async(Duration::from_secs(60), run)
+                .context("cannot schedule the digests")?;
             ids.push(scheduler.add(job).await?);
         }
         *self.jobs.lock().await = ids;
         Ok(())
     }
 
-    /// Catches up digests whose schedule passed while the daemon was down.
-    async fn catch_up_digests(self: Arc<Self>) {
+    /// Builds every digest whose latest scheduled time has passed since its previous period
+    /// ended — at start that catches up schedules missed while the daemon was down; every
+    /// minute after, it is the schedule itself. A digest that never ran starts at the first
+    /// scheduled time after the daemon started.
+    async fn due_digests(self: Arc<Self>) {
         let live = self.live();
+        let now = Utc::now();
         for d in &live.config.digests {
-            match crate::digest::run::missed(&self.shared.store, d, Utc::now()) {
+            let due =
+                (|| -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
+                    let tick = crate::digest::run::last_tick(d, now)?;
+                    Ok(match self.shared.store.last_digest(&d.name)? {
+                        Some(last) => (tick > last.end).then_some(tick),
+                        None => (tick >= self.started).then_some(tick),
+                    })
+                })();
+            match due {
                 Ok(Some(tick)) => {
-                    tracing::info!(digest = %d.name, %tick, "catching up a missed digest");
+                    tracing::info!(digest = %d.name, %tick, "digest due");
                     self.clone().digest(d.name.clone(), Some(tick)).await;
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::error!(digest = %d.name, error = %e, "cannot check for a missed digest")
+                    tracing::error!(digest = %d.name, error = %e, "cannot tell whether the digest is due")
                 }
             }
         }
@@ -308,6 +323,14 @@ impl Daemon {
     async fn digest(self: Arc<Self>, name: String, at: Option<chrono::DateTime<Utc>>) {
         let live = self.live();
         let Some(d) = live.config.digest(&name).cloned() else {
+            return;
+        };
+        // One build of a digest at a time (the minute check and start-up may overlap).
+        let lock = {
+            let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            running.entry(format!("digest:{name}")).or_default().clone()
+        };
+        let Ok(_one_at_a_time) = lock.try_lock() else {
             return;
         };
         let config = live.config.clone();

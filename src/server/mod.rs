@@ -102,6 +102,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/topics/{file}", get(topic_feed))
         .route("/feeds/sources/{file}", get(source_feed))
         .route("/sources.opml", get(opml))
+        .route("/sources.json", get(sources_json))
         .route("/digests/{name}/{file}", get(digest_file))
         .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
@@ -386,4 +387,23 @@ async fn digest_file(
         );
     }
     response
+}
+
+/// Every source's health as JSON (what `tributary sources --json` prints; the CLI reads it here
+/// while the daemon holds the store).
+async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
+    let shared = s.clone();
+    let health =
+        tokio::task::spawn_blocking(move || source_health(&shared.store, &shared.config())).await;
+    match health {
+        Ok(Ok(h)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string(&h).unwrap_or_else(|_| "[]".into()),
+        )
+            .into_response(),
+        _ => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot read source health\n",
+        ),
+    }
 }
