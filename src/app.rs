@@ -75,7 +75,23 @@ impl App {
             }
             let ingest = self.ingest.clone();
             let source = source.clone();
-            tasks.spawn(async move { ingest.source(&source, force).await });
+            tasks.spawn(async move {
+                let run = std::panic::AssertUnwindSafe(ingest.source(&source, force));
+                match futures_util::FutureExt::catch_unwind(run).await {
+                    Ok(report) => report,
+                    // A bug must not hide a source from the summary or the exit code.
+                    Err(_) => SourceReport {
+                        source: source.id.clone(),
+                        outcome: crate::ingest::Outcome::Error {
+                            message: "internal error while fetching this source (see the log)"
+                                .into(),
+                        },
+                        bytes: 0,
+                        millis: 0,
+                        warnings: Vec::new(),
+                    },
+                }
+            });
         }
         let mut reports = Vec::new();
         while let Some(done) = tasks.join_next().await {

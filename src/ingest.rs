@@ -267,6 +267,9 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.retry_at = None;
 }
 
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
 /// never sooner than the server's `Retry-After`.
 pub fn mark_failure(
@@ -281,8 +284,11 @@ pub fn mark_failure(
     state.last_error = Some(message);
     let exp = state.consecutive_errors.saturating_sub(1).min(30);
     let backoff = base.saturating_mul(1u32 << exp).min(max);
-    let wait = retry_after.map_or(backoff, |r| r.max(backoff));
-    state.retry_at = chrono::Duration::from_std(wait).ok().map(|d| now + d);
+    // A server may ask for any wait; a week is the most we honour.
+    let wait = retry_after.map_or(backoff, |r| r.min(MAX_RETRY_AFTER).max(backoff));
+    state.retry_at = chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d));
 }
 
 #[cfg(test)]

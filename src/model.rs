@@ -39,8 +39,15 @@ pub enum Location {
 }
 
 impl fmt::Display for Location {
+    /// The location as shown and published: credentials in an http(s) URL are left out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Location::Http(url) if !url.username().is_empty() || url.password().is_some() => {
+                let mut shown = url.clone();
+                let _ = shown.set_username("");
+                let _ = shown.set_password(None);
+                write!(f, "{shown}")
+            }
             Location::Http(url) => write!(f, "{url}"),
             Location::File(path) => write!(f, "{}", path.display()),
         }
@@ -381,6 +388,12 @@ pub struct DigestRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_locations_leave_credentials_out() {
+        let l = Location::Http(Url::parse("https://user:secret@feeds.example/rss?x=1").unwrap());
+        assert_eq!(l.to_string(), "https://feeds.example/rss?x=1");
+    }
 
     #[test]
     fn item_id_round_trips_through_hex() {

@@ -194,14 +194,28 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with(&file));
     if !target.exists() && !picked_up {
+        // Maildir delivery: write and sync in tmp/, then rename into new/ and sync the folder,
+        // so a crash never leaves an empty or partial message for the newsletter tool.
         let tmp = root.join("tmp").join(&file);
-        std::fs::write(&tmp, record.eml.as_bytes()).map_err(io(&tmp))?;
+        write_synced(&tmp, record.eml.as_bytes()).map_err(io(&tmp))?;
         std::fs::rename(&tmp, &target).map_err(io(&target))?;
+        std::fs::File::open(root.join("new"))
+            .and_then(|dir| dir.sync_all())
+            .map_err(io(&root.join("new")))?;
     }
     let json = root.join("json").join(format!("{}.json", stamp(record)));
-    let data = serde_json::to_vec_pretty(&record.json).unwrap_or_default();
-    std::fs::write(&json, data).map_err(io(&json))?;
+    if !json.exists() {
+        let data = serde_json::to_vec_pretty(&record.json).unwrap_or_default();
+        write_synced(&json, &data).map_err(io(&json))?;
+    }
     Ok(target)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 /// Writes `.eml`, `.html`, `.txt` and `.json` of a record into `dir` (the `--out` option).

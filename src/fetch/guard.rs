@@ -28,6 +28,10 @@ pub fn forbidden(ip: IpAddr) -> bool {
                 || (seg[0] & 0xfe00) == 0xfc00 // unique local (incl. fd00:ec2::254, cloud metadata)
                 || (seg[0] & 0xffc0) == 0xfe80 // link-local
                 || (seg[0] == 0x64 && seg[1] == 0xff9b) // NAT64 onto IPv4: could hide any of the above
+                || (seg[0] & 0xffc0) == 0xfec0 // deprecated site-local
+                || (seg[0] == 0x2001 && seg[1] == 0) // Teredo
+                || (seg[0] == 0x2002 && forbidden_v4(Ipv4Addr::new((seg[1] >> 8) as u8, seg[1] as u8, (seg[2] >> 8) as u8, seg[2] as u8)))
+            // 6to4 embedding a forbidden IPv4
         }
     }
 }
@@ -43,6 +47,8 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
         || a == 0
         || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking networks
+        || a >= 240 // reserved
 }
 
 /// Whether a configured URL points at this host or a private network on purpose.
@@ -154,7 +160,13 @@ mod tests {
         ] {
             assert!(forbidden(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111", "172.32.0.1"] {
+        for ip in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "172.32.0.1",
+            "2002:5db8:d822::",
+        ] {
             assert!(!forbidden(ip.parse().unwrap()), "{ip}");
         }
     }

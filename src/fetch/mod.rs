@@ -151,7 +151,9 @@ impl Fetcher {
             };
             b
         };
+        // No proxy from the environment: a proxy resolves names itself, past the guard.
         let client = build(true)
+            .no_proxy()
             .dns_resolver(Arc::new(resolver))
             .build()
             .map_err(|e| FetchError::Other(error_chain(&e)))?;
@@ -169,12 +171,16 @@ impl Fetcher {
 
     /// Fetches a source's document, conditionally when validators are known.
     pub async fn fetch(&self, source: &Source, state: &SourceState) -> Result<Fetched, FetchError> {
-        let _global = self.global.acquire().await.expect("semaphore never closed");
         match &source.location {
-            Location::File(path) => self.read_file(path).await,
+            Location::File(path) => {
+                let _global = self.global.acquire().await.expect("semaphore never closed");
+                self.read_file(path).await
+            }
             Location::Http(url) => {
+                // The host's slot first, so a busy host never holds global slots idle.
                 let host = self.host_permit(url);
                 let _host = host.acquire().await.expect("semaphore never closed");
+                let _global = self.global.acquire().await.expect("semaphore never closed");
                 let limit = self.config.timeout + Duration::from_secs(1);
                 match tokio::time::timeout(limit, self.get(url, state)).await {
                     Ok(result) => result,

@@ -166,6 +166,20 @@ fn run_feed_rs(bytes: &[u8]) -> Result<Feed, ParseError> {
 
 fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed {
     let site = pick_link(&feed.links).and_then(|l| urls::resolve(&l.href, &[ctx.fetch_url]));
+    // A GUID several entries share identifies none of them: those entries are told apart by
+    // link (else content) in every fetch, whatever their order in the document.
+    let mut guid_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in &feed.entries {
+        let g = e.id.trim();
+        if !g.is_empty() {
+            *guid_uses.entry(g).or_default() += 1;
+        }
+    }
+    let shared: HashSet<String> = guid_uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(g, _)| g.to_string())
+        .collect();
     let mut seen: HashSet<String> = HashSet::new();
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut duplicate_ids = 0;
@@ -173,7 +187,11 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         let link = entry_link(&entry, site.as_ref(), ctx.fetch_url);
         let content_hash = raw_hash(&entry);
         let guid = entry.id.trim();
-        let mut identity = if !guid.is_empty() {
+        let reused = shared.contains(guid);
+        if reused {
+            duplicate_ids += 1;
+        }
+        let mut identity = if !guid.is_empty() && !reused {
             Identity::Guid(guid_key(guid))
         } else if let Some(l) = &link {
             Identity::Link(l.to_string())
@@ -181,16 +199,10 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
             Identity::Hash(content_hash.clone())
         };
         if !seen.insert(identity.key()) {
-            // A feed that reuses one GUID for several items: keep them apart by link or content.
-            duplicate_ids += 1;
-            identity = match &link {
-                Some(l) if seen.insert(Identity::Link(l.to_string()).key()) => {
-                    Identity::Link(l.to_string())
-                }
-                _ => Identity::Hash(content_hash.clone()),
-            };
-            if !seen.insert(identity.key()) && matches!(identity, Identity::Hash(_)) {
-                // The very same entry twice: keep one.
+            // Two entries with one link (or none, and the same text): keep them apart by content,
+            // and the very same entry twice only once.
+            identity = Identity::Hash(content_hash.clone());
+            if !seen.insert(identity.key()) {
                 continue;
             }
         }

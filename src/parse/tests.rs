@@ -149,3 +149,33 @@ fn raw_hash_changes_with_content() {
     assert_ne!(a.entries[0].content_hash, b.entries[0].content_hash);
     assert_eq!(a.entries[1].content_hash, b.entries[1].content_hash);
 }
+
+#[test]
+fn identity_of_entries_sharing_a_guid_does_not_depend_on_their_order() {
+    let item = |t: &str| {
+        format!(
+            "<item><title>{t}</title><guid>same</guid><link>https://x.example/{t}</link></item>"
+        )
+    };
+    let doc = |items: &[&str]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>t</title>{}</channel></rss>",
+            items.iter().map(|t| item(t)).collect::<String>()
+        )
+    };
+    let first = items(&doc(&["a", "b"]));
+    let later = items(&doc(&["c", "a", "b"]));
+    let id_of = |list: &[NewItem], title: &str| {
+        list.iter()
+            .find(|i| i.title == title)
+            .unwrap()
+            .identity
+            .clone()
+    };
+    assert_eq!(id_of(&first, "a"), id_of(&later, "a"));
+    assert_eq!(
+        id_of(&first, "a"),
+        Identity::Link("https://x.example/a".into())
+    );
+    assert_ne!(id_of(&later, "c"), id_of(&first, "a"));
+}

@@ -311,7 +311,8 @@ impl Daemon {
                     tracing::info!(digest = %d.name, %tick, "digest due");
                     self.clone().digest(d.name.clone(), Some(tick)).await;
                 }
-                Ok(None) => {}
+                // Not due: make sure the newest one was delivered.
+                Ok(None) => self.clone().digest(d.name.clone(), None).await,
                 Err(e) => {
                     tracing::error!(digest = %d.name, error = %e, "cannot tell whether the digest is due")
                 }
@@ -319,13 +320,16 @@ impl Daemon {
         }
     }
 
-    /// Builds a digest for its latest tick (or `at`), writes the outbox, sends it if configured.
+    /// Builds the digest ending at `at` (when given) and delivers the newest digest of that
+    /// name: the outbox file and, when configured, SMTP. Delivery is checked again every minute,
+    /// so a failed outbox write or send (or a crash between building and delivering) is retried
+    /// rather than lost; both steps are idempotent.
     async fn digest(self: Arc<Self>, name: String, at: Option<chrono::DateTime<Utc>>) {
         let live = self.live();
         let Some(d) = live.config.digest(&name).cloned() else {
             return;
         };
-        // One build of a digest at a time (the minute check and start-up may overlap).
+        // One build or delivery of a digest at a time (the minute check and start-up overlap).
         let lock = {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
             running.entry(format!("digest:{name}")).or_default().clone()
@@ -336,38 +340,43 @@ impl Daemon {
         let config = live.config.clone();
         let store = self.shared.store.clone();
         let d2 = d.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let end = match at {
-                Some(t) => t,
-                None => crate::digest::run::last_tick(&d2, Utc::now())?,
+        let ready = tokio::task::spawn_blocking(move || {
+            let record = match at {
+                Some(end) => Some(crate::digest::run::build(&config, &store, &d2, end)?),
+                None => store.last_digest(&d2.name)?,
             };
-            let record = crate::digest::run::build(&config, &store, &d2, end)?;
-            if record.count > 0 || d2.send_empty {
-                crate::digest::run::write_outbox(&config.mail, &record)?;
+            if let Some(r) = &record {
+                if r.count > 0 || d2.send_empty {
+                    crate::digest::run::write_outbox(&config.mail, r)?;
+                }
             }
             Ok::<_, crate::digest::run::RunError>(record)
         })
         .await;
-        let record = match built {
-            Ok(Ok(r)) => r,
+        let record = match ready {
+            Ok(Ok(Some(r))) => r,
+            Ok(Ok(None)) => return,
             Ok(Err(e)) => {
-                tracing::error!(digest = %name, error = %e, "building the digest failed");
+                tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
             Err(e) => {
-                tracing::error!(digest = %name, error = %e, "building the digest failed");
+                tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
         };
-        self.shared
-            .metrics
-            .digest_built(&name, record.count, record.end);
-        tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
-        if d.send && (record.count > 0 || d.send_empty) {
+        if at.is_some() {
+            self.shared
+                .metrics
+                .digest_built(&name, record.count, record.end);
+            tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
+        }
+        let unsent = d.send && record.sent_at.is_none() && (record.count > 0 || d.send_empty);
+        if unsent {
             if let Err(e) =
                 crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
             {
-                tracing::error!(digest = %name, error = %e, "sending the digest failed");
+                tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
             }
         }
     }

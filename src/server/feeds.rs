@@ -41,14 +41,24 @@ pub struct Rendered {
     pub body: Bytes,
     /// Weak validator (the body may be compressed on the way out).
     pub etag: String,
-    /// Newest change among the items (second precision, as HTTP dates have).
+    /// When these bytes were first rendered (kept across renders while the bytes stay the
+    /// same; second precision, as HTTP dates have).
     pub last_modified: DateTime<Utc>,
     /// `Content-Type` header value.
     pub content_type: &'static str,
 }
 
 impl Rendered {
-    fn new(body: Vec<u8>, last_modified: DateTime<Utc>, content_type: &'static str) -> Rendered {
+    /// Keeps the earlier rendering's date when the bytes did not change.
+    fn keep_date_of(&mut self, before: Option<&Rendered>) {
+        if let Some(b) = before.filter(|b| b.etag == self.etag) {
+            self.last_modified = b.last_modified;
+        }
+    }
+
+    fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
+        let now = Utc::now();
+        let last_modified = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
         let etag = format!("W/\"{}\"", &blake3::hash(&body).to_hex()[..20]);
         Rendered {
             body: Bytes::from(body),
@@ -68,7 +78,14 @@ pub struct FeedSet {
 
 impl FeedSet {
     /// Renders all feeds (merged, per topic, per source, in every format) and the OPML list.
-    pub fn build(store: &Store, config: &Config) -> Result<FeedSet, StoreError> {
+    /// A document whose bytes equal its `previous` rendering keeps that rendering's
+    /// `Last-Modified`; any other gets the render time, so `If-Modified-Since` never hides a
+    /// change (a new carrier, a reclassification, an item dropping out of the window).
+    pub fn build(
+        store: &Store,
+        config: &Config,
+        previous: Option<&FeedSet>,
+    ) -> Result<FeedSet, StoreError> {
         let mut set = FeedSet::default();
         let infos = source_infos(store, config);
         let mut scopes = vec![Scope::All];
@@ -80,16 +97,16 @@ impl FeedSet {
         );
         scopes.extend(config.sources.iter().map(|s| Scope::Source(s.id.clone())));
         for scope in scopes {
-            for (format, doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
+            for (format, mut doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
+                let before = previous.and_then(|p| p.get(&scope, format));
+                doc.keep_date_of(before.as_deref());
                 set.feeds.insert((scope.clone(), format), Arc::new(doc));
             }
         }
         let opml = publish::render_opml(&format!("{}: sources", config.server.title), &infos);
-        set.opml = Some(Arc::new(Rendered::new(
-            opml,
-            DateTime::UNIX_EPOCH,
-            "text/x-opml; charset=utf-8",
-        )));
+        let mut opml = Rendered::new(opml, "text/x-opml; charset=utf-8");
+        opml.keep_date_of(previous.and_then(|p| p.opml()).as_deref());
+        set.opml = Some(Arc::new(opml));
         Ok(set)
     }
 
@@ -152,20 +169,11 @@ fn render_scope(
         topic,
         limit: config.server.feed_items,
     })?;
-    let newest = items
-        .iter()
-        .map(|i| i.last_changed)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH);
-    let last_modified = DateTime::from_timestamp(newest.timestamp(), 0).unwrap_or(newest);
     Ok(formats
         .iter()
         .map(|&format| {
             let body = publish::render(format, &meta(config, scope, format), &items, &lookup);
-            (
-                format,
-                Rendered::new(body, last_modified, format.content_type()),
-            )
+            (format, Rendered::new(body, format.content_type()))
         })
         .collect())
 }
@@ -215,7 +223,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
 fn source_info(store: &Store, config: &Config, s: &Source) -> SourceInfo {
     let state = store.source_state(&s.id).unwrap_or_default();
     let url = match &s.location {
-        Location::Http(u) => u.to_string(),
+        Location::Http(_) => s.location.to_string(),
         // A local file has no public URL: point at our own copy of the source's feed.
         Location::File(_) => config
             .server

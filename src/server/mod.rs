@@ -36,6 +36,7 @@ pub struct Shared {
     pub store: Arc<Store>,
     config: RwLock<Arc<Config>>,
     feeds: RwLock<Arc<FeedSet>>,
+    rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
@@ -50,6 +51,7 @@ impl Shared {
             store,
             config: RwLock::new(config),
             feeds: RwLock::new(Arc::new(FeedSet::default())),
+            rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
@@ -77,8 +79,11 @@ impl Shared {
     /// Re-renders every feed from the store and refreshes the store and source gauges.
     /// Blocking (reads the store): call from a blocking task.
     pub fn refresh(&self) -> Result<(), StoreError> {
+        // One render at a time, so an older render can never replace a newer one.
+        let _one_render = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
         let config = self.config();
-        let set = FeedSet::build(&self.store, &config)?;
+        let previous = self.feeds();
+        let set = FeedSet::build(&self.store, &config, Some(&previous))?;
         *self.feeds.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         let now = Utc::now();
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);

@@ -13,7 +13,7 @@ use url::Url;
 use super::keys;
 use super::{decode_item, Store, StoreError};
 use crate::config::DedupeConfig;
-use crate::model::{Carrier, Item, ItemId, NewItem, SourceState, TopicMatch};
+use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::urls;
 
 /// An item ready to store: normalized by the parse stage.
@@ -256,7 +256,17 @@ impl Tx<'_> {
             if let Some(v) = self.links.get(key.as_bytes())? {
                 if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
-                        return Ok(Some(item));
+                        // This source already carries that story under another GUID: a feed that
+                        // gives several stories one link (a section page), not a duplicate.
+                        let other_guid = item.sources.iter().any(|c| {
+                            c.source == self.source
+                                && matches!(c.identity, Identity::Guid(_))
+                                && matches!(new.identity, Identity::Guid(_))
+                                && c.identity != new.identity
+                        });
+                        if !other_guid {
+                            return Ok(Some(item));
+                        }
                     }
                 }
             }

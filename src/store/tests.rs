@@ -392,3 +392,30 @@ fn reclassify_rewrites_topics_atomically_and_counts_changes() {
         (5, 0)
     );
 }
+
+#[test]
+fn stories_of_one_source_sharing_a_section_link_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let section = Some("https://balkansgroup.example/sq/lajme/");
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[
+            item("g1", "Takimi i parë për targat e automjeteve", section, "1"),
+            item("g2", "Konferenca e Grupit të Grave Deputete", section, "2"),
+        ],
+    );
+    assert_eq!(r.new, 2);
+    assert_eq!(store.item_count(), 2);
+    // Another source linking to that page is still recognised as carrying a stored story.
+    assert_eq!(
+        apply(
+            &store,
+            "portal",
+            &[item("p", "Lajmet e javës nga Ballkani", section, "p")]
+        )
+        .duplicate,
+        1
+    );
+}
