@@ -98,6 +98,11 @@ impl<'a> Locator<'a> {
         }
     }
 
+    /// Whether the document contains `needle`.
+    pub(crate) fn contains(&self, needle: &str) -> bool {
+        self.text.contains(needle)
+    }
+
     /// Offset of the first occurrence of `needle` (0 when absent).
     pub(crate) fn find(&self, needle: &str) -> usize {
         self.text.find(needle).unwrap_or(0)

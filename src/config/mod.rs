@@ -362,12 +362,22 @@ impl Validator<'_> {
             match Classifier::new(&rules) {
                 Ok(c) => return Some(c),
                 Err(e) => {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    let loc = Locator::new(&path, &text);
                     let topic = rule_topic(&e);
-                    let at = text.find(&format!("[topics.{topic}")).unwrap_or(0);
-                    self.problems
-                        .push(loc.problem(at, format!("topics.{topic}"), e.to_string()));
+                    let header = format!("[topics.{topic}");
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    // The topic may be written inline in the main file rather than in the rules file.
+                    if !text.contains(&header) && self.loc.contains(&header) {
+                        let at = self.loc.find(&header);
+                        self.push(at, format!("topics.{topic}"), e.to_string());
+                    } else {
+                        let loc = Locator::new(&path, &text);
+                        let at = text.find(&header).unwrap_or(0);
+                        self.problems.push(loc.problem(
+                            at,
+                            format!("topics.{topic}"),
+                            e.to_string(),
+                        ));
+                    }
                 }
             }
         } else {

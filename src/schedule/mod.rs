@@ -73,6 +73,8 @@ struct Daemon {
     cancel: CancellationToken,
     /// When the daemon started (a digest that never ran waits for its first tick after this).
     started: chrono::DateTime<Utc>,
+    /// When each digest was first scheduled by this daemon (digests added by a reload).
+    digest_since: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
@@ -94,6 +96,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         render: Notify::new(),
         cancel: CancellationToken::new(),
         started: Utc::now(),
+        digest_since: Mutex::new(HashMap::new()),
     });
 
     // Serve what the store already holds right away.
@@ -141,7 +144,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .await
         .is_err()
     {
-        tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (their feeds were not applied)");
+        tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (a feed being applied is either fully stored or not at all)");
     }
     store.flush()?;
     let _ = server.await;
@@ -242,8 +245,35 @@ impl Daemon {
 
     /// Adds a job per source.
     async fn schedule(self: &Arc<Self>, scheduler: &JobScheduler) -> anyhow::Result<()> {
-        let live = self.live();
         let mut ids = Vec::new();
+        match self.add_jobs(scheduler, &mut ids).await {
+            Ok(()) => {
+                *self.jobs.lock().await = ids;
+                Ok(())
+            }
+            Err(e) => {
+                // Leave no half schedule behind.
+                for id in ids {
+                    let _ = scheduler.remove(&id).await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn add_jobs(
+        self: &Arc<Self>,
+        scheduler: &JobScheduler,
+        ids: &mut Vec<Uuid>,
+    ) -> anyhow::Result<()> {
+        let live = self.live();
+        {
+            // A digest first seen now starts at its first scheduled time from now on.
+            let mut since = self.digest_since.lock().unwrap_or_else(|e| e.into_inner());
+            for d in &live.config.digests {
+                since.entry(d.name.clone()).or_insert_with(Utc::now);
+            }
+        }
         for source in &live.config.sources {
             let this = self.clone();
             let id = source.id.clone();
@@ -286,7 +316,6 @@ impl Daemon {
                 .context("cannot schedule the digests")?;
             ids.push(scheduler.add(job).await?);
         }
-        *self.jobs.lock().await = ids;
         Ok(())
     }
 
@@ -303,7 +332,16 @@ impl Daemon {
                     let tick = crate::digest::run::last_tick(d, now)?;
                     Ok(match self.shared.store.last_digest(&d.name)? {
                         Some(last) => (tick > last.end).then_some(tick),
-                        None => (tick >= self.started).then_some(tick),
+                        None => {
+                            let since = self
+                                .digest_since
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get(&d.name)
+                                .copied()
+                                .unwrap_or(self.started);
+                            (tick >= since).then_some(tick)
+                        }
                     })
                 })();
             match due {
@@ -406,11 +444,26 @@ impl Daemon {
         };
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
         self.shared.set_config(config.clone());
-        for id in self.jobs.lock().await.drain(..) {
-            let _ = scheduler.remove(&id).await;
+        // New jobs first; the old ones go only once the new schedule is complete.
+        let old_jobs = std::mem::take(&mut *self.jobs.lock().await);
+        match self.schedule(scheduler).await {
+            Ok(()) => {
+                for id in old_jobs {
+                    let _ = scheduler.remove(&id).await;
+                }
+            }
+            Err(e) => {
+                *self.jobs.lock().await = old_jobs;
+                tracing::error!(error = %e, "rescheduling after reload failed; the previous schedule stays");
+            }
         }
-        if let Err(e) = self.schedule(scheduler).await {
-            tracing::error!(error = %e, "rescheduling after reload failed");
+        // Sources added by the reload are fetched now, not one interval from now.
+        for s in &config.sources {
+            if old.config.source(&s.id).is_none() {
+                let this = self.clone();
+                let id = s.id.clone();
+                self.tracker.spawn(async move { this.fetch(id).await });
+            }
         }
         self.render.notify_one();
         tracing::info!(sources = config.sources.len(), "config reloaded");

@@ -134,11 +134,16 @@ impl Store {
         let meta = store.db.open_tree("meta")?;
         match meta.get("schema")? {
             Some(v) => {
-                let found = v
-                    .as_ref()
-                    .try_into()
-                    .map(u64::from_be_bytes)
-                    .unwrap_or(u64::MAX);
+                let Ok(bytes) = <[u8; 8]>::try_from(v.as_ref()) else {
+                    return Err(StoreError::Corrupt {
+                        tree: "meta",
+                        message: format!(
+                            "unreadable schema version in the store at {}",
+                            path.display()
+                        ),
+                    });
+                };
+                let found = u64::from_be_bytes(bytes);
                 if found != SCHEMA_VERSION {
                     return Err(StoreError::Schema { path, found });
                 }
