@@ -6,7 +6,6 @@
 //! digest and an empty one. `none` prints as nothing. `.html` templates are HTML-escaped.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
@@ -127,29 +126,8 @@ fn environment() -> Environment<'static> {
             AutoEscape::None
         }
     });
-    // Escape what HTML needs and nothing more (minijinja's default also escapes '/', which
-    // makes every link unreadable in the message source); print `none` as nothing.
-    env.set_formatter(|out, state, value| {
-        if value.is_undefined() || value.is_none() {
-            return Ok(());
-        }
-        let text = value.to_string();
-        if value.is_safe() || !matches!(state.auto_escape(), AutoEscape::Html) {
-            out.write_str(&text)?;
-            return Ok(());
-        }
-        for c in text.chars() {
-            match c {
-                '&' => out.write_str("&amp;")?,
-                '<' => out.write_str("&lt;")?,
-                '>' => out.write_str("&gt;")?,
-                '"' => out.write_str("&quot;")?,
-                '\'' => out.write_str("&#39;")?,
-                c => out.write_char(c)?,
-            }
-        }
-        Ok(())
-    });
+    // Escape what HTML needs and nothing more; print `none` as nothing.
+    env.set_formatter(crate::publish::html_formatter);
     env.add_filter("wrap", wrap);
     env.add_filter("underline", underline);
     env

@@ -152,3 +152,34 @@ pub fn render(
 pub fn render_opml(title: &str, sources: &[SourceInfo]) -> Vec<u8> {
     opml::render(title, sources)
 }
+
+/// A minijinja formatter for the HTML we generate (status page, digests): escapes what HTML
+/// needs and nothing more (minijinja's default also escapes `/`, which makes every link
+/// unreadable in the source), prints `none` and undefined values as nothing, and leaves
+/// non-HTML templates unescaped.
+pub fn html_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    use std::fmt::Write as _;
+    if value.is_undefined() || value.is_none() {
+        return Ok(());
+    }
+    let text = value.to_string();
+    if value.is_safe() || !matches!(state.auto_escape(), minijinja::AutoEscape::Html) {
+        out.write_str(&text)?;
+        return Ok(());
+    }
+    for c in text.chars() {
+        match c {
+            '&' => out.write_str("&amp;")?,
+            '<' => out.write_str("&lt;")?,
+            '>' => out.write_str("&gt;")?,
+            '"' => out.write_str("&quot;")?,
+            '\'' => out.write_str("&#39;")?,
+            c => out.write_char(c)?,
+        }
+    }
+    Ok(())
+}

@@ -1,8 +1,6 @@
 //! The HTML status page: sources with their health, and the feeds to subscribe to (also as
 //! `<link rel="alternate">` for feed autodiscovery). Rendered with minijinja, autoescaped.
 
-use std::fmt::Write as _;
-
 use minijinja::{context, Environment};
 use serde::Serialize;
 
@@ -90,27 +88,7 @@ pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: 
     let mut env = Environment::new();
     // Escape what HTML needs and nothing more (the default also escapes '/', which makes
     // every URL on the page unreadable in the source).
-    env.set_formatter(|out, _state, value| {
-        if value.is_undefined() || value.is_none() {
-            return Ok(());
-        }
-        let text = value.to_string();
-        if value.is_safe() {
-            out.write_str(&text)?;
-            return Ok(());
-        }
-        for c in text.chars() {
-            match c {
-                '&' => out.write_str("&amp;")?,
-                '<' => out.write_str("&lt;")?,
-                '>' => out.write_str("&gt;")?,
-                '"' => out.write_str("&quot;")?,
-                '\'' => out.write_str("&#39;")?,
-                c => out.write_char(c)?,
-            }
-        }
-        Ok(())
-    });
+    env.set_formatter(crate::publish::html_formatter);
     env.add_template("status.html", TEMPLATE)
         .expect("the status template is valid");
     env.get_template("status.html")
