@@ -6,7 +6,6 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
 use crate::ingest::{Ingest, SourceReport};
 use crate::model::{SourceKind, SourceState};
 use crate::store::Store;
@@ -44,15 +43,7 @@ impl App {
     /// Opens the store and builds the fetcher.
     pub fn open(config: Config) -> anyhow::Result<App> {
         let store = Arc::new(Store::open(&config.store)?);
-        let fetcher = Arc::new(Fetcher::new(&config.fetch)?);
-        let ingest = Arc::new(Ingest {
-            store: store.clone(),
-            fetcher,
-            fetch: config.fetch.clone(),
-            dedupe: config.dedupe.clone(),
-            classifier: config.classifier.clone(),
-            sources: Arc::new(config.sources.clone()),
-        });
+        let ingest = Arc::new(Ingest::new(&config, store.clone())?);
         Ok(App {
             config,
             store,

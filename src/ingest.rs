@@ -70,6 +70,21 @@ pub struct Ingest {
 }
 
 impl Ingest {
+    /// The pipeline for a config over an open store.
+    pub fn new(
+        config: &crate::config::Config,
+        store: Arc<Store>,
+    ) -> Result<Ingest, crate::fetch::FetchError> {
+        Ok(Ingest {
+            store,
+            fetcher: Arc::new(Fetcher::new(&config.fetch)?),
+            fetch: config.fetch.clone(),
+            dedupe: config.dedupe.clone(),
+            classifier: config.classifier.clone(),
+            sources: Arc::new(config.sources.clone()),
+        })
+    }
+
     /// Runs the pipeline for one source. `force` ignores backoff and `Retry-After`.
     pub async fn source(&self, source: &Source, force: bool) -> SourceReport {
         let started = Instant::now();

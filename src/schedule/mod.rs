@@ -24,7 +24,6 @@ use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
 use crate::ingest::{Ingest, Outcome};
 use crate::model::Schedule;
 use crate::server::{self, Shared};
@@ -153,17 +152,9 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
 }
 
 fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
-    let fetcher = Arc::new(Fetcher::new(&config.fetch)?);
     Ok(Live {
         config: config.clone(),
-        ingest: Arc::new(Ingest {
-            store: store.clone(),
-            fetcher,
-            fetch: config.fetch.clone(),
-            dedupe: config.dedupe.clone(),
-            classifier: config.classifier.clone(),
-            sources: Arc::new(config.sources.clone()),
-        }),
+        ingest: Arc::new(Ingest::new(config, store.clone())?),
     })
 }
 
