@@ -1,0 +1,59 @@
+//! The shipped systemd units pass `systemd-analyze verify` (where systemd is available), with
+//! the binary path pointed at the one this build produced.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn systemd_units_verify() {
+    let available = Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !available {
+        println!("notice: systemd-analyze not available; unit check skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("tributary");
+    let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/systemd");
+    let mut paths = Vec::new();
+    for name in [
+        "tributary.service",
+        "tributary-fetch.service",
+        "tributary-fetch.timer",
+    ] {
+        let text = std::fs::read_to_string(units.join(name)).unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            text.replace("/usr/local/bin/tributary", bin.to_str().unwrap()),
+        )
+        .unwrap();
+        paths.push(path);
+    }
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .args(&paths)
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify: {said}"
+    );
+    let unit = std::fs::read_to_string(units.join("tributary.service")).unwrap();
+    for line in [
+        "DynamicUser=yes",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "Restart=on-failure",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+    ] {
+        assert!(unit.contains(line), "the unit lacks {line}");
+    }
+}
