@@ -401,6 +401,8 @@ fn a_store_in_use_gives_a_clear_error() {
     let store = tributary::store::Store::open(&tributary::config::StoreConfig {
         path: s.dir.path().join("data"),
         cache_capacity: 1 << 20,
+        max_age: None,
+        max_items_per_source: None,
     })
     .unwrap();
     let out = s.cmd().arg("items").output().unwrap();

@@ -107,6 +107,10 @@ pub enum Command {
         after_help = "Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl"
     )]
     Import(ImportArgs),
+    /// Apply retention now: remove stories older than `[store] max_age` and each source's
+    /// oldest beyond `max_items_per_source` (the daemon does this every hour).
+    #[command(after_help = "Example:\n  tributary prune")]
+    Prune,
     /// Re-run the topic rules over every stored item (after a rule change), atomically.
     #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
     Reclassify,
@@ -307,6 +311,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run_daemon(&cli, config, args),
         Command::Digest(args) => digest(config, args),
         Command::Export(args) => export(config, args),
+        Command::Prune => {
+            let app = App::open(config)?;
+            let c = &app.config;
+            if c.store.max_age.is_none() && c.store.max_items_per_source.is_none() {
+                println!("no retention configured ([store] max_age, max_items_per_source): nothing to do");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let ids: Vec<String> = c.sources.iter().map(|s| s.id.clone()).collect();
+            let removed = app.store.prune(
+                c.store.max_age,
+                c.store.max_items_per_source,
+                &ids,
+                chrono::Utc::now(),
+            )?;
+            println!(
+                "pruned {removed} stories; {} remain",
+                app.store.item_count()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(args) => import(config, args),
         Command::Render(args) => render(config, args),
     }

@@ -53,6 +53,10 @@ pub struct StoreConfig {
     pub path: PathBuf,
     /// sled's page cache in bytes (its own default of 1 GiB is far more than a feed store needs).
     pub cache_capacity: u64,
+    /// Stories published longer ago than this are pruned (None: kept for ever).
+    pub max_age: Option<Duration>,
+    /// Each source keeps at most this many stories it alone carries (None: no limit).
+    pub max_items_per_source: Option<usize>,
 }
 
 /// `[fetch]`, validated.
@@ -241,6 +245,13 @@ impl Validator<'_> {
             cache_capacity: self
                 .size(&raw.store.cache_capacity, "store.cache_capacity")
                 .unwrap_or(64 * 1024 * 1024),
+            max_age: self.duration(&raw.store.max_age, "store.max_age"),
+            max_items_per_source: self.count(
+                &raw.store.max_items_per_source,
+                "store.max_items_per_source",
+                1,
+                10_000_000,
+            ),
         };
         let d = FetchConfig::default();
         let f = &raw.fetch;

@@ -101,6 +101,8 @@ pub(crate) struct RawClassify {
 pub(crate) struct RawStore {
     pub path: Option<Spanned<String>>,
     pub cache_capacity: Option<Spanned<String>>,
+    pub max_age: Option<Spanned<String>>,
+    pub max_items_per_source: Option<Spanned<i64>>,
 }
 
 /// `[fetch]`

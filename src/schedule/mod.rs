@@ -291,6 +291,21 @@ impl Daemon {
             .with_context(|| format!("cannot schedule source {}", source.id))?;
             ids.push(scheduler.add(job).await?);
         }
+        if live.config.store.max_age.is_some() || live.config.store.max_items_per_source.is_some() {
+            // Retention, hourly.
+            let this = self.clone();
+            let run = move |_uuid, _lock| {
+                let this = this.clone();
+                Box::pin(async move {
+                    let tracker = this.tracker.clone();
+                    tracker.spawn(this.prune());
+                })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+            };
+            let job = Job::new_repeated_async(Duration::from_secs(3600), run)
+                .context("cannot schedule retention")?;
+            ids.push(scheduler.add(job).await?);
+        }
         if !live.config.digests.is_empty() {
             // Digest schedules are evaluated in their time zone every minute (croner with
             // chrono-tz), so daylight-saving changes never shift them.
@@ -407,6 +422,31 @@ impl Daemon {
             {
                 tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
             }
+        }
+    }
+
+    /// Retention: prunes the store and re-renders the feeds if anything went.
+    async fn prune(self: Arc<Self>) {
+        let config = self.live().config.clone();
+        let store = self.shared.store.clone();
+        let ids: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+        let pruned = tokio::task::spawn_blocking(move || {
+            store.prune(
+                config.store.max_age,
+                config.store.max_items_per_source,
+                &ids,
+                Utc::now(),
+            )
+        })
+        .await;
+        match pruned {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => {
+                tracing::info!(stories = n, "retention pruned the store");
+                self.render.notify_one();
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+            Err(e) => tracing::error!(error = %e, "retention failed"),
         }
     }
 

@@ -174,6 +174,10 @@ impl Tx<'_> {
                     }
                     return Ok(());
                 }
+                // The story was pruned by retention; the identity stays as a tombstone so the
+                // source's old entries are not stored again.
+                report.unchanged += 1;
+                return Ok(());
             }
         }
 

@@ -20,6 +20,7 @@ mod apply;
 pub mod backup;
 mod digests;
 mod keys;
+mod prune;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

@@ -7,6 +7,8 @@ fn open(dir: &tempfile::TempDir) -> Store {
     Store::open(&StoreConfig {
         path: dir.path().join("db"),
         cache_capacity: 8 * 1024 * 1024,
+        max_age: None,
+        max_items_per_source: None,
     })
     .unwrap()
 }
@@ -416,6 +418,90 @@ fn stories_of_one_source_sharing_a_section_link_stay_apart() {
             &[item("p", "Lajmet e javës nga Ballkani", section, "p")]
         )
         .duplicate,
+        1
+    );
+}
+
+#[test]
+fn prune_removes_old_and_excess_stories_and_their_indexes_and_keeps_tombstones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut batch = Vec::new();
+    for i in 0..6u32 {
+        let mut s = item(
+            &format!("g{i}"),
+            &format!("Story {i} about the energy agreement talks"),
+            Some(&format!("https://x.example/{i}")),
+            "h",
+        );
+        s.item.published = Some(Utc.with_ymd_and_hms(2020, 1, 1 + i, 0, 0, 0).unwrap());
+        batch.push(s);
+    }
+    apply(&store, "x", &batch);
+    // Story 5 is also carried by another source: never pruned for a per-source limit.
+    apply(
+        &store,
+        "y",
+        &[item(
+            "y5",
+            "Story 5 about the energy agreement talks",
+            Some("https://x.example/5"),
+            "h",
+        )],
+    );
+    let now = Utc.with_ymd_and_hms(2020, 1, 10, 0, 0, 0).unwrap();
+    let sources = vec!["x".to_string(), "y".to_string()];
+    // Older than seven and a half days: stories 0 and 1 (published Jan 1 and 2).
+    let removed = store
+        .prune(
+            Some(std::time::Duration::from_secs(7 * 86400 + 43200)),
+            None,
+            &sources,
+            now,
+        )
+        .unwrap();
+    assert_eq!(removed, 2);
+    // At most 2 per source: of 2..5, story 5 has two carriers, so 2 and 3 go.
+    let removed = store.prune(None, Some(2), &sources, now).unwrap();
+    assert_eq!(removed, 2);
+    let left: Vec<String> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            "Story 5 about the energy agreement talks",
+            "Story 4 about the energy agreement talks"
+        ]
+    );
+    assert_eq!(store.count_for_source("x"), 2);
+    assert_eq!(
+        store
+            .first_seen_between(now - Duration::days(3650), now + Duration::days(3650))
+            .unwrap()
+            .len(),
+        2
+    );
+    // The same feed again stores nothing: pruned identities are tombstones.
+    let again = apply(&store, "x", &batch);
+    assert_eq!(again.new, 0);
+    assert_eq!(store.item_count(), 2);
+    // A pruned link no longer matches: another source's copy of story 0 is a new story.
+    assert_eq!(
+        apply(
+            &store,
+            "z",
+            &[item(
+                "z0",
+                "A different title for the same page",
+                Some("https://x.example/0"),
+                "z"
+            )]
+        )
+        .new,
         1
     );
 }

@@ -1,0 +1,115 @@
+//! Retention: stories past `[store] max_age`, and a source's oldest stories beyond
+//! `max_items_per_source`, are removed with every index entry that points at them. Each
+//! source's identity entries stay as tombstones, so a pruned story still in its feed is not
+//! stored again.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sled::Transactional;
+
+use super::apply::{link_key, title_key};
+use super::{keys, Store, StoreError};
+use crate::model::{Item, ItemId};
+
+impl Store {
+    /// Removes what retention allows; returns the number of stories removed. A story carried
+    /// by several sources is only removed for age, never because one source is over its limit.
+    pub fn prune(
+        &self,
+        max_age: Option<Duration>,
+        max_per_source: Option<usize>,
+        sources: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut doomed: BTreeSet<ItemId> = BTreeSet::new();
+        if let Some(age) = max_age.and_then(|a| chrono::Duration::from_std(a).ok()) {
+            let cutoff = keys::time_bytes(now - age).to_vec();
+            for kv in self.by_published.range(..cutoff) {
+                if let Some(id) = keys::id_suffix(&kv?.0) {
+                    doomed.insert(id);
+                }
+            }
+        }
+        if let Some(limit) = max_per_source {
+            for source in sources {
+                for kv in self
+                    .by_source
+                    .scan_prefix(keys::source_prefix(source))
+                    .rev()
+                    .skip(limit)
+                {
+                    let Some(id) = keys::id_suffix(&kv?.0) else {
+                        continue;
+                    };
+                    if self.item(id)?.is_some_and(|i| i.sources.len() == 1) {
+                        doomed.insert(id);
+                    }
+                }
+            }
+        }
+        let mut removed = 0;
+        for id in doomed {
+            if let Some(item) = self.item(id)? {
+                self.remove(&item)?;
+                removed += 1;
+            }
+        }
+        self.db.flush()?;
+        Ok(removed)
+    }
+
+    fn remove(&self, item: &Item) -> Result<(), StoreError> {
+        let trees = (
+            &self.items,
+            &self.by_published,
+            &self.by_seen,
+            &self.by_source,
+            &self.links,
+            &self.titles,
+        );
+        trees
+            .transaction(|(items, by_published, by_seen, by_source, links, titles)| {
+                items.remove(&item.id.0)?;
+                by_published.remove(keys::time_key(item.published, item.id))?;
+                by_seen.remove(keys::time_key(item.first_seen, item.id))?;
+                for c in &item.sources {
+                    by_source.remove(keys::source_time_key(&c.source, item.published, item.id))?;
+                }
+                for link in item
+                    .link
+                    .iter()
+                    .chain(item.sources.iter().filter_map(|c| c.link.as_ref()))
+                {
+                    if let Some(k) = link_key(link) {
+                        if links
+                            .get(k.as_bytes())?
+                            .is_some_and(|v| keys::id_suffix(&v) == Some(item.id))
+                        {
+                            links.remove(k.as_bytes())?;
+                        }
+                    }
+                }
+                if let Some(t) = title_key(&item.title, 1) {
+                    if let Some(v) = titles.get(t.as_bytes())? {
+                        let rest: Vec<(ItemId, i64)> = keys::decode_title_entries(&v)
+                            .into_iter()
+                            .filter(|(id, _)| *id != item.id)
+                            .collect();
+                        if rest.is_empty() {
+                            titles.remove(t.as_bytes())?;
+                        } else {
+                            titles.insert(t.as_bytes(), keys::encode_title_entries(&rest))?;
+                        }
+                    }
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
+            })
+    }
+}
