@@ -70,21 +70,35 @@ pub fn xml_declared_encoding(bytes: &[u8]) -> Option<String> {
     Some(value[..value.find(quote)?].to_string())
 }
 
-/// Replaces an XML declaration with one that says UTF-8, so the parser does not decode twice.
+/// Makes the prolog safe for a UTF-8 parser: junk before the first tag (a PHP warning, a
+/// BOM decoded to text) is dropped, the XML declaration at the start is replaced with one that
+/// says UTF-8, and any later declaration is removed (the parser would try to switch encodings
+/// mid-document). JSON is left alone.
 fn rewrite_declaration(text: &str) -> String {
     let body = text.trim_start_matches('\u{feff}');
-    let trimmed = body.trim_start();
-    if let Some(rest) = trimmed.strip_prefix("<?xml") {
-        if rest.starts_with(|c: char| c.is_whitespace()) {
-            if let Some(end) = rest.find("?>") {
-                let mut out = String::with_capacity(text.len());
-                out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-                out.push_str(&rest[end + 2..]);
-                return out;
-            }
-        }
+    if body.trim_start().starts_with('{') {
+        return body.to_string();
     }
-    body.to_string()
+    let body = &body[body.find('<').unwrap_or(0)..];
+    let mut out = String::with_capacity(body.len() + 40);
+    let mut rest = body;
+    while let Some(at) = rest.find("<?xml") {
+        let after = &rest[at + 5..];
+        if !after.starts_with(|c: char| c.is_whitespace() || c == '?') {
+            out.push_str(&rest[..at + 5]);
+            rest = after;
+            continue;
+        }
+        let Some(end) = after.find("?>") else { break };
+        out.push_str(&rest[..at]);
+        if out.trim().is_empty() {
+            out.clear();
+            out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Removes characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE/U+FFFF).
@@ -154,6 +168,22 @@ mod tests {
     fn control_characters_are_removed() {
         let d = decode(b"<rss><t>a\x00b\x1bc\td</t></rss>", None);
         assert!(d.text.contains("abc\td"));
+    }
+
+    #[test]
+    fn leading_junk_and_late_declarations_are_removed() {
+        let d = decode(
+            b"Warning: something\n<?xml version='1.0' encoding='iso-8859-1'?><rss/>",
+            None,
+        );
+        assert_eq!(d.text, "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss/>");
+        let d = decode(
+            b"<rss>a<?xml version=\"1.0\" encoding=\"windows-1250\"?>b</rss>",
+            None,
+        );
+        assert_eq!(d.text, "<rss>ab</rss>");
+        let d = decode(b"  {\"version\": \"x\"}", None);
+        assert!(d.text.trim_start().starts_with('{'));
     }
 
     #[test]

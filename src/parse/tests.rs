@@ -179,3 +179,26 @@ fn identity_of_entries_sharing_a_guid_does_not_depend_on_their_order() {
     );
     assert_ne!(id_of(&later, "c"), id_of(&first, "a"));
 }
+
+#[test]
+fn fuzzer_found_inputs_parse_or_fail_without_a_parser_panic() {
+    // Inputs the fuzz target (fuzz/) once crashed on, kept as regressions.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let url = Url::parse("http://127.0.0.1/").unwrap();
+    let c = ctx(&url);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let result = parse(&bytes, &c);
+        assert!(
+            !matches!(result, Err(ParseError::ParserPanic(_))),
+            "{}: {result:?}",
+            path.display()
+        );
+        if let Ok(feed) = result {
+            for e in &feed.entries {
+                normalize(e, &feed, &c);
+            }
+        }
+    }
+}
