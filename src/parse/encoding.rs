@@ -22,9 +22,11 @@ pub struct Decoded {
 pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
     let encoding = detect(bytes, http_charset);
     let (text, _, had_errors) = encoding.decode(bytes);
-    let text = rewrite_declaration(&text);
+    // Controls go first: removing them could otherwise join `<?x` and `ml …` into a late
+    // declaration after the prolog was made safe.
+    let text = rewrite_declaration(&strip_illegal_controls(text.into_owned()));
     Decoded {
-        text: strip_illegal_controls(text),
+        text,
         encoding,
         had_errors,
     }
