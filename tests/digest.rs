@@ -12,18 +12,7 @@ use common::{fixtures, setup, src, FeedServer};
 use serde_json::Value;
 
 fn python_with(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("TRIBUTARY_REQUIRE_READERS").as_deref() != Ok("1"),
-            "python3 with {module} is required (TRIBUTARY_REQUIRE_READERS=1)"
-        );
-        println!("notice: python3 with {module} not available; digest mail test skipped");
-    }
-    ok
+    common::tool_available("python3", &["-c", &format!("import {module}")])
 }
 
 struct Sink {

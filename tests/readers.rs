@@ -9,21 +9,6 @@ use std::process::Command;
 
 use common::{fixtures, setup, src, FeedServer};
 
-fn available(program: &str, probe: &[&str]) -> bool {
-    let found = Command::new(program)
-        .args(probe)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("TRIBUTARY_REQUIRE_READERS").as_deref() != Ok("1"),
-            "{program} is required (TRIBUTARY_REQUIRE_READERS=1) but not usable"
-        );
-        println!("notice: {program} not available; reader check skipped");
-    }
-    found
-}
-
 /// Stores the partner fixtures and renders every merged and per-topic feed to files.
 fn rendered_feeds(dir: &Path) -> Vec<(std::path::PathBuf, usize)> {
     let server = FeedServer::start();
@@ -101,7 +86,7 @@ fn rendered_feeds(dir: &Path) -> Vec<(std::path::PathBuf, usize)> {
 
 #[test]
 fn python_feedparser_reads_every_feed_cleanly() {
-    if !available("python3", &["-c", "import feedparser"]) {
+    if !common::tool_available("python3", &["-c", "import feedparser"]) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +116,9 @@ fn python_feedparser_reads_every_feed_cleanly() {
 
 #[test]
 fn newsboat_reads_every_feed() {
-    if !available("newsboat", &["-v"]) || !available("sqlite3", &["-version"]) {
+    if !common::tool_available("newsboat", &["-v"])
+        || !common::tool_available("sqlite3", &["-version"])
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

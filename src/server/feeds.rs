@@ -44,6 +44,8 @@ pub struct Rendered {
     /// When these bytes were first rendered (kept across renders while the bytes stay the
     /// same; second precision, as HTTP dates have).
     pub last_modified: DateTime<Utc>,
+    /// `last_modified` as an HTTP date, formatted once rather than per request.
+    pub last_modified_http: String,
     /// `Content-Type` header value.
     pub content_type: &'static str,
 }
@@ -53,6 +55,7 @@ impl Rendered {
     fn keep_date_of(&mut self, before: Option<&Rendered>) {
         if let Some(b) = before.filter(|b| b.etag == self.etag) {
             self.last_modified = b.last_modified;
+            self.last_modified_http = b.last_modified_http.clone();
         }
     }
 
@@ -64,6 +67,7 @@ impl Rendered {
             body: Bytes::from(body),
             etag,
             last_modified,
+            last_modified_http: httpdate::fmt_http_date(last_modified.into()),
             content_type,
         }
     }

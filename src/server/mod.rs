@@ -235,7 +235,6 @@ async fn opml(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
 
 /// A ready document, or 304 when the client's validators still match.
 fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
-    let last_modified = httpdate::fmt_http_date(doc.last_modified.into());
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -252,7 +251,7 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
     };
     let mut builder = Response::builder()
         .header(header::ETAG, &doc.etag)
-        .header(header::LAST_MODIFIED, last_modified)
+        .header(header::LAST_MODIFIED, &doc.last_modified_http)
         .header(header::CACHE_CONTROL, "public, max-age=300")
         .header(header::VARY, "Accept-Encoding");
     if not_modified {

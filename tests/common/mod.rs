@@ -297,3 +297,21 @@ pub fn fixtures(sub: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(sub)
 }
+
+/// Whether an external tool the test needs is usable (`program probe…` exits 0). When it is
+/// not, the test is skipped with a notice — unless TRIBUTARY_REQUIRE_READERS=1 (set by
+/// `.ci/run`, which installs the tools) makes that a failure.
+pub fn tool_available(program: &str, probe: &[&str]) -> bool {
+    let found = std::process::Command::new(program)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("TRIBUTARY_REQUIRE_READERS").as_deref() != Ok("1"),
+            "{program} {probe:?} is required (TRIBUTARY_REQUIRE_READERS=1) but failed"
+        );
+        println!("notice: {program} {probe:?} failed; check skipped");
+    }
+    found
+}
