@@ -94,6 +94,10 @@ impl App {
                 Err(e) => tracing::error!(error = %e, "a fetch task failed"),
             }
         }
+        // Source states of unchanged and failed sources are written without a flush each.
+        if let Err(e) = self.store.flush() {
+            tracing::error!(error = %e, "could not flush the store");
+        }
         reports
     }
 

@@ -67,6 +67,9 @@ pub struct Ingest {
     pub classifier: Arc<Classifier>,
     /// Every configured source (for the default topics of a story's carriers).
     pub sources: Arc<Vec<Source>>,
+    /// Feeds being parsed and stored at once: one per core. Downloads go on meanwhile; more
+    /// parsing threads than cores would only add contention and memory.
+    pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ingest {
@@ -82,6 +85,9 @@ impl Ingest {
             dedupe: config.dedupe.clone(),
             classifier: config.classifier.clone(),
             sources: Arc::new(config.sources.clone()),
+            cpu: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         })
     }
 
@@ -159,6 +165,11 @@ impl Ingest {
         let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
+        let _cpu = self
+            .cpu
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let joined = tokio::task::spawn_blocking(move || {
             let run = Run {
                 store: &store,

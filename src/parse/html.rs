@@ -4,10 +4,16 @@
 //! Two passes: lol_html (a streaming rewriter) resolves relative `href`/`src` against the
 //! item's base and drops tracking pixels; ammonia then keeps only safe tags, attributes and
 //! http(s)/mailto URLs. Relative URLs that could not be resolved are dropped by ammonia.
+//! Plain text comes from lol_html's tokenizer alone, with entities decoded by html-escape.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::OnceLock;
 
-use lol_html::{element, rewrite_str, RewriteStrSettings};
+use lol_html::html_content::EndTag;
+use lol_html::{
+    doc_text, element, rewrite_str, EndTagHandler, HtmlRewriter, RewriteStrSettings, Settings,
+};
 use url::Url;
 
 use super::urls;
@@ -123,17 +129,87 @@ fn same_site(a: &str, b: &str) -> bool {
     strip(a) == strip(b)
 }
 
+/// Elements whose content is not text a reader sees.
+const HIDDEN: &str = "script, style, template, noscript, iframe, object, svg, math, head";
+/// Elements that start a new line when rendered: words on either side must not run together.
+const BLOCKS: &str = "p, div, br, hr, li, dt, dd, tr, td, th, h1, h2, h3, h4, h5, h6, \
+                      blockquote, pre, figure, figcaption, section, article, header, footer, \
+                      table, ul, ol, dl, address, aside, nav, main";
+
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
 pub fn to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);
     }
-    let text = html2text::config::with_decorator(
-        html2text::render::text_renderer::TrivialDecorator::new(),
-    )
-    .string_from_read(html.as_bytes(), 100_000)
-    .unwrap_or_else(|_| html.to_string());
-    collapse_whitespace(&text)
+    let text = Rc::new(RefCell::new(String::with_capacity(html.len() / 2)));
+    let hidden = Rc::new(Cell::new(0u32));
+    let settings = Settings {
+        element_content_handlers: vec![
+            element!(HIDDEN, |el| {
+                hidden.set(hidden.get() + 1);
+                let h = hidden.clone();
+                let leave: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
+                    h.set(h.get().saturating_sub(1));
+                    Ok(())
+                });
+                match el.end_tag_handlers() {
+                    Some(handlers) => handlers.push(leave),
+                    None => hidden.set(hidden.get() - 1),
+                }
+                Ok(())
+            }),
+            element!(BLOCKS, |el| {
+                text.borrow_mut().push(' ');
+                if let Some(handlers) = el.end_tag_handlers() {
+                    let t = text.clone();
+                    let close: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
+                        t.borrow_mut().push(' ');
+                        Ok(())
+                    });
+                    handlers.push(close);
+                }
+                Ok(())
+            }),
+        ],
+        document_content_handlers: vec![doc_text!(|chunk| {
+            if hidden.get() == 0 {
+                text.borrow_mut().push_str(chunk.as_str());
+            }
+            Ok(())
+        })],
+        ..Settings::new()
+    };
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    let read = rewriter
+        .write(html.as_bytes())
+        .and_then(|()| rewriter.end());
+    let raw = match read {
+        Ok(()) => text.take(),
+        // Only a memory limit stops the tokenizer: fall back to the markup itself.
+        Err(_) => html.to_string(),
+    };
+    collapse_whitespace(&html_escape::decode_html_entities(&raw))
+}
+
+/// [`to_text`] of as much of `html` as it takes to get more than `max_chars` characters of
+/// text: the markup is cut at a tag boundary well past that many bytes, and read whole only
+/// when the cut part has too little text. Bounds the cost of a summary of a long article.
+pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
+    let budget = max_chars.saturating_mul(6).max(2048);
+    if html.len() > budget {
+        let mut at = budget;
+        while !html.is_char_boundary(at) {
+            at -= 1;
+        }
+        if let Some(off) = html[at..].find('<') {
+            let text = to_text(&html[..at + off]);
+            if text.chars().count() > max_chars {
+                return text;
+            }
+        }
+    }
+    to_text(html)
 }
 
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
@@ -179,6 +255,24 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("https://balkansgroup.example/en/news/").unwrap()
+    }
+
+    #[test]
+    fn text_prefix_reads_enough_of_long_markup_and_all_of_short() {
+        let para = "<p>Dijalog Beograda i Prištine &amp; radionica.</p>\n";
+        let long = para.repeat(2_000);
+        let whole = to_text(&long);
+        let start = to_text_prefix(&long, 600);
+        assert!(start.chars().count() > 600, "{}", start.len());
+        assert!(start.len() < whole.len());
+        assert!(
+            whole.starts_with(&start),
+            "the prefix is the start of the whole text"
+        );
+        // Mostly markup: the cut part has too little text, so all of it is read.
+        let heavy = format!("{}<p>end of the text</p>", "<br>".repeat(5_000));
+        assert_eq!(to_text_prefix(&heavy, 600), "end of the text");
+        assert_eq!(to_text_prefix(para, 600), to_text(para));
     }
 
     #[test]

@@ -257,12 +257,13 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .map(|h| html::sanitize(h, html_base.as_ref(), item_host.as_deref()))
         .filter(|h| !h.is_empty());
 
+    // Only the start of the text is kept (summary, derived title): only the start is read.
     let summary_text = e
         .summary
         .as_ref()
-        .map(text_of)
+        .map(|t| plain_prefix(&t.content, MAX_SUMMARY))
         .filter(|s| !s.is_empty())
-        .or_else(|| content.as_deref().map(plain))
+        .or_else(|| content.as_deref().map(|c| plain_prefix(c, MAX_SUMMARY)))
         .unwrap_or_default();
     let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
 
@@ -373,7 +374,13 @@ fn text_of(t: &Text) -> String {
 
 /// Plain text of a string that may carry markup or entities.
 fn plain(s: &str) -> String {
-    let mut text = html::to_text(s);
+    plain_prefix(s, usize::MAX)
+}
+
+/// [`plain`] for callers that keep at most `max_chars` characters of the text: long markup is
+/// cut short before it is read (see [`html::to_text_prefix`]).
+fn plain_prefix(s: &str, max_chars: usize) -> String {
+    let mut text = html::to_text_prefix(s, max_chars);
     // Doubly escaped markup decodes to tags on the first pass: take them out too.
     for _ in 0..2 {
         if !has_tag(&text) {

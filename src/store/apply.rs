@@ -64,8 +64,14 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        self.apply_locked(source, staged, state, Utc::now(), dedupe, topics_of)
+        let report = {
+            let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            self.apply_locked(source, staged, state, Utc::now(), dedupe, topics_of)?
+        };
+        // Flushed outside the lock: the next feed's transaction runs while this one's fsync
+        // does, and one fsync often covers several feeds (sled groups concurrent flushes).
+        self.db.flush()?;
+        Ok(report)
     }
 
     /// Stores one source's items and its new state atomically, then flushes to disk.
@@ -79,8 +85,12 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        self.apply_locked(source, staged, state, now, dedupe, topics_of)
+        let report = {
+            let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            self.apply_locked(source, staged, state, now, dedupe, topics_of)?
+        };
+        self.db.flush()?;
+        Ok(report)
     }
 
     fn apply_locked(
@@ -131,7 +141,6 @@ impl Store {
                 TransactionError::Abort(e) => e,
                 TransactionError::Storage(e) => StoreError::Sled(e),
             })?;
-        self.db.flush()?;
         Ok(report)
     }
 }

@@ -198,10 +198,12 @@ impl Store {
     }
 
     /// Records a source's state after a fetch that stored no items (error, not modified).
+    /// Not flushed here: it holds no item, and sled writes it out within half a second (a
+    /// crash before that only means one more conditional request). A warm pass over thousands
+    /// of unchanged sources would otherwise wait for thousands of fsyncs.
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(state).expect("source state serializes");
         self.sources.insert(source.as_bytes(), bytes)?;
-        self.db.flush()?;
         Ok(())
     }
 
