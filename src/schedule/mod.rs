@@ -6,6 +6,12 @@
 //! equal schedules do not fire together, and leaves backoff to the ingest pipeline (a failing
 //! source reports "deferred" until its retry time). Fetches run on a task tracker so shutdown
 //! can wait for them (bounded), then the store is flushed.
+//!
+//! Under systemd (`Type=notify`) the daemon reports `READY=1` once it listens, serves and
+//! handles signals — not after the first fetch cycle, which `/readyz` reports — and
+//! `RELOADING=1`/`READY=1`, `STOPPING=1`, `STATUS=` and watchdog pings ([`notify`]).
+
+pub mod notify;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -111,6 +117,11 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         config.server.url("/")
     );
     tracing::info!(%addr, sources = config.sources.len(), "daemon started");
+    // Before READY=1: systemd may send SIGHUP as soon as the unit is up, and an unhandled
+    // SIGHUP would end the process.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
 
     tokio::spawn(daemon.clone().render_loop());
     let mut scheduler = JobScheduler::new()
@@ -121,20 +132,29 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .start()
         .await
         .context("cannot start the scheduler")?;
+    notify::ready(&format!(
+        "listening on http://{addr}/; first fetch cycle of {} sources running",
+        config.sources.len()
+    ));
+    if let Some(every) = notify::watchdog_interval() {
+        tokio::spawn(watchdog(every));
+    }
     tokio::spawn(daemon.clone().first_cycle());
     daemon.tracker.spawn(daemon.clone().due_digests());
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => daemon.reload(&scheduler).await,
+            _ = hup.recv() => {
+                notify::reloading();
+                daemon.reload(&scheduler).await;
+                notify::ready(&status_line(&shared).await);
+            }
         }
     }
 
+    notify::stopping();
     tracing::info!("stopping: no new fetches; waiting for running ones");
     daemon.cancel.cancel();
     let _ = scheduler.shutdown().await;
@@ -158,12 +178,44 @@ fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
     })
 }
 
+/// Re-renders the feeds, then tells systemd what is served now.
 async fn refresh(shared: &Arc<Shared>) {
     let s = shared.clone();
     match tokio::task::spawn_blocking(move || s.refresh()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "rendering the feeds failed"),
         Err(e) => tracing::error!(error = %e, "rendering the feeds failed"),
+    }
+    notify::status(&status_line(shared).await);
+}
+
+/// "serving N sources, M stories; K failing", read from the store (blocking work).
+async fn status_line(shared: &Arc<Shared>) -> String {
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let config = s.config();
+        let failing = config
+            .sources
+            .iter()
+            .filter(|src| {
+                s.store
+                    .source_state(&src.id)
+                    .is_ok_and(|st| st.last_attempt.is_some() && !st.healthy())
+            })
+            .count();
+        notify::status_line(config.sources.len(), failing, s.store.item_count())
+    })
+    .await
+    .unwrap_or_else(|e| format!("status unavailable: {e}"))
+}
+
+/// Pings the systemd watchdog (`WatchdogSec=`) for as long as the runtime turns: a wedged
+/// runtime stops the pings and systemd restarts the service.
+async fn watchdog(every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        notify::watchdog();
     }
 }
 
