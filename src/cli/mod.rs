@@ -255,8 +255,10 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colours only on a terminal: journald, files and pipes get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
@@ -426,13 +428,7 @@ fn report_line(r: &SourceReport) -> String {
         ),
         Outcome::Error { message } => message.clone(),
     };
-    let status = match &r.outcome {
-        Outcome::Ok(_) => "ok",
-        Outcome::NotModified => "not-modified",
-        Outcome::Unchanged => "unchanged",
-        Outcome::Deferred { .. } => "deferred",
-        Outcome::Error { .. } => "error",
-    };
+    let status = r.outcome.status();
     let mut line = format!(
         "{status:<12} {:<24} {detail} ({}, {} ms)",
         r.source,

@@ -388,6 +388,7 @@ impl Daemon {
             let due =
                 (|| -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
                     let tick = crate::digest::run::last_tick(d, now)?;
+                    self.shared.metrics.digest_scheduled(&d.name, tick);
                     Ok(match self.shared.store.last_digest(&d.name)? {
                         Some(last) => (tick > last.end).then_some(tick),
                         None => {
@@ -410,6 +411,7 @@ impl Daemon {
                 // Not due: make sure the newest one was delivered.
                 Ok(None) => self.clone().digest(d.name.clone(), None).await,
                 Err(e) => {
+                    self.shared.metrics.digest_failed(&d.name);
                     tracing::error!(digest = %d.name, error = %e, "cannot tell whether the digest is due")
                 }
             }
@@ -449,32 +451,41 @@ impl Daemon {
             Ok::<_, crate::digest::run::RunError>(record)
         })
         .await;
+        let metrics = &self.shared.metrics;
         let record = match ready {
             Ok(Ok(Some(r))) => r,
-            Ok(Ok(None)) => return,
+            Ok(Ok(None)) => {
+                metrics.digest_ok(&name);
+                return;
+            }
             Ok(Err(e)) => {
+                metrics.digest_failed(&name);
                 tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
             Err(e) => {
+                metrics.digest_failed(&name);
                 tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
         };
+        metrics.digest_record(&record);
         if at.is_some() {
-            self.shared
-                .metrics
-                .digest_built(&name, record.count, record.end);
             tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
         }
         let unsent = d.send && record.sent_at.is_none() && (record.count > 0 || d.send_empty);
         if unsent {
-            if let Err(e) =
-                crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
+            match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
             {
-                tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
+                Ok(sent) => metrics.digest_record(&sent),
+                Err(e) => {
+                    metrics.digest_failed(&name);
+                    tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
+                    return;
+                }
             }
         }
+        metrics.digest_ok(&name);
     }
 
     /// Retention: prunes the store and re-renders the feeds if anything went.
