@@ -18,10 +18,17 @@ use crate::ingest::{Outcome, SourceReport};
 use crate::model::Item;
 use crate::store::Query;
 
+/// The exit codes, shown under every command's `--help`.
+macro_rules! exit_codes {
+    () => {
+        "\n\nExit codes:\n  0  ok\n  1  partial failure (a source, a send) or runtime error (e.g. the store is in use)\n  2  usage or configuration error (the message names file:line:column and key)"
+    };
+}
+
 /// Tributary: pulls partner feeds, de-duplicates and classifies their items, and
 /// republishes them.
 #[derive(Debug, Parser)]
-#[command(name = "tributary", version, about, long_about = None, after_help = "Exit codes: 0 ok, 1 partial failure or runtime error, 2 usage or configuration error.")]
+#[command(name = "tributary", version, about, long_about = None, after_help = concat!("Run `tributary COMMAND --help` for a command's options and examples.", exit_codes!()))]
 pub struct Cli {
     /// Config file.
     #[arg(
@@ -57,62 +64,63 @@ pub enum Command {
     /// Validate the config file; exits 2 and names file, line and key on error. Also warns
     /// about sources whose host does not resolve, duplicate feed URLs and unused topics.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml check\n  tributary check --offline   # skip the DNS lookups"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml check\n  tributary check --offline   # skip the DNS lookups", exit_codes!())
     )]
     Check(CheckArgs),
     /// Fetch sources once now and store their items; prints a line per source.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force", exit_codes!())
     )]
     Fetch(FetchArgs),
     /// List stored items, newest first.
     #[command(
-        after_help = "Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json"
+        after_help = concat!("Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json", exit_codes!())
     )]
     Items(ItemsArgs),
     /// Show each source's health.
-    #[command(after_help = "Example:\n  tributary sources --json")]
+    #[command(after_help = concat!("Example:\n  tributary sources --json", exit_codes!()))]
     Sources(SourcesArgs),
     /// Classify JSON lines from stdin (title, summary, optional id, categories, source) with the
     /// configured rules; no store needed. With --eval, measure the rules on a labeled file.
     #[command(
-        after_help = "Examples:\n  echo '{\"id\":\"1\",\"title\":\"Дијалог Београда и Приштине\",\"summary\":\"\"}' | tributary classify\n  tributary classify --eval tests/fixtures/classify/labeled.jsonl"
+        after_help = concat!("Examples:\n  echo '{\"id\":\"1\",\"title\":\"Дијалог Београда и Приштине\",\"summary\":\"\"}' | tributary classify\n  tributary classify --eval tests/fixtures/classify/labeled.jsonl", exit_codes!())
     )]
     Classify(ClassifyArgs),
     /// Run the daemon: poll every source on its schedule and serve the merged feeds over HTTP.
-    /// SIGHUP reloads the config; SIGTERM/SIGINT finish running fetches and exit.
+    /// SIGHUP reloads the config; SIGTERM/SIGINT finish running fetches and exit. Under systemd
+    /// (Type=notify) it reports READY=1 once it serves, and pings WatchdogSec= if set.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml run\n  tributary run --listen 0.0.0.0:8080"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml run\n  tributary run --listen 0.0.0.0:8080", exit_codes!())
     )]
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = "Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg"
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
     /// to the outbox (and --out), advances the digest's mark, and sends it with --send.
     #[command(
-        after_help = "Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send"
+        after_help = concat!("Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send", exit_codes!())
     )]
     Digest(DigestArgs),
     /// Write the whole store (items, source states, digests) as JSON lines: a backup that
     /// survives sled format changes. Stop the daemon first (sled is single-process).
     #[command(
-        after_help = "Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz"
+        after_help = concat!("Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz", exit_codes!())
     )]
     Export(ExportArgs),
     /// Restore an export into an empty store (a new --data-dir), rebuilding every index.
     #[command(
-        after_help = "Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl"
+        after_help = concat!("Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl", exit_codes!())
     )]
     Import(ImportArgs),
     /// Apply retention now: remove stories older than `[store] max_age` and each source's
     /// oldest beyond `max_items_per_source` (the daemon does this every hour).
-    #[command(after_help = "Example:\n  tributary prune")]
+    #[command(after_help = concat!("Example:\n  tributary prune", exit_codes!()))]
     Prune,
     /// Re-run the topic rules over every stored item (after a rule change), atomically.
-    #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
+    #[command(after_help = concat!("Example:\n  tributary --config config/demo.toml reclassify", exit_codes!()))]
     Reclassify,
 }
 
