@@ -115,3 +115,45 @@ fn a_store_in_use_is_a_runtime_error_exit_1() {
     );
     drop(store);
 }
+
+#[test]
+fn long_commands_draw_no_progress_bar_when_output_is_not_a_terminal() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title><item><title>One story here</title><guid>1</guid></item></channel></rss>"#;
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    let backup = s.dir.path().join("backup.jsonl");
+    let fresh = s.dir.path().join("fresh");
+    let runs: Vec<(&str, assert_cmd::Command)> = vec![
+        ("fetch", {
+            let mut c = s.cmd();
+            c.arg("fetch");
+            c
+        }),
+        ("reclassify", {
+            let mut c = s.cmd();
+            c.arg("reclassify");
+            c
+        }),
+        ("export", {
+            let mut c = s.cmd();
+            c.arg("export").arg("--out").arg(&backup);
+            c
+        }),
+        ("import", {
+            let mut c = s.cmd();
+            c.arg("--data-dir").arg(&fresh).arg("import").arg(&backup);
+            c
+        }),
+    ];
+    for (name, mut cmd) in runs {
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains('\r') && !text.contains('\u{1b}'),
+                "{name} drew on a pipe: {text:?}"
+            );
+        }
+    }
+}
