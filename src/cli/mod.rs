@@ -77,8 +77,11 @@ pub enum Command {
         after_help = concat!("Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json", exit_codes!())
     )]
     Items(ItemsArgs),
-    /// Show each source's health.
-    #[command(after_help = concat!("Example:\n  tributary sources --json", exit_codes!()))]
+    /// Show each source's health: from the store, or from the running daemon (its
+    /// /sources.json on the listen address) when the daemon holds the store or it is not readable.
+    #[command(
+        after_help = concat!("Examples:\n  tributary sources\n  tributary sources --json --listen 127.0.0.1:8080   # while the daemon holds the store", exit_codes!())
+    )]
     Sources(SourcesArgs),
     /// Classify JSON lines from stdin (title, summary, optional id, categories, source) with the
     /// configured rules; no store needed. With --eval, measure the rules on a labeled file.
@@ -232,6 +235,10 @@ pub struct SourcesArgs {
     /// One JSON object per source.
     #[arg(long)]
     pub json: bool,
+    /// Where the running daemon listens, asked when the store cannot be opened (default
+    /// `[server] listen`; a wildcard address means this host).
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// Entry point used by `main`.
@@ -565,9 +572,9 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
 fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let health = match crate::store::Store::open(&config.store) {
         Ok(store) => crate::app::source_health(&store, &config)?,
-        // The daemon holds the store (sled is single-process): ask it instead.
-        Err(crate::store::StoreError::Locked { .. }) => from_daemon(&config)?,
-        Err(e) => return Err(e.into()),
+        // The daemon holds the store (sled is single-process), or the store is not ours to
+        // read (systemd's private state directory): ask the daemon instead.
+        Err(e) => from_daemon(args.listen.unwrap_or(config.server.listen), &e)?,
     };
     let mut out = std::io::stdout().lock();
     if !args.json {
@@ -600,8 +607,19 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Source health from the running daemon's `/sources.json`.
-fn from_daemon(config: &Config) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
-    let url = config.server.url("sources.json");
+fn from_daemon(
+    listen: std::net::SocketAddr,
+    why: &crate::store::StoreError,
+) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
+    // The daemon itself, not the public URL a proxy may publish.
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{addr}/sources.json");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -613,9 +631,7 @@ fn from_daemon(config: &Config) -> anyhow::Result<Vec<crate::app::SourceHealth>>
             .send()
             .await
             .map_err(|e| {
-                anyhow::anyhow!(
-                    "the store is in use by a running daemon, and asking it at {url} failed: {e}"
-                )
+                anyhow::anyhow!("{why}; asking the daemon at {url} instead failed: {e}")
             })?;
         let bytes = response.error_for_status()?.bytes().await?;
         Ok(serde_json::from_slice(&bytes)?)
