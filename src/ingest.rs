@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tracing::Instrument as _;
 
 use crate::classify::Classifier;
 use crate::config::{DedupeConfig, FetchConfig};
@@ -35,6 +36,20 @@ pub enum Outcome {
         /// What went wrong.
         message: String,
     },
+}
+
+impl Outcome {
+    /// The outcome's name, as in the JSON report and the `fetches` metric: `ok`,
+    /// `not-modified`, `unchanged`, `deferred` or `error`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Ok(_) => "ok",
+            Outcome::NotModified => "not-modified",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Deferred { .. } => "deferred",
+            Outcome::Error { .. } => "error",
+        }
+    }
 }
 
 /// One source's result in a pass.
@@ -92,7 +107,19 @@ impl Ingest {
     }
 
     /// Runs the pipeline for one source. `force` ignores backoff and `Retry-After`.
+    ///
+    /// Everything it logs is inside a `fetch` span that carries the source id and, once the
+    /// pipeline is done, `status` (as in the report), `bytes`, `new_items` and `duration_ms`;
+    /// the closing `fetched` (or `fetch failed`) event shows them in both log formats.
     pub async fn source(&self, source: &Source, force: bool) -> SourceReport {
+        let span = tracing::info_span!(
+            "fetch",
+            source = %source.id,
+            status = tracing::field::Empty,
+            bytes = tracing::field::Empty,
+            new_items = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
         let started = Instant::now();
         let mut report = SourceReport {
             source: source.id.clone(),
@@ -101,20 +128,37 @@ impl Ingest {
             millis: 0,
             warnings: Vec::new(),
         };
-        report.outcome = match self.run(source, force, &mut report).await {
+        report.outcome = match self
+            .run(source, force, &mut report)
+            .instrument(span.clone())
+            .await
+        {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Error {
                 message: e.to_string(),
             },
         };
         report.millis = started.elapsed().as_millis();
+        let new_items = match &report.outcome {
+            Outcome::Ok(a) => a.new,
+            _ => 0,
+        };
+        span.record("status", report.outcome.status());
+        span.record("bytes", report.bytes as u64);
+        span.record("new_items", new_items as u64);
+        span.record("duration_ms", report.millis as u64);
+        let _entered = span.enter();
         match &report.outcome {
-            Outcome::Error { message } => {
-                tracing::warn!(source = %source.id, error = %message, millis = report.millis as u64, "fetch failed")
-            }
-            outcome => {
-                tracing::info!(source = %source.id, ?outcome, bytes = report.bytes, millis = report.millis as u64, "fetched")
-            }
+            Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
+            Outcome::Deferred { until } => tracing::info!(%until, "fetched"),
+            Outcome::Ok(a) => tracing::info!(
+                updated = a.updated,
+                duplicate = a.duplicate,
+                unchanged = a.unchanged,
+                warnings = report.warnings.len(),
+                "fetched"
+            ),
+            Outcome::NotModified | Outcome::Unchanged => tracing::info!("fetched"),
         }
         report
     }

@@ -22,7 +22,8 @@
 //!   may override) → an RFC 5322 multipart message; pure and deterministic, except
 //!   `digest::run`: periods and marks in the store, the Maildir outbox, SMTP.
 //! - [`server`]: axum router over rendered feeds, digests, status, health and metrics.
-//! - [`schedule`]: the daemon: per-source and per-digest jobs, reload, shutdown.
+//! - [`schedule`]: the daemon: per-source and per-digest jobs, reload, shutdown, systemd
+//!   readiness and watchdog (`schedule::notify`).
 //! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
 //! - [`app`]: wiring (open store, build fetcher, run passes); [`cli`]: clap and exit codes.
 //!

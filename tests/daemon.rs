@@ -290,6 +290,14 @@ terms = { "festival*" = 2 }
         metrics.contains("tributary_source_up{source=\"partner\"} 1"),
         "{metrics}"
     );
+    // The failing source, after its first (and only) poll so far.
+    for line in [
+        "tributary_source_up{source=\"broken\"} 0",
+        "tributary_source_consecutive_errors{source=\"broken\"} 1",
+        "tributary_fetches_total{source=\"broken\",outcome=\"error\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} missing in {metrics}");
+    }
     let page = client
         .get(d.url("/"))
         .send()
@@ -300,6 +308,10 @@ terms = { "festival*" = 2 }
         .unwrap();
     assert!(
         page.contains("Partner portal") && page.contains("rel=\"alternate\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class=\"failing\">failing (1)</td>") && page.contains("HTTP 500"),
         "{page}"
     );
 

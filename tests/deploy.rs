@@ -48,6 +48,8 @@ fn systemd_units_verify() {
     );
     let unit = std::fs::read_to_string(units.join("tributary.service")).unwrap();
     for line in [
+        "Type=notify\n",
+        "WatchdogSec=",
         "DynamicUser=yes",
         "ProtectSystem=strict",
         "NoNewPrivileges=yes",

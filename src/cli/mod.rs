@@ -18,10 +18,17 @@ use crate::ingest::{Outcome, SourceReport};
 use crate::model::Item;
 use crate::store::Query;
 
+/// The exit codes, shown under every command's `--help`.
+macro_rules! exit_codes {
+    () => {
+        "\n\nExit codes:\n  0  ok\n  1  partial failure (a source, a send) or runtime error (e.g. the store is in use)\n  2  usage or configuration error (the message names file:line:column and key)"
+    };
+}
+
 /// Tributary: pulls partner feeds, de-duplicates and classifies their items, and
 /// republishes them.
 #[derive(Debug, Parser)]
-#[command(name = "tributary", version, about, long_about = None, after_help = "Exit codes: 0 ok, 1 partial failure or runtime error, 2 usage or configuration error.")]
+#[command(name = "tributary", version, about, long_about = None, after_help = concat!("Run `tributary COMMAND --help` for a command's options and examples.", exit_codes!()))]
 pub struct Cli {
     /// Config file.
     #[arg(
@@ -57,62 +64,66 @@ pub enum Command {
     /// Validate the config file; exits 2 and names file, line and key on error. Also warns
     /// about sources whose host does not resolve, duplicate feed URLs and unused topics.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml check\n  tributary check --offline   # skip the DNS lookups"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml check\n  tributary check --offline   # skip the DNS lookups", exit_codes!())
     )]
     Check(CheckArgs),
     /// Fetch sources once now and store their items; prints a line per source.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force", exit_codes!())
     )]
     Fetch(FetchArgs),
     /// List stored items, newest first.
     #[command(
-        after_help = "Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json"
+        after_help = concat!("Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json", exit_codes!())
     )]
     Items(ItemsArgs),
-    /// Show each source's health.
-    #[command(after_help = "Example:\n  tributary sources --json")]
+    /// Show each source's health: from the store, or from the running daemon (its
+    /// /sources.json on the listen address) when the daemon holds the store or it is not readable.
+    #[command(
+        after_help = concat!("Examples:\n  tributary sources\n  tributary sources --json --listen 127.0.0.1:8080   # while the daemon holds the store", exit_codes!())
+    )]
     Sources(SourcesArgs),
     /// Classify JSON lines from stdin (title, summary, optional id, categories, source) with the
     /// configured rules; no store needed. With --eval, measure the rules on a labeled file.
     #[command(
-        after_help = "Examples:\n  echo '{\"id\":\"1\",\"title\":\"Дијалог Београда и Приштине\",\"summary\":\"\"}' | tributary classify\n  tributary classify --eval tests/fixtures/classify/labeled.jsonl"
+        after_help = concat!("Examples:\n  echo '{\"id\":\"1\",\"title\":\"Дијалог Београда и Приштине\",\"summary\":\"\"}' | tributary classify\n  tributary classify --eval tests/fixtures/classify/labeled.jsonl", exit_codes!())
     )]
     Classify(ClassifyArgs),
     /// Run the daemon: poll every source on its schedule and serve the merged feeds over HTTP.
-    /// SIGHUP reloads the config; SIGTERM/SIGINT finish running fetches and exit.
+    /// SIGHUP reloads the config; SIGTERM/SIGINT finish running fetches and exit. Under systemd
+    /// (Type=notify) it reports READY=1 once it serves, and pings WatchdogSec= if set.
     #[command(
-        after_help = "Examples:\n  tributary --config config/demo.toml run\n  tributary run --listen 0.0.0.0:8080"
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml run\n  tributary run --listen 0.0.0.0:8080", exit_codes!())
     )]
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = "Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg"
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
     /// to the outbox (and --out), advances the digest's mark, and sends it with --send.
     #[command(
-        after_help = "Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send"
+        after_help = concat!("Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send", exit_codes!())
     )]
     Digest(DigestArgs),
     /// Write the whole store (items, source states, digests) as JSON lines: a backup that
     /// survives sled format changes. Stop the daemon first (sled is single-process).
     #[command(
-        after_help = "Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz"
+        after_help = concat!("Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz", exit_codes!())
     )]
     Export(ExportArgs),
     /// Restore an export into an empty store (a new --data-dir), rebuilding every index.
     #[command(
-        after_help = "Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl"
+        after_help = concat!("Example:\n  tributary --data-dir /var/lib/tributary-new import backup.jsonl", exit_codes!())
     )]
     Import(ImportArgs),
     /// Apply retention now: remove stories older than `[store] max_age` and each source's
     /// oldest beyond `max_items_per_source` (the daemon does this every hour).
-    #[command(after_help = "Example:\n  tributary prune")]
+    #[command(after_help = concat!("Example:\n  tributary prune", exit_codes!()))]
     Prune,
     /// Re-run the topic rules over every stored item (after a rule change), atomically.
-    #[command(after_help = "Example:\n  tributary --config config/demo.toml reclassify")]
+    #[command(after_help = concat!("Example:\n  tributary --config config/demo.toml reclassify", exit_codes!()))]
     Reclassify,
 }
 
@@ -224,6 +235,10 @@ pub struct SourcesArgs {
     /// One JSON object per source.
     #[arg(long)]
     pub json: bool,
+    /// Where the running daemon listens, asked when the store cannot be opened (default
+    /// `[server] listen`; a wildcard address means this host).
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// Entry point used by `main`.
@@ -255,8 +270,10 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colours only on a terminal: journald, files and pipes get plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
@@ -426,13 +443,7 @@ fn report_line(r: &SourceReport) -> String {
         ),
         Outcome::Error { message } => message.clone(),
     };
-    let status = match &r.outcome {
-        Outcome::Ok(_) => "ok",
-        Outcome::NotModified => "not-modified",
-        Outcome::Unchanged => "unchanged",
-        Outcome::Deferred { .. } => "deferred",
-        Outcome::Error { .. } => "error",
-    };
+    let status = r.outcome.status();
     let mut line = format!(
         "{status:<12} {:<24} {detail} ({}, {} ms)",
         r.source,
@@ -561,9 +572,9 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
 fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let health = match crate::store::Store::open(&config.store) {
         Ok(store) => crate::app::source_health(&store, &config)?,
-        // The daemon holds the store (sled is single-process): ask it instead.
-        Err(crate::store::StoreError::Locked { .. }) => from_daemon(&config)?,
-        Err(e) => return Err(e.into()),
+        // The daemon holds the store (sled is single-process), or the store is not ours to
+        // read (systemd's private state directory): ask the daemon instead.
+        Err(e) => from_daemon(args.listen.unwrap_or(config.server.listen), &e)?,
     };
     let mut out = std::io::stdout().lock();
     if !args.json {
@@ -596,8 +607,19 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Source health from the running daemon's `/sources.json`.
-fn from_daemon(config: &Config) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
-    let url = config.server.url("sources.json");
+fn from_daemon(
+    listen: std::net::SocketAddr,
+    why: &crate::store::StoreError,
+) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
+    // The daemon itself, not the public URL a proxy may publish.
+    let mut addr = listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{addr}/sources.json");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -609,9 +631,7 @@ fn from_daemon(config: &Config) -> anyhow::Result<Vec<crate::app::SourceHealth>>
             .send()
             .await
             .map_err(|e| {
-                anyhow::anyhow!(
-                    "the store is in use by a running daemon, and asking it at {url} failed: {e}"
-                )
+                anyhow::anyhow!("{why}; asking the daemon at {url} instead failed: {e}")
             })?;
         let bytes = response.error_for_status()?.bytes().await?;
         Ok(serde_json::from_slice(&bytes)?)

@@ -256,11 +256,7 @@ impl Validator<'_> {
         let d = FetchConfig::default();
         let f = &raw.fetch;
         let fetch = FetchConfig {
-            user_agent: f
-                .user_agent
-                .as_ref()
-                .map(|s| s.get_ref().clone())
-                .unwrap_or(d.user_agent),
+            user_agent: self.user_agent(&f.user_agent).unwrap_or(d.user_agent),
             timeout: self
                 .duration(&f.timeout, "fetch.timeout")
                 .unwrap_or(d.timeout),
@@ -645,6 +641,25 @@ impl Validator<'_> {
             return None;
         }
         usize::try_from(n).ok()
+    }
+
+    /// `[fetch] user_agent` must be a valid header value, or the HTTP client cannot be built.
+    fn user_agent(&mut self, v: &Option<Spanned<String>>) -> Option<String> {
+        let v = v.as_ref()?;
+        let text = v.get_ref();
+        if text.trim().is_empty() {
+            self.push(v.span().start, "fetch.user_agent", "must not be empty");
+            return None;
+        }
+        if reqwest::header::HeaderValue::from_str(text).is_err() {
+            self.push(
+                v.span().start,
+                "fetch.user_agent",
+                format!("{text:?} is not a valid HTTP header value (no control characters such as newlines)"),
+            );
+            return None;
+        }
+        Some(text.clone())
     }
 
     fn push(&mut self, offset: usize, key: impl Into<String>, message: impl Into<String>) {

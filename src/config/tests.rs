@@ -257,3 +257,36 @@ fn digests_are_validated() {
         ]
     );
 }
+
+#[test]
+fn a_user_agent_the_http_client_would_refuse_is_a_config_error() {
+    // A TOML escape puts a newline in the value: `fetch` and `run` could not build a client.
+    let text = GOOD.replace(
+        "timeout = \"15s\"",
+        "timeout = \"15s\"\nuser_agent = \"Tributary\\nX-Injected: 1\"",
+    );
+    let p = &problems(&text)[0];
+    assert_eq!((p.line, p.key.as_str()), (8, "fetch.user_agent"));
+    assert!(p.message.contains("not a valid HTTP header value"), "{p}");
+    let empty = GOOD.replace("timeout = \"15s\"", "timeout = \"15s\"\nuser_agent = \" \"");
+    assert_eq!(problems(&empty)[0].key, "fetch.user_agent");
+    let fine = GOOD.replace(
+        "timeout = \"15s\"",
+        "timeout = \"15s\"\nuser_agent = \"Partners-Bot/1.0 (+https://example.org/bot)\"",
+    );
+    assert_eq!(
+        load(&fine).unwrap().fetch.user_agent,
+        "Partners-Bot/1.0 (+https://example.org/bot)"
+    );
+}
+
+#[test]
+fn the_smtp_password_has_no_key_in_the_file_only_an_environment_variable() {
+    let smtp = "\n[mail.smtp]\nhost = \"smtp.example.org\"\nusername = \"tributary\"\n";
+    let c = load(&format!("{GOOD}{smtp}")).unwrap();
+    let relay = c.mail.smtp.as_ref().unwrap();
+    assert_eq!(relay.password_env, "TRIBUTARY_SMTP_PASSWORD");
+    let p = &problems(&format!("{GOOD}{smtp}password = \"s3cret\"\n"))[0];
+    assert_eq!(p.key, "mail.smtp.password");
+    assert!(p.message.contains("unknown field"), "{p}");
+}

@@ -6,6 +6,12 @@
 //! equal schedules do not fire together, and leaves backoff to the ingest pipeline (a failing
 //! source reports "deferred" until its retry time). Fetches run on a task tracker so shutdown
 //! can wait for them (bounded), then the store is flushed.
+//!
+//! Under systemd (`Type=notify`) the daemon reports `READY=1` once it listens, serves and
+//! handles signals — not after the first fetch cycle, which `/readyz` reports — and
+//! `RELOADING=1`/`READY=1`, `STOPPING=1`, `STATUS=` and watchdog pings ([`notify`]).
+
+pub mod notify;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -111,6 +117,11 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         config.server.url("/")
     );
     tracing::info!(%addr, sources = config.sources.len(), "daemon started");
+    // Before READY=1: systemd may send SIGHUP as soon as the unit is up, and an unhandled
+    // SIGHUP would end the process.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
 
     tokio::spawn(daemon.clone().render_loop());
     let mut scheduler = JobScheduler::new()
@@ -121,20 +132,29 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .start()
         .await
         .context("cannot start the scheduler")?;
+    notify::ready(&format!(
+        "listening on http://{addr}/; first fetch cycle of {} sources running",
+        config.sources.len()
+    ));
+    if let Some(every) = notify::watchdog_interval() {
+        tokio::spawn(watchdog(every));
+    }
     tokio::spawn(daemon.clone().first_cycle());
     daemon.tracker.spawn(daemon.clone().due_digests());
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => daemon.reload(&scheduler).await,
+            _ = hup.recv() => {
+                notify::reloading();
+                daemon.reload(&scheduler).await;
+                notify::ready(&status_line(&shared).await);
+            }
         }
     }
 
+    notify::stopping();
     tracing::info!("stopping: no new fetches; waiting for running ones");
     daemon.cancel.cancel();
     let _ = scheduler.shutdown().await;
@@ -158,12 +178,44 @@ fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
     })
 }
 
+/// Re-renders the feeds, then tells systemd what is served now.
 async fn refresh(shared: &Arc<Shared>) {
     let s = shared.clone();
     match tokio::task::spawn_blocking(move || s.refresh()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::error!(error = %e, "rendering the feeds failed"),
         Err(e) => tracing::error!(error = %e, "rendering the feeds failed"),
+    }
+    notify::status(&status_line(shared).await);
+}
+
+/// "serving N sources, M stories; K failing", read from the store (blocking work).
+async fn status_line(shared: &Arc<Shared>) -> String {
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let config = s.config();
+        let failing = config
+            .sources
+            .iter()
+            .filter(|src| {
+                s.store
+                    .source_state(&src.id)
+                    .is_ok_and(|st| st.last_attempt.is_some() && !st.healthy())
+            })
+            .count();
+        notify::status_line(config.sources.len(), failing, s.store.item_count())
+    })
+    .await
+    .unwrap_or_else(|e| format!("status unavailable: {e}"))
+}
+
+/// Pings the systemd watchdog (`WatchdogSec=`) for as long as the runtime turns: a wedged
+/// runtime stops the pings and systemd restarts the service.
+async fn watchdog(every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        notify::watchdog();
     }
 }
 
@@ -336,6 +388,7 @@ impl Daemon {
             let due =
                 (|| -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
                     let tick = crate::digest::run::last_tick(d, now)?;
+                    self.shared.metrics.digest_scheduled(&d.name, tick);
                     Ok(match self.shared.store.last_digest(&d.name)? {
                         Some(last) => (tick > last.end).then_some(tick),
                         None => {
@@ -358,6 +411,7 @@ impl Daemon {
                 // Not due: make sure the newest one was delivered.
                 Ok(None) => self.clone().digest(d.name.clone(), None).await,
                 Err(e) => {
+                    self.shared.metrics.digest_failed(&d.name);
                     tracing::error!(digest = %d.name, error = %e, "cannot tell whether the digest is due")
                 }
             }
@@ -397,32 +451,41 @@ impl Daemon {
             Ok::<_, crate::digest::run::RunError>(record)
         })
         .await;
+        let metrics = &self.shared.metrics;
         let record = match ready {
             Ok(Ok(Some(r))) => r,
-            Ok(Ok(None)) => return,
+            Ok(Ok(None)) => {
+                metrics.digest_ok(&name);
+                return;
+            }
             Ok(Err(e)) => {
+                metrics.digest_failed(&name);
                 tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
             Err(e) => {
+                metrics.digest_failed(&name);
                 tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
                 return;
             }
         };
+        metrics.digest_record(&record);
         if at.is_some() {
-            self.shared
-                .metrics
-                .digest_built(&name, record.count, record.end);
             tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
         }
         let unsent = d.send && record.sent_at.is_none() && (record.count > 0 || d.send_empty);
         if unsent {
-            if let Err(e) =
-                crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
+            match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
             {
-                tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
+                Ok(sent) => metrics.digest_record(&sent),
+                Err(e) => {
+                    metrics.digest_failed(&name);
+                    tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
+                    return;
+                }
             }
         }
+        metrics.digest_ok(&name);
     }
 
     /// Retention: prunes the store and re-renders the feeds if anything went.

@@ -1,4 +1,10 @@
-//! Prometheus metrics: fetch outcomes, source health, stored items, HTTP requests.
+//! Prometheus metrics: fetch outcomes, source health, stored items, HTTP requests, digests.
+//!
+//! Enough to alert on what ops care about (`deploy/prometheus/alerts.yml` uses only these
+//! names, which a test checks): a source failing for a day
+//! (`source_last_success_timestamp_seconds`, `source_up`), a digest not built or not sent
+//! (`digest_last_scheduled_timestamp_seconds` against `digest_last_period_end_timestamp_seconds`,
+//! `digest_consecutive_failures`), and the store growing (`items_stored`, `store_size_bytes`).
 
 use std::sync::atomic::AtomicU64;
 
@@ -51,6 +57,15 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     digest_last: Family<DigestLabels, Gauge<f64, AtomicU64>>,
     digest_items: Family<DigestLabels, Gauge>,
+    digest_sent: Family<DigestLabels, Gauge<f64, AtomicU64>>,
+    digest_scheduled: Family<DigestLabels, Gauge<f64, AtomicU64>>,
+    digest_failures: Family<DigestLabels, Gauge>,
+    build_info: Family<VersionLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VersionLabels {
+    version: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -85,6 +100,10 @@ impl Metrics {
             }),
             digest_last: Family::default(),
             digest_items: Family::default(),
+            digest_sent: Family::default(),
+            digest_scheduled: Family::default(),
+            digest_failures: Family::default(),
+            build_info: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -157,25 +176,44 @@ impl Metrics {
             "Stories in the last built digest",
             m.digest_items.clone(),
         );
+        registry.register(
+            "digest_last_sent_timestamp_seconds",
+            "Unix time the newest sent digest of each name was sent",
+            m.digest_sent.clone(),
+        );
+        registry.register(
+            "digest_last_scheduled_timestamp_seconds",
+            "The latest time each digest's schedule has reached (a built digest's period ends there)",
+            m.digest_scheduled.clone(),
+        );
+        registry.register(
+            "digest_consecutive_failures",
+            "Failed builds, outbox writes or sends of each digest in a row (retried every minute)",
+            m.digest_failures.clone(),
+        );
+        registry.register(
+            "build_info",
+            "Always 1; the running version as a label",
+            m.build_info.clone(),
+        );
+        m.build_info
+            .get_or_create(&VersionLabels {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            })
+            .set(1);
         Metrics { registry, ..m }
     }
 
     /// Records one source's fetch.
     pub fn fetched(&self, report: &SourceReport) {
-        let outcome = match &report.outcome {
-            Outcome::Ok(a) => {
-                self.items_new
-                    .get_or_create(&SourceLabels {
-                        source: report.source.clone(),
-                    })
-                    .inc_by(a.new as u64);
-                "ok"
-            }
-            Outcome::NotModified => "not-modified",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Deferred { .. } => "deferred",
-            Outcome::Error { .. } => "error",
-        };
+        if let Outcome::Ok(a) = &report.outcome {
+            self.items_new
+                .get_or_create(&SourceLabels {
+                    source: report.source.clone(),
+                })
+                .inc_by(a.new as u64);
+        }
+        let outcome = report.outcome.status();
         self.fetches
             .get_or_create(&FetchLabels {
                 source: report.source.clone(),
@@ -200,6 +238,8 @@ impl Metrics {
                 .set(t.timestamp() as f64);
         }
         self.source_items.get_or_create(&l).set(items as i64);
+        // Exposed at 0 from the start, so `increase()` sees the first new story.
+        drop(self.items_new.get_or_create(&l));
     }
 
     /// Sets the store gauges.
@@ -229,15 +269,46 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// Records a built digest.
-    pub fn digest_built(&self, name: &str, stories: usize, end: chrono::DateTime<chrono::Utc>) {
+    /// Sets a digest's gauges from its newest stored record (at start, after a reload, after
+    /// each build or send).
+    pub fn digest_record(&self, record: &crate::model::DigestRecord) {
         let l = DigestLabels {
-            digest: name.to_string(),
+            digest: record.name.clone(),
         };
         self.digest_last
             .get_or_create(&l)
-            .set(end.timestamp() as f64);
-        self.digest_items.get_or_create(&l).set(stories as i64);
+            .set(record.end.timestamp() as f64);
+        self.digest_items.get_or_create(&l).set(record.count as i64);
+        if let Some(t) = record.sent_at {
+            self.digest_sent.get_or_create(&l).set(t.timestamp() as f64);
+        }
+    }
+
+    /// Sets the latest time a digest's schedule has reached.
+    pub fn digest_scheduled(&self, name: &str, tick: chrono::DateTime<chrono::Utc>) {
+        self.digest_scheduled
+            .get_or_create(&DigestLabels {
+                digest: name.to_string(),
+            })
+            .set(tick.timestamp() as f64);
+    }
+
+    /// Counts a failed build, outbox write or send of a digest.
+    pub fn digest_failed(&self, name: &str) {
+        self.digest_failures
+            .get_or_create(&DigestLabels {
+                digest: name.to_string(),
+            })
+            .inc();
+    }
+
+    /// A digest's build and delivery are up to date: its failure streak ends.
+    pub fn digest_ok(&self, name: &str) {
+        self.digest_failures
+            .get_or_create(&DigestLabels {
+                digest: name.to_string(),
+            })
+            .set(0);
     }
 
     /// The exposition text.

@@ -1,0 +1,159 @@
+//! The command line as ops meet it: help with examples and exit codes for every command, and
+//! the exit codes themselves (0 ok, 1 partial failure or runtime error, 2 usage or config).
+
+mod common;
+
+use common::{setup, src};
+
+const COMMANDS: &[&str] = &[
+    "check",
+    "fetch",
+    "items",
+    "sources",
+    "classify",
+    "run",
+    "render",
+    "digest",
+    "export",
+    "import",
+    "prune",
+    "reclassify",
+];
+
+fn bin() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
+    c.env_remove("TRIBUTARY_CONFIG")
+        .env_remove("TRIBUTARY_DATA_DIR")
+        .env_remove("RUST_LOG");
+    c
+}
+
+#[test]
+fn every_command_has_help_with_examples_and_exit_codes() {
+    let top = bin().arg("--help").output().unwrap();
+    assert!(top.status.success());
+    let top = String::from_utf8(top.stdout).unwrap();
+    assert!(top.contains("Exit codes:"), "{top}");
+    for command in COMMANDS {
+        assert!(top.contains(command), "{command} not listed in {top}");
+        let out = bin().args([command, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command} --help");
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            help.contains("Example"),
+            "{command} --help has no example:\n{help}"
+        );
+        assert!(
+            help.contains(&format!("tributary {command}"))
+                || help.contains(&format!("{command}\n"))
+                || help.contains(&format!(" {command}")),
+            "{command} --help shows no use of it:\n{help}"
+        );
+        for code in [
+            "0  ok",
+            "1  partial failure",
+            "2  usage or configuration error",
+        ] {
+            assert!(
+                help.contains(code),
+                "{command} --help lacks {code:?}:\n{help}"
+            );
+        }
+    }
+}
+
+#[test]
+fn usage_and_config_errors_exit_2() {
+    bin().arg("frobnicate").assert().code(2);
+    bin().args(["fetch", "--no-such-flag"]).assert().code(2);
+    let missing = bin()
+        .args(["--config", "/nonexistent/tributary.toml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/tributary.toml"));
+    let s = setup(&[src("a", "https://a.example/feed".into())], "");
+    s.cmd().args(["fetch", "--source", "nope"]).assert().code(2);
+    s.cmd().args(["digest", "nope"]).assert().code(2);
+}
+
+#[test]
+fn check_refuses_what_fetch_and_run_would_refuse_naming_file_line_and_key() {
+    // A newline in the User-Agent: the HTTP client could not be built.
+    let s = setup(
+        &[src("a", "https://a.example/feed".into())],
+        "[fetch]\nuser_agent = \"Tributary\\nX-Injected: 1\"\n",
+    );
+    let want = format!("{}:2:", s.config.display());
+    for args in [
+        &["check", "--offline"][..],
+        &["fetch"][..],
+        &["run", "--listen", "127.0.0.1:0"][..],
+    ] {
+        let out = s.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&want) && err.contains("fetch.user_agent"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_store_in_use_is_a_runtime_error_exit_1() {
+    let s = setup(&[], "");
+    // Hold the store the way the daemon does.
+    let config = tributary::config::Config::load(&s.config).unwrap();
+    let store = tributary::store::Store::open(&config.store).unwrap();
+    let out = s.cmd().args(["items"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(store);
+}
+
+#[test]
+fn long_commands_draw_no_progress_bar_when_output_is_not_a_terminal() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title><item><title>One story here</title><guid>1</guid></item></channel></rss>"#;
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    let backup = s.dir.path().join("backup.jsonl");
+    let fresh = s.dir.path().join("fresh");
+    let runs: Vec<(&str, assert_cmd::Command)> = vec![
+        ("fetch", {
+            let mut c = s.cmd();
+            c.arg("fetch");
+            c
+        }),
+        ("reclassify", {
+            let mut c = s.cmd();
+            c.arg("reclassify");
+            c
+        }),
+        ("export", {
+            let mut c = s.cmd();
+            c.arg("export").arg("--out").arg(&backup);
+            c
+        }),
+        ("import", {
+            let mut c = s.cmd();
+            c.arg("--data-dir").arg(&fresh).arg("import").arg(&backup);
+            c
+        }),
+    ];
+    for (name, mut cmd) in runs {
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        for stream in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.contains('\r') && !text.contains('\u{1b}'),
+                "{name} drew on a pipe: {text:?}"
+            );
+        }
+    }
+}
