@@ -312,8 +312,11 @@ fn process(
         .iter()
         .zip(&unchanged)
         .filter(|(_, same)| !**same)
-        .map(|(raw, _)| Staged {
-            item: parse::normalize(raw, &feed, &ctx),
+        .map(|(raw, _)| {
+            let item = parse::normalize(raw, &feed, &ctx);
+            // Classified here, on this thread, not under the store's writer lock.
+            let topics = Some(run.classifier.new_story_topics(&item, source));
+            Staged { item, topics }
         })
         .collect();
     state.etag = doc.etag;

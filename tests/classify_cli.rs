@@ -164,3 +164,48 @@ fn reclassify_applies_changed_rules_to_the_whole_store() {
         "{radio}"
     );
 }
+
+#[test]
+fn topics_stored_at_ingest_are_what_reclassify_computes() {
+    // Ingest classifies new stories before taking the store's lock, and stories that gain a
+    // source under it; `reclassify` recomputes everything from scratch. With the shipped rules
+    // and a source default topic, the two must agree on every story.
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let rules = format!(
+        "[classify]\nrules = \"{}/config/topics.toml\"\n",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let s = setup(
+        &[
+            src("rss2", server.url("partner-rss2.xml")),
+            src("atom", server.url("partner-atom.xml")),
+            src("serbian", server.url("serbian-1250.xml")),
+            src("rdf", server.url("rss1.rdf")),
+            src("republisher", server.url("republisher.xml")),
+        ],
+        &rules,
+    );
+    // The last source listed carries a default topic.
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    text.push_str("topics = [\"culture\"]\n");
+    std::fs::write(&s.config, text).unwrap();
+    let (code, _) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    let items = s.items();
+    assert!(items.iter().any(|i| i["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "dialogue")));
+    let out = s.cmd().arg("reclassify").output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        said.contains(&format!(
+            "reclassified {} items: 0 changed topics",
+            items.len()
+        )),
+        "{said}"
+    );
+}

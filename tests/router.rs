@@ -62,7 +62,7 @@ fn shared(dir: &tempfile::TempDir) -> Arc<Shared> {
     store
         .apply(
             "bfpe",
-            &[Staged { item }],
+            &[Staged { item, topics: None }],
             &SourceState::default(),
             Utc::now(),
             &config.dedupe,

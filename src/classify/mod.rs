@@ -222,6 +222,26 @@ impl Classifier {
         self.classify_with_defaults(&input, &defaults)
     }
 
+    /// What [`Classifier::item_topics`] gives `item` once stored as a new story that `source`
+    /// alone carries. Ingest computes it before taking the store's writer lock.
+    pub fn new_story_topics(
+        &self,
+        item: &crate::model::NewItem,
+        source: &crate::model::Source,
+    ) -> Vec<TopicMatch> {
+        let input = Input {
+            title: &item.title,
+            summary: &item.summary,
+            categories: &item.categories,
+        };
+        let defaults: Vec<(&str, &str)> = source
+            .topics
+            .iter()
+            .map(|t| (source.id.as_str(), t.as_str()))
+            .collect();
+        self.classify_with_defaults(&input, &defaults)
+    }
+
     /// Every topic's score for the item, assigned or not, in rule order (for explaining and
     /// tuning rules).
     pub fn scores(&self, input: &Input) -> Vec<TopicScore<'_>> {

@@ -63,24 +63,23 @@ fn prepare(
     rewrite_str(
         html,
         RewriteStrSettings {
-            element_content_handlers: vec![
-                element!("img", move |el| {
-                    if is_tracking_pixel(el, base, item_host) {
-                        el.remove();
-                    } else {
-                        resolve_attr(el, "src", base);
+            // One universal selector: lol_html compiles selectors for every rewriter it
+            // builds, and a list of specific ones cost more than the rewriting itself.
+            element_content_handlers: vec![element!("*", move |el| {
+                match el.tag_name().as_str() {
+                    "img" => {
+                        if is_tracking_pixel(el, base, item_host) {
+                            el.remove();
+                        } else {
+                            resolve_attr(el, "src", base);
+                        }
                     }
-                    Ok(())
-                }),
-                element!("a[href], area[href]", move |el| {
-                    resolve_attr(el, "href", base);
-                    Ok(())
-                }),
-                element!("source[src], audio[src], video[src]", move |el| {
-                    resolve_attr(el, "src", base);
-                    Ok(())
-                }),
-            ],
+                    "a" | "area" => resolve_attr(el, "href", base),
+                    "source" | "audio" | "video" => resolve_attr(el, "src", base),
+                    _ => {}
+                }
+                Ok(())
+            })],
             ..RewriteStrSettings::new()
         },
     )
@@ -130,11 +129,44 @@ fn same_site(a: &str, b: &str) -> bool {
 }
 
 /// Elements whose content is not text a reader sees.
-const HIDDEN: &str = "script, style, template, noscript, iframe, object, svg, math, head";
+const HIDDEN: &[&str] = &[
+    "script", "style", "template", "noscript", "iframe", "object", "svg", "math", "head",
+];
 /// Elements that start a new line when rendered: words on either side must not run together.
-const BLOCKS: &str = "p, div, br, hr, li, dt, dd, tr, td, th, h1, h2, h3, h4, h5, h6, \
-                      blockquote, pre, figure, figcaption, section, article, header, footer, \
-                      table, ul, ol, dl, address, aside, nav, main";
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "hr",
+    "li",
+    "dt",
+    "dd",
+    "tr",
+    "td",
+    "th",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "address",
+    "aside",
+    "nav",
+    "main",
+];
 
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
 /// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
@@ -145,8 +177,9 @@ pub fn to_text(html: &str) -> String {
     let text = Rc::new(RefCell::new(String::with_capacity(html.len() / 2)));
     let hidden = Rc::new(Cell::new(0u32));
     let settings = Settings {
-        element_content_handlers: vec![
-            element!(HIDDEN, |el| {
+        element_content_handlers: vec![element!("*", |el| {
+            let name = el.tag_name();
+            if HIDDEN.contains(&name.as_str()) {
                 hidden.set(hidden.get() + 1);
                 let h = hidden.clone();
                 let leave: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
@@ -157,9 +190,7 @@ pub fn to_text(html: &str) -> String {
                     Some(handlers) => handlers.push(leave),
                     None => hidden.set(hidden.get() - 1),
                 }
-                Ok(())
-            }),
-            element!(BLOCKS, |el| {
+            } else if BLOCKS.contains(&name.as_str()) {
                 text.borrow_mut().push(' ');
                 if let Some(handlers) = el.end_tag_handlers() {
                     let t = text.clone();
@@ -169,9 +200,9 @@ pub fn to_text(html: &str) -> String {
                     });
                     handlers.push(close);
                 }
-                Ok(())
-            }),
-        ],
+            }
+            Ok(())
+        })],
         document_content_handlers: vec![doc_text!(|chunk| {
             if hidden.get() == 0 {
                 text.borrow_mut().push_str(chunk.as_str());

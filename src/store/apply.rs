@@ -21,6 +21,9 @@ use crate::parse::urls;
 pub struct Staged {
     /// The normalized item.
     pub item: NewItem,
+    /// Its topics should it become a new story carried by this source alone, computed
+    /// before the writer lock is taken (None: computed when stored).
+    pub topics: Option<Vec<TopicMatch>>,
 }
 
 /// Computes a stored story's topics from its text and the sources that carry it. Called
@@ -248,7 +251,10 @@ impl Tx<'_> {
             topics: Vec::new(),
             content_hash: new.content_hash.clone(),
         };
-        item.topics = (self.topics_of)(&item);
+        item.topics = match &s.topics {
+            Some(topics) => topics.clone(),
+            None => (self.topics_of)(&item),
+        };
         self.put(&item)?;
         self.idents.insert(ident_key, ident_value(id))?;
         self.index_link(&item)?;

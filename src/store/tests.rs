@@ -33,6 +33,7 @@ fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
             enclosures: vec![],
             content_hash: hash.into(),
         },
+        topics: None,
     }
 }
 
