@@ -82,6 +82,9 @@ pub struct Ingest {
     pub classifier: Arc<Classifier>,
     /// Every configured source (for the default topics of a story's carriers).
     pub sources: Arc<Vec<Source>>,
+    /// Sources in flight (fetching, waiting to be parsed, parsing): `fetch.concurrency`. Bounds
+    /// the bodies held in memory when thousands of sources are due at once.
+    pub inflight: Arc<tokio::sync::Semaphore>,
     /// Feeds being parsed and stored at once: one per core. Downloads go on meanwhile; more
     /// parsing threads than cores would only add contention and memory.
     pub cpu: Arc<tokio::sync::Semaphore>,
@@ -100,6 +103,7 @@ impl Ingest {
             dedupe: config.dedupe.clone(),
             classifier: config.classifier.clone(),
             sources: Arc::new(config.sources.clone()),
+            inflight: Arc::new(tokio::sync::Semaphore::new(config.fetch.concurrency)),
             cpu: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
@@ -120,6 +124,7 @@ impl Ingest {
             new_items = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
+        let _inflight = self.inflight.acquire().await.expect("never closed");
         let started = Instant::now();
         let mut report = SourceReport {
             source: source.id.clone(),

@@ -148,6 +148,15 @@ impl Store {
     }
 }
 
+/// What `find_story` read of the link and title indexes when it found no story.
+#[derive(Default)]
+struct Probe {
+    /// The link index already names a story for this link.
+    link_taken: bool,
+    /// The stories already stored under this title key.
+    titles: Vec<(ItemId, i64)>,
+}
+
 struct Tx<'a> {
     items: &'a TransactionalTree,
     by_published: &'a TransactionalTree,
@@ -194,7 +203,8 @@ impl Tx<'_> {
         }
 
         // 2. The same story from another source (or this one under another id).
-        if let Some(mut item) = self.find_story(new)? {
+        let mut probe = Probe::default();
+        if let Some(mut item) = self.find_story(new, &mut probe)? {
             if !item.carried_by(self.source) {
                 let carrier = Carrier {
                     source: self.source.to_string(),
@@ -257,8 +267,16 @@ impl Tx<'_> {
         };
         self.put(&item)?;
         self.idents.insert(ident_key, ident_value(id))?;
-        self.index_link(&item)?;
-        self.index_title(&item)?;
+        // The link and title indexes were read by `find_story` a moment ago: write without
+        // reading them again.
+        if let (false, Some(key)) = (probe.link_taken, item.link.as_deref().and_then(link_key)) {
+            self.links.insert(key.as_bytes(), &item.id.0)?;
+        }
+        if let Some(tkey) = title_key(&item.title, self.dedupe.min_title_chars) {
+            probe.titles.push((item.id, item.published.timestamp()));
+            self.titles
+                .insert(tkey.as_bytes(), keys::encode_title_entries(&probe.titles))?;
+        }
         self.by_published
             .insert(keys::time_key(published, id), &[])?;
         self.by_seen.insert(keys::time_key(self.now, id), &[])?;
@@ -270,9 +288,10 @@ impl Tx<'_> {
 
     /// The stored story a new item duplicates: same link, or same title close in time from a
     /// source that does not carry it yet.
-    fn find_story(&self, new: &NewItem) -> TxResult<Option<Item>> {
+    fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
         if let Some(key) = new.link.as_deref().and_then(link_key) {
             if let Some(v) = self.links.get(key.as_bytes())? {
+                probe.link_taken = true;
                 if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
                         // This source already carries that story under another GUID: a feed that
@@ -296,9 +315,10 @@ impl Tx<'_> {
         let Some(v) = self.titles.get(tkey.as_bytes())? else {
             return Ok(None);
         };
+        probe.titles = keys::decode_title_entries(&v);
         let when = new.published.unwrap_or(self.now).timestamp();
         let window = self.dedupe.title_window.as_secs() as i64;
-        for (id, ts) in keys::decode_title_entries(&v).into_iter().rev() {
+        for &(id, ts) in probe.titles.iter().rev() {
             if (ts - when).abs() > window {
                 continue;
             }
