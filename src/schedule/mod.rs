@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::ingest::{Ingest, Outcome};
 use crate::model::Schedule;
+use crate::server::admin::{Admin, AdminToken, Command};
 use crate::server::{self, Shared};
 use crate::store::Store;
 
@@ -43,6 +44,8 @@ pub struct Origin {
     pub data_dir: Option<PathBuf>,
     /// `--listen`, if given.
     pub listen: Option<SocketAddr>,
+    /// `TRIBUTARY_ADMIN_TOKEN`, which enables the admin routes.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Origin {
@@ -84,7 +87,15 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(store.clone(), config.clone()));
+    let (shared, mut commands) = match origin.admin_token.clone() {
+        Some(token) => {
+            let (admin, commands) = Admin::new(token);
+            let shared = Shared::new(store.clone(), config.clone()).with_admin(admin);
+            (shared, Some(commands))
+        }
+        None => (Shared::new(store.clone(), config.clone()), None),
+    };
+    let shared = Arc::new(shared);
     let daemon = Arc::new(Daemon {
         origin,
         shared: shared.clone(),
@@ -132,6 +143,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => daemon.reload(&scheduler).await,
+            Some(command) = next_command(&mut commands) => daemon.command(command, &scheduler).await,
         }
     }
 
@@ -149,6 +161,16 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     let _ = server.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The next admin command; never, when the admin routes are off.
+async fn next_command(
+    commands: &mut Option<tokio::sync::mpsc::Receiver<Command>>,
+) -> Option<Command> {
+    match commands {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
@@ -196,6 +218,11 @@ impl Daemon {
 
     /// One scheduled fetch of one source.
     async fn fetch(self: Arc<Self>, id: String) {
+        self.fetch_now(id, false).await
+    }
+
+    /// One fetch of one source; `force` ignores backoff.
+    async fn fetch_now(self: Arc<Self>, id: String, force: bool) {
         if self.cancel.is_cancelled() {
             return;
         }
@@ -211,7 +238,7 @@ impl Daemon {
             tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
             return;
         };
-        let report = live.ingest.source(&source, false).await;
+        let report = live.ingest.source(&source, force).await;
         self.shared.metrics.fetched(&report);
         if let Ok(state) = self.shared.store.source_state(&id) {
             let items = self.shared.store.count_for_source(&id);
@@ -447,6 +474,25 @@ impl Daemon {
             }
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
             Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+    }
+
+    /// A command from the admin routes: fetches go through [`Daemon::fetch`] like scheduled
+    /// ones (one at a time per source), a reload is a SIGHUP.
+    async fn command(self: &Arc<Self>, command: Command, scheduler: &JobScheduler) {
+        match command {
+            Command::Fetch { sources, force } => {
+                tracing::info!(sources = sources.len(), force, "fetch requested over HTTP");
+                for id in sources {
+                    let this = self.clone();
+                    self.tracker
+                        .spawn(async move { this.fetch_now(id, force).await });
+                }
+            }
+            Command::Reload => {
+                tracing::info!("reload requested over HTTP");
+                self.reload(scheduler).await;
+            }
         }
     }
 
