@@ -499,3 +499,48 @@ fn a_short_admin_token_is_refused_at_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{err}");
 }
+
+#[test]
+fn sigterm_while_starting_or_with_a_closed_log_pipe_still_stops_cleanly() {
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let spawn = || {
+        Command::new(assert_cmd::cargo::cargo_bin("tributary"))
+            .arg("--config")
+            .arg(&s.config)
+            .arg("run")
+            .env("RUST_LOG", "tributary=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let term = |child: &Child| {
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+
+    // SIGTERM as soon as it says where it serves (signal handlers are installed before that).
+    let mut child = spawn();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("serving on"), "{first}");
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    // Its log pipe closed (a log collector went away): shutdown logging must not panic.
+    let mut child = spawn();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("first fetch cycle done") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the daemon stopped");
+    }
+    drop(log);
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

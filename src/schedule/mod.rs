@@ -81,6 +81,10 @@ struct Daemon {
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
 pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives while the daemon starts is handled, not fatal.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let store = Arc::new(Store::open(&config.store)?);
     let config = Arc::new(config);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -135,9 +139,6 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     tokio::spawn(daemon.clone().first_cycle());
     daemon.tracker.spawn(daemon.clone().due_digests());
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {
             _ = term.recv() => break,
