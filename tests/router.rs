@@ -254,6 +254,11 @@ async fn health_readiness_metrics_and_status_page() {
     );
     assert!(html.contains("https://feeds.example.org/tributary/feeds/topics/dialogue.rss"));
     assert!(html.contains("BFPE"));
+    // Source counts come from the last render, not from scanning the store per request.
+    let sources: serde_json::Value =
+        serde_json::from_str(&body(get(&s, "/sources.json", &[]).await).await).unwrap();
+    assert_eq!(sources[0]["id"], "bfpe");
+    assert_eq!(sources[0]["items"], 1);
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod feeds;
 pub mod metrics;
 mod status;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -23,7 +24,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 
-use crate::app::source_health;
+use crate::app::source_health_counted;
 use crate::config::Config;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
@@ -43,6 +44,8 @@ pub struct Shared {
     feeds: RwLock<Arc<FeedSet>>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
+    /// Stories counted at the last render, so requests never scan a tree.
+    counts: RwLock<Arc<Counts>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Set once the first fetch cycle has finished.
@@ -60,6 +63,7 @@ impl Shared {
             feeds: RwLock::new(Arc::new(FeedSet::default())),
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
+            counts: RwLock::new(Arc::default()),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
             admin: None,
@@ -102,15 +106,41 @@ impl Shared {
         let now = Utc::now();
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
         self.metrics.rendered(now);
-        self.metrics
-            .store(self.store.item_count(), self.store.size_on_disk());
+        let total = self.store.item_count();
+        self.metrics.store(total, self.store.size_on_disk());
+        let mut counts = Counts {
+            all: total,
+            by_source: HashMap::new(),
+        };
         for s in &config.sources {
             let state = self.store.source_state(&s.id)?;
-            self.metrics
-                .source_state(&s.id, &state, self.store.count_for_source(&s.id));
+            let items = self.store.count_for_source(&s.id);
+            self.metrics.source_state(&s.id, &state, items);
+            counts.by_source.insert(s.id.clone(), items);
         }
+        *self.counts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(counts);
         Ok(())
     }
+
+    /// Every source's health, with the item counts of the last render. Blocking.
+    fn health(&self) -> Result<Vec<crate::app::SourceHealth>, StoreError> {
+        let counts = self
+            .counts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let items = |id: &str| counts.by_source.get(id).copied().unwrap_or(0);
+        source_health_counted(&self.store, &self.config(), &items)
+    }
+}
+
+/// Story counts taken when the feeds were rendered.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Stories in the store.
+    all: usize,
+    /// Stories each source carries.
+    by_source: HashMap<String, usize>,
 }
 
 /// The application's routes.
@@ -342,14 +372,15 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
     let page = tokio::task::spawn_blocking(move || {
         let config = shared.config();
-        let health = source_health(&shared.store, &config).unwrap_or_default();
+        let health = shared.health().unwrap_or_default();
+        let total = shared.counts.read().unwrap_or_else(|e| e.into_inner()).all;
         let rendered = shared
             .rendered_at
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_else(|| "pending".into());
-        status::render(&config, &health, shared.store.item_count(), &rendered)
+        status::render(&config, &health, total, &rendered)
     })
     .await
     .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));
@@ -442,8 +473,7 @@ fn local_day(tz: &chrono_tz::Tz, date: chrono::NaiveDate) -> (DateTime<Utc>, Dat
 /// while the daemon holds the store).
 async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let health =
-        tokio::task::spawn_blocking(move || source_health(&shared.store, &shared.config())).await;
+    let health = tokio::task::spawn_blocking(move || shared.health()).await;
     match health {
         Ok(Ok(h)) => (
             [(header::CONTENT_TYPE, "application/json")],
