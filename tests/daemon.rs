@@ -448,6 +448,43 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
     })
     .await;
 
+    // POST /admin/reload is a SIGHUP: a source added to the config is fetched and served.
+    server.feed("second.xml", feed(1), "application/rss+xml");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{text}\n[[sources]]\nid = \"second\"\ntitle = \"Second\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"12h\"\n",
+            server.url("second.xml")
+        ),
+    )
+    .unwrap();
+    let reload = client
+        .post(d.url("/admin/reload"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 202);
+    eventually(
+        "the added source's feed",
+        Duration::from_secs(20),
+        || async {
+            client
+                .get(d.url("/feeds/sources/second.rss"))
+                .send()
+                .await
+                .map(|r| r.status() == 200)
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    assert!(
+        d.log().contains("reload requested over HTTP"),
+        "{}",
+        d.log()
+    );
+
     // Security headers over the wire.
     let page = client.get(d.url("/")).send().await.unwrap();
     assert_eq!(page.headers()["x-frame-options"], "DENY");
