@@ -112,6 +112,16 @@ pub fn source_health(
     store: &Store,
     config: &Config,
 ) -> Result<Vec<SourceHealth>, crate::store::StoreError> {
+    source_health_counted(store, config, &|id| store.count_for_source(id))
+}
+
+/// [`source_health`] with item counts from `items` (the server passes the counts it took at
+/// the last render, so a request reads one state record per source and scans no index).
+pub fn source_health_counted(
+    store: &Store,
+    config: &Config,
+    items: &dyn Fn(&str) -> usize,
+) -> Result<Vec<SourceHealth>, crate::store::StoreError> {
     let mut out = Vec::new();
     for s in &config.sources {
         let state = store.source_state(&s.id)?;
@@ -128,7 +138,7 @@ pub fn source_health(
             kind: s.kind,
             url: s.location.to_string(),
             health,
-            items: store.count_for_source(&s.id),
+            items: items(&s.id),
             state,
         });
     }

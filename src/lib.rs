@@ -21,7 +21,8 @@
 //! - [`digest`]: a period's stories → topic sections → text and HTML (minijinja templates ops
 //!   may override) → an RFC 5322 multipart message; pure and deterministic, except
 //!   `digest::run`: periods and marks in the store, the Maildir outbox, SMTP.
-//! - [`server`]: axum router over rendered feeds, digests, status, health and metrics.
+//! - [`server`]: axum router over rendered feeds, digests, status, health and metrics, the
+//!   token-guarded admin routes, and the HTTP/1.1 loop with its timeouts and connection limit.
 //! - [`schedule`]: the daemon: per-source and per-digest jobs, reload, shutdown, systemd
 //!   readiness and watchdog (`schedule::notify`).
 //! - [`ingest`]: one source through fetch → parse → store, with backoff bookkeeping.
@@ -36,7 +37,8 @@
 //!   characters XML cannot carry removed.
 //! - `digest` (but `digest::run`) does no IO beyond reading override templates when they are
 //!   loaded, and reads no clock: the same stories and period give the same message bytes.
-//! - `server` never fetches: it serves bytes rendered when the store changed.
+//! - `server` never fetches: it serves bytes rendered when the store changed; its admin routes
+//!   (only with `TRIBUTARY_ADMIN_TOKEN`) queue commands for the daemon.
 //! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
 //! - One fetched feed is one sled transaction (items, every index, and the source's validators
 //!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is

@@ -38,11 +38,17 @@ struct Daemon {
 
 impl Daemon {
     fn start(s: &common::Setup) -> Daemon {
+        Daemon::start_with(s, &[])
+    }
+
+    fn start_with(s: &common::Setup, env: &[(&str, &str)]) -> Daemon {
         let log = s.dir.path().join("daemon.log");
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
             .arg("--config")
             .arg(&s.config)
             .arg("run")
+            .env_remove("TRIBUTARY_ADMIN_TOKEN")
+            .envs(env.iter().copied())
             .env("RUST_LOG", "tributary=info")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -365,4 +371,225 @@ terms = { "festival*" = 2 }
     d.signal("TERM");
     let status = d.child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{}", d.log());
+}
+
+const TOKEN: &str = "3f9c2a7e-admin-token-for-tests";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
+    let server = FeedServer::start();
+    server.feed("partner.xml", feed(2), "application/rss+xml");
+    let s = setup(
+        &[],
+        "[server]\nlisten = \"127.0.0.1:0\"\nheader_timeout = \"1s\"\n",
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{text}\n[[sources]]\nid = \"partner\"\ntitle = \"Partner\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"12h\"\n",
+            server.url("partner.xml")
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start_with(&s, &[("TRIBUTARY_ADMIN_TOKEN", TOKEN)]);
+    // One connection per request, so the test never holds idle keep-alive connections.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    eventually("readyz", Duration::from_secs(20), || async {
+        client
+            .get(d.url("/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(server.hits("partner.xml").requests, 1);
+    server.feed("partner.xml", feed(3), "application/rss+xml");
+
+    // Without the token, with a wrong one, or by GET: nothing happens.
+    let none = client.post(d.url("/admin/fetch")).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert!(none.headers().contains_key("www-authenticate"));
+    let wrong = client
+        .post(d.url("/admin/fetch"))
+        .bearer_auth("3f9c2a7e-admin-token-for-test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let get = client
+        .get(d.url("/admin/fetch"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), 405);
+    let unknown = client
+        .post(d.url("/admin/fetch?source=nobody"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(server.hits("partner.xml").requests, 1);
+
+    // With it, the source is fetched now (its schedule says in 12 hours) and the new item served.
+    let queued = client
+        .post(d.url("/admin/fetch?source=partner"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 202);
+    let body: Value = serde_json::from_slice(&queued.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["queued"], serde_json::json!(["partner"]));
+    eventually("the requested fetch", Duration::from_secs(20), || async {
+        server.hits("partner.xml").requests == 2
+    })
+    .await;
+    eventually("the fetched item", Duration::from_secs(20), || async {
+        json(&client, &d.url("/feeds/all.json")).await["items"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 3
+    })
+    .await;
+
+    // POST /admin/reload is a SIGHUP: a source added to the config is fetched and served.
+    server.feed("second.xml", feed(1), "application/rss+xml");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{text}\n[[sources]]\nid = \"second\"\ntitle = \"Second\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"12h\"\n",
+            server.url("second.xml")
+        ),
+    )
+    .unwrap();
+    let reload = client
+        .post(d.url("/admin/reload"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 202);
+    eventually(
+        "the added source's feed",
+        Duration::from_secs(20),
+        || async {
+            client
+                .get(d.url("/feeds/sources/second.rss"))
+                .send()
+                .await
+                .map(|r| r.status() == 200)
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    assert!(
+        d.log().contains("reload requested over HTTP"),
+        "{}",
+        d.log()
+    );
+
+    // Security headers over the wire.
+    let page = client.get(d.url("/")).send().await.unwrap();
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    let feed = client.get(d.url("/feeds/all.rss")).send().await.unwrap();
+    assert_eq!(feed.headers()["x-content-type-options"], "nosniff");
+
+    // A client that never finishes its headers is cut by the server (header_timeout = 1s);
+    // so is one that sends nothing.
+    let addr = d.base.trim_start_matches("http://").trim_end_matches('/');
+    for partial in [&b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "[..], b""] {
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        // A safety net for a broken server, not a synchronization: the server closes first.
+        conn.set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        std::io::Write::write_all(&mut conn, partial).unwrap();
+        let mut got = Vec::new();
+        match std::io::Read::read_to_end(&mut conn, &mut got) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("the server did not close the connection: {e}"),
+        }
+        let got = String::from_utf8_lossy(&got);
+        assert!(!got.contains(" 200 "), "{got}");
+    }
+    // The daemon still serves.
+    let health = client.get(d.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let mut d = d;
+    d.signal("TERM");
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", d.log());
+}
+
+#[test]
+fn a_short_admin_token_is_refused_at_start() {
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let out = s
+        .cmd()
+        .arg("run")
+        .env("TRIBUTARY_ADMIN_TOKEN", "secret")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{err}");
+}
+
+#[test]
+fn sigterm_while_starting_or_with_a_closed_log_pipe_still_stops_cleanly() {
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let spawn = || {
+        Command::new(assert_cmd::cargo::cargo_bin("tributary"))
+            .arg("--config")
+            .arg(&s.config)
+            .arg("run")
+            .env("RUST_LOG", "tributary=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let term = |child: &Child| {
+        let ok = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+
+    // SIGTERM as soon as it says where it serves (signal handlers are installed before that).
+    let mut child = spawn();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("serving on"), "{first}");
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    // Its log pipe closed (a log collector went away): shutdown logging must not panic.
+    let mut child = spawn();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("first fetch cycle done") {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the daemon stopped");
+    }
+    drop(log);
+    term(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }

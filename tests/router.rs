@@ -9,6 +9,7 @@ use chrono::{TimeZone, Utc};
 use tower::ServiceExt;
 use tributary::config::Config;
 use tributary::model::{Identity, NewItem, SourceState};
+use tributary::server::admin::{Admin, AdminToken, Command};
 use tributary::server::{router, Shared};
 use tributary::store::{Staged, Store};
 
@@ -40,6 +41,10 @@ lang = "sr-Latn"
 "#;
 
 fn shared(dir: &tempfile::TempDir) -> Arc<Shared> {
+    build(dir, None)
+}
+
+fn build(dir: &tempfile::TempDir, admin: Option<Admin>) -> Arc<Shared> {
     let config = Config::from_str(CONFIG, &dir.path().join("t.toml"))
         .unwrap()
         .with_data_dir(Some(dir.path().join("data")));
@@ -69,7 +74,11 @@ fn shared(dir: &tempfile::TempDir) -> Arc<Shared> {
             &topics,
         )
         .unwrap();
-    let shared = Arc::new(Shared::new(store, Arc::new(config)));
+    let shared = Shared::new(store, Arc::new(config));
+    let shared = Arc::new(match admin {
+        Some(a) => shared.with_admin(a),
+        None => shared,
+    });
     shared.refresh().unwrap();
     shared
 }
@@ -79,7 +88,16 @@ async fn get(
     uri: &str,
     headers: &[(&str, &str)],
 ) -> axum::response::Response {
-    let mut req = Request::builder().uri(uri);
+    send(shared, "GET", uri, headers).await
+}
+
+async fn send(
+    shared: &Arc<Shared>,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> axum::response::Response {
+    let mut req = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -236,6 +254,11 @@ async fn health_readiness_metrics_and_status_page() {
     );
     assert!(html.contains("https://feeds.example.org/tributary/feeds/topics/dialogue.rss"));
     assert!(html.contains("BFPE"));
+    // Source counts come from the last render, not from scanning the store per request.
+    let sources: serde_json::Value =
+        serde_json::from_str(&body(get(&s, "/sources.json", &[]).await).await).unwrap();
+    assert_eq!(sources[0]["id"], "bfpe");
+    assert_eq!(sources[0]["items"], 1);
 }
 
 #[tokio::test]
@@ -278,4 +301,177 @@ async fn digests_are_served_by_name_and_date() {
         get(&s, "/digests/daily/2001-01-01.txt", &[]).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+const TOKEN: &str = "correct horse battery staple";
+
+#[tokio::test]
+async fn admin_routes_are_off_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    for uri in ["/admin/fetch", "/admin/fetch?source=bfpe", "/admin/reload"] {
+        let auth = format!("Bearer {TOKEN}");
+        let r = send(&s, "POST", uri, &[("authorization", &auth)]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_token_and_queue_commands_for_the_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let (admin, mut commands) = Admin::new(AdminToken::new(TOKEN).unwrap());
+    let s = build(&dir, Some(admin));
+    let right = format!("Bearer {TOKEN}");
+    let wrong = format!("Bearer {TOKEN}x");
+    let basic = format!("Basic {TOKEN}");
+
+    for uri in ["/admin/fetch", "/admin/reload"] {
+        // Reading is not a way in.
+        let r = send(&s, "GET", uri, &[("authorization", &right)]).await;
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+        for headers in [
+            vec![],
+            vec![("authorization", wrong.as_str())],
+            vec![("authorization", basic.as_str())],
+            vec![("authorization", "Bearer")],
+        ] {
+            let r = send(&s, "POST", uri, &headers).await;
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{uri} {headers:?}");
+            let challenge = r.headers()["www-authenticate"].to_str().unwrap();
+            assert!(challenge.starts_with("Bearer realm="), "{challenge}");
+        }
+    }
+    // Nothing was queued by any of that.
+    assert!(commands.try_recv().is_err());
+
+    // An unknown source is 404, but only once authorized.
+    let r = send(&s, "POST", "/admin/fetch?source=nobody", &[]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = send(
+        &s,
+        "POST",
+        "/admin/fetch?source=nobody",
+        &[("authorization", &right)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body(r).await, "unknown source\n");
+    let r = send(
+        &s,
+        "POST",
+        "/admin/fetch?limit=100000",
+        &[("authorization", &right)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(commands.try_recv().is_err());
+
+    // The right token queues the fetch and says what.
+    let r = send(
+        &s,
+        "POST",
+        "/admin/fetch?source=bfpe",
+        &[("authorization", &right)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let json: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+    assert_eq!(json["queued"], serde_json::json!(["bfpe"]));
+    assert_eq!(
+        commands.try_recv().unwrap(),
+        Command::Fetch {
+            sources: vec!["bfpe".into()],
+            force: false
+        }
+    );
+    let r = send(
+        &s,
+        "POST",
+        "/admin/fetch?force=true",
+        &[("authorization", &format!("bearer {TOKEN}"))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        commands.try_recv().unwrap(),
+        Command::Fetch {
+            sources: vec!["bfpe".into()],
+            force: true
+        }
+    );
+    let r = send(&s, "POST", "/admin/reload", &[("authorization", &right)]).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(commands.try_recv().unwrap(), Command::Reload);
+
+    // A full queue is 503, not an unbounded backlog.
+    let mut last = StatusCode::ACCEPTED;
+    for _ in 0..100 {
+        last = send(&s, "POST", "/admin/reload", &[("authorization", &right)])
+            .await
+            .status();
+        if last != StatusCode::ACCEPTED {
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn html_has_security_headers_and_everything_is_nosniff() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    tributary::digest::run::build(&config, &s.store, &d, Utc::now()).unwrap();
+    for uri in ["/", "/digests/daily/latest.html"] {
+        let r = get(&s, uri, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{uri}: {csp}");
+        assert!(!csp.contains("script-src"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{uri}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{uri}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+    }
+    for uri in [
+        "/feeds/all.rss",
+        "/feeds/all.json",
+        "/sources.opml",
+        "/metrics",
+        "/healthz",
+        "/nothing",
+        "/digests/daily/latest.txt",
+    ] {
+        let r = get(&s, uri, &[]).await;
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_digest_by_date_is_one_lookup_and_junk_dates_are_404() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    // Two days of digests: each date finds its own.
+    let first = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap(); // 07:00 in Belgrade
+    let second = Utc.with_ymd_and_hms(2020, 2, 5, 6, 0, 0).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, first).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, second).unwrap();
+    for (date, end) in [("2020-02-04", first), ("2020-02-05", second)] {
+        let json = body(get(&s, &format!("/digests/daily/{date}.json"), &[]).await).await;
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let stored = s.store.digest_at("daily", end).unwrap().unwrap();
+        assert_eq!(v, stored.json, "{date}");
+    }
+    assert_ne!(
+        s.store.digest_at("daily", first).unwrap().unwrap().json,
+        s.store.digest_at("daily", second).unwrap().unwrap().json
+    );
+    for junk in ["2020-02-06", "2020-13-01", "yesterday", "9999999-01-01"] {
+        let r = get(&s, &format!("/digests/daily/{junk}.txt"), &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{junk}");
+    }
 }

@@ -270,11 +270,14 @@ pub fn main() -> ExitCode {
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    // Colours only on a terminal: journald, files and pipes get plain text.
+    // Colours only on a terminal: journald, files and pipes get plain text. A log line that
+    // cannot be written (stderr closed) is dropped: the subscriber's default reports it with
+    // eprintln!, which panics on that same closed stderr.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -646,10 +649,26 @@ fn run_daemon(cli: &Cli, mut config: Config, args: &RunArgs) -> anyhow::Result<E
         config_path: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         listen: args.listen,
+        admin_token: admin_token()?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(crate::schedule::run(origin, config))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `TRIBUTARY_ADMIN_TOKEN` (only ever from the environment): enables the admin routes.
+fn admin_token() -> anyhow::Result<Option<crate::server::admin::AdminToken>> {
+    match std::env::var("TRIBUTARY_ADMIN_TOKEN") {
+        Ok(t) if t.trim().is_empty() => Ok(None),
+        Ok(t) => Ok(Some(
+            crate::server::admin::AdminToken::new(&t)
+                .map_err(|e| anyhow::anyhow!("TRIBUTARY_ADMIN_TOKEN: {e}"))?,
+        )),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            anyhow::bail!("TRIBUTARY_ADMIN_TOKEN is not valid UTF-8")
+        }
+    }
 }
 
 fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {

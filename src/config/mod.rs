@@ -120,6 +120,13 @@ pub struct ServerConfig {
     pub title: String,
     /// Items in each republished feed, newest first.
     pub feed_items: usize,
+    /// How long a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection stays open), so slow clients cannot hold connections.
+    pub header_timeout: Duration,
+    /// How long a request may take from headers to response.
+    pub request_timeout: Duration,
+    /// Open connections at most; the server stops accepting while this many are open.
+    pub max_connections: usize,
 }
 
 impl ServerConfig {
@@ -450,6 +457,15 @@ impl Validator<'_> {
             feed_items: self
                 .count(&raw.feed_items, "server.feed_items", 1, 1000)
                 .unwrap_or(50),
+            header_timeout: self
+                .duration(&raw.header_timeout, "server.header_timeout")
+                .unwrap_or(Duration::from_secs(10)),
+            request_timeout: self
+                .duration(&raw.request_timeout, "server.request_timeout")
+                .unwrap_or(Duration::from_secs(30)),
+            max_connections: self
+                .count(&raw.max_connections, "server.max_connections", 1, 65_536)
+                .unwrap_or(1024),
         }
     }
 

@@ -85,6 +85,9 @@ pub(crate) struct RawServer {
     pub base_url: Option<Spanned<String>>,
     pub title: Option<Spanned<String>>,
     pub feed_items: Option<Spanned<i64>>,
+    pub header_timeout: Option<Spanned<String>>,
+    pub request_timeout: Option<Spanned<String>>,
+    pub max_connections: Option<Spanned<i64>>,
 }
 
 /// `[classify]`

@@ -1,6 +1,8 @@
-//! Lenient date parsing for feed timestamps: RFC 3339 and its common deviations, RFC 822 /
-//! 2822 with named zones (CET, CEST, EET…), asctime and JavaScript-style dates. chrono does
-//! the calendar work; this module only puts the pieces people write into chrono's shape.
+//! Lenient date parsing for feed timestamps: RFC 3339 and its common deviations (reduced
+//! precision, two-digit years, ordinal days), RFC 822 / 2822 with named zones (CET, CEST,
+//! EET…), asctime and JavaScript-style dates, and a few localized forms old blog engines
+//! wrote (Greek and Hungarian month names, Korean markers, Perforce's `YYYY/MM/DD`). chrono
+//! does the calendar work; this module only puts the pieces people write into chrono's shape.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
@@ -10,13 +12,19 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     if s.is_empty() || s.len() > 64 {
         return None;
     }
-    iso(s).or_else(|| rfc822ish(s)).filter(|d| {
-        let y = d.naive_utc().date().year_ce().1;
-        (1..=9999).contains(&y)
-    })
+    iso(s)
+        .or_else(|| rfc822ish(s))
+        .or_else(|| iso_abbreviated(s))
+        .or_else(|| locale::localized(s))
+        .filter(|d| {
+            let y = d.naive_utc().date().year_ce().1;
+            (1..=9999).contains(&y)
+        })
 }
 
 use chrono::Datelike;
+
+mod locale;
 
 fn iso(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
@@ -48,9 +56,54 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&d));
         }
     }
+    // A three-digit month ("2003-012-31"), as some generators zero-pad.
+    if s.len() > 8
+        && s.as_bytes()[5] == b'0'
+        && s.as_bytes()[8] == b'-'
+        && s[5..8].bytes().all(|b| b.is_ascii_digit())
+    {
+        return iso(&format!("{}{}", &s[..5], &s[6..]));
+    }
+    let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN));
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .map(|d| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)))
+        // W3C-DTF reduced precision: "2003-12" is the first of the month.
+        .or_else(|| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok())
+        .map(midnight)
+}
+
+/// ISO 8601 dates without a century or with an ordinal day: `031231`, `03-12-31`, `-0312`,
+/// `-03-12` (year and month) and `03-335` (day 335 of 2003). Two-digit years are in this
+/// century; a year alone (`2003`) is its first day. Five bare digits are not read as a date
+/// (`22013` is more likely junk than day 13 of 2022).
+fn iso_abbreviated(s: &str) -> Option<DateTime<Utc>> {
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let num = |t: &str| t.parse::<u32>().ok();
+    let year2 = |t: &str| Some(2000 + num(t)? as i32);
+    let date = if let Some(rest) = s.strip_prefix('-') {
+        // -YYMM or -YY-MM
+        let compact = rest.replace('-', "");
+        if compact.len() != 4 || !digits(&compact) || (rest.len() != 4 && rest.len() != 5) {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(year2(&compact[..2])?, num(&compact[2..])?, 1)?
+    } else {
+        let compact = s.replace('-', "");
+        if !digits(&compact) {
+            return None;
+        }
+        match (s.len(), compact.len()) {
+            (4, 4) => NaiveDate::from_ymd_opt(num(s)? as i32, 1, 1)?,
+            (6, 6) | (8, 6) => NaiveDate::from_ymd_opt(
+                year2(&compact[..2])?,
+                num(&compact[2..4])?,
+                num(&compact[4..])?,
+            )?,
+            (6, 5) => NaiveDate::from_yo_opt(year2(&compact[..2])?, num(&compact[2..])?)?,
+            _ => return None,
+        }
+    };
+    Some(Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)))
 }
 
 const MONTHS: [&str; 12] = [
@@ -260,6 +313,42 @@ mod tests {
     }
 
     #[test]
+    fn reduced_precision_and_abbreviated_iso() {
+        assert_eq!(utc("2003-12"), "2003-12-01T00:00:00+00:00");
+        assert_eq!(utc("2003"), "2003-01-01T00:00:00+00:00");
+        assert_eq!(utc("031231"), "2003-12-31T00:00:00+00:00");
+        assert_eq!(utc("03-12-31"), "2003-12-31T00:00:00+00:00");
+        assert_eq!(utc("-0312"), "2003-12-01T00:00:00+00:00");
+        assert_eq!(utc("03-335"), "2003-12-01T00:00:00+00:00");
+        assert_eq!(
+            utc("2003-012-31T10:14:55+00:00"),
+            "2003-12-31T10:14:55+00:00"
+        );
+    }
+
+    #[test]
+    fn localized_forms() {
+        assert_eq!(
+            utc("Κυρ, 11 Ιούλ 2004 12:00:00 EST"),
+            "2004-07-11T17:00:00+00:00"
+        );
+        assert_eq!(
+            utc("2004-július-13T9:15-05:00"),
+            "2004-07-13T14:15:00+00:00"
+        );
+        assert_eq!(utc("2004-05-25 오후 11:23:17"), "2004-05-25T14:23:17+00:00");
+        assert_eq!(utc("2004-05-25 오전 11:23:17"), "2004-05-25T02:23:17+00:00");
+        assert_eq!(
+            utc("2004년 05월 28일  01:31:15"),
+            "2004-05-27T16:31:15+00:00"
+        );
+        assert_eq!(
+            utc("Fri, 2006/09/15 08:19:53 EDT"),
+            "2006-09-15T12:19:53+00:00"
+        );
+    }
+
+    #[test]
     fn garbage_is_none() {
         for s in [
             "",
@@ -269,6 +358,12 @@ mod tests {
             "Sun, 16 zzz 2012 11:47:32 GMT",
             "2003-12-31T25:14:55Z",
             "31 Feb 2020",
+            "22013",
+            "12345678901",
+            "Κυρ, 11 Xyz 2004",
+            "2004-zzz-13T9:15-05:00",
+            "2004년 13월 28일 01:31:15",
+            "2006/13/15 08:19:53",
         ] {
             assert_eq!(utc(s), "none", "{s}");
         }

@@ -32,6 +32,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::ingest::{Ingest, Outcome};
 use crate::model::Schedule;
+use crate::server::admin::{Admin, AdminToken, Command};
 use crate::server::{self, Shared};
 use crate::store::Store;
 
@@ -49,6 +50,8 @@ pub struct Origin {
     pub data_dir: Option<PathBuf>,
     /// `--listen`, if given.
     pub listen: Option<SocketAddr>,
+    /// `TRIBUTARY_ADMIN_TOKEN`, which enables the admin routes.
+    pub admin_token: Option<AdminToken>,
 }
 
 impl Origin {
@@ -84,13 +87,26 @@ struct Daemon {
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
 pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives while the daemon starts is handled, not fatal
+    // (systemd may send SIGHUP as soon as READY=1 is out).
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let store = Arc::new(Store::open(&config.store)?);
     let config = Arc::new(config);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
-    let shared = Arc::new(Shared::new(store.clone(), config.clone()));
+    let (shared, mut commands) = match origin.admin_token.clone() {
+        Some(token) => {
+            let (admin, commands) = Admin::new(token);
+            let shared = Shared::new(store.clone(), config.clone()).with_admin(admin);
+            (shared, Some(commands))
+        }
+        None => (Shared::new(store.clone(), config.clone()), None),
+    };
+    let shared = Arc::new(shared);
     let daemon = Arc::new(Daemon {
         origin,
         shared: shared.clone(),
@@ -117,11 +133,6 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         config.server.url("/")
     );
     tracing::info!(%addr, sources = config.sources.len(), "daemon started");
-    // Before READY=1: systemd may send SIGHUP as soon as the unit is up, and an unhandled
-    // SIGHUP would end the process.
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
 
     tokio::spawn(daemon.clone().render_loop());
     let mut scheduler = JobScheduler::new()
@@ -151,6 +162,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
                 daemon.reload(&scheduler).await;
                 notify::ready(&status_line(&shared).await);
             }
+            Some(command) = next_command(&mut commands) => daemon.command(command, &scheduler).await,
         }
     }
 
@@ -169,6 +181,16 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     let _ = server.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The next admin command; never, when the admin routes are off.
+async fn next_command(
+    commands: &mut Option<tokio::sync::mpsc::Receiver<Command>>,
+) -> Option<Command> {
+    match commands {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
@@ -248,6 +270,11 @@ impl Daemon {
 
     /// One scheduled fetch of one source.
     async fn fetch(self: Arc<Self>, id: String) {
+        self.fetch_now(id, false).await
+    }
+
+    /// One fetch of one source; `force` ignores backoff.
+    async fn fetch_now(self: Arc<Self>, id: String, force: bool) {
         if self.cancel.is_cancelled() {
             return;
         }
@@ -263,7 +290,7 @@ impl Daemon {
             tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
             return;
         };
-        let report = live.ingest.source(&source, false).await;
+        let report = live.ingest.source(&source, force).await;
         self.shared.metrics.fetched(&report);
         if let Ok(state) = self.shared.store.source_state(&id) {
             let items = self.shared.store.count_for_source(&id);
@@ -510,6 +537,25 @@ impl Daemon {
             }
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
             Err(e) => tracing::error!(error = %e, "retention failed"),
+        }
+    }
+
+    /// A command from the admin routes: fetches go through [`Daemon::fetch`] like scheduled
+    /// ones (one at a time per source), a reload is a SIGHUP.
+    async fn command(self: &Arc<Self>, command: Command, scheduler: &JobScheduler) {
+        match command {
+            Command::Fetch { sources, force } => {
+                tracing::info!(sources = sources.len(), force, "fetch requested over HTTP");
+                for id in sources {
+                    let this = self.clone();
+                    self.tracker
+                        .spawn(async move { this.fetch_now(id, force).await });
+                }
+            }
+            Command::Reload => {
+                tracing::info!("reload requested over HTTP");
+                self.reload(scheduler).await;
+            }
         }
     }
 

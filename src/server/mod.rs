@@ -4,30 +4,36 @@
 //! the store changes, so a request is a map lookup plus an `ETag` comparison. `router` takes
 //! its state explicitly, so tests drive it in-process or on a port of their own.
 
+pub mod admin;
+mod conn;
 pub mod feeds;
 pub mod metrics;
 mod status;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 
-use crate::app::source_health;
+use crate::app::source_health_counted;
 use crate::config::Config;
 use crate::publish::Format;
 use crate::store::{Store, StoreError};
 
+use admin::Admin;
 use feeds::{FeedSet, Rendered, Scope};
 use metrics::Metrics;
+
+pub use conn::Limits;
 
 /// What every handler can see. The config and the rendered feeds are swapped as a whole
 /// (on reload, after a fetch that changed the store).
@@ -38,10 +44,14 @@ pub struct Shared {
     feeds: RwLock<Arc<FeedSet>>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
+    /// Stories counted at the last render, so requests never scan a tree.
+    counts: RwLock<Arc<Counts>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Set once the first fetch cycle has finished.
     pub ready: AtomicBool,
+    /// The admin routes' token and queue to the daemon; `None` disables them.
+    admin: Option<Admin>,
 }
 
 impl Shared {
@@ -53,9 +63,17 @@ impl Shared {
             feeds: RwLock::new(Arc::new(FeedSet::default())),
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
+            counts: RwLock::new(Arc::default()),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
+            admin: None,
         }
+    }
+
+    /// Enables the admin routes.
+    pub fn with_admin(mut self, admin: Admin) -> Shared {
+        self.admin = Some(admin);
+        self
     }
 
     /// The current config.
@@ -88,19 +106,51 @@ impl Shared {
         let now = Utc::now();
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
         self.metrics.rendered(now);
-        self.metrics
-            .store(self.store.item_count(), self.store.size_on_disk());
+        let total = self.store.item_count();
+        self.metrics.store(total, self.store.size_on_disk());
+        let mut counts = Counts {
+            all: total,
+            by_source: HashMap::new(),
+        };
         for s in &config.sources {
             let state = self.store.source_state(&s.id)?;
-            self.metrics
-                .source_state(&s.id, &state, self.store.count_for_source(&s.id));
+            let items = self.store.count_for_source(&s.id);
+            self.metrics.source_state(&s.id, &state, items);
+            counts.by_source.insert(s.id.clone(), items);
         }
+        *self.counts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(counts);
         Ok(())
+    }
+
+    /// Every source's health, with the item counts of the last render. Blocking.
+    fn health(&self) -> Result<Vec<crate::app::SourceHealth>, StoreError> {
+        let counts = self
+            .counts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let items = |id: &str| counts.by_source.get(id).copied().unwrap_or(0);
+        source_health_counted(&self.store, &self.config(), &items)
     }
 }
 
+/// Story counts taken when the feeds were rendered.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Stories in the store.
+    all: usize,
+    /// Stories each source carries.
+    by_source: HashMap<String, usize>,
+}
+
 /// The application's routes.
+///
+/// Every response carries `X-Content-Type-Options: nosniff`; the HTML ones (status page,
+/// digests) also a restrictive CSP, `X-Frame-Options` and `Referrer-Policy`. No route takes a
+/// parameter that makes it do more work than one lookup: feeds are rendered ahead of time with
+/// a fixed item count, and a digest is found by key range.
 pub fn router(shared: Arc<Shared>) -> Router {
+    let request_timeout = shared.config().server.request_timeout;
     Router::new()
         .route("/", get(status_page))
         .route("/feeds/{file}", get(all_feed))
@@ -112,26 +162,55 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/admin/fetch", post(admin::fetch))
+        .route("/admin/reload", post(admin::reload))
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
+            request_timeout,
         ))
         .layer(tower::limit::ConcurrencyLimitLayer::new(1024))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        )
         .with_state(shared)
 }
 
-/// Serves the router until `shutdown` completes, then finishes in-flight requests.
+/// Serves the router until `shutdown` completes, then finishes in-flight requests. The
+/// header timeout and connection limit come from `[server]`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let server = shared.config().server.clone();
+    let limits = Limits {
+        header_timeout: server.header_timeout,
+        max_connections: server.max_connections,
+    };
+    conn::run(listener, router(shared), limits, shutdown).await
+}
+
+/// The headers every HTML page gets: no framing, no referrer, no sniffing, and `csp`.
+fn html_headers(h: &mut HeaderMap, csp: &'static str) {
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 }
 
 async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
@@ -293,31 +372,21 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
     let page = tokio::task::spawn_blocking(move || {
         let config = shared.config();
-        let health = source_health(&shared.store, &config).unwrap_or_default();
+        let health = shared.health().unwrap_or_default();
+        let total = shared.counts.read().unwrap_or_else(|e| e.into_inner()).all;
         let rendered = shared
             .rendered_at
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_else(|| "pending".into());
-        status::render(&config, &health, shared.store.item_count(), &rendered)
+        status::render(&config, &health, total, &rendered)
     })
     .await
     .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    html_headers(h, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
@@ -350,21 +419,22 @@ async fn digest_file(
     let Some(d) = config.digest(&name).cloned() else {
         return plain(StatusCode::NOT_FOUND, "unknown digest\n");
     };
+    // One key lookup either way: the newest, or the newest ending within that local day.
+    let day = match which {
+        "latest" => None,
+        date => match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
+            Ok(date) => Some(local_day(&d.time_zone, date)),
+            Err(_) => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
+        },
+    };
     let store = s.store.clone();
-    let which = which.to_string();
-    let found = tokio::task::spawn_blocking(move || {
-        let records = store.digests(&d.name).ok()?;
-        records.into_iter().rev().find(|r| {
-            which == "latest"
-                || r.end
-                    .with_timezone(&d.time_zone)
-                    .format("%Y-%m-%d")
-                    .to_string()
-                    == which
-        })
+    let found = tokio::task::spawn_blocking(move || match day {
+        None => store.last_digest(&d.name),
+        Some((from, until)) => store.newest_digest_ending_in(&d.name, from, until),
     })
     .await
     .ok()
+    .and_then(Result::ok)
     .flatten();
     let Some(record) = found else {
         return plain(StatusCode::NOT_FOUND, "no such digest yet\n");
@@ -378,27 +448,32 @@ async fn digest_file(
     let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if ext == "html" {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:",
-            ),
-        );
+        // Digests may show the stories' images (`images = true`), from wherever they are.
+        html_headers(h, "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     }
     response
+}
+
+/// The instants a calendar day in `tz` spans, `[start, start of the next day)`. A day whose
+/// midnight falls in a daylight-saving gap starts at its first existing hour.
+fn local_day(tz: &chrono_tz::Tz, date: chrono::NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::TimeZone as _;
+    let start = |d: chrono::NaiveDate| {
+        (0..24)
+            .find_map(|h| tz.from_local_datetime(&d.and_hms_opt(h, 0, 0)?).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&d.and_time(chrono::NaiveTime::MIN)))
+    };
+    let next = date.succ_opt().unwrap_or(date);
+    (start(date), start(next))
 }
 
 /// Every source's health as JSON (what `tributary sources --json` prints; the CLI reads it here
 /// while the daemon holds the store).
 async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let health =
-        tokio::task::spawn_blocking(move || source_health(&shared.store, &shared.config())).await;
+    let health = tokio::task::spawn_blocking(move || shared.health()).await;
     match health {
         Ok(Ok(h)) => (
             [(header::CONTENT_TYPE, "application/json")],

@@ -47,6 +47,27 @@ impl Store {
         }
     }
 
+    /// The newest digest of `name` whose period ends in `[from, until)`: one key-range lookup,
+    /// however many digests are stored.
+    pub fn newest_digest_ending_in(
+        &self,
+        name: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<DigestRecord>, StoreError> {
+        if from >= until {
+            return Ok(None);
+        }
+        match self
+            .digests
+            .range(key(name, from)..key(name, until))
+            .next_back()
+        {
+            Some(kv) => Ok(Some(decode(&kv?.1)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Every digest of `name`, oldest first.
     pub fn digests(&self, name: &str) -> Result<Vec<DigestRecord>, StoreError> {
         self.digests

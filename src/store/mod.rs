@@ -44,13 +44,22 @@ pub enum StoreError {
         /// The store directory.
         path: PathBuf,
     },
-    /// sled could not open the store.
-    #[error("cannot open the store at {}: {source}", path.display())]
+    /// sled could not open the store (not a folder, not writable, disk full…).
+    #[error("cannot open the store at {}: {error}", path.display())]
     Open {
         /// The store directory.
         path: PathBuf,
-        /// What sled said.
-        source: sled::Error,
+        /// What sled said (in the message, not as a source, so it is printed once).
+        error: sled::Error,
+    },
+    /// The store's files are damaged: sled reported corruption, or a folder that held a
+    /// database opened without the schema version every store has.
+    #[error("the store at {} is damaged ({detail}). Move the folder aside and restore a backup (`tributary import`), or start with an empty store", path.display())]
+    Damaged {
+        /// The store directory.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
     },
     /// The store was written by a newer Tributary.
     #[error("the store at {} has schema version {found}; this tributary reads version {SCHEMA_VERSION} (upgrade tributary, or export/import)", path.display())]
@@ -101,22 +110,38 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store directory.
+    /// Opens (or creates) the store directory. Every failure names the directory; a damaged
+    /// store is an error, never silently replaced by an empty one.
     pub fn open(config: &StoreConfig) -> Result<Store, StoreError> {
+        let path = &config.path;
+        // sled replays its log up to the first unreadable record, so a log damaged near its
+        // start opens as an empty database; the schema version tells that from a new store.
+        let existed = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
+        Store::open_at(config, existed).map_err(|e| match e {
+            StoreError::Sled(sled::Error::Corruption { .. }) => StoreError::Damaged {
+                path: path.clone(),
+                detail: "sled found corrupted data".into(),
+            },
+            StoreError::Sled(error) => StoreError::Open {
+                path: path.clone(),
+                error,
+            },
+            e => e,
+        })
+    }
+
+    fn open_at(config: &StoreConfig, existed: bool) -> Result<Store, StoreError> {
         let path = config.path.clone();
         let db = sled::Config::new()
             .path(&path)
             .cache_capacity(config.cache_capacity)
             .mode(sled::Mode::LowSpace)
             .open()
-            .map_err(|source| match &source {
+            .map_err(|error| match &error {
                 sled::Error::Io(e) if e.to_string().contains("lock") => {
                     StoreError::Locked { path: path.clone() }
                 }
-                _ => StoreError::Open {
-                    path: path.clone(),
-                    source,
-                },
+                _ => StoreError::Sled(error),
             })?;
         let tree = |name: &str| db.open_tree(name);
         let store = Store {
@@ -148,6 +173,12 @@ impl Store {
                 if found != SCHEMA_VERSION {
                     return Err(StoreError::Schema { path, found });
                 }
+            }
+            None if existed => {
+                return Err(StoreError::Damaged {
+                    path,
+                    detail: "its database has no schema version".into(),
+                })
             }
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;

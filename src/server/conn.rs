@@ -1,0 +1,212 @@
+//! The connection loop: accepts TCP connections up to `[server] max_connections`, serves each
+//! with hyper's HTTP/1.1 under a header-read timeout, and shuts down gracefully.
+//!
+//! `axum::serve` offers neither knob, so this is the same loop with the limits added: a
+//! semaphore permit is taken before `accept`, so at the limit new clients wait in the kernel's
+//! backlog instead of costing a task each, and the header timeout closes connections that
+//! trickle their headers, send nothing, or sit idle between keep-alive requests.
+//!
+//! HTTP/1.1 only: feed readers and reverse proxies speak it, and cleartext HTTP/2 (prior
+//! knowledge) would need its preface read before hyper's header timer starts, which a client
+//! could trickle forever.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+/// How long shutdown waits for open connections to finish their requests.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// What a connection may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time to send a request's headers; also how long an idle keep-alive connection lives.
+    pub header_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets open connections finish
+/// their requests (bounded) and returns.
+pub async fn run(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break, // never closed
+            },
+            _ = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(
+            app.clone()
+                .map_request(|req: Request<Incoming>| req.map(Body::new)),
+        );
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+    Ok(())
+}
+
+/// Per-connection errors (the client went away before we accepted) are routine; anything
+/// else (out of file descriptors) gets a pause so the loop does not spin.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed; pausing for a second");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::Notify;
+
+    /// Reads one whole `Connection: close` response.
+    async fn response(mut stream: TcpStream) -> String {
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).await.unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// One keep-alive round trip to `/ping`.
+    async fn ping(stream: &mut TcpStream) {
+        stream
+            .write_all(b"GET /ping HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        while !out.ends_with(b"pong") {
+            let mut buf = [0u8; 512];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed: {}", String::from_utf8_lossy(&out));
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_the_limit_a_new_connection_waits_for_an_open_one_to_close() {
+        let busy = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(Notify::new());
+        let release = Arc::new(Notify::new());
+        let app = {
+            let (busy, started, release) = (busy.clone(), started.clone(), release.clone());
+            let busy2 = busy.clone();
+            Router::new()
+                .route("/ping", axum::routing::get(|| async { "pong" }))
+                .route(
+                    "/hold",
+                    axum::routing::get(move || async move {
+                        busy.store(true, Ordering::SeqCst);
+                        started.notify_one();
+                        release.notified().await;
+                        busy.store(false, Ordering::SeqCst);
+                        "held"
+                    }),
+                )
+                .route(
+                    "/probe",
+                    axum::routing::get(move || async move {
+                        if busy2.load(Ordering::SeqCst) {
+                            "overlapped"
+                        } else {
+                            "alone"
+                        }
+                    }),
+                )
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(Notify::new());
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            max_connections: 2,
+        };
+        let server = tokio::spawn(run(listener, app, limits, {
+            let stop = stop.clone();
+            async move { stop.notified().await }
+        }));
+
+        // Two connections take both slots: C idles between keep-alive requests, A is inside
+        // a request that waits for the test.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        ping(&mut c).await;
+        let mut a = TcpStream::connect(addr).await.unwrap();
+        a.write_all(b"GET /hold HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        started.notified().await;
+        // B connects (the kernel completes the handshake) and asks. While C keeps being
+        // served, B is not: its handler runs only once A's connection has closed.
+        let mut b = TcpStream::connect(addr).await.unwrap();
+        b.write_all(b"GET /probe HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        for _ in 0..20 {
+            ping(&mut c).await;
+        }
+        release.notify_one();
+        assert!(response(a).await.ends_with("held"));
+        let probe = response(b).await;
+        assert!(probe.starts_with("HTTP/1.1 200"), "{probe}");
+        assert!(probe.ends_with("alone"), "{probe}");
+
+        drop(c);
+        stop.notify_one();
+        server.await.unwrap().unwrap();
+    }
+}
