@@ -160,10 +160,12 @@ fn spawn_daemon(s: &common::Setup) -> std::process::Child {
 /// items; the store flushes a feed before it is reported).
 fn stored_source(line: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let f = &v["fields"];
-    let outcome = f["outcome"].as_str()?;
-    (f["message"] == "fetched" && outcome.starts_with("Ok(") && !outcome.contains("new: 0,"))
-        .then(|| f["source"].as_str().map(str::to_string))
+    let span = &v["span"];
+    (v["fields"]["message"] == "fetched"
+        && span["name"] == "fetch"
+        && span["status"] == "ok"
+        && span["new_items"].as_u64()? > 0)
+        .then(|| span["source"].as_str().map(str::to_string))
         .flatten()
 }
 
@@ -212,6 +214,12 @@ fn kill_9_of_the_daemon_during_ingest_loses_nothing_and_leaves_no_partial_feed()
                 stored_now += 1;
             }
             let started = line.contains("daemon started");
+            // Never wait for ever: a change in the log format would otherwise hang the test.
+            assert!(
+                !line.contains("first fetch cycle done"),
+                "run {run}: the cycle ended before {kill_after} feeds were reported stored \
+                 ({stored_now} were); does `stored_source` still read the log format?"
+            );
             log.push(line);
             if (kill_after == 0 && started) || (kill_after > 0 && stored_now == kill_after) {
                 break;
@@ -258,8 +266,9 @@ fn kill_9_of_the_daemon_during_ingest_loses_nothing_and_leaves_no_partial_feed()
     // The CLI agrees.
     let stored = counts(&s);
     assert_eq!(stored.len(), FEEDS);
-    // No feed was reported stored twice: a restart never re-applies what it already has.
+    // No feed was reported stored twice: a restart never re-applies what it already has. (A
+    // feed may be stored and never reported: the kill can land between the flush and the log
+    // line. All of them are stored, as `counts` showed.)
     let unique: std::collections::HashSet<&String> = reported.iter().collect();
     assert_eq!(unique.len(), reported.len());
-    assert_eq!(unique.len(), FEEDS);
 }

@@ -120,8 +120,10 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         digest_since: Mutex::new(HashMap::new()),
     });
 
-    // Serve what the store already holds right away.
-    refresh(&shared).await;
+    // Serve at once: what the store already holds is rendered in the background (feeds
+    // answer 503 with Retry-After until then), so a large store does not delay start-up.
+    let first = shared.clone();
+    tokio::spawn(async move { refresh(&first).await });
     let cancel = daemon.cancel.clone();
     let server = tokio::spawn(server::serve(listener, shared.clone(), async move {
         cancel.cancelled().await

@@ -122,6 +122,14 @@ impl Shared {
         Ok(())
     }
 
+    /// Whether the feeds have been rendered since the daemon started.
+    pub fn rendered(&self) -> bool {
+        self.rendered_at
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
     /// Every source's health, with the item counts of the last render. Blocking.
     fn health(&self) -> Result<Vec<crate::app::SourceHealth>, StoreError> {
         let counts = self
@@ -288,6 +296,16 @@ async fn source_feed(
 fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> Response {
     match shared.feeds().get(scope, format) {
         Some(doc) => conditional(&doc, headers),
+        // The daemon serves at once and renders its first set in the background.
+        None if !shared.rendered() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::RETRY_AFTER, "1"),
+            ],
+            "starting: feeds are being rendered\n",
+        )
+            .into_response(),
         None => {
             let what = match scope {
                 Scope::All => "feed",
@@ -347,7 +365,7 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
 }
 
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
-    if s.ready.load(Ordering::Acquire) {
+    if s.ready.load(Ordering::Acquire) && s.rendered() {
         plain(StatusCode::OK, "ready\n")
     } else {
         plain(

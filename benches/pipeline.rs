@@ -1,0 +1,243 @@
+//! Each ingest and output stage on the generated corpus (benches/corpus): parse + normalize,
+//! sanitize, classify, store, render, digest build.
+//! Run: cargo bench --bench pipeline
+
+mod corpus;
+
+use chrono::{TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tributary::classify::{Classifier, RulesFile};
+use tributary::config::{DedupeConfig, StoreConfig};
+use tributary::model::{Item, Location, Schedule, Source, SourceKind, SourceState};
+use tributary::parse::{self, Context};
+use tributary::publish::{self, FeedMeta, Format};
+use tributary::store::{Query, Staged, Store};
+
+/// Feeds of the corpus used here: enough for ~2,000 items of every format and size.
+const FEEDS: usize = 60;
+
+fn ctx() -> Context<'static> {
+    Context {
+        fetch_url: None,
+        content_type: None,
+        default_lang: None,
+        now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
+    }
+}
+
+fn classifier() -> Classifier {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))
+        .unwrap();
+    Classifier::new(&RulesFile::from_toml(&text).unwrap().topics).unwrap()
+}
+
+fn source(i: usize) -> Source {
+    Source {
+        id: format!("p{i:05}"),
+        title: format!("Partner {i}"),
+        location: Location::File(format!("/dev/null/{i}").into()),
+        kind: SourceKind::Partner,
+        lang: None,
+        schedule: Schedule::Interval(std::time::Duration::from_secs(1800)),
+        topics: Vec::new(),
+    }
+}
+
+/// Every feed parsed and normalized, with its source: what the store stage takes.
+fn staged(feeds: &[corpus::GenFeed], classifier: &Classifier) -> Vec<(Source, Vec<Staged>)> {
+    feeds
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let src = source(i);
+            let parsed = parse::parse(&f.bytes, &ctx()).unwrap();
+            let staged = parsed
+                .entries
+                .iter()
+                .map(|raw| {
+                    let item = parse::normalize(raw, &parsed, &ctx());
+                    let topics = Some(classifier.new_story_topics(&item, &src));
+                    Staged { item, topics }
+                })
+                .collect();
+            (src, staged)
+        })
+        .collect()
+}
+
+fn open(dir: &std::path::Path) -> Store {
+    Store::open(&StoreConfig {
+        path: dir.join("store"),
+        cache_capacity: 64 * 1024 * 1024,
+        max_age: None,
+        max_items_per_source: None,
+    })
+    .unwrap()
+}
+
+fn store_all(store: &Store, all: &[(Source, Vec<Staged>)]) -> usize {
+    let dedupe = DedupeConfig::default();
+    let topics_of = |_: &Item| Vec::new();
+    let mut new = 0;
+    for (src, staged) in all {
+        let report = store
+            .apply(
+                &src.id,
+                staged,
+                &SourceState::default(),
+                ctx().now,
+                &dedupe,
+                &topics_of,
+            )
+            .unwrap();
+        new += report.new;
+    }
+    new
+}
+
+fn bench(c: &mut Criterion) {
+    let feeds = corpus::generate(7, FEEDS);
+    let bytes: usize = feeds.iter().map(|f| f.bytes.len()).sum();
+    let items: usize = feeds.iter().map(|f| f.items).sum();
+    let classifier = classifier();
+    let all = staged(&feeds, &classifier);
+    let normalized: Vec<&tributary::model::NewItem> = all
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|s| &s.item))
+        .collect();
+
+    let mut g = c.benchmark_group("ingest");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(items as u64));
+    g.bench_function(format!("parse {FEEDS} feeds ({bytes} bytes)"), |b| {
+        b.iter(|| {
+            feeds
+                .iter()
+                .map(|f| parse::parse(&f.bytes, &ctx()).unwrap().entries.len())
+                .sum::<usize>()
+        })
+    });
+    let parsed: Vec<_> = feeds
+        .iter()
+        .map(|f| parse::parse(&f.bytes, &ctx()).unwrap())
+        .collect();
+    g.bench_function("normalize (sanitize + text + links + dates)", |b| {
+        b.iter(|| {
+            parsed
+                .iter()
+                .flat_map(|p| {
+                    p.entries
+                        .iter()
+                        .map(move |e| parse::normalize(e, p, &ctx()))
+                })
+                .count()
+        })
+    });
+    let html: Vec<&str> = normalized
+        .iter()
+        .filter_map(|i| i.content.as_deref())
+        .collect();
+    g.bench_function("sanitize alone (already clean bodies)", |b| {
+        b.iter(|| {
+            html.iter()
+                .map(|h| parse::html::sanitize(h, None, None).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("classify", |b| {
+        let src = source(0);
+        b.iter(|| {
+            normalized
+                .iter()
+                .map(|i| classifier.new_story_topics(i, &src).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("store (sled, empty store, every item new)", |b| {
+        b.iter_batched(
+            || tempfile::tempdir().unwrap(),
+            |dir| {
+                let store = open(dir.path());
+                store_all(&store, &all)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store_all(&store, &all);
+    let newest = store
+        .list(&Query {
+            source: None,
+            topic: None,
+            limit: 50,
+        })
+        .unwrap();
+    let everything = store
+        .list(&Query {
+            source: None,
+            topic: None,
+            limit: 0,
+        })
+        .unwrap();
+    let meta = FeedMeta {
+        id: "tag:tributary,2026:feeds/all".into(),
+        title: "All partner news".into(),
+        description: "Every story".into(),
+        self_url: "https://feeds.example.org/feeds/all.rss".into(),
+        site_url: "https://feeds.example.org/".into(),
+        language: None,
+        generator: "Tributary".into(),
+    };
+    let sources = |id: &str| {
+        Some(publish::SourceInfo {
+            id: id.to_string(),
+            title: id.to_string(),
+            url: format!("https://{id}.example.org/feed"),
+            site_url: None,
+        })
+    };
+    let mut g = c.benchmark_group("output");
+    g.throughput(Throughput::Elements(newest.len() as u64));
+    for format in Format::ALL {
+        g.bench_function(
+            format!("render {} items as {format:?}", newest.len()),
+            |b| b.iter(|| publish::render(format, &meta, &newest, &sources).len()),
+        );
+    }
+    g.throughput(Throughput::Elements(everything.len() as u64));
+    let spec = tributary::digest::DigestSpec::new(
+        "daily",
+        "Daily digest",
+        "news@example.org",
+        &["list@example.org"],
+    );
+    let period = tributary::digest::Period {
+        start: ctx().now - chrono::Duration::days(1),
+        end: ctx().now + chrono::Duration::days(1),
+    };
+    let order: Vec<String> = classifier.topics().map(str::to_string).collect();
+    g.bench_function(
+        format!("digest build over {} stories", everything.len()),
+        |b| {
+            b.iter(|| {
+                tributary::digest::build(
+                    &spec,
+                    period,
+                    &everything,
+                    &|t| Some(t.to_string()),
+                    &order,
+                    &|s| Some(s.to_string()),
+                )
+                .sections
+                .len()
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
