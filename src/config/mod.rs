@@ -5,6 +5,7 @@ mod error;
 mod mail;
 mod raw;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -308,16 +309,18 @@ impl Validator<'_> {
                 .unwrap_or(dd.min_title_chars),
         };
         let mut sources: Vec<Source> = Vec::new();
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        // Id → offset of its first definition; the line is worked out only for a duplicate
+        // (a config of thousands of sources must not cost a scan of the file per source).
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.sources.len());
         for (i, rs) in raw.sources.into_iter().enumerate() {
             let key = format!("sources[{i}]");
             let id = rs.id.get_ref().clone();
-            if let Some((_, line)) = seen.iter().find(|(s, _)| *s == id) {
+            if let Some(&first) = seen.get(&id) {
+                let line = self.loc.problem(first, "", "").line;
                 let msg = format!("duplicate source id {id:?} (first defined on line {line})");
                 self.push(rs.id.span().start, format!("{key}.id"), msg);
             } else {
-                let line = self.loc.problem(rs.id.span().start, "", "").line;
-                seen.push((id.clone(), line));
+                seen.insert(id.clone(), rs.id.span().start);
             }
             if let Some(source) = self.source(rs, &key, &fetch) {
                 sources.push(source);

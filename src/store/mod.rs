@@ -188,9 +188,11 @@ impl Store {
         Ok(store)
     }
 
-    /// Number of stored stories.
+    /// Number of stored stories. Counted on the publication index (one small key per story),
+    /// not on the stories themselves: sled counts by visiting every entry, and visiting the
+    /// stories would read the whole store into memory.
     pub fn item_count(&self) -> usize {
-        self.items.len()
+        self.by_published.len()
     }
 
     /// One item by id.
