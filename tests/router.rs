@@ -475,3 +475,57 @@ async fn a_digest_by_date_is_one_lookup_and_junk_dates_are_404() {
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{junk}");
     }
 }
+
+#[tokio::test]
+async fn a_source_feed_is_rendered_again_after_a_change_and_keeps_its_validators_until_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let first = get(&s, "/feeds/sources/bfpe.rss", &[]).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(body(first).await.contains("Prištine"));
+
+    // A re-render with nothing changed: same bytes, same validators, still 304.
+    s.refresh().unwrap();
+    let again = get(&s, "/feeds/sources/bfpe.rss", &[("if-none-match", &etag)]).await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let again = get(&s, "/feeds/sources/bfpe.rss", &[]).await;
+    assert_eq!(again.headers()["last-modified"].to_str().unwrap(), modified);
+
+    // A new story: the cached document is stale after the next render.
+    let config = s.config();
+    let item = NewItem {
+        identity: Identity::Guid("2".into()),
+        title: "Ženski klub: nova radionica".into(),
+        link: Some("https://bfpe.example/vesti/2/".into()),
+        published: Some(Utc.with_ymd_and_hms(2020, 2, 5, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: "Radionica.".into(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: None,
+        enclosures: vec![],
+        content_hash: "h2".into(),
+    };
+    let topics = |i: &tributary::model::Item| config.classifier.item_topics(i, &config.sources);
+    s.store
+        .apply(
+            "bfpe",
+            &[Staged { item, topics: None }],
+            &SourceState::default(),
+            Utc::now(),
+            &config.dedupe,
+            &topics,
+        )
+        .unwrap();
+    s.refresh().unwrap();
+    let changed = get(&s, "/feeds/sources/bfpe.rss", &[("if-none-match", &etag)]).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    assert!(body(changed).await.contains("nova radionica"));
+}

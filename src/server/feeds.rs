@@ -73,11 +73,43 @@ impl Rendered {
     }
 }
 
-/// Every feed, rendered.
+/// The merged and per-topic feeds, rendered. Per-source feeds (one per configured source,
+/// thousands of documents of mostly idle sources) are rendered when first asked for after a
+/// change and kept in a bounded cache: see [`SourceFeeds`].
 #[derive(Debug, Default)]
 pub struct FeedSet {
     feeds: HashMap<(Scope, Format), Arc<Rendered>>,
     opml: Option<Arc<Rendered>>,
+    /// Counts the renders: a cached source feed from an earlier one is stale.
+    pub generation: u64,
+}
+
+/// Per-source feeds rendered on first request after a change, at most `capacity` kept
+/// (least recently used dropped). Memory stays bounded however many sources there are.
+#[derive(Debug)]
+pub struct SourceFeeds {
+    cache: lru::LruCache<(String, Format), (u64, Arc<Rendered>)>,
+}
+
+impl SourceFeeds {
+    /// An empty cache of `capacity` documents.
+    pub fn new(capacity: usize) -> SourceFeeds {
+        let capacity = std::num::NonZeroUsize::new(capacity.max(1)).expect("at least one");
+        SourceFeeds {
+            cache: lru::LruCache::new(capacity),
+        }
+    }
+
+    /// The cached document and the generation it was rendered in.
+    pub fn get(&mut self, source: &str, format: Format) -> Option<(u64, Arc<Rendered>)> {
+        self.cache.get(&(source.to_string(), format)).cloned()
+    }
+
+    /// Keeps a document rendered in `generation`.
+    pub fn put(&mut self, source: &str, format: Format, generation: u64, doc: Arc<Rendered>) {
+        self.cache
+            .put((source.to_string(), format), (generation, doc));
+    }
 }
 
 impl FeedSet {
@@ -99,7 +131,7 @@ impl FeedSet {
                 .topics()
                 .map(|t| Scope::Topic(t.to_string())),
         );
-        scopes.extend(config.sources.iter().map(|s| Scope::Source(s.id.clone())));
+        set.generation = previous.map_or(1, |p| p.generation + 1);
         for scope in scopes {
             for (format, mut doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
                 let before = previous.and_then(|p| p.get(&scope, format));
@@ -112,6 +144,22 @@ impl FeedSet {
         opml.keep_date_of(previous.and_then(|p| p.opml()).as_deref());
         set.opml = Some(Arc::new(opml));
         Ok(set)
+    }
+
+    /// Renders a source's feed for the server, keeping the date of `before` when the bytes
+    /// are the same; `None` for a source that is not configured.
+    pub fn render_source(
+        store: &Store,
+        config: &Config,
+        source: &str,
+        format: Format,
+        before: Option<&Rendered>,
+    ) -> Result<Option<Rendered>, StoreError> {
+        let doc = FeedSet::render_one(store, config, &Scope::Source(source.to_string()), format)?;
+        Ok(doc.map(|mut d| {
+            d.keep_date_of(before);
+            d
+        }))
     }
 
     /// Renders one feed exactly as the server serves it (`tributary render`); `None` for a

@@ -30,7 +30,11 @@ use crate::publish::Format;
 use crate::store::{Store, StoreError};
 
 use admin::Admin;
-use feeds::{FeedSet, Rendered, Scope};
+use feeds::{FeedSet, Rendered, Scope, SourceFeeds};
+
+/// Per-source feed documents kept rendered (each a few hundred KB at most): the busiest
+/// sources' feeds stay ready, the long tail is rendered again when asked for.
+const SOURCE_FEED_CACHE: usize = 256;
 use metrics::Metrics;
 
 pub use conn::Limits;
@@ -42,6 +46,7 @@ pub struct Shared {
     pub store: Arc<Store>,
     config: RwLock<Arc<Config>>,
     feeds: RwLock<Arc<FeedSet>>,
+    source_feeds: std::sync::Mutex<SourceFeeds>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
     /// Stories counted at the last render, so requests never scan a tree.
@@ -61,6 +66,7 @@ impl Shared {
             store,
             config: RwLock::new(config),
             feeds: RwLock::new(Arc::new(FeedSet::default())),
+            source_feeds: std::sync::Mutex::new(SourceFeeds::new(SOURCE_FEED_CACHE)),
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
             counts: RwLock::new(Arc::default()),
@@ -285,7 +291,7 @@ async fn source_feed(
     headers: HeaderMap,
 ) -> Response {
     match split_file(&file) {
-        Some((id, format)) => feed(&s, &Scope::Source(id.to_string()), format, &headers),
+        Some((id, format)) => source_feed_doc(s, id.to_string(), format, &headers).await,
         None => plain(
             StatusCode::NOT_FOUND,
             "no such feed format: use .rss, .atom or .json\n",
@@ -293,19 +299,80 @@ async fn source_feed(
     }
 }
 
+/// A source's feed: from the cache when rendered since the last change, else rendered now
+/// (once per change, not per request) and cached.
+async fn source_feed_doc(
+    shared: Arc<Shared>,
+    id: String,
+    format: Format,
+    headers: &HeaderMap,
+) -> Response {
+    if shared.config().source(&id).is_none() {
+        return plain(StatusCode::NOT_FOUND, "unknown source\n");
+    }
+    if !shared.rendered() {
+        return starting();
+    }
+    let generation = shared.feeds().generation;
+    let cached = shared
+        .source_feeds
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id, format);
+    if let Some((g, doc)) = &cached {
+        if *g == generation {
+            return conditional(doc, headers);
+        }
+    }
+    let s = shared.clone();
+    let rendered = tokio::task::spawn_blocking(move || {
+        let before = cached.as_ref().map(|(_, d)| d.as_ref());
+        FeedSet::render_source(&s.store, &s.config(), &id, format, before)
+            .map(|doc| doc.map(|d| (id, Arc::new(d))))
+    })
+    .await;
+    match rendered {
+        Ok(Ok(Some((id, doc)))) => {
+            shared
+                .source_feeds
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(&id, format, generation, doc.clone());
+            conditional(&doc, headers)
+        }
+        Ok(Ok(None)) => plain(StatusCode::NOT_FOUND, "unknown source\n"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "rendering a source feed failed");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not read the store\n",
+            )
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a source feed failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
+        }
+    }
+}
+
+/// 503 while the first feed set is being rendered.
+fn starting() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::RETRY_AFTER, "1"),
+        ],
+        "starting: feeds are being rendered\n",
+    )
+        .into_response()
+}
+
 fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> Response {
     match shared.feeds().get(scope, format) {
         Some(doc) => conditional(&doc, headers),
         // The daemon serves at once and renders its first set in the background.
-        None if !shared.rendered() => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::RETRY_AFTER, "1"),
-            ],
-            "starting: feeds are being rendered\n",
-        )
-            .into_response(),
+        None if !shared.rendered() => starting(),
         None => {
             let what = match scope {
                 Scope::All => "feed",
