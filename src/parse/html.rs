@@ -128,10 +128,10 @@ fn same_site(a: &str, b: &str) -> bool {
     strip(a) == strip(b)
 }
 
-/// Elements whose content is not text a reader sees.
-const HIDDEN: &[&str] = &[
-    "script", "style", "template", "noscript", "iframe", "object", "svg", "math", "head",
-];
+/// Raw-text elements: their content is not text a reader sees, and the tokenizer always sees
+/// their end tag (an element closed implicitly gets no end-tag handler, so only these may
+/// switch the text off).
+const HIDDEN: &[&str] = &["script", "style", "iframe", "noembed", "noframes", "xmp"];
 /// Elements that start a new line when rendered: words on either side must not run together.
 const BLOCKS: &[&str] = &[
     "p",
@@ -209,6 +209,8 @@ pub fn to_text(html: &str) -> String {
             }
             Ok(())
         })],
+        // Not strict: markup lol_html cannot rewrite unambiguously is still read for its text.
+        strict: false,
         ..Settings::new()
     };
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
@@ -217,8 +219,9 @@ pub fn to_text(html: &str) -> String {
         .and_then(|()| rewriter.end());
     let raw = match read {
         Ok(()) => text.take(),
-        // Only a memory limit stops the tokenizer: fall back to the markup itself.
-        Err(_) => html.to_string(),
+        // Only a memory limit stops the tokenizer now: fall back to ammonia with no tags
+        // allowed, which keeps the text and never the markup.
+        Err(_) => ammonia::Builder::empty().clean(html).to_string(),
     };
     collapse_whitespace(&html_escape::decode_html_entities(&raw))
 }
@@ -286,6 +289,17 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("https://balkansgroup.example/en/news/").unwrap()
+    }
+
+    #[test]
+    fn text_survives_elements_closed_implicitly_and_skips_raw_text() {
+        let page = "<html><head><meta charset=utf-8><title>T</title><body><p>Story &amp; more</p>";
+        assert!(to_text(page).ends_with("Story & more"), "{}", to_text(page));
+        let svg = "<p>a<svg><path d=x></p><p>rest</p>";
+        assert_eq!(to_text(svg), "a rest");
+        let raw = "<p>one</p><script>var x = '<p>no</p>';</script><style>p{}</style><p>two</p>";
+        assert_eq!(to_text(raw), "one two");
+        assert_eq!(to_text("<select><style>x</style></select>ok"), "ok");
     }
 
     #[test]

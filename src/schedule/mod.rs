@@ -123,7 +123,18 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     // Serve at once: what the store already holds is rendered in the background (feeds
     // answer 503 with Retry-After until then), so a large store does not delay start-up.
     let first = shared.clone();
-    tokio::spawn(async move { refresh(&first).await });
+    tokio::spawn(async move {
+        // Until it succeeds: feeds and /readyz answer 503 until the first render.
+        let mut wait = Duration::from_secs(1);
+        loop {
+            refresh(&first).await;
+            if first.rendered() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(60));
+        }
+    });
     let cancel = daemon.cancel.clone();
     let server = tokio::spawn(server::serve(listener, shared.clone(), async move {
         cancel.cancelled().await
@@ -294,10 +305,16 @@ impl Daemon {
         };
         let report = live.ingest.source(&source, force).await;
         self.shared.metrics.fetched(&report);
-        if let Ok(state) = self.shared.store.source_state(&id) {
-            let items = self.shared.store.count_for_source(&id);
-            self.shared.metrics.source_state(&id, &state, items);
-        }
+        // Store reads (a scan of the source's stories): off the async threads.
+        let shared = self.shared.clone();
+        let gauge_id = id.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Ok(state) = shared.store.source_state(&gauge_id) {
+                let items = shared.store.count_for_source(&gauge_id);
+                shared.metrics.source_state(&gauge_id, &state, items);
+            }
+        })
+        .await;
         let changed =
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         if changed {

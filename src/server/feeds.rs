@@ -53,9 +53,15 @@ pub struct Rendered {
 impl Rendered {
     /// Keeps the earlier rendering's date when the bytes did not change.
     fn keep_date_of(&mut self, before: Option<&Rendered>) {
-        if let Some(b) = before.filter(|b| b.etag == self.etag) {
+        let Some(b) = before else { return };
+        if b.etag == self.etag {
             self.last_modified = b.last_modified;
             self.last_modified_http = b.last_modified_http.clone();
+        } else if self.last_modified <= b.last_modified {
+            // Changed within the same second: a later date, or `If-Modified-Since` would
+            // answer 304 for bytes the client has not seen.
+            self.last_modified = b.last_modified + chrono::Duration::seconds(1);
+            self.last_modified_http = httpdate::fmt_http_date(self.last_modified.into());
         }
     }
 

@@ -196,7 +196,11 @@ impl Tx<'_> {
                     return Ok(());
                 }
                 // The story was pruned by retention; the identity stays as a tombstone so the
-                // source's old entries are not stored again.
+                // source's old entries are not stored again. It takes the entry's new hash, so
+                // the next fetch skips the entry before normalizing it.
+                if hash != new.content_hash.as_bytes() {
+                    self.idents.insert(ident_key, ident_value(id))?;
+                }
                 report.unchanged += 1;
                 return Ok(());
             }
