@@ -88,6 +88,9 @@ pub struct FeedSet {
     opml: Option<Arc<Rendered>>,
     /// Counts the renders: a cached source feed from an earlier one is stale.
     pub generation: u64,
+    /// What the feeds say about each source, read once per render (source feeds rendered
+    /// later reuse it rather than reading every source's state again).
+    infos: Vec<SourceInfo>,
 }
 
 /// Per-source feeds rendered on first request after a change, at most `capacity` kept
@@ -149,23 +152,30 @@ impl FeedSet {
         let mut opml = Rendered::new(opml, "text/x-opml; charset=utf-8");
         opml.keep_date_of(previous.and_then(|p| p.opml()).as_deref());
         set.opml = Some(Arc::new(opml));
+        set.infos = infos;
         Ok(set)
     }
 
     /// Renders a source's feed for the server, keeping the date of `before` when the bytes
     /// are the same; `None` for a source that is not configured.
     pub fn render_source(
+        &self,
         store: &Store,
         config: &Config,
         source: &str,
         format: Format,
         before: Option<&Rendered>,
     ) -> Result<Option<Rendered>, StoreError> {
-        let doc = FeedSet::render_one(store, config, &Scope::Source(source.to_string()), format)?;
-        Ok(doc.map(|mut d| {
-            d.keep_date_of(before);
-            d
-        }))
+        if config.source(source).is_none() {
+            return Ok(None);
+        }
+        let scope = Scope::Source(source.to_string());
+        Ok(render_scope(store, config, &self.infos, &scope, &[format])?
+            .pop()
+            .map(|(_, mut doc)| {
+                doc.keep_date_of(before);
+                doc
+            }))
     }
 
     /// Renders one feed exactly as the server serves it (`tributary render`); `None` for a

@@ -313,7 +313,8 @@ async fn source_feed_doc(
     if !shared.rendered() {
         return starting();
     }
-    let generation = shared.feeds().generation;
+    let set = shared.feeds();
+    let generation = set.generation;
     let cached = shared
         .source_feeds
         .lock()
@@ -327,7 +328,7 @@ async fn source_feed_doc(
     let s = shared.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let before = cached.as_ref().map(|(_, d)| d.as_ref());
-        FeedSet::render_source(&s.store, &s.config(), &id, format, before)
+        set.render_source(&s.store, &s.config(), &id, format, before)
             .map(|doc| doc.map(|d| (id, Arc::new(d))))
     })
     .await;
