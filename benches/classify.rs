@@ -1,6 +1,10 @@
 //! Classification throughput: the shipped rules over 10,000 items (the labeled set cycled).
 //! Run: cargo bench --bench classify
 
+// The allocator the binary uses, so the stages cost here what they cost in the daemon.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde::Deserialize;
 use tributary::classify::{Classifier, Input, RulesFile};

@@ -2,6 +2,10 @@
 //! sanitize, classify, store, render, digest build.
 //! Run: cargo bench --bench pipeline
 
+// The allocator the binary uses, so the stages cost here what they cost in the daemon.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod corpus;
 
 use chrono::{TimeZone, Utc};

@@ -11,9 +11,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use lol_html::html_content::EndTag;
-use lol_html::{
-    doc_text, element, rewrite_str, EndTagHandler, HtmlRewriter, RewriteStrSettings, Settings,
-};
+use lol_html::{doc_text, element, EndTagHandler, HtmlRewriter, Settings};
 use url::Url;
 
 use super::urls;
@@ -60,9 +58,9 @@ fn prepare(
     base: Option<&Url>,
     item_host: Option<&str>,
 ) -> Result<String, lol_html::errors::RewritingError> {
-    rewrite_str(
-        html,
-        RewriteStrSettings {
+    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
             // One universal selector: lol_html compiles selectors for every rewriter it
             // builds, and a list of specific ones cost more than the rewriting itself.
             element_content_handlers: vec![element!("*", move |el| {
@@ -80,9 +78,15 @@ fn prepare(
                 }
                 Ok(())
             })],
-            ..RewriteStrSettings::new()
+            ..Settings::new()
         },
-    )
+        |bytes: &[u8]| out.extend_from_slice(bytes),
+    );
+    rewriter.write(html.as_bytes())?;
+    rewriter.end()?;
+    // lol_html writes UTF-8 out for UTF-8 in.
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn resolve_attr(el: &mut lol_html::html_content::Element, attr: &str, base: Option<&Url>) {
@@ -168,45 +172,102 @@ const BLOCKS: &[&str] = &[
     "main",
 ];
 
+/// Text of a document as the tokenizer reads it: raw text (entities not yet decoded), with
+/// the content of raw-text elements left out and a space at block boundaries.
+struct TextSink {
+    raw: Rc<RefCell<String>>,
+    /// Open raw-text elements; text counts only when none is open.
+    hidden: Rc<Cell<u32>>,
+    /// Raw text kept at most (the start of a long article is all a summary needs).
+    cap: usize,
+}
+
+impl TextSink {
+    fn new(html_len: usize, max_chars: usize) -> TextSink {
+        let cap = max_chars.saturating_mul(8).max(4096);
+        TextSink {
+            raw: Rc::new(RefCell::new(String::with_capacity((html_len / 2).min(cap)))),
+            hidden: Rc::new(Cell::new(0)),
+            cap,
+        }
+    }
+
+    fn element(&self, el: &mut lol_html::html_content::Element<'_, '_>) {
+        let name = el.tag_name();
+        if HIDDEN.contains(&name.as_str()) {
+            self.hidden.set(self.hidden.get() + 1);
+            let h = self.hidden.clone();
+            let leave: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
+                h.set(h.get().saturating_sub(1));
+                Ok(())
+            });
+            match el.end_tag_handlers() {
+                Some(handlers) => handlers.push(leave),
+                None => self.hidden.set(self.hidden.get() - 1),
+            }
+        } else if BLOCKS.contains(&name.as_str()) {
+            push_capped(&self.raw, " ", self.cap);
+            if let Some(handlers) = el.end_tag_handlers() {
+                let (raw, cap) = (self.raw.clone(), self.cap);
+                let close: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
+                    push_capped(&raw, " ", cap);
+                    Ok(())
+                });
+                handlers.push(close);
+            }
+        }
+    }
+
+    fn push(&self, chunk: &str) {
+        if self.hidden.get() == 0 {
+            push_capped(&self.raw, chunk, self.cap);
+        }
+    }
+
+    /// The collected text with entities decoded and whitespace collapsed. Text cut at the cap
+    /// is cut back to a whitespace, so no word or entity is left half.
+    fn finish(self) -> String {
+        let mut raw = self.raw.take();
+        if raw.len() >= self.cap {
+            let keep = raw
+                .rfind(|c: char| c.is_ascii_whitespace())
+                .unwrap_or(raw.len());
+            raw.truncate(keep);
+        }
+        collapse_whitespace(&html_escape::decode_html_entities(&raw))
+    }
+}
+
+fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize) {
+    let mut raw = raw.borrow_mut();
+    // A run of block boundaries (`<br>` after `<br>`) is one space, and does not use up the cap.
+    if chunk == " " && raw.ends_with(' ') {
+        return;
+    }
+    if raw.len() < cap {
+        raw.push_str(chunk);
+    }
+}
+
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
 /// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
 pub fn to_text(html: &str) -> String {
+    text_of(html, usize::MAX)
+}
+
+/// Text of `html` as [`to_text`] gives it, reading at most about `8 × max_chars` bytes of text.
+fn text_of(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);
     }
-    let text = Rc::new(RefCell::new(String::with_capacity(html.len() / 2)));
-    let hidden = Rc::new(Cell::new(0u32));
+    let sink = TextSink::new(html.len(), max_chars);
     let settings = Settings {
         element_content_handlers: vec![element!("*", |el| {
-            let name = el.tag_name();
-            if HIDDEN.contains(&name.as_str()) {
-                hidden.set(hidden.get() + 1);
-                let h = hidden.clone();
-                let leave: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
-                    h.set(h.get().saturating_sub(1));
-                    Ok(())
-                });
-                match el.end_tag_handlers() {
-                    Some(handlers) => handlers.push(leave),
-                    None => hidden.set(hidden.get() - 1),
-                }
-            } else if BLOCKS.contains(&name.as_str()) {
-                text.borrow_mut().push(' ');
-                if let Some(handlers) = el.end_tag_handlers() {
-                    let t = text.clone();
-                    let close: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
-                        t.borrow_mut().push(' ');
-                        Ok(())
-                    });
-                    handlers.push(close);
-                }
-            }
+            sink.element(el);
             Ok(())
         })],
         document_content_handlers: vec![doc_text!(|chunk| {
-            if hidden.get() == 0 {
-                text.borrow_mut().push_str(chunk.as_str());
-            }
+            sink.push(chunk.as_str());
             Ok(())
         })],
         // Not strict: markup lol_html cannot rewrite unambiguously is still read for its text.
@@ -214,16 +275,21 @@ pub fn to_text(html: &str) -> String {
         ..Settings::new()
     };
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    let read = rewriter
-        .write(html.as_bytes())
-        .and_then(|()| rewriter.end());
-    let raw = match read {
-        Ok(()) => text.take(),
+    let read = match rewriter.write(html.as_bytes()) {
+        Ok(()) => rewriter.end(),
+        Err(e) => {
+            drop(rewriter);
+            Err(e)
+        }
+    };
+    match read {
+        Ok(()) => sink.finish(),
         // Only a memory limit stops the tokenizer now: fall back to ammonia with no tags
         // allowed, which keeps the text and never the markup.
-        Err(_) => ammonia::Builder::empty().clean(html).to_string(),
-    };
-    collapse_whitespace(&html_escape::decode_html_entities(&raw))
+        Err(_) => collapse_whitespace(&html_escape::decode_html_entities(
+            &ammonia::Builder::empty().clean(html).to_string(),
+        )),
+    }
 }
 
 /// [`to_text`] of as much of `html` as it takes to get more than `max_chars` characters of
@@ -237,37 +303,48 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
             at -= 1;
         }
         if let Some(off) = html[at..].find('<') {
-            let text = to_text(&html[..at + off]);
+            let text = text_of(&html[..at + off], max_chars);
             if text.chars().count() > max_chars {
                 return text;
             }
         }
     }
-    to_text(html)
+    text_of(html, max_chars)
 }
 
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
 /// space and trims the ends; zero-width characters are removed.
 pub fn collapse_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
-    for c in s.chars() {
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{2007}' {
-            pending_space = !out.is_empty();
-        } else if matches!(
-            c,
-            '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
-        ) {
-            continue;
-        } else {
-            if pending_space {
-                out.push(' ');
-                pending_space = false;
+    // Whole words are copied at once; most text has no zero-width characters at all.
+    let zero_width = s.contains(ZERO_WIDTH);
+    for word in s.split(is_space).filter(|w| !w.is_empty()) {
+        let start = out.len();
+        if start > 0 {
+            out.push(' ');
+        }
+        if zero_width {
+            out.extend(word.chars().filter(|c| !ZERO_WIDTH.contains(c)));
+            if out.len() == start + usize::from(start > 0) {
+                // Nothing but zero-width characters: no word, and no space for it.
+                out.truncate(start);
             }
-            out.push(c);
+        } else {
+            out.push_str(word);
         }
     }
     out
+}
+
+/// Characters removed from text: they only steer line breaking and joining.
+const ZERO_WIDTH: [char; 5] = ['\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}'];
+
+fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_whitespace() || c == '\u{b}'
+    } else {
+        c.is_whitespace() || c == '\u{a0}' || c == '\u{202f}' || c == '\u{2007}'
+    }
 }
 
 /// Shortens text to at most `max` characters at a word boundary, adding an ellipsis.
@@ -393,6 +470,14 @@ mod tests {
         assert_eq!(
             collapse_whitespace("  Women\u{a0}\u{a0}Caucus \t\n meets\u{200b} again  "),
             "Women Caucus meets again"
+        );
+        assert_eq!(
+            collapse_whitespace("\u{200b} a \u{feff} b\u{b}c\u{3000}"),
+            "a b c"
+        );
+        assert_eq!(
+            collapse_whitespace("Дијалог\u{2007}Београд\u{202f}"),
+            "Дијалог Београд"
         );
     }
 
