@@ -165,6 +165,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(daemon.clone().first_cycle());
     daemon.tracker.spawn(daemon.clone().due_digests());
+    tokio::spawn(write_states(store.clone(), daemon.cancel.clone()));
 
     loop {
         tokio::select! {
@@ -194,6 +195,29 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     let _ = server.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How often the daemon writes the source states that fetches without new items keep in
+/// memory (see [`Store::put_source_state`]).
+const STATE_WRITE_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes pending source states every few seconds, in one batch each time, until shutdown
+/// (which flushes the store itself).
+async fn write_states(store: Arc<Store>, cancel: tokio_util::sync::CancellationToken) {
+    let mut tick = tokio::time::interval(STATE_WRITE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = cancel.cancelled() => return,
+        }
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "could not write source states"),
+            Err(e) => tracing::error!(error = %e, "writing source states failed"),
+        }
+    }
 }
 
 /// The next admin command; never, when the admin routes are off.

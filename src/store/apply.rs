@@ -106,6 +106,8 @@ impl Store {
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
         let state_bytes = serde_json::to_vec(state).expect("source state serializes");
+        // This feed's state supersedes one kept in memory by an earlier fetch.
+        self.pending().remove(source);
         let trees = (
             &self.items,
             &self.by_published,

@@ -81,6 +81,8 @@ impl Store {
         out: &mut dyn Write,
         progress: &dyn Fn(u64),
     ) -> Result<Counts, BackupError> {
+        // Source states kept in memory are part of the store.
+        self.flush()?;
         let mut counts = Counts::default();
         let line = |r: &Record, out: &mut dyn Write| -> Result<(), BackupError> {
             serde_json::to_writer(&mut *out, r).map_err(std::io::Error::from)?;

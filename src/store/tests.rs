@@ -506,3 +506,51 @@ fn prune_removes_old_and_excess_stories_and_their_indexes_and_keeps_tombstones()
         1
     );
 }
+
+#[test]
+fn states_without_items_are_read_at_once_and_written_in_one_batch_on_flush_or_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = |outcome: &str| SourceState {
+        last_outcome: Some(outcome.into()),
+        etag: Some(format!("\"{outcome}\"")),
+        ..SourceState::default()
+    };
+    {
+        let store = open(&dir);
+        store.put_source_state("a", &state("not-modified")).unwrap();
+        store.put_source_state("b", &state("error")).unwrap();
+        assert_eq!(store.source_state("a").unwrap(), state("not-modified"));
+        assert!(store.sources.get("a").unwrap().is_none(), "kept in memory");
+        store.flush().unwrap();
+        assert!(
+            store.sources.get("a").unwrap().is_some(),
+            "written by flush"
+        );
+
+        // A feed applied later writes its own state; an older pending one must not win.
+        store.put_source_state("b", &state("unchanged")).unwrap();
+        let applied = state("ok");
+        store
+            .apply(
+                "b",
+                &[item("g1", "A story", None, "h1")],
+                &applied,
+                now(),
+                &DedupeConfig::default(),
+                &no_topics,
+            )
+            .unwrap();
+        store.flush().unwrap();
+        assert_eq!(store.source_state("b").unwrap(), applied);
+
+        // Dropped without a flush: written on close.
+        store.put_source_state("c", &state("not-modified")).unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(store.source_state("a").unwrap(), state("not-modified"));
+    assert_eq!(
+        store.source_state("b").unwrap().last_outcome.as_deref(),
+        Some("ok")
+    );
+    assert_eq!(store.source_state("c").unwrap(), state("not-modified"));
+}
