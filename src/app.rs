@@ -59,6 +59,7 @@ impl App {
         force: bool,
         mut each: impl FnMut(&SourceReport),
     ) -> Vec<SourceReport> {
+        let started = std::time::Instant::now();
         let mut tasks = JoinSet::new();
         for source in &self.config.sources {
             if !only.is_empty() && !only.contains(&source.id) {
@@ -98,6 +99,11 @@ impl App {
         if let Err(e) = self.store.flush() {
             tracing::error!(error = %e, "could not flush the store");
         }
+        tracing::info!(
+            sources = reports.len(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "fetch pass done"
+        );
         reports
     }
 

@@ -22,8 +22,8 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
 
 /// How long shutdown waits for open connections to finish their requests.
@@ -40,19 +40,55 @@ pub struct Limits {
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets open connections finish
 /// their requests (bounded) and returns.
+///
+/// Connections are accepted here and handed round-robin to one thread per core, each with its
+/// own single-threaded runtime (as nginx's worker processes do): a connection's requests are
+/// read, answered and written on one thread, with no hand-off between threads, and fetching
+/// and parsing on the daemon's runtime do not delay answers.
 pub async fn run(
     listener: TcpListener,
     app: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    run_on(listener, app, limits, shutdown, workers).await
+}
+
+/// A connection and its slot under `max_connections`.
+type Accepted = (std::net::TcpStream, OwnedSemaphorePermit);
+
+async fn run_on(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    workers: usize,
+) -> std::io::Result<()> {
+    let mut queues = Vec::with_capacity(workers);
+    let mut done = Vec::with_capacity(workers);
+    for i in 0..workers.max(1) {
+        let (queue, incoming) = mpsc::unbounded_channel::<Accepted>();
+        let (finished, finished_rx) = oneshot::channel::<()>();
+        let app = app.clone();
+        std::thread::Builder::new()
+            .name(format!("http-{i}"))
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(serve_connections(incoming, app, limits)),
+                    Err(e) => tracing::error!(error = %e, "cannot start a server thread"),
+                }
+                let _ = finished.send(());
+            })?;
+        queues.push(queue);
+        done.push(finished_rx);
+    }
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let graceful = GracefulShutdown::new();
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut next = 0usize;
     loop {
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p {
@@ -71,7 +107,45 @@ pub async fn run(
             },
             _ = &mut shutdown => break,
         };
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
+        // A worker whose thread ended cannot take connections; the next one can.
+        let mut accepted = (stream, permit);
+        for _ in 0..queues.len() {
+            let queue = &queues[next % queues.len()];
+            next = next.wrapping_add(1);
+            match queue.send(accepted) {
+                Ok(()) => break,
+                Err(mpsc::error::SendError(back)) => accepted = back,
+            }
+        }
+    }
+    drop(listener);
+    // Closing the queues tells every worker to finish its connections.
+    drop(queues);
+    for finished in done {
+        let _ = finished.await;
+    }
+    Ok(())
+}
+/// One server thread: serves the connections it is handed until the queue closes, then lets
+/// them finish their requests (bounded by [`DRAIN`]).
+async fn serve_connections(
+    mut incoming: mpsc::UnboundedReceiver<Accepted>,
+    app: Router,
+    limits: Limits,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    while let Some((stream, permit)) = incoming.recv().await {
         let _ = stream.set_nodelay(true);
+        let Ok(stream) = TcpStream::from_std(stream) else {
+            continue;
+        };
         let service = TowerToHyperService::new(
             app.clone()
                 .map_request(|req: Request<Incoming>| req.map(Body::new)),
@@ -84,14 +158,12 @@ pub async fn run(
             drop(permit);
         });
     }
-    drop(listener);
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
     }
-    Ok(())
 }
 
 /// Per-connection errors (the client went away before we accepted) are routine; anything
@@ -113,7 +185,6 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
     use tokio::sync::Notify;
 
     /// Reads one whole `Connection: close` response.
@@ -176,10 +247,16 @@ mod tests {
             header_timeout: Duration::from_secs(60),
             max_connections: 2,
         };
-        let server = tokio::spawn(run(listener, app, limits, {
-            let stop = stop.clone();
-            async move { stop.notified().await }
-        }));
+        let server = tokio::spawn(run_on(
+            listener,
+            app,
+            limits,
+            {
+                let stop = stop.clone();
+                async move { stop.notified().await }
+            },
+            2,
+        ));
 
         // Two connections take both slots: C idles between keep-alive requests, A is inside
         // a request that waits for the test.

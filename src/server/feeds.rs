@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
@@ -41,11 +42,13 @@ pub struct Rendered {
     pub body: Bytes,
     /// Weak validator (the body may be compressed on the way out).
     pub etag: String,
+    /// `etag` as a header value, built once rather than per request.
+    pub etag_header: HeaderValue,
     /// When these bytes were first rendered (kept across renders while the bytes stay the
     /// same; second precision, as HTTP dates have).
     pub last_modified: DateTime<Utc>,
-    /// `last_modified` as an HTTP date, formatted once rather than per request.
-    pub last_modified_http: String,
+    /// `last_modified` as an HTTP date header value, built once rather than per request.
+    pub last_modified_http: HeaderValue,
     /// `Content-Type` header value.
     pub content_type: &'static str,
 }
@@ -61,7 +64,7 @@ impl Rendered {
             // Changed within the same second: a later date, or `If-Modified-Since` would
             // answer 304 for bytes the client has not seen.
             self.last_modified = b.last_modified + chrono::Duration::seconds(1);
-            self.last_modified_http = httpdate::fmt_http_date(self.last_modified.into());
+            self.last_modified_http = http_date(self.last_modified);
         }
     }
 
@@ -71,12 +74,18 @@ impl Rendered {
         let etag = format!("W/\"{}\"", &blake3::hash(&body).to_hex()[..20]);
         Rendered {
             body: Bytes::from(body),
+            etag_header: HeaderValue::from_str(&etag).expect("hex digits are a valid header"),
             etag,
             last_modified,
-            last_modified_http: httpdate::fmt_http_date(last_modified.into()),
+            last_modified_http: http_date(last_modified),
             content_type,
         }
     }
+}
+
+fn http_date(t: DateTime<Utc>) -> HeaderValue {
+    HeaderValue::from_str(&httpdate::fmt_http_date(t.into()))
+        .expect("an HTTP date is a valid header")
 }
 
 /// The merged and per-topic feeds, rendered. Per-source feeds (one per configured source,

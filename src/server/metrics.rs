@@ -31,13 +31,13 @@ struct SourceLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    status: String,
+    route: &'static str,
+    status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: &'static str,
 }
 
 /// Every metric the daemon exposes, registered once.
@@ -255,17 +255,12 @@ impl Metrics {
     }
 
     /// Records one HTTP request.
-    pub fn request(&self, route: &str, status: u16, seconds: f64) {
+    pub fn request(&self, route: &'static str, status: u16, seconds: f64) {
         self.requests
-            .get_or_create(&RequestLabels {
-                route: route.to_string(),
-                status: status.to_string(),
-            })
+            .get_or_create(&RequestLabels { route, status })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                route: route.to_string(),
-            })
+            .get_or_create(&RouteLabels { route })
             .observe(seconds);
     }
 
