@@ -10,7 +10,7 @@ use tower::ServiceExt;
 use tributary::config::Config;
 use tributary::model::{Identity, NewItem, SourceState};
 use tributary::server::admin::{Admin, AdminToken, Command};
-use tributary::server::{router, Shared};
+use tributary::server::{fast_answer, router, Shared};
 use tributary::store::{Staged, Store};
 
 const CONFIG: &str = r#"
@@ -528,4 +528,84 @@ async fn a_source_feed_is_rendered_again_after_a_change_and_keeps_its_validators
     assert_eq!(changed.status(), StatusCode::OK);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     assert!(body(changed).await.contains("nova radionica"));
+}
+
+#[tokio::test]
+async fn feeds_answered_before_the_router_are_what_the_router_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let bytes = |r: axum::response::Response| async move {
+        axum::body::to_bytes(r.into_body(), 10 << 20).await.unwrap()
+    };
+    for uri in [
+        "/feeds/all.rss",
+        "/feeds/all.json",
+        "/feeds/topics/dialogue.atom",
+    ] {
+        let etag = get(&s, uri, &[]).await.headers()["etag"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let cases: [&[(&str, &str)]; 4] = [
+            &[],
+            &[("accept-encoding", "gzip, deflate, br")],
+            &[("accept-encoding", "deflate, gzip;q=0")],
+            &[("if-none-match", etag.as_str())],
+        ];
+        for headers in cases {
+            let mut req = Request::builder().uri(uri);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let fast = fast_answer(&s, &req.body(()).unwrap()).expect(uri);
+            let routed = get(&s, uri, headers).await;
+            assert_eq!(fast.status(), routed.status(), "{uri} {headers:?}");
+            for h in [
+                "etag",
+                "last-modified",
+                "content-type",
+                "content-encoding",
+                "cache-control",
+                "vary",
+                "x-content-type-options",
+            ] {
+                assert_eq!(
+                    fast.headers().get(h),
+                    routed.headers().get(h),
+                    "{uri} {headers:?} {h}"
+                );
+            }
+            assert_eq!(bytes(fast).await, bytes(routed).await, "{uri} {headers:?}");
+        }
+        // Gzipped at render time, for clients that accept it: the same document.
+        let plain = bytes(get(&s, uri, &[]).await).await;
+        let packed = get(&s, uri, &[("accept-encoding", "gzip")]).await;
+        assert_eq!(packed.headers()["content-encoding"], "gzip", "{uri}");
+        let mut unpacked = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&bytes(packed).await[..]),
+            &mut unpacked,
+        )
+        .unwrap();
+        assert_eq!(unpacked, plain, "{uri}");
+    }
+    // Everything else is the router's: unknown topics (404), source feeds (rendered on
+    // request), other paths and methods.
+    for uri in [
+        "/feeds/topics/nope.rss",
+        "/feeds/sources/bfpe.rss",
+        "/feeds/other.rss",
+        "/feeds/all.txt",
+        "/feeds/topics/a/b.rss",
+        "/",
+    ] {
+        let req = Request::builder().uri(uri).body(()).unwrap();
+        assert!(fast_answer(&s, &req).is_none(), "{uri}");
+    }
+    let post = Request::builder()
+        .method("POST")
+        .uri("/feeds/all.rss")
+        .body(())
+        .unwrap();
+    assert!(fast_answer(&s, &post).is_none());
 }

@@ -16,12 +16,12 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::Request;
+use axum::response::Response;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt as _;
@@ -48,12 +48,17 @@ pub struct Limits {
 pub async fn run(
     listener: TcpListener,
     app: Router,
+    fast: Option<Fast>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    run_on(listener, app, limits, shutdown, workers).await
+    run_on(listener, app, fast, limits, shutdown, workers).await
 }
+
+/// Answers the requests it can without the router (documents served from memory); `None`
+/// hands the request to the router.
+pub type Fast = Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<Response> + Send + Sync>;
 
 /// A connection and its slot under `max_connections`.
 type Accepted = (std::net::TcpStream, OwnedSemaphorePermit);
@@ -61,6 +66,7 @@ type Accepted = (std::net::TcpStream, OwnedSemaphorePermit);
 async fn run_on(
     listener: TcpListener,
     app: Router,
+    fast: Option<Fast>,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
     workers: usize,
@@ -70,7 +76,7 @@ async fn run_on(
     for i in 0..workers.max(1) {
         let (queue, incoming) = mpsc::unbounded_channel::<Accepted>();
         let (finished, finished_rx) = oneshot::channel::<()>();
-        let app = app.clone();
+        let (app, fast) = (app.clone(), fast.clone());
         std::thread::Builder::new()
             .name(format!("http-{i}"))
             .spawn(move || {
@@ -78,7 +84,7 @@ async fn run_on(
                     .enable_all()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(serve_connections(incoming, app, limits)),
+                    Ok(rt) => rt.block_on(serve_connections(incoming, app, fast, limits)),
                     Err(e) => tracing::error!(error = %e, "cannot start a server thread"),
                 }
                 let _ = finished.send(());
@@ -134,6 +140,7 @@ async fn run_on(
 async fn serve_connections(
     mut incoming: mpsc::UnboundedReceiver<Accepted>,
     app: Router,
+    fast: Option<Fast>,
     limits: Limits,
 ) {
     let graceful = GracefulShutdown::new();
@@ -146,10 +153,17 @@ async fn serve_connections(
         let Ok(stream) = TcpStream::from_std(stream) else {
             continue;
         };
-        let service = TowerToHyperService::new(
-            app.clone()
-                .map_request(|req: Request<Incoming>| req.map(Body::new)),
-        );
+        let (app, fast) = (app.clone(), fast.clone());
+        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+            let answered = fast.as_ref().and_then(|f| f(&req));
+            let app = app.clone();
+            async move {
+                match answered {
+                    Some(response) => Ok(response),
+                    None => app.oneshot(req.map(Body::new)).await,
+                }
+            }
+        });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -250,6 +264,7 @@ mod tests {
         let server = tokio::spawn(run_on(
             listener,
             app,
+            None,
             limits,
             {
                 let stop = stop.clone();

@@ -51,6 +51,9 @@ pub struct Rendered {
     pub last_modified_http: HeaderValue,
     /// `Content-Type` header value.
     pub content_type: &'static str,
+    /// The body gzipped, made once per render for clients that accept gzip (none for bodies
+    /// too small to gain from it).
+    pub gzip: Option<Bytes>,
 }
 
 impl Rendered {
@@ -73,14 +76,32 @@ impl Rendered {
         let last_modified = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
         let etag = format!("W/\"{}\"", &blake3::hash(&body).to_hex()[..20]);
         Rendered {
-            body: Bytes::from(body),
             etag_header: HeaderValue::from_str(&etag).expect("hex digits are a valid header"),
             etag,
             last_modified,
             last_modified_http: http_date(last_modified),
             content_type,
+            gzip: gzip(&body),
+            body: Bytes::from(body),
         }
     }
+}
+
+/// Bodies smaller than this are sent as they are.
+const GZIP_FROM: usize = 256;
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write as _;
+    if body.len() < GZIP_FROM {
+        return None;
+    }
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(body).ok()?;
+    let packed = encoder.finish().ok()?;
+    (packed.len() < body.len()).then(|| Bytes::from(packed))
 }
 
 fn http_date(t: DateTime<Utc>) -> HeaderValue {

@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate as _};
 
 use crate::app::source_health_counted;
 use crate::config::Config;
@@ -191,7 +192,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .merge(working)
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                DefaultPredicate::new().and(not_prerendered as fn(_, _, &_, &_) -> bool),
+            ),
+        )
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
@@ -213,7 +218,9 @@ pub async fn serve(
         header_timeout: server.header_timeout,
         max_connections: server.max_connections,
     };
-    conn::run(listener, router(shared), limits, shutdown).await
+    let fast = shared.clone();
+    let fast: conn::Fast = Arc::new(move |req| fast_answer(&fast, req));
+    conn::run(listener, router(shared), Some(fast), limits, shutdown).await
 }
 
 /// The headers every HTML page gets: no framing, no referrer, no sniffing, and `csp`.
@@ -422,7 +429,8 @@ async fn opml(State(s): State<Arc<Shared>>, req: Request) -> Response {
     }
 }
 
-/// A ready document, or 304 when the client's validators still match.
+/// A ready document, or 304 when the client's validators still match. Gzipped (made at
+/// render time) when the client accepts gzip.
 fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
     let not_modified = match headers
         .get(header::IF_NONE_MATCH)
@@ -438,22 +446,105 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .is_some_and(|since| DateTime::<Utc>::from(since) >= doc.last_modified),
     };
-    let mut builder = Response::builder()
-        .header(header::ETAG, doc.etag_header.clone())
-        .header(header::LAST_MODIFIED, doc.last_modified_http.clone())
-        .header(header::CACHE_CONTROL, "public, max-age=300")
-        .header(header::VARY, "Accept-Encoding");
+    let mut response = Response::new(Body::empty());
+    let h = response.headers_mut();
+    h.insert(header::ETAG, doc.etag_header.clone());
+    h.insert(header::LAST_MODIFIED, doc.last_modified_http.clone());
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if not_modified {
-        builder = builder.status(StatusCode::NOT_MODIFIED);
-        return builder
-            .body(Body::empty())
-            .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"));
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        return response;
     }
-    builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, doc.content_type)
-        .body(Body::from(doc.body.clone()))
-        .unwrap_or_else(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "error\n"))
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(doc.content_type),
+    );
+    match doc.gzip.as_ref().filter(|_| accepts_gzip(headers)) {
+        Some(packed) => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            *response.body_mut() = Body::from(packed.clone());
+        }
+        None => *response.body_mut() = Body::from(doc.body.clone()),
+    }
+    response
+}
+
+/// Whether a response may be compressed on the way out: not a rendered document (it carries
+/// an `ETag`), which is sent gzipped as made at render time, or as it is — the same bytes
+/// whether the router or [`fast_answer`] serves it.
+fn not_prerendered(
+    _: StatusCode,
+    _: axum::http::Version,
+    headers: &HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    !headers.contains_key(header::ETAG)
+}
+
+/// Whether `Accept-Encoding` allows gzip (`gzip`, `x-gzip` or `*`, without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            let mut params = part.split(';');
+            let coding = params.next().unwrap_or("").trim();
+            let named = ["gzip", "x-gzip", "*"]
+                .iter()
+                .any(|c| coding.eq_ignore_ascii_case(c));
+            let refused = params.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            named && !refused
+        })
+}
+
+/// Answers a request for a merged or topic feed straight from the rendered set, before the
+/// router and its layers (the hot path of a feed server: most requests are readers polling
+/// these few documents). `None` for anything else, and for a feed not rendered: the router
+/// answers those (404, 503 while starting).
+pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<Response> {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+        return None;
+    }
+    let started = Instant::now();
+    let path = req.uri().path();
+    let (scope, route, file) = if let Some(file) = path.strip_prefix("/feeds/topics/") {
+        let (topic, _) = file.rsplit_once('.')?;
+        (
+            Scope::Topic(topic.to_string()),
+            "/feeds/topics/{file}",
+            file,
+        )
+    } else {
+        let file = path.strip_prefix("/feeds/")?;
+        (Scope::All, "/feeds/{file}", file)
+    };
+    let (stem, format) = split_file(file)?;
+    if file.contains('/') || (scope == Scope::All && stem != "all") {
+        return None;
+    }
+    let doc = shared.feeds().get(&scope, format)?;
+    let response = conditional(&doc, req.headers());
+    shared.metrics.request(
+        route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    Some(response)
 }
 
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
