@@ -102,16 +102,21 @@ CONF
     cat "$work/www/$1.toml" >>"$work/$1.toml"
 }
 
-# Runs a fetch; prints "seconds new_items peak_rss_mb".
+# Runs a fetch; prints "seconds new_items peak_rss_mb pass_seconds" (the last: the pass over
+# the sources alone, from the "fetch pass done" log line, without process start and store open).
 timed_fetch() { # config
-    /usr/bin/time -f '%e %M' -o "$work/time" "$bin" --config "$1" fetch --json >"$work/reports" 2>"$work/fetch.log" || true
+    RUST_LOG=tributary=info /usr/bin/time -f '%e %M' -o "$work/time" "$bin" --log-format json --config "$1" fetch --json >"$work/reports" 2>"$work/fetch.log" || true
     read -r secs_ kb < <(tail -1 "$work/time")
+    pass=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    if l.startswith("{") and "fetch pass done" in l:
+        j = json.loads(l); f = j.get("fields", j); print(round(f["duration_ms"] / 1000, 2))' "$work/fetch.log")
     new=$(python3 -c 'import json,sys; print(sum(json.loads(l).get("new",0) for l in open(sys.argv[1]) if l.startswith("{")))' "$work/reports")
     errors=$(grep -c '"status":"error"' "$work/reports" || true)
     if ((errors > 0)); then
         echo "warning: $errors sources failed; first: $(grep -m1 '"status":"error"' "$work/reports")" >&2
     fi
-    echo "$secs_ $new $((kb / 1024))"
+    echo "$secs_ $new $((kb / 1024)) ${pass:--}"
 }
 
 rate() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.0f}' if b>0 else 'inf')" "$@"; }
@@ -119,19 +124,19 @@ rate() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); prin
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
 echo
 echo "== 1. ingest (cold: empty store, every item new; warm: every source answers 304)"
-printf '%-8s %-6s %9s %10s %10s %12s %10s\n' feeds pass corpus_MB items seconds items_per_s peak_MB
+printf '%-8s %-6s %9s %10s %10s %8s %12s %10s\n' feeds pass corpus_MB items seconds pass_s items_per_s peak_MB
 ingest_rate=
 for n in $small $large; do
     meta=$(gen gen "$work/www/c$n" "$n" "http://127.0.0.1:18190/c$n")
     config "c$n"
     items=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["items"])' "$meta")
     mb=$(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["bytes"]/1e6))' "$meta")
-    read -r s new peak < <(timed_fetch "$work/c$n.toml")
+    read -r s new peak ps < <(timed_fetch "$work/c$n.toml")
     r=$(rate "$new" "$s")
     [[ -z $ingest_rate ]] && ingest_rate=$r
-    printf '%-8s %-6s %9s %10s %10s %12s %10s\n' "$n" cold "$mb" "$new" "$s" "$r" "$peak"
-    read -r s new2 peak < <(timed_fetch "$work/c$n.toml")
-    printf '%-8s %-6s %9s %10s %10s %12s %10s\n' "$n" warm "$mb" "$new2" "$s" - "$peak"
+    printf '%-8s %-6s %9s %10s %10s %8s %12s %10s\n' "$n" cold "$mb" "$new" "$s" "$ps" "$r" "$peak"
+    read -r s new2 peak ps < <(timed_fetch "$work/c$n.toml")
+    printf '%-8s %-6s %9s %10s %10s %8s %12s %10s\n' "$n" warm "$mb" "$new2" "$s" "$ps" - "$peak"
     echo "   ($items items generated; the rest are republished copies stored once)"
 done
 
@@ -170,9 +175,9 @@ echo "== 4. memory and start-up: $store_feeds sources, two rounds of items"
 n=$store_feeds
 gen gen "$work/www/m$n" "$n" "http://127.0.0.1:18190/m$n" 1 >/dev/null
 config "m$n"
-read -r _ new1 peak1 < <(timed_fetch "$work/m$n.toml")
+read -r _ new1 peak1 _ < <(timed_fetch "$work/m$n.toml")
 gen gen "$work/www/m$n" "$n" "http://127.0.0.1:18190/m$n" 2 >/dev/null
-read -r _ new2 peak2 < <(timed_fetch "$work/m$n.toml")
+read -r _ new2 peak2 _ < <(timed_fetch "$work/m$n.toml")
 echo "   stored $((new1 + new2)) items from $n sources (fetch peak RSS $peak1 / $peak2 MB)"
 for i in 1 2 3; do
     out=$(gen startup 127.0.0.1:18191 -- "$bin" --config "$work/m$n.toml" run --listen 127.0.0.1:18191)
