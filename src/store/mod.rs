@@ -399,9 +399,9 @@ impl Drop for Store {
 }
 
 /// sled's log segment size for new stores. sled's 512 KiB default means thousands of segments
-/// in a store of a few GB, and sled scans every segment each time it seals one (a quarter of
-/// a warm pass over 10,000 sources): 2 MiB segments make that four times cheaper, and writes
-/// cost the same (larger ones made them slower).
+/// in a store of a few GB, and sled scans every segment each time it seals one (a sixth of
+/// the CPU of a warm pass over 10,000 sources): 2 MiB segments make that four times cheaper,
+/// and writes cost the same (larger ones made them slower).
 const SEGMENT_SIZE: usize = 2 << 20;
 
 /// The segment size of the store at `path`: the one it was created with (sled refuses to open
