@@ -135,6 +135,7 @@ async fn run_on(
     }
     Ok(())
 }
+
 /// One server thread: serves the connections it is handed until the queue closes, then lets
 /// them finish their requests (bounded by [`DRAIN`]).
 async fn serve_connections(
