@@ -51,24 +51,31 @@ pub struct Rendered {
     pub last_modified_http: HeaderValue,
     /// `Content-Type` header value.
     pub content_type: &'static str,
-    /// The body gzipped, made once per render for clients that accept gzip (none for bodies
-    /// too small to gain from it).
+    /// The body gzipped for clients that accept gzip, made once when the bytes change (see
+    /// [`Rendered::prepare_for`]; none for bodies too small to gain from it).
     pub gzip: Option<Bytes>,
 }
 
 impl Rendered {
-    /// Keeps the earlier rendering's date when the bytes did not change.
-    fn keep_date_of(&mut self, before: Option<&Rendered>) {
-        let Some(b) = before else { return };
-        if b.etag == self.etag {
-            self.last_modified = b.last_modified;
-            self.last_modified_http = b.last_modified_http.clone();
-        } else if self.last_modified <= b.last_modified {
-            // Changed within the same second: a later date, or `If-Modified-Since` would
-            // answer 304 for bytes the client has not seen.
-            self.last_modified = b.last_modified + chrono::Duration::seconds(1);
-            self.last_modified_http = http_date(self.last_modified);
+    /// Readies a new rendering for serving, given the one it replaces: when the bytes did not
+    /// change it keeps that one's date and gzipped body, else it gzips the new bytes.
+    fn prepare_for(&mut self, before: Option<&Rendered>) {
+        match before {
+            Some(b) if b.etag == self.etag => {
+                self.last_modified = b.last_modified;
+                self.last_modified_http = b.last_modified_http.clone();
+                self.gzip = b.gzip.clone();
+                return;
+            }
+            Some(b) if self.last_modified <= b.last_modified => {
+                // Changed within the same second: a later date, or `If-Modified-Since` would
+                // answer 304 for bytes the client has not seen.
+                self.last_modified = b.last_modified + chrono::Duration::seconds(1);
+                self.last_modified_http = http_date(self.last_modified);
+            }
+            _ => {}
         }
+        self.gzip = gzip(&self.body);
     }
 
     fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
@@ -81,7 +88,7 @@ impl Rendered {
             last_modified,
             last_modified_http: http_date(last_modified),
             content_type,
-            gzip: gzip(&body),
+            gzip: None,
             body: Bytes::from(body),
         }
     }
@@ -174,13 +181,13 @@ impl FeedSet {
         for scope in scopes {
             for (format, mut doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
                 let before = previous.and_then(|p| p.get(&scope, format));
-                doc.keep_date_of(before.as_deref());
+                doc.prepare_for(before.as_deref());
                 set.feeds.insert((scope.clone(), format), Arc::new(doc));
             }
         }
         let opml = publish::render_opml(&format!("{}: sources", config.server.title), &infos);
         let mut opml = Rendered::new(opml, "text/x-opml; charset=utf-8");
-        opml.keep_date_of(previous.and_then(|p| p.opml()).as_deref());
+        opml.prepare_for(previous.and_then(|p| p.opml()).as_deref());
         set.opml = Some(Arc::new(opml));
         set.infos = infos;
         Ok(set)
@@ -203,7 +210,7 @@ impl FeedSet {
         Ok(render_scope(store, config, &self.infos, &scope, &[format])?
             .pop()
             .map(|(_, mut doc)| {
-                doc.keep_date_of(before);
+                doc.prepare_for(before);
                 doc
             }))
     }
@@ -332,5 +339,46 @@ fn source_info(store: &Store, config: &Config, s: &Source) -> SourceInfo {
         title: s.title.clone(),
         url,
         site_url: state.site_url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Rendered {
+        Rendered::new(text.repeat(40).into_bytes(), "text/plain")
+    }
+
+    fn gunzip(packed: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(packed), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn gzip_is_made_when_the_bytes_change_and_kept_while_they_do_not() {
+        let mut first = doc("Dijalog Beograda i Prištine. ");
+        first.prepare_for(None);
+        let packed = first.gzip.clone().expect("large enough to gzip");
+        assert_eq!(gunzip(&packed), first.body);
+
+        let mut same = doc("Dijalog Beograda i Prištine. ");
+        same.prepare_for(Some(&first));
+        let kept = same.gzip.clone().unwrap();
+        assert_eq!(kept.as_ptr(), packed.as_ptr(), "reused, not made again");
+        assert_eq!(same.last_modified, first.last_modified);
+
+        let mut changed = doc("Ženski kokus u Prizrenu. ");
+        changed.prepare_for(Some(&first));
+        assert_eq!(gunzip(changed.gzip.as_ref().unwrap()), changed.body);
+        assert!(
+            changed.last_modified > first.last_modified,
+            "new bytes, later date"
+        );
+
+        let mut small = Rendered::new(b"tiny".to_vec(), "text/plain");
+        small.prepare_for(None);
+        assert!(small.gzip.is_none(), "not worth it below {GZIP_FROM} bytes");
     }
 }
