@@ -121,7 +121,17 @@ impl Store {
         // sled replays its log up to the first unreadable record, so a log damaged near its
         // start opens as an empty database; the schema version tells that from a new store.
         let existed = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
-        Store::open_at(config, existed).map_err(|e| match e {
+        // A store closed a moment ago in this process can still be locked: sled's IO threads
+        // let go of its file just after the handle is dropped. Another process's lock lasts.
+        let mut opened = Store::open_at(config, existed);
+        for _ in 0..LOCK_RETRIES {
+            if !matches!(opened, Err(StoreError::Locked { .. })) {
+                break;
+            }
+            std::thread::sleep(LOCK_RETRY_EVERY);
+            opened = Store::open_at(config, existed);
+        }
+        opened.map_err(|e| match e {
             StoreError::Sled(sled::Error::Corruption { .. }) => StoreError::Damaged {
                 path: path.clone(),
                 detail: "sled found corrupted data".into(),
@@ -397,6 +407,10 @@ impl Drop for Store {
         }
     }
 }
+
+/// How often, and how far apart, opening a locked store is tried again (half a second in all).
+const LOCK_RETRIES: u32 = 25;
+const LOCK_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// sled's log segment size for new stores. sled's 512 KiB default means thousands of segments
 /// in a store of a few GB, and sled scans every segment each time it seals one (a sixth of
