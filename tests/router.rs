@@ -63,6 +63,18 @@ fn build(dir: &tempfile::TempDir, admin: Option<Admin>) -> Arc<Shared> {
         enclosures: vec![],
         content_hash: "h".into(),
     };
+    store_from_bfpe(&store, &config, item);
+    let shared = Shared::new(store, Arc::new(config));
+    let shared = Arc::new(match admin {
+        Some(a) => shared.with_admin(a),
+        None => shared,
+    });
+    shared.refresh().unwrap();
+    shared
+}
+
+/// Stores `item` as fetched from the `bfpe` source, with the config's topic rules.
+fn store_from_bfpe(store: &Store, config: &Config, item: NewItem) {
     let topics = |i: &tributary::model::Item| config.classifier.item_topics(i, &config.sources);
     store
         .apply(
@@ -74,13 +86,6 @@ fn build(dir: &tempfile::TempDir, admin: Option<Admin>) -> Arc<Shared> {
             &topics,
         )
         .unwrap();
-    let shared = Shared::new(store, Arc::new(config));
-    let shared = Arc::new(match admin {
-        Some(a) => shared.with_admin(a),
-        None => shared,
-    });
-    shared.refresh().unwrap();
-    shared
 }
 
 async fn get(
@@ -512,17 +517,7 @@ async fn a_source_feed_is_rendered_again_after_a_change_and_keeps_its_validators
         enclosures: vec![],
         content_hash: "h2".into(),
     };
-    let topics = |i: &tributary::model::Item| config.classifier.item_topics(i, &config.sources);
-    s.store
-        .apply(
-            "bfpe",
-            &[Staged { item, topics: None }],
-            &SourceState::default(),
-            Utc::now(),
-            &config.dedupe,
-            &topics,
-        )
-        .unwrap();
+    store_from_bfpe(&s.store, &config, item);
     s.refresh().unwrap();
     let changed = get(&s, "/feeds/sources/bfpe.rss", &[("if-none-match", &etag)]).await;
     assert_eq!(changed.status(), StatusCode::OK);
