@@ -85,8 +85,9 @@ pub struct Ingest {
     /// Sources in flight (fetching, waiting to be parsed, parsing): `fetch.concurrency`. Bounds
     /// the bodies held in memory when thousands of sources are due at once.
     pub inflight: Arc<tokio::sync::Semaphore>,
-    /// Feeds being parsed and stored at once: one per core. Downloads go on meanwhile; more
-    /// parsing threads than cores would only add contention and memory.
+    /// Feeds being parsed, normalized and classified at once: one per core. Downloads go on
+    /// meanwhile, and so does storing (a feed waiting for the writer lock or the disk holds no
+    /// permit); more parsing threads than cores would only add contention and memory.
     pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
@@ -214,9 +215,10 @@ impl Ingest {
         let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
-        let _cpu = self
+        let cpu = self
             .cpu
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .expect("the semaphore is never closed");
         let joined = tokio::task::spawn_blocking(move || {
@@ -227,7 +229,7 @@ impl Ingest {
                 dedupe: &dedupe,
                 backoff,
             };
-            process(&run, &source_owned, doc, body_hash, state, now)
+            process(&run, &source_owned, doc, body_hash, state, now, cpu)
         })
         .await;
         match joined {
@@ -279,6 +281,7 @@ fn process(
     body_hash: String,
     mut state: SourceState,
     now: DateTime<Utc>,
+    cpu: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(Outcome, Vec<String>), StoreError> {
     let store = run.store;
     let ctx = Context {
@@ -331,6 +334,9 @@ fn process(
     state.site_url = feed.site.as_ref().map(|u| u.to_string());
     state.last_entry_count = feed.entries.len() as u32;
     mark_success(&mut state, now, "ok");
+    // The CPU work is done: waiting for the writer lock and the disk must not keep another
+    // feed from being parsed meanwhile.
+    drop(cpu);
     let topics_of = |item: &Item| run.classifier.item_topics(item, run.sources);
     let mut report = store.apply_now(&source.id, &staged, &state, run.dedupe, &topics_of)?;
     report.unchanged += skipped;
