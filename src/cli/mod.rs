@@ -425,6 +425,18 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     if !json {
         println!("{}", totals(&reports, app.store.item_count()));
     }
+    let wrote = reports
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0));
+    if wrote {
+        // Every handle on the store goes first: sled lets go of its files when the last does.
+        let store = app.config.store.clone();
+        drop(runtime);
+        drop(app);
+        if let Err(e) = crate::store::Store::checkpoint(&store) {
+            tracing::warn!(error = %e, "could not record a snapshot of the store; the next start replays its log");
+        }
+    }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {

@@ -204,6 +204,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens and closes the store at once, after a session that wrote a lot. sled records a
+    /// snapshot of its page table only when it opens a store, and every open replays the log
+    /// written since the last snapshot: after a cold fetch of 10,000 feeds that replay made
+    /// the next start take 4 s more. Done here, while the log is still in the page cache, the
+    /// next start does not pay it.
+    pub fn checkpoint(config: &StoreConfig) -> Result<(), StoreError> {
+        Store::open(config).map(drop)
+    }
+
     /// Number of stored stories. Counted on the publication index (one small key per story),
     /// not on the stories themselves: sled counts by visiting every entry, and visiting the
     /// stories would read the whole store into memory.

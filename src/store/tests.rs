@@ -554,3 +554,49 @@ fn states_without_items_are_read_at_once_and_written_in_one_batch_on_flush_or_cl
     );
     assert_eq!(store.source_state("c").unwrap(), state("not-modified"));
 }
+
+/// sled's snapshot file is named after the last log position it covers.
+fn snapshot_position(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().ok()?;
+            u64::from_str_radix(name.strip_prefix("snap.")?, 16).ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_checkpoint_records_what_was_written_in_a_snapshot_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig {
+        path: dir.path().join("db"),
+        cache_capacity: 8 * 1024 * 1024,
+        max_age: None,
+        max_items_per_source: None,
+    };
+    let store = Store::open(&config).unwrap();
+    let before = snapshot_position(&config.path);
+    let items: Vec<Staged> = (0..200)
+        .map(|i| {
+            item(
+                &format!("g{i}"),
+                &format!("Story number {i}"),
+                Some(&format!("https://a.example/{i}")),
+                "h",
+            )
+        })
+        .collect();
+    assert_eq!(apply(&store, "a", &items).new, 200);
+    drop(store);
+    // Nothing but an open writes a snapshot: what was just written is not in one yet.
+    assert_eq!(snapshot_position(&config.path), before);
+
+    Store::checkpoint(&config).unwrap();
+    let after = snapshot_position(&config.path);
+    assert!(after > before, "snapshot at {after}, was {before}");
+    let store = Store::open(&config).unwrap();
+    assert_eq!(store.item_count(), 200);
+    assert_eq!(snapshot_position(&config.path), after);
+}
