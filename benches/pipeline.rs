@@ -99,6 +99,73 @@ fn store_all(store: &Store, all: &[(Source, Vec<Staged>)]) -> usize {
     new
 }
 
+/// What sled alone costs per story with the store's shape, no encoding or matching: one
+/// transaction of 50 stories per feed over 8 trees, and per story 3 reads (identity, link,
+/// title) and 7 writes (the 3 KB story, 3 time indexes, identity, link, title), then a flush.
+/// Once with the story keyed by a hash (as stored), once with sequential keys.
+fn sled_floor(c: &mut Criterion, stories: usize) {
+    use sled::Transactional;
+    let hashed = |i: usize, what: &str| {
+        blake3::hash(format!("{what}{i}").as_bytes()).as_bytes()[..16].to_vec()
+    };
+    let value = vec![b'x'; 3000];
+    let run = |dir: &std::path::Path, sequential: bool| {
+        let db = sled::Config::new()
+            .path(dir.join("floor"))
+            .cache_capacity(64 << 20)
+            .segment_size(2 << 20)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .unwrap();
+        let t: Vec<sled::Tree> = (0..8).map(|i| db.open_tree([i]).unwrap()).collect();
+        for feed in 0..stories.div_ceil(50) {
+            let range = feed * 50..((feed + 1) * 50).min(stories);
+            (&t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7])
+                .transaction(
+                    |(items, published, seen, by_source, idents, links, titles, states)| {
+                        for i in range.clone() {
+                            idents.get(hashed(i, "ident"))?;
+                            links.get(hashed(i, "link"))?;
+                            titles.get(hashed(i, "title"))?;
+                            let key = if sequential {
+                                (i as u64).to_be_bytes().to_vec()
+                            } else {
+                                hashed(i, "id")
+                            };
+                            items.insert(key, value.as_slice())?;
+                            published.insert(hashed(i, "published"), &[])?;
+                            seen.insert(hashed(i, "seen"), &[])?;
+                            by_source.insert(hashed(i, "source"), &[])?;
+                            idents.insert(hashed(i, "ident"), &[1u8; 40][..])?;
+                            links.insert(hashed(i, "link"), &[2u8; 16][..])?;
+                            titles.insert(hashed(i, "title"), &[3u8; 24][..])?;
+                        }
+                        states.insert(&feed.to_be_bytes(), &[0u8; 300][..])?;
+                        Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+                    },
+                )
+                .unwrap();
+            db.flush().unwrap();
+        }
+    };
+    let mut g = c.benchmark_group("sled floor");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(stories as u64));
+    for (name, sequential) in [
+        ("story keyed by hash", false),
+        ("story keyed in sequence", true),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || tempfile::tempdir().unwrap(),
+                |dir| run(dir.path(), sequential),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let feeds = corpus::generate(7, FEEDS);
     let bytes: usize = feeds.iter().map(|f| f.bytes.len()).sum();
@@ -168,6 +235,8 @@ fn bench(c: &mut Criterion) {
         )
     });
     g.finish();
+
+    sled_floor(c, items);
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
