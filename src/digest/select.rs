@@ -11,8 +11,27 @@ use crate::model::Item;
 /// Title of the section for stories without any topic (only when the spec names no topics).
 pub(super) const OTHER_NEWS: &str = "Other news";
 
-/// Builds the digest of `items`: the stories first seen in `period` (the caller reads them
-/// from the store; any order, and items outside the period or repeated are ignored).
+/// When a story is new to the readers of a digest: when it was first stored or, for a digest
+/// of some sources only, when the first of those sources carried it (a story another source
+/// published on Monday is news to a Wednesday digest of the source that republished it then).
+/// `None` when none of the digest's sources carries it.
+pub(super) fn first_seen_for(
+    spec: &DigestSpec,
+    item: &Item,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    if spec.sources.is_empty() {
+        return Some(item.first_seen);
+    }
+    item.sources
+        .iter()
+        .filter(|c| spec.sources.contains(&c.source))
+        .map(|c| c.first_seen)
+        .min()
+}
+
+/// Builds the digest of `items`: the stories new in `period` (see [`first_seen_for`]; the
+/// caller reads them from the store; any order, and items outside the period or repeated are
+/// ignored).
 ///
 /// A story needs a carrier among `spec.sources` (when any are named) and a covered topic. The
 /// covered topics are `spec.topics` in that order or, when it is empty, `topic_order` followed
@@ -34,8 +53,7 @@ pub fn build(
     let mut seen = HashSet::new();
     let chosen: Vec<&Item> = items
         .iter()
-        .filter(|i| period.contains(i.first_seen))
-        .filter(|i| spec.sources.is_empty() || spec.sources.iter().any(|s| i.carried_by(s)))
+        .filter(|i| first_seen_for(spec, i).is_some_and(|t| period.contains(t)))
         .filter(|i| seen.insert(i.id))
         .collect();
 

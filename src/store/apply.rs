@@ -234,6 +234,10 @@ impl Tx<'_> {
                     keys::source_time_key(self.source, item.published, item.id),
                     &[],
                 )?;
+                // Listed again at the time this source carried it: a digest of this source
+                // reads it in the period it became news there.
+                self.by_seen
+                    .insert(keys::time_key(self.now, item.id), &[])?;
             }
             self.idents.insert(ident_key, ident_value(item.id))?;
             report.duplicate += 1;

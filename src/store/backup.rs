@@ -229,6 +229,7 @@ impl Store {
                             keys::source_time_key(&c.source, item.published, item.id),
                             &[],
                         )?;
+                        by_seen.insert(keys::time_key(c.first_seen, item.id), &[])?;
                         // The raw hash is known for the source whose text is stored; others get it
                         // again on their next fetch.
                         let hash = if i == 0 {

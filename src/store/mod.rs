@@ -2,7 +2,9 @@
 //!
 //! Trees:
 //! - `items`: item id → [`Item`] (JSON, so a store survives field additions)
-//! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse)
+//! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse); a
+//!   story is in `by_seen` at its first-seen time and again at the time each later source
+//!   first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
 //! - `links`: link dedupe key → id (cross-source de-duplication)
@@ -332,7 +334,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Items first seen in `[from, to)`, oldest first (for digests).
+    /// Stories first stored, or first carried by another source, in `[from, to)`, each once,
+    /// in the order of that time (for digests, which tell the two apart).
     pub fn first_seen_between(
         &self,
         from: DateTime<Utc>,
@@ -343,9 +346,11 @@ impl Store {
         let _no_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
         let mut out = Vec::new();
+        let mut listed = std::collections::HashSet::new();
         for kv in self.by_seen.range(range) {
             let (k, _) = kv?;
             if let Some(item) = keys::id_suffix(&k)
+                .filter(|id| listed.insert(*id))
                 .map(|id| self.item(id))
                 .transpose()?
                 .flatten()

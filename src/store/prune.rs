@@ -77,6 +77,7 @@ impl Store {
                 by_seen.remove(keys::time_key(item.first_seen, item.id))?;
                 for c in &item.sources {
                     by_source.remove(keys::source_time_key(&c.source, item.published, item.id))?;
+                    by_seen.remove(keys::time_key(c.first_seen, item.id))?;
                 }
                 for link in item
                     .link

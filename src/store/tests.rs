@@ -600,3 +600,56 @@ fn a_checkpoint_records_what_was_written_in_a_snapshot_and_keeps_it() {
     assert_eq!(store.item_count(), 200);
     assert_eq!(snapshot_position(&config.path), after);
 }
+
+#[test]
+fn a_story_is_listed_again_when_another_source_first_carries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (t1, t2) = (now(), now() + Duration::days(2));
+    let dedupe = DedupeConfig::default();
+    let state = SourceState::default();
+    let story = |guid: &str| item(guid, "Talks resume", Some("https://a.example/talks"), "h");
+    store
+        .apply("a", &[story("a1")], &state, t1, &dedupe, &no_topics)
+        .unwrap();
+    let report = store
+        .apply("b", &[story("b1")], &state, t2, &dedupe, &no_topics)
+        .unwrap();
+    assert_eq!(report.duplicate, 1);
+    let hour = Duration::hours(1);
+    let titles = |store: &Store, from, to| -> Vec<String> {
+        store
+            .first_seen_between(from, to)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect()
+    };
+    assert_eq!(titles(&store, t1 - hour, t1 + hour), vec!["Talks resume"]);
+    assert_eq!(titles(&store, t2 - hour, t2 + hour), vec!["Talks resume"]);
+    assert_eq!(titles(&store, t1 - hour, t2 + hour), vec!["Talks resume"]);
+
+    // An export restores both entries; pruning the story removes both.
+    let mut export = Vec::new();
+    store.export(&mut export, &|_| {}).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let restored = open(&other);
+    restored
+        .import(&mut std::io::Cursor::new(export), &|_| {})
+        .unwrap();
+    assert_eq!(
+        titles(&restored, t2 - hour, t2 + hour),
+        vec!["Talks resume"]
+    );
+    let removed = store
+        .prune(
+            Some(std::time::Duration::from_secs(3600)),
+            None,
+            &["a".into(), "b".into()],
+            t2 + Duration::days(30),
+        )
+        .unwrap();
+    assert_eq!(removed, 1);
+    assert!(titles(&store, t1 - hour, t2 + hour).is_empty());
+    assert!(store.by_seen.is_empty());
+}

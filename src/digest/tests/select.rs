@@ -171,6 +171,55 @@ fn only_stories_carried_by_the_named_sources() {
     assert_eq!(ids, vec![id("tirana"), id("dialog"), id("hostile")]);
 }
 
+/// A story stored on 20 November from one source and carried by another on 26 November is
+/// news to a digest of the second source on the 26th, not the 20th, and to a digest of all
+/// sources only on the 20th.
+#[test]
+fn a_source_digest_counts_a_story_from_when_that_source_carried_it() {
+    let mut story = item(
+        "late",
+        "Carried later",
+        "2026-11-20T09:00:00Z",
+        &["dialogue"],
+    );
+    story.first_seen = at("2026-11-20T09:00:00Z");
+    story.sources[0].first_seen = story.first_seen;
+    let mut later = story.sources[0].clone();
+    later.source = "partner".into();
+    later.first_seen = at("2026-11-26T12:00:00Z");
+    story.sources.push(later);
+    let partner = DigestSpec {
+        sources: vec!["partner".into()],
+        ..spec()
+    };
+    let count = |spec: &DigestSpec, period| {
+        build(
+            spec,
+            period,
+            std::slice::from_ref(&story),
+            &|_| None,
+            &[],
+            &|_| None,
+        )
+        .count
+    };
+    let earlier = crate::digest::Period {
+        start: at("2026-11-20T06:00:00Z"),
+        end: at("2026-11-21T06:00:00Z"),
+    };
+    assert_eq!(count(&partner, period()), 1);
+    assert_eq!(count(&partner, earlier), 0);
+    assert_eq!(count(&spec(), period()), 0);
+    assert_eq!(count(&spec(), earlier), 1);
+    // A digest of both sources counts the earlier of the two.
+    let both = DigestSpec {
+        sources: vec!["partner".into(), "bprg".into()],
+        ..spec()
+    };
+    assert_eq!(count(&both, earlier), 1);
+    assert_eq!(count(&both, period()), 0);
+}
+
 #[test]
 fn without_topics_every_topic_appears_and_other_news_comes_last() {
     let d = digest_of(
