@@ -182,5 +182,8 @@ pub fn reclassify(config: Config) -> anyhow::Result<ExitCode> {
     )?;
     bar.finish_and_clear();
     println!("reclassified {items} items: {changed} changed topics");
+    if changed > 0 {
+        super::checkpoint(app);
+    }
     Ok(ExitCode::SUCCESS)
 }

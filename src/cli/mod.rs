@@ -429,19 +429,26 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0));
     if wrote {
-        // Every handle on the store goes first: sled lets go of its files when the last does.
-        let store = app.config.store.clone();
+        // The runtime first: its finished tasks may still hold handles on the store.
         drop(runtime);
-        drop(app);
-        if let Err(e) = crate::store::Store::checkpoint(&store) {
-            tracing::warn!(error = %e, "could not record a snapshot of the store; the next start replays its log");
-        }
+        checkpoint(app);
     }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Closes the store and records a sled snapshot of it after a command that wrote a lot (see
+/// [`crate::store::Store::checkpoint`]). `app` must hold the last handles on the store: sled
+/// lets go of its files when the last one goes.
+fn checkpoint(app: App) {
+    let store = app.config.store.clone();
+    drop(app);
+    if let Err(e) = crate::store::Store::checkpoint(&store) {
+        tracing::warn!(error = %e, "could not record a snapshot of the store; the next start replays its log");
+    }
 }
 
 fn report_line(r: &SourceReport) -> String {
@@ -832,6 +839,7 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
                 "imported {} stories, {} source states, {} digests",
                 c.items, c.sources, c.digests
             );
+            checkpoint(app);
             Ok(ExitCode::SUCCESS)
         }
         Err(e @ crate::store::backup::BackupError::NotEmpty(_)) => {
