@@ -522,21 +522,19 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
     }
     let started = Instant::now();
     let path = req.uri().path();
-    let (scope, route, file) = if let Some(file) = path.strip_prefix("/feeds/topics/") {
-        let (topic, _) = file.rsplit_once('.')?;
-        (
-            Scope::Topic(topic.to_string()),
-            "/feeds/topics/{file}",
-            file,
-        )
-    } else {
-        let file = path.strip_prefix("/feeds/")?;
-        (Scope::All, "/feeds/{file}", file)
+    let (route, file, topic) = match path.strip_prefix("/feeds/topics/") {
+        Some(file) => ("/feeds/topics/{file}", file, true),
+        None => ("/feeds/{file}", path.strip_prefix("/feeds/")?, false),
     };
-    let (stem, format) = split_file(file)?;
-    if file.contains('/') || (scope == Scope::All && stem != "all") {
+    if file.contains('/') {
         return None;
     }
+    let (stem, format) = split_file(file)?;
+    let scope = match (topic, stem) {
+        (true, topic) => Scope::Topic(topic.to_string()),
+        (false, "all") => Scope::All,
+        _ => return None,
+    };
     let doc = shared.feeds().get(&scope, format)?;
     let response = conditional(&doc, req.headers());
     shared.metrics.request(
