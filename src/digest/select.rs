@@ -15,10 +15,7 @@ pub(super) const OTHER_NEWS: &str = "Other news";
 /// of some sources only, when the first of those sources carried it (a story another source
 /// published on Monday is news to a Wednesday digest of the source that republished it then).
 /// `None` when none of the digest's sources carries it.
-pub(super) fn first_seen_for(
-    spec: &DigestSpec,
-    item: &Item,
-) -> Option<chrono::DateTime<chrono::Utc>> {
+fn first_seen_for(spec: &DigestSpec, item: &Item) -> Option<chrono::DateTime<chrono::Utc>> {
     if spec.sources.is_empty() {
         return Some(item.first_seen);
     }

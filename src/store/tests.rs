@@ -3,14 +3,17 @@ use crate::config::DedupeConfig;
 use crate::model::{Identity, NewItem, TopicMatch};
 use chrono::{Duration, TimeZone};
 
-fn open(dir: &tempfile::TempDir) -> Store {
-    Store::open(&StoreConfig {
+fn config(dir: &tempfile::TempDir) -> StoreConfig {
+    StoreConfig {
         path: dir.path().join("db"),
         cache_capacity: 8 * 1024 * 1024,
         max_age: None,
         max_items_per_source: None,
-    })
-    .unwrap()
+    }
+}
+
+fn open(dir: &tempfile::TempDir) -> Store {
+    Store::open(&config(dir)).unwrap()
 }
 
 fn now() -> DateTime<Utc> {
@@ -570,12 +573,7 @@ fn snapshot_position(dir: &std::path::Path) -> u64 {
 #[test]
 fn a_checkpoint_records_what_was_written_in_a_snapshot_and_keeps_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig {
-        path: dir.path().join("db"),
-        cache_capacity: 8 * 1024 * 1024,
-        max_age: None,
-        max_items_per_source: None,
-    };
+    let config = config(&dir);
     let store = Store::open(&config).unwrap();
     let before = snapshot_position(&config.path);
     let items: Vec<Staged> = (0..200)
