@@ -165,6 +165,8 @@ async fn serve_connections(
                 }
             }
         });
+        #[cfg(target_os = "linux")]
+        let stream = super::zerocopy::Socket::new(stream);
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -299,6 +301,80 @@ mod tests {
         assert!(probe.ends_with("alone"), "{probe}");
 
         drop(c);
+        stop.notify_one();
+        server.await.unwrap().unwrap();
+    }
+
+    /// The connection loop sends shared documents (merged and topic feeds) with `sendfile`:
+    /// through hyper, on one keep-alive connection, every response is whole and exact,
+    /// including when a ranged slice of the document starts mid-file.
+    #[cfg(target_os = "linux")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shared_documents_go_out_whole_through_hyper_on_keep_alive_connections() {
+        let body: Vec<u8> = (0..700_000u32).map(|i| (i % 253) as u8).collect();
+        let shared = super::super::zerocopy::share(body.clone());
+        let tail = shared.slice(123_457..);
+        let app = Router::new()
+            .route(
+                "/doc",
+                axum::routing::get(move || {
+                    let shared = shared.clone();
+                    async move { shared }
+                }),
+            )
+            .route(
+                "/tail",
+                axum::routing::get(move || {
+                    let tail = tail.clone();
+                    async move { tail }
+                }),
+            );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(Notify::new());
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            max_connections: 4,
+        };
+        let server = tokio::spawn(run_on(
+            listener,
+            app,
+            None,
+            limits,
+            {
+                let stop = stop.clone();
+                async move { stop.notified().await }
+            },
+            1,
+        ));
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        for (path, expected) in [
+            ("/doc", &body[..]),
+            ("/tail", &body[123_457..]),
+            ("/doc", &body[..]),
+        ] {
+            stream
+                .write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            // Head up to the blank line, then exactly content-length bytes.
+            let mut head = Vec::new();
+            while !head.ends_with(b"\r\n\r\n") {
+                let mut byte = [0u8; 1];
+                stream.read_exact(&mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8(head).unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            assert!(
+                head.contains(&format!("content-length: {}", expected.len())),
+                "{head}"
+            );
+            let mut got = vec![0u8; expected.len()];
+            stream.read_exact(&mut got).await.unwrap();
+            assert!(got == expected, "{path}: the body differs");
+        }
+        drop(stream);
         stop.notify_one();
         server.await.unwrap().unwrap();
     }

@@ -54,6 +54,9 @@ pub struct Rendered {
     /// The body gzipped for clients that accept gzip, made once when the bytes change (see
     /// [`Rendered::prepare_for`]; none for bodies too small to gain from it).
     pub gzip: Option<Bytes>,
+    /// Whether the body and its gzipped form are sent without copying (see [`shared`]): the
+    /// merged and topic feeds, which every reader polls; not per-source feeds, which are many.
+    zero_copy: bool,
 }
 
 impl Rendered {
@@ -75,10 +78,14 @@ impl Rendered {
             }
             _ => {}
         }
-        self.gzip = gzip(&self.body);
+        self.gzip = gzip(&self.body).map(|packed| shared(packed, self.zero_copy));
     }
 
     fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
+        Rendered::with_sharing(body, content_type, false)
+    }
+
+    fn with_sharing(body: Vec<u8>, content_type: &'static str, zero_copy: bool) -> Rendered {
         let now = Utc::now();
         let last_modified = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
         let etag = format!("W/\"{}\"", &blake3::hash(&body).to_hex()[..20]);
@@ -89,7 +96,8 @@ impl Rendered {
             last_modified_http: http_date(last_modified),
             content_type,
             gzip: None,
-            body: Bytes::from(body),
+            body: shared(body, zero_copy),
+            zero_copy,
         }
     }
 }
@@ -97,7 +105,7 @@ impl Rendered {
 /// Bodies smaller than this are sent as they are.
 const GZIP_FROM: usize = 256;
 
-fn gzip(body: &[u8]) -> Option<Bytes> {
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     use std::io::Write as _;
     if body.len() < GZIP_FROM {
         return None;
@@ -108,7 +116,19 @@ fn gzip(body: &[u8]) -> Option<Bytes> {
     );
     encoder.write_all(body).ok()?;
     let packed = encoder.finish().ok()?;
-    (packed.len() < body.len()).then(|| Bytes::from(packed))
+    (packed.len() < body.len()).then_some(packed)
+}
+
+/// A document's bytes; with `zero_copy`, put where the server can send them with
+/// `sendfile(2)` instead of copying them into every response (Linux; see
+/// [`super::zerocopy`]).
+fn shared(bytes: Vec<u8>, zero_copy: bool) -> Bytes {
+    #[cfg(target_os = "linux")]
+    if zero_copy {
+        return super::zerocopy::share(bytes);
+    }
+    let _ = zero_copy;
+    Bytes::from(bytes)
 }
 
 fn http_date(t: DateTime<Utc>) -> HeaderValue {
@@ -278,7 +298,11 @@ fn render_scope(
         .iter()
         .map(|&format| {
             let body = publish::render(format, &meta(config, scope, format), &items, &lookup);
-            (format, Rendered::new(body, format.content_type()))
+            let zero_copy = !matches!(scope, Scope::Source(_));
+            (
+                format,
+                Rendered::with_sharing(body, format.content_type(), zero_copy),
+            )
         })
         .collect())
 }

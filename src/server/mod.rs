@@ -9,6 +9,8 @@ mod conn;
 pub mod feeds;
 pub mod metrics;
 mod status;
+#[cfg(target_os = "linux")]
+pub mod zerocopy;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
