@@ -50,6 +50,15 @@ bin=$repo/target/release/tributary
 
 work=$(mktemp -d)
 chmod 755 "$work" # nginx workers run as another user
+# The corpora and stores of the full run take about 10 GB (the 10,000-feed store alone ~6 GB);
+# a full disk would end the run half way with nothing but sled's error in a log.
+need_gb=$((large >= 10000 ? 11 : 2))
+free_gb=$(df -Pk "$work" | awk 'NR==2 {print int($4 / 1048576)}')
+if ((free_gb < need_gb)); then
+    echo "needs about $need_gb GB free under $(dirname "$work"), has $free_gb GB (set TMPDIR elsewhere)" >&2
+    rm -rf "$work"
+    exit 2
+fi
 daemon=
 cleanup() {
     [[ -n $daemon ]] && kill "$daemon" 2>/dev/null
