@@ -8,44 +8,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod corpus;
 
-use chrono::{TimeZone, Utc};
+use corpus::stage::{classifier, ctx, source};
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use tributary::classify::{Classifier, RulesFile};
+use tributary::classify::Classifier;
 use tributary::config::{DedupeConfig, StoreConfig};
-use tributary::model::{Item, Location, Schedule, Source, SourceKind, SourceState};
-use tributary::parse::{self, Context};
+use tributary::model::{Item, Source, SourceState};
+use tributary::parse;
 use tributary::publish::{self, FeedMeta, Format};
 use tributary::store::{Query, Staged, Store};
 
 /// Feeds of the corpus used here: enough for ~2,000 items of every format and size.
 const FEEDS: usize = 60;
-
-fn ctx() -> Context<'static> {
-    Context {
-        fetch_url: None,
-        content_type: None,
-        default_lang: None,
-        now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
-    }
-}
-
-fn classifier() -> Classifier {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))
-        .unwrap();
-    Classifier::new(&RulesFile::from_toml(&text).unwrap().topics).unwrap()
-}
-
-fn source(i: usize) -> Source {
-    Source {
-        id: format!("p{i:05}"),
-        title: format!("Partner {i}"),
-        location: Location::File(format!("/dev/null/{i}").into()),
-        kind: SourceKind::Partner,
-        lang: None,
-        schedule: Schedule::Interval(std::time::Duration::from_secs(1800)),
-        topics: Vec::new(),
-    }
-}
 
 /// Every feed parsed and normalized, with its source: what the store stage takes.
 fn staged(feeds: &[corpus::GenFeed], classifier: &Classifier) -> Vec<(Source, Vec<Staged>)> {
@@ -54,16 +28,7 @@ fn staged(feeds: &[corpus::GenFeed], classifier: &Classifier) -> Vec<(Source, Ve
         .enumerate()
         .map(|(i, f)| {
             let src = source(i);
-            let parsed = parse::parse(&f.bytes, &ctx()).unwrap();
-            let staged = parsed
-                .entries
-                .iter()
-                .map(|raw| {
-                    let item = parse::normalize(raw, &parsed, &ctx());
-                    let topics = Some(classifier.new_story_topics(&item, &src));
-                    Staged { item, topics }
-                })
-                .collect();
+            let staged = corpus::stage::staged(&f.bytes, &src, classifier);
             (src, staged)
         })
         .collect()

@@ -14,21 +14,10 @@ mod corpus;
 
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
-use tributary::classify::{Classifier, RulesFile};
+use tributary::classify::Classifier;
 use tributary::config::{DedupeConfig, StoreConfig};
-use tributary::model::{Item, Location, Schedule, Source, SourceKind, SourceState};
-use tributary::parse::{self, Context};
+use tributary::model::{Item, Source, SourceState};
 use tributary::store::{Staged, Store};
-
-fn ctx() -> Context<'static> {
-    Context {
-        fetch_url: None,
-        content_type: None,
-        default_lang: None,
-        now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
-    }
-}
 
 /// CPU seconds this process has used (all threads, sled's included).
 fn cpu_seconds() -> f64 {
@@ -50,25 +39,8 @@ fn cpu_seconds() -> f64 {
 
 fn stage(index: usize, feeds: usize, classifier: &Classifier) -> (Source, Vec<Staged>) {
     let feed = corpus::feed(1, index, feeds);
-    let source = Source {
-        id: format!("p{index:05}"),
-        title: format!("Partner {index}"),
-        location: Location::File(format!("/dev/null/{index}").into()),
-        kind: SourceKind::Partner,
-        lang: None,
-        schedule: Schedule::Interval(std::time::Duration::from_secs(1800)),
-        topics: Vec::new(),
-    };
-    let parsed = parse::parse(&feed.bytes, &ctx()).expect("generated feeds parse");
-    let staged = parsed
-        .entries
-        .iter()
-        .map(|raw| {
-            let item = parse::normalize(raw, &parsed, &ctx());
-            let topics = Some(classifier.new_story_topics(&item, &source));
-            Staged { item, topics }
-        })
-        .collect();
+    let source = corpus::stage::source(index);
+    let staged = corpus::stage::staged(&feed.bytes, &source, classifier);
     (source, staged)
 }
 
@@ -81,9 +53,7 @@ fn main() {
     let feeds = args.first().copied().unwrap_or(2000);
     let cache_mib = args.get(1).copied().unwrap_or(64);
 
-    let rules = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))
-        .expect("config/topics.toml");
-    let classifier = Classifier::new(&RulesFile::from_toml(&rules).unwrap().topics).unwrap();
+    let classifier = corpus::stage::classifier();
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let started = Instant::now();
     let mut all: Vec<(Source, Vec<Staged>)> = std::thread::scope(|scope| {

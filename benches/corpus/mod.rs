@@ -13,6 +13,8 @@ use std::fmt::Write as _;
 
 use quick_xml::escape::escape;
 
+pub mod stage;
+
 /// One generated feed document.
 pub struct GenFeed {
     /// File name, e.g. `f00042.xml`.
