@@ -226,6 +226,32 @@ mod tests {
         }
     }
 
+    /// Runs the connection loop on 127.0.0.1 with `workers` threads until the returned
+    /// `Notify` is notified.
+    async fn start(
+        app: Router,
+        max_connections: usize,
+        workers: usize,
+    ) -> (
+        std::net::SocketAddr,
+        Arc<Notify>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(Notify::new());
+        let limits = Limits {
+            header_timeout: Duration::from_secs(60),
+            max_connections,
+        };
+        let stopped = {
+            let stop = stop.clone();
+            async move { stop.notified().await }
+        };
+        let server = tokio::spawn(run_on(listener, app, None, limits, stopped, workers));
+        (addr, stop, server)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn at_the_limit_a_new_connection_waits_for_an_open_one_to_close() {
         let busy = Arc::new(AtomicBool::new(false));
@@ -257,24 +283,7 @@ mod tests {
                     }),
                 )
         };
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(Notify::new());
-        let limits = Limits {
-            header_timeout: Duration::from_secs(60),
-            max_connections: 2,
-        };
-        let server = tokio::spawn(run_on(
-            listener,
-            app,
-            None,
-            limits,
-            {
-                let stop = stop.clone();
-                async move { stop.notified().await }
-            },
-            2,
-        ));
+        let (addr, stop, server) = start(app, 2, 2).await;
 
         // Two connections take both slots: C idles between keep-alive requests, A is inside
         // a request that waits for the test.
@@ -329,24 +338,7 @@ mod tests {
                     async move { tail }
                 }),
             );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(Notify::new());
-        let limits = Limits {
-            header_timeout: Duration::from_secs(60),
-            max_connections: 4,
-        };
-        let server = tokio::spawn(run_on(
-            listener,
-            app,
-            None,
-            limits,
-            {
-                let stop = stop.clone();
-                async move { stop.notified().await }
-            },
-            1,
-        ));
+        let (addr, stop, server) = start(app, 4, 1).await;
         let mut stream = TcpStream::connect(addr).await.unwrap();
         for (path, expected) in [
             ("/doc", &body[..]),
