@@ -7,6 +7,8 @@
 //! result always starts and ends with a space, so `" word "` is a whole-word match and
 //! `" stem"` a match at the start of a word.
 
+use std::sync::LazyLock;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// Folds `text` into the canonical matching form: lowercase ASCII-ish words separated by
@@ -17,34 +19,75 @@ pub fn fold(text: &str) -> String {
     for c in text.chars() {
         if c.is_ascii() {
             push_folded(&mut out, c.to_ascii_lowercase());
-            continue;
-        }
-        // Lowercase and transliterate before decomposing: Cyrillic letters like `й` would
-        // decompose, and `ђ`/`ћ` have no decomposition at all. Each character is decomposed
-        // on its own: the order of combining marks does not matter once they are dropped.
-        for lower in c.to_lowercase() {
-            if let Some(latin) = cyrillic(lower) {
-                latin.chars().for_each(|l| push_folded(&mut out, l));
-                continue;
+        } else if let Some(folded) = TABLE.get(c as usize - TABLE_START) {
+            if folded.word {
+                out.push_str(&folded.text);
+            } else {
+                folded.text.chars().for_each(|l| push_folded(&mut out, l));
             }
-            decompose_compatible(lower, |d| {
-                if is_combining_mark(d) {
-                    return;
-                }
-                // Some compatibility forms decompose to capitals (`㎒` → `MHz`).
-                for d in d.to_lowercase() {
-                    match cyrillic(d).or_else(|| latin_special(d)) {
-                        Some(s) => s.chars().for_each(|l| push_folded(&mut out, l)),
-                        None => push_folded(&mut out, d),
-                    }
-                }
-            });
+        } else {
+            fold_char(c, &mut |l| push_folded(&mut out, l));
         }
     }
     if !out.ends_with(' ') {
         out.push(' ');
     }
     out
+}
+
+/// One non-ASCII character folded: what [`fold_char`] gives it, kept for the characters of
+/// the region's scripts, which most non-English text consists of.
+struct Folded {
+    text: Box<str>,
+    /// Every character of `text` is a letter or digit: appended as is.
+    word: bool,
+}
+
+/// First character of [`TABLE`]: Latin-1 and Latin Extended, the combining marks, Greek and
+/// Cyrillic (U+0080 to U+052F) are looked up instead of folded one by one.
+const TABLE_START: usize = 0x80;
+const TABLE_END: usize = 0x530;
+
+static TABLE: LazyLock<Vec<Folded>> = LazyLock::new(|| {
+    (TABLE_START..TABLE_END)
+        .map(|code| {
+            let mut text = String::new();
+            if let Some(c) = char::from_u32(code as u32) {
+                fold_char(c, &mut |l| text.push(l));
+            }
+            let word = text.chars().all(char::is_alphanumeric);
+            Folded {
+                text: text.into(),
+                word,
+            }
+        })
+        .collect()
+});
+
+/// The characters one non-ASCII character folds to, before word separation: lowercased,
+/// transliterated, decomposed, without combining marks.
+fn fold_char(c: char, emit: &mut impl FnMut(char)) {
+    // Lowercase and transliterate before decomposing: Cyrillic letters like `й` would
+    // decompose, and `ђ`/`ћ` have no decomposition at all. Each character is decomposed on
+    // its own: the order of combining marks does not matter once they are dropped.
+    for lower in c.to_lowercase() {
+        if let Some(latin) = cyrillic(lower) {
+            latin.chars().for_each(&mut *emit);
+            continue;
+        }
+        decompose_compatible(lower, |d| {
+            if is_combining_mark(d) {
+                return;
+            }
+            // Some compatibility forms decompose to capitals (`㎒` → `MHz`).
+            for d in d.to_lowercase() {
+                match cyrillic(d).or_else(|| latin_special(d)) {
+                    Some(s) => s.chars().for_each(&mut *emit),
+                    None => emit(d),
+                }
+            }
+        });
+    }
 }
 
 /// Appends one already-lowercased, decomposed character: letters and digits as they are,
@@ -185,6 +228,36 @@ mod tests {
         assert_eq!(fold("ﬁlm festival 2024"), " film festival 2024 ");
         assert_eq!(fold("Ｋｏｓｏｖｏ"), " kosovo ");
         assert_eq!(fold("100㎒"), " 100mhz ");
+    }
+
+    /// [`fold`] without the lookup table: every non-ASCII character folded on its own.
+    fn fold_each(text: &str) -> String {
+        let mut out = String::from(" ");
+        for c in text.chars() {
+            if c.is_ascii() {
+                super::push_folded(&mut out, c.to_ascii_lowercase());
+            } else {
+                super::fold_char(c, &mut |l| super::push_folded(&mut out, l));
+            }
+        }
+        if !out.ends_with(' ') {
+            out.push(' ');
+        }
+        out
+    }
+
+    #[test]
+    fn the_lookup_table_folds_as_folding_each_character_does() {
+        for code in 0x80..0x600 {
+            let Some(c) = char::from_u32(code) else {
+                continue;
+            };
+            for text in [format!("{c}"), format!("a{c}b"), format!("{c}{c} {c}.")] {
+                assert_eq!(fold(&text), fold_each(&text), "U+{code:04X} in {text:?}");
+            }
+        }
+        let mixed = "Дијалог – Marrëveshja, ΑΘΉΝΑ; Ǆep ĳ ǅ ﬁ 100㎒ Đorđe";
+        assert_eq!(fold(mixed), fold_each(mixed));
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl Classifier {
                     term: topic.terms.len(),
                 });
                 topic.terms.push(Term {
-                    text: text.clone(),
+                    quoted: format!("{text:?}"),
                     weight: *weight,
                     context,
                 });

@@ -1,6 +1,8 @@
 //! Scoring one item against compiled topics: which term matches count, for how much, and
 //! the human-readable reasons.
 
+use std::fmt::Write;
+
 use super::fold::fold;
 use super::matcher::{Found, Matcher};
 use super::{Field, Input};
@@ -25,8 +27,8 @@ pub(super) struct Topic {
 /// A term as written, with its weight.
 #[derive(Debug, Clone)]
 pub(super) struct Term {
-    /// As written in the rules, for the reasons.
-    pub text: String,
+    /// As written in the rules, quoted and escaped as the reasons show it (`"dijalog*"`).
+    pub quoted: String,
     /// Points per field it matches in, before the field multiplier.
     pub weight: f64,
     /// Counts only when a positive non-context term of the topic matched too.
@@ -177,18 +179,67 @@ pub(super) fn total(topic: &Topic, hits: &[Hit]) -> f64 {
 pub(super) fn why(topic: &Topic, hits: &[Hit], input: &Input) -> Vec<String> {
     counted(topic, hits)
         .map(|h| {
-            let place = match h.field {
-                Field::Title => "title".to_string(),
-                Field::Summary => "summary".to_string(),
-                Field::Category(i) => format!("category {:?}", input.categories[i]),
-            };
-            let term = &topic.terms[h.term].text;
-            let times = if h.count > 1 {
-                format!(" ×{}", h.count)
-            } else {
-                String::new()
-            };
-            format!("{place}: {term:?}{times} ({:+.1})", h.points)
+            let term = &topic.terms[h.term].quoted;
+            let mut line = String::with_capacity(term.len() + 24);
+            match h.field {
+                Field::Title => line.push_str("title"),
+                Field::Summary => line.push_str("summary"),
+                Field::Category(i) => {
+                    let _ = write!(line, "category {:?}", input.categories[i]);
+                }
+            }
+            line.push_str(": ");
+            line.push_str(term);
+            if h.count > 1 {
+                let _ = write!(line, " ×{}", h.count);
+            }
+            line.push_str(" (");
+            push_points(&mut line, h.points);
+            line.push(')');
+            line
         })
         .collect()
+}
+
+/// Appends `points` as `{:+.1}` writes it. Points are almost always whole tenths (weights
+/// like 2 or 1.5 times multipliers like 2): those are written from an integer, which is
+/// exact and much cheaper than formatting the float.
+fn push_points(line: &mut String, points: f64) {
+    let tenths = points * 10.0;
+    if tenths == tenths.trunc() && tenths.abs() < 1e15 {
+        let t = tenths as i64;
+        let sign = if points.is_sign_negative() { '-' } else { '+' };
+        let _ = write!(
+            line,
+            "{sign}{}.{}",
+            t.unsigned_abs() / 10,
+            t.unsigned_abs() % 10
+        );
+    } else {
+        let _ = write!(line, "{points:+.1}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_points;
+
+    #[test]
+    fn points_are_written_as_the_float_format_writes_them() {
+        let mut values = vec![
+            0.0, -0.0, 0.1, 0.25, 0.75, 1.5, -1.5, 2.0, 4.0, -3.0, 1e16, 0.05,
+        ];
+        for w in [
+            0.1, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, -1.0, -2.5, 0.3, 0.7,
+        ] {
+            for m in [0.5, 1.0, 1.5, 2.0, 3.0, 0.25, 1.2] {
+                values.push(w * m);
+            }
+        }
+        for v in values {
+            let mut line = String::new();
+            push_points(&mut line, v);
+            assert_eq!(line, format!("{v:+.1}"), "{v}");
+        }
+    }
 }
