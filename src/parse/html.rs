@@ -180,6 +180,10 @@ struct TextSink {
     hidden: Rc<Cell<u32>>,
     /// Raw text kept at most (the start of a long article is all a summary needs).
     cap: usize,
+    /// The cap was reached: the handlers stop the tokenizer, the rest is never read.
+    full: Rc<Cell<bool>>,
+    /// Characters of text the caller keeps at most.
+    max_chars: usize,
 }
 
 impl TextSink {
@@ -189,6 +193,8 @@ impl TextSink {
             raw: Rc::new(RefCell::new(String::with_capacity((html_len / 2).min(cap)))),
             hidden: Rc::new(Cell::new(0)),
             cap,
+            full: Rc::new(Cell::new(false)),
+            max_chars,
         }
     }
 
@@ -206,11 +212,11 @@ impl TextSink {
                 None => self.hidden.set(self.hidden.get() - 1),
             }
         } else if BLOCKS.contains(&name.as_str()) {
-            push_capped(&self.raw, " ", self.cap);
+            push_capped(&self.raw, " ", self.cap, &self.full);
             if let Some(handlers) = el.end_tag_handlers() {
-                let (raw, cap) = (self.raw.clone(), self.cap);
+                let (raw, cap, full) = (self.raw.clone(), self.cap, self.full.clone());
                 let close: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
-                    push_capped(&raw, " ", cap);
+                    push_capped(&raw, " ", cap, &full);
                     Ok(())
                 });
                 handlers.push(close);
@@ -220,12 +226,21 @@ impl TextSink {
 
     fn push(&self, chunk: &str) {
         if self.hidden.get() == 0 {
-            push_capped(&self.raw, chunk, self.cap);
+            push_capped(&self.raw, chunk, self.cap, &self.full);
         }
     }
 
-    /// The collected text with entities decoded and whitespace collapsed. Text cut at the cap
-    /// is cut back to a whitespace, so no word or entity is left half.
+    /// An error that stops the tokenizer once the cap is reached.
+    fn enough(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if self.full.get() {
+            return Err("enough text".into());
+        }
+        Ok(())
+    }
+
+    /// The collected text with entities decoded and whitespace collapsed, as far as it takes
+    /// to have more than `max_chars` characters. Text cut at the cap is cut back to a
+    /// whitespace, so no word or entity is left half.
     fn finish(self) -> String {
         let mut raw = self.raw.take();
         if raw.len() >= self.cap {
@@ -234,11 +249,37 @@ impl TextSink {
                 .unwrap_or(raw.len());
             raw.truncate(keep);
         }
-        collapse_whitespace(&html_escape::decode_html_entities(&raw))
+        collapsed_prefix(&raw, self.max_chars, true)
     }
 }
 
-fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize) {
+/// `text` with whitespace collapsed (and entities decoded when `decode`), as far as it takes
+/// to have more than `max_chars` characters: a piece at a time, each ending at an ASCII
+/// whitespace, so no entity and no word spans two pieces.
+fn collapsed_prefix(text: &str, max_chars: usize, decode: bool) -> String {
+    const PIECE: usize = 2048;
+    let mut out = Collapsed::default();
+    let mut rest = text;
+    while !rest.is_empty() && out.chars <= max_chars {
+        let end = if rest.len() <= PIECE {
+            rest.len()
+        } else {
+            rest.as_bytes()[PIECE..]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(rest.len(), |i| PIECE + i + 1)
+        };
+        if decode {
+            out.push(&html_escape::decode_html_entities(&rest[..end]));
+        } else {
+            out.push(&rest[..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.text
+}
+
+fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>) {
     let mut raw = raw.borrow_mut();
     // A run of block boundaries (`<br>` after `<br>`) is one space, and does not use up the cap.
     if chunk == " " && raw.ends_with(' ') {
@@ -246,6 +287,8 @@ fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize) {
     }
     if raw.len() < cap {
         raw.push_str(chunk);
+    } else {
+        full.set(true);
     }
 }
 
@@ -255,20 +298,21 @@ pub fn to_text(html: &str) -> String {
     text_of(html, usize::MAX)
 }
 
-/// Text of `html` as [`to_text`] gives it, reading at most about `8 × max_chars` bytes of text.
+/// The start of [`to_text`] of `html`: all of it when it has at most `max_chars` characters,
+/// else whole words past that many; at most about `8 × max_chars` bytes of text are read.
 fn text_of(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
-        return collapse_whitespace(html);
+        return collapsed_prefix(html, max_chars, false);
     }
     let sink = TextSink::new(html.len(), max_chars);
     let settings = Settings {
         element_content_handlers: vec![element!("*", |el| {
             sink.element(el);
-            Ok(())
+            sink.enough()
         })],
         document_content_handlers: vec![doc_text!(|chunk| {
             sink.push(chunk.as_str());
-            Ok(())
+            sink.enough()
         })],
         // Not strict: markup lol_html cannot rewrite unambiguously is still read for its text.
         strict: false,
@@ -284,6 +328,7 @@ fn text_of(html: &str, max_chars: usize) -> String {
     };
     match read {
         Ok(()) => sink.finish(),
+        Err(_) if sink.full.get() => sink.finish(),
         // Only a memory limit stops the tokenizer now: fall back to ammonia with no tags
         // allowed, which keeps the text and never the markup.
         Err(_) => collapse_whitespace(&html_escape::decode_html_entities(
@@ -293,47 +338,53 @@ fn text_of(html: &str, max_chars: usize) -> String {
 }
 
 /// [`to_text`] of as much of `html` as it takes to get more than `max_chars` characters of
-/// text: the markup is cut at a tag boundary well past that many bytes, and read whole only
-/// when the cut part has too little text. Bounds the cost of a summary of a long article.
+/// text: the tokenizer stops once it has read about `8 × max_chars` bytes of text, and only
+/// that much is decoded and collapsed. Bounds the cost of a summary of a long article.
 pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
-    let budget = max_chars.saturating_mul(6).max(2048);
-    if html.len() > budget {
-        let mut at = budget;
-        while !html.is_char_boundary(at) {
-            at -= 1;
-        }
-        if let Some(off) = html[at..].find('<') {
-            let text = text_of(&html[..at + off], max_chars);
-            if text.chars().count() > max_chars {
-                return text;
-            }
-        }
-    }
     text_of(html, max_chars)
 }
 
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
 /// space and trims the ends; zero-width characters are removed.
 pub fn collapse_whitespace(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    // Whole words are copied at once; most text has no zero-width characters at all.
-    let zero_width = s.contains(ZERO_WIDTH);
-    for word in s.split(is_space).filter(|w| !w.is_empty()) {
-        let start = out.len();
-        if start > 0 {
-            out.push(' ');
-        }
-        if zero_width {
-            out.extend(word.chars().filter(|c| !ZERO_WIDTH.contains(c)));
-            if out.len() == start + usize::from(start > 0) {
-                // Nothing but zero-width characters: no word, and no space for it.
-                out.truncate(start);
+    let mut out = Collapsed::default();
+    out.push(s);
+    out.text
+}
+
+/// Text collapsed as [`collapse_whitespace`] does, built from pieces that each end at a
+/// whitespace.
+#[derive(Default)]
+struct Collapsed {
+    text: String,
+    /// Characters in `text`.
+    chars: usize,
+}
+
+impl Collapsed {
+    fn push(&mut self, s: &str) {
+        self.text.reserve(s.len());
+        // Whole words are copied at once; most text has no zero-width characters at all.
+        let zero_width = s.contains(ZERO_WIDTH);
+        for word in s.split(is_space).filter(|w| !w.is_empty()) {
+            let start = self.text.len();
+            if start > 0 {
+                self.text.push(' ');
             }
-        } else {
-            out.push_str(word);
+            if zero_width {
+                self.text
+                    .extend(word.chars().filter(|c| !ZERO_WIDTH.contains(c)));
+                if self.text.len() == start + usize::from(start > 0) {
+                    // Nothing but zero-width characters: no word, and no space for it.
+                    self.text.truncate(start);
+                    continue;
+                }
+            } else {
+                self.text.push_str(word);
+            }
+            self.chars += self.text[start..].chars().count();
         }
     }
-    out
 }
 
 /// Characters removed from text: they only steer line breaking and joining.
@@ -452,6 +503,34 @@ mod tests {
         assert!(!clean.contains("feedburner"), "{clean}");
         assert!(clean.contains("spacer.gif"));
         assert!(clean.contains("photo.jpg"));
+    }
+
+    #[test]
+    fn text_collapsed_a_piece_at_a_time_is_the_text_collapsed_whole() {
+        let words = [
+            "Dijalog",
+            "&amp;",
+            "\u{a0}\u{a0}",
+            "Приштина",
+            "zero\u{200b}width",
+            "\u{200b}",
+            "&#1044;&#1080;",
+            "\t\n",
+            "&nbsp;",
+        ];
+        let text: String = (0..3_000)
+            .map(|i| words[i * 7 % words.len()])
+            .collect::<Vec<_>>()
+            .join(" ");
+        let whole = collapse_whitespace(&html_escape::decode_html_entities(&text));
+        assert_eq!(collapsed_prefix(&text, usize::MAX, true), whole);
+        assert_eq!(
+            collapsed_prefix(&text, usize::MAX, false),
+            collapse_whitespace(&text)
+        );
+        let start = collapsed_prefix(&text, 600, true);
+        assert!(start.chars().count() > 600 && start.chars().count() < 2_000);
+        assert!(whole.starts_with(&format!("{start} ")), "whole words");
     }
 
     #[test]

@@ -381,7 +381,11 @@ fn plain(s: &str) -> String {
 /// cut short before it is read (see [`html::to_text_prefix`]).
 fn plain_prefix(s: &str, max_chars: usize) -> String {
     let mut text = html::to_text_prefix(s, max_chars);
-    // Doubly escaped markup decodes to tags on the first pass: take them out too.
+    // Doubly escaped markup decodes to tags on the first pass: take them out too. Read more
+    // of it first, so that what is left once they are out is still long enough.
+    if has_tag(&text) {
+        text = html::to_text_prefix(s, max_chars.saturating_mul(8));
+    }
     for _ in 0..2 {
         if !has_tag(&text) {
             break;
