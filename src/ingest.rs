@@ -164,7 +164,9 @@ impl Ingest {
                 warnings = report.warnings.len(),
                 "fetched"
             ),
-            Outcome::NotModified | Outcome::Unchanged => tracing::info!("fetched"),
+            // Nothing new: at debug, so a pass over thousands of unchanged sources is one
+            // "fetch pass done" line at info, not one line per source.
+            Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
         }
         report
     }

@@ -70,7 +70,8 @@ fn each_fetch_logs_a_span_with_source_status_bytes_new_items_and_duration() {
         "{down}"
     );
 
-    // Pretty, to a pipe: the same fields, no colour codes.
+    // A source with nothing new logs its fetch at debug: at info a pass over unchanged
+    // sources is quiet.
     let out = s
         .cmd()
         .args(["fetch", "--force"])
@@ -78,10 +79,24 @@ fn each_fetch_logs_a_span_with_source_status_bytes_new_items_and_duration() {
         .output()
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("fetch{source=good "), "{stderr}");
+    assert!(
+        stderr.contains("fetch{source=down "),
+        "failures still show: {stderr}"
+    );
+
+    // Pretty, to a pipe: the same fields, no colour codes.
+    let out = s
+        .cmd()
+        .args(["fetch", "--force"])
+        .env("RUST_LOG", "tributary=debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(!stderr.contains('\u{1b}'), "ANSI codes in a pipe: {stderr}");
     let good = stderr
         .lines()
-        .find(|l| l.contains("fetch{source=good "))
+        .find(|l| l.contains("fetch{source=good ") && l.contains("fetched"))
         .unwrap_or_else(|| panic!("{stderr}"));
     for field in [
         "status=\"not-modified\"",
