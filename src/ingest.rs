@@ -164,8 +164,8 @@ impl Ingest {
                 warnings = report.warnings.len(),
                 "fetched"
             ),
-            // Nothing new: at debug, so a pass over thousands of unchanged sources is one
-            // "fetch pass done" line at info, not one line per source.
+            // Nothing new: at debug, so at info a pass over thousands of unchanged sources
+            // leaves no line per source (`fetch` still prints its "fetch pass done" summary).
             Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
         }
         report

@@ -287,7 +287,8 @@ fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>
     }
     if raw.len() < cap {
         raw.push_str(chunk);
-    } else {
+    }
+    if raw.len() >= cap {
         full.set(true);
     }
 }
@@ -503,6 +504,21 @@ mod tests {
         assert!(!clean.contains("feedburner"), "{clean}");
         assert!(clean.contains("spacer.gif"));
         assert!(clean.contains("photo.jpg"));
+    }
+
+    #[test]
+    fn the_text_sink_asks_to_stop_once_it_has_its_cap() {
+        let sink = TextSink::new(10_000, 100);
+        sink.push(&"word ".repeat(800));
+        assert!(sink.enough().is_ok(), "4,000 bytes is under the cap");
+        sink.push(&"word ".repeat(20));
+        assert!(
+            sink.enough().is_err(),
+            "the push that reaches the cap stops the tokenizer"
+        );
+        let unbounded = TextSink::new(10_000, usize::MAX);
+        unbounded.push(&"word ".repeat(10_000));
+        assert!(unbounded.enough().is_ok(), "to_text reads everything");
     }
 
     #[test]

@@ -383,7 +383,7 @@ fn plain_prefix(s: &str, max_chars: usize) -> String {
     let mut text = html::to_text_prefix(s, max_chars);
     // Doubly escaped markup decodes to tags on the first pass: take them out too. Read more
     // of it first, so that what is left once they are out is still long enough.
-    if has_tag(&text) {
+    if has_tag(&text) && max_chars != usize::MAX {
         text = html::to_text_prefix(s, max_chars.saturating_mul(8));
     }
     for _ in 0..2 {

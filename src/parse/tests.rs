@@ -202,3 +202,18 @@ fn fuzzer_found_inputs_parse_or_fail_without_a_parser_panic() {
         }
     }
 }
+
+#[test]
+fn a_summary_of_long_doubly_escaped_markup_is_full_length_and_free_of_tags() {
+    // Most of the decoded text is tags: the text read for 600 characters holds too little once
+    // they are out, so more is read.
+    let escaped = "&lt;b&gt;Ko&lt;/b&gt; ".repeat(2_000);
+    let summary = plain_prefix(&escaped, 600);
+    assert!(!summary.contains('<'), "{summary}");
+    assert!(
+        summary.chars().count() > 600,
+        "{} chars",
+        summary.chars().count()
+    );
+    assert!(summary.starts_with("Ko Ko Ko"), "{summary}");
+}
