@@ -296,12 +296,14 @@ fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
 /// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
 pub fn to_text(html: &str) -> String {
-    text_of(html, usize::MAX)
+    to_text_prefix(html, usize::MAX)
 }
 
 /// The start of [`to_text`] of `html`: all of it when it has at most `max_chars` characters,
-/// else whole words past that many; at most about `8 × max_chars` bytes of text are read.
-fn text_of(html: &str, max_chars: usize) -> String {
+/// else whole words past that many. The tokenizer stops once it has read about
+/// `8 × max_chars` bytes of text, and only that much is decoded and collapsed: this bounds the
+/// cost of a summary of a long article.
+pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapsed_prefix(html, max_chars, false);
     }
@@ -336,13 +338,6 @@ fn text_of(html: &str, max_chars: usize) -> String {
             &ammonia::Builder::empty().clean(html).to_string(),
         )),
     }
-}
-
-/// [`to_text`] of as much of `html` as it takes to get more than `max_chars` characters of
-/// text: the tokenizer stops once it has read about `8 × max_chars` bytes of text, and only
-/// that much is decoded and collapsed. Bounds the cost of a summary of a long article.
-pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
-    text_of(html, max_chars)
 }
 
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
