@@ -16,10 +16,11 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
+    let table = &*TABLE;
     for c in text.chars() {
         if c.is_ascii() {
             push_folded(&mut out, c.to_ascii_lowercase());
-        } else if let Some(folded) = TABLE.get(c as usize - TABLE_START) {
+        } else if let Some(folded) = table.get(c as usize - TABLE_START) {
             if folded.word {
                 out.push_str(&folded.text);
             } else {
