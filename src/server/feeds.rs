@@ -294,11 +294,12 @@ fn render_scope(
         topic,
         limit: config.server.feed_items,
     })?;
+    // Sent without copying: the merged and topic feeds, not the many per-source ones.
+    let zero_copy = !matches!(scope, Scope::Source(_));
     Ok(formats
         .iter()
         .map(|&format| {
             let body = publish::render(format, &meta(config, scope, format), &items, &lookup);
-            let zero_copy = !matches!(scope, Scope::Source(_));
             (
                 format,
                 Rendered::with_sharing(body, format.content_type(), zero_copy),
