@@ -70,15 +70,20 @@ fn each_fetch_logs_a_span_with_source_status_bytes_new_items_and_duration() {
         "{down}"
     );
 
+    // The pretty log of a forced fetch, to a pipe, at `level`.
+    let pretty_fetch = |level: &str| {
+        let out = s
+            .cmd()
+            .args(["fetch", "--force"])
+            .env("RUST_LOG", format!("tributary={level}"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+
     // A source with nothing new logs its fetch at debug: at info a pass over unchanged
     // sources is quiet.
-    let out = s
-        .cmd()
-        .args(["fetch", "--force"])
-        .env("RUST_LOG", "tributary=info")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = pretty_fetch("info");
     assert!(!stderr.contains("fetch{source=good "), "{stderr}");
     assert!(
         stderr.contains("fetch{source=down "),
@@ -86,13 +91,7 @@ fn each_fetch_logs_a_span_with_source_status_bytes_new_items_and_duration() {
     );
 
     // Pretty, to a pipe: the same fields, no colour codes.
-    let out = s
-        .cmd()
-        .args(["fetch", "--force"])
-        .env("RUST_LOG", "tributary=debug")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let stderr = pretty_fetch("debug");
     assert!(!stderr.contains('\u{1b}'), "ANSI codes in a pipe: {stderr}");
     let good = stderr
         .lines()
