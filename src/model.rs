@@ -98,15 +98,26 @@ pub struct ItemId(pub [u8; 16]);
 impl ItemId {
     /// Derives the id from the source that first carried the story and its identity there,
     /// so the same story gets the same id in every store that ingests the same feeds.
+    ///
+    /// The first [`ItemId::SOURCE_PREFIX`] bytes depend on the source alone, so one source's
+    /// stories sit next to each other in the store's id-keyed tree: applying a feed writes a
+    /// few neighbouring leaves instead of one random leaf per story (a third less store time
+    /// in a cold ingest, docs/BENCHMARKS.md). The other 12 bytes hash source and identity.
     pub fn derive(source_id: &str, identity: &Identity) -> ItemId {
         let mut hasher = blake3::Hasher::new();
         hasher.update(source_id.as_bytes());
+        let source_hash = hasher.finalize();
         hasher.update(&[0]);
         hasher.update(identity.key().as_bytes());
         let mut id = [0u8; 16];
-        id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        id[..Self::SOURCE_PREFIX].copy_from_slice(&source_hash.as_bytes()[..Self::SOURCE_PREFIX]);
+        id[Self::SOURCE_PREFIX..]
+            .copy_from_slice(&hasher.finalize().as_bytes()[..16 - Self::SOURCE_PREFIX]);
         ItemId(id)
     }
+
+    /// How many leading bytes of a derived id depend on the source alone.
+    pub const SOURCE_PREFIX: usize = 4;
 
     /// Parses the 32-hex-digit form written by `Display`.
     pub fn parse(s: &str) -> Option<ItemId> {
@@ -413,5 +424,20 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(a, c);
         assert_eq!(a, ItemId::derive("a", &Identity::Guid("1".into())));
+    }
+
+    #[test]
+    fn item_ids_of_one_source_share_their_first_bytes() {
+        let p = ItemId::SOURCE_PREFIX;
+        let ids: Vec<ItemId> = (0..50)
+            .map(|i| ItemId::derive("kdi", &Identity::Guid(format!("post-{i}"))))
+            .collect();
+        assert!(ids.iter().all(|id| id.0[..p] == ids[0].0[..p]));
+        // The rest still tells the stories apart.
+        let tails: std::collections::HashSet<&[u8]> = ids.iter().map(|id| &id.0[p..]).collect();
+        assert_eq!(tails.len(), ids.len());
+        let other = ItemId::derive("bprg", &Identity::Guid("post-0".into()));
+        assert_ne!(other.0[..p], ids[0].0[..p]);
+        assert_ne!(other.0[p..], ids[0].0[p..]);
     }
 }
