@@ -381,7 +381,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = unknown_sources(&config, &args.sources) {
         return Ok(code);
     }
-    let app = App::open(config)?;
+    let mut app = App::open_for_fetch(config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let json = args.json;
     let total = app
@@ -418,6 +418,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         bar.inc(1);
     }));
     bar.finish_and_clear();
+    app.stories_opened()?;
     let failed = reports
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Error { .. }))

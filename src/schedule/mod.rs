@@ -187,8 +187,8 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How often the daemon writes the source states that fetches without new items keep in
-/// memory (see [`Store::put_source_state`]).
+/// How often the daemon writes the source states that fetches keep in memory (see
+/// [`Store::put_source_state`]).
 const STATE_WRITE_EVERY: Duration = Duration::from_secs(5);
 
 /// Writes pending source states every few seconds, in one batch each time, until shutdown

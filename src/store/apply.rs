@@ -1,5 +1,5 @@
 //! Applying one fetched feed: within-source identity, cross-source matching by link and by
-//! title, and every index, in one transaction.
+//! title, and every index, in one transaction; the source's new state once it is on disk.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -69,16 +69,20 @@ impl Store {
     ) -> Result<ApplyReport, StoreError> {
         let report = {
             let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            self.apply_locked(source, staged, state, Utc::now(), dedupe, topics_of)?
+            self.apply_locked(source, staged, Utc::now(), dedupe, topics_of)?
         };
         // Flushed outside the lock: the next feed's transaction runs while this one's fsync
         // does, and one fsync often covers several feeds (sled groups concurrent flushes).
-        self.db.flush()?;
+        self.main()?.db.flush()?;
+        // Only now, with the stories on disk, may the validators that vouch for them be.
+        self.put_source_state(source, state)?;
         Ok(report)
     }
 
-    /// Stores one source's items and its new state atomically, then flushes to disk.
-    /// `unchanged` counts items the caller skipped before normalizing.
+    /// Stores one source's items atomically and flushes them to disk, then records the
+    /// source's new state ([`Store::put_source_state`]): validators are never on disk before
+    /// the items they vouch for. `unchanged` counts items the caller skipped before
+    /// normalizing.
     pub fn apply(
         &self,
         source: &str,
@@ -90,9 +94,10 @@ impl Store {
     ) -> Result<ApplyReport, StoreError> {
         let report = {
             let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            self.apply_locked(source, staged, state, now, dedupe, topics_of)?
+            self.apply_locked(source, staged, now, dedupe, topics_of)?
         };
-        self.db.flush()?;
+        self.main()?.db.flush()?;
+        self.put_source_state(source, state)?;
         Ok(report)
     }
 
@@ -100,27 +105,23 @@ impl Store {
         &self,
         source: &str,
         staged: &[Staged],
-        state: &SourceState,
         now: DateTime<Utc>,
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let state_bytes = serde_json::to_vec(state).expect("source state serializes");
-        // This feed's state supersedes one kept in memory by an earlier fetch.
-        self.pending().remove(source);
+        let main = self.main()?;
         let trees = (
-            &self.items,
-            &self.by_published,
-            &self.by_seen,
-            &self.by_source,
-            &self.idents,
-            &self.links,
-            &self.titles,
-            &self.sources,
+            &main.items,
+            &main.by_published,
+            &main.by_seen,
+            &main.by_source,
+            &main.idents,
+            &main.links,
+            &main.titles,
         );
         let report = trees
             .transaction(
-                |(items, by_published, by_seen, by_source, idents, links, titles, sources)| {
+                |(items, by_published, by_seen, by_source, idents, links, titles)| {
                     let tx = Tx {
                         items,
                         by_published,
@@ -138,7 +139,6 @@ impl Store {
                     for s in staged {
                         tx.apply_one(s, &mut report)?;
                     }
-                    sources.insert(source.as_bytes(), state_bytes.as_slice())?;
                     Ok(report)
                 },
             )

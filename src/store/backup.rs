@@ -115,7 +115,7 @@ impl Store {
             counts.sources += 1;
         }
         // Items in publication order, so an export diffs well and imports in a natural order.
-        for kv in self.by_published.iter() {
+        for kv in self.main()?.by_published.iter() {
             let (k, _) = kv.map_err(StoreError::from)?;
             let Some(id) = keys::id_suffix(&k) else {
                 continue;
@@ -128,7 +128,7 @@ impl Store {
                 }
             }
         }
-        for kv in self.digests.iter() {
+        for kv in self.main()?.digests.iter() {
             let (_, v) = kv.map_err(StoreError::from)?;
             let record: DigestRecord =
                 serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
@@ -189,7 +189,8 @@ impl Store {
                     }
                 }
                 Record::Digest(record) => {
-                    self.digests
+                    self.main()?
+                        .digests
                         .insert(
                             digest_key(&record.name, record.end),
                             serde_json::to_vec(&record).expect("digest records serialize"),
@@ -199,21 +200,22 @@ impl Store {
                 }
             }
         }
-        self.db.flush().map_err(StoreError::from)?;
+        self.flush()?;
         progress(counts.items as u64);
         Ok(counts)
     }
 
     /// Writes one story and all its index entries atomically.
     fn restore_item(&self, item: &Item) -> Result<(), StoreError> {
+        let main = self.main()?;
         let trees = (
-            &self.items,
-            &self.by_published,
-            &self.by_seen,
-            &self.by_source,
-            &self.idents,
-            &self.links,
-            &self.titles,
+            &main.items,
+            &main.by_published,
+            &main.by_seen,
+            &main.by_source,
+            &main.idents,
+            &main.links,
+            &main.titles,
         );
         trees
             .transaction(

@@ -18,8 +18,10 @@ impl Store {
     /// Stores (or replaces) a built digest and flushes.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
-        self.digests.insert(key(&record.name, record.end), bytes)?;
-        self.db.flush()?;
+        self.main()?
+            .digests
+            .insert(key(&record.name, record.end), bytes)?;
+        self.main()?.db.flush()?;
         Ok(())
     }
 
@@ -29,7 +31,8 @@ impl Store {
         name: &str,
         end: DateTime<Utc>,
     ) -> Result<Option<DigestRecord>, StoreError> {
-        self.digests
+        self.main()?
+            .digests
             .get(key(name, end))?
             .map(|v| decode(&v))
             .transpose()
@@ -38,6 +41,7 @@ impl Store {
     /// The newest digest of `name`.
     pub fn last_digest(&self, name: &str) -> Result<Option<DigestRecord>, StoreError> {
         match self
+            .main()?
             .digests
             .scan_prefix(keys::source_prefix(name))
             .next_back()
@@ -59,6 +63,7 @@ impl Store {
             return Ok(None);
         }
         match self
+            .main()?
             .digests
             .range(key(name, from)..key(name, until))
             .next_back()
@@ -70,7 +75,8 @@ impl Store {
 
     /// Every digest of `name`, oldest first.
     pub fn digests(&self, name: &str) -> Result<Vec<DigestRecord>, StoreError> {
-        self.digests
+        self.main()?
+            .digests
             .scan_prefix(keys::source_prefix(name))
             .map(|kv| decode(&kv?.1))
             .collect()

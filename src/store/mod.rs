@@ -1,6 +1,7 @@
 //! The store: the only module that touches sled.
 //!
-//! Trees:
+//! Two sled databases in the store directory. The stories and their indexes (the directory
+//! itself):
 //! - `items`: item id → [`Item`] (JSON, so a store survives field additions)
 //! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse); a
 //!   story is in `by_seen` at its first-seen time and again at the time each later source
@@ -9,14 +10,20 @@
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
 //! - `links`: link dedupe key → id (cross-source de-duplication)
 //! - `titles`: normalized title → [(id, published)] (cross-source, within a time window)
-//! - `sources`: source id → [`SourceState`]
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //!
-//! Each fetched feed is applied in one multi-tree sled transaction together with the source's
-//! new state (validators, body hash), then flushed: after a crash either the whole feed and its
-//! validators are there or none of it is, so a feed can never be skipped as "not modified"
-//! without its items.
+//! and the sources' states (`states/`, small): `sources`: source id → [`SourceState`], and its
+//! own `meta`. A pass that finds nothing new reads and writes only the small one, so
+//! `tributary fetch` starts its pass before the large one is open ([`Store::open_lazy`]): sled
+//! reads a page table proportional to the whole store when it opens it, which on a store of
+//! half a million stories takes as long as a pass over 10,000 unchanged sources.
+//!
+//! Each fetched feed is applied in one multi-tree sled transaction and flushed; only then is
+//! the source's new state (validators, body hash) recorded. After a crash a feed's stories are
+//! either all there or none is, and its validators are never newer than its stories, so a
+//! feed can never be skipped as "not modified" without its items: at worst it is fetched and
+//! read again, and every item is found unchanged.
 
 mod apply;
 pub mod backup;
@@ -25,8 +32,8 @@ mod keys;
 mod prune;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
@@ -35,8 +42,15 @@ use crate::model::{Identity, Item, ItemId, SourceState};
 
 pub use apply::{ApplyReport, Staged, TopicsOf};
 
-/// The store schema this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The store schema this build reads and writes. Version 1 kept the sources' states with the
+/// stories; they are moved to their own database when a version 1 store is first opened.
+pub const SCHEMA_VERSION: u64 = 2;
+
+/// Where the sources' states live, inside the store directory.
+const STATES_DIR: &str = "states";
+
+/// sled's cache for the states database: a few MB of states.
+const STATES_CACHE: u64 = 8 << 20;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +112,21 @@ pub struct Query {
 
 /// The sled-backed store.
 pub struct Store {
+    config: StoreConfig,
+    /// The sources' states.
+    states_db: sled::Db,
+    sources: sled::Tree,
+    /// The stories and their indexes, opened on first use by [`Store::open_lazy`].
+    main: OnceLock<Main>,
+    opening: Mutex<()>,
+    /// One feed is applied at a time, so cross-source matching sees every earlier feed.
+    writer: Mutex<()>,
+    /// Source states not yet written to sled: see [`Store::put_source_state`].
+    pending_states: Mutex<HashMap<String, SourceState>>,
+}
+
+/// The database of stories and indexes.
+struct Main {
     db: sled::Db,
     items: sled::Tree,
     by_published: sled::Tree,
@@ -106,62 +135,105 @@ pub struct Store {
     idents: sled::Tree,
     links: sled::Tree,
     titles: sled::Tree,
-    sources: sled::Tree,
     digests: sled::Tree,
-    /// One feed is applied at a time, so cross-source matching sees every earlier feed.
-    writer: Mutex<()>,
-    /// Source states recorded by fetches that stored no item (not modified, unchanged,
-    /// failed), not yet written to sled: see [`Store::put_source_state`].
-    pending_states: Mutex<HashMap<String, SourceState>>,
 }
 
 impl Store {
     /// Opens (or creates) the store directory. Every failure names the directory; a damaged
     /// store is an error, never silently replaced by an empty one.
     pub fn open(config: &StoreConfig) -> Result<Store, StoreError> {
-        let path = &config.path;
-        // sled replays its log up to the first unreadable record, so a log damaged near its
-        // start opens as an empty database; the schema version tells that from a new store.
-        let existed = std::fs::metadata(path.join("db")).is_ok_and(|m| m.len() > 0);
-        // A store closed a moment ago in this process can still be locked: sled's IO threads
-        // let go of its file just after the handle is dropped. Another process's lock lasts.
-        let mut opened = Store::open_at(config, existed);
-        for _ in 0..LOCK_RETRIES {
-            if !matches!(opened, Err(StoreError::Locked { .. })) {
-                break;
-            }
-            std::thread::sleep(LOCK_RETRY_EVERY);
-            opened = Store::open_at(config, existed);
-        }
-        opened.map_err(|e| match e {
-            StoreError::Sled(sled::Error::Corruption { .. }) => StoreError::Damaged {
-                path: path.clone(),
-                detail: "sled found corrupted data".into(),
-            },
-            StoreError::Sled(error) => StoreError::Open {
-                path: path.clone(),
-                error,
-            },
-            e => e,
-        })
+        let store = Store::open_lazy(config)?;
+        store.main()?;
+        Ok(store)
     }
 
-    fn open_at(config: &StoreConfig, existed: bool) -> Result<Store, StoreError> {
-        let path = config.path.clone();
-        let db = sled::Config::new()
-            .path(&path)
-            .segment_size(segment_size(&path))
-            .cache_capacity(config.cache_capacity)
-            .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|error| match &error {
-                sled::Error::Io(e) if e.to_string().contains("lock") => {
-                    StoreError::Locked { path: path.clone() }
+    /// [`Store::open`], except that the stories' database is opened when first needed: a
+    /// fetch whose sources all answer "not modified" reads and writes only their states. An
+    /// error opening it is then reported by the first call that needs it.
+    pub fn open_lazy(config: &StoreConfig) -> Result<Store, StoreError> {
+        let path = config.path.join(STATES_DIR);
+        let existed = has_database(&path);
+        let main_existed = has_database(&config.path);
+        let states_db = open_db(
+            &config.path,
+            sled::Config::new()
+                .path(&path)
+                .cache_capacity(STATES_CACHE)
+                .mode(sled::Mode::LowSpace),
+        )?;
+        let meta = states_db.open_tree("meta")?;
+        let fresh = match meta.get("schema")? {
+            Some(v) => {
+                let found = schema_of(&v, &config.path)?;
+                if found != 1 {
+                    return Err(StoreError::Schema {
+                        path: config.path.clone(),
+                        found,
+                    });
                 }
-                _ => StoreError::Sled(error),
-            })?;
-        let tree = |name: &str| db.open_tree(name);
+                false
+            }
+            None if existed => {
+                return Err(StoreError::Damaged {
+                    path: config.path.clone(),
+                    detail: "its states database has no schema version".into(),
+                })
+            }
+            None => {
+                meta.insert("schema", &1u64.to_be_bytes())?;
+                states_db.flush()?;
+                true
+            }
+        };
         let store = Store {
+            config: config.clone(),
+            sources: states_db.open_tree("sources")?,
+            states_db,
+            main: OnceLock::new(),
+            opening: Mutex::new(()),
+            writer: Mutex::new(()),
+            pending_states: Mutex::new(HashMap::new()),
+        };
+        if fresh && main_existed {
+            // A store written before the states had a database of their own: move them now.
+            store.main()?;
+        }
+        Ok(store)
+    }
+
+    /// Opens the stories' database now if [`Store::open_lazy`] left it closed.
+    pub fn open_stories(&self) -> Result<(), StoreError> {
+        self.main().map(drop)
+    }
+
+    /// The stories' database, opened (and upgraded from schema version 1) on first use.
+    fn main(&self) -> Result<&Main, StoreError> {
+        if let Some(main) = self.main.get() {
+            return Ok(main);
+        }
+        let _one = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(main) = self.main.get() {
+            return Ok(main);
+        }
+        let main = self.open_main()?;
+        Ok(self.main.get_or_init(|| main))
+    }
+
+    fn open_main(&self) -> Result<Main, StoreError> {
+        let path = &self.config.path;
+        // sled replays its log up to the first unreadable record, so a log damaged near its
+        // start opens as an empty database; the schema version tells that from a new store.
+        let existed = has_database(path);
+        let db = open_db(
+            path,
+            sled::Config::new()
+                .path(path)
+                .segment_size(segment_size(path))
+                .cache_capacity(self.config.cache_capacity)
+                .mode(sled::Mode::LowSpace),
+        )?;
+        let tree = |name: &str| db.open_tree(name);
+        let main = Main {
             items: tree("items")?,
             by_published: tree("by_published")?,
             by_seen: tree("by_seen")?,
@@ -169,41 +241,52 @@ impl Store {
             idents: tree("idents")?,
             links: tree("links")?,
             titles: tree("titles")?,
-            sources: tree("sources")?,
             digests: tree("digests")?,
-            writer: Mutex::new(()),
-            pending_states: Mutex::new(HashMap::new()),
             db,
         };
-        let meta = store.db.open_tree("meta")?;
+        let meta = main.db.open_tree("meta")?;
         match meta.get("schema")? {
-            Some(v) => {
-                let Ok(bytes) = <[u8; 8]>::try_from(v.as_ref()) else {
-                    return Err(StoreError::Corrupt {
-                        tree: "meta",
-                        message: format!(
-                            "unreadable schema version in the store at {}",
-                            path.display()
-                        ),
-                    });
-                };
-                let found = u64::from_be_bytes(bytes);
-                if found != SCHEMA_VERSION {
-                    return Err(StoreError::Schema { path, found });
+            Some(v) => match schema_of(&v, path)? {
+                SCHEMA_VERSION => {}
+                1 => {
+                    self.move_states_from(&main.db)?;
+                    meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                    main.db.flush()?;
                 }
-            }
+                found => {
+                    return Err(StoreError::Schema {
+                        path: path.clone(),
+                        found,
+                    })
+                }
+            },
             None if existed => {
                 return Err(StoreError::Damaged {
-                    path,
+                    path: path.clone(),
                     detail: "its database has no schema version".into(),
                 })
             }
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                store.db.flush()?;
+                main.db.flush()?;
             }
         }
-        Ok(store)
+        Ok(main)
+    }
+
+    /// Copies the states a schema version 1 store kept with its stories into the states
+    /// database (a state already there is newer and stays), flushes, then drops the old tree.
+    fn move_states_from(&self, main: &sled::Db) -> Result<(), StoreError> {
+        let old = main.open_tree("sources")?;
+        for kv in old.iter() {
+            let (k, v) = kv?;
+            if self.sources.get(&k)?.is_none() {
+                self.sources.insert(k, v)?;
+            }
+        }
+        self.states_db.flush()?;
+        main.drop_tree("sources")?;
+        Ok(())
     }
 
     /// Opens and closes the store at once, after a session that wrote a lot. sled records a
@@ -218,13 +301,18 @@ impl Store {
     /// Number of stored stories. Counted on the publication index (one small key per story),
     /// not on the stories themselves: sled counts by visiting every entry, and visiting the
     /// stories would read the whole store into memory.
+    /// 0 when the stories' database cannot be opened (the error is reported where it matters).
     pub fn item_count(&self) -> usize {
-        self.by_published.len()
+        self.main().map_or(0, |m| m.by_published.len())
     }
 
     /// One item by id.
     pub fn item(&self, id: ItemId) -> Result<Option<Item>, StoreError> {
-        self.items.get(id.0)?.map(|v| decode_item(&v)).transpose()
+        self.main()?
+            .items
+            .get(id.0)?
+            .map(|v| decode_item(&v))
+            .transpose()
     }
 
     /// For each (identity, raw hash) of a source's feed: true when that exact version is stored,
@@ -237,7 +325,10 @@ impl Store {
         entries
             .iter()
             .map(|(identity, hash)| {
-                let stored = self.idents.get(keys::ident_key(source, &identity.key()))?;
+                let stored = self
+                    .main()?
+                    .idents
+                    .get(keys::ident_key(source, &identity.key()))?;
                 Ok(stored
                     .as_deref()
                     .and_then(keys::split_ident_value)
@@ -260,13 +351,13 @@ impl Store {
         }
     }
 
-    /// Records a source's state after a fetch that stored no items (error, not modified,
-    /// unchanged body). Kept in memory and written to sled with every other such state in one
+    /// Records a source's state after a fetch (applying a feed records it once the feed's
+    /// stories are flushed). Kept in memory and written with every other such state in one
     /// batch by [`Store::flush`] (at the end of a `fetch`, every few seconds in the daemon, on
     /// exit): a warm pass over thousands of unchanged sources would otherwise rewrite sled's
-    /// pages once per source. Reads see it at once. A crash can lose only these states — the
-    /// time of the last attempt, an error count — never a story or the validators stored with
-    /// a feed's stories; the next fetch simply asks again.
+    /// pages once per source. Reads see it at once. A crash can lose only states: the time of
+    /// the last attempt, an error count, or validators newer than the stored ones. Never a
+    /// story: the next fetch asks again with the older validators and finds its items stored.
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
         self.pending().insert(source.to_string(), state.clone());
         Ok(())
@@ -278,14 +369,9 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes the states [`Store::put_source_state`] kept in memory, in one batch. Under the
-    /// writer lock: a feed applied meanwhile writes its own, newer state, which an older
-    /// pending one must not overwrite (applying a feed drops its source's pending state).
+    /// Writes the states [`Store::put_source_state`] kept in memory, in one batch. A state
+    /// recorded meanwhile stays in memory for the next flush, and reads see it first.
     fn write_pending_states(&self) -> Result<(), StoreError> {
-        if self.pending().is_empty() {
-            return Ok(());
-        }
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let pending = std::mem::take(&mut *self.pending());
         if pending.is_empty() {
             return Ok(());
@@ -311,8 +397,13 @@ impl Store {
         let limit = if q.limit == 0 { usize::MAX } else { q.limit };
         let keys: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &q.source
         {
-            Some(s) => Box::new(self.by_source.scan_prefix(keys::source_prefix(s)).rev()),
-            None => Box::new(self.by_published.iter().rev()),
+            Some(s) => Box::new(
+                self.main()?
+                    .by_source
+                    .scan_prefix(keys::source_prefix(s))
+                    .rev(),
+            ),
+            None => Box::new(self.main()?.by_published.iter().rev()),
         };
         let mut out = Vec::new();
         for kv in keys {
@@ -347,7 +438,7 @@ impl Store {
         let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
         let mut out = Vec::new();
         let mut listed = std::collections::HashSet::new();
-        for kv in self.by_seen.range(range) {
+        for kv in self.main()?.by_seen.range(range) {
             let (k, _) = kv?;
             if let Some(item) = keys::id_suffix(&k)
                 .filter(|id| listed.insert(*id))
@@ -370,10 +461,10 @@ impl Store {
         progress: impl Fn(u64, u64),
     ) -> Result<(usize, usize), StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let total = self.items.len() as u64;
+        let total = self.main()?.items.len() as u64;
         let mut batch = sled::Batch::default();
         let (mut seen, mut changed) = (0usize, 0usize);
-        for kv in self.items.iter() {
+        for kv in self.main()?.items.iter() {
             let (key, value) = kv?;
             let mut item = decode_item(&value)?;
             let topics = topics_of(&item);
@@ -387,28 +478,35 @@ impl Store {
                 progress(seen as u64, total);
             }
         }
-        self.items.apply_batch(batch)?;
-        self.db.flush()?;
+        self.main()?.items.apply_batch(batch)?;
+        self.main()?.db.flush()?;
         progress(seen as u64, total);
         Ok((seen, changed))
     }
 
     /// Number of items each source carries.
     pub fn count_for_source(&self, source: &str) -> usize {
-        self.by_source
-            .scan_prefix(keys::source_prefix(source))
-            .count()
+        self.main().map_or(0, |m| {
+            m.by_source.scan_prefix(keys::source_prefix(source)).count()
+        })
     }
 
     /// Bytes the store takes on disk.
     pub fn size_on_disk(&self) -> u64 {
-        self.db.size_on_disk().unwrap_or(0)
+        let main = self
+            .main
+            .get()
+            .map_or(0, |m| m.db.size_on_disk().unwrap_or(0));
+        main + self.states_db.size_on_disk().unwrap_or(0)
     }
 
     /// Writes everything to disk, source states kept in memory included.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.write_pending_states()?;
-        self.db.flush()?;
+        self.states_db.flush()?;
+        if let Some(main) = self.main.get() {
+            main.db.flush()?;
+        }
         Ok(())
     }
 }
@@ -425,6 +523,53 @@ impl Drop for Store {
 /// How often, and how far apart, opening a locked store is tried again (half a second in all).
 const LOCK_RETRIES: u32 = 25;
 const LOCK_RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Whether `dir` holds a sled database that has been written to.
+fn has_database(dir: &Path) -> bool {
+    std::fs::metadata(dir.join("db")).is_ok_and(|m| m.len() > 0)
+}
+
+/// Opens one of the store's sled databases; errors name the store directory `store`.
+fn open_db(store: &Path, config: sled::Config) -> Result<sled::Db, StoreError> {
+    let try_open = || {
+        config.open().map_err(|error| match &error {
+            sled::Error::Io(e) if e.to_string().contains("lock") => StoreError::Locked {
+                path: store.to_path_buf(),
+            },
+            sled::Error::Corruption { .. } => StoreError::Damaged {
+                path: store.to_path_buf(),
+                detail: "sled found corrupted data".into(),
+            },
+            _ => StoreError::Open {
+                path: store.to_path_buf(),
+                error,
+            },
+        })
+    };
+    // A store closed a moment ago in this process can still be locked: sled's IO threads
+    // let go of its file just after the handle is dropped. Another process's lock lasts.
+    let mut opened = try_open();
+    for _ in 0..LOCK_RETRIES {
+        if !matches!(opened, Err(StoreError::Locked { .. })) {
+            break;
+        }
+        std::thread::sleep(LOCK_RETRY_EVERY);
+        opened = try_open();
+    }
+    opened
+}
+
+/// The schema version stored in a `meta` tree.
+fn schema_of(v: &[u8], store: &Path) -> Result<u64, StoreError> {
+    let bytes = <[u8; 8]>::try_from(v).map_err(|_| StoreError::Corrupt {
+        tree: "meta",
+        message: format!(
+            "unreadable schema version in the store at {}",
+            store.display()
+        ),
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
 
 /// sled's log segment size for new stores. sled's 512 KiB default means thousands of segments
 /// in a store of a few GB, and sled scans every segment each time it seals one (a sixth of

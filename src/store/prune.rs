@@ -27,7 +27,7 @@ impl Store {
         let mut doomed: BTreeSet<ItemId> = BTreeSet::new();
         if let Some(age) = max_age.and_then(|a| chrono::Duration::from_std(a).ok()) {
             let cutoff = keys::time_bytes(now - age).to_vec();
-            for kv in self.by_published.range(..cutoff) {
+            for kv in self.main()?.by_published.range(..cutoff) {
                 if let Some(id) = keys::id_suffix(&kv?.0) {
                     doomed.insert(id);
                 }
@@ -36,6 +36,7 @@ impl Store {
         if let Some(limit) = max_per_source {
             for source in sources {
                 for kv in self
+                    .main()?
                     .by_source
                     .scan_prefix(keys::source_prefix(source))
                     .rev()
@@ -57,18 +58,19 @@ impl Store {
                 removed += 1;
             }
         }
-        self.db.flush()?;
+        self.main()?.db.flush()?;
         Ok(removed)
     }
 
     fn remove(&self, item: &Item) -> Result<(), StoreError> {
+        let main = self.main()?;
         let trees = (
-            &self.items,
-            &self.by_published,
-            &self.by_seen,
-            &self.by_source,
-            &self.links,
-            &self.titles,
+            &main.items,
+            &main.by_published,
+            &main.by_seen,
+            &main.by_source,
+            &main.links,
+            &main.titles,
         );
         trees
             .transaction(|(items, by_published, by_seen, by_source, links, titles)| {

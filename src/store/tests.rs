@@ -649,5 +649,111 @@ fn a_story_is_listed_again_when_another_source_first_carries_it() {
         .unwrap();
     assert_eq!(removed, 1);
     assert!(titles(&store, t1 - hour, t2 + hour).is_empty());
-    assert!(store.by_seen.is_empty());
+    assert!(store.main().unwrap().by_seen.is_empty());
+}
+
+fn fetched(etag: &str) -> SourceState {
+    SourceState {
+        etag: Some(format!("\"{etag}\"")),
+        last_outcome: Some("ok".into()),
+        ..SourceState::default()
+    }
+}
+
+#[test]
+fn a_schema_1_store_moves_its_source_states_to_their_own_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    {
+        // What version 1 wrote: the states in the stories' database.
+        let db = sled::Config::new()
+            .path(&cfg.path)
+            .segment_size(SEGMENT_SIZE)
+            .open()
+            .unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("schema", &1u64.to_be_bytes()).unwrap();
+        let sources = db.open_tree("sources").unwrap();
+        let state = serde_json::to_vec(&fetched("v1")).unwrap();
+        sources.insert("a", state).unwrap();
+        db.flush().unwrap();
+    }
+    {
+        let store = Store::open(&cfg).unwrap();
+        assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+        let main = store.main().unwrap();
+        let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+        assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+        assert!(
+            !main
+                .db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == b"sources"),
+            "the old tree is dropped once its states are copied"
+        );
+    }
+    // Read from the states' database alone from now on.
+    let store = Store::open_lazy(&cfg).unwrap();
+    assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+    assert!(store.main.get().is_none());
+}
+
+#[test]
+fn a_lazy_store_opens_the_stories_only_when_they_are_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let staged = [item("g1", "A story", None, "h1")];
+        let dedupe = DedupeConfig::default();
+        store
+            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+            .unwrap();
+    }
+    let store = Store::open_lazy(&config(&dir)).unwrap();
+    assert_eq!(store.source_state("a").unwrap(), fetched("1"));
+    store.put_source_state("a", &fetched("2")).unwrap();
+    store.flush().unwrap();
+    assert!(
+        store.main.get().is_none(),
+        "reading and writing states leaves the stories closed"
+    );
+    assert_eq!(store.item_count(), 1);
+    assert!(store.main.get().is_some());
+    drop(store);
+    assert_eq!(open(&dir).source_state("a").unwrap(), fetched("2"));
+}
+
+#[test]
+fn a_feeds_state_is_recorded_after_its_stories_are_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let staged = [item("g1", "A story", None, "h1")];
+    let dedupe = DedupeConfig::default();
+    store
+        .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+        .unwrap();
+    assert_eq!(store.item_count(), 1);
+    assert!(
+        store.sources.get("a").unwrap().is_none(),
+        "validators wait for the next batch of states"
+    );
+    assert_eq!(store.source_state("a").unwrap(), fetched("1"));
+    store.flush().unwrap();
+    assert!(store.sources.get("a").unwrap().is_some());
+}
+
+#[test]
+fn a_states_database_of_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let meta = store.states_db.open_tree("meta").unwrap();
+        meta.insert("schema", &9u64.to_be_bytes()).unwrap();
+    }
+    match Store::open_lazy(&config(&dir)) {
+        Err(StoreError::Schema { found: 9, .. }) => {}
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a newer store"),
+    }
 }
