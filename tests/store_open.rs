@@ -102,12 +102,43 @@ fn a_damaged_store_is_an_error_not_an_empty_store() {
             overwrite(&d.join("db"), 100, &[0xff; 300]);
         }),
     ];
+    // The same source id with another feed: its next fetch has stories to store.
+    let changed = setup(
+        &[src(
+            "odd",
+            fixtures("ingest/partner-rss2.xml").display().to_string(),
+        )],
+        "[server]\nlisten = \"127.0.0.1:0\"\n",
+    );
     for (what, damage) in damages {
         let copy = s.dir.path().join(what.replace(' ', "-"));
         copy_dir(&data, &copy);
         damage(&copy);
         fails_naming(&s, &copy, &["items"], "damaged");
-        fails_naming(&s, &copy, &["fetch"], "damaged");
+        // `fetch` opens the stories' database only to store something (the sources' states
+        // have a database of their own): a fetch with stories to store fails on it…
+        fails_naming(&changed, &copy, &["fetch"], "damaged");
+        // …and one with nothing new leaves it as it is, for the commands that read it to
+        // report.
+        let db = std::fs::read(copy.join("db")).unwrap();
+        let out = s
+            .cmd()
+            .arg("--data-dir")
+            .arg(&copy)
+            .arg("fetch")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read(copy.join("db")).unwrap(),
+            db,
+            "{what}: stories' log touched"
+        );
+        fails_naming(&s, &copy, &["items"], "damaged");
     }
     // The daemon too (one case is enough: it opens the store the same way).
     let copy = s.dir.path().join("for-the-daemon");

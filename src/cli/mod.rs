@@ -381,7 +381,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     if let Some(code) = unknown_sources(&config, &args.sources) {
         return Ok(code);
     }
-    let mut app = App::open_for_fetch(config)?;
+    let app = App::open_for_fetch(config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let json = args.json;
     let total = app
@@ -418,13 +418,12 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         bar.inc(1);
     }));
     bar.finish_and_clear();
-    app.stories_opened()?;
     let failed = reports
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
         .count();
     if !json {
-        println!("{}", totals(&reports, app.store.item_count()));
+        println!("{}", totals(&reports, app.store.item_count_if_open()));
     }
     let wrote = reports
         .iter()
@@ -479,7 +478,8 @@ fn report_line(r: &SourceReport) -> String {
     line
 }
 
-fn totals(reports: &[SourceReport], stored: usize) -> String {
+/// The summary line; `stored` is left out when the pass never opened the stories' database.
+fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
     let mut new = 0;
     let mut updated = 0;
     let mut duplicate = 0;
@@ -498,8 +498,9 @@ fn totals(reports: &[SourceReport], stored: usize) -> String {
             Outcome::Error { .. } => errors += 1,
         }
     }
+    let stored = stored.map_or(String::new(), |n| format!("; {n} stories stored"));
     format!(
-        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged items; {not_modified} not modified, {deferred} deferred, {errors} failed; {stored} stories stored",
+        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged items; {not_modified} not modified, {deferred} deferred, {errors} failed{stored}",
         reports.len()
     )
 }
