@@ -97,7 +97,8 @@ pub struct ItemId(pub [u8; 16]);
 
 impl ItemId {
     /// Derives the id from the source that first carried the story and its identity there,
-    /// so the same story gets the same id in every store that ingests the same feeds.
+    /// so the same story gets the same id in every store that ingests the same feeds (stories
+    /// stored before the source prefix below was introduced keep the ids they were given).
     ///
     /// The first [`ItemId::SOURCE_PREFIX`] bytes depend on the source alone, so one source's
     /// stories sit next to each other in the store's id-keyed tree: applying a feed writes a

@@ -155,6 +155,10 @@ impl Store {
         }
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut counts = Counts::default();
+        // Recorded only once every story is restored and flushed: validators on disk vouch
+        // for stories, so an import that stops half way leaves none (its sources are then
+        // fetched in full).
+        let mut states = Vec::new();
         for (n, line) in input.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
@@ -175,10 +179,7 @@ impl Store {
                 }
                 Record::Header { .. } => {}
                 Record::Source { id, state } => {
-                    let bytes = serde_json::to_vec(&state).expect("source state serializes");
-                    self.sources
-                        .insert(id.as_bytes(), bytes)
-                        .map_err(StoreError::from)?;
+                    states.push((id, state));
                     counts.sources += 1;
                 }
                 Record::Item(item) => {
@@ -199,6 +200,10 @@ impl Store {
                     counts.digests += 1;
                 }
             }
+        }
+        self.flush()?;
+        for (id, state) in states {
+            self.put_source_state(&id, &state)?;
         }
         self.flush()?;
         progress(counts.items as u64);

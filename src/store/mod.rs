@@ -50,6 +50,11 @@ pub const SCHEMA_VERSION: u64 = 2;
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
 
+/// The states database's `meta` keys: its schema version, and "the stories' database has
+/// been created".
+const STATES_SCHEMA_KEY: &str = "schema";
+const STORIES_KEY: &str = "stories";
+
 /// sled's cache for the states database: a few MB of states.
 const STATES_CACHE: u64 = 8 << 20;
 
@@ -163,7 +168,7 @@ impl Store {
                 .mode(sled::Mode::LowSpace),
         )?;
         let meta = states_db.open_tree("meta")?;
-        let fresh = match meta.get("schema")? {
+        let upgrade = match meta.get(STATES_SCHEMA_KEY)? {
             Some(v) => {
                 let found = schema_of(&v, &config.path)?;
                 if found != 1 {
@@ -174,6 +179,9 @@ impl Store {
                 }
                 false
             }
+            // The states database is marked once the stories' one is known to be opened and
+            // upgraded (`Store::mark_states`): until then a schema 1 store is upgraded again.
+            None if main_existed => true,
             None if existed => {
                 return Err(StoreError::Damaged {
                     path: config.path.clone(),
@@ -181,9 +189,9 @@ impl Store {
                 })
             }
             None => {
-                meta.insert("schema", &1u64.to_be_bytes())?;
+                meta.insert(STATES_SCHEMA_KEY, &1u64.to_be_bytes())?;
                 states_db.flush()?;
-                true
+                false
             }
         };
         let store = Store {
@@ -195,7 +203,7 @@ impl Store {
             writer: Mutex::new(()),
             pending_states: Mutex::new(HashMap::new()),
         };
-        if fresh && main_existed {
+        if upgrade {
             // A store written before the states had a database of their own: move them now.
             store.main()?;
         }
@@ -212,7 +220,20 @@ impl Store {
             return Ok(main);
         }
         let main = self.open_main()?;
+        self.mark_states()?;
         Ok(self.main.get_or_init(|| main))
+    }
+
+    /// Records in the states database that its schema is in force and that the stories'
+    /// database exists (so that one missing later is damage, not a new store).
+    fn mark_states(&self) -> Result<(), StoreError> {
+        let meta = self.states_db.open_tree("meta")?;
+        if meta.get(STORIES_KEY)?.is_none() || meta.get(STATES_SCHEMA_KEY)?.is_none() {
+            meta.insert(STATES_SCHEMA_KEY, &1u64.to_be_bytes())?;
+            meta.insert(STORIES_KEY, &[1])?;
+            self.states_db.flush()?;
+        }
+        Ok(())
     }
 
     fn open_main(&self) -> Result<Main, StoreError> {
@@ -220,6 +241,20 @@ impl Store {
         // sled replays its log up to the first unreadable record, so a log damaged near its
         // start opens as an empty database; the schema version tells that from a new store.
         let existed = has_database(path);
+        if !existed
+            && self
+                .states_db
+                .open_tree("meta")?
+                .get(STORIES_KEY)?
+                .is_some()
+        {
+            // The states vouch for stories that are gone: creating an empty database here
+            // would have every source answer "not modified" over it for good.
+            return Err(StoreError::Damaged {
+                path: path.clone(),
+                detail: "its stories' database is missing".into(),
+            });
+        }
         let db = open_db(
             path,
             sled::Config::new()
@@ -503,11 +538,12 @@ impl Store {
 
     /// Writes everything to disk, source states kept in memory included.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.write_pending_states()?;
-        self.states_db.flush()?;
+        // The stories first: a state must never reach the disk before them.
         if let Some(main) = self.main.get() {
             main.db.flush()?;
         }
+        self.write_pending_states()?;
+        self.states_db.flush()?;
         Ok(())
     }
 }

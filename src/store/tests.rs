@@ -757,3 +757,85 @@ fn a_states_database_of_a_newer_schema_is_refused() {
         Ok(_) => panic!("opened a newer store"),
     }
 }
+
+#[test]
+fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    {
+        let store = open(&dir);
+        let staged = [item("g1", "A story", None, "h1")];
+        let dedupe = DedupeConfig::default();
+        store
+            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+            .unwrap();
+    }
+    std::fs::remove_file(cfg.path.join("db")).unwrap();
+    let store = Store::open_lazy(&cfg).unwrap();
+    assert_eq!(store.source_state("a").unwrap(), fetched("1"));
+    match store.main() {
+        Err(StoreError::Damaged { detail, .. }) => assert!(detail.contains("missing"), "{detail}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("an empty stories' database under the old validators"),
+    }
+    assert!(
+        !cfg.path.join("db").exists(),
+        "nothing created in its place"
+    );
+}
+
+#[test]
+fn an_upgrade_that_could_not_open_the_stories_is_done_on_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    let v1 = sled::Config::new()
+        .path(&cfg.path)
+        .segment_size(SEGMENT_SIZE)
+        .open()
+        .unwrap();
+    let meta = v1.open_tree("meta").unwrap();
+    meta.insert("schema", &1u64.to_be_bytes()).unwrap();
+    let state = serde_json::to_vec(&fetched("v1")).unwrap();
+    v1.open_tree("sources").unwrap().insert("a", state).unwrap();
+    v1.flush().unwrap();
+    // Another handle holds the stories' database: the first open fails…
+    assert!(matches!(
+        Store::open_lazy(&cfg),
+        Err(StoreError::Locked { .. })
+    ));
+    drop((meta, v1));
+    // …and the next one still moves the states.
+    let store = Store::open_lazy(&cfg).unwrap();
+    assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+}
+
+#[test]
+fn an_import_that_stops_half_way_records_no_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut export = Vec::new();
+    {
+        let store = open(&dir);
+        let staged = [
+            item("g1", "A story", None, "h1"),
+            item("g2", "Another story", None, "h2"),
+        ];
+        let dedupe = DedupeConfig::default();
+        store
+            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+            .unwrap();
+        store.export(&mut export, &|_| {}).unwrap();
+    }
+    // Header, the source's state, one story, then a line that is not a record.
+    let text = String::from_utf8(export).unwrap();
+    let mut cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    cut.push_str("not json\n");
+    let target = tempfile::tempdir().unwrap();
+    {
+        let store = open(&target);
+        let err = store.import(&mut cut.as_bytes(), &|_| {}).unwrap_err();
+        assert!(err.to_string().contains("line 4"), "{err}");
+    }
+    let store = open(&target);
+    assert_eq!(store.item_count(), 1);
+    assert_eq!(store.source_state("a").unwrap(), SourceState::default());
+}
