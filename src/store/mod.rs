@@ -124,11 +124,20 @@ pub struct Store {
     sources: sled::Tree,
     /// The stories and their indexes, opened on first use by [`Store::open_lazy`].
     main: OnceLock<Main>,
-    opening: Mutex<()>,
+    /// Held while the stories' database opens; keeps why it could not be, when that is
+    /// permanent (damaged, newer schema), so later calls fail at once instead of each reading
+    /// the whole store again.
+    opening: Mutex<Option<Unopenable>>,
     /// One feed is applied at a time, so cross-source matching sees every earlier feed.
     writer: Mutex<()>,
     /// Source states not yet written to sled: see [`Store::put_source_state`].
     pending_states: Mutex<HashMap<String, SourceState>>,
+}
+
+/// Why the stories' database cannot be opened, for as long as the store is.
+enum Unopenable {
+    Damaged(String),
+    Schema(u64),
 }
 
 /// The database of stories and indexes.
@@ -199,7 +208,7 @@ impl Store {
             sources: states_db.open_tree("sources")?,
             states_db,
             main: OnceLock::new(),
-            opening: Mutex::new(()),
+            opening: Mutex::new(None),
             writer: Mutex::new(()),
             pending_states: Mutex::new(HashMap::new()),
         };
@@ -215,11 +224,31 @@ impl Store {
         if let Some(main) = self.main.get() {
             return Ok(main);
         }
-        let _one = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        let mut failed = self.opening.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(main) = self.main.get() {
             return Ok(main);
         }
-        let main = self.open_main()?;
+        let path = self.config.path.clone();
+        match &*failed {
+            Some(Unopenable::Damaged(detail)) => {
+                let detail = detail.clone();
+                return Err(StoreError::Damaged { path, detail });
+            }
+            Some(Unopenable::Schema(found)) => {
+                return Err(StoreError::Schema {
+                    path,
+                    found: *found,
+                })
+            }
+            None => {}
+        }
+        let main = self.open_main().inspect_err(|e| {
+            *failed = match e {
+                StoreError::Damaged { detail, .. } => Some(Unopenable::Damaged(detail.clone())),
+                StoreError::Schema { found, .. } => Some(Unopenable::Schema(*found)),
+                _ => None,
+            }
+        })?;
         self.mark_states()?;
         Ok(self.main.get_or_init(|| main))
     }

@@ -770,6 +770,7 @@ fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
             .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
             .unwrap();
     }
+    let saved = std::fs::read(cfg.path.join("db")).unwrap();
     std::fs::remove_file(cfg.path.join("db")).unwrap();
     let store = Store::open_lazy(&cfg).unwrap();
     assert_eq!(store.source_state("a").unwrap(), fetched("1"));
@@ -782,6 +783,12 @@ fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
         !cfg.path.join("db").exists(),
         "nothing created in its place"
     );
+    // Found damaged once, it stays so for this handle: the next source of a fetch that has
+    // something to store does not read the store again.
+    std::fs::write(cfg.path.join("db"), saved).unwrap();
+    assert!(matches!(store.main(), Err(StoreError::Damaged { .. })));
+    drop(store);
+    assert_eq!(Store::open_lazy(&cfg).unwrap().item_count(), 1);
 }
 
 #[test]
