@@ -18,10 +18,9 @@ impl Store {
     /// Stores (or replaces) a built digest and flushes.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
-        self.main()?
-            .digests
-            .insert(key(&record.name, record.end), bytes)?;
-        self.main()?.db.flush()?;
+        let main = self.main()?;
+        main.digests.insert(key(&record.name, record.end), bytes)?;
+        main.db.flush()?;
         Ok(())
     }
 

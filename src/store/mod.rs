@@ -53,6 +53,7 @@ const STATES_DIR: &str = "states";
 /// The states database's `meta` keys: its schema version, and "the stories' database has
 /// been created".
 const STATES_SCHEMA_KEY: &str = "schema";
+const STATES_SCHEMA_VERSION: u64 = 1;
 const STORIES_KEY: &str = "stories";
 
 /// sled's cache for the states database: a few MB of states.
@@ -180,7 +181,7 @@ impl Store {
         let upgrade = match meta.get(STATES_SCHEMA_KEY)? {
             Some(v) => {
                 let found = schema_of(&v, &config.path)?;
-                if found != 1 {
+                if found != STATES_SCHEMA_VERSION {
                     return Err(StoreError::Schema {
                         path: config.path.clone(),
                         found,
@@ -198,7 +199,7 @@ impl Store {
                 })
             }
             None => {
-                meta.insert(STATES_SCHEMA_KEY, &1u64.to_be_bytes())?;
+                meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
                 states_db.flush()?;
                 false
             }
@@ -258,7 +259,7 @@ impl Store {
     fn mark_states(&self) -> Result<(), StoreError> {
         let meta = self.states_db.open_tree("meta")?;
         if meta.get(STORIES_KEY)?.is_none() || meta.get(STATES_SCHEMA_KEY)?.is_none() {
-            meta.insert(STATES_SCHEMA_KEY, &1u64.to_be_bytes())?;
+            meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
             meta.insert(STORIES_KEY, &[1])?;
             self.states_db.flush()?;
         }
@@ -387,13 +388,11 @@ impl Store {
         source: &str,
         entries: &[(&Identity, &str)],
     ) -> Result<Vec<bool>, StoreError> {
+        let idents = &self.main()?.idents;
         entries
             .iter()
             .map(|(identity, hash)| {
-                let stored = self
-                    .main()?
-                    .idents
-                    .get(keys::ident_key(source, &identity.key()))?;
+                let stored = idents.get(keys::ident_key(source, &identity.key()))?;
                 Ok(stored
                     .as_deref()
                     .and_then(keys::split_ident_value)
@@ -526,10 +525,11 @@ impl Store {
         progress: impl Fn(u64, u64),
     ) -> Result<(usize, usize), StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let total = self.main()?.items.len() as u64;
+        let main = self.main()?;
+        let total = main.items.len() as u64;
         let mut batch = sled::Batch::default();
         let (mut seen, mut changed) = (0usize, 0usize);
-        for kv in self.main()?.items.iter() {
+        for kv in main.items.iter() {
             let (key, value) = kv?;
             let mut item = decode_item(&value)?;
             let topics = topics_of(&item);
@@ -543,8 +543,8 @@ impl Store {
                 progress(seen as u64, total);
             }
         }
-        self.main()?.items.apply_batch(batch)?;
-        self.main()?.db.flush()?;
+        main.items.apply_batch(batch)?;
+        main.db.flush()?;
         progress(seen as u64, total);
         Ok((seen, changed))
     }

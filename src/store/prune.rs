@@ -24,10 +24,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let main = self.main()?;
         let mut doomed: BTreeSet<ItemId> = BTreeSet::new();
         if let Some(age) = max_age.and_then(|a| chrono::Duration::from_std(a).ok()) {
             let cutoff = keys::time_bytes(now - age).to_vec();
-            for kv in self.main()?.by_published.range(..cutoff) {
+            for kv in main.by_published.range(..cutoff) {
                 if let Some(id) = keys::id_suffix(&kv?.0) {
                     doomed.insert(id);
                 }
@@ -35,8 +36,7 @@ impl Store {
         }
         if let Some(limit) = max_per_source {
             for source in sources {
-                for kv in self
-                    .main()?
+                for kv in main
                     .by_source
                     .scan_prefix(keys::source_prefix(source))
                     .rev()
@@ -58,7 +58,7 @@ impl Store {
                 removed += 1;
             }
         }
-        self.main()?.db.flush()?;
+        main.db.flush()?;
         Ok(removed)
     }
 

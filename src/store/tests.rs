@@ -660,24 +660,36 @@ fn fetched(etag: &str) -> SourceState {
     }
 }
 
+/// Source `a` applies one story with state `fetched("1")`.
+fn apply_one_story(store: &Store) {
+    let staged = [item("g1", "A story", None, "h1")];
+    let dedupe = DedupeConfig::default();
+    store
+        .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+        .unwrap();
+}
+
+/// What schema version 1 wrote at `path`: source `a`'s state in the stories' database.
+fn schema_1_store(path: &std::path::Path) -> sled::Db {
+    let db = sled::Config::new()
+        .path(path)
+        .segment_size(SEGMENT_SIZE)
+        .open()
+        .unwrap();
+    let meta = db.open_tree("meta").unwrap();
+    meta.insert("schema", &1u64.to_be_bytes()).unwrap();
+    let sources = db.open_tree("sources").unwrap();
+    let state = serde_json::to_vec(&fetched("v1")).unwrap();
+    sources.insert("a", state).unwrap();
+    db.flush().unwrap();
+    db
+}
+
 #[test]
 fn a_schema_1_store_moves_its_source_states_to_their_own_database() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&dir);
-    {
-        // What version 1 wrote: the states in the stories' database.
-        let db = sled::Config::new()
-            .path(&cfg.path)
-            .segment_size(SEGMENT_SIZE)
-            .open()
-            .unwrap();
-        let meta = db.open_tree("meta").unwrap();
-        meta.insert("schema", &1u64.to_be_bytes()).unwrap();
-        let sources = db.open_tree("sources").unwrap();
-        let state = serde_json::to_vec(&fetched("v1")).unwrap();
-        sources.insert("a", state).unwrap();
-        db.flush().unwrap();
-    }
+    drop(schema_1_store(&cfg.path));
     {
         let store = Store::open(&cfg).unwrap();
         assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
@@ -702,14 +714,7 @@ fn a_schema_1_store_moves_its_source_states_to_their_own_database() {
 #[test]
 fn a_lazy_store_opens_the_stories_only_when_they_are_needed() {
     let dir = tempfile::tempdir().unwrap();
-    {
-        let store = open(&dir);
-        let staged = [item("g1", "A story", None, "h1")];
-        let dedupe = DedupeConfig::default();
-        store
-            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
-            .unwrap();
-    }
+    apply_one_story(&open(&dir));
     let store = Store::open_lazy(&config(&dir)).unwrap();
     assert_eq!(store.source_state("a").unwrap(), fetched("1"));
     store.put_source_state("a", &fetched("2")).unwrap();
@@ -728,11 +733,7 @@ fn a_lazy_store_opens_the_stories_only_when_they_are_needed() {
 fn a_feeds_state_is_recorded_after_its_stories_are_flushed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let staged = [item("g1", "A story", None, "h1")];
-    let dedupe = DedupeConfig::default();
-    store
-        .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
-        .unwrap();
+    apply_one_story(&store);
     assert_eq!(store.item_count(), 1);
     assert!(
         store.sources.get("a").unwrap().is_none(),
@@ -762,14 +763,7 @@ fn a_states_database_of_a_newer_schema_is_refused() {
 fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&dir);
-    {
-        let store = open(&dir);
-        let staged = [item("g1", "A story", None, "h1")];
-        let dedupe = DedupeConfig::default();
-        store
-            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
-            .unwrap();
-    }
+    apply_one_story(&open(&dir));
     let saved = std::fs::read(cfg.path.join("db")).unwrap();
     std::fs::remove_file(cfg.path.join("db")).unwrap();
     let store = Store::open_lazy(&cfg).unwrap();
@@ -795,22 +789,13 @@ fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
 fn an_upgrade_that_could_not_open_the_stories_is_done_on_the_next_open() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&dir);
-    let v1 = sled::Config::new()
-        .path(&cfg.path)
-        .segment_size(SEGMENT_SIZE)
-        .open()
-        .unwrap();
-    let meta = v1.open_tree("meta").unwrap();
-    meta.insert("schema", &1u64.to_be_bytes()).unwrap();
-    let state = serde_json::to_vec(&fetched("v1")).unwrap();
-    v1.open_tree("sources").unwrap().insert("a", state).unwrap();
-    v1.flush().unwrap();
+    let v1 = schema_1_store(&cfg.path);
     // Another handle holds the stories' database: the first open fails…
     assert!(matches!(
         Store::open_lazy(&cfg),
         Err(StoreError::Locked { .. })
     ));
-    drop((meta, v1));
+    drop(v1);
     // …and the next one still moves the states.
     let store = Store::open_lazy(&cfg).unwrap();
     assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
