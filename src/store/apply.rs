@@ -11,7 +11,7 @@ use sled::Transactional;
 use url::Url;
 
 use super::keys;
-use super::{decode_item, Store, StoreError};
+use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
 use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::urls;
@@ -418,8 +418,7 @@ impl Tx<'_> {
     }
 
     fn put(&self, item: &Item) -> TxResult<()> {
-        let bytes = serde_json::to_vec(item).expect("items serialize");
-        self.items.insert(&item.id.0, bytes)?;
+        self.items.insert(&item.id.0, encode_item(item))?;
         Ok(())
     }
 }

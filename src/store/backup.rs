@@ -225,10 +225,7 @@ impl Store {
         trees
             .transaction(
                 |(items, by_published, by_seen, by_source, idents, links, titles)| {
-                    items.insert(
-                        &item.id.0,
-                        serde_json::to_vec(item).expect("items serialize"),
-                    )?;
+                    items.insert(&item.id.0, super::encode_item(item))?;
                     by_published.insert(keys::time_key(item.published, item.id), &[])?;
                     by_seen.insert(keys::time_key(item.first_seen, item.id), &[])?;
                     for (i, c) in item.sources.iter().enumerate() {

@@ -2,7 +2,7 @@
 //!
 //! Two sled databases in the store directory. The stories and their indexes (the directory
 //! itself):
-//! - `items`: item id → [`Item`] (JSON, so a store survives field additions)
+//! - `items`: item id → [`Item`] (JSON, so a store survives field additions; LZ4-compressed)
 //! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse); a
 //!   story is in `by_seen` at its first-seen time and again at the time each later source
 //!   first carried it
@@ -45,7 +45,9 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 
 /// The store schema this build reads and writes. Version 1 kept the sources' states with the
 /// stories; they are moved to their own database when a version 1 store is first opened.
-pub const SCHEMA_VERSION: u64 = 2;
+/// Version 2 stored stories as plain JSON; version 3 compresses the ones it writes (and reads
+/// both), so a store is marked 3 on its first open and older builds refuse it.
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -309,8 +311,11 @@ impl Store {
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
                 SCHEMA_VERSION => {}
-                1 => {
-                    self.move_states_from(&main.db)?;
+                found @ (1 | 2) => {
+                    if found == 1 {
+                        self.move_states_from(&main.db)?;
+                    }
+                    // Version 2 stories stay as they are: plain JSON records still read.
                     meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                     main.db.flush()?;
                 }
@@ -536,7 +541,7 @@ impl Store {
             seen += 1;
             if topics != item.topics {
                 item.topics = topics;
-                batch.insert(key, serde_json::to_vec(&item).expect("items serialize"));
+                batch.insert(key, encode_item(&item));
                 changed += 1;
             }
             if seen % 256 == 0 {
@@ -657,11 +662,43 @@ fn segment_size(path: &std::path::Path) -> usize {
         .unwrap_or(SEGMENT_SIZE)
 }
 
+/// First byte of a story record compressed with LZ4 (block format, with its length first);
+/// a record that starts with `{` is plain JSON, as every story stored before this format was.
+const LZ4_RECORD: u8 = 1;
+
+/// A story's record in the `items` tree: its JSON, LZ4-compressed. Feed HTML shrinks to about
+/// a third, and sled copies and writes every record several times as its pages split and are
+/// rewritten.
+fn encode_item(item: &Item) -> Vec<u8> {
+    let json = serde_json::to_vec(item).expect("items serialize");
+    let mut out = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(json.len()));
+    out.push(LZ4_RECORD);
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    out
+}
+
 fn decode_item(bytes: &[u8]) -> Result<Item, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+    let corrupt = |message: String| StoreError::Corrupt {
         tree: "items",
-        message: e.to_string(),
-    })
+        message,
+    };
+    match bytes.split_first() {
+        Some((&LZ4_RECORD, packed)) => {
+            // LZ4 expands at most ~255 times: a larger length is damage, not a reason to
+            // allocate it.
+            let (len, block) = packed
+                .split_first_chunk::<4>()
+                .ok_or_else(|| corrupt("compressed record too short".into()))?;
+            let len = u32::from_le_bytes(*len) as usize;
+            if len > block.len().saturating_mul(255).saturating_add(16) {
+                return Err(corrupt(format!("compressed record claims {len} bytes")));
+            }
+            let json =
+                lz4_flex::block::decompress(block, len).map_err(|e| corrupt(e.to_string()))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
+        }
+        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+    }
 }
 
 #[cfg(test)]

@@ -831,3 +831,52 @@ fn an_import_that_stops_half_way_records_no_validators() {
     assert_eq!(store.item_count(), 1);
     assert_eq!(store.source_state("a").unwrap(), SourceState::default());
 }
+
+#[test]
+fn stories_are_stored_compressed_and_a_schema_2_stores_plain_records_still_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = item("g1", "A long story", None, "h1");
+    long.item.content = Some("<p>Dialogue workshop in Prishtina and Belgrade.</p>".repeat(40));
+    let id = {
+        let store = open(&dir);
+        apply(&store, "a", &[long]);
+        let (key, raw) = store.main().unwrap().items.first().unwrap().unwrap();
+        let stored = decode_item(&raw).unwrap();
+        let json = serde_json::to_vec(&stored).unwrap();
+        assert_eq!(raw[0], LZ4_RECORD);
+        assert!(
+            raw.len() * 3 < json.len(),
+            "{} bytes stored for {} of JSON",
+            raw.len(),
+            json.len()
+        );
+        // What schema version 2 wrote: the plain JSON record.
+        let main = store.main().unwrap();
+        main.items.insert(&key, json).unwrap();
+        let meta = main.db.open_tree("meta").unwrap();
+        meta.insert("schema", &2u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+        stored.id
+    };
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    let read = store.item(id).unwrap().expect("the plain record reads");
+    assert!(read.content.unwrap().starts_with("<p>Dialogue workshop"));
+}
+
+#[test]
+fn a_damaged_compressed_record_is_reported_as_corrupt() {
+    let mut record = vec![LZ4_RECORD];
+    record.extend_from_slice(&lz4_flex::compress_prepend_size(b"{\"id\":1}"));
+    let cut = &record[..record.len() - 3];
+    match decode_item(cut) {
+        Err(StoreError::Corrupt { tree: "items", .. }) => {}
+        other => panic!("expected a corrupt record, got {other:?}"),
+    }
+    match decode_item(&[LZ4_RECORD, 255, 255, 255, 127]) {
+        Err(StoreError::Corrupt { .. }) => {}
+        other => panic!("expected a corrupt record, got {other:?}"),
+    }
+}
