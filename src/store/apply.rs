@@ -1,15 +1,12 @@
 //! Applying one fetched feed: within-source identity, cross-source matching by link and by
-//! title, and every index, in one transaction; the source's new state once it is on disk.
+//! title, and every index, all or nothing (see [`super::journal`]); the source's new state
+//! once it is on disk.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sled::transaction::{
-    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
-    TransactionalTree,
-};
-use sled::Transactional;
 use url::Url;
 
+use super::journal::{Index, Pending};
 use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
@@ -54,7 +51,10 @@ impl ApplyReport {
     }
 }
 
-type TxResult<T> = ConflictableTransactionResult<T, StoreError>;
+type TxResult<T> = Result<T, StoreError>;
+
+/// The value of an index entry whose key says it all.
+const EMPTY: &[u8] = &[];
 
 impl Store {
     /// [`Store::apply`] with the time taken under the writer lock: a story's first-seen time
@@ -71,8 +71,8 @@ impl Store {
             let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             self.apply_locked(source, staged, Utc::now(), dedupe, topics_of)?
         };
-        // Flushed outside the lock: the next feed's transaction runs while this one's fsync
-        // does, and one fsync often covers several feeds (sled groups concurrent flushes).
+        // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
+        // one fsync often covers several feeds (sled groups concurrent flushes).
         self.main()?.db.flush()?;
         // Only now, with the stories on disk, may the validators that vouch for them be.
         self.put_source_state(source, state)?;
@@ -109,44 +109,45 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let main = self.main()?;
-        let trees = (
-            &main.items,
-            &main.by_published,
-            &main.by_seen,
-            &main.by_source,
-            &main.idents,
-            &main.links,
-            &main.titles,
-        );
-        let report = trees
-            .transaction(
-                |(items, by_published, by_seen, by_source, idents, links, titles)| {
-                    let tx = Tx {
-                        items,
-                        by_published,
-                        by_seen,
-                        by_source,
-                        idents,
-                        links,
-                        titles,
-                        source,
-                        now,
-                        dedupe,
-                        topics_of,
-                    };
-                    let mut report = ApplyReport::default();
-                    for s in staged {
-                        tx.apply_one(s, &mut report)?;
-                    }
-                    Ok(report)
-                },
-            )
-            .map_err(|e| match e {
-                TransactionError::Abort(e) => e,
-                TransactionError::Storage(e) => StoreError::Sled(e),
-            })?;
+        let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
+        pending.commit()?;
         Ok(report)
+    }
+
+    /// A feed's writes, worked out and not yet made.
+    fn stage<'a>(
+        &'a self,
+        source: &str,
+        staged: &[Staged],
+        now: DateTime<Utc>,
+        dedupe: &DedupeConfig,
+        topics_of: TopicsOf<'_>,
+    ) -> Result<(Pending<'a>, ApplyReport), StoreError> {
+        let tx = Tx {
+            pending: Pending::new(self.main()?),
+            source,
+            now,
+            dedupe,
+            topics_of,
+        };
+        let mut report = ApplyReport::default();
+        for s in staged {
+            tx.apply_one(s, &mut report)?;
+        }
+        Ok((tx.pending, report))
+    }
+
+    /// [`Store::apply`] stopped by a crash after the feed's journal entry was written.
+    #[cfg(test)]
+    pub(super) fn apply_interrupted(
+        &self,
+        source: &str,
+        staged: &[Staged],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let no_topics = |_: &Item| Vec::new();
+        let (pending, _) = self.stage(source, staged, now, &DedupeConfig::default(), &no_topics)?;
+        pending.record_only()
     }
 }
 
@@ -159,35 +160,31 @@ struct Probe {
     titles: Vec<(ItemId, i64)>,
 }
 
-struct Tx<'a> {
-    items: &'a TransactionalTree,
-    by_published: &'a TransactionalTree,
-    by_seen: &'a TransactionalTree,
-    by_source: &'a TransactionalTree,
-    idents: &'a TransactionalTree,
-    links: &'a TransactionalTree,
-    titles: &'a TransactionalTree,
+/// One feed being applied.
+struct Tx<'s, 'a> {
+    pending: Pending<'s>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
     topics_of: TopicsOf<'a>,
 }
 
-impl Tx<'_> {
+impl Tx<'_, '_> {
     fn apply_one(&self, s: &Staged, report: &mut ApplyReport) -> TxResult<()> {
         let new = &s.item;
         let ident_key = keys::ident_key(self.source, &new.identity.key());
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
 
         // 1. Seen before in this source.
-        if let Some(v) = self.idents.get(&ident_key)? {
+        if let Some(v) = self.pending.get(Index::Idents, &ident_key)? {
             if let Some((id, hash)) = keys::split_ident_value(&v) {
                 if let Some(mut item) = self.get(id)? {
                     if hash == new.content_hash.as_bytes() {
                         report.unchanged += 1;
                         return Ok(());
                     }
-                    self.idents.insert(ident_key, ident_value(id))?;
+                    self.pending
+                        .insert(Index::Idents, ident_key, ident_value(id));
                     if item.source() == self.source {
                         self.update(&mut item, s)?;
                         report.updated += 1;
@@ -201,7 +198,8 @@ impl Tx<'_> {
                 // source's old entries are not stored again. It takes the entry's new hash, so
                 // the next fetch skips the entry before normalizing it.
                 if hash != new.content_hash.as_bytes() {
-                    self.idents.insert(ident_key, ident_value(id))?;
+                    self.pending
+                        .insert(Index::Idents, ident_key, ident_value(id));
                 }
                 report.unchanged += 1;
                 return Ok(());
@@ -230,16 +228,18 @@ impl Tx<'_> {
                     item.topics = (self.topics_of)(&item);
                     self.put(&item)?;
                 }
-                self.by_source.insert(
+                self.pending.insert(
+                    Index::BySource,
                     keys::source_time_key(self.source, item.published, item.id),
-                    &[],
-                )?;
+                    EMPTY,
+                );
                 // Listed again at the time this source carried it: a digest of this source
                 // reads it in the period it became news there.
-                self.by_seen
-                    .insert(keys::time_key(self.now, item.id), &[])?;
+                self.pending
+                    .insert(Index::BySeen, keys::time_key(self.now, item.id), EMPTY);
             }
-            self.idents.insert(ident_key, ident_value(item.id))?;
+            self.pending
+                .insert(Index::Idents, ident_key, ident_value(item.id));
             report.duplicate += 1;
             return Ok(());
         }
@@ -276,22 +276,30 @@ impl Tx<'_> {
             None => (self.topics_of)(&item),
         };
         self.put(&item)?;
-        self.idents.insert(ident_key, ident_value(id))?;
+        self.pending
+            .insert(Index::Idents, ident_key, ident_value(id));
         // The link and title indexes were read by `find_story` a moment ago: write without
         // reading them again.
         if let (false, Some(key)) = (probe.link_taken, item.link.as_deref().and_then(link_key)) {
-            self.links.insert(key.as_bytes(), &item.id.0)?;
+            self.pending.insert(Index::Links, key, &item.id.0[..]);
         }
         if let Some(tkey) = title_key(&item.title, self.dedupe.min_title_chars) {
             probe.titles.push((item.id, item.published.timestamp()));
-            self.titles
-                .insert(tkey.as_bytes(), keys::encode_title_entries(&probe.titles))?;
+            self.pending.insert(
+                Index::Titles,
+                tkey,
+                keys::encode_title_entries(&probe.titles),
+            );
         }
-        self.by_published
-            .insert(keys::time_key(published, id), &[])?;
-        self.by_seen.insert(keys::time_key(self.now, id), &[])?;
-        self.by_source
-            .insert(keys::source_time_key(self.source, published, id), &[])?;
+        self.pending
+            .insert(Index::ByPublished, keys::time_key(published, id), EMPTY);
+        self.pending
+            .insert(Index::BySeen, keys::time_key(self.now, id), EMPTY);
+        self.pending.insert(
+            Index::BySource,
+            keys::source_time_key(self.source, published, id),
+            EMPTY,
+        );
         report.new += 1;
         Ok(())
     }
@@ -300,7 +308,7 @@ impl Tx<'_> {
     /// source that does not carry it yet.
     fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
         if let Some(key) = new.link.as_deref().and_then(link_key) {
-            if let Some(v) = self.links.get(key.as_bytes())? {
+            if let Some(v) = self.pending.get(Index::Links, key.as_bytes())? {
                 probe.link_taken = true;
                 if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
@@ -322,7 +330,7 @@ impl Tx<'_> {
         let Some(tkey) = title_key(&new.title, self.dedupe.min_title_chars) else {
             return Ok(None);
         };
-        let Some(v) = self.titles.get(tkey.as_bytes())? else {
+        let Some(v) = self.pending.get(Index::Titles, tkey.as_bytes())? else {
             return Ok(None);
         };
         probe.titles = keys::decode_title_entries(&v);
@@ -363,17 +371,23 @@ impl Tx<'_> {
         item.last_changed = self.now;
         item.topics = (self.topics_of)(item);
         if item.published != old_published {
-            self.by_published
-                .remove(keys::time_key(old_published, item.id))?;
-            self.by_published
-                .insert(keys::time_key(item.published, item.id), &[])?;
+            self.pending
+                .remove(Index::ByPublished, keys::time_key(old_published, item.id));
+            self.pending.insert(
+                Index::ByPublished,
+                keys::time_key(item.published, item.id),
+                EMPTY,
+            );
             for c in &item.sources {
-                self.by_source
-                    .remove(keys::source_time_key(&c.source, old_published, item.id))?;
-                self.by_source.insert(
+                self.pending.remove(
+                    Index::BySource,
+                    keys::source_time_key(&c.source, old_published, item.id),
+                );
+                self.pending.insert(
+                    Index::BySource,
                     keys::source_time_key(&c.source, item.published, item.id),
-                    &[],
-                )?;
+                    EMPTY,
+                );
             }
         }
         self.index_link(item)?;
@@ -383,8 +397,8 @@ impl Tx<'_> {
 
     fn index_link(&self, item: &Item) -> TxResult<()> {
         if let Some(key) = item.link.as_deref().and_then(link_key) {
-            if self.links.get(key.as_bytes())?.is_none() {
-                self.links.insert(key.as_bytes(), &item.id.0)?;
+            if self.pending.get(Index::Links, key.as_bytes())?.is_none() {
+                self.pending.insert(Index::Links, key, &item.id.0[..]);
             }
         }
         Ok(())
@@ -395,30 +409,29 @@ impl Tx<'_> {
             return Ok(());
         };
         let mut entries = self
-            .titles
-            .get(tkey.as_bytes())?
+            .pending
+            .get(Index::Titles, tkey.as_bytes())?
             .map(|v| keys::decode_title_entries(&v))
             .unwrap_or_default();
         if entries.iter().any(|(id, _)| *id == item.id) {
             return Ok(());
         }
         entries.push((item.id, item.published.timestamp()));
-        self.titles
-            .insert(tkey.as_bytes(), keys::encode_title_entries(&entries))?;
+        self.pending
+            .insert(Index::Titles, tkey, keys::encode_title_entries(&entries));
         Ok(())
     }
 
     fn get(&self, id: ItemId) -> TxResult<Option<Item>> {
-        match self.items.get(id.0)? {
-            Some(v) => decode_item(&v)
-                .map(Some)
-                .map_err(ConflictableTransactionError::Abort),
+        match self.pending.get(Index::Items, &id.0)? {
+            Some(v) => decode_item(&v).map(Some),
             None => Ok(None),
         }
     }
 
     fn put(&self, item: &Item) -> TxResult<()> {
-        self.items.insert(&item.id.0, encode_item(item))?;
+        self.pending
+            .insert(Index::Items, &item.id.0[..], encode_item(item));
         Ok(())
     }
 }

@@ -12,6 +12,7 @@
 //! - `titles`: normalized title → [(id, published)] (cross-source, within a time window)
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
+//! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
 //!
 //! and the sources' states (`states/`, small): `sources`: source id → [`SourceState`], and its
 //! own `meta`. A pass that finds nothing new reads and writes only the small one, so
@@ -20,15 +21,16 @@
 //! opens it, which on a store of half a million stories takes as long as a pass over 10,000
 //! unchanged sources.
 //!
-//! Each fetched feed is applied in one multi-tree sled transaction and flushed; only then is
-//! the source's new state (validators, body hash) recorded. After a crash a feed's stories are
-//! either all there or none is, and its validators are never newer than its stories, so a
+//! Each fetched feed is applied all or nothing (through the journal) and flushed; only then
+//! is the source's new state (validators, body hash) recorded. After a crash a feed's stories
+//! are either all there or none is, and its validators are never newer than its stories, so a
 //! feed can never be skipped as "not modified" without its items: at worst it is fetched and
 //! read again, and every item is found unchanged.
 
 mod apply;
 pub mod backup;
 mod digests;
+mod journal;
 mod keys;
 mod prune;
 
@@ -154,6 +156,8 @@ struct Main {
     links: sled::Tree,
     titles: sled::Tree,
     digests: sled::Tree,
+    /// The writes of the feed being applied (see [`journal`]).
+    journal: sled::Tree,
 }
 
 impl Store {
@@ -305,6 +309,7 @@ impl Store {
             links: tree("links")?,
             titles: tree("titles")?,
             digests: tree("digests")?,
+            journal: tree("journal")?,
             db,
         };
         let meta = main.db.open_tree("meta")?;
@@ -336,6 +341,20 @@ impl Store {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                 main.db.flush()?;
             }
+        }
+        match journal::replay(&main) {
+            Ok(true) => tracing::warn!(
+                store = %path.display(),
+                "finished applying a feed that a crash interrupted"
+            ),
+            Ok(false) => {}
+            Err(StoreError::Corrupt { message, .. }) => {
+                return Err(StoreError::Damaged {
+                    path: path.clone(),
+                    detail: format!("its journal is unreadable: {message}"),
+                })
+            }
+            Err(e) => return Err(e),
         }
         Ok(main)
     }

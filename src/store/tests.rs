@@ -880,3 +880,57 @@ fn a_damaged_compressed_record_is_reported_as_corrupt() {
         other => panic!("expected a corrupt record, got {other:?}"),
     }
 }
+
+#[test]
+fn a_feed_a_crash_interrupted_is_finished_when_the_store_is_next_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = [
+        item(
+            "g1",
+            "Dialogue workshop in Ohrid",
+            Some("https://a.example/1"),
+            "h1",
+        ),
+        item(
+            "g2",
+            "Women's Caucus meets",
+            Some("https://a.example/2"),
+            "h2",
+        ),
+    ];
+    {
+        let store = open(&dir);
+        apply_one_story(&store);
+        store.apply_interrupted("b", &feed, now()).unwrap();
+        assert_eq!(store.item_count(), 1, "nothing of the feed is applied yet");
+    }
+    let store = open(&dir);
+    assert_eq!(store.item_count(), 3);
+    assert_eq!(store.count_for_source("b"), 2);
+    let keys: Vec<(&Identity, &str)> = feed
+        .iter()
+        .map(|s| (&s.item.identity, s.item.content_hash.as_str()))
+        .collect();
+    assert_eq!(store.unchanged("b", &keys).unwrap(), vec![true, true]);
+    let main = store.main().unwrap();
+    assert!(main.journal.is_empty(), "the journal is cleared");
+    // Applying the same feed again finds every story.
+    let report = apply(&store, "b", &feed);
+    assert_eq!(report.unchanged, 2);
+}
+
+#[test]
+fn an_unreadable_journal_is_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let main = store.main().unwrap();
+        main.journal.insert(journal::JOURNAL_KEY, &[9, 9]).unwrap();
+        main.db.flush().unwrap();
+    }
+    match Store::open(&config(&dir)) {
+        Err(StoreError::Damaged { detail, .. }) => assert!(detail.contains("journal"), "{detail}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("opened a store with an unreadable journal"),
+    }
+}

@@ -1,0 +1,227 @@
+//! Applying a feed all or nothing without a sled transaction.
+//!
+//! A sled transaction takes a lock that every read and write of every database in the process
+//! waits on for as long as the transaction's closure runs: while one feed was matched and
+//! indexed, the threads parsing the next feeds stood still (they look up which entries are
+//! already stored). The store has one writer anyway ([`super::Store`]'s writer lock), so a
+//! feed is applied like this instead:
+//!
+//! 1. Its reads and writes are worked out against [`Pending`]: writes are kept in memory and
+//!    read back by later items of the same feed.
+//! 2. All of its writes are recorded as one value under [`JOURNAL_KEY`] in the `journal` tree.
+//! 3. They are applied to their trees one by one (the stories first, so an index entry a
+//!    reader finds never names a story that is not there yet).
+//! 4. The journal entry is removed.
+//!
+//! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
+//! means the journal entry written before it was recovered too, and an entry still there
+//! when the store is opened is applied again ([`replay`]): every write sets or removes a key,
+//! so applying one twice is the same as once. The entry is removed before the next feed
+//! starts, so there is never more than one.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use sled::IVec;
+
+use super::{Main, StoreError};
+
+/// The one key of the `journal` tree.
+pub(super) const JOURNAL_KEY: &[u8] = b"pending";
+
+/// The trees a feed's application writes, in the order its writes are applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Index {
+    Items = 0,
+    ByPublished = 1,
+    BySeen = 2,
+    BySource = 3,
+    Idents = 4,
+    Links = 5,
+    Titles = 6,
+}
+
+impl Index {
+    const ALL: [Index; 7] = [
+        Index::Items,
+        Index::ByPublished,
+        Index::BySeen,
+        Index::BySource,
+        Index::Idents,
+        Index::Links,
+        Index::Titles,
+    ];
+
+    fn tree(self, main: &Main) -> &sled::Tree {
+        match self {
+            Index::Items => &main.items,
+            Index::ByPublished => &main.by_published,
+            Index::BySeen => &main.by_seen,
+            Index::BySource => &main.by_source,
+            Index::Idents => &main.idents,
+            Index::Links => &main.links,
+            Index::Titles => &main.titles,
+        }
+    }
+}
+
+/// Set (`Some`) or remove (`None`), per tree and key.
+type Writes = BTreeMap<(Index, Vec<u8>), Option<IVec>>;
+
+/// One feed's writes, not yet applied; reads see them.
+pub(super) struct Pending<'a> {
+    main: &'a Main,
+    writes: RefCell<Writes>,
+}
+
+impl<'a> Pending<'a> {
+    pub(super) fn new(main: &'a Main) -> Pending<'a> {
+        Pending {
+            main,
+            writes: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The value as this feed left it, else as stored.
+    pub(super) fn get(&self, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        if let Some(value) = self.writes.borrow().get(&(index, key.to_vec())) {
+            return Ok(value.clone());
+        }
+        Ok(index.tree(self.main).get(key)?)
+    }
+
+    pub(super) fn insert(&self, index: Index, key: impl Into<Vec<u8>>, value: impl Into<IVec>) {
+        self.writes
+            .borrow_mut()
+            .insert((index, key.into()), Some(value.into()));
+    }
+
+    pub(super) fn remove(&self, index: Index, key: impl Into<Vec<u8>>) {
+        self.writes.borrow_mut().insert((index, key.into()), None);
+    }
+
+    /// Records the writes in the journal, applies them, and clears the journal.
+    pub(super) fn commit(self) -> Result<(), StoreError> {
+        let writes = self.writes.into_inner();
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.main.journal.insert(JOURNAL_KEY, encode(&writes))?;
+        apply(self.main, writes)?;
+        self.main.journal.remove(JOURNAL_KEY)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+impl Pending<'_> {
+    /// What a crash right after step 2 leaves: the journal entry, no write applied.
+    pub(super) fn record_only(self) -> Result<(), StoreError> {
+        let writes = self.writes.into_inner();
+        self.main.journal.insert(JOURNAL_KEY, encode(&writes))?;
+        self.main.db.flush()?;
+        Ok(())
+    }
+}
+
+fn apply(main: &Main, writes: Writes) -> Result<(), StoreError> {
+    for ((index, key), value) in writes {
+        let tree = index.tree(main);
+        match value {
+            Some(value) => tree.insert(key, value)?,
+            None => tree.remove(key)?,
+        };
+    }
+    Ok(())
+}
+
+/// Applies the writes of a feed whose application a crash interrupted, if any, and flushes.
+pub(super) fn replay(main: &Main) -> Result<bool, StoreError> {
+    let Some(record) = main.journal.get(JOURNAL_KEY)? else {
+        return Ok(false);
+    };
+    let writes = decode(&record).ok_or_else(|| StoreError::Corrupt {
+        tree: "journal",
+        message: "the interrupted feed's record cannot be read".into(),
+    })?;
+    apply(main, writes)?;
+    main.db.flush()?;
+    main.journal.remove(JOURNAL_KEY)?;
+    main.db.flush()?;
+    Ok(true)
+}
+
+/// `index ‖ key length ‖ key ‖ 0 (remove) or 1 ‖ value length ‖ value`, repeated; lengths
+/// are 4 bytes, little-endian.
+fn encode(writes: &Writes) -> Vec<u8> {
+    let size: usize = writes
+        .iter()
+        .map(|((_, k), v)| 10 + k.len() + v.as_ref().map_or(0, |v| v.len()))
+        .sum();
+    let mut out = Vec::with_capacity(size);
+    for ((index, key), value) in writes {
+        out.push(*index as u8);
+        out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+        out.extend_from_slice(key);
+        match value {
+            Some(value) => {
+                out.push(1);
+                out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+                out.extend_from_slice(value);
+            }
+            None => out.push(0),
+        }
+    }
+    out
+}
+
+fn decode(mut bytes: &[u8]) -> Option<Writes> {
+    fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
+        let (head, rest) = bytes.split_at_checked(n)?;
+        *bytes = rest;
+        Some(head)
+    }
+    fn length(bytes: &mut &[u8]) -> Option<usize> {
+        let b = take(bytes, 4)?;
+        Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
+    }
+    let mut writes = Writes::new();
+    while !bytes.is_empty() {
+        let index = *Index::ALL.get(usize::from(take(&mut bytes, 1)?[0]))?;
+        let n = length(&mut bytes)?;
+        let key = take(&mut bytes, n)?.to_vec();
+        let value = match take(&mut bytes, 1)?[0] {
+            0 => None,
+            1 => {
+                let n = length(&mut bytes)?;
+                Some(IVec::from(take(&mut bytes, n)?))
+            }
+            _ => return None,
+        };
+        writes.insert((index, key), value);
+    }
+    Some(writes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_and_a_cut_one_is_refused() {
+        let mut writes = Writes::new();
+        writes.insert(
+            (Index::Items, b"id-1".to_vec()),
+            Some(IVec::from(&b"story"[..])),
+        );
+        writes.insert((Index::Titles, b"a title".to_vec()), None);
+        writes.insert((Index::BySeen, vec![0; 24]), Some(IVec::from(&b""[..])));
+        let record = encode(&writes);
+        assert_eq!(decode(&record), Some(writes.clone()));
+        for cut in 1..record.len() {
+            assert_ne!(decode(&record[..cut]), Some(writes.clone()), "cut at {cut}");
+        }
+        assert_eq!(decode(&record[..7]), None, "a key cut short");
+        assert_eq!(decode(&[9, 0, 0, 0, 0, 0]), None, "no such tree");
+    }
+}
