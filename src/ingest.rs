@@ -89,6 +89,10 @@ pub struct Ingest {
     /// meanwhile, and so does storing (a feed waiting for the writer lock or the disk holds no
     /// permit); more parsing threads than cores would only add contention and memory.
     pub cpu: Arc<tokio::sync::Semaphore>,
+    /// Feeds between parsing and stored: one per core and two waiting for the store. The
+    /// store takes one feed at a time; without this bound, feeds parsed faster than they are
+    /// stored would pile up in memory.
+    pub staged: Arc<tokio::sync::Semaphore>,
 }
 
 impl Ingest {
@@ -97,6 +101,7 @@ impl Ingest {
         config: &crate::config::Config,
         store: Arc<Store>,
     ) -> Result<Ingest, crate::fetch::FetchError> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Ingest {
             store,
             fetcher: Arc::new(Fetcher::new(&config.fetch)?),
@@ -105,9 +110,8 @@ impl Ingest {
             classifier: config.classifier.clone(),
             sources: Arc::new(config.sources.clone()),
             inflight: Arc::new(tokio::sync::Semaphore::new(config.fetch.concurrency)),
-            cpu: Arc::new(tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
-            )),
+            cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
+            staged: Arc::new(tokio::sync::Semaphore::new(cores + 2)),
         })
     }
 
@@ -217,6 +221,12 @@ impl Ingest {
         let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
+        let staged = self
+            .staged
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let cpu = self
             .cpu
             .clone()
@@ -231,7 +241,9 @@ impl Ingest {
                 dedupe: &dedupe,
                 backoff,
             };
-            process(&run, &source_owned, doc, body_hash, state, now, cpu)
+            let processed = process(&run, &source_owned, doc, body_hash, state, now, cpu);
+            drop(staged);
+            processed
         })
         .await;
         match joined {
