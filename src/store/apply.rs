@@ -123,8 +123,11 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<(Pending<'a>, ApplyReport), StoreError> {
+        let main = self.main()?;
+        // A feed whose writes failed part way is finished before this one reads anything.
+        super::journal::finish(main)?;
         let tx = Tx {
-            pending: Pending::new(self.main()?),
+            pending: Pending::new(main),
             source,
             now,
             dedupe,

@@ -3,21 +3,26 @@
 //! A sled transaction takes a lock that every read and write of every database in the process
 //! waits on for as long as the transaction's closure runs: while one feed was matched and
 //! indexed, the threads parsing the next feeds stood still (they look up which entries are
-//! already stored). The store has one writer anyway ([`super::Store`]'s writer lock), so a
-//! feed is applied like this instead:
+//! already stored). The store applies one feed at a time anyway ([`super::Store`]'s writer
+//! lock), so a feed is applied like this instead:
 //!
 //! 1. Its reads and writes are worked out against [`Pending`]: writes are kept in memory and
 //!    read back by later items of the same feed.
-//! 2. All of its writes are recorded as one value under [`JOURNAL_KEY`] in the `journal` tree.
+//! 2. All of its writes are recorded in the `journal` tree, in pieces of at most
+//!    [`PIECE`] bytes, then a marker saying how many pieces there are.
 //! 3. They are applied to their trees one by one (the stories first, so an index entry a
 //!    reader finds never names a story that is not there yet).
-//! 4. The journal entry is removed.
+//! 4. The marker is removed, then the pieces.
 //!
 //! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
-//! means the journal entry written before it was recovered too, and an entry still there
-//! when the store is opened is applied again ([`replay`]): every write sets or removes a key,
-//! so applying one twice is the same as once. The entry is removed before the next feed
-//! starts, so there is never more than one.
+//! means the marker and every piece written before it were recovered too, and a marker found
+//! later (when the store is opened, or before the next feed if applying failed part way) has
+//! its writes applied again ([`finish`]): every write sets or removes a key, so applying one
+//! twice is the same as once. Pieces without a marker belong to a feed that was either
+//! applied in full or not at all, and are removed.
+//!
+//! Readers that do not take the writer lock (rendering, counts) can see a feed half applied
+//! for a moment, as they could see one feed applied and the next not yet.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -26,8 +31,15 @@ use sled::IVec;
 
 use super::{Main, StoreError};
 
-/// The one key of the `journal` tree.
-pub(super) const JOURNAL_KEY: &[u8] = b"pending";
+/// Most bytes of writes in one journal entry. sled writes a tree node larger than a quarter
+/// of its log segment (512 KiB here) to a file of its own, which its flush does not sync; a
+/// leaf holds at most 17 entries, so pieces of this size keep every journal node in the log.
+const PIECE: usize = 16 << 10;
+
+/// Journal keys: `0 ‖ piece number` (4 bytes, big-endian) for the pieces, `1` for the marker,
+/// whose value is the number of pieces.
+const PIECE_TAG: u8 = 0;
+pub(super) const MARKER_KEY: &[u8] = &[1];
 
 /// The trees a feed's application writes, in the order its writes are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,47 +118,96 @@ impl<'a> Pending<'a> {
         if writes.is_empty() {
             return Ok(());
         }
-        self.main.journal.insert(JOURNAL_KEY, encode(&writes))?;
-        apply(self.main, writes)?;
-        self.main.journal.remove(JOURNAL_KEY)?;
-        Ok(())
+        record(self.main, &writes)?;
+        apply(self.main, &writes)?;
+        clear(self.main)
     }
 }
 
 #[cfg(test)]
 impl Pending<'_> {
-    /// What a crash right after step 2 leaves: the journal entry, no write applied.
+    /// What a crash right after step 2 leaves: the journal, no write applied.
     pub(super) fn record_only(self) -> Result<(), StoreError> {
-        let writes = self.writes.into_inner();
-        self.main.journal.insert(JOURNAL_KEY, encode(&writes))?;
+        record(self.main, &self.writes.into_inner())?;
         self.main.db.flush()?;
         Ok(())
     }
 }
 
-fn apply(main: &Main, writes: Writes) -> Result<(), StoreError> {
+fn piece_key(n: u32) -> [u8; 5] {
+    let mut k = [PIECE_TAG; 5];
+    k[1..].copy_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// Step 2: the pieces, then the marker.
+fn record(main: &Main, writes: &Writes) -> Result<(), StoreError> {
+    let bytes = encode(writes);
+    let mut pieces = 0u32;
+    for piece in bytes.chunks(PIECE) {
+        main.journal.insert(piece_key(pieces), piece)?;
+        pieces += 1;
+    }
+    main.journal.insert(MARKER_KEY, &pieces.to_be_bytes())?;
+    Ok(())
+}
+
+/// Step 4: the marker, then the pieces.
+fn clear(main: &Main) -> Result<(), StoreError> {
+    main.journal.remove(MARKER_KEY)?;
+    for key in main.journal.iter().keys() {
+        main.journal.remove(key?)?;
+    }
+    Ok(())
+}
+
+fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
     for ((index, key), value) in writes {
         let tree = index.tree(main);
         match value {
-            Some(value) => tree.insert(key, value)?,
-            None => tree.remove(key)?,
+            Some(value) => tree.insert(&key[..], value.clone())?,
+            None => tree.remove(&key[..])?,
         };
     }
     Ok(())
 }
 
-/// Applies the writes of a feed whose application a crash interrupted, if any, and flushes.
-pub(super) fn replay(main: &Main) -> Result<bool, StoreError> {
-    let Some(record) = main.journal.get(JOURNAL_KEY)? else {
+/// Finishes a feed whose application was interrupted (by a crash, or by an error part way),
+/// if any: applies its writes again and clears the journal. Returns whether there was one.
+pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
+    let corrupt = |message: &str| StoreError::Corrupt {
+        tree: "journal",
+        message: message.into(),
+    };
+    let Some(marker) = main.journal.get(MARKER_KEY)? else {
+        if main.journal.is_empty() {
+            return Ok(false);
+        }
+        // Pieces of a feed that was applied in full (its marker was removed) or not at all
+        // (its marker was never written).
+        clear(main)?;
+        main.db.flush()?;
         return Ok(false);
     };
-    let writes = decode(&record).ok_or_else(|| StoreError::Corrupt {
-        tree: "journal",
-        message: "the interrupted feed's record cannot be read".into(),
-    })?;
-    apply(main, writes)?;
+    let pieces = u32::from_be_bytes(
+        marker
+            .as_ref()
+            .try_into()
+            .map_err(|_| corrupt("its marker is not a count"))?,
+    );
+    let mut bytes = Vec::new();
+    for n in 0..pieces {
+        let piece = main
+            .journal
+            .get(piece_key(n))?
+            .ok_or_else(|| corrupt("a piece of the interrupted feed is missing"))?;
+        bytes.extend_from_slice(&piece);
+    }
+    let writes =
+        decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
+    apply(main, &writes)?;
     main.db.flush()?;
-    main.journal.remove(JOURNAL_KEY)?;
+    clear(main)?;
     main.db.flush()?;
     Ok(true)
 }

@@ -342,7 +342,7 @@ impl Store {
                 main.db.flush()?;
             }
         }
-        match journal::replay(&main) {
+        match journal::finish(&main) {
             Ok(true) => tracing::warn!(
                 store = %path.display(),
                 "finished applying a feed that a crash interrupted"
@@ -494,11 +494,17 @@ impl Store {
             None => Box::new(self.main()?.by_published.iter().rev()),
         };
         let mut out = Vec::new();
+        let mut listed = std::collections::HashSet::new();
         for kv in keys {
             let (k, _) = kv?;
             let Some(id) = keys::id_suffix(&k) else {
                 continue;
             };
+            // A story whose publication time a feed being applied is changing can be listed
+            // under both times for a moment.
+            if !listed.insert(id) {
+                continue;
+            }
             let Some(item) = self.item(id)? else { continue };
             if let Some(t) = &q.topic {
                 if !item.topic_names().any(|n| n == t) {

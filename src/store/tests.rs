@@ -881,42 +881,98 @@ fn a_damaged_compressed_record_is_reported_as_corrupt() {
     }
 }
 
+/// `n` stories with a few KB of text that does not compress away, so their journal takes
+/// several pieces.
+fn large_feed(n: usize) -> Vec<Staged> {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    (0..n)
+        .map(|i| {
+            let mut s = item(
+                &format!("g{i}"),
+                &format!("Story number {i}"),
+                Some(&format!("https://b.example/{i}")),
+                &format!("h{i}"),
+            );
+            let text: Vec<String> = (0..300)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    format!("{:x}", seed >> 40)
+                })
+                .collect();
+            s.item.content = Some(format!("<p>{}</p>", text.join(" ")));
+            s
+        })
+        .collect()
+}
+
+fn journal_values(store: &Store) -> Vec<(Vec<u8>, usize)> {
+    let main = store.main().unwrap();
+    main.journal
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv.unwrap();
+            (k.to_vec(), v.len())
+        })
+        .collect()
+}
+
 #[test]
 fn a_feed_a_crash_interrupted_is_finished_when_the_store_is_next_opened() {
     let dir = tempfile::tempdir().unwrap();
-    let feed = [
-        item(
-            "g1",
-            "Dialogue workshop in Ohrid",
-            Some("https://a.example/1"),
-            "h1",
-        ),
-        item(
-            "g2",
-            "Women's Caucus meets",
-            Some("https://a.example/2"),
-            "h2",
-        ),
-    ];
+    let feed = large_feed(40);
     {
         let store = open(&dir);
         apply_one_story(&store);
         store.apply_interrupted("b", &feed, now()).unwrap();
         assert_eq!(store.item_count(), 1, "nothing of the feed is applied yet");
+        let journal = journal_values(&store);
+        assert!(journal.len() > 3, "{} entries", journal.len());
+        assert!(journal.iter().all(|(_, len)| *len <= 16 << 10));
+        assert_eq!(journal.last().unwrap().0, journal::MARKER_KEY);
     }
     let store = open(&dir);
-    assert_eq!(store.item_count(), 3);
-    assert_eq!(store.count_for_source("b"), 2);
+    assert_eq!(store.item_count(), 41);
+    assert_eq!(store.count_for_source("b"), 40);
     let keys: Vec<(&Identity, &str)> = feed
         .iter()
         .map(|s| (&s.item.identity, s.item.content_hash.as_str()))
         .collect();
-    assert_eq!(store.unchanged("b", &keys).unwrap(), vec![true, true]);
-    let main = store.main().unwrap();
-    assert!(main.journal.is_empty(), "the journal is cleared");
+    assert!(store.unchanged("b", &keys).unwrap().iter().all(|u| *u));
+    assert!(journal_values(&store).is_empty(), "the journal is cleared");
     // Applying the same feed again finds every story.
     let report = apply(&store, "b", &feed);
-    assert_eq!(report.unchanged, 2);
+    assert_eq!(report.unchanged, 40);
+}
+
+#[test]
+fn a_feed_that_failed_part_way_is_finished_before_the_next_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.apply_interrupted("b", &large_feed(3), now()).unwrap();
+    let report = apply(&store, "c", &[item("c1", "Another story", None, "x")]);
+    assert_eq!(report.new, 1);
+    assert_eq!(store.item_count(), 4);
+    assert_eq!(store.count_for_source("b"), 3);
+    assert!(journal_values(&store).is_empty());
+}
+
+#[test]
+fn journal_pieces_without_their_marker_are_dropped_and_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        store
+            .apply_interrupted("b", &large_feed(10), now())
+            .unwrap();
+        let main = store.main().unwrap();
+        main.journal.remove(journal::MARKER_KEY).unwrap();
+        main.db.flush().unwrap();
+    }
+    let store = open(&dir);
+    assert_eq!(store.item_count(), 0);
+    assert!(journal_values(&store).is_empty());
 }
 
 #[test]
@@ -925,7 +981,7 @@ fn an_unreadable_journal_is_damage() {
     {
         let store = open(&dir);
         let main = store.main().unwrap();
-        main.journal.insert(journal::JOURNAL_KEY, &[9, 9]).unwrap();
+        main.journal.insert(journal::MARKER_KEY, &[9, 9]).unwrap();
         main.db.flush().unwrap();
     }
     match Store::open(&config(&dir)) {
@@ -933,4 +989,20 @@ fn an_unreadable_journal_is_damage() {
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("opened a store with an unreadable journal"),
     }
+}
+
+#[test]
+fn a_story_listed_under_two_times_is_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(&store, "x", &[item("g1", "A story", None, "h")]);
+    let main = store.main().unwrap();
+    let (key, _) = main.by_published.first().unwrap().unwrap();
+    let id = keys::id_suffix(&key).unwrap();
+    // What a reader sees for a moment while a feed moves the story to a new time.
+    main.by_published
+        .insert(keys::time_key(now(), id), &[])
+        .unwrap();
+    let got = store.list(&Query::default()).unwrap();
+    assert_eq!(got.len(), 1);
 }
