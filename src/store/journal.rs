@@ -8,8 +8,8 @@
 //!
 //! 1. Its reads and writes are worked out against [`Pending`]: writes are kept in memory and
 //!    read back by later items of the same feed.
-//! 2. All of its writes are recorded in the `journal` tree, in pieces of at most
-//!    [`PIECE`] bytes, then a marker saying how many pieces there are.
+//! 2. All of its writes are recorded in the `journal` tree: in a marker, or for a large feed
+//!    in pieces followed by a marker saying how many there are (see [`largest_node`]).
 //! 3. They are applied to their trees one by one (the stories first, so an index entry a
 //!    reader finds never names a story that is not there yet).
 //! 4. The marker is removed, then the pieces.
@@ -31,15 +31,29 @@ use sled::IVec;
 
 use super::{Main, StoreError};
 
-/// Most bytes of writes in one journal entry. sled writes a tree node larger than a quarter
-/// of its log segment (512 KiB here) to a file of its own, which its flush does not sync; a
-/// leaf holds at most 17 entries, so pieces of this size keep every journal node in the log.
-const PIECE: usize = 16 << 10;
+/// The largest tree node sled keeps in its log: it writes a larger one (over a quarter of a
+/// log segment, less a header) to a file of its own, which its flush does not sync. Journal
+/// nodes stay under it with room to spare.
+fn largest_node(main: &Main) -> usize {
+    main.segment_size / 4 - (16 << 10)
+}
 
-/// Journal keys: `0 ‖ piece number` (4 bytes, big-endian) for the pieces, `1` for the marker,
-/// whose value is the number of pieces.
+/// Writes that fit go in the marker itself, alone in its leaf (most feeds); larger ones in
+/// pieces of a size that a full leaf (17 entries at most) of them still fits.
+fn inline_limit(main: &Main) -> usize {
+    largest_node(main) - (4 << 10)
+}
+
+pub(super) fn piece_size(main: &Main) -> usize {
+    largest_node(main) / 18
+}
+
+/// Journal keys: `0 ‖ piece number` (4 bytes, big-endian) for the pieces, `1` for the marker:
+/// [`MARKER_INLINE`] ‖ the writes, or [`MARKER_PIECES`] ‖ the number of pieces.
 const PIECE_TAG: u8 = 0;
 pub(super) const MARKER_KEY: &[u8] = &[1];
+const MARKER_INLINE: u8 = 0;
+const MARKER_PIECES: u8 = 1;
 
 /// The trees a feed's application writes, in the order its writes are applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -143,12 +157,21 @@ fn piece_key(n: u32) -> [u8; 5] {
 /// Step 2: the pieces, then the marker.
 fn record(main: &Main, writes: &Writes) -> Result<(), StoreError> {
     let bytes = encode(writes);
+    if bytes.len() <= inline_limit(main) {
+        let mut marker = Vec::with_capacity(1 + bytes.len());
+        marker.push(MARKER_INLINE);
+        marker.extend_from_slice(&bytes);
+        main.journal.insert(MARKER_KEY, marker)?;
+        return Ok(());
+    }
     let mut pieces = 0u32;
-    for piece in bytes.chunks(PIECE) {
+    for piece in bytes.chunks(piece_size(main)) {
         main.journal.insert(piece_key(pieces), piece)?;
         pieces += 1;
     }
-    main.journal.insert(MARKER_KEY, &pieces.to_be_bytes())?;
+    let mut marker = vec![MARKER_PIECES];
+    marker.extend_from_slice(&pieces.to_be_bytes());
+    main.journal.insert(MARKER_KEY, marker)?;
     Ok(())
 }
 
@@ -189,20 +212,26 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
         main.db.flush()?;
         return Ok(false);
     };
-    let pieces = u32::from_be_bytes(
-        marker
-            .as_ref()
-            .try_into()
-            .map_err(|_| corrupt("its marker is not a count"))?,
-    );
-    let mut bytes = Vec::new();
-    for n in 0..pieces {
-        let piece = main
-            .journal
-            .get(piece_key(n))?
-            .ok_or_else(|| corrupt("a piece of the interrupted feed is missing"))?;
-        bytes.extend_from_slice(&piece);
-    }
+    let bytes = match marker.split_first() {
+        Some((&MARKER_INLINE, bytes)) => bytes.to_vec(),
+        Some((&MARKER_PIECES, count)) => {
+            let pieces = u32::from_be_bytes(
+                count
+                    .try_into()
+                    .map_err(|_| corrupt("its marker is not a count"))?,
+            );
+            let mut bytes = Vec::new();
+            for n in 0..pieces {
+                let piece = main
+                    .journal
+                    .get(piece_key(n))?
+                    .ok_or_else(|| corrupt("a piece of the interrupted feed is missing"))?;
+                bytes.extend_from_slice(&piece);
+            }
+            bytes
+        }
+        _ => return Err(corrupt("its marker is of no known kind")),
+    };
     let writes =
         decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
     apply(main, &writes)?;

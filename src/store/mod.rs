@@ -158,6 +158,8 @@ struct Main {
     digests: sled::Tree,
     /// The writes of the feed being applied (see [`journal`]).
     journal: sled::Tree,
+    /// sled's log segment size for this store.
+    segment_size: usize,
 }
 
 impl Store {
@@ -291,11 +293,12 @@ impl Store {
                 detail: "its stories' database is missing".into(),
             });
         }
+        let segments = segment_size(path);
         let db = open_db(
             path,
             sled::Config::new()
                 .path(path)
-                .segment_size(segment_size(path))
+                .segment_size(segments)
                 .cache_capacity(self.config.cache_capacity)
                 .mode(sled::Mode::LowSpace),
         )?;
@@ -310,6 +313,7 @@ impl Store {
             titles: tree("titles")?,
             digests: tree("digests")?,
             journal: tree("journal")?,
+            segment_size: segments,
             db,
         };
         let meta = main.db.open_tree("meta")?;
