@@ -68,7 +68,7 @@ impl Store {
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
         let report = {
-            let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let _one_writer = self.write_lock()?;
             self.apply_locked(source, staged, Utc::now(), dedupe, topics_of)?
         };
         // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
@@ -93,7 +93,7 @@ impl Store {
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
         let report = {
-            let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let _one_writer = self.write_lock()?;
             self.apply_locked(source, staged, now, dedupe, topics_of)?
         };
         self.main()?.db.flush()?;
@@ -124,8 +124,6 @@ impl Store {
         topics_of: TopicsOf<'_>,
     ) -> Result<(Pending<'a>, ApplyReport), StoreError> {
         let main = self.main()?;
-        // A feed whose writes failed part way is finished before this one reads anything.
-        super::journal::finish(main)?;
         let tx = Tx {
             pending: Pending::new(main),
             source,

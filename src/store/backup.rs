@@ -153,7 +153,7 @@ impl Store {
         if existing > 0 {
             return Err(BackupError::NotEmpty(existing));
         }
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let (_one_writer, _) = self.write_lock()?;
         let mut counts = Counts::default();
         // Recorded only once every story is restored and flushed: validators on disk vouch
         // for stories, so an import that stops half way leaves none (its sources are then

@@ -16,9 +16,9 @@
 //!
 //! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
 //! means the marker and every piece written before it were recovered too, and a marker found
-//! later (when the store is opened, or before the next feed if applying failed part way) has
-//! its writes applied again ([`finish`]): every write sets or removes a key, so applying one
-//! twice is the same as once. Pieces without a marker belong to a feed that was either
+//! later (when the store is opened, or by the next holder of the writer lock if applying
+//! failed part way) has its writes applied again ([`finish`]): every write sets or removes a
+//! key, so applying one twice is the same as once. Pieces without a marker belong to a feed that was either
 //! applied in full or not at all, and are removed.
 //!
 //! Readers that do not take the writer lock (rendering, counts) can see a feed half applied
@@ -35,17 +35,20 @@ use super::{Main, StoreError};
 /// log segment, less a header) to a file of its own, which its flush does not sync. Journal
 /// nodes stay under it with room to spare.
 fn largest_node(main: &Main) -> usize {
-    main.segment_size / 4 - (16 << 10)
+    (main.segment_size / 4)
+        .saturating_sub(16 << 10)
+        .max(20 << 10)
 }
 
 /// Writes that fit go in the marker itself, alone in its leaf (most feeds); larger ones in
-/// pieces of a size that a full leaf (17 entries at most) of them still fits.
+/// pieces of a size that a full leaf of them still fits (17 entries at most, 20 should sled
+/// merge a small leaf into its neighbour).
 fn inline_limit(main: &Main) -> usize {
     largest_node(main) - (4 << 10)
 }
 
 pub(super) fn piece_size(main: &Main) -> usize {
-    largest_node(main) / 18
+    largest_node(main) / 20
 }
 
 /// Journal keys: `0 ‖ piece number` (4 bytes, big-endian) for the pieces, `1` for the marker:

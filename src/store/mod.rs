@@ -228,6 +228,15 @@ impl Store {
         Ok(store)
     }
 
+    /// The writer lock, once a feed whose writes failed part way is finished: whoever holds it
+    /// sees the store as the last feed left it (see [`journal`]).
+    fn write_lock(&self) -> Result<(std::sync::MutexGuard<'_, ()>, &Main), StoreError> {
+        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let main = self.main()?;
+        journal::finish(main)?;
+        Ok((guard, main))
+    }
+
     /// The stories' database, opened (and upgraded from schema version 1) on first use.
     fn main(&self) -> Result<&Main, StoreError> {
         if let Some(main) = self.main.get() {
@@ -505,7 +514,7 @@ impl Store {
                 continue;
             };
             // A story whose publication time a feed being applied is changing can be listed
-            // under both times for a moment.
+            // under both times for a moment (or, moved later, under neither).
             if !listed.insert(id) {
                 continue;
             }
@@ -532,7 +541,7 @@ impl Store {
     ) -> Result<Vec<Item>, StoreError> {
         // Under the writer lock: a feed being applied is either wholly visible here or gets a
         // first-seen time after this read (see `apply_now`).
-        let _no_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let (_no_writer, _) = self.write_lock()?;
         let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
         let mut out = Vec::new();
         let mut listed = std::collections::HashSet::new();
@@ -558,8 +567,7 @@ impl Store {
         topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
         progress: impl Fn(u64, u64),
     ) -> Result<(usize, usize), StoreError> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let main = self.main()?;
+        let (_one_writer, main) = self.write_lock()?;
         let total = main.items.len() as u64;
         let mut batch = sled::Batch::default();
         let (mut seen, mut changed) = (0usize, 0usize);

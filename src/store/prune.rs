@@ -23,8 +23,7 @@ impl Store {
         sources: &[String],
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let main = self.main()?;
+        let (_one_writer, main) = self.write_lock()?;
         let mut doomed: BTreeSet<ItemId> = BTreeSet::new();
         if let Some(age) = max_age.and_then(|a| chrono::Duration::from_std(a).ok()) {
             let cutoff = keys::time_bytes(now - age).to_vec();

@@ -1013,3 +1013,20 @@ fn a_story_listed_under_two_times_is_listed_once() {
     let got = store.list(&Query::default()).unwrap();
     assert_eq!(got.len(), 1);
 }
+
+#[test]
+fn reclassify_and_prune_finish_a_feed_that_failed_part_way_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.apply_interrupted("b", &large_feed(3), now()).unwrap();
+    let (seen, _) = store.reclassify(no_topics, |_, _| {}).unwrap();
+    assert_eq!(
+        seen, 3,
+        "the interrupted feed's stories are there to reclassify"
+    );
+    assert!(journal_values(&store).is_empty());
+    store.apply_interrupted("c", &large_feed(2), now()).unwrap();
+    store.prune(None, None, &[], now()).unwrap();
+    assert_eq!(store.count_for_source("c"), 2);
+    assert!(journal_values(&store).is_empty());
+}
