@@ -40,9 +40,10 @@
 //! - `server` never fetches: it serves bytes rendered when the store changed; its admin routes
 //!   (only with `TRIBUTARY_ADMIN_TOKEN`) queue commands for the daemon.
 //! - Only `store` knows sled; only `fetch` opens network connections or reads feed files.
-//! - One fetched feed is one sled transaction (items, every index, and the source's validators
-//!   together), flushed before it is reported: a crash never leaves half a feed, and a feed is
-//!   never marked "not modified" without its items.
+//! - One fetched feed is applied all or nothing (its stories and every index, through the
+//!   store's journal) and flushed before it is reported, then its validators are recorded: a
+//!   crash never leaves half a feed once the store is opened again, and a feed is never
+//!   marked "not modified" without its items.
 //! - A source's failure is recorded on that source (unhealthy, backing off) and never stops
 //!   the others.
 

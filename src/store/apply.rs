@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use super::journal::{Index, Pending};
+use super::journal::{Index, Pending, EMPTY};
 use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
@@ -52,9 +52,6 @@ impl ApplyReport {
 }
 
 type TxResult<T> = Result<T, StoreError>;
-
-/// The value of an index entry whose key says it all.
-const EMPTY: &[u8] = &[];
 
 impl Store {
     /// [`Store::apply`] with the time taken under the writer lock: a story's first-seen time

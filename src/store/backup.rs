@@ -8,10 +8,10 @@ use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 
 use super::apply::{link_key, title_key};
 use super::digests::key as digest_key;
+use super::journal::{Index, Pending, EMPTY};
 use super::{keys, Store, StoreError, SCHEMA_VERSION};
 use crate::model::{DigestRecord, Item, SourceState};
 
@@ -210,63 +210,55 @@ impl Store {
         Ok(counts)
     }
 
-    /// Writes one story and all its index entries atomically.
+    /// Writes one story and all its index entries, all or nothing (see [`super::journal`]).
     fn restore_item(&self, item: &Item) -> Result<(), StoreError> {
-        let main = self.main()?;
-        let trees = (
-            &main.items,
-            &main.by_published,
-            &main.by_seen,
-            &main.by_source,
-            &main.idents,
-            &main.links,
-            &main.titles,
+        let tx = Pending::new(self.main()?);
+        tx.insert(Index::Items, &item.id.0[..], super::encode_item(item));
+        tx.insert(
+            Index::ByPublished,
+            keys::time_key(item.published, item.id),
+            EMPTY,
         );
-        trees
-            .transaction(
-                |(items, by_published, by_seen, by_source, idents, links, titles)| {
-                    items.insert(&item.id.0, super::encode_item(item))?;
-                    by_published.insert(keys::time_key(item.published, item.id), &[])?;
-                    by_seen.insert(keys::time_key(item.first_seen, item.id), &[])?;
-                    for (i, c) in item.sources.iter().enumerate() {
-                        by_source.insert(
-                            keys::source_time_key(&c.source, item.published, item.id),
-                            &[],
-                        )?;
-                        by_seen.insert(keys::time_key(c.first_seen, item.id), &[])?;
-                        // The raw hash is known for the source whose text is stored; others get it
-                        // again on their next fetch.
-                        let hash = if i == 0 {
-                            item.content_hash.as_str()
-                        } else {
-                            ""
-                        };
-                        idents.insert(
-                            keys::ident_key(&c.source, &c.identity.key()),
-                            keys::ident_value(item.id, hash),
-                        )?;
-                        for link in item.link.iter().chain(c.link.iter()) {
-                            if let Some(k) = link_key(link) {
-                                if links.get(k.as_bytes())?.is_none() {
-                                    links.insert(k.as_bytes(), &item.id.0)?;
-                                }
-                            }
-                        }
+        tx.insert(
+            Index::BySeen,
+            keys::time_key(item.first_seen, item.id),
+            EMPTY,
+        );
+        for (i, c) in item.sources.iter().enumerate() {
+            tx.insert(
+                Index::BySource,
+                keys::source_time_key(&c.source, item.published, item.id),
+                EMPTY,
+            );
+            tx.insert(Index::BySeen, keys::time_key(c.first_seen, item.id), EMPTY);
+            // The raw hash is known for the source whose text is stored; others get it
+            // again on their next fetch.
+            let hash = if i == 0 {
+                item.content_hash.as_str()
+            } else {
+                ""
+            };
+            tx.insert(
+                Index::Idents,
+                keys::ident_key(&c.source, &c.identity.key()),
+                keys::ident_value(item.id, hash),
+            );
+            for link in item.link.iter().chain(c.link.iter()) {
+                if let Some(k) = link_key(link) {
+                    if tx.get(Index::Links, k.as_bytes())?.is_none() {
+                        tx.insert(Index::Links, k, &item.id.0[..]);
                     }
-                    if let Some(t) = title_key(&item.title, 1) {
-                        let mut entries = titles
-                            .get(t.as_bytes())?
-                            .map(|v| keys::decode_title_entries(&v))
-                            .unwrap_or_default();
-                        entries.push((item.id, item.published.timestamp()));
-                        titles.insert(t.as_bytes(), keys::encode_title_entries(&entries))?;
-                    }
-                    Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-                },
-            )
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+                }
+            }
+        }
+        if let Some(t) = title_key(&item.title, 1) {
+            let mut entries = tx
+                .get(Index::Titles, t.as_bytes())?
+                .map(|v| keys::decode_title_entries(&v))
+                .unwrap_or_default();
+            entries.push((item.id, item.published.timestamp()));
+            tx.insert(Index::Titles, t, keys::encode_title_entries(&entries));
+        }
+        tx.commit()
     }
 }

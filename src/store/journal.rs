@@ -4,7 +4,8 @@
 //! waits on for as long as the transaction's closure runs: while one feed was matched and
 //! indexed, the threads parsing the next feeds stood still (they look up which entries are
 //! already stored). The store applies one feed at a time anyway ([`super::Store`]'s writer
-//! lock), so a feed is applied like this instead:
+//! lock), so a feed is applied like this instead (and so is each story that prune removes
+//! or import restores):
 //!
 //! 1. Its reads and writes are worked out against [`Pending`]: writes are kept in memory and
 //!    read back by later items of the same feed.
@@ -93,6 +94,9 @@ impl Index {
         }
     }
 }
+
+/// The value of an index entry whose key says it all.
+pub(super) const EMPTY: &[u8] = &[];
 
 /// Set (`Some`) or remove (`None`), per tree and key.
 type Writes = BTreeMap<(Index, Vec<u8>), Option<IVec>>;

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sled::Transactional;
 
 use super::apply::{link_key, title_key};
+use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Item, ItemId};
 
@@ -61,57 +61,47 @@ impl Store {
         Ok(removed)
     }
 
+    /// Removes one story and every index entry that names it, all or nothing (see
+    /// [`super::journal`]).
     fn remove(&self, item: &Item) -> Result<(), StoreError> {
-        let main = self.main()?;
-        let trees = (
-            &main.items,
-            &main.by_published,
-            &main.by_seen,
-            &main.by_source,
-            &main.links,
-            &main.titles,
-        );
-        trees
-            .transaction(|(items, by_published, by_seen, by_source, links, titles)| {
-                items.remove(&item.id.0)?;
-                by_published.remove(keys::time_key(item.published, item.id))?;
-                by_seen.remove(keys::time_key(item.first_seen, item.id))?;
-                for c in &item.sources {
-                    by_source.remove(keys::source_time_key(&c.source, item.published, item.id))?;
-                    by_seen.remove(keys::time_key(c.first_seen, item.id))?;
-                }
-                for link in item
-                    .link
-                    .iter()
-                    .chain(item.sources.iter().filter_map(|c| c.link.as_ref()))
+        let tx = Pending::new(self.main()?);
+        tx.remove(Index::Items, &item.id.0[..]);
+        tx.remove(Index::ByPublished, keys::time_key(item.published, item.id));
+        tx.remove(Index::BySeen, keys::time_key(item.first_seen, item.id));
+        for c in &item.sources {
+            tx.remove(
+                Index::BySource,
+                keys::source_time_key(&c.source, item.published, item.id),
+            );
+            tx.remove(Index::BySeen, keys::time_key(c.first_seen, item.id));
+        }
+        for link in item
+            .link
+            .iter()
+            .chain(item.sources.iter().filter_map(|c| c.link.as_ref()))
+        {
+            if let Some(k) = link_key(link) {
+                if tx
+                    .get(Index::Links, k.as_bytes())?
+                    .is_some_and(|v| keys::id_suffix(&v) == Some(item.id))
                 {
-                    if let Some(k) = link_key(link) {
-                        if links
-                            .get(k.as_bytes())?
-                            .is_some_and(|v| keys::id_suffix(&v) == Some(item.id))
-                        {
-                            links.remove(k.as_bytes())?;
-                        }
-                    }
+                    tx.remove(Index::Links, k);
                 }
-                if let Some(t) = title_key(&item.title, 1) {
-                    if let Some(v) = titles.get(t.as_bytes())? {
-                        let rest: Vec<(ItemId, i64)> = keys::decode_title_entries(&v)
-                            .into_iter()
-                            .filter(|(id, _)| *id != item.id)
-                            .collect();
-                        if rest.is_empty() {
-                            titles.remove(t.as_bytes())?;
-                        } else {
-                            titles.insert(t.as_bytes(), keys::encode_title_entries(&rest))?;
-                        }
-                    }
+            }
+        }
+        if let Some(t) = title_key(&item.title, 1) {
+            if let Some(v) = tx.get(Index::Titles, t.as_bytes())? {
+                let rest: Vec<(ItemId, i64)> = keys::decode_title_entries(&v)
+                    .into_iter()
+                    .filter(|(id, _)| *id != item.id)
+                    .collect();
+                if rest.is_empty() {
+                    tx.remove(Index::Titles, t);
+                } else {
+                    tx.insert(Index::Titles, t, keys::encode_title_entries(&rest));
                 }
-                Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
-            })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => StoreError::Sled(e),
-            })
+            }
+        }
+        tx.commit()
     }
 }
