@@ -64,16 +64,7 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let report = {
-            let _one_writer = self.write_lock()?;
-            self.apply_locked(source, staged, Utc::now(), dedupe, topics_of)?
-        };
-        // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
-        // one fsync often covers several feeds (sled groups concurrent flushes).
-        self.main()?.db.flush()?;
-        // Only now, with the stories on disk, may the validators that vouch for them be.
-        self.put_source_state(source, state)?;
-        Ok(report)
+        self.apply_at(source, staged, state, None, dedupe, topics_of)
     }
 
     /// Stores one source's items atomically and flushes them to disk, then records the
@@ -89,25 +80,29 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let report = {
-            let _one_writer = self.write_lock()?;
-            self.apply_locked(source, staged, now, dedupe, topics_of)?
-        };
-        self.main()?.db.flush()?;
-        self.put_source_state(source, state)?;
-        Ok(report)
+        self.apply_at(source, staged, state, Some(now), dedupe, topics_of)
     }
 
-    fn apply_locked(
+    /// [`Store::apply`] at `now`, or at the time the writer lock is taken.
+    fn apply_at(
         &self,
         source: &str,
         staged: &[Staged],
-        now: DateTime<Utc>,
+        state: &SourceState,
+        now: Option<DateTime<Utc>>,
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
+        let (one_writer, main) = self.write_lock()?;
+        let now = now.unwrap_or_else(Utc::now);
         let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
         pending.commit()?;
+        drop(one_writer);
+        // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
+        // one fsync often covers several feeds (sled groups concurrent flushes).
+        main.db.flush()?;
+        // Only now, with the stories on disk, may the validators that vouch for them be.
+        self.put_source_state(source, state)?;
         Ok(report)
     }
 

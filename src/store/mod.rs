@@ -237,7 +237,7 @@ impl Store {
         Ok((guard, main))
     }
 
-    /// The stories' database, opened (and upgraded from schema version 1) on first use.
+    /// The stories' database, opened (and upgraded from an older schema) on first use.
     fn main(&self) -> Result<&Main, StoreError> {
         if let Some(main) = self.main.get() {
             return Ok(main);
@@ -708,9 +708,13 @@ const LZ4_RECORD: u8 = 1;
 /// rewritten.
 fn encode_item(item: &Item) -> Vec<u8> {
     let json = serde_json::to_vec(item).expect("items serialize");
-    let mut out = Vec::with_capacity(1 + 4 + lz4_flex::block::get_maximum_output_size(json.len()));
-    out.push(LZ4_RECORD);
-    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    // Marker, length (as `decode_item` reads it), then the block, compressed in place.
+    let mut out = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
+    out[0] = LZ4_RECORD;
+    out[1..5].copy_from_slice(&(json.len() as u32).to_le_bytes());
+    let packed = lz4_flex::block::compress_into(&json, &mut out[5..])
+        .expect("the buffer has the largest compressed size");
+    out.truncate(5 + packed);
     out
 }
 
