@@ -4,7 +4,8 @@
 //! Two passes: lol_html (a streaming rewriter) resolves relative `href`/`src` against the
 //! item's base and drops tracking pixels; ammonia then keeps only safe tags, attributes and
 //! http(s)/mailto URLs. Relative URLs that could not be resolved are dropped by ammonia.
-//! Plain text comes from lol_html's tokenizer alone, with entities decoded by html-escape.
+//! Plain text comes from lol_html's tokenizer alone, with entities decoded by html-escape; for
+//! a body that is sanitized too, the first pass collects it ([`sanitize_with_text`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -49,21 +50,73 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// Sanitized HTML for a feed body. `base` resolves relative URLs; `item_host` is the host of
 /// the item's own link (a 1×1 image from any other host is a tracking pixel).
 pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
-    let prepared = prepare(html, base, item_host).unwrap_or_else(|_| html.to_string());
-    sanitizer().clean(&prepared).to_string().trim().to_string()
+    let prepared = prepare(html, base, item_host, None).unwrap_or_else(|_| html.to_string());
+    clean(&prepared)
 }
 
+/// A feed body made safe, with the start of its text.
+pub struct Sanitized {
+    /// As [`sanitize`] makes it.
+    pub html: String,
+    /// As [`to_text_prefix`] reads it from the body as written, before sanitizing.
+    pub text: String,
+}
+
+/// [`sanitize`] and [`to_text_prefix`] of the same body, with one tokenizer pass fewer: the
+/// text is collected by the pass that resolves URLs and drops tracking pixels.
+pub fn sanitize_with_text(
+    html: &str,
+    base: Option<&Url>,
+    item_host: Option<&str>,
+    max_chars: usize,
+) -> Sanitized {
+    let sink = TextSink::new(html.len(), max_chars);
+    match prepare(html, base, item_host, Some(&sink)) {
+        Ok(prepared) => Sanitized {
+            html: clean(&prepared),
+            text: sink.finish(),
+        },
+        // Only lol_html's memory limit fails a pass: both are made the slow way.
+        Err(_) => Sanitized {
+            html: clean(html),
+            text: to_text_prefix(html, max_chars),
+        },
+    }
+}
+
+fn clean(html: &str) -> String {
+    let mut cleaned = sanitizer().clean(html).to_string();
+    let end = cleaned.trim_end().len();
+    cleaned.truncate(end);
+    let start = cleaned.len() - cleaned.trim_start().len();
+    cleaned.drain(..start);
+    cleaned
+}
+
+/// The first pass over a body: relative URLs resolved, tracking pixels dropped; with `text`,
+/// the text of the body as written is collected on the way.
 fn prepare(
     html: &str,
     base: Option<&Url>,
     item_host: Option<&str>,
+    text: Option<&TextSink>,
 ) -> Result<String, lol_html::errors::RewritingError> {
     let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    let mut document_content_handlers = Vec::new();
+    if let Some(sink) = text {
+        document_content_handlers.push(doc_text!(|chunk| {
+            sink.push(chunk.as_str());
+            Ok(())
+        }));
+    }
     let mut rewriter = HtmlRewriter::new(
         Settings {
             // One universal selector: lol_html compiles selectors for every rewriter it
             // builds, and a list of specific ones cost more than the rewriting itself.
             element_content_handlers: vec![element!("*", move |el| {
+                if let Some(sink) = text {
+                    sink.element(el);
+                }
                 match el.tag_name().as_str() {
                     "img" => {
                         if is_tracking_pixel(el, base, item_host) {
@@ -78,6 +131,7 @@ fn prepare(
                 }
                 Ok(())
             })],
+            document_content_handlers,
             ..Settings::new()
         },
         |bytes: &[u8]| out.extend_from_slice(bytes),
@@ -580,5 +634,32 @@ mod tests {
         assert!(t.ends_with('…'));
         assert!(t.chars().count() <= 31);
         assert!(t.starts_with("The Women's Caucus met"));
+    }
+
+    #[test]
+    fn one_pass_gives_the_same_html_and_text_as_two() {
+        let long = "<p>Dijalog &amp; normalizacija odnosa. </p>".repeat(400);
+        let bodies = [
+            "<p>Plain <b>bold</b> &amp; <a href=\"/a?utm_source=x\">link</a></p><p>next</p>",
+            "<div>before<script>var x = '<p>';</script>after<style>p{}</style></div>",
+            "text<br>after<br><br>more<ul><li>one<li>two</ul>",
+            "<img src=\"https://pixel.wp.com/t.gif\" width=1 height=1><p>Pixel gone</p>",
+            "<p>Ženski kokus &#8212; Женски клуб&nbsp;посланица\u{200b}</p>",
+            "unclosed <p>para <iframe>hidden</iframe> shown",
+            "",
+            long.as_str(),
+        ];
+        let base = base();
+        for body in bodies {
+            for max in [10, 600, usize::MAX] {
+                let one = sanitize_with_text(body, Some(&base), Some("balkansgroup.example"), max);
+                assert_eq!(
+                    one.html,
+                    sanitize(body, Some(&base), Some("balkansgroup.example")),
+                    "{body}"
+                );
+                assert_eq!(one.text, to_text_prefix(body, max), "{body} / {max}");
+            }
+        }
     }
 }

@@ -239,31 +239,41 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .as_ref()
         .and_then(|l| l.host_str().map(str::to_string));
 
-    let body_html = e
-        .content
-        .as_ref()
-        .and_then(|c| {
-            let body = c.body.as_deref()?.trim();
-            (!body.is_empty()).then(|| as_html(body, c.content_type.essence().to_string().as_str()))
-        })
-        .or_else(|| {
-            e.summary
-                .as_ref()
-                .filter(|s| !s.content.trim().is_empty())
-                .map(|s| as_html(&s.content, s.content_type.essence().to_string().as_str()))
-        });
-    let content = body_html
-        .as_deref()
-        .map(|h| html::sanitize(h, html_base.as_ref(), item_host.as_deref()))
-        .filter(|h| !h.is_empty());
+    // The summary, when the entry has one apart from its body, is read on its own.
+    let summary_apart = e.summary.as_ref().filter(|s| !s.content.trim().is_empty());
+    let body = e.content.as_ref().and_then(|c| {
+        let body = c.body.as_deref()?.trim();
+        (!body.is_empty()).then(|| as_html(body, c.content_type.essence().to_string().as_str()))
+    });
+    let (body_html, summary_apart) = match body {
+        Some(b) => (Some(b), summary_apart),
+        None => (
+            summary_apart
+                .map(|s| as_html(&s.content, s.content_type.essence().to_string().as_str())),
+            None,
+        ),
+    };
+    let (content, body_text) = match body_html.as_deref() {
+        Some(h) => {
+            let s =
+                html::sanitize_with_text(h, html_base.as_ref(), item_host.as_deref(), MAX_SUMMARY);
+            ((!s.html.is_empty()).then_some(s.html), Some(s.text))
+        }
+        None => (None, None),
+    };
 
     // Only the start of the text is kept (summary, derived title): only the start is read.
-    let summary_text = e
-        .summary
-        .as_ref()
+    let summary_text = summary_apart
         .map(|t| plain_prefix(&t.content, MAX_SUMMARY))
         .filter(|s| !s.is_empty())
-        .or_else(|| content.as_deref().map(|c| plain_prefix(c, MAX_SUMMARY)))
+        .or_else(|| {
+            let text = body_text?;
+            // Escaped markup decodes to tags: the body is read again the careful way.
+            Some(match body_html.as_deref() {
+                Some(h) if has_tag(&text) => plain_prefix(h, MAX_SUMMARY),
+                _ => text,
+            })
+        })
         .unwrap_or_default();
     let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
 
