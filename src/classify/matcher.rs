@@ -131,27 +131,52 @@ impl Matcher {
 
     /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
     pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
-        // Byte offsets of the separating spaces: a match starting at the k-th space starts
-        // at word position k.
-        let spaces: Vec<usize> = folded.match_indices(' ').map(|(i, _)| i).collect();
+        // For each byte, how many separating spaces come before it: a match starting at the
+        // k-th space starts at word position k.
+        let bytes = folded.as_bytes();
+        let mut spaces_before = Vec::with_capacity(bytes.len());
+        let mut k = 0u32;
+        for &b in bytes {
+            spaces_before.push(k);
+            k += u32::from(b == b' ');
+        }
         let mut hits: Vec<(u32, u32)> = Vec::new();
         for m in self.ac.find_overlapping_iter(folded) {
-            let Ok(position) = spaces.binary_search(&m.start()) else {
+            // Every pattern starts with a space; a match anywhere else is no word start.
+            if bytes[m.start()] != b' ' {
                 continue;
-            };
+            }
+            let position = spaces_before[m.start()];
             for &slot in &self.pattern_slots[m.pattern().as_usize()] {
-                hits.push((position as u32, slot));
+                hits.push((position, slot));
             }
         }
         hits.sort_unstable();
         hits.dedup();
+        // Where each word position's hits begin in `hits` (sorted by position): the few
+        // slots found at a position are a short run.
+        let words = k as usize + 1;
+        let mut first_at = vec![0u32; words + 1];
+        for &(position, _) in &hits {
+            first_at[position as usize + 1] += 1;
+        }
+        for i in 1..first_at.len() {
+            first_at[i] += first_at[i - 1];
+        }
+        let found_at = |at: u32, slot: u32| {
+            let at = at as usize;
+            at < words
+                && hits[first_at[at] as usize..first_at[at + 1] as usize]
+                    .iter()
+                    .any(|&(_, s)| s == slot)
+        };
         for &(position, slot) in &hits {
             for &phrase in &self.starting[slot as usize] {
                 let words = &self.phrases[phrase];
                 let rest_found = words[1..]
                     .iter()
                     .zip(position + 1..)
-                    .all(|(&slot, at)| hits.binary_search(&(at, slot)).is_ok());
+                    .all(|(&slot, at)| found_at(at, slot));
                 if rest_found {
                     out.push(Found {
                         phrase,
@@ -257,5 +282,14 @@ mod tests {
     fn a_repeated_word_is_found_each_time() {
         let m = Matcher::new(&phrases(&["a b"])).unwrap();
         assert_eq!(find(&m, "a b a b"), [(0, 0, 2), (0, 2, 4)]);
+    }
+
+    #[test]
+    fn a_phrase_cut_off_by_the_end_of_the_text_is_not_found() {
+        let m = Matcher::new(&phrases(&["women caucus", "caucus"])).unwrap();
+        assert_eq!(find(&m, "Caucus of women"), [(1, 0, 1)]);
+        assert_eq!(find(&m, "women"), []);
+        assert_eq!(find(&m, ""), []);
+        assert_eq!(find(&m, "women, caucus!"), [(0, 0, 2), (1, 1, 2)]);
     }
 }
