@@ -662,4 +662,31 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn collapsing_matches_splitting_on_every_kind_of_space() {
+        let reference = |s: &str| -> String {
+            let words: Vec<String> = s
+                .split(is_space)
+                .map(|w| w.chars().filter(|c| !ZERO_WIDTH.contains(c)).collect())
+                .filter(|w: &String| !w.is_empty())
+                .collect();
+            words.join(" ")
+        };
+        let samples = [
+            "  plain  ascii\ttext\n\r\x0bend ",
+            "Ženski\u{a0}kokus\u{202f}Женски\u{2007}клуб\u{3000}x\u{85}y\u{2028}z",
+            "ć\u{200b}đ \u{feff} zero\u{200d}width",
+            "\u{a0}\u{a0}",
+            "",
+            "emoji 🙂 and \u{1680}ogham",
+        ];
+        for sample in samples {
+            let mut c = Collapsed::default();
+            c.push(sample);
+            let text = reference(sample);
+            assert_eq!(c.text, text, "{sample:?}");
+            assert_eq!(c.chars, text.chars().count(), "{sample:?}");
+        }
+    }
 }
