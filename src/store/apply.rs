@@ -301,7 +301,7 @@ impl Tx<'_, '_> {
     /// source that does not carry it yet.
     fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
         if let Some(key) = new.link.as_deref().and_then(link_key) {
-            if let Some(v) = self.pending.get(Index::Links, key.as_bytes())? {
+            if let Some(v) = self.pending.get(Index::Links, &key)? {
                 probe.link_taken = true;
                 if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
@@ -323,7 +323,7 @@ impl Tx<'_, '_> {
         let Some(tkey) = title_key(&new.title, self.dedupe.min_title_chars) else {
             return Ok(None);
         };
-        let Some(v) = self.pending.get(Index::Titles, tkey.as_bytes())? else {
+        let Some(v) = self.pending.get(Index::Titles, &tkey)? else {
             return Ok(None);
         };
         probe.titles = keys::decode_title_entries(&v);
@@ -390,7 +390,7 @@ impl Tx<'_, '_> {
 
     fn index_link(&self, item: &Item) -> TxResult<()> {
         if let Some(key) = item.link.as_deref().and_then(link_key) {
-            if self.pending.get(Index::Links, key.as_bytes())?.is_none() {
+            if self.pending.get(Index::Links, &key)?.is_none() {
                 self.pending.insert(Index::Links, key, &item.id.0[..]);
             }
         }
@@ -403,7 +403,7 @@ impl Tx<'_, '_> {
         };
         let mut entries = self
             .pending
-            .get(Index::Titles, tkey.as_bytes())?
+            .get(Index::Titles, &tkey)?
             .map(|v| keys::decode_title_entries(&v))
             .unwrap_or_default();
         if entries.iter().any(|(id, _)| *id == item.id) {
@@ -431,17 +431,28 @@ impl Tx<'_, '_> {
 
 /// The cross-source key of a link; `None` for a site's front page, which many feeds give as
 /// every item's link and which therefore identifies nothing.
-pub(crate) fn link_key(link: &str) -> Option<String> {
+pub(crate) fn link_key(link: &str) -> Option<DedupeKey> {
     let url = Url::parse(link).ok()?;
     if url.path().len() <= 1 && url.query().is_none() {
         return None;
     }
-    Some(urls::dedupe_key(&url))
+    Some(dedupe_key(&urls::dedupe_key(&url)))
+}
+
+/// The key of a link or title in the `links` and `titles` trees: a hash of its canonical text,
+/// so every key is 16 bytes however long the URL or title (sled compares and copies keys in
+/// every node it touches).
+pub(crate) type DedupeKey = [u8; 16];
+
+fn dedupe_key(text: &str) -> DedupeKey {
+    let mut key = [0; 16];
+    key.copy_from_slice(&blake3::hash(text.as_bytes()).as_bytes()[..16]);
+    key
 }
 
 /// A title reduced to lowercase words, for matching republished copies; `None` when too short
 /// to identify a story.
-pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<String> {
+pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
     let mut key = String::with_capacity(title.len());
     for word in title
         .split(|c: char| !c.is_alphanumeric())
@@ -452,5 +463,5 @@ pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<String> {
         }
         key.extend(word.chars().flat_map(char::to_lowercase));
     }
-    (key.chars().count() >= min_chars).then_some(key)
+    (key.chars().count() >= min_chars).then(|| dedupe_key(&key))
 }

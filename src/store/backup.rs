@@ -243,22 +243,56 @@ impl Store {
                 keys::ident_key(&c.source, &c.identity.key()),
                 keys::ident_value(item.id, hash),
             );
-            for link in item.link.iter().chain(c.link.iter()) {
-                if let Some(k) = link_key(link) {
-                    if tx.get(Index::Links, k.as_bytes())?.is_none() {
-                        tx.insert(Index::Links, k, &item.id.0[..]);
-                    }
-                }
-            }
         }
-        if let Some(t) = title_key(&item.title, 1) {
-            let mut entries = tx
-                .get(Index::Titles, t.as_bytes())?
-                .map(|v| keys::decode_title_entries(&v))
-                .unwrap_or_default();
-            entries.push((item.id, item.published.timestamp()));
-            tx.insert(Index::Titles, t, keys::encode_title_entries(&entries));
-        }
+        dedupe_entries(&tx, item)?;
         tx.commit()
     }
+}
+
+/// Writes a story's entries in the `links` and `titles` trees (the links of every source that
+/// carries it; a link already taken stays with its story).
+fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
+    let links = item
+        .link
+        .iter()
+        .chain(item.sources.iter().flat_map(|c| c.link.iter()));
+    for link in links {
+        if let Some(k) = link_key(link) {
+            if tx.get(Index::Links, &k)?.is_none() {
+                tx.insert(Index::Links, k, &item.id.0[..]);
+            }
+        }
+    }
+    if let Some(t) = title_key(&item.title, 1) {
+        let mut entries = tx
+            .get(Index::Titles, &t)?
+            .map(|v| keys::decode_title_entries(&v))
+            .unwrap_or_default();
+        entries.push((item.id, item.published.timestamp()));
+        tx.insert(Index::Titles, t, keys::encode_title_entries(&entries));
+    }
+    Ok(())
+}
+
+/// Rebuilds the `links` and `titles` trees from the stories (schema 3 keyed them by their
+/// text; schema 4 by a hash of it). Starts from empty trees, so a rebuild that a crash cut
+/// short is simply run again. Returns the number of stories read.
+pub(super) fn rebuild_dedupe_indexes(main: &super::Main) -> Result<u64, StoreError> {
+    main.links.clear()?;
+    main.titles.clear()?;
+    let mut stories = 0;
+    let mut tx = Pending::new(main);
+    for kv in main.items.iter() {
+        let (_, value) = kv?;
+        let item = super::decode_item(&value)?;
+        dedupe_entries(&tx, &item)?;
+        stories += 1;
+        if stories % 1000 == 0 {
+            tx.commit()?;
+            tx = Pending::new(main);
+        }
+    }
+    tx.commit()?;
+    main.db.flush()?;
+    Ok(stories)
 }

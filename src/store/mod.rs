@@ -8,8 +8,9 @@
 //!   first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
-//! - `links`: link dedupe key → id (cross-source de-duplication)
-//! - `titles`: normalized title → [(id, published)] (cross-source, within a time window)
+//! - `links`: hash of the link's dedupe key → id (cross-source de-duplication)
+//! - `titles`: hash of the normalized title → [(id, published)] (cross-source, within a time
+//!   window)
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
@@ -48,8 +49,10 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// The store schema this build reads and writes. Version 1 kept the sources' states with the
 /// stories; they are moved to their own database when a version 1 store is first opened.
 /// Version 2 stored stories as plain JSON; version 3 compresses the ones it writes (and reads
-/// both), so a store is marked 3 on its first open and older builds refuse it.
-pub const SCHEMA_VERSION: u64 = 3;
+/// both). Version 4 keys the `links` and `titles` trees by a 16-byte hash of the canonical
+/// link or title instead of its text: they are rebuilt from the stories when an older store
+/// is first opened, and older builds refuse it from then on.
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -326,16 +329,17 @@ impl Store {
             db,
         };
         let meta = main.db.open_tree("meta")?;
+        let mut upgrade_from = None;
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
                 SCHEMA_VERSION => {}
-                found @ (1 | 2) => {
+                found @ (1..=3) => {
                     if found == 1 {
                         self.move_states_from(&main.db)?;
                     }
                     // Version 2 stories stay as they are: plain JSON records still read.
-                    meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                    main.db.flush()?;
+                    // The link and title indexes are rebuilt once a leftover feed is in.
+                    upgrade_from = Some(found);
                 }
                 found => {
                     return Err(StoreError::Schema {
@@ -368,6 +372,18 @@ impl Store {
                 })
             }
             Err(e) => return Err(e),
+        }
+        if let Some(found) = upgrade_from {
+            let stories = backup::rebuild_dedupe_indexes(&main)?;
+            meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+            main.db.flush()?;
+            tracing::info!(
+                store = %path.display(),
+                from = found,
+                to = SCHEMA_VERSION,
+                stories,
+                "upgraded the store: link and title indexes rebuilt"
+            );
         }
         Ok(main)
     }

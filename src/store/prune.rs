@@ -82,7 +82,7 @@ impl Store {
         {
             if let Some(k) = link_key(link) {
                 if tx
-                    .get(Index::Links, k.as_bytes())?
+                    .get(Index::Links, &k)?
                     .is_some_and(|v| keys::id_suffix(&v) == Some(item.id))
                 {
                     tx.remove(Index::Links, k);
@@ -90,7 +90,7 @@ impl Store {
             }
         }
         if let Some(t) = title_key(&item.title, 1) {
-            if let Some(v) = tx.get(Index::Titles, t.as_bytes())? {
+            if let Some(v) = tx.get(Index::Titles, &t)? {
                 let rest: Vec<(ItemId, i64)> = keys::decode_title_entries(&v)
                     .into_iter()
                     .filter(|(id, _)| *id != item.id)

@@ -1030,3 +1030,66 @@ fn reclassify_and_prune_finish_a_feed_that_failed_part_way_first() {
     assert_eq!(store.count_for_source("c"), 2);
     assert!(journal_values(&store).is_empty());
 }
+
+#[test]
+fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let by_link = item(
+            "s1",
+            "Women's Caucus meets in Skopje",
+            Some("https://kdi.example/news/caucus"),
+            "a",
+        );
+        let by_title = item(
+            "s2",
+            "Dialogue workshop on energy agreement",
+            Some("https://bfpe.example/w"),
+            "b",
+        );
+        apply(&store, "kdi", &[by_link, by_title]);
+        // What schema version 3 kept: the links and titles by their text.
+        let main = store.main().unwrap();
+        let (link_id, title_value) = (
+            main.links.iter().next().unwrap().unwrap().1,
+            main.titles.iter().next().unwrap().unwrap().1,
+        );
+        main.links.clear().unwrap();
+        main.titles.clear().unwrap();
+        main.links
+            .insert("https://kdi.example/news/caucus", link_id)
+            .unwrap();
+        main.titles
+            .insert("dialogue workshop on energy agreement", title_value)
+            .unwrap();
+        let meta = main.db.open_tree("meta").unwrap();
+        meta.insert("schema", &3u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    for tree in [&main.links, &main.titles] {
+        assert_eq!(tree.len(), 2, "one entry per link and per title");
+        assert!(tree.iter().keys().all(|k| k.unwrap().len() == 16));
+    }
+    // Republished copies are still found: one by its link, one by its title.
+    let copies = [
+        item(
+            "r1",
+            "Caucus meeting",
+            Some("http://www.kdi.example/news/caucus/"),
+            "c",
+        ),
+        item(
+            "r2",
+            "Dialogue workshop on energy agreement",
+            Some("https://portal.example/copy"),
+            "d",
+        ),
+    ];
+    assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
+}
