@@ -118,6 +118,7 @@ impl Store {
         let main = self.main()?;
         let tx = Tx {
             pending: Pending::new(main),
+            seen: Default::default(),
             source,
             now,
             dedupe,
@@ -127,6 +128,7 @@ impl Store {
         for s in staged {
             tx.apply_one(s, &mut report)?;
         }
+        tx.write_seen()?;
         Ok((tx.pending, report))
     }
 
@@ -156,6 +158,8 @@ struct Probe {
 /// One feed being applied.
 struct Tx<'s, 'a> {
     pending: Pending<'s>,
+    /// Stories this feed brought or carried anew, for its one `by_seen` entry.
+    seen: std::cell::RefCell<Vec<ItemId>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -163,6 +167,37 @@ struct Tx<'s, 'a> {
 }
 
 impl Tx<'_, '_> {
+    fn saw(&self, id: ItemId) {
+        let mut seen = self.seen.borrow_mut();
+        if !seen.contains(&id) {
+            seen.push(id);
+        }
+    }
+
+    /// One `by_seen` entry for the whole feed, instead of one per story: a fetch of a new
+    /// source writes a key fewer per story. An entry already at this key (another feed applied
+    /// at the same microsecond, led by the same story) keeps its stories.
+    fn write_seen(&self) -> TxResult<()> {
+        let seen = self.seen.borrow();
+        let Some((&first, _)) = seen.split_first() else {
+            return Ok(());
+        };
+        let key = keys::time_key(self.now, first);
+        let mut value = match self.pending.get(Index::BySeen, &key)? {
+            Some(v) => v.to_vec(),
+            None => Vec::new(),
+        };
+        let before: Vec<ItemId> = keys::seen_ids(&key, &value).collect();
+        let rest: Vec<ItemId> = seen[1..]
+            .iter()
+            .copied()
+            .filter(|id| !before.contains(id))
+            .collect();
+        value.extend_from_slice(&keys::pack_ids(&rest));
+        self.pending.insert(Index::BySeen, key, value);
+        Ok(())
+    }
+
     fn apply_one(&self, s: &Staged, report: &mut ApplyReport) -> TxResult<()> {
         let new = &s.item;
         let ident_key = keys::ident_key(self.source, &new.identity.key());
@@ -228,8 +263,7 @@ impl Tx<'_, '_> {
                 );
                 // Listed again at the time this source carried it: a digest of this source
                 // reads it in the period it became news there.
-                self.pending
-                    .insert(Index::BySeen, keys::time_key(self.now, item.id), EMPTY);
+                self.saw(item.id);
             }
             self.pending
                 .insert(Index::Idents, ident_key, ident_value(item.id));
@@ -286,8 +320,7 @@ impl Tx<'_, '_> {
         }
         self.pending
             .insert(Index::ByPublished, keys::time_key(published, id), EMPTY);
-        self.pending
-            .insert(Index::BySeen, keys::time_key(self.now, id), EMPTY);
+        self.saw(id);
         self.pending.insert(
             Index::BySource,
             keys::source_time_key(self.source, published, id),

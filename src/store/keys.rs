@@ -18,6 +18,23 @@ pub(crate) fn time_key(t: DateTime<Utc>, id: ItemId) -> Vec<u8> {
     k
 }
 
+/// The stories of one `by_seen` entry: the id in its key, then those packed in its value (a
+/// feed lists all the stories it brought at one time in one entry; an entry written one story
+/// at a time has an empty value).
+pub(crate) fn seen_ids<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = ItemId> + 'a {
+    let first = id_suffix(key);
+    first.into_iter().chain(value.chunks_exact(16).map(|c| {
+        let mut id = [0u8; 16];
+        id.copy_from_slice(c);
+        ItemId(id)
+    }))
+}
+
+/// The `by_seen` value for the ids after the first.
+pub(crate) fn pack_ids(ids: &[ItemId]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.0).collect()
+}
+
 /// `source ‖ 0 ‖ time ‖ id`: the per-source index key.
 pub(crate) fn source_time_key(source: &str, t: DateTime<Utc>, id: ItemId) -> Vec<u8> {
     let mut k = source_prefix(source);

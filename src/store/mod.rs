@@ -3,9 +3,10 @@
 //! Two sled databases in the store directory. The stories and their indexes (the directory
 //! itself):
 //! - `items`: item id → [`Item`] (JSON, so a store survives field additions; LZ4-compressed)
-//! - `by_published`, `by_seen`: time ‖ id → () (newest first when iterated in reverse); a
-//!   story is in `by_seen` at its first-seen time and again at the time each later source
-//!   first carried it
+//! - `by_published`: time ‖ id → () (newest first when iterated in reverse)
+//! - `by_seen`: time ‖ id → more ids: the stories a feed brought at that time, one entry per
+//!   applied feed (an entry with an empty value names one story); a story is in it at its
+//!   first-seen time and again at the time each later source first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
 //! - `links`: hash of the link's dedupe key → id (cross-source de-duplication)
@@ -50,8 +51,9 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// stories; they are moved to their own database when a version 1 store is first opened.
 /// Version 2 stored stories as plain JSON; version 3 compresses the ones it writes (and reads
 /// both). Version 4 keys the `links` and `titles` trees by a 16-byte hash of the canonical
-/// link or title instead of its text: they are rebuilt from the stories when an older store
-/// is first opened, and older builds refuse it from then on.
+/// link or title instead of its text (they are rebuilt from the stories when an older store
+/// is first opened), and packs a feed's stories into one `by_seen` entry (entries of one
+/// story, as older versions wrote them, still read); older builds refuse it.
 pub const SCHEMA_VERSION: u64 = 4;
 
 /// Where the sources' states live, inside the store directory.
@@ -562,14 +564,14 @@ impl Store {
         let mut out = Vec::new();
         let mut listed = std::collections::HashSet::new();
         for kv in self.main()?.by_seen.range(range) {
-            let (k, _) = kv?;
-            if let Some(item) = keys::id_suffix(&k)
-                .filter(|id| listed.insert(*id))
-                .map(|id| self.item(id))
-                .transpose()?
-                .flatten()
-            {
-                out.push(item);
+            let (k, v) = kv?;
+            for id in keys::seen_ids(&k, &v) {
+                if !listed.insert(id) {
+                    continue;
+                }
+                if let Some(item) = self.item(id)? {
+                    out.push(item);
+                }
             }
         }
         Ok(out)

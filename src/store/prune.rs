@@ -61,19 +61,57 @@ impl Store {
         Ok(removed)
     }
 
+    /// Takes `id` out of the `by_seen` entries at time `t`. The entries at that time (one per
+    /// feed applied then, usually one) become one entry holding the rest of their stories.
+    fn unsee(&self, tx: &Pending, t: DateTime<Utc>, id: ItemId) -> Result<(), StoreError> {
+        let mut keys_at = Vec::new();
+        let mut rest: Vec<ItemId> = Vec::new();
+        let mut found = false;
+        for kv in self.main()?.by_seen.scan_prefix(keys::time_bytes(t)) {
+            let (k, v) = kv?;
+            for other in keys::seen_ids(&k, &v) {
+                if other == id {
+                    found = true;
+                } else if !rest.contains(&other) {
+                    rest.push(other);
+                }
+            }
+            keys_at.push(k);
+        }
+        if !found {
+            return Ok(());
+        }
+        for k in keys_at {
+            tx.remove(Index::BySeen, k.to_vec());
+        }
+        if let Some((&first, more)) = rest.split_first() {
+            tx.insert(
+                Index::BySeen,
+                keys::time_key(t, first),
+                keys::pack_ids(more),
+            );
+        }
+        Ok(())
+    }
+
     /// Removes one story and every index entry that names it, all or nothing (see
     /// [`super::journal`]).
     fn remove(&self, item: &Item) -> Result<(), StoreError> {
         let tx = Pending::new(self.main()?);
         tx.remove(Index::Items, &item.id.0[..]);
         tx.remove(Index::ByPublished, keys::time_key(item.published, item.id));
-        tx.remove(Index::BySeen, keys::time_key(item.first_seen, item.id));
+        let mut seen_at = vec![item.first_seen];
         for c in &item.sources {
             tx.remove(
                 Index::BySource,
                 keys::source_time_key(&c.source, item.published, item.id),
             );
-            tx.remove(Index::BySeen, keys::time_key(c.first_seen, item.id));
+            if !seen_at.contains(&c.first_seen) {
+                seen_at.push(c.first_seen);
+            }
+        }
+        for t in seen_at {
+            self.unsee(&tx, t, item.id)?;
         }
         for link in item
             .link

@@ -1093,3 +1093,62 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
 }
+
+#[test]
+fn a_feed_lists_its_new_stories_in_one_first_seen_entry_and_prune_takes_them_out_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut feed: Vec<Staged> = (0..4)
+        .map(|i| {
+            item(
+                &format!("g{i}"),
+                &format!("Story number {i} of the feed"),
+                None,
+                "h",
+            )
+        })
+        .collect();
+    for (i, s) in feed.iter_mut().enumerate() {
+        s.item.published = Some(now() - Duration::days(10 * i as i64));
+    }
+    assert_eq!(apply(&store, "a", &feed).new, 4);
+    let main = store.main().unwrap();
+    assert_eq!(main.by_seen.len(), 1, "one entry for the feed");
+    let seen = |store: &Store| -> Vec<String> {
+        let mut titles: Vec<String> = store
+            .first_seen_between(now() - Duration::hours(1), now() + Duration::hours(1))
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        titles.sort();
+        titles
+    };
+    assert_eq!(seen(&store).len(), 4);
+    // A second feed at the same time, led by a story of the first (now carried by `b` too),
+    // adds to the entry rather than replacing it.
+    let copy = item("x", "Story number 0 of the feed", None, "h");
+    assert_eq!(apply(&store, "b", &[copy]).duplicate, 1);
+    assert_eq!(seen(&store).len(), 4);
+
+    // Keep the two newest of source `a`: stories 2 and 3 go, 0 and 1 stay listed.
+    let removed = store
+        .prune(None, Some(2), &["a".into(), "b".into()], now())
+        .unwrap();
+    assert_eq!(removed, 2);
+    assert_eq!(
+        seen(&store),
+        ["Story number 0 of the feed", "Story number 1 of the feed"]
+    );
+    let removed = store
+        .prune(
+            Some(std::time::Duration::from_secs(1)),
+            None,
+            &[],
+            now() + Duration::days(100),
+        )
+        .unwrap();
+    assert_eq!(removed, 2);
+    assert!(seen(&store).is_empty());
+    assert!(store.main().unwrap().by_seen.is_empty());
+}
