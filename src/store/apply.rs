@@ -174,27 +174,26 @@ impl Tx<'_, '_> {
         }
     }
 
-    /// One `by_seen` entry for the whole feed, instead of one per story: a fetch of a new
-    /// source writes a key fewer per story. An entry already at this key (another feed applied
-    /// at the same microsecond, led by the same story) keeps its stories.
+    /// One `by_seen` entry for the whole feed (a few for a very large one), instead of one per
+    /// story: a fetch of a new source writes a key fewer per story. An entry already at one of
+    /// these keys (another feed applied at the same microsecond, led by the same story) keeps
+    /// its stories.
     fn write_seen(&self) -> TxResult<()> {
         let seen = self.seen.borrow();
-        let Some((&first, _)) = seen.split_first() else {
-            return Ok(());
-        };
-        let key = keys::time_key(self.now, first);
-        let mut value = match self.pending.get(Index::BySeen, &key)? {
-            Some(v) => v.to_vec(),
-            None => Vec::new(),
-        };
-        let before: Vec<ItemId> = keys::seen_ids(&key, &value).collect();
-        let rest: Vec<ItemId> = seen[1..]
-            .iter()
-            .copied()
-            .filter(|id| !before.contains(id))
-            .collect();
-        value.extend_from_slice(&keys::pack_ids(&rest));
-        self.pending.insert(Index::BySeen, key, value);
+        for (key, value) in keys::seen_entries(self.now, &seen) {
+            let merged = match self.pending.get(Index::BySeen, &key)? {
+                Some(old) => {
+                    let before: Vec<ItemId> = keys::seen_ids(&key, &old).collect();
+                    let mut merged = old.to_vec();
+                    for id in keys::seen_ids(&key, &value).filter(|id| !before.contains(id)) {
+                        merged.extend_from_slice(&id.0);
+                    }
+                    merged
+                }
+                None => value,
+            };
+            self.pending.insert(Index::BySeen, key, merged);
+        }
         Ok(())
     }
 

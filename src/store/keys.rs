@@ -30,9 +30,20 @@ pub(crate) fn seen_ids<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = 
     }))
 }
 
-/// The `by_seen` value for the ids after the first.
-pub(crate) fn pack_ids(ids: &[ItemId]) -> Vec<u8> {
-    ids.iter().flat_map(|id| id.0).collect()
+/// Stories per `by_seen` entry at most: 4 KiB of ids, so that a feed of thousands of new
+/// stories makes a few small values, never one large enough for sled to keep apart from its
+/// node.
+pub(crate) const SEEN_PER_ENTRY: usize = 256;
+
+/// The `by_seen` entries listing `ids` at time `t`: `(key, value)`, at most
+/// [`SEEN_PER_ENTRY`] stories each.
+pub(crate) fn seen_entries(t: DateTime<Utc>, ids: &[ItemId]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    ids.chunks(SEEN_PER_ENTRY)
+        .map(|chunk| {
+            let value = chunk[1..].iter().flat_map(|id| id.0).collect();
+            (time_key(t, chunk[0]), value)
+        })
+        .collect()
 }
 
 /// `source ‖ 0 ‖ time ‖ id`: the per-source index key.

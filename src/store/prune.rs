@@ -84,12 +84,8 @@ impl Store {
         for k in keys_at {
             tx.remove(Index::BySeen, k.to_vec());
         }
-        if let Some((&first, more)) = rest.split_first() {
-            tx.insert(
-                Index::BySeen,
-                keys::time_key(t, first),
-                keys::pack_ids(more),
-            );
+        for (key, value) in keys::seen_entries(t, &rest) {
+            tx.insert(Index::BySeen, key, value);
         }
         Ok(())
     }

@@ -1152,3 +1152,24 @@ fn a_feed_lists_its_new_stories_in_one_first_seen_entry_and_prune_takes_them_out
     assert!(seen(&store).is_empty());
     assert!(store.main().unwrap().by_seen.is_empty());
 }
+
+#[test]
+fn a_large_feed_lists_its_stories_in_entries_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let n = 2 * super::keys::SEEN_PER_ENTRY + 10;
+    let feed: Vec<Staged> = (0..n)
+        .map(|i| item(&format!("g{i}"), &format!("Story {i}"), None, "h"))
+        .collect();
+    assert_eq!(apply(&store, "a", &feed).new, n);
+    let main = store.main().unwrap();
+    assert_eq!(main.by_seen.len(), 3);
+    for kv in main.by_seen.iter() {
+        let (_, v) = kv.unwrap();
+        assert!(v.len() < 16 * super::keys::SEEN_PER_ENTRY);
+    }
+    let listed = store
+        .first_seen_between(now() - Duration::hours(1), now() + Duration::hours(1))
+        .unwrap();
+    assert_eq!(listed.len(), n);
+}
