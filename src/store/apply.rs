@@ -158,43 +158,51 @@ struct Probe {
 /// One feed being applied.
 struct Tx<'s, 'a> {
     pending: Pending<'s>,
-    /// Stories this feed brought or carried anew, for its one `by_seen` entry.
-    seen: std::cell::RefCell<Vec<ItemId>>,
+    /// Stories this feed brought or carried anew, in order, for its `by_seen` entry.
+    seen: std::cell::RefCell<(Vec<ItemId>, std::collections::HashSet<ItemId>)>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
     topics_of: TopicsOf<'a>,
 }
 
+/// Lists `ids` in `by_seen` at time `t`, in entries of at most [`keys::SEEN_PER_ENTRY`]
+/// stories. An entry already at one of their keys (another feed applied at the same
+/// microsecond and led by the same story, or one that prune rewrote) keeps its stories; what
+/// does not fit in it goes on to an entry of its own.
+pub(super) fn put_seen(pending: &Pending, t: DateTime<Utc>, ids: &[ItemId]) -> TxResult<()> {
+    let mut queue: std::collections::VecDeque<Vec<ItemId>> = ids
+        .chunks(keys::SEEN_PER_ENTRY)
+        .map(<[ItemId]>::to_vec)
+        .collect();
+    while let Some(mut chunk) = queue.pop_front() {
+        let key = keys::time_key(t, chunk[0]);
+        if let Some(old) = pending.get(Index::BySeen, &key)? {
+            let mut merged: Vec<ItemId> = keys::seen_ids(&key, &old).collect();
+            let known: std::collections::HashSet<ItemId> = merged.iter().copied().collect();
+            merged.extend(chunk.into_iter().filter(|id| !known.contains(id)));
+            chunk = merged;
+        }
+        if chunk.len() > keys::SEEN_PER_ENTRY {
+            queue.push_back(chunk.split_off(keys::SEEN_PER_ENTRY));
+        }
+        pending.insert(Index::BySeen, key, keys::seen_value(&chunk));
+    }
+    Ok(())
+}
+
 impl Tx<'_, '_> {
     fn saw(&self, id: ItemId) {
-        let mut seen = self.seen.borrow_mut();
-        if !seen.contains(&id) {
-            seen.push(id);
+        let (order, set) = &mut *self.seen.borrow_mut();
+        if set.insert(id) {
+            order.push(id);
         }
     }
 
     /// One `by_seen` entry for the whole feed (a few for a very large one), instead of one per
-    /// story: a fetch of a new source writes a key fewer per story. An entry already at one of
-    /// these keys (another feed applied at the same microsecond, led by the same story) keeps
-    /// its stories.
+    /// story: a fetch of a new source writes a key fewer per story.
     fn write_seen(&self) -> TxResult<()> {
-        let seen = self.seen.borrow();
-        for (key, value) in keys::seen_entries(self.now, &seen) {
-            let merged = match self.pending.get(Index::BySeen, &key)? {
-                Some(old) => {
-                    let before: Vec<ItemId> = keys::seen_ids(&key, &old).collect();
-                    let mut merged = old.to_vec();
-                    for id in keys::seen_ids(&key, &value).filter(|id| !before.contains(id)) {
-                        merged.extend_from_slice(&id.0);
-                    }
-                    merged
-                }
-                None => value,
-            };
-            self.pending.insert(Index::BySeen, key, merged);
-        }
-        Ok(())
+        put_seen(&self.pending, self.now, &self.seen.borrow().0)
     }
 
     fn apply_one(&self, s: &Staged, report: &mut ApplyReport) -> TxResult<()> {

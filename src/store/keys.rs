@@ -35,15 +35,9 @@ pub(crate) fn seen_ids<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = 
 /// node.
 pub(crate) const SEEN_PER_ENTRY: usize = 256;
 
-/// The `by_seen` entries listing `ids` at time `t`: `(key, value)`, at most
-/// [`SEEN_PER_ENTRY`] stories each.
-pub(crate) fn seen_entries(t: DateTime<Utc>, ids: &[ItemId]) -> Vec<(Vec<u8>, Vec<u8>)> {
-    ids.chunks(SEEN_PER_ENTRY)
-        .map(|chunk| {
-            let value = chunk[1..].iter().flat_map(|id| id.0).collect();
-            (time_key(t, chunk[0]), value)
-        })
-        .collect()
+/// The `by_seen` value of an entry listing `ids`: those after the first (which is in the key).
+pub(crate) fn seen_value(ids: &[ItemId]) -> Vec<u8> {
+    ids.iter().skip(1).flat_map(|id| id.0).collect()
 }
 
 /// `source ‖ 0 ‖ time ‖ id`: the per-source index key.

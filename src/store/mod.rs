@@ -4,8 +4,8 @@
 //! itself):
 //! - `items`: item id → [`Item`] (JSON, so a store survives field additions; LZ4-compressed)
 //! - `by_published`: time ‖ id → () (newest first when iterated in reverse)
-//! - `by_seen`: time ‖ id → more ids: the stories a feed brought at that time, one entry per
-//!   applied feed (an entry with an empty value names one story); a story is in it at its
+//! - `by_seen`: time ‖ id → more ids: the stories a feed brought at that time, in entries of
+//!   at most 256 (an entry with an empty value names one story); a story is in it at its
 //!   first-seen time and again at the time each later source first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)

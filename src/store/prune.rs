@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{link_key, title_key};
+use super::apply::{link_key, put_seen, title_key};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Item, ItemId};
@@ -61,31 +61,24 @@ impl Store {
         Ok(removed)
     }
 
-    /// Takes `id` out of the `by_seen` entries at time `t`. The entries at that time (one per
-    /// feed applied then, usually one) become one entry holding the rest of their stories.
+    /// Takes `id` out of the `by_seen` entries at time `t` that list it (usually one): each is
+    /// written again without it, under its next story's key when `id` led it.
     fn unsee(&self, tx: &Pending, t: DateTime<Utc>, id: ItemId) -> Result<(), StoreError> {
-        let mut keys_at = Vec::new();
-        let mut rest: Vec<ItemId> = Vec::new();
-        let mut found = false;
+        let mut rests = Vec::new();
         for kv in self.main()?.by_seen.scan_prefix(keys::time_bytes(t)) {
             let (k, v) = kv?;
-            for other in keys::seen_ids(&k, &v) {
-                if other == id {
-                    found = true;
-                } else if !rest.contains(&other) {
-                    rest.push(other);
-                }
+            let ids: Vec<ItemId> = keys::seen_ids(&k, &v).collect();
+            if ids.contains(&id) {
+                tx.remove(Index::BySeen, k.to_vec());
+                rests.push(
+                    ids.into_iter()
+                        .filter(|&other| other != id)
+                        .collect::<Vec<_>>(),
+                );
             }
-            keys_at.push(k);
         }
-        if !found {
-            return Ok(());
-        }
-        for k in keys_at {
-            tx.remove(Index::BySeen, k.to_vec());
-        }
-        for (key, value) in keys::seen_entries(t, &rest) {
-            tx.insert(Index::BySeen, key, value);
+        for rest in rests {
+            put_seen(tx, t, &rest)?;
         }
         Ok(())
     }

@@ -1173,3 +1173,37 @@ fn a_large_feed_lists_its_stories_in_entries_of_bounded_size() {
         .unwrap();
     assert_eq!(listed.len(), n);
 }
+
+#[test]
+fn feeds_applied_at_the_same_time_share_first_seen_entries_without_passing_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let feed = |prefix: &str, n: usize| -> Vec<Staged> {
+        (0..n)
+            .map(|i| {
+                item(
+                    &format!("{prefix}{i}"),
+                    &format!("Story {prefix} number {i} of the feed"),
+                    None,
+                    "h",
+                )
+            })
+            .collect()
+    };
+    assert_eq!(apply(&store, "a", &feed("a", 200)).new, 200);
+    // Led by a copy of the first feed's first story: its entry is the same key.
+    let mut second = vec![item("copy", "Story a number 0 of the feed", None, "h")];
+    second.extend(feed("b", 199));
+    let report = apply(&store, "b", &second);
+    assert_eq!((report.new, report.duplicate), (199, 1));
+    let main = store.main().unwrap();
+    assert_eq!(main.by_seen.len(), 2, "the shared entry spilled once");
+    for kv in main.by_seen.iter() {
+        let (_, v) = kv.unwrap();
+        assert!(v.len() < 16 * super::keys::SEEN_PER_ENTRY);
+    }
+    let listed = store
+        .first_seen_between(now() - Duration::hours(1), now() + Duration::hours(1))
+        .unwrap();
+    assert_eq!(listed.len(), 399);
+}
