@@ -276,15 +276,28 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 
 /// Rebuilds the `links` and `titles` trees from the stories (schema 3 keyed them by their
 /// text; schema 4 by a hash of it). Starts from empty trees, so a rebuild that a crash cut
-/// short is simply run again. Returns the number of stories read.
+/// short is simply run again. A story that cannot be read is left out of both (with a
+/// warning) rather than keeping the whole store from opening: it could not be matched or
+/// shown before either. Returns the number of stories read.
 pub(super) fn rebuild_dedupe_indexes(main: &super::Main) -> Result<u64, StoreError> {
     main.links.clear()?;
     main.titles.clear()?;
     let mut stories = 0;
     let mut tx = Pending::new(main);
     for kv in main.items.iter() {
-        let (_, value) = kv?;
-        let item = super::decode_item(&value)?;
+        let (key, value) = kv?;
+        let item = match super::decode_item(&value) {
+            Ok(item) => item,
+            Err(StoreError::Corrupt { message, .. }) => {
+                tracing::warn!(
+                    story = %keys::id_suffix(&key).map(|id| id.to_string()).unwrap_or_default(),
+                    error = %message,
+                    "a stored story cannot be read: left out of the link and title indexes"
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         dedupe_entries(&tx, &item)?;
         stories += 1;
         if stories % 1000 == 0 {

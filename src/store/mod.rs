@@ -376,6 +376,13 @@ impl Store {
             Err(e) => return Err(e),
         }
         if let Some(found) = upgrade_from {
+            tracing::info!(
+                store = %path.display(),
+                from = found,
+                to = SCHEMA_VERSION,
+                stories = main.items.len(),
+                "upgrading the store: rebuilding the link and title indexes (reads every story once)"
+            );
             let stories = backup::rebuild_dedupe_indexes(&main)?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
             main.db.flush()?;

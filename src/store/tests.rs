@@ -1207,3 +1207,34 @@ fn feeds_applied_at_the_same_time_share_first_seen_entries_without_passing_the_c
         .unwrap();
     assert_eq!(listed.len(), 399);
 }
+
+#[test]
+fn an_unreadable_story_does_not_keep_a_schema_3_store_from_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let stories = [
+            item("s1", "Readable story", Some("https://kdi.example/1"), "a"),
+            item("s2", "Damaged story", Some("https://kdi.example/2"), "b"),
+        ];
+        apply(&store, "kdi", &stories);
+        let main = store.main().unwrap();
+        let damaged = main
+            .items
+            .iter()
+            .map(|kv| kv.unwrap())
+            .find(|(_, v)| decode_item(v).unwrap().title == "Damaged story")
+            .unwrap()
+            .0;
+        main.items.insert(damaged, &b"{not json"[..]).unwrap();
+        let meta = main.db.open_tree("meta").unwrap();
+        meta.insert("schema", &3u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().expect("the store opens");
+    assert_eq!(main.links.len(), 1, "the readable story's link is indexed");
+    assert_eq!(main.titles.len(), 1);
+    let copy = item("r1", "Copy", Some("https://kdi.example/1"), "c");
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+}
