@@ -22,12 +22,9 @@ pub(crate) fn time_key(t: DateTime<Utc>, id: ItemId) -> Vec<u8> {
 /// feed lists all the stories it brought at one time in one entry; an entry written one story
 /// at a time has an empty value).
 pub(crate) fn seen_ids<'a>(key: &[u8], value: &'a [u8]) -> impl Iterator<Item = ItemId> + 'a {
-    let first = id_suffix(key);
-    first.into_iter().chain(value.chunks_exact(16).map(|c| {
-        let mut id = [0u8; 16];
-        id.copy_from_slice(c);
-        ItemId(id)
-    }))
+    id_suffix(key)
+        .into_iter()
+        .chain(value.chunks_exact(16).filter_map(id_suffix))
 }
 
 /// Stories per `by_seen` entry at most: 4 KiB of ids, so that a feed of thousands of new

@@ -566,11 +566,11 @@ impl Store {
     ) -> Result<Vec<Item>, StoreError> {
         // Under the writer lock: a feed being applied is either wholly visible here or gets a
         // first-seen time after this read (see `apply_now`).
-        let (_no_writer, _) = self.write_lock()?;
+        let (_no_writer, main) = self.write_lock()?;
         let range = keys::time_bytes(from).to_vec()..keys::time_bytes(to).to_vec();
         let mut out = Vec::new();
         let mut listed = std::collections::HashSet::new();
-        for kv in self.main()?.by_seen.range(range) {
+        for kv in main.by_seen.range(range) {
             let (k, v) = kv?;
             for id in keys::seen_ids(&k, &v) {
                 if !listed.insert(id) {
