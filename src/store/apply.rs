@@ -100,7 +100,7 @@ impl Store {
         drop(one_writer);
         // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
         // one fsync often covers several feeds (sled groups concurrent flushes).
-        main.db.flush()?;
+        main.flush()?;
         // Only now, with the stories on disk, may the validators that vouch for them be.
         self.put_source_state(source, state)?;
         Ok(report)

@@ -306,6 +306,6 @@ pub(super) fn rebuild_dedupe_indexes(main: &super::Main) -> Result<u64, StoreErr
         }
     }
     tx.commit()?;
-    main.db.flush()?;
+    main.flush()?;
     Ok(stories)
 }

@@ -20,7 +20,7 @@ impl Store {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
         let main = self.main()?;
         main.digests.insert(key(&record.name, record.end), bytes)?;
-        main.db.flush()?;
+        main.flush()?;
         Ok(())
     }
 

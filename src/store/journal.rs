@@ -150,7 +150,7 @@ impl Pending<'_> {
     /// What a crash right after step 2 leaves: the journal, no write applied.
     pub(super) fn record_only(self) -> Result<(), StoreError> {
         record(self.main, &self.writes.into_inner())?;
-        self.main.db.flush()?;
+        self.main.flush()?;
         Ok(())
     }
 }
@@ -216,7 +216,7 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
         // Pieces of a feed that was applied in full (its marker was removed) or not at all
         // (its marker was never written).
         clear(main)?;
-        main.db.flush()?;
+        main.flush()?;
         return Ok(false);
     };
     let bytes = match marker.split_first() {
@@ -242,9 +242,9 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     let writes =
         decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
     apply(main, &writes)?;
-    main.db.flush()?;
+    main.flush()?;
     clear(main)?;
-    main.db.flush()?;
+    main.flush()?;
     Ok(true)
 }
 

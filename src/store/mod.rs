@@ -31,6 +31,7 @@
 
 mod apply;
 pub mod backup;
+mod blobs;
 mod digests;
 mod journal;
 mod keys;
@@ -165,6 +166,18 @@ struct Main {
     journal: sled::Tree,
     /// sled's log segment size for this store.
     segment_size: usize,
+    /// The tree nodes sled keeps in files of their own.
+    blobs: blobs::Blobs,
+}
+
+impl Main {
+    /// Makes every write so far durable: the node files sled wrote outside its log (see
+    /// [`blobs`]), then its log.
+    fn flush(&self) -> Result<(), StoreError> {
+        self.blobs.sync().map_err(sled::Error::Io)?;
+        self.db.flush()?;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -328,6 +341,7 @@ impl Store {
             digests: tree("digests")?,
             journal: tree("journal")?,
             segment_size: segments,
+            blobs: blobs::Blobs::new(path),
             db,
         };
         let meta = main.db.open_tree("meta")?;
@@ -358,7 +372,7 @@ impl Store {
             }
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                main.db.flush()?;
+                main.flush()?;
             }
         }
         match journal::finish(&main) {
@@ -385,7 +399,7 @@ impl Store {
             );
             let stories = backup::rebuild_dedupe_indexes(&main)?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-            main.db.flush()?;
+            main.flush()?;
             tracing::info!(
                 store = %path.display(),
                 from = found,
@@ -611,7 +625,7 @@ impl Store {
             }
         }
         main.items.apply_batch(batch)?;
-        main.db.flush()?;
+        main.flush()?;
         progress(seen as u64, total);
         Ok((seen, changed))
     }
@@ -636,7 +650,7 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         // The stories first: a state must never reach the disk before them.
         if let Some(main) = self.main.get() {
-            main.db.flush()?;
+            main.flush()?;
         }
         self.write_pending_states()?;
         self.states_db.flush()?;

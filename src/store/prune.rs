@@ -57,7 +57,7 @@ impl Store {
                 removed += 1;
             }
         }
-        main.db.flush()?;
+        main.flush()?;
         Ok(removed)
     }
 

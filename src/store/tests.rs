@@ -884,6 +884,11 @@ fn a_damaged_compressed_record_is_reported_as_corrupt() {
 /// `n` stories with a few KB of text that does not compress away, so their journal takes
 /// several pieces.
 fn large_feed(n: usize) -> Vec<Staged> {
+    random_text_feed(n, 300)
+}
+
+/// `n` stories of `words` words of text that does not compress away.
+fn random_text_feed(n: usize, words: usize) -> Vec<Staged> {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     (0..n)
         .map(|i| {
@@ -893,7 +898,7 @@ fn large_feed(n: usize) -> Vec<Staged> {
                 Some(&format!("https://b.example/{i}")),
                 &format!("h{i}"),
             );
-            let text: Vec<String> = (0..300)
+            let text: Vec<String> = (0..words)
                 .map(|_| {
                     seed = seed
                         .wrapping_mul(6364136223846793005)
@@ -905,6 +910,35 @@ fn large_feed(n: usize) -> Vec<Staged> {
             s
         })
         .collect()
+}
+
+#[test]
+fn node_files_of_long_stories_are_synced_before_the_log_that_points_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // ~70 KB a story that LZ4 cannot shrink: a leaf of them is over a quarter of a segment.
+    let feed = random_text_feed(40, 10_000);
+    let store = open(&dir);
+    assert_eq!(apply(&store, "long", &feed).new, 40);
+    let main = store.main().unwrap();
+    let files: HashMap<u64, u64> = std::fs::read_dir(config(&dir).path.join("blobs"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().into_string().unwrap();
+            (name.parse().unwrap(), e.metadata().unwrap().len())
+        })
+        .collect();
+    assert!(!files.is_empty(), "sled kept no node in a file of its own");
+    assert_eq!(*main.blobs.synced.lock().unwrap(), files);
+    drop(store);
+
+    let store = open(&dir);
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored.len(), 40);
+    for s in &stored {
+        let original = feed.iter().find(|f| f.item.title == s.title).unwrap();
+        assert_eq!(s.content, original.item.content);
+    }
 }
 
 fn journal_values(store: &Store) -> Vec<(Vec<u8>, usize)> {
