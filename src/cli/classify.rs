@@ -160,7 +160,7 @@ pub fn eval(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `reclassify`: every stored item through the current rules, in one atomic batch.
+/// `reclassify`: every stored item through the current rules, in bounded atomic batches.
 pub fn reclassify(config: Config) -> anyhow::Result<ExitCode> {
     let app = App::open(config)?;
     let total = app.store.item_count() as u64;

@@ -122,7 +122,8 @@ pub enum Command {
     /// oldest beyond `max_items_per_source` (the daemon does this every hour).
     #[command(after_help = concat!("Example:\n  tributary prune", exit_codes!()))]
     Prune,
-    /// Re-run the topic rules over every stored item (after a rule change), atomically.
+    /// Re-run the topic rules over every stored item (after a rule change). Each story is
+    /// either rewritten whole or left as it was; if interrupted, run it again to finish.
     #[command(after_help = concat!("Example:\n  tributary --config config/demo.toml reclassify", exit_codes!()))]
     Reclassify,
 }

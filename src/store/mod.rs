@@ -598,17 +598,31 @@ impl Store {
         Ok(out)
     }
 
-    /// Recomputes every item's topics with `topics_of` and writes the changes in one atomic
-    /// batch: after a crash either every item has the new topics or none has. `progress` is
-    /// called with (items done, items total). Returns (items, items whose topics changed).
+    /// Recomputes every item's topics with `topics_of` and writes the changed records in
+    /// batches of about [`RECLASSIFY_BATCH_BYTES`], each one atomic: memory stays bounded
+    /// whatever the store's size (one batch for a whole store of 100,000 stories, half of them
+    /// changed, held 1 GB). A story's topics live in its record alone, so every story is
+    /// either as it was or reclassified, and running it again after an interruption finishes
+    /// the job. `progress` is called with (items done, items total). Returns (items, items
+    /// whose topics changed).
     pub fn reclassify(
         &self,
+        topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
+        progress: impl Fn(u64, u64),
+    ) -> Result<(usize, usize), StoreError> {
+        self.reclassify_in_batches(RECLASSIFY_BATCH_BYTES, topics_of, progress)
+    }
+
+    fn reclassify_in_batches(
+        &self,
+        batch_limit: usize,
         topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
         progress: impl Fn(u64, u64),
     ) -> Result<(usize, usize), StoreError> {
         let (_one_writer, main) = self.write_lock()?;
         let total = main.items.len() as u64;
         let mut batch = sled::Batch::default();
+        let mut batch_bytes = 0;
         let (mut seen, mut changed) = (0usize, 0usize);
         for kv in main.items.iter() {
             let (key, value) = kv?;
@@ -617,8 +631,14 @@ impl Store {
             seen += 1;
             if topics != item.topics {
                 item.topics = topics;
-                batch.insert(key, encode_item(&item));
+                let record = encode_item(&item);
+                batch_bytes += key.len() + record.len();
+                batch.insert(key, record);
                 changed += 1;
+                if batch_bytes >= batch_limit {
+                    main.items.apply_batch(std::mem::take(&mut batch))?;
+                    batch_bytes = 0;
+                }
             }
             if seen % 256 == 0 {
                 progress(seen as u64, total);
@@ -717,6 +737,9 @@ fn schema_of(v: &[u8], store: &Path) -> Result<u64, StoreError> {
     })?;
     Ok(u64::from_be_bytes(bytes))
 }
+
+/// The changed records [`Store::reclassify`] writes in one batch at most (bytes).
+const RECLASSIFY_BATCH_BYTES: usize = 8 << 20;
 
 /// sled's log segment size for new stores. sled's 512 KiB default means thousands of segments
 /// in a store of a few GB, and sled scans every segment each time it seals one (a sixth of

@@ -349,7 +349,7 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
 }
 
 #[test]
-fn reclassify_rewrites_topics_atomically_and_counts_changes() {
+fn reclassify_rewrites_topics_and_counts_changes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let batch: Vec<Staged> = (0..5)
@@ -396,6 +396,42 @@ fn reclassify_rewrites_topics_atomically_and_counts_changes() {
     assert_eq!(
         store.reclassify(|i| i.topics.clone(), |_, _| {}).unwrap(),
         (5, 0)
+    );
+}
+
+#[test]
+fn reclassify_writes_in_batches_and_every_story_gets_its_topics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // ~2 KB records, batches of ~8 KB: a dozen batches.
+    apply(&store, "x", &random_text_feed(50, 300));
+    let before = store.main().unwrap().items.checksum().unwrap();
+    let dialogue = |item: &Item| {
+        vec![TopicMatch {
+            topic: "dialogue".into(),
+            why: vec![format!("title: {:?}", item.title)],
+        }]
+    };
+    let (total, changed) = store
+        .reclassify_in_batches(8 << 10, dialogue, |_, _| {})
+        .unwrap();
+    assert_eq!((total, changed), (50, 50));
+    assert_ne!(store.main().unwrap().items.checksum().unwrap(), before);
+    drop(store);
+    let store = open(&dir);
+    let tagged = store
+        .list(&Query {
+            topic: Some("dialogue".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(tagged.len(), 50);
+    assert!(tagged
+        .iter()
+        .all(|i| i.topics[0].why == [format!("title: {:?}", i.title)]));
+    assert_eq!(
+        store.reclassify(|i| i.topics.clone(), |_, _| {}).unwrap(),
+        (50, 0)
     );
 }
 
