@@ -151,7 +151,16 @@ impl<'a> Locator<'a> {
                 };
                 current = format!("{name}[{index}]");
             } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-                current = name.trim().to_string();
+                let name = name.trim();
+                // `[sources.filter]` belongs to the last `[[sources]]` so far.
+                current = array_counts
+                    .iter()
+                    .filter_map(|(array, count)| {
+                        let rest = name.strip_prefix(array.as_str())?.strip_prefix('.')?;
+                        Some((array.len(), format!("{array}[{}].{rest}", count - 1)))
+                    })
+                    .max_by_key(|(len, _)| *len)
+                    .map_or_else(|| name.to_string(), |(_, path)| path);
             }
             pos += line.len();
         }
@@ -225,5 +234,16 @@ mod tests {
         assert_eq!(loc.table_at(text.find("\"a\"").unwrap()), "sources[0]");
         assert_eq!(loc.table_at(text.find("\"b\"").unwrap()), "sources[1]");
         assert_eq!(loc.table_at(text.find("\"x\"").unwrap()), "store");
+    }
+
+    #[test]
+    fn names_a_sub_table_of_an_array_table_by_its_element() {
+        let text = "[[sources]]\nid = \"a\"\n[[sources]]\nid = \"b\"\n[sources.filter]\nblock = [\"x\"]\n[sourcesx]\ny = 1\n";
+        let loc = Locator::new(Path::new("c.toml"), text);
+        assert_eq!(
+            loc.table_at(text.find("\"x\"").unwrap()),
+            "sources[1].filter"
+        );
+        assert_eq!(loc.table_at(text.find("y = 1").unwrap()), "sourcesx");
     }
 }
