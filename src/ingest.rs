@@ -80,6 +80,8 @@ pub struct Ingest {
     pub dedupe: DedupeConfig,
     /// Compiled topic rules.
     pub classifier: Arc<Classifier>,
+    /// Block and keep rules.
+    pub filters: Arc<crate::filter::Filters>,
     /// Every configured source (for the default topics of a story's carriers).
     pub sources: Arc<Vec<Source>>,
     /// Sources in flight (fetching, waiting to be parsed, parsing): `fetch.concurrency`. Bounds
@@ -108,6 +110,7 @@ impl Ingest {
             fetch: config.fetch.clone(),
             dedupe: config.dedupe.clone(),
             classifier: config.classifier.clone(),
+            filters: config.filters.clone(),
             sources: Arc::new(config.sources.clone()),
             inflight: Arc::new(tokio::sync::Semaphore::new(config.fetch.concurrency)),
             cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
@@ -218,6 +221,7 @@ impl Ingest {
         let store = self.store.clone();
         let dedupe = self.dedupe.clone();
         let classifier = self.classifier.clone();
+        let filters = self.filters.clone();
         let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
@@ -237,6 +241,7 @@ impl Ingest {
             let run = Run {
                 store: &store,
                 classifier: &classifier,
+                filters: &filters,
                 sources: &sources,
                 dedupe: &dedupe,
                 backoff,
@@ -283,6 +288,7 @@ impl Ingest {
 struct Run<'a> {
     store: &'a Store,
     classifier: &'a Classifier,
+    filters: &'a crate::filter::Filters,
     sources: &'a [Source],
     dedupe: &'a DedupeConfig,
     backoff: (Duration, Duration),
@@ -329,18 +335,25 @@ fn process(
         .collect();
     let unchanged = store.unchanged(&source.id, &keys)?;
     let skipped = unchanged.iter().filter(|u| **u).count();
-    let staged: Vec<Staged> = feed
+    let filters = Some(run.filters).filter(|f| f.applies_to(&source.id));
+    let mut filtered = 0;
+    let mut staged: Vec<Staged> = Vec::with_capacity(feed.entries.len() - skipped);
+    for (raw, _) in feed
         .entries
         .iter()
         .zip(&unchanged)
         .filter(|(_, same)| !**same)
-        .map(|(raw, _)| {
-            let item = parse::normalize(raw, &feed, &ctx);
-            // Classified here, on this thread, not under the store's writer lock.
-            let topics = Some(run.classifier.new_story_topics(&item, source));
-            Staged { item, topics }
-        })
-        .collect();
+    {
+        let item = parse::normalize(raw, &feed, &ctx);
+        if let Some(Err(why)) = filters.map(|f| f.check(&source.id, &item)) {
+            tracing::debug!(title = %item.title, link = ?item.link, reason = %why, "entry filtered out");
+            filtered += 1;
+            continue;
+        }
+        // Classified here, on this thread, not under the store's writer lock.
+        let topics = Some(run.classifier.new_story_topics(&item, source));
+        staged.push(Staged { item, topics });
+    }
     state.etag = doc.etag;
     state.last_modified = doc.last_modified;
     state.body_hash = Some(body_hash);
@@ -354,6 +367,7 @@ fn process(
     let topics_of = |item: &Item| run.classifier.item_topics(item, run.sources);
     let mut report = store.apply_now(&source.id, &staged, &state, run.dedupe, &topics_of)?;
     report.unchanged += skipped;
+    report.filtered += filtered;
     Ok((Outcome::Ok(report), feed.warnings))
 }
 

@@ -14,6 +14,8 @@
 //! - [`fetch`]: reqwest client with conditional GET, limits, per-host politeness; bytes out.
 //! - [`parse`]: feed-rs bytes → identified, hashed entries → normalized items; pure.
 //! - [`store`]: the only module that touches sled: items, indexes, source state.
+//! - [`filter`]: block and keep rules (regular expressions per field) → which fetched entries
+//!   are never stored; pure.
 //! - [`classify`]: topic rules compiled once (Aho-Corasick over script-folded text) → topics
 //!   with the reasons; pure.
 //! - [`publish`]: stored items → RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes, sources → OPML;
@@ -53,6 +55,7 @@ pub mod cli;
 pub mod config;
 pub mod digest;
 pub mod fetch;
+pub mod filter;
 pub mod ingest;
 pub mod model;
 pub mod parse;

@@ -454,10 +454,16 @@ fn checkpoint(app: App) {
 
 fn report_line(r: &SourceReport) -> String {
     let detail = match &r.outcome {
-        Outcome::Ok(a) => format!(
-            "new {}, updated {}, duplicate {}, unchanged {}",
-            a.new, a.updated, a.duplicate, a.unchanged
-        ),
+        Outcome::Ok(a) => {
+            let mut counts = format!(
+                "new {}, updated {}, duplicate {}, unchanged {}",
+                a.new, a.updated, a.duplicate, a.unchanged
+            );
+            if a.filtered > 0 {
+                counts.push_str(&format!(", filtered out {}", a.filtered));
+            }
+            counts
+        }
         Outcome::NotModified => "not modified (304)".into(),
         Outcome::Unchanged => "same content as last fetch".into(),
         Outcome::Deferred { until } => format!(
@@ -485,6 +491,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
     let mut updated = 0;
     let mut duplicate = 0;
     let mut unchanged = 0;
+    let mut filtered = 0;
     let (mut not_modified, mut errors, mut deferred) = (0, 0, 0);
     for r in reports {
         match &r.outcome {
@@ -493,6 +500,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
                 updated += a.updated;
                 duplicate += a.duplicate;
                 unchanged += a.unchanged;
+                filtered += a.filtered;
             }
             Outcome::NotModified | Outcome::Unchanged => not_modified += 1,
             Outcome::Deferred { .. } => deferred += 1,
@@ -500,8 +508,13 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
         }
     }
     let stored = stored.map_or(String::new(), |n| format!("; {n} stories stored"));
+    let filtered = if filtered > 0 {
+        format!(", {filtered} filtered out")
+    } else {
+        String::new()
+    };
     format!(
-        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged items; {not_modified} not modified, {deferred} deferred, {errors} failed{stored}",
+        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged{filtered} items; {not_modified} not modified, {deferred} deferred, {errors} failed{stored}",
         reports.len()
     )
 }

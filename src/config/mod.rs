@@ -16,9 +16,10 @@ use url::Url;
 use error::Locator;
 pub use error::{ConfigError, Problem};
 pub use mail::{DigestConfig, MailConfig, SmtpConfig, SmtpSecurity};
-use raw::{RawConfig, RawSource};
+use raw::{RawConfig, RawFilter, RawSource};
 
 use crate::classify::{Classifier, Rules, RulesFile};
+use crate::filter::{self, Filters};
 use crate::model::{Location, Schedule, Source};
 
 /// Default poll interval (Miniflux polls hourly; partner news moves faster).
@@ -41,6 +42,8 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// The topic rules, compiled once.
     pub classifier: Arc<Classifier>,
+    /// Which fetched entries are never stored: `[filter]` and each source's own.
+    pub filters: Arc<Filters>,
     /// Outbox and SMTP for digests.
     pub mail: MailConfig,
     /// The digests, in file order.
@@ -308,6 +311,8 @@ impl Validator<'_> {
                 )
                 .unwrap_or(dd.min_title_chars),
         };
+        let global_filter = self.filter_rules(&raw.filter, "filter");
+        let mut source_filters = HashMap::new();
         let mut sources: Vec<Source> = Vec::new();
         // Id → offset of its first definition; the line is worked out only for a duplicate
         // (a config of thousands of sources must not cost a scan of the file per source).
@@ -321,6 +326,10 @@ impl Validator<'_> {
                 self.push(rs.id.span().start, format!("{key}.id"), msg);
             } else {
                 seen.insert(id.clone(), rs.id.span().start);
+            }
+            if let Some(raw_filter) = &rs.filter {
+                let rules = self.filter_rules(raw_filter, &format!("{key}.filter"));
+                source_filters.insert(id.clone(), rules);
             }
             if let Some(source) = self.source(rs, &key, &fetch) {
                 sources.push(source);
@@ -352,9 +361,31 @@ impl Validator<'_> {
             server,
             sources,
             classifier: Arc::new(classifier),
+            filters: Arc::new(Filters::new(global_filter, source_filters)),
             mail,
             digests,
         }
+    }
+
+    /// Compiles one level of filter rules; each bad rule is a problem at its place.
+    fn filter_rules(&mut self, raw: &RawFilter, key: &str) -> filter::Rules {
+        let mut compile = |list: &[Spanned<String>], name: &str| {
+            let mut rules = Vec::with_capacity(list.len());
+            for (j, written) in list.iter().enumerate() {
+                match filter::Rule::parse(written.get_ref()) {
+                    Ok(rule) => rules.push(rule),
+                    Err(e) => self.push(
+                        written.span().start,
+                        format!("{key}.{name}[{j}]"),
+                        format!("{:?}: {e}", written.get_ref()),
+                    ),
+                }
+            }
+            rules
+        };
+        let block = compile(&raw.block, "block");
+        let keep = compile(&raw.keep, "keep");
+        filter::Rules { block, keep }
     }
 
     /// Loads the rules file (if any) and the inline `[topics.*]`, and compiles them.

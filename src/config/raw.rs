@@ -28,6 +28,9 @@ pub(crate) struct RawConfig {
     pub mail: RawMail,
     #[serde(default)]
     pub digests: Vec<RawDigest>,
+    /// Filter rules for every source.
+    #[serde(default)]
+    pub filter: RawFilter,
 }
 
 /// `[mail]`
@@ -145,4 +148,15 @@ pub(crate) struct RawSource {
     pub cron: Option<Spanned<String>>,
     #[serde(default)]
     pub topics: Vec<Spanned<String>>,
+    pub filter: Option<RawFilter>,
+}
+
+/// `[filter]`, and a source's `[sources.filter]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFilter {
+    #[serde(default)]
+    pub block: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub keep: Vec<Spanned<String>>,
 }

@@ -310,3 +310,55 @@ fn server_limits_have_defaults_and_are_checked() {
         vec!["server.header_timeout", "server.max_connections"]
     );
 }
+
+#[test]
+fn filter_rules_compile_for_every_source_and_each_one() {
+    let text = GOOD.replace(
+        "topics = [\"dialogue\"]\n",
+        "topics = [\"dialogue\"]\nfilter = { block = ['category:(?i)^sponsored$'], keep = ['(?i)kosov'] }\n",
+    ) + "\n[filter]\nblock = ['title:(?i)\\bhoroscope\\b']\n";
+    let c = load(&text).unwrap();
+    assert!(c.filters.applies_to("local-script"), "the global rules");
+    let item = |title: &str| crate::model::NewItem {
+        identity: crate::model::Identity::Guid("g".into()),
+        title: title.into(),
+        link: None,
+        published: None,
+        updated: None,
+        summary: String::new(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: None,
+        enclosures: vec![],
+        content_hash: "h".into(),
+    };
+    assert!(c.filters.check("bprg", &item("Kosovo budget")).is_ok());
+    assert!(c.filters.check("bprg", &item("Budget")).is_err());
+    assert!(c.filters.check("local-script", &item("Budget")).is_ok());
+    assert!(c
+        .filters
+        .check("local-script", &item("Daily horoscope"))
+        .is_err());
+}
+
+#[test]
+fn a_bad_filter_rule_names_line_key_and_the_regex_error() {
+    let text = GOOD.to_string() + "\n[filter]\nblock = ['ok', 'title:(unclosed']\nkeep = ['']\n";
+    let ps = problems(&text);
+    let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, vec!["filter.block[1]", "filter.keep[0]"]);
+    let line_of = |start: &str| text.lines().position(|l| l.starts_with(start)).unwrap() + 1;
+    let lines: Vec<usize> = ps.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![line_of("block = "), line_of("keep = ")]);
+    assert!(ps[0].message.contains("unclosed group"), "{}", ps[0]);
+    assert!(ps[1].message.contains("empty"), "{}", ps[1]);
+
+    let text = GOOD.replace(
+        "cron = \"0 */2 * * *\"\n",
+        "cron = \"0 */2 * * *\"\n[sources.filter]\nblocks = ['x']\n",
+    );
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[1].filter.blocks");
+    assert!(p.message.contains("unknown field"), "{p}");
+}

@@ -45,6 +45,7 @@ pub struct Metrics {
     registry: Registry,
     fetches: Family<FetchLabels, Counter>,
     items_new: Family<SourceLabels, Counter>,
+    items_filtered: Family<SourceLabels, Counter>,
     source_up: Family<SourceLabels, Gauge>,
     source_errors: Family<SourceLabels, Gauge>,
     source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
@@ -86,6 +87,7 @@ impl Metrics {
         let m = Metrics {
             fetches: Family::default(),
             items_new: Family::default(),
+            items_filtered: Family::default(),
             source_up: Family::default(),
             source_errors: Family::default(),
             source_last_success: Family::default(),
@@ -115,6 +117,11 @@ impl Metrics {
             "items_new",
             "Stories stored for the first time, by source",
             m.items_new.clone(),
+        );
+        registry.register(
+            "items_filtered",
+            "Fetched entries dropped by filter rules before they were stored, by source",
+            m.items_filtered.clone(),
         );
         registry.register(
             "source_up",
@@ -207,11 +214,15 @@ impl Metrics {
     /// Records one source's fetch.
     pub fn fetched(&self, report: &SourceReport) {
         if let Outcome::Ok(a) = &report.outcome {
-            self.items_new
-                .get_or_create(&SourceLabels {
-                    source: report.source.clone(),
-                })
-                .inc_by(a.new as u64);
+            let l = SourceLabels {
+                source: report.source.clone(),
+            };
+            self.items_new.get_or_create(&l).inc_by(a.new as u64);
+            if a.filtered > 0 {
+                self.items_filtered
+                    .get_or_create(&l)
+                    .inc_by(a.filtered as u64);
+            }
         }
         let outcome = report.outcome.status();
         self.fetches

@@ -39,6 +39,8 @@ pub struct ApplyReport {
     pub duplicate: usize,
     /// Items exactly as already stored.
     pub unchanged: usize,
+    /// Entries dropped by filter rules before they reached the store.
+    pub filtered: usize,
 }
 
 impl ApplyReport {
@@ -48,6 +50,7 @@ impl ApplyReport {
         self.updated += other.updated;
         self.duplicate += other.duplicate;
         self.unchanged += other.unchanged;
+        self.filtered += other.filtered;
     }
 }
 
