@@ -31,8 +31,10 @@ pub struct SourceHealth {
     pub kind: SourceKind,
     /// Where it is fetched from.
     pub url: String,
-    /// `ok`, `failing (N)` or `never fetched`.
+    /// `ok`, `failing (N)`, `never fetched` or `disabled`.
     pub health: String,
+    /// Fetched on its schedule (`enabled = false` in the config turns that off).
+    pub enabled: bool,
     /// Items the source carries in the store.
     pub items: usize,
     /// Stored fetch state.
@@ -67,8 +69,9 @@ impl App {
         })
     }
 
-    /// Fetches the given sources (all when empty) concurrently — the fetcher bounds how many
-    /// run at once — calling `each` as every source finishes.
+    /// Fetches the given sources (every enabled one when empty) concurrently — the fetcher
+    /// bounds how many run at once — calling `each` as every source finishes. A disabled
+    /// source is fetched only when named.
     pub async fn fetch_pass(
         &self,
         only: &[String],
@@ -78,7 +81,12 @@ impl App {
         let started = std::time::Instant::now();
         let mut tasks = JoinSet::new();
         for source in &self.config.sources {
-            if !only.is_empty() && !only.contains(&source.id) {
+            let wanted = if only.is_empty() {
+                source.enabled
+            } else {
+                only.contains(&source.id)
+            };
+            if !wanted {
                 continue;
             }
             let ingest = self.ingest.clone();
@@ -147,7 +155,9 @@ pub fn source_health_counted(
     let mut out = Vec::new();
     for s in &config.sources {
         let state = store.source_state(&s.id)?;
-        let health = if state.last_attempt.is_none() {
+        let health = if !s.enabled {
+            "disabled".to_string()
+        } else if state.last_attempt.is_none() {
             "never fetched".to_string()
         } else if state.healthy() {
             "ok".to_string()
@@ -160,6 +170,7 @@ pub fn source_health_counted(
             kind: s.kind,
             url: s.location.to_string(),
             health,
+            enabled: s.enabled,
             items: items(&s.id),
             state,
         });

@@ -89,6 +89,9 @@ pub struct Source {
     pub schedule: Schedule,
     /// Topics every item of this source carries (a source that is all about one topic).
     pub topics: Vec<String>,
+    /// `false` (`enabled = false`): never fetched on a schedule or in a pass over every
+    /// source, only when named; its stories stay served.
+    pub enabled: bool,
 }
 
 /// The stable identifier of a stored story: 16 bytes derived from the first source that carried it.

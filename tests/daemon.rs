@@ -373,6 +373,76 @@ terms = { "festival*" = 2 }
     assert_eq!(status.code(), Some(0), "{}", d.log());
 }
 
+/// `enabled = false` pauses a source: no poll in the first cycle or on its schedule, its health
+/// and gauge say so, and a reload that enables it fetches it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
+    let server = FeedServer::start();
+    server.feed("on.xml", feed(1), "application/rss+xml");
+    server.feed("off.xml", feed(2), "application/rss+xml");
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let config = format!(
+        "{text}\n[[sources]]\nid = \"on\"\ntitle = \"On\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n\n[[sources]]\nid = \"off\"\ntitle = \"Off\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\nenabled = false\n",
+        server.url("on.xml"),
+        server.url("off.xml")
+    );
+    std::fs::write(&s.config, &config).unwrap();
+    let d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+    eventually("readyz", Duration::from_secs(20), || async {
+        client
+            .get(d.url("/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(server.hits("on.xml").requests, 1);
+    assert_eq!(
+        server.hits("off.xml").requests,
+        0,
+        "a disabled source was polled"
+    );
+    let health = json(&client, &d.url("/sources.json")).await;
+    let off = health
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == "off")
+        .unwrap();
+    assert_eq!(off["health"], "disabled", "{health}");
+    assert_eq!(off["enabled"], false, "{health}");
+    let metrics = client
+        .get(d.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tributary_source_enabled{source=\"off\"} 0")
+            && metrics.contains("tributary_source_enabled{source=\"on\"} 1"),
+        "{metrics}"
+    );
+
+    std::fs::write(&s.config, config.replace("enabled = false\n", "")).unwrap();
+    d.signal("HUP");
+    eventually(
+        "the enabled source's poll",
+        Duration::from_secs(30),
+        || async { server.hits("off.xml").requests == 1 },
+    )
+    .await;
+    assert_eq!(
+        server.hits("on.xml").requests,
+        1,
+        "only the enabled source is fetched at once"
+    );
+}
+
 /// tokio-cron-scheduler hands due jobs to its runner over a bounded channel, and a runner
 /// that falls behind skips what it missed: with hundreds of sources due on the same tick, some
 /// went unpolled that round. Every source is polled on schedule, and the scheduler never

@@ -539,3 +539,47 @@ fn export_then_import_gives_the_same_items_and_feeds() {
         assert_eq!(r["status"], "not-modified", "{r}");
     }
 }
+
+#[test]
+fn a_disabled_source_is_fetched_only_when_named() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[
+            src("on", server.url("partner-atom.xml")),
+            src("off", server.url("rss1.rdf")),
+        ],
+        "",
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{text}enabled = false\n")).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("ok (2 sources (1 disabled),"), "{stdout}");
+
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(reports.keys().collect::<Vec<_>>(), ["on"]);
+    assert_eq!(server.hits("rss1.rdf").requests, 0);
+    let health = |s: &common::Setup| -> HashMap<String, Value> {
+        let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["id"].as_str().unwrap().to_string(), v)
+            })
+            .collect()
+    };
+    assert_eq!(health(&s)["off"]["health"], "disabled");
+    assert_eq!(health(&s)["on"]["health"], "ok");
+
+    let (code, reports) = s.fetch(&["--source", "off"]);
+    assert_eq!(code, 0);
+    assert_eq!(reports["off"]["status"], "ok", "{}", reports["off"]);
+    assert!(reports["off"]["new"].as_u64().unwrap() > 0);
+    assert_eq!(server.hits("rss1.rdf").requests, 1);
+    assert_eq!(health(&s)["off"]["health"], "disabled", "still paused");
+}

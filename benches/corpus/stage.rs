@@ -34,6 +34,7 @@ pub fn source(i: usize) -> Source {
         lang: None,
         schedule: Schedule::Interval(std::time::Duration::from_secs(1800)),
         topics: Vec::new(),
+        enabled: true,
     }
 }
 

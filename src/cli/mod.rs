@@ -306,10 +306,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for w in &warnings {
                 eprintln!("warning: {w}");
             }
+            let disabled = config.sources.iter().filter(|s| !s.enabled).count();
             println!(
-                "{}: ok ({} sources, {} topics, {} digests, store at {}){}",
+                "{}: ok ({} sources{}, {} topics, {} digests, store at {}){}",
                 config.file.display(),
                 config.sources.len(),
+                if disabled > 0 {
+                    format!(" ({disabled} disabled)")
+                } else {
+                    String::new()
+                },
                 config.classifier.topics().count(),
                 config.digests.len(),
                 config.store.path.display(),

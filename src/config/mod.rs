@@ -564,6 +564,7 @@ impl Validator<'_> {
             lang: rs.lang.map(|l| l.into_inner()),
             schedule: schedule?,
             topics,
+            enabled: rs.enabled.unwrap_or(true),
         })
     }
 

@@ -149,6 +149,7 @@ pub(crate) struct RawSource {
     #[serde(default)]
     pub topics: Vec<Spanned<String>>,
     pub filter: Option<RawFilter>,
+    pub enabled: Option<bool>,
 }
 
 /// `[filter]`, and a source's `[sources.filter]`.

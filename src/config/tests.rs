@@ -362,3 +362,13 @@ fn a_bad_filter_rule_names_line_key_and_the_regex_error() {
     assert_eq!(p.key, "sources[1].filter.blocks");
     assert!(p.message.contains("unknown field"), "{p}");
 }
+
+#[test]
+fn sources_are_enabled_unless_the_config_says_otherwise() {
+    let c = load(&GOOD.replace("cron = ", "enabled = false\ncron = ")).unwrap();
+    assert!(c.sources[0].enabled);
+    assert!(!c.sources[1].enabled);
+    let p = &problems(&GOOD.replace("cron = ", "enabled = \"no\"\ncron = "))[0];
+    assert_eq!(p.key, "sources[1].enabled");
+    assert!(p.message.contains("expected a boolean"), "{p}");
+}

@@ -364,6 +364,7 @@ mod tests {
             lang: None,
             schedule: Schedule::Interval(Duration::from_secs(60)),
             topics: vec![],
+            enabled: true,
         }
     }
 

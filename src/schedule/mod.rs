@@ -247,9 +247,10 @@ async fn status_line(shared: &Arc<Shared>) -> String {
             .sources
             .iter()
             .filter(|src| {
-                s.store
-                    .source_state(&src.id)
-                    .is_ok_and(|st| st.last_attempt.is_some() && !st.healthy())
+                src.enabled
+                    && s.store
+                        .source_state(&src.id)
+                        .is_ok_and(|st| st.last_attempt.is_some() && !st.healthy())
             })
             .count();
         notify::status_line(config.sources.len(), failing, s.store.item_count())
@@ -280,6 +281,7 @@ impl Daemon {
             .config
             .sources
             .iter()
+            .filter(|s| s.enabled)
             .map(|s| s.id.clone())
             .collect();
         let mut handles = Vec::new();
@@ -321,11 +323,10 @@ impl Daemon {
         self.shared.metrics.fetched(&report);
         // Store reads (a scan of the source's stories): off the async threads.
         let shared = self.shared.clone();
-        let gauge_id = id.clone();
         let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(state) = shared.store.source_state(&gauge_id) {
-                let items = shared.store.count_for_source(&gauge_id);
-                shared.metrics.source_state(&gauge_id, &state, items);
+            if let Ok(state) = shared.store.source_state(&source.id) {
+                let items = shared.store.count_for_source(&source.id);
+                shared.metrics.source_state(&source, &state, items);
             }
         })
         .await;
@@ -373,7 +374,7 @@ impl Daemon {
                 since.entry(d.name.clone()).or_insert_with(Utc::now);
             }
         }
-        for source in &live.config.sources {
+        for source in live.config.sources.iter().filter(|s| s.enabled) {
             let this = self.clone();
             let id = source.id.clone();
             let jitter = jitter(&id, &source.schedule);
@@ -624,9 +625,9 @@ impl Daemon {
                 tracing::error!(error = %e, "rescheduling after reload failed; the previous schedule stays");
             }
         }
-        // Sources added by the reload are fetched now, not one interval from now.
-        for s in &config.sources {
-            if old.config.source(&s.id).is_none() {
+        // Sources added (or enabled) by the reload are fetched now, not one interval from now.
+        for s in config.sources.iter().filter(|s| s.enabled) {
+            if old.config.source(&s.id).is_none_or(|was| !was.enabled) {
                 let this = self.clone();
                 let id = s.id.clone();
                 self.tracker.spawn(async move { this.fetch(id).await });

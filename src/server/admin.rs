@@ -117,7 +117,12 @@ pub(super) async fn fetch(
     let sources = match q.source {
         Some(id) if config.source(&id).is_some() => vec![id],
         Some(_) => return plain(StatusCode::NOT_FOUND, "unknown source\n"),
-        None => config.sources.iter().map(|s| s.id.clone()).collect(),
+        None => config
+            .sources
+            .iter()
+            .filter(|s| s.enabled)
+            .map(|s| s.id.clone())
+            .collect(),
     };
     let body = serde_json::json!({ "queued": sources, "force": q.force });
     queue(

@@ -16,7 +16,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
 use crate::ingest::{Outcome, SourceReport};
-use crate::model::SourceState;
+use crate::model::{Source, SourceState};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FetchLabels {
@@ -47,6 +47,7 @@ pub struct Metrics {
     items_new: Family<SourceLabels, Counter>,
     items_filtered: Family<SourceLabels, Counter>,
     source_up: Family<SourceLabels, Gauge>,
+    source_enabled: Family<SourceLabels, Gauge>,
     source_errors: Family<SourceLabels, Gauge>,
     source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     source_items: Family<SourceLabels, Gauge>,
@@ -89,6 +90,7 @@ impl Metrics {
             items_new: Family::default(),
             items_filtered: Family::default(),
             source_up: Family::default(),
+            source_enabled: Family::default(),
             source_errors: Family::default(),
             source_last_success: Family::default(),
             source_items: Family::default(),
@@ -127,6 +129,11 @@ impl Metrics {
             "source_up",
             "1 when the source's last fetch succeeded, 0 when it failed",
             m.source_up.clone(),
+        );
+        registry.register(
+            "source_enabled",
+            "1 when the source is fetched on its schedule, 0 when the config disables it",
+            m.source_enabled.clone(),
         );
         registry.register(
             "source_consecutive_errors",
@@ -234,10 +241,13 @@ impl Metrics {
     }
 
     /// Sets a source's health gauges from its stored state.
-    pub fn source_state(&self, source: &str, state: &SourceState, items: usize) {
+    pub fn source_state(&self, source: &Source, state: &SourceState, items: usize) {
         let l = SourceLabels {
-            source: source.to_string(),
+            source: source.id.clone(),
         };
+        self.source_enabled
+            .get_or_create(&l)
+            .set(i64::from(source.enabled));
         let up = state.last_attempt.is_some() && state.healthy();
         self.source_up.get_or_create(&l).set(i64::from(up));
         self.source_errors

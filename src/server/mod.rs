@@ -124,7 +124,7 @@ impl Shared {
         for s in &config.sources {
             let state = self.store.source_state(&s.id)?;
             let items = self.store.count_for_source(&s.id);
-            self.metrics.source_state(&s.id, &state, items);
+            self.metrics.source_state(s, &state, items);
             counts.by_source.insert(s.id.clone(), items);
         }
         *self.counts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(counts);

@@ -71,7 +71,9 @@ pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: 
             title: h.title.clone(),
             url: h.url.clone(),
             kind: h.kind.to_string(),
-            class: if h.state.last_attempt.is_none() {
+            class: if !h.enabled {
+                "disabled"
+            } else if h.state.last_attempt.is_none() {
                 "never"
             } else if h.state.healthy() {
                 "ok"
