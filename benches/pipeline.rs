@@ -208,16 +208,14 @@ fn bench(c: &mut Criterion) {
     store_all(&store, &all);
     let newest = store
         .list(&Query {
-            source: None,
-            topic: None,
             limit: 50,
+            ..Query::default()
         })
         .unwrap();
     let everything = store
         .list(&Query {
-            source: None,
-            topic: None,
             limit: 0,
+            ..Query::default()
         })
         .unwrap();
     let meta = FeedMeta {

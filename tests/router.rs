@@ -536,6 +536,7 @@ async fn feeds_answered_before_the_router_are_what_the_router_answers() {
         "/feeds/all.rss",
         "/feeds/all.json",
         "/feeds/topics/dialogue.atom",
+        "/feeds/languages/sr-Latn.rss",
     ] {
         let etag = get(&s, uri, &[]).await.headers()["etag"]
             .to_str()
@@ -588,6 +589,7 @@ async fn feeds_answered_before_the_router_are_what_the_router_answers() {
     // request), other paths and methods.
     for uri in [
         "/feeds/topics/nope.rss",
+        "/feeds/languages/de.rss",
         "/feeds/sources/bfpe.rss",
         "/feeds/other.rss",
         "/feeds/all.txt",
@@ -603,4 +605,118 @@ async fn feeds_answered_before_the_router_are_what_the_router_answers() {
         .body(())
         .unwrap();
     assert!(fast_answer(&s, &post).is_none());
+}
+
+/// A feed per language the sources name, and per script a source names: `sr` carries Serbian
+/// in both scripts, `sr-Cyrl` only Cyrillic (a story is in the language ingest gave it: its
+/// feed's, else its source's).
+#[tokio::test]
+async fn each_language_the_sources_name_has_its_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[server]
+base_url = "https://feeds.example.org/"
+title = "Balkan partners"
+
+[[sources]]
+id = "kossev"
+title = "KoSSev"
+url = "https://kossev.example/feed/"
+kind = "partner"
+lang = "sr-Latn"
+
+[[sources]]
+id = "kossev-cyr"
+title = "КоССев"
+url = "https://kossev.example/cyr/feed/"
+kind = "partner"
+lang = "sr-Cyrl"
+
+[[sources]]
+id = "kwn"
+title = "Kosovo Women's Network"
+url = "https://kwn.example/feed/"
+kind = "partner"
+lang = "sq"
+"#;
+    let config = Config::from_str(text, &dir.path().join("t.toml"))
+        .unwrap()
+        .with_data_dir(Some(dir.path().join("data")));
+    assert_eq!(config.languages(), ["sq", "sr", "sr-Cyrl", "sr-Latn"]);
+    let store = Arc::new(Store::open(&config.store).unwrap());
+    let stories = [
+        ("kossev", "Sednica skupštine opštine", Some("sr-Latn")),
+        ("kossev-cyr", "Седница скупштине општине", Some("sr-Cyrl")),
+        ("kwn", "Takimi i Kokusit të Grave", Some("sq")),
+        ("kwn", "Statement of the Women's Caucus", Some("en")),
+        ("kwn", "A story without a language", None),
+    ];
+    for (i, (source, title, lang)) in stories.iter().enumerate() {
+        let item = NewItem {
+            identity: Identity::Guid(format!("{i}")),
+            title: title.to_string(),
+            link: Some(format!("https://{source}.example/{i}")),
+            published: Some(
+                Utc.with_ymd_and_hms(2026, 3, 1 + i as u32, 9, 0, 0)
+                    .unwrap(),
+            ),
+            updated: None,
+            summary: String::new(),
+            content: None,
+            authors: vec![],
+            categories: vec![],
+            lang: lang.map(str::to_string),
+            enclosures: vec![],
+            content_hash: format!("h{i}"),
+        };
+        store
+            .apply(
+                source,
+                &[Staged { item, topics: None }],
+                &SourceState::default(),
+                Utc::now(),
+                &config.dedupe,
+                &|_: &tributary::model::Item| vec![],
+            )
+            .unwrap();
+    }
+    let s = Arc::new(Shared::new(store, Arc::new(config)));
+    s.refresh().unwrap();
+    let titles = |json: String| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let serbian = get(&s, "/feeds/languages/sr.json", &[]).await;
+    assert_eq!(serbian.status(), StatusCode::OK);
+    let feed = body(serbian).await;
+    assert_eq!(
+        titles(feed.clone()),
+        ["Седница скупштине општине", "Sednica skupštine opštine"]
+    );
+    let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
+    assert_eq!(v["title"], "Balkan partners: news in Serbian");
+    assert_eq!(v["language"], "sr");
+    assert_eq!(
+        titles(body(get(&s, "/feeds/languages/sr-Cyrl.json", &[]).await).await),
+        ["Седница скупштине општине"]
+    );
+    assert_eq!(
+        titles(body(get(&s, "/feeds/languages/sq.json", &[]).await).await),
+        ["Takimi i Kokusit të Grave"]
+    );
+    let rss = body(get(&s, "/feeds/languages/sr-Latn.rss", &[]).await).await;
+    assert!(rss.contains("<language>sr-Latn</language>"), "{rss}");
+    assert!(rss.contains("news in Serbian (Latin)"), "{rss}");
+    // A language no source names has no feed, even with stories in it.
+    let en = get(&s, "/feeds/languages/en.json", &[]).await;
+    assert_eq!(en.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body(en).await, "unknown language\n");
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(page.contains("Language: Serbian (Cyrillic)"), "{page}");
+    assert!(page.contains("/feeds/languages/sq.atom"), "{page}");
 }

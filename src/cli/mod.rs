@@ -98,7 +98,7 @@ pub enum Command {
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg", exit_codes!())
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
@@ -143,11 +143,15 @@ pub struct RenderArgs {
     #[arg(long, value_parser = ["rss", "atom", "json"])]
     pub format: String,
     /// Only items with this topic.
-    #[arg(long, value_name = "TOPIC", conflicts_with = "source")]
+    #[arg(long, value_name = "TOPIC", conflicts_with_all = ["source", "language"])]
     pub topic: Option<String>,
     /// Only items this source carried.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "language")]
     pub source: Option<String>,
+    /// Only items in this language: a language the sources' `lang` names (`sr`), or a full
+    /// tag one of them gives (`sr-Cyrl`).
+    #[arg(long, value_name = "TAG")]
+    pub language: Option<String>,
 }
 
 /// `digest` options.
@@ -222,6 +226,9 @@ pub struct ItemsArgs {
     /// Only items with this topic.
     #[arg(long, value_name = "TOPIC")]
     pub topic: Option<String>,
+    /// Only items in this language (`sr` also lists `sr-Latn` and `sr-Cyrl`).
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
     /// At most this many items (0 = all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
@@ -535,6 +542,7 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     let items = app.store.list(&Query {
         source: args.source.clone(),
         topic: args.topic.clone(),
+        lang: args.lang.clone(),
         limit: args.limit,
     })?;
     let mut out = std::io::stdout().lock();
@@ -718,10 +726,11 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         .format
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown format {}", args.format))?;
-    let scope = match (&args.topic, &args.source) {
-        (Some(t), _) => Scope::Topic(t.clone()),
-        (None, Some(s)) => Scope::Source(s.clone()),
-        (None, None) => Scope::All,
+    let scope = match (&args.topic, &args.source, &args.language) {
+        (Some(t), _, _) => Scope::Topic(t.clone()),
+        (None, Some(s), _) => Scope::Source(s.clone()),
+        (None, None, Some(l)) => Scope::Language(config.language(l).unwrap_or_else(|| l.clone())),
+        (None, None, None) => Scope::All,
     };
     let app = App::open(config)?;
     match FeedSet::render_one(&app.store, &app.config, &scope, format)? {
@@ -730,11 +739,17 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
+            let what = match scope {
+                Scope::Topic(_) => "topic",
+                Scope::Language(_) => "language",
+                _ => "source",
+            };
             let known: Vec<String> = match scope {
                 Scope::Topic(_) => app.config.classifier.topics().map(str::to_string).collect(),
+                Scope::Language(_) => app.config.languages(),
                 _ => app.config.sources.iter().map(|s| s.id.clone()).collect(),
             };
-            eprintln!("unknown topic or source; configured: {}", known.join(", "));
+            eprintln!("unknown {what}; configured: {}", known.join(", "));
             Ok(ExitCode::from(2))
         }
     }

@@ -236,6 +236,30 @@ impl Config {
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
+
+    /// The languages that get feeds of their own: each language the sources' `lang` names
+    /// (`sr` for `sr-Latn`), and each full tag that names more than a language (`sr-Latn`,
+    /// `sr-Cyrl`), sorted; tags as the config writes them, a language in lowercase.
+    pub fn languages(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for tag in self.sources.iter().filter_map(|s| s.lang.as_deref()) {
+            let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+            for t in [primary, tag.to_string()] {
+                if !out.iter().any(|o| o.eq_ignore_ascii_case(&t)) {
+                    out.push(t);
+                }
+            }
+        }
+        out.sort_by_key(|t| t.to_ascii_lowercase());
+        out
+    }
+
+    /// The language feed tag `tag` names, as [`Config::languages`] spells it.
+    pub fn language(&self, tag: &str) -> Option<String> {
+        self.languages()
+            .into_iter()
+            .find(|t| t.eq_ignore_ascii_case(tag))
+    }
 }
 
 struct Validator<'a> {

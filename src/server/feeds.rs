@@ -22,6 +22,8 @@ pub enum Scope {
     Topic(String),
     /// Stories this source carried.
     Source(String),
+    /// Stories in this language (a tag of [`Config::languages`]).
+    Language(String),
 }
 
 impl Scope {
@@ -31,6 +33,7 @@ impl Scope {
             Scope::All => format!("feeds/all.{format}"),
             Scope::Topic(t) => format!("feeds/topics/{t}.{format}"),
             Scope::Source(s) => format!("feeds/sources/{s}.{format}"),
+            Scope::Language(l) => format!("feeds/languages/{l}.{format}"),
         }
     }
 }
@@ -179,7 +182,8 @@ impl SourceFeeds {
 }
 
 impl FeedSet {
-    /// Renders all feeds (merged, per topic, per source, in every format) and the OPML list.
+    /// Renders the merged, topic and language feeds in every format, and the OPML list (the
+    /// per-source feeds are rendered on request: [`FeedSet::render_source`]).
     /// A document whose bytes equal its `previous` rendering keeps that rendering's
     /// `Last-Modified`; any other gets the render time, so `If-Modified-Since` never hides a
     /// change (a new carrier, a reclassification, an item dropping out of the window).
@@ -197,6 +201,7 @@ impl FeedSet {
                 .topics()
                 .map(|t| Scope::Topic(t.to_string())),
         );
+        scopes.extend(config.languages().into_iter().map(Scope::Language));
         set.generation = previous.map_or(1, |p| p.generation + 1);
         for scope in scopes {
             for (format, mut doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
@@ -247,6 +252,7 @@ impl FeedSet {
             Scope::All => true,
             Scope::Topic(t) => config.classifier.title(t).is_some(),
             Scope::Source(s) => config.source(s).is_some(),
+            Scope::Language(l) => config.language(l).as_ref() == Some(l),
         };
         if !known {
             return Ok(None);
@@ -284,14 +290,16 @@ fn render_scope(
     formats: &[Format],
 ) -> Result<Vec<(Format, Rendered)>, StoreError> {
     let lookup = |id: &str| infos.iter().find(|i| i.id == id).cloned();
-    let (source, topic) = match scope {
-        Scope::All => (None, None),
-        Scope::Topic(t) => (None, Some(t.clone())),
-        Scope::Source(s) => (Some(s.clone()), None),
+    let (source, topic, lang) = match scope {
+        Scope::All => (None, None, None),
+        Scope::Topic(t) => (None, Some(t.clone()), None),
+        Scope::Source(s) => (Some(s.clone()), None, None),
+        Scope::Language(l) => (None, None, Some(l.clone())),
     };
     let items = store.list(&Query {
         source,
         topic,
+        lang,
         limit: config.server.feed_items,
     })?;
     // Sent without copying: the merged and topic feeds, not the many per-source ones.
@@ -333,6 +341,14 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
                 source.and_then(|s| s.lang.clone()),
             )
         }
+        Scope::Language(tag) => {
+            let language = language_name(tag);
+            (
+                format!("{name}: news in {language}"),
+                format!("News in {language}, from every source"),
+                Some(tag.clone()),
+            )
+        }
     };
     let scope_id = scope.path(format);
     let scope_id = scope_id
@@ -347,6 +363,45 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         site_url: config.server.url("/"),
         language,
         generator: format!("Tributary {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// The English name of a language tag for feed titles: "Serbian (Cyrillic)" for `sr-Cyrl`;
+/// a language outside the table is named by its tag.
+pub fn language_name(tag: &str) -> String {
+    const LANGUAGES: &[(&str, &str)] = &[
+        ("bs", "Bosnian"),
+        ("cnr", "Montenegrin"),
+        ("de", "German"),
+        ("el", "Greek"),
+        ("en", "English"),
+        ("fr", "French"),
+        ("hr", "Croatian"),
+        ("it", "Italian"),
+        ("mk", "Macedonian"),
+        ("ro", "Romanian"),
+        ("sl", "Slovenian"),
+        ("sq", "Albanian"),
+        ("sr", "Serbian"),
+        ("tr", "Turkish"),
+    ];
+    const SCRIPTS: &[(&str, &str)] = &[("latn", "Latin"), ("cyrl", "Cyrillic")];
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or(tag).to_ascii_lowercase();
+    let Some((_, language)) = LANGUAGES.iter().find(|(code, _)| *code == primary) else {
+        return tag.to_string();
+    };
+    let rest: Vec<&str> = parts.collect();
+    match rest.as_slice() {
+        [] => language.to_string(),
+        [script] => match SCRIPTS
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(script))
+        {
+            Some((_, script)) => format!("{language} ({script})"),
+            None => format!("{language} ({tag})"),
+        },
+        _ => format!("{language} ({tag})"),
     }
 }
 
@@ -379,6 +434,15 @@ mod tests {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(packed), &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn languages_are_named_with_their_script() {
+        assert_eq!(language_name("sq"), "Albanian");
+        assert_eq!(language_name("sr-Cyrl"), "Serbian (Cyrillic)");
+        assert_eq!(language_name("sr-latn"), "Serbian (Latin)");
+        assert_eq!(language_name("en-GB"), "English (en-GB)");
+        assert_eq!(language_name("xx"), "xx");
     }
 
     #[test]

@@ -188,6 +188,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/feeds/{file}", get(all_feed))
         .route("/feeds/topics/{file}", get(topic_feed))
+        .route("/feeds/languages/{file}", get(language_feed))
         .route("/sources.opml", get(opml))
         .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
         .route("/readyz", get(readyz))
@@ -318,6 +319,20 @@ async fn topic_feed(
     }
 }
 
+async fn language_feed(
+    State(s): State<Arc<Shared>>,
+    Path(file): Path<String>,
+    req: Request,
+) -> Response {
+    match split_file(&file) {
+        Some((tag, format)) => feed(&s, &Scope::Language(tag.to_string()), format, req.headers()),
+        None => plain(
+            StatusCode::NOT_FOUND,
+            "no such feed format: use .rss, .atom or .json\n",
+        ),
+    }
+}
+
 async fn source_feed(
     State(s): State<Arc<Shared>>,
     Path(file): Path<String>,
@@ -412,6 +427,7 @@ fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> 
                 Scope::All => "feed",
                 Scope::Topic(_) => "topic",
                 Scope::Source(_) => "source",
+                Scope::Language(_) => "language",
             };
             let msg = format!("unknown {what}\n");
             (
@@ -514,7 +530,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
-/// Answers a request for a merged or topic feed straight from the rendered set, before the
+/// Answers a request for a merged, topic or language feed straight from the rendered set, before the
 /// router and its layers (the hot path of a feed server: most requests are readers polling
 /// these few documents). `None` for anything else, and for a feed not rendered: the router
 /// answers those (404, 503 while starting).
@@ -524,17 +540,22 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
     }
     let started = Instant::now();
     let path = req.uri().path();
-    let (route, file, topic) = match path.strip_prefix("/feeds/topics/") {
-        Some(file) => ("/feeds/topics/{file}", file, true),
-        None => ("/feeds/{file}", path.strip_prefix("/feeds/")?, false),
+    let rest = path.strip_prefix("/feeds/")?;
+    let (route, file, kind) = if let Some(file) = rest.strip_prefix("topics/") {
+        ("/feeds/topics/{file}", file, Some(false))
+    } else if let Some(file) = rest.strip_prefix("languages/") {
+        ("/feeds/languages/{file}", file, Some(true))
+    } else {
+        ("/feeds/{file}", rest, None)
     };
     if file.contains('/') {
         return None;
     }
     let (stem, format) = split_file(file)?;
-    let scope = match (topic, stem) {
-        (true, topic) => Scope::Topic(topic.to_string()),
-        (false, "all") => Scope::All,
+    let scope = match (kind, stem) {
+        (Some(false), topic) => Scope::Topic(topic.to_string()),
+        (Some(true), tag) => Scope::Language(tag.to_string()),
+        (None, "all") => Scope::All,
         _ => return None,
     };
     let doc = shared.feeds().get(&scope, format)?;

@@ -47,6 +47,10 @@ pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: 
         let title = format!("Topic: {}", config.classifier.title(t).unwrap_or(t));
         groups.push(group(config, &Scope::Topic(t.to_string()), title));
     }
+    for tag in config.languages() {
+        let title = format!("Language: {}", crate::server::feeds::language_name(&tag));
+        groups.push(group(config, &Scope::Language(tag), title));
+    }
     for s in &config.sources {
         groups.push(group(
             config,

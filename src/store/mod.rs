@@ -123,6 +123,8 @@ pub struct Query {
     pub source: Option<String>,
     /// Only items with this topic.
     pub topic: Option<String>,
+    /// Only items in this language (a BCP 47 range: `sr` also lists `sr-Latn` and `sr-Cyrl`).
+    pub lang: Option<String>,
     /// At most this many (newest first).
     pub limit: usize,
 }
@@ -560,6 +562,15 @@ impl Store {
             let Some(item) = self.item(id)? else { continue };
             if let Some(t) = &q.topic {
                 if !item.topic_names().any(|n| n == t) {
+                    continue;
+                }
+            }
+            if let Some(range) = &q.lang {
+                let in_it = item
+                    .lang
+                    .as_deref()
+                    .is_some_and(|tag| crate::model::language_matches(tag, range));
+                if !in_it {
                     continue;
                 }
             }
