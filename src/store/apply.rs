@@ -328,8 +328,6 @@ impl Tx<'_, '_> {
                 keys::encode_title_entries(&probe.titles),
             );
         }
-        self.pending
-            .insert(Index::ByPublished, keys::time_key(published, id), EMPTY);
         self.saw(id);
         self.pending.insert(
             Index::BySource,
@@ -407,13 +405,9 @@ impl Tx<'_, '_> {
         item.last_changed = self.now;
         item.topics = (self.topics_of)(item);
         if item.published != old_published {
+            // The new entry is written with the record (`put`).
             self.pending
                 .remove(Index::ByPublished, keys::time_key(old_published, item.id));
-            self.pending.insert(
-                Index::ByPublished,
-                keys::time_key(item.published, item.id),
-                EMPTY,
-            );
             for c in &item.sources {
                 self.pending.remove(
                     Index::BySource,
@@ -465,9 +459,16 @@ impl Tx<'_, '_> {
         }
     }
 
+    /// Writes a story's record and its publication entry, which carries its language and
+    /// topics (see [`keys::scope_meta`]): both change only here.
     fn put(&self, item: &Item) -> TxResult<()> {
         self.pending
             .insert(Index::Items, &item.id.0[..], encode_item(item));
+        self.pending.insert(
+            Index::ByPublished,
+            keys::time_key(item.published, item.id),
+            keys::scope_meta(item),
+        );
         Ok(())
     }
 }

@@ -217,7 +217,7 @@ impl Store {
         tx.insert(
             Index::ByPublished,
             keys::time_key(item.published, item.id),
-            EMPTY,
+            keys::scope_meta(item),
         );
         tx.insert(
             Index::BySeen,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::ItemId;
+use crate::model::{Item, ItemId};
 
 /// 8 bytes that sort like the timestamp.
 pub(crate) fn time_bytes(t: DateTime<Utc>) -> [u8; 8] {
@@ -108,8 +108,84 @@ pub(crate) fn encode_title_entries(entries: &[(ItemId, i64)]) -> Vec<u8> {
     v
 }
 
+/// First byte of a `by_published` value that lists a story's language and topics; an empty
+/// value (stories stored by builds before it) says nothing, and the story is read instead.
+const SCOPE_META: u8 = 1;
+
+/// The `by_published` value of a story: its language and topic names, so listing a topic or
+/// language feed passes over other stories without reading them. `1 ‖ lang (‖ 0 ‖ topic)*`
+/// (neither a tag nor a topic name holds a 0 byte).
+pub(crate) fn scope_meta(item: &Item) -> Vec<u8> {
+    let mut out = vec![SCOPE_META];
+    out.extend_from_slice(item.lang.as_deref().unwrap_or("").as_bytes());
+    for topic in item.topic_names() {
+        out.push(0);
+        out.extend_from_slice(topic.as_bytes());
+    }
+    out
+}
+
+/// Whether a story with this `by_published` value can be in the feed of `topic` and `lang`
+/// (each `None` for any): `Some(false)` rules it out without reading it, `None` when the
+/// value says nothing (the story must be read).
+pub(crate) fn scope_meta_allows(
+    value: &[u8],
+    topic: Option<&str>,
+    lang: Option<&str>,
+) -> Option<bool> {
+    let (&SCOPE_META, rest) = value.split_first()? else {
+        return None;
+    };
+    let mut parts = rest.split(|&b| b == 0);
+    let tag = std::str::from_utf8(parts.next().unwrap_or_default()).ok()?;
+    let lang_ok = lang.is_none_or(|range| crate::model::language_matches(tag, range));
+    let topic_ok = topic.is_none_or(|t| parts.any(|p| p == t.as_bytes()));
+    Some(lang_ok && topic_ok)
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::model::{Item, TopicMatch};
+
+    #[test]
+    fn publication_entries_rule_stories_out_by_topic_and_language() {
+        let mut item: Item = serde_json::from_str(
+            r#"{"id":"00000000000000000000000000000001","sources":[],"title":"t","published":"2026-03-01T00:00:00Z","first_seen":"2026-03-01T00:00:00Z","last_changed":"2026-03-01T00:00:00Z","summary":"","content_hash":"h"}"#,
+        )
+        .unwrap();
+        item.lang = Some("sr-Cyrl".into());
+        item.topics = ["dialogue", "culture"]
+            .map(|t| TopicMatch {
+                topic: t.into(),
+                why: vec![],
+            })
+            .to_vec();
+        let meta = scope_meta(&item);
+        assert_eq!(scope_meta_allows(&meta, Some("culture"), None), Some(true));
+        assert_eq!(scope_meta_allows(&meta, Some("cult"), None), Some(false));
+        assert_eq!(
+            scope_meta_allows(&meta, Some("women-caucus"), None),
+            Some(false)
+        );
+        assert_eq!(scope_meta_allows(&meta, None, Some("sr")), Some(true));
+        assert_eq!(
+            scope_meta_allows(&meta, Some("dialogue"), Some("sr-Latn")),
+            Some(false)
+        );
+        assert_eq!(scope_meta_allows(&meta, None, None), Some(true));
+        assert_eq!(
+            scope_meta_allows(&[], Some("culture"), None),
+            None,
+            "older entries"
+        );
+        item.lang = None;
+        item.topics.clear();
+        let bare = scope_meta(&item);
+        assert_eq!(scope_meta_allows(&bare, None, Some("en")), Some(false));
+        assert_eq!(scope_meta_allows(&bare, Some("culture"), None), Some(false));
+        assert_eq!(scope_meta_allows(&bare, None, None), Some(true));
+    }
+
     use super::*;
     use chrono::TimeZone;
 

@@ -549,8 +549,16 @@ impl Store {
         };
         let mut out = Vec::new();
         let mut listed = std::collections::HashSet::new();
+        // Publication entries name a story's language and topics: a topic or language feed
+        // reads only the stories that can be in it (source entries carry nothing).
+        let by_meta = q.source.is_none() && (q.topic.is_some() || q.lang.is_some());
         for kv in keys {
-            let (k, _) = kv?;
+            let (k, v) = kv?;
+            if by_meta
+                && keys::scope_meta_allows(&v, q.topic.as_deref(), q.lang.as_deref()) == Some(false)
+            {
+                continue;
+            }
             let Some(id) = keys::id_suffix(&k) else {
                 continue;
             };
@@ -633,8 +641,17 @@ impl Store {
         let (_one_writer, main) = self.write_lock()?;
         let total = main.items.len() as u64;
         let mut batch = sled::Batch::default();
+        let mut index = sled::Batch::default();
         let mut batch_bytes = 0;
         let (mut seen, mut changed) = (0usize, 0usize);
+        // The publication entries (which name the topics) before the records: after a crash
+        // between the two, the records still have their old topics and a second run writes
+        // both again.
+        let apply = |index: sled::Batch, batch: sled::Batch| -> Result<(), StoreError> {
+            main.by_published.apply_batch(index)?;
+            main.items.apply_batch(batch)?;
+            Ok(())
+        };
         for kv in main.items.iter() {
             let (key, value) = kv?;
             let mut item = decode_item(&value)?;
@@ -644,10 +661,14 @@ impl Store {
                 item.topics = topics;
                 let record = encode_item(&item);
                 batch_bytes += key.len() + record.len();
+                index.insert(
+                    keys::time_key(item.published, item.id),
+                    keys::scope_meta(&item),
+                );
                 batch.insert(key, record);
                 changed += 1;
                 if batch_bytes >= batch_limit {
-                    main.items.apply_batch(std::mem::take(&mut batch))?;
+                    apply(std::mem::take(&mut index), std::mem::take(&mut batch))?;
                     batch_bytes = 0;
                 }
             }
@@ -655,7 +676,7 @@ impl Store {
                 progress(seen as u64, total);
             }
         }
-        main.items.apply_batch(batch)?;
+        apply(index, batch)?;
         main.flush()?;
         progress(seen as u64, total);
         Ok((seen, changed))

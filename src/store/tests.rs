@@ -1308,3 +1308,124 @@ fn an_unreadable_story_does_not_keep_a_schema_3_store_from_opening() {
     let copy = item("r1", "Copy", Some("https://kdi.example/1"), "c");
     assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
 }
+
+#[test]
+fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut feed = Vec::new();
+    for (i, (title, lang)) in [
+        ("Dijalog o tablicama nastavljen u Briselu", "sr-Latn"),
+        ("Дијалог о таблицама настављен у Бриселу", "sr-Cyrl"),
+        ("Kokusi i Grave takon deputetët", "sq"),
+        ("Film festival opens in Prizren", "en"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut s = item(
+            &format!("g{i}"),
+            title,
+            Some(&format!("https://m.example/{i}")),
+            "h",
+        );
+        s.item.lang = Some(lang.to_string());
+        feed.push(s);
+    }
+    let topics_by = |rule: fn(&str) -> Option<&'static str>| {
+        move |item: &crate::model::Item| -> Vec<TopicMatch> {
+            rule(&item.title)
+                .map(|t| TopicMatch {
+                    topic: t.into(),
+                    why: vec![],
+                })
+                .into_iter()
+                .collect()
+        }
+    };
+    let first = topics_by(|t| (t.contains("ijalog") || t.contains("ијалог")).then_some("dialogue"));
+    store
+        .apply(
+            "m",
+            &feed,
+            &SourceState::default(),
+            now(),
+            &DedupeConfig::default(),
+            &first,
+        )
+        .unwrap();
+    let titles = |topic: Option<&str>, lang: Option<&str>| -> Vec<String> {
+        let mut t: Vec<String> = store
+            .list(&Query {
+                topic: topic.map(str::to_string),
+                lang: lang.map(str::to_string),
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect();
+        t.sort();
+        t
+    };
+    assert_eq!(
+        titles(Some("dialogue"), None),
+        [
+            "Dijalog o tablicama nastavljen u Briselu",
+            "Дијалог о таблицама настављен у Бриселу"
+        ]
+    );
+    assert_eq!(
+        titles(Some("dialogue"), Some("sr-Cyrl")),
+        ["Дијалог о таблицама настављен у Бриселу"]
+    );
+    assert_eq!(titles(None, Some("sq")), ["Kokusi i Grave takon deputetët"]);
+    assert_eq!(titles(Some("culture"), None), Vec::<String>::new());
+
+    // Reclassified: the index entries follow the new topics.
+    let culture = topics_by(|t| t.contains("festival").then_some("culture"));
+    assert_eq!(store.reclassify(culture, |_, _| {}).unwrap(), (4, 3));
+    assert_eq!(
+        titles(Some("culture"), None),
+        ["Film festival opens in Prizren"]
+    );
+    assert_eq!(titles(Some("dialogue"), None), Vec::<String>::new());
+
+    // A story the entry rules out is not read at all: an unreadable one does not get in the way.
+    let main = store.main().unwrap();
+    let (sq_key, sq_record) = main
+        .items
+        .iter()
+        .map(|kv| kv.unwrap())
+        .find(|(_, v)| decode_item(v).unwrap().lang.as_deref() == Some("sq"))
+        .unwrap();
+    main.items.insert(&sq_key, &b"\x01garbage"[..]).unwrap();
+    assert_eq!(
+        titles(Some("culture"), Some("en")),
+        ["Film festival opens in Prizren"]
+    );
+    assert!(store
+        .list(&Query {
+            lang: Some("sq".into()),
+            ..Default::default()
+        })
+        .is_err());
+    main.items.insert(&sq_key, sq_record).unwrap();
+
+    // An entry written before entries named topics and language says nothing: the story is
+    // read to decide.
+    let keys: Vec<_> = main
+        .by_published
+        .iter()
+        .keys()
+        .map(|k| k.unwrap())
+        .collect();
+    for k in keys {
+        main.by_published.insert(k, &[][..]).unwrap();
+    }
+    assert_eq!(
+        titles(Some("culture"), Some("en")),
+        ["Film festival opens in Prizren"]
+    );
+    assert_eq!(titles(None, Some("sr")).len(), 2);
+}
