@@ -5,6 +5,7 @@
 
 mod check;
 mod classify;
+mod discover;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -72,6 +73,12 @@ pub enum Command {
         after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force", exit_codes!())
     )]
     Fetch(FetchArgs),
+    /// Find the feeds a web page offers (or check a feed URL) and print them as `[[sources]]`
+    /// tables for the config; exits 1 when there is none.
+    #[command(
+        after_help = concat!("Examples:\n  tributary discover https://kossev.info/\n  tributary discover https://balkansgroup.org/sq/ --kind organization >> config/tributary.toml", exit_codes!())
+    )]
+    Discover(DiscoverArgs),
     /// List stored items, newest first.
     #[command(
         after_help = concat!("Examples:\n  tributary items --limit 5\n  tributary items --source kspag --json", exit_codes!())
@@ -237,6 +244,16 @@ pub struct ItemsArgs {
     pub json: bool,
 }
 
+/// `discover` options.
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    /// A web page (its `<link rel="alternate">` feeds, else the usual feed paths) or a feed.
+    pub url: String,
+    /// The `kind` the printed sources get.
+    #[arg(long, default_value = "partner", value_parser = ["partner", "organization"])]
+    pub kind: String,
+}
+
 /// `sources` options.
 #[derive(Debug, Args)]
 pub struct SourcesArgs {
@@ -335,6 +352,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch(args) => fetch(config, args),
+        Command::Discover(args) => {
+            let kind = if args.kind == "organization" {
+                crate::model::SourceKind::Organization
+            } else {
+                crate::model::SourceKind::Partner
+            };
+            discover::discover(&config, &args.url, kind)
+        }
         Command::Items(args) => items(config, args),
         Command::Sources(args) => sources(config, args),
         Command::Classify(args) => match &args.eval {

@@ -769,14 +769,14 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && id.len() <= 64
 }
 
-fn valid_lang(tag: &str) -> bool {
+pub(crate) fn valid_lang(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or("");
     (2..=3).contains(&primary.len())

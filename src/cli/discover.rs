@@ -1,0 +1,306 @@
+//! `tributary discover URL`: the feeds a web page offers, as `[[sources]]` tables to paste
+//! into the config (Miniflux's subscription discovery).
+//!
+//! The URL itself may be a feed. Otherwise the page's `<link rel="alternate">` feeds are
+//! read, and when it names none the usual places (`/feed/`, `/rss.xml`…) are tried. Every
+//! candidate is fetched with the config's `[fetch]` settings and kept only if it parses.
+
+use std::cell::RefCell;
+use std::process::ExitCode;
+
+use lol_html::{element, HtmlRewriter, Settings};
+use serde::Serialize;
+use url::Url;
+
+use crate::config::{valid_id, valid_lang, Config};
+use crate::fetch::{Document, Fetched, Fetcher};
+use crate::model::{Location, Schedule, Source, SourceKind, SourceState};
+use crate::parse::{self, Context};
+
+/// Paths feeds usually live at, tried when a page links to none (WordPress first: most
+/// partner sites run it).
+const USUAL_PATHS: &[&str] = &[
+    "/feed/",
+    "/rss.xml",
+    "/feed.xml",
+    "/atom.xml",
+    "/index.xml",
+    "/rss/",
+    "/feed.json",
+];
+
+/// The `type` of a `<link rel="alternate">` that names a feed.
+const FEED_TYPES: &[&str] = &[
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+];
+
+/// At most this many candidates are fetched.
+const MAX_CANDIDATES: usize = 10;
+
+/// A feed found, as it goes in the config.
+#[derive(Debug, Serialize)]
+struct Found {
+    id: String,
+    title: String,
+    url: String,
+    kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lang: Option<String>,
+}
+
+/// Runs discovery and prints what it found.
+pub fn discover(config: &Config, url: &str, kind: SourceKind) -> anyhow::Result<ExitCode> {
+    let Some(start) = Url::parse(url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+    else {
+        eprintln!("{url:?} is not an http(s) URL");
+        return Ok(ExitCode::from(2));
+    };
+    let fetcher = Fetcher::new(&config.fetch)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut found: Vec<(Found, usize)> = Vec::new();
+    let mut tried: Vec<String> = Vec::new();
+    let page = match runtime.block_on(get(&fetcher, &start)) {
+        Ok(doc) => doc,
+        Err(e) => {
+            eprintln!("cannot fetch {start}: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let page_url = page.final_url.clone().unwrap_or_else(|| start.clone());
+    if let Some(feed) = as_feed(&page, &page_url) {
+        found.push((feed, 0));
+    } else {
+        let mut candidates = alternates(&page.body, &page_url);
+        if candidates.is_empty() {
+            candidates = USUAL_PATHS
+                .iter()
+                .filter_map(|p| page_url.join(p).ok())
+                .collect();
+        }
+        candidates.dedup();
+        for (order, candidate) in candidates.into_iter().take(MAX_CANDIDATES).enumerate() {
+            tried.push(candidate.to_string());
+            let Ok(doc) = runtime.block_on(get(&fetcher, &candidate)) else {
+                continue;
+            };
+            let at = doc.final_url.clone().unwrap_or(candidate);
+            if let Some(feed) = as_feed(&doc, &at) {
+                if !found.iter().any(|(f, _)| f.url == feed.url) {
+                    found.push((feed, order));
+                }
+            }
+        }
+    }
+    if found.is_empty() {
+        eprintln!("no feed found at {start}");
+        if !tried.is_empty() {
+            eprintln!("tried: {}", tried.join(", "));
+        }
+        return Ok(ExitCode::from(1));
+    }
+    found.sort_by_key(|(_, order)| *order);
+    let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+    for (mut feed, _) in found {
+        feed.kind = kind.to_string();
+        if let Some(same) = config
+            .sources
+            .iter()
+            .find(|s| s.location.to_string() == feed.url)
+        {
+            println!(
+                "# {} is already configured as source {:?}\n",
+                feed.url, same.id
+            );
+            continue;
+        }
+        feed.id = unique_id(&feed.id, &taken);
+        taken.push(feed.id.clone());
+        println!("[[sources]]\n{}", toml::to_string(&feed)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
+    let source = Source {
+        id: "discover".into(),
+        title: "discover".into(),
+        location: Location::Http(url.clone()),
+        kind: SourceKind::Partner,
+        lang: None,
+        schedule: Schedule::Interval(crate::config::DEFAULT_INTERVAL),
+        topics: Vec::new(),
+        enabled: true,
+    };
+    match fetcher.fetch(&source, &SourceState::default()).await? {
+        Fetched::Document(doc) => Ok(doc),
+        // No validators were sent: a 304 is the server's mistake, and holds no feed.
+        Fetched::NotModified => Err(crate::fetch::FetchError::Status {
+            status: 304,
+            retry_after: None,
+        }),
+    }
+}
+
+/// The document as a source, if it is a feed.
+fn as_feed(doc: &Document, url: &Url) -> Option<Found> {
+    let ctx = Context {
+        fetch_url: Some(url),
+        content_type: doc.content_type.as_deref(),
+        default_lang: None,
+        now: chrono::Utc::now(),
+    };
+    let feed = parse::parse(&doc.body, &ctx).ok()?;
+    let host = url.host_str().unwrap_or("feed");
+    Some(Found {
+        id: id_from_host(host),
+        title: feed.title.clone().unwrap_or_else(|| host.to_string()),
+        url: url.to_string(),
+        kind: SourceKind::Partner.to_string(),
+        lang: feed.language.filter(|l| valid_lang(l)),
+    })
+}
+
+/// The feeds a page links to with `<link rel="alternate" type="…feed type…" href>`, in page
+/// order, made absolute against the page (or its `<base href>`).
+fn alternates(html: &[u8], page: &Url) -> Vec<Url> {
+    let base = RefCell::new(page.clone());
+    let hrefs: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![
+                element!("base[href]", |el| {
+                    if let Some(href) = el.get_attribute("href") {
+                        let joined = base.borrow().join(href.trim()).ok();
+                        if let Some(url) = joined {
+                            *base.borrow_mut() = url;
+                        }
+                    }
+                    Ok(())
+                }),
+                element!("link[rel][href]", |el| {
+                    let rel = el.get_attribute("rel").unwrap_or_default();
+                    let alternate = rel
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("alternate"));
+                    let kind = el
+                        .get_attribute("type")
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .unwrap_or_default();
+                    let kind = kind.split(';').next().unwrap_or("").trim();
+                    if alternate && FEED_TYPES.contains(&kind) {
+                        if let Some(href) = el.get_attribute("href") {
+                            hrefs.borrow_mut().push(href.trim().to_string());
+                        }
+                    }
+                    Ok(())
+                }),
+            ],
+            ..Settings::new()
+        },
+        |_: &[u8]| {},
+    );
+    // A page lol_html gives up on has no usable links: the usual paths are tried instead.
+    if rewriter.write(html).and_then(|_| rewriter.end()).is_err() {
+        return Vec::new();
+    }
+    let base = base.into_inner();
+    hrefs
+        .into_inner()
+        .iter()
+        .filter_map(|h| base.join(h).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .collect()
+}
+
+/// A source id from a host name: `www.kossev.info` → `kossev`, `news.kwn.example.org` →
+/// `news-kwn`.
+fn id_from_host(host: &str) -> String {
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let labels: Vec<&str> = host.split('.').collect();
+    let name = if labels.len() > 1 {
+        labels[..labels.len() - 1].join("-")
+    } else {
+        host.to_string()
+    };
+    let id: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let id = id.trim_matches('-').chars().take(48).collect::<String>();
+    if valid_id(&id) {
+        id
+    } else {
+        "feed".into()
+    }
+}
+
+/// `id`, or `id-2`, `id-3`… when the config (or an earlier find) has it.
+fn unique_id(id: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|t| t == id) {
+        return id.to_string();
+    }
+    (2..)
+        .map(|n| format!("{id}-{n}"))
+        .find(|c| !taken.contains(c))
+        .expect("some suffix is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_the_host() {
+        assert_eq!(id_from_host("www.kossev.info"), "kossev");
+        assert_eq!(id_from_host("news.kwn.example.org"), "news-kwn-example");
+        assert_eq!(id_from_host("127.0.0.1"), "127-0-0");
+        assert_eq!(id_from_host("localhost"), "localhost");
+        assert_eq!(
+            unique_id("kossev", &["kossev".into(), "kossev-2".into()]),
+            "kossev-3"
+        );
+        assert_eq!(unique_id("bfpe", &["kossev".into()]), "bfpe");
+    }
+
+    #[test]
+    fn alternate_links_of_feed_types_are_read_against_the_base() {
+        let page = Url::parse("https://partner.example/sr/vesti/").unwrap();
+        let html = br#"<html><head>
+            <link rel="stylesheet" href="/style.css">
+            <link rel="alternate" type="application/rss+xml" title="Vesti" href="/sr/feed/">
+            <link rel="Alternate home" type="application/atom+xml; charset=utf-8" href="atom.xml">
+            <link rel="alternate" type="text/html" hreflang="en" href="/en/">
+            <link rel="alternate" type="application/feed+json" href="javascript:alert(1)">
+            </head><body><a href="/feed/">RSS</a></body></html>"#;
+        let found: Vec<String> = alternates(html, &page).iter().map(Url::to_string).collect();
+        assert_eq!(
+            found,
+            [
+                "https://partner.example/sr/feed/",
+                "https://partner.example/sr/vesti/atom.xml"
+            ]
+        );
+        let based = br#"<head><base href="https://cdn.partner.example/x/"><link rel="alternate" type="application/atom+xml" href="feed.atom"></head>"#;
+        assert_eq!(
+            alternates(based, &page)[0].as_str(),
+            "https://cdn.partner.example/x/feed.atom"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! `tributary discover`: the feeds a page offers, printed as config the binary accepts.
+
+mod common;
+
+use common::{fixtures, setup, src, FeedServer};
+
+fn discover(s: &common::Setup, url: &str, extra: &[&str]) -> (i32, String, String) {
+    let out = s
+        .cmd()
+        .arg("discover")
+        .arg(url)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
+    let server = FeedServer::start();
+    let rss = std::fs::read(fixtures("ingest/serbian-1250.xml")).unwrap();
+    let atom = std::fs::read(fixtures("ingest/partner-atom.xml")).unwrap();
+    server.feed("sr/feed/", rss, "application/rss+xml");
+    server.feed("sr/atom.xml", atom, "application/atom+xml");
+    server.feed(
+        "sr/",
+        "<!DOCTYPE html><html><head><title>Vesti</title>\
+         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/sr/feed/\">\
+         <link rel=\"alternate\" type=\"application/atom+xml\" href=\"atom.xml\">\
+         <link rel=\"alternate\" type=\"application/rss+xml\" href=\"/sr/missing.xml\">\
+         </head><body>Vesti</body></html>",
+        "text/html; charset=utf-8",
+    );
+    let s = setup(&[src("127-0-0", "https://other.example/feed".into())], "");
+    let (code, stdout, stderr) = discover(&s, &server.url("sr/"), &["--kind", "organization"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.matches("[[sources]]").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains(&format!("url = \"{}\"", server.url("sr/feed/"))),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("url = \"{}\"", server.url("sr/atom.xml"))),
+        "{stdout}"
+    );
+    assert!(stdout.contains("kind = \"organization\""), "{stdout}");
+    // The host gives the id; the config's own ids are not reused.
+    assert!(stdout.contains("id = \"127-0-0-2\""), "{stdout}");
+    assert!(stdout.contains("id = \"127-0-0-3\""), "{stdout}");
+
+    // Pasted into the config, they validate and fetch.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{text}\n{stdout}")).unwrap();
+    s.cmd().args(["check", "--offline"]).assert().success();
+    let (code, reports) = s.fetch(&["--source", "127-0-0-2"]);
+    assert_eq!(code, 0);
+    assert_eq!(reports["127-0-0-2"]["status"], "ok");
+
+    // Asked again, the configured feeds are named as such.
+    let (code, again, _) = discover(&s, &server.url("sr/"), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(again.matches("[[sources]]").count(), 0, "{again}");
+    assert_eq!(again.matches("is already configured").count(), 2, "{again}");
+}
+
+#[test]
+fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths() {
+    let server = FeedServer::start();
+    let rss = std::fs::read(fixtures("ingest/partner-rss2.xml")).unwrap();
+    server.feed("news/rss.xml", rss.clone(), "application/rss+xml");
+    let s = setup(&[], "");
+    let (code, stdout, stderr) = discover(&s, &server.url("news/rss.xml"), &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.matches("[[sources]]").count(), 1, "{stdout}");
+    assert!(stdout.contains("kind = \"partner\""), "{stdout}");
+
+    server.feed("feed/", rss, "application/rss+xml");
+    server.feed("", "<html><body>Home</body></html>", "text/html");
+    let (code, stdout, _) = discover(&s, &server.url(""), &[]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains(&format!("url = \"{}\"", server.url("feed/"))),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = discover(&s, &server.url("nothing-here"), &[]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("cannot fetch"), "{stderr}");
+    server.feed("empty", "<html><body>No feeds</body></html>", "text/html");
+    server.route(
+        "feed/",
+        common::Route::Status {
+            code: 404,
+            headers: vec![],
+            body: b"gone".to_vec(),
+        },
+    );
+    let (code, _, stderr) = discover(&s, &server.url("empty"), &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no feed found"), "{stderr}");
+    assert!(stderr.contains("/rss.xml"), "{stderr}");
+
+    let (code, _, stderr) = discover(&s, "ftp://example.org/", &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not an http(s) URL"), "{stderr}");
+}
