@@ -92,6 +92,9 @@ pub struct Source {
     /// `false` (`enabled = false`): never fetched on a schedule or in a pass over every
     /// source, only when named; its stories stay served.
     pub enabled: bool,
+    /// The `User-Agent` sent to this source instead of `[fetch] user_agent` (for a site that
+    /// turns away anything but a browser).
+    pub user_agent: Option<String>,
 }
 
 /// The stable identifier of a stored story: 16 bytes derived from the first source that carried it.

@@ -583,3 +583,36 @@ fn a_disabled_source_is_fetched_only_when_named() {
     assert_eq!(server.hits("rss1.rdf").requests, 1);
     assert_eq!(health(&s)["off"]["health"], "disabled", "still paused");
 }
+
+#[test]
+fn a_source_can_send_its_own_user_agent() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[
+            src("plain", server.url("partner-atom.xml")),
+            src("picky", server.url("rss1.rdf")),
+        ],
+        "",
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!("{text}user_agent = \"Mozilla/5.0 (compatible; Tributary)\"\n"),
+    )
+    .unwrap();
+    let (code, _) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    let mut agents = server.user_agents();
+    agents.sort();
+    assert_eq!(agents.len(), 2);
+    assert_eq!(agents[0], "Mozilla/5.0 (compatible; Tributary)");
+    assert!(agents[1].starts_with("Tributary/"), "{agents:?}");
+
+    std::fs::write(&s.config, format!("{text}user_agent = \"a\\nb\"\n")).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("sources[1].user_agent"), "{err}");
+    assert!(err.contains("not a valid HTTP header value"), "{err}");
+}

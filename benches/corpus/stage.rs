@@ -35,6 +35,7 @@ pub fn source(i: usize) -> Source {
         schedule: Schedule::Interval(std::time::Duration::from_secs(1800)),
         topics: Vec::new(),
         enabled: true,
+        user_agent: None,
     }
 }
 

@@ -140,6 +140,7 @@ async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::Fet
         schedule: Schedule::Interval(crate::config::DEFAULT_INTERVAL),
         topics: Vec::new(),
         enabled: true,
+        user_agent: None,
     };
     match fetcher.fetch(&source, &SourceState::default()).await? {
         Fetched::Document(doc) => Ok(doc),

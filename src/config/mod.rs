@@ -291,7 +291,9 @@ impl Validator<'_> {
         let d = FetchConfig::default();
         let f = &raw.fetch;
         let fetch = FetchConfig {
-            user_agent: self.user_agent(&f.user_agent).unwrap_or(d.user_agent),
+            user_agent: self
+                .user_agent(&f.user_agent, "fetch.user_agent")
+                .unwrap_or(d.user_agent),
             timeout: self
                 .duration(&f.timeout, "fetch.timeout")
                 .unwrap_or(d.timeout),
@@ -589,6 +591,7 @@ impl Validator<'_> {
             schedule: schedule?,
             topics,
             enabled: rs.enabled.unwrap_or(true),
+            user_agent: self.user_agent(&rs.user_agent, &format!("{key}.user_agent")),
         })
     }
 
@@ -718,18 +721,19 @@ impl Validator<'_> {
         usize::try_from(n).ok()
     }
 
-    /// `[fetch] user_agent` must be a valid header value, or the HTTP client cannot be built.
-    fn user_agent(&mut self, v: &Option<Spanned<String>>) -> Option<String> {
+    /// A `user_agent` (`[fetch]`'s or a source's, named by `key`) must be a valid header
+    /// value, or no request can carry it.
+    fn user_agent(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<String> {
         let v = v.as_ref()?;
         let text = v.get_ref();
         if text.trim().is_empty() {
-            self.push(v.span().start, "fetch.user_agent", "must not be empty");
+            self.push(v.span().start, key, "must not be empty");
             return None;
         }
         if reqwest::header::HeaderValue::from_str(text).is_err() {
             self.push(
                 v.span().start,
-                "fetch.user_agent",
+                key,
                 format!("{text:?} is not a valid HTTP header value (no control characters such as newlines)"),
             );
             return None;

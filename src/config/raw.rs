@@ -150,6 +150,7 @@ pub(crate) struct RawSource {
     pub topics: Vec<Spanned<String>>,
     pub filter: Option<RawFilter>,
     pub enabled: Option<bool>,
+    pub user_agent: Option<Spanned<String>>,
 }
 
 /// `[filter]`, and a source's `[sources.filter]`.

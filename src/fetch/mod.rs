@@ -182,7 +182,8 @@ impl Fetcher {
                 let _host = host.acquire().await.expect("semaphore never closed");
                 let _global = self.global.acquire().await.expect("semaphore never closed");
                 let limit = self.config.timeout + Duration::from_secs(1);
-                match tokio::time::timeout(limit, self.get(url, state)).await {
+                let agent = source.user_agent.as_deref();
+                match tokio::time::timeout(limit, self.get(url, state, agent)).await {
                     Ok(result) => result,
                     Err(_) => Err(FetchError::Timeout(self.config.timeout)),
                 }
@@ -199,8 +200,17 @@ impl Fetcher {
             .clone()
     }
 
-    async fn get(&self, url: &Url, state: &SourceState) -> Result<Fetched, FetchError> {
+    async fn get(
+        &self,
+        url: &Url,
+        state: &SourceState,
+        user_agent: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         let mut headers = HeaderMap::new();
+        // Checked when the config was loaded.
+        if let Some(agent) = user_agent.and_then(|a| HeaderValue::from_str(a).ok()) {
+            headers.insert(header::USER_AGENT, agent);
+        }
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static(
@@ -365,6 +375,7 @@ mod tests {
             schedule: Schedule::Interval(Duration::from_secs(60)),
             topics: vec![],
             enabled: true,
+            user_agent: None,
         }
     }
 
