@@ -6,8 +6,13 @@
 //! the log can name a node whose file never reached the disk, and every story of that node
 //! is unreadable. Leaves of the `items` tree get there when they hold long stories (sled
 //! writes leaves of about 9 to 17 stories; from some 50 KB a story once compressed, as
-//! full-text feeds can carry). So the store syncs the node
-//! files sled wrote before it flushes the log that points to them ([`Blobs::sync`]).
+//! full-text feeds can carry). So the store syncs the node files sled wrote before it
+//! flushes the log that points to them ([`Blobs::sync`]).
+//!
+//! This narrows the window without closing it: sled also syncs its log by itself (its flusher
+//! every 500 ms, an IO buffer that fills), and another feed can write a node file between this
+//! sync and the flush that follows. Only a power failure, not a crash of the process, can hit
+//! it; closing it would take a change in sled (syncing the file as it writes it).
 
 use std::collections::HashMap;
 use std::fs::File;
