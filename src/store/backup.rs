@@ -274,14 +274,18 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Rebuilds the `links` and `titles` trees from the stories (schema 3 keyed them by their
-/// text; schema 4 by a hash of it). Starts from empty trees, so a rebuild that a crash cut
-/// short is simply run again. A story that cannot be read is left out of both (with a
-/// warning) rather than keeping the whole store from opening: it could not be matched or
-/// shown before either. Returns the number of stories read.
-pub(super) fn rebuild_dedupe_indexes(main: &super::Main) -> Result<u64, StoreError> {
-    main.links.clear()?;
-    main.titles.clear()?;
+/// Brings an older store's indexes up to this schema from its stories: every publication
+/// entry gets the story's language and topics (schema 5), and with `dedupe` the `links` and
+/// `titles` trees are rebuilt from empty (schema 3 keyed them by their text; schema 4 by a
+/// hash of it). Every write sets a key, so an upgrade that a crash cut short is simply run
+/// again. A story that cannot be read is left as it was (with a warning) rather than keeping
+/// the whole store from opening: it could not be matched or shown before either. Returns the
+/// number of stories read.
+pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
+    if dedupe {
+        main.links.clear()?;
+        main.titles.clear()?;
+    }
     let mut stories = 0;
     let mut tx = Pending::new(main);
     for kv in main.items.iter() {
@@ -292,13 +296,20 @@ pub(super) fn rebuild_dedupe_indexes(main: &super::Main) -> Result<u64, StoreErr
                 tracing::warn!(
                     story = %keys::id_suffix(&key).map(|id| id.to_string()).unwrap_or_default(),
                     error = %message,
-                    "a stored story cannot be read: left out of the link and title indexes"
+                    "a stored story cannot be read: left out of the rebuilt indexes"
                 );
                 continue;
             }
             Err(e) => return Err(e),
         };
-        dedupe_entries(&tx, &item)?;
+        tx.insert(
+            Index::ByPublished,
+            keys::time_key(item.published, item.id),
+            keys::scope_meta(&item),
+        );
+        if dedupe {
+            dedupe_entries(&tx, &item)?;
+        }
         stories += 1;
         if stories % 1000 == 0 {
             tx.commit()?;

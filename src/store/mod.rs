@@ -54,8 +54,11 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// both). Version 4 keys the `links` and `titles` trees by a 16-byte hash of the canonical
 /// link or title instead of its text (they are rebuilt from the stories when an older store
 /// is first opened), and packs a feed's stories into one `by_seen` entry (entries of one
-/// story, as older versions wrote them, still read); older builds refuse it.
-pub const SCHEMA_VERSION: u64 = 4;
+/// story, as older versions wrote them, still read). Version 5 writes each story's language
+/// and topics into its publication entry (filled in from the stories when an older store is
+/// first opened; an empty entry still reads). Older builds refuse a newer version: they would
+/// leave those entries stale.
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -351,7 +354,7 @@ impl Store {
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
                 SCHEMA_VERSION => {}
-                found @ (1..=3) => {
+                found @ (1..=4) => {
                     if found == 1 {
                         self.move_states_from(&main.db)?;
                     }
@@ -397,9 +400,9 @@ impl Store {
                 from = found,
                 to = SCHEMA_VERSION,
                 stories = main.items.len(),
-                "upgrading the store: rebuilding the link and title indexes (reads every story once)"
+                "upgrading the store: rebuilding its indexes (reads every story once)"
             );
-            let stories = backup::rebuild_dedupe_indexes(&main)?;
+            let stories = backup::upgrade_indexes(&main, found < 4)?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
             main.flush()?;
             tracing::info!(
@@ -407,7 +410,7 @@ impl Store {
                 from = found,
                 to = SCHEMA_VERSION,
                 stories,
-                "upgraded the store: link and title indexes rebuilt"
+                "upgraded the store: indexes rebuilt"
             );
         }
         Ok(main)
@@ -617,41 +620,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Recomputes every item's topics with `topics_of` and writes the changed records in
-    /// batches of about [`RECLASSIFY_BATCH_BYTES`], each one atomic: memory stays bounded
-    /// whatever the store's size (one batch for a whole store of 100,000 stories, half of them
-    /// changed, held 1 GB). A story's topics live in its record alone, so every story is
-    /// either as it was or reclassified, and running it again after an interruption finishes
-    /// the job. `progress` is called with (items done, items total). Returns (items, items
-    /// whose topics changed).
+    /// Recomputes every item's topics with `topics_of` and writes the changed stories (record
+    /// and publication entry) in batches of about [`RECLASSIFY_BATCH_BYTES`], each applied
+    /// all or nothing through the journal: memory stays bounded whatever the store's size (one
+    /// batch for a whole store of 100,000 stories, half of them changed, held 1 GB). Every
+    /// story is either as it was or reclassified, and running it again after an interruption
+    /// finishes the job. `progress` is called with (items done, items total). Returns (items,
+    /// items whose topics changed).
     pub fn reclassify(
         &self,
         topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
         progress: impl Fn(u64, u64),
     ) -> Result<(usize, usize), StoreError> {
         self.reclassify_in_batches(RECLASSIFY_BATCH_BYTES, topics_of, progress)
+            .map(|(seen, changed, _)| (seen, changed))
     }
 
+    /// [`Store::reclassify`] in batches of about `batch_limit` bytes; also returns how many
+    /// batches were written.
     fn reclassify_in_batches(
         &self,
         batch_limit: usize,
         topics_of: impl Fn(&Item) -> Vec<crate::model::TopicMatch>,
         progress: impl Fn(u64, u64),
-    ) -> Result<(usize, usize), StoreError> {
+    ) -> Result<(usize, usize, usize), StoreError> {
         let (_one_writer, main) = self.write_lock()?;
         let total = main.items.len() as u64;
-        let mut batch = sled::Batch::default();
-        let mut index = sled::Batch::default();
+        let mut tx = journal::Pending::new(main);
         let mut batch_bytes = 0;
-        let (mut seen, mut changed) = (0usize, 0usize);
-        // The publication entries (which name the topics) before the records: after a crash
-        // between the two, the records still have their old topics and a second run writes
-        // both again.
-        let apply = |index: sled::Batch, batch: sled::Batch| -> Result<(), StoreError> {
-            main.by_published.apply_batch(index)?;
-            main.items.apply_batch(batch)?;
-            Ok(())
-        };
+        let (mut seen, mut changed, mut batches) = (0usize, 0usize, 0usize);
         for kv in main.items.iter() {
             let (key, value) = kv?;
             let mut item = decode_item(&value)?;
@@ -661,14 +658,16 @@ impl Store {
                 item.topics = topics;
                 let record = encode_item(&item);
                 batch_bytes += key.len() + record.len();
-                index.insert(
+                tx.insert(
+                    journal::Index::ByPublished,
                     keys::time_key(item.published, item.id),
                     keys::scope_meta(&item),
                 );
-                batch.insert(key, record);
+                tx.insert(journal::Index::Items, key.to_vec(), record);
                 changed += 1;
                 if batch_bytes >= batch_limit {
-                    apply(std::mem::take(&mut index), std::mem::take(&mut batch))?;
+                    std::mem::replace(&mut tx, journal::Pending::new(main)).commit()?;
+                    batches += 1;
                     batch_bytes = 0;
                 }
             }
@@ -676,10 +675,13 @@ impl Store {
                 progress(seen as u64, total);
             }
         }
-        apply(index, batch)?;
+        if batch_bytes > 0 {
+            tx.commit()?;
+            batches += 1;
+        }
         main.flush()?;
         progress(seen as u64, total);
-        Ok((seen, changed))
+        Ok((seen, changed, batches))
     }
 
     /// Number of items each source carries.

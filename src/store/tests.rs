@@ -412,10 +412,11 @@ fn reclassify_writes_in_batches_and_every_story_gets_its_topics() {
             why: vec![format!("title: {:?}", item.title)],
         }]
     };
-    let (total, changed) = store
+    let (total, changed, batches) = store
         .reclassify_in_batches(8 << 10, dialogue, |_, _| {})
         .unwrap();
     assert_eq!((total, changed), (50, 50));
+    assert!((10..=15).contains(&batches), "{batches} batches");
     assert_ne!(store.main().unwrap().items.checksum().unwrap(), before);
     drop(store);
     let store = open(&dir);
@@ -1428,4 +1429,64 @@ fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
         ["Film festival opens in Prizren"]
     );
     assert_eq!(titles(None, Some("sr")).len(), 2);
+}
+
+#[test]
+fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = open(&dir);
+        let mut sq = item(
+            "g1",
+            "Takimi i Kokusit të Grave",
+            Some("https://k.example/1"),
+            "a",
+        );
+        sq.item.lang = Some("sq".into());
+        sq.topics = Some(vec![TopicMatch {
+            topic: "women-caucus".into(),
+            why: vec![],
+        }]);
+        let en = item(
+            "g2",
+            "Film festival opens",
+            Some("https://k.example/2"),
+            "b",
+        );
+        apply(&store, "k", &[sq, en]);
+        // What schema version 4 wrote: empty publication entries.
+        let main = store.main().unwrap();
+        let keys: Vec<_> = main
+            .by_published
+            .iter()
+            .keys()
+            .map(|k| k.unwrap())
+            .collect();
+        for k in keys {
+            main.by_published.insert(k, &[][..]).unwrap();
+        }
+        // A link entry no story explains: a rebuild of the link index would drop it.
+        main.links.insert([7u8; 16], &[7u8; 16][..]).unwrap();
+        let meta = main.db.open_tree("meta").unwrap();
+        meta.insert("schema", &4u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    let entries: Vec<Vec<u8>> = main
+        .by_published
+        .iter()
+        .values()
+        .map(|v| v.unwrap().to_vec())
+        .collect();
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries.iter().any(|v| v == b"\x01sq\x00women-caucus"),
+        "{entries:?}"
+    );
+    assert!(entries.iter().any(|v| v == b"\x01"), "{entries:?}");
+    // The link and title indexes were not rebuilt (schema 4 already has them hashed).
+    assert!(main.links.contains_key([7u8; 16]).unwrap());
 }
