@@ -705,6 +705,11 @@ lang = "sq"
         titles(body(get(&s, "/feeds/languages/sr-Cyrl.json", &[]).await).await),
         ["Седница скупштине општине"]
     );
+    // Tags match in any case.
+    assert_eq!(
+        titles(body(get(&s, "/feeds/languages/SR-cyrl.json", &[]).await).await),
+        ["Седница скупштине општине"]
+    );
     assert_eq!(
         titles(body(get(&s, "/feeds/languages/sq.json", &[]).await).await),
         ["Takimi i Kokusit të Grave"]

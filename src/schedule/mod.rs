@@ -253,7 +253,8 @@ async fn status_line(shared: &Arc<Shared>) -> String {
                         .is_ok_and(|st| st.last_attempt.is_some() && !st.healthy())
             })
             .count();
-        notify::status_line(config.sources.len(), failing, s.store.item_count())
+        let enabled = config.sources.iter().filter(|src| src.enabled).count();
+        notify::status_line(enabled, failing, s.store.item_count())
     })
     .await
     .unwrap_or_else(|e| format!("status unavailable: {e}"))
@@ -297,9 +298,13 @@ impl Daemon {
         tracing::info!("first fetch cycle done");
     }
 
-    /// One scheduled fetch of one source.
+    /// One scheduled fetch of one source: none for a source a reload has disabled meanwhile
+    /// (a job of the previous schedule can still fire once).
     async fn fetch(self: Arc<Self>, id: String) {
-        self.fetch_now(id, false).await
+        let enabled = self.live().config.source(&id).is_some_and(|s| s.enabled);
+        if enabled {
+            self.fetch_now(id, false).await
+        }
     }
 
     /// One fetch of one source; `force` ignores backoff.

@@ -248,6 +248,7 @@ const ROUTES: &[&str] = &[
     "/",
     "/feeds/{file}",
     "/feeds/topics/{file}",
+    "/feeds/languages/{file}",
     "/feeds/sources/{file}",
     "/sources.opml",
     "/sources.json",
@@ -325,7 +326,11 @@ async fn language_feed(
     req: Request,
 ) -> Response {
     match split_file(&file) {
-        Some((tag, format)) => feed(&s, &Scope::Language(tag.to_string()), format, req.headers()),
+        // Tags match in any case (`sr-latn` is `sr-Latn`), as language tags do.
+        Some((tag, format)) => {
+            let tag = s.config().language(tag).unwrap_or_else(|| tag.to_string());
+            feed(&s, &Scope::Language(tag), format, req.headers())
+        }
         None => plain(
             StatusCode::NOT_FOUND,
             "no such feed format: use .rss, .atom or .json\n",
