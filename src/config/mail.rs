@@ -62,6 +62,8 @@ pub struct DigestConfig {
     pub topics: Vec<String>,
     /// Sources covered; empty covers all.
     pub sources: Vec<String>,
+    /// Languages covered (BCP 47 ranges); empty covers all.
+    pub languages: Vec<String>,
     /// From mailbox.
     pub from: String,
     /// Recipients or the list address.
@@ -229,6 +231,15 @@ impl Validator<'_> {
                     );
                 }
             }
+            for (j, l) in d.languages.iter().enumerate() {
+                if !super::valid_lang(l.get_ref()) {
+                    self.push(
+                        l.span().start,
+                        format!("{key}.languages[{j}]"),
+                        format!("invalid language tag {:?}: expected a BCP 47 tag such as \"sq\", \"sr\" or \"sr-Cyrl\"", l.get_ref()),
+                    );
+                }
+            }
             self.mailbox(&d.from, format!("{key}.from"));
             if d.to.is_empty() {
                 self.push(
@@ -258,6 +269,7 @@ impl Validator<'_> {
                 time_zone,
                 topics: d.topics.iter().map(|t| t.get_ref().clone()).collect(),
                 sources: d.sources.iter().map(|s| s.get_ref().clone()).collect(),
+                languages: d.languages.iter().map(|l| l.get_ref().clone()).collect(),
                 from: d.from.get_ref().clone(),
                 to: d.to.iter().map(|t| t.get_ref().clone()).collect(),
                 list_id: d.list_id.as_ref().map(|v| v.get_ref().clone()),

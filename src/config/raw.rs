@@ -66,6 +66,8 @@ pub(crate) struct RawDigest {
     pub topics: Vec<Spanned<String>>,
     #[serde(default)]
     pub sources: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub languages: Vec<Spanned<String>>,
     pub from: Spanned<String>,
     pub to: Vec<Spanned<String>>,
     pub list_id: Option<Spanned<String>>,

@@ -240,19 +240,27 @@ fn digests_are_validated() {
     let d = c.digest("daily").unwrap();
     assert_eq!(d.cron, "0 0 7 * * *");
     assert_eq!(d.time_zone, chrono_tz::Europe::Belgrade);
+    assert!(d.languages.is_empty());
+    let albanian = good.replace("from = ", "languages = [\"sq\"]\nfrom = ");
+    assert_eq!(
+        load(&albanian).unwrap().digest("daily").unwrap().languages,
+        ["sq"]
+    );
     let bad = good
         .replace("Europe/Belgrade", "Europe/Novi_Sad")
         .replace(
             "topics = [\"dialogue\"]\nfrom",
             "topics = [\"sport\"]\nfrom",
         )
-        .replace("list@example.org", "not a mailbox");
+        .replace("list@example.org", "not a mailbox")
+        .replace("from = ", "languages = [\"albanian\"]\nfrom = ");
     let keys: Vec<String> = problems(&bad).into_iter().map(|p| p.key).collect();
     assert_eq!(
         keys,
         [
             "digests[0].time_zone",
             "digests[0].topics[0]",
+            "digests[0].languages[0]",
             "digests[0].to[0]"
         ]
     );

@@ -58,6 +58,9 @@ pub struct DigestSpec {
     pub topics: Vec<String>,
     /// Only stories carried by at least one of these sources; empty: all.
     pub sources: Vec<String>,
+    /// Only stories in one of these languages (BCP 47 ranges: `sr` also takes `sr-Latn` and
+    /// `sr-Cyrl`); empty: all.
+    pub languages: Vec<String>,
     /// The zone of every date the digest and its subject show.
     pub time_zone: chrono_tz::Tz,
     /// Whether an entry shows the first http(s) image of the story's own content.
@@ -78,6 +81,7 @@ impl DigestSpec {
             unsubscribe_mailto: None,
             topics: Vec::new(),
             sources: Vec::new(),
+            languages: Vec::new(),
             time_zone: chrono_tz::UTC,
             images: false,
         }

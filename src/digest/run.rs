@@ -57,6 +57,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
         unsubscribe_mailto: d.unsubscribe_mailto.clone(),
         topics: d.topics.clone(),
         sources: d.sources.clone(),
+        languages: d.languages.clone(),
         time_zone: d.time_zone,
         images: d.images,
     }

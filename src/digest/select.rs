@@ -26,11 +26,22 @@ fn first_seen_for(spec: &DigestSpec, item: &Item) -> Option<chrono::DateTime<chr
         .min()
 }
 
+/// Whether a story is in one of the digest's languages (any, when it names none).
+fn in_languages(spec: &DigestSpec, item: &Item) -> bool {
+    spec.languages.is_empty()
+        || item.lang.as_deref().is_some_and(|tag| {
+            spec.languages
+                .iter()
+                .any(|range| crate::model::language_matches(tag, range))
+        })
+}
+
 /// Builds the digest of `items`: the stories new in `period` (see [`first_seen_for`]; the
 /// caller reads them from the store; any order, and items outside the period or repeated are
 /// ignored).
 ///
-/// A story needs a carrier among `spec.sources` (when any are named) and a covered topic. The
+/// A story needs a carrier among `spec.sources` (when any are named), a language among
+/// `spec.languages` (when any are named) and a covered topic. The
 /// covered topics are `spec.topics` in that order or, when it is empty, `topic_order` followed
 /// by any other topic the stories carry (by name), plus "Other news" last for stories with no
 /// topic. Each story appears once, under its first covered topic, and names the others in
@@ -51,6 +62,7 @@ pub fn build(
     let chosen: Vec<&Item> = items
         .iter()
         .filter(|i| first_seen_for(spec, i).is_some_and(|t| period.contains(t)))
+        .filter(|i| in_languages(spec, i))
         .filter(|i| seen.insert(i.id))
         .collect();
 

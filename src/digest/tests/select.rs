@@ -171,6 +171,55 @@ fn only_stories_carried_by_the_named_sources() {
     assert_eq!(ids, vec![id("tirana"), id("dialog"), id("hostile")]);
 }
 
+#[test]
+fn only_stories_in_the_named_languages() {
+    // Each distinct story gets the next language (the list repeats some stories).
+    let mut stories = items();
+    let langs = ["sq", "sr-Cyrl", "sr-Latn", "en"];
+    let mut order = Vec::new();
+    for story in &mut stories {
+        if !order.contains(&story.id) {
+            order.push(story.id);
+        }
+        let n = order.iter().position(|id| *id == story.id).unwrap();
+        story.lang = Some(langs[n % langs.len()].to_string());
+    }
+    let ids_of = |stories: &[crate::model::Item], languages: &[&str]| -> HashSet<String> {
+        let d = digest_of(
+            &DigestSpec {
+                languages: languages.iter().map(|l| l.to_string()).collect(),
+                ..spec()
+            },
+            stories,
+        );
+        d.sections
+            .iter()
+            .flat_map(|s| s.entries.iter().map(|e| e.id.clone()))
+            .collect()
+    };
+    let ids_in = |languages: &[&str]| ids_of(&stories, languages);
+    let wanted = |pick: &dyn Fn(&str) -> bool| -> HashSet<String> {
+        ids_in(&[])
+            .into_iter()
+            .filter(|id| {
+                let story = stories.iter().find(|s| s.id.to_string() == *id).unwrap();
+                pick(story.lang.as_deref().unwrap())
+            })
+            .collect()
+    };
+    let serbian = ids_in(&["sr"]);
+    assert!(!serbian.is_empty());
+    assert_eq!(serbian, wanted(&|l| l.starts_with("sr-")));
+    assert_eq!(ids_in(&["sr-Cyrl"]), wanted(&|l| l == "sr-Cyrl"));
+    assert_eq!(ids_in(&["sq", "en"]), wanted(&|l| l == "sq" || l == "en"));
+    assert!(ids_in(&["de"]).is_empty());
+    // A story without a language is in no language's digest.
+    let mut bare = stories.clone();
+    bare.iter_mut().for_each(|s| s.lang = None);
+    assert!(ids_of(&bare, &["sq"]).is_empty());
+    assert!(!ids_of(&bare, &[]).is_empty());
+}
+
 /// A story stored on 20 November from one source and carried by another on 26 November is
 /// news to a digest of the second source on the 26th, not the 20th, and to a digest of all
 /// sources only on the 20th.
