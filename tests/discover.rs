@@ -108,3 +108,63 @@ fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths()
     assert_eq!(code, 2);
     assert!(stderr.contains("not an http(s) URL"), "{stderr}");
 }
+
+#[test]
+fn another_readers_opml_export_becomes_sources() {
+    let server = FeedServer::start();
+    let rss = std::fs::read(fixtures("ingest/serbian-1250.xml")).unwrap();
+    server.feed("a/feed/", rss, "application/rss+xml");
+    server.feed("b/page", "<html>not a feed</html>", "text/html");
+    let s = setup(&[src("known", server.url("known.xml"))], "");
+    let opml = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0"><head><title>Miniflux</title></head><body>
+<outline text="Partners" title="Partners">
+  <outline title="BFPE" text="BFPE" xmlUrl="{a}" htmlUrl="https://bfpe.example/" type="rss"/>
+  <outline title="Broken" text="Broken" xmlUrl="{b}" type="rss"/>
+  <outline title="Known" text="Known" xmlUrl="{known}" type="rss"/>
+</outline></body></opml>"#,
+        a = server.url("a/feed/"),
+        b = server.url("b/page"),
+        known = server.url("known.xml"),
+    );
+    let file = s.dir.path().join("export.opml");
+    std::fs::write(&file, opml).unwrap();
+    let out = s
+        .cmd()
+        .args(["discover", "--opml"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.matches("[[sources]]").count(), 2, "{stdout}");
+    // The reader's title is kept; the feed gives the language.
+    assert!(stdout.contains("title = \"BFPE\""), "{stdout}");
+    assert!(stdout.contains("lang = \"sr-latn\""), "{stdout}");
+    assert!(stdout.contains("answered, but not with a feed"), "{stdout}");
+    assert!(
+        stdout.contains("is already configured as source \"known\""),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 of 3 feeds could not be read now"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{text}\n{stdout}")).unwrap();
+    s.cmd().args(["check", "--offline"]).assert().success();
+
+    std::fs::write(&file, "<rss/>").unwrap();
+    let out = s
+        .cmd()
+        .args(["discover", "--opml"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("is not an OPML file"));
+}

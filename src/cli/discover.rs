@@ -4,6 +4,10 @@
 //! The URL itself may be a feed. Otherwise the page's `<link rel="alternate">` feeds are
 //! read, and when it names none the usual places (`/feed/`, `/rss.xml`…) are tried. Every
 //! candidate is fetched with the config's `[fetch]` settings and kept only if it parses.
+//!
+//! `tributary discover --opml FILE` does the same for the subscriptions another reader
+//! exported (Miniflux, FreshRSS, TT-RSS): every `<outline xmlUrl>` becomes a source, with the
+//! feed's own title and language when it can be fetched.
 
 use std::cell::RefCell;
 use std::process::ExitCode;
@@ -128,6 +132,144 @@ pub fn discover(config: &Config, url: &str, kind: SourceKind) -> anyhow::Result<
         println!("[[sources]]\n{}", toml::to_string(&feed)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints a `[[sources]]` table for every feed of an OPML subscription list.
+pub fn from_opml(
+    config: &Config,
+    path: &std::path::Path,
+    kind: SourceKind,
+) -> anyhow::Result<ExitCode> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", path.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let outlines = match opml_feeds(&text) {
+        Ok(outlines) => outlines,
+        Err(e) => {
+            eprintln!("{} is not an OPML file: {e}", path.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if outlines.is_empty() {
+        eprintln!("{} lists no feed (no <outline xmlUrl=…>)", path.display());
+        return Ok(ExitCode::from(1));
+    }
+    let fetcher = Fetcher::new(&config.fetch)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Fetched together: the fetcher bounds how many at once, overall and per host.
+    let checked: Vec<Result<Option<Found>, String>> = runtime.block_on(async {
+        let fetches = outlines.iter().map(|(url, _)| async {
+            let doc = get(&fetcher, url).await.map_err(|e| e.to_string())?;
+            let at = doc.final_url.clone().unwrap_or_else(|| url.clone());
+            Ok(as_feed(&doc, &at))
+        });
+        futures_util::future::join_all(fetches).await
+    });
+    let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
+    let mut failed = 0;
+    for ((url, title), checked) in outlines.iter().zip(checked) {
+        if let Some(same) = config
+            .sources
+            .iter()
+            .find(|s| s.location.to_string() == url.as_str())
+        {
+            println!("# {url} is already configured as source {:?}\n", same.id);
+            continue;
+        }
+        let host = url.host_str().unwrap_or("feed");
+        let mut feed = Found {
+            id: id_from_host(host),
+            title: title.clone().unwrap_or_else(|| host.to_string()),
+            url: url.to_string(),
+            kind: kind.to_string(),
+            lang: None,
+        };
+        match checked {
+            Ok(Some(found)) => {
+                // The list's title is the reader's name for it; the feed gives the language.
+                if title.is_none() {
+                    feed.title = found.title;
+                }
+                feed.lang = found.lang;
+            }
+            Ok(None) => {
+                failed += 1;
+                println!("# {url} answered, but not with a feed");
+            }
+            Err(e) => {
+                failed += 1;
+                println!("# {url} could not be fetched: {e}");
+            }
+        }
+        feed.id = unique_id(&feed.id, &taken);
+        taken.push(feed.id.clone());
+        println!("[[sources]]\n{}", toml::to_string(&feed)?);
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} feeds could not be read now (marked with a comment above them)",
+            outlines.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The feeds of an OPML document, in document order (categories are outlines holding
+/// outlines): each `xmlUrl` that is an http(s) URL, with the outline's `title` or `text`.
+fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut out: Vec<(Url, Option<String>)> = Vec::new();
+    let mut saw_opml = false;
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = e.local_name();
+                if name.as_ref().eq_ignore_ascii_case("opml") {
+                    saw_opml = true;
+                }
+                if !name.as_ref().eq_ignore_ascii_case("outline") {
+                    continue;
+                }
+                let (mut url, mut title, mut text) = (None, None, None);
+                for attr in e.attributes().flatten() {
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|e| e.to_string())?
+                        .trim()
+                        .to_string();
+                    match attr.key.local_name().as_ref() {
+                        "xmlUrl" | "xmlurl" => url = Some(value),
+                        "title" => title = Some(value),
+                        "text" => text = Some(value),
+                        _ => {}
+                    }
+                }
+                let Some(url) = url
+                    .and_then(|u| Url::parse(&u).ok())
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                else {
+                    continue;
+                };
+                if !out.iter().any(|(u, _)| *u == url) {
+                    let title = title.or(text).filter(|t| !t.is_empty());
+                    out.push((url, title));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_opml {
+        return Err("no <opml> element".into());
+    }
+    Ok(out)
 }
 
 async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
@@ -266,6 +408,34 @@ fn unique_id(id: &str, taken: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opml_outlines_with_feed_urls_are_read_in_order_through_categories() {
+        let opml = r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>Subscriptions</title></head><body>
+  <outline text="Partners">
+    <outline type="rss" text="KoSSev" title="KoSSev &amp; co" xmlUrl="https://kossev.info/feed/" htmlUrl="https://kossev.info/"/>
+    <outline type="rss" text="Без наслова" xmlUrl="https://example.org/rss.xml"></outline>
+    <outline type="rss" text="Again" xmlUrl="https://kossev.info/feed/"/>
+  </outline>
+  <outline text="Local" xmlUrl="file:///etc/passwd"/>
+  <outline text="No URL"/>
+</body></opml>"#;
+        let feeds = opml_feeds(opml).unwrap();
+        let got: Vec<(&str, Option<&str>)> = feeds
+            .iter()
+            .map(|(u, t)| (u.as_str(), t.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("https://kossev.info/feed/", Some("KoSSev & co")),
+                ("https://example.org/rss.xml", Some("Без наслова")),
+            ]
+        );
+        assert!(opml_feeds("<rss><channel/></rss>").is_err());
+        assert!(opml_feeds("<opml><body><outline").is_err());
+    }
 
     #[test]
     fn ids_come_from_the_host() {

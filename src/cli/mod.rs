@@ -73,10 +73,10 @@ pub enum Command {
         after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force", exit_codes!())
     )]
     Fetch(FetchArgs),
-    /// Find the feeds a web page offers (or check a feed URL) and print them as `[[sources]]`
-    /// tables for the config; exits 1 when there is none.
+    /// Find the feeds a web page offers (or check a feed URL), or read another reader's OPML
+    /// export, and print them as `[[sources]]` tables for the config; exits 1 when there is none.
     #[command(
-        after_help = concat!("Examples:\n  tributary discover https://kossev.info/\n  tributary discover https://balkansgroup.org/sq/ --kind organization >> config/tributary.toml", exit_codes!())
+        after_help = concat!("Examples:\n  tributary discover https://kossev.info/\n  tributary discover https://balkansgroup.org/sq/ --kind organization >> config/tributary.toml\n  tributary discover --opml miniflux-export.opml", exit_codes!())
     )]
     Discover(DiscoverArgs),
     /// List stored items, newest first.
@@ -248,7 +248,11 @@ pub struct ItemsArgs {
 #[derive(Debug, Args)]
 pub struct DiscoverArgs {
     /// A web page (its `<link rel="alternate">` feeds, else the usual feed paths) or a feed.
-    pub url: String,
+    #[arg(required_unless_present = "opml")]
+    pub url: Option<String>,
+    /// Read the feeds of an OPML subscription list (exported by another reader) instead.
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    pub opml: Option<PathBuf>,
     /// The `kind` the printed sources get.
     #[arg(long, default_value = "partner", value_parser = ["partner", "organization"])]
     pub kind: String,
@@ -358,7 +362,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 crate::model::SourceKind::Partner
             };
-            discover::discover(&config, &args.url, kind)
+            match (&args.url, &args.opml) {
+                (_, Some(file)) => discover::from_opml(&config, file, kind),
+                (Some(url), None) => discover::discover(&config, url, kind),
+                (None, None) => unreachable!("clap requires a URL or --opml"),
+            }
         }
         Command::Items(args) => items(config, args),
         Command::Sources(args) => sources(config, args),
