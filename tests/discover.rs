@@ -130,16 +130,50 @@ fn another_readers_opml_export_becomes_sources() {
     );
     let file = s.dir.path().join("export.opml");
     std::fs::write(&file, opml).unwrap();
-    let out = s
-        .cmd()
-        .args(["discover", "--opml"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{stderr}");
-    assert_eq!(stdout.matches("[[sources]]").count(), 2, "{stdout}");
+    let run = |extra: &[&str]| {
+        let out = s
+            .cmd()
+            .args(["discover", "--opml"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    // Addresses on this host are not fetched unless asked: printed commented out.
+    let (code, stdout, _) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(server.hits("a/feed/").requests, 0);
+    assert_eq!(stdout.matches("\n# [[sources]]").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("not fetched (see --allow-local)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("[[sources]]"))
+            .count(),
+        0,
+        "{stdout}"
+    );
+
+    // With --allow-local they are read; one is not a feed: printed, marked, exit 1.
+    let (code, stdout, stderr) = run(&["--allow-local"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(server.hits("a/feed/").requests, 1);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("[[sources]]"))
+            .count(),
+        2,
+        "{stdout}"
+    );
     // The reader's title is kept; the feed gives the language.
     assert!(stdout.contains("title = \"BFPE\""), "{stdout}");
     assert!(stdout.contains("lang = \"sr-latn\""), "{stdout}");
@@ -149,7 +183,7 @@ fn another_readers_opml_export_becomes_sources() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("1 of 3 feeds could not be read now"),
+        stderr.contains("1 of 2 feeds could not be read now"),
         "{stderr}"
     );
     let text = std::fs::read_to_string(&s.config).unwrap();

@@ -6,8 +6,15 @@
 //! candidate is fetched with the config's `[fetch]` settings and kept only if it parses.
 //!
 //! `tributary discover --opml FILE` does the same for the subscriptions another reader
-//! exported (Miniflux, FreshRSS, TT-RSS): every `<outline xmlUrl>` becomes a source, with the
-//! feed's own title and language when it can be fetched.
+//! exported (Miniflux, FreshRSS, TT-RSS): every `<outline xmlUrl>` becomes a source with the
+//! reader's title for it (the feed's when the list gives none) and the feed's language when it
+//! can be fetched.
+//!
+//! Addresses on this host or a private network are fetched only when the operator typed one
+//! or passed `--allow-local`: a public page naming `http://169.254.169.254/…` or
+//! `http://127.0.0.1:8080/` gets no request, and such a feed in a list is printed commented out,
+//! to be added only on purpose (a configured local address is trusted: see
+//! [`crate::fetch::guard`]).
 
 use std::cell::RefCell;
 use std::process::ExitCode;
@@ -17,7 +24,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::config::{valid_id, valid_lang, Config};
-use crate::fetch::{Document, Fetched, Fetcher};
+use crate::fetch::{guard, Document, Fetched, Fetcher};
 use crate::model::{Location, Schedule, Source, SourceKind, SourceState};
 use crate::parse::{self, Context};
 
@@ -59,7 +66,12 @@ struct Found {
 }
 
 /// Runs discovery and prints what it found.
-pub fn discover(config: &Config, url: &str, kind: SourceKind) -> anyhow::Result<ExitCode> {
+pub fn discover(
+    config: &Config,
+    url: &str,
+    kind: SourceKind,
+    allow_local: bool,
+) -> anyhow::Result<ExitCode> {
     let Some(start) = Url::parse(url.trim())
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
@@ -92,6 +104,12 @@ pub fn discover(config: &Config, url: &str, kind: SourceKind) -> anyhow::Result<
                 .collect();
         }
         candidates.dedup();
+        let (local, candidates): (Vec<Url>, Vec<Url>) = candidates
+            .into_iter()
+            .partition(|c| !may_fetch(c, &start, allow_local));
+        for url in local {
+            eprintln!("passed over {url}: the page points at this host or a private network (see --allow-local)");
+        }
         for (order, candidate) in candidates.into_iter().take(MAX_CANDIDATES).enumerate() {
             tried.push(candidate.to_string());
             let Ok(doc) = runtime.block_on(get(&fetcher, &candidate)) else {
@@ -139,14 +157,17 @@ pub fn from_opml(
     config: &Config,
     path: &std::path::Path,
     kind: SourceKind,
+    allow_local: bool,
 ) -> anyhow::Result<ExitCode> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) => {
             eprintln!("cannot read {}: {e}", path.display());
             return Ok(ExitCode::from(2));
         }
     };
+    // In the encoding its XML declaration (or BOM) names, as feeds are read.
+    let text = parse::encoding::decode(&bytes, None).text;
     let outlines = match opml_feeds(&text) {
         Ok(outlines) => outlines,
         Err(e) => {
@@ -162,9 +183,19 @@ pub fn from_opml(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    // Fetched together: the fetcher bounds how many at once, overall and per host.
+    let configured = |url: &Url| {
+        config
+            .sources
+            .iter()
+            .find(|s| s.location.to_string() == url.as_str())
+    };
+    // Fetched together (the fetcher bounds how many at once, overall and per host); neither
+    // those already configured nor local addresses.
     let checked: Vec<Result<Option<Found>, String>> = runtime.block_on(async {
         let fetches = outlines.iter().map(|(url, _)| async {
+            if configured(url).is_some() || (guard::is_local(url) && !allow_local) {
+                return Ok(None);
+            }
             let doc = get(&fetcher, url).await.map_err(|e| e.to_string())?;
             let at = doc.final_url.clone().unwrap_or_else(|| url.clone());
             Ok(as_feed(&doc, &at))
@@ -172,13 +203,9 @@ pub fn from_opml(
         futures_util::future::join_all(fetches).await
     });
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
-    let mut failed = 0;
+    let (mut failed, mut tried) = (0, 0);
     for ((url, title), checked) in outlines.iter().zip(checked) {
-        if let Some(same) = config
-            .sources
-            .iter()
-            .find(|s| s.location.to_string() == url.as_str())
-        {
+        if let Some(same) = configured(url) {
             println!("# {url} is already configured as source {:?}\n", same.id);
             continue;
         }
@@ -190,6 +217,18 @@ pub fn from_opml(
             kind: kind.to_string(),
             lang: None,
         };
+        if guard::is_local(url) && !allow_local {
+            feed.id = unique_id(&feed.id, &taken);
+            taken.push(feed.id.clone());
+            let table = format!("[[sources]]\n{}", toml::to_string(&feed)?);
+            println!("# {url} is on this host or a private network: not fetched (see --allow-local); uncomment it to add it on purpose");
+            for line in table.lines() {
+                println!("# {line}");
+            }
+            println!();
+            continue;
+        }
+        tried += 1;
         match checked {
             Ok(Some(found)) => {
                 // The list's title is the reader's name for it; the feed gives the language.
@@ -204,6 +243,8 @@ pub fn from_opml(
             }
             Err(e) => {
                 failed += 1;
+                // One line: the message must not spill out of the comment.
+                let e = e.replace(['\r', '\n'], " ");
                 println!("# {url} could not be fetched: {e}");
             }
         }
@@ -212,10 +253,11 @@ pub fn from_opml(
         println!("[[sources]]\n{}", toml::to_string(&feed)?);
     }
     if failed > 0 {
+        // Printed all the same; the exit code says some need a look (partial failure).
         eprintln!(
-            "{failed} of {} feeds could not be read now (marked with a comment above them)",
-            outlines.len()
+            "{failed} of {tried} feeds could not be read now (marked with a comment above them)"
         );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -239,9 +281,11 @@ fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
                 }
                 let (mut url, mut title, mut text) = (None, None, None);
                 for attr in e.attributes().flatten() {
+                    // A value with a broken escape (`&nbsp;`, a bare `&`) is read as written.
                     let value = attr
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|e| e.to_string())?
+                        .map(|v| v.into_owned())
+                        .unwrap_or_else(|_| attr.value.to_string())
                         .trim()
                         .to_string();
                     match attr.key.local_name().as_ref() {
@@ -258,7 +302,9 @@ fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
                     continue;
                 };
                 if !out.iter().any(|(u, _)| *u == url) {
-                    let title = title.or(text).filter(|t| !t.is_empty());
+                    let title = title
+                        .filter(|t| !t.is_empty())
+                        .or(text.filter(|t| !t.is_empty()));
                     out.push((url, title));
                 }
             }
@@ -292,6 +338,12 @@ async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::Fet
             retry_after: None,
         }),
     }
+}
+
+/// Whether a feed URL a page named may be fetched: a local address only when the page's own
+/// address is local too (the operator typed it) or with `--allow-local`.
+fn may_fetch(candidate: &Url, page: &Url, allow_local: bool) -> bool {
+    allow_local || !guard::is_local(candidate) || guard::is_local(page)
 }
 
 /// The document as a source, if it is a feed.
@@ -435,6 +487,45 @@ mod tests {
         );
         assert!(opml_feeds("<rss><channel/></rss>").is_err());
         assert!(opml_feeds("<opml><body><outline").is_err());
+    }
+
+    #[test]
+    fn a_broken_escape_or_an_empty_title_does_not_lose_an_outline() {
+        let opml = r#"<opml><body>
+  <outline title="" text="News &nbsp; Views" xmlUrl="https://a.example/feed"/>
+  <outline title="R&D" xmlUrl="https://b.example/feed"/>
+</body></opml>"#;
+        let feeds = opml_feeds(opml).unwrap();
+        let titles: Vec<Option<&str>> = feeds.iter().map(|(_, t)| t.as_deref()).collect();
+        assert_eq!(titles, [Some("News &nbsp; Views"), Some("R&D")]);
+    }
+
+    #[test]
+    fn a_public_page_cannot_send_discovery_to_local_addresses() {
+        let url = |u: &str| Url::parse(u).unwrap();
+        let public = url("https://partner.example/");
+        for inside in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://127.0.0.1:8080/feeds/all.rss",
+            "http://[::ffff:10.0.0.1]/feed",
+            "http://localhost/feed",
+            "http://192.168.1.10/rss.xml",
+        ] {
+            assert!(!may_fetch(&url(inside), &public, false), "{inside}");
+            assert!(may_fetch(&url(inside), &public, true), "{inside}");
+        }
+        assert!(may_fetch(
+            &url("https://cdn.partner.example/feed"),
+            &public,
+            false
+        ));
+        // A local page the operator typed may name local feeds.
+        let local = url("http://127.0.0.1:9000/");
+        assert!(may_fetch(
+            &url("http://127.0.0.1:9000/feed/"),
+            &local,
+            false
+        ));
     }
 
     #[test]

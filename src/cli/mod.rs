@@ -246,13 +246,17 @@ pub struct ItemsArgs {
 
 /// `discover` options.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["url", "opml"])))]
 pub struct DiscoverArgs {
     /// A web page (its `<link rel="alternate">` feeds, else the usual feed paths) or a feed.
-    #[arg(required_unless_present = "opml")]
     pub url: Option<String>,
     /// Read the feeds of an OPML subscription list (exported by another reader) instead.
-    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    #[arg(long, value_name = "FILE")]
     pub opml: Option<PathBuf>,
+    /// Also fetch feeds on this host or a private network that a public page or the list
+    /// names (by default they are passed over, or printed commented out).
+    #[arg(long)]
+    pub allow_local: bool,
     /// The `kind` the printed sources get.
     #[arg(long, default_value = "partner", value_parser = ["partner", "organization"])]
     pub kind: String,
@@ -363,8 +367,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::model::SourceKind::Partner
             };
             match (&args.url, &args.opml) {
-                (_, Some(file)) => discover::from_opml(&config, file, kind),
-                (Some(url), None) => discover::discover(&config, url, kind),
+                (_, Some(file)) => discover::from_opml(&config, file, kind, args.allow_local),
+                (Some(url), None) => discover::discover(&config, url, kind, args.allow_local),
                 (None, None) => unreachable!("clap requires a URL or --opml"),
             }
         }

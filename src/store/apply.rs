@@ -399,7 +399,9 @@ impl Tx<'_, '_> {
         item.content = new.content.clone();
         item.authors = new.authors.clone();
         item.categories = new.categories.clone();
-        item.lang = new.lang.clone();
+        // A copy that says no language (neither its feed nor its source does) keeps the one
+        // known from the story's other copy.
+        item.lang = new.lang.clone().or(item.lang.take());
         item.enclosures = new.enclosures.clone();
         item.content_hash = new.content_hash.clone();
         item.last_changed = self.now;

@@ -1490,3 +1490,34 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
     // The link and title indexes were not rebuilt (schema 4 already has them hashed).
     assert!(main.links.contains_key([7u8; 16]).unwrap());
 }
+
+#[test]
+fn an_original_without_a_language_keeps_the_one_its_copy_gave() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut copy = item(
+        "c",
+        "Takimi i Kokusit të Grave në Prishtinë",
+        Some("https://a.example/k"),
+        "c",
+    );
+    copy.item.lang = Some("sq".into());
+    apply(&store, "republisher", &[copy]);
+    let mut original = item(
+        "o",
+        "Takimi i Kokusit të Grave në Prishtinë",
+        Some("https://a.example/k"),
+        "o",
+    );
+    original.item.published = Some(Utc.with_ymd_and_hms(2020, 2, 24, 9, 0, 0).unwrap());
+    assert_eq!(apply(&store, "original", &[original]).duplicate, 1);
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].source(), "original", "the original took the lead");
+    assert_eq!(stored[0].lang.as_deref(), Some("sq"));
+    let sq = Query {
+        lang: Some("sq".into()),
+        ..Default::default()
+    };
+    assert_eq!(store.list(&sq).unwrap().len(), 1);
+}
