@@ -616,3 +616,34 @@ fn a_source_can_send_its_own_user_agent() {
     assert!(err.contains("sources[1].user_agent"), "{err}");
     assert!(err.contains("not a valid HTTP header value"), "{err}");
 }
+
+#[test]
+fn check_warns_about_a_digest_language_no_source_names_and_an_unused_user_agent() {
+    let digest = "[mail]\noutbox = \"out\"\n\n[[digests]]\nname = \"shqip\"\ntitle = \"Lajme\"\ncron = \"0 7 * * *\"\nlanguages = [\"sq\", \"sr\"]\nfrom = \"Tributary <d@example.org>\"\nto = [\"list@example.org\"]\n";
+    let s = setup(
+        &[
+            src("a", "https://a.example/feed".into()),
+            src("local", "feeds/written-by-a-script.xml".into()),
+        ],
+        digest,
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let text = text.replacen(
+        "kind = \"partner\"\n",
+        "kind = \"partner\"\nlang = \"sr-Cyrl\"\n",
+        1,
+    ) + "user_agent = \"Mozilla/5.0\"\n";
+    std::fs::write(&s.config, text).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning: digest shqip: no source's lang is \"sq\""),
+        "{err}"
+    );
+    assert!(!err.contains("lang is \"sr\""), "sr-Cyrl is Serbian: {err}");
+    assert!(
+        err.contains("warning: source local: user_agent has no effect on a local file"),
+        "{err}"
+    );
+}

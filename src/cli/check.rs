@@ -28,6 +28,29 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     path.display()
                 ));
             }
+            if s.user_agent.is_some() {
+                out.push(format!(
+                    "source {}: user_agent has no effect on a local file",
+                    s.id
+                ));
+            }
+        }
+    }
+    // A digest language no source names gets only stories whose feeds say it themselves.
+    for d in &config.digests {
+        for range in &d.languages {
+            let named = config.sources.iter().any(|s| {
+                s.lang.as_deref().is_some_and(|tag| {
+                    crate::model::language_matches(tag, range)
+                        || crate::model::language_matches(range, tag)
+                })
+            });
+            if !named {
+                out.push(format!(
+                    "digest {}: no source's lang is {range:?} (only stories whose feeds say so themselves will be in it)",
+                    d.name
+                ));
+            }
         }
     }
     for topic in config.classifier.topics() {
