@@ -108,9 +108,11 @@ impl Shared {
     pub fn refresh(&self) -> Result<(), StoreError> {
         // One render at a time, so an older render can never replace a newer one.
         let _one_render = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        let started = Instant::now();
         let config = self.config();
         let previous = self.feeds();
         let set = FeedSet::build(&self.store, &config, Some(&previous))?;
+        let rendered_in = started.elapsed();
         *self.feeds.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         let now = Utc::now();
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
@@ -128,6 +130,11 @@ impl Shared {
             counts.by_source.insert(s.id.clone(), items);
         }
         *self.counts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(counts);
+        tracing::debug!(
+            render_ms = rendered_in.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "rendered the feeds and counted each source's stories"
+        );
         Ok(())
     }
 
