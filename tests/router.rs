@@ -725,3 +725,57 @@ lang = "sq"
     assert!(page.contains("Language: Serbian (Cyrillic)"), "{page}");
     assert!(page.contains("/feeds/languages/sq.atom"), "{page}");
 }
+
+/// Counts for the status page and the gauges are taken in full at the first render (and after
+/// a recount), and kept up by each fetch meanwhile, without walking the store per render.
+#[tokio::test]
+async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let config = s.config();
+    assert_eq!(s.story_count(), 1);
+    for n in 2..=3 {
+        let item = NewItem {
+            identity: Identity::Guid(format!("{n}")),
+            title: format!("Vest broj {n} o dijalogu"),
+            link: Some(format!("https://bfpe.example/vesti/{n}/")),
+            published: Some(Utc.with_ymd_and_hms(2020, 2, 4 + n, 9, 0, 0).unwrap()),
+            updated: None,
+            summary: String::new(),
+            content: None,
+            authors: vec![],
+            categories: vec![],
+            lang: Some("sr-Latn".into()),
+            enclosures: vec![],
+            content_hash: format!("h{n}"),
+        };
+        store_from_bfpe(&s.store, &config, item);
+    }
+    // Stored, not yet seen by the source's fetch bookkeeping: the total already knows.
+    assert_eq!(s.story_count(), 3);
+    async fn items(s: &Arc<Shared>) -> u64 {
+        let v: serde_json::Value =
+            serde_json::from_str(&body(get(s, "/sources.json", &[]).await).await).unwrap();
+        v[0]["items"].as_u64().unwrap()
+    }
+    assert_eq!(items(&s).await, 1);
+    s.fetched(config.source("bfpe").unwrap()).unwrap();
+    assert_eq!(items(&s).await, 3);
+    s.refresh().unwrap();
+    let metrics = body(get(&s, "/metrics", &[]).await).await;
+    assert!(metrics.contains("tributary_items_stored 3"), "{metrics}");
+
+    // Retention: the total follows at once; per-source figures at the recount.
+    let removed = s
+        .store
+        .prune(None, Some(1), &["bfpe".to_string()], Utc::now())
+        .unwrap();
+    assert_eq!(removed, 2);
+    assert_eq!(s.story_count(), 1);
+    s.recount();
+    s.refresh().unwrap();
+    assert_eq!(items(&s).await, 1);
+    assert!(body(get(&s, "/", &[]).await)
+        .await
+        .contains("1 stor"));
+}

@@ -254,7 +254,7 @@ async fn status_line(shared: &Arc<Shared>) -> String {
             })
             .count();
         let enabled = config.sources.iter().filter(|src| src.enabled).count();
-        notify::status_line(enabled, failing, s.store.item_count())
+        notify::status_line(enabled, failing, s.story_count())
     })
     .await
     .unwrap_or_else(|e| format!("status unavailable: {e}"))
@@ -328,13 +328,7 @@ impl Daemon {
         self.shared.metrics.fetched(&report);
         // Store reads (a scan of the source's stories): off the async threads.
         let shared = self.shared.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            if let Ok(state) = shared.store.source_state(&source.id) {
-                let items = shared.store.count_for_source(&source.id);
-                shared.metrics.source_state(&source, &state, items);
-            }
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || shared.fetched(&source)).await;
         let changed =
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         if changed {
@@ -568,6 +562,8 @@ impl Daemon {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => {
                 tracing::info!(stories = n, "retention pruned the store");
+                // Every carrier of a pruned story has fewer now.
+                self.shared.recount();
                 self.render.notify_one();
             }
             Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
@@ -619,6 +615,8 @@ impl Daemon {
         };
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
         self.shared.set_config(config.clone());
+        // Sources may have come and gone: their counts and gauges are taken afresh.
+        self.shared.recount();
         // A new scheduler, sized for the new config, runs before the old one stops. A source
         // due in both meanwhile is fetched once: `fetch` never runs a source twice at once.
         match self.scheduler().await {

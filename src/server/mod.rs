@@ -52,8 +52,12 @@ pub struct Shared {
     source_feeds: std::sync::Mutex<SourceFeeds>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
-    /// Stories counted at the last render, so requests never scan a tree.
+    /// Stories in the store and per source, so requests never scan a tree: counted in full at
+    /// the first render and after anything that removes stories ([`Shared::recount`]), and
+    /// kept up by each fetch meanwhile ([`Shared::fetched`]).
     counts: RwLock<Arc<Counts>>,
+    /// The next render counts every source's stories again.
+    recount: AtomicBool,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Set once the first fetch cycle has finished.
@@ -73,6 +77,7 @@ impl Shared {
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
             counts: RwLock::new(Arc::default()),
+            recount: AtomicBool::new(true),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
             admin: None,
@@ -103,8 +108,40 @@ impl Shared {
         self.feeds.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Re-renders every feed from the store and refreshes the store and source gauges.
-    /// Blocking (reads the store): call from a blocking task.
+    /// Has the next render count every source's stories again: after retention removed
+    /// stories, or a reload changed the sources.
+    pub fn recount(&self) {
+        self.recount.store(true, Ordering::Release);
+    }
+
+    /// Keeps the source's count and gauges up after one fetch of `source`: a scan of that
+    /// source's own index entries, not of the store. Blocking (reads the store).
+    pub fn fetched(&self, source: &crate::model::Source) -> Result<(), StoreError> {
+        // Counted with the counts locked: a full count running meanwhile cannot publish an
+        // older figure over this one.
+        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+        let state = self.store.source_state(&source.id)?;
+        let items = self.store.count_for_source(&source.id);
+        self.metrics.source_state(source, &state, items);
+        let mut by_source = counts.by_source.clone();
+        by_source.insert(source.id.clone(), items);
+        *counts = Arc::new(Counts {
+            by_source,
+            ..**counts
+        });
+        Ok(())
+    }
+
+    /// The stories in the store: the last full count plus what was stored and removed since.
+    pub fn story_count(&self) -> usize {
+        let counts = self.counts.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let since = self.store.net_stories() - counts.net_at_count;
+        usize::try_from(counts.all as i64 + since).unwrap_or(0)
+    }
+
+    /// Re-renders every feed from the store and refreshes the store gauges; on the first
+    /// render and after [`Shared::recount`], counts every source's stories and sets their
+    /// gauges. Blocking (reads the store): call from a blocking task.
     pub fn refresh(&self) -> Result<(), StoreError> {
         // One render at a time, so an older render can never replace a newer one.
         let _one_render = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
@@ -117,23 +154,28 @@ impl Shared {
         let now = Utc::now();
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
         self.metrics.rendered(now);
-        let total = self.store.item_count();
-        self.metrics.store(total, self.store.size_on_disk());
-        let mut counts = Counts {
-            all: total,
-            by_source: HashMap::new(),
-        };
-        for s in &config.sources {
-            let state = self.store.source_state(&s.id)?;
-            let items = self.store.count_for_source(&s.id);
-            self.metrics.source_state(s, &state, items);
-            counts.by_source.insert(s.id.clone(), items);
+        if self.recount.swap(false, Ordering::AcqRel) {
+            let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+            let (all, net_at_count) = self.store.counted_stories()?;
+            let mut next = Counts {
+                all,
+                net_at_count,
+                by_source: HashMap::new(),
+            };
+            for s in &config.sources {
+                let state = self.store.source_state(&s.id)?;
+                let items = self.store.count_for_source(&s.id);
+                self.metrics.source_state(s, &state, items);
+                next.by_source.insert(s.id.clone(), items);
+            }
+            *counts = Arc::new(next);
         }
-        *self.counts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(counts);
+        self.metrics
+            .store(self.story_count(), self.store.size_on_disk());
         tracing::debug!(
             render_ms = rendered_in.as_millis() as u64,
             total_ms = started.elapsed().as_millis() as u64,
-            "rendered the feeds and counted each source's stories"
+            "rendered the feeds"
         );
         Ok(())
     }
@@ -158,12 +200,15 @@ impl Shared {
     }
 }
 
-/// Story counts taken when the feeds were rendered.
+/// Story counts, so that requests never scan a tree.
 #[derive(Debug, Default)]
 struct Counts {
-    /// Stories in the store.
+    /// Stories in the store at the last full count.
     all: usize,
-    /// Stories each source carries.
+    /// [`Store::net_stories`] at that count.
+    net_at_count: i64,
+    /// Stories each source carries (a source's figure is taken again after each of its
+    /// fetches).
     by_source: HashMap<String, usize>,
 }
 
@@ -607,7 +652,7 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let page = tokio::task::spawn_blocking(move || {
         let config = shared.config();
         let health = shared.health().unwrap_or_default();
-        let total = shared.counts.read().unwrap_or_else(|e| e.into_inner()).all;
+        let total = shared.story_count();
         let rendered = shared
             .rendered_at
             .read()

@@ -148,6 +148,9 @@ pub struct Store {
     writer: Mutex<()>,
     /// Source states not yet written to sled: see [`Store::put_source_state`].
     pending_states: Mutex<HashMap<String, SourceState>>,
+    /// Stories stored less stories removed since the store was opened (see
+    /// [`Store::counted_stories`]).
+    net_stories: std::sync::atomic::AtomicI64,
 }
 
 /// Why the stories' database cannot be opened, for as long as the store is.
@@ -243,6 +246,7 @@ impl Store {
             opening: Mutex::new(None),
             writer: Mutex::new(()),
             pending_states: Mutex::new(HashMap::new()),
+            net_stories: std::sync::atomic::AtomicI64::new(0),
         };
         if upgrade {
             // A store written before the states had a database of their own: move them now.
@@ -446,6 +450,28 @@ impl Store {
     /// 0 when the stories' database cannot be opened (the error is reported where it matters).
     pub fn item_count(&self) -> usize {
         self.main().map_or(0, |m| m.by_published.len())
+    }
+
+    /// The stories in the store counted (a walk of the publication index) with the writer
+    /// held, and [`Store::net_stories`] at that moment: the count at any later time is the
+    /// first plus how much the second has moved since, without walking the index again.
+    pub fn counted_stories(&self) -> Result<(usize, i64), StoreError> {
+        let (_one_writer, main) = self.write_lock()?;
+        Ok((
+            main.by_published.len(),
+            self.net_stories.load(std::sync::atomic::Ordering::Acquire),
+        ))
+    }
+
+    /// Stories stored less stories removed since the store was opened, through this handle.
+    pub fn net_stories(&self) -> i64 {
+        self.net_stories.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Moves [`Store::net_stories`]; called with the writer held, after the change is made.
+    fn count_stories(&self, change: i64) {
+        self.net_stories
+            .fetch_add(change, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// [`Store::item_count`] when the stories' database is open, without opening it.

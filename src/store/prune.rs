@@ -54,6 +54,7 @@ impl Store {
         for id in doomed {
             if let Some(item) = self.item(id)? {
                 self.remove(&item)?;
+                self.count_stories(-1);
                 removed += 1;
             }
         }
