@@ -132,9 +132,35 @@ impl Shared {
         Ok(())
     }
 
+    /// Counts every story and each source's (the config's sources as they are now), and sets
+    /// the sources' gauges.
+    fn count_all(&self) -> Result<(), StoreError> {
+        // Taken before the counts are locked: it waits for the store's writer (a long prune).
+        let (all, net_at_count) = self.store.counted_stories()?;
+        let config = self.config();
+        let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
+        let mut next = Counts {
+            all,
+            net_at_count,
+            by_source: HashMap::new(),
+        };
+        for s in &config.sources {
+            let state = self.store.source_state(&s.id).unwrap_or_default();
+            let items = self.store.count_for_source(&s.id);
+            self.metrics.source_state(s, &state, items);
+            next.by_source.insert(s.id.clone(), items);
+        }
+        *counts = Arc::new(next);
+        Ok(())
+    }
+
     /// The stories in the store: the last full count plus what was stored and removed since.
     pub fn story_count(&self) -> usize {
-        let counts = self.counts.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let counts = self
+            .counts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let since = self.store.net_stories() - counts.net_at_count;
         usize::try_from(counts.all as i64 + since).unwrap_or(0)
     }
@@ -155,20 +181,12 @@ impl Shared {
         *self.rendered_at.write().unwrap_or_else(|e| e.into_inner()) = Some(now);
         self.metrics.rendered(now);
         if self.recount.swap(false, Ordering::AcqRel) {
-            let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
-            let (all, net_at_count) = self.store.counted_stories()?;
-            let mut next = Counts {
-                all,
-                net_at_count,
-                by_source: HashMap::new(),
-            };
-            for s in &config.sources {
-                let state = self.store.source_state(&s.id)?;
-                let items = self.store.count_for_source(&s.id);
-                self.metrics.source_state(s, &state, items);
-                next.by_source.insert(s.id.clone(), items);
+            // Asked again if it fails, so a figure is never left unmade.
+            let counted = self.count_all();
+            if counted.is_err() {
+                self.recount();
             }
-            *counts = Arc::new(next);
+            counted?;
         }
         self.metrics
             .store(self.story_count(), self.store.size_on_disk());

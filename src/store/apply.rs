@@ -100,7 +100,6 @@ impl Store {
         let now = now.unwrap_or_else(Utc::now);
         let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
         pending.commit()?;
-        self.count_stories(report.new as i64);
         drop(one_writer);
         // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
         // one fsync often covers several feeds (sled groups concurrent flushes).

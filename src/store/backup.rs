@@ -184,7 +184,6 @@ impl Store {
                 }
                 Record::Item(item) => {
                     self.restore_item(&item)?;
-                    self.count_stories(1);
                     counts.items += 1;
                     if counts.items % 512 == 0 {
                         progress(counts.items as u64);

@@ -194,10 +194,23 @@ fn clear(main: &Main) -> Result<(), StoreError> {
 fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
     for ((index, key), value) in writes {
         let tree = index.tree(main);
-        match value {
+        let before = match value {
             Some(value) => tree.insert(&key[..], value.clone())?,
             None => tree.remove(&key[..])?,
         };
+        // A story record created or removed moves the running count (a write made twice,
+        // after a failure, finds it already there or already gone and moves nothing).
+        if matches!(index, Index::Items) {
+            let change = match (value.is_some(), before.is_some()) {
+                (true, false) => 1,
+                (false, true) => -1,
+                _ => 0,
+            };
+            if change != 0 {
+                main.net_stories
+                    .fetch_add(change, std::sync::atomic::Ordering::AcqRel);
+            }
+        }
     }
     Ok(())
 }

@@ -148,9 +148,6 @@ pub struct Store {
     writer: Mutex<()>,
     /// Source states not yet written to sled: see [`Store::put_source_state`].
     pending_states: Mutex<HashMap<String, SourceState>>,
-    /// Stories stored less stories removed since the store was opened (see
-    /// [`Store::counted_stories`]).
-    net_stories: std::sync::atomic::AtomicI64,
 }
 
 /// Why the stories' database cannot be opened, for as long as the store is.
@@ -176,6 +173,10 @@ struct Main {
     segment_size: usize,
     /// The tree nodes sled keeps in files of their own.
     blobs: blobs::Blobs,
+    /// Story records created less story records removed since the database was opened,
+    /// moved by [`journal`] as it makes each write (so a feed finished after a failure or a
+    /// crash counts too).
+    net_stories: std::sync::atomic::AtomicI64,
 }
 
 impl Main {
@@ -246,7 +247,6 @@ impl Store {
             opening: Mutex::new(None),
             writer: Mutex::new(()),
             pending_states: Mutex::new(HashMap::new()),
-            net_stories: std::sync::atomic::AtomicI64::new(0),
         };
         if upgrade {
             // A store written before the states had a database of their own: move them now.
@@ -351,6 +351,7 @@ impl Store {
             journal: tree("journal")?,
             segment_size: segments,
             blobs: blobs::Blobs::new(path),
+            net_stories: std::sync::atomic::AtomicI64::new(0),
             db,
         };
         let meta = main.db.open_tree("meta")?;
@@ -459,19 +460,16 @@ impl Store {
         let (_one_writer, main) = self.write_lock()?;
         Ok((
             main.by_published.len(),
-            self.net_stories.load(std::sync::atomic::Ordering::Acquire),
+            main.net_stories.load(std::sync::atomic::Ordering::Acquire),
         ))
     }
 
-    /// Stories stored less stories removed since the store was opened, through this handle.
+    /// Story records created less story records removed since the stories' database was
+    /// opened, through this handle (0 while it is not open).
     pub fn net_stories(&self) -> i64 {
-        self.net_stories.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Moves [`Store::net_stories`]; called with the writer held, after the change is made.
-    fn count_stories(&self, change: i64) {
-        self.net_stories
-            .fetch_add(change, std::sync::atomic::Ordering::AcqRel);
+        self.main.get().map_or(0, |m| {
+            m.net_stories.load(std::sync::atomic::Ordering::Acquire)
+        })
     }
 
     /// [`Store::item_count`] when the stories' database is open, without opening it.

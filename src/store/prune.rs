@@ -54,7 +54,6 @@ impl Store {
         for id in doomed {
             if let Some(item) = self.item(id)? {
                 self.remove(&item)?;
-                self.count_stories(-1);
                 removed += 1;
             }
         }

@@ -1034,6 +1034,31 @@ fn a_feed_that_failed_part_way_is_finished_before_the_next_one() {
     assert_eq!(store.item_count(), 4);
     assert_eq!(store.count_for_source("b"), 3);
     assert!(journal_values(&store).is_empty());
+    // The running count saw the stories the finished feed stored, too.
+    assert_eq!(store.net_stories(), 4);
+    assert_eq!(store.counted_stories().unwrap(), (4, 4));
+}
+
+#[test]
+fn the_running_story_count_follows_new_updated_and_pruned_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(&store, "a", &random_text_feed(5, 10));
+    assert_eq!(store.net_stories(), 5);
+    let mut changed = random_text_feed(5, 10);
+    changed[0].item.content_hash = "changed".into();
+    assert_eq!(apply(&store, "a", &changed).updated, 1);
+    assert_eq!(store.net_stories(), 5, "an update creates no story");
+    let removed = store
+        .prune(None, Some(2), &["a".to_string()], now())
+        .unwrap();
+    assert_eq!(removed, 3);
+    assert_eq!(store.net_stories(), 2);
+    assert_eq!(store.counted_stories().unwrap(), (2, 2));
+    drop(store);
+    // Counted from the database's opening.
+    let store = open(&dir);
+    assert_eq!(store.counted_stories().unwrap(), (2, 0));
 }
 
 #[test]
