@@ -295,10 +295,9 @@ fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
                         _ => {}
                     }
                 }
-                let Some(url) = url
-                    .and_then(|u| Url::parse(&u).ok())
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                else {
+                let Some(written) = url else { continue };
+                let Some(url) = feed_url(&written) else {
+                    eprintln!("passed over {written:?}: not an http(s) feed address");
                     continue;
                 };
                 if !out.iter().any(|(u, _)| *u == url) {
@@ -338,6 +337,20 @@ async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::Fet
             retry_after: None,
         }),
     }
+}
+
+/// An outline's `xmlUrl` as an http(s) URL; the `feed:` pseudo-scheme some readers write
+/// (`feed://host/rss`, `feed:https://host/rss`) is read as the address it stands for.
+fn feed_url(written: &str) -> Option<Url> {
+    let written = written.trim();
+    let plain = match written.strip_prefix("feed:") {
+        Some(rest) if rest.starts_with("//") => format!("http:{rest}"),
+        Some(rest) => rest.to_string(),
+        None => written.to_string(),
+    };
+    Url::parse(&plain)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// Whether a feed URL a page named may be fetched: a local address only when the page's own
@@ -486,6 +499,16 @@ mod tests {
             ]
         );
         assert!(opml_feeds("<rss><channel/></rss>").is_err());
+        assert_eq!(
+            feed_url("feed://kossev.info/feed/").unwrap().as_str(),
+            "http://kossev.info/feed/"
+        );
+        assert_eq!(
+            feed_url("feed:https://kossev.info/feed/").unwrap().as_str(),
+            "https://kossev.info/feed/"
+        );
+        assert!(feed_url("file:///etc/passwd").is_none());
+        assert!(feed_url("/relative/feed").is_none());
         assert!(opml_feeds("<opml><body><outline").is_err());
     }
 

@@ -730,6 +730,7 @@ impl Validator<'_> {
             self.push(v.span().start, key, "must not be empty");
             return None;
         }
+        let text = text.trim();
         if reqwest::header::HeaderValue::from_str(text).is_err() {
             self.push(
                 v.span().start,
@@ -738,7 +739,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        Some(text.clone())
+        Some(text.to_string())
     }
 
     fn push(&mut self, offset: usize, key: impl Into<String>, message: impl Into<String>) {
