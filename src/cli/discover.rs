@@ -25,7 +25,7 @@ use url::Url;
 
 use crate::config::{valid_id, valid_lang, Config};
 use crate::fetch::{guard, Document, Fetched, Fetcher};
-use crate::model::{Location, Schedule, Source, SourceKind, SourceState};
+use crate::model::{SourceKind, SourceState};
 use crate::parse::{self, Context};
 
 /// Paths feeds usually live at, tried when a page links to none (WordPress first: most
@@ -318,18 +318,10 @@ fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
 }
 
 async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
-    let source = Source {
-        id: "discover".into(),
-        title: "discover".into(),
-        location: Location::Http(url.clone()),
-        kind: SourceKind::Partner,
-        lang: None,
-        schedule: Schedule::Interval(crate::config::DEFAULT_INTERVAL),
-        topics: Vec::new(),
-        enabled: true,
-        user_agent: None,
-    };
-    match fetcher.fetch(&source, &SourceState::default()).await? {
+    match fetcher
+        .fetch_url(url, &SourceState::default(), None)
+        .await?
+    {
         Fetched::Document(doc) => Ok(doc),
         // No validators were sent: a 304 is the server's mistake, and holds no feed.
         Fetched::NotModified => Err(crate::fetch::FetchError::Status {

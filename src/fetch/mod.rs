@@ -177,17 +177,28 @@ impl Fetcher {
                 self.read_file(path).await
             }
             Location::Http(url) => {
-                // The host's slot first, so a busy host never holds global slots idle.
-                let host = self.host_permit(url);
-                let _host = host.acquire().await.expect("semaphore never closed");
-                let _global = self.global.acquire().await.expect("semaphore never closed");
-                let limit = self.config.timeout + Duration::from_secs(1);
-                let agent = source.user_agent.as_deref();
-                match tokio::time::timeout(limit, self.get(url, state, agent)).await {
-                    Ok(result) => result,
-                    Err(_) => Err(FetchError::Timeout(self.config.timeout)),
-                }
+                self.fetch_url(url, state, source.user_agent.as_deref())
+                    .await
             }
+        }
+    }
+
+    /// Fetches an http(s) URL with every limit a source's fetch has (politeness per host,
+    /// the total timeout); `user_agent` replaces `[fetch] user_agent`.
+    pub async fn fetch_url(
+        &self,
+        url: &Url,
+        state: &SourceState,
+        user_agent: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
+        // The host's slot first, so a busy host never holds global slots idle.
+        let host = self.host_permit(url);
+        let _host = host.acquire().await.expect("semaphore never closed");
+        let _global = self.global.acquire().await.expect("semaphore never closed");
+        let limit = self.config.timeout + Duration::from_secs(1);
+        match tokio::time::timeout(limit, self.get(url, state, user_agent)).await {
+            Ok(result) => result,
+            Err(_) => Err(FetchError::Timeout(self.config.timeout)),
         }
     }
 
