@@ -104,6 +104,19 @@ where
     }
 }
 
+/// Waits for `/readyz` to answer 200 (the first fetch cycle is done).
+async fn ready(d: &Daemon, client: &reqwest::Client) {
+    eventually("readyz", Duration::from_secs(20), || async {
+        client
+            .get(d.url("/readyz"))
+            .send()
+            .await
+            .map(|r| r.status() == 200)
+            .unwrap_or(false)
+    })
+    .await;
+}
+
 async fn json(client: &reqwest::Client, url: &str) -> Value {
     let bytes = client.get(url).send().await.unwrap().bytes().await.unwrap();
     serde_json::from_slice(&bytes).unwrap()
@@ -153,15 +166,7 @@ terms = { "festival*" = 2 }
     let client = reqwest::Client::new();
 
     // Ready after the first cycle; the merged feed lists the stored items with provenance.
-    eventually("readyz", Duration::from_secs(20), || async {
-        client
-            .get(d.url("/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
-    })
-    .await;
+    ready(&d, &client).await;
     let all = json(&client, &d.url("/feeds/all.json")).await;
     let items = all["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{all}");
@@ -390,15 +395,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
     std::fs::write(&s.config, &config).unwrap();
     let d = Daemon::start(&s);
     let client = reqwest::Client::new();
-    eventually("readyz", Duration::from_secs(20), || async {
-        client
-            .get(d.url("/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
-    })
-    .await;
+    ready(&d, &client).await;
     assert_eq!(server.hits("on.xml").requests, 1);
     assert_eq!(
         server.hits("off.xml").requests,
@@ -507,15 +504,7 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    eventually("readyz", Duration::from_secs(20), || async {
-        client
-            .get(d.url("/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
-    })
-    .await;
+    ready(&d, &client).await;
     assert_eq!(server.hits("partner.xml").requests, 1);
     server.feed("partner.xml", feed(3), "application/rss+xml");
 

@@ -4,19 +4,22 @@ mod common;
 
 use common::{fixtures, setup, src, FeedServer};
 
-fn discover(s: &common::Setup, url: &str, extra: &[&str]) -> (i32, String, String) {
-    let out = s
-        .cmd()
-        .arg("discover")
-        .arg(url)
-        .args(extra)
-        .output()
-        .unwrap();
+/// Runs `tributary discover ARGS…`: (exit code, stdout, stderr).
+fn discover(s: &common::Setup, args: &[&str]) -> (i32, String, String) {
+    let out = s.cmd().arg("discover").args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// The `[[sources]]` tables in an output, commented-out ones left aside.
+fn tables(stdout: &str) -> usize {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("[[sources]]"))
+        .count()
 }
 
 #[test]
@@ -36,7 +39,7 @@ fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
         "text/html; charset=utf-8",
     );
     let s = setup(&[src("127-0-0", "https://other.example/feed".into())], "");
-    let (code, stdout, stderr) = discover(&s, &server.url("sr/"), &["--kind", "organization"]);
+    let (code, stdout, stderr) = discover(&s, &[&server.url("sr/"), "--kind", "organization"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("[[sources]]").count(), 2, "{stdout}");
     assert!(
@@ -61,7 +64,7 @@ fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
     assert_eq!(reports["127-0-0-2"]["status"], "ok");
 
     // Asked again, the configured feeds are named as such.
-    let (code, again, _) = discover(&s, &server.url("sr/"), &[]);
+    let (code, again, _) = discover(&s, &[&server.url("sr/")]);
     assert_eq!(code, 0);
     assert_eq!(again.matches("[[sources]]").count(), 0, "{again}");
     assert_eq!(again.matches("is already configured").count(), 2, "{again}");
@@ -73,21 +76,21 @@ fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths()
     let rss = std::fs::read(fixtures("ingest/partner-rss2.xml")).unwrap();
     server.feed("news/rss.xml", rss.clone(), "application/rss+xml");
     let s = setup(&[], "");
-    let (code, stdout, stderr) = discover(&s, &server.url("news/rss.xml"), &[]);
+    let (code, stdout, stderr) = discover(&s, &[&server.url("news/rss.xml")]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("[[sources]]").count(), 1, "{stdout}");
     assert!(stdout.contains("kind = \"partner\""), "{stdout}");
 
     server.feed("feed/", rss, "application/rss+xml");
     server.feed("", "<html><body>Home</body></html>", "text/html");
-    let (code, stdout, _) = discover(&s, &server.url(""), &[]);
+    let (code, stdout, _) = discover(&s, &[&server.url("")]);
     assert_eq!(code, 0);
     assert!(
         stdout.contains(&format!("url = \"{}\"", server.url("feed/"))),
         "{stdout}"
     );
 
-    let (code, stdout, stderr) = discover(&s, &server.url("nothing-here"), &[]);
+    let (code, stdout, stderr) = discover(&s, &[&server.url("nothing-here")]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("cannot fetch"), "{stderr}");
     server.feed("empty", "<html><body>No feeds</body></html>", "text/html");
@@ -99,12 +102,12 @@ fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths()
             body: b"gone".to_vec(),
         },
     );
-    let (code, _, stderr) = discover(&s, &server.url("empty"), &[]);
+    let (code, _, stderr) = discover(&s, &[&server.url("empty")]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no feed found"), "{stderr}");
     assert!(stderr.contains("/rss.xml"), "{stderr}");
 
-    let (code, _, stderr) = discover(&s, "ftp://example.org/", &[]);
+    let (code, _, stderr) = discover(&s, &["ftp://example.org/"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not an http(s) URL"), "{stderr}");
 }
@@ -130,50 +133,24 @@ fn another_readers_opml_export_becomes_sources() {
     );
     let file = s.dir.path().join("export.opml");
     std::fs::write(&file, opml).unwrap();
-    let run = |extra: &[&str]| {
-        let out = s
-            .cmd()
-            .args(["discover", "--opml"])
-            .arg(&file)
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let file_arg = file.to_str().unwrap();
+    let run = |extra: &[&str]| discover(&s, &[&["--opml", file_arg], extra].concat());
     // Addresses on this host are not fetched unless asked: printed commented out.
     let (code, stdout, _) = run(&[]);
-    assert_eq!(code, Some(0));
+    assert_eq!(code, 0);
     assert_eq!(server.hits("a/feed/").requests, 0);
     assert_eq!(stdout.matches("\n# [[sources]]").count(), 2, "{stdout}");
     assert!(
         stdout.contains("not fetched (see --allow-local)"),
         "{stdout}"
     );
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("[[sources]]"))
-            .count(),
-        0,
-        "{stdout}"
-    );
+    assert_eq!(tables(&stdout), 0, "{stdout}");
 
     // With --allow-local they are read; one is not a feed: printed, marked, exit 1.
     let (code, stdout, stderr) = run(&["--allow-local"]);
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, 1, "{stderr}");
     assert_eq!(server.hits("a/feed/").requests, 1);
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("[[sources]]"))
-            .count(),
-        2,
-        "{stdout}"
-    );
+    assert_eq!(tables(&stdout), 2, "{stdout}");
     // The reader's title is kept; the feed gives the language.
     assert!(stdout.contains("title = \"BFPE\""), "{stdout}");
     assert!(stdout.contains("lang = \"sr-latn\""), "{stdout}");
@@ -191,14 +168,7 @@ fn another_readers_opml_export_becomes_sources() {
     s.cmd().args(["check", "--offline"]).assert().success();
 
     std::fs::write(&file, "<rss/>").unwrap();
-    let out = s
-        .cmd()
-        .args(["discover", "--opml"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr)
-        .unwrap()
-        .contains("is not an OPML file"));
+    let (code, _, stderr) = run(&[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not an OPML file"), "{stderr}");
 }

@@ -20,6 +20,18 @@ fn rss(host: &str, items: &[(&str, &str, &str)]) -> String {
     body + "</channel></rss>"
 }
 
+/// The news source's entries: kept, blocked by category, blocked by title everywhere, kept.
+const NEWS: [(&str, &str, &str); 4] = [
+    (
+        "Workshop on the Brussels dialogue",
+        "Events",
+        "Mediators met.",
+    ),
+    ("Visit the Tirana fair", "Sponsored", "Tickets on sale."),
+    ("Daily horoscope", "Lifestyle", "The stars say."),
+    ("Women's Caucus meets in Prishtina", "Events", "MPs met."),
+];
+
 fn titles(s: &common::Setup) -> BTreeSet<String> {
     s.items()
         .iter()
@@ -32,19 +44,7 @@ fn blocked_and_unkept_entries_are_never_stored_and_are_counted() {
     let server = FeedServer::start();
     server.feed(
         "news.xml",
-        rss(
-            "news.example",
-            &[
-                (
-                    "Workshop on the Brussels dialogue",
-                    "Events",
-                    "Mediators met.",
-                ),
-                ("Visit the Tirana fair", "Sponsored", "Tickets on sale."),
-                ("Daily horoscope", "Lifestyle", "The stars say."),
-                ("Women's Caucus meets in Prishtina", "Events", "MPs met."),
-            ],
-        ),
+        rss("news.example", &NEWS),
         "application/rss+xml",
     );
     server.feed(
@@ -98,16 +98,10 @@ fn blocked_and_unkept_entries_are_never_stored_and_are_counted() {
         rss(
             "news.example",
             &[
-                (
-                    "Workshop on the Brussels dialogue",
-                    "Events",
-                    "Mediators met.",
-                ),
-                ("Visit the Tirana fair", "Sponsored", "Tickets on sale."),
-                ("Daily horoscope", "Lifestyle", "The stars say."),
-                ("Women's Caucus meets in Prishtina", "Events", "MPs met."),
-                ("Culture night in Mitrovica", "Culture", "Music."),
-            ],
+                &NEWS[..],
+                &[("Culture night in Mitrovica", "Culture", "Music.")],
+            ]
+            .concat(),
         ),
         "application/rss+xml",
     );

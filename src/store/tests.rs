@@ -1335,6 +1335,19 @@ fn an_unreadable_story_does_not_keep_a_schema_3_store_from_opening() {
     assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
 }
 
+/// Empties every publication entry, as stores before schema 5 left them.
+fn blank_publication_entries(main: &Main) {
+    let keys: Vec<_> = main
+        .by_published
+        .iter()
+        .keys()
+        .map(|k| k.unwrap())
+        .collect();
+    for k in keys {
+        main.by_published.insert(k, &[][..]).unwrap();
+    }
+}
+
 #[test]
 fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
     let dir = tempfile::tempdir().unwrap();
@@ -1440,15 +1453,7 @@ fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
 
     // An entry written before entries named topics and language says nothing: the story is
     // read to decide.
-    let keys: Vec<_> = main
-        .by_published
-        .iter()
-        .keys()
-        .map(|k| k.unwrap())
-        .collect();
-    for k in keys {
-        main.by_published.insert(k, &[][..]).unwrap();
-    }
+    blank_publication_entries(main);
     assert_eq!(
         titles(Some("culture"), Some("en")),
         ["Film festival opens in Prizren"]
@@ -1481,15 +1486,7 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
         apply(&store, "k", &[sq, en]);
         // What schema version 4 wrote: empty publication entries.
         let main = store.main().unwrap();
-        let keys: Vec<_> = main
-            .by_published
-            .iter()
-            .keys()
-            .map(|k| k.unwrap())
-            .collect();
-        for k in keys {
-            main.by_published.insert(k, &[][..]).unwrap();
-        }
+        blank_publication_entries(main);
         // A link entry no story explains: a rebuild of the link index would drop it.
         main.links.insert([7u8; 16], &[7u8; 16][..]).unwrap();
         let meta = main.db.open_tree("meta").unwrap();
