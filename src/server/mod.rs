@@ -123,12 +123,10 @@ impl Shared {
         let state = self.store.source_state(&source.id)?;
         let items = self.store.count_for_source(&source.id);
         self.metrics.source_state(source, &state, items);
-        let mut by_source = counts.by_source.clone();
-        by_source.insert(source.id.clone(), items);
-        *counts = Arc::new(Counts {
-            by_source,
-            ..**counts
-        });
+        // In place unless a request is reading the counts this moment (then copied once).
+        Arc::make_mut(&mut counts)
+            .by_source
+            .insert(source.id.clone(), items);
         Ok(())
     }
 
@@ -219,7 +217,7 @@ impl Shared {
 }
 
 /// Story counts, so that requests never scan a tree.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Counts {
     /// Stories in the store at the last full count.
     all: usize,
