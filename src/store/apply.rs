@@ -375,7 +375,9 @@ impl Tx<'_, '_> {
                 continue;
             }
             if let Some(item) = self.get(id)? {
-                if !item.carried_by(self.source) {
+                // The same title from unrelated sites ("Monthly newsletter November 2026")
+                // is no republication: the texts must tell the same story too.
+                if !item.carried_by(self.source) && texts_agree(&new.summary, &item.summary) {
                     return Ok(Some(item));
                 }
             }
@@ -498,6 +500,38 @@ fn dedupe_key(text: &str) -> DedupeKey {
 
 /// A title reduced to lowercase words, for matching republished copies; `None` when too short
 /// to identify a story.
+/// Whether two copies' texts agree enough for a title match to merge them: at least half
+/// of the word pairs of the shorter text are in the other (case and punctuation aside). A
+/// republisher that adds a line of its own or cuts the text short still agrees; two sites'
+/// different newsletters under one title do not. A copy with no text to compare (a feed of
+/// titles alone) agrees with any.
+pub(crate) fn texts_agree(a: &str, b: &str) -> bool {
+    let (a, b) = (word_pairs(a), word_pairs(b));
+    if a.is_empty() || b.is_empty() {
+        return true;
+    }
+    let shared = a.intersection(&b).count();
+    shared * 2 >= a.len().min(b.len())
+}
+
+/// Hashes of a text's consecutive word pairs, lowercased.
+fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .windows(2)
+        .map(|pair| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            pair.hash(&mut h);
+            h.finish()
+        })
+        .collect()
+}
+
 pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
     let mut key = String::with_capacity(title.len());
     for word in title

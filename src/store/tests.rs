@@ -184,6 +184,59 @@ fn same_title_within_the_window_merges_outside_does_not() {
 }
 
 #[test]
+fn the_same_title_over_different_texts_is_two_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let title = "Monthly newsletter November 2026";
+    let mut a = item("a1", title, Some("https://a.example/newsletter-nov"), "a");
+    a.item.summary = "Our researchers met municipal officials in Gračanica to discuss \
+        the energy agreement and its implementation."
+        .into();
+    apply(&store, "orga", &[a]);
+    let mut b = item("b1", title, Some("https://b.example/newsletter-nov"), "b");
+    b.item.summary = "The Women's Caucus held its autumn session on gender budgeting \
+        with members of parliament from all parties."
+        .into();
+    let report = apply(&store, "orgb", &[b]);
+    assert_eq!((report.new, report.duplicate), (1, 0));
+    let a_feed = store
+        .list(&Query {
+            source: Some("orga".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(a_feed.len(), 1);
+    assert_eq!(
+        a_feed[0].link.as_deref(),
+        Some("https://a.example/newsletter-nov")
+    );
+
+    // A republished copy with a line of its own and the text cut short is the same story.
+    let mut copy = item("c1", title, Some("https://portal.example/c1"), "c");
+    copy.item.summary = "Originally published by Org A. Our researchers met municipal \
+        officials in Gračanica to discuss the energy"
+        .into();
+    let report = apply(&store, "portal", &[copy]);
+    assert_eq!((report.new, report.duplicate), (0, 1));
+}
+
+#[test]
+fn texts_agree_on_shared_word_pairs_and_when_one_has_none() {
+    use super::apply::texts_agree;
+    assert!(texts_agree(
+        "Talks on licence plates resume in Brussels",
+        "TALKS on licence-plates resume, in Brussels today"
+    ));
+    assert!(!texts_agree(
+        "Talks on licence plates resume in Brussels",
+        "A photo exhibition opens in Prizren this week"
+    ));
+    assert!(texts_agree("", "A photo exhibition opens"));
+    assert!(texts_agree("Photos", "A photo exhibition opens"));
+}
+
+#[test]
 fn front_page_links_do_not_merge_stories() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
