@@ -265,3 +265,83 @@ unsubscribe_url = "https://lists.example.org/unsubscribe/daily"
     );
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn a_digest_whose_sending_failed_goes_out_with_the_next_send() {
+    if !python_with("aiosmtpd") {
+        return;
+    }
+    let mail_dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(mail_dir.path());
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let digest = r#"
+[[digests]]
+name = "daily"
+title = "Daily"
+cron = "0 7 * * *"
+from = "digest@digests.example.org"
+to = ["partners@lists.example.org"]
+"#;
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!("[mail]\noutbox = \"outbox\"\n{digest}"),
+    );
+    s.fetch(&[]);
+    let stored = s.items().len();
+    assert!(stored > 0);
+
+    // No relay yet: the digest is built and kept, its sending fails.
+    let failed = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("no [mail.smtp] relay"), "{err}");
+    assert!(
+        err.contains("the next `tributary digest daily --send` sends it first"),
+        "{err}"
+    );
+
+    // With the relay configured, the next plain send delivers it, though no story is new.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let relay = format!(
+        "[mail.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n",
+        sink.port
+    );
+    std::fs::write(&s.config, text.replace(digest, &format!("{relay}{digest}"))).unwrap();
+    let retried = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&retried.stdout);
+    assert!(
+        retried.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    assert!(said.contains("its earlier sending failed"), "{said}");
+    assert!(said.contains("nothing to send"), "{said}");
+    let received = files(mail_dir.path(), "eml");
+    assert_eq!(received.len(), 1);
+    let msg = parse_eml(&received[0]);
+    assert!(
+        msg["headers"]["Subject"]
+            .as_str()
+            .unwrap()
+            .contains(&stored.to_string()),
+        "{msg}"
+    );
+
+    // Sent once: a third run sends nothing again.
+    let third = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert!(third.status.success());
+    assert_eq!(files(mail_dir.path(), "eml").len(), 1);
+}

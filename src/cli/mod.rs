@@ -817,6 +817,25 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         None => chrono::Utc::now(),
     };
     let app = App::open(config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut failed_before = false;
+    if args.send {
+        // Digests whose sending failed go out first, as they were built.
+        for record in digest_run::failed_sends(&app.store, &d.name)? {
+            let end = record.end;
+            match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
+                Ok(_) => println!(
+                    "sent the digest ending {} (its earlier sending failed) to {}",
+                    end.to_rfc3339(),
+                    d.to.join(", ")
+                ),
+                Err(e) => {
+                    eprintln!("{e}");
+                    failed_before = true;
+                }
+            }
+        }
+    }
     let record = digest_run::build(&app.config, &app.store, &d, at)?;
     let local = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&d.time_zone)
@@ -831,9 +850,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         local(record.end),
         d.time_zone
     );
+    let done = if failed_before {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
     if record.count == 0 && !d.send_empty {
-        println!("nothing to send: no new stories (set send_empty = true to send empty digests)");
-        return Ok(ExitCode::SUCCESS);
+        println!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
+        return Ok(done);
     }
     let path = digest_run::write_outbox(&app.config.mail, &record)?;
     println!("outbox: {}", path.display());
@@ -843,7 +867,6 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.send {
-        let runtime = tokio::runtime::Runtime::new()?;
         let was_sent = record.sent_at.is_some();
         match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
             Ok(r) if was_sent => println!(
@@ -853,11 +876,15 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             Ok(_) => println!("sent to {}", d.to.join(", ")),
             Err(e) => {
                 eprintln!("{e}");
+                eprintln!(
+                    "the digest is stored; the next `tributary digest {} --send` sends it first",
+                    d.name
+                );
                 return Ok(ExitCode::from(1));
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(done)
 }
 
 fn progress_bar(what: &'static str, total: u64) -> indicatif::ProgressBar {

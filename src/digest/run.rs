@@ -171,6 +171,22 @@ pub fn build(
     Ok(record)
 }
 
+/// How many of a digest's newest records a plain `tributary digest NAME --send` looks through
+/// for one whose sending failed.
+const RETRY_LOOKBACK: usize = 10;
+
+/// The digest's recent records whose sending failed and that were not sent since, oldest first:
+/// the next send of the digest sends them first.
+pub fn failed_sends(store: &Store, name: &str) -> Result<Vec<DigestRecord>, RunError> {
+    let mut failed: Vec<DigestRecord> = store
+        .recent_digests(name, RETRY_LOOKBACK)?
+        .into_iter()
+        .filter(|r| r.sent_at.is_none() && r.send_error.is_some())
+        .collect();
+    failed.reverse();
+    Ok(failed)
+}
+
 /// A file-name stamp for a record: its end in UTC.
 pub fn stamp(record: &DigestRecord) -> String {
     record.end.format("%Y%m%dT%H%M%SZ").to_string()
@@ -245,7 +261,8 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
 }
 
 /// Sends a stored digest over SMTP, at most once: a record with `sent_at` is not sent again.
-/// Makes three attempts with growing waits between them; the outcome is stored on the record.
+/// Makes three attempts with growing waits between them; the outcome is stored on the record
+/// (a failure too, whatever its cause, so the next send of the digest tries it again).
 pub async fn send(
     mail: &MailConfig,
     d: &DigestConfig,
@@ -255,25 +272,40 @@ pub async fn send(
     if record.sent_at.is_some() {
         return Ok(record);
     }
-    let fail = |message: String| RunError::Send {
-        name: record.name.clone(),
-        message,
-    };
+    match deliver(mail, d, &record).await {
+        Ok(()) => {
+            record.sent_at = Some(Utc::now());
+            record.send_error = None;
+            store.put_digest(&record)?;
+            Ok(record)
+        }
+        Err(message) => {
+            record.send_error = Some(message.clone());
+            store.put_digest(&record)?;
+            Err(RunError::Send {
+                name: record.name,
+                message,
+            })
+        }
+    }
+}
+
+/// One digest through `[mail.smtp]`, or why not.
+async fn deliver(mail: &MailConfig, d: &DigestConfig, record: &DigestRecord) -> Result<(), String> {
     let Some(smtp) = &mail.smtp else {
-        return Err(fail("no [mail.smtp] relay is configured".into()));
+        return Err("no [mail.smtp] relay is configured".into());
     };
     use lettre::AsyncTransport;
-    let from: lettre::message::Mailbox =
-        d.from.parse().map_err(|e| fail(format!("bad from: {e}")))?;
+    let from: lettre::message::Mailbox = d.from.parse().map_err(|e| format!("bad from: {e}"))?;
     let to: Vec<lettre::Address> =
         d.to.iter()
             .filter_map(|t| t.parse::<lettre::message::Mailbox>().ok().map(|m| m.email))
             .collect();
     if to.is_empty() {
-        return Err(fail("the digest has no recipients".into()));
+        return Err("the digest has no recipients".into());
     }
     let envelope =
-        lettre::address::Envelope::new(Some(from.email), to).map_err(|e| fail(e.to_string()))?;
+        lettre::address::Envelope::new(Some(from.email), to).map_err(|e| e.to_string())?;
     let mut builder = match smtp.security {
         SmtpSecurity::Tls => {
             lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::relay(&smtp.host)
@@ -285,15 +317,15 @@ pub async fn send(
             Ok(lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host))
         }
     }
-    .map_err(|e| fail(e.to_string()))?
+    .map_err(|e| e.to_string())?
     .port(smtp.port)
     .timeout(Some(smtp.timeout));
     if let Some(user) = &smtp.username {
         let password = std::env::var(&smtp.password_env).map_err(|_| {
-            fail(format!(
+            format!(
                 "the SMTP password is read from ${}, which is not set",
                 smtp.password_env
-            ))
+            )
         })?;
         builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
             user.clone(),
@@ -307,21 +339,14 @@ pub async fn send(
             tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
         }
         match transport.send_raw(&envelope, record.eml.as_bytes()).await {
-            Ok(_) => {
-                record.sent_at = Some(Utc::now());
-                record.send_error = None;
-                store.put_digest(&record)?;
-                return Ok(record);
-            }
+            Ok(_) => return Ok(()),
             Err(e) => {
                 last = e.to_string();
                 tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %last, "sending the digest failed");
             }
         }
     }
-    record.send_error = Some(last.clone());
-    store.put_digest(&record)?;
-    Err(fail(last))
+    Err(last)
 }
 
 /// Parses `--at`: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DDTHH:MM` in the digest's zone.

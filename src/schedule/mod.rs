@@ -529,6 +529,27 @@ impl Daemon {
         if at.is_some() {
             tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
         }
+        if d.send {
+            // An older digest whose sending failed (before a newer one was built) goes too.
+            let store = self.shared.store.clone();
+            let (name2, end) = (name.clone(), record.end);
+            let failed = tokio::task::spawn_blocking(move || {
+                crate::digest::run::failed_sends(&store, &name2)
+            })
+            .await;
+            for older in failed.ok().and_then(Result::ok).unwrap_or_default() {
+                if older.end == end {
+                    continue;
+                }
+                if let Err(e) =
+                    crate::digest::run::send(&live.config.mail, &d, &self.shared.store, older).await
+                {
+                    metrics.digest_failed(&name);
+                    tracing::error!(digest = %name, error = %e, "sending an earlier digest failed; retrying in a minute");
+                    return;
+                }
+            }
+        }
         let unsent = d.send && record.sent_at.is_none() && (record.count > 0 || d.send_empty);
         if unsent {
             match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await

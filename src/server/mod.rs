@@ -714,7 +714,8 @@ async fn digest_file(
     let Some(d) = config.digest(&name).cloned() else {
         return plain(StatusCode::NOT_FOUND, "unknown digest\n");
     };
-    // One key lookup either way: the newest, or the newest ending within that local day.
+    // The newest, or the newest ending within that local day; one that found nothing to send
+    // only when no other is there.
     let day = match which {
         "latest" => None,
         date => match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
@@ -723,9 +724,9 @@ async fn digest_file(
         },
     };
     let store = s.store.clone();
-    let found = tokio::task::spawn_blocking(move || match day {
-        None => store.last_digest(&d.name),
-        Some((from, until)) => store.newest_digest_ending_in(&d.name, from, until),
+    let found = tokio::task::spawn_blocking(move || {
+        let (from, until) = day.unzip();
+        store.digest_to_show(&d.name, from, until, !d.send_empty)
     })
     .await
     .ok()

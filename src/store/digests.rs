@@ -50,26 +50,50 @@ impl Store {
         }
     }
 
-    /// The newest digest of `name` whose period ends in `[from, until)`: one key-range lookup,
-    /// however many digests are stored.
-    pub fn newest_digest_ending_in(
+    /// The digest of `name` to show for periods ending in `[from, until)` (each `None` for
+    /// no bound): the newest, or with `skip_empty` the newest that has stories, falling back
+    /// to the newest when none has. A run that found nothing to send (and so sent nothing)
+    /// does not hide the last digest that said something.
+    pub fn digest_to_show(
         &self,
         name: &str,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        skip_empty: bool,
     ) -> Result<Option<DigestRecord>, StoreError> {
-        if from >= until {
+        let mut upper = keys::source_prefix(name);
+        match until {
+            Some(t) => upper.extend_from_slice(&keys::time_bytes(t)),
+            // Past every `name ‖ 0 ‖ end` key.
+            None => *upper.last_mut().expect("prefix ends in 0") = 1,
+        }
+        let lower = match from {
+            Some(t) => key(name, t),
+            None => keys::source_prefix(name),
+        };
+        if lower >= upper {
             return Ok(None);
         }
-        match self
-            .main()?
-            .digests
-            .range(key(name, from)..key(name, until))
-            .next_back()
-        {
-            Some(kv) => Ok(Some(decode(&kv?.1)?)),
-            None => Ok(None),
+        let mut newest = None;
+        for kv in self.main()?.digests.range(lower..upper).rev() {
+            let record = decode(&kv?.1)?;
+            if !skip_empty || record.count > 0 {
+                return Ok(Some(record));
+            }
+            newest.get_or_insert(record);
         }
+        Ok(newest)
+    }
+
+    /// The newest `n` digests of `name`, newest first.
+    pub fn recent_digests(&self, name: &str, n: usize) -> Result<Vec<DigestRecord>, StoreError> {
+        self.main()?
+            .digests
+            .scan_prefix(keys::source_prefix(name))
+            .rev()
+            .take(n)
+            .map(|kv| decode(&kv?.1))
+            .collect()
     }
 
     /// Every digest of `name`, oldest first.

@@ -1596,3 +1596,56 @@ fn an_original_without_a_language_keeps_the_one_its_copy_gave() {
     };
     assert_eq!(store.list(&sq).unwrap().len(), 1);
 }
+
+#[test]
+fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let day = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap();
+    let record = |end: DateTime<Utc>, count: usize| crate::model::DigestRecord {
+        name: "daily".into(),
+        start: end - Duration::hours(1),
+        end,
+        count,
+        message_id: String::new(),
+        subject: format!("{count} stories"),
+        eml: String::new(),
+        html: String::new(),
+        text: String::new(),
+        json: serde_json::Value::Null,
+        sent_at: None,
+        send_error: None,
+    };
+    let show = |from, until, skip| {
+        store
+            .digest_to_show("daily", from, until, skip)
+            .unwrap()
+            .map(|r| (r.end, r.count))
+    };
+    assert_eq!(show(None, None, true), None);
+    store.put_digest(&record(day(27, 7), 0)).unwrap();
+    assert_eq!(
+        show(None, None, true),
+        Some((day(27, 7), 0)),
+        "only empty ones"
+    );
+    store.put_digest(&record(day(28, 7), 5)).unwrap();
+    store.put_digest(&record(day(28, 9), 0)).unwrap();
+    store.put_digest(&record(day(28, 10), 0)).unwrap();
+    // Another digest's records are not this one's.
+    let mut other = record(day(29, 7), 9);
+    other.name = "weekly".into();
+    store.put_digest(&other).unwrap();
+    assert_eq!(show(None, None, true), Some((day(28, 7), 5)));
+    assert_eq!(show(None, None, false), Some((day(28, 10), 0)));
+    assert_eq!(
+        show(Some(day(28, 0)), Some(day(29, 0)), true),
+        Some((day(28, 7), 5))
+    );
+    assert_eq!(
+        show(Some(day(27, 0)), Some(day(28, 0)), true),
+        Some((day(27, 7), 0))
+    );
+    assert_eq!(show(Some(day(29, 0)), Some(day(30, 0)), true), None);
+    assert_eq!(show(Some(day(29, 0)), Some(day(28, 0)), true), None);
+}
