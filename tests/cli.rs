@@ -157,3 +157,31 @@ fn long_commands_draw_no_progress_bar_when_output_is_not_a_terminal() {
         }
     }
 }
+
+#[test]
+fn items_names_an_unknown_topic_and_says_when_filters_match_nothing() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title><language>sq</language><item><title>One story here</title><guid>1</guid></item></channel></rss>"#;
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    let none = s.cmd().args(["items"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no items stored yet"));
+    assert!(s.cmd().arg("fetch").output().unwrap().status.success());
+
+    let out = s.cmd().args(["items", "--topic", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown topic \"nope\"; configured topics:"),
+        "{err}"
+    );
+
+    let out = s.cmd().args(["items", "--lang", "de"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("no stored item matches language \"de\" (1 stored in all)"),
+        "{said}"
+    );
+    let out = s.cmd().args(["items", "--lang", "sq"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("One story here"));
+}

@@ -575,6 +575,16 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
             return Ok(code);
         }
     }
+    if let Some(topic) = &args.topic {
+        if !config.classifier.topics().any(|t| t == topic) {
+            let known: Vec<&str> = config.classifier.topics().collect();
+            eprintln!(
+                "unknown topic {topic:?}; configured topics: {}",
+                known.join(", ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
     let app = App::open(config)?;
     let items = app.store.list(&Query {
         source: args.source.clone(),
@@ -613,7 +623,24 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !args.json && items.is_empty() {
-        writeln!(out, "no items stored yet: run `tributary fetch`")?;
+        let filters: Vec<String> = [
+            ("source", &args.source),
+            ("topic", &args.topic),
+            ("language", &args.lang),
+        ]
+        .into_iter()
+        .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v:?}")))
+        .collect();
+        let stored = app.store.item_count();
+        if filters.is_empty() || stored == 0 {
+            writeln!(out, "no items stored yet: run `tributary fetch`")?;
+        } else {
+            writeln!(
+                out,
+                "no stored item matches {} ({stored} stored in all)",
+                filters.join(" and ")
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -776,10 +803,11 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            let what = match scope {
-                Scope::Topic(_) => "topic",
-                Scope::Language(_) => "language",
-                _ => "source",
+            let what = match &scope {
+                Scope::Topic(t) => format!("topic {t:?}"),
+                Scope::Language(l) => format!("language {l:?}"),
+                Scope::Source(s) => format!("source {s:?}"),
+                Scope::All => "feed".to_string(),
             };
             let known: Vec<String> = match scope {
                 Scope::Topic(_) => app.config.classifier.topics().map(str::to_string).collect(),
