@@ -461,7 +461,11 @@ fn export_then_import_gives_the_same_items_and_feeds() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 26 stories, 6 source states"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exported 26 stories, 6 source states"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let fresh = s.dir.path().join("restored");
     let imported = s
@@ -646,4 +650,73 @@ fn check_warns_about_a_digest_language_no_source_names_and_an_unused_user_agent(
         err.contains("warning: source local: user_agent has no effect on a local file"),
         "{err}"
     );
+}
+
+#[test]
+fn an_import_that_fails_leaves_the_store_empty_and_bad_inputs_are_refused() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    s.fetch(&[]);
+    let backup = s.dir.path().join("backup.jsonl");
+    let out = s
+        .cmd()
+        .arg("export")
+        .arg("--out")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let full = std::fs::read_to_string(&backup).unwrap();
+    let import = |dir: &std::path::Path, file: &std::path::Path| {
+        let out = s
+            .cmd()
+            .arg("--data-dir")
+            .arg(dir)
+            .arg("import")
+            .arg(file)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let target = s.dir.path().join("restored");
+
+    // Cut off in the middle of a story, after some stories were written.
+    let cut = s.dir.path().join("cut.jsonl");
+    let lines: Vec<&str> = full.lines().collect();
+    let keep = lines.len() / 2;
+    let mut truncated = lines[..keep].join("\n");
+    truncated.push('\n');
+    truncated.push_str(&lines[keep][..lines[keep].len() / 2]);
+    std::fs::write(&cut, truncated).unwrap();
+    let (code, err) = import(&target, &cut);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains(&format!("line {}", keep + 1)) && err.contains("nothing was imported"),
+        "{err}"
+    );
+    // Nothing stayed behind: the whole export then imports into the same directory.
+    let (code, err) = import(&target, &backup);
+    assert_eq!(code, Some(0), "{err}");
+
+    // An empty input and one without the header are no exports.
+    let empty = s.dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let (code, err) = import(&s.dir.path().join("e"), &empty);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("the input is empty"), "{err}");
+    let headless = s.dir.path().join("headless.jsonl");
+    std::fs::write(&headless, lines[1..].join("\n")).unwrap();
+    let (code, err) = import(&s.dir.path().join("h"), &headless);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("line 1: no header line"), "{err}");
+    // A file that is not there creates no store directory.
+    let nowhere = s.dir.path().join("nowhere");
+    let (code, err) = import(&nowhere, &s.dir.path().join("missing.jsonl"));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("cannot read"), "{err}");
+    assert!(!nowhere.exists());
 }

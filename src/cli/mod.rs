@@ -950,17 +950,17 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(config)?;
-    let bar = progress_bar("importing", 0);
-    let counts = if args.file.as_os_str() == "-" {
-        app.store
-            .import(&mut std::io::stdin().lock(), &|n| bar.set_position(n))
+    // The input first: a mistyped file name creates no store.
+    let mut input: Box<dyn std::io::BufRead> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(&args.file)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
-        app.store
-            .import(&mut std::io::BufReader::new(file), &|n| bar.set_position(n))
+        Box::new(std::io::BufReader::new(file))
     };
+    let app = App::open(config)?;
+    let bar = progress_bar("importing", 0);
+    let counts = app.store.import(&mut input, &|n| bar.set_position(n));
     bar.finish_and_clear();
     match counts {
         Ok(c) => {

@@ -503,16 +503,20 @@ fn dedupe_key(text: &str) -> DedupeKey {
 /// Whether two copies' texts agree enough for a title match to merge them: at least half
 /// of the word pairs of the shorter text are in the other (case and punctuation aside). A
 /// republisher that adds a line of its own or cuts the text short still agrees; two sites'
-/// different newsletters under one title do not. A copy with no text to compare (a feed of
-/// titles alone) agrees with any.
+/// different newsletters under one title do not. A copy with little text to compare (a feed
+/// of titles alone, or a republisher's one-line blurb of its own, under [`BLURB_WORDS`]
+/// words) agrees with any: the title decides.
 pub(crate) fn texts_agree(a: &str, b: &str) -> bool {
     let (a, b) = (word_pairs(a), word_pairs(b));
-    if a.is_empty() || b.is_empty() {
+    if a.len() < BLURB_WORDS || b.len() < BLURB_WORDS {
         return true;
     }
     let shared = a.intersection(&b).count();
     shared * 2 >= a.len().min(b.len())
 }
+
+/// Texts shorter than this many words are too short to tell two stories apart.
+const BLURB_WORDS: usize = 30;
 
 /// Hashes of a text's consecutive word pairs, lowercased.
 fn word_pairs(text: &str) -> std::collections::HashSet<u64> {

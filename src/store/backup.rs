@@ -41,6 +41,9 @@ pub enum Record {
     Digest(Box<DigestRecord>),
 }
 
+/// A source's state read from an export, written once every story is in.
+type StateLine = (String, Box<SourceState>);
+
 /// Why an import failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -58,6 +61,13 @@ pub enum BackupError {
         /// What is wrong.
         message: String,
     },
+    /// The input has no export header at all (an empty file, or the output of a failed
+    /// export).
+    #[error("the input is empty: not a `tributary export`")]
+    Empty,
+    /// An import failed part way and what it had written was removed.
+    #[error("{0}; nothing was imported (the store is empty again)")]
+    Undone(Box<BackupError>),
     /// Import only fills an empty store.
     #[error("the target store is not empty ({0} stories): import into a new --data-dir")]
     NotEmpty(usize),
@@ -153,12 +163,48 @@ impl Store {
         if existing > 0 {
             return Err(BackupError::NotEmpty(existing));
         }
-        let (_one_writer, _) = self.write_lock()?;
+        let (_one_writer, main) = self.write_lock()?;
+        match self.import_lines(input, progress) {
+            Ok((counts, states)) => {
+                // Recorded only once every story is restored and flushed: validators on disk
+                // vouch for stories. A state that fails to be written only makes its source
+                // fetched in full.
+                for (id, state) in states {
+                    self.put_source_state(&id, &state)?;
+                }
+                self.flush()?;
+                progress(counts.items as u64);
+                Ok(counts)
+            }
+            Err(e) => {
+                // The store was empty: it is again, so the import can simply be run again.
+                for tree in [
+                    &main.items,
+                    &main.by_published,
+                    &main.by_seen,
+                    &main.by_source,
+                    &main.idents,
+                    &main.links,
+                    &main.titles,
+                    &main.digests,
+                    &main.journal,
+                ] {
+                    tree.clear().map_err(StoreError::from)?;
+                }
+                main.flush()?;
+                Err(BackupError::Undone(Box::new(e)))
+            }
+        }
+    }
+
+    fn import_lines(
+        &self,
+        input: &mut dyn BufRead,
+        progress: &dyn Fn(u64),
+    ) -> Result<(Counts, Vec<StateLine>), BackupError> {
         let mut counts = Counts::default();
-        // Recorded only once every story is restored and flushed: validators on disk vouch
-        // for stories, so an import that stops half way leaves none (its sources are then
-        // fetched in full).
         let mut states = Vec::new();
+        let mut header = false;
         for (n, line) in input.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
@@ -177,7 +223,20 @@ impl Store {
                         ),
                     })
                 }
-                Record::Header { .. } => {}
+                Record::Header { .. } if !header => header = true,
+                Record::Header { .. } => {
+                    return Err(BackupError::Line {
+                        line: n + 1,
+                        message: "a second header: two exports run together?".into(),
+                    })
+                }
+                _ if !header => {
+                    return Err(BackupError::Line {
+                        line: n + 1,
+                        message: "no header line before it: not the start of a `tributary export`"
+                            .into(),
+                    })
+                }
                 Record::Source { id, state } => {
                     states.push((id, state));
                     counts.sources += 1;
@@ -201,13 +260,11 @@ impl Store {
                 }
             }
         }
-        self.flush()?;
-        for (id, state) in states {
-            self.put_source_state(&id, &state)?;
+        if !header {
+            return Err(BackupError::Empty);
         }
         self.flush()?;
-        progress(counts.items as u64);
-        Ok(counts)
+        Ok((counts, states))
     }
 
     /// Writes one story and all its index entries, all or nothing (see [`super::journal`]).
