@@ -567,7 +567,24 @@ impl Validator<'_> {
             (Some(_), None) => self
                 .interval(&rs.interval, &format!("{key}.interval"))
                 .map(Schedule::Interval),
-            (None, Some(cron)) => self.cron(cron, &format!("{key}.cron")).map(Schedule::Cron),
+            (None, Some(cron)) => {
+                let expr = self.cron(cron, &format!("{key}.cron"));
+                match expr.as_deref().and_then(cron_min_gap) {
+                    Some(gap) if gap < MIN_POLL => {
+                        self.push(
+                            cron.span().start,
+                            format!("{key}.cron"),
+                            format!(
+                                "{:?} fires {}s apart; a source is polled at most every 10s",
+                                cron.get_ref().trim(),
+                                gap.as_secs()
+                            ),
+                        );
+                        None
+                    }
+                    _ => expr.map(Schedule::Cron),
+                }
+            }
             (None, None) => Some(Schedule::Interval(fetch.default_interval)),
         };
         let mut topics = Vec::new();
@@ -663,7 +680,7 @@ impl Validator<'_> {
 
     fn interval(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Duration> {
         let d = self.duration(v, key)?;
-        if d < Duration::from_secs(10) {
+        if d < MIN_POLL {
             let start = v.as_ref().map(|s| s.span().start).unwrap_or(0);
             self.push(start, key, "poll interval must be at least 10s");
             return None;
@@ -756,22 +773,56 @@ fn rule_topic(e: &crate::classify::RuleError) -> String {
     e.to_string().split('"').nth(1).unwrap_or("").to_string()
 }
 
+/// The shortest time between two polls of a source.
+const MIN_POLL: Duration = Duration::from_secs(10);
+
 /// A cron expression in the six-field form the scheduler reads (seconds first): the common
-/// five-field form gets a leading `0`. Checked with the scheduler's own parser settings.
+/// five-field form gets a leading `0`. Checked with the scheduler's own parser settings, and
+/// it must fire at some time to come (`0 0 30 2 *` never does).
 pub fn normalize_cron(expr: &str) -> Result<String, String> {
-    let expr = expr.split_whitespace().collect::<Vec<_>>().join(" ");
-    let six = if expr.split(' ').count() == 5 {
-        format!("0 {expr}")
-    } else {
-        expr
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let six = match fields.len() {
+        5 => format!("0 {}", fields.join(" ")),
+        6 => fields.join(" "),
+        n => {
+            return Err(format!(
+                "it has {n} fields; write 5 (minute hour day-of-month month day-of-week) or 6 (seconds first)"
+            ))
+        }
     };
+    let cron = parse_cron(&six)?;
+    if cron
+        .find_next_occurrence(&chrono::Utc::now(), false)
+        .is_err()
+    {
+        return Err("it never fires (no such date)".into());
+    }
+    Ok(six)
+}
+
+fn parse_cron(six: &str) -> Result<croner::Cron, String> {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)
         .build()
-        .parse(&six)
-        .map(|_| six.clone())
+        .parse(six)
         .map_err(|e| e.to_string())
+}
+
+/// The shortest time between two of the next 200 firings of a six-field cron expression.
+fn cron_min_gap(six: &str) -> Option<Duration> {
+    let cron = parse_cron(six).ok()?;
+    let mut at = cron.find_next_occurrence(&chrono::Utc::now(), false).ok()?;
+    let mut min: Option<Duration> = None;
+    for _ in 0..200 {
+        let Ok(next) = cron.find_next_occurrence(&at, false) else {
+            break;
+        };
+        let gap = (next - at).to_std().ok()?;
+        min = Some(min.map_or(gap, |m| m.min(gap)));
+        at = next;
+    }
+    min
 }
 
 pub(crate) fn valid_id(id: &str) -> bool {

@@ -120,6 +120,28 @@ fn bad_url_duration_and_cron_are_all_reported() {
 }
 
 #[test]
+fn a_cron_must_have_5_or_6_fields_fire_at_all_and_poll_no_more_often_than_every_10s() {
+    let message = |cron: &str| {
+        let ps = problems(&GOOD.replace("0 */2 * * *", cron));
+        assert_eq!(ps.len(), 1, "{cron}: {ps:?}");
+        assert_eq!(ps[0].key, "sources[1].cron");
+        ps[0].message.clone()
+    };
+    let m = message("* * * * * *");
+    assert!(
+        m.contains("fires 1s apart; a source is polled at most every 10s"),
+        "{m}"
+    );
+    assert!(message("0,5 0 * * * *").contains("fires 5s apart"));
+    assert!(message("0 0 7 * * Mon 2027").contains("it has 7 fields; write 5"));
+    assert!(message("0 0 30 2 *").contains("never fires"));
+    for fine in ["*/10 * * * * *", "0 0 29 2 *", "30 */5 * * * *"] {
+        let text = GOOD.replace("0 */2 * * *", fine);
+        assert!(load(&text).is_ok(), "{fine}");
+    }
+}
+
+#[test]
 fn http_url_without_host_is_an_error() {
     let text = GOOD.replace("https://balkansgroup.org/en/feed/", "http://");
     let p = &problems(&text)[0];
