@@ -11,7 +11,7 @@ use tracing::Instrument as _;
 
 use crate::classify::Classifier;
 use crate::config::{DedupeConfig, FetchConfig};
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::{Fetched, Fetcher, MAX_RETRY_AFTER};
 use crate::model::{Item, Location, Source, SourceState};
 use crate::parse::{self, Context};
 use crate::store::{ApplyReport, Staged, Store, StoreError};
@@ -378,9 +378,6 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.last_error = None;
     state.retry_at = None;
 }
-
-/// The longest `Retry-After` honoured.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
 /// never sooner than the server's `Retry-After`.

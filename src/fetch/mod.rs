@@ -57,7 +57,7 @@ pub enum FetchError {
     #[error("cannot connect: {0}")]
     Connect(String),
     /// The server answered with an error status.
-    #[error("HTTP {status}{}", retry_after.map(|d| format!(" (retry after {})", humantime::format_duration(d))).unwrap_or_default())]
+    #[error("HTTP {status}{}", retry_after.map(describe_retry_after).unwrap_or_default())]
     Status {
         /// The status code.
         status: u16,
@@ -346,6 +346,23 @@ impl Fetcher {
     }
 }
 
+/// The longest `Retry-After` honoured: a server may ask for any wait.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// ` (retry after 2h)`, to the second, saying when the wait asked for is more than is honoured.
+fn describe_retry_after(asked: Duration) -> String {
+    let secs = |d: Duration| humantime::format_duration(Duration::from_secs(d.as_secs()));
+    if asked > MAX_RETRY_AFTER {
+        format!(
+            " (retry after {}; waiting {} at most)",
+            secs(asked),
+            secs(MAX_RETRY_AFTER)
+        )
+    } else {
+        format!(" (retry after {})", secs(asked))
+    }
+}
+
 /// `Retry-After` as a duration: delay-seconds or an HTTP date.
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
@@ -420,6 +437,22 @@ mod tests {
             fetcher.fetch(&local, &SourceState::default()).await,
             Ok(Fetched::Document(_))
         ));
+    }
+
+    #[test]
+    fn retry_after_is_described_to_the_second_and_with_its_cap() {
+        let status = |secs: f64| {
+            FetchError::Status {
+                status: 503,
+                retry_after: Some(Duration::from_secs_f64(secs)),
+            }
+            .to_string()
+        };
+        assert_eq!(status(7200.25), "HTTP 503 (retry after 2h)");
+        assert_eq!(
+            status(3e9),
+            "HTTP 503 (retry after 95years 23days 11h 20m; waiting 7days at most)"
+        );
     }
 
     #[test]
