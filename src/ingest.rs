@@ -162,6 +162,11 @@ impl Ingest {
         span.record("duration_ms", report.millis as u64);
         let _entered = span.enter();
         match &report.outcome {
+            // With info spans filtered out (the one-shot commands log warnings only), the
+            // line names its source itself.
+            Outcome::Error { message } if span.is_disabled() => {
+                tracing::warn!(source = %source.id, error = %message, "fetch failed")
+            }
             Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
             Outcome::Deferred { until } => tracing::info!(%until, "fetched"),
             Outcome::Ok(a) => tracing::info!(

@@ -185,3 +185,26 @@ fn items_names_an_unknown_topic_and_says_when_filters_match_nothing() {
     let out = s.cmd().args(["items", "--lang", "sq"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("One story here"));
 }
+
+#[test]
+fn a_failed_fetch_on_the_command_line_logs_its_source() {
+    let server = common::FeedServer::start();
+    let s = setup(&[src("gone", server.url("missing.xml"))], "");
+    for format in ["pretty", "json"] {
+        let out = s
+            .cmd()
+            .args(["--log-format", format, "fetch", "--force"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let line = err
+            .lines()
+            .find(|l| l.contains("fetch failed"))
+            .unwrap_or_else(|| panic!("{err}"));
+        assert!(
+            line.contains("source=gone") || line.contains(r#""source":"gone""#),
+            "{format}: {line}"
+        );
+    }
+}
