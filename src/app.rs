@@ -48,6 +48,14 @@ impl App {
         App::with_store(config, store)
     }
 
+    /// [`App::open`] for a command that reads what is stored: a store folder that is not
+    /// there is an error (a mistyped `--data-dir` would otherwise make an empty store and
+    /// report "nothing stored").
+    pub fn open_existing(config: Config) -> anyhow::Result<App> {
+        ensure_store_exists(&config)?;
+        App::open(config)
+    }
+
     /// [`App::open`] for a fetch: the stories' database is opened only once a source has
     /// something to store ([`Store::open_lazy`]). sled reads a page table proportional to the
     /// whole store when it opens it, which on a store of half a million stories takes as long
@@ -176,4 +184,16 @@ pub fn source_health_counted(
         });
     }
     Ok(out)
+}
+
+/// Fails, naming the folder, when the configured store has not been created.
+pub fn ensure_store_exists(config: &Config) -> anyhow::Result<()> {
+    let path = &config.store.path;
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: nothing was fetched into it yet (check --data-dir or [store] path; `tributary fetch` or `tributary run` creates it)",
+            path.display()
+        );
+    }
+    Ok(())
 }

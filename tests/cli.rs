@@ -159,13 +159,30 @@ fn long_commands_draw_no_progress_bar_when_output_is_not_a_terminal() {
 }
 
 #[test]
-fn items_names_an_unknown_topic_and_says_when_filters_match_nothing() {
+fn reading_commands_need_a_store_and_items_says_what_its_filters_match() {
     let feed = r#"<rss version="2.0"><channel><title>P</title><language>sq</language><item><title>One story here</title><guid>1</guid></item></channel></rss>"#;
     let s = setup(&[src("local", "feed.xml".into())], "");
     std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
-    let none = s.cmd().args(["items"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&none.stdout).contains("no items stored yet"));
+    // Before the first fetch there is no store to read (a mistyped --data-dir would be the
+    // same): said, not created.
+    for command in [
+        &["items"][..],
+        &["sources"],
+        &["render", "--format", "rss"],
+        &["export"],
+    ] {
+        let out = s.cmd().args(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no store at"), "{command:?}: {err}");
+    }
     assert!(s.cmd().arg("fetch").output().unwrap().status.success());
+    let out = s
+        .cmd()
+        .args(["items", "--source", "local"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("One story here"));
 
     let out = s.cmd().args(["items", "--topic", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -453,7 +453,7 @@ async fn hundreds_of_sources_due_on_the_same_tick_are_all_polled() {
         let path = format!("s{i}.xml");
         server.feed(&path, feed(1), "application/rss+xml");
         text.push_str(&format!(
-            "\n[[sources]]\nid = \"s{i}\"\ntitle = \"Source {i}\"\nurl = \"{}\"\nkind = \"partner\"\ncron = \"*/2 * * * * *\"\n",
+            "\n[[sources]]\nid = \"s{i}\"\ntitle = \"Source {i}\"\nurl = \"{}\"\nkind = \"partner\"\ncron = \"*/10 * * * * *\"\n",
             server.url(&path)
         ));
     }

@@ -162,7 +162,7 @@ pub fn eval(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
 
 /// `reclassify`: every stored item through the current rules, in bounded atomic batches.
 pub fn reclassify(config: Config) -> anyhow::Result<ExitCode> {
-    let app = App::open(config)?;
+    let app = App::open_existing(config)?;
     let total = app.store.item_count() as u64;
     let bar = indicatif::ProgressBar::new(total);
     if std::io::stderr().is_terminal() {

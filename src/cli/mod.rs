@@ -383,7 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Digest(args) => digest(config, args),
         Command::Export(args) => export(config, args),
         Command::Prune => {
-            let app = App::open(config)?;
+            let app = App::open_existing(config)?;
             let c = &app.config;
             if c.store.max_age.is_none() && c.store.max_items_per_source.is_none() {
                 println!("no retention configured ([store] max_age, max_items_per_source): nothing to do");
@@ -585,7 +585,7 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     }
-    let app = App::open(config)?;
+    let app = App::open_existing(config)?;
     let items = app.store.list(&Query {
         source: args.source.clone(),
         topic: args.topic.clone(),
@@ -686,6 +686,7 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
 }
 
 fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
+    crate::app::ensure_store_exists(&config)?;
     let health = match crate::store::Store::open(&config.store) {
         Ok(store) => crate::app::source_health(&store, &config)?,
         // The daemon holds the store (sled is single-process), or the store is not ours to
@@ -796,7 +797,7 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         (None, None, Some(l)) => Scope::Language(config.language(l).unwrap_or_else(|| l.clone())),
         (None, None, None) => Scope::All,
     };
-    let app = App::open(config)?;
+    let app = App::open_existing(config)?;
     match FeedSet::render_one(&app.store, &app.config, &scope, format)? {
         Some(doc) => {
             std::io::stdout().lock().write_all(&doc.body)?;
@@ -844,7 +845,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         },
         None => chrono::Utc::now(),
     };
-    let app = App::open(config)?;
+    let app = App::open_existing(config)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed_before = false;
     if args.send {
@@ -927,7 +928,7 @@ fn progress_bar(what: &'static str, total: u64) -> indicatif::ProgressBar {
 }
 
 fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let app = App::open(config)?;
+    let app = App::open_existing(config)?;
     let bar = progress_bar("exporting", app.store.item_count() as u64);
     let counts = match &args.out {
         Some(path) => {
