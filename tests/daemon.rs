@@ -642,7 +642,7 @@ fn a_short_admin_token_is_refused_at_start() {
         .env("TRIBUTARY_ADMIN_TOKEN", "secret")
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a configuration error");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{err}");
 }

@@ -759,11 +759,19 @@ fn run_daemon(cli: &Cli, mut config: Config, args: &RunArgs) -> anyhow::Result<E
     if let Some(listen) = args.listen {
         config.server = config.server.with_listen(listen);
     }
+    // A token that cannot be used is a configuration error, like one in the file.
+    let admin_token = match admin_token() {
+        Ok(token) => token,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let origin = crate::schedule::Origin {
         config_path: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
         listen: args.listen,
-        admin_token: admin_token()?,
+        admin_token,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(crate::schedule::run(origin, config))?;
