@@ -691,3 +691,37 @@ fn sigterm_while_starting_or_with_a_closed_log_pipe_still_stops_cleanly() {
     term(&child);
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigterm_stops_without_waiting_for_a_stuck_fetch() {
+    let server = FeedServer::start();
+    server.route("stuck.xml", Route::Trickle);
+    let s = setup(
+        &[common::src("stuck", server.url("stuck.xml"))],
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\ntimeout = \"120s\"\n",
+    );
+    let mut d = Daemon::start(&s);
+    eventually(
+        "the stuck fetch to start",
+        Duration::from_secs(20),
+        || async { server.hits("stuck.xml").requests > 0 },
+    )
+    .await;
+    d.signal("TERM");
+    eventually(
+        "the daemon to start waiting for it",
+        Duration::from_secs(20),
+        || async { d.log().contains("stopping: no new fetches") },
+    )
+    .await;
+    d.signal("TERM");
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let log = d.log();
+    assert!(
+        log.contains("second SIGTERM: stopping without waiting"),
+        "{log}"
+    );
+    assert!(!log.contains("still running after"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}

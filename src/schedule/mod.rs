@@ -175,11 +175,15 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
     daemon.cancel.cancel();
     let _ = scheduler.shutdown().await;
     daemon.tracker.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (a feed being applied is either fully stored or not at all)");
+    // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once.
+    tokio::select! {
+        finished = tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait()) => {
+            if finished.is_err() {
+                tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (a feed being applied is either fully stored or not at all)");
+            }
+        }
+        _ = term.recv() => tracing::warn!("second SIGTERM: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
+        _ = int.recv() => tracing::warn!("second SIGINT: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
     }
     store.flush()?;
     let _ = server.await;
