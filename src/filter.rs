@@ -93,7 +93,16 @@ impl Rule {
             .size_limit(SIZE_LIMIT)
             .build()
             .map_err(|e| match e {
-                regex::Error::Syntax(detail) => format!("invalid regular expression:\n{detail}"),
+                // regex draws the pattern and a caret over several lines; `check` prints
+                // one line per problem.
+                regex::Error::Syntax(detail) => format!(
+                    "invalid regular expression: {}",
+                    detail
+                        .lines()
+                        .rev()
+                        .find_map(|l| l.trim().strip_prefix("error: "))
+                        .unwrap_or("cannot parse it")
+                ),
                 regex::Error::CompiledTooBig(_) => {
                     "the regular expression is too large once compiled".into()
                 }

@@ -85,32 +85,46 @@ pub struct Classifier {
 }
 
 impl Classifier {
-    /// Validates and compiles the rules; the error names the topic and term to fix.
+    /// Validates and compiles the rules; the error names the topic and term to fix (the
+    /// first problem; [`Classifier::build`] gives all of them).
     pub fn new(rules: &Rules) -> Result<Classifier, RuleError> {
+        Classifier::build(rules).map_err(|mut problems| problems.swap_remove(0))
+    }
+
+    /// Validates and compiles the rules, or lists every problem in them, in rule order.
+    pub fn build(rules: &Rules) -> Result<Classifier, Vec<RuleError>> {
+        let mut problems = Vec::new();
         let mut topics: Vec<Topic> = Vec::new();
         let mut phrases: Vec<Vec<Word>> = Vec::new();
         let mut uses = Vec::new();
         for (t, rule) in rules.0.iter().enumerate() {
-            let mut topic = check_topic(rule, &topics)?;
+            let mut topic = check_topic(rule, &topics, &mut problems);
             let mut seen: Vec<(Vec<Word>, &str)> = Vec::new();
             let terms = rule.terms.iter().map(|term| (term, false));
             let context = rule.context.iter().map(|term| (term, true));
             for ((text, weight), context) in terms.chain(context) {
                 if !weight.is_finite() || *weight == 0.0 {
-                    return Err(RuleError::BadWeight {
+                    problems.push(RuleError::BadWeight {
                         topic: rule.name.clone(),
                         term: text.clone(),
                         weight: *weight,
                     });
                 }
                 let list = if context { "context" } else { "terms" };
-                let words = parse_phrase(text).map_err(|problem| bad(rule, list, text, problem))?;
+                let words = match parse_phrase(text) {
+                    Ok(words) => words,
+                    Err(problem) => {
+                        problems.push(bad(rule, list, text, problem));
+                        continue;
+                    }
+                };
                 if let Some((_, earlier)) = seen.iter().find(|(w, _)| *w == words) {
-                    return Err(RuleError::DuplicateTerm {
+                    problems.push(RuleError::DuplicateTerm {
                         topic: rule.name.clone(),
                         term: text.clone(),
                         earlier: earlier.to_string(),
                     });
+                    continue;
                 }
                 seen.push((words.clone(), text));
                 phrases.push(words);
@@ -125,14 +139,21 @@ impl Classifier {
                 });
             }
             for phrase in &rule.exclude {
-                let words = parse_phrase(phrase)
-                    .map_err(|problem| bad(rule, "exclude", phrase, problem))?;
-                phrases.push(words);
-                uses.push(Use::Exclude { topic: t });
+                match parse_phrase(phrase) {
+                    Ok(words) => {
+                        phrases.push(words);
+                        uses.push(Use::Exclude { topic: t });
+                    }
+                    Err(problem) => problems.push(bad(rule, "exclude", phrase, problem)),
+                }
             }
             topics.push(topic);
         }
-        let matcher = Matcher::new(&phrases).map_err(|e| RuleError::Automaton(e.to_string()))?;
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let matcher =
+            Matcher::new(&phrases).map_err(|e| vec![RuleError::Automaton(e.to_string())])?;
         Ok(Classifier {
             topics,
             matcher,
@@ -273,20 +294,21 @@ fn bad(rule: &TopicRule, list: &'static str, term: &str, problem: &'static str) 
     }
 }
 
-/// Checks a topic's name and numbers; its terms are added by the caller.
-fn check_topic(rule: &TopicRule, earlier: &[Topic]) -> Result<Topic, RuleError> {
+/// Checks a topic's name and numbers, adding what is wrong to `problems`; its terms are
+/// added by the caller.
+fn check_topic(rule: &TopicRule, earlier: &[Topic], problems: &mut Vec<RuleError>) -> Topic {
     let name = &rule.name;
     let valid = !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
-        return Err(RuleError::BadName {
+        problems.push(RuleError::BadName {
             topic: name.clone(),
         });
     }
     if earlier.iter().any(|t| t.name == *name) {
-        return Err(RuleError::DuplicateTopic {
+        problems.push(RuleError::DuplicateTopic {
             topic: name.clone(),
         });
     }
@@ -297,7 +319,7 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic]) -> Result<Topic, RuleError> 
     ];
     for (key, value, zero_ok) in numbers {
         if !value.is_finite() || value < 0.0 || (value == 0.0 && !zero_ok) {
-            return Err(RuleError::BadNumber {
+            problems.push(RuleError::BadNumber {
                 topic: name.clone(),
                 key,
                 value,
@@ -310,18 +332,18 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic]) -> Result<Topic, RuleError> 
         }
     }
     if rule.terms.is_empty() {
-        return Err(RuleError::NoTerms {
+        problems.push(RuleError::NoTerms {
             topic: name.clone(),
         });
     }
-    Ok(Topic {
+    Topic {
         name: name.clone(),
         title: rule.title.clone(),
         threshold: rule.threshold,
         title_weight: rule.title_weight,
         category_weight: rule.category_weight,
         terms: Vec::with_capacity(rule.terms.len() + rule.context.len()),
-    })
+    }
 }
 
 #[cfg(test)]

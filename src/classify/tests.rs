@@ -241,3 +241,47 @@ fn no_rules_means_no_topics() {
     assert!(c.classify(&input("Dialogue", "", &[])).is_empty());
     assert_eq!(c.topics().count(), 0);
 }
+
+#[test]
+fn every_problem_in_the_rules_is_listed_in_rule_order() {
+    let text = r#"
+[topics.one]
+title = "One"
+threshold = 0
+terms = { "bar" = 0, "Bar" = 1, "x*" = 2, "fine" = 1 }
+exclude = ["–"]
+
+[topics.Bad_Name]
+title = "B"
+threshold = 1
+terms = { "ok" = 1 }
+
+[topics.empty]
+title = "E"
+threshold = 1
+terms = {}
+"#;
+    let rules = RulesFile::from_toml(text).unwrap().topics;
+    let problems: Vec<String> = Classifier::build(&rules)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            r#"topic "one": threshold must be a finite number greater than 0, not 0"#,
+            r#"topic "one": term "bar" has weight 0; use a finite number other than 0"#,
+            r#"topic "one": term "Bar" is the same as "bar" once folded; keep one"#,
+            r#"topic "one": terms "x*": a one-word stem needs at least 3 letters before `*`"#,
+            r#"topic "one": exclude "–": it has no letters or digits"#,
+            r#"topic "Bad_Name": a topic name must be lowercase letters, digits and '-'"#,
+            r#"topic "empty" has no terms"#,
+        ]
+    );
+    // `new` gives the first.
+    assert_eq!(
+        Classifier::new(&rules).unwrap_err().to_string(),
+        problems[0]
+    );
+}

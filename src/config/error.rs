@@ -170,7 +170,7 @@ impl<'a> Locator<'a> {
     /// The key path for a `toml` deserialization error.
     pub(crate) fn toml_problem(&self, err: &toml::de::Error) -> Problem {
         let span = err.span().unwrap_or(0..0);
-        let message = err.message().trim().to_string();
+        let message = plain_types(err.message().trim());
         let table = self.table_at(span.start);
         // serde names the field in the message; the span points at the key or the table.
         let field = message.split('`').nth(1).filter(|_| {
@@ -196,7 +196,17 @@ impl<'a> Locator<'a> {
                 key.to_string()
             }
         });
+        // An unknown table (`[fetchh]`): the span is on its header, which `table_at` already
+        // counts as the table.
+        let on_header = {
+            let line_start = self.text[..span.start.min(self.text.len())]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            self.text[line_start..].trim_start().starts_with('[')
+        };
+        let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
         let key = match (table.is_empty(), leaf.is_empty()) {
+            (false, false) if field.is_some() && on_header && names_table => table,
             (true, _) => leaf,
             (false, true) => table,
             (false, false) => format!("{table}.{leaf}"),
@@ -213,9 +223,42 @@ impl<'a> Locator<'a> {
     }
 }
 
+/// serde's type names in words: "expected i64" → "expected an integer".
+fn plain_types(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, words) in [
+        ("i64", "an integer"),
+        ("u64", "a whole number of 0 or more"),
+        ("u32", "a whole number of 0 or more"),
+        ("u16", "a whole number of 0 or more"),
+        ("usize", "a whole number of 0 or more"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ] {
+        let from = format!("expected {rust}");
+        if out.ends_with(&from) || out.contains(&format!("{from} ")) {
+            out = out.replace(&from, &format!("expected {words}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn type_names_are_said_in_words() {
+        assert_eq!(
+            plain_types(r#"invalid type: string "many", expected i64"#),
+            r#"invalid type: string "many", expected an integer"#
+        );
+        assert_eq!(
+            plain_types("invalid type: boolean `true`, expected f64"),
+            "invalid type: boolean `true`, expected a number"
+        );
+        assert_eq!(plain_types("expected i640"), "expected i640");
+    }
 
     #[test]
     fn locates_line_and_column() {

@@ -214,11 +214,7 @@ impl Validator<'_> {
                     self.push(
                         t.span().start,
                         format!("{key}.topics[{j}]"),
-                        format!(
-                            "unknown topic {:?}; defined topics: {}",
-                            t.get_ref(),
-                            topics.join(", ")
-                        ),
+                        super::unknown_topic(t.get_ref(), topics),
                     );
                 }
             }
@@ -241,14 +237,14 @@ impl Validator<'_> {
                 }
             }
             self.mailbox(&d.from, format!("{key}.from"));
-            if d.to.is_empty() {
+            if d.to.get_ref().is_empty() {
                 self.push(
-                    d.from.span().start,
+                    d.to.span().start,
                     format!("{key}.to"),
                     "no recipients: give the list address or recipients",
                 );
             }
-            for (j, t) in d.to.iter().enumerate() {
+            for (j, t) in d.to.get_ref().iter().enumerate() {
                 self.mailbox(t, format!("{key}.to[{j}]"));
             }
             if let Some(u) = &d.unsubscribe_url {
@@ -271,7 +267,7 @@ impl Validator<'_> {
                 sources: d.sources.iter().map(|s| s.get_ref().clone()).collect(),
                 languages: d.languages.iter().map(|l| l.get_ref().clone()).collect(),
                 from: d.from.get_ref().clone(),
-                to: d.to.iter().map(|t| t.get_ref().clone()).collect(),
+                to: d.to.get_ref().iter().map(|t| t.get_ref().clone()).collect(),
                 list_id: d.list_id.as_ref().map(|v| v.get_ref().clone()),
                 unsubscribe_url: d.unsubscribe_url.as_ref().map(|v| v.get_ref().clone()),
                 unsubscribe_mailto: d.unsubscribe_mailto.as_ref().map(|v| v.get_ref().clone()),

@@ -371,7 +371,7 @@ impl Validator<'_> {
                     self.push(
                         offset,
                         format!("sources[{i}].topics[{j}]"),
-                        format!("unknown topic {t:?}; defined topics: {}", known.join(", ")),
+                        unknown_topic(t, &known),
                     );
                 }
             }
@@ -433,34 +433,39 @@ impl Validator<'_> {
                 ),
             }
             rules.0.extend(inline.0);
-            match Classifier::new(&rules) {
+            match Classifier::build(&rules) {
                 Ok(c) => return Some(c),
-                Err(e) => {
-                    let topic = rule_topic(&e);
-                    let header = format!("[topics.{topic}");
+                Err(problems) => {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    // The topic may be written inline in the main file rather than in the rules file.
-                    if !text.contains(&header) && self.loc.contains(&header) {
-                        let at = self.loc.find(&header);
-                        self.push(at, format!("topics.{topic}"), e.to_string());
-                    } else {
-                        let loc = Locator::new(&path, &text);
-                        let at = text.find(&header).unwrap_or(0);
-                        self.problems.push(loc.problem(
-                            at,
-                            format!("topics.{topic}"),
-                            e.to_string(),
-                        ));
+                    let loc = Locator::new(&path, &text);
+                    for e in problems {
+                        let topic = rule_topic(&e);
+                        let header = format!("[topics.{topic}");
+                        // The topic may be written inline in the main file rather than in the
+                        // rules file.
+                        if !text.contains(&header) && self.loc.contains(&header) {
+                            let at = self.loc.find(&header);
+                            self.push(at, format!("topics.{topic}"), e.to_string());
+                        } else {
+                            let at = text.find(&header).unwrap_or(0);
+                            self.problems.push(loc.problem(
+                                at,
+                                format!("topics.{topic}"),
+                                e.to_string(),
+                            ));
+                        }
                     }
                 }
             }
         } else {
-            match Classifier::new(&inline) {
+            match Classifier::build(&inline) {
                 Ok(c) => return Some(c),
-                Err(e) => {
-                    let topic = rule_topic(&e);
-                    let at = self.loc.find(&format!("[topics.{topic}"));
-                    self.push(at, format!("topics.{topic}"), e.to_string());
+                Err(problems) => {
+                    for e in problems {
+                        let topic = rule_topic(&e);
+                        let at = self.loc.find(&format!("[topics.{topic}"));
+                        self.push(at, format!("topics.{topic}"), e.to_string());
+                    }
                 }
             }
         }
@@ -771,6 +776,18 @@ fn empty_classifier() -> Classifier {
 /// The topic a rule error is about.
 fn rule_topic(e: &crate::classify::RuleError) -> String {
     e.to_string().split('"').nth(1).unwrap_or("").to_string()
+}
+
+/// "unknown topic", and which are defined (or that none is).
+pub(crate) fn unknown_topic(topic: &str, defined: &[impl AsRef<str>]) -> String {
+    if defined.is_empty() {
+        return format!("unknown topic {topic:?}: no topics are defined ([topics] in this file, or [classify] rules = FILE)");
+    }
+    let defined: Vec<&str> = defined.iter().map(AsRef::as_ref).collect();
+    format!(
+        "unknown topic {topic:?}; defined topics: {}",
+        defined.join(", ")
+    )
 }
 
 /// The shortest time between two polls of a source.

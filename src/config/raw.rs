@@ -69,7 +69,7 @@ pub(crate) struct RawDigest {
     #[serde(default)]
     pub languages: Vec<Spanned<String>>,
     pub from: Spanned<String>,
-    pub to: Vec<Spanned<String>>,
+    pub to: Spanned<Vec<Spanned<String>>>,
     pub list_id: Option<Spanned<String>>,
     pub unsubscribe_url: Option<Spanned<String>>,
     pub unsubscribe_mailto: Option<Spanned<String>>,
