@@ -566,6 +566,13 @@ fn a_disabled_source_is_fetched_only_when_named() {
     assert_eq!(code, 0);
     assert_eq!(reports.keys().collect::<Vec<_>>(), ["on"]);
     assert_eq!(server.hits("rss1.rdf").requests, 0);
+    let plain = s.cmd().arg("fetch").output().unwrap();
+    let said = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        said.contains("not fetched: 1 disabled (off); name one to fetch it anyway"),
+        "{said}"
+    );
+    assert_eq!(server.hits("rss1.rdf").requests, 0);
     let health = |s: &common::Setup| -> HashMap<String, Value> {
         let out = s.cmd().args(["sources", "--json"]).output().unwrap();
         String::from_utf8(out.stdout)

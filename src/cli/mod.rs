@@ -475,6 +475,21 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         .count();
     if !json {
         println!("{}", totals(&reports, app.store.item_count_if_open()));
+        // A plain pass leaves disabled sources out: say so, so that they are not forgotten.
+        let disabled: Vec<&str> = app
+            .config
+            .sources
+            .iter()
+            .filter(|s| !s.enabled && args.sources.is_empty())
+            .map(|s| s.id.as_str())
+            .collect();
+        if !disabled.is_empty() {
+            println!(
+                "not fetched: {} disabled ({}); name one to fetch it anyway",
+                disabled.len(),
+                disabled.join(", ")
+            );
+        }
     }
     let wrote = reports
         .iter()
