@@ -38,7 +38,7 @@ fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
          </head><body>Vesti</body></html>",
         "text/html; charset=utf-8",
     );
-    let s = setup(&[src("127-0-0", "https://other.example/feed".into())], "");
+    let s = setup(&[src("127-0-0-1", "https://other.example/feed".into())], "");
     let (code, stdout, stderr) = discover(&s, &[&server.url("sr/"), "--kind", "organization"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("[[sources]]").count(), 2, "{stdout}");
@@ -52,16 +52,16 @@ fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
     );
     assert!(stdout.contains("kind = \"organization\""), "{stdout}");
     // The host gives the id; the config's own ids are not reused.
-    assert!(stdout.contains("id = \"127-0-0-2\""), "{stdout}");
-    assert!(stdout.contains("id = \"127-0-0-3\""), "{stdout}");
+    assert!(stdout.contains("id = \"127-0-0-1-2\""), "{stdout}");
+    assert!(stdout.contains("id = \"127-0-0-1-3\""), "{stdout}");
 
     // Pasted into the config, they validate and fetch.
     let text = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(&s.config, format!("{text}\n{stdout}")).unwrap();
     s.cmd().args(["check", "--offline"]).assert().success();
-    let (code, reports) = s.fetch(&["--source", "127-0-0-2"]);
+    let (code, reports) = s.fetch(&["--source", "127-0-0-1-2"]);
     assert_eq!(code, 0);
-    assert_eq!(reports["127-0-0-2"]["status"], "ok");
+    assert_eq!(reports["127-0-0-1-2"]["status"], "ok");
 
     // Asked again, the configured feeds are named as such.
     let (code, again, _) = discover(&s, &[&server.url("sr/")]);
@@ -118,12 +118,15 @@ fn another_readers_opml_export_becomes_sources() {
     let rss = std::fs::read(fixtures("ingest/serbian-1250.xml")).unwrap();
     server.feed("a/feed/", rss, "application/rss+xml");
     server.feed("b/page", "<html>not a feed</html>", "text/html");
-    let s = setup(&[src("known", server.url("known.xml"))], "");
+    let s = setup(
+        &[src("known", server.url("known.xml"))],
+        "[topics.culture]\ntitle = \"Culture\"\nthreshold = 1\nterms = { \"festival\" = 1 }\n",
+    );
     let opml = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <opml version="2.0"><head><title>Miniflux</title></head><body>
 <outline text="Partners" title="Partners">
-  <outline title="BFPE" text="BFPE" xmlUrl="{a}" htmlUrl="https://bfpe.example/" type="rss"/>
+  <outline text="Culture"><outline title="BFPE" text="BFPE" xmlUrl="{a}" htmlUrl="https://bfpe.example/" type="rss"/></outline>
   <outline title="Broken" text="Broken" xmlUrl="{b}" type="rss"/>
   <outline title="Known" text="Known" xmlUrl="{known}" type="rss"/>
 </outline></body></opml>"#,
@@ -155,6 +158,16 @@ fn another_readers_opml_export_becomes_sources() {
     assert!(stdout.contains("title = \"BFPE\""), "{stdout}");
     assert!(stdout.contains("lang = \"sr-latn\""), "{stdout}");
     assert!(stdout.contains("answered, but not with a feed"), "{stdout}");
+    // A folder named like a topic gives the source that topic; another is said.
+    assert_eq!(
+        stdout.matches("topics = [\"culture\"]").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("is filed under \"Partners\" in the reader: no topic of that name"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("is already configured as source \"known\""),
         "{stdout}"

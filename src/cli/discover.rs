@@ -63,6 +63,9 @@ struct Found {
     kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     lang: Option<String>,
+    /// From the reader's folders, when they name a defined topic.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    topics: Vec<String>,
 }
 
 /// Runs discovery and prints what it found.
@@ -192,7 +195,7 @@ pub fn from_opml(
     // Fetched together (the fetcher bounds how many at once, overall and per host); neither
     // those already configured nor local addresses.
     let checked: Vec<Result<Option<Found>, String>> = runtime.block_on(async {
-        let fetches = outlines.iter().map(|(url, _)| async {
+        let fetches = outlines.iter().map(|Outline { url, .. }| async {
             if configured(url).is_some() || (guard::is_local(url) && !allow_local) {
                 return Ok(None);
             }
@@ -204,7 +207,8 @@ pub fn from_opml(
     });
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     let (mut failed, mut tried) = (0, 0);
-    for ((url, title), checked) in outlines.iter().zip(checked) {
+    for (outline, checked) in outlines.iter().zip(checked) {
+        let (url, title) = (&outline.url, &outline.title);
         if let Some(same) = configured(url) {
             println!("# {url} is already configured as source {:?}\n", same.id);
             continue;
@@ -216,7 +220,24 @@ pub fn from_opml(
             url: url.to_string(),
             kind: kind.to_string(),
             lang: None,
+            topics: Vec::new(),
         };
+        // The reader's folders: a topic of the same name (or title) is the source's default
+        // topic; the others are said, for ops to decide.
+        let mut unmatched = Vec::new();
+        for category in &outline.categories {
+            match topic_for(config, category) {
+                Some(t) if !feed.topics.contains(&t) => feed.topics.push(t),
+                Some(_) => {}
+                None => unmatched.push(format!("{category:?}")),
+            }
+        }
+        if !unmatched.is_empty() {
+            println!(
+                "# {url} is filed under {} in the reader: no topic of that name",
+                unmatched.join(", ")
+            );
+        }
         if guard::is_local(url) && !allow_local {
             feed.id = unique_id(&feed.id, &taken);
             taken.push(feed.id.clone());
@@ -262,59 +283,119 @@ pub fn from_opml(
     Ok(ExitCode::SUCCESS)
 }
 
+/// One feed of an OPML subscription list.
+#[derive(Debug, PartialEq)]
+struct Outline {
+    url: Url,
+    /// The outline's `title` or `text`.
+    title: Option<String>,
+    /// The folders it is in (outlines holding outlines) and its `category` attribute's
+    /// names, outermost first.
+    categories: Vec<String>,
+}
+
 /// The feeds of an OPML document, in document order (categories are outlines holding
-/// outlines): each `xmlUrl` that is an http(s) URL, with the outline's `title` or `text`.
-fn opml_feeds(text: &str) -> Result<Vec<(Url, Option<String>)>, String> {
+/// outlines): each `xmlUrl` that is an http(s) URL.
+fn opml_feeds(text: &str) -> Result<Vec<Outline>, String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut out: Vec<(Url, Option<String>)> = Vec::new();
+    let mut out: Vec<Outline> = Vec::new();
     let mut saw_opml = false;
+    // The open outlines: a folder's name, or None for an outline that is no folder.
+    let mut open: Vec<Option<String>> = Vec::new();
     loop {
-        match reader.read_event().map_err(|e| e.to_string())? {
-            Event::Start(e) | Event::Empty(e) => {
-                let name = e.local_name();
-                if name.as_ref().eq_ignore_ascii_case("opml") {
-                    saw_opml = true;
+        let event = reader.read_event().map_err(|e| e.to_string())?;
+        let (e, empty) = match &event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                if e.local_name().as_ref().eq_ignore_ascii_case("outline") {
+                    open.pop();
                 }
-                if !name.as_ref().eq_ignore_ascii_case("outline") {
-                    continue;
-                }
-                let (mut url, mut title, mut text) = (None, None, None);
-                for attr in e.attributes().flatten() {
-                    // A value with a broken escape (`&nbsp;`, a bare `&`) is read as written.
-                    let value = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map(|v| v.into_owned())
-                        .unwrap_or_else(|_| attr.value.to_string())
-                        .trim()
-                        .to_string();
-                    match attr.key.local_name().as_ref() {
-                        "xmlUrl" | "xmlurl" => url = Some(value),
-                        "title" => title = Some(value),
-                        "text" => text = Some(value),
-                        _ => {}
-                    }
-                }
-                let Some(written) = url else { continue };
-                let Some(url) = feed_url(&written) else {
-                    eprintln!("passed over {written:?}: not an http(s) feed address");
-                    continue;
-                };
-                if !out.iter().any(|(u, _)| *u == url) {
-                    let title = title
-                        .filter(|t| !t.is_empty())
-                        .or(text.filter(|t| !t.is_empty()));
-                    out.push((url, title));
-                }
+                continue;
             }
             Event::Eof => break,
-            _ => {}
+            _ => continue,
+        };
+        let name = e.local_name();
+        if name.as_ref().eq_ignore_ascii_case("opml") {
+            saw_opml = true;
         }
+        if !name.as_ref().eq_ignore_ascii_case("outline") {
+            continue;
+        }
+        let (mut url, mut title, mut text, mut category) = (None, None, None, None);
+        for attr in e.attributes().flatten() {
+            // A value with a broken escape (`&nbsp;`, a bare `&`) is read as written.
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| attr.value.to_string())
+                .trim()
+                .to_string();
+            match attr.key.local_name().as_ref() {
+                "xmlUrl" | "xmlurl" => url = Some(value),
+                "title" => title = Some(value),
+                "text" => text = Some(value),
+                "category" => category = Some(value),
+                _ => {}
+            }
+        }
+        let title = title
+            .filter(|t| !t.is_empty())
+            .or(text.filter(|t| !t.is_empty()));
+        if !empty {
+            open.push(if url.is_none() { title.clone() } else { None });
+        }
+        let Some(written) = url else { continue };
+        let Some(url) = feed_url(&written) else {
+            eprintln!("passed over {written:?}: not an http(s) feed address");
+            continue;
+        };
+        if out.iter().any(|o| o.url == url) {
+            continue;
+        }
+        let mut categories: Vec<String> = open.iter().flatten().cloned().collect();
+        // OPML 2.0: `category="/Culture,/Partners/Serbia"`, slash-delimited paths.
+        for path in category.iter().flat_map(|c| c.split(',')) {
+            if let Some(last) = path.split('/').map(str::trim).rfind(|p| !p.is_empty()) {
+                categories.push(last.to_string());
+            }
+        }
+        categories.dedup();
+        out.push(Outline {
+            url,
+            title,
+            categories,
+        });
     }
     if !saw_opml {
         return Err("no <opml> element".into());
     }
     Ok(out)
+}
+
+/// The defined topic a reader's folder stands for: same name once lowercased with spaces as
+/// `-` ("Women Caucus" → `women-caucus`), or the same title.
+fn topic_for(config: &Config, category: &str) -> Option<String> {
+    let slug: String = category
+        .trim()
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    config
+        .classifier
+        .topics()
+        .find(|t| {
+            *t == slug
+                || config
+                    .classifier
+                    .title(t)
+                    .is_some_and(|title| title.trim().eq_ignore_ascii_case(category.trim()))
+        })
+        .map(str::to_string)
 }
 
 async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
@@ -367,6 +448,7 @@ fn as_feed(doc: &Document, url: &Url) -> Option<Found> {
         url: url.to_string(),
         kind: SourceKind::Partner.to_string(),
         lang: feed.language.filter(|l| valid_lang(l)),
+        topics: Vec::new(),
     })
 }
 
@@ -427,7 +509,12 @@ fn alternates(html: &[u8], page: &Url) -> Vec<Url> {
 fn id_from_host(host: &str) -> String {
     let host = host.strip_prefix("www.").unwrap_or(host);
     let labels: Vec<&str> = host.split('.').collect();
-    let name = if labels.len() > 1 {
+    // An address keeps all of itself (`127-0-0-1`); a name loses its top-level domain.
+    let is_address = host
+        .trim_matches(['[', ']'])
+        .parse::<std::net::IpAddr>()
+        .is_ok();
+    let name = if labels.len() > 1 && !is_address {
         labels[..labels.len() - 1].join("-")
     } else {
         host.to_string()
@@ -479,15 +566,29 @@ mod tests {
   <outline text="No URL"/>
 </body></opml>"#;
         let feeds = opml_feeds(opml).unwrap();
-        let got: Vec<(&str, Option<&str>)> = feeds
+        let got: Vec<(&str, Option<&str>, Vec<&str>)> = feeds
             .iter()
-            .map(|(u, t)| (u.as_str(), t.as_deref()))
+            .map(|o| {
+                (
+                    o.url.as_str(),
+                    o.title.as_deref(),
+                    o.categories.iter().map(String::as_str).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
-                ("https://kossev.info/feed/", Some("KoSSev & co")),
-                ("https://example.org/rss.xml", Some("Без наслова")),
+                (
+                    "https://kossev.info/feed/",
+                    Some("KoSSev & co"),
+                    vec!["Partners"]
+                ),
+                (
+                    "https://example.org/rss.xml",
+                    Some("Без наслова"),
+                    vec!["Partners"]
+                ),
             ]
         );
         assert!(opml_feeds("<rss><channel/></rss>").is_err());
@@ -511,8 +612,32 @@ mod tests {
   <outline title="R&D" xmlUrl="https://b.example/feed"/>
 </body></opml>"#;
         let feeds = opml_feeds(opml).unwrap();
-        let titles: Vec<Option<&str>> = feeds.iter().map(|(_, t)| t.as_deref()).collect();
+        let titles: Vec<Option<&str>> = feeds.iter().map(|o| o.title.as_deref()).collect();
         assert_eq!(titles, [Some("News &nbsp; Views"), Some("R&D")]);
+    }
+
+    #[test]
+    fn folders_and_category_attributes_are_an_outlines_categories() {
+        let opml = r#"<opml version="2.0"><body>
+  <outline text="Culture">
+    <outline text="Film"><outline xmlUrl="https://a.example/feed" category="/Women Caucus,/x/Dialogue/"/></outline>
+    <outline xmlUrl="https://b.example/feed"/>
+  </outline>
+  <outline xmlUrl="https://c.example/feed"/>
+</body></opml>"#;
+        let feeds = opml_feeds(opml).unwrap();
+        let categories: Vec<Vec<&str>> = feeds
+            .iter()
+            .map(|o| o.categories.iter().map(String::as_str).collect())
+            .collect();
+        assert_eq!(
+            categories,
+            [
+                vec!["Culture", "Film", "Women Caucus", "Dialogue"],
+                vec!["Culture"],
+                vec![],
+            ]
+        );
     }
 
     #[test]
@@ -547,7 +672,7 @@ mod tests {
     fn ids_come_from_the_host() {
         assert_eq!(id_from_host("www.kossev.info"), "kossev");
         assert_eq!(id_from_host("news.kwn.example.org"), "news-kwn-example");
-        assert_eq!(id_from_host("127.0.0.1"), "127-0-0");
+        assert_eq!(id_from_host("127.0.0.1"), "127-0-0-1");
         assert_eq!(id_from_host("localhost"), "localhost");
         assert_eq!(
             unique_id("kossev", &["kossev".into(), "kossev-2".into()]),
