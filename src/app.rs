@@ -189,7 +189,9 @@ pub fn source_health_counted(
 /// Fails, naming the folder, when the configured store has not been created.
 pub fn ensure_store_exists(config: &Config) -> anyhow::Result<()> {
     let path = &config.store.path;
-    if !path.exists() {
+    // Only a folder known not to be there: one that cannot be looked at (systemd's private
+    // state directory) is for opening to judge.
+    if let Ok(false) = path.try_exists() {
         anyhow::bail!(
             "no store at {}: nothing was fetched into it yet (check --data-dir or [store] path; `tributary fetch` or `tributary run` creates it)",
             path.display()

@@ -701,12 +701,17 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
 }
 
 fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
-    crate::app::ensure_store_exists(&config)?;
-    let health = match crate::store::Store::open(&config.store) {
-        Ok(store) => crate::app::source_health(&store, &config)?,
-        // The daemon holds the store (sled is single-process), or the store is not ours to
-        // read (systemd's private state directory): ask the daemon instead.
-        Err(e) => from_daemon(args.listen.unwrap_or(config.server.listen), &e)?,
+    let listen = args.listen.unwrap_or(config.server.listen);
+    let health = if let Err(missing) = crate::app::ensure_store_exists(&config) {
+        // Not there (a mistyped --data-dir): a daemon may still answer; else say so.
+        from_daemon(listen, &missing.to_string())?
+    } else {
+        match crate::store::Store::open(&config.store) {
+            Ok(store) => crate::app::source_health(&store, &config)?,
+            // The daemon holds the store (sled is single-process), or the store is not ours
+            // to read (systemd's private state directory): ask the daemon instead.
+            Err(e) => from_daemon(listen, &e.to_string())?,
+        }
     };
     let mut out = std::io::stdout().lock();
     if !args.json {
@@ -741,7 +746,7 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
 /// Source health from the running daemon's `/sources.json`.
 fn from_daemon(
     listen: std::net::SocketAddr,
-    why: &crate::store::StoreError,
+    why: &str,
 ) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
     // The daemon itself, not the public URL a proxy may publish.
     let mut addr = listen;

@@ -198,6 +198,7 @@ impl Config {
             loc: &loc,
             base: &base,
             problems: Vec::new(),
+            cron_gaps: HashMap::new(),
         };
         let rules_path = raw
             .classify
@@ -266,6 +267,8 @@ struct Validator<'a> {
     loc: &'a Locator<'a>,
     base: &'a Path,
     problems: Vec<Problem>,
+    /// [`cron_min_gap`] of each cron expression met so far.
+    cron_gaps: HashMap<String, Option<Duration>>,
 }
 
 impl Validator<'_> {
@@ -574,7 +577,14 @@ impl Validator<'_> {
                 .map(Schedule::Interval),
             (None, Some(cron)) => {
                 let expr = self.cron(cron, &format!("{key}.cron"));
-                match expr.as_deref().and_then(cron_min_gap) {
+                // Thousands of sources share a few expressions: each is walked once.
+                let gap = expr.as_ref().and_then(|e| {
+                    *self
+                        .cron_gaps
+                        .entry(e.clone())
+                        .or_insert_with(|| cron_min_gap(e))
+                });
+                match gap {
                     Some(gap) if gap < MIN_POLL => {
                         self.push(
                             cron.span().start,
@@ -799,6 +809,8 @@ const MIN_POLL: Duration = Duration::from_secs(10);
 pub fn normalize_cron(expr: &str) -> Result<String, String> {
     let fields: Vec<&str> = expr.split_whitespace().collect();
     let six = match fields.len() {
+        // `@daily`, `@hourly`…, which the scheduler reads as they are.
+        1 if fields[0].starts_with('@') => fields[0].to_string(),
         5 => format!("0 {}", fields.join(" ")),
         6 => fields.join(" "),
         n => {

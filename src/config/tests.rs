@@ -135,7 +135,13 @@ fn a_cron_must_have_5_or_6_fields_fire_at_all_and_poll_no_more_often_than_every_
     assert!(message("0,5 0 * * * *").contains("fires 5s apart"));
     assert!(message("0 0 7 * * Mon 2027").contains("it has 7 fields; write 5"));
     assert!(message("0 0 30 2 *").contains("never fires"));
-    for fine in ["*/10 * * * * *", "0 0 29 2 *", "30 */5 * * * *"] {
+    for fine in [
+        "*/10 * * * * *",
+        "0 0 29 2 *",
+        "30 */5 * * * *",
+        "@daily",
+        "@hourly",
+    ] {
         let text = GOOD.replace("0 */2 * * *", fine);
         assert!(load(&text).is_ok(), "{fine}");
     }

@@ -498,14 +498,12 @@ fn dedupe_key(text: &str) -> DedupeKey {
     key
 }
 
-/// A title reduced to lowercase words, for matching republished copies; `None` when too short
-/// to identify a story.
 /// Whether two copies' texts agree enough for a title match to merge them: at least half
 /// of the word pairs of the shorter text are in the other (case and punctuation aside). A
 /// republisher that adds a line of its own or cuts the text short still agrees; two sites'
 /// different newsletters under one title do not. A copy with little text to compare (a feed
-/// of titles alone, or a republisher's one-line blurb of its own, under [`BLURB_WORDS`]
-/// words) agrees with any: the title decides.
+/// of titles alone, or a republisher's one-line blurb of its own: fewer than
+/// [`BLURB_WORDS`] word pairs) agrees with any: the title decides.
 pub(crate) fn texts_agree(a: &str, b: &str) -> bool {
     let (a, b) = (word_pairs(a), word_pairs(b));
     if a.len() < BLURB_WORDS || b.len() < BLURB_WORDS {
@@ -515,7 +513,8 @@ pub(crate) fn texts_agree(a: &str, b: &str) -> bool {
     shared * 2 >= a.len().min(b.len())
 }
 
-/// Texts shorter than this many words are too short to tell two stories apart.
+/// Texts with fewer word pairs than this (about as many words) are too short to tell two
+/// stories apart.
 const BLURB_WORDS: usize = 30;
 
 /// Hashes of a text's consecutive word pairs, lowercased.
@@ -536,6 +535,8 @@ fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
         .collect()
 }
 
+/// A title reduced to lowercase words, for matching republished copies; `None` when too short
+/// to identify a story.
 pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
     let mut key = String::with_capacity(title.len());
     for word in title
