@@ -709,6 +709,26 @@ fn an_import_that_fails_leaves_the_store_empty_and_bad_inputs_are_refused() {
     let (code, err) = import(&target, &backup);
     assert_eq!(code, Some(0), "{err}");
 
+    // Cut at a line boundary (a failed export, a full disk): no end line, nothing imported.
+    let short = s.dir.path().join("short.jsonl");
+    std::fs::write(&short, format!("{}\n", lines[..keep].join("\n"))).unwrap();
+    let elsewhere = s.dir.path().join("short-target");
+    let (code, err) = import(&elsewhere, &short);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("without its end line") && err.contains("nothing was imported"),
+        "{err}"
+    );
+    // An export of the first format, which had no end line, still imports.
+    assert!(lines[0].contains(r#""format":2"#), "{}", lines[0]);
+    assert!(lines.last().unwrap().contains(r#""kind":"end""#));
+    let old = s.dir.path().join("format1.jsonl");
+    let first = lines[0].replace(r#""format":2"#, r#""format":1"#);
+    let rest = &lines[1..lines.len() - 1];
+    std::fs::write(&old, format!("{first}\n{}\n", rest.join("\n"))).unwrap();
+    let (code, err) = import(&elsewhere, &old);
+    assert_eq!(code, Some(0), "{err}");
+
     // An empty input and one without the header are no exports.
     let empty = s.dir.path().join("empty.jsonl");
     std::fs::write(&empty, "").unwrap();

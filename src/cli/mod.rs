@@ -963,11 +963,30 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let file = std::fs::File::create(path)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             let mut out = std::io::BufWriter::new(file);
-            app.store.export(&mut out, &|n| bar.set_position(n))?
+            let written = app
+                .store
+                .export(&mut out, &|n| bar.set_position(n))
+                .map_err(anyhow::Error::from)
+                .and_then(|counts| {
+                    // The buffer's last bytes and the disk: a failure here is a failure.
+                    let file = out.into_inner().map_err(|e| e.into_error())?;
+                    file.sync_all()?;
+                    Ok(counts)
+                });
+            match written {
+                Ok(counts) => counts,
+                Err(e) => {
+                    // No half export left to be taken for a backup.
+                    let _ = std::fs::remove_file(path);
+                    return Err(e.context(format!("exporting to {} failed", path.display())));
+                }
+            }
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            app.store.export(&mut out, &|n| bar.set_position(n))?
+            let counts = app.store.export(&mut out, &|n| bar.set_position(n))?;
+            out.flush()?;
+            counts
         }
     };
     bar.finish_and_clear();

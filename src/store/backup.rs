@@ -39,7 +39,20 @@ pub enum Record {
     Item(Box<Item>),
     /// A built digest.
     Digest(Box<DigestRecord>),
+    /// The last line (format 2): how many of each came before it, so an export cut short at
+    /// a line boundary (a failed export, a full disk) is told from a whole one.
+    End {
+        /// Source states.
+        sources: usize,
+        /// Stories.
+        items: usize,
+        /// Digests.
+        digests: usize,
+    },
 }
+
+/// The export format this build writes; it reads this one and format 1 (no `End` line).
+const FORMAT: u32 = 2;
 
 /// A source's state read from an export, written once every story is in.
 type StateLine = (String, Box<SourceState>);
@@ -65,6 +78,12 @@ pub enum BackupError {
     /// export).
     #[error("the input is empty: not a `tributary export`")]
     Empty,
+    /// The export stops before its end line.
+    #[error("the export ends after {items} stories without its end line: it was cut short (a failed export, a full disk)")]
+    Truncated {
+        /// Stories read before it stopped.
+        items: usize,
+    },
     /// An import failed part way and what it had written was removed.
     #[error("{0}; nothing was imported (the store is empty again)")]
     Undone(Box<BackupError>),
@@ -101,7 +120,7 @@ impl Store {
         };
         line(
             &Record::Header {
-                format: 1,
+                format: FORMAT,
                 schema: SCHEMA_VERSION,
                 exported_at: Utc::now(),
             },
@@ -148,6 +167,14 @@ impl Store {
             line(&Record::Digest(Box::new(record)), out)?;
             counts.digests += 1;
         }
+        line(
+            &Record::End {
+                sources: counts.sources,
+                items: counts.items,
+                digests: counts.digests,
+            },
+            out,
+        )?;
         progress(counts.items as u64);
         out.flush()?;
         Ok(counts)
@@ -204,7 +231,9 @@ impl Store {
     ) -> Result<(Counts, Vec<StateLine>), BackupError> {
         let mut counts = Counts::default();
         let mut states = Vec::new();
-        let mut header = false;
+        // The header's format, once read; whether the end line was.
+        let mut header: Option<u32> = None;
+        let mut ended = false;
         for (n, line) in input.lines().enumerate() {
             let line = line?;
             if line.trim().is_empty() {
@@ -214,8 +243,14 @@ impl Store {
                 line: n + 1,
                 message: e.to_string(),
             })?;
+            if ended {
+                return Err(BackupError::Line {
+                    line: n + 1,
+                    message: "a line after the export's end line".into(),
+                });
+            }
             match record {
-                Record::Header { format, .. } if format != 1 => {
+                Record::Header { format, .. } if format > FORMAT || format == 0 => {
                     return Err(BackupError::Line {
                         line: n + 1,
                         message: format!(
@@ -223,14 +258,14 @@ impl Store {
                         ),
                     })
                 }
-                Record::Header { .. } if !header => header = true,
+                Record::Header { format, .. } if header.is_none() => header = Some(format),
                 Record::Header { .. } => {
                     return Err(BackupError::Line {
                         line: n + 1,
                         message: "a second header: two exports run together?".into(),
                     })
                 }
-                _ if !header => {
+                _ if header.is_none() => {
                     return Err(BackupError::Line {
                         line: n + 1,
                         message: "no header line before it: not the start of a `tributary export`"
@@ -258,10 +293,33 @@ impl Store {
                         .map_err(StoreError::from)?;
                     counts.digests += 1;
                 }
+                Record::End {
+                    sources,
+                    items,
+                    digests,
+                } => {
+                    let read = (counts.sources, counts.items, counts.digests);
+                    if (sources, items, digests) != read {
+                        return Err(BackupError::Line {
+                            line: n + 1,
+                            message: format!(
+                                "the export says it holds {sources} source states, {items} stories and {digests} digests, but {}, {} and {} came before it",
+                                read.0, read.1, read.2
+                            ),
+                        });
+                    }
+                    ended = true;
+                }
             }
         }
-        if !header {
-            return Err(BackupError::Empty);
+        match header {
+            None => return Err(BackupError::Empty),
+            Some(format) if format >= 2 && !ended => {
+                return Err(BackupError::Truncated {
+                    items: counts.items,
+                })
+            }
+            Some(_) => {}
         }
         self.flush()?;
         Ok((counts, states))
