@@ -401,6 +401,10 @@ pub struct DigestRecord {
     /// The last delivery error, if the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_error: Option<String>,
+    /// Built to be sent (by the daemon with `send = true`, or by `digest --send`): until it
+    /// is, each later send of the digest sends it first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deliver: bool,
 }
 
 #[cfg(test)]

@@ -877,12 +877,13 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed_before = false;
     if args.send {
-        // Digests whose sending failed go out first, as they were built.
-        for record in digest_run::failed_sends(&app.store, &d.name)? {
+        // Digests built to be sent that did not go out (the relay was down) go first, as
+        // they were built.
+        for record in digest_run::pending_sends(&app.store, &d, false)? {
             let end = record.end;
             match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
                 Ok(_) => println!(
-                    "sent the digest ending {} (its earlier sending failed) to {}",
+                    "sent the digest ending {} (it had not gone out) to {}",
                     end.to_rfc3339(),
                     d.to.join(", ")
                 ),
@@ -893,7 +894,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let record = digest_run::build(&app.config, &app.store, &d, at)?;
+    let record = digest_run::build(&app.config, &app.store, &d, at, args.send)?;
     let local = |t: chrono::DateTime<chrono::Utc>| {
         t.with_timezone(&d.time_zone)
             .format("%Y-%m-%d %H:%M")

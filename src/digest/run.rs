@@ -99,11 +99,14 @@ fn period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period,
 
 /// Builds (or, for a period built before, returns) the digest ending at `end`, and stores it,
 /// which advances the digest's mark.
+///
+/// `deliver` marks a new record as one to send (see [`pending_sends`]).
 pub fn build(
     config: &Config,
     store: &Store,
     d: &DigestConfig,
     end: DateTime<Utc>,
+    deliver: bool,
 ) -> Result<DigestRecord, RunError> {
     if let Some(existing) = store.digest_at(&d.name, end)? {
         return Ok(existing);
@@ -166,25 +169,41 @@ pub fn build(
         json: serde_json::to_value(&built).unwrap_or_default(),
         sent_at: None,
         send_error: None,
+        deliver: deliver && (built.count > 0 || d.send_empty),
     };
     store.put_digest(&record)?;
     Ok(record)
 }
 
-/// How many of a digest's newest records a plain `tributary digest NAME --send` looks through
-/// for one whose sending failed.
-const RETRY_LOOKBACK: usize = 10;
+/// How far back [`pending_sends`] looks, at most: digests not sent by then are given up.
+const PENDING_LOOKBACK: usize = 64;
 
-/// The digest's recent records whose sending failed and that were not sent since, oldest first:
-/// the next send of the digest sends them first.
-pub fn failed_sends(store: &Store, name: &str) -> Result<Vec<DigestRecord>, RunError> {
-    let mut failed: Vec<DigestRecord> = store
-        .recent_digests(name, RETRY_LOOKBACK)?
-        .into_iter()
-        .filter(|r| r.sent_at.is_none() && r.send_error.is_some())
-        .collect();
-    failed.reverse();
-    Ok(failed)
+/// The digests of `d` built to be sent and not sent yet, oldest first: those after the newest
+/// one that was sent (an older one that never went out was given up when a newer one did),
+/// within the newest [`PENDING_LOOKBACK`] periods. `newest_too` also counts the newest record
+/// if it is unsent, whatever it was built for (the daemon's own, built by an older version).
+pub fn pending_sends(
+    store: &Store,
+    d: &DigestConfig,
+    newest_too: bool,
+) -> Result<Vec<DigestRecord>, RunError> {
+    let mut pending = Vec::new();
+    for (i, record) in store
+        .digests_newest_first(&d.name)?
+        .take(PENDING_LOOKBACK)
+        .enumerate()
+    {
+        let record = record?;
+        if record.sent_at.is_some() {
+            break;
+        }
+        let worth = record.count > 0 || d.send_empty;
+        if worth && (record.deliver || (i == 0 && newest_too)) {
+            pending.push(record);
+        }
+    }
+    pending.reverse();
+    Ok(pending)
 }
 
 /// A file-name stamp for a record: its end in UTC.
@@ -281,6 +300,8 @@ pub async fn send(
         }
         Err(message) => {
             record.send_error = Some(message.clone());
+            // Asked to be sent: the next send of the digest tries it again.
+            record.deliver = true;
             store.put_digest(&record)?;
             Err(RunError::Send {
                 name: record.name,
@@ -368,4 +389,92 @@ pub fn parse_at(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn config(name: &str) -> DigestConfig {
+        DigestConfig {
+            name: name.into(),
+            title: "Daily".into(),
+            cron: "0 0 7 * * *".into(),
+            time_zone: chrono_tz::UTC,
+            topics: vec![],
+            sources: vec![],
+            languages: vec![],
+            from: "d@example.org".into(),
+            to: vec!["list@example.org".into()],
+            list_id: None,
+            unsubscribe_url: None,
+            unsubscribe_mailto: None,
+            template_dir: None,
+            send: true,
+            send_empty: false,
+            images: false,
+        }
+    }
+
+    fn record(name: &str, day: u32, count: usize, deliver: bool, sent: bool) -> DigestRecord {
+        let end = Utc.with_ymd_and_hms(2026, 11, day, 7, 0, 0).unwrap();
+        DigestRecord {
+            name: name.into(),
+            start: end - chrono::Duration::days(1),
+            end,
+            count,
+            message_id: String::new(),
+            subject: String::new(),
+            eml: String::new(),
+            html: String::new(),
+            text: String::new(),
+            json: serde_json::Value::Null,
+            sent_at: sent.then_some(end),
+            send_error: None,
+            deliver,
+        }
+    }
+
+    #[test]
+    fn pending_sends_are_those_to_send_after_the_newest_sent_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::config::StoreConfig {
+            path: dir.path().to_path_buf(),
+            cache_capacity: 8 << 20,
+            max_age: None,
+            max_items_per_source: None,
+        })
+        .unwrap();
+        let d = config("daily");
+        let ends = |v: Vec<DigestRecord>| v.iter().map(|r| r.end.day()).collect::<Vec<_>>();
+        use chrono::Datelike;
+        for r in [
+            record("daily", 1, 3, true, false), // before the newest sent: given up
+            record("daily", 2, 3, true, true),
+            record("daily", 3, 3, true, false), // the relay was down
+            record("daily", 4, 0, true, false), // nothing to send
+            record("daily", 5, 2, false, false), // a preview (`digest daily --out`)
+            record("daily", 6, 4, true, false), // the relay was down again
+            record("daily-2", 7, 1, true, false), // another digest whose name starts alike
+        ] {
+            store.put_digest(&r).unwrap();
+        }
+        assert_eq!(ends(pending_sends(&store, &d, false).unwrap()), [3, 6]);
+        store
+            .put_digest(&record("daily", 8, 1, false, false))
+            .unwrap();
+        assert_eq!(ends(pending_sends(&store, &d, false).unwrap()), [3, 6]);
+        // The daemon's newest, built by an older version without the mark, counts too.
+        assert_eq!(ends(pending_sends(&store, &d, true).unwrap()), [3, 6, 8]);
+        // Once a newer one went out, the older unsent ones are given up.
+        store
+            .put_digest(&record("daily", 9, 1, true, true))
+            .unwrap();
+        assert!(pending_sends(&store, &d, true).unwrap().is_empty());
+        assert_eq!(
+            ends(pending_sends(&store, &config("daily-2"), false).unwrap()),
+            [7]
+        );
+    }
 }

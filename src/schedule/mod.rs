@@ -500,7 +500,9 @@ impl Daemon {
         let d2 = d.clone();
         let ready = tokio::task::spawn_blocking(move || {
             let record = match at {
-                Some(end) => Some(crate::digest::run::build(&config, &store, &d2, end)?),
+                Some(end) => Some(crate::digest::run::build(
+                    &config, &store, &d2, end, d2.send,
+                )?),
                 None => store.last_digest(&d2.name)?,
             };
             if let Some(r) = &record {
@@ -534,36 +536,46 @@ impl Daemon {
             tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
         }
         if d.send {
-            // An older digest whose sending failed (before a newer one was built) goes too.
+            // Every digest built to be sent and not sent yet, oldest first: one that fails
+            // does not hold back the others (each failure is kept and tried again next minute).
             let store = self.shared.store.clone();
-            let (name2, end) = (name.clone(), record.end);
-            let failed = tokio::task::spawn_blocking(move || {
-                crate::digest::run::failed_sends(&store, &name2)
+            let d2 = d.clone();
+            let pending = tokio::task::spawn_blocking(move || {
+                crate::digest::run::pending_sends(&store, &d2, true)
             })
             .await;
-            for older in failed.ok().and_then(Result::ok).unwrap_or_default() {
-                if older.end == end {
-                    continue;
-                }
-                if let Err(e) =
-                    crate::digest::run::send(&live.config.mail, &d, &self.shared.store, older).await
-                {
+            let pending = match pending {
+                Ok(Ok(pending)) => pending,
+                Ok(Err(e)) => {
                     metrics.digest_failed(&name);
-                    tracing::error!(digest = %name, error = %e, "sending an earlier digest failed; retrying in a minute");
+                    tracing::error!(digest = %name, error = %e, "cannot read the digests to send; retrying in a minute");
                     return;
                 }
-            }
-        }
-        let unsent = d.send && record.sent_at.is_none() && (record.count > 0 || d.send_empty);
-        if unsent {
-            match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record).await
-            {
-                Ok(sent) => metrics.digest_record(&sent),
                 Err(e) => {
                     metrics.digest_failed(&name);
-                    tracing::error!(digest = %name, error = %e, "sending the digest failed; retrying in a minute");
+                    tracing::error!(digest = %name, error = %e, "cannot read the digests to send; retrying in a minute");
                     return;
                 }
+            };
+            let mut failed = false;
+            let newest = record.end;
+            for record in pending {
+                let end = record.end;
+                match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record)
+                    .await
+                {
+                    // The gauges follow the newest digest only.
+                    Ok(sent) if sent.end == newest => metrics.digest_record(&sent),
+                    Ok(_) => {}
+                    Err(e) => {
+                        failed = true;
+                        tracing::error!(digest = %name, %end, error = %e, "sending the digest failed; retrying in a minute");
+                    }
+                }
+            }
+            if failed {
+                metrics.digest_failed(&name);
+                return;
             }
         }
         metrics.digest_ok(&name);

@@ -14,6 +14,10 @@ pub(super) fn key(name: &str, end: DateTime<Utc>) -> Vec<u8> {
     k
 }
 
+/// How many of the newest digests [`Store::digest_to_show`] looks through for one that has
+/// stories (an hourly digest of a quiet source has many empty ones).
+const SHOW_LOOKBACK: usize = 64;
+
 impl Store {
     /// Stores (or replaces) a built digest and flushes.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
@@ -52,8 +56,8 @@ impl Store {
 
     /// The digest of `name` to show for periods ending in `[from, until)` (each `None` for
     /// no bound): the newest, or with `skip_empty` the newest that has stories, falling back
-    /// to the newest when none has. A run that found nothing to send (and so sent nothing)
-    /// does not hide the last digest that said something.
+    /// to the newest when none of the newest [`SHOW_LOOKBACK`] has. A run that found nothing
+    /// to send (and so sent nothing) does not hide the last digest that said something.
     pub fn digest_to_show(
         &self,
         name: &str,
@@ -75,7 +79,14 @@ impl Store {
             return Ok(None);
         }
         let mut newest = None;
-        for kv in self.main()?.digests.range(lower..upper).rev() {
+        // Empty ones are passed over for so long only: each is read in full.
+        for kv in self
+            .main()?
+            .digests
+            .range(lower..upper)
+            .rev()
+            .take(SHOW_LOOKBACK)
+        {
             let record = decode(&kv?.1)?;
             if !skip_empty || record.count > 0 {
                 return Ok(Some(record));
@@ -85,15 +96,17 @@ impl Store {
         Ok(newest)
     }
 
-    /// The newest `n` digests of `name`, newest first.
-    pub fn recent_digests(&self, name: &str, n: usize) -> Result<Vec<DigestRecord>, StoreError> {
-        self.main()?
+    /// The digests of `name`, newest first, each read as the caller goes.
+    pub fn digests_newest_first(
+        &self,
+        name: &str,
+    ) -> Result<impl Iterator<Item = Result<DigestRecord, StoreError>>, StoreError> {
+        Ok(self
+            .main()?
             .digests
             .scan_prefix(keys::source_prefix(name))
             .rev()
-            .take(n)
-            .map(|kv| decode(&kv?.1))
-            .collect()
+            .map(|kv| decode(&kv?.1)))
     }
 
     /// Every digest of `name`, oldest first.

@@ -1631,6 +1631,7 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
         json: serde_json::Value::Null,
         sent_at: None,
         send_error: None,
+        deliver: false,
     };
     let show = |from, until, skip| {
         store
@@ -1648,9 +1649,9 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
     store.put_digest(&record(day(28, 7), 5)).unwrap();
     store.put_digest(&record(day(28, 9), 0)).unwrap();
     store.put_digest(&record(day(28, 10), 0)).unwrap();
-    // Another digest's records are not this one's.
+    // Another digest's records are not this one's, even when its name starts alike.
     let mut other = record(day(29, 7), 9);
-    other.name = "weekly".into();
+    other.name = "daily-2".into();
     store.put_digest(&other).unwrap();
     assert_eq!(show(None, None, true), Some((day(28, 7), 5)));
     assert_eq!(show(None, None, false), Some((day(28, 10), 0)));
