@@ -276,7 +276,7 @@ async fn digests_are_served_by_name_and_date() {
     );
     let config = s.config();
     let d = config.digest("daily").unwrap().clone();
-    let record = tributary::digest::run::build(&config, &s.store, &d, Utc::now()).unwrap();
+    let record = tributary::digest::run::build(&config, &s.store, &d, Utc::now(), false).unwrap();
     assert_eq!(record.count, 1);
     let html = get(&s, "/digests/daily/latest.html", &[]).await;
     assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
@@ -427,7 +427,7 @@ async fn html_has_security_headers_and_everything_is_nosniff() {
     let s = shared(&dir);
     let config = s.config();
     let d = config.digest("daily").unwrap().clone();
-    tributary::digest::run::build(&config, &s.store, &d, Utc::now()).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, Utc::now(), false).unwrap();
     for uri in ["/", "/digests/daily/latest.html"] {
         let r = get(&s, uri, &[]).await;
         assert_eq!(r.status(), StatusCode::OK, "{uri}");
@@ -463,8 +463,8 @@ async fn a_digest_by_date_is_one_lookup_and_junk_dates_are_404() {
     // Two days of digests: each date finds its own.
     let first = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap(); // 07:00 in Belgrade
     let second = Utc.with_ymd_and_hms(2020, 2, 5, 6, 0, 0).unwrap();
-    tributary::digest::run::build(&config, &s.store, &d, first).unwrap();
-    tributary::digest::run::build(&config, &s.store, &d, second).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, first, false).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, second, false).unwrap();
     for (date, end) in [("2020-02-04", first), ("2020-02-05", second)] {
         let json = body(get(&s, &format!("/digests/daily/{date}.json"), &[]).await).await;
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
