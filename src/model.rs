@@ -95,6 +95,20 @@ pub struct Source {
     /// The `User-Agent` sent to this source instead of `[fetch] user_agent` (for a site that
     /// turns away anything but a browser).
     pub user_agent: Option<String>,
+    /// HTTP Basic authentication for a feed behind a login.
+    pub auth: Option<BasicAuth>,
+    /// More request headers (an API key, a cookie), in config order.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A source's HTTP Basic login: the password is never in the config, only the name of the
+/// environment variable that holds it (read at each fetch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    /// The user name.
+    pub username: String,
+    /// The environment variable holding the password.
+    pub password_env: String,
 }
 
 /// The stable identifier of a stored story: 16 bytes derived from the first source that carried it.

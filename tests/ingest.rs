@@ -629,6 +629,106 @@ fn a_source_can_send_its_own_user_agent() {
 }
 
 #[test]
+fn a_feed_behind_a_login_or_an_api_key_is_fetched_with_it() {
+    let server = FeedServer::start();
+    let rss = std::fs::read(fixtures("ingest/partner-rss2.xml")).unwrap();
+    // "tributary:s3cret" in Base64.
+    server.route(
+        "members.xml",
+        Route::Guarded {
+            header: "authorization".into(),
+            value: "Basic dHJpYnV0YXJ5OnMzY3JldA==".into(),
+            body: std::fs::read(fixtures("ingest/serbian-1250.xml")).unwrap(),
+        },
+    );
+    server.route(
+        "api.xml",
+        Route::Guarded {
+            header: "x-api-key".into(),
+            value: "k-123".into(),
+            body: rss,
+        },
+    );
+    let s = setup(
+        &[
+            src("members", server.url("members.xml")),
+            src("api", server.url("api.xml")),
+        ],
+        "",
+    );
+    let base = std::fs::read_to_string(&s.config).unwrap();
+    let login = base.replace(
+        &format!("url = \"{}\"\n", server.url("members.xml")),
+        &format!(
+            "url = \"{}\"\nusername = \"tributary\"\npassword_env = \"MEMBERS_FEED_PASSWORD\"\n",
+            server.url("members.xml")
+        ),
+    );
+    std::fs::write(
+        &s.config,
+        format!("{login}headers = {{ X-Api-Key = \"k-123\" }}\n"),
+    )
+    .unwrap();
+
+    // Without the password in the environment: the source fails, saying where it is read.
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    let error = reports["members"]["message"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("$MEMBERS_FEED_PASSWORD, which is not set"),
+        "{}",
+        reports["members"]
+    );
+    assert_eq!(reports["api"]["status"], "ok", "{}", reports["api"]);
+    let warned = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&warned.stderr)
+        .contains("$MEMBERS_FEED_PASSWORD (its password) is not set here"));
+
+    // A wrong password is a refused login; the right one fetches.
+    let fetch = |password: &str| {
+        let out = s
+            .cmd()
+            .env("MEMBERS_FEED_PASSWORD", password)
+            .args(["fetch", "--json", "--force", "--source", "members"])
+            .output()
+            .unwrap();
+        let line = String::from_utf8(out.stdout).unwrap();
+        serde_json::from_str::<Value>(line.lines().next().unwrap()).unwrap()
+    };
+    let refused = fetch("wrong");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the login was refused"),
+        "{refused}"
+    );
+    let ok = fetch("s3cret");
+    assert_eq!(ok["status"], "ok", "{ok}");
+    assert!(ok["new"].as_u64().unwrap() > 0);
+
+    // A login in the URL would be shown wherever the URL is: refused.
+    let in_url = base.replace("http://127.0.0.1", "http://tributary:s3cret@127.0.0.1");
+    std::fs::write(&s.config, in_url).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the URL holds a login"));
+    // Headers the fetch sets itself are refused too.
+    std::fs::write(
+        &s.config,
+        format!("{base}headers = {{ If-None-Match = \"x\" }}\n"),
+    )
+    .unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sources[1].headers.If-None-Match") && err.contains("validators"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_warns_about_a_digest_language_no_source_names_and_an_unused_user_agent() {
     let digest = "[mail]\noutbox = \"out\"\n\n[[digests]]\nname = \"shqip\"\ntitle = \"Lajme\"\ncron = \"0 7 * * *\"\nlanguages = [\"sq\", \"sr\"]\nfrom = \"Tributary <d@example.org>\"\nto = [\"list@example.org\"]\n";
     let s = setup(

@@ -36,6 +36,8 @@ pub fn source(i: usize) -> Source {
         topics: Vec::new(),
         enabled: true,
         user_agent: None,
+        auth: None,
+        headers: vec![],
     }
 }
 

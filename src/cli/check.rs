@@ -34,6 +34,29 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     s.id
                 ));
             }
+            if s.auth.is_some() || !s.headers.is_empty() {
+                out.push(format!(
+                    "source {}: username and headers have no effect on a local file",
+                    s.id
+                ));
+            }
+        }
+        // Read at each fetch: the daemon's environment may differ from this shell's.
+        if let Some(auth) = &s.auth {
+            if std::env::var_os(&auth.password_env).is_none() {
+                out.push(format!(
+                    "source {}: ${} (its password) is not set here; the daemon's environment must set it",
+                    s.id, auth.password_env
+                ));
+            }
+        }
+        if let Location::Http(url) = &s.location {
+            if url.scheme() == "http" && s.auth.is_some() {
+                out.push(format!(
+                    "source {}: the login is sent over plain http",
+                    s.id
+                ));
+            }
         }
     }
     // A digest language no source names gets only stories whose feeds say it themselves.

@@ -400,7 +400,7 @@ fn topic_for(config: &Config, category: &str) -> Option<String> {
 
 async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
     match fetcher
-        .fetch_url(url, &SourceState::default(), None)
+        .fetch_url(url, &SourceState::default(), Default::default())
         .await?
     {
         Fetched::Document(doc) => Ok(doc),

@@ -614,6 +614,8 @@ impl Validator<'_> {
                 topics.push(t.get_ref().clone());
             }
         }
+        let auth = self.basic_auth(&rs, key);
+        let headers = self.headers(&rs, key);
         Some(Source {
             id: id.clone(),
             title: rs.title.get_ref().trim().to_string(),
@@ -624,7 +626,116 @@ impl Validator<'_> {
             topics,
             enabled: rs.enabled.unwrap_or(true),
             user_agent: self.user_agent(&rs.user_agent, &format!("{key}.user_agent")),
+            auth,
+            headers,
         })
+    }
+
+    /// `username` and `password_env`: both or neither.
+    fn basic_auth(&mut self, rs: &raw::RawSource, key: &str) -> Option<crate::model::BasicAuth> {
+        match (&rs.username, &rs.password_env) {
+            (None, None) => None,
+            (Some(user), None) => {
+                self.push(
+                    user.span().start,
+                    format!("{key}.password_env"),
+                    "a username needs password_env: the name of the environment variable that holds the password",
+                );
+                None
+            }
+            (None, Some(env)) => {
+                self.push(
+                    env.span().start,
+                    format!("{key}.username"),
+                    "password_env is set but username is not",
+                );
+                None
+            }
+            (Some(user), Some(env)) => {
+                let username = user.get_ref().trim();
+                let name = env.get_ref().trim();
+                let mut ok = true;
+                if username.is_empty() || username.contains(':') {
+                    self.push(
+                        user.span().start,
+                        format!("{key}.username"),
+                        "the username is empty or holds a ':'",
+                    );
+                    ok = false;
+                }
+                let valid_name = name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid_name {
+                    self.push(
+                        env.span().start,
+                        format!("{key}.password_env"),
+                        format!("{name:?} is not an environment variable name (letters, digits and _, e.g. \"PARTNER_FEED_PASSWORD\")"),
+                    );
+                    ok = false;
+                }
+                ok.then(|| crate::model::BasicAuth {
+                    username: username.to_string(),
+                    password_env: name.to_string(),
+                })
+            }
+        }
+    }
+
+    /// `headers`: valid names and values, and none that the fetch sets itself.
+    fn headers(&mut self, rs: &raw::RawSource, key: &str) -> Vec<(String, String)> {
+        /// Set by the fetch (validators, framing, compression) or by other keys.
+        const OWN: &[(&str, &str)] = &[
+            ("host", "it is the URL's"),
+            ("content-length", "the request has no body"),
+            ("transfer-encoding", "the request has no body"),
+            ("connection", "the HTTP client manages connections"),
+            ("accept-encoding", "the HTTP client negotiates compression"),
+            (
+                "if-none-match",
+                "the fetch sends the feed's validators itself",
+            ),
+            (
+                "if-modified-since",
+                "the fetch sends the feed's validators itself",
+            ),
+            ("user-agent", "use user_agent"),
+        ];
+        let Some(table) = &rs.headers else {
+            return Vec::new();
+        };
+        let at = table.span().start;
+        let mut out = Vec::new();
+        for (name, value) in table.get_ref() {
+            let field = format!("{key}.headers.{name}");
+            let Some(value) = value.as_str() else {
+                self.push(at, field, "a header value must be a string");
+                continue;
+            };
+            let lower = name.to_ascii_lowercase();
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                self.push(at, field, format!("{name:?} is not a valid header name"));
+            } else if let Some((_, why)) = OWN.iter().find(|(n, _)| *n == lower) {
+                self.push(at, field, format!("{name} cannot be set here: {why}"));
+            } else if lower == "authorization" && rs.username.is_some() {
+                self.push(
+                    at,
+                    field,
+                    "Authorization and username both set the login: keep one",
+                );
+            } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+                self.push(
+                    at,
+                    field,
+                    "the value holds a character a header cannot carry (a line break, a control character)",
+                );
+            } else {
+                out.push((name.clone(), value.to_string()));
+            }
+        }
+        out
     }
 
     fn location(&mut self, url: &Spanned<String>, key: &str) -> Option<Location> {
@@ -638,6 +749,15 @@ impl Validator<'_> {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
                 if u.host_str().is_none_or(str::is_empty) {
                     self.push(start, key, format!("invalid URL {text:?}: no host"));
+                    return None;
+                }
+                // The URL is shown on the status page, in /sources.json, the OPML and logs.
+                if !u.username().is_empty() || u.password().is_some() {
+                    self.push(
+                        start,
+                        key,
+                        "the URL holds a login: put the user in username and the password in the environment variable named by password_env",
+                    );
                     return None;
                 }
                 Some(Location::Http(u))

@@ -153,6 +153,9 @@ pub(crate) struct RawSource {
     pub filter: Option<RawFilter>,
     pub enabled: Option<bool>,
     pub user_agent: Option<Spanned<String>>,
+    pub username: Option<Spanned<String>>,
+    pub password_env: Option<Spanned<String>>,
+    pub headers: Option<Spanned<toml::Table>>,
 }
 
 /// `[filter]`, and a source's `[sources.filter]`.

@@ -408,3 +408,34 @@ fn sources_are_enabled_unless_the_config_says_otherwise() {
     assert_eq!(p.key, "sources[1].enabled");
     assert!(p.message.contains("expected a boolean"), "{p}");
 }
+
+#[test]
+fn a_login_needs_both_keys_a_variable_name_and_no_authorization_header() {
+    let with = |extra: &str| GOOD.replace("cron = ", &format!("{extra}\ncron = "));
+    let p = &problems(&with("username = \"u\""))[0];
+    assert_eq!(p.key, "sources[1].password_env");
+    let p = &problems(&with("password_env = \"X\""))[0];
+    assert_eq!(p.key, "sources[1].username");
+    let p = &problems(&with("username = \"u\"\npassword_env = \"not a name\""))[0];
+    assert!(
+        p.message.contains("not an environment variable name"),
+        "{p:?}"
+    );
+    let p = &problems(&with(
+        "username = \"u\"\npassword_env = \"P\"\nheaders = { Authorization = \"Bearer x\" }",
+    ))[0];
+    assert_eq!(p.key, "sources[1].headers.Authorization");
+    let c = load(&with(
+        "username = \"u\"\npassword_env = \"FEED_PW\"\nheaders = { X-Api-Key = \"k\" }",
+    ))
+    .unwrap();
+    let s = &c.sources[1];
+    assert_eq!(
+        s.auth,
+        Some(crate::model::BasicAuth {
+            username: "u".into(),
+            password_env: "FEED_PW".into()
+        })
+    );
+    assert_eq!(s.headers, [("X-Api-Key".to_string(), "k".to_string())]);
+}

@@ -84,9 +84,40 @@ pub enum FetchError {
         /// The IO error.
         message: String,
     },
+    /// The feed wants a login (401): none was configured, or it was refused.
+    #[error("{}", if *.tried { "HTTP 401: the login was refused (check username and the password in the environment)" } else { "HTTP 401: the feed needs a login (set username and password_env)" })]
+    Login {
+        /// A login was sent.
+        tried: bool,
+    },
+    /// The source's password is not in the environment.
+    #[error("the password of this source is read from ${0}, which is not set")]
+    NoPassword(String),
     /// Anything else reqwest reports.
     #[error("request failed: {0}")]
     Other(String),
+}
+
+/// What a request to a source carries besides its URL and validators.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Replaces `[fetch] user_agent`.
+    pub user_agent: Option<&'a str>,
+    /// HTTP Basic login.
+    pub auth: Option<&'a crate::model::BasicAuth>,
+    /// More headers (validated when the config was loaded).
+    pub headers: &'a [(String, String)],
+}
+
+impl<'a> Extras<'a> {
+    /// A source's.
+    pub fn of(source: &'a Source) -> Extras<'a> {
+        Extras {
+            user_agent: source.user_agent.as_deref(),
+            auth: source.auth.as_ref(),
+            headers: &source.headers,
+        }
+    }
 }
 
 impl FetchError {
@@ -176,27 +207,24 @@ impl Fetcher {
                 let _global = self.global.acquire().await.expect("semaphore never closed");
                 self.read_file(path).await
             }
-            Location::Http(url) => {
-                self.fetch_url(url, state, source.user_agent.as_deref())
-                    .await
-            }
+            Location::Http(url) => self.fetch_url(url, state, Extras::of(source)).await,
         }
     }
 
     /// Fetches an http(s) URL with every limit a source's fetch has (politeness per host,
-    /// the total timeout); `user_agent` replaces `[fetch] user_agent`.
+    /// the total timeout), with what `extras` adds to the request.
     pub async fn fetch_url(
         &self,
         url: &Url,
         state: &SourceState,
-        user_agent: Option<&str>,
+        extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
         // The host's slot first, so a busy host never holds global slots idle.
         let host = self.host_permit(url);
         let _host = host.acquire().await.expect("semaphore never closed");
         let _global = self.global.acquire().await.expect("semaphore never closed");
         let limit = self.config.timeout + Duration::from_secs(1);
-        match tokio::time::timeout(limit, self.get(url, state, user_agent)).await {
+        match tokio::time::timeout(limit, self.get(url, state, extras)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.config.timeout)),
         }
@@ -215,11 +243,22 @@ impl Fetcher {
         &self,
         url: &Url,
         state: &SourceState,
-        user_agent: Option<&str>,
+        extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
         let mut headers = HeaderMap::new();
         // Checked when the config was loaded.
-        if let Some(agent) = user_agent.and_then(|a| HeaderValue::from_str(a).ok()) {
+        for (name, value) in extras.headers {
+            if let (Ok(name), Ok(value)) = (
+                header::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        if let Some(agent) = extras
+            .user_agent
+            .and_then(|a| HeaderValue::from_str(a).ok())
+        {
             headers.insert(header::USER_AGENT, agent);
         }
         headers.insert(
@@ -248,15 +287,29 @@ impl Fetcher {
         } else {
             &self.client
         };
-        let response = client
-            .get(url.clone())
-            .headers(headers)
+        let mut request = client.get(url.clone()).headers(headers);
+        if let Some(auth) = extras.auth {
+            // Read at each fetch, never kept: a rotated password is taken at the next poll.
+            let password = std::env::var(&auth.password_env)
+                .map_err(|_| FetchError::NoPassword(auth.password_env.clone()))?;
+            request = request.basic_auth(&auth.username, Some(password));
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| self.classify(e, started))?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            return Err(FetchError::Login {
+                tried: extras.auth.is_some()
+                    || extras
+                        .headers
+                        .iter()
+                        .any(|(n, _)| n.eq_ignore_ascii_case("authorization")),
+            });
         }
         if !status.is_success() {
             let retry_after = match status {
@@ -404,6 +457,8 @@ mod tests {
             topics: vec![],
             enabled: true,
             user_agent: None,
+            auth: None,
+            headers: vec![],
         }
     }
 

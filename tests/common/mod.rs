@@ -16,6 +16,12 @@ pub enum Route {
     Feed { body: Vec<u8>, content_type: String },
     /// A 200 whose body arrives one byte at a time, forever (a stuck or hostile server).
     Trickle,
+    /// A feed only for requests that carry this header with this value; 401 otherwise.
+    Guarded {
+        header: String,
+        value: String,
+        body: Vec<u8>,
+    },
     /// A fixed status with headers and no useful body.
     Status {
         code: u16,
@@ -158,6 +164,30 @@ fn serve(state: &State, req: Request<Body>) -> Response<Body> {
                 .status(200)
                 .header(header::CONTENT_TYPE, "application/rss+xml")
                 .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        Some(Route::Guarded {
+            header,
+            value,
+            body,
+        }) => {
+            let sent = req
+                .headers()
+                .get(header.as_str())
+                .and_then(|v| v.to_str().ok());
+            if sent != Some(value.as_str()) {
+                return Response::builder()
+                    .status(StatusCode::UNAUTHORIZED)
+                    .header(header::WWW_AUTHENTICATE, "Basic realm=\"feeds\"")
+                    .body(Body::from("login needed"))
+                    .unwrap();
+            }
+            h.full += 1;
+            h.body_bytes += body.len();
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .body(Body::from(body))
                 .unwrap()
         }
         None => Response::builder()
