@@ -348,6 +348,137 @@ fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>
 }
 
 /// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
+/// Elements whose end tag (or, for the void ones, whose tag) in a text says it is markup.
+const MARKUP: &[&str] = &[
+    "a",
+    "abbr",
+    "address",
+    "article",
+    "aside",
+    "audio",
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "figcaption",
+    "figure",
+    "font",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "i",
+    "iframe",
+    "img",
+    "ins",
+    "kbd",
+    "label",
+    "li",
+    "main",
+    "mark",
+    "nav",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "picture",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "script",
+    "section",
+    "small",
+    "source",
+    "span",
+    "strike",
+    "strong",
+    "style",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "title",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "video",
+    "wbr",
+];
+/// Elements that have no end tag.
+const VOID: &[&str] = &["br", "hr", "img", "wbr", "embed", "source"];
+
+/// Whether a text holds HTML markup rather than angle brackets of its own: an end tag of an
+/// HTML element (`</p>`), a void element (`<br>`, `<img src=…>`) or a comment. `Vec<T>`,
+/// `<<Gratë në politikë>>`, `a<b` and a lone `<video>` mentioned in a sentence are text.
+pub fn looks_like_html(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut from = 0;
+    while let Some(at) = s[from..].find('<').map(|i| from + i) {
+        from = at + 1;
+        let rest = &bytes[at + 1..];
+        if rest.starts_with(b"!--") {
+            return true;
+        }
+        let (closing, name_at) = match rest.first() {
+            Some(b'/') => (true, 1),
+            _ => (false, 0),
+        };
+        let name_len = rest[name_at..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = std::str::from_utf8(&rest[name_at..name_at + name_len])
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let after = rest.get(name_at + name_len).copied();
+        let ends_tag = matches!(after, Some(b'>' | b'/' | b' ' | b'\t' | b'\n' | b'\r'));
+        if !ends_tag {
+            continue;
+        }
+        if closing && after == Some(b'>') && MARKUP.contains(&name.as_str()) {
+            return true;
+        }
+        if !closing && VOID.contains(&name.as_str()) {
+            return true;
+        }
+    }
+    false
+}
+
 /// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
 pub fn to_text(html: &str) -> String {
     to_text_prefix(html, usize::MAX)
@@ -607,6 +738,31 @@ mod tests {
             "Kosovë & Srbija Dijalog nastavljen"
         );
         assert_eq!(to_text("plain   text\n here"), "plain text here");
+    }
+
+    #[test]
+    fn markup_is_told_from_angle_brackets_of_the_text() {
+        for html in [
+            "<b>Bold</b> news",
+            "line<br>break",
+            "<img src=\"x.jpg\"/> caption",
+            "a <!-- note --> b",
+            "<P>Upper</P>",
+            "x<br/>y",
+        ] {
+            assert!(looks_like_html(html), "{html}");
+        }
+        for text in [
+            "Why Vec<T> beats <Box> and the <video> tag",
+            "Panel <<Gratë në politikë>> në Prishtinë",
+            "Members <under 30> only workshop",
+            "a<b and c>d",
+            "Mail <foo@example.org>",
+            "</not-an-element>",
+            "x </b",
+        ] {
+            assert!(!looks_like_html(text), "{text}");
+        }
     }
 
     #[test]

@@ -270,7 +270,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             let text = body_text?;
             // Escaped markup decodes to tags: the body is read again the careful way.
             Some(match body_html.as_deref() {
-                Some(h) if has_tag(&text) => plain_prefix(h, MAX_SUMMARY),
+                Some(h) if html::looks_like_html(&text) => plain_prefix(h, MAX_SUMMARY),
                 _ => text,
             })
         })
@@ -376,8 +376,9 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Plain text of a feed text construct. Markup is removed whatever the declared type:
-/// feeds routinely put (even doubly escaped) HTML in "text" titles.
+/// Plain text of a feed text construct. Markup is removed whatever the declared type (feeds
+/// routinely put, even doubly escaped, HTML in "text" titles), but only what looks like
+/// markup: `Vec<T>`, `<<Gratë në politikë>>` or `<under 30>` are text.
 fn text_of(t: &Text) -> String {
     plain(&t.content)
 }
@@ -390,14 +391,18 @@ fn plain(s: &str) -> String {
 /// [`plain`] for callers that keep at most `max_chars` characters of the text: long markup is
 /// cut short before it is read (see [`html::to_text_prefix`]).
 fn plain_prefix(s: &str, max_chars: usize) -> String {
+    if !html::looks_like_html(s) && !s.contains('&') {
+        // Text as it is: nothing to decode, no tags to take out.
+        return html::collapse_whitespace(s);
+    }
     let mut text = html::to_text_prefix(s, max_chars);
     // Doubly escaped markup decodes to tags on the first pass: take them out too. Read more
     // of it first, so that what is left once they are out is still long enough.
-    if has_tag(&text) && max_chars != usize::MAX {
+    if html::looks_like_html(&text) && max_chars != usize::MAX {
         text = html::to_text_prefix(s, max_chars.saturating_mul(8));
     }
     for _ in 0..2 {
-        if !has_tag(&text) {
+        if !html::looks_like_html(&text) {
             break;
         }
         text = html::to_text(&text);

@@ -217,3 +217,34 @@ fn a_summary_of_long_doubly_escaped_markup_is_full_length_and_free_of_tags() {
     );
     assert!(summary.starts_with("Ko Ko Ko"), "{summary}");
 }
+
+#[test]
+fn angle_brackets_of_the_text_stay_and_markup_goes() {
+    let rss = r#"<rss version="2.0"><channel><title>T</title><link>https://e.example/</link>
+<item><title>Panel &lt;&lt;Gratë në politikë&gt;&gt; në Prishtinë</title><link>https://e.example/1</link></item>
+<item><title>Members &lt;under 30&gt; only workshop</title><link>https://e.example/2</link></item>
+<item><title>Vec&lt;T&gt; explained</title><link>https://e.example/3</link><description><![CDATA[<p>Use the <code>&lt;video&gt;</code> element</p>]]></description></item>
+<item><title>&lt;b&gt;Bold&lt;/b&gt; news</title><link>https://e.example/4</link></item>
+<item><title>&amp;lt;i&amp;gt;Twice&amp;lt;/i&amp;gt; escaped</title><link>https://e.example/5</link></item>
+</channel></rss>"#;
+    let got: Vec<(String, String)> = items(rss)
+        .into_iter()
+        .map(|i| (i.title, i.summary))
+        .collect();
+    assert_eq!(got[0].0, "Panel <<Gratë në politikë>> në Prishtinë");
+    assert_eq!(got[1].0, "Members <under 30> only workshop");
+    assert_eq!(got[2].0, "Vec<T> explained");
+    assert_eq!(got[2].1, "Use the <video> element");
+    assert_eq!(got[3].0, "Bold news");
+    assert_eq!(got[4].0, "Twice escaped");
+
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id><updated>2020-01-01T00:00:00Z</updated>
+<entry><title type="text">Why Vec&lt;T&gt; beats &lt;Box&gt;</title><id>urn:a:1</id><link href="https://a.example/1"/><updated>2020-01-01T00:00:00Z</updated>
+<summary type="text">Plain summary mentioning &lt;script&gt; tags and a&lt;b</summary></entry></feed>"#;
+    let it = items(atom);
+    assert_eq!(it[0].title, "Why Vec<T> beats <Box>");
+    assert_eq!(
+        it[0].summary,
+        "Plain summary mentioning <script> tags and a<b"
+    );
+}
