@@ -240,7 +240,14 @@ async fn health_readiness_metrics_and_status_page() {
     );
     s.ready.store(true, Ordering::Release);
     assert_eq!(get(&s, "/readyz", &[]).await.status(), StatusCode::OK);
-    let metrics = body(get(&s, "/metrics", &[]).await).await;
+    let response = get(&s, "/metrics", &[]).await;
+    // The format prometheus-client writes (`_total` samples, `# EOF`), named as such.
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text; version=1.0.0"));
+    let metrics = body(response).await;
+    assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
     assert!(metrics.contains("tributary_items_stored 1"), "{metrics}");
     assert!(
         metrics.contains("tributary_http_requests_total{route=\"/readyz\",status=\"503\"} 1"),

@@ -652,11 +652,13 @@ async fn readyz(State(s): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// prometheus-client writes the OpenMetrics text format (`_total` samples of a counter
+/// family, `# EOF`): said so, Prometheus reads the counters as counters.
 async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         s.metrics.encode(),
     )
