@@ -39,6 +39,10 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every [`Outcome::status`].
+    pub const STATUSES: [&'static str; 5] =
+        ["ok", "not-modified", "unchanged", "deferred", "error"];
+
     /// The outcome's name, as in the JSON report and the `fetches` metric: `ok`,
     /// `not-modified`, `unchanged`, `deferred` or `error`.
     pub fn status(&self) -> &'static str {

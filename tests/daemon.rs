@@ -438,6 +438,38 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
         1,
         "only the enabled source is fetched at once"
     );
+
+    // A reload that removes a source takes its series out of /metrics (an alert on it must
+    // not keep firing).
+    let without_on = config
+        .replace("enabled = false\n", "")
+        .replace(
+            &format!(
+                "[[sources]]\nid = \"on\"\ntitle = \"On\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n",
+                server.url("on.xml")
+            ),
+            "",
+        );
+    assert_ne!(without_on, config.replace("enabled = false\n", ""));
+    std::fs::write(&s.config, without_on).unwrap();
+    d.signal("HUP");
+    eventually(
+        "the removed source's series to go",
+        Duration::from_secs(30),
+        || async {
+            let metrics = client
+                .get(d.url("/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            !metrics.contains("source=\"on\"")
+                && metrics.contains("tributary_source_enabled{source=\"off\"} 1")
+        },
+    )
+    .await;
 }
 
 /// tokio-cron-scheduler hands due jobs to its runner over a bounded channel, and a runner

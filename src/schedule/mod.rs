@@ -652,7 +652,16 @@ impl Daemon {
         };
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
         self.shared.set_config(config.clone());
-        // Sources may have come and gone: their counts and gauges are taken afresh.
+        // Sources may have come and gone: their counts and gauges are taken afresh, and those
+        // gone take their series with them.
+        let gone: Vec<&str> = old
+            .config
+            .sources
+            .iter()
+            .filter(|s| config.source(&s.id).is_none())
+            .map(|s| s.id.as_str())
+            .collect();
+        self.shared.metrics.forget_sources(&gone);
         self.shared.recount();
         // A new scheduler, sized for the new config, runs before the old one stops. A source
         // due in both meanwhile is fetched once: `fetch` never runs a source twice at once.

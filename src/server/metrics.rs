@@ -263,6 +263,30 @@ impl Metrics {
         drop(self.items_new.get_or_create(&l));
     }
 
+    /// Drops the series of sources no longer configured (removed by a reload): a source that
+    /// is gone must not keep an alert firing. `gone` are the ids of the previous config that
+    /// the new one does not have.
+    pub fn forget_sources(&self, gone: &[&str]) {
+        for id in gone {
+            let l = SourceLabels {
+                source: id.to_string(),
+            };
+            self.items_new.remove(&l);
+            self.items_filtered.remove(&l);
+            self.source_up.remove(&l);
+            self.source_enabled.remove(&l);
+            self.source_errors.remove(&l);
+            self.source_last_success.remove(&l);
+            self.source_items.remove(&l);
+            for outcome in crate::ingest::Outcome::STATUSES {
+                self.fetches.remove(&FetchLabels {
+                    source: id.to_string(),
+                    outcome: outcome.to_string(),
+                });
+            }
+        }
+    }
+
     /// Sets the store gauges.
     pub fn store(&self, items: usize, bytes: u64) {
         self.items_stored.set(items as i64);
