@@ -70,6 +70,8 @@ pub struct ParsedFeed {
     pub entries: Vec<RawEntry>,
     /// Things that were odd but did not stop parsing.
     pub warnings: Vec<String>,
+    /// A JSON Feed: its items' `attachments` are among their links.
+    pub json: bool,
 }
 
 /// One entry as the source sent it.
@@ -217,6 +219,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         warnings.push(format!("{duplicate_ids} entries reused another entry's id"));
     }
     ParsedFeed {
+        json: feed.feed_type == feed_rs::model::FeedType::JSON,
         title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
         site,
         language: feed.language,
@@ -306,20 +309,41 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .take(10)
         .collect();
 
-    let enclosures = e
+    // RSS `<enclosure>` and Media RSS come as media; Atom `rel="enclosure"` links and JSON
+    // Feed attachments as links. The same file named twice is one enclosure.
+    let from_media = e
         .media
         .iter()
         .flat_map(|m| m.content.iter())
         .filter_map(|c| {
-            let url = urls::resolve(c.url.as_ref()?.as_str(), &[html_base.as_ref()])?;
-            Some(Enclosure {
-                url: url.to_string(),
-                mime: c.content_type.as_ref().map(|t| t.to_string()),
-                length: c.size,
-            })
+            Some((
+                c.url.as_ref()?.to_string(),
+                c.content_type.as_ref().map(|t| t.to_string()),
+                c.size,
+            ))
+        });
+    let from_links = e
+        .links
+        .iter()
+        .filter(|l| match l.rel.as_deref() {
+            Some(rel) => rel.eq_ignore_ascii_case("enclosure"),
+            None => feed.json && l.media_type.is_some(),
         })
-        .take(10)
-        .collect();
+        .map(|l| (l.href.clone(), l.media_type.clone(), l.length));
+    let mut enclosures: Vec<Enclosure> = Vec::new();
+    for (href, mime, length) in from_media.chain(from_links) {
+        let Some(url) = urls::resolve(&href, &[html_base.as_ref()]) else {
+            continue;
+        };
+        let url = url.to_string();
+        if enclosures.len() < 10 && !enclosures.iter().any(|x| x.url == url) {
+            enclosures.push(Enclosure {
+                url,
+                mime: mime.filter(|m| !m.trim().is_empty()),
+                length,
+            });
+        }
+    }
 
     NewItem {
         identity: raw.identity.clone(),

@@ -248,3 +248,43 @@ fn angle_brackets_of_the_text_stay_and_markup_goes() {
         "Plain summary mentioning <script> tags and a<b"
     );
 }
+
+#[test]
+fn enclosures_come_from_rss_atom_links_and_json_feed_attachments() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"JF","home_page_url":"https://g.example/","items":[
+{"id":"1","url":"https://g.example/1","title":"Episode one","content_text":"x",
+ "attachments":[{"url":"https://g.example/m/ep1.mp3","mime_type":"audio/mpeg","size_in_bytes":1000},
+                {"url":"/m/ep1.ogg","mime_type":"audio/ogg"}]}]}"#;
+    let it = items(json);
+    let got: Vec<(&str, Option<&str>, Option<u64>)> = it[0]
+        .enclosures
+        .iter()
+        .map(|e| (e.url.as_str(), e.mime.as_deref(), e.length))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "https://g.example/m/ep1.mp3",
+                Some("audio/mpeg"),
+                Some(1000)
+            ),
+            ("https://g.example/m/ep1.ogg", Some("audio/ogg"), None),
+        ]
+    );
+    assert_eq!(it[0].link.as_deref(), Some("https://g.example/1"));
+
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id><updated>2020-01-01T00:00:00Z</updated>
+<entry><title>Podcast</title><id>urn:a:1</id><updated>2020-01-01T00:00:00Z</updated>
+<link rel="alternate" type="text/html" href="https://a.example/1"/>
+<link rel="enclosure" type="audio/mpeg" length="2000" href="https://a.example/ep.mp3"/></entry></feed>"#;
+    let it = items(atom);
+    assert_eq!(it[0].enclosures.len(), 1, "{:?}", it[0].enclosures);
+    assert_eq!(it[0].enclosures[0].url, "https://a.example/ep.mp3");
+    assert_eq!(it[0].enclosures[0].length, Some(2000));
+
+    let rss = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><link>https://r.example/</link>
+<item><title>Both</title><link>https://r.example/1</link><enclosure url="https://r.example/a.mp3" length="5" type="audio/mpeg"/>
+<media:content url="https://r.example/a.mp3" type="audio/mpeg"/></item></channel></rss>"#;
+    assert_eq!(items(rss)[0].enclosures.len(), 1, "one file, named twice");
+}
