@@ -377,7 +377,13 @@ impl Tx<'_, '_> {
             if let Some(item) = self.get(id)? {
                 // The same title from unrelated sites ("Monthly newsletter November 2026")
                 // is no republication: the texts must tell the same story too.
-                if !item.carried_by(self.source) && texts_agree(&new.summary, &item.summary) {
+                let agree = texts_agree(
+                    &new.summary,
+                    new.link.as_deref(),
+                    &item.summary,
+                    item.link.as_deref(),
+                );
+                if !item.carried_by(self.source) && agree {
                     return Ok(Some(item));
                 }
             }
@@ -498,24 +504,59 @@ fn dedupe_key(text: &str) -> DedupeKey {
     key
 }
 
-/// Whether two copies' texts agree enough for a title match to merge them: at least half
-/// of the word pairs of the shorter text are in the other (case and punctuation aside). A
-/// republisher that adds a line of its own or cuts the text short still agrees; two sites'
-/// different newsletters under one title do not. A copy with little text to compare (a feed
-/// of titles alone, or a republisher's one-line blurb of its own: fewer than
-/// [`BLURB_WORDS`] word pairs) agrees with any: the title decides.
-pub(crate) fn texts_agree(a: &str, b: &str) -> bool {
-    let (a, b) = (word_pairs(a), word_pairs(b));
-    if a.len() < BLURB_WORDS || b.len() < BLURB_WORDS {
+/// Whether two copies under one title tell the same story, by their texts (`a_link` and
+/// `b_link` are where each copy lives):
+/// - two texts of some length ([`LONG_TEXT`] word pairs or more each) agree when at least half
+///   of the word pairs of the shorter are in the other (case and punctuation aside): a
+///   republisher that adds a line of its own or cuts the text short still agrees, two sites'
+///   different newsletters do not;
+/// - when one is shorter (a teaser, a republisher's blurb of its own), they agree the same way,
+///   or when one names the other's site ("Preuzeto od BFPE" for a copy on bfpe.example);
+/// - a copy with no text at all (a feed of titles alone) agrees with any: the title decides.
+pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option<&str>) -> bool {
+    let (pairs_a, pairs_b) = (word_pairs(a), word_pairs(b));
+    if a.trim().is_empty() || b.trim().is_empty() {
         return true;
     }
-    let shared = a.intersection(&b).count();
-    shared * 2 >= a.len().min(b.len())
+    let shorter = pairs_a.len().min(pairs_b.len());
+    let shared = pairs_a.intersection(&pairs_b).count();
+    if shorter > 0 && shared * 2 >= shorter {
+        return true;
+    }
+    if pairs_a.len() >= LONG_TEXT && pairs_b.len() >= LONG_TEXT {
+        return false;
+    }
+    names_site(a, b_link) || names_site(b, a_link)
 }
 
-/// Texts with fewer word pairs than this (about as many words) are too short to tell two
-/// stories apart.
-const BLURB_WORDS: usize = 30;
+/// Texts with at least this many word pairs (about as many words) are long enough to be
+/// compared on their own.
+const LONG_TEXT: usize = 30;
+
+/// Whether `text` names, as a word, a label of `link`'s host (`bfpe` of `bfpe.example`,
+/// `kossev` of `www.kossev.info`; labels of 3 letters or more, the top-level domain and
+/// `www` aside).
+fn names_site(text: &str, link: Option<&str>) -> bool {
+    let Some(host) = link
+        .and_then(|l| url::Url::parse(l).ok())
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    else {
+        return false;
+    };
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return false;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let names: Vec<&str> = labels[..labels.len().saturating_sub(1)]
+        .iter()
+        .copied()
+        .filter(|l| *l != "www" && l.chars().count() >= 3)
+        .collect();
+    !names.is_empty()
+        && text
+            .split(|c: char| !c.is_alphanumeric() && c != '-')
+            .any(|w| names.iter().any(|n| w.eq_ignore_ascii_case(n)))
+}
 
 /// Hashes of a text's consecutive word pairs, lowercased.
 fn word_pairs(text: &str) -> std::collections::HashSet<u64> {

@@ -188,7 +188,12 @@ fn the_same_title_over_different_texts_is_two_stories() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let title = "Monthly newsletter November 2026";
-    let mut a = item("a1", title, Some("https://a.example/newsletter-nov"), "a");
+    let mut a = item(
+        "a1",
+        title,
+        Some("https://orga.example/newsletter-nov"),
+        "a",
+    );
     a.item.summary = "Our researchers met municipal officials in Gračanica to discuss \
         the energy agreement and its implementation, presented the findings of the survey on \
         freedom of movement to students in Prishtina, and published a policy brief on the \
@@ -213,11 +218,11 @@ fn the_same_title_over_different_texts_is_two_stories() {
     assert_eq!(a_feed.len(), 1);
     assert_eq!(
         a_feed[0].link.as_deref(),
-        Some("https://a.example/newsletter-nov")
+        Some("https://orga.example/newsletter-nov")
     );
 
     // A republished copy with a line of its own and the text cut short is the same story,
-    // and so is one with a short blurb of its own.
+    // and so is one with a short blurb of its own that names the original's site.
     let mut copy = item("c1", title, Some("https://portal.example/c1"), "c");
     copy.item.summary = "Originally published by Org A. Our researchers met municipal \
         officials in Gračanica to discuss the energy agreement and its implementation, \
@@ -226,13 +231,13 @@ fn the_same_title_over_different_texts_is_two_stories() {
     let report = apply(&store, "portal", &[copy]);
     assert_eq!((report.new, report.duplicate), (0, 1));
     let mut blurb = item("d1", title, Some("https://digest.example/d1"), "d");
-    blurb.item.summary = "Republished from our partner: their news of the month.".into();
+    blurb.item.summary = "Republished from our partner Orga: their news of the month.".into();
     let report = apply(&store, "digest", &[blurb]);
     assert_eq!((report.new, report.duplicate), (0, 1));
 }
 
 #[test]
-fn texts_agree_on_shared_word_pairs_and_when_one_has_none() {
+fn texts_agree_on_shared_word_pairs_or_a_named_site_and_when_one_has_none() {
     use super::apply::texts_agree;
     let talks = "Talks on licence plates resume in Brussels after a pause of three months, \
         with both chief negotiators and the EU special representative at the table and the \
@@ -240,11 +245,39 @@ fn texts_agree_on_shared_word_pairs_and_when_one_has_none() {
     let exhibition = "A photo exhibition opens in Prizren this week with the work of young \
         artists from Kosovo, Serbia and Albania, showing the old town, its bridges and the \
         people who cross them every day on their way to school and work";
-    assert!(texts_agree(talks, &talks.to_uppercase().replace(' ', "  ")));
-    assert!(texts_agree(talks, &format!("From our partners: {talks}")));
-    assert!(!texts_agree(talks, exhibition));
-    assert!(texts_agree("", exhibition));
-    assert!(texts_agree("A short blurb of our own", exhibition));
+    let agree = |a: &str, b: &str| texts_agree(a, None, b, None);
+    assert!(agree(talks, &talks.to_uppercase().replace(' ', "  ")));
+    assert!(agree(talks, &format!("From our partners: {talks}")));
+    assert!(!agree(talks, exhibition));
+    assert!(agree("", exhibition), "no text: the title decides");
+    // Short teasers are compared too.
+    assert!(!agree(
+        "Completely different content from organisation x about its own activities.",
+        "Completely other news from the team of y on what it did this month."
+    ));
+    assert!(agree(
+        "Our team met officials in Gračanica about the energy agreement.",
+        "Our team met officials in Gračanica about the energy agreement and more."
+    ));
+    // A blurb that names the other copy's site.
+    let original = Some("https://bfpe.example/vesti/devet-godina/");
+    let copy = Some("https://portal.example/vesti/devet-godina/");
+    let blurb = "Preuzeto od BFPE: prevoznici i studenti o prelasku linije.";
+    assert!(texts_agree(blurb, copy, exhibition, original));
+    assert!(texts_agree(exhibition, original, blurb, copy));
+    assert!(!texts_agree(
+        blurb,
+        copy,
+        exhibition,
+        Some("https://other.example/x")
+    ));
+    // Two long texts that differ stay apart even if one names the other's site.
+    assert!(!texts_agree(
+        &format!("{talks} (bfpe)"),
+        copy,
+        exhibition,
+        original
+    ));
 }
 
 #[test]
