@@ -182,7 +182,7 @@ impl Validator<'_> {
                 self.push(
                     d.name.span().start,
                     format!("{key}.name"),
-                    format!("invalid name {name:?}: use lowercase letters, digits, '-' and '_'"),
+                    format!("invalid name {name:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters"),
                 );
             } else if out.iter().any(|o| o.name == name) {
                 self.push(

@@ -543,7 +543,7 @@ impl Validator<'_> {
             self.push(
                 rs.id.span().start,
                 format!("{key}.id"),
-                format!("invalid id {id:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit"),
+                format!("invalid id {id:?}: use lowercase letters, digits, '-' and '_', starting with a letter or digit, at most 64 characters"),
             );
         }
         if rs.title.get_ref().trim().is_empty() {
