@@ -84,6 +84,24 @@ impl Rendered {
         self.gzip = gzip(&self.body).map(|packed| shared(packed, self.zero_copy));
     }
 
+    /// [`Rendered::prepare_for`], and for a document with no rendering before it in this
+    /// process (the first after a start), the date recorded for the same bytes in `store`:
+    /// a restart does not make readers that send only `If-Modified-Since` download anything
+    /// again.
+    fn prepare_with(&mut self, before: Option<&Rendered>, store: &Store, path: &str) {
+        if before.is_none() {
+            if let Some(since) = store.served_since(path, &self.etag) {
+                self.last_modified = since;
+                self.last_modified_http = http_date(since);
+            }
+        }
+        let changed = before.is_none_or(|b| b.etag != self.etag);
+        self.prepare_for(before);
+        if changed {
+            store.record_served(path, &self.etag, self.last_modified);
+        }
+    }
+
     fn new(body: Vec<u8>, content_type: &'static str) -> Rendered {
         Rendered::with_sharing(body, content_type, false)
     }
@@ -206,13 +224,17 @@ impl FeedSet {
         for scope in scopes {
             for (format, mut doc) in render_scope(store, config, &infos, &scope, &Format::ALL)? {
                 let before = previous.and_then(|p| p.get(&scope, format));
-                doc.prepare_for(before.as_deref());
+                doc.prepare_with(before.as_deref(), store, &scope.path(format));
                 set.feeds.insert((scope.clone(), format), Arc::new(doc));
             }
         }
         let opml = publish::render_opml(&format!("{}: sources", config.server.title), &infos);
         let mut opml = Rendered::new(opml, "text/x-opml; charset=utf-8");
-        opml.prepare_for(previous.and_then(|p| p.opml()).as_deref());
+        opml.prepare_with(
+            previous.and_then(|p| p.opml()).as_deref(),
+            store,
+            "sources.opml",
+        );
         set.opml = Some(Arc::new(opml));
         set.infos = infos;
         Ok(set)
@@ -235,7 +257,7 @@ impl FeedSet {
         Ok(render_scope(store, config, &self.infos, &scope, &[format])?
             .pop()
             .map(|(_, mut doc)| {
-                doc.prepare_for(before);
+                doc.prepare_with(before, store, &scope.path(format));
                 doc
             }))
     }
@@ -434,6 +456,45 @@ mod tests {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(packed), &mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn a_first_rendering_takes_the_date_recorded_for_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_lazy(&crate::config::StoreConfig {
+            path: dir.path().to_path_buf(),
+            cache_capacity: 8 << 20,
+            max_age: None,
+            max_items_per_source: None,
+        })
+        .unwrap();
+        let at = |secs: i64| DateTime::from_timestamp(1_780_000_000 + secs, 0).unwrap();
+        let rendered_at = |text: &str, t| {
+            let mut d = doc(text);
+            d.last_modified = t;
+            d.last_modified_http = http_date(t);
+            d
+        };
+        let path = "feeds/all.rss";
+        let mut first = rendered_at("a", at(0));
+        first.prepare_with(None, &store, path);
+        assert_eq!(first.last_modified, at(0));
+        // The daemon started again an hour later: same bytes, the recorded date.
+        let mut again = rendered_at("a", at(3600));
+        again.prepare_with(None, &store, path);
+        assert_eq!(again.last_modified, at(0));
+        assert_eq!(again.last_modified_http, first.last_modified_http);
+        // Other bytes: their own date, recorded in turn.
+        let mut changed = rendered_at("b", at(7200));
+        changed.prepare_with(None, &store, path);
+        assert_eq!(changed.last_modified, at(7200));
+        let mut later = rendered_at("b", at(9000));
+        later.prepare_with(None, &store, path);
+        assert_eq!(later.last_modified, at(7200));
+        // Another document's record is not this one's.
+        let mut other = rendered_at("b", at(9000));
+        other.prepare_with(None, &store, "feeds/all.atom");
+        assert_eq!(other.last_modified, at(9000));
     }
 
     #[test]

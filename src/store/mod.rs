@@ -16,8 +16,9 @@
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
 //!
-//! and the sources' states (`states/`, small): `sources`: source id → [`SourceState`], and its
-//! own `meta`. A pass that finds nothing new reads and writes only the small one, so
+//! and the sources' states (`states/`, small): `sources`: source id → [`SourceState`];
+//! `served`: a served document's path → its ETag and since when (see [`Store::served_since`]);
+//! and its own `meta`. A pass that finds nothing new reads and writes only the small one, so
 //! `tributary fetch` opens the large one only when a source has something to store
 //! ([`Store::open_lazy`]): sled reads a page table proportional to the whole store when it
 //! opens it, which on a store of half a million stories takes as long as a pass over 10,000
@@ -138,6 +139,10 @@ pub struct Store {
     /// The sources' states.
     states_db: sled::Db,
     sources: sled::Tree,
+    /// The served documents' validators: URL path → ETag ‖ 0 ‖ Last-Modified (seconds), so a
+    /// document the daemon renders again after a restart, byte for byte the same, keeps its
+    /// date (see [`Store::served_since`]).
+    served: sled::Tree,
     /// The stories and their indexes, opened on first use by [`Store::open_lazy`].
     main: OnceLock<Main>,
     /// Held while the stories' database opens; keeps why it could not be, when that is
@@ -242,6 +247,7 @@ impl Store {
         let store = Store {
             config: config.clone(),
             sources: states_db.open_tree("sources")?,
+            served: states_db.open_tree("served")?,
             states_db,
             main: OnceLock::new(),
             opening: Mutex::new(None),
@@ -475,6 +481,29 @@ impl Store {
     /// [`Store::item_count`] when the stories' database is open, without opening it.
     pub fn item_count_if_open(&self) -> Option<usize> {
         self.main.get().map(|m| m.by_published.len())
+    }
+
+    /// When the document served at `path` first had the ETag `etag`, if it was recorded
+    /// ([`Store::record_served`]).
+    pub fn served_since(&self, path: &str, etag: &str) -> Option<DateTime<Utc>> {
+        let value = self.served.get(path).ok()??;
+        let (tag, secs) = value.split_at(value.iter().position(|&b| b == 0)?);
+        let secs = i64::from_be_bytes(secs.get(1..9)?.try_into().ok()?);
+        (tag == etag.as_bytes())
+            .then(|| DateTime::from_timestamp(secs, 0))
+            .flatten()
+    }
+
+    /// Records that the document at `path` has had the ETag `etag` since `since`. Written
+    /// with the next flush: lost in a crash, a document only gets a newer date.
+    pub fn record_served(&self, path: &str, etag: &str, since: DateTime<Utc>) {
+        let mut value = Vec::with_capacity(etag.len() + 9);
+        value.extend_from_slice(etag.as_bytes());
+        value.push(0);
+        value.extend_from_slice(&since.timestamp().to_be_bytes());
+        if let Err(e) = self.served.insert(path, value) {
+            tracing::debug!(error = %e, path, "cannot record a served document's date");
+        }
     }
 
     /// One item by id.
