@@ -130,10 +130,54 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                 }
                 None => return Err(ParseError::Invalid(msg)),
             },
-            other => return other.map(|feed| build(feed, ctx, warnings)),
+            other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
         }
     }
-    run_feed_rs(text.as_bytes()).map(|feed| build(feed, ctx, warnings))
+    run_feed_rs(text.as_bytes()).map(|feed| build_checked(feed, &text, ctx, warnings))
+}
+
+/// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than
+/// entries were read from it (a format feed-rs does not read, such as Atom 0.3 or RSS 0.90,
+/// or items it could not make out): a source that silently yields nothing is noticed.
+fn build_checked(feed: Feed, text: &str, ctx: &Context<'_>, warnings: Vec<String>) -> ParsedFeed {
+    let read = feed.entries.len();
+    let mut parsed = build(feed, ctx, warnings);
+    let written = element_count(text, "item") + element_count(text, "entry");
+    if written > read {
+        parsed.warnings.push(format!(
+            "{} of {written} entries in the document could not be read (an old format such as Atom 0.3 or RSS 0.90, or entries missing what the parser needs)",
+            written - read
+        ));
+    }
+    parsed
+}
+
+/// How many elements named `name` (any namespace prefix) a document has: `<item>` and
+/// `<item …>`, not `<items>`.
+fn element_count(text: &str, name: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut n = 0;
+    let mut from = 0;
+    while let Some(at) = text[from..].find(name).map(|i| from + i) {
+        from = at + name.len();
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let opens = match before {
+            Some(b'<') => true,
+            // `<rss:item>`: a prefix back to the `<`.
+            Some(b':') => text[..at - 1]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .is_some_and(|i| bytes[i] == b'<'),
+            _ => false,
+        };
+        let ends = matches!(
+            bytes.get(from),
+            Some(b'>' | b' ' | b'/' | b'\t' | b'\n' | b'\r')
+        );
+        if opens && ends {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// The MIME type named by feed-rs's "unsupported content type X at position N".

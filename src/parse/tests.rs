@@ -288,3 +288,31 @@ fn enclosures_come_from_rss_atom_links_and_json_feed_attachments() {
 <media:content url="https://r.example/a.mp3" type="audio/mpeg"/></item></channel></rss>"#;
     assert_eq!(items(rss)[0].enclosures.len(), 1, "one file, named twice");
 }
+
+#[test]
+fn entries_the_parser_cannot_read_are_counted_in_a_warning() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let atom03 = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+<entry><title>Example Atom</title></entry><entry><title>Another</title></entry></feed>"#;
+    let feed = parse(atom03.as_bytes(), &c).unwrap();
+    assert!(feed.entries.is_empty());
+    assert!(
+        feed.warnings
+            .iter()
+            .any(|w| w.starts_with("2 of 2 entries in the document could not be read")),
+        "{:?}",
+        feed.warnings
+    );
+    // A whole feed, `<items>` and namespaced names counted right: no warning.
+    let feed = parse(RSS.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+    assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
+    assert_eq!(
+        element_count(
+            "<rdf:RDF><items/><rss:item a='1'/><item>x</item></rdf:RDF>",
+            "item"
+        ),
+        2
+    );
+}
