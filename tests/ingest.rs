@@ -847,3 +847,49 @@ fn an_import_that_fails_leaves_the_store_empty_and_bad_inputs_are_refused() {
     assert!(err.contains("cannot read"), "{err}");
     assert!(!nowhere.exists());
 }
+
+#[test]
+fn a_source_with_headers_follows_no_redirect_to_another_site() {
+    let server = FeedServer::start();
+    let elsewhere = FeedServer::start();
+    elsewhere.serve_dir(&fixtures("ingest"));
+    server.serve_dir(&fixtures("ingest"));
+    let redirect = |to: String| Route::Status {
+        code: 302,
+        headers: vec![("location".into(), to)],
+        body: vec![],
+    };
+    server.route("moved.xml", redirect(elsewhere.url("partner-atom.xml")));
+    server.route("renamed.xml", redirect(server.url("partner-atom.xml")));
+    let s = setup(
+        &[
+            src("moved", server.url("moved.xml")),
+            src("renamed", server.url("renamed.xml")),
+        ],
+        "",
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let keyed = text.replace(
+        "kind = \"partner\"\n",
+        "kind = \"partner\"\nheaders = { X-Api-Key = \"k-123\" }\n",
+    );
+    assert_ne!(keyed, text);
+    std::fs::write(&s.config, keyed).unwrap();
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 1);
+    let moved = &reports["moved"];
+    assert!(
+        moved["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("another site, which would get this source's login or headers"),
+        "{moved}"
+    );
+    assert_eq!(
+        elsewhere.hits("partner-atom.xml").requests,
+        0,
+        "the key never left"
+    );
+    // A redirect within the site is followed.
+    assert_eq!(reports["renamed"]["status"], "ok", "{}", reports["renamed"]);
+}

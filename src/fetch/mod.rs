@@ -136,6 +136,9 @@ pub struct Fetcher {
     client: reqwest::Client,
     /// For sources whose configured URL is local on purpose.
     local_client: reqwest::Client,
+    /// The two above for sources with a login or headers: no redirect to another site.
+    private_client: reqwest::Client,
+    private_local_client: reqwest::Client,
     config: FetchConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -153,47 +156,65 @@ impl Fetcher {
         resolver: guard::GuardedResolver,
     ) -> Result<Fetcher, FetchError> {
         let max = config.max_redirects;
-        let guarded_redirects = move || {
+        let resolver = Arc::new(resolver);
+        // `guarded`: no redirect to a private address literal. `same_site`: a source that
+        // sends a login or headers of its own follows no redirect to another scheme, host or
+        // port (the HTTP client would drop only some of them there, and never custom ones).
+        let policy = move |guarded: bool, same_site: bool| {
             reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() > max {
                     return attempt.error(format!("too many redirects (limit {max})"));
                 }
-                if let Some(ip) = guard::forbidden_literal(attempt.url()) {
-                    return attempt.error(format!(
-                        "refused: redirect to {ip} (a loopback, private or link-local address)"
-                    ));
+                if guarded {
+                    if let Some(ip) = guard::forbidden_literal(attempt.url()) {
+                        return attempt.error(format!(
+                            "refused: redirect to {ip} (a loopback, private or link-local address)"
+                        ));
+                    }
+                }
+                if same_site {
+                    let first = attempt.previous().first().map(Url::origin);
+                    if first.is_some_and(|o| o != attempt.url().origin()) {
+                        let to = attempt.url().to_string();
+                        return attempt.error(format!(
+                            "refused: redirect to {to}, another site, which would get this source's login or headers (set url to it if it is to be trusted)"
+                        ));
+                    }
                 }
                 attempt.follow()
             })
         };
-        let build = |guarded: bool| {
-            let mut b = reqwest::Client::builder()
+        let build = |guarded: bool, same_site: bool| {
+            reqwest::Client::builder()
                 .user_agent(config.user_agent.clone())
                 .connect_timeout(config.connect_timeout)
                 .timeout(config.timeout)
                 .gzip(true)
                 .brotli(true)
                 .deflate(true)
-                .pool_idle_timeout(Duration::from_secs(30));
-            b = if guarded {
-                b.redirect(guarded_redirects())
-            } else {
-                b.redirect(reqwest::redirect::Policy::limited(max))
-            };
-            b
+                .pool_idle_timeout(Duration::from_secs(30))
+                .redirect(policy(guarded, same_site))
         };
-        // No proxy from the environment: a proxy resolves names itself, past the guard.
-        let client = build(true)
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver))
-            .build()
-            .map_err(|e| FetchError::Other(error_chain(&e)))?;
-        let local_client = build(false)
-            .build()
-            .map_err(|e| FetchError::Other(error_chain(&e)))?;
+        let public = |same_site: bool| {
+            // No proxy from the environment: a proxy resolves names itself, past the guard.
+            build(true, same_site)
+                .no_proxy()
+                .dns_resolver(resolver.clone())
+                .build()
+                .map_err(|e| FetchError::Other(error_chain(&e)))
+        };
+        let local = |same_site: bool| {
+            build(false, same_site)
+                .build()
+                .map_err(|e| FetchError::Other(error_chain(&e)))
+        };
+        let (client, local_client) = (public(false)?, local(false)?);
+        let (private_client, private_local_client) = (public(true)?, local(true)?);
         Ok(Fetcher {
             client,
             local_client,
+            private_client,
+            private_local_client,
             config: config.clone(),
             global: Arc::new(Semaphore::new(config.concurrency)),
             hosts: Mutex::new(HashMap::new()),
@@ -261,12 +282,14 @@ impl Fetcher {
         {
             headers.insert(header::USER_AGENT, agent);
         }
-        headers.insert(
+        if !headers.contains_key(header::ACCEPT) {
+            headers.insert(
             header::ACCEPT,
             HeaderValue::from_static(
                 "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
             ),
         );
+        }
         if let Some(etag) = state
             .etag
             .as_deref()
@@ -282,10 +305,12 @@ impl Fetcher {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
         let started = Instant::now();
-        let client = if guard::is_local(url) {
-            &self.local_client
-        } else {
-            &self.client
+        let private = extras.auth.is_some() || !extras.headers.is_empty();
+        let client = match (guard::is_local(url), private) {
+            (true, false) => &self.local_client,
+            (false, false) => &self.client,
+            (true, true) => &self.private_local_client,
+            (false, true) => &self.private_client,
         };
         let mut request = client.get(url.clone()).headers(headers);
         if let Some(auth) = extras.auth {
