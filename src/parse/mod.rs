@@ -311,13 +311,13 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
 
     // Only the start of the text is kept (summary, derived title): only the start is read.
     let summary_text = summary_apart
-        .map(|t| plain_prefix(&t.content, MAX_SUMMARY))
+        .map(|t| text_prefix(t, MAX_SUMMARY))
         .filter(|s| !s.is_empty())
         .or_else(|| {
             let text = body_text?;
             // Escaped markup decodes to tags: the body is read again the careful way.
             Some(match body_html.as_deref() {
-                Some(h) if html::looks_like_html(&text) => plain_prefix(h, MAX_SUMMARY),
+                Some(h) if html::looks_like_html(&text) => html_prefix(h, MAX_SUMMARY),
                 _ => text,
             })
         })
@@ -448,7 +448,18 @@ fn escape(s: &str) -> String {
 /// routinely put, even doubly escaped, HTML in "text" titles), but only what looks like
 /// markup: `Vec<T>`, `<<Gratë në politikë>>` or `<under 30>` are text.
 fn text_of(t: &Text) -> String {
-    plain(&t.content)
+    text_prefix(t, usize::MAX)
+}
+
+/// [`text_of`] for callers that keep at most `max_chars` characters: a construct declared as
+/// HTML is read as HTML (`<p>Teaser cut off` is a paragraph), any other is guessed
+/// ([`plain_prefix`]).
+fn text_prefix(t: &Text, max_chars: usize) -> String {
+    if t.content_type.subty().as_str().contains("html") {
+        html_prefix(&t.content, max_chars)
+    } else {
+        plain_prefix(&t.content, max_chars)
+    }
 }
 
 /// Plain text of a string that may carry markup or entities.
@@ -459,10 +470,21 @@ fn plain(s: &str) -> String {
 /// [`plain`] for callers that keep at most `max_chars` characters of the text: long markup is
 /// cut short before it is read (see [`html::to_text_prefix`]).
 fn plain_prefix(s: &str, max_chars: usize) -> String {
-    if !html::looks_like_html(s) && !s.contains('&') {
-        // Text as it is: nothing to decode, no tags to take out.
-        return html::collapse_whitespace(s);
+    if html::looks_like_html(s) {
+        return html_prefix(s, max_chars);
     }
+    // Text: its entities decoded (a title written `R&amp;D` in escaped HTML), its angle
+    // brackets kept; if decoding shows markup after all (doubly escaped), read that.
+    let decoded = html_escape::decode_html_entities(s);
+    if html::looks_like_html(&decoded) {
+        return html_prefix(&decoded, max_chars);
+    }
+    html::collapse_whitespace(&decoded)
+}
+
+/// Plain text of HTML: tags out, entities decoded, and markup that was doubly escaped taken
+/// out too.
+fn html_prefix(s: &str, max_chars: usize) -> String {
     let mut text = html::to_text_prefix(s, max_chars);
     // Doubly escaped markup decodes to tags on the first pass: take them out too. Read more
     // of it first, so that what is left once they are out is still long enough.

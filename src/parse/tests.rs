@@ -238,6 +238,16 @@ fn angle_brackets_of_the_text_stay_and_markup_goes() {
     assert_eq!(got[3].0, "Bold news");
     assert_eq!(got[4].0, "Twice escaped");
 
+    // Entities next to text brackets; an RSS description is HTML even when cut off.
+    let rss = r#"<rss version="2.0"><channel><title>T</title><link>https://e.example/</link>
+<item><title>Vec&lt;T&gt; &amp;amp; Box&lt;U&gt;</title><link>https://e.example/6</link></item>
+<item><title>R&amp;D for &lt;under 30&gt;</title><link>https://e.example/7</link><description><![CDATA[<p>Teaser that was cut off]]></description></item>
+</channel></rss>"#;
+    let it = items(rss);
+    assert_eq!(it[0].title, "Vec<T> & Box<U>");
+    assert_eq!(it[1].title, "R&D for <under 30>");
+    assert_eq!(it[1].summary, "Teaser that was cut off");
+
     let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id><updated>2020-01-01T00:00:00Z</updated>
 <entry><title type="text">Why Vec&lt;T&gt; beats &lt;Box&gt;</title><id>urn:a:1</id><link href="https://a.example/1"/><updated>2020-01-01T00:00:00Z</updated>
 <summary type="text">Plain summary mentioning &lt;script&gt; tags and a&lt;b</summary></entry></feed>"#;

@@ -329,6 +329,14 @@ impl Daemon {
             return;
         };
         let report = live.ingest.source(&source, force).await;
+        // A reload that removed the source while it was fetched has dropped its series:
+        // they are not made again.
+        if self.live().config.source(&id).is_none() {
+            if matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0) {
+                self.render.notify_one();
+            }
+            return;
+        }
         self.shared.metrics.fetched(&report);
         // Store reads (a scan of the source's stories): off the async threads.
         let shared = self.shared.clone();
