@@ -90,9 +90,18 @@ impl Rendered {
     /// again.
     fn prepare_with(&mut self, before: Option<&Rendered>, store: &Store, path: &str) {
         if before.is_none() {
-            if let Some(since) = store.served_since(path, &self.etag) {
-                self.last_modified = since;
-                self.last_modified_http = http_date(since);
+            match store.served(path) {
+                Some((etag, since)) if etag == self.etag => {
+                    self.last_modified = since;
+                    self.last_modified_http = http_date(since);
+                }
+                // Other bytes than last served, dated after the clock now says (dates are
+                // moved a second on for changes within one): later still, never earlier.
+                Some((_, since)) if since >= self.last_modified => {
+                    self.last_modified = since + chrono::Duration::seconds(1);
+                    self.last_modified_http = http_date(self.last_modified);
+                }
+                _ => {}
             }
         }
         let changed = before.is_none_or(|b| b.etag != self.etag);
@@ -491,6 +500,11 @@ mod tests {
         let mut later = rendered_at("b", at(9000));
         later.prepare_with(None, &store, path);
         assert_eq!(later.last_modified, at(7200));
+        // Other bytes than recorded, rendered at a clock behind the recorded date: later
+        // than it all the same.
+        let mut behind = rendered_at("c", at(7000));
+        behind.prepare_with(None, &store, path);
+        assert_eq!(behind.last_modified, at(7201));
         // Another document's record is not this one's.
         let mut other = rendered_at("b", at(9000));
         other.prepare_with(None, &store, "feeds/all.atom");

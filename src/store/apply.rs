@@ -515,7 +515,8 @@ fn dedupe_key(text: &str) -> DedupeKey {
 /// - a copy with no text at all (a feed of titles alone) agrees with any: the title decides.
 pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option<&str>) -> bool {
     let (pairs_a, pairs_b) = (word_pairs(a), word_pairs(b));
-    if a.trim().is_empty() || b.trim().is_empty() {
+    // No text to speak of (none, one word, an ellipsis): the title decides.
+    if pairs_a.is_empty() || pairs_b.is_empty() {
         return true;
     }
     let shorter = pairs_a.len().min(pairs_b.len());
@@ -533,10 +534,17 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
 /// compared on their own.
 const LONG_TEXT: usize = 30;
 
-/// Whether `text` names, as a word, a label of `link`'s host (`bfpe` of `bfpe.example`,
-/// `kossev` of `www.kossev.info`; labels of 3 letters or more, the top-level domain and
-/// `www` aside).
+/// Whether `text` names, as a word, the site of `link`: its host's registrable label
+/// (`bfpe` of `bfpe.example` and of `bfpe.org.rs`, `orgb` of `news.orgb.example`), unless
+/// that is a generic word (`news`, `portal`…) that any text may hold.
 fn names_site(text: &str, link: Option<&str>) -> bool {
+    /// Second-level labels under a country code that are not a site's name.
+    const UNDER_CC: &[&str] = &["ac", "co", "com", "edu", "gov", "net", "org", "in", "or"];
+    /// Labels too common in text to tell a site.
+    const GENERIC: &[&str] = &[
+        "news", "blog", "blogs", "feed", "feeds", "media", "portal", "info", "online", "press",
+        "web", "site", "home", "mail", "www",
+    ];
     let Some(host) = link
         .and_then(|l| url::Url::parse(l).ok())
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
@@ -546,16 +554,20 @@ fn names_site(text: &str, link: Option<&str>) -> bool {
     if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
         return false;
     }
-    let labels: Vec<&str> = host.split('.').collect();
-    let names: Vec<&str> = labels[..labels.len().saturating_sub(1)]
-        .iter()
-        .copied()
-        .filter(|l| *l != "www" && l.chars().count() >= 3)
-        .collect();
-    !names.is_empty()
-        && text
-            .split(|c: char| !c.is_alphanumeric() && c != '-')
-            .any(|w| names.iter().any(|n| w.eq_ignore_ascii_case(n)))
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    let Some((&tld, rest)) = labels.split_last() else {
+        return false;
+    };
+    let name = match rest.split_last() {
+        Some((&second, more)) if tld.len() == 2 && UNDER_CC.contains(&second) => more.last(),
+        Some((second, _)) => Some(second),
+        None => None,
+    };
+    let Some(name) = name.filter(|n| n.chars().count() >= 3 && !GENERIC.contains(n)) else {
+        return false;
+    };
+    text.split(|c: char| !c.is_alphanumeric() && c != '-')
+        .any(|w| w.eq_ignore_ascii_case(name))
 }
 
 /// Hashes of a text's consecutive word pairs, lowercased.

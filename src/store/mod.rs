@@ -17,7 +17,7 @@
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
 //!
 //! and the sources' states (`states/`, small): `sources`: source id → [`SourceState`];
-//! `served`: a served document's path → its ETag and since when (see [`Store::served_since`]);
+//! `served`: a served document's path → its ETag and since when (see [`Store::served`]);
 //! and its own `meta`. A pass that finds nothing new reads and writes only the small one, so
 //! `tributary fetch` opens the large one only when a source has something to store
 //! ([`Store::open_lazy`]): sled reads a page table proportional to the whole store when it
@@ -141,7 +141,7 @@ pub struct Store {
     sources: sled::Tree,
     /// The served documents' validators: URL path → ETag ‖ 0 ‖ Last-Modified (seconds), so a
     /// document the daemon renders again after a restart, byte for byte the same, keeps its
-    /// date (see [`Store::served_since`]).
+    /// date (see [`Store::served`]).
     served: sled::Tree,
     /// The stories and their indexes, opened on first use by [`Store::open_lazy`].
     main: OnceLock<Main>,
@@ -483,19 +483,21 @@ impl Store {
         self.main.get().map(|m| m.by_published.len())
     }
 
-    /// When the document served at `path` first had the ETag `etag`, if it was recorded
+    /// The ETag the document served at `path` last had, and since when, if it was recorded
     /// ([`Store::record_served`]).
-    pub fn served_since(&self, path: &str, etag: &str) -> Option<DateTime<Utc>> {
+    pub fn served(&self, path: &str) -> Option<(String, DateTime<Utc>)> {
         let value = self.served.get(path).ok()??;
         let (tag, secs) = value.split_at(value.iter().position(|&b| b == 0)?);
         let secs = i64::from_be_bytes(secs.get(1..9)?.try_into().ok()?);
-        (tag == etag.as_bytes())
-            .then(|| DateTime::from_timestamp(secs, 0))
-            .flatten()
+        Some((
+            String::from_utf8(tag.to_vec()).ok()?,
+            DateTime::from_timestamp(secs, 0)?,
+        ))
     }
 
     /// Records that the document at `path` has had the ETag `etag` since `since`. Written
-    /// with the next flush: lost in a crash, a document only gets a newer date.
+    /// with sled's next flush (within half a second): a crash in that moment leaves the
+    /// record before, which only ever dates a document anew or as it was served then.
     pub fn record_served(&self, path: &str, etag: &str, since: DateTime<Utc>) {
         let mut value = Vec::with_capacity(etag.len() + 9);
         value.extend_from_slice(etag.as_bytes());

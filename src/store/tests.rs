@@ -271,6 +271,25 @@ fn texts_agree_on_shared_word_pairs_or_a_named_site_and_when_one_has_none() {
         exhibition,
         Some("https://other.example/x")
     ));
+    // The site's own label counts, not a generic one or a public suffix.
+    let teaser = "Our news of the month, from the org and its portal.";
+    for other in [
+        "https://news.portal.example/x",
+        "https://x.org.rs/y",
+        "https://portal.example/z",
+    ] {
+        assert!(
+            !texts_agree(teaser, copy, exhibition, Some(other)),
+            "{other}"
+        );
+    }
+    assert!(texts_agree(
+        "Preuzeto od BFPE.",
+        copy,
+        exhibition,
+        Some("https://www.bfpe.org.rs/vesti/1")
+    ));
+    assert!(agree("…", exhibition), "an ellipsis is no text");
     // Two long texts that differ stay apart even if one names the other's site.
     assert!(!texts_agree(
         &format!("{talks} (bfpe)"),
