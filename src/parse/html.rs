@@ -347,7 +347,6 @@ fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>
     }
 }
 
-/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
 /// Elements whose end tag (or, for the void ones, whose tag) in a text says it is markup.
 const MARKUP: &[&str] = &[
     "a",
@@ -479,6 +478,7 @@ pub fn looks_like_html(s: &str) -> bool {
     false
 }
 
+/// Plain text of an HTML fragment: tags dropped, entities decoded, whitespace collapsed.
 /// One streaming pass (lol_html's tokenizer, no DOM): summaries of every new item need it.
 pub fn to_text(html: &str) -> String {
     to_text_prefix(html, usize::MAX)

@@ -153,29 +153,32 @@ fn build_checked(feed: Feed, text: &str, ctx: &Context<'_>, warnings: Vec<String
 }
 
 /// How many elements named `name` (any namespace prefix) a document has: `<item>` and
-/// `<item …>`, not `<items>`.
+/// `<item …>`, not `<items>`, and none inside a comment or a CDATA section.
 fn element_count(text: &str, name: &str) -> usize {
-    let bytes = text.as_bytes();
     let mut n = 0;
-    let mut from = 0;
-    while let Some(at) = text[from..].find(name).map(|i| from + i) {
-        from = at + name.len();
-        let before = at.checked_sub(1).map(|i| bytes[i]);
-        let opens = match before {
-            Some(b'<') => true,
-            // `<rss:item>`: a prefix back to the `<`.
-            Some(b':') => text[..at - 1]
-                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .is_some_and(|i| bytes[i] == b'<'),
-            _ => false,
+    let mut i = 0;
+    while let Some(off) = text[i..].find('<') {
+        let at = i + off;
+        let rest = &text[at..];
+        let skip_to = |open: &str, close: &str| {
+            rest.strip_prefix(open).map(|body| {
+                at + open.len() + body.find(close).map_or(body.len(), |e| e + close.len())
+            })
         };
-        let ends = matches!(
-            bytes.get(from),
-            Some(b'>' | b' ' | b'/' | b'\t' | b'\n' | b'\r')
-        );
-        if opens && ends {
+        if let Some(end) = skip_to("<!--", "-->").or_else(|| skip_to("<![CDATA[", "]]>")) {
+            i = end;
+            continue;
+        }
+        let tag: &str = rest[1..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.')))
+            .next()
+            .unwrap_or("");
+        let local = tag.rsplit(':').next().unwrap_or("");
+        let after = rest[1 + tag.len()..].chars().next();
+        if local == name && matches!(after, Some('>' | ' ' | '/' | '\t' | '\n' | '\r')) {
             n += 1;
         }
+        i = at + 1;
     }
     n
 }
