@@ -57,6 +57,12 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     s.id
                 ));
             }
+            if url.scheme() == "http" && !s.headers.is_empty() {
+                out.push(format!(
+                    "source {}: its headers are sent over plain http",
+                    s.id
+                ));
+            }
         }
     }
     // A digest language no source names gets only stories whose feeds say it themselves.
