@@ -670,6 +670,14 @@ impl Daemon {
             .map(|s| s.id.as_str())
             .collect();
         self.shared.metrics.forget_sources(&gone);
+        let gone: Vec<&str> = old
+            .config
+            .digests
+            .iter()
+            .filter(|d| config.digest(&d.name).is_none())
+            .map(|d| d.name.as_str())
+            .collect();
+        self.shared.metrics.forget_digests(&gone);
         self.shared.recount();
         // A new scheduler, sized for the new config, runs before the old one stops. A source
         // due in both meanwhile is fetched once: `fetch` never runs a source twice at once.

@@ -287,6 +287,21 @@ impl Metrics {
         }
     }
 
+    /// Drops the series of digests no longer configured (removed by a reload), as
+    /// [`Metrics::forget_sources`] does for sources.
+    pub fn forget_digests(&self, gone: &[&str]) {
+        for name in gone {
+            let l = DigestLabels {
+                digest: name.to_string(),
+            };
+            self.digest_last.remove(&l);
+            self.digest_items.remove(&l);
+            self.digest_sent.remove(&l);
+            self.digest_scheduled.remove(&l);
+            self.digest_failures.remove(&l);
+        }
+    }
+
     /// Sets the store gauges.
     pub fn store(&self, items: usize, bytes: u64) {
         self.items_stored.set(items as i64);
@@ -357,5 +372,36 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forgotten_sources_and_digests_leave_no_series() {
+        let m = Metrics::new();
+        for id in ["kept", "gone"] {
+            m.fetched(&SourceReport {
+                source: id.into(),
+                outcome: Outcome::Error {
+                    message: "HTTP 500".into(),
+                },
+                bytes: 0,
+                millis: 1,
+                warnings: vec![],
+            });
+        }
+        m.digest_failed("daily");
+        m.digest_failed("weekly");
+        let before = m.encode();
+        assert!(before.contains("source=\"gone\"") && before.contains("digest=\"weekly\""));
+        m.forget_sources(&["gone"]);
+        m.forget_digests(&["weekly"]);
+        let after = m.encode();
+        assert!(!after.contains("source=\"gone\""), "{after}");
+        assert!(!after.contains("digest=\"weekly\""), "{after}");
+        assert!(after.contains("source=\"kept\"") && after.contains("digest=\"daily\""));
     }
 }
