@@ -107,6 +107,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         return Err(ParseError::HtmlPage);
     }
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
+    if let Some(absolute) = absolute_enclosures(&text, ctx.fetch_url) {
+        text = absolute;
+    }
     // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
     // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
     // feed: read such constructs as text (or XHTML) and say so.
@@ -628,6 +631,67 @@ fn repair_rss_version(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `<rss>` whose items sit directly under the root, without `<channel>`: wrap them in one.
+/// An RSS document with its relative `<enclosure url>`s made absolute (`None` when it has
+/// none): feed-rs drops an enclosure whose URL is relative. They are resolved as item links
+/// are: against the item's `<link>`, else the channel's, else the fetch URL.
+fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
+    if !text.contains("<enclosure") {
+        return None;
+    }
+    let link_in = |part: &str| {
+        let start = part.find("<link>")? + "<link>".len();
+        let end = part[start..].find("</link>")?;
+        Url::parse(part[start..start + end].trim()).ok()
+    };
+    let first_item = text.find("<item").unwrap_or(text.len());
+    let channel_link = link_in(&text[..first_item]);
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = text[from..].find("<enclosure").map(|i| from + i) {
+        from = at + 1;
+        let Some(tag_len) = text[at..].find('>') else {
+            break;
+        };
+        let tag = &text[at..at + tag_len];
+        let Some(attr) = tag.find("url=") else {
+            continue;
+        };
+        let Some(quote) = tag[attr + 4..]
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+        else {
+            continue;
+        };
+        let value_start = at + attr + 5;
+        let Some(value_len) = text[value_start..].find(quote) else {
+            continue;
+        };
+        let written = &text[value_start..value_start + value_len];
+        let value = written.replace("&amp;", "&");
+        if value.trim().is_empty() || Url::parse(value.trim()).is_ok() {
+            continue;
+        }
+        let item_start = text[..at].rfind("<item").unwrap_or(0);
+        let item_end = text[at..].find("</item>").map_or(text.len(), |e| at + e);
+        let base = link_in(&text[item_start..item_end])
+            .or_else(|| channel_link.clone())
+            .or_else(|| fetch_url.cloned());
+        let Some(absolute) = base.and_then(|b| b.join(value.trim()).ok()) else {
+            continue;
+        };
+        out.push_str(&text[copied..value_start]);
+        out.push_str(&absolute.as_str().replace('&', "&amp;"));
+        copied = value_start + value_len;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
 fn wrap_missing_channel(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
     let Some(start) = find_root_rss(&text) else {
         return text;

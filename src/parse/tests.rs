@@ -335,3 +335,25 @@ fn entries_the_parser_cannot_read_are_counted_in_a_warning() {
     assert_eq!(element_count("<item", "item"), 0);
     assert_eq!(element_count("<!-- unclosed <item>", "item"), 0);
 }
+
+#[test]
+fn relative_rss_enclosures_are_resolved_like_links() {
+    let rss = r#"<rss version="2.0"><channel><title>T</title><link>https://r.example/news/</link>
+<item><title>One</title><link>https://media.r.example/stories/1</link>
+<enclosure url="/audio/one.mp3?a=1&amp;b=2" length="5" type="audio/mpeg"/></item>
+<item><title>Two</title><enclosure url='two.mp3' type="audio/mpeg"></enclosure></item>
+<item><title>Three</title><link>https://r.example/3</link><enclosure url="https://cdn.example/three.mp3" type="audio/mpeg"/></item>
+</channel></rss>"#;
+    let urls: Vec<Vec<String>> = items(rss)
+        .iter()
+        .map(|i| i.enclosures.iter().map(|e| e.url.clone()).collect())
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            vec!["https://media.r.example/audio/one.mp3?a=1&b=2".to_string()],
+            vec!["https://r.example/news/two.mp3".to_string()],
+            vec!["https://cdn.example/three.mp3".to_string()],
+        ]
+    );
+}
