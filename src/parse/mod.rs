@@ -145,7 +145,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
 fn build_checked(feed: Feed, text: &str, ctx: &Context<'_>, warnings: Vec<String>) -> ParsedFeed {
     let read = feed.entries.len();
     let mut parsed = build(feed, ctx, warnings);
-    let written = element_count(text, "item") + element_count(text, "entry");
+    let written = element_count(text, &["item", "entry"]);
     if written > read {
         parsed.warnings.push(format!(
             "{} of {written} entries in the document could not be read (an old format such as Atom 0.3 or RSS 0.90, or entries missing what the parser needs)",
@@ -155,9 +155,9 @@ fn build_checked(feed: Feed, text: &str, ctx: &Context<'_>, warnings: Vec<String
     parsed
 }
 
-/// How many elements named `name` (any namespace prefix) a document has: `<item>` and
+/// How many elements with one of `names` (any namespace prefix) a document has: `<item>` and
 /// `<item …>`, not `<items>`, and none inside a comment or a CDATA section.
-fn element_count(text: &str, name: &str) -> usize {
+fn element_count(text: &str, names: &[&str]) -> usize {
     let mut n = 0;
     let mut i = 0;
     while let Some(off) = text[i..].find('<') {
@@ -178,7 +178,7 @@ fn element_count(text: &str, name: &str) -> usize {
             .unwrap_or("");
         let local = tag.rsplit(':').next().unwrap_or("");
         let after = rest[1 + tag.len()..].chars().next();
-        if local == name && matches!(after, Some('>' | ' ' | '/' | '\t' | '\n' | '\r')) {
+        if names.contains(&local) && matches!(after, Some('>' | ' ' | '/' | '\t' | '\n' | '\r')) {
             n += 1;
         }
         i = at + 1;
@@ -630,7 +630,6 @@ fn repair_rss_version(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// `<rss>` whose items sit directly under the root, without `<channel>`: wrap them in one.
 /// An RSS document with its relative `<enclosure url>`s made absolute (`None` when it has
 /// none): feed-rs drops an enclosure whose URL is relative. They are resolved as item links
 /// are: against the item's `<link>`, else the channel's, else the fetch URL.
@@ -638,13 +637,13 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
     if !text.contains("<enclosure") {
         return None;
     }
-    let link_in = |part: &str| {
+    let link_in = |part: &str, bases: &[Option<&Url>]| {
         let start = part.find("<link>")? + "<link>".len();
         let end = part[start..].find("</link>")?;
-        Url::parse(part[start..start + end].trim()).ok()
+        urls::resolve(&part[start..start + end], bases)
     };
     let first_item = text.find("<item").unwrap_or(text.len());
-    let channel_link = link_in(&text[..first_item]);
+    let channel_link = link_in(&text[..first_item], &[fetch_url]);
     let mut out = String::new();
     let mut copied = 0;
     let mut from = 0;
@@ -668,17 +667,22 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
         let Some(value_len) = text[value_start..].find(quote) else {
             continue;
         };
-        let written = &text[value_start..value_start + value_len];
-        let value = written.replace("&amp;", "&");
-        if value.trim().is_empty() || Url::parse(value.trim()).is_ok() {
+        let value = text[value_start..value_start + value_len].replace("&amp;", "&");
+        if !matches!(
+            Url::parse(value.trim()),
+            Err(url::ParseError::RelativeUrlWithoutBase)
+        ) {
             continue;
         }
         let item_start = text[..at].rfind("<item").unwrap_or(0);
         let item_end = text[at..].find("</item>").map_or(text.len(), |e| at + e);
-        let base = link_in(&text[item_start..item_end])
-            .or_else(|| channel_link.clone())
-            .or_else(|| fetch_url.cloned());
-        let Some(absolute) = base.and_then(|b| b.join(value.trim()).ok()) else {
+        // The item's link, itself relative now and then, is resolved first.
+        let item_link = link_in(
+            &text[item_start..item_end],
+            &[channel_link.as_ref(), fetch_url],
+        );
+        let bases = [item_link.as_ref(), channel_link.as_ref(), fetch_url];
+        let Some(absolute) = urls::resolve(&value, &bases) else {
             continue;
         };
         out.push_str(&text[copied..value_start]);
@@ -692,6 +696,7 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
     Some(out)
 }
 
+/// `<rss>` whose items sit directly under the root, without `<channel>`: wrap them in one.
 fn wrap_missing_channel(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_, str> {
     let Some(start) = find_root_rss(&text) else {
         return text;
