@@ -331,16 +331,12 @@ impl Daemon {
         let report = live.ingest.source(&source, force).await;
         // A reload that removed the source while it was fetched has dropped its series:
         // they are not made again.
-        if self.live().config.source(&id).is_none() {
-            if matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0) {
-                self.render.notify_one();
-            }
-            return;
+        if self.live().config.source(&id).is_some() {
+            self.shared.metrics.fetched(&report);
+            // Store reads (a scan of the source's stories): off the async threads.
+            let shared = self.shared.clone();
+            let _ = tokio::task::spawn_blocking(move || shared.fetched(&source)).await;
         }
-        self.shared.metrics.fetched(&report);
-        // Store reads (a scan of the source's stories): off the async threads.
-        let shared = self.shared.clone();
-        let _ = tokio::task::spawn_blocking(move || shared.fetched(&source)).await;
         let changed =
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         if changed {
@@ -549,16 +545,13 @@ impl Daemon {
             let store = self.shared.store.clone();
             let d2 = d.clone();
             let pending = tokio::task::spawn_blocking(move || {
-                crate::digest::run::pending_sends(&store, &d2, true)
+                crate::digest::run::pending_sends(&store, &d2, true).map_err(|e| e.to_string())
             })
-            .await;
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|read| read);
             let pending = match pending {
-                Ok(Ok(pending)) => pending,
-                Ok(Err(e)) => {
-                    metrics.digest_failed(&name);
-                    tracing::error!(digest = %name, error = %e, "cannot read the digests to send; retrying in a minute");
-                    return;
-                }
+                Ok(pending) => pending,
                 Err(e) => {
                     metrics.digest_failed(&name);
                     tracing::error!(digest = %name, error = %e, "cannot read the digests to send; retrying in a minute");

@@ -521,7 +521,7 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
     }
     let shorter = pairs_a.len().min(pairs_b.len());
     let shared = pairs_a.intersection(&pairs_b).count();
-    if shorter > 0 && shared * 2 >= shorter {
+    if shared * 2 >= shorter {
         return true;
     }
     if pairs_a.len() >= LONG_TEXT && pairs_b.len() >= LONG_TEXT {
