@@ -41,14 +41,7 @@ pub enum Record {
     Digest(Box<DigestRecord>),
     /// The last line (format 2): how many of each came before it, so an export cut short at
     /// a line boundary (a failed export, a full disk) is told from a whole one.
-    End {
-        /// Source states.
-        sources: usize,
-        /// Stories.
-        items: usize,
-        /// Digests.
-        digests: usize,
-    },
+    End(Counts),
 }
 
 /// The export format this build writes; it reads this one and format 1 (no `End` line).
@@ -93,7 +86,7 @@ pub enum BackupError {
 }
 
 /// Counts of what an export or import handled.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
     /// Source states.
     pub sources: usize,
@@ -167,14 +160,7 @@ impl Store {
             line(&Record::Digest(Box::new(record)), out)?;
             counts.digests += 1;
         }
-        line(
-            &Record::End {
-                sources: counts.sources,
-                items: counts.items,
-                digests: counts.digests,
-            },
-            out,
-        )?;
+        line(&Record::End(counts), out)?;
         progress(counts.items as u64);
         out.flush()?;
         Ok(counts)
@@ -204,19 +190,15 @@ impl Store {
                 Ok(counts)
             }
             Err(e) => {
-                // The store was empty: it is again, so the import can simply be run again.
-                for tree in [
-                    &main.items,
-                    &main.by_published,
-                    &main.by_seen,
-                    &main.by_source,
-                    &main.idents,
-                    &main.links,
-                    &main.titles,
-                    &main.digests,
-                    &main.journal,
-                ] {
-                    tree.clear().map_err(StoreError::from)?;
+                // The store was empty: it is again (every tree but its schema version), so
+                // the import can simply be run again.
+                for name in main.db.tree_names() {
+                    if name != "meta" {
+                        main.db
+                            .open_tree(name)
+                            .and_then(|tree| tree.clear())
+                            .map_err(StoreError::from)?;
+                    }
                 }
                 main.flush()?;
                 Err(BackupError::Undone(Box::new(e)))
@@ -293,18 +275,14 @@ impl Store {
                         .map_err(StoreError::from)?;
                     counts.digests += 1;
                 }
-                Record::End {
-                    sources,
-                    items,
-                    digests,
-                } => {
-                    let read = (counts.sources, counts.items, counts.digests);
-                    if (sources, items, digests) != read {
+                Record::End(said) => {
+                    if said != counts {
                         return Err(BackupError::Line {
                             line: n + 1,
                             message: format!(
-                                "the export says it holds {sources} source states, {items} stories and {digests} digests, but {}, {} and {} came before it",
-                                read.0, read.1, read.2
+                                "the export says it holds {} source states, {} stories and {} digests, but {}, {} and {} came before it",
+                                said.sources, said.items, said.digests,
+                                counts.sources, counts.items, counts.digests
                             ),
                         });
                     }
