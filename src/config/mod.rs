@@ -949,7 +949,9 @@ pub fn normalize_cron(expr: &str) -> Result<String, String> {
     Ok(six)
 }
 
-fn parse_cron(six: &str) -> Result<croner::Cron, String> {
+/// A six-field cron expression (or nickname) read with the scheduler's settings: seconds
+/// first, and both day fields must match.
+pub(crate) fn parse_cron(six: &str) -> Result<croner::Cron, String> {
     croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Required)
         .dom_and_dow(true)

@@ -64,12 +64,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
 }
 
 fn cron(d: &DigestConfig) -> Result<croner::Cron, RunError> {
-    croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(&d.cron)
-        .map_err(|_| RunError::Schedule(d.name.clone()))
+    crate::config::parse_cron(&d.cron).map_err(|_| RunError::Schedule(d.name.clone()))
 }
 
 /// The latest scheduled time at or before `now`.
@@ -439,13 +434,7 @@ mod tests {
     #[test]
     fn pending_sends_are_those_to_send_after_the_newest_sent_oldest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&crate::config::StoreConfig {
-            path: dir.path().to_path_buf(),
-            cache_capacity: 8 << 20,
-            max_age: None,
-            max_items_per_source: None,
-        })
-        .unwrap();
+        let store = Store::open(&crate::store::test_config(dir.path())).unwrap();
         let d = config("daily");
         let ends = |v: Vec<DigestRecord>| v.iter().map(|r| r.end.day()).collect::<Vec<_>>();
         use chrono::Datelike;

@@ -470,13 +470,7 @@ mod tests {
     #[test]
     fn a_first_rendering_takes_the_date_recorded_for_the_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_lazy(&crate::config::StoreConfig {
-            path: dir.path().to_path_buf(),
-            cache_capacity: 8 << 20,
-            max_age: None,
-            max_items_per_source: None,
-        })
-        .unwrap();
+        let store = Store::open_lazy(&crate::store::test_config(dir.path())).unwrap();
         let at = |secs: i64| DateTime::from_timestamp(1_780_000_000 + secs, 0).unwrap();
         let rendered_at = |text: &str, t| {
             let mut d = doc(text);

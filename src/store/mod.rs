@@ -120,6 +120,17 @@ pub enum StoreError {
     },
 }
 
+/// A store at `path` with a small cache and no retention, for tests.
+#[cfg(test)]
+pub(crate) fn test_config(path: &Path) -> StoreConfig {
+    StoreConfig {
+        path: path.to_path_buf(),
+        cache_capacity: 8 << 20,
+        max_age: None,
+        max_items_per_source: None,
+    }
+}
+
 /// Which items to list.
 #[derive(Debug, Clone, Default)]
 pub struct Query {

@@ -4,12 +4,7 @@ use crate::model::{Identity, NewItem, TopicMatch};
 use chrono::{Duration, TimeZone};
 
 fn config(dir: &tempfile::TempDir) -> StoreConfig {
-    StoreConfig {
-        path: dir.path().join("db"),
-        cache_capacity: 8 * 1024 * 1024,
-        max_age: None,
-        max_items_per_source: None,
-    }
+    test_config(&dir.path().join("db"))
 }
 
 fn open(dir: &tempfile::TempDir) -> Store {
