@@ -9,6 +9,7 @@
 pub mod dates;
 pub mod encoding;
 pub mod html;
+mod rss_extras;
 pub mod urls;
 
 use std::collections::HashSet;
@@ -110,6 +111,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if let Some(absolute) = absolute_enclosures(&text, ctx.fetch_url) {
         text = absolute;
     }
+    if let Some(linked) = link_from_about(&text) {
+        text = linked;
+    }
     // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
     // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
     // feed: read such constructs as text (or XHTML) and say so.
@@ -142,7 +146,13 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
 /// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than
 /// entries were read from it (a format feed-rs does not read, such as Atom 0.3 or RSS 0.90,
 /// or items it could not make out): a source that silently yields nothing is noticed.
-fn build_checked(feed: Feed, text: &str, ctx: &Context<'_>, warnings: Vec<String>) -> ParsedFeed {
+fn build_checked(
+    mut feed: Feed,
+    text: &str,
+    ctx: &Context<'_>,
+    warnings: Vec<String>,
+) -> ParsedFeed {
+    rss_extras::fill(&mut feed, text);
     let read = feed.entries.len();
     let mut parsed = build(feed, ctx, warnings);
     let written = element_count(text, &["item", "entry"]);
@@ -292,8 +302,15 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .as_ref()
         .and_then(|l| l.host_str().map(str::to_string));
 
-    // The summary, when the entry has one apart from its body, is read on its own.
-    let summary_apart = e.summary.as_ref().filter(|s| !s.content.trim().is_empty());
+    // The summary, when the entry has one apart from its body, is read on its own. Without
+    // one, a media description stands in (`itunes:summary`, `media:description`: podcasts,
+    // video channels).
+    let non_blank = |t: &&Text| !t.content.trim().is_empty();
+    let summary_apart = e.summary.as_ref().filter(non_blank).or_else(|| {
+        e.media
+            .iter()
+            .find_map(|m| m.description.as_ref().filter(non_blank))
+    });
     let body = e.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?.trim();
         (!body.is_empty()).then(|| as_html(body, c.content_type.essence().to_string().as_str()))
@@ -688,6 +705,48 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
         out.push_str(&text[copied..value_start]);
         out.push_str(&absolute.as_str().replace('&', "&amp;"));
         copied = value_start + value_len;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// An RSS 1.0 document whose items without a `<link>` get one from their `rdf:about` (the
+/// item's URI, which RSS 1.0 has be its link); `None` when there is none to add. feed-rs
+/// drops an RSS 1.0 item that has no link.
+fn link_from_about(text: &str) -> Option<String> {
+    if !text.contains("RDF") || !text.contains("rdf:about") {
+        return None;
+    }
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = text[from..].find("<item").map(|i| from + i) {
+        from = at + 1;
+        let Some(tag_len) = text[at..].find('>') else {
+            break;
+        };
+        let tag = &text[at..at + tag_len];
+        if !tag[5..].starts_with(char::is_whitespace) || tag.ends_with('/') {
+            continue;
+        }
+        let Some(about) = attr_value(tag, "rdf:about").filter(|a| !a.trim().is_empty()) else {
+            continue;
+        };
+        let body_start = at + tag_len + 1;
+        let body_end = text[body_start..]
+            .find("</item>")
+            .map_or(text.len(), |e| body_start + e);
+        if text[body_start..body_end].contains("<link") {
+            continue;
+        }
+        out.push_str(&text[copied..body_start]);
+        out.push_str("<link>");
+        out.push_str(about.trim());
+        out.push_str("</link>");
+        copied = body_start;
     }
     if copied == 0 {
         return None;

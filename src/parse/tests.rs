@@ -357,3 +357,80 @@ fn relative_rss_enclosures_are_resolved_like_links() {
         ]
     );
 }
+
+#[test]
+fn unescaped_html_and_dublin_core_in_rss_items_are_read() {
+    let doc = r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title><link>https://a.example/</link>
+<item><title>Raw</title><link>https://a.example/1</link><description><p>Hello <b>world</b> and <a href="/x" onclick="y()">more</a></p></description></item>
+<item><title>Cut <em>short</em> title</title><link>https://a.example/2</link><description>Starts as text, <i>then</i> markup</description></item>
+<item><dc:title>Naslov R&amp;D</dc:title><link>https://a.example/3</link><dc:description>Opis na srpskom</dc:description></item>
+<item><title>Escaped</title><link>https://a.example/4</link><description>&lt;p&gt;Kept &lt;b&gt;as it was&lt;/b&gt;&lt;/p&gt;</description><content:encoded><p>Full <b>body</b></p></content:encoded></item>
+</channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(it.len(), 4);
+    assert_eq!(it[0].summary, "Hello world and more");
+    let content = it[0].content.as_deref().unwrap();
+    assert!(content.contains("<b>world</b>"), "{content}");
+    assert!(content.contains("https://a.example/x"), "{content}");
+    assert!(!content.contains("onclick"), "{content}");
+    assert_eq!(it[1].title, "Cut short title");
+    assert_eq!(it[1].summary, "Starts as text, then markup");
+    assert_eq!(it[2].title, "Naslov R&D");
+    assert_eq!(it[2].summary, "Opis na srpskom");
+    assert_eq!(it[3].summary, "Kept as it was");
+    assert!(it[3]
+        .content
+        .as_deref()
+        .unwrap()
+        .contains("Full <b>body</b>"));
+}
+
+#[test]
+fn a_feed_without_raw_markup_reads_as_before() {
+    // The second pass only ever replaces what feed-rs could not read: RSS with its HTML
+    // escaped, or in CDATA, comes out the same whether or not it runs.
+    let it = items(RSS);
+    assert_eq!(it[0].summary, "Students discussed");
+    assert_eq!(it[1].title, "Only a description here");
+}
+
+#[test]
+fn media_descriptions_stand_in_for_a_missing_summary() {
+    let doc = r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Pod</title><link>https://a.example/</link>
+<item><title>Episode 4</title><link>https://a.example/4</link><itunes:summary>Guests discuss the Women's Caucus.</itunes:summary></item>
+<item><title>Episode 5</title><link>https://a.example/5</link><description>Own description.</description><itunes:summary>Not this one.</itunes:summary></item>
+</channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(it[0].summary, "Guests discuss the Women's Caucus.");
+    assert_eq!(it[1].summary, "Own description.");
+}
+
+#[test]
+fn rss_1_items_without_a_link_take_their_rdf_about() {
+    let doc = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://a.example/rss"><title>C</title><link>https://a.example/</link><description>d</description></channel>
+<item rdf:about="https://a.example/news/1"><title>No link</title><dc:subject>Dijalog</dc:subject></item>
+<item rdf:about="https://a.example/about-2"><title>Own link</title><link>https://a.example/news/2</link></item>
+<item><title>Neither</title></item>
+</rdf:RDF>"#;
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let feed = parse(doc.as_bytes(), &ctx(&url)).unwrap();
+    let it: Vec<NewItem> = feed
+        .entries
+        .iter()
+        .map(|e| normalize(e, &feed, &ctx(&url)))
+        .collect();
+    assert_eq!(it.len(), 2);
+    assert_eq!(it[0].link.as_deref(), Some("https://a.example/news/1"));
+    assert_eq!(it[0].categories, vec!["Dijalog".to_string()]);
+    assert_eq!(it[1].link.as_deref(), Some("https://a.example/news/2"));
+    // The item with neither is still counted as unread.
+    assert!(
+        feed.warnings.iter().any(|w| w.contains("1 of 3 entries")),
+        "{:?}",
+        feed.warnings
+    );
+}
