@@ -1,11 +1,13 @@
 //! Parse and normalize: feed bytes → items ready to store, plus warnings. Pure: no IO.
 //!
-//! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), repairs what feed-rs would reject
-//! outright (`<rss>` without a version), runs feed-rs under `catch_unwind`, and gives each
+//! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), rewrites Atom 0.3 as 1.0 (`atom03`),
+//! repairs what feed-rs would reject outright (`<rss>` without a version), runs feed-rs under
+//! `catch_unwind`, reads what it leaves out of RSS items (`rss_extras`), and gives each
 //! entry its identity and a hash of its raw form. [`normalize`] then does the costly part —
 //! sanitizing HTML, plain-text summaries, canonical links, dates — and is only called for
 //! entries that are new or changed.
 
+mod atom03;
 pub mod dates;
 pub mod encoding;
 pub mod html;
@@ -108,6 +110,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         return Err(ParseError::HtmlPage);
     }
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
+    if let Some(atom10) = atom03::to_atom10(&text) {
+        text = atom10;
+    }
     if let Some(absolute) = absolute_enclosures(&text, ctx.fetch_url) {
         text = absolute;
     }
@@ -144,7 +149,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
 }
 
 /// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than
-/// entries were read from it (a format feed-rs does not read, such as Atom 0.3 or RSS 0.90,
+/// entries were read from it (a format feed-rs does not read, such as RSS 0.90,
 /// or items it could not make out): a source that silently yields nothing is noticed.
 fn build_checked(
     mut feed: Feed,
@@ -158,7 +163,7 @@ fn build_checked(
     let written = element_count(text, &["item", "entry"]);
     if written > read {
         parsed.warnings.push(format!(
-            "{} of {written} entries in the document could not be read (an old format such as Atom 0.3 or RSS 0.90, or entries missing what the parser needs)",
+            "{} of {written} entries in the document could not be read (an old format such as RSS 0.90, or entries missing what the parser needs)",
             written - read
         ));
     }
@@ -780,7 +785,16 @@ fn wrap_missing_channel(text: std::borrow::Cow<'_, str>) -> std::borrow::Cow<'_,
 }
 
 fn find_root_rss(text: &str) -> Option<usize> {
-    // The root element is the first tag that is not a declaration, comment or PI.
+    let at = root_start(text)?;
+    let after = &text[at..];
+    let is_rss = after.starts_with("<rss")
+        && after[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
+    is_rss.then_some(at)
+}
+
+/// Where the root element's start tag begins: the first tag that is not a declaration,
+/// comment or processing instruction.
+fn root_start(text: &str) -> Option<usize> {
     let mut rest = 0;
     loop {
         let at = rest + text[rest..].find('<')?;
@@ -792,9 +806,7 @@ fn find_root_rss(text: &str) -> Option<usize> {
         } else if after.starts_with("<!") {
             rest = at + skip_doctype(after)?;
         } else {
-            let is_rss = after.starts_with("<rss")
-                && after[4..].starts_with(|c: char| c.is_whitespace() || c == '>');
-            return is_rss.then_some(at);
+            return Some(at);
         }
     }
 }

@@ -327,7 +327,7 @@ fn value(raw: &str) -> Option<Value> {
 
 /// `raw` with its CDATA sections replaced by their content as it is; `outside` writes the
 /// rest.
-fn unwrap_cdata(raw: &str, outside: impl Fn(&str, &mut String)) -> String {
+pub(super) fn unwrap_cdata(raw: &str, outside: impl Fn(&str, &mut String)) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find("<![CDATA[") {

@@ -303,9 +303,10 @@ fn enclosures_come_from_rss_atom_links_and_json_feed_attachments() {
 fn entries_the_parser_cannot_read_are_counted_in_a_warning() {
     let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
     let c = ctx(&url);
-    let atom03 = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
-<entry><title>Example Atom</title></entry><entry><title>Another</title></entry></feed>"#;
-    let feed = parse(atom03.as_bytes(), &c).unwrap();
+    // RSS 0.90 items with neither a link nor an rdf:about to take one from.
+    let rss090 = r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+<channel><title>Old</title></channel><item><title>Item title</title></item><item><title>Another</title></item></rdf:RDF>"#;
+    let feed = parse(rss090.as_bytes(), &c).unwrap();
     assert!(feed.entries.is_empty());
     assert!(
         feed.warnings
@@ -433,4 +434,39 @@ fn rss_1_items_without_a_link_take_their_rdf_about() {
         "{:?}",
         feed.warnings
     );
+}
+
+#[test]
+fn atom_0_3_feeds_are_read() {
+    let doc = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#" xml:lang="sr">
+<title>Stari blog</title><link rel="alternate" type="text/html" href="https://old.example/"/>
+<modified>2005-03-01T10:00:00Z</modified>
+<entry><title type="text/html" mode="escaped">Dijalog &amp;amp; saradnja</title>
+<link rel="alternate" type="text/html" href="https://old.example/2005/03/dijalog.html"/>
+<id>tag:old.example,2005:1</id><issued>2005-03-01T09:00:00+01:00</issued><modified>2005-03-01T10:00:00Z</modified>
+<author><name>Ana</name></author>
+<content type="application/xhtml+xml" mode="xml" xml:base="https://old.example/2005/03/"><div xmlns="http://www.w3.org/1999/xhtml">Radionica o <b>dijalogu</b>, <a href="slike.html">slike</a>.</div></content>
+</entry></feed>"#;
+    let it = items(doc);
+    assert_eq!(it.len(), 1);
+    let a = &it[0];
+    assert_eq!(a.title, "Dijalog & saradnja");
+    assert_eq!(
+        a.link.as_deref(),
+        Some("https://old.example/2005/03/dijalog.html")
+    );
+    assert_eq!(a.identity, Identity::Guid("tag:old.example,2005:1".into()));
+    assert_eq!(
+        a.published.unwrap().to_rfc3339(),
+        "2005-03-01T08:00:00+00:00"
+    );
+    assert_eq!(a.summary, "Radionica o dijalogu, slike.");
+    let content = a.content.as_deref().unwrap();
+    assert!(content.contains("<b>dijalogu</b>"), "{content}");
+    assert!(
+        content.contains("https://old.example/2005/03/slike.html"),
+        "{content}"
+    );
+    assert_eq!(a.authors, vec!["Ana".to_string()]);
 }
