@@ -376,7 +376,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     let authors = e
         .authors
         .iter()
-        .filter_map(|p| p.name.as_deref().map(plain))
+        .filter_map(|p| p.name.as_deref().map(author_name))
         .filter(|n| !n.is_empty())
         .take(10)
         .collect();
@@ -526,6 +526,28 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
         text = html::to_text(&text);
     }
     text
+}
+
+/// An author's name as shown, without an address written beside it: `Ana Jović
+/// (ana@example.com)`, `Ana Jović <ana@example.com>`, and `ana@example.com (Ana Jović)`, which
+/// leaves feed-rs with `(Ana Jović)`, are all `Ana Jović`.
+fn author_name(raw: &str) -> String {
+    let name = plain(raw);
+    let s = name.trim();
+    let address = |t: &str| t.contains('@') && !t.trim().contains(char::is_whitespace);
+    let split = [('(', ')'), ('<', '>'), ('[', ']')]
+        .iter()
+        .find_map(|(open, close)| {
+            let body = s.strip_suffix(*close)?;
+            let at = body.rfind(*open)?;
+            Some((body[..at].trim(), body[at + 1..].trim()))
+        });
+    match split {
+        Some(("", inner)) => inner.to_string(),
+        Some((outer, inner)) if address(inner) => outer.to_string(),
+        Some((outer, inner)) if address(outer) => inner.to_string(),
+        _ => s.to_string(),
+    }
 }
 
 fn has_tag(s: &str) -> bool {

@@ -5,7 +5,8 @@
 //! valid RSS, but common in hand-made feeds) keeps only the text before the first tag, or
 //! nothing at all. It also ignores Dublin Core's `dc:title` and `dc:subject` (and
 //! `dc:description` outside RSS 1.0), a `media:title` outside `media:content`, and an
-//! `itunes:summary` whose namespace is written in another case. A document where any of this may matter gets one more pass with quick-xml, which
+//! `itunes:summary` whose namespace is written in another case, and the dates of DCMI terms
+//! (`dcterms:issued`, `created`, `modified`). A document where any of this may matter gets one more pass with quick-xml, which
 //! reads these elements of every `<item>` in document order; its findings replace what
 //! feed-rs read only when the two passes agree on the number of items.
 
@@ -16,6 +17,7 @@ use quick_xml::name::{Namespace, QName, ResolveResult};
 use quick_xml::NsReader;
 
 const DUBLIN_CORE: &str = "http://purl.org/dc/elements/1.1/";
+const DC_TERMS: &str = "http://purl.org/dc/terms/";
 const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
 /// Matched ignoring case: feeds write it `…/DTDs/Podcast-1.0.dtd` too, which feed-rs misses.
 const ITUNES: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
@@ -49,6 +51,12 @@ struct Extras {
     itunes_summary: Option<Value>,
     /// `dc:subject`s: categories.
     subjects: Vec<String>,
+    /// `dcterms:issued` or `dcterms:created`, whichever comes first: the publication date.
+    issued: Option<Value>,
+    /// `dcterms:modified`.
+    modified: Option<Value>,
+    /// `dc:author` (not a Dublin Core element, but written for `dc:creator`).
+    dc_author: Option<Value>,
     /// It has a `<link>`: feed-rs drops an RSS 1.0 item without one.
     linked: bool,
 }
@@ -64,6 +72,9 @@ impl Extras {
             Wanted::DcDescription => &mut self.dc_description,
             Wanted::MediaTitle => &mut self.media_title,
             Wanted::ItunesSummary => &mut self.itunes_summary,
+            Wanted::Issued => &mut self.issued,
+            Wanted::Modified => &mut self.modified,
+            Wanted::DcAuthor => &mut self.dc_author,
             Wanted::DcSubject => {
                 if let Some(Value::Text(t)) = value(raw) {
                     self.subjects.push(t);
@@ -85,10 +96,11 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
     ) {
         return;
     }
-    let incomplete = feed
-        .entries
-        .iter()
-        .any(|e| e.title.is_none() || (e.summary.is_none() && e.content.is_none()));
+    let incomplete = feed.entries.iter().any(|e| {
+        e.title.is_none()
+            || (e.summary.is_none() && e.content.is_none())
+            || (e.published.is_none() && e.updated.is_none())
+    });
     if !incomplete && !has_raw_markup(text) && !text.contains(":subject>") {
         return;
     }
@@ -123,6 +135,24 @@ fn apply(entry: &mut Entry, x: Extras) {
             entry.summary = Some(text_or_html(other))
         }
         _ => {}
+    }
+    let date = |v: Option<Value>| match v {
+        Some(Value::Text(t)) => super::dates::parse_date(&t),
+        _ => None,
+    };
+    if let (true, Some(Value::Text(name))) = (entry.authors.is_empty(), x.dc_author) {
+        entry.authors.push(feed_rs::model::Person {
+            name: Some(name),
+            uri: None,
+            email: None,
+            role: None,
+        });
+    }
+    if entry.published.is_none() {
+        entry.published = date(x.issued);
+    }
+    if entry.updated.is_none() {
+        entry.updated = date(x.modified);
     }
     for subject in x.subjects {
         if !entry.categories.iter().any(|c| c.term == subject) {
@@ -232,6 +262,9 @@ enum Wanted {
     MediaTitle,
     ItunesSummary,
     DcSubject,
+    Issued,
+    Modified,
+    DcAuthor,
 }
 
 fn wanted(ns: &ResolveResult<'_>, local: &str) -> Option<Wanted> {
@@ -248,6 +281,9 @@ fn wanted(ns: &ResolveResult<'_>, local: &str) -> Option<Wanted> {
         "title" if is(DUBLIN_CORE) => Some(Wanted::DcTitle),
         "description" if is(DUBLIN_CORE) => Some(Wanted::DcDescription),
         "subject" if is(DUBLIN_CORE) => Some(Wanted::DcSubject),
+        "issued" | "created" if is(DC_TERMS) => Some(Wanted::Issued),
+        "modified" if is(DC_TERMS) => Some(Wanted::Modified),
+        "author" if is(DUBLIN_CORE) => Some(Wanted::DcAuthor),
         "title" if is(MEDIA) => Some(Wanted::MediaTitle),
         "summary" if matches!(ns, ResolveResult::Bound(Namespace(n)) if n.eq_ignore_ascii_case(ITUNES)) => {
             Some(Wanted::ItunesSummary)

@@ -470,3 +470,17 @@ fn atom_0_3_feeds_are_read() {
     );
     assert_eq!(a.authors, vec!["Ana".to_string()]);
 }
+
+#[test]
+fn author_names_lose_the_address_written_beside_them() {
+    for (raw, want) in [
+        ("Ana Jović (ana@example.com)", "Ana Jović"),
+        ("Ana Jović <ana@example.com>", "Ana Jović"),
+        ("(Ana Jović)", "Ana Jović"),
+        ("ana@example.com (Ana Jović)", "Ana Jović"),
+        ("Beogradski centar (BCBP)", "Beogradski centar (BCBP)"),
+        ("ana@example.com", "ana@example.com"),
+    ] {
+        assert_eq!(author_name(raw), want, "{raw}");
+    }
+}
