@@ -186,6 +186,30 @@ fn same_site(a: &str, b: &str) -> bool {
     strip(a) == strip(b)
 }
 
+/// `s` with its C1 control characters (U+0080 to U+009F) read as the windows-1252 characters
+/// they almost always are: windows-1252 text labelled ISO-8859-1, or `&#146;` written for `’`
+/// (which HTML reads as `’` but XML as a control character). No reader means a C1 control.
+pub fn fix_c1_controls(s: String) -> String {
+    let has_c1 = s
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]));
+    if !has_c1 {
+        return s;
+    }
+    s.chars()
+        .map(|c| match u8::try_from(u32::from(c)) {
+            Ok(b @ 0x80..=0x9F) => encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(&[b])
+                .0
+                .chars()
+                .next()
+                .unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
 /// Raw-text elements: their content is not text a reader sees, and the tokenizer always sees
 /// their end tag (an element closed implicitly gets no end-tag handler, so only these may
 /// switch the text off).

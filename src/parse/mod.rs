@@ -250,9 +250,10 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     let mut seen: HashSet<String> = HashSet::new();
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut duplicate_ids = 0;
-    for entry in feed.entries {
+    for mut entry in feed.entries {
         let link = entry_link(&entry, site.as_ref(), ctx.fetch_url);
         let content_hash = raw_hash(&entry);
+        fix_c1_text(&mut entry);
         let guid = entry.id.trim();
         let reused = shared.contains(guid);
         if reused {
@@ -419,11 +420,12 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
 
     NewItem {
         identity: raw.identity.clone(),
-        title,
+        // Again: the text decoder reads `&#146;` as U+0092, where HTML means `’`.
+        title: html::fix_c1_controls(title),
         link: raw.link.as_ref().map(Url::to_string),
         published,
         updated,
-        summary,
+        summary: html::fix_c1_controls(summary),
         content,
         authors,
         categories,
@@ -526,6 +528,19 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
         text = html::to_text(&text);
     }
     text
+}
+
+/// The entry's title, summary and body with C1 controls read as windows-1252
+/// ([`html::fix_c1_controls`]), before any of them is read as text (`U+0085`, `…` in
+/// windows-1252, is whitespace to Rust).
+fn fix_c1_text(e: &mut Entry) {
+    let texts = [e.title.as_mut(), e.summary.as_mut()];
+    for t in texts.into_iter().flatten() {
+        t.content = html::fix_c1_controls(std::mem::take(&mut t.content));
+    }
+    if let Some(body) = e.content.as_mut().and_then(|c| c.body.as_mut()) {
+        *body = html::fix_c1_controls(std::mem::take(body));
+    }
 }
 
 /// An author's name as shown, without an address written beside it: `Ana Jović

@@ -484,3 +484,20 @@ fn author_names_lose_the_address_written_beside_them() {
         assert_eq!(author_name(raw), want, "{raw}");
     }
 }
+
+#[test]
+fn c1_controls_are_read_as_windows_1252() {
+    let doc = "<rss version=\"2.0\"><channel><title>T</title><link>https://a.example/</link>\
+<item><title>Don&#146;t \u{93}quote\u{94}</title><link>https://a.example/1</link>\
+<description>&lt;p&gt;It&#146;s \u{85}&lt;/p&gt;</description></item></channel></rss>";
+    let it = items(doc);
+    assert_eq!(it[0].title, "Don’t “quote”");
+    assert_eq!(it[0].summary, "It’s …");
+    let escaped = items(&doc.replace("It&#146;s", "It&amp;#146;s"));
+    assert_eq!(escaped[0].summary, "It’s …");
+    assert!(it[0].content.as_deref().unwrap().contains("It’s …"));
+    assert_eq!(
+        html::fix_c1_controls("Ćirilica «x» ë".into()),
+        "Ćirilica «x» ë"
+    );
+}
