@@ -489,6 +489,52 @@ async fn a_digest_by_date_is_one_lookup_and_junk_dates_are_404() {
 }
 
 #[tokio::test]
+async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    let index = |s| async move {
+        let r = get(s, "/digests/daily/index.json", &[]).await;
+        assert_eq!(r.headers()["content-type"], "application/json");
+        serde_json::from_str::<serde_json::Value>(&body(r).await).unwrap()
+    };
+    assert_eq!(index(&s).await, serde_json::json!([]));
+    // A morning run, then one by hand at noon the same day.
+    let morning = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
+    let noon = Utc.with_ymd_and_hms(2020, 2, 4, 11, 0, 0).unwrap();
+    let first = tributary::digest::run::build(&config, &s.store, &d, morning, false).unwrap();
+    let second = tributary::digest::run::build(&config, &s.store, &d, noon, false).unwrap();
+    let list = index(&s).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["id"], "20200204T110000Z", "newest first");
+    assert_eq!(list[1]["id"], "20200204T060000Z");
+    assert_eq!(list[1]["count"], first.count);
+    assert_eq!(list[0]["end"], "2020-02-04T11:00:00+00:00");
+    for (entry, record) in [(&list[0], &second), (&list[1], &first)] {
+        let url = entry["eml"].as_str().unwrap();
+        assert_eq!(body(get(&s, url, &[]).await).await, record.eml, "{url}");
+        let url = entry["json"].as_str().unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&body(get(&s, url, &[]).await).await).unwrap();
+        assert_eq!(json, record.json, "{url}");
+    }
+    for junk in [
+        "20200204T070000Z",
+        "20200204T110000",
+        "2020-02-04T11:00:00Z",
+    ] {
+        let r = get(&s, &format!("/digests/daily/{junk}.txt"), &[]).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{junk}");
+    }
+    assert_eq!(
+        get(&s, "/digests/nope/index.json", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
 async fn a_source_feed_is_rendered_again_after_a_change_and_keeps_its_validators_until_then() {
     let dir = tempfile::tempdir().unwrap();
     let s = shared(&dir);

@@ -688,8 +688,10 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     response
 }
 
-/// `/digests/{name}/latest.{html,txt,eml,json}` and `/digests/{name}/{YYYY-MM-DD}.{…}` (the
-/// newest digest whose period ends on that day in the digest's time zone).
+/// `/digests/{name}/latest.{html,txt,eml,json}`, `/digests/{name}/{YYYY-MM-DD}.{…}` (the
+/// newest digest whose period ends on that day in the digest's time zone),
+/// `/digests/{name}/{id}.{…}` (the one whose period ends at that instant, as the index names
+/// it) and `/digests/{name}/index.json`.
 async fn digest_file(
     State(s): State<Arc<Shared>>,
     Path((name, file)): Path<(String, String)>,
@@ -716,19 +718,33 @@ async fn digest_file(
     let Some(d) = config.digest(&name).cloned() else {
         return plain(StatusCode::NOT_FOUND, "unknown digest\n");
     };
-    // The newest, or the newest ending within that local day; one that found nothing to send
-    // only when no other is there.
-    let day = match which {
-        "latest" => None,
-        date => match chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-            Ok(date) => Some(local_day(&d.time_zone, date)),
-            Err(_) => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
+    if which == "index" && ext == "json" {
+        return digest_index(&s, d.name).await;
+    }
+    // The newest, the newest ending within that local day (one that found nothing to send
+    // only when no other is there), or the one ending at that instant.
+    enum Which {
+        Show(Option<(DateTime<Utc>, DateTime<Utc>)>),
+        Exact(DateTime<Utc>),
+    }
+    let which = match which {
+        "latest" => Which::Show(None),
+        other => match (
+            chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d"),
+            chrono::NaiveDateTime::parse_from_str(other, DIGEST_ID),
+        ) {
+            (Ok(date), _) => Which::Show(Some(local_day(&d.time_zone, date))),
+            (_, Ok(end)) => Which::Exact(end.and_utc()),
+            _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
         },
     };
     let store = s.store.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let (from, until) = day.unzip();
-        store.digest_to_show(&d.name, from, until, !d.send_empty)
+    let found = tokio::task::spawn_blocking(move || match which {
+        Which::Show(day) => {
+            let (from, until) = day.unzip();
+            store.digest_to_show(&d.name, from, until, !d.send_empty)
+        }
+        Which::Exact(end) => store.digest_at(&d.name, end),
     })
     .await
     .ok()
@@ -751,6 +767,61 @@ async fn digest_file(
         html_headers(h, "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     }
     response
+}
+
+/// A digest's own name in URLs: the end of its period in UTC (`20261130T060000Z`).
+const DIGEST_ID: &str = "%Y%m%dT%H%M%SZ";
+
+/// How many digests `/digests/{name}/index.json` lists, newest first.
+const DIGEST_INDEX_MAX: usize = 100;
+
+/// `/digests/{name}/index.json`: the newest digests of a name, each with its period, count,
+/// subject, sending state and the URLs of its files, for a pipeline that wants every one
+/// rather than the latest.
+async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
+    let store = s.store.clone();
+    let listed =
+        tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, StoreError> {
+            let mut out = Vec::new();
+            for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
+                let r = record?;
+                let id = r.end.format(DIGEST_ID).to_string();
+                let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
+                out.push(serde_json::json!({
+                    "id": id,
+                    "start": r.start.to_rfc3339(),
+                    "end": r.end.to_rfc3339(),
+                    "count": r.count,
+                    "subject": r.subject,
+                    "message_id": r.message_id,
+                    "sent_at": r.sent_at.map(|t| t.to_rfc3339()),
+                    "send_error": r.send_error,
+                    "html": file("html"),
+                    "txt": file("txt"),
+                    "eml": file("eml"),
+                    "json": file("json"),
+                }));
+            }
+            Ok(out)
+        })
+        .await;
+    match listed {
+        Ok(Ok(list)) => {
+            let mut response = (
+                [(header::CONTENT_TYPE, "application/json")],
+                serde_json::to_string_pretty(&list).unwrap_or_default(),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        _ => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot read the digests\n",
+        ),
+    }
 }
 
 /// The instants a calendar day in `tz` spans, `[start, start of the next day)`. A day whose
