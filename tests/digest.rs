@@ -345,3 +345,93 @@ to = ["partners@lists.example.org"]
     assert!(third.status.success());
     assert_eq!(files(mail_dir.path(), "eml").len(), 1);
 }
+
+#[test]
+fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
+    if !python_with("aiosmtpd") {
+        return;
+    }
+    let mail_dir = tempfile::tempdir().unwrap();
+    let sink = Sink::start(mail_dir.path());
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    // The relay is a port nothing listens on (the sink's, once it is gone, is not certain to
+    // stay free): the first send fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let config = |port: u16| {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[mail]\noutbox = \"outbox\"\n\
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        )
+    };
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &config(closed_port),
+    );
+    s.fetch(&[]);
+    let failed = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stdout)
+    );
+    assert!(files(mail_dir.path(), "eml").is_empty());
+
+    // The relay is back; the daemon, whose schedule has nothing due, delivers the kept digest
+    // when it starts.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace(&config(closed_port), &config(sink.port)),
+    )
+    .unwrap();
+    let log = s.dir.path().join("daemon.log");
+    let mut daemon = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
+        .arg("--config")
+        .arg(&s.config)
+        .arg("run")
+        .env("RUST_LOG", "tributary=info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let received = loop {
+        let received = files(mail_dir.path(), "eml");
+        if !received.is_empty() || std::time::Instant::now() > deadline {
+            break received;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(received.len(), 1, "{logged}");
+    let msg = parse_eml(&received[0]);
+    assert!(
+        msg["headers"]["Subject"]
+            .as_str()
+            .unwrap()
+            .contains("Daily"),
+        "{msg}"
+    );
+    // Sent once: the CLI finds nothing left to send.
+    let again = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{said}");
+    assert!(!said.contains("had not gone out"), "{said}");
+    assert_eq!(files(mail_dir.path(), "eml").len(), 1);
+}
