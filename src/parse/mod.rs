@@ -12,6 +12,7 @@ pub mod dates;
 pub mod encoding;
 pub mod html;
 mod rss_extras;
+mod scope;
 pub mod urls;
 
 use std::collections::HashSet;
@@ -158,6 +159,7 @@ fn build_checked(
     warnings: Vec<String>,
 ) -> ParsedFeed {
     rss_extras::fill(&mut feed, text);
+    scope::fill(&mut feed, text, ctx.fetch_url);
     let read = feed.entries.len();
     let mut parsed = build(feed, ctx, warnings);
     let written = element_count(text, &["item", "entry"]);

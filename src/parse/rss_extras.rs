@@ -6,7 +6,7 @@
 //! nothing at all. It also ignores Dublin Core's `dc:title` and `dc:subject` (and
 //! `dc:description` outside RSS 1.0), a `media:title` outside `media:content`, and an
 //! `itunes:summary` whose namespace is written in another case, and the dates of DCMI terms
-//! (`dcterms:issued`, `created`, `modified`). A document where any of this may matter gets one more pass with quick-xml, which
+//! (`dcterms:issued`, `created`, `modified`) and an item's own `dc:language`. A document where any of this may matter gets one more pass with quick-xml, which
 //! reads these elements of every `<item>` in document order; its findings replace what
 //! feed-rs read only when the two passes agree on the number of items.
 
@@ -57,6 +57,8 @@ struct Extras {
     modified: Option<Value>,
     /// `dc:author` (not a Dublin Core element, but written for `dc:creator`).
     dc_author: Option<Value>,
+    /// `dc:language`: the item's own.
+    dc_language: Option<Value>,
     /// It has a `<link>`: feed-rs drops an RSS 1.0 item without one.
     linked: bool,
 }
@@ -75,6 +77,7 @@ impl Extras {
             Wanted::Issued => &mut self.issued,
             Wanted::Modified => &mut self.modified,
             Wanted::DcAuthor => &mut self.dc_author,
+            Wanted::DcLanguage => &mut self.dc_language,
             Wanted::DcSubject => {
                 if let Some(Value::Text(t)) = value(raw) {
                     self.subjects.push(t);
@@ -101,7 +104,9 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             || (e.summary.is_none() && e.content.is_none())
             || (e.published.is_none() && e.updated.is_none())
     });
-    if !incomplete && !has_raw_markup(text) && !text.contains(":subject>") {
+    // `dc:subject` or `dc:language` (perhaps the channel's only).
+    let dublin_core = text.contains(":subject>") || text.contains(":language>");
+    if !incomplete && !dublin_core && !has_raw_markup(text) {
         return;
     }
     let Some(mut found) = read_items(text) else {
@@ -147,6 +152,9 @@ fn apply(entry: &mut Entry, x: Extras) {
             email: None,
             role: None,
         });
+    }
+    if let (None, Some(Value::Text(lang))) = (&entry.language, x.dc_language) {
+        entry.language = Some(lang);
     }
     if entry.published.is_none() {
         entry.published = date(x.issued);
@@ -265,6 +273,7 @@ enum Wanted {
     Issued,
     Modified,
     DcAuthor,
+    DcLanguage,
 }
 
 fn wanted(ns: &ResolveResult<'_>, local: &str) -> Option<Wanted> {
@@ -284,6 +293,7 @@ fn wanted(ns: &ResolveResult<'_>, local: &str) -> Option<Wanted> {
         "issued" | "created" if is(DC_TERMS) => Some(Wanted::Issued),
         "modified" if is(DC_TERMS) => Some(Wanted::Modified),
         "author" if is(DUBLIN_CORE) => Some(Wanted::DcAuthor),
+        "language" if is(DUBLIN_CORE) => Some(Wanted::DcLanguage),
         "title" if is(MEDIA) => Some(Wanted::MediaTitle),
         "summary" if matches!(ns, ResolveResult::Bound(Namespace(n)) if n.eq_ignore_ascii_case(ITUNES)) => {
             Some(Wanted::ItunesSummary)

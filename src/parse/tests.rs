@@ -106,10 +106,10 @@ fn atom_xml_base_resolves_links() {
         Some("https://kspag.example/sq/lajme/takimi-i-peste/")
     );
     let content = it[0].content.as_deref().unwrap();
-    // Relative URLs in content resolve against the entry's page (feed-rs keeps only a
-    // content-level xml:base for us).
+    // Relative URLs in content resolve against the xml:base in scope (the entry's), not the
+    // entry's page.
     assert!(
-        content.contains("https://kspag.example/sq/lajme/takimi-i-peste/img/a.jpg"),
+        content.contains(r#"src="https://kspag.example/sq/img/a.jpg""#),
         "{content}"
     );
     assert_eq!(it[0].summary, "Marrëveshjet teknike");
@@ -500,4 +500,28 @@ fn c1_controls_are_read_as_windows_1252() {
         html::fix_c1_controls("Ćirilica «x» ë".into()),
         "Ćirilica «x» ë"
     );
+}
+
+#[test]
+fn entries_keep_their_own_language() {
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>W</title><id>urn:w</id><updated>2020-01-01T00:00:00Z</updated>
+<entry xml:lang="sq"><title>Grupi i Grave Deputete</title><id>urn:w:1</id><updated>2020-01-01T00:00:00Z</updated><link href="https://w.example/1"/></entry>
+<entry><title>Women's Caucus</title><id>urn:w:2</id><updated>2020-01-01T00:00:00Z</updated><link href="https://w.example/2"/></entry></feed>"#;
+    let langs: Vec<_> = items(atom).into_iter().map(|i| i.lang).collect();
+    assert_eq!(langs, [Some("sq".to_string()), Some("en".to_string())]);
+
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"K","language":"en","items":[
+      {"id":"1","url":"https://k.example/1","title":"Targat e automjeteve","content_text":"x","language":"sq"},
+      {"id":"2","url":"https://k.example/2","title":"Plates","content_text":"y"}]}"#;
+    let langs: Vec<_> = items(json).into_iter().map(|i| i.lang).collect();
+    assert_eq!(langs, [Some("sq".to_string()), Some("en".to_string())]);
+
+    let rss = r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>M</title><link>https://m.example/</link><language>sr-Cyrl</language>
+<item><title>Exit festival announces its programme</title><link>https://m.example/1</link><description>x</description><dc:language>en</dc:language></item>
+<item><title>Наслов</title><link>https://m.example/2</link><description>y</description></item></channel></rss>"#;
+    let langs: Vec<_> = items(rss)
+        .into_iter()
+        .map(|i| i.lang.unwrap().to_ascii_lowercase())
+        .collect();
+    assert_eq!(langs, ["en", "sr-cyrl"]);
 }
