@@ -51,8 +51,9 @@ fn every_command_has_help_with_examples_and_exit_codes() {
         );
         for code in [
             "0  ok",
-            "1  partial failure",
+            "1  runtime error",
             "2  usage or configuration error",
+            "3  partial failure",
         ] {
             assert!(
                 help.contains(code),
@@ -213,7 +214,11 @@ fn a_failed_fetch_on_the_command_line_logs_its_source() {
             .args(["--log-format", format, "fetch", "--force"])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "a source failed: partial failure"
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         let line = err
             .lines()

@@ -297,7 +297,7 @@ to = ["partners@lists.example.org"]
         .args(["digest", "daily", "--send"])
         .output()
         .unwrap();
-    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(failed.status.code(), Some(3));
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(err.contains("no [mail.smtp] relay"), "{err}");
     assert!(
@@ -380,7 +380,7 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
         .unwrap();
     assert_eq!(
         failed.status.code(),
-        Some(1),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&failed.stdout)
     );

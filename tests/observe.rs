@@ -41,7 +41,7 @@ fn each_fetch_logs_a_span_with_source_status_bytes_new_items_and_duration() {
         .env("RUST_LOG", "tributary=info")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "one of two sources failed");
+    assert_eq!(out.status.code(), Some(3), "one of two sources failed");
     let stderr = String::from_utf8(out.stderr).unwrap();
     let lines: Vec<Value> = stderr
         .lines()
@@ -157,7 +157,7 @@ async fn every_metric_the_alert_rules_use_is_exposed() {
     )
     .unwrap();
     // A stored digest, so the daemon has one to report.
-    s.cmd().arg("fetch").assert().code(1);
+    s.cmd().arg("fetch").assert().code(3);
     s.cmd().args(["digest", "daily"]).assert().success();
 
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))

@@ -1,7 +1,7 @@
 //! The command line: clap definitions, output formatting and exit codes.
 //!
-//! Exit codes: 0 success; 1 partial failure (some source failed) or a runtime error;
-//! 2 usage or configuration error.
+//! Exit codes: 0 success; 1 a runtime error; 2 usage or configuration error; 3 partial
+//! failure (the command ran, but a source or a send failed).
 
 mod check;
 mod classify;
@@ -19,10 +19,15 @@ use crate::ingest::{Outcome, SourceReport};
 use crate::model::Item;
 use crate::store::Query;
 
+/// The exit code of a command that ran but where a source or a send failed: apart from 1 (a
+/// runtime error), so a timer unit can count it a success without hiding a store it cannot
+/// open.
+const PARTIAL_FAILURE: u8 = 3;
+
 /// The exit codes, shown under every command's `--help`.
 macro_rules! exit_codes {
     () => {
-        "\n\nExit codes:\n  0  ok\n  1  partial failure (a source, a send) or runtime error (e.g. the store is in use)\n  2  usage or configuration error (the message names file:line:column and key)"
+        "\n\nExit codes:\n  0  ok\n  1  runtime error: the command could not do its job (e.g. the store is in use)\n  2  usage or configuration error (the message names file:line:column and key)\n  3  partial failure: the command ran, but a source or a send failed (see its output)"
     };
 }
 
@@ -500,7 +505,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         checkpoint(app);
     }
     Ok(if failed > 0 {
-        ExitCode::from(1)
+        ExitCode::from(PARTIAL_FAILURE)
     } else {
         ExitCode::SUCCESS
     })
@@ -909,7 +914,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         d.time_zone
     );
     let done = if failed_before {
-        ExitCode::from(1)
+        ExitCode::from(PARTIAL_FAILURE)
     } else {
         ExitCode::SUCCESS
     };
@@ -938,7 +943,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
                     "the digest is stored; the next `tributary digest {} --send` sends it first",
                     d.name
                 );
-                return Ok(ExitCode::from(1));
+                return Ok(ExitCode::from(PARTIAL_FAILURE));
             }
         }
     }
