@@ -352,6 +352,14 @@ terms = { "festival*" = 2 }
             .status(),
         200
     );
+    let metrics = |client: reqwest::Client, url: String| async move {
+        client.get(url).send().await.unwrap().text().await.unwrap()
+    };
+    let m = metrics(client.clone(), d.url("/metrics")).await;
+    assert!(
+        m.contains("tributary_config_last_reload_successful 0"),
+        "a failed reload shows: {m}"
+    );
 
     // SIGHUP with a good config that adds a source: its feed appears.
     server.feed("second.xml", feed(1), "application/rss+xml");
@@ -370,6 +378,11 @@ terms = { "festival*" = 2 }
             .unwrap_or(false)
     })
     .await;
+    let m = metrics(client.clone(), d.url("/metrics")).await;
+    assert!(
+        m.contains("tributary_config_last_reload_successful 1"),
+        "a good reload clears it: {m}"
+    );
 
     // SIGTERM: exits 0.
     let mut d = d;

@@ -241,7 +241,7 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
         "",
     );
     let (code, reports) = s.fetch(&[]);
-    assert_eq!(code, 1, "partial failure exits 1");
+    assert_eq!(code, 3, "partial failure exits 3");
     assert_eq!(reports["good"]["status"], "ok");
     assert_eq!(reports["good"]["new"], 4);
     for id in ["garbage", "page", "down", "dead", "missing-file"] {
@@ -335,7 +335,7 @@ fn bodies_over_the_limit_are_refused() {
         "[fetch]\nmax_body_size = \"16KiB\"\n",
     );
     let (code, r) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(
         r["big"]["message"]
             .as_str()
@@ -672,7 +672,7 @@ fn a_feed_behind_a_login_or_an_api_key_is_fetched_with_it() {
 
     // Without the password in the environment: the source fails, saying where it is read.
     let (code, reports) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     let error = reports["members"]["message"].as_str().unwrap_or_default();
     assert!(
         error.contains("$MEMBERS_FEED_PASSWORD, which is not set"),
@@ -876,7 +876,7 @@ fn a_source_with_headers_follows_no_redirect_to_another_site() {
     assert_ne!(keyed, text);
     std::fs::write(&s.config, keyed).unwrap();
     let (code, reports) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     let moved = &reports["moved"];
     assert!(
         moved["message"]

@@ -34,7 +34,7 @@ fn a_gzip_bomb_is_stopped_at_the_body_limit() {
         "[fetch]\nmax_body_size = \"1MiB\"\n",
     );
     let (code, r) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(
         r["bomb"]["message"]
             .as_str()
@@ -76,7 +76,7 @@ fn redirect_loops_end() {
     );
     let s = setup(&[src("loop", server.url("loop.xml"))], "");
     let (code, r) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(
         r["loop"]["message"]
             .as_str()
@@ -116,7 +116,7 @@ fn a_server_that_never_finishes_is_cut_by_the_total_timeout() {
         "[fetch]\ntimeout = \"1s\"\n",
     );
     let (code, r) = s.fetch(&[]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 3);
     assert!(
         r["slow"]["message"].as_str().unwrap().contains("timed out"),
         "{}",

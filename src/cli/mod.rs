@@ -562,7 +562,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
     let mut duplicate = 0;
     let mut unchanged = 0;
     let mut filtered = 0;
-    let (mut not_modified, mut errors, mut deferred) = (0, 0, 0);
+    let (mut not_modified, mut same, mut errors, mut deferred) = (0, 0, 0, 0);
     for r in reports {
         match &r.outcome {
             Outcome::Ok(a) => {
@@ -572,7 +572,8 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
                 unchanged += a.unchanged;
                 filtered += a.filtered;
             }
-            Outcome::NotModified | Outcome::Unchanged => not_modified += 1,
+            Outcome::NotModified => not_modified += 1,
+            Outcome::Unchanged => same += 1,
             Outcome::Deferred { .. } => deferred += 1,
             Outcome::Error { .. } => errors += 1,
         }
@@ -584,7 +585,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
         String::new()
     };
     format!(
-        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged{filtered} items; {not_modified} not modified, {deferred} deferred, {errors} failed{stored}",
+        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged{filtered} items; {not_modified} not modified (304), {same} with the same content, {deferred} deferred, {errors} failed{stored}",
         reports.len()
     )
 }

@@ -258,7 +258,13 @@ async fn status_line(shared: &Arc<Shared>) -> String {
             })
             .count();
         let enabled = config.sources.iter().filter(|src| src.enabled).count();
-        notify::status_line(enabled, failing, s.story_count())
+        let mut line = notify::status_line(enabled, failing, s.story_count());
+        if s.metrics.reload_failed() {
+            line.push_str(
+                "; the last config reload failed (see the log): running on the previous config",
+            );
+        }
+        line
     })
     .await
     .unwrap_or_else(|e| format!("status unavailable: {e}"))
@@ -628,11 +634,13 @@ impl Daemon {
         }
     }
 
-    /// SIGHUP: re-read the config; on error keep running on the old one.
+    /// SIGHUP: re-read the config; on error keep running on the old one (the
+    /// `config_last_reload_successful` gauge and the `STATUS=` line say so).
     async fn reload(self: &Arc<Self>, scheduler: &mut JobScheduler) {
         let config = match self.origin.load() {
             Ok(c) => Arc::new(c),
             Err(e) => {
+                self.shared.metrics.config_reloaded(false);
                 tracing::error!("config reload failed; still running on the previous config:\n{e}");
                 return;
             }
@@ -647,10 +655,12 @@ impl Daemon {
         let new_live = match live(&config, &self.shared.store) {
             Ok(l) => l,
             Err(e) => {
+                self.shared.metrics.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed; still running on the previous config");
                 return;
             }
         };
+        self.shared.metrics.config_reloaded(true);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
         self.shared.set_config(config.clone());
         // Sources may have come and gone: their counts and gauges are taken afresh, and those

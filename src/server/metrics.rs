@@ -63,6 +63,8 @@ pub struct Metrics {
     digest_scheduled: Family<DigestLabels, Gauge<f64, AtomicU64>>,
     digest_failures: Family<DigestLabels, Gauge>,
     build_info: Family<VersionLabels, Gauge>,
+    reload_ok: Gauge,
+    reload_ok_at: Gauge<f64, AtomicU64>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -108,6 +110,8 @@ impl Metrics {
             digest_scheduled: Family::default(),
             digest_failures: Family::default(),
             build_info: Family::default(),
+            reload_ok: Gauge::default(),
+            reload_ok_at: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -210,12 +214,37 @@ impl Metrics {
             "Always 1; the running version as a label",
             m.build_info.clone(),
         );
+        registry.register(
+            "config_last_reload_successful",
+            "1 if the config in use is the file's (the start or the last reload read it), 0 if the last reload failed",
+            m.reload_ok.clone(),
+        );
+        registry.register(
+            "config_last_reload_success_timestamp_seconds",
+            "Unix time the config was last read without error (at start or by a reload)",
+            m.reload_ok_at.clone(),
+        );
+        m.reload_ok.set(1);
+        m.reload_ok_at.set(now_seconds());
         m.build_info
             .get_or_create(&VersionLabels {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             })
             .set(1);
         Metrics { registry, ..m }
+    }
+
+    /// Records a reload of the config: read and in use, or refused (the previous one stays).
+    pub fn config_reloaded(&self, ok: bool) {
+        self.reload_ok.set(i64::from(ok));
+        if ok {
+            self.reload_ok_at.set(now_seconds());
+        }
+    }
+
+    /// Whether the last reload of the config failed.
+    pub fn reload_failed(&self) -> bool {
+        self.reload_ok.get() == 0
     }
 
     /// Records one source's fetch.
@@ -373,6 +402,11 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// Now as Unix seconds.
+fn now_seconds() -> f64 {
+    chrono::Utc::now().timestamp_millis() as f64 / 1000.0
 }
 
 #[cfg(test)]
