@@ -230,3 +230,28 @@ fn a_failed_fetch_on_the_command_line_logs_its_source() {
         );
     }
 }
+
+#[test]
+fn check_warns_about_settings_that_defeat_themselves() {
+    let s = setup(
+        &[src("a", "https://a.example/feed".into())],
+        "[fetch]\nbackoff_base = \"2h\"\nbackoff_max = \"1h\"\ntimeout = \"5s\"\nconnect_timeout = \"10s\"\n\
+         [mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nusername = \"digests\"\npassword_env = \"TRIBUTARY_TEST_UNSET_SMTP\"\n\
+         [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\nfrom = \"d@example.org\"\nto = [\"l@example.org\"]\n",
+    );
+    let out = s
+        .cmd()
+        .args(["check", "--offline"])
+        .env_remove("TRIBUTARY_TEST_UNSET_SMTP")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let said = String::from_utf8_lossy(&out.stderr);
+    for warning in [
+        "$TRIBUTARY_TEST_UNSET_SMTP (the relay's password) is not set here",
+        "backoff_base (2h) is longer than backoff_max (1h)",
+        "connect_timeout (10s) is longer than timeout (5s)",
+    ] {
+        assert!(said.contains(warning), "{warning} not in {said}");
+    }
+}

@@ -82,6 +82,31 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
             }
         }
     }
+    let sending = config.digests.iter().filter(|d| d.send).count();
+    if let Some(smtp) = &config.mail.smtp {
+        if smtp.username.is_some() && sending > 0 && std::env::var_os(&smtp.password_env).is_none()
+        {
+            out.push(format!(
+                "mail.smtp: ${} (the relay's password) is not set here; the daemon's environment must set it, or {sending} digest(s) with send = true cannot be sent",
+                smtp.password_env
+            ));
+        }
+    }
+    let f = &config.fetch;
+    if f.backoff_base > f.backoff_max {
+        out.push(format!(
+            "fetch: backoff_base ({}) is longer than backoff_max ({}): every retry of a failing source waits backoff_max",
+            humantime::format_duration(f.backoff_base),
+            humantime::format_duration(f.backoff_max)
+        ));
+    }
+    if f.connect_timeout > f.timeout {
+        out.push(format!(
+            "fetch: connect_timeout ({}) is longer than timeout ({}), which bounds the whole request",
+            humantime::format_duration(f.connect_timeout),
+            humantime::format_duration(f.timeout)
+        ));
+    }
     for topic in config.classifier.topics() {
         let defaulted = config
             .sources

@@ -782,7 +782,18 @@ impl Validator<'_> {
                 None
             }
             Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => {
-                Some(Location::File(self.base.join(text)))
+                let path = self.base.join(text);
+                if let Some(meant) = missing_scheme(text).filter(|_| !path.exists()) {
+                    self.push(
+                        start,
+                        key,
+                        format!(
+                            "{text:?} looks like a URL without its scheme: write {meant:?} (or \"./{text}\" for a local file)"
+                        ),
+                    );
+                    return None;
+                }
+                Some(Location::File(path))
             }
             Err(e) => {
                 self.push(start, key, format!("invalid URL {text:?}: {e}"));
@@ -989,6 +1000,30 @@ pub(crate) fn valid_lang(tag: &str) -> bool {
     (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_alphabetic())
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// The URL a source `url` without a scheme was probably meant to be: `https//a.org/feed` or
+/// `http:/a.org/feed` missing a colon or slash, or `example.org/feed/` (a host name first).
+/// `None` for what reads as a local path (`feeds/partner.xml`, `partner.xml`, `./a.org/x`).
+fn missing_scheme(text: &str) -> Option<String> {
+    for scheme in ["https", "http"] {
+        if let Some(rest) = text.strip_prefix(scheme) {
+            let rest = rest.trim_start_matches([':', '/']);
+            if rest.len() + scheme.len() < text.len() && !rest.is_empty() {
+                return Some(format!("{scheme}://{rest}"));
+            }
+        }
+    }
+    let (first, rest) = text.split_once('/')?;
+    let labels: Vec<&str> = first.split('.').collect();
+    let host_like = labels.len() >= 2
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    host_like.then(|| format!("https://{first}/{rest}"))
 }
 
 #[cfg(test)]

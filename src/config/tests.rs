@@ -155,6 +155,36 @@ fn http_url_without_host_is_an_error() {
 }
 
 #[test]
+fn a_url_without_its_scheme_is_an_error_not_a_file() {
+    for (typo, meant) in [
+        (
+            "https//balkansgroup.org/en/feed/",
+            "https://balkansgroup.org/en/feed/",
+        ),
+        (
+            "balkansgroup.org/en/feed/",
+            "https://balkansgroup.org/en/feed/",
+        ),
+        ("www.bfpe.org/feed", "https://www.bfpe.org/feed"),
+    ] {
+        let text = GOOD.replace("https://balkansgroup.org/en/feed/", typo);
+        let p = &problems(&text)[0];
+        assert_eq!(p.key, "sources[0].url");
+        assert!(p.message.contains(&format!("write {meant:?}")), "{p}");
+    }
+    // What reads as a path stays a path (a missing one is a warning of `check`, not an error).
+    for path in [
+        "feeds/partner.xml",
+        "partner.xml",
+        "./balkansgroup.org/feed",
+        "httpdocs/feed.xml",
+    ] {
+        let text = GOOD.replace("https://balkansgroup.org/en/feed/", path);
+        assert!(load(&text).is_ok(), "{path}");
+    }
+}
+
+#[test]
 fn wrong_type_and_bad_kind_name_the_key() {
     let p = &problems(&GOOD.replace("kind = \"organization\"", "kind = \"blog\""))[0];
     assert_eq!(p.line, 14);
