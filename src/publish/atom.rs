@@ -109,6 +109,15 @@ fn entry(v: &ItemView) -> Entry {
         }),
         summary,
         content,
+        // The carriers `atom:source` does not name, when the authors are the item's own.
+        contributors: if v.authors.is_empty() {
+            Vec::new()
+        } else {
+            super::rss::other_carriers(v)
+                .iter()
+                .map(|n| person(n))
+                .collect()
+        },
         ..Entry::default()
     }
 }

@@ -117,17 +117,25 @@ fn item(v: &ItemView) -> JsonItem<'_> {
         summary: if v.content.is_some() { &v.summary } else { "" },
         date_published: rfc3339(v.published),
         date_modified: rfc3339(v.updated),
-        authors: v
-            .carriers
-            .iter()
-            .map(|c| Author {
-                name: c.name(),
-                url: c
-                    .source
-                    .as_ref()
-                    .map(|s| s.site_url.as_deref().unwrap_or(&s.url)),
-            })
-            .collect(),
+        // The item's own bylines, else the sources that carried it (all of them are in
+        // `_tributary.sources` either way).
+        authors: if v.authors.is_empty() {
+            v.carriers
+                .iter()
+                .map(|c| Author {
+                    name: c.name(),
+                    url: c
+                        .source
+                        .as_ref()
+                        .map(|s| s.site_url.as_deref().unwrap_or(&s.url)),
+                })
+                .collect()
+        } else {
+            v.authors
+                .iter()
+                .map(|a| Author { name: a, url: None })
+                .collect()
+        },
         tags: v.topics.iter().map(String::as_str).collect(),
         language: v.lang.as_deref(),
         attachments: v

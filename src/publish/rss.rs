@@ -70,10 +70,27 @@ fn item(v: &ItemView) -> Item {
             url: s.url.clone(),
             title: Some(s.title.clone()),
         }),
-        dublin_core_ext: (!v.authors.is_empty()).then(|| DublinCoreExtension {
-            creators: v.authors.clone(),
-            ..DublinCoreExtension::default()
+        // `<source>` holds one carrier; the others that carried the story too are its
+        // contributors.
+        dublin_core_ext: (!v.authors.is_empty() || v.carriers.len() > 1).then(|| {
+            DublinCoreExtension {
+                creators: v.authors.clone(),
+                contributors: other_carriers(v),
+                ..DublinCoreExtension::default()
+            }
         }),
         ..Item::default()
     }
+}
+
+/// The names of the carriers other than the one `<source>` (or `atom:source`) names: the
+/// first that is a configured source.
+pub(super) fn other_carriers(v: &ItemView) -> Vec<String> {
+    let named = v.carriers.iter().position(|c| c.source.is_some());
+    v.carriers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != named)
+        .map(|(_, c)| c.name().to_string())
+        .collect()
 }

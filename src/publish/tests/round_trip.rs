@@ -196,7 +196,17 @@ fn items_name_the_sources_that_carried_them() {
         .iter()
         .map(|a| a["name"].as_str().unwrap())
         .collect();
-    assert_eq!(authors, ["Београдски центар", "Partner News & Views"]);
+    // The story's own byline; every carrier is in `_tributary.sources`.
+    assert_eq!(authors, ["Ана Петровић"]);
+    // RSS and Atom name the other carriers as contributors: none is left out.
+    assert!(
+        rss.contains("<dc:contributor>Partner News &amp; Views</dc:contributor>"),
+        "{rss}"
+    );
+    assert!(
+        atom.contains("<contributor>\n      <name>Partner News &amp; Views</name>"),
+        "{atom}"
+    );
     // A carrier the caller no longer knows is still listed by id.
     assert_eq!(
         json["items"][2]["_tributary"]["sources"],
