@@ -428,8 +428,9 @@ async fn source_feed_doc(
     format: Format,
     headers: &HeaderMap,
 ) -> Response {
-    if shared.config().source(&id).is_none() {
-        return plain(StatusCode::NOT_FOUND, "unknown source\n");
+    let config = shared.config();
+    if config.source(&id).is_none() {
+        return unknown("source", config.sources.iter().map(|s| s.id.as_str()));
     }
     if !shared.rendered() {
         return starting();
@@ -496,21 +497,45 @@ fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> 
         // The daemon serves at once and renders its first set in the background.
         None if !shared.rendered() => starting(),
         None => {
-            let what = match scope {
-                Scope::All => "feed",
-                Scope::Topic(_) => "topic",
-                Scope::Source(_) => "source",
-                Scope::Language(_) => "language",
-            };
-            let msg = format!("unknown {what}\n");
-            (
-                StatusCode::NOT_FOUND,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                msg,
-            )
-                .into_response()
+            let config = shared.config();
+            match scope {
+                Scope::All => plain(StatusCode::NOT_FOUND, "unknown feed\n"),
+                Scope::Topic(_) => unknown("topic", config.classifier.topics()),
+                Scope::Source(_) => unknown("source", config.sources.iter().map(|s| s.id.as_str())),
+                Scope::Language(_) => {
+                    unknown("language", config.languages().iter().map(String::as_str))
+                }
+            }
         }
     }
+}
+
+/// 404 for a topic, source or language that is not configured, naming those that are (the
+/// first 50).
+fn unknown<'a>(what: &str, known: impl Iterator<Item = &'a str>) -> Response {
+    let known: Vec<&str> = known.collect();
+    let mut msg = format!("unknown {what}; configured: ");
+    msg.push_str(
+        &known
+            .iter()
+            .take(50)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if known.len() > 50 {
+        msg.push_str(&format!(" and {} more", known.len() - 50));
+    }
+    if known.is_empty() {
+        msg = format!("unknown {what}; none is configured");
+    }
+    msg.push('\n');
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        msg,
+    )
+        .into_response()
 }
 
 async fn opml(State(s): State<Arc<Shared>>, req: Request) -> Response {
