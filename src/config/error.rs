@@ -108,6 +108,25 @@ impl<'a> Locator<'a> {
         self.text.find(needle).unwrap_or(0)
     }
 
+    /// Offset of the key `name` (bare or quoted, followed by `=`) at or after `from`; `from`
+    /// when there is none.
+    pub(crate) fn offset_of_key(&self, from: usize, name: &str) -> usize {
+        let from = from.min(self.text.len());
+        let rest = &self.text[from..];
+        for quoted in [name.to_string(), format!("\"{name}\""), format!("'{name}'")] {
+            let found = rest.match_indices(&quoted).find(|(at, _)| {
+                let before = rest[..*at].chars().next_back();
+                let after = rest[at + quoted.len()..].trim_start_matches([' ', '\t']);
+                before.is_none_or(|c| c.is_whitespace() || c == '{' || c == ',')
+                    && after.starts_with('=')
+            });
+            if let Some((at, _)) = found {
+                return from + at;
+            }
+        }
+        from
+    }
+
     /// Offset of a topic name inside the `i`-th `[[sources]]` table.
     pub(crate) fn offset_of_source_topic(&self, i: usize, topic: &str) -> usize {
         let start = self
@@ -205,8 +224,25 @@ impl<'a> Locator<'a> {
             self.text[line_start..].trim_start().starts_with('[')
         };
         let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
+        // A key inside an inline table (`filter = { blok = [] }`) is named under it.
+        let leaf = match field {
+            Some(_) if !on_header => {
+                let line_start = self.text[..span.start.min(self.text.len())]
+                    .rfind('\n')
+                    .map_or(0, |i| i + 1);
+                let before = &self.text[line_start..span.start.min(self.text.len())];
+                match before.split_once('=') {
+                    Some((parent, inline)) if inline.contains('{') => {
+                        format!("{}.{leaf}", parent.trim())
+                    }
+                    _ => leaf,
+                }
+            }
+            _ => leaf,
+        };
         let key = match (table.is_empty(), leaf.is_empty()) {
-            (false, false) if field.is_some() && on_header && names_table => table,
+            // The span is on a table's own header (an unknown or repeated table).
+            (false, false) if on_header && names_table => table,
             (true, _) => leaf,
             (false, true) => table,
             (false, false) => format!("{table}.{leaf}"),

@@ -710,6 +710,7 @@ impl Validator<'_> {
         let mut out = Vec::new();
         for (name, value) in table.get_ref() {
             let field = format!("{key}.headers.{name}");
+            let at = self.loc.offset_of_key(at, name);
             let Some(value) = value.as_str() else {
                 self.push(at, field, "a header value must be a string");
                 continue;

@@ -469,3 +469,34 @@ fn a_login_needs_both_keys_a_variable_name_and_no_authorization_header() {
     );
     assert_eq!(s.headers, [("X-Api-Key".to_string(), "k".to_string())]);
 }
+
+#[test]
+fn keys_in_inline_tables_repeated_tables_and_headers_are_located() {
+    let text = GOOD.replace(
+        "topics = [\"dialogue\"]\n",
+        "topics = [\"dialogue\"]\nfilter = { blok = [\"x\"] }\n",
+    );
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[0].filter.blok", "{p}");
+
+    let text = format!("{GOOD}\n[fetch]\ninterval = \"1h\"\n");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "fetch", "{p}");
+
+    let text = GOOD.replace(
+        "\n[[sources]]\nid = \"local-script\"",
+        "\n[sources.headers]\nX-Ok = \"1\"\nHost = \"evil\"\nX-Num = 5\n\n[[sources]]\nid = \"local-script\"",
+    );
+    let ps = problems(&text);
+    let line_of = |needle: &str| text[..text.find(needle).unwrap()].lines().count() + 1;
+    let host = ps
+        .iter()
+        .find(|p| p.key == "sources[0].headers.Host")
+        .unwrap();
+    assert_eq!(host.line, line_of("Host = "), "{host}");
+    let num = ps
+        .iter()
+        .find(|p| p.key == "sources[0].headers.X-Num")
+        .unwrap();
+    assert_eq!(num.line, line_of("X-Num = "), "{num}");
+}
