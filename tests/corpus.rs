@@ -438,7 +438,7 @@ const NOT_OURS: &[(&str, &str)] = &[
     ),
     (
         "rss/item_description_code_br",
-        "markup that decodes to markup again is read as double-escaped HTML: `<code>&lt;br /></code>` loses its `<br />`",
+        "plain-text fields never carry tag-like text (a consumer may render them as HTML): `<code>&lt;br /></code>` loses its `<br />`",
     ),
     (
         "itunes/itunes_item_category",
