@@ -151,7 +151,7 @@ fn another_readers_opml_export_becomes_sources() {
 
     // With --allow-local they are read; one is not a feed: printed, marked, exit 1.
     let (code, stdout, stderr) = run(&["--allow-local"]);
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, 3, "{stderr}");
     assert_eq!(server.hits("a/feed/").requests, 1);
     assert_eq!(tables(&stdout), 2, "{stdout}");
     // The reader's title is kept; the feed gives the language.

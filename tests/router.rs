@@ -511,7 +511,9 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
     assert_eq!(index(&s).await, serde_json::json!([]));
     // A morning run, then one by hand at noon the same day.
     let morning = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
-    let noon = Utc.with_ymd_and_hms(2020, 2, 4, 11, 0, 0).unwrap();
+    // Built by hand without --at: the end has sub-seconds, the id whole seconds.
+    let noon = Utc.with_ymd_and_hms(2020, 2, 4, 11, 0, 0).unwrap()
+        + chrono::Duration::microseconds(123_456);
     let first = tributary::digest::run::build(&config, &s.store, &d, morning, false).unwrap();
     let second = tributary::digest::run::build(&config, &s.store, &d, noon, false).unwrap();
     let list = index(&s).await;
@@ -520,7 +522,7 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
     assert_eq!(list[0]["id"], "20200204T110000Z", "newest first");
     assert_eq!(list[1]["id"], "20200204T060000Z");
     assert_eq!(list[1]["count"], first.count);
-    assert_eq!(list[0]["end"], "2020-02-04T11:00:00+00:00");
+    assert_eq!(list[0]["end"], "2020-02-04T11:00:00.123456+00:00");
     for (entry, record) in [(&list[0], &second), (&list[1], &first)] {
         let url = entry["eml"].as_str().unwrap();
         assert_eq!(body(get(&s, url, &[]).await).await, record.eml, "{url}");

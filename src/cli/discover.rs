@@ -278,7 +278,7 @@ pub fn from_opml(
         eprintln!(
             "{failed} of {tried} feeds could not be read now (marked with a comment above them)"
         );
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(super::PARTIAL_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -22,7 +22,7 @@ use crate::store::Query;
 /// The exit code of a command that ran but where a source or a send failed: apart from 1 (a
 /// runtime error), so a timer unit can count it a success without hiding a store it cannot
 /// open.
-const PARTIAL_FAILURE: u8 = 3;
+pub(crate) const PARTIAL_FAILURE: u8 = 3;
 
 /// The exit codes, shown under every command's `--help`.
 macro_rules! exit_codes {

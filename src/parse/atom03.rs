@@ -24,7 +24,13 @@ const TEXT_CONSTRUCTS: &[&str] = &["title", "tagline", "copyright", "summary", "
 pub(super) fn to_atom10(text: &str) -> Option<String> {
     let root = &text[super::root_start(text)?..];
     let root = &root[..root.find('>')?];
-    if !root.starts_with("<feed") || !root.contains(ATOM_03) {
+    // The root is `<feed>` in the 0.3 namespace by default (a 1.0 feed that merely declares
+    // the old namespace under a prefix is left alone).
+    let default_ns = root
+        .strip_prefix("<feed")
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .and_then(|r| super::attr_value(r, "xmlns"));
+    if default_ns != Some(ATOM_03) {
         return None;
     }
     let mut reader = Reader::from_str(text);
@@ -88,7 +94,8 @@ fn start(e: &BytesStart<'_>, kind: Option<&str>) -> BytesStart<'static> {
             "xmlns" if attr.value == ATOM_03 => out.push_attribute(("xmlns", ATOM_10)),
             "version" if e.name().as_ref() == "feed" => {}
             "type" | "mode" if kind.is_some() => {}
-            _ => out.push_attribute((key, attr.value.as_ref())),
+            // The value as written: it is escaped already.
+            _ => out.push_attribute(attr),
         }
     }
     if let Some(kind) = kind {

@@ -780,9 +780,14 @@ fn link_from_about(text: &str) -> Option<String> {
             continue;
         };
         let body_start = at + tag_len + 1;
-        let body_end = text[body_start..]
-            .find("</item>")
+        // The item ends at its `</item>`, or at the next `<item` when that is missing: each
+        // byte is looked at once however broken the document.
+        let next_item = text[body_start..]
+            .find("<item")
             .map_or(text.len(), |e| body_start + e);
+        let body_end = text[body_start..next_item]
+            .find("</item>")
+            .map_or(next_item, |e| body_start + e);
         if text[body_start..body_end].contains("<link") {
             continue;
         }

@@ -226,6 +226,11 @@ fn raw_markup_in(text: &str, name: &str) -> bool {
         };
         let boundary = rest.starts_with(['>', ' ', '\t', '\r', '\n']);
         let body_start = start + gt + 1;
+        if rest[..gt].ends_with('/') {
+            // Empty: its "end" would be the next element's.
+            i = body_start;
+            continue;
+        }
         let Some(end) = text[body_start..].find(&close) else {
             return false;
         };

@@ -18,7 +18,7 @@ use url::Url;
 pub(super) fn fill(feed: &mut Feed, text: &str, fetch_url: Option<&Url>) {
     let found = match feed.feed_type {
         FeedType::Atom if worth_a_pass(text) => atom_scopes(text, fetch_url),
-        FeedType::JSON if text.matches("\"language\"").count() > 1 => json_languages(text),
+        FeedType::JSON if item_language_possible(text) => json_languages(text),
         _ => return,
     };
     let Some(found) = found else {
@@ -46,10 +46,25 @@ struct Scope {
     base: Option<Url>,
 }
 
-/// Only a document with `xml:base`, or `xml:lang` anywhere but once (on the root, which
+/// Only a document with `xml:base`, or `xml:lang` anywhere but on the root alone (which
 /// feed-rs reads as the feed's language), can give an entry something feed-rs missed.
 fn worth_a_pass(text: &str) -> bool {
-    text.contains("xml:base") || text.matches("xml:lang").count() > 1
+    if text.contains("xml:base") {
+        return true;
+    }
+    let root_end = super::root_start(text)
+        .and_then(|at| text[at..].find('>').map(|e| at + e))
+        .unwrap_or(0);
+    text.match_indices("xml:lang").any(|(at, _)| at > root_end)
+}
+
+/// A JSON Feed where an item may have a `language`: one written after `"items"` (a
+/// top-level `language` written first, as most feeds do, needs no pass).
+fn item_language_possible(text: &str) -> bool {
+    let Some(items) = text.find("\"items\"") else {
+        return false;
+    };
+    text[items..].contains("\"language\"")
 }
 
 /// The scope of every Atom `<entry>` (not nested in another), in document order; `None` when

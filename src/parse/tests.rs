@@ -525,3 +525,47 @@ fn entries_keep_their_own_language() {
         .collect();
     assert_eq!(langs, ["en", "sr-cyrl"]);
 }
+
+#[test]
+fn review_findings_on_the_new_passes_hold() {
+    // An Atom 0.3 link with a query keeps its `&` as written (escaped once).
+    let atom03 = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+<entry><title>T</title><link rel="alternate" type="text/html" href="http://x.example/view?id=1&amp;page=2"/><id>tag:x,2005:1</id></entry></feed>"#;
+    assert_eq!(
+        items(atom03)[0].link.as_deref(),
+        Some("http://x.example/view?id=1&page=2")
+    );
+    // An Atom 1.0 feed that merely declares the old namespace is not rewritten.
+    let atom10 = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:old="http://purl.org/atom/ns#"><title>N</title><id>urn:n</id><updated>2020-01-01T00:00:00Z</updated>
+<entry><title>T</title><id>urn:n:1</id><updated>2020-01-01T00:00:00Z</updated><link href="https://n.example/1"/><content type="html">&lt;p&gt;Hello&lt;/p&gt;</content></entry></feed>"#;
+    assert_eq!(items(atom10)[0].summary, "Hello");
+    // One entry's own language, with none on the root, counts.
+    let one = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>W</title><id>urn:w</id><updated>2020-01-01T00:00:00Z</updated>
+<entry xml:lang="sq"><title>Një</title><id>urn:w:1</id><updated>2020-01-01T00:00:00Z</updated><link href="https://w.example/1"/></entry></feed>"#;
+    assert_eq!(items(one)[0].lang.as_deref(), Some("sq"));
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"K","items":[{"id":"1","url":"https://k.example/1","content_text":"x","language":"sq"}]}"#;
+    assert_eq!(items(json)[0].lang.as_deref(), Some("sq"));
+    // An empty `<description/>` does not hide the next item's unescaped markup.
+    let rss = r#"<rss version="2.0"><channel><title>R</title><link>https://r.example/</link>
+<item><title>One</title><link>https://r.example/1</link><description/><pubDate>Tue, 25 Feb 2020 10:00:00 GMT</pubDate></item>
+<item><title>Two</title><link>https://r.example/2</link><description>Hello <b>world</b> again</description><pubDate>Tue, 25 Feb 2020 11:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+    assert_eq!(items(rss)[1].summary, "Hello world again");
+}
+
+#[test]
+fn rdf_items_without_an_end_tag_are_looked_at_once() {
+    // Each `<item` is searched up to the next one: linear, however many there are.
+    let mut doc = String::from(
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>C</title></channel>"#,
+    );
+    for i in 0..3 {
+        doc.push_str(&format!(
+            r#"<item rdf:about="https://a.example/{i}"><title>T{i}</title>"#
+        ));
+    }
+    let linked = link_from_about(&doc).unwrap();
+    assert_eq!(linked.matches("<link>").count(), 3);
+    assert!(linked
+        .contains(r#"<item rdf:about="https://a.example/2"><link>https://a.example/2</link>"#));
+}

@@ -769,7 +769,13 @@ async fn digest_file(
             let (from, until) = day.unzip();
             store.digest_to_show(&d.name, from, until, !d.send_empty)
         }
-        Which::Exact(end) => store.digest_at(&d.name, end),
+        // The id has whole seconds; the period's end may not.
+        Which::Exact(end) => store.digest_to_show(
+            &d.name,
+            Some(end),
+            Some(end + chrono::Duration::seconds(1)),
+            false,
+        ),
     })
     .await
     .ok()
