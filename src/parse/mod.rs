@@ -708,11 +708,20 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
     let mut out = String::new();
     let mut copied = 0;
     let mut from = 0;
+    // The item the last enclosure was in: where it starts, and its link. Each part of the
+    // document is searched once, however many enclosures or items it has.
+    let mut scanned = 0;
+    let mut item_start = 0;
+    let mut item: Option<(usize, Option<Url>)> = None;
     while let Some(at) = text[from..].find("<enclosure").map(|i| from + i) {
         from = at + 1;
-        let Some(tag_len) = text[at..].find('>') else {
+        // The tag ends at the first `>`; a `<` first means it never does.
+        let Some(tag_len) = text[at + 1..].find(['>', '<']).map(|i| i + 1) else {
             break;
         };
+        if text.as_bytes()[at + tag_len] == b'<' {
+            continue;
+        }
         let tag = &text[at..at + tag_len];
         let Some(attr) = tag.find("url=") else {
             continue;
@@ -724,24 +733,32 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
         else {
             continue;
         };
-        let value_start = at + attr + 5;
-        let Some(value_len) = text[value_start..].find(quote) else {
+        let value_start = attr + 5;
+        let Some(value_len) = tag[value_start..].find(quote) else {
             continue;
         };
-        let value = text[value_start..value_start + value_len].replace("&amp;", "&");
+        let value = tag[value_start..value_start + value_len].replace("&amp;", "&");
+        let value_start = at + value_start;
         if !matches!(
             Url::parse(value.trim()),
             Err(url::ParseError::RelativeUrlWithoutBase)
         ) {
             continue;
         }
-        let item_start = text[..at].rfind("<item").unwrap_or(0);
-        let item_end = text[at..].find("</item>").map_or(text.len(), |e| at + e);
-        // The item's link, itself relative now and then, is resolved first.
-        let item_link = link_in(
-            &text[item_start..item_end],
-            &[channel_link.as_ref(), fetch_url],
-        );
+        while let Some(off) = text[scanned..at].find("<item") {
+            item_start = scanned + off;
+            scanned = item_start + 1;
+        }
+        scanned = scanned.max(at);
+        if item.as_ref().is_none_or(|(start, _)| *start != item_start) {
+            // The item ends at its `</item>`, or where the next one starts.
+            let next = text[at..].find("<item").map_or(text.len(), |e| at + e);
+            let end = text[at..next].find("</item>").map_or(next, |e| at + e);
+            // The item's link, itself relative now and then, is resolved first.
+            let link = link_in(&text[item_start..end], &[channel_link.as_ref(), fetch_url]);
+            item = Some((item_start, link));
+        }
+        let item_link = item.as_ref().and_then(|(_, link)| link.clone());
         let bases = [item_link.as_ref(), channel_link.as_ref(), fetch_url];
         let Some(absolute) = urls::resolve(&value, &bases) else {
             continue;

@@ -569,3 +569,24 @@ fn rdf_items_without_an_end_tag_are_looked_at_once() {
     assert!(linked
         .contains(r#"<item rdf:about="https://a.example/2"><link>https://a.example/2</link>"#));
 }
+
+#[test]
+fn relative_enclosures_resolve_per_item_and_broken_tags_are_skipped() {
+    let url = Url::parse("http://127.0.0.1:8000/feeds/x.xml").unwrap();
+    let doc = r#"<rss version="2.0"><channel><title>P</title><link>https://p.example/</link>
+<item><link>https://p.example/ep/1/</link><enclosure url="a.mp3" type="audio/mpeg"/><enclosure url="b.mp3" type="audio/mpeg"/></item>
+<item><link>/ep/2/</link><enclosure url="c.mp3" type="audio/mpeg"/>
+<item><enclosure url="d.mp3" <enclosure url="e.mp3" type="audio/mpeg"/></item>
+</channel></rss>"#;
+    let out = absolute_enclosures(doc, Some(&url)).unwrap();
+    for want in [
+        r#"url="https://p.example/ep/1/a.mp3""#,
+        r#"url="https://p.example/ep/1/b.mp3""#,
+        // The second item has no end tag: it ends where the third starts.
+        r#"url="https://p.example/ep/2/c.mp3""#,
+        // A tag cut short by another is left as it is; the next one resolves.
+        r#"<enclosure url="d.mp3" <enclosure url="https://p.example/e.mp3""#,
+    ] {
+        assert!(out.contains(want), "{want} not in {out}");
+    }
+}
