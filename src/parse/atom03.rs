@@ -135,17 +135,10 @@ fn text_construct(e: &BytesStart<'_>, raw: &str) -> (&'static str, String) {
 
 /// Inline XML content read as HTML: the markup as written, a CDATA section's text escaped.
 fn inline_html(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(at) = rest.find("<![CDATA[") {
-        out.push_str(&rest[..at]);
-        let body = &rest[at + "<![CDATA[".len()..];
-        let end = body.find("]]>").unwrap_or(body.len());
-        out.push_str(&html_escape::encode_text(&body[..end]));
-        rest = body.get(end + 3..).unwrap_or("");
-    }
-    out.push_str(rest);
-    out
+    use super::rss_extras::{as_is, unwrap_cdata};
+    unwrap_cdata(raw, as_is, |s, out| {
+        out.push_str(&html_escape::encode_text(s))
+    })
 }
 
 /// The text of XML content as written: entities decoded, CDATA sections as they are.
@@ -153,12 +146,16 @@ fn unescape(raw: &str) -> Cow<'_, str> {
     if !raw.contains('&') && !raw.contains("<![CDATA[") {
         return raw.into();
     }
-    super::rss_extras::unwrap_cdata(raw, |s, out| {
-        out.push_str(
-            &quick_xml::escape::unescape(s)
-                .unwrap_or_else(|_| html_escape::decode_html_entities(s)),
-        )
-    })
+    super::rss_extras::unwrap_cdata(
+        raw,
+        |s, out| {
+            out.push_str(
+                &quick_xml::escape::unescape(s)
+                    .unwrap_or_else(|_| html_escape::decode_html_entities(s)),
+            )
+        },
+        super::rss_extras::as_is,
+    )
     .into()
 }
 

@@ -367,29 +367,40 @@ fn value(raw: &str) -> Option<Value> {
         return None;
     }
     if has_tag(raw) {
-        return Some(Value::Markup(unwrap_cdata(raw, |s, out| out.push_str(s))));
+        return Some(Value::Markup(unwrap_cdata(raw, as_is, as_is)));
     }
-    let text = unwrap_cdata(raw, |s, out| {
-        out.push_str(&html_escape::decode_html_entities(s))
-    });
+    let text = unwrap_cdata(
+        raw,
+        |s, out| out.push_str(&html_escape::decode_html_entities(s)),
+        as_is,
+    );
     let text = text.trim();
     (!text.is_empty()).then(|| Value::Text(text.to_string()))
 }
 
-/// `raw` with its CDATA sections replaced by their content as it is; `outside` writes the
-/// rest.
-pub(super) fn unwrap_cdata(raw: &str, outside: impl Fn(&str, &mut String)) -> String {
+/// `raw` with its CDATA sections unwrapped: `inside` writes a section's content, `outside`
+/// the rest.
+pub(super) fn unwrap_cdata(
+    raw: &str,
+    outside: impl Fn(&str, &mut String),
+    inside: impl Fn(&str, &mut String),
+) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(at) = rest.find("<![CDATA[") {
         outside(&rest[..at], &mut out);
         let body = &rest[at + "<![CDATA[".len()..];
         let end = body.find("]]>").unwrap_or(body.len());
-        out.push_str(&body[..end]);
+        inside(&body[..end], &mut out);
         rest = body.get(end + 3..).unwrap_or("");
     }
     outside(rest, &mut out);
     out
+}
+
+/// Writes `s` as it is.
+pub(super) fn as_is(s: &str, out: &mut String) {
+    out.push_str(s);
 }
 
 #[cfg(test)]
