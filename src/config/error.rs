@@ -201,12 +201,11 @@ impl<'a> Locator<'a> {
             .map(str::trim)
             .filter(|t| !t.is_empty() && !t.contains('\n') && !t.starts_with('['))
             .unwrap_or("");
+        // The problem's line, up to the span and from its start.
+        let at = span.start.min(self.text.len());
+        let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
         let leaf = field.map(str::to_string).unwrap_or_else(|| {
             // For a bad value the span covers the value; name the key on its line.
-            let line_start = self.text[..span.start.min(self.text.len())]
-                .rfind('\n')
-                .map(|i| i + 1)
-                .unwrap_or(0);
             let line = &self.text[line_start..];
             let key = line.split('=').next().unwrap_or("").trim();
             if key.is_empty() || key.starts_with('[') || key == spanned_text {
@@ -217,27 +216,16 @@ impl<'a> Locator<'a> {
         });
         // An unknown table (`[fetchh]`): the span is on its header, which `table_at` already
         // counts as the table.
-        let on_header = {
-            let line_start = self.text[..span.start.min(self.text.len())]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
-            self.text[line_start..].trim_start().starts_with('[')
-        };
+        let on_header = self.text[line_start..].trim_start().starts_with('[');
         let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
         // A key inside an inline table (`filter = { blok = [] }`) is named under it.
         let leaf = match field {
-            Some(_) if !on_header => {
-                let line_start = self.text[..span.start.min(self.text.len())]
-                    .rfind('\n')
-                    .map_or(0, |i| i + 1);
-                let before = &self.text[line_start..span.start.min(self.text.len())];
-                match before.split_once('=') {
-                    Some((parent, inline)) if inline.contains('{') => {
-                        format!("{}.{leaf}", parent.trim())
-                    }
-                    _ => leaf,
+            Some(_) if !on_header => match self.text[line_start..at].split_once('=') {
+                Some((parent, inline)) if inline.contains('{') => {
+                    format!("{}.{leaf}", parent.trim())
                 }
-            }
+                _ => leaf,
+            },
             _ => leaf,
         };
         let key = match (table.is_empty(), leaf.is_empty()) {
