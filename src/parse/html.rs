@@ -1,12 +1,14 @@
 //! HTML from feeds: made safe with ammonia, absolute, free of tracking pixels, and turned
 //! into plain text for summaries and titles.
 //!
-//! Two passes: lol_html (a streaming rewriter) resolves relative `href`/`src` against the
-//! item's base and drops tracking pixels; ammonia then keeps only safe tags, attributes and
-//! http(s)/mailto URLs. Relative URLs that could not be resolved are dropped by ammonia.
-//! Plain text comes from lol_html's tokenizer alone, with entities decoded by html-escape; for
-//! a body that is sanitized too, the first pass collects it ([`sanitize_with_text`]).
+//! ammonia keeps only safe tags, attributes and http(s)/mailto URLs; its URL callbacks make
+//! links and media absolute against the item's base and canonical (tracking parameters
+//! dropped), and drop the ones that cannot be resolved. A body with an image is read once more,
+//! for its `<img>` tags alone, to drop tracking pixels. Plain text comes from lol_html's
+//! tokenizer alone, with entities decoded by html-escape, reading only as much of a long body
+//! as a summary needs.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -32,12 +34,43 @@ const TRACKER_HOSTS: &[&str] = &[
     "ad.doubleclick.net",
 ];
 
+thread_local! {
+    /// The base of the body this thread is sanitizing: the sanitizer is built once and shared,
+    /// and its URL callbacks read the base from here.
+    static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+}
+
+/// `value` as an absolute, canonical http(s) URL against the base of the body being
+/// sanitized; `None` drops the attribute.
+fn resolve_in_context(value: &str) -> Option<String> {
+    BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]).map(String::from))
+}
+
+fn relative_in_context(url: &str) -> Option<Cow<'_, str>> {
+    resolve_in_context(url).map(Cow::Owned)
+}
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     SANITIZER.get_or_init(|| {
         let mut b = ammonia::Builder::default();
         b.url_schemes(["http", "https", "mailto"].into_iter().collect())
-            .url_relative(ammonia::UrlRelative::Deny)
+            // Links, media and citations are made absolute and canonical (tracking parameters
+            // dropped) by the filter; any other relative URL attribute is resolved here.
+            .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_in_context)))
+            .attribute_filter(|element, attribute, value| {
+                let resolved = matches!(
+                    (element, attribute),
+                    ("a" | "area", "href")
+                        | ("img" | "source" | "audio" | "video", "src")
+                        | ("blockquote" | "q" | "del" | "ins", "cite")
+                );
+                if resolved {
+                    resolve_in_context(value).map(Cow::Owned)
+                } else {
+                    Some(Cow::Borrowed(value))
+                }
+            })
             .link_rel(Some("noopener noreferrer nofollow"))
             .add_tag_attributes("img", ["loading"])
             .add_tags(["figure", "figcaption", "picture", "source"])
@@ -50,8 +83,15 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// Sanitized HTML for a feed body. `base` resolves relative URLs; `item_host` is the host of
 /// the item's own link (a 1×1 image from any other host is a tracking pixel).
 pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
-    let prepared = prepare(html, base, item_host, None).unwrap_or_else(|_| html.to_string());
-    clean(&prepared)
+    BASE.set(base.cloned());
+    let cleaned = sanitizer().clean(html).to_string();
+    BASE.set(None);
+    let mut cleaned = drop_tracking_pixels(cleaned, item_host);
+    let end = cleaned.trim_end().len();
+    cleaned.truncate(end);
+    let start = cleaned.len() - cleaned.trim_start().len();
+    cleaned.drain(..start);
+    cleaned
 }
 
 /// A feed body made safe, with the start of its text.
@@ -62,95 +102,41 @@ pub struct Sanitized {
     pub text: String,
 }
 
-/// [`sanitize`] and [`to_text_prefix`] of the same body, with one tokenizer pass fewer: the
-/// text is collected by the pass that resolves URLs and drops tracking pixels.
+/// [`sanitize`] and [`to_text_prefix`] of the same body.
 pub fn sanitize_with_text(
     html: &str,
     base: Option<&Url>,
     item_host: Option<&str>,
     max_chars: usize,
 ) -> Sanitized {
-    let sink = TextSink::new(html.len(), max_chars);
-    match prepare(html, base, item_host, Some(&sink)) {
-        Ok(prepared) => Sanitized {
-            html: clean(&prepared),
-            text: sink.finish(),
-        },
-        // Only lol_html's memory limit fails a pass: both are made the slow way.
-        Err(_) => Sanitized {
-            html: clean(html),
-            text: to_text_prefix(html, max_chars),
-        },
+    Sanitized {
+        html: sanitize(html, base, item_host),
+        text: to_text_prefix(html, max_chars),
     }
 }
 
-fn clean(html: &str) -> String {
-    let mut cleaned = sanitizer().clean(html).to_string();
-    let end = cleaned.trim_end().len();
-    cleaned.truncate(end);
-    let start = cleaned.len() - cleaned.trim_start().len();
-    cleaned.drain(..start);
-    cleaned
-}
-
-/// The first pass over a body: relative URLs resolved, tracking pixels dropped; with `text`,
-/// the text of the body as written is collected on the way.
-fn prepare(
-    html: &str,
-    base: Option<&Url>,
-    item_host: Option<&str>,
-    text: Option<&TextSink>,
-) -> Result<String, lol_html::errors::RewritingError> {
-    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
-    let mut document_content_handlers = Vec::new();
-    if let Some(sink) = text {
-        document_content_handlers.push(doc_text!(|chunk| {
-            sink.push(chunk.as_str());
-            Ok(())
-        }));
+/// Sanitized HTML without its tracking pixels. Only bodies with an image are read again, by a
+/// rewriter that looks at nothing but `<img>` tags (every URL in them is already absolute).
+fn drop_tracking_pixels(html: String, item_host: Option<&str>) -> String {
+    if !html.contains("<img") {
+        return html;
     }
-    let mut rewriter = HtmlRewriter::new(
-        Settings {
-            // One universal selector: lol_html compiles selectors for every rewriter it
-            // builds, and a list of specific ones cost more than the rewriting itself.
-            element_content_handlers: vec![element!("*", move |el| {
-                if let Some(sink) = text {
-                    sink.element(el);
-                }
-                match el.tag_name().as_str() {
-                    "img" => {
-                        if is_tracking_pixel(el, base, item_host) {
-                            el.remove();
-                        } else {
-                            resolve_attr(el, "src", base);
-                        }
-                    }
-                    "a" | "area" => resolve_attr(el, "href", base),
-                    "source" | "audio" | "video" => resolve_attr(el, "src", base),
-                    _ => {}
+    let rewritten = lol_html::rewrite_str(
+        &html,
+        lol_html::RewriteStrSettings {
+            element_content_handlers: vec![element!("img", |el| {
+                if is_tracking_pixel(el, None, item_host) {
+                    el.remove();
                 }
                 Ok(())
             })],
-            document_content_handlers,
-            ..Settings::new()
+            ..lol_html::RewriteStrSettings::new()
         },
-        |bytes: &[u8]| out.extend_from_slice(bytes),
     );
-    rewriter.write(html.as_bytes())?;
-    rewriter.end()?;
-    // lol_html writes UTF-8 out for UTF-8 in.
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-}
-
-fn resolve_attr(el: &mut lol_html::html_content::Element, attr: &str, base: Option<&Url>) {
-    if let Some(value) = el.get_attribute(attr) {
-        match urls::resolve(&value, &[base]) {
-            Some(abs) => {
-                let _ = el.set_attribute(attr, abs.as_str());
-            }
-            None => el.remove_attribute(attr),
-        }
+    match rewritten {
+        Ok(rewritten) => rewritten,
+        // Only lol_html's memory limit fails a pass: the pixels stay, the body is still safe.
+        Err(_) => html,
     }
 }
 
@@ -817,30 +803,37 @@ mod tests {
     }
 
     #[test]
-    fn one_pass_gives_the_same_html_and_text_as_two() {
-        let long = "<p>Dijalog &amp; normalizacija odnosa. </p>".repeat(400);
-        let bodies = [
-            "<p>Plain <b>bold</b> &amp; <a href=\"/a?utm_source=x\">link</a></p><p>next</p>",
-            "<div>before<script>var x = '<p>';</script>after<style>p{}</style></div>",
-            "text<br>after<br><br>more<ul><li>one<li>two</ul>",
-            "<img src=\"https://pixel.wp.com/t.gif\" width=1 height=1><p>Pixel gone</p>",
-            "<p>Ženski kokus &#8212; Женски клуб&nbsp;посланица\u{200b}</p>",
-            "unclosed <p>para <iframe>hidden</iframe> shown",
-            "",
-            long.as_str(),
-        ];
-        let base = base();
-        for body in bodies {
-            for max in [10, 600, usize::MAX] {
-                let one = sanitize_with_text(body, Some(&base), Some("balkansgroup.example"), max);
-                assert_eq!(
-                    one.html,
-                    sanitize(body, Some(&base), Some("balkansgroup.example")),
-                    "{body}"
-                );
-                assert_eq!(one.text, to_text_prefix(body, max), "{body} / {max}");
-            }
-        }
+    fn every_url_attribute_is_resolved_and_only_pixels_are_dropped() {
+        let body = concat!(
+            r#"<blockquote cite="/en/source.html">q</blockquote>"#,
+            r#"<a href="/a?utm_source=x&amp;id=7#top">link</a>"#,
+            r#"<img src="/photo.jpg" width="1" height="1" alt="own tiny image">"#,
+            r#"<img src="https://cdn.example.org/p.gif" width="1px" height="1">"#,
+            r#"<img src="https://cdn.example.org/wide.jpg" width="1" height="300">"#,
+        );
+        let clean = sanitize(body, Some(&base()), Some("balkansgroup.example"));
+        assert!(
+            clean.contains(r#"cite="https://balkansgroup.example/en/source.html""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"href="https://balkansgroup.example/a?id=7""#),
+            "{clean}"
+        );
+        assert!(clean.contains("photo.jpg"), "{clean}");
+        assert!(!clean.contains("p.gif"), "{clean}");
+        assert!(clean.contains("wide.jpg"), "{clean}");
+        // Nothing of one body's base carries over to the next.
+        let next = sanitize(r#"<blockquote cite="/x">q</blockquote>"#, None, None);
+        assert!(!next.contains("cite"), "{next}");
+    }
+
+    #[test]
+    fn sanitizing_with_text_gives_the_body_and_its_text() {
+        let body = "<p>Ženski kokus &#8212; Женски клуб</p><script>x()</script><p>Dijalog</p>";
+        let both = sanitize_with_text(body, Some(&base()), None, 600);
+        assert_eq!(both.html, "<p>Ženski kokus — Женски клуб</p><p>Dijalog</p>");
+        assert_eq!(both.text, "Ženski kokus — Женски клуб Dijalog");
     }
 
     #[test]
