@@ -438,7 +438,12 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         return Ok(code);
     }
     let app = App::open_for_fetch(config)?;
-    let runtime = tokio::runtime::Runtime::new()?;
+    // The requests and their bookkeeping on this thread; parsing and storing go to tokio's
+    // blocking threads. With a worker pool as well, a pass over thousands of unchanged
+    // sources spent as much CPU waking threads as on its requests (see docs/BENCHMARKS.md).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let json = args.json;
     let total = app
         .config
