@@ -9,7 +9,7 @@
 //! as a summary needs.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -236,51 +236,102 @@ const BLOCKS: &[&str] = &[
     "main",
 ];
 
-/// Text of a document as the tokenizer reads it: raw text (entities not yet decoded), with
-/// the content of raw-text elements left out and a space at block boundaries.
+/// Text of a document as the tokenizer reads it, with the content of raw-text elements left
+/// out and a space at block boundaries; decoded and collapsed a piece at a time, so that the
+/// tokenizer stops as soon as the caller has its characters.
 struct TextSink {
-    raw: Rc<RefCell<String>>,
+    state: Rc<RefCell<TextState>>,
+}
+
+struct TextState {
+    /// Raw text (entities not yet decoded) since the last piece was taken.
+    raw: String,
+    /// The pieces taken so far, decoded and collapsed.
+    text: Collapsed,
     /// Open raw-text elements; text counts only when none is open.
-    hidden: Rc<Cell<u32>>,
-    /// Raw text kept at most (the start of a long article is all a summary needs).
-    cap: usize,
-    /// The cap was reached: the handlers stop the tokenizer, the rest is never read.
-    full: Rc<Cell<bool>>,
+    hidden: u32,
     /// Characters of text the caller keeps at most.
     max_chars: usize,
 }
 
+/// Raw text is decoded and collapsed in pieces of about this many bytes, each ending at an
+/// ASCII whitespace (so no entity and no word spans two pieces).
+const TEXT_PIECE: usize = 256;
+/// Raw text without any ASCII whitespace (Chinese, Japanese) is taken once it is this long.
+const TEXT_UNBROKEN: usize = 4096;
+
+impl TextState {
+    fn push(&mut self, chunk: &str) {
+        // A run of block boundaries (`<br>` after `<br>`) is one space.
+        if chunk == " " && self.raw.ends_with(' ') {
+            return;
+        }
+        self.raw.push_str(chunk);
+        if self.raw.len() >= TEXT_PIECE {
+            self.take(false);
+        }
+    }
+
+    /// Decodes and collapses the raw text up to its last whitespace (`all`: all of it).
+    fn take(&mut self, all: bool) {
+        let end = if all {
+            self.raw.len()
+        } else {
+            match self.raw.rfind(|c: char| c.is_ascii_whitespace()) {
+                Some(i) => i + 1,
+                None if self.raw.len() >= TEXT_UNBROKEN => entity_safe_end(&self.raw),
+                None => return,
+            }
+        };
+        self.text
+            .push(&html_escape::decode_html_entities(&self.raw[..end]));
+        self.raw.drain(..end);
+    }
+
+    fn full(&self) -> bool {
+        self.text.chars > self.max_chars
+    }
+}
+
+/// Where text without whitespace can be cut without cutting an entity in two.
+fn entity_safe_end(raw: &str) -> usize {
+    match raw.rfind('&') {
+        Some(i) if raw.len() - i < 32 && !raw[i..].contains(';') => i,
+        _ => raw.len(),
+    }
+}
+
 impl TextSink {
-    fn new(html_len: usize, max_chars: usize) -> TextSink {
-        let cap = max_chars.saturating_mul(8).max(4096);
+    fn new(max_chars: usize) -> TextSink {
         TextSink {
-            raw: Rc::new(RefCell::new(String::with_capacity((html_len / 2).min(cap)))),
-            hidden: Rc::new(Cell::new(0)),
-            cap,
-            full: Rc::new(Cell::new(false)),
-            max_chars,
+            state: Rc::new(RefCell::new(TextState {
+                raw: String::with_capacity(TEXT_PIECE * 2),
+                text: Collapsed::default(),
+                hidden: 0,
+                max_chars,
+            })),
         }
     }
 
     fn element(&self, el: &mut lol_html::html_content::Element<'_, '_>) {
         let name = el.tag_name();
         if HIDDEN.contains(&name.as_str()) {
-            self.hidden.set(self.hidden.get() + 1);
-            let h = self.hidden.clone();
+            let state = self.state.clone();
             let leave: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
-                h.set(h.get().saturating_sub(1));
+                let mut state = state.borrow_mut();
+                state.hidden = state.hidden.saturating_sub(1);
                 Ok(())
             });
-            match el.end_tag_handlers() {
-                Some(handlers) => handlers.push(leave),
-                None => self.hidden.set(self.hidden.get() - 1),
+            if let Some(handlers) = el.end_tag_handlers() {
+                handlers.push(leave);
+                self.state.borrow_mut().hidden += 1;
             }
         } else if BLOCKS.contains(&name.as_str()) {
-            push_capped(&self.raw, " ", self.cap, &self.full);
+            self.state.borrow_mut().push(" ");
             if let Some(handlers) = el.end_tag_handlers() {
-                let (raw, cap, full) = (self.raw.clone(), self.cap, self.full.clone());
+                let state = self.state.clone();
                 let close: EndTagHandler<'static> = Box::new(move |_: &mut EndTag<'_>| {
-                    push_capped(&raw, " ", cap, &full);
+                    state.borrow_mut().push(" ");
                     Ok(())
                 });
                 handlers.push(close);
@@ -289,31 +340,28 @@ impl TextSink {
     }
 
     fn push(&self, chunk: &str) {
-        if self.hidden.get() == 0 {
-            push_capped(&self.raw, chunk, self.cap, &self.full);
+        let mut state = self.state.borrow_mut();
+        if state.hidden == 0 {
+            state.push(chunk);
         }
     }
 
-    /// An error that stops the tokenizer once the cap is reached.
+    /// An error that stops the tokenizer once the caller has its characters.
     fn enough(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        if self.full.get() {
+        if self.state.borrow().full() {
             return Err("enough text".into());
         }
         Ok(())
     }
 
-    /// The collected text with entities decoded and whitespace collapsed, as far as it takes
-    /// to have more than `max_chars` characters. Text cut at the cap is cut back to a
-    /// whitespace, so no word or entity is left half.
+    /// The text with entities decoded and whitespace collapsed: all of it, or whole words
+    /// past `max_chars` characters when it is longer.
     fn finish(self) -> String {
-        let mut raw = self.raw.take();
-        if raw.len() >= self.cap {
-            let keep = raw
-                .rfind(|c: char| c.is_ascii_whitespace())
-                .unwrap_or(raw.len());
-            raw.truncate(keep);
+        let mut state = self.state.borrow_mut();
+        if !state.full() {
+            state.take(true);
         }
-        collapsed_prefix(&raw, self.max_chars, true)
+        std::mem::take(&mut state.text.text)
     }
 }
 
@@ -341,20 +389,6 @@ fn collapsed_prefix(text: &str, max_chars: usize, decode: bool) -> String {
         rest = &rest[end..];
     }
     out.text
-}
-
-fn push_capped(raw: &RefCell<String>, chunk: &str, cap: usize, full: &Cell<bool>) {
-    let mut raw = raw.borrow_mut();
-    // A run of block boundaries (`<br>` after `<br>`) is one space, and does not use up the cap.
-    if chunk == " " && raw.ends_with(' ') {
-        return;
-    }
-    if raw.len() < cap {
-        raw.push_str(chunk);
-    }
-    if raw.len() >= cap {
-        full.set(true);
-    }
 }
 
 /// Elements whose end tag (or, for the void ones, whose tag) in a text says it is markup.
@@ -502,7 +536,7 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapsed_prefix(html, max_chars, false);
     }
-    let sink = TextSink::new(html.len(), max_chars);
+    let sink = TextSink::new(max_chars);
     let settings = Settings {
         element_content_handlers: vec![element!("*", |el| {
             sink.element(el);
@@ -526,7 +560,7 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     };
     match read {
         Ok(()) => sink.finish(),
-        Err(_) if sink.full.get() => sink.finish(),
+        Err(_) if sink.enough().is_err() => sink.finish(),
         // Only a memory limit stops the tokenizer now: fall back to ammonia with no tags
         // allowed, which keeps the text and never the markup.
         Err(_) => collapse_whitespace(&html_escape::decode_html_entities(
@@ -550,6 +584,8 @@ struct Collapsed {
     text: String,
     /// Characters in `text`.
     chars: usize,
+    /// The last piece ended inside a word: the next one continues it.
+    open: bool,
 }
 
 impl Collapsed {
@@ -557,15 +593,16 @@ impl Collapsed {
         self.text.reserve(s.len());
         // Whole words are copied at once; most text has no zero-width characters at all.
         let zero_width = s.contains(ZERO_WIDTH);
-        for word in s.split(is_space).filter(|w| !w.is_empty()) {
+        let continues = self.open && !s.starts_with(is_space);
+        for (i, word) in s.split(is_space).filter(|w| !w.is_empty()).enumerate() {
             let start = self.text.len();
-            if start > 0 {
+            if start > 0 && !(i == 0 && continues) {
                 self.text.push(' ');
             }
             if zero_width {
                 self.text
                     .extend(word.chars().filter(|c| !ZERO_WIDTH.contains(c)));
-                if self.text.len() == start + usize::from(start > 0) {
+                if self.text[start..].trim_start_matches(' ').is_empty() {
                     // Nothing but zero-width characters: no word, and no space for it.
                     self.text.truncate(start);
                     continue;
@@ -574,6 +611,9 @@ impl Collapsed {
                 self.text.push_str(word);
             }
             self.chars += self.text[start..].chars().count();
+        }
+        if let Some(last) = s.chars().next_back() {
+            self.open = !is_space(last);
         }
     }
 }
@@ -697,18 +737,29 @@ mod tests {
     }
 
     #[test]
-    fn the_text_sink_asks_to_stop_once_it_has_its_cap() {
-        let sink = TextSink::new(10_000, 100);
-        sink.push(&"word ".repeat(800));
-        assert!(sink.enough().is_ok(), "4,000 bytes is under the cap");
-        sink.push(&"word ".repeat(20));
+    fn the_text_sink_asks_to_stop_once_it_has_its_characters() {
+        let sink = TextSink::new(100);
+        sink.push(&"word&amp; ".repeat(16));
+        assert!(sink.enough().is_ok(), "96 characters are not enough");
+        sink.push(&"word&amp; ".repeat(30));
         assert!(
             sink.enough().is_err(),
-            "the push that reaches the cap stops the tokenizer"
+            "the push that passes 100 characters stops the tokenizer"
         );
-        let unbounded = TextSink::new(10_000, usize::MAX);
+        let text = sink.finish();
+        assert!(text.starts_with("word& word& "), "{text}");
+        assert!(text.chars().count() > 100, "{text}");
+        assert!(text.ends_with("word&"), "whole words: {text}");
+        let unbounded = TextSink::new(usize::MAX);
         unbounded.push(&"word ".repeat(10_000));
         assert!(unbounded.enough().is_ok(), "to_text reads everything");
+        assert_eq!(unbounded.finish().len(), 10_000 * 5 - 1);
+        // Text without spaces is taken in long pieces, never cutting an entity.
+        let unbroken = TextSink::new(usize::MAX);
+        for _ in 0..2_000 {
+            unbroken.push("字&#x5B57;");
+        }
+        assert_eq!(unbroken.finish(), "字".repeat(4_000));
     }
 
     #[test]
