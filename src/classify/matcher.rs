@@ -131,31 +131,35 @@ impl Matcher {
 
     /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
     pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
-        // For each byte, how many separating spaces come before it: a match starting at the
-        // k-th space starts at word position k.
         let bytes = folded.as_bytes();
-        let mut spaces_before = Vec::with_capacity(bytes.len());
-        let mut k = 0u32;
-        for &b in bytes {
-            spaces_before.push(k);
-            k += u32::from(b == b' ');
+        // Every pattern starts with a space; a match anywhere else is no word start.
+        let mut starts: Vec<(usize, usize)> = self
+            .ac
+            .find_overlapping_iter(folded)
+            .filter(|m| bytes[m.start()] == b' ')
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect();
+        // Most fields match nothing: word positions are counted only for those that do.
+        if starts.is_empty() {
+            return;
         }
-        let mut hits: Vec<(u32, u32)> = Vec::new();
-        for m in self.ac.find_overlapping_iter(folded) {
-            // Every pattern starts with a space; a match anywhere else is no word start.
-            if bytes[m.start()] != b' ' {
-                continue;
-            }
-            let position = spaces_before[m.start()];
-            for &slot in &self.pattern_slots[m.pattern().as_usize()] {
+        starts.sort_unstable();
+        // A match starting at the k-th space starts at word position k.
+        let mut hits: Vec<(u32, u32)> = Vec::with_capacity(starts.len());
+        let (mut position, mut counted) = (0u32, 0usize);
+        for &(start, pattern) in &starts {
+            position += bytes[counted..start].iter().filter(|&&b| b == b' ').count() as u32;
+            counted = start;
+            for &slot in &self.pattern_slots[pattern] {
                 hits.push((position, slot));
             }
         }
         hits.sort_unstable();
         hits.dedup();
         // Where each word position's hits begin in `hits` (sorted by position): the few
-        // slots found at a position are a short run.
-        let words = k as usize + 1;
+        // slots found at a position are a short run. Positions past the last hit hold no
+        // word of any phrase.
+        let words = position as usize + 1;
         let mut first_at = vec![0u32; words + 1];
         for &(position, _) in &hits {
             first_at[position as usize + 1] += 1;

@@ -98,6 +98,9 @@ pub(super) fn hits(
 /// Turns one field's matches into hits: exclusions cancel what they overlap, the longest
 /// match wins, and each term counts once.
 fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mut [Vec<Hit>]) {
+    if found.is_empty() {
+        return;
+    }
     let mut spans = Vec::new();
     let mut excluded = Vec::new();
     for f in found {

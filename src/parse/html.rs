@@ -589,32 +589,46 @@ struct Collapsed {
 }
 
 impl Collapsed {
+    /// Appends `s` collapsed, in one pass over its characters: words are copied a run at a
+    /// time, between spaces and zero-width characters.
     fn push(&mut self, s: &str) {
         self.text.reserve(s.len());
-        // Whole words are copied at once; most text has no zero-width characters at all.
-        let zero_width = s.contains(ZERO_WIDTH);
-        let continues = self.open && !s.starts_with(is_space);
-        for (i, word) in s.split(is_space).filter(|w| !w.is_empty()).enumerate() {
-            let start = self.text.len();
-            if start > 0 && !(i == 0 && continues) {
-                self.text.push(' ');
-            }
-            if zero_width {
-                self.text
-                    .extend(word.chars().filter(|c| !ZERO_WIDTH.contains(c)));
-                if self.text[start..].trim_start_matches(' ').is_empty() {
-                    // Nothing but zero-width characters: no word, and no space for it.
-                    self.text.truncate(start);
-                    continue;
+        let mut in_word = self.open;
+        // Start of the part of the current word not copied yet.
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            let space = if c.is_ascii() {
+                c.is_ascii_whitespace() || c == '\u{b}'
+            } else if ZERO_WIDTH.contains(&c) {
+                if in_word {
+                    self.text.push_str(&s[run..i]);
+                }
+                run = i + c.len_utf8();
+                continue;
+            } else {
+                is_space(c)
+            };
+            if space {
+                if in_word {
+                    self.text.push_str(&s[run..i]);
+                    in_word = false;
                 }
             } else {
-                self.text.push_str(word);
+                if !in_word {
+                    if !self.text.is_empty() {
+                        self.text.push(' ');
+                        self.chars += 1;
+                    }
+                    in_word = true;
+                    run = i;
+                }
+                self.chars += 1;
             }
-            self.chars += self.text[start..].chars().count();
         }
-        if let Some(last) = s.chars().next_back() {
-            self.open = !is_space(last);
+        if in_word {
+            self.text.push_str(&s[run..]);
         }
+        self.open = in_word;
     }
 }
 
