@@ -156,6 +156,9 @@ struct Probe {
     link_taken: bool,
     /// The stories already stored under this title key.
     titles: Vec<(ItemId, i64)>,
+    /// The new item's link key and title key, worked out once.
+    link_key: Option<DedupeKey>,
+    title_key: Option<DedupeKey>,
 }
 
 /// One feed being applied.
@@ -317,10 +320,10 @@ impl Tx<'_, '_> {
             .insert(Index::Idents, ident_key, ident_value(id));
         // The link and title indexes were read by `find_story` a moment ago: write without
         // reading them again.
-        if let (false, Some(key)) = (probe.link_taken, item.link.as_deref().and_then(link_key)) {
+        if let (false, Some(key)) = (probe.link_taken, probe.link_key) {
             self.pending.insert(Index::Links, key, &item.id.0[..]);
         }
-        if let Some(tkey) = title_key(&item.title, self.dedupe.min_title_chars) {
+        if let Some(tkey) = probe.title_key {
             probe.titles.push((item.id, item.published.timestamp()));
             self.pending.insert(
                 Index::Titles,
@@ -341,7 +344,9 @@ impl Tx<'_, '_> {
     /// The stored story a new item duplicates: same link, or same title close in time from a
     /// source that does not carry it yet.
     fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
-        if let Some(key) = new.link.as_deref().and_then(link_key) {
+        probe.link_key = new.link.as_deref().and_then(link_key);
+        probe.title_key = title_key(&new.title, self.dedupe.min_title_chars);
+        if let Some(key) = probe.link_key {
             if let Some(v) = self.pending.get(Index::Links, &key)? {
                 probe.link_taken = true;
                 if let Some(id) = keys::id_suffix(&v) {
@@ -361,7 +366,7 @@ impl Tx<'_, '_> {
                 }
             }
         }
-        let Some(tkey) = title_key(&new.title, self.dedupe.min_title_chars) else {
+        let Some(tkey) = probe.title_key else {
             return Ok(None);
         };
         let Some(v) = self.pending.get(Index::Titles, &tkey)? else {
