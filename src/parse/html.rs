@@ -3,13 +3,14 @@
 //!
 //! ammonia keeps only safe tags, attributes and http(s)/mailto URLs; its URL callbacks make
 //! links and media absolute against the item's base and canonical (tracking parameters
-//! dropped), and drop the ones that cannot be resolved. A body with an image is read once more,
-//! for its `<img>` tags alone, to drop tracking pixels. Plain text comes from lol_html's
+//! dropped), and drop the ones that cannot be resolved. A body with an image that may be a
+//! tracking pixel (from a tracker host, or 0 or 1 pixel wide or high) is read once more, for
+//! its `<img>` tags alone, to drop the pixels. Plain text comes from lol_html's
 //! tokenizer alone, with entities decoded by html-escape, reading only as much of a long body
 //! as a summary needs.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::OnceLock;
 
@@ -38,6 +39,9 @@ thread_local! {
     /// The base of the body this thread is sanitizing: the sanitizer is built once and shared,
     /// and its URL callbacks read the base from here.
     static BASE: RefCell<Option<Url>> = const { RefCell::new(None) };
+    /// The body being sanitized has an image that may be a tracking pixel (from a tracker
+    /// host, or 0 or 1 pixel wide or high): only then are its images read again.
+    static PIXEL_SUSPECT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// `value` as an absolute, canonical http(s) URL against the base of the body being
@@ -65,11 +69,18 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                         | ("img" | "source" | "audio" | "video", "src")
                         | ("blockquote" | "q" | "del" | "ins", "cite")
                 );
-                if resolved {
-                    resolve_in_context(value).map(Cow::Owned)
-                } else {
-                    Some(Cow::Borrowed(value))
+                if !resolved {
+                    if element == "img" && matches!(attribute, "width" | "height") && is_tiny(value)
+                    {
+                        PIXEL_SUSPECT.set(true);
+                    }
+                    return Some(Cow::Borrowed(value));
                 }
+                let url = BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))?;
+                if element == "img" && url.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)) {
+                    PIXEL_SUSPECT.set(true);
+                }
+                Some(Cow::Owned(url.into()))
             })
             .link_rel(Some("noopener noreferrer nofollow"))
             .add_tag_attributes("img", ["loading"])
@@ -84,9 +95,14 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// the item's own link (a 1×1 image from any other host is a tracking pixel).
 pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
     BASE.set(base.cloned());
+    PIXEL_SUSPECT.set(false);
     let cleaned = sanitizer().clean(html).to_string();
     BASE.set(None);
-    let mut cleaned = drop_tracking_pixels(cleaned, item_host);
+    let mut cleaned = if PIXEL_SUSPECT.get() {
+        drop_tracking_pixels(cleaned, item_host)
+    } else {
+        cleaned
+    };
     let end = cleaned.trim_end().len();
     cleaned.truncate(end);
     let start = cleaned.len() - cleaned.trim_start().len();
@@ -115,12 +131,9 @@ pub fn sanitize_with_text(
     }
 }
 
-/// Sanitized HTML without its tracking pixels. Only bodies with an image are read again, by a
-/// rewriter that looks at nothing but `<img>` tags (every URL in them is already absolute).
+/// Sanitized HTML without its tracking pixels, read by a rewriter that looks at nothing but
+/// `<img>` tags (every URL in them is already absolute).
 fn drop_tracking_pixels(html: String, item_host: Option<&str>) -> String {
-    if !html.contains("<img") {
-        return html;
-    }
     let rewritten = lol_html::rewrite_str(
         &html,
         lol_html::RewriteStrSettings {
@@ -155,16 +168,15 @@ fn is_tracking_pixel(
     if TRACKER_HOSTS.contains(&host.as_str()) {
         return true;
     }
-    let tiny = |attr: &str| {
-        el.get_attribute(attr)
-            .map(|v| {
-                let v = v.trim().trim_end_matches("px").trim();
-                v == "0" || v == "1"
-            })
-            .unwrap_or(false)
-    };
+    let tiny = |attr: &str| el.get_attribute(attr).is_some_and(|v| is_tiny(&v));
     let foreign = item_host.is_none_or(|h| !same_site(h, &host));
     tiny("width") && tiny("height") && foreign
+}
+
+/// A width or height of 0 or 1 pixel.
+fn is_tiny(value: &str) -> bool {
+    let v = value.trim().trim_end_matches("px").trim();
+    v == "0" || v == "1"
 }
 
 fn same_site(a: &str, b: &str) -> bool {
