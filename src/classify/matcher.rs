@@ -120,6 +120,9 @@ impl Matcher {
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
+            // Every pattern starts with a space, which is every few bytes of any text: a
+            // prefilter looking for where a match may start only adds work.
+            .prefilter(false)
             .build(&patterns)?;
         Ok(Matcher {
             ac,
