@@ -331,25 +331,24 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             None,
         ),
     };
-    let (content, body_text) = match body_html.as_deref() {
-        Some(h) => {
-            let s =
-                html::sanitize_with_text(h, html_base.as_ref(), item_host.as_deref(), MAX_SUMMARY);
-            ((!s.html.is_empty()).then_some(s.html), Some(s.text))
-        }
-        None => (None, None),
-    };
+    let content = body_html
+        .as_deref()
+        .map(|h| html::sanitize(h, html_base.as_ref(), item_host.as_deref()))
+        .filter(|c| !c.is_empty());
 
-    // Only the start of the text is kept (summary, derived title): only the start is read.
+    // Only the start of the text is kept (summary, derived title): only the start is read,
+    // and the body's only when the entry has no summary apart.
     let summary_text = summary_apart
         .map(|t| text_prefix(t, MAX_SUMMARY))
         .filter(|s| !s.is_empty())
         .or_else(|| {
-            let text = body_text?;
+            let h = body_html.as_deref()?;
+            let text = html::to_text_prefix(h, MAX_SUMMARY);
             // Escaped markup decodes to tags: the body is read again the careful way.
-            Some(match body_html.as_deref() {
-                Some(h) if html::looks_like_html(&text) => html_prefix(h, MAX_SUMMARY),
-                _ => text,
+            Some(if html::looks_like_html(&text) {
+                html_prefix(h, MAX_SUMMARY)
+            } else {
+                text
             })
         })
         .unwrap_or_default();
