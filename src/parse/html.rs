@@ -167,10 +167,11 @@ fn same_site(a: &str, b: &str) -> bool {
 /// they almost always are: windows-1252 text labelled ISO-8859-1, or `&#146;` written for `’`
 /// (which HTML reads as `’` but XML as a control character). No reader means a C1 control.
 pub fn fix_c1_controls(s: String) -> String {
-    let has_c1 = s
-        .as_bytes()
-        .windows(2)
-        .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]));
+    // In UTF-8 they are 0xC2 followed by 0x80 to 0x9F; 0xC2 itself is rare enough to look
+    // for with memchr.
+    let bytes = s.as_bytes();
+    let has_c1 = memchr::memchr_iter(0xC2, bytes)
+        .any(|i| bytes.get(i + 1).is_some_and(|b| (0x80..=0x9F).contains(b)));
     if !has_c1 {
         return s;
     }
