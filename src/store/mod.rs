@@ -874,13 +874,10 @@ fn encode_item(item: &Item) -> Vec<u8> {
         item.content.as_ref().map_or(0, String::len) + item.summary.len() + item.title.len() + 1024,
     );
     serde_json::to_writer(&mut json, item).expect("items serialize");
-    // Marker, length (as `decode_item` reads it), then the block, compressed in place.
-    let mut out = vec![0; 5 + lz4_flex::block::get_maximum_output_size(json.len())];
-    out[0] = LZ4_RECORD;
-    out[1..5].copy_from_slice(&(json.len() as u32).to_le_bytes());
-    let packed = lz4_flex::block::compress_into(&json, &mut out[5..])
-        .expect("the buffer has the largest compressed size");
-    out.truncate(5 + packed);
+    // Marker, length (little-endian u32, as `decode_item` reads it), then the block. lz4_flex
+    // writes the length and the block into a buffer it need not zero first.
+    let mut out = lz4_flex::block::compress_prepend_size(&json);
+    out.insert(0, LZ4_RECORD);
     out
 }
 
