@@ -96,8 +96,17 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
     BASE.set(base.cloned());
     PIXEL_SUSPECT.set(false);
-    let cleaned = sanitizer().clean(html).to_string();
+    let document = sanitizer().clean(html);
     BASE.set(None);
+    // Written straight into a buffer of about the right size (`to_string` serializes into a
+    // growing buffer of its own, then copies that).
+    let mut bytes = Vec::with_capacity(html.len());
+    document
+        .write_to(&mut bytes)
+        .expect("writing to memory does not fail");
+    // html5ever writes UTF-8.
+    let cleaned = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let mut cleaned = if PIXEL_SUSPECT.get() {
         drop_tracking_pixels(cleaned, item_host)
     } else {
