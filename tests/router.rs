@@ -823,22 +823,43 @@ async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
         v[0]["items"].as_u64().unwrap()
     }
     assert_eq!(items(&s).await, 1);
-    s.fetched(config.source("bfpe").unwrap()).unwrap();
+    s.fetched(config.source("bfpe").unwrap(), true).unwrap();
     assert_eq!(items(&s).await, 3);
+    // A fetch that changed no story (a 304, the same body) keeps the count it knows: the
+    // source's entries are not read again.
+    let item = NewItem {
+        identity: Identity::Guid("4".into()),
+        title: "Vest broj 4 o dijalogu".into(),
+        link: Some("https://bfpe.example/vesti/4/".into()),
+        published: Some(Utc.with_ymd_and_hms(2020, 2, 8, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: String::new(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some("sr-Latn".into()),
+        enclosures: vec![],
+        content_hash: "h4".into(),
+    };
+    store_from_bfpe(&s.store, &config, item);
+    s.fetched(config.source("bfpe").unwrap(), false).unwrap();
+    assert_eq!(items(&s).await, 3);
+    s.fetched(config.source("bfpe").unwrap(), true).unwrap();
+    assert_eq!(items(&s).await, 4);
     s.refresh().unwrap();
     let metrics = body(get(&s, "/metrics", &[]).await).await;
-    assert!(metrics.contains("tributary_items_stored 3"), "{metrics}");
+    assert!(metrics.contains("tributary_items_stored 4"), "{metrics}");
 
     // Retention: the total follows at once; per-source figures at the recount.
     let removed = s
         .store
         .prune(None, Some(1), &["bfpe".to_string()], Utc::now())
         .unwrap();
-    assert_eq!(removed, 2);
+    assert_eq!(removed, 3);
     assert_eq!(s.story_count(), 1);
     // A render alone does not walk the store again: the source's figure waits for a recount.
     s.refresh().unwrap();
-    assert_eq!(items(&s).await, 3);
+    assert_eq!(items(&s).await, 4);
     s.recount();
     s.refresh().unwrap();
     assert_eq!(items(&s).await, 1);

@@ -335,16 +335,17 @@ impl Daemon {
             return;
         };
         let report = live.ingest.source(&source, force).await;
+        let changed =
+            matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         // A reload that removed the source while it was fetched has dropped its series:
         // they are not made again.
         if self.live().config.source(&id).is_some() {
             self.shared.metrics.fetched(&report);
-            // Store reads (a scan of the source's stories): off the async threads.
+            // Store reads (its state; a scan of its stories when the fetch changed any): off
+            // the async threads.
             let shared = self.shared.clone();
-            let _ = tokio::task::spawn_blocking(move || shared.fetched(&source)).await;
+            let _ = tokio::task::spawn_blocking(move || shared.fetched(&source, changed)).await;
         }
-        let changed =
-            matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         if changed {
             self.render.notify_one();
         }

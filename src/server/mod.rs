@@ -115,13 +115,20 @@ impl Shared {
     }
 
     /// Keeps the source's count and gauges up after one fetch of `source`: a scan of that
-    /// source's own index entries, not of the store. Blocking (reads the store).
-    pub fn fetched(&self, source: &crate::model::Source) -> Result<(), StoreError> {
+    /// source's own index entries, not of the store, and none when the fetch `changed` no
+    /// story and the source's count is known (a 304, the same body, a failure). Blocking
+    /// (reads the store).
+    pub fn fetched(&self, source: &crate::model::Source, changed: bool) -> Result<(), StoreError> {
         // Counted with the counts locked: a full count running meanwhile cannot publish an
         // older figure over this one.
         let mut counts = self.counts.write().unwrap_or_else(|e| e.into_inner());
         let state = self.store.source_state(&source.id)?;
-        let items = self.store.count_for_source(&source.id);
+        let known = counts
+            .by_source
+            .get(&source.id)
+            .copied()
+            .filter(|_| !changed);
+        let items = known.unwrap_or_else(|| self.store.count_for_source(&source.id));
         self.metrics.source_state(source, &state, items);
         // In place unless a request is reading the counts this moment (then copied once).
         Arc::make_mut(&mut counts)
