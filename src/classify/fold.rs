@@ -19,7 +19,12 @@ pub fn fold(text: &str) -> String {
     let table = &*TABLE;
     for c in text.chars() {
         if c.is_ascii() {
-            push_folded(&mut out, c.to_ascii_lowercase());
+            // Most text: a byte in, a byte (or nothing) out.
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if out.as_bytes().last() != Some(&b' ') {
+                out.push(' ');
+            }
         } else if let Some(folded) = table.get(c as usize - TABLE_START) {
             if folded.word {
                 out.push_str(&folded.text);
@@ -96,7 +101,7 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
 fn push_folded(out: &mut String, c: char) {
     if c.is_alphanumeric() {
         out.push(c);
-    } else if !out.ends_with(' ') {
+    } else if out.as_bytes().last() != Some(&b' ') {
         out.push(' ');
     }
 }
