@@ -590,47 +590,76 @@ struct Collapsed {
 }
 
 impl Collapsed {
-    /// Appends `s` collapsed, in one pass over its characters: words are copied a run at a
-    /// time, between spaces and zero-width characters.
+    /// Appends `s` collapsed, in one pass over its bytes: words are copied a run at a time,
+    /// between spaces and zero-width characters. Every space and zero-width character is ASCII
+    /// or starts with one of five lead bytes; only those characters are decoded.
     fn push(&mut self, s: &str) {
         self.text.reserve(s.len());
+        let bytes = s.as_bytes();
         let mut in_word = self.open;
         // Start of the part of the current word not copied yet.
         let mut run = 0;
-        for (i, c) in s.char_indices() {
-            let space = if c.is_ascii() {
-                c.is_ascii_whitespace() || c == '\u{b}'
-            } else if ZERO_WIDTH.contains(&c) {
-                if in_word {
-                    self.text.push_str(&s[run..i]);
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (class, len) = match b {
+                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => (Class::Space, 1),
+                0..=0x7f => (Class::Word, 1),
+                0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef => {
+                    let c = s[i..].chars().next().unwrap_or(' ');
+                    let class = if ZERO_WIDTH.contains(&c) {
+                        Class::Nothing
+                    } else if is_space(c) {
+                        Class::Space
+                    } else {
+                        Class::Word
+                    };
+                    (class, c.len_utf8())
                 }
-                run = i + c.len_utf8();
-                continue;
-            } else {
-                is_space(c)
+                0xf0.. => (Class::Word, 4),
+                0xe0.. => (Class::Word, 3),
+                _ => (Class::Word, 2),
             };
-            if space {
-                if in_word {
-                    self.text.push_str(&s[run..i]);
-                    in_word = false;
-                }
-            } else {
-                if !in_word {
-                    if !self.text.is_empty() {
-                        self.text.push(' ');
-                        self.chars += 1;
+            match class {
+                Class::Space => {
+                    if in_word {
+                        self.text.push_str(&s[run..i]);
+                        in_word = false;
                     }
-                    in_word = true;
-                    run = i;
                 }
-                self.chars += 1;
+                Class::Nothing => {
+                    if in_word {
+                        self.text.push_str(&s[run..i]);
+                    }
+                    run = i + len;
+                }
+                Class::Word => {
+                    if !in_word {
+                        if !self.text.is_empty() {
+                            self.text.push(' ');
+                            self.chars += 1;
+                        }
+                        in_word = true;
+                        run = i;
+                    }
+                    self.chars += 1;
+                }
             }
+            i += len;
         }
         if in_word {
             self.text.push_str(&s[run..]);
         }
         self.open = in_word;
     }
+}
+
+/// How [`Collapsed::push`] reads a character.
+enum Class {
+    Space,
+    /// Zero-width: dropped, and no word boundary.
+    Nothing,
+    Word,
 }
 
 /// Characters removed from text: they only steer line breaking and joining.
@@ -931,6 +960,18 @@ mod tests {
             let text = reference(sample);
             assert_eq!(c.text, text, "{sample:?}");
             assert_eq!(c.chars, text.chars().count(), "{sample:?}");
+        }
+        // Every character of the Basic Multilingual Plane and a few beyond, between words.
+        let all = (0..=0xffffu32)
+            .chain([0x1f642, 0x10ffff])
+            .filter_map(char::from_u32);
+        for ch in all {
+            let sample = format!("a{ch}b {ch} c{ch}");
+            let mut c = Collapsed::default();
+            c.push(&sample);
+            let text = reference(&sample);
+            assert_eq!(c.text, text, "U+{:04X}", u32::from(ch));
+            assert_eq!(c.chars, text.chars().count(), "U+{:04X}", u32::from(ch));
         }
     }
 }
