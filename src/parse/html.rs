@@ -126,7 +126,7 @@ fn drop_tracking_pixels(html: String, item_host: Option<&str>) -> String {
         &html,
         lol_html::RewriteStrSettings {
             element_content_handlers: vec![element!("img", |el| {
-                if is_tracking_pixel(el, None, item_host) {
+                if is_tracking_pixel(el, item_host) {
                     el.remove();
                 }
                 Ok(())
@@ -141,15 +141,12 @@ fn drop_tracking_pixels(html: String, item_host: Option<&str>) -> String {
     }
 }
 
-fn is_tracking_pixel(
-    el: &lol_html::html_content::Element,
-    base: Option<&Url>,
-    item_host: Option<&str>,
-) -> bool {
+/// An image of sanitized HTML (its `src` absolute) that is a tracking pixel.
+fn is_tracking_pixel(el: &lol_html::html_content::Element, item_host: Option<&str>) -> bool {
     let Some(src) = el.get_attribute("src") else {
         return false;
     };
-    let host = urls::resolve(&src, &[base]).and_then(|u| u.host_str().map(str::to_string));
+    let host = urls::resolve(&src, &[]).and_then(|u| u.host_str().map(str::to_string));
     let Some(host) = host else {
         return false;
     };
