@@ -76,7 +76,17 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                     }
                     return Some(Cow::Borrowed(value));
                 }
-                let url = BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))?;
+                let Some(url) = BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))
+                else {
+                    // Not a web address: an e-mail link stays as written (ammonia has checked
+                    // its scheme), anything else goes.
+                    let mailto = attribute == "href"
+                        && value
+                            .trim_start()
+                            .get(..7)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"));
+                    return mailto.then_some(Cow::Borrowed(value));
+                };
                 if element == "img" && url.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)) {
                     PIXEL_SUSPECT.set(true);
                 }
@@ -244,6 +254,8 @@ struct TextSink {
 struct TextState {
     /// Raw text (entities not yet decoded) since the last piece was taken.
     raw: String,
+    /// How much of `raw` is known to hold no ASCII whitespace: only the rest is searched.
+    scanned: usize,
     /// The pieces taken so far, decoded and collapsed.
     text: Collapsed,
     /// Open raw-text elements; text counts only when none is open.
@@ -275,15 +287,20 @@ impl TextState {
         let end = if all {
             self.raw.len()
         } else {
-            match self.raw.rfind(|c: char| c.is_ascii_whitespace()) {
-                Some(i) => i + 1,
+            match self.raw[self.scanned..].rfind(|c: char| c.is_ascii_whitespace()) {
+                Some(i) => self.scanned + i + 1,
                 None if self.raw.len() >= TEXT_UNBROKEN => entity_safe_end(&self.raw),
-                None => return,
+                None => {
+                    self.scanned = self.raw.len();
+                    return;
+                }
             }
         };
         self.text
             .push(&html_escape::decode_html_entities(&self.raw[..end]));
         self.raw.drain(..end);
+        // What is left follows the last whitespace (or is the start of an entity).
+        self.scanned = self.raw.len();
     }
 
     fn full(&self) -> bool {
@@ -304,6 +321,7 @@ impl TextSink {
         TextSink {
             state: Rc::new(RefCell::new(TextState {
                 raw: String::with_capacity(TEXT_PIECE * 2),
+                scanned: 0,
                 text: Collapsed::default(),
                 hidden: 0,
                 max_chars,
@@ -527,9 +545,9 @@ pub fn to_text(html: &str) -> String {
 }
 
 /// The start of [`to_text`] of `html`: all of it when it has at most `max_chars` characters,
-/// else whole words past that many. The tokenizer stops once it has read about
-/// `8 × max_chars` bytes of text, and only that much is decoded and collapsed: this bounds the
-/// cost of a summary of a long article.
+/// else whole words past that many. The text is decoded and collapsed as it is read, and the
+/// tokenizer stops once it has more than `max_chars` characters: a summary of a long article
+/// reads only its start (a body of nothing but spaces is read to its end).
 pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapsed_prefix(html, max_chars, false);
@@ -915,6 +933,16 @@ mod tests {
         assert!(clean.contains("photo.jpg"), "{clean}");
         assert!(!clean.contains("p.gif"), "{clean}");
         assert!(clean.contains("wide.jpg"), "{clean}");
+        let mail = sanitize(
+            r#"<a href="mailto:info@bfpe.example">write</a> <a href="ftp://x.example/f">f</a>"#,
+            Some(&base()),
+            None,
+        );
+        assert!(
+            mail.contains(r#"href="mailto:info@bfpe.example""#),
+            "{mail}"
+        );
+        assert!(!mail.contains("ftp:"), "{mail}");
         // Nothing of one body's base carries over to the next.
         let next = sanitize(r#"<blockquote cite="/x">q</blockquote>"#, None, None);
         assert!(!next.contains("cite"), "{next}");
