@@ -798,22 +798,23 @@ async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
     let s = shared(&dir);
     let config = s.config();
     assert_eq!(s.story_count(), 1);
+    // The source's n-th story, with no text.
+    let story = |n: u32| NewItem {
+        identity: Identity::Guid(format!("{n}")),
+        title: format!("Vest broj {n} o dijalogu"),
+        link: Some(format!("https://bfpe.example/vesti/{n}/")),
+        published: Some(Utc.with_ymd_and_hms(2020, 2, 4 + n, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: String::new(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some("sr-Latn".into()),
+        enclosures: vec![],
+        content_hash: format!("h{n}"),
+    };
     for n in 2..=3 {
-        let item = NewItem {
-            identity: Identity::Guid(format!("{n}")),
-            title: format!("Vest broj {n} o dijalogu"),
-            link: Some(format!("https://bfpe.example/vesti/{n}/")),
-            published: Some(Utc.with_ymd_and_hms(2020, 2, 4 + n, 9, 0, 0).unwrap()),
-            updated: None,
-            summary: String::new(),
-            content: None,
-            authors: vec![],
-            categories: vec![],
-            lang: Some("sr-Latn".into()),
-            enclosures: vec![],
-            content_hash: format!("h{n}"),
-        };
-        store_from_bfpe(&s.store, &config, item);
+        store_from_bfpe(&s.store, &config, story(n));
     }
     // Stored, not yet seen by the source's fetch bookkeeping: the total already knows.
     assert_eq!(s.story_count(), 3);
@@ -827,21 +828,7 @@ async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
     assert_eq!(items(&s).await, 3);
     // A fetch that changed no story (a 304, the same body) keeps the count it knows: the
     // source's entries are not read again.
-    let item = NewItem {
-        identity: Identity::Guid("4".into()),
-        title: "Vest broj 4 o dijalogu".into(),
-        link: Some("https://bfpe.example/vesti/4/".into()),
-        published: Some(Utc.with_ymd_and_hms(2020, 2, 8, 9, 0, 0).unwrap()),
-        updated: None,
-        summary: String::new(),
-        content: None,
-        authors: vec![],
-        categories: vec![],
-        lang: Some("sr-Latn".into()),
-        enclosures: vec![],
-        content_hash: "h4".into(),
-    };
-    store_from_bfpe(&s.store, &config, item);
+    store_from_bfpe(&s.store, &config, story(4));
     s.fetched(config.source("bfpe").unwrap(), false).unwrap();
     assert_eq!(items(&s).await, 3);
     s.fetched(config.source("bfpe").unwrap(), true).unwrap();
