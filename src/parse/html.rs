@@ -46,12 +46,12 @@ thread_local! {
 
 /// `value` as an absolute, canonical http(s) URL against the base of the body being
 /// sanitized; `None` drops the attribute.
-fn resolve_in_context(value: &str) -> Option<String> {
-    BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]).map(String::from))
+fn resolve_in_context(value: &str) -> Option<Url> {
+    BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))
 }
 
 fn relative_in_context(url: &str) -> Option<Cow<'_, str>> {
-    resolve_in_context(url).map(Cow::Owned)
+    resolve_in_context(url).map(|u| Cow::Owned(u.into()))
 }
 
 fn sanitizer() -> &'static ammonia::Builder<'static> {
@@ -76,8 +76,7 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                     }
                     return Some(Cow::Borrowed(value));
                 }
-                let Some(url) = BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))
-                else {
+                let Some(url) = resolve_in_context(value) else {
                     // Not a web address: an e-mail link stays as written (ammonia has checked
                     // its scheme), anything else goes.
                     let mailto = attribute == "href"
