@@ -168,16 +168,40 @@ impl fmt::Debug for ItemId {
     }
 }
 
+/// Hex digits in text formats (JSON exports, the API), the 16 bytes themselves in the store's
+/// binary records.
 impl Serialize for ItemId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_bytes(&self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for ItemId {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        ItemId::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("bad item id {s:?}")))
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = ItemId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an item id: 32 hex digits or 16 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<ItemId, E> {
+                ItemId::parse(s).ok_or_else(|| E::custom(format!("bad item id {s:?}")))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<ItemId, E> {
+                b.try_into()
+                    .map(ItemId)
+                    .map_err(|_| E::custom(format!("bad item id: {} bytes", b.len())))
+            }
+        }
+        if d.is_human_readable() {
+            d.deserialize_str(IdVisitor)
+        } else {
+            d.deserialize_bytes(IdVisitor)
+        }
     }
 }
 
