@@ -95,6 +95,10 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             .add_tag_attributes("img", ["loading"])
             .add_tags(["figure", "figcaption", "picture", "source"])
             .add_tag_attributes("source", ["srcset", "type", "media"])
+            // Raw-text elements go with their content, as `script` and `style` do: what an
+            // `<iframe>` or `<noembed>` holds is a fallback for browsers without them, never
+            // text of the story (and the summary, read from this output, leaves it out too).
+            .add_clean_content_tags(["iframe", "noembed", "noframes", "xmp"])
             .strip_comments(true);
         b
     })
@@ -270,6 +274,24 @@ const TEXT_PIECE: usize = 256;
 const TEXT_UNBROKEN: usize = 4096;
 
 impl TextState {
+    fn new(max_chars: usize) -> TextState {
+        TextState {
+            raw: String::with_capacity(TEXT_PIECE * 2),
+            scanned: 0,
+            text: Collapsed::default(),
+            hidden: 0,
+            max_chars,
+        }
+    }
+
+    /// The text read so far, the rest of it decoded and collapsed unless there is enough.
+    fn finish(&mut self) -> String {
+        if !self.full() {
+            self.take(true);
+        }
+        std::mem::take(&mut self.text.text)
+    }
+
     fn push(&mut self, chunk: &str) {
         // A run of block boundaries (`<br>` after `<br>`) is one space.
         if chunk == " " && self.raw.ends_with(' ') {
@@ -318,13 +340,7 @@ fn entity_safe_end(raw: &str) -> usize {
 impl TextSink {
     fn new(max_chars: usize) -> TextSink {
         TextSink {
-            state: Rc::new(RefCell::new(TextState {
-                raw: String::with_capacity(TEXT_PIECE * 2),
-                scanned: 0,
-                text: Collapsed::default(),
-                hidden: 0,
-                max_chars,
-            })),
+            state: Rc::new(RefCell::new(TextState::new(max_chars))),
         }
     }
 
@@ -372,11 +388,7 @@ impl TextSink {
     /// The text with entities decoded and whitespace collapsed: all of it, or whole words
     /// past `max_chars` characters when it is longer.
     fn finish(self) -> String {
-        let mut state = self.state.borrow_mut();
-        if !state.full() {
-            state.take(true);
-        }
-        std::mem::take(&mut state.text.text)
+        self.state.borrow_mut().finish()
     }
 }
 
@@ -584,6 +596,49 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     }
 }
 
+/// [`to_text_prefix`] of HTML that [`sanitize`] wrote, read without a tokenizer. Its output is
+/// html5ever's serialization of a tree with no comments and no raw-text elements: every `<`
+/// opens a tag (a `<` of the text is written `&lt;`), and inside a tag a `>` can only be part
+/// of an attribute value, which is always in double quotes (a `"` in it is written `&quot;`;
+/// html5ever 0.40 writes `<` and `>` there as entities too, which this does not count on).
+/// So the text is what lies between tags, and a tag ends at the first `>` outside quotes.
+/// Tokenizing the body a second time for its first 600 characters cost as much as a tenth
+/// of a story's ingest (docs/BENCHMARKS.md, session 14).
+pub fn sanitized_text_prefix(html: &str, max_chars: usize) -> String {
+    let mut state = TextState::new(max_chars);
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() && !state.full() {
+        let Some(open) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) else {
+            state.push(&html[at..]);
+            break;
+        };
+        if open > at {
+            state.push(&html[at..open]);
+        }
+        let name_start = open + 1 + usize::from(bytes.get(open + 1) == Some(&b'/'));
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |i| name_start + i);
+        let mut quoted = false;
+        let mut end = name_end;
+        while end < bytes.len() {
+            match bytes[end] {
+                b'"' => quoted = !quoted,
+                b'>' if !quoted => break,
+                _ => {}
+            }
+            end += 1;
+        }
+        if BLOCKS.contains(&&html[name_start..name_end]) {
+            state.push(" ");
+        }
+        at = end + 1;
+    }
+    state.finish()
+}
+
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
 /// space and trims the ends; zero-width characters are removed.
 pub fn collapse_whitespace(s: &str) -> String {
@@ -717,6 +772,58 @@ mod tests {
         let raw = "<p>one</p><script>var x = '<p>no</p>';</script><style>p{}</style><p>two</p>";
         assert_eq!(to_text(raw), "one two");
         assert_eq!(to_text("<select><style>x</style></select>ok"), "ok");
+    }
+
+    #[test]
+    fn the_sanitized_body_reads_as_the_tokenizer_reads_it() {
+        let bodies = [
+            "<p>Dijalog Beograda i Prištine &amp; radionica.</p>",
+            r#"<p title="a > b" class=x>Quoted <a href="/n?a=1&amp;b=2" title='3 > 2'>link</a> text</p>"#,
+            "<table><tr><td>one</td><td>two</td></tr></table>after<br>break&nbsp;here",
+            "Ženski kokus &lt;b&gt;not a tag&lt;/b&gt; &quot;quoted&quot; &#x416;",
+            "<ul><li>Први</li><li>Други</li></ul><h2>Наслов</h2><p>Текст</p>",
+            "<p>kept</p><iframe src=\"https://x.example/\">fallback</iframe><noembed>no</noembed>",
+            "<xmp><b>literal</b></xmp><script>x</script><style>p{}</style><p>after</p>",
+            "<div><p>unclosed <em>emphasis<p>next</div> tail",
+            "<img alt=\"a picture\" src=\"a.jpg\"><figure><figcaption>caption</figcaption></figure>",
+            "plain words with\tspaces\n and \u{200b}zero\u{200b}width",
+            "<p>a<b>b</b>c</p><p>d</p>",
+            "<!-- comment --><p>after a comment</p><br/><br/><br/>x",
+        ];
+        for raw in bodies {
+            let clean = sanitize(raw, Some(&base()), None);
+            for max in [5, 20, 600] {
+                assert_eq!(
+                    sanitized_text_prefix(&clean, max),
+                    to_text_prefix(&clean, max),
+                    "{clean:?} at {max}"
+                );
+            }
+        }
+        let long = "<p>Dijalog Beograda i Prištine &amp; radionica.</p>\n".repeat(500);
+        let clean = sanitize(&long, None, None);
+        assert_eq!(
+            sanitized_text_prefix(&clean, 600),
+            to_text_prefix(&clean, 600)
+        );
+        assert!(sanitized_text_prefix(&clean, 600).len() < to_text(&clean).len());
+        // Raw-text elements go whole, so the body shows no fallback text the summary leaves out.
+        let clean = sanitize(
+            "<p>kept</p><iframe>fallback</iframe><xmp>x</xmp>",
+            None,
+            None,
+        );
+        assert_eq!(clean, "<p>kept</p>");
+        // A `>` inside a quoted attribute value does not end its tag.
+        assert_eq!(
+            sanitized_text_prefix(r#"<p title="a > b">x</p><br>y"#, 600),
+            "x y"
+        );
+        // A tag cut off at the end of the input ends the text.
+        assert_eq!(
+            sanitized_text_prefix("<p>text</p><a title=\"x", 600),
+            "text"
+        );
     }
 
     #[test]

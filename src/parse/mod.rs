@@ -343,7 +343,14 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .filter(|s| !s.is_empty())
         .or_else(|| {
             let h = body_html.as_deref()?;
-            let text = html::to_text_prefix(h, MAX_SUMMARY);
+            // Read from the sanitized body: its markup is simple enough to skip without a
+            // second tokenizer. A body whose text the sanitizer took out with its markup
+            // (MathML, SVG) is read as it came, so the story keeps what text it has.
+            let text = content
+                .as_deref()
+                .map(|c| html::sanitized_text_prefix(c, MAX_SUMMARY))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| html::to_text_prefix(h, MAX_SUMMARY));
             // Escaped markup decodes to tags: the body is read again the careful way.
             Some(if html::looks_like_html(&text) {
                 html_prefix(h, MAX_SUMMARY)

@@ -590,3 +590,19 @@ fn relative_enclosures_resolve_per_item_and_broken_tags_are_skipped() {
         assert!(out.contains(want), "{want} not in {out}");
     }
 }
+
+#[test]
+fn a_summary_is_the_text_of_the_sanitized_body_or_of_the_body_when_none_is_left() {
+    let doc = r#"<?xml version="1.0"?>
+<rss version="2.0"><channel><title>T</title><link>https://a.example/</link>
+<item><title>One</title><link>https://a.example/1</link><description><![CDATA[<p>Kept &amp; read</p><iframe src="https://v.example/">Your browser has no frames</iframe><p title="a &gt; b">Last</p>]]></description></item>
+<item><title>Two</title><link>https://a.example/2</link><description><![CDATA[<svg><title>Chart of the votes</title><circle r="5"/></svg>]]></description></item>
+</channel></rss>"#;
+    let it = items(doc);
+    // The frame's fallback is neither in the body nor in its summary.
+    assert_eq!(it[0].summary, "Kept & read Last");
+    assert!(!it[0].content.as_deref().unwrap().contains("frames"));
+    // The sanitizer leaves nothing of the drawing; its text still makes the summary.
+    assert_eq!(it[1].content, None);
+    assert_eq!(it[1].summary, "Chart of the votes");
+}
