@@ -42,7 +42,8 @@ pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
         [b'<', 0, b'?', 0, ..] | [b'<', 0, _, 0, ..] => return UTF_16LE,
         _ => {}
     }
-    if std::str::from_utf8(bytes).is_ok() {
+    // encoding_rs checks UTF-8 a vector at a time; `str::from_utf8` is several times slower.
+    if Encoding::utf8_valid_up_to(bytes) == bytes.len() {
         return UTF_8;
     }
     let declared = |label: Option<&str>| {
@@ -84,14 +85,16 @@ fn rewrite_declaration(text: &str) -> String {
     let body = &body[body.find('<').unwrap_or(0)..];
     let mut out = String::with_capacity(body.len() + 40);
     let mut rest = body;
-    while let Some(at) = rest.find("<?xml") {
+    while let Some(at) = super::find_in(rest, "<?xml") {
         let after = &rest[at + 5..];
         if !after.starts_with(|c: char| c.is_whitespace() || c == '?') {
             out.push_str(&rest[..at + 5]);
             rest = after;
             continue;
         }
-        let Some(end) = after.find("?>") else { break };
+        let Some(end) = super::find_in(after, "?>") else {
+            break;
+        };
         out.push_str(&rest[..at]);
         if out.trim().is_empty() {
             out.clear();

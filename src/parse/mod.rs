@@ -24,6 +24,12 @@ use url::Url;
 
 use crate::model::{Enclosure, Identity, NewItem};
 
+/// Byte offset of the first `needle` in `hay`, found with memchr's vectorized search: the
+/// repairs look through whole documents, where `str::find` compares a byte at a time.
+fn find_in(hay: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
+}
+
 /// Longest title kept, in characters.
 const MAX_TITLE: usize = 300;
 /// Longest plain-text summary kept, in characters.
