@@ -267,6 +267,9 @@ impl Tx<'_, '_> {
                 } else {
                     item.sources.push(carrier);
                     item.topics = (self.topics_of)(&item);
+                    // The entry now names another carrier (and may have gained its default
+                    // topics): it changed for the readers of every feed that lists it.
+                    item.last_changed = self.now;
                     self.put(&item)?;
                 }
                 self.pending.insert(

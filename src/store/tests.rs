@@ -460,6 +460,48 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
 }
 
 #[test]
+fn a_story_another_source_starts_carrying_counts_as_changed_then() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let original = item(
+        "o1",
+        "Women's Caucus meets in Skopje",
+        Some("https://wc.example/o1"),
+        "o",
+    );
+    apply(&store, "caucus", &[original]);
+    let first = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(first.last_changed, now());
+    // Republished a day later under the same link, with tracking parameters.
+    let mut copy = item(
+        "p1",
+        "Women's Caucus meets in Skopje",
+        Some("https://wc.example/o1"),
+        "c",
+    );
+    copy.item.published = Some(copy.item.published.unwrap() + Duration::hours(9));
+    let later = now() + Duration::days(1);
+    let report = store
+        .apply(
+            "portal",
+            &[copy],
+            &SourceState::default(),
+            later,
+            &DedupeConfig::default(),
+            &no_topics,
+        )
+        .unwrap();
+    assert_eq!(report.duplicate, 1);
+    let story = store.item(first.id).unwrap().unwrap();
+    assert_eq!(story.sources.len(), 2);
+    assert_eq!(story.source(), "caucus", "the original keeps the lead");
+    // Its entries now name the second carrier: readers see it as updated then.
+    assert_eq!(story.last_changed, later);
+    assert_eq!(story.first_seen, first.first_seen);
+    assert_eq!(story.published, first.published);
+}
+
+#[test]
 fn reclassify_rewrites_topics_and_counts_changes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
