@@ -107,6 +107,45 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 /// Sanitized HTML for a feed body. `base` resolves relative URLs; `item_host` is the host of
 /// the item's own link (a 1×1 image from any other host is a tracking pixel).
 pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
+    if is_plain_text(html) {
+        return trimmed(escape_plain_text(html));
+    }
+    sanitize_markup(html, base, item_host)
+}
+
+/// Text the HTML parser reads as one text node, unchanged: no markup, no character
+/// references, no carriage returns (made line feeds), no NULs (dropped) and no byte order
+/// mark (dropped at the start). Many feeds' descriptions are such text; they need no parser.
+fn is_plain_text(html: &str) -> bool {
+    !html.bytes().any(|b| matches!(b, b'<' | b'&' | b'\r' | 0)) && !html.contains('\u{feff}')
+}
+
+/// What html5ever's serializer writes for [`is_plain_text`] text: `>` and U+00A0 as
+/// references, everything else as it is.
+fn escape_plain_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(i) = rest.find(['>', '\u{a0}']) {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or('>');
+        out.push_str(if c == '>' { "&gt;" } else { "&nbsp;" });
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s` without leading and trailing whitespace, in place.
+fn trimmed(mut s: String) -> String {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
+}
+
+/// [`sanitize`] through ammonia.
+fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
     BASE.set(base.cloned());
     PIXEL_SUSPECT.set(false);
     let document = sanitizer().clean(html);
@@ -120,16 +159,11 @@ pub fn sanitize(html: &str, base: Option<&Url>, item_host: Option<&str>) -> Stri
     // html5ever writes UTF-8.
     let cleaned = String::from_utf8(bytes)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    let mut cleaned = if PIXEL_SUSPECT.get() {
+    trimmed(if PIXEL_SUSPECT.get() {
         drop_tracking_pixels(cleaned, item_host)
     } else {
         cleaned
-    };
-    let end = cleaned.trim_end().len();
-    cleaned.truncate(end);
-    let start = cleaned.len() - cleaned.trim_start().len();
-    cleaned.drain(..start);
-    cleaned
+    })
 }
 
 /// Sanitized HTML without its tracking pixels, read by a rewriter that looks at nothing but
@@ -800,6 +834,28 @@ mod tests {
                 );
             }
         }
+        // html5ever writes the text of these elements unescaped: the scan is right only while
+        // the sanitizer lets none of them through, with or without their content.
+        for raw_text in [
+            "style",
+            "script",
+            "xmp",
+            "iframe",
+            "noembed",
+            "noframes",
+            "plaintext",
+            "noscript",
+        ] {
+            let body = format!("<p>x</p><{raw_text}>1 &lt;b&gt; 2</{raw_text}><p>y</p>");
+            let clean = sanitize(&body, None, None);
+            assert!(!clean.contains(&format!("<{raw_text}")), "{clean}");
+            assert!(!clean.contains("<b>"), "{clean}");
+            assert_eq!(
+                sanitized_text_prefix(&clean, 600),
+                to_text_prefix(&clean, 600),
+                "{clean}"
+            );
+        }
         let long = "<p>Dijalog Beograda i Prištine &amp; radionica.</p>\n".repeat(500);
         let clean = sanitize(&long, None, None);
         assert_eq!(
@@ -824,6 +880,46 @@ mod tests {
             sanitized_text_prefix("<p>text</p><a title=\"x", 600),
             "text"
         );
+    }
+
+    #[test]
+    fn plain_text_bodies_come_out_as_the_sanitizer_writes_them() {
+        let samples = [
+            "Workshop on the Brussels dialogue",
+            "  Ženski kokus > 30 članica\u{a0}— Женски кокус  ",
+            "line one\nline two\n\n\tindented\u{c}form feed",
+            "quotes \"double\" and 'single', a / slash, 3 > 2 >> 1",
+            "\u{200b}zero width and \u{85}next line",
+            "",
+            "   ",
+            "\u{a0}\u{a0}",
+        ];
+        for sample in samples {
+            assert!(is_plain_text(sample));
+            assert_eq!(
+                sanitize(sample, None, None),
+                sanitize_markup(sample, None, None),
+                "{sample:?}"
+            );
+        }
+        // Every character of the Basic Multilingual Plane and a few beyond, alone and
+        // between words.
+        let all = (1..=0xffffu32)
+            .chain([0x1f642, 0x10ffff])
+            .filter_map(char::from_u32)
+            .filter(|c| is_plain_text(c.encode_utf8(&mut [0; 4])));
+        for ch in all {
+            let sample = format!("{ch}a{ch}b {ch}");
+            assert_eq!(
+                sanitize(&sample, None, None),
+                sanitize_markup(&sample, None, None),
+                "U+{:04X}",
+                u32::from(ch)
+            );
+        }
+        for markup in ["a <b>", "a &amp; b", "a\r\nb", "a\0b", "\u{feff}a"] {
+            assert!(!is_plain_text(markup), "{markup:?}");
+        }
     }
 
     #[test]
