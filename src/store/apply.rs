@@ -506,7 +506,7 @@ pub(crate) fn link_key(link: &str) -> Option<DedupeKey> {
 /// every node it touches).
 pub(crate) type DedupeKey = [u8; 16];
 
-fn dedupe_key(text: &str) -> DedupeKey {
+pub(super) fn dedupe_key(text: &str) -> DedupeKey {
     let mut key = [0; 16];
     key.copy_from_slice(&blake3::hash(text.as_bytes()).as_bytes()[..16]);
     key
@@ -600,14 +600,28 @@ fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
 /// to identify a story.
 pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
     let mut key = String::with_capacity(title.len());
-    for word in title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !key.is_empty() {
-            key.push(' ');
+    let mut chars = 0;
+    // Between words, once a word has been written.
+    let mut gap = false;
+    for c in title.chars() {
+        if !c.is_alphanumeric() {
+            gap = !key.is_empty();
+            continue;
         }
-        key.extend(word.chars().flat_map(char::to_lowercase));
+        if gap {
+            key.push(' ');
+            chars += 1;
+            gap = false;
+        }
+        if c.is_ascii() {
+            key.push(c.to_ascii_lowercase());
+            chars += 1;
+        } else {
+            for lower in c.to_lowercase() {
+                key.push(lower);
+                chars += 1;
+            }
+        }
     }
-    (key.chars().count() >= min_chars).then(|| dedupe_key(&key))
+    (chars >= min_chars).then(|| dedupe_key(&key))
 }

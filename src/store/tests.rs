@@ -232,6 +232,49 @@ fn the_same_title_over_different_texts_is_two_stories() {
 }
 
 #[test]
+fn title_keys_are_the_ones_stored_titles_were_given() {
+    use super::apply::{dedupe_key, title_key};
+    // Title keys are stored: a key that changed would no longer find its story. They hash the
+    // title's alphanumeric words, lowercased, joined by single spaces.
+    let reference = |title: &str, min_chars: usize| {
+        let words: Vec<String> = title
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.chars().flat_map(char::to_lowercase).collect())
+            .collect();
+        let key = words.join(" ");
+        (key.chars().count() >= min_chars).then(|| dedupe_key(&key))
+    };
+    let titles = [
+        "Workshop on the Brussels dialogue",
+        "  ŽENSKI KOKUS — Skupština, 12. mart!  ",
+        "Дијалог Београда и Приштине: ШТА ДАЉЕ?",
+        "İstanbul ΣΊΣΥΦΟΣ ǅemal ß",
+        "",
+        "!!!",
+        "a",
+    ];
+    for title in titles {
+        for min in [0, 1, 10, 30] {
+            assert_eq!(
+                title_key(title, min),
+                reference(title, min),
+                "{title:?} {min}"
+            );
+        }
+    }
+    for c in (1..=0xffffu32).filter_map(char::from_u32) {
+        let title = format!("{c}Ab{c} x{c}");
+        assert_eq!(
+            title_key(&title, 1),
+            reference(&title, 1),
+            "U+{:04X}",
+            u32::from(c)
+        );
+    }
+}
+
+#[test]
 fn texts_agree_on_shared_word_pairs_or_a_named_site_and_when_one_has_none() {
     use super::apply::texts_agree;
     let talks = "Talks on licence plates resume in Brussels after a pause of three months, \
