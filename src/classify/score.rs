@@ -194,7 +194,8 @@ pub(super) fn why(topic: &Topic, hits: &[Hit], input: &Input) -> Vec<String> {
             line.push_str(": ");
             line.push_str(term);
             if h.count > 1 {
-                let _ = write!(line, " ×{}", h.count);
+                line.push_str(" ×");
+                line.push_str(itoa::Buffer::new().format(h.count));
             }
             line.push_str(" (");
             push_points(&mut line, h.points);
@@ -210,14 +211,11 @@ pub(super) fn why(topic: &Topic, hits: &[Hit], input: &Input) -> Vec<String> {
 fn push_points(line: &mut String, points: f64) {
     let tenths = points * 10.0;
     if tenths == tenths.trunc() && tenths.abs() < 1e15 {
-        let t = tenths as i64;
-        let sign = if points.is_sign_negative() { '-' } else { '+' };
-        let _ = write!(
-            line,
-            "{sign}{}.{}",
-            t.unsigned_abs() / 10,
-            t.unsigned_abs() % 10
-        );
+        let t = (tenths as i64).unsigned_abs();
+        line.push(if points.is_sign_negative() { '-' } else { '+' });
+        line.push_str(itoa::Buffer::new().format(t / 10));
+        line.push('.');
+        line.push(char::from(b'0' + (t % 10) as u8));
     } else {
         let _ = write!(line, "{points:+.1}");
     }
