@@ -27,7 +27,8 @@ pub fn fold(text: &str) -> String {
             }
         } else if let Some(folded) = table.get(c as usize - TABLE_START) {
             if folded.word {
-                out.push_str(&folded.text);
+                // One or two letters most often: pushed one by one, not copied as a slice.
+                folded.text.chars().for_each(|l| out.push(l));
             } else {
                 folded.text.chars().for_each(|l| push_folded(&mut out, l));
             }
