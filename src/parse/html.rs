@@ -5,9 +5,10 @@
 //! links and media absolute against the item's base and canonical (tracking parameters
 //! dropped), and drop the ones that cannot be resolved. A body with an image that may be a
 //! tracking pixel (from a tracker host, or 0 or 1 pixel wide or high) is read once more, for
-//! its `<img>` tags alone, to drop the pixels. Plain text comes from lol_html's
-//! tokenizer alone, with entities decoded by html-escape, reading only as much of a long body
-//! as a summary needs.
+//! its `<img>` tags alone, to drop the pixels; a body of plain text skips the parser. Plain
+//! text comes from lol_html's tokenizer, or, for a summary of a body, from a scan of the
+//! sanitized body (its markup is html5ever's serialization); entities are decoded by
+//! html-escape, and only as much of a long body is read as a summary needs.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};

@@ -875,7 +875,7 @@ const LZ4_RECORD: u8 = 1;
 
 /// First byte of a story record as written now: MessagePack with named fields,
 /// LZ4-compressed like [`LZ4_RECORD`]. JSON escaped every quote of the HTML body and wrote
-/// dates and ids a character at a time: it was half of the cost of storing a new story.
+/// dates and ids a character at a time: serializing was half of the cost of encoding a record.
 const PACKED_RECORD: u8 = 2;
 
 /// A story's record in the `items` tree, compressed: feed HTML shrinks to about a third, and
