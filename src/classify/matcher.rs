@@ -135,11 +135,10 @@ impl Matcher {
     /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
     pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
         let bytes = folded.as_bytes();
-        // Every pattern starts with a space; a match anywhere else is no word start.
+        // Every pattern starts with a space (`spellings`), so every match starts a word.
         let mut starts: Vec<(usize, usize)> = self
             .ac
             .find_overlapping_iter(folded)
-            .filter(|m| bytes[m.start()] == b' ')
             .map(|m| (m.start(), m.pattern().as_usize()))
             .collect();
         // Most fields match nothing: word positions are counted only for those that do.
