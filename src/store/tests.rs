@@ -40,12 +40,16 @@ fn no_topics(_: &crate::model::Item) -> Vec<TopicMatch> {
 }
 
 fn apply(store: &Store, source: &str, items: &[Staged]) -> ApplyReport {
+    apply_at(store, source, items, now())
+}
+
+fn apply_at(store: &Store, source: &str, items: &[Staged], at: DateTime<Utc>) -> ApplyReport {
     store
         .apply(
             source,
             items,
             &SourceState::default(),
-            now(),
+            at,
             &DedupeConfig::default(),
             &no_topics,
         )
@@ -524,16 +528,7 @@ fn a_story_another_source_starts_carrying_counts_as_changed_then() {
     );
     copy.item.published = Some(copy.item.published.unwrap() + Duration::hours(9));
     let later = now() + Duration::days(1);
-    let report = store
-        .apply(
-            "portal",
-            &[copy],
-            &SourceState::default(),
-            later,
-            &DedupeConfig::default(),
-            &no_topics,
-        )
-        .unwrap();
+    let report = apply_at(&store, "portal", &[copy], later);
     assert_eq!(report.duplicate, 1);
     let story = store.item(first.id).unwrap().unwrap();
     assert_eq!(story.sources.len(), 2);
