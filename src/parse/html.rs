@@ -170,43 +170,113 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
     })
 }
 
-/// Sanitized HTML without its tracking pixels, read by a rewriter that looks at nothing but
-/// `<img>` tags (every URL in them is already absolute).
+/// Sanitized HTML without its tracking pixels, found by a scan of its tags (every URL in
+/// them is already absolute): the sanitizer's output is html5ever's serialization, whose tags
+/// [`serialized_tags`] reads without a second tokenizer.
 fn drop_tracking_pixels(html: String, item_host: Option<&str>) -> String {
-    let rewritten = lol_html::rewrite_str(
-        &html,
-        lol_html::RewriteStrSettings {
-            element_content_handlers: vec![element!("img", |el| {
-                if is_tracking_pixel(el, item_host) {
-                    el.remove();
-                }
-                Ok(())
-            })],
-            ..lol_html::RewriteStrSettings::new()
-        },
-    );
-    match rewritten {
-        Ok(rewritten) => rewritten,
-        // Only lol_html's memory limit fails a pass: the pixels stay, the body is still safe.
-        Err(_) => html,
+    let mut out = String::new();
+    let mut copied = 0;
+    for tag in serialized_tags(&html) {
+        let pixel = tag.name == "img"
+            && is_tracking_pixel(|name| serialized_attribute(tag.attributes, name), item_host);
+        if pixel {
+            out.push_str(&html[copied..tag.start]);
+            copied = tag.end;
+        }
     }
+    if copied == 0 {
+        return html;
+    }
+    out.push_str(&html[copied..]);
+    out
 }
 
-/// An image of sanitized HTML (its `src` absolute) that is a tracking pixel.
-fn is_tracking_pixel(el: &lol_html::html_content::Element, item_host: Option<&str>) -> bool {
-    let Some(src) = el.get_attribute("src") else {
+/// An image (its `src` absolute) that is a tracking pixel; `attribute` gives the value of
+/// one of its attributes.
+fn is_tracking_pixel<'a>(
+    attribute: impl Fn(&str) -> Option<Cow<'a, str>>,
+    item_host: Option<&str>,
+) -> bool {
+    let Some(src) = attribute("src") else {
         return false;
     };
-    let host = urls::resolve(&src, &[]).and_then(|u| u.host_str().map(str::to_string));
-    let Some(host) = host else {
+    // Only its host is read: the URL is already absolute and canonical.
+    let url = Url::parse(src.trim()).ok();
+    let Some(host) = url
+        .as_ref()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .and_then(Url::host_str)
+    else {
         return false;
     };
-    if TRACKER_HOSTS.contains(&host.as_str()) {
+    if TRACKER_HOSTS.contains(&host) {
         return true;
     }
-    let tiny = |attr: &str| el.get_attribute(attr).is_some_and(|v| is_tiny(&v));
-    let foreign = item_host.is_none_or(|h| !same_site(h, &host));
+    let tiny = |name: &str| attribute(name).is_some_and(|v| is_tiny(&v));
+    let foreign = item_host.is_none_or(|h| !same_site(h, host));
     tiny("width") && tiny("height") && foreign
+}
+
+/// One tag of html5ever-serialized markup (see [`serialized_tags`]).
+struct Tag<'a> {
+    /// Where its `<` is.
+    start: usize,
+    /// Where it ends: after its `>`, or the end of the markup.
+    end: usize,
+    /// Its name, without the `/` of an end tag.
+    name: &'a str,
+    /// What follows the name up to the `>`: ` name="value"` for each attribute.
+    attributes: &'a str,
+}
+
+/// The tags of markup serialized by html5ever, as the sanitizer writes it, in order. That is a
+/// tree with no comments and no raw-text elements (whose text would be written as it is: the
+/// sanitizer removes them with their content), so every `<` opens a tag (a `<` of the text is
+/// written `&lt;`), and inside a tag a `>` can only be part of an attribute value, which is
+/// always in double quotes (a `"` in it is written `&quot;`; html5ever 0.40 writes `<` and `>`
+/// there as entities too, which this does not count on). So a tag ends at the first `>`
+/// outside quotes.
+fn serialized_tags(html: &str) -> impl Iterator<Item = Tag<'_>> {
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let open = at + memchr::memchr(b'<', bytes.get(at..)?)?;
+        let name_start = open + 1 + usize::from(bytes.get(open + 1) == Some(&b'/'));
+        let name_end = bytes[name_start..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+            .map_or(bytes.len(), |i| name_start + i);
+        let mut quoted = false;
+        let mut close = name_end;
+        while close < bytes.len() {
+            match bytes[close] {
+                b'"' => quoted = !quoted,
+                b'>' if !quoted => break,
+                _ => {}
+            }
+            close += 1;
+        }
+        at = close + 1;
+        Some(Tag {
+            start: open,
+            end: at.min(bytes.len()),
+            name: &html[name_start..name_end],
+            attributes: &html[name_end..close],
+        })
+    })
+}
+
+/// The value of attribute `name` in a serialized tag's attributes, its references decoded.
+fn serialized_attribute<'a>(attributes: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    let mut rest = attributes;
+    loop {
+        let (this, value) = rest.trim_start().split_once("=\"")?;
+        let (value, after) = value.split_once('"')?;
+        if this == name {
+            return Some(html_escape::decode_html_entities(value));
+        }
+        rest = after;
+    }
 }
 
 /// A width or height of 0 or 1 pixel.
@@ -634,45 +704,27 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     }
 }
 
-/// [`to_text_prefix`] of HTML that [`sanitize`] wrote, read without a tokenizer. Its output is
-/// html5ever's serialization of a tree with no comments and no raw-text elements: every `<`
-/// opens a tag (a `<` of the text is written `&lt;`), and inside a tag a `>` can only be part
-/// of an attribute value, which is always in double quotes (a `"` in it is written `&quot;`;
-/// html5ever 0.40 writes `<` and `>` there as entities too, which this does not count on).
-/// So the text is what lies between tags, and a tag ends at the first `>` outside quotes.
-/// Tokenizing the body a second time for its first 600 characters cost as much as a tenth
-/// of a story's ingest (docs/BENCHMARKS.md, session 14).
+/// [`to_text_prefix`] of HTML that [`sanitize`] wrote, read without a tokenizer: the text is
+/// what lies between its tags ([`serialized_tags`]). Tokenizing the body a second time for its
+/// first 600 characters cost as much as a tenth of a story's ingest (docs/BENCHMARKS.md,
+/// session 14).
 pub fn sanitized_text_prefix(html: &str, max_chars: usize) -> String {
     let mut state = TextState::new(max_chars);
-    let bytes = html.as_bytes();
     let mut at = 0;
-    while at < bytes.len() && !state.full() {
-        let Some(open) = memchr::memchr(b'<', &bytes[at..]).map(|i| at + i) else {
-            state.push(&html[at..]);
-            break;
-        };
-        if open > at {
-            state.push(&html[at..open]);
+    for tag in serialized_tags(html) {
+        if state.full() {
+            return state.finish();
         }
-        let name_start = open + 1 + usize::from(bytes.get(open + 1) == Some(&b'/'));
-        let name_end = bytes[name_start..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
-            .map_or(bytes.len(), |i| name_start + i);
-        let mut quoted = false;
-        let mut end = name_end;
-        while end < bytes.len() {
-            match bytes[end] {
-                b'"' => quoted = !quoted,
-                b'>' if !quoted => break,
-                _ => {}
-            }
-            end += 1;
+        if tag.start > at {
+            state.push(&html[at..tag.start]);
         }
-        if BLOCKS.contains(&&html[name_start..name_end]) {
+        if BLOCKS.contains(&tag.name) {
             state.push(" ");
         }
-        at = end + 1;
+        at = tag.end;
+    }
+    if at < html.len() && !state.full() {
+        state.push(&html[at..]);
     }
     state.finish()
 }
@@ -999,6 +1051,77 @@ mod tests {
         assert!(!clean.contains("feedburner"), "{clean}");
         assert!(clean.contains("spacer.gif"));
         assert!(clean.contains("photo.jpg"));
+    }
+
+    /// The images a tokenizer (lol_html) finds and removes as pixels in sanitized markup.
+    fn pixels_dropped_by_a_tokenizer(html: &str, item_host: Option<&str>) -> String {
+        lol_html::rewrite_str(
+            html,
+            lol_html::RewriteStrSettings {
+                element_content_handlers: vec![element!("img", |el| {
+                    if is_tracking_pixel(|name| el.get_attribute(name).map(Cow::Owned), item_host) {
+                        el.remove();
+                    }
+                    Ok(())
+                })],
+                ..lol_html::RewriteStrSettings::new()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn pixels_are_found_in_the_sanitized_markup_as_a_tokenizer_finds_them() {
+        let bodies = [
+            r#"<p>a</p><img src="https://pixel.wp.com/g.gif?x=1&amp;y=2"><p>b</p>"#,
+            r#"<img width="1" height="1" src="https://t.example.net/p.gif?a=1&amp;b=&quot;2&quot;">"#,
+            r#"<img height="0px" width=" 1 " src="//cdn.example.org/p.gif">tail"#,
+            r#"<img src="https://www.balkansgroup.example/own.gif" width="1" height="1">"#,
+            r#"<img src="https://cdn.example.org/wide.jpg" width="1" height="300">"#,
+            r#"<a title="<img src=https://pixel.wp.com/x.gif>" href="/a">not an image</a>"#,
+            r#"<p title='x > <img width=1 height=1 src="https://t.example.net/q">'>text</p>"#,
+            r#"<img alt="a &quot;quoted&quot; > sign" width="1" height="1" src="https://t.example.net/r">"#,
+            "<p>&lt;img width=1 height=1 src=https://t.example.net/s&gt; is text</p>",
+            r#"<figure><img src="https://sb.scorecardresearch.com/b"><img src="https://x.example/1.jpg"></figure>"#,
+            r#"<img src="data:image/gif;base64,R0lGOD" width="1" height="1"><img width="1" height="1">"#,
+            "<p>no images at all</p>",
+        ];
+        for raw in bodies {
+            // Sanitized the way the pipeline sanitizes, but with the pixels kept.
+            let clean = sanitizer().clean(raw).to_string();
+            for host in [None, Some("balkansgroup.example")] {
+                assert_eq!(
+                    drop_tracking_pixels(clean.clone(), host),
+                    pixels_dropped_by_a_tokenizer(&clean, host),
+                    "{clean} for {host:?}"
+                );
+            }
+        }
+        let clean = sanitizer().clean(bodies[0]).to_string();
+        assert!(!drop_tracking_pixels(clean, None).contains("pixel.wp.com"));
+    }
+
+    #[test]
+    fn attributes_are_read_from_serialized_tags() {
+        let attrs =
+            r#" alt="a &quot;b&quot; &amp; &lt;c&gt;" src="https://x.example/?a=1&amp;b=2" w="""#;
+        assert_eq!(
+            serialized_attribute(attrs, "alt").as_deref(),
+            Some(r#"a "b" & <c>"#)
+        );
+        assert_eq!(
+            serialized_attribute(attrs, "src").as_deref(),
+            Some("https://x.example/?a=1&b=2")
+        );
+        assert_eq!(serialized_attribute(attrs, "w").as_deref(), Some(""));
+        assert_eq!(serialized_attribute(attrs, "a"), None);
+        let tags: Vec<(&str, &str)> = serialized_tags(r#"x<p a="1 > 2">y</p><br>z<"#)
+            .map(|t| (t.name, t.attributes))
+            .collect();
+        assert_eq!(
+            tags,
+            [("p", r#" a="1 > 2""#), ("p", ""), ("br", ""), ("", "")]
+        );
     }
 
     #[test]
