@@ -44,7 +44,7 @@ fn open(dir: &std::path::Path) -> Store {
     .unwrap()
 }
 
-fn store_all(store: &Store, all: &[(Source, Vec<Staged>)]) -> usize {
+fn store_all(store: &Store, all: Vec<(Source, Vec<Staged>)>) -> usize {
     let dedupe = DedupeConfig::default();
     let topics_of = |_: &Item| Vec::new();
     let mut new = 0;
@@ -191,10 +191,10 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("store (sled, empty store, every item new)", |b| {
         b.iter_batched(
-            || tempfile::tempdir().unwrap(),
-            |dir| {
+            || (tempfile::tempdir().unwrap(), all.clone()),
+            |(dir, all)| {
                 let store = open(dir.path());
-                store_all(&store, &all)
+                store_all(&store, all)
             },
             BatchSize::PerIteration,
         )
@@ -205,7 +205,7 @@ fn bench(c: &mut Criterion) {
 
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    store_all(&store, &all);
+    store_all(&store, all.clone());
     let newest = store
         .list(&Query {
             limit: 50,

@@ -94,7 +94,8 @@ fn main() {
     let (cpu0, wall0) = (cpu_seconds(), Instant::now());
     let (mut lap_cpu, mut lap_wall, mut lap_new, mut new) = (cpu0, Instant::now(), 0usize, 0usize);
     println!("store, {cache_mib} MiB cache, one feed at a time:");
-    for (i, (source, staged)) in all.iter().enumerate() {
+    let count = all.len();
+    for (i, (source, staged)) in all.into_iter().enumerate() {
         let report = store
             .apply_now(
                 &source.id,
@@ -106,7 +107,7 @@ fn main() {
             .expect("store applies");
         new += report.new;
         lap_new += report.new;
-        if (i + 1) % quarter == 0 || i + 1 == all.len() {
+        if (i + 1) % quarter == 0 || i + 1 == count {
             let (cpu, wall) = (cpu_seconds(), lap_wall.elapsed().as_secs_f64());
             println!(
                 "  feeds {:>5}: {:>6} stories, {:>4.0} µs/story wall, {:>4.0} µs/story CPU",

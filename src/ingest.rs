@@ -374,7 +374,7 @@ fn process(
     // feed from being parsed meanwhile.
     drop(cpu);
     let topics_of = |item: &Item| run.classifier.item_topics(item, run.sources);
-    let mut report = store.apply_now(&source.id, &staged, &state, run.dedupe, &topics_of)?;
+    let mut report = store.apply_now(&source.id, staged, &state, run.dedupe, &topics_of)?;
     report.unchanged += skipped;
     report.filtered += filtered;
     Ok((Outcome::Ok(report), feed.warnings))

@@ -79,7 +79,7 @@ fn store_from_bfpe(store: &Store, config: &Config, item: NewItem) {
     store
         .apply(
             "bfpe",
-            &[Staged { item, topics: None }],
+            vec![Staged { item, topics: None }],
             &SourceState::default(),
             Utc::now(),
             &config.dedupe,
@@ -736,7 +736,7 @@ lang = "sq"
         store
             .apply(
                 source,
-                &[Staged { item, topics: None }],
+                vec![Staged { item, topics: None }],
                 &SourceState::default(),
                 Utc::now(),
                 &config.dedupe,

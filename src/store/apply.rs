@@ -62,7 +62,7 @@ impl Store {
     pub fn apply_now(
         &self,
         source: &str,
-        staged: &[Staged],
+        staged: Vec<Staged>,
         state: &SourceState,
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
@@ -77,7 +77,7 @@ impl Store {
     pub fn apply(
         &self,
         source: &str,
-        staged: &[Staged],
+        staged: Vec<Staged>,
         state: &SourceState,
         now: DateTime<Utc>,
         dedupe: &DedupeConfig,
@@ -90,7 +90,7 @@ impl Store {
     fn apply_at(
         &self,
         source: &str,
-        staged: &[Staged],
+        staged: Vec<Staged>,
         state: &SourceState,
         now: Option<DateTime<Utc>>,
         dedupe: &DedupeConfig,
@@ -113,7 +113,7 @@ impl Store {
     fn stage<'a>(
         &'a self,
         source: &str,
-        staged: &[Staged],
+        staged: Vec<Staged>,
         now: DateTime<Utc>,
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
@@ -140,7 +140,7 @@ impl Store {
     pub(super) fn apply_interrupted(
         &self,
         source: &str,
-        staged: &[Staged],
+        staged: Vec<Staged>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let no_topics = |_: &Item| Vec::new();
@@ -211,7 +211,8 @@ impl Tx<'_, '_> {
         put_seen(&self.pending, self.now, &self.seen.borrow().0)
     }
 
-    fn apply_one(&self, s: &Staged, report: &mut ApplyReport) -> TxResult<()> {
+    /// Applies one entry; its fields move into the story it creates or updates.
+    fn apply_one(&self, s: Staged, report: &mut ApplyReport) -> TxResult<()> {
         let new = &s.item;
         let ident_key = keys::ident_key(self.source, &new.identity.key());
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
@@ -227,7 +228,7 @@ impl Tx<'_, '_> {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
                     if item.source() == self.source {
-                        self.update(&mut item, s)?;
+                        self.update(&mut item, s.item)?;
                         report.updated += 1;
                     } else {
                         // A republisher edited its copy; the original's text stays.
@@ -250,6 +251,8 @@ impl Tx<'_, '_> {
         // 2. The same story from another source (or this one under another id).
         let mut probe = Probe::default();
         if let Some(mut item) = self.find_story(new, &mut probe)? {
+            // This source's identity entry names the story, with the hash of this entry.
+            let carried = ident_value(item.id);
             if !item.carried_by(self.source) {
                 let carrier = Carrier {
                     source: self.source.to_string(),
@@ -263,7 +266,7 @@ impl Tx<'_, '_> {
                     !item.date_inferred && new.published.is_some_and(|p| p < item.published);
                 if is_original {
                     item.sources.insert(0, carrier);
-                    self.update(&mut item, s)?;
+                    self.update(&mut item, s.item)?;
                 } else {
                     item.sources.push(carrier);
                     item.topics = (self.topics_of)(&item);
@@ -281,46 +284,46 @@ impl Tx<'_, '_> {
                 // reads it in the period it became news there.
                 self.saw(item.id);
             }
-            self.pending
-                .insert(Index::Idents, ident_key, ident_value(item.id));
+            self.pending.insert(Index::Idents, ident_key, carried);
             report.duplicate += 1;
             return Ok(());
         }
 
-        // 3. A new story.
+        // 3. A new story, made of the entry's fields.
         let id = ItemId::derive(self.source, &new.identity);
+        let ident = ident_value(id);
+        let Staged { item: new, topics } = s;
         let published = new.published.unwrap_or(self.now);
         let mut item = Item {
             id,
             sources: vec![Carrier {
                 source: self.source.to_string(),
-                identity: new.identity.clone(),
+                identity: new.identity,
                 link: new.link.clone(),
                 first_seen: self.now,
             }],
-            title: new.title.clone(),
-            link: new.link.clone(),
+            title: new.title,
+            link: new.link,
             published,
             date_inferred: new.published.is_none(),
             updated: new.updated,
             first_seen: self.now,
             last_changed: self.now,
-            summary: new.summary.clone(),
-            content: new.content.clone(),
-            authors: new.authors.clone(),
-            categories: new.categories.clone(),
-            lang: new.lang.clone(),
-            enclosures: new.enclosures.clone(),
+            summary: new.summary,
+            content: new.content,
+            authors: new.authors,
+            categories: new.categories,
+            lang: new.lang,
+            enclosures: new.enclosures,
             topics: Vec::new(),
-            content_hash: new.content_hash.clone(),
+            content_hash: new.content_hash,
         };
-        item.topics = match &s.topics {
-            Some(topics) => topics.clone(),
+        item.topics = match topics {
+            Some(topics) => topics,
             None => (self.topics_of)(&item),
         };
         self.put(&item)?;
-        self.pending
-            .insert(Index::Idents, ident_key, ident_value(id));
+        self.pending.insert(Index::Idents, ident_key, ident);
         // The link and title indexes were read by `find_story` a moment ago: write without
         // reading them again.
         if let (false, Some(key)) = (probe.link_taken, probe.link_key) {
@@ -399,27 +402,27 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    fn update(&self, item: &mut Item, s: &Staged) -> TxResult<()> {
-        let new = &s.item;
+    /// Rewrites a story with a newer copy of it, whose fields move into it.
+    fn update(&self, item: &mut Item, new: NewItem) -> TxResult<()> {
         let old_published = item.published;
-        item.title = new.title.clone();
+        item.title = new.title;
         if new.link.is_some() {
-            item.link = new.link.clone();
+            item.link = new.link;
         }
         if let Some(p) = new.published {
             item.published = p;
             item.date_inferred = false;
         }
         item.updated = new.updated;
-        item.summary = new.summary.clone();
-        item.content = new.content.clone();
-        item.authors = new.authors.clone();
-        item.categories = new.categories.clone();
+        item.summary = new.summary;
+        item.content = new.content;
+        item.authors = new.authors;
+        item.categories = new.categories;
         // A copy that says no language (neither its feed nor its source does) keeps the one
         // known from the story's other copy.
-        item.lang = new.lang.clone().or(item.lang.take());
-        item.enclosures = new.enclosures.clone();
-        item.content_hash = new.content_hash.clone();
+        item.lang = new.lang.or(item.lang.take());
+        item.enclosures = new.enclosures;
+        item.content_hash = new.content_hash;
         item.last_changed = self.now;
         item.topics = (self.topics_of)(item);
         if item.published != old_published {

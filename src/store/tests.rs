@@ -47,7 +47,7 @@ fn apply_at(store: &Store, source: &str, items: &[Staged], at: DateTime<Utc>) ->
     store
         .apply(
             source,
-            items,
+            items.to_vec(),
             &SourceState::default(),
             at,
             &DedupeConfig::default(),
@@ -394,7 +394,14 @@ fn topics_and_state_are_stored_and_reopen_works() {
             ..Default::default()
         };
         store
-            .apply("s", &[a], &state, now(), &DedupeConfig::default(), &culture)
+            .apply(
+                "s",
+                vec![a],
+                &state,
+                now(),
+                &DedupeConfig::default(),
+                &culture,
+            )
             .unwrap();
     }
     let store = open(&dir);
@@ -764,7 +771,7 @@ fn states_without_items_are_read_at_once_and_written_in_one_batch_on_flush_or_cl
         store
             .apply(
                 "b",
-                &[item("g1", "A story", None, "h1")],
+                vec![item("g1", "A story", None, "h1")],
                 &applied,
                 now(),
                 &DedupeConfig::default(),
@@ -836,10 +843,10 @@ fn a_story_is_listed_again_when_another_source_first_carries_it() {
     let state = SourceState::default();
     let story = |guid: &str| item(guid, "Talks resume", Some("https://a.example/talks"), "h");
     store
-        .apply("a", &[story("a1")], &state, t1, &dedupe, &no_topics)
+        .apply("a", vec![story("a1")], &state, t1, &dedupe, &no_topics)
         .unwrap();
     let report = store
-        .apply("b", &[story("b1")], &state, t2, &dedupe, &no_topics)
+        .apply("b", vec![story("b1")], &state, t2, &dedupe, &no_topics)
         .unwrap();
     assert_eq!(report.duplicate, 1);
     let hour = Duration::hours(1);
@@ -893,7 +900,14 @@ fn apply_one_story(store: &Store) {
     let staged = [item("g1", "A story", None, "h1")];
     let dedupe = DedupeConfig::default();
     store
-        .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+        .apply(
+            "a",
+            staged.to_vec(),
+            &fetched("1"),
+            now(),
+            &dedupe,
+            &no_topics,
+        )
         .unwrap();
 }
 
@@ -1041,7 +1055,14 @@ fn an_import_that_stops_half_way_leaves_no_story_and_no_validator() {
         ];
         let dedupe = DedupeConfig::default();
         store
-            .apply("a", &staged, &fetched("1"), now(), &dedupe, &no_topics)
+            .apply(
+                "a",
+                staged.to_vec(),
+                &fetched("1"),
+                now(),
+                &dedupe,
+                &no_topics,
+            )
             .unwrap();
         store.export(&mut export, &|_| {}).unwrap();
     }
@@ -1289,7 +1310,7 @@ fn a_feed_a_crash_interrupted_is_finished_when_the_store_is_next_opened() {
     {
         let store = open(&dir);
         apply_one_story(&store);
-        store.apply_interrupted("b", &feed, now()).unwrap();
+        store.apply_interrupted("b", feed.clone(), now()).unwrap();
         assert_eq!(store.item_count(), 1, "nothing of the feed is applied yet");
         let journal = journal_values(&store);
         assert!(journal.len() > 17, "{} entries", journal.len());
@@ -1315,7 +1336,7 @@ fn a_feed_a_crash_interrupted_is_finished_when_the_store_is_next_opened() {
 fn a_feed_that_failed_part_way_is_finished_before_the_next_one() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    store.apply_interrupted("b", &large_feed(3), now()).unwrap();
+    store.apply_interrupted("b", large_feed(3), now()).unwrap();
     assert_eq!(
         journal_values(&store).len(),
         1,
@@ -1358,9 +1379,7 @@ fn journal_pieces_without_their_marker_are_dropped_and_not_applied() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = open(&dir);
-        store
-            .apply_interrupted("b", &large_feed(10), now())
-            .unwrap();
+        store.apply_interrupted("b", large_feed(10), now()).unwrap();
         let main = store.main().unwrap();
         main.journal.remove(journal::MARKER_KEY).unwrap();
         main.db.flush().unwrap();
@@ -1406,14 +1425,14 @@ fn a_story_listed_under_two_times_is_listed_once() {
 fn reclassify_and_prune_finish_a_feed_that_failed_part_way_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    store.apply_interrupted("b", &large_feed(3), now()).unwrap();
+    store.apply_interrupted("b", large_feed(3), now()).unwrap();
     let (seen, _) = store.reclassify(no_topics, |_, _| {}).unwrap();
     assert_eq!(
         seen, 3,
         "the interrupted feed's stories are there to reclassify"
     );
     assert!(journal_values(&store).is_empty());
-    store.apply_interrupted("c", &large_feed(2), now()).unwrap();
+    store.apply_interrupted("c", large_feed(2), now()).unwrap();
     store.prune(None, None, &[], now()).unwrap();
     assert_eq!(store.count_for_source("c"), 2);
     assert!(journal_values(&store).is_empty());
@@ -1678,7 +1697,7 @@ fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
     store
         .apply(
             "m",
-            &feed,
+            feed.clone(),
             &SourceState::default(),
             now(),
             &DedupeConfig::default(),
