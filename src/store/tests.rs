@@ -526,7 +526,7 @@ fn a_story_another_source_starts_carrying_counts_as_changed_then() {
     apply(&store, "caucus", &[original]);
     let first = store.list(&Query::default()).unwrap().remove(0);
     assert_eq!(first.last_changed, now());
-    // Republished a day later under the same link, with tracking parameters.
+    // Republished a day later by another source, under the same link.
     let mut copy = item(
         "p1",
         "Women's Caucus meets in Skopje",
@@ -897,17 +897,10 @@ fn fetched(etag: &str) -> SourceState {
 
 /// Source `a` applies one story with state `fetched("1")`.
 fn apply_one_story(store: &Store) {
-    let staged = [item("g1", "A story", None, "h1")];
+    let staged = vec![item("g1", "A story", None, "h1")];
     let dedupe = DedupeConfig::default();
     store
-        .apply(
-            "a",
-            staged.to_vec(),
-            &fetched("1"),
-            now(),
-            &dedupe,
-            &no_topics,
-        )
+        .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
         .unwrap();
 }
 
@@ -1049,20 +1042,13 @@ fn an_import_that_stops_half_way_leaves_no_story_and_no_validator() {
     let mut export = Vec::new();
     {
         let store = open(&dir);
-        let staged = [
+        let staged = vec![
             item("g1", "A story", None, "h1"),
             item("g2", "Another story", None, "h2"),
         ];
         let dedupe = DedupeConfig::default();
         store
-            .apply(
-                "a",
-                staged.to_vec(),
-                &fetched("1"),
-                now(),
-                &dedupe,
-                &no_topics,
-            )
+            .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
             .unwrap();
         store.export(&mut export, &|_| {}).unwrap();
     }
@@ -1697,7 +1683,7 @@ fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
     store
         .apply(
             "m",
-            feed.clone(),
+            feed,
             &SourceState::default(),
             now(),
             &DedupeConfig::default(),
