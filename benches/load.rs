@@ -3,8 +3,13 @@
 //!
 //!   cargo bench --bench load -- gen DIR FEEDS URL_PREFIX [SEED]
 //!   cargo bench --bench load -- startup ADDR -- BIN ARGS...
+//!   cargo bench --bench load -- ceiling DIR
 
 mod corpus;
+
+/// The binary's allocator, so the ceiling measures the crates as the binary runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -31,9 +36,10 @@ fn main() {
             )
         }
         Some("startup") if args.len() >= 4 && args[2] == "--" => startup(&args[1], &args[3..]),
+        Some("ceiling") if args.len() == 2 => ceiling(Path::new(&args[1])),
         _ => {
             eprintln!(
-                "usage: load gen DIR FEEDS URL_PREFIX [SEED] | load startup ADDR -- BIN ARGS..."
+                "usage: load gen DIR FEEDS URL_PREFIX [SEED] | load startup ADDR -- BIN ARGS... | load ceiling DIR"
             );
             std::process::exit(2);
         }
@@ -99,4 +105,77 @@ fn healthy(addr: &str) -> bool {
     let mut buf = Vec::new();
     let _ = s.read_to_end(&mut buf);
     buf.starts_with(b"HTTP/1.1 200")
+}
+
+/// What the two crates every item must go through cost on their own, on every core: feed-rs
+/// parses each feed file of DIR (read into memory first, so no HTTP, decoding or repairs), and
+/// then ammonia, with its defaults, cleans each entry's body (or its summary when it has no
+/// body). Nothing is de-duplicated, classified or stored. Prints one JSON line: the items, and
+/// the items per second of feed-rs alone and of feed-rs with ammonia, each the best of three
+/// passes.
+fn ceiling(dir: &Path) {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .expect("read the corpus directory")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("rss" | "atom" | "json")
+            )
+        })
+        .collect();
+    names.sort();
+    let files: Vec<Vec<u8>> = names
+        .iter()
+        .map(|p| std::fs::read(p).expect("read a feed"))
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let best = |sanitize: bool| {
+        (0..3)
+            .map(|_| pass(&files, threads, sanitize))
+            .fold((0, f64::INFINITY), |(_, best), (items, secs)| {
+                (items, best.min(secs))
+            })
+    };
+    let (items, parse_secs) = best(false);
+    let (_, clean_secs) = best(true);
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    println!(
+        "{{\"files\":{},\"items\":{items},\"bytes\":{bytes},\"threads\":{threads},\"feed_rs_items_per_s\":{:.0},\"feed_rs_ammonia_items_per_s\":{:.0}}}",
+        files.len(),
+        items as f64 / parse_secs,
+        items as f64 / clean_secs
+    );
+}
+
+/// One pass over `files` on `threads` threads, each taking the next file: (items, seconds).
+fn pass(files: &[Vec<u8>], threads: usize, sanitize: bool) -> (usize, f64) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let items = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(bytes) = files.get(i) else { break };
+                let feed =
+                    feed_rs::parser::parse(bytes.as_slice()).expect("a generated feed parses");
+                if sanitize {
+                    for e in &feed.entries {
+                        let html = e
+                            .content
+                            .as_ref()
+                            .and_then(|c| c.body.as_deref())
+                            .or_else(|| e.summary.as_ref().map(|t| t.content.as_str()));
+                        if let Some(html) = html {
+                            std::hint::black_box(ammonia::clean(html));
+                        }
+                    }
+                }
+                items.fetch_add(feed.entries.len(), Ordering::Relaxed);
+            });
+        }
+    });
+    (items.into_inner(), started.elapsed().as_secs_f64())
 }

@@ -5,7 +5,8 @@
 #     127.0.0.1, and times a cold and a warm `tributary fetch` over each (warm = every source
 #     answers 304); prints new items/s and peak RSS;
 #  2. feedparser: Python feedparser's parse rate over the same files, and our end-to-end
-#     cold ingest rate as a multiple of it;
+#     cold ingest rate as a multiple of it; next to it, what feed-rs and ammonia alone reach
+#     over the same files on every core, as multiples of the same rate;
 #  3. serving: wrk against `tributary run` and against nginx serving the same bytes of
 #     /feeds/all.rss from a file, for 200 and 304 responses, and the ratios;
 #  4. memory and start-up: a store of 1,000 sources and about 100,000 items; time from exec
@@ -155,6 +156,14 @@ fp=$(python3 benches/feedparser_rate.py "$work/www/c$small" "$fp_budget")
 echo "   $fp"
 fp_rate=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["items_per_s"])' "$fp")
 echo "   our end-to-end cold ingest: $ingest_rate items/s = $(python3 -c "print(f'{$ingest_rate/$fp_rate:.1f}')")x feedparser's parse alone"
+# What feed-rs and ammonia cost on their own over the same corpus (RSS, Atom and JSON Feed,
+# read from memory, every core): the part of the ingest rate that no code of ours can change.
+ceil=$(gen ceiling "$work/www/c$small")
+echo "   the crates alone, from memory on $(nproc) threads: $ceil"
+python3 -c 'import json,sys
+c = json.loads(sys.argv[1]); fp = float(sys.argv[2])
+a, b = c["feed_rs_items_per_s"], c["feed_rs_ammonia_items_per_s"]
+print(f"   feed-rs alone: {a:.0f} items/s = {a/fp:.1f}x feedparser; feed-rs + ammonia: {b:.0f} items/s = {b/fp:.1f}x")' "$ceil" "$fp_rate"
 
 echo
 echo "== 3. serving /feeds/all.rss (wrk -t2 -c64; wrk, nginx and tributary share the cores)"
