@@ -119,14 +119,7 @@ impl Store {
             },
             out,
         )?;
-        for kv in self.sources.iter() {
-            let (k, v) = kv.map_err(StoreError::from)?;
-            let state: SourceState =
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                    tree: "sources",
-                    message: e.to_string(),
-                })?;
-            let id = String::from_utf8_lossy(&k).into_owned();
+        for (id, state) in self.source_states()? {
             line(
                 &Record::Source {
                     id,

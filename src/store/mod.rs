@@ -37,8 +37,8 @@ mod digests;
 mod journal;
 mod keys;
 mod prune;
+mod states;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -59,9 +59,11 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// and topics into its publication entry (filled in from the stories when an older store is
 /// first opened; an empty entry still reads). Version 6 writes story records as MessagePack
 /// (the JSON records of earlier versions still read, so a version 5 store needs no change).
-/// Older builds refuse a newer version: they would leave entries stale, or take records they
+/// Version 7 keeps the sources' states in buckets ([`states`]; moved from one value per
+/// source when the states database is first opened; the stories' database only changes its
+/// number). Older builds refuse a newer version: they would leave entries stale, or take records they
 /// cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -69,7 +71,11 @@ const STATES_DIR: &str = "states";
 /// The states database's `meta` keys: its schema version, and "the stories' database has
 /// been created".
 const STATES_SCHEMA_KEY: &str = "schema";
-const STATES_SCHEMA_VERSION: u64 = 1;
+/// Version 1 kept one JSON value per source, and is upgraded when opened. From the store's
+/// schema 7 on, which keeps the states in buckets (see [`states`]), the states database
+/// carries the store's number: a build that reads an older schema then refuses the store
+/// with that number, whichever database it checks first.
+const STATES_SCHEMA_VERSION: u64 = SCHEMA_VERSION;
 const STORIES_KEY: &str = "stories";
 
 /// sled's cache for the states database: a few MB of states.
@@ -151,7 +157,7 @@ pub struct Store {
     config: StoreConfig,
     /// The sources' states.
     states_db: sled::Db,
-    sources: sled::Tree,
+    states: states::States,
     /// The served documents' validators: URL path → ETag ‖ 0 ‖ Last-Modified (seconds), so a
     /// document the daemon renders again after a restart, byte for byte the same, keeps its
     /// date (see [`Store::served`]).
@@ -164,8 +170,6 @@ pub struct Store {
     opening: Mutex<Option<Unopenable>>,
     /// One feed is applied at a time, so cross-source matching sees every earlier feed.
     writer: Mutex<()>,
-    /// Source states not yet written to sled: see [`Store::put_source_state`].
-    pending_states: Mutex<HashMap<String, SourceState>>,
 }
 
 /// Why the stories' database cannot be opened, for as long as the store is.
@@ -231,14 +235,18 @@ impl Store {
                 .mode(sled::Mode::LowSpace),
         )?;
         let meta = states_db.open_tree("meta")?;
+        let mut keyed_states = false;
         let upgrade = match meta.get(STATES_SCHEMA_KEY)? {
             Some(v) => {
-                let found = schema_of(&v, &config.path)?;
-                if found != STATES_SCHEMA_VERSION {
-                    return Err(StoreError::Schema {
-                        path: config.path.clone(),
-                        found,
-                    });
+                match schema_of(&v, &config.path)? {
+                    STATES_SCHEMA_VERSION => {}
+                    1 => keyed_states = true,
+                    found => {
+                        return Err(StoreError::Schema {
+                            path: config.path.clone(),
+                            found,
+                        })
+                    }
                 }
                 false
             }
@@ -259,14 +267,24 @@ impl Store {
         };
         let store = Store {
             config: config.clone(),
-            sources: states_db.open_tree("sources")?,
+            states: states::States::new(states_db.open_tree(states::TREE)?),
             served: states_db.open_tree("served")?,
             states_db,
             main: OnceLock::new(),
             opening: Mutex::new(None),
             writer: Mutex::new(()),
-            pending_states: Mutex::new(HashMap::new()),
         };
+        if keyed_states {
+            let moved = states::upgrade_from_keys(&store.states_db, &store.states)?;
+            meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
+            store.states_db.flush()?;
+            store.states_db.drop_tree("sources")?;
+            tracing::info!(
+                store = %config.path.display(),
+                sources = moved,
+                "upgraded the states database: states kept in buckets"
+            );
+        }
         if upgrade {
             // A store written before the states had a database of their own: move them now.
             store.main()?;
@@ -378,8 +396,9 @@ impl Store {
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
                 SCHEMA_VERSION => {}
-                // Its records read as they are; only the stories written from now on differ.
-                5 => {
+                // Its records read as they are; only the stories written from now on differ
+                // (6), or nothing in this database does (7: the states' buckets).
+                5 | 6 => {
                     meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                     main.flush()?;
                 }
@@ -451,10 +470,15 @@ impl Store {
         let old = main.open_tree("sources")?;
         for kv in old.iter() {
             let (k, v) = kv?;
-            if self.sources.get(&k)?.is_none() {
-                self.sources.insert(k, v)?;
-            }
+            let state: SourceState =
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
+                    tree: "sources",
+                    message: e.to_string(),
+                })?;
+            self.states
+                .put_if_absent(&String::from_utf8_lossy(&k), state)?;
         }
+        self.states.write()?;
         self.states_db.flush()?;
         main.drop_tree("sources")?;
         Ok(())
@@ -557,16 +581,7 @@ impl Store {
 
     /// Stored state of a source (default when never fetched).
     pub fn source_state(&self, source: &str) -> Result<SourceState, StoreError> {
-        if let Some(state) = self.pending().get(source) {
-            return Ok(state.clone());
-        }
-        match self.sources.get(source.as_bytes())? {
-            Some(v) => serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                tree: "sources",
-                message: e.to_string(),
-            }),
-            None => Ok(SourceState::default()),
-        }
+        self.states.get(source)
     }
 
     /// Records a source's state after a fetch (applying a feed records it once the feed's
@@ -577,37 +592,12 @@ impl Store {
     /// the last attempt, an error count, or validators newer than the stored ones. Never a
     /// story: the next fetch asks again with the older validators and finds its items stored.
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
-        self.pending().insert(source.to_string(), state.clone());
-        Ok(())
+        self.states.put(source, state)
     }
 
-    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<String, SourceState>> {
-        self.pending_states
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Writes the states [`Store::put_source_state`] kept in memory, in one batch. A state
-    /// recorded meanwhile stays in memory for the next flush, and reads see it first.
-    fn write_pending_states(&self) -> Result<(), StoreError> {
-        let pending = std::mem::take(&mut *self.pending());
-        if pending.is_empty() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        for (source, state) in &pending {
-            let bytes = serde_json::to_vec(state).expect("source state serializes");
-            batch.insert(source.as_bytes(), bytes);
-        }
-        if let Err(e) = self.sources.apply_batch(batch) {
-            // Kept for the next flush, unless a newer state arrived meanwhile.
-            let mut now = self.pending();
-            for (source, state) in pending {
-                now.entry(source).or_insert(state);
-            }
-            return Err(e.into());
-        }
-        Ok(())
+    /// Every recorded source state, by source id (sources no longer configured included).
+    pub fn source_states(&self) -> Result<Vec<(String, SourceState)>, StoreError> {
+        self.states.all()
     }
 
     /// Items, newest first by publication date.
@@ -779,7 +769,7 @@ impl Store {
         if let Some(main) = self.main.get() {
             main.flush()?;
         }
-        self.write_pending_states()?;
+        self.states.write()?;
         self.states_db.flush()?;
         Ok(())
     }

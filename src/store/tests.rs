@@ -2,6 +2,7 @@ use super::*;
 use crate::config::DedupeConfig;
 use crate::model::{Enclosure, Identity, NewItem, TopicMatch};
 use chrono::{Duration, TimeZone};
+use std::collections::HashMap;
 
 fn config(dir: &tempfile::TempDir) -> StoreConfig {
     test_config(&dir.path().join("db"))
@@ -758,12 +759,9 @@ fn states_without_items_are_read_at_once_and_written_in_one_batch_on_flush_or_cl
         store.put_source_state("a", &state("not-modified")).unwrap();
         store.put_source_state("b", &state("error")).unwrap();
         assert_eq!(store.source_state("a").unwrap(), state("not-modified"));
-        assert!(store.sources.get("a").unwrap().is_none(), "kept in memory");
+        assert!(store.states.written("a").is_none(), "kept in memory");
         store.flush().unwrap();
-        assert!(
-            store.sources.get("a").unwrap().is_some(),
-            "written by flush"
-        );
+        assert!(store.states.written("a").is_some(), "written by flush");
 
         // A feed applied later writes its own state; an older pending one must not win.
         store.put_source_state("b", &state("unchanged")).unwrap();
@@ -971,12 +969,12 @@ fn a_feeds_state_is_recorded_after_its_stories_are_flushed() {
     apply_one_story(&store);
     assert_eq!(store.item_count(), 1);
     assert!(
-        store.sources.get("a").unwrap().is_none(),
+        store.states.written("a").is_none(),
         "validators wait for the next batch of states"
     );
     assert_eq!(store.source_state("a").unwrap(), fetched("1"));
     store.flush().unwrap();
-    assert!(store.sources.get("a").unwrap().is_some());
+    assert_eq!(store.states.written("a"), Some(fetched("1")));
 }
 
 #[test]
@@ -1893,4 +1891,43 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
     );
     assert_eq!(show(Some(day(29, 0)), Some(day(30, 0)), true), None);
     assert_eq!(show(Some(day(29, 0)), Some(day(28, 0)), true), None);
+}
+
+#[test]
+fn a_states_database_of_schema_1_is_upgraded_to_buckets_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    {
+        // What version 1 wrote: one JSON value per source in `sources`.
+        let store = open(&dir);
+        let meta = store.states_db.open_tree("meta").unwrap();
+        meta.insert(STATES_SCHEMA_KEY, &1u64.to_be_bytes()).unwrap();
+        let old = store.states_db.open_tree("sources").unwrap();
+        for id in ["a", "b"] {
+            let state = serde_json::to_vec(&fetched(id)).unwrap();
+            old.insert(id, state).unwrap();
+        }
+        store.states_db.flush().unwrap();
+    }
+    {
+        let store = Store::open_lazy(&cfg).unwrap();
+        assert_eq!(store.source_state("a").unwrap(), fetched("a"));
+        assert_eq!(store.source_state("b").unwrap(), fetched("b"));
+        let meta = store.states_db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get(STATES_SCHEMA_KEY).unwrap().as_deref(),
+            Some(&STATES_SCHEMA_VERSION.to_be_bytes()[..])
+        );
+        assert!(
+            !store
+                .states_db
+                .tree_names()
+                .iter()
+                .any(|n| n.as_ref() == b"sources"),
+            "the old tree is dropped once its states are in buckets"
+        );
+        assert_eq!(store.states.written("b"), Some(fetched("b")));
+    }
+    let store = Store::open_lazy(&cfg).unwrap();
+    assert_eq!(store.source_states().unwrap().len(), 2);
 }
