@@ -96,12 +96,23 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        let (one_writer, main) = self.write_lock()?;
+        // The feed is worked out under the writer lock, and its writes made under the second
+        // lock alone, so the next feed is worked out while they are made: it reads them
+        // first, before they reach the trees (`journal::Pending::get`).
+        let one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let main = self.main()?;
         let now = now.unwrap_or_else(Utc::now);
         let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
-        pending.commit()?;
+        let applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
+        // The feed before this one, should making its writes have failed part way.
+        super::journal::finish(main)?;
+        let recorded = pending.record()?;
         drop(one_writer);
-        // Flushed outside the lock: the next feed is applied while this one's fsync runs, and
+        if let Some(writes) = recorded {
+            super::journal::complete(main, &writes)?;
+        }
+        drop(applying);
+        // Flushed outside the locks: the next feed is applied while this one's fsync runs, and
         // one fsync often covers several feeds (sled groups concurrent flushes).
         main.flush()?;
         // Only now, with the stories on disk, may the validators that vouch for them be.
@@ -110,7 +121,7 @@ impl Store {
     }
 
     /// A feed's writes, worked out and not yet made.
-    fn stage<'a>(
+    pub(super) fn stage<'a>(
         &'a self,
         source: &str,
         staged: Vec<Staged>,

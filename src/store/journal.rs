@@ -15,10 +15,16 @@
 //!    reader finds never names a story that is not there yet).
 //! 4. The marker is removed, then the pieces.
 //!
+//! Steps 1 and 2 of a feed run under the writer lock, steps 3 and 4 under a second lock
+//! ([`Store::apply`](super::Store::apply)), so the next feed is worked out while this one's
+//! writes are made. From step 2 until step 4 is done, the recorded writes are kept in memory
+//! too ("in flight"), and [`Pending::get`] reads them before the trees: the next feed sees the
+//! store as if they were made. Every other writer (prune, import, reclassify) takes both locks.
+//!
 //! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
 //! means the marker and every piece written before it were recovered too, and a marker found
-//! later (when the store is opened, or by the next holder of the writer lock if applying
-//! failed part way) has its writes applied again ([`finish`]): every write sets or removes a
+//! later (when the store is opened, or by the next writer if applying failed part way) has its
+//! writes applied again ([`finish`]): every write sets or removes a
 //! key, so applying one twice is the same as once. Pieces without a marker belong to a feed that was either
 //! applied in full or not at all, and are removed.
 //!
@@ -27,6 +33,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sled::IVec;
 
@@ -99,7 +106,7 @@ impl Index {
 pub(super) const EMPTY: &[u8] = &[];
 
 /// Set (`Some`) or remove (`None`), per tree and key.
-type Writes = BTreeMap<(Index, Vec<u8>), Option<IVec>>;
+pub(super) type Writes = BTreeMap<(Index, Vec<u8>), Option<IVec>>;
 
 /// One feed's writes, not yet applied; reads see them.
 pub(super) struct Pending<'a> {
@@ -115,10 +122,17 @@ impl<'a> Pending<'a> {
         }
     }
 
-    /// The value as this feed left it, else as stored.
+    /// The value as this feed left it, else as the feed before it left it (its writes may
+    /// still be being made: see [`Pending::record`]), else as stored.
     pub(super) fn get(&self, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-        if let Some(value) = self.writes.borrow().get(&(index, key.to_vec())) {
+        let k = (index, key.to_vec());
+        if let Some(value) = self.writes.borrow().get(&k) {
             return Ok(value.clone());
+        }
+        if let Some(before) = &*in_flight(self.main) {
+            if let Some(value) = before.get(&k) {
+                return Ok(value.clone());
+            }
         }
         Ok(index.tree(self.main).get(key)?)
     }
@@ -135,14 +149,49 @@ impl<'a> Pending<'a> {
 
     /// Records the writes in the journal, applies them, and clears the journal.
     pub(super) fn commit(self) -> Result<(), StoreError> {
+        let main = self.main;
+        match self.record()? {
+            Some(writes) => complete(main, &writes),
+            None => Ok(()),
+        }
+    }
+
+    /// Step 2 alone, for a writer that makes its writes after letting the next feed be
+    /// worked out: records them in the journal and makes them what [`Pending::get`] of the
+    /// next feed reads before the trees, until [`complete`] (or, should that fail, [`finish`])
+    /// has made them. So writes recorded and not yet all made, for whatever reason, are
+    /// always read.
+    pub(super) fn record(self) -> Result<Option<Arc<Writes>>, StoreError> {
         let writes = self.writes.into_inner();
         if writes.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         record(self.main, &writes)?;
-        apply(self.main, &writes)?;
-        clear(self.main)
+        let writes = Arc::new(writes);
+        *self
+            .main
+            .in_flight
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Some(writes.clone());
+        Ok(Some(writes))
     }
+}
+
+/// Steps 3 and 4 for writes that [`Pending::record`] recorded. A failure leaves them in the
+/// journal, and in the next feed's reads, for [`finish`].
+pub(super) fn complete(main: &Main, writes: &Writes) -> Result<(), StoreError> {
+    apply(main, writes)?;
+    clear(main)?;
+    set_in_flight_done(main);
+    Ok(())
+}
+
+fn in_flight(main: &Main) -> std::sync::RwLockReadGuard<'_, Option<Arc<Writes>>> {
+    main.in_flight.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn set_in_flight_done(main: &Main) {
+    *main.in_flight.write().unwrap_or_else(|e| e.into_inner()) = None;
 }
 
 #[cfg(test)]
@@ -224,12 +273,14 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     };
     let Some(marker) = main.journal.get(MARKER_KEY)? else {
         if main.journal.is_empty() {
+            set_in_flight_done(main);
             return Ok(false);
         }
         // Pieces of a feed that was applied in full (its marker was removed) or not at all
         // (its marker was never written).
         clear(main)?;
         main.flush()?;
+        set_in_flight_done(main);
         return Ok(false);
     };
     let bytes = match marker.split_first() {
@@ -258,6 +309,7 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     main.flush()?;
     clear(main)?;
     main.flush()?;
+    set_in_flight_done(main);
     Ok(true)
 }
 

@@ -168,7 +168,8 @@ pub struct Store {
     /// permanent (damaged, newer schema), so later calls fail at once instead of each reading
     /// the whole store again.
     opening: Mutex<Option<Unopenable>>,
-    /// One feed is applied at a time, so cross-source matching sees every earlier feed.
+    /// One feed is worked out at a time, so cross-source matching sees every earlier feed
+    /// (including one whose writes are still being made: see [`journal`]).
     writer: Mutex<()>,
 }
 
@@ -176,6 +177,12 @@ pub struct Store {
 enum Unopenable {
     Damaged(String),
     Schema(u64),
+}
+
+/// Both of the store's write locks (see [`Store::write_lock`]).
+struct WriteGuard<'a> {
+    _applying: std::sync::MutexGuard<'a, ()>,
+    _writer: std::sync::MutexGuard<'a, ()>,
 }
 
 /// The database of stories and indexes.
@@ -199,6 +206,11 @@ struct Main {
     /// moved by [`journal`] as it makes each write (so a feed finished after a failure or a
     /// crash counts too).
     net_stories: std::sync::atomic::AtomicI64,
+    /// Held while a feed's writes are made (see [`Store::apply`]); taken after the writer lock.
+    applying: Mutex<()>,
+    /// The writes of a feed recorded in the journal and not yet all made: the next feed,
+    /// worked out meanwhile, reads them first ([`journal::Pending::get`]).
+    in_flight: std::sync::RwLock<Option<std::sync::Arc<journal::Writes>>>,
 }
 
 impl Main {
@@ -292,13 +304,21 @@ impl Store {
         Ok(store)
     }
 
-    /// The writer lock, once a feed whose writes failed part way is finished: whoever holds it
-    /// sees the store as the last feed left it (see [`journal`]).
-    fn write_lock(&self) -> Result<(std::sync::MutexGuard<'_, ()>, &Main), StoreError> {
-        let guard = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+    /// The writer lock, once the last feed's writes are all made (and one that failed part
+    /// way is finished): whoever holds it sees the store as the last feed left it (see
+    /// [`journal`]).
+    fn write_lock(&self) -> Result<(WriteGuard<'_>, &Main), StoreError> {
+        let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let main = self.main()?;
+        let applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
         journal::finish(main)?;
-        Ok((guard, main))
+        Ok((
+            WriteGuard {
+                _applying: applying,
+                _writer: writer,
+            },
+            main,
+        ))
     }
 
     /// The stories' database, opened (and upgraded from an older schema) on first use.
@@ -389,6 +409,8 @@ impl Store {
             segment_size: segments,
             blobs: blobs::Blobs::new(path),
             net_stories: std::sync::atomic::AtomicI64::new(0),
+            applying: Mutex::new(()),
+            in_flight: std::sync::RwLock::new(None),
             db,
         };
         let meta = main.db.open_tree("meta")?;

@@ -1931,3 +1931,83 @@ fn a_states_database_of_schema_1_is_upgraded_to_buckets_when_opened() {
     let store = Store::open_lazy(&cfg).unwrap();
     assert_eq!(store.source_states().unwrap().len(), 2);
 }
+
+fn original() -> Staged {
+    item(
+        "1",
+        "Women Caucus conference in Pristina",
+        Some("https://bprg.example/news/1/"),
+        "h",
+    )
+}
+
+fn republished() -> Staged {
+    item(
+        "p-77",
+        "Women Caucus: a conference",
+        Some("http://www.bprg.example/news/1"),
+        "x",
+    )
+}
+
+fn carriers(store: &Store) -> Vec<Vec<String>> {
+    store
+        .list(&Query::default())
+        .unwrap()
+        .iter()
+        .map(|s| s.sources.iter().map(|c| c.source.clone()).collect())
+        .collect()
+}
+
+#[test]
+fn a_feed_worked_out_while_the_last_ones_writes_are_made_reads_them_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let dedupe = DedupeConfig::default();
+    let (first, report) = store
+        .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
+        .unwrap();
+    assert_eq!(report.new, 1);
+    let recorded = first.record().unwrap().expect("the feed writes something");
+    assert!(
+        store.list(&Query::default()).unwrap().is_empty(),
+        "not made yet"
+    );
+
+    // Worked out now, the republished copy is matched to the story not yet in the trees.
+    let (second, report) = store
+        .stage("portal", vec![republished()], now(), &dedupe, &no_topics)
+        .unwrap();
+    assert_eq!((report.new, report.duplicate), (0, 1));
+    journal::complete(main, &recorded).unwrap();
+    assert!(main.in_flight.read().unwrap().is_none());
+    second.commit().unwrap();
+    assert_eq!(carriers(&store), vec![vec!["bprg", "portal"]]);
+}
+
+#[test]
+fn writes_that_failed_part_way_are_read_by_the_next_feed_and_made_before_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let dedupe = DedupeConfig::default();
+    let (first, _) = store
+        .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
+        .unwrap();
+    // Recorded, and then making them failed: they stay in the journal and in the reads.
+    first.record().unwrap();
+    let report = store
+        .apply(
+            "portal",
+            vec![republished()],
+            &fetched("p"),
+            now(),
+            &dedupe,
+            &no_topics,
+        )
+        .unwrap();
+    assert_eq!((report.new, report.duplicate), (0, 1));
+    assert_eq!(carriers(&store), vec![vec!["bprg", "portal"]]);
+    assert!(journal_values(&store).is_empty(), "the journal is cleared");
+    assert!(store.main().unwrap().in_flight.read().unwrap().is_none());
+}
