@@ -96,22 +96,21 @@ impl Store {
         dedupe: &DedupeConfig,
         topics_of: TopicsOf<'_>,
     ) -> Result<ApplyReport, StoreError> {
-        // The feed is worked out under the writer lock, and its writes made under the second
-        // lock alone, so the next feed is worked out while they are made: it reads them
-        // first, before they reach the trees (`journal::Pending::get`).
+        // The feed is worked out under the writer lock and its writes queued; they are made
+        // under the second lock, in turn, while the next feed is worked out (it reads them
+        // first: see `journal`).
         let one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let main = self.main()?;
         let now = now.unwrap_or_else(Utc::now);
         let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
-        let applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
-        // The feed before this one, should making its writes have failed part way.
-        super::journal::finish(main)?;
-        let recorded = pending.record()?;
+        let turn = pending.queue();
         drop(one_writer);
-        if let Some(writes) = recorded {
-            super::journal::complete(main, &writes)?;
+        if let Some(turn) = turn {
+            let _applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
+            // Up to this feed's writes: those queued before are made first, here or by the
+            // thread that queued them, whichever takes the lock first.
+            super::journal::make_queued(main, turn)?;
         }
-        drop(applying);
         // Flushed outside the locks: the next feed is applied while this one's fsync runs, and
         // one fsync often covers several feeds (sled groups concurrent flushes).
         main.flush()?;

@@ -15,11 +15,12 @@
 //!    reader finds never names a story that is not there yet).
 //! 4. The marker is removed, then the pieces.
 //!
-//! Steps 1 and 2 of a feed run under the writer lock, steps 3 and 4 under a second lock
-//! ([`Store::apply`](super::Store::apply)), so the next feed is worked out while this one's
-//! writes are made. From step 2 until step 4 is done, the recorded writes are kept in memory
-//! too ("in flight"), and [`Pending::get`] reads them before the trees: the next feed sees the
-//! store as if they were made. Every other writer (prune, import, reclassify) takes both locks.
+//! A feed ingested is worked out (step 1) under the store's writer lock and its writes are
+//! queued in memory; steps 2 to 4 are taken under a second lock ([`make_queued`]), in the
+//! order the feeds were worked out, while the next feed is worked out. Until its writes are
+//! made, [`Pending::get`] of every later feed reads them before the trees, so each feed sees
+//! the store as if every earlier one were made. Every other writer (prune, import,
+//! reclassify) takes both locks and makes whatever is queued first.
 //!
 //! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
 //! means the marker and every piece written before it were recovered too, and a marker found
@@ -129,7 +130,7 @@ impl<'a> Pending<'a> {
         if let Some(value) = self.writes.borrow().get(&k) {
             return Ok(value.clone());
         }
-        if let Some(before) = &*in_flight(self.main) {
+        for (_, before) in queued(self.main).iter().rev() {
             if let Some(value) = before.get(&k) {
                 return Ok(value.clone());
             }
@@ -147,52 +148,65 @@ impl<'a> Pending<'a> {
         self.writes.borrow_mut().insert((index, key.into()), None);
     }
 
-    /// Records the writes in the journal, applies them, and clears the journal.
+    /// Makes the writes and every one queued before them (see [`make_queued`]). Needs both
+    /// of the store's write locks.
     pub(super) fn commit(self) -> Result<(), StoreError> {
         let main = self.main;
-        match self.record()? {
-            Some(writes) => complete(main, &writes),
+        match self.queue() {
+            Some(turn) => make_queued(main, turn),
             None => Ok(()),
         }
     }
 
-    /// Step 2 alone, for a writer that makes its writes after letting the next feed be
-    /// worked out: records them in the journal and makes them what [`Pending::get`] of the
-    /// next feed reads before the trees, until [`complete`] (or, should that fail, [`finish`])
-    /// has made them. So writes recorded and not yet all made, for whatever reason, are
-    /// always read.
-    pub(super) fn record(self) -> Result<Option<Arc<Writes>>, StoreError> {
+    /// Queues the writes to be made by [`make_queued`], and returns their turn (`None` when
+    /// there are none). Until they are made, [`Pending::get`] of every later feed reads them
+    /// before the trees. Needs the store's writer lock, so that turns follow the order in
+    /// which feeds are worked out.
+    pub(super) fn queue(self) -> Option<u64> {
         let writes = self.writes.into_inner();
         if writes.is_empty() {
-            return Ok(None);
+            return None;
         }
-        record(self.main, &writes)?;
-        let writes = Arc::new(writes);
-        *self
+        let mut queue = self.main.queued.write().unwrap_or_else(|e| e.into_inner());
+        let turn = self
             .main
-            .in_flight
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Some(writes.clone());
-        Ok(Some(writes))
+            .next_turn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        queue.push_back((turn, Arc::new(writes)));
+        Some(turn)
     }
 }
 
-/// Steps 3 and 4 for writes that [`Pending::record`] recorded. A failure leaves them in the
-/// journal, and in the next feed's reads, for [`finish`].
-pub(super) fn complete(main: &Main, writes: &Writes) -> Result<(), StoreError> {
-    apply(main, writes)?;
-    clear(main)?;
-    set_in_flight_done(main);
-    Ok(())
+/// Makes the queued writes up to `turn`, oldest first, each through the journal (steps 2 to 4
+/// above), after finishing any feed whose writes failed part way; each leaves the queue once
+/// made. A failure leaves the rest queued, still read by later feeds, for the next call. Needs
+/// the store's second write lock (`Main::applying`).
+pub(super) fn make_queued(main: &Main, turn: u64) -> Result<(), StoreError> {
+    finish(main)?;
+    loop {
+        let next = {
+            let queue = queued(main);
+            match queue.front() {
+                Some((t, writes)) if *t <= turn => writes.clone(),
+                _ => return Ok(()),
+            }
+        };
+        record(main, &next)?;
+        apply(main, &next)?;
+        clear(main)?;
+        main.queued
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front();
+    }
 }
 
-fn in_flight(main: &Main) -> std::sync::RwLockReadGuard<'_, Option<Arc<Writes>>> {
-    main.in_flight.read().unwrap_or_else(|e| e.into_inner())
+fn queued(main: &Main) -> std::sync::RwLockReadGuard<'_, Queue> {
+    main.queued.read().unwrap_or_else(|e| e.into_inner())
 }
 
-fn set_in_flight_done(main: &Main) {
-    *main.in_flight.write().unwrap_or_else(|e| e.into_inner()) = None;
-}
+/// Writes worked out and not yet made, oldest first, each with its turn.
+pub(super) type Queue = std::collections::VecDeque<(u64, Arc<Writes>)>;
 
 #[cfg(test)]
 impl Pending<'_> {
@@ -273,14 +287,12 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     };
     let Some(marker) = main.journal.get(MARKER_KEY)? else {
         if main.journal.is_empty() {
-            set_in_flight_done(main);
             return Ok(false);
         }
         // Pieces of a feed that was applied in full (its marker was removed) or not at all
         // (its marker was never written).
         clear(main)?;
         main.flush()?;
-        set_in_flight_done(main);
         return Ok(false);
     };
     let bytes = match marker.split_first() {
@@ -309,7 +321,6 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     main.flush()?;
     clear(main)?;
     main.flush()?;
-    set_in_flight_done(main);
     Ok(true)
 }
 

@@ -169,7 +169,7 @@ pub struct Store {
     /// the whole store again.
     opening: Mutex<Option<Unopenable>>,
     /// One feed is worked out at a time, so cross-source matching sees every earlier feed
-    /// (including one whose writes are still being made: see [`journal`]).
+    /// (including those whose writes are still queued: see [`journal`]).
     writer: Mutex<()>,
 }
 
@@ -206,11 +206,14 @@ struct Main {
     /// moved by [`journal`] as it makes each write (so a feed finished after a failure or a
     /// crash counts too).
     net_stories: std::sync::atomic::AtomicI64,
-    /// Held while a feed's writes are made (see [`Store::apply`]); taken after the writer lock.
+    /// Held while queued writes are made (see [`journal`]); taken after the writer lock
+    /// when both are held.
     applying: Mutex<()>,
-    /// The writes of a feed recorded in the journal and not yet all made: the next feed,
-    /// worked out meanwhile, reads them first ([`journal::Pending::get`]).
-    in_flight: std::sync::RwLock<Option<std::sync::Arc<journal::Writes>>>,
+    /// Feeds' writes worked out and not yet made: later feeds read them first
+    /// ([`journal::Pending::get`]).
+    queued: std::sync::RwLock<journal::Queue>,
+    /// The turn of the next writes queued.
+    next_turn: std::sync::atomic::AtomicU64,
 }
 
 impl Main {
@@ -304,14 +307,14 @@ impl Store {
         Ok(store)
     }
 
-    /// The writer lock, once the last feed's writes are all made (and one that failed part
-    /// way is finished): whoever holds it sees the store as the last feed left it (see
+    /// Both write locks, once every feed's writes are made (and one that failed part way is
+    /// finished): whoever holds them sees the store as the last feed left it (see
     /// [`journal`]).
     fn write_lock(&self) -> Result<(WriteGuard<'_>, &Main), StoreError> {
         let writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let main = self.main()?;
         let applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
-        journal::finish(main)?;
+        journal::make_queued(main, u64::MAX)?;
         Ok((
             WriteGuard {
                 _applying: applying,
@@ -410,7 +413,8 @@ impl Store {
             blobs: blobs::Blobs::new(path),
             net_stories: std::sync::atomic::AtomicI64::new(0),
             applying: Mutex::new(()),
-            in_flight: std::sync::RwLock::new(None),
+            queued: std::sync::RwLock::new(journal::Queue::new()),
+            next_turn: std::sync::atomic::AtomicU64::new(0),
             db,
         };
         let meta = main.db.open_tree("meta")?;

@@ -1960,7 +1960,7 @@ fn carriers(store: &Store) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn a_feed_worked_out_while_the_last_ones_writes_are_made_reads_them_first() {
+fn a_feed_worked_out_while_the_last_ones_writes_are_queued_reads_them_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let main = store.main().unwrap();
@@ -1969,7 +1969,7 @@ fn a_feed_worked_out_while_the_last_ones_writes_are_made_reads_them_first() {
         .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
         .unwrap();
     assert_eq!(report.new, 1);
-    let recorded = first.record().unwrap().expect("the feed writes something");
+    let turn = first.queue().expect("the feed writes something");
     assert!(
         store.list(&Query::default()).unwrap().is_empty(),
         "not made yet"
@@ -1980,22 +1980,23 @@ fn a_feed_worked_out_while_the_last_ones_writes_are_made_reads_them_first() {
         .stage("portal", vec![republished()], now(), &dedupe, &no_topics)
         .unwrap();
     assert_eq!((report.new, report.duplicate), (0, 1));
-    journal::complete(main, &recorded).unwrap();
-    assert!(main.in_flight.read().unwrap().is_none());
+    journal::make_queued(main, turn).unwrap();
+    assert!(main.queued.read().unwrap().is_empty());
+    assert_eq!(carriers(&store), vec![vec!["bprg"]]);
     second.commit().unwrap();
     assert_eq!(carriers(&store), vec![vec!["bprg", "portal"]]);
 }
 
 #[test]
-fn writes_that_failed_part_way_are_read_by_the_next_feed_and_made_before_its_own() {
+fn writes_left_queued_are_read_by_the_next_feed_and_made_before_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let dedupe = DedupeConfig::default();
     let (first, _) = store
         .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
         .unwrap();
-    // Recorded, and then making them failed: they stay in the journal and in the reads.
-    first.record().unwrap();
+    // Queued, and never made by the thread that queued them (as when making them failed).
+    first.queue().unwrap();
     let report = store
         .apply(
             "portal",
@@ -2009,5 +2010,49 @@ fn writes_that_failed_part_way_are_read_by_the_next_feed_and_made_before_its_own
     assert_eq!((report.new, report.duplicate), (0, 1));
     assert_eq!(carriers(&store), vec![vec!["bprg", "portal"]]);
     assert!(journal_values(&store).is_empty(), "the journal is cleared");
-    assert!(store.main().unwrap().in_flight.read().unwrap().is_none());
+    assert!(store.main().unwrap().queued.read().unwrap().is_empty());
+}
+
+#[test]
+fn feeds_applied_from_many_threads_at_once_store_a_story_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let dedupe = DedupeConfig::default();
+    let reports: Vec<ApplyReport> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|n| {
+                let (store, dedupe) = (&store, &dedupe);
+                s.spawn(move || {
+                    // Each source carries the same story (one link) and one of its own.
+                    let feed = vec![
+                        item(
+                            &format!("{n}-shared"),
+                            &format!("Copy {n}"),
+                            Some("https://bprg.example/news/1/"),
+                            "s",
+                        ),
+                        item(&format!("{n}-own"), &format!("Own story {n}"), None, "o"),
+                    ];
+                    let source = format!("s{n}");
+                    store
+                        .apply(&source, feed, &fetched("e"), now(), dedupe, &no_topics)
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let new: usize = reports.iter().map(|r| r.new).sum();
+    let duplicate: usize = reports.iter().map(|r| r.duplicate).sum();
+    assert_eq!((new, duplicate), (9, 7));
+    let shared: Vec<_> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.sources.len() > 1)
+        .collect();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(shared[0].sources.len(), 8);
+    assert_eq!(store.item_count(), 9);
+    assert!(journal_values(&store).is_empty());
 }
