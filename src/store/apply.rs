@@ -101,9 +101,17 @@ impl Store {
         // first: see `journal`).
         let one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let main = self.main()?;
+        if super::journal::queued_len(main) >= super::journal::QUEUE_BOUND {
+            // Only when making writes keeps failing (a full disk): what is queued is made
+            // before anything more is, or this feed fails too, so the queue stays bounded.
+            let _applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());
+            super::journal::make_queued(main, u64::MAX)?;
+        }
         let now = now.unwrap_or_else(Utc::now);
         let (pending, report) = self.stage(source, staged, now, dedupe, topics_of)?;
-        let turn = pending.queue();
+        // This feed's writes, or with none (every entry as stored), the last queued before
+        // it: what it was worked out against must be made before its state is recorded.
+        let turn = pending.queue().or_else(|| super::journal::last_turn(main));
         drop(one_writer);
         if let Some(turn) = turn {
             let _applying = main.applying.lock().unwrap_or_else(|e| e.into_inner());

@@ -184,7 +184,12 @@ impl Store {
             }
             Err(e) => {
                 // The store was empty: it is again (every tree but its schema version), so
-                // the import can simply be run again.
+                // the import can simply be run again. Writes left queued by a story that
+                // failed to be restored go too.
+                main.queued
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
                 for name in main.db.tree_names() {
                     if name != "meta" {
                         main.db

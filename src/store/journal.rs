@@ -20,7 +20,10 @@
 //! order the feeds were worked out, while the next feed is worked out. Until its writes are
 //! made, [`Pending::get`] of every later feed reads them before the trees, so each feed sees
 //! the store as if every earlier one were made. Every other writer (prune, import,
-//! reclassify) takes both locks and makes whatever is queued first.
+//! reclassify) takes both locks and makes whatever is queued first. A feed's state is
+//! recorded only once every write it was worked out against is made (its own, or with none,
+//! the last queued before it): writes left queued by a failure are made by the next feed,
+//! and the queue never grows past [`QUEUE_BOUND`] feeds.
 //!
 //! sled recovers a contiguous prefix of its log after a crash. An applied write recovered
 //! means the marker and every piece written before it were recovered too, and a marker found
@@ -200,6 +203,20 @@ pub(super) fn make_queued(main: &Main, turn: u64) -> Result<(), StoreError> {
             .pop_front();
     }
 }
+
+/// The turn of the last writes still queued, if any.
+pub(super) fn last_turn(main: &Main) -> Option<u64> {
+    queued(main).back().map(|(turn, _)| *turn)
+}
+
+/// How many feeds' writes are queued.
+pub(super) fn queued_len(main: &Main) -> usize {
+    queued(main).len()
+}
+
+/// The most feeds' writes queued before a feed first makes them all. The queue is never more
+/// than a few feeds long unless making writes fails.
+pub(super) const QUEUE_BOUND: usize = 16;
 
 fn queued(main: &Main) -> std::sync::RwLockReadGuard<'_, Queue> {
     main.queued.read().unwrap_or_else(|e| e.into_inner())

@@ -71,11 +71,11 @@ const STATES_DIR: &str = "states";
 /// The states database's `meta` keys: its schema version, and "the stories' database has
 /// been created".
 const STATES_SCHEMA_KEY: &str = "schema";
-/// Version 1 kept one JSON value per source, and is upgraded when opened. From the store's
-/// schema 7 on, which keeps the states in buckets (see [`states`]), the states database
-/// carries the store's number: a build that reads an older schema then refuses the store
-/// with that number, whichever database it checks first.
-const STATES_SCHEMA_VERSION: u64 = SCHEMA_VERSION;
+/// Version 1 kept one JSON value per source, and is upgraded when opened. Version 7 keeps
+/// them in buckets (see [`states`]): numbered as the store schema that brought it, so that a
+/// build reading an older schema refuses the store with that number whichever database it
+/// checks first. A later store schema that leaves the states as they are leaves this at 7.
+const STATES_SCHEMA_VERSION: u64 = 7;
 const STORIES_KEY: &str = "stories";
 
 /// sled's cache for the states database: a few MB of states.
@@ -267,7 +267,12 @@ impl Store {
             }
             // The states database is marked once the stories' one is known to be opened and
             // upgraded (`Store::mark_states`): until then a schema 1 store is upgraded again.
-            None if main_existed => true,
+            // A build of schemas 2–6 cut short in that upgrade may have left states in the
+            // keyed layout here already: they are moved into buckets too.
+            None if main_existed => {
+                keyed_states = true;
+                true
+            }
             None if existed => {
                 return Err(StoreError::Damaged {
                     path: config.path.clone(),
@@ -291,14 +296,19 @@ impl Store {
         };
         if keyed_states {
             let moved = states::upgrade_from_keys(&store.states_db, &store.states)?;
-            meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
-            store.states_db.flush()?;
+            if !upgrade {
+                // Otherwise marked with the stories' database (`Store::mark_states`).
+                meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
+                store.states_db.flush()?;
+            }
             store.states_db.drop_tree("sources")?;
-            tracing::info!(
-                store = %config.path.display(),
-                sources = moved,
-                "upgraded the states database: states kept in buckets"
-            );
+            if moved > 0 {
+                tracing::info!(
+                    store = %config.path.display(),
+                    sources = moved,
+                    "upgraded the states database: states kept in buckets"
+                );
+            }
         }
         if upgrade {
             // A store written before the states had a database of their own: move them now.

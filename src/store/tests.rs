@@ -2056,3 +2056,66 @@ fn feeds_applied_from_many_threads_at_once_store_a_story_once() {
     assert_eq!(store.item_count(), 9);
     assert!(journal_values(&store).is_empty());
 }
+
+#[test]
+fn a_feed_with_nothing_new_makes_the_queued_writes_it_was_worked_out_against() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let dedupe = DedupeConfig::default();
+    let (first, _) = store
+        .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
+        .unwrap();
+    // Queued, and never made by the thread that queued them (as when making them failed).
+    first.queue().unwrap();
+    // The same feed again: every entry is as queued, so it writes nothing of its own; its
+    // state may be recorded only once what it was matched against is made.
+    let report = store
+        .apply(
+            "bprg",
+            vec![original()],
+            &fetched("b"),
+            now(),
+            &dedupe,
+            &no_topics,
+        )
+        .unwrap();
+    assert_eq!((report.new, report.unchanged), (0, 1));
+    assert_eq!(carriers(&store), vec![vec!["bprg"]]);
+    assert!(store.main().unwrap().queued.read().unwrap().is_empty());
+    assert_eq!(store.source_state("bprg").unwrap(), fetched("b"));
+}
+
+#[test]
+fn states_an_interrupted_older_upgrade_left_keyed_are_moved_into_buckets() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    // A schema 1 store whose upgrade by an older build stopped after it copied the states
+    // into the states database (one JSON value per source) and dropped them from the stories'
+    // one, before it marked the states database.
+    let main = schema_1_store(&cfg.path);
+    main.drop_tree("sources").unwrap();
+    main.flush().unwrap();
+    drop(main);
+    {
+        let states = sled::Config::new()
+            .path(cfg.path.join(STATES_DIR))
+            .open()
+            .unwrap();
+        let sources = states.open_tree("sources").unwrap();
+        sources
+            .insert("a", serde_json::to_vec(&fetched("v1")).unwrap())
+            .unwrap();
+        states.flush().unwrap();
+    }
+    {
+        let store = Store::open(&cfg).unwrap();
+        assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+        let meta = store.states_db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get(STATES_SCHEMA_KEY).unwrap().as_deref(),
+            Some(&STATES_SCHEMA_VERSION.to_be_bytes()[..])
+        );
+    }
+    let store = Store::open_lazy(&cfg).unwrap();
+    assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+}
