@@ -295,7 +295,8 @@ impl Store {
             writer: Mutex::new(()),
         };
         if keyed_states {
-            let moved = states::upgrade_from_keys(&store.states_db, &store.states)?;
+            let moved = states::move_keyed(&store.states_db.open_tree("sources")?, &store.states)?;
+            store.states_db.flush()?;
             if !upgrade {
                 // Otherwise marked with the stories' database (`Store::mark_states`).
                 meta.insert(STATES_SCHEMA_KEY, &STATES_SCHEMA_VERSION.to_be_bytes())?;
@@ -503,18 +504,7 @@ impl Store {
     /// Copies the states a schema version 1 store kept with its stories into the states
     /// database (a state already there is newer and stays), flushes, then drops the old tree.
     fn move_states_from(&self, main: &sled::Db) -> Result<(), StoreError> {
-        let old = main.open_tree("sources")?;
-        for kv in old.iter() {
-            let (k, v) = kv?;
-            let state: SourceState =
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt {
-                    tree: "sources",
-                    message: e.to_string(),
-                })?;
-            self.states
-                .put_if_absent(&String::from_utf8_lossy(&k), state)?;
-        }
-        self.states.write()?;
+        states::move_keyed(&main.open_tree("sources")?, &self.states)?;
         self.states_db.flush()?;
         main.drop_tree("sources")?;
         Ok(())

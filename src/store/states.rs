@@ -173,11 +173,11 @@ fn all(inner: &Inner) -> &HashMap<String, SourceState> {
     inner.all.as_ref().expect("loaded")
 }
 
-/// Moves the states of a states database of schema 1 (one JSON value per source in the
-/// `sources` tree) into buckets: written and synced before the caller marks the new schema,
-/// and the old tree dropped after, so an upgrade cut short is simply done again.
-pub(super) fn upgrade_from_keys(db: &sled::Db, states: &States) -> Result<usize, StoreError> {
-    let old = db.open_tree("sources")?;
+/// Moves states kept in the keyed layout (one JSON value per source id, as the states
+/// database of schema 1 held them, and the stories' database before it) into `states` and
+/// writes them; a state already there is newer and stays. The caller syncs, then drops `old`,
+/// so a move cut short is simply done again. Returns how many states `old` held.
+pub(super) fn move_keyed(old: &sled::Tree, states: &States) -> Result<usize, StoreError> {
     let mut moved = 0;
     for kv in old.iter() {
         let (k, v) = kv?;
@@ -185,11 +185,10 @@ pub(super) fn upgrade_from_keys(db: &sled::Db, states: &States) -> Result<usize,
             tree: "sources",
             message: e.to_string(),
         })?;
-        states.put(&String::from_utf8_lossy(&k), &state)?;
+        states.put_if_absent(&String::from_utf8_lossy(&k), state)?;
         moved += 1;
     }
     states.write()?;
-    db.flush()?;
     Ok(moved)
 }
 
@@ -284,7 +283,7 @@ mod tests {
         old.insert("b", serde_json::to_vec(&state("y")).unwrap())
             .unwrap();
         let states = States::new(tree.clone());
-        assert_eq!(upgrade_from_keys(&db, &states).unwrap(), 2);
+        assert_eq!(move_keyed(&old, &states).unwrap(), 2);
         let read = States::new(tree);
         assert_eq!(read.get("a").unwrap(), state("x"));
         assert_eq!(read.get("b").unwrap(), state("y"));
