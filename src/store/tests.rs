@@ -1950,6 +1950,21 @@ fn republished() -> Staged {
     )
 }
 
+/// Queues bprg's original story and leaves it unmade, as when the thread that queued it
+/// failed to make it.
+fn leave_original_queued(store: &Store) {
+    let (first, _) = store
+        .stage(
+            "bprg",
+            vec![original()],
+            now(),
+            &DedupeConfig::default(),
+            &no_topics,
+        )
+        .unwrap();
+    first.queue().unwrap();
+}
+
 fn carriers(store: &Store) -> Vec<Vec<String>> {
     store
         .list(&Query::default())
@@ -1992,11 +2007,7 @@ fn writes_left_queued_are_read_by_the_next_feed_and_made_before_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let dedupe = DedupeConfig::default();
-    let (first, _) = store
-        .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
-        .unwrap();
-    // Queued, and never made by the thread that queued them (as when making them failed).
-    first.queue().unwrap();
+    leave_original_queued(&store);
     let report = store
         .apply(
             "portal",
@@ -2062,11 +2073,7 @@ fn a_feed_with_nothing_new_makes_the_queued_writes_it_was_worked_out_against() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let dedupe = DedupeConfig::default();
-    let (first, _) = store
-        .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
-        .unwrap();
-    // Queued, and never made by the thread that queued them (as when making them failed).
-    first.queue().unwrap();
+    leave_original_queued(&store);
     // The same feed again: every entry is as queued, so it writes nothing of its own; its
     // state may be recorded only once what it was matched against is made.
     let report = store
