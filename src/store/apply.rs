@@ -124,6 +124,10 @@ impl Store {
         main.flush()?;
         // Only now, with the stories on disk, may the validators that vouch for them be.
         self.put_source_state(source, state)?;
+        if super::matching::wants_compaction(main) {
+            let (_both, main) = self.write_lock()?;
+            super::matching::compact(main)?;
+        }
         Ok(report)
     }
 

@@ -178,6 +178,8 @@ impl Store {
                 for (id, state) in states {
                     self.put_source_state(&id, &state)?;
                 }
+                // Each story restored logged its links and titles on its own.
+                super::matching::compact(main)?;
                 self.flush()?;
                 progress(counts.items as u64);
                 Ok(counts)
@@ -198,6 +200,7 @@ impl Store {
                             .map_err(StoreError::from)?;
                     }
                 }
+                super::matching::clear(main);
                 main.flush()?;
                 Err(BackupError::Undone(Box::new(e)))
             }
@@ -374,8 +377,9 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// number of stories read.
 pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
     if dedupe {
-        main.links.clear()?;
-        main.titles.clear()?;
+        main.matches.clear()?;
+        super::matching::clear(main);
+        super::matching::drop_trees(main)?;
     }
     let mut stories = 0;
     let mut tx = Pending::new(main);

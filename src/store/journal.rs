@@ -78,12 +78,15 @@ pub(super) enum Index {
     BySeen = 2,
     BySource = 3,
     Idents = 4,
+    /// Kept in memory and logged (see [`super::matching`]), as is `Titles`.
     Links = 5,
     Titles = 6,
+    /// The log of the links and titles: a feed's writes to them, in one value.
+    Matches = 7,
 }
 
 impl Index {
-    const ALL: [Index; 7] = [
+    const ALL: [Index; 8] = [
         Index::Items,
         Index::ByPublished,
         Index::BySeen,
@@ -91,18 +94,20 @@ impl Index {
         Index::Idents,
         Index::Links,
         Index::Titles,
+        Index::Matches,
     ];
 
-    fn tree(self, main: &Main) -> &sled::Tree {
-        match self {
+    /// The tree that holds the index; `None` for the two held in memory.
+    fn tree(self, main: &Main) -> Option<&sled::Tree> {
+        Some(match self {
             Index::Items => &main.items,
             Index::ByPublished => &main.by_published,
             Index::BySeen => &main.by_seen,
             Index::BySource => &main.by_source,
             Index::Idents => &main.idents,
-            Index::Links => &main.links,
-            Index::Titles => &main.titles,
-        }
+            Index::Links | Index::Titles => return None,
+            Index::Matches => &main.matches,
+        })
     }
 }
 
@@ -138,7 +143,10 @@ impl<'a> Pending<'a> {
                 return Ok(value.clone());
             }
         }
-        Ok(index.tree(self.main).get(key)?)
+        match index.tree(self.main) {
+            Some(tree) => Ok(tree.get(key)?),
+            None => super::matching::get(self.main, index, key),
+        }
     }
 
     pub(super) fn insert(&self, index: Index, key: impl Into<Vec<u8>>, value: impl Into<IVec>) {
@@ -166,17 +174,24 @@ impl<'a> Pending<'a> {
     /// before the trees. Needs the store's writer lock, so that turns follow the order in
     /// which feeds are worked out.
     pub(super) fn queue(self) -> Option<u64> {
-        let writes = self.writes.into_inner();
+        let main = self.main;
+        let writes = self.into_writes();
         if writes.is_empty() {
             return None;
         }
-        let mut queue = self.main.queued.write().unwrap_or_else(|e| e.into_inner());
-        let turn = self
-            .main
+        let mut queue = main.queued.write().unwrap_or_else(|e| e.into_inner());
+        let turn = main
             .next_turn
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         queue.push_back((turn, Arc::new(writes)));
         Some(turn)
+    }
+
+    /// The writes, with the log entry of their links and titles (see [`super::matching`]).
+    fn into_writes(self) -> Writes {
+        let mut writes = self.writes.into_inner();
+        super::matching::add_log_entry(self.main, &mut writes);
+        writes
     }
 }
 
@@ -229,8 +244,9 @@ pub(super) type Queue = std::collections::VecDeque<(u64, Arc<Writes>)>;
 impl Pending<'_> {
     /// What a crash right after step 2 leaves: the journal, no write applied.
     pub(super) fn record_only(self) -> Result<(), StoreError> {
-        record(self.main, &self.writes.into_inner())?;
-        self.main.flush()?;
+        let main = self.main;
+        record(main, &self.into_writes())?;
+        main.flush()?;
         Ok(())
     }
 }
@@ -273,7 +289,9 @@ fn clear(main: &Main) -> Result<(), StoreError> {
 
 fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
     for ((index, key), value) in writes {
-        let tree = index.tree(main);
+        let Some(tree) = index.tree(main) else {
+            continue;
+        };
         let before = match value {
             Some(value) => tree.insert(&key[..], value.clone())?,
             None => tree.remove(&key[..])?,
@@ -292,6 +310,9 @@ fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
             }
         }
     }
+    // The links and titles in memory, once their log entry (the last write) is made: maps
+    // read from the log meanwhile have it, or are there for these to reach.
+    super::matching::apply(main, writes);
     Ok(())
 }
 
@@ -332,8 +353,12 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
         }
         _ => return Err(corrupt("its marker is of no known kind")),
     };
-    let writes =
+    let mut writes =
         decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
+    if !writes.keys().any(|(index, _)| *index == Index::Matches) {
+        // Recorded by a build that kept the links and titles in trees of their own.
+        super::matching::add_log_entry(main, &mut writes);
+    }
     apply(main, &writes)?;
     main.flush()?;
     clear(main)?;
@@ -343,7 +368,7 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
 
 /// `index ‖ key length ‖ key ‖ 0 (remove) or 1 ‖ value length ‖ value`, repeated; lengths
 /// are 4 bytes, little-endian.
-fn encode(writes: &Writes) -> Vec<u8> {
+pub(super) fn encode(writes: &Writes) -> Vec<u8> {
     let size: usize = writes
         .iter()
         .map(|((_, k), v)| 10 + k.len() + v.as_ref().map_or(0, |v| v.len()))
@@ -365,7 +390,7 @@ fn encode(writes: &Writes) -> Vec<u8> {
     out
 }
 
-fn decode(mut bytes: &[u8]) -> Option<Writes> {
+pub(super) fn decode(mut bytes: &[u8]) -> Option<Writes> {
     fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
         let (head, rest) = bytes.split_at_checked(n)?;
         *bytes = rest;

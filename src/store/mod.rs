@@ -9,9 +9,9 @@
 //!   first-seen time and again at the time each later source first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
 //! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
-//! - `links`: hash of the link's dedupe key → id (cross-source de-duplication)
-//! - `titles`: hash of the normalized title → [(id, published)] (cross-source, within a time
-//!   window)
+//! - `matches`: number → a feed's writes to the link and title indexes, held in memory
+//!   (see [`matching`]): the hash of a link's dedupe key → id, the hash of a normalized
+//!   title → [(id, published)] (cross-source de-duplication, titles within a time window)
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
@@ -36,6 +36,7 @@ mod blobs;
 mod digests;
 mod journal;
 mod keys;
+mod matching;
 mod prune;
 mod states;
 
@@ -61,9 +62,11 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// (the JSON records of earlier versions still read, so a version 5 store needs no change).
 /// Version 7 keeps the sources' states in buckets ([`states`]; moved from one value per
 /// source when the states database is first opened; the stories' database only changes its
-/// number). Older builds refuse a newer version: they would leave entries stale, or take records they
+/// number). Version 8 keeps the link and title indexes in memory, logged in the `matches`
+/// tree ([`matching`]; the `links` and `titles` trees of older versions are moved into it
+/// when the store is first opened). Older builds refuse a newer version: they would leave entries stale, or take records they
 /// cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 7;
+pub const SCHEMA_VERSION: u64 = 8;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -193,8 +196,12 @@ struct Main {
     by_seen: sled::Tree,
     by_source: sled::Tree,
     idents: sled::Tree,
-    links: sled::Tree,
-    titles: sled::Tree,
+    /// The log of the link and title indexes ([`matching`]).
+    matches: sled::Tree,
+    /// The link and title indexes, once read from their log.
+    matching: std::sync::RwLock<Option<matching::Matching>>,
+    /// The number of the next entry of their log.
+    next_match: std::sync::atomic::AtomicU64,
     digests: sled::Tree,
     /// The writes of the feed being applied (see [`journal`]).
     journal: sled::Tree,
@@ -416,8 +423,11 @@ impl Store {
             by_seen: tree("by_seen")?,
             by_source: tree("by_source")?,
             idents: tree("idents")?,
-            links: tree("links")?,
-            titles: tree("titles")?,
+            next_match: std::sync::atomic::AtomicU64::new(matching::next_number(&tree(
+                "matches",
+            )?)?),
+            matches: tree("matches")?,
+            matching: std::sync::RwLock::new(None),
             digests: tree("digests")?,
             journal: tree("journal")?,
             segment_size: segments,
@@ -432,16 +442,26 @@ impl Store {
         let mut upgrade_from = None;
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
-                SCHEMA_VERSION => {}
+                // Trees that an upgrade from 7 or earlier left behind (a crash before they
+                // were dropped).
+                SCHEMA_VERSION => matching::drop_trees(&main)?,
                 // Its records read as they are; only the stories written from now on differ
-                // (6), or nothing in this database does (7: the states' buckets).
-                5 | 6 => {
+                // (6), or nothing in this database does (7: the states' buckets). The link
+                // and title trees move into their log (8).
+                5..=7 => {
+                    matching::move_trees(&main)?;
                     meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                     main.flush()?;
+                    matching::drop_trees(&main)?;
                 }
                 found @ (1..=4) => {
                     if found == 1 {
                         self.move_states_from(&main.db)?;
+                    }
+                    if found == 4 {
+                        // Hashed as here: moved before a leftover feed is finished (below),
+                        // which logs its own link and title writes after them.
+                        matching::move_trees(&main)?;
                     }
                     // Version 2 stories stay as they are: plain JSON records still read.
                     // The link and title indexes are rebuilt once a leftover feed is in.
@@ -479,6 +499,11 @@ impl Store {
             }
             Err(e) => return Err(e),
         }
+        // After a feed finished above: it took the number after the log's last entry.
+        main.next_match.store(
+            matching::next_number(&main.matches)?,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if let Some(found) = upgrade_from {
             tracing::info!(
                 store = %path.display(),
@@ -490,6 +515,7 @@ impl Store {
             let stories = backup::upgrade_indexes(&main, found < 4)?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
             main.flush()?;
+            matching::drop_trees(&main)?;
             tracing::info!(
                 store = %path.display(),
                 from = found,

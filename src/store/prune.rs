@@ -57,6 +57,8 @@ impl Store {
                 removed += 1;
             }
         }
+        // Each story removed left its links and titles logged as removed.
+        super::matching::compact(main)?;
         main.flush()?;
         Ok(removed)
     }
@@ -85,7 +87,7 @@ impl Store {
 
     /// Removes one story and every index entry that names it, all or nothing (see
     /// [`super::journal`]).
-    fn remove(&self, item: &Item) -> Result<(), StoreError> {
+    pub(super) fn remove(&self, item: &Item) -> Result<(), StoreError> {
         let tx = Pending::new(self.main()?);
         tx.remove(Index::Items, &item.id.0[..]);
         tx.remove(Index::ByPublished, keys::time_key(item.published, item.id));

@@ -1,3 +1,5 @@
+use super::apply::{link_key, title_key};
+use super::journal::Index;
 use super::*;
 use crate::config::DedupeConfig;
 use crate::model::{Enclosure, Identity, NewItem, TopicMatch};
@@ -238,7 +240,7 @@ fn the_same_title_over_different_texts_is_two_stories() {
 
 #[test]
 fn title_keys_are_the_ones_stored_titles_were_given() {
-    use super::apply::{dedupe_key, title_key};
+    use super::apply::dedupe_key;
     // Title keys are stored: a key that changed would no longer find its story. They hash the
     // title's alphanumeric words, lowercased, joined by single spaces.
     let reference = |title: &str, min_chars: usize| {
@@ -1442,16 +1444,25 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
         apply(&store, "kdi", &[by_link, by_title]);
         // What schema version 3 kept: the links and titles by their text.
         let main = store.main().unwrap();
-        let (link_id, title_value) = (
-            main.links.iter().next().unwrap().unwrap().1,
-            main.titles.iter().next().unwrap().unwrap().1,
-        );
-        main.links.clear().unwrap();
-        main.titles.clear().unwrap();
-        main.links
+        let link_id = matching::entries(main, Index::Links)
+            .into_iter()
+            .find(|(k, _)| *k == link_key("https://kdi.example/news/caucus").unwrap())
+            .unwrap()
+            .1;
+        let title_value = matching::entries(main, Index::Titles)
+            .into_iter()
+            .find(|(k, _)| *k == title_key("Dialogue workshop on energy agreement", 1).unwrap())
+            .unwrap()
+            .1;
+        main.matches.clear().unwrap();
+        main.db
+            .open_tree("links")
+            .unwrap()
             .insert("https://kdi.example/news/caucus", link_id)
             .unwrap();
-        main.titles
+        main.db
+            .open_tree("titles")
+            .unwrap()
             .insert("dialogue workshop on energy agreement", title_value)
             .unwrap();
         let meta = main.db.open_tree("meta").unwrap();
@@ -1462,10 +1473,18 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     let main = store.main().unwrap();
     let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
     assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
-    for tree in [&main.links, &main.titles] {
-        assert_eq!(tree.len(), 2, "one entry per link and per title");
-        assert!(tree.iter().keys().all(|k| k.unwrap().len() == 16));
+    for index in [Index::Links, Index::Titles] {
+        let entries = matching::entries(main, index);
+        assert_eq!(entries.len(), 2, "one entry per link and per title");
     }
+    assert!(
+        !main
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n == b"links" || n == b"titles"),
+        "the trees keyed by text are gone"
+    );
     // Republished copies are still found: one by its link, one by its title.
     let copies = [
         item(
@@ -1624,13 +1643,221 @@ fn an_unreadable_story_does_not_keep_a_schema_3_store_from_opening() {
     }
     let store = open(&dir);
     let main = store.main().expect("the store opens");
-    assert_eq!(main.links.len(), 1, "the readable story's link is indexed");
-    assert_eq!(main.titles.len(), 1);
+    assert_eq!(
+        matching::entries(main, Index::Links).len(),
+        1,
+        "the readable story's link is indexed"
+    );
+    assert_eq!(matching::entries(main, Index::Titles).len(), 1);
     let copy = item("r1", "Copy", Some("https://kdi.example/1"), "c");
     assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
 }
 
 /// Empties every publication entry, as stores before schema 5 left them.
+/// What a store of schema 7 or earlier kept: the link and title entries in trees of their
+/// own, no log.
+fn unlog_matches(main: &Main) {
+    for (index, name) in [(Index::Links, "links"), (Index::Titles, "titles")] {
+        let tree = main.db.open_tree(name).unwrap();
+        for (k, v) in matching::entries(main, index) {
+            tree.insert(k, v).unwrap();
+        }
+    }
+    main.matches.clear().unwrap();
+}
+
+/// Every link and title entry, sorted.
+fn match_entries(main: &Main) -> Vec<(u8, [u8; 16], Vec<u8>)> {
+    matching::sorted(|index| matching::entries(main, index))
+}
+
+/// Two stories, and a copy of each from another source: one found by its link (with tracking
+/// parameters), one by its title.
+fn stories_and_copies() -> (Vec<Staged>, Vec<Staged>) {
+    let stories = vec![
+        item(
+            "s1",
+            "Women's Caucus meets in Skopje",
+            Some("https://kdi.example/news/caucus"),
+            "a",
+        ),
+        item(
+            "s2",
+            "Dialogue workshop on energy agreement",
+            Some("https://bfpe.example/w"),
+            "b",
+        ),
+    ];
+    let copies = vec![
+        item(
+            "r1",
+            "Caucus meeting",
+            Some("http://www.kdi.example/news/caucus/"),
+            "c",
+        ),
+        item(
+            "r2",
+            "Dialogue workshop on energy agreement",
+            Some("https://portal.example/copy"),
+            "d",
+        ),
+    ];
+    (stories, copies)
+}
+
+#[test]
+fn a_schema_7_store_moves_its_link_and_title_trees_into_the_log_and_still_finds_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stories, copies) = stories_and_copies();
+    let before = {
+        let store = open(&dir);
+        apply(&store, "kdi", &stories);
+        let main = store.main().unwrap();
+        let before = match_entries(main);
+        assert_eq!(before.len(), 4);
+        unlog_matches(main);
+        let meta = main.db.open_tree("meta").unwrap();
+        meta.insert("schema", &7u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+        before
+    };
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    assert!(!main
+        .db
+        .tree_names()
+        .iter()
+        .any(|n| n == b"links" || n == b"titles"));
+    assert_eq!(match_entries(main), before);
+    assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
+}
+
+#[test]
+fn the_link_and_title_indexes_are_read_back_from_their_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stories, copies) = stories_and_copies();
+    let before = {
+        let store = open(&dir);
+        apply(&store, "kdi", &stories[..1]);
+        apply(&store, "bfpe", &stories[1..]);
+        // A story removed takes its entries out.
+        apply(
+            &store,
+            "old",
+            &[item(
+                "o",
+                "An old story",
+                Some("https://old.example/1"),
+                "o",
+            )],
+        );
+        let old = store.list(&Query::default()).unwrap();
+        let old = old.iter().find(|i| i.title == "An old story").unwrap();
+        store.remove(old).unwrap();
+        let main = store.main().unwrap();
+        assert_eq!(
+            matching::log_len(main),
+            4,
+            "one entry per feed, one per removal"
+        );
+        match_entries(main)
+    };
+    assert_eq!(before.len(), 4);
+    let store = open(&dir);
+    assert_eq!(match_entries(store.main().unwrap()), before);
+    assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
+}
+
+#[test]
+fn a_feed_a_crash_interrupted_logs_its_links_and_titles_when_finished() {
+    let (stories, copies) = stories_and_copies();
+    // As this build journals a feed, and as builds before the log did (no log entry).
+    for older in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(&dir);
+            store
+                .apply_interrupted("kdi", stories.clone(), now())
+                .unwrap();
+            let main = store.main().unwrap();
+            assert_eq!(matching::log_len(main), 0);
+            if older {
+                let marker = main.journal.get(journal::MARKER_KEY).unwrap().unwrap();
+                // 0: the writes are in the marker itself.
+                assert_eq!(marker[0], 0);
+                let mut writes = journal::decode(&marker[1..]).unwrap();
+                assert!(writes.keys().any(|(i, _)| *i == Index::Matches));
+                writes.retain(|(i, _), _| *i != Index::Matches);
+                let mut old = vec![0];
+                old.extend(journal::encode(&writes));
+                main.journal.insert(journal::MARKER_KEY, old).unwrap();
+                store.flush().unwrap();
+            }
+        }
+        let store = open(&dir);
+        let main = store.main().unwrap();
+        assert_eq!(store.item_count(), 2);
+        assert_eq!(matching::log_len(main), 1, "older: {older}");
+        assert_eq!(match_entries(main).len(), 4);
+        assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
+        let story = item(
+            "n",
+            "Culture night in Prishtina",
+            Some("https://portal.example/n"),
+            "n",
+        );
+        assert_eq!(apply(&store, "portal", &[story]).new, 1);
+        // Numbered after the finished feed's entry, not over it.
+        assert_eq!(matching::log_len(main), 2, "older: {older}");
+        drop(store);
+        let store = open(&dir);
+        assert_eq!(match_entries(store.main().unwrap()).len(), 6);
+    }
+}
+
+#[test]
+fn the_link_and_title_log_is_rewritten_once_it_holds_many_entries_and_a_crash_while_it_is_loses_nothing(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // One feed per story, each logged on its own.
+    for i in 0..12 {
+        let story = item(
+            &format!("g{i}"),
+            &format!("Story number {i} of the week"),
+            Some(&format!("https://s{i}.example/story")),
+            "h",
+        );
+        apply(&store, &format!("s{i}"), &[story]);
+    }
+    let main = store.main().unwrap();
+    let entries = match_entries(main);
+    assert_eq!(entries.len(), 24);
+    // Rewritten into one value whenever more than four were logged (a tenth of the slack
+    // under test).
+    assert!(matching::log_len(main) <= 4, "{}", matching::log_len(main));
+    // A crash part way through a rewrite: new chunks logged, some older entries removed.
+    for removed in [0, 1, 3, usize::MAX] {
+        matching::compact_interrupted(main, removed);
+        assert_eq!(matching::reloaded(main), entries, "{removed} removed");
+    }
+    drop(store);
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    assert!(matching::log_len(main) > 1);
+    assert_eq!(match_entries(main), entries);
+    let copy = item(
+        "c",
+        "Story number 3 of the week",
+        Some("http://www.s3.example/story/"),
+        "x",
+    );
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+}
+
 fn blank_publication_entries(main: &Main) {
     let keys: Vec<_> = main
         .by_published
@@ -1783,7 +2010,12 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
         let main = store.main().unwrap();
         blank_publication_entries(main);
         // A link entry no story explains: a rebuild of the link index would drop it.
-        main.links.insert([7u8; 16], &[7u8; 16][..]).unwrap();
+        unlog_matches(main);
+        main.db
+            .open_tree("links")
+            .unwrap()
+            .insert([7u8; 16], &[7u8; 16][..])
+            .unwrap();
         let meta = main.db.open_tree("meta").unwrap();
         meta.insert("schema", &4u64.to_be_bytes()).unwrap();
         store.flush().unwrap();
@@ -1805,7 +2037,10 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
     );
     assert!(entries.iter().any(|v| v == b"\x01"), "{entries:?}");
     // The link and title indexes were not rebuilt (schema 4 already has them hashed).
-    assert!(main.links.contains_key([7u8; 16]).unwrap());
+    assert!(matching::entries(main, Index::Links)
+        .iter()
+        .any(|(k, _)| *k == [7u8; 16]));
+    assert_eq!(matching::entries(main, Index::Links).len(), 3);
 }
 
 #[test]

@@ -1,0 +1,370 @@
+//! The link and title indexes, which match a republished copy to the story it repeats, held in
+//! memory and kept on disk as a log.
+//!
+//! Their keys are hashes, so a new story's two entries land in two random places of any
+//! on-disk tree: as sled trees they cost more of a cold fetch than the stories' records did
+//! (a fifth of its time, against an eighth for the records). Here a feed's link and title
+//! writes are logged as one value of the `matches` tree, under the next number of the log
+//! ([`add_log_entry`], in the order feeds are worked out); the maps are read from the log the
+//! first time the process needs them ([`with`]) and kept up to date as writes are made
+//! ([`apply`]). Every log entry sets or removes keys, so replaying the log in order rebuilds
+//! the maps, and replaying an entry twice (a feed finished after a crash) changes nothing.
+//!
+//! The log is rewritten ([`compact`]) once it holds more than twice as many writes as there
+//! are entries, plus [`SLACK`]: the live entries are logged again, in chunks, after the last
+//! entry, and then the older entries are removed, oldest first. A crash at any point leaves a
+//! log that replays to the same maps: the rewritten chunks hold exactly what the older entries
+//! replay to, and what is left of the older entries before them is a suffix of the log.
+
+use std::collections::HashMap;
+
+use sled::IVec;
+
+use super::journal::{self, Index, Writes};
+use super::{Main, StoreError};
+
+/// Writes the log may hold beyond twice its live entries, and a tenth as many values beyond
+/// four per chunk of them, before it is rewritten: a small store is not rewritten after every
+/// few feeds.
+const SLACK: u64 = if cfg!(test) { 40 } else { 100_000 };
+
+/// Live entries per value of a rewritten log.
+const CHUNK: usize = 4096;
+
+/// The two indexes, and how many writes the log holds.
+#[derive(Default)]
+pub(super) struct Matching {
+    links: HashMap<[u8; 16], IVec>,
+    titles: HashMap<[u8; 16], IVec>,
+    /// Writes in the log, live or since overwritten.
+    logged: u64,
+    /// Entries (values) in the log.
+    entries: u64,
+}
+
+impl Matching {
+    fn map(&mut self, index: Index) -> Option<&mut HashMap<[u8; 16], IVec>> {
+        match index {
+            Index::Links => Some(&mut self.links),
+            Index::Titles => Some(&mut self.titles),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, index: Index, key: &[u8], value: Option<&IVec>) {
+        let (Some(map), Ok(key)) = (self.map(index), <[u8; 16]>::try_from(key)) else {
+            return;
+        };
+        match value {
+            Some(v) => {
+                map.insert(key, v.clone());
+            }
+            None => {
+                map.remove(&key);
+            }
+        }
+    }
+
+    fn live(&self) -> u64 {
+        (self.links.len() + self.titles.len()) as u64
+    }
+
+    /// Whether the log holds many overwritten writes, or its writes in many small entries
+    /// (an import logs each story's on its own), and is worth rewriting.
+    fn wants_compaction(&self) -> bool {
+        let live = self.live();
+        self.logged > 2 * live + SLACK || self.entries > live / CHUNK as u64 * 4 + SLACK / 10
+    }
+}
+
+/// Whether `index` is one of the two kept here rather than in a tree.
+pub(super) fn holds(index: Index) -> bool {
+    matches!(index, Index::Links | Index::Titles)
+}
+
+/// The log key of entry number `n`.
+fn log_key(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+/// The number the next log entry takes: one past the last entry of `log`.
+pub(super) fn next_number(log: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(match log.last()? {
+        Some((key, _)) => <[u8; 8]>::try_from(&key[..])
+            .map(u64::from_be_bytes)
+            .map_err(|_| corrupt("a log key is not eight bytes"))?
+            .saturating_add(1),
+        None => 0,
+    })
+}
+
+fn corrupt(message: &str) -> StoreError {
+    StoreError::Corrupt {
+        tree: "matches",
+        message: message.into(),
+    }
+}
+
+/// Adds to `writes` the log entry of their link and title writes, if they have any, under the
+/// next number of the log. Called as a feed's writes are queued, under the store's writer
+/// lock, so entries are numbered in the order the writes will be made.
+pub(super) fn add_log_entry(main: &Main, writes: &mut Writes) {
+    let logged: Writes = writes
+        .iter()
+        .filter(|((index, _), _)| holds(*index))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if logged.is_empty() {
+        return;
+    }
+    let n = main
+        .next_match
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    writes.insert(
+        (Index::Matches, log_key(n).to_vec()),
+        Some(journal::encode(&logged).into()),
+    );
+}
+
+/// A link or title entry as the log leaves it.
+pub(super) fn get(main: &Main, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+    let Ok(key) = <[u8; 16]>::try_from(key) else {
+        return Ok(None);
+    };
+    with(main, |m| {
+        let map = if index == Index::Links {
+            &m.links
+        } else {
+            &m.titles
+        };
+        map.get(&key).cloned()
+    })
+}
+
+/// Calls `f` with the maps, read from the log first if this is the first time.
+fn with<R>(main: &Main, f: impl FnOnce(&Matching) -> R) -> Result<R, StoreError> {
+    {
+        let loaded = main.matching.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = loaded.as_ref() {
+            return Ok(f(m));
+        }
+    }
+    let mut loaded = main.matching.write().unwrap_or_else(|e| e.into_inner());
+    if loaded.is_none() {
+        *loaded = Some(load(&main.matches)?);
+    }
+    Ok(f(loaded.as_ref().expect("just loaded")))
+}
+
+/// Replays the log.
+fn load(log: &sled::Tree) -> Result<Matching, StoreError> {
+    let mut m = Matching::default();
+    for kv in log.iter() {
+        let (_, value) = kv?;
+        let writes = journal::decode(&value).ok_or_else(|| corrupt("a log entry is unreadable"))?;
+        m.entries += 1;
+        for ((index, key), value) in &writes {
+            m.set(*index, key, value.as_ref());
+            m.logged += 1;
+        }
+    }
+    Ok(m)
+}
+
+/// Makes a feed's link and title writes to the maps, once their log entry is made, if the
+/// maps are read already (if not, they will be read from the log, where the same writes are).
+pub(super) fn apply(main: &Main, writes: &Writes) {
+    if !writes.keys().any(|(index, _)| *index == Index::Matches) {
+        return;
+    }
+    let mut loaded = main.matching.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = loaded.as_mut() {
+        for ((index, key), value) in
+            writes.range((Index::Links, Vec::new())..(Index::Matches, Vec::new()))
+        {
+            m.set(*index, key, value.as_ref());
+            m.logged += 1;
+        }
+        m.entries += 1;
+    }
+}
+
+/// Whether the log holds enough overwritten writes to be rewritten ([`compact`]).
+pub(super) fn wants_compaction(main: &Main) -> bool {
+    main.matching
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .is_some_and(Matching::wants_compaction)
+}
+
+/// Rewrites the log as its live entries (see the module's notes), if it wants it. Needs both
+/// of the store's write locks, with nothing queued.
+pub(super) fn compact(main: &Main) -> Result<(), StoreError> {
+    let chunks: Vec<Writes> = {
+        let loaded = main.matching.read().unwrap_or_else(|e| e.into_inner());
+        let Some(m) = loaded.as_ref().filter(|m| m.wants_compaction()) else {
+            return Ok(());
+        };
+        let live = m
+            .links
+            .iter()
+            .map(|(k, v)| ((Index::Links, k.to_vec()), Some(v.clone())))
+            .chain(
+                m.titles
+                    .iter()
+                    .map(|(k, v)| ((Index::Titles, k.to_vec()), Some(v.clone()))),
+            )
+            .collect::<Vec<_>>();
+        live.chunks(CHUNK)
+            .map(|c| c.iter().cloned().collect())
+            .collect()
+    };
+    let first = write_chunks(main, &chunks)?;
+    remove_before(main, first, usize::MAX)?;
+    main.flush()?;
+    if let Some(m) = main
+        .matching
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()
+    {
+        m.logged = m.live();
+        m.entries = chunks.len() as u64;
+    }
+    Ok(())
+}
+
+/// Removes the log's entries numbered below `first`, oldest first, at most `most` of them.
+fn remove_before(main: &Main, first: u64, most: usize) -> Result<(), StoreError> {
+    for key in main.matches.range(..log_key(first)).keys().take(most) {
+        main.matches.remove(key?)?;
+    }
+    Ok(())
+}
+
+/// Logs `chunks` after the last entry; returns the number of the first.
+fn write_chunks(main: &Main, chunks: &[Writes]) -> Result<u64, StoreError> {
+    let first = main.next_match.load(std::sync::atomic::Ordering::Relaxed);
+    for chunk in chunks {
+        let n = main
+            .next_match
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        main.matches.insert(log_key(n), journal::encode(chunk))?;
+    }
+    Ok(first)
+}
+
+/// Empties the log and the maps (an import that failed). Needs both write locks.
+pub(super) fn clear(main: &Main) {
+    *main.matching.write().unwrap_or_else(|e| e.into_inner()) = Some(Matching::default());
+}
+
+/// Moves the `links` and `titles` trees of a store of schema 7 or earlier (hashed keys, as
+/// here) into the log, then drops them. Run again after a crash, it logs the same entries
+/// again, which replays to the same maps.
+pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
+    let mut chunk = Writes::new();
+    let mut chunks = Vec::new();
+    for (index, name) in [(Index::Links, "links"), (Index::Titles, "titles")] {
+        let tree = main.db.open_tree(name)?;
+        for kv in tree.iter() {
+            let (key, value) = kv?;
+            chunk.insert((index, key.to_vec()), Some(value));
+            if chunk.len() == CHUNK {
+                chunks.push(std::mem::take(&mut chunk));
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    write_chunks(main, &chunks)?;
+    main.flush()?;
+    Ok(())
+}
+
+/// Drops the `links` and `titles` trees that schema 7 and earlier kept, once their entries are
+/// logged (or, from schema 4 and earlier, rebuilt).
+pub(super) fn drop_trees(main: &Main) -> Result<(), StoreError> {
+    for name in ["links", "titles"] {
+        if main.db.tree_names().iter().any(|n| n == name.as_bytes()) {
+            main.db.drop_tree(name)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(super) fn entries(main: &Main, index: Index) -> Vec<([u8; 16], IVec)> {
+    with(main, |m| {
+        let map = if index == Index::Links {
+            &m.links
+        } else {
+            &m.titles
+        };
+        map.iter().map(|(k, v)| (*k, v.clone())).collect()
+    })
+    .expect("the log reads")
+}
+
+/// What [`compact`] leaves when a crash stops it after `removed` of the older entries are
+/// removed.
+#[cfg(test)]
+pub(super) fn compact_interrupted(main: &Main, removed: usize) {
+    let live: Vec<Writes> = with(main, |m| {
+        m.links
+            .iter()
+            .map(|(k, v)| ((Index::Links, k.to_vec()), Some(v.clone())))
+            .chain(
+                m.titles
+                    .iter()
+                    .map(|(k, v)| ((Index::Titles, k.to_vec()), Some(v.clone()))),
+            )
+            .collect::<Vec<_>>()
+            .chunks(3)
+            .map(|c| c.iter().cloned().collect())
+            .collect()
+    })
+    .unwrap();
+    let first = write_chunks(main, &live).unwrap();
+    remove_before(main, first, removed).unwrap();
+    main.flush().unwrap();
+}
+
+/// The number of entries in the log.
+#[cfg(test)]
+pub(super) fn log_len(main: &Main) -> usize {
+    main.matches.len()
+}
+
+/// Every link and title entry `entries` gives, sorted.
+#[cfg(test)]
+pub(super) fn sorted(
+    entries: impl Fn(Index) -> Vec<([u8; 16], IVec)>,
+) -> Vec<(u8, [u8; 16], Vec<u8>)> {
+    let mut all: Vec<_> = [Index::Links, Index::Titles]
+        .into_iter()
+        .flat_map(|index| {
+            entries(index)
+                .into_iter()
+                .map(move |(k, v)| (index as u8, k, v.to_vec()))
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// The entries the log replays to, read afresh.
+#[cfg(test)]
+pub(super) fn reloaded(main: &Main) -> Vec<(u8, [u8; 16], Vec<u8>)> {
+    let m = load(&main.matches).unwrap();
+    sorted(|index| {
+        let map = if index == Index::Links {
+            &m.links
+        } else {
+            &m.titles
+        };
+        map.iter().map(|(k, v)| (*k, v.clone())).collect()
+    })
+}
