@@ -126,6 +126,11 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
         loop {
             refresh(&first).await;
             if first.rendered() {
+                let store = first.store.clone();
+                let loaded = tokio::task::spawn_blocking(move || store.load_matching()).await;
+                if let Ok(Err(e)) = loaded {
+                    tracing::warn!(error = %e, "reading the matching indexes failed; the first fetch tries again");
+                }
                 break;
             }
             tokio::time::sleep(wait).await;

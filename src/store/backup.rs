@@ -369,18 +369,13 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 }
 
 /// Brings an older store's indexes up to this schema from its stories: every publication
-/// entry gets the story's language and topics (schema 5), and with `dedupe` the `links` and
-/// `titles` trees are rebuilt from empty (schema 3 keyed them by their text; schema 4 by a
-/// hash of it). Every write sets a key, so an upgrade that a crash cut short is simply run
-/// again. A story that cannot be read is left as it was (with a warning) rather than keeping
+/// entry gets the story's language and topics (schema 5), and with `dedupe` the link and
+/// title indexes are rebuilt (schema 3 keyed them by their text; schema 4 by a hash of it):
+/// the store's opening emptied them first, every time the upgrade runs, so one that a crash
+/// cut short is simply run again. A story that cannot be read is left as it was (with a warning) rather than keeping
 /// the whole store from opening: it could not be matched or shown before either. Returns the
 /// number of stories read.
 pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
-    if dedupe {
-        main.matches.clear()?;
-        super::matching::clear(main);
-        super::matching::drop_trees(main)?;
-    }
     let mut stories = 0;
     let mut tx = Pending::new(main);
     for kv in main.items.iter() {

@@ -77,11 +77,11 @@ pub(super) enum Index {
     ByPublished = 1,
     BySeen = 2,
     BySource = 3,
+    /// Kept in memory and logged (see [`super::matching`]), as are `Links` and `Titles`.
     Idents = 4,
-    /// Kept in memory and logged (see [`super::matching`]), as is `Titles`.
     Links = 5,
     Titles = 6,
-    /// The log of the links and titles: a feed's writes to them, in one value.
+    /// The log of the identities, links and titles: a feed's writes to them, in one value.
     Matches = 7,
 }
 
@@ -104,8 +104,7 @@ impl Index {
             Index::ByPublished => &main.by_published,
             Index::BySeen => &main.by_seen,
             Index::BySource => &main.by_source,
-            Index::Idents => &main.idents,
-            Index::Links | Index::Titles => return None,
+            Index::Idents | Index::Links | Index::Titles => return None,
             Index::Matches => &main.matches,
         })
     }

@@ -1,14 +1,18 @@
-//! The link and title indexes, which match a republished copy to the story it repeats, held in
-//! memory and kept on disk as a log.
+//! The indexes that match a fetched entry to a stored story, held in memory and kept on disk as
+//! a log: identities (an entry a source carried before), links and titles (a copy another
+//! source republished).
 //!
-//! Their keys are hashes, so a new story's two entries land in two random places of any
-//! on-disk tree: as sled trees they cost more of a cold fetch than the stories' records did
-//! (a fifth of its time, against an eighth for the records). Here a feed's link and title
-//! writes are logged as one value of the `matches` tree, under the next number of the log
+//! They are looked up by key alone, never in order, and the link and title keys are hashes,
+//! so a new story's three entries land in three random places of any on-disk tree: as sled
+//! trees they cost more of a cold fetch than the stories' records did (links and titles a
+//! fifth of its time, against an eighth for the records). Here a feed's writes to them are
+//! logged as one value of the `matches` tree, under the next number of the log
 //! ([`add_log_entry`], in the order feeds are worked out); the maps are read from the log the
 //! first time the process needs them ([`with`]) and kept up to date as writes are made
 //! ([`apply`]). Every log entry sets or removes keys, so replaying the log in order rebuilds
-//! the maps, and replaying an entry twice (a feed finished after a crash) changes nothing.
+//! the maps, and replaying an entry twice (a feed finished after a crash) changes nothing. An
+//! identity's key (the source and the entry's identity, of any length) is kept and logged as
+//! a 16-byte hash of it ([`map_key`]), as links and titles already are.
 //!
 //! The log is rewritten ([`compact`]) once it holds more than twice as many writes as there
 //! are entries, plus [`SLACK`]: the live entries are logged again, in chunks, after the last
@@ -31,9 +35,13 @@ const SLACK: u64 = if cfg!(test) { 40 } else { 100_000 };
 /// Live entries per value of a rewritten log.
 const CHUNK: usize = 4096;
 
-/// The two indexes, and how many writes the log holds.
+/// One write as logged: an index and key, and the value set (`None`: removed).
+type Logged = ((Index, Vec<u8>), Option<IVec>);
+
+/// The three indexes, and how many writes the log holds.
 #[derive(Default)]
 pub(super) struct Matching {
+    idents: HashMap<[u8; 16], IVec>,
     links: HashMap<[u8; 16], IVec>,
     titles: HashMap<[u8; 16], IVec>,
     /// Writes in the log, live or since overwritten.
@@ -43,16 +51,27 @@ pub(super) struct Matching {
 }
 
 impl Matching {
-    fn map(&mut self, index: Index) -> Option<&mut HashMap<[u8; 16], IVec>> {
+    fn map(&self, index: Index) -> Option<&HashMap<[u8; 16], IVec>> {
         match index {
+            Index::Idents => Some(&self.idents),
+            Index::Links => Some(&self.links),
+            Index::Titles => Some(&self.titles),
+            _ => None,
+        }
+    }
+
+    fn map_mut(&mut self, index: Index) -> Option<&mut HashMap<[u8; 16], IVec>> {
+        match index {
+            Index::Idents => Some(&mut self.idents),
             Index::Links => Some(&mut self.links),
             Index::Titles => Some(&mut self.titles),
             _ => None,
         }
     }
 
+    /// Sets or removes the entry at `key`, a key as logged ([`map_key`]).
     fn set(&mut self, index: Index, key: &[u8], value: Option<&IVec>) {
-        let (Some(map), Ok(key)) = (self.map(index), <[u8; 16]>::try_from(key)) else {
+        let (Some(map), Ok(key)) = (self.map_mut(index), <[u8; 16]>::try_from(key)) else {
             return;
         };
         match value {
@@ -66,7 +85,19 @@ impl Matching {
     }
 
     fn live(&self) -> u64 {
-        (self.links.len() + self.titles.len()) as u64
+        (self.idents.len() + self.links.len() + self.titles.len()) as u64
+    }
+
+    /// Every entry, as logged.
+    fn live_entries(&self) -> Vec<Logged> {
+        HELD.iter()
+            .flat_map(|&index| {
+                self.map(index)
+                    .into_iter()
+                    .flatten()
+                    .map(move |(k, v)| ((index, k.to_vec()), Some(v.clone())))
+            })
+            .collect()
     }
 
     /// Whether the log holds many overwritten writes, or its writes in many small entries
@@ -77,9 +108,24 @@ impl Matching {
     }
 }
 
-/// Whether `index` is one of the two kept here rather than in a tree.
+/// The indexes kept here rather than in trees.
+const HELD: [Index; 3] = [Index::Idents, Index::Links, Index::Titles];
+
+/// Whether `index` is one of those kept here rather than in a tree.
 pub(super) fn holds(index: Index) -> bool {
-    matches!(index, Index::Links | Index::Titles)
+    HELD.contains(&index)
+}
+
+/// The key an entry is kept and logged under: an identity's as a 16-byte hash of it, the
+/// others (hashes already) as they are.
+fn map_key(index: Index, key: &[u8]) -> Option<[u8; 16]> {
+    if index == Index::Idents {
+        let mut k = [0; 16];
+        k.copy_from_slice(&blake3::hash(key).as_bytes()[..16]);
+        Some(k)
+    } else {
+        key.try_into().ok()
+    }
 }
 
 /// The log key of entry number `n`.
@@ -112,7 +158,7 @@ pub(super) fn add_log_entry(main: &Main, writes: &mut Writes) {
     let logged: Writes = writes
         .iter()
         .filter(|((index, _), _)| holds(*index))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter_map(|((index, key), v)| Some(((*index, map_key(*index, key)?.to_vec()), v.clone())))
         .collect();
     if logged.is_empty() {
         return;
@@ -126,23 +172,18 @@ pub(super) fn add_log_entry(main: &Main, writes: &mut Writes) {
     );
 }
 
-/// A link or title entry as the log leaves it.
+/// An identity, link or title entry as the log leaves it.
 pub(super) fn get(main: &Main, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
-    let Ok(key) = <[u8; 16]>::try_from(key) else {
+    let Some(key) = map_key(index, key) else {
         return Ok(None);
     };
     with(main, |m| {
-        let map = if index == Index::Links {
-            &m.links
-        } else {
-            &m.titles
-        };
-        map.get(&key).cloned()
+        m.map(index).and_then(|map| map.get(&key).cloned())
     })
 }
 
 /// Calls `f` with the maps, read from the log first if this is the first time.
-fn with<R>(main: &Main, f: impl FnOnce(&Matching) -> R) -> Result<R, StoreError> {
+pub(super) fn with<R>(main: &Main, f: impl FnOnce(&Matching) -> R) -> Result<R, StoreError> {
     {
         let loaded = main.matching.read().unwrap_or_else(|e| e.into_inner());
         if let Some(m) = loaded.as_ref() {
@@ -179,11 +220,11 @@ pub(super) fn apply(main: &Main, writes: &Writes) {
     }
     let mut loaded = main.matching.write().unwrap_or_else(|e| e.into_inner());
     if let Some(m) = loaded.as_mut() {
-        for ((index, key), value) in
-            writes.range((Index::Links, Vec::new())..(Index::Matches, Vec::new()))
-        {
-            m.set(*index, key, value.as_ref());
-            m.logged += 1;
+        for ((index, key), value) in writes {
+            if let Some(key) = map_key(*index, key).filter(|_| holds(*index)) {
+                m.set(*index, &key, value.as_ref());
+                m.logged += 1;
+            }
         }
         m.entries += 1;
     }
@@ -206,17 +247,8 @@ pub(super) fn compact(main: &Main) -> Result<(), StoreError> {
         let Some(m) = loaded.as_ref().filter(|m| m.wants_compaction()) else {
             return Ok(());
         };
-        let live = m
-            .links
-            .iter()
-            .map(|(k, v)| ((Index::Links, k.to_vec()), Some(v.clone())))
-            .chain(
-                m.titles
-                    .iter()
-                    .map(|(k, v)| ((Index::Titles, k.to_vec()), Some(v.clone()))),
-            )
-            .collect::<Vec<_>>();
-        live.chunks(CHUNK)
+        m.live_entries()
+            .chunks(CHUNK)
             .map(|c| c.iter().cloned().collect())
             .collect()
     };
@@ -260,16 +292,30 @@ pub(super) fn clear(main: &Main) {
     *main.matching.write().unwrap_or_else(|e| e.into_inner()) = Some(Matching::default());
 }
 
-/// Moves the `links` and `titles` trees of a store of schema 7 or earlier (hashed keys, as
-/// here) into the log, then drops them. Run again after a crash, it logs the same entries
-/// again, which replays to the same maps.
+/// The trees that older schemas kept these indexes in.
+const TREES: [(Index, &str); 3] = [
+    (Index::Idents, "idents"),
+    (Index::Links, "links"),
+    (Index::Titles, "titles"),
+];
+
+/// Moves the `idents`, `links` and `titles` trees of a store of an older schema (with link
+/// and title keys hashed, as here) into the log; [`drop_trees`] drops them once the schema is
+/// marked. Run again after a crash, it logs the same entries again, which replays to the same
+/// maps.
 pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
     let mut chunk = Writes::new();
     let mut chunks = Vec::new();
-    for (index, name) in [(Index::Links, "links"), (Index::Titles, "titles")] {
+    for (index, name) in TREES {
+        if !has_tree(main, name) {
+            continue;
+        }
         let tree = main.db.open_tree(name)?;
         for kv in tree.iter() {
             let (key, value) = kv?;
+            let Some(key) = map_key(index, &key) else {
+                continue;
+            };
             chunk.insert((index, key.to_vec()), Some(value));
             if chunk.len() == CHUNK {
                 chunks.push(std::mem::take(&mut chunk));
@@ -284,11 +330,15 @@ pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Drops the `links` and `titles` trees that schema 7 and earlier kept, once their entries are
-/// logged (or, from schema 4 and earlier, rebuilt).
+fn has_tree(main: &Main, name: &str) -> bool {
+    main.db.tree_names().iter().any(|n| n == name.as_bytes())
+}
+
+/// Drops the trees older schemas kept these indexes in, once their entries are logged (or,
+/// for links and titles from schema 3 and earlier, rebuilt from the stories).
 pub(super) fn drop_trees(main: &Main) -> Result<(), StoreError> {
-    for name in ["links", "titles"] {
-        if main.db.tree_names().iter().any(|n| n == name.as_bytes()) {
+    for (_, name) in TREES {
+        if has_tree(main, name) {
             main.db.drop_tree(name)?;
         }
     }
@@ -298,12 +348,11 @@ pub(super) fn drop_trees(main: &Main) -> Result<(), StoreError> {
 #[cfg(test)]
 pub(super) fn entries(main: &Main, index: Index) -> Vec<([u8; 16], IVec)> {
     with(main, |m| {
-        let map = if index == Index::Links {
-            &m.links
-        } else {
-            &m.titles
-        };
-        map.iter().map(|(k, v)| (*k, v.clone())).collect()
+        m.map(index)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
     })
     .expect("the log reads")
 }
@@ -313,15 +362,7 @@ pub(super) fn entries(main: &Main, index: Index) -> Vec<([u8; 16], IVec)> {
 #[cfg(test)]
 pub(super) fn compact_interrupted(main: &Main, removed: usize) {
     let live: Vec<Writes> = with(main, |m| {
-        m.links
-            .iter()
-            .map(|(k, v)| ((Index::Links, k.to_vec()), Some(v.clone())))
-            .chain(
-                m.titles
-                    .iter()
-                    .map(|(k, v)| ((Index::Titles, k.to_vec()), Some(v.clone()))),
-            )
-            .collect::<Vec<_>>()
+        m.live_entries()
             .chunks(3)
             .map(|c| c.iter().cloned().collect())
             .collect()
@@ -343,7 +384,7 @@ pub(super) fn log_len(main: &Main) -> usize {
 pub(super) fn sorted(
     entries: impl Fn(Index) -> Vec<([u8; 16], IVec)>,
 ) -> Vec<(u8, [u8; 16], Vec<u8>)> {
-    let mut all: Vec<_> = [Index::Links, Index::Titles]
+    let mut all: Vec<_> = HELD
         .into_iter()
         .flat_map(|index| {
             entries(index)
@@ -360,11 +401,10 @@ pub(super) fn sorted(
 pub(super) fn reloaded(main: &Main) -> Vec<(u8, [u8; 16], Vec<u8>)> {
     let m = load(&main.matches).unwrap();
     sorted(|index| {
-        let map = if index == Index::Links {
-            &m.links
-        } else {
-            &m.titles
-        };
-        map.iter().map(|(k, v)| (*k, v.clone())).collect()
+        m.map(index)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect()
     })
 }

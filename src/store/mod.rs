@@ -8,10 +8,10 @@
 //!   at most 256 (an entry with an empty value names one story); a story is in it at its
 //!   first-seen time and again at the time each later source first carried it
 //! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
-//! - `idents`: source ‖ 0 ‖ identity → id ‖ raw hash (within-source de-duplication)
-//! - `matches`: number → a feed's writes to the link and title indexes, held in memory
-//!   (see [`matching`]): the hash of a link's dedupe key → id, the hash of a normalized
-//!   title → [(id, published)] (cross-source de-duplication, titles within a time window)
+//! - `matches`: number → a feed's writes to the identity, link and title indexes, held in
+//!   memory (see [`matching`]): a hash of source ‖ 0 ‖ identity → id ‖ raw hash (within-source
+//!   de-duplication); the hash of a link's dedupe key → id, the hash of a normalized title →
+//!   [(id, published)] (cross-source de-duplication, titles within a time window)
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
@@ -63,10 +63,11 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// Version 7 keeps the sources' states in buckets ([`states`]; moved from one value per
 /// source when the states database is first opened; the stories' database only changes its
 /// number). Version 8 keeps the link and title indexes in memory, logged in the `matches`
-/// tree ([`matching`]; the `links` and `titles` trees of older versions are moved into it
-/// when the store is first opened). Older builds refuse a newer version: they would leave entries stale, or take records they
+/// tree ([`matching`]), and version 9 the identity index too (the `links`, `titles` and
+/// `idents` trees of older versions are moved into it when the store is first opened). Older
+/// builds refuse a newer version: they would leave entries stale, or take records they
 /// cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 8;
+pub const SCHEMA_VERSION: u64 = 9;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -195,7 +196,6 @@ struct Main {
     by_published: sled::Tree,
     by_seen: sled::Tree,
     by_source: sled::Tree,
-    idents: sled::Tree,
     /// The log of the link and title indexes ([`matching`]).
     matches: sled::Tree,
     /// The link and title indexes, once read from their log.
@@ -422,7 +422,6 @@ impl Store {
             by_published: tree("by_published")?,
             by_seen: tree("by_seen")?,
             by_source: tree("by_source")?,
-            idents: tree("idents")?,
             next_match: std::sync::atomic::AtomicU64::new(matching::next_number(&tree(
                 "matches",
             )?)?),
@@ -442,13 +441,13 @@ impl Store {
         let mut upgrade_from = None;
         match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
-                // Trees that an upgrade from 7 or earlier left behind (a crash before they
+                // Trees that an upgrade from an older schema left behind (a crash before they
                 // were dropped).
                 SCHEMA_VERSION => matching::drop_trees(&main)?,
                 // Its records read as they are; only the stories written from now on differ
-                // (6), or nothing in this database does (7: the states' buckets). The link
-                // and title trees move into their log (8).
-                5..=7 => {
+                // (6), or nothing in this database does (7: the states' buckets). The
+                // link and title trees move into their log (8), and the identities (9).
+                5..=8 => {
                     matching::move_trees(&main)?;
                     meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                     main.flush()?;
@@ -458,11 +457,18 @@ impl Store {
                     if found == 1 {
                         self.move_states_from(&main.db)?;
                     }
-                    if found == 4 {
-                        // Hashed as here: moved before a leftover feed is finished (below),
-                        // which logs its own link and title writes after them.
-                        matching::move_trees(&main)?;
+                    if found < 4 {
+                        // Links and titles keyed by their text: rebuilt from the stories
+                        // below, into a log that holds nothing else yet (what an upgrade
+                        // that a crash cut short logged goes).
+                        main.matches.clear()?;
+                        for name in ["links", "titles"] {
+                            main.db.drop_tree(name)?;
+                        }
                     }
+                    // Moved before a leftover feed is finished (below), which logs its own
+                    // writes after them.
+                    matching::move_trees(&main)?;
                     // Version 2 stories stay as they are: plain JSON records still read.
                     // The link and title indexes are rebuilt once a leftover feed is in.
                     upgrade_from = Some(found);
@@ -545,6 +551,13 @@ impl Store {
         Store::open(config).map(drop)
     }
 
+    /// Reads the indexes that match fetched entries to stored stories into memory now (see
+    /// [`matching`]), rather than when the first entry is stored: the daemon does it once it
+    /// serves, so its first fetch with something new does not wait for it.
+    pub fn load_matching(&self) -> Result<(), StoreError> {
+        matching::with(self.main()?, |_| ())
+    }
+
     /// Number of stored stories. Counted on the publication index (one small key per story),
     /// not on the stories themselves: sled counts by visiting every entry, and visiting the
     /// stories would read the whole store into memory.
@@ -618,11 +631,15 @@ impl Store {
         source: &str,
         entries: &[(&Identity, &str)],
     ) -> Result<Vec<bool>, StoreError> {
-        let idents = &self.main()?.idents;
+        let main = self.main()?;
         entries
             .iter()
             .map(|(identity, hash)| {
-                let stored = idents.get(keys::ident_key(source, &identity.key()))?;
+                let stored = matching::get(
+                    main,
+                    journal::Index::Idents,
+                    &keys::ident_key(source, &identity.key()),
+                )?;
                 Ok(stored
                     .as_deref()
                     .and_then(keys::split_ident_value)

@@ -1427,21 +1427,21 @@ fn reclassify_and_prune_finish_a_feed_that_failed_part_way_first() {
 #[test]
 fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     let dir = tempfile::tempdir().unwrap();
+    let by_link = item(
+        "s1",
+        "Women's Caucus meets in Skopje",
+        Some("https://kdi.example/news/caucus"),
+        "a",
+    );
+    let by_title = item(
+        "s2",
+        "Dialogue workshop on energy agreement",
+        Some("https://bfpe.example/w"),
+        "b",
+    );
     {
         let store = open(&dir);
-        let by_link = item(
-            "s1",
-            "Women's Caucus meets in Skopje",
-            Some("https://kdi.example/news/caucus"),
-            "a",
-        );
-        let by_title = item(
-            "s2",
-            "Dialogue workshop on energy agreement",
-            Some("https://bfpe.example/w"),
-            "b",
-        );
-        apply(&store, "kdi", &[by_link, by_title]);
+        apply(&store, "kdi", &[by_link.clone(), by_title.clone()]);
         // What schema version 3 kept: the links and titles by their text.
         let main = store.main().unwrap();
         let link_id = matching::entries(main, Index::Links)
@@ -1454,6 +1454,12 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
             .find(|(k, _)| *k == title_key("Dialogue workshop on energy agreement", 1).unwrap())
             .unwrap()
             .1;
+        let idents = main.db.open_tree("idents").unwrap();
+        for staged in [&by_link, &by_title] {
+            let key = keys::ident_key("kdi", &staged.item.identity.key());
+            let value = matching::get(main, Index::Idents, &key).unwrap().unwrap();
+            idents.insert(key, value).unwrap();
+        }
         main.matches.clear().unwrap();
         main.db
             .open_tree("links")
@@ -1473,9 +1479,9 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     let main = store.main().unwrap();
     let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
     assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
-    for index in [Index::Links, Index::Titles] {
+    for index in [Index::Idents, Index::Links, Index::Titles] {
         let entries = matching::entries(main, index);
-        assert_eq!(entries.len(), 2, "one entry per link and per title");
+        assert_eq!(entries.len(), 2, "one entry per identity, link and title");
     }
     assert!(
         !main
@@ -1485,7 +1491,9 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
             .any(|n| n == b"links" || n == b"titles"),
         "the trees keyed by text are gone"
     );
-    // Republished copies are still found: one by its link, one by its title.
+    // The source's own entries are known, and republished copies are still found: one by
+    // its link, one by its title.
+    assert_eq!(apply(&store, "kdi", &[by_link, by_title]).unchanged, 2);
     let copies = [
         item(
             "r1",
@@ -1654,15 +1662,26 @@ fn an_unreadable_story_does_not_keep_a_schema_3_store_from_opening() {
 }
 
 /// Empties every publication entry, as stores before schema 5 left them.
-/// What a store of schema 7 or earlier kept: the link and title entries in trees of their
-/// own, no log.
-fn unlog_matches(main: &Main) {
+/// What a store of schema 7 or earlier kept: the identity, link and title entries in trees of
+/// their own, no log. `carried` names every identity stored (the log keeps only their hashes).
+fn unlog_matches(main: &Main, carried: &[(&str, &Staged)]) {
     for (index, name) in [(Index::Links, "links"), (Index::Titles, "titles")] {
         let tree = main.db.open_tree(name).unwrap();
         for (k, v) in matching::entries(main, index) {
             tree.insert(k, v).unwrap();
         }
     }
+    let idents = main.db.open_tree("idents").unwrap();
+    for (source, staged) in carried {
+        let key = keys::ident_key(source, &staged.item.identity.key());
+        let value = matching::get(main, Index::Idents, &key).unwrap().unwrap();
+        idents.insert(key, value).unwrap();
+    }
+    assert_eq!(
+        idents.len(),
+        matching::entries(main, Index::Idents).len(),
+        "every identity is named"
+    );
     main.matches.clear().unwrap();
 }
 
@@ -1706,7 +1725,7 @@ fn stories_and_copies() -> (Vec<Staged>, Vec<Staged>) {
 }
 
 #[test]
-fn a_schema_7_store_moves_its_link_and_title_trees_into_the_log_and_still_finds_copies() {
+fn a_schema_7_store_moves_its_identity_link_and_title_trees_into_the_log_and_still_finds_copies() {
     let dir = tempfile::tempdir().unwrap();
     let (stories, copies) = stories_and_copies();
     let before = {
@@ -1714,8 +1733,8 @@ fn a_schema_7_store_moves_its_link_and_title_trees_into_the_log_and_still_finds_
         apply(&store, "kdi", &stories);
         let main = store.main().unwrap();
         let before = match_entries(main);
-        assert_eq!(before.len(), 4);
-        unlog_matches(main);
+        assert_eq!(before.len(), 6, "two stories' identities, links and titles");
+        unlog_matches(main, &[("kdi", &stories[0]), ("kdi", &stories[1])]);
         let meta = main.db.open_tree("meta").unwrap();
         meta.insert("schema", &7u64.to_be_bytes()).unwrap();
         store.flush().unwrap();
@@ -1729,14 +1748,15 @@ fn a_schema_7_store_moves_its_link_and_title_trees_into_the_log_and_still_finds_
         .db
         .tree_names()
         .iter()
-        .any(|n| n == b"links" || n == b"titles"));
+        .any(|n| n == b"links" || n == b"titles" || n == b"idents"));
     assert_eq!(match_entries(main), before);
+    assert_eq!(apply(&store, "kdi", &stories).unchanged, 2);
     assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
 }
 
 #[test]
-fn the_link_and_title_indexes_are_read_back_from_their_log() {
+fn the_identity_link_and_title_indexes_are_read_back_from_their_log() {
     let dir = tempfile::tempdir().unwrap();
     let (stories, copies) = stories_and_copies();
     let before = {
@@ -1765,14 +1785,17 @@ fn the_link_and_title_indexes_are_read_back_from_their_log() {
         );
         match_entries(main)
     };
-    assert_eq!(before.len(), 4);
+    // Three identities (the removed story's stays, so its entry is not stored again), two
+    // links and two titles.
+    assert_eq!(before.len(), 7);
     let store = open(&dir);
     assert_eq!(match_entries(store.main().unwrap()), before);
+    assert_eq!(apply(&store, "kdi", &stories[..1]).unchanged, 1);
     assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
 }
 
 #[test]
-fn a_feed_a_crash_interrupted_logs_its_links_and_titles_when_finished() {
+fn a_feed_a_crash_interrupted_logs_its_identities_links_and_titles_when_finished() {
     let (stories, copies) = stories_and_copies();
     // As this build journals a feed, and as builds before the log did (no log entry).
     for older in [false, true] {
@@ -1801,7 +1824,8 @@ fn a_feed_a_crash_interrupted_logs_its_links_and_titles_when_finished() {
         let main = store.main().unwrap();
         assert_eq!(store.item_count(), 2);
         assert_eq!(matching::log_len(main), 1, "older: {older}");
-        assert_eq!(match_entries(main).len(), 4);
+        assert_eq!(match_entries(main).len(), 6);
+        assert_eq!(apply(&store, "kdi", &stories).unchanged, 2);
         assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
         let story = item(
             "n",
@@ -1810,17 +1834,18 @@ fn a_feed_a_crash_interrupted_logs_its_links_and_titles_when_finished() {
             "n",
         );
         assert_eq!(apply(&store, "portal", &[story]).new, 1);
-        // Numbered after the finished feed's entry, not over it.
-        assert_eq!(matching::log_len(main), 2, "older: {older}");
+        // Each numbered after the finished feed's entry, not over it.
+        assert_eq!(matching::log_len(main), 3, "older: {older}");
         drop(store);
         let store = open(&dir);
-        assert_eq!(match_entries(store.main().unwrap()).len(), 6);
+        // Five identities, three links, three titles.
+        assert_eq!(match_entries(store.main().unwrap()).len(), 11);
     }
 }
 
 #[test]
-fn the_link_and_title_log_is_rewritten_once_it_holds_many_entries_and_a_crash_while_it_is_loses_nothing(
-) {
+fn the_matching_log_is_rewritten_once_it_holds_many_entries_and_a_crash_while_it_is_loses_nothing()
+{
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     // One feed per story, each logged on its own.
@@ -1835,7 +1860,7 @@ fn the_link_and_title_log_is_rewritten_once_it_holds_many_entries_and_a_crash_wh
     }
     let main = store.main().unwrap();
     let entries = match_entries(main);
-    assert_eq!(entries.len(), 24);
+    assert_eq!(entries.len(), 36);
     // Rewritten into one value whenever more than four were logged (a tenth of the slack
     // under test).
     assert!(matching::log_len(main) <= 4, "{}", matching::log_len(main));
@@ -2005,12 +2030,12 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
             Some("https://k.example/2"),
             "b",
         );
-        apply(&store, "k", &[sq, en]);
+        apply(&store, "k", &[sq.clone(), en.clone()]);
         // What schema version 4 wrote: empty publication entries.
         let main = store.main().unwrap();
         blank_publication_entries(main);
         // A link entry no story explains: a rebuild of the link index would drop it.
-        unlog_matches(main);
+        unlog_matches(main, &[("k", &sq), ("k", &en)]);
         main.db
             .open_tree("links")
             .unwrap()
@@ -2360,4 +2385,17 @@ fn states_an_interrupted_older_upgrade_left_keyed_are_moved_into_buckets() {
     }
     let store = Store::open_lazy(&cfg).unwrap();
     assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
+}
+
+#[test]
+fn the_matching_indexes_are_read_when_first_needed_or_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stories, _) = stories_and_copies();
+    apply(&open(&dir), "kdi", &stories);
+    let is_read = |store: &Store| store.main().unwrap().matching.read().unwrap().is_some();
+    let store = open(&dir);
+    assert!(!is_read(&store), "opening the store does not read them");
+    store.load_matching().unwrap();
+    assert!(is_read(&store));
+    assert_eq!(match_entries(store.main().unwrap()).len(), 6);
 }
