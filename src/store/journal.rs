@@ -389,7 +389,20 @@ pub(super) fn encode(writes: &Writes) -> Vec<u8> {
     out
 }
 
-pub(super) fn decode(mut bytes: &[u8]) -> Option<Writes> {
+pub(super) fn decode(bytes: &[u8]) -> Option<Writes> {
+    let mut writes = Writes::new();
+    for_each_write(bytes, |index, key, value| {
+        writes.insert((index, key.to_vec()), value.map(IVec::from));
+    })?;
+    Some(writes)
+}
+
+/// Calls `f` with each write [`encode`] wrote into `bytes`, in order, without copying them;
+/// `None` when `bytes` are not such writes (`f` may have seen the first ones).
+pub(super) fn for_each_write(
+    mut bytes: &[u8],
+    mut f: impl FnMut(Index, &[u8], Option<&[u8]>),
+) -> Option<()> {
     fn take<'b>(bytes: &mut &'b [u8], n: usize) -> Option<&'b [u8]> {
         let (head, rest) = bytes.split_at_checked(n)?;
         *bytes = rest;
@@ -399,22 +412,21 @@ pub(super) fn decode(mut bytes: &[u8]) -> Option<Writes> {
         let b = take(bytes, 4)?;
         Some(u32::from_le_bytes(b.try_into().ok()?) as usize)
     }
-    let mut writes = Writes::new();
     while !bytes.is_empty() {
         let index = *Index::ALL.get(usize::from(take(&mut bytes, 1)?[0]))?;
         let n = length(&mut bytes)?;
-        let key = take(&mut bytes, n)?.to_vec();
+        let key = take(&mut bytes, n)?;
         let value = match take(&mut bytes, 1)?[0] {
             0 => None,
             1 => {
                 let n = length(&mut bytes)?;
-                Some(IVec::from(take(&mut bytes, n)?))
+                Some(take(&mut bytes, n)?)
             }
             _ => return None,
         };
-        writes.insert((index, key), value);
+        f(index, key, value);
     }
-    Some(writes)
+    Some(())
 }
 
 #[cfg(test)]
