@@ -199,7 +199,7 @@ impl<'a> Pending<'a> {
 /// made. A failure leaves the rest queued, still read by later feeds, for the next call. Needs
 /// the store's second write lock (`Main::applying`).
 pub(super) fn make_queued(main: &Main, turn: u64) -> Result<(), StoreError> {
-    finish(main)?;
+    finish(main, false)?;
     loop {
         let next = {
             let queue = queued(main);
@@ -317,7 +317,10 @@ fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
 
 /// Finishes a feed whose application was interrupted (by a crash, or by an error part way),
 /// if any: applies its writes again and clears the journal. Returns whether there was one.
-pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
+/// With `legacy` (a store of an older schema, opened), the feed's writes to the identity, link
+/// and title indexes go to the trees that schema kept them in, where they still are (see
+/// [`super::matching::move_trees`]), and only those it had in the log are logged.
+pub(super) fn finish(main: &Main, legacy: bool) -> Result<bool, StoreError> {
     let corrupt = |message: &str| StoreError::Corrupt {
         tree: "journal",
         message: message.into(),
@@ -354,8 +357,27 @@ pub(super) fn finish(main: &Main) -> Result<bool, StoreError> {
     };
     let mut writes =
         decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
-    if !writes.keys().any(|(index, _)| *index == Index::Matches) {
-        // Recorded by a build that kept the links and titles in trees of their own.
+    if legacy {
+        writes.retain(|(index, _), _| *index != Index::Matches);
+        for index in [Index::Idents, Index::Links, Index::Titles] {
+            let Some(tree) = super::matching::old_tree(main, index)? else {
+                continue;
+            };
+            let keys: Vec<(Index, Vec<u8>)> = writes
+                .keys()
+                .filter(|(i, _)| *i == index)
+                .cloned()
+                .collect();
+            for k in keys {
+                match writes.remove(&k).flatten() {
+                    Some(value) => tree.insert(&k.1[..], value)?,
+                    None => tree.remove(&k.1[..])?,
+                };
+            }
+        }
+        super::matching::add_log_entry(main, &mut writes);
+    } else if !writes.keys().any(|(index, _)| *index == Index::Matches) {
+        // Writes to those indexes with no log entry of them (none that this build records).
         super::matching::add_log_entry(main, &mut writes);
     }
     apply(main, &writes)?;

@@ -415,6 +415,18 @@ pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The tree an older schema kept `index` in, if the store still has it.
+pub(super) fn old_tree(main: &Main, index: Index) -> Result<Option<sled::Tree>, StoreError> {
+    let Some((_, name)) = TREES.iter().find(|(i, _)| *i == index) else {
+        return Ok(None);
+    };
+    Ok(if has_tree(main, name) {
+        Some(main.db.open_tree(name)?)
+    } else {
+        None
+    })
+}
+
 fn has_tree(main: &Main, name: &str) -> bool {
     main.db.tree_names().iter().any(|n| n == name.as_bytes())
 }

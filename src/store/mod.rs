@@ -438,9 +438,45 @@ impl Store {
             db,
         };
         let meta = main.db.open_tree("meta")?;
-        let mut upgrade_from = None;
-        match meta.get("schema")? {
+        let schema = match meta.get("schema")? {
             Some(v) => match schema_of(&v, path)? {
+                found @ 1..=SCHEMA_VERSION => Some(found),
+                found => {
+                    return Err(StoreError::Schema {
+                        path: path.clone(),
+                        found,
+                    })
+                }
+            },
+            None if existed => {
+                return Err(StoreError::Damaged {
+                    path: path.clone(),
+                    detail: "its database has no schema version".into(),
+                })
+            }
+            None => None,
+        };
+        // A feed that a crash left in the journal is finished first. One that a build of an
+        // older schema recorded makes its identity, link and title writes to the trees that
+        // schema kept them in, which then move into the log (below).
+        let legacy = schema.is_some_and(|found| found < SCHEMA_VERSION);
+        match journal::finish(&main, legacy) {
+            Ok(true) => tracing::warn!(
+                store = %path.display(),
+                "finished applying a feed that a crash interrupted"
+            ),
+            Ok(false) => {}
+            Err(StoreError::Corrupt { message, .. }) => {
+                return Err(StoreError::Damaged {
+                    path: path.clone(),
+                    detail: format!("its journal is unreadable: {message}"),
+                })
+            }
+            Err(e) => return Err(e),
+        }
+        let mut upgrade_from = None;
+        match schema {
+            Some(found) => match found {
                 // Trees that an upgrade from an older schema left behind (a crash before they
                 // were dropped).
                 SCHEMA_VERSION => matching::drop_trees(&main)?,
@@ -466,46 +502,19 @@ impl Store {
                             main.db.drop_tree(name)?;
                         }
                     }
-                    // Moved before a leftover feed is finished (below), which logs its own
-                    // writes after them.
                     matching::move_trees(&main)?;
                     // Version 2 stories stay as they are: plain JSON records still read.
-                    // The link and title indexes are rebuilt once a leftover feed is in.
                     upgrade_from = Some(found);
                 }
-                found => {
-                    return Err(StoreError::Schema {
-                        path: path.clone(),
-                        found,
-                    })
-                }
+                _ => unreachable!("checked above"),
             },
-            None if existed => {
-                return Err(StoreError::Damaged {
-                    path: path.clone(),
-                    detail: "its database has no schema version".into(),
-                })
-            }
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                 main.flush()?;
             }
         }
-        match journal::finish(&main) {
-            Ok(true) => tracing::warn!(
-                store = %path.display(),
-                "finished applying a feed that a crash interrupted"
-            ),
-            Ok(false) => {}
-            Err(StoreError::Corrupt { message, .. }) => {
-                return Err(StoreError::Damaged {
-                    path: path.clone(),
-                    detail: format!("its journal is unreadable: {message}"),
-                })
-            }
-            Err(e) => return Err(e),
-        }
-        // After a feed finished above: it took the number after the log's last entry.
+        // After a feed finished above, or the trees moved: they took the numbers after the
+        // log's last entry.
         main.next_match.store(
             matching::next_number(&main.matches)?,
             std::sync::atomic::Ordering::Relaxed,

@@ -2399,3 +2399,109 @@ fn the_matching_indexes_are_read_when_first_needed_or_when_asked() {
     assert!(is_read(&store));
     assert_eq!(match_entries(store.main().unwrap()).len(), 6);
 }
+
+/// Rewrites the journal's marker (its writes inline) with `change` made to its writes.
+fn rewrite_journal(main: &Main, change: impl FnOnce(&mut journal::Writes)) {
+    let marker = main.journal.get(journal::MARKER_KEY).unwrap().unwrap();
+    // 0: the writes are in the marker itself.
+    assert_eq!(marker[0], 0);
+    let mut writes = journal::decode(&marker[1..]).unwrap();
+    change(&mut writes);
+    let mut rewritten = vec![0];
+    rewritten.extend(journal::encode(&writes));
+    main.journal.insert(journal::MARKER_KEY, rewritten).unwrap();
+}
+
+#[test]
+fn a_feed_an_older_build_left_in_the_journal_keeps_its_identities_links_and_titles_through_the_upgrade(
+) {
+    let (stories, copies) = stories_and_copies();
+    let extra = vec![item(
+        "f1",
+        "Culture night in Prishtina",
+        Some("https://kdi.example/f1"),
+        "f",
+    )];
+    let extra_copy = vec![item(
+        "c1",
+        "Culture night",
+        Some("http://www.kdi.example/f1/"),
+        "g",
+    )];
+    for schema in [7u64, 8] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(&dir);
+            apply(&store, "kdi", &stories);
+            let main = store.main().unwrap();
+            let carried: Vec<(&str, &Staged)> = stories.iter().map(|s| ("kdi", s)).collect();
+            let logged_links_and_titles = {
+                let mut w = journal::Writes::new();
+                for index in [Index::Links, Index::Titles] {
+                    for (k, v) in matching::entries(main, index) {
+                        w.insert((index, k.to_vec()), Some(v));
+                    }
+                }
+                w
+            };
+            unlog_matches(main, &carried);
+            if schema == 8 {
+                // Links and titles in the log, identities in their tree.
+                for name in ["links", "titles"] {
+                    main.db.drop_tree(name).unwrap();
+                }
+                main.matches
+                    .insert(
+                        0u64.to_be_bytes(),
+                        journal::encode(&logged_links_and_titles),
+                    )
+                    .unwrap();
+                main.next_match
+                    .store(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            store
+                .apply_interrupted("kdi", extra.clone(), now())
+                .unwrap();
+            // As that schema's build journaled it: schema 7 wrote no log entry, schema 8 one
+            // of links and titles alone.
+            rewrite_journal(main, |writes| {
+                let key = writes
+                    .keys()
+                    .find(|(i, _)| *i == Index::Matches)
+                    .unwrap()
+                    .clone();
+                if schema == 7 {
+                    writes.remove(&key);
+                } else {
+                    let mut logged = journal::decode(&writes[&key].clone().unwrap()).unwrap();
+                    logged.retain(|(i, _), _| *i != Index::Idents);
+                    writes.insert(key, Some(journal::encode(&logged).into()));
+                }
+            });
+            let meta = main.db.open_tree("meta").unwrap();
+            meta.insert("schema", &schema.to_be_bytes()).unwrap();
+            store.flush().unwrap();
+        }
+        let store = open(&dir);
+        let main = store.main().unwrap();
+        assert_eq!(store.item_count(), 3, "schema {schema}");
+        // Three identities, links and titles.
+        assert_eq!(match_entries(main).len(), 9, "schema {schema}");
+        assert_eq!(
+            apply(&store, "kdi", &stories).unchanged,
+            2,
+            "schema {schema}"
+        );
+        assert_eq!(apply(&store, "kdi", &extra).unchanged, 1, "schema {schema}");
+        assert_eq!(
+            apply(&store, "portal", &copies).duplicate,
+            2,
+            "schema {schema}"
+        );
+        assert_eq!(
+            apply(&store, "portal", &extra_copy).duplicate,
+            1,
+            "schema {schema}"
+        );
+    }
+}
