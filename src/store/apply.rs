@@ -125,8 +125,12 @@ impl Store {
         // Only now, with the stories on disk, may the validators that vouch for them be.
         self.put_source_state(source, state)?;
         if super::matching::wants_compaction(main) {
+            // The feed is stored: a rewrite that fails leaves the log as it was, to be tried
+            // again after the next feed.
             let (_both, main) = self.write_lock()?;
-            super::matching::compact(main)?;
+            if let Err(e) = super::matching::compact(main) {
+                tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
+            }
         }
         Ok(report)
     }

@@ -178,8 +178,11 @@ impl Store {
                 for (id, state) in states {
                     self.put_source_state(&id, &state)?;
                 }
-                // Each story restored logged its links and titles on its own.
-                super::matching::compact(main)?;
+                // Each story restored logged its writes on its own. The import is done either
+                // way: a rewrite that fails leaves the log as it was.
+                if let Err(e) = super::matching::compact(main) {
+                    tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
+                }
                 self.flush()?;
                 progress(counts.items as u64);
                 Ok(counts)
@@ -192,6 +195,7 @@ impl Store {
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
                     .clear();
+                super::matching::clear(main);
                 for name in main.db.tree_names() {
                     if name != "meta" {
                         main.db
@@ -200,7 +204,6 @@ impl Store {
                             .map_err(StoreError::from)?;
                     }
                 }
-                super::matching::clear(main);
                 main.flush()?;
                 Err(BackupError::Undone(Box::new(e)))
             }

@@ -14,11 +14,13 @@
 //! identity's key (the source and the entry's identity, of any length) is kept and logged as
 //! a 16-byte hash of it ([`map_key`]), as links and titles already are.
 //!
-//! The log is rewritten ([`compact`]) once it holds more than twice as many writes as there
-//! are entries, plus [`SLACK`]: the live entries are logged again, in chunks, after the last
-//! entry, and then the older entries are removed, oldest first. A crash at any point leaves a
-//! log that replays to the same maps: the rewritten chunks hold exactly what the older entries
-//! replay to, and what is left of the older entries before them is a suffix of the log.
+//! The log is rewritten ([`compact`]) once it holds more than twice as many writes as there are
+//! entries, plus [`SLACK`], or in many more values than its last rewrite left (an import logs
+//! each story's writes on their own): the live entries are logged again, in values of the size
+//! of a journal piece, after the last entry, and then the older entries are removed, oldest
+//! first. A crash at any point leaves a log that replays to the same maps: the rewritten chunks
+//! hold exactly what the older entries replay to, and what is left of the older entries before
+//! them is a suffix of the log.
 
 use std::collections::HashMap;
 
@@ -28,21 +30,14 @@ use super::journal::{self, Index, Writes};
 use super::{Main, StoreError};
 
 /// Writes the log may hold beyond twice its live entries, and a tenth as many values beyond
-/// four per chunk of them, before it is rewritten: a small store is not rewritten after every
-/// few feeds.
+/// twice those its last rewrite left, before it is rewritten again: a small store is not
+/// rewritten after every few feeds.
 const SLACK: u64 = if cfg!(test) { 40 } else { 100_000 };
-
-/// Live entries per value of a rewritten log.
-const CHUNK: usize = 4096;
-
-/// One write as logged: an index and key, and the value set (`None`: removed).
-type Logged = ((Index, Vec<u8>), Option<IVec>);
 
 /// The three indexes, and how many writes the log holds. Each keeps its values in the
 /// smallest form that gives them back byte for byte: a link's story id as an array, an
-/// identity's id and raw hash packed into 32 bytes, a title's entries in a box (a sled value
-/// handle and its shared allocation cost twice as much per entry, a sixth of a daemon's
-/// memory on a store of 100,000 stories).
+/// identity's id and raw hash packed into 32 bytes, a title's entries in a box: a sled value
+/// handle and the allocation it shares cost about twice as much per entry.
 #[derive(Default)]
 pub(super) struct Matching {
     idents: HashMap<[u8; 16], Ident>,
@@ -52,6 +47,8 @@ pub(super) struct Matching {
     logged: u64,
     /// Entries (values) in the log.
     entries: u64,
+    /// Entries the last rewrite of the log left (0: none since the log was read).
+    rewritten: u64,
 }
 
 /// An identity entry's value: the story's id, then the raw hash of the source's version (32
@@ -161,21 +158,11 @@ impl Matching {
         (self.idents.len() + self.links.len() + self.titles.len()) as u64
     }
 
-    /// Every entry, as logged.
-    fn live_entries(&self) -> Vec<Logged> {
-        HELD.iter()
-            .flat_map(|&index| {
-                self.iter(index)
-                    .map(move |(k, v)| ((index, k.to_vec()), Some(v)))
-            })
-            .collect()
-    }
-
     /// Whether the log holds many overwritten writes, or its writes in many small entries
     /// (an import logs each story's on its own), and is worth rewriting.
     fn wants_compaction(&self) -> bool {
         let live = self.live();
-        self.logged > 2 * live + SLACK || self.entries > live / CHUNK as u64 * 4 + SLACK / 10
+        self.logged > 2 * live + SLACK || self.entries > 2 * self.rewritten + SLACK / 10
     }
 }
 
@@ -327,17 +314,22 @@ pub(super) fn wants_compaction(main: &Main) -> bool {
 /// Rewrites the log as its live entries (see the module's notes), if it wants it. Needs both
 /// of the store's write locks, with nothing queued.
 pub(super) fn compact(main: &Main) -> Result<(), StoreError> {
-    let chunks: Vec<Writes> = {
+    let (first, written) = {
         let loaded = main.matching.read().unwrap_or_else(|e| e.into_inner());
         let Some(m) = loaded.as_ref().filter(|m| m.wants_compaction()) else {
             return Ok(());
         };
-        m.live_entries()
-            .chunks(CHUNK)
-            .map(|c| c.iter().cloned().collect())
-            .collect()
+        let mut chunks = Chunks::new(main, journal::piece_size(main));
+        for index in HELD {
+            for (key, value) in m.iter(index) {
+                chunks.push(index, key, value)?;
+            }
+        }
+        chunks.finish()?
     };
-    let first = write_chunks(main, &chunks)?;
+    // The new entries are on disk (with the files sled writes large nodes to) before any
+    // older one is removed: a power failure in between still finds one of the two.
+    main.flush()?;
     remove_before(main, first, usize::MAX)?;
     main.flush()?;
     if let Some(m) = main
@@ -347,9 +339,66 @@ pub(super) fn compact(main: &Main) -> Result<(), StoreError> {
         .as_mut()
     {
         m.logged = m.live();
-        m.entries = chunks.len() as u64;
+        m.entries = written;
+        m.rewritten = written;
     }
     Ok(())
+}
+
+/// Live entries logged in values of about a given size, each written as it fills, after the
+/// last entry of the log.
+struct Chunks<'a> {
+    main: &'a Main,
+    size: usize,
+    chunk: Writes,
+    bytes: usize,
+    first: u64,
+    written: u64,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(main: &'a Main, size: usize) -> Chunks<'a> {
+        Chunks {
+            main,
+            size,
+            chunk: Writes::new(),
+            bytes: 0,
+            first: main.next_match.load(std::sync::atomic::Ordering::Relaxed),
+            written: 0,
+        }
+    }
+
+    fn push(&mut self, index: Index, key: [u8; 16], value: IVec) -> Result<(), StoreError> {
+        // As `journal::encode` writes it.
+        self.bytes += 26 + value.len();
+        self.chunk.insert((index, key.to_vec()), Some(value));
+        if self.bytes >= self.size {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<(), StoreError> {
+        let n = self
+            .main
+            .next_match
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.main.matches.insert(
+            log_key(n),
+            journal::encode(&std::mem::take(&mut self.chunk)),
+        )?;
+        self.bytes = 0;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Writes what is left; returns the number of the first value written, and how many were.
+    fn finish(mut self) -> Result<(u64, u64), StoreError> {
+        if !self.chunk.is_empty() {
+            self.write()?;
+        }
+        Ok((self.first, self.written))
+    }
 }
 
 /// Removes the log's entries numbered below `first`, oldest first, at most `most` of them.
@@ -358,18 +407,6 @@ fn remove_before(main: &Main, first: u64, most: usize) -> Result<(), StoreError>
         main.matches.remove(key?)?;
     }
     Ok(())
-}
-
-/// Logs `chunks` after the last entry; returns the number of the first.
-fn write_chunks(main: &Main, chunks: &[Writes]) -> Result<u64, StoreError> {
-    let first = main.next_match.load(std::sync::atomic::Ordering::Relaxed);
-    for chunk in chunks {
-        let n = main
-            .next_match
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        main.matches.insert(log_key(n), journal::encode(chunk))?;
-    }
-    Ok(first)
 }
 
 /// Empties the log and the maps (an import that failed). Needs both write locks.
@@ -389,8 +426,7 @@ const TREES: [(Index, &str); 3] = [
 /// marked. Run again after a crash, it logs the same entries again, which replays to the same
 /// maps.
 pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
-    let mut chunk = Writes::new();
-    let mut chunks = Vec::new();
+    let mut chunks = Chunks::new(main, journal::piece_size(main));
     for (index, name) in TREES {
         if !has_tree(main, name) {
             continue;
@@ -401,16 +437,10 @@ pub(super) fn move_trees(main: &Main) -> Result<(), StoreError> {
             let Some(key) = map_key(index, &key) else {
                 continue;
             };
-            chunk.insert((index, key.to_vec()), Some(value));
-            if chunk.len() == CHUNK {
-                chunks.push(std::mem::take(&mut chunk));
-            }
+            chunks.push(index, key, value)?;
         }
     }
-    if !chunk.is_empty() {
-        chunks.push(chunk);
-    }
-    write_chunks(main, &chunks)?;
+    chunks.finish()?;
     main.flush()?;
     Ok(())
 }
@@ -451,14 +481,17 @@ pub(super) fn entries(main: &Main, index: Index) -> Vec<([u8; 16], IVec)> {
 /// removed.
 #[cfg(test)]
 pub(super) fn compact_interrupted(main: &Main, removed: usize) {
-    let live: Vec<Writes> = with(main, |m| {
-        m.live_entries()
-            .chunks(3)
-            .map(|c| c.iter().cloned().collect())
-            .collect()
+    let first = with(main, |m| {
+        // Small values, so that there are several.
+        let mut chunks = Chunks::new(main, 100);
+        for index in HELD {
+            for (key, value) in m.iter(index) {
+                chunks.push(index, key, value).unwrap();
+            }
+        }
+        chunks.finish().unwrap().0
     })
     .unwrap();
-    let first = write_chunks(main, &live).unwrap();
     remove_before(main, first, removed).unwrap();
     main.flush().unwrap();
 }

@@ -1861,9 +1861,9 @@ fn the_matching_log_is_rewritten_once_it_holds_many_entries_and_a_crash_while_it
     let main = store.main().unwrap();
     let entries = match_entries(main);
     assert_eq!(entries.len(), 36);
-    // Rewritten into one value whenever more than four were logged (a tenth of the slack
-    // under test).
-    assert!(matching::log_len(main) <= 4, "{}", matching::log_len(main));
+    // Rewritten (into one value, at this size) whenever more values were logged than twice
+    // what the last rewrite left plus four (a tenth of the slack under test).
+    assert!(matching::log_len(main) <= 6, "{}", matching::log_len(main));
     // A crash part way through a rewrite: new chunks logged, some older entries removed.
     for removed in [0, 1, 3, usize::MAX] {
         matching::compact_interrupted(main, removed);
