@@ -262,12 +262,26 @@ impl Tx<'_, '_> {
                     }
                     return Ok(());
                 }
-                // The story was pruned by retention; the identity stays as a tombstone so the
-                // source's old entries are not stored again. It takes the entry's new hash, so
-                // the next fetch skips the entry before normalizing it.
+                // The story was pruned by retention before its identity would have moved to
+                // the `gone` tree (1b): a tombstone all the same, so the source's old entries
+                // are not stored again. It takes the entry's new hash, so the next fetch skips
+                // the entry before normalizing it.
                 if hash != new.content_hash.as_bytes() {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
+                }
+                report.unchanged += 1;
+                return Ok(());
+            }
+        }
+        // 1b. Carried before by this source, and removed by retention: a tombstone, which
+        // takes the entry's new hash (the next fetch skips the entry before normalizing it).
+        let gone_key = super::matching::ident_hash(&ident_key);
+        if let Some(v) = self.pending.get(Index::Gone, &gone_key)? {
+            if let Some((id, hash)) = keys::split_ident_value(&v) {
+                if hash != new.content_hash.as_bytes() {
+                    self.pending
+                        .insert(Index::Gone, gone_key.to_vec(), ident_value(id));
                 }
                 report.unchanged += 1;
                 return Ok(());

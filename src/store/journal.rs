@@ -83,10 +83,12 @@ pub(super) enum Index {
     Titles = 6,
     /// The log of the identities, links and titles: a feed's writes to them, in one value.
     Matches = 7,
+    /// The identities of stories retention removed (see [`super::prune`]).
+    Gone = 8,
 }
 
 impl Index {
-    const ALL: [Index; 8] = [
+    const ALL: [Index; 9] = [
         Index::Items,
         Index::ByPublished,
         Index::BySeen,
@@ -95,6 +97,7 @@ impl Index {
         Index::Links,
         Index::Titles,
         Index::Matches,
+        Index::Gone,
     ];
 
     /// The tree that holds the index; `None` for the two held in memory.
@@ -106,6 +109,7 @@ impl Index {
             Index::BySource => &main.by_source,
             Index::Idents | Index::Links | Index::Titles => return None,
             Index::Matches => &main.matches,
+            Index::Gone => &main.gone,
         })
     }
 }

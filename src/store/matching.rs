@@ -178,12 +178,18 @@ pub(super) fn holds(index: Index) -> bool {
 /// others (hashes already) as they are.
 fn map_key(index: Index, key: &[u8]) -> Option<[u8; 16]> {
     if index == Index::Idents {
-        let mut k = [0; 16];
-        k.copy_from_slice(&blake3::hash(key).as_bytes()[..16]);
-        Some(k)
+        Some(ident_hash(key))
     } else {
         key.try_into().ok()
     }
+}
+
+/// The 16-byte hash an identity entry is kept and logged under (and a removed story's
+/// identity is kept under in the `gone` tree).
+pub(super) fn ident_hash(key: &[u8]) -> [u8; 16] {
+    let mut k = [0; 16];
+    k.copy_from_slice(&blake3::hash(key).as_bytes()[..16]);
+    k
 }
 
 /// The log key of entry number `n`.

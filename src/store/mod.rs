@@ -12,6 +12,8 @@
 //!   memory (see [`matching`]): a hash of source ‖ 0 ‖ identity → id ‖ raw hash (within-source
 //!   de-duplication); the hash of a link's dedupe key → id, the hash of a normalized title →
 //!   [(id, published)] (cross-source de-duplication, titles within a time window)
+//! - `gone`: the identities of stories that retention removed, keyed as in `matches`, kept
+//!   as tombstones on disk alone (see [`prune`])
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
@@ -198,7 +200,11 @@ struct Main {
     by_source: sled::Tree,
     /// The log of the link and title indexes ([`matching`]).
     matches: sled::Tree,
-    /// The link and title indexes, once read from their log.
+    /// The identities of stories that retention removed: 16-byte hash of source ‖ 0 ‖
+    /// identity (as [`matching`] keys them) → id ‖ raw hash. On disk only, so that a daemon's
+    /// memory does not grow with every story it ever removed.
+    gone: sled::Tree,
+    /// The identity, link and title indexes, once read from their log.
     matching: std::sync::RwLock<Option<matching::Matching>>,
     /// The number of the next entry of their log.
     next_match: std::sync::atomic::AtomicU64,
@@ -426,6 +432,7 @@ impl Store {
                 "matches",
             )?)?),
             matches: tree("matches")?,
+            gone: tree("gone")?,
             matching: std::sync::RwLock::new(None),
             digests: tree("digests")?,
             journal: tree("journal")?,
@@ -644,11 +651,11 @@ impl Store {
         entries
             .iter()
             .map(|(identity, hash)| {
-                let stored = matching::get(
-                    main,
-                    journal::Index::Idents,
-                    &keys::ident_key(source, &identity.key()),
-                )?;
+                let key = keys::ident_key(source, &identity.key());
+                let stored = match matching::get(main, journal::Index::Idents, &key)? {
+                    Some(v) => Some(v),
+                    None => main.gone.get(matching::ident_hash(&key))?,
+                };
                 Ok(stored
                     .as_deref()
                     .and_then(keys::split_ident_value)

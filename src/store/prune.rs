@@ -1,7 +1,8 @@
 //! Retention: stories past `[store] max_age`, and a source's oldest stories beyond
 //! `max_items_per_source`, are removed with every index entry that points at them. Each
 //! source's identity entries stay as tombstones, so a pruned story still in its feed is not
-//! stored again.
+//! stored again: they move out of the identity index (held in memory) into the `gone` tree
+//! (on disk alone), so a daemon's memory does not grow with every story it removes.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -96,6 +97,11 @@ impl Store {
         tx.remove(Index::ByPublished, keys::time_key(item.published, item.id));
         let mut seen_at = vec![item.first_seen];
         for c in &item.sources {
+            let key = keys::ident_key(&c.source, &c.identity.key());
+            if let Some(v) = tx.get(Index::Idents, &key)? {
+                tx.insert(Index::Gone, super::matching::ident_hash(&key).to_vec(), v);
+                tx.remove(Index::Idents, key);
+            }
             tx.remove(
                 Index::BySource,
                 keys::source_time_key(&c.source, item.published, item.id),

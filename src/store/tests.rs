@@ -727,10 +727,32 @@ fn prune_removes_old_and_excess_stories_and_their_indexes_and_keeps_tombstones()
             .len(),
         2
     );
-    // The same feed again stores nothing: pruned identities are tombstones.
+    // The removed stories' identities left memory for the `gone` tree.
+    let main = store.main().unwrap();
+    assert_eq!(matching::entries(main, Index::Idents).len(), 3);
+    assert_eq!(main.gone.len(), 4);
+    // The same feed again stores nothing: pruned identities are tombstones, on disk.
     let again = apply(&store, "x", &batch);
     assert_eq!(again.new, 0);
+    assert_eq!(again.unchanged, 6);
     assert_eq!(store.item_count(), 2);
+    let keys: Vec<(&Identity, &str)> = batch
+        .iter()
+        .map(|s| (&s.item.identity, s.item.content_hash.as_str()))
+        .collect();
+    assert!(store.unchanged("x", &keys).unwrap().iter().all(|u| *u));
+    // A pruned entry that changed stays out too, and its tombstone takes the new hash.
+    let mut edited = batch[0].clone();
+    edited.item.content_hash = "h2".into();
+    let again = apply(&store, "x", &[edited.clone()]);
+    assert_eq!((again.new, again.unchanged), (0, 1));
+    assert_eq!(
+        store
+            .unchanged("x", &[(&edited.item.identity, "h2")])
+            .unwrap(),
+        [true]
+    );
+    assert_eq!(matching::entries(main, Index::Idents).len(), 3);
     // A pruned link no longer matches: another source's copy of story 0 is a new story.
     assert_eq!(
         apply(
@@ -1785,11 +1807,14 @@ fn the_identity_link_and_title_indexes_are_read_back_from_their_log() {
         );
         match_entries(main)
     };
-    // Three identities (the removed story's stays, so its entry is not stored again), two
-    // links and two titles.
-    assert_eq!(before.len(), 7);
+    // Two identities (the removed story's went to the `gone` tree, so its entry is not
+    // stored again), two links and two titles.
+    assert_eq!(before.len(), 6);
     let store = open(&dir);
     assert_eq!(match_entries(store.main().unwrap()), before);
+    assert_eq!(store.main().unwrap().gone.len(), 1);
+    let old = item("o", "An old story", Some("https://old.example/1"), "o");
+    assert_eq!(apply(&store, "old", &[old]).unchanged, 1);
     assert_eq!(apply(&store, "kdi", &stories[..1]).unchanged, 1);
     assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
 }
