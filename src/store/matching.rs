@@ -287,6 +287,16 @@ fn load(log: &sled::Tree) -> Result<Matching, StoreError> {
         })
         .ok_or_else(|| corrupt("a log entry is unreadable"))?;
     }
+    // A log with many overwritten writes set fewer entries than it counted.
+    if m.idents.capacity() > 2 * m.idents.len() {
+        m.idents.shrink_to_fit();
+    }
+    if m.links.capacity() > 2 * m.links.len() {
+        m.links.shrink_to_fit();
+    }
+    if m.titles.capacity() > 2 * m.titles.len() {
+        m.titles.shrink_to_fit();
+    }
     Ok(m)
 }
 
