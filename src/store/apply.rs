@@ -544,9 +544,9 @@ pub(crate) fn link_key(link: &str) -> Option<DedupeKey> {
     Some(dedupe_key(&urls::dedupe_key(&url)))
 }
 
-/// The key of a link or title in the `links` and `titles` trees: a hash of its canonical text,
-/// so every key is 16 bytes however long the URL or title (sled compares and copies keys in
-/// every node it touches).
+/// The key of a link or title in the link and title indexes: a hash of its canonical text, so
+/// every key is 16 bytes however long the URL or title (the indexes in memory and their log
+/// hold fixed-size keys).
 pub(crate) type DedupeKey = [u8; 16];
 
 pub(super) fn dedupe_key(text: &str) -> DedupeKey {

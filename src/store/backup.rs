@@ -346,7 +346,7 @@ impl Store {
     }
 }
 
-/// Writes a story's entries in the `links` and `titles` trees (the links of every source that
+/// Writes a story's entries in the link and title indexes (the links of every source that
 /// carries it; a link already taken stays with its story).
 fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
     let links = item
