@@ -125,12 +125,8 @@ impl Store {
         // Only now, with the stories on disk, may the validators that vouch for them be.
         self.put_source_state(source, state)?;
         if super::matching::wants_compaction(main) {
-            // The feed is stored: a rewrite that fails leaves the log as it was, to be tried
-            // again after the next feed.
             let (_both, main) = self.write_lock()?;
-            if let Err(e) = super::matching::compact(main) {
-                tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
-            }
+            super::matching::compact(main);
         }
         Ok(report)
     }

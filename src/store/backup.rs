@@ -178,11 +178,8 @@ impl Store {
                 for (id, state) in states {
                     self.put_source_state(&id, &state)?;
                 }
-                // Each story restored logged its writes on its own. The import is done either
-                // way: a rewrite that fails leaves the log as it was.
-                if let Err(e) = super::matching::compact(main) {
-                    tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
-                }
+                // Each story restored logged its writes on its own.
+                super::matching::compact(main);
                 self.flush()?;
                 progress(counts.items as u64);
                 Ok(counts)
@@ -375,9 +372,9 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// entry gets the story's language and topics (schema 5), and with `dedupe` the link and
 /// title indexes are rebuilt (schema 3 keyed them by their text; schema 4 by a hash of it):
 /// the store's opening emptied them first, every time the upgrade runs, so one that a crash
-/// cut short is simply run again. A story that cannot be read is left as it was (with a warning) rather than keeping
-/// the whole store from opening: it could not be matched or shown before either. Returns the
-/// number of stories read.
+/// cut short is simply run again. A story that cannot be read is left as it was (with a
+/// warning) rather than keeping the whole store from opening: it could not be matched or
+/// shown before either. Returns the number of stories read.
 pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
     let mut stories = 0;
     let mut tx = Pending::new(main);

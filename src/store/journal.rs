@@ -362,26 +362,26 @@ pub(super) fn finish(main: &Main, legacy: bool) -> Result<bool, StoreError> {
     let mut writes =
         decode(&bytes).ok_or_else(|| corrupt("the interrupted feed's writes cannot be read"))?;
     if legacy {
-        writes.retain(|(index, _), _| *index != Index::Matches);
-        for index in [Index::Idents, Index::Links, Index::Titles] {
-            let Some(tree) = super::matching::old_tree(main, index)? else {
-                continue;
-            };
-            let keys: Vec<(Index, Vec<u8>)> = writes
-                .keys()
-                .filter(|(i, _)| *i == index)
-                .cloned()
-                .collect();
-            for k in keys {
-                match writes.remove(&k).flatten() {
-                    Some(value) => tree.insert(&k.1[..], value)?,
-                    None => tree.remove(&k.1[..])?,
-                };
+        let mut kept = Writes::new();
+        for ((index, key), value) in std::mem::take(&mut writes) {
+            match super::matching::old_tree(main, index)? {
+                Some(tree) => {
+                    match value {
+                        Some(value) => tree.insert(key, value)?,
+                        None => tree.remove(key)?,
+                    };
+                }
+                None if index == Index::Matches => {}
+                None => {
+                    kept.insert((index, key), value);
+                }
             }
         }
-        super::matching::add_log_entry(main, &mut writes);
-    } else if !writes.keys().any(|(index, _)| *index == Index::Matches) {
-        // Writes to those indexes with no log entry of them (none that this build records).
+        writes = kept;
+    }
+    if !writes.keys().any(|(index, _)| *index == Index::Matches) {
+        // Writes to the identity, link and title indexes with no log entry of them: left
+        // above for the log, or recorded by a build that kept no log.
         super::matching::add_log_entry(main, &mut writes);
     }
     apply(main, &writes)?;

@@ -154,6 +154,16 @@ impl Matching {
         }
     }
 
+    /// Makes the writes of one log entry (`None`: it does not read; those before the damage
+    /// are made).
+    fn replay(&mut self, entry: &[u8]) -> Option<()> {
+        self.entries += 1;
+        journal::for_each_write(entry, |index, key, value| {
+            self.set(index, key, value);
+            self.logged += 1;
+        })
+    }
+
     fn live(&self) -> u64 {
         (self.idents.len() + self.links.len() + self.titles.len()) as u64
     }
@@ -262,32 +272,11 @@ pub(super) fn with<R>(main: &Main, f: impl FnOnce(&Matching) -> R) -> Result<R, 
 /// Replays the log.
 fn load(log: &sled::Tree) -> Result<Matching, StoreError> {
     let mut m = Matching::default();
-    // Each map sized at once for the entries the log sets in it (a bound on what it will
-    // hold), not grown by doubling while the log is read: the tables a map outgrows are
-    // freed, but not always handed back to the system.
-    let mut sets = [0usize; 3];
     for kv in log.iter() {
-        let (_, value) = kv?;
-        journal::for_each_write(&value, |index, _, value| {
-            if let (Some(i), Some(_)) = (HELD.iter().position(|&h| h == index), value) {
-                sets[i] += 1;
-            }
-        })
-        .ok_or_else(|| corrupt("a log entry is unreadable"))?;
+        m.replay(&kv?.1)
+            .ok_or_else(|| corrupt("a log entry is unreadable"))?;
     }
-    m.idents.reserve(sets[0]);
-    m.links.reserve(sets[1]);
-    m.titles.reserve(sets[2]);
-    for kv in log.iter() {
-        let (_, value) = kv?;
-        m.entries += 1;
-        journal::for_each_write(&value, |index, key, value| {
-            m.set(index, key, value);
-            m.logged += 1;
-        })
-        .ok_or_else(|| corrupt("a log entry is unreadable"))?;
-    }
-    // A log with many overwritten writes set fewer entries than it counted.
+    // A log that removed many of the entries it set leaves maps much larger than they hold.
     if m.idents.capacity() > 2 * m.idents.len() {
         m.idents.shrink_to_fit();
     }
@@ -300,21 +289,25 @@ fn load(log: &sled::Tree) -> Result<Matching, StoreError> {
     Ok(m)
 }
 
-/// Makes a feed's link and title writes to the maps, once their log entry is made, if the
-/// maps are read already (if not, they will be read from the log, where the same writes are).
+/// Makes a feed's identity, link and title writes to the maps once their log entry is made,
+/// by replaying that entry as [`load`] does, if the maps are read already (if not, they will
+/// be read from the log, where the entry is).
 pub(super) fn apply(main: &Main, writes: &Writes) {
-    if !writes.keys().any(|(index, _)| *index == Index::Matches) {
+    let Some(Some(entry)) = writes
+        .iter()
+        .find(|((index, _), _)| *index == Index::Matches)
+        .map(|(_, value)| value)
+    else {
         return;
-    }
-    let mut loaded = main.matching.write().unwrap_or_else(|e| e.into_inner());
-    if let Some(m) = loaded.as_mut() {
-        for ((index, key), value) in writes {
-            if let Some(key) = map_key(*index, key).filter(|_| holds(*index)) {
-                m.set(*index, &key, value.as_deref());
-                m.logged += 1;
-            }
-        }
-        m.entries += 1;
+    };
+    if let Some(m) = main
+        .matching
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()
+    {
+        // Written by `add_log_entry` a moment ago: it reads.
+        let _ = m.replay(entry);
     }
 }
 
@@ -328,8 +321,16 @@ pub(super) fn wants_compaction(main: &Main) -> bool {
 }
 
 /// Rewrites the log as its live entries (see the module's notes), if it wants it. Needs both
-/// of the store's write locks, with nothing queued.
-pub(super) fn compact(main: &Main) -> Result<(), StoreError> {
+/// of the store's write locks, with nothing queued. Called once a feed, prune or import is
+/// done, which stands either way: a rewrite that fails leaves the log as it was, to be tried
+/// again next time, and is logged.
+pub(super) fn compact(main: &Main) {
+    if let Err(e) = rewrite(main) {
+        tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
+    }
+}
+
+fn rewrite(main: &Main) -> Result<(), StoreError> {
     let (first, written) = {
         let loaded = main.matching.read().unwrap_or_else(|e| e.into_inner());
         let Some(m) = loaded.as_ref().filter(|m| m.wants_compaction()) else {

@@ -198,7 +198,7 @@ struct Main {
     by_published: sled::Tree,
     by_seen: sled::Tree,
     by_source: sled::Tree,
-    /// The log of the link and title indexes ([`matching`]).
+    /// The log of the identity, link and title indexes ([`matching`]).
     matches: sled::Tree,
     /// The identities of stories that retention removed: 16-byte hash of source ‖ 0 ‖
     /// identity (as [`matching`] keys them) → id ‖ raw hash. On disk only, so that a daemon's
@@ -483,38 +483,35 @@ impl Store {
         }
         let mut upgrade_from = None;
         match schema {
-            Some(found) => match found {
-                // Trees that an upgrade from an older schema left behind (a crash before they
-                // were dropped).
-                SCHEMA_VERSION => matching::drop_trees(&main)?,
-                // Its records read as they are; only the stories written from now on differ
-                // (6), or nothing in this database does (7: the states' buckets). The
-                // link and title trees move into their log (8), and the identities (9).
-                5..=8 => {
-                    matching::move_trees(&main)?;
-                    meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                    main.flush()?;
-                    matching::drop_trees(&main)?;
+            // Trees that an upgrade from an older schema left behind (a crash before they were
+            // dropped).
+            Some(SCHEMA_VERSION) => matching::drop_trees(&main)?,
+            // Its records read as they are; only the stories written from now on differ (6),
+            // or nothing in this database does (7: the states' buckets). The link and title
+            // trees move into their log (8), and the identities (9).
+            Some(5..=8) => {
+                matching::move_trees(&main)?;
+                meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+                main.flush()?;
+                matching::drop_trees(&main)?;
+            }
+            Some(found) => {
+                if found == 1 {
+                    self.move_states_from(&main.db)?;
                 }
-                found @ (1..=4) => {
-                    if found == 1 {
-                        self.move_states_from(&main.db)?;
+                if found < 4 {
+                    // Links and titles keyed by their text: rebuilt from the stories below,
+                    // into a log that holds nothing else yet (what an upgrade that a crash cut
+                    // short logged goes).
+                    main.matches.clear()?;
+                    for name in ["links", "titles"] {
+                        main.db.drop_tree(name)?;
                     }
-                    if found < 4 {
-                        // Links and titles keyed by their text: rebuilt from the stories
-                        // below, into a log that holds nothing else yet (what an upgrade
-                        // that a crash cut short logged goes).
-                        main.matches.clear()?;
-                        for name in ["links", "titles"] {
-                            main.db.drop_tree(name)?;
-                        }
-                    }
-                    matching::move_trees(&main)?;
-                    // Version 2 stories stay as they are: plain JSON records still read.
-                    upgrade_from = Some(found);
                 }
-                _ => unreachable!("checked above"),
-            },
+                matching::move_trees(&main)?;
+                // Version 2 stories stay as they are: plain JSON records still read.
+                upgrade_from = Some(found);
+            }
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                 main.flush()?;
