@@ -2250,6 +2250,26 @@ fn leave_original_queued(store: &Store) {
     first.queue().unwrap();
 }
 
+/// [`leave_original_queued`], then `source` applies `story` with the state `fetched(etag)`.
+fn apply_after_original_queued(
+    store: &Store,
+    source: &str,
+    story: Staged,
+    etag: &str,
+) -> ApplyReport {
+    leave_original_queued(store);
+    store
+        .apply(
+            source,
+            vec![story],
+            &fetched(etag),
+            now(),
+            &DedupeConfig::default(),
+            &no_topics,
+        )
+        .unwrap()
+}
+
 fn carriers(store: &Store) -> Vec<Vec<String>> {
     store
         .list(&Query::default())
@@ -2291,18 +2311,7 @@ fn a_feed_worked_out_while_the_last_ones_writes_are_queued_reads_them_first() {
 fn writes_left_queued_are_read_by_the_next_feed_and_made_before_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let dedupe = DedupeConfig::default();
-    leave_original_queued(&store);
-    let report = store
-        .apply(
-            "portal",
-            vec![republished()],
-            &fetched("p"),
-            now(),
-            &dedupe,
-            &no_topics,
-        )
-        .unwrap();
+    let report = apply_after_original_queued(&store, "portal", republished(), "p");
     assert_eq!((report.new, report.duplicate), (0, 1));
     assert_eq!(carriers(&store), vec![vec!["bprg", "portal"]]);
     assert!(journal_values(&store).is_empty(), "the journal is cleared");
@@ -2357,20 +2366,9 @@ fn feeds_applied_from_many_threads_at_once_store_a_story_once() {
 fn a_feed_with_nothing_new_makes_the_queued_writes_it_was_worked_out_against() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let dedupe = DedupeConfig::default();
-    leave_original_queued(&store);
     // The same feed again: every entry is as queued, so it writes nothing of its own; its
     // state may be recorded only once what it was matched against is made.
-    let report = store
-        .apply(
-            "bprg",
-            vec![original()],
-            &fetched("b"),
-            now(),
-            &dedupe,
-            &no_topics,
-        )
-        .unwrap();
+    let report = apply_after_original_queued(&store, "bprg", original(), "b");
     assert_eq!((report.new, report.unchanged), (0, 1));
     assert_eq!(carriers(&store), vec![vec!["bprg"]]);
     assert!(store.main().unwrap().queued.read().unwrap().is_empty());
