@@ -93,14 +93,8 @@ impl States {
 
     /// Records the state of `source`, to be written by [`States::write`].
     pub(super) fn put(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
-        let mut inner = self.loaded()?;
-        let inner = &mut *inner;
-        let all = inner.all.as_mut().expect("loaded");
-        if all.get(source) != Some(state) {
-            all.insert(source.to_string(), state.clone());
-            inner.dirty.insert(bucket_of(source));
-        }
-        Ok(())
+        self.put_when(source, |old| old != Some(state), || state.clone())
+            .map(drop)
     }
 
     /// Records the state of `source` unless one is there already; whether it was recorded.
@@ -109,13 +103,24 @@ impl States {
         source: &str,
         state: SourceState,
     ) -> Result<bool, StoreError> {
+        self.put_when(source, |old| old.is_none(), || state)
+    }
+
+    /// Records `state()` for `source` when `wanted` of the state there now, marking its
+    /// bucket to be written; whether it did.
+    fn put_when(
+        &self,
+        source: &str,
+        wanted: impl FnOnce(Option<&SourceState>) -> bool,
+        state: impl FnOnce() -> SourceState,
+    ) -> Result<bool, StoreError> {
         let mut inner = self.loaded()?;
         let inner = &mut *inner;
         let all = inner.all.as_mut().expect("loaded");
-        if all.contains_key(source) {
+        if !wanted(all.get(source)) {
             return Ok(false);
         }
-        all.insert(source.to_string(), state);
+        all.insert(source.to_string(), state());
         inner.dirty.insert(bucket_of(source));
         Ok(true)
     }
