@@ -129,7 +129,7 @@ pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
                 let store = first.store.clone();
                 let loaded = tokio::task::spawn_blocking(move || store.load_matching()).await;
                 if let Ok(Err(e)) = loaded {
-                    tracing::warn!(error = %e, "reading the matching indexes failed; the first fetch tries again");
+                    tracing::warn!(error = %e, "reading the store's identities, links and titles into memory failed; the first fetch with something new tries again");
                 }
                 break;
             }

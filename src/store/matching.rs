@@ -212,16 +212,21 @@ pub(super) fn next_number(log: &sled::Tree) -> Result<u64, StoreError> {
     Ok(match log.last()? {
         Some((key, _)) => <[u8; 8]>::try_from(&key[..])
             .map(u64::from_be_bytes)
-            .map_err(|_| corrupt("a log key is not eight bytes"))?
+            .map_err(|_| corrupt("a key that is not eight bytes"))?
             .saturating_add(1),
         None => 0,
     })
 }
 
-fn corrupt(message: &str) -> StoreError {
+/// The log cannot be read. Its indexes are derived from the stories: an export and an import
+/// into a new store rebuild them (the identities of stories retention removed are not kept).
+fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt {
         tree: "matches",
-        message: message.into(),
+        message: format!(
+            "{what} in the log of identities, links and titles; `tributary export` and an \
+             `import` into a new store rebuild it"
+        ),
     }
 }
 
@@ -274,7 +279,7 @@ fn load(log: &sled::Tree) -> Result<Matching, StoreError> {
     let mut m = Matching::default();
     for kv in log.iter() {
         m.replay(&kv?.1)
-            .ok_or_else(|| corrupt("a log entry is unreadable"))?;
+            .ok_or_else(|| corrupt("an unreadable entry"))?;
     }
     // A log that removed many of the entries it set leaves maps much larger than they hold.
     if m.idents.capacity() > 2 * m.idents.len() {
@@ -326,7 +331,7 @@ pub(super) fn wants_compaction(main: &Main) -> bool {
 /// again next time, and is logged.
 pub(super) fn compact(main: &Main) {
     if let Err(e) = rewrite(main) {
-        tracing::warn!(error = %e, "rewriting the matching log failed; it stays as it is");
+        tracing::warn!(error = %e, "rewriting the log of identities, links and titles failed; it is kept as it was and rewritten later");
     }
 }
 

@@ -2528,3 +2528,32 @@ fn a_feed_an_older_build_left_in_the_journal_keeps_its_identities_links_and_titl
         );
     }
 }
+
+#[test]
+fn an_unreadable_matching_log_says_how_to_rebuild_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (stories, copies) = stories_and_copies();
+    {
+        let store = open(&dir);
+        apply(&store, "kdi", &stories);
+        let main = store.main().unwrap();
+        main.matches
+            .insert(99u64.to_be_bytes(), &[9u8, 1][..])
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let err = store
+        .apply(
+            "portal",
+            copies,
+            &SourceState::default(),
+            now(),
+            &DedupeConfig::default(),
+            &no_topics,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("an unreadable entry"), "{err}");
+    assert!(err.contains("`tributary export`"), "{err}");
+}
