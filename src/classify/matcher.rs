@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use super::fold::fold;
 
@@ -75,8 +77,8 @@ pub struct Found {
 /// Every phrase of every topic, compiled into one automaton.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    /// Every distinct padded word spelling.
-    ac: AhoCorasick,
+    /// Every distinct padded word spelling, walked a byte at a time by [`Matcher::find`].
+    dfa: DFA,
     /// Automaton pattern → the distinct words (slots) it spells.
     pattern_slots: Vec<Vec<u32>>,
     /// Phrase → its words as slot ids.
@@ -116,52 +118,74 @@ impl Matcher {
         for (i, slots) in compiled.iter().enumerate() {
             starting[slots[0] as usize].push(i);
         }
-        // A DFA: the biggest automaton, the fastest search; rule sets are small.
-        let ac = AhoCorasick::builder()
+        // A DFA: the biggest automaton, the fastest search; rule sets are small. Every
+        // pattern starts with a space, which is every few bytes of any text: a prefilter
+        // looking for where a match may start would only add work, and `find` uses none.
+        let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            // Every pattern starts with a space, which is every few bytes of any text: a
-            // prefilter looking for where a match may start only adds work.
-            .prefilter(false)
             .build(&patterns)?;
         Ok(Matcher {
-            ac,
+            dfa,
             pattern_slots,
             phrases: compiled,
             starting,
         })
     }
 
-    /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
-    pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
-        let bytes = folded.as_bytes();
-        // Every pattern starts with a space (`spellings`), so every match starts a word.
-        let mut starts: Vec<(usize, usize)> = self
-            .ac
-            .find_overlapping_iter(folded)
-            .map(|m| (m.start(), m.pattern().as_usize()))
-            .collect();
-        // Most fields match nothing: word positions are counted only for those that do.
-        if starts.is_empty() {
-            return;
-        }
-        starts.sort_unstable();
-        // A match starting at the k-th space starts at word position k.
-        let mut hits: Vec<(u32, u32)> = Vec::with_capacity(starts.len());
-        let (mut position, mut counted) = (0u32, 0usize);
-        for &(start, pattern) in &starts {
-            position += bytes[counted..start].iter().filter(|&&b| b == b' ').count() as u32;
-            counted = start;
-            for &slot in &self.pattern_slots[pattern] {
-                hits.push((position, slot));
+    /// Every rule word found in `folded`: `(word position, slot)`, sorted, each once.
+    ///
+    /// The automaton is walked a byte at a time, with the spaces counted on the way. Every
+    /// pattern is one word with the space before it (`spellings`), so a match starts at the
+    /// last space before its end, or at the one before that when it ends on the word's closing
+    /// space; the k-th space starts word position k. Matches thus come in order of position.
+    fn words(&self, folded: &str) -> Vec<(u32, u32)> {
+        let dfa = &self.dfa;
+        let mut hits: Vec<(u32, u32)> = Vec::new();
+        // An unanchored automaton always has an unanchored start.
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return hits;
+        };
+        let mut spaces = 0u32;
+        for &b in folded.as_bytes() {
+            let closing = b == b' ';
+            spaces += u32::from(closing);
+            sid = dfa.next_state(Anchored::No, sid, b);
+            if !dfa.is_special(sid) {
+                continue;
+            }
+            if dfa.is_dead(sid) {
+                break;
+            }
+            if !dfa.is_match(sid) {
+                continue;
+            }
+            let position = spaces.saturating_sub(1 + u32::from(closing));
+            for i in 0..dfa.match_len(sid) {
+                let pattern = dfa.match_pattern(sid, i);
+                for &slot in &self.pattern_slots[pattern.as_usize()] {
+                    // Placed in (position, slot) order by an insertion step: a position has a
+                    // few hits at most.
+                    let hit = (position, slot);
+                    let at = hits.len() - hits.iter().rev().take_while(|&&h| h > hit).count();
+                    if at == 0 || hits[at - 1] != hit {
+                        hits.insert(at, hit);
+                    }
+                }
             }
         }
-        hits.sort_unstable();
-        hits.dedup();
-        // Where each word position's hits begin in `hits` (sorted by position): the few
-        // slots found at a position are a short run. Positions past the last hit hold no
-        // word of any phrase.
-        let words = position as usize + 1;
+        hits
+    }
+
+    /// Appends every phrase match in `folded` (the output of [`fold`]) to `out`.
+    pub fn find(&self, folded: &str, out: &mut Vec<Found>) {
+        let hits = self.words(folded);
+        // Most fields match nothing.
+        if hits.is_empty() {
+            return;
+        }
+        // Where each word position's hits begin in `hits`: the few slots found at a
+        // position are a short run. Positions past the last hit hold no word of any phrase.
+        let words = hits[hits.len() - 1].0 as usize + 1;
         let mut first_at = vec![0u32; words + 1];
         for &(position, _) in &hits {
             first_at[position as usize + 1] += 1;
@@ -288,6 +312,83 @@ mod tests {
     fn a_repeated_word_is_found_each_time() {
         let m = Matcher::new(&phrases(&["a b"])).unwrap();
         assert_eq!(find(&m, "a b a b"), [(0, 0, 2), (0, 2, 4)]);
+    }
+
+    /// What `Matcher::words` finds, worked out word by word without an automaton: at each
+    /// word of the folded text, every distinct rule word (numbered in order of first use, as
+    /// `Matcher::new` numbers them) that it is, or starts with for a stem, in either spelling.
+    fn words_one_by_one(phrases: &[Vec<Word>], folded: &str) -> Vec<(u32, u32)> {
+        let mut slots: Vec<&Word> = Vec::new();
+        for word in phrases.iter().flatten() {
+            if !slots.contains(&word) {
+                slots.push(word);
+            }
+        }
+        let mut hits = Vec::new();
+        for (position, text) in folded.split(' ').skip(1).enumerate() {
+            if text.is_empty() {
+                continue;
+            }
+            for (slot, word) in slots.iter().enumerate() {
+                let (rule, stem) = match word {
+                    Word::Exact(w) => (w, false),
+                    Word::Stem(w) => (w, true),
+                };
+                let matches = |spelled: &str| {
+                    if stem {
+                        text.starts_with(spelled)
+                    } else {
+                        text == spelled
+                    }
+                };
+                if matches(rule) || (rule.contains("dj") && matches(&rule.replace("dj", "d"))) {
+                    hits.push((position as u32, slot as u32));
+                }
+            }
+        }
+        hits
+    }
+
+    #[test]
+    fn the_automaton_finds_each_rule_word_where_a_word_by_word_reading_does() {
+        let rules =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))
+                .unwrap();
+        let rules = crate::classify::RulesFile::from_toml(&rules)
+            .unwrap()
+            .topics;
+        let mut all: Vec<Vec<Word>> = Vec::new();
+        for rule in &rules.0 {
+            for (term, _) in rule.terms.iter().chain(&rule.context) {
+                all.push(parse_phrase(term).unwrap());
+            }
+            for term in &rule.exclude {
+                all.push(parse_phrase(term).unwrap());
+            }
+        }
+        // Words that are also stems of one another, both spellings of `đ`, and a few made up
+        // to start with rule words.
+        all.extend(phrases(&[
+            "dij*", "dijalogu", "građan*", "gradjani", "a b", "abc*",
+        ]));
+        let m = Matcher::new(&all).unwrap();
+        let texts = [
+            "Dijalog Beograda i Prištine: sporazum o tablicama, Zajednica srpskih opština",
+            "Дијалог Београда и Приштине — Заједница српских општина, грађани, ЂАК",
+            "Dialogu mes Kosovës dhe Serbisë; marrëveshja e Brukselit; Gratë deputete",
+            "Women's Caucus of the Assembly: women MPs, gender equality, film festival 2024",
+            "dijalogu dijalog dij di a b ab abc abcd gradani gradjani građani dialoguewith",
+            "",
+            " — !? ",
+        ];
+        for text in texts {
+            let folded = fold(text);
+            assert_eq!(
+                m.words(&folded),
+                words_one_by_one(&all, &folded),
+                "{folded:?}"
+            );
+        }
     }
 
     #[test]
