@@ -749,9 +749,10 @@ struct Collapsed {
 }
 
 impl Collapsed {
-    /// Appends `s` collapsed, in one pass over its bytes: words are copied a run at a time,
-    /// between spaces and zero-width characters. Every space and zero-width character is ASCII
-    /// or starts with one of five lead bytes; only those characters are decoded.
+    /// Appends `s` collapsed, in one pass over its bytes: text is copied a run at a time,
+    /// between whitespace that is not one space and zero-width characters. Every space and zero-width character is ASCII
+    /// or starts with one of five lead bytes; only those characters are decoded, and the bytes
+    /// of a word are passed over by a table lookup each.
     fn push(&mut self, s: &str) {
         self.text.reserve(s.len());
         let bytes = s.as_bytes();
@@ -760,11 +761,41 @@ impl Collapsed {
         let mut run = 0;
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
-            let (class, len) = match b {
-                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => (Class::Space, 1),
-                0..=0x7f => (Class::Word, 1),
-                0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef => {
+            let (class, len) = match BYTE_KINDS[usize::from(bytes[i])] {
+                ByteKind::Word => {
+                    if !in_word {
+                        self.start_word();
+                        in_word = true;
+                        run = i;
+                    }
+                    // The rest of the word's plain bytes; a character is counted at the
+                    // byte that starts it.
+                    let mut j = i;
+                    while let Some(&b) = bytes.get(j) {
+                        if BYTE_KINDS[usize::from(b)] != ByteKind::Word {
+                            break;
+                        }
+                        self.chars += usize::from(b & 0xc0 != 0x80);
+                        j += 1;
+                    }
+                    i = j;
+                    continue;
+                }
+                // One space between two words is what collapsing writes there: the run of
+                // the word goes on through it and the next word, to be copied with them.
+                ByteKind::Space
+                    if in_word
+                        && bytes[i] == b' '
+                        && bytes
+                            .get(i + 1)
+                            .is_some_and(|&b| BYTE_KINDS[usize::from(b)] == ByteKind::Word) =>
+                {
+                    self.chars += 1;
+                    i += 1;
+                    continue;
+                }
+                ByteKind::Space => (Class::Space, 1),
+                ByteKind::Decode => {
                     let c = s[i..].chars().next().unwrap_or(' ');
                     let class = if ZERO_WIDTH.contains(&c) {
                         Class::Nothing
@@ -775,9 +806,6 @@ impl Collapsed {
                     };
                     (class, c.len_utf8())
                 }
-                0xf0.. => (Class::Word, 4),
-                0xe0.. => (Class::Word, 3),
-                _ => (Class::Word, 2),
             };
             match class {
                 Class::Space => {
@@ -794,10 +822,7 @@ impl Collapsed {
                 }
                 Class::Word => {
                     if !in_word {
-                        if !self.text.is_empty() {
-                            self.text.push(' ');
-                            self.chars += 1;
-                        }
+                        self.start_word();
                         in_word = true;
                         run = i;
                     }
@@ -811,7 +836,41 @@ impl Collapsed {
         }
         self.open = in_word;
     }
+
+    /// A word begins: a space before it unless it is the first.
+    fn start_word(&mut self) {
+        if !self.text.is_empty() {
+            self.text.push(' ');
+            self.chars += 1;
+        }
+    }
 }
+
+/// How [`Collapsed::push`] takes a byte.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteKind {
+    /// Part of a word, whatever follows: ASCII other than whitespace, a byte continuing a
+    /// character, or the first byte of a character that is never a space or zero-width.
+    Word,
+    /// ASCII whitespace.
+    Space,
+    /// The first byte of a character that may be a space or zero-width: decoded.
+    Decode,
+}
+
+static BYTE_KINDS: [ByteKind; 256] = {
+    let mut kinds = [ByteKind::Word; 256];
+    let mut b = 0;
+    while b < 256 {
+        kinds[b] = match b as u8 {
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => ByteKind::Space,
+            0xc2 | 0xe1 | 0xe2 | 0xe3 | 0xef => ByteKind::Decode,
+            _ => ByteKind::Word,
+        };
+        b += 1;
+    }
+    kinds
+};
 
 /// How [`Collapsed::push`] reads a character.
 enum Class {
@@ -834,9 +893,12 @@ fn is_space(c: char) -> bool {
 
 /// Shortens text to at most `max` characters at a word boundary, adding an ellipsis.
 pub fn truncate_words(text: &str, max: usize) -> String {
-    let Some((end, _)) = text.char_indices().nth(max) else {
+    // `Chars` skips characters by counting the bytes that start them, a word at a time.
+    let mut rest = text.chars();
+    let Some(first_cut) = rest.nth(max) else {
         return text.to_string();
     };
+    let end = text.len() - rest.as_str().len() - first_cut.len_utf8();
     let cut = &text[..end];
     let cut = match cut.rfind(' ') {
         Some(i) if i > max / 2 => &cut[..i],
@@ -1326,6 +1388,43 @@ mod tests {
             let text = reference(&sample);
             assert_eq!(c.text, text, "U+{:04X}", u32::from(ch));
             assert_eq!(c.chars, text.chars().count(), "U+{:04X}", u32::from(ch));
+        }
+        // Runs of words, single spaces, other spaces and zero-width characters, whole and in
+        // pieces that each end at an ASCII whitespace (as the callers push them).
+        let fragments = [
+            "a",
+            "Dijalog",
+            "Приштина",
+            "ë",
+            "«quoted»",
+            "€",
+            " ",
+            "  ",
+            "\t",
+            "\n ",
+            "\u{a0}",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{3000}",
+            "\u{2007}",
+            "x\u{200b}y",
+            "\u{b}",
+            ",",
+        ];
+        for seed in 0..400usize {
+            let sample: String = (0..24)
+                .map(|i| fragments[(seed * 31 + i * i * 7 + i) % fragments.len()])
+                .collect();
+            let text = reference(&sample);
+            let mut pieces = Collapsed::default();
+            let mut rest = sample.as_str();
+            while let Some(i) = rest.find(|c: char| c.is_ascii_whitespace()) {
+                pieces.push(&rest[..=i]);
+                rest = &rest[i + 1..];
+            }
+            pieces.push(rest);
+            assert_eq!(pieces.text, text, "{sample:?}");
+            assert_eq!(pieces.chars, text.chars().count(), "{sample:?}");
         }
     }
 }
