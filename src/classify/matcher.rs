@@ -120,9 +120,10 @@ impl Matcher {
         }
         // A DFA: the biggest automaton, the fastest search; rule sets are small. Every
         // pattern starts with a space, which is every few bytes of any text: a prefilter
-        // looking for where a match may start would only add work, and `find` uses none.
+        // looking for where a match may start would only add work, and `words` has none.
         let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
+            .prefilter(false)
             .build(&patterns)?;
         Ok(Matcher {
             dfa,
