@@ -750,9 +750,9 @@ struct Collapsed {
 
 impl Collapsed {
     /// Appends `s` collapsed, in one pass over its bytes: text is copied a run at a time,
-    /// between whitespace that is not one space and zero-width characters. Every space and zero-width character is ASCII
-    /// or starts with one of five lead bytes; only those characters are decoded, and the bytes
-    /// of a word are passed over by a table lookup each.
+    /// between zero-width characters and whitespace other than one space. Every space and
+    /// zero-width character is ASCII or starts with one of five lead bytes; only those
+    /// characters are decoded, and the bytes of a word are passed over by a table lookup each.
     fn push(&mut self, s: &str) {
         self.text.reserve(s.len());
         let bytes = s.as_bytes();
