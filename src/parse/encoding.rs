@@ -4,6 +4,8 @@
 //! UTF-8 (a windows-1250 page with any non-ASCII letter practically never is); then the
 //! HTTP `charset`, then the XML declaration; windows-1252 as the last resort, as browsers do.
 
+use std::borrow::Cow;
+
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 /// A document decoded to UTF-8.
@@ -24,7 +26,8 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
     let (text, _, had_errors) = encoding.decode(bytes);
     // Controls go first: removing them could otherwise join `<?x` and `ml …` into a late
     // declaration after the prolog was made safe.
-    let text = rewrite_declaration(&strip_illegal_controls(text.into_owned()));
+    // Valid UTF-8 stays borrowed until the declaration is rewritten: one copy of the body.
+    let text = rewrite_declaration(&strip_illegal_controls(text));
     Decoded {
         text,
         encoding,
@@ -107,7 +110,7 @@ fn rewrite_declaration(text: &str) -> String {
 }
 
 /// Removes characters XML 1.0 forbids (C0 controls but tab, LF, CR; U+FFFE/U+FFFF).
-fn strip_illegal_controls(text: String) -> String {
+fn strip_illegal_controls(text: Cow<'_, str>) -> Cow<'_, str> {
     let illegal = |c: char| {
         (c < ' ' && c != '\t' && c != '\n' && c != '\r') || c == '\u{fffe}' || c == '\u{ffff}'
     };
@@ -120,7 +123,7 @@ fn strip_illegal_controls(text: String) -> String {
         })
     });
     if suspect && text.contains(illegal) {
-        text.replace(illegal, "")
+        Cow::Owned(text.replace(illegal, ""))
     } else {
         text
     }
