@@ -1449,21 +1449,10 @@ fn reclassify_and_prune_finish_a_feed_that_failed_part_way_first() {
 #[test]
 fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     let dir = tempfile::tempdir().unwrap();
-    let by_link = item(
-        "s1",
-        "Women's Caucus meets in Skopje",
-        Some("https://kdi.example/news/caucus"),
-        "a",
-    );
-    let by_title = item(
-        "s2",
-        "Dialogue workshop on energy agreement",
-        Some("https://bfpe.example/w"),
-        "b",
-    );
+    let (stories, copies) = stories_and_copies();
     {
         let store = open(&dir);
-        apply(&store, "kdi", &[by_link.clone(), by_title.clone()]);
+        apply(&store, "kdi", &stories);
         // What schema version 3 kept: the links and titles by their text.
         let main = store.main().unwrap();
         let link_id = matching::entries(main, Index::Links)
@@ -1476,12 +1465,7 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
             .find(|(k, _)| *k == title_key("Dialogue workshop on energy agreement", 1).unwrap())
             .unwrap()
             .1;
-        let idents = main.db.open_tree("idents").unwrap();
-        for staged in [&by_link, &by_title] {
-            let key = keys::ident_key("kdi", &staged.item.identity.key());
-            let value = matching::get(main, Index::Idents, &key).unwrap().unwrap();
-            idents.insert(key, value).unwrap();
-        }
+        unlog_idents(main, &[("kdi", &stories[0]), ("kdi", &stories[1])]);
         main.matches.clear().unwrap();
         main.db
             .open_tree("links")
@@ -1515,21 +1499,7 @@ fn a_schema_3_store_gets_hashed_link_and_title_keys_and_still_finds_copies() {
     );
     // The source's own entries are known, and republished copies are still found: one by
     // its link, one by its title.
-    assert_eq!(apply(&store, "kdi", &[by_link, by_title]).unchanged, 2);
-    let copies = [
-        item(
-            "r1",
-            "Caucus meeting",
-            Some("http://www.kdi.example/news/caucus/"),
-            "c",
-        ),
-        item(
-            "r2",
-            "Dialogue workshop on energy agreement",
-            Some("https://portal.example/copy"),
-            "d",
-        ),
-    ];
+    assert_eq!(apply(&store, "kdi", &stories).unchanged, 2);
     assert_eq!(apply(&store, "portal", &copies).duplicate, 2);
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
 }
@@ -1693,6 +1663,12 @@ fn unlog_matches(main: &Main, carried: &[(&str, &Staged)]) {
             tree.insert(k, v).unwrap();
         }
     }
+    unlog_idents(main, carried);
+    main.matches.clear().unwrap();
+}
+
+/// Writes the identities of `carried` to the `idents` tree, as schemas before 9 kept them.
+fn unlog_idents(main: &Main, carried: &[(&str, &Staged)]) {
     let idents = main.db.open_tree("idents").unwrap();
     for (source, staged) in carried {
         let key = keys::ident_key(source, &staged.item.identity.key());
@@ -1704,7 +1680,6 @@ fn unlog_matches(main: &Main, carried: &[(&str, &Staged)]) {
         matching::entries(main, Index::Idents).len(),
         "every identity is named"
     );
-    main.matches.clear().unwrap();
 }
 
 /// Every link and title entry, sorted.
