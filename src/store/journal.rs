@@ -100,7 +100,7 @@ impl Index {
         Index::Gone,
     ];
 
-    /// The tree that holds the index; `None` for the two held in memory.
+    /// The tree that holds the index; `None` for the three held in memory.
     fn tree(self, main: &Main) -> Option<&sled::Tree> {
         Some(match self {
             Index::Items => &main.items,
@@ -190,7 +190,8 @@ impl<'a> Pending<'a> {
         Some(turn)
     }
 
-    /// The writes, with the log entry of their links and titles (see [`super::matching`]).
+    /// The writes, with the log entry of their identities, links and titles (see
+    /// [`super::matching`]).
     fn into_writes(self) -> Writes {
         let mut writes = self.writes.into_inner();
         super::matching::add_log_entry(self.main, &mut writes);
@@ -313,8 +314,8 @@ fn apply(main: &Main, writes: &Writes) -> Result<(), StoreError> {
             }
         }
     }
-    // The links and titles in memory, once their log entry (the last write) is made: maps
-    // read from the log meanwhile have it, or are there for these to reach.
+    // The identities, links and titles in memory, once their log entry (the last write) is
+    // made: maps read from the log meanwhile have it, or are there for these to reach.
     super::matching::apply(main, writes);
     Ok(())
 }

@@ -230,8 +230,8 @@ fn corrupt(what: &str) -> StoreError {
     }
 }
 
-/// Adds to `writes` the log entry of their link and title writes, if they have any, under the
-/// next number of the log. Called as a feed's writes are queued, under the store's writer
+/// Adds to `writes` the log entry of their identity, link and title writes, if they have any,
+/// under the next number of the log. Called as a feed's writes are queued, under the store's writer
 /// lock, so entries are numbered in the order the writes will be made.
 pub(super) fn add_log_entry(main: &Main, writes: &mut Writes) {
     let logged: Writes = writes
@@ -342,11 +342,7 @@ fn rewrite(main: &Main) -> Result<(), StoreError> {
             return Ok(());
         };
         let mut chunks = Chunks::new(main, journal::piece_size(main));
-        for index in HELD {
-            for (key, value) in m.iter(index) {
-                chunks.push(index, key, value)?;
-            }
-        }
+        chunks.push_all(m)?;
         chunks.finish()?
     };
     // The new entries are on disk (with the files sled writes large nodes to) before any
@@ -396,6 +392,16 @@ impl<'a> Chunks<'a> {
         self.chunk.insert((index, key.to_vec()), Some(value));
         if self.bytes >= self.size {
             self.write()?;
+        }
+        Ok(())
+    }
+
+    /// Every entry of the maps, as they are now.
+    fn push_all(&mut self, m: &Matching) -> Result<(), StoreError> {
+        for index in HELD {
+            for (key, value) in m.iter(index) {
+                self.push(index, key, value)?;
+            }
         }
         Ok(())
     }
@@ -506,11 +512,7 @@ pub(super) fn compact_interrupted(main: &Main, removed: usize) {
     let first = with(main, |m| {
         // Small values, so that there are several.
         let mut chunks = Chunks::new(main, 100);
-        for index in HELD {
-            for (key, value) in m.iter(index) {
-                chunks.push(index, key, value).unwrap();
-            }
-        }
+        chunks.push_all(m).unwrap();
         chunks.finish().unwrap().0
     })
     .unwrap();
@@ -524,7 +526,7 @@ pub(super) fn log_len(main: &Main) -> usize {
     main.matches.len()
 }
 
-/// Every link and title entry `entries` gives, sorted.
+/// Every identity, link and title entry `entries` gives, sorted.
 #[cfg(test)]
 pub(super) fn sorted(
     entries: impl Fn(Index) -> Vec<([u8; 16], IVec)>,

@@ -1682,7 +1682,7 @@ fn unlog_idents(main: &Main, carried: &[(&str, &Staged)]) {
     );
 }
 
-/// Every link and title entry, sorted.
+/// Every identity, link and title entry, sorted.
 fn match_entries(main: &Main) -> Vec<(u8, [u8; 16], Vec<u8>)> {
     matching::sorted(|index| matching::entries(main, index))
 }
