@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::fold::fold;
+use super::fold::fold_into;
 use super::matcher::{Found, Matcher};
 use super::{Field, Input};
 
@@ -82,9 +82,11 @@ pub(super) fn hits(
 ) -> Vec<Vec<Hit>> {
     let mut per_topic = vec![Vec::new(); topics.len()];
     let mut found = Vec::new();
+    let mut folded = String::new();
     let mut field = |field: Field, text: &str| {
         found.clear();
-        matcher.find(&fold(text), &mut found);
+        fold_into(text, &mut folded);
+        matcher.find(&folded, &mut found);
         count(topics, uses, field, &found, &mut per_topic);
     };
     field(Field::Title, input.title);
@@ -125,22 +127,11 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
             topic == s.topic && overlaps && !outranks
         })
     });
-    // Longest first, then heaviest: a span inside one already kept is dropped.
-    spans.sort_by(|a, b| {
-        (b.end - b.start)
-            .cmp(&(a.end - a.start))
-            .then(b.weight.total_cmp(&a.weight))
-    });
-    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
-    for s in spans {
-        let inside = kept
-            .iter()
-            .any(|k| k.topic == s.topic && k.start <= s.start && s.end <= k.end);
-        if !inside {
-            kept.push(s);
-        }
-    }
-    kept.sort_by_key(|s| s.start);
+    let kept = if spans.iter().all(|s| s.end - s.start == 1) {
+        one_word_spans(spans)
+    } else {
+        longest_spans(spans)
+    };
     for s in kept {
         let topic = &topics[s.topic];
         let multiplier = match field {
@@ -162,6 +153,49 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
             }),
         }
     }
+}
+
+/// The spans that count, by first position: longest first, then heaviest, a span inside one
+/// of its topic already kept is dropped.
+fn longest_spans(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_by(|a, b| {
+        (b.end - b.start)
+            .cmp(&(a.end - a.start))
+            .then(b.weight.total_cmp(&a.weight))
+    });
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        let inside = kept
+            .iter()
+            .any(|k| k.topic == s.topic && k.start <= s.start && s.end <= k.end);
+        if !inside {
+            kept.push(s);
+        }
+    }
+    kept.sort_by_key(|s| s.start);
+    kept
+}
+
+/// [`longest_spans`] for spans of one word each, as most fields hold only: one span is inside
+/// another only at the same word, so at each word each topic keeps its heaviest span (the
+/// first of equals), with no sorting. `spans` come by first position (as the matcher finds
+/// them); what is kept stays in that order, which is all the hits' order depends on (spans of
+/// different topics at one word go to different topics' hits).
+fn one_word_spans(spans: Vec<Span>) -> Vec<Span> {
+    let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+    // Where the spans kept at the current word begin.
+    let mut here = 0;
+    for s in spans {
+        if kept.last().is_some_and(|k| k.start != s.start) {
+            here = kept.len();
+        }
+        match kept[here..].iter_mut().find(|k| k.topic == s.topic) {
+            Some(k) if s.weight.total_cmp(&k.weight).is_gt() => *k = s,
+            Some(_) => {}
+            None => kept.push(s),
+        }
+    }
+    kept
 }
 
 /// The hits that count: context hits only next to a positive term hit.
@@ -223,7 +257,47 @@ fn push_points(line: &mut String, points: f64) {
 
 #[cfg(test)]
 mod tests {
-    use super::push_points;
+    use super::{longest_spans, one_word_spans, push_points, Span};
+
+    /// Each topic's kept spans (term, word), in order: all the hits are made of.
+    fn per_topic(kept: &[Span], topics: usize) -> Vec<Vec<(usize, u32)>> {
+        (0..topics)
+            .map(|t| {
+                kept.iter()
+                    .filter(|s| s.topic == t)
+                    .map(|s| (s.term, s.start))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_word_spans_keep_what_the_general_rule_keeps() {
+        let mut rng = fastrand::Rng::with_seed(19);
+        for _ in 0..2_000 {
+            let topics = rng.usize(1..4);
+            let mut spans = Vec::new();
+            let mut word = 0;
+            for _ in 0..rng.usize(0..40) {
+                // Several spans at one word now and then, as where terms of several topics
+                // (or two terms of one, like a stem and a word) match the same word.
+                word += rng.u32(0..3);
+                spans.push(Span {
+                    topic: rng.usize(..topics),
+                    term: rng.usize(..6),
+                    start: word,
+                    end: word + 1,
+                    // Few distinct weights: ties are common, and the first of them wins.
+                    weight: [0.5, 1.0, 1.0, 2.0, -1.0][rng.usize(..5)],
+                });
+            }
+            assert_eq!(
+                per_topic(&one_word_spans(spans.clone()), topics),
+                per_topic(&longest_spans(spans.clone()), topics),
+                "{spans:?}"
+            );
+        }
+    }
 
     #[test]
     fn points_are_written_as_the_float_format_writes_them() {
