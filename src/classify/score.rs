@@ -182,6 +182,7 @@ fn longest_spans(mut spans: Vec<Span>) -> Vec<Span> {
 /// them); what is kept stays in that order, which is all the hits' order depends on (spans of
 /// different topics at one word go to different topics' hits).
 fn one_word_spans(spans: Vec<Span>) -> Vec<Span> {
+    debug_assert!(spans.windows(2).all(|w| w[0].start <= w[1].start));
     let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
     // Where the spans kept at the current word begin.
     let mut here = 0;
