@@ -519,7 +519,7 @@ fn plain_prefix(s: &str, max_chars: usize) -> String {
     }
     // Text: its entities decoded (a title written `R&amp;D` in escaped HTML), its angle
     // brackets kept; if decoding shows markup after all (doubly escaped), read that.
-    let decoded = html_escape::decode_html_entities(s);
+    let decoded = html::decode_entities(s);
     if html::looks_like_html(&decoded) {
         return html_prefix(&decoded, max_chars);
     }
