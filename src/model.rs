@@ -285,12 +285,16 @@ pub struct Carrier {
     pub first_seen: DateTime<Utc>,
 }
 
-/// Why an item carries a topic: which rule matched where.
+/// A topic an item carries, and why: which rule matched where.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TopicMatch {
     /// The topic name.
     pub topic: String,
-    /// Human-readable reasons, e.g. `title: "dijalog"` or `source default`.
+    /// Human-readable reasons, e.g. `title: "dijalog"` or `source default`. Stored stories
+    /// carry none (those stored by earlier versions may): the reasons are worked out from the
+    /// rules when they are shown (`items --json`), rather than kept in every record, of which
+    /// they made a fifth.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub why: Vec<String>,
 }
 

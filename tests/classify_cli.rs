@@ -209,3 +209,74 @@ fn topics_stored_at_ingest_are_what_reclassify_computes() {
         "{said}"
     );
 }
+
+#[test]
+fn items_explain_stored_topics_by_the_rules_as_they_are_now() {
+    // Stories are stored with their topics and without the reasons: `items --json` works
+    // the reasons out from the rules, and says so when the rules no longer give a topic.
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let rules = "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n";
+    let s = setup(&[src("odd", server.url("odd-dates.xml"))], rules);
+    s.fetch(&[]);
+    let football = |items: Vec<Value>| {
+        items
+            .into_iter()
+            .find(|i| i["title"].as_str().unwrap().contains("football"))
+            .unwrap()
+    };
+    let item = football(s.items());
+    assert_eq!(item["topics"], serde_json::json!(["sport"]));
+    let why = item["why"].as_array().unwrap();
+    assert_eq!(why.len(), 1, "{item}");
+    assert_eq!(why[0]["topic"], "sport");
+    let reason = why[0]["why"][0].as_str().unwrap();
+    assert!(reason.starts_with("title: \"football\""), "{reason}");
+
+    // What the store holds: the topic, no reasons.
+    let backup = s.dir.path().join("backup.jsonl");
+    let out = s
+        .cmd()
+        .arg("export")
+        .arg("--out")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = std::fs::read_to_string(&backup).unwrap();
+    let line = exported
+        .lines()
+        .find(|l| l.contains("youth football league"))
+        .unwrap();
+    assert!(line.contains(r#""topics":[{"topic":"sport"}]"#), "{line}");
+
+    // Rules changed and not applied yet: the stored topic stays, and says why it has no reason.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace("\"football\" = 1", "\"cricket\" = 1"),
+    )
+    .unwrap();
+    let item = football(s.items());
+    assert_eq!(item["topics"], serde_json::json!(["sport"]));
+    assert!(
+        item["why"][0]["why"][0]
+            .as_str()
+            .unwrap()
+            .contains("tributary reclassify"),
+        "{item}"
+    );
+    let out = s.cmd().arg("reclassify").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let item = football(s.items());
+    assert_eq!(item["topics"], serde_json::json!([]));
+    assert_eq!(item["why"], serde_json::json!([]));
+}

@@ -176,6 +176,11 @@ impl Classifier {
 
     /// The topics the item is about, in rule order, each with the matches that put it there.
     pub fn classify(&self, input: &Input) -> Vec<TopicMatch> {
+        self.matched(input, true)
+    }
+
+    /// [`Classifier::classify`], with the reasons only when `reasons`.
+    fn matched(&self, input: &Input, reasons: bool) -> Vec<TopicMatch> {
         let hits = score::hits(&self.topics, &self.matcher, &self.uses, input);
         self.topics
             .iter()
@@ -183,7 +188,11 @@ impl Classifier {
             .filter(|(topic, hits)| reaches(score::total(topic, hits), topic.threshold))
             .map(|(topic, hits)| TopicMatch {
                 topic: topic.name.clone(),
-                why: score::why(topic, hits, input),
+                why: if reasons {
+                    score::why(topic, hits, input)
+                } else {
+                    Vec::new()
+                },
             })
             .collect()
     }
@@ -196,18 +205,31 @@ impl Classifier {
         input: &Input,
         defaults: &[(&str, &str)],
     ) -> Vec<TopicMatch> {
-        let mut matched = self.classify(input);
+        self.with_defaults(input, defaults, true)
+    }
+
+    /// [`Classifier::classify_with_defaults`], with the reasons only when `reasons`.
+    fn with_defaults(
+        &self,
+        input: &Input,
+        defaults: &[(&str, &str)],
+        reasons: bool,
+    ) -> Vec<TopicMatch> {
+        let mut matched = self.matched(input, reasons);
         for (source, topic) in defaults {
-            let reason = format!("source default ({source})");
+            let reason = || format!("source default ({source})");
             match matched.iter_mut().find(|m| m.topic == *topic) {
                 Some(m) => {
-                    if !m.why.contains(&reason) {
-                        m.why.push(reason);
+                    if reasons {
+                        let reason = reason();
+                        if !m.why.contains(&reason) {
+                            m.why.push(reason);
+                        }
                     }
                 }
                 None => matched.push(TopicMatch {
                     topic: topic.to_string(),
-                    why: vec![reason],
+                    why: if reasons { vec![reason()] } else { Vec::new() },
                 }),
             }
         }
@@ -222,12 +244,31 @@ impl Classifier {
     }
 
     /// The topics of a stored story: its text through the rules, plus the default topics of
-    /// every configured source that carries it. The one definition used by ingest and by
-    /// `reclassify`, so both always agree.
+    /// every configured source that carries it, without reasons (stories are stored without
+    /// them; [`Classifier::explain_item`] gives them). The one definition used by ingest and
+    /// by `reclassify`, so both always agree.
     pub fn item_topics(
         &self,
         item: &crate::model::Item,
         sources: &[crate::model::Source],
+    ) -> Vec<TopicMatch> {
+        self.stored_item(item, sources, false)
+    }
+
+    /// [`Classifier::item_topics`] with the reasons for each topic: what `items --json` shows.
+    pub fn explain_item(
+        &self,
+        item: &crate::model::Item,
+        sources: &[crate::model::Source],
+    ) -> Vec<TopicMatch> {
+        self.stored_item(item, sources, true)
+    }
+
+    fn stored_item(
+        &self,
+        item: &crate::model::Item,
+        sources: &[crate::model::Source],
+        reasons: bool,
     ) -> Vec<TopicMatch> {
         let input = Input {
             title: &item.title,
@@ -240,7 +281,7 @@ impl Classifier {
             .filter_map(|c| sources.iter().find(|s| s.id == c.source))
             .flat_map(|s| s.topics.iter().map(move |t| (s.id.as_str(), t.as_str())))
             .collect();
-        self.classify_with_defaults(&input, &defaults)
+        self.with_defaults(&input, &defaults, reasons)
     }
 
     /// What [`Classifier::item_topics`] gives `item` once stored as a new story that `source`
@@ -260,7 +301,7 @@ impl Classifier {
             .iter()
             .map(|t| (source.id.as_str(), t.as_str()))
             .collect();
-        self.classify_with_defaults(&input, &defaults)
+        self.with_defaults(&input, &defaults, false)
     }
 
     /// Every topic's score for the item, assigned or not, in rule order (for explaining and

@@ -622,7 +622,12 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for item in &items {
         if args.json {
-            writeln!(out, "{}", serde_json::to_string(&ItemLine::from(item))?)?;
+            let explained = app
+                .config
+                .classifier
+                .explain_item(item, &app.config.sources);
+            let line = ItemLine::new(item, &explained);
+            writeln!(out, "{}", serde_json::to_string(&line)?)?;
         } else {
             let others = item.sources.len().saturating_sub(1);
             let via = if others > 0 {
@@ -684,15 +689,41 @@ struct ItemLine<'a> {
     date_inferred: bool,
     first_seen: String,
     topics: Vec<&'a str>,
-    why: &'a [crate::model::TopicMatch],
+    why: Vec<TopicReasons<'a>>,
     categories: &'a [String],
     lang: Option<&'a str>,
     summary: &'a str,
     content: Option<&'a str>,
 }
 
-impl<'a> From<&'a Item> for ItemLine<'a> {
-    fn from(i: &'a Item) -> Self {
+/// A stored topic of an `items --json` line, with the reasons the rules give it.
+#[derive(serde::Serialize)]
+struct TopicReasons<'a> {
+    topic: &'a str,
+    why: Vec<&'a str>,
+}
+
+/// The reason shown for a stored topic the rules no longer give the story.
+const NOT_BY_THESE_RULES: &str =
+    "not given by the rules as they are now (`tributary reclassify` applies them)";
+
+impl<'a> ItemLine<'a> {
+    /// The line of `i`; `explained` is what the rules give it now, with reasons
+    /// ([`crate::classify::Classifier::explain_item`]). Stories are stored without reasons
+    /// (those stored by earlier versions have the reasons of their time, not shown).
+    fn new(i: &'a Item, explained: &'a [crate::model::TopicMatch]) -> Self {
+        let why = i
+            .topics
+            .iter()
+            .map(|t| TopicReasons {
+                topic: &t.topic,
+                why: explained
+                    .iter()
+                    .find(|e| e.topic == t.topic)
+                    .map(|e| e.why.iter().map(String::as_str).collect())
+                    .unwrap_or_else(|| vec![NOT_BY_THESE_RULES]),
+            })
+            .collect();
         ItemLine {
             id: i.id.to_string(),
             source: i.source(),
@@ -703,7 +734,7 @@ impl<'a> From<&'a Item> for ItemLine<'a> {
             date_inferred: i.date_inferred,
             first_seen: i.first_seen.to_rfc3339(),
             topics: i.topic_names().collect(),
-            why: &i.topics,
+            why,
             categories: &i.categories,
             lang: i.lang.as_deref(),
             summary: &i.summary,

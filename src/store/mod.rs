@@ -799,7 +799,14 @@ impl Store {
             let mut item = decode_item(&value)?;
             let topics = topics_of(&item);
             seen += 1;
-            if topics != item.topics {
+            // A story stored with reasons (as earlier versions stored them) is rewritten
+            // without, but counts as changed only if its topics did.
+            let moved = topics
+                .iter()
+                .map(|t| &t.topic)
+                .ne(item.topics.iter().map(|t| &t.topic));
+            let reasons = item.topics.iter().any(|t| !t.why.is_empty());
+            if moved || reasons {
                 item.topics = topics;
                 let record = encode_item(&item);
                 batch_bytes += key.len() + record.len();
@@ -809,7 +816,7 @@ impl Store {
                     keys::scope_meta(&item),
                 );
                 tx.insert(journal::Index::Items, key.to_vec(), record);
-                changed += 1;
+                changed += usize::from(moved);
                 if batch_bytes >= batch_limit {
                     std::mem::replace(&mut tx, journal::Pending::new(main)).commit()?;
                     batches += 1;

@@ -638,6 +638,41 @@ fn reclassify_writes_in_batches_and_every_story_gets_its_topics() {
 }
 
 #[test]
+fn reclassify_drops_the_reasons_older_versions_stored_without_counting_a_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(&store, "x", &random_text_feed(5, 50));
+    let topics = |reasons: bool| {
+        move |_: &Item| {
+            vec![TopicMatch {
+                topic: "culture".into(),
+                why: if reasons {
+                    vec!["summary: \"kultur*\" (+1.0)".into()]
+                } else {
+                    Vec::new()
+                },
+            }]
+        }
+    };
+    // As earlier versions stored stories: with their reasons.
+    assert_eq!(store.reclassify(topics(true), |_, _| {}).unwrap(), (5, 5));
+    let all = Query::default();
+    assert!(store
+        .list(&all)
+        .unwrap()
+        .iter()
+        .all(|i| !i.topics[0].why.is_empty()));
+    // The same topics without reasons, as stories are stored now: no story changed topics,
+    // and every record is rewritten without its reasons.
+    assert_eq!(store.reclassify(topics(false), |_, _| {}).unwrap(), (5, 0));
+    let stored = store.list(&all).unwrap();
+    assert_eq!(stored.len(), 5);
+    assert!(stored
+        .iter()
+        .all(|i| i.topics.len() == 1 && i.topics[0].why.is_empty()));
+}
+
+#[test]
 fn stories_of_one_source_sharing_a_section_link_stay_apart() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
