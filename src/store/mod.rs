@@ -805,8 +805,7 @@ impl Store {
                 .iter()
                 .map(|t| &t.topic)
                 .ne(item.topics.iter().map(|t| &t.topic));
-            let reasons = item.topics.iter().any(|t| !t.why.is_empty());
-            if moved || reasons {
+            if topics != item.topics {
                 item.topics = topics;
                 let record = encode_item(&item);
                 batch_bytes += key.len() + record.len();
