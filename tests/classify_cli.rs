@@ -118,13 +118,20 @@ fn eval_on_the_labeled_set_meets_the_target() {
     assert!(first_macro >= 0.90, "{text}");
 }
 
-#[test]
-fn reclassify_applies_changed_rules_to_the_whole_store() {
-    let server = FeedServer::start();
+/// A store fetched from one source of the ingest fixtures with one topic, `sport`, whose one
+/// term is "football".
+fn sport_store(server: &FeedServer) -> common::Setup {
     server.serve_dir(&fixtures("ingest"));
     let rules = "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n";
     let s = setup(&[src("odd", server.url("odd-dates.xml"))], rules);
     s.fetch(&[]);
+    s
+}
+
+#[test]
+fn reclassify_applies_changed_rules_to_the_whole_store() {
+    let server = FeedServer::start();
+    let s = sport_store(&server);
     let sport = |items: &[Value]| {
         items
             .iter()
@@ -215,10 +222,7 @@ fn items_explain_stored_topics_by_the_rules_as_they_are_now() {
     // Stories are stored with their topics and without the reasons: `items --json` works
     // the reasons out from the rules, and says so when the rules no longer give a topic.
     let server = FeedServer::start();
-    server.serve_dir(&fixtures("ingest"));
-    let rules = "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n";
-    let s = setup(&[src("odd", server.url("odd-dates.xml"))], rules);
-    s.fetch(&[]);
+    let s = sport_store(&server);
     let football = |items: Vec<Value>| {
         items
             .into_iter()
@@ -235,18 +239,12 @@ fn items_explain_stored_topics_by_the_rules_as_they_are_now() {
 
     // What the store holds: the topic, no reasons.
     let backup = s.dir.path().join("backup.jsonl");
-    let out = s
-        .cmd()
+    s.cmd()
         .arg("export")
         .arg("--out")
         .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let exported = std::fs::read_to_string(&backup).unwrap();
     let line = exported
         .lines()
@@ -270,12 +268,7 @@ fn items_explain_stored_topics_by_the_rules_as_they_are_now() {
             .contains("tributary reclassify"),
         "{item}"
     );
-    let out = s.cmd().arg("reclassify").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.cmd().arg("reclassify").assert().success();
     let item = football(s.items());
     assert_eq!(item["topics"], serde_json::json!([]));
     assert_eq!(item["why"], serde_json::json!([]));
