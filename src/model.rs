@@ -451,6 +451,10 @@ pub struct DigestRecord {
     /// The last delivery error, if the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_error: Option<String>,
+    /// When the message was written to the outbox (set once: a newsletter tool that takes
+    /// the message out of the Maildir does not get it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outboxed_at: Option<DateTime<Utc>>,
     /// Built to be sent (by the daemon with `send = true`, or by `digest --send`): until it
     /// is, each later send of the digest sends it first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -233,15 +233,25 @@ unsubscribe_url = "https://lists.example.org/unsubscribe/daily"
         4
     );
 
-    // The same period again: reproduced, not re-sent.
+    // The newsletter tool takes the message out of the Maildir. The same period again:
+    // reproduced, neither re-sent nor written to the outbox again.
+    std::fs::remove_file(&outbox[0]).unwrap();
     let again = s
         .cmd()
         .args(["digest", "daily", "--at", &at1, "--send"])
         .output()
         .unwrap();
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).contains("already sent"));
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("already sent"), "{said}");
+    assert!(said.contains("not written again"), "{said}");
     assert_eq!(files(mail_dir.path(), "eml").len(), 1);
+    assert_eq!(
+        std::fs::read_dir(s.dir.path().join("outbox/daily/new"))
+            .unwrap()
+            .count(),
+        0
+    );
 
     // The next period starts where this one ended: only the new story.
     server.feed("later.xml", r#"<rss version="2.0"><channel><title>Later</title><link>https://later.example/</link>

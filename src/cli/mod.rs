@@ -960,8 +960,15 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         println!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
         return Ok(done);
     }
-    let path = digest_run::write_outbox(&app.config.mail, &record)?;
-    println!("outbox: {}", path.display());
+    let mut record = record;
+    match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record)? {
+        digest_run::Outboxed::Written(path) => println!("outbox: {}", path.display()),
+        digest_run::Outboxed::Before(at, path) => println!(
+            "outbox: written before, at {} ({}); not written again",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            path.display()
+        ),
+    }
     if let Some(dir) = &args.out {
         for p in digest_run::export(&record, dir)? {
             println!("wrote {}", p.display());

@@ -164,6 +164,7 @@ pub fn build(
         json: serde_json::to_value(&built).unwrap_or_default(),
         sent_at: None,
         send_error: None,
+        outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
     };
     store.put_digest(&record)?;
@@ -206,6 +207,46 @@ pub fn stamp(record: &DigestRecord) -> String {
     record.end.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
+/// Where [`deliver_to_outbox`] put a digest's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outboxed {
+    /// Written now, to this file.
+    Written(PathBuf),
+    /// Written before, at this time (to this file; the newsletter tool may have taken it since).
+    Before(DateTime<Utc>, PathBuf),
+}
+
+/// Delivers a digest's message to the outbox once: writes it (see [`write_outbox`]) unless the
+/// record says it was, then records that in the store. A message the newsletter tool has taken
+/// out of `new/` or `cur/` is never written again. (A record from before the store kept this
+/// is written unless its file is still in the Maildir, then recorded as written.)
+pub fn deliver_to_outbox(
+    mail: &MailConfig,
+    store: &Store,
+    record: &mut DigestRecord,
+) -> Result<Outboxed, RunError> {
+    let path = maildir_path(mail, record);
+    if let Some(at) = record.outboxed_at {
+        return Ok(Outboxed::Before(at, path));
+    }
+    let path = write_outbox(mail, record)?;
+    record.outboxed_at = Some(Utc::now());
+    store.put_digest(record)?;
+    Ok(Outboxed::Written(path))
+}
+
+/// The file a digest's message is delivered to, in `new/`.
+fn maildir_path(mail: &MailConfig, record: &DigestRecord) -> PathBuf {
+    mail.outbox
+        .join(&record.name)
+        .join("new")
+        .join(maildir_name(record))
+}
+
+fn maildir_name(record: &DigestRecord) -> String {
+    format!("{}.{}.tributary", stamp(record), record.name)
+}
+
 /// Writes the message into the digest's Maildir (`{outbox}/{name}/new/`, via `tmp/`) and the
 /// data beside it (`{outbox}/{name}/json/`). Idempotent: a message already delivered to the
 /// Maildir (in `new/` or picked up into `cur/`) is not written again.
@@ -218,7 +259,7 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
     for sub in ["tmp", "new", "cur", "json"] {
         std::fs::create_dir_all(root.join(sub)).map_err(io(&root.join(sub)))?;
     }
-    let file = format!("{}.{}.tributary", stamp(record), record.name);
+    let file = maildir_name(record);
     let target = root.join("new").join(&file);
     let picked_up = std::fs::read_dir(root.join("cur"))
         .map_err(io(&root.join("cur")))?
@@ -427,8 +468,82 @@ mod tests {
             json: serde_json::Value::Null,
             sent_at: sent.then_some(end),
             send_error: None,
+            outboxed_at: None,
             deliver,
         }
+    }
+
+    fn mail(outbox: &Path) -> MailConfig {
+        MailConfig {
+            outbox: outbox.to_path_buf(),
+            domain: "example.org".into(),
+            smtp: None,
+        }
+    }
+
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_digest_reaches_the_outbox_once_even_after_the_newsletter_tool_took_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::test_config(&dir.path().join("store"))).unwrap();
+        let mail = mail(&dir.path().join("outbox"));
+        let mut r = record("daily", 2, 3, true, false);
+        r.eml = "Subject: daily\r\n\r\nthree stories\r\n".into();
+        store.put_digest(&r).unwrap();
+        let new = dir.path().join("outbox/daily/new");
+
+        let Outboxed::Written(path) = deliver_to_outbox(&mail, &store, &mut r).unwrap() else {
+            panic!("the first delivery writes the message");
+        };
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), r.eml);
+        assert_eq!(files(&new).len(), 1);
+        // The mark is kept in the store, not only in the caller's copy.
+        let stored = store.digest_at("daily", r.end).unwrap().unwrap();
+        assert_eq!(stored.outboxed_at, r.outboxed_at);
+        assert!(stored.outboxed_at.is_some());
+
+        // The newsletter tool takes the message away; later checks (the daemon's, every
+        // minute) do not put it back.
+        std::fs::remove_file(&path).unwrap();
+        let mut again = store.digest_at("daily", r.end).unwrap().unwrap();
+        assert!(matches!(
+            deliver_to_outbox(&mail, &store, &mut again).unwrap(),
+            Outboxed::Before(at, p) if Some(at) == r.outboxed_at && p == path
+        ));
+        assert!(files(&new).is_empty());
+    }
+
+    #[test]
+    fn a_record_without_the_mark_is_written_unless_its_message_is_in_the_maildir() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::test_config(&dir.path().join("store"))).unwrap();
+        let mail = mail(&dir.path().join("outbox"));
+        // Written, then a crash before the mark was stored; the reader moved it to cur/.
+        let mut r = record("daily", 3, 2, true, false);
+        r.eml = "Subject: daily\r\n\r\ntwo stories\r\n".into();
+        let path = write_outbox(&mail, &r).unwrap();
+        let cur = dir.path().join("outbox/daily/cur");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::rename(&path, cur.join(format!("{name}:2,S"))).unwrap();
+
+        assert!(matches!(
+            deliver_to_outbox(&mail, &store, &mut r).unwrap(),
+            Outboxed::Written(_)
+        ));
+        assert!(files(&dir.path().join("outbox/daily/new")).is_empty());
+        assert_eq!(files(&cur), [format!("{name}:2,S")]);
+        assert!(r.outboxed_at.is_some());
     }
 
     #[test]

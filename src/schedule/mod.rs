@@ -521,9 +521,10 @@ impl Daemon {
                 )?),
                 None => store.last_digest(&d2.name)?,
             };
-            if let Some(r) = &record {
+            let mut record = record;
+            if let Some(r) = &mut record {
                 if r.count > 0 || d2.send_empty {
-                    crate::digest::run::write_outbox(&config.mail, r)?;
+                    crate::digest::run::deliver_to_outbox(&config.mail, &store, r)?;
                 }
             }
             Ok::<_, crate::digest::run::RunError>(record)
