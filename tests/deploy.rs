@@ -58,4 +58,16 @@ fn systemd_units_verify() {
     ] {
         assert!(unit.contains(line), "the unit lacks {line}");
     }
+    // A config error stops the unit instead of restarting it: the daemon's own exit 2 is
+    // what RestartPreventExitStatus= sees, which it would not for an ExecStartPre= command.
+    let settings: Vec<&str> = unit
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert!(settings.contains(&"RestartPreventExitStatus=2"));
+    assert!(
+        !settings.iter().any(|l| l.starts_with("ExecStartPre=")),
+        "RestartPreventExitStatus= does not cover ExecStartPre="
+    );
 }
