@@ -20,7 +20,7 @@ use raw::{RawConfig, RawFilter, RawSource};
 
 use crate::classify::{Classifier, Rules, RulesFile};
 use crate::filter::{self, Filters};
-use crate::model::{Location, Schedule, Source};
+use crate::model::{Location, Schedule, Source, SourceKind};
 
 /// Default poll interval (Miniflux polls hourly; partner news moves faster).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30 * 60);
@@ -163,6 +163,16 @@ pub struct DedupeConfig {
     pub title_window: Duration,
     /// Titles shorter than this (after normalizing) never merge stories: "News" is not a story.
     pub min_title_chars: usize,
+    /// The sources of `kind = "organization"`: a story one of them carries is theirs, and
+    /// their copy leads it (its link and text) over any partner's republished copy.
+    pub organizations: std::collections::BTreeSet<String>,
+}
+
+impl DedupeConfig {
+    /// Whether `source`'s copy of a story outranks copies of sources of another kind.
+    pub fn is_organization(&self, source: &str) -> bool {
+        self.organizations.contains(source)
+    }
 }
 
 impl Default for DedupeConfig {
@@ -170,6 +180,7 @@ impl Default for DedupeConfig {
         DedupeConfig {
             title_window: Duration::from_secs(72 * 3600),
             min_title_chars: 20,
+            organizations: Default::default(),
         }
     }
 }
@@ -327,7 +338,7 @@ impl Validator<'_> {
         };
         let server = self.server(&raw.server);
         let dd = DedupeConfig::default();
-        let dedupe = DedupeConfig {
+        let mut dedupe = DedupeConfig {
             title_window: self
                 .duration(&raw.dedupe.title_window, "dedupe.title_window")
                 .unwrap_or(dd.title_window),
@@ -339,6 +350,7 @@ impl Validator<'_> {
                     1000,
                 )
                 .unwrap_or(dd.min_title_chars),
+            organizations: Default::default(),
         };
         let global_filter = self.filter_rules(&raw.filter, "filter");
         let mut source_filters = HashMap::new();
@@ -364,6 +376,11 @@ impl Validator<'_> {
                 sources.push(source);
             }
         }
+        dedupe.organizations = sources
+            .iter()
+            .filter(|s| s.kind == SourceKind::Organization)
+            .map(|s| s.id.clone())
+            .collect();
         let checked = classifier.is_some();
         let classifier = classifier.unwrap_or_else(empty_classifier);
         for (i, s) in sources.iter().enumerate().filter(|_| checked) {

@@ -296,10 +296,18 @@ impl Tx<'_, '_> {
                     link: new.link.clone(),
                     first_seen: self.now,
                 };
-                // Feeds arrive in any order. The copy published first is the original: when
-                // it arrives after a republished copy, it takes the lead (link and text).
-                let is_original =
-                    !item.date_inferred && new.published.is_some_and(|p| p < item.published);
+                // Feeds arrive in any order. An organisation's copy is the original of a
+                // story a partner also carries; between copies of one kind, the one published
+                // first is. The original takes the lead (link and text) when it arrives after
+                // a republished copy.
+                let (ours, lead_ours) = (
+                    self.dedupe.is_organization(self.source),
+                    self.dedupe.is_organization(item.source()),
+                );
+                let is_original = (ours && !lead_ours)
+                    || (ours == lead_ours
+                        && !item.date_inferred
+                        && new.published.is_some_and(|p| p < item.published));
                 if is_original {
                     item.sources.insert(0, carrier);
                     self.update(&mut item, s.item)?;

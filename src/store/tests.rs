@@ -517,6 +517,63 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
 }
 
 #[test]
+fn an_organisations_copy_leads_a_partners_whatever_their_dates_and_order() {
+    let dedupe = DedupeConfig {
+        organizations: ["kdi".to_string()].into(),
+        ..DedupeConfig::default()
+    };
+    let title = "Energy agreement: the paper on implementation";
+    let ours = || item("o1", title, Some("https://kdi.example/papers/energy"), "o");
+    // The partner's copy looks an hour older (a time zone written wrong), and has a
+    // paragraph of its own.
+    let partners = || {
+        let mut s = item("b1", title, Some("https://b.example/vesti/energy"), "b");
+        s.item.published = Some(s.item.published.unwrap() - Duration::hours(1));
+        s
+    };
+    let apply_as = |store: &Store, source: &str, s: Staged| {
+        store
+            .apply(
+                source,
+                vec![s],
+                &SourceState::default(),
+                now(),
+                &dedupe,
+                &no_topics,
+            )
+            .unwrap()
+    };
+    for partner_first in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        if partner_first {
+            apply_as(&store, "b", partners());
+            assert_eq!(apply_as(&store, "kdi", ours()).duplicate, 1);
+        } else {
+            apply_as(&store, "kdi", ours());
+            assert_eq!(apply_as(&store, "b", partners()).duplicate, 1);
+        }
+        let all = store.list(&Query::default()).unwrap();
+        assert_eq!(all.len(), 1, "partner first: {partner_first}");
+        let story = &all[0];
+        assert_eq!(story.source(), "kdi", "partner first: {partner_first}");
+        assert_eq!(
+            story.link.as_deref(),
+            Some("https://kdi.example/papers/energy")
+        );
+        assert_eq!(story.published, ours().item.published.unwrap());
+        let carriers: Vec<&str> = story.sources.iter().map(|c| c.source.as_str()).collect();
+        assert_eq!(carriers, ["kdi", "b"]);
+    }
+    // Between two partners the copy published first still leads.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply_as(&store, "c", ours());
+    apply_as(&store, "b", partners());
+    assert_eq!(store.list(&Query::default()).unwrap()[0].source(), "b");
+}
+
+#[test]
 fn a_story_another_source_starts_carrying_counts_as_changed_then() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
