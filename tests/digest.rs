@@ -445,3 +445,47 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     assert!(!said.contains("had not gone out"), "{said}");
     assert_eq!(files(mail_dir.path(), "eml").len(), 1);
 }
+
+#[test]
+fn a_new_sources_back_catalogue_is_not_news_to_a_digest_with_max_age() {
+    let server = FeedServer::start();
+    let recent = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc2822();
+    server.feed(
+        "partner.xml",
+        format!(
+            r#"<rss version="2.0"><channel><title>Partner</title><link>https://partner.example/</link>
+        <item><title>Caucus members meet the new mayors this week</title><link>https://partner.example/news/1</link><pubDate>{recent}</pubDate></item>
+        <item><title>Annual report on the dialogue, from the archive</title><link>https://partner.example/news/2</link><pubDate>Mon, 14 Mar 2016 10:00:00 +0100</pubDate></item>
+        <item><title>A story the feed gives no date at all</title><link>https://partner.example/news/3</link></item>
+        </channel></rss>"#
+        ),
+        "application/rss+xml",
+    );
+    let s = setup(
+        &[src("partner", server.url("partner.xml"))],
+        "[mail]\noutbox = \"outbox\"\n\n[[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nfrom = \"d@example.org\"\nto = [\"list@example.org\"]\nmax_age = \"14d\"\n",
+    );
+    s.fetch(&[]);
+    assert_eq!(s.items().len(), 3, "all three are stored and served");
+    let out = s.dir.path().join("out");
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("digest daily: 2 stories"), "{said}");
+    let text = std::fs::read_to_string(&files(&out, "txt")[0]).unwrap();
+    assert!(
+        text.contains("Caucus members meet the new mayors"),
+        "{text}"
+    );
+    // Undated: first seen now is all there is to go by.
+    assert!(
+        text.contains("A story the feed gives no date at all"),
+        "{text}"
+    );
+    assert!(!text.contains("from the archive"), "{text}");
+}

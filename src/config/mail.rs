@@ -82,6 +82,10 @@ pub struct DigestConfig {
     pub send_empty: bool,
     /// Include each story's first image.
     pub images: bool,
+    /// Leave out stories published longer than this before the period's end (a new source's
+    /// back catalogue is first seen now, but it is not news); `None` keeps every story first
+    /// seen in the period.
+    pub max_age: Option<std::time::Duration>,
 }
 
 impl Validator<'_> {
@@ -275,6 +279,7 @@ impl Validator<'_> {
                 send: d.send,
                 send_empty: d.send_empty,
                 images: d.images,
+                max_age: self.duration(&d.max_age, &format!("{key}.max_age")),
             };
             // The digest stage's own checks, for what the ones above do not cover.
             if self.problems.len() == problems_before {

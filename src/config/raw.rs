@@ -80,6 +80,7 @@ pub(crate) struct RawDigest {
     pub send_empty: bool,
     #[serde(default)]
     pub images: bool,
+    pub max_age: Option<Spanned<String>>,
 }
 
 /// `[server]`

@@ -125,6 +125,7 @@ pub fn build(
         .first_seen_between(period.start, period.end)?
         .into_iter()
         .filter(|i| d.sources.is_empty() || i.sources.iter().any(|c| d.sources.contains(&c.source)))
+        .filter(|i| !too_old(d, i, period.end))
         .collect();
     let spec = spec(d);
     let topic_order: Vec<String> = config.classifier.topics().map(str::to_string).collect();
@@ -169,6 +170,18 @@ pub fn build(
     };
     store.put_digest(&record)?;
     Ok(record)
+}
+
+/// Whether a story is older news than digest `d` takes: published (by its own date, not one
+/// inferred from when it was first seen) more than `max_age` before the period's `end`.
+fn too_old(d: &DigestConfig, item: &crate::model::Item, end: DateTime<Utc>) -> bool {
+    let Some(max_age) = d.max_age.and_then(|a| chrono::Duration::from_std(a).ok()) else {
+        return false;
+    };
+    !item.date_inferred
+        && end
+            .checked_sub_signed(max_age)
+            .is_some_and(|oldest| item.published < oldest)
 }
 
 /// How far back [`pending_sends`] looks, at most: digests not sent by then are given up.
@@ -450,6 +463,7 @@ mod tests {
             send: true,
             send_empty: false,
             images: false,
+            max_age: None,
         }
     }
 
