@@ -149,7 +149,7 @@ fn another_readers_opml_export_becomes_sources() {
     );
     assert_eq!(tables(&stdout), 0, "{stdout}");
 
-    // With --allow-local they are read; one is not a feed: printed, marked, exit 1.
+    // With --allow-local they are read; one is not a feed: printed, marked, exit 3.
     let (code, stdout, stderr) = run(&["--allow-local"]);
     assert_eq!(code, 3, "{stderr}");
     assert_eq!(server.hits("a/feed/").requests, 1);
