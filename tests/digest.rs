@@ -269,7 +269,7 @@ unsubscribe_url = "https://lists.example.org/unsubscribe/daily"
         .unwrap();
     assert!(second.status.success());
     assert!(
-        String::from_utf8_lossy(&second.stdout).contains("digest daily: 1 stories"),
+        String::from_utf8_lossy(&second.stdout).contains("digest daily: 1 story "),
         "{}",
         String::from_utf8_lossy(&second.stdout)
     );

@@ -244,7 +244,8 @@ pub struct ItemsArgs {
     /// At most this many items (0 = all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// JSON lines: id, source, sources, title, link, published, first_seen, topics, summary, content.
+    /// JSON lines: id, source, sources, title, link, published, date_inferred, first_seen,
+    /// topics, why, categories, lang, summary, content.
     #[arg(long)]
     pub json: bool,
 }
@@ -944,9 +945,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             .to_string()
     };
     println!(
-        "digest {}: {} stories first seen {} → {} ({})",
+        "digest {}: {} {} first seen {} → {} ({})",
         d.name,
         record.count,
+        if record.count == 1 {
+            "story"
+        } else {
+            "stories"
+        },
         local(record.start),
         local(record.end),
         d.time_zone
