@@ -112,6 +112,7 @@ impl App {
                         },
                         bytes: 0,
                         millis: 0,
+                        queued_millis: 0,
                         warnings: Vec::new(),
                     },
                 }

@@ -66,10 +66,18 @@ pub struct SourceReport {
     pub outcome: Outcome,
     /// Body bytes downloaded.
     pub bytes: usize,
-    /// Wall time of the whole pipeline for this source, in milliseconds.
+    /// Wall time of the whole pipeline for this source, in milliseconds, from when its request
+    /// went out (waiting for a slot of its host or of the pass is `queued_millis`).
     pub millis: u128,
+    /// How long the fetch waited for a free slot before it began, in milliseconds.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub queued_millis: u128,
     /// Oddities that did not stop the source.
     pub warnings: Vec<String>,
+}
+
+fn is_zero(n: &u128) -> bool {
+    *n == 0
 }
 
 /// Everything a pass needs; shared by the CLI and the daemon.
@@ -143,6 +151,7 @@ impl Ingest {
             outcome: Outcome::Unchanged,
             bytes: 0,
             millis: 0,
+            queued_millis: 0,
             warnings: Vec::new(),
         };
         report.outcome = match self
@@ -155,7 +164,10 @@ impl Ingest {
                 message: e.to_string(),
             },
         };
-        report.millis = started.elapsed().as_millis();
+        report.millis = started
+            .elapsed()
+            .as_millis()
+            .saturating_sub(report.queued_millis);
         let new_items = match &report.outcome {
             Outcome::Ok(a) => a.new,
             _ => 0,
@@ -198,7 +210,8 @@ impl Ingest {
         if let Some(until) = state.retry_at.filter(|t| *t > now && !force) {
             return Ok(Outcome::Deferred { until });
         }
-        let fetched = self.fetcher.fetch(source, &state).await;
+        let (fetched, waited) = self.fetcher.fetch_waiting(source, &state).await;
+        report.queued_millis = waited.as_millis();
         let now = Utc::now();
         state.last_attempt = Some(now);
         let doc = match fetched {

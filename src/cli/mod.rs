@@ -550,8 +550,18 @@ fn report_line(r: &SourceReport) -> String {
         Outcome::Error { message } => message.clone(),
     };
     let status = r.outcome.status();
+    // Waiting for a slot (the host's other sources first) is said apart from the time the
+    // source itself took, when it is long enough to matter.
+    let queued = if r.queued_millis >= 1000 {
+        format!(
+            "; waited {:.1} s for a free slot first",
+            r.queued_millis as f64 / 1000.0
+        )
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{status:<12} {:<24} {detail} ({}, {} ms)",
+        "{status:<12} {:<24} {detail} ({}, {} ms{queued})",
         r.source,
         bytesize::ByteSize(r.bytes as u64),
         r.millis

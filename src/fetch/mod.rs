@@ -223,12 +223,31 @@ impl Fetcher {
 
     /// Fetches a source's document, conditionally when validators are known.
     pub async fn fetch(&self, source: &Source, state: &SourceState) -> Result<Fetched, FetchError> {
+        self.fetch_waiting(source, state).await.0
+    }
+
+    /// [`Fetcher::fetch`], also saying how long the fetch waited for a free slot (its host's,
+    /// then the pass's) before it began: a quick answer queued behind a slow host's other
+    /// sources did not take that long itself.
+    pub async fn fetch_waiting(
+        &self,
+        source: &Source,
+        state: &SourceState,
+    ) -> (Result<Fetched, FetchError>, Duration) {
+        let queued = std::time::Instant::now();
         match &source.location {
             Location::File(path) => {
                 let _global = self.global.acquire().await.expect("semaphore never closed");
-                self.read_file(path).await
+                let waited = queued.elapsed();
+                (self.read_file(path).await, waited)
             }
-            Location::Http(url) => self.fetch_url(url, state, Extras::of(source)).await,
+            Location::Http(url) => {
+                let host = self.host_permit(url);
+                let _host = host.acquire().await.expect("semaphore never closed");
+                let _global = self.global.acquire().await.expect("semaphore never closed");
+                let waited = queued.elapsed();
+                (self.request(url, state, Extras::of(source)).await, waited)
+            }
         }
     }
 
@@ -244,6 +263,16 @@ impl Fetcher {
         let host = self.host_permit(url);
         let _host = host.acquire().await.expect("semaphore never closed");
         let _global = self.global.acquire().await.expect("semaphore never closed");
+        self.request(url, state, extras).await
+    }
+
+    /// The request itself, within the total timeout, once the caller holds its slots.
+    async fn request(
+        &self,
+        url: &Url,
+        state: &SourceState,
+        extras: Extras<'_>,
+    ) -> Result<Fetched, FetchError> {
         let limit = self.config.timeout + Duration::from_secs(1);
         match tokio::time::timeout(limit, self.get(url, state, extras)).await {
             Ok(result) => result,
@@ -517,6 +546,76 @@ mod tests {
             fetcher.fetch(&local, &SourceState::default()).await,
             Ok(Fetched::Document(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_fetch_queued_behind_its_hosts_other_source_says_how_long_it_waited() {
+        use std::sync::Arc;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // `/slow` answers when the test lets it, and says when its request has arrived.
+        let (arrived_tx, arrived) = tokio::sync::oneshot::channel::<()>();
+        let arrived_tx = Arc::new(std::sync::Mutex::new(Some(arrived_tx)));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let feed = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+        let app = axum::Router::new()
+            .route(
+                "/slow",
+                axum::routing::get({
+                    let release = release.clone();
+                    move || async move {
+                        if let Some(tx) = arrived_tx.lock().unwrap().take() {
+                            let _ = tx.send(());
+                        }
+                        release.notified().await;
+                        feed
+                    }
+                }),
+            )
+            .route("/quick", axum::routing::get(move || async move { feed }));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let config = FetchConfig {
+            per_host_concurrency: 1,
+            ..FetchConfig::default()
+        };
+        let fetcher = Arc::new(Fetcher::new(&config).unwrap());
+        let slow = tokio::spawn({
+            let fetcher = fetcher.clone();
+            async move {
+                let s = source(&format!("http://127.0.0.1:{port}/slow"));
+                fetcher.fetch_waiting(&s, &SourceState::default()).await
+            }
+        });
+        arrived.await.unwrap();
+        // `/slow` holds the host's only slot: `/quick` waits for it. (The test runtime has one
+        // thread: once this task yields, `/quick` runs until it waits for the slot.)
+        let quick = tokio::spawn({
+            let fetcher = fetcher.clone();
+            async move {
+                let s = source(&format!("http://127.0.0.1:{port}/quick"));
+                fetcher.fetch_waiting(&s, &SourceState::default()).await
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(!quick.is_finished());
+        // Some time passes, an exchange with the server outside the fetcher's slots.
+        let asked = std::time::Instant::now();
+        let direct = reqwest::get(format!("http://127.0.0.1:{port}/quick"))
+            .await
+            .unwrap();
+        assert!(direct.status().is_success());
+        let released = std::time::Instant::now();
+        release.notify_one();
+        let (slow_result, _) = slow.await.unwrap();
+        let (quick_result, quick_waited) = quick.await.unwrap();
+        assert!(matches!(slow_result, Ok(Fetched::Document(_))));
+        assert!(matches!(quick_result, Ok(Fetched::Document(_))));
+        // It began waiting before `asked` and got the slot after `released`.
+        assert!(
+            quick_waited >= released - asked,
+            "{quick_waited:?} < {:?}",
+            released - asked
+        );
     }
 
     #[test]

@@ -424,6 +424,7 @@ mod tests {
                 },
                 bytes: 0,
                 millis: 1,
+                queued_millis: 0,
                 warnings: vec![],
             });
         }
