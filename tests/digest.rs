@@ -488,4 +488,13 @@ fn a_new_sources_back_catalogue_is_not_news_to_a_digest_with_max_age() {
         "{text}"
     );
     assert!(!text.contains("from the archive"), "{text}");
+
+    // A period cannot end in the future.
+    let ahead = s
+        .cmd()
+        .args(["digest", "daily", "--at", "2999-01-01 07:00"])
+        .output()
+        .unwrap();
+    assert_eq!(ahead.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&ahead.stderr).contains("is in the future"));
 }

@@ -916,6 +916,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     };
     let at = match &args.at {
         Some(text) => match digest_run::parse_at(text, d.time_zone) {
+            // A period cannot end in the future: stories still to come would fall into it
+            // unseen (and the digest would be built as if it ended now).
+            Some(t) if t > chrono::Utc::now() => {
+                eprintln!(
+                    "--at {text:?} is in the future: a digest covers stories already seen; leave --at out for one ending now"
+                );
+                return Ok(ExitCode::from(2));
+            }
             Some(t) => t,
             None => {
                 eprintln!(
