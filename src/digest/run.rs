@@ -67,13 +67,19 @@ fn cron(d: &DigestConfig) -> Result<croner::Cron, RunError> {
     crate::config::parse_cron(&d.cron).map_err(|_| RunError::Schedule(d.name.clone()))
 }
 
-/// The latest scheduled time at or before `now`.
+/// The latest scheduled time at or before `now`, to the second (croner keeps the fraction of
+/// a second it was given).
 pub fn last_tick(d: &DigestConfig, now: DateTime<Utc>) -> Result<DateTime<Utc>, RunError> {
     let local = now.with_timezone(&d.time_zone);
     cron(d)?
         .find_previous_occurrence(&local, true)
-        .map(|t| t.with_timezone(&Utc))
+        .map(|t| whole_second(t.with_timezone(&Utc)))
         .map_err(|_| RunError::Schedule(d.name.clone()))
+}
+
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    t.with_nanosecond(0).unwrap_or(t)
 }
 
 /// The period a digest built at `end` covers.
@@ -85,7 +91,7 @@ fn period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period,
             let local = end.with_timezone(&d.time_zone);
             cron(d)?
                 .find_previous_occurrence(&local, false)
-                .map(|t| t.with_timezone(&Utc))
+                .map(|t| whole_second(t.with_timezone(&Utc)))
                 .map_err(|_| RunError::Schedule(d.name.clone()))?
         }
     };
@@ -505,6 +511,18 @@ mod tests {
             .unwrap_or_default();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_scheduled_period_ends_on_the_second_of_its_schedule() {
+        let mut d = config("daily");
+        d.cron = "0 0 7 * * *".into();
+        let now = Utc.with_ymd_and_hms(2026, 11, 2, 9, 32, 10).unwrap()
+            + chrono::Duration::milliseconds(181);
+        assert_eq!(
+            last_tick(&d, now).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 2, 7, 0, 0).unwrap()
+        );
     }
 
     #[test]

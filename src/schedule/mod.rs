@@ -435,8 +435,9 @@ impl Daemon {
             scheduler.add(job).await?;
         }
         if !live.config.digests.is_empty() {
-            // Digest schedules are evaluated in their time zone every minute (croner with
-            // chrono-tz), so daylight-saving changes never shift them.
+            // Digest schedules are evaluated in their time zone at the start of every minute
+            // (croner with chrono-tz), so daylight-saving changes never shift them and a
+            // digest is built within a second or so of its time.
             let this = self.clone();
             let run = move |_uuid, _lock| {
                 let this = this.clone();
@@ -446,8 +447,7 @@ impl Daemon {
                 })
                     as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
             };
-            let job = Job::new_repeated_async(Duration::from_secs(60), run)
-                .context("cannot schedule the digests")?;
+            let job = Job::new_async("0 * * * * *", run).context("cannot schedule the digests")?;
             scheduler.add(job).await?;
         }
         Ok(())
