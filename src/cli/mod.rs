@@ -119,8 +119,9 @@ pub enum Command {
         after_help = concat!("Examples:\n  tributary digest daily\n  tributary digest weekly --at '2026-11-23 07:00' --out /tmp/digests --send", exit_codes!())
     )]
     Digest(DigestArgs),
-    /// Write the whole store (items, source states, digests) as JSON lines: a backup that
-    /// survives sled format changes. Stop the daemon first (sled is single-process).
+    /// Write the whole store (items, source states, digests, the identities of pruned stories)
+    /// as JSON lines: a backup that survives sled format changes. Stop the daemon first (sled
+    /// is single-process).
     #[command(
         after_help = concat!("Examples:\n  tributary export --out backup.jsonl\n  tributary export | gzip > backup.jsonl.gz", exit_codes!())
     )]
@@ -1066,8 +1067,8 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     };
     bar.finish_and_clear();
     eprintln!(
-        "exported {} stories, {} source states, {} digests",
-        counts.items, counts.sources, counts.digests
+        "exported {} stories, {} source states, {} digests, {} retention tombstones",
+        counts.items, counts.sources, counts.digests, counts.tombstones
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -1088,8 +1089,8 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     match counts {
         Ok(c) => {
             println!(
-                "imported {} stories, {} source states, {} digests",
-                c.items, c.sources, c.digests
+                "imported {} stories, {} source states, {} digests, {} retention tombstones",
+                c.items, c.sources, c.digests, c.tombstones
             );
             checkpoint(app);
             Ok(ExitCode::SUCCESS)

@@ -1,8 +1,10 @@
 //! Export and import: the whole store as JSON lines, a backup that survives sled format changes.
 //!
-//! The first line is a header; then one line per source state, item and digest. Import writes
-//! into an empty store and rebuilds every index from the items, so an exported and re-imported
-//! store serves the same feeds byte for byte.
+//! The first line is a header; then one line per source state, item, digest and tombstone (the
+//! identity of a story retention removed), and an end line that counts them. Import writes into
+//! an empty store and rebuilds every index from the items, so an exported and re-imported store
+//! serves the same feeds byte for byte; the tombstones go back to the `gone` tree, so a pruned
+//! story still in its source's feed is not stored again as new.
 
 use std::io::{BufRead, Write};
 
@@ -12,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::apply::{link_key, title_key};
 use super::digests::key as digest_key;
 use super::journal::{Index, Pending, EMPTY};
-use super::{keys, Store, StoreError, SCHEMA_VERSION};
-use crate::model::{DigestRecord, Item, SourceState};
+use super::{keys, matching, Store, StoreError, SCHEMA_VERSION};
+use crate::model::{DigestRecord, Item, ItemId, SourceState};
 
 /// One line of an export.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,13 +41,26 @@ pub enum Record {
     Item(Box<Item>),
     /// A built digest.
     Digest(Box<DigestRecord>),
+    /// The identity of a story retention removed (format 3): the source's entry for it is
+    /// not stored again.
+    Tombstone {
+        /// The hash of source ‖ 0 ‖ identity the store keys it by, as 32 hex digits.
+        key: String,
+        /// The story it was.
+        story: ItemId,
+        /// The raw hash of the source's last version of the entry.
+        hash: String,
+    },
     /// The last line (format 2): how many of each came before it, so an export cut short at
     /// a line boundary (a failed export, a full disk) is told from a whole one.
     End(Counts),
 }
 
-/// The export format this build writes; it reads this one and format 1 (no `End` line).
-const FORMAT: u32 = 2;
+/// The export format this build writes. It reads this one, format 2 (no tombstones: an export
+/// taken before they were exported, which imports as it did) and format 1 (no `End` line
+/// either). Builds that read format 2 at most refuse a format 3 export, whose tombstones they
+/// would not restore.
+const FORMAT: u32 = 3;
 
 /// A source's state read from an export, written once every story is in.
 type StateLine = (String, Box<SourceState>);
@@ -94,6 +109,9 @@ pub struct Counts {
     pub items: usize,
     /// Digests.
     pub digests: usize,
+    /// Tombstones (format 3; none in the end line of a format 2 export).
+    #[serde(default)]
+    pub tombstones: usize,
 }
 
 impl Store {
@@ -153,6 +171,24 @@ impl Store {
             line(&Record::Digest(Box::new(record)), out)?;
             counts.digests += 1;
         }
+        self.each_tombstone(|key, value| {
+            // A value that names no story is no tombstone: a feed does not read it as one.
+            let Some((story, hash)) = keys::split_ident_value(value) else {
+                return Ok(());
+            };
+            line(
+                &Record::Tombstone {
+                    key: ItemId(key).to_string(),
+                    story,
+                    // Written from a `String`; anything else only costs the entry one more
+                    // reading, after which its tombstone takes the hash it has then.
+                    hash: String::from_utf8_lossy(hash).into_owned(),
+                },
+                out,
+            )?;
+            counts.tombstones += 1;
+            Ok(())
+        })?;
         line(&Record::End(counts), out)?;
         progress(counts.items as u64);
         out.flush()?;
@@ -276,14 +312,26 @@ impl Store {
                         .map_err(StoreError::from)?;
                     counts.digests += 1;
                 }
+                Record::Tombstone { key, story, hash } => {
+                    // The same 32 hex digits as a story id.
+                    let key = ItemId::parse(&key).ok_or_else(|| BackupError::Line {
+                        line: n + 1,
+                        message: format!("tombstone key {key:?} is not 32 hex digits"),
+                    })?;
+                    self.main()?
+                        .gone
+                        .insert(key.0, keys::ident_value(story, &hash))
+                        .map_err(StoreError::from)?;
+                    counts.tombstones += 1;
+                }
                 Record::End(said) => {
                     if said != counts {
                         return Err(BackupError::Line {
                             line: n + 1,
                             message: format!(
-                                "the export says it holds {} source states, {} stories and {} digests, but {}, {} and {} came before it",
-                                said.sources, said.items, said.digests,
-                                counts.sources, counts.items, counts.digests
+                                "the export says it holds {} source states, {} stories, {} digests and {} tombstones, but {}, {}, {} and {} came before it",
+                                said.sources, said.items, said.digests, said.tombstones,
+                                counts.sources, counts.items, counts.digests, counts.tombstones
                             ),
                         });
                     }
@@ -302,6 +350,61 @@ impl Store {
         }
         self.flush()?;
         Ok((counts, states))
+    }
+
+    /// Calls `f` with each identity of a story retention removed, in key order (the hash of
+    /// source ‖ 0 ‖ identity, and story id ‖ raw hash): the `gone` tree, and the identity
+    /// entries that name a story no longer stored. Those are identities of a story that are
+    /// not its carriers' (the same source's entry under another identity), which prune leaves
+    /// where they are, and those of stories that builds before the `gone` tree pruned. A feed
+    /// reads both as tombstones; import writes both to `gone`. A log of the identity index
+    /// that cannot be read (export and import are how it is rebuilt) leaves out those it held,
+    /// with a warning.
+    fn each_tombstone(
+        &self,
+        mut f: impl FnMut([u8; 16], &[u8]) -> Result<(), BackupError>,
+    ) -> Result<(), BackupError> {
+        let main = self.main()?;
+        let mut stale = match matching::idents_where(main, |value| {
+            Ok(match keys::split_ident_value(value) {
+                Some((id, _)) => !main.items.contains_key(id.0)?,
+                None => false,
+            })
+        }) {
+            Ok(stale) => stale,
+            Err(StoreError::Corrupt {
+                tree: "matches",
+                message,
+            }) => {
+                tracing::warn!(
+                    error = %message,
+                    "the identity index cannot be read: the export leaves out the tombstones it held (those in the `gone` tree are exported)"
+                );
+                Vec::new()
+            }
+            Err(e) => return Err(e.into()),
+        }
+        .into_iter()
+        .peekable();
+        // Both in key order, merged: the `gone` tree is read as it is written out.
+        for kv in main.gone.iter() {
+            let (key, value) = kv.map_err(StoreError::from)?;
+            let Ok(key) = <[u8; 16]>::try_from(&key[..]) else {
+                continue;
+            };
+            while let Some((k, v)) = stale.next_if(|(k, _)| *k < key) {
+                f(k, &v)?;
+            }
+            // An identity entry is read before the `gone` tree: it is the one that counts.
+            if stale.peek().is_some_and(|(k, _)| *k == key) {
+                continue;
+            }
+            f(key, &value)?;
+        }
+        for (k, v) in stale {
+            f(k, &v)?;
+        }
+        Ok(())
     }
 
     /// Writes one story and all its index entries, all or nothing (see [`super::journal`]).

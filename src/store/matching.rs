@@ -219,7 +219,8 @@ pub(super) fn next_number(log: &sled::Tree) -> Result<u64, StoreError> {
 }
 
 /// The log cannot be read. Its indexes are derived from the stories: an export and an import
-/// into a new store rebuild them (the identities of stories retention removed are not kept).
+/// into a new store rebuild them (of the identities of stories retention removed, the export
+/// keeps those in the `gone` tree, not those the log held: see [`super::backup`]).
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt {
         tree: "matches",
@@ -257,6 +258,24 @@ pub(super) fn get(main: &Main, index: Index, key: &[u8]) -> Result<Option<IVec>,
         return Ok(None);
     };
     with(main, |m| m.get(index, &key))
+}
+
+/// The identity entries whose value `keep` accepts (keys as logged), in key order.
+pub(super) fn idents_where(
+    main: &Main,
+    mut keep: impl FnMut(&[u8]) -> Result<bool, StoreError>,
+) -> Result<Vec<([u8; 16], IVec)>, StoreError> {
+    let mut kept = with(main, |m| {
+        let mut kept = Vec::new();
+        for (key, value) in m.iter(Index::Idents) {
+            if keep(&value)? {
+                kept.push((key, value));
+            }
+        }
+        Ok::<_, StoreError>(kept)
+    })??;
+    kept.sort_unstable_by_key(|(key, _)| *key);
+    Ok(kept)
 }
 
 /// Calls `f` with the maps, read from the log first if this is the first time.
