@@ -545,6 +545,98 @@ fn export_then_import_gives_the_same_items_and_feeds() {
 }
 
 #[test]
+fn stories_pruned_before_an_export_are_not_stored_again_after_its_import() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    // A year of retention: every story the fixtures date (2020) goes.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace("[store]\n", "[store]\nmax_age = \"365d\"\n"),
+    )
+    .unwrap();
+    s.fetch(&[]);
+    let out = s.cmd().arg("prune").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kept = s.items();
+    assert!(!kept.is_empty() && kept.len() < 26, "{}", kept.len());
+    let backup = s.dir.path().join("backup.jsonl");
+    let out = s
+        .cmd()
+        .arg("export")
+        .arg("--out")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("exported {} stories", kept.len()))
+            && !said.contains(" 0 retention tombstones"),
+        "{said}"
+    );
+    let fresh = s.dir.path().join("restored");
+    let imported = s
+        .cmd()
+        .arg("--data-dir")
+        .arg(&fresh)
+        .arg("import")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    // Every feed is served again with other bytes and the same entries: both stores read
+    // them in full, and neither stores a pruned story again.
+    let changed = tempfile::tempdir().unwrap();
+    for f in FIXTURE_FEEDS {
+        let mut body = std::fs::read(fixtures("ingest").join(f)).unwrap();
+        body.extend_from_slice(b"\n");
+        std::fs::write(changed.path().join(f), body).unwrap();
+    }
+    server.serve_dir(changed.path());
+    for dir in [None, Some(&fresh)] {
+        let mut c = s.cmd();
+        if let Some(d) = dir {
+            c.arg("--data-dir").arg(d);
+        }
+        let out = c.args(["fetch", "--json", "--force"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{dir:?}");
+        let reports: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(reports.len(), 6);
+        for r in reports {
+            assert_eq!(r["status"], "ok", "{dir:?}: {r}");
+            assert_eq!(r["new"], 0, "{dir:?}: {r}");
+        }
+    }
+    let items = |dir: Option<&std::path::Path>| {
+        let mut c = s.cmd();
+        if let Some(d) = dir {
+            c.arg("--data-dir").arg(d);
+        }
+        c.args(["items", "--json", "--limit", "0"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert_eq!(items(None), items(Some(&fresh)));
+    assert_eq!(s.items().len(), kept.len());
+}
+
+#[test]
 fn a_disabled_source_is_fetched_only_when_named() {
     let server = FeedServer::start();
     server.serve_dir(&fixtures("ingest"));
@@ -820,13 +912,21 @@ fn an_import_that_fails_leaves_the_store_empty_and_bad_inputs_are_refused() {
         "{err}"
     );
     // An export of the first format, which had no end line, still imports.
-    assert!(lines[0].contains(r#""format":2"#), "{}", lines[0]);
-    assert!(lines.last().unwrap().contains(r#""kind":"end""#));
+    assert!(lines[0].contains(r#""format":3"#), "{}", lines[0]);
+    let end = *lines.last().unwrap();
+    assert!(end.contains(r#""kind":"end""#) && end.contains(r#","tombstones":0"#));
     let old = s.dir.path().join("format1.jsonl");
-    let first = lines[0].replace(r#""format":2"#, r#""format":1"#);
+    let first = lines[0].replace(r#""format":3"#, r#""format":1"#);
     let rest = &lines[1..lines.len() - 1];
     std::fs::write(&old, format!("{first}\n{}\n", rest.join("\n"))).unwrap();
     let (code, err) = import(&elsewhere, &old);
+    assert_eq!(code, Some(0), "{err}");
+    // And one of the second, whose end line counts no tombstones.
+    let old = s.dir.path().join("format2.jsonl");
+    let first = lines[0].replace(r#""format":3"#, r#""format":2"#);
+    let end = end.replace(r#","tombstones":0"#, "");
+    std::fs::write(&old, format!("{first}\n{}\n{end}\n", rest.join("\n"))).unwrap();
+    let (code, err) = import(&s.dir.path().join("format2-target"), &old);
     assert_eq!(code, Some(0), "{err}");
 
     // An empty input and one without the header are no exports.
