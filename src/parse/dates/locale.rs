@@ -57,6 +57,9 @@ const LOCAL_WEEKDAYS: [&str; 7] = ["κυρ", "δευ", "τρι", "τετ", "πε
 ///   with 오전/오후 for AM/PM;
 /// - Perforce (`Fri, 2006/09/15 08:19:53 EDT`).
 pub(super) fn localized(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(d) = regional(s) {
+        return Some(d);
+    }
     if s.is_ascii() {
         return perforce(s);
     }
@@ -95,6 +98,225 @@ pub(super) fn localized(s: &str) -> Option<DateTime<Utc>> {
     }
     let text = words.join(" ");
     (text.is_ascii()).then(|| rfc822ish(&text)).flatten()
+}
+
+/// Month names in Serbian (Latin and Cyrillic, with their genitive: `23. novembra`) and
+/// Albanian (`nëntor`, `nëntorit`), in full and abbreviated, with the month number.
+const REGIONAL_MONTHS: [(&[&str], u32); 12] = [
+    (
+        &[
+            "januar",
+            "januara",
+            "јануар",
+            "јануара",
+            "јан",
+            "janar",
+            "janarit",
+        ],
+        1,
+    ),
+    (
+        &[
+            "februar",
+            "februara",
+            "фебруар",
+            "фебруара",
+            "феб",
+            "shkurt",
+            "shkurtit",
+            "shk",
+        ],
+        2,
+    ),
+    (
+        &["mart", "marta", "март", "марта", "мар", "mars", "marsit"],
+        3,
+    ),
+    (
+        &[
+            "april",
+            "aprila",
+            "април",
+            "априла",
+            "апр",
+            "prill",
+            "prillit",
+            "pri",
+        ],
+        4,
+    ),
+    (&["maj", "maja", "мај", "маја", "majit"], 5),
+    (
+        &[
+            "jun",
+            "juna",
+            "juni",
+            "јун",
+            "јуна",
+            "јуни",
+            "qershor",
+            "qershorit",
+            "qer",
+        ],
+        6,
+    ),
+    (
+        &[
+            "jul", "jula", "juli", "јул", "јула", "јули", "korrik", "korrikut", "kor",
+        ],
+        7,
+    ),
+    (
+        &[
+            "avgust",
+            "avgusta",
+            "avg",
+            "август",
+            "августа",
+            "авг",
+            "gusht",
+            "gushtit",
+            "gus",
+        ],
+        8,
+    ),
+    (
+        &[
+            "septembar",
+            "septembra",
+            "септембар",
+            "септембра",
+            "сеп",
+            "септ",
+            "shtator",
+            "shtatorit",
+            "sht",
+        ],
+        9,
+    ),
+    (
+        &[
+            "oktobar",
+            "oktobra",
+            "okt",
+            "октобар",
+            "октобра",
+            "окт",
+            "tetor",
+            "tetorit",
+            "tet",
+        ],
+        10,
+    ),
+    (
+        &[
+            "novembar",
+            "novembra",
+            "новембар",
+            "новембра",
+            "нов",
+            "nëntor",
+            "nëntorit",
+            "nentor",
+            "nën",
+            "nen",
+        ],
+        11,
+    ),
+    (
+        &[
+            "decembar",
+            "decembra",
+            "децембар",
+            "децембра",
+            "дец",
+            "dhjetor",
+            "dhjetorit",
+            "dhj",
+        ],
+        12,
+    ),
+];
+
+/// Words written between a date's parts in Serbian and Albanian: "u" / "у" (at), "në" (at),
+/// "ora" (the hour), "god." / "год." (year).
+const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "год", "г"];
+
+/// Dates as sites in Serbian and Albanian write them, rewritten for [`rfc822ish`]:
+/// - a weekday of any language before a comma (`Pon, 23 Nov 2026 10:00:00 +0100`,
+///   `e hënë, 23 nëntor 2026`), left out as English weekdays are;
+/// - Serbian and Albanian month names (`23. novembar 2026. u 10:00`, `23. новембра 2026.`);
+/// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`).
+fn regional(s: &str) -> Option<DateTime<Utc>> {
+    let lower = s.to_lowercase();
+    let mut words: Vec<&str> = lower.split_whitespace().collect();
+    // Words up to a first comma, none a number or a month: a weekday ("e hënë," is two).
+    if let Some(comma) = words.iter().position(|w| w.ends_with(',')) {
+        let leading = &words[..=comma];
+        let weekday = leading.iter().all(|w| {
+            let w = w.trim_end_matches([',', '.']);
+            !w.is_empty()
+                && w.chars().all(char::is_alphabetic)
+                && regional_month(w).is_none()
+                && !MONTHS.iter().any(|m| w.starts_with(m))
+        });
+        if weekday && comma + 1 < words.len() {
+            words.drain(..=comma);
+        }
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut changed = false;
+    for word in words {
+        let bare = word.trim_end_matches([',', '.']);
+        if REGIONAL_FILLERS.contains(&bare) {
+            changed = true;
+        } else if let Some(m) = regional_month(bare) {
+            out.push(MONTHS[m as usize - 1].to_string());
+            changed = true;
+        } else if let Some((d, m, y)) = dotted_date(bare) {
+            out.push(format!("{d} {} {y}", MONTHS[m as usize - 1]));
+            changed = true;
+        } else if let Some(parts) = rfc850_date(bare) {
+            // RFC 850 (`Monday, 23-Nov-26`), as old HTTP dates were written.
+            out.push(parts);
+            changed = true;
+        } else {
+            out.push(word.to_string());
+        }
+    }
+    let text = out.join(" ");
+    (changed || text != s.to_lowercase())
+        .then(|| rfc822ish(&text))
+        .flatten()
+}
+
+fn regional_month(word: &str) -> Option<u32> {
+    REGIONAL_MONTHS
+        .iter()
+        .find(|(names, _)| names.contains(&word))
+        .map(|(_, m)| *m)
+}
+
+/// `23-nov-26` as `23 nov 26`: a day, an English month and a year.
+fn rfc850_date(word: &str) -> Option<String> {
+    let mut parts = word.split('-');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    let number =
+        |t: &str, lens: &[usize]| lens.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    (parts.next().is_none() && number(d, &[1, 2]) && MONTHS.contains(&m) && number(y, &[2, 4]))
+        .then(|| format!("{d} {m} {y}"))
+}
+
+/// `23.11.2026` as day, month and year.
+fn dotted_date(word: &str) -> Option<(u32, u32, i32)> {
+    let mut parts = word.split('.');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    let small = |t: &str| (1..=2).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    if parts.next().is_some() || !small(d) || !small(m) || y.len() != 4 {
+        return None;
+    }
+    let (d, m, y) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
+    ((1..=12).contains(&m) && NaiveDate::from_ymd_opt(y, m, d).is_some()).then_some((d, m, y))
 }
 
 fn local_month(word: &str) -> Option<u32> {
