@@ -635,3 +635,28 @@ fn a_summary_is_the_text_of_the_sanitized_body_or_of_the_body_when_none_is_left(
     assert_eq!(it[1].content, None);
     assert_eq!(it[1].summary, "Chart of the votes");
 }
+
+fn rss_item(item: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>T</title><link>https://r.example/</link>\n\
+         <item>{item}</item>\n</channel></rss>"
+    )
+}
+
+/// feed-rs keeps a named entity XML does not define (`&eacute;`, `&nbsp;`) as it is written,
+/// and titles and summaries are read as HTML, which defines it: such a feed needs no repair.
+#[test]
+fn html_entities_xml_does_not_define_are_decoded_without_a_repair() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let doc = rss_item(
+        "<title>Caf&eacute; &amp; cr&egrave;me&nbsp;br&ucirc;l&eacute;e</title>\
+         <link>https://r.example/1?a=1&amp;b=2</link><description>&copy; 2020 &mdash; all</description>",
+    );
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert!(feed.warnings.is_empty(), "{:?}", feed.warnings);
+    let it = normalize(&feed.entries[0], &feed, &c);
+    assert_eq!(it.title, "Café & crème brûlée");
+    assert_eq!(it.link.as_deref(), Some("https://r.example/1?a=1&b=2"));
+    assert_eq!(it.summary, "© 2020 — all");
+}
