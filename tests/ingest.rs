@@ -216,6 +216,14 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
         "<!DOCTYPE html><html><body>Our news</body></html>",
         "text/html",
     );
+    // Not well-formed, but only for a bare `&`: read, with a warning.
+    server.feed(
+        "ampersand.xml",
+        "<rss version=\"2.0\"><channel><title>t</title><link>https://t.example/</link>\n\
+         <item><title>Trade & investment report</title><link>https://t.example/q?a=1&b=2</link></item>\n\
+         </channel></rss>",
+        "application/rss+xml",
+    );
     server.route(
         "down.xml",
         Route::Status {
@@ -232,6 +240,7 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     let s = setup(
         &[
             src("good", server.url("partner-atom.xml")),
+            src("ampersand", server.url("ampersand.xml")),
             src("garbage", server.url("garbage.xml")),
             src("page", server.url("page.html")),
             src("down", server.url("down.xml")),
@@ -244,6 +253,18 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     assert_eq!(code, 3, "partial failure exits 3");
     assert_eq!(reports["good"]["status"], "ok");
     assert_eq!(reports["good"]["new"], 4);
+    assert_eq!(reports["ampersand"]["status"], "ok");
+    assert_eq!(reports["ampersand"]["new"], 1);
+    assert_eq!(
+        reports["ampersand"]["warnings"][0],
+        "2 `&` not starting an entity or character reference read as text (XML wants `&amp;`)"
+    );
+    let stored = s.items();
+    let story = stored
+        .iter()
+        .find(|i| i["title"] == "Trade & investment report")
+        .unwrap_or_else(|| panic!("{stored:?}"));
+    assert_eq!(story["link"], "https://t.example/q?a=1&b=2");
     for id in ["garbage", "page", "down", "dead", "missing-file"] {
         assert_eq!(reports[id]["status"], "error", "{id}: {}", reports[id]);
     }
@@ -272,6 +293,7 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
         .collect();
     assert_eq!(health["good"]["health"], "ok");
     assert_eq!(health["good"]["items"], 4);
+    assert_eq!(health["ampersand"]["health"], "ok");
     assert_eq!(health["down"]["health"], "failing (1)");
     assert_eq!(health["down"]["state"]["last_error"], "HTTP 500");
     assert!(health["garbage"]["state"]["last_error"]

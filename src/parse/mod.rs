@@ -2,7 +2,8 @@
 //!
 //! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), rewrites Atom 0.3 as 1.0 (`atom03`),
 //! repairs what feed-rs would reject outright (`<rss>` without a version), runs feed-rs under
-//! `catch_unwind`, reads what it leaves out of RSS items (`rss_extras`), and gives each
+//! `catch_unwind` (once more with bare `&`s read as text when it rejects the document for
+//! one: `references`), reads what it leaves out of RSS items (`rss_extras`), and gives each
 //! entry its identity and a hash of its raw form. [`normalize`] then does the costly part —
 //! sanitizing HTML, plain-text summaries, canonical links, dates — and is only called for
 //! entries that are new or changed.
@@ -11,6 +12,7 @@ mod atom03;
 pub mod dates;
 pub mod encoding;
 pub mod html;
+mod references;
 mod rss_extras;
 mod scope;
 pub mod urls;
@@ -128,11 +130,13 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     }
     // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
     // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
-    // feed: read such constructs as text (or XHTML) and say so.
-    for _ in 0..4 {
+    // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
+    // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
+    let mut ampersands_read = false;
+    for _ in 0..5 {
         match run_feed_rs(text.as_bytes()) {
-            Err(ParseError::Invalid(msg)) => match unsupported_type(&msg) {
-                Some(mime) => {
+            Err(ParseError::Invalid(msg)) => {
+                if let Some(mime) = unsupported_type(&msg) {
                     let with = if mime.contains("xhtml") {
                         "xhtml"
                     } else {
@@ -146,9 +150,25 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                     }
                     text = fixed;
                     warnings.push(format!("content of type {mime:?} read as {with}"));
+                } else if !ampersands_read && references::is_reference_error(&msg) {
+                    ampersands_read = true;
+                    let found = references::scan(&text).ampersands;
+                    if found.is_empty() {
+                        return Err(ParseError::Invalid(msg));
+                    }
+                    text = references::escape_at(&text, &found);
+                    // An Atom 0.3 feed quick-xml could not read before can be rewritten now.
+                    if let Some(atom10) = atom03::to_atom10(&text) {
+                        text = atom10;
+                    }
+                    warnings.push(format!(
+                        "{} `&` not starting an entity or character reference read as text (XML wants `&amp;`)",
+                        found.len()
+                    ));
+                } else {
+                    return Err(ParseError::Invalid(msg));
                 }
-                None => return Err(ParseError::Invalid(msg)),
-            },
+            }
             other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
         }
     }

@@ -660,3 +660,58 @@ fn html_entities_xml_does_not_define_are_decoded_without_a_repair() {
     assert_eq!(it.link.as_deref(), Some("https://r.example/1?a=1&b=2"));
     assert_eq!(it.summary, "© 2020 — all");
 }
+
+#[test]
+fn bare_ampersands_are_read_as_text_and_said_in_a_warning() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let doc = rss_item(
+        "<title>Trade & investment report</title><link>http://r.example/q?a=1&b=2</link>\
+         <description><![CDATA[<p>R&D &amp; more</p>]]> R&amp;D & co</description>",
+    );
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert_eq!(
+        feed.warnings,
+        ["3 `&` not starting an entity or character reference read as text (XML wants `&amp;`)"]
+    );
+    let it = normalize(&feed.entries[0], &feed, &c);
+    assert_eq!(it.title, "Trade & investment report");
+    assert_eq!(it.link.as_deref(), Some("http://r.example/q?a=1&b=2"));
+    // The CDATA section was left as written; the `&amp;`s outside it read as one `&` each.
+    assert_eq!(it.summary, "R&D & more R&D & co");
+    // A link that is all there is, in a title too.
+    let doc = rss_item("<title>Q&A</title><link>https://r.example/?a=1&b=2&c</link>");
+    let it = items(&doc);
+    assert_eq!(it[0].title, "Q&A");
+    assert_eq!(it[0].link.as_deref(), Some("https://r.example/?a=1&b=2&c"));
+
+    // Atom, 1.0 and 0.3 (which is rewritten once it can be read).
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A & B</title>
+<entry><id>tag:a.example,2020:1</id><title>Fish & chips</title><link href="https://a.example/1?x=1&y=2"/><updated>2020-02-01T00:00:00Z</updated></entry></feed>"#;
+    let it = items(atom);
+    assert_eq!(it[0].title, "Fish & chips");
+    assert_eq!(it[0].link.as_deref(), Some("https://a.example/1?x=1&y=2"));
+    let atom03 = r#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+<entry><id>tag:old.example,2005:1</id><title>Salt & pepper</title><link rel="alternate" type="text/html" href="https://old.example/1"/>
+<issued>2005-01-01T00:00:00Z</issued><modified>2005-01-02T00:00:00Z</modified></entry></feed>"#;
+    let it = items(atom03);
+    assert_eq!(it[0].title, "Salt & pepper");
+    assert_eq!(it[0].link.as_deref(), Some("https://old.example/1"));
+    assert_eq!(
+        it[0].published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2005-01-01T00:00:00+00:00")
+    );
+}
+
+#[test]
+fn character_references_that_are_no_character_are_read_as_text() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let doc = rss_item("<title>&#X41; and &#12a; &#0;</title><link>https://r.example/1</link>");
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(feed.warnings.len(), 1, "{:?}", feed.warnings);
+    let it = normalize(&feed.entries[0], &feed, &c);
+    // Read as HTML reads them: `&#X41;` is an `A` there.
+    assert_eq!(it.title, "A and &#12a; &#0;");
+}
