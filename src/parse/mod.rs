@@ -128,6 +128,22 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if let Some(linked) = link_from_about(&text) {
         text = linked;
     }
+    // A document feed-rs cannot read as XML: its error, with the line and column where
+    // quick-xml finds it in the document as sent (as decoded, from its first tag, when that
+    // is not UTF-8).
+    let invalid = |msg: String| {
+        if !msg.starts_with("unable to parse XML") {
+            return ParseError::Invalid(msg);
+        }
+        let doc = std::str::from_utf8(bytes).unwrap_or(&decoded.text);
+        match references::scan(doc).error {
+            Some((at, error)) if msg.ends_with(&error) => {
+                let (line, column) = references::line_column(doc, at);
+                ParseError::Invalid(format!("{msg} at line {line}, column {column}"))
+            }
+            _ => ParseError::Invalid(msg),
+        }
+    };
     // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
     // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
@@ -154,7 +170,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                     ampersands_read = true;
                     let found = references::scan(&text).ampersands;
                     if found.is_empty() {
-                        return Err(ParseError::Invalid(msg));
+                        return Err(invalid(msg));
                     }
                     text = references::escape_at(&text, &found);
                     // An Atom 0.3 feed quick-xml could not read before can be rewritten now.
@@ -166,13 +182,18 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                         found.len()
                     ));
                 } else {
-                    return Err(ParseError::Invalid(msg));
+                    return Err(invalid(msg));
                 }
             }
             other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
         }
     }
-    run_feed_rs(text.as_bytes()).map(|feed| build_checked(feed, &text, ctx, warnings))
+    run_feed_rs(text.as_bytes())
+        .map(|feed| build_checked(feed, &text, ctx, warnings))
+        .map_err(|e| match e {
+            ParseError::Invalid(msg) => invalid(msg),
+            other => other,
+        })
 }
 
 /// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than

@@ -1,4 +1,4 @@
-//! Ampersands XML cannot read.
+//! Ampersands XML cannot read, and where a document stops being XML.
 //!
 //! A `&` must start a reference (`&name;`, `&#123;`, `&#x1F;`); feeds write a bare one in
 //! titles (`Trade & investment`) and links (`?a=1&b=2`) all the time, and feed-rs then
@@ -8,6 +8,9 @@
 //! here, which says where each `&` it cannot read is; those are written `&amp;` and the
 //! document is parsed again. quick-xml does not look for references inside CDATA sections,
 //! comments, processing instructions or the DOCTYPE, so an `&` there is left as it is.
+//!
+//! The same reading finds the first other error of a document feed-rs cannot read, and
+//! where it is, for the message that says so.
 //!
 //! Only documents feed-rs has already rejected are read here: a well-formed feed never is.
 
@@ -20,8 +23,10 @@ use quick_xml::NsReader;
 pub(super) struct Scan {
     /// Byte offsets of the `&`s that start no reference XML can read: a bare `&`, or a
     /// character reference that is no character (`&#X41;`, `&#12a;`, `&#0;`). Only those
-    /// before the first other error are found.
+    /// before `error` are found.
     pub(super) ampersands: Vec<usize>,
+    /// The first other error, and the byte offset where quick-xml saw it.
+    pub(super) error: Option<(usize, String)>,
 }
 
 /// Reads `text` through to its end or to its first error that is not an ampersand.
@@ -46,7 +51,10 @@ pub(super) fn scan(text: &str) -> Scan {
             Err(quick_xml::Error::IllFormed(IllFormedError::UnclosedReference)) => {
                 scan.ampersands.push(reader.error_position() as usize);
             }
-            Err(_) => break,
+            Err(e) => {
+                scan.error = Some((reader.error_position() as usize, e.to_string()));
+                break;
+            }
         }
     }
     scan
@@ -72,6 +80,14 @@ pub(super) fn is_reference_error(msg: &str) -> bool {
     msg.contains("reference not closed") || msg.contains("invalid character reference")
 }
 
+/// Line and column (from 1, the column in characters) of byte offset `at` in `text`.
+pub(super) fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..at];
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    (line, text[line_start..at].chars().count() + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +97,7 @@ mod tests {
         let doc = "<a><b>Q&A & more</b><c x='1&2'>a=1&b=2</c><d>&amp; &lt; &#38; &#x26; &nbsp;</d>\
                    <!-- a & b --><e><![CDATA[x & y]]></e><f>&#X41; &#12a; &#0;</f><g>end &</g></a>";
         let found_in = scan(doc);
+        assert_eq!(found_in.error, None);
         let found: Vec<&str> = found_in
             .ampersands
             .iter()
@@ -103,9 +120,15 @@ mod tests {
     }
 
     #[test]
-    fn the_first_other_error_stops_the_scan() {
+    fn the_first_other_error_stops_the_scan_where_it_is() {
         let doc = "<a>\n  <b>x & y</c>\n & </a>";
         let found_in = scan(doc);
         assert_eq!(found_in.ampersands, [doc.find('&').unwrap()]);
+        let (at, msg) = found_in.error.unwrap();
+        assert_eq!(at, doc.find("</c>").unwrap());
+        assert!(msg.contains("</c>"), "{msg}");
+        assert_eq!(line_column(doc, at), (2, 11));
+        assert_eq!(line_column("é\nçà<", 7), (2, 3));
+        assert_eq!(line_column("<", 0), (1, 1));
     }
 }

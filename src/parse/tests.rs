@@ -715,3 +715,22 @@ fn character_references_that_are_no_character_are_read_as_text() {
     // Read as HTML reads them: `&#X41;` is an `A` there.
     assert_eq!(it.title, "A and &#12a; &#0;");
 }
+
+#[test]
+fn a_document_that_stays_unreadable_says_where() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let broken = rss_item("<title>A & B</title><link>https://r.example/1</link></itme>");
+    let err = parse(format!("\n\n  {broken}").as_bytes(), &c)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("not a valid feed: unable to parse XML")
+            && err.contains("</itme>")
+            && err.ends_with(" at line 5, column 59"),
+        "{err}"
+    );
+    // Not an XML error: no position to give.
+    let err = parse(b"<foo/>", &c).unwrap_err().to_string();
+    assert!(!err.contains("line"), "{err}");
+}
