@@ -451,8 +451,12 @@ pub struct DigestRecord {
     /// The last delivery error, if the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub send_error: Option<String>,
-    /// When the message was written to the outbox (set once: a newsletter tool that takes
-    /// the message out of the Maildir does not get it again).
+    /// Built and not yet written to the outbox. Written once, then cleared: a newsletter tool
+    /// that takes the message out of the Maildir does not get it again. (Records from before
+    /// the store kept this were written when they were built.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outbox_due: bool,
+    /// When the message was written to the outbox, if this version wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outboxed_at: Option<DateTime<Utc>>,
     /// Built to be sent (by the daemon with `send = true`, or by `digest --send`): until it

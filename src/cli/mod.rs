@@ -989,8 +989,12 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record)? {
         digest_run::Outboxed::Written(path) => println!("outbox: {}", path.display()),
         digest_run::Outboxed::Before(at, path) => println!(
-            "outbox: written before, at {} ({}); not written again",
-            at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "outbox: written before{} ({}); not written again",
+            at.map(|t| format!(
+                ", at {}",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+            .unwrap_or_default(),
             path.display()
         ),
     }

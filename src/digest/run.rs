@@ -171,6 +171,7 @@ pub fn build(
         json: serde_json::to_value(&built).unwrap_or_default(),
         sent_at: None,
         send_error: None,
+        outbox_due: true,
         outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
     };
@@ -231,24 +232,28 @@ pub fn stamp(record: &DigestRecord) -> String {
 pub enum Outboxed {
     /// Written now, to this file.
     Written(PathBuf),
-    /// Written before, at this time (to this file; the newsletter tool may have taken it since).
-    Before(DateTime<Utc>, PathBuf),
+    /// Written before (at this time, when this version wrote it), to this file; the newsletter
+    /// tool may have taken it since.
+    Before(Option<DateTime<Utc>>, PathBuf),
 }
 
-/// Delivers a digest's message to the outbox once: writes it (see [`write_outbox`]) unless the
-/// record says it was, then records that in the store. A message the newsletter tool has taken
-/// out of `new/` or `cur/` is never written again. (A record from before the store kept this
-/// is written unless its file is still in the Maildir, then recorded as written.)
+/// Delivers a digest's message to the outbox once: writes it (see [`write_outbox`]) if the
+/// record is due, then records in the store that it is not. A message the newsletter tool has
+/// taken out of `new/` or `cur/` is never written again.
 pub fn deliver_to_outbox(
     mail: &MailConfig,
     store: &Store,
     record: &mut DigestRecord,
 ) -> Result<Outboxed, RunError> {
-    let path = maildir_path(mail, record);
-    if let Some(at) = record.outboxed_at {
-        return Ok(Outboxed::Before(at, path));
+    if !record.outbox_due {
+        return Ok(Outboxed::Before(
+            record.outboxed_at,
+            maildir_path(mail, record),
+        ));
     }
+    // Idempotent: after a crash between writing and recording, the file is still there.
     let path = write_outbox(mail, record)?;
+    record.outbox_due = false;
     record.outboxed_at = Some(Utc::now());
     store.put_digest(record)?;
     Ok(Outboxed::Written(path))
@@ -488,6 +493,7 @@ mod tests {
             json: serde_json::Value::Null,
             sent_at: sent.then_some(end),
             send_error: None,
+            outbox_due: true,
             outboxed_at: None,
             deliver,
         }
@@ -549,15 +555,36 @@ mod tests {
         // minute) do not put it back.
         std::fs::remove_file(&path).unwrap();
         let mut again = store.digest_at("daily", r.end).unwrap().unwrap();
+        assert!(!again.outbox_due);
         assert!(matches!(
             deliver_to_outbox(&mail, &store, &mut again).unwrap(),
-            Outboxed::Before(at, p) if Some(at) == r.outboxed_at && p == path
+            Outboxed::Before(at, p) if at == r.outboxed_at && p == path
         ));
         assert!(files(&new).is_empty());
+
+        // A record stored before the store kept this (written when it was built, as every
+        // digest was) is not written again either, after an upgrade or an import.
+        let mut old = record("daily", 4, 2, true, false);
+        old.outbox_due = false;
+        store.put_digest(&old).unwrap();
+        assert!(matches!(
+            deliver_to_outbox(&mail, &store, &mut old).unwrap(),
+            Outboxed::Before(None, _)
+        ));
+        assert!(files(&new).is_empty());
+        let json: serde_json::Value = serde_json::to_value(&old).unwrap();
+        assert!(json.get("outbox_due").is_none());
+        let legacy: DigestRecord = serde_json::from_value(serde_json::json!({
+            "name": "daily", "start": "2026-11-01T07:00:00Z", "end": "2026-11-02T07:00:00Z",
+            "count": 1, "message_id": "", "subject": "", "eml": "", "html": "", "text": "",
+            "json": null
+        }))
+        .unwrap();
+        assert!(!legacy.outbox_due && legacy.outboxed_at.is_none());
     }
 
     #[test]
-    fn a_record_without_the_mark_is_written_unless_its_message_is_in_the_maildir() {
+    fn a_message_written_before_a_crash_kept_the_mark_is_not_written_twice() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&crate::store::test_config(&dir.path().join("store"))).unwrap();
         let mail = mail(&dir.path().join("outbox"));
@@ -575,7 +602,7 @@ mod tests {
         ));
         assert!(files(&dir.path().join("outbox/daily/new")).is_empty());
         assert_eq!(files(&cur), [format!("{name}:2,S")]);
-        assert!(r.outboxed_at.is_some());
+        assert!(r.outboxed_at.is_some() && !r.outbox_due);
     }
 
     #[test]

@@ -2346,6 +2346,7 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
         json: serde_json::Value::Null,
         sent_at: None,
         send_error: None,
+        outbox_due: false,
         outboxed_at: None,
         deliver: false,
     };
