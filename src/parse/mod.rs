@@ -136,6 +136,8 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             return ParseError::Invalid(msg);
         }
         let doc = std::str::from_utf8(bytes).unwrap_or(&decoded.text);
+        // quick-xml skips a byte order mark without counting it in its positions.
+        let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
         match references::scan(doc).error {
             Some((at, error)) if msg.ends_with(&error) => {
                 let (line, column) = references::line_column(doc, at);

@@ -80,8 +80,13 @@ pub(super) fn is_reference_error(msg: &str) -> bool {
     msg.contains("reference not closed") || msg.contains("invalid character reference")
 }
 
-/// Line and column (from 1, the column in characters) of byte offset `at` in `text`.
+/// Line and column (from 1, the column in characters) of byte offset `at` in `text` (an
+/// offset past the end or inside a character counts from the character's start).
 pub(super) fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
     let before = &text.as_bytes()[..at];
     let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
@@ -91,6 +96,15 @@ pub(super) fn line_column(text: &str, at: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_inside_a_character_or_past_the_end_do_not_panic() {
+        let text = "<a>\nЋирилица</a>";
+        assert_eq!(line_column(text, 4), (2, 1));
+        assert_eq!(line_column(text, 5), (2, 1), "inside `Ћ`");
+        assert_eq!(line_column(text, 6), (2, 2));
+        assert_eq!(line_column(text, 1000), (2, 13));
+    }
 
     #[test]
     fn bare_ampersands_are_found_and_escaped() {
