@@ -56,10 +56,11 @@ pub enum Record {
     End(Counts),
 }
 
-/// The export format this build writes. It reads this one, format 2 (no tombstones: an export
-/// taken before they were exported, which imports as it did) and format 1 (no `End` line
-/// either). Builds that read format 2 at most refuse a format 3 export, whose tombstones they
-/// would not restore.
+/// The export format this build writes when the store holds tombstones (without any it writes
+/// format 2, which it is then the same as). It reads this one, format 2 (no tombstones: an
+/// export taken before they were exported, which imports as it did, or of a store without
+/// any) and format 1 (no `End` line either). Builds that read format 2 at most refuse a format
+/// 3 export, whose tombstones they would not restore.
 const FORMAT: u32 = 3;
 
 /// A source's state read from an export, written once every story is in.
@@ -109,9 +110,14 @@ pub struct Counts {
     pub items: usize,
     /// Digests.
     pub digests: usize,
-    /// Tombstones (format 3; none in the end line of a format 2 export).
-    #[serde(default)]
+    /// Tombstones (format 3; left out of the end line when there are none, as format 2 wrote
+    /// it).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub tombstones: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Store {
@@ -124,6 +130,14 @@ impl Store {
         // Source states kept in memory are part of the store.
         self.flush()?;
         let mut counts = Counts::default();
+        // Format 3 only when there are tombstones to carry: an export without any is the same
+        // as format 2's, and builds that read format 2 at most still import it.
+        let stale = self.stale_idents()?;
+        let format = if stale.is_empty() && self.main()?.gone.is_empty() {
+            2
+        } else {
+            FORMAT
+        };
         let line = |r: &Record, out: &mut dyn Write| -> Result<(), BackupError> {
             serde_json::to_writer(&mut *out, r).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
@@ -131,7 +145,7 @@ impl Store {
         };
         line(
             &Record::Header {
-                format: FORMAT,
+                format,
                 schema: SCHEMA_VERSION,
                 exported_at: Utc::now(),
             },
@@ -171,7 +185,7 @@ impl Store {
             line(&Record::Digest(Box::new(record)), out)?;
             counts.digests += 1;
         }
-        self.each_tombstone(|key, value| {
+        self.each_tombstone(stale, |key, value| {
             // A value that names no story is no tombstone: a feed does not read it as one.
             let Some((story, hash)) = keys::split_ident_value(value) else {
                 return Ok(());
@@ -352,26 +366,18 @@ impl Store {
         Ok((counts, states))
     }
 
-    /// Calls `f` with each identity of a story retention removed, in key order (the hash of
-    /// source ‖ 0 ‖ identity, and story id ‖ raw hash): the `gone` tree, and the identity
-    /// entries that name a story no longer stored. Those are identities of a story that are
-    /// not its carriers' (the same source's entry under another identity), which prune leaves
-    /// where they are, and those of stories that builds before the `gone` tree pruned. A feed
-    /// reads both as tombstones; import writes both to `gone`. A log of the identity index
-    /// that cannot be read (export and import are how it is rebuilt) leaves out those it held,
-    /// with a warning.
-    fn each_tombstone(
-        &self,
-        mut f: impl FnMut([u8; 16], &[u8]) -> Result<(), BackupError>,
-    ) -> Result<(), BackupError> {
+    /// The identity entries that name a story no longer stored, in key order (see
+    /// [`Store::each_tombstone`]). A log of the identity index that cannot be read (export and
+    /// import are how it is rebuilt) gives none, with a warning.
+    fn stale_idents(&self) -> Result<Vec<([u8; 16], sled::IVec)>, BackupError> {
         let main = self.main()?;
-        let mut stale = match matching::idents_where(main, |value| {
+        match matching::idents_where(main, |value| {
             Ok(match keys::split_ident_value(value) {
                 Some((id, _)) => !main.items.contains_key(id.0)?,
                 None => false,
             })
         }) {
-            Ok(stale) => stale,
+            Ok(stale) => Ok(stale),
             Err(StoreError::Corrupt {
                 tree: "matches",
                 message,
@@ -380,12 +386,26 @@ impl Store {
                     error = %message,
                     "the identity index cannot be read: the export leaves out the tombstones it held (those in the `gone` tree are exported)"
                 );
-                Vec::new()
+                Ok(Vec::new())
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         }
-        .into_iter()
-        .peekable();
+    }
+
+    /// Calls `f` with each identity of a story retention removed, in key order (the hash of
+    /// source ‖ 0 ‖ identity, and story id ‖ raw hash): the `gone` tree, and the identity
+    /// entries that name a story no longer stored (`stale`, from [`Store::stale_idents`]).
+    /// Those are identities of a story that are not its carriers' (the same source's entry
+    /// under another identity), which prune leaves where they are, and those of stories that
+    /// builds before the `gone` tree pruned. A feed reads both as tombstones; import writes
+    /// both to `gone`.
+    fn each_tombstone(
+        &self,
+        stale: Vec<([u8; 16], sled::IVec)>,
+        mut f: impl FnMut([u8; 16], &[u8]) -> Result<(), BackupError>,
+    ) -> Result<(), BackupError> {
+        let main = self.main()?;
+        let mut stale = stale.into_iter().peekable();
         // Both in key order, merged: the `gone` tree is read as it is written out.
         for kv in main.gone.iter() {
             let (key, value) = kv.map_err(StoreError::from)?;
