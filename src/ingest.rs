@@ -66,8 +66,8 @@ pub struct SourceReport {
     pub outcome: Outcome,
     /// Body bytes downloaded.
     pub bytes: usize,
-    /// Wall time of the whole pipeline for this source, in milliseconds, from when its request
-    /// went out (waiting for a slot of its host or of the pass is `queued_millis`).
+    /// Wall time of the whole pipeline for this source (fetch, parse, store), in milliseconds,
+    /// without the wait for a fetch slot of its host or of the pass (`queued_millis`).
     pub millis: u128,
     /// How long the fetch waited for a free slot before it began, in milliseconds.
     #[serde(skip_serializing_if = "is_zero")]

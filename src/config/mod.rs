@@ -165,7 +165,7 @@ pub struct DedupeConfig {
     pub min_title_chars: usize,
     /// The sources of `kind = "organization"`: a story one of them carries is theirs, and
     /// their copy leads it (its link and text) over any partner's republished copy.
-    pub organizations: std::collections::BTreeSet<String>,
+    pub organizations: Arc<std::collections::BTreeSet<String>>,
 }
 
 impl DedupeConfig {
@@ -376,11 +376,13 @@ impl Validator<'_> {
                 sources.push(source);
             }
         }
-        dedupe.organizations = sources
-            .iter()
-            .filter(|s| s.kind == SourceKind::Organization)
-            .map(|s| s.id.clone())
-            .collect();
+        dedupe.organizations = Arc::new(
+            sources
+                .iter()
+                .filter(|s| s.kind == SourceKind::Organization)
+                .map(|s| s.id.clone())
+                .collect(),
+        );
         let checked = classifier.is_some();
         let classifier = classifier.unwrap_or_else(empty_classifier);
         for (i, s) in sources.iter().enumerate().filter(|_| checked) {

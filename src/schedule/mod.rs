@@ -437,7 +437,7 @@ impl Daemon {
         if !live.config.digests.is_empty() {
             // Digest schedules are evaluated in their time zone at the start of every minute
             // (croner with chrono-tz), so daylight-saving changes never shift them and a
-            // digest is built within a second or so of its time.
+            // digest scheduled on a minute is built at that minute.
             let this = self.clone();
             let run = move |_uuid, _lock| {
                 let this = this.clone();

@@ -519,7 +519,7 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
 #[test]
 fn an_organisations_copy_leads_a_partners_whatever_their_dates_and_order() {
     let dedupe = DedupeConfig {
-        organizations: ["kdi".to_string()].into(),
+        organizations: std::sync::Arc::new(["kdi".to_string()].into()),
         ..DedupeConfig::default()
     };
     let title = "Energy agreement: the paper on implementation";

@@ -238,6 +238,34 @@ const REGIONAL_MONTHS: [(&[&str], u32); 12] = [
     ),
 ];
 
+/// English month names and abbreviations, which a date may start with ("November, 23").
+const ENGLISH_MONTHS: [&str; 24] = [
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+];
+
 /// Words written between a date's parts in Serbian and Albanian: "u" / "у" (at), "në" (at),
 /// "ora" (the hour), "god." / "год." (year).
 const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "год", "г"];
@@ -250,15 +278,21 @@ const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "го
 fn regional(s: &str) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
-    // Words up to a first comma, none a number or a month: a weekday ("e hënë," is two).
+    // Words up to a first comma, none a number: a weekday ("e hënë," is two), unless one is a
+    // month and none follows ("November, 23 2026"; but "Mar, 24 Nov 2026" is an Albanian
+    // Tuesday).
     if let Some(comma) = words.iter().position(|w| w.ends_with(',')) {
-        let leading = &words[..=comma];
+        let bare = |w: &&str| w.trim_end_matches([',', '.']).to_string();
+        let is_month = |w: &str| {
+            regional_month(w).is_some()
+                || ENGLISH_MONTHS.contains(&w)
+                || dotted_date(w).is_some()
+                || rfc850_date(w).is_some()
+        };
+        let leading: Vec<String> = words[..=comma].iter().map(bare).collect();
+        let month_follows = words[comma + 1..].iter().any(|w| is_month(&bare(w)));
         let weekday = leading.iter().all(|w| {
-            let w = w.trim_end_matches([',', '.']);
-            !w.is_empty()
-                && w.chars().all(char::is_alphabetic)
-                && regional_month(w).is_none()
-                && !MONTHS.iter().any(|m| w.starts_with(m))
+            !w.is_empty() && w.chars().all(char::is_alphabetic) && (month_follows || !is_month(w))
         });
         if weekday && comma + 1 < words.len() {
             words.drain(..=comma);
