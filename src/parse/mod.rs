@@ -12,6 +12,7 @@ mod atom03;
 pub mod dates;
 pub mod encoding;
 pub mod html;
+pub mod lang;
 mod references;
 mod rss_extras;
 mod scope;
@@ -475,6 +476,11 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         }
     }
 
+    let lang = lang::story_language(
+        e.language.as_deref().or(feed.language.as_deref()),
+        ctx.default_lang,
+        &[&title, &summary],
+    );
     NewItem {
         identity: raw.identity.clone(),
         // Again: the text decoder reads `&#146;` as U+0092, where HTML means `’`.
@@ -486,11 +492,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         content,
         authors,
         categories,
-        lang: e
-            .language
-            .clone()
-            .or_else(|| feed.language.clone())
-            .or_else(|| ctx.default_lang.map(str::to_string)),
+        lang,
         enclosures,
         content_hash: raw.content_hash.clone(),
     }

@@ -741,3 +741,25 @@ fn a_document_that_stays_unreadable_says_where() {
     let err = parse(b"<foo/>", &c).unwrap_err().to_string();
     assert!(!err.contains("line"), "{err}");
 }
+
+#[test]
+fn a_serbian_feeds_stories_are_filed_under_the_script_they_are_written_in() {
+    let doc = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>T</title>\
+               <link>https://r.example/</link><language>sr-RS</language>\
+               <item><title>Посланице траже већу заступљеност жена</title><link>https://r.example/1</link></item>\
+               <item><title>Poslanice traže veću zastupljenost žena</title><link>https://r.example/2</link></item>\
+               <item><title>NIN</title><link>https://r.example/3</link></item>\
+               <item><title>Hello</title><link>https://r.example/4</link><dc:language>EN-gb</dc:language></item>\
+               </channel></rss>";
+    let langs: Vec<Option<String>> = items(doc).into_iter().map(|i| i.lang).collect();
+    assert_eq!(
+        langs,
+        [
+            Some("sr-Cyrl-RS".to_string()),
+            Some("sr-Latn-RS".to_string()),
+            // Too little text to tell, and the source (English) names no script.
+            Some("sr-RS".to_string()),
+            Some("en-GB".to_string()),
+        ]
+    );
+}

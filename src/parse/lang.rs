@@ -1,0 +1,169 @@
+//! A story's language tag: the one its entry or feed gives, else its source's, written in the
+//! canonical case (`sr-Latn-RS`), and for Serbian, which is written in two scripts, with the
+//! script its text is in. Feeds say `sr` or `sr-RS` (WordPress writes the site's locale) for
+//! both, so the script subtag comes from the text when it is clear, else from the source's
+//! configured `lang`.
+
+/// Letters read to tell a text's script; the title and the start of the summary are enough.
+const SAMPLE_CHARS: usize = 400;
+
+/// Letters of one script a text needs, and the share of its letters they must be, before the
+/// text is taken to be in that script.
+const MIN_LETTERS: usize = 12;
+const MIN_SHARE: f32 = 0.8;
+
+/// The tag of a story: `given` (the entry's, else its feed's), else `source`'s; see the
+/// module comment. `text` is read for its script only when the language is Serbian.
+pub fn story_language(given: Option<&str>, source: Option<&str>, text: &[&str]) -> Option<String> {
+    let tag = canonical(given.or(source)?);
+    if !primary(&tag).eq_ignore_ascii_case("sr") {
+        return Some(tag);
+    }
+    let script = text_script(text).or_else(|| {
+        source
+            .filter(|s| primary(s).eq_ignore_ascii_case("sr"))
+            .and_then(script_of)
+    });
+    Some(match script {
+        Some(script) => with_script(&tag, script),
+        None => tag,
+    })
+}
+
+/// `tag` in the case BCP 47 recommends: the language lowercase, a script Titlecase, a region
+/// uppercase, anything after a singleton (`x-…`) lowercase.
+pub fn canonical(tag: &str) -> String {
+    let mut out = String::with_capacity(tag.len());
+    let mut private = false;
+    for (i, sub) in tag.trim().split(['-', '_']).enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        let letters = sub.bytes().all(|b| b.is_ascii_alphabetic());
+        if i == 0 || private || sub.len() == 1 {
+            private |= i > 0 && sub.len() == 1;
+            out.push_str(&sub.to_ascii_lowercase());
+        } else if sub.len() == 4 && letters {
+            out.push_str(&sub[..1].to_ascii_uppercase());
+            out.push_str(&sub[1..].to_ascii_lowercase());
+        } else if sub.len() == 2 && letters {
+            out.push_str(&sub.to_ascii_uppercase());
+        } else {
+            out.push_str(&sub.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+fn primary(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or(tag)
+}
+
+/// The script subtag of `tag`, if it has one (`Latn` of `sr-Latn-RS`).
+fn script_of(tag: &str) -> Option<&'static str> {
+    tag.split(['-', '_']).skip(1).find_map(|sub| {
+        if sub.eq_ignore_ascii_case("latn") {
+            Some("Latn")
+        } else if sub.eq_ignore_ascii_case("cyrl") {
+            Some("Cyrl")
+        } else {
+            None
+        }
+    })
+}
+
+/// `tag` (canonical) with `script` as its script subtag, in place of any it had.
+fn with_script(tag: &str, script: &str) -> String {
+    let mut subs: Vec<&str> = tag.split('-').collect();
+    match subs.iter().position(|s| *s == "Latn" || *s == "Cyrl") {
+        Some(i) => subs[i] = script,
+        None => subs.insert(1, script),
+    }
+    subs.join("-")
+}
+
+/// `Cyrl` or `Latn` when the letters of `text` (read in order, up to [`SAMPLE_CHARS`]) are
+/// clearly in one of them.
+fn text_script(text: &[&str]) -> Option<&'static str> {
+    let (mut cyrillic, mut latin, mut read) = (0usize, 0usize, 0usize);
+    for c in text.iter().flat_map(|t| t.chars()) {
+        if read == SAMPLE_CHARS {
+            break;
+        }
+        read += 1;
+        if !c.is_alphabetic() {
+            continue;
+        }
+        if ('\u{0400}'..='\u{052f}').contains(&c) {
+            cyrillic += 1;
+        } else if c.is_ascii_alphabetic() || ('\u{00c0}'..='\u{024f}').contains(&c) {
+            latin += 1;
+        }
+    }
+    let letters = (cyrillic + latin) as f32;
+    if cyrillic >= MIN_LETTERS && cyrillic as f32 >= MIN_SHARE * letters {
+        Some("Cyrl")
+    } else if latin >= MIN_LETTERS && latin as f32 >= MIN_SHARE * letters {
+        Some("Latn")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CYRILLIC: &str = "Посланице траже већу заступљеност жена у одборима";
+    const LATIN: &str = "Poslanice traže veću zastupljenost žena u odborima";
+
+    #[test]
+    fn tags_are_written_in_canonical_case() {
+        assert_eq!(canonical("sr-latn"), "sr-Latn");
+        assert_eq!(canonical("SR-CYRL-rs"), "sr-Cyrl-RS");
+        assert_eq!(canonical("en_us"), "en-US");
+        assert_eq!(canonical("sq"), "sq");
+        assert_eq!(canonical("es-419"), "es-419");
+        assert_eq!(canonical("en-x-Tributary"), "en-x-tributary");
+    }
+
+    #[test]
+    fn serbian_takes_the_script_of_its_text() {
+        let lang = |given, source, text: &str| story_language(given, source, &[text]);
+        // A bare `sr` or WordPress's `sr-RS`, in either script.
+        assert_eq!(lang(Some("sr"), None, CYRILLIC).as_deref(), Some("sr-Cyrl"));
+        assert_eq!(
+            lang(Some("sr-RS"), None, LATIN).as_deref(),
+            Some("sr-Latn-RS")
+        );
+        // A source's tag that says the other script than its text does.
+        assert_eq!(
+            lang(None, Some("sr-Latn"), CYRILLIC).as_deref(),
+            Some("sr-Cyrl")
+        );
+        assert_eq!(
+            lang(Some("sr-cyrl"), None, LATIN).as_deref(),
+            Some("sr-Latn")
+        );
+        // Too little text to tell: the source's script, else the tag as given.
+        assert_eq!(
+            lang(Some("sr"), Some("sr-Cyrl"), "NIN 2026").as_deref(),
+            Some("sr-Cyrl")
+        );
+        assert_eq!(
+            lang(Some("sr-RS"), Some("sq"), "NIN").as_deref(),
+            Some("sr-RS")
+        );
+        // Mixed text (a Latin title over a Cyrillic summary) is not clearly either.
+        assert_eq!(
+            story_language(Some("sr"), Some("sr-Latn"), &[LATIN, CYRILLIC]).as_deref(),
+            Some("sr-Latn")
+        );
+        // Other languages keep their tag, whatever their letters.
+        assert_eq!(
+            lang(Some("EN"), Some("sr-Cyrl"), CYRILLIC).as_deref(),
+            Some("en")
+        );
+        assert_eq!(lang(None, None, CYRILLIC), None);
+    }
+}
