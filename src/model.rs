@@ -39,19 +39,75 @@ pub enum Location {
 }
 
 impl fmt::Display for Location {
-    /// The location as shown and published: credentials in an http(s) URL are left out.
+    /// The location as shown and published: credentials in an http(s) URL are left out, and so
+    /// are the values of query parameters that carry one ([`secret_parameters`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Location::Http(url) if !url.username().is_empty() || url.password().is_some() => {
+            Location::Http(url) => {
+                let secrets = secret_parameters(url);
+                if url.username().is_empty() && url.password().is_none() && secrets.is_empty() {
+                    return write!(f, "{url}");
+                }
                 let mut shown = url.clone();
                 let _ = shown.set_username("");
                 let _ = shown.set_password(None);
+                if !secrets.is_empty() {
+                    let pairs: Vec<(String, String)> = url
+                        .query_pairs()
+                        .map(|(k, v)| {
+                            let hidden = secrets.iter().any(|s| *s == k);
+                            (
+                                k.into_owned(),
+                                if hidden {
+                                    "hidden".into()
+                                } else {
+                                    v.into_owned()
+                                },
+                            )
+                        })
+                        .collect();
+                    shown.query_pairs_mut().clear().extend_pairs(pairs);
+                }
                 write!(f, "{shown}")
             }
-            Location::Http(url) => write!(f, "{url}"),
             Location::File(path) => write!(f, "{}", path.display()),
         }
     }
+}
+
+/// The names of `url`'s query parameters that carry a credential (`api_key`, `token`,
+/// `access_token`, `secret`, `password`, `sig`…), which must not be published.
+pub fn secret_parameters(url: &Url) -> Vec<String> {
+    const NAMES: [&str; 11] = [
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "auth",
+        "sig",
+        "signature",
+    ];
+    const ENDINGS: [&str; 4] = ["key", "token", "secret", "password"];
+    let mut found: Vec<String> = Vec::new();
+    for (name, _) in url.query_pairs() {
+        let bare: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let secret = NAMES.contains(&bare.as_str())
+            || ENDINGS.iter().any(|e| {
+                name.len() > e.len() && name.to_ascii_lowercase().ends_with(&format!("_{e}"))
+            });
+        if secret && !found.iter().any(|f| *f == name) {
+            found.push(name.into_owned());
+        }
+    }
+    found
 }
 
 /// When a source is polled.
@@ -553,6 +609,19 @@ mod tests {
     fn shown_locations_leave_credentials_out() {
         let l = Location::Http(Url::parse("https://user:secret@feeds.example/rss?x=1").unwrap());
         assert_eq!(l.to_string(), "https://feeds.example/rss?x=1");
+        let l = Location::Http(
+            Url::parse("https://feeds.example/rss?lang=sq&api_key=S3CR3T&access_token=T0K&Sig=x&keyword=dialog")
+                .unwrap(),
+        );
+        assert_eq!(
+            l.to_string(),
+            "https://feeds.example/rss?lang=sq&api_key=hidden&access_token=hidden&Sig=hidden&keyword=dialog"
+        );
+        let plain = "https://feeds.example/rss?lang=sq&page=2";
+        assert_eq!(
+            Location::Http(Url::parse(plain).unwrap()).to_string(),
+            plain
+        );
     }
 
     #[test]

@@ -63,6 +63,14 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     s.id
                 ));
             }
+            let secrets = crate::model::secret_parameters(url);
+            if !secrets.is_empty() {
+                out.push(format!(
+                    "source {}: its URL carries a credential ({}); the status page, /sources.json and /sources.opml show the URL with its value hidden. A `headers` entry keeps it out of URLs altogether, if the site takes one",
+                    s.id,
+                    secrets.join(", ")
+                ));
+            }
         }
     }
     // A digest language no source names gets only stories whose feeds say it themselves.

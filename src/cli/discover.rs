@@ -25,7 +25,7 @@ use url::Url;
 
 use crate::config::{valid_id, valid_lang, Config};
 use crate::fetch::{guard, Document, Fetched, Fetcher};
-use crate::model::{SourceKind, SourceState};
+use crate::model::{Location, SourceKind, SourceState};
 use crate::parse::{self, Context};
 
 /// Paths feeds usually live at, tried when a page links to none (WordPress first: most
@@ -140,7 +140,7 @@ pub fn discover(
         if let Some(same) = config
             .sources
             .iter()
-            .find(|s| s.location.to_string() == feed.url)
+            .find(|s| matches!(&s.location, Location::Http(u) if u.as_str() == feed.url))
         {
             println!(
                 "# {} is already configured as source {:?}\n",
@@ -190,7 +190,7 @@ pub fn from_opml(
         config
             .sources
             .iter()
-            .find(|s| s.location.to_string() == url.as_str())
+            .find(|s| matches!(&s.location, Location::Http(u) if u == url))
     };
     // Fetched together (the fetcher bounds how many at once, overall and per host); neither
     // those already configured nor local addresses.

@@ -361,7 +361,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if warnings.is_empty() {
                     String::new()
                 } else {
-                    format!("; {} warnings", warnings.len())
+                    format!(
+                        "; {} warning{}",
+                        warnings.len(),
+                        if warnings.len() == 1 { "" } else { "s" }
+                    )
                 }
             );
             Ok(ExitCode::SUCCESS)
