@@ -442,7 +442,10 @@ fn check_warns_about_probable_mistakes_but_passes() {
             src("b", "https://a.example/feed".into()),
             src("c", "feeds/written-later.xml".into()),
         ],
-        "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n",
+        "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n\
+         [topics.news]\ntitle = \"News\"\nthreshold = 1\nterms = { \"news\" = 1 }\n\
+         [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\ntopics = [\"news\"]\n\
+         from = \"d@example.org\"\nto = [\"l@example.org\"]\n",
     );
     let out = s.cmd().args(["check", "--offline"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -459,9 +462,19 @@ fn check_warns_about_probable_mistakes_but_passes() {
         err.contains("warning: topic sport is in no digest"),
         "{err}"
     );
+    assert!(!err.contains("topic news"), "{err}");
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .contains("3 warnings"));
+
+    // Without digests, no topic is said to be in none.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let cut = text.find("[[digests]]").unwrap();
+    std::fs::write(&s.config, &text[..cut]).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("in no digest"), "{err}");
 }
 
 #[test]

@@ -115,7 +115,12 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
             humantime::format_duration(f.timeout)
         ));
     }
-    for topic in config.classifier.topics() {
+    // Only said when there are digests: without any, every topic would be named, every time.
+    for topic in config
+        .classifier
+        .topics()
+        .filter(|_| !config.digests.is_empty())
+    {
         let defaulted = config
             .sources
             .iter()

@@ -308,8 +308,16 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat, default_level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let from_env = std::env::var("RUST_LOG").ok();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // The scheduler crate narrates its own bookkeeping at info ("Job creator created", once
+    // per source at every start and reload): only its warnings, unless RUST_LOG names it.
+    if !from_env.is_some_and(|f| f.contains("tokio_cron_scheduler")) {
+        if let Ok(quiet) = "tokio_cron_scheduler=warn".parse() {
+            filter = filter.add_directive(quiet);
+        }
+    }
     // Colours only on a terminal: journald, files and pipes get plain text. A log line that
     // cannot be written (stderr closed) is dropped: the subscriber's default reports it with
     // eprintln!, which panics on that same closed stderr.
