@@ -37,7 +37,10 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         subtitle: (!meta.description.trim().is_empty())
             .then(|| Text::plain(meta.description.clone())),
         lang: meta.language.clone(),
-        entries: items.iter().map(entry).collect(),
+        entries: items
+            .iter()
+            .map(|v| entry(v, meta.language.as_deref()))
+            .collect(),
         ..Feed::default()
     };
     let config = WriteConfig {
@@ -47,7 +50,17 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
     view::written(feed.write_with_config(Vec::new(), config))
 }
 
-fn entry(v: &ItemView) -> Entry {
+/// One entry; `feed_lang` is the feed's `xml:lang`, which its title and summary inherit
+/// unless the story's own language differs.
+fn entry(v: &ItemView, feed_lang: Option<&str>) -> Entry {
+    let lang = v
+        .lang
+        .clone()
+        .filter(|l| !feed_lang.is_some_and(|f| f.eq_ignore_ascii_case(l)));
+    let text = |value: &str| Text {
+        lang: lang.clone(),
+        ..Text::plain(value.to_string())
+    };
     let mut links: Vec<Link> = Vec::new();
     if let Some(href) = &v.link {
         links.push(link("alternate", href, "text/html"));
@@ -75,10 +88,9 @@ fn entry(v: &ItemView) -> Entry {
         lang: v.lang.clone(),
         ..Content::default()
     });
-    let summary = (!summary_as_content && !v.summary.trim().is_empty())
-        .then(|| Text::plain(v.summary.clone()));
+    let summary = (!summary_as_content && !v.summary.trim().is_empty()).then(|| text(&v.summary));
     Entry {
-        title: Text::plain(v.title.clone()),
+        title: text(&v.title),
         id: v.guid.clone(),
         updated: fixed(v.updated),
         authors: authors(v),
