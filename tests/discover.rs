@@ -76,10 +76,19 @@ fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths()
     let rss = std::fs::read(fixtures("ingest/partner-rss2.xml")).unwrap();
     server.feed("news/rss.xml", rss.clone(), "application/rss+xml");
     let s = setup(&[], "");
-    let (code, stdout, stderr) = discover(&s, &[&server.url("news/rss.xml")]);
+    // A link as shared, with tracking parameters: the source is the feed's own URL.
+    let shared = format!(
+        "{}?utm_source=newsletter&utm_medium=email#top",
+        server.url("news/rss.xml")
+    );
+    let (code, stdout, stderr) = discover(&s, &[&shared]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.matches("[[sources]]").count(), 1, "{stdout}");
     assert!(stdout.contains("kind = \"partner\""), "{stdout}");
+    assert!(
+        stdout.contains(&format!("url = \"{}\"\n", server.url("news/rss.xml"))),
+        "{stdout}"
+    );
 
     server.feed("feed/", rss, "application/rss+xml");
     server.feed("", "<html><body>Home</body></html>", "text/html");

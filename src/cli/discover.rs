@@ -82,6 +82,9 @@ pub fn discover(
         eprintln!("{url:?} is not an http(s) URL");
         return Ok(ExitCode::from(2));
     };
+    // A link copied from a newsletter or a share button: without its tracking parameters
+    // (`utm_*`, `fbclid`…) and fragment, as a source's URL should be.
+    let start = crate::parse::urls::canonicalize(start);
     let fetcher = Fetcher::new(&config.fetch)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -137,11 +140,10 @@ pub fn discover(
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     for (mut feed, _) in found {
         feed.kind = kind.to_string();
-        if let Some(same) = config
-            .sources
-            .iter()
-            .find(|s| matches!(&s.location, Location::Http(u) if u.as_str() == feed.url))
-        {
+        if let Some(same) = config.sources.iter().find(|s| {
+            matches!(&s.location, Location::Http(u)
+                    if crate::parse::urls::canonicalize(u.clone()).as_str() == feed.url)
+        }) {
             println!(
                 "# {} is already configured as source {:?}\n",
                 feed.url, same.id
