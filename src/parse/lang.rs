@@ -4,8 +4,8 @@
 //! both, so the script subtag comes from the text when it is clear, else from the source's
 //! configured `lang`.
 
-/// Letters read to tell a text's script; the title and the start of the summary are enough.
-const SAMPLE_CHARS: usize = 400;
+/// Bytes read to tell a text's script; the title and the start of the summary are enough.
+const SAMPLE_BYTES: usize = 600;
 
 /// Letters of one script a text needs, and the share of its letters they must be, before the
 /// text is taken to be in that script.
@@ -82,22 +82,22 @@ fn with_script(tag: &str, script: &str) -> String {
     subs.join("-")
 }
 
-/// `Cyrl` or `Latn` when the letters of `text` (read in order, up to [`SAMPLE_CHARS`]) are
-/// clearly in one of them.
+/// `Cyrl` or `Latn` when the letters of `text` (read in order, up to [`SAMPLE_BYTES`]) are
+/// clearly in one of them. Counted on the UTF-8 bytes: a Cyrillic letter (U+0400–U+052F)
+/// starts with a byte 0xD0–0xD4, a Latin one is an ASCII letter or starts with 0xC3–0xC9
+/// (U+00C0–U+024F: č, ć, š, ž, đ, ë, ç…). A story is read once, at ingest; this runs for
+/// every Serbian one.
 fn text_script(text: &[&str]) -> Option<&'static str> {
-    let (mut cyrillic, mut latin, mut read) = (0usize, 0usize, 0usize);
-    for c in text.iter().flat_map(|t| t.chars()) {
-        if read == SAMPLE_CHARS {
+    let (mut cyrillic, mut latin, mut budget) = (0usize, 0usize, SAMPLE_BYTES);
+    for t in text {
+        let bytes = &t.as_bytes()[..t.len().min(budget)];
+        budget -= bytes.len();
+        for &b in bytes {
+            cyrillic += usize::from(matches!(b, 0xD0..=0xD4));
+            latin += usize::from(b.is_ascii_alphabetic() || matches!(b, 0xC3..=0xC9));
+        }
+        if budget == 0 {
             break;
-        }
-        read += 1;
-        if !c.is_alphabetic() {
-            continue;
-        }
-        if ('\u{0400}'..='\u{052f}').contains(&c) {
-            cyrillic += 1;
-        } else if c.is_ascii_alphabetic() || ('\u{00c0}'..='\u{024f}').contains(&c) {
-            latin += 1;
         }
     }
     let letters = (cyrillic + latin) as f32;
