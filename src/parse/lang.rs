@@ -39,17 +39,16 @@ pub fn canonical(tag: &str) -> String {
         if i > 0 {
             out.push('-');
         }
+        private |= i > 0 && sub.len() == 1;
         let letters = sub.bytes().all(|b| b.is_ascii_alphabetic());
-        if i == 0 || private || sub.len() == 1 {
-            private |= i > 0 && sub.len() == 1;
-            out.push_str(&sub.to_ascii_lowercase());
-        } else if sub.len() == 4 && letters {
-            out.push_str(&sub[..1].to_ascii_uppercase());
-            out.push_str(&sub[1..].to_ascii_lowercase());
-        } else if sub.len() == 2 && letters {
-            out.push_str(&sub.to_ascii_uppercase());
-        } else {
-            out.push_str(&sub.to_ascii_lowercase());
+        let script = i > 0 && !private && sub.len() == 4 && letters;
+        let region = i > 0 && !private && sub.len() == 2 && letters;
+        for (j, c) in sub.chars().enumerate() {
+            out.push(if region || (script && j == 0) {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
         }
     }
     out
@@ -74,12 +73,21 @@ fn script_of(tag: &str) -> Option<&'static str> {
 
 /// `tag` (canonical) with `script` as its script subtag, in place of any it had.
 fn with_script(tag: &str, script: &str) -> String {
-    let mut subs: Vec<&str> = tag.split('-').collect();
-    match subs.iter().position(|s| *s == "Latn" || *s == "Cyrl") {
-        Some(i) => subs[i] = script,
-        None => subs.insert(1, script),
+    let (primary, rest) = tag.split_once('-').unwrap_or((tag, ""));
+    let rest = match rest.split_once('-') {
+        Some((first, after)) if first == "Latn" || first == "Cyrl" => after,
+        None if rest == "Latn" || rest == "Cyrl" => "",
+        _ => rest,
+    };
+    let mut out = String::with_capacity(tag.len() + 5);
+    out.push_str(primary);
+    out.push('-');
+    out.push_str(script);
+    if !rest.is_empty() {
+        out.push('-');
+        out.push_str(rest);
     }
-    subs.join("-")
+    out
 }
 
 /// `Cyrl` or `Latn` when the letters of `text` (read in order, up to [`SAMPLE_BYTES`]) are
@@ -125,6 +133,11 @@ mod tests {
         assert_eq!(canonical("sq"), "sq");
         assert_eq!(canonical("es-419"), "es-419");
         assert_eq!(canonical("en-x-Tributary"), "en-x-tributary");
+        assert_eq!(canonical("sr-x-ab"), "sr-x-ab");
+        assert_eq!(with_script("sr-Latn-RS", "Cyrl"), "sr-Cyrl-RS");
+        assert_eq!(with_script("sr-RS", "Latn"), "sr-Latn-RS");
+        assert_eq!(with_script("sr", "Cyrl"), "sr-Cyrl");
+        assert_eq!(with_script("sr-Cyrl", "Latn"), "sr-Latn");
     }
 
     #[test]
