@@ -5,7 +5,7 @@
 //! configured `lang`.
 
 /// Bytes read to tell a text's script; the title and the start of the summary are enough.
-const SAMPLE_BYTES: usize = 600;
+const SAMPLE_BYTES: usize = 320;
 
 /// Letters of one script a text needs, and the share of its letters they must be, before the
 /// text is taken to be in that script.
@@ -100,9 +100,17 @@ fn text_script(text: &[&str]) -> Option<&'static str> {
     for t in text {
         let bytes = &t.as_bytes()[..t.len().min(budget)];
         budget -= bytes.len();
-        for &b in bytes {
-            cyrillic += usize::from(matches!(b, 0xD0..=0xD4));
-            latin += usize::from(b.is_ascii_alphabetic() || matches!(b, 0xC3..=0xC9));
+        // Each count a comparison per byte, which the compiler does many bytes at a time.
+        // Counted in bytes, up to 255 at a time, so that the compiler compares 16 at once.
+        for chunk in bytes.chunks(255) {
+            let c = chunk
+                .iter()
+                .fold(0u8, |n, &b| n + u8::from(b.wrapping_sub(0xD0) < 5));
+            let l = chunk.iter().fold(0u8, |n, &b| {
+                n + u8::from(((b | 0x20).wrapping_sub(b'a') < 26) | (b.wrapping_sub(0xC3) < 7))
+            });
+            cyrillic += usize::from(c);
+            latin += usize::from(l);
         }
         if budget == 0 {
             break;
