@@ -196,6 +196,19 @@ impl Validator<'_> {
                 );
             }
             let cron = match normalize_cron(d.cron.get_ref()) {
+                // Digest schedules are checked at the start of each minute.
+                Ok(c)
+                    if c.split_whitespace()
+                        .next()
+                        .is_some_and(|s| s != "0" && !s.starts_with('@')) =>
+                {
+                    self.push(
+                        d.cron.span().start,
+                        format!("{key}.cron"),
+                        format!("{:?} fires at a second other than 0: digests are built on whole minutes; write 5 fields (minute hour day-of-month month day-of-week)", d.cron.get_ref()),
+                    );
+                    String::new()
+                }
                 Ok(c) => c,
                 Err(e) => {
                     self.push(

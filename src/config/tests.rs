@@ -322,6 +322,19 @@ fn digests_are_validated() {
             "digests[0].to[0]"
         ]
     );
+    // Six fields with seconds other than 0: the daemon checks digests on whole minutes.
+    let seconds = good.replace("cron = \"0 7 * * *\"", "cron = \"30 0 7 * * *\"");
+    let found = problems(&seconds);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "digests[0].cron");
+    assert!(
+        found[0].message.contains("second other than 0"),
+        "{found:?}"
+    );
+    let on_the_minute = good.replace("cron = \"0 7 * * *\"", "cron = \"0 0 7 * * *\"");
+    assert!(load(&on_the_minute).is_ok());
+    let nickname = good.replace("cron = \"0 7 * * *\"", "cron = \"@daily\"");
+    assert!(load(&nickname).is_ok());
 }
 
 #[test]
