@@ -51,8 +51,9 @@ const LOCAL_MONTHS: [(&str, u32); 36] = [
 const LOCAL_WEEKDAYS: [&str; 7] = ["κυρ", "δευ", "τρι", "τετ", "πεμ", "παρ", "σαβ"];
 
 /// Localized forms, rewritten into ones the parsers above read:
-/// - Greek RFC 822 (`Κυρ, 11 Ιούλ 2004 12:00:00 EST`) and Hungarian ISO
-///   (`2004-július-13T9:15-05:00`): month names replaced by English or numbers;
+/// - RFC 822 with the month and weekday written in Greek, Serbian or Albanian, and the other
+///   forms of [`regional`] (`Κυρ, 11 Ιούλ 2004 12:00:00 EST`, `23.11.2026 10:00`);
+/// - Hungarian ISO (`2004-július-13T9:15-05:00`): the month name replaced by its number;
 /// - Korean (`2004-05-25 오후 11:23:17`, `2004년 05월 28일  01:31:15`): Korea Standard Time,
 ///   with 오전/오후 for AM/PM;
 /// - Perforce (`Fri, 2006/09/15 08:19:53 EDT`).
@@ -84,20 +85,7 @@ pub(super) fn localized(s: &str) -> Option<DateTime<Utc>> {
             }
         }
     }
-    // Greek RFC 822: translate each word.
-    let mut words = Vec::new();
-    for raw in lower.split_whitespace() {
-        let word = raw.trim_end_matches(',');
-        if LOCAL_WEEKDAYS.contains(&word) {
-            continue;
-        }
-        match local_month(word) {
-            Some(m) => words.push(MONTHS[m as usize - 1].to_string()),
-            None => words.push(raw.to_string()),
-        }
-    }
-    let text = words.join(" ");
-    (text.is_ascii()).then(|| rfc822ish(&text)).flatten()
+    None
 }
 
 /// Month names in Serbian (Latin and Cyrillic, with their genitive: `23. novembra`) and
@@ -270,21 +258,23 @@ const ENGLISH_MONTHS: [&str; 24] = [
 /// "ora" (the hour), "god." / "год." (year).
 const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "год", "г"];
 
-/// Dates as sites in Serbian and Albanian write them, rewritten for [`rfc822ish`]:
+/// Dates as sites in Serbian, Albanian and Greek write them, rewritten for [`rfc822ish`]:
 /// - a weekday of any language before a comma (`Pon, 23 Nov 2026 10:00:00 +0100`,
-///   `e hënë, 23 nëntor 2026`), left out as English weekdays are;
-/// - Serbian and Albanian month names (`23. novembar 2026. u 10:00`, `23. новембра 2026.`);
+///   `e hënë, 23 nëntor 2026`), and a Greek one anywhere, left out as English weekdays are;
+/// - month names of [`local_month`] (`23. novembar 2026. u 10:00`, `23. новембра 2026.`,
+///   `11 Ιούλ 2004`);
 /// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`).
 fn regional(s: &str) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
+    let mut changed = false;
     // Words up to a first comma, none a number: a weekday ("e hënë," is two), unless one is a
     // month and none follows ("November, 23 2026"; but "Mar, 24 Nov 2026" is an Albanian
     // Tuesday).
     if let Some(comma) = words.iter().position(|w| w.ends_with(',')) {
         let bare = |w: &&str| w.trim_end_matches([',', '.']).to_string();
         let is_month = |w: &str| {
-            regional_month(w).is_some()
+            local_month(w).is_some()
                 || ENGLISH_MONTHS.contains(&w)
                 || dotted_date(w).is_some()
                 || rfc850_date(w).is_some()
@@ -296,15 +286,15 @@ fn regional(s: &str) -> Option<DateTime<Utc>> {
         });
         if weekday && comma + 1 < words.len() {
             words.drain(..=comma);
+            changed = true;
         }
     }
     let mut out = Vec::with_capacity(words.len());
-    let mut changed = false;
     for word in words {
         let bare = word.trim_end_matches([',', '.']);
-        if REGIONAL_FILLERS.contains(&bare) {
+        if REGIONAL_FILLERS.contains(&bare) || LOCAL_WEEKDAYS.contains(&bare) {
             changed = true;
-        } else if let Some(m) = regional_month(bare) {
+        } else if let Some(m) = local_month(bare) {
             out.push(MONTHS[m as usize - 1].to_string());
             changed = true;
         } else if let Some((d, m, y)) = dotted_date(bare) {
@@ -318,17 +308,7 @@ fn regional(s: &str) -> Option<DateTime<Utc>> {
             out.push(word.to_string());
         }
     }
-    let text = out.join(" ");
-    (changed || text != s.to_lowercase())
-        .then(|| rfc822ish(&text))
-        .flatten()
-}
-
-fn regional_month(word: &str) -> Option<u32> {
-    REGIONAL_MONTHS
-        .iter()
-        .find(|(names, _)| names.contains(&word))
-        .map(|(_, m)| *m)
+    changed.then(|| rfc822ish(&out.join(" "))).flatten()
 }
 
 /// `23-nov-26` as `23 nov 26`: a day, an English month and a year.
@@ -353,12 +333,20 @@ fn dotted_date(word: &str) -> Option<(u32, u32, i32)> {
     ((1..=12).contains(&m) && NaiveDate::from_ymd_opt(y, m, d).is_some()).then_some((d, m, y))
 }
 
+/// The month a word names in one of the languages of [`LOCAL_MONTHS`] and
+/// [`REGIONAL_MONTHS`] (a trailing dot aside).
 fn local_month(word: &str) -> Option<u32> {
     let word = word.trim_end_matches('.');
     LOCAL_MONTHS
         .iter()
         .find(|(name, _)| *name == word)
         .map(|(_, m)| *m)
+        .or_else(|| {
+            REGIONAL_MONTHS
+                .iter()
+                .find(|(names, _)| names.contains(&word))
+                .map(|(_, m)| *m)
+        })
 }
 
 fn korean(s: &str) -> Option<DateTime<Utc>> {
