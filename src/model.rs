@@ -94,14 +94,14 @@ pub fn secret_parameters(url: &Url) -> Vec<String> {
     const ENDINGS: [&str; 4] = ["key", "token", "secret", "password"];
     let mut found: Vec<String> = Vec::new();
     for (name, _) in url.query_pairs() {
-        let bare: String = name
-            .to_ascii_lowercase()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect();
+        let lower = name.to_ascii_lowercase();
+        // `api_key`, `API-Key` and `apikey` alike; `client_secret`, `access-token`.
+        let bare: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
         let secret = NAMES.contains(&bare.as_str())
             || ENDINGS.iter().any(|e| {
-                name.len() > e.len() && name.to_ascii_lowercase().ends_with(&format!("_{e}"))
+                lower
+                    .strip_suffix(e)
+                    .is_some_and(|head| head.ends_with(['_', '-']))
             });
         if secret && !found.iter().any(|f| *f == name) {
             found.push(name.into_owned());

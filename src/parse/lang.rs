@@ -100,7 +100,6 @@ fn text_script(text: &[&str]) -> Option<&'static str> {
     for t in text {
         let bytes = &t.as_bytes()[..t.len().min(budget)];
         budget -= bytes.len();
-        // Each count a comparison per byte, which the compiler does many bytes at a time.
         // Counted in bytes, up to 255 at a time, so that the compiler compares 16 at once.
         for chunk in bytes.chunks(255) {
             let c = chunk
