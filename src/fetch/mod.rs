@@ -242,9 +242,7 @@ impl Fetcher {
                 (self.read_file(path).await, waited)
             }
             Location::Http(url) => {
-                let host = self.host_permit(url);
-                let _host = host.acquire().await.expect("semaphore never closed");
-                let _global = self.global.acquire().await.expect("semaphore never closed");
+                let _slots = self.slots(url).await;
                 let waited = queued.elapsed();
                 (self.request(url, state, Extras::of(source)).await, waited)
             }
@@ -259,11 +257,23 @@ impl Fetcher {
         state: &SourceState,
         extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
-        // The host's slot first, so a busy host never holds global slots idle.
-        let host = self.host_permit(url);
-        let _host = host.acquire().await.expect("semaphore never closed");
-        let _global = self.global.acquire().await.expect("semaphore never closed");
+        let _slots = self.slots(url).await;
         self.request(url, state, extras).await
+    }
+
+    /// A slot of `url`'s host, then one of the pass: the host's first, so a busy host never
+    /// holds global slots idle.
+    async fn slots(
+        &self,
+        url: &Url,
+    ) -> (
+        tokio::sync::OwnedSemaphorePermit,
+        tokio::sync::SemaphorePermit<'_>,
+    ) {
+        let host = self.host_permit(url);
+        let host = host.acquire_owned().await.expect("semaphore never closed");
+        let global = self.global.acquire().await.expect("semaphore never closed");
+        (host, global)
     }
 
     /// The request itself, within the total timeout, once the caller holds its slots.
