@@ -477,6 +477,41 @@ fn check_warns_about_probable_mistakes_but_passes() {
     assert!(!err.contains("in no digest"), "{err}");
 }
 
+/// Runs `tributary export --out FILE`: (exit code, stderr).
+fn export(s: &common::Setup, file: &std::path::Path) -> (Option<i32>, String) {
+    let out = s
+        .cmd()
+        .arg("export")
+        .arg("--out")
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `tributary --data-dir DIR import FILE`: (exit code, stderr).
+fn import(
+    s: &common::Setup,
+    dir: &std::path::Path,
+    file: &std::path::Path,
+) -> (Option<i32>, String) {
+    let out = s
+        .cmd()
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("import")
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn export_then_import_gives_the_same_items_and_feeds() {
     let server = FeedServer::start();
@@ -484,38 +519,16 @@ fn export_then_import_gives_the_same_items_and_feeds() {
     let s = partner_setup(&server);
     s.fetch(&[]);
     let backup = s.dir.path().join("backup.jsonl");
-    let out = s
-        .cmd()
-        .arg("export")
-        .arg("--out")
-        .arg(&backup)
-        .output()
-        .unwrap();
+    let (code, err) = export(&s, &backup);
+    assert_eq!(code, Some(0), "{err}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("exported 26 stories, 6 source states"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.contains("exported 26 stories, 6 source states"),
+        "{err}"
     );
 
     let fresh = s.dir.path().join("restored");
-    let imported = s
-        .cmd()
-        .arg("--data-dir")
-        .arg(&fresh)
-        .arg("import")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    let (code, err) = import(&s, &fresh, &backup);
+    assert_eq!(code, Some(0), "{err}");
     let items = |dir: Option<&std::path::Path>| {
         let mut c = s.cmd();
         if let Some(d) = dir {
@@ -601,34 +614,16 @@ fn stories_pruned_before_an_export_are_not_stored_again_after_its_import() {
     let kept = s.items();
     assert!(!kept.is_empty() && kept.len() < 26, "{}", kept.len());
     let backup = s.dir.path().join("backup.jsonl");
-    let out = s
-        .cmd()
-        .arg("export")
-        .arg("--out")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{said}");
+    let (code, said) = export(&s, &backup);
+    assert_eq!(code, Some(0), "{said}");
     assert!(
         said.contains(&format!("exported {} stories", kept.len()))
             && !said.contains(" 0 retention tombstones"),
         "{said}"
     );
     let fresh = s.dir.path().join("restored");
-    let imported = s
-        .cmd()
-        .arg("--data-dir")
-        .arg(&fresh)
-        .arg("import")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    let (code, err) = import(&s, &fresh, &backup);
+    assert_eq!(code, Some(0), "{err}");
 
     // Every feed is served again with other bytes and the same entries: both stores read
     // them in full, and neither stores a pruned story again.
@@ -893,29 +888,10 @@ fn an_import_that_fails_leaves_the_store_empty_and_bad_inputs_are_refused() {
     let s = partner_setup(&server);
     s.fetch(&[]);
     let backup = s.dir.path().join("backup.jsonl");
-    let out = s
-        .cmd()
-        .arg("export")
-        .arg("--out")
-        .arg(&backup)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    let (code, err) = export(&s, &backup);
+    assert_eq!(code, Some(0), "{err}");
     let full = std::fs::read_to_string(&backup).unwrap();
-    let import = |dir: &std::path::Path, file: &std::path::Path| {
-        let out = s
-            .cmd()
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("import")
-            .arg(file)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let import = |dir: &std::path::Path, file: &std::path::Path| import(&s, dir, file);
     let target = s.dir.path().join("restored");
 
     // Cut off in the middle of a story, after some stories were written.
