@@ -756,21 +756,27 @@ fn stories_of_one_source_sharing_a_section_link_stay_apart() {
     );
 }
 
+/// Six stories of source "x", published on the first six days of 2020.
+fn six_dated_stories() -> Vec<Staged> {
+    (0..6u32)
+        .map(|i| {
+            let mut s = item(
+                &format!("g{i}"),
+                &format!("Story {i} about the energy agreement talks"),
+                Some(&format!("https://x.example/{i}")),
+                "h",
+            );
+            s.item.published = Some(Utc.with_ymd_and_hms(2020, 1, 1 + i, 0, 0, 0).unwrap());
+            s
+        })
+        .collect()
+}
+
 #[test]
 fn prune_removes_old_and_excess_stories_and_their_indexes_and_keeps_tombstones() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let mut batch = Vec::new();
-    for i in 0..6u32 {
-        let mut s = item(
-            &format!("g{i}"),
-            &format!("Story {i} about the energy agreement talks"),
-            Some(&format!("https://x.example/{i}")),
-            "h",
-        );
-        s.item.published = Some(Utc.with_ymd_and_hms(2020, 1, 1 + i, 0, 0, 0).unwrap());
-        batch.push(s);
-    }
+    let batch = six_dated_stories();
     apply(&store, "x", &batch);
     // Story 5 is also carried by another source: never pruned for a per-source limit.
     apply(
@@ -866,17 +872,7 @@ fn prune_removes_old_and_excess_stories_and_their_indexes_and_keeps_tombstones()
 fn pruned_stories_stay_pruned_after_an_export_and_an_import() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let mut batch = Vec::new();
-    for i in 0..6u32 {
-        let mut s = item(
-            &format!("g{i}"),
-            &format!("Story {i} about the energy agreement talks"),
-            Some(&format!("https://x.example/{i}")),
-            "h",
-        );
-        s.item.published = Some(Utc.with_ymd_and_hms(2020, 1, 1 + i, 0, 0, 0).unwrap());
-        batch.push(s);
-    }
+    let batch = six_dated_stories();
     apply(&store, "x", &batch);
     // The same source's entry for story 0 under another identity, found by its link: an
     // identity of the story that is not its carrier's, which prune leaves in the index.
