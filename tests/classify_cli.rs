@@ -23,6 +23,8 @@ fn classify_reads_json_lines_and_says_why() {
         "\n",
         r#"{"id":"d","title":"Concert of choirs","summary":"","source":"kulturni-most"}"#,
         "\n",
+        r#"{"id":"e","title":"EU–China dialogue on trade resumes in Brussels","summary":"The talks on an investment agreement continue."}"#,
+        "\n",
     );
     let out = demo_cmd()
         .arg("classify")
@@ -39,7 +41,7 @@ fn classify_reads_json_lines_and_says_why() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5);
     assert_eq!(lines[0]["id"], "a");
     assert_eq!(lines[0]["topics"], serde_json::json!(["dialogue"]));
     assert_eq!(lines[1]["topics"], serde_json::json!([]));
@@ -58,6 +60,20 @@ fn classify_reads_json_lines_and_says_why() {
     assert!(lines[3]["why"]["culture"]
         .to_string()
         .contains("source default (kulturni-most)"));
+    // A dialogue that is not Kosovo–Serbia: enough points, none of the parties named. The
+    // topic is held back, and the line says so with the reasons it would have had.
+    assert_eq!(lines[4]["topics"], serde_json::json!([]));
+    let held = lines[4]["held"]["dialogue"].as_array().unwrap();
+    assert!(
+        held.iter().any(|l| l.as_str().unwrap().contains("dialog*")),
+        "{held:?}"
+    );
+    assert_eq!(
+        held.last().unwrap(),
+        "none of the required phrases occurs",
+        "{held:?}"
+    );
+    assert!(lines[..4].iter().all(|l| l.get("held").is_none()));
 }
 
 #[test]

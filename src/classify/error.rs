@@ -46,12 +46,12 @@ pub enum RuleError {
         /// The weight given.
         weight: f64,
     },
-    /// A term or exclusion that cannot be compiled.
+    /// A term, exclusion or required phrase that cannot be compiled.
     #[error("topic {topic:?}: {list} {term:?}: {problem}")]
     BadTerm {
         /// The topic.
         topic: String,
-        /// `terms` or `exclude`.
+        /// `terms`, `context`, `exclude` or `require`.
         list: &'static str,
         /// The term as written.
         term: String,

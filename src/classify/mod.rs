@@ -14,7 +14,8 @@
 //!    the field's multiplier (`title_weight`, 1 for the summary, `category_weight`).
 //!
 //! Context terms count only when a term with a positive weight matched somewhere in the item.
-//! A topic is assigned when its total reaches its threshold. [`eval`] measures the rules
+//! A topic is assigned when its total reaches its threshold and, if it has `require`
+//! phrases, one of them occurs anywhere in the item (exclusions do not cancel them). [`eval`] measures the rules
 //! against a labeled set.
 
 pub mod error;
@@ -64,12 +65,21 @@ pub struct TopicScore<'c> {
     pub threshold: f64,
     /// One line per term and field that counted, as in [`TopicMatch::why`].
     pub why: Vec<String>,
+    /// Whether one of the topic's `require` phrases occurs in the item (true when it has
+    /// none).
+    pub required: bool,
 }
 
 impl TopicScore<'_> {
-    /// Whether the score reaches the threshold.
+    /// Whether the score reaches the threshold and the requirement holds.
     pub fn assigned(&self) -> bool {
-        reaches(self.score, self.threshold)
+        self.required && reaches(self.score, self.threshold)
+    }
+
+    /// Whether the score reaches the threshold but none of the topic's `require` phrases
+    /// occurs: the topic was held back by its requirement alone.
+    pub fn held(&self) -> bool {
+        !self.required && reaches(self.score, self.threshold)
     }
 }
 
@@ -138,15 +148,23 @@ impl Classifier {
                     context,
                 });
             }
-            for phrase in &rule.exclude {
-                match parse_phrase(phrase) {
-                    Ok(words) => {
-                        phrases.push(words);
-                        uses.push(Use::Exclude { topic: t });
+            let lists = [("exclude", &rule.exclude), ("require", &rule.require)];
+            for (list, phrases_of_list) in lists {
+                for phrase in phrases_of_list {
+                    match parse_phrase(phrase) {
+                        Ok(words) => {
+                            phrases.push(words);
+                            uses.push(if list == "exclude" {
+                                Use::Exclude { topic: t }
+                            } else {
+                                Use::Require { topic: t }
+                            });
+                        }
+                        Err(problem) => problems.push(bad(rule, list, phrase, problem)),
                     }
-                    Err(problem) => problems.push(bad(rule, "exclude", phrase, problem)),
                 }
             }
+            topic.requires = !rule.require.is_empty();
             topics.push(topic);
         }
         if !problems.is_empty() {
@@ -185,7 +203,7 @@ impl Classifier {
         self.topics
             .iter()
             .zip(&hits)
-            .filter(|(topic, hits)| reaches(score::total(topic, hits), topic.threshold))
+            .filter(|(topic, hits)| score::assigned(topic, hits))
             .map(|(topic, hits)| TopicMatch {
                 topic: topic.name.clone(),
                 why: if reasons {
@@ -316,13 +334,14 @@ impl Classifier {
                 score: score::total(topic, hits),
                 threshold: topic.threshold,
                 why: score::why(topic, hits, input),
+                required: hits.required,
             })
             .collect()
     }
 }
 
 /// `score >= threshold`, forgiving float rounding (0.1 + 0.2 reaches 0.3).
-fn reaches(score: f64, threshold: f64) -> bool {
+pub(super) fn reaches(score: f64, threshold: f64) -> bool {
     score >= threshold - 1e-9
 }
 
@@ -384,6 +403,7 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic], problems: &mut Vec<RuleError
         title_weight: rule.title_weight,
         category_weight: rule.category_weight,
         terms: Vec::with_capacity(rule.terms.len() + rule.context.len()),
+        requires: false,
     }
 }
 

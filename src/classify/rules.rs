@@ -63,6 +63,11 @@ pub struct TopicRule {
     /// Phrases (same syntax as terms) that cancel the topic's term matches they overlap.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Phrases (same syntax as terms) of which at least one must occur somewhere in the item
+    /// for the topic to be assigned, whatever its score: what the topic is necessarily about
+    /// (for the Kosovo–Serbia dialogue, the parties). Empty: no such condition.
+    #[serde(default)]
+    pub require: Vec<String>,
 }
 
 fn default_title_weight() -> f64 {

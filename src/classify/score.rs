@@ -22,6 +22,8 @@ pub(super) struct Topic {
     pub category_weight: f64,
     /// Terms and context terms, in file order (terms first).
     pub terms: Vec<Term>,
+    /// Whether the topic has `require` phrases, one of which must occur in the item.
+    pub requires: bool,
 }
 
 /// A term as written, with its weight.
@@ -42,6 +44,17 @@ pub(super) enum Use {
     Term { topic: usize, term: usize },
     /// An exclusion of the topic.
     Exclude { topic: usize },
+    /// One of the phrases the topic requires.
+    Require { topic: usize },
+}
+
+/// What one topic found in an item.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TopicHits {
+    /// The term hits, in field order, then by first position.
+    hits: Vec<Hit>,
+    /// Whether the topic's requirement holds: it has no `require` phrases or one occurred.
+    pub required: bool,
 }
 
 /// One term's contribution in one field: it counts once however often it occurs there.
@@ -79,8 +92,14 @@ pub(super) fn hits(
     matcher: &Matcher,
     uses: &[Use],
     input: &Input,
-) -> Vec<Vec<Hit>> {
-    let mut per_topic = vec![Vec::new(); topics.len()];
+) -> Vec<TopicHits> {
+    let mut per_topic: Vec<TopicHits> = topics
+        .iter()
+        .map(|t| TopicHits {
+            hits: Vec::new(),
+            required: !t.requires,
+        })
+        .collect();
     let mut found = Vec::new();
     let mut folded = String::new();
     let mut field = |field: Field, text: &str| {
@@ -99,7 +118,7 @@ pub(super) fn hits(
 
 /// Turns one field's matches into hits: exclusions cancel what they overlap, the longest
 /// match wins, and each term counts once.
-fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mut [Vec<Hit>]) {
+fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mut [TopicHits]) {
     if found.is_empty() {
         return;
     }
@@ -115,6 +134,7 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
                 weight: topics[topic].terms[term].weight,
             }),
             Use::Exclude { topic } => excluded.push((topic, f.start, f.end)),
+            Use::Require { topic } => out[topic].required = true,
         }
     }
     // An exclusion cancels the matches it overlaps, except a longer match that contains it:
@@ -139,7 +159,7 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
             Field::Summary => 1.0,
             Field::Category(_) => topic.category_weight,
         };
-        let hits = &mut out[s.topic];
+        let hits = &mut out[s.topic].hits;
         match hits
             .iter_mut()
             .find(|h| h.field == field && h.term == s.term)
@@ -200,7 +220,8 @@ fn one_word_spans(spans: Vec<Span>) -> Vec<Span> {
 }
 
 /// The hits that count: context hits only next to a positive term hit.
-fn counted<'h>(topic: &'h Topic, hits: &'h [Hit]) -> impl Iterator<Item = &'h Hit> {
+fn counted<'h>(topic: &'h Topic, hits: &'h TopicHits) -> impl Iterator<Item = &'h Hit> {
+    let hits = &hits.hits;
     let anchored = hits
         .iter()
         .any(|h| h.points > 0.0 && !topic.terms[h.term].context);
@@ -209,13 +230,19 @@ fn counted<'h>(topic: &'h Topic, hits: &'h [Hit]) -> impl Iterator<Item = &'h Hi
 }
 
 /// The topic's score from its hits.
-pub(super) fn total(topic: &Topic, hits: &[Hit]) -> f64 {
+pub(super) fn total(topic: &Topic, hits: &TopicHits) -> f64 {
     counted(topic, hits).map(|h| h.points).sum()
 }
 
-/// One line per counted hit: `title: "dijalog*" (+4.0)`, `category "Kultura": "kultur*" ×2 (+3.0)`.
-pub(super) fn why(topic: &Topic, hits: &[Hit], input: &Input) -> Vec<String> {
-    counted(topic, hits)
+/// Whether the topic is assigned: its score reaches the threshold and its requirement holds.
+pub(super) fn assigned(topic: &Topic, hits: &TopicHits) -> bool {
+    hits.required && super::reaches(total(topic, hits), topic.threshold)
+}
+
+/// One line per counted hit: `title: "dijalog*" (+4.0)`, `category "Kultura": "kultur*" ×2 (+3.0)`;
+/// then, when the topic's requirement does not hold, a line saying so.
+pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String> {
+    let mut lines: Vec<String> = counted(topic, hits)
         .map(|h| {
             let term = &topic.terms[h.term].quoted;
             let mut line = String::with_capacity(term.len() + 24);
@@ -237,7 +264,11 @@ pub(super) fn why(topic: &Topic, hits: &[Hit], input: &Input) -> Vec<String> {
             line.push(')');
             line
         })
-        .collect()
+        .collect();
+    if !hits.required {
+        lines.push("none of the required phrases occurs".to_string());
+    }
+    lines
 }
 
 /// Appends `points` as `{:+.1}` writes it. Points are almost always whole tenths (weights

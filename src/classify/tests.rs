@@ -285,3 +285,65 @@ terms = {}
         problems[0]
     );
 }
+
+const REQUIRING: &str = r#"
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 3
+exclude = ["serbian banks"]
+require = ["kosov*", "serb*", "brussels agreement"]
+terms = { "dialog*" = 2, "dijalog*" = 2, "energy agreement" = 3 }
+"#;
+
+#[test]
+fn a_topic_with_required_phrases_needs_one_of_them_anywhere() {
+    let c = Classifier::new(&RulesFile::from_toml(REQUIRING).unwrap().topics).unwrap();
+    // Enough points, but nothing the topic requires: not assigned, and the scores say why.
+    assert!(topics(&c, "EU–China dialogue", "", &[]).is_empty());
+    assert!(topics(&c, "Albania and Greece sign energy agreement", "", &[]).is_empty());
+    let scores = c.scores(&input("EU–China dialogue", "", &[]));
+    assert_eq!(scores[0].score, 4.0);
+    assert!(!scores[0].required && !scores[0].assigned());
+    assert_eq!(
+        scores[0].why,
+        [
+            r#"title: "dialog*" (+4.0)"#,
+            "none of the required phrases occurs"
+        ]
+    );
+    // One required phrase in any field is enough; it adds no points of its own.
+    assert_eq!(
+        topics(&c, "Dialogue resumes", "In Kosovo", &[]),
+        ["dialogue"]
+    );
+    assert_eq!(
+        topics(&c, "Дијалог се наставља", "", &["Косово"]),
+        ["dialogue"]
+    );
+    let scores = c.scores(&input("Dialogue resumes", "on the Brussels Agreement", &[]));
+    assert_eq!(scores[0].score, 4.0);
+    assert!(scores[0].required && scores[0].assigned());
+    // Exclusions cancel terms, not required phrases.
+    assert_eq!(
+        topics(&c, "Dialogue with Serbian banks", "", &[]),
+        ["dialogue"]
+    );
+    // A required phrase alone assigns nothing.
+    assert!(topics(&c, "Kosovo and Serbia", "", &[]).is_empty());
+    // A topic without `require` is not held back.
+    assert_eq!(
+        topics(&classifier(), "Dialogue resumes", "", &[]),
+        ["dialogue"]
+    );
+}
+
+#[test]
+fn a_required_phrase_that_cannot_compile_is_named() {
+    let rules = REQUIRING.replace(r#""brussels agreement"]"#, r#""br*"]"#);
+    let err = Classifier::new(&RulesFile::from_toml(&rules).unwrap().topics).unwrap_err();
+    assert!(
+        matches!(&err, RuleError::BadTerm { list: "require", term, .. } if term == "br*"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(r#"require "br*""#), "{err}");
+}

@@ -41,6 +41,10 @@ struct Classified {
     id: String,
     topics: Vec<String>,
     why: BTreeMap<String, Vec<String>>,
+    /// Topics whose score reached the threshold but none of whose `require` phrases occurs,
+    /// with their reasons: what to look at when an item is missing from a topic.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    held: BTreeMap<String, Vec<String>>,
 }
 
 fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, String> {
@@ -61,12 +65,16 @@ fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, String> {
     Ok(out)
 }
 
-fn topics_of(config: &Config, line: &Line) -> Vec<TopicMatch> {
-    let input = Input {
+fn input_of(line: &Line) -> Input<'_> {
+    Input {
         title: &line.title,
         summary: &line.summary,
         categories: &line.categories,
-    };
+    }
+}
+
+fn topics_of(config: &Config, line: &Line) -> Vec<TopicMatch> {
+    let input = input_of(line);
     let defaults: Vec<(&str, &str)> = line
         .source
         .as_deref()
@@ -93,10 +101,18 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for (id, line) in &lines {
         let matched = topics_of(config, line);
+        let held = config
+            .classifier
+            .scores(&input_of(line))
+            .into_iter()
+            .filter(|s| s.held())
+            .map(|s| (s.topic.to_string(), s.why))
+            .collect();
         let result = Classified {
             id: id.clone(),
             topics: matched.iter().map(|m| m.topic.clone()).collect(),
             why: matched.into_iter().map(|m| (m.topic, m.why)).collect(),
+            held,
         };
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
     }
