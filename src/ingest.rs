@@ -334,6 +334,7 @@ fn process(
         content_type: doc.content_type.as_deref(),
         default_lang: source.lang.as_deref(),
         now,
+        time_zone: source.time_zone,
     };
     let feed = match parse::parse(&doc.body, &ctx) {
         Ok(feed) => feed,

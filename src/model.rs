@@ -155,6 +155,9 @@ pub struct Source {
     pub auth: Option<BasicAuth>,
     /// More request headers (an API key, a cookie), in config order.
     pub headers: Vec<(String, String)>,
+    /// Time zone of the dates its feed writes without one (`time_zone`, else `[fetch]
+    /// time_zone`; `None`: UTC).
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 /// A source's HTTP Basic login: the password is never in the config, only the name of the

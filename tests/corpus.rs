@@ -97,6 +97,7 @@ fn ingest(bytes: Vec<u8>) -> Outcome {
                 content_type: None,
                 default_lang: None,
                 now: Utc::now(),
+                time_zone: None,
             };
             let result = catch_unwind(AssertUnwindSafe(|| match parse::parse(&bytes, &ctx) {
                 Ok(feed) => {
@@ -507,6 +508,7 @@ fn feedparser_entry_text_expectations_hold() {
             content_type: None,
             default_lang: None,
             now: Utc::now(),
+            time_zone: None,
         };
         let item = match parse::parse(&bytes, &ctx) {
             Ok(feed) => feed

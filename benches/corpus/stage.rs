@@ -14,6 +14,7 @@ pub fn ctx() -> Context<'static> {
         content_type: None,
         default_lang: None,
         now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap(),
+        time_zone: None,
     }
 }
 
@@ -38,6 +39,7 @@ pub fn source(i: usize) -> Source {
         user_agent: None,
         auth: None,
         headers: vec![],
+        time_zone: None,
     }
 }
 

@@ -441,6 +441,7 @@ fn as_feed(doc: &Document, url: &Url) -> Option<Found> {
         content_type: doc.content_type.as_deref(),
         default_lang: None,
         now: chrono::Utc::now(),
+        time_zone: None,
     };
     let feed = parse::parse(&doc.body, &ctx).ok()?;
     let host = url.host_str().unwrap_or("feed");

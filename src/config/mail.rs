@@ -219,13 +219,11 @@ impl Validator<'_> {
                     String::new()
                 }
             };
-            let time_zone = match &d.time_zone {
-                Some(tz) => tz.get_ref().trim().parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
-                    self.push(tz.span().start, format!("{key}.time_zone"), format!("unknown time zone {:?}: use an IANA name such as \"Europe/Belgrade\"", tz.get_ref()));
-                    chrono_tz::UTC
-                }),
-                None => chrono_tz::UTC,
-            };
+            let time_zone = d
+                .time_zone
+                .as_ref()
+                .and_then(|tz| self.time_zone(tz, &format!("{key}.time_zone")))
+                .unwrap_or(chrono_tz::UTC);
             for (j, t) in d.topics.iter().enumerate() {
                 if !topics.contains(t.get_ref()) {
                     self.push(

@@ -86,6 +86,9 @@ pub struct FetchConfig {
     pub backoff_base: Duration,
     /// Longest wait between attempts on a failing source.
     pub backoff_max: Duration,
+    /// Time zone of dates that feeds write without one, for sources that set none
+    /// (`None`: UTC).
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 impl Default for FetchConfig {
@@ -101,6 +104,7 @@ impl Default for FetchConfig {
             default_interval: DEFAULT_INTERVAL,
             backoff_base: Duration::from_secs(5 * 60),
             backoff_max: Duration::from_secs(24 * 3600),
+            time_zone: None,
         }
     }
 }
@@ -335,6 +339,10 @@ impl Validator<'_> {
             backoff_max: self
                 .duration(&f.backoff_max, "fetch.backoff_max")
                 .unwrap_or(d.backoff_max),
+            time_zone: f
+                .time_zone
+                .as_ref()
+                .and_then(|tz| self.time_zone(tz, "fetch.time_zone")),
         };
         let server = self.server(&raw.server);
         let dd = DedupeConfig::default();
@@ -635,6 +643,10 @@ impl Validator<'_> {
         }
         let auth = self.basic_auth(&rs, key);
         let headers = self.headers(&rs, key);
+        let time_zone = match &rs.time_zone {
+            Some(tz) => self.time_zone(tz, &format!("{key}.time_zone")),
+            None => fetch.time_zone,
+        };
         Some(Source {
             id: id.clone(),
             title: rs.title.get_ref().trim().to_string(),
@@ -647,7 +659,28 @@ impl Validator<'_> {
             user_agent: self.user_agent(&rs.user_agent, &format!("{key}.user_agent")),
             auth,
             headers,
+            time_zone,
         })
+    }
+
+    /// An IANA time zone name (`Europe/Belgrade`).
+    pub(super) fn time_zone(
+        &mut self,
+        tz: &toml::Spanned<String>,
+        key: &str,
+    ) -> Option<chrono_tz::Tz> {
+        let parsed = tz.get_ref().trim().parse::<chrono_tz::Tz>().ok();
+        if parsed.is_none() {
+            self.push(
+                tz.span().start,
+                key.to_string(),
+                format!(
+                    "unknown time zone {:?}: use an IANA name such as \"Europe/Belgrade\"",
+                    tz.get_ref()
+                ),
+            );
+        }
+        parsed
     }
 
     /// `username` and `password_env`: both or neither.

@@ -128,6 +128,7 @@ pub(crate) struct RawFetch {
     pub interval: Option<Spanned<String>>,
     pub backoff_base: Option<Spanned<String>>,
     pub backoff_max: Option<Spanned<String>>,
+    pub time_zone: Option<Spanned<String>>,
 }
 
 /// `[dedupe]`
@@ -157,6 +158,7 @@ pub(crate) struct RawSource {
     pub username: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub headers: Option<Spanned<toml::Table>>,
+    pub time_zone: Option<Spanned<String>>,
 }
 
 /// `[filter]`, and a source's `[sources.filter]`.

@@ -63,6 +63,42 @@ fn good_config_validates_into_typed_values() {
 }
 
 #[test]
+fn a_sources_time_zone_is_its_own_else_the_fetch_default_else_none() {
+    let c = load(GOOD).unwrap();
+    assert_eq!(c.fetch.time_zone, None);
+    assert!(c.sources.iter().all(|s| s.time_zone.is_none()));
+    let text = GOOD
+        .replace(
+            "interval = \"45m\"\n",
+            "interval = \"45m\"\ntime_zone = \"Europe/Belgrade\"\n",
+        )
+        .replace(
+            "lang = \"en\"\n",
+            "lang = \"en\"\ntime_zone = \"Europe/Tirane\"\n",
+        );
+    let c = load(&text).unwrap();
+    assert_eq!(c.fetch.time_zone, Some(chrono_tz::Europe::Belgrade));
+    assert_eq!(c.sources[0].time_zone, Some(chrono_tz::Europe::Tirane));
+    assert_eq!(c.sources[1].time_zone, Some(chrono_tz::Europe::Belgrade));
+    // An unknown name is reported at its line, under its key, in either place.
+    let bad = text
+        .replace("Europe/Tirane", "Europe/Prishtina")
+        .replace("Europe/Belgrade", "CET+1");
+    let found = problems(&bad);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["fetch.time_zone", "sources[0].time_zone"],
+        "{found:?}"
+    );
+    assert!(
+        found[1].message.contains("\"Europe/Prishtina\""),
+        "{found:?}"
+    );
+    assert_eq!(found[1].line, 17, "{found:?}");
+}
+
+#[test]
 fn sources_without_schedule_use_the_fetch_interval() {
     let text = GOOD.replace("interval = \"15m\"\n", "");
     let c = load(&text).unwrap();

@@ -523,6 +523,7 @@ mod tests {
             user_agent: None,
             auth: None,
             headers: vec![],
+            time_zone: None,
         }
     }
 

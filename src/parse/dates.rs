@@ -3,19 +3,31 @@
 //! EET…), asctime and JavaScript-style dates, and a few localized forms old blog engines
 //! wrote (Greek and Hungarian month names, Korean markers, Perforce's `YYYY/MM/DD`). chrono
 //! does the calendar work; this module only puts the pieces people write into chrono's shape.
+//!
+//! A date written without a zone (`2026-11-23 10:00`, `23.11.2026 10:00`, a day alone) is in
+//! the source's time zone when it has one (`time_zone` in the config), else in UTC.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
+use chrono_tz::Tz;
 
-/// Parses a feed date; `None` when it cannot be read with confidence.
+/// Parses a feed date, reading one without a zone as UTC; `None` when it cannot be read with
+/// confidence.
 pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    parse_date_in(text, None)
+}
+
+/// [`parse_date`], reading a date without a zone in `zone` (UTC when `None`).
+pub fn parse_date_in(text: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let s = text.trim();
     if s.is_empty() || s.len() > 64 {
         return None;
     }
-    iso(s)
-        .or_else(|| rfc822ish(s))
-        .or_else(|| iso_abbreviated(s))
-        .or_else(|| locale::localized(s))
+    iso(s, zone)
+        .or_else(|| rfc822ish(s, zone))
+        .or_else(|| iso_abbreviated(s, zone))
+        .or_else(|| locale::localized(s, zone))
         .filter(|d| {
             let y = d.naive_utc().date().year_ce().1;
             (1..=9999).contains(&y)
@@ -26,7 +38,26 @@ use chrono::Datelike;
 
 mod locale;
 
-fn iso(s: &str) -> Option<DateTime<Utc>> {
+/// A date and time written without a zone, read in `zone` (UTC when `None`). A time the clocks
+/// skipped (02:30 on the night summer time begins) is read with the offset before the change;
+/// one they passed twice is the first of the two.
+fn in_zone(naive: NaiveDateTime, zone: Option<Tz>) -> Option<DateTime<Utc>> {
+    let Some(tz) = zone else {
+        return Some(Utc.from_utc_datetime(&naive));
+    };
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(d) | LocalResult::Ambiguous(d, _) => Some(d.with_timezone(&Utc)),
+        LocalResult::None => {
+            let before = tz.offset_from_utc_datetime(&(naive - chrono::Duration::days(1)));
+            let utc = naive.checked_sub_signed(chrono::Duration::seconds(
+                before.fix().local_minus_utc().into(),
+            ))?;
+            Some(Utc.from_utc_datetime(&utc))
+        }
+    }
+}
+
+fn iso(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -53,7 +84,8 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%MZ",
     ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(&t, f) {
-            return Some(Utc.from_utc_datetime(&d));
+            // `…Z` is UTC, whatever the source's zone.
+            return in_zone(d, if f.ends_with('Z') { None } else { zone });
         }
     }
     // A three-digit month ("2003-012-31"), as some generators zero-pad.
@@ -62,21 +94,20 @@ fn iso(s: &str) -> Option<DateTime<Utc>> {
         && s.as_bytes()[8] == b'-'
         && s[5..8].bytes().all(|b| b.is_ascii_digit())
     {
-        return iso(&format!("{}{}", &s[..5], &s[6..]));
+        return iso(&format!("{}{}", &s[..5], &s[6..]), zone);
     }
-    let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN));
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         // W3C-DTF reduced precision: "2003-12" is the first of the month.
         .or_else(|| NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok())
-        .map(midnight)
+        .and_then(|d| in_zone(d.and_time(NaiveTime::MIN), zone))
 }
 
 /// ISO 8601 dates without a century or with an ordinal day: `031231`, `03-12-31`, `-0312`,
 /// `-03-12` (year and month) and `03-335` (day 335 of 2003). Two-digit years are in this
 /// century; a year alone (`2003`) is its first day. Five bare digits are not read as a date
 /// (`22013` is more likely junk than day 13 of 2022).
-fn iso_abbreviated(s: &str) -> Option<DateTime<Utc>> {
+fn iso_abbreviated(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let num = |t: &str| t.parse::<u32>().ok();
     let year2 = |t: &str| Some(2000 + num(t)? as i32);
@@ -103,7 +134,7 @@ fn iso_abbreviated(s: &str) -> Option<DateTime<Utc>> {
             _ => return None,
         }
     };
-    Some(Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)))
+    in_zone(date.and_time(NaiveTime::MIN), zone)
 }
 
 const MONTHS: [&str; 12] = [
@@ -194,7 +225,7 @@ fn time_token(tok: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_nano_opt(h, m, s.min(59), nanos)
 }
 
-fn rfc822ish(s: &str) -> Option<DateTime<Utc>> {
+fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -239,8 +270,10 @@ fn rfc822ish(s: &str) -> Option<DateTime<Utc>> {
     }
     let date = NaiveDate::from_ymd_opt(year?, month?, day?)?;
     let naive = date.and_time(time.unwrap_or(NaiveTime::MIN));
-    let offset = FixedOffset::east_opt(offset.unwrap_or(0) * 60)?;
-    offset
+    let Some(offset) = offset else {
+        return in_zone(naive, zone);
+    };
+    FixedOffset::east_opt(offset * 60)?
         .from_local_datetime(&naive)
         .single()
         .map(|d| d.with_timezone(&Utc))
@@ -411,5 +444,47 @@ mod tests {
         ] {
             assert_eq!(utc(s), "none", "{s}");
         }
+    }
+
+    #[test]
+    fn dates_without_a_zone_are_in_the_sources_zone() {
+        let belgrade = Some(chrono_tz::Europe::Belgrade);
+        let at = |s: &str| {
+            parse_date_in(s, belgrade)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_else(|| "none".into())
+        };
+        // Winter (UTC+1) and summer (UTC+2), in each form written without a zone.
+        assert_eq!(at("23.11.2026 10:00"), "2026-11-23T09:00:00+00:00");
+        assert_eq!(
+            at("23. novembra 2026. u 10:00"),
+            "2026-11-23T09:00:00+00:00"
+        );
+        assert_eq!(at("Pon, 23 Nov 2026 10:00:00"), "2026-11-23T09:00:00+00:00");
+        assert_eq!(at("2026-07-01 10:00:00"), "2026-07-01T08:00:00+00:00");
+        assert_eq!(at("2026-07-01T10:00"), "2026-07-01T08:00:00+00:00");
+        // A day alone begins at the zone's midnight.
+        assert_eq!(at("2026-11-23"), "2026-11-22T23:00:00+00:00");
+        assert_eq!(at("23.11.2026."), "2026-11-22T23:00:00+00:00");
+        // A written zone or offset wins.
+        assert_eq!(at("2026-07-01T10:00:00Z"), "2026-07-01T10:00:00+00:00");
+        assert_eq!(at("2026-07-01T10:00:00+01:00"), "2026-07-01T09:00:00+00:00");
+        assert_eq!(
+            at("Mon, 23 Nov 2026 10:00:00 +0000"),
+            "2026-11-23T10:00:00+00:00"
+        );
+        assert_eq!(
+            at("Mon, 23 Nov 2026 10:00:00 GMT"),
+            "2026-11-23T10:00:00+00:00"
+        );
+        // 02:30 did not happen on 29 March 2026 (02:00 → 03:00): read with the winter
+        // offset. 02:30 on 25 October happened twice: the first, in summer time.
+        assert_eq!(at("2026-03-29 02:30"), "2026-03-29T01:30:00+00:00");
+        assert_eq!(at("2026-10-25 02:30"), "2026-10-25T00:30:00+00:00");
+        // No zone configured: UTC, as before.
+        assert_eq!(
+            parse_date("23.11.2026 10:00").map(|d| d.to_rfc3339()),
+            Some("2026-11-23T10:00:00+00:00".into())
+        );
     }
 }

@@ -68,6 +68,8 @@ pub struct Context<'a> {
     pub default_lang: Option<&'a str>,
     /// The time of the fetch: "now" for future-date checks.
     pub now: DateTime<Utc>,
+    /// The source's time zone, for dates written without one (`None`: UTC).
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 /// A parsed feed: its entries, identified and hashed but not yet normalized.
@@ -153,7 +155,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
     for _ in 0..5 {
-        match run_feed_rs(text.as_bytes()) {
+        match run_feed_rs(text.as_bytes(), ctx.time_zone) {
             Err(ParseError::Invalid(msg)) => {
                 if let Some(mime) = unsupported_type(&msg) {
                     let with = if mime.contains("xhtml") {
@@ -191,7 +193,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
         }
     }
-    run_feed_rs(text.as_bytes())
+    run_feed_rs(text.as_bytes(), ctx.time_zone)
         .map(|feed| build_checked(feed, &text, ctx, warnings))
         .map_err(|e| match e {
             ParseError::Invalid(msg) => invalid(msg),
@@ -208,7 +210,7 @@ fn build_checked(
     ctx: &Context<'_>,
     warnings: Vec<String>,
 ) -> ParsedFeed {
-    rss_extras::fill(&mut feed, text);
+    rss_extras::fill(&mut feed, text, ctx.time_zone);
     scope::fill(&mut feed, text, ctx.fetch_url);
     let read = feed.entries.len();
     let mut parsed = build(feed, ctx, warnings);
@@ -260,12 +262,12 @@ fn unsupported_type(msg: &str) -> Option<String> {
     Some(mime.to_string())
 }
 
-fn run_feed_rs(bytes: &[u8]) -> Result<Feed, ParseError> {
+fn run_feed_rs(bytes: &[u8], zone: Option<chrono_tz::Tz>) -> Result<Feed, ParseError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         feed_rs::parser::Builder::new()
             .sanitize_content(false)
             .id_generator(|_, _, _| String::new())
-            .timestamp_parser(dates::parse_date)
+            .timestamp_parser(move |s| dates::parse_date_in(s, zone))
             .build()
             .parse(bytes)
     }));

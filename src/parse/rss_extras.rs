@@ -91,8 +91,9 @@ impl Extras {
     }
 }
 
-/// Fills in what feed-rs dropped from the RSS items of `feed`, parsed from `text`.
-pub(super) fn fill(feed: &mut Feed, text: &str) {
+/// Fills in what feed-rs dropped from the RSS items of `feed`, parsed from `text`; dates
+/// without a zone are in `zone` (UTC when `None`).
+pub(super) fn fill(feed: &mut Feed, text: &str, zone: Option<chrono_tz::Tz>) {
     if !matches!(
         feed.feed_type,
         FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
@@ -119,11 +120,11 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
         return;
     }
     for (entry, extras) in feed.entries.iter_mut().zip(found) {
-        apply(entry, extras);
+        apply(entry, extras, zone);
     }
 }
 
-fn apply(entry: &mut Entry, x: Extras) {
+fn apply(entry: &mut Entry, x: Extras, zone: Option<chrono_tz::Tz>) {
     // Markup always wins: feed-rs read only the text before its first tag.
     match (x.title, x.dc_title.or(x.media_title)) {
         (Some(Value::Markup(m)), _) => entry.title = Some(html(m)),
@@ -142,7 +143,7 @@ fn apply(entry: &mut Entry, x: Extras) {
         _ => {}
     }
     let date = |v: Option<Value>| match v {
-        Some(Value::Text(t)) => super::dates::parse_date(&t),
+        Some(Value::Text(t)) => super::dates::parse_date_in(&t, zone),
         _ => None,
     };
     if let (true, Some(Value::Text(name))) = (entry.authors.is_empty(), x.dc_author) {

@@ -7,6 +7,7 @@ fn ctx(url: &Url) -> Context<'_> {
         content_type: None,
         default_lang: Some("en"),
         now: Utc.with_ymd_and_hms(2020, 3, 1, 0, 0, 0).unwrap(),
+        time_zone: None,
     }
 }
 
@@ -762,4 +763,51 @@ fn a_serbian_feeds_stories_are_filed_under_the_script_they_are_written_in() {
             Some("en-GB".to_string()),
         ]
     );
+}
+
+#[test]
+fn dates_without_a_zone_are_read_in_the_sources_zone_in_every_format() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let dc = "http://purl.org/dc/elements/1.1/";
+    let docs = [
+        format!(
+            r#"<rss version="2.0" xmlns:dc="{dc}"><channel><title>T</title>
+<item><title>A</title><link>https://a.example/1</link><pubDate>23.11.2019 10:00</pubDate></item>
+<item><title>B</title><link>https://a.example/2</link><dc:date>2019-07-01T10:00:00</dc:date></item>
+</channel></rss>"#
+        ),
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title>A</title><id>urn:a</id><link href="https://a.example/1"/><updated>2019-11-23T10:00:00</updated></entry>
+<entry><title>B</title><id>urn:b</id><link href="https://a.example/2"/><updated>2019-07-01T10:00:00</updated></entry>
+</feed>"#
+            .to_string(),
+        r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[
+{"id":"1","url":"https://a.example/1","title":"A","content_text":"x","date_published":"2019-11-23T10:00:00"},
+{"id":"2","url":"https://a.example/2","title":"B","content_text":"y","date_published":"2019-07-01T10:00:00"}]}"#
+            .to_string(),
+    ];
+    for doc in &docs {
+        let dates = |zone| {
+            let c = Context {
+                time_zone: zone,
+                ..ctx(&url)
+            };
+            let feed = parse(doc.as_bytes(), &c).unwrap();
+            feed.entries
+                .iter()
+                .map(|e| normalize(e, &feed, &c).published.unwrap().to_rfc3339())
+                .collect::<Vec<_>>()
+        };
+        // Winter in Belgrade is UTC+1, summer UTC+2.
+        assert_eq!(
+            dates(Some(chrono_tz::Europe::Belgrade)),
+            ["2019-11-23T09:00:00+00:00", "2019-07-01T08:00:00+00:00"],
+            "{doc}"
+        );
+        assert_eq!(
+            dates(None),
+            ["2019-11-23T10:00:00+00:00", "2019-07-01T10:00:00+00:00"],
+            "{doc}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
+use chrono_tz::Tz;
+
 use super::{iso, rfc822ish, MONTHS};
 
 /// Month names in the languages old feeds were seen to use, with the month number.
@@ -57,12 +59,12 @@ const LOCAL_WEEKDAYS: [&str; 7] = ["κυρ", "δευ", "τρι", "τετ", "πε
 /// - Korean (`2004-05-25 오후 11:23:17`, `2004년 05월 28일  01:31:15`): Korea Standard Time,
 ///   with 오전/오후 for AM/PM;
 /// - Perforce (`Fri, 2006/09/15 08:19:53 EDT`).
-pub(super) fn localized(s: &str) -> Option<DateTime<Utc>> {
-    if let Some(d) = regional(s) {
+pub(super) fn localized(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
+    if let Some(d) = regional(s, zone) {
         return Some(d);
     }
     if s.is_ascii() {
-        return perforce(s);
+        return perforce(s, zone);
     }
     if s.contains('년') || s.contains("오전") || s.contains("오후") {
         return korean(s);
@@ -73,15 +75,15 @@ pub(super) fn localized(s: &str) -> Option<DateTime<Utc>> {
         if let Some((month, rest)) = rest.split_once('-') {
             if let Some(m) = local_month(month) {
                 let (day, time) = rest.split_once('t')?;
-                let (clock, zone) = time.split_at(time.find(['+', '-', 'z'])?);
+                let (clock, offset) = time.split_at(time.find(['+', '-', 'z'])?);
                 let (h, min) = clock.split_once(':')?;
                 let text = format!(
                     "{year}-{m:02}-{:0>2}T{:0>2}:{min}{}",
                     day,
                     h,
-                    zone.to_uppercase()
+                    offset.to_uppercase()
                 );
-                return iso(&text);
+                return iso(&text, zone);
             }
         }
     }
@@ -264,7 +266,7 @@ const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "го
 /// - month names of [`local_month`] (`23. novembar 2026. u 10:00`, `23. новембра 2026.`,
 ///   `11 Ιούλ 2004`);
 /// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`).
-fn regional(s: &str) -> Option<DateTime<Utc>> {
+fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
     let mut changed = false;
@@ -308,7 +310,7 @@ fn regional(s: &str) -> Option<DateTime<Utc>> {
             out.push(word.to_string());
         }
     }
-    changed.then(|| rfc822ish(&out.join(" "))).flatten()
+    changed.then(|| rfc822ish(&out.join(" "), zone)).flatten()
 }
 
 /// `23-nov-26` as `23 nov 26`: a day, an English month and a year.
@@ -370,7 +372,7 @@ fn korean(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.with_timezone(&Utc))
 }
 
-fn perforce(s: &str) -> Option<DateTime<Utc>> {
+fn perforce(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     // "Fri, 2006/09/15 08:19:53 EDT" → "15 Sep 2006 08:19:53 EDT"
     let mut out = Vec::new();
     let mut found = false;
@@ -385,5 +387,5 @@ fn perforce(s: &str) -> Option<DateTime<Utc>> {
             out.push(word.to_string());
         }
     }
-    found.then(|| rfc822ish(&out.join(" "))).flatten()
+    found.then(|| rfc822ish(&out.join(" "), zone)).flatten()
 }
