@@ -45,7 +45,11 @@ fn shared(dir: &tempfile::TempDir) -> Arc<Shared> {
 }
 
 fn build(dir: &tempfile::TempDir, admin: Option<Admin>) -> Arc<Shared> {
-    let config = Config::from_str(CONFIG, &dir.path().join("t.toml"))
+    build_from(dir, CONFIG, admin)
+}
+
+fn build_from(dir: &tempfile::TempDir, text: &str, admin: Option<Admin>) -> Arc<Shared> {
+    let config = Config::from_str(text, &dir.path().join("t.toml"))
         .unwrap()
         .with_data_dir(Some(dir.path().join("data")));
     let store = Arc::new(Store::open(&config.store).unwrap());
@@ -147,6 +151,10 @@ async fn feeds_have_types_self_links_and_validators() {
     let atom = body(get(&s, "/feeds/all.atom", &[]).await).await;
     assert!(
         atom.contains(r#"href="https://feeds.example.org/tributary/feeds/all.atom""#),
+        "{atom}"
+    );
+    assert!(
+        atom.contains("<id>https://feeds.example.org/tributary/feeds/all</id>"),
         "{atom}"
     );
     assert!(atom.contains("Dijalog Beograda i Prištine"));
@@ -852,4 +860,33 @@ async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
     assert_eq!(items(&s).await, 1);
     let metrics = body(get(&s, "/metrics", &[]).await).await;
     assert!(metrics.contains("tributary_items_stored 1\n"), "{metrics}");
+}
+
+/// Without a configured `base_url` the self links follow the listen address, but a feed's
+/// permanent id does not: readers would take a moved feed for a new one.
+#[tokio::test]
+async fn feed_ids_do_not_follow_a_derived_address() {
+    let mut ids = Vec::new();
+    for listen in ["127.0.0.1:8080", "127.0.0.1:9090"] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = CONFIG.replace(
+            "base_url = \"https://feeds.example.org/tributary/\"",
+            &format!("listen = \"{listen}\""),
+        );
+        let s = build_from(&dir, &text, None);
+        let atom = body(get(&s, "/feeds/topics/dialogue.atom", &[]).await).await;
+        assert!(
+            atom.contains(&format!(
+                "href=\"http://{listen}/feeds/topics/dialogue.atom\""
+            )),
+            "{atom}"
+        );
+        let id = atom
+            .split_once("<id>")
+            .and_then(|(_, rest)| rest.split_once("</id>"))
+            .map(|(id, _)| id.to_string())
+            .unwrap();
+        ids.push(id);
+    }
+    assert_eq!(ids, ["urn:tributary:feed:feeds/topics/dialogue"; 2]);
 }

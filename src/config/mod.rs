@@ -124,6 +124,9 @@ pub struct ServerConfig {
     pub listen: std::net::SocketAddr,
     /// Public URL of the server, for self links in feeds (default `http://{listen}/`).
     pub base_url: Url,
+    /// Whether `base_url` was configured, not derived from the listen address: only then is
+    /// it stable enough to make the feeds' permanent ids from.
+    pub base_url_configured: bool,
     /// Name of the merged feeds ("Tributary" unless set).
     pub title: String,
     /// Items in each republished feed, newest first.
@@ -520,14 +523,14 @@ impl Validator<'_> {
         };
         let derived =
             Url::parse(&format!("http://{listen}/")).expect("a socket address makes a URL");
-        let base_url = match &raw.base_url {
+        let (base_url, base_url_configured) = match &raw.base_url {
             Some(b) => match Url::parse(b.get_ref().trim()) {
                 Ok(mut u) if u.scheme() == "http" || u.scheme() == "https" => {
                     if !u.path().ends_with('/') {
                         let path = format!("{}/", u.path());
                         u.set_path(&path);
                     }
-                    u
+                    (u, true)
                 }
                 Ok(_) | Err(_) => {
                     self.push(
@@ -535,13 +538,14 @@ impl Validator<'_> {
                         "server.base_url",
                         format!("invalid base URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/\"", b.get_ref()),
                     );
-                    derived
+                    (derived, false)
                 }
             },
-            None => derived,
+            None => (derived, false),
         };
         ServerConfig {
             listen,
+            base_url_configured,
             base_url,
             title: raw
                 .title

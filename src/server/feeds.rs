@@ -386,8 +386,16 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         .rsplit_once('.')
         .map(|(p, _)| p)
         .unwrap_or(&scope_id);
+    // An Atom feed's id is permanent: a reader that sees it change takes the feed for a new
+    // one. A configured public URL is stable; an address derived from `listen` is not (a
+    // port or `--listen` change), so without one the id is a URN of the scope alone.
+    let id = if config.server.base_url_configured {
+        format!("{}{}", config.server.base_url, scope_id)
+    } else {
+        format!("urn:tributary:feed:{}", scope_id.trim_start_matches('/'))
+    };
     FeedMeta {
-        id: format!("{}{}", config.server.base_url, scope_id),
+        id,
         title,
         description,
         self_url: config.server.url(&scope.path(format)),
