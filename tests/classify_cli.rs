@@ -25,6 +25,8 @@ fn classify_reads_json_lines_and_says_why() {
         "\n",
         r#"{"id":"e","title":"EU–China dialogue on trade resumes in Brussels","summary":"The talks on an investment agreement continue."}"#,
         "\n",
+        r#"{"id":"f","title":"EU–China dialogue on trade resumes in Brussels","summary":"","source":"kspag"}"#,
+        "\n",
     );
     let out = demo_cmd()
         .arg("classify")
@@ -41,7 +43,7 @@ fn classify_reads_json_lines_and_says_why() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6);
     assert_eq!(lines[0]["id"], "a");
     assert_eq!(lines[0]["topics"], serde_json::json!(["dialogue"]));
     assert_eq!(lines[1]["topics"], serde_json::json!([]));
@@ -74,6 +76,10 @@ fn classify_reads_json_lines_and_says_why() {
         "{held:?}"
     );
     assert!(lines[..4].iter().all(|l| l.get("held").is_none()));
+    // The same from a source whose stories are all the dialogue's: assigned by that default,
+    // so not held.
+    assert_eq!(lines[5]["topics"], serde_json::json!(["dialogue"]));
+    assert!(lines[5].get("held").is_none(), "{}", lines[5]);
 }
 
 #[test]

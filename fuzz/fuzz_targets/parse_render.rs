@@ -11,7 +11,13 @@ use tributary::publish::{self, FeedMeta, Format};
 fuzz_target!(|data: &[u8]| {
     let url = url::Url::parse("http://127.0.0.1:8080/feed.xml").unwrap();
     let now = Utc::now();
-    let ctx = Context { fetch_url: Some(&url), content_type: None, default_lang: None, now };
+    let ctx = Context {
+        fetch_url: Some(&url),
+        content_type: None,
+        default_lang: None,
+        now,
+        time_zone: None,
+    };
     let Ok(feed) = parse::parse(data, &ctx) else { return };
     let items: Vec<Item> = feed
         .entries

@@ -105,7 +105,7 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
             .classifier
             .scores(&input_of(line))
             .into_iter()
-            .filter(|s| s.held())
+            .filter(|s| s.held() && !matched.iter().any(|m| m.topic == s.topic))
             .map(|s| (s.topic.to_string(), s.why))
             .collect();
         let result = Classified {

@@ -150,10 +150,9 @@ impl ServerConfig {
     }
 
     /// Sets the listen address (the `--listen` flag and `TRIBUTARY_LISTEN`); a base URL
-    /// that was derived from the old address follows it.
+    /// that was derived from the old address follows it, a configured one stays.
     pub fn with_listen(mut self, listen: std::net::SocketAddr) -> ServerConfig {
-        let derived = Url::parse(&format!("http://{}/", self.listen)).ok();
-        if derived.as_ref() == Some(&self.base_url) {
+        if !self.base_url_configured {
             if let Ok(u) = Url::parse(&format!("http://{listen}/")) {
                 self.base_url = u;
             }

@@ -549,3 +549,18 @@ fn keys_in_inline_tables_repeated_tables_and_headers_are_located() {
         .unwrap();
     assert_eq!(num.line, line_of("X-Num = "), "{num}");
 }
+
+#[test]
+fn a_listen_override_moves_a_derived_base_url_only() {
+    let derived = load(GOOD).unwrap().server;
+    assert!(!derived.base_url_configured);
+    let moved = derived.with_listen("127.0.0.1:9090".parse().unwrap());
+    assert_eq!(moved.base_url.as_str(), "http://127.0.0.1:9090/");
+    // Configured, even to what would have been derived: it stays, and so do the feeds' ids.
+    let text = format!("[server]\nbase_url = \"http://127.0.0.1:8080/\"\n{GOOD}");
+    let configured = load(&text).unwrap().server;
+    assert!(configured.base_url_configured);
+    let kept = configured.with_listen("127.0.0.1:9090".parse().unwrap());
+    assert_eq!(kept.base_url.as_str(), "http://127.0.0.1:8080/");
+    assert_eq!(kept.listen.to_string(), "127.0.0.1:9090");
+}

@@ -28,10 +28,7 @@ pub fn parse_date_in(text: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
         .or_else(|| rfc822ish(s, zone))
         .or_else(|| iso_abbreviated(s, zone))
         .or_else(|| locale::localized(s, zone))
-        .filter(|d| {
-            let y = d.naive_utc().date().year_ce().1;
-            (1..=9999).contains(&y)
-        })
+        .filter(|d| (1..=9999).contains(&d.naive_utc().year()))
 }
 
 use chrono::Datelike;
@@ -481,6 +478,12 @@ mod tests {
         // offset. 02:30 on 25 October happened twice: the first, in summer time.
         assert_eq!(at("2026-03-29 02:30"), "2026-03-29T01:30:00+00:00");
         assert_eq!(at("2026-10-25 02:30"), "2026-10-25T00:30:00+00:00");
+        // A date only the zone takes out of years 1–9999 is not read.
+        assert_eq!(at("0001-01-01"), "none");
+        assert_eq!(
+            parse_date("0001-01-01").map(|d| d.to_rfc3339()),
+            Some("0001-01-01T00:00:00+00:00".into())
+        );
         // No zone configured: UTC, as before.
         assert_eq!(
             parse_date("23.11.2026 10:00").map(|d| d.to_rfc3339()),
