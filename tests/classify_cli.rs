@@ -59,6 +59,12 @@ fn classify_reads_json_lines_and_says_why() {
             );
         }
     }
+    // The dialogue requires both sides: the reasons say what named each.
+    let why = lines[0]["why"]["dialogue"].to_string();
+    assert!(
+        why.contains(r#"required: \"pristin*\""#) && why.contains(r#"required: \"beograd*\""#),
+        "{why}"
+    );
     assert!(lines[3]["why"]["culture"]
         .to_string()
         .contains("source default (kulturni-most)"));
@@ -72,7 +78,7 @@ fn classify_reads_json_lines_and_says_why() {
     );
     assert_eq!(
         held.last().unwrap(),
-        "none of the required phrases occurs",
+        "not every group of required phrases occurs",
         "{held:?}"
     );
     assert!(lines[..4].iter().all(|l| l.get("held").is_none()));

@@ -15,7 +15,7 @@
 //!
 //! Context terms count only when a term with a positive weight matched somewhere in the item.
 //! A topic is assigned when its total reaches its threshold and, if it has `require`
-//! phrases, one of them occurs anywhere in the item (exclusions do not cancel them). [`eval`] measures the rules
+//! groups, a phrase of each occurs anywhere in the item (exclusions do not cancel them). [`eval`] measures the rules
 //! against a labeled set.
 
 pub mod error;
@@ -65,8 +65,8 @@ pub struct TopicScore<'c> {
     pub threshold: f64,
     /// One line per term and field that counted, as in [`TopicMatch::why`].
     pub why: Vec<String>,
-    /// Whether one of the topic's `require` phrases occurs in the item (true when it has
-    /// none).
+    /// Whether a phrase of each of the topic's `require` groups occurs in the item (true when
+    /// it has none).
     pub required: bool,
 }
 
@@ -76,8 +76,8 @@ impl TopicScore<'_> {
         self.required && reaches(self.score, self.threshold)
     }
 
-    /// Whether the score reaches the threshold but none of the topic's `require` phrases
-    /// occurs: the topic was held back by its requirement alone.
+    /// Whether the score reaches the threshold but the topic's `require` groups are not all
+    /// met: the topic was held back by its requirement alone.
     pub fn held(&self) -> bool {
         !self.required && reaches(self.score, self.threshold)
     }
@@ -148,23 +148,35 @@ impl Classifier {
                     context,
                 });
             }
-            let lists = [("exclude", &rule.exclude), ("require", &rule.require)];
-            for (list, phrases_of_list) in lists {
-                for phrase in phrases_of_list {
+            for phrase in &rule.exclude {
+                match parse_phrase(phrase) {
+                    Ok(words) => {
+                        phrases.push(words);
+                        uses.push(Use::Exclude { topic: t });
+                    }
+                    Err(problem) => problems.push(bad(rule, "exclude", phrase, problem)),
+                }
+            }
+            for (group, list) in rule.require.iter().enumerate() {
+                if list.is_empty() {
+                    problems.push(bad(rule, "require", "[]", "a group needs a phrase"));
+                }
+                for phrase in list {
                     match parse_phrase(phrase) {
                         Ok(words) => {
                             phrases.push(words);
-                            uses.push(if list == "exclude" {
-                                Use::Exclude { topic: t }
-                            } else {
-                                Use::Require { topic: t }
+                            uses.push(Use::Require {
+                                topic: t,
+                                group,
+                                phrase: topic.required.len(),
                             });
+                            topic.required.push(format!("{phrase:?}"));
                         }
-                        Err(problem) => problems.push(bad(rule, list, phrase, problem)),
+                        Err(problem) => problems.push(bad(rule, "require", phrase, problem)),
                     }
                 }
             }
-            topic.requires = !rule.require.is_empty();
+            topic.groups = rule.require.len();
             topics.push(topic);
         }
         if !problems.is_empty() {
@@ -403,7 +415,8 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic], problems: &mut Vec<RuleError
         title_weight: rule.title_weight,
         category_weight: rule.category_weight,
         terms: Vec::with_capacity(rule.terms.len() + rule.context.len()),
-        requires: false,
+        groups: 0,
+        required: Vec::new(),
     }
 }
 

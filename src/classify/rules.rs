@@ -63,11 +63,12 @@ pub struct TopicRule {
     /// Phrases (same syntax as terms) that cancel the topic's term matches they overlap.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// Phrases (same syntax as terms) of which at least one must occur somewhere in the item
-    /// for the topic to be assigned, whatever its score: what the topic is necessarily about
-    /// (for the Kosovo–Serbia dialogue, the parties). Empty: no such condition.
-    #[serde(default)]
-    pub require: Vec<String>,
+    /// Groups of phrases (same syntax as terms): for the topic to be assigned, whatever its
+    /// score, at least one phrase of every group must occur somewhere in the item. What the
+    /// topic is necessarily about (for the Kosovo–Serbia dialogue, both sides). Written as a
+    /// list of phrases (one group) or a list of lists. Empty: no such condition.
+    #[serde(default, deserialize_with = "groups")]
+    pub require: Vec<Vec<String>>,
 }
 
 fn default_title_weight() -> f64 {
@@ -87,6 +88,23 @@ impl<'de> Deserialize<'de> for Rules {
                 .map(|(name, rule)| TopicRule { name, ..rule })
                 .collect(),
         ))
+    }
+}
+
+/// `require`: a list of phrases (one group), or a list of lists of phrases.
+fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        One(Vec<String>),
+        Groups(Vec<Vec<String>>),
+    }
+    match Written::deserialize(d).map_err(|_| {
+        serde::de::Error::custom("expected a list of phrases, or a list of lists of phrases")
+    })? {
+        Written::One(phrases) if phrases.is_empty() => Ok(Vec::new()),
+        Written::One(phrases) => Ok(vec![phrases]),
+        Written::Groups(groups) => Ok(groups),
     }
 }
 

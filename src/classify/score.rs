@@ -22,8 +22,10 @@ pub(super) struct Topic {
     pub category_weight: f64,
     /// Terms and context terms, in file order (terms first).
     pub terms: Vec<Term>,
-    /// Whether the topic has `require` phrases, one of which must occur in the item.
-    pub requires: bool,
+    /// How many groups of `require` phrases the topic has: one phrase of each must occur.
+    pub groups: usize,
+    /// The required phrases as written, quoted, by their index in `Use::Require`.
+    pub required: Vec<String>,
 }
 
 /// A term as written, with its weight.
@@ -44,8 +46,12 @@ pub(super) enum Use {
     Term { topic: usize, term: usize },
     /// An exclusion of the topic.
     Exclude { topic: usize },
-    /// One of the phrases the topic requires.
-    Require { topic: usize },
+    /// One of the phrases the topic requires: its group, and its index in `Topic::required`.
+    Require {
+        topic: usize,
+        group: usize,
+        phrase: usize,
+    },
 }
 
 /// What one topic found in an item.
@@ -53,7 +59,9 @@ pub(super) enum Use {
 pub(super) struct TopicHits {
     /// The term hits, in field order, then by first position.
     hits: Vec<Hit>,
-    /// Whether the topic's requirement holds: it has no `require` phrases or one occurred.
+    /// Per group of required phrases, the first that occurred (`Topic::required` index).
+    met: Vec<Option<usize>>,
+    /// Whether the topic's requirement holds: a phrase of every group occurred (or it has none).
     pub required: bool,
 }
 
@@ -97,7 +105,8 @@ pub(super) fn hits(
         .iter()
         .map(|t| TopicHits {
             hits: Vec::new(),
-            required: !t.requires,
+            met: vec![None; t.groups],
+            required: t.groups == 0,
         })
         .collect();
     let mut found = Vec::new();
@@ -112,6 +121,9 @@ pub(super) fn hits(
     field(Field::Summary, input.summary);
     for (i, category) in input.categories.iter().enumerate() {
         field(Field::Category(i), category);
+    }
+    for t in &mut per_topic {
+        t.required = t.met.iter().all(Option::is_some);
     }
     per_topic
 }
@@ -134,7 +146,13 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
                 weight: topics[topic].terms[term].weight,
             }),
             Use::Exclude { topic } => excluded.push((topic, f.start, f.end)),
-            Use::Require { topic } => out[topic].required = true,
+            Use::Require {
+                topic,
+                group,
+                phrase,
+            } => {
+                out[topic].met[group].get_or_insert(phrase);
+            }
         }
     }
     // An exclusion cancels the matches it overlaps, except a longer match that contains it:
@@ -240,7 +258,8 @@ pub(super) fn assigned(topic: &Topic, hits: &TopicHits) -> bool {
 }
 
 /// One line per counted hit: `title: "dijalog*" (+4.0)`, `category "Kultura": "kultur*" ×2 (+3.0)`;
-/// then, when the topic's requirement does not hold, a line saying so.
+/// then, for a topic with required phrases, the phrase that met each group
+/// (`required: "kosov*"`), or a line saying the requirement does not hold.
 pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String> {
     let mut lines: Vec<String> = counted(topic, hits)
         .map(|h| {
@@ -266,7 +285,15 @@ pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String>
         })
         .collect();
     if !hits.required {
-        lines.push("none of the required phrases occurs".to_string());
+        lines.push(if topic.groups > 1 {
+            "not every group of required phrases occurs".to_string()
+        } else {
+            "none of the required phrases occurs".to_string()
+        });
+    } else {
+        for phrase in hits.met.iter().flatten() {
+            lines.push(format!("required: {}", topic.required[*phrase]));
+        }
     }
     lines
 }

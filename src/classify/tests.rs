@@ -347,3 +347,69 @@ fn a_required_phrase_that_cannot_compile_is_named() {
     );
     assert!(err.to_string().contains(r#"require "br*""#), "{err}");
 }
+
+const TWO_SIDES: &str = r#"
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+threshold = 3
+require = [["kosov*", "pristin*", "brussels agreement"], ["serb*", "beograd*", "brussels agreement"]]
+terms = { "dialog*" = 2, "energy agreement" = 3, "brussels agreement" = 3 }
+"#;
+
+#[test]
+fn every_group_of_required_phrases_must_be_met_and_the_reasons_name_them() {
+    let c = Classifier::new(&RulesFile::from_toml(TWO_SIDES).unwrap().topics).unwrap();
+    // One side only: held, with its own line.
+    assert!(topics(&c, "Serbia and Hungary sign energy agreement", "", &[]).is_empty());
+    let scores = c.scores(&input("Serbia and Hungary sign energy agreement", "", &[]));
+    assert!(scores[0].held());
+    assert_eq!(
+        scores[0].why.last().unwrap(),
+        "not every group of required phrases occurs"
+    );
+    // Both sides, in any fields: assigned, and the reasons say what met each group.
+    let matched = c.classify(&input(
+        "Energy agreement signed",
+        "Pristina and Beograd agreed",
+        &[],
+    ));
+    assert_eq!(matched[0].topic, "dialogue");
+    assert_eq!(
+        matched[0].why,
+        [
+            r#"title: "energy agreement" (+6.0)"#,
+            r#"required: "pristin*""#,
+            r#"required: "beograd*""#
+        ]
+    );
+    // A phrase in both groups meets both.
+    assert_eq!(
+        topics(&c, "Dialogue on the Brussels Agreement", "", &[]),
+        ["dialogue"]
+    );
+    // Both forms are read: a flat list is one group.
+    let flat = TWO_SIDES.replace(
+        r#"[["kosov*", "pristin*", "brussels agreement"], ["serb*", "beograd*", "brussels agreement"]]"#,
+        r#"["kosov*", "serb*"]"#,
+    );
+    let c = Classifier::new(&RulesFile::from_toml(&flat).unwrap().topics).unwrap();
+    assert_eq!(
+        topics(&c, "Serbia and Hungary sign energy agreement", "", &[]),
+        ["dialogue"]
+    );
+    // An empty group could never be met: an error naming the list.
+    let empty = TWO_SIDES.replace(r#"["serb*", "beograd*", "brussels agreement"]"#, "[]");
+    let err = Classifier::new(&RulesFile::from_toml(&empty).unwrap().topics).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RuleError::BadTerm {
+                list: "require",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Neither a list of phrases nor of lists.
+    assert!(RulesFile::from_toml(&TWO_SIDES.replace(r#"[["kosov*""#, r#"[[1, "kosov*""#)).is_err());
+}
