@@ -413,6 +413,20 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
     let d = Daemon::start(&s);
     let client = reqwest::Client::new();
     ready(&d, &client).await;
+    // Listening on port 0: the feeds' self links name the port the system gave.
+    let atom = client
+        .get(d.url("/feeds/all.atom"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let own = format!("href=\"{}\"", d.url("/feeds/all.atom"));
+    assert!(
+        atom.contains(&own) && !atom.contains(":0/"),
+        "{own} in {atom}"
+    );
     assert_eq!(server.hits("on.xml").requests, 1);
     assert_eq!(
         server.hits("off.xml").requests,

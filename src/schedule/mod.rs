@@ -84,18 +84,24 @@ struct Daemon {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
-pub async fn run(origin: Origin, config: Config) -> anyhow::Result<()> {
+pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     // Handlers first: a signal that arrives while the daemon starts is handled, not fatal
     // (systemd may send SIGHUP as soon as READY=1 is out).
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
     let store = Arc::new(Store::open(&config.store)?);
-    let config = Arc::new(config);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let addr = listener.local_addr()?;
+    // Port 0 asks the system for a free port: links derived from the address name the one it
+    // gave, now and after a reload.
+    if addr != config.server.listen {
+        origin.listen = Some(addr);
+        config.server = config.server.with_listen(addr);
+    }
+    let config = Arc::new(config);
     let (shared, mut commands) = match origin.admin_token.clone() {
         Some(token) => {
             let (admin, commands) = Admin::new(token);
