@@ -83,7 +83,7 @@ impl App {
     pub async fn fetch_pass(
         &self,
         only: &[String],
-        force: bool,
+        mode: crate::ingest::FetchMode,
         mut each: impl FnMut(&SourceReport),
     ) -> Vec<SourceReport> {
         let started = std::time::Instant::now();
@@ -100,7 +100,7 @@ impl App {
             let ingest = self.ingest.clone();
             let source = source.clone();
             tasks.spawn(async move {
-                let run = std::panic::AssertUnwindSafe(ingest.source(&source, force));
+                let run = std::panic::AssertUnwindSafe(ingest.source(&source, mode));
                 match futures_util::FutureExt::catch_unwind(run).await {
                     Ok(report) => report,
                     // A bug must not hide a source from the summary or the exit code.

@@ -109,6 +109,17 @@ pub struct Ingest {
     pub staged: Arc<tokio::sync::Semaphore>,
 }
 
+/// How one fetch treats what Tributary knows of the source.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FetchMode {
+    /// Fetch even while the source is backing off or was told to retry later.
+    pub force: bool,
+    /// Download and read the feed even if it has not changed (no conditional request, no
+    /// same-bytes shortcut), so its stories are read again with the config as it is now (a
+    /// new `time_zone`, say): those that come out different are updated.
+    pub reread: bool,
+}
+
 impl Ingest {
     /// The pipeline for a config over an open store.
     pub fn new(
@@ -130,12 +141,13 @@ impl Ingest {
         })
     }
 
-    /// Runs the pipeline for one source. `force` ignores backoff and `Retry-After`.
+    /// Runs the pipeline for one source, as `mode` says (`force` ignores backoff and
+    /// `Retry-After`; `reread` reads the feed even if it has not changed).
     ///
     /// Everything it logs is inside a `fetch` span that carries the source id and, once the
     /// pipeline is done, `status` (as in the report), `bytes`, `new_items` and `duration_ms`;
     /// the closing `fetched` (or `fetch failed`) event shows them in both log formats.
-    pub async fn source(&self, source: &Source, force: bool) -> SourceReport {
+    pub async fn source(&self, source: &Source, mode: FetchMode) -> SourceReport {
         let span = tracing::info_span!(
             "fetch",
             source = %source.id,
@@ -155,7 +167,7 @@ impl Ingest {
             warnings: Vec::new(),
         };
         report.outcome = match self
-            .run(source, force, &mut report)
+            .run(source, mode, &mut report)
             .instrument(span.clone())
             .await
         {
@@ -202,15 +214,27 @@ impl Ingest {
     async fn run(
         &self,
         source: &Source,
-        force: bool,
+        mode: FetchMode,
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
         let mut state = self.store.source_state(&source.id)?;
         let now = Utc::now();
-        if let Some(until) = state.retry_at.filter(|t| *t > now && !force) {
+        if let Some(until) = state.retry_at.filter(|t| *t > now && !mode.force) {
             return Ok(Outcome::Deferred { until });
         }
-        let (fetched, waited) = self.fetcher.fetch_waiting(source, &state).await;
+        // A reread asks for the whole document: no validators.
+        let unconditional;
+        let ask = if mode.reread {
+            unconditional = SourceState {
+                etag: None,
+                last_modified: None,
+                ..state.clone()
+            };
+            &unconditional
+        } else {
+            &state
+        };
+        let (fetched, waited) = self.fetcher.fetch_waiting(source, ask).await;
         report.queued_millis = waited.as_millis();
         let now = Utc::now();
         state.last_attempt = Some(now);
@@ -231,7 +255,7 @@ impl Ingest {
         };
         report.bytes = doc.body.len();
         let body_hash = blake3::hash(&doc.body).to_hex()[..32].to_string();
-        if state.body_hash.as_deref() == Some(body_hash.as_str()) {
+        if !mode.reread && state.body_hash.as_deref() == Some(body_hash.as_str()) {
             state.etag = doc.etag;
             state.last_modified = doc.last_modified;
             self.succeed(&mut state, now, "unchanged");

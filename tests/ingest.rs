@@ -202,6 +202,42 @@ fn a_changed_item_is_updated_in_place_keeping_first_seen() {
     );
 }
 
+/// A new `time_zone` reaches stored stories when their feed is read again: a plain fetch of an
+/// unchanged feed does not read it, `fetch --reread` does, and re-dates what it carries.
+#[test]
+fn a_reread_applies_a_new_time_zone_to_stored_stories() {
+    let server = FeedServer::start();
+    let doc = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
+      <item><title>Licence plates agreement: first week</title><link>https://t.example/a</link>
+      <guid>a</guid><pubDate>23.11.2025 10:00</pubDate><description>Text.</description></item>
+      </channel></rss>"#;
+    server.feed("f.xml", doc, "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    s.fetch(&[]);
+    assert_eq!(s.items()[0]["published"], "2025-11-23T10:00:00+00:00");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!("[fetch]\ntime_zone = \"Europe/Belgrade\"\n{text}"),
+    )
+    .unwrap();
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["status"], "not-modified", "{r:?}");
+    assert_eq!(s.items()[0]["published"], "2025-11-23T10:00:00+00:00");
+    let full = server.total_hits().full;
+    let (code, r) = s.fetch(&["--reread"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["t"]["updated"], 1, "{r:?}");
+    assert_eq!(server.total_hits().full, full + 1, "downloaded in full");
+    let items = s.items();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["published"], "2025-11-23T09:00:00+00:00");
+    // Read again with nothing changed: nothing to update.
+    let (_, r) = s.fetch(&["--reread"]);
+    assert_eq!(r["t"]["updated"], 0, "{r:?}");
+    assert_eq!(r["t"]["new"], 0, "{r:?}");
+}
+
 #[test]
 fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     let server = FeedServer::start();

@@ -225,6 +225,11 @@ pub struct FetchArgs {
     /// Fetch even sources that are backing off after errors or were told to retry later.
     #[arg(long)]
     pub force: bool,
+    /// Download and read every feed even if it has not changed (no conditional request, no
+    /// same-content shortcut), so stored stories are read again with the config as it is
+    /// now, after a change of `time_zone`, say; stories that come out different are updated.
+    #[arg(long)]
+    pub reread: bool,
     /// Print one JSON object per source instead of text.
     #[arg(long)]
     pub json: bool,
@@ -478,7 +483,11 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let reports = runtime.block_on(app.fetch_pass(&args.sources, args.force, |r| {
+    let mode = crate::ingest::FetchMode {
+        force: args.force,
+        reread: args.reread,
+    };
+    let reports = runtime.block_on(app.fetch_pass(&args.sources, mode, |r| {
         let line = if json {
             serde_json::to_string(r).expect("reports serialize")
         } else {

@@ -345,7 +345,11 @@ impl Daemon {
             tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
             return;
         };
-        let report = live.ingest.source(&source, force).await;
+        let mode = crate::ingest::FetchMode {
+            force,
+            reread: false,
+        };
+        let report = live.ingest.source(&source, mode).await;
         let changed =
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         // A reload that removed the source while it was fetched has dropped its series:
