@@ -15,8 +15,8 @@
 //!
 //! Context terms count only when a term with a positive weight matched somewhere in the item.
 //! A topic is assigned when its total reaches its threshold and, if it has `require`
-//! groups, a phrase of each occurs anywhere in the item (exclusions do not cancel them). [`eval`] measures the rules
-//! against a labeled set.
+//! groups, a phrase of each occurs anywhere in the item (exclusions do not cancel them).
+//! [`eval`] measures the rules against a labeled set.
 
 pub mod error;
 pub mod eval;
@@ -346,7 +346,7 @@ impl Classifier {
                 score: score::total(topic, hits),
                 threshold: topic.threshold,
                 why: score::why(topic, hits, input),
-                required: hits.required,
+                required: hits.required(),
             })
             .collect()
     }

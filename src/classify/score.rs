@@ -61,8 +61,13 @@ pub(super) struct TopicHits {
     hits: Vec<Hit>,
     /// Per group of required phrases, the first that occurred (`Topic::required` index).
     met: Vec<Option<usize>>,
+}
+
+impl TopicHits {
     /// Whether the topic's requirement holds: a phrase of every group occurred (or it has none).
-    pub required: bool,
+    pub fn required(&self) -> bool {
+        self.met.iter().all(Option::is_some)
+    }
 }
 
 /// One term's contribution in one field: it counts once however often it occurs there.
@@ -106,7 +111,6 @@ pub(super) fn hits(
         .map(|t| TopicHits {
             hits: Vec::new(),
             met: vec![None; t.groups],
-            required: t.groups == 0,
         })
         .collect();
     let mut found = Vec::new();
@@ -121,9 +125,6 @@ pub(super) fn hits(
     field(Field::Summary, input.summary);
     for (i, category) in input.categories.iter().enumerate() {
         field(Field::Category(i), category);
-    }
-    for t in &mut per_topic {
-        t.required = t.met.iter().all(Option::is_some);
     }
     per_topic
 }
@@ -254,7 +255,7 @@ pub(super) fn total(topic: &Topic, hits: &TopicHits) -> f64 {
 
 /// Whether the topic is assigned: its score reaches the threshold and its requirement holds.
 pub(super) fn assigned(topic: &Topic, hits: &TopicHits) -> bool {
-    hits.required && super::reaches(total(topic, hits), topic.threshold)
+    hits.required() && super::reaches(total(topic, hits), topic.threshold)
 }
 
 /// One line per counted hit: `title: "dijalog*" (+4.0)`, `category "Kultura": "kultur*" ×2 (+3.0)`;
@@ -284,7 +285,7 @@ pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String>
             line
         })
         .collect();
-    if !hits.required {
+    if !hits.required() {
         lines.push(if topic.groups > 1 {
             "not every group of required phrases occurs".to_string()
         } else {
