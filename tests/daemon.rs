@@ -117,6 +117,10 @@ async fn ready(d: &Daemon, client: &reqwest::Client) {
     .await;
 }
 
+async fn body_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn json(client: &reqwest::Client, url: &str) -> Value {
     let bytes = client.get(url).send().await.unwrap().bytes().await.unwrap();
     serde_json::from_slice(&bytes).unwrap()
@@ -288,14 +292,7 @@ terms = { "festival*" = 2 }
     );
 
     // Metrics and the status page.
-    let metrics = client
-        .get(d.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = body_text(&client, &d.url("/metrics")).await;
     assert!(
         metrics.contains("tributary_fetches_total{source=\"partner\",outcome=\"ok\"}"),
         "{metrics}"
@@ -313,14 +310,7 @@ terms = { "festival*" = 2 }
     ] {
         assert!(metrics.contains(line), "{line} missing in {metrics}");
     }
-    let page = client
-        .get(d.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = body_text(&client, &d.url("/")).await;
     assert!(
         page.contains("Partner portal") && page.contains("rel=\"alternate\""),
         "{page}"
@@ -356,10 +346,7 @@ terms = { "festival*" = 2 }
             .status(),
         200
     );
-    let metrics = |client: reqwest::Client, url: String| async move {
-        client.get(url).send().await.unwrap().text().await.unwrap()
-    };
-    let m = metrics(client.clone(), d.url("/metrics")).await;
+    let m = body_text(&client, &d.url("/metrics")).await;
     assert!(
         m.contains("tributary_config_last_reload_successful 0"),
         "a failed reload shows: {m}"
@@ -382,7 +369,7 @@ terms = { "festival*" = 2 }
             .unwrap_or(false)
     })
     .await;
-    let m = metrics(client.clone(), d.url("/metrics")).await;
+    let m = body_text(&client, &d.url("/metrics")).await;
     assert!(
         m.contains("tributary_config_last_reload_successful 1"),
         "a good reload clears it: {m}"
@@ -414,14 +401,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
     let client = reqwest::Client::new();
     ready(&d, &client).await;
     // Listening on port 0: the feeds' self links name the port the system gave.
-    let atom = client
-        .get(d.url("/feeds/all.atom"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let atom = body_text(&client, &d.url("/feeds/all.atom")).await;
     let own = format!("href=\"{}\"", d.url("/feeds/all.atom"));
     assert!(
         atom.contains(&own) && !atom.contains(":0/"),
@@ -442,14 +422,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
         .unwrap();
     assert_eq!(off["health"], "disabled", "{health}");
     assert_eq!(off["enabled"], false, "{health}");
-    let metrics = client
-        .get(d.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = body_text(&client, &d.url("/metrics")).await;
     assert!(
         metrics.contains("tributary_source_enabled{source=\"off\"} 0")
             && metrics.contains("tributary_source_enabled{source=\"on\"} 1"),
@@ -488,14 +461,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
         "the removed source's series to go",
         Duration::from_secs(30),
         || async {
-            let metrics = client
-                .get(d.url("/metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let metrics = body_text(&client, &d.url("/metrics")).await;
             !metrics.contains("source=\"on\"")
                 && metrics.contains("tributary_source_enabled{source=\"off\"} 1")
         },

@@ -514,6 +514,18 @@ fn check_warns_about_probable_mistakes_but_passes() {
 }
 
 /// Runs `tributary export --out FILE`: (exit code, stderr).
+/// `items --json` of every story, from the config's store or from `dir`.
+fn items_in(s: &common::Setup, dir: Option<&std::path::Path>) -> Vec<u8> {
+    let mut c = s.cmd();
+    if let Some(d) = dir {
+        c.arg("--data-dir").arg(d);
+    }
+    c.args(["items", "--json", "--limit", "0"])
+        .output()
+        .unwrap()
+        .stdout
+}
+
 fn export(s: &common::Setup, file: &std::path::Path) -> (Option<i32>, String) {
     let out = s
         .cmd()
@@ -565,17 +577,7 @@ fn export_then_import_gives_the_same_items_and_feeds() {
     let fresh = s.dir.path().join("restored");
     let (code, err) = import(&s, &fresh, &backup);
     assert_eq!(code, Some(0), "{err}");
-    let items = |dir: Option<&std::path::Path>| {
-        let mut c = s.cmd();
-        if let Some(d) = dir {
-            c.arg("--data-dir").arg(d);
-        }
-        c.args(["items", "--json", "--limit", "0"])
-            .output()
-            .unwrap()
-            .stdout
-    };
-    assert_eq!(items(None), items(Some(&fresh)));
+    assert_eq!(items_in(&s, None), items_in(&s, Some(&fresh)));
     for format in ["rss", "atom", "json"] {
         let render = |dir: Option<&std::path::Path>| {
             let mut c = s.cmd();
@@ -688,17 +690,7 @@ fn stories_pruned_before_an_export_are_not_stored_again_after_its_import() {
             assert_eq!(r["new"], 0, "{dir:?}: {r}");
         }
     }
-    let items = |dir: Option<&std::path::Path>| {
-        let mut c = s.cmd();
-        if let Some(d) = dir {
-            c.arg("--data-dir").arg(d);
-        }
-        c.args(["items", "--json", "--limit", "0"])
-            .output()
-            .unwrap()
-            .stdout
-    };
-    assert_eq!(items(None), items(Some(&fresh)));
+    assert_eq!(items_in(&s, None), items_in(&s, Some(&fresh)));
     assert_eq!(s.items().len(), kept.len());
 }
 
