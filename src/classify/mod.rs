@@ -159,7 +159,12 @@ impl Classifier {
             }
             for (group, list) in rule.require.iter().enumerate() {
                 if list.is_empty() {
-                    problems.push(bad(rule, "require", "[]", "a group needs a phrase"));
+                    problems.push(bad(
+                        rule,
+                        "require",
+                        "[]",
+                        "an empty group can never be met: give it a phrase or remove it",
+                    ));
                 }
                 for phrase in list {
                     match parse_phrase(phrase) {
