@@ -23,6 +23,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use feed_rs::model::{Entry, Feed, Link, Text};
+use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
 use crate::model::{Enclosure, Identity, NewItem};
@@ -500,14 +501,25 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     }
 }
 
+/// Fewest words a derived title takes: a sentence boundary after fewer (`Dr. Ana…`, where an
+/// abbreviation ends in a full stop before a capital) is read past.
+const MIN_TITLE_WORDS: usize = 3;
+
+/// A title for an item that has none: the first sentence of its text if it is short enough,
+/// else its first words; its link when it has no text.
 fn derive_title(text: &str, link: Option<&Url>) -> String {
     if !text.is_empty() {
-        // The first sentence if it is short enough, else the first words.
-        let first = text
-            .split_inclusive(['.', '!', '?'])
-            .next()
-            .unwrap_or(text)
-            .trim();
+        // Sentences as Unicode segments them: a full stop before a small letter or a digit
+        // (`15. marta`, `RSS 2.0`) ends none.
+        let mut end = text.len();
+        for (at, sentence) in text.split_sentence_bound_indices() {
+            let words = text[..at + sentence.len()].unicode_words().count();
+            if words >= MIN_TITLE_WORDS {
+                end = at + sentence.len();
+                break;
+            }
+        }
+        let first = text[..end].trim();
         let first = first.strip_suffix('.').unwrap_or(first);
         return html::truncate_words(first, 100);
     }

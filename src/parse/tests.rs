@@ -811,3 +811,30 @@ fn dates_without_a_zone_are_read_in_the_sources_zone_in_every_format() {
         );
     }
 }
+
+#[test]
+fn derived_titles_end_at_a_sentence_not_at_every_full_stop() {
+    let titled = |text: &str| {
+        let doc = RSS.replace("Only a description here. And more text after it.", text);
+        items(&doc).remove(1).title
+    };
+    // A date in Serbian and a version number hold full stops that end no sentence.
+    assert_eq!(
+        titled("Dana 15. marta održana je konferencija u Beogradu. Učesnici su govorili."),
+        "Dana 15. marta održana je konferencija u Beogradu"
+    );
+    assert_eq!(
+        titled("Feeds are served as RSS 2.0 allows. More follows."),
+        "Feeds are served as RSS 2.0 allows"
+    );
+    // An abbreviation before a capital is read past until the title has a few words.
+    assert_eq!(
+        titled("Dr. Ana Petrović je govorila o dijalogu. Zatim je usledila diskusija."),
+        "Dr. Ana Petrović je govorila o dijalogu"
+    );
+    assert_eq!(titled("Pse? Sepse po. Dhe më tej."), "Pse? Sepse po");
+    assert_eq!(
+        titled("Да ли је дијалог завршен? Не."),
+        "Да ли је дијалог завршен?"
+    );
+}
