@@ -46,9 +46,9 @@ thread_local! {
 }
 
 /// `value` as an absolute, canonical http(s) URL against the base of the body being
-/// sanitized; `None` drops the attribute.
+/// sanitized, its fragment kept; `None` drops the attribute.
 fn resolve_in_context(value: &str) -> Option<Url> {
-    BASE.with_borrow(|base| urls::resolve(value, &[base.as_ref()]))
+    BASE.with_borrow(|base| urls::resolve_in_text(value, &[base.as_ref()]))
 }
 
 fn relative_in_context(url: &str) -> Option<Cow<'_, str>> {
@@ -1132,6 +1132,21 @@ mod tests {
     }
 
     #[test]
+    fn links_in_the_text_keep_their_fragment_and_lose_their_trackers() {
+        let clean = sanitize(
+            r##"<a href="#notes">Notes</a> <a href="/en/report.pdf?utm_source=rss&amp;id=4#page=12">p. 12</a>"##,
+            Some(&base()),
+            None,
+        );
+        let page = base().join("#notes").unwrap();
+        assert!(clean.contains(&format!(r#"href="{page}""#)), "{clean}");
+        assert!(
+            clean.contains(r#"href="https://balkansgroup.example/en/report.pdf?id=4#page=12""#),
+            "{clean}"
+        );
+    }
+
+    #[test]
     fn drops_tracking_pixels_from_other_hosts_only() {
         let html = r#"<p>t</p><img width="1" height="1" src="https://tracker.example.net/px.gif?u=1">
             <img src="https://feeds.feedburner.com/~r/x/~4/abc">
@@ -1347,7 +1362,7 @@ mod tests {
             "{clean}"
         );
         assert!(
-            clean.contains(r#"href="https://balkansgroup.example/a?id=7""#),
+            clean.contains(r#"href="https://balkansgroup.example/a?id=7#top""#),
             "{clean}"
         );
         assert!(clean.contains("photo.jpg"), "{clean}");

@@ -70,6 +70,21 @@ fn is_tracking(name: &str) -> bool {
 /// Resolves `href` (absolute or relative) against the first base that is absolute, and
 /// returns it canonicalized if it ends up as an http(s) URL.
 pub fn resolve(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
+    absolute(href, bases).map(canonicalize)
+}
+
+/// [`resolve`] for a link in a story's text: the fragment stays (`#footnote-2`,
+/// `report.pdf#page=12`), as the reader is meant to land there; tracking parameters go.
+pub fn resolve_in_text(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
+    let url = absolute(href, bases)?;
+    let fragment = url.fragment().map(str::to_owned);
+    let mut url = canonicalize(url);
+    url.set_fragment(fragment.as_deref());
+    Some(url)
+}
+
+/// `href` made absolute against the first absolute base, if it is an http(s) URL then.
+fn absolute(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
         return None;
@@ -85,7 +100,7 @@ pub fn resolve(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
     if url.scheme() != "http" && url.scheme() != "https" {
         return None;
     }
-    Some(canonicalize(url))
+    Some(url)
 }
 
 /// The canonical form of an http(s) URL.
