@@ -402,14 +402,16 @@ impl Tx<'_, '_> {
                 if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
                         // This source already carries that story under another GUID: a feed that
-                        // gives several stories one link (a section page), not a duplicate.
+                        // gives several stories one link (a section page), not a duplicate;
+                        // unless the title and text are the story's too, as when a site moves
+                        // to new GUIDs (a new CMS, http to https) and its entries come back.
                         let other_guid = item.sources.iter().any(|c| {
                             c.source == self.source
                                 && matches!(c.identity, Identity::Guid(_))
                                 && matches!(new.identity, Identity::Guid(_))
                                 && c.identity != new.identity
                         });
-                        if !other_guid {
+                        if !other_guid || self.same_story(new, &item, probe.title_key) {
                             return Ok(Some(item));
                         }
                     }
@@ -444,6 +446,19 @@ impl Tx<'_, '_> {
             }
         }
         Ok(None)
+    }
+
+    /// Whether `new` tells the stored `item`'s story by its title (`new_title`, its title key)
+    /// and its text, wherever it lives.
+    fn same_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
+        new_title.is_some()
+            && new_title == title_key(&item.title, self.dedupe.min_title_chars)
+            && texts_agree(
+                &new.summary,
+                new.link.as_deref(),
+                &item.summary,
+                item.link.as_deref(),
+            )
     }
 
     /// Rewrites a story with a newer copy of it, whose fields move into it.

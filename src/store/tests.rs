@@ -756,6 +756,51 @@ fn stories_of_one_source_sharing_a_section_link_stay_apart() {
     );
 }
 
+#[test]
+fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://balkansgroup.example/sq/lajme/takimi/");
+    let title = "Takimi i parë për targat e automjeteve";
+    assert_eq!(
+        apply(&store, "bprg-sq", &[item("g1", title, link, "1")]).new,
+        1
+    );
+    // The site moved to another CMS: the same entry under a new GUID, then another.
+    for guid in ["https://balkansgroup.example/?p=17", "post-17"] {
+        let r = apply(&store, "bprg-sq", &[item(guid, title, link, "2")]);
+        assert_eq!((r.new, r.duplicate), (0, 1), "{guid}");
+    }
+    assert_eq!(store.item_count(), 1);
+    // A new GUID on the same link with another title is another story (a section page).
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[item(
+            "g9",
+            "Konferenca e Grupit të Grave Deputete",
+            link,
+            "3",
+        )],
+    );
+    assert_eq!(r.new, 1);
+    // So is one with the same title and a text of its own (a recurring post on one page).
+    let mut weekly = item("g10", title, link, "4");
+    weekly.item.summary = "Një tekst krejt tjetër për një javë tjetër, me lajme të reja nga \
+        Prishtina, Beogradi, Tirana dhe Shkupi, për kulturën, gratë deputete dhe bisedimet e \
+        Brukselit që vazhdojnë këtë javë me takime të reja teknike dhe politike."
+        .into();
+    let mut first = item("g1", title, link, "1");
+    first.item.summary = "Takimi i parë për targat e automjeteve u mbajt në Bruksel, ku \
+        negociatorët diskutuan zbatimin e marrëveshjes për lëvizjen e lirë, targat dhe \
+        dokumentet e udhëtimit, me pjesëmarrjen e ndërmjetësit të Bashkimit Evropian."
+        .into();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(apply(&store, "bprg-sq", &[first]).new, 1);
+    assert_eq!(apply(&store, "bprg-sq", &[weekly]).new, 1);
+}
+
 /// Six stories of source "x", published on the first six days of 2020.
 fn six_dated_stories() -> Vec<Staged> {
     (0..6u32)
