@@ -150,8 +150,8 @@ impl Store {
             topics_of,
         };
         let mut report = ApplyReport::default();
-        for s in staged {
-            tx.apply_one(s, &mut report)?;
+        for (position, s) in staged.into_iter().enumerate() {
+            tx.apply_one(s, position, &mut report)?;
         }
         tx.write_seen()?;
         Ok((tx.pending, report))
@@ -234,7 +234,8 @@ impl Tx<'_, '_> {
     }
 
     /// Applies one entry; its fields move into the story it creates or updates.
-    fn apply_one(&self, s: Staged, report: &mut ApplyReport) -> TxResult<()> {
+    /// Applies the feed's entry at `position` among those staged (in the feed's order).
+    fn apply_one(&self, s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
         let new = &s.item;
         let ident_key = keys::ident_key(self.source, &new.identity.key());
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
@@ -337,7 +338,12 @@ impl Tx<'_, '_> {
         let id = ItemId::derive(self.source, &new.identity);
         let ident = ident_value(id);
         let Staged { item: new, topics } = s;
-        let published = new.published.unwrap_or(self.now);
+        // An undated entry is dated when it is first seen, a second earlier for each entry
+        // before it in the feed: the feed's order (newest first, as feeds list) is kept.
+        let published = new.published.unwrap_or_else(|| {
+            let earlier = i64::try_from(position).unwrap_or(0);
+            self.now - chrono::Duration::seconds(earlier)
+        });
         let mut item = Item {
             id,
             sources: vec![Carrier {

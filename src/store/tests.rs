@@ -801,6 +801,34 @@ fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
     assert_eq!(apply(&store, "bprg-sq", &[weekly]).new, 1);
 }
 
+#[test]
+fn undated_entries_keep_the_order_of_their_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entries: Vec<Staged> = (1..=6)
+        .map(|i| {
+            let mut s = item(
+                &format!("u{i}"),
+                &format!("Undated story number {i} of the feed"),
+                Some(&format!("https://undated.example/{i}")),
+                "h",
+            );
+            s.item.published = None;
+            s
+        })
+        .collect();
+    assert_eq!(apply(&store, "u", &entries).new, 6);
+    let listed = store.list(&Query::default()).unwrap();
+    let titles: Vec<&str> = listed.iter().map(|i| i.title.as_str()).collect();
+    let expected: Vec<String> = (1..=6)
+        .map(|i| format!("Undated story number {i} of the feed"))
+        .collect();
+    assert_eq!(titles, expected);
+    assert!(listed.iter().all(|i| i.date_inferred));
+    assert_eq!(listed[0].published, now());
+    assert_eq!(listed[5].published, now() - chrono::Duration::seconds(5));
+}
+
 /// Six stories of source "x", published on the first six days of 2020.
 fn six_dated_stories() -> Vec<Staged> {
     (0..6u32)
