@@ -31,7 +31,11 @@ pub struct ItemView {
     pub link: Option<String>,
     /// Publication date, whole seconds.
     pub published: DateTime<Utc>,
-    /// When our stored copy last changed, whole seconds; moves only when the item does.
+    /// When the story last changed, whole seconds: the source's own date (its `updated`, else
+    /// the publication date) until the stored copy changes after it was first stored (an
+    /// edit, another carrier), then that time. A planet or reader that orders by it sees a
+    /// story of 2020 as of 2020, not as of the day Tributary first read it; it moves only when
+    /// the item does.
     pub updated: DateTime<Utc>,
     /// Plain-text summary (possibly empty).
     pub summary: String,
@@ -99,7 +103,7 @@ impl ItemView {
             title: clean(&item.title),
             link: non_blank(item.link.as_deref()),
             published: whole_seconds(item.published),
-            updated: whole_seconds(item.last_changed),
+            updated: whole_seconds(updated(item)),
             summary: clean(&item.summary),
             content: non_blank(item.content.as_deref()),
             authors: item
@@ -181,6 +185,18 @@ pub fn source_urn(source_id: &str) -> String {
         "urn:tributary:source:{}",
         utf8_percent_encode(source_id, URN_KEEP)
     )
+}
+
+/// An item's `updated` (see [`ItemView::updated`]).
+fn updated(item: &Item) -> DateTime<Utc> {
+    let own = item
+        .updated
+        .map_or(item.published, |u| u.max(item.published));
+    if item.last_changed > item.first_seen {
+        own.max(item.last_changed)
+    } else {
+        own
+    }
 }
 
 /// The feed-level update time: the newest `last_changed` among the items, or the Unix epoch

@@ -114,6 +114,8 @@ pub(super) fn items() -> Vec<Item> {
         "2026-03-01T18:05:00Z",
     );
     podcast.sources = vec![carrier("partner-news", "2026-03-01T18:05:00Z")];
+    // First read five minutes after it was published, and not changed since.
+    podcast.first_seen = at("2026-03-01T18:05:00Z");
     podcast.link = Some("https://partner.example/podcast/3".into());
     podcast.summary = "Treća epizoda.".into();
     podcast.content = Some("<p>Treća epizoda.</p>".into());
