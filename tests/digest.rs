@@ -498,3 +498,80 @@ fn a_new_sources_back_catalogue_is_not_news_to_a_digest_with_max_age() {
     assert_eq!(ahead.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&ahead.stderr).contains("is in the future"));
 }
+
+#[test]
+fn a_preview_uses_up_no_period_and_a_digest_by_hand_is_named_to_the_millisecond() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let extra = r#"[mail]
+outbox = "outbox"
+
+[[digests]]
+name = "daily"
+title = "Daily"
+cron = "0 7 * * *"
+time_zone = "Europe/Belgrade"
+from = "digest@example.org"
+to = ["list@example.org"]
+send = true
+"#;
+    let s = setup(
+        &[
+            src("bfpe", server.url("serbian-1250.xml")),
+            src("atom", server.url("partner-atom.xml")),
+        ],
+        extra,
+    );
+    s.fetch(&[]);
+    let digest = |args: &[&str]| {
+        let run = s
+            .cmd()
+            .args(["digest", "daily"])
+            .args(args)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&run.stdout).into_owned();
+        assert!(
+            run.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        said
+    };
+    let outbox = s.dir.path().join("outbox/daily/new");
+    let written = || std::fs::read_dir(&outbox).map_or(0, |d| d.count());
+
+    // A preview shows the digest and its text, and stores nothing: shown twice, it is the same.
+    let preview = digest(&["--preview"]);
+    assert!(
+        preview.contains("preview of digest daily (not stored): 8 stories"),
+        "{preview}"
+    );
+    assert!(preview.contains("\nSubject: Daily"), "{preview}");
+    assert!(preview.lines().count() > 10, "the text part: {preview}");
+    assert_eq!(
+        digest(&["--preview"]).lines().next(),
+        preview.lines().next()
+    );
+    assert_eq!(written(), 0);
+
+    // A digest ending at a time given by hand is named to the millisecond (two built within
+    // one second do not share a file); asked for again, it is the same digest.
+    let at = chrono::Utc::now() - chrono::Duration::milliseconds(1);
+    let at_text = at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let millis = at.timestamp_subsec_millis();
+    let name = match millis {
+        0 => at.format("%Y%m%dT%H%M%SZ.daily.tributary").to_string(),
+        ms => format!("{}.{ms:03}Z.daily.tributary", at.format("%Y%m%dT%H%M%S")),
+    };
+    let first = digest(&["--at", &at_text]);
+    assert!(first.contains("digest daily: 8 stories"), "{first}");
+    assert!(first.contains(&name), "{first} {name}");
+    let again = digest(&["--at", &at_text]);
+    assert!(again.contains("written before"), "{again}");
+    assert_eq!(written(), 1);
+
+    // The preview's stories went into that digest: the next has none.
+    let next = digest(&["--preview"]);
+    assert!(next.contains("(not stored): 0 stories"), "{next}");
+}

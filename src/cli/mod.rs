@@ -182,6 +182,10 @@ pub struct DigestArgs {
     /// Send it over the configured SMTP relay (never twice).
     #[arg(long)]
     pub send: bool,
+    /// Show the digest without storing it: its subject and text part (with --out, its files).
+    /// The period is not used up: the next digest still covers these stories.
+    #[arg(long, conflicts_with = "send")]
+    pub preview: bool,
 }
 
 /// `export` options.
@@ -958,12 +962,30 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         None => chrono::Utc::now(),
     };
     let app = App::open_existing(config)?;
+    if args.preview {
+        let record = digest_run::preview(&app.config, &app.store, &d, at)?;
+        println!(
+            "preview of digest {} (not stored): {}",
+            d.name,
+            period_line(&d, &record)
+        );
+        println!("Subject: {}", record.subject);
+        match &args.out {
+            Some(dir) => {
+                for p in digest_run::export(&record, dir)? {
+                    println!("wrote {}", p.display());
+                }
+            }
+            None => print!("\n{}", record.text),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     let mut failed_before = false;
     if args.send {
         // Digests built to be sent that did not go out (the relay was down) go first, as
         // they were built.
-        for record in digest_run::pending_sends(&app.store, &d, false)? {
+        for record in digest_run::pending_sends(&app.store, &d, None)? {
             let end = record.end;
             match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
                 Ok(_) => println!(
@@ -979,24 +1001,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let record = digest_run::build(&app.config, &app.store, &d, at, args.send)?;
-    let local = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&d.time_zone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
-    println!(
-        "digest {}: {} {} first seen {} → {} ({})",
-        d.name,
-        record.count,
-        if record.count == 1 {
-            "story"
-        } else {
-            "stories"
-        },
-        local(record.start),
-        local(record.end),
-        d.time_zone
-    );
+    println!("digest {}: {}", d.name, period_line(&d, &record));
     let done = if failed_before {
         ExitCode::from(PARTIAL_FAILURE)
     } else {
@@ -1043,6 +1048,27 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(done)
+}
+
+/// "3 stories first seen 2026-11-28 07:00 → 2026-11-29 07:00 (Europe/Belgrade)".
+fn period_line(d: &crate::config::DigestConfig, record: &crate::model::DigestRecord) -> String {
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&d.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    format!(
+        "{} {} first seen {} → {} ({})",
+        record.count,
+        if record.count == 1 {
+            "story"
+        } else {
+            "stories"
+        },
+        local(record.start),
+        local(record.end),
+        d.time_zone
+    )
 }
 
 fn progress_bar(what: &'static str, total: u64) -> indicatif::ProgressBar {

@@ -34,7 +34,7 @@ pub fn subject(spec: &DigestSpec, d: &Digest) -> String {
 /// `digest.daily.20261126T070000Z-20261127T070000Z@example.org`. Characters that cannot
 /// stand in a Message-ID are replaced by `-`.
 pub fn message_id(d: &Digest, domain: &str) -> String {
-    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = super::run::time_stamp;
     let name = atom(&d.name, |c| {
         c.is_ascii_alphanumeric() || c == '-' || c == '_'
     });

@@ -82,6 +82,24 @@ fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
     t.with_nanosecond(0).unwrap_or(t)
 }
 
+fn whole_millisecond(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t)
+}
+
+/// A period end as digests name it in file names, URLs and Message-IDs: UTC to the second
+/// (`20261130T060000Z`, every scheduled end), or to the millisecond when it has a fraction
+/// (`20261130T060012.250Z`, an end given by hand), so that two digests built within one
+/// second by hand have names of their own.
+pub fn time_stamp(t: DateTime<Utc>) -> String {
+    if t.timestamp_subsec_millis() == 0 {
+        t.format("%Y%m%dT%H%M%SZ").to_string()
+    } else {
+        t.format("%Y%m%dT%H%M%S%.3fZ").to_string()
+    }
+}
+
 /// The period a digest built at `end` covers.
 fn period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period, RunError> {
     let start = match store.last_digest(&d.name)? {
@@ -109,8 +127,37 @@ pub fn build(
     end: DateTime<Utc>,
     deliver: bool,
 ) -> Result<DigestRecord, RunError> {
+    let (record, new) = compose(config, store, d, end, deliver)?;
+    if new {
+        store.put_digest(&record)?;
+    }
+    Ok(record)
+}
+
+/// The digest [`build`] would give for `end`, without storing it: the digest's mark stays
+/// where it is, so the next digest covers the same stories.
+pub fn preview(
+    config: &Config,
+    store: &Store,
+    d: &DigestConfig,
+    end: DateTime<Utc>,
+) -> Result<DigestRecord, RunError> {
+    compose(config, store, d, end, false).map(|(record, _)| record)
+}
+
+/// The digest ending at `end` (ends are whole seconds: stamps and file names are), and whether
+/// it is new rather than one built before.
+fn compose(
+    config: &Config,
+    store: &Store,
+    d: &DigestConfig,
+    end: DateTime<Utc>,
+    deliver: bool,
+) -> Result<(DigestRecord, bool), RunError> {
+    // Ends are kept to the millisecond, as their stamps are (see [`time_stamp`]).
+    let end = whole_millisecond(end);
     if let Some(existing) = store.digest_at(&d.name, end)? {
-        return Ok(existing);
+        return Ok((existing, false));
     }
     if let Some(last) = store.last_digest(&d.name)? {
         if last.end > end {
@@ -120,12 +167,12 @@ pub fn build(
                 .into_iter()
                 .find(|r| r.start <= end && end < r.end)
             {
-                return Ok(covering);
+                return Ok((covering, false));
             }
         }
     }
     // A period cannot end in the future: stories still to come would fall into it unseen.
-    let end = end.min(Utc::now());
+    let end = end.min(whole_millisecond(Utc::now()));
     let period = period(store, d, end)?;
     let items: Vec<_> = store
         .first_seen_between(period.start, period.end)?
@@ -175,8 +222,7 @@ pub fn build(
         outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
     };
-    store.put_digest(&record)?;
-    Ok(record)
+    Ok((record, true))
 }
 
 /// Whether a story is older news than digest `d` takes: published (by its own date, not one
@@ -196,12 +242,14 @@ const PENDING_LOOKBACK: usize = 64;
 
 /// The digests of `d` built to be sent and not sent yet, oldest first: those after the newest
 /// one that was sent (an older one that never went out was given up when a newer one did),
-/// within the newest [`PENDING_LOOKBACK`] periods. `newest_too` also counts the newest record
-/// if it is unsent, whatever it was built for (the daemon's own, built by an older version).
+/// within the newest [`PENDING_LOOKBACK`] periods. `tick`, the daemon's schedule time: the
+/// newest record, if it ends then and is unsent, counts whatever it was built for (one built
+/// by an older version, without the mark, or by `digest --at` for that very time); a digest
+/// built by hand for another time (`digest NAME` for the outbox alone) never does.
 pub fn pending_sends(
     store: &Store,
     d: &DigestConfig,
-    newest_too: bool,
+    tick: Option<DateTime<Utc>>,
 ) -> Result<Vec<DigestRecord>, RunError> {
     let mut pending = Vec::new();
     for (i, record) in store
@@ -214,7 +262,7 @@ pub fn pending_sends(
             break;
         }
         let worth = record.count > 0 || d.send_empty;
-        if worth && (record.deliver || (i == 0 && newest_too)) {
+        if worth && (record.deliver || (i == 0 && tick == Some(record.end))) {
             pending.push(record);
         }
     }
@@ -222,9 +270,16 @@ pub fn pending_sends(
     Ok(pending)
 }
 
+/// A [`time_stamp`] read back (a digest's name in URLs).
+pub fn parse_time_stamp(text: &str) -> Option<DateTime<Utc>> {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y%m%dT%H%M%S%.fZ")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
 /// A file-name stamp for a record: its end in UTC.
 pub fn stamp(record: &DigestRecord) -> String {
-    record.end.format("%Y%m%dT%H%M%SZ").to_string()
+    time_stamp(record.end)
 }
 
 /// Where [`deliver_to_outbox`] put a digest's message.
@@ -532,6 +587,38 @@ mod tests {
     }
 
     #[test]
+    fn digests_ending_within_one_second_have_names_of_their_own() {
+        let scheduled = Utc.with_ymd_and_hms(2026, 11, 30, 6, 0, 0).unwrap();
+        assert_eq!(time_stamp(scheduled), "20261130T060000Z");
+        let by_hand = scheduled + chrono::Duration::microseconds(250_700);
+        assert_eq!(
+            time_stamp(whole_millisecond(by_hand)),
+            "20261130T060000.250Z"
+        );
+        for t in [scheduled, whole_millisecond(by_hand)] {
+            assert_eq!(parse_time_stamp(&time_stamp(t)), Some(t));
+        }
+        assert_eq!(parse_time_stamp("20261130T0600Z"), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let mail = mail(dir.path());
+        let mut a = record("daily", 30, 2, false, false);
+        let mut b = record("daily", 30, 1, false, false);
+        a.end += chrono::Duration::milliseconds(250);
+        a.eml = "first".into();
+        b.start = a.end;
+        b.end += chrono::Duration::milliseconds(750);
+        b.eml = "second".into();
+        let (pa, pb) = (
+            write_outbox(&mail, &a).unwrap(),
+            write_outbox(&mail, &b).unwrap(),
+        );
+        assert_ne!(pa, pb);
+        assert_eq!(std::fs::read_to_string(pa).unwrap(), "first");
+        assert_eq!(std::fs::read_to_string(pb).unwrap(), "second");
+    }
+
+    #[test]
     fn a_digest_reaches_the_outbox_once_even_after_the_newsletter_tool_took_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&crate::store::test_config(&dir.path().join("store"))).unwrap();
@@ -623,20 +710,29 @@ mod tests {
         ] {
             store.put_digest(&r).unwrap();
         }
-        assert_eq!(ends(pending_sends(&store, &d, false).unwrap()), [3, 6]);
-        store
-            .put_digest(&record("daily", 8, 1, false, false))
-            .unwrap();
-        assert_eq!(ends(pending_sends(&store, &d, false).unwrap()), [3, 6]);
-        // The daemon's newest, built by an older version without the mark, counts too.
-        assert_eq!(ends(pending_sends(&store, &d, true).unwrap()), [3, 6, 8]);
+        assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [3, 6]);
+        let eight = record("daily", 8, 1, false, false);
+        let tick = eight.end;
+        store.put_digest(&eight).unwrap();
+        assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [3, 6]);
+        // The daemon's newest, built for its tick by an older version without the mark,
+        // counts too; a digest built by hand for another time does not.
+        assert_eq!(
+            ends(pending_sends(&store, &d, Some(tick)).unwrap()),
+            [3, 6, 8]
+        );
+        let later = tick + chrono::Duration::hours(1);
+        assert_eq!(
+            ends(pending_sends(&store, &d, Some(later)).unwrap()),
+            [3, 6]
+        );
         // Once a newer one went out, the older unsent ones are given up.
         store
             .put_digest(&record("daily", 9, 1, true, true))
             .unwrap();
-        assert!(pending_sends(&store, &d, true).unwrap().is_empty());
+        assert!(pending_sends(&store, &d, Some(tick)).unwrap().is_empty());
         assert_eq!(
-            ends(pending_sends(&store, &config("daily-2"), false).unwrap()),
+            ends(pending_sends(&store, &config("daily-2"), None).unwrap()),
             [7]
         );
     }

@@ -567,8 +567,10 @@ impl Daemon {
             // does not hold back the others (each failure is kept and tried again next minute).
             let store = self.shared.store.clone();
             let d2 = d.clone();
+            // The schedule time this run is for (a retry's: the latest one reached).
+            let tick = at.or_else(|| crate::digest::run::last_tick(&d, Utc::now()).ok());
             let pending = tokio::task::spawn_blocking(move || {
-                crate::digest::run::pending_sends(&store, &d2, true).map_err(|e| e.to_string())
+                crate::digest::run::pending_sends(&store, &d2, tick).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())
@@ -588,9 +590,14 @@ impl Daemon {
                 match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record)
                     .await
                 {
-                    // The gauges follow the newest digest only.
-                    Ok(sent) if sent.end == newest => metrics.digest_record(&sent),
-                    Ok(_) => {}
+                    Ok(sent) => {
+                        tracing::info!(digest = %name, %end, stories = sent.count, to = %d.to.join(", "), "digest sent");
+                        // The period gauges follow the newest digest; the sent one, any.
+                        if sent.end == newest {
+                            metrics.digest_record(&sent);
+                        }
+                        metrics.digest_sent(&sent);
+                    }
                     Err(e) => {
                         failed = true;
                         tracing::error!(digest = %name, %end, error = %e, "sending the digest failed; retrying in a minute");

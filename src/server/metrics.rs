@@ -368,6 +368,18 @@ impl Metrics {
         }
     }
 
+    /// Records that a digest went out (the newest or one sent again after a failure): the
+    /// latest time one was sent.
+    pub fn digest_sent(&self, record: &crate::model::DigestRecord) {
+        let Some(t) = record.sent_at else {
+            return;
+        };
+        let gauge = self.digest_sent.get_or_create(&DigestLabels {
+            digest: record.name.clone(),
+        });
+        gauge.set(gauge.get().max(t.timestamp() as f64));
+    }
+
     /// Sets the latest time a digest's schedule has reached.
     pub fn digest_scheduled(&self, name: &str, tick: chrono::DateTime<chrono::Utc>) {
         self.digest_scheduled

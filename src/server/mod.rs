@@ -763,10 +763,10 @@ async fn digest_file(
         "latest" => Which::Show(None),
         other => match (
             chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d"),
-            chrono::NaiveDateTime::parse_from_str(other, DIGEST_ID),
+            crate::digest::run::parse_time_stamp(other),
         ) {
             (Ok(date), _) => Which::Show(Some(local_day(&d.time_zone, date))),
-            (_, Ok(end)) => Which::Exact(end.and_utc()),
+            (_, Some(end)) => Which::Exact(end),
             _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
         },
     };
@@ -807,9 +807,6 @@ async fn digest_file(
     response
 }
 
-/// A digest's own name in URLs: the end of its period in UTC (`20261130T060000Z`).
-const DIGEST_ID: &str = "%Y%m%dT%H%M%SZ";
-
 /// How many digests `/digests/{name}/index.json` lists, newest first.
 const DIGEST_INDEX_MAX: usize = 100;
 
@@ -823,7 +820,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
             let mut out = Vec::new();
             for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
                 let r = record?;
-                let id = r.end.format(DIGEST_ID).to_string();
+                let id = crate::digest::run::time_stamp(r.end);
                 let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
                 out.push(serde_json::json!({
                     "id": id,
