@@ -49,6 +49,25 @@
 //! - A source's failure is recorded on that source (unhealthy, backing off) and never stops
 //!   the others.
 
+/// `println!` for command output. Once stdout's reader has gone (`tributary items | head -1`),
+/// the rest of the output is dropped and the command carries on to its end (a fetch still
+/// stores what it fetched), where `println!` would panic.
+macro_rules! outln {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
 pub mod app;
 pub mod classify;
 pub mod cli;

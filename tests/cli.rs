@@ -255,3 +255,37 @@ fn check_warns_about_settings_that_defeat_themselves() {
         assert!(said.contains(warning), "{warning} not in {said}");
     }
 }
+
+#[test]
+fn output_to_a_reader_that_has_gone_is_dropped_and_the_command_finishes() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title><item><title>One story here</title><guid>1</guid></item><item><title>Another story there</title><guid>2</guid></item></channel></rss>"#;
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    // stdout is a pipe whose reading end is closed before the command writes (`| head -0`).
+    let closed_pipe = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        std::process::Stdio::from(writer)
+    };
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .arg("--config")
+            .arg(&s.config)
+            .env_remove("TRIBUTARY_DATA_DIR")
+            .env_remove("RUST_LOG")
+            .args(args)
+            .stdout(closed_pipe())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    };
+    run(&["fetch"]);
+    // The fetch stored its stories although nothing it printed was read.
+    let listed = s.cmd().arg("items").output().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Another story there"));
+    run(&["items"]);
+    run(&["sources"]);
+}

@@ -197,7 +197,7 @@ pub fn reclassify(config: Config) -> anyhow::Result<ExitCode> {
         |done, _| bar.set_position(done),
     )?;
     bar.finish_and_clear();
-    println!("reclassified {items} items: {changed} changed topics");
+    outln!("reclassified {items} items: {changed} changed topics");
     if changed > 0 {
         super::checkpoint(app);
     }

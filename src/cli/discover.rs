@@ -144,15 +144,16 @@ pub fn discover(
             matches!(&s.location, Location::Http(u)
                     if crate::parse::urls::canonicalize(u.clone()).as_str() == feed.url)
         }) {
-            println!(
+            outln!(
                 "# {} is already configured as source {:?}\n",
-                feed.url, same.id
+                feed.url,
+                same.id
             );
             continue;
         }
         feed.id = unique_id(&feed.id, &taken);
         taken.push(feed.id.clone());
-        println!("[[sources]]\n{}", toml::to_string(&feed)?);
+        outln!("[[sources]]\n{}", toml::to_string(&feed)?);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -212,7 +213,7 @@ pub fn from_opml(
     for (outline, checked) in outlines.iter().zip(checked) {
         let (url, title) = (&outline.url, &outline.title);
         if let Some(same) = configured(url) {
-            println!("# {url} is already configured as source {:?}\n", same.id);
+            outln!("# {url} is already configured as source {:?}\n", same.id);
             continue;
         }
         let host = url.host_str().unwrap_or("feed");
@@ -235,7 +236,7 @@ pub fn from_opml(
             }
         }
         if !unmatched.is_empty() {
-            println!(
+            outln!(
                 "# {url} is filed under {} in the reader: no topic of that name",
                 unmatched.join(", ")
             );
@@ -244,11 +245,11 @@ pub fn from_opml(
             feed.id = unique_id(&feed.id, &taken);
             taken.push(feed.id.clone());
             let table = format!("[[sources]]\n{}", toml::to_string(&feed)?);
-            println!("# {url} is on this host or a private network: not fetched (see --allow-local); uncomment it to add it on purpose");
+            outln!("# {url} is on this host or a private network: not fetched (see --allow-local); uncomment it to add it on purpose");
             for line in table.lines() {
-                println!("# {line}");
+                outln!("# {line}");
             }
-            println!();
+            outln!();
             continue;
         }
         tried += 1;
@@ -262,18 +263,18 @@ pub fn from_opml(
             }
             Ok(None) => {
                 failed += 1;
-                println!("# {url} answered, but not with a feed");
+                outln!("# {url} answered, but not with a feed");
             }
             Err(e) => {
                 failed += 1;
                 // One line: the message must not spill out of the comment.
                 let e = e.replace(['\r', '\n'], " ");
-                println!("# {url} could not be fetched: {e}");
+                outln!("# {url} could not be fetched: {e}");
             }
         }
         feed.id = unique_id(&feed.id, &taken);
         taken.push(feed.id.clone());
-        println!("[[sources]]\n{}", toml::to_string(&feed)?);
+        outln!("[[sources]]\n{}", toml::to_string(&feed)?);
     }
     if failed > 0 {
         // Printed all the same; the exit code says some need a look (partial failure).

@@ -316,6 +316,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes command output (see `outln!`): stops writing, without an error, once the reader of
+/// stdout has gone; any other failure to write is reported once on stderr.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static GONE: AtomicBool = AtomicBool::new(false);
+    if GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        GONE.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+        }
+    }
+}
+
 fn init_logging(format: LogFormat, default_level: &str) {
     let from_env = std::env::var("RUST_LOG").ok();
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -363,7 +380,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {w}");
             }
             let disabled = config.sources.iter().filter(|s| !s.enabled).count();
-            println!(
+            outln!(
                 "{}: ok ({} sources{}, {} topics, {} digests, store at {}){}",
                 config.file.display(),
                 config.sources.len(),
@@ -414,7 +431,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let app = App::open_existing(config)?;
             let c = &app.config;
             if c.store.max_age.is_none() && c.store.max_items_per_source.is_none() {
-                println!("no retention configured ([store] max_age, max_items_per_source): nothing to do");
+                outln!("no retention configured ([store] max_age, max_items_per_source): nothing to do");
                 return Ok(ExitCode::SUCCESS);
             }
             let ids: Vec<String> = c.sources.iter().map(|s| s.id.clone()).collect();
@@ -424,7 +441,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &ids,
                 chrono::Utc::now(),
             )?;
-            println!(
+            outln!(
                 "pruned {removed} stories; {} remain",
                 app.store.item_count()
             );
@@ -512,7 +529,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
         .count();
     if !json {
-        println!("{}", totals(&reports, app.store.item_count_if_open()));
+        outln!("{}", totals(&reports, app.store.item_count_if_open()));
         // A plain pass leaves disabled sources out: say so, so that they are not forgotten.
         let disabled: Vec<&str> = app
             .config
@@ -522,7 +539,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
             .map(|s| s.id.as_str())
             .collect();
         if !disabled.is_empty() {
-            println!(
+            outln!(
                 "not fetched: {} disabled ({}); name one to fetch it anyway",
                 disabled.len(),
                 disabled.join(", ")
@@ -964,19 +981,19 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let app = App::open_existing(config)?;
     if args.preview {
         let record = digest_run::preview(&app.config, &app.store, &d, at)?;
-        println!(
+        outln!(
             "preview of digest {} (not stored): {}",
             d.name,
             period_line(&d, &record)
         );
-        println!("Subject: {}", record.subject);
+        outln!("Subject: {}", record.subject);
         match &args.out {
             Some(dir) => {
                 for p in digest_run::export(&record, dir)? {
-                    println!("wrote {}", p.display());
+                    outln!("wrote {}", p.display());
                 }
             }
-            None => print!("\n{}", record.text),
+            None => out!("\n{}", record.text),
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -988,7 +1005,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         for record in digest_run::pending_sends(&app.store, &d, None)? {
             let end = record.end;
             match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
-                Ok(_) => println!(
+                Ok(_) => outln!(
                     "sent the digest ending {} (it had not gone out) to {}",
                     end.to_rfc3339(),
                     d.to.join(", ")
@@ -1001,20 +1018,20 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let record = digest_run::build(&app.config, &app.store, &d, at, args.send)?;
-    println!("digest {}: {}", d.name, period_line(&d, &record));
+    outln!("digest {}: {}", d.name, period_line(&d, &record));
     let done = if failed_before {
         ExitCode::from(PARTIAL_FAILURE)
     } else {
         ExitCode::SUCCESS
     };
     if record.count == 0 && !d.send_empty {
-        println!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
+        outln!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
         return Ok(done);
     }
     let mut record = record;
     match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record)? {
-        digest_run::Outboxed::Written(path) => println!("outbox: {}", path.display()),
-        digest_run::Outboxed::Before(at, path) => println!(
+        digest_run::Outboxed::Written(path) => outln!("outbox: {}", path.display()),
+        digest_run::Outboxed::Before(at, path) => outln!(
             "outbox: written before{} ({}); not written again",
             at.map(|t| format!(
                 ", at {}",
@@ -1026,17 +1043,17 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(dir) = &args.out {
         for p in digest_run::export(&record, dir)? {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
     }
     if args.send {
         let was_sent = record.sent_at.is_some();
         match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
-            Ok(r) if was_sent => println!(
+            Ok(r) if was_sent => outln!(
                 "already sent at {}; not sent again",
                 r.sent_at.map(|t| t.to_rfc3339()).unwrap_or_default()
             ),
-            Ok(_) => println!("sent to {}", d.to.join(", ")),
+            Ok(_) => outln!("sent to {}", d.to.join(", ")),
             Err(e) => {
                 eprintln!("{e}");
                 eprintln!(
@@ -1139,9 +1156,12 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     match counts {
         Ok(c) => {
-            println!(
+            outln!(
                 "imported {} stories, {} source states, {} digests, {} retention tombstones",
-                c.items, c.sources, c.digests, c.tombstones
+                c.items,
+                c.sources,
+                c.digests,
+                c.tombstones
             );
             checkpoint(app);
             Ok(ExitCode::SUCCESS)

@@ -147,7 +147,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     let server = tokio::spawn(server::serve(listener, shared.clone(), async move {
         cancel.cancelled().await
     }));
-    println!(
+    outln!(
         "tributary {} serving on http://{addr}/ — subscribe to {} (status page: {})",
         env!("CARGO_PKG_VERSION"),
         config.server.url("feeds/all.rss"),
