@@ -218,6 +218,21 @@ impl Ingest {
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
         let mut state = self.store.source_state(&source.id)?;
+        let location = source.location.key();
+        if state.location.as_ref().is_some_and(|was| *was != location) {
+            // Another URL (or file): the old one's validators, body hash and backoff say
+            // nothing about it, and a fixed URL is fetched at once.
+            tracing::info!("the source's location changed; fetching it afresh");
+            state = SourceState {
+                etag: None,
+                last_modified: None,
+                body_hash: None,
+                retry_at: None,
+                consecutive_errors: 0,
+                ..state
+            };
+        }
+        state.location = Some(location);
         let now = Utc::now();
         if let Some(until) = state.retry_at.filter(|t| *t > now && !mode.force) {
             return Ok(Outcome::Deferred { until });

@@ -38,6 +38,18 @@ pub enum Location {
     File(PathBuf),
 }
 
+impl Location {
+    /// A short key for the location as configured, credentials included, that gives none of it
+    /// away (a hash): a source's state records it to tell when the location changed.
+    pub fn key(&self) -> String {
+        let text = match self {
+            Location::Http(url) => format!("http {url}"),
+            Location::File(path) => format!("file {}", path.display()),
+        };
+        blake3::hash(text.as_bytes()).to_hex()[..16].to_string()
+    }
+}
+
 impl fmt::Display for Location {
     /// The location as shown and published: credentials in an http(s) URL are left out, and so
     /// are the values of query parameters that carry one ([`secret_parameters`]).
@@ -471,6 +483,10 @@ pub struct SourceState {
     /// Entries in the last parsed document.
     #[serde(default)]
     pub last_entry_count: u32,
+    /// Which location the state is about ([`Location::key`]): the validators, body hash and
+    /// backoff of one URL say nothing about another. `None` in states recorded before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 impl SourceState {

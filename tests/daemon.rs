@@ -455,7 +455,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
             "",
         );
     assert_ne!(without_on, config.replace("enabled = false\n", ""));
-    std::fs::write(&s.config, without_on).unwrap();
+    std::fs::write(&s.config, &without_on).unwrap();
     d.signal("HUP");
     eventually(
         "the removed source's series to go",
@@ -465,6 +465,17 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
             !metrics.contains("source=\"on\"")
                 && metrics.contains("tributary_source_enabled{source=\"off\"} 1")
         },
+    )
+    .await;
+
+    // A reload that gives a source another URL fetches it there at once.
+    server.feed("moved.xml", feed(3), "application/rss+xml");
+    std::fs::write(&s.config, without_on.replace("off.xml", "moved.xml")).unwrap();
+    d.signal("HUP");
+    eventually(
+        "the moved source's poll",
+        Duration::from_secs(30),
+        || async { server.hits("moved.xml").requests == 1 },
     )
     .await;
 }

@@ -380,6 +380,40 @@ fn retry_after_is_honoured() {
 }
 
 #[test]
+fn a_source_given_another_url_is_fetched_at_once_without_the_old_ones_backoff() {
+    let server = FeedServer::start();
+    server.route(
+        "old.xml",
+        Route::Status {
+            code: 429,
+            headers: vec![("retry-after".into(), "7200".into())],
+            body: vec![],
+        },
+    );
+    server.feed(
+        "new.xml",
+        r#"<rss version="2.0"><channel><title>N</title><item><title>Moved here</title><guid>m1</guid></item></channel></rss>"#,
+        "application/rss+xml",
+    );
+    let s = setup(&[src("moving", server.url("old.xml"))], "");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["moving"]["status"], "error", "{}", r["moving"]);
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["moving"]["status"], "deferred");
+    // Ops fix the URL: the old one's Retry-After does not hold the new one back.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, text.replace("old.xml", "new.xml")).unwrap();
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 0, "{}", r["moving"]);
+    assert_eq!(r["moving"]["new"], 1, "{}", r["moving"]);
+    assert_eq!(server.hits("new.xml").requests, 1);
+    assert_eq!(server.hits("old.xml").requests, 1);
+    // Its own state from then on: a second fetch is conditional.
+    s.fetch(&[]);
+    assert_eq!(server.hits("new.xml").not_modified, 1);
+}
+
+#[test]
 fn bodies_over_the_limit_are_refused() {
     let server = FeedServer::start();
     let mut big = String::from("<rss version=\"2.0\"><channel><title>big</title>");

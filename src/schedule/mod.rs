@@ -717,9 +717,14 @@ impl Daemon {
                 tracing::error!(error = %e, "rescheduling after reload failed; the previous schedule stays");
             }
         }
-        // Sources added (or enabled) by the reload are fetched now, not one interval from now.
+        // Sources added (or enabled) by the reload, or moved to another location, are fetched
+        // now, not one interval (or a backoff) from now.
         for s in config.sources.iter().filter(|s| s.enabled) {
-            if old.config.source(&s.id).is_none_or(|was| !was.enabled) {
+            if old
+                .config
+                .source(&s.id)
+                .is_none_or(|was| !was.enabled || was.location != s.location)
+            {
                 let this = self.clone();
                 let id = s.id.clone();
                 self.tracker.spawn(async move { this.fetch(id).await });
