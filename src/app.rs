@@ -114,6 +114,7 @@ impl App {
                         millis: 0,
                         queued_millis: 0,
                         warnings: Vec::new(),
+                        store_failed: false,
                     },
                 }
             });

@@ -74,6 +74,10 @@ pub struct SourceReport {
     pub queued_millis: u128,
     /// Oddities that did not stop the source.
     pub warnings: Vec<String>,
+    /// The store could not be read or written (the outcome is an error, and not the
+    /// source's own: a full disk, say).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub store_failed: bool,
 }
 
 fn is_zero(n: &u128) -> bool {
@@ -165,6 +169,7 @@ impl Ingest {
             millis: 0,
             queued_millis: 0,
             warnings: Vec::new(),
+            store_failed: false,
         };
         report.outcome = match self
             .run(source, mode, &mut report)
@@ -172,9 +177,12 @@ impl Ingest {
             .await
         {
             Ok(outcome) => outcome,
-            Err(e) => Outcome::Error {
-                message: e.to_string(),
-            },
+            Err(e) => {
+                report.store_failed = true;
+                Outcome::Error {
+                    message: e.to_string(),
+                }
+            }
         };
         report.millis = started
             .elapsed()

@@ -104,15 +104,13 @@ where
     }
 }
 
-/// Waits for `/readyz` to answer 200 (the first fetch cycle is done).
+/// Waits for `/readyz` to say the first fetch cycle is done.
 async fn ready(d: &Daemon, client: &reqwest::Client) {
     eventually("readyz", Duration::from_secs(20), || async {
-        client
-            .get(d.url("/readyz"))
-            .send()
-            .await
-            .map(|r| r.status() == 200)
-            .unwrap_or(false)
+        match client.get(d.url("/readyz")).send().await {
+            Ok(r) if r.status() == 200 => r.text().await.is_ok_and(|t| t == "ready\n"),
+            _ => false,
+        }
     })
     .await;
 }

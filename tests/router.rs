@@ -247,16 +247,44 @@ async fn unknown_paths_are_404_with_a_short_message() {
 }
 
 #[tokio::test]
+async fn a_store_that_takes_no_writes_fails_health_and_readiness_until_it_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    s.ready.store(true, Ordering::Release);
+    let since = s.store_failed("IO error: No space left on device (os error 28)");
+    // A later failure keeps the time of the first.
+    assert_eq!(s.store_failed("IO error: still no space"), since);
+    for route in ["/healthz", "/readyz"] {
+        let r = get(&s, route, &[]).await;
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{route}");
+        let said = body(r).await;
+        assert!(
+            said.starts_with("store failing since ") && said.contains("still no space"),
+            "{route}: {said}"
+        );
+    }
+    let metrics = body(get(&s, "/metrics", &[]).await).await;
+    assert!(metrics.contains("tributary_store_writable 0"), "{metrics}");
+    s.store_ok();
+    assert_eq!(get(&s, "/healthz", &[]).await.status(), StatusCode::OK);
+    assert_eq!(get(&s, "/readyz", &[]).await.status(), StatusCode::OK);
+    let metrics = body(get(&s, "/metrics", &[]).await).await;
+    assert!(metrics.contains("tributary_store_writable 1"), "{metrics}");
+}
+
+#[tokio::test]
 async fn health_readiness_metrics_and_status_page() {
     let dir = tempfile::tempdir().unwrap();
     let s = shared(&dir);
     assert_eq!(get(&s, "/healthz", &[]).await.status(), StatusCode::OK);
-    assert_eq!(
-        get(&s, "/readyz", &[]).await.status(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    // Ready as soon as the feeds are rendered; the body says whether the first cycle is done.
+    let r = get(&s, "/readyz", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(body(r).await, "ready; first fetch cycle running\n");
     s.ready.store(true, Ordering::Release);
-    assert_eq!(get(&s, "/readyz", &[]).await.status(), StatusCode::OK);
+    let r = get(&s, "/readyz", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(body(r).await, "ready\n");
     let response = get(&s, "/metrics", &[]).await;
     // The format prometheus-client writes (`_total` samples, `# EOF`), named as such.
     assert!(response.headers()["content-type"]
@@ -267,7 +295,7 @@ async fn health_readiness_metrics_and_status_page() {
     assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
     assert!(metrics.contains("tributary_items_stored 1"), "{metrics}");
     assert!(
-        metrics.contains("tributary_http_requests_total{route=\"/readyz\",status=\"503\"} 1"),
+        metrics.contains("tributary_http_requests_total{route=\"/readyz\",status=\"200\"} 2"),
         "{metrics}"
     );
     let page = get(&s, "/", &[]).await;
@@ -519,19 +547,29 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
     assert_eq!(index(&s).await, serde_json::json!([]));
     // A morning run, then one by hand at noon the same day.
     let morning = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
-    // Built by hand without --at: the end has sub-seconds, the id whole seconds.
+    // Built by hand without --at: the end has sub-seconds, kept to the millisecond, as the
+    // id is. Another by hand in the same second has an id of its own.
     let noon = Utc.with_ymd_and_hms(2020, 2, 4, 11, 0, 0).unwrap()
         + chrono::Duration::microseconds(123_456);
     let first = tributary::digest::run::build(&config, &s.store, &d, morning, false).unwrap();
     let second = tributary::digest::run::build(&config, &s.store, &d, noon, false).unwrap();
+    let third = tributary::digest::run::build(
+        &config,
+        &s.store,
+        &d,
+        noon + chrono::Duration::milliseconds(500),
+        false,
+    )
+    .unwrap();
     let list = index(&s).await;
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 2);
-    assert_eq!(list[0]["id"], "20200204T110000Z", "newest first");
-    assert_eq!(list[1]["id"], "20200204T060000Z");
-    assert_eq!(list[1]["count"], first.count);
-    assert_eq!(list[0]["end"], "2020-02-04T11:00:00.123456+00:00");
-    for (entry, record) in [(&list[0], &second), (&list[1], &first)] {
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["id"], "20200204T110000.623Z", "newest first");
+    assert_eq!(list[1]["id"], "20200204T110000.123Z");
+    assert_eq!(list[2]["id"], "20200204T060000Z");
+    assert_eq!(list[2]["count"], first.count);
+    assert_eq!(list[1]["end"], "2020-02-04T11:00:00.123+00:00");
+    for (entry, record) in [(&list[0], &third), (&list[1], &second), (&list[2], &first)] {
         let url = entry["eml"].as_str().unwrap();
         assert_eq!(body(get(&s, url, &[]).await).await, record.eml, "{url}");
         let url = entry["json"].as_str().unwrap();

@@ -166,12 +166,22 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(daemon.clone().first_cycle());
     daemon.tracker.spawn(daemon.clone().due_digests());
-    tokio::spawn(write_states(store.clone(), daemon.cancel.clone()));
+    let store_gone = Arc::new(Notify::new());
+    tokio::spawn(write_states(
+        shared.clone(),
+        daemon.cancel.clone(),
+        store_gone.clone(),
+    ));
 
+    let mut store_failed = None;
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
+            _ = store_gone.notified() => {
+                store_failed = shared.store_failure();
+                break;
+            }
             _ = hup.recv() => {
                 notify::reloading();
                 daemon.reload(&mut scheduler).await;
@@ -196,6 +206,16 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         _ = term.recv() => tracing::warn!("second SIGTERM: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
         _ = int.recv() => tracing::warn!("second SIGINT: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
     }
+    if let Some((since, error)) = store_failed {
+        // Exit 1: the service manager restarts the daemon (systemd's Restart=on-failure, a
+        // container's restart policy), and a new process opens the store afresh.
+        let _ = store.flush();
+        anyhow::bail!(
+            "stopped: the store has taken no writes since {} ({error}); restart once the disk \
+             has room or works again (nothing stored is lost)",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+    }
     store.flush()?;
     let _ = server.await;
     tracing::info!("stopped");
@@ -206,9 +226,19 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
 /// [`Store::put_source_state`]).
 const STATE_WRITE_EVERY: Duration = Duration::from_secs(5);
 
+/// How long the store may fail to take writes before the daemon stops (exit 1) to be
+/// restarted: sled keeps an I/O error (a full disk) for the rest of the process, so the store
+/// takes writes again only in a new one, once there is room.
+const STORE_FAILURE_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
 /// Writes pending source states every few seconds, in one batch each time, until shutdown
-/// (which flushes the store itself).
-async fn write_states(store: Arc<Store>, cancel: tokio_util::sync::CancellationToken) {
+/// (which flushes the store itself). Whether that works is the store's health (`/healthz`,
+/// `tributary_store_writable`); failing for [`STORE_FAILURE_LIMIT`], it wakes `store_gone`.
+async fn write_states(
+    shared: Arc<Shared>,
+    cancel: tokio_util::sync::CancellationToken,
+    store_gone: Arc<Notify>,
+) {
     let mut tick = tokio::time::interval(STATE_WRITE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -216,11 +246,20 @@ async fn write_states(store: Arc<Store>, cancel: tokio_util::sync::CancellationT
             _ = tick.tick() => {}
             _ = cancel.cancelled() => return,
         }
-        let store = store.clone();
-        match tokio::task::spawn_blocking(move || store.flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "could not write source states"),
-            Err(e) => tracing::error!(error = %e, "writing source states failed"),
+        let store = shared.store.clone();
+        let error = match tokio::task::spawn_blocking(move || store.flush()).await {
+            Ok(Ok(())) => {
+                shared.store_ok();
+                continue;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        let since = shared.store_failed(&error);
+        tracing::error!(%error, %since, "the store takes no writes: fetched stories cannot be stored");
+        if Utc::now() - since >= STORE_FAILURE_LIMIT {
+            store_gone.notify_one();
+            return;
         }
     }
 }
@@ -350,6 +389,11 @@ impl Daemon {
             reread: false,
         };
         let report = live.ingest.source(&source, mode).await;
+        if report.store_failed {
+            if let Outcome::Error { message } = &report.outcome {
+                self.shared.store_failed(message);
+            }
+        }
         let changed =
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         // A reload that removed the source while it was fetched has dropped its series:

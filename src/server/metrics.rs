@@ -53,6 +53,7 @@ pub struct Metrics {
     source_items: Family<SourceLabels, Gauge>,
     items_stored: Gauge,
     store_bytes: Gauge,
+    store_writable: Gauge,
     renders: Counter,
     last_render: Gauge<f64, AtomicU64>,
     requests: Family<RequestLabels, Counter>,
@@ -98,6 +99,7 @@ impl Metrics {
             source_items: Family::default(),
             items_stored: Gauge::default(),
             store_bytes: Gauge::default(),
+            store_writable: Gauge::default(),
             renders: Counter::default(),
             last_render: Gauge::default(),
             requests: Family::default(),
@@ -168,6 +170,11 @@ impl Metrics {
             "feed_renders",
             "Times the republished feeds were rendered",
             m.renders.clone(),
+        );
+        registry.register(
+            "store_writable",
+            "1 while the store takes writes, 0 since one failed (a full or failing disk); the daemon exits to be restarted if it stays 0",
+            m.store_writable.clone(),
         );
         registry.register(
             "feed_last_render_timestamp_seconds",
@@ -337,6 +344,11 @@ impl Metrics {
         self.store_bytes.set(bytes as i64);
     }
 
+    /// Whether the store takes writes.
+    pub fn store_writable(&self, writable: bool) {
+        self.store_writable.set(i64::from(writable));
+    }
+
     /// Counts a render of the feeds.
     pub fn rendered(&self, at: chrono::DateTime<chrono::Utc>) {
         self.renders.inc();
@@ -438,6 +450,7 @@ mod tests {
                 millis: 1,
                 queued_millis: 0,
                 warnings: vec![],
+                store_failed: false,
             });
         }
         m.digest_failed("daily");

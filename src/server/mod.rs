@@ -60,16 +60,18 @@ pub struct Shared {
     recount: AtomicBool,
     /// Prometheus metrics.
     pub metrics: Metrics,
-    /// Set once the first fetch cycle has finished.
+    /// Set once the first fetch cycle has finished (`/readyz` says so).
     pub ready: AtomicBool,
     /// The admin routes' token and queue to the daemon; `None` disables them.
     admin: Option<Admin>,
+    /// Since when, and why, the store has failed to take writes; `None` while it takes them.
+    store_failure: std::sync::Mutex<Option<(DateTime<Utc>, String)>>,
 }
 
 impl Shared {
     /// State with no feeds rendered yet.
     pub fn new(store: Arc<Store>, config: Arc<Config>) -> Shared {
-        Shared {
+        let shared = Shared {
             store,
             config: RwLock::new(config),
             feeds: RwLock::new(Arc::new(FeedSet::default())),
@@ -81,7 +83,34 @@ impl Shared {
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
             admin: None,
-        }
+            store_failure: std::sync::Mutex::new(None),
+        };
+        shared.metrics.store_writable(true);
+        shared
+    }
+
+    /// Records that the store failed to take a write: the first failure's time is kept.
+    /// Returns since when it has been failing.
+    pub fn store_failed(&self, error: &str) -> DateTime<Utc> {
+        let mut failure = self.store_failure.lock().unwrap_or_else(|e| e.into_inner());
+        let since = failure.get_or_insert_with(|| (Utc::now(), String::new()));
+        since.1 = error.to_string();
+        self.metrics.store_writable(false);
+        since.0
+    }
+
+    /// Records that the store took a write.
+    pub fn store_ok(&self) {
+        *self.store_failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.metrics.store_writable(true);
+    }
+
+    /// Since when, and why, the store has failed to take writes.
+    pub fn store_failure(&self) -> Option<(DateTime<Utc>, String)> {
+        self.store_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Enables the admin routes.
@@ -265,7 +294,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/topics/{file}", get(topic_feed))
         .route("/feeds/languages/{file}", get(language_feed))
         .route("/sources.opml", get(opml))
-        .route("/healthz", get(|| async { plain(StatusCode::OK, "ok\n") }))
+        .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(working)
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
@@ -673,14 +702,42 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
     Some(response)
 }
 
+/// The store cannot be written: stories fetched now are lost to this process.
+fn store_unavailable(since: DateTime<Utc>, error: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!(
+            "store failing since {}: {error}\n",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        ),
+    )
+        .into_response()
+}
+
+async fn healthz(State(s): State<Arc<Shared>>) -> Response {
+    match s.store_failure() {
+        Some((since, error)) => store_unavailable(since, &error),
+        None => plain(StatusCode::OK, "ok\n"),
+    }
+}
+
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
-    if s.ready.load(Ordering::Acquire) && s.rendered() {
-        plain(StatusCode::OK, "ready\n")
-    } else {
+    if let Some((since, error)) = s.store_failure() {
+        return store_unavailable(since, &error);
+    }
+    // Ready once the feeds are rendered from the store: a partner's server that does not
+    // answer must not keep an instance that serves every feed out of its load balancer. The
+    // body says whether the first fetch cycle is done.
+    if !s.rendered() {
         plain(
             StatusCode::SERVICE_UNAVAILABLE,
-            "starting: first fetch cycle not finished\n",
+            "starting: the feeds are not rendered yet\n",
         )
+    } else if s.ready.load(Ordering::Acquire) {
+        plain(StatusCode::OK, "ready\n")
+    } else {
+        plain(StatusCode::OK, "ready; first fetch cycle running\n")
     }
 }
 
@@ -777,10 +834,16 @@ async fn digest_file(
             store.digest_to_show(&d.name, from, until, !d.send_empty)
         }
         // The id has whole seconds; the period's end may not.
+        // The id names its end to the second or to the millisecond (a digest by hand; one
+        // stored before ends were cut to milliseconds may have a finer end).
         Which::Exact(end) => store.digest_to_show(
             &d.name,
             Some(end),
-            Some(end + chrono::Duration::seconds(1)),
+            Some(if end.timestamp_subsec_millis() == 0 {
+                end + chrono::Duration::seconds(1)
+            } else {
+                end + chrono::Duration::milliseconds(1)
+            }),
             false,
         ),
     })
