@@ -55,6 +55,39 @@ fn relative_in_context(url: &str) -> Option<Cow<'_, str>> {
     resolve_in_context(url).map(|u| Cow::Owned(u.into()))
 }
 
+/// Hosts whose players a story may embed in an `<iframe>` (video and audio players that
+/// feed readers show): kept, sandboxed, with YouTube's privacy-enhanced host. An iframe from
+/// any other host is dropped, as sanitizers drop them.
+const EMBED_HOSTS: &[&str] = &[
+    "www.youtube.com",
+    "youtube.com",
+    "www.youtube-nocookie.com",
+    "youtube-nocookie.com",
+    "player.vimeo.com",
+    "www.dailymotion.com",
+    "w.soundcloud.com",
+    "open.spotify.com",
+    "www.facebook.com",
+];
+
+/// The URL an embedded player is kept with, or `None` for one from another host: https, and
+/// YouTube's players on youtube-nocookie.com (no cookies until the reader plays the video).
+fn embed_url(src: &str) -> Option<String> {
+    let mut url = Url::parse(src.trim()).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    if !EMBED_HOSTS.contains(&host.as_str()) {
+        return None;
+    }
+    if host == "www.facebook.com" && !url.path().starts_with("/plugins/video") {
+        return None;
+    }
+    url.set_scheme("https").ok()?;
+    if host.ends_with("youtube.com") {
+        url.set_host(Some("www.youtube-nocookie.com")).ok()?;
+    }
+    Some(url.into())
+}
+
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     SANITIZER.get_or_init(|| {
@@ -64,10 +97,15 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             // dropped) by the filter; any other relative URL attribute is resolved here.
             .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_in_context)))
             .attribute_filter(|element, attribute, value| {
+                if (element, attribute) == ("iframe", "src") {
+                    // The pass before the sanitizer kept only players from known hosts.
+                    return embed_url(value).map(Cow::Owned);
+                }
                 let resolved = matches!(
                     (element, attribute),
                     ("a" | "area", "href")
                         | ("img" | "source" | "audio" | "video", "src")
+                        | ("video", "poster")
                         | ("blockquote" | "q" | "del" | "ins", "cite")
                 );
                 if !resolved {
@@ -94,12 +132,44 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
             })
             .link_rel(Some("noopener noreferrer nofollow"))
             .add_tag_attributes("img", ["loading"])
-            .add_tags(["figure", "figcaption", "picture", "source"])
-            .add_tag_attributes("source", ["srcset", "type", "media"])
-            // Raw-text elements go with their content, as `script` and `style` do: what an
-            // `<iframe>` or `<noembed>` holds is a fallback for browsers without them, never
-            // text of the story (and the summary, read from this output, leaves it out too).
-            .add_clean_content_tags(["iframe", "noembed", "noframes", "xmp"])
+            .add_tags([
+                "figure",
+                "figcaption",
+                "picture",
+                "source",
+                "video",
+                "audio",
+            ])
+            .add_tag_attributes("source", ["src", "srcset", "type", "media"])
+            .add_tag_attributes(
+                "video",
+                [
+                    "src", "poster", "controls", "width", "height", "preload", "loop", "muted",
+                ],
+            )
+            .add_tag_attributes("audio", ["src", "controls", "preload", "loop", "muted"])
+            // Players from known hosts (see `embeds_and_lazy_images`), sandboxed.
+            .add_tags(["iframe"])
+            .add_tag_attributes(
+                "iframe",
+                ["src", "width", "height", "title", "allowfullscreen"],
+            )
+            .set_tag_attribute_value(
+                "iframe",
+                "sandbox",
+                "allow-scripts allow-same-origin allow-popups allow-presentation",
+            )
+            .set_tag_attribute_value("iframe", "loading", "lazy")
+            .set_tag_attribute_value(
+                "iframe",
+                "referrerpolicy",
+                "strict-origin-when-cross-origin",
+            )
+            // Raw-text elements go with their content, as `script` and `style` do: what a
+            // `<noembed>` holds is a fallback for browsers without them, never text of the
+            // story (and the summary, read from this output, leaves it out too). An iframe's
+            // content is emptied before.
+            .add_clean_content_tags(["noembed", "noframes", "xmp"])
             .strip_comments(true);
         b
     })
@@ -147,9 +217,10 @@ fn trimmed(mut s: String) -> String {
 
 /// [`sanitize`] through ammonia.
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
+    let html = embeds_and_lazy_images(html, base);
     BASE.set(base.cloned());
     PIXEL_SUSPECT.set(false);
-    let document = sanitizer().clean(html);
+    let document = sanitizer().clean(&html);
     BASE.set(None);
     // Written straight into a buffer of about the right size (`to_string` serializes into a
     // growing buffer of its own, then copies that).
@@ -168,6 +239,87 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
     } else {
         cleaned
     })
+}
+
+/// Before the sanitizer, for a body with an iframe or a lazily loaded image (most have
+/// neither, and are passed over by one vectorized search):
+/// - an `<iframe>` of a player from [`EMBED_HOSTS`] is kept, empty; any other goes, with
+///   what it holds (a fallback for browsers without frames, never text of the story);
+/// - an `<img>` whose picture is in `data-src` or `data-lazy-src` (lazy loading: `src` is a
+///   placeholder, a `data:` URI, or missing) gets it as `src`.
+fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Cow<'a, str> {
+    static NEEDLES: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let needles = NEEDLES.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["<iframe", "data-src", "data-lazy-src"])
+            .expect("three fixed patterns")
+    });
+    let (mut iframes, mut lazy) = (false, false);
+    for found in needles.find_overlapping_iter(html) {
+        match found.pattern().as_usize() {
+            0 => iframes = true,
+            _ => lazy = true,
+        }
+        if iframes && lazy {
+            break;
+        }
+    }
+    if !iframes && !lazy {
+        return Cow::Borrowed(html);
+    }
+    let absolute = |src: &str| {
+        let src = src.trim();
+        // A protocol-relative player (`//www.youtube.com/embed/…`), the usual way to write one.
+        let src = match src.strip_prefix("//") {
+            Some(rest) => Cow::Owned(format!("https://{rest}")),
+            None => Cow::Borrowed(src),
+        };
+        urls::resolve_in_text(&src, &[base])
+    };
+    let mut handlers = Vec::new();
+    if iframes {
+        handlers.push(element!("iframe", |el| {
+            let src = el.get_attribute("src").unwrap_or_default();
+            match absolute(&src).and_then(|u| embed_url(u.as_str())) {
+                Some(player) => {
+                    el.set_attribute("src", &player)?;
+                    el.set_inner_content("", lol_html::html_content::ContentType::Text);
+                }
+                None => el.remove(),
+            }
+            Ok(())
+        }));
+    }
+    if lazy {
+        handlers.push(element!("img", |el| {
+            let placeholder = el
+                .get_attribute("src")
+                .is_none_or(|s| s.trim().is_empty() || s.trim_start().starts_with("data:"));
+            if placeholder {
+                if let Some(real) = el
+                    .get_attribute("data-src")
+                    .or_else(|| el.get_attribute("data-lazy-src"))
+                    .filter(|s| !s.trim().is_empty())
+                {
+                    el.set_attribute("src", &real)?;
+                }
+            }
+            Ok(())
+        }));
+    }
+    let rewritten = lol_html::rewrite_str(
+        html,
+        lol_html::RewriteStrSettings {
+            element_content_handlers: handlers,
+            ..lol_html::RewriteStrSettings::new()
+        },
+    );
+    match rewritten {
+        Ok(text) => Cow::Owned(text),
+        // lol_html gives up only on limits it is not given here; the body goes on as it was.
+        Err(_) => Cow::Borrowed(html),
+    }
 }
 
 /// Sanitized HTML without its tracking pixels, found by a scan of its tags (every URL in
@@ -1129,6 +1281,69 @@ mod tests {
         assert!(clean.contains("noopener"));
         let no_base = sanitize(r#"<a href="/en/report.pdf">Report</a>"#, None, None);
         assert!(!no_base.contains("href"), "{no_base}");
+    }
+
+    #[test]
+    fn players_from_known_hosts_stay_other_frames_go_and_lazy_images_load() {
+        let body = concat!(
+            r#"<p>Watch:</p><iframe width="560" src="//www.youtube.com/embed/abc123?si=x" "#,
+            r#"onload="steal()" allowfullscreen>fallback <b>text</b></iframe>"#,
+            r#"<IFRAME src="https://player.vimeo.com/video/42"></IFRAME>"#,
+            r#"<iframe src="/en/map.html" title="Map of the crossings"></iframe>"#,
+            r#"<iframe src="javascript:alert(1)"></iframe><iframe>no source</iframe>"#,
+            r#"<video src="/media/talk.mp4" poster="/media/talk.jpg" controls autoplay></video>"#,
+            r#"<audio controls><source src="/media/ep3.mp3" type="audio/mpeg"></audio>"#,
+            r#"<img src="data:image/gif;base64,R0lGOD" data-src="/uploads/photo.jpg" alt="lazy">"#,
+            r#"<img data-lazy-src="/uploads/other.jpg" alt="lazier">"#,
+            r#"<img src="/uploads/real.jpg" data-src="/uploads/ignored.jpg" alt="eager">"#,
+        );
+        let clean = sanitize(body, Some(&base()), Some("balkansgroup.example"));
+        // The players, on https, YouTube's without cookies, sandboxed, empty.
+        assert!(
+            clean.contains(r#"src="https://www.youtube-nocookie.com/embed/abc123?si=x""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"src="https://player.vimeo.com/video/42""#),
+            "{clean}"
+        );
+        assert_eq!(clean.matches("<iframe").count(), 2, "{clean}");
+        assert_eq!(clean.matches("sandbox=").count(), 2, "{clean}");
+        assert!(
+            !clean.contains("fallback") && !clean.contains("onload"),
+            "{clean}"
+        );
+        // Any other frame goes.
+        for gone in ["map.html", "javascript", "no source"] {
+            assert!(!clean.contains(gone), "{gone}: {clean}");
+        }
+        // Media, absolute, without autoplay.
+        assert!(
+            clean.contains(r#"src="https://balkansgroup.example/media/talk.mp4""#)
+                && clean.contains(r#"poster="https://balkansgroup.example/media/talk.jpg""#),
+            "{clean}"
+        );
+        assert!(!clean.contains("autoplay"), "{clean}");
+        assert!(
+            clean.contains(r#"<source src="https://balkansgroup.example/media/ep3.mp3""#),
+            "{clean}"
+        );
+        // Lazily loaded pictures get their real source; an eager one keeps its own.
+        for picture in ["photo.jpg", "other.jpg", "real.jpg"] {
+            assert!(
+                clean.contains(&format!(
+                    r#"src="https://balkansgroup.example/uploads/{picture}""#
+                )),
+                "{picture}: {clean}"
+            );
+        }
+        assert!(!clean.contains("data:image"), "{clean}");
+        // The summary reads the text around them, and none of theirs.
+        assert_eq!(
+            sanitized_text_prefix(&clean, 600),
+            to_text_prefix(&clean, 600)
+        );
+        assert!(!to_text(&clean).contains("fallback"));
     }
 
     #[test]
