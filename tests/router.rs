@@ -147,7 +147,13 @@ async fn feeds_have_types_self_links_and_validators() {
             "{uri}"
         );
         assert_eq!(r.headers()["cache-control"], "public, max-age=300");
+        // Readable by readers that run in a browser, from any origin.
+        assert_eq!(r.headers()["access-control-allow-origin"], "*", "{uri}");
     }
+    let r = send(&s, "POST", "/sources.opml", &[]).await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET,HEAD");
+    assert_eq!(body(r).await, "method not allowed: see the Allow header\n");
     let atom = body(get(&s, "/feeds/all.atom", &[]).await).await;
     assert!(
         atom.contains(r#"href="https://feeds.example.org/tributary/feeds/all.atom""#),

@@ -70,13 +70,21 @@ fn item(v: &ItemView) -> Item {
             url: s.url.clone(),
             title: Some(s.title.clone()),
         }),
-        // `<source>` holds one carrier; the others that carried the story too are its
-        // contributors.
-        dublin_core_ext: (!v.authors.is_empty() || v.carriers.len() > 1).then(|| {
-            DublinCoreExtension {
-                creators: v.authors.clone(),
-                contributors: other_carriers(v),
-                ..DublinCoreExtension::default()
+        // The item's own bylines, else the sources that carried it, as `dc:creator` (what
+        // readers show as the author; the Atom and JSON feeds do the same). With bylines,
+        // the carriers `<source>` does not name are its contributors.
+        dublin_core_ext: (!v.authors.is_empty() || !v.carriers.is_empty()).then(|| {
+            if v.authors.is_empty() {
+                DublinCoreExtension {
+                    creators: v.carriers.iter().map(|c| c.name().to_string()).collect(),
+                    ..DublinCoreExtension::default()
+                }
+            } else {
+                DublinCoreExtension {
+                    creators: v.authors.clone(),
+                    contributors: other_carriers(v),
+                    ..DublinCoreExtension::default()
+                }
             }
         }),
         ..Item::default()

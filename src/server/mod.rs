@@ -298,6 +298,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/readyz", get(readyz))
         .merge(working)
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
+        // The `Allow` header is axum's; the body says it in words.
+        .method_not_allowed_fallback(|| async {
+            plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed: see the Allow header\n",
+            )
+        })
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
         .layer(
             tower_http::compression::CompressionLayer::new().compress_when(
@@ -610,6 +617,12 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    // Public documents, read without credentials: readers that run in a browser may fetch
+    // them from another origin.
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
     if not_modified {
         *response.status_mut() = StatusCode::NOT_MODIFIED;

@@ -209,6 +209,15 @@ fn items_name_the_sources_that_carried_them() {
         atom.contains("<contributor>\n      <name>Partner News &amp; Views</name>"),
         "{atom}"
     );
+    // A story without a byline is by the source that carried it, in RSS as in Atom: readers
+    // show `dc:creator` as the author.
+    let podcast = &rss[rss.find("Treća epizoda").unwrap()..];
+    let podcast = &podcast[..podcast.find("</item>").unwrap()];
+    assert!(
+        podcast.contains("<dc:creator>Partner News &amp; Views</dc:creator>"),
+        "{podcast}"
+    );
+    assert!(!podcast.contains("dc:contributor"), "{podcast}");
     // A carrier the caller no longer knows is still listed by id.
     assert_eq!(
         json["items"][2]["_tributary"]["sources"],
