@@ -763,3 +763,36 @@ async fn a_second_sigterm_stops_without_waiting_for_a_stuck_fetch() {
     assert!(!log.contains("still running after"), "{log}");
     assert!(log.contains("stopped"), "{log}");
 }
+
+#[test]
+fn the_daemon_raises_its_open_files_limit_to_the_hard_one() {
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    // A service's usual soft limit is 1024; this one starts lower still.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -Sn 256 && exec \"$0\" --config \"$1\" run")
+        .arg(assert_cmd::cargo::cargo_bin("tributary"))
+        .arg(&s.config)
+        .env_remove("TRIBUTARY_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("serving on"), "{first}");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .skip(3)
+        .take(2)
+        .collect();
+    assert_eq!(open_files[0], open_files[1], "{limits}");
+}

@@ -83,8 +83,34 @@ struct Daemon {
     digest_since: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
 }
 
+/// Raises the soft limit on open files to the hard one, as Go programs do when they start.
+/// The server's connections (`max_connections`, 1024 by default), sled's files and the
+/// fetches' sockets share it, and a service's soft limit is often 1024 (systemd's default):
+/// a flood of connections left no descriptor for the store.
+#[cfg(target_os = "linux")]
+fn raise_open_files_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_some() && limit.current != limit.maximum {
+        let raised = Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        match setrlimit(Resource::Nofile, raised) {
+            Ok(()) => {
+                tracing::debug!(from = ?limit.current, to = ?limit.maximum, "open-files limit raised")
+            }
+            Err(e) => tracing::warn!(error = %e, "could not raise the open-files limit"),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn raise_open_files_limit() {}
+
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
 pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
+    raise_open_files_limit();
     // Handlers first: a signal that arrives while the daemon starts is handled, not fatal
     // (systemd may send SIGHUP as soon as READY=1 is out).
     let mut term = signal(SignalKind::terminate())?;
