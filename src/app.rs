@@ -41,6 +41,26 @@ pub struct SourceHealth {
     pub state: SourceState,
 }
 
+impl SourceHealth {
+    /// What ops should know beyond the health, for the status page and `tributary sources`:
+    /// the last error and when the source is tried again, and a permanent redirect.
+    pub fn notes(&self) -> String {
+        let mut notes = Vec::new();
+        if !self.state.healthy() {
+            if let Some(error) = &self.state.last_error {
+                notes.push(error.clone());
+            }
+            if let Some(at) = self.state.retry_at {
+                notes.push(format!("next try {}", at.format("%Y-%m-%d %H:%M UTC")));
+            }
+        }
+        if let Some(to) = &self.state.moved_to {
+            notes.push(format!("moved for good to {to}: set url to it"));
+        }
+        notes.join("; ")
+    }
+}
+
 impl App {
     /// Opens the store and builds the fetcher.
     pub fn open(config: Config) -> anyhow::Result<App> {

@@ -259,6 +259,16 @@ impl Ingest {
         };
         let (fetched, waited) = self.fetcher.fetch_waiting(source, ask).await;
         report.queued_millis = waited.as_millis();
+        if let Location::Http(url) = &source.location {
+            let moved = self
+                .fetcher
+                .moved(url)
+                .map(|to| Location::Http(to).to_string());
+            if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
+                tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+            }
+            state.moved_to = moved;
+        }
         let now = Utc::now();
         state.last_attempt = Some(now);
         let doc = match fetched {
@@ -269,7 +279,12 @@ impl Ingest {
             }
             Ok(Fetched::Document(doc)) => doc,
             Err(e) => {
-                self.fail(&mut state, now, e.to_string(), e.retry_after());
+                let wait = if e.gone() {
+                    Some(self.fetch.backoff_max)
+                } else {
+                    e.retry_after()
+                };
+                self.fail(&mut state, now, e.to_string(), wait);
                 self.store.put_source_state(&source.id, &state)?;
                 return Ok(Outcome::Error {
                     message: e.to_string(),

@@ -483,6 +483,10 @@ pub struct SourceState {
     /// Entries in the last parsed document.
     #[serde(default)]
     pub last_entry_count: u32,
+    /// Where the source's URL redirects for good (every redirect permanent, 301 or 308), as
+    /// shown (credentials left out): its `url` should say that. `None` when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
     /// Which location the state is about ([`Location::key`]): the validators, body hash and
     /// backoff of one URL say nothing about another. `None` in states recorded before it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]

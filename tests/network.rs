@@ -101,10 +101,90 @@ fn redirects_within_the_limit_are_followed() {
             body: vec![],
         },
     );
-    let s = setup(&[src("moved", server.url("moved.xml"))], "");
+    server.route(
+        "elsewhere-for-now.xml",
+        Route::Status {
+            code: 302,
+            headers: vec![("location".into(), "/rss1.rdf".into())],
+            body: vec![],
+        },
+    );
+    let s = setup(
+        &[
+            src("moved", server.url("moved.xml")),
+            src("visiting", server.url("elsewhere-for-now.xml")),
+        ],
+        "",
+    );
     let (code, r) = s.fetch(&[]);
     assert_eq!(code, 0);
     assert_eq!(r["moved"]["new"], 4);
+    assert_eq!(r["visiting"]["duplicate"], 4, "{}", r["visiting"]);
+    // A permanent move is recorded for ops to update the url; a temporary one is not.
+    let states = sources(&s);
+    assert_eq!(states["moved"]["state"]["moved_to"], server.url("rss1.rdf"));
+    assert!(states["visiting"]["state"]["moved_to"].is_null());
+    let listed = s.cmd().arg("sources").output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains(&format!(
+            "moved for good to {}: set url to it",
+            server.url("rss1.rdf")
+        )),
+        "{listed}"
+    );
+    // Once the url says where the feed is, nothing is left to say.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, text.replace("moved.xml", "rss1.rdf")).unwrap();
+    s.fetch(&[]);
+    assert!(sources(&s)["moved"]["state"]["moved_to"].is_null());
+}
+
+/// `tributary sources --json`, by source id.
+fn sources(s: &common::Setup) -> serde_json::Map<String, serde_json::Value> {
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn a_feed_that_is_gone_says_so_and_waits_the_longest_backoff() {
+    let server = FeedServer::start();
+    server.route(
+        "gone.xml",
+        Route::Status {
+            code: 410,
+            headers: vec![],
+            body: vec![],
+        },
+    );
+    let s = setup(
+        &[src("gone", server.url("gone.xml"))],
+        "[fetch]
+backoff_base = \"1m\"\nbackoff_max = \"12h\"\n",
+    );
+    let before = chrono::Utc::now();
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 3);
+    let message = r["gone"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("HTTP 410 Gone: the feed was removed"),
+        "{message}"
+    );
+    let retry: chrono::DateTime<chrono::Utc> = sources(&s)["gone"]["state"]["retry_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= before + chrono::Duration::hours(12), "{retry}");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["gone"]["status"], "deferred");
+    assert_eq!(server.hits("gone.xml").requests, 1);
 }
 
 #[test]

@@ -833,7 +833,7 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
                     .last_success
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
                     .unwrap_or_else(|| "never".into()),
-                s.state.last_error.as_deref().unwrap_or("")
+                s.notes()
             )?;
         }
     }

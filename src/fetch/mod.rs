@@ -57,7 +57,7 @@ pub enum FetchError {
     #[error("cannot connect: {0}")]
     Connect(String),
     /// The server answered with an error status.
-    #[error("HTTP {status}{}", retry_after.map(describe_retry_after).unwrap_or_default())]
+    #[error("HTTP {status}{}{}", retry_after.map(describe_retry_after).unwrap_or_default(), if *status == 410 { " Gone: the feed was removed (give the source another url, or remove it; it is tried again after backoff_max)" } else { "" })]
     Status {
         /// The status code.
         status: u16,
@@ -128,6 +128,12 @@ impl FetchError {
             _ => None,
         }
     }
+
+    /// The server said the feed is gone for good (410): it is tried again only after the
+    /// longest backoff.
+    pub fn gone(&self) -> bool {
+        matches!(self, FetchError::Status { status: 410, .. })
+    }
 }
 
 /// The HTTP client with its limits; cheap to share behind an `Arc`.
@@ -142,7 +148,13 @@ pub struct Fetcher {
     config: FetchConfig,
     global: Arc<Semaphore>,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Redirects followed, by the URL asked for: whether every hop was permanent (301, 308),
+    /// and where the last one led ([`Fetcher::moved`]).
+    hops: Hops,
 }
+
+/// See [`Fetcher::moved`].
+type Hops = Arc<Mutex<HashMap<Url, (bool, Url)>>>;
 
 impl Fetcher {
     /// Builds the clients from the `[fetch]` config.
@@ -157,11 +169,21 @@ impl Fetcher {
     ) -> Result<Fetcher, FetchError> {
         let max = config.max_redirects;
         let resolver = Arc::new(resolver);
+        let hops: Hops = Arc::default();
         // `guarded`: no redirect to a private address literal. `same_site`: a source that
         // sends a login or headers of its own follows no redirect to another scheme, host or
         // port (the HTTP client would drop only some of them there, and never custom ones).
-        let policy = move |guarded: bool, same_site: bool| {
+        let policy = |guarded: bool, same_site: bool| {
+            let hops = hops.clone();
             reqwest::redirect::Policy::custom(move |attempt| {
+                if let Some(asked) = attempt.previous().first() {
+                    let permanent = matches!(attempt.status().as_u16(), 301 | 308);
+                    let mut hops = hops.lock().unwrap_or_else(|e| e.into_inner());
+                    let hop = hops
+                        .entry(asked.clone())
+                        .or_insert_with(|| (true, attempt.url().clone()));
+                    *hop = (hop.0 && permanent, attempt.url().clone());
+                }
                 if attempt.previous().len() > max {
                     return attempt.error(format!("too many redirects (limit {max})"));
                 }
@@ -218,7 +240,21 @@ impl Fetcher {
             config: config.clone(),
             global: Arc::new(Semaphore::new(config.concurrency)),
             hosts: Mutex::new(HashMap::new()),
+            hops,
         })
+    }
+
+    /// Where the last fetch of `url` was sent for good: the address its redirects led to when
+    /// every one of them was permanent (301 or 308), so the source's `url` should say it.
+    /// Forgets the redirects of that fetch either way.
+    pub fn moved(&self, url: &Url) -> Option<Url> {
+        let hop = self
+            .hops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(url);
+        hop.filter(|(permanent, to)| *permanent && to != url)
+            .map(|(_, to)| to)
     }
 
     /// Fetches a source's document, conditionally when validators are known.

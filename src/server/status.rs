@@ -37,7 +37,7 @@ struct Row {
     items: usize,
     last_attempt: String,
     last_success: String,
-    last_error: String,
+    notes: String,
 }
 
 /// Renders the page.
@@ -88,7 +88,7 @@ pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: 
             items: h.items,
             last_attempt: when(h.state.last_attempt),
             last_success: when(h.state.last_success),
-            last_error: h.state.last_error.clone().unwrap_or_default(),
+            notes: h.notes(),
         })
         .collect();
     let mut env = Environment::new();
