@@ -204,7 +204,9 @@ impl Ingest {
                 tracing::warn!(source = %source.id, error = %message, "fetch failed")
             }
             Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
-            Outcome::Deferred { until } => tracing::info!(%until, "fetched"),
+            Outcome::Deferred { until } => {
+                tracing::info!(%until, "not fetched: backing off after failures or as the server asked")
+            }
             Outcome::Ok(a) => tracing::info!(
                 updated = a.updated,
                 duplicate = a.duplicate,
