@@ -209,6 +209,24 @@ impl Classifier {
             .map(|t| t.title.as_str())
     }
 
+    /// A topic's display name in the language `tag` names (`sr-Latn`: its own title for
+    /// `sr-Latn`, else for `sr`), else its `title`.
+    pub fn title_in(&self, topic: &str, tag: &str) -> Option<&str> {
+        let t = self.topics.iter().find(|t| t.name == topic)?;
+        let language = tag.split('-').next().unwrap_or(tag);
+        let named = |wanted: &str| {
+            t.titles
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(wanted))
+                .map(|(_, v)| v.as_str())
+        };
+        Some(
+            named(tag)
+                .or_else(|| named(language))
+                .unwrap_or(t.title.as_str()),
+        )
+    }
+
     /// The topics the item is about, in rule order, each with the matches that put it there.
     pub fn classify(&self, input: &Input) -> Vec<TopicMatch> {
         self.matched(input, true)
@@ -416,6 +434,7 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic], problems: &mut Vec<RuleError
     Topic {
         name: name.clone(),
         title: rule.title.clone(),
+        titles: rule.titles.clone(),
         threshold: rule.threshold,
         title_weight: rule.title_weight,
         category_weight: rule.category_weight,

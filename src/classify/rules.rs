@@ -44,6 +44,10 @@ pub struct TopicRule {
     pub name: String,
     /// Display name for status pages and digests.
     pub title: String,
+    /// The display name in other languages, by language tag (`sq`, `sr-Latn`, `sr-Cyrl`):
+    /// what a digest in that language heads the topic's section with.
+    #[serde(default)]
+    pub titles: std::collections::BTreeMap<String, String>,
     /// Least total score that assigns the topic.
     pub threshold: f64,
     /// Multiplier for term matches in the item's title.

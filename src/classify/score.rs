@@ -14,6 +14,8 @@ pub(super) struct Topic {
     pub name: String,
     /// Display name.
     pub title: String,
+    /// Display names in other languages, by language tag.
+    pub titles: std::collections::BTreeMap<String, String>,
     /// Least score that assigns the topic.
     pub threshold: f64,
     /// Multiplier for title matches.

@@ -177,6 +177,39 @@ fn topics_are_listed_in_rule_order_with_titles() {
     assert!(topics(&c, "Festival of culture and dialogue", "", &[]).len() == 2);
 }
 
+#[test]
+fn a_topic_title_in_another_language_falls_back_to_the_language_then_the_title() {
+    let rules = r#"
+[topics.culture]
+title = "Culture"
+titles = { sq = "Kultura", sr = "Kultura i umetnost", "sr-Cyrl" = "Култура и уметност" }
+threshold = 1
+terms = { "kultur*" = 1 }
+"#;
+    let c = Classifier::new(&RulesFile::from_toml(rules).unwrap().topics).unwrap();
+    for (tag, title) in [
+        ("sq", "Kultura"),
+        ("sr-Cyrl", "Култура и уметност"),
+        ("sr-cyrl", "Култура и уметност"),
+        ("sr-Latn", "Kultura i umetnost"),
+        ("en", "Culture"),
+        ("de", "Culture"),
+    ] {
+        assert_eq!(c.title_in("culture", tag), Some(title), "{tag}");
+    }
+    assert_eq!(c.title_in("sport", "sq"), None);
+    // The shipped rules name each topic in every language digests speak.
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))
+            .unwrap();
+    let c = Classifier::new(&RulesFile::from_toml(&shipped).unwrap().topics).unwrap();
+    for topic in ["dialogue", "women-caucus", "culture"] {
+        for tag in ["sq", "sr-Latn", "sr-Cyrl"] {
+            assert_ne!(c.title_in(topic, tag), c.title(topic), "{topic} {tag}");
+        }
+    }
+}
+
 fn error(text: &str) -> String {
     let rules = RulesFile::from_toml(text).unwrap().topics;
     Classifier::new(&rules).unwrap_err().to_string()

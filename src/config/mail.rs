@@ -82,6 +82,8 @@ pub struct DigestConfig {
     pub send_empty: bool,
     /// Include each story's first image.
     pub images: bool,
+    /// The language the digest speaks around the stories (`locale`, else its one language).
+    pub locale: crate::digest::Locale,
     /// Leave out stories published longer than this before the period's end (a new source's
     /// back catalogue is first seen now, but it is not news); `None` keeps every story first
     /// seen in the period.
@@ -273,6 +275,22 @@ impl Validator<'_> {
                     );
                 }
             }
+            let languages: Vec<String> = d.languages.iter().map(|l| l.get_ref().clone()).collect();
+            let locale = match &d.locale {
+                None => crate::digest::Locale::for_languages(&languages),
+                Some(tag) => crate::digest::Locale::parse(tag.get_ref()).unwrap_or_else(|| {
+                    self.push(
+                        tag.span().start,
+                        format!("{key}.locale"),
+                        format!(
+                            "unknown locale {:?}: digests speak {}",
+                            tag.get_ref(),
+                            crate::digest::LOCALES.join(", ")
+                        ),
+                    );
+                    crate::digest::Locale::En
+                }),
+            };
             let config = DigestConfig {
                 name,
                 title: d.title.get_ref().trim().to_string(),
@@ -280,7 +298,7 @@ impl Validator<'_> {
                 time_zone,
                 topics: d.topics.iter().map(|t| t.get_ref().clone()).collect(),
                 sources: d.sources.iter().map(|s| s.get_ref().clone()).collect(),
-                languages: d.languages.iter().map(|l| l.get_ref().clone()).collect(),
+                languages,
                 from: d.from.get_ref().clone(),
                 to: d.to.get_ref().iter().map(|t| t.get_ref().clone()).collect(),
                 list_id: d.list_id.as_ref().map(|v| v.get_ref().clone()),
@@ -291,6 +309,7 @@ impl Validator<'_> {
                 send_empty: d.send_empty,
                 images: d.images,
                 max_age: self.duration(&d.max_age, &format!("{key}.max_age")),
+                locale,
             };
             // The digest stage's own checks, for what the ones above do not cover.
             if self.problems.len() == problems_before {

@@ -81,6 +81,7 @@ pub(crate) struct RawDigest {
     #[serde(default)]
     pub images: bool,
     pub max_age: Option<Spanned<String>>,
+    pub locale: Option<Spanned<String>>,
 }
 
 /// `[server]`

@@ -335,10 +335,30 @@ fn digests_are_validated() {
     assert_eq!(d.cron, "0 0 7 * * *");
     assert_eq!(d.time_zone, chrono_tz::Europe::Belgrade);
     assert!(d.languages.is_empty());
+    assert_eq!(d.locale, crate::digest::Locale::En);
     let albanian = good.replace("from = ", "languages = [\"sq\"]\nfrom = ");
+    let c = load(&albanian).unwrap();
+    let d = c.digest("daily").unwrap();
+    assert_eq!(d.languages, ["sq"]);
+    // A digest of one language speaks it, unless it says otherwise.
+    assert_eq!(d.locale, crate::digest::Locale::Sq);
+    let in_english = albanian.replace("from = ", "locale = \"en\"\nfrom = ");
+    let c = load(&in_english).unwrap();
+    assert_eq!(c.digest("daily").unwrap().locale, crate::digest::Locale::En);
+    let cyrillic = good.replace("from = ", "locale = \"sr-Cyrl\"\nfrom = ");
+    let c = load(&cyrillic).unwrap();
     assert_eq!(
-        load(&albanian).unwrap().digest("daily").unwrap().languages,
-        ["sq"]
+        c.digest("daily").unwrap().locale,
+        crate::digest::Locale::SrCyrl
+    );
+    let german = good.replace("from = ", "locale = \"de\"\nfrom = ");
+    let found = problems(&german);
+    assert_eq!(found[0].key, "digests[0].locale", "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .contains("digests speak en, sq, sr-Latn, sr-Cyrl"),
+        "{found:?}"
     );
     let bad = good
         .replace("Europe/Belgrade", "Europe/Novi_Sad")

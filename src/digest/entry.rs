@@ -24,6 +24,7 @@ const UNTITLED: &str = "(untitled)";
 pub(super) fn entry(
     item: &Item,
     tz: Tz,
+    locale: super::Locale,
     images: bool,
     source_title: &dyn Fn(&str) -> Option<String>,
 ) -> Entry {
@@ -37,7 +38,7 @@ pub(super) fn entry(
         summary: summary(item, &title),
         link: link(item),
         sources: sources(item, source_title),
-        date: entry_date(item.published, tz),
+        date: entry_date(item.published, tz, locale),
         published: item
             .published
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -17,6 +17,7 @@
 //! HTML and text, and the same message bytes (its Message-ID and Date come from the period).
 
 mod entry;
+mod locale;
 mod message;
 mod period;
 pub mod run;
@@ -28,6 +29,7 @@ mod tests;
 
 use serde::Serialize;
 
+pub use locale::{Labels, Locale, LOCALES};
 pub use message::{message, message_id, subject};
 pub use period::Period;
 pub use select::build;
@@ -65,6 +67,8 @@ pub struct DigestSpec {
     pub time_zone: chrono_tz::Tz,
     /// Whether an entry shows the first http(s) image of the story's own content.
     pub images: bool,
+    /// The language the digest speaks around the stories (dates, counts, headings).
+    pub locale: Locale,
 }
 
 impl DigestSpec {
@@ -84,6 +88,7 @@ impl DigestSpec {
             languages: Vec::new(),
             time_zone: chrono_tz::UTC,
             images: false,
+            locale: Locale::En,
         }
     }
 
@@ -103,7 +108,8 @@ pub struct Digest {
     pub title: String,
     /// The period covered.
     pub period: Period,
-    /// The period as a reader names it, e.g. `27 Nov 2026` or `21–27 Nov 2026`.
+    /// The period as a reader names it, e.g. `27 Nov 2026` or `21–27 Nov 2026` (in the
+    /// digest's language: `27 nën 2026`, `21.–27. nov 2026.`).
     pub period_label: String,
     /// First instant of the period in the digest's zone, e.g. `26 Nov 2026, 08:00 CET`.
     pub period_start: String,
@@ -115,18 +121,22 @@ pub struct Digest {
     pub sections: Vec<Section>,
     /// Entries over all sections.
     pub count: usize,
-    /// `12 stories`, `1 story`, `no stories`.
+    /// `12 stories`, `1 story`, `no stories` (`12 lajme`, `12 vesti`…).
     pub count_label: String,
     /// The spec's http(s) unsubscribe URL, for the footer.
     pub unsubscribe_url: Option<String>,
     /// The spec's unsubscribe address as a `mailto:` URI, for the footer.
     pub unsubscribe_mailto: Option<String>,
+    /// The BCP 47 tag of the language the digest speaks (`en`, `sq`, `sr-Latn`, `sr-Cyrl`).
+    pub locale: String,
+    /// The words the templates print in that language (see [`Labels`]).
+    pub labels: Labels,
 }
 
 /// One topic's stories.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Section {
-    /// The topic name; `None` for "Other news".
+    /// The topic name; `None` for "Other news" (in the digest's language).
     pub topic: Option<String>,
     /// The topic's title (its name when the caller knows no title).
     pub title: String,
@@ -147,7 +157,7 @@ pub struct Entry {
     pub link: Option<String>,
     /// Titles of every source that carried the story, first carrier first, without repeats.
     pub sources: Vec<String>,
-    /// Publication date in the digest's zone, e.g. `27 Nov 2026, 07:30`.
+    /// Publication date in the digest's zone and language, e.g. `27 Nov 2026, 07:30`.
     pub date: String,
     /// Publication date as RFC 3339 UTC, for templates that want their own format.
     pub published: String,

@@ -1,8 +1,10 @@
 //! The period a digest covers, and how its dates read in the digest's time zone.
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+
+use super::locale::Locale;
 
 /// The half-open interval `[start, end)` of first-seen times a digest covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -23,25 +25,13 @@ impl Period {
     /// its last instant (07:00 to 07:00 → the morning it arrives; midnight to midnight → that
     /// day); a longer one by its first and last local dates: `21–27 Nov 2026`,
     /// `28 Nov – 4 Dec 2026`, `29 Dec 2026 – 4 Jan 2027`.
-    pub fn label(&self, tz: Tz) -> String {
+    pub fn label(&self, tz: Tz, locale: Locale) -> String {
         let last = last_instant(self).with_timezone(&tz).date_naive();
         if self.end - self.start <= TimeDelta::days(1) {
-            return last.format("%-d %b %Y").to_string();
+            return locale.date(last);
         }
         let first = self.start.with_timezone(&tz).date_naive();
-        if first == last {
-            last.format("%-d %b %Y").to_string()
-        } else if first.year() != last.year() {
-            format!(
-                "{} – {}",
-                first.format("%-d %b %Y"),
-                last.format("%-d %b %Y")
-            )
-        } else if first.month() != last.month() {
-            format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"))
-        } else {
-            format!("{}–{}", first.format("%-d"), last.format("%-d %b %Y"))
-        }
+        locale.range(first, last)
     }
 }
 
@@ -55,15 +45,13 @@ fn last_instant(p: &Period) -> DateTime<Utc> {
 }
 
 /// A moment as the digest shows it with its zone: `26 Nov 2026, 08:00 CET`.
-pub(super) fn moment(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%-d %b %Y, %H:%M %Z")
-        .to_string()
+pub(super) fn moment(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
+    locale.moment(t, tz)
 }
 
 /// An entry's date: `27 Nov 2026, 07:30` (the zone is in the digest's header).
-pub(super) fn entry_date(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%-d %b %Y, %H:%M").to_string()
+pub(super) fn entry_date(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
+    locale.date_time(t, tz)
 }
 
 #[cfg(test)]
@@ -81,29 +69,32 @@ mod tests {
     fn a_day_is_named_by_its_last_local_date() {
         let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
         let morning = period("2026-11-26T06:00:00Z", "2026-11-27T06:00:00Z");
-        assert_eq!(morning.label(belgrade), "27 Nov 2026");
+        assert_eq!(morning.label(belgrade, Locale::En), "27 Nov 2026");
         let midnight = period("2026-11-25T23:00:00Z", "2026-11-26T23:00:00Z");
-        assert_eq!(midnight.label(belgrade), "26 Nov 2026");
-        assert_eq!(midnight.label(chrono_tz::UTC), "26 Nov 2026");
+        assert_eq!(midnight.label(belgrade, Locale::En), "26 Nov 2026");
+        assert_eq!(midnight.label(chrono_tz::UTC, Locale::En), "26 Nov 2026");
     }
 
     #[test]
     fn longer_periods_are_ranges() {
         let tz = chrono_tz::UTC;
         let week = period("2026-11-21T00:00:00Z", "2026-11-28T00:00:00Z");
-        assert_eq!(week.label(tz), "21–27 Nov 2026");
+        assert_eq!(week.label(tz, Locale::En), "21–27 Nov 2026");
         let across_months = period("2026-11-28T00:00:00Z", "2026-12-05T00:00:00Z");
-        assert_eq!(across_months.label(tz), "28 Nov – 4 Dec 2026");
+        assert_eq!(across_months.label(tz, Locale::En), "28 Nov – 4 Dec 2026");
         let across_years = period("2026-12-29T00:00:00Z", "2027-01-05T00:00:00Z");
-        assert_eq!(across_years.label(tz), "29 Dec 2026 – 4 Jan 2027");
+        assert_eq!(
+            across_years.label(tz, Locale::En),
+            "29 Dec 2026 – 4 Jan 2027"
+        );
     }
 
     #[test]
     fn moments_carry_the_zone_abbreviation() {
         let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
         let t = "2026-11-27T06:00:00Z".parse().unwrap();
-        assert_eq!(moment(t, belgrade), "27 Nov 2026, 07:00 CET");
-        assert_eq!(entry_date(t, belgrade), "27 Nov 2026, 07:00");
+        assert_eq!(moment(t, belgrade, Locale::En), "27 Nov 2026, 07:00 CET");
+        assert_eq!(entry_date(t, belgrade, Locale::En), "27 Nov 2026, 07:00");
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
         languages: d.languages.clone(),
         time_zone: d.time_zone,
         images: d.images,
+        locale: d.locale,
     }
 }
 
@@ -182,7 +183,12 @@ fn compose(
         .collect();
     let spec = spec(d);
     let topic_order: Vec<String> = config.classifier.topics().map(str::to_string).collect();
-    let topic_title = |t: &str| config.classifier.title(t).map(str::to_string);
+    let topic_title = |t: &str| {
+        config
+            .classifier
+            .title_in(t, d.locale.tag())
+            .map(str::to_string)
+    };
     let source_title = |s: &str| config.source(s).map(|s| s.title.clone());
     let built = digest::build(
         &spec,
@@ -530,6 +536,7 @@ mod tests {
             send_empty: false,
             images: false,
             max_age: None,
+            locale: crate::digest::Locale::En,
         }
     }
 

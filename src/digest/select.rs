@@ -8,9 +8,6 @@ use super::period::moment;
 use super::{Digest, DigestSpec, Entry, Period, Section};
 use crate::model::Item;
 
-/// Title of the section for stories without any topic (only when the spec names no topics).
-pub(super) const OTHER_NEWS: &str = "Other news";
-
 /// When a story is new to the readers of a digest: when it was first stored or, for a digest
 /// of some sources only, when the first of those sources carried it (a story another source
 /// published on Monday is news to a Wednesday digest of the source that republished it then).
@@ -119,7 +116,7 @@ pub fn build(
             .into_iter()
             .map(|(item, others)| {
                 number += 1;
-                let mut e = entry(item, spec.time_zone, spec.images, source_title);
+                let mut e = entry(item, spec.time_zone, spec.locale, spec.images, source_title);
                 e.number = number;
                 e.also = others.iter().map(|&r| title_of(order[r])).collect();
                 e
@@ -127,7 +124,7 @@ pub fn build(
             .collect();
         let (topic, title) = match order.get(rank) {
             Some(t) => (Some(t.to_string()), title_of(t)),
-            None => (None, OTHER_NEWS.to_string()),
+            None => (None, spec.locale.labels().other_news.to_string()),
         };
         sections.push(Section {
             topic,
@@ -136,24 +133,22 @@ pub fn build(
         });
     }
 
-    let tz = spec.time_zone;
+    let (tz, locale) = (spec.time_zone, spec.locale);
     Digest {
         name: spec.name.clone(),
         title: plain(&spec.title),
         period,
-        period_label: period.label(tz),
-        period_start: moment(period.start, tz),
-        period_end: moment(period.end, tz),
+        period_label: period.label(tz, locale),
+        period_start: moment(period.start, tz, locale),
+        period_end: moment(period.end, tz, locale),
         time_zone: tz.name().to_string(),
         sections,
         count: number,
-        count_label: match number {
-            0 => "no stories".to_string(),
-            1 => "1 story".to_string(),
-            n => format!("{n} stories"),
-        },
+        count_label: locale.count(number),
         unsubscribe_url: spec.unsubscribe_url.as_deref().and_then(http_url),
         unsubscribe_mailto: spec.unsubscribe_mailto.as_deref().and_then(mailto_uri),
+        locale: locale.tag().to_string(),
+        labels: locale.labels(),
     }
 }
 

@@ -212,7 +212,7 @@ fn sample() -> Digest {
             },
             Section {
                 topic: None,
-                title: super::select::OTHER_NEWS.into(),
+                title: super::Locale::En.labels().other_news.into(),
                 entries: vec![Entry {
                     number: 2,
                     link: None,
@@ -227,5 +227,7 @@ fn sample() -> Digest {
         count_label: "2 stories".into(),
         unsubscribe_url: Some("https://example.org/unsubscribe".into()),
         unsubscribe_mailto: Some("mailto:unsubscribe@example.org".into()),
+        locale: "en".into(),
+        labels: super::Locale::En.labels(),
     }
 }

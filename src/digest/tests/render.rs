@@ -156,3 +156,53 @@ fn rendering_is_deterministic() {
     assert_eq!(a.html(&digest()).unwrap(), b.html(&digest()).unwrap());
     assert_eq!(a.text(&digest()).unwrap(), b.text(&digest()).unwrap());
 }
+
+#[test]
+fn a_digest_speaks_its_readers_language_around_the_stories() {
+    let t = templates();
+    let mut albanian = spec();
+    albanian.locale = crate::digest::Locale::Sq;
+    // Every topic, and a section for stories with none.
+    albanian.topics = Vec::new();
+    let d = digest_of(&albanian, &items());
+    let text = t.text(&d).unwrap();
+    let html = t.html(&d).unwrap();
+    assert!(d.count_label.ends_with(" lajme"), "{}", d.count_label);
+    assert!(d.period_label.contains(" nën 2026"), "{}", d.period_label);
+    assert!(text.contains("Lajme të tjera"), "{text}");
+    assert!(text.contains("Edhe te: "), "{text}");
+    assert!(text.contains("dërguar nga Tributary"), "{text}");
+    assert!(text.contains("Çregjistrohu: https://"), "{text}");
+    assert!(html.contains(r#"<html lang="sq">"#));
+    for english in [
+        "Other news",
+        "Also in",
+        "sent by",
+        "Unsubscribe",
+        " stories",
+        " Nov ",
+    ] {
+        assert!(!text.contains(english), "{english} in {text}");
+        assert!(!html.contains(english), "{english} in {html}");
+    }
+    let subject = crate::digest::subject(&albanian, &d);
+    assert!(
+        subject.contains(" lajme") && subject.contains(" nën "),
+        "{subject}"
+    );
+
+    let mut cyrillic = spec();
+    cyrillic.locale = crate::digest::Locale::SrCyrl;
+    let empty = digest_of(&cyrillic, &[]);
+    let text = t.text(&empty).unwrap();
+    assert!(text.contains("ниједна вест"), "{text}");
+    assert!(
+        text.contains("У овом периоду није стигла ниједна нова вест."),
+        "{text}"
+    );
+    assert!(
+        empty.period_start.contains(". нов 2026. у "),
+        "{}",
+        empty.period_start
+    );
+}
