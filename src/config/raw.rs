@@ -82,6 +82,7 @@ pub(crate) struct RawDigest {
     pub images: bool,
     pub max_age: Option<Spanned<String>>,
     pub locale: Option<Spanned<String>>,
+    pub max_stories: Option<Spanned<i64>>,
 }
 
 /// `[server]`

@@ -68,6 +68,7 @@ impl Locale {
                 also_in: "Also in:",
                 sent_by: "sent by Tributary: the stories first seen in the period above.",
                 unsubscribe: "Unsubscribe",
+                left_out: "Left out to keep this message short:",
             },
             Locale::Sq => Labels {
                 other_news: "Lajme të tjera",
@@ -75,6 +76,7 @@ impl Locale {
                 also_in: "Edhe te:",
                 sent_by: "dërguar nga Tributary: lajmet e shfaqura për herë të parë në periudhën e mësipërme.",
                 unsubscribe: "Çregjistrohu",
+                left_out: "Lënë jashtë që mesazhi të mbetet i shkurtër:",
             },
             Locale::SrLatn => Labels {
                 other_news: "Ostale vesti",
@@ -82,6 +84,7 @@ impl Locale {
                 also_in: "Takođe u:",
                 sent_by: "šalje Tributary: vesti prvi put viđene u navedenom periodu.",
                 unsubscribe: "Odjavite se",
+                left_out: "Izostavljeno da bi poruka ostala kratka:",
             },
             Locale::SrCyrl => Labels {
                 other_news: "Остале вести",
@@ -89,6 +92,7 @@ impl Locale {
                 also_in: "Такође у:",
                 sent_by: "шаље Tributary: вести први пут виђене у наведеном периоду.",
                 unsubscribe: "Одјавите се",
+                left_out: "Изостављено да би порука остала кратка:",
             },
         }
     }
@@ -214,6 +218,8 @@ pub struct Labels {
     pub sent_by: &'static str,
     /// The unsubscribe link.
     pub unsubscribe: &'static str,
+    /// Before the count of stories a digest over `max_stories` leaves out.
+    pub left_out: &'static str,
 }
 
 #[cfg(test)]

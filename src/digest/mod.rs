@@ -69,6 +69,8 @@ pub struct DigestSpec {
     pub images: bool,
     /// The language the digest speaks around the stories (dates, counts, headings).
     pub locale: Locale,
+    /// At most this many stories, the newest; the others are counted (`None`: all).
+    pub max_stories: Option<usize>,
 }
 
 impl DigestSpec {
@@ -89,6 +91,7 @@ impl DigestSpec {
             time_zone: chrono_tz::UTC,
             images: false,
             locale: Locale::En,
+            max_stories: None,
         }
     }
 
@@ -119,8 +122,12 @@ pub struct Digest {
     pub time_zone: String,
     /// Sections in order; none is empty.
     pub sections: Vec<Section>,
-    /// Entries over all sections.
+    /// Stories new in the period, shown or left out.
     pub count: usize,
+    /// Stories left out over the spec's `max_stories` (the oldest of the period).
+    pub left_out: usize,
+    /// `70 stories` for [`Digest::left_out`] (empty when none is).
+    pub left_out_label: String,
     /// `12 stories`, `1 story`, `no stories` (`12 lajme`, `12 vesti`…).
     pub count_label: String,
     /// The spec's http(s) unsubscribe URL, for the footer.

@@ -61,6 +61,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
         time_zone: d.time_zone,
         images: d.images,
         locale: d.locale,
+        max_stories: d.max_stories,
     }
 }
 
@@ -537,6 +538,7 @@ mod tests {
             images: false,
             max_age: None,
             locale: crate::digest::Locale::En,
+            max_stories: None,
         }
     }
 

@@ -99,6 +99,23 @@ pub fn build(
         }
     }
 
+    // Over `max_stories`: the newest stay, wherever they are filed.
+    let placed: usize = buckets.iter().map(Vec::len).sum();
+    let mut left_out = 0;
+    if let Some(max) = spec.max_stories.filter(|&max| placed > max) {
+        let mut all: Vec<(Reverse<chrono::DateTime<chrono::Utc>>, crate::model::ItemId)> = buckets
+            .iter()
+            .flatten()
+            .map(|(item, _)| (Reverse(item.published), item.id))
+            .collect();
+        all.sort_unstable();
+        let kept: HashSet<crate::model::ItemId> = all[..max].iter().map(|(_, id)| *id).collect();
+        for bucket in &mut buckets {
+            bucket.retain(|(item, _)| kept.contains(&item.id));
+        }
+        left_out = placed - max;
+    }
+
     let title_of = |topic: &str| {
         topic_title(topic)
             .map(|t| plain(&t))
@@ -143,8 +160,14 @@ pub fn build(
         period_end: moment(period.end, tz, locale),
         time_zone: tz.name().to_string(),
         sections,
-        count: number,
-        count_label: locale.count(number),
+        count: number + left_out,
+        count_label: locale.count(number + left_out),
+        left_out,
+        left_out_label: if left_out > 0 {
+            locale.count(left_out)
+        } else {
+            String::new()
+        },
         unsubscribe_url: spec.unsubscribe_url.as_deref().and_then(http_url),
         unsubscribe_mailto: spec.unsubscribe_mailto.as_deref().and_then(mailto_uri),
         locale: locale.tag().to_string(),

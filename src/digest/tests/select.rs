@@ -344,3 +344,52 @@ fn a_single_story_is_one_story() {
 fn lone_published(d: &Digest) -> chrono::DateTime<chrono::Utc> {
     d.sections[0].entries[0].published.parse().unwrap()
 }
+
+#[test]
+fn a_digest_over_its_limit_keeps_the_newest_stories_and_counts_the_rest() {
+    let all = digest();
+    let mut short = spec();
+    short.max_stories = Some(2);
+    let d = digest_of(&short, &items());
+    let shown: Vec<&str> = d
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.published.as_str()))
+        .collect();
+    assert_eq!(shown.len(), 2);
+    let mut newest: Vec<&str> = all
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.published.as_str()))
+        .collect();
+    newest.sort_unstable_by(|a, b| b.cmp(a));
+    assert!(
+        shown.iter().all(|p| *p >= newest[1]),
+        "{shown:?} {newest:?}"
+    );
+    assert_eq!(d.count, all.count);
+    assert_eq!(d.left_out, all.count - 2);
+    assert_eq!(d.left_out_label, format!("{} stories", all.count - 2));
+    // Numbered from 1 as shown; the subject counts every story of the period.
+    let numbers: Vec<usize> = d
+        .sections
+        .iter()
+        .flat_map(|s| s.entries.iter().map(|e| e.number))
+        .collect();
+    assert_eq!(numbers, [1, 2]);
+    assert_eq!(d.count_label, all.count_label);
+    let text = crate::digest::Templates::new(None)
+        .unwrap()
+        .text(&d)
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "Left out to keep this message short: {} stories",
+            all.count - 2
+        )),
+        "{text}"
+    );
+    // A limit the period does not reach changes nothing.
+    short.max_stories = Some(all.count);
+    assert_eq!(digest_of(&short, &items()), all);
+}
