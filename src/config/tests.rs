@@ -351,6 +351,13 @@ fn digests_are_validated() {
         c.digest("daily").unwrap().locale,
         crate::digest::Locale::SrCyrl
     );
+    let limited = good.replace("from = ", "max_stories = 40\nfrom = ");
+    assert_eq!(
+        load(&limited).unwrap().digest("daily").unwrap().max_stories,
+        Some(40)
+    );
+    let none = good.replace("from = ", "max_stories = 0\nfrom = ");
+    assert_eq!(problems(&none)[0].key, "digests[0].max_stories");
     let german = good.replace("from = ", "locale = \"de\"\nfrom = ");
     let found = problems(&german);
     assert_eq!(found[0].key, "digests[0].locale", "{found:?}");
