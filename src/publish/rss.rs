@@ -30,13 +30,17 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
                 ..Link::default()
             }],
         }),
-        items: items.iter().map(item).collect(),
+        items: items
+            .iter()
+            .map(|v| item(v, meta.language.as_deref()))
+            .collect(),
         ..Channel::default()
     };
     view::written(channel.pretty_write_to(Vec::new(), b' ', 2))
 }
 
-fn item(v: &ItemView) -> Item {
+/// One item; `language` is the channel's.
+fn item(v: &ItemView, language: Option<&str>) -> Item {
     // `description` is HTML: the sanitized body, else the plain summary escaped into HTML.
     let description = match &v.content {
         Some(html) => Some(html.clone()),
@@ -73,20 +77,31 @@ fn item(v: &ItemView) -> Item {
         // The item's own bylines, else the sources that carried it, as `dc:creator` (what
         // readers show as the author; the Atom and JSON feeds do the same). With bylines,
         // the carriers `<source>` does not name are its contributors.
-        dublin_core_ext: (!v.authors.is_empty() || !v.carriers.is_empty()).then(|| {
+        // An item in another language than the channel's (a partner's English story in a
+        // Serbian feed) says so with `dc:language`, as RSS items have no language of their own.
+        dublin_core_ext: Some({
+            let languages: Vec<String> = v
+                .lang
+                .iter()
+                .filter(|l| language.is_none_or(|c| !c.eq_ignore_ascii_case(l)))
+                .cloned()
+                .collect();
             if v.authors.is_empty() {
                 DublinCoreExtension {
                     creators: v.carriers.iter().map(|c| c.name().to_string()).collect(),
+                    languages,
                     ..DublinCoreExtension::default()
                 }
             } else {
                 DublinCoreExtension {
                     creators: v.authors.clone(),
                     contributors: other_carriers(v),
+                    languages,
                     ..DublinCoreExtension::default()
                 }
             }
-        }),
+        })
+        .filter(|dc| !dc.creators.is_empty() || !dc.languages.is_empty()),
         ..Item::default()
     }
 }
