@@ -111,6 +111,9 @@ pub struct Ingest {
     /// store takes one feed at a time; without this bound, feeds parsed faster than they are
     /// stored would pile up in memory.
     pub staged: Arc<tokio::sync::Semaphore>,
+    /// Cancelled when the daemon stops: downloads still running end at once (nothing of
+    /// theirs is stored yet), while feeds already downloaded are stored.
+    pub downloads: tokio_util::sync::CancellationToken,
 }
 
 /// How one fetch treats what Tributary knows of the source.
@@ -142,6 +145,7 @@ impl Ingest {
             inflight: Arc::new(tokio::sync::Semaphore::new(config.fetch.concurrency)),
             cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
             staged: Arc::new(tokio::sync::Semaphore::new(cores + 2)),
+            downloads: tokio_util::sync::CancellationToken::new(),
         })
     }
 
@@ -259,7 +263,15 @@ impl Ingest {
         } else {
             &state
         };
-        let (fetched, waited) = self.fetcher.fetch_waiting(source, ask).await;
+        let (fetched, waited) = tokio::select! {
+            done = self.fetcher.fetch_waiting(source, ask) => done,
+            () = self.downloads.cancelled() => {
+                // Stopping: the source's state stays as it was, for the next start.
+                return Ok(Outcome::Error {
+                    message: "not fetched: stopping".into(),
+                });
+            }
+        };
         report.queued_millis = waited.as_millis();
         if let Location::Http(url) = &source.location {
             let moved = self

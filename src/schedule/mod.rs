@@ -137,14 +137,15 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         None => (Shared::new(store.clone(), config.clone()), None),
     };
     let shared = Arc::new(shared);
+    let cancel = CancellationToken::new();
     let daemon = Arc::new(Daemon {
         origin,
         shared: shared.clone(),
-        live: RwLock::new(Arc::new(live(&config, &store)?)),
+        live: RwLock::new(Arc::new(live(&config, &store, &cancel)?)),
         running: Mutex::new(HashMap::new()),
         tracker: TaskTracker::new(),
         render: Notify::new(),
-        cancel: CancellationToken::new(),
+        cancel,
         started: Utc::now(),
         digest_since: Mutex::new(HashMap::new()),
     });
@@ -218,7 +219,9 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     }
 
     notify::stopping();
-    tracing::info!("stopping: no new fetches; waiting for running ones");
+    tracing::info!(
+        "stopping: no new fetches; running downloads end, feeds already downloaded are stored"
+    );
     daemon.cancel.cancel();
     let _ = scheduler.shutdown().await;
     daemon.tracker.close();
@@ -300,10 +303,17 @@ async fn next_command(
     }
 }
 
-fn live(config: &Arc<Config>, store: &Arc<Store>) -> anyhow::Result<Live> {
+/// The config and its pipeline; `stop` (the daemon's shutdown) ends its running downloads.
+fn live(
+    config: &Arc<Config>,
+    store: &Arc<Store>,
+    stop: &CancellationToken,
+) -> anyhow::Result<Live> {
+    let mut ingest = Ingest::new(config, store.clone())?;
+    ingest.downloads = stop.clone();
     Ok(Live {
         config: config.clone(),
-        ingest: Arc::new(Ingest::new(config, store.clone())?),
+        ingest: Arc::new(ingest),
     })
 }
 
@@ -746,7 +756,7 @@ impl Daemon {
         if config.server.listen != old.config.server.listen {
             tracing::warn!("the listen address changed; that takes a restart");
         }
-        let new_live = match live(&config, &self.shared.store) {
+        let new_live = match live(&config, &self.shared.store, &self.cancel) {
             Ok(l) => l,
             Err(e) => {
                 self.shared.metrics.config_reloaded(false);
