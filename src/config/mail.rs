@@ -87,6 +87,8 @@ pub struct DigestConfig {
     /// At most this many stories in one digest, the newest (mail clients clip long
     /// messages: Gmail past ~100 KB of HTML); `None`: all.
     pub max_stories: Option<usize>,
+    /// Recipients only in the SMTP envelope, not in the message's `To`.
+    pub bcc: bool,
     /// Leave out stories published longer than this before the period's end (a new source's
     /// back catalogue is first seen now, but it is not news); `None` keeps every story first
     /// seen in the period.
@@ -314,6 +316,7 @@ impl Validator<'_> {
                 max_age: self.duration(&d.max_age, &format!("{key}.max_age")),
                 locale,
                 max_stories: self.count(&d.max_stories, &format!("{key}.max_stories"), 1, 10_000),
+                bcc: d.bcc,
             };
             // The digest stage's own checks, for what the ones above do not cover.
             if self.problems.len() == problems_before {

@@ -83,6 +83,8 @@ pub(crate) struct RawDigest {
     pub max_age: Option<Spanned<String>>,
     pub locale: Option<Spanned<String>>,
     pub max_stories: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub bcc: bool,
 }
 
 /// `[server]`

@@ -62,7 +62,12 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
         .subject(Text::new(subject(spec, d)))
         .date(Date::new(d.period.end.timestamp()))
         .message_id(MessageId::new(message_id(d, domain)));
-    if !spec.to.is_empty() {
+    if spec.bcc {
+        builder = builder.to(Address::new_group(
+            Some("undisclosed-recipients"),
+            Vec::new(),
+        ));
+    } else if !spec.to.is_empty() {
         let to: Vec<Address<'static>> = spec.to.iter().map(|t| address(t)).collect();
         builder = builder.to(Address::new_list(to));
     }

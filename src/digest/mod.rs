@@ -71,6 +71,9 @@ pub struct DigestSpec {
     pub locale: Locale,
     /// At most this many stories, the newest; the others are counted (`None`: all).
     pub max_stories: Option<usize>,
+    /// Keep the recipients out of the message (`To: undisclosed-recipients:;`): they are only
+    /// the SMTP envelope's, so no reader sees the others' addresses.
+    pub bcc: bool,
 }
 
 impl DigestSpec {
@@ -92,6 +95,7 @@ impl DigestSpec {
             images: false,
             locale: Locale::En,
             max_stories: None,
+            bcc: false,
         }
     }
 

@@ -62,6 +62,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
         images: d.images,
         locale: d.locale,
         max_stories: d.max_stories,
+        bcc: d.bcc,
     }
 }
 
@@ -539,6 +540,7 @@ mod tests {
             max_age: None,
             locale: crate::digest::Locale::En,
             max_stories: None,
+            bcc: false,
         }
     }
 

@@ -319,3 +319,20 @@ fn a_bad_spec_names_the_field() {
         }
     }
 }
+
+#[test]
+fn a_bcc_digest_names_no_recipient_in_the_message() {
+    let mut spec = spec_in_local_languages();
+    spec.bcc = true;
+    let d = digest();
+    let bytes = eml(&spec, &d);
+    let text = String::from_utf8_lossy(&bytes);
+    // An empty group (RFC 5322 3.4), its name quoted as mail-builder writes it.
+    assert_eq!(header(&text, "To"), Some("\"undisclosed-recipients\":;"));
+    assert!(!text.contains("partners@lists.example.org"), "{text}");
+    assert!(!text.contains("ops@example.org"), "{text}");
+    if let Some(read) = read_with_python(&bytes) {
+        assert_eq!(read["to"], serde_json::json!([]), "{read}");
+        assert_eq!(read["defects"], serde_json::json!([]), "{read}");
+    }
+}
