@@ -351,6 +351,9 @@ fn digests_are_validated() {
         c.digest("daily").unwrap().locale,
         crate::digest::Locale::SrCyrl
     );
+    assert!(!d.bcc);
+    let bcc = good.replace("from = ", "bcc = true\nfrom = ");
+    assert!(load(&bcc).unwrap().digest("daily").unwrap().bcc);
     let limited = good.replace("from = ", "max_stories = 40\nfrom = ");
     assert_eq!(
         load(&limited).unwrap().digest("daily").unwrap().max_stories,
