@@ -243,6 +243,7 @@ impl Ingest {
                 body_hash: None,
                 retry_at: None,
                 consecutive_errors: 0,
+                moved_to: None,
                 ..state
             };
         }

@@ -814,7 +814,7 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     if !args.json {
         writeln!(
             out,
-            "{:<24} {:<12} {:<14} {:>6}  {:<20}  last error",
+            "{:<24} {:<12} {:<14} {:>6}  {:<20}  notes",
             "SOURCE", "KIND", "HEALTH", "ITEMS", "LAST SUCCESS"
         )?;
     }

@@ -73,7 +73,7 @@ impl Locale {
             Locale::Sq => Labels {
                 other_news: "Lajme të tjera",
                 no_stories: "Në këtë periudhë nuk erdhi asnjë lajm i ri.",
-                also_in: "Edhe te:",
+                also_in: "Edhe në:",
                 sent_by: "dërguar nga Tributary: lajmet e shfaqura për herë të parë në periudhën e mësipërme.",
                 unsubscribe: "Çregjistrohu",
                 left_out: "Lënë jashtë që mesazhi të mbetet i shkurtër:",

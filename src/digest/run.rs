@@ -148,7 +148,7 @@ pub fn preview(
     compose(config, store, d, end, false).map(|(record, _)| record)
 }
 
-/// The digest ending at `end` (ends are whole seconds: stamps and file names are), and whether
+/// The digest ending at `end` (to the millisecond, as its stamp names it), and whether
 /// it is new rather than one built before.
 fn compose(
     config: &Config,

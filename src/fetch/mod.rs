@@ -156,6 +156,12 @@ pub struct Fetcher {
 /// See [`Fetcher::moved`].
 type Hops = Arc<Mutex<HashMap<Url, (bool, Url)>>>;
 
+fn without_fragment(url: &Url) -> Url {
+    let mut url = url.clone();
+    url.set_fragment(None);
+    url
+}
+
 impl Fetcher {
     /// Builds the clients from the `[fetch]` config.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
@@ -176,14 +182,19 @@ impl Fetcher {
         let policy = |guarded: bool, same_site: bool| {
             let hops = hops.clone();
             reqwest::redirect::Policy::custom(move |attempt| {
-                if let Some(asked) = attempt.previous().first() {
+                // Recorded only once followed (below), by the URL asked for without its
+                // fragment (the client never sends one, and gives none back here).
+                let hop = |attempt: &reqwest::redirect::Attempt<'_>| {
+                    let Some(asked) = attempt.previous().first() else {
+                        return;
+                    };
                     let permanent = matches!(attempt.status().as_u16(), 301 | 308);
                     let mut hops = hops.lock().unwrap_or_else(|e| e.into_inner());
                     let hop = hops
-                        .entry(asked.clone())
+                        .entry(without_fragment(asked))
                         .or_insert_with(|| (true, attempt.url().clone()));
                     *hop = (hop.0 && permanent, attempt.url().clone());
-                }
+                };
                 if attempt.previous().len() > max {
                     return attempt.error(format!("too many redirects (limit {max})"));
                 }
@@ -203,6 +214,7 @@ impl Fetcher {
                         ));
                     }
                 }
+                hop(&attempt);
                 attempt.follow()
             })
         };
@@ -248,12 +260,13 @@ impl Fetcher {
     /// every one of them was permanent (301 or 308), so the source's `url` should say it.
     /// Forgets the redirects of that fetch either way.
     pub fn moved(&self, url: &Url) -> Option<Url> {
+        let asked = without_fragment(url);
         let hop = self
             .hops
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(url);
-        hop.filter(|(permanent, to)| *permanent && to != url)
+            .remove(&asked);
+        hop.filter(|(permanent, to)| *permanent && *to != asked)
             .map(|(_, to)| to)
     }
 

@@ -88,9 +88,22 @@ fn embed_url(src: &str) -> Option<String> {
     Some(url.into())
 }
 
+/// The sanitizer that keeps players in iframes: for bodies whose iframes the pass before it
+/// ([`embeds_and_lazy_images`]) emptied.
 fn sanitizer() -> &'static ammonia::Builder<'static> {
     static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    SANITIZER.get_or_init(|| {
+    SANITIZER.get_or_init(|| build_sanitizer(true))
+}
+
+/// The sanitizer that drops every iframe with its content: for a body the pass before it could
+/// not read, or whose sanitized form still had an iframe with content.
+fn sanitizer_without_frames() -> &'static ammonia::Builder<'static> {
+    static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    SANITIZER.get_or_init(|| build_sanitizer(false))
+}
+
+fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
+    {
         let mut b = ammonia::Builder::default();
         b.url_schemes(["http", "https", "mailto"].into_iter().collect())
             // Links, media and citations are made absolute and canonical (tracking parameters
@@ -148,8 +161,18 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                 ],
             )
             .add_tag_attributes("audio", ["src", "controls", "preload", "loop", "muted"])
-            // Players from known hosts (see `embeds_and_lazy_images`), sandboxed.
-            .add_tags(["iframe"])
+            // Raw-text elements go with their content, as `script` and `style` do: what a
+            // `<noembed>` holds is a fallback for browsers without them, never text of the
+            // story (and the summary, read from this output, leaves it out too).
+            .add_clean_content_tags(["noembed", "noframes", "xmp"])
+            .strip_comments(true);
+        if !players {
+            b.add_clean_content_tags(["iframe"]);
+            return b;
+        }
+        // Players from known hosts (see `embeds_and_lazy_images`), sandboxed; their content
+        // was emptied before, and `sanitize_markup` checks that it was.
+        b.add_tags(["iframe"])
             .add_tag_attributes(
                 "iframe",
                 ["src", "width", "height", "title", "allowfullscreen"],
@@ -164,15 +187,9 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
                 "iframe",
                 "referrerpolicy",
                 "strict-origin-when-cross-origin",
-            )
-            // Raw-text elements go with their content, as `script` and `style` do: what a
-            // `<noembed>` holds is a fallback for browsers without them, never text of the
-            // story (and the summary, read from this output, leaves it out too). An iframe's
-            // content is emptied before.
-            .add_clean_content_tags(["noembed", "noframes", "xmp"])
-            .strip_comments(true);
+            );
         b
-    })
+    }
 }
 
 /// Sanitized HTML for a feed body. `base` resolves relative URLs; `item_host` is the host of
@@ -217,10 +234,47 @@ fn trimmed(mut s: String) -> String {
 
 /// [`sanitize`] through ammonia.
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
-    let html = embeds_and_lazy_images(html, base);
+    // Fails closed: a body the pass could not read, or that still has an iframe with content
+    // once sanitized (html5ever writes that content unescaped), is sanitized without frames.
+    let cleaned = match embeds_and_lazy_images(html, base) {
+        Some(prepared) => {
+            let cleaned = clean_with(sanitizer(), &prepared, base);
+            if iframes_are_empty(&cleaned) {
+                cleaned
+            } else {
+                clean_with(sanitizer_without_frames(), html, base)
+            }
+        }
+        None => clean_with(sanitizer_without_frames(), html, base),
+    };
+    trimmed(if PIXEL_SUSPECT.get() {
+        drop_tracking_pixels(cleaned, item_host)
+    } else {
+        cleaned
+    })
+}
+
+/// Whether every iframe in sanitized `html` is empty (`<iframe …></iframe>`).
+fn iframes_are_empty(html: &str) -> bool {
+    let mut rest = html;
+    while let Some(at) = memchr::memmem::find(rest.as_bytes(), b"<iframe") {
+        let from = &rest[at..];
+        let Some(tag) = serialized_tags(from).next() else {
+            return false;
+        };
+        let Some(after) = from[tag.end..].strip_prefix("</iframe>") else {
+            return false;
+        };
+        rest = after;
+    }
+    true
+}
+
+/// `html` through the sanitizer `builder`, as a string.
+fn clean_with(builder: &ammonia::Builder<'static>, html: &str, base: Option<&Url>) -> String {
     BASE.set(base.cloned());
     PIXEL_SUSPECT.set(false);
-    let document = sanitizer().clean(&html);
+    let document = builder.clean(html);
     BASE.set(None);
     // Written straight into a buffer of about the right size (`to_string` serializes into a
     // growing buffer of its own, then copies that).
@@ -230,15 +284,10 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
         .expect("writing to memory does not fail");
     // html5ever writes UTF-8. encoding_rs checks it a vector at a time (`String::from_utf8`
     // a word at a time, three times the instructions) and borrows it when it is valid.
-    let cleaned = encoding_rs::UTF_8
+    encoding_rs::UTF_8
         .decode_without_bom_handling(&bytes)
         .0
-        .into_owned();
-    trimmed(if PIXEL_SUSPECT.get() {
-        drop_tracking_pixels(cleaned, item_host)
-    } else {
-        cleaned
-    })
+        .into_owned()
 }
 
 /// Before the sanitizer, for a body with an iframe or a lazily loaded image (most have
@@ -247,7 +296,9 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
 ///   what it holds (a fallback for browsers without frames, never text of the story);
 /// - an `<img>` whose picture is in `data-src` or `data-lazy-src` (lazy loading: `src` is a
 ///   placeholder, a `data:` URI, or missing) gets it as `src`.
-fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Cow<'a, str> {
+///
+/// `None` when lol_html cannot read the body: the caller then keeps no iframe at all.
+fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'a, str>> {
     static NEEDLES: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let needles = NEEDLES.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
@@ -266,7 +317,7 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Cow<'a, str>
         }
     }
     if !iframes && !lazy {
-        return Cow::Borrowed(html);
+        return Some(Cow::Borrowed(html));
     }
     let absolute = |src: &str| {
         let src = src.trim();
@@ -312,14 +363,13 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Cow<'a, str>
         html,
         lol_html::RewriteStrSettings {
             element_content_handlers: handlers,
+            // Markup it finds ambiguous (`<select><xmp>`) is read as best it can rather than
+            // refused; `sanitize_markup` checks the outcome either way.
+            strict: false,
             ..lol_html::RewriteStrSettings::new()
         },
     );
-    match rewritten {
-        Ok(text) => Cow::Owned(text),
-        // lol_html gives up only on limits it is not given here; the body goes on as it was.
-        Err(_) => Cow::Borrowed(html),
-    }
+    rewritten.ok().map(Cow::Owned)
 }
 
 /// Sanitized HTML without its tracking pixels, found by a scan of its tags (every URL in
@@ -1344,6 +1394,39 @@ mod tests {
             to_text_prefix(&clean, 600)
         );
         assert!(!to_text(&clean).contains("fallback"));
+    }
+
+    #[test]
+    fn no_iframe_carries_markup_through_whatever_the_pass_before_makes_of_it() {
+        let payload = r#"<iframe src="https://evil.example/x"><script>alert(1)</script><img src=x onerror=alert(2)></iframe><p>After</p>"#;
+        let player = r#"<iframe src="https://www.youtube.com/embed/a"><script>alert(3)</script></iframe><p>After</p>"#;
+        for prefix in [
+            "",
+            "<select><xmp></xmp></select>",
+            "<select><style></style></select>",
+            "<frameset></frameset>",
+            "<svg><iframe>x</iframe></svg>",
+            "<math><mi><iframe>",
+        ] {
+            for body in [payload, player] {
+                let raw = format!("{prefix}{body}");
+                let clean = sanitize(&raw, Some(&base()), None);
+                assert!(iframes_are_empty(&clean), "{raw} → {clean}");
+                for bad in ["<script", "onerror", "alert(", "evil.example"] {
+                    assert!(!clean.contains(bad), "{bad}: {raw} → {clean}");
+                }
+                assert_eq!(
+                    sanitized_text_prefix(&clean, 600),
+                    to_text_prefix(&clean, 600),
+                    "{raw} → {clean}"
+                );
+            }
+        }
+        assert!(iframes_are_empty(
+            r#"<p>x</p><iframe src="https://a" title="1 > 0"></iframe>y"#
+        ));
+        assert!(!iframes_are_empty("<iframe><b>x</b></iframe>"));
+        assert!(!iframes_are_empty("<iframe src=\"a\">"));
     }
 
     #[test]

@@ -454,11 +454,15 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    /// Whether `new` tells the stored `item`'s story by its title (`new_title`, its title key)
-    /// and its text, wherever it lives.
+    /// Whether `new` tells the stored `item`'s story by its title (`new_title`, its title key),
+    /// its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
+    /// year later is another) and its text, wherever it lives.
     fn same_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
+        let when = new.published.unwrap_or(self.now).timestamp();
+        let window = self.dedupe.title_window.as_secs() as i64;
         new_title.is_some()
             && new_title == title_key(&item.title, self.dedupe.min_title_chars)
+            && (when - item.published.timestamp()).abs() <= window
             && texts_agree(
                 &new.summary,
                 new.link.as_deref(),

@@ -799,6 +799,17 @@ fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
     let store = open(&dir);
     assert_eq!(apply(&store, "bprg-sq", &[first]).new, 1);
     assert_eq!(apply(&store, "bprg-sq", &[weekly]).new, 1);
+
+    // A recurring post on one page, title alone, a year later, is another story too.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let press = Some("https://balkansgroup.example/press/");
+    let mut briefing = item("b1", "Weekly press briefing of the group", press, "1");
+    briefing.item.summary = String::new();
+    assert_eq!(apply(&store, "bprg", &[briefing.clone()]).new, 1);
+    briefing.item.identity = Identity::Guid("b2".into());
+    briefing.item.published = Some(Utc.with_ymd_and_hms(2021, 4, 1, 10, 0, 0).unwrap());
+    assert_eq!(apply(&store, "bprg", &[briefing]).new, 1);
 }
 
 #[test]

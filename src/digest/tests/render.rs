@@ -170,7 +170,7 @@ fn a_digest_speaks_its_readers_language_around_the_stories() {
     assert!(d.count_label.ends_with(" lajme"), "{}", d.count_label);
     assert!(d.period_label.contains(" nën 2026"), "{}", d.period_label);
     assert!(text.contains("Lajme të tjera"), "{text}");
-    assert!(text.contains("Edhe te: "), "{text}");
+    assert!(text.contains("Edhe në: "), "{text}");
     assert!(text.contains("dërguar nga Tributary"), "{text}");
     assert!(text.contains("Çregjistrohu: https://"), "{text}");
     assert!(html.contains(r#"<html lang="sq">"#));
