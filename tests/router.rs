@@ -271,7 +271,14 @@ async fn a_store_that_takes_no_writes_fails_health_and_readiness_until_it_does()
     }
     let metrics = body(get(&s, "/metrics", &[]).await).await;
     assert!(metrics.contains("tributary_store_writable 0"), "{metrics}");
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(
+        page.contains("The store has taken no writes since ") && page.contains("still no space"),
+        "{page}"
+    );
     s.store_ok();
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(!page.contains("The store has taken no writes"), "{page}");
     assert_eq!(get(&s, "/healthz", &[]).await.status(), StatusCode::OK);
     assert_eq!(get(&s, "/readyz", &[]).await.status(), StatusCode::OK);
     let metrics = body(get(&s, "/metrics", &[]).await).await;

@@ -779,7 +779,13 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
             .unwrap_or_else(|e| e.into_inner())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_else(|| "pending".into());
-        status::render(&config, &health, total, &rendered)
+        let alert = shared.store_failure().map(|(since, error)| {
+            format!(
+                "The store has taken no writes since {}: {error}. Fetched stories are not stored.",
+                since.format("%Y-%m-%d %H:%M:%S UTC")
+            )
+        });
+        status::render(&config, &health, total, &rendered, alert.as_deref())
     })
     .await
     .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));

@@ -41,7 +41,14 @@ struct Row {
 }
 
 /// Renders the page.
-pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: &str) -> String {
+/// Renders the page; `alert`, when the daemon has one (the store takes no writes), heads it.
+pub fn render(
+    config: &Config,
+    health: &[SourceHealth],
+    items: usize,
+    rendered: &str,
+    alert: Option<&str>,
+) -> String {
     let mut groups = vec![group(config, &Scope::All, "All news".into())];
     for t in config.classifier.topics() {
         let title = format!("Topic: {}", config.classifier.title(t).unwrap_or(t));
@@ -101,6 +108,7 @@ pub fn render(config: &Config, health: &[SourceHealth], items: usize, rendered: 
         .and_then(|t| {
             t.render(context! {
                 title => config.server.title.clone(),
+                alert => alert,
                 items => items,
                 rendered => rendered,
                 feeds => feeds,
