@@ -171,7 +171,7 @@ echo
 echo "== 3. serving /feeds/all.rss (wrk -t2 -c64; wrk, nginx and tributary share the cores)"
 "$bin" --config "$work/c$small.toml" run --listen 127.0.0.1:18191 >"$work/run.log" 2>&1 &
 daemon=$!
-until curl -sf http://127.0.0.1:18191/readyz >/dev/null; do sleep 0.1; done
+until [ "$(curl -sf http://127.0.0.1:18191/readyz)" = ready ]; do sleep 0.1; done
 curl -sf http://127.0.0.1:18191/feeds/all.rss -o "$work/www/all.rss"
 bytes=$(wc -c <"$work/www/all.rss")
 etag_of() { curl -sI "$1" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r'; }
@@ -216,7 +216,7 @@ for i in 1 2 3; do
     pid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pid"])' "$out")
     ms=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["startup_ms"])' "$out")
     daemon=$pid
-    until curl -sf http://127.0.0.1:18191/readyz >/dev/null; do sleep 0.1; done
+    until [ "$(curl -sf http://127.0.0.1:18191/readyz)" = ready ]; do sleep 0.1; done
     wrk -t2 -c64 -d"${secs}s" http://127.0.0.1:18191/feeds/all.rss >/dev/null
     hwm=$(awk '/VmHWM/{printf "%.0f", $2/1024}' "/proc/$pid/status")
     rss=$(awk '/VmRSS/{printf "%.0f", $2/1024}' "/proc/$pid/status")
