@@ -150,6 +150,34 @@ async fn feeds_have_types_self_links_and_validators() {
         // Readable by readers that run in a browser, from any origin.
         assert_eq!(r.headers()["access-control-allow-origin"], "*", "{uri}");
     }
+    // A trailing slash, `/feeds` and `/index.html` lead where they were meant to, relative to
+    // the request (a proxy's path prefix holds).
+    let base = url::Url::parse("https://proxy.example/tributary/").unwrap();
+    for (asked, meant) in [
+        ("/feeds/all.rss/", "feeds/all.rss"),
+        ("/feeds/topics/dialogue.atom/", "feeds/topics/dialogue.atom"),
+        ("/feeds/", ""),
+        ("/feeds", ""),
+        ("/index.html", ""),
+    ] {
+        let r = get(&s, asked, &[]).await;
+        assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{asked}");
+        let location = r.headers()["location"].to_str().unwrap();
+        let from = base.join(asked.trim_start_matches('/')).unwrap();
+        assert_eq!(
+            from.join(location).unwrap(),
+            base.join(meant).unwrap(),
+            "{asked} → {location}"
+        );
+    }
+    assert_eq!(
+        get(&s, "/nothing/", &[]).await.status(),
+        StatusCode::PERMANENT_REDIRECT
+    );
+    assert_eq!(
+        get(&s, "/nothing", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
     let r = send(&s, "POST", "/sources.opml", &[]).await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET,HEAD");

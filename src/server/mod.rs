@@ -297,7 +297,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(working)
-        .fallback(|| async { plain(StatusCode::NOT_FOUND, "not found\n") })
+        .fallback(not_found)
         // The `Allow` header is axum's; the body says it in words.
         .method_not_allowed_fallback(|| async {
             plain(
@@ -713,6 +713,37 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
         started.elapsed().as_secs_f64(),
     );
     Some(response)
+}
+
+/// Anything no route serves: a path with a trailing slash is sent to the one without it
+/// (`/feeds/all.rss/`), and `/feeds` itself to the status page that lists every feed; the rest
+/// is 404.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    let to = match path.trim_end_matches('/') {
+        "/feeds" | "/index.html" => Some("/"),
+        trimmed if trimmed.len() < path.len() && !trimmed.is_empty() => Some(trimmed),
+        _ => None,
+    };
+    match to {
+        // Relative to the request's own origin, so it holds behind a proxy's prefix too.
+        Some(to) => {
+            let depth = path.matches('/').count().saturating_sub(1);
+            let location = format!("{}{}", "../".repeat(depth), to.trim_start_matches('/'));
+            let location = if location.is_empty() {
+                "./".to_string()
+            } else {
+                location
+            };
+            (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, location)],
+                "moved\n",
+            )
+                .into_response()
+        }
+        None => plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
 }
 
 /// The store cannot be written: stories fetched now are lost to this process.
