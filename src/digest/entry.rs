@@ -3,16 +3,13 @@
 //! Templates escape what they print, but they cannot judge URLs: every URL an entry carries
 //! has been parsed here and is an absolute `http` or `https` URL, or it is not carried.
 
-use std::cell::RefCell;
-
 use chrono_tz::Tz;
-use lol_html::{element, rewrite_str, RewriteStrSettings};
 use url::Url;
 
 use super::period::entry_date;
 use super::Entry;
 use crate::model::Item;
-use crate::parse::html::{collapse_whitespace, to_text, truncate_words};
+use crate::parse::html::{collapse_whitespace, first_image, to_text, truncate_words};
 
 /// Characters of summary an entry keeps at most (plus an ellipsis).
 pub(super) const SUMMARY_CHARS: usize = 300;
@@ -44,7 +41,11 @@ pub(super) fn entry(
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         also: Vec::new(),
         image: if images {
-            item.content.as_deref().and_then(first_image)
+            item.content
+                .as_deref()
+                .and_then(first_image)
+                .as_deref()
+                .and_then(http_url)
         } else {
             None
         },
@@ -107,25 +108,6 @@ fn summary(item: &Item, title: &str) -> String {
         return String::new();
     }
     truncate_words(&text, SUMMARY_CHARS)
-}
-
-/// The `src` of the first `<img>` in sanitized content, when it is an http(s) URL.
-fn first_image(content: &str) -> Option<String> {
-    let found: RefCell<Option<String>> = RefCell::new(None);
-    let _ = rewrite_str(
-        content,
-        RewriteStrSettings {
-            element_content_handlers: vec![element!("img[src]", |el| {
-                let mut found = found.borrow_mut();
-                if found.is_none() {
-                    *found = el.get_attribute("src").as_deref().and_then(http_url);
-                }
-                Ok(())
-            })],
-            ..RewriteStrSettings::new()
-        },
-    );
-    found.into_inner()
 }
 
 #[cfg(test)]

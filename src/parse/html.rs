@@ -254,6 +254,17 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
     })
 }
 
+/// The `src` of the first image in sanitized `html` (absolute: the sanitizer made it so, and
+/// took tracking pixels out), read from the serialization without a parser: a story's picture
+/// for JSON Feed's `image` and for digests.
+pub fn first_image(html: &str) -> Option<String> {
+    serialized_tags(html)
+        .filter(|tag| tag.name == "img")
+        .filter_map(|tag| serialized_attribute(tag.attributes, "src"))
+        .find(|src| src.starts_with("https://") || src.starts_with("http://"))
+        .map(Cow::into_owned)
+}
+
 /// Whether every iframe in sanitized `html` is empty (`<iframe …></iframe>`).
 fn iframes_are_empty(html: &str) -> bool {
     let mut rest = html;

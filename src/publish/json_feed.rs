@@ -55,6 +55,8 @@ struct JsonItem<'a> {
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +138,7 @@ fn item(v: &ItemView) -> JsonItem<'_> {
                 .map(|a| Author { name: a, url: None })
                 .collect()
         },
+        image: v.image.as_deref(),
         tags: v.topics.iter().map(String::as_str).collect(),
         language: v.lang.as_deref(),
         attachments: v

@@ -41,6 +41,8 @@ pub struct ItemView {
     pub summary: String,
     /// Sanitized HTML body, when there is a non-blank one.
     pub content: Option<String>,
+    /// The first picture of the body (an absolute http(s) URL), for JSON Feed's `image`.
+    pub image: Option<String>,
     /// Author names as the feed gave them, blanks dropped.
     pub authors: Vec<String>,
     /// Language of the item.
@@ -106,6 +108,10 @@ impl ItemView {
             updated: whole_seconds(updated(item)),
             summary: clean(&item.summary),
             content: non_blank(item.content.as_deref()),
+            image: item
+                .content
+                .as_deref()
+                .and_then(crate::parse::html::first_image),
             authors: item
                 .authors
                 .iter()

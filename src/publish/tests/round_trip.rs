@@ -286,3 +286,20 @@ fn dates_outside_four_digit_years_are_clamped_not_fatal() {
         );
     }
 }
+
+#[test]
+fn a_json_feed_item_shows_the_first_picture_of_its_story() {
+    let mut stories = items();
+    stories[0].content = Some(concat!(
+        r#"<p>Text</p><img alt="no source"><img src="https://bprg.example/uploads/panel.jpg" alt="The panel">"#,
+        r#"<img src="https://bprg.example/uploads/second.jpg">"#
+    ).into());
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &stories, &lookup)).unwrap();
+    assert_eq!(
+        json["items"][0]["image"],
+        "https://bprg.example/uploads/panel.jpg"
+    );
+    // A story without a picture has no `image`.
+    assert!(json["items"][1].get("image").is_none());
+}
