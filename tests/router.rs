@@ -334,6 +334,23 @@ async fn health_readiness_metrics_and_status_page() {
         .starts_with("application/openmetrics-text; version=1.0.0"));
     let metrics = body(response).await;
     assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
+    // The process metrics every client library exports, under their standard names.
+    for name in [
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "process_start_time_seconds ",
+        "process_threads ",
+    ] {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"));
+        let value: f64 = line[name.len()..].trim().parse().unwrap();
+        assert!(value > 0.0 || name.starts_with("process_cpu"), "{line}");
+    }
     assert!(metrics.contains("tributary_items_stored 1"), "{metrics}");
     assert!(
         metrics.contains("tributary_http_requests_total{route=\"/readyz\",status=\"200\"} 2"),

@@ -43,6 +43,8 @@ struct RouteLabels {
 /// Every metric the daemon exposes, registered once.
 pub struct Metrics {
     registry: Registry,
+    /// The standard `process_*` metrics, without the `tributary_` prefix.
+    process: Registry,
     fetches: Family<FetchLabels, Counter>,
     items_new: Family<SourceLabels, Counter>,
     items_filtered: Family<SourceLabels, Counter>,
@@ -115,6 +117,7 @@ impl Metrics {
             reload_ok: Gauge::default(),
             reload_ok_at: Gauge::default(),
             registry: Registry::default(),
+            process: Registry::default(),
         };
         registry.register(
             "fetches",
@@ -238,7 +241,13 @@ impl Metrics {
                 version: env!("CARGO_PKG_VERSION").to_string(),
             })
             .set(1);
-        Metrics { registry, ..m }
+        let mut process = Registry::default();
+        process.register_collector(Box::new(ProcessMetrics));
+        Metrics {
+            registry,
+            process,
+            ..m
+        }
     }
 
     /// Records a reload of the config: read and in use, or refused (the previous one stays).
@@ -421,10 +430,80 @@ impl Metrics {
 
     /// The exposition text.
     pub fn encode(&self) -> String {
+        use prometheus_client::encoding::text::{encode_eof, encode_registry};
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+        encode_registry(&mut out, &self.registry)
+            .and_then(|()| encode_registry(&mut out, &self.process))
+            .and_then(|()| encode_eof(&mut out))
             .expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// The process metrics every Prometheus client library exports (CPU time, resident and virtual
+/// memory, open and maximum file descriptors, threads, start time), read from the system at
+/// each scrape by `metrics-process`.
+#[derive(Debug)]
+struct ProcessMetrics;
+
+impl prometheus_client::collector::Collector for ProcessMetrics {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        let m = metrics_process::collector::collect();
+        if let Some(cpu) = m.cpu_seconds_total {
+            let counter = ConstCounter::new(cpu);
+            counter.encode(encoder.encode_descriptor(
+                "process_cpu_seconds",
+                "Total user and system CPU time spent in seconds",
+                None,
+                counter.metric_type(),
+            )?)?;
+        }
+        let gauges = [
+            (
+                "process_open_fds",
+                "Number of open file descriptors",
+                m.open_fds,
+            ),
+            (
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                m.max_fds,
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                m.virtual_memory_bytes,
+            ),
+            (
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                m.resident_memory_bytes,
+            ),
+            (
+                "process_start_time_seconds",
+                "Start time of the process since the Unix epoch in seconds",
+                m.start_time_seconds,
+            ),
+            (
+                "process_threads",
+                "Number of OS threads in the process",
+                m.threads,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let Some(value) = value else {
+                continue;
+            };
+            let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        Ok(())
     }
 }
 
