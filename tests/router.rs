@@ -159,11 +159,16 @@ async fn feeds_have_types_self_links_and_validators() {
         ("/feeds/", ""),
         ("/feeds", ""),
         ("/index.html", ""),
+        ("/feeds/all.json/?since=1", "feeds/all.json?since=1"),
     ] {
         let r = get(&s, asked, &[]).await;
         assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{asked}");
         let location = r.headers()["location"].to_str().unwrap();
         let from = base.join(asked.trim_start_matches('/')).unwrap();
+        assert!(
+            location.starts_with("./") || location.starts_with("../"),
+            "{location}"
+        );
         assert_eq!(
             from.join(location).unwrap(),
             base.join(meant).unwrap(),
@@ -176,6 +181,20 @@ async fn feeds_have_types_self_links_and_validators() {
     );
     assert_eq!(
         get(&s, "/nothing", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Only one trailing slash, and only to read: a POST keeps its meaning or fails.
+    for asked in ["/feeds/all.rss//", "//", "/a////"] {
+        assert_eq!(
+            get(&s, asked, &[]).await.status(),
+            StatusCode::NOT_FOUND,
+            "{asked}"
+        );
+    }
+    assert_eq!(
+        send(&s, "POST", "/admin/fetch/?source=bfpe&force=true", &[])
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let r = send(&s, "POST", "/sources.opml", &[]).await;

@@ -254,12 +254,18 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
     })
 }
 
-/// The `src` of the first image in sanitized `html` (absolute: the sanitizer made it so, and
-/// took tracking pixels out), read from the serialization without a parser: a story's picture
-/// for JSON Feed's `image` and for digests.
+/// The `src` of the first picture in sanitized `html` (absolute: the sanitizer made it so),
+/// read from the serialization without a parser: a story's picture for JSON Feed's `image`
+/// and for digests. An image 0 or 1 pixel wide or high (a spacer, or a pixel from the story's
+/// own site, which the sanitizer keeps) is no picture.
 pub fn first_image(html: &str) -> Option<String> {
     serialized_tags(html)
         .filter(|tag| tag.name == "img")
+        .filter(|tag| {
+            !["width", "height"]
+                .iter()
+                .any(|side| serialized_attribute(tag.attributes, side).is_some_and(|v| is_tiny(&v)))
+        })
         .filter_map(|tag| serialized_attribute(tag.attributes, "src"))
         .find(|src| src.starts_with("https://") || src.starts_with("http://"))
         .map(Cow::into_owned)

@@ -715,26 +715,30 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
     Some(response)
 }
 
-/// Anything no route serves: a path with a trailing slash is sent to the one without it
-/// (`/feeds/all.rss/`), and `/feeds` itself to the status page that lists every feed; the rest
-/// is 404.
-async fn not_found(uri: axum::http::Uri) -> Response {
+/// Anything no route serves: a GET or HEAD of a path with one trailing slash is sent to the
+/// one without it (`/feeds/all.rss/`), and `/feeds` and `/index.html` to the status page that
+/// lists every feed; the rest is 404. The Location is relative (a proxy's path prefix holds,
+/// and it never names another host) and keeps the query.
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
     let path = uri.path();
-    let to = match path.trim_end_matches('/') {
-        "/feeds" | "/index.html" => Some("/"),
-        trimmed if trimmed.len() < path.len() && !trimmed.is_empty() => Some(trimmed),
-        _ => None,
+    let readable = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
+    let location = match path {
+        _ if !readable => None,
+        "/feeds" | "/index.html" => Some("./".to_string()),
+        "/feeds/" => Some("../".to_string()),
+        _ => path
+            .strip_suffix('/')
+            .filter(|p| !p.ends_with('/'))
+            .and_then(|p| p.rsplit_once('/'))
+            .filter(|(_, last)| !last.is_empty())
+            .map(|(_, last)| format!("../{last}")),
     };
-    match to {
-        // Relative to the request's own origin, so it holds behind a proxy's prefix too.
-        Some(to) => {
-            let depth = path.matches('/').count().saturating_sub(1);
-            let location = format!("{}{}", "../".repeat(depth), to.trim_start_matches('/'));
-            let location = if location.is_empty() {
-                "./".to_string()
-            } else {
-                location
-            };
+    match location {
+        Some(mut location) => {
+            if let Some(query) = uri.query() {
+                location.push('?');
+                location.push_str(query);
+            }
             (
                 StatusCode::PERMANENT_REDIRECT,
                 [(header::LOCATION, location)],

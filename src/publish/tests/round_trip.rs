@@ -291,7 +291,8 @@ fn dates_outside_four_digit_years_are_clamped_not_fatal() {
 fn a_json_feed_item_shows_the_first_picture_of_its_story() {
     let mut stories = items();
     stories[0].content = Some(concat!(
-        r#"<p>Text</p><img alt="no source"><img src="https://bprg.example/uploads/panel.jpg" alt="The panel">"#,
+        r#"<p>Text</p><img alt="no source"><img src="https://bprg.example/s.gif" width="1" height="1">"#,
+        r#"<img src="https://bprg.example/uploads/panel.jpg" alt="The panel">"#,
         r#"<img src="https://bprg.example/uploads/second.jpg">"#
     ).into());
     let json: serde_json::Value =
