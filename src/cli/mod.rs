@@ -391,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 config.classifier.topics().count(),
                 config.digests.len(),
-                config.store.path.display(),
+                shown_path(&config.store.path).display(),
                 if warnings.is_empty() {
                     String::new()
                 } else {
@@ -1067,6 +1067,21 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     Ok(done)
 }
 
+/// A path as `check` shows it: its nearest folder that exists, resolved, then the rest as
+/// configured (`config/../var/demo` before the first run is `/srv/tributary/var/demo`).
+fn shown_path(path: &std::path::Path) -> PathBuf {
+    for folder in path.ancestors() {
+        let Ok(real) = folder.canonicalize() else {
+            continue;
+        };
+        return match path.strip_prefix(folder) {
+            Ok(rest) if !rest.as_os_str().is_empty() => real.join(rest),
+            _ => real,
+        };
+    }
+    path.to_path_buf()
+}
+
 /// "3 stories first seen 2026-11-28 07:00 → 2026-11-29 07:00 (Europe/Belgrade)".
 fn period_line(d: &crate::config::DigestConfig, record: &crate::model::DigestRecord) -> String {
     let local = |t: chrono::DateTime<chrono::Utc>| {
@@ -1171,5 +1186,23 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_path;
+
+    #[test]
+    fn a_path_is_shown_through_its_nearest_real_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(dir.path().join("config")).unwrap();
+        let configured = dir.path().join("config/../var/demo");
+        assert_eq!(shown_path(&configured), real.join("var/demo"));
+        std::fs::create_dir_all(dir.path().join("var/demo")).unwrap();
+        assert_eq!(shown_path(&configured), real.join("var/demo"));
+        let nowhere = std::path::Path::new("/nonexistent-tributary-root/store");
+        assert_eq!(shown_path(nowhere), nowhere);
     }
 }
