@@ -122,7 +122,7 @@ pub enum StoreError {
         found: u64,
     },
     /// A read or write failed (disk full, IO error, corruption).
-    #[error("store error: {0}")]
+    #[error("store error: {}", sled_message(.0))]
     Sled(#[from] sled::Error),
     /// A stored record could not be decoded.
     #[error("corrupt record in tree {tree}: {message}")]
@@ -132,6 +132,15 @@ pub enum StoreError {
         /// The decoding error.
         message: String,
     },
+}
+
+/// What sled said, readable: its I/O errors as the system words them ("No space left on
+/// device (os error 28)") rather than as Rust writes their structure.
+fn sled_message(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => format!("cannot read or write the disk: {io}"),
+        other => other.to_string(),
+    }
 }
 
 /// A store at `path` with a small cache and no retention, for tests.

@@ -2858,3 +2858,14 @@ fn an_unreadable_matching_log_says_how_to_rebuild_it() {
     assert_eq!(apply(&restored, "kdi", &stories).unchanged, 2);
     assert_eq!(apply(&restored, "old", &[old]).unchanged, 1);
 }
+
+#[test]
+fn a_disk_error_reads_as_the_system_words_it() {
+    let full = StoreError::from(sled::Error::Io(std::io::Error::from_raw_os_error(28)));
+    let said = full.to_string();
+    assert!(
+        said.starts_with("store error: cannot read or write the disk: No space left on device"),
+        "{said}"
+    );
+    assert!(!said.contains("Os {"), "{said}");
+}
