@@ -6,7 +6,6 @@
 use chrono_tz::Tz;
 use url::Url;
 
-use super::period::entry_date;
 use super::Entry;
 use crate::model::Item;
 use crate::parse::html::{collapse_whitespace, first_image, to_text, truncate_words};
@@ -35,7 +34,8 @@ pub(super) fn entry(
         summary: summary(item, &title),
         link: link(item),
         sources: sources(item, source_title),
-        date: entry_date(item.published, tz, locale),
+        // The zone is in the digest's header.
+        date: locale.date_time(item.published, tz),
         published: item
             .published
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

@@ -44,16 +44,6 @@ fn last_instant(p: &Period) -> DateTime<Utc> {
     }
 }
 
-/// A moment as the digest shows it with its zone: `26 Nov 2026, 08:00 CET`.
-pub(super) fn moment(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
-    locale.moment(t, tz)
-}
-
-/// An entry's date: `27 Nov 2026, 07:30` (the zone is in the digest's header).
-pub(super) fn entry_date(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
-    locale.date_time(t, tz)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,8 +83,8 @@ mod tests {
     fn moments_carry_the_zone_abbreviation() {
         let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
         let t = "2026-11-27T06:00:00Z".parse().unwrap();
-        assert_eq!(moment(t, belgrade, Locale::En), "27 Nov 2026, 07:00 CET");
-        assert_eq!(entry_date(t, belgrade, Locale::En), "27 Nov 2026, 07:00");
+        assert_eq!(Locale::En.moment(t, belgrade), "27 Nov 2026, 07:00 CET");
+        assert_eq!(Locale::En.date_time(t, belgrade), "27 Nov 2026, 07:00");
     }
 
     #[test]

@@ -4,7 +4,6 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::entry::{entry, http_url, plain};
-use super::period::moment;
 use super::{Digest, DigestSpec, Entry, Period, Section};
 use crate::model::Item;
 
@@ -156,8 +155,8 @@ pub fn build(
         title: plain(&spec.title),
         period,
         period_label: period.label(tz, locale),
-        period_start: moment(period.start, tz, locale),
-        period_end: moment(period.end, tz, locale),
+        period_start: locale.moment(period.start, tz),
+        period_end: locale.moment(period.end, tz),
         time_zone: tz.name().to_string(),
         sections,
         count: number + left_out,
