@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, SubsecRound, TimeZone, Utc};
 
 use crate::config::{Config, DigestConfig, MailConfig, SmtpSecurity};
 use crate::digest::{self, DigestSpec, Period, Templates};
@@ -76,19 +76,8 @@ pub fn last_tick(d: &DigestConfig, now: DateTime<Utc>) -> Result<DateTime<Utc>, 
     let local = now.with_timezone(&d.time_zone);
     cron(d)?
         .find_previous_occurrence(&local, true)
-        .map(|t| whole_second(t.with_timezone(&Utc)))
+        .map(|t| t.with_timezone(&Utc).trunc_subsecs(0))
         .map_err(|_| RunError::Schedule(d.name.clone()))
-}
-
-fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::Timelike;
-    t.with_nanosecond(0).unwrap_or(t)
-}
-
-fn whole_millisecond(t: DateTime<Utc>) -> DateTime<Utc> {
-    use chrono::Timelike;
-    t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
-        .unwrap_or(t)
 }
 
 /// A period end as digests name it in file names, URLs and Message-IDs: UTC to the second
@@ -112,7 +101,7 @@ fn period(store: &Store, d: &DigestConfig, end: DateTime<Utc>) -> Result<Period,
             let local = end.with_timezone(&d.time_zone);
             cron(d)?
                 .find_previous_occurrence(&local, false)
-                .map(|t| whole_second(t.with_timezone(&Utc)))
+                .map(|t| t.with_timezone(&Utc).trunc_subsecs(0))
                 .map_err(|_| RunError::Schedule(d.name.clone()))?
         }
     };
@@ -158,7 +147,7 @@ fn compose(
     deliver: bool,
 ) -> Result<(DigestRecord, bool), RunError> {
     // Ends are kept to the millisecond, as their stamps are (see [`time_stamp`]).
-    let end = whole_millisecond(end);
+    let end = end.trunc_subsecs(3);
     if let Some(existing) = store.digest_at(&d.name, end)? {
         return Ok((existing, false));
     }
@@ -175,7 +164,7 @@ fn compose(
         }
     }
     // A period cannot end in the future: stories still to come would fall into it unseen.
-    let end = end.min(whole_millisecond(Utc::now()));
+    let end = end.min(Utc::now().trunc_subsecs(3));
     let period = period(store, d, end)?;
     let items: Vec<_> = store
         .first_seen_between(period.start, period.end)?
@@ -602,11 +591,8 @@ mod tests {
         let scheduled = Utc.with_ymd_and_hms(2026, 11, 30, 6, 0, 0).unwrap();
         assert_eq!(time_stamp(scheduled), "20261130T060000Z");
         let by_hand = scheduled + chrono::Duration::microseconds(250_700);
-        assert_eq!(
-            time_stamp(whole_millisecond(by_hand)),
-            "20261130T060000.250Z"
-        );
-        for t in [scheduled, whole_millisecond(by_hand)] {
+        assert_eq!(time_stamp(by_hand.trunc_subsecs(3)), "20261130T060000.250Z");
+        for t in [scheduled, by_hand.trunc_subsecs(3)] {
             assert_eq!(parse_time_stamp(&time_stamp(t)), Some(t));
         }
         assert_eq!(parse_time_stamp("20261130T0600Z"), None);
