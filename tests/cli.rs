@@ -205,6 +205,62 @@ fn reading_commands_need_a_store_and_items_says_what_its_filters_match() {
 }
 
 #[test]
+fn render_takes_a_topic_in_one_language() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title>
+<item><title>Dialogu vazhdon në Bruksel</title><guid>1</guid></item>
+<item><title>Festivali i filmit në Prizren</title><guid>2</guid></item>
+<item><title>Dialogue talks resume</title><guid>3</guid><dc:language xmlns:dc="http://purl.org/dc/elements/1.1/">en</dc:language></item>
+</channel></rss>"#;
+    let rules =
+        "[topics.dialogue]\ntitle = \"Dialogue\"\nthreshold = 2\nterms = { \"dialog*\" = 2 }\n";
+    let s = setup(&[src("local", "feed.xml".into())], rules);
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    // The source's language (its table is the last in the file).
+    let text = std::fs::read_to_string(&s.config).unwrap() + "lang = \"sq\"\n";
+    std::fs::write(&s.config, text).unwrap();
+    assert!(s.cmd().arg("fetch").output().unwrap().status.success());
+    let render = |args: &[&str]| {
+        let out = s
+            .cmd()
+            .args(["render", "--format", "rss"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, rss, _) = render(&["--topic", "dialogue", "--language", "sq"]);
+    assert_eq!(code, Some(0));
+    assert!(rss.contains("Dialogu vazhdon"), "{rss}");
+    assert!(
+        !rss.contains("Festivali") && !rss.contains("talks resume"),
+        "{rss}"
+    );
+    assert!(rss.contains("/feeds/topics/dialogue/sq.rss"), "{rss}");
+    // The whole topic still has both languages.
+    let (_, rss, _) = render(&["--topic", "dialogue"]);
+    assert!(
+        rss.contains("Dialogu vazhdon") && rss.contains("talks resume"),
+        "{rss}"
+    );
+    let (code, _, err) = render(&["--topic", "dialogue", "--language", "de"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("unknown language \"de\"; configured: sq"),
+        "{err}"
+    );
+    let (code, _, err) = render(&["--topic", "sport", "--language", "sq"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("unknown topic \"sport\"; configured: dialogue"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_failed_fetch_on_the_command_line_logs_its_source() {
     let server = common::FeedServer::start();
     let s = setup(&[src("gone", server.url("missing.xml"))], "");

@@ -913,6 +913,155 @@ lang = "sq"
     assert!(page.contains("/feeds/languages/sq.atom"), "{page}");
 }
 
+/// A topic's feed in one language: `/feeds/topics/dialogue/sq.rss` holds the dialogue's
+/// Albanian stories alone, named as the rules name the topic in Albanian; rendered on request
+/// and rendered again after a change.
+#[tokio::test]
+async fn a_topic_has_a_feed_in_each_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[server]
+base_url = "https://feeds.example.org/"
+title = "Balkan partners"
+
+[topics.dialogue]
+title = "Kosovo–Serbia dialogue"
+titles = { sq = "Dialogu Kosovë–Serbi" }
+threshold = 2
+terms = { "dijalog*" = 2, "dialog*" = 2 }
+
+[topics.culture]
+title = "Culture"
+threshold = 2
+terms = { "festival*" = 2 }
+
+[[sources]]
+id = "kossev"
+title = "KoSSev"
+url = "https://kossev.example/feed/"
+kind = "partner"
+lang = "sr-Latn"
+
+[[sources]]
+id = "kwn"
+title = "Kosovo Women's Network"
+url = "https://kwn.example/feed/"
+kind = "partner"
+lang = "sq"
+"#;
+    let config = Arc::new(
+        Config::from_str(text, &dir.path().join("t.toml"))
+            .unwrap()
+            .with_data_dir(Some(dir.path().join("data"))),
+    );
+    let store = Arc::new(Store::open(&config.store).unwrap());
+    let item = |i: u32, title: &str, lang: &str| NewItem {
+        identity: Identity::Guid(format!("{i}")),
+        title: title.to_string(),
+        link: Some(format!("https://example.org/{i}")),
+        published: Some(Utc.with_ymd_and_hms(2026, 3, i, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: String::new(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some(lang.to_string()),
+        enclosures: vec![],
+        content_hash: format!("h{i}"),
+    };
+    let apply = |source: &str, item: NewItem| {
+        let topics = |i: &tributary::model::Item| config.classifier.item_topics(i, &config.sources);
+        store
+            .apply(
+                source,
+                vec![Staged { item, topics: None }],
+                &SourceState::default(),
+                Utc::now(),
+                &config.dedupe,
+                &topics,
+            )
+            .unwrap();
+    };
+    apply("kossev", item(1, "Dijalog Beograda i Prištine", "sr-Latn"));
+    apply("kwn", item(2, "Dialogu Kosovë-Serbi në Bruksel", "sq"));
+    apply("kwn", item(3, "Festivali i filmit në Prizren", "sq"));
+    apply("kwn", item(4, "Dialogue talks resume in Brussels", "en"));
+    let s = Arc::new(Shared::new(store.clone(), config.clone()));
+    s.refresh().unwrap();
+    let titles = |json: String| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let albanian = get(&s, "/feeds/topics/dialogue/sq.json", &[]).await;
+    assert_eq!(albanian.status(), StatusCode::OK);
+    let feed = body(albanian).await;
+    assert_eq!(titles(feed.clone()), ["Dialogu Kosovë-Serbi në Bruksel"]);
+    let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
+    assert_eq!(
+        v["title"],
+        "Balkan partners: Dialogu Kosovë–Serbi · Albanian"
+    );
+    assert_eq!(v["language"], "sq");
+    assert_eq!(
+        v["feed_url"],
+        "https://feeds.example.org/feeds/topics/dialogue/sq.json"
+    );
+    // `sr` holds the Latin story; tags match in any case; a topic without a title in a
+    // language keeps its own.
+    assert_eq!(
+        titles(body(get(&s, "/feeds/topics/dialogue/SR.json", &[]).await).await),
+        ["Dijalog Beograda i Prištine"]
+    );
+    let rss = body(get(&s, "/feeds/topics/culture/sq.rss", &[]).await).await;
+    assert!(rss.contains("<language>sq</language>"), "{rss}");
+    assert!(rss.contains("Balkan partners: Culture · Albanian"), "{rss}");
+    assert!(rss.contains("Festivali i filmit"), "{rss}");
+    assert!(!rss.contains("Dialogu"), "{rss}");
+    // Unknown topics and languages (English: no source names it) are 404s naming those there are.
+    let unknown_topic = get(&s, "/feeds/topics/sport/sq.rss", &[]).await;
+    assert_eq!(unknown_topic.status(), StatusCode::NOT_FOUND);
+    assert!(body(unknown_topic)
+        .await
+        .starts_with("unknown topic; configured: "));
+    let unknown_language = get(&s, "/feeds/topics/dialogue/en.rss", &[]).await;
+    assert_eq!(unknown_language.status(), StatusCode::NOT_FOUND);
+    assert!(body(unknown_language)
+        .await
+        .starts_with("unknown language; configured: "));
+    // Validators hold until the store changes; then the feed is rendered again.
+    let first = get(&s, "/feeds/topics/dialogue/sq.atom", &[]).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let again = get(
+        &s,
+        "/feeds/topics/dialogue/sq.atom",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    apply("kwn", item(5, "Dialogu rifillon pas zgjedhjeve", "sq"));
+    s.refresh().unwrap();
+    let changed = get(
+        &s,
+        "/feeds/topics/dialogue/sq.atom",
+        &[("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert!(body(changed).await.contains("Dialogu rifillon"));
+    // The status page links each topic in each language.
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(page.contains("By topic and language"), "{page}");
+    assert!(
+        page.contains("https://feeds.example.org/feeds/topics/culture/sr-Latn.atom"),
+        "{page}"
+    );
+}
+
 /// Counts for the status page and the gauges are taken in full at the first render (and after
 /// a recount), and kept up by each fetch meanwhile, without walking the store per render.
 #[tokio::test]

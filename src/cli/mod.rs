@@ -110,7 +110,7 @@ pub enum Command {
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq", exit_codes!())
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq\n  tributary render --format rss --topic dialogue --language sq", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
@@ -155,8 +155,8 @@ pub struct RenderArgs {
     /// Output format.
     #[arg(long, value_parser = ["rss", "atom", "json"])]
     pub format: String,
-    /// Only items with this topic.
-    #[arg(long, value_name = "TOPIC", conflicts_with_all = ["source", "language"])]
+    /// Only items with this topic (with `--language`, only those in that language).
+    #[arg(long, value_name = "TOPIC", conflicts_with = "source")]
     pub topic: Option<String>,
     /// Only items this source carried.
     #[arg(long, value_name = "ID", conflicts_with = "language")]
@@ -916,10 +916,12 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
         .format
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown format {}", args.format))?;
+    let language = |l: &String| config.language(l).unwrap_or_else(|| l.clone());
     let scope = match (&args.topic, &args.source, &args.language) {
-        (Some(t), _, _) => Scope::Topic(t.clone()),
+        (Some(t), _, Some(l)) => Scope::TopicLanguage(t.clone(), language(l)),
+        (Some(t), _, None) => Scope::Topic(t.clone()),
         (None, Some(s), _) => Scope::Source(s.clone()),
-        (None, None, Some(l)) => Scope::Language(config.language(l).unwrap_or_else(|| l.clone())),
+        (None, None, Some(l)) => Scope::Language(language(l)),
         (None, None, None) => Scope::All,
     };
     let app = App::open_existing(config)?;
@@ -929,16 +931,21 @@ fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            let what = match &scope {
-                Scope::Topic(t) => format!("topic {t:?}"),
-                Scope::Language(l) => format!("language {l:?}"),
-                Scope::Source(s) => format!("source {s:?}"),
-                Scope::All => "feed".to_string(),
-            };
-            let known: Vec<String> = match scope {
-                Scope::Topic(_) => app.config.classifier.topics().map(str::to_string).collect(),
-                Scope::Language(_) => app.config.languages(),
-                _ => app.config.sources.iter().map(|s| s.id.clone()).collect(),
+            let config = &app.config;
+            let topics = || config.classifier.topics().map(str::to_string).collect();
+            let (what, known): (String, Vec<String>) = match &scope {
+                Scope::Topic(t) => (format!("topic {t:?}"), topics()),
+                Scope::TopicLanguage(t, _) if config.classifier.title(t).is_none() => {
+                    (format!("topic {t:?}"), topics())
+                }
+                Scope::Language(l) | Scope::TopicLanguage(_, l) => {
+                    (format!("language {l:?}"), config.languages())
+                }
+                Scope::Source(s) => (
+                    format!("source {s:?}"),
+                    config.sources.iter().map(|s| s.id.clone()).collect(),
+                ),
+                Scope::All => ("feed".to_string(), vec![]),
             };
             eprintln!("unknown {what}; configured: {}", known.join(", "));
             Ok(ExitCode::from(2))

@@ -24,6 +24,9 @@ pub enum Scope {
     Source(String),
     /// Stories in this language (a tag of [`Config::languages`]).
     Language(String),
+    /// Stories with this topic (first) in this language (second, a tag of
+    /// [`Config::languages`]): "the dialogue, in Albanian".
+    TopicLanguage(String, String),
 }
 
 impl Scope {
@@ -34,7 +37,27 @@ impl Scope {
             Scope::Topic(t) => format!("feeds/topics/{t}.{format}"),
             Scope::Source(s) => format!("feeds/sources/{s}.{format}"),
             Scope::Language(l) => format!("feeds/languages/{l}.{format}"),
+            Scope::TopicLanguage(t, l) => format!("feeds/topics/{t}/{l}.{format}"),
         }
+    }
+
+    /// Whether `config` offers this feed (a configured topic, source or language).
+    pub fn is_configured(&self, config: &Config) -> bool {
+        let language = |l: &str| config.language(l).as_deref() == Some(l);
+        match self {
+            Scope::All => true,
+            Scope::Topic(t) => config.classifier.title(t).is_some(),
+            Scope::Source(s) => config.source(s).is_some(),
+            Scope::Language(l) => language(l),
+            Scope::TopicLanguage(t, l) => config.classifier.title(t).is_some() && language(l),
+        }
+    }
+
+    /// Whether the feed is rendered ahead of time with every change ([`FeedSet::build`]);
+    /// the many others (per source, per topic and language) are rendered on their first
+    /// request after a change and kept in a [`LazyFeeds`] cache.
+    pub fn is_prerendered(&self) -> bool {
+        matches!(self, Scope::All | Scope::Topic(_) | Scope::Language(_))
     }
 }
 
@@ -166,9 +189,10 @@ fn http_date(t: DateTime<Utc>) -> HeaderValue {
         .expect("an HTTP date is a valid header")
 }
 
-/// The merged and per-topic feeds, rendered. Per-source feeds (one per configured source,
-/// thousands of documents of mostly idle sources) are rendered when first asked for after a
-/// change and kept in a bounded cache: see [`SourceFeeds`].
+/// The merged, per-topic and per-language feeds, rendered. Per-source feeds (one per
+/// configured source, thousands of documents of mostly idle sources) and a topic's feed in
+/// one language are rendered when first asked for after a change and kept in a bounded
+/// cache: see [`LazyFeeds`].
 #[derive(Debug, Default)]
 pub struct FeedSet {
     feeds: HashMap<(Scope, Format), Arc<Rendered>>,
@@ -180,37 +204,37 @@ pub struct FeedSet {
     infos: Vec<SourceInfo>,
 }
 
-/// Per-source feeds rendered on first request after a change, at most `capacity` kept
-/// (least recently used dropped). Memory stays bounded however many sources there are.
+/// The feeds not rendered ahead of time (per source; per topic and language), rendered on
+/// their first request after a change, at most `capacity` kept (least recently used
+/// dropped). Memory stays bounded however many sources there are.
 #[derive(Debug)]
-pub struct SourceFeeds {
-    cache: lru::LruCache<(String, Format), (u64, Arc<Rendered>)>,
+pub struct LazyFeeds {
+    cache: lru::LruCache<(Scope, Format), (u64, Arc<Rendered>)>,
 }
 
-impl SourceFeeds {
+impl LazyFeeds {
     /// An empty cache of `capacity` documents.
-    pub fn new(capacity: usize) -> SourceFeeds {
+    pub fn new(capacity: usize) -> LazyFeeds {
         let capacity = std::num::NonZeroUsize::new(capacity.max(1)).expect("at least one");
-        SourceFeeds {
+        LazyFeeds {
             cache: lru::LruCache::new(capacity),
         }
     }
 
     /// The cached document and the generation it was rendered in.
-    pub fn get(&mut self, source: &str, format: Format) -> Option<(u64, Arc<Rendered>)> {
-        self.cache.get(&(source.to_string(), format)).cloned()
+    pub fn get(&mut self, scope: &Scope, format: Format) -> Option<(u64, Arc<Rendered>)> {
+        self.cache.get(&(scope.clone(), format)).cloned()
     }
 
     /// Keeps a document rendered in `generation`.
-    pub fn put(&mut self, source: &str, format: Format, generation: u64, doc: Arc<Rendered>) {
-        self.cache
-            .put((source.to_string(), format), (generation, doc));
+    pub fn put(&mut self, scope: Scope, format: Format, generation: u64, doc: Arc<Rendered>) {
+        self.cache.put((scope, format), (generation, doc));
     }
 }
 
 impl FeedSet {
     /// Renders the merged, topic and language feeds in every format, and the OPML list (the
-    /// per-source feeds are rendered on request: [`FeedSet::render_source`]).
+    /// others are rendered on request: [`FeedSet::render_lazy`]).
     /// A document whose bytes equal its `previous` rendering keeps that rendering's
     /// `Last-Modified`; any other gets the render time, so `If-Modified-Since` never hides a
     /// change (a new carrier, a reclassification, an item dropping out of the window).
@@ -249,21 +273,21 @@ impl FeedSet {
         Ok(set)
     }
 
-    /// Renders a source's feed for the server, keeping the date of `before` when the bytes
-    /// are the same; `None` for a source that is not configured.
-    pub fn render_source(
+    /// Renders a feed that is not rendered ahead of time (a source's; a topic's in one
+    /// language) for the server, keeping the date of `before` when the bytes are the same;
+    /// `None` for a scope that is not configured.
+    pub fn render_lazy(
         &self,
         store: &Store,
         config: &Config,
-        source: &str,
+        scope: &Scope,
         format: Format,
         before: Option<&Rendered>,
     ) -> Result<Option<Rendered>, StoreError> {
-        if config.source(source).is_none() {
+        if !scope.is_configured(config) {
             return Ok(None);
         }
-        let scope = Scope::Source(source.to_string());
-        Ok(render_scope(store, config, &self.infos, &scope, &[format])?
+        Ok(render_scope(store, config, &self.infos, scope, &[format])?
             .pop()
             .map(|(_, mut doc)| {
                 doc.prepare_with(before, store, &scope.path(format));
@@ -279,13 +303,7 @@ impl FeedSet {
         scope: &Scope,
         format: Format,
     ) -> Result<Option<Rendered>, StoreError> {
-        let known = match scope {
-            Scope::All => true,
-            Scope::Topic(t) => config.classifier.title(t).is_some(),
-            Scope::Source(s) => config.source(s).is_some(),
-            Scope::Language(l) => config.language(l).as_ref() == Some(l),
-        };
-        if !known {
+        if !scope.is_configured(config) {
             return Ok(None);
         }
         let infos = source_infos(store, config);
@@ -326,6 +344,7 @@ fn render_scope(
         Scope::Topic(t) => (None, Some(t.clone()), None),
         Scope::Source(s) => (Some(s.clone()), None, None),
         Scope::Language(l) => (None, None, Some(l.clone())),
+        Scope::TopicLanguage(t, l) => (None, Some(t.clone()), Some(l.clone())),
     };
     let items = store.list(&Query {
         source,
@@ -333,8 +352,8 @@ fn render_scope(
         lang,
         limit: config.server.feed_items,
     })?;
-    // Sent without copying: the merged and topic feeds, not the many per-source ones.
-    let zero_copy = !matches!(scope, Scope::Source(_));
+    // Sent without copying: the merged, topic and language feeds, not the many others.
+    let zero_copy = scope.is_prerendered();
     Ok(formats
         .iter()
         .map(|&format| {
@@ -377,6 +396,16 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             (
                 format!("{name}: news in {language}"),
                 format!("News in {language}, from every source"),
+                Some(tag.clone()),
+            )
+        }
+        Scope::TopicLanguage(t, tag) => {
+            // The topic as the rules name it in that language, when they do.
+            let topic = config.classifier.title_in(t, tag).unwrap_or(t);
+            let language = language_name(tag);
+            (
+                format!("{name}: {topic} · {language}"),
+                format!("News about {topic} in {language}, from every source"),
                 Some(tag.clone()),
             )
         }

@@ -33,11 +33,12 @@ use crate::publish::Format;
 use crate::store::{Store, StoreError};
 
 use admin::Admin;
-use feeds::{FeedSet, Rendered, Scope, SourceFeeds};
+use feeds::{FeedSet, LazyFeeds, Rendered, Scope};
 
-/// Per-source feed documents kept rendered (each a few hundred KB at most): the busiest
-/// sources' feeds stay ready, the long tail is rendered again when asked for.
-const SOURCE_FEED_CACHE: usize = 256;
+/// Feed documents rendered on request kept rendered (per source, per topic and language;
+/// each a few hundred KB at most): the busiest feeds stay ready, the long tail is rendered
+/// again when asked for.
+const LAZY_FEED_CACHE: usize = 256;
 use metrics::Metrics;
 
 pub use conn::Limits;
@@ -49,7 +50,7 @@ pub struct Shared {
     pub store: Arc<Store>,
     config: RwLock<Arc<Config>>,
     feeds: RwLock<Arc<FeedSet>>,
-    source_feeds: std::sync::Mutex<SourceFeeds>,
+    lazy_feeds: std::sync::Mutex<LazyFeeds>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
     /// Stories in the store and per source, so requests never scan a tree: counted in full at
@@ -75,7 +76,7 @@ impl Shared {
             store,
             config: RwLock::new(config),
             feeds: RwLock::new(Arc::new(FeedSet::default())),
-            source_feeds: std::sync::Mutex::new(SourceFeeds::new(SOURCE_FEED_CACHE)),
+            lazy_feeds: std::sync::Mutex::new(LazyFeeds::new(LAZY_FEED_CACHE)),
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
             counts: RwLock::new(Arc::default()),
@@ -277,6 +278,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let working = Router::new()
         .route("/", get(status_page))
         .route("/feeds/sources/{file}", get(source_feed))
+        .route("/feeds/topics/{topic}/{file}", get(topic_language_feed))
         .route("/sources.json", get(sources_json))
         .route("/digests/{name}/{file}", get(digest_file))
         .route("/metrics", get(metrics_text))
@@ -361,6 +363,7 @@ const ROUTES: &[&str] = &[
     "/feeds/topics/{file}",
     "/feeds/languages/{file}",
     "/feeds/sources/{file}",
+    "/feeds/topics/{topic}/{file}",
     "/sources.opml",
     "/sources.json",
     "/digests/{name}/{file}",
@@ -455,7 +458,13 @@ async fn source_feed(
     headers: HeaderMap,
 ) -> Response {
     match split_file(&file) {
-        Some((id, format)) => source_feed_doc(s, id.to_string(), format, &headers).await,
+        Some((id, format)) => {
+            let config = s.config();
+            if config.source(id).is_none() {
+                return unknown("source", config.sources.iter().map(|s| s.id.as_str()));
+            }
+            lazy_feed(s, Scope::Source(id.to_string()), format, &headers).await
+        }
         None => plain(
             StatusCode::NOT_FOUND,
             "no such feed format: use .rss, .atom or .json\n",
@@ -463,28 +472,47 @@ async fn source_feed(
     }
 }
 
-/// A source's feed: from the cache when rendered since the last change, else rendered now
-/// (once per change, not per request) and cached.
-async fn source_feed_doc(
+/// A topic's stories in one language: `/feeds/topics/dialogue/sq.rss`.
+async fn topic_language_feed(
+    State(s): State<Arc<Shared>>,
+    Path((topic, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((tag, format)) = split_file(&file) else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "no such feed format: use .rss, .atom or .json\n",
+        );
+    };
+    let config = s.config();
+    if config.classifier.title(&topic).is_none() {
+        return unknown("topic", config.classifier.topics());
+    }
+    // Tags match in any case, as on `/feeds/languages/`.
+    let Some(tag) = config.language(tag) else {
+        return unknown("language", config.languages().iter().map(String::as_str));
+    };
+    lazy_feed(s, Scope::TopicLanguage(topic, tag), format, &headers).await
+}
+
+/// A feed that is not rendered ahead of time: from the cache when rendered since the last
+/// change, else rendered now (once per change, not per request) and cached.
+async fn lazy_feed(
     shared: Arc<Shared>,
-    id: String,
+    scope: Scope,
     format: Format,
     headers: &HeaderMap,
 ) -> Response {
-    let config = shared.config();
-    if config.source(&id).is_none() {
-        return unknown("source", config.sources.iter().map(|s| s.id.as_str()));
-    }
     if !shared.rendered() {
         return starting();
     }
     let set = shared.feeds();
     let generation = set.generation;
     let cached = shared
-        .source_feeds
+        .lazy_feeds
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&id, format);
+        .get(&scope, format);
     if let Some((g, doc)) = &cached {
         if *g == generation {
             return conditional(doc, headers);
@@ -493,29 +521,30 @@ async fn source_feed_doc(
     let s = shared.clone();
     let rendered = tokio::task::spawn_blocking(move || {
         let before = cached.as_ref().map(|(_, d)| d.as_ref());
-        set.render_source(&s.store, &s.config(), &id, format, before)
-            .map(|doc| doc.map(|d| (id, Arc::new(d))))
+        set.render_lazy(&s.store, &s.config(), &scope, format, before)
+            .map(|doc| doc.map(|d| (scope, Arc::new(d))))
     })
     .await;
     match rendered {
-        Ok(Ok(Some((id, doc)))) => {
+        Ok(Ok(Some((scope, doc)))) => {
             shared
-                .source_feeds
+                .lazy_feeds
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .put(&id, format, generation, doc.clone());
+                .put(scope, format, generation, doc.clone());
             conditional(&doc, headers)
         }
-        Ok(Ok(None)) => plain(StatusCode::NOT_FOUND, "unknown source\n"),
+        // The config changed between the check and the render.
+        Ok(Ok(None)) => plain(StatusCode::NOT_FOUND, "unknown feed\n"),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "rendering a source feed failed");
+            tracing::error!(error = %e, "rendering a feed failed");
             plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "could not read the store\n",
             )
         }
         Err(e) => {
-            tracing::error!(error = %e, "rendering a source feed failed");
+            tracing::error!(error = %e, "rendering a feed failed");
             plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
         }
     }
@@ -542,7 +571,9 @@ fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> 
         None => {
             let config = shared.config();
             match scope {
-                Scope::All => plain(StatusCode::NOT_FOUND, "unknown feed\n"),
+                Scope::All | Scope::TopicLanguage(..) => {
+                    plain(StatusCode::NOT_FOUND, "unknown feed\n")
+                }
                 Scope::Topic(_) => unknown("topic", config.classifier.topics()),
                 Scope::Source(_) => unknown("source", config.sources.iter().map(|s| s.id.as_str())),
                 Scope::Language(_) => {

@@ -26,6 +26,13 @@ struct Group {
     formats: Vec<FeedLink>,
 }
 
+/// A topic's feeds in each language: a row of the "by topic and language" table.
+#[derive(Serialize)]
+struct TopicRow {
+    title: String,
+    languages: Vec<Vec<FeedLink>>,
+}
+
 #[derive(Serialize)]
 struct Row {
     id: String,
@@ -54,10 +61,31 @@ pub fn render(
         let title = format!("Topic: {}", config.classifier.title(t).unwrap_or(t));
         groups.push(group(config, &Scope::Topic(t.to_string()), title));
     }
-    for tag in config.languages() {
-        let title = format!("Language: {}", crate::server::feeds::language_name(&tag));
-        groups.push(group(config, &Scope::Language(tag), title));
+    let languages = config.languages();
+    for tag in &languages {
+        let title = format!("Language: {}", crate::server::feeds::language_name(tag));
+        groups.push(group(config, &Scope::Language(tag.clone()), title));
     }
+    let topic_rows: Vec<TopicRow> = config
+        .classifier
+        .topics()
+        .map(|t| {
+            let title = config.classifier.title(t).unwrap_or(t).to_string();
+            let languages = languages
+                .iter()
+                .map(|tag| {
+                    let scope = Scope::TopicLanguage(t.to_string(), tag.clone());
+                    let name = crate::server::feeds::language_name(tag);
+                    group(config, &scope, format!("{title} · {name}")).formats
+                })
+                .collect();
+            TopicRow { title, languages }
+        })
+        .collect();
+    let language_names: Vec<String> = languages
+        .iter()
+        .map(|t| crate::server::feeds::language_name(t))
+        .collect();
     for s in &config.sources {
         groups.push(group(
             config,
@@ -113,6 +141,8 @@ pub fn render(
                 rendered => rendered,
                 feeds => feeds,
                 groups => groups,
+                languages => language_names,
+                topic_rows => topic_rows,
                 sources => sources,
                 opml => config.server.url("sources.opml"),
             })
