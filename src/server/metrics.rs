@@ -25,6 +25,11 @@ struct FetchLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: String,
 }
@@ -46,6 +51,8 @@ pub struct Metrics {
     /// The standard `process_*` metrics, without the `tributary_` prefix.
     process: Registry,
     fetches: Family<FetchLabels, Counter>,
+    fetch_duration: Family<OutcomeLabels, Histogram>,
+    source_fetch_duration: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     items_new: Family<SourceLabels, Counter>,
     items_filtered: Family<SourceLabels, Counter>,
     source_up: Family<SourceLabels, Gauge>,
@@ -92,6 +99,11 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tributary");
         let m = Metrics {
             fetches: Family::default(),
+            // 10 ms to ~40 s: a feed from a nearby cache to one at the edge of `timeout`.
+            fetch_duration: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.01, 2.5, 10))
+            }),
+            source_fetch_duration: Family::default(),
             items_new: Family::default(),
             items_filtered: Family::default(),
             source_up: Family::default(),
@@ -123,6 +135,17 @@ impl Metrics {
             "fetches",
             "Fetch attempts by source and outcome (ok, not-modified, unchanged, deferred, error)",
             m.fetches.clone(),
+        );
+        registry.register(
+            "fetch_duration_seconds",
+            "Time from the start of a fetch to its stored result (download, parse, store), by \
+             outcome; deferred fetches, which make no request, are not counted",
+            m.fetch_duration.clone(),
+        );
+        registry.register(
+            "source_last_fetch_duration_seconds",
+            "How long the source's last fetch took (download, parse, store)",
+            m.source_fetch_duration.clone(),
         );
         registry.register(
             "items_new",
@@ -277,6 +300,17 @@ impl Metrics {
             }
         }
         let outcome = report.outcome.status();
+        if !matches!(report.outcome, Outcome::Deferred { .. }) {
+            let seconds = report.millis as f64 / 1000.0;
+            self.fetch_duration
+                .get_or_create(&OutcomeLabels { outcome })
+                .observe(seconds);
+            self.source_fetch_duration
+                .get_or_create(&SourceLabels {
+                    source: report.source.clone(),
+                })
+                .set(seconds);
+        }
         self.fetches
             .get_or_create(&FetchLabels {
                 source: report.source.clone(),
@@ -323,6 +357,7 @@ impl Metrics {
             self.source_errors.remove(&l);
             self.source_last_success.remove(&l);
             self.source_items.remove(&l);
+            self.source_fetch_duration.remove(&l);
             for outcome in crate::ingest::Outcome::STATUSES {
                 self.fetches.remove(&FetchLabels {
                     source: id.to_string(),
@@ -515,6 +550,73 @@ fn now_seconds() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn report(source: &str, outcome: Outcome, millis: u128) -> SourceReport {
+        SourceReport {
+            source: source.into(),
+            outcome,
+            bytes: 0,
+            millis,
+            queued_millis: 0,
+            warnings: vec![],
+            store_failed: false,
+        }
+    }
+
+    #[test]
+    fn fetch_durations_are_observed_by_outcome_and_kept_per_source() {
+        let m = Metrics::new();
+        let failed = || Outcome::Error {
+            message: "HTTP 500".into(),
+        };
+        m.fetched(&report("slow", failed(), 1500));
+        m.fetched(&report("slow", failed(), 3000));
+        m.fetched(&report("quick", Outcome::NotModified, 20));
+        // A deferred fetch made no request: no duration.
+        m.fetched(&report(
+            "later",
+            Outcome::Deferred {
+                until: chrono::Utc::now(),
+            },
+            0,
+        ));
+        let text = m.encode();
+        let line = |prefix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+                .to_string()
+        };
+        assert_eq!(
+            line("tributary_fetch_duration_seconds_count{outcome=\"error\"}"),
+            "tributary_fetch_duration_seconds_count{outcome=\"error\"} 2"
+        );
+        assert_eq!(
+            line("tributary_fetch_duration_seconds_sum{outcome=\"error\"}"),
+            "tributary_fetch_duration_seconds_sum{outcome=\"error\"} 4.5"
+        );
+        // 1.5 s is under the 2.44 s bound, 3 s is not.
+        assert!(line(
+            "tributary_fetch_duration_seconds_bucket{le=\"2.44140625\",outcome=\"error\"}"
+        )
+        .ends_with(" 1"));
+        assert!(
+            line("tributary_fetch_duration_seconds_count{outcome=\"not-modified\"}")
+                .ends_with(" 1")
+        );
+        assert!(
+            !text.contains("fetch_duration_seconds_count{outcome=\"deferred\"}"),
+            "{text}"
+        );
+        assert_eq!(
+            line("tributary_source_last_fetch_duration_seconds{source=\"slow\"}"),
+            "tributary_source_last_fetch_duration_seconds{source=\"slow\"} 3.0"
+        );
+        assert!(
+            !text.contains("last_fetch_duration_seconds{source=\"later\"}"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn forgotten_sources_and_digests_leave_no_series() {
