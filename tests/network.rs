@@ -1,4 +1,5 @@
-//! Hostile networks: decompression bombs, redirect loops, servers that never finish.
+//! Networks: hostile ones (decompression bombs, redirect loops, servers that never finish),
+//! and one that is left only through a proxy.
 
 mod common;
 
@@ -211,4 +212,84 @@ fn a_server_that_never_finishes_is_cut_by_the_total_timeout() {
         "{}",
         r["slow"]
     );
+}
+
+/// With `[fetch] proxy`, a public source is fetched through the proxy (its name is the
+/// proxy's to resolve: `partner.example` resolves nowhere here), with the proxy's login; a
+/// source on this host is fetched directly. Without the proxy's password, the public source
+/// fails, saying why, and nothing is sent to the proxy.
+#[test]
+fn public_sources_go_through_the_proxy_and_local_ones_do_not() {
+    let rss = |title: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>{title}</title><item><title>{title}: the first story</title><guid>1</guid></item></channel></rss>"
+        )
+    };
+    let proxy = FeedServer::start();
+    // The proxy serves the partner's feed only to a client that gives the proxy's login.
+    proxy.route(
+        "partner.xml",
+        Route::Guarded {
+            header: "proxy-authorization".into(),
+            // tributary:s3cret
+            value: "Basic dHJpYnV0YXJ5OnMzY3JldA==".into(),
+            body: rss("Partner").into_bytes(),
+        },
+    );
+    let direct = FeedServer::start();
+    direct.feed("local.xml", rss("Local"), "application/rss+xml");
+    let s = setup(
+        &[
+            src("partner", "http://partner.example/partner.xml".into()),
+            src("local", direct.url("local.xml")),
+        ],
+        &format!(
+            "[fetch]\nproxy = \"http://{}\"\nproxy_username = \"tributary\"\nproxy_password_env = \"TRIBUTARY_TEST_PROXY_PASSWORD\"\n",
+            proxy.addr
+        ),
+    );
+    let out = s
+        .cmd()
+        .env("TRIBUTARY_TEST_PROXY_PASSWORD", "s3cret")
+        .args(["fetch", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "ok", "{line}");
+        assert_eq!(v["new"], 1, "{line}");
+    }
+    assert_eq!(proxy.hits("partner.xml").full, 1);
+    assert_eq!(proxy.hits("local.xml").requests, 0);
+    assert_eq!(direct.hits("local.xml").requests, 1);
+    let titles: Vec<String> = s
+        .items()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        titles.contains(&"Partner: the first story".to_string()),
+        "{titles:?}"
+    );
+
+    // Without the proxy's password the public source fails, naming the variable, and
+    // nothing goes to the proxy; the local source is fetched as before.
+    let (code, reports) = s.fetch(&["--force"]);
+    assert_eq!(code, 3, "partial failure: {reports:?}");
+    assert_eq!(reports["partner"]["status"], "error");
+    let message = reports["partner"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("$TRIBUTARY_TEST_PROXY_PASSWORD, which is not set"),
+        "{message}"
+    );
+    assert_eq!(reports["local"]["status"], "not-modified");
+    assert_eq!(proxy.total_hits().requests, 1);
+    assert_eq!(direct.hits("local.xml").not_modified, 1);
 }

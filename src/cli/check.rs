@@ -101,6 +101,14 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
         }
     }
     let f = &config.fetch;
+    if let Some(auth) = f.proxy.as_ref().and_then(|p| p.auth.as_ref()) {
+        if std::env::var_os(&auth.password_env).is_none() {
+            out.push(format!(
+                "fetch.proxy: ${} (the proxy's password) is not set here; the daemon's environment must set it, or it will not start",
+                auth.password_env
+            ));
+        }
+    }
     if f.backoff_base > f.backoff_max {
         out.push(format!(
             "fetch: backoff_base ({}) is longer than backoff_max ({}): every retry of a failing source waits backoff_max",

@@ -89,6 +89,18 @@ pub struct FetchConfig {
     /// Time zone of dates that feeds write without one, for sources that set none
     /// (`None`: UTC).
     pub time_zone: Option<chrono_tz::Tz>,
+    /// The HTTP proxy that requests to public sources go through (`None`: straight out; the
+    /// environment's `HTTP_PROXY` and `HTTPS_PROXY` are never used).
+    pub proxy: Option<ProxyConfig>,
+}
+
+/// `[fetch] proxy`, with its login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// `http://host:port` or `https://host:port`.
+    pub url: Url,
+    /// `proxy_username` and `proxy_password_env`.
+    pub auth: Option<crate::model::BasicAuth>,
 }
 
 impl Default for FetchConfig {
@@ -105,6 +117,7 @@ impl Default for FetchConfig {
             backoff_base: Duration::from_secs(5 * 60),
             backoff_max: Duration::from_secs(24 * 3600),
             time_zone: None,
+            proxy: None,
         }
     }
 }
@@ -345,6 +358,7 @@ impl Validator<'_> {
                 .time_zone
                 .as_ref()
                 .and_then(|tz| self.time_zone(tz, "fetch.time_zone")),
+            proxy: self.proxy(f),
         };
         let server = self.server(&raw.server);
         let dd = DedupeConfig::default();
@@ -688,21 +702,40 @@ impl Validator<'_> {
 
     /// `username` and `password_env`: both or neither.
     fn basic_auth(&mut self, rs: &raw::RawSource, key: &str) -> Option<crate::model::BasicAuth> {
-        match (&rs.username, &rs.password_env) {
+        self.login(
+            &rs.username,
+            &rs.password_env,
+            &format!("{key}.username"),
+            &format!("{key}.password_env"),
+        )
+    }
+
+    /// A login: a user name (`user_key`) and the environment variable that holds its
+    /// password (`env_key`), both or neither.
+    fn login(
+        &mut self,
+        user: &Option<Spanned<String>>,
+        env: &Option<Spanned<String>>,
+        user_key: &str,
+        env_key: &str,
+    ) -> Option<crate::model::BasicAuth> {
+        let name = |key: &str| key.rsplit('.').next().unwrap_or(key).to_string();
+        let (user_name, env_name) = (name(user_key), name(env_key));
+        match (user, env) {
             (None, None) => None,
             (Some(user), None) => {
                 self.push(
                     user.span().start,
-                    format!("{key}.password_env"),
-                    "a username needs password_env: the name of the environment variable that holds the password",
+                    env_key,
+                    format!("{user_name} needs {env_name}: the name of the environment variable that holds the password"),
                 );
                 None
             }
             (None, Some(env)) => {
                 self.push(
                     env.span().start,
-                    format!("{key}.username"),
-                    "password_env is set but username is not",
+                    user_key,
+                    format!("{env_name} is set but {user_name} is not"),
                 );
                 None
             }
@@ -713,8 +746,8 @@ impl Validator<'_> {
                 if username.is_empty() || username.contains(':') {
                     self.push(
                         user.span().start,
-                        format!("{key}.username"),
-                        "the username is empty or holds a ':'",
+                        user_key,
+                        format!("{user_name} is empty or holds a ':'"),
                     );
                     ok = false;
                 }
@@ -726,7 +759,7 @@ impl Validator<'_> {
                 if !valid_name {
                     self.push(
                         env.span().start,
-                        format!("{key}.password_env"),
+                        env_key,
                         format!("{name:?} is not an environment variable name (letters, digits and _, e.g. \"PARTNER_FEED_PASSWORD\")"),
                     );
                     ok = false;
@@ -737,6 +770,68 @@ impl Validator<'_> {
                 })
             }
         }
+    }
+
+    /// `[fetch] proxy`: an `http(s)://host:port` URL without a login or a path, and its
+    /// login from `proxy_username` and `proxy_password_env`.
+    fn proxy(&mut self, f: &raw::RawFetch) -> Option<ProxyConfig> {
+        let auth = self.login(
+            &f.proxy_username,
+            &f.proxy_password_env,
+            "fetch.proxy_username",
+            "fetch.proxy_password_env",
+        );
+        let Some(text) = &f.proxy else {
+            if let Some(user) = &f.proxy_username {
+                self.push(
+                    user.span().start,
+                    "fetch.proxy",
+                    "proxy_username is set but proxy is not",
+                );
+            }
+            return None;
+        };
+        let start = text.span().start;
+        let raw = text.get_ref().trim();
+        let url = match Url::parse(raw) {
+            Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.has_host() => u,
+            Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
+                self.push(
+                    start,
+                    "fetch.proxy",
+                    format!(
+                        "unsupported proxy scheme {:?}: use http://host:port or https://host:port",
+                        u.scheme()
+                    ),
+                );
+                return None;
+            }
+            _ => {
+                self.push(
+                    start,
+                    "fetch.proxy",
+                    format!("invalid proxy URL {raw:?}: use http://host:port or https://host:port"),
+                );
+                return None;
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            self.push(
+                start,
+                "fetch.proxy",
+                "the proxy URL holds a login: put the user in proxy_username and the password in the environment variable named by proxy_password_env",
+            );
+            return None;
+        }
+        if url.path() != "/" || url.query().is_some() {
+            self.push(
+                start,
+                "fetch.proxy",
+                format!("a proxy is a host and port, not a path: {raw:?}"),
+            );
+            return None;
+        }
+        Some(ProxyConfig { url, auth })
     }
 
     /// `headers`: valid names and values, and none that the fetch sets itself.

@@ -133,6 +133,9 @@ pub(crate) struct RawFetch {
     pub backoff_base: Option<Spanned<String>>,
     pub backoff_max: Option<Spanned<String>>,
     pub time_zone: Option<Spanned<String>>,
+    pub proxy: Option<Spanned<String>>,
+    pub proxy_username: Option<Spanned<String>>,
+    pub proxy_password_env: Option<Spanned<String>>,
 }
 
 /// `[dedupe]`

@@ -594,3 +594,65 @@ fn a_listen_override_moves_a_derived_base_url_only() {
     assert_eq!(kept.base_url.as_str(), "http://127.0.0.1:8080/");
     assert_eq!(kept.listen.to_string(), "127.0.0.1:9090");
 }
+
+#[test]
+fn a_proxy_is_a_host_and_port_with_its_login_kept_out_of_the_url() {
+    let with =
+        |fetch: &str| GOOD.replace("timeout = \"15s\"", &format!("timeout = \"15s\"\n{fetch}"));
+    let config = load(&with(
+        "proxy = \"http://proxy.internal:3128\"\nproxy_username = \"tributary\"\nproxy_password_env = \"PROXY_PASSWORD\"",
+    ))
+    .unwrap();
+    let proxy = config.fetch.proxy.unwrap();
+    assert_eq!(proxy.url.as_str(), "http://proxy.internal:3128/");
+    let auth = proxy.auth.unwrap();
+    assert_eq!(
+        (auth.username.as_str(), auth.password_env.as_str()),
+        ("tributary", "PROXY_PASSWORD")
+    );
+    assert_eq!(load(GOOD).unwrap().fetch.proxy, None);
+    // Each problem at the line of the key it names (the proxy's is line 8).
+    for (fetch, key, line, said) in [
+        (
+            "proxy = \"http://user:secret@proxy.internal:3128\"",
+            "fetch.proxy",
+            8,
+            "holds a login",
+        ),
+        (
+            "proxy = \"socks5://proxy.internal:1080\"",
+            "fetch.proxy",
+            8,
+            "unsupported proxy scheme \"socks5\"",
+        ),
+        (
+            "proxy = \"proxy.internal:3128\"",
+            "fetch.proxy",
+            8,
+            "unsupported proxy scheme \"proxy.internal\"",
+        ),
+        (
+            "proxy = \"http://proxy.internal:3128/feeds\"",
+            "fetch.proxy",
+            8,
+            "not a path",
+        ),
+        (
+            "proxy = \"http://proxy.internal:3128\"\nproxy_username = \"tributary\"",
+            "fetch.proxy_password_env",
+            9,
+            "proxy_username needs proxy_password_env",
+        ),
+        (
+            "proxy_username = \"tributary\"\nproxy_password_env = \"PROXY_PASSWORD\"",
+            "fetch.proxy",
+            8,
+            "proxy_username is set but proxy is not",
+        ),
+    ] {
+        let p = &problems(&with(fetch))[0];
+        assert_eq!(p.key, key, "{fetch}");
+        assert!(p.message.contains(said), "{fetch}: {}", p.message);
+        assert_eq!(p.line, line, "{fetch}");
+    }
+}

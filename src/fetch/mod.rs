@@ -93,6 +93,9 @@ pub enum FetchError {
     /// The source's password is not in the environment.
     #[error("the password of this source is read from ${0}, which is not set")]
     NoPassword(String),
+    /// The proxy's password is not in the environment.
+    #[error("the proxy's password is read from ${0}, which is not set")]
+    NoProxyPassword(String),
     /// Anything else reqwest reports.
     #[error("request failed: {0}")]
     Other(String),
@@ -151,6 +154,8 @@ pub struct Fetcher {
     /// Redirects followed, by the URL asked for: whether every hop was permanent (301, 308),
     /// and where the last one led ([`Fetcher::moved`]).
     hops: Hops,
+    /// The environment variable that should hold the proxy's password, when it is not set.
+    no_proxy_password: Option<String>,
 }
 
 /// See [`Fetcher::moved`].
@@ -229,16 +234,40 @@ impl Fetcher {
                 .pool_idle_timeout(Duration::from_secs(30))
                 .redirect(policy(guarded, same_site))
         };
-        let public = |same_site: bool| {
-            // No proxy from the environment: a proxy resolves names itself, past the guard.
-            build(true, same_site)
-                .no_proxy()
-                .dns_resolver(resolver.clone())
-                .build()
-                .map_err(|e| FetchError::Other(error_chain(&e)))
+        // Through `[fetch] proxy` when there is one. The proxy resolves the sources' names
+        // itself, so the guard's DNS check cannot apply there; redirects to a private address
+        // literal are still refused (above). Never a proxy from the environment: it would
+        // resolve names past the guard, unannounced.
+        // Its password is read once, here (at start and at each reload); without it every
+        // request to a public source fails, naming the variable.
+        let mut no_proxy_password = None;
+        let proxy = match &config.proxy {
+            Some(p) => {
+                let mut proxy = reqwest::Proxy::all(p.url.as_str())
+                    .map_err(|e| FetchError::Other(error_chain(&e)))?;
+                if let Some(auth) = &p.auth {
+                    match std::env::var(&auth.password_env) {
+                        Ok(password) => proxy = proxy.basic_auth(&auth.username, &password),
+                        Err(_) => no_proxy_password = Some(auth.password_env.clone()),
+                    }
+                }
+                Some(proxy)
+            }
+            None => None,
         };
+        let public = |same_site: bool| {
+            let builder = build(true, same_site).no_proxy();
+            match &proxy {
+                Some(proxy) => builder.proxy(proxy.clone()),
+                None => builder.dns_resolver(resolver.clone()),
+            }
+            .build()
+            .map_err(|e| FetchError::Other(error_chain(&e)))
+        };
+        // A source on this host or network on purpose is fetched directly.
         let local = |same_site: bool| {
             build(false, same_site)
+                .no_proxy()
                 .build()
                 .map_err(|e| FetchError::Other(error_chain(&e)))
         };
@@ -253,6 +282,7 @@ impl Fetcher {
             global: Arc::new(Semaphore::new(config.concurrency)),
             hosts: Mutex::new(HashMap::new()),
             hops,
+            no_proxy_password,
         })
     }
 
@@ -394,7 +424,11 @@ impl Fetcher {
         }
         let started = Instant::now();
         let private = extras.auth.is_some() || !extras.headers.is_empty();
-        let client = match (guard::is_local(url), private) {
+        let local = guard::is_local(url);
+        if let (false, Some(var)) = (local, &self.no_proxy_password) {
+            return Err(FetchError::NoProxyPassword(var.clone()));
+        }
+        let client = match (local, private) {
             (true, false) => &self.local_client,
             (false, false) => &self.client,
             (true, true) => &self.private_local_client,
