@@ -855,10 +855,16 @@ fn link_from_about(text: &str) -> Option<String> {
     let mut copied = 0;
     let mut from = 0;
     while let Some(at) = text[from..].find("<item").map(|i| from + i) {
-        from = at + 1;
-        let Some(tag_len) = text[at..].find('>') else {
+        // The tag ends at the first `>`; a `<` first means it never does. Either way the
+        // next search starts there, so no byte is scanned twice (`<item<item<item…` would
+        // otherwise cost the square of its length).
+        let Some(tag_len) = text[at + 1..].find(['>', '<']).map(|i| i + 1) else {
             break;
         };
+        from = at + tag_len;
+        if text.as_bytes()[at + tag_len] == b'<' {
+            continue;
+        }
         let tag = &text[at..at + tag_len];
         if !tag[5..].starts_with(char::is_whitespace) || tag.ends_with('/') {
             continue;

@@ -601,6 +601,28 @@ fn rdf_items_without_an_end_tag_are_looked_at_once() {
 }
 
 #[test]
+fn item_tags_that_never_end_are_passed_over_once() {
+    // Two megabytes of `<item` that never close, then a real item: the search for each tag's
+    // end stops at the next `<`, so the pass stays linear (scanning to the end of the
+    // document from each of the 400,000 starts would take minutes), and the real item still
+    // gets its link.
+    let mut doc = String::from(
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" rdf:about="x">"#,
+    );
+    doc.push_str(&"<item".repeat(200_000));
+    doc.push_str(&"<item ".repeat(200_000));
+    doc.push_str(r#"<item rdf:about="https://a.example/1"><title>T</title></item></rdf:RDF>"#);
+    let linked = link_from_about(&doc).unwrap();
+    assert_eq!(linked.matches("<link>").count(), 1);
+    assert!(linked
+        .contains(r#"<item rdf:about="https://a.example/1"><link>https://a.example/1</link>"#));
+    assert_eq!(
+        linked.len(),
+        doc.len() + "<link>https://a.example/1</link>".len()
+    );
+}
+
+#[test]
 fn relative_enclosures_resolve_per_item_and_broken_tags_are_skipped() {
     let url = Url::parse("http://127.0.0.1:8000/feeds/x.xml").unwrap();
     let doc = r#"<rss version="2.0"><channel><title>P</title><link>https://p.example/</link>
