@@ -293,3 +293,60 @@ fn public_sources_go_through_the_proxy_and_local_ones_do_not() {
     assert_eq!(proxy.total_hits().requests, 1);
     assert_eq!(direct.hits("local.xml").not_modified, 1);
 }
+
+/// A fetch error names the URL as it is published: a secret query parameter is hidden in the
+/// message that `fetch`, `/sources.json` and the status page show, however the request failed
+/// (no server listening; a redirect to another site refused).
+#[test]
+fn fetch_errors_never_show_a_secret_in_the_url() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let server = FeedServer::start();
+    let elsewhere = FeedServer::start();
+    server.route(
+        "moved.xml",
+        Route::Status {
+            code: 302,
+            headers: vec![(
+                "location".into(),
+                elsewhere.url("feed.xml?api_key=S3CRET-2"),
+            )],
+            body: vec![],
+        },
+    );
+    let s = setup(
+        &[
+            src(
+                "down",
+                format!("http://127.0.0.1:{closed}/feed.xml?api_key=S3CRET-1&lang=sq"),
+            ),
+            src("moved", server.url("moved.xml")),
+        ],
+        "",
+    );
+    // Custom headers on the last source (`moved`): it follows no redirect to another site.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let kind = "kind = \"partner\"\n";
+    let at = text.rfind(kind).unwrap() + kind.len();
+    let keyed = format!(
+        "{}headers = {{ X-Api-Key = \"k-123\" }}\n{}",
+        &text[..at],
+        &text[at..]
+    );
+    std::fs::write(&s.config, keyed).unwrap();
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 3, "{reports:?}");
+    let down = reports["down"]["message"].as_str().unwrap();
+    assert!(down.contains("api_key=hidden&lang=sq"), "{down}");
+    let moved = reports["moved"]["message"].as_str().unwrap();
+    assert!(moved.contains("another site"), "{moved}");
+    assert!(moved.contains("api_key=hidden"), "{moved}");
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.contains("api_key=hidden"), "{listed}");
+    for said in [down, moved, &listed] {
+        assert!(!said.contains("S3CRET"), "{said}");
+    }
+}

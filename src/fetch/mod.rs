@@ -213,7 +213,7 @@ impl Fetcher {
                 if same_site {
                     let first = attempt.previous().first().map(Url::origin);
                     if first.is_some_and(|o| o != attempt.url().origin()) {
-                        let to = attempt.url().to_string();
+                        let to = Location::Http(attempt.url().clone()).to_string();
                         return attempt.error(format!(
                             "refused: redirect to {to}, another site, which would get this source's login or headers (set url to it if it is to be trusted)"
                         ));
@@ -530,7 +530,19 @@ impl Fetcher {
     }
 
     fn classify(&self, e: reqwest::Error, started: Instant) -> FetchError {
-        let chain = error_chain(&e);
+        // reqwest names the URL in its message ("… for url (https://…?api_key=…)"); the
+        // message is shown on the status page and in `/sources.json`, so a URL goes in only as
+        // published (no login, no secret parameters).
+        let url = e.url().map(|u| Location::Http(u.clone()).to_string());
+        let e = e.without_url();
+        let mut chain = error_chain(&e);
+        if let Some(url) = url {
+            chain = chain.replacen(
+                "error sending request",
+                &format!("error sending request for url ({url})"),
+                1,
+            );
+        }
         if let Some(at) = chain.find("refused: ") {
             return FetchError::Refused(chain[at..].to_string());
         }
@@ -539,9 +551,9 @@ impl Fetcher {
         } else if e.is_redirect() {
             FetchError::TooManyRedirects(self.config.max_redirects)
         } else if e.is_connect() {
-            FetchError::Connect(error_chain(&e))
+            FetchError::Connect(chain)
         } else {
-            FetchError::Other(error_chain(&e))
+            FetchError::Other(chain)
         }
     }
 }
