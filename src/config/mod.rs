@@ -149,6 +149,9 @@ pub struct ServerConfig {
     pub header_timeout: Duration,
     /// How long a request may take from headers to response.
     pub request_timeout: Duration,
+    /// How long a response may wait for the client to take any of its bytes, so a client
+    /// that never reads cannot hold a connection.
+    pub send_timeout: Duration,
     /// Open connections at most; the server stops accepting while this many are open.
     pub max_connections: usize,
 }
@@ -575,6 +578,9 @@ impl Validator<'_> {
             request_timeout: self
                 .duration(&raw.request_timeout, "server.request_timeout")
                 .unwrap_or(Duration::from_secs(30)),
+            send_timeout: self
+                .duration(&raw.send_timeout, "server.send_timeout")
+                .unwrap_or(Duration::from_secs(60)),
             max_connections: self
                 .count(&raw.max_connections, "server.max_connections", 1, 65_536)
                 .unwrap_or(1024),

@@ -97,6 +97,7 @@ pub(crate) struct RawServer {
     pub feed_items: Option<Spanned<i64>>,
     pub header_timeout: Option<Spanned<String>>,
     pub request_timeout: Option<Spanned<String>>,
+    pub send_timeout: Option<Spanned<String>>,
     pub max_connections: Option<Spanned<i64>>,
 }
 

@@ -441,18 +441,26 @@ fn server_limits_have_defaults_and_are_checked() {
     let c = load("").unwrap();
     assert_eq!(c.server.header_timeout, Duration::from_secs(10));
     assert_eq!(c.server.request_timeout, Duration::from_secs(30));
+    assert_eq!(c.server.send_timeout, Duration::from_secs(60));
     assert_eq!(c.server.max_connections, 1024);
-    let c =
-        load("[server]\nheader_timeout = \"1s\"\nrequest_timeout = \"2m\"\nmax_connections = 8\n")
-            .unwrap();
+    let c = load(
+        "[server]\nheader_timeout = \"1s\"\nrequest_timeout = \"2m\"\nsend_timeout = \"15s\"\nmax_connections = 8\n",
+    )
+    .unwrap();
     assert_eq!(c.server.header_timeout, Duration::from_secs(1));
     assert_eq!(c.server.request_timeout, Duration::from_secs(120));
+    assert_eq!(c.server.send_timeout, Duration::from_secs(15));
     assert_eq!(c.server.max_connections, 8);
-    let ps = problems("[server]\nheader_timeout = \"0s\"\nmax_connections = 0\n");
+    let ps =
+        problems("[server]\nheader_timeout = \"0s\"\nsend_timeout = \"0s\"\nmax_connections = 0\n");
     let keys: Vec<&str> = ps.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(
         keys,
-        vec!["server.header_timeout", "server.max_connections"]
+        vec![
+            "server.header_timeout",
+            "server.send_timeout",
+            "server.max_connections"
+        ]
     );
 }
 

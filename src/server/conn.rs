@@ -4,7 +4,8 @@
 //! `axum::serve` offers neither knob, so this is the same loop with the limits added: a
 //! semaphore permit is taken before `accept`, so at the limit new clients wait in the kernel's
 //! backlog instead of costing a task each, and the header timeout closes connections that
-//! trickle their headers, send nothing, or sit idle between keep-alive requests.
+//! trickle their headers, send nothing, or sit idle between keep-alive requests. The send
+//! timeout ([`SendTimeout`]) closes those that stop taking their responses.
 //!
 //! HTTP/1.1 only: feed readers and reverse proxies speak it, and cleartext HTTP/2 (prior
 //! knowledge) would need its preface read before hyper's header timer starts, which a client
@@ -34,6 +35,8 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub struct Limits {
     /// Time to send a request's headers; also how long an idle keep-alive connection lives.
     pub header_timeout: Duration,
+    /// Time a response may wait for the client to take any of its bytes.
+    pub send_timeout: Duration,
     /// Open connections at most.
     pub max_connections: usize,
 }
@@ -167,6 +170,7 @@ async fn serve_connections(
         });
         #[cfg(target_os = "linux")]
         let stream = super::zerocopy::Socket::new(stream);
+        let stream = SendTimeout::new(stream, limits.send_timeout);
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -180,6 +184,103 @@ async fn serve_connections(
         .is_err()
     {
         tracing::warn!("connections still open after {DRAIN:?}; closing them");
+    }
+}
+
+/// A connection whose writes fail once the client has taken none of the bytes offered for
+/// `limit`, as nginx's `send_timeout`: the header timeout bounds reading a request, the
+/// request timeout a handler, and this the writing of its response, so a client that stops
+/// reading (or pipelines requests it never reads) gives its connection back. The timer runs
+/// only while a write waits; a write that goes through, however small, starts it afresh.
+pub struct SendTimeout<S> {
+    inner: S,
+    limit: Duration,
+    waiting: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> SendTimeout<S> {
+    /// Wraps a connection.
+    pub fn new(inner: S, limit: Duration) -> SendTimeout<S> {
+        SendTimeout {
+            inner,
+            limit,
+            waiting: None,
+        }
+    }
+
+    /// What a write that returned `result` gives: `result` once it is ready (the timer
+    /// stops), an error once the client has taken nothing for `limit`.
+    fn watch<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        result: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::task::Poll;
+        if result.is_ready() {
+            self.waiting = None;
+            return result;
+        }
+        let limit = self.limit;
+        let timer = self
+            .waiting
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client took no bytes for {limit:?}"),
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for SendTimeout<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for SendTimeout<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let result = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.watch(cx, result)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let result = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, result)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let result = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, result)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let result = std::pin::Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.watch(cx, result)
     }
 }
 
@@ -237,11 +338,26 @@ mod tests {
         Arc<Notify>,
         tokio::task::JoinHandle<std::io::Result<()>>,
     ) {
+        start_with(app, max_connections, workers, Duration::from_secs(60)).await
+    }
+
+    /// [`start`], with a send timeout.
+    async fn start_with(
+        app: Router,
+        max_connections: usize,
+        workers: usize,
+        send_timeout: Duration,
+    ) -> (
+        std::net::SocketAddr,
+        Arc<Notify>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(Notify::new());
         let limits = Limits {
             header_timeout: Duration::from_secs(60),
+            send_timeout,
             max_connections,
         };
         let stopped = {
@@ -310,6 +426,42 @@ mod tests {
         assert!(probe.ends_with("alone"), "{probe}");
 
         drop(c);
+        stop.notify_one();
+        server.await.unwrap().unwrap();
+    }
+
+    /// A client that asks and never reads its response gives its connection back after the
+    /// send timeout: at a limit of one connection, the next client is served once the first
+    /// one's is closed, and the first got only what fitted in the sockets' buffers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_stops_reading_loses_its_connection() {
+        const BIG: usize = 64 << 20;
+        let body = axum::body::Bytes::from(vec![b'x'; BIG]);
+        let app = Router::new()
+            .route("/ping", axum::routing::get(|| async { "pong" }))
+            .route(
+                "/big",
+                axum::routing::get(move || {
+                    let body = body.clone();
+                    async move { body }
+                }),
+            );
+        let (addr, stop, server) = start_with(app, 1, 1, Duration::from_millis(200)).await;
+        let mut hog = TcpStream::connect(addr).await.unwrap();
+        hog.write_all(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let mut next = TcpStream::connect(addr).await.unwrap();
+        // Bounded only so that a regression fails instead of hanging: the ping waits for
+        // the hog's connection to be closed.
+        tokio::time::timeout(Duration::from_secs(120), ping(&mut next))
+            .await
+            .expect("the connection that stopped reading was never closed");
+        let mut got = Vec::new();
+        let _ = hog.read_to_end(&mut got).await;
+        assert!(got.starts_with(b"HTTP/1.1 200"));
+        assert!(got.len() < BIG, "{} bytes", got.len());
+        drop(next);
         stop.notify_one();
         server.await.unwrap().unwrap();
     }

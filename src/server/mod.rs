@@ -332,6 +332,7 @@ pub async fn serve(
     let server = shared.config().server.clone();
     let limits = Limits {
         header_timeout: server.header_timeout,
+        send_timeout: server.send_timeout,
         max_connections: server.max_connections,
     };
     let fast = shared.clone();
