@@ -22,6 +22,12 @@ pub fn forbidden(ip: IpAddr) -> bool {
                 return forbidden_v4(v4);
             }
             let seg = v6.segments();
+            // IPv4-compatible (`::a.b.c.d`, deprecated), `::1` and `::` among them (0.0.0.x):
+            // as the IPv4 address.
+            if seg[..6].iter().all(|s| *s == 0) {
+                let [.., a, b, c, d] = v6.octets();
+                return forbidden_v4(Ipv4Addr::new(a, b, c, d));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -157,6 +163,10 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "::",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "::10.0.0.1",
         ] {
             assert!(forbidden(ip.parse().unwrap()), "{ip}");
         }
@@ -166,6 +176,7 @@ mod tests {
             "2606:4700::1111",
             "172.32.0.1",
             "2002:5db8:d822::",
+            "::5db8:d822",
         ] {
             assert!(!forbidden(ip.parse().unwrap()), "{ip}");
         }

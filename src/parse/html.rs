@@ -153,7 +153,9 @@ fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
                 "video",
                 "audio",
             ])
-            .add_tag_attributes("source", ["src", "srcset", "type", "media"])
+            // Not `srcset`: its candidate URLs would pass unresolved and unchecked (ammonia
+            // filters whole-URL attributes only); `src` and the `<img>` in a `<picture>` remain.
+            .add_tag_attributes("source", ["src", "type", "media"])
             .add_tag_attributes(
                 "video",
                 [
@@ -1363,6 +1365,8 @@ mod tests {
             r#"<img src="data:image/gif;base64,R0lGOD" data-src="/uploads/photo.jpg" alt="lazy">"#,
             r#"<img data-lazy-src="/uploads/other.jpg" alt="lazier">"#,
             r#"<img src="/uploads/real.jpg" data-src="/uploads/ignored.jpg" alt="eager">"#,
+            r#"<picture><source srcset="/uploads/wide.webp 2x, https://pixel.example/t.gif 1x" type="image/webp">"#,
+            r#"<img src="/uploads/narrow.jpg" alt="responsive"></picture>"#,
         );
         let clean = sanitize(body, Some(&base()), Some("balkansgroup.example"));
         // The players, on https, YouTube's without cookies, sandboxed, empty.
@@ -1391,6 +1395,13 @@ mod tests {
             "{clean}"
         );
         assert!(!clean.contains("autoplay"), "{clean}");
+        // A picture keeps its image; the candidates of `srcset` go with it.
+        assert!(
+            clean.contains(r#"src="https://balkansgroup.example/uploads/narrow.jpg""#)
+                && !clean.contains("srcset")
+                && !clean.contains("wide.webp"),
+            "{clean}"
+        );
         assert!(
             clean.contains(r#"<source src="https://balkansgroup.example/media/ep3.mp3""#),
             "{clean}"
