@@ -292,13 +292,16 @@ fn check_warns_about_settings_that_defeat_themselves() {
     let s = setup(
         &[src("a", "https://a.example/feed".into())],
         "[fetch]\nbackoff_base = \"2h\"\nbackoff_max = \"1h\"\ntimeout = \"5s\"\nconnect_timeout = \"10s\"\n\
+         proxy = \"http://proxy.internal:3128\"\nproxy_username = \"t\"\nproxy_password_env = \"TRIBUTARY_TEST_UNSET_PROXY\"\n\
          [mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nusername = \"digests\"\npassword_env = \"TRIBUTARY_TEST_UNSET_SMTP\"\n\
-         [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\nfrom = \"d@example.org\"\nto = [\"l@example.org\"]\n",
+         [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\nfrom = \"d@example.org\"\nto = [\"l@example.org\"]\n\
+         [[digests]]\nname = \"people\"\ntitle = \"People\"\ncron = \"0 7 * * *\"\nfrom = \"d@example.org\"\nto = [\"ana@example.org\", \"besa@example.org\"]\n",
     );
     let out = s
         .cmd()
         .args(["check", "--offline"])
         .env_remove("TRIBUTARY_TEST_UNSET_SMTP")
+        .env_remove("TRIBUTARY_TEST_UNSET_PROXY")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "warnings only");
@@ -307,9 +310,13 @@ fn check_warns_about_settings_that_defeat_themselves() {
         "$TRIBUTARY_TEST_UNSET_SMTP (the relay's password) is not set here",
         "backoff_base (2h) is longer than backoff_max (1h)",
         "connect_timeout (10s) is longer than timeout (5s)",
+        "$TRIBUTARY_TEST_UNSET_PROXY (the proxy's password) is not set here",
+        "digest people: its 2 recipients are named in the To header",
     ] {
         assert!(said.contains(warning), "{warning} not in {said}");
     }
+    // One address is a list's.
+    assert!(!said.contains("digest daily: its"), "{said}");
 }
 
 #[test]

@@ -90,6 +90,16 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
             }
         }
     }
+    // Several addresses are likely people, not one list: each reader would see the others,
+    // and so would anyone reading the `.eml` the server publishes.
+    for d in config.digests.iter().filter(|d| !d.bcc && d.to.len() > 1) {
+        out.push(format!(
+            "digest {}: its {} recipients are named in the To header of each message, and of the .eml served at /digests/{}/; set bcc = true unless they are all lists",
+            d.name,
+            d.to.len(),
+            d.name
+        ));
+    }
     let sending = config.digests.iter().filter(|d| d.send).count();
     if let Some(smtp) = &config.mail.smtp {
         if smtp.username.is_some() && sending > 0 && std::env::var_os(&smtp.password_env).is_none()

@@ -142,6 +142,23 @@ impl Validator<'_> {
                 SmtpSecurity::StartTls => 587,
                 SmtpSecurity::None => 25,
             };
+            let host = s.host.get_ref().trim();
+            let on_this_host = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if security == SmtpSecurity::None && s.username.is_some() && !on_this_host {
+                let at = s.security.as_ref().map(|v| v.span().start).unwrap_or(0);
+                self.push(
+                    at,
+                    "mail.smtp.security",
+                    format!(
+                        "security = \"none\" would send the relay's password in clear to {host}: use \"starttls\" or \"tls\" (\"none\" is for a relay on this host)"
+                    ),
+                );
+            }
             let port = self
                 .count(&s.port, "mail.smtp.port", 1, 65535)
                 .map(|p| p as u16)

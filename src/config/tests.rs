@@ -664,3 +664,31 @@ fn a_proxy_is_a_host_and_port_with_its_login_kept_out_of_the_url() {
         assert_eq!(p.line, line, "{fetch}");
     }
 }
+
+#[test]
+fn a_relay_login_is_never_sent_in_clear_off_this_host() {
+    let smtp = |host: &str, security: &str| {
+        format!(
+            "[mail.smtp]\nhost = \"{host}\"\nsecurity = \"{security}\"\nusername = \"digests\"\n"
+        )
+    };
+    let p = &problems(&smtp("smtp.example.org", "none"))[0];
+    assert_eq!(p.key, "mail.smtp.security");
+    assert_eq!(p.line, 3);
+    assert!(
+        p.message.contains("in clear to smtp.example.org"),
+        "{}",
+        p.message
+    );
+    for (host, security) in [
+        ("smtp.example.org", "starttls"),
+        ("smtp.example.org", "tls"),
+        ("127.0.0.1", "none"),
+        ("localhost", "none"),
+        ("[::1]", "none"),
+    ] {
+        assert!(load(&smtp(host, security)).is_ok(), "{host} {security}");
+    }
+    // Without a login there is nothing to give away.
+    assert!(load("[mail.smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n").is_ok());
+}
