@@ -1062,6 +1062,56 @@ lang = "sq"
     );
 }
 
+/// Readers who ask at once for a feed rendered on request, right after a change, get the
+/// same document from one render.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_readers_costs_one_render_of_a_feed_rendered_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let renders = |text: String| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("tributary_lazy_feed_renders_total "))
+            .unwrap_or_else(|| panic!("{text}"))
+            .parse()
+            .unwrap()
+    };
+    let burst = || async {
+        let answers = futures_util::future::join_all(
+            (0..24).map(|_| get(&s, "/feeds/sources/bfpe.atom", &[])),
+        )
+        .await;
+        let etags: std::collections::HashSet<String> = answers
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status(), StatusCode::OK);
+                r.headers()["etag"].to_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(etags.len(), 1, "{etags:?}");
+    };
+    burst().await;
+    assert_eq!(renders(body(get(&s, "/metrics", &[]).await).await), 1);
+    // After a change, one more.
+    let item = NewItem {
+        identity: Identity::Guid("2".into()),
+        title: "Druga vest".into(),
+        link: Some("https://bfpe.example/vesti/2/".into()),
+        published: Some(Utc.with_ymd_and_hms(2020, 2, 5, 9, 0, 0).unwrap()),
+        updated: None,
+        summary: "Vest.".into(),
+        content: None,
+        authors: vec![],
+        categories: vec![],
+        lang: Some("sr-Latn".into()),
+        enclosures: vec![],
+        content_hash: "h2".into(),
+    };
+    store_from_bfpe(&s.store, &s.config(), item);
+    s.refresh().unwrap();
+    burst().await;
+    assert_eq!(renders(body(get(&s, "/metrics", &[]).await).await), 2);
+}
+
 /// Counts for the status page and the gauges are taken in full at the first render (and after
 /// a recount), and kept up by each fetch meanwhile, without walking the store per render.
 #[tokio::test]

@@ -64,6 +64,7 @@ pub struct Metrics {
     store_bytes: Gauge,
     store_writable: Gauge,
     renders: Counter,
+    lazy_renders: Counter,
     last_render: Gauge<f64, AtomicU64>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
@@ -115,6 +116,7 @@ impl Metrics {
             store_bytes: Gauge::default(),
             store_writable: Gauge::default(),
             renders: Counter::default(),
+            lazy_renders: Counter::default(),
             last_render: Gauge::default(),
             requests: Family::default(),
             latency: Family::new_with_constructor(|| {
@@ -196,6 +198,12 @@ impl Metrics {
             "feed_renders",
             "Times the republished feeds were rendered",
             m.renders.clone(),
+        );
+        registry.register(
+            "lazy_feed_renders",
+            "Feeds rendered on request (per source; a topic in one language): at most one per \
+             feed and change, however many readers ask at once",
+            m.lazy_renders.clone(),
         );
         registry.register(
             "store_writable",
@@ -391,6 +399,12 @@ impl Metrics {
     /// Whether the store takes writes.
     pub fn store_writable(&self, writable: bool) {
         self.store_writable.set(i64::from(writable));
+    }
+
+    /// Counts a render of one feed rendered on request (a source's, a topic's in one
+    /// language).
+    pub fn rendered_lazily(&self) {
+        self.lazy_renders.inc();
     }
 
     /// Counts a render of the feeds.

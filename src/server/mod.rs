@@ -39,6 +39,9 @@ use feeds::{FeedSet, LazyFeeds, Rendered, Scope};
 /// each a few hundred KB at most): the busiest feeds stay ready, the long tail is rendered
 /// again when asked for.
 const LAZY_FEED_CACHE: usize = 256;
+
+/// A lazily rendered feed's turn to be rendered: held while it is.
+type Turn = Arc<tokio::sync::Mutex<()>>;
 use metrics::Metrics;
 
 pub use conn::Limits;
@@ -51,6 +54,8 @@ pub struct Shared {
     config: RwLock<Arc<Config>>,
     feeds: RwLock<Arc<FeedSet>>,
     lazy_feeds: std::sync::Mutex<LazyFeeds>,
+    /// One render at a time per lazily rendered feed ([`lazy_feed`]).
+    lazy_turns: std::sync::Mutex<HashMap<(Scope, Format), Turn>>,
     rendering: std::sync::Mutex<()>,
     rendered_at: RwLock<Option<DateTime<Utc>>>,
     /// Stories in the store and per source, so requests never scan a tree: counted in full at
@@ -77,6 +82,7 @@ impl Shared {
             config: RwLock::new(config),
             feeds: RwLock::new(Arc::new(FeedSet::default())),
             lazy_feeds: std::sync::Mutex::new(LazyFeeds::new(LAZY_FEED_CACHE)),
+            lazy_turns: std::sync::Mutex::default(),
             rendering: std::sync::Mutex::new(()),
             rendered_at: RwLock::new(None),
             counts: RwLock::new(Arc::default()),
@@ -88,6 +94,21 @@ impl Shared {
         };
         shared.metrics.store_writable(true);
         shared
+    }
+
+    /// A lazily rendered feed's cached document, and whether it was rendered since the last
+    /// change (else it is stale, kept for its `Last-Modified` should the bytes not change).
+    fn lazy_cached(&self, scope: &Scope, format: Format) -> (Option<Arc<Rendered>>, bool) {
+        let generation = self.feeds().generation;
+        match self
+            .lazy_feeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(scope, format)
+        {
+            Some((g, doc)) => (Some(doc), g == generation),
+            None => (None, false),
+        }
     }
 
     /// Records that the store failed to take a write: the first failure's time is kept.
@@ -497,7 +518,9 @@ async fn topic_language_feed(
 }
 
 /// A feed that is not rendered ahead of time: from the cache when rendered since the last
-/// change, else rendered now (once per change, not per request) and cached.
+/// change, else rendered now (once per change, not per request) and cached. Requests for a
+/// feed that is being rendered wait for that render and take its result, so a burst of
+/// readers after a change costs one render, not one each.
 async fn lazy_feed(
     shared: Arc<Shared>,
     scope: Scope,
@@ -507,27 +530,52 @@ async fn lazy_feed(
     if !shared.rendered() {
         return starting();
     }
-    let set = shared.feeds();
-    let generation = set.generation;
-    let cached = shared
-        .lazy_feeds
+    if let (Some(doc), true) = shared.lazy_cached(&scope, format) {
+        return conditional(&doc, headers);
+    }
+    let key = (scope.clone(), format);
+    let turn = shared
+        .lazy_turns
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .get(&scope, format);
-    if let Some((g, doc)) = &cached {
-        if *g == generation {
-            return conditional(doc, headers);
-        }
+        .entry(key.clone())
+        .or_default()
+        .clone();
+    let response = {
+        let _turn = turn.lock().await;
+        render_lazy(&shared, scope, format, headers).await
+    };
+    let mut turns = shared.lazy_turns.lock().unwrap_or_else(|e| e.into_inner());
+    // Nobody else holds it (the map and this request do): forget it.
+    if Arc::strong_count(&turn) == 2 {
+        turns.remove(&key);
     }
+    response
+}
+
+/// [`lazy_feed`]'s render, on its turn: a request that waited finds the feed rendered.
+async fn render_lazy(
+    shared: &Arc<Shared>,
+    scope: Scope,
+    format: Format,
+    headers: &HeaderMap,
+) -> Response {
+    let set = shared.feeds();
+    let generation = set.generation;
+    let cached = match shared.lazy_cached(&scope, format) {
+        (Some(doc), true) => return conditional(&doc, headers),
+        (stale, _) => stale,
+    };
     let s = shared.clone();
     let rendered = tokio::task::spawn_blocking(move || {
-        let before = cached.as_ref().map(|(_, d)| d.as_ref());
+        let before = cached.as_deref();
         set.render_lazy(&s.store, &s.config(), &scope, format, before)
             .map(|doc| doc.map(|d| (scope, Arc::new(d))))
     })
     .await;
     match rendered {
         Ok(Ok(Some((scope, doc)))) => {
+            shared.metrics.rendered_lazily();
             shared
                 .lazy_feeds
                 .lock()
