@@ -426,14 +426,17 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     let published = e.published.or(e.updated).filter(|d| *d <= latest_ok);
     let updated = e.updated.filter(|d| *d <= latest_ok);
 
+    // The first 20 distinct ones: an item may carry thousands, read no further.
     let mut categories: Vec<String> = Vec::new();
     for c in &e.categories {
+        if categories.len() == MAX_CATEGORIES {
+            break;
+        }
         let name = plain(c.label.as_deref().unwrap_or(&c.term));
         if !name.is_empty() && name.chars().count() <= 100 && !categories.contains(&name) {
             categories.push(name);
         }
     }
-    categories.truncate(20);
 
     let authors = e
         .authors
@@ -501,6 +504,9 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     }
 }
 
+/// Categories an item keeps.
+const MAX_CATEGORIES: usize = 20;
+
 /// Fewest words a derived title takes: a sentence boundary after fewer (`Dr. Ana…`, where an
 /// abbreviation ends in a full stop before a capital) is read past.
 const MIN_TITLE_WORDS: usize = 3;
@@ -509,11 +515,19 @@ const MIN_TITLE_WORDS: usize = 3;
 /// else its first words; its link when it has no text.
 fn derive_title(text: &str, link: Option<&Url>) -> String {
     if !text.is_empty() {
+        // A title is at most 100 characters: its first 1,000 are all a sentence needs, and
+        // segmenting no more bounds what a text of 15 MB of punctuation can cost (the
+        // segmenter looks ahead to the end of its text after some of it).
+        let text = match text.char_indices().nth(1000) {
+            Some((cut, _)) => &text[..cut],
+            None => text,
+        };
         // Sentences as Unicode segments them: a full stop before a small letter or a digit
-        // (`15. marta`, `RSS 2.0`) ends none.
+        // (`15. marta`, `RSS 2.0`) ends none. Words counted once each, sentence by sentence.
         let mut end = text.len();
+        let mut words = 0;
         for (at, sentence) in text.split_sentence_bound_indices() {
-            let words = text[..at + sentence.len()].unicode_words().count();
+            words += sentence.unicode_words().count();
             if words >= MIN_TITLE_WORDS {
                 end = at + sentence.len();
                 break;

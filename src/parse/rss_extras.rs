@@ -163,8 +163,11 @@ fn apply(entry: &mut Entry, x: Extras, zone: Option<chrono_tz::Tz>) {
     if entry.updated.is_none() {
         entry.updated = date(x.modified);
     }
+    // Checked against a set: an item may carry thousands (the item keeps 20 in the end).
+    let mut known: std::collections::HashSet<String> =
+        entry.categories.iter().map(|c| c.term.clone()).collect();
     for subject in x.subjects {
-        if !entry.categories.iter().any(|c| c.term == subject) {
+        if known.insert(subject.clone()) {
             entry.categories.push(feed_rs::model::Category {
                 term: subject,
                 scheme: None,

@@ -601,6 +601,51 @@ fn rdf_items_without_an_end_tag_are_looked_at_once() {
 }
 
 #[test]
+fn an_item_keeps_its_first_twenty_distinct_categories_of_however_many() {
+    // 100,000 categories and as many `dc:subject`s, each compared once (against the others
+    // they would be 10^10 comparisons).
+    let mut doc = String::from(
+        r#"<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>P</title><item><title>Many tags</title><guid>1</guid><category>Dialogue</category><category>Dialogue</category>"#,
+    );
+    for i in 0..100_000 {
+        doc.push_str(&format!(
+            "<category>c{i}</category><dc:subject>s{i}</dc:subject>"
+        ));
+    }
+    doc.push_str("</item></channel></rss>");
+    let got = items(&doc);
+    let categories = &got[0].categories;
+    assert_eq!(categories.len(), 20);
+    assert_eq!(categories[0], "Dialogue");
+    assert_eq!(categories[1], "c0");
+}
+
+#[test]
+fn a_title_is_derived_from_the_start_of_a_text_however_long() {
+    // Sentences of no words, and a full stop before a run of closing brackets: the
+    // segmenter would look to the end of the text for each of them. Read from the first
+    // 1,000 characters only, however long the text (seconds to days otherwise).
+    let marks = "#! ".repeat(1_000_000);
+    let title = derive_title(&marks, None);
+    assert!(
+        title.starts_with("#! #! #!") && title.ends_with('…'),
+        "{title}"
+    );
+    assert!(title.chars().count() <= 101, "{title}");
+    let brackets = format!("x.{}", ")".repeat(3_000_000));
+    assert!(derive_title(&brackets, None).starts_with("x.)))"));
+    // An ordinary text: its first sentence of three words or more.
+    let story = format!(
+        "Dr. Ana Marković govorila je u Prištini. {}",
+        "Druga rečenica. ".repeat(100_000)
+    );
+    assert_eq!(
+        derive_title(&story, None),
+        "Dr. Ana Marković govorila je u Prištini"
+    );
+}
+
+#[test]
 fn item_tags_that_never_end_are_passed_over_once() {
     // Two megabytes of `<item` that never close, then a real item: the search for each tag's
     // end stops at the next `<`, so the pass stays linear (scanning to the end of the
