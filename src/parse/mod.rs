@@ -132,6 +132,12 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if let Some(linked) = link_from_about(&text) {
         text = linked;
     }
+    if let Some(bounded) = without_long_bases(&text) {
+        text = bounded;
+        warnings.push(format!(
+            "an xml:base longer than {MAX_BASE} bytes was ignored"
+        ));
+    }
     // A document feed-rs cannot read as XML: its error, with the line and column where
     // quick-xml finds it in the document as sent (as decoded, from its first tag, when that
     // is not UTF-8).
@@ -850,6 +856,46 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
         out.push_str(&text[copied..value_start]);
         out.push_str(&absolute.as_str().replace('&', "&amp;"));
         copied = value_start + value_len;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// Longest `xml:base` read. feed-rs copies the base in scope into every element it reads, so
+/// a base of megabytes over a million elements would copy terabytes; no real one is near.
+pub(super) const MAX_BASE: usize = 2048;
+
+/// The document with every `xml:base` longer than [`MAX_BASE`] emptied (`xml:base=""`, which
+/// changes nothing in scope); `None` when it has none.
+fn without_long_bases(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = find_in(&text[from..], "xml:base").map(|i| from + i) {
+        from = at + "xml:base".len();
+        let rest = text[from..].trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(rest) = rest.strip_prefix('=') else {
+            continue;
+        };
+        let rest = rest.trim_start_matches([' ', '\t', '\r', '\n']);
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let value_start = text.len() - rest.len() + 1;
+        // Only as far as the limit: a longer value is emptied whether or not it ends.
+        let window = &text[value_start..text.len().min(value_start + MAX_BASE + 1)];
+        if window.contains(quote) {
+            continue;
+        }
+        let Some(len) = text[value_start..].find(quote) else {
+            break;
+        };
+        out.push_str(&text[copied..value_start]);
+        copied = value_start + len;
+        from = copied;
     }
     if copied == 0 {
         return None;

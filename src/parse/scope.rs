@@ -8,6 +8,8 @@
 //! links resolved against the entry's link instead. A document that declares either more
 //! than once gets one more pass, which works out what is in scope for every entry.
 
+use std::rc::Rc;
+
 use feed_rs::model::{Feed, FeedType};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -71,8 +73,8 @@ fn item_language_possible(text: &str) -> bool {
 /// quick-xml cannot read the document.
 fn atom_scopes(text: &str, fetch_url: Option<&Url>) -> Option<Vec<Scope>> {
     let mut reader = Reader::from_str(text);
-    // (base, lang) of every open element.
-    let mut stack: Vec<(Option<Url>, Option<String>)> = Vec::new();
+    // (base, lang) of every open element, shared with its parent's when inherited.
+    let mut stack: Vec<InScope> = Vec::new();
     let mut entries = Vec::new();
     // The entry being read: its depth, and its scope so far.
     let mut current: Option<(usize, Scope, Option<Url>)> = None;
@@ -86,15 +88,15 @@ fn atom_scopes(text: &str, fetch_url: Option<&Url>) -> Option<Vec<Scope>> {
                         current = Some((
                             stack.len(),
                             Scope {
-                                lang: lang.clone(),
+                                lang: lang.as_deref().map(str::to_string),
                                 base: None,
                             },
                             None,
                         ))
                     }
                     Some((depth, scope, summary)) if stack.len() == *depth + 1 => match local {
-                        "content" => scope.base = base.clone(),
-                        "summary" => *summary = base.clone(),
+                        "content" => scope.base = base.as_deref().cloned(),
+                        "summary" => *summary = base.as_deref().cloned(),
                         _ => {}
                     },
                     _ => {}
@@ -103,7 +105,10 @@ fn atom_scopes(text: &str, fetch_url: Option<&Url>) -> Option<Vec<Scope>> {
             }
             Event::Empty(e) if current.is_none() && local_name(&e) == "entry" => {
                 let (_, lang) = scope_of(&e, stack.last(), fetch_url);
-                entries.push(Scope { lang, base: None });
+                entries.push(Scope {
+                    lang: lang.as_deref().map(str::to_string),
+                    base: None,
+                });
             }
             Event::End(_) => {
                 stack.pop();
@@ -127,31 +132,33 @@ fn local_name<'a>(e: &'a BytesStart<'_>) -> &'a str {
     name.rsplit(':').next().unwrap_or(name)
 }
 
+/// An element's base URL and language: its parent's, shared, unless it sets its own.
+type InScope = (Option<Rc<Url>>, Option<Rc<str>>);
+
+/// Longest `xml:lang` read (a language tag is a few characters; BCP 47 keeps them under 35).
+const MAX_LANG: usize = 64;
+
 /// The base and language in scope inside `e`: its own `xml:base` (resolved against the
 /// parent's, else the fetch URL) and `xml:lang`, else the parent's. A base is only ever one
-/// that some `xml:base` set.
-fn scope_of(
-    e: &BytesStart<'_>,
-    parent: Option<&(Option<Url>, Option<String>)>,
-    fetch_url: Option<&Url>,
-) -> (Option<Url>, Option<String>) {
+/// that some `xml:base` set; one longer than [`super::MAX_BASE`] is not read.
+fn scope_of(e: &BytesStart<'_>, parent: Option<&InScope>, fetch_url: Option<&Url>) -> InScope {
     let (mut base, mut lang) = parent.cloned().unwrap_or_default();
     for attr in e.attributes().flatten() {
         let Ok(value) = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0) else {
             continue;
         };
         match attr.key.0 {
-            "xml:base" => {
-                let against = base.as_ref().or(fetch_url);
+            "xml:base" if value.len() <= super::MAX_BASE => {
+                let against = base.as_deref().or(fetch_url);
                 let resolved = match against {
                     Some(b) => b.join(value.trim()).ok(),
                     None => Url::parse(value.trim()).ok(),
                 };
-                base = resolved.or(base);
+                base = resolved.map(Rc::new).or(base);
             }
-            "xml:lang" => {
+            "xml:lang" if value.len() <= MAX_LANG => {
                 let tag = value.trim();
-                lang = (!tag.is_empty()).then(|| tag.to_string());
+                lang = (!tag.is_empty()).then(|| Rc::from(tag));
             }
             _ => {}
         }

@@ -601,6 +601,51 @@ fn rdf_items_without_an_end_tag_are_looked_at_once() {
 }
 
 #[test]
+fn an_over_long_xml_base_or_lang_is_not_copied_into_every_element() {
+    // A base and a language of a megabyte each over 20,000 elements: copied into each, 40 GB.
+    let long = format!("https://a.example/{}", "a".repeat(1 << 20));
+    let mut doc = format!(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{long}" xml:lang="{}"><title>F</title><id>urn:f</id><updated>2026-11-30T10:00:00Z</updated>"#,
+        "x".repeat(1 << 20)
+    );
+    doc.push_str(r#"<entry xml:base="https://b.example/news/" xml:lang="sq"><title>Lajm</title><id>urn:1</id><updated>2026-11-30T10:00:00Z</updated><link href="1.html"/><content type="html">&lt;a href="more.html"&gt;m&lt;/a&gt;</content></entry>"#);
+    for i in 0..20_000 {
+        doc.push_str(&format!(
+            r#"<entry><id>urn:e{i}</id><title>T</title><category term="c"></category></entry>"#
+        ));
+    }
+    doc.push_str("</feed>");
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert!(
+        feed.warnings
+            .iter()
+            .any(|w| w.contains("xml:base longer than")),
+        "{:?}",
+        feed.warnings
+    );
+    let item = normalize(&feed.entries[0], &feed, &c);
+    // The entry's own short base and language are read as before.
+    assert_eq!(item.link.as_deref(), Some("https://b.example/news/1.html"));
+    assert_eq!(item.lang.as_deref(), Some("sq"));
+    assert!(
+        item.content
+            .as_deref()
+            .unwrap_or_default()
+            .contains("https://b.example/news/more.html"),
+        "{:?}",
+        item.content
+    );
+    assert_eq!(feed.entries.len(), 20_001);
+    // Short bases stay as they are.
+    assert_eq!(
+        without_long_bases(r#"<feed xml:base="https://a.example/">"#),
+        None
+    );
+}
+
+#[test]
 fn an_item_keeps_its_first_twenty_distinct_categories_of_however_many() {
     // 100,000 categories and as many `dc:subject`s, each compared once (against the others
     // they would be 10^10 comparisons).
