@@ -478,6 +478,46 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
     .await;
 }
 
+/// A reload starts the schedule afresh, but a source keeps its rhythm: reloads one after the
+/// other, each sooner than the source's interval, still let it be fetched when its interval
+/// since its last fetch is up (before, every reload put its next fetch a whole interval away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reloads_more_often_than_an_interval_do_not_starve_a_source() {
+    let server = FeedServer::start();
+    server.feed("p.xml", feed(1), "application/rss+xml");
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{text}\n[[sources]]\nid = \"p\"\ntitle = \"P\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\n",
+            server.url("p.xml")
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+    ready(&d, &client).await;
+    assert_eq!(server.hits("p.xml").requests, 1);
+    // Reload after reload, each once the previous one is done, until the source is fetched
+    // again (about 10 s after the first fetch) or 60 s have passed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut reloads = 0;
+    while server.hits("p.xml").requests < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "not fetched again in 60 s of {reloads} reloads"
+        );
+        d.signal("HUP");
+        reloads += 1;
+        eventually("the reload", Duration::from_secs(20), || async {
+            d.log().matches("config reloaded").count() >= reloads
+        })
+        .await;
+    }
+    assert!(reloads > 3, "only {reloads} reloads");
+}
+
 /// tokio-cron-scheduler hands due jobs to its runner over a bounded channel, and a runner
 /// that falls behind skips what it missed: with hundreds of sources due on the same tick, some
 /// went unpolled that round. Every source is polled on schedule, and the scheduler never
@@ -792,4 +832,46 @@ fn the_daemon_raises_its_open_files_limit_to_the_hard_one() {
         .take(2)
         .collect();
     assert_eq!(open_files[0], open_files[1], "{limits}");
+}
+
+/// A fetch asked for while the source is being fetched (an admin's, here while a download
+/// stalls until the fetch timeout) is made once that fetch ends, not dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_asked_for_during_a_running_one_follows_it() {
+    let server = FeedServer::start();
+    server.route("slow.xml", Route::Trickle);
+    let s = setup(
+        &[],
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\ntimeout = \"3s\"\n",
+    );
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        format!(
+            "{text}\n[[sources]]\nid = \"slow\"\ntitle = \"Slow\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"12h\"\n",
+            server.url("slow.xml")
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start_with(&s, &[("TRIBUTARY_ADMIN_TOKEN", TOKEN)]);
+    let client = reqwest::Client::new();
+    eventually(
+        "the first fetch to start",
+        Duration::from_secs(20),
+        || async { server.hits("slow.xml").requests == 1 },
+    )
+    .await;
+    let asked = client
+        .post(d.url("/admin/fetch?source=slow&force=true"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 202);
+    eventually(
+        "the fetch asked for, after the running one",
+        Duration::from_secs(30),
+        || async { server.hits("slow.xml").requests == 2 },
+    )
+    .await;
 }

@@ -73,7 +73,9 @@ struct Daemon {
     origin: Origin,
     shared: Arc<Shared>,
     live: RwLock<Arc<Live>>,
-    running: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    running: Mutex<HashMap<String, Arc<Slot>>>,
+    /// Ends the catch-up of the previous reload ([`Daemon::catch_up`]).
+    catching_up: Mutex<CancellationToken>,
     tracker: TaskTracker,
     render: Notify,
     cancel: CancellationToken,
@@ -81,6 +83,16 @@ struct Daemon {
     started: chrono::DateTime<Utc>,
     /// When each digest was first scheduled by this daemon (digests added by a reload).
     digest_since: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
+}
+
+/// A source's fetch slot: one fetch at a time. A fetch asked for while one runs (by a reload
+/// that moved the source, by an admin) runs right after it instead of being dropped.
+#[derive(Default)]
+struct Slot {
+    lock: tokio::sync::Mutex<()>,
+    /// Another fetch is wanted once the running one ends: 0 none, 1 one, 2 one that ignores
+    /// backoff.
+    again: std::sync::atomic::AtomicU8,
 }
 
 /// Raises the soft limit on open files to the hard one, as Go programs do when they start.
@@ -143,6 +155,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         shared: shared.clone(),
         live: RwLock::new(Arc::new(live(&config, &store, &cancel)?)),
         running: Mutex::new(HashMap::new()),
+        catching_up: Mutex::new(CancellationToken::new()),
         tracker: TaskTracker::new(),
         render: Notify::new(),
         cancel,
@@ -183,7 +196,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, sources = config.sources.len(), "daemon started");
 
     tokio::spawn(daemon.clone().render_loop());
-    let mut scheduler = daemon.scheduler().await?;
+    let mut scheduler = daemon.scheduler(&daemon.live()).await?;
     notify::ready(&format!(
         "listening on http://{addr}/; first fetch cycle of {} sources running",
         config.sources.len()
@@ -399,26 +412,54 @@ impl Daemon {
     async fn fetch(self: Arc<Self>, id: String) {
         let enabled = self.live().config.source(&id).is_some_and(|s| s.enabled);
         if enabled {
-            self.fetch_now(id, false).await
+            self.fetch_now(id, false, false).await
         }
     }
 
-    /// One fetch of one source; `force` ignores backoff.
-    async fn fetch_now(self: Arc<Self>, id: String, force: bool) {
-        if self.cancel.is_cancelled() {
-            return;
-        }
-        let live = self.live();
-        let Some(source) = live.config.source(&id).cloned() else {
-            return; // removed by a reload
-        };
-        let lock = {
+    /// One fetch of one source; `force` ignores backoff. While the source is being fetched,
+    /// a scheduled tick is skipped, and a fetch that `insist`s (a reload that moved the source,
+    /// an admin's) runs once that one ends.
+    async fn fetch_now(self: Arc<Self>, id: String, force: bool, insist: bool) {
+        let slot = {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
             running.entry(id.clone()).or_default().clone()
         };
-        let Ok(_one_at_a_time) = lock.try_lock() else {
-            tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
-            return;
+        let (mut force, mut insist) = (force, insist);
+        loop {
+            let Ok(one_at_a_time) = slot.lock.try_lock() else {
+                if insist {
+                    slot.again.fetch_max(1 + u8::from(force), Ordering::SeqCst);
+                    tracing::debug!(source = %id, "fetch running; another follows it");
+                } else {
+                    tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
+                }
+                return;
+            };
+            loop {
+                if self.cancel.is_cancelled() {
+                    return;
+                }
+                self.clone().fetch_once(&id, force).await;
+                match slot.again.swap(0, Ordering::SeqCst) {
+                    0 => break,
+                    wanted => force = wanted == 2,
+                }
+            }
+            drop(one_at_a_time);
+            // Asked for between the last look and the release: take the slot again, or
+            // leave the request to whoever took it.
+            match slot.again.swap(0, Ordering::SeqCst) {
+                0 => return,
+                wanted => (force, insist) = (wanted == 2, true),
+            }
+        }
+    }
+
+    /// [`Daemon::fetch_now`]'s fetch, in the source's slot.
+    async fn fetch_once(self: Arc<Self>, id: &str, force: bool) {
+        let live = self.live();
+        let Some(source) = live.config.source(id).cloned() else {
+            return; // removed by a reload
         };
         let mode = crate::ingest::FetchMode {
             force,
@@ -434,7 +475,7 @@ impl Daemon {
             matches!(&report.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0);
         // A reload that removed the source while it was fetched has dropped its series:
         // they are not made again.
-        if self.live().config.source(&id).is_some() {
+        if self.live().config.source(id).is_some() {
             self.shared.metrics.fetched(&report);
             // Store reads (its state; a scan of its stories when the fetch changed any): off
             // the async threads.
@@ -444,6 +485,74 @@ impl Daemon {
         if changed {
             self.render.notify_one();
         }
+    }
+
+    /// Keeps each interval source on its rhythm across a reload. The new schedule's first tick
+    /// for a source comes a whole interval after the reload, so a source fetched some time
+    /// before would wait longer than its interval, and reloads more often than an interval
+    /// would keep it from being fetched at all. Each one (but those in `skip`, fetched at
+    /// once) is fetched when its interval since its last fetch is up, unless something
+    /// fetched it meanwhile. Ends the previous reload's catch-up.
+    fn catch_up(self: &Arc<Self>, config: &Config, skip: &std::collections::HashSet<String>) {
+        let cancel = self.cancel.child_token();
+        std::mem::replace(
+            &mut *self.catching_up.lock().unwrap_or_else(|e| e.into_inner()),
+            cancel.clone(),
+        )
+        .cancel();
+        let sources: Vec<(String, Duration)> = config
+            .sources
+            .iter()
+            .filter(|s| s.enabled && !skip.contains(&s.id))
+            .filter_map(|s| match s.schedule {
+                Schedule::Interval(every) => Some((s.id.clone(), every)),
+                Schedule::Cron(_) => None,
+            })
+            .collect();
+        if sources.is_empty() {
+            return;
+        }
+        let this = self.clone();
+        self.tracker.spawn(async move {
+            let store = this.shared.store.clone();
+            let Ok(Ok(states)) = tokio::task::spawn_blocking(move || store.source_states()).await
+            else {
+                return;
+            };
+            let last: HashMap<String, chrono::DateTime<Utc>> = states
+                .into_iter()
+                .filter_map(|(id, s)| s.last_attempt.map(|t| (id, t)))
+                .collect();
+            // (when due, source, its last fetch), soonest first.
+            let mut due: Vec<_> = sources
+                .into_iter()
+                .filter_map(|(id, every)| {
+                    let at = *last.get(&id)?;
+                    let every = chrono::TimeDelta::from_std(every).ok()?;
+                    Some((at + every, id, at))
+                })
+                .collect();
+            due.sort();
+            for (when, id, before) in due {
+                let wait = (when - Utc::now()).to_std().unwrap_or_default();
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = cancel.cancelled() => return,
+                }
+                let this = this.clone();
+                this.tracker.clone().spawn(async move {
+                    let store = this.shared.store.clone();
+                    let source = id.clone();
+                    let state = tokio::task::spawn_blocking(move || store.source_state(&source));
+                    if let Ok(Ok(state)) = state.await {
+                        if state.last_attempt.is_some_and(|t| t > before) {
+                            return; // fetched since
+                        }
+                    }
+                    this.fetch(id).await
+                });
+            }
+        });
     }
 
     /// Re-renders the feeds whenever a fetch changed the store (notifications coalesce).
@@ -456,14 +565,14 @@ impl Daemon {
         }
     }
 
-    /// A started scheduler with a job per source of the live config (and the retention and
+    /// A started scheduler with a job per source of `live`'s config (and the retention and
     /// digest jobs). Its channels are sized for that config: see [`scheduler_channel_size`].
-    async fn scheduler(self: &Arc<Self>) -> anyhow::Result<JobScheduler> {
-        let jobs = self.live().config.sources.len() + 2;
+    async fn scheduler(self: &Arc<Self>, live: &Live) -> anyhow::Result<JobScheduler> {
+        let jobs = live.config.sources.len() + 2;
         let mut scheduler = JobScheduler::new_with_channel_size(scheduler_channel_size(jobs))
             .await
             .context("cannot start the scheduler")?;
-        if let Err(e) = self.add_jobs(&scheduler).await {
+        if let Err(e) = self.add_jobs(&scheduler, live).await {
             let _ = scheduler.shutdown().await;
             return Err(e);
         }
@@ -474,8 +583,11 @@ impl Daemon {
         Ok(scheduler)
     }
 
-    async fn add_jobs(self: &Arc<Self>, scheduler: &JobScheduler) -> anyhow::Result<()> {
-        let live = self.live();
+    async fn add_jobs(
+        self: &Arc<Self>,
+        scheduler: &JobScheduler,
+        live: &Live,
+    ) -> anyhow::Result<()> {
         {
             // A digest first seen now starts at its first scheduled time from now on.
             let mut since = self.digest_since.lock().unwrap_or_else(|e| e.into_inner());
@@ -510,7 +622,8 @@ impl Daemon {
             scheduler.add(job).await?;
         }
         if live.config.store.max_age.is_some() || live.config.store.max_items_per_source.is_some() {
-            // Retention, hourly.
+            // Retention, hourly, on the hour: a repeating job would start its hour again at
+            // each reload, and reloads less than an hour apart would never let it run.
             let this = self.clone();
             let run = move |_uuid, _lock| {
                 let this = this.clone();
@@ -520,8 +633,7 @@ impl Daemon {
                 })
                     as std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
             };
-            let job = Job::new_repeated_async(Duration::from_secs(3600), run)
-                .context("cannot schedule retention")?;
+            let job = Job::new_async("0 0 * * * *", run).context("cannot schedule retention")?;
             scheduler.add(job).await?;
         }
         if !live.config.digests.is_empty() {
@@ -598,7 +710,7 @@ impl Daemon {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
             running.entry(format!("digest:{name}")).or_default().clone()
         };
-        let Ok(_one_at_a_time) = lock.try_lock() else {
+        let Ok(_one_at_a_time) = lock.lock.try_lock() else {
             return;
         };
         let config = live.config.clone();
@@ -728,7 +840,7 @@ impl Daemon {
                 for id in sources {
                     let this = self.clone();
                     self.tracker
-                        .spawn(async move { this.fetch_now(id, force).await });
+                        .spawn(async move { this.fetch_now(id, force, true).await });
                 }
             }
             Command::Reload => {
@@ -757,15 +869,28 @@ impl Daemon {
             tracing::warn!("the listen address changed; that takes a restart");
         }
         let new_live = match live(&config, &self.shared.store, &self.cancel) {
-            Ok(l) => l,
+            Ok(l) => Arc::new(l),
             Err(e) => {
                 self.shared.metrics.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed; still running on the previous config");
                 return;
             }
         };
+        // The new schedule is made before anything changes: if it cannot be, the daemon
+        // stays on the previous config and schedule, as with a config that does not read.
+        // It runs before the old one stops; a source due in both meanwhile is fetched once
+        // (`fetch` never runs a source twice at once).
+        let fresh = match self.scheduler(&new_live).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                self.shared.metrics.config_reloaded(false);
+                tracing::error!(error = %e, "config reload failed: cannot schedule it; still running on the previous config");
+                return;
+            }
+        };
+        let _ = std::mem::replace(scheduler, fresh).shutdown().await;
         self.shared.metrics.config_reloaded(true);
-        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_live);
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = new_live;
         self.shared.set_config(config.clone());
         // Sources may have come and gone: their counts and gauges are taken afresh, and those
         // gone take their series with them.
@@ -786,30 +911,23 @@ impl Daemon {
             .collect();
         self.shared.metrics.forget_digests(&gone);
         self.shared.recount();
-        // A new scheduler, sized for the new config, runs before the old one stops. A source
-        // due in both meanwhile is fetched once: `fetch` never runs a source twice at once.
-        match self.scheduler().await {
-            Ok(fresh) => {
-                let mut old = std::mem::replace(scheduler, fresh);
-                let _ = old.shutdown().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "rescheduling after reload failed; the previous schedule stays");
-            }
-        }
         // Sources added (or enabled) by the reload, or moved to another location, are fetched
-        // now, not one interval (or a backoff) from now.
+        // now, not one interval (or a backoff) from now; if one is being fetched, right after.
+        let mut now = std::collections::HashSet::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
             if old
                 .config
                 .source(&s.id)
                 .is_none_or(|was| !was.enabled || was.location != s.location)
             {
+                now.insert(s.id.clone());
                 let this = self.clone();
                 let id = s.id.clone();
-                self.tracker.spawn(async move { this.fetch(id).await });
+                self.tracker
+                    .spawn(async move { this.fetch_now(id, false, true).await });
             }
         }
+        self.catch_up(&config, &now);
         self.render.notify_one();
         tracing::info!(sources = config.sources.len(), "config reloaded");
     }
