@@ -542,6 +542,11 @@ pub struct DigestRecord {
     /// is, each later send of the digest sends it first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deliver: bool,
+    /// The last attempt failed after the relay may have taken the message (the connection
+    /// broke or timed out during the transaction): the daemon does not send it again, lest
+    /// the list get it twice; `digest NAME --send` does, when asked.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub send_uncertain: bool,
 }
 
 /// A story's times written as chrono's serde writes them (RFC 3339 in UTC with `Z`, and 3, 6

@@ -575,3 +575,92 @@ send = true
     let next = digest(&["--preview"]);
     assert!(next.contains("(not stored): 0 stories"), "{next}");
 }
+
+/// A relay that takes a whole message and then drops the connection instead of answering
+/// it: whether the message went out is unknown. Counts the messages it was given.
+fn relay_that_drops_after_the_message() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = taken.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut out) = stream else { return };
+            let mut lines = BufReader::new(out.try_clone().unwrap());
+            let _ = out.write_all(b"220 relay.test ESMTP\r\n");
+            let mut line = String::new();
+            let mut in_data = false;
+            while lines.read_line(&mut line).unwrap_or(0) > 0 {
+                if in_data {
+                    if line == ".\r\n" {
+                        count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        break; // dropped without a reply
+                    }
+                } else {
+                    let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 relay.test\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => b"221 bye\r\n",
+                        _ => b"250 ok\r\n",
+                    };
+                    let _ = out.write_all(reply);
+                }
+                line.clear();
+            }
+        }
+    });
+    (port, taken)
+}
+
+/// A send that fails once the relay may have taken the message is not tried again, by the
+/// same run or by the daemon: the list would get it twice. Asked for by hand, it is.
+#[test]
+fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
+    let (port, taken) = relay_that_drops_after_the_message();
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!(
+            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    s.fetch(&[]);
+    let first = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        err.contains("the relay may have taken the message"),
+        "{err}"
+    );
+    assert_eq!(
+        taken.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "tried again"
+    );
+    let listed = s
+        .cmd()
+        .args(["digest", "daily", "--preview"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success());
+    // By hand it goes again (and fails again here).
+    let again = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -218,6 +218,7 @@ fn compose(
         outbox_due: true,
         outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
+        send_uncertain: false,
     };
     Ok((record, true))
 }
@@ -264,6 +265,18 @@ pub fn pending_sends(
         }
     }
     pending.reverse();
+    Ok(pending)
+}
+
+/// [`pending_sends`] that the daemon sends by itself: not one the relay may have taken
+/// already (see [`send`]), which only `digest NAME --send` sends again.
+pub fn automatic_sends(
+    store: &Store,
+    d: &DigestConfig,
+    tick: Option<DateTime<Utc>>,
+) -> Result<Vec<DigestRecord>, RunError> {
+    let mut pending = pending_sends(store, d, tick)?;
+    pending.retain(|r| !r.send_uncertain);
     Ok(pending)
 }
 
@@ -407,12 +420,23 @@ pub async fn send(
         Ok(()) => {
             record.sent_at = Some(Utc::now());
             record.send_error = None;
+            record.send_uncertain = false;
             store.put_digest(&record)?;
             Ok(record)
         }
-        Err(message) => {
+        Err(failed) => {
+            let message = if failed.uncertain {
+                format!(
+                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and send it with `tributary digest {} --send` if it did not arrive",
+                    failed.message, record.name
+                )
+            } else {
+                failed.message
+            };
             record.send_error = Some(message.clone());
-            // Asked to be sent: the next send of the digest tries it again.
+            record.send_uncertain = failed.uncertain;
+            // Asked to be sent: the next send of the digest tries it again (the daemon's
+            // only when it was certainly not taken).
             record.deliver = true;
             store.put_digest(&record)?;
             Err(RunError::Send {
@@ -423,22 +447,53 @@ pub async fn send(
     }
 }
 
-/// One digest through `[mail.smtp]`, or why not.
-async fn deliver(mail: &MailConfig, d: &DigestConfig, record: &DigestRecord) -> Result<(), String> {
+/// Why a digest was not sent.
+struct SendFailure {
+    message: String,
+    /// The relay may have taken the message before the failure.
+    uncertain: bool,
+}
+
+/// What an SMTP error says about the message: `Some(false)` when the relay certainly did
+/// not take it and trying again may work (a 4xx reply, no connection, a failed TLS
+/// handshake), `Some(true)` when it may have taken it (the connection broke or timed out
+/// during the transaction, a reply that does not parse), `None` when it refused it for good
+/// (a 5xx reply).
+fn taken_maybe(e: &lettre::transport::smtp::Error) -> Option<bool> {
+    if e.is_permanent() {
+        return None;
+    }
+    // lettre has no predicate for its connection errors; they say so first.
+    let not_connected = e.to_string().starts_with("Connection error");
+    Some(!(e.is_transient() || e.is_tls() || not_connected))
+}
+
+/// One digest through `[mail.smtp]`, or why not. Tried again (three attempts, growing waits)
+/// only while the relay certainly has not taken it: a list never gets it twice.
+async fn deliver(
+    mail: &MailConfig,
+    d: &DigestConfig,
+    record: &DigestRecord,
+) -> Result<(), SendFailure> {
+    let sure = |message: String| SendFailure {
+        message,
+        uncertain: false,
+    };
     let Some(smtp) = &mail.smtp else {
-        return Err("no [mail.smtp] relay is configured".into());
+        return Err(sure("no [mail.smtp] relay is configured".into()));
     };
     use lettre::AsyncTransport;
-    let from: lettre::message::Mailbox = d.from.parse().map_err(|e| format!("bad from: {e}"))?;
+    let from: lettre::message::Mailbox =
+        d.from.parse().map_err(|e| sure(format!("bad from: {e}")))?;
     let to: Vec<lettre::Address> =
         d.to.iter()
             .filter_map(|t| t.parse::<lettre::message::Mailbox>().ok().map(|m| m.email))
             .collect();
     if to.is_empty() {
-        return Err("the digest has no recipients".into());
+        return Err(sure("the digest has no recipients".into()));
     }
     let envelope =
-        lettre::address::Envelope::new(Some(from.email), to).map_err(|e| e.to_string())?;
+        lettre::address::Envelope::new(Some(from.email), to).map_err(|e| sure(e.to_string()))?;
     let mut builder = match smtp.security {
         SmtpSecurity::Tls => {
             lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::relay(&smtp.host)
@@ -450,15 +505,15 @@ async fn deliver(mail: &MailConfig, d: &DigestConfig, record: &DigestRecord) -> 
             Ok(lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host))
         }
     }
-    .map_err(|e| e.to_string())?
+    .map_err(|e| sure(e.to_string()))?
     .port(smtp.port)
     .timeout(Some(smtp.timeout));
     if let Some(user) = &smtp.username {
         let password = std::env::var(&smtp.password_env).map_err(|_| {
-            format!(
+            sure(format!(
                 "the SMTP password is read from ${}, which is not set",
                 smtp.password_env
-            )
+            ))
         })?;
         builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
             user.clone(),
@@ -476,10 +531,20 @@ async fn deliver(mail: &MailConfig, d: &DigestConfig, record: &DigestRecord) -> 
             Err(e) => {
                 last = e.to_string();
                 tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %last, "sending the digest failed");
+                match taken_maybe(&e) {
+                    Some(false) => {}
+                    Some(true) => {
+                        return Err(SendFailure {
+                            message: last,
+                            uncertain: true,
+                        })
+                    }
+                    None => return Err(sure(last)),
+                }
             }
         }
     }
-    Err(last)
+    Err(sure(last))
 }
 
 /// Parses `--at`: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DDTHH:MM` in the digest's zone.
@@ -551,6 +616,7 @@ mod tests {
             outbox_due: true,
             outboxed_at: None,
             deliver,
+            send_uncertain: false,
         }
     }
 
@@ -732,5 +798,24 @@ mod tests {
             ends(pending_sends(&store, &config("daily-2"), None).unwrap()),
             [7]
         );
+    }
+
+    #[test]
+    fn the_daemon_leaves_a_digest_the_relay_may_have_taken_to_be_sent_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::test_config(dir.path())).unwrap();
+        let d = config("daily");
+        let mut uncertain = record("daily", 2, 3, true, false);
+        uncertain.send_uncertain = true;
+        store.put_digest(&uncertain).unwrap();
+        store
+            .put_digest(&record("daily", 3, 1, true, false))
+            .unwrap();
+        let ends = |v: Vec<DigestRecord>| {
+            use chrono::Datelike;
+            v.iter().map(|r| r.end.day()).collect::<Vec<_>>()
+        };
+        assert_eq!(ends(automatic_sends(&store, &d, None).unwrap()), [3]);
+        assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [2, 3]);
     }
 }

@@ -762,7 +762,7 @@ impl Daemon {
             // The schedule time this run is for (a retry's: the latest one reached).
             let tick = at.or_else(|| crate::digest::run::last_tick(&d, Utc::now()).ok());
             let pending = tokio::task::spawn_blocking(move || {
-                crate::digest::run::pending_sends(&store, &d2, tick).map_err(|e| e.to_string())
+                crate::digest::run::automatic_sends(&store, &d2, tick).map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())

@@ -1028,6 +1028,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                     "message_id": r.message_id,
                     "sent_at": r.sent_at.map(|t| t.to_rfc3339()),
                     "send_error": r.send_error,
+                    "send_uncertain": r.send_uncertain,
                     "html": file("html"),
                     "txt": file("txt"),
                     "eml": file("eml"),

@@ -2429,6 +2429,7 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
         outbox_due: false,
         outboxed_at: None,
         deliver: false,
+        send_uncertain: false,
     };
     let show = |from, until, skip| {
         store
