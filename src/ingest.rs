@@ -182,7 +182,9 @@ impl Ingest {
         {
             Ok(outcome) => outcome,
             Err(e) => {
-                report.store_failed = true;
+                // The store failing to read or write (a full disk), not one record that does
+                // not decode: that is this source's error alone, and the store takes writes.
+                report.store_failed = !matches!(e, StoreError::Corrupt { .. });
                 Outcome::Error {
                     message: e.to_string(),
                 }
