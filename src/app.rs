@@ -88,6 +88,7 @@ impl App {
     }
 
     fn with_store(config: Config, store: Store) -> anyhow::Result<App> {
+        warn_if_import_interrupted(&store);
         let store = Arc::new(store);
         let ingest = Arc::new(Ingest::new(&config, store.clone())?);
         Ok(App {
@@ -220,4 +221,13 @@ pub fn ensure_store_exists(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Says so when an import into `store` was cut short: it holds part of an export.
+pub fn warn_if_import_interrupted(store: &Store) {
+    if store.import_interrupted().unwrap_or(false) {
+        tracing::warn!(
+            "an import into this store did not finish: it holds only part of the export; run `tributary import FILE` again (it starts over)"
+        );
+    }
 }

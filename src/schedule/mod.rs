@@ -128,7 +128,9 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let store = Arc::new(Store::open(&config.store)?);
+    let store = Store::open(&config.store)?;
+    crate::app::warn_if_import_interrupted(&store);
+    let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;

@@ -63,6 +63,29 @@ pub enum Record {
 /// 3 export, whose tombstones they would not restore.
 const FORMAT: u32 = 3;
 
+/// The states database's `meta` key that marks an import under way.
+const IMPORT_RUNNING: &str = "import running";
+
+/// Empties the stories' database (every tree but its schema version) and the in-memory
+/// indexes, writes queued by a story half restored included.
+fn empty_but_meta(main: &super::Main) -> Result<(), StoreError> {
+    main.queued
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+    matching::clear(main);
+    for name in main.db.tree_names() {
+        if name != "meta" {
+            main.db
+                .open_tree(name)
+                .and_then(|tree| tree.clear())
+                .map_err(StoreError::from)?;
+        }
+    }
+    main.flush()?;
+    Ok(())
+}
+
 /// A source's state read from an export, written once every story is in.
 type StateLine = (String, Box<SourceState>);
 
@@ -216,10 +239,18 @@ impl Store {
         progress: &dyn Fn(u64),
     ) -> Result<Counts, BackupError> {
         let existing = self.item_count();
-        if existing > 0 {
+        let interrupted = self.import_interrupted()?;
+        if existing > 0 && !interrupted {
             return Err(BackupError::NotEmpty(existing));
         }
         let (_one_writer, main) = self.write_lock()?;
+        if interrupted {
+            // What an import cut short (a crash, a kill) left: it starts over.
+            empty_but_meta(main)?;
+        }
+        // Marked until every story is restored and flushed: one cut short leaves the mark,
+        // and the next import starts over instead of refusing a store that is not empty.
+        self.mark_import(true)?;
         match self.import_lines(input, progress) {
             Ok((counts, states)) => {
                 // Recorded only once every story is restored and flushed: validators on disk
@@ -231,30 +262,36 @@ impl Store {
                 // Each story restored logged its writes on its own.
                 super::matching::compact(main);
                 self.flush()?;
+                self.mark_import(false)?;
                 progress(counts.items as u64);
                 Ok(counts)
             }
             Err(e) => {
-                // The store was empty: it is again (every tree but its schema version), so
-                // the import can simply be run again. Writes left queued by a story that
-                // failed to be restored go too.
-                main.queued
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clear();
-                super::matching::clear(main);
-                for name in main.db.tree_names() {
-                    if name != "meta" {
-                        main.db
-                            .open_tree(name)
-                            .and_then(|tree| tree.clear())
-                            .map_err(StoreError::from)?;
-                    }
-                }
-                main.flush()?;
+                // The store was empty: it is again, so the import can simply be run again.
+                empty_but_meta(main)?;
+                self.mark_import(false)?;
                 Err(BackupError::Undone(Box::new(e)))
             }
         }
+    }
+
+    /// Whether an import into this store was cut short (see [`Store::import`]).
+    pub fn import_interrupted(&self) -> Result<bool, StoreError> {
+        Ok(self
+            .states_db
+            .open_tree("meta")?
+            .contains_key(IMPORT_RUNNING)?)
+    }
+
+    pub(super) fn mark_import(&self, running: bool) -> Result<(), StoreError> {
+        let meta = self.states_db.open_tree("meta")?;
+        if running {
+            meta.insert(IMPORT_RUNNING, &[1u8])?;
+        } else {
+            meta.remove(IMPORT_RUNNING)?;
+        }
+        self.states_db.flush()?;
+        Ok(())
     }
 
     fn import_lines(

@@ -1404,6 +1404,48 @@ fn an_import_that_stops_half_way_leaves_no_story_and_no_validator() {
 }
 
 #[test]
+fn an_import_cut_short_by_a_crash_starts_over_when_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut export = Vec::new();
+    {
+        let store = open(&dir);
+        let staged = vec![
+            item("g1", "A story", None, "h1"),
+            item("g2", "Another story", None, "h2"),
+        ];
+        store
+            .apply(
+                "a",
+                staged,
+                &fetched("1"),
+                now(),
+                &DedupeConfig::default(),
+                &no_topics,
+            )
+            .unwrap();
+        store.export(&mut export, &|_| {}).unwrap();
+    }
+    let target = tempfile::tempdir().unwrap();
+    {
+        let store = open(&target);
+        assert!(!store.import_interrupted().unwrap());
+        store.import(&mut export.as_slice(), &|_| {}).unwrap();
+        // As a kill before the end leaves it: stories written, the mark still there.
+        store.mark_import(true).unwrap();
+    }
+    let store = open(&target);
+    assert!(store.import_interrupted().unwrap());
+    // Run again, it starts over instead of refusing a store that is not empty.
+    store.import(&mut export.as_slice(), &|_| {}).unwrap();
+    assert_eq!(store.item_count(), 2);
+    assert!(!store.import_interrupted().unwrap());
+    assert_eq!(store.source_state("a").unwrap(), fetched("1"));
+    // A finished import is not run over.
+    let again = store.import(&mut export.as_slice(), &|_| {}).unwrap_err();
+    assert!(again.to_string().contains("not empty"), "{again}");
+}
+
+#[test]
 fn stories_are_stored_compressed_and_records_of_earlier_formats_still_read() {
     let dir = tempfile::tempdir().unwrap();
     let mut long = item("g1", "A long story", None, "h1");
