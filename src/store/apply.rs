@@ -2,6 +2,9 @@
 //! title, and every index, all or nothing (see [`super::journal`]); the source's new state
 //! once it is on disk.
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
@@ -144,6 +147,7 @@ impl Store {
         let tx = Tx {
             pending: Pending::new(main),
             seen: Default::default(),
+            read: Default::default(),
             source,
             now,
             dedupe,
@@ -188,11 +192,18 @@ struct Tx<'s, 'a> {
     pending: Pending<'s>,
     /// Stories this feed brought or carried anew, in order, for its `by_seen` entry.
     seen: std::cell::RefCell<(Vec<ItemId>, std::collections::HashSet<ItemId>)>,
+    /// Stories read while applying this feed, decoded, at most [`READ_KEPT`] of them: a feed
+    /// whose entries share one link or title reads the story it points to once, not once per
+    /// entry (its record may be megabytes).
+    read: std::cell::RefCell<HashMap<ItemId, Rc<Item>>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
     topics_of: TopicsOf<'a>,
 }
+
+/// Stories a feed's apply keeps decoded (see [`Tx::get`]).
+const READ_KEPT: usize = 64;
 
 /// Lists `ids` in `by_seen` at time `t`, in entries of at most [`keys::SEEN_PER_ENTRY`]
 /// stories. An entry already at one of their keys (another feed applied at the same
@@ -243,11 +254,12 @@ impl Tx<'_, '_> {
         // 1. Seen before in this source.
         if let Some(v) = self.pending.get(Index::Idents, &ident_key)? {
             if let Some((id, hash)) = keys::split_ident_value(&v) {
-                if let Some(mut item) = self.get(id)? {
-                    if hash == new.content_hash.as_bytes() {
-                        report.unchanged += 1;
-                        return Ok(());
-                    }
+                if hash == new.content_hash.as_bytes() {
+                    report.unchanged += 1;
+                    return Ok(());
+                }
+                if let Some(item) = self.get(id)? {
+                    let mut item = Rc::unwrap_or_clone(item);
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
                     if item.source() == self.source {
@@ -418,7 +430,7 @@ impl Tx<'_, '_> {
                                 && c.identity != new.identity
                         });
                         if !other_guid || self.same_story(new, &item, probe.title_key) {
-                            return Ok(Some(item));
+                            return Ok(Some(Rc::unwrap_or_clone(item)));
                         }
                     }
                 }
@@ -447,7 +459,7 @@ impl Tx<'_, '_> {
                     item.link.as_deref(),
                 );
                 if !item.carried_by(self.source) && agree {
-                    return Ok(Some(item));
+                    return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
             }
         }
@@ -542,16 +554,28 @@ impl Tx<'_, '_> {
         Ok(())
     }
 
-    fn get(&self, id: ItemId) -> TxResult<Option<Item>> {
-        match self.pending.get(Index::Items, &id.0)? {
-            Some(v) => decode_item(&v).map(Some),
-            None => Ok(None),
+    /// A stored story, as this feed's writes so far leave it: decoded once while it is kept
+    /// (see [`Tx::read`]).
+    fn get(&self, id: ItemId) -> TxResult<Option<Rc<Item>>> {
+        if let Some(item) = self.read.borrow().get(&id) {
+            return Ok(Some(item.clone()));
         }
+        let Some(v) = self.pending.get(Index::Items, &id.0)? else {
+            return Ok(None);
+        };
+        let item = Rc::new(decode_item(&v)?);
+        let mut read = self.read.borrow_mut();
+        if read.len() >= READ_KEPT {
+            read.clear();
+        }
+        read.insert(id, item.clone());
+        Ok(Some(item))
     }
 
     /// Writes a story's record and its publication entry, which carries its language and
     /// topics (see [`keys::scope_meta`]): both change only here.
     fn put(&self, item: &Item) -> TxResult<()> {
+        self.read.borrow_mut().remove(&item.id);
         self.pending
             .insert(Index::Items, &item.id.0[..], encode_item(item));
         self.pending.insert(

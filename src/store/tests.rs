@@ -1404,6 +1404,32 @@ fn an_import_that_stops_half_way_leaves_no_story_and_no_validator() {
 }
 
 #[test]
+fn entries_that_share_a_large_storys_link_read_it_once() {
+    // A story of 4 MB, then 2,000 entries of the same section page (its link, other GUIDs
+    // and titles): each is another story, and the large one is decoded once for all of them
+    // (once each, 8 GB of decompressing and copying).
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://partner.example/news/");
+    let mut big = item("big", "The long report on the dialogue", link, "h-big");
+    big.item.content = Some("<p>Prishtina and Belgrade.</p>".repeat(140_000));
+    assert_eq!(apply(&store, "a", &[big]).new, 1);
+    let entries: Vec<Staged> = (0..2000)
+        .map(|i| {
+            item(
+                &format!("e{i}"),
+                &format!("Short note number {i}"),
+                link,
+                &format!("h{i}"),
+            )
+        })
+        .collect();
+    let report = apply(&store, "a", &entries);
+    assert_eq!((report.new, report.duplicate), (2000, 0));
+    assert_eq!(store.item_count(), 2001);
+}
+
+#[test]
 fn an_import_cut_short_by_a_crash_starts_over_when_run_again() {
     let dir = tempfile::tempdir().unwrap();
     let mut export = Vec::new();
