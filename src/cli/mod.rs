@@ -891,7 +891,11 @@ fn run_daemon(cli: &Cli, mut config: Config, args: &RunArgs) -> anyhow::Result<E
         admin_token,
     };
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(crate::schedule::run(origin, config))?;
+    let ran = runtime.block_on(crate::schedule::run(origin, config));
+    // The store is flushed: whatever still runs (a feed being applied when a second signal
+    // came, which the journal keeps whole or undoes) is not waited for beyond a moment.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    ran?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -240,16 +240,24 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     daemon.cancel.cancel();
     let _ = scheduler.shutdown().await;
     daemon.tracker.close();
-    // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once.
-    tokio::select! {
+    // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once, for fetches and for
+    // the server's open connections alike.
+    let hurried = tokio::select! {
         finished = tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait()) => {
             if finished.is_err() {
                 tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (a feed being applied is either fully stored or not at all)");
             }
+            false
         }
-        _ = term.recv() => tracing::warn!("second SIGTERM: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
-        _ = int.recv() => tracing::warn!("second SIGINT: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)"),
-    }
+        _ = term.recv() => {
+            tracing::warn!("second SIGTERM: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
+            true
+        }
+        _ = int.recv() => {
+            tracing::warn!("second SIGINT: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
+            true
+        }
+    };
     if let Some((since, error)) = store_failed {
         // Exit 1: the service manager restarts the daemon (systemd's Restart=on-failure, a
         // container's restart policy), and a new process opens the store afresh.
@@ -261,7 +269,11 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         );
     }
     store.flush()?;
-    let _ = server.await;
+    if hurried {
+        server.abort();
+    } else {
+        let _ = server.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
