@@ -885,9 +885,10 @@ fn without_long_bases(text: &str) -> Option<String> {
             continue;
         };
         let value_start = text.len() - rest.len() + 1;
-        // Only as far as the limit: a longer value is emptied whether or not it ends.
-        let window = &text[value_start..text.len().min(value_start + MAX_BASE + 1)];
-        if window.contains(quote) {
+        // Only as far as the limit (in bytes: the quote is ASCII): a longer value is emptied
+        // whether or not it ends.
+        let window = &text.as_bytes()[value_start..text.len().min(value_start + MAX_BASE + 1)];
+        if memchr::memchr(quote as u8, window).is_some() {
             continue;
         }
         let Some(len) = text[value_start..].find(quote) else {

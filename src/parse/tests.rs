@@ -638,10 +638,18 @@ fn an_over_long_xml_base_or_lang_is_not_copied_into_every_element() {
         item.content
     );
     assert_eq!(feed.entries.len(), 20_001);
-    // Short bases stay as they are.
+    // Short bases stay as they are; a long one is cut wherever its characters fall.
     assert_eq!(
         without_long_bases(r#"<feed xml:base="https://a.example/">"#),
         None
+    );
+    let cyrillic = format!(
+        r#"<feed xml:base="https://a.example/{}">"#,
+        "г".repeat(3000)
+    );
+    assert_eq!(
+        without_long_bases(&cyrillic).as_deref(),
+        Some(r#"<feed xml:base="">"#)
     );
 }
 
