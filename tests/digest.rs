@@ -644,6 +644,10 @@ fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
         err.contains("the relay may have taken the message"),
         "{err}"
     );
+    assert!(
+        err.contains("tributary digest daily --send --at 20"),
+        "{err}"
+    );
     assert_eq!(
         taken.load(std::sync::atomic::Ordering::SeqCst),
         1,

@@ -114,7 +114,7 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
     if let Some(auth) = f.proxy.as_ref().and_then(|p| p.auth.as_ref()) {
         if std::env::var_os(&auth.password_env).is_none() {
             out.push(format!(
-                "fetch.proxy: ${} (the proxy's password) is not set here; the daemon's environment must set it, or it will not start",
+                "fetch.proxy: ${} (the proxy's password) is not set here; the daemon's environment must set it, or every fetch through the proxy fails",
                 auth.password_env
             ));
         }

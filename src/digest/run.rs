@@ -268,16 +268,18 @@ pub fn pending_sends(
     Ok(pending)
 }
 
-/// [`pending_sends`] that the daemon sends by itself: not one the relay may have taken
-/// already (see [`send`]), which only `digest NAME --send` sends again.
+/// [`pending_sends`] that the daemon sends by itself, and how many it leaves: one the relay
+/// may have taken already (see [`send`]) is sent again only when asked (`digest NAME --send
+/// --at END`).
 pub fn automatic_sends(
     store: &Store,
     d: &DigestConfig,
     tick: Option<DateTime<Utc>>,
-) -> Result<Vec<DigestRecord>, RunError> {
-    let mut pending = pending_sends(store, d, tick)?;
-    pending.retain(|r| !r.send_uncertain);
-    Ok(pending)
+) -> Result<(Vec<DigestRecord>, usize), RunError> {
+    let (uncertain, sure): (Vec<_>, Vec<_>) = pending_sends(store, d, tick)?
+        .into_iter()
+        .partition(|r| r.send_uncertain);
+    Ok((sure, uncertain.len()))
 }
 
 /// A [`time_stamp`] read back (a digest's name in URLs).
@@ -427,8 +429,10 @@ pub async fn send(
         Err(failed) => {
             let message = if failed.uncertain {
                 format!(
-                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and send it with `tributary digest {} --send` if it did not arrive",
-                    failed.message, record.name
+                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with `tributary digest {} --send --at {}`",
+                    failed.message,
+                    record.name,
+                    record.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
                 )
             } else {
                 failed.message
@@ -457,10 +461,12 @@ struct SendFailure {
 /// What an SMTP error says about the message: `Some(false)` when the relay certainly did
 /// not take it and trying again may work (a 4xx reply, no connection, a failed TLS
 /// handshake), `Some(true)` when it may have taken it (the connection broke or timed out
-/// during the transaction, a reply that does not parse), `None` when it refused it for good
-/// (a 5xx reply).
+/// once it was open, a reply that does not parse), `None` when it was refused for good (a
+/// 5xx reply, a relay without what the message needs).
 fn taken_maybe(e: &lettre::transport::smtp::Error) -> Option<bool> {
-    if e.is_permanent() {
+    // A 5xx reply, or the client refusing before it sends anything (the relay lacks a
+    // feature the message needs): trying again changes nothing.
+    if e.is_permanent() || e.is_client() {
         return None;
     }
     // lettre has no predicate for its connection errors; they say so first.
@@ -815,7 +821,8 @@ mod tests {
             use chrono::Datelike;
             v.iter().map(|r| r.end.day()).collect::<Vec<_>>()
         };
-        assert_eq!(ends(automatic_sends(&store, &d, None).unwrap()), [3]);
+        let (sure, left) = automatic_sends(&store, &d, None).unwrap();
+        assert_eq!((ends(sure), left), (vec![3], 1));
         assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [2, 3]);
     }
 }

@@ -269,10 +269,17 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         );
     }
     store.flush()?;
+    // Open connections finish their requests (up to the server's drain time), unless a
+    // second signal came or comes meanwhile.
     if hurried {
         server.abort();
     } else {
-        let _ = server.await;
+        let abort = server.abort_handle();
+        tokio::select! {
+            _ = server => {}
+            _ = term.recv() => abort.abort(),
+            _ = int.recv() => abort.abort(),
+        }
     }
     tracing::info!("stopped");
     Ok(())
@@ -438,33 +445,37 @@ impl Daemon {
             let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
             running.entry(id.clone()).or_default().clone()
         };
-        let (mut force, mut insist) = (force, insist);
+        // A fetch that insists is asked for before the slot is tried: whoever holds it then
+        // sees the request when its fetch ends, or after it lets the slot go.
+        let mut own = if insist {
+            slot.again.fetch_max(1 + u8::from(force), Ordering::SeqCst);
+            None
+        } else {
+            Some(force)
+        };
+        // The fetch asked for by `again` (`Some(force)`), if any, taking the request.
+        let asked = || match slot.again.swap(0, Ordering::SeqCst) {
+            0 => None,
+            wanted => Some(wanted == 2),
+        };
         loop {
             let Ok(one_at_a_time) = slot.lock.try_lock() else {
-                if insist {
-                    slot.again.fetch_max(1 + u8::from(force), Ordering::SeqCst);
-                    tracing::debug!(source = %id, "fetch running; another follows it");
-                } else {
-                    tracing::debug!(source = %id, "previous fetch still running; skipping this tick");
-                }
+                tracing::debug!(source = %id, insist, "a fetch of this source is running");
                 return;
             };
-            loop {
+            let mut next = own.take().or_else(asked);
+            while let Some(force) = next {
                 if self.cancel.is_cancelled() {
                     return;
                 }
                 self.clone().fetch_once(&id, force).await;
-                match slot.again.swap(0, Ordering::SeqCst) {
-                    0 => break,
-                    wanted => force = wanted == 2,
-                }
+                next = asked();
             }
             drop(one_at_a_time);
             // Asked for between the last look and the release: take the slot again, or
             // leave the request to whoever took it.
-            match slot.again.swap(0, Ordering::SeqCst) {
-                0 => return,
-                wanted => (force, insist) = (wanted == 2, true),
+            if slot.again.load(Ordering::SeqCst) == 0 {
+                return;
             }
         }
     }
@@ -781,8 +792,8 @@ impl Daemon {
             .await
             .map_err(|e| e.to_string())
             .and_then(|read| read);
-            let pending = match pending {
-                Ok(pending) => pending,
+            let (pending, unsettled) = match pending {
+                Ok(found) => found,
                 Err(e) => {
                     metrics.digest_failed(&name);
                     tracing::error!(digest = %name, error = %e, "cannot read the digests to send; retrying in a minute");
@@ -812,6 +823,11 @@ impl Daemon {
             }
             if failed {
                 metrics.digest_failed(&name);
+                return;
+            }
+            // One the relay may have taken stays a failure until it is settled by hand.
+            if unsettled > 0 {
+                metrics.digest_unsettled(&name);
                 return;
             }
         }

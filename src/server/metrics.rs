@@ -468,6 +468,15 @@ impl Metrics {
             .inc();
     }
 
+    /// A digest's send may or may not have reached the relay (see `digest::run::send`): it
+    /// counts as failing until it is settled by hand.
+    pub fn digest_unsettled(&self, name: &str) {
+        let gauge = self.digest_failures.get_or_create(&DigestLabels {
+            digest: name.to_string(),
+        });
+        gauge.set(gauge.get().max(1));
+    }
+
     /// A digest's build and delivery are up to date: its failure streak ends.
     pub fn digest_ok(&self, name: &str) {
         self.digest_failures

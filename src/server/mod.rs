@@ -567,22 +567,26 @@ async fn render_lazy(
         (stale, _) => stale,
     };
     let s = shared.clone();
+    // Kept by the render itself: a request that goes away (or times out) meanwhile does not
+    // throw it away.
     let rendered = tokio::task::spawn_blocking(move || {
         let before = cached.as_deref();
-        set.render_lazy(&s.store, &s.config(), &scope, format, before)
-            .map(|doc| doc.map(|d| (scope, Arc::new(d))))
+        let doc = set.render_lazy(&s.store, &s.config(), &scope, format, before)?;
+        Ok::<_, StoreError>(doc.map(|doc| {
+            let doc = Arc::new(doc);
+            s.metrics.rendered_lazily();
+            s.lazy_feeds.lock().unwrap_or_else(|e| e.into_inner()).put(
+                scope,
+                format,
+                generation,
+                doc.clone(),
+            );
+            doc
+        }))
     })
     .await;
     match rendered {
-        Ok(Ok(Some((scope, doc)))) => {
-            shared.metrics.rendered_lazily();
-            shared
-                .lazy_feeds
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .put(scope, format, generation, doc.clone());
-            conditional(&doc, headers)
-        }
+        Ok(Ok(Some(doc))) => conditional(&doc, headers),
         // The config changed between the check and the render.
         Ok(Ok(None)) => plain(StatusCode::NOT_FOUND, "unknown feed\n"),
         Ok(Err(e)) => {
