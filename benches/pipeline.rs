@@ -228,6 +228,7 @@ fn bench(c: &mut Criterion) {
         site_url: "https://feeds.example.org/".into(),
         language: None,
         generator: "Tributary".into(),
+        topic_labels: vec![],
     };
     let sources = |id: &str| {
         Some(publish::SourceInfo {

@@ -1062,6 +1062,39 @@ lang = "sq"
     );
 }
 
+/// What readers are shown of a story's topics and its sources: Atom categories carry the
+/// topic's title as their label; the sources list offers a feed behind a login or a key as
+/// its copy here, which a reader can open.
+#[tokio::test]
+async fn categories_are_labelled_and_private_feeds_are_listed_as_their_copy_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{CONFIG}\n[[sources]]\nid = \"members\"\ntitle = \"Members\"\nurl = \"https://members.example/feed/\"\nkind = \"partner\"\nusername = \"t\"\npassword_env = \"MEMBERS_PASSWORD\"\n\n[[sources]]\nid = \"keyed\"\ntitle = \"Keyed\"\nurl = \"https://keyed.example/feed?api_key=k1&lang=sq\"\nkind = \"partner\"\n"
+    );
+    let s = build_from(&dir, &text, None);
+    let atom = body(get(&s, "/feeds/all.atom", &[]).await).await;
+    assert!(
+        atom.contains(r#"term="dialogue""#) && atom.contains(r#"label="Kosovo–Serbia dialogue""#),
+        "{atom}"
+    );
+    let opml = body(get(&s, "/sources.opml", &[]).await).await;
+    // A public feed as it is; the two only we can read as our copies.
+    for open in [
+        "https://bfpe.example/feed/",
+        "https://feeds.example.org/tributary/feeds/sources/members.rss",
+        "https://feeds.example.org/tributary/feeds/sources/keyed.rss",
+    ] {
+        assert!(
+            opml.contains(&format!(r#"xmlUrl="{open}""#)),
+            "{open} in {opml}"
+        );
+    }
+    assert!(
+        !opml.contains("members.example") && !opml.contains("keyed.example"),
+        "{opml}"
+    );
+}
+
 /// Readers who ask at once for a feed rendered on request, right after a change, get the
 /// same document from one render.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1202,5 +1235,6 @@ async fn feed_ids_do_not_follow_a_derived_address() {
             .unwrap();
         ids.push(id);
     }
-    assert_eq!(ids, ["urn:tributary:feed:feeds/topics/dialogue"; 2]);
+    // Its parts joined by `:`: the W3C validator takes a `/` in a URN for an error.
+    assert_eq!(ids, ["urn:tributary:feed:feeds:topics:dialogue"; 2]);
 }

@@ -210,7 +210,8 @@ impl Classifier {
     }
 
     /// A topic's display name in the language `tag` names (`sr-Latn`: its own title for
-    /// `sr-Latn`, else for `sr`), else its `title`.
+    /// `sr-Latn`, else for `sr`; `sr`: its own, else its Latin script's, else another
+    /// script's), else its `title`.
     pub fn title_in(&self, topic: &str, tag: &str) -> Option<&str> {
         let t = self.topics.iter().find(|t| t.name == topic)?;
         let language = tag.split('-').next().unwrap_or(tag);
@@ -220,9 +221,21 @@ impl Classifier {
                 .find(|(k, _)| k.eq_ignore_ascii_case(wanted))
                 .map(|(_, v)| v.as_str())
         };
+        let in_a_script = || {
+            named(&format!("{language}-Latn")).or_else(|| {
+                t.titles
+                    .iter()
+                    .find(|(k, _)| {
+                        k.split_once('-')
+                            .is_some_and(|(l, _)| l.eq_ignore_ascii_case(language))
+                    })
+                    .map(|(_, v)| v.as_str())
+            })
+        };
         Some(
             named(tag)
                 .or_else(|| named(language))
+                .or_else(|| (tag == language).then(in_a_script).flatten())
                 .unwrap_or(t.title.as_str()),
         )
     }

@@ -198,6 +198,18 @@ terms = { "kultur*" = 1 }
         assert_eq!(c.title_in("culture", tag), Some(title), "{tag}");
     }
     assert_eq!(c.title_in("sport", "sq"), None);
+    // Serbian as a whole, with titles for its scripts only: the Latin one.
+    let scripts = r#"
+[topics.culture]
+title = "Culture"
+titles = { "sr-Latn" = "Kultura i umetnost", "sr-Cyrl" = "Култура и уметност" }
+threshold = 1
+terms = { "kultur*" = 1 }
+"#;
+    let c = Classifier::new(&RulesFile::from_toml(scripts).unwrap().topics).unwrap();
+    assert_eq!(c.title_in("culture", "sr"), Some("Kultura i umetnost"));
+    assert_eq!(c.title_in("culture", "sr-Cyrl"), Some("Култура и уметност"));
+    assert_eq!(c.title_in("culture", "sq"), Some("Culture"));
     // The shipped rules name each topic in every language digests speak.
     let shipped =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/topics.toml"))

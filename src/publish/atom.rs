@@ -37,10 +37,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         subtitle: (!meta.description.trim().is_empty())
             .then(|| Text::plain(meta.description.clone())),
         lang: meta.language.clone(),
-        entries: items
-            .iter()
-            .map(|v| entry(v, meta.language.as_deref()))
-            .collect(),
+        entries: items.iter().map(|v| entry(v, meta)).collect(),
         ..Feed::default()
     };
     let config = WriteConfig {
@@ -52,7 +49,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
 
 /// One entry; `feed_lang` is the feed's `xml:lang`, which its title and summary inherit
 /// unless the story's own language differs.
-fn entry(v: &ItemView, feed_lang: Option<&str>) -> Entry {
+fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
+    let feed_lang = meta.language.as_deref();
     let lang = v
         .lang
         .clone()
@@ -100,7 +98,12 @@ fn entry(v: &ItemView, feed_lang: Option<&str>) -> Entry {
             .map(|t| Category {
                 term: t.clone(),
                 scheme: Some(TOPIC_SCHEME.to_string()),
-                label: None,
+                // The name people read; the term stays the topic's stable name.
+                label: meta
+                    .topic_labels
+                    .iter()
+                    .find(|(name, _)| name == t)
+                    .map(|(_, label)| label.clone()),
             })
             .collect(),
         links,

@@ -126,10 +126,8 @@ fn item(v: &ItemView) -> JsonItem<'_> {
                 .iter()
                 .map(|c| Author {
                     name: c.name(),
-                    url: c
-                        .source
-                        .as_ref()
-                        .map(|s| s.site_url.as_deref().unwrap_or(&s.url)),
+                    // A site the author owns (JSON Feed 1.1), never the feed's own address.
+                    url: c.source.as_ref().and_then(|s| s.site_url.as_deref()),
                 })
                 .collect()
         } else {

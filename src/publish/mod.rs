@@ -110,6 +110,9 @@ pub struct FeedMeta {
     pub language: Option<String>,
     /// Name and version of the software, e.g. `Tributary 0.1.0`.
     pub generator: String,
+    /// Each topic's name and the name people read (`women-caucus`, "Women's Caucus and women
+    /// in politics"): Atom categories carry the second as their label.
+    pub topic_labels: Vec<(String, String)>,
 }
 
 /// What the renderers need to know about a source that carried an item.

@@ -167,6 +167,11 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         site_url: clean(&meta.site_url),
         language: non_blank(meta.language.as_deref()),
         generator: clean(&meta.generator),
+        topic_labels: meta
+            .topic_labels
+            .iter()
+            .map(|(t, l)| (clean(t), clean(l)))
+            .collect(),
     }
 }
 

@@ -417,11 +417,15 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         .unwrap_or(&scope_id);
     // An Atom feed's id is permanent: a reader that sees it change takes the feed for a new
     // one. A configured public URL is stable; an address derived from `listen` is not (a
-    // port or `--listen` change), so without one the id is a URN of the scope alone.
+    // port or `--listen` change), so without one the id is a URN of the scope alone, its
+    // parts joined by `:` (feed validators read a `/` there as invalid).
     let id = if config.server.base_url_configured {
         format!("{}{}", config.server.base_url, scope_id)
     } else {
-        format!("urn:tributary:feed:{}", scope_id.trim_start_matches('/'))
+        format!(
+            "urn:tributary:feed:{}",
+            scope_id.trim_start_matches('/').replace('/', ":")
+        )
     };
     FeedMeta {
         id,
@@ -431,6 +435,14 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         site_url: config.server.url("/"),
         language,
         generator: format!("Tributary {}", env!("CARGO_PKG_VERSION")),
+        topic_labels: config
+            .classifier
+            .topics()
+            .map(|t| {
+                let label = config.classifier.title(t).unwrap_or(t);
+                (t.to_string(), label.to_string())
+            })
+            .collect(),
     }
 }
 
@@ -475,12 +487,23 @@ pub fn language_name(tag: &str) -> String {
 
 fn source_info(store: &Store, config: &Config, s: &Source) -> SourceInfo {
     let state = store.source_state(&s.id).unwrap_or_default();
-    let url = match &s.location {
-        Location::Http(_) => s.location.to_string(),
-        // A local file has no public URL: point at our own copy of the source's feed.
-        Location::File(_) => config
+    // A feed only we can read (a local file; one behind a login, custom headers or a key in
+    // its URL, which is published without it) is offered as our own copy of it, which any
+    // reader can subscribe to.
+    let private = match &s.location {
+        Location::Http(url) => {
+            s.auth.is_some()
+                || !s.headers.is_empty()
+                || !crate::model::secret_parameters(url).is_empty()
+        }
+        Location::File(_) => true,
+    };
+    let url = if private {
+        config
             .server
-            .url(&Scope::Source(s.id.clone()).path(Format::Rss)),
+            .url(&Scope::Source(s.id.clone()).path(Format::Rss))
+    } else {
+        s.location.to_string()
     };
     SourceInfo {
         id: s.id.clone(),

@@ -76,7 +76,9 @@ pub fn render(
                 .map(|tag| {
                     let scope = Scope::TopicLanguage(t.to_string(), tag.clone());
                     let name = crate::server::feeds::language_name(tag);
-                    group(config, &scope, format!("{title} · {name}")).formats
+                    // As the feed itself is titled: the topic in that language.
+                    let titled = config.classifier.title_in(t, tag).unwrap_or(&title);
+                    group(config, &scope, format!("{titled} · {name}")).formats
                 })
                 .collect();
             TopicRow { title, languages }

@@ -50,6 +50,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         site_url: "http://127.0.0.1:8000/".into(),
         language: None,
         generator: "corpus".into(),
+        topic_labels: vec![],
     };
     for format in Format::ALL {
         let bytes = publish::render(format, &meta, items, &|_| None);

@@ -26,6 +26,7 @@ pub(super) fn meta() -> FeedMeta {
         site_url: "https://news.example.org/".into(),
         language: Some("sr".into()),
         generator: "Tributary 0.1.0".into(),
+        topic_labels: vec![],
     }
 }
 
