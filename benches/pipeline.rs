@@ -229,6 +229,7 @@ fn bench(c: &mut Criterion) {
         language: None,
         generator: "Tributary".into(),
         topic_labels: vec![],
+        updated_when_empty: None,
     };
     let sources = |id: &str| {
         Some(publish::SourceInfo {

@@ -23,6 +23,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+use chrono::{DateTime, Utc};
 use std::fmt;
 use std::str::FromStr;
 
@@ -113,6 +114,9 @@ pub struct FeedMeta {
     /// Each topic's name and the name people read (`women-caucus`, "Women's Caucus and women
     /// in politics"): Atom categories carry the second as their label.
     pub topic_labels: Vec<(String, String)>,
+    /// The feed's date when it has no items (the newest story anywhere, say): an empty feed
+    /// is otherwise dated 1970, which validators and readers take for an error.
+    pub updated_when_empty: Option<DateTime<Utc>>,
 }
 
 /// What the renderers need to know about a source that carried an item.
@@ -139,7 +143,9 @@ pub fn render(
     sources: &dyn Fn(&str) -> Option<SourceInfo>,
 ) -> Vec<u8> {
     let meta = view::clean_meta(meta);
-    let updated = view::feed_updated(items);
+    let updated = view::feed_updated(items)
+        .or(meta.updated_when_empty.map(view::whole_seconds))
+        .unwrap_or(DateTime::UNIX_EPOCH);
     let views: Vec<view::ItemView> = items
         .iter()
         .map(|item| view::ItemView::new(item, sources))

@@ -167,6 +167,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         site_url: clean(&meta.site_url),
         language: non_blank(meta.language.as_deref()),
         generator: clean(&meta.generator),
+        updated_when_empty: meta.updated_when_empty,
         topic_labels: meta
             .topic_labels
             .iter()
@@ -210,14 +211,10 @@ fn updated(item: &Item) -> DateTime<Utc> {
     }
 }
 
-/// The feed-level update time: the newest `last_changed` among the items, or the Unix epoch
-/// for an empty feed. Never the render time, so an unchanged store renders unchanged bytes.
-pub fn feed_updated(items: &[Item]) -> DateTime<Utc> {
-    items
-        .iter()
-        .map(|i| whole_seconds(i.last_changed))
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH)
+/// The feed-level update time: the newest `last_changed` among the items (`None` for an empty
+/// feed). Never the render time, so an unchanged store renders unchanged bytes.
+pub fn feed_updated(items: &[Item]) -> Option<DateTime<Utc>> {
+    items.iter().map(|i| whole_seconds(i.last_changed)).max()
 }
 
 /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the years every format here can write.
@@ -226,7 +223,7 @@ const LAST_SECOND: i64 = 253_402_300_799;
 
 /// Whole seconds (sub-second noise from `now()` would only make bytes differ), within years
 /// 0–9999: RFC 2822 has no other years, and chrono's `to_rfc2822` panics outside them.
-fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     let secs = t.timestamp().clamp(FIRST_SECOND, LAST_SECOND);
     DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::UNIX_EPOCH)
 }

@@ -354,10 +354,26 @@ fn render_scope(
     })?;
     // Sent without copying: the merged, topic and language feeds, not the many others.
     let zero_copy = scope.is_prerendered();
+    // An empty feed is dated as the newest story anywhere: stable until the store changes.
+    let when_empty = if items.is_empty() {
+        store
+            .list(&Query {
+                limit: 1,
+                ..Query::default()
+            })?
+            .first()
+            .map(|i| i.last_changed)
+    } else {
+        None
+    };
+    let meta_of = |format| FeedMeta {
+        updated_when_empty: when_empty,
+        ..meta(config, scope, format)
+    };
     Ok(formats
         .iter()
         .map(|&format| {
-            let body = publish::render(format, &meta(config, scope, format), &items, &lookup);
+            let body = publish::render(format, &meta_of(format), &items, &lookup);
             (
                 format,
                 Rendered::with_sharing(body, format.content_type(), zero_copy),
@@ -443,6 +459,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
                 (t.to_string(), label.to_string())
             })
             .collect(),
+        updated_when_empty: None,
     }
 }
 

@@ -51,6 +51,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         language: None,
         generator: "corpus".into(),
         topic_labels: vec![],
+        updated_when_empty: None,
     };
     for format in Format::ALL {
         let bytes = publish::render(format, &meta, items, &|_| None);

@@ -27,6 +27,7 @@ pub(super) fn meta() -> FeedMeta {
         language: Some("sr".into()),
         generator: "Tributary 0.1.0".into(),
         topic_labels: vec![],
+        updated_when_empty: None,
     }
 }
 

@@ -113,7 +113,22 @@ fn xml_formats_are_well_formed_and_name_themselves() {
 }
 
 #[test]
-fn empty_feeds_render_with_the_epoch_as_their_date() {
+fn empty_feeds_take_the_date_they_are_given_else_the_epoch() {
+    let newest = DateTime::parse_from_rfc3339("2026-11-30T08:15:30.250Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let dated = crate::publish::FeedMeta {
+        updated_when_empty: Some(newest),
+        ..meta()
+    };
+    for format in [Format::Rss, Format::Atom] {
+        let feed = parse(&render(format, &dated, &[], &lookup));
+        assert_eq!(
+            feed.updated.map(|t| t.to_rfc3339()),
+            Some("2026-11-30T08:15:30+00:00".to_string()),
+            "{format}"
+        );
+    }
     for format in Format::ALL {
         let bytes = render(format, &meta(), &[], &lookup);
         let feed = parse(&bytes);
