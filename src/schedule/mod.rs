@@ -199,6 +199,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
 
     tokio::spawn(daemon.clone().render_loop());
     let mut scheduler = daemon.scheduler(&daemon.live()).await?;
+    daemon.digests_scheduled(&config);
     notify::ready(&format!(
         "listening on http://{addr}/; first fetch cycle of {} sources running",
         config.sources.len()
@@ -512,6 +513,16 @@ impl Daemon {
         }
     }
 
+    /// Records when each digest of `config` was first scheduled: a digest first seen now
+    /// starts at its first scheduled time from now on. Called once its schedule runs (at
+    /// start, after a reload that took), so a reload refused does not date a digest it named.
+    fn digests_scheduled(&self, config: &Config) {
+        let mut since = self.digest_since.lock().unwrap_or_else(|e| e.into_inner());
+        for d in &config.digests {
+            since.entry(d.name.clone()).or_insert_with(Utc::now);
+        }
+    }
+
     /// Keeps each interval source on its rhythm across a reload. The new schedule's first tick
     /// for a source comes a whole interval after the reload, so a source fetched some time
     /// before would wait longer than its interval, and reloads more often than an interval
@@ -613,13 +624,6 @@ impl Daemon {
         scheduler: &JobScheduler,
         live: &Live,
     ) -> anyhow::Result<()> {
-        {
-            // A digest first seen now starts at its first scheduled time from now on.
-            let mut since = self.digest_since.lock().unwrap_or_else(|e| e.into_inner());
-            for d in &live.config.digests {
-                since.entry(d.name.clone()).or_insert_with(Utc::now);
-            }
-        }
         for source in live.config.sources.iter().filter(|s| s.enabled) {
             let this = self.clone();
             let id = source.id.clone();
@@ -919,6 +923,7 @@ impl Daemon {
             }
         };
         let _ = std::mem::replace(scheduler, fresh).shutdown().await;
+        self.digests_scheduled(&config);
         self.shared.metrics.config_reloaded(true);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = new_live;
         self.shared.set_config(config.clone());
