@@ -296,13 +296,17 @@ fn public_sources_go_through_the_proxy_and_local_ones_do_not() {
 
 /// A fetch error names the URL as it is published: a secret query parameter is hidden in the
 /// message that `fetch`, `/sources.json` and the status page show, however the request failed
-/// (no server listening; a redirect to another site refused).
+/// (a server that hangs up without answering; a redirect to another site refused).
 #[test]
 fn fetch_errors_never_show_a_secret_in_the_url() {
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // Takes each connection and closes it at once: the request fails, naming its URL.
+    let hangs_up = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hangs_up.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in hangs_up.incoming() {
+            drop(stream);
+        }
+    });
     let server = FeedServer::start();
     let elsewhere = FeedServer::start();
     server.route(
@@ -320,7 +324,7 @@ fn fetch_errors_never_show_a_secret_in_the_url() {
         &[
             src(
                 "down",
-                format!("http://127.0.0.1:{closed}/feed.xml?api_key=S3CRET-1&lang=sq"),
+                format!("http://127.0.0.1:{port}/feed.xml?api_key=S3CRET-1&lang=sq"),
             ),
             src("moved", server.url("moved.xml")),
         ],
