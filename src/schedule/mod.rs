@@ -438,6 +438,34 @@ impl Daemon {
         }
     }
 
+    /// A source's scheduled tick. One polled on an `interval` that was fetched less than half
+    /// an interval ago (by the catch-up after a reload, by an admin) is not fetched again: the
+    /// new schedule's first tick comes a whole interval after the reload, and would otherwise
+    /// poll it twice in one interval.
+    async fn tick(self: Arc<Self>, id: String) {
+        let every = match self.live().config.source(&id).map(|s| &s.schedule) {
+            Some(Schedule::Interval(every)) => Some(*every),
+            _ => None,
+        };
+        if let Some(every) = every {
+            let store = self.shared.store.clone();
+            let source = id.clone();
+            let last = tokio::task::spawn_blocking(move || store.source_state(&source))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .and_then(|s| s.last_attempt);
+            let recent = last.is_some_and(|t| {
+                (Utc::now() - t).to_std().unwrap_or_default() < every / 2
+            });
+            if recent {
+                tracing::debug!(source = %id, "fetched less than half an interval ago; skipping this tick");
+                return;
+            }
+        }
+        self.fetch(id).await
+    }
+
     /// One fetch of one source; `force` ignores backoff. While the source is being fetched,
     /// a scheduled tick is skipped, and a fetch that `insist`s (a reload that moved the source,
     /// an admin's) runs once that one ends.
@@ -636,7 +664,7 @@ impl Daemon {
                     let tracker = this.tracker.clone();
                     tracker.spawn(async move {
                         tokio::select! {
-                            _ = tokio::time::sleep(jitter) => this.fetch(id).await,
+                            _ = tokio::time::sleep(jitter) => this.tick(id).await,
                             _ = cancel.cancelled() => {}
                         }
                     });
