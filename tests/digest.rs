@@ -659,12 +659,33 @@ fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
         .output()
         .unwrap();
     assert!(listed.status.success());
-    // By hand it goes again (and fails again here).
-    let again = s
+    // A routine send (a timer's `digest --send`) does not send it again either, and says so.
+    let routine = s
         .cmd()
         .args(["digest", "daily", "--send"])
         .output()
         .unwrap();
-    assert_eq!(again.status.code(), Some(3));
+    assert_eq!(routine.status.code(), Some(3));
+    let said = String::from_utf8_lossy(&routine.stderr);
+    assert!(said.contains("not sent again"), "{said}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Named by its end, it goes again (and fails again here).
+    let end = err
+        .split("--send --at ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("{err}"))
+        .to_string();
+    let again = s
+        .cmd()
+        .args(["digest", "daily", "--send", "--at", &end])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -1012,8 +1012,25 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let mut failed_before = false;
     if args.send {
         // Digests built to be sent that did not go out (the relay was down) go first, as
-        // they were built.
-        for record in digest_run::pending_sends(&app.store, &d, None)? {
+        // they were built; not one the relay may have taken, which goes only when named
+        // with `--at` (built again for its end, it is that digest).
+        let (pending, unsettled) = digest_run::automatic_sends(&app.store, &d, None)?;
+        let named = |r: &crate::model::DigestRecord| args.at.is_some() && r.end == at;
+        let unsettled: Vec<_> = digest_run::pending_sends(&app.store, &d, None)?
+            .into_iter()
+            .filter(|r| r.send_uncertain && !named(r))
+            .take(unsettled)
+            .collect();
+        for r in &unsettled {
+            eprintln!(
+                "not sent again: the relay may have taken the digest ending {}; if it did not arrive, `tributary digest {} --send --at {}` sends it",
+                r.end.to_rfc3339(),
+                d.name,
+                r.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            );
+            failed_before = true;
+        }
+        for record in pending {
             let end = record.end;
             match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
                 Ok(_) => outln!(

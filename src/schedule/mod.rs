@@ -455,9 +455,8 @@ impl Daemon {
                 .ok()
                 .and_then(Result::ok)
                 .and_then(|s| s.last_attempt);
-            let recent = last.is_some_and(|t| {
-                (Utc::now() - t).to_std().unwrap_or_default() < every / 2
-            });
+            let recent =
+                last.is_some_and(|t| (Utc::now() - t).to_std().unwrap_or_default() < every / 2);
             if recent {
                 tracing::debug!(source = %id, "fetched less than half an interval ago; skipping this tick");
                 return;
