@@ -147,16 +147,9 @@ terms = { "festival*" = 2 }
             body: b"down".to_vec(),
         },
     );
-    // A port for the daemon that the CLI finds in the config too.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let s = setup(
-        &[],
-        &format!("[server]\nlisten = \"127.0.0.1:{port}\"\n{rules}"),
-    );
+    // A port the system picks (a number picked here could be taken before the daemon binds
+    // it); the CLI is told where the daemon listens.
+    let s = setup(&[], &format!("[server]\nlisten = \"127.0.0.1:0\"\n{rules}"));
     let text = std::fs::read_to_string(&s.config).unwrap();
     let with_source = format!(
         "{text}\n[[sources]]\nid = \"partner\"\ntitle = \"Partner portal\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\ntopics = [\"dialogue\"]\n\n[[sources]]\nid = \"broken\"\ntitle = \"Broken partner\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"10s\"\n",
@@ -267,7 +260,12 @@ terms = { "festival*" = 2 }
 
     // A failing source shows in the metrics, on the status page and in `tributary sources`,
     // which asks the daemon because the daemon holds the store.
-    let cli = s.cmd().args(["sources", "--json"]).output().unwrap();
+    let listening = d.base.trim_start_matches("http://").trim_end_matches('/');
+    let cli = s
+        .cmd()
+        .args(["sources", "--json", "--listen", listening])
+        .output()
+        .unwrap();
     assert!(
         cli.status.success(),
         "{}",
@@ -515,7 +513,9 @@ async fn reloads_more_often_than_an_interval_do_not_starve_a_source() {
         })
         .await;
     }
-    assert!(reloads > 3, "only {reloads} reloads");
+    // The reloads came within the interval (more than one, so one was after the first fetch
+    // had set the source's rhythm).
+    assert!(reloads >= 2, "only {reloads} reloads");
 }
 
 /// tokio-cron-scheduler hands due jobs to its runner over a bounded channel, and a runner
@@ -549,7 +549,7 @@ async fn hundreds_of_sources_due_on_the_same_tick_are_all_polled() {
     };
     eventually(
         "a scheduled poll of every source",
-        Duration::from_secs(60),
+        Duration::from_secs(180),
         || async { unpolled() == 0 },
     )
     .await;
@@ -834,16 +834,20 @@ fn the_daemon_raises_its_open_files_limit_to_the_hard_one() {
     assert_eq!(open_files[0], open_files[1], "{limits}");
 }
 
-/// A fetch asked for while the source is being fetched (an admin's, here while a download
-/// stalls until the fetch timeout) is made once that fetch ends, not dropped.
+/// A fetch asked for while the source is being fetched (an admin's, here while the server
+/// holds its answer until the test lets it go) is made once that fetch ends, not dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fetch_asked_for_during_a_running_one_follows_it() {
     let server = FeedServer::start();
-    server.route("slow.xml", Route::Trickle);
-    let s = setup(
-        &[],
-        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\ntimeout = \"3s\"\n",
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    server.route(
+        "slow.xml",
+        Route::Gated {
+            body: feed(1).into_bytes(),
+            open: open.clone(),
+        },
     );
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
     let text = std::fs::read_to_string(&s.config).unwrap();
     std::fs::write(
         &s.config,
@@ -868,6 +872,9 @@ async fn a_fetch_asked_for_during_a_running_one_follows_it() {
         .await
         .unwrap();
     assert_eq!(asked.status(), 202);
+    // The first fetch is still held: the one asked for waits for it.
+    assert_eq!(server.hits("slow.xml").requests, 1);
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
     eventually(
         "the fetch asked for, after the running one",
         Duration::from_secs(30),

@@ -16,6 +16,12 @@ pub enum Route {
     Feed { body: Vec<u8>, content_type: String },
     /// A 200 whose body arrives one byte at a time, forever (a stuck or hostile server).
     Trickle,
+    /// A feed that is held back until the test opens the gate (a slow server the test
+    /// controls): the body is sent once `open` is true.
+    Gated {
+        body: Vec<u8>,
+        open: Arc<std::sync::atomic::AtomicBool>,
+    },
     /// A feed only for requests that carry this header with this value; 401 otherwise.
     Guarded {
         header: String,
@@ -152,6 +158,25 @@ fn serve(state: &State, req: Request<Body>) -> Response<Body> {
     let h = hits.entry(path).or_default();
     h.requests += 1;
     match route {
+        Some(Route::Gated { body, open }) => {
+            h.full += 1;
+            drop(hits);
+            let stream = futures_util::stream::unfold(Some(body), move |body| {
+                let open = open.clone();
+                async move {
+                    let body = body?;
+                    while !open.load(std::sync::atomic::Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                    Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(body)), None))
+                }
+            });
+            Response::builder()
+                .status(200)
+                .header(header::CONTENT_TYPE, "application/rss+xml")
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
         Some(Route::Trickle) => {
             let stream = futures_util::stream::unfold((), |()| async {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;

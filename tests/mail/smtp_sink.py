@@ -27,12 +27,19 @@ class Sink:
 
 
 # aiosmtpd checks its own socket by connecting to the port it was given, so it needs a real
-# one: take a free port from the kernel first.
-with socket.socket() as probe:
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-controller = Controller(Sink(sys.argv[1]), hostname="127.0.0.1", port=port)
-controller.start()
+# one: take a free port from the kernel first. Another process may take it in between: then
+# take another.
+for attempt in range(10):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(sys.argv[1]), hostname="127.0.0.1", port=port)
+    try:
+        controller.start()
+        break
+    except (OSError, RuntimeError):
+        if attempt == 9:
+            raise
 print(f"ready {port}", flush=True)
 sys.stdin.read()
 controller.stop()
