@@ -365,11 +365,8 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     let sink = Sink::start(mail_dir.path());
     let server = FeedServer::start();
     server.serve_dir(&fixtures("ingest"));
-    // The relay is a port nothing listens on (the sink's, once it is gone, is not certain to
-    // stay free): the first send fails.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let closed_port = closed.local_addr().unwrap().port();
-    drop(closed);
+    // The relay is a port nothing listens on, held for the test: the first send fails.
+    let (_held, closed_port) = common::refusing_port();
     let config = |port: u16| {
         format!(
             "[server]\nlisten = \"127.0.0.1:0\"\n[mail]\noutbox = \"outbox\"\n\

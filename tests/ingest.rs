@@ -268,11 +268,9 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
             body: b"oops".to_vec(),
         },
     );
-    // A port nothing listens on: bind, take the port, release it.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port nothing listens on, held for the test.
+    let (_held, dead_port) = common::refusing_port();
+    let dead = std::net::SocketAddr::from(([127, 0, 0, 1], dead_port));
     let s = setup(
         &[
             src("good", server.url("partner-atom.xml")),

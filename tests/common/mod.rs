@@ -260,6 +260,17 @@ fn if_none_match(h: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A port on 127.0.0.1 that refuses connections for as long as the returned socket lives:
+/// bound, never listening. (A port bound and released could be taken by another process
+/// before the test uses it.)
+pub fn refusing_port() -> (socket2::Socket, u16) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&any.into()).unwrap();
+    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
+    (socket, port)
+}
+
 /// A temporary directory with a config file in it.
 pub struct Setup {
     pub dir: tempfile::TempDir,
