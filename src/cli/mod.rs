@@ -1016,17 +1016,11 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         // with `--at` (built again for its end, it is that digest).
         let (pending, unsettled) = digest_run::automatic_sends(&app.store, &d, None)?;
         let named = |r: &crate::model::DigestRecord| args.at.is_some() && r.end == at;
-        let unsettled: Vec<_> = digest_run::pending_sends(&app.store, &d, None)?
-            .into_iter()
-            .filter(|r| r.send_uncertain && !named(r))
-            .take(unsettled)
-            .collect();
-        for r in &unsettled {
+        for r in unsettled.iter().filter(|r| !named(r)) {
             eprintln!(
-                "not sent again: the relay may have taken the digest ending {}; if it did not arrive, `tributary digest {} --send --at {}` sends it",
+                "not sent again: the relay may have taken the digest ending {}; if it did not arrive, {} sends it",
                 r.end.to_rfc3339(),
-                d.name,
-                r.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                digest_run::resend_hint(r)
             );
             failed_before = true;
         }

@@ -268,18 +268,29 @@ pub fn pending_sends(
     Ok(pending)
 }
 
-/// [`pending_sends`] that the daemon sends by itself, and how many it leaves: one the relay
-/// may have taken already (see [`send`]) is sent again only when asked (`digest NAME --send
-/// --at END`).
+/// [`pending_sends`] split in two: those sent by themselves (by the daemon, by a plain
+/// `digest NAME --send`), and those the relay may have taken already (see [`send`]), sent
+/// again only when named ([`resend_hint`]).
 pub fn automatic_sends(
     store: &Store,
     d: &DigestConfig,
     tick: Option<DateTime<Utc>>,
-) -> Result<(Vec<DigestRecord>, usize), RunError> {
-    let (uncertain, sure): (Vec<_>, Vec<_>) = pending_sends(store, d, tick)?
+) -> Result<(Vec<DigestRecord>, Vec<DigestRecord>), RunError> {
+    let (uncertain, sure) = pending_sends(store, d, tick)?
         .into_iter()
         .partition(|r| r.send_uncertain);
-    Ok((sure, uncertain.len()))
+    Ok((sure, uncertain))
+}
+
+/// The command that sends again a digest the relay may have taken.
+pub fn resend_hint(record: &DigestRecord) -> String {
+    format!(
+        "`tributary digest {} --send --at {}`",
+        record.name,
+        record
+            .end
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    )
 }
 
 /// A [`time_stamp`] read back (a digest's name in URLs).
@@ -429,10 +440,9 @@ pub async fn send(
         Err(failed) => {
             let message = if failed.uncertain {
                 format!(
-                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with `tributary digest {} --send --at {}`",
+                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
                     failed.message,
-                    record.name,
-                    record.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                    resend_hint(&record)
                 )
             } else {
                 failed.message
@@ -822,7 +832,7 @@ mod tests {
             v.iter().map(|r| r.end.day()).collect::<Vec<_>>()
         };
         let (sure, left) = automatic_sends(&store, &d, None).unwrap();
-        assert_eq!((ends(sure), left), (vec![3], 1));
+        assert_eq!((ends(sure), ends(left)), (vec![3], vec![2]));
         assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [2, 3]);
     }
 }

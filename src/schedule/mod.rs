@@ -857,7 +857,7 @@ impl Daemon {
                 return;
             }
             // One the relay may have taken stays a failure until it is settled by hand.
-            if unsettled > 0 {
+            if !unsettled.is_empty() {
                 metrics.digest_unsettled(&name);
                 return;
             }
