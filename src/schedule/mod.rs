@@ -554,8 +554,9 @@ impl Daemon {
     /// for a source comes a whole interval after the reload, so a source fetched some time
     /// before would wait longer than its interval, and reloads more often than an interval
     /// would keep it from being fetched at all. Each one (but those in `skip`, fetched at
-    /// once) is fetched when its interval since its last fetch is up, unless something
-    /// fetched it meanwhile. Ends the previous reload's catch-up.
+    /// once) gets a tick when its interval since its last fetch is up (which passes over it,
+    /// as any tick does, if something fetched it meanwhile). Ends the previous reload's
+    /// catch-up.
     fn catch_up(self: &Arc<Self>, config: &Config, skip: &std::collections::HashSet<String>) {
         let cancel = self.cancel.child_token();
         std::mem::replace(
@@ -586,34 +587,22 @@ impl Daemon {
                 .into_iter()
                 .filter_map(|(id, s)| s.last_attempt.map(|t| (id, t)))
                 .collect();
-            // (when due, source, its last fetch), soonest first.
+            // (when due, source), soonest first.
             let mut due: Vec<_> = sources
                 .into_iter()
                 .filter_map(|(id, every)| {
-                    let at = *last.get(&id)?;
                     let every = chrono::TimeDelta::from_std(every).ok()?;
-                    Some((at + every, id, at))
+                    Some((*last.get(&id)? + every, id))
                 })
                 .collect();
             due.sort();
-            for (when, id, before) in due {
+            for (when, id) in due {
                 let wait = (when - Utc::now()).to_std().unwrap_or_default();
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = cancel.cancelled() => return,
                 }
-                let this = this.clone();
-                this.tracker.clone().spawn(async move {
-                    let store = this.shared.store.clone();
-                    let source = id.clone();
-                    let state = tokio::task::spawn_blocking(move || store.source_state(&source));
-                    if let Ok(Ok(state)) = state.await {
-                        if state.last_attempt.is_some_and(|t| t > before) {
-                            return; // fetched since
-                        }
-                    }
-                    this.fetch(id).await
-                });
+                this.tracker.spawn(this.clone().tick(id));
             }
         });
     }
