@@ -84,6 +84,7 @@ impl App {
     /// folder; a pass with nothing new leaves it untouched.
     pub fn open_for_fetch(config: Config) -> anyhow::Result<App> {
         let store = Store::open_lazy(&config.store)?;
+        refuse_if_import_interrupted(&store, &config)?;
         App::with_store(config, store)
     }
 
@@ -223,11 +224,51 @@ pub fn ensure_store_exists(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Says so when an import into `store` was cut short: it holds part of an export.
+/// What to do about a store whose import was cut short: it holds part of an export.
+const IMPORT_CUT_SHORT: &str = "an import into this store did not finish: it holds only part of the export; run `tributary import FILE` again (it starts over), or move the folder aside to start with an empty store";
+
+/// Says so when an import into `store` was cut short (commands that read it, and `import`).
 pub fn warn_if_import_interrupted(store: &Store) {
     if store.import_interrupted().unwrap_or(false) {
-        tracing::warn!(
-            "an import into this store did not finish: it holds only part of the export; run `tributary import FILE` again (it starts over)"
+        tracing::warn!("{IMPORT_CUT_SHORT}");
+    }
+}
+
+/// Refuses to store new stories (`fetch`, the daemon) in a store whose import was cut short:
+/// running the import again starts over from an empty store, which would drop them.
+pub fn refuse_if_import_interrupted(store: &Store, config: &Config) -> anyhow::Result<()> {
+    if store.import_interrupted()? {
+        anyhow::bail!("{}: {IMPORT_CUT_SHORT}", config.store.path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_is_fetched_into_a_store_whose_import_was_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::from_str(
+            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"feed.xml\"\nkind = \"partner\"\n",
+            &dir.path().join("t.toml"),
+        )
+        .unwrap()
+        .with_data_dir(Some(dir.path().join("data")));
+        {
+            let store = Store::open(&config.store).unwrap();
+            // As a kill during `import` leaves it.
+            store.mark_import(true).unwrap();
+        }
+        let refused = App::open_for_fetch(config.clone()).err().unwrap();
+        assert!(
+            refused
+                .to_string()
+                .contains("an import into this store did not finish"),
+            "{refused}"
         );
+        // Reading it is allowed (with a warning), and so is the import that starts over.
+        assert!(App::open(config).is_ok());
     }
 }

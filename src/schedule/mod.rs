@@ -129,7 +129,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
     let store = Store::open(&config.store)?;
-    crate::app::warn_if_import_interrupted(&store);
+    crate::app::refuse_if_import_interrupted(&store, &config)?;
     let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await

@@ -283,7 +283,8 @@ impl Store {
             .contains_key(IMPORT_RUNNING)?)
     }
 
-    pub(super) fn mark_import(&self, running: bool) -> Result<(), StoreError> {
+    /// Marks an import under way (`running`), or done, on disk.
+    pub(crate) fn mark_import(&self, running: bool) -> Result<(), StoreError> {
         let meta = self.states_db.open_tree("meta")?;
         if running {
             meta.insert(IMPORT_RUNNING, &[1u8])?;
