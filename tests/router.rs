@@ -116,6 +116,17 @@ async fn send(
         .unwrap()
 }
 
+/// The item titles of a JSON Feed document, in order.
+fn json_titles(json: String) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
 async fn body(r: axum::response::Response) -> String {
     let bytes = axum::body::to_bytes(r.into_body(), 10 << 20).await.unwrap();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -869,36 +880,27 @@ lang = "sq"
     }
     let s = Arc::new(Shared::new(store, Arc::new(config)));
     s.refresh().unwrap();
-    let titles = |json: String| -> Vec<String> {
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["title"].as_str().unwrap().to_string())
-            .collect()
-    };
     let serbian = get(&s, "/feeds/languages/sr.json", &[]).await;
     assert_eq!(serbian.status(), StatusCode::OK);
     let feed = body(serbian).await;
     assert_eq!(
-        titles(feed.clone()),
+        json_titles(feed.clone()),
         ["Седница скупштине општине", "Sednica skupštine opštine"]
     );
     let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
     assert_eq!(v["title"], "Balkan partners: news in Serbian");
     assert_eq!(v["language"], "sr");
     assert_eq!(
-        titles(body(get(&s, "/feeds/languages/sr-Cyrl.json", &[]).await).await),
+        json_titles(body(get(&s, "/feeds/languages/sr-Cyrl.json", &[]).await).await),
         ["Седница скупштине општине"]
     );
     // Tags match in any case.
     assert_eq!(
-        titles(body(get(&s, "/feeds/languages/SR-cyrl.json", &[]).await).await),
+        json_titles(body(get(&s, "/feeds/languages/SR-cyrl.json", &[]).await).await),
         ["Седница скупштине општине"]
     );
     assert_eq!(
-        titles(body(get(&s, "/feeds/languages/sq.json", &[]).await).await),
+        json_titles(body(get(&s, "/feeds/languages/sq.json", &[]).await).await),
         ["Takimi i Kokusit të Grave"]
     );
     let rss = body(get(&s, "/feeds/languages/sr-Latn.rss", &[]).await).await;
@@ -988,19 +990,13 @@ lang = "sq"
     apply("kwn", item(4, "Dialogue talks resume in Brussels", "en"));
     let s = Arc::new(Shared::new(store.clone(), config.clone()));
     s.refresh().unwrap();
-    let titles = |json: String| -> Vec<String> {
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["title"].as_str().unwrap().to_string())
-            .collect()
-    };
     let albanian = get(&s, "/feeds/topics/dialogue/sq.json", &[]).await;
     assert_eq!(albanian.status(), StatusCode::OK);
     let feed = body(albanian).await;
-    assert_eq!(titles(feed.clone()), ["Dialogu Kosovë-Serbi në Bruksel"]);
+    assert_eq!(
+        json_titles(feed.clone()),
+        ["Dialogu Kosovë-Serbi në Bruksel"]
+    );
     let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
     assert_eq!(
         v["title"],
@@ -1014,7 +1010,7 @@ lang = "sq"
     // `sr` holds the Latin story; tags match in any case; a topic without a title in a
     // language keeps its own.
     assert_eq!(
-        titles(body(get(&s, "/feeds/topics/dialogue/SR.json", &[]).await).await),
+        json_titles(body(get(&s, "/feeds/topics/dialogue/SR.json", &[]).await).await),
         ["Dijalog Beograda i Prištine"]
     );
     let rss = body(get(&s, "/feeds/topics/culture/sq.rss", &[]).await).await;

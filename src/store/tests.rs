@@ -1367,22 +1367,26 @@ fn an_upgrade_that_could_not_open_the_stories_is_done_on_the_next_open() {
     assert_eq!(store.source_state("a").unwrap(), fetched("v1"));
 }
 
+/// The export of a store holding two stories of source `a`, fetched with validator `1`.
+fn two_story_export() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let staged = vec![
+        item("g1", "A story", None, "h1"),
+        item("g2", "Another story", None, "h2"),
+    ];
+    let dedupe = DedupeConfig::default();
+    store
+        .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
+        .unwrap();
+    let mut export = Vec::new();
+    store.export(&mut export, &|_| {}).unwrap();
+    export
+}
+
 #[test]
 fn an_import_that_stops_half_way_leaves_no_story_and_no_validator() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut export = Vec::new();
-    {
-        let store = open(&dir);
-        let staged = vec![
-            item("g1", "A story", None, "h1"),
-            item("g2", "Another story", None, "h2"),
-        ];
-        let dedupe = DedupeConfig::default();
-        store
-            .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
-            .unwrap();
-        store.export(&mut export, &|_| {}).unwrap();
-    }
+    let export = two_story_export();
     // Header, the source's state, one story, then a line that is not a record.
     let text = String::from_utf8(export).unwrap();
     let mut cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
@@ -1431,26 +1435,7 @@ fn entries_that_share_a_large_storys_link_read_it_once() {
 
 #[test]
 fn an_import_cut_short_by_a_crash_starts_over_when_run_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut export = Vec::new();
-    {
-        let store = open(&dir);
-        let staged = vec![
-            item("g1", "A story", None, "h1"),
-            item("g2", "Another story", None, "h2"),
-        ];
-        store
-            .apply(
-                "a",
-                staged,
-                &fetched("1"),
-                now(),
-                &DedupeConfig::default(),
-                &no_topics,
-            )
-            .unwrap();
-        store.export(&mut export, &|_| {}).unwrap();
-    }
+    let export = two_story_export();
     let target = tempfile::tempdir().unwrap();
     {
         let store = open(&target);
