@@ -11,6 +11,7 @@ use tracing::Instrument as _;
 
 use crate::classify::Classifier;
 use crate::config::{DedupeConfig, FetchConfig};
+use crate::fetch::limit::Limit;
 use crate::fetch::{Fetched, Fetcher, MAX_RETRY_AFTER};
 use crate::model::{Item, Location, Source, SourceState};
 use crate::parse::{self, Context};
@@ -102,7 +103,7 @@ pub struct Ingest {
     pub sources: Arc<Vec<Source>>,
     /// Sources in flight (fetching, waiting to be parsed, parsing): `fetch.concurrency`. Bounds
     /// the bodies held in memory when thousands of sources are due at once.
-    pub inflight: Arc<tokio::sync::Semaphore>,
+    pub inflight: Arc<Limit>,
     /// Feeds being parsed, normalized and classified at once: one per core. Downloads go on
     /// meanwhile, and so does storing (a feed waiting for the writer lock or the disk holds no
     /// permit); more parsing threads than cores would only add contention and memory.
@@ -142,11 +143,44 @@ impl Ingest {
             classifier: config.classifier.clone(),
             filters: config.filters.clone(),
             sources: Arc::new(config.sources.clone()),
-            inflight: Arc::new(tokio::sync::Semaphore::new(config.fetch.concurrency)),
+            inflight: Limit::new(config.fetch.concurrency),
             cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
             staged: Arc::new(tokio::sync::Semaphore::new(cores + 2)),
             downloads: tokio_util::sync::CancellationToken::new(),
         })
+    }
+
+    /// The pipeline for a config that replaces `before`'s (a reload): it shares `before`'s
+    /// limits, so fetches of both running at once are held to one set of them. Their sizes
+    /// stay as they were until [`Ingest::limit_as_configured`].
+    pub fn succeeding(
+        config: &crate::config::Config,
+        store: Arc<Store>,
+        before: &Ingest,
+    ) -> Result<Ingest, crate::fetch::FetchError> {
+        Ok(Ingest {
+            store,
+            fetcher: Arc::new(Fetcher::sharing(
+                &config.fetch,
+                before.fetcher.limits().clone(),
+            )?),
+            fetch: config.fetch.clone(),
+            dedupe: config.dedupe.clone(),
+            classifier: config.classifier.clone(),
+            filters: config.filters.clone(),
+            sources: Arc::new(config.sources.clone()),
+            inflight: before.inflight.clone(),
+            cpu: before.cpu.clone(),
+            staged: before.staged.clone(),
+            downloads: before.downloads.clone(),
+        })
+    }
+
+    /// Makes the limits this pipeline shares the sizes its config sets (once a reload is
+    /// taken).
+    pub fn limit_as_configured(&self) {
+        self.inflight.resize(self.fetch.concurrency);
+        self.fetcher.limits().resize(&self.fetch);
     }
 
     /// Runs the pipeline for one source, as `mode` says (`force` ignores backoff and
@@ -164,7 +198,7 @@ impl Ingest {
             new_items = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let _inflight = self.inflight.acquire().await.expect("never closed");
+        let _inflight = self.inflight.acquire().await;
         let started = Instant::now();
         let mut report = SourceReport {
             source: source.id.clone(),
@@ -528,5 +562,38 @@ mod tests {
         assert_eq!((s.retry_at.unwrap() - now).num_seconds(), 3600);
         mark_success(&mut s, now, "ok");
         assert!(s.healthy() && s.retry_at.is_none() && s.last_error.is_none());
+    }
+
+    fn config(dir: &std::path::Path, fetch: &str) -> crate::config::Config {
+        crate::config::Config::from_str(
+            &format!("[fetch]\n{fetch}\n\n[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"https://a.example/feed.xml\"\nkind = \"partner\"\n"),
+            &dir.join("t.toml"),
+        )
+        .unwrap()
+        .with_data_dir(Some(dir.join("data")))
+    }
+
+    #[tokio::test]
+    async fn a_reloaded_pipeline_is_held_to_the_limits_of_the_fetches_still_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = config(dir.path(), "concurrency = 2\nper_host_concurrency = 1");
+        let store = Arc::new(Store::open(&before.store).unwrap());
+        let old = Ingest::new(&before, store.clone()).unwrap();
+        // Fetches of the old config hold every place, in all and at the host.
+        let _running = (old.inflight.acquire().await, old.inflight.acquire().await);
+        let _at_host = old.fetcher.limits().host("a.example").acquire().await;
+
+        let after = config(dir.path(), "concurrency = 3\nper_host_concurrency = 2");
+        let new = Ingest::succeeding(&after, store, &old).unwrap();
+        // Until the reload is taken, nothing changes: no place is free for the new one.
+        assert_eq!(new.inflight.available(), 0);
+        assert_eq!(new.fetcher.limits().host("a.example").available(), 0);
+        new.limit_as_configured();
+        // Then one more in all and at the host, counting the old fetches still running.
+        assert_eq!(new.inflight.available(), 1);
+        assert_eq!(new.fetcher.limits().host("a.example").available(), 1);
+        assert_eq!(new.fetcher.limits().global().size(), 3);
+        assert_eq!(new.fetcher.limits().host("b.example").size(), 2);
+        assert!(Arc::ptr_eq(&new.cpu, &old.cpu) && Arc::ptr_eq(&new.staged, &old.staged));
     }
 }

@@ -13,10 +13,12 @@ use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 use tokio::io::AsyncReadExt;
-use tokio::sync::Semaphore;
 use url::Url;
 
 pub mod guard;
+pub mod limit;
+
+use limit::{Limit, Permit};
 
 use crate::config::FetchConfig;
 use crate::model::{Location, Source, SourceState};
@@ -149,13 +151,70 @@ pub struct Fetcher {
     private_client: reqwest::Client,
     private_local_client: reqwest::Client,
     config: FetchConfig,
-    global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    limits: Arc<Limits>,
     /// Redirects followed, by the URL asked for: whether every hop was permanent (301, 308),
     /// and where the last one led ([`Fetcher::moved`]).
     hops: Hops,
     /// The environment variable that should hold the proxy's password, when it is not set.
     no_proxy_password: Option<String>,
+}
+
+/// How many fetches run at once, in all and to one host: shared by the fetchers a reload
+/// replaces one with another (see [`limit`]).
+#[derive(Debug)]
+pub struct Limits {
+    global: Arc<Limit>,
+    hosts: Mutex<Hosts>,
+}
+
+#[derive(Debug)]
+struct Hosts {
+    /// The size of each host's limit.
+    each: usize,
+    by_name: HashMap<String, Arc<Limit>>,
+}
+
+impl Limits {
+    /// Limits as `config` sets them.
+    pub fn new(config: &FetchConfig) -> Arc<Limits> {
+        Arc::new(Limits {
+            global: Limit::new(config.concurrency),
+            hosts: Mutex::new(Hosts {
+                each: config.per_host_concurrency,
+                by_name: HashMap::new(),
+            }),
+        })
+    }
+
+    /// Makes the limits what `config` sets, fetches running or not.
+    pub fn resize(&self, config: &FetchConfig) {
+        self.global.resize(config.concurrency);
+        let mut hosts = self.hosts();
+        hosts.each = config.per_host_concurrency;
+        for limit in hosts.by_name.values() {
+            limit.resize(config.per_host_concurrency);
+        }
+    }
+
+    /// The fetches that may run at once in all (the configured number).
+    pub fn global(&self) -> &Arc<Limit> {
+        &self.global
+    }
+
+    /// `host`'s limit.
+    pub fn host(&self, host: &str) -> Arc<Limit> {
+        let mut hosts = self.hosts();
+        let each = hosts.each;
+        hosts
+            .by_name
+            .entry(host.to_string())
+            .or_insert_with(|| Limit::new(each))
+            .clone()
+    }
+
+    fn hosts(&self) -> std::sync::MutexGuard<'_, Hosts> {
+        self.hosts.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// See [`Fetcher::moved`].
@@ -170,13 +229,20 @@ fn without_fragment(url: &Url) -> Url {
 impl Fetcher {
     /// Builds the clients from the `[fetch]` config.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
-        Fetcher::with_resolver(config, guard::GuardedResolver::system())
+        Fetcher::sharing(config, Limits::new(config))
+    }
+
+    /// [`Fetcher::new`] under `limits`, which other fetchers may share (those of the config
+    /// before a reload): their sizes are left as they are.
+    pub fn sharing(config: &FetchConfig, limits: Arc<Limits>) -> Result<Fetcher, FetchError> {
+        Fetcher::with_resolver(config, guard::GuardedResolver::system(), limits)
     }
 
     /// Builds the clients with a given resolver for public sources (tests use a fixed table).
     pub fn with_resolver(
         config: &FetchConfig,
         resolver: guard::GuardedResolver,
+        limits: Arc<Limits>,
     ) -> Result<Fetcher, FetchError> {
         let max = config.max_redirects;
         let resolver = Arc::new(resolver);
@@ -279,8 +345,7 @@ impl Fetcher {
             private_client,
             private_local_client,
             config: config.clone(),
-            global: Arc::new(Semaphore::new(config.concurrency)),
-            hosts: Mutex::new(HashMap::new()),
+            limits,
             hops,
             no_proxy_password,
         })
@@ -316,7 +381,7 @@ impl Fetcher {
         let queued = std::time::Instant::now();
         match &source.location {
             Location::File(path) => {
-                let _global = self.global.acquire().await.expect("semaphore never closed");
+                let _global = self.limits.global.acquire().await;
                 let waited = queued.elapsed();
                 (self.read_file(path).await, waited)
             }
@@ -342,17 +407,19 @@ impl Fetcher {
 
     /// A slot of `url`'s host, then one of the pass: the host's first, so a busy host never
     /// holds global slots idle.
-    async fn slots(
-        &self,
-        url: &Url,
-    ) -> (
-        tokio::sync::OwnedSemaphorePermit,
-        tokio::sync::SemaphorePermit<'_>,
-    ) {
-        let host = self.host_permit(url);
-        let host = host.acquire_owned().await.expect("semaphore never closed");
-        let global = self.global.acquire().await.expect("semaphore never closed");
+    async fn slots(&self, url: &Url) -> (Permit, Permit) {
+        let host = self
+            .limits
+            .host(url.host_str().unwrap_or(""))
+            .acquire()
+            .await;
+        let global = self.limits.global.acquire().await;
         (host, global)
+    }
+
+    /// The limits this fetcher's fetches are under.
+    pub fn limits(&self) -> &Arc<Limits> {
+        &self.limits
     }
 
     /// The request itself, within the total timeout, once the caller holds its slots.
@@ -367,15 +434,6 @@ impl Fetcher {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.config.timeout)),
         }
-    }
-
-    fn host_permit(&self, url: &Url) -> Arc<Semaphore> {
-        let host = url.host_str().unwrap_or("").to_string();
-        let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
-        hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency)))
-            .clone()
     }
 
     async fn get(
@@ -637,7 +695,8 @@ mod tests {
         let resolver = guard::GuardedResolver::with(|_host| {
             Box::pin(async { Ok(vec![SocketAddr::from(([127, 0, 0, 1], 0))]) })
         });
-        let fetcher = Fetcher::with_resolver(&FetchConfig::default(), resolver).unwrap();
+        let config = FetchConfig::default();
+        let fetcher = Fetcher::with_resolver(&config, resolver, Limits::new(&config)).unwrap();
         let public = source(&format!("http://feeds.example:{port}/feed.xml"));
         let err = fetcher
             .fetch(&public, &SourceState::default())

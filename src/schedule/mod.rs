@@ -352,6 +352,16 @@ fn live(
     })
 }
 
+/// The config a reload read and its pipeline, under the limits of `before`'s (see
+/// [`Ingest::succeeding`]).
+fn live_after(config: &Arc<Config>, before: &Live) -> anyhow::Result<Live> {
+    let ingest = Ingest::succeeding(config, before.ingest.store.clone(), &before.ingest)?;
+    Ok(Live {
+        config: config.clone(),
+        ingest: Arc::new(ingest),
+    })
+}
+
 /// Re-renders the feeds, then tells systemd what is served now.
 async fn refresh(shared: &Arc<Shared>) {
     let s = shared.clone();
@@ -918,7 +928,7 @@ impl Daemon {
         if config.server.listen != old.config.server.listen {
             tracing::warn!("the listen address changed; that takes a restart");
         }
-        let new_live = match live(&config, &self.shared.store, &self.cancel) {
+        let new_live = match live_after(&config, &old) {
             Ok(l) => Arc::new(l),
             Err(e) => {
                 self.shared.metrics.config_reloaded(false);
@@ -941,6 +951,9 @@ impl Daemon {
         let _ = std::mem::replace(scheduler, fresh).shutdown().await;
         self.digests_scheduled(&config);
         self.shared.metrics.config_reloaded(true);
+        // Fetches of both configs running now count against one set of limits, sized
+        // from here on as the new config says.
+        new_live.ingest.limit_as_configured();
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = new_live;
         self.shared.set_config(config.clone());
         // Sources may have come and gone: their counts and gauges are taken afresh, and those
