@@ -888,7 +888,8 @@ lang = "sq"
         ["Седница скупштине општине", "Sednica skupštine opštine"]
     );
     let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
-    assert_eq!(v["title"], "Balkan partners: news in Serbian");
+    assert_eq!(v["title"], "Balkan partners: vesti na srpskom");
+    assert_eq!(v["description"], "Vesti na srpskom, iz svih izvora");
     assert_eq!(v["language"], "sr");
     assert_eq!(
         json_titles(body(get(&s, "/feeds/languages/sr-Cyrl.json", &[]).await).await),
@@ -905,7 +906,7 @@ lang = "sq"
     );
     let rss = body(get(&s, "/feeds/languages/sr-Latn.rss", &[]).await).await;
     assert!(rss.contains("<language>sr-Latn</language>"), "{rss}");
-    assert!(rss.contains("news in Serbian (Latin)"), "{rss}");
+    assert!(rss.contains("vesti na srpskom (latinica)"), "{rss}");
     // A language no source names has no feed, even with stories in it.
     let en = get(&s, "/feeds/languages/en.json", &[]).await;
     assert_eq!(en.status(), StatusCode::NOT_FOUND);
@@ -998,9 +999,10 @@ lang = "sq"
         ["Dialogu Kosovë-Serbi në Bruksel"]
     );
     let v: serde_json::Value = serde_json::from_str(&feed).unwrap();
+    assert_eq!(v["title"], "Balkan partners: Dialogu Kosovë–Serbi · shqip");
     assert_eq!(
-        v["title"],
-        "Balkan partners: Dialogu Kosovë–Serbi · Albanian"
+        v["description"],
+        "Lajme për Dialogu Kosovë–Serbi në shqip, nga të gjitha burimet"
     );
     assert_eq!(v["language"], "sq");
     assert_eq!(
@@ -1015,7 +1017,7 @@ lang = "sq"
     );
     let rss = body(get(&s, "/feeds/topics/culture/sq.rss", &[]).await).await;
     assert!(rss.contains("<language>sq</language>"), "{rss}");
-    assert!(rss.contains("Balkan partners: Culture · Albanian"), "{rss}");
+    assert!(rss.contains("Balkan partners: Culture · shqip"), "{rss}");
     assert!(rss.contains("Festivali i filmit"), "{rss}");
     assert!(!rss.contains("Dialogu"), "{rss}");
     // Unknown topics and languages (English: no source names it) are 404s naming those there are.

@@ -408,20 +408,20 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             )
         }
         Scope::Language(tag) => {
-            let language = language_name(tag);
+            let words = FeedWords::of(tag);
             (
-                format!("{name}: news in {language}"),
-                format!("News in {language}, from every source"),
+                format!("{name}: {}", words.news_in()),
+                words.description(None),
                 Some(tag.clone()),
             )
         }
         Scope::TopicLanguage(t, tag) => {
             // The topic as the rules name it in that language, when they do.
             let topic = config.classifier.title_in(t, tag).unwrap_or(t);
-            let language = language_name(tag);
+            let words = FeedWords::of(tag);
             (
-                format!("{name}: {topic} · {language}"),
-                format!("News about {topic} in {language}, from every source"),
+                format!("{name}: {topic} · {}", words.language),
+                words.description(Some(topic)),
                 Some(tag.clone()),
             )
         }
@@ -460,6 +460,96 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             })
             .collect(),
         updated_when_empty: None,
+    }
+}
+
+/// What a feed narrowed to one language says of itself, in that language when Tributary
+/// speaks it (English, Albanian, Serbian in either script) and in English otherwise: a
+/// reader subscribed to the Albanian feed reads "lajme në shqip", not "news in Albanian".
+struct FeedWords {
+    speaks: Speaks,
+    /// The language as its speakers name it ("shqip", "српски (ћирилица)"), or its English
+    /// name for a language Tributary does not speak.
+    language: String,
+    /// "in" it: "në shqip", "na srpskom (latinica)".
+    in_language: String,
+}
+
+#[derive(Clone, Copy)]
+enum Speaks {
+    English,
+    Albanian,
+    SerbianLatin,
+    SerbianCyrillic,
+}
+
+impl FeedWords {
+    fn of(tag: &str) -> FeedWords {
+        let lower = tag.to_ascii_lowercase();
+        let mut parts = lower.split('-');
+        let primary = parts.next().unwrap_or("");
+        let script = parts.find(|p| p.len() == 4);
+        let (speaks, language, in_language) = match (primary, script) {
+            ("sq", _) => (Speaks::Albanian, "shqip", "në shqip"),
+            ("sr", Some("cyrl")) => (
+                Speaks::SerbianCyrillic,
+                "српски (ћирилица)",
+                "на српском (ћирилица)",
+            ),
+            ("sr", Some("latn")) => (
+                Speaks::SerbianLatin,
+                "srpski (latinica)",
+                "na srpskom (latinica)",
+            ),
+            // Both scripts; in the Latin one, as the topic's title in `sr` is.
+            ("sr", None) => (Speaks::SerbianLatin, "srpski", "na srpskom"),
+            _ => {
+                let name = language_name(tag);
+                let in_language = format!("in {name}");
+                return FeedWords {
+                    speaks: Speaks::English,
+                    language: name,
+                    in_language,
+                };
+            }
+        };
+        FeedWords {
+            speaks,
+            language: language.to_string(),
+            in_language: in_language.to_string(),
+        }
+    }
+
+    /// "news in Albanian", in the language.
+    fn news_in(&self) -> String {
+        let news = match self.speaks {
+            Speaks::English => "news",
+            Speaks::Albanian => "lajme",
+            Speaks::SerbianLatin => "vesti",
+            Speaks::SerbianCyrillic => "вести",
+        };
+        format!("{news} {}", self.in_language)
+    }
+
+    /// "News in Albanian, from every source", or "News about the dialogue in Albanian, …".
+    fn description(&self, topic: Option<&str>) -> String {
+        let within = &self.in_language;
+        match (self.speaks, topic) {
+            (Speaks::English, None) => format!("News {within}, from every source"),
+            (Speaks::English, Some(t)) => format!("News about {t} {within}, from every source"),
+            (Speaks::Albanian, None) => format!("Lajme {within}, nga të gjitha burimet"),
+            (Speaks::Albanian, Some(t)) => {
+                format!("Lajme për {t} {within}, nga të gjitha burimet")
+            }
+            (Speaks::SerbianLatin, None) => format!("Vesti {within}, iz svih izvora"),
+            (Speaks::SerbianLatin, Some(t)) => {
+                format!("Vesti o temi „{t}“ {within}, iz svih izvora")
+            }
+            (Speaks::SerbianCyrillic, None) => format!("Вести {within}, из свих извора"),
+            (Speaks::SerbianCyrillic, Some(t)) => {
+                format!("Вести о теми „{t}“ {within}, из свих извора")
+            }
+        }
     }
 }
 
@@ -589,6 +679,49 @@ mod tests {
         assert_eq!(language_name("sr-latn"), "Serbian (Latin)");
         assert_eq!(language_name("en-GB"), "English (en-GB)");
         assert_eq!(language_name("xx"), "xx");
+    }
+
+    #[test]
+    fn a_feed_in_one_language_speaks_it_when_tributary_does() {
+        let words = |tag: &str, topic: Option<&str>| {
+            let w = FeedWords::of(tag);
+            (w.news_in(), w.language.clone(), w.description(topic))
+        };
+        assert_eq!(
+            words("sq", Some("Dialogu Kosovë–Serbi")),
+            (
+                "lajme në shqip".into(),
+                "shqip".into(),
+                "Lajme për Dialogu Kosovë–Serbi në shqip, nga të gjitha burimet".into()
+            )
+        );
+        assert_eq!(
+            words("sr-Cyrl", None),
+            (
+                "вести на српском (ћирилица)".into(),
+                "српски (ћирилица)".into(),
+                "Вести на српском (ћирилица), из свих извора".into()
+            )
+        );
+        assert_eq!(
+            words("SR-latn-RS", Some("Kultura")).2,
+            "Vesti o temi „Kultura“ na srpskom (latinica), iz svih izvora"
+        );
+        assert_eq!(words("sr", None).0, "vesti na srpskom");
+        assert_eq!(words("sq-XK", None).1, "shqip");
+        // English, and what Tributary does not speak, in English.
+        assert_eq!(
+            words("en", Some("Culture")).2,
+            "News about Culture in English, from every source"
+        );
+        assert_eq!(
+            words("mk", None),
+            (
+                "news in Macedonian".into(),
+                "Macedonian".into(),
+                "News in Macedonian, from every source".into()
+            )
+        );
     }
 
     #[test]
