@@ -882,3 +882,74 @@ async fn a_fetch_asked_for_during_a_running_one_follows_it() {
     )
     .await;
 }
+
+/// A client that has asked for more than it reads keeps its connection open through the
+/// server's drain (up to 30 s); a second SIGTERM closes it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_sigterm_closes_connections_the_drain_would_wait_for() {
+    use std::io::Write as _;
+    let server = FeedServer::start();
+    // Long stories, so that a few hundred answers are more than the sockets hold.
+    let mut body = String::from(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Partner</title><link>https://partner.example/</link>"#,
+    );
+    for i in 0..50 {
+        body.push_str(&format!(
+            "<item><title>Story {i}</title><link>https://partner.example/{i}</link><guid>g{i}</guid>\
+             <description>{}</description></item>",
+            "Sastanak u Briselu o sporazumu o tablicama. ".repeat(60)
+        ));
+    }
+    body.push_str("</channel></rss>");
+    server.feed("big.xml", body, "application/rss+xml");
+    let s = setup(
+        &[common::src("big", server.url("big.xml"))],
+        "[server]\nlisten = \"127.0.0.1:0\"\nsend_timeout = \"10m\"\n",
+    );
+    let mut d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+    ready(&d, &client).await;
+    let feed = client
+        .get(d.url("/feeds/all.rss"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(feed.len() > 100_000, "{}", feed.len());
+
+    // Pipelined requests for 40 MB of answers, none of it read, through a small window.
+    let addr: std::net::SocketAddr = d
+        .base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.connect(&addr.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    let requests = "GET /feeds/all.rss HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".repeat(400);
+    let writer = std::thread::spawn(move || {
+        // Blocks once the server stops reading; ends when the connection is closed.
+        let _ = stream.write_all(requests.as_bytes());
+        stream
+    });
+
+    d.signal("TERM");
+    eventually(
+        "the drain to wait for the open connection",
+        Duration::from_secs(20),
+        || async { d.log().contains("waiting for open connections") },
+    )
+    .await;
+    d.signal("TERM");
+    let status = d.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let log = d.log();
+    assert!(log.contains("second SIGTERM"), "{log}");
+    assert!(!log.contains("connections still open after"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+    drop(writer);
+}

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
@@ -278,8 +278,14 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         let abort = server.abort_handle();
         tokio::select! {
             _ = server => {}
-            _ = term.recv() => abort.abort(),
-            _ = int.recv() => abort.abort(),
+            _ = term.recv() => {
+                tracing::warn!("second SIGTERM: closing open connections now");
+                abort.abort();
+            }
+            _ = int.recv() => {
+                tracing::warn!("second SIGINT: closing open connections now");
+                abort.abort();
+            }
         }
     }
     tracing::info!("stopped");
@@ -360,6 +366,12 @@ fn live_after(config: &Arc<Config>, before: &Live) -> anyhow::Result<Live> {
         config: config.clone(),
         ingest: Arc::new(ingest),
     })
+}
+
+/// Whether a source last fetched at `last` was fetched less than half of its interval
+/// `every` before `now` (a clock set back counts as just now).
+fn fetched_lately(last: Option<DateTime<Utc>>, now: DateTime<Utc>, every: Duration) -> bool {
+    last.is_some_and(|t| (now - t).to_std().unwrap_or_default() < every / 2)
 }
 
 /// Re-renders the feeds, then tells systemd what is served now.
@@ -465,9 +477,7 @@ impl Daemon {
                 .ok()
                 .and_then(Result::ok)
                 .and_then(|s| s.last_attempt);
-            let recent =
-                last.is_some_and(|t| (Utc::now() - t).to_std().unwrap_or_default() < every / 2);
-            if recent {
+            if fetched_lately(last, Utc::now(), every) {
                 tracing::debug!(source = %id, "fetched less than half an interval ago; skipping this tick");
                 return;
             }
@@ -1023,6 +1033,20 @@ fn jitter(id: &str, schedule: &Schedule) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tick_passes_over_a_source_fetched_less_than_half_an_interval_ago() {
+        let now = Utc::now();
+        let hour = Duration::from_secs(3600);
+        let ago = |minutes: i64| Some(now - chrono::Duration::minutes(minutes));
+        assert!(!fetched_lately(None, now, hour), "never fetched");
+        assert!(fetched_lately(ago(0), now, hour));
+        assert!(fetched_lately(ago(29), now, hour));
+        assert!(!fetched_lately(ago(30), now, hour));
+        assert!(!fetched_lately(ago(90), now, hour));
+        // A last fetch "in the future" (the clock was set back) is taken as just now.
+        assert!(fetched_lately(ago(-5), now, hour));
+    }
 
     #[test]
     fn scheduler_channels_hold_three_messages_per_job() {

@@ -179,6 +179,13 @@ async fn serve_connections(
             drop(permit);
         });
     }
+    let open = graceful.count();
+    if open > 0 {
+        tracing::info!(
+            connections = open,
+            "waiting for open connections to finish their requests (up to {DRAIN:?}; SIGTERM or SIGINT again closes them now)"
+        );
+    }
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
         .is_err()
