@@ -285,6 +285,18 @@ fn republish_checks_catch_what_they_look_for() {
         let problem = republish::xml(bad).unwrap_or_else(|| panic!("{bad} passed"));
         assert!(problem.contains(why), "{bad}: {problem}");
     }
+    let page = "<!DOCTYPE html><html lang=\"en\"><body><main><article><h3>\
+                <a href=\"https://a.example/\">2 &lt; 3 &amp; &lt;b&gt;</a></h3></article></main></body></html>";
+    assert_eq!(republish::page(page), None);
+    for (bad, why) in [
+        ("<p>x<script>alert(1)</script></p>", "element <script>"),
+        ("<p><img src=x></p>", "element <img>"),
+        ("<p onclick=\"alert(1)\">x</p>", "attribute onclick"),
+        ("<a href=\"javascript:alert(1)\">x</a>", "link"),
+    ] {
+        let problem = republish::page(bad).unwrap_or_else(|| panic!("{bad} passed"));
+        assert!(problem.contains(why), "{bad}: {problem}");
+    }
 }
 
 /// `[year, month, day, hour, minute, second, …]` (Python's `struct_time`, UTC) → instant.

@@ -610,7 +610,7 @@ fn export_then_import_gives_the_same_items_and_feeds() {
     let (code, err) = import(&s, &fresh, &backup);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(items_in(&s, None), items_in(&s, Some(&fresh)));
-    for format in ["rss", "atom", "json"] {
+    for format in ["rss", "atom", "json", "html"] {
         let render = |dir: Option<&std::path::Path>| {
             let mut c = s.cmd();
             if let Some(d) = dir {

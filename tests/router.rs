@@ -292,12 +292,12 @@ async fn unknown_paths_are_404_with_a_short_message() {
             "unknown source; configured: bfpe",
         ),
         (
-            "/feeds/topics/dialogue.html",
-            "no such feed format: use .rss, .atom or .json\n",
+            "/feeds/topics/dialogue.xml",
+            "no such feed format: use .rss, .atom, .json or .html\n",
         ),
         (
             "/feeds/everything.rss",
-            "no such feed: try /feeds/all.rss, .atom or .json\n",
+            "no such feed: try /feeds/all.rss, .atom, .json or .html\n",
         ),
         ("/nothing", "not found\n"),
     ] {
@@ -1249,4 +1249,62 @@ async fn feed_ids_do_not_follow_a_derived_address() {
     }
     // Its parts joined by `:`: the W3C validator takes a `/` in a URN for an error.
     assert_eq!(ids, ["urn:tributary:feed:feeds:topics:dialogue"; 2]);
+}
+
+/// Every feed is also a web page (as a Planet publishes one): the same stories, served like
+/// the feeds (validators, gzip made once), under a policy that lets nothing run or load.
+#[tokio::test]
+async fn every_feed_has_a_web_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    for uri in [
+        "/feeds/all.html",
+        "/feeds/topics/dialogue.html",
+        "/feeds/languages/sr-Latn.html",
+        "/feeds/sources/bfpe.html",
+        "/feeds/topics/dialogue/sr.html",
+    ] {
+        let r = get(&s, uri, &[]).await;
+        assert_eq!(r.status(), StatusCode::OK, "{uri}");
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.starts_with("default-src 'none'"), "{csp}");
+        assert!(!csp.contains("script-src"), "{csp}");
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let html = body(r).await;
+        assert!(
+            html.contains(
+                "<a href=\"https://bfpe.example/vesti/1/\">Dijalog Beograda i Prištine: šta dalje?</a>"
+            ),
+            "{uri}: {html}"
+        );
+        // The page offers the same scope's feeds.
+        let feed = uri.replace(".html", ".atom");
+        assert!(
+            html.contains("<link rel=\"alternate\" type=\"application/atom+xml\"")
+                && html.contains(&format!("{feed}\">")),
+            "{uri}: {html}"
+        );
+        let again = get(&s, uri, &[("if-none-match", &etag)]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
+    }
+    let gzipped = get(&s, "/feeds/all.html", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    // The status page links each feed's page, and offers only the feeds for autodiscovery.
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(
+        page.contains("/feeds/topics/dialogue.html\">Web page</a>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<link rel=\"alternate\" type=\"text/html\""),
+        "{page}"
+    );
+    assert!(page.contains("<link rel=\"alternate\" type=\"application/rss+xml\""));
+    // Unknown ones are 404s, as for the feeds.
+    assert_eq!(
+        get(&s, "/feeds/topics/sport.html", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }

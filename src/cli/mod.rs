@@ -110,7 +110,7 @@ pub enum Command {
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq\n  tributary render --format rss --topic dialogue --language sq", exit_codes!())
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq\n  tributary render --format rss --topic dialogue --language sq\n  tributary render --format html --topic dialogue > dialogue.html", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
@@ -152,8 +152,8 @@ pub struct RunArgs {
 /// `render` options.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// Output format.
-    #[arg(long, value_parser = ["rss", "atom", "json"])]
+    /// Output format (`html`: the feed as a web page).
+    #[arg(long, value_parser = ["rss", "atom", "json", "html"])]
     pub format: String,
     /// Only items with this topic (with `--language`, only those in that language).
     #[arg(long, value_name = "TOPIC", conflicts_with = "source")]

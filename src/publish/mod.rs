@@ -1,5 +1,5 @@
-//! Pure renderers from stored items to feed documents: RSS 2.0, Atom 1.0, JSON Feed 1.1, and
-//! an OPML 2.0 list of the sources.
+//! Pure renderers from stored items to feed documents: RSS 2.0, Atom 1.0, JSON Feed 1.1, the
+//! feed's web page, and an OPML 2.0 list of the sources.
 //!
 //! The server decides which items, in which order (newest first) and how many; this module
 //! only turns them into bytes. It does no IO and cannot fail: every function returns a
@@ -9,6 +9,8 @@
 //!   (ids, dates, carriers, topics), and the single helper that strips XML-illegal characters.
 //! - `rss.rs`, `atom.rs`, `json_feed.rs`: one file per format, each a mapping from that view
 //!   onto its crate's types.
+//! - `page.rs` (+ `page.html`): the same stories as a web page, for people who read in a
+//!   browser, with links to subscribe.
 //! - `opml.rs`: the source list for feed readers to import.
 //!
 //! Output is deterministic: the same items and metadata give the same bytes. Nothing reads
@@ -17,6 +19,7 @@
 mod atom;
 mod json_feed;
 mod opml;
+mod page;
 mod rss;
 mod view;
 
@@ -29,7 +32,7 @@ use std::str::FromStr;
 
 use crate::model::Item;
 
-/// A syndication format the daemon serves.
+/// A format the daemon serves a feed in: three syndication formats and a web page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// RSS 2.0 with an `atom:link rel="self"`.
@@ -38,11 +41,31 @@ pub enum Format {
     Atom,
     /// JSON Feed 1.1.
     Json,
+    /// The feed as a web page (HTML).
+    Html,
 }
 
 impl Format {
     /// Every format, in the order status pages list them.
-    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+    pub const ALL: [Format; 4] = [Format::Rss, Format::Atom, Format::Json, Format::Html];
+
+    /// The syndication formats: those a feed reader subscribes to.
+    pub const FEEDS: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    /// Whether a feed reader subscribes to it (all but the web page).
+    pub fn is_feed(&self) -> bool {
+        *self != Format::Html
+    }
+
+    /// Its name for people: "RSS", "Atom", "JSON Feed", "Web page".
+    pub fn label(&self) -> &'static str {
+        match self {
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
+            Format::Html => "Web page",
+        }
+    }
 
     /// The `Content-Type` header for a response carrying this format.
     pub fn content_type(&self) -> &'static str {
@@ -50,6 +73,7 @@ impl Format {
             Format::Rss => "application/rss+xml; charset=utf-8",
             Format::Atom => "application/atom+xml; charset=utf-8",
             Format::Json => "application/feed+json; charset=utf-8",
+            Format::Html => "text/html; charset=utf-8",
         }
     }
 
@@ -59,6 +83,7 @@ impl Format {
             Format::Rss => "application/rss+xml",
             Format::Atom => "application/atom+xml",
             Format::Json => "application/feed+json",
+            Format::Html => "text/html",
         }
     }
 
@@ -68,6 +93,7 @@ impl Format {
             Format::Rss => "rss",
             Format::Atom => "atom",
             Format::Json => "json",
+            Format::Html => "html",
         }
     }
 }
@@ -78,9 +104,9 @@ impl fmt::Display for Format {
     }
 }
 
-/// A format name that is not `rss`, `atom` or `json`.
+/// A format name that is not `rss`, `atom`, `json` or `html`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown feed format {0:?} (expected rss, atom or json)")]
+#[error("unknown feed format {0:?} (expected rss, atom, json or html)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -154,6 +180,7 @@ pub fn render(
         Format::Rss => rss::render(&meta, &views, updated),
         Format::Atom => atom::render(&meta, &views, updated),
         Format::Json => json_feed::render(&meta, &views, updated),
+        Format::Html => page::render(&meta, &views, updated),
     }
 }
 

@@ -361,6 +361,10 @@ pub async fn serve(
     conn::run(listener, router(shared), Some(fast), limits, shutdown).await
 }
 
+/// The policy of a feed's web page (see `publish::page`): no script, no picture, no frame,
+/// no form; its own inline style sheet alone.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// The headers every HTML page gets: no framing, no referrer, no sniffing, and `csp`.
 fn html_headers(h: &mut HeaderMap, csp: &'static str) {
     h.insert(
@@ -437,7 +441,7 @@ async fn all_feed(
         Some(("all", format)) => feed(&s, &Scope::All, format, req.headers()),
         _ => plain(
             StatusCode::NOT_FOUND,
-            "no such feed: try /feeds/all.rss, .atom or .json\n",
+            "no such feed: try /feeds/all.rss, .atom, .json or .html\n",
         ),
     }
 }
@@ -451,7 +455,7 @@ async fn topic_feed(
         Some((topic, format)) => feed(&s, &Scope::Topic(topic.to_string()), format, req.headers()),
         None => plain(
             StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom or .json\n",
+            "no such feed format: use .rss, .atom, .json or .html\n",
         ),
     }
 }
@@ -469,7 +473,7 @@ async fn language_feed(
         }
         None => plain(
             StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom or .json\n",
+            "no such feed format: use .rss, .atom, .json or .html\n",
         ),
     }
 }
@@ -489,7 +493,7 @@ async fn source_feed(
         }
         None => plain(
             StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom or .json\n",
+            "no such feed format: use .rss, .atom, .json or .html\n",
         ),
     }
 }
@@ -503,7 +507,7 @@ async fn topic_language_feed(
     let Some((tag, format)) = split_file(&file) else {
         return plain(
             StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom or .json\n",
+            "no such feed format: use .rss, .atom, .json or .html\n",
         );
     };
     let config = s.config();
@@ -716,6 +720,10 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(doc.content_type),
     );
+    if doc.content_type == Format::Html.content_type() {
+        // A feed's web page: text and links, its own inline style, nothing else.
+        html_headers(h, PAGE_CSP);
+    }
     match doc.gzip.as_ref().filter(|_| accepts_gzip(headers)) {
         Some(packed) => {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));

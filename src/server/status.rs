@@ -95,11 +95,12 @@ pub fn render(
             format!("Source: {}", s.title),
         ));
     }
-    // Autodiscovery: the merged feeds and one per topic.
+    // Autodiscovery: the merged feeds and one per topic (not their web pages).
     let feeds: Vec<&FeedLink> = groups
         .iter()
         .take(1 + config.classifier.topics().count())
         .flat_map(|g| g.formats.iter())
+        .filter(|f| f.media_type != Format::Html.media_type())
         .collect();
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -158,19 +159,11 @@ fn group(config: &Config, scope: &Scope, title: String) -> Group {
     let formats = Format::ALL
         .iter()
         .map(|f| FeedLink {
-            title: format!("{title} ({})", label(*f)),
+            title: format!("{title} ({})", f.label()),
             url: config.server.url(&scope.path(*f)),
             media_type: f.media_type(),
-            label: label(*f),
+            label: f.label(),
         })
         .collect();
     Group { title, formats }
-}
-
-fn label(f: Format) -> &'static str {
-    match f {
-        Format::Rss => "RSS",
-        Format::Atom => "Atom",
-        Format::Json => "JSON Feed",
-    }
 }

@@ -1,7 +1,8 @@
 //! Republishing a parsed corpus document: every rendered RSS and Atom document must be
 //! well-formed UTF-8 XML without characters XML forbids, the JSON Feed valid JSON, and no
 //! output may carry a script-capable element, an event attribute, or a `javascript:`,
-//! `vbscript:` or `data:` URL — in content, links, enclosure URLs or ids.
+//! `vbscript:` or `data:` URL — in content, links, enclosure URLs or ids. The web page may
+//! hold no element or attribute but its template's, whatever the stories say.
 
 use chrono::{DateTime, Utc};
 use quick_xml::events::Event;
@@ -67,12 +68,63 @@ pub fn check(items: &[Item]) -> Option<String> {
         let problem = match format {
             Format::Json => json(text),
             Format::Rss | Format::Atom => xml(text),
+            Format::Html => page(text),
         };
         if let Some(p) = problem {
             return Some(format!("{format}: {p}"));
         }
     }
     None
+}
+
+/// The elements and attributes of the page's template: a story's text that became markup
+/// would add others.
+const PAGE_ELEMENTS: [&str; 18] = [
+    "html", "head", "meta", "title", "link", "style", "body", "header", "h1", "h2", "h3", "p", "a",
+    "main", "section", "article", "time", "footer",
+];
+const PAGE_ATTRIBUTES: [&str; 10] = [
+    "lang", "charset", "name", "content", "rel", "type", "title", "href", "datetime", "class",
+];
+
+/// Reads the page as a browser would tokenize it (lol_html): only the template's elements and
+/// attributes, and every link an http(s) URL.
+pub fn page(text: &str) -> Option<String> {
+    use lol_html::{element, HtmlRewriter, Settings};
+    let problem: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![element!("*", |el| {
+                let name = el.tag_name();
+                let mut found = Vec::new();
+                if !PAGE_ELEMENTS.contains(&name.as_str()) {
+                    found.push(format!("page: element <{name}>"));
+                }
+                for a in el.attributes() {
+                    let attr = a.name();
+                    if !PAGE_ATTRIBUTES.contains(&attr.as_str()) {
+                        found.push(format!("page: attribute {attr} on <{name}>"));
+                    }
+                    let value = a.value();
+                    if attr == "href"
+                        && !(value.starts_with("https://") || value.starts_with("http://"))
+                    {
+                        found.push(format!("page: link {value:?}"));
+                    }
+                }
+                if let Some(first) = found.into_iter().next() {
+                    problem.borrow_mut().get_or_insert(first);
+                }
+                Ok(())
+            })],
+            ..Settings::new()
+        },
+        |_: &[u8]| {},
+    );
+    if let Err(e) = rewriter.write(text.as_bytes()).and_then(|_| rewriter.end()) {
+        return Some(format!("page: not read: {e}"));
+    }
+    problem.into_inner()
 }
 
 /// XML 1.0 `Char`.

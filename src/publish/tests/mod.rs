@@ -3,6 +3,7 @@
 //! snapshotted with insta. This file holds the fixtures the others share.
 
 mod opml;
+mod page;
 mod round_trip;
 mod snapshot;
 

@@ -1,0 +1,176 @@
+//! The web page of a feed: the same stories as its RSS, Atom and JSON Feed documents, as
+//! Planet aggregators publish them, for people who read in a browser rather than a feed
+//! reader. Grouped by day (UTC), each story with its sources and topics linked to their own
+//! pages, its plain-text summary, and links to subscribe to the feed.
+//!
+//! Text only: a story's title and summary are escaped text, never its HTML body, and no
+//! picture is loaded from the partners' servers (a reader's visit reaches no third party), so
+//! the page can be served under a policy that allows nothing but its own inline style.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use minijinja::{context, Environment};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Serialize;
+
+use super::view::ItemView;
+use super::{FeedMeta, Format};
+
+const TEMPLATE: &str = include_str!("page.html");
+
+/// What a path segment keeps verbatim (ids and topic names are short ASCII words).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
+#[derive(Serialize)]
+struct FeedLink {
+    url: String,
+    media_type: &'static str,
+    label: &'static str,
+}
+
+#[derive(Serialize)]
+struct Day {
+    date: String,
+    label: String,
+    stories: Vec<Story>,
+}
+
+#[derive(Serialize)]
+struct Story {
+    title: String,
+    link: Option<String>,
+    lang: Option<String>,
+    published: String,
+    time: String,
+    summary: String,
+    carriers: Vec<Carrier>,
+    topics: Vec<Topic>,
+    attachments: Vec<Attachment>,
+}
+
+#[derive(Serialize)]
+struct Attachment {
+    url: String,
+    mime: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Carrier {
+    name: String,
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Topic {
+    label: String,
+    url: String,
+}
+
+/// Renders the page.
+pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
+    let base = meta.site_url.trim_end_matches('/');
+    let page = |path: &str, name: &str| {
+        format!(
+            "{base}/feeds/{path}/{}.html",
+            utf8_percent_encode(name, SEGMENT)
+        )
+    };
+    // The same scope's feeds: this page's address with their extension.
+    let feeds: Vec<FeedLink> = meta
+        .self_url
+        .strip_suffix(".html")
+        .map(|stem| {
+            Format::FEEDS
+                .iter()
+                .map(|f| FeedLink {
+                    url: format!("{stem}.{}", f.extension()),
+                    media_type: f.media_type(),
+                    label: f.label(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut days: Vec<Day> = Vec::new();
+    for v in items {
+        let date = v.published.format("%Y-%m-%d").to_string();
+        let story = Story {
+            title: if v.title.trim().is_empty() {
+                "(untitled)".to_string()
+            } else {
+                v.title.clone()
+            },
+            link: v.link.clone(),
+            lang: v.lang.clone(),
+            published: v.published.to_rfc3339_opts(SecondsFormat::Secs, true),
+            time: v.published.format("%H:%M UTC").to_string(),
+            summary: v.summary.clone(),
+            carriers: v
+                .carriers
+                .iter()
+                .map(|c| Carrier {
+                    name: c.name().to_string(),
+                    // A source no longer configured has no page here.
+                    url: c.source.as_ref().map(|s| page("sources", &s.id)),
+                })
+                .collect(),
+            topics: v
+                .topics
+                .iter()
+                .map(|t| Topic {
+                    label: meta
+                        .topic_labels
+                        .iter()
+                        .find(|(name, _)| name == t)
+                        .map_or_else(|| t.clone(), |(_, label)| label.clone()),
+                    url: page("topics", t),
+                })
+                .collect(),
+            attachments: v
+                .enclosures
+                .iter()
+                .map(|e| Attachment {
+                    url: e.url.clone(),
+                    mime: e.mime.clone(),
+                })
+                .collect(),
+        };
+        match days.last_mut() {
+            Some(day) if day.date == date => day.stories.push(story),
+            _ => days.push(Day {
+                label: v.published.format("%A, %-d %B %Y").to_string(),
+                date,
+                stories: vec![story],
+            }),
+        }
+    }
+    let mut env = Environment::new();
+    env.set_formatter(super::html_formatter);
+    env.add_template("page.html", TEMPLATE)
+        .expect("the page template is valid");
+    let html = env.get_template("page.html").and_then(|t| {
+        t.render(context! {
+            title => &meta.title,
+            description => &meta.description,
+            lang => &meta.language,
+            generator => &meta.generator,
+            site_url => &meta.site_url,
+            feeds => feeds,
+            days => days,
+            updated => updated.to_rfc3339_opts(SecondsFormat::Secs, true),
+            updated_label => updated.format("%-d %B %Y, %H:%M UTC").to_string(),
+        })
+    });
+    match html {
+        Ok(mut html) => {
+            html.push('\n');
+            html.into_bytes()
+        }
+        Err(e) => {
+            debug_assert!(false, "rendering a page failed: {e}");
+            format!(
+                "<!DOCTYPE html><title>{}</title><p>This page could not be rendered.</p>\n",
+                super::view::clean(&meta.title).replace(['<', '&'], "")
+            )
+            .into_bytes()
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The feed's web page: what a person reading it in a browser gets.
+
+use super::{items, lookup, meta};
+use crate::publish::{render, FeedMeta, Format};
+
+fn page_meta() -> FeedMeta {
+    FeedMeta {
+        self_url: "https://news.example.org/feeds/all.html".into(),
+        topic_labels: vec![
+            ("dialogue".into(), "Kosovo–Serbia dialogue".into()),
+            ("women-caucus".into(), "Women's Caucus".into()),
+        ],
+        ..meta()
+    }
+}
+
+fn page() -> String {
+    String::from_utf8(render(Format::Html, &page_meta(), &items(), &lookup)).unwrap()
+}
+
+#[test]
+fn stories_are_escaped_text_under_their_day_newest_first() {
+    let html = page();
+    // Titles and summaries are text: markup in them is shown, never read.
+    assert!(
+        html.contains("Дијалог &amp; сарадња: &lt;нови&gt; почетак"),
+        "{html}"
+    );
+    assert!(html.contains("Plain text, &lt;not a tag&gt; &amp; more"));
+    assert!(!html.contains("<нови>") && !html.contains("<not a tag>"));
+    // Characters XML and HTML cannot carry are gone.
+    assert!(!html.contains('\u{1}') && !html.contains('\u{FFFF}'));
+    assert!(html.contains("Notice without a link: 2 &lt; 3 &amp; bell"));
+    // The story's body is not on the page, nor anything that runs or loads.
+    assert!(!html.contains("<b>"));
+    for tag in ["<script", "<img", "<iframe", "<form"] {
+        assert!(!html.contains(tag), "{tag}");
+    }
+    // One heading per day, newest first, each story under its own.
+    let days: Vec<usize> = [
+        "<time datetime=\"2026-03-02\">Monday, 2 March 2026</time>",
+        "<time datetime=\"2026-03-01\">Sunday, 1 March 2026</time>",
+        "<time datetime=\"2026-02-28\">Saturday, 28 February 2026</time>",
+    ]
+    .iter()
+    .map(|d| html.find(d).unwrap_or_else(|| panic!("{d} in {html}")))
+    .collect();
+    assert!(days.windows(2).all(|w| w[0] < w[1]), "{days:?}");
+    let story = html.find("Дијалог &amp;").unwrap();
+    let podcast = html.find("Žene u politici").unwrap();
+    assert!(days[0] < story && story < days[1] && days[1] < podcast && podcast < days[2]);
+    assert_eq!(html.matches("<article").count(), 3);
+    assert_eq!(html.matches("</article>").count(), 3);
+    assert_eq!(html.matches("<section>").count(), 3);
+    assert_eq!(html.matches("</section>").count(), 3);
+}
+
+#[test]
+fn stories_link_to_their_original_sources_and_topics() {
+    let html = page();
+    assert!(html.contains(
+        "<a href=\"https://bprg.example/vesti/dijalog?a=1&amp;b=2\">Дијалог &amp; сарадња"
+    ));
+    // A story without a link is a plain heading.
+    assert!(html.contains("<h3>Notice without a link"), "{html}");
+    // Each carrier links to its page here; one no longer configured is named alone.
+    assert!(html.contains(
+        "<a href=\"https://news.example.org/feeds/sources/bprg.html\">Београдски центар</a>, \
+         <a href=\"https://news.example.org/feeds/sources/partner-news.html\">Partner News &amp; Views</a>"
+    ));
+    assert!(html.contains("· gone</p>"), "{html}");
+    // Topics by the name people read, linked to the topic's page.
+    assert!(html.contains(
+        "<a class=\"topic\" href=\"https://news.example.org/feeds/topics/women-caucus.html\">Women&#39;s Caucus</a>"
+    ));
+    // Each story in its language; the page's own words in English, its title in the feed's.
+    assert!(html.contains("<article lang=\"sr-Cyrl\">"));
+    assert!(html.contains("<article lang=\"sr-Latn\">"));
+    assert!(html.contains("<html lang=\"en\">"));
+    assert!(html.contains("<h1 lang=\"sr\">Tributary — all stories</h1>"));
+    assert!(html.contains("<time datetime=\"2026-03-02T09:30:00Z\">09:30 UTC</time>"));
+    // A podcast's episode is a link away.
+    assert!(html
+        .contains("<a href=\"https://partner.example/audio/3.mp3\">Attachment</a> (audio/mpeg)"));
+}
+
+#[test]
+fn the_page_offers_its_feeds_to_subscribe_to() {
+    let html = page();
+    for (ext, media) in [
+        ("rss", "application/rss+xml"),
+        ("atom", "application/atom+xml"),
+        ("json", "application/feed+json"),
+    ] {
+        let url = format!("https://news.example.org/feeds/all.{ext}");
+        // Discovered by readers and browsers, and shown.
+        assert!(
+            html.contains(&format!("<link rel=\"alternate\" type=\"{media}\"")),
+            "{media}"
+        );
+        assert!(html.contains(&format!("href=\"{url}\">")), "{url}");
+        assert!(
+            html.contains(&format!("<a href=\"{url}\" type=\"{media}\">")),
+            "{url}"
+        );
+    }
+    assert!(!html.contains("type=\"text/html\""));
+}
+
+#[test]
+fn the_same_stories_give_the_same_bytes_and_an_empty_feed_says_so() {
+    assert_eq!(page(), page());
+    let empty = String::from_utf8(render(Format::Html, &page_meta(), &[], &lookup)).unwrap();
+    assert!(empty.contains("<p>No stories yet.</p>"), "{empty}");
+    assert!(!empty.contains("<section>"));
+}
+
+#[test]
+fn page_snapshot() {
+    insta::assert_snapshot!("page", page());
+}
