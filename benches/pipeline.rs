@@ -230,6 +230,7 @@ fn bench(c: &mut Criterion) {
         generator: "Tributary".into(),
         topic_labels: vec![],
         updated_when_empty: None,
+        title_lang: None,
     };
     let sources = |id: &str| {
         Some(publish::SourceInfo {

@@ -87,6 +87,14 @@ impl fmt::Display for Location {
     }
 }
 
+/// `s` as an absolute http(s) URL in its normalized form, or `None` (a `javascript:` or
+/// `data:` link, a relative one): what a page or a message may link to.
+pub fn http_url(s: &str) -> Option<String> {
+    let url = Url::parse(s.trim()).ok()?;
+    let web = matches!(url.scheme(), "http" | "https") && url.host_str().is_some();
+    web.then(|| url.to_string())
+}
+
 /// The names of `url`'s query parameters that carry a credential (`api_key`, `token`,
 /// `access_token`, `secret`, `password`, `sig`…), which must not be published.
 pub fn secret_parameters(url: &Url) -> Vec<String> {

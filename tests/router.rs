@@ -735,6 +735,8 @@ async fn feeds_answered_before_the_router_are_what_the_router_answers() {
         "/feeds/all.json",
         "/feeds/topics/dialogue.atom",
         "/feeds/languages/sr-Latn.rss",
+        "/feeds/all.html",
+        "/feeds/topics/dialogue.html",
     ] {
         let etag = get(&s, uri, &[]).await.headers()["etag"]
             .to_str()
@@ -762,6 +764,8 @@ async fn feeds_answered_before_the_router_are_what_the_router_answers() {
                 "cache-control",
                 "vary",
                 "x-content-type-options",
+                "content-security-policy",
+                "x-frame-options",
             ] {
                 assert_eq!(
                     fast.headers().get(h),
@@ -1002,7 +1006,7 @@ lang = "sq"
     assert_eq!(v["title"], "Balkan partners: Dialogu Kosovë–Serbi · shqip");
     assert_eq!(
         v["description"],
-        "Lajme për Dialogu Kosovë–Serbi në shqip, nga të gjitha burimet"
+        "Lajme për temën „Dialogu Kosovë–Serbi“ në shqip, nga të gjitha burimet"
     );
     assert_eq!(v["language"], "sq");
     assert_eq!(

@@ -54,6 +54,9 @@ fuzz_target!(|data: &[u8]| {
         site_url: "http://127.0.0.1:8080/".into(),
         language: None,
         generator: "fuzz".into(),
+        topic_labels: vec![],
+        updated_when_empty: None,
+        title_lang: None,
     };
     for format in Format::ALL {
         let bytes = publish::render(format, &meta, &items, &|_| None);

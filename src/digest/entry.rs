@@ -4,7 +4,6 @@
 //! has been parsed here and is an absolute `http` or `https` URL, or it is not carried.
 
 use chrono_tz::Tz;
-use url::Url;
 
 use super::Entry;
 use crate::model::Item;
@@ -62,12 +61,7 @@ pub(super) fn plain(s: &str) -> String {
     collapse_whitespace(&kept)
 }
 
-/// `s` as an absolute http(s) URL in its normalized form, or `None`.
-pub(super) fn http_url(s: &str) -> Option<String> {
-    let url = Url::parse(s.trim()).ok()?;
-    let web = matches!(url.scheme(), "http" | "https") && url.host_str().is_some();
-    web.then(|| url.to_string())
-}
+pub(super) use crate::model::http_url;
 
 /// The story's own link, else the first link a carrier gave; http(s) only.
 fn link(item: &Item) -> Option<String> {

@@ -73,6 +73,10 @@ impl Limit {
 
     /// Makes the limit `size`: holders beyond it keep their places, and no one else gets one
     /// until there are fewer of them than `size`.
+    ///
+    /// Free permits exist only while nothing is owed: a shrink takes the free ones first and
+    /// owes only what is held, a release pays what is owed before it frees anything, and a
+    /// grow pays what is owed before it adds any (all under the lock).
     pub fn resize(&self, size: usize) {
         let mut s = self.lock();
         if size > s.current {
@@ -95,14 +99,18 @@ impl Limit {
 
 impl Drop for Permit {
     fn drop(&mut self) {
+        // Given back (or forgotten) under the lock: a resize between the look at `owed` and
+        // the permit's return would count it as held while it is free for anyone to take.
         let mut size = self.limit.lock();
+        let permit = self.permit.take();
         if size.owed > 0 {
             size.owed -= 1;
-            if let Some(permit) = self.permit.take() {
+            if let Some(permit) = permit {
                 permit.forget();
             }
+        } else {
+            drop(permit);
         }
-        // Otherwise the permit goes back to the semaphore as it drops.
     }
 }
 

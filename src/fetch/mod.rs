@@ -191,6 +191,11 @@ impl Limits {
         self.global.resize(config.concurrency);
         let mut hosts = self.hosts();
         hosts.each = config.per_host_concurrency;
+        // Hosts no fetch is at or waiting for are forgotten (a source gone with the reload
+        // leaves none behind); the others keep their holders' places.
+        hosts
+            .by_name
+            .retain(|_, limit| Arc::strong_count(limit) > 1);
         for limit in hosts.by_name.values() {
             limit.resize(config.per_host_concurrency);
         }

@@ -143,6 +143,10 @@ pub struct FeedMeta {
     /// The feed's date when it has no items (the newest story anywhere, say): an empty feed
     /// is otherwise dated 1970, which validators and readers take for an error.
     pub updated_when_empty: Option<DateTime<Utc>>,
+    /// The language the title and description are written in when it is not English (a
+    /// feed narrowed to Albanian names itself in Albanian): the web page, whose own words
+    /// are English, marks them so. The feed's `language` is its stories'.
+    pub title_lang: Option<String>,
 }
 
 /// What the renderers need to know about a source that carried an item.

@@ -7,6 +7,8 @@
 //! picture is loaded from the partners' servers (a reader's visit reaches no third party), so
 //! the page can be served under a policy that allows nothing but its own inline style.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use minijinja::{context, Environment};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -14,8 +16,18 @@ use serde::Serialize;
 
 use super::view::ItemView;
 use super::{FeedMeta, Format};
+use crate::model::http_url;
 
 const TEMPLATE: &str = include_str!("page.html");
+
+/// The template, parsed once.
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_formatter(super::html_formatter);
+    env.add_template("page.html", TEMPLATE)
+        .expect("the page template is valid");
+    env
+});
 
 /// What a path segment keeps verbatim (ids and topic names are short ASCII words).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
@@ -62,7 +74,7 @@ struct Carrier {
 #[derive(Serialize)]
 struct Topic {
     label: String,
-    url: String,
+    url: Option<String>,
 }
 
 /// Renders the page.
@@ -98,7 +110,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             } else {
                 v.title.clone()
             },
-            link: v.link.clone(),
+            // A page links to the web alone (an import can hold any link).
+            link: v.link.as_deref().and_then(http_url),
             lang: v.lang.clone(),
             published: v.published.to_rfc3339_opts(SecondsFormat::Secs, true),
             time: v.published.format("%H:%M UTC").to_string(),
@@ -115,21 +128,23 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             topics: v
                 .topics
                 .iter()
-                .map(|t| Topic {
-                    label: meta
-                        .topic_labels
-                        .iter()
-                        .find(|(name, _)| name == t)
-                        .map_or_else(|| t.clone(), |(_, label)| label.clone()),
-                    url: page("topics", t),
+                .map(|t| {
+                    // A topic the rules no longer have (until `reclassify`) has no page.
+                    let configured = meta.topic_labels.iter().find(|(name, _)| name == t);
+                    Topic {
+                        label: configured.map_or_else(|| t.clone(), |(_, label)| label.clone()),
+                        url: configured.map(|_| page("topics", t)),
+                    }
                 })
                 .collect(),
             attachments: v
                 .enclosures
                 .iter()
-                .map(|e| Attachment {
-                    url: e.url.clone(),
-                    mime: e.mime.clone(),
+                .filter_map(|e| {
+                    Some(Attachment {
+                        url: http_url(&e.url)?,
+                        mime: e.mime.clone(),
+                    })
                 })
                 .collect(),
         };
@@ -142,15 +157,11 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             }),
         }
     }
-    let mut env = Environment::new();
-    env.set_formatter(super::html_formatter);
-    env.add_template("page.html", TEMPLATE)
-        .expect("the page template is valid");
-    let html = env.get_template("page.html").and_then(|t| {
+    let html = ENV.get_template("page.html").and_then(|t| {
         t.render(context! {
             title => &meta.title,
             description => &meta.description,
-            lang => &meta.language,
+            title_lang => &meta.title_lang,
             generator => &meta.generator,
             site_url => &meta.site_url,
             feeds => feeds,

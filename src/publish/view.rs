@@ -168,6 +168,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         language: non_blank(meta.language.as_deref()),
         generator: clean(&meta.generator),
         updated_when_empty: meta.updated_when_empty,
+        title_lang: non_blank(meta.title_lang.as_deref()),
         topic_labels: meta
             .topic_labels
             .iter()

@@ -352,8 +352,9 @@ fn render_scope(
         lang,
         limit: config.server.feed_items,
     })?;
-    // Sent without copying: the merged, topic and language feeds, not the many others.
-    let zero_copy = scope.is_prerendered();
+    // Sent without copying: the merged, topic and language feeds (not their web pages, nor
+    // the many others).
+    let shared = scope.is_prerendered();
     // An empty feed is dated as the newest story anywhere: stable until the store changes.
     let when_empty = if items.is_empty() {
         store
@@ -374,6 +375,7 @@ fn render_scope(
         .iter()
         .map(|&format| {
             let body = publish::render(format, &meta_of(format), &items, &lookup);
+            let zero_copy = shared && format.is_feed();
             (
                 format,
                 Rendered::with_sharing(body, format.content_type(), zero_copy),
@@ -384,6 +386,8 @@ fn render_scope(
 
 fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
     let name = &config.server.title;
+    // The title's language, when the feed names itself in one Tributary speaks but English.
+    let mut title_lang = None;
     let (title, description, language) = match scope {
         Scope::All => (
             format!("{name}: all news"),
@@ -409,6 +413,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         }
         Scope::Language(tag) => {
             let words = FeedWords::of(tag);
+            title_lang = words.localized().then(|| tag.clone());
             (
                 format!("{name}: {}", words.news_in()),
                 words.description(None),
@@ -419,6 +424,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             // The topic as the rules name it in that language, when they do.
             let topic = config.classifier.title_in(t, tag).unwrap_or(t);
             let words = FeedWords::of(tag);
+            title_lang = words.localized().then(|| tag.clone());
             (
                 format!("{name}: {topic} · {}", words.language),
                 words.description(Some(topic)),
@@ -460,6 +466,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             })
             .collect(),
         updated_when_empty: None,
+        title_lang,
     }
 }
 
@@ -520,6 +527,11 @@ impl FeedWords {
         }
     }
 
+    /// Whether it speaks other than English.
+    fn localized(&self) -> bool {
+        !matches!(self.speaks, Speaks::English)
+    }
+
     /// "news in Albanian", in the language.
     fn news_in(&self) -> String {
         let news = match self.speaks {
@@ -539,7 +551,7 @@ impl FeedWords {
             (Speaks::English, Some(t)) => format!("News about {t} {within}, from every source"),
             (Speaks::Albanian, None) => format!("Lajme {within}, nga të gjitha burimet"),
             (Speaks::Albanian, Some(t)) => {
-                format!("Lajme për {t} {within}, nga të gjitha burimet")
+                format!("Lajme për temën „{t}“ {within}, nga të gjitha burimet")
             }
             (Speaks::SerbianLatin, None) => format!("Vesti {within}, iz svih izvora"),
             (Speaks::SerbianLatin, Some(t)) => {
@@ -551,6 +563,12 @@ impl FeedWords {
             }
         }
     }
+}
+
+/// A language as a feed in it names it: by its speakers when Tributary speaks it ("shqip",
+/// "српски (ћирилица)"), else in English.
+pub fn own_name(tag: &str) -> String {
+    FeedWords::of(tag).language
 }
 
 /// The English name of a language tag for feed titles: "Serbian (Cyrillic)" for `sr-Cyrl`;
@@ -692,7 +710,7 @@ mod tests {
             (
                 "lajme në shqip".into(),
                 "shqip".into(),
-                "Lajme për Dialogu Kosovë–Serbi në shqip, nga të gjitha burimet".into()
+                "Lajme për temën „Dialogu Kosovë–Serbi“ në shqip, nga të gjitha burimet".into()
             )
         );
         assert_eq!(

@@ -18,6 +18,9 @@ struct FeedLink {
     url: String,
     media_type: &'static str,
     label: &'static str,
+    /// A feed readers subscribe to (not the web page).
+    #[serde(skip)]
+    feed: bool,
 }
 
 #[derive(Serialize)]
@@ -75,9 +78,9 @@ pub fn render(
                 .iter()
                 .map(|tag| {
                     let scope = Scope::TopicLanguage(t.to_string(), tag.clone());
-                    let name = crate::server::feeds::language_name(tag);
-                    // As the feed itself is titled: the topic in that language.
+                    // As the feed itself is titled: the topic and the language in it.
                     let titled = config.classifier.title_in(t, tag).unwrap_or(&title);
+                    let name = crate::server::feeds::own_name(tag);
                     group(config, &scope, format!("{titled} · {name}")).formats
                 })
                 .collect();
@@ -100,7 +103,7 @@ pub fn render(
         .iter()
         .take(1 + config.classifier.topics().count())
         .flat_map(|g| g.formats.iter())
-        .filter(|f| f.media_type != Format::Html.media_type())
+        .filter(|f| f.feed)
         .collect();
     let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
@@ -163,6 +166,7 @@ fn group(config: &Config, scope: &Scope, title: String) -> Group {
             url: config.server.url(&scope.path(*f)),
             media_type: f.media_type(),
             label: f.label(),
+            feed: f.is_feed(),
         })
         .collect();
     Group { title, formats }

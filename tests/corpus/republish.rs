@@ -53,8 +53,14 @@ pub fn check(items: &[Item]) -> Option<String> {
         generator: "corpus".into(),
         topic_labels: vec![],
         updated_when_empty: None,
+        title_lang: None,
     };
     for format in Format::ALL {
+        // The page offers its feeds by its own address's stem.
+        let meta = FeedMeta {
+            self_url: format!("http://127.0.0.1:8000/feeds/all.{}", format.extension()),
+            ..meta.clone()
+        };
         let bytes = publish::render(format, &meta, items, &|_| None);
         let Ok(text) = std::str::from_utf8(&bytes) else {
             return Some(format!("{format}: not UTF-8"));

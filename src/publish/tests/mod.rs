@@ -29,6 +29,7 @@ pub(super) fn meta() -> FeedMeta {
         generator: "Tributary 0.1.0".into(),
         topic_labels: vec![],
         updated_when_empty: None,
+        title_lang: None,
     }
 }
 

@@ -77,11 +77,50 @@ fn stories_link_to_their_original_sources_and_topics() {
     assert!(html.contains("<article lang=\"sr-Cyrl\">"));
     assert!(html.contains("<article lang=\"sr-Latn\">"));
     assert!(html.contains("<html lang=\"en\">"));
-    assert!(html.contains("<h1 lang=\"sr\">Tributary — all stories</h1>"));
+    // The feed's title is English here, whatever its stories' language.
+    assert!(html.contains("<h1>Tributary — all stories</h1>"), "{html}");
     assert!(html.contains("<time datetime=\"2026-03-02T09:30:00Z\">09:30 UTC</time>"));
     // A podcast's episode is a link away.
     assert!(html
         .contains("<a href=\"https://partner.example/audio/3.mp3\">Attachment</a> (audio/mpeg)"));
+}
+
+#[test]
+fn a_title_in_another_language_says_so() {
+    let meta = FeedMeta {
+        title: "Tributary: lajme në shqip".into(),
+        description: "Lajme në shqip, nga të gjitha burimet".into(),
+        title_lang: Some("sq".into()),
+        ..page_meta()
+    };
+    let html = String::from_utf8(render(Format::Html, &meta, &items(), &lookup)).unwrap();
+    assert!(html.contains("<h1 lang=\"sq\">Tributary: lajme në shqip</h1>"));
+    assert!(html.contains("<p lang=\"sq\">Lajme në shqip, nga të gjitha burimet</p>"));
+}
+
+#[test]
+fn only_web_links_and_configured_topics_are_links() {
+    let mut stories = items();
+    stories[0].link = Some("javascript:alert(1)".into());
+    stories[1].enclosures[0].url = "data:audio/mpeg;base64,AAAA".into();
+    let meta = FeedMeta {
+        // Women's Caucus is gone from the rules (its stories keep it until `reclassify`).
+        topic_labels: vec![("dialogue".into(), "Kosovo–Serbia dialogue".into())],
+        ..page_meta()
+    };
+    let html = String::from_utf8(render(Format::Html, &meta, &stories, &lookup)).unwrap();
+    assert!(
+        !html.contains("javascript:") && !html.contains("data:"),
+        "{html}"
+    );
+    assert!(html.contains("<h3>Дијалог &amp; сарадња"), "{html}");
+    assert!(!html.contains("Attachment"), "{html}");
+    assert!(
+        html.contains("<span class=\"topic\">women-caucus</span>"),
+        "{html}"
+    );
+    assert!(html.contains("feeds/topics/dialogue.html\">Kosovo–Serbia dialogue</a>"));
+    assert!(!html.contains("feeds/topics/women-caucus.html"), "{html}");
 }
 
 #[test]

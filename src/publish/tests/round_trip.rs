@@ -155,7 +155,7 @@ fn xml_illegal_characters_never_reach_the_output() {
     );
     let mut meta = meta();
     meta.title = "bad\u{B}title\u{C}".into();
-    for format in Format::FEEDS {
+    for format in Format::ALL {
         let text = String::from_utf8(render(format, &meta, &items(), &lookup)).unwrap();
         let bad = text
             .chars()
@@ -170,7 +170,7 @@ fn xml_illegal_characters_never_reach_the_output() {
 
 #[test]
 fn format_names_round_trip() {
-    for format in Format::FEEDS {
+    for format in Format::ALL {
         assert_eq!(format.to_string().parse::<Format>(), Ok(format));
         assert_eq!(format.extension().parse::<Format>(), Ok(format));
         assert!(format.content_type().ends_with("; charset=utf-8"));
