@@ -226,6 +226,7 @@ fn bench(c: &mut Criterion) {
         description: "Every story".into(),
         self_url: "https://feeds.example.org/feeds/all.rss".into(),
         site_url: "https://feeds.example.org/".into(),
+        page_url: "https://feeds.example.org/feeds/all.html".into(),
         language: None,
         generator: "Tributary".into(),
         topic_labels: vec![],

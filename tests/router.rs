@@ -1293,6 +1293,18 @@ async fn every_feed_has_a_web_page() {
         let again = get(&s, uri, &[("if-none-match", &etag)]).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
     }
+    // A feed's site, where a reader's "open the site" leads, is its page.
+    let rss = body(get(&s, "/feeds/topics/dialogue.rss", &[]).await).await;
+    assert!(
+        rss.contains("<link>https://feeds.example.org/tributary/feeds/topics/dialogue.html</link>"),
+        "{rss}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&body(get(&s, "/feeds/sources/bfpe.json", &[]).await).await).unwrap();
+    assert_eq!(
+        json["home_page_url"],
+        "https://feeds.example.org/tributary/feeds/sources/bfpe.html"
+    );
     let gzipped = get(&s, "/feeds/all.html", &[("accept-encoding", "gzip")]).await;
     assert_eq!(gzipped.headers()["content-encoding"], "gzip");
     // The status page links each feed's page, and offers only the feeds for autodiscovery.

@@ -52,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
         description: "fuzz".into(),
         self_url: "http://127.0.0.1:8080/feeds/all.rss".into(),
         site_url: "http://127.0.0.1:8080/".into(),
+        page_url: "http://127.0.0.1:8080/feeds/all.html".into(),
         language: None,
         generator: "fuzz".into(),
         topic_labels: vec![],

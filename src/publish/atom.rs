@@ -32,7 +32,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         }),
         links: vec![
             link("self", &meta.self_url, Format::Atom.media_type()),
-            link("alternate", &meta.site_url, "text/html"),
+            link("alternate", &meta.page_url, "text/html"),
         ],
         subtitle: (!meta.description.trim().is_empty())
             .then(|| Text::plain(meta.description.clone())),

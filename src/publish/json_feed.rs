@@ -93,7 +93,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
     let feed = JsonFeed {
         version: VERSION,
         title: &meta.title,
-        home_page_url: &meta.site_url,
+        home_page_url: &meta.page_url,
         feed_url: &meta.self_url,
         description: &meta.description,
         language: meta.language.as_deref(),

@@ -131,8 +131,12 @@ pub struct FeedMeta {
     pub description: String,
     /// Absolute URL this feed is served at (`atom:link rel="self"`, JSON `feed_url`).
     pub self_url: String,
-    /// Absolute URL of the HTML status page (RSS `link`, Atom alternate, JSON `home_page_url`).
+    /// Absolute URL of the status page, which lists every feed (the web pages link to it, and
+    /// build the addresses of the other pages from it).
     pub site_url: String,
+    /// Absolute URL of this feed's web page: the HTML version of the feed (RSS `link`, Atom
+    /// alternate, JSON `home_page_url`), where a reader's "open the site" leads.
+    pub page_url: String,
     /// Language of the feed as a whole (BCP 47), when there is one.
     pub language: Option<String>,
     /// Name and version of the software, e.g. `Tributary 0.1.0`.

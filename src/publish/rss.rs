@@ -17,7 +17,7 @@ use super::{FeedMeta, Format};
 pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
     let channel = Channel {
         title: meta.title.clone(),
-        link: meta.site_url.clone(),
+        link: meta.page_url.clone(),
         description: meta.description.clone(),
         language: meta.language.clone(),
         last_build_date: Some(updated.to_rfc2822()),

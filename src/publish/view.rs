@@ -165,6 +165,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         description: clean(&meta.description),
         self_url: clean(&meta.self_url),
         site_url: clean(&meta.site_url),
+        page_url: clean(&meta.page_url),
         language: non_blank(meta.language.as_deref()),
         generator: clean(&meta.generator),
         updated_when_empty: meta.updated_when_empty,

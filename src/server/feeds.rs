@@ -455,6 +455,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         description,
         self_url: config.server.url(&scope.path(format)),
         site_url: config.server.url("/"),
+        page_url: config.server.url(&scope.path(Format::Html)),
         language,
         generator: format!("Tributary {}", env!("CARGO_PKG_VERSION")),
         topic_labels: config

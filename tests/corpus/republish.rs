@@ -49,6 +49,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         description: "corpus".into(),
         self_url: "http://127.0.0.1:8000/feeds/all.rss".into(),
         site_url: "http://127.0.0.1:8000/".into(),
+        page_url: "http://127.0.0.1:8000/feeds/all.html".into(),
         language: None,
         generator: "corpus".into(),
         topic_labels: vec![],

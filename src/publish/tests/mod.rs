@@ -25,6 +25,7 @@ pub(super) fn meta() -> FeedMeta {
         description: "Every story from every source, newest first".into(),
         self_url: "https://news.example.org/feeds/all.xml".into(),
         site_url: "https://news.example.org/".into(),
+        page_url: "https://news.example.org/feeds/all.html".into(),
         language: Some("sr".into()),
         generator: "Tributary 0.1.0".into(),
         topic_labels: vec![],
