@@ -207,6 +207,64 @@ impl Default for DedupeConfig {
     }
 }
 
+/// Every structural problem (an unknown key, a value of the wrong type, a missing one) of a
+/// file that does not deserialize as a whole: each top-level table, each `[[sources]]` and
+/// `[[digests]]` entry and each `[topics.NAME]` is deserialized on its own, so `check` names
+/// every wrong key at once rather than the first alone. A file that is not TOML at all (or
+/// none of whose parts fails alone) gets its one error.
+fn structural_problems(text: &str, loc: &Locator, whole: &toml::de::Error) -> Vec<error::Problem> {
+    use serde::Deserialize as _;
+    use toml::de::{DeArray, DeString, DeTable, DeValue, Deserializer};
+    let Ok(doc) = DeTable::parse(text) else {
+        return vec![loc.toml_problem(whole)];
+    };
+    let file = doc.span();
+    let mut problems: Vec<error::Problem> = Vec::new();
+    let mut part = |key: &Spanned<DeString<'_>>, value: Spanned<DeValue<'_>>| {
+        let mut table = DeTable::new();
+        table.insert(key.clone(), value);
+        let alone = Deserializer::from(Spanned::new(file.clone(), table));
+        if let Err(e) = RawConfig::deserialize(alone) {
+            let problem = loc.toml_problem(&e);
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+    };
+    for (key, value) in doc.get_ref() {
+        let span = value.span();
+        match value.get_ref() {
+            // `[[sources]]`, `[[digests]]`: entry by entry.
+            DeValue::Array(entries)
+                if entries
+                    .iter()
+                    .all(|e| matches!(e.get_ref(), DeValue::Table(_))) =>
+            {
+                for entry in entries.iter() {
+                    let mut one = DeArray::new();
+                    one.push(entry.clone());
+                    part(key, Spanned::new(span.clone(), DeValue::Array(one)));
+                }
+            }
+            // `[topics.NAME]`: topic by topic.
+            DeValue::Table(topics) if key.get_ref().as_ref() == "topics" => {
+                for (name, topic) in topics {
+                    let mut one = DeTable::new();
+                    one.insert(name.clone(), topic.clone());
+                    part(key, Spanned::new(span.clone(), DeValue::Table(one)));
+                }
+            }
+            _ => part(key, value.clone()),
+        }
+    }
+    if problems.is_empty() {
+        vec![loc.toml_problem(whole)]
+    } else {
+        problems.sort_by_key(|p| (p.line, p.column));
+        problems
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -221,7 +279,7 @@ impl Config {
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            problems: vec![loc.toml_problem(&e)],
+            problems: structural_problems(text, &loc, &e),
         })?;
         let base = path
             .parent()

@@ -692,3 +692,30 @@ fn a_relay_login_is_never_sent_in_clear_off_this_host() {
     // Without a login there is nothing to give away.
     assert!(load("[mail.smtp]\nhost = \"smtp.example.org\"\nsecurity = \"none\"\n").is_ok());
 }
+
+#[test]
+fn every_wrong_key_is_named_at_once_not_only_the_first() {
+    let text = GOOD
+        .replace("timeout = \"15s\"", "timeout = \"15s\"\nretries = 3")
+        .replace("lang = \"en\"", "lang = \"en\"\nlanguage = \"en\"")
+        .replace("kind = \"partner\"", "kind = 5")
+        .replace("threshold = 2", "threshold = \"two\"");
+    let found = problems(&text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "fetch.retries",
+            "sources[0].language",
+            "sources[1].kind",
+            "topics.dialogue.threshold"
+        ],
+        "{found:#?}"
+    );
+    assert!(found[0].message.contains("unknown field"), "{}", found[0]);
+    assert_eq!(found[1].line, 17);
+    assert!(found.windows(2).all(|w| w[0].line < w[1].line));
+    // A file that is not TOML has its one error, where it is.
+    let broken = format!("{GOOD}\n[fetch\n");
+    assert_eq!(problems(&broken).len(), 1);
+}
