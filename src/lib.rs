@@ -20,6 +20,8 @@
 //!   with the reasons; pure.
 //! - [`publish`]: stored items → RSS 2.0, Atom 1.0 and JSON Feed 1.1 bytes, sources → OPML;
 //!   pure and deterministic (no clock: same items, same bytes).
+//! - [`locale`]: the words and dates Tributary writes in English, Albanian and Serbian (both
+//!   scripts), for digests and feed pages; pure.
 //! - [`digest`]: a period's stories → topic sections → text and HTML (minijinja templates ops
 //!   may override) → an RFC 5322 multipart message; pure and deterministic, except
 //!   `digest::run`: periods and marks in the store, the Maildir outbox, SMTP.
@@ -76,6 +78,7 @@ pub mod digest;
 pub mod fetch;
 pub mod filter;
 pub mod ingest;
+pub mod locale;
 pub mod model;
 pub mod parse;
 pub mod publish;

@@ -1293,6 +1293,12 @@ async fn every_feed_has_a_web_page() {
         let again = get(&s, uri, &[("if-none-match", &etag)]).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{uri}");
     }
+    // A page in one language Tributary speaks speaks it around the stories too.
+    let serbian = body(get(&s, "/feeds/languages/sr-Latn.html", &[]).await).await;
+    assert!(serbian.contains("<html lang=\"sr-Latn\">"), "{serbian}");
+    assert!(serbian.contains("Pretplatite se:"), "{serbian}");
+    let all = body(get(&s, "/feeds/all.html", &[]).await).await;
+    assert!(all.contains("<html lang=\"en\">") && all.contains("Subscribe:"));
     // A feed's site, where a reader's "open the site" leads, is its page.
     let rss = body(get(&s, "/feeds/topics/dialogue.rss", &[]).await).await;
     assert!(

@@ -17,7 +17,6 @@
 //! HTML and text, and the same message bytes (its Message-ID and Date come from the period).
 
 mod entry;
-mod locale;
 mod message;
 mod period;
 pub mod run;
@@ -29,7 +28,7 @@ mod tests;
 
 use serde::Serialize;
 
-pub use locale::{Labels, Locale, LOCALES};
+pub use crate::locale::{Labels, Locale, LOCALES};
 pub use message::{message, message_id, subject};
 pub use period::Period;
 pub use select::build;

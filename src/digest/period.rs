@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::locale::Locale;
+use crate::locale::Locale;
 
 /// The half-open interval `[start, end)` of first-seen times a digest covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

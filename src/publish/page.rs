@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::view::ItemView;
 use super::{FeedMeta, Format};
+use crate::locale::Locale;
 use crate::model::http_url;
 
 const TEMPLATE: &str = include_str!("page.html");
@@ -79,6 +80,12 @@ struct Topic {
 
 /// Renders the page.
 pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
+    // A feed that names itself in Albanian or Serbian speaks it around its stories too.
+    let locale = meta
+        .title_lang
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or_default();
     let base = meta.site_url.trim_end_matches('/');
     let page = |path: &str, name: &str| {
         format!(
@@ -151,7 +158,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         match days.last_mut() {
             Some(day) if day.date == date => day.stories.push(story),
             _ => days.push(Day {
-                label: v.published.format("%A, %-d %B %Y").to_string(),
+                label: locale.date(v.published.date_naive()),
                 date,
                 stories: vec![story],
             }),
@@ -167,7 +174,9 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             feeds => feeds,
             days => days,
             updated => updated.to_rfc3339_opts(SecondsFormat::Secs, true),
-            updated_label => updated.format("%-d %B %Y, %H:%M UTC").to_string(),
+            updated_label => format!("{} UTC", locale.date_time(updated, chrono_tz::UTC)),
+            page_lang => locale.tag(),
+            labels => locale.page_labels(),
         })
     });
     match html {

@@ -9,6 +9,7 @@ use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::locale::Locale;
 use crate::model::{Location, Source};
 use crate::publish::{self, FeedMeta, Format, SourceInfo};
 use crate::store::{Query, Store, StoreError};
@@ -475,20 +476,13 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
 /// speaks it (English, Albanian, Serbian in either script) and in English otherwise: a
 /// reader subscribed to the Albanian feed reads "lajme në shqip", not "news in Albanian".
 struct FeedWords {
-    speaks: Speaks,
+    /// English for a language Tributary does not speak.
+    speaks: Locale,
     /// The language as its speakers name it ("shqip", "српски (ћирилица)"), or its English
     /// name for a language Tributary does not speak.
     language: String,
     /// "in" it: "në shqip", "na srpskom (latinica)".
     in_language: String,
-}
-
-#[derive(Clone, Copy)]
-enum Speaks {
-    English,
-    Albanian,
-    SerbianLatin,
-    SerbianCyrillic,
 }
 
 impl FeedWords {
@@ -498,24 +492,16 @@ impl FeedWords {
         let primary = parts.next().unwrap_or("");
         let script = parts.find(|p| p.len() == 4);
         let (speaks, language, in_language) = match (primary, script) {
-            ("sq", _) => (Speaks::Albanian, "shqip", "në shqip"),
-            ("sr", Some("cyrl")) => (
-                Speaks::SerbianCyrillic,
-                "српски (ћирилица)",
-                "на српском (ћирилица)",
-            ),
-            ("sr", Some("latn")) => (
-                Speaks::SerbianLatin,
-                "srpski (latinica)",
-                "na srpskom (latinica)",
-            ),
+            ("sq", _) => (Locale::Sq, "shqip", "në shqip"),
+            ("sr", Some("cyrl")) => (Locale::SrCyrl, "српски (ћирилица)", "на српском (ћирилица)"),
+            ("sr", Some("latn")) => (Locale::SrLatn, "srpski (latinica)", "na srpskom (latinica)"),
             // Both scripts; in the Latin one, as the topic's title in `sr` is.
-            ("sr", None) => (Speaks::SerbianLatin, "srpski", "na srpskom"),
+            ("sr", None) => (Locale::SrLatn, "srpski", "na srpskom"),
             _ => {
                 let name = language_name(tag);
                 let in_language = format!("in {name}");
                 return FeedWords {
-                    speaks: Speaks::English,
+                    speaks: Locale::En,
                     language: name,
                     in_language,
                 };
@@ -530,16 +516,16 @@ impl FeedWords {
 
     /// Whether it speaks other than English.
     fn localized(&self) -> bool {
-        !matches!(self.speaks, Speaks::English)
+        self.speaks != Locale::En
     }
 
     /// "news in Albanian", in the language.
     fn news_in(&self) -> String {
         let news = match self.speaks {
-            Speaks::English => "news",
-            Speaks::Albanian => "lajme",
-            Speaks::SerbianLatin => "vesti",
-            Speaks::SerbianCyrillic => "вести",
+            Locale::En => "news",
+            Locale::Sq => "lajme",
+            Locale::SrLatn => "vesti",
+            Locale::SrCyrl => "вести",
         };
         format!("{news} {}", self.in_language)
     }
@@ -548,18 +534,18 @@ impl FeedWords {
     fn description(&self, topic: Option<&str>) -> String {
         let within = &self.in_language;
         match (self.speaks, topic) {
-            (Speaks::English, None) => format!("News {within}, from every source"),
-            (Speaks::English, Some(t)) => format!("News about {t} {within}, from every source"),
-            (Speaks::Albanian, None) => format!("Lajme {within}, nga të gjitha burimet"),
-            (Speaks::Albanian, Some(t)) => {
+            (Locale::En, None) => format!("News {within}, from every source"),
+            (Locale::En, Some(t)) => format!("News about {t} {within}, from every source"),
+            (Locale::Sq, None) => format!("Lajme {within}, nga të gjitha burimet"),
+            (Locale::Sq, Some(t)) => {
                 format!("Lajme për temën „{t}“ {within}, nga të gjitha burimet")
             }
-            (Speaks::SerbianLatin, None) => format!("Vesti {within}, iz svih izvora"),
-            (Speaks::SerbianLatin, Some(t)) => {
+            (Locale::SrLatn, None) => format!("Vesti {within}, iz svih izvora"),
+            (Locale::SrLatn, Some(t)) => {
                 format!("Vesti o temi „{t}“ {within}, iz svih izvora")
             }
-            (Speaks::SerbianCyrillic, None) => format!("Вести {within}, из свих извора"),
-            (Speaks::SerbianCyrillic, Some(t)) => {
+            (Locale::SrCyrl, None) => format!("Вести {within}, из свих извора"),
+            (Locale::SrCyrl, Some(t)) => {
                 format!("Вести о теми „{t}“ {within}, из свих извора")
             }
         }

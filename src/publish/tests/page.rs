@@ -38,9 +38,9 @@ fn stories_are_escaped_text_under_their_day_newest_first() {
     }
     // One heading per day, newest first, each story under its own.
     let days: Vec<usize> = [
-        "<time datetime=\"2026-03-02\">Monday, 2 March 2026</time>",
-        "<time datetime=\"2026-03-01\">Sunday, 1 March 2026</time>",
-        "<time datetime=\"2026-02-28\">Saturday, 28 February 2026</time>",
+        "<time datetime=\"2026-03-02\">2 Mar 2026</time>",
+        "<time datetime=\"2026-03-01\">1 Mar 2026</time>",
+        "<time datetime=\"2026-02-28\">28 Feb 2026</time>",
     ]
     .iter()
     .map(|d| html.find(d).unwrap_or_else(|| panic!("{d} in {html}")))
@@ -96,6 +96,28 @@ fn a_title_in_another_language_says_so() {
     let html = String::from_utf8(render(Format::Html, &meta, &items(), &lookup)).unwrap();
     assert!(html.contains("<h1 lang=\"sq\">Tributary: lajme në shqip</h1>"));
     assert!(html.contains("<p lang=\"sq\">Lajme në shqip, nga të gjitha burimet</p>"));
+    // The page speaks it around the stories too: its words, its dates.
+    assert!(html.contains("<html lang=\"sq\">"), "{html}");
+    assert!(
+        html.contains("<p class=\"meta\">Abonohu: <a href="),
+        "{html}"
+    );
+    assert!(html.contains("<time datetime=\"2026-03-02\">2 mar 2026</time>"));
+    assert!(html.contains(">Bashkëngjitje</a> (audio/mpeg)"), "{html}");
+    assert!(
+        html.contains(
+            "përditësuar <time datetime=\"2026-03-02T10:00:00Z\">2 mar 2026, 10:00 UTC</time>"
+        ),
+        "{html}"
+    );
+    let cyrillic = FeedMeta {
+        title_lang: Some("sr-Cyrl".into()),
+        ..page_meta()
+    };
+    let html = String::from_utf8(render(Format::Html, &cyrillic, &[], &lookup)).unwrap();
+    assert!(html.contains("<html lang=\"sr-Cyrl\">"), "{html}");
+    assert!(html.contains("<p>Још нема вести.</p>"), "{html}");
+    assert!(html.contains(">сви фидови и извори</a>"), "{html}");
 }
 
 #[test]

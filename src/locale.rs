@@ -1,6 +1,6 @@
-//! The words and dates of a digest in its readers' language: English, Albanian, and Serbian
-//! in Latin or Cyrillic script. Story titles and summaries stay as their sources wrote them;
-//! this is everything the digest itself says around them.
+//! The words and dates Tributary writes in its readers' language, in a digest or on a feed's
+//! web page: English, Albanian, and Serbian in Latin or Cyrillic script. Story titles and
+//! summaries stay as their sources wrote them; this is everything said around them.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -93,6 +93,40 @@ impl Locale {
                 sent_by: "шаље Tributary: вести први пут виђене у наведеном периоду.",
                 unsubscribe: "Одјавите се",
                 left_out: "Изостављено да би порука остала кратка:",
+            },
+        }
+    }
+
+    /// What a feed's web page says around its stories in this language.
+    pub fn page_labels(self) -> PageLabels {
+        match self {
+            Locale::En => PageLabels {
+                subscribe: "Subscribe:",
+                no_stories: "No stories yet.",
+                updated: "updated",
+                every_feed: "every feed and source",
+                attachment: "Attachment",
+            },
+            Locale::Sq => PageLabels {
+                subscribe: "Abonohu:",
+                no_stories: "Ende asnjë lajm.",
+                updated: "përditësuar",
+                every_feed: "të gjitha kanalet dhe burimet",
+                attachment: "Bashkëngjitje",
+            },
+            Locale::SrLatn => PageLabels {
+                subscribe: "Pretplatite se:",
+                no_stories: "Još nema vesti.",
+                updated: "ažurirano",
+                every_feed: "svi fidovi i izvori",
+                attachment: "Prilog",
+            },
+            Locale::SrCyrl => PageLabels {
+                subscribe: "Претплатите се:",
+                no_stories: "Још нема вести.",
+                updated: "ажурирано",
+                every_feed: "сви фидови и извори",
+                attachment: "Прилог",
             },
         }
     }
@@ -220,6 +254,21 @@ pub struct Labels {
     pub unsubscribe: &'static str,
     /// Before the count of stories a digest over `max_stories` leaves out.
     pub left_out: &'static str,
+}
+
+/// The words a feed's web page prints around its stories (`labels.*` in its template).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageLabels {
+    /// Before the links to the feed's formats.
+    pub subscribe: &'static str,
+    /// What an empty feed's page says.
+    pub no_stories: &'static str,
+    /// Before the time of the newest change, in the footer.
+    pub updated: &'static str,
+    /// The link to the status page, which lists every feed and source.
+    pub every_feed: &'static str,
+    /// A link to a story's enclosure (a podcast's audio, a report's PDF).
+    pub attachment: &'static str,
 }
 
 #[cfg(test)]
