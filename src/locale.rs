@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-/// A digest's language.
+/// The language of a digest, or of a feed's web page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Locale {
     /// English.
@@ -49,7 +49,7 @@ impl Locale {
         }
     }
 
-    /// Its BCP 47 tag, for the HTML part's `lang`.
+    /// Its BCP 47 tag, for the `lang` of a digest's HTML part or of a page.
     pub fn tag(self) -> &'static str {
         match self {
             Locale::En => "en",
@@ -106,13 +106,15 @@ impl Locale {
                 updated: "updated",
                 every_feed: "every feed and source",
                 attachment: "Attachment",
+                untitled: "(untitled)",
             },
             Locale::Sq => PageLabels {
                 subscribe: "Abonohu:",
-                no_stories: "Ende asnjë lajm.",
-                updated: "përditësuar",
-                every_feed: "të gjitha kanalet dhe burimet",
+                no_stories: "Ende nuk ka lajme.",
+                updated: "përditësuar më",
+                every_feed: "të gjitha prurjet dhe burimet",
                 attachment: "Bashkëngjitje",
+                untitled: "(pa titull)",
             },
             Locale::SrLatn => PageLabels {
                 subscribe: "Pretplatite se:",
@@ -120,6 +122,7 @@ impl Locale {
                 updated: "ažurirano",
                 every_feed: "svi fidovi i izvori",
                 attachment: "Prilog",
+                untitled: "(bez naslova)",
             },
             Locale::SrCyrl => PageLabels {
                 subscribe: "Претплатите се:",
@@ -127,6 +130,7 @@ impl Locale {
                 updated: "ажурирано",
                 every_feed: "сви фидови и извори",
                 attachment: "Прилог",
+                untitled: "(без наслова)",
             },
         }
     }
@@ -269,6 +273,8 @@ pub struct PageLabels {
     pub every_feed: &'static str,
     /// A link to a story's enclosure (a podcast's audio, a report's PDF).
     pub attachment: &'static str,
+    /// A story without a title.
+    pub untitled: &'static str,
 }
 
 #[cfg(test)]

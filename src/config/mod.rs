@@ -212,8 +212,11 @@ impl Default for DedupeConfig {
 /// `[[digests]]` entry and each `[topics.NAME]` is deserialized on its own, so `check` names
 /// every wrong key at once rather than the first alone. A file that is not TOML at all (or
 /// none of whose parts fails alone) gets its one error.
-fn structural_problems(text: &str, loc: &Locator, whole: &toml::de::Error) -> Vec<error::Problem> {
-    use serde::Deserialize as _;
+fn structural_problems<T: serde::de::DeserializeOwned>(
+    text: &str,
+    loc: &Locator,
+    whole: &toml::de::Error,
+) -> Vec<error::Problem> {
     use toml::de::{DeArray, DeString, DeTable, DeValue, Deserializer};
     let Ok(doc) = DeTable::parse(text) else {
         return vec![loc.toml_problem(whole)];
@@ -224,7 +227,7 @@ fn structural_problems(text: &str, loc: &Locator, whole: &toml::de::Error) -> Ve
         let mut table = DeTable::new();
         table.insert(key.clone(), value);
         let alone = Deserializer::from(Spanned::new(file.clone(), table));
-        if let Err(e) = RawConfig::deserialize(alone) {
+        if let Err(e) = T::deserialize(alone) {
             let problem = loc.toml_problem(&e);
             if !problems.contains(&problem) {
                 problems.push(problem);
@@ -236,9 +239,10 @@ fn structural_problems(text: &str, loc: &Locator, whole: &toml::de::Error) -> Ve
         match value.get_ref() {
             // `[[sources]]`, `[[digests]]`: entry by entry.
             DeValue::Array(entries)
-                if entries
-                    .iter()
-                    .all(|e| matches!(e.get_ref(), DeValue::Table(_))) =>
+                if !entries.is_empty()
+                    && entries
+                        .iter()
+                        .all(|e| matches!(e.get_ref(), DeValue::Table(_))) =>
             {
                 for entry in entries.iter() {
                     let mut one = DeArray::new();
@@ -279,7 +283,7 @@ impl Config {
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            problems: structural_problems(text, &loc, &e),
+            problems: structural_problems::<RawConfig>(text, &loc, &e),
         })?;
         let base = path
             .parent()
@@ -530,7 +534,8 @@ impl Validator<'_> {
                     Ok(f) => rules = f.topics,
                     Err(e) => {
                         let loc = Locator::new(&path, &text);
-                        self.problems.push(loc.toml_problem(&e));
+                        self.problems
+                            .extend(structural_problems::<RulesFile>(&text, &loc, &e));
                     }
                 },
                 Err(e) => self.push(

@@ -699,7 +699,8 @@ fn every_wrong_key_is_named_at_once_not_only_the_first() {
         .replace("timeout = \"15s\"", "timeout = \"15s\"\nretries = 3")
         .replace("lang = \"en\"", "lang = \"en\"\nlanguage = \"en\"")
         .replace("kind = \"partner\"", "kind = 5")
-        .replace("threshold = 2", "threshold = \"two\"");
+        .replace("threshold = 2", "threshold = \"two\"")
+        + "\n[topics.culture]\ntitle = \"Culture\"\nthreshold = 2\nterms = { \"festival*\" = \"2\" }\n\n[[digests]]\nname = \"daily\"\ncron = \"0 7 * * *\"\n";
     let found = problems(&text);
     let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(
@@ -708,14 +709,45 @@ fn every_wrong_key_is_named_at_once_not_only_the_first() {
             "fetch.retries",
             "sources[0].language",
             "sources[1].kind",
-            "topics.dialogue.threshold"
+            "topics.dialogue.threshold",
+            "topics.culture.terms",
+            "digests[0].title",
         ],
         "{found:#?}"
     );
+    assert!(found[5].message.contains("missing field"), "{}", found[5]);
     assert!(found[0].message.contains("unknown field"), "{}", found[0]);
     assert_eq!(found[1].line, 17);
     assert!(found.windows(2).all(|w| w[0].line < w[1].line));
     // A file that is not TOML has its one error, where it is.
     let broken = format!("{GOOD}\n[fetch\n");
     assert_eq!(problems(&broken).len(), 1);
+}
+
+#[test]
+fn every_wrong_key_of_a_rules_file_is_named_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("topics.toml"),
+        "[topics.dialogue]\ntitle = \"Dialogue\"\nthreshold = \"two\"\nterms = { \"dijalog*\" = 2 }\n\n\
+         [topics.culture]\ntitle = \"Culture\"\nthreshold = 2\nterms = { \"festival*\" = 2 }\nweight = 1\n",
+    )
+    .unwrap();
+    let found = match Config::from_str(
+        "[classify]\nrules = \"topics.toml\"\n",
+        &dir.path().join("t.toml"),
+    ) {
+        Err(ConfigError::Invalid { problems }) => problems,
+        other => panic!("{other:?}"),
+    };
+    let at: Vec<(usize, &str)> = found.iter().map(|p| (p.line, p.key.as_str())).collect();
+    assert_eq!(
+        at,
+        [
+            (3, "topics.dialogue.threshold"),
+            (10, "topics.culture.weight")
+        ],
+        "{found:#?}"
+    );
+    assert!(found.iter().all(|p| p.file.ends_with("topics.toml")));
 }

@@ -148,8 +148,9 @@ pub struct FeedMeta {
     /// is otherwise dated 1970, which validators and readers take for an error.
     pub updated_when_empty: Option<DateTime<Utc>>,
     /// The language the title and description are written in when it is not English (a
-    /// feed narrowed to Albanian names itself in Albanian): the web page, whose own words
-    /// are English, marks them so. The feed's `language` is its stories'.
+    /// feed narrowed to Albanian names itself in Albanian). The web page then speaks it too
+    /// (its words, dates and `lang`, when [`crate::locale::Locale`] has it), else English.
+    /// The feed's `language` is its stories'.
     pub title_lang: Option<String>,
 }
 

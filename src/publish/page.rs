@@ -86,6 +86,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         .as_deref()
         .and_then(Locale::parse)
         .unwrap_or_default();
+    let labels = locale.page_labels();
     let base = meta.site_url.trim_end_matches('/');
     let page = |path: &str, name: &str| {
         format!(
@@ -113,7 +114,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         let date = v.published.format("%Y-%m-%d").to_string();
         let story = Story {
             title: if v.title.trim().is_empty() {
-                "(untitled)".to_string()
+                labels.untitled.to_string()
             } else {
                 v.title.clone()
             },
@@ -176,7 +177,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             updated => updated.to_rfc3339_opts(SecondsFormat::Secs, true),
             updated_label => format!("{} UTC", locale.date_time(updated, chrono_tz::UTC)),
             page_lang => locale.tag(),
-            labels => locale.page_labels(),
+            labels => labels,
         })
     });
     match html {

@@ -1,6 +1,6 @@
 //! RSS 2.0 through the `rss` crate.
 //!
-//! The channel links to the status page and names itself with `atom:link rel="self"`. Each
+//! The channel links to the feed's web page and names itself with `atom:link rel="self"`. Each
 //! item has a non-permalink guid, its sanitized HTML (or escaped summary) as `description`,
 //! topics as categories in the `tributary:topic` domain, the first resolvable carrier as
 //! `<source url="…">`, the first enclosure, and its authors as `dc:creator`.

@@ -459,12 +459,16 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         page_url: config.server.url(&scope.path(Format::Html)),
         language,
         generator: format!("Tributary {}", env!("CARGO_PKG_VERSION")),
+        // In a feed that speaks another language than English, topics by their names in it.
         topic_labels: config
             .classifier
             .topics()
             .map(|t| {
-                let label = config.classifier.title(t).unwrap_or(t);
-                (t.to_string(), label.to_string())
+                let label = match &title_lang {
+                    Some(tag) => config.classifier.title_in(t, tag),
+                    None => config.classifier.title(t),
+                };
+                (t.to_string(), label.unwrap_or(t).to_string())
             })
             .collect(),
         updated_when_empty: None,
@@ -487,17 +491,17 @@ struct FeedWords {
 
 impl FeedWords {
     fn of(tag: &str) -> FeedWords {
-        let lower = tag.to_ascii_lowercase();
-        let mut parts = lower.split('-');
-        let primary = parts.next().unwrap_or("");
-        let script = parts.find(|p| p.len() == 4);
-        let (speaks, language, in_language) = match (primary, script) {
-            ("sq", _) => (Locale::Sq, "shqip", "në shqip"),
-            ("sr", Some("cyrl")) => (Locale::SrCyrl, "српски (ћирилица)", "на српском (ћирилица)"),
-            ("sr", Some("latn")) => (Locale::SrLatn, "srpski (latinica)", "na srpskom (latinica)"),
+        // A script written in the tag (`sr-Latn`): the language is named with it.
+        let script = tag.split(['-', '_']).nth(1).is_some_and(|s| s.len() == 4);
+        let (speaks, language, in_language) = match Locale::parse(tag) {
+            Some(Locale::Sq) => (Locale::Sq, "shqip", "në shqip"),
+            Some(Locale::SrCyrl) => (Locale::SrCyrl, "српски (ћирилица)", "на српском (ћирилица)"),
+            Some(Locale::SrLatn) if script => {
+                (Locale::SrLatn, "srpski (latinica)", "na srpskom (latinica)")
+            }
             // Both scripts; in the Latin one, as the topic's title in `sr` is.
-            ("sr", None) => (Locale::SrLatn, "srpski", "na srpskom"),
-            _ => {
+            Some(Locale::SrLatn) => (Locale::SrLatn, "srpski", "na srpskom"),
+            Some(Locale::En) | None => {
                 let name = language_name(tag);
                 let in_language = format!("in {name}");
                 return FeedWords {

@@ -106,7 +106,7 @@ fn a_title_in_another_language_says_so() {
     assert!(html.contains(">Bashkëngjitje</a> (audio/mpeg)"), "{html}");
     assert!(
         html.contains(
-            "përditësuar <time datetime=\"2026-03-02T10:00:00Z\">2 mar 2026, 10:00 UTC</time>"
+            "përditësuar më <time datetime=\"2026-03-02T10:00:00Z\">2 mar 2026, 10:00 UTC</time>"
         ),
         "{html}"
     );
