@@ -25,6 +25,8 @@ const TEMPLATE: &str = include_str!("page.html");
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_formatter(super::html_formatter);
+    // A misspelled name in the template is an error (caught by the tests), not empty text.
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("page.html", TEMPLATE)
         .expect("the page template is valid");
     env
