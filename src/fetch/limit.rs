@@ -92,6 +92,14 @@ impl Limit {
         s.current = size;
     }
 
+    /// Whether free permits and owed ones exist at once (they never should: a free one would
+    /// let a holder in beyond the size).
+    #[cfg(test)]
+    fn free_while_owing(&self) -> bool {
+        let size = self.lock();
+        size.owed > 0 && self.permits.available_permits() > 0
+    }
+
     fn lock(&self) -> MutexGuard<'_, Size> {
         self.size.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -173,6 +181,43 @@ mod tests {
         held.clear();
         assert_eq!(limit.available(), 3);
         assert_eq!(hold(&limit, 3).await.len(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn holders_and_resizes_racing_never_leave_a_place_free_while_one_is_owed() {
+        let limit = Limit::new(3);
+        let holders: Vec<_> = (0..6)
+            .map(|_| {
+                let limit = limit.clone();
+                tokio::spawn(async move {
+                    for _ in 0..2_000 {
+                        let permit = limit.acquire().await;
+                        tokio::task::yield_now().await;
+                        drop(permit);
+                    }
+                })
+            })
+            .collect();
+        let resizer = {
+            let limit = limit.clone();
+            tokio::spawn(async move {
+                let mut broken = 0;
+                for i in 0..4_000 {
+                    limit.resize([1, 4, 2, 6, 3][i % 5]);
+                    broken += usize::from(limit.free_while_owing());
+                    tokio::task::yield_now().await;
+                }
+                limit.resize(3);
+                broken
+            })
+        };
+        for h in holders {
+            h.await.unwrap();
+        }
+        assert_eq!(resizer.await.unwrap(), 0);
+        // Once every permit is back, the free places are the last size.
+        assert_eq!(limit.available(), 3);
+        assert!(!limit.free_while_owing());
     }
 
     #[tokio::test]
