@@ -107,6 +107,7 @@ impl Locale {
                 every_feed: "every feed and source",
                 attachment: "Attachment",
                 untitled: "(untitled)",
+                past_issues: "Past issues",
             },
             Locale::Sq => PageLabels {
                 subscribe: "Abonohu:",
@@ -115,6 +116,7 @@ impl Locale {
                 every_feed: "të gjitha prurjet dhe burimet",
                 attachment: "Bashkëngjitje",
                 untitled: "(pa titull)",
+                past_issues: "Numrat e mëparshëm",
             },
             Locale::SrLatn => PageLabels {
                 subscribe: "Pretplatite se:",
@@ -123,6 +125,7 @@ impl Locale {
                 every_feed: "svi fidovi i izvori",
                 attachment: "Prilog",
                 untitled: "(bez naslova)",
+                past_issues: "Prethodna izdanja",
             },
             Locale::SrCyrl => PageLabels {
                 subscribe: "Претплатите се:",
@@ -131,6 +134,7 @@ impl Locale {
                 every_feed: "сви фидови и извори",
                 attachment: "Прилог",
                 untitled: "(без наслова)",
+                past_issues: "Претходна издања",
             },
         }
     }
@@ -275,6 +279,8 @@ pub struct PageLabels {
     pub attachment: &'static str,
     /// A story without a title.
     pub untitled: &'static str,
+    /// The heading of a digest's archive page.
+    pub past_issues: &'static str,
 }
 
 #[cfg(test)]

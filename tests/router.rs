@@ -665,6 +665,39 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
             serde_json::from_str(&body(get(&s, url, &[]).await).await).unwrap();
         assert_eq!(json, record.json, "{url}");
     }
+    // The same as a page for people: the digests with stories, newest first, each linked
+    // to its own HTML (relative to the page), under the policy of every page.
+    let now = tributary::digest::run::build(&config, &s.store, &d, Utc::now(), false).unwrap();
+    assert_eq!(now.count, 1);
+    let page = get(&s, "/digests/daily/index.html", &[]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    let html = body(page).await;
+    // The three of 2020 found nothing (the story was first seen today).
+    let shown: Vec<&tributary::model::DigestRecord> = [&now, &third, &second, &first]
+        .into_iter()
+        .filter(|r| r.count > 0)
+        .collect();
+    assert_eq!(shown.len(), 1);
+    let hrefs: Vec<&str> = html
+        .split("<a href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(hrefs.len(), shown.len(), "{html}");
+    for (href, record) in hrefs.iter().zip(&shown) {
+        let url = format!("/digests/daily/{href}");
+        assert_eq!(body(get(&s, &url, &[]).await).await, record.html, "{url}");
+    }
+    assert!(html.contains("Past issues"), "{html}");
+    assert!(
+        html.contains("<span class=\"meta\">· 1 story</span>"),
+        "{html}"
+    );
     for junk in [
         "20200204T070000Z",
         "20200204T110000",

@@ -956,6 +956,9 @@ async fn digest_file(
     if which == "index" && ext == "json" {
         return digest_index(&s, d.name).await;
     }
+    if which == "index" && ext == "html" {
+        return digest_archive(&s, d).await;
+    }
     // The newest, the newest ending within that local day (one that found nothing to send
     // only when no other is there), or the one ending at that instant.
     enum Which {
@@ -1068,6 +1071,78 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
         ),
     }
 }
+
+/// `/digests/{name}/index.html`: the newest digests of a name as a page for people, in the
+/// digest's language, each linked to its HTML (the digests that found nothing to send left
+/// out unless the digest sends those too).
+async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Response {
+    #[derive(serde::Serialize)]
+    struct Issue {
+        href: String,
+        subject: String,
+        count: String,
+    }
+    let store = s.store.clone();
+    let (name, send_empty, locale) = (d.name.clone(), d.send_empty, d.locale);
+    let listed = tokio::task::spawn_blocking(move || -> Result<Vec<Issue>, StoreError> {
+        let mut out = Vec::new();
+        for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
+            let r = record?;
+            if r.count == 0 && !send_empty {
+                continue;
+            }
+            out.push(Issue {
+                href: format!("{}.html", crate::digest::run::time_stamp(r.end)),
+                subject: r.subject,
+                count: locale.count(r.count),
+            });
+        }
+        Ok(out)
+    })
+    .await;
+    let Ok(Ok(issues)) = listed else {
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot read the digests\n",
+        );
+    };
+    let labels = locale.page_labels();
+    let mut env = minijinja::Environment::new();
+    env.set_formatter(crate::publish::html_formatter);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    let page = env
+        .add_template("archive.html", ARCHIVE_TEMPLATE)
+        .and_then(|_| env.get_template("archive.html"))
+        .and_then(|t| {
+            t.render(minijinja::context! {
+                lang => locale.tag(),
+                title => &d.title,
+                past => labels.past_issues,
+                none => labels.no_stories,
+                issues => issues,
+            })
+        });
+    match page {
+        Ok(html) => {
+            let mut response =
+                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+            let h = response.headers_mut();
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            html_headers(h, PAGE_CSP);
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a digest archive failed");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render the archive\n",
+            )
+        }
+    }
+}
+
+/// The digest archive page's template.
+const ARCHIVE_TEMPLATE: &str = include_str!("archive.html");
 
 /// The instants a calendar day in `tz` spans, `[start, start of the next day)`. A day whose
 /// midnight falls in a daylight-saving gap starts at its first existing hour.
