@@ -1372,3 +1372,34 @@ async fn every_feed_has_a_web_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The status page lists each digest with its schedule, its newest issue and how its sending
+/// went, linked to the issue and the archive.
+#[tokio::test]
+async fn the_status_page_shows_each_digest_and_its_newest_issue() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = shared(&dir);
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(page.contains("<h2>Digests</h2>"), "{page}");
+    assert!(page.contains("Partneri: dnevni pregled"), "{page}");
+    assert!(page.contains("(Europe/Belgrade)"), "{page}");
+    assert!(page.contains("none yet"), "{page}");
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    let end = Utc::now();
+    tributary::digest::run::build(&config, &s.store, &d, end, false).unwrap();
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(
+        page.contains(&format!(
+            "period ending {}: 1 story",
+            end.format("%Y-%m-%d %H:%M UTC")
+        )),
+        "{page}"
+    );
+    assert!(page.contains("in the outbox"), "{page}");
+    assert!(
+        page.contains("digests/daily/latest.html\">Latest</a> · <a href=\"")
+            && page.contains("digests/daily/index.html\">Archive</a>"),
+        "{page}"
+    );
+}

@@ -912,7 +912,15 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
                 since.format("%Y-%m-%d %H:%M:%S UTC")
             )
         });
-        status::render(&config, &health, total, &rendered, alert.as_deref())
+        let digests = status::digest_rows(&config, &shared.store);
+        status::render(
+            &config,
+            &health,
+            total,
+            &rendered,
+            alert.as_deref(),
+            &digests,
+        )
     })
     .await
     .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));

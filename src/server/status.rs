@@ -1,5 +1,6 @@
-//! The HTML status page: sources with their health, and the feeds to subscribe to (also as
-//! `<link rel="alternate">` for feed autodiscovery). Rendered with minijinja, autoescaped.
+//! The HTML status page: sources with their health, the feeds to subscribe to (also as
+//! `<link rel="alternate">` for feed autodiscovery), and the digests with their last issue.
+//! Rendered with minijinja, autoescaped.
 
 use minijinja::{context, Environment};
 use serde::Serialize;
@@ -36,6 +37,69 @@ struct TopicRow {
     languages: Vec<Vec<FeedLink>>,
 }
 
+/// A configured digest and its newest issue, as the status page shows it.
+#[derive(Debug, Serialize)]
+pub struct DigestRow {
+    title: String,
+    name: String,
+    schedule: String,
+    last: String,
+    state: String,
+    class: &'static str,
+    latest: String,
+    archive: String,
+}
+
+/// Each configured digest with what the store holds of its newest issue.
+pub fn digest_rows(config: &Config, store: &crate::store::Store) -> Vec<DigestRow> {
+    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    config
+        .digests
+        .iter()
+        .map(|d| {
+            let newest = store.last_digest(&d.name);
+            let (last, state, class) = match &newest {
+                Err(e) => ("unreadable".to_string(), e.to_string(), "failing"),
+                Ok(None) => ("none yet".to_string(), String::new(), "never"),
+                Ok(Some(r)) => {
+                    let last = format!(
+                        "period ending {}: {}",
+                        when(r.end),
+                        crate::locale::Locale::En.count(r.count)
+                    );
+                    let (state, class) = if let Some(at) = r.sent_at {
+                        (format!("sent {}", when(at)), "ok")
+                    } else if r.send_uncertain {
+                        (
+                            "the relay may have taken it; not sent again (see the log)".into(),
+                            "failing",
+                        )
+                    } else if let Some(e) = &r.send_error {
+                        (format!("sending failed: {e}"), "failing")
+                    } else if r.deliver {
+                        ("to be sent".into(), "never")
+                    } else {
+                        ("in the outbox".into(), "ok")
+                    };
+                    (last, state, class)
+                }
+            };
+            DigestRow {
+                title: d.title.clone(),
+                name: d.name.clone(),
+                schedule: format!("{} ({})", d.cron, d.time_zone),
+                last,
+                state,
+                class,
+                latest: config
+                    .server
+                    .url(&format!("digests/{}/latest.html", d.name)),
+                archive: config.server.url(&format!("digests/{}/index.html", d.name)),
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct Row {
     id: String,
@@ -58,6 +122,7 @@ pub fn render(
     items: usize,
     rendered: &str,
     alert: Option<&str>,
+    digests: &[DigestRow],
 ) -> String {
     let mut groups = vec![group(config, &Scope::All, "All news".into())];
     for t in config.classifier.topics() {
@@ -151,6 +216,7 @@ pub fn render(
                 topic_rows => topic_rows,
                 sources => sources,
                 opml => config.server.url("sources.opml"),
+                digests => digests,
             })
         })
         .unwrap_or_else(|e| {
