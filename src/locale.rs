@@ -107,7 +107,8 @@ impl Locale {
                 every_feed: "every feed and source",
                 attachment: "Attachment",
                 untitled: "(untitled)",
-                past_issues: "Past issues",
+                archive: "Archive",
+                no_issues: "No issues yet.",
             },
             Locale::Sq => PageLabels {
                 subscribe: "Abonohu:",
@@ -116,7 +117,8 @@ impl Locale {
                 every_feed: "të gjitha prurjet dhe burimet",
                 attachment: "Bashkëngjitje",
                 untitled: "(pa titull)",
-                past_issues: "Numrat e mëparshëm",
+                archive: "Arkivi",
+                no_issues: "Ende nuk ka numra.",
             },
             Locale::SrLatn => PageLabels {
                 subscribe: "Pretplatite se:",
@@ -125,7 +127,8 @@ impl Locale {
                 every_feed: "svi fidovi i izvori",
                 attachment: "Prilog",
                 untitled: "(bez naslova)",
-                past_issues: "Prethodna izdanja",
+                archive: "Arhiva",
+                no_issues: "Još nema izdanja.",
             },
             Locale::SrCyrl => PageLabels {
                 subscribe: "Претплатите се:",
@@ -134,7 +137,8 @@ impl Locale {
                 every_feed: "сви фидови и извори",
                 attachment: "Прилог",
                 untitled: "(без наслова)",
-                past_issues: "Претходна издања",
+                archive: "Архива",
+                no_issues: "Још нема издања.",
             },
         }
     }
@@ -280,7 +284,9 @@ pub struct PageLabels {
     /// A story without a title.
     pub untitled: &'static str,
     /// The heading of a digest's archive page.
-    pub past_issues: &'static str,
+    pub archive: &'static str,
+    /// What an archive without issues says.
+    pub no_issues: &'static str,
 }
 
 #[cfg(test)]

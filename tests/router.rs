@@ -693,7 +693,7 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
         let url = format!("/digests/daily/{href}");
         assert_eq!(body(get(&s, &url, &[]).await).await, record.html, "{url}");
     }
-    assert!(html.contains("Past issues"), "{html}");
+    assert!(html.contains("<h2>Archive</h2>"), "{html}");
     assert!(
         html.contains("<span class=\"meta\">· 1 story</span>"),
         "{html}"
@@ -1382,21 +1382,40 @@ async fn the_status_page_shows_each_digest_and_its_newest_issue() {
     let page = body(get(&s, "/", &[]).await).await;
     assert!(page.contains("<h2>Digests</h2>"), "{page}");
     assert!(page.contains("Partneri: dnevni pregled"), "{page}");
-    assert!(page.contains("(Europe/Belgrade)"), "{page}");
+    assert!(
+        page.contains("<td>0 7 * * * (Europe/Belgrade)</td>"),
+        "{page}"
+    );
     assert!(page.contains("none yet"), "{page}");
+    assert!(!page.contains("latest.html"), "no issue to link: {page}");
     let config = s.config();
     let d = config.digest("daily").unwrap().clone();
+    // A first issue in 2020 (nothing in it), so the next one's period starts there and holds
+    // the story whatever the time of day.
+    let before = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, before, false).unwrap();
     let end = Utc::now();
-    tributary::digest::run::build(&config, &s.store, &d, end, false).unwrap();
+    let mut record = tributary::digest::run::build(&config, &s.store, &d, end, false).unwrap();
+    assert_eq!(record.count, 1);
     let page = body(get(&s, "/", &[]).await).await;
     assert!(
         page.contains(&format!(
             "period ending {}: 1 story",
-            end.format("%Y-%m-%d %H:%M UTC")
+            record.end.format("%Y-%m-%d %H:%M UTC")
         )),
         "{page}"
     );
-    assert!(page.contains("in the outbox"), "{page}");
+    // Built, not yet written to the outbox (the daemon writes it, or says why not).
+    assert!(
+        page.contains("class=\"failing\">not yet written to the outbox"),
+        "{page}"
+    );
+    tributary::digest::run::deliver_to_outbox(&config.mail, &s.store, &mut record).unwrap();
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(
+        page.contains("class=\"ok\">written to the outbox 20"),
+        "{page}"
+    );
     assert!(
         page.contains("digests/daily/latest.html\">Latest</a> · <a href=\"")
             && page.contains("digests/daily/index.html\">Archive</a>"),

@@ -1080,56 +1080,68 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
     }
 }
 
-/// `/digests/{name}/index.html`: the newest digests of a name as a page for people, in the
-/// digest's language, each linked to its HTML (the digests that found nothing to send left
-/// out unless the digest sends those too).
+/// `/digests/{name}/index.html`: the newest issues of a digest (those with stories, every
+/// one with `send_empty`) as a page for people, in the digest's language, each linked to its
+/// HTML.
 async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Response {
     #[derive(serde::Serialize)]
     struct Issue {
         href: String,
-        subject: String,
+        period: String,
         count: String,
     }
     let store = s.store.clone();
     let (name, send_empty, locale) = (d.name.clone(), d.send_empty, d.locale);
     let listed = tokio::task::spawn_blocking(move || -> Result<Vec<Issue>, StoreError> {
         let mut out = Vec::new();
-        for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
+        // Bounded twice: the issues shown, and the records read to find them (an hourly
+        // digest of a quiet topic has many empty ones).
+        for record in store.digests_newest_first(&name)?.take(DIGEST_ARCHIVE_READ) {
             let r = record?;
             if r.count == 0 && !send_empty {
                 continue;
             }
+            let said =
+                |key: &str, or: String| r.json[key].as_str().map(str::to_string).unwrap_or(or);
             out.push(Issue {
                 href: format!("{}.html", crate::digest::run::time_stamp(r.end)),
-                subject: r.subject,
-                count: locale.count(r.count),
+                period: said("period_label", r.subject.clone()),
+                count: said("count_label", locale.count(r.count)),
             });
+            if out.len() == DIGEST_INDEX_MAX {
+                break;
+            }
         }
         Ok(out)
     })
     .await;
-    let Ok(Ok(issues)) = listed else {
-        return plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "cannot read the digests\n",
-        );
+    let issues = match listed {
+        Ok(Ok(issues)) => issues,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, digest = %d.name, "reading the digests for the archive failed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the digests\n",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, digest = %d.name, "reading the digests for the archive failed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the digests\n",
+            );
+        }
     };
     let labels = locale.page_labels();
-    let mut env = minijinja::Environment::new();
-    env.set_formatter(crate::publish::html_formatter);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    let page = env
-        .add_template("archive.html", ARCHIVE_TEMPLATE)
-        .and_then(|_| env.get_template("archive.html"))
-        .and_then(|t| {
-            t.render(minijinja::context! {
-                lang => locale.tag(),
-                title => &d.title,
-                past => labels.past_issues,
-                none => labels.no_stories,
-                issues => issues,
-            })
-        });
+    let page = ARCHIVE.get_template("archive.html").and_then(|t| {
+        t.render(minijinja::context! {
+            lang => locale.tag(),
+            title => &d.title,
+            archive => labels.archive,
+            none => labels.no_issues,
+            issues => issues,
+        })
+    });
     match page {
         Ok(html) => {
             let mut response =
@@ -1148,6 +1160,20 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
         }
     }
 }
+
+/// How many digest records the archive page reads at most to find the issues it shows.
+const DIGEST_ARCHIVE_READ: usize = 1_000;
+
+/// The digest archive page's template, parsed once.
+static ARCHIVE: std::sync::LazyLock<minijinja::Environment<'static>> =
+    std::sync::LazyLock::new(|| {
+        let mut env = minijinja::Environment::new();
+        env.set_formatter(crate::publish::html_formatter);
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template("archive.html", ARCHIVE_TEMPLATE)
+            .expect("the archive template is valid");
+        env
+    });
 
 /// The digest archive page's template.
 const ARCHIVE_TEMPLATE: &str = include_str!("archive.html");

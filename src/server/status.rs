@@ -46,19 +46,28 @@ pub struct DigestRow {
     last: String,
     state: String,
     class: &'static str,
-    latest: String,
+    latest: Option<String>,
     archive: String,
 }
 
-/// Each configured digest with what the store holds of its newest issue.
+/// Each configured digest: its newest issue (the one `latest.html` shows) and how sending
+/// stands, read as the daemon reads it (the issues built to be sent and not sent yet).
 pub fn digest_rows(config: &Config, store: &crate::store::Store) -> Vec<DigestRow> {
+    use crate::digest::run;
     let when = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     config
         .digests
         .iter()
         .map(|d| {
-            let newest = store.last_digest(&d.name);
-            let (last, state, class) = match &newest {
+            let shown = store.digest_to_show(&d.name, None, None, !d.send_empty);
+            // Only a digest the daemon sends has issues waiting (one built by hand with
+            // `--send` aside, which that command reports).
+            let waiting = if d.send {
+                run::automatic_sends(store, d, None).map_err(|e| e.to_string())
+            } else {
+                Ok((Vec::new(), Vec::new()))
+            };
+            let (last, mut state, mut class) = match &shown {
                 Err(e) => ("unreadable".to_string(), e.to_string(), "failing"),
                 Ok(None) => ("none yet".to_string(), String::new(), "never"),
                 Ok(Some(r)) => {
@@ -69,31 +78,54 @@ pub fn digest_rows(config: &Config, store: &crate::store::Store) -> Vec<DigestRo
                     );
                     let (state, class) = if let Some(at) = r.sent_at {
                         (format!("sent {}", when(at)), "ok")
-                    } else if r.send_uncertain {
-                        (
-                            "the relay may have taken it; not sent again (see the log)".into(),
-                            "failing",
-                        )
-                    } else if let Some(e) = &r.send_error {
-                        (format!("sending failed: {e}"), "failing")
-                    } else if r.deliver {
-                        ("to be sent".into(), "never")
+                    } else if r.outbox_due {
+                        ("not yet written to the outbox (see the log)".into(), "failing")
+                    } else if let Some(at) = r.outboxed_at {
+                        (format!("written to the outbox {}", when(at)), "ok")
                     } else {
-                        ("in the outbox".into(), "ok")
+                        ("written to the outbox".into(), "ok")
                     };
                     (last, state, class)
                 }
             };
+            match waiting {
+                Err(e) => (state, class) = (e, "failing"),
+                Ok((_, uncertain)) if !uncertain.is_empty() => {
+                    let r = &uncertain[uncertain.len() - 1];
+                    state = format!(
+                        "the relay may have taken the issue ending {}; not sent again: send it with {}",
+                        when(r.end),
+                        run::resend_hint(r)
+                    );
+                    class = "failing";
+                }
+                Ok((sure, _)) if !sure.is_empty() => {
+                    let failed = sure.iter().rev().find_map(|r| r.send_error.as_deref());
+                    (state, class) = match failed {
+                        Some(e) => (
+                            format!("{} not sent yet; the last attempt failed: {e}", sure.len()),
+                            "failing",
+                        ),
+                        None => (format!("{} to be sent", sure.len()), "never"),
+                    };
+                }
+                Ok(_) => {}
+            }
+            let found = matches!(shown, Ok(Some(_)));
             DigestRow {
                 title: d.title.clone(),
                 name: d.name.clone(),
-                schedule: format!("{} ({})", d.cron, d.time_zone),
+                // As written: the daemon's own seconds field left out.
+                schedule: format!(
+                    "{} ({})",
+                    d.cron.strip_prefix("0 ").unwrap_or(&d.cron),
+                    d.time_zone
+                ),
                 last,
                 state,
                 class,
-                latest: config
-                    .server
-                    .url(&format!("digests/{}/latest.html", d.name)),
+                latest: found
+                    .then(|| config.server.url(&format!("digests/{}/latest.html", d.name))),
                 archive: config.server.url(&format!("digests/{}/index.html", d.name)),
             }
         })
