@@ -1422,3 +1422,32 @@ async fn the_status_page_shows_each_digest_and_its_newest_issue() {
         "{page}"
     );
 }
+
+/// A digest in Albanian has its archive in Albanian: its heading, the periods and counts as
+/// the issues say them.
+#[tokio::test]
+async fn a_digest_archive_speaks_the_digest_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = CONFIG.replace(
+        "time_zone = \"Europe/Belgrade\"",
+        "time_zone = \"Europe/Belgrade\"\nlocale = \"sq\"",
+    );
+    let s = build_from(&dir, &text, None);
+    let page = body(get(&s, "/digests/daily/index.html", &[]).await).await;
+    assert!(page.contains("<html lang=\"sq\">"), "{page}");
+    assert!(page.contains("<p>Ende nuk ka numra.</p>"), "{page}");
+    let config = s.config();
+    let d = config.digest("daily").unwrap().clone();
+    let before = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
+    tributary::digest::run::build(&config, &s.store, &d, before, false).unwrap();
+    let record = tributary::digest::run::build(&config, &s.store, &d, Utc::now(), false).unwrap();
+    assert_eq!(record.count, 1);
+    let page = body(get(&s, "/digests/daily/index.html", &[]).await).await;
+    assert!(page.contains("<h2>Arkivi</h2>"), "{page}");
+    assert!(
+        page.contains("<span class=\"meta\">· 1 lajm</span>"),
+        "{page}"
+    );
+    let period = record.json["period_label"].as_str().unwrap();
+    assert!(page.contains(&format!(">{period}</a>")), "{page}");
+}

@@ -1138,7 +1138,7 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
             lang => locale.tag(),
             title => &d.title,
             archive => labels.archive,
-            none => labels.no_issues,
+            no_issues => labels.no_issues,
             issues => issues,
         })
     });
