@@ -131,6 +131,14 @@ async fn run_on(
         }
     }
     drop(listener);
+    // Each open connection holds a permit until it closes.
+    let open = limits.max_connections.max(1) - permits.available_permits();
+    if open > 0 {
+        tracing::info!(
+            connections = open,
+            "waiting for open connections to finish their requests (up to {DRAIN:?}; SIGTERM or SIGINT again closes them now)"
+        );
+    }
     // Closing the queues tells every worker to finish its connections.
     drop(queues);
     for finished in done {
@@ -178,13 +186,6 @@ async fn serve_connections(
             }
             drop(permit);
         });
-    }
-    let open = graceful.count();
-    if open > 0 {
-        tracing::info!(
-            connections = open,
-            "waiting for open connections to finish their requests (up to {DRAIN:?}; SIGTERM or SIGINT again closes them now)"
-        );
     }
     if tokio::time::timeout(DRAIN, graceful.shutdown())
         .await
