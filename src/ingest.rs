@@ -134,20 +134,8 @@ impl Ingest {
         config: &crate::config::Config,
         store: Arc<Store>,
     ) -> Result<Ingest, crate::fetch::FetchError> {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(Ingest {
-            store,
-            fetcher: Arc::new(Fetcher::new(&config.fetch)?),
-            fetch: config.fetch.clone(),
-            dedupe: config.dedupe.clone(),
-            classifier: config.classifier.clone(),
-            filters: config.filters.clone(),
-            sources: Arc::new(config.sources.clone()),
-            inflight: Limit::new(config.fetch.concurrency),
-            cpu: Arc::new(tokio::sync::Semaphore::new(cores)),
-            staged: Arc::new(tokio::sync::Semaphore::new(cores + 2)),
-            downloads: tokio_util::sync::CancellationToken::new(),
-        })
+        let fetcher = Fetcher::new(&config.fetch)?;
+        Ok(Ingest::assemble(config, store, fetcher, None))
     }
 
     /// The pipeline for a config that replaces `before`'s (a reload): it shares `before`'s
@@ -158,22 +146,36 @@ impl Ingest {
         store: Arc<Store>,
         before: &Ingest,
     ) -> Result<Ingest, crate::fetch::FetchError> {
-        Ok(Ingest {
+        let fetcher = Fetcher::sharing(&config.fetch, before.fetcher.limits().clone())?;
+        Ok(Ingest::assemble(config, store, fetcher, Some(before)))
+    }
+
+    /// The pipeline for `config` with `fetcher`, under `before`'s limits and stop, or fresh
+    /// ones.
+    fn assemble(
+        config: &crate::config::Config,
+        store: Arc<Store>,
+        fetcher: Fetcher,
+        before: Option<&Ingest>,
+    ) -> Ingest {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let semaphore = |n| Arc::new(tokio::sync::Semaphore::new(n));
+        Ingest {
             store,
-            fetcher: Arc::new(Fetcher::sharing(
-                &config.fetch,
-                before.fetcher.limits().clone(),
-            )?),
+            fetcher: Arc::new(fetcher),
             fetch: config.fetch.clone(),
             dedupe: config.dedupe.clone(),
             classifier: config.classifier.clone(),
             filters: config.filters.clone(),
             sources: Arc::new(config.sources.clone()),
-            inflight: before.inflight.clone(),
-            cpu: before.cpu.clone(),
-            staged: before.staged.clone(),
-            downloads: before.downloads.clone(),
-        })
+            inflight: before.map_or_else(
+                || Limit::new(config.fetch.concurrency),
+                |b| b.inflight.clone(),
+            ),
+            cpu: before.map_or_else(|| semaphore(cores), |b| b.cpu.clone()),
+            staged: before.map_or_else(|| semaphore(cores + 2), |b| b.staged.clone()),
+            downloads: before.map(|b| b.downloads.clone()).unwrap_or_default(),
+        }
     }
 
     /// Makes the limits this pipeline shares the sizes its config sets (once a reload is
