@@ -250,12 +250,8 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
             }
             false
         }
-        _ = term.recv() => {
-            tracing::warn!("second SIGTERM: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
-            true
-        }
-        _ = int.recv() => {
-            tracing::warn!("second SIGINT: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
+        signal = second_signal(&mut term, &mut int) => {
+            tracing::warn!("second {signal}: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
             true
         }
     };
@@ -278,12 +274,8 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         let abort = server.abort_handle();
         tokio::select! {
             _ = server => {}
-            _ = term.recv() => {
-                tracing::warn!("second SIGTERM: closing open connections now");
-                abort.abort();
-            }
-            _ = int.recv() => {
-                tracing::warn!("second SIGINT: closing open connections now");
+            signal = second_signal(&mut term, &mut int) => {
+                tracing::warn!("second {signal}: closing open connections now");
                 abort.abort();
             }
         }
@@ -366,6 +358,17 @@ fn live_after(config: &Arc<Config>, before: &Live) -> anyhow::Result<Live> {
         config: config.clone(),
         ingest: Arc::new(ingest),
     })
+}
+
+/// The next SIGTERM or SIGINT, by name.
+async fn second_signal(
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
 }
 
 /// Whether a source last fetched at `last` was fetched less than half of its interval
