@@ -198,6 +198,17 @@ pub fn render_opml(title: &str, sources: &[SourceInfo]) -> Vec<u8> {
     opml::render(title, sources)
 }
 
+/// One HTML template of ours, parsed: escaped by [`html_formatter`], and a name it does not
+/// define is an error (the tests catch a misspelled one) rather than empty text.
+pub fn html_template(name: &'static str, source: &'static str) -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_formatter(html_formatter);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template(name, source)
+        .unwrap_or_else(|e| panic!("the template {name} is valid: {e}"));
+    env
+}
+
 /// A minijinja formatter for the HTML we generate (status page, digests): escapes what HTML
 /// needs and nothing more (minijinja's default also escapes `/`, which makes every link
 /// unreadable in the source), prints `none` and undefined values as nothing, and leaves

@@ -22,15 +22,8 @@ use crate::model::http_url;
 const TEMPLATE: &str = include_str!("page.html");
 
 /// The template, parsed once.
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_formatter(super::html_formatter);
-    // A misspelled name in the template is an error (caught by the tests), not empty text.
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("page.html", TEMPLATE)
-        .expect("the page template is valid");
-    env
-});
+static ENV: LazyLock<Environment<'static>> =
+    LazyLock::new(|| super::html_template("page.html", TEMPLATE));
 
 /// What a path segment keeps verbatim (ids and topic names are short ASCII words).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');

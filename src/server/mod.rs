@@ -361,8 +361,8 @@ pub async fn serve(
     conn::run(listener, router(shared), Some(fast), limits, shutdown).await
 }
 
-/// The policy of a feed's web page (see `publish::page`): no script, no picture, no frame,
-/// no form; its own inline style sheet alone.
+/// The policy of our pages without pictures (a feed's web page, the status page, a digest's
+/// archive): no script, no picture, no frame, no form; their own inline style sheet alone.
 const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The headers every HTML page gets: no framing, no referrer, no sniffing, and `csp`.
@@ -926,7 +926,7 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     .unwrap_or_else(|e| format!("<!DOCTYPE html><title>status</title><p>error: {e}"));
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     let h = response.headers_mut();
-    html_headers(h, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    html_headers(h, PAGE_CSP);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
@@ -1115,17 +1115,13 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
         Ok(out)
     })
     .await;
+    let listed = listed
+        .map_err(|e| e.to_string())
+        .and_then(|read| read.map_err(|e| e.to_string()));
     let issues = match listed {
-        Ok(Ok(issues)) => issues,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, digest = %d.name, "reading the digests for the archive failed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the digests\n",
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, digest = %d.name, "reading the digests for the archive failed");
+        Ok(issues) => issues,
+        Err(error) => {
+            tracing::error!(%error, digest = %d.name, "reading the digests for the archive failed");
             return plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "cannot read the digests\n",
@@ -1166,14 +1162,7 @@ const DIGEST_ARCHIVE_READ: usize = 1_000;
 
 /// The digest archive page's template, parsed once.
 static ARCHIVE: std::sync::LazyLock<minijinja::Environment<'static>> =
-    std::sync::LazyLock::new(|| {
-        let mut env = minijinja::Environment::new();
-        env.set_formatter(crate::publish::html_formatter);
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.add_template("archive.html", ARCHIVE_TEMPLATE)
-            .expect("the archive template is valid");
-        env
-    });
+    std::sync::LazyLock::new(|| crate::publish::html_template("archive.html", ARCHIVE_TEMPLATE));
 
 /// The digest archive page's template.
 const ARCHIVE_TEMPLATE: &str = include_str!("archive.html");

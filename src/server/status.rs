@@ -2,6 +2,8 @@
 //! `<link rel="alternate">` for feed autodiscovery), and the digests with their last issue.
 //! Rendered with minijinja, autoescaped.
 
+use std::sync::LazyLock;
+
 use minijinja::{context, Environment};
 use serde::Serialize;
 
@@ -12,6 +14,10 @@ use crate::publish::Format;
 use super::feeds::Scope;
 
 const TEMPLATE: &str = include_str!("status.html");
+
+/// The template, parsed once.
+static ENV: LazyLock<Environment<'static>> =
+    LazyLock::new(|| crate::publish::html_template("status.html", TEMPLATE));
 
 #[derive(Serialize)]
 struct FeedLink {
@@ -229,13 +235,7 @@ pub fn render(
             notes: h.notes(),
         })
         .collect();
-    let mut env = Environment::new();
-    // Escape what HTML needs and nothing more (the default also escapes '/', which makes
-    // every URL on the page unreadable in the source).
-    env.set_formatter(crate::publish::html_formatter);
-    env.add_template("status.html", TEMPLATE)
-        .expect("the status template is valid");
-    env.get_template("status.html")
+    ENV.get_template("status.html")
         .and_then(|t| {
             t.render(context! {
                 title => config.server.title.clone(),
