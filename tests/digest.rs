@@ -573,15 +573,32 @@ send = true
     assert!(next.contains("(not stored): 0 stories"), "{next}");
 }
 
-/// A relay that takes a whole message and then drops the connection instead of answering
-/// it: whether the message went out is unknown. Counts the messages it was given.
-fn relay_that_drops_after_the_message() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// What a test relay does once it has taken a whole message.
+#[derive(Clone, Copy)]
+enum AfterMessage {
+    /// Drops the connection instead of answering: whether the message went out is unknown.
+    Drops,
+    /// Says nothing more, and keeps the connection open.
+    Stalls,
+}
+
+/// A relay that takes a whole message and then does `after`. Counts the messages it was
+/// given, and says on the channel each time it has one.
+fn relay_that(
+    after: AfterMessage,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::mpsc::Receiver<()>,
+) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let taken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = taken.clone();
+    let (told, told_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut stalled = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut out) = stream else { return };
             let mut lines = BufReader::new(out.try_clone().unwrap());
@@ -592,7 +609,8 @@ fn relay_that_drops_after_the_message() -> (u16, std::sync::Arc<std::sync::atomi
                 if in_data {
                     if line == ".\r\n" {
                         count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        break; // dropped without a reply
+                        let _ = told.send(());
+                        break; // no reply
                     }
                 } else {
                     let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
@@ -609,16 +627,94 @@ fn relay_that_drops_after_the_message() -> (u16, std::sync::Arc<std::sync::atomi
                 }
                 line.clear();
             }
+            if let AfterMessage::Stalls = after {
+                stalled.push(out);
+            }
         }
     });
-    (port, taken)
+    (port, taken, told_rx)
+}
+
+/// A relay that goes quiet after the message: the attempt ends at `[mail.smtp] timeout`
+/// (lettre's own bounds only the connection), and the digest is one the relay may have taken.
+#[test]
+fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
+    let (port, taken, _) = relay_that(AfterMessage::Stalls);
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!(
+            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"1s\"\n\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    s.fetch(&[]);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("did not finish the delivery within 1s"),
+        "{err}"
+    );
+    assert!(err.contains("may have taken the message"), "{err}");
+    assert_eq!(
+        taken.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "tried once"
+    );
+}
+
+/// A send cut short by the process ending (a restart during it, a crash) leaves the digest
+/// marked as one the relay may have taken: the next send does not repeat it by itself.
+#[test]
+fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
+    let (port, taken, told) = relay_that(AfterMessage::Stalls);
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!(
+            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"20s\"\n\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    s.fetch(&[]);
+    let mut sending = std::process::Command::new(assert_cmd::cargo::cargo_bin("tributary"))
+        .arg("--config")
+        .arg(&s.config)
+        .args(["digest", "daily", "--send"])
+        .env_remove("TRIBUTARY_DATA_DIR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The relay has the whole message and waits; the sender is killed before any answer.
+    told.recv().unwrap();
+    sending.kill().unwrap();
+    sending.wait().unwrap();
+    let routine = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&routine.stderr);
+    assert_eq!(routine.status.code(), Some(3), "{said}");
+    assert!(said.contains("not sent again"), "{said}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 /// A send that fails once the relay may have taken the message is not tried again, by the
 /// same run or by the daemon: the list would get it twice. Asked for by hand, it is.
 #[test]
 fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
-    let (port, taken) = relay_that_drops_after_the_message();
+    let (port, taken, _) = relay_that(AfterMessage::Drops);
     let server = FeedServer::start();
     server.serve_dir(&fixtures("ingest"));
     let s = setup(

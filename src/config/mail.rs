@@ -89,6 +89,10 @@ pub struct DigestConfig {
     pub max_stories: Option<usize>,
     /// Recipients only in the SMTP envelope, not in the message's `To`.
     pub bcc: bool,
+    /// `Auto-Submitted: auto-generated` (RFC 3834) on the message: no vacation replies from
+    /// individual recipients. Defaults to `bcc`: list servers such as Sympa drop a post that
+    /// carries it.
+    pub auto_submitted: bool,
     /// Leave out stories published longer than this before the period's end (a new source's
     /// back catalogue is first seen now, but it is not news); `None` keeps every story first
     /// seen in the period.
@@ -334,6 +338,7 @@ impl Validator<'_> {
                 locale,
                 max_stories: self.count(&d.max_stories, &format!("{key}.max_stories"), 1, 10_000),
                 bcc: d.bcc,
+                auto_submitted: d.auto_submitted.unwrap_or(d.bcc),
             };
             // The digest stage's own checks, for what the ones above do not cover.
             if self.problems.len() == problems_before {

@@ -85,6 +85,7 @@ pub(crate) struct RawDigest {
     pub max_stories: Option<Spanned<i64>>,
     #[serde(default)]
     pub bcc: bool,
+    pub auto_submitted: Option<bool>,
 }
 
 /// `[server]`

@@ -354,6 +354,25 @@ fn digests_are_validated() {
     assert!(!d.bcc);
     let bcc = good.replace("from = ", "bcc = true\nfrom = ");
     assert!(load(&bcc).unwrap().digest("daily").unwrap().bcc);
+    // Auto-Submitted follows `bcc` (people, not a list server) unless set.
+    assert!(!d.auto_submitted);
+    assert!(load(&bcc).unwrap().digest("daily").unwrap().auto_submitted);
+    let quiet = good.replace("from = ", "bcc = true\nauto_submitted = false\nfrom = ");
+    assert!(
+        !load(&quiet)
+            .unwrap()
+            .digest("daily")
+            .unwrap()
+            .auto_submitted
+    );
+    let asked = good.replace("from = ", "auto_submitted = true\nfrom = ");
+    assert!(
+        load(&asked)
+            .unwrap()
+            .digest("daily")
+            .unwrap()
+            .auto_submitted
+    );
     let limited = good.replace("from = ", "max_stories = 40\nfrom = ");
     assert_eq!(
         load(&limited).unwrap().digest("daily").unwrap().max_stories,

@@ -92,8 +92,11 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
             Raw::new("List-Unsubscribe=One-Click"),
         );
     }
-    // RFC 3834: no vacation replies to a machine-sent digest.
-    builder = builder.header("Auto-Submitted", Raw::new("auto-generated"));
+    // RFC 3834: no vacation replies to a machine-sent digest. Only when asked: a list server
+    // (Sympa by default) drops a post that carries it, without a bounce.
+    if spec.auto_submitted {
+        builder = builder.header("Auto-Submitted", Raw::new("auto-generated"));
+    }
 
     let boundary = {
         let mut h = blake3::Hasher::new();

@@ -73,6 +73,10 @@ pub struct DigestSpec {
     /// Keep the recipients out of the message (`To: undisclosed-recipients:;`): they are only
     /// the SMTP envelope's, so no reader sees the others' addresses.
     pub bcc: bool,
+    /// `Auto-Submitted: auto-generated` (RFC 3834), so that recipients' vacation responders
+    /// stay quiet. Off for a list address: list servers such as Sympa silently drop a post
+    /// that carries it.
+    pub auto_submitted: bool,
 }
 
 impl DigestSpec {
@@ -95,6 +99,7 @@ impl DigestSpec {
             locale: Locale::En,
             max_stories: None,
             bcc: false,
+            auto_submitted: false,
         }
     }
 

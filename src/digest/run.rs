@@ -63,6 +63,7 @@ pub fn spec(d: &DigestConfig) -> DigestSpec {
         locale: d.locale,
         max_stories: d.max_stories,
         bcc: d.bcc,
+        auto_submitted: d.auto_submitted,
     }
 }
 
@@ -429,6 +430,18 @@ pub async fn send(
     if record.sent_at.is_some() {
         return Ok(record);
     }
+    // Recorded (and flushed) before the relay sees the message: should the process stop or
+    // die during the attempt, the digest is one the relay may have taken, which is not sent
+    // again by itself. Every outcome below overwrites this.
+    let mut attempt = record.clone();
+    attempt.send_error = Some(format!(
+        "a send began at {} and did not finish (tributary stopped during it); the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
+        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        resend_hint(&record)
+    ));
+    attempt.send_uncertain = true;
+    attempt.deliver = true;
+    store.put_digest(&attempt)?;
     match deliver(mail, d, &record).await {
         Ok(()) => {
             record.sent_at = Some(Utc::now());
@@ -542,7 +555,24 @@ async fn deliver(
         if attempt > 0 {
             tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
         }
-        match transport.send_raw(&envelope, record.eml.as_bytes()).await {
+        // lettre's timeout bounds the connection alone; this one the whole conversation.
+        let sent = tokio::time::timeout(
+            smtp.timeout,
+            transport.send_raw(&envelope, record.eml.as_bytes()),
+        )
+        .await;
+        let Ok(sent) = sent else {
+            last = format!(
+                "the relay did not finish the delivery within {}",
+                humantime::format_duration(smtp.timeout)
+            );
+            tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %last, "sending the digest failed");
+            return Err(SendFailure {
+                message: last,
+                uncertain: true,
+            });
+        };
+        match sent {
             Ok(_) => return Ok(()),
             Err(e) => {
                 last = e.to_string();
@@ -611,6 +641,7 @@ mod tests {
             locale: crate::digest::Locale::En,
             max_stories: None,
             bcc: false,
+            auto_submitted: false,
         }
     }
 

@@ -149,10 +149,21 @@ fn headers_are_written_from_the_period_and_spec() {
         Some("List-Unsubscribe=One-Click")
     );
     assert_eq!(header(&text, "MIME-Version"), Some("1.0"));
-    assert_eq!(header(&text, "Auto-Submitted"), Some("auto-generated"));
+    // Posted to a list address: a list server such as Sympa drops an auto-submitted post.
+    assert_eq!(header(&text, "Auto-Submitted"), None);
     assert!(header(&text, "Content-Type")
         .unwrap()
         .starts_with("multipart/alternative"));
+}
+
+#[test]
+fn auto_submitted_only_when_asked() {
+    let spec = DigestSpec {
+        auto_submitted: true,
+        ..spec()
+    };
+    let text = String::from_utf8(eml(&spec, &digest())).unwrap();
+    assert_eq!(header(&text, "Auto-Submitted"), Some("auto-generated"));
 }
 
 #[test]
