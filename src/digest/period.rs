@@ -27,7 +27,9 @@ impl Period {
     /// `28 Nov – 4 Dec 2026`, `29 Dec 2026 – 4 Jan 2027`.
     pub fn label(&self, tz: Tz, locale: Locale) -> String {
         let last = last_instant(self).with_timezone(&tz).date_naive();
-        if self.end - self.start <= TimeDelta::days(1) {
+        // A day by the local clock: the day the clocks go back has 25 hours.
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).naive_local();
+        if local(self.end) - local(self.start) <= TimeDelta::days(1) {
             return locale.date(last);
         }
         let first = self.start.with_timezone(&tz).date_naive();
@@ -63,6 +65,21 @@ mod tests {
         let midnight = period("2026-11-25T23:00:00Z", "2026-11-26T23:00:00Z");
         assert_eq!(midnight.label(belgrade, Locale::En), "26 Nov 2026");
         assert_eq!(midnight.label(chrono_tz::UTC, Locale::En), "26 Nov 2026");
+    }
+
+    #[test]
+    fn a_day_with_a_clock_change_is_still_a_day() {
+        let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
+        // 07:00 to 07:00 around the autumn change (25 hours) and the spring one (23).
+        let autumn = period("2026-10-24T05:00:00Z", "2026-10-25T06:00:00Z");
+        assert_eq!(autumn.label(belgrade, Locale::En), "25 Oct 2026");
+        let spring = period("2026-03-28T06:00:00Z", "2026-03-29T05:00:00Z");
+        assert_eq!(spring.label(belgrade, Locale::En), "29 Mar 2026");
+        let midnight = period("2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z");
+        assert_eq!(midnight.label(belgrade, Locale::En), "25 Oct 2026");
+        // A week across it is still a range.
+        let week = period("2026-10-19T05:00:00Z", "2026-10-26T06:00:00Z");
+        assert_eq!(week.label(belgrade, Locale::En), "19–26 Oct 2026");
     }
 
     #[test]
