@@ -1041,6 +1041,21 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     }
     let record = digest_run::build(&app.config, &app.store, &d, at, args.send)?;
     outln!("digest {}: {}", d.name, period_line(&d, &record));
+    // Earlier digests whose outbox write failed go first.
+    for mut due in digest_run::outbox_pending(&app.store, &d)? {
+        if due.end >= record.end {
+            break;
+        }
+        if let digest_run::Outboxed::Written(path) =
+            digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut due)?
+        {
+            outln!(
+                "outbox: {} (the digest ending {}, not written before)",
+                path.display(),
+                due.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            );
+        }
+    }
     let done = if failed_before {
         ExitCode::from(PARTIAL_FAILURE)
     } else {

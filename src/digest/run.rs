@@ -269,6 +269,27 @@ pub fn pending_sends(
     Ok(pending)
 }
 
+/// The digests of `d` whose message is still to be written to the outbox, oldest first:
+/// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
+/// leaving out empty ones (unless `send_empty`), which are never written. Written oldest
+/// first, a digest whose write failed is written before any newer one is, so the walk can
+/// stop at the first one written.
+pub fn outbox_pending(store: &Store, d: &DigestConfig) -> Result<Vec<DigestRecord>, RunError> {
+    let mut due = Vec::new();
+    for record in store.digests_newest_first(&d.name)?.take(PENDING_LOOKBACK) {
+        let record = record?;
+        if record.count == 0 && !d.send_empty {
+            continue;
+        }
+        if !record.outbox_due {
+            break;
+        }
+        due.push(record);
+    }
+    due.reverse();
+    Ok(due)
+}
+
 /// [`pending_sends`] split in two: those sent by themselves (by the daemon, by a plain
 /// `digest NAME --send`), and those the relay may have taken already (see [`send`]), sent
 /// again only when named ([`resend_hint`]).
@@ -778,6 +799,44 @@ mod tests {
         }))
         .unwrap();
         assert!(!legacy.outbox_due && legacy.outboxed_at.is_none());
+    }
+
+    #[test]
+    fn digests_not_written_to_the_outbox_are_due_oldest_first_after_the_newest_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::test_config(&dir.path().join("store"))).unwrap();
+        let d = config("daily");
+        let days = |due: Vec<DigestRecord>| {
+            due.iter()
+                .map(|r| chrono::Datelike::day(&r.end))
+                .collect::<Vec<_>>()
+        };
+        let mut written = record("daily", 2, 3, false, false);
+        written.outbox_due = false;
+        store.put_digest(&written).unwrap();
+        // Two whose writes failed (the outbox was not mounted), an empty one between them.
+        store
+            .put_digest(&record("daily", 3, 1, false, false))
+            .unwrap();
+        store
+            .put_digest(&record("daily", 4, 0, false, false))
+            .unwrap();
+        store
+            .put_digest(&record("daily", 5, 2, false, false))
+            .unwrap();
+        assert_eq!(days(outbox_pending(&store, &d).unwrap()), [3, 5]);
+        let every = DigestConfig {
+            send_empty: true,
+            ..config("daily")
+        };
+        assert_eq!(days(outbox_pending(&store, &every).unwrap()), [3, 4, 5]);
+        // Written, oldest first: none is due any more.
+        let mail = mail(&dir.path().join("outbox"));
+        for mut due in outbox_pending(&store, &d).unwrap() {
+            deliver_to_outbox(&mail, &store, &mut due).unwrap();
+        }
+        assert!(outbox_pending(&store, &d).unwrap().is_empty());
+        assert_eq!(files(&dir.path().join("outbox/daily/new")).len(), 2);
     }
 
     #[test]

@@ -792,9 +792,12 @@ impl Daemon {
                 None => store.last_digest(&d2.name)?,
             };
             let mut record = record;
-            if let Some(r) = &mut record {
-                if r.count > 0 || d2.send_empty {
-                    crate::digest::run::deliver_to_outbox(&config.mail, &store, r)?;
+            // Every digest not written yet, oldest first: one whose write failed (the outbox
+            // was not mounted) is written once it can be, even after newer ones were built.
+            for mut due in crate::digest::run::outbox_pending(&store, &d2)? {
+                crate::digest::run::deliver_to_outbox(&config.mail, &store, &mut due)?;
+                if record.as_ref().is_some_and(|r| r.end == due.end) {
+                    record = Some(due);
                 }
             }
             Ok::<_, crate::digest::run::RunError>(record)
