@@ -200,19 +200,28 @@ impl Ingest {
             new_items = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
         );
-        let _inflight = self.inflight.acquire().await;
         let started = Instant::now();
+        // The host's slot first: sources queued behind their host's others (a slow site with
+        // many feeds) hold none of the pass's places, which sources of other hosts take
+        // meanwhile. Stopping, neither is waited for (the fetch then says so).
+        let (host, _inflight) = tokio::select! {
+            held = async {
+                let host = self.fetcher.host_slot(source).await;
+                (host, Some(self.inflight.acquire().await))
+            } => held,
+            () = self.downloads.cancelled() => (None, None),
+        };
         let mut report = SourceReport {
             source: source.id.clone(),
             outcome: Outcome::Unchanged,
             bytes: 0,
             millis: 0,
-            queued_millis: 0,
+            queued_millis: started.elapsed().as_millis(),
             warnings: Vec::new(),
             store_failed: false,
         };
         report.outcome = match self
-            .run(source, mode, &mut report)
+            .run(source, mode, host, &mut report)
             .instrument(span.clone())
             .await
         {
@@ -267,6 +276,7 @@ impl Ingest {
         &self,
         source: &Source,
         mode: FetchMode,
+        host: Option<crate::fetch::limit::Permit>,
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
         let mut state = self.store.source_state(&source.id)?;
@@ -303,7 +313,7 @@ impl Ingest {
             &state
         };
         let (fetched, waited) = tokio::select! {
-            done = self.fetcher.fetch_waiting(source, ask) => done,
+            done = self.fetcher.fetch_holding(source, ask, host) => done,
             () = self.downloads.cancelled() => {
                 // Stopping: the source's state stays as it was, for the next start.
                 return Ok(Outcome::Error {
@@ -311,7 +321,7 @@ impl Ingest {
                 });
             }
         };
-        report.queued_millis = waited.as_millis();
+        report.queued_millis += waited.as_millis();
         if let Location::Http(url) = &source.location {
             let moved = self
                 .fetcher
@@ -573,6 +583,29 @@ mod tests {
         )
         .unwrap()
         .with_data_dir(Some(dir.join("data")))
+    }
+
+    #[tokio::test]
+    async fn a_source_waiting_for_its_host_holds_none_of_the_passs_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), "concurrency = 1\nper_host_concurrency = 1");
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
+        // Another fetch of the host is running.
+        let busy = ingest.fetcher.limits().host("a.example").acquire().await;
+        let waiting = tokio::spawn({
+            let ingest = ingest.clone();
+            let source = c.sources[0].clone();
+            async move { ingest.source(&source, FetchMode::default()).await }
+        });
+        // The test runtime has one thread: once this task yields, the source runs until it
+        // waits.
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        // It waits for its host with the pass's only place free, for a source of another host.
+        assert_eq!(ingest.inflight.available(), 1);
+        waiting.abort();
+        drop(busy);
     }
 
     #[tokio::test]

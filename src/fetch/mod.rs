@@ -383,6 +383,32 @@ impl Fetcher {
         source: &Source,
         state: &SourceState,
     ) -> (Result<Fetched, FetchError>, Duration) {
+        self.fetch_holding(source, state, None).await
+    }
+
+    /// A slot of the source's host (`None` for a file), for a caller that takes it before
+    /// anything else it waits for: a source queued behind its host's others then holds no
+    /// other place meanwhile. Passed on to [`Fetcher::fetch_holding`].
+    pub async fn host_slot(&self, source: &Source) -> Option<Permit> {
+        match &source.location {
+            Location::File(_) => None,
+            Location::Http(url) => Some(
+                self.limits
+                    .host(url.host_str().unwrap_or(""))
+                    .acquire()
+                    .await,
+            ),
+        }
+    }
+
+    /// [`Fetcher::fetch_waiting`] with the host's slot already held (from
+    /// [`Fetcher::host_slot`]), or taken here when `None`.
+    pub async fn fetch_holding(
+        &self,
+        source: &Source,
+        state: &SourceState,
+        host: Option<Permit>,
+    ) -> (Result<Fetched, FetchError>, Duration) {
         let queued = std::time::Instant::now();
         match &source.location {
             Location::File(path) => {
@@ -391,7 +417,10 @@ impl Fetcher {
                 (self.read_file(path).await, waited)
             }
             Location::Http(url) => {
-                let _slots = self.slots(url).await;
+                let _slots = match host {
+                    Some(host) => (host, self.limits.global.acquire().await),
+                    None => self.slots(url).await,
+                };
                 let waited = queued.elapsed();
                 (self.request(url, state, Extras::of(source)).await, waited)
             }
