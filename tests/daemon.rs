@@ -378,6 +378,83 @@ terms = { "festival*" = 2 }
     assert_eq!(status.code(), Some(0), "{}", d.log());
 }
 
+/// A failing source is backing off. An operator who pauses it and enables it again once its
+/// site is mended, or who mends its request (here a key header), has it fetched at the
+/// reload, not when a backoff earned before runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_enables_or_mends_a_failing_source_fetches_it_despite_its_backoff() {
+    let server = FeedServer::start();
+    let down = Route::Status {
+        code: 503,
+        headers: vec![],
+        body: b"down".to_vec(),
+    };
+    server.route("paused.xml", down);
+    server.route(
+        "keyed.xml",
+        Route::Guarded {
+            header: "x-api-key".into(),
+            value: "right".into(),
+            body: feed(2).into_bytes(),
+        },
+    );
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let config = format!(
+        "{text}\n[fetch]\nbackoff_base = \"1h\"\n\n[[sources]]\nid = \"paused\"\ntitle = \"Paused\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n\n[[sources]]\nid = \"keyed\"\ntitle = \"Keyed\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\nheaders = {{ X-Api-Key = \"wrong\" }}\n",
+        server.url("paused.xml"),
+        server.url("keyed.xml")
+    );
+    std::fs::write(&s.config, &config).unwrap();
+    let d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+    ready(&d, &client).await;
+    let health = |id: &'static str| {
+        let client = client.clone();
+        let url = d.url("/sources.json");
+        async move {
+            let all = json(&client, &url).await;
+            let one = all
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == id)
+                .cloned();
+            one.unwrap()["health"].as_str().unwrap().to_string()
+        }
+    };
+    assert!(health("paused").await.starts_with("failing"));
+    assert!(health("keyed").await.starts_with("failing"));
+
+    // Paused while failing; the site is mended meanwhile.
+    let paused = config.replace(
+        "interval = \"1h\"\n\n[[sources]]\nid = \"keyed\"",
+        "interval = \"1h\"\nenabled = false\n\n[[sources]]\nid = \"keyed\"",
+    );
+    assert_ne!(paused, config);
+    std::fs::write(&s.config, &paused).unwrap();
+    d.signal("HUP");
+    eventually("the pause to be taken", Duration::from_secs(30), || async {
+        health("paused").await == "disabled"
+    })
+    .await;
+    server.feed("paused.xml", feed(3), "application/rss+xml");
+    // Enabled again, and the key mended, in one reload: both are fetched at once.
+    std::fs::write(&s.config, config.replace("\"wrong\"", "\"right\"")).unwrap();
+    d.signal("HUP");
+    eventually(
+        "both sources to be fetched",
+        Duration::from_secs(30),
+        || async { health("paused").await == "ok" && health("keyed").await == "ok" },
+    )
+    .await;
+    assert_eq!(server.hits("paused.xml").requests, 2);
+    assert_eq!(server.hits("keyed.xml").requests, 2);
+    let mut d = d;
+    d.signal("TERM");
+    assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());
+}
+
 /// `enabled = false` pauses a source: no poll in the first cycle or on its schedule, its health
 /// and gauge say so, and a reload that enables it fetches it at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

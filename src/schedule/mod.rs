@@ -991,21 +991,33 @@ impl Daemon {
             .collect();
         self.shared.metrics.forget_digests(&gone);
         self.shared.recount();
-        // Sources added (or enabled) by the reload, or moved to another location, are fetched
-        // now, not one interval (or a backoff) from now; if one is being fetched, right after.
+        // Sources added (or enabled) by the reload, moved to another location, or asked for
+        // another way (user agent, headers, login) are fetched now, not one interval from
+        // now; if one is being fetched, right after. A backoff earned before says nothing
+        // about them: one moved starts afresh (see `Ingest::source`), and the others are
+        // fetched regardless of it, as an operator who paused a failing source or mended
+        // its request expects.
         let mut now = std::collections::HashSet::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
-            if old
-                .config
-                .source(&s.id)
-                .is_none_or(|was| !was.enabled || was.location != s.location)
-            {
-                now.insert(s.id.clone());
-                let this = self.clone();
-                let id = s.id.clone();
-                self.tracker
-                    .spawn(async move { this.fetch_now(id, false, true).await });
-            }
+            let force = match old.config.source(&s.id) {
+                None => false,
+                Some(was) if !was.enabled => true,
+                Some(was) if was.location != s.location => false,
+                Some(was) => {
+                    if was.user_agent == s.user_agent
+                        && was.headers == s.headers
+                        && was.auth == s.auth
+                    {
+                        continue;
+                    }
+                    true
+                }
+            };
+            now.insert(s.id.clone());
+            let this = self.clone();
+            let id = s.id.clone();
+            self.tracker
+                .spawn(async move { this.fetch_now(id, force, true).await });
         }
         self.catch_up(&config, &now);
         self.render.notify_one();
