@@ -28,12 +28,18 @@ pub fn forbidden(ip: IpAddr) -> bool {
                 let [.., a, b, c, d] = v6.octets();
                 return forbidden_v4(Ipv4Addr::new(a, b, c, d));
             }
+            // NAT64's well-known prefix (`64:ff9b::a.b.c.d`, RFC 6052): what DNS64 answers for
+            // an IPv4-only site on an IPv6-only host. As the IPv4 address it reaches.
+            if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., a, b, c, d] = v6.octets();
+                return forbidden_v4(Ipv4Addr::new(a, b, c, d));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (seg[0] & 0xfe00) == 0xfc00 // unique local (incl. fd00:ec2::254, cloud metadata)
                 || (seg[0] & 0xffc0) == 0xfe80 // link-local
-                || (seg[0] == 0x64 && seg[1] == 0xff9b) // NAT64 onto IPv4: could hide any of the above
+                || (seg[0] == 0x64 && seg[1] == 0xff9b) // other NAT64 prefixes (local use, RFC 8215): could hide any of the above
                 || (seg[0] & 0xffc0) == 0xfec0 // deprecated site-local
                 || (seg[0] == 0x2001 && seg[1] == 0) // Teredo
                 || (seg[0] == 0x2002 && forbidden_v4(Ipv4Addr::new((seg[1] >> 8) as u8, seg[1] as u8, (seg[2] >> 8) as u8, seg[2] as u8)))
@@ -163,6 +169,9 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b::7f00:1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::5db8:d822",
             "::",
             "::127.0.0.1",
             "::a9fe:a9fe",
@@ -177,6 +186,9 @@ mod tests {
             "172.32.0.1",
             "2002:5db8:d822::",
             "::5db8:d822",
+            // DNS64 on an IPv6-only host, for a public IPv4-only site.
+            "64:ff9b::5db8:d822",
+            "64:ff9b::93.184.216.34",
         ] {
             assert!(!forbidden(ip.parse().unwrap()), "{ip}");
         }
