@@ -354,3 +354,111 @@ fn fetch_errors_never_show_a_secret_in_the_url() {
         assert!(!said.contains("S3CRET"), "{said}");
     }
 }
+
+/// An HTTPS server on 127.0.0.1 with a certificate for that address from a CA made for the
+/// test, serving `body` to every request. Returns its port and the CA's PEM.
+fn https_server(body: &'static [u8]) -> (u16, String) {
+    use std::io::Read;
+    use std::sync::Arc;
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Tributary test authority");
+    ca_params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut tcp) = stream else { return };
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let Ok(mut conn) = rustls::ServerConnection::new(config) else {
+                    return;
+                };
+                let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+                // The request's head, then one answer and the end of the connection.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(answer.as_bytes());
+                let _ = tls.write_all(body);
+                let _ = tls.flush();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    (port, ca.pem())
+}
+
+/// HTTPS sources are checked against the system's authorities, where an internal CA is
+/// added: a feed whose certificate such a CA signed is refused until the trust names it
+/// (here through `SSL_CERT_FILE`, as a bundle mounted into a container would).
+#[test]
+fn https_sources_are_checked_against_the_systems_authorities() {
+    const FEED: &[u8] = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Internal</title><link>https://intranet.example/</link><description>d</description><item><title>Behind the internal CA</title><link>https://intranet.example/a</link><guid>https://intranet.example/a</guid></item></channel></rss>";
+    let (port, ca_pem) = https_server(FEED);
+    let s = setup(
+        &[src(
+            "internal",
+            format!("https://127.0.0.1:{port}/feed.xml"),
+        )],
+        "",
+    );
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 3, "{reports:?}");
+    let refused = reports["internal"]["message"].as_str().unwrap().to_string();
+    assert!(
+        refused.contains("UnknownIssuer") && refused.contains("SSL_CERT_FILE"),
+        "{refused}"
+    );
+
+    let bundle = s.dir.path().join("internal-ca.pem");
+    std::fs::write(&bundle, ca_pem).unwrap();
+    let out = s
+        .cmd()
+        .env("SSL_CERT_FILE", &bundle)
+        .args(["fetch", "--json", "--force"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(report["status"], "ok", "{report}");
+    assert_eq!(report["new"], 1, "{report}");
+}

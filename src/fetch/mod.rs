@@ -643,6 +643,12 @@ impl Fetcher {
         } else if e.is_redirect() {
             FetchError::TooManyRedirects(self.config.max_redirects)
         } else if e.is_connect() {
+            if chain.contains("UnknownIssuer") {
+                // Say where the trust comes from: an internal CA is added there.
+                chain.push_str(
+                    " (the certificate's authority is not among the system's, nor the Mozilla roots built in: add an internal CA with update-ca-certificates or name a bundle in SSL_CERT_FILE, then restart)",
+                );
+            }
             FetchError::Connect(chain)
         } else {
             FetchError::Other(chain)
