@@ -305,8 +305,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics_text))
         .route("/admin/fetch", post(admin::fetch))
         .route("/admin/reload", post(admin::reload))
+        // Past the limit it is the server that was slow, not the client: 503, which
+        // clients do not repeat at once as some do a 408.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::SERVICE_UNAVAILABLE,
             request_timeout,
         ))
         .layer(tower::limit::ConcurrencyLimitLayer::new(1024));
@@ -746,27 +748,36 @@ fn not_prerendered(
     !headers.contains_key(header::ETAG)
 }
 
-/// Whether `Accept-Encoding` allows gzip (`gzip`, `x-gzip` or `*`, without `q=0`).
+/// Whether `Accept-Encoding` allows gzip (RFC 9110, 12.5.3): as `gzip` or `x-gzip` says when
+/// either is listed (`q=0` refuses it), else as `*` says, else not.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut named: Option<bool> = None;
+    let mut any: Option<bool> = None;
+    for part in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|part| {
-            let mut params = part.split(';');
-            let coding = params.next().unwrap_or("").trim();
-            let named = ["gzip", "x-gzip", "*"]
-                .iter()
-                .any(|c| coding.eq_ignore_ascii_case(c));
-            let refused = params.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            named && !refused
-        })
+    {
+        let mut params = part.split(';');
+        let coding = params.next().unwrap_or("").trim();
+        let wanted = params
+            .filter_map(|p| {
+                let (name, value) = p.split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| value.trim().parse::<f32>().ok())
+                    .flatten()
+            })
+            .next_back()
+            .is_none_or(|q| q > 0.0);
+        if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            named = Some(named.unwrap_or(false) || wanted);
+        } else if coding == "*" {
+            any = Some(any.unwrap_or(false) || wanted);
+        }
+    }
+    named.or(any).unwrap_or(false)
 }
 
 /// Answers a request for a merged, topic or language feed straight from the rendered set, before the
@@ -1196,5 +1207,45 @@ async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read source health\n",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip_for(values: &[&str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(header::ACCEPT_ENCODING, v.parse().unwrap());
+        }
+        accepts_gzip(&headers)
+    }
+
+    #[test]
+    fn gzip_is_sent_as_accept_encoding_says() {
+        for yes in [
+            &["gzip"][..],
+            &["deflate, gzip;q=0.5"],
+            &["x-gzip"],
+            &["*"],
+            &["br", "GZIP ; Q=1"],
+            &["gzip;q=0, x-gzip"],
+        ] {
+            assert!(gzip_for(yes), "{yes:?}");
+        }
+        for no in [
+            &[][..],
+            &["identity"],
+            &["deflate, gzip;q=0"],
+            // Named and refused: `*` speaks only for codings not listed.
+            &["gzip;q=0, *"],
+            &["*, gzip;q=0"],
+            &["gzip;Q=0"],
+            &["gzip; q=0.000"],
+            &["*;q=0"],
+        ] {
+            assert!(!gzip_for(no), "{no:?}");
+        }
     }
 }
