@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -450,6 +450,44 @@ impl Item {
     pub fn carried_by(&self, source: &str) -> bool {
         self.sources.iter().any(|c| c.source == source)
     }
+
+    /// Where the merged, topic and language feeds list the story: see [`listed_at`], from
+    /// when it was first stored.
+    pub fn listed_at(&self) -> DateTime<Utc> {
+        listed_at(self.published, self.first_seen)
+    }
+
+    /// Where the feed of the source `c` lists the story: see [`listed_at`], from when that
+    /// source first carried it.
+    pub fn listed_for(&self, c: &Carrier) -> DateTime<Utc> {
+        listed_at(self.published, c.first_seen)
+    }
+}
+
+/// How late a story may reach Tributary and still be listed as news when it arrives (see
+/// [`listed_at`]); one older than this when it arrives (a new source's back catalogue) keeps
+/// its own date.
+pub const LATE_NEWS: chrono::TimeDelta = chrono::TimeDelta::days(3);
+
+/// The time a feed lists a story at, newest first: the date it gives, unless it reached
+/// Tributary (`arrived`) more than an hour after that date, when it is listed at the start
+/// of the hour it arrived in (its own date still shown). Feeds show their newest stories
+/// only, and a story that arrives late (its source was down, polls rarely, or dates its
+/// entries when they were drafted) would otherwise fall below that window straight away and
+/// never reach a subscriber. The hour, not the instant: the stories of one pass keep the
+/// order of their dates. A date in the future counts as the arrival; one more than
+/// [`LATE_NEWS`] before it (a back catalogue) stays as it is.
+pub fn listed_at(published: DateTime<Utc>, arrived: DateTime<Utc>) -> DateTime<Utc> {
+    if published > arrived {
+        return arrived;
+    }
+    if arrived - published > LATE_NEWS {
+        return published;
+    }
+    let hour = arrived
+        .duration_trunc(chrono::TimeDelta::hours(1))
+        .unwrap_or(arrived);
+    published.max(hour)
 }
 
 /// What Tributary remembers about a source between fetches.
@@ -604,6 +642,33 @@ mod rfc3339 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_story_is_listed_by_its_date_or_when_it_arrived_late() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let arrived = t("2026-11-30T10:25:00Z");
+        // On time: its own date.
+        assert_eq!(
+            listed_at(t("2026-11-30T10:20:00Z"), arrived),
+            t("2026-11-30T10:20:00Z")
+        );
+        // Late: the start of the hour it arrived in.
+        assert_eq!(
+            listed_at(t("2026-11-30T05:00:00Z"), arrived),
+            t("2026-11-30T10:00:00Z")
+        );
+        assert_eq!(
+            listed_at(t("2026-11-28T05:00:00Z"), arrived),
+            t("2026-11-30T10:00:00Z")
+        );
+        // A back catalogue keeps its dates.
+        assert_eq!(
+            listed_at(t("2026-11-20T05:00:00Z"), arrived),
+            t("2026-11-20T05:00:00Z")
+        );
+        // A date ahead of the clock (a zone written as UTC) counts as the arrival.
+        assert_eq!(listed_at(t("2026-11-30T11:30:00Z"), arrived), arrived);
+    }
 
     #[test]
     fn times_are_written_as_chrono_writes_them() {

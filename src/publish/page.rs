@@ -104,8 +104,12 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
                 .collect()
         })
         .unwrap_or_default();
+    // By their own dates: the feeds list a story that arrived late where it arrived (see
+    // `model::listed_at`), but a page of days shows it on its day.
+    let mut by_date: Vec<&ItemView> = items.iter().collect();
+    by_date.sort_by_key(|v| std::cmp::Reverse(v.published));
     let mut days: Vec<Day> = Vec::new();
-    for v in items {
+    for v in by_date {
         let date = v.published.format("%Y-%m-%d").to_string();
         let story = Story {
             title: if v.title.trim().is_empty() {

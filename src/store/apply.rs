@@ -332,11 +332,11 @@ impl Tx<'_, '_> {
                     item.last_changed = self.now;
                     self.put(&item)?;
                 }
-                self.pending.insert(
-                    Index::BySource,
-                    keys::source_time_key(self.source, item.published, item.id),
-                    EMPTY,
-                );
+                let carrier = item.sources.iter().find(|c| c.source == self.source);
+                if let Some(carrier) = carrier {
+                    self.pending
+                        .insert(Index::BySource, keys::carrier_key(&item, carrier), EMPTY);
+                }
                 // Listed again at the time this source carried it: a digest of this source
                 // reads it in the period it became news there.
                 self.saw(item.id);
@@ -402,7 +402,7 @@ impl Tx<'_, '_> {
         self.saw(id);
         self.pending.insert(
             Index::BySource,
-            keys::source_time_key(self.source, published, id),
+            keys::carrier_key(&item, &item.sources[0]),
             EMPTY,
         );
         report.new += 1;
@@ -508,18 +508,17 @@ impl Tx<'_, '_> {
         item.topics = (self.topics_of)(item);
         if item.published != old_published {
             // The new entry is written with the record (`put`).
+            let was = Item {
+                published: old_published,
+                ..item.clone()
+            };
             self.pending
-                .remove(Index::ByPublished, keys::time_key(old_published, item.id));
+                .remove(Index::ByPublished, keys::listing_key(&was));
             for c in &item.sources {
-                self.pending.remove(
-                    Index::BySource,
-                    keys::source_time_key(&c.source, old_published, item.id),
-                );
-                self.pending.insert(
-                    Index::BySource,
-                    keys::source_time_key(&c.source, item.published, item.id),
-                    EMPTY,
-                );
+                self.pending
+                    .remove(Index::BySource, keys::carrier_key(&was, c));
+                self.pending
+                    .insert(Index::BySource, keys::carrier_key(item, c), EMPTY);
             }
         }
         self.index_link(item)?;
@@ -580,7 +579,7 @@ impl Tx<'_, '_> {
             .insert(Index::Items, &item.id.0[..], encode_item(item));
         self.pending.insert(
             Index::ByPublished,
-            keys::time_key(item.published, item.id),
+            keys::listing_key(item),
             keys::scope_meta(item),
         );
         Ok(())

@@ -471,7 +471,7 @@ impl Store {
         tx.insert(Index::Items, &item.id.0[..], super::encode_item(item));
         tx.insert(
             Index::ByPublished,
-            keys::time_key(item.published, item.id),
+            keys::listing_key(item),
             keys::scope_meta(item),
         );
         tx.insert(
@@ -480,11 +480,7 @@ impl Store {
             EMPTY,
         );
         for (i, c) in item.sources.iter().enumerate() {
-            tx.insert(
-                Index::BySource,
-                keys::source_time_key(&c.source, item.published, item.id),
-                EMPTY,
-            );
+            tx.insert(Index::BySource, keys::carrier_key(item, c), EMPTY);
             tx.insert(Index::BySeen, keys::time_key(c.first_seen, item.id), EMPTY);
             // The raw hash is known for the source whose text is stored; others get it
             // again on their next fetch.
@@ -529,8 +525,9 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Brings an older store's indexes up to this schema from its stories: every publication
-/// entry gets the story's language and topics (schema 5), and with `dedupe` the link and
+/// Brings an older store's indexes up to this schema from its stories: the publication and
+/// source indexes are written afresh, each entry where the feeds list the story (schema 10)
+/// and carrying the story's language and topics (schema 5), and with `dedupe` the link and
 /// title indexes are rebuilt (schema 3 keyed them by their text; schema 4 by a hash of it):
 /// the store's opening emptied them first, every time the upgrade runs, so one that a crash
 /// cut short is simply run again. A story that cannot be read is left as it was (with a
@@ -538,6 +535,10 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// shown before either. Returns the number of stories read.
 pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
     let mut stories = 0;
+    // The feeds' indexes are written afresh: they list stories where the feeds do now (see
+    // `Item::listed_at`), which a store older than version 10 did not.
+    main.by_published.clear()?;
+    main.by_source.clear()?;
     let mut tx = Pending::new(main);
     for kv in main.items.iter() {
         let (key, value) = kv?;
@@ -555,9 +556,12 @@ pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, S
         };
         tx.insert(
             Index::ByPublished,
-            keys::time_key(item.published, item.id),
+            keys::listing_key(&item),
             keys::scope_meta(&item),
         );
+        for c in &item.sources {
+            tx.insert(Index::BySource, keys::carrier_key(&item, c), EMPTY);
+        }
         if dedupe {
             dedupe_entries(&tx, &item)?;
         }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{Item, ItemId};
+use crate::model::{Carrier, Item, ItemId};
 
 /// 8 bytes that sort like the timestamp.
 pub(crate) fn time_bytes(t: DateTime<Utc>) -> [u8; 8] {
@@ -37,10 +37,26 @@ pub(crate) fn seen_value(ids: &[ItemId]) -> Vec<u8> {
     ids.iter().skip(1).flat_map(|id| id.0).collect()
 }
 
-/// `source ‖ 0 ‖ time ‖ id`: the per-source index key.
-pub(crate) fn source_time_key(source: &str, t: DateTime<Utc>, id: ItemId) -> Vec<u8> {
-    let mut k = source_prefix(source);
-    k.extend_from_slice(&time_key(t, id));
+/// `listed ‖ published ‖ id`: where a feed lists a story (see [`crate::model::listed_at`]),
+/// then, among stories listed at one time (those that arrived late in the same hour), its
+/// own date.
+pub(crate) fn listed_key(listed: DateTime<Utc>, published: DateTime<Utc>, id: ItemId) -> Vec<u8> {
+    let mut k = Vec::with_capacity(32);
+    k.extend_from_slice(&time_bytes(listed));
+    k.extend_from_slice(&time_bytes(published));
+    k.extend_from_slice(&id.0);
+    k
+}
+
+/// A story's key in `by_published`: where the merged feeds list it ([`Item::listed_at`]).
+pub(crate) fn listing_key(item: &Item) -> Vec<u8> {
+    listed_key(item.listed_at(), item.published, item.id)
+}
+
+/// A story's key in `by_source` for one of its carriers ([`Item::listed_for`]).
+pub(crate) fn carrier_key(item: &Item, c: &Carrier) -> Vec<u8> {
+    let mut k = source_prefix(&c.source);
+    k.extend_from_slice(&listed_key(item.listed_for(c), item.published, item.id));
     k
 }
 

@@ -3,11 +3,14 @@
 //! Two sled databases in the store directory. The stories and their indexes (the directory
 //! itself):
 //! - `items`: item id → [`Item`] (JSON, so a store survives field additions; LZ4-compressed)
-//! - `by_published`: time ‖ id → () (newest first when iterated in reverse)
+//! - `by_published`: listed ‖ published ‖ id → the story's language and topics (newest first
+//!   when iterated in reverse; listed is where the feeds list it, see
+//!   [`crate::model::listed_at`])
 //! - `by_seen`: time ‖ id → more ids: the stories a feed brought at that time, in entries of
 //!   at most 256 (an entry with an empty value names one story); a story is in it at its
 //!   first-seen time and again at the time each later source first carried it
-//! - `by_source`: source ‖ 0 ‖ published ‖ id → () (one entry per carrying source)
+//! - `by_source`: source ‖ 0 ‖ listed ‖ published ‖ id → () (one entry per carrying source,
+//!   listed from when that source first carried the story)
 //! - `matches`: number → a feed's writes to the identity, link and title indexes, held in
 //!   memory (see [`matching`]): a hash of source ‖ 0 ‖ identity → id ‖ raw hash (within-source
 //!   de-duplication); the hash of a link's dedupe key → id, the hash of a normalized title →
@@ -66,10 +69,13 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// source when the states database is first opened; the stories' database only changes its
 /// number). Version 8 keeps the link and title indexes in memory, logged in the `matches`
 /// tree ([`matching`]), and version 9 the identity index too (the `links`, `titles` and
-/// `idents` trees of older versions are moved into it when the store is first opened). Older
+/// `idents` trees of older versions are moved into it when the store is first opened).
+/// Version 10 keys the publication and source indexes by where the feeds list a story
+/// ([`crate::model::listed_at`]: a story that arrived late is listed when it arrived) instead
+/// of its date (rebuilt from the stories when an older store is first opened). Older
 /// builds refuse a newer version: they would leave entries stale, or take records they
 /// cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 9;
+pub const SCHEMA_VERSION: u64 = 10;
 
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
@@ -497,12 +503,11 @@ impl Store {
             Some(SCHEMA_VERSION) => matching::drop_trees(&main)?,
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
-            // trees move into their log (8), and the identities (9).
-            Some(5..=8) => {
+            // trees move into their log (8), and the identities (9). The feeds' indexes are
+            // rebuilt (10, below).
+            Some(found @ 5..=9) => {
                 matching::move_trees(&main)?;
-                meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-                main.flush()?;
-                matching::drop_trees(&main)?;
+                upgrade_from = Some(found);
             }
             Some(found) => {
                 if found == 1 {
@@ -820,7 +825,7 @@ impl Store {
                 batch_bytes += key.len() + record.len();
                 tx.insert(
                     journal::Index::ByPublished,
-                    keys::time_key(item.published, item.id),
+                    keys::listing_key(&item),
                     keys::scope_meta(&item),
                 );
                 tx.insert(journal::Index::Items, key.to_vec(), record);

@@ -91,7 +91,7 @@ impl Store {
     pub(super) fn remove(&self, item: &Item) -> Result<(), StoreError> {
         let tx = Pending::new(self.main()?);
         tx.remove(Index::Items, &item.id.0[..]);
-        tx.remove(Index::ByPublished, keys::time_key(item.published, item.id));
+        tx.remove(Index::ByPublished, keys::listing_key(item));
         let mut seen_at = vec![item.first_seen];
         for c in &item.sources {
             let key = keys::ident_key(&c.source, &c.identity.key());
@@ -99,10 +99,7 @@ impl Store {
                 tx.insert(Index::Gone, super::matching::ident_hash(&key).to_vec(), v);
                 tx.remove(Index::Idents, key);
             }
-            tx.remove(
-                Index::BySource,
-                keys::source_time_key(&c.source, item.published, item.id),
-            );
+            tx.remove(Index::BySource, keys::carrier_key(item, c));
             if !seen_at.contains(&c.first_seen) {
                 seen_at.push(c.first_seen);
             }

@@ -2923,3 +2923,167 @@ fn a_disk_error_reads_as_the_system_words_it() {
     );
     assert!(!said.contains("Os {"), "{said}");
 }
+
+/// A story that reaches the store hours after its date is listed where it arrived, so the
+/// newest-first window of a feed shows it (its date stays its own); a back catalogue and
+/// the stories of one pass keep the order of their dates.
+#[test]
+fn a_story_that_arrives_late_is_listed_among_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2026, 11, 30, h, m, 0).unwrap();
+    let dated = |guid: &str, title: &str, published: DateTime<Utc>| {
+        let mut s = item(
+            guid,
+            title,
+            Some(&format!("https://a.example/{guid}")),
+            guid,
+        );
+        s.item.published = Some(published);
+        s
+    };
+    // Three stories on time, at 09:10, 09:20, 09:30; an old one from last month.
+    let on_time: Vec<Staged> = (1..=3)
+        .map(|i| {
+            dated(
+                &format!("t{i}"),
+                &format!("On time number {i}"),
+                at(9, 10 * i),
+            )
+        })
+        .collect();
+    apply_at(&store, "a", &on_time, at(9, 40));
+    let month_ago = at(9, 0) - chrono::Duration::days(30);
+    apply_at(
+        &store,
+        "b",
+        &[dated("old", "From last month", month_ago)],
+        at(9, 45),
+    );
+    // At 10:25 source b delivers a story dated 05:00: late.
+    apply_at(
+        &store,
+        "b",
+        &[dated("late", "Late but news", at(5, 0))],
+        at(10, 25),
+    );
+    let newest = |q: Query| -> Vec<String> {
+        store
+            .list(&q)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect()
+    };
+    let window = Query {
+        limit: 3,
+        ..Query::default()
+    };
+    assert_eq!(
+        newest(window),
+        ["Late but news", "On time number 3", "On time number 2"]
+    );
+    let listed = store.list(&Query::default()).unwrap();
+    assert_eq!(listed[0].published, at(5, 0), "its date is its own");
+    assert_eq!(listed.last().unwrap().title, "From last month");
+    // Its source's feed lists it first too.
+    let source = Query {
+        source: Some("b".into()),
+        limit: 1,
+        ..Query::default()
+    };
+    assert_eq!(newest(source), ["Late but news"]);
+
+    // Republished by source c two days later: first in c's feed, where it is news.
+    let mut copy = dated("copy", "Late but news", at(5, 0));
+    copy.item.link = Some("https://a.example/late".into());
+    let two_days = at(10, 25) + chrono::Duration::days(2);
+    assert_eq!(apply_at(&store, "c", &[copy], two_days).duplicate, 1);
+    apply_at(
+        &store,
+        "c",
+        &[dated("c1", "Older news of c", at(9, 0))],
+        at(9, 50),
+    );
+    let of_c = Query {
+        source: Some("c".into()),
+        ..Query::default()
+    };
+    assert_eq!(newest(of_c), ["Late but news", "Older news of c"]);
+
+    // Retention removes it with every entry, wherever it was listed.
+    let removed = store
+        .prune(
+            Some(std::time::Duration::from_secs(1)),
+            None,
+            &[],
+            two_days + chrono::Duration::days(10),
+        )
+        .unwrap();
+    assert_eq!(removed, 6);
+    assert!(store.list(&Query::default()).unwrap().is_empty());
+    let main = store.main().unwrap();
+    assert!(main.by_published.is_empty() && main.by_source.is_empty());
+}
+
+/// A store of schema 9 keyed its feeds' indexes by the stories' dates: opened, they are
+/// rebuilt where the feeds list each story now.
+#[test]
+fn a_schema_9_store_gets_its_feed_indexes_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |h: u32| Utc.with_ymd_and_hms(2026, 11, 30, h, 0, 0).unwrap();
+    let (late_id, expected_listing, expected_source) = {
+        let store = open(&dir);
+        let mut on_time = item("t", "On time", Some("https://a.example/t"), "t");
+        on_time.item.published = Some(at(9));
+        apply_at(&store, "a", &[on_time], at(9));
+        let mut late = item("l", "Late", Some("https://a.example/l"), "l");
+        late.item.published = Some(at(2));
+        apply_at(&store, "a", &[late], at(10));
+        let main = store.main().unwrap();
+        let listing: Vec<_> = main
+            .by_published
+            .iter()
+            .keys()
+            .map(|k| k.unwrap())
+            .collect();
+        let source: Vec<_> = main.by_source.iter().keys().map(|k| k.unwrap()).collect();
+        // What version 9 wrote: published ‖ id.
+        let stories = store.list(&Query::default()).unwrap();
+        let late_id = stories.iter().find(|i| i.title == "Late").unwrap().id;
+        main.by_published.clear().unwrap();
+        main.by_source.clear().unwrap();
+        for item in stories {
+            main.by_published
+                .insert(
+                    keys::time_key(item.published, item.id),
+                    keys::scope_meta(&item),
+                )
+                .unwrap();
+            let mut k = keys::source_prefix("a");
+            k.extend_from_slice(&keys::time_key(item.published, item.id));
+            main.by_source.insert(k, &[]).unwrap();
+        }
+        main.db
+            .open_tree("meta")
+            .unwrap()
+            .insert("schema", &9u64.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+        (late_id, listing, source)
+    };
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    let listing: Vec<_> = main
+        .by_published
+        .iter()
+        .keys()
+        .map(|k| k.unwrap())
+        .collect();
+    let source: Vec<_> = main.by_source.iter().keys().map(|k| k.unwrap()).collect();
+    assert_eq!(listing, expected_listing);
+    assert_eq!(source, expected_source);
+    assert_eq!(store.list(&Query::default()).unwrap()[0].id, late_id);
+}
