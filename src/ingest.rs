@@ -201,37 +201,44 @@ impl Ingest {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
-        // The host's slot first: sources queued behind their host's others (a slow site with
-        // many feeds) hold none of the pass's places, which sources of other hosts take
-        // meanwhile. Stopping, neither is waited for (the fetch then says so).
-        let (host, _inflight) = tokio::select! {
-            held = async {
-                let host = self.fetcher.host_slot(source).await;
-                (host, Some(self.inflight.acquire().await))
-            } => held,
-            () = self.downloads.cancelled() => (None, None),
-        };
         let mut report = SourceReport {
             source: source.id.clone(),
             outcome: Outcome::Unchanged,
             bytes: 0,
             millis: 0,
-            queued_millis: started.elapsed().as_millis(),
+            queued_millis: 0,
             warnings: Vec::new(),
             store_failed: false,
         };
-        report.outcome = match self
-            .run(source, mode, host, &mut report)
-            .instrument(span.clone())
-            .await
-        {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                // The store failing to read or write (a full disk), not one record that does
-                // not decode: that is this source's error alone, and the store takes writes.
-                report.store_failed = !matches!(e, StoreError::Corrupt { .. });
-                Outcome::Error {
-                    message: e.to_string(),
+        // A source backing off says so at once, without waiting for a slot it would not use.
+        report.outcome = if let Ok(Some(until)) = self.deferred(source, mode) {
+            Outcome::Deferred { until }
+        } else {
+            // The host's slot first: sources queued behind their host's others (a slow site
+            // with many feeds) hold none of the pass's places, which sources of other hosts
+            // take meanwhile. Stopping, neither is waited for (the fetch then says so).
+            let (host, _inflight) = tokio::select! {
+                held = async {
+                    let host = self.fetcher.host_slot(source).await;
+                    (host, Some(self.inflight.acquire().await))
+                } => held,
+                () = self.downloads.cancelled() => (None, None),
+            };
+            report.queued_millis = started.elapsed().as_millis();
+            match self
+                .run(source, mode, host, &mut report)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(e) => {
+                    // The store failing to read or write (a full disk), not one record that
+                    // does not decode: that is this source's error alone, and the store takes
+                    // writes.
+                    report.store_failed = !matches!(e, StoreError::Corrupt { .. });
+                    Outcome::Error {
+                        message: e.to_string(),
+                    }
                 }
             }
         };
@@ -270,6 +277,25 @@ impl Ingest {
             Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
         }
         report
+    }
+
+    /// Until when a source is backing off (after failures, or as its server asked): `None`
+    /// when it may be fetched now, when `mode` forces it, or when it was given another
+    /// location (which starts afresh, see [`Ingest::run`]).
+    fn deferred(
+        &self,
+        source: &Source,
+        mode: FetchMode,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if mode.force {
+            return Ok(None);
+        }
+        let state = self.store.source_state(&source.id)?;
+        let location = source.location.key();
+        if state.location.as_ref().is_some_and(|was| *was != location) {
+            return Ok(None);
+        }
+        Ok(state.retry_at.filter(|t| *t > Utc::now()))
     }
 
     async fn run(
@@ -606,6 +632,38 @@ mod tests {
         assert_eq!(ingest.inflight.available(), 1);
         waiting.abort();
         drop(busy);
+    }
+
+    #[tokio::test]
+    async fn a_source_backing_off_says_so_without_waiting_for_its_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), "concurrency = 1\nper_host_concurrency = 1");
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        let source = c.sources[0].clone();
+        let until = Utc::now() + chrono::Duration::hours(1);
+        let state = SourceState {
+            location: Some(source.location.key()),
+            retry_at: Some(until),
+            consecutive_errors: 3,
+            ..SourceState::default()
+        };
+        store.put_source_state(&source.id, &state).unwrap();
+        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
+        // Another fetch of the host is running and the pass has no place free.
+        let _busy = ingest.fetcher.limits().host("a.example").acquire().await;
+        let _full = ingest.inflight.acquire().await;
+        let deferred = tokio::spawn({
+            let ingest = ingest.clone();
+            async move { ingest.source(&source, FetchMode::default()).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(deferred.is_finished(), "it waited for a slot");
+        let report = deferred.await.unwrap();
+        assert!(
+            matches!(report.outcome, Outcome::Deferred { until: u } if u == until),
+            "{:?}",
+            report.outcome
+        );
     }
 
     #[tokio::test]

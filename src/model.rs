@@ -469,14 +469,15 @@ impl Item {
 /// its own date.
 pub const LATE_NEWS: chrono::TimeDelta = chrono::TimeDelta::days(3);
 
-/// The time a feed lists a story at, newest first: the date it gives, unless it reached
-/// Tributary (`arrived`) more than an hour after that date, when it is listed at the start
-/// of the hour it arrived in (its own date still shown). Feeds show their newest stories
-/// only, and a story that arrives late (its source was down, polls rarely, or dates its
-/// entries when they were drafted) would otherwise fall below that window straight away and
-/// never reach a subscriber. The hour, not the instant: the stories of one pass keep the
-/// order of their dates. A date in the future counts as the arrival; one more than
-/// [`LATE_NEWS`] before it (a back catalogue) stays as it is.
+/// The time a feed lists a story at, newest first: the date it gives, unless that is before
+/// the hour in which the story reached Tributary (`arrived`), when it is listed at the start
+/// of that hour (its own date still shown). Feeds show their newest stories only, and a
+/// story that arrives late (its source was down, polls rarely, or dates its entries when
+/// they were drafted) would otherwise fall below that window straight away and never reach a
+/// subscriber. The hour, not the instant: the stories of one pass keep the order of their
+/// dates (the index orders those listed at one time by their dates). A date in the future
+/// counts as the arrival; one more than [`LATE_NEWS`] before it (a back catalogue) stays as
+/// it is.
 pub fn listed_at(published: DateTime<Utc>, arrived: DateTime<Utc>) -> DateTime<Utc> {
     if published > arrived {
         return arrived;

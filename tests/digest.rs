@@ -582,6 +582,58 @@ enum AfterMessage {
     Stalls,
 }
 
+/// A relay that takes connections and never greets them; counts the connections.
+fn relay_that_never_greets() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = connections.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    (port, connections)
+}
+
+/// A relay that goes quiet before the message (no greeting) certainly has not taken it: the
+/// send is tried again, each attempt ending at `[mail.smtp] timeout`, and the digest stays one
+/// to send by itself.
+#[test]
+fn a_relay_that_never_greets_is_tried_again() {
+    let (port, connections) = relay_that_never_greets();
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!(
+            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"1s\"\n\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    s.fetch(&[]);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("did not let the message be sent within 2s"),
+        "{err}"
+    );
+    assert!(!err.contains("may have taken"), "{err}");
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "three attempts"
+    );
+}
+
 /// A relay that takes a whole message and then does `after`. Counts the messages it was
 /// given, and says on the channel each time it has one.
 fn relay_that(

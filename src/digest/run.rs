@@ -271,14 +271,20 @@ pub fn pending_sends(
 
 /// The digests of `d` whose message is still to be written to the outbox, oldest first:
 /// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
-/// leaving out empty ones (unless `send_empty`), which are never written. Written oldest
+/// leaving out empty ones (but the newest, with `send_empty`), which are never written. Written oldest
 /// first, a digest whose write failed is written before any newer one is, so the walk can
 /// stop at the first one written.
 pub fn outbox_pending(store: &Store, d: &DigestConfig) -> Result<Vec<DigestRecord>, RunError> {
     let mut due = Vec::new();
-    for record in store.digests_newest_first(&d.name)?.take(PENDING_LOOKBACK) {
+    for (i, record) in store
+        .digests_newest_first(&d.name)?
+        .take(PENDING_LOOKBACK)
+        .enumerate()
+    {
         let record = record?;
-        if record.count == 0 && !d.send_empty {
+        // An empty digest goes out only as the newest, with `send_empty`: one turned on
+        // later does not send the empty issues built before.
+        if record.count == 0 && !(d.send_empty && i == 0) {
             continue;
         }
         if !record.outbox_due {
@@ -440,8 +446,10 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
 }
 
 /// Sends a stored digest over SMTP, at most once: a record with `sent_at` is not sent again.
-/// Makes three attempts with growing waits between them; the outcome is stored on the record
-/// (a failure too, whatever its cause, so the next send of the digest tries it again).
+/// Makes three attempts with growing waits between them while the relay certainly has not
+/// taken the message; the outcome is stored on the record (a failure too, whatever its cause,
+/// so the next send of the digest tries it again, by itself only when it was certainly not
+/// taken).
 pub async fn send(
     mail: &MailConfig,
     d: &DigestConfig,
@@ -451,167 +459,220 @@ pub async fn send(
     if record.sent_at.is_some() {
         return Ok(record);
     }
-    // Recorded (and flushed) before the relay sees the message: should the process stop or
-    // die during the attempt, the digest is one the relay may have taken, which is not sent
-    // again by itself. Every outcome below overwrites this.
-    let mut attempt = record.clone();
-    attempt.send_error = Some(format!(
-        "a send began at {} and did not finish (tributary stopped during it); the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
-        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        resend_hint(&record)
-    ));
-    attempt.send_uncertain = true;
-    attempt.deliver = true;
-    store.put_digest(&attempt)?;
-    match deliver(mail, d, &record).await {
-        Ok(()) => {
+    let outcome = match Relay::for_digest(mail, d) {
+        Err(message) => Attempt::Refused(message),
+        Ok(relay) => {
+            let mut outcome = Attempt::Refused(String::new());
+            for attempt in 0..3u32 {
+                if attempt > 0 {
+                    tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
+                }
+                // Recorded (and flushed) before the relay is contacted: should the process
+                // stop or die during the attempt, the digest is one the relay may have
+                // taken, which is not sent again by itself.
+                let under_way = DigestRecord {
+                    send_error: Some(format!(
+                        "a send began at {} and had not ended when this was recorded: it is under way, or tributary stopped during it; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
+                        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        resend_hint(&record)
+                    )),
+                    send_uncertain: true,
+                    deliver: true,
+                    ..record.clone()
+                };
+                store.put_digest(&under_way)?;
+                outcome = relay.attempt(record.eml.as_bytes()).await;
+                let (Attempt::Retry(message)
+                | Attempt::Refused(message)
+                | Attempt::Uncertain(message)) = &outcome
+                else {
+                    break;
+                };
+                tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %message, "sending the digest failed");
+                let Attempt::Retry(message) = &outcome else {
+                    break;
+                };
+                // Certainly not taken: so it reads while waiting for the next attempt.
+                let waiting = DigestRecord {
+                    send_error: Some(message.clone()),
+                    send_uncertain: false,
+                    deliver: true,
+                    ..record.clone()
+                };
+                store.put_digest(&waiting)?;
+            }
+            outcome
+        }
+    };
+    let (message, uncertain) = match outcome {
+        Attempt::Sent => {
             record.sent_at = Some(Utc::now());
             record.send_error = None;
             record.send_uncertain = false;
             store.put_digest(&record)?;
-            Ok(record)
+            return Ok(record);
         }
-        Err(failed) => {
-            let message = if failed.uncertain {
-                format!(
-                    "{}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
-                    failed.message,
-                    resend_hint(&record)
-                )
-            } else {
-                failed.message
-            };
-            record.send_error = Some(message.clone());
-            record.send_uncertain = failed.uncertain;
-            // Asked to be sent: the next send of the digest tries it again (the daemon's
-            // only when it was certainly not taken).
-            record.deliver = true;
-            store.put_digest(&record)?;
-            Err(RunError::Send {
-                name: record.name,
-                message,
-            })
-        }
-    }
+        Attempt::Retry(message) | Attempt::Refused(message) => (message, false),
+        Attempt::Uncertain(message) => (
+            format!(
+                "{message}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
+                resend_hint(&record)
+            ),
+            true,
+        ),
+    };
+    record.send_error = Some(message.clone());
+    record.send_uncertain = uncertain;
+    // Asked to be sent: the next send of the digest tries it again (the daemon's only when
+    // it was certainly not taken).
+    record.deliver = true;
+    store.put_digest(&record)?;
+    Err(RunError::Send {
+        name: record.name,
+        message,
+    })
 }
 
-/// Why a digest was not sent.
-struct SendFailure {
-    message: String,
-    /// The relay may have taken the message before the failure.
-    uncertain: bool,
+/// How one attempt to hand a digest to the relay ended.
+enum Attempt {
+    Sent,
+    /// Certainly not taken, and another attempt may go through (no connection, a relay that
+    /// did not answer before the message, a 4xx reply, a failed TLS handshake).
+    Retry(String),
+    /// Refused for good (a 5xx reply, a relay without what the message needs, a config that
+    /// cannot send): not tried again.
+    Refused(String),
+    /// The relay may have taken it (the connection broke or went quiet once the message was
+    /// under way, a reply that does not parse).
+    Uncertain(String),
 }
 
-/// What an SMTP error says about the message: `Some(false)` when the relay certainly did
-/// not take it and trying again may work (a 4xx reply, no connection, a failed TLS
-/// handshake), `Some(true)` when it may have taken it (the connection broke or timed out
-/// once it was open, a reply that does not parse), `None` when it was refused for good (a
-/// 5xx reply, a relay without what the message needs).
+/// What an SMTP error while the message is under way says about it: `Some(false)` when the
+/// relay certainly did not take it and trying again may work (a 4xx reply, a failed TLS
+/// handshake), `Some(true)` when it may have taken it (the connection broke, a reply that
+/// does not parse), `None` when it was refused for good (a 5xx reply, a relay without what
+/// the message needs).
 fn taken_maybe(e: &lettre::transport::smtp::Error) -> Option<bool> {
     // A 5xx reply, or the client refusing before it sends anything (the relay lacks a
     // feature the message needs): trying again changes nothing.
     if e.is_permanent() || e.is_client() {
         return None;
     }
-    // lettre has no predicate for its connection errors; they say so first.
-    let not_connected = e.to_string().starts_with("Connection error");
-    Some(!(e.is_transient() || e.is_tls() || not_connected))
+    Some(!(e.is_transient() || e.is_tls()))
 }
 
-/// One digest through `[mail.smtp]`, or why not. Tried again (three attempts, growing waits)
-/// only while the relay certainly has not taken it: a list never gets it twice.
-async fn deliver(
-    mail: &MailConfig,
-    d: &DigestConfig,
-    record: &DigestRecord,
-) -> Result<(), SendFailure> {
-    let sure = |message: String| SendFailure {
-        message,
-        uncertain: false,
-    };
-    let Some(smtp) = &mail.smtp else {
-        return Err(sure("no [mail.smtp] relay is configured".into()));
-    };
-    use lettre::AsyncTransport;
-    let from: lettre::message::Mailbox =
-        d.from.parse().map_err(|e| sure(format!("bad from: {e}")))?;
-    let to: Vec<lettre::Address> =
-        d.to.iter()
-            .filter_map(|t| t.parse::<lettre::message::Mailbox>().ok().map(|m| m.email))
-            .collect();
-    if to.is_empty() {
-        return Err(sure("the digest has no recipients".into()));
-    }
-    let envelope =
-        lettre::address::Envelope::new(Some(from.email), to).map_err(|e| sure(e.to_string()))?;
-    let mut builder = match smtp.security {
-        SmtpSecurity::Tls => {
-            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::relay(&smtp.host)
-        }
-        SmtpSecurity::StartTls => {
-            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::starttls_relay(&smtp.host)
-        }
-        SmtpSecurity::None => {
-            Ok(lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(&smtp.host))
-        }
-    }
-    .map_err(|e| sure(e.to_string()))?
-    .port(smtp.port)
-    .timeout(Some(smtp.timeout));
-    if let Some(user) = &smtp.username {
-        let password = std::env::var(&smtp.password_env).map_err(|_| {
-            sure(format!(
-                "the SMTP password is read from ${}, which is not set",
-                smtp.password_env
-            ))
-        })?;
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-            user.clone(),
-            password,
-        ));
-    }
-    let transport = builder.build();
-    let mut last = String::new();
-    for attempt in 0..3u32 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
-        }
-        // lettre's timeout bounds the connection alone; this one the whole conversation.
-        let sent = tokio::time::timeout(
-            smtp.timeout,
-            transport.send_raw(&envelope, record.eml.as_bytes()),
-        )
-        .await;
-        let Ok(sent) = sent else {
-            last = format!(
-                "the relay did not finish the delivery within {}",
-                humantime::format_duration(smtp.timeout)
-            );
-            tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %last, "sending the digest failed");
-            return Err(SendFailure {
-                message: last,
-                uncertain: true,
-            });
+/// `[mail.smtp]` and one digest's envelope, ready for attempts.
+struct Relay<'a> {
+    smtp: &'a crate::config::SmtpConfig,
+    envelope: lettre::address::Envelope,
+    credentials: Option<lettre::transport::smtp::authentication::Credentials>,
+}
+
+impl<'a> Relay<'a> {
+    /// Everything an attempt needs that does not depend on the relay; an error here is the
+    /// config's (checked when it loads) or the environment's, and no attempt would change it.
+    fn for_digest(mail: &'a MailConfig, d: &DigestConfig) -> Result<Relay<'a>, String> {
+        let Some(smtp) = &mail.smtp else {
+            return Err("no [mail.smtp] relay is configured".into());
         };
-        match sent {
-            Ok(_) => return Ok(()),
-            Err(e) => {
-                last = e.to_string();
-                tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %last, "sending the digest failed");
-                match taken_maybe(&e) {
-                    Some(false) => {}
-                    Some(true) => {
-                        return Err(SendFailure {
-                            message: last,
-                            uncertain: true,
-                        })
-                    }
-                    None => return Err(sure(last)),
-                }
-            }
+        let from: lettre::message::Mailbox =
+            d.from.parse().map_err(|e| format!("bad from: {e}"))?;
+        let to: Vec<lettre::Address> =
+            d.to.iter()
+                .filter_map(|t| t.parse::<lettre::message::Mailbox>().ok().map(|m| m.email))
+                .collect();
+        if to.is_empty() {
+            return Err("the digest has no recipients".into());
         }
+        let envelope =
+            lettre::address::Envelope::new(Some(from.email), to).map_err(|e| e.to_string())?;
+        let credentials = match &smtp.username {
+            None => None,
+            Some(user) => {
+                let password = std::env::var(&smtp.password_env).map_err(|_| {
+                    format!(
+                        "the SMTP password is read from ${}, which is not set",
+                        smtp.password_env
+                    )
+                })?;
+                Some(lettre::transport::smtp::authentication::Credentials::new(
+                    user.clone(),
+                    password,
+                ))
+            }
+        };
+        Ok(Relay {
+            smtp,
+            envelope,
+            credentials,
+        })
     }
-    Err(sure(last))
+
+    /// One attempt: connecting, TLS and logging in within twice `[mail.smtp] timeout` (lettre
+    /// gives each of the relay's addresses that long to connect, so a second one is tried),
+    /// then the message within `timeout` (lettre's own bounds the TCP connection alone). Until
+    /// the message is under way the relay cannot have taken it, whatever goes wrong.
+    async fn attempt(&self, eml: &[u8]) -> Attempt {
+        use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+        let smtp = self.smtp;
+        let within = humantime::format_duration(smtp.timeout);
+        let hello = lettre::transport::smtp::extension::ClientId::default();
+        let tls = || TlsParameters::new(smtp.host.clone());
+        let connect = async {
+            let wrapped = match smtp.security {
+                SmtpSecurity::Tls => Some(tls()?),
+                SmtpSecurity::StartTls | SmtpSecurity::None => None,
+            };
+            let mut conn = AsyncSmtpConnection::connect_tokio1(
+                (smtp.host.as_str(), smtp.port),
+                Some(smtp.timeout),
+                &hello,
+                wrapped,
+                None,
+            )
+            .await?;
+            if smtp.security == SmtpSecurity::StartTls {
+                conn.starttls(tls()?, &hello).await?;
+            }
+            if let Some(credentials) = &self.credentials {
+                conn.auth(
+                    lettre::transport::smtp::authentication::DEFAULT_MECHANISMS,
+                    credentials,
+                )
+                .await?;
+            }
+            Ok::<_, lettre::transport::smtp::Error>(conn)
+        };
+        let mut conn = match tokio::time::timeout(smtp.timeout * 2, connect).await {
+            Err(_) => {
+                return Attempt::Retry(format!(
+                    "the relay did not let the message be sent within {}",
+                    humantime::format_duration(smtp.timeout * 2)
+                ))
+            }
+            Ok(Err(e)) if e.is_permanent() || e.is_client() => {
+                return Attempt::Refused(e.to_string())
+            }
+            Ok(Err(e)) => return Attempt::Retry(e.to_string()),
+            Ok(Ok(conn)) => conn,
+        };
+        let sent = match tokio::time::timeout(smtp.timeout, conn.send(&self.envelope, eml)).await {
+            Err(_) => {
+                return Attempt::Uncertain(format!(
+                    "the relay did not finish the delivery within {within}"
+                ))
+            }
+            Ok(Err(e)) => match taken_maybe(&e) {
+                Some(false) => Attempt::Retry(e.to_string()),
+                Some(true) => Attempt::Uncertain(e.to_string()),
+                None => Attempt::Refused(e.to_string()),
+            },
+            Ok(Ok(_)) => Attempt::Sent,
+        };
+        // QUIT, as lettre does; its answer changes nothing.
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
+        sent
+    }
 }
 
 /// Parses `--at`: RFC 3339, or `YYYY-MM-DD HH:MM` / `YYYY-MM-DDTHH:MM` in the digest's zone.
@@ -825,18 +886,24 @@ mod tests {
             .put_digest(&record("daily", 5, 2, false, false))
             .unwrap();
         assert_eq!(days(outbox_pending(&store, &d).unwrap()), [3, 5]);
+        // `send_empty` turned on later: the empty one in between is not written now.
         let every = DigestConfig {
             send_empty: true,
             ..config("daily")
         };
-        assert_eq!(days(outbox_pending(&store, &every).unwrap()), [3, 4, 5]);
+        assert_eq!(days(outbox_pending(&store, &every).unwrap()), [3, 5]);
+        store
+            .put_digest(&record("daily", 6, 0, false, false))
+            .unwrap();
+        assert_eq!(days(outbox_pending(&store, &every).unwrap()), [3, 5, 6]);
+        assert_eq!(days(outbox_pending(&store, &d).unwrap()), [3, 5]);
         // Written, oldest first: none is due any more.
         let mail = mail(&dir.path().join("outbox"));
-        for mut due in outbox_pending(&store, &d).unwrap() {
+        for mut due in outbox_pending(&store, &every).unwrap() {
             deliver_to_outbox(&mail, &store, &mut due).unwrap();
         }
-        assert!(outbox_pending(&store, &d).unwrap().is_empty());
-        assert_eq!(files(&dir.path().join("outbox/daily/new")).len(), 2);
+        assert!(outbox_pending(&store, &every).unwrap().is_empty());
+        assert_eq!(files(&dir.path().join("outbox/daily/new")).len(), 3);
     }
 
     #[test]

@@ -77,6 +77,10 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// cannot read for damage.
 pub const SCHEMA_VERSION: u64 = 10;
 
+/// The stories' database's `meta` key present while an upgrade rebuilds the indexes: the
+/// schema it upgrades from (one byte).
+const REBUILDING_KEY: &str = "rebuilding from";
+
 /// Where the sources' states live, inside the store directory.
 const STATES_DIR: &str = "states";
 
@@ -498,6 +502,20 @@ impl Store {
         }
         let mut upgrade_from = None;
         match schema {
+            // An upgrade that was cut short (see below): done again, whole.
+            Some(SCHEMA_VERSION) if meta.get(REBUILDING_KEY)?.is_some() => {
+                let found = meta
+                    .get(REBUILDING_KEY)?
+                    .and_then(|v| v.first().copied())
+                    .map_or(SCHEMA_VERSION, u64::from);
+                if found < 4 {
+                    // The log is rebuilt as at the first attempt: emptied, then the older
+                    // trees still there (dropped only once the upgrade is done) moved in.
+                    main.matches.clear()?;
+                    matching::move_trees(&main)?;
+                }
+                upgrade_from = Some(found);
+            }
             // Trees that an upgrade from an older schema left behind (a crash before they were
             // dropped).
             Some(SCHEMA_VERSION) => matching::drop_trees(&main)?,
@@ -545,8 +563,14 @@ impl Store {
                 stories = main.items.len(),
                 "upgrading the store: rebuilding its indexes (reads every story once)"
             );
-            let stories = backup::upgrade_indexes(&main, found < 4)?;
+            // Marked first as this schema, rebuilding: an older build refuses the store while
+            // its indexes are partly rewritten (it would read them as whole), and this one
+            // starts the rebuild over if it is cut short.
+            meta.insert(REBUILDING_KEY, &[u8::try_from(found).unwrap_or(u8::MAX)])?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+            main.flush()?;
+            let stories = backup::upgrade_indexes(&main, found < 4)?;
+            meta.remove(REBUILDING_KEY)?;
             main.flush()?;
             matching::drop_trees(&main)?;
             tracing::info!(
@@ -696,7 +720,8 @@ impl Store {
         self.states.all()
     }
 
-    /// Items, newest first by publication date.
+    /// Items, newest first where the feeds list them (by publication date, a story that
+    /// arrived late at the hour it arrived: see [`crate::model::listed_at`]).
     pub fn list(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
         let limit = if q.limit == 0 { usize::MAX } else { q.limit };
         let keys: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match &q.source
