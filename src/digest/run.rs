@@ -216,7 +216,9 @@ fn compose(
         json: serde_json::to_value(&built).unwrap_or_default(),
         sent_at: None,
         send_error: None,
-        outbox_due: true,
+        // An empty digest is written (and sent) only with `send_empty` as it is now: one
+        // turned on later does not bring back the empty issues built before.
+        outbox_due: built.count > 0 || d.send_empty,
         outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
         send_uncertain: false,
@@ -271,20 +273,16 @@ pub fn pending_sends(
 
 /// The digests of `d` whose message is still to be written to the outbox, oldest first:
 /// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
-/// leaving out empty ones (but the newest, with `send_empty`), which are never written. Written oldest
+/// leaving out empty ones (unless built and kept with `send_empty`), which are never written. Written oldest
 /// first, a digest whose write failed is written before any newer one is, so the walk can
 /// stop at the first one written.
 pub fn outbox_pending(store: &Store, d: &DigestConfig) -> Result<Vec<DigestRecord>, RunError> {
     let mut due = Vec::new();
-    for (i, record) in store
-        .digests_newest_first(&d.name)?
-        .take(PENDING_LOOKBACK)
-        .enumerate()
-    {
+    for record in store.digests_newest_first(&d.name)?.take(PENDING_LOOKBACK) {
         let record = record?;
-        // An empty digest goes out only as the newest, with `send_empty`: one turned on
-        // later does not send the empty issues built before.
-        if record.count == 0 && !(d.send_empty && i == 0) {
+        // An empty digest is written only if it was to be when built (`send_empty` then),
+        // and with `send_empty` now.
+        if record.count == 0 && !(d.send_empty && record.outbox_due) {
             continue;
         }
         if !record.outbox_due {
@@ -467,21 +465,22 @@ pub async fn send(
                 if attempt > 0 {
                     tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
                 }
-                // Recorded (and flushed) before the relay is contacted: should the process
-                // stop or die during the attempt, the digest is one the relay may have
-                // taken, which is not sent again by itself.
-                let under_way = DigestRecord {
-                    send_error: Some(format!(
-                        "a send began at {} and had not ended when this was recorded: it is under way, or tributary stopped during it; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
-                        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        resend_hint(&record)
-                    )),
-                    send_uncertain: true,
-                    deliver: true,
-                    ..record.clone()
+                // Recorded (and flushed) once the relay is ready for the message, before it
+                // goes: should the process stop or die while it does, the digest is one the
+                // relay may have taken, which is not sent again by itself.
+                let under_way = || {
+                    store.put_digest(&DigestRecord {
+                        send_error: Some(format!(
+                            "a send began at {} and had not ended when this was recorded: it is under way, or tributary stopped during it; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
+                            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            resend_hint(&record)
+                        )),
+                        send_uncertain: true,
+                        deliver: true,
+                        ..record.clone()
+                    })
                 };
-                store.put_digest(&under_way)?;
-                outcome = relay.attempt(record.eml.as_bytes()).await;
+                outcome = relay.attempt(record.eml.as_bytes(), under_way).await?;
                 let (Attempt::Retry(message)
                 | Attempt::Refused(message)
                 | Attempt::Uncertain(message)) = &outcome
@@ -608,14 +607,20 @@ impl<'a> Relay<'a> {
         })
     }
 
-    /// One attempt: connecting, TLS and logging in within twice `[mail.smtp] timeout` (lettre
-    /// gives each of the relay's addresses that long to connect, so a second one is tried),
-    /// then the message within `timeout` (lettre's own bounds the TCP connection alone). Until
-    /// the message is under way the relay cannot have taken it, whatever goes wrong.
-    async fn attempt(&self, eml: &[u8]) -> Attempt {
+    /// One attempt. Connecting, TLS and logging in, within twice `[mail.smtp] timeout`
+    /// (lettre bounds the TCP connection to each of the relay's addresses by it, so a second
+    /// one is tried), then the envelope (`MAIL`, `RCPT`, `DATA`) within `timeout`: until then
+    /// the relay cannot have taken the message, whatever goes wrong. Then `under_way` (the
+    /// record's mark), and the message itself within `timeout`.
+    async fn attempt(
+        &self,
+        eml: &[u8],
+        under_way: impl FnOnce() -> Result<(), crate::store::StoreError>,
+    ) -> Result<Attempt, crate::store::StoreError> {
         use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+        use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+        use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
         let smtp = self.smtp;
-        let within = humantime::format_duration(smtp.timeout);
         let hello = lettre::transport::smtp::extension::ClientId::default();
         let tls = || TlsParameters::new(smtp.host.clone());
         let connect = async {
@@ -643,35 +648,86 @@ impl<'a> Relay<'a> {
             }
             Ok::<_, lettre::transport::smtp::Error>(conn)
         };
-        let mut conn = match tokio::time::timeout(smtp.timeout * 2, connect).await {
+        let connecting = smtp.timeout.saturating_mul(2);
+        let mut conn = match tokio::time::timeout(connecting, connect).await {
             Err(_) => {
-                return Attempt::Retry(format!(
+                return Ok(Attempt::Retry(format!(
                     "the relay did not let the message be sent within {}",
-                    humantime::format_duration(smtp.timeout * 2)
-                ))
+                    humantime::format_duration(connecting)
+                )))
             }
-            Ok(Err(e)) if e.is_permanent() || e.is_client() => {
-                return Attempt::Refused(e.to_string())
-            }
-            Ok(Err(e)) => return Attempt::Retry(e.to_string()),
+            Ok(Err(e)) => return Ok(before_message(&e)),
             Ok(Ok(conn)) => conn,
         };
-        let sent = match tokio::time::timeout(smtp.timeout, conn.send(&self.envelope, eml)).await {
-            Err(_) => {
-                return Attempt::Uncertain(format!(
-                    "the relay did not finish the delivery within {within}"
-                ))
+        // The envelope, as lettre's `send` writes it (SMTPUTF8 for addresses that need it,
+        // 8BITMIME for a body that does), a command at a time: a failure here is before the
+        // message.
+        let mut options = Vec::new();
+        let mut addresses = self.envelope.from().into_iter().chain(self.envelope.to());
+        if addresses.any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii()) {
+            if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+                return Ok(Attempt::Refused(
+                    "the recipients or sender need SMTPUTF8, which the relay does not offer".into(),
+                ));
             }
-            Ok(Err(e)) => match taken_maybe(&e) {
-                Some(false) => Attempt::Retry(e.to_string()),
-                Some(true) => Attempt::Uncertain(e.to_string()),
-                None => Attempt::Refused(e.to_string()),
-            },
+            options.push(MailParameter::SmtpUtfEight);
+        }
+        if !eml.is_ascii() {
+            if !conn.server_info().supports_feature(Extension::EightBitMime) {
+                return Ok(Attempt::Refused(
+                    "the message needs 8BITMIME, which the relay does not offer".into(),
+                ));
+            }
+            options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+        }
+        let envelope = async {
+            conn.command(Mail::new(self.envelope.from().cloned(), options))
+                .await?;
+            for to in self.envelope.to() {
+                conn.command(Rcpt::new(to.clone(), vec![])).await?;
+            }
+            conn.command(Data).await
+        };
+        let ready = match tokio::time::timeout(smtp.timeout, envelope).await {
+            Err(_) => Attempt::Retry(format!(
+                "the relay did not take the envelope within {}",
+                humantime::format_duration(smtp.timeout)
+            )),
+            Ok(Err(e)) => before_message(&e),
             Ok(Ok(_)) => Attempt::Sent,
+        };
+        let sent = match ready {
+            Attempt::Sent => {
+                under_way()?;
+                match tokio::time::timeout(smtp.timeout, conn.message(eml)).await {
+                    Err(_) => Attempt::Uncertain(format!(
+                        "the relay did not finish the delivery within {}",
+                        humantime::format_duration(smtp.timeout)
+                    )),
+                    Ok(Err(e)) => match taken_maybe(&e) {
+                        Some(false) => Attempt::Retry(e.to_string()),
+                        Some(true) => Attempt::Uncertain(e.to_string()),
+                        None => Attempt::Refused(e.to_string()),
+                    },
+                    Ok(Ok(_)) => Attempt::Sent,
+                }
+            }
+            not_ready => not_ready,
         };
         // QUIT, as lettre does; its answer changes nothing.
         let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
-        sent
+        Ok(sent)
+    }
+}
+
+/// An SMTP error before the message went out: refused for good (a 5xx reply, a relay without
+/// what the message needs), or worth another attempt (anything else: the relay cannot have
+/// taken a message it was not given).
+fn before_message(e: &lettre::transport::smtp::Error) -> Attempt {
+    if e.is_permanent() || e.is_client() {
+        Attempt::Refused(e.to_string())
+    } else {
+        Attempt::Retry(e.to_string())
     }
 }
 
@@ -875,18 +931,20 @@ mod tests {
         let mut written = record("daily", 2, 3, false, false);
         written.outbox_due = false;
         store.put_digest(&written).unwrap();
-        // Two whose writes failed (the outbox was not mounted), an empty one between them.
+        // Two whose writes failed (the outbox was not mounted), an empty one between them,
+        // built without `send_empty` (so never to be written).
         store
             .put_digest(&record("daily", 3, 1, false, false))
             .unwrap();
-        store
-            .put_digest(&record("daily", 4, 0, false, false))
-            .unwrap();
+        let mut empty = record("daily", 4, 0, false, false);
+        empty.outbox_due = false;
+        store.put_digest(&empty).unwrap();
         store
             .put_digest(&record("daily", 5, 2, false, false))
             .unwrap();
         assert_eq!(days(outbox_pending(&store, &d).unwrap()), [3, 5]);
-        // `send_empty` turned on later: the empty one in between is not written now.
+        // `send_empty` turned on later: the empty one built before is not written now; one
+        // built with it is.
         let every = DigestConfig {
             send_empty: true,
             ..config("daily")
