@@ -13,7 +13,7 @@ use super::journal::{Index, Pending, EMPTY};
 use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
-use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
+use crate::model::{Carrier, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::urls;
 
 /// An item ready to store: normalized by the parse stage.
@@ -178,8 +178,11 @@ impl Store {
 /// What `find_story` read of the link and title indexes when it found no story.
 #[derive(Default)]
 struct Probe {
-    /// The link index already names a story for this link.
+    /// The link index already has an entry for this link.
     link_taken: bool,
+    /// That entry names a story that is stored (or says several are): a new story with this
+    /// link makes it [`SHARED_LINK`].
+    link_owned: bool,
     /// The stories already stored under this title key.
     titles: Vec<(ItemId, i64)>,
     /// The new item's link key and title key, worked out once.
@@ -387,9 +390,14 @@ impl Tx<'_, '_> {
         self.put(&item)?;
         self.pending.insert(Index::Idents, ident_key, ident);
         // The link and title indexes were read by `find_story` a moment ago: write without
-        // reading them again.
-        if let (false, Some(key)) = (probe.link_taken, probe.link_key) {
-            self.pending.insert(Index::Links, key, &item.id.0[..]);
+        // reading them again. A link that another story stored has too (a section page that
+        // a source gives several stories) tells no story from now on.
+        if let Some(key) = probe.link_key {
+            if probe.link_owned {
+                self.pending.insert(Index::Links, key, &SHARED_LINK[..]);
+            } else {
+                self.pending.insert(Index::Links, key, &item.id.0[..]);
+            }
         }
         if let Some(tkey) = probe.title_key {
             probe.titles.push((item.id, item.published.timestamp()));
@@ -417,19 +425,20 @@ impl Tx<'_, '_> {
         if let Some(key) = probe.link_key {
             if let Some(v) = self.pending.get(Index::Links, &key)? {
                 probe.link_taken = true;
-                if let Some(id) = keys::id_suffix(&v) {
+                if v[..] == SHARED_LINK[..] {
+                    probe.link_owned = true;
+                } else if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
-                        // This source already carries that story under another GUID: a feed that
+                        probe.link_owned = true;
+                        // This source already carries that story as another entry: a feed that
                         // gives several stories one link (a section page), not a duplicate;
                         // unless the title and text are the story's too, as when a site moves
                         // to new GUIDs (a new CMS, http to https) and its entries come back.
-                        let other_guid = item.sources.iter().any(|c| {
-                            c.source == self.source
-                                && matches!(c.identity, Identity::Guid(_))
-                                && matches!(new.identity, Identity::Guid(_))
-                                && c.identity != new.identity
-                        });
-                        if !other_guid || self.same_story(new, &item, probe.title_key) {
+                        let other_entry = item
+                            .sources
+                            .iter()
+                            .any(|c| c.source == self.source && c.identity != new.identity);
+                        if !other_entry || self.same_story(new, &item, probe.title_key) {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
                         }
                     }
@@ -585,6 +594,11 @@ impl Tx<'_, '_> {
         Ok(())
     }
 }
+
+/// The link index's value for a link that several stored stories have (a section page a
+/// source gives several of its stories): it names none of them, and matches nothing, like a
+/// front page. No story id is this (ids are hashes).
+pub(crate) const SHARED_LINK: [u8; 16] = [0xff; 16];
 
 /// The cross-source key of a link; `None` for a site's front page, which many feeds give as
 /// every item's link and which therefore identifies nothing.

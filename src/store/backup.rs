@@ -509,8 +509,13 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
         .chain(item.sources.iter().flat_map(|c| c.link.iter()));
     for link in links {
         if let Some(k) = link_key(link) {
-            if tx.get(Index::Links, &k)?.is_none() {
-                tx.insert(Index::Links, k, &item.id.0[..]);
+            match tx.get(Index::Links, &k)? {
+                None => tx.insert(Index::Links, k, &item.id.0[..]),
+                // Another story has it too: it tells neither (see `SHARED_LINK`).
+                Some(v) if v[..] != item.id.0[..] => {
+                    tx.insert(Index::Links, k, &super::apply::SHARED_LINK[..])
+                }
+                Some(_) => {}
             }
         }
     }
