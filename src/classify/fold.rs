@@ -83,6 +83,11 @@ static TABLE: LazyLock<Vec<Folded>> = LazyLock::new(|| {
 /// The characters one non-ASCII character folds to, before word separation: lowercased,
 /// transliterated, decomposed, without combining marks.
 fn fold_char(c: char, emit: &mut impl FnMut(char)) {
+    // Invisible marks inside words (a soft hyphen a CMS puts in for line breaking, zero-width
+    // joiners and spaces, a byte order mark): not there at all, not word breaks.
+    if matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}') {
+        return;
+    }
     // Lowercase and transliterate before decomposing: Cyrillic letters like `й` would
     // decompose, and `ђ`/`ћ` have no decomposition at all. Each character is decomposed on
     // its own: the order of combining marks does not matter once they are dropped.
@@ -237,6 +242,16 @@ mod tests {
             { " dzep ljubav njegos djak cerka cas suma zena " }
         );
         assert_eq!(fold("Београд–Приштина"), " beograd pristina ");
+    }
+
+    #[test]
+    fn invisible_marks_inside_words_are_not_word_breaks() {
+        assert_eq!(
+            fold("Dija\u{ad}log Beo\u{ad}grada i Pri\u{ad}štine"),
+            " dijalog beograda i pristine "
+        );
+        assert_eq!(fold("Ko\u{200b}sovo\u{feff}"), " kosovo ");
+        assert_eq!(fold("Дија\u{ad}лог"), " dijalog ");
     }
 
     #[test]

@@ -1112,7 +1112,9 @@ enum Class {
 }
 
 /// Characters removed from text: they only steer line breaking and joining.
-const ZERO_WIDTH: [char; 5] = ['\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}'];
+const ZERO_WIDTH: [char; 6] = [
+    '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+];
 
 fn is_space(c: char) -> bool {
     if c.is_ascii() {
