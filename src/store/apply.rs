@@ -467,7 +467,19 @@ impl Tx<'_, '_> {
                     &item.summary,
                     item.link.as_deref(),
                 );
-                if !item.carried_by(self.source) && agree {
+                // With no text to compare, the title alone decides only where a copy is
+                // expected: a partner republishing. Two organisations' own "Konferencija za
+                // medije" or "Statement on …" of the same days are two stories.
+                let organisations = || {
+                    self.dedupe.is_organization(self.source)
+                        && item
+                            .sources
+                            .iter()
+                            .all(|c| self.dedupe.is_organization(&c.source))
+                };
+                let untold =
+                    word_pairs(&new.summary).is_empty() || word_pairs(&item.summary).is_empty();
+                if !item.carried_by(self.source) && agree && !(untold && organisations()) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
             }
@@ -553,10 +565,14 @@ impl Tx<'_, '_> {
             .get(Index::Titles, &tkey)?
             .map(|v| keys::decode_title_entries(&v))
             .unwrap_or_default();
-        if entries.iter().any(|(id, _)| *id == item.id) {
-            return Ok(());
+        // The story's date as it is now (its lead may have brought another): the title window
+        // is measured from it.
+        let ts = item.published.timestamp();
+        match entries.iter_mut().find(|(id, _)| *id == item.id) {
+            Some((_, t)) if *t == ts => return Ok(()),
+            Some((_, t)) => *t = ts,
+            None => entries.push((item.id, ts)),
         }
-        entries.push((item.id, item.published.timestamp()));
         self.pending
             .insert(Index::Titles, tkey, keys::encode_title_entries(&entries));
         Ok(())

@@ -516,6 +516,86 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
     );
 }
 
+/// Two organisations' own posts of the same generic title and no text to compare are two
+/// stories; a partner's copy with that title and no text is a copy.
+#[test]
+fn a_title_without_text_merges_a_partners_copy_but_not_two_organisations_posts() {
+    let dedupe = DedupeConfig {
+        organizations: std::sync::Arc::new(["bfpe".to_string(), "kdi".to_string()].into()),
+        ..DedupeConfig::default()
+    };
+    let title = "Konferencija za medije povodom izbora";
+    let post = |guid: &str, link: &str| {
+        let mut s = item(guid, title, Some(link), guid);
+        s.item.summary = String::new();
+        s
+    };
+    let apply_as = |store: &Store, source: &str, s: Staged| {
+        store
+            .apply(
+                source,
+                vec![s],
+                &SourceState::default(),
+                now(),
+                &dedupe,
+                &no_topics,
+            )
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(
+        apply_as(&store, "bfpe", post("b", "https://bfpe.example/k")).new,
+        1
+    );
+    assert_eq!(
+        apply_as(&store, "kdi", post("k", "https://kdi.example/k")).new,
+        1
+    );
+    let copy = apply_as(&store, "portal", post("p", "https://portal.example/k"));
+    assert_eq!(copy.duplicate, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+/// When the original arrives after a partner's copy and takes the lead with its own date, the
+/// title index dates the story by it: the title window is measured from the story's date.
+#[test]
+fn the_title_index_follows_the_date_of_the_copy_that_leads() {
+    let dedupe = DedupeConfig {
+        organizations: std::sync::Arc::new(["kdi".to_string()].into()),
+        ..DedupeConfig::default()
+    };
+    let title = "Energy agreement: the paper on implementation";
+    let mut partner = item("p", title, Some("https://p.example/energy"), "p");
+    partner.item.published = Some(Utc.with_ymd_and_hms(2020, 2, 23, 10, 0, 0).unwrap());
+    let original = item("o", title, Some("https://kdi.example/energy"), "o");
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for (source, s) in [("portal", partner), ("kdi", original)] {
+        store
+            .apply(
+                source,
+                vec![s],
+                &SourceState::default(),
+                now(),
+                &dedupe,
+                &no_topics,
+            )
+            .unwrap();
+    }
+    let main = store.main().unwrap();
+    let titles = matching::entries(main, Index::Titles);
+    assert_eq!(titles.len(), 1);
+    let dated = keys::decode_title_entries(&titles[0].1);
+    let story = store.list(&Query::default()).unwrap();
+    assert_eq!(story.len(), 1);
+    assert_eq!(
+        story[0].published,
+        Utc.with_ymd_and_hms(2020, 2, 25, 10, 0, 0).unwrap()
+    );
+    assert_eq!(dated, [(story[0].id, story[0].published.timestamp())]);
+}
+
 #[test]
 fn an_organisations_copy_leads_a_partners_whatever_their_dates_and_order() {
     let dedupe = DedupeConfig {
