@@ -43,6 +43,27 @@ pub struct Input<'a> {
     pub categories: &'a [String],
 }
 
+impl<'a> Input<'a> {
+    /// The item with its summary cut after the title it begins with: a feed that repeats the
+    /// title as the text's first line, or an item without a title, whose title was made of its
+    /// text's first sentence. Those words then count once, as the title's, not three times.
+    fn without_repeated_title(&self) -> Input<'a> {
+        let title = self.title.trim();
+        let summary = self.summary.trim_start();
+        match summary.strip_prefix(title) {
+            Some(rest)
+                if !title.is_empty() && !rest.chars().next().is_some_and(char::is_alphanumeric) =>
+            {
+                Input {
+                    summary: rest,
+                    ..*self
+                }
+            }
+            _ => *self,
+        }
+    }
+}
+
 /// Where in an item a term matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -247,6 +268,7 @@ impl Classifier {
 
     /// [`Classifier::classify`], with the reasons only when `reasons`.
     fn matched(&self, input: &Input, reasons: bool) -> Vec<TopicMatch> {
+        let input = &input.without_repeated_title();
         let hits = score::hits(&self.topics, &self.matcher, &self.uses, input);
         self.topics
             .iter()

@@ -72,6 +72,31 @@ fn one_stem_covers_inflections_and_scripts() {
 }
 
 #[test]
+fn text_the_title_repeats_counts_once() {
+    let c = classifier();
+    // A title made of the text's first sentence (an item without one), or a feed that repeats
+    // its title as the text's first line: its words count as the title's (dialog* 2 × 2, wine
+    // −1 × 2 = 2 < 3), not also as the summary's (+2 − 1 would reach 3).
+    assert!(topics(
+        &c,
+        "Dialogue on wine",
+        "Dialogue on wine. More to come.",
+        &[]
+    )
+    .is_empty());
+    // Text of its own counts.
+    assert_eq!(
+        topics(&c, "Dialogue on wine", "The dialogue goes on.", &[]),
+        ["dialogue"]
+    );
+    // Not a repeat when the text only begins with the same letters.
+    assert_eq!(
+        topics(&c, "Dialogue on wine", "Dialogue on wines and more.", &[]),
+        ["dialogue"]
+    );
+}
+
+#[test]
 fn the_title_counts_more_than_the_summary() {
     let c = classifier();
     // 2 × title_weight 2 = 4 ≥ 3, but 2 in the summary alone is not enough.
