@@ -395,6 +395,7 @@ impl Classifier {
     /// Every topic's score for the item, assigned or not, in rule order (for explaining and
     /// tuning rules).
     pub fn scores(&self, input: &Input) -> Vec<TopicScore<'_>> {
+        let input = &input.without_repeated_title();
         let hits = score::hits(&self.topics, &self.matcher, &self.uses, input);
         self.topics
             .iter()

@@ -308,26 +308,11 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         .filter(|(_, n)| *n > 1)
         .map(|(g, _)| g.to_string())
         .collect();
-    // Likewise a link several entries share (a section page) identifies none of those without
-    // a GUID of their own: they are told apart by content, whatever their order.
-    let links: Vec<_> = feed
-        .entries
-        .iter()
-        .map(|e| entry_link(e, site.as_ref(), ctx.fetch_url))
-        .collect();
-    let mut link_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for l in links.iter().flatten() {
-        *link_uses.entry(l.as_str()).or_default() += 1;
-    }
-    let shared_links: HashSet<String> = link_uses
-        .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(l, _)| l.to_string())
-        .collect();
     let mut seen: HashSet<String> = HashSet::new();
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut duplicate_ids = 0;
-    for (mut entry, link) in feed.entries.into_iter().zip(links) {
+    for mut entry in feed.entries {
+        let link = entry_link(&entry, site.as_ref(), ctx.fetch_url);
         let content_hash = raw_hash(&entry);
         fix_c1_text(&mut entry);
         let guid = entry.id.trim();
@@ -337,7 +322,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         }
         let mut identity = if !guid.is_empty() && !reused {
             Identity::Guid(guid_key(guid))
-        } else if let Some(l) = link.as_ref().filter(|l| !shared_links.contains(l.as_str())) {
+        } else if let Some(l) = &link {
             Identity::Link(l.to_string())
         } else {
             Identity::Hash(content_hash.clone())

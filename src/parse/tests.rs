@@ -211,38 +211,6 @@ fn identity_of_entries_sharing_a_guid_does_not_depend_on_their_order() {
 }
 
 #[test]
-fn identity_of_entries_sharing_a_link_without_guids_does_not_depend_on_their_order() {
-    let item = |t: &str| {
-        format!("<item><title>{t}</title><description>About {t}.</description><link>https://x.example/news/</link></item>")
-    };
-    let doc = |items: &[&str]| {
-        format!(
-            "<rss version=\"2.0\"><channel><title>t</title>{}<item><title>own</title><link>https://x.example/own</link></item></channel></rss>",
-            items.iter().map(|t| item(t)).collect::<String>()
-        )
-    };
-    let first = items(&doc(&["a", "b"]));
-    let later = items(&doc(&["c", "b", "a"]));
-    let id_of = |list: &[NewItem], title: &str| {
-        list.iter()
-            .find(|i| i.title == title)
-            .unwrap()
-            .identity
-            .clone()
-    };
-    for t in ["a", "b"] {
-        assert_eq!(id_of(&first, t), id_of(&later, t), "{t}");
-        assert!(matches!(id_of(&first, t), Identity::Hash(_)), "{t}");
-    }
-    assert_ne!(id_of(&first, "a"), id_of(&first, "b"));
-    // A link of one entry alone still identifies it.
-    assert_eq!(
-        id_of(&first, "own"),
-        Identity::Link("https://x.example/own".into())
-    );
-}
-
-#[test]
 fn fuzzer_found_inputs_parse_or_fail_without_a_parser_panic() {
     // Inputs the fuzz target (fuzz/) once crashed on, kept as regressions.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");

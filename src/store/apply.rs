@@ -13,7 +13,7 @@ use super::journal::{Index, Pending, EMPTY};
 use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
-use crate::model::{Carrier, Item, ItemId, NewItem, SourceState, TopicMatch};
+use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::urls;
 
 /// An item ready to store: normalized by the parse stage.
@@ -430,15 +430,17 @@ impl Tx<'_, '_> {
                 } else if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
                         probe.link_owned = true;
-                        // This source already carries that story as another entry: a feed that
+                        // This source already carries that story under another GUID: a feed that
                         // gives several stories one link (a section page), not a duplicate;
                         // unless the title and text are the story's too, as when a site moves
                         // to new GUIDs (a new CMS, http to https) and its entries come back.
-                        let other_entry = item
-                            .sources
-                            .iter()
-                            .any(|c| c.source == self.source && c.identity != new.identity);
-                        if !other_entry || self.same_story(new, &item, probe.title_key) {
+                        let other_guid = item.sources.iter().any(|c| {
+                            c.source == self.source
+                                && matches!(c.identity, Identity::Guid(_))
+                                && matches!(new.identity, Identity::Guid(_))
+                                && c.identity != new.identity
+                        });
+                        if !other_guid || self.same_story(new, &item, probe.title_key) {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
                         }
                     }
@@ -475,7 +477,7 @@ impl Tx<'_, '_> {
                         && item
                             .sources
                             .iter()
-                            .all(|c| self.dedupe.is_organization(&c.source))
+                            .any(|c| self.dedupe.is_organization(&c.source))
                 };
                 let untold =
                     word_pairs(&new.summary).is_empty() || word_pairs(&item.summary).is_empty();

@@ -511,9 +511,22 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
         if let Some(k) = link_key(link) {
             match tx.get(Index::Links, &k)? {
                 None => tx.insert(Index::Links, k, &item.id.0[..]),
-                // Another story has it too: it tells neither (see `SHARED_LINK`).
-                Some(v) if v[..] != item.id.0[..] => {
-                    tx.insert(Index::Links, k, &super::apply::SHARED_LINK[..])
+                // Another story of a source that carries this one has it too (a section page
+                // of that source): it tells neither (see `SHARED_LINK`), as when fetched.
+                Some(v) if v[..] != item.id.0[..] && v[..] != super::apply::SHARED_LINK[..] => {
+                    let shares_a_source = keys::id_suffix(&v)
+                        .and_then(|id| {
+                            tx.get(Index::Items, &id.0)
+                                .ok()
+                                .flatten()
+                                .and_then(|r| super::decode_item(&r).ok())
+                        })
+                        .is_some_and(|other| {
+                            other.sources.iter().any(|c| item.carried_by(&c.source))
+                        });
+                    if shares_a_source {
+                        tx.insert(Index::Links, k, &super::apply::SHARED_LINK[..]);
+                    }
                 }
                 Some(_) => {}
             }
