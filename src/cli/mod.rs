@@ -292,7 +292,16 @@ pub struct SourcesArgs {
 
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
+    main_with(|| {})
+}
+
+/// [`main`], calling `daemon_starts` first when the command is `run` (the binary tunes its
+/// allocator for a long-running process there).
+pub fn main_with(daemon_starts: fn()) -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_)) {
+        daemon_starts();
+    }
     // The daemon logs a line per fetch and digest; one-shot commands only warnings.
     let default_level = if matches!(cli.command, Command::Run(_)) {
         "warn,tributary=info"
