@@ -210,10 +210,13 @@ impl Ingest {
             warnings: Vec::new(),
             store_failed: false,
         };
-        // A source backing off says so at once, without waiting for a slot it would not use.
-        report.outcome = if let Ok(Some(until)) = self.deferred(source, mode) {
-            Outcome::Deferred { until }
-        } else {
+        let outcome = async {
+            let state = self.starting_state(source)?;
+            // A source backing off says so at once, without waiting for a slot it would not
+            // use.
+            if let Some(until) = state.retry_at.filter(|t| *t > Utc::now() && !mode.force) {
+                return Ok(Outcome::Deferred { until });
+            }
             // The host's slot first: sources queued behind their host's others (a slow site
             // with many feeds) hold none of the pass's places, which sources of other hosts
             // take meanwhile. Stopping, neither is waited for (the fetch then says so).
@@ -225,23 +228,18 @@ impl Ingest {
                 () = self.downloads.cancelled() => (None, None),
             };
             report.queued_millis = started.elapsed().as_millis();
-            match self
-                .run(source, mode, host, &mut report)
-                .instrument(span.clone())
-                .await
-            {
-                Ok(outcome) => outcome,
-                Err(e) => {
-                    // The store failing to read or write (a full disk), not one record that
-                    // does not decode: that is this source's error alone, and the store takes
-                    // writes.
-                    report.store_failed = !matches!(e, StoreError::Corrupt { .. });
-                    Outcome::Error {
-                        message: e.to_string(),
-                    }
-                }
+            self.run(source, mode, state, host, &mut report).await
+        }
+        .instrument(span.clone())
+        .await;
+        report.outcome = outcome.unwrap_or_else(|e| {
+            // The store failing to read or write (a full disk), not one record that does not
+            // decode: that is this source's error alone, and the store takes writes.
+            report.store_failed = !matches!(e, StoreError::Corrupt { .. });
+            Outcome::Error {
+                message: e.to_string(),
             }
-        };
+        });
         report.millis = started
             .elapsed()
             .as_millis()
@@ -279,32 +277,9 @@ impl Ingest {
         report
     }
 
-    /// Until when a source is backing off (after failures, or as its server asked): `None`
-    /// when it may be fetched now, when `mode` forces it, or when it was given another
-    /// location (which starts afresh, see [`Ingest::run`]).
-    fn deferred(
-        &self,
-        source: &Source,
-        mode: FetchMode,
-    ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        if mode.force {
-            return Ok(None);
-        }
-        let state = self.store.source_state(&source.id)?;
-        let location = source.location.key();
-        if state.location.as_ref().is_some_and(|was| *was != location) {
-            return Ok(None);
-        }
-        Ok(state.retry_at.filter(|t| *t > Utc::now()))
-    }
-
-    async fn run(
-        &self,
-        source: &Source,
-        mode: FetchMode,
-        host: Option<crate::fetch::limit::Permit>,
-        report: &mut SourceReport,
-    ) -> Result<Outcome, StoreError> {
+    /// The source's state as a fetch starts from it: given another location (URL or file)
+    /// than last time, afresh.
+    fn starting_state(&self, source: &Source) -> Result<SourceState, StoreError> {
         let mut state = self.store.source_state(&source.id)?;
         let location = source.location.key();
         if state.location.as_ref().is_some_and(|was| *was != location) {
@@ -322,10 +297,19 @@ impl Ingest {
             };
         }
         state.location = Some(location);
-        let now = Utc::now();
-        if let Some(until) = state.retry_at.filter(|t| *t > now && !mode.force) {
-            return Ok(Outcome::Deferred { until });
-        }
+        Ok(state)
+    }
+
+    /// The fetch of a source that is not backing off, from `state` ([`Ingest::starting_state`]),
+    /// holding its host's slot when it has one.
+    async fn run(
+        &self,
+        source: &Source,
+        mode: FetchMode,
+        mut state: SourceState,
+        host: Option<crate::fetch::limit::Permit>,
+        report: &mut SourceReport,
+    ) -> Result<Outcome, StoreError> {
         // A reread asks for the whole document: no validators.
         let unconditional;
         let ask = if mode.reread {
