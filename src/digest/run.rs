@@ -481,24 +481,24 @@ pub async fn send(
                     })
                 };
                 outcome = relay.attempt(record.eml.as_bytes(), under_way).await?;
-                let (Attempt::Retry(message)
-                | Attempt::Refused(message)
-                | Attempt::Uncertain(message)) = &outcome
-                else {
-                    break;
-                };
-                tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %message, "sending the digest failed");
-                let Attempt::Retry(message) = &outcome else {
-                    break;
-                };
-                // Certainly not taken: so it reads while waiting for the next attempt.
-                let waiting = DigestRecord {
-                    send_error: Some(message.clone()),
-                    send_uncertain: false,
-                    deliver: true,
-                    ..record.clone()
-                };
-                store.put_digest(&waiting)?;
+                let warn = |message: &str| tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %message, "sending the digest failed");
+                match &outcome {
+                    Attempt::Sent => break,
+                    Attempt::Refused(message) | Attempt::Uncertain(message) => {
+                        warn(message);
+                        break;
+                    }
+                    Attempt::Retry(message) => {
+                        warn(message);
+                        // Certainly not taken: so it reads while waiting for the next attempt.
+                        store.put_digest(&DigestRecord {
+                            send_error: Some(message.clone()),
+                            send_uncertain: false,
+                            deliver: true,
+                            ..record.clone()
+                        })?;
+                    }
+                }
             }
             outcome
         }
