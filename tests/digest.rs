@@ -573,6 +573,24 @@ send = true
     assert!(next.contains("(not stored): 0 stories"), "{next}");
 }
 
+/// A store with the fixture feed fetched, and a daily digest to send through the relay on
+/// `port` (with `[mail.smtp] timeout` when given). The feed server must outlive the test.
+fn fetched_with_relay(port: u16, timeout: Option<&str>) -> (FeedServer, common::Setup) {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let timeout = timeout.map_or(String::new(), |t| format!("timeout = \"{t}\"\n"));
+    let s = setup(
+        &[src("bfpe", server.url("serbian-1250.xml"))],
+        &format!(
+            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n{timeout}\
+             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    s.fetch(&[]);
+    (server, s)
+}
+
 /// What a test relay does once it has taken a whole message.
 #[derive(Clone, Copy)]
 enum AfterMessage {
@@ -604,17 +622,7 @@ fn relay_that_never_greets() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUs
 #[test]
 fn a_relay_that_never_greets_is_tried_again() {
     let (port, connections) = relay_that_never_greets();
-    let server = FeedServer::start();
-    server.serve_dir(&fixtures("ingest"));
-    let s = setup(
-        &[src("bfpe", server.url("serbian-1250.xml"))],
-        &format!(
-            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"1s\"\n\
-             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
-             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
-        ),
-    );
-    s.fetch(&[]);
+    let (_server, s) = fetched_with_relay(port, Some("1s"));
     let run = s
         .cmd()
         .args(["digest", "daily", "--send"])
@@ -692,17 +700,7 @@ fn relay_that(
 #[test]
 fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
     let (port, taken, _) = relay_that(AfterMessage::Stalls);
-    let server = FeedServer::start();
-    server.serve_dir(&fixtures("ingest"));
-    let s = setup(
-        &[src("bfpe", server.url("serbian-1250.xml"))],
-        &format!(
-            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"1s\"\n\
-             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
-             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
-        ),
-    );
-    s.fetch(&[]);
+    let (_server, s) = fetched_with_relay(port, Some("1s"));
     let run = s
         .cmd()
         .args(["digest", "daily", "--send"])
@@ -727,17 +725,7 @@ fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
 #[test]
 fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
     let (port, taken, told) = relay_that(AfterMessage::Stalls);
-    let server = FeedServer::start();
-    server.serve_dir(&fixtures("ingest"));
-    let s = setup(
-        &[src("bfpe", server.url("serbian-1250.xml"))],
-        &format!(
-            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"20s\"\n\
-             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
-             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
-        ),
-    );
-    s.fetch(&[]);
+    let (_server, s) = fetched_with_relay(port, Some("20s"));
     let mut sending = std::process::Command::new(assert_cmd::cargo::cargo_bin("tributary"))
         .arg("--config")
         .arg(&s.config)
@@ -767,17 +755,7 @@ fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
 #[test]
 fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
     let (port, taken, _) = relay_that(AfterMessage::Drops);
-    let server = FeedServer::start();
-    server.serve_dir(&fixtures("ingest"));
-    let s = setup(
-        &[src("bfpe", server.url("serbian-1250.xml"))],
-        &format!(
-            "[mail]\noutbox = \"outbox\"\n[mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
-             [[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nsend = true\n\
-             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
-        ),
-    );
-    s.fetch(&[]);
+    let (_server, s) = fetched_with_relay(port, None);
     let first = s
         .cmd()
         .args(["digest", "daily", "--send"])

@@ -46,6 +46,20 @@ fn apply(store: &Store, source: &str, items: &[Staged]) -> ApplyReport {
     apply_at(store, source, items, now())
 }
 
+/// One entry of `source`, applied now with `dedupe` (which names the organisations).
+fn apply_deduped(store: &Store, source: &str, s: Staged, dedupe: &DedupeConfig) -> ApplyReport {
+    store
+        .apply(
+            source,
+            vec![s],
+            &SourceState::default(),
+            now(),
+            dedupe,
+            &no_topics,
+        )
+        .unwrap()
+}
+
 fn apply_at(store: &Store, source: &str, items: &[Staged], at: DateTime<Utc>) -> ApplyReport {
     store
         .apply(
@@ -530,18 +544,8 @@ fn a_title_without_text_merges_a_partners_copy_but_not_two_organisations_posts()
         s.item.summary = String::new();
         s
     };
-    let apply_as = |store: &Store, source: &str, s: Staged| {
-        store
-            .apply(
-                source,
-                vec![s],
-                &SourceState::default(),
-                now(),
-                &dedupe,
-                &no_topics,
-            )
-            .unwrap()
-    };
+    let apply_as =
+        |store: &Store, source: &str, s: Staged| apply_deduped(store, source, s, &dedupe);
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     assert_eq!(
@@ -573,16 +577,7 @@ fn the_title_index_follows_the_date_of_the_copy_that_leads() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     for (source, s) in [("portal", partner), ("kdi", original)] {
-        store
-            .apply(
-                source,
-                vec![s],
-                &SourceState::default(),
-                now(),
-                &dedupe,
-                &no_topics,
-            )
-            .unwrap();
+        apply_deduped(&store, source, s, &dedupe);
     }
     let main = store.main().unwrap();
     let titles = matching::entries(main, Index::Titles);
@@ -612,18 +607,8 @@ fn an_organisations_copy_leads_a_partners_whatever_their_dates_and_order() {
         s.item.published = Some(s.item.published.unwrap() - Duration::hours(1));
         s
     };
-    let apply_as = |store: &Store, source: &str, s: Staged| {
-        store
-            .apply(
-                source,
-                vec![s],
-                &SourceState::default(),
-                now(),
-                &dedupe,
-                &no_topics,
-            )
-            .unwrap()
-    };
+    let apply_as =
+        |store: &Store, source: &str, s: Staged| apply_deduped(store, source, s, &dedupe);
     for partner_first in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir);
