@@ -294,6 +294,14 @@ pub enum Identity {
     Link(String),
     /// A hash of title and text, when the feed gives neither.
     Hash(String),
+    /// The link and the title, when several entries of the feed share the link (a section
+    /// page) and give no GUID of their own: the link alone would name whichever came first.
+    Titled {
+        /// The canonical link the entries share.
+        link: String,
+        /// The entry's title, as stored.
+        title: String,
+    },
 }
 
 impl Identity {
@@ -303,6 +311,22 @@ impl Identity {
             Identity::Guid(g) => format!("g:{g}"),
             Identity::Link(l) => format!("l:{l}"),
             Identity::Hash(h) => format!("h:{h}"),
+            Identity::Titled { link, title } => format!("t:{link}\n{title}"),
+        }
+    }
+
+    /// The other form an entry told by its link may have been stored under: a link's entry
+    /// titled `title` under the link with that title (another entry shared the link then),
+    /// a titled one under its link alone (it had the link to itself then). `None` for GUIDs
+    /// and hashes.
+    pub fn alternate(&self, title: &str) -> Option<Identity> {
+        match self {
+            Identity::Link(link) => Some(Identity::Titled {
+                link: link.clone(),
+                title: title.to_string(),
+            }),
+            Identity::Titled { link, .. } => Some(Identity::Link(link.clone())),
+            Identity::Guid(_) | Identity::Hash(_) => None,
         }
     }
 }

@@ -308,11 +308,29 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         .filter(|(_, n)| *n > 1)
         .map(|(g, _)| g.to_string())
         .collect();
+    let links: Vec<Option<Url>> = feed
+        .entries
+        .iter()
+        .map(|e| entry_link(e, site.as_ref(), ctx.fetch_url))
+        .collect();
+    // Likewise a link that several entries without a GUID of their own share (a section page)
+    // names none of them alone: each is told by the link and its title, whatever the order.
+    let mut link_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (e, link) in feed.entries.iter().zip(&links) {
+        let g = e.id.trim();
+        if let Some(l) = link.as_ref().filter(|_| g.is_empty() || shared.contains(g)) {
+            *link_uses.entry(l.as_str()).or_default() += 1;
+        }
+    }
+    let shared_links: HashSet<String> = link_uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(l, _)| l.to_string())
+        .collect();
     let mut seen: HashSet<String> = HashSet::new();
     let mut entries = Vec::with_capacity(feed.entries.len());
     let mut duplicate_ids = 0;
-    for mut entry in feed.entries {
-        let link = entry_link(&entry, site.as_ref(), ctx.fetch_url);
+    for (mut entry, link) in feed.entries.into_iter().zip(links) {
         let content_hash = raw_hash(&entry);
         fix_c1_text(&mut entry);
         let guid = entry.id.trim();
@@ -323,7 +341,15 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         let mut identity = if !guid.is_empty() && !reused {
             Identity::Guid(guid_key(guid))
         } else if let Some(l) = &link {
-            Identity::Link(l.to_string())
+            match own_title(&entry).filter(|_| shared_links.contains(l.as_str())) {
+                // As `normalize` titles the item: the store finds the other form of an
+                // identity (`Identity::alternate`) from the stored title.
+                Some(title) => Identity::Titled {
+                    link: l.to_string(),
+                    title: html::fix_c1_controls(title),
+                },
+                None => Identity::Link(l.to_string()),
+            }
         } else {
             Identity::Hash(content_hash.clone())
         };
@@ -420,13 +446,9 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .unwrap_or_default();
     let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
 
-    let title = e
-        .title
-        .as_ref()
-        .map(text_of)
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| derive_title(&summary_text, raw.link.as_ref()));
-    let title = html::truncate_words(&title, MAX_TITLE);
+    let title = own_title(e).unwrap_or_else(|| {
+        html::truncate_words(&derive_title(&summary_text, raw.link.as_ref()), MAX_TITLE)
+    });
 
     let latest_ok = ctx.now + ChronoDuration::hours(FUTURE_SLACK_HOURS);
     let published = e.published.or(e.updated).filter(|d| *d <= latest_ok);
@@ -508,6 +530,16 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         enclosures,
         content_hash: raw.content_hash.clone(),
     }
+}
+
+/// The entry's own title as the item takes it (before C1 controls are read as
+/// windows-1252); `None` when it has none, and the item's title is derived from its text.
+fn own_title(e: &Entry) -> Option<String> {
+    e.title
+        .as_ref()
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .map(|t| html::truncate_words(&t, MAX_TITLE))
 }
 
 /// Categories an item keeps.

@@ -211,6 +211,55 @@ fn identity_of_entries_sharing_a_guid_does_not_depend_on_their_order() {
 }
 
 #[test]
+fn entries_without_guids_sharing_a_link_are_told_by_their_titles_in_any_order() {
+    let entry = |t: &str, link: &str| {
+        format!("<item><title>{t}</title><link>https://x.example/{link}</link></item>")
+    };
+    let doc = |entries: &[(&str, &str)]| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>t</title>{}</channel></rss>",
+            entries.iter().map(|(t, l)| entry(t, l)).collect::<String>()
+        )
+    };
+    let id_of = |list: &[NewItem], title: &str| {
+        list.iter()
+            .find(|i| i.title == title)
+            .unwrap()
+            .identity
+            .clone()
+    };
+    let titled = |title: &str| Identity::Titled {
+        link: "https://x.example/lajme".into(),
+        title: title.into(),
+    };
+    // Alone on its link: told by the link.
+    let alone = items(&doc(&[
+        ("Takimi &amp; pritja", "lajme"),
+        ("Tjetër", "tjeter"),
+    ]));
+    assert_eq!(
+        id_of(&alone, "Takimi & pritja"),
+        Identity::Link("https://x.example/lajme".into())
+    );
+    // Sharing it, in either order: by the link and the title as the item has it.
+    for order in [[0, 1], [1, 0]] {
+        let pairs = [("Takimi &amp; pritja", "lajme"), ("Konferenca", "lajme")];
+        let list = items(&doc(&[pairs[order[0]], pairs[order[1]]]));
+        assert_eq!(id_of(&list, "Takimi & pritja"), titled("Takimi & pritja"));
+        assert_eq!(id_of(&list, "Konferenca"), titled("Konferenca"));
+    }
+    // Under one title too: the second is told by its content.
+    let twice = items(
+        "<rss version=\"2.0\"><channel><title>t</title>\
+         <item><title>Lajme</title><link>https://x.example/lajme</link><description>a</description></item>\
+         <item><title>Lajme</title><link>https://x.example/lajme</link><description>b</description></item>\
+         </channel></rss>",
+    );
+    assert_eq!(twice[0].identity, titled("Lajme"));
+    assert!(matches!(twice[1].identity, Identity::Hash(_)));
+}
+
+#[test]
 fn fuzzer_found_inputs_parse_or_fail_without_a_parser_panic() {
     // Inputs the fuzz target (fuzz/) once crashed on, kept as regressions.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");

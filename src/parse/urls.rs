@@ -139,29 +139,63 @@ fn percent_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The key under which links are matched across sources: host without `www.`, path and query;
-/// scheme ignored.
-pub fn dedupe_key(url: &Url) -> String {
+/// The key under which links are matched across sources, or `None` for a site's front page
+/// (which many feeds give as every item's link, and which therefore identifies nothing).
+///
+/// Two spellings of one page give one key: the scheme is ignored, and so are a leading
+/// `www.`, `m.` or `amp.` of the host, a trailing slash, an AMP version (`/amp` at the end
+/// of the path, `?amp=1`, `?outputType=amp`), a referral marker (`?ref=portal.example`),
+/// how the path's characters are escaped (`%d0%b2`, `%D0%B2` and `в`; `%7E` and `~`), and
+/// the order of the query's parameters.
+pub fn dedupe_key(url: &Url) -> Option<String> {
     let host = url.host_str().unwrap_or("");
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let host = ["www.", "m.", "amp."]
+        .iter()
+        .find_map(|p| host.strip_prefix(p).filter(|h| h.contains('.')))
+        .unwrap_or(host);
     let mut key = String::with_capacity(url.as_str().len());
     key.push_str(host);
     if let Some(port) = url.port() {
         key.push(':');
         key.push_str(&port.to_string());
     }
-    let path = url.path();
-    // `/a/b/` and `/a/b` are one page on every CMS we follow.
-    key.push_str(if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        ""
-    });
-    if let Some(q) = url.query() {
-        key.push('?');
-        key.push_str(q);
+    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    // `/a/b/` and `/a/b` are one page on every CMS we follow; `/a/b/amp/` is its AMP page.
+    let mut path = path.trim_end_matches('/');
+    if let Some(page) = path.strip_suffix("/amp") {
+        path = page.trim_end_matches('/');
     }
-    key
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, v)| !is_tracking(k) && !is_alternate_view(k, v))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if path.is_empty() && pairs.is_empty() {
+        return None;
+    }
+    key.push_str(path);
+    if !pairs.is_empty() {
+        pairs.sort();
+        key.push('?');
+        key.push_str(
+            &url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish(),
+        );
+    }
+    Some(key)
+}
+
+/// A query parameter that asks for another view of the same page, or says where the reader
+/// came from, without selecting content: `amp`, `outputType=amp`, and `ref` naming a site or
+/// a campaign (a number may well select content).
+fn is_alternate_view(name: &str, value: &str) -> bool {
+    match name.to_ascii_lowercase().as_str() {
+        "amp" => matches!(value, "" | "1" | "true"),
+        "outputtype" | "output" => value.eq_ignore_ascii_case("amp"),
+        "ref" => !value.is_empty() && !value.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -212,12 +246,72 @@ mod tests {
         assert_eq!(resolve("  ", &[]), None);
     }
 
+    fn key(s: &str) -> Option<String> {
+        dedupe_key(&Url::parse(s).unwrap())
+    }
+
     #[test]
     fn dedupe_key_ignores_scheme_www_and_trailing_slash() {
-        let a = dedupe_key(&Url::parse("https://www.bfpe.example/vesti/1/").unwrap());
-        let b = dedupe_key(&Url::parse("http://bfpe.example/vesti/1").unwrap());
-        assert_eq!(a, b);
-        let c = dedupe_key(&Url::parse("http://bfpe.example/vesti/1?id=2").unwrap());
-        assert_ne!(a, c);
+        let a = key("https://www.bfpe.example/vesti/1/");
+        assert_eq!(a, key("http://bfpe.example/vesti/1"));
+        assert_ne!(a, key("http://bfpe.example/vesti/1?id=2"));
+        assert_eq!(a.as_deref(), Some("bfpe.example/vesti/1"));
+    }
+
+    #[test]
+    fn dedupe_key_reads_one_page_however_it_is_spelled() {
+        // Escapes in either case, or none: WordPress writes lowercase hex, browsers uppercase.
+        let cyrillic = key("https://bfpe.example/vesti/%d0%b2%d0%b5%d1%81%d1%82/");
+        assert_eq!(
+            cyrillic,
+            key("https://bfpe.example/vesti/%D0%B2%D0%B5%D1%81%D1%82")
+        );
+        assert_eq!(cyrillic, key("https://bfpe.example/vesti/вест/"));
+        assert_eq!(
+            key("https://x.example/%7Eana/p"),
+            key("https://x.example/~ana/p")
+        );
+        // Parameters in any order; a referral marker; the AMP page; a mobile host.
+        let story = key("https://portal.example/article.php?id=42&page=2");
+        assert_eq!(
+            story,
+            key("https://portal.example/article.php?page=2&id=42")
+        );
+        assert_eq!(
+            story,
+            key("https://portal.example/article.php?id=42&ref=kdi.example&page=2")
+        );
+        assert_eq!(
+            story,
+            key("https://m.portal.example/article.php?id=42&page=2&amp=1")
+        );
+        let post = key("https://kdi.example/sq/lajme/takimi/");
+        assert_eq!(post, key("https://kdi.example/sq/lajme/takimi/amp/"));
+        assert_eq!(
+            post,
+            key("https://amp.kdi.example/sq/lajme/takimi?outputType=amp")
+        );
+        // What selects content stays: another id, a numeric `ref`, the path's case, a host
+        // that is only `m.` and a top-level domain.
+        assert_ne!(
+            story,
+            key("https://portal.example/article.php?id=43&page=2")
+        );
+        assert_ne!(
+            key("https://portal.example/a?ref=7"),
+            key("https://portal.example/a?ref=8")
+        );
+        assert_ne!(post, key("https://kdi.example/sq/lajme/Takimi/"));
+        assert_eq!(key("https://m.example/x").as_deref(), Some("m.example/x"));
+        // A front page, however spelled, names nothing.
+        for front in [
+            "https://kdi.example/",
+            "https://www.kdi.example/amp/",
+            "https://kdi.example/?ref=portal.example",
+            "https://kdi.example/?utm_source=x",
+        ] {
+            assert_eq!(key(front), None, "{front}");
+        }
+        assert!(key("https://kdi.example/?p=57").is_some());
     }
 }

@@ -190,6 +190,27 @@ struct Probe {
     title_key: Option<DedupeKey>,
 }
 
+/// What a source's entry was recorded as before ([`Tx::recognise`]).
+struct Known {
+    /// The story it named.
+    id: ItemId,
+    /// The raw hash of the entry as then.
+    hash: Vec<u8>,
+    /// A tombstone of the `gone` tree, at this key.
+    gone: Option<[u8; 16]>,
+    /// Recorded under the other form of the entry's identity: written under its own too.
+    elsewhere: bool,
+}
+
+impl Known {
+    fn elsewhere(self) -> Known {
+        Known {
+            elsewhere: true,
+            ..self
+        }
+    }
+}
+
 /// One feed being applied.
 struct Tx<'s, 'a> {
     pending: Pending<'s>,
@@ -249,55 +270,53 @@ impl Tx<'_, '_> {
 
     /// Applies one entry; its fields move into the story it creates or updates.
     /// Applies the feed's entry at `position` among those staged (in the feed's order).
-    fn apply_one(&self, s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
+    fn apply_one(&self, mut s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
+        let (identity, ident_key, known) = self.recognise(&s.item)?;
+        s.item.identity = identity;
         let new = &s.item;
-        let ident_key = keys::ident_key(self.source, &new.identity.key());
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
 
         // 1. Seen before in this source.
-        if let Some(v) = self.pending.get(Index::Idents, &ident_key)? {
-            if let Some((id, hash)) = keys::split_ident_value(&v) {
-                if hash == new.content_hash.as_bytes() {
+        if let Some(known) = known {
+            if let Some(gone_key) = known.gone {
+                // 1b. Carried before by this source, and removed by retention: a tombstone,
+                // which takes the entry's new hash (the next fetch skips the entry before
+                // normalizing it).
+                if known.hash != new.content_hash.as_bytes() {
+                    self.pending
+                        .insert(Index::Gone, gone_key.to_vec(), ident_value(known.id));
+                }
+                report.unchanged += 1;
+                return Ok(());
+            }
+            let id = known.id;
+            if known.hash == new.content_hash.as_bytes() {
+                if known.elsewhere {
+                    self.pending
+                        .insert(Index::Idents, ident_key, ident_value(id));
+                }
+                report.unchanged += 1;
+                return Ok(());
+            }
+            self.pending
+                .insert(Index::Idents, ident_key, ident_value(id));
+            if let Some(item) = self.get(id)? {
+                let mut item = Rc::unwrap_or_clone(item);
+                if item.source() == self.source {
+                    self.update(&mut item, s.item)?;
+                    report.updated += 1;
+                } else {
+                    // A republisher edited its copy; the original's text stays.
                     report.unchanged += 1;
-                    return Ok(());
                 }
-                if let Some(item) = self.get(id)? {
-                    let mut item = Rc::unwrap_or_clone(item);
-                    self.pending
-                        .insert(Index::Idents, ident_key, ident_value(id));
-                    if item.source() == self.source {
-                        self.update(&mut item, s.item)?;
-                        report.updated += 1;
-                    } else {
-                        // A republisher edited its copy; the original's text stays.
-                        report.unchanged += 1;
-                    }
-                    return Ok(());
-                }
-                // The story was pruned by retention before its identity would have moved to
-                // the `gone` tree (1b): a tombstone all the same, so the source's old entries
-                // are not stored again. It takes the entry's new hash, so the next fetch skips
-                // the entry before normalizing it.
-                if hash != new.content_hash.as_bytes() {
-                    self.pending
-                        .insert(Index::Idents, ident_key, ident_value(id));
-                }
-                report.unchanged += 1;
                 return Ok(());
             }
-        }
-        // 1b. Carried before by this source, and removed by retention: a tombstone, which
-        // takes the entry's new hash (the next fetch skips the entry before normalizing it).
-        let gone_key = super::matching::ident_hash(&ident_key);
-        if let Some(v) = self.pending.get(Index::Gone, &gone_key)? {
-            if let Some((id, hash)) = keys::split_ident_value(&v) {
-                if hash != new.content_hash.as_bytes() {
-                    self.pending
-                        .insert(Index::Gone, gone_key.to_vec(), ident_value(id));
-                }
-                report.unchanged += 1;
-                return Ok(());
-            }
+            // The story was pruned by retention before its identity would have moved to the
+            // `gone` tree: a tombstone all the same, so the source's old entries are not
+            // stored again. It took the entry's new hash above, so the next fetch skips the
+            // entry before normalizing it.
+            report.unchanged += 1;
+            return Ok(());
         }
 
         // 2. The same story from another source (or this one under another id).
@@ -417,6 +436,88 @@ impl Tx<'_, '_> {
         Ok(())
     }
 
+    /// The identity this source's entry is recorded under, its identity index key, and what
+    /// that key names, if anything. An entry told by its link may be recorded under the other
+    /// form ([`Identity::alternate`]): a section page's entries under the link and their titles
+    /// while they shared it, one under its link alone while it had the link to itself. An entry
+    /// whose link names another story this source leads (another entry the page lists now, or
+    /// a page that lists one story at a time) is told by its title too: it is never taken for
+    /// an edit of that story.
+    fn recognise(&self, new: &NewItem) -> TxResult<(Identity, Vec<u8>, Option<Known>)> {
+        let key = keys::ident_key(self.source, &new.identity.key());
+        let known = self.known(&key)?;
+        let Some(other) = new.identity.alternate(&new.title) else {
+            return Ok((new.identity.clone(), key, known));
+        };
+        let other_key = keys::ident_key(self.source, &other.key());
+        let ours = |item: &Item| item.source() != self.source || self.same_entry(new, item);
+        let known = match (&new.identity, known) {
+            (Identity::Link(_), Some(k))
+                if k.gone.is_none() && k.hash != new.content_hash.as_bytes() =>
+            {
+                match self.get(k.id)? {
+                    Some(item) if !ours(&item) => {
+                        let known = self.known(&other_key)?;
+                        return Ok((other, other_key, known));
+                    }
+                    _ => Some(k),
+                }
+            }
+            (Identity::Link(_), None) => self.known(&other_key)?.map(Known::elsewhere),
+            // A tombstone under the link alone may be another entry's: not this one's.
+            (Identity::Titled { .. }, None) => match self.known(&other_key)? {
+                Some(k) if k.gone.is_none() => match self.get(k.id)? {
+                    Some(item) if !ours(&item) => None,
+                    _ => Some(k.elsewhere()),
+                },
+                _ => None,
+            },
+            (_, known) => known,
+        };
+        Ok((new.identity.clone(), key, known))
+    }
+
+    /// What the identity index (else the `gone` tree's tombstones) records at `key`.
+    fn known(&self, key: &[u8]) -> TxResult<Option<Known>> {
+        if let Some(v) = self.pending.get(Index::Idents, key)? {
+            if let Some((id, hash)) = keys::split_ident_value(&v) {
+                return Ok(Some(Known {
+                    id,
+                    hash: hash.to_vec(),
+                    gone: None,
+                    elsewhere: false,
+                }));
+            }
+        }
+        let gone_key = super::matching::ident_hash(key);
+        if let Some(v) = self.pending.get(Index::Gone, &gone_key)? {
+            if let Some((id, hash)) = keys::split_ident_value(&v) {
+                return Ok(Some(Known {
+                    id,
+                    hash: hash.to_vec(),
+                    gone: Some(gone_key),
+                    elsewhere: false,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `new`, an entry of this source, is the stored `item` that this source leads,
+    /// edited: the same title, or one with most of its word pairs, or texts on both sides that
+    /// share half of theirs. Two stories a page lists under one link are not.
+    fn same_entry(&self, new: &NewItem, item: &Item) -> bool {
+        let overlap = |a: &str, b: &str, most: bool| {
+            let (a, b) = (word_pairs(a), word_pairs(b));
+            let shorter = a.len().min(b.len());
+            let shared = a.intersection(&b).count() * 2;
+            shorter > 0 && (shared > shorter || (!most && shared == shorter))
+        };
+        title_key(&new.title, 0) == title_key(&item.title, 0)
+            || overlap(&new.title, &item.title, true)
+            || overlap(&new.summary, &item.summary, false)
+    }
+
     /// The stored story a new item duplicates: same link, or same title close in time from a
     /// source that does not carry it yet.
     fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
@@ -440,7 +541,20 @@ impl Tx<'_, '_> {
                                 && matches!(new.identity, Identity::Guid(_))
                                 && c.identity != new.identity
                         });
-                        if !other_guid || self.same_story(new, &item, probe.title_key) {
+                        // An entry told apart from others that share its link (by its title,
+                        // or by its text when the title is shared too) is not the story this
+                        // source carries there, unless it is that story's entry (its title,
+                        // or its text) under another form.
+                        let theirs = item.source() != self.source;
+                        let same = match new.identity {
+                            _ if !item.carried_by(self.source) => true,
+                            Identity::Titled { .. } => theirs || self.same_entry(new, &item),
+                            Identity::Hash(_) => self.same_story(new, &item, probe.title_key),
+                            Identity::Guid(_) | Identity::Link(_) => {
+                                !other_guid || self.same_story(new, &item, probe.title_key)
+                            }
+                        };
+                        if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
                         }
                     }
@@ -622,10 +736,7 @@ pub(crate) const SHARED_LINK: [u8; 16] = [0xff; 16];
 /// every item's link and which therefore identifies nothing.
 pub(crate) fn link_key(link: &str) -> Option<DedupeKey> {
     let url = Url::parse(link).ok()?;
-    if url.path().len() <= 1 && url.query().is_none() {
-        return None;
-    }
-    Some(dedupe_key(&urls::dedupe_key(&url)))
+    Some(dedupe_key(&urls::dedupe_key(&url)?))
 }
 
 /// The key of a link or title in the link and title indexes: a hash of its canonical text, so

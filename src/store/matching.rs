@@ -519,6 +519,11 @@ pub(super) fn drop_trees(main: &Main) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The keys of one index (an upgrade that rekeys it removes them first).
+pub(super) fn keys(main: &Main, index: Index) -> Result<Vec<[u8; 16]>, StoreError> {
+    with(main, |m| m.iter(index).map(|(k, _)| k).collect())
+}
+
 #[cfg(test)]
 pub(super) fn entries(main: &Main, index: Index) -> Vec<([u8; 16], IVec)> {
     with(main, |m| m.iter(index).collect()).expect("the log reads")

@@ -72,10 +72,12 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// `idents` trees of older versions are moved into it when the store is first opened).
 /// Version 10 keys the publication and source indexes by where the feeds list a story
 /// ([`crate::model::listed_at`]: a story that arrived late is listed when it arrived) instead
-/// of its date (rebuilt from the stories when an older store is first opened). Older
-/// builds refuse a newer version: they would leave entries stale, or take records they
-/// cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 10;
+/// of its date (rebuilt from the stories when an older store is first opened). Version 11
+/// keys the link index by a form that reads more spellings of one page as one (rekeyed from
+/// the stories), and its stories may name an entry by its link and title
+/// ([`crate::model::Identity::Titled`]). Older builds refuse a newer version: they would
+/// leave entries stale, or take records they cannot read for damage.
+pub const SCHEMA_VERSION: u64 = 11;
 
 /// The stories' database's `meta` key present while an upgrade rebuilds the indexes: the
 /// schema it upgrades from (one byte).
@@ -522,8 +524,8 @@ impl Store {
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
             // trees move into their log (8), and the identities (9). The feeds' indexes are
-            // rebuilt (10, below).
-            Some(found @ 5..=9) => {
+            // rebuilt (10, below), and the links rekeyed (11).
+            Some(found @ 5..=10) => {
                 matching::move_trees(&main)?;
                 upgrade_from = Some(found);
             }

@@ -824,6 +824,124 @@ fn stories_of_one_source_sharing_a_section_link_stay_apart() {
     assert_eq!(store.item_count(), 3);
 }
 
+/// A section page that lists several stories under its own link, without GUIDs.
+const SECTION: &str = "https://balkansgroup.example/sq/lajme/";
+
+/// An entry of the [`SECTION`] page as the parser tells it: by the link alone, or by the
+/// link and its title while another entry of the feed shares the link.
+fn on_section(title: &str, shared: bool, hash: &str) -> Staged {
+    let mut s = item("", title, Some(SECTION), hash);
+    s.item.identity = if shared {
+        Identity::Titled {
+            link: SECTION.into(),
+            title: title.into(),
+        }
+    } else {
+        Identity::Link(SECTION.into())
+    };
+    s
+}
+
+fn stored_titles(store: &Store) -> Vec<String> {
+    let mut titles: Vec<String> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    titles.sort();
+    titles
+}
+
+#[test]
+fn entries_without_guids_sharing_a_link_stay_apart_as_they_come_and_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (a, b, c) = (
+        "Takimi i parë për targat e automjeteve",
+        "Konferenca e Grupit të Grave Deputete",
+        "Ekspozita e fotografive në Prizren",
+    );
+    let counts = |r: ApplyReport| (r.new, r.updated, r.unchanged, r.duplicate);
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(a, false, "a")])),
+        (1, 0, 0, 0)
+    );
+    // A second story on the page: the first is the entry it was, the second a story of its own.
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[on_section(b, true, "b"), on_section(a, true, "a")],
+    );
+    assert_eq!(counts(r), (1, 0, 1, 0));
+    // The first leaves the feed: the second, now alone on the link, is still its own story.
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(b, false, "b")])),
+        (0, 0, 1, 0)
+    );
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(a, false, "a")])),
+        (0, 0, 1, 0)
+    );
+    // A page that lists one story at a time: the next is a story, not an edit of the last.
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(c, false, "c")])),
+        (1, 0, 0, 0)
+    );
+    assert_eq!(stored_titles(&store), [c, b, a]);
+    // Edits are still edits: the first story's title mended, the second's text.
+    let mended = "Takimi i parë për targat e automjeteve në Bruksel";
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(mended, false, "a2")])),
+        (0, 1, 0, 0)
+    );
+    let mut longer = on_section(b, false, "b2");
+    longer.item.summary = "Deputetet e Grupit të Grave mbajtën konferencën e tyre vjetore.".into();
+    assert_eq!(counts(apply(&store, "bprg-sq", &[longer])), (0, 1, 0, 0));
+    assert_eq!(stored_titles(&store), [c, b, mended]);
+    let stored = store.list(&Query::default()).unwrap();
+    let second = stored.iter().find(|i| i.title == b).unwrap();
+    assert!(
+        second.summary.starts_with("Deputetet"),
+        "{}",
+        second.summary
+    );
+    // Another source's copy of the page's first story is still found by its title.
+    assert_eq!(
+        apply(&store, "portal", &[item("p1", c, Some(SECTION), "p1")]).duplicate,
+        1
+    );
+    assert_eq!(store.item_count(), 3);
+}
+
+#[test]
+fn entries_without_guids_first_seen_sharing_a_link_keep_their_edits_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (a, b) = ("Takimi i parë për targat", "Konferenca e Grupit të Grave");
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[on_section(a, true, "a"), on_section(b, true, "b")],
+    );
+    assert_eq!(r.new, 2);
+    let mut edited = on_section(a, true, "a2");
+    edited.item.summary = "Një përmbledhje e re e takimit.".into();
+    let r = apply(&store, "bprg-sq", &[on_section(b, true, "b"), edited]);
+    assert_eq!((r.new, r.updated, r.unchanged), (0, 1, 1));
+    assert_eq!(stored_titles(&store), [b, a]);
+    // Each left alone on the link in turn: the story it is.
+    assert_eq!(
+        apply(&store, "bprg-sq", &[on_section(b, false, "b")]).unchanged,
+        1
+    );
+    assert_eq!(
+        apply(&store, "bprg-sq", &[on_section(a, false, "a2")]).unchanged,
+        1
+    );
+    assert_eq!(store.item_count(), 2);
+}
+
 #[test]
 fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
     let dir = tempfile::tempdir().unwrap();
@@ -2464,12 +2582,20 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
         // What schema version 4 wrote: empty publication entries.
         let main = store.main().unwrap();
         blank_publication_entries(main);
-        // A link entry no story explains: a rebuild of the link index would drop it.
+        // A link and a title entry no story explains: a rebuild of the index drops it.
         unlog_matches(main, &[("k", &sq), ("k", &en)]);
         main.db
             .open_tree("links")
             .unwrap()
             .insert([7u8; 16], &[7u8; 16][..])
+            .unwrap();
+        main.db
+            .open_tree("titles")
+            .unwrap()
+            .insert(
+                [7u8; 16],
+                keys::encode_title_entries(&[(ItemId([7u8; 16]), 0)]),
+            )
             .unwrap();
         let meta = main.db.open_tree("meta").unwrap();
         meta.insert("schema", &4u64.to_be_bytes()).unwrap();
@@ -2491,11 +2617,26 @@ fn a_schema_4_store_gets_language_and_topics_in_its_publication_entries() {
         "{entries:?}"
     );
     assert!(entries.iter().any(|v| v == b"\x01"), "{entries:?}");
-    // The link and title indexes were not rebuilt (schema 4 already has them hashed).
-    assert!(matching::entries(main, Index::Links)
+    // The title index was not rebuilt (schema 4 already has it hashed); the link index was
+    // rekeyed (schema 11), from the stories alone.
+    assert!(matching::entries(main, Index::Titles)
         .iter()
         .any(|(k, _)| *k == [7u8; 16]));
-    assert_eq!(matching::entries(main, Index::Links).len(), 3);
+    let sq_title = title_key("Takimi i Kokusit të Grave", 1).unwrap();
+    assert!(matching::entries(main, Index::Titles)
+        .iter()
+        .any(|(k, _)| *k == sq_title));
+    let mut links: Vec<[u8; 16]> = matching::entries(main, Index::Links)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    links.sort();
+    let mut expected = [
+        link_key("https://k.example/1").unwrap(),
+        link_key("https://k.example/2").unwrap(),
+    ];
+    expected.sort();
+    assert_eq!(links, expected);
 }
 
 #[test]
@@ -3199,4 +3340,51 @@ fn an_upgrade_cut_short_is_done_again_at_the_next_open() {
     assert_eq!(rebuilt, listing);
     assert_eq!(rebuilt_source, by_source);
     assert_eq!(store.list(&Query::default()).unwrap().len(), 6);
+}
+
+#[test]
+fn a_schema_10_store_gets_its_links_rekeyed_and_finds_copies_spelled_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let story = "https://bfpe.example/vesti/%d0%b2%d0%b5%d1%81%d1%82/?id=2&lang=sr";
+    {
+        let store = open(&dir);
+        apply(
+            &store,
+            "bfpe",
+            &[item("g1", "Vest o dijalogu", Some(story), "1")],
+        );
+        let main = store.main().unwrap();
+        // What version 10 wrote: the link under a key of its own formula.
+        let key = link_key(story).unwrap();
+        let id = matching::get(main, Index::Links, &key).unwrap().unwrap();
+        let tx = super::journal::Pending::new(main);
+        tx.remove(Index::Links, key.to_vec());
+        tx.insert(Index::Links, [9u8; 16].to_vec(), id);
+        tx.commit().unwrap();
+        main.db
+            .open_tree("meta")
+            .unwrap()
+            .insert("schema", &10u64.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    let links: Vec<[u8; 16]> = matching::entries(main, Index::Links)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(links, [link_key(story).unwrap()]);
+    // A partner's copy, linked with uppercase escapes, its parameters in another order and a
+    // referral marker: the same story.
+    let copy = item(
+        "p1",
+        "Preuzeto: vest o dijalogu Beograda i Prištine",
+        Some("https://www.bfpe.example/vesti/%D0%B2%D0%B5%D1%81%D1%82?lang=sr&ref=portal.example&id=2"),
+        "p",
+    );
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+    assert_eq!(store.item_count(), 1);
 }
