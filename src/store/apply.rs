@@ -816,14 +816,11 @@ fn names_site(text: &str, link: Option<&str>) -> bool {
         .any(|w| w.eq_ignore_ascii_case(name))
 }
 
-/// Hashes of a text's consecutive word pairs, lowercased.
+/// Hashes of a text's consecutive words, as [`match_words`] reads them.
 fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
     use std::hash::{Hash, Hasher};
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let mut words: Vec<String> = Vec::new();
+    match_words(text, |w| words.push(w.to_string()));
     words
         .windows(2)
         .map(|pair| {
@@ -834,32 +831,52 @@ fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
         .collect()
 }
 
-/// A title reduced to lowercase words, for matching republished copies; `None` when too short
-/// to identify a story.
+/// A title reduced to its words ([`match_words`]) joined by single spaces, for matching
+/// republished copies; `None` when shorter than `min_chars` characters.
 pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
     let mut key = String::with_capacity(title.len());
-    let mut chars = 0;
-    // Between words, once a word has been written.
-    let mut gap = false;
-    for c in title.chars() {
-        if !c.is_alphanumeric() {
-            gap = !key.is_empty();
+    match_words(title, |w| {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(w);
+    });
+    (key.chars().count() >= min_chars).then(|| dedupe_key(&key))
+}
+
+/// Calls `word` with each word of `text` as copies of a story are compared: its letters and
+/// digits lowercased and without their accents (`ë` and `e`, `č`, `ć` and `c` are one, in
+/// composed or decomposed form; `đ` is written `dj`), so a partner that writes Albanian or
+/// Serbian Latin without them still matches. Scripts stay apart: a story in Cyrillic and its
+/// Latin edition are two (the language feeds list each).
+fn match_words(text: &str, mut word: impl FnMut(&str)) {
+    use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+    let mut w = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            w.push(c.to_ascii_lowercase());
             continue;
         }
-        if gap {
-            key.push(' ');
-            chars += 1;
-            gap = false;
+        if !c.is_ascii() && is_combining_mark(c) {
+            continue;
         }
-        if c.is_ascii() {
-            key.push(c.to_ascii_lowercase());
-            chars += 1;
-        } else {
-            for lower in c.to_lowercase() {
-                key.push(lower);
-                chars += 1;
+        if c.is_alphanumeric() {
+            match c {
+                'đ' | 'Đ' => w.push_str("dj"),
+                _ => decompose_canonical(c, |d| {
+                    if !is_combining_mark(d) {
+                        w.extend(d.to_lowercase());
+                    }
+                }),
             }
+            continue;
+        }
+        if !w.is_empty() {
+            word(&w);
+            w.clear();
         }
     }
-    (chars >= min_chars).then(|| dedupe_key(&key))
+    if !w.is_empty() {
+        word(&w);
+    }
 }

@@ -503,20 +503,6 @@ impl Store {
 /// Writes a story's entries in the link and title indexes (the links of every source that
 /// carries it; a link already taken stays with its story).
 fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
-    link_entries(tx, item)?;
-    if let Some(t) = title_key(&item.title, 1) {
-        let mut entries = tx
-            .get(Index::Titles, &t)?
-            .map(|v| keys::decode_title_entries(&v))
-            .unwrap_or_default();
-        entries.push((item.id, item.published.timestamp()));
-        tx.insert(Index::Titles, t, keys::encode_title_entries(&entries));
-    }
-    Ok(())
-}
-
-/// Writes a story's links (its own and its carriers') to the link index.
-fn link_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
     let links = item
         .link
         .iter()
@@ -546,29 +532,39 @@ fn link_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
             }
         }
     }
+    if let Some(t) = title_key(&item.title, 1) {
+        let mut entries = tx
+            .get(Index::Titles, &t)?
+            .map(|v| keys::decode_title_entries(&v))
+            .unwrap_or_default();
+        entries.push((item.id, item.published.timestamp()));
+        tx.insert(Index::Titles, t, keys::encode_title_entries(&entries));
+    }
     Ok(())
 }
 
 /// Brings an older store's indexes up to this schema from its stories: the publication and
 /// source indexes are written afresh, each entry where the feeds list the story (schema 10)
-/// and carrying the story's language and topics (schema 5), and the link index is rekeyed
-/// (schema 11 reads more spellings of a link as one, see [`crate::parse::urls::dedupe_key`]).
-/// With `dedupe` the title index is rebuilt too (schema 3 keyed them by their text; schema 4
-/// by a hash of it): the store's opening emptied both first. Every time the upgrade runs it
-/// starts from empty indexes, so one that a crash cut short is simply run again. A story that
-/// cannot be read is left as it was (with a warning) rather than keeping the whole store from
-/// opening: it could not be matched or shown before either. Returns the number of stories
-/// read.
-pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, StoreError> {
+/// and carrying the story's language and topics (schema 5), and the link and title indexes
+/// are rekeyed (schema 3 keyed them by their text, schema 4 by a hash of it; schema 11 reads
+/// more spellings of a link and of a title as one: see [`crate::parse::urls::dedupe_key`] and
+/// [`super::apply::title_key`]). Every time the upgrade runs it starts from empty indexes, so
+/// one that a crash cut short is simply run again. A story that cannot be read is left as it
+/// was (with a warning) rather than keeping the whole store from opening: it could not be
+/// matched or shown before either. Returns the number of stories read.
+pub(super) fn upgrade_indexes(main: &super::Main) -> Result<u64, StoreError> {
     let mut stories = 0;
     // The feeds' indexes are written afresh: they list stories where the feeds do now (see
     // `Item::listed_at`), which a store older than version 10 did not.
     main.by_published.clear()?;
     main.by_source.clear()?;
     let mut tx = Pending::new(main);
-    // The links under their older keys go, in the first batch, before any is written anew.
-    for key in super::matching::keys(main, Index::Links)? {
-        tx.remove(Index::Links, key.to_vec());
+    // The links and titles under their older keys go, in the first batch, before any is
+    // written anew.
+    for index in [Index::Links, Index::Titles] {
+        for key in super::matching::keys(main, index)? {
+            tx.remove(index, key.to_vec());
+        }
     }
     for kv in main.items.iter() {
         let (key, value) = kv?;
@@ -592,11 +588,7 @@ pub(super) fn upgrade_indexes(main: &super::Main, dedupe: bool) -> Result<u64, S
         for c in &item.sources {
             tx.insert(Index::BySource, keys::carrier_key(&item, c), EMPTY);
         }
-        if dedupe {
-            dedupe_entries(&tx, &item)?;
-        } else {
-            link_entries(&tx, &item)?;
-        }
+        dedupe_entries(&tx, &item)?;
         stories += 1;
         if stories % 1000 == 0 {
             tx.commit()?;

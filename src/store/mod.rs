@@ -73,8 +73,8 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// Version 10 keys the publication and source indexes by where the feeds list a story
 /// ([`crate::model::listed_at`]: a story that arrived late is listed when it arrived) instead
 /// of its date (rebuilt from the stories when an older store is first opened). Version 11
-/// keys the link index by a form that reads more spellings of one page as one (rekeyed from
-/// the stories), and its stories may name an entry by its link and title
+/// keys the link and title indexes by forms that read more spellings of one page or title as
+/// one (rekeyed from the stories), and its stories may name an entry by its link and title
 /// ([`crate::model::Identity::Titled`]). Older builds refuse a newer version: they would
 /// leave entries stale, or take records they cannot read for damage.
 pub const SCHEMA_VERSION: u64 = 11;
@@ -571,7 +571,7 @@ impl Store {
             meta.insert(REBUILDING_KEY, &[u8::try_from(found).unwrap_or(u8::MAX)])?;
             meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
             main.flush()?;
-            let stories = backup::upgrade_indexes(&main, found < 4)?;
+            let stories = backup::upgrade_indexes(&main)?;
             meta.remove(REBUILDING_KEY)?;
             main.flush()?;
             matching::drop_trees(&main)?;
