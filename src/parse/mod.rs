@@ -327,9 +327,9 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         .filter(|(_, n)| *n > 1)
         .map(|(l, _)| l.to_string())
         .collect();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut entries = Vec::with_capacity(feed.entries.len());
     let mut duplicate_ids = 0;
+    // What each entry is told by (`None`: its content).
+    let mut told = Vec::with_capacity(feed.entries.len());
     for (mut entry, link) in feed.entries.into_iter().zip(links) {
         let content_hash = raw_hash(&entry);
         fix_c1_text(&mut entry);
@@ -338,24 +338,45 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         if reused {
             duplicate_ids += 1;
         }
-        let mut identity = if !guid.is_empty() && !reused {
-            Identity::Guid(guid_key(guid))
-        } else if let Some(l) = &link {
-            match own_title(&entry).filter(|_| shared_links.contains(l.as_str())) {
+        let identity = if !guid.is_empty() && !reused {
+            Some(Identity::Guid(guid_key(guid)))
+        } else if let Some(l) = link.as_ref() {
+            if shared_links.contains(l.as_str()) {
                 // As `normalize` titles the item: the store finds the other form of an
                 // identity (`Identity::alternate`) from the stored title.
-                Some(title) => Identity::Titled {
+                own_title(&entry).map(|title| Identity::Titled {
                     link: l.to_string(),
                     title: html::fix_c1_controls(title),
-                },
-                None => Identity::Link(l.to_string()),
+                })
+            } else {
+                Some(Identity::Link(l.to_string()))
             }
         } else {
-            Identity::Hash(content_hash.clone())
+            None
+        };
+        told.push((identity, content_hash, entry, link));
+    }
+    // A link and title that several entries share, like a shared link without titles, tells
+    // none of them: those are told by their content, whatever their order.
+    let mut titled_uses: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::new();
+    for (identity, ..) in &told {
+        if let Some(i @ Identity::Titled { .. }) = identity {
+            *titled_uses.entry(i.key()).or_default() += 1;
+        }
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut entries = Vec::with_capacity(told.len());
+    for (identity, content_hash, entry, link) in told {
+        let mut identity = match identity {
+            Some(i @ Identity::Titled { .. }) if titled_uses.get(&i.key()) != Some(&1) => {
+                Identity::Hash(content_hash.clone())
+            }
+            Some(i) => i,
+            None => Identity::Hash(content_hash.clone()),
         };
         if !seen.insert(identity.key()) {
-            // Two entries with one link (or none, and the same text): keep them apart by content,
-            // and the very same entry twice only once.
+            // The very same entry twice: stored once.
             identity = Identity::Hash(content_hash.clone());
             if !seen.insert(identity.key()) {
                 continue;

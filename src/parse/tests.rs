@@ -248,15 +248,26 @@ fn entries_without_guids_sharing_a_link_are_told_by_their_titles_in_any_order() 
         assert_eq!(id_of(&list, "Takimi & pritja"), titled("Takimi & pritja"));
         assert_eq!(id_of(&list, "Konferenca"), titled("Konferenca"));
     }
-    // Under one title too: the second is told by its content.
+    // Under one title too, or without titles: each is told by its content, whatever the order.
     let twice = items(
         "<rss version=\"2.0\"><channel><title>t</title>\
          <item><title>Lajme</title><link>https://x.example/lajme</link><description>a</description></item>\
          <item><title>Lajme</title><link>https://x.example/lajme</link><description>b</description></item>\
          </channel></rss>",
     );
-    assert_eq!(twice[0].identity, titled("Lajme"));
+    assert!(matches!(twice[0].identity, Identity::Hash(_)));
     assert!(matches!(twice[1].identity, Identity::Hash(_)));
+    assert_ne!(twice[0].identity, twice[1].identity);
+    let untitled = items(
+        "<rss version=\"2.0\"><channel><title>t</title>\
+         <item><link>https://x.example/lajme</link><description>a</description></item>\
+         <item><link>https://x.example/lajme</link><description>b</description></item>\
+         <item><title>Lajme</title><link>https://x.example/lajme</link></item>\
+         </channel></rss>",
+    );
+    assert!(matches!(untitled[0].identity, Identity::Hash(_)));
+    assert!(matches!(untitled[1].identity, Identity::Hash(_)));
+    assert_eq!(untitled[2].identity, titled("Lajme"));
 }
 
 #[test]

@@ -144,9 +144,11 @@ fn percent_decode(s: &str) -> String {
 ///
 /// Two spellings of one page give one key: the scheme is ignored, and so are a leading
 /// `www.`, `m.` or `amp.` of the host, a trailing slash, an AMP version (`/amp` at the end
-/// of the path, `?amp=1`, `?outputType=amp`), a referral marker (`?ref=portal.example`),
-/// how the path's characters are escaped (`%d0%b2`, `%D0%B2` and `в`; `%7E` and `~`), and
-/// the order of the query's parameters.
+/// of the path, `?amp=1`, `?outputType=amp`), a referral marker naming a site
+/// (`?ref=portal.example`), how the characters are escaped (`%d0%b2`, `%D0%B2` and `в`;
+/// `%7E` and `~`), and the order of the query's parameters. Escapes that carry meaning (`%2F`,
+/// `%3F`, `%26`…) stay escapes, and so do those of a legacy code page (`%E8` alone is no
+/// UTF-8): they are only written in one case.
 pub fn dedupe_key(url: &Url) -> Option<String> {
     let host = url.host_str().unwrap_or("");
     let host = ["www.", "m.", "amp."]
@@ -159,41 +161,86 @@ pub fn dedupe_key(url: &Url) -> Option<String> {
         key.push(':');
         key.push_str(&port.to_string());
     }
-    let path = percent_encoding::percent_decode_str(url.path()).decode_utf8_lossy();
+    let path = unescape(url.path());
     // `/a/b/` and `/a/b` are one page on every CMS we follow; `/a/b/amp/` is its AMP page.
     let mut path = path.trim_end_matches('/');
     if let Some(page) = path.strip_suffix("/amp") {
         path = page.trim_end_matches('/');
     }
     let mut pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, v)| !is_tracking(k) && !is_alternate_view(k, v))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            // `+` is a space in a query: written as its escape, which stays one.
+            let part = |s: &str| unescape(&s.replace('+', "%20"));
+            (part(name), part(value))
+        })
+        .filter(|(k, v)| !is_tracking(&percent_decode(k)) && !is_alternate_view(k, v))
         .collect();
     if path.is_empty() && pairs.is_empty() {
         return None;
     }
     key.push_str(path);
-    if !pairs.is_empty() {
-        pairs.sort();
-        key.push('?');
-        key.push_str(
-            &url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish(),
-        );
+    pairs.sort();
+    for (n, (name, value)) in pairs.iter().enumerate() {
+        key.push(if n == 0 { '?' } else { '&' });
+        key.push_str(name);
+        key.push('=');
+        key.push_str(value);
     }
     Some(key)
 }
 
-/// A query parameter that asks for another view of the same page, or says where the reader
-/// came from, without selecting content: `amp`, `outputType=amp`, and `ref` naming a site or
-/// a campaign (a number may well select content).
+/// `s` (a path, or a query parameter's name or value) with the escapes of unreserved
+/// characters and of UTF-8 decoded, and every other escape in upper case; when the decoded
+/// bytes are not UTF-8 (a legacy code page), every escape stays, in upper case.
+fn unescape(s: &str) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16).map(|d| d as u8);
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let bytes = s.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut escaped = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match escape {
+            Some((hi, lo)) => {
+                let b = hi << 4 | lo;
+                let upper = format!("%{b:02X}");
+                escaped.extend_from_slice(upper.as_bytes());
+                if b >= 0x80 || unreserved(b) {
+                    decoded.push(b);
+                } else {
+                    decoded.extend_from_slice(upper.as_bytes());
+                }
+                i += 3;
+            }
+            None => {
+                decoded.push(bytes[i]);
+                escaped.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(decoded)
+        .or_else(|_| String::from_utf8(escaped))
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A query parameter (as [`unescape`] leaves it) that asks for another view of the same page,
+/// or says which site the reader came from, without selecting content: `amp`,
+/// `outputType=amp`, and a `ref` that names a host (`ref=portal.example`; another `ref` may
+/// well select content).
 fn is_alternate_view(name: &str, value: &str) -> bool {
     match name.to_ascii_lowercase().as_str() {
         "amp" => matches!(value, "" | "1" | "true"),
         "outputtype" | "output" => value.eq_ignore_ascii_case("amp"),
-        "ref" => !value.is_empty() && !value.bytes().all(|b| b.is_ascii_digit()),
+        "ref" => value.contains('.') && !value.contains('%'),
         _ => false,
     }
 }
@@ -291,8 +338,9 @@ mod tests {
             post,
             key("https://amp.kdi.example/sq/lajme/takimi?outputType=amp")
         );
-        // What selects content stays: another id, a numeric `ref`, the path's case, a host
-        // that is only `m.` and a top-level domain.
+        // What selects content stays: another id, a `ref` that names no site, the path's
+        // case, escapes that carry meaning, a legacy code page's escapes, a host that is only
+        // `m.` and a top-level domain.
         assert_ne!(
             story,
             key("https://portal.example/article.php?id=43&page=2")
@@ -300,6 +348,35 @@ mod tests {
         assert_ne!(
             key("https://portal.example/a?ref=7"),
             key("https://portal.example/a?ref=8")
+        );
+        assert_ne!(
+            key("https://portal.example/a?ref=budget"),
+            key("https://portal.example/a?ref=floods")
+        );
+        assert_ne!(
+            key("https://x.example/a%3Fb=1"),
+            key("https://x.example/a?b=1")
+        );
+        assert_ne!(key("https://x.example/a%2Fb"), key("https://x.example/a/b"));
+        assert_ne!(
+            key("https://x.example/?q=a%26b"),
+            key("https://x.example/?q=a&b")
+        );
+        assert_ne!(
+            key("https://x.example/v/%E8%E7"),
+            key("https://x.example/v/%EF%F0")
+        );
+        assert_eq!(
+            key("https://x.example/v/%e8%e7"),
+            key("https://x.example/v/%E8%E7")
+        );
+        assert_ne!(
+            key("https://x.example/?t=%EF%EE"),
+            key("https://x.example/?t=%F1%EF")
+        );
+        assert_eq!(
+            key("https://x.example/?t=a+b"),
+            key("https://x.example/?t=a%20b")
         );
         assert_ne!(post, key("https://kdi.example/sq/lajme/Takimi/"));
         assert_eq!(key("https://m.example/x").as_deref(), Some("m.example/x"));

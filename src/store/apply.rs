@@ -440,9 +440,9 @@ impl Tx<'_, '_> {
     /// that key names, if anything. An entry told by its link may be recorded under the other
     /// form ([`Identity::alternate`]): a section page's entries under the link and their titles
     /// while they shared it, one under its link alone while it had the link to itself. An entry
-    /// whose link names another story this source leads (another entry the page lists now, or
-    /// a page that lists one story at a time) is told by its title too: it is never taken for
-    /// an edit of that story.
+    /// whose link names another story (another entry the page lists now, or a page that lists
+    /// one story at a time), or a story retention removed under another title, is told by its
+    /// title too: it is never taken for an edit of that story, nor for its tombstone.
     fn recognise(&self, new: &NewItem) -> TxResult<(Identity, Vec<u8>, Option<Known>)> {
         let key = keys::ident_key(self.source, &new.identity.key());
         let known = self.known(&key)?;
@@ -450,25 +450,33 @@ impl Tx<'_, '_> {
             return Ok((new.identity.clone(), key, known));
         };
         let other_key = keys::ident_key(self.source, &other.key());
-        let ours = |item: &Item| item.source() != self.source || self.same_entry(new, item);
         let known = match (&new.identity, known) {
-            (Identity::Link(_), Some(k))
-                if k.gone.is_none() && k.hash != new.content_hash.as_bytes() =>
-            {
-                match self.get(k.id)? {
-                    Some(item) if !ours(&item) => {
+            (Identity::Link(_), Some(k)) if k.hash != new.content_hash.as_bytes() => {
+                let story = match k.gone {
+                    // Retention keeps a tombstone under the link and the title too (see
+                    // `Store::remove`): one under this title is this entry's; without one, the
+                    // entry is another story.
+                    Some(_) => None,
+                    None => self.get(k.id)?,
+                };
+                match story {
+                    Some(item) if self.same_entry(new, &item) => Some(k),
+                    // A story that retention removed before its identity moved to the `gone`
+                    // tree: its tombstone all the same.
+                    None if k.gone.is_none() => Some(k),
+                    _ => {
                         let known = self.known(&other_key)?;
                         return Ok((other, other_key, known));
                     }
-                    _ => Some(k),
                 }
             }
             (Identity::Link(_), None) => self.known(&other_key)?.map(Known::elsewhere),
-            // A tombstone under the link alone may be another entry's: not this one's.
+            // A story under the link alone is this entry's if it is the same entry; a
+            // tombstone there, or a story no longer stored, may be another entry's.
             (Identity::Titled { .. }, None) => match self.known(&other_key)? {
                 Some(k) if k.gone.is_none() => match self.get(k.id)? {
-                    Some(item) if !ours(&item) => None,
-                    _ => Some(k.elsewhere()),
+                    Some(item) if self.same_entry(new, &item) => Some(k.elsewhere()),
+                    _ => None,
                 },
                 _ => None,
             },
@@ -541,18 +549,17 @@ impl Tx<'_, '_> {
                                 && matches!(new.identity, Identity::Guid(_))
                                 && c.identity != new.identity
                         });
-                        // An entry told apart from others that share its link (by its title,
-                        // or by its text when the title is shared too) is not the story this
-                        // source carries there, unless it is that story's entry (its title,
-                        // or its text) under another form.
-                        let theirs = item.source() != self.source;
+                        // Nor is an entry without a GUID of its own, unless it is that
+                        // story's entry under another form (its title, or its text): one told
+                        // by its content (its title is another entry's too) only with the
+                        // story's title, date and text.
                         let same = match new.identity {
                             _ if !item.carried_by(self.source) => true,
-                            Identity::Titled { .. } => theirs || self.same_entry(new, &item),
-                            Identity::Hash(_) => self.same_story(new, &item, probe.title_key),
-                            Identity::Guid(_) | Identity::Link(_) => {
-                                !other_guid || self.same_story(new, &item, probe.title_key)
+                            Identity::Guid(_) if other_guid => {
+                                self.same_story(new, &item, probe.title_key)
                             }
+                            Identity::Hash(_) => self.same_story(new, &item, probe.title_key),
+                            _ => self.same_entry(new, &item),
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));

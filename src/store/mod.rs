@@ -504,8 +504,9 @@ impl Store {
         }
         let mut upgrade_from = None;
         match schema {
-            // An upgrade that was cut short (see below): done again, whole.
-            Some(SCHEMA_VERSION) if meta.get(REBUILDING_KEY)?.is_some() => {
+            // An upgrade that was cut short (see below): done again, whole, also by a build
+            // of a later schema.
+            Some(_) if meta.get(REBUILDING_KEY)?.is_some() => {
                 let found = meta
                     .get(REBUILDING_KEY)?
                     .and_then(|v| v.first().copied())

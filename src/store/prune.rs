@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use super::apply::{link_key, put_seen, title_key};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
-use crate::model::{Item, ItemId};
+use crate::model::{Identity, Item, ItemId};
+use sled::IVec;
 
 impl Store {
     /// Removes what retention allows; returns the number of stories removed. A story carried
@@ -93,11 +94,46 @@ impl Store {
         tx.remove(Index::Items, &item.id.0[..]);
         tx.remove(Index::ByPublished, keys::listing_key(item));
         let mut seen_at = vec![item.first_seen];
+        let names_it = |v: &IVec| keys::split_ident_value(v).is_some_and(|(id, _)| id == item.id);
+        let bury = |key: &[u8], v: IVec| {
+            tx.insert(Index::Gone, super::matching::ident_hash(key).to_vec(), v);
+            tx.remove(Index::Idents, key.to_vec());
+        };
         for c in &item.sources {
             let key = keys::ident_key(&c.source, &c.identity.key());
-            if let Some(v) = tx.get(Index::Idents, &key)? {
-                tx.insert(Index::Gone, super::matching::ident_hash(&key).to_vec(), v);
-                tx.remove(Index::Idents, key);
+            let value = tx.get(Index::Idents, &key)?.filter(names_it);
+            if let Some(v) = value.clone() {
+                bury(&key, v);
+            }
+            // An entry told by its link: its tombstone is kept under the link and the story's
+            // title too, so that a later entry under that link alone is taken for this story
+            // only with its title (a page that lists one story at a time lists others). The
+            // link alone, recorded when the entry was found under it, goes with the story.
+            if let Identity::Link(link) | Identity::Titled { link, .. } = &c.identity {
+                let form = |identity: Identity| keys::ident_key(&c.source, &identity.key());
+                let titled = form(Identity::Titled {
+                    link: link.clone(),
+                    title: item.title.clone(),
+                });
+                if titled != key {
+                    match tx.get(Index::Idents, &titled)? {
+                        Some(v) if names_it(&v) => bury(&titled, v),
+                        Some(_) => {}
+                        None => {
+                            if let Some(v) = value {
+                                tx.insert(
+                                    Index::Gone,
+                                    super::matching::ident_hash(&titled).to_vec(),
+                                    v,
+                                );
+                            }
+                        }
+                    }
+                }
+                let alone = form(Identity::Link(link.clone()));
+                if alone != key && tx.get(Index::Idents, &alone)?.is_some_and(|v| names_it(&v)) {
+                    tx.remove(Index::Idents, alone);
+                }
             }
             tx.remove(Index::BySource, keys::carrier_key(item, c));
             if !seen_at.contains(&c.first_seen) {
