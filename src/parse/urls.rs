@@ -211,12 +211,13 @@ fn unescape(s: &str) -> String {
         match escape {
             Some((hi, lo)) => {
                 let b = hi << 4 | lo;
-                let upper = format!("%{b:02X}");
-                escaped.extend_from_slice(upper.as_bytes());
+                const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+                let upper = [b'%', DIGITS[usize::from(hi)], DIGITS[usize::from(lo)]];
+                escaped.extend_from_slice(&upper);
                 if b >= 0x80 || unreserved(b) {
                     decoded.push(b);
                 } else {
-                    decoded.extend_from_slice(upper.as_bytes());
+                    decoded.extend_from_slice(&upper);
                 }
                 i += 3;
             }

@@ -148,6 +148,7 @@ impl Store {
             pending: Pending::new(main),
             seen: Default::default(),
             read: Default::default(),
+            claimed: Default::default(),
             source,
             now,
             dedupe,
@@ -220,6 +221,9 @@ struct Tx<'s, 'a> {
     /// whose entries share one link or title reads the story it points to once, not once per
     /// entry (its record may be megabytes).
     read: std::cell::RefCell<HashMap<ItemId, Rc<Item>>>,
+    /// Stories an entry of this feed was found to be: another entry without a GUID of its own
+    /// is never taken for one of them too (two stories a page lists are never one).
+    claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -272,12 +276,15 @@ impl Tx<'_, '_> {
     /// Applies the feed's entry at `position` among those staged (in the feed's order).
     fn apply_one(&self, mut s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
         let (identity, ident_key, known) = self.recognise(&s.item)?;
-        s.item.identity = identity;
+        if let Some(identity) = identity {
+            s.item.identity = identity;
+        }
         let new = &s.item;
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
 
         // 1. Seen before in this source.
         if let Some(known) = known {
+            self.claimed.borrow_mut().insert(known.id);
             if let Some(gone_key) = known.gone {
                 // 1b. Carried before by this source, and removed by retention: a tombstone,
                 // which takes the entry's new hash (the next fetch skips the entry before
@@ -322,6 +329,7 @@ impl Tx<'_, '_> {
         // 2. The same story from another source (or this one under another id).
         let mut probe = Probe::default();
         if let Some(mut item) = self.find_story(new, &mut probe)? {
+            self.claimed.borrow_mut().insert(item.id);
             // This source's identity entry names the story, with the hash of this entry.
             let carried = ident_value(item.id);
             if !item.carried_by(self.source) {
@@ -370,6 +378,7 @@ impl Tx<'_, '_> {
 
         // 3. A new story, made of the entry's fields.
         let id = ItemId::derive(self.source, &new.identity);
+        self.claimed.borrow_mut().insert(id);
         let ident = ident_value(id);
         let Staged { item: new, topics } = s;
         // An undated entry is dated when it is first seen, a second earlier for each entry
@@ -436,53 +445,90 @@ impl Tx<'_, '_> {
         Ok(())
     }
 
-    /// The identity this source's entry is recorded under, its identity index key, and what
-    /// that key names, if anything. An entry told by its link may be recorded under the other
-    /// form ([`Identity::alternate`]): a section page's entries under the link and their titles
-    /// while they shared it, one under its link alone while it had the link to itself. An entry
-    /// whose link names another story (another entry the page lists now, or a page that lists
-    /// one story at a time), or a story retention removed under another title, is told by its
-    /// title too: it is never taken for an edit of that story, nor for its tombstone.
-    fn recognise(&self, new: &NewItem) -> TxResult<(Identity, Vec<u8>, Option<Known>)> {
+    /// The identity this source's entry is recorded under (`None`: its own), its identity
+    /// index key, and what that key names, if anything.
+    ///
+    /// An entry without a GUID of its own may be recorded under another form as the other
+    /// entries of its link come and go: a section page's entries under the link and their
+    /// titles while they share it, one under its link alone while it has the link to itself,
+    /// under its content while another entry shares its title too. It is found under the other
+    /// form of a link or link and title ([`Identity::alternate`]) when it is the same entry
+    /// ([`Tx::same_entry`]), under any form when its raw hash is the one recorded there. An
+    /// entry whose link names another story (another entry the page lists now, or a page that
+    /// lists one story at a time), or a story that retention removed and recorded under its
+    /// title too, is told by its link and title: it is never taken for an edit of that story,
+    /// nor for its tombstone.
+    fn recognise(&self, new: &NewItem) -> TxResult<(Option<Identity>, Vec<u8>, Option<Known>)> {
         let key = keys::ident_key(self.source, &new.identity.key());
         let known = self.known(&key)?;
-        let Some(other) = new.identity.alternate(&new.title) else {
-            return Ok((new.identity.clone(), key, known));
-        };
-        let other_key = keys::ident_key(self.source, &other.key());
-        let known = match (&new.identity, known) {
-            (Identity::Link(_), Some(k)) if k.hash != new.content_hash.as_bytes() => {
-                let story = match k.gone {
-                    // Retention keeps a tombstone under the link and the title too (see
-                    // `Store::remove`): one under this title is this entry's; without one, the
-                    // entry is another story.
-                    Some(_) => None,
-                    None => self.get(k.id)?,
+        if matches!(new.identity, Identity::Guid(_)) {
+            return Ok((None, key, known));
+        }
+        let hash = new.content_hash.as_bytes();
+        let free = |id: ItemId| !self.claimed.borrow().contains(&id);
+        let other = new.identity.alternate(&new.title);
+        let other_key = other
+            .as_ref()
+            .map(|o| keys::ident_key(self.source, &o.key()));
+        let (mut identity, mut key) = (None, key);
+        let known = match (&new.identity, known, other, other_key) {
+            (Identity::Link(_), Some(k), Some(other), Some(other_key)) if k.hash != hash => {
+                let ours = match k.gone {
+                    // A tombstone: this entry's, unless retention recorded the story under its
+                    // title too (see `Store::remove`); then only under this title.
+                    Some(_) => self.pending.get(Index::Gone, &titled_mark(&key))?.is_none(),
+                    None => match self.get(k.id)? {
+                        // Recorded by an import (no hash), or a copy of a story another source
+                        // leads: the entry it was.
+                        Some(item) if k.hash.is_empty() || item.source() != self.source => true,
+                        Some(item) => free(item.id) && self.same_entry(new, &item),
+                        // Removed by retention before its identity moved to the `gone` tree: a
+                        // tombstone all the same.
+                        None => true,
+                    },
                 };
-                match story {
-                    Some(item) if self.same_entry(new, &item) => Some(k),
-                    // A story that retention removed before its identity moved to the `gone`
-                    // tree: its tombstone all the same.
-                    None if k.gone.is_none() => Some(k),
-                    _ => {
-                        let known = self.known(&other_key)?;
-                        return Ok((other, other_key, known));
-                    }
+                if ours {
+                    Some(k)
+                } else {
+                    let known = self.known(&other_key)?;
+                    (identity, key) = (Some(other), other_key);
+                    known
                 }
             }
-            (Identity::Link(_), None) => self.known(&other_key)?.map(Known::elsewhere),
+            (Identity::Link(_), None, _, Some(other_key)) => {
+                self.known(&other_key)?.map(Known::elsewhere)
+            }
             // A story under the link alone is this entry's if it is the same entry; a
             // tombstone there, or a story no longer stored, may be another entry's.
-            (Identity::Titled { .. }, None) => match self.known(&other_key)? {
+            (Identity::Titled { .. }, None, _, Some(other_key)) => match self.known(&other_key)? {
                 Some(k) if k.gone.is_none() => match self.get(k.id)? {
-                    Some(item) if self.same_entry(new, &item) => Some(k.elsewhere()),
+                    Some(item) if free(item.id) && same_title(new, &item) => Some(k.elsewhere()),
                     _ => None,
                 },
                 _ => None,
             },
-            (_, known) => known,
+            (_, known, ..) => known,
         };
-        Ok((new.identity.clone(), key, known))
+        if known.is_some() {
+            return Ok((identity, key, known));
+        }
+        // The very same entry (its raw hash) under any other form.
+        let own = identity.as_ref().unwrap_or(&new.identity);
+        let mut forms = vec![Identity::Hash(new.content_hash.clone())];
+        if let Some(link) = &new.link {
+            forms.push(Identity::Link(link.clone()));
+            forms.push(Identity::Titled {
+                link: link.clone(),
+                title: new.title.clone(),
+            });
+        }
+        for form in forms.iter().filter(|f| *f != own) {
+            let at = keys::ident_key(self.source, &form.key());
+            if let Some(k) = self.known(&at)?.filter(|k| k.hash == hash) {
+                return Ok((identity, key, Some(k.elsewhere())));
+            }
+        }
+        Ok((identity, key, None))
     }
 
     /// What the identity index (else the `gone` tree's tombstones) records at `key`.
@@ -511,9 +557,11 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    /// Whether `new`, an entry of this source, is the stored `item` that this source leads,
-    /// edited: the same title, or one with most of its word pairs, or texts on both sides that
-    /// share half of theirs. Two stories a page lists under one link are not.
+    /// Whether `new`, an entry of this source, is the stored `item`, edited: the same title
+    /// (one with words), or a title mended (most of its word pairs kept) over a text that kept
+    /// half of its own, with the date it had. Two stories a page lists one after another under
+    /// its link are not, however alike their titles and texts ("Konferencija za medije
+    /// ministra finansija", "… ministra zdravlja", each "Opširnije na sajtu").
     fn same_entry(&self, new: &NewItem, item: &Item) -> bool {
         let overlap = |a: &str, b: &str, most: bool| {
             let (a, b) = (word_pairs(a), word_pairs(b));
@@ -521,9 +569,11 @@ impl Tx<'_, '_> {
             let shared = a.intersection(&b).count() * 2;
             shorter > 0 && (shared > shorter || (!most && shared == shorter))
         };
-        title_key(&new.title, 0) == title_key(&item.title, 0)
-            || overlap(&new.title, &item.title, true)
-            || overlap(&new.summary, &item.summary, false)
+        let dated_alike = item.date_inferred || new.published.is_none_or(|p| p == item.published);
+        same_title(new, item)
+            || (dated_alike
+                && overlap(&new.title, &item.title, true)
+                && overlap(&new.summary, &item.summary, false))
     }
 
     /// The stored story a new item duplicates: same link, or same title close in time from a
@@ -553,13 +603,18 @@ impl Tx<'_, '_> {
                         // story's entry under another form (its title, or its text): one told
                         // by its content (its title is another entry's too) only with the
                         // story's title, date and text.
+                        let free = !self.claimed.borrow().contains(&item.id);
                         let same = match new.identity {
                             _ if !item.carried_by(self.source) => true,
                             Identity::Guid(_) if other_guid => {
                                 self.same_story(new, &item, probe.title_key)
                             }
-                            Identity::Hash(_) => self.same_story(new, &item, probe.title_key),
-                            _ => self.same_entry(new, &item),
+                            Identity::Guid(_) => true,
+                            Identity::Hash(_) => {
+                                free && self.same_story(new, &item, probe.title_key)
+                            }
+                            Identity::Link(_) => free && self.same_entry(new, &item),
+                            Identity::Titled { .. } => free && same_title(new, &item),
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
@@ -732,6 +787,22 @@ impl Tx<'_, '_> {
         );
         Ok(())
     }
+}
+
+/// Where the `gone` tree marks that retention recorded the tombstone of an entry told by its
+/// link (identity index key `alone`) under the link and the story's title too: a later entry
+/// under that link alone is then the removed story only under that title.
+pub(super) fn titled_mark(alone: &[u8]) -> [u8; 16] {
+    let mut marked = alone.to_vec();
+    marked.extend_from_slice(b"\0titled");
+    super::matching::ident_hash(&marked)
+}
+
+/// Whether `new` and the stored `item` have one title (with words): what tells a section
+/// page's entries apart, so the only way one of them is the other's story.
+fn same_title(new: &NewItem, item: &Item) -> bool {
+    let title = title_key(&new.title, 1);
+    title.is_some() && title == title_key(&item.title, 1)
 }
 
 /// The link index's value for a link that several stored stories have (a section page a

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{link_key, put_seen, title_key};
+use super::apply::{link_key, put_seen, title_key, titled_mark};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};
@@ -105,22 +105,27 @@ impl Store {
             if let Some(v) = value.clone() {
                 bury(&key, v);
             }
-            // An entry told by its link: its tombstone is kept under the link and the story's
-            // title too, so that a later entry under that link alone is taken for this story
-            // only with its title (a page that lists one story at a time lists others). The
-            // link alone, recorded when the entry was found under it, goes with the story.
-            if let Identity::Link(link) | Identity::Titled { link, .. } = &c.identity {
+            // An entry of the source that leads the story, told by its link: its tombstone is
+            // kept under the link and the story's title too, and marked so, so that a later
+            // entry under that link alone is taken for this story only with its title (a page
+            // that lists one story at a time lists others under it). The link alone, recorded
+            // when the entry was found under it, is buried with it.
+            if let (true, Identity::Link(link) | Identity::Titled { link, .. }) =
+                (c.source == item.source(), &c.identity)
+            {
                 let form = |identity: Identity| keys::ident_key(&c.source, &identity.key());
                 let titled = form(Identity::Titled {
                     link: link.clone(),
                     title: item.title.clone(),
                 });
+                let alone = form(Identity::Link(link.clone()));
+                let mut buried = value;
                 if titled != key {
                     match tx.get(Index::Idents, &titled)? {
                         Some(v) if names_it(&v) => bury(&titled, v),
                         Some(_) => {}
                         None => {
-                            if let Some(v) = value {
+                            if let Some(v) = buried.clone() {
                                 tx.insert(
                                     Index::Gone,
                                     super::matching::ident_hash(&titled).to_vec(),
@@ -130,9 +135,14 @@ impl Store {
                         }
                     }
                 }
-                let alone = form(Identity::Link(link.clone()));
-                if alone != key && tx.get(Index::Idents, &alone)?.is_some_and(|v| names_it(&v)) {
-                    tx.remove(Index::Idents, alone);
+                if alone != key {
+                    if let Some(v) = tx.get(Index::Idents, &alone)?.filter(names_it) {
+                        bury(&alone, v.clone());
+                        buried = Some(v);
+                    }
+                }
+                if let Some(v) = buried {
+                    tx.insert(Index::Gone, titled_mark(&alone).to_vec(), v);
                 }
             }
             tx.remove(Index::BySource, keys::carrier_key(item, c));
