@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -148,6 +149,9 @@ impl Store {
             pending: Pending::new(main),
             seen: Default::default(),
             read: Default::default(),
+            claims: staged
+                .iter()
+                .any(|s| !matches!(s.item.identity, Identity::Guid(_))),
             claimed: Default::default(),
             source,
             now,
@@ -222,8 +226,10 @@ struct Tx<'s, 'a> {
     /// entry (its record may be megabytes).
     read: std::cell::RefCell<HashMap<ItemId, Rc<Item>>>,
     /// Stories an entry of this feed was found to be: another entry without a GUID of its own
-    /// is never taken for one of them too (two stories a page lists are never one).
+    /// is never taken for one of them too (two stories a page lists are never one). Kept only
+    /// when the feed has such entries (`claims`).
     claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
+    claims: bool,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -259,6 +265,12 @@ pub(super) fn put_seen(pending: &Pending, t: DateTime<Utc>, ids: &[ItemId]) -> T
 }
 
 impl Tx<'_, '_> {
+    fn claim(&self, id: ItemId) {
+        if self.claims {
+            self.claimed.borrow_mut().insert(id);
+        }
+    }
+
     fn saw(&self, id: ItemId) {
         let (order, set) = &mut *self.seen.borrow_mut();
         if set.insert(id) {
@@ -284,7 +296,7 @@ impl Tx<'_, '_> {
 
         // 1. Seen before in this source.
         if let Some(known) = known {
-            self.claimed.borrow_mut().insert(known.id);
+            self.claim(known.id);
             if let Some(gone_key) = known.gone {
                 // 1b. Carried before by this source, and removed by retention: a tombstone,
                 // which takes the entry's new hash (the next fetch skips the entry before
@@ -329,7 +341,7 @@ impl Tx<'_, '_> {
         // 2. The same story from another source (or this one under another id).
         let mut probe = Probe::default();
         if let Some(mut item) = self.find_story(new, &mut probe)? {
-            self.claimed.borrow_mut().insert(item.id);
+            self.claim(item.id);
             // This source's identity entry names the story, with the hash of this entry.
             let carried = ident_value(item.id);
             if !item.carried_by(self.source) {
@@ -378,7 +390,7 @@ impl Tx<'_, '_> {
 
         // 3. A new story, made of the entry's fields.
         let id = ItemId::derive(self.source, &new.identity);
-        self.claimed.borrow_mut().insert(id);
+        self.claim(id);
         let ident = ident_value(id);
         let Staged { item: new, topics } = s;
         // An undated entry is dated when it is first seen, a second earlier for each entry
@@ -478,9 +490,19 @@ impl Tx<'_, '_> {
                     // title too (see `Store::remove`); then only under this title.
                     Some(_) => self.pending.get(Index::Gone, &titled_mark(&key))?.is_none(),
                     None => match self.get(k.id)? {
-                        // Recorded by an import (no hash), or a copy of a story another source
-                        // leads: the entry it was.
-                        Some(item) if k.hash.is_empty() || item.source() != self.source => true,
+                        // Recorded by an import (no hash): the entry it was.
+                        Some(_) if k.hash.is_empty() => true,
+                        // A copy of a story another source leads: still a copy of it (its
+                        // title and text), or its own entry edited.
+                        Some(item) if item.source() != self.source => {
+                            free(item.id)
+                                && (self.same_entry(new, &item)
+                                    || self.same_story(
+                                        new,
+                                        &item,
+                                        title_key(&new.title, self.dedupe.min_title_chars),
+                                    ))
+                        }
                         Some(item) => free(item.id) && self.same_entry(new, &item),
                         // Removed by retention before its identity moved to the `gone` tree: a
                         // tombstone all the same.
@@ -502,13 +524,27 @@ impl Tx<'_, '_> {
             // tombstone there, or a story no longer stored, may be another entry's.
             (Identity::Titled { .. }, None, _, Some(other_key)) => match self.known(&other_key)? {
                 Some(k) if k.gone.is_none() => match self.get(k.id)? {
-                    Some(item) if free(item.id) && same_title(new, &item) => Some(k.elsewhere()),
+                    Some(item) if free(item.id) && self.same_title_dated(new, &item) => {
+                        Some(k.elsewhere())
+                    }
                     _ => None,
                 },
                 _ => None,
             },
             (_, known, ..) => known,
         };
+        // A title that recurs on one page (a weekly "Saopštenje za javnost"): what the link and
+        // this title name is another story when its date is further than `title_window` from
+        // the entry's, and the entry is told by its content.
+        if let Some(k) = known.as_ref().filter(|k| k.hash != hash) {
+            let titled = identity.as_ref().unwrap_or(&new.identity);
+            if matches!(titled, Identity::Titled { .. }) && self.recurs(new, k, &key)? {
+                let by_content = Identity::Hash(new.content_hash.clone());
+                let at = keys::ident_key(self.source, &by_content.key());
+                let known = self.known(&at)?;
+                return Ok((Some(by_content), at, known));
+            }
+        }
         if known.is_some() {
             return Ok((identity, key, known));
         }
@@ -529,6 +565,34 @@ impl Tx<'_, '_> {
             }
         }
         Ok((identity, key, None))
+    }
+
+    /// Whether the story (or the tombstone) `k`, recorded at the link-and-title identity key
+    /// `key`, is another story than `new` with that title: dated further than `title_window`
+    /// from it (a tombstone by the date retention kept beside it, see `Store::remove`), or
+    /// taken by another entry of this feed.
+    fn recurs(&self, new: &NewItem, k: &Known, key: &[u8]) -> TxResult<bool> {
+        if k.gone.is_none() {
+            // (A story another source leads has that source's title: this source's copy of
+            // it is no other story for that.)
+            return Ok(match self.get(k.id)? {
+                Some(item) if item.source() == self.source => {
+                    self.claimed.borrow().contains(&item.id) || !self.same_title_dated(new, &item)
+                }
+                _ => false,
+            });
+        }
+        let Some(v) = self.pending.get(Index::Gone, &titled_date(key))? else {
+            return Ok(false);
+        };
+        let removed = keys::split_ident_value(&v)
+            .and_then(|(_, t)| std::str::from_utf8(t).ok()?.parse::<i64>().ok());
+        Ok(match (removed, new.published) {
+            (Some(t), Some(p)) => {
+                (p.timestamp() - t).unsigned_abs() > self.dedupe.title_window.as_secs()
+            }
+            _ => false,
+        })
     }
 
     /// What the identity index (else the `gone` tree's tombstones) records at `key`.
@@ -558,10 +622,10 @@ impl Tx<'_, '_> {
     }
 
     /// Whether `new`, an entry of this source, is the stored `item`, edited: the same title
-    /// (one with words), or a title mended (most of its word pairs kept) over a text that kept
-    /// half of its own, with the date it had. Two stories a page lists one after another under
-    /// its link are not, however alike their titles and texts ("Konferencija za medije
-    /// ministra finansija", "… ministra zdravlja", each "Opširnije na sajtu").
+    /// ([`Tx::same_title_dated`]), or a title mended (most of its word pairs kept) over a text
+    /// that kept half of its own, with the date it had. Two stories a page lists one after
+    /// another under its link are not, however alike their titles and texts ("Konferencija za
+    /// medije ministra finansija", "… ministra zdravlja", each "Opširnije na sajtu").
     fn same_entry(&self, new: &NewItem, item: &Item) -> bool {
         let overlap = |a: &str, b: &str, most: bool| {
             let (a, b) = (word_pairs(a), word_pairs(b));
@@ -569,11 +633,21 @@ impl Tx<'_, '_> {
             let shared = a.intersection(&b).count() * 2;
             shorter > 0 && (shared > shorter || (!most && shared == shorter))
         };
-        let dated_alike = item.date_inferred || new.published.is_none_or(|p| p == item.published);
-        same_title(new, item)
-            || (dated_alike
+        self.same_title_dated(new, item)
+            || (!item.date_inferred
+                && new.published == Some(item.published)
                 && overlap(&new.title, &item.title, true)
                 && overlap(&new.summary, &item.summary, false))
+    }
+
+    /// Whether `new` has the stored `item`'s title (one with words), within `title_window` of
+    /// its date when both are dated (an undated entry's date is the time it was first seen):
+    /// a weekly "Saopštenje za javnost" is another story each week.
+    fn same_title_dated(&self, new: &NewItem, item: &Item) -> bool {
+        let within = |p: DateTime<Utc>| {
+            (p - item.published).abs().to_std().unwrap_or(Duration::MAX) <= self.dedupe.title_window
+        };
+        same_title(new, item) && (item.date_inferred || new.published.is_none_or(within))
     }
 
     /// The stored story a new item duplicates: same link, or same title close in time from a
@@ -614,7 +688,7 @@ impl Tx<'_, '_> {
                                 free && self.same_story(new, &item, probe.title_key)
                             }
                             Identity::Link(_) => free && self.same_entry(new, &item),
-                            Identity::Titled { .. } => free && same_title(new, &item),
+                            Identity::Titled { .. } => free && self.same_title_dated(new, &item),
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
@@ -803,6 +877,14 @@ pub(super) fn titled_mark(alone: &[u8]) -> [u8; 16] {
 fn same_title(new: &NewItem, item: &Item) -> bool {
     let title = title_key(&new.title, 1);
     title.is_some() && title == title_key(&item.title, 1)
+}
+
+/// Where the `gone` tree keeps the date of a story that retention removed, beside its
+/// tombstone under the link-and-title identity key `titled` (see [`Tx::recurs`]).
+pub(super) fn titled_date(titled: &[u8]) -> [u8; 16] {
+    let mut dated = titled.to_vec();
+    dated.extend_from_slice(b"\0date");
+    super::matching::ident_hash(&dated)
 }
 
 /// The link index's value for a link that several stored stories have (a section page a

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{link_key, put_seen, title_key, titled_mark};
+use super::apply::{link_key, put_seen, title_key, titled_date, titled_mark};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};
@@ -105,13 +105,17 @@ impl Store {
             if let Some(v) = value.clone() {
                 bury(&key, v);
             }
-            // An entry of the source that leads the story, told by its link: its tombstone is
-            // kept under the link and the story's title too, and marked so, so that a later
-            // entry under that link alone is taken for this story only with its title (a page
-            // that lists one story at a time lists others under it). The link alone, recorded
-            // when the entry was found under it, is buried with it.
-            if let (true, Identity::Link(link) | Identity::Titled { link, .. }) =
-                (c.source == item.source(), &c.identity)
+            // An entry without a GUID may be recorded under its link alone and under its link
+            // and title besides its own identity (see `Tx::recognise`): those that name the
+            // story are buried with it, and the link alone is marked as buried with its title
+            // beside it, so that a later entry under that link alone is taken for this story
+            // only with its title (a page that lists one story at a time lists others under
+            // it). The entry of the source that leads the story, told by its link, is buried
+            // under the link and the story's title in any case.
+            if let Some(link) = c
+                .link
+                .as_ref()
+                .filter(|_| !matches!(c.identity, Identity::Guid(_)))
             {
                 let form = |identity: Identity| keys::ident_key(&c.source, &identity.key());
                 let titled = form(Identity::Titled {
@@ -119,13 +123,24 @@ impl Store {
                     title: item.title.clone(),
                 });
                 let alone = form(Identity::Link(link.clone()));
-                let mut buried = value;
+                let mut alone_buried = value.clone().filter(|_| alone == key);
+                let twin = c.source == item.source()
+                    && matches!(c.identity, Identity::Link(_) | Identity::Titled { .. });
+                if twin {
+                    // With the story's date: a later entry of that title dated far from it is
+                    // another story (a title that recurs on the page).
+                    tx.insert(
+                        Index::Gone,
+                        titled_date(&titled).to_vec(),
+                        keys::ident_value(item.id, &item.published.timestamp().to_string()),
+                    );
+                }
                 if titled != key {
                     match tx.get(Index::Idents, &titled)? {
                         Some(v) if names_it(&v) => bury(&titled, v),
                         Some(_) => {}
                         None => {
-                            if let Some(v) = buried.clone() {
+                            if let Some(v) = value.clone().filter(|_| twin) {
                                 tx.insert(
                                     Index::Gone,
                                     super::matching::ident_hash(&titled).to_vec(),
@@ -138,10 +153,10 @@ impl Store {
                 if alone != key {
                     if let Some(v) = tx.get(Index::Idents, &alone)?.filter(names_it) {
                         bury(&alone, v.clone());
-                        buried = Some(v);
+                        alone_buried = Some(v);
                     }
                 }
-                if let Some(v) = buried {
+                if let Some(v) = alone_buried {
                     tx.insert(Index::Gone, titled_mark(&alone).to_vec(), v);
                 }
             }

@@ -3779,3 +3779,151 @@ fn a_republished_copy_without_a_guid_stays_the_story_after_an_export_and_an_impo
     assert_eq!((r.new, r.unchanged), (0, 1));
     assert_eq!(restored.item_count(), 1);
 }
+
+#[test]
+fn retention_buries_the_link_an_entry_told_by_its_content_was_found_under() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let src = ["portal".to_string()];
+    let title = "Vesti dana iz regiona";
+    let entry = |hash: &str, identity: Identity, days: i64| {
+        let mut s = on_section_dated(title, false, hash, days);
+        s.item.identity = identity;
+        s.item.summary = format!("Tekst broj {hash}, sa svojim rečima i rečenicama o događaju.");
+        s
+    };
+    let by_content = |hash: &str, days| entry(hash, Identity::Hash(hash.into()), days);
+    let alone = |hash: &str, days| entry(hash, Identity::Link(SECTION.into()), days);
+    // Two of one title on the page, told by their content; then the older alone on the link,
+    // found under its content (and recorded under the link too).
+    assert_eq!(
+        apply(&store, "portal", &[by_content("x", 0), by_content("y", 9)]).new,
+        2
+    );
+    assert_eq!(apply(&store, "portal", &[alone("y", 9)]).unchanged, 1);
+    // Retention removes it; the page's next story alone on the link is a story.
+    assert_eq!(store.prune(None, Some(1), &src, now()).unwrap(), 1);
+    let mut next = on_section_dated("Ekspozita e fotografive në Prizren", false, "z", -1);
+    next.item.summary = "Një ekspozitë e re.".into();
+    assert_eq!(apply(&store, "portal", &[next]).new, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn a_republishers_page_that_lists_one_story_at_a_time_keeps_its_next_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = "Takimi i parë për targat e automjeteve";
+    let mut original = item("g1", a, Some("https://kdi.example/lajme/takimi"), "o");
+    original.item.summary = "Takimi u mbajt në Bruksel me ndërmjetësit e Bashkimit.".into();
+    assert_eq!(apply(&store, "kdi", &[original]).new, 1);
+    // The portal's page lists one story at a time under its own link: first a copy of that one.
+    let page = |title: &str, hash: &str, summary: &str, days: i64| {
+        let mut s = on_section_dated(title, false, hash, days);
+        s.item.summary = summary.into();
+        s
+    };
+    let copy = page(
+        a,
+        "p1",
+        "Takimi u mbajt në Bruksel me ndërmjetësit e Bashkimit.",
+        0,
+    );
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+    // Its copy edited: still the copy.
+    let edited = page(
+        a,
+        "p2",
+        "Takimi u mbajt sot në Bruksel me ndërmjetësit e Bashkimit.",
+        0,
+    );
+    assert_eq!(apply(&store, "portal", &[edited]).unchanged, 1);
+    // Then a story of its own: a story, not the copy edited.
+    let own = page(
+        "Ekspozita e fotografive në Prizren",
+        "p3",
+        "Fotografë nga rajoni hapën ekspozitën.",
+        -1,
+    );
+    assert_eq!(apply(&store, "portal", &[own]).new, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn undated_entries_alone_on_a_link_are_one_story_only_under_one_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let undated = |title: &str, hash: &str| {
+        let mut s = on_section(title, false, hash);
+        s.item.published = None;
+        s.item.summary = "Konferencija za medije održana je danas u Beogradu. Opširnije.".into();
+        s
+    };
+    assert_eq!(
+        apply(
+            &store,
+            "vlada",
+            &[undated("Konferencija za medije ministra finansija", "a")]
+        )
+        .new,
+        1
+    );
+    assert_eq!(
+        apply(
+            &store,
+            "vlada",
+            &[undated("Konferencija za medije ministra zdravlja", "b")]
+        )
+        .new,
+        1
+    );
+    // The same title, its text edited: the story it was.
+    let mut edited = undated("Konferencija za medije ministra zdravlja", "b2");
+    edited.item.summary = "Ministar zdravlja govorio je o novoj bolnici.".into();
+    assert_eq!(apply(&store, "vlada", &[edited]).updated, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn a_recurring_title_alone_on_a_link_is_another_story_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let weekly = |hash: &str, days: i64| {
+        let mut s = on_section_dated("Saopštenje za javnost", false, hash, days);
+        s.item.summary = format!("Saopštenje broj {hash} o radu Kancelarije ove nedelje.");
+        s
+    };
+    assert_eq!(apply(&store, "vlada", &[weekly("w1", 14)]).new, 1);
+    assert_eq!(apply(&store, "vlada", &[weekly("w2", 7)]).new, 1);
+    // Edited the same day: the same story.
+    assert_eq!(apply(&store, "vlada", &[weekly("w2b", 7)]).updated, 1);
+    assert_eq!(apply(&store, "vlada", &[weekly("w3", 0)]).new, 1);
+    assert_eq!(apply(&store, "vlada", &[weekly("w3", 0)]).unchanged, 1);
+    assert_eq!(store.item_count(), 3);
+}
+
+#[test]
+fn a_recurring_title_alone_on_a_link_stays_apart_from_what_retention_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let src = ["vlada".to_string()];
+    let weekly = |hash: &str, days: i64| {
+        let mut s = on_section_dated("Saopštenje za javnost", false, hash, days);
+        s.item.summary = format!("Saopštenje broj {hash} o radu Kancelarije ove nedelje.");
+        s
+    };
+    for (n, (hash, days)) in [("w1", 21), ("w2", 14), ("w3", 7)].into_iter().enumerate() {
+        assert_eq!(
+            apply(&store, "vlada", &[weekly(hash, days)]).new,
+            1,
+            "week {n}"
+        );
+    }
+    assert_eq!(store.prune(None, Some(1), &src, now()).unwrap(), 2);
+    // A removed week listed again, or edited the same day: kept out.
+    assert_eq!(apply(&store, "vlada", &[weekly("w2", 14)]).unchanged, 1);
+    assert_eq!(apply(&store, "vlada", &[weekly("w2b", 14)]).unchanged, 1);
+    // The next week: a story.
+    assert_eq!(apply(&store, "vlada", &[weekly("w4", 0)]).new, 1);
+    assert_eq!(store.item_count(), 2);
+}
