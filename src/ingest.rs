@@ -492,16 +492,28 @@ fn process(
         .map(|e| (&e.identity, e.content_hash.as_str()))
         .collect();
     let unchanged = store.unchanged(&source.id, &keys)?;
-    let skipped = unchanged.iter().filter(|u| **u).count();
-    let filters = Some(run.filters).filter(|f| f.applies_to(&source.id));
-    let mut filtered = 0;
-    let mut staged: Vec<Staged> = Vec::with_capacity(feed.entries.len() - skipped);
-    for (raw, _) in feed
+    // Entries without a GUID of their own are told apart in the store by one another (see
+    // `Store::apply`): when one of them is new or changed, the unchanged ones go too, to be
+    // found unchanged there first, so that none is taken for another's story.
+    let guidless = |raw: &parse::RawEntry| !matches!(raw.identity, crate::model::Identity::Guid(_));
+    let relisted = feed
         .entries
         .iter()
         .zip(&unchanged)
-        .filter(|(_, same)| !**same)
-    {
+        .any(|(raw, same)| !same && guidless(raw));
+    let filters = Some(run.filters).filter(|f| f.applies_to(&source.id));
+    let (mut filtered, mut skipped) = (0, 0);
+    let mut staged: Vec<Staged> = Vec::new();
+    for (raw, same) in feed.entries.iter().zip(&unchanged) {
+        if *same {
+            if relisted && guidless(raw) {
+                let item = parse::normalize(raw, &feed, &ctx);
+                staged.push(Staged { item, topics: None });
+            } else {
+                skipped += 1;
+            }
+            continue;
+        }
         let item = parse::normalize(raw, &feed, &ctx);
         if let Some(Err(why)) = filters.map(|f| f.check(&source.id, &item)) {
             tracing::debug!(title = %item.title, link = ?item.link, reason = %why, "entry filtered out");

@@ -159,6 +159,14 @@ impl Store {
             topics_of,
         };
         let mut report = ApplyReport::default();
+        // The stories entries without a GUID are recorded as by their very content are theirs
+        // before any entry is matched: another entry above one on the page is never taken
+        // for its story.
+        if tx.claims {
+            for s in &staged {
+                tx.claim_own(&s.item)?;
+            }
+        }
         for (position, s) in staged.into_iter().enumerate() {
             tx.apply_one(s, position, &mut report)?;
         }
@@ -265,6 +273,24 @@ pub(super) fn put_seen(pending: &Pending, t: DateTime<Utc>, ids: &[ItemId]) -> T
 }
 
 impl Tx<'_, '_> {
+    /// Claims the story that `new`, an entry without a GUID, is recorded as under any form
+    /// with its raw hash (see [`Tx::recognise`]).
+    fn claim_own(&self, new: &NewItem) -> TxResult<()> {
+        if matches!(new.identity, Identity::Guid(_)) {
+            return Ok(());
+        }
+        for form in identity_forms(new) {
+            let at = keys::ident_key(self.source, &form.key());
+            if let Some(k) = self.known(&at)? {
+                if k.gone.is_none() && k.hash == new.content_hash.as_bytes() {
+                    self.claim(k.id);
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn claim(&self, id: ItemId) {
         if self.claims {
             self.claimed.borrow_mut().insert(id);
@@ -465,7 +491,7 @@ impl Tx<'_, '_> {
     /// titles while they share it, one under its link alone while it has the link to itself,
     /// under its content while another entry shares its title too. It is found under the other
     /// form of a link or link and title ([`Identity::alternate`]) when it is the same entry
-    /// ([`Tx::same_entry`]), under any form when its raw hash is the one recorded there. An
+    /// ([`Tx::same_title_dated`]), under any form when its raw hash is the one recorded there. An
     /// entry whose link names another story (another entry the page lists now, or a page that
     /// lists one story at a time), or a story that retention removed and recorded under its
     /// title too, is told by its link and title: it is never taken for an edit of that story,
@@ -490,20 +516,25 @@ impl Tx<'_, '_> {
                     // title too (see `Store::remove`); then only under this title.
                     Some(_) => self.pending.get(Index::Gone, &titled_mark(&key))?.is_none(),
                     None => match self.get(k.id)? {
-                        // Recorded by an import (no hash): the entry it was.
-                        Some(_) if k.hash.is_empty() => true,
                         // A copy of a story another source leads: still a copy of it (its
-                        // title and text), or its own entry edited.
+                        // title and text), or its own entry edited; an import, which records
+                        // no hash for it, also when it was the copy by its link.
                         Some(item) if item.source() != self.source => {
+                            let same_link = || {
+                                new.link.as_deref().and_then(link_key).is_some()
+                                    && new.link.as_deref().and_then(link_key)
+                                        == item.link.as_deref().and_then(link_key)
+                            };
                             free(item.id)
-                                && (self.same_entry(new, &item)
+                                && (self.same_title_dated(new, &item)
                                     || self.same_story(
                                         new,
                                         &item,
                                         title_key(&new.title, self.dedupe.min_title_chars),
-                                    ))
+                                    )
+                                    || (k.hash.is_empty() && same_link()))
                         }
-                        Some(item) => free(item.id) && self.same_entry(new, &item),
+                        Some(item) => free(item.id) && self.same_title_dated(new, &item),
                         // Removed by retention before its identity moved to the `gone` tree: a
                         // tombstone all the same.
                         None => true,
@@ -550,15 +581,7 @@ impl Tx<'_, '_> {
         }
         // The very same entry (its raw hash) under any other form.
         let own = identity.as_ref().unwrap_or(&new.identity);
-        let mut forms = vec![Identity::Hash(new.content_hash.clone())];
-        if let Some(link) = &new.link {
-            forms.push(Identity::Link(link.clone()));
-            forms.push(Identity::Titled {
-                link: link.clone(),
-                title: new.title.clone(),
-            });
-        }
-        for form in forms.iter().filter(|f| *f != own) {
+        for form in identity_forms(new).iter().filter(|f| *f != own) {
             let at = keys::ident_key(self.source, &form.key());
             if let Some(k) = self.known(&at)?.filter(|k| k.hash == hash) {
                 return Ok((identity, key, Some(k.elsewhere())));
@@ -621,28 +644,13 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    /// Whether `new`, an entry of this source, is the stored `item`, edited: the same title
-    /// ([`Tx::same_title_dated`]), or a title mended (most of its word pairs kept) over a text
-    /// that kept half of its own, with the date it had. Two stories a page lists one after
-    /// another under its link are not, however alike their titles and texts ("Konferencija za
-    /// medije ministra finansija", "… ministra zdravlja", each "Opširnije na sajtu").
-    fn same_entry(&self, new: &NewItem, item: &Item) -> bool {
-        let overlap = |a: &str, b: &str, most: bool| {
-            let (a, b) = (word_pairs(a), word_pairs(b));
-            let shorter = a.len().min(b.len());
-            let shared = a.intersection(&b).count() * 2;
-            shorter > 0 && (shared > shorter || (!most && shared == shorter))
-        };
-        self.same_title_dated(new, item)
-            || (!item.date_inferred
-                && new.published == Some(item.published)
-                && overlap(&new.title, &item.title, true)
-                && overlap(&new.summary, &item.summary, false))
-    }
-
-    /// Whether `new` has the stored `item`'s title (one with words), within `title_window` of
-    /// its date when both are dated (an undated entry's date is the time it was first seen):
-    /// a weekly "Saopštenje za javnost" is another story each week.
+    /// Whether `new`, an entry of this source without a GUID of its own, is the stored `item`
+    /// (edited, if at all): it has the story's title (one with words), within `title_window`
+    /// of its date when both are dated (an undated entry's date is the time it was first seen).
+    /// A weekly "Saopštenje za javnost" is another story each week; so is an entry retitled,
+    /// which nothing tells from the next story of a page that lists one at a time
+    /// ("Konferencija za medije ministra finansija", then "… ministra zdravlja", the same
+    /// day, each "Opširnije na sajtu"): the old story stays, never overwritten.
     fn same_title_dated(&self, new: &NewItem, item: &Item) -> bool {
         let within = |p: DateTime<Utc>| {
             (p - item.published).abs().to_std().unwrap_or(Duration::MAX) <= self.dedupe.title_window
@@ -687,8 +695,9 @@ impl Tx<'_, '_> {
                             Identity::Hash(_) => {
                                 free && self.same_story(new, &item, probe.title_key)
                             }
-                            Identity::Link(_) => free && self.same_entry(new, &item),
-                            Identity::Titled { .. } => free && self.same_title_dated(new, &item),
+                            Identity::Link(_) | Identity::Titled { .. } => {
+                                free && self.same_title_dated(new, &item)
+                            }
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
@@ -870,6 +879,23 @@ pub(super) fn titled_mark(alone: &[u8]) -> [u8; 16] {
     let mut marked = alone.to_vec();
     marked.extend_from_slice(b"\0titled");
     super::matching::ident_hash(&marked)
+}
+
+/// Every identity an entry without a GUID may be recorded under: its own, its content, its
+/// link alone, its link and title.
+fn identity_forms(new: &NewItem) -> Vec<Identity> {
+    let mut forms = vec![
+        new.identity.clone(),
+        Identity::Hash(new.content_hash.clone()),
+    ];
+    if let Some(link) = &new.link {
+        forms.push(Identity::Link(link.clone()));
+        forms.push(Identity::Titled {
+            link: link.clone(),
+            title: new.title.clone(),
+        });
+    }
+    forms
 }
 
 /// Whether `new` and the stored `item` have one title (with words): what tells a section

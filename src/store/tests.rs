@@ -912,16 +912,17 @@ fn entries_without_guids_sharing_a_link_stay_apart_as_they_come_and_go() {
         (1, 0, 0, 0)
     );
     assert_eq!(stored_titles(&store), [c, b, a]);
-    // Edits are still edits: the first story's title mended, the second's text.
-    let mended = "Takimi i parë për targat e automjeteve në Bruksel";
-    assert_eq!(
-        counts(apply(&store, "bprg-sq", &[on_section(mended, false, "a2")])),
-        (0, 1, 0, 0)
-    );
+    // A text edited is an edit; a title changed is a story of its own (nothing tells it from
+    // the page's next story), the old one kept.
     let mut longer = on_section(b, false, "b2");
     longer.item.summary = "Deputetet e Grupit të Grave mbajtën konferencën e tyre vjetore.".into();
     assert_eq!(counts(apply(&store, "bprg-sq", &[longer])), (0, 1, 0, 0));
-    assert_eq!(stored_titles(&store), [c, b, mended]);
+    let mended = "Takimi i parë për targat e automjeteve në Bruksel";
+    assert_eq!(
+        counts(apply(&store, "bprg-sq", &[on_section(mended, false, "a2")])),
+        (1, 0, 0, 0)
+    );
+    assert_eq!(stored_titles(&store), [c, b, a, mended]);
     let stored = store.list(&Query::default()).unwrap();
     let second = stored.iter().find(|i| i.title == b).unwrap();
     assert!(
@@ -934,7 +935,7 @@ fn entries_without_guids_sharing_a_link_stay_apart_as_they_come_and_go() {
         apply(&store, "portal", &[item("p1", c, Some(SECTION), "p1")]).duplicate,
         1
     );
-    assert_eq!(store.item_count(), 3);
+    assert_eq!(store.item_count(), 4);
 }
 
 #[test]
@@ -3925,5 +3926,65 @@ fn a_recurring_title_alone_on_a_link_stays_apart_from_what_retention_removed() {
     assert_eq!(apply(&store, "vlada", &[weekly("w2b", 14)]).unchanged, 1);
     // The next week: a story.
     assert_eq!(apply(&store, "vlada", &[weekly("w4", 0)]).new, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn a_partners_own_post_after_an_import_is_not_taken_for_its_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = "Takimi i Kokusit të Grave në Prishtinë";
+    let mut original = item("g1", a, Some("https://kdi.example/lajme/takimi"), "o");
+    original.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
+    assert_eq!(apply(&store, "kdi", &[original]).new, 1);
+    // The portal's page, one story at a time under its own link: a copy of that story first.
+    let mut copy = on_section(a, false, "p1");
+    copy.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
+    assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
+    let mut export = Vec::new();
+    store.export(&mut export, &|_| {}).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let restored = open(&other);
+    restored
+        .import(&mut std::io::Cursor::new(export), &|_| {})
+        .unwrap();
+    // Then a post of its own on that page.
+    let mut own = on_section_dated("Ekspozita e fotografive në Prizren", false, "p2", -1);
+    own.item.summary = "Fotografë nga rajoni hapën ekspozitën.".into();
+    assert_eq!(apply(&restored, "portal", &[own]).new, 1);
+    assert_eq!(restored.item_count(), 2);
+}
+
+#[test]
+fn a_new_entry_above_one_of_its_title_on_the_page_is_never_taken_for_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let title = "Saopštenje za javnost";
+    let entry = |hash: &str, identity: Identity| {
+        let mut s = on_section(title, false, hash);
+        s.item.identity = identity;
+        s.item.summary = String::new();
+        s
+    };
+    assert_eq!(
+        apply(
+            &store,
+            "vlada",
+            &[entry("e1", Identity::Link(SECTION.into()))]
+        )
+        .new,
+        1
+    );
+    // The next day's statement above it, the same day's date and no text: both are told by
+    // their content now, the older found by its raw hash.
+    let r = apply(
+        &store,
+        "vlada",
+        &[
+            entry("e2", Identity::Hash("e2".into())),
+            entry("e1", Identity::Hash("e1".into())),
+        ],
+    );
+    assert_eq!((r.new, r.unchanged, r.duplicate), (1, 1, 0));
     assert_eq!(store.item_count(), 2);
 }
