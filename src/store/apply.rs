@@ -336,7 +336,17 @@ impl Tx<'_, '_> {
             }
             let id = known.id;
             if known.hash == new.content_hash.as_bytes() {
-                if known.elsewhere {
+                // Found under another form: recorded under its own too, unless that names
+                // another story (the link alone, which an earlier story of the page has).
+                let vacant = || -> TxResult<bool> {
+                    Ok(self
+                        .pending
+                        .get(Index::Idents, &ident_key)?
+                        .as_deref()
+                        .and_then(keys::split_ident_value)
+                        .is_none_or(|(other, _)| other == id))
+                };
+                if known.elsewhere && vacant()? {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
                 }
@@ -503,6 +513,17 @@ impl Tx<'_, '_> {
             return Ok((None, key, known));
         }
         let hash = new.content_hash.as_bytes();
+        // The very same entry (its raw hash) recorded under its own or any other form is the
+        // story recorded there, before anything else is weighed.
+        if known.as_ref().is_some_and(|k| k.hash == hash) {
+            return Ok((None, key, known));
+        }
+        for form in identity_forms(new).iter().skip(1) {
+            let at = keys::ident_key(self.source, &form.key());
+            if let Some(k) = self.known(&at)?.filter(|k| k.hash == hash) {
+                return Ok((None, key, Some(k.elsewhere())));
+            }
+        }
         let free = |id: ItemId| !self.claimed.borrow().contains(&id);
         let other = new.identity.alternate(&new.title);
         let other_key = other
@@ -516,9 +537,10 @@ impl Tx<'_, '_> {
                     // title too (see `Store::remove`); then only under this title.
                     Some(_) => self.pending.get(Index::Gone, &titled_mark(&key))?.is_none(),
                     None => match self.get(k.id)? {
-                        // A copy of a story another source leads: still a copy of it (its
-                        // title and text), or its own entry edited; an import, which records
-                        // no hash for it, also when it was the copy by its link.
+                        // A copy of a story another source leads: still that copy when it is
+                        // under the story's own link, or tells the story (its title and
+                        // text); not when it is a page of the source's own that lists one
+                        // story at a time and now lists one of its own.
                         Some(item) if item.source() != self.source => {
                             let same_link = || {
                                 new.link.as_deref().and_then(link_key).is_some()
@@ -526,13 +548,13 @@ impl Tx<'_, '_> {
                                         == item.link.as_deref().and_then(link_key)
                             };
                             free(item.id)
-                                && (self.same_title_dated(new, &item)
+                                && (same_link()
+                                    || self.same_title_dated(new, &item)
                                     || self.same_story(
                                         new,
                                         &item,
                                         title_key(&new.title, self.dedupe.min_title_chars),
-                                    )
-                                    || (k.hash.is_empty() && same_link()))
+                                    ))
                         }
                         Some(item) => free(item.id) && self.same_title_dated(new, &item),
                         // Removed by retention before its identity moved to the `gone` tree: a
@@ -576,18 +598,7 @@ impl Tx<'_, '_> {
                 return Ok((Some(by_content), at, known));
             }
         }
-        if known.is_some() {
-            return Ok((identity, key, known));
-        }
-        // The very same entry (its raw hash) under any other form.
-        let own = identity.as_ref().unwrap_or(&new.identity);
-        for form in identity_forms(new).iter().filter(|f| *f != own) {
-            let at = keys::ident_key(self.source, &form.key());
-            if let Some(k) = self.known(&at)?.filter(|k| k.hash == hash) {
-                return Ok((identity, key, Some(k.elsewhere())));
-            }
-        }
-        Ok((identity, key, None))
+        Ok((identity, key, known))
     }
 
     /// Whether the story (or the tombstone) `k`, recorded at the link-and-title identity key
@@ -701,6 +712,12 @@ impl Tx<'_, '_> {
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
+                        }
+                        // Another source leads that story under this link: the link stays its,
+                        // for every other copy to be found by (this entry is a story of its
+                        // own, whose link names it to no one).
+                        if item.source() != self.source {
+                            probe.link_key = None;
                         }
                     }
                 }

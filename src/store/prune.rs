@@ -110,8 +110,8 @@ impl Store {
             // story are buried with it, and the link alone is marked as buried with its title
             // beside it, so that a later entry under that link alone is taken for this story
             // only with its title (a page that lists one story at a time lists others under
-            // it). The entry of the source that leads the story, told by its link, is buried
-            // under the link and the story's title in any case.
+            // it). An entry told by its link is buried under the link and the story's title
+            // in any case, with the story's date.
             if let Some(link) = c
                 .link
                 .as_ref()
@@ -124,8 +124,9 @@ impl Store {
                 });
                 let alone = form(Identity::Link(link.clone()));
                 let mut alone_buried = value.clone().filter(|_| alone == key);
-                let twin = c.source == item.source()
-                    && matches!(c.identity, Identity::Link(_) | Identity::Titled { .. });
+                // (A copy of another source's story under the story's title: most copies keep
+                // it, and one that did not comes back at most once.)
+                let twin = matches!(c.identity, Identity::Link(_) | Identity::Titled { .. });
                 if twin {
                     // With the story's date: a later entry of that title dated far from it is
                     // another story (a title that recurs on the page).

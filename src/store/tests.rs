@@ -3900,6 +3900,14 @@ fn a_recurring_title_alone_on_a_link_is_another_story_each_time() {
     assert_eq!(apply(&store, "vlada", &[weekly("w2b", 7)]).updated, 1);
     assert_eq!(apply(&store, "vlada", &[weekly("w3", 0)]).new, 1);
     assert_eq!(apply(&store, "vlada", &[weekly("w3", 0)]).unchanged, 1);
+    // Each week listed again, as it was: the story it was.
+    for (hash, days) in [("w1", 14), ("w2b", 7), ("w3", 0)] {
+        assert_eq!(
+            apply(&store, "vlada", &[weekly(hash, days)]).unchanged,
+            1,
+            "{hash}"
+        );
+    }
     assert_eq!(store.item_count(), 3);
 }
 
@@ -3987,4 +3995,86 @@ fn a_new_entry_above_one_of_its_title_on_the_page_is_never_taken_for_its_story()
     );
     assert_eq!((r.new, r.unchanged, r.duplicate), (1, 1, 0));
     assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn an_entry_unchanged_since_its_last_edit_stays_its_story_when_its_neighbour_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (e, g) = (
+        "Takimi i parë për targat e automjeteve",
+        "Konferenca e Grupit të Grave Deputete",
+    );
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[on_section(e, true, "e0"), on_section(g, true, "g")],
+    );
+    assert_eq!(r.new, 2);
+    // Alone on the link, edited.
+    assert_eq!(
+        apply(&store, "bprg-sq", &[on_section(e, false, "e1")]).updated,
+        1
+    );
+    // Its neighbour back, it unchanged since.
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[on_section(e, true, "e1"), on_section(g, true, "g")],
+    );
+    assert_eq!((r.new, r.updated, r.unchanged), (0, 0, 2));
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn a_partners_copy_under_the_storys_link_stays_the_copy_through_its_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "https://kdi.example/lajme/takimi";
+    let mut original = item("g1", "Takimi i Kokusit të Grave", Some(link), "o");
+    original.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
+    assert_eq!(apply(&store, "kdi", &[original]).new, 1);
+    let copy = |hash: &str, summary: &str| {
+        let mut s = item("", "[Portal] Deputetet u takuan", Some(link), hash);
+        s.item.identity = Identity::Link(link.into());
+        s.item.summary = summary.into();
+        s
+    };
+    assert_eq!(
+        apply(&store, "portal", &[copy("p1", "Lajm i shkurtër.")]).duplicate,
+        1
+    );
+    let r = apply(
+        &store,
+        "portal",
+        &[copy("p2", "Lajm i shkurtër, i ndryshuar.")],
+    );
+    assert_eq!((r.new, r.unchanged), (0, 1));
+    // The link still names the story: another partner's copy under it is found by it.
+    let mut other = item("x1", "Një titull krejt tjetër", Some(link), "x");
+    other.item.summary = "Tjetër tekst.".into();
+    assert_eq!(apply(&store, "agency", &[other]).duplicate, 1);
+    assert_eq!(store.item_count(), 1);
+}
+
+#[test]
+fn a_partners_copy_edited_after_retention_removed_its_story_stays_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let title = "Takimi i Kokusit të Grave në Prishtinë";
+    let mut original = item("g1", title, Some("https://kdi.example/lajme/takimi"), "o");
+    original.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
+    assert_eq!(apply(&store, "kdi", &[original]).new, 1);
+    let copy = |hash: &str| {
+        let mut s = on_section(title, false, hash);
+        s.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
+        s
+    };
+    assert_eq!(apply(&store, "portal", &[copy("p1")]).duplicate, 1);
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    let later = now() + Duration::days(30);
+    assert_eq!(store.prune(Some(week), None, &[], later).unwrap(), 1);
+    let r = apply_at(&store, "portal", &[copy("p2")], later);
+    assert_eq!((r.new, r.unchanged), (0, 1));
+    assert_eq!(store.item_count(), 0);
 }
