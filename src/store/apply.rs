@@ -153,6 +153,7 @@ impl Store {
                 .iter()
                 .any(|s| !matches!(s.item.identity, Identity::Guid(_))),
             claimed: Default::default(),
+            owners: Default::default(),
             source,
             now,
             dedupe,
@@ -238,6 +239,8 @@ struct Tx<'s, 'a> {
     /// when the feed has such entries (`claims`).
     claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     claims: bool,
+    /// The raw hash of the entry of this feed that owns each story it claimed by its content.
+    owners: std::cell::RefCell<HashMap<ItemId, String>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -274,7 +277,7 @@ pub(super) fn put_seen(pending: &Pending, t: DateTime<Utc>, ids: &[ItemId]) -> T
 
 impl Tx<'_, '_> {
     /// Claims the story that `new`, an entry without a GUID, is recorded as under any form
-    /// with its raw hash (see [`Tx::recognise`]).
+    /// with its raw hash (see [`Tx::recognise`]); the first entry to claim a story owns it.
     fn claim_own(&self, new: &NewItem) -> TxResult<()> {
         if matches!(new.identity, Identity::Guid(_)) {
             return Ok(());
@@ -284,11 +287,49 @@ impl Tx<'_, '_> {
             if let Some(k) = self.known(&at)? {
                 if k.gone.is_none() && k.hash == new.content_hash.as_bytes() {
                     self.claim(k.id);
+                    self.owners
+                        .borrow_mut()
+                        .entry(k.id)
+                        .or_insert_with(|| new.content_hash.clone());
                     return Ok(());
                 }
             }
         }
         Ok(())
+    }
+
+    /// Whether `new`, found as story `id` by a raw hash recorded under one of its forms, is an
+    /// older version of the story's entry than the story holds: the entry back as it was
+    /// before an edit, when one of its forms (its own, its link alone, its link and title)
+    /// records the story with the story's newer hash. Not when another entry of this feed owns
+    /// the story (see [`Tx::claim_own`]): that one's content is the story's.
+    fn told_newer(&self, new: &NewItem, id: ItemId) -> TxResult<bool> {
+        if self
+            .owners
+            .borrow()
+            .get(&id)
+            .is_some_and(|owner| *owner != new.content_hash)
+        {
+            return Ok(false);
+        }
+        let Some(item) = self.get(id)? else {
+            return Ok(false);
+        };
+        if item.source() != self.source || item.content_hash == new.content_hash {
+            return Ok(false);
+        }
+        for form in identity_forms(new)
+            .iter()
+            .filter(|f| !matches!(f, Identity::Hash(_)))
+        {
+            let at = keys::ident_key(self.source, &form.key());
+            if let Some(k) = self.known(&at)? {
+                if k.gone.is_none() && k.id == id && k.hash == item.content_hash.as_bytes() {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     }
 
     fn claim(&self, id: ItemId) {
@@ -335,26 +376,35 @@ impl Tx<'_, '_> {
                 return Ok(());
             }
             let id = known.id;
-            if known.hash == new.content_hash.as_bytes() {
-                // Found under another form: recorded under its own too, unless that names
-                // another story (the link alone, which an earlier story of the page has).
-                let vacant = || -> TxResult<bool> {
-                    Ok(self
-                        .pending
-                        .get(Index::Idents, &ident_key)?
-                        .as_deref()
-                        .and_then(keys::split_ident_value)
-                        .is_none_or(|(other, _)| other == id))
-                };
-                if known.elsewhere && vacant()? {
+            // An entry without a GUID may be recorded under several forms, one of them with
+            // an older hash of its (the entry back as it was before an edit): the story is told
+            // by its own content hash.
+            let stale = !matches!(new.identity, Identity::Guid(_))
+                && known.hash == new.content_hash.as_bytes()
+                && self.told_newer(new, id)?;
+            // Found under another form: recorded under its own too, unless that names another
+            // story (the link alone, which an earlier story of the page has).
+            let vacant = || -> TxResult<bool> {
+                Ok(self
+                    .pending
+                    .get(Index::Idents, &ident_key)?
+                    .as_deref()
+                    .and_then(keys::split_ident_value)
+                    .is_none_or(|(other, _)| other == id))
+            };
+            let record = !known.elsewhere || vacant()?;
+            if known.hash == new.content_hash.as_bytes() && !stale {
+                if known.elsewhere && record {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
                 }
                 report.unchanged += 1;
                 return Ok(());
             }
-            self.pending
-                .insert(Index::Idents, ident_key, ident_value(id));
+            if record {
+                self.pending
+                    .insert(Index::Idents, ident_key, ident_value(id));
+            }
             if let Some(item) = self.get(id)? {
                 let mut item = Rc::unwrap_or_clone(item);
                 if item.source() == self.source {
@@ -542,13 +592,20 @@ impl Tx<'_, '_> {
                         // text); not when it is a page of the source's own that lists one
                         // story at a time and now lists one of its own.
                         Some(item) if item.source() != self.source => {
-                            let same_link = || {
-                                new.link.as_deref().and_then(link_key).is_some()
-                                    && new.link.as_deref().and_then(link_key)
-                                        == item.link.as_deref().and_then(link_key)
+                            // (While the link names that story alone: once it names several,
+                            // a page lists one story at a time under it.)
+                            let same_link = || -> TxResult<bool> {
+                                let Some(at) = new.link.as_deref().and_then(link_key) else {
+                                    return Ok(false);
+                                };
+                                Ok(Some(at) == item.link.as_deref().and_then(link_key)
+                                    && self
+                                        .pending
+                                        .get(Index::Links, &at)?
+                                        .is_some_and(|v| v[..] == item.id.0[..]))
                             };
                             free(item.id)
-                                && (same_link()
+                                && (same_link()?
                                     || self.same_title_dated(new, &item)
                                     || self.same_story(
                                         new,
@@ -712,12 +769,6 @@ impl Tx<'_, '_> {
                         };
                         if same {
                             return Ok(Some(Rc::unwrap_or_clone(item)));
-                        }
-                        // Another source leads that story under this link: the link stays its,
-                        // for every other copy to be found by (this entry is a story of its
-                        // own, whose link names it to no one).
-                        if item.source() != self.source {
-                            probe.link_key = None;
                         }
                     }
                 }

@@ -4078,3 +4078,108 @@ fn a_partners_copy_edited_after_retention_removed_its_story_stays_out() {
     assert_eq!((r.new, r.unchanged), (0, 1));
     assert_eq!(store.item_count(), 0);
 }
+
+#[test]
+fn a_partners_copies_under_a_page_that_lists_one_story_at_a_time_follow_its_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (s1, s2) = (
+        "Takimi i parë për targat e automjeteve",
+        "Ekspozita e fotografive në Prizren",
+    );
+    let entry = |title: &str, hash: &str, days: i64| {
+        let mut s = on_section_dated(title, false, hash, days);
+        s.item.summary = format!("{title}: tekst i plotë i lajmit, me fjalë të veta.");
+        s
+    };
+    assert_eq!(apply(&store, "bprg-sq", &[entry(s1, "a1", 1)]).new, 1);
+    assert_eq!(apply(&store, "portal", &[entry(s1, "b1", 1)]).duplicate, 1);
+    assert_eq!(apply(&store, "bprg-sq", &[entry(s2, "a2", 0)]).new, 1);
+    // The portal's copy of the page's next story: that story's copy, not the first's edited.
+    let r = apply(&store, "portal", &[entry(s2, "b2", 0)]);
+    assert_eq!((r.new, r.duplicate, r.unchanged), (0, 1, 0));
+    assert_eq!(store.item_count(), 2);
+    let stored = store.list(&Query::default()).unwrap();
+    let second = stored.iter().find(|i| i.title == s2).unwrap();
+    assert_eq!(second.sources.len(), 2);
+}
+
+#[test]
+fn an_entry_back_as_it_was_before_an_edit_updates_its_story_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let (e, g) = (
+        "Takimi i parë për targat e automjeteve",
+        "Konferenca e Grupit të Grave Deputete",
+    );
+    let with_text = |mut s: Staged, text: &str| {
+        s.item.summary = text.into();
+        s
+    };
+    let first = "Takimi u mbajt në Bruksel.";
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[
+            with_text(on_section(e, true, "e0"), first),
+            on_section(g, true, "g"),
+        ],
+    );
+    assert_eq!(r.new, 2);
+    let edited = with_text(
+        on_section(e, false, "e1"),
+        "Takimi u shty për javën tjetër.",
+    );
+    assert_eq!(apply(&store, "bprg-sq", &[edited]).updated, 1);
+    // The edit taken back, its neighbour back too.
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[
+            with_text(on_section(e, true, "e0"), first),
+            on_section(g, true, "g"),
+        ],
+    );
+    assert_eq!((r.updated, r.unchanged), (1, 1));
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored.iter().find(|i| i.title == e).unwrap().summary, first);
+    // As it is now, again: nothing changes.
+    let r = apply(
+        &store,
+        "bprg-sq",
+        &[
+            with_text(on_section(e, true, "e0"), first),
+            on_section(g, true, "g"),
+        ],
+    );
+    assert_eq!((r.updated, r.unchanged), (0, 2));
+}
+
+#[test]
+fn a_partners_other_story_under_a_storys_link_is_found_by_its_own_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://kdi.example/lajme/");
+    let story = |guid: &str, title: &str, hash: &str| {
+        let mut s = item(guid, title, link, hash);
+        s.item.summary = format!("{title}: tekst i plotë i lajmit, me fjalë të veta.");
+        s
+    };
+    let (s, t) = (
+        "Takimi i Kokusit të Grave në Prishtinë",
+        "Ekspozita e fotografive në Prizren",
+    );
+    assert_eq!(apply(&store, "kdi", &[story("k1", s, "k1")]).new, 1);
+    assert_eq!(
+        apply(&store, "portal", &[story("p1", s, "p1")]).duplicate,
+        1
+    );
+    // The portal's own story under that link.
+    assert_eq!(apply(&store, "portal", &[story("p2", t, "p2")]).new, 1);
+    // An agency's copy of it under the same link: found by its title, not merged into the first.
+    let r = apply(&store, "agency", &[story("a1", t, "a1")]);
+    assert_eq!(r.duplicate, 1);
+    let stored = store.list(&Query::default()).unwrap();
+    let own = stored.iter().find(|i| i.title == t).unwrap();
+    assert_eq!(own.sources.len(), 2);
+}
