@@ -239,8 +239,8 @@ struct Tx<'s, 'a> {
     /// when the feed has such entries (`claims`).
     claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     claims: bool,
-    /// The raw hash of the entry of this feed that owns each story it claimed by its content.
-    owners: std::cell::RefCell<HashMap<ItemId, String>>,
+    /// The raw hashes of the entries of this feed that claimed each story by their content.
+    owners: std::cell::RefCell<HashMap<ItemId, Vec<String>>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -277,7 +277,7 @@ pub(super) fn put_seen(pending: &Pending, t: DateTime<Utc>, ids: &[ItemId]) -> T
 
 impl Tx<'_, '_> {
     /// Claims the story that `new`, an entry without a GUID, is recorded as under any form
-    /// with its raw hash (see [`Tx::recognise`]); the first entry to claim a story owns it.
+    /// with its raw hash (see [`Tx::recognise`]).
     fn claim_own(&self, new: &NewItem) -> TxResult<()> {
         if matches!(new.identity, Identity::Guid(_)) {
             return Ok(());
@@ -290,7 +290,8 @@ impl Tx<'_, '_> {
                     self.owners
                         .borrow_mut()
                         .entry(k.id)
-                        .or_insert_with(|| new.content_hash.clone());
+                        .or_default()
+                        .push(new.content_hash.clone());
                     return Ok(());
                 }
             }
@@ -301,21 +302,21 @@ impl Tx<'_, '_> {
     /// Whether `new`, found as story `id` by a raw hash recorded under one of its forms, is an
     /// older version of the story's entry than the story holds: the entry back as it was
     /// before an edit, when one of its forms (its own, its link alone, its link and title)
-    /// records the story with the story's newer hash. Not when another entry of this feed owns
-    /// the story (see [`Tx::claim_own`]): that one's content is the story's.
+    /// records the story with the story's newer hash. Not when an entry of this feed that
+    /// claimed the story (see [`Tx::claim_own`]) is as the story holds it.
     fn told_newer(&self, new: &NewItem, id: ItemId) -> TxResult<bool> {
-        if self
-            .owners
-            .borrow()
-            .get(&id)
-            .is_some_and(|owner| *owner != new.content_hash)
-        {
-            return Ok(false);
-        }
         let Some(item) = self.get(id)? else {
             return Ok(false);
         };
         if item.source() != self.source || item.content_hash == new.content_hash {
+            return Ok(false);
+        }
+        if self
+            .owners
+            .borrow()
+            .get(&id)
+            .is_some_and(|claimants| claimants.contains(&item.content_hash))
+        {
             return Ok(false);
         }
         for form in identity_forms(new)
@@ -404,6 +405,22 @@ impl Tx<'_, '_> {
             if record {
                 self.pending
                     .insert(Index::Idents, ident_key, ident_value(id));
+            }
+            // The entry's other forms that name the story take its new hash too: the entry back
+            // as it was before is then a change for every form (and for the fetch's check of
+            // what is unchanged).
+            if !matches!(new.identity, Identity::Guid(_)) {
+                for form in identity_forms(new)
+                    .iter()
+                    .filter(|f| !matches!(f, Identity::Hash(_)))
+                {
+                    let at = keys::ident_key(self.source, &form.key());
+                    if self.known(&at)?.is_some_and(|k| {
+                        k.gone.is_none() && k.id == id && k.hash != new.content_hash.as_bytes()
+                    }) {
+                        self.pending.insert(Index::Idents, at, ident_value(id));
+                    }
+                }
             }
             if let Some(item) = self.get(id)? {
                 let mut item = Rc::unwrap_or_clone(item);
@@ -613,7 +630,11 @@ impl Tx<'_, '_> {
                                         title_key(&new.title, self.dedupe.min_title_chars),
                                     ))
                         }
-                        Some(item) => free(item.id) && self.same_title_dated(new, &item),
+                        Some(item) => {
+                            free(item.id)
+                                && (self.same_title_dated(new, &item)
+                                    || self.retitled(new, &item)?)
+                        }
                         // Removed by retention before its identity moved to the `gone` tree: a
                         // tombstone all the same.
                         None => true,
@@ -724,6 +745,33 @@ impl Tx<'_, '_> {
             (p - item.published).abs().to_std().unwrap_or(Duration::MAX) <= self.dedupe.title_window
         };
         same_title(new, item) && (item.date_inferred || new.published.is_none_or(within))
+    }
+
+    /// Whether `new`, alone on its link, is this source's story `item` retitled: the link names
+    /// the story alone (not a page that has listed several), both texts are long
+    /// ([`LONG_TEXT`] word pairs or more: a boilerplate line tells nothing) and share half of
+    /// theirs, and the dates are within `title_window` (or unknown).
+    fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
+        let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
+        if a.len() < LONG_TEXT
+            || b.len() < LONG_TEXT
+            || a.intersection(&b).count() * 2 < a.len().min(b.len())
+        {
+            return Ok(false);
+        }
+        let within = item.date_inferred
+            || new.published.is_none_or(|p| {
+                (p - item.published).abs().to_std().unwrap_or(Duration::MAX)
+                    <= self.dedupe.title_window
+            });
+        let Some(at) = new.link.as_deref().and_then(link_key) else {
+            return Ok(false);
+        };
+        Ok(within
+            && self
+                .pending
+                .get(Index::Links, &at)?
+                .is_some_and(|v| v[..] == item.id.0[..]))
     }
 
     /// The stored story a new item duplicates: same link, or same title close in time from a

@@ -4131,7 +4131,13 @@ fn an_entry_back_as_it_was_before_an_edit_updates_its_story_again() {
         "Takimi u shty për javën tjetër.",
     );
     assert_eq!(apply(&store, "bprg-sq", &[edited]).updated, 1);
-    // The edit taken back, its neighbour back too.
+    // The edit taken back, its neighbour back too: a change for the fetch's check too, which
+    // would otherwise skip it before it reaches the store.
+    let titled = on_section(e, true, "e0").item.identity;
+    assert_eq!(
+        store.unchanged("bprg-sq", &[(&titled, "e0")]).unwrap(),
+        [false]
+    );
     let r = apply(
         &store,
         "bprg-sq",
@@ -4182,4 +4188,37 @@ fn a_partners_other_story_under_a_storys_link_is_found_by_its_own_copies() {
     let stored = store.list(&Query::default()).unwrap();
     let own = stored.iter().find(|i| i.title == t).unwrap();
     assert_eq!(own.sources.len(), 2);
+}
+
+#[test]
+fn an_entry_alone_on_its_link_with_its_title_mended_over_a_long_text_is_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "https://bfpe.example/vesti/ministar-u-tirani";
+    let text = "Ministar spoljnih poslova boravio je danas u Tirani, gde je sa domaćinima \
+        razgovarao o saradnji u okviru Berlinskog procesa, o slobodi kretanja građana, o \
+        priznavanju diploma i o zajedničkim projektima infrastrukture koji povezuju dve \
+        zemlje. Sastanku su prisustvovali i predstavnici civilnog društva iz oba glavna grada.";
+    let entry = |title: &str, hash: &str| {
+        let mut s = item("", title, Some(link), hash);
+        s.item.identity = Identity::Link(link.into());
+        s.item.summary = text.into();
+        s
+    };
+    assert_eq!(
+        apply(
+            &store,
+            "bfpe",
+            &[entry("Ministar posjetio Tiranu danas", "t1")]
+        )
+        .new,
+        1
+    );
+    let r = apply(
+        &store,
+        "bfpe",
+        &[entry("Ministar posetio Tiranu danas", "t2")],
+    );
+    assert_eq!((r.new, r.updated), (0, 1));
+    assert_eq!(store.item_count(), 1);
 }
