@@ -747,11 +747,27 @@ impl Tx<'_, '_> {
         same_title(new, item) && (item.date_inferred || new.published.is_none_or(within))
     }
 
-    /// Whether `new`, alone on its link, is this source's story `item` retitled: the link names
-    /// the story alone (not a page that has listed several), both texts are long
-    /// ([`LONG_TEXT`] word pairs or more: a boilerplate line tells nothing) and share half of
-    /// theirs, and the dates are within `title_window` (or unknown).
+    /// Whether `new`, alone on its link, is this source's story `item` with its title mended:
+    /// one word at most changed (a typo, "posjetio" for "posetio"), the very date it had (an
+    /// undated entry is never), both texts long ([`LONG_TEXT`] word pairs or more: a
+    /// boilerplate line tells nothing) and sharing half of theirs, and the link naming the
+    /// story alone (not a page that has listed several). A page's next story has a date of
+    /// its own.
     fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
+        if item.date_inferred || new.published != Some(item.published) {
+            return Ok(false);
+        }
+        let words = |t: &str| {
+            let mut w = std::collections::HashSet::new();
+            match_words(t, |x| {
+                w.insert(x.to_string());
+            });
+            w
+        };
+        let (old, mended) = (words(&item.title), words(&new.title));
+        if old.difference(&mended).count() > 1 || mended.difference(&old).count() > 1 {
+            return Ok(false);
+        }
         let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
         if a.len() < LONG_TEXT
             || b.len() < LONG_TEXT
@@ -759,19 +775,13 @@ impl Tx<'_, '_> {
         {
             return Ok(false);
         }
-        let within = item.date_inferred
-            || new.published.is_none_or(|p| {
-                (p - item.published).abs().to_std().unwrap_or(Duration::MAX)
-                    <= self.dedupe.title_window
-            });
         let Some(at) = new.link.as_deref().and_then(link_key) else {
             return Ok(false);
         };
-        Ok(within
-            && self
-                .pending
-                .get(Index::Links, &at)?
-                .is_some_and(|v| v[..] == item.id.0[..]))
+        Ok(self
+            .pending
+            .get(Index::Links, &at)?
+            .is_some_and(|v| v[..] == item.id.0[..]))
     }
 
     /// The stored story a new item duplicates: same link, or same title close in time from a

@@ -4222,3 +4222,37 @@ fn an_entry_alone_on_its_link_with_its_title_mended_over_a_long_text_is_an_edit(
     assert_eq!((r.new, r.updated), (0, 1));
     assert_eq!(store.item_count(), 1);
 }
+
+#[test]
+fn a_pages_next_story_over_the_same_long_boilerplate_is_a_story_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let invitation = "Pozivamo predstavnike medija da prisustvuju konferenciji za medije koja će \
+        se održati u sali Vlade, u ulici Nemanjinoj broj jedanaest, sa početkom u podne. Molimo \
+        novinare da se akredituju do devet časova i da dođu pola sata ranije radi bezbednosne \
+        provere, sa ličnom kartom i novinarskom legitimacijom.";
+    let entry = |title: &str, hash: &str, days: i64| {
+        let mut s = on_section_dated(title, false, hash, days);
+        s.item.summary = invitation.into();
+        s
+    };
+    assert_eq!(
+        apply(
+            &store,
+            "vlada",
+            &[entry("Konferencija za medije ministra finansija", "f", 1)]
+        )
+        .new,
+        1
+    );
+    assert_eq!(
+        apply(
+            &store,
+            "vlada",
+            &[entry("Konferencija za medije ministra zdravlja", "z", 0)]
+        )
+        .new,
+        1
+    );
+    assert_eq!(store.item_count(), 2);
+}
