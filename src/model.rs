@@ -315,6 +315,18 @@ impl Identity {
         }
     }
 
+    /// The two forms an entry without a GUID of its own is recorded under by its link: the
+    /// link alone, and the link with the entry's title.
+    pub fn link_forms(link: &str, title: &str) -> [Identity; 2] {
+        [
+            Identity::Link(link.to_string()),
+            Identity::Titled {
+                link: link.to_string(),
+                title: title.to_string(),
+            },
+        ]
+    }
+
     /// The other form an entry told by its link may have been stored under: a link's entry
     /// titled `title` under the link with that title (another entry shared the link then),
     /// a titled one under its link alone (it had the link to itself then). `None` for GUIDs

@@ -21,6 +21,15 @@ fn items(doc: &str) -> Vec<NewItem> {
         .collect()
 }
 
+/// The identity of the item titled `title`.
+fn identity_of(list: &[NewItem], title: &str) -> Identity {
+    list.iter()
+        .find(|i| i.title == title)
+        .unwrap()
+        .identity
+        .clone()
+}
+
 const RSS: &str = r#"<?xml version="1.0"?>
 <rss version="2.0"><channel><title>BPRG</title><link>https://balkansgroup.example/en/</link>
 <item><title>  Workshop on the
@@ -195,19 +204,12 @@ fn identity_of_entries_sharing_a_guid_does_not_depend_on_their_order() {
     };
     let first = items(&doc(&["a", "b"]));
     let later = items(&doc(&["c", "a", "b"]));
-    let id_of = |list: &[NewItem], title: &str| {
-        list.iter()
-            .find(|i| i.title == title)
-            .unwrap()
-            .identity
-            .clone()
-    };
-    assert_eq!(id_of(&first, "a"), id_of(&later, "a"));
+    assert_eq!(identity_of(&first, "a"), identity_of(&later, "a"));
     assert_eq!(
-        id_of(&first, "a"),
+        identity_of(&first, "a"),
         Identity::Link("https://x.example/a".into())
     );
-    assert_ne!(id_of(&later, "c"), id_of(&first, "a"));
+    assert_ne!(identity_of(&later, "c"), identity_of(&first, "a"));
 }
 
 #[test]
@@ -221,13 +223,6 @@ fn entries_without_guids_sharing_a_link_are_told_by_their_titles_in_any_order() 
             entries.iter().map(|(t, l)| entry(t, l)).collect::<String>()
         )
     };
-    let id_of = |list: &[NewItem], title: &str| {
-        list.iter()
-            .find(|i| i.title == title)
-            .unwrap()
-            .identity
-            .clone()
-    };
     let titled = |title: &str| Identity::Titled {
         link: "https://x.example/lajme".into(),
         title: title.into(),
@@ -238,15 +233,18 @@ fn entries_without_guids_sharing_a_link_are_told_by_their_titles_in_any_order() 
         ("Tjetër", "tjeter"),
     ]));
     assert_eq!(
-        id_of(&alone, "Takimi & pritja"),
+        identity_of(&alone, "Takimi & pritja"),
         Identity::Link("https://x.example/lajme".into())
     );
     // Sharing it, in either order: by the link and the title as the item has it.
     for order in [[0, 1], [1, 0]] {
         let pairs = [("Takimi &amp; pritja", "lajme"), ("Konferenca", "lajme")];
         let list = items(&doc(&[pairs[order[0]], pairs[order[1]]]));
-        assert_eq!(id_of(&list, "Takimi & pritja"), titled("Takimi & pritja"));
-        assert_eq!(id_of(&list, "Konferenca"), titled("Konferenca"));
+        assert_eq!(
+            identity_of(&list, "Takimi & pritja"),
+            titled("Takimi & pritja")
+        );
+        assert_eq!(identity_of(&list, "Konferenca"), titled("Konferenca"));
     }
     // Under one title too, or without titles: each is told by its content, whatever the order.
     let twice = items(

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use sled::IVec;
 use url::Url;
 
 use super::journal::{Index, Pending, EMPTY};
@@ -192,8 +193,6 @@ impl Store {
 /// What `find_story` read of the link and title indexes when it found no story.
 #[derive(Default)]
 struct Probe {
-    /// The link index already has an entry for this link.
-    link_taken: bool,
     /// That entry names a story that is stored (or says several are): a new story with this
     /// link makes it [`SHARED_LINK`].
     link_owned: bool,
@@ -208,8 +207,8 @@ struct Probe {
 struct Known {
     /// The story it named.
     id: ItemId,
-    /// The raw hash of the entry as then.
-    hash: Vec<u8>,
+    /// The identity index value (the story's id, then the raw hash of the entry as then).
+    value: IVec,
     /// A tombstone of the `gone` tree, at this key.
     gone: Option<[u8; 16]>,
     /// Recorded under the other form of the entry's identity: written under its own too.
@@ -217,6 +216,11 @@ struct Known {
 }
 
 impl Known {
+    /// The raw hash of the entry as it was recorded.
+    fn hash(&self) -> &[u8] {
+        &self.value[16..]
+    }
+
     fn elsewhere(self) -> Known {
         Known {
             elsewhere: true,
@@ -282,19 +286,18 @@ impl Tx<'_, '_> {
         if matches!(new.identity, Identity::Guid(_)) {
             return Ok(());
         }
-        for form in identity_forms(new) {
-            let at = keys::ident_key(self.source, &form.key());
-            if let Some(k) = self.known(&at)? {
-                if k.gone.is_none() && k.hash == new.content_hash.as_bytes() {
-                    self.claim(k.id);
-                    self.owners
-                        .borrow_mut()
-                        .entry(k.id)
-                        .or_default()
-                        .push(new.content_hash.clone());
-                    return Ok(());
-                }
-            }
+        let hash = new.content_hash.as_bytes();
+        if let Some((_, k)) = self
+            .recorded(new, true)?
+            .into_iter()
+            .find(|(_, k)| k.gone.is_none() && k.hash() == hash)
+        {
+            self.claim(k.id);
+            self.owners
+                .borrow_mut()
+                .entry(k.id)
+                .or_default()
+                .push(new.content_hash.clone());
         }
         Ok(())
     }
@@ -319,18 +322,25 @@ impl Tx<'_, '_> {
         {
             return Ok(false);
         }
-        for form in identity_forms(new)
-            .iter()
-            .filter(|f| !matches!(f, Identity::Hash(_)))
-        {
+        Ok(self.recorded(new, false)?.iter().any(|(_, k)| {
+            k.gone.is_none() && k.id == id && k.hash() == item.content_hash.as_bytes()
+        }))
+    }
+
+    /// What each form an entry without a GUID may be recorded under ([`identity_forms`]; the
+    /// content form only `with_content`) records, by identity index key, its own form first.
+    fn recorded(&self, new: &NewItem, with_content: bool) -> TxResult<Vec<(Vec<u8>, Known)>> {
+        let mut found = Vec::new();
+        for form in identity_forms(new) {
+            if !with_content && matches!(form, Identity::Hash(_)) {
+                continue;
+            }
             let at = keys::ident_key(self.source, &form.key());
             if let Some(k) = self.known(&at)? {
-                if k.gone.is_none() && k.id == id && k.hash == item.content_hash.as_bytes() {
-                    return Ok(true);
-                }
+                found.push((at, k));
             }
         }
-        Ok(false)
+        Ok(found)
     }
 
     fn claim(&self, id: ItemId) {
@@ -369,7 +379,7 @@ impl Tx<'_, '_> {
                 // 1b. Carried before by this source, and removed by retention: a tombstone,
                 // which takes the entry's new hash (the next fetch skips the entry before
                 // normalizing it).
-                if known.hash != new.content_hash.as_bytes() {
+                if known.hash() != new.content_hash.as_bytes() {
                     self.pending
                         .insert(Index::Gone, gone_key.to_vec(), ident_value(known.id));
                 }
@@ -381,7 +391,7 @@ impl Tx<'_, '_> {
             // an older hash of its (the entry back as it was before an edit): the story is told
             // by its own content hash.
             let stale = !matches!(new.identity, Identity::Guid(_))
-                && known.hash == new.content_hash.as_bytes()
+                && known.hash() == new.content_hash.as_bytes()
                 && self.told_newer(new, id)?;
             // Found under another form: recorded under its own too, unless that names another
             // story (the link alone, which an earlier story of the page has).
@@ -394,7 +404,7 @@ impl Tx<'_, '_> {
                     .is_none_or(|(other, _)| other == id))
             };
             let record = !known.elsewhere || vacant()?;
-            if known.hash == new.content_hash.as_bytes() && !stale {
+            if known.hash() == new.content_hash.as_bytes() && !stale {
                 if known.elsewhere && record {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
@@ -410,14 +420,8 @@ impl Tx<'_, '_> {
             // as it was before is then a change for every form (and for the fetch's check of
             // what is unchanged).
             if !matches!(new.identity, Identity::Guid(_)) {
-                for form in identity_forms(new)
-                    .iter()
-                    .filter(|f| !matches!(f, Identity::Hash(_)))
-                {
-                    let at = keys::ident_key(self.source, &form.key());
-                    if self.known(&at)?.is_some_and(|k| {
-                        k.gone.is_none() && k.id == id && k.hash != new.content_hash.as_bytes()
-                    }) {
+                for (at, k) in self.recorded(new, false)? {
+                    if k.gone.is_none() && k.id == id && k.hash() != new.content_hash.as_bytes() {
                         self.pending.insert(Index::Idents, at, ident_value(id));
                     }
                 }
@@ -582,14 +586,16 @@ impl Tx<'_, '_> {
         let hash = new.content_hash.as_bytes();
         // The very same entry (its raw hash) recorded under its own or any other form is the
         // story recorded there, before anything else is weighed.
-        if known.as_ref().is_some_and(|k| k.hash == hash) {
+        if known.as_ref().is_some_and(|k| k.hash() == hash) {
             return Ok((None, key, known));
         }
-        for form in identity_forms(new).iter().skip(1) {
-            let at = keys::ident_key(self.source, &form.key());
-            if let Some(k) = self.known(&at)?.filter(|k| k.hash == hash) {
-                return Ok((None, key, Some(k.elsewhere())));
-            }
+        if let Some((_, k)) = self
+            .recorded(new, true)?
+            .into_iter()
+            .filter(|(at, _)| *at != key)
+            .find(|(_, k)| k.hash() == hash)
+        {
+            return Ok((None, key, Some(k.elsewhere())));
         }
         let free = |id: ItemId| !self.claimed.borrow().contains(&id);
         let other = new.identity.alternate(&new.title);
@@ -598,7 +604,7 @@ impl Tx<'_, '_> {
             .map(|o| keys::ident_key(self.source, &o.key()));
         let (mut identity, mut key) = (None, key);
         let known = match (&new.identity, known, other, other_key) {
-            (Identity::Link(_), Some(k), Some(other), Some(other_key)) if k.hash != hash => {
+            (Identity::Link(_), Some(k), Some(other), Some(other_key)) if k.hash() != hash => {
                 let ours = match k.gone {
                     // A tombstone: this entry's, unless retention recorded the story under its
                     // title too (see `Store::remove`); then only under this title.
@@ -667,7 +673,7 @@ impl Tx<'_, '_> {
         // A title that recurs on one page (a weekly "Saopštenje za javnost"): what the link and
         // this title name is another story when its date is further than `title_window` from
         // the entry's, and the entry is told by its content.
-        if let Some(k) = known.as_ref().filter(|k| k.hash != hash) {
+        if let Some(k) = known.as_ref().filter(|k| k.hash() != hash) {
             let titled = identity.as_ref().unwrap_or(&new.identity);
             if matches!(titled, Identity::Titled { .. }) && self.recurs(new, k, &key)? {
                 let by_content = Identity::Hash(new.content_hash.clone());
@@ -709,26 +715,29 @@ impl Tx<'_, '_> {
 
     /// What the identity index (else the `gone` tree's tombstones) records at `key`.
     fn known(&self, key: &[u8]) -> TxResult<Option<Known>> {
-        if let Some(v) = self.pending.get(Index::Idents, key)? {
-            if let Some((id, hash)) = keys::split_ident_value(&v) {
-                return Ok(Some(Known {
-                    id,
-                    hash: hash.to_vec(),
-                    gone: None,
-                    elsewhere: false,
-                }));
-            }
+        let found = |value: IVec, gone| {
+            let (id, _) = keys::split_ident_value(&value)?;
+            Some(Known {
+                id,
+                value,
+                gone,
+                elsewhere: false,
+            })
+        };
+        if let Some(k) = self
+            .pending
+            .get(Index::Idents, key)?
+            .and_then(|v| found(v, None))
+        {
+            return Ok(Some(k));
         }
         let gone_key = super::matching::ident_hash(key);
-        if let Some(v) = self.pending.get(Index::Gone, &gone_key)? {
-            if let Some((id, hash)) = keys::split_ident_value(&v) {
-                return Ok(Some(Known {
-                    id,
-                    hash: hash.to_vec(),
-                    gone: Some(gone_key),
-                    elsewhere: false,
-                }));
-            }
+        if let Some(k) = self
+            .pending
+            .get(Index::Gone, &gone_key)?
+            .and_then(|v| found(v, Some(gone_key)))
+        {
+            return Ok(Some(k));
         }
         Ok(None)
     }
@@ -744,7 +753,12 @@ impl Tx<'_, '_> {
         let within = |p: DateTime<Utc>| {
             (p - item.published).abs().to_std().unwrap_or(Duration::MAX) <= self.dedupe.title_window
         };
-        same_title(new, item) && (item.date_inferred || new.published.is_none_or(within))
+        // The title is what tells a section page's entries apart: the only way one of them
+        // is the other's story.
+        let title = title_key(&new.title, 1);
+        title.is_some()
+            && title == title_key(&item.title, 1)
+            && (item.date_inferred || new.published.is_none_or(within))
     }
 
     /// Whether `new`, alone on its link, is this source's story `item` with its title mended:
@@ -791,7 +805,6 @@ impl Tx<'_, '_> {
         probe.title_key = title_key(&new.title, self.dedupe.min_title_chars);
         if let Some(key) = probe.link_key {
             if let Some(v) = self.pending.get(Index::Links, &key)? {
-                probe.link_taken = true;
                 if v[..] == SHARED_LINK[..] {
                     probe.link_owned = true;
                 } else if let Some(id) = keys::id_suffix(&v) {
@@ -1007,28 +1020,21 @@ pub(super) fn titled_mark(alone: &[u8]) -> [u8; 16] {
     super::matching::ident_hash(&marked)
 }
 
-/// Every identity an entry without a GUID may be recorded under: its own, its content, its
-/// link alone, its link and title.
+/// Every identity an entry without a GUID may be recorded under, each once, its own first:
+/// its content, its link alone, its link and title.
 fn identity_forms(new: &NewItem) -> Vec<Identity> {
-    let mut forms = vec![
-        new.identity.clone(),
-        Identity::Hash(new.content_hash.clone()),
-    ];
-    if let Some(link) = &new.link {
-        forms.push(Identity::Link(link.clone()));
-        forms.push(Identity::Titled {
-            link: link.clone(),
-            title: new.title.clone(),
-        });
+    let mut forms = vec![new.identity.clone()];
+    let others = std::iter::once(Identity::Hash(new.content_hash.clone())).chain(
+        new.link
+            .iter()
+            .flat_map(|link| Identity::link_forms(link, &new.title)),
+    );
+    for form in others {
+        if form != new.identity {
+            forms.push(form);
+        }
     }
     forms
-}
-
-/// Whether `new` and the stored `item` have one title (with words): what tells a section
-/// page's entries apart, so the only way one of them is the other's story.
-fn same_title(new: &NewItem, item: &Item) -> bool {
-    let title = title_key(&new.title, 1);
-    title.is_some() && title == title_key(&item.title, 1)
 }
 
 /// Where the `gone` tree keeps the date of a story that retention removed, beside its

@@ -514,13 +514,14 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
                 // Another story of a source that carries this one has it too (a section page
                 // of that source): it tells neither (see `SHARED_LINK`), as when fetched.
                 Some(v) if v[..] != item.id.0[..] && v[..] != super::apply::SHARED_LINK[..] => {
-                    let shares_a_source = keys::id_suffix(&v)
-                        .and_then(|id| {
-                            tx.get(Index::Items, &id.0)
-                                .ok()
-                                .flatten()
-                                .and_then(|r| super::decode_item(&r).ok())
-                        })
+                    // (A record that does not decode shares nothing: the rebuild leaves it out
+                    // with a warning.) A read that fails stops the rebuild, to be run again.
+                    let other = match keys::id_suffix(&v) {
+                        Some(id) => tx.get(Index::Items, &id.0)?,
+                        None => None,
+                    };
+                    let shares_a_source = other
+                        .and_then(|r| super::decode_item(&r).ok())
                         .is_some_and(|other| {
                             other.sources.iter().any(|c| item.carried_by(&c.source))
                         });

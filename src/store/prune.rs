@@ -117,12 +117,8 @@ impl Store {
                 .as_ref()
                 .filter(|_| !matches!(c.identity, Identity::Guid(_)))
             {
-                let form = |identity: Identity| keys::ident_key(&c.source, &identity.key());
-                let titled = form(Identity::Titled {
-                    link: link.clone(),
-                    title: item.title.clone(),
-                });
-                let alone = form(Identity::Link(link.clone()));
+                let [alone, titled] = Identity::link_forms(link, &item.title)
+                    .map(|form| keys::ident_key(&c.source, &form.key()));
                 let mut alone_buried = value.clone().filter(|_| alone == key);
                 // (A copy of another source's story under the story's title: most copies keep
                 // it, and one that did not comes back at most once.)

@@ -38,6 +38,18 @@ fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
     }
 }
 
+/// The store exported and imported into a fresh one (kept while its folder is).
+fn restored_copy(store: &Store) -> (tempfile::TempDir, Store) {
+    let mut export = Vec::new();
+    store.export(&mut export, &|_| {}).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let restored = open(&other);
+    restored
+        .import(&mut std::io::Cursor::new(export), &|_| {})
+        .unwrap();
+    (other, restored)
+}
+
 fn no_topics(_: &crate::model::Item) -> Vec<TopicMatch> {
     Vec::new()
 }
@@ -848,6 +860,11 @@ fn stories_of_one_source_sharing_a_section_link_stay_apart() {
 }
 
 /// A section page that lists several stories under its own link, without GUIDs.
+/// Three stories of a section page (see [`SECTION`]), by title.
+const PLATES: &str = "Takimi i parë për targat e automjeteve";
+const CAUCUS: &str = "Konferenca e Grupit të Grave Deputete";
+const EXHIBITION: &str = "Ekspozita e fotografive në Prizren";
+
 const SECTION: &str = "https://balkansgroup.example/sq/lajme/";
 
 /// An entry of the [`SECTION`] page as the parser tells it: by the link alone, or by the
@@ -880,11 +897,7 @@ fn stored_titles(store: &Store) -> Vec<String> {
 fn entries_without_guids_sharing_a_link_stay_apart_as_they_come_and_go() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (a, b, c) = (
-        "Takimi i parë për targat e automjeteve",
-        "Konferenca e Grupit të Grave Deputete",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (a, b, c) = (PLATES, CAUCUS, EXHIBITION);
     let counts = |r: ApplyReport| (r.new, r.updated, r.unchanged, r.duplicate);
     assert_eq!(
         counts(apply(&store, "bprg-sq", &[on_section(a, false, "a")])),
@@ -971,7 +984,7 @@ fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let link = Some("https://balkansgroup.example/sq/lajme/takimi/");
-    let title = "Takimi i parë për targat e automjeteve";
+    let title = PLATES;
     assert_eq!(
         apply(&store, "bprg-sq", &[item("g1", title, link, "1")]).new,
         1
@@ -983,16 +996,7 @@ fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
     }
     assert_eq!(store.item_count(), 1);
     // A new GUID on the same link with another title is another story (a section page).
-    let r = apply(
-        &store,
-        "bprg-sq",
-        &[item(
-            "g9",
-            "Konferenca e Grupit të Grave Deputete",
-            link,
-            "3",
-        )],
-    );
+    let r = apply(&store, "bprg-sq", &[item("g9", CAUCUS, link, "3")]);
     assert_eq!(r.new, 1);
     // So is one with the same title and a text of its own (a recurring post on one page).
     let mut weekly = item("g10", title, link, "4");
@@ -1404,13 +1408,7 @@ fn a_story_is_listed_again_when_another_source_first_carries_it() {
     assert_eq!(titles(&store, t1 - hour, t2 + hour), vec!["Talks resume"]);
 
     // An export restores both entries; pruning the story removes both.
-    let mut export = Vec::new();
-    store.export(&mut export, &|_| {}).unwrap();
-    let other = tempfile::tempdir().unwrap();
-    let restored = open(&other);
-    restored
-        .import(&mut std::io::Cursor::new(export), &|_| {})
-        .unwrap();
+    let (_other, restored) = restored_copy(&store);
     assert_eq!(
         titles(&restored, t2 - hour, t2 + hour),
         vec!["Talks resume"]
@@ -3482,15 +3480,12 @@ fn a_page_that_lists_one_story_at_a_time_keeps_its_next_stories_after_retention(
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let src = ["bprg-sq".to_string()];
-    let (a, c) = (
-        "Takimi i parë për targat e automjeteve",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (a, c) = (PLATES, EXHIBITION);
     assert_eq!(
         apply(&store, "bprg-sq", &[on_section_dated(a, false, "a", 9)]).new,
         1
     );
-    let b = "Konferenca e Grupit të Grave Deputete";
+    let b = CAUCUS;
     assert_eq!(
         apply(&store, "bprg-sq", &[on_section_dated(b, false, "b", 5)]).new,
         1
@@ -3517,11 +3512,7 @@ fn a_section_pages_stories_stay_apart_after_retention_removes_one() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let src = ["bprg-sq".to_string()];
-    let (a, b, c) = (
-        "Takimi i parë për targat e automjeteve",
-        "Konferenca e Grupit të Grave Deputete",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (a, b, c) = (PLATES, CAUCUS, EXHIBITION);
     let r = apply(
         &store,
         "bprg-sq",
@@ -3554,10 +3545,7 @@ fn a_section_pages_stories_stay_apart_after_retention_removes_one() {
 fn a_section_pages_second_story_is_not_merged_into_a_story_another_source_leads() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (a, b) = (
-        "Takimi i parë për targat e automjeteve",
-        "Konferenca e Grupit të Grave Deputete",
-    );
+    let (a, b) = (PLATES, CAUCUS);
     // One feed of the site lists the first story alone; another feed of it lists both.
     assert_eq!(
         apply(&store, "bprg-main", &[on_section(a, false, "a")]).new,
@@ -3593,10 +3581,7 @@ fn an_entry_alone_on_a_link_another_entry_of_its_source_had_is_a_story_of_its_ow
     // names the other alone. The page's next story under that link is not merged into it.
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (a, c) = (
-        "Takimi i parë për targat e automjeteve",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (a, c) = (PLATES, EXHIBITION);
     assert_eq!(apply(&store, "bprg-sq", &[on_section(a, true, "a")]).new, 1);
     assert_eq!(
         apply(&store, "bprg-sq", &[on_section(c, false, "c")]).new,
@@ -3677,10 +3662,7 @@ fn a_section_pages_stories_with_alike_titles_stay_apart() {
 fn an_entry_told_by_its_content_while_another_shares_its_title_is_the_story_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (a, c) = (
-        "Vesti dana iz regiona",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (a, c) = ("Vesti dana iz regiona", EXHIBITION);
     let by_content = |title: &str, hash: &str| {
         let mut s = on_section(title, true, hash);
         s.item.identity = Identity::Hash(hash.into());
@@ -3723,7 +3705,7 @@ fn a_tombstone_without_a_title_beside_it_still_keeps_its_entry_out() {
     // entry, changed since, stays out as before.
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let a = "Takimi i parë për targat e automjeteve";
+    let a = PLATES;
     assert_eq!(
         apply(&store, "bprg-sq", &[on_section(a, false, "a")]).new,
         1
@@ -3739,7 +3721,7 @@ fn a_tombstone_without_a_title_beside_it_still_keeps_its_entry_out() {
     tx.commit().unwrap();
     let r = apply(&store, "bprg-sq", &[on_section(a, false, "a2")]);
     assert_eq!((r.new, r.unchanged), (0, 1));
-    let other = on_section("Ekspozita e fotografive në Prizren", false, "c");
+    let other = on_section(EXHIBITION, false, "c");
     assert_eq!(apply(&store, "bprg-sq", &[other]).unchanged, 1);
 }
 
@@ -3768,13 +3750,7 @@ fn a_republished_copy_without_a_guid_stays_the_story_after_an_export_and_an_impo
         s
     };
     assert_eq!(apply(&store, "portal", &[copy("p")]).duplicate, 1);
-    let mut export = Vec::new();
-    store.export(&mut export, &|_| {}).unwrap();
-    let other = tempfile::tempdir().unwrap();
-    let restored = open(&other);
-    restored
-        .import(&mut std::io::Cursor::new(export), &|_| {})
-        .unwrap();
+    let (_other, restored) = restored_copy(&store);
     // The import knows the copy's identity but not its hash; the copy edited since is still it.
     let r = apply(&restored, "portal", &[copy("p2")]);
     assert_eq!((r.new, r.unchanged), (0, 1));
@@ -3804,7 +3780,7 @@ fn retention_buries_the_link_an_entry_told_by_its_content_was_found_under() {
     assert_eq!(apply(&store, "portal", &[alone("y", 9)]).unchanged, 1);
     // Retention removes it; the page's next story alone on the link is a story.
     assert_eq!(store.prune(None, Some(1), &src, now()).unwrap(), 1);
-    let mut next = on_section_dated("Ekspozita e fotografive në Prizren", false, "z", -1);
+    let mut next = on_section_dated(EXHIBITION, false, "z", -1);
     next.item.summary = "Një ekspozitë e re.".into();
     assert_eq!(apply(&store, "portal", &[next]).new, 1);
     assert_eq!(store.item_count(), 2);
@@ -3814,7 +3790,7 @@ fn retention_buries_the_link_an_entry_told_by_its_content_was_found_under() {
 fn a_republishers_page_that_lists_one_story_at_a_time_keeps_its_next_stories() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let a = "Takimi i parë për targat e automjeteve";
+    let a = PLATES;
     let mut original = item("g1", a, Some("https://kdi.example/lajme/takimi"), "o");
     original.item.summary = "Takimi u mbajt në Bruksel me ndërmjetësit e Bashkimit.".into();
     assert_eq!(apply(&store, "kdi", &[original]).new, 1);
@@ -3841,7 +3817,7 @@ fn a_republishers_page_that_lists_one_story_at_a_time_keeps_its_next_stories() {
     assert_eq!(apply(&store, "portal", &[edited]).unchanged, 1);
     // Then a story of its own: a story, not the copy edited.
     let own = page(
-        "Ekspozita e fotografive në Prizren",
+        EXHIBITION,
         "p3",
         "Fotografë nga rajoni hapën ekspozitën.",
         -1,
@@ -3949,15 +3925,9 @@ fn a_partners_own_post_after_an_import_is_not_taken_for_its_copy() {
     let mut copy = on_section(a, false, "p1");
     copy.item.summary = "Deputetet e Kokusit të Grave u takuan në Prishtinë.".into();
     assert_eq!(apply(&store, "portal", &[copy]).duplicate, 1);
-    let mut export = Vec::new();
-    store.export(&mut export, &|_| {}).unwrap();
-    let other = tempfile::tempdir().unwrap();
-    let restored = open(&other);
-    restored
-        .import(&mut std::io::Cursor::new(export), &|_| {})
-        .unwrap();
+    let (_other, restored) = restored_copy(&store);
     // Then a post of its own on that page.
-    let mut own = on_section_dated("Ekspozita e fotografive në Prizren", false, "p2", -1);
+    let mut own = on_section_dated(EXHIBITION, false, "p2", -1);
     own.item.summary = "Fotografë nga rajoni hapën ekspozitën.".into();
     assert_eq!(apply(&restored, "portal", &[own]).new, 1);
     assert_eq!(restored.item_count(), 2);
@@ -4001,10 +3971,7 @@ fn a_new_entry_above_one_of_its_title_on_the_page_is_never_taken_for_its_story()
 fn an_entry_unchanged_since_its_last_edit_stays_its_story_when_its_neighbour_returns() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (e, g) = (
-        "Takimi i parë për targat e automjeteve",
-        "Konferenca e Grupit të Grave Deputete",
-    );
+    let (e, g) = (PLATES, CAUCUS);
     let r = apply(
         &store,
         "bprg-sq",
@@ -4083,10 +4050,7 @@ fn a_partners_copy_edited_after_retention_removed_its_story_stays_out() {
 fn a_partners_copies_under_a_page_that_lists_one_story_at_a_time_follow_its_stories() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (s1, s2) = (
-        "Takimi i parë për targat e automjeteve",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (s1, s2) = (PLATES, EXHIBITION);
     let entry = |title: &str, hash: &str, days: i64| {
         let mut s = on_section_dated(title, false, hash, days);
         s.item.summary = format!("{title}: tekst i plotë i lajmit, me fjalë të veta.");
@@ -4108,10 +4072,7 @@ fn a_partners_copies_under_a_page_that_lists_one_story_at_a_time_follow_its_stor
 fn an_entry_back_as_it_was_before_an_edit_updates_its_story_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let (e, g) = (
-        "Takimi i parë për targat e automjeteve",
-        "Konferenca e Grupit të Grave Deputete",
-    );
+    let (e, g) = (PLATES, CAUCUS);
     let with_text = |mut s: Staged, text: &str| {
         s.item.summary = text.into();
         s
@@ -4171,10 +4132,7 @@ fn a_partners_other_story_under_a_storys_link_is_found_by_its_own_copies() {
         s.item.summary = format!("{title}: tekst i plotë i lajmit, me fjalë të veta.");
         s
     };
-    let (s, t) = (
-        "Takimi i Kokusit të Grave në Prishtinë",
-        "Ekspozita e fotografive në Prizren",
-    );
+    let (s, t) = ("Takimi i Kokusit të Grave në Prishtinë", EXHIBITION);
     assert_eq!(apply(&store, "kdi", &[story("k1", s, "k1")]).new, 1);
     assert_eq!(
         apply(&store, "portal", &[story("p1", s, "p1")]).duplicate,
