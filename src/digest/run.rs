@@ -258,7 +258,9 @@ pub fn pending_sends(
         .take(PENDING_LOOKBACK)
         .enumerate()
     {
-        let record = record?;
+        let Some(record) = readable(&d.name, record)? else {
+            continue;
+        };
         if record.sent_at.is_some() {
             break;
         }
@@ -271,6 +273,22 @@ pub fn pending_sends(
     Ok(pending)
 }
 
+/// A digest record as read, or `None` (with a warning) for one whose record is damaged: an
+/// older issue that cannot be read does not keep the newer ones from being sent or written.
+fn readable(
+    name: &str,
+    record: Result<DigestRecord, crate::store::StoreError>,
+) -> Result<Option<DigestRecord>, RunError> {
+    match record {
+        Ok(record) => Ok(Some(record)),
+        Err(crate::store::StoreError::Corrupt { message, .. }) => {
+            tracing::warn!(digest = %name, error = %message, "a digest record cannot be read: passed over");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The digests of `d` whose message is still to be written to the outbox, oldest first:
 /// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
 /// leaving out empty ones (unless built and kept with `send_empty`), which are never written. Written oldest
@@ -279,7 +297,9 @@ pub fn pending_sends(
 pub fn outbox_pending(store: &Store, d: &DigestConfig) -> Result<Vec<DigestRecord>, RunError> {
     let mut due = Vec::new();
     for record in store.digests_newest_first(&d.name)?.take(PENDING_LOOKBACK) {
-        let record = record?;
+        let Some(record) = readable(&d.name, record)? else {
+            continue;
+        };
         // An empty digest is written only if it was to be when built (`send_empty` then),
         // and with `send_empty` now.
         if record.count == 0 && !(d.send_empty && record.outbox_due) {
@@ -984,6 +1004,26 @@ mod tests {
         assert!(files(&dir.path().join("outbox/daily/new")).is_empty());
         assert_eq!(files(&cur), [format!("{name}:2,S")]);
         assert!(r.outboxed_at.is_some() && !r.outbox_due);
+    }
+
+    #[test]
+    fn a_damaged_older_record_does_not_keep_newer_digests_from_going_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::store::test_config(dir.path())).unwrap();
+        let d = config("daily");
+        let (older, newer) = (
+            record("daily", 3, 3, true, false),
+            record("daily", 6, 4, true, false),
+        );
+        for r in [&older, &newer] {
+            let mut r = r.clone();
+            r.outbox_due = true;
+            store.put_digest(&r).unwrap();
+        }
+        store.damage_digest("daily", older.end);
+        let ends = |v: Vec<DigestRecord>| v.iter().map(|r| r.end).collect::<Vec<_>>();
+        assert_eq!(ends(pending_sends(&store, &d, None).unwrap()), [newer.end]);
+        assert_eq!(ends(outbox_pending(&store, &d).unwrap()), [newer.end]);
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub enum FetchError {
 }
 
 /// What a request to a source carries besides its URL and validators.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Extras<'a> {
     /// Replaces `[fetch] user_agent`.
     pub user_agent: Option<&'a str>,

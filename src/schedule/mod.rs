@@ -1003,15 +1003,8 @@ impl Daemon {
                 None => false,
                 Some(was) if !was.enabled => true,
                 Some(was) if was.location != s.location => false,
-                Some(was) => {
-                    if was.user_agent == s.user_agent
-                        && was.headers == s.headers
-                        && was.auth == s.auth
-                    {
-                        continue;
-                    }
-                    true
-                }
+                Some(was) if crate::fetch::Extras::of(was) != crate::fetch::Extras::of(s) => true,
+                Some(_) => continue,
             };
             now.insert(s.id.clone());
             let this = self.clone();

@@ -109,6 +109,16 @@ impl Store {
             .map(|kv| decode(&kv?.1)))
     }
 
+    /// Overwrites the record of `name` ending at `end` with bytes that do not decode.
+    #[cfg(test)]
+    pub(crate) fn damage_digest(&self, name: &str, end: DateTime<Utc>) {
+        self.main()
+            .unwrap()
+            .digests
+            .insert(key(name, end), &b"{damaged"[..])
+            .unwrap();
+    }
+
     /// Every digest of `name`, oldest first.
     pub fn digests(&self, name: &str) -> Result<Vec<DigestRecord>, StoreError> {
         self.main()?
