@@ -46,9 +46,11 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     /// The item with its summary cut after the title it begins with: a feed that repeats the
     /// title as the text's first line, or an item without a title, whose title was made of its
-    /// text's first sentence. Those words then count once, as the title's, not three times.
+    /// text's first sentence (cut short with "…" when long). Those words then count once, as
+    /// the title's, not three times.
     fn without_repeated_title(&self) -> Input<'a> {
         let title = self.title.trim();
+        let title = title.strip_suffix('…').map_or(title, str::trim_end);
         let summary = self.summary.trim_start();
         match summary.strip_prefix(title) {
             Some(rest)

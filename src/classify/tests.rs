@@ -84,6 +84,14 @@ fn text_the_title_repeats_counts_once() {
         &[]
     )
     .is_empty());
+    // A first sentence too long for a title, cut short.
+    assert!(topics(
+        &c,
+        "Dialogue on wine…",
+        "Dialogue on wine, cheese and the long tables of the regional fair. More to come.",
+        &[]
+    )
+    .is_empty());
     // Text of its own counts.
     assert_eq!(
         topics(&c, "Dialogue on wine", "The dialogue goes on.", &[]),
