@@ -598,6 +598,8 @@ enum AfterMessage {
     Drops,
     /// Says nothing more, and keeps the connection open.
     Stalls,
+    /// Answers with this reply (and then takes the next command as usual).
+    Answers(&'static str),
 }
 
 /// A relay that takes connections and never greets them; counts the connections.
@@ -670,7 +672,11 @@ fn relay_that(
                     if line == ".\r\n" {
                         count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let _ = told.send(());
-                        break; // no reply
+                        let AfterMessage::Answers(reply) = after else {
+                            break; // no reply
+                        };
+                        let _ = out.write_all(format!("{reply}\r\n").as_bytes());
+                        in_data = false;
                     }
                 } else {
                     let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
@@ -718,6 +724,42 @@ fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
         1,
         "tried once"
     );
+}
+
+/// A relay that refuses the message for good (a 5xx reply to it) certainly did not take it
+/// and would refuse it again: one attempt, and the failure says why, without "may have taken".
+#[test]
+fn a_message_the_relay_refuses_is_not_tried_again() {
+    let (port, taken, _) = relay_that(AfterMessage::Answers("554 5.7.1 message refused"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("message refused"), "{err}");
+    assert!(!err.contains("may have taken"), "{err}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// A relay that defers the message (a 4xx reply to it) certainly did not take it: the same
+/// send tries again, three attempts in all, and the digest stays one to send by itself.
+#[test]
+fn a_message_the_relay_defers_is_tried_again() {
+    let (port, taken, _) = relay_that(AfterMessage::Answers("451 4.3.0 try again later"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("try again later"), "{err}");
+    assert!(!err.contains("may have taken"), "{err}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
 
 /// A send cut short by the process ending (a restart during it, a crash) leaves the digest

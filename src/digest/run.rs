@@ -554,6 +554,7 @@ pub async fn send(
 
 /// How one attempt to hand a digest to the relay ended.
 enum Attempt {
+    /// The relay accepted the message.
     Sent,
     /// Certainly not taken, and another attempt may go through (no connection, a relay that
     /// did not answer before the message, a 4xx reply, a failed TLS handshake).
@@ -566,18 +567,31 @@ enum Attempt {
     Uncertain(String),
 }
 
-/// What an SMTP error while the message is under way says about it: `Some(false)` when the
-/// relay certainly did not take it and trying again may work (a 4xx reply, a failed TLS
-/// handshake), `Some(true)` when it may have taken it (the connection broke, a reply that
-/// does not parse), `None` when it was refused for good (a 5xx reply, a relay without what
-/// the message needs).
-fn taken_maybe(e: &lettre::transport::smtp::Error) -> Option<bool> {
-    // A 5xx reply, or the client refusing before it sends anything (the relay lacks a
-    // feature the message needs): trying again changes nothing.
+/// Where an attempt was when an SMTP error ended it.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Connecting, greeting, TLS, login, the envelope: the relay cannot have taken a message
+    /// it was not given.
+    BeforeMessage,
+    /// The message was under way.
+    Message,
+}
+
+/// How an SMTP error at `stage` ends the attempt: refused for good on a 5xx reply or when the
+/// client refuses before sending anything (the relay lacks a feature the message needs);
+/// otherwise worth another attempt before the message, and once it was under way only when
+/// the relay certainly did not take it (a 4xx reply, a failed TLS handshake); a broken
+/// connection or a reply that does not parse leaves it uncertain.
+fn failed(e: &lettre::transport::smtp::Error, stage: Stage) -> Attempt {
+    let message = e.to_string();
     if e.is_permanent() || e.is_client() {
-        return None;
+        return Attempt::Refused(message);
     }
-    Some(!(e.is_transient() || e.is_tls()))
+    match stage {
+        Stage::BeforeMessage => Attempt::Retry(message),
+        Stage::Message if e.is_transient() || e.is_tls() => Attempt::Retry(message),
+        Stage::Message => Attempt::Uncertain(message),
+    }
 }
 
 /// `[mail.smtp]` and one digest's envelope, ready for attempts.
@@ -627,19 +641,44 @@ impl<'a> Relay<'a> {
         })
     }
 
-    /// One attempt. Connecting, TLS and logging in, within twice `[mail.smtp] timeout`
-    /// (lettre bounds the TCP connection to each of the relay's addresses by it, so a second
-    /// one is tried), then the envelope (`MAIL`, `RCPT`, `DATA`) within `timeout`: until then
-    /// the relay cannot have taken the message, whatever goes wrong. Then `under_way` (the
-    /// record's mark), and the message itself within `timeout`.
+    /// One attempt: [`Relay::connect`], [`Relay::envelope`], then `under_way` (the record's
+    /// mark) and the message itself within `[mail.smtp] timeout`. Until the message goes,
+    /// the relay cannot have taken it, whatever goes wrong.
     async fn attempt(
         &self,
         eml: &[u8],
         under_way: impl FnOnce() -> Result<(), crate::store::StoreError>,
     ) -> Result<Attempt, crate::store::StoreError> {
+        let mut conn = match self.connect().await {
+            Ok(conn) => conn,
+            Err(failure) => return Ok(failure),
+        };
+        let outcome = match self.envelope(&mut conn, eml).await {
+            Err(failure) => failure,
+            Ok(()) => {
+                under_way()?;
+                match tokio::time::timeout(self.smtp.timeout, conn.message(eml)).await {
+                    Err(_) => Attempt::Uncertain(format!(
+                        "the relay did not finish the delivery within {}",
+                        humantime::format_duration(self.smtp.timeout)
+                    )),
+                    Ok(Err(e)) => failed(&e, Stage::Message),
+                    Ok(Ok(_)) => Attempt::Sent,
+                }
+            }
+        };
+        // QUIT, as lettre does; its answer changes nothing.
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
+        Ok(outcome)
+    }
+
+    /// Connecting, greeting, TLS and logging in, within twice `[mail.smtp] timeout` (lettre
+    /// bounds the TCP connection to each of the relay's addresses by it, so a second one is
+    /// tried).
+    async fn connect(
+        &self,
+    ) -> Result<lettre::transport::smtp::client::AsyncSmtpConnection, Attempt> {
         use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-        use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
-        use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
         let smtp = self.smtp;
         let hello = lettre::transport::smtp::extension::ClientId::default();
         let tls = || TlsParameters::new(smtp.host.clone());
@@ -668,25 +707,33 @@ impl<'a> Relay<'a> {
             }
             Ok::<_, lettre::transport::smtp::Error>(conn)
         };
-        let connecting = smtp.timeout.saturating_mul(2);
-        let mut conn = match tokio::time::timeout(connecting, connect).await {
-            Err(_) => {
-                return Ok(Attempt::Retry(format!(
-                    "the relay did not let the message be sent within {}",
-                    humantime::format_duration(connecting)
-                )))
-            }
-            Ok(Err(e)) => return Ok(before_message(&e)),
-            Ok(Ok(conn)) => conn,
-        };
-        // The envelope, as lettre's `send` writes it (SMTPUTF8 for addresses that need it,
-        // 8BITMIME for a body that does), a command at a time: a failure here is before the
-        // message.
+        let within = smtp.timeout.saturating_mul(2);
+        match tokio::time::timeout(within, connect).await {
+            Err(_) => Err(Attempt::Retry(format!(
+                "the relay did not let the message be sent within {}",
+                humantime::format_duration(within)
+            ))),
+            Ok(Err(e)) => Err(failed(&e, Stage::BeforeMessage)),
+            Ok(Ok(conn)) => Ok(conn),
+        }
+    }
+
+    /// The envelope (`MAIL`, `RCPT`, `DATA`) within `[mail.smtp] timeout`, as lettre's `send`
+    /// writes it (SMTPUTF8 for addresses that need it, 8BITMIME for a body that does), a
+    /// command at a time. lettre's `send` gives no point between the envelope and the
+    /// message, which is where the "may have been taken" mark must be stored.
+    async fn envelope(
+        &self,
+        conn: &mut lettre::transport::smtp::client::AsyncSmtpConnection,
+        eml: &[u8],
+    ) -> Result<(), Attempt> {
+        use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+        use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
         let mut options = Vec::new();
         let mut addresses = self.envelope.from().into_iter().chain(self.envelope.to());
         if addresses.any(|a: &lettre::Address| !AsRef::<str>::as_ref(a).is_ascii()) {
             if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
-                return Ok(Attempt::Refused(
+                return Err(Attempt::Refused(
                     "the recipients or sender need SMTPUTF8, which the relay does not offer".into(),
                 ));
             }
@@ -694,13 +741,13 @@ impl<'a> Relay<'a> {
         }
         if !eml.is_ascii() {
             if !conn.server_info().supports_feature(Extension::EightBitMime) {
-                return Ok(Attempt::Refused(
+                return Err(Attempt::Refused(
                     "the message needs 8BITMIME, which the relay does not offer".into(),
                 ));
             }
             options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        let envelope = async {
+        let commands = async {
             conn.command(Mail::new(self.envelope.from().cloned(), options))
                 .await?;
             for to in self.envelope.to() {
@@ -708,46 +755,14 @@ impl<'a> Relay<'a> {
             }
             conn.command(Data).await
         };
-        let ready = match tokio::time::timeout(smtp.timeout, envelope).await {
-            Err(_) => Attempt::Retry(format!(
+        match tokio::time::timeout(self.smtp.timeout, commands).await {
+            Err(_) => Err(Attempt::Retry(format!(
                 "the relay did not take the envelope within {}",
-                humantime::format_duration(smtp.timeout)
-            )),
-            Ok(Err(e)) => before_message(&e),
-            Ok(Ok(_)) => Attempt::Sent,
-        };
-        let sent = match ready {
-            Attempt::Sent => {
-                under_way()?;
-                match tokio::time::timeout(smtp.timeout, conn.message(eml)).await {
-                    Err(_) => Attempt::Uncertain(format!(
-                        "the relay did not finish the delivery within {}",
-                        humantime::format_duration(smtp.timeout)
-                    )),
-                    Ok(Err(e)) => match taken_maybe(&e) {
-                        Some(false) => Attempt::Retry(e.to_string()),
-                        Some(true) => Attempt::Uncertain(e.to_string()),
-                        None => Attempt::Refused(e.to_string()),
-                    },
-                    Ok(Ok(_)) => Attempt::Sent,
-                }
-            }
-            not_ready => not_ready,
-        };
-        // QUIT, as lettre does; its answer changes nothing.
-        let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
-        Ok(sent)
-    }
-}
-
-/// An SMTP error before the message went out: refused for good (a 5xx reply, a relay without
-/// what the message needs), or worth another attempt (anything else: the relay cannot have
-/// taken a message it was not given).
-fn before_message(e: &lettre::transport::smtp::Error) -> Attempt {
-    if e.is_permanent() || e.is_client() {
-        Attempt::Refused(e.to_string())
-    } else {
-        Attempt::Retry(e.to_string())
+                humantime::format_duration(self.smtp.timeout)
+            ))),
+            Ok(Err(e)) => Err(failed(&e, Stage::BeforeMessage)),
+            Ok(Ok(_)) => Ok(()),
+        }
     }
 }
 

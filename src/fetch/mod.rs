@@ -392,13 +392,15 @@ impl Fetcher {
     pub async fn host_slot(&self, source: &Source) -> Option<Permit> {
         match &source.location {
             Location::File(_) => None,
-            Location::Http(url) => Some(
-                self.limits
-                    .host(url.host_str().unwrap_or(""))
-                    .acquire()
-                    .await,
-            ),
+            Location::Http(url) => Some(self.host_permit(url).await),
         }
+    }
+
+    async fn host_permit(&self, url: &Url) -> Permit {
+        self.limits
+            .host(url.host_str().unwrap_or(""))
+            .acquire()
+            .await
     }
 
     /// [`Fetcher::fetch_waiting`] with the host's slot already held (from
@@ -442,11 +444,7 @@ impl Fetcher {
     /// A slot of `url`'s host, then one of the pass: the host's first, so a busy host never
     /// holds global slots idle.
     async fn slots(&self, url: &Url) -> (Permit, Permit) {
-        let host = self
-            .limits
-            .host(url.host_str().unwrap_or(""))
-            .acquire()
-            .await;
+        let host = self.host_permit(url).await;
         let global = self.limits.global.acquire().await;
         (host, global)
     }
