@@ -6,7 +6,7 @@ use common::{fixtures, setup, src, FeedServer};
 use serde_json::Value;
 
 fn demo_cmd() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
+    let mut c = assert_cmd::Command::from_std(common::binary());
     c.arg("--config")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"));
     c

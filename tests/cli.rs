@@ -21,11 +21,7 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn bin() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
-    c.env_remove("TRIBUTARY_CONFIG")
-        .env_remove("TRIBUTARY_DATA_DIR")
-        .env_remove("RUST_LOG");
-    c
+    assert_cmd::Command::from_std(common::binary())
 }
 
 #[test]
@@ -331,11 +327,8 @@ fn output_to_a_reader_that_has_gone_is_dropped_and_the_command_finishes() {
         std::process::Stdio::from(writer)
     };
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .arg("--config")
-            .arg(&s.config)
-            .env_remove("TRIBUTARY_DATA_DIR")
-            .env_remove("RUST_LOG")
+        let out = s
+            .std_cmd()
             .args(args)
             .stdout(closed_pipe())
             .stderr(std::process::Stdio::piped())

@@ -63,9 +63,8 @@ fn kill_9_during_fetch_loses_nothing_and_leaves_no_partial_feed() {
 
     let mut reported: Vec<String> = Vec::new();
     for kill_after in [3usize, 25, 60] {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-            .arg("--config")
-            .arg(&s.config)
+        let mut child = s
+            .std_cmd()
             .args(["fetch", "--json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -142,14 +141,9 @@ fn assert_complete(s: &common::Setup, reported: &[String], when: &str) {
 
 /// The daemon with JSON logs on a pipe, so the test follows its progress line by line.
 fn spawn_daemon(s: &common::Setup) -> std::process::Child {
-    Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-        .arg("--config")
-        .arg(&s.config)
+    s.std_cmd()
         .args(["--log-format", "json", "run"])
         .env("RUST_LOG", "tributary=info")
-        .env_remove("TRIBUTARY_ADMIN_TOKEN")
-        .env_remove("TRIBUTARY_DATA_DIR")
-        .env_remove("TRIBUTARY_LISTEN")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

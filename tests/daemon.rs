@@ -43,11 +43,9 @@ impl Daemon {
 
     fn start_with(s: &common::Setup, env: &[(&str, &str)]) -> Daemon {
         let log = s.dir.path().join("daemon.log");
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-            .arg("--config")
-            .arg(&s.config)
+        let mut child = s
+            .std_cmd()
             .arg("run")
-            .env_remove("TRIBUTARY_ADMIN_TOKEN")
             .env("RUST_LOG", "tributary=info")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -806,9 +804,7 @@ fn a_short_admin_token_is_refused_at_start() {
 fn sigterm_while_starting_or_with_a_closed_log_pipe_still_stops_cleanly() {
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
     let spawn = || {
-        Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-            .arg("--config")
-            .arg(&s.config)
+        s.std_cmd()
             .arg("run")
             .env("RUST_LOG", "tributary=info")
             .stdout(Stdio::piped())

@@ -402,9 +402,8 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     )
     .unwrap();
     let log = s.dir.path().join("daemon.log");
-    let mut daemon = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-        .arg("--config")
-        .arg(&s.config)
+    let mut daemon = s
+        .std_cmd()
         .arg("run")
         .env("RUST_LOG", "tributary=info")
         .stdout(Stdio::null())
@@ -768,11 +767,9 @@ fn a_message_the_relay_defers_is_tried_again() {
 fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
     let (port, taken, told) = relay_that(AfterMessage::Stalls);
     let (_server, s) = fetched_with_relay(port, Some("20s"));
-    let mut sending = std::process::Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-        .arg("--config")
-        .arg(&s.config)
+    let mut sending = s
+        .std_cmd()
         .args(["digest", "daily", "--send"])
-        .env_remove("TRIBUTARY_DATA_DIR")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

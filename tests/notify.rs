@@ -77,15 +77,12 @@ fn daemon_notifies_systemd_ready_reloading_watchdog_and_stopping() {
     let sock = UnixDatagram::bind(&socket_path).unwrap();
     sock.set_read_timeout(Some(DEADLINE)).unwrap();
     let log = s.dir.path().join("daemon.log");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-        .arg("--config")
-        .arg(&s.config)
+    let child = s
+        .std_cmd()
         .args(["run", "--listen", "127.0.0.1:0"])
         .env("NOTIFY_SOCKET", &socket_path)
         // A 200 ms watchdog: pings every 100 ms.
         .env("WATCHDOG_USEC", "200000")
-        .env_remove("WATCHDOG_PID")
-        .env_remove("TRIBUTARY_DATA_DIR")
         .env("RUST_LOG", "tributary=info")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())

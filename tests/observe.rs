@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{setup, src, FeedServer, Route};
@@ -160,12 +160,9 @@ async fn every_metric_the_alert_rules_use_is_exposed() {
     s.cmd().arg("fetch").assert().code(3);
     s.cmd().args(["digest", "daily"]).assert().success();
 
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("tributary"))
-        .arg("--config")
-        .arg(&s.config)
+    let mut child = s
+        .std_cmd()
         .args(["run", "--listen", "127.0.0.1:0"])
-        .env_remove("TRIBUTARY_DATA_DIR")
-        .env_remove("NOTIFY_SOCKET")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -48,7 +48,6 @@ fn fails_naming(s: &common::Setup, data_dir: &Path, args: &[&str], expect: &str)
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
-        .env_remove("TRIBUTARY_LISTEN")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

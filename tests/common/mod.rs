@@ -310,9 +310,14 @@ pub fn setup(sources: &[Src<'_>], extra: &str) -> Setup {
 impl Setup {
     /// The binary with `--config` set.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = assert_cmd::Command::cargo_bin("tributary").unwrap();
+        assert_cmd::Command::from_std(self.std_cmd())
+    }
+
+    /// [`Setup::cmd`] as a `std::process::Command`, for a test that spawns the binary or
+    /// gives it other stdio.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = binary();
         c.arg("--config").arg(&self.config);
-        c.env_remove("TRIBUTARY_DATA_DIR").env_remove("RUST_LOG");
         c
     }
 
@@ -355,6 +360,27 @@ impl Setup {
             .collect();
         (out.status.code().unwrap_or(-1), reports)
     }
+}
+
+/// The binary, with whatever it reads from the environment taken out: a developer's
+/// `TRIBUTARY_DATA_DIR` would point a test at their own store, a `NOTIFY_SOCKET` at their
+/// service manager. A test sets what it needs after this.
+pub fn binary() -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("tributary"));
+    for name in [
+        "TRIBUTARY_CONFIG",
+        "TRIBUTARY_DATA_DIR",
+        "TRIBUTARY_LOG_FORMAT",
+        "TRIBUTARY_LISTEN",
+        "TRIBUTARY_ADMIN_TOKEN",
+        "NOTIFY_SOCKET",
+        "WATCHDOG_USEC",
+        "WATCHDOG_PID",
+        "RUST_LOG",
+    ] {
+        c.env_remove(name);
+    }
+    c
 }
 
 /// The repository's fixture folder.
