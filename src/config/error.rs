@@ -127,21 +127,6 @@ impl<'a> Locator<'a> {
         from
     }
 
-    /// Offset of a topic name inside the `i`-th `[[sources]]` table.
-    pub(crate) fn offset_of_source_topic(&self, i: usize, topic: &str) -> usize {
-        let start = self
-            .text
-            .match_indices("[[sources]]")
-            .nth(i)
-            .map(|(at, _)| at)
-            .unwrap_or(0);
-        let quoted = format!("\"{topic}\"");
-        self.text[start..]
-            .find(&quoted)
-            .map(|at| start + at)
-            .unwrap_or(start)
-    }
-
     /// The table a byte offset falls in, as a key path (`fetch`, `sources[3]`), by scanning
     /// the table headers above it. Used to name the key of errors serde reports by message only.
     pub(crate) fn table_at(&self, offset: usize) -> String {

@@ -189,20 +189,39 @@ impl Validator<'_> {
         }
     }
 
+    /// A mailbox both the SMTP envelope (lettre) and the message's headers can carry.
     fn mailbox(&mut self, v: &toml::Spanned<String>, key: String) {
-        if v.get_ref().parse::<lettre::message::Mailbox>().is_err() {
+        let problem = match v.get_ref().parse::<lettre::message::Mailbox>() {
+            Err(_) => Some("write \"Name <address@example.org>\" or \"address@example.org\""),
+            Ok(_) => crate::digest::check_mailbox(v.get_ref()).err(),
+        };
+        if let Some(problem) = problem {
             self.push(
                 v.span().start,
                 key,
-                format!("invalid mailbox {:?}: write \"Name <address@example.org>\" or \"address@example.org\"", v.get_ref()),
+                format!("invalid mailbox {:?}: {problem}", v.get_ref()),
             );
+        }
+    }
+
+    /// A value `check` finds a problem in, reported where it is written.
+    fn digest_field(
+        &mut self,
+        v: &Option<toml::Spanned<String>>,
+        key: String,
+        check: fn(&str) -> Result<(), &'static str>,
+    ) {
+        if let Some(v) = v {
+            if let Err(problem) = check(v.get_ref()) {
+                self.push(v.span().start, key, format!("{:?}: {problem}", v.get_ref()));
+            }
         }
     }
 
     pub(super) fn digests(
         &mut self,
         raw: &[RawDigest],
-        topics: &[String],
+        topics: Option<&[String]>,
         sources: &[Source],
     ) -> Vec<DigestConfig> {
         let mut out: Vec<DigestConfig> = Vec::new();
@@ -252,8 +271,9 @@ impl Validator<'_> {
                 .as_ref()
                 .and_then(|tz| self.time_zone(tz, &format!("{key}.time_zone")))
                 .unwrap_or(chrono_tz::UTC);
+            // Not checked when the rules did not load: every topic would look unknown.
             for (j, t) in d.topics.iter().enumerate() {
-                if !topics.contains(t.get_ref()) {
+                if let Some(topics) = topics.filter(|topics| !topics.contains(t.get_ref())) {
                     self.push(
                         t.span().start,
                         format!("{key}.topics[{j}]"),
@@ -290,6 +310,16 @@ impl Validator<'_> {
             for (j, t) in d.to.get_ref().iter().enumerate() {
                 self.mailbox(t, format!("{key}.to[{j}]"));
             }
+            self.digest_field(
+                &d.list_id,
+                format!("{key}.list_id"),
+                crate::digest::check_list_id,
+            );
+            self.digest_field(
+                &d.unsubscribe_mailto,
+                format!("{key}.unsubscribe_mailto"),
+                crate::digest::check_unsubscribe_mailto,
+            );
             if let Some(u) = &d.unsubscribe_url {
                 let ok = url::Url::parse(u.get_ref())
                     .is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http");

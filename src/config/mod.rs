@@ -444,6 +444,9 @@ impl Validator<'_> {
         let global_filter = self.filter_rules(&raw.filter, "filter");
         let mut source_filters = HashMap::new();
         let mut sources: Vec<Source> = Vec::new();
+        // For each source in `sources`: its index among the `[[sources]]` tables, and its
+        // topics as written, to name where an unknown one is.
+        let mut placed: Vec<(usize, Vec<toml::Spanned<String>>)> = Vec::new();
         // Id → offset of its first definition; the line is worked out only for a duplicate
         // (a config of thousands of sources must not cost a scan of the file per source).
         let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.sources.len());
@@ -461,8 +464,10 @@ impl Validator<'_> {
                 let rules = self.filter_rules(raw_filter, &format!("{key}.filter"));
                 source_filters.insert(id.clone(), rules);
             }
+            let topics = rs.topics.clone();
             if let Some(source) = self.source(rs, &key, &fetch) {
                 sources.push(source);
+                placed.push((i, topics));
             }
         }
         dedupe.organizations = Arc::new(
@@ -474,22 +479,26 @@ impl Validator<'_> {
         );
         let checked = classifier.is_some();
         let classifier = classifier.unwrap_or_else(empty_classifier);
-        for (i, s) in sources.iter().enumerate().filter(|_| checked) {
-            for (j, t) in s.topics.iter().enumerate() {
-                if classifier.title(t).is_none() {
+        for (i, topics) in placed.iter().filter(|_| checked) {
+            for (j, t) in topics.iter().enumerate() {
+                if valid_id(t.get_ref()) && classifier.title(t.get_ref()).is_none() {
                     let known: Vec<&str> = classifier.topics().collect();
-                    let offset = self.loc.offset_of_source_topic(i, t);
                     self.push(
-                        offset,
+                        t.span().start,
                         format!("sources[{i}].topics[{j}]"),
-                        unknown_topic(t, &known),
+                        unknown_topic(t.get_ref(), &known),
                     );
                 }
             }
         }
         let mail = self.mail(&raw.mail);
         let topic_names: Vec<String> = classifier.topics().map(str::to_string).collect();
-        let digests = self.digests(&raw.digests, &topic_names, &sources);
+        // With broken rules, as for the sources above: the rules' problems alone.
+        let digests = self.digests(
+            &raw.digests,
+            checked.then_some(topic_names.as_slice()),
+            &sources,
+        );
         Config {
             file: path.to_path_buf(),
             store,

@@ -289,6 +289,44 @@ fn a_source_default_topic_must_be_defined() {
     );
 }
 
+/// An unknown default topic is named at its own line and by its table's place among the
+/// `[[sources]]` tables, also after a source that did not validate and a table commented out
+/// (as `discover --opml` prints one for a feed it did not fetch).
+#[test]
+fn an_unknown_source_topic_is_placed_after_broken_and_commented_tables() {
+    let text = GOOD
+        .replace(
+            "[[sources]]\nid = \"bprg\"",
+            "# [[sources]]\n# id = \"gone\"\n\n[[sources]]\nid = \"bad\"\ntitle = \"Bad\"\nurl = \"ftp://x\"\nkind = \"partner\"\ntopics = [\"dialog\"]\n\n[[sources]]\nid = \"bprg\"",
+        )
+        .replace("topics = [\"dialogue\"]", "topics = [\"dialogue\", \"dialog\"]");
+    let found = problems(&text);
+    let keys: Vec<(&str, usize)> = found.iter().map(|p| (p.key.as_str(), p.line)).collect();
+    // The broken source's own topic is not checked (it is not loaded); bprg's second is.
+    assert_eq!(
+        keys,
+        [("sources[0].url", 16), ("sources[1].topics[1]", 27)],
+        "{found:?}"
+    );
+    assert!(
+        found[1].message.contains("unknown topic \"dialog\""),
+        "{found:?}"
+    );
+}
+
+/// Rules that do not load are reported alone: the topics sources and digests name are not
+/// reported unknown as well.
+#[test]
+fn broken_rules_do_not_make_every_named_topic_unknown() {
+    let text = format!(
+        "{GOOD}\n[mail]\noutbox = \"out\"\n\n[[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\ntopics = [\"dialogue\"]\nfrom = \"d@example.org\"\nto = [\"list@example.org\"]\n"
+    )
+    .replace("threshold = 2", "threshold = -1");
+    let found = problems(&text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "topics.dialogue");
+}
+
 #[test]
 fn bad_inline_rules_name_the_topic() {
     let text = GOOD.replace("threshold = 2", "threshold = -1");
@@ -407,6 +445,29 @@ fn digests_are_validated() {
             "digests[0].to[0]"
         ]
     );
+    // The message's own checks are reported at their keys, with the others.
+    let headers = good
+        .replace(
+            "from = ",
+            "list_id = \"daily\"\nunsubscribe_mailto = \"nobody\"\nfrom = ",
+        )
+        .replace("Europe/Belgrade", "Europe/Novi_Sad");
+    let found = problems(&headers);
+    let keys: Vec<(&str, usize)> = found.iter().map(|p| (p.key.as_str(), p.line)).collect();
+    assert_eq!(
+        keys,
+        [
+            ("digests[0].time_zone", 38),
+            ("digests[0].list_id", 40),
+            ("digests[0].unsubscribe_mailto", 41)
+        ],
+        "{found:?}"
+    );
+    assert!(found[1].message.contains("dotted name"), "{found:?}");
+    // A mailbox lettre reads but a header could not carry as written.
+    let unclosed = good.replace("Tributary <d@example.org>", "Tributary <d@example.org> x");
+    let found = problems(&unclosed);
+    assert_eq!(found[0].key, "digests[0].from", "{found:?}");
     // Six fields with seconds other than 0: the daemon checks digests on whole minutes.
     let seconds = good.replace("cron = \"0 7 * * *\"", "cron = \"30 0 7 * * *\"");
     let found = problems(&seconds);

@@ -144,13 +144,7 @@ pub(super) fn validate(spec: &DigestSpec) -> Result<(), DigestError> {
         mailbox(to).map_err(|reason| bad("to", to, reason))?;
     }
     if let Some(id) = &spec.list_id {
-        if id.is_empty() || list_id(id) != *id || !id.contains('.') {
-            return Err(bad(
-                "list_id",
-                id,
-                "expected a dotted name such as daily.news.example.org",
-            ));
-        }
+        check_list_id(id).map_err(|reason| bad("list_id", id, reason))?;
     }
     if let Some(url) = &spec.unsubscribe_url {
         if http_url(url).is_none() {
@@ -162,11 +156,30 @@ pub(super) fn validate(spec: &DigestSpec) -> Result<(), DigestError> {
         }
     }
     if let Some(to) = &spec.unsubscribe_mailto {
-        let address = to.trim().strip_prefix("mailto:").unwrap_or(to.trim());
-        let address = address.split('?').next().unwrap_or(address);
-        if mailto_uri(to).is_none() || check_address(address).is_err() {
-            return Err(bad("unsubscribe_mailto", to, "expected an email address"));
-        }
+        check_unsubscribe_mailto(to).map_err(|reason| bad("unsubscribe_mailto", to, reason))?;
+    }
+    Ok(())
+}
+
+/// Whether a `from` or `to` mailbox can go into a message's header as given.
+pub(crate) fn check_mailbox(s: &str) -> Result<(), &'static str> {
+    mailbox(s).map(|_| ())
+}
+
+/// Whether a `list_id` can go into `List-Id` as given.
+pub(crate) fn check_list_id(id: &str) -> Result<(), &'static str> {
+    if id.is_empty() || list_id(id) != id || !id.contains('.') {
+        return Err("expected a dotted name such as daily.news.example.org");
+    }
+    Ok(())
+}
+
+/// Whether an `unsubscribe_mailto` can go into `List-Unsubscribe` as given.
+pub(crate) fn check_unsubscribe_mailto(to: &str) -> Result<(), &'static str> {
+    let address = to.trim().strip_prefix("mailto:").unwrap_or(to.trim());
+    let address = address.split('?').next().unwrap_or(address);
+    if mailto_uri(to).is_none() || check_address(address).is_err() {
+        return Err("expected an email address");
     }
     Ok(())
 }
