@@ -158,8 +158,46 @@ async fn feeds_have_types_self_links_and_validators() {
             "{uri}"
         );
         assert_eq!(r.headers()["cache-control"], "public, max-age=300");
-        // Readable by readers that run in a browser, from any origin.
+        // Readable by readers that run in a browser, from any origin, validators included.
         assert_eq!(r.headers()["access-control-allow-origin"], "*", "{uri}");
+        assert_eq!(
+            r.headers()["access-control-expose-headers"],
+            "ETag",
+            "{uri}"
+        );
+        // Such a reader sending `If-None-Match` has the browser ask first.
+        let asked = send(
+            &s,
+            "OPTIONS",
+            uri,
+            &[
+                ("origin", "https://reader.example"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", "if-none-match"),
+            ],
+        )
+        .await;
+        assert_eq!(asked.status(), StatusCode::NO_CONTENT, "{uri}");
+        let h = asked.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{uri}");
+        assert_eq!(h["access-control-allow-methods"], "GET, HEAD", "{uri}");
+        assert!(
+            h["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("If-None-Match"),
+            "{uri}"
+        );
+    }
+    // Not for the rest: the admin routes, metrics and the status page are not for other
+    // origins.
+    for uri in ["/admin/reload", "/metrics", "/"] {
+        let asked = send(&s, "OPTIONS", uri, &[("origin", "https://reader.example")]).await;
+        assert_eq!(asked.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+        assert!(
+            !asked.headers().contains_key("access-control-allow-origin"),
+            "{uri}"
+        );
     }
     // A trailing slash, `/feeds` and `/index.html` lead where they were meant to, relative to
     // the request (a proxy's path prefix holds).

@@ -20,8 +20,20 @@ use super::{FeedMeta, Format};
 
 /// Renders the feed.
 pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
+    // The feed's `xml:lang` is its stories' language; its own title and subtitle are in the
+    // language Tributary names the feed in (English unless `title_lang`), said where the two
+    // differ (a source's feed in Albanian is titled in English).
+    let own_lang = meta.title_lang.as_deref().unwrap_or("en");
+    let own_text = |value: &str| Text {
+        lang: meta
+            .language
+            .as_deref()
+            .is_some_and(|l| !l.eq_ignore_ascii_case(own_lang))
+            .then(|| own_lang.to_string()),
+        ..Text::plain(value.to_string())
+    };
     let feed = Feed {
-        title: Text::plain(meta.title.clone()),
+        title: own_text(&meta.title),
         id: meta.id.clone(),
         updated: fixed(updated),
         authors: vec![person(&meta.title)],
@@ -34,8 +46,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             link("self", &meta.self_url, Format::Atom.media_type()),
             link("alternate", &meta.page_url, "text/html"),
         ],
-        subtitle: (!meta.description.trim().is_empty())
-            .then(|| Text::plain(meta.description.clone())),
+        subtitle: (!meta.description.trim().is_empty()).then(|| own_text(&meta.description)),
         lang: meta.language.clone(),
         entries: items.iter().map(|v| entry(v, meta)).collect(),
         ..Feed::default()

@@ -45,7 +45,9 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
     let description = match &v.content {
         Some(html) => Some(html.clone()),
         None if v.summary.trim().is_empty() => None,
-        None => Some(quick_xml::escape::escape(v.summary.as_str()).into_owned()),
+        // `&`, `<` and `>` alone: `&apos;` is not an HTML 4 entity, and readers that decode
+        // descriptions with HTML 4 tables would show it as written.
+        None => Some(quick_xml::escape::partial_escape(v.summary.as_str()).into_owned()),
     };
     Item {
         title: (!v.title.trim().is_empty()).then(|| v.title.clone()),

@@ -78,7 +78,7 @@ pub struct EnclosureView {
     pub url: String,
     /// Declared media type.
     pub mime: Option<String>,
-    /// Declared length in bytes.
+    /// Declared length in bytes (none when unknown or declared as 0).
     pub length: Option<u64>,
 }
 
@@ -127,7 +127,8 @@ impl ItemView {
                     Some(EnclosureView {
                         url: non_blank(Some(&e.url))?,
                         mime: non_blank(e.mime.as_deref()),
-                        length: e.length,
+                        // RSS writes 0 for "unknown": not a file of no bytes.
+                        length: e.length.filter(|&n| n > 0),
                     })
                 })
                 .collect(),

@@ -324,12 +324,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .merge(working)
         .fallback(not_found)
         // The `Allow` header is axum's; the body says it in words.
-        .method_not_allowed_fallback(|| async {
-            plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed: see the Allow header\n",
-            )
-        })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                if method == axum::http::Method::OPTIONS && is_public_document(uri.path()) {
+                    return preflight();
+                }
+                plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method not allowed: see the Allow header\n",
+                )
+            },
+        )
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
         .layer(
             tower_http::compression::CompressionLayer::new().compress_when(
@@ -382,6 +387,41 @@ fn html_headers(h: &mut HeaderMap, csp: &'static str) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+}
+
+/// The documents any origin may read (the feeds and the source list): see [`conditional`].
+fn is_public_document(path: &str) -> bool {
+    path.starts_with("/feeds/") || path == "/sources.opml"
+}
+
+/// The answer to a CORS preflight for a public document: a reader running in a browser that
+/// keeps validators itself sends `If-None-Match` or `If-Modified-Since`, which are not
+/// CORS-safelisted request headers, so the browser asks first.
+fn preflight() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("If-None-Match, If-Modified-Since"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    h.insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    response
 }
 
 /// Every route pattern, as the `route` label of the request metrics.
@@ -713,6 +753,11 @@ fn conditional(doc: &Rendered, headers: &HeaderMap) -> Response {
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    // Not a CORS-safelisted response header: such a reader could not read it otherwise.
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("ETag"),
     );
     if not_modified {
         *response.status_mut() = StatusCode::NOT_MODIFIED;

@@ -836,6 +836,7 @@ impl Store {
         let mut tx = journal::Pending::new(main);
         let mut batch_bytes = 0;
         let (mut seen, mut changed, mut batches) = (0usize, 0usize, 0usize);
+        let now = chrono::Utc::now();
         for kv in main.items.iter() {
             let (key, value) = kv?;
             let mut item = decode_item(&value)?;
@@ -849,6 +850,11 @@ impl Store {
                 .ne(item.topics.iter().map(|t| &t.topic));
             if topics != item.topics {
                 item.topics = topics;
+                // Its categories in the feeds changed: readers see the entry updated, and
+                // the feeds' own date moves, as when ingest changes a story's topics.
+                if moved {
+                    item.last_changed = item.last_changed.max(now);
+                }
                 let record = encode_item(&item);
                 batch_bytes += key.len() + record.len();
                 tx.insert(

@@ -722,6 +722,17 @@ fn reclassify_rewrites_topics_and_counts_changes() {
         })
         .collect();
     apply(&store, "x", &batch);
+    let changed_at = |store: &Store| -> Vec<(String, DateTime<Utc>)> {
+        let mut all: Vec<_> = store
+            .list(&Query::default())
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.title, i.last_changed))
+            .collect();
+        all.sort();
+        all
+    };
+    let before = changed_at(&store);
     let calls = std::cell::Cell::new(0);
     let (total, changed) = store
         .reclassify(
@@ -751,6 +762,15 @@ fn reclassify_rewrites_topics_and_counts_changes() {
         .unwrap();
     assert_eq!(dialogue.len(), 1);
     assert!(dialogue[0].title.contains('3'));
+    // The story that moved counts as changed (its categories did), the others do not.
+    let after = changed_at(&store);
+    for ((title, was), (_, is)) in before.iter().zip(&after) {
+        if title.contains('3') {
+            assert!(is > was, "{title}: {was} → {is}");
+        } else {
+            assert_eq!(is, was, "{title}");
+        }
+    }
     // Same rules again: nothing changes.
     assert_eq!(
         store.reclassify(|i| i.topics.clone(), |_, _| {}).unwrap(),

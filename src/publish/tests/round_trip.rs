@@ -260,6 +260,26 @@ fn enclosures_are_carried_and_only_topics_become_categories() {
             "{format}: feed categories leaked"
         );
     }
+    // A length declared as 0 is RSS's "unknown": Atom and JSON Feed leave it out rather than
+    // claim a file of no bytes; a known length is carried.
+    let mut items = items();
+    items[1].enclosures[0].length = Some(0);
+    let mut second = items[1].enclosures[0].clone();
+    second.url = "https://partner.example/audio/3.ogg".into();
+    second.length = Some(1234);
+    items[1].enclosures.push(second);
+    let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
+    let mp3 = &atom[atom.find("3.mp3").unwrap()..];
+    assert!(!mp3[..mp3.find("/>").unwrap()].contains("length"), "{atom}");
+    assert!(atom.contains(r#"length="1234""#), "{atom}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
+    let attachments = &json["items"][1]["attachments"];
+    assert!(
+        attachments[0].get("size_in_bytes").is_none(),
+        "{attachments}"
+    );
+    assert_eq!(attachments[1]["size_in_bytes"], 1234);
 }
 
 #[test]
@@ -283,6 +303,24 @@ fn content_is_html_and_summary_plain_text() {
     assert_eq!(
         description.content,
         "Plain text, &lt;not a tag&gt; &amp; more"
+    );
+}
+
+/// A plain summary in RSS is escaped as HTML text needs and no more: quotes stay as they are
+/// (`&apos;` is not an HTML 4 entity, and readers decoding with such tables show it).
+#[test]
+fn a_plain_rss_description_escapes_markup_not_quotes() {
+    let mut items = items();
+    items[2].summary = "The Women's Caucus \"meets\" <today> & tomorrow".into();
+    let xml = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
+    assert!(
+        xml.contains("The Women's Caucus \"meets\" &lt;today&gt; &amp; tomorrow"),
+        "{xml}"
+    );
+    let rss = parse(xml.as_bytes());
+    assert_eq!(
+        rss.entries[2].summary.as_ref().unwrap().content,
+        "The Women's Caucus \"meets\" &lt;today&gt; &amp; tomorrow"
     );
 }
 
