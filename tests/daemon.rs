@@ -160,6 +160,22 @@ terms = { "festival*" = 2 }
 
     // Ready after the first cycle; the merged feed lists the stored items with provenance.
     ready(&d, &client).await;
+    // The start's render and the first cycle's fall within a second or two: each document is
+    // still dated at or before the clock (RFC 9110, 8.8.2.1).
+    for path in [
+        "/feeds/all.rss",
+        "/feeds/topics/dialogue.atom",
+        "/feeds/sources/partner.json",
+    ] {
+        let r = client.get(d.url(path)).send().await.unwrap();
+        let date =
+            |name: &str| httpdate::parse_http_date(r.headers()[name].to_str().unwrap()).unwrap();
+        assert!(
+            date("last-modified") <= date("date"),
+            "{path}: {:?}",
+            r.headers()
+        );
+    }
     let all = json(&client, &d.url("/feeds/all.json")).await;
     let items = all["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{all}");

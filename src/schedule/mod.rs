@@ -636,22 +636,12 @@ impl Daemon {
         });
     }
 
-    /// Re-renders the feeds whenever a fetch changed the store (notifications coalesce), at
-    /// most once in each second of the clock: a document's `Last-Modified` has one-second
-    /// precision and a change within the second of the last one is dated a second on
-    /// ([`crate::server::feeds`]), so renders in quick succession (a first fetch cycle)
-    /// would date documents ahead of the clock, which HTTP forbids (RFC 9110, 8.8.2.1).
+    /// Re-renders the feeds whenever a fetch changed the store (notifications coalesce; a
+    /// render waits for the clock's next second, see [`crate::server::Shared::refresh`]).
     async fn render_loop(self: Arc<Self>) {
         loop {
             tokio::select! {
                 _ = self.render.notified() => refresh(&self.shared).await,
-                _ = self.cancel.cancelled() => return,
-            }
-            let into_second = Utc::now().timestamp_subsec_nanos();
-            let rest =
-                Duration::from_nanos(1_000_000_000 - u64::from(into_second.min(999_999_999)));
-            tokio::select! {
-                _ = tokio::time::sleep(rest) => {}
                 _ = self.cancel.cancelled() => return,
             }
         }

@@ -223,10 +223,24 @@ impl Shared {
 
     /// Re-renders every feed from the store and refreshes the store gauges; on the first
     /// render and after [`Shared::recount`], counts every source's stories and sets their
-    /// gauges. Blocking (reads the store): call from a blocking task.
+    /// gauges. Blocking (reads the store, and may wait for the clock's next second): call
+    /// from a blocking task.
+    ///
+    /// Renders fall in different seconds of the clock: a document's `Last-Modified` has
+    /// one-second precision and one whose bytes changed within the second of the one it
+    /// replaces is dated a second on (so `If-Modified-Since` does not hide the change), so
+    /// renders in quick succession (a first fetch cycle) would date documents ahead of the
+    /// clock, which HTTP forbids (RFC 9110, 8.8.2.1).
     pub fn refresh(&self) -> Result<(), StoreError> {
         // One render at a time, so an older render can never replace a newer one.
         let _one_render = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *self.rendered_at.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last {
+            let wait = (last.timestamp() + 1) * 1000 - Utc::now().timestamp_millis();
+            if wait > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(wait.unsigned_abs()));
+            }
+        }
         let started = Instant::now();
         let config = self.config();
         let previous = self.feeds();
