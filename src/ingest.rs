@@ -394,6 +394,9 @@ impl Ingest {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed");
+        // What the state was, should processing panic: the failure is then recorded on it
+        // (backoff, health) instead of the source being read again at every tick.
+        let before = state.clone();
         let joined = tokio::task::spawn_blocking(move || {
             let run = Run {
                 store: &store,
@@ -414,9 +417,13 @@ impl Ingest {
                 Ok(outcome)
             }
             Ok(Err(e)) => Err(e),
-            Err(join) => Ok(Outcome::Error {
-                message: format!("internal error while processing the feed: {join}"),
-            }),
+            Err(join) => {
+                let message = format!("internal error while processing the feed: {join}");
+                let mut state = before;
+                self.fail(&mut state, now, message.clone(), None);
+                self.store.put_source_state(&source.id, &state)?;
+                Ok(Outcome::Error { message })
+            }
         }
     }
 

@@ -21,7 +21,7 @@ pub mod urls;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, Utc};
 use feed_rs::model::{Entry, Feed, Link, Text};
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
@@ -40,6 +40,10 @@ const MAX_TITLE: usize = 300;
 const MAX_SUMMARY: usize = 600;
 /// Dates further ahead than this are treated as missing (a clock or template error).
 const FUTURE_SLACK_HOURS: i64 = 24;
+/// Dates before this (1990, before the web) are treated as missing: the placeholders of
+/// writers that had no date (Go's zero time `0001-01-01`, a CMS's `1970-01-01`), which would
+/// list the story below every other and let retention remove it at once.
+const EARLIEST_YEAR: i32 = 1990;
 
 /// Why a document gave no items at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -472,8 +476,11 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     });
 
     let latest_ok = ctx.now + ChronoDuration::hours(FUTURE_SLACK_HOURS);
-    let published = e.published.or(e.updated).filter(|d| *d <= latest_ok);
-    let updated = e.updated.filter(|d| *d <= latest_ok);
+    let usable = |d: &DateTime<Utc>| *d <= latest_ok && d.year() >= EARLIEST_YEAR;
+    // A publication date that cannot be used gives way to a usable `updated` (a post
+    // scheduled ahead, then touched now).
+    let published = e.published.filter(usable).or(e.updated.filter(usable));
+    let updated = e.updated.filter(usable);
 
     // The first 20 distinct ones: an item may carry thousands, read no further.
     let mut categories: Vec<String> = Vec::new();

@@ -90,6 +90,37 @@ fn future_dates_are_treated_as_missing() {
     assert_eq!(items(&doc)[0].published, None);
 }
 
+/// The placeholders of writers without a date (Go's zero time, the Unix epoch) are no dates:
+/// the story would be listed below every other and removed by retention at once.
+#[test]
+fn placeholder_dates_are_treated_as_missing() {
+    for placeholder in [
+        "Mon, 01 Jan 0001 00:00:00 +0000",
+        "Thu, 01 Jan 1970 00:00:00 +0000",
+    ] {
+        let doc = RSS.replace("Tue, 25 Feb 2020 10:00:00 CET", placeholder);
+        assert_eq!(items(&doc)[0].published, None, "{placeholder}");
+    }
+    let atom = |published: &str, updated: &str| {
+        format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id><updated>2020-02-29T10:00:00Z</updated>
+            <entry><title>A story with dates</title><id>urn:t:1</id><link href="https://x.example/1"/>
+            <published>{published}</published><updated>{updated}</updated></entry></feed>"#
+        )
+    };
+    let zero = items(&atom("0001-01-01T00:00:00Z", "2020-02-29T10:00:00Z"));
+    assert_eq!(
+        zero[0].published.unwrap().to_rfc3339(),
+        "2020-02-29T10:00:00+00:00"
+    );
+    // A post scheduled ahead and updated now is dated by its update.
+    let ahead = items(&atom("9998-01-01T00:00:00Z", "2020-02-29T10:00:00Z"));
+    assert_eq!(
+        ahead[0].published.unwrap().to_rfc3339(),
+        "2020-02-29T10:00:00+00:00"
+    );
+}
+
 #[test]
 fn reused_guids_do_not_merge_items() {
     let doc = r#"<rss version="2.0"><channel><title>t</title>
