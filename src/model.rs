@@ -630,6 +630,11 @@ pub struct DigestRecord {
     /// the list get it twice; `digest NAME --send` does, when asked.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_uncertain: bool,
+    /// The relay refused the message for good (a 5xx reply, a relay without what the
+    /// message needs): trying again every minute would only repeat the refusal to the relay,
+    /// so the daemon does not; `digest NAME --send --at END` does, once the cause is mended.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub send_refused: bool,
 }
 
 /// A story's times written as chrono's serde writes them (RFC 3339 in UTC with `Z`, and 3, 6

@@ -686,6 +686,8 @@ fn relay_that(
                             b"354 go ahead\r\n"
                         }
                         "QUIT" => b"221 bye\r\n",
+                        // A mailbox that no longer exists, named so in the tests.
+                        "RCPT" if line.contains("closed@") => b"550 5.1.1 no such mailbox\r\n",
                         _ => b"250 ok\r\n",
                     };
                     let _ = out.write_all(reply);
@@ -726,7 +728,8 @@ fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
 }
 
 /// A relay that refuses the message for good (a 5xx reply to it) certainly did not take it
-/// and would refuse it again: one attempt, and the failure says why, without "may have taken".
+/// and would refuse it again: one attempt, and the failure says why, without "may have taken";
+/// a routine send after it does not repeat the refusal to the relay, a send naming it does.
 #[test]
 fn a_message_the_relay_refuses_is_not_tried_again() {
     let (port, taken, _) = relay_that(AfterMessage::Answers("554 5.7.1 message refused"));
@@ -739,8 +742,56 @@ fn a_message_the_relay_refuses_is_not_tried_again() {
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("message refused"), "{err}");
+    assert!(err.contains("refused it for good"), "{err}");
     assert!(!err.contains("may have taken"), "{err}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let routine = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&routine.stderr);
+    assert_eq!(routine.status.code(), Some(3), "{said}");
+    assert!(said.contains("not sent again: the relay refused"), "{said}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let end = err
+        .split("--send --at ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("{err}"))
+        .to_string();
+    let named = s
+        .cmd()
+        .args(["digest", "daily", "--send", "--at", &end])
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(3));
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+/// A recipient the relay refuses does not keep the digest from the others (RFC 5321, 3.3):
+/// it goes to those accepted, and the refused ones are said.
+#[test]
+fn a_refused_recipient_does_not_stop_the_others() {
+    let (port, taken, _) = relay_that(AfterMessage::Answers("250 2.0.0 queued"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let two = text.replace(
+        "to = [\"partners@lists.example.org\"]",
+        "to = [\"closed@lists.example.org\", \"partners@lists.example.org\"]",
+    );
+    assert_ne!(two, text);
+    std::fs::write(&s.config, two).unwrap();
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(err.contains("closed@lists.example.org"), "{err}");
+    assert!(err.contains("no such mailbox"), "{err}");
 }
 
 /// A relay that defers the message (a 4xx reply to it) certainly did not take it: the same

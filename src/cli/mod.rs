@@ -1021,16 +1021,12 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let mut failed_before = false;
     if args.send {
         // Digests built to be sent that did not go out (the relay was down) go first, as
-        // they were built; not one the relay may have taken, which goes only when named
-        // with `--at` (built again for its end, it is that digest).
+        // they were built; not one the relay may have taken or refused for good, which goes
+        // only when named with `--at` (built again for its end, it is that digest).
         let (pending, unsettled) = digest_run::automatic_sends(&app.store, &d, None)?;
         let named = |r: &crate::model::DigestRecord| args.at.is_some() && r.end == at;
         for r in unsettled.iter().filter(|r| !named(r)) {
-            eprintln!(
-                "not sent again: the relay may have taken the digest ending {}; if it did not arrive, {} sends it",
-                r.end.to_rfc3339(),
-                digest_run::resend_hint(r)
-            );
+            eprintln!("not sent again: {}", digest_run::unsettled_reason(r));
             failed_before = true;
         }
         for record in pending {

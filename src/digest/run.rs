@@ -222,6 +222,7 @@ fn compose(
         outboxed_at: None,
         deliver: deliver && (built.count > 0 || d.send_empty),
         send_uncertain: false,
+        send_refused: false,
     };
     Ok((record, true))
 }
@@ -322,10 +323,28 @@ pub fn automatic_sends(
     d: &DigestConfig,
     tick: Option<DateTime<Utc>>,
 ) -> Result<(Vec<DigestRecord>, Vec<DigestRecord>), RunError> {
-    let (uncertain, sure) = pending_sends(store, d, tick)?
+    let (unsettled, sure) = pending_sends(store, d, tick)?
         .into_iter()
-        .partition(|r| r.send_uncertain);
-    Ok((sure, uncertain))
+        .partition(|r| r.send_uncertain || r.send_refused);
+    Ok((sure, unsettled))
+}
+
+/// Why a digest [`automatic_sends`] leaves to be sent by hand is not sent by itself, and how
+/// to send it.
+pub fn unsettled_reason(record: &DigestRecord) -> String {
+    let end = record.end.to_rfc3339();
+    if record.send_refused {
+        format!(
+            "the relay refused the digest ending {end} for good ({}); once the cause is mended, {} sends it",
+            record.send_error.as_deref().unwrap_or("no reason kept"),
+            resend_hint(record)
+        )
+    } else {
+        format!(
+            "the relay may have taken the digest ending {end}; if it did not arrive, {} sends it",
+            resend_hint(record)
+        )
+    }
 }
 
 /// The command that sends again a digest the relay may have taken.
@@ -478,7 +497,7 @@ pub async fn send(
         return Ok(record);
     }
     let outcome = match Relay::for_digest(mail, d) {
-        Err(message) => Attempt::Refused(message),
+        Err(message) => Attempt::Unsendable(message),
         Ok(relay) => {
             let mut outcome = Attempt::Refused(String::new());
             for attempt in 0..3u32 {
@@ -503,8 +522,10 @@ pub async fn send(
                 outcome = relay.attempt(record.eml.as_bytes(), under_way).await?;
                 let warn = |message: &str| tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %message, "sending the digest failed");
                 match &outcome {
-                    Attempt::Sent => break,
-                    Attempt::Refused(message) | Attempt::Uncertain(message) => {
+                    Attempt::Sent { .. } => break,
+                    Attempt::Refused(message)
+                    | Attempt::Uncertain(message)
+                    | Attempt::Unsendable(message) => {
                         warn(message);
                         break;
                     }
@@ -514,6 +535,7 @@ pub async fn send(
                         store.put_digest(&DigestRecord {
                             send_error: Some(message.clone()),
                             send_uncertain: false,
+                            send_refused: false,
                             deliver: true,
                             ..record.clone()
                         })?;
@@ -523,25 +545,43 @@ pub async fn send(
             outcome
         }
     };
-    let (message, uncertain) = match outcome {
-        Attempt::Sent => {
+    let (message, uncertain, refused) = match outcome {
+        Attempt::Sent { refused } => {
             record.sent_at = Some(Utc::now());
             record.send_error = None;
             record.send_uncertain = false;
+            record.send_refused = false;
+            if !refused.is_empty() {
+                let refused = refused.join("; ");
+                tracing::warn!(digest = %record.name, %refused, "the relay took the digest but refused some of its recipients");
+                record.send_error = Some(format!(
+                    "sent; the relay refused these recipients: {refused}"
+                ));
+            }
             store.put_digest(&record)?;
             return Ok(record);
         }
-        Attempt::Retry(message) | Attempt::Refused(message) => (message, false),
+        Attempt::Retry(message) | Attempt::Unsendable(message) => (message, false, false),
+        Attempt::Refused(message) => (
+            format!(
+                "{message}; the relay refused it for good, so it is not sent again by itself: once the cause is mended, send it with {}",
+                resend_hint(&record)
+            ),
+            false,
+            true,
+        ),
         Attempt::Uncertain(message) => (
             format!(
                 "{message}; the relay may have taken the message, so it is not sent again by itself: check the list, and if it did not arrive send it with {}",
                 resend_hint(&record)
             ),
             true,
+            false,
         ),
     };
     record.send_error = Some(message.clone());
     record.send_uncertain = uncertain;
+    record.send_refused = refused;
     // Asked to be sent: the next send of the digest tries it again (the daemon's only when
     // it was certainly not taken).
     record.deliver = true;
@@ -554,14 +594,18 @@ pub async fn send(
 
 /// How one attempt to hand a digest to the relay ended.
 enum Attempt {
-    /// The relay accepted the message.
-    Sent,
+    /// The relay accepted the message, for every recipient but those it refused (each
+    /// with its reply).
+    Sent { refused: Vec<String> },
     /// Certainly not taken, and another attempt may go through (no connection, a relay that
     /// did not answer before the message, a 4xx reply, a failed TLS handshake).
     Retry(String),
-    /// Refused for good (a 5xx reply, a relay without what the message needs, a config that
-    /// cannot send): not tried again.
+    /// Refused for good by the relay (a 5xx reply, a relay without what the message needs):
+    /// not tried again until asked.
     Refused(String),
+    /// The config or the environment cannot send it (no relay, a password not set): not
+    /// tried again in this send; the next may follow a mended config.
+    Unsendable(String),
     /// The relay may have taken it (the connection broke or went quiet once the message was
     /// under way, a reply that does not parse).
     Uncertain(String),
@@ -655,7 +699,7 @@ impl<'a> Relay<'a> {
         };
         let outcome = match self.envelope(&mut conn, eml).await {
             Err(failure) => failure,
-            Ok(()) => {
+            Ok(refused) => {
                 under_way()?;
                 match tokio::time::timeout(self.smtp.timeout, conn.message(eml)).await {
                     Err(_) => Attempt::Uncertain(format!(
@@ -663,7 +707,7 @@ impl<'a> Relay<'a> {
                         humantime::format_duration(self.smtp.timeout)
                     )),
                     Ok(Err(e)) => failed(&e, Stage::Message),
-                    Ok(Ok(_)) => Attempt::Sent,
+                    Ok(Ok(_)) => Attempt::Sent { refused },
                 }
             }
         };
@@ -721,12 +765,15 @@ impl<'a> Relay<'a> {
     /// The envelope (`MAIL`, `RCPT`, `DATA`) within `[mail.smtp] timeout`, as lettre's `send`
     /// writes it (SMTPUTF8 for addresses that need it, 8BITMIME for a body that does), a
     /// command at a time. lettre's `send` gives no point between the envelope and the
-    /// message, which is where the "may have been taken" mark must be stored.
+    /// message, which is where the "may have been taken" mark must be stored. A recipient
+    /// the relay refuses does not stop the others (RFC 5321, 3.3): the message goes to those
+    /// it accepts, and the refused ones are returned with the relay's replies; with none
+    /// accepted the attempt ends as the first refusal says.
     async fn envelope(
         &self,
         conn: &mut lettre::transport::smtp::client::AsyncSmtpConnection,
         eml: &[u8],
-    ) -> Result<(), Attempt> {
+    ) -> Result<Vec<String>, Attempt> {
         use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
         use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
         let mut options = Vec::new();
@@ -750,10 +797,24 @@ impl<'a> Relay<'a> {
         let commands = async {
             conn.command(Mail::new(self.envelope.from().cloned(), options))
                 .await?;
+            let mut refused = Vec::new();
+            let mut first_refusal = None;
             for to in self.envelope.to() {
-                conn.command(Rcpt::new(to.clone(), vec![])).await?;
+                match conn.command(Rcpt::new(to.clone(), vec![])).await {
+                    Ok(_) => {}
+                    // A reply about this recipient; anything else (the connection) ends it.
+                    Err(e) if e.is_permanent() || e.is_transient() => {
+                        refused.push(format!("{to}: {e}"));
+                        first_refusal.get_or_insert(e);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            conn.command(Data).await
+            if let Some(e) = first_refusal.filter(|_| refused.len() == self.envelope.to().len()) {
+                return Err(e);
+            }
+            conn.command(Data).await?;
+            Ok(refused)
         };
         match tokio::time::timeout(self.smtp.timeout, commands).await {
             Err(_) => Err(Attempt::Retry(format!(
@@ -761,7 +822,7 @@ impl<'a> Relay<'a> {
                 humantime::format_duration(self.smtp.timeout)
             ))),
             Ok(Err(e)) => Err(failed(&e, Stage::BeforeMessage)),
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(refused)) => Ok(refused),
         }
     }
 }
@@ -837,6 +898,7 @@ mod tests {
             outboxed_at: None,
             deliver,
             send_uncertain: false,
+            send_refused: false,
         }
     }
 

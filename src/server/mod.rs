@@ -1122,6 +1122,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                     "sent_at": r.sent_at.map(|t| t.to_rfc3339()),
                     "send_error": r.send_error,
                     "send_uncertain": r.send_uncertain,
+                    "send_refused": r.send_refused,
                     "html": file("html"),
                     "txt": file("txt"),
                     "eml": file("eml"),

@@ -96,13 +96,21 @@ pub fn digest_rows(config: &Config, store: &crate::store::Store) -> Vec<DigestRo
             };
             match waiting {
                 Err(e) => (state, class) = (e, "failing"),
-                Ok((_, uncertain)) if !uncertain.is_empty() => {
-                    let r = &uncertain[uncertain.len() - 1];
-                    state = format!(
-                        "the relay may have taken the issue ending {}; not sent again: send it with {}",
-                        when(r.end),
-                        run::resend_hint(r)
-                    );
+                Ok((_, unsettled)) if !unsettled.is_empty() => {
+                    let r = &unsettled[unsettled.len() - 1];
+                    state = if r.send_refused {
+                        format!(
+                            "the relay refused the issue ending {} for good; not sent again by itself: once mended, send it with {}",
+                            when(r.end),
+                            run::resend_hint(r)
+                        )
+                    } else {
+                        format!(
+                            "the relay may have taken the issue ending {}; not sent again: send it with {}",
+                            when(r.end),
+                            run::resend_hint(r)
+                        )
+                    };
                     class = "failing";
                 }
                 Ok((sure, _)) if !sure.is_empty() => {

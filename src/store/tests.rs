@@ -2737,6 +2737,7 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
         outboxed_at: None,
         deliver: false,
         send_uncertain: false,
+        send_refused: false,
     };
     let show = |from, until, skip| {
         store
