@@ -380,14 +380,18 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
         &config(closed_port),
     );
     s.fetch(&[]);
+    // The outbox cannot be written either (a file stands where its folder would be): the
+    // two ways out fail apart, and one failing does not hold back the other.
+    let outbox = s.dir.path().join("outbox");
+    std::fs::write(&outbox, "not a folder").unwrap();
     let failed = s
         .cmd()
         .args(["digest", "daily", "--send"])
         .output()
         .unwrap();
-    assert_eq!(
+    assert_ne!(
         failed.status.code(),
-        Some(3),
+        Some(0),
         "{}",
         String::from_utf8_lossy(&failed.stdout)
     );
@@ -422,6 +426,8 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     let _ = daemon.wait();
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(received.len(), 1, "{logged}");
+    assert!(logged.contains("writing the digest to the outbox failed"), "{logged}");
+    std::fs::remove_file(&outbox).unwrap();
     let msg = parse_eml(&received[0]);
     assert!(
         msg["headers"]["Subject"]

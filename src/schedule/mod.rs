@@ -801,32 +801,44 @@ impl Daemon {
             let mut record = record;
             // Every digest not written yet, oldest first: one whose write failed (the outbox
             // was not mounted) is written once it can be, even after newer ones were built.
-            for mut due in crate::digest::run::outbox_pending(&store, &d2)? {
-                crate::digest::run::deliver_to_outbox(&config.mail, &store, &mut due)?;
-                if record.as_ref().is_some_and(|r| r.end == due.end) {
-                    record = Some(due);
+            // A write that fails does not hold back sending: they are two ways out.
+            let written = (|| {
+                for mut due in crate::digest::run::outbox_pending(&store, &d2)? {
+                    crate::digest::run::deliver_to_outbox(&config.mail, &store, &mut due)?;
+                    if record.as_ref().is_some_and(|r| r.end == due.end) {
+                        record = Some(due);
+                    }
                 }
-            }
-            Ok::<_, crate::digest::run::RunError>(record)
+                Ok::<_, crate::digest::run::RunError>(())
+            })();
+            Ok::<_, crate::digest::run::RunError>((record, written.err()))
         })
         .await;
         let metrics = &self.shared.metrics;
-        let record = match ready {
-            Ok(Ok(Some(r))) => r,
-            Ok(Ok(None)) => {
-                metrics.digest_ok(&name);
-                return;
+        let (record, outbox_failed) = match ready {
+            Ok(Ok((record, outbox_error))) => {
+                if let Some(e) = &outbox_error {
+                    metrics.digest_failed(&name);
+                    tracing::error!(digest = %name, error = %e, "writing the digest to the outbox failed; retrying in a minute");
+                }
+                (record, outbox_error.is_some())
             }
             Ok(Err(e)) => {
                 metrics.digest_failed(&name);
-                tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
+                tracing::error!(digest = %name, error = %e, "building the digest failed; retrying in a minute");
                 return;
             }
             Err(e) => {
                 metrics.digest_failed(&name);
-                tracing::error!(digest = %name, error = %e, "building or writing the digest failed; retrying in a minute");
+                tracing::error!(digest = %name, error = %e, "building the digest failed; retrying in a minute");
                 return;
             }
+        };
+        let Some(record) = record else {
+            if !outbox_failed {
+                metrics.digest_ok(&name);
+            }
+            return;
         };
         metrics.digest_record(&record);
         if at.is_some() {
@@ -874,8 +886,11 @@ impl Daemon {
                     }
                 }
             }
+            // Counted once a run, however many ways out failed.
             if failed {
-                metrics.digest_failed(&name);
+                if !outbox_failed {
+                    metrics.digest_failed(&name);
+                }
                 return;
             }
             // One the relay may have taken stays a failure until it is settled by hand.
@@ -884,7 +899,9 @@ impl Daemon {
                 return;
             }
         }
-        metrics.digest_ok(&name);
+        if !outbox_failed {
+            metrics.digest_ok(&name);
+        }
     }
 
     /// Retention: prunes the store and re-renders the feeds if anything went.
