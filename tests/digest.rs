@@ -426,7 +426,10 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     let _ = daemon.wait();
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(received.len(), 1, "{logged}");
-    assert!(logged.contains("writing the digest to the outbox failed"), "{logged}");
+    assert!(
+        logged.contains("writing the digest to the outbox failed"),
+        "{logged}"
+    );
     std::fs::remove_file(&outbox).unwrap();
     let msg = parse_eml(&received[0]);
     assert!(

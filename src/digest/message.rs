@@ -85,8 +85,9 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
     if !targets.is_empty() {
         builder = builder.header("List-Unsubscribe", URL::new_list(targets.into_iter()));
     }
-    if web.is_some() {
-        // RFC 8058: the URL unsubscribes on a POST with this body, without a confirmation page.
+    if web.as_deref().is_some_and(|u| u.starts_with("https://")) {
+        // RFC 8058: the URL unsubscribes on a POST with this body, without a confirmation
+        // page; one-click needs an HTTPS URL (3.1), so a plain http one is a link alone.
         builder = builder.header(
             "List-Unsubscribe-Post",
             Raw::new("List-Unsubscribe=One-Click"),
@@ -105,16 +106,33 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
         h.update(html.as_bytes());
         format!("tributary-alt-{}", &h.finalize().to_hex()[..32])
     };
+    // Text in canonical form, lines ending in CRLF (RFC 2046, 4.1.1): mail-builder writes
+    // them so for quoted-printable, not for base64, which it picks for mostly Cyrillic text.
     let body = MimePart::new(
         ContentType::new("multipart/alternative").attribute("boundary", boundary),
         vec![
-            MimePart::new("text/plain", text.to_string()),
-            MimePart::new("text/html", html.to_string()),
+            MimePart::new("text/plain", crlf(text)),
+            MimePart::new("text/html", crlf(html)),
         ],
     );
     let mut bytes = Vec::with_capacity(text.len() + html.len() + 2048);
     builder.body(body).serialize(&mut bytes);
     bytes
+}
+
+/// `text` with every line ending in CRLF.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(line) => {
+                out.push_str(line.strip_suffix('\r').unwrap_or(line));
+                out.push_str("\r\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// See [`DigestSpec::validate`].

@@ -442,10 +442,19 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
             .and_then(|dir| dir.sync_all())
             .map_err(io(&root.join("new")))?;
     }
+    // The data beside it, the same way: written whole under a hidden name and renamed, so a
+    // pipeline never reads half of it; one a crash left short is written again.
     let json = root.join("json").join(format!("{}.json", stamp(record)));
-    if !json.exists() {
-        let data = serde_json::to_vec_pretty(&record.json).unwrap_or_default();
-        write_synced(&json, &data).map_err(io(&json))?;
+    let data = serde_json::to_vec_pretty(&record.json).unwrap_or_default();
+    if std::fs::read(&json).ok().as_deref() != Some(data.as_slice()) {
+        let tmp = root
+            .join("json")
+            .join(format!(".{}.json.tmp", stamp(record)));
+        write_synced(&tmp, &data).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &json).map_err(io(&json))?;
+        std::fs::File::open(root.join("json"))
+            .and_then(|dir| dir.sync_all())
+            .map_err(io(&root.join("json")))?;
     }
     Ok(target)
 }
@@ -1081,6 +1090,31 @@ mod tests {
         assert!(files(&dir.path().join("outbox/daily/new")).is_empty());
         assert_eq!(files(&cur), [format!("{name}:2,S")]);
         assert!(r.outboxed_at.is_some() && !r.outbox_due);
+    }
+
+    /// The data file beside a message is written whole or not at all, and one a crash left
+    /// short is written again; nothing of the writing is left under a name a pipeline reads.
+    #[test]
+    fn the_data_file_is_written_whole_and_mended_when_cut_short() {
+        let dir = tempfile::tempdir().unwrap();
+        let mail = mail(&dir.path().join("outbox"));
+        let mut r = record("daily", 3, 2, true, false);
+        r.json = serde_json::json!({"count": 2, "stories": ["one", "two"]});
+        write_outbox(&mail, &r).unwrap();
+        let json_dir = dir.path().join("outbox/daily/json");
+        let written = files(&json_dir);
+        assert_eq!(written.len(), 1, "{written:?}");
+        let path = json_dir.join(&written[0]);
+        let whole = std::fs::read(&path).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&whole).unwrap(),
+            r.json
+        );
+        // Cut short by a crash: the next write of the digest mends it.
+        std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+        write_outbox(&mail, &r).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), whole);
+        assert_eq!(files(&json_dir), written);
     }
 
     #[test]

@@ -26,6 +26,7 @@ print(json.dumps({
         {
             "type": p.get_content_type(),
             "charset": p.get_content_charset(),
+            "encoding": p.get("Content-Transfer-Encoding"),
             "body": p.get_content(),
             "defects": defects(p),
         }
@@ -182,6 +183,23 @@ fn no_unsubscribe_post_without_a_url() {
     );
 }
 
+/// One-click unsubscribing needs an HTTPS URL (RFC 8058, 3.1): a plain http one is listed
+/// as a link, without the one-click header.
+#[test]
+fn one_click_only_with_an_https_url() {
+    let spec = DigestSpec {
+        unsubscribe_url: Some("http://news.example.org/unsubscribe".into()),
+        unsubscribe_mailto: None,
+        ..spec()
+    };
+    let text = String::from_utf8(eml(&spec, &digest())).unwrap();
+    assert_eq!(header(&text, "List-Unsubscribe-Post"), None);
+    assert_eq!(
+        header(&text, "List-Unsubscribe"),
+        Some("<http://news.example.org/unsubscribe>")
+    );
+}
+
 #[test]
 fn python_reads_a_multipart_alternative_utf8_message() {
     let spec = spec_in_local_languages();
@@ -199,6 +217,15 @@ fn python_reads_a_multipart_alternative_utf8_message() {
     for p in parts {
         assert_eq!(p["charset"], "utf-8");
         assert_eq!(p["defects"], serde_json::json!([]));
+        // Canonical text (RFC 2046, 4.1.1) whatever the transfer encoding: no bare LF.
+        let body = p["body"].as_str().unwrap();
+        assert_eq!(
+            body.matches('\n').count(),
+            body.matches("\r\n").count(),
+            "{} in {}",
+            p["type"],
+            p["encoding"]
+        );
     }
     let body = |i: usize| parts[i]["body"].as_str().unwrap().replace("\r\n", "\n");
     assert_eq!(body(0), text);
