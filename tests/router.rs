@@ -484,6 +484,21 @@ async fn digests_are_served_by_name_and_date() {
         get(&s, "/digests/daily/2001-01-01.txt", &[]).await.status(),
         StatusCode::NOT_FOUND
     );
+    // A digest ending at local midnight is the day before's, by its subject and its URL.
+    use chrono::TimeZone as _;
+    let midnight = d
+        .time_zone
+        .with_ymd_and_hms(2026, 11, 27, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let before = tributary::digest::run::build(&config, &s.store, &d, midnight, false).unwrap();
+    assert!(before.subject.contains("26 Nov 2026"), "{}", before.subject);
+    let eml = body(get(&s, "/digests/daily/2026-11-26.eml", &[]).await).await;
+    assert!(eml.contains(&before.message_id), "{eml}");
+    assert_eq!(
+        get(&s, "/digests/daily/2026-11-27.eml", &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 const TOKEN: &str = "correct horse battery staple";

@@ -1049,7 +1049,14 @@ async fn digest_file(
             chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d"),
             crate::digest::run::parse_time_stamp(other),
         ) {
-            (Ok(date), _) => Which::Show(Some(local_day(&d.time_zone, date))),
+            // A digest is named by the local date of its last instant (`Period::label`):
+            // one ending at midnight is the day before's, so the day holds the ends in
+            // (its start, the next day's start], to the microsecond the store keeps.
+            (Ok(date), _) => {
+                let (start, next) = local_day(&d.time_zone, date);
+                let after = chrono::Duration::microseconds(1);
+                Which::Show(Some((start + after, next + after)))
+            }
             (_, Some(end)) => Which::Exact(end),
             _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
         },
