@@ -136,10 +136,10 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if let Some(linked) = link_from_about(&text) {
         text = linked;
     }
-    if let Some(bounded) = without_long_bases(&text) {
+    if let Some(bounded) = without_unusable_bases(&text) {
         text = bounded;
         warnings.push(format!(
-            "an xml:base longer than {MAX_BASE} bytes was ignored"
+            "an xml:base that is not a URL, or longer than {MAX_BASE} bytes, was ignored"
         ));
     }
     // A document feed-rs cannot read as XML: its error, with the line and column where
@@ -165,8 +165,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
+    let base = ctx.fetch_url.filter(|_| text.contains("xml:base"));
     for _ in 0..5 {
-        match run_feed_rs(text.as_bytes(), ctx.time_zone) {
+        match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
             Err(ParseError::Invalid(msg)) => {
                 if let Some(mime) = unsupported_type(&msg) {
                     let with = if mime.contains("xhtml") {
@@ -204,7 +205,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
         }
     }
-    run_feed_rs(text.as_bytes(), ctx.time_zone)
+    run_feed_rs(text.as_bytes(), ctx.time_zone, base)
         .map(|feed| build_checked(feed, &text, ctx, warnings))
         .map_err(|e| match e {
             ParseError::Invalid(msg) => invalid(msg),
@@ -273,9 +274,17 @@ fn unsupported_type(msg: &str) -> Option<String> {
     Some(mime.to_string())
 }
 
-fn run_feed_rs(bytes: &[u8], zone: Option<chrono_tz::Tz>) -> Result<Feed, ParseError> {
+/// feed-rs over `bytes`. `base`: the document's own address, given when it has an
+/// `xml:base`, so that a relative one (`xml:base="/blog/"`) is resolved against it rather
+/// than dropped (links under it would resolve against the site's root instead).
+fn run_feed_rs(
+    bytes: &[u8],
+    zone: Option<chrono_tz::Tz>,
+    base: Option<&Url>,
+) -> Result<Feed, ParseError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         feed_rs::parser::Builder::new()
+            .base_uri(base.map(Url::as_str))
             .sanitize_content(false)
             .id_generator(|_, _, _| String::new())
             .timestamp_parser(move |s| dates::parse_date_in(s, zone))
@@ -928,9 +937,11 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
 /// a base of megabytes over a million elements would copy terabytes; no real one is near.
 pub(super) const MAX_BASE: usize = 2048;
 
-/// The document with every `xml:base` longer than [`MAX_BASE`] emptied (`xml:base=""`, which
-/// changes nothing in scope); `None` when it has none.
-fn without_long_bases(text: &str) -> Option<String> {
+/// The document with every `xml:base` longer than [`MAX_BASE`], or that is no URL, absolute
+/// or relative (`http://`, a space in a host), emptied (`xml:base=""`, which changes nothing
+/// in scope); `None` when it has none. feed-rs rejects the whole document over a base it
+/// cannot parse.
+fn without_unusable_bases(text: &str) -> Option<String> {
     let mut out = String::new();
     let mut copied = 0;
     let mut from = 0;
@@ -948,8 +959,14 @@ fn without_long_bases(text: &str) -> Option<String> {
         // Only as far as the limit (in bytes: the quote is ASCII): a longer value is emptied
         // whether or not it ends.
         let window = &text.as_bytes()[value_start..text.len().min(value_start + MAX_BASE + 1)];
-        if memchr::memchr(quote as u8, window).is_some() {
-            continue;
+        if let Some(len) = memchr::memchr(quote as u8, window) {
+            let usable = match url::Url::parse(&text[value_start..value_start + len]) {
+                Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => true,
+                Err(_) => false,
+            };
+            if usable {
+                continue;
+            }
         }
         let Some(len) = text[value_start..].find(quote) else {
             break;
