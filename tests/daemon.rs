@@ -816,6 +816,57 @@ fn a_short_admin_token_is_refused_at_start() {
     assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{err}");
 }
 
+/// A restart does not fetch again a source polled on an interval that was fetched less than
+/// half of it before (a deploy, a crash loop would poll every source at every start); one on
+/// a cron schedule, or never fetched, is fetched at start as before.
+#[tokio::test]
+async fn a_restart_does_not_poll_again_what_was_just_polled() {
+    let server = FeedServer::start();
+    server.feed("hourly.xml", feed(2), "application/rss+xml");
+    server.feed("daily.xml", feed(1), "application/rss+xml");
+    let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let with = |extra: &str| {
+        format!(
+            "{text}\n[[sources]]\nid = \"hourly\"\ntitle = \"Hourly\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n\n[[sources]]\nid = \"daily\"\ntitle = \"Daily\"\nurl = \"{}\"\nkind = \"partner\"\ncron = \"0 6 * * *\"\n{extra}",
+            server.url("hourly.xml"),
+            server.url("daily.xml")
+        )
+    };
+    std::fs::write(&s.config, with("")).unwrap();
+    let client = reqwest::Client::new();
+    {
+        let mut d = Daemon::start(&s);
+        ready(&d, &client).await;
+        assert_eq!(server.hits("hourly.xml").requests, 1);
+        assert_eq!(server.hits("daily.xml").requests, 1);
+        d.signal("TERM");
+        assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());
+    }
+    // Started again at once, with a source added meanwhile.
+    server.feed("new.xml", feed(1), "application/rss+xml");
+    std::fs::write(
+        &s.config,
+        with(&format!(
+            "\n[[sources]]\nid = \"new\"\ntitle = \"New\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n",
+            server.url("new.xml")
+        )),
+    )
+    .unwrap();
+    let d = Daemon::start(&s);
+    ready(&d, &client).await;
+    assert_eq!(
+        server.hits("hourly.xml").requests,
+        1,
+        "polled again at start"
+    );
+    assert_eq!(server.hits("daily.xml").requests, 2);
+    assert_eq!(server.hits("new.xml").requests, 1);
+    // Its stories are still served.
+    let all = json(&client, &d.url("/feeds/sources/hourly.json")).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+}
+
 #[test]
 fn sigterm_while_starting_or_with_a_closed_log_pipe_still_stops_cleanly() {
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");

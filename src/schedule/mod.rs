@@ -439,14 +439,39 @@ impl Daemon {
 
     /// Fetches every source once at start-up, then marks the daemon ready.
     async fn first_cycle(self: Arc<Self>) {
-        let ids: Vec<String> = self
-            .live()
-            .config
+        let config = self.live().config.clone();
+        // A source polled on an interval that was fetched less than half of it ago (the
+        // daemon restarted: a deploy, a crash loop) waits for its interval since that fetch,
+        // as after a reload, instead of being fetched at every start.
+        let store = self.shared.store.clone();
+        let last: HashMap<String, DateTime<Utc>> =
+            tokio::task::spawn_blocking(move || store.source_states())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(id, s)| s.last_attempt.map(|t| (id, t)))
+                .collect();
+        let now = Utc::now();
+        let (ids, lately): (Vec<String>, Vec<String>) = config
             .sources
             .iter()
             .filter(|s| s.enabled)
             .map(|s| s.id.clone())
-            .collect();
+            .partition(|id| {
+                !matches!(
+                    config.source(id).map(|s| &s.schedule),
+                    Some(Schedule::Interval(every)) if fetched_lately(last.get(id).copied(), now, *every)
+                )
+            });
+        if !lately.is_empty() {
+            tracing::info!(
+                sources = lately.len(),
+                "not fetched at start: fetched less than half their interval ago; each is fetched when its interval since then is up"
+            );
+            self.catch_up(&config, &ids.iter().cloned().collect());
+        }
         let mut handles = Vec::new();
         for id in ids {
             let this = self.clone();
