@@ -337,10 +337,14 @@ impl Ingest {
                 .fetcher
                 .moved(url)
                 .map(|to| Location::Http(to).to_string());
-            if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
-                tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+            // Only an address that answered: a redirect the client or the guard then refused
+            // (another scheme, a private address) is no place to point the source at.
+            if fetched.is_ok() {
+                if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
+                    tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+                }
+                state.moved_to = moved;
             }
-            state.moved_to = moved;
         }
         let now = Utc::now();
         state.last_attempt = Some(now);

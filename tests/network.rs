@@ -103,6 +103,14 @@ fn redirects_within_the_limit_are_followed() {
         },
     );
     server.route(
+        "gone-astray.xml",
+        Route::Status {
+            code: 301,
+            headers: vec![("location".into(), "ftp://files.example/feed.xml".into())],
+            body: vec![],
+        },
+    );
+    server.route(
         "elsewhere-for-now.xml",
         Route::Status {
             code: 302,
@@ -115,17 +123,25 @@ fn redirects_within_the_limit_are_followed() {
             // A fragment in the configured URL is never sent; the move is recorded all the same.
             src("moved", format!("{}#feed", server.url("moved.xml"))),
             src("visiting", server.url("elsewhere-for-now.xml")),
+            src("astray", server.url("gone-astray.xml")),
         ],
         "",
     );
     let (code, r) = s.fetch(&[]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 3, "the move to ftp fails");
+    assert_eq!(r["astray"]["status"], "error", "{}", r["astray"]);
     assert_eq!(r["moved"]["new"], 4);
     assert_eq!(r["visiting"]["status"], "ok", "{}", r["visiting"]);
     // A permanent move is recorded for ops to update the url; a temporary one is not.
     let states = sources(&s);
     assert_eq!(states["moved"]["state"]["moved_to"], server.url("rss1.rdf"));
     assert!(states["visiting"]["state"]["moved_to"].is_null());
+    // A move the client refuses to follow is no address to set.
+    assert!(
+        states["astray"]["state"]["moved_to"].is_null(),
+        "{}",
+        states["astray"]
+    );
     let listed = s.cmd().arg("sources").output().unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
@@ -145,6 +161,7 @@ fn redirects_within_the_limit_are_followed() {
         text.replace(&moved_url, on_disk.to_str().unwrap()),
     )
     .unwrap();
+    // (The one astray is backing off: deferred, not a failure.)
     let (code, _) = s.fetch(&[]);
     assert_eq!(code, 0);
     assert!(sources(&s)["moved"]["state"]["moved_to"].is_null());

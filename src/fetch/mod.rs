@@ -290,7 +290,10 @@ impl Fetcher {
                         ));
                     }
                 }
-                hop(&attempt);
+                // The client follows http(s) alone, and refuses the rest after this.
+                if matches!(attempt.url().scheme(), "http" | "https") {
+                    hop(&attempt);
+                }
                 attempt.follow()
             })
         };
