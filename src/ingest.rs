@@ -228,6 +228,11 @@ impl Ingest {
                 () = self.downloads.cancelled() => (None, None),
             };
             report.queued_millis = started.elapsed().as_millis();
+            // Its host asked to be left alone (another source's 429 or 503), also while this
+            // one waited for the host's slot.
+            if let Some(until) = self.fetcher.host_paused(source).filter(|_| !mode.force) {
+                return Ok(Outcome::Deferred { until });
+            }
             self.run(source, mode, state, host, &mut report).await
         }
         .instrument(span.clone())
@@ -356,6 +361,9 @@ impl Ingest {
             }
             Ok(Fetched::Document(doc)) => doc,
             Err(e) => {
+                if let Some(wait) = e.retry_after() {
+                    self.fetcher.pause_host(source, wait);
+                }
                 let wait = if e.gone() {
                     Some(self.fetch.backoff_max)
                 } else {

@@ -377,6 +377,41 @@ fn retry_after_is_honoured() {
     assert_eq!(server.hits("busy.xml").requests, 1);
 }
 
+/// A host's `Retry-After` holds its other sources back too (a rate limit is the host's): with
+/// one fetch at a time per host, the source after the one told to wait is not requested.
+#[test]
+fn retry_after_holds_back_the_hosts_other_sources() {
+    let server = FeedServer::start();
+    server.route(
+        "busy.xml",
+        Route::Status {
+            code: 429,
+            headers: vec![("retry-after".into(), "7200".into())],
+            body: vec![],
+        },
+    );
+    server.feed(
+        "other.xml",
+        r#"<rss version="2.0"><channel><title>O</title><item><title>Another feed of the host</title><guid>o1</guid></item></channel></rss>"#,
+        "application/rss+xml",
+    );
+    let s = setup(
+        &[
+            src("busy", server.url("busy.xml")),
+            src("other", server.url("other.xml")),
+        ],
+        "[fetch]\nper_host_concurrency = 1\n",
+    );
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 3);
+    assert_eq!(r["busy"]["status"], "error", "{}", r["busy"]);
+    assert_eq!(r["other"]["status"], "deferred", "{}", r["other"]);
+    assert_eq!(server.hits("other.xml").requests, 0);
+    // Asked for by hand, it goes.
+    let (_, r) = s.fetch(&["--force", "--source", "other"]);
+    assert_eq!(r["other"]["new"], 1, "{}", r["other"]);
+}
+
 #[test]
 fn a_source_given_another_url_is_fetched_at_once_without_the_old_ones_backoff() {
     let server = FeedServer::start();

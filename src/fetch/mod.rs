@@ -165,6 +165,9 @@ pub struct Fetcher {
 pub struct Limits {
     global: Arc<Limit>,
     hosts: Mutex<Hosts>,
+    /// Hosts that asked to be left alone until a time (a 429 or 503 with `Retry-After`): a
+    /// rate limit is the host's, not one feed's, so its other sources wait too.
+    paused: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 #[derive(Debug)]
@@ -183,7 +186,22 @@ impl Limits {
                 each: config.per_host_concurrency,
                 by_name: HashMap::new(),
             }),
+            paused: Mutex::default(),
         })
+    }
+
+    /// Leaves `host` alone until `until` (or later, if it asked for longer before).
+    pub fn pause(&self, host: &str, until: DateTime<Utc>) {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let at = paused.entry(host.to_string()).or_insert(until);
+        *at = (*at).max(until);
+    }
+
+    /// Until when `host` asked to be left alone, if that is after `now`.
+    pub fn paused_until(&self, host: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        paused.retain(|_, until| *until > now);
+        paused.get(host).copied()
     }
 
     /// Makes the limits what `config` sets, fetches running or not.
@@ -396,6 +414,24 @@ impl Fetcher {
         match &source.location {
             Location::File(_) => None,
             Location::Http(url) => Some(self.host_permit(url).await),
+        }
+    }
+
+    /// Until when the host of `source` asked to be left alone (see [`Limits::pause`]).
+    pub fn host_paused(&self, source: &Source) -> Option<DateTime<Utc>> {
+        match &source.location {
+            Location::Http(url) => self
+                .limits
+                .paused_until(url.host_str().unwrap_or(""), Utc::now()),
+            Location::File(_) => None,
+        }
+    }
+
+    /// Leaves the host of `source` alone for `wait`, as its answer asked.
+    pub fn pause_host(&self, source: &Source, wait: Duration) {
+        if let Location::Http(url) = &source.location {
+            let until = Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or_default();
+            self.limits.pause(url.host_str().unwrap_or(""), until);
         }
     }
 
