@@ -40,10 +40,24 @@ pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
     if let Some((enc, _)) = Encoding::for_bom(bytes) {
         return enc;
     }
-    match bytes {
-        [0, b'<', 0, b'?', ..] | [0, b'<', 0, _, ..] => return UTF_16BE,
-        [b'<', 0, b'?', 0, ..] | [b'<', 0, _, 0, ..] => return UTF_16LE,
-        _ => {}
+    // UTF-16 without a byte order mark: its first `<` (after any whitespace) has a zero byte
+    // before or after it.
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let be = bytes
+        .chunks_exact(2)
+        .position(|pair| !(pair[0] == 0 && space(pair[1])));
+    if let Some(at) = be.map(|p| p * 2) {
+        if let [0, b'<', 0, _, ..] = bytes[at..] {
+            return UTF_16BE;
+        }
+    }
+    let le = bytes
+        .chunks_exact(2)
+        .position(|pair| !(space(pair[0]) && pair[1] == 0));
+    if let Some(at) = le.map(|p| p * 2) {
+        if let [b'<', 0, _, 0, ..] = bytes[at..] {
+            return UTF_16LE;
+        }
     }
     // encoding_rs checks UTF-8 a vector at a time; `str::from_utf8` is several times slower.
     if Encoding::utf8_valid_up_to(bytes) == bytes.len() {
@@ -179,6 +193,22 @@ mod tests {
         assert!(d.text.contains("encoding=\"utf-8\""));
         let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         assert!(decode(&le, None).text.contains("Приштина"));
+        // Without a byte order mark and after blank lines: still UTF-16.
+        let spaced = format!("\r\n \t{text}");
+        let le: Vec<u8> = spaced
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert_eq!(detect(&le, None), UTF_16LE);
+        assert!(decode(&le, None).text.contains("Приштина"));
+        let be: Vec<u8> = spaced
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
+        assert_eq!(detect(&be, None), UTF_16BE);
+        assert!(decode(&be, None).text.contains("Приштина"));
+        // UTF-8 that begins with blank lines is not taken for it.
+        assert_eq!(detect(b"\n\n<rss/>", None), UTF_8);
     }
 
     #[test]
