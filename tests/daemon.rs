@@ -818,7 +818,7 @@ fn a_short_admin_token_is_refused_at_start() {
 
 /// A restart does not fetch again a source polled on an interval that was fetched less than
 /// half of it before (a deploy, a crash loop would poll every source at every start); one on
-/// a cron schedule, or never fetched, is fetched at start as before.
+/// a cron schedule, never fetched, or given a new url, is fetched at start as before.
 #[tokio::test]
 async fn a_restart_does_not_poll_again_what_was_just_polled() {
     let server = FeedServer::start();
@@ -826,14 +826,17 @@ async fn a_restart_does_not_poll_again_what_was_just_polled() {
     server.feed("daily.xml", feed(1), "application/rss+xml");
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
     let text = std::fs::read_to_string(&s.config).unwrap();
-    let with = |extra: &str| {
+    server.feed("moving-old.xml", feed(1), "application/rss+xml");
+    server.feed("moving-new.xml", feed(1), "application/rss+xml");
+    let with = |moving: &str, extra: &str| {
         format!(
-            "{text}\n[[sources]]\nid = \"hourly\"\ntitle = \"Hourly\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n\n[[sources]]\nid = \"daily\"\ntitle = \"Daily\"\nurl = \"{}\"\nkind = \"partner\"\ncron = \"0 6 * * *\"\n{extra}",
+            "{text}\n[[sources]]\nid = \"hourly\"\ntitle = \"Hourly\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n\n[[sources]]\nid = \"daily\"\ntitle = \"Daily\"\nurl = \"{}\"\nkind = \"partner\"\ncron = \"0 6 29 2 *\"\n\n[[sources]]\nid = \"moving\"\ntitle = \"Moving\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n{extra}",
             server.url("hourly.xml"),
-            server.url("daily.xml")
+            server.url("daily.xml"),
+            server.url(moving)
         )
     };
-    std::fs::write(&s.config, with("")).unwrap();
+    std::fs::write(&s.config, with("moving-old.xml", "")).unwrap();
     let client = reqwest::Client::new();
     {
         let mut d = Daemon::start(&s);
@@ -843,11 +846,11 @@ async fn a_restart_does_not_poll_again_what_was_just_polled() {
         d.signal("TERM");
         assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());
     }
-    // Started again at once, with a source added meanwhile.
+    // Started again at once, with a source added meanwhile and another given a new url.
     server.feed("new.xml", feed(1), "application/rss+xml");
     std::fs::write(
         &s.config,
-        with(&format!(
+        with("moving-new.xml", &format!(
             "\n[[sources]]\nid = \"new\"\ntitle = \"New\"\nurl = \"{}\"\nkind = \"partner\"\ninterval = \"1h\"\n",
             server.url("new.xml")
         )),
@@ -862,6 +865,7 @@ async fn a_restart_does_not_poll_again_what_was_just_polled() {
     );
     assert_eq!(server.hits("daily.xml").requests, 2);
     assert_eq!(server.hits("new.xml").requests, 1);
+    assert_eq!(server.hits("moving-new.xml").requests, 1, "its new url");
     // Its stories are still served.
     let all = json(&client, &d.url("/feeds/sources/hourly.json")).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");

@@ -1071,9 +1071,12 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         return Ok(done);
     }
     let mut record = record;
-    match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record)? {
-        digest_run::Outboxed::Written(path) => outln!("outbox: {}", path.display()),
-        digest_run::Outboxed::Before(at, path) => outln!(
+    // A write that fails does not hold back sending (two ways out); the command still ends
+    // as the disk error it is.
+    let mut outbox_failed = false;
+    match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record) {
+        Ok(digest_run::Outboxed::Written(path)) => outln!("outbox: {}", path.display()),
+        Ok(digest_run::Outboxed::Before(at, path)) => outln!(
             "outbox: written before{} ({}); not written again",
             at.map(|t| format!(
                 ", at {}",
@@ -1082,7 +1085,17 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default(),
             path.display()
         ),
+        Err(e) if args.send => {
+            eprintln!("{e}");
+            outbox_failed = true;
+        }
+        Err(e) => return Err(e.into()),
     }
+    let done = if outbox_failed {
+        ExitCode::from(1)
+    } else {
+        done
+    };
     if let Some(dir) = &args.out {
         for p in digest_run::export(&record, dir)? {
             outln!("wrote {}", p.display());
@@ -1098,11 +1111,17 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             Ok(_) => outln!("sent to {}", d.to.join(", ")),
             Err(e) => {
                 eprintln!("{e}");
-                eprintln!(
-                    "the digest is stored; the next `tributary digest {} --send` sends it first",
-                    d.name
-                );
-                return Ok(ExitCode::from(PARTIAL_FAILURE));
+                if matches!(e, digest_run::RunError::Send { again: true, .. }) {
+                    eprintln!(
+                        "the digest is stored; the next `tributary digest {} --send` sends it first",
+                        d.name
+                    );
+                }
+                return Ok(if outbox_failed {
+                    done
+                } else {
+                    ExitCode::from(PARTIAL_FAILURE)
+                });
             }
         }
     }

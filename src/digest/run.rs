@@ -39,6 +39,9 @@ pub enum RunError {
         name: String,
         /// The last error.
         message: String,
+        /// Whether the next send of the digest tries it again by itself (not when the relay
+        /// refused it for good or may have taken it).
+        again: bool,
     },
     /// The schedule cannot say when a period starts.
     #[error("digest {0}: cannot compute its period from the cron expression")]
@@ -524,6 +527,7 @@ pub async fn send(
                             resend_hint(&record)
                         )),
                         send_uncertain: true,
+                        send_refused: false,
                         deliver: true,
                         ..record.clone()
                     })
@@ -598,6 +602,7 @@ pub async fn send(
     Err(RunError::Send {
         name: record.name,
         message,
+        again: !(uncertain || refused),
     })
 }
 
@@ -612,8 +617,8 @@ enum Attempt {
     /// Refused for good by the relay (a 5xx reply, a relay without what the message needs):
     /// not tried again until asked.
     Refused(String),
-    /// The config or the environment cannot send it (no relay, a password not set): not
-    /// tried again in this send; the next may follow a mended config.
+    /// The setup cannot send it (no relay configured, a password not set, a login or STARTTLS
+    /// the relay refuses): not tried again in this send; the next may follow a mended config.
     Unsendable(String),
     /// The relay may have taken it (the connection broke or went quiet once the message was
     /// under way, a reply that does not parse).
@@ -623,25 +628,29 @@ enum Attempt {
 /// Where an attempt was when an SMTP error ended it.
 #[derive(Clone, Copy)]
 enum Stage {
-    /// Connecting, greeting, TLS, login, the envelope: the relay cannot have taken a message
-    /// it was not given.
-    BeforeMessage,
+    /// Connecting, greeting, TLS, logging in: a refusal here is the relay's or the config's
+    /// (a wrong password, no STARTTLS), which a mended config and a reload put right.
+    Connect,
+    /// The envelope (`MAIL`, `RCPT`, `DATA`): the relay cannot have taken a message it was
+    /// not given, and a refusal here is of this message.
+    Envelope,
     /// The message was under way.
     Message,
 }
 
-/// How an SMTP error at `stage` ends the attempt: refused for good on a 5xx reply or when the
-/// client refuses before sending anything (the relay lacks a feature the message needs);
-/// otherwise worth another attempt before the message, and once it was under way only when
-/// the relay certainly did not take it (a 4xx reply, a failed TLS handshake); a broken
-/// connection or a reply that does not parse leaves it uncertain.
+/// How an SMTP error at `stage` ends the attempt. Before the message, anything but a refusal
+/// is worth another attempt; once it was under way, only what says the relay certainly did
+/// not take it (a 4xx reply, a failed TLS handshake), and a broken connection or a reply that
+/// does not parse leaves it uncertain. A refusal (a 5xx reply, or the client refusing before
+/// it sends anything) of the envelope or the message is this message's, for good; one while
+/// connecting or logging in is the setup's, tried again at the next send.
 fn failed(e: &lettre::transport::smtp::Error, stage: Stage) -> Attempt {
     let message = e.to_string();
-    if e.is_permanent() || e.is_client() {
-        return Attempt::Refused(message);
-    }
+    let refusal = e.is_permanent() || e.is_client();
     match stage {
-        Stage::BeforeMessage => Attempt::Retry(message),
+        Stage::Connect if refusal => Attempt::Unsendable(message),
+        Stage::Envelope | Stage::Message if refusal => Attempt::Refused(message),
+        Stage::Connect | Stage::Envelope => Attempt::Retry(message),
         Stage::Message if e.is_transient() || e.is_tls() => Attempt::Retry(message),
         Stage::Message => Attempt::Uncertain(message),
     }
@@ -766,7 +775,7 @@ impl<'a> Relay<'a> {
                 "the relay did not let the message be sent within {}",
                 humantime::format_duration(within)
             ))),
-            Ok(Err(e)) => Err(failed(&e, Stage::BeforeMessage)),
+            Ok(Err(e)) => Err(failed(&e, Stage::Connect)),
             Ok(Ok(conn)) => Ok(conn),
         }
     }
@@ -811,11 +820,13 @@ impl<'a> Relay<'a> {
             for to in self.envelope.to() {
                 match conn.command(Rcpt::new(to.clone(), vec![])).await {
                     Ok(_) => {}
-                    // A reply about this recipient; anything else (the connection) ends it.
-                    Err(e) if e.is_permanent() || e.is_transient() => {
+                    // Refused for good: the others still get it.
+                    Err(e) if e.is_permanent() => {
                         refused.push(format!("{to}: {e}"));
                         first_refusal.get_or_insert(e);
                     }
+                    // Not now (greylisting, too many recipients at once): nobody has the
+                    // message yet, so the whole attempt waits for the next.
                     Err(e) => return Err(e),
                 }
             }
@@ -830,7 +841,7 @@ impl<'a> Relay<'a> {
                 "the relay did not take the envelope within {}",
                 humantime::format_duration(self.smtp.timeout)
             ))),
-            Ok(Err(e)) => Err(failed(&e, Stage::BeforeMessage)),
+            Ok(Err(e)) => Err(failed(&e, Stage::Envelope)),
             Ok(Ok(refused)) => Ok(refused),
         }
     }

@@ -427,11 +427,14 @@ impl Fetcher {
         }
     }
 
-    /// Leaves the host of `source` alone for `wait`, as its answer asked.
+    /// Leaves the host of `source` alone for `wait`, as its answer asked (a week at most, as
+    /// for the source itself).
     pub fn pause_host(&self, source: &Source, wait: Duration) {
         if let Location::Http(url) = &source.location {
-            let until = Utc::now() + chrono::TimeDelta::from_std(wait).unwrap_or_default();
-            self.limits.pause(url.host_str().unwrap_or(""), until);
+            let wait = chrono::TimeDelta::from_std(wait.min(MAX_RETRY_AFTER)).unwrap_or_default();
+            if let Some(until) = Utc::now().checked_add_signed(wait) {
+                self.limits.pause(url.host_str().unwrap_or(""), until);
+            }
         }
     }
 
@@ -891,5 +894,27 @@ mod tests {
         );
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    /// A host's pause is held to a week, as a source's own wait is, and a wait past what a
+    /// date can hold neither panics nor pauses for ever.
+    #[test]
+    fn a_hosts_pause_is_capped() {
+        let fetcher = Fetcher::new(&FetchConfig::default()).unwrap();
+        let s = source("http://partner.example/feed.xml");
+        fetcher.pause_host(&s, Duration::from_secs(365 * 24 * 3600));
+        let until = fetcher.host_paused(&s).unwrap();
+        let week = chrono::TimeDelta::from_std(MAX_RETRY_AFTER).unwrap();
+        assert!(until <= Utc::now() + week, "{until}");
+        assert!(
+            until > Utc::now() + week - chrono::TimeDelta::minutes(1),
+            "{until}"
+        );
+        fetcher.pause_host(&s, Duration::from_secs(u64::MAX / 4));
+        assert!(fetcher.host_paused(&s).unwrap() <= Utc::now() + week);
+        // Another host is not paused; a file source has none.
+        assert!(fetcher
+            .host_paused(&source("http://other.example/feed.xml"))
+            .is_none());
     }
 }

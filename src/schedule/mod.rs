@@ -444,30 +444,32 @@ impl Daemon {
         // daemon restarted: a deploy, a crash loop) waits for its interval since that fetch,
         // as after a reload, instead of being fetched at every start.
         let store = self.shared.store.clone();
-        let last: HashMap<String, DateTime<Utc>> =
+        let states: HashMap<String, crate::model::SourceState> =
             tokio::task::spawn_blocking(move || store.source_states())
                 .await
                 .ok()
                 .and_then(Result::ok)
                 .unwrap_or_default()
                 .into_iter()
-                .filter_map(|(id, s)| s.last_attempt.map(|t| (id, t)))
                 .collect();
         let now = Utc::now();
-        let (ids, lately): (Vec<String>, Vec<String>) = config
+        // Fetched lately at the address it has now: one whose url changed is fetched at once.
+        let lately = |source: &crate::model::Source| match source.schedule {
+            Schedule::Interval(every) => states.get(&source.id).is_some_and(|state| {
+                state.location.as_deref() == Some(source.location.key().as_str())
+                    && fetched_lately(state.last_attempt, now, every)
+            }),
+            Schedule::Cron(_) => false,
+        };
+        let (waiting, at_once): (Vec<_>, Vec<_>) = config
             .sources
             .iter()
             .filter(|s| s.enabled)
-            .map(|s| s.id.clone())
-            .partition(|id| {
-                !matches!(
-                    config.source(id).map(|s| &s.schedule),
-                    Some(Schedule::Interval(every)) if fetched_lately(last.get(id).copied(), now, *every)
-                )
-            });
-        if !lately.is_empty() {
+            .partition(|s| lately(s));
+        let ids: Vec<String> = at_once.iter().map(|s| s.id.clone()).collect();
+        if !waiting.is_empty() {
             tracing::info!(
-                sources = lately.len(),
+                sources = waiting.len(),
                 "not fetched at start: fetched less than half their interval ago; each is fetched when its interval since then is up"
             );
             self.catch_up(&config, &ids.iter().cloned().collect());

@@ -236,7 +236,8 @@ impl Shared {
         let _one_render = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
         let last = *self.rendered_at.read().unwrap_or_else(|e| e.into_inner());
         if let Some(last) = last {
-            let wait = (last.timestamp() + 1) * 1000 - Utc::now().timestamp_millis();
+            // A second at most: a clock set back must not hold renders up for as long.
+            let wait = ((last.timestamp() + 1) * 1000 - Utc::now().timestamp_millis()).min(1000);
             if wait > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(wait.unsigned_abs()));
             }
@@ -1049,13 +1050,13 @@ async fn digest_file(
             chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d"),
             crate::digest::run::parse_time_stamp(other),
         ) {
-            // A digest is named by the local date of its last instant (`Period::label`):
-            // one ending at midnight is the day before's, so the day holds the ends in
-            // (its start, the next day's start], to the microsecond the store keeps.
+            // A digest is named by the local date of its last whole second, a second before
+            // its end (`Period::label`): one ending at midnight is the day before's, so the
+            // day holds the ends a second after its start to a second after the next day's.
             (Ok(date), _) => {
                 let (start, next) = local_day(&d.time_zone, date);
-                let after = chrono::Duration::microseconds(1);
-                Which::Show(Some((start + after, next + after)))
+                let second = chrono::Duration::seconds(1);
+                Which::Show(Some((start + second, next + second)))
             }
             (_, Some(end)) => Which::Exact(end),
             _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
