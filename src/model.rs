@@ -316,8 +316,10 @@ impl Identity {
     }
 
     /// The two forms an entry without a GUID of its own is recorded under by its link: the
-    /// link alone, and the link with the entry's title.
+    /// link alone, and the link with the entry's title. A story's link may keep a fragment
+    /// (`/changelog#v2-3`); its identity is the page without it.
     pub fn link_forms(link: &str, title: &str) -> [Identity; 2] {
+        let link = link.split_once('#').map_or(link, |(page, _)| page);
         [
             Identity::Link(link.to_string()),
             Identity::Titled {

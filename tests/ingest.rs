@@ -172,6 +172,87 @@ fn a_server_without_validators_is_skipped_by_body_hash() {
     assert_eq!(r2["plain"]["status"], "unchanged");
 }
 
+/// Entries without a GUID whose links differ only by their fragment (a page of notes): each
+/// keeps its fragment in the link it is published with, and is found again as itself when
+/// unchanged, and as its own story when edited.
+#[test]
+fn fragment_links_are_kept_and_do_not_confuse_identity() {
+    let server = FeedServer::start();
+    let v1 = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
+      <item><title>Version 2.3 is out</title><link>https://t.example/changelog#v2-3</link><description>Faster.</description></item>
+      <item><title>Version 2.2 is out</title><link>https://t.example/changelog#v2-2</link><description>Smaller.</description></item>
+      </channel></rss>"#;
+    server.feed("f.xml", v1, "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["new"], 2, "{r:?}");
+    let mut links: Vec<String> = s
+        .items()
+        .iter()
+        .map(|i| i["link"].as_str().unwrap().to_string())
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        [
+            "https://t.example/changelog#v2-2",
+            "https://t.example/changelog#v2-3"
+        ]
+    );
+    server.feed(
+        "f.xml",
+        v1.replace("Faster.", "Faster, and fixed."),
+        "application/rss+xml",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(
+        (&r["t"]["new"], &r["t"]["updated"], &r["t"]["unchanged"]),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{r:?}"
+    );
+    assert_eq!(s.items().len(), 2);
+}
+
+/// A story without a GUID whose link has a fragment, removed by retention, is not stored
+/// again when its feed, still listing it, is read again: its tombstone is its page's.
+#[test]
+fn a_pruned_story_with_a_fragment_link_stays_removed() {
+    let server = FeedServer::start();
+    let v1 = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
+      <item><title>Old notes of the week</title><link>https://t.example/notes/2020#week-1</link><pubDate>Mon, 06 Jan 2020 10:00:00 GMT</pubDate><description>Old.</description></item>
+      </channel></rss>"#;
+    server.feed("f.xml", v1, "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace("[store]\n", "[store]\nmax_age = \"365d\"\n"),
+    )
+    .unwrap();
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["new"], 1, "{r:?}");
+    let out = s.cmd().arg("prune").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(s.items().is_empty());
+    // Other bytes, the same entry.
+    server.feed(
+        "f.xml",
+        v1.replace("<title>t</title>", "<title>t </title>"),
+        "application/rss+xml",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["new"], 0, "{r:?}");
+    assert!(s.items().is_empty());
+}
+
 #[test]
 fn a_changed_item_is_updated_in_place_keeping_first_seen() {
     let server = FeedServer::start();

@@ -102,7 +102,11 @@ pub struct RawEntry {
     /// Hash of the raw entry; a different hash means the source changed the item.
     pub content_hash: String,
     entry: Entry,
+    /// Its link in canonical form, without a fragment: what identifies and matches it.
     link: Option<Url>,
+    /// The link's fragment, which the story's published link keeps (`/changelog#v2-3`, a
+    /// page of one-paragraph notes; `/#!/news/123`, a site that routes by it).
+    fragment: Option<String>,
 }
 
 /// Parses a feed document (any supported format and encoding).
@@ -165,7 +169,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
-    let base = ctx.fetch_url.filter(|_| text.contains("xml:base"));
+    let base = ctx.fetch_url.filter(|_| root_base_is_relative(&text));
     for _ in 0..5 {
         match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
             Err(ParseError::Invalid(msg)) => {
@@ -321,11 +325,18 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         .filter(|(_, n)| *n > 1)
         .map(|(g, _)| g.to_string())
         .collect();
-    let links: Vec<Option<Url>> = feed
+    let (links, fragments): (Vec<Option<Url>>, Vec<Option<String>>) = feed
         .entries
         .iter()
-        .map(|e| entry_link(e, site.as_ref(), ctx.fetch_url))
-        .collect();
+        .map(|e| match entry_link(e, site.as_ref(), ctx.fetch_url) {
+            Some(mut url) => {
+                let fragment = url.fragment().map(str::to_owned);
+                url.set_fragment(None);
+                (Some(url), fragment)
+            }
+            None => (None, None),
+        })
+        .unzip();
     // Likewise a link that several entries without a GUID of their own share (a section page)
     // names none of them alone: each is told by the link and its title, whatever the order.
     let mut link_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -343,7 +354,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     let mut duplicate_ids = 0;
     // What each entry is told by (`None`: its content).
     let mut told = Vec::with_capacity(feed.entries.len());
-    for (mut entry, link) in feed.entries.into_iter().zip(links) {
+    for ((mut entry, link), fragment) in feed.entries.into_iter().zip(links).zip(fragments) {
         let content_hash = raw_hash(&entry);
         fix_c1_text(&mut entry);
         let guid = entry.id.trim();
@@ -367,7 +378,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         } else {
             None
         };
-        told.push((identity, content_hash, entry, link));
+        told.push((identity, content_hash, entry, link, fragment));
     }
     // A link and title that several entries share, like a shared link without titles, tells
     // none of them: those are told by their content, whatever their order.
@@ -380,7 +391,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     }
     let mut seen: HashSet<String> = HashSet::new();
     let mut entries = Vec::with_capacity(told.len());
-    for (identity, content_hash, entry, link) in told {
+    for (identity, content_hash, entry, link, fragment) in told {
         let mut identity = match identity {
             Some(i @ Identity::Titled { .. }) if titled_uses.get(&i.key()) != Some(&1) => {
                 Identity::Hash(content_hash.clone())
@@ -400,6 +411,7 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
             content_hash,
             entry,
             link,
+            fragment,
         });
     }
     if duplicate_ids > 0 {
@@ -556,7 +568,11 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         identity: raw.identity.clone(),
         // Again: the text decoder reads `&#146;` as U+0092, where HTML means `’`.
         title: html::fix_c1_controls(title),
-        link: raw.link.as_ref().map(Url::to_string),
+        link: raw.link.as_ref().map(|link| {
+            let mut link = link.clone();
+            link.set_fragment(raw.fragment.as_deref());
+            link.to_string()
+        }),
         published,
         updated,
         summary: html::fix_c1_controls(summary),
@@ -765,14 +781,15 @@ fn pick_link(links: &[Link]) -> Option<&Link> {
         })
 }
 
+/// An entry's link, canonical but for its fragment, which it keeps.
 fn entry_link(entry: &Entry, site: Option<&Url>, fetch_url: Option<&Url>) -> Option<Url> {
     let from_links =
-        pick_link(&entry.links).and_then(|l| urls::resolve(&l.href, &[site, fetch_url]));
+        pick_link(&entry.links).and_then(|l| urls::resolve_in_text(&l.href, &[site, fetch_url]));
     // An RSS guid that is itself a URL is the permalink when no <link> is given.
     from_links.or_else(|| {
         let id = entry.id.trim();
         (id.starts_with("http://") || id.starts_with("https://"))
-            .then(|| urls::resolve(id, &[]))
+            .then(|| urls::resolve_in_text(id, &[]))
             .flatten()
     })
 }
@@ -936,6 +953,50 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
 /// Longest `xml:base` read. feed-rs copies the base in scope into every element it reads, so
 /// a base of megabytes over a million elements would copy terabytes; no real one is near.
 pub(super) const MAX_BASE: usize = 2048;
+
+/// Whether the document's root element has a relative `xml:base` (`<feed xml:base="/blog/">`),
+/// which only the document's own address can resolve. feed-rs is given that address only
+/// then: given it, it resolves every relative link against it, where links outside any
+/// `xml:base` are resolved against the feed's site first.
+fn root_base_is_relative(text: &str) -> bool {
+    let mut rest = text;
+    // Past the declaration, comments, a doctype and processing instructions.
+    let root = loop {
+        let Some(at) = rest.find('<') else {
+            return false;
+        };
+        rest = &rest[at..];
+        let end = if rest.starts_with("<!--") {
+            rest.find("-->").map(|e| e + 3)
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest.find('>').map(|e| e + 1)
+        } else {
+            break &rest[..rest.find('>').unwrap_or(rest.len())];
+        };
+        let Some(end) = end else {
+            return false;
+        };
+        rest = &rest[end..];
+    };
+    let Some(at) = root.find("xml:base") else {
+        return false;
+    };
+    let value = root[at + "xml:base".len()..]
+        .trim_start()
+        .strip_prefix('=')
+        .map(str::trim_start)
+        .and_then(|v| {
+            let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let v = &v[1..];
+            Some(&v[..v.find(quote)?])
+        });
+    value.is_some_and(|v| {
+        matches!(
+            url::Url::parse(v),
+            Err(url::ParseError::RelativeUrlWithoutBase)
+        )
+    })
+}
 
 /// The document with every `xml:base` longer than [`MAX_BASE`], or that is no URL, absolute
 /// or relative (`http://`, a space in a host), emptied (`xml:base=""`, which changes nothing

@@ -171,6 +171,49 @@ fn relative_and_broken_xml_bases() {
     }
 }
 
+/// Only a relative base on the root makes the document's address the base: elsewhere, links
+/// outside any `xml:base` keep resolving against the feed's site, as before.
+#[test]
+fn a_base_below_the_root_leaves_other_links_to_the_site() {
+    let doc = r#"<?xml version="1.0"?><!-- a feed --><rss version="2.0"><channel><title>T</title>
+      <link>https://site.example/</link>
+      <item><title>Under no base at all</title><link>news/1</link></item>
+      <item xml:base="https://cdn.example/x/"><title>Under a base of its own</title><link>news/2</link></item>
+      </channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(it[0].link.as_deref(), Some("https://site.example/news/1"));
+    assert!(!root_base_is_relative(doc));
+    assert!(root_base_is_relative(
+        r#"<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base='/blog/'>"#
+    ));
+    assert!(!root_base_is_relative(
+        r#"<feed xml:base="https://a.example/blog/">"#
+    ));
+}
+
+/// An item's link keeps its fragment (a page of notes, a site routed by it), so readers land
+/// on the right place; the entry is still identified and matched by the page alone.
+#[test]
+fn an_item_link_keeps_its_fragment() {
+    let doc = r#"<rss version="2.0"><channel><title>T</title><link>https://site.example/</link>
+      <item><title>Version 2.3 is out</title><guid>v23</guid><link>https://site.example/changelog?utm_source=rss#v2-3</link></item>
+      <item><title>Only a link to the page</title><link>https://site.example/news/#!/story/7</link></item>
+      </channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(
+        it[0].link.as_deref(),
+        Some("https://site.example/changelog#v2-3")
+    );
+    assert_eq!(
+        it[1].link.as_deref(),
+        Some("https://site.example/news/#!/story/7")
+    );
+    assert_eq!(
+        it[1].identity,
+        Identity::Link("https://site.example/news/".into())
+    );
+}
+
 #[test]
 fn atom_xml_base_resolves_links() {
     let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://kspag.example/">
