@@ -191,11 +191,24 @@ fn reading_commands_need_a_store_and_items_says_what_its_filters_match() {
 
     let out = s.cmd().args(["items", "--lang", "de"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let said = String::from_utf8_lossy(&out.stdout);
+    // Said on stderr: stdout lists items alone (`| wc -l`).
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
     assert!(
         said.contains("no stored item matches language \"de\" (1 stored in all)"),
         "{said}"
     );
+    // `--language`, as `render` spells it, is the same filter.
+    let out = s
+        .cmd()
+        .args(["items", "--language", "sq"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("One story here"));
     let out = s.cmd().args(["items", "--lang", "sq"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("One story here"));
 }

@@ -779,6 +779,27 @@ fn a_message_the_relay_refuses_is_not_tried_again() {
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+/// Files asked for with `--out` that cannot be written do not keep the digest from being
+/// sent; the command ends as the disk error it is.
+#[test]
+fn files_that_cannot_be_written_do_not_hold_back_the_send() {
+    let (port, taken, _) = relay_that(AfterMessage::Answers("250 2.0.0 queued"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let blocked = s.dir.path().join("not-a-folder");
+    std::fs::write(&blocked, "a file").unwrap();
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send", "--out"])
+        .arg(&blocked)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot write"), "{err}");
+    assert!(!err.contains("outbox"), "{err}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 /// A recipient the relay refuses does not keep the digest from the others (RFC 5321, 3.3):
 /// it goes to those accepted, and the refused ones are said.
 #[test]

@@ -55,9 +55,10 @@ fn a_pages_alternate_feeds_become_sources_the_config_accepts() {
     assert!(stdout.contains("id = \"127-0-0-1-2\""), "{stdout}");
     assert!(stdout.contains("id = \"127-0-0-1-3\""), "{stdout}");
 
-    // Pasted into the config, they validate and fetch.
+    // Appended to the config (even one whose last line has no newline), they validate and
+    // fetch.
     let text = std::fs::read_to_string(&s.config).unwrap();
-    std::fs::write(&s.config, format!("{text}\n{stdout}")).unwrap();
+    std::fs::write(&s.config, format!("{}{stdout}", text.trim_end())).unwrap();
     s.cmd().args(["check", "--offline"]).assert().success();
     let (code, reports) = s.fetch(&["--source", "127-0-0-1-2"]);
     assert_eq!(code, 0);
@@ -115,6 +116,8 @@ fn a_feed_url_is_its_own_source_and_a_page_without_links_tries_the_usual_paths()
     assert_eq!(code, 1);
     assert!(stderr.contains("no feed found"), "{stderr}");
     assert!(stderr.contains("/rss.xml"), "{stderr}");
+    // Each with why it failed: here the 404.
+    assert!(stderr.contains("/feed/ (HTTP 404"), "{stderr}");
 
     let (code, _, stderr) = discover(&s, &["ftp://example.org/"]);
     assert_eq!(code, 2);

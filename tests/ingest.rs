@@ -715,12 +715,24 @@ fn export_then_import_gives_the_same_items_and_feeds() {
     let s = partner_setup(&server);
     s.fetch(&[]);
     let backup = s.dir.path().join("backup.jsonl");
+    // Over an earlier file: replaced whole, with nothing of the writing left beside it.
+    std::fs::write(&backup, "an older export\n").unwrap();
     let (code, err) = export(&s, &backup);
     assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("exported 26 stories, 6 source states"),
         "{err}"
     );
+    assert!(!std::fs::read_to_string(&backup)
+        .unwrap()
+        .contains("an older export"));
+    let beside: Vec<String> = std::fs::read_dir(s.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(beside.is_empty(), "{beside:?}");
 
     let fresh = s.dir.path().join("restored");
     let (code, err) = import(&s, &fresh, &backup);

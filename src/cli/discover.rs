@@ -117,10 +117,16 @@ pub fn discover(
             eprintln!("passed over {url}: the page points at this host or a private network (see --allow-local)");
         }
         for (order, candidate) in candidates.into_iter().take(MAX_CANDIDATES).enumerate() {
-            tried.push(candidate.to_string());
-            let Ok(doc) = runtime.block_on(get(&fetcher, &candidate)) else {
-                continue;
+            let doc = match runtime.block_on(get(&fetcher, &candidate)) {
+                Ok(doc) => doc,
+                // Why each one failed: a site that turns away non-browsers (403) wants a
+                // `user_agent` of its own, one with a broken certificate another fix.
+                Err(e) => {
+                    tried.push(format!("{candidate} ({e})"));
+                    continue;
+                }
             };
+            tried.push(candidate.to_string());
             let at = doc.final_url.clone().unwrap_or(candidate);
             if let Some(feed) = as_feed(&doc, &at) {
                 if !found.iter().any(|(f, _)| f.url == feed.url) {
@@ -131,12 +137,15 @@ pub fn discover(
     }
     if found.is_empty() {
         eprintln!("no feed found at {start}");
-        if !tried.is_empty() {
-            eprintln!("tried: {}", tried.join(", "));
+        for t in &tried {
+            eprintln!("tried: {t}");
         }
         return Ok(ExitCode::from(1));
     }
     found.sort_by_key(|(_, order)| *order);
+    // A blank line first: appended to a config (`>> tributary.toml`) that does not end in one,
+    // the first table still starts a line of its own.
+    outln!();
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     for (mut feed, _) in found {
         feed.kind = kind.to_string();
@@ -208,6 +217,7 @@ pub fn from_opml(
         });
         futures_util::future::join_all(fetches).await
     });
+    outln!();
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     let (mut failed, mut tried) = (0, 0);
     for (outline, checked) in outlines.iter().zip(checked) {

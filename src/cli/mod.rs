@@ -249,7 +249,7 @@ pub struct ItemsArgs {
     #[arg(long, value_name = "TOPIC")]
     pub topic: Option<String>,
     /// Only items in this language (`sr` also lists `sr-Latn` and `sr-Cyrl`).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", visible_alias = "language")]
     pub lang: Option<String>,
     /// At most this many items (0 = all).
     #[arg(long, default_value_t = 20)]
@@ -563,7 +563,12 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         drop(runtime);
         checkpoint(app);
     }
-    Ok(if failed > 0 {
+    // The store failing (a full disk, a store it cannot open) is the command's failure, not
+    // a source's: exit 1, which a timer does not count a success.
+    let store_failed = reports.iter().any(|r| r.store_failed);
+    Ok(if store_failed {
+        ExitCode::from(1)
+    } else if failed > 0 {
         ExitCode::from(PARTIAL_FAILURE)
     } else {
         ExitCode::SUCCESS
@@ -726,15 +731,15 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v:?}")))
         .collect();
+        // On stderr: what reads the list (`| wc -l`) gets no line that is not an item.
         let stored = app.store.item_count();
         if filters.is_empty() || stored == 0 {
-            writeln!(out, "no items stored yet: run `tributary fetch`")?;
+            eprintln!("no items stored yet: run `tributary fetch`");
         } else {
-            writeln!(
-                out,
+            eprintln!(
                 "no stored item matches {} ({stored} stored in all)",
                 filters.join(" and ")
-            )?;
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -1071,8 +1076,8 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         return Ok(done);
     }
     let mut record = record;
-    // A write that fails does not hold back sending (two ways out); the command still ends
-    // as the disk error it is.
+    // A write that fails (the outbox, `--out`) does not hold back sending; the command still
+    // ends as the disk error it is.
     let mut outbox_failed = false;
     match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record) {
         Ok(digest_run::Outboxed::Written(path)) => outln!("outbox: {}", path.display()),
@@ -1091,16 +1096,26 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     }
+    if let Some(dir) = &args.out {
+        match digest_run::export(&record, dir) {
+            Ok(written) => {
+                for p in written {
+                    outln!("wrote {}", p.display());
+                }
+            }
+            // As for the outbox: the files asked for are not the digest's delivery.
+            Err(e) if args.send => {
+                eprintln!("{e}");
+                outbox_failed = true;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let done = if outbox_failed {
         ExitCode::from(1)
     } else {
         done
     };
-    if let Some(dir) = &args.out {
-        for p in digest_run::export(&record, dir)? {
-            outln!("wrote {}", p.display());
-        }
-    }
     if args.send {
         let was_sent = record.sent_at.is_some();
         match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
@@ -1180,8 +1195,17 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar("exporting", app.store.item_count() as u64);
     let counts = match &args.out {
         Some(path) => {
-            let file = std::fs::File::create(path)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            // Written beside it under another name and renamed over it once whole and on
+            // disk: an export that fails or is interrupted leaves the previous one (last
+            // night's backup) as it was, and no half export to be taken for a backup.
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let partial = path.with_file_name(format!(
+                ".{}.partial-{}",
+                name.as_deref().unwrap_or("export"),
+                std::process::id()
+            ));
+            let file = std::fs::File::create(&partial)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
             let mut out = std::io::BufWriter::new(file);
             let written = app
                 .store
@@ -1191,13 +1215,18 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
                     // The buffer's last bytes and the disk: a failure here is a failure.
                     let file = out.into_inner().map_err(|e| e.into_error())?;
                     file.sync_all()?;
+                    std::fs::rename(&partial, path)?;
+                    let folder = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    std::fs::File::open(folder)?.sync_all()?;
                     Ok(counts)
                 });
             match written {
                 Ok(counts) => counts,
                 Err(e) => {
-                    // No half export left to be taken for a backup.
-                    let _ = std::fs::remove_file(path);
+                    let _ = std::fs::remove_file(&partial);
                     return Err(e.context(format!("exporting to {} failed", path.display())));
                 }
             }

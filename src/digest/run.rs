@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::config::{Config, DigestConfig, MailConfig, SmtpSecurity};
 use crate::digest::{self, DigestSpec, Period, Templates};
@@ -27,6 +27,14 @@ pub enum RunError {
     /// Writing the outbox failed.
     #[error("cannot write the outbox {}: {source}", path.display())]
     Outbox {
+        /// The path.
+        path: PathBuf,
+        /// The IO error.
+        source: std::io::Error,
+    },
+    /// Writing the digest's files where `--out` asked failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Out {
         /// The path.
         path: PathBuf,
         /// The IO error.
@@ -471,7 +479,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Writes `.eml`, `.html`, `.txt` and `.json` of a record into `dir` (the `--out` option).
 pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
-    std::fs::create_dir_all(dir).map_err(|source| RunError::Outbox {
+    std::fs::create_dir_all(dir).map_err(|source| RunError::Out {
         path: dir.to_path_buf(),
         source,
     })?;
@@ -485,7 +493,7 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
         ("json", &json),
     ] {
         let path = dir.join(format!("{base}.{ext}"));
-        std::fs::write(&path, body.as_bytes()).map_err(|source| RunError::Outbox {
+        std::fs::write(&path, body.as_bytes()).map_err(|source| RunError::Out {
             path: path.clone(),
             source,
         })?;
@@ -859,10 +867,9 @@ pub fn parse_at(text: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
         "%Y-%m-%dT%H:%M:%S",
     ] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(text, f) {
-            return tz
-                .from_local_datetime(&n)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc));
+            // A time the clocks skipped is read with the offset before the change, as a
+            // feed's dates are.
+            return crate::parse::dates::in_zone(n, Some(tz));
         }
     }
     None
@@ -940,6 +947,26 @@ mod tests {
             .unwrap_or_default();
         names.sort();
         names
+    }
+
+    /// `--at` in the digest's zone, a time the clocks skipped read with the offset before the
+    /// change (not refused as if it were written wrong).
+    #[test]
+    fn at_times_are_read_in_the_digests_zone_across_the_clock_change() {
+        let tz = chrono_tz::Europe::Belgrade;
+        assert_eq!(
+            parse_at("2026-11-30 07:00", tz).unwrap().to_rfc3339(),
+            "2026-11-30T06:00:00+00:00"
+        );
+        assert_eq!(
+            parse_at("2026-03-29 02:30", tz).unwrap().to_rfc3339(),
+            "2026-03-29T01:30:00+00:00"
+        );
+        assert_eq!(
+            parse_at("2026-03-29T05:00:00Z", tz).unwrap().to_rfc3339(),
+            "2026-03-29T05:00:00+00:00"
+        );
+        assert!(parse_at("29.03.2026", tz).is_none());
     }
 
     #[test]

@@ -38,7 +38,7 @@ mod locale;
 /// A date and time written without a zone, read in `zone` (UTC when `None`). A time the clocks
 /// skipped (02:30 on the night summer time begins) is read with the offset before the change;
 /// one they passed twice is the first of the two.
-fn in_zone(naive: NaiveDateTime, zone: Option<Tz>) -> Option<DateTime<Utc>> {
+pub(crate) fn in_zone(naive: NaiveDateTime, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let Some(tz) = zone else {
         return Some(Utc.from_utc_datetime(&naive));
     };
