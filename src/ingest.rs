@@ -566,6 +566,7 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.consecutive_errors = 0;
     state.last_error = None;
     state.retry_at = None;
+    state.failing_since = None;
 }
 
 /// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
@@ -578,6 +579,7 @@ pub fn mark_failure(
     (base, max): (Duration, Duration),
 ) {
     state.consecutive_errors = state.consecutive_errors.saturating_add(1);
+    state.failing_since.get_or_insert(now);
     state.last_outcome = Some("error".into());
     state.last_error = Some(message);
     let exp = state.consecutive_errors.saturating_sub(1).min(30);
@@ -599,12 +601,20 @@ mod tests {
         let limits = (Duration::from_secs(60), Duration::from_secs(600));
         let mut s = SourceState::default();
         let mut waits = Vec::new();
-        for _ in 0..6 {
-            mark_failure(&mut s, now, "x".into(), None, limits);
-            waits.push((s.retry_at.unwrap() - now).num_seconds());
+        for i in 0..6 {
+            mark_failure(
+                &mut s,
+                now + chrono::TimeDelta::hours(i),
+                "x".into(),
+                None,
+                limits,
+            );
+            waits.push((s.retry_at.unwrap() - now - chrono::TimeDelta::hours(i)).num_seconds());
         }
         assert_eq!(waits, vec![60, 120, 240, 480, 600, 600]);
         assert_eq!(s.consecutive_errors, 6);
+        // The run of failures is dated from its first.
+        assert_eq!(s.failing_since, Some(now));
         mark_failure(
             &mut s,
             now,
@@ -615,6 +625,10 @@ mod tests {
         assert_eq!((s.retry_at.unwrap() - now).num_seconds(), 3600);
         mark_success(&mut s, now, "ok");
         assert!(s.healthy() && s.retry_at.is_none() && s.last_error.is_none());
+        assert_eq!(s.failing_since, None);
+        let later = now + chrono::TimeDelta::days(2);
+        mark_failure(&mut s, later, "x".into(), None, limits);
+        assert_eq!(s.failing_since, Some(later));
     }
 
     fn config(dir: &std::path::Path, fetch: &str) -> crate::config::Config {

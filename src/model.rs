@@ -576,6 +576,12 @@ pub struct SourceState {
     /// backoff of one URL say nothing about another. `None` in states recorded before it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// When the failures in a row began (the first failed fetch since the last success, or
+    /// since the first attempt for a source that never succeeded); `None` while healthy. Kept
+    /// across restarts, so "failing for a day" is measured from the data, not from how long a
+    /// process watched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
 }
 
 impl SourceState {

@@ -45,6 +45,13 @@ struct RouteLabels {
     route: &'static str,
 }
 
+/// The names of the sources and digests the config in use has.
+#[derive(Debug, Default)]
+struct Known {
+    sources: std::collections::HashSet<String>,
+    digests: std::collections::HashSet<String>,
+}
+
 /// Every metric the daemon exposes, registered once.
 pub struct Metrics {
     registry: Registry,
@@ -59,6 +66,11 @@ pub struct Metrics {
     source_enabled: Family<SourceLabels, Gauge>,
     source_errors: Family<SourceLabels, Gauge>,
     source_last_success: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    source_failing_since: Family<SourceLabels, Gauge<f64, AtomicU64>>,
+    /// The sources and digests the config in use has (`None` until first told): a write for
+    /// one a reload removed, by a fetch or send still running from before it, is dropped
+    /// instead of bringing back the series `forget_*` removed.
+    known: std::sync::RwLock<Option<Known>>,
     source_items: Family<SourceLabels, Gauge>,
     items_stored: Gauge,
     store_bytes: Gauge,
@@ -111,6 +123,8 @@ impl Metrics {
             source_enabled: Family::default(),
             source_errors: Family::default(),
             source_last_success: Family::default(),
+            source_failing_since: Family::default(),
+            known: std::sync::RwLock::new(None),
             source_items: Family::default(),
             items_stored: Gauge::default(),
             store_bytes: Gauge::default(),
@@ -120,7 +134,8 @@ impl Metrics {
             last_render: Gauge::default(),
             requests: Family::default(),
             latency: Family::new_with_constructor(|| {
-                Histogram::new(exponential_buckets(0.0001, 4.0, 10))
+                // 0.1 ms to ~52 s in doublings: a 250 ms or 1 s objective falls near a bound.
+                Histogram::new(exponential_buckets(0.0001, 2.0, 20))
             }),
             digest_last: Family::default(),
             digest_items: Family::default(),
@@ -178,6 +193,12 @@ impl Metrics {
             "source_last_success_timestamp_seconds",
             "Unix time of the source's last successful fetch (alert when it is a day old)",
             m.source_last_success.clone(),
+        );
+        registry.register(
+            "source_failing_since_timestamp_seconds",
+            "Unix time the source's current run of failed fetches began (kept across restarts); \
+             absent while its last fetch succeeded (alert when it is a day old)",
+            m.source_failing_since.clone(),
         );
         registry.register(
             "source_items",
@@ -294,8 +315,37 @@ impl Metrics {
         self.reload_ok.get() == 0
     }
 
+    /// The sources and digests of the config in use (at start and at each reload, before
+    /// [`Metrics::forget_sources`] and [`Metrics::forget_digests`]).
+    pub fn configured<'a>(
+        &self,
+        sources: impl IntoIterator<Item = &'a str>,
+        digests: impl IntoIterator<Item = &'a str>,
+    ) {
+        *self.known.write().unwrap_or_else(|e| e.into_inner()) = Some(Known {
+            sources: sources.into_iter().map(str::to_string).collect(),
+            digests: digests.into_iter().map(str::to_string).collect(),
+        });
+    }
+
+    /// Whether the config in use has this source (every one until told, see
+    /// [`Metrics::configured`]).
+    fn has_source(&self, id: &str) -> bool {
+        let known = self.known.read().unwrap_or_else(|e| e.into_inner());
+        known.as_ref().is_none_or(|k| k.sources.contains(id))
+    }
+
+    /// Whether the config in use has this digest, as [`Metrics::has_source`].
+    fn has_digest(&self, name: &str) -> bool {
+        let known = self.known.read().unwrap_or_else(|e| e.into_inner());
+        known.as_ref().is_none_or(|k| k.digests.contains(name))
+    }
+
     /// Records one source's fetch.
     pub fn fetched(&self, report: &SourceReport) {
+        if !self.has_source(&report.source) {
+            return;
+        }
         if let Outcome::Ok(a) = &report.outcome {
             let l = SourceLabels {
                 source: report.source.clone(),
@@ -329,6 +379,9 @@ impl Metrics {
 
     /// Sets a source's health gauges from its stored state.
     pub fn source_state(&self, source: &Source, state: &SourceState, items: usize) {
+        if !self.has_source(&source.id) {
+            return;
+        }
         let l = SourceLabels {
             source: source.id.clone(),
         };
@@ -344,6 +397,16 @@ impl Metrics {
             self.source_last_success
                 .get_or_create(&l)
                 .set(t.timestamp() as f64);
+        }
+        match state.failing_since.filter(|_| !state.healthy()) {
+            Some(t) => {
+                self.source_failing_since
+                    .get_or_create(&l)
+                    .set(t.timestamp() as f64);
+            }
+            None => {
+                self.source_failing_since.remove(&l);
+            }
         }
         self.source_items.get_or_create(&l).set(items as i64);
         // Exposed at 0 from the start, so `increase()` sees the first new story.
@@ -364,6 +427,7 @@ impl Metrics {
             self.source_enabled.remove(&l);
             self.source_errors.remove(&l);
             self.source_last_success.remove(&l);
+            self.source_failing_since.remove(&l);
             self.source_items.remove(&l);
             self.source_fetch_duration.remove(&l);
             for outcome in crate::ingest::Outcome::STATUSES {
@@ -426,6 +490,9 @@ impl Metrics {
     /// Sets a digest's gauges from its newest stored record (at start, after a reload, after
     /// each build or send).
     pub fn digest_record(&self, record: &crate::model::DigestRecord) {
+        if !self.has_digest(&record.name) {
+            return;
+        }
         let l = DigestLabels {
             digest: record.name.clone(),
         };
@@ -441,6 +508,9 @@ impl Metrics {
     /// Records that a digest went out (the newest or one sent again after a failure): the
     /// latest time one was sent.
     pub fn digest_sent(&self, record: &crate::model::DigestRecord) {
+        if !self.has_digest(&record.name) {
+            return;
+        }
         let Some(t) = record.sent_at else {
             return;
         };
@@ -452,6 +522,9 @@ impl Metrics {
 
     /// Sets the latest time a digest's schedule has reached.
     pub fn digest_scheduled(&self, name: &str, tick: chrono::DateTime<chrono::Utc>) {
+        if !self.has_digest(name) {
+            return;
+        }
         self.digest_scheduled
             .get_or_create(&DigestLabels {
                 digest: name.to_string(),
@@ -461,6 +534,9 @@ impl Metrics {
 
     /// Counts a failed build, outbox write or send of a digest.
     pub fn digest_failed(&self, name: &str) {
+        if !self.has_digest(name) {
+            return;
+        }
         self.digest_failures
             .get_or_create(&DigestLabels {
                 digest: name.to_string(),
@@ -471,6 +547,9 @@ impl Metrics {
     /// A digest's send may or may not have reached the relay (see `digest::run::send`): it
     /// counts as failing until it is settled by hand.
     pub fn digest_unsettled(&self, name: &str) {
+        if !self.has_digest(name) {
+            return;
+        }
         let gauge = self.digest_failures.get_or_create(&DigestLabels {
             digest: name.to_string(),
         });
@@ -479,6 +558,9 @@ impl Metrics {
 
     /// A digest's build and delivery are up to date: its failure streak ends.
     pub fn digest_ok(&self, name: &str) {
+        if !self.has_digest(name) {
+            return;
+        }
         self.digest_failures
             .get_or_create(&DigestLabels {
                 digest: name.to_string(),
@@ -667,5 +749,24 @@ mod tests {
         assert!(!after.contains("source=\"gone\""), "{after}");
         assert!(!after.contains("digest=\"weekly\""), "{after}");
         assert!(after.contains("source=\"kept\"") && after.contains("digest=\"daily\""));
+        // A fetch or a send still running from before the reload ends after it: what it
+        // reports for what is gone is dropped, not brought back.
+        m.configured(["kept"], ["daily"]);
+        m.fetched(&report(
+            "gone",
+            Outcome::Error {
+                message: "HTTP 500".into(),
+            },
+            1,
+        ));
+        m.digest_failed("weekly");
+        m.digest_failed("daily");
+        let later = m.encode();
+        assert!(!later.contains("source=\"gone\""), "{later}");
+        assert!(!later.contains("digest=\"weekly\""), "{later}");
+        assert!(
+            later.contains("tributary_digest_consecutive_failures{digest=\"daily\"} 2"),
+            "{later}"
+        );
     }
 }

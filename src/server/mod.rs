@@ -93,6 +93,11 @@ impl Shared {
             store_failure: std::sync::Mutex::new(None),
         };
         shared.metrics.store_writable(true);
+        let config = shared.config();
+        shared.metrics.configured(
+            config.sources.iter().map(|s| s.id.as_str()),
+            config.digests.iter().map(|d| d.name.as_str()),
+        );
         shared
     }
 
@@ -151,6 +156,10 @@ impl Shared {
 
     /// Replaces the config (SIGHUP).
     pub fn set_config(&self, config: Arc<Config>) {
+        self.metrics.configured(
+            config.sources.iter().map(|s| s.id.as_str()),
+            config.digests.iter().map(|d| d.name.as_str()),
+        );
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
     }
 
