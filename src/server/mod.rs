@@ -943,22 +943,33 @@ async fn healthz(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn readyz(State(s): State<Arc<Shared>>) -> Response {
-    if let Some((since, error)) = s.store_failure() {
-        return store_unavailable(since, &error);
-    }
     // Ready once the feeds are rendered from the store: a partner's server that does not
-    // answer must not keep an instance that serves every feed out of its load balancer. The
-    // body says whether the first fetch cycle is done.
-    if !s.rendered() {
-        plain(
+    // answer must not keep an instance that serves every feed out of its load balancer, nor
+    // must a store that takes no writes (the feeds rendered are still served; `/healthz`
+    // fails, and the daemon restarts). The body says whether the first fetch cycle is done.
+    let failing = s.store_failure().map(|(since, error)| {
+        format!(
+            "; the store takes no writes since {}: {error}",
+            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    });
+    let failing = failing.as_deref().unwrap_or("");
+    let (status, said) = if !s.rendered() {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
-            "starting: the feeds are not rendered yet\n",
+            "starting: the feeds are not rendered yet",
         )
     } else if s.ready.load(Ordering::Acquire) {
-        plain(StatusCode::OK, "ready\n")
+        (StatusCode::OK, "ready")
     } else {
-        plain(StatusCode::OK, "ready; first fetch cycle running\n")
-    }
+        (StatusCode::OK, "ready; first fetch cycle running")
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{said}{failing}\n"),
+    )
+        .into_response()
 }
 
 /// prometheus-client writes the OpenMetrics text format (`_total` samples of a counter
@@ -978,7 +989,14 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
     let page = tokio::task::spawn_blocking(move || {
         let config = shared.config();
-        let health = shared.health().unwrap_or_default();
+        // The sources' states unreadable: said in the banner, not shown as no sources.
+        let (health, unreadable) = match shared.health() {
+            Ok(health) => (health, None),
+            Err(e) => (
+                Vec::new(),
+                Some(format!("The sources' states cannot be read: {e}.")),
+            ),
+        };
         let total = shared.story_count();
         let rendered = shared
             .rendered_at
@@ -986,12 +1004,16 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
             .unwrap_or_else(|e| e.into_inner())
             .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
             .unwrap_or_else(|| "pending".into());
-        let alert = shared.store_failure().map(|(since, error)| {
+        let failing = shared.store_failure().map(|(since, error)| {
             format!(
                 "The store has taken no writes since {}: {error}. Fetched stories are not stored.",
                 since.format("%Y-%m-%d %H:%M:%S UTC")
             )
         });
+        let alert = match (failing, unreadable) {
+            (Some(a), Some(b)) => Some(format!("{a} {b}")),
+            (a, b) => a.or(b),
+        };
         let digests = status::digest_rows(&config, &shared.store);
         status::render(
             &config,
