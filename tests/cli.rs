@@ -249,6 +249,13 @@ fn render_takes_a_topic_in_one_language() {
         "{rss}"
     );
     assert!(rss.contains("/feeds/topics/dialogue/sq.rss"), "{rss}");
+    // Told where the daemon listens (as `run` is, or by TRIBUTARY_LISTEN), its links are the
+    // daemon's.
+    let (_, rss, _) = render(&["--topic", "dialogue", "--listen", "127.0.0.1:9181"]);
+    assert!(
+        rss.contains("http://127.0.0.1:9181/feeds/topics/dialogue.rss"),
+        "{rss}"
+    );
     // The whole topic still has both languages.
     let (_, rss, _) = render(&["--topic", "dialogue"]);
     assert!(

@@ -165,6 +165,10 @@ pub struct RenderArgs {
     /// tag one of them gives (`sr-Cyrl`).
     #[arg(long, value_name = "TAG")]
     pub language: Option<String>,
+    /// The address the daemon listens on, as `run` takes it: without a `base_url`, the feeds'
+    /// own links name it, and the document is then the one the daemon serves.
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// `digest` options.
@@ -928,8 +932,11 @@ fn admin_token() -> anyhow::Result<Option<crate::server::admin::AdminToken>> {
     }
 }
 
-fn render(config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
+fn render(mut config: Config, args: &RenderArgs) -> anyhow::Result<ExitCode> {
     use crate::server::feeds::{FeedSet, Scope};
+    if let Some(listen) = args.listen {
+        config.server = config.server.with_listen(listen);
+    }
     let format: crate::publish::Format = args
         .format
         .parse()
