@@ -7,7 +7,7 @@
 //! |---|---|
 //! | none, or `any:` | the title, the link, each author and each category |
 //! | `title:` | the title |
-//! | `link:` | the canonical link |
+//! | `link:` | the canonical link (without a `#fragment`) |
 //! | `content:` | the plain-text summary and the sanitized HTML body |
 //! | `author:` | each author name |
 //! | `category:` | each of the feed's categories |
@@ -124,7 +124,14 @@ impl Rule {
         let re = &self.regex;
         let any_of = |texts: &[String]| texts.iter().any(|t| re.is_match(t));
         let title = || re.is_match(&item.title);
-        let link = || item.link.as_deref().is_some_and(|l| re.is_match(l));
+        // The page, without the fragment the published link may keep (`report.pdf#page=3`
+        // still ends in `.pdf`).
+        let link = || {
+            item.link
+                .as_deref()
+                .map(|l| l.split_once('#').map_or(l, |(page, _)| page))
+                .is_some_and(|l| re.is_match(l))
+        };
         match self.field {
             Field::Any => title() || link() || any_of(&item.authors) || any_of(&item.categories),
             Field::Title => title(),
@@ -293,6 +300,16 @@ mod tests {
         assert!(hits("category:^Sponsored$"));
         assert!(hits("any:^Events$"));
         assert!(!hits("(?-i)workshop"));
+    }
+
+    /// A link rule reads the page: the fragment a published link keeps is not part of it.
+    #[test]
+    fn link_rules_read_the_page_without_its_fragment() {
+        let mut entry = item("Annual report");
+        entry.link = Some("https://partner.example/report.pdf#page=3".into());
+        let reads = |rule: &str| Rule::parse(rule).unwrap().matches(&entry);
+        assert!(reads(r"link:\.pdf$"));
+        assert!(!reads("(?i)page=3"));
     }
 
     #[test]

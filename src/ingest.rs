@@ -297,6 +297,7 @@ impl Ingest {
                 body_hash: None,
                 retry_at: None,
                 consecutive_errors: 0,
+                failing_since: None,
                 moved_to: None,
                 ..state
             };

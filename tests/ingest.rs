@@ -217,6 +217,37 @@ fn fragment_links_are_kept_and_do_not_confuse_identity() {
     assert_eq!(s.items().len(), 2);
 }
 
+/// An entry recorded by its page alone is found again when a second entry of its page and
+/// title comes (both are then told by their content): its link's fragment does not hide the
+/// form it was recorded under.
+#[test]
+fn an_entry_recorded_by_its_page_is_found_again_when_its_page_fills() {
+    let server = FeedServer::start();
+    let first = r#"<item><title>Notes of the week</title><link>https://t.example/notes#monday</link><description>Monday's notes on the talks.</description></item>"#;
+    let feed = |items: &str| {
+        format!(
+            r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>{items}</channel></rss>"#
+        )
+    };
+    server.feed("f.xml", feed(first), "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["new"], 1, "{r:?}");
+    let second = r#"<item><title>Notes of the week</title><link>https://t.example/notes#tuesday</link><description>Tuesday's notes on the caucus.</description></item>"#;
+    server.feed(
+        "f.xml",
+        feed(&format!("{second}{first}")),
+        "application/rss+xml",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(
+        (&r["t"]["new"], &r["t"]["unchanged"]),
+        (&serde_json::json!(1), &serde_json::json!(1)),
+        "{r:?}"
+    );
+    assert_eq!(s.items().len(), 2);
+}
+
 /// A story without a GUID whose link has a fragment, removed by retention, is not stored
 /// again when its feed, still listing it, is read again: its tombstone is its page's.
 #[test]
@@ -491,6 +522,43 @@ fn retry_after_holds_back_the_hosts_other_sources() {
     // Asked for by hand, it goes.
     let (_, r) = s.fetch(&["--force", "--source", "other"]);
     assert_eq!(r["other"]["new"], 1, "{}", r["other"]);
+}
+
+/// A run of failures is dated from its first, and a source given another url starts a run of
+/// its own: the old address's days of failing are not the new one's.
+#[test]
+fn failing_since_dates_a_run_of_failures_of_one_address() {
+    let server = FeedServer::start();
+    for path in ["old.xml", "new.xml"] {
+        server.route(
+            path,
+            Route::Status {
+                code: 500,
+                headers: vec![],
+                body: vec![],
+            },
+        );
+    }
+    let s = setup(&[src("moving", server.url("old.xml"))], "");
+    let state = |s: &common::Setup| -> Value {
+        let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        serde_json::from_str::<Value>(line.lines().next().unwrap()).unwrap()["state"].clone()
+    };
+    s.fetch(&[]);
+    let first = state(&s)["failing_since"].as_str().unwrap().to_string();
+    s.fetch(&["--force"]);
+    assert_eq!(state(&s)["failing_since"].as_str().unwrap(), first);
+    assert_eq!(state(&s)["consecutive_errors"], 2);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, text.replace("old.xml", "new.xml")).unwrap();
+    s.fetch(&[]);
+    let now = state(&s);
+    assert_eq!(now["consecutive_errors"], 1, "{now}");
+    assert!(
+        now["failing_since"].as_str().unwrap() > first.as_str(),
+        "{now}"
+    );
 }
 
 #[test]

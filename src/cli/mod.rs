@@ -1202,17 +1202,24 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let bar = progress_bar("exporting", app.store.item_count() as u64);
     let counts = match &args.out {
         Some(path) => {
-            // Written beside it under another name and renamed over it once whole and on
-            // disk: an export that fails or is interrupted leaves the previous one (last
-            // night's backup) as it was, and no half export to be taken for a backup.
+            // A file (or none yet) is written beside it under another name and renamed over
+            // it once whole and on disk: an export that fails or is interrupted leaves the
+            // previous one (last night's backup) as it was, and no half export to be taken for
+            // a backup. Anything else (`/dev/stdout`, a pipe, a link to elsewhere) is written
+            // as it is.
+            let replaceable = std::fs::symlink_metadata(path).map_or(true, |m| m.is_file());
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let partial = path.with_file_name(format!(
-                ".{}.partial-{}",
-                name.as_deref().unwrap_or("export"),
-                std::process::id()
-            ));
-            let file = std::fs::File::create(&partial)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+            let target = if replaceable {
+                path.with_file_name(format!(
+                    ".{}.partial-{}",
+                    name.as_deref().unwrap_or("export"),
+                    std::process::id()
+                ))
+            } else {
+                path.clone()
+            };
+            let file = std::fs::File::create(&target)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
             let mut out = std::io::BufWriter::new(file);
             let written = app
                 .store
@@ -1221,19 +1228,29 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
                 .and_then(|counts| {
                     // The buffer's last bytes and the disk: a failure here is a failure.
                     let file = out.into_inner().map_err(|e| e.into_error())?;
-                    file.sync_all()?;
-                    std::fs::rename(&partial, path)?;
+                    if replaceable {
+                        file.sync_all()?;
+                        std::fs::rename(&target, path)?;
+                    }
+                    Ok(counts)
+                });
+            match written {
+                Ok(counts) => {
+                    // The rename on disk too; the export is in place either way.
                     let folder = path
                         .parent()
                         .filter(|p| !p.as_os_str().is_empty())
                         .unwrap_or(std::path::Path::new("."));
-                    std::fs::File::open(folder)?.sync_all()?;
-                    Ok(counts)
-                });
-            match written {
-                Ok(counts) => counts,
+                    let synced = std::fs::File::open(folder).and_then(|f| f.sync_all());
+                    if let (true, Err(e)) = (replaceable, synced) {
+                        eprintln!("warning: cannot sync {}: {e}", folder.display());
+                    }
+                    counts
+                }
                 Err(e) => {
-                    let _ = std::fs::remove_file(&partial);
+                    if replaceable {
+                        let _ = std::fs::remove_file(&target);
+                    }
                     return Err(e.context(format!("exporting to {} failed", path.display())));
                 }
             }

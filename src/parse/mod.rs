@@ -169,7 +169,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
-    let base = ctx.fetch_url.filter(|_| root_base_is_relative(&text));
+    let base = ctx.fetch_url.filter(|_| has_relative_base(&text));
     for _ in 0..5 {
         match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
             Err(ParseError::Invalid(msg)) => {
@@ -954,48 +954,38 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
 /// a base of megabytes over a million elements would copy terabytes; no real one is near.
 pub(super) const MAX_BASE: usize = 2048;
 
-/// Whether the document's root element has a relative `xml:base` (`<feed xml:base="/blog/">`),
-/// which only the document's own address can resolve. feed-rs is given that address only
-/// then: given it, it resolves every relative link against it, where links outside any
-/// `xml:base` are resolved against the feed's site first.
-fn root_base_is_relative(text: &str) -> bool {
-    let mut rest = text;
-    // Past the declaration, comments, a doctype and processing instructions.
-    let root = loop {
-        let Some(at) = rest.find('<') else {
-            return false;
-        };
-        rest = &rest[at..];
-        let end = if rest.starts_with("<!--") {
-            rest.find("-->").map(|e| e + 3)
-        } else if rest.starts_with("<?") || rest.starts_with("<!") {
-            rest.find('>').map(|e| e + 1)
-        } else {
-            break &rest[..rest.find('>').unwrap_or(rest.len())];
-        };
-        let Some(end) = end else {
-            return false;
-        };
-        rest = &rest[end..];
-    };
-    let Some(at) = root.find("xml:base") else {
-        return false;
-    };
-    let value = root[at + "xml:base".len()..]
-        .trim_start()
-        .strip_prefix('=')
-        .map(str::trim_start)
-        .and_then(|v| {
-            let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-            let v = &v[1..];
-            Some(&v[..v.find(quote)?])
+/// Whether the document has a relative `xml:base` anywhere (`<feed xml:base="/blog/">`,
+/// `<entry xml:base="/posts/2024/">`), which only the document's own address can resolve
+/// when no absolute base is above it (feed-rs drops it then). feed-rs is given that address
+/// only for such a document: given it, it also resolves against it every relative link
+/// outside any `xml:base`, which are resolved against the feed's site otherwise. An empty
+/// base (one [`without_unusable_bases`] emptied) changes nothing and does not count.
+fn has_relative_base(text: &str) -> bool {
+    let mut from = 0;
+    while let Some(at) = find_in(&text[from..], "xml:base").map(|i| from + i) {
+        from = at + "xml:base".len();
+        let value = text[from..]
+            .trim_start()
+            .strip_prefix('=')
+            .map(str::trim_start)
+            .and_then(|v| {
+                let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+                let v = &v[1..];
+                let end = memchr::memchr(quote as u8, &v.as_bytes()[..v.len().min(MAX_BASE + 1)])?;
+                Some(&v[..end])
+            });
+        let relative = value.is_some_and(|v| {
+            !v.trim().is_empty()
+                && matches!(
+                    url::Url::parse(v),
+                    Err(url::ParseError::RelativeUrlWithoutBase)
+                )
         });
-    value.is_some_and(|v| {
-        matches!(
-            url::Url::parse(v),
-            Err(url::ParseError::RelativeUrlWithoutBase)
-        )
-    })
+        if relative {
+            return true;
+        }
+    }
+    false
 }
 
 /// The document with every `xml:base` longer than [`MAX_BASE`], or that is no URL, absolute
