@@ -364,4 +364,20 @@ fn output_to_a_reader_that_has_gone_is_dropped_and_the_command_finishes() {
     assert!(String::from_utf8_lossy(&listed.stdout).contains("Another story there"));
     run(&["items"]);
     run(&["sources"]);
+    // Output that cannot be written for another reason (a full disk) fails the command.
+    for args in [&["items"][..], &["sources"], &["fetch", "--force"]] {
+        let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+            break;
+        };
+        let out = s
+            .std_cmd()
+            .args(args)
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+    }
 }

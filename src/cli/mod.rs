@@ -314,6 +314,9 @@ pub fn main_with(daemon_starts: fn()) -> ExitCode {
     };
     init_logging(cli.log_format, default_level);
     match run(cli) {
+        // Output that could not be written (a full disk under `> file`) is a failure of
+        // the command, whatever it did besides.
+        Ok(_) if OUTPUT_FAILED.load(std::sync::atomic::Ordering::Relaxed) => ExitCode::from(1),
         Ok(code) => code,
         Err(e) => {
             let broken_pipe = e
@@ -329,8 +332,13 @@ pub fn main_with(daemon_starts: fn()) -> ExitCode {
     }
 }
 
+/// Set when command output could not be written for another reason than its reader having
+/// gone: the command then exits 1.
+static OUTPUT_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Writes command output (see `outln!`): stops writing, without an error, once the reader of
-/// stdout has gone; any other failure to write is reported once on stderr.
+/// stdout has gone; any other failure to write is reported once on stderr, and the command
+/// exits 1.
 pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::sync::atomic::{AtomicBool, Ordering};
     static GONE: AtomicBool = AtomicBool::new(false);
@@ -341,6 +349,7 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
     if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
         GONE.store(true, Ordering::Relaxed);
         if e.kind() != std::io::ErrorKind::BrokenPipe {
+            OUTPUT_FAILED.store(true, Ordering::Relaxed);
             eprintln!("error: cannot write the output: {e}");
         }
     }
