@@ -280,10 +280,11 @@ terms = { "festival*" = 2 }
         .args(["sources", "--json", "--listen", listening])
         .output()
         .unwrap();
+    let said = String::from_utf8_lossy(&cli.stderr);
+    assert!(cli.status.success(), "{said}");
     assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
+        said.contains("(from the running daemon at http://"),
+        "{said}"
     );
     let health: Vec<Value> = String::from_utf8(cli.stdout)
         .unwrap()

@@ -892,9 +892,13 @@ fn from_daemon(
             .send()
             .await
             .map_err(|e| {
-                anyhow::anyhow!("{why}; asking the daemon at {url} instead failed: {e}")
+                anyhow::anyhow!(
+                    "{why}; asking the daemon at {url} instead failed: {e} (a daemon listening elsewhere is asked with --listen ADDR or TRIBUTARY_LISTEN)"
+                )
             })?;
         let bytes = response.error_for_status()?.bytes().await?;
+        // Said, so that a mistyped --data-dir is not taken for this store's health.
+        eprintln!("(from the running daemon at {url})");
         Ok(serde_json::from_slice(&bytes)?)
     })
 }
