@@ -335,6 +335,22 @@ fn check_warns_about_settings_that_defeat_themselves() {
     assert!(!said.contains("digest daily: its"), "{said}");
 }
 
+/// `check` (not offline) looks the sources' hosts up: one that resolves only to this host,
+/// which every fetch would refuse, is said. (`localhost` resolves from the hosts file.)
+#[test]
+fn check_says_when_a_source_resolves_only_to_this_host() {
+    let s = setup(&[src("here", "http://localhost:9/feed.xml".into())], "");
+    let out = s.cmd().arg("check").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(
+            "source here: localhost resolves only to addresses on this host or a private network"
+        ),
+        "{said}"
+    );
+}
+
 #[test]
 fn output_to_a_reader_that_has_gone_is_dropped_and_the_command_finishes() {
     let feed = r#"<rss version="2.0"><channel><title>P</title><item><title>One story here</title><guid>1</guid></item><item><title>Another story there</title><guid>2</guid></item></channel></rss>"#;

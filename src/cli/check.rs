@@ -151,13 +151,16 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
             out.push(format!("topic {topic} is in no digest and no source's defaults (it still has its own feeds)"));
         }
     }
-    if resolve {
+    // Through a proxy the names are the proxy's to resolve: a local lookup says nothing.
+    if resolve && config.fetch.proxy.is_none() {
         out.extend(unresolved(config));
     }
     out
 }
 
-/// Sources whose host does not resolve (looked up concurrently, a few seconds at most).
+/// Sources whose host does not resolve, or resolves only to addresses the fetch guard refuses
+/// (loopback, private, link-local: every fetch of it would fail), looked up concurrently, a
+/// few seconds at most.
 fn unresolved(config: &Config) -> Vec<String> {
     let hosts: Vec<(String, String, u16)> = config
         .sources
@@ -186,8 +189,17 @@ fn unresolved(config: &Config) -> Vec<String> {
             .await;
             match found {
                 Ok(Ok(addrs)) => {
-                    let none = addrs.count() == 0;
-                    none.then(|| format!("source {id}: {host} has no addresses"))
+                    let addrs: Vec<std::net::SocketAddr> = addrs.collect();
+                    if addrs.is_empty() {
+                        Some(format!("source {id}: {host} has no addresses"))
+                    } else if addrs
+                        .iter()
+                        .all(|a| crate::fetch::guard::forbidden(a.ip()))
+                    {
+                        Some(format!("source {id}: {host} resolves only to addresses on this host or a private network ({}), which fetches refuse", addrs[0].ip()))
+                    } else {
+                        None
+                    }
                 }
                 Ok(Err(e)) => Some(format!("source {id}: {host} does not resolve ({e})")),
                 Err(_) => Some(format!("source {id}: looking up {host} timed out")),
