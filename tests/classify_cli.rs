@@ -97,6 +97,10 @@ fn classify_rejects_bad_input_with_the_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("line 2"));
+    // Each line is answered as it is read: the one before the bad line was.
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("\"id\":\"line-1\""), "{said}");
 }
 
 #[test]

@@ -47,22 +47,29 @@ struct Classified {
     held: BTreeMap<String, Vec<String>>,
 }
 
+/// The input's items, one per non-blank line, each with its id (`line-N` when it has none),
+/// as they are read; an error names the line.
+fn items(input: impl BufRead) -> impl Iterator<Item = Result<(String, Line), String>> {
+    input.lines().enumerate().filter_map(|(n, line)| {
+        let read = || {
+            let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
+            if line.trim().is_empty() {
+                return Ok(None);
+            }
+            let parsed: Line =
+                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let id = parsed
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("line-{}", n + 1));
+            Ok(Some((id, parsed)))
+        };
+        read().transpose()
+    })
+}
+
 fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, String> {
-    let mut out = Vec::new();
-    for (n, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: Line =
-            serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        let id = parsed
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("line-{}", n + 1));
-        out.push((id, parsed));
-    }
-    Ok(out)
+    items(input).collect()
 }
 
 fn input_of(line: &Line) -> Input<'_> {
@@ -89,17 +96,20 @@ fn topics_of(config: &Config, line: &Line) -> Vec<TopicMatch> {
     config.classifier.classify_with_defaults(&input, &defaults)
 }
 
-/// `classify`: JSON lines on stdin, one JSON line out per input.
+/// `classify`: JSON lines on stdin, one JSON line out per input, each as soon as its input
+/// line is read (`tail -f items.jsonl | tributary classify`); a line that is no such object
+/// stops it there, naming the line.
 pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
-    let lines = match read_lines(std::io::stdin().lock()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source)");
-            return Ok(ExitCode::from(2));
-        }
-    };
     let mut out = std::io::stdout().lock();
-    for (id, line) in &lines {
+    for item in items(std::io::stdin().lock()) {
+        let (id, line) = match item {
+            Ok(item) => item,
+            Err(e) => {
+                eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source)");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let (id, line) = (&id, &line);
         let matched = topics_of(config, line);
         let held = config
             .classifier
@@ -115,6 +125,7 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
             held,
         };
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
+        out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
 }
