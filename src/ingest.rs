@@ -347,7 +347,11 @@ impl Ingest {
             // (another scheme, a private address) is no place to point the source at.
             if fetched.is_ok() {
                 if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
-                    tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+                    if url.scheme() == "https" && to.starts_with("http://") {
+                        tracing::warn!(%to, "the feed has moved for good (HTTP 301/308) from https to plain http: check that the new address is the site's own before setting the source's url to it");
+                    } else {
+                        tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+                    }
                 }
                 state.moved_to = moved;
             }
