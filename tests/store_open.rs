@@ -117,6 +117,17 @@ fn a_damaged_store_is_an_error_not_an_empty_store() {
         // `fetch` opens the stories' database only to store something (the sources' states
         // have a database of their own): a fetch with stories to store fails on it…
         fails_naming(&changed, &copy, &["fetch"], "damaged");
+        // The command's failure (exit 1), not a source's (3), which a timer counts a success.
+        let code = changed
+            .cmd()
+            .arg("--data-dir")
+            .arg(&copy)
+            .arg("fetch")
+            .output()
+            .unwrap()
+            .status
+            .code();
+        assert_eq!(code, Some(1), "{what}");
         // …and one with nothing new leaves it as it is, for the commands that read it to
         // report.
         let db = std::fs::read(copy.join("db")).unwrap();
