@@ -34,6 +34,47 @@ fn find_in(hay: &str, needle: &str) -> Option<usize> {
     memchr::memmem::find(hay.as_bytes(), needle.as_bytes())
 }
 
+/// Deepest element nesting read. feed-rs walks some elements (Media RSS groups) by recursion
+/// on a thread's stack: a document nesting them by the hundred thousand (a megabyte of
+/// `<media:group>`) would overflow it and abort the whole process, which no `catch_unwind`
+/// stops. Real feeds nest a few dozen levels at most, XHTML content included.
+const MAX_DEPTH: usize = 256;
+
+/// How deep the document's elements nest, when that is more than [`MAX_DEPTH`]: a scan of its
+/// tags alone (CDATA sections, comments, declarations and processing instructions passed
+/// over), which errs on the deep side only for markup feed-rs would not read anyway.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut at) = (0usize, 0usize);
+    while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
+        let tag = at + found;
+        let rest = &bytes[tag + 1..];
+        let skip_to = |end: &[u8]| memchr::memmem::find(rest, end).map(|e| tag + 1 + e + end.len());
+        at = match rest.first() {
+            Some(b'/') => {
+                depth = depth.saturating_sub(1);
+                tag + 2
+            }
+            Some(b'!') if rest.starts_with(b"![CDATA[") => skip_to(b"]]>")?,
+            Some(b'!') if rest.starts_with(b"!--") => skip_to(b"-->")?,
+            Some(b'!' | b'?') => skip_to(b">")?,
+            Some(_) => {
+                let end = skip_to(b">")?;
+                // `<a/>` closes itself.
+                if bytes[end - 2] != b'/' {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(depth);
+                    }
+                }
+                end
+            }
+            None => return None,
+        };
+    }
+    None
+}
+
 /// Longest title kept, in characters.
 const MAX_TITLE: usize = 300;
 /// Longest plain-text summary kept, in characters.
@@ -129,6 +170,11 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     }
     if looks_like_html(text) {
         return Err(ParseError::HtmlPage);
+    }
+    if let Some(depth) = too_deep(text) {
+        return Err(ParseError::Invalid(format!(
+            "elements nest deeper than {MAX_DEPTH} levels (at least {depth}): not read"
+        )));
     }
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
     if let Some(atom10) = atom03::to_atom10(&text) {

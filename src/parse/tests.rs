@@ -197,6 +197,32 @@ fn a_document_without_a_relative_base_leaves_links_to_the_site() {
     assert!(!has_relative_base(r#"<feed xml:base=""><entry/></feed>"#));
 }
 
+/// Elements nested by the hundred thousand (feed-rs walks Media RSS groups by recursion, and
+/// would overflow its thread's stack, aborting the process) are refused before feed-rs sees
+/// them; markup inside CDATA, however much, is not counted.
+#[test]
+fn a_document_nested_too_deep_is_refused_not_crashed_on() {
+    let mut doc = String::from(
+        r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title><item><title>deep</title>"#,
+    );
+    for _ in 0..100_000 {
+        doc.push_str("<media:group>");
+    }
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    match parse(doc.as_bytes(), &ctx(&url)) {
+        Err(ParseError::Invalid(msg)) => assert!(msg.contains("nest deeper than 256"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    let mut breaks = String::from(
+        r#"<rss version="2.0"><channel><title>t</title><item><title>Many breaks</title><guid>b</guid><description><![CDATA["#,
+    );
+    for _ in 0..1_000 {
+        breaks.push_str("line<br>");
+    }
+    breaks.push_str("]]></description></item></channel></rss>");
+    assert_eq!(items(&breaks).len(), 1);
+}
+
 #[test]
 fn atom_xml_base_resolves_links() {
     let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://kspag.example/">
