@@ -377,7 +377,7 @@ impl Ingest {
                 self.fail(&mut state, now, e.to_string(), wait);
                 self.store.put_source_state(&source.id, &state)?;
                 return Ok(Outcome::Error {
-                    message: e.to_string(),
+                    message: bounded(&e.to_string()),
                 });
             }
         };
@@ -504,7 +504,7 @@ fn process(
             store.put_source_state(&source.id, &state)?;
             return Ok((
                 Outcome::Error {
-                    message: e.to_string(),
+                    message: bounded(&e.to_string()),
                 },
                 Vec::new(),
             ));
@@ -574,6 +574,24 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.failing_since = None;
 }
 
+/// Longest error message kept for a source, in characters.
+const MAX_ERROR: usize = 500;
+
+/// An error message as it is kept, shown and logged: a feed's own text can be in it (an
+/// unsupported version or content type, a server's reason), so control characters (a line
+/// break that would forge a log line) become spaces and it is cut at [`MAX_ERROR`] characters.
+pub fn bounded(message: &str) -> String {
+    let mut out: String = message
+        .chars()
+        .take(MAX_ERROR)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if message.chars().nth(MAX_ERROR).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
 /// never sooner than the server's `Retry-After`.
 pub fn mark_failure(
@@ -585,6 +603,7 @@ pub fn mark_failure(
 ) {
     state.consecutive_errors = state.consecutive_errors.saturating_add(1);
     state.failing_since.get_or_insert(now);
+    let message = bounded(&message);
     state.last_outcome = Some("error".into());
     state.last_error = Some(message);
     let exp = state.consecutive_errors.saturating_sub(1).min(30);
@@ -630,6 +649,14 @@ mod tests {
         assert_eq!((s.retry_at.unwrap() - now).num_seconds(), 3600);
         mark_success(&mut s, now, "ok");
         assert!(s.healthy() && s.retry_at.is_none() && s.last_error.is_none());
+        // A feed's own text in an error (a version of megabytes, a line break that would forge
+        // a log line) is kept short and on one line.
+        let forged = format!("unsupported version: {}\nINFO fake line", "9".repeat(5000));
+        mark_failure(&mut s, now, forged, None, limits);
+        let kept = s.last_error.clone().unwrap();
+        assert!(!kept.contains('\n'), "{kept}");
+        assert_eq!(kept.chars().count(), 501, "{kept}");
+        mark_success(&mut s, now, "ok");
         assert_eq!(s.failing_since, None);
         let later = now + chrono::TimeDelta::days(2);
         mark_failure(&mut s, later, "x".into(), None, limits);

@@ -138,9 +138,12 @@ impl Resolve for GuardedResolver {
                 .filter(|a| !forbidden(a.ip()))
                 .collect();
             if allowed.is_empty() && !addrs.is_empty() {
+                // The address only in the log: the error is shown on the public status page,
+                // and a feed redirecting to internal names one poll at a time would read the
+                // network's addresses there.
+                tracing::warn!(%host, address = %addrs[0].ip(), "refused: the host resolves to a loopback, private or link-local address");
                 let err: Box<dyn std::error::Error + Send + Sync> = format!(
-                    "refused: {host} resolves to {} (a loopback, private or link-local address)",
-                    addrs[0].ip()
+                    "refused: {host} resolves to a loopback, private or link-local address"
                 )
                 .into();
                 return Err(err);
