@@ -573,10 +573,12 @@ pub async fn send(
             record.send_uncertain = false;
             record.send_refused = false;
             if !refused.is_empty() {
+                let count = refused.len();
                 let refused = refused.join("; ");
                 tracing::warn!(digest = %record.name, %refused, "the relay took the digest but refused some of its recipients");
+                // The addresses in the log alone: the record is served (index.json).
                 record.send_error = Some(format!(
-                    "sent; the relay refused these recipients: {refused}"
+                    "sent; the relay refused {count} of its recipients (their addresses and its replies are in the log)"
                 ));
             }
             store.put_digest(&record)?;
