@@ -75,6 +75,11 @@ fn too_deep(text: &str) -> Option<usize> {
     None
 }
 
+/// Most entries read from one document: a feed lists its latest stories, not an archive of
+/// hundreds of thousands (15 MiB of tiny entries, each a new story at every poll until
+/// retention removes them).
+const MAX_ENTRIES: usize = 5_000;
+
 /// Longest title kept, in characters.
 const MAX_TITLE: usize = 300;
 /// Longest plain-text summary kept, in characters.
@@ -275,6 +280,14 @@ fn build_checked(
     rss_extras::fill(&mut feed, text, ctx.time_zone);
     scope::fill(&mut feed, text, ctx.fetch_url);
     let read = feed.entries.len();
+    let mut warnings = warnings;
+    if read > MAX_ENTRIES {
+        // The first ones, which feeds list newest first.
+        feed.entries.truncate(MAX_ENTRIES);
+        warnings.push(format!(
+            "the document has {read} entries: the first {MAX_ENTRIES} were read"
+        ));
+    }
     let mut parsed = build(feed, ctx, warnings);
     let written = element_count(text, &["item", "entry"]);
     if written > read {

@@ -223,6 +223,28 @@ fn a_document_nested_too_deep_is_refused_not_crashed_on() {
     assert_eq!(items(&breaks).len(), 1);
 }
 
+/// A document of more entries than a feed lists is read to the first 5,000, and says so.
+#[test]
+fn a_document_of_too_many_entries_is_read_to_the_first_5000() {
+    let mut doc = String::from(r#"<rss version="2.0"><channel><title>t</title>"#);
+    for i in 0..5_010 {
+        doc.push_str(&format!(
+            "<item><title>Entry number {i}</title><guid>g{i}</guid></item>"
+        ));
+    }
+    doc.push_str("</channel></rss>");
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let feed = parse(doc.as_bytes(), &ctx(&url)).unwrap();
+    assert_eq!(feed.entries.len(), 5_000);
+    assert!(
+        feed.warnings
+            .iter()
+            .any(|w| w == "the document has 5010 entries: the first 5000 were read"),
+        "{:?}",
+        feed.warnings
+    );
+}
+
 #[test]
 fn atom_xml_base_resolves_links() {
     let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://kspag.example/">
@@ -817,7 +839,8 @@ fn an_over_long_xml_base_or_lang_is_not_copied_into_every_element() {
         "{:?}",
         item.content
     );
-    assert_eq!(feed.entries.len(), 20_001);
+    // All 20,001 were read (and scoped) before the first 5,000 were kept.
+    assert_eq!(feed.entries.len(), 5_000);
     // Short bases stay as they are; a long one is cut wherever its characters fall.
     assert_eq!(
         without_unusable_bases(r#"<feed xml:base="https://a.example/">"#),
