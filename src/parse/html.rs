@@ -884,6 +884,36 @@ pub fn looks_like_html(s: &str) -> bool {
         if !closing && VOID.contains(&name.as_str()) {
             return true;
         }
+        // An opening tag with an attribute (`<svg/onload=…>`, `<a href="…">`): markup, and
+        // one a reader treating the text as HTML would run.
+        if !closing && has_attribute(&rest[name_at + name_len..]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether what follows a tag's name, up to its `>`, names an attribute: `name=` after a space
+/// or `/`. `<b = c>` (a comparison written out) names none.
+fn has_attribute(after_name: &[u8]) -> bool {
+    let end = memchr::memchr(b'>', &after_name[..after_name.len().min(512)]);
+    let Some(tag) = end.map(|e| &after_name[..e]) else {
+        return false;
+    };
+    let mut seen_gap = false;
+    let mut name_len = 0;
+    for &b in tag {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b'/' => {
+                seen_gap = true;
+                name_len = 0;
+            }
+            b'=' if seen_gap && name_len > 0 => return true,
+            b if seen_gap && (b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b':') => {
+                name_len += 1;
+            }
+            _ => name_len = 0,
+        }
     }
     false
 }
@@ -1632,6 +1662,11 @@ mod tests {
             "a <!-- note --> b",
             "<P>Upper</P>",
             "x<br/>y",
+            // An opening tag with an attribute, closed or not: a reader taking the title for
+            // HTML would run it.
+            "<svg/onload=alert(1)> News",
+            "<a href=\"https://x.example/\">Read",
+            "<details open ontoggle=alert(1)>",
         ] {
             assert!(looks_like_html(html), "{html}");
         }
@@ -1643,6 +1678,8 @@ mod tests {
             "Mail <foo@example.org>",
             "</not-an-element>",
             "x </b",
+            "if a <b = c> then",
+            "Tags <x y> and <p class>",
         ] {
             assert!(!looks_like_html(text), "{text}");
         }

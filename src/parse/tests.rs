@@ -245,6 +245,19 @@ fn a_document_of_too_many_entries_is_read_to_the_first_5000() {
     );
 }
 
+/// A title carrying an opening tag with an attribute (escaped in the feed, so text to XML) is
+/// read as the markup it is: no `<svg onload>` reaches a reader that takes RSS titles for HTML.
+#[test]
+fn a_title_with_active_markup_keeps_its_text_only() {
+    let doc = r#"<rss version="2.0"><channel><title>t</title>
+      <item><title>&lt;svg/onload=alert(1)&gt; News of the day</title><guid>x</guid></item>
+      <item><title>Why Vec&lt;T&gt; beats a &lt;b = c&gt; test</title><guid>y</guid></item>
+      </channel></rss>"#;
+    let it = items(doc);
+    assert_eq!(it[0].title, "News of the day");
+    assert_eq!(it[1].title, "Why Vec<T> beats a <b = c> test");
+}
+
 #[test]
 fn atom_xml_base_resolves_links() {
     let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://kspag.example/">
