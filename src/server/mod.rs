@@ -320,12 +320,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let request_timeout = shared.config().server.request_timeout;
     // Routes that do work per request (render, read the store, encode): bounded in time and
     // in how many run at once.
+    // The digest routes read whole stored digests (the archive page up to a thousand, the
+    // index a hundred): a few at a time, the others waiting their turn within the timeout,
+    // so a client asking for them over and over cannot take every blocking thread.
+    let digests = Router::new()
+        .route("/digests/{name}/{file}", get(digest_file))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(4));
     let working = Router::new()
         .route("/", get(status_page))
         .route("/feeds/sources/{file}", get(source_feed))
         .route("/feeds/topics/{topic}/{file}", get(topic_language_feed))
         .route("/sources.json", get(sources_json))
-        .route("/digests/{name}/{file}", get(digest_file))
+        .merge(digests)
         .route("/metrics", get(metrics_text))
         .route("/admin/fetch", post(admin::fetch))
         .route("/admin/reload", post(admin::reload))
