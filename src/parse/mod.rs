@@ -40,36 +40,36 @@ fn find_in(hay: &str, needle: &str) -> Option<usize> {
 /// stops. Real feeds nest a few dozen levels at most, XHTML content included.
 const MAX_DEPTH: usize = 256;
 
-/// How deep the document's elements nest, when that is more than [`MAX_DEPTH`]: a scan of its
-/// tags alone (CDATA sections, comments, declarations and processing instructions passed
-/// over), which errs on the deep side only for markup feed-rs would not read anyway.
-fn too_deep(text: &str) -> Option<usize> {
+/// Whether the document's elements nest deeper than [`MAX_DEPTH`]: a scan of its tags alone
+/// (CDATA sections, comments, declarations and processing instructions passed over), which
+/// errs on the deep side only for markup feed-rs would not read anyway. `None` when the tags
+/// end (or stop making sense) before that depth.
+fn too_deep(text: &str) -> Option<()> {
     let bytes = text.as_bytes();
     let (mut depth, mut at) = (0usize, 0usize);
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
         let tag = at + found;
         let rest = &bytes[tag + 1..];
         let skip_to = |end: &[u8]| memchr::memmem::find(rest, end).map(|e| tag + 1 + e + end.len());
-        at = match rest.first() {
-            Some(b'/') => {
+        at = match rest.first()? {
+            b'/' => {
                 depth = depth.saturating_sub(1);
                 tag + 2
             }
-            Some(b'!') if rest.starts_with(b"![CDATA[") => skip_to(b"]]>")?,
-            Some(b'!') if rest.starts_with(b"!--") => skip_to(b"-->")?,
-            Some(b'!' | b'?') => skip_to(b">")?,
-            Some(_) => {
+            b'!' if rest.starts_with(b"![CDATA[") => skip_to(b"]]>")?,
+            b'!' if rest.starts_with(b"!--") => skip_to(b"-->")?,
+            b'!' | b'?' => skip_to(b">")?,
+            _ => {
                 let end = skip_to(b">")?;
                 // `<a/>` closes itself.
                 if bytes[end - 2] != b'/' {
                     depth += 1;
                     if depth > MAX_DEPTH {
-                        return Some(depth);
+                        return Some(());
                     }
                 }
                 end
             }
-            None => return None,
         };
     }
     None
@@ -176,9 +176,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if looks_like_html(text) {
         return Err(ParseError::HtmlPage);
     }
-    if let Some(depth) = too_deep(text) {
+    if too_deep(text).is_some() {
         return Err(ParseError::Invalid(format!(
-            "elements nest deeper than {MAX_DEPTH} levels (at least {depth}): not read"
+            "elements nest deeper than {MAX_DEPTH} levels, more than any feed: not read"
         )));
     }
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
@@ -191,7 +191,11 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if let Some(linked) = link_from_about(&text) {
         text = linked;
     }
-    if let Some(bounded) = without_unusable_bases(&text) {
+    let Bases {
+        rewritten,
+        relative,
+    } = bases(&text);
+    if let Some(bounded) = rewritten {
         text = bounded;
         warnings.push(format!(
             "an xml:base that is not a URL, or longer than {MAX_BASE} bytes, was ignored"
@@ -220,7 +224,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
-    let base = ctx.fetch_url.filter(|_| has_relative_base(&text));
+    let base = ctx.fetch_url.filter(|_| relative);
     for _ in 0..5 {
         match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
             Err(ParseError::Invalid(msg)) => {
@@ -1013,46 +1017,26 @@ fn absolute_enclosures(text: &str, fetch_url: Option<&Url>) -> Option<String> {
 /// a base of megabytes over a million elements would copy terabytes; no real one is near.
 pub(super) const MAX_BASE: usize = 2048;
 
-/// Whether the document has a relative `xml:base` anywhere (`<feed xml:base="/blog/">`,
-/// `<entry xml:base="/posts/2024/">`), which only the document's own address can resolve
-/// when no absolute base is above it (feed-rs drops it then). feed-rs is given that address
-/// only for such a document: given it, it also resolves against it every relative link
-/// outside any `xml:base`, which are resolved against the feed's site otherwise. An empty
-/// base (one [`without_unusable_bases`] emptied) changes nothing and does not count.
-fn has_relative_base(text: &str) -> bool {
-    let mut from = 0;
-    while let Some(at) = find_in(&text[from..], "xml:base").map(|i| from + i) {
-        from = at + "xml:base".len();
-        let value = text[from..]
-            .trim_start()
-            .strip_prefix('=')
-            .map(str::trim_start)
-            .and_then(|v| {
-                let quote = v.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-                let v = &v[1..];
-                let end = memchr::memchr(quote as u8, &v.as_bytes()[..v.len().min(MAX_BASE + 1)])?;
-                Some(&v[..end])
-            });
-        let relative = value.is_some_and(|v| {
-            !v.trim().is_empty()
-                && matches!(
-                    url::Url::parse(v),
-                    Err(url::ParseError::RelativeUrlWithoutBase)
-                )
-        });
-        if relative {
-            return true;
-        }
-    }
-    false
+/// What a document's `xml:base` values call for, read in one pass ([`bases`]).
+#[derive(Debug, Default, PartialEq)]
+struct Bases {
+    /// The document with every base longer than [`MAX_BASE`], or that is no URL, absolute or
+    /// relative (`http://`, a space in a host), emptied (`xml:base=""`, which changes nothing
+    /// in scope); `None` when it has none. feed-rs rejects the whole document over a base it
+    /// cannot parse.
+    rewritten: Option<String>,
+    /// Whether a (non-empty) relative base is left (`<feed xml:base="/blog/">`, `<entry
+    /// xml:base="/posts/2024/">`), which only the document's own address can resolve when no
+    /// absolute base is above it (feed-rs drops it then). feed-rs is given that address only
+    /// for such a document: given it, it also resolves against it every relative link outside
+    /// any `xml:base`, which are resolved against the feed's site otherwise.
+    relative: bool,
 }
 
-/// The document with every `xml:base` longer than [`MAX_BASE`], or that is no URL, absolute
-/// or relative (`http://`, a space in a host), emptied (`xml:base=""`, which changes nothing
-/// in scope); `None` when it has none. feed-rs rejects the whole document over a base it
-/// cannot parse.
-fn without_unusable_bases(text: &str) -> Option<String> {
+/// The document's `xml:base` values, read once (see [`Bases`]).
+fn bases(text: &str) -> Bases {
     let mut out = String::new();
+    let mut relative = false;
     let mut copied = 0;
     let mut from = 0;
     while let Some(at) = find_in(&text[from..], "xml:base").map(|i| from + i) {
@@ -1070,12 +1054,14 @@ fn without_unusable_bases(text: &str) -> Option<String> {
         // whether or not it ends.
         let window = &text.as_bytes()[value_start..text.len().min(value_start + MAX_BASE + 1)];
         if let Some(len) = memchr::memchr(quote as u8, window) {
-            let usable = match url::Url::parse(&text[value_start..value_start + len]) {
-                Ok(_) | Err(url::ParseError::RelativeUrlWithoutBase) => true,
-                Err(_) => false,
-            };
-            if usable {
-                continue;
+            let value = &text[value_start..value_start + len];
+            match url::Url::parse(value) {
+                Ok(_) => continue,
+                Err(url::ParseError::RelativeUrlWithoutBase) => {
+                    relative |= !value.trim().is_empty();
+                    continue;
+                }
+                Err(_) => {}
             }
         }
         let Some(len) = text[value_start..].find(quote) else {
@@ -1085,11 +1071,14 @@ fn without_unusable_bases(text: &str) -> Option<String> {
         copied = value_start + len;
         from = copied;
     }
-    if copied == 0 {
-        return None;
+    let rewritten = (copied > 0).then(|| {
+        out.push_str(&text[copied..]);
+        out
+    });
+    Bases {
+        rewritten,
+        relative,
     }
-    out.push_str(&text[copied..]);
-    Some(out)
 }
 
 /// An RSS 1.0 document whose items without a `<link>` get one from their `rdf:about` (the
