@@ -129,7 +129,7 @@ impl Rule {
         let link = || {
             item.link
                 .as_deref()
-                .map(|l| l.split_once('#').map_or(l, |(page, _)| page))
+                .map(crate::model::page_of)
                 .is_some_and(|l| re.is_match(l))
         };
         match self.field {

@@ -319,7 +319,7 @@ impl Identity {
     /// link alone, and the link with the entry's title. A story's link may keep a fragment
     /// (`/changelog#v2-3`); its identity is the page without it.
     pub fn link_forms(link: &str, title: &str) -> [Identity; 2] {
-        let link = link.split_once('#').map_or(link, |(page, _)| page);
+        let link = page_of(link);
         [
             Identity::Link(link.to_string()),
             Identity::Titled {
@@ -527,6 +527,12 @@ pub fn listed_at(published: DateTime<Utc>, arrived: DateTime<Utc>) -> DateTime<U
         .duration_trunc(chrono::TimeDelta::hours(1))
         .unwrap_or(arrived);
     published.max(hour)
+}
+
+/// The page a link names: the link without its `#fragment` (a story's published link keeps
+/// one, `/changelog#v2-3`; what identifies and matches it is the page).
+pub fn page_of(link: &str) -> &str {
+    link.split_once('#').map_or(link, |(page, _)| page)
 }
 
 /// What Tributary remembers about a source between fetches.

@@ -1098,7 +1098,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let mut record = record;
     // A write that fails (the outbox, `--out`) does not hold back sending; the command still
     // ends as the disk error it is.
-    let mut outbox_failed = false;
+    let mut files_failed = false;
     match digest_run::deliver_to_outbox(&app.config.mail, &app.store, &mut record) {
         Ok(digest_run::Outboxed::Written(path)) => outln!("outbox: {}", path.display()),
         Ok(digest_run::Outboxed::Before(at, path)) => outln!(
@@ -1112,7 +1112,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         ),
         Err(e) if args.send => {
             eprintln!("{e}");
-            outbox_failed = true;
+            files_failed = true;
         }
         Err(e) => return Err(e.into()),
     }
@@ -1126,12 +1126,12 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
             // As for the outbox: the files asked for are not the digest's delivery.
             Err(e) if args.send => {
                 eprintln!("{e}");
-                outbox_failed = true;
+                files_failed = true;
             }
             Err(e) => return Err(e.into()),
         }
     }
-    let done = if outbox_failed {
+    let done = if files_failed {
         ExitCode::from(1)
     } else {
         done
@@ -1152,7 +1152,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
                         d.name
                     );
                 }
-                return Ok(if outbox_failed {
+                return Ok(if files_failed {
                     done
                 } else {
                     ExitCode::from(PARTIAL_FAILURE)

@@ -141,6 +141,14 @@ impl FetchError {
     }
 }
 
+/// The host whose limits and pauses an http(s) source is under; `None` for a file.
+fn host_of(source: &Source) -> Option<&str> {
+    match &source.location {
+        Location::Http(url) => Some(url.host_str().unwrap_or("")),
+        Location::File(_) => None,
+    }
+}
+
 /// The HTTP client with its limits; cheap to share behind an `Arc`.
 pub struct Fetcher {
     /// For sources on the public internet: guarded DNS and redirects.
@@ -411,38 +419,28 @@ impl Fetcher {
     /// anything else it waits for: a source queued behind its host's others then holds no
     /// other place meanwhile. Passed on to [`Fetcher::fetch_holding`].
     pub async fn host_slot(&self, source: &Source) -> Option<Permit> {
-        match &source.location {
-            Location::File(_) => None,
-            Location::Http(url) => Some(self.host_permit(url).await),
+        match host_of(source) {
+            Some(host) => Some(self.host_permit(host).await),
+            None => None,
         }
     }
 
     /// Until when the host of `source` asked to be left alone (see [`Limits::pause`]).
     pub fn host_paused(&self, source: &Source) -> Option<DateTime<Utc>> {
-        match &source.location {
-            Location::Http(url) => self
-                .limits
-                .paused_until(url.host_str().unwrap_or(""), Utc::now()),
-            Location::File(_) => None,
-        }
+        host_of(source).and_then(|host| self.limits.paused_until(host, Utc::now()))
     }
 
     /// Leaves the host of `source` alone for `wait`, as its answer asked (a week at most, as
     /// for the source itself).
     pub fn pause_host(&self, source: &Source, wait: Duration) {
-        if let Location::Http(url) = &source.location {
-            let wait = chrono::TimeDelta::from_std(wait.min(MAX_RETRY_AFTER)).unwrap_or_default();
-            if let Some(until) = Utc::now().checked_add_signed(wait) {
-                self.limits.pause(url.host_str().unwrap_or(""), until);
-            }
+        let wait = chrono::TimeDelta::from_std(wait.min(MAX_RETRY_AFTER)).unwrap_or_default();
+        if let (Some(host), Some(until)) = (host_of(source), Utc::now().checked_add_signed(wait)) {
+            self.limits.pause(host, until);
         }
     }
 
-    async fn host_permit(&self, url: &Url) -> Permit {
-        self.limits
-            .host(url.host_str().unwrap_or(""))
-            .acquire()
-            .await
+    async fn host_permit(&self, host: &str) -> Permit {
+        self.limits.host(host).acquire().await
     }
 
     /// [`Fetcher::fetch_waiting`] with the host's slot already held (from
@@ -486,7 +484,7 @@ impl Fetcher {
     /// A slot of `url`'s host, then one of the pass: the host's first, so a busy host never
     /// holds global slots idle.
     async fn slots(&self, url: &Url) -> (Permit, Permit) {
-        let host = self.host_permit(url).await;
+        let host = self.host_permit(url.host_str().unwrap_or("")).await;
         let global = self.limits.global.acquire().await;
         (host, global)
     }

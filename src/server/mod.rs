@@ -428,30 +428,20 @@ fn is_public_document(path: &str) -> bool {
 /// keeps validators itself sends `If-None-Match` or `If-Modified-Since`, which are not
 /// CORS-safelisted request headers, so the browser asks first.
 fn preflight() -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    let h = response.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, HEAD"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("If-None-Match, If-Modified-Since"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("86400"),
-    );
-    h.insert(
-        header::ALLOW,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    response
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD"),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "If-None-Match, If-Modified-Since",
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+            (header::ALLOW, "GET, HEAD, OPTIONS"),
+        ],
+    )
+        .into_response()
 }
 
 /// Every route pattern, as the `route` label of the request metrics.
