@@ -302,11 +302,7 @@ to = ["partners@lists.example.org"]
     assert!(stored > 0);
 
     // No relay yet: the digest is built and kept, its sending fails.
-    let failed = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let failed = send(&s, &[]);
     assert_eq!(failed.status.code(), Some(3));
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(err.contains("no [mail.smtp] relay"), "{err}");
@@ -322,11 +318,7 @@ to = ["partners@lists.example.org"]
         sink.port
     );
     std::fs::write(&s.config, text.replace(digest, &format!("{relay}{digest}"))).unwrap();
-    let retried = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let retried = send(&s, &[]);
     let said = String::from_utf8_lossy(&retried.stdout);
     assert!(
         retried.status.success(),
@@ -347,11 +339,7 @@ to = ["partners@lists.example.org"]
     );
 
     // Sent once: a third run sends nothing again.
-    let third = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let third = send(&s, &[]);
     assert!(third.status.success());
     assert_eq!(files(mail_dir.path(), "eml").len(), 1);
 }
@@ -384,11 +372,7 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
     // two ways out fail apart, and one failing does not hold back the other.
     let outbox = s.dir.path().join("outbox");
     std::fs::write(&outbox, "not a folder").unwrap();
-    let failed = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let failed = send(&s, &[]);
     let said = String::from_utf8_lossy(&failed.stderr);
     // The disk error is the command's (exit 1), and the send was tried all the same.
     assert_eq!(failed.status.code(), Some(1), "{said}");
@@ -438,11 +422,7 @@ fn the_daemon_sends_at_start_a_digest_whose_sending_failed() {
         "{msg}"
     );
     // Sent once: the CLI finds nothing left to send.
-    let again = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let again = send(&s, &[]);
     let said = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{said}");
     assert!(!said.contains("had not gone out"), "{said}");
@@ -597,6 +577,24 @@ fn fetched_with_relay(port: u16, timeout: Option<&str>) -> (FeedServer, common::
     (server, s)
 }
 
+/// `tributary digest daily --send` with `extra` arguments.
+fn send(s: &common::Setup, extra: &[&str]) -> std::process::Output {
+    s.cmd()
+        .args(["digest", "daily", "--send"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// The end a failed send's message names for sending it again (`--send --at END`).
+fn resend_end(err: &str) -> String {
+    err.split("--send --at ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("{err}"))
+        .to_string()
+}
+
 /// What a test relay does once it has taken a whole message.
 #[derive(Clone, Copy)]
 enum AfterMessage {
@@ -631,11 +629,7 @@ fn relay_that_never_greets() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUs
 fn a_relay_that_never_greets_is_tried_again() {
     let (port, connections) = relay_that_never_greets();
     let (_server, s) = fetched_with_relay(port, Some("1s"));
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -718,11 +712,7 @@ fn relay_that(
 fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
     let (port, taken, _) = relay_that(AfterMessage::Stalls);
     let (_server, s) = fetched_with_relay(port, Some("1s"));
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -744,32 +734,19 @@ fn a_relay_that_goes_quiet_is_given_up_on_after_the_timeout() {
 fn a_message_the_relay_refuses_is_not_tried_again() {
     let (port, taken, _) = relay_that(AfterMessage::Answers("554 5.7.1 message refused"));
     let (_server, s) = fetched_with_relay(port, None);
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("message refused"), "{err}");
     assert!(err.contains("refused it for good"), "{err}");
     assert!(!err.contains("may have taken"), "{err}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let routine = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let routine = send(&s, &[]);
     let said = String::from_utf8_lossy(&routine.stderr);
     assert_eq!(routine.status.code(), Some(3), "{said}");
     assert!(said.contains("not sent again: the relay refused"), "{said}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let end = err
-        .split("--send --at ")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("{err}"))
-        .to_string();
+    let end = resend_end(&err);
     let named = s
         .cmd()
         .args(["digest", "daily", "--send", "--at", &end])
@@ -813,11 +790,7 @@ fn a_refused_recipient_does_not_stop_the_others() {
     );
     assert_ne!(two, text);
     std::fs::write(&s.config, two).unwrap();
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{err}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
@@ -831,11 +804,7 @@ fn a_refused_recipient_does_not_stop_the_others() {
 fn a_message_the_relay_defers_is_tried_again() {
     let (port, taken, _) = relay_that(AfterMessage::Answers("451 4.3.0 try again later"));
     let (_server, s) = fetched_with_relay(port, None);
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     assert_eq!(run.status.code(), Some(3));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("try again later"), "{err}");
@@ -857,11 +826,7 @@ fn a_deferred_recipient_defers_the_whole_message() {
     );
     assert_ne!(two, text);
     std::fs::write(&s.config, two).unwrap();
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(3), "{err}");
     assert!(err.contains("greylisted"), "{err}");
@@ -890,21 +855,13 @@ fn a_relay_refusing_the_session_is_tried_again_at_the_next_send() {
         }
     });
     let (_server, s) = fetched_with_relay(port, Some("1s"));
-    let run = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let run = send(&s, &[]);
     let err = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(3), "{err}");
     assert!(err.contains("not accepting mail"), "{err}");
     assert!(!err.contains("for good"), "{err}");
     let tried = connections.load(std::sync::atomic::Ordering::SeqCst);
-    let again = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let again = send(&s, &[]);
     let said = String::from_utf8_lossy(&again.stderr);
     assert!(!said.contains("not sent again"), "{said}");
     assert!(
@@ -930,11 +887,7 @@ fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
     told.recv().unwrap();
     sending.kill().unwrap();
     sending.wait().unwrap();
-    let routine = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let routine = send(&s, &[]);
     let said = String::from_utf8_lossy(&routine.stderr);
     assert_eq!(routine.status.code(), Some(3), "{said}");
     assert!(said.contains("not sent again"), "{said}");
@@ -947,11 +900,7 @@ fn a_send_the_process_did_not_live_to_finish_is_not_repeated_by_itself() {
 fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
     let (port, taken, _) = relay_that(AfterMessage::Drops);
     let (_server, s) = fetched_with_relay(port, None);
-    let first = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let first = send(&s, &[]);
     assert_eq!(first.status.code(), Some(3));
     let err = String::from_utf8_lossy(&first.stderr);
     assert!(
@@ -974,22 +923,13 @@ fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
         .unwrap();
     assert!(listed.status.success());
     // A routine send (a timer's `digest --send`) does not send it again either, and says so.
-    let routine = s
-        .cmd()
-        .args(["digest", "daily", "--send"])
-        .output()
-        .unwrap();
+    let routine = send(&s, &[]);
     assert_eq!(routine.status.code(), Some(3));
     let said = String::from_utf8_lossy(&routine.stderr);
     assert!(said.contains("not sent again"), "{said}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
     // Named by its end, it goes again (and fails again here).
-    let end = err
-        .split("--send --at ")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .unwrap_or_else(|| panic!("{err}"))
-        .to_string();
+    let end = resend_end(&err);
     let again = s
         .cmd()
         .args(["digest", "daily", "--send", "--at", &end])
