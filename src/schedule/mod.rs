@@ -842,25 +842,22 @@ impl Daemon {
         })
         .await;
         let metrics = &self.shared.metrics;
-        let (record, outbox_failed) = match ready {
-            Ok(Ok((record, outbox_error))) => {
-                if let Some(e) = &outbox_error {
-                    metrics.digest_failed(&name);
-                    tracing::error!(digest = %name, error = %e, "writing the digest to the outbox failed; retrying in a minute");
-                }
-                (record, outbox_error.is_some())
-            }
-            Ok(Err(e)) => {
-                metrics.digest_failed(&name);
-                tracing::error!(digest = %name, error = %e, "building the digest failed; retrying in a minute");
-                return;
-            }
+        let built = ready
+            .map_err(|e| e.to_string())
+            .and_then(|built| built.map_err(|e| e.to_string()));
+        let (record, outbox_error) = match built {
+            Ok(built) => built,
             Err(e) => {
                 metrics.digest_failed(&name);
                 tracing::error!(digest = %name, error = %e, "building the digest failed; retrying in a minute");
                 return;
             }
         };
+        if let Some(e) = &outbox_error {
+            metrics.digest_failed(&name);
+            tracing::error!(digest = %name, error = %e, "writing the digest to the outbox failed; retrying in a minute");
+        }
+        let outbox_failed = outbox_error.is_some();
         let Some(record) = record else {
             if !outbox_failed {
                 metrics.digest_ok(&name);
