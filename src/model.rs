@@ -529,6 +529,31 @@ pub fn listed_at(published: DateTime<Utc>, arrived: DateTime<Utc>) -> DateTime<U
     published.max(hour)
 }
 
+/// The name a link's site goes by: its host's registrable label (`bfpe` of `bfpe.example`,
+/// of `www.bfpe.org.rs` and of `news.bfpe.example`), unless that is a generic word (`news`,
+/// `portal`…) that names no one site. `None` for an address, or a link that is not a URL.
+pub fn site_name(link: &str) -> Option<String> {
+    /// Second-level labels under a country code that are not a site's name.
+    const UNDER_CC: &[&str] = &["ac", "co", "com", "edu", "gov", "net", "org", "in", "or"];
+    /// Labels too common to tell a site.
+    const GENERIC: &[&str] = &[
+        "news", "blog", "blogs", "feed", "feeds", "media", "portal", "info", "online", "press",
+        "web", "site", "home", "mail", "www",
+    ];
+    let host = url::Url::parse(link).ok()?.host_str()?.to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    let (&tld, rest) = labels.split_last()?;
+    let name = match rest.split_last() {
+        Some((&second, more)) if tld.len() == 2 && UNDER_CC.contains(&second) => more.last(),
+        Some((second, _)) => Some(second),
+        None => None,
+    }?;
+    (name.chars().count() >= 3 && !GENERIC.contains(name)).then(|| name.to_string())
+}
+
 /// The page a link names: the link without its `#fragment` (a story's published link keeps
 /// one, `/changelog#v2-3`; what identifies and matches it is the page).
 pub fn page_of(link: &str) -> &str {

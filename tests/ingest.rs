@@ -859,6 +859,57 @@ fn export_then_import_gives_the_same_items_and_feeds() {
 }
 
 #[test]
+fn an_export_through_a_link_writes_the_file_it_names_and_keeps_the_link() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    s.fetch(&[]);
+    // Ops pointing `latest.jsonl` at tonight's file: the export goes into that file, and the
+    // link is not replaced by a file of its own.
+    let target = s.dir.path().join("backup-tonight.jsonl");
+    std::fs::write(&target, "an older export\n").unwrap();
+    let link = s.dir.path().join("latest.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (code, err) = export(&s, &link);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(!written.contains("an older export"), "{written}");
+    assert_eq!(
+        written.lines().count(),
+        std::fs::read_to_string(&link).unwrap().lines().count()
+    );
+    let fresh = s.dir.path().join("restored");
+    let (code, err) = import(&s, &fresh, &target);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(items_in(&s, None), items_in(&s, Some(&fresh)));
+
+    // `--out /dev/stdout` writes to whatever the shell opened: here a file opened to append.
+    let appended = s.dir.path().join("appended.jsonl");
+    std::fs::write(&appended, "kept\n").unwrap();
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&appended)
+        .unwrap();
+    let out = s
+        .std_cmd()
+        .args(["export", "--out", "/dev/stdout"])
+        .stdout(file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let appended = std::fs::read_to_string(&appended).unwrap();
+    let export = appended
+        .strip_prefix("kept\n")
+        .expect("appended after the line kept");
+    assert_eq!(export.lines().count(), written.lines().count());
+    assert!(export.lines().last().unwrap().contains(r#""kind":"end""#));
+}
+
+#[test]
 fn stories_pruned_before_an_export_are_not_stored_again_after_its_import() {
     let server = FeedServer::start();
     server.serve_dir(&fixtures("ingest"));

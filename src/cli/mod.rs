@@ -1218,8 +1218,16 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             // A file (or none yet) is written beside it under another name and renamed over
             // it once whole and on disk: an export that fails or is interrupted leaves the
             // previous one (last night's backup) as it was, and no half export to be taken for
-            // a backup. Anything else (`/dev/stdout`, a pipe, a link to elsewhere) is written
+            // a backup; a link to a file, likewise where the file is (the link stays a link).
+            // Anything else (a pipe, `/dev/stdout` whatever the shell opened it to) is written
             // as it is.
+            let device = path.starts_with("/dev") || path.starts_with("/proc");
+            let linked = std::fs::symlink_metadata(path)
+                .is_ok_and(|m| m.file_type().is_symlink() && !device)
+                .then(|| std::fs::canonicalize(path).ok())
+                .flatten()
+                .filter(|p| p.is_file());
+            let path = linked.as_ref().unwrap_or(path);
             let replaceable = std::fs::symlink_metadata(path).map_or(true, |m| m.is_file());
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             let target = if replaceable {
@@ -1231,8 +1239,17 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             } else {
                 path.clone()
             };
-            let file = std::fs::File::create(&target)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
+            // Anything else is opened to append: `/dev/stdout` opened anew would write from
+            // the start of a file the shell opened with `>>`.
+            let file = if replaceable {
+                std::fs::File::create(&target)
+            } else {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .open(&target)
+            }
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", target.display()))?;
             let mut out = std::io::BufWriter::new(file);
             let written = app
                 .store

@@ -188,12 +188,20 @@ pub struct DedupeConfig {
     /// The sources of `kind = "organization"`: a story one of them carries is theirs, and
     /// their copy leads it (its link and text) over any partner's republished copy.
     pub organizations: Arc<std::collections::BTreeSet<String>>,
+    /// The name of each source's site, as its feed's address tells it
+    /// ([`crate::model::site_name`]): a link on it is that source's own page.
+    pub sites: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 impl DedupeConfig {
     /// Whether `source`'s copy of a story outranks copies of sources of another kind.
     pub fn is_organization(&self, source: &str) -> bool {
         self.organizations.contains(source)
+    }
+
+    /// The name of `source`'s site, if its address tells one.
+    pub fn site_of(&self, source: &str) -> Option<&str> {
+        self.sites.get(source).map(String::as_str)
     }
 }
 
@@ -203,6 +211,7 @@ impl Default for DedupeConfig {
             title_window: Duration::from_secs(72 * 3600),
             min_title_chars: 20,
             organizations: Default::default(),
+            sites: Default::default(),
         }
     }
 }
@@ -440,6 +449,7 @@ impl Validator<'_> {
                 )
                 .unwrap_or(dd.min_title_chars),
             organizations: Default::default(),
+            sites: Default::default(),
         };
         let global_filter = self.filter_rules(&raw.filter, "filter");
         let mut source_filters = HashMap::new();
@@ -475,6 +485,17 @@ impl Validator<'_> {
                 .iter()
                 .filter(|s| s.kind == SourceKind::Organization)
                 .map(|s| s.id.clone())
+                .collect(),
+        );
+        dedupe.sites = Arc::new(
+            sources
+                .iter()
+                .filter_map(|s| match &s.location {
+                    crate::model::Location::Http(url) => {
+                        Some((s.id.clone(), crate::model::site_name(url.as_str())?))
+                    }
+                    crate::model::Location::File(_) => None,
+                })
                 .collect(),
         );
         let checked = classifier.is_some();

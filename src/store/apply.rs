@@ -826,7 +826,9 @@ impl Tx<'_, '_> {
                         // story's title, date and text.
                         let free = !self.claimed.borrow().contains(&item.id);
                         let same = match new.identity {
-                            _ if !item.carried_by(self.source) => true,
+                            _ if !item.carried_by(self.source) => {
+                                self.one_page_one_story(new, &item, probe.title_key)
+                            }
                             Identity::Guid(_) if other_guid => {
                                 self.same_story(new, &item, probe.title_key)
                             }
@@ -885,6 +887,33 @@ impl Tx<'_, '_> {
             }
         }
         Ok(None)
+    }
+
+    /// Whether another source's story under the same link is `new`'s (`new_title`, its title
+    /// key): a link names one story on the site of one of the sources that carry it, or of
+    /// the source `new` is from (a partner's copy of an organisation's story points at the
+    /// organisation's page, with a title and blurb of the partner's own if it likes). A page
+    /// elsewhere (a ministry's consultations page, a newspaper article) is one that two
+    /// sources' different stories can both point at: there the titles must be the same, or
+    /// the texts agree.
+    fn one_page_one_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
+        let site = new.link.as_deref().and_then(crate::model::site_name);
+        let own = |source: &str| site.is_some() && self.dedupe.site_of(source) == site.as_deref();
+        if own(self.source) || item.sources.iter().any(|c| own(&c.source)) {
+            return true;
+        }
+        if new_title.is_some() && new_title == title_key(&item.title, self.dedupe.min_title_chars) {
+            return true;
+        }
+        // Both told (an untold copy agrees with any text, the title deciding).
+        !word_pairs(&new.summary).is_empty()
+            && !word_pairs(&item.summary).is_empty()
+            && texts_agree(
+                &new.summary,
+                new.link.as_deref(),
+                &item.summary,
+                item.link.as_deref(),
+            )
     }
 
     /// Whether `new` tells the stored `item`'s story by its title (`new_title`, its title key),
@@ -1098,40 +1127,13 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
 /// compared on their own.
 const LONG_TEXT: usize = 30;
 
-/// Whether `text` names, as a word, the site of `link`: its host's registrable label
-/// (`bfpe` of `bfpe.example` and of `bfpe.org.rs`, `orgb` of `news.orgb.example`), unless
-/// that is a generic word (`news`, `portal`…) that any text may hold.
+/// Whether `text` names, as a word, the site of `link` ([`crate::model::site_name`]).
 fn names_site(text: &str, link: Option<&str>) -> bool {
-    /// Second-level labels under a country code that are not a site's name.
-    const UNDER_CC: &[&str] = &["ac", "co", "com", "edu", "gov", "net", "org", "in", "or"];
-    /// Labels too common in text to tell a site.
-    const GENERIC: &[&str] = &[
-        "news", "blog", "blogs", "feed", "feeds", "media", "portal", "info", "online", "press",
-        "web", "site", "home", "mail", "www",
-    ];
-    let Some(host) = link
-        .and_then(|l| url::Url::parse(l).ok())
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-    else {
-        return false;
-    };
-    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
-        return false;
-    }
-    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    let Some((&tld, rest)) = labels.split_last() else {
-        return false;
-    };
-    let name = match rest.split_last() {
-        Some((&second, more)) if tld.len() == 2 && UNDER_CC.contains(&second) => more.last(),
-        Some((second, _)) => Some(second),
-        None => None,
-    };
-    let Some(name) = name.filter(|n| n.chars().count() >= 3 && !GENERIC.contains(n)) else {
+    let Some(name) = link.and_then(crate::model::site_name) else {
         return false;
     };
     text.split(|c: char| !c.is_alphanumeric() && c != '-')
-        .any(|w| w.eq_ignore_ascii_case(name))
+        .any(|w| w.eq_ignore_ascii_case(&name))
 }
 
 /// Hashes of a text's consecutive words, as [`match_words`] reads them.

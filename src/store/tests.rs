@@ -10,6 +10,37 @@ fn config(dir: &tempfile::TempDir) -> StoreConfig {
     test_config(&dir.path().join("db"))
 }
 
+/// `[dedupe]` as the tests' sources would have it: each publishes on the site it is named
+/// after (`kdi` on kdi.example, `bprg-sq` on bprg.example), as its feed's address tells.
+fn dedupe() -> DedupeConfig {
+    let sources = [
+        "kdi",
+        "bfpe",
+        "bfpe-latn",
+        "bfpe-cyrl",
+        "bprg",
+        "bprg-sq",
+        "bprg-main",
+        "portal",
+        "vlada",
+        "orga",
+        "orgb",
+        "old",
+        "other",
+        "agency",
+        "caucus",
+    ];
+    DedupeConfig {
+        sites: std::sync::Arc::new(
+            sources
+                .iter()
+                .map(|s| (s.to_string(), s.split('-').next().unwrap().to_string()))
+                .collect(),
+        ),
+        ..DedupeConfig::default()
+    }
+}
+
 fn open(dir: &tempfile::TempDir) -> Store {
     Store::open(&config(dir)).unwrap()
 }
@@ -79,7 +110,7 @@ fn apply_at(store: &Store, source: &str, items: &[Staged], at: DateTime<Utc>) ->
             items.to_vec(),
             &SourceState::default(),
             at,
-            &DedupeConfig::default(),
+            &dedupe(),
             &no_topics,
         )
         .unwrap()
@@ -446,14 +477,7 @@ fn topics_and_state_are_stored_and_reopen_works() {
             ..Default::default()
         };
         store
-            .apply(
-                "s",
-                vec![a],
-                &state,
-                now(),
-                &DedupeConfig::default(),
-                &culture,
-            )
+            .apply("s", vec![a], &state, now(), &dedupe(), &culture)
             .unwrap();
     }
     let store = open(&dir);
@@ -571,7 +595,7 @@ fn an_original_arriving_after_its_republished_copy_takes_the_lead() {
 fn a_title_without_text_merges_a_partners_copy_but_not_two_organisations_posts() {
     let dedupe = DedupeConfig {
         organizations: std::sync::Arc::new(["bfpe".to_string(), "kdi".to_string()].into()),
-        ..DedupeConfig::default()
+        ..dedupe()
     };
     let title = "Konferencija za medije povodom izbora";
     let post = |guid: &str, link: &str| {
@@ -603,7 +627,7 @@ fn a_title_without_text_merges_a_partners_copy_but_not_two_organisations_posts()
 fn the_title_index_follows_the_date_of_the_copy_that_leads() {
     let dedupe = DedupeConfig {
         organizations: std::sync::Arc::new(["kdi".to_string()].into()),
-        ..DedupeConfig::default()
+        ..dedupe()
     };
     let title = "Energy agreement: the paper on implementation";
     let mut partner = item("p", title, Some("https://p.example/energy"), "p");
@@ -631,7 +655,7 @@ fn the_title_index_follows_the_date_of_the_copy_that_leads() {
 fn an_organisations_copy_leads_a_partners_whatever_their_dates_and_order() {
     let dedupe = DedupeConfig {
         organizations: std::sync::Arc::new(["kdi".to_string()].into()),
-        ..DedupeConfig::default()
+        ..dedupe()
     };
     let title = "Energy agreement: the paper on implementation";
     let ours = || item("o1", title, Some("https://kdi.example/papers/energy"), "o");
@@ -1339,7 +1363,7 @@ fn states_without_items_are_read_at_once_and_written_in_one_batch_on_flush_or_cl
                 vec![item("g1", "A story", None, "h1")],
                 &applied,
                 now(),
-                &DedupeConfig::default(),
+                &dedupe(),
                 &no_topics,
             )
             .unwrap();
@@ -1404,7 +1428,7 @@ fn a_story_is_listed_again_when_another_source_first_carries_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let (t1, t2) = (now(), now() + Duration::days(2));
-    let dedupe = DedupeConfig::default();
+    let dedupe = dedupe();
     let state = SourceState::default();
     let story = |guid: &str| item(guid, "Talks resume", Some("https://a.example/talks"), "h");
     store
@@ -1457,7 +1481,7 @@ fn fetched(etag: &str) -> SourceState {
 /// Source `a` applies one story with state `fetched("1")`.
 fn apply_one_story(store: &Store) {
     let staged = vec![item("g1", "A story", None, "h1")];
-    let dedupe = DedupeConfig::default();
+    let dedupe = dedupe();
     store
         .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
         .unwrap();
@@ -1603,7 +1627,7 @@ fn two_story_export() -> Vec<u8> {
         item("g1", "A story", None, "h1"),
         item("g2", "Another story", None, "h2"),
     ];
-    let dedupe = DedupeConfig::default();
+    let dedupe = dedupe();
     store
         .apply("a", staged, &fetched("1"), now(), &dedupe, &no_topics)
         .unwrap();
@@ -2521,14 +2545,7 @@ fn topic_and_language_listings_follow_the_publication_index_and_its_updates() {
     };
     let first = topics_by(|t| (t.contains("ijalog") || t.contains("ијалог")).then_some("dialogue"));
     store
-        .apply(
-            "m",
-            feed,
-            &SourceState::default(),
-            now(),
-            &DedupeConfig::default(),
-            &first,
-        )
+        .apply("m", feed, &SourceState::default(), now(), &dedupe(), &first)
         .unwrap();
     let titles = |topic: Option<&str>, lang: Option<&str>| -> Vec<String> {
         let mut t: Vec<String> = store
@@ -2834,13 +2851,7 @@ fn republished() -> Staged {
 /// failed to make it.
 fn leave_original_queued(store: &Store) {
     let (first, _) = store
-        .stage(
-            "bprg",
-            vec![original()],
-            now(),
-            &DedupeConfig::default(),
-            &no_topics,
-        )
+        .stage("bprg", vec![original()], now(), &dedupe(), &no_topics)
         .unwrap();
     first.queue().unwrap();
 }
@@ -2859,7 +2870,7 @@ fn apply_after_original_queued(
             vec![story],
             &fetched(etag),
             now(),
-            &DedupeConfig::default(),
+            &dedupe(),
             &no_topics,
         )
         .unwrap()
@@ -2879,7 +2890,7 @@ fn a_feed_worked_out_while_the_last_ones_writes_are_queued_reads_them_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let main = store.main().unwrap();
-    let dedupe = DedupeConfig::default();
+    let dedupe = dedupe();
     let (first, report) = store
         .stage("bprg", vec![original()], now(), &dedupe, &no_topics)
         .unwrap();
@@ -2917,7 +2928,7 @@ fn writes_left_queued_are_read_by_the_next_feed_and_made_before_its_own() {
 fn feeds_applied_from_many_threads_at_once_store_a_story_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let dedupe = DedupeConfig::default();
+    let dedupe = dedupe();
     let reports: Vec<ApplyReport> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
             .map(|n| {
@@ -3149,7 +3160,7 @@ fn an_unreadable_matching_log_says_how_to_rebuild_it() {
             copies,
             &SourceState::default(),
             now(),
-            &DedupeConfig::default(),
+            &dedupe(),
             &no_topics,
         )
         .unwrap_err()
@@ -4043,6 +4054,114 @@ fn a_partners_copy_under_the_storys_link_stays_the_copy_through_its_edits() {
     other.item.summary = "Tjetër tekst.".into();
     assert_eq!(apply(&store, "agency", &[other]).duplicate, 1);
     assert_eq!(store.item_count(), 1);
+}
+
+/// Two sources' different stories pointing at one page of a third site (a ministry's
+/// consultations page) are two stories, whichever comes first; a copy there with one's title
+/// and text is that one's.
+#[test]
+fn stories_of_two_sources_pointing_at_one_page_elsewhere_are_two() {
+    let page = "https://gov.example/consultations/";
+    let academy = || {
+        let mut s = item(
+            "a1",
+            "Call for applications: Youth Policy Academy 2026",
+            Some(page),
+            "a",
+        );
+        s.item.summary = "The academy takes twenty young people from Kosovo and Serbia for \
+                          six weekends of seminars on public policy, with mentors from the \
+                          institute and visits to the assembly."
+            .into();
+        s
+    };
+    let media_law = || {
+        let mut s = item(
+            "b1",
+            "Ministry opens public consultation on the media law",
+            Some("https://gov.example/consultations?utm_source=bfpe"),
+            "b",
+        );
+        s.item.summary = "Comments on the draft law on public information and media are \
+                          open until the end of the month; the partner network will send \
+                          a joint submission."
+            .into();
+        s
+    };
+    for first_kdi in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let dedupe = DedupeConfig {
+            organizations: std::sync::Arc::new(["kdi".to_string()].into()),
+            ..dedupe()
+        };
+        let (first, second) = if first_kdi {
+            (("kdi", academy()), ("bfpe", media_law()))
+        } else {
+            (("bfpe", media_law()), ("kdi", academy()))
+        };
+        assert_eq!(apply_deduped(&store, first.0, first.1, &dedupe).new, 1);
+        assert_eq!(apply_deduped(&store, second.0, second.1, &dedupe).new, 1);
+        let stored = store.list(&Query::default()).unwrap();
+        assert_eq!(stored.len(), 2, "{stored:?}");
+        for s in &stored {
+            assert_eq!(s.sources.len(), 1, "{s:?}");
+        }
+        // A third source's copy of the academy (its title and text) is the academy's.
+        let mut copy = academy();
+        copy.item.identity = Identity::Guid("p1".into());
+        assert_eq!(apply_deduped(&store, "portal", copy, &dedupe).duplicate, 1);
+        assert_eq!(store.item_count(), 2);
+    }
+}
+
+/// A partner's copy of an organisation's story under the organisation's page is the story's,
+/// with a title and a blurb of the partner's own, whichever is fetched first.
+#[test]
+fn a_partners_own_words_under_an_organisations_page_are_its_story() {
+    let page = "https://kdi.example/news/academy";
+    let story = || {
+        let mut s = item(
+            "k1",
+            "Youth Policy Academy opens its 2026 call",
+            Some(page),
+            "k",
+        );
+        s.item.summary = "Twenty places for young people from Kosovo and Serbia.".into();
+        s
+    };
+    let partner = || {
+        let mut s = item(
+            "p1",
+            "Apply now: our friends at KDI take young people for policy training",
+            Some("https://kdi.example/news/academy?utm_source=portal&utm_medium=rss"),
+            "p",
+        );
+        s.item.summary = "Lexo më shumë në faqen e partnerit.".into();
+        s
+    };
+    for partner_first in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let dedupe = DedupeConfig {
+            organizations: std::sync::Arc::new(["kdi".to_string()].into()),
+            ..dedupe()
+        };
+        if partner_first {
+            assert_eq!(apply_deduped(&store, "portal", partner(), &dedupe).new, 1);
+            assert_eq!(apply_deduped(&store, "kdi", story(), &dedupe).duplicate, 1);
+        } else {
+            assert_eq!(apply_deduped(&store, "kdi", story(), &dedupe).new, 1);
+            assert_eq!(
+                apply_deduped(&store, "portal", partner(), &dedupe).duplicate,
+                1
+            );
+        }
+        let stored = store.list(&Query::default()).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].title, "Youth Policy Academy opens its 2026 call");
+        assert_eq!(stored[0].sources.len(), 2);
+    }
 }
 
 #[test]
