@@ -234,8 +234,71 @@ fn trimmed(mut s: String) -> String {
     s
 }
 
+/// Deepest element nesting given to the HTML parser. html5ever walks its stack of open
+/// elements for each tag it reads, so markup nesting by the ten thousand (a megabyte of
+/// `<div>`) costs minutes of CPU; a story's body nests a few dozen levels.
+const MAX_HTML_DEPTH: usize = 512;
+
+/// Elements whose end tag a parser implies (the next `<p>` or `<li>` closes the last): they
+/// do not nest when left open, as old feeds' bodies leave them.
+const IMPLIED_END: &[&str] = &[
+    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
+    "colgroup", "caption", "rb", "rt", "rp", "rtc",
+];
+
+/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], by a count of its tags
+/// (void elements, self-closed ones and [`IMPLIED_END`] ones do not nest).
+fn nests_too_deep(html: &str) -> bool {
+    let bytes = html.as_bytes();
+    // Each level takes a tag of three bytes at least.
+    if bytes.len() < 3 * MAX_HTML_DEPTH {
+        return false;
+    }
+    let (mut depth, mut at) = (0usize, 0usize);
+    while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
+        let tag = at + found + 1;
+        at = tag;
+        let closing = bytes.get(tag) == Some(&b'/');
+        let name_at = tag + usize::from(closing);
+        let name_len = bytes[name_at..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        if VOID.contains(&name.as_str())
+            || matches!(
+                name.as_str(),
+                "area" | "base" | "col" | "input" | "link" | "meta"
+            )
+            || IMPLIED_END.contains(&name.as_str())
+        {
+            continue;
+        }
+        if closing {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let end = memchr::memchr(b'>', &bytes[name_at..]).map(|e| name_at + e);
+        if end.is_some_and(|e| bytes[e - 1] == b'/') {
+            continue;
+        }
+        depth += 1;
+        if depth > MAX_HTML_DEPTH {
+            return true;
+        }
+    }
+    false
+}
+
 /// [`sanitize`] through ammonia.
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
+    if nests_too_deep(html) {
+        // Its text alone, escaped: nothing of such markup is worth minutes of a core.
+        return trimmed(html_escape::encode_text(&to_text(html)).into_owned());
+    }
     // Fails closed: a body the pass could not read, or that still has an iframe with content
     // once sanitized (html5ever writes that content unescaped), is sanitized without frames.
     let cleaned = match embeds_and_lazy_images(html, base) {
@@ -1195,6 +1258,27 @@ mod tests {
 
     fn base() -> Url {
         Url::parse("https://balkansgroup.example/en/news/").unwrap()
+    }
+
+    /// A body nesting elements by the ten thousand keeps its text, without the parse that
+    /// would take a core for minutes; paragraphs and list items left open, as old feeds leave
+    /// them, nest nothing and keep their markup.
+    #[test]
+    fn a_body_nested_too_deep_keeps_its_text_alone() {
+        let deep = format!("{}Deep & <i>text</i>", "<div>".repeat(50_000));
+        assert_eq!(sanitize(&deep, Some(&base()), None), "Deep &amp; text");
+        let open_paragraphs = format!("{}<b>end</b>", "<p>Line, <li>item ".repeat(2_000));
+        let kept = sanitize(&open_paragraphs, Some(&base()), None);
+        assert!(
+            kept.starts_with("<p>Line, </p><li>item "),
+            "{}",
+            &kept[..200]
+        );
+        assert!(kept.contains("<b>end</b>"), "{}", &kept[kept.len() - 50..]);
+        let self_closed = format!("{}<b>end</b>", "<span/>x".repeat(2_000));
+        assert!(!nests_too_deep(&self_closed));
+        assert!(nests_too_deep(&"<b>".repeat(513)));
+        assert!(!nests_too_deep(&"<b>x</b>".repeat(513)));
     }
 
     #[test]

@@ -60,7 +60,7 @@ fn too_deep(text: &str) -> Option<()> {
             b'!' if rest.starts_with(b"!--") => skip_to(b"-->")?,
             b'!' | b'?' => skip_to(b">")?,
             _ => {
-                let end = skip_to(b">")?;
+                let end = tag_end(bytes, tag + 1)?;
                 // `<a/>` closes itself.
                 if bytes[end - 2] != b'/' {
                     depth += 1;
@@ -73,6 +73,20 @@ fn too_deep(text: &str) -> Option<()> {
         };
     }
     None
+}
+
+/// Just past the `>` that ends the tag whose name starts at `from`: the first one outside
+/// quotes, as quick-xml (feed-rs's reader) reads it (`<media:group a="/>">` opens an element).
+fn tag_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let found = from + memchr::memchr3(b'>', b'"', b'\'', &bytes[from..])?;
+        match bytes[found] {
+            b'>' => return Some(found + 1),
+            quote => {
+                from = found + 1 + memchr::memchr(quote, &bytes[found + 1..])? + 1;
+            }
+        }
+    }
 }
 
 /// Most entries read from one document: a feed lists its latest stories, not an archive of

@@ -202,17 +202,32 @@ fn a_document_without_a_relative_base_leaves_links_to_the_site() {
 /// them; markup inside CDATA, however much, is not counted.
 #[test]
 fn a_document_nested_too_deep_is_refused_not_crashed_on() {
-    let mut doc = String::from(
+    let doc = String::from(
         r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title><item><title>deep</title>"#,
     );
-    for _ in 0..100_000 {
-        doc.push_str("<media:group>");
-    }
     let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
-    match parse(doc.as_bytes(), &ctx(&url)) {
-        Err(ParseError::Invalid(msg)) => assert!(msg.contains("nest deeper than 256"), "{msg}"),
-        other => panic!("{other:?}"),
+    // A `>` or `/>` inside a quoted attribute value ends no tag, for feed-rs as for the count.
+    for group in [
+        "<media:group>",
+        r#"<media:group a="/>">"#,
+        "<media:group a='/>' b=\"'\">",
+    ] {
+        let mut doc = doc.clone();
+        for _ in 0..100_000 {
+            doc.push_str(group);
+        }
+        match parse(doc.as_bytes(), &ctx(&url)) {
+            Err(ParseError::Invalid(msg)) => {
+                assert!(msg.contains("nest deeper than 256"), "{group}: {msg}")
+            }
+            other => panic!("{group}: {other:?}"),
+        }
     }
+    let mut quoted = doc.clone();
+    quoted.push_str(
+        r#"<guid>q</guid><media:content url="https://x.example/a.jpg?s=1>2" medium="image"/></item></channel></rss>"#,
+    );
+    assert_eq!(items(&quoted).len(), 1);
     let mut breaks = String::from(
         r#"<rss version="2.0"><channel><title>t</title><item><title>Many breaks</title><guid>b</guid><description><![CDATA["#,
     );
