@@ -159,6 +159,38 @@ fn a_damaged_store_is_an_error_not_an_empty_store() {
     assert!(!s.items().is_empty());
 }
 
+/// A snapshot sled was writing when its process was killed (`snap.….generating`, empty or
+/// cut short) is passed over: the store opens with every story, as stored before it.
+#[test]
+fn a_snapshot_left_unfinished_by_a_kill_is_passed_over() {
+    let s = stored();
+    let data = s.dir.path().join("data");
+    let before = s.items();
+    for (dir, contents) in [
+        (data.clone(), &b""[..]),
+        (data.join("states"), &[7u8; 40][..]),
+    ] {
+        let snapshot = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("snap."))
+            .max()
+            .expect("a snapshot");
+        std::fs::write(dir.join(format!("{snapshot}.generating")), contents).unwrap();
+    }
+    assert_eq!(s.items(), before);
+    let (code, out) = s.fetch(&[]);
+    assert_eq!(code, 0, "{out:?}");
+    for dir in [&data, &data.join("states")] {
+        let left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".generating"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
 #[test]
 fn a_store_path_that_is_a_file_or_not_writable_is_an_error() {
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");

@@ -19,12 +19,13 @@ pub(super) fn key(name: &str, end: DateTime<Utc>) -> Vec<u8> {
 const SHOW_LOOKBACK: usize = 64;
 
 impl Store {
-    /// Stores (or replaces) a built digest and flushes.
+    /// Stores (or replaces) a built digest, on disk when it returns.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
         let main = self.main()?;
         main.digests.insert(key(&record.name, record.end), bytes)?;
-        main.flush()?;
+        // Through the disk's cache: a send mark a power cut took back would send again.
+        main.sync()?;
         Ok(())
     }
 

@@ -150,7 +150,24 @@ pub enum StoreError {
 /// device (os error 28)") rather than as Rust writes their structure.
 fn sled_message(e: &sled::Error) -> String {
     match e {
-        sled::Error::Io(io) => format!("cannot read or write the disk: {io}"),
+        sled::Error::Io(io) => {
+            // An error sled met in its background writer comes back to every later call with
+            // the first one's structure as its text: `Os { code: 28, kind: StorageFull,
+            // message: "No space left on device" }`.
+            let text = io.to_string();
+            let worded = text
+                .strip_prefix("Os { code: ")
+                .and_then(|rest| {
+                    let (code, rest) = rest.split_once(',')?;
+                    let (_, message) = rest.split_once("message: \"")?;
+                    Some(format!(
+                        "{} (os error {code})",
+                        message.strip_suffix("\" }")?
+                    ))
+                })
+                .unwrap_or(text);
+            format!("cannot read or write the disk: {worded}")
+        }
         other => other.to_string(),
     }
 }
@@ -234,6 +251,8 @@ struct Main {
     journal: sled::Tree,
     /// sled's log segment size for this store.
     segment_size: usize,
+    /// sled's log file ([`Main::sync`]).
+    log: std::path::PathBuf,
     /// The tree nodes sled keeps in files of their own.
     blobs: blobs::Blobs,
     /// Story records created less story records removed since the database was opened,
@@ -258,6 +277,23 @@ impl Main {
         self.db.flush()?;
         Ok(())
     }
+
+    /// [`Main::flush`], and through the disk's own cache: sled's flush waits for its log's
+    /// pages to be written ([`sync_log`]), which a power cut can still take back. For what
+    /// must not go back (a digest's send marks, the stories under the states written next).
+    fn sync(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        sync_log(&self.log)
+    }
+}
+
+/// `fdatasync` of a sled database's log (`dir/db`): sled 0.34's flush on Linux is a
+/// `sync_file_range`, which neither writes the file's new length nor empties the drive's
+/// write cache; its background flusher syncs for real only every half second.
+fn sync_log(log: &Path) -> Result<(), StoreError> {
+    std::fs::File::open(log)
+        .and_then(|f| f.sync_data())
+        .map_err(|e| StoreError::from(sled::Error::Io(e)))
 }
 
 impl Store {
@@ -278,6 +314,7 @@ impl Store {
         let main_existed = has_database(&config.path);
         let states_db = open_db(
             &config.path,
+            &path,
             sled::Config::new()
                 .path(&path)
                 .cache_capacity(STATES_CACHE)
@@ -307,7 +344,7 @@ impl Store {
                 keyed_states = true;
                 true
             }
-            None if existed => {
+            None if existed && !never_written(&states_db)? => {
                 return Err(StoreError::Damaged {
                     path: config.path.clone(),
                     detail: "its states database has no schema version".into(),
@@ -420,13 +457,12 @@ impl Store {
         // sled replays its log up to the first unreadable record, so a log damaged near its
         // start opens as an empty database; the schema version tells that from a new store.
         let existed = has_database(path);
-        if !existed
-            && self
-                .states_db
-                .open_tree("meta")?
-                .get(STORIES_KEY)?
-                .is_some()
-        {
+        let vouched = self
+            .states_db
+            .open_tree("meta")?
+            .get(STORIES_KEY)?
+            .is_some();
+        if !existed && vouched {
             // The states vouch for stories that are gone: creating an empty database here
             // would have every source answer "not modified" over it for good.
             return Err(StoreError::Damaged {
@@ -436,6 +472,7 @@ impl Store {
         }
         let segments = segment_size(path);
         let db = open_db(
+            path,
             path,
             sled::Config::new()
                 .path(path)
@@ -459,6 +496,7 @@ impl Store {
             journal: tree("journal")?,
             segment_size: segments,
             blobs: blobs::Blobs::new(path),
+            log: path.join("db"),
             net_stories: std::sync::atomic::AtomicI64::new(0),
             applying: Mutex::new(()),
             queued: std::sync::RwLock::new(journal::Queue::new()),
@@ -476,7 +514,9 @@ impl Store {
                     })
                 }
             },
-            None if existed => {
+            // A database whose first process stopped before writing its schema version holds
+            // no more than its trees' names, and the states vouch for no stories yet.
+            None if existed && (vouched || !never_written(&main.db)?) => {
                 return Err(StoreError::Damaged {
                     path: path.clone(),
                     detail: "its database has no schema version".into(),
@@ -903,11 +943,11 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         // The stories first: a state must never reach the disk before them.
         if let Some(main) = self.main.get() {
-            main.flush()?;
+            main.sync()?;
         }
         self.states.write()?;
         self.states_db.flush()?;
-        Ok(())
+        sync_log(&self.config.path.join(STATES_DIR).join("db"))
     }
 }
 
@@ -930,7 +970,8 @@ fn has_database(dir: &Path) -> bool {
 }
 
 /// Opens one of the store's sled databases; errors name the store directory `store`.
-fn open_db(store: &Path, config: sled::Config) -> Result<sled::Db, StoreError> {
+fn open_db(store: &Path, dir: &Path, config: sled::Config) -> Result<sled::Db, StoreError> {
+    drop_unfinished_snapshots(dir);
     let try_open = || {
         config.open().map_err(|error| match &error {
             sled::Error::Io(e) if e.to_string().contains("lock") => StoreError::Locked {
@@ -957,6 +998,45 @@ fn open_db(store: &Path, config: sled::Config) -> Result<sled::Db, StoreError> {
         opened = try_open();
     }
     opened
+}
+
+/// Removes the snapshots sled was writing when its process stopped (`snap.….generating`,
+/// renamed to `snap.…` once whole and on disk). sled reads the last snapshot file by name,
+/// and that name sorts after the snapshot it would have replaced: an empty or partial one,
+/// which sled reports as corruption of an intact database. Without it, sled replays its log
+/// from the last snapshot it finished, as after a crash just before it began the next.
+fn drop_unfinished_snapshots(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::warn!(
+                    file = %entry.path().display(),
+                    "removed a snapshot the store's last process left unfinished"
+                ),
+                Err(e) => tracing::warn!(
+                    file = %entry.path().display(),
+                    error = %e,
+                    "cannot remove an unfinished snapshot"
+                ),
+            }
+        }
+    }
+}
+
+/// Whether no tree of `db` holds anything: a database created by a process that stopped
+/// before writing its schema version (the trees' names are written first).
+fn never_written(db: &sled::Db) -> Result<bool, StoreError> {
+    for name in db.tree_names() {
+        if !db.open_tree(&name)?.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The schema version stored in a `meta` tree.

@@ -1577,6 +1577,52 @@ fn a_states_database_of_a_newer_schema_is_refused() {
     }
 }
 
+/// A store whose first process was killed after sled wrote its trees' names and before the
+/// schema versions is a new store, not a damaged one; with a tree that holds anything, or
+/// states that vouch for stories, it is damage.
+#[test]
+fn a_store_killed_before_its_schema_was_written_opens_as_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    let created = |path: &std::path::Path, trees: &[&str], write: Option<&str>| {
+        let db = sled::open(path).unwrap();
+        for name in trees {
+            let tree = db.open_tree(name).unwrap();
+            if write == Some(*name) {
+                tree.insert("k", "v").unwrap();
+            }
+        }
+        db.flush().unwrap();
+    };
+    created(
+        &cfg.path.join("states"),
+        &["meta", "source_states", "served"],
+        None,
+    );
+    created(&cfg.path, &["items", "meta", "journal"], None);
+    let store = Store::open(&cfg).unwrap();
+    assert_eq!(store.item_count(), 0);
+    apply_one_story(&store);
+    drop(store);
+    assert_eq!(Store::open(&cfg).unwrap().item_count(), 1);
+
+    for (states, main) in [(Some("source_states"), None), (None, Some("items"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(&dir);
+        created(&cfg.path.join("states"), &["meta", "source_states"], states);
+        if main.is_some() {
+            created(&cfg.path, &["items", "meta"], main);
+        }
+        match Store::open(&cfg) {
+            Err(StoreError::Damaged { detail, .. }) => {
+                assert!(detail.contains("no schema version"), "{detail}")
+            }
+            Err(e) => panic!("wrong error: {e}"),
+            Ok(_) => panic!("opened a store with data and no schema"),
+        }
+    }
+}
+
 #[test]
 fn a_missing_stories_database_is_damage_when_states_vouch_for_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -3188,6 +3234,14 @@ fn a_disk_error_reads_as_the_system_words_it() {
         "{said}"
     );
     assert!(!said.contains("Os {"), "{said}");
+    // As sled hands back an error its background writer met: the first one's structure.
+    let structured = std::io::Error::other(
+        r#"Os { code: 28, kind: StorageFull, message: "No space left on device" }"#,
+    );
+    assert_eq!(
+        StoreError::from(sled::Error::Io(structured)).to_string(),
+        "store error: cannot read or write the disk: No space left on device (os error 28)"
+    );
 }
 
 /// A story that reaches the store hours after its date is listed where it arrived, so the
