@@ -1055,6 +1055,15 @@ impl Validator<'_> {
     fn duration(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Duration> {
         let v = v.as_ref()?;
         match humantime::parse_duration(v.get_ref().trim()) {
+            Ok(d) if d > MAX_DURATION => {
+                self.push(
+                    v.span().start,
+                    key,
+                    "duration must be at most 100 years (a longer one overflows the dates it \
+                     is added to)",
+                );
+                None
+            }
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
                 self.push(v.span().start, key, "duration must be greater than zero");
@@ -1183,6 +1192,10 @@ pub(crate) fn unknown_topic(topic: &str, defined: &[impl AsRef<str>]) -> String 
 
 /// The shortest time between two polls of a source.
 const MIN_POLL: Duration = Duration::from_secs(10);
+
+/// The longest duration a setting takes: retention, windows and intervals are added to and
+/// taken from dates, which end in the year 262143.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 86_400);
 
 /// A cron expression in the six-field form the scheduler reads (seconds first): the common
 /// five-field form gets a leading `0`. Checked with the scheduler's own parser settings, and

@@ -155,6 +155,30 @@ fn bad_url_duration_and_cron_are_all_reported() {
     assert_eq!(ps[1].line, 16);
 }
 
+/// A duration past a century (`prune` took it from today's date, and panicked) is refused
+/// where it is written.
+#[test]
+fn a_duration_longer_than_a_century_is_refused_at_its_key() {
+    let text = GOOD.replace("interval = \"15m\"", "interval = \"100000000years\"");
+    let ps = problems(&text);
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!(
+        (ps[0].key.as_str(), ps[0].line),
+        ("sources[0].interval", 16)
+    );
+    assert!(ps[0].message.contains("at most 100 years"), "{}", ps[0]);
+    let aged = |age: &str| {
+        GOOD.replace(
+            "cache_capacity = \"32MiB\"",
+            &format!("cache_capacity = \"32MiB\"\nmax_age = \"{age}\""),
+        )
+    };
+    let ps = problems(&aged("1000 years"));
+    assert_eq!(ps.len(), 1, "{ps:?}");
+    assert_eq!((ps[0].key.as_str(), ps[0].line), ("store.max_age", 5));
+    assert!(load(&aged("99 years")).is_ok());
+}
+
 #[test]
 fn a_cron_must_have_5_or_6_fields_fire_at_all_and_poll_no_more_often_than_every_10s() {
     let message = |cron: &str| {
