@@ -72,9 +72,39 @@ pub struct Shared {
     admin: Option<Admin>,
     /// Since when, and why, the store has failed to take writes; `None` while it takes them.
     store_failure: std::sync::Mutex<Option<(DateTime<Utc>, String)>>,
+    /// Reads of stored digests running ([`Shared::read_digests`]).
+    digest_reads: Arc<tokio::sync::Semaphore>,
 }
 
+/// Reads of stored digests at once: the archive page decodes up to a thousand records, the
+/// index a hundred.
+const DIGEST_READS: usize = 4;
+
 impl Shared {
+    /// Runs `read` on a blocking thread, [`DIGEST_READS`] at a time, the others waiting their
+    /// turn (within the request timeout): a client asking over and over cannot take every
+    /// blocking thread. The turn goes with the read, so a request that times out or goes away
+    /// holds it until its read has ended.
+    async fn read_digests<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, String> {
+        let turn = self
+            .digest_reads
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            read(&store)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
     /// State with no feeds rendered yet.
     pub fn new(store: Arc<Store>, config: Arc<Config>) -> Shared {
         let shared = Shared {
@@ -91,6 +121,7 @@ impl Shared {
             ready: AtomicBool::new(false),
             admin: None,
             store_failure: std::sync::Mutex::new(None),
+            digest_reads: Arc::new(tokio::sync::Semaphore::new(DIGEST_READS)),
         };
         shared.metrics.store_writable(true);
         let config = shared.config();
@@ -320,18 +351,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let request_timeout = shared.config().server.request_timeout;
     // Routes that do work per request (render, read the store, encode): bounded in time and
     // in how many run at once.
-    // The digest routes read whole stored digests (the archive page up to a thousand, the
-    // index a hundred): a few at a time, the others waiting their turn within the timeout,
-    // so a client asking for them over and over cannot take every blocking thread.
-    let digests = Router::new()
-        .route("/digests/{name}/{file}", get(digest_file))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(4));
     let working = Router::new()
         .route("/", get(status_page))
         .route("/feeds/sources/{file}", get(source_feed))
         .route("/feeds/topics/{topic}/{file}", get(topic_language_feed))
         .route("/sources.json", get(sources_json))
-        .merge(digests)
+        .route("/digests/{name}/{file}", get(digest_file))
         .route("/metrics", get(metrics_text))
         .route("/admin/fetch", post(admin::fetch))
         .route("/admin/reload", post(admin::reload))
@@ -608,8 +633,8 @@ async fn lazy_feed(
         .or_default()
         .clone();
     let response = {
-        let _turn = turn.lock().await;
-        render_lazy(&shared, scope, format, headers).await
+        let held = turn.clone().lock_owned().await;
+        render_lazy(&shared, scope, format, headers, held).await
     };
     let mut turns = shared.lazy_turns.lock().unwrap_or_else(|e| e.into_inner());
     // Nobody else holds it (the map and this request do): forget it.
@@ -625,6 +650,7 @@ async fn render_lazy(
     scope: Scope,
     format: Format,
     headers: &HeaderMap,
+    turn: tokio::sync::OwnedMutexGuard<()>,
 ) -> Response {
     let set = shared.feeds();
     let generation = set.generation;
@@ -634,8 +660,9 @@ async fn render_lazy(
     };
     let s = shared.clone();
     // Kept by the render itself: a request that goes away (or times out) meanwhile does not
-    // throw it away.
+    // throw it away, nor let the next request start the same render (the turn goes with it).
     let rendered = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let before = cached.as_deref();
         let doc = set.render_lazy(&s.store, &s.config(), &scope, format, before)?;
         Ok::<_, StoreError>(doc.map(|doc| {
@@ -1089,32 +1116,38 @@ async fn digest_file(
             _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
         },
     };
-    let store = s.store.clone();
-    let found = tokio::task::spawn_blocking(move || match which {
-        Which::Show(day) => {
-            let (from, until) = day.unzip();
-            store.digest_to_show(&d.name, from, until, !d.send_empty)
+    let name = d.name.clone();
+    let found = s
+        .read_digests(move |store| match which {
+            Which::Show(day) => {
+                let (from, until) = day.unzip();
+                store.digest_to_show(&d.name, from, until, !d.send_empty)
+            }
+            // The id has whole seconds; the period's end may not.
+            // The id names its end to the second or to the millisecond (a digest by hand; one
+            // stored before ends were cut to milliseconds may have a finer end).
+            Which::Exact(end) => store.digest_to_show(
+                &d.name,
+                Some(end),
+                Some(if end.timestamp_subsec_millis() == 0 {
+                    end + chrono::Duration::seconds(1)
+                } else {
+                    end + chrono::Duration::milliseconds(1)
+                }),
+                false,
+            ),
+        })
+        .await;
+    let record = match found {
+        Ok(Some(record)) => record,
+        Ok(None) => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
+        Err(error) => {
+            tracing::error!(%error, digest = %name, "reading a digest failed");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the digest\n",
+            );
         }
-        // The id has whole seconds; the period's end may not.
-        // The id names its end to the second or to the millisecond (a digest by hand; one
-        // stored before ends were cut to milliseconds may have a finer end).
-        Which::Exact(end) => store.digest_to_show(
-            &d.name,
-            Some(end),
-            Some(if end.timestamp_subsec_millis() == 0 {
-                end + chrono::Duration::seconds(1)
-            } else {
-                end + chrono::Duration::milliseconds(1)
-            }),
-            false,
-        ),
-    })
-    .await
-    .ok()
-    .and_then(Result::ok)
-    .flatten();
-    let Some(record) = found else {
-        return plain(StatusCode::NOT_FOUND, "no such digest yet\n");
     };
     let body = match ext {
         "html" => record.html,
@@ -1139,9 +1172,9 @@ const DIGEST_INDEX_MAX: usize = 100;
 /// subject, sending state and the URLs of its files, for a pipeline that wants every one
 /// rather than the latest.
 async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
-    let store = s.store.clone();
-    let listed =
-        tokio::task::spawn_blocking(move || -> Result<Vec<serde_json::Value>, StoreError> {
+    let digest = name.clone();
+    let listed = s
+        .read_digests(move |store| -> Result<Vec<serde_json::Value>, StoreError> {
             let mut out = Vec::new();
             for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
                 let r = record?;
@@ -1168,7 +1201,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
         })
         .await;
     match listed {
-        Ok(Ok(list)) => {
+        Ok(list) => {
             let mut response = (
                 [(header::CONTENT_TYPE, "application/json")],
                 serde_json::to_string_pretty(&list).unwrap_or_default(),
@@ -1179,10 +1212,13 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             response
         }
-        _ => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "cannot read the digests\n",
-        ),
+        Err(error) => {
+            tracing::error!(%error, %digest, "reading the digests for the index failed");
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the digests\n",
+            )
+        }
     }
 }
 
@@ -1196,34 +1232,31 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
         period: String,
         count: String,
     }
-    let store = s.store.clone();
     let (name, send_empty, locale) = (d.name.clone(), d.send_empty, d.locale);
-    let listed = tokio::task::spawn_blocking(move || -> Result<Vec<Issue>, StoreError> {
-        let mut out = Vec::new();
-        // Bounded twice: the issues shown, and the records read to find them (an hourly
-        // digest of a quiet topic has many empty ones).
-        for record in store.digests_newest_first(&name)?.take(DIGEST_ARCHIVE_READ) {
-            let r = record?;
-            if r.count == 0 && !send_empty {
-                continue;
+    let listed = s
+        .read_digests(move |store| -> Result<Vec<Issue>, StoreError> {
+            let mut out = Vec::new();
+            // Bounded twice: the issues shown, and the records read to find them (an hourly
+            // digest of a quiet topic has many empty ones).
+            for record in store.digests_newest_first(&name)?.take(DIGEST_ARCHIVE_READ) {
+                let r = record?;
+                if r.count == 0 && !send_empty {
+                    continue;
+                }
+                let said =
+                    |key: &str, or: String| r.json[key].as_str().map(str::to_string).unwrap_or(or);
+                out.push(Issue {
+                    href: format!("{}.html", crate::digest::run::time_stamp(r.end)),
+                    period: said("period_label", r.subject.clone()),
+                    count: said("count_label", locale.count(r.count)),
+                });
+                if out.len() == DIGEST_INDEX_MAX {
+                    break;
+                }
             }
-            let said =
-                |key: &str, or: String| r.json[key].as_str().map(str::to_string).unwrap_or(or);
-            out.push(Issue {
-                href: format!("{}.html", crate::digest::run::time_stamp(r.end)),
-                period: said("period_label", r.subject.clone()),
-                count: said("count_label", locale.count(r.count)),
-            });
-            if out.len() == DIGEST_INDEX_MAX {
-                break;
-            }
-        }
-        Ok(out)
-    })
-    .await;
-    let listed = listed
-        .map_err(|e| e.to_string())
-        .and_then(|read| read.map_err(|e| e.to_string()));
+            Ok(out)
+        })
+        .await;
     let issues = match listed {
         Ok(issues) => issues,
         Err(error) => {

@@ -88,7 +88,16 @@ impl Store {
             .rev()
             .take(SHOW_LOOKBACK)
         {
-            let record = decode(&kv?.1)?;
+            let (key, bytes) = kv?;
+            // A record that cannot be read is passed over, as the digest runs pass it over:
+            // the one before it is shown.
+            let record = match decode(&bytes) {
+                Ok(record) => record,
+                Err(error) => {
+                    tracing::warn!(%error, digest = name, key = ?key, "passing over an unreadable digest");
+                    continue;
+                }
+            };
             if !skip_empty || record.count > 0 {
                 return Ok(Some(record));
             }

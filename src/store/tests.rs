@@ -2834,6 +2834,14 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
     );
     assert_eq!(show(Some(day(29, 0)), Some(day(30, 0)), true), None);
     assert_eq!(show(Some(day(29, 0)), Some(day(28, 0)), true), None);
+    // A newest record that cannot be read is passed over: the one before it is shown.
+    store
+        .main()
+        .unwrap()
+        .digests
+        .insert(super::digests::key("daily", day(28, 11)), &b"{not json"[..])
+        .unwrap();
+    assert_eq!(show(None, None, false), Some((day(28, 10), 0)));
 }
 
 #[test]
