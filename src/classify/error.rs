@@ -72,3 +72,19 @@ pub enum RuleError {
     #[error("cannot compile the topic rules: {0}")]
     Automaton(String),
 }
+
+impl RuleError {
+    /// The topic the problem is in (`None` for the automaton's).
+    pub fn topic(&self) -> Option<&str> {
+        match self {
+            RuleError::BadName { topic }
+            | RuleError::DuplicateTopic { topic }
+            | RuleError::BadNumber { topic, .. }
+            | RuleError::NoTerms { topic }
+            | RuleError::BadWeight { topic, .. }
+            | RuleError::BadTerm { topic, .. }
+            | RuleError::DuplicateTerm { topic, .. } => Some(topic),
+            RuleError::Automaton(_) => None,
+        }
+    }
+}

@@ -98,16 +98,6 @@ impl<'a> Locator<'a> {
         }
     }
 
-    /// Whether the document contains `needle`.
-    pub(crate) fn contains(&self, needle: &str) -> bool {
-        self.text.contains(needle)
-    }
-
-    /// Offset of the first occurrence of `needle` (0 when absent).
-    pub(crate) fn find(&self, needle: &str) -> usize {
-        self.text.find(needle).unwrap_or(0)
-    }
-
     /// Offset of the key `name` (bare or quoted, followed by `=`) at or after `from`; `from`
     /// when there is none.
     pub(crate) fn offset_of_key(&self, from: usize, name: &str) -> usize {
@@ -125,6 +115,80 @@ impl<'a> Locator<'a> {
             }
         }
         from
+    }
+
+    /// Where a topic-rules problem is written in this document, and its key: the term, the
+    /// setting or the topic's header. `None` when the topic is not defined here.
+    pub(crate) fn rule_spot(&self, e: &crate::classify::RuleError) -> Option<(usize, String)> {
+        use crate::classify::RuleError;
+        let topic = e.topic()?;
+        // The topic's tables (`[topics.NAME]`, `[topics.NAME.terms]`…): each header's offset,
+        // its name, and where the table ends.
+        let mut tables: Vec<(usize, String, usize)> = Vec::new();
+        let mut pos = 0;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
+                    open.2 = pos;
+                }
+                let name = trimmed
+                    .trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .unwrap_or("")
+                    .split('.')
+                    .map(|part| part.trim().trim_matches(['"', '\'']))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let ours = name
+                    .strip_prefix("topics.")
+                    .and_then(|rest| rest.strip_prefix(topic))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
+                if ours {
+                    tables.push((pos + line.find('[').unwrap_or(0), name, usize::MAX));
+                }
+            }
+            pos += line.len();
+        }
+        if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
+            open.2 = self.text.len();
+        }
+        let (header, _, _) = tables.first()?;
+        let main = format!("topics.{topic}");
+        let (written, list) = match e {
+            RuleError::BadWeight { term, .. } => (term.as_str(), "terms"),
+            RuleError::DuplicateTerm { term, .. } => (term.as_str(), "terms"),
+            RuleError::BadTerm { term, list, .. } => (term.as_str(), *list),
+            RuleError::BadNumber { key, .. } => {
+                return tables.iter().find_map(|(start, _, end)| {
+                    let at = self.offset_of_key(*start, key);
+                    (at != *start && at < *end).then(|| (at, format!("{main}.{key}")))
+                });
+            }
+            _ => return Some((*header, main)),
+        };
+        for (start, name, end) in &tables {
+            let table = &self.text[*start..*end];
+            let found = [format!("\"{written}\""), format!("'{written}'")]
+                .iter()
+                .find_map(|quoted| table.find(quoted.as_str()))
+                .or_else(|| {
+                    let at = self.offset_of_key(*start, written);
+                    (at != *start && at < *end).then(|| at - start)
+                });
+            if let Some(at) = found {
+                // In a table of its own (`[topics.NAME.terms]`) or in the topic's (`exclude =
+                // […]`, `terms = {…}`).
+                let key = if name == &main {
+                    format!("{main}.{list}")
+                } else {
+                    name.clone()
+                };
+                return Some((start + at, key));
+            }
+        }
+        Some((*header, main))
     }
 
     /// The table a byte offset falls in, as a key path (`fetch`, `sources[3]`), by scanning

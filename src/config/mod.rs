@@ -581,20 +581,21 @@ impl Validator<'_> {
                     let text = std::fs::read_to_string(&path).unwrap_or_default();
                     let loc = Locator::new(&path, &text);
                     for e in problems {
-                        let topic = rule_topic(&e);
-                        let header = format!("[topics.{topic}");
                         // The topic may be written inline in the main file rather than in the
-                        // rules file.
-                        if !text.contains(&header) && self.loc.contains(&header) {
-                            let at = self.loc.find(&header);
-                            self.push(at, format!("topics.{topic}"), e.to_string());
-                        } else {
-                            let at = text.find(&header).unwrap_or(0);
-                            self.problems.push(loc.problem(
-                                at,
-                                format!("topics.{topic}"),
-                                e.to_string(),
-                            ));
+                        // rules file; defined in both, the main file's is the second.
+                        let in_rules = loc.rule_spot(&e);
+                        let in_main = self.loc.rule_spot(&e);
+                        let main_first =
+                            matches!(e, crate::classify::RuleError::DuplicateTopic { .. });
+                        match (in_rules, in_main) {
+                            (_, Some((at, key))) if main_first => self.push(at, key, e.to_string()),
+                            (Some((at, key)), _) => {
+                                self.problems.push(loc.problem(at, key, e.to_string()))
+                            }
+                            (None, Some((at, key))) => self.push(at, key, e.to_string()),
+                            (None, None) => {
+                                self.problems.push(loc.problem(0, "topics", e.to_string()))
+                            }
                         }
                     }
                 }
@@ -604,9 +605,8 @@ impl Validator<'_> {
                 Ok(c) => return Some(c),
                 Err(problems) => {
                     for e in problems {
-                        let topic = rule_topic(&e);
-                        let at = self.loc.find(&format!("[topics.{topic}"));
-                        self.push(at, format!("topics.{topic}"), e.to_string());
+                        let (at, key) = self.loc.rule_spot(&e).unwrap_or((0, "topics".into()));
+                        self.push(at, key, e.to_string());
                     }
                 }
             }
@@ -1174,10 +1174,6 @@ fn empty_classifier() -> Classifier {
 }
 
 /// The topic a rule error is about.
-fn rule_topic(e: &crate::classify::RuleError) -> String {
-    e.to_string().split('"').nth(1).unwrap_or("").to_string()
-}
-
 /// "unknown topic", and which are defined (or that none is).
 pub(crate) fn unknown_topic(topic: &str, defined: &[impl AsRef<str>]) -> String {
     if defined.is_empty() {

@@ -348,16 +348,65 @@ fn broken_rules_do_not_make_every_named_topic_unknown() {
     .replace("threshold = 2", "threshold = -1");
     let found = problems(&text);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].key, "topics.dialogue");
+    assert_eq!(found[0].key, "topics.dialogue.threshold");
 }
 
 #[test]
 fn bad_inline_rules_name_the_topic() {
     let text = GOOD.replace("threshold = 2", "threshold = -1");
     let p = &problems(&text)[0];
-    assert_eq!(p.key, "topics.dialogue");
-    assert_eq!(p.line, 26);
+    assert_eq!(p.key, "topics.dialogue.threshold");
+    assert_eq!(p.line, 28);
     assert!(p.message.contains("threshold"), "{p}");
+    // A term is named where it is written.
+    let text = GOOD.replace("\"dijalog*\" = 2", "\"dijalog*\" = 0");
+    let p = &problems(&text)[0];
+    assert_eq!((p.key.as_str(), p.line), ("topics.dialogue.terms", 29));
+    assert!(p.message.contains("\"dijalog*\" has weight 0"), "{p}");
+}
+
+/// Each problem of a rules file is placed at what is to mend: the term (in its table or in
+/// an inline one), the setting, a topic's name as written; a topic defined in the rules file
+/// and again in the main file at the second.
+#[test]
+fn rule_problems_are_placed_at_the_term_setting_or_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("t.toml");
+    let rules = dir.path().join("topics.toml");
+    let placed = |rules_text: &str, main_extra: &str| -> Vec<(String, usize, String)> {
+        std::fs::write(&rules, rules_text).unwrap();
+        let text = format!("[classify]\nrules = \"topics.toml\"\n{GOOD}{main_extra}");
+        match Config::from_str(&text, &main) {
+            Err(ConfigError::Invalid { problems }) => problems
+                .iter()
+                .map(|p| {
+                    let file = p.file.file_name().unwrap().to_string_lossy().into_owned();
+                    (file, p.line, p.key.clone())
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let culture = "[topics.culture]\ntitle = \"Culture\"\nthreshold = 3\nexclude = [\"culture of\", \"ab*\"]\n\n[topics.culture.terms]\n\"festival*\" = 2\n\"muzik*\" = 1\n\"di*log\" = 1\n\"Музик*\" = 2\nkinoteka = 0\n";
+    assert_eq!(
+        placed(culture, ""),
+        [
+            ("topics.toml".into(), 4, "topics.culture.exclude".into()),
+            ("topics.toml".into(), 9, "topics.culture.terms".into()),
+            ("topics.toml".into(), 10, "topics.culture.terms".into()),
+            ("topics.toml".into(), 11, "topics.culture.terms".into()),
+        ]
+    );
+    let named = "[topics.culture]\ntitle = \"C\"\nthreshold = 1\nterms = { \"film\" = 1 }\n\n[topics.\"Energy Deals\"]\ntitle = \"E\"\nthreshold = 1\nterms = { \"energy\" = 1 }\n";
+    assert_eq!(
+        placed(named, ""),
+        [("topics.toml".into(), 6, "topics.Energy Deals".into())]
+    );
+    let twice = "\n[topics.culture]\ntitle = \"Again\"\nthreshold = 1\nterms = { \"art\" = 1 }\n";
+    let found = placed(named.split("\n\n").next().unwrap(), twice);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "t.toml");
+    assert_eq!(found[0].2, "topics.culture");
 }
 
 #[test]
