@@ -88,6 +88,12 @@ fn fold_char(c: char, emit: &mut impl FnMut(char)) {
     if matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}') {
         return;
     }
+    // Apostrophes that Unicode files as letters (`Womenʼs` typed with U+02BC): a break, as
+    // `'` and `’` are.
+    if matches!(c, '\u{2bb}' | '\u{2bc}') {
+        emit(' ');
+        return;
+    }
     // Lowercase and transliterate before decomposing: Cyrillic letters like `й` would
     // decompose, and `ђ`/`ћ` have no decomposition at all. Each character is decomposed on
     // its own: the order of combining marks does not matter once they are dropped.
@@ -242,6 +248,12 @@ mod tests {
             { " dzep ljubav njegos djak cerka cas suma zena " }
         );
         assert_eq!(fold("Београд–Приштина"), " beograd pristina ");
+    }
+
+    #[test]
+    fn apostrophes_filed_as_letters_break_words_as_apostrophes_do() {
+        assert_eq!(fold("Women\u{2bc}s Caucus"), fold("Women's Caucus"));
+        assert_eq!(fold("Women\u{2bc}s Caucus"), fold("Women’s Caucus"));
     }
 
     #[test]
