@@ -534,7 +534,24 @@ pub fn listed_at(published: DateTime<Utc>, arrived: DateTime<Utc>) -> DateTime<U
 /// `portal`…) that names no one site. `None` for an address, or a link that is not a URL.
 pub fn site_name(link: &str) -> Option<String> {
     /// Second-level labels under a country code that are not a site's name.
-    const UNDER_CC: &[&str] = &["ac", "co", "com", "edu", "gov", "net", "org", "in", "or"];
+    const UNDER_CC: &[&str] = &[
+        "ac", "co", "com", "edu", "gov", "net", "org", "in", "or", "inf",
+    ];
+    /// Registrable names under which each subdomain is a site of its own.
+    const SHARED_HOSTS: &[&str] = &[
+        "wordpress",
+        "blogspot",
+        "substack",
+        "medium",
+        "tumblr",
+        "wixsite",
+        "weebly",
+        "github",
+        "gitlab",
+        "rks-gov",
+        "europa",
+        "feedburner",
+    ];
     /// Labels too common to tell a site.
     const GENERIC: &[&str] = &[
         "news", "blog", "blogs", "feed", "feeds", "media", "portal", "info", "online", "press",
@@ -546,11 +563,20 @@ pub fn site_name(link: &str) -> Option<String> {
     }
     let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
     let (&tld, rest) = labels.split_last()?;
-    let name = match rest.split_last() {
-        Some((&second, more)) if tld.len() == 2 && UNDER_CC.contains(&second) => more.last(),
-        Some((second, _)) => Some(second),
-        None => None,
-    }?;
+    let (name, below) = match rest.split_last() {
+        Some((&second, more)) if tld.len() == 2 && UNDER_CC.contains(&second) => {
+            more.split_last()?
+        }
+        Some((second, more)) => (second, more),
+        None => return None,
+    };
+    // A host of many sites (blogs, a government's ministries, the EU's bodies): each is the
+    // label below it (`bfpe` of `bfpe.wordpress.com`, `mpb` of `mpb.rks-gov.net`).
+    let name = if SHARED_HOSTS.contains(name) {
+        below.last()?
+    } else {
+        name
+    };
     (name.chars().count() >= 3 && !GENERIC.contains(name)).then(|| name.to_string())
 }
 
@@ -723,6 +749,35 @@ mod rfc3339 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_site_is_named_by_its_registrable_label_or_below_a_host_of_many() {
+        let name = |link: &str| site_name(link);
+        assert_eq!(name("https://www.bfpe.org.rs/x").as_deref(), Some("bfpe"));
+        assert_eq!(
+            name("https://kdi-kosova.org/en/").as_deref(),
+            Some("kdi-kosova")
+        );
+        assert_eq!(
+            name("https://news.orgb.example:8443/a").as_deref(),
+            Some("orgb")
+        );
+        assert_eq!(
+            name("https://bfpe.wordpress.com/2026/x").as_deref(),
+            Some("bfpe")
+        );
+        assert_eq!(name("https://mpb.rks-gov.net/page").as_deref(), Some("mpb"));
+        assert_eq!(name("https://kanal.inf.mk/a").as_deref(), Some("kanal"));
+        for none in [
+            "https://feeds.feedburner.com/orga",
+            "https://news.example/",
+            "http://127.0.0.1:8080/feed",
+            "https://wordpress.com/",
+            "not a link",
+        ] {
+            assert_eq!(name(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn a_story_is_listed_by_its_date_or_when_it_arrived_late() {

@@ -20,6 +20,8 @@ const TRACKING_EXACT: &[&str] = &[
     "twclid",
     "ttclid",
     "igshid",
+    "igsh",
+    "mibextid",
     "mc_cid",
     "mc_eid",
     "_ga",
@@ -263,6 +265,11 @@ mod tests {
         assert_eq!(
             canon("https://portal.example/article.php?id=42&utm_source=x&page=2&gclid=1&mc_cid=9"),
             "https://portal.example/article.php?id=42&page=2"
+        );
+        // Instagram's and Facebook's share parameters of today.
+        assert_eq!(
+            canon("https://kdi.example/news/x?igsh=MXR0&mibextid=Zbw"),
+            "https://kdi.example/news/x"
         );
         assert_eq!(
             canon("http://a.example:80/p?q=%C3%AB"),

@@ -429,7 +429,7 @@ impl Tx<'_, '_> {
             if let Some(item) = self.get(id)? {
                 let mut item = Rc::unwrap_or_clone(item);
                 if item.source() == self.source {
-                    self.update(&mut item, s.item)?;
+                    self.update(&mut item, s.item, true)?;
                     report.updated += 1;
                 } else {
                     // A republisher edited its copy; the original's text stays.
@@ -472,7 +472,7 @@ impl Tx<'_, '_> {
                         && new.published.is_some_and(|p| p < item.published));
                 if is_original {
                     item.sources.insert(0, carrier);
-                    self.update(&mut item, s.item)?;
+                    self.update(&mut item, s.item, false)?;
                 } else {
                     item.sources.push(carrier);
                     item.topics = (self.topics_of)(&item);
@@ -767,27 +767,38 @@ impl Tx<'_, '_> {
     /// boilerplate line tells nothing) and sharing half of theirs, and the link naming the
     /// story alone (not a page that has listed several). A page's next story has a date of
     /// its own.
+    ///
+    /// Or, whatever its date, it has the story's title and its text nearly word for word (nine
+    /// tenths of the word pairs of the shorter, both long): an old story a CMS lists again
+    /// under a new date. A weekly issue under one link has a text of its own; a page's next
+    /// story over the same boilerplate ("Pozivamo predstavnike medija…") a title of its own.
     fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
-        if item.date_inferred || new.published != Some(item.published) {
-            return Ok(false);
-        }
-        let words = |t: &str| {
-            let mut w = std::collections::HashSet::new();
-            match_words(t, |x| {
-                w.insert(x.to_string());
-            });
-            w
-        };
-        let (old, mended) = (words(&item.title), words(&new.title));
-        if old.difference(&mended).count() > 1 || mended.difference(&old).count() > 1 {
-            return Ok(false);
-        }
         let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
-        if a.len() < LONG_TEXT
-            || b.len() < LONG_TEXT
-            || a.intersection(&b).count() * 2 < a.len().min(b.len())
-        {
+        if a.len() < LONG_TEXT || b.len() < LONG_TEXT {
             return Ok(false);
+        }
+        let shared = a.intersection(&b).count();
+        let same_text = shared * 10 >= a.len().min(b.len()) * 9
+            && title_key(&new.title, 1).is_some()
+            && title_key(&new.title, 1) == title_key(&item.title, 1);
+        if !same_text {
+            if item.date_inferred || new.published != Some(item.published) {
+                return Ok(false);
+            }
+            let words = |t: &str| {
+                let mut w = std::collections::HashSet::new();
+                match_words(t, |x| {
+                    w.insert(x.to_string());
+                });
+                w
+            };
+            let (old, mended) = (words(&item.title), words(&new.title));
+            if old.difference(&mended).count() > 1 || mended.difference(&old).count() > 1 {
+                return Ok(false);
+            }
+            if shared * 2 < a.len().min(b.len()) {
+                return Ok(false);
+            }
         }
         let Some(at) = new.link.as_deref().and_then(link_key) else {
             return Ok(false);
@@ -890,16 +901,19 @@ impl Tx<'_, '_> {
     }
 
     /// Whether another source's story under the same link is `new`'s (`new_title`, its title
-    /// key): a link names one story on the site of one of the sources that carry it, or of
-    /// the source `new` is from (a partner's copy of an organisation's story points at the
-    /// organisation's page, with a title and blurb of the partner's own if it likes). A page
-    /// elsewhere (a ministry's consultations page, a newspaper article) is one that two
-    /// sources' different stories can both point at: there the titles must be the same, or
-    /// the texts agree.
+    /// key): a link names one story on the site of a source (a partner's copy of an
+    /// organisation's story points at the organisation's page, with a title and blurb of the
+    /// partner's own if it likes, whether the organisation's own entry came first, last or
+    /// not yet). A page elsewhere (a ministry's consultations page, a newspaper article) is
+    /// one that two sources' different stories can both point at: there the titles must be
+    /// the same, or the texts agree.
     fn one_page_one_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
-        let site = new.link.as_deref().and_then(crate::model::site_name);
-        let own = |source: &str| site.is_some() && self.dedupe.site_of(source) == site.as_deref();
-        if own(self.source) || item.sources.iter().any(|c| own(&c.source)) {
+        if new
+            .link
+            .as_deref()
+            .and_then(crate::model::site_name)
+            .is_some_and(|site| self.dedupe.is_site(&site))
+        {
             return true;
         }
         if new_title.is_some() && new_title == title_key(&item.title, self.dedupe.min_title_chars) {
@@ -933,18 +947,27 @@ impl Tx<'_, '_> {
             )
     }
 
-    /// Rewrites a story with a newer copy of it, whose fields move into it.
-    fn update(&self, item: &mut Item, new: NewItem) -> TxResult<()> {
+    /// Rewrites a story with a newer copy of it, whose fields move into it: the lead's own
+    /// entry again (`relisted`), or another source's copy taking the lead.
+    fn update(&self, item: &mut Item, new: NewItem, relisted: bool) -> TxResult<()> {
         let old_published = item.published;
         item.title = new.title;
         if new.link.is_some() {
             item.link = new.link;
         }
-        if let Some(p) = new.published {
-            item.published = p;
-            item.date_inferred = false;
-        }
+        // A story keeps the date it was published on (as Miniflux and FreshRSS keep it): an
+        // old story its source lists again under today's date is not news again, at the top
+        // of every feed; the later date is when it was updated. A date the store made up (an
+        // undated entry) gives way to the feed's, and a copy taking the lead brings its own.
         item.updated = new.updated;
+        if let Some(p) = new.published {
+            if !relisted || item.date_inferred || p <= item.published {
+                item.published = p;
+                item.date_inferred = false;
+            } else {
+                item.updated = Some(item.updated.map_or(p, |u| u.max(p)));
+            }
+        }
         item.summary = new.summary;
         item.content = new.content;
         item.authors = new.authors;

@@ -4211,6 +4211,12 @@ fn a_partners_own_words_under_an_organisations_page_are_its_story() {
         };
         if partner_first {
             assert_eq!(apply_deduped(&store, "portal", partner(), &dedupe).new, 1);
+            // A second partner's words of its own too, before the organisation's entry.
+            let mut other = partner();
+            other.item.identity = Identity::Guid("a1".into());
+            other.item.title = "Pozivi za Akademiju mladih su otvoreni".into();
+            other.item.summary = "Prijave do kraja meseca.".into();
+            assert_eq!(apply_deduped(&store, "agency", other, &dedupe).duplicate, 1);
             assert_eq!(apply_deduped(&store, "kdi", story(), &dedupe).duplicate, 1);
         } else {
             assert_eq!(apply_deduped(&store, "kdi", story(), &dedupe).new, 1);
@@ -4222,7 +4228,7 @@ fn a_partners_own_words_under_an_organisations_page_are_its_story() {
         let stored = store.list(&Query::default()).unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].title, "Youth Policy Academy opens its 2026 call");
-        assert_eq!(stored[0].sources.len(), 2);
+        assert_eq!(stored[0].sources.len(), 2 + usize::from(partner_first));
     }
 }
 
@@ -4415,4 +4421,64 @@ fn a_pages_next_story_over_the_same_long_boilerplate_is_a_story_of_its_own() {
         1
     );
     assert_eq!(store.item_count(), 2);
+}
+
+/// An old story its source lists again under a later date keeps the date it was published
+/// on, and its place in the listings; the later date is when it was updated. With a GUID, or
+/// without one when its title and text are the story's word for word.
+#[test]
+fn a_story_listed_again_under_a_later_date_keeps_its_date_and_place() {
+    let report = "The institute's report on the implementation of the agreements on freedom of \
+        movement, civil registries and the recognition of diplomas finds that the licence plate \
+        arrangement works, that the civil registry copies are still incomplete in four \
+        municipalities, and that diplomas from the university in the north wait on average \
+        five months for recognition; it recommends a joint office, published deadlines and a \
+        yearly review with both negotiating teams and the EU facilitator.";
+    let later = now() + Duration::days(20);
+    for by_guid in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let entry = |hash: &str, days: i64| {
+            let mut s = item(
+                "r1",
+                "Report: what the agreements changed",
+                Some("https://kdi.example/en/report/"),
+                hash,
+            );
+            if !by_guid {
+                s.item.identity = Identity::Link("https://kdi.example/en/report/".into());
+            }
+            s.item.summary = report.into();
+            s.item.published = s.item.published.map(|p| p + Duration::days(days));
+            s
+        };
+        let other = item(
+            "n1",
+            "Newer story of the week",
+            Some("https://kdi.example/n"),
+            "n",
+        );
+        let other = Staged {
+            item: NewItem {
+                published: Some(now() + Duration::days(5)),
+                ..other.item
+            },
+            ..other
+        };
+        assert_eq!(apply(&store, "kdi", &[entry("a", 0), other]).new, 2);
+        let first = store.list(&Query::default()).unwrap();
+        let r = apply_at(&store, "kdi", &[entry("b", 20)], later);
+        assert_eq!((r.new, r.updated), (0, 1), "by GUID: {by_guid}");
+        let stored = store.list(&Query::default()).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert_eq!(
+            stored[0].title, "Newer story of the week",
+            "by GUID: {by_guid}"
+        );
+        assert_eq!(stored[1].published, first[1].published);
+        assert_eq!(
+            stored[1].updated,
+            first[1].published.checked_add_signed(Duration::days(20))
+        );
+    }
 }
