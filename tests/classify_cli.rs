@@ -82,6 +82,14 @@ fn classify_reads_json_lines_and_says_why() {
         "{held:?}"
     );
     assert!(lines[..4].iter().all(|l| l.get("held").is_none()));
+    // A topic whose terms occur but stay under its threshold says how far, and why.
+    let below = &lines[1]["below"]["dialogue"];
+    assert!(
+        below["score"].as_f64().unwrap() < below["threshold"].as_f64().unwrap(),
+        "{below}"
+    );
+    assert!(below["why"].to_string().contains("dialog*"), "{below}");
+    assert!(lines[0].get("below").is_none(), "{}", lines[0]);
     // The same from a source whose stories are all the dialogue's: assigned by that default,
     // so not held.
     assert_eq!(lines[5]["topics"], serde_json::json!(["dialogue"]));

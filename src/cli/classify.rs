@@ -45,6 +45,18 @@ struct Classified {
     /// with their reasons: what to look at when an item is missing from a topic.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     held: BTreeMap<String, Vec<String>>,
+    /// Topics with terms in the item whose score stayed under the threshold: how far, and
+    /// what counted (negative weights too).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    below: BTreeMap<String, Below>,
+}
+
+/// A topic's score under its threshold.
+#[derive(Debug, Serialize)]
+struct Below {
+    score: f64,
+    threshold: f64,
+    why: Vec<String>,
 }
 
 /// The input's items, one per non-blank line, each with its id (`line-N` when it has none),
@@ -111,18 +123,33 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
         };
         let (id, line) = (&id, &line);
         let matched = topics_of(config, line);
-        let held = config
-            .classifier
-            .scores(&input_of(line))
-            .into_iter()
-            .filter(|s| s.held() && !matched.iter().any(|m| m.topic == s.topic))
-            .map(|s| (s.topic.to_string(), s.why))
-            .collect();
+        let mut held = BTreeMap::new();
+        let mut below = BTreeMap::new();
+        for s in config.classifier.scores(&input_of(line)) {
+            if matched.iter().any(|m| m.topic == s.topic) {
+                continue;
+            }
+            if s.held() {
+                held.insert(s.topic.to_string(), s.why);
+            } else if s.score.abs() > 1e-9 {
+                // Rounded as a person reads it (0.1 + 0.2 is 0.3; no -0).
+                let round = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
+                below.insert(
+                    s.topic.to_string(),
+                    Below {
+                        score: round(s.score),
+                        threshold: s.threshold,
+                        why: s.why,
+                    },
+                );
+            }
+        }
         let result = Classified {
             id: id.clone(),
             topics: matched.iter().map(|m| m.topic.clone()).collect(),
             why: matched.into_iter().map(|m| (m.topic, m.why)).collect(),
             held,
+            below,
         };
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
         out.flush()?;
