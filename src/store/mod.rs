@@ -312,6 +312,7 @@ impl Store {
         let path = config.path.join(STATES_DIR);
         let existed = has_database(&path);
         let main_existed = has_database(&config.path);
+        let short = short_log(&path);
         let states_db = open_db(
             &config.path,
             &path,
@@ -344,7 +345,7 @@ impl Store {
                 keyed_states = true;
                 true
             }
-            None if existed && !never_written(&states_db)? => {
+            None if existed && !never_written(&states_db, short)? => {
                 return Err(StoreError::Damaged {
                     path: config.path.clone(),
                     detail: "its states database has no schema version".into(),
@@ -471,6 +472,7 @@ impl Store {
             });
         }
         let segments = segment_size(path);
+        let short = short_log(path);
         let db = open_db(
             path,
             path,
@@ -516,7 +518,7 @@ impl Store {
             },
             // A database whose first process stopped before writing its schema version holds
             // no more than its trees' names, and the states vouch for no stories yet.
-            None if existed && (vouched || !never_written(&main.db)?) => {
+            None if existed && (vouched || !never_written(&main.db, short)?) => {
                 return Err(StoreError::Damaged {
                     path: path.clone(),
                     detail: "its database has no schema version".into(),
@@ -971,7 +973,6 @@ fn has_database(dir: &Path) -> bool {
 
 /// Opens one of the store's sled databases; errors name the store directory `store`.
 fn open_db(store: &Path, dir: &Path, config: sled::Config) -> Result<sled::Db, StoreError> {
-    drop_unfinished_snapshots(dir);
     let try_open = || {
         config.open().map_err(|error| match &error {
             sled::Error::Io(e) if e.to_string().contains("lock") => StoreError::Locked {
@@ -997,27 +998,37 @@ fn open_db(store: &Path, dir: &Path, config: sled::Config) -> Result<sled::Db, S
         std::thread::sleep(LOCK_RETRY_EVERY);
         opened = try_open();
     }
+    // sled reported damage after taking its lock (so no other process is opening the store):
+    // once more without a snapshot a killed process left unfinished, if there was one.
+    if matches!(opened, Err(StoreError::Damaged { .. })) && drop_unfinished_snapshots(dir) > 0 {
+        opened = try_open();
+    }
     opened
 }
 
 /// Removes the snapshots sled was writing when its process stopped (`snap.….generating`,
-/// renamed to `snap.…` once whole and on disk). sled reads the last snapshot file by name,
-/// and that name sorts after the snapshot it would have replaced: an empty or partial one,
-/// which sled reports as corruption of an intact database. Without it, sled replays its log
-/// from the last snapshot it finished, as after a crash just before it began the next.
-fn drop_unfinished_snapshots(dir: &Path) {
+/// renamed to `snap.…` once whole and on disk), and says how many. sled reads the last
+/// snapshot file by name, and that name sorts after the snapshot it would have replaced: an
+/// empty or partial one, which sled reports as corruption of an intact database. Without it,
+/// sled replays its log from the last snapshot it finished, as after a crash just before it
+/// began the next. Only while no process has the store open: a live one may be writing it.
+fn drop_unfinished_snapshots(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+        return 0;
     };
+    let mut removed = 0;
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with("snap.") && name.ends_with(".generating") {
             match std::fs::remove_file(entry.path()) {
-                Ok(()) => tracing::warn!(
+                Ok(()) => {
+                    removed += 1;
+                    tracing::warn!(
                     file = %entry.path().display(),
                     "removed a snapshot the store's last process left unfinished"
-                ),
+                    )
+                }
                 Err(e) => tracing::warn!(
                     file = %entry.path().display(),
                     error = %e,
@@ -1026,11 +1037,22 @@ fn drop_unfinished_snapshots(dir: &Path) {
             }
         }
     }
+    removed
 }
 
-/// Whether no tree of `db` holds anything: a database created by a process that stopped
-/// before writing its schema version (the trees' names are written first).
-fn never_written(db: &sled::Db) -> Result<bool, StoreError> {
+/// Whether the log in `dir` is no longer than a few trees' names, before sled opens it (and
+/// makes it a segment long).
+fn short_log(dir: &Path) -> bool {
+    std::fs::metadata(dir.join("db")).is_ok_and(|m| m.len() <= 64 << 10)
+}
+
+/// Whether `db` was created by a process that stopped before writing its schema version: its
+/// log was short ([`short_log`]) and no tree holds anything. (A log damaged near its start
+/// also opens with empty trees, but is as long as it was.)
+fn never_written(db: &sled::Db, short: bool) -> Result<bool, StoreError> {
+    if !short {
+        return Ok(false);
+    }
     for name in db.tree_names() {
         if !db.open_tree(&name)?.is_empty() {
             return Ok(false);

@@ -1621,6 +1621,21 @@ fn a_store_killed_before_its_schema_was_written_opens_as_new() {
             Ok(_) => panic!("opened a store with data and no schema"),
         }
     }
+    // A log that held stories but opens with every tree empty (damaged near its start, the
+    // states' folder removed) is damage, not a new store.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(&dir);
+    {
+        let db = sled::open(&cfg.path).unwrap();
+        let items = db.open_tree("items").unwrap();
+        for n in 0..200u32 {
+            items.insert(n.to_be_bytes(), vec![7u8; 2000]).unwrap();
+        }
+        items.clear().unwrap();
+        db.open_tree("meta").unwrap();
+        db.flush().unwrap();
+    }
+    assert!(matches!(Store::open(&cfg), Err(StoreError::Damaged { .. })));
 }
 
 #[test]
