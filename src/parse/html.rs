@@ -246,8 +246,22 @@ const IMPLIED_END: &[&str] = &[
     "colgroup", "caption", "rb", "rt", "rp", "rtc",
 ];
 
-/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], by a count of its tags
-/// (void elements, self-closed ones and [`IMPLIED_END`] ones do not nest).
+/// Elements with no content, whatever follows them (`<div/>` is an open `div` to HTML).
+const NO_CONTENT: &[&str] = &[
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
+    "keygen", "link", "meta", "param", "source", "track", "wbr",
+];
+
+/// Elements whose content is text to the parser, up to their end tag; and the foreign ones
+/// (SVG, MathML), where `/>` does close an element. Their content nests nothing here.
+const SKIPPED: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "svg", "math",
+];
+
+/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`]: one pass over its tags
+/// as an HTML parser reads them (a name starts with a letter, a tag ends at a `>` outside a
+/// quoted attribute value, comments and text-only elements hold no tags), counting the
+/// elements left open. Elements without content or with an implied end do not nest.
 fn nests_too_deep(html: &str) -> bool {
     let bytes = html.as_bytes();
     // Each level takes a tag of three bytes at least.
@@ -256,33 +270,43 @@ fn nests_too_deep(html: &str) -> bool {
     }
     let (mut depth, mut at) = (0usize, 0usize);
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
-        let tag = at + found + 1;
-        at = tag;
-        let closing = bytes.get(tag) == Some(&b'/');
-        let name_at = tag + usize::from(closing);
+        let open = at + found;
+        if bytes[open + 1..].starts_with(b"!--") {
+            match memchr::memmem::find(&bytes[open + 4..], b"-->") {
+                Some(e) => at = open + 4 + e + 3,
+                None => return false,
+            }
+            continue;
+        }
+        let closing = bytes.get(open + 1) == Some(&b'/');
+        let name_at = open + 1 + usize::from(closing);
+        if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            at = open + 1;
+            continue;
+        }
         let name_len = bytes[name_at..]
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
-        if name_len == 0 {
-            continue;
-        }
         let name = html[name_at..name_at + name_len].to_ascii_lowercase();
-        if VOID.contains(&name.as_str())
-            || matches!(
-                name.as_str(),
-                "area" | "base" | "col" | "input" | "link" | "meta"
-            )
-            || IMPLIED_END.contains(&name.as_str())
-        {
+        // A tag that never ends: the rest is one tag, and nests nothing.
+        let Some(end) = html_tag_end(bytes, name_at + name_len) else {
+            return false;
+        };
+        at = end;
+        let name = name.as_str();
+        if NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name) {
             continue;
         }
         if closing {
             depth = depth.saturating_sub(1);
             continue;
         }
-        let end = memchr::memchr(b'>', &bytes[name_at..]).map(|e| name_at + e);
-        if end.is_some_and(|e| bytes[e - 1] == b'/') {
+        if SKIPPED.contains(&name) {
+            match end_tag_of(bytes, at, name) {
+                Some(after) => at = after,
+                None => return false,
+            }
             continue;
         }
         depth += 1;
@@ -291,6 +315,41 @@ fn nests_too_deep(html: &str) -> bool {
         }
     }
     false
+}
+
+/// Just past the `>` that ends an HTML tag whose attributes start at `from`: quotes count
+/// only around a value (after `=`).
+fn html_tag_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let found = from + memchr::memchr2(b'>', b'=', &bytes[from..])?;
+        if bytes[found] == b'>' {
+            return Some(found + 1);
+        }
+        let value = found
+            + 1
+            + bytes[found + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+        from = match bytes.get(value) {
+            Some(&quote @ (b'"' | b'\'')) => {
+                value + 1 + memchr::memchr(quote, &bytes[value + 1..])? + 1
+            }
+            _ => value,
+        };
+    }
+}
+
+/// Just past `</name` (any case) from `from` on, where a text-only element ends.
+fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
+    memchr::memmem::find_iter(&bytes[from..], b"</")
+        .map(|i| from + i + 2)
+        .find(|&n| {
+            bytes
+                .get(n..n + name.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(name.as_bytes()))
+        })
+        .map(|n| n + name.len())
 }
 
 /// [`sanitize`] through ammonia.
@@ -1275,10 +1334,24 @@ mod tests {
             &kept[..200]
         );
         assert!(kept.contains("<b>end</b>"), "{}", &kept[kept.len() - 50..]);
-        let self_closed = format!("{}<b>end</b>", "<span/>x".repeat(2_000));
-        assert!(!nests_too_deep(&self_closed));
         assert!(nests_too_deep(&"<b>".repeat(513)));
         assert!(!nests_too_deep(&"<b>x</b>".repeat(513)));
+        // `<div/>` is an open div to HTML; tags in comments, attribute values and text-only
+        // elements are none.
+        assert!(nests_too_deep(&"<div/>".repeat(513)));
+        for hidden in [
+            "<div><!--</div>-->",
+            r#"<div title="</div>">"#,
+            "<div><script></div></script>",
+        ] {
+            assert!(nests_too_deep(&hidden.repeat(513)), "{hidden}");
+        }
+        assert!(!nests_too_deep(
+            &"<br/><img src=x><svg><path/></svg>".repeat(600)
+        ));
+        // Numbers in a table are text; a tag that never ends is one tag.
+        assert!(!nests_too_deep(&"<td><5 and <1%</td>".repeat(600)));
+        assert!(!nests_too_deep(&format!("{}>", "<a</a".repeat(20_000))));
     }
 
     #[test]

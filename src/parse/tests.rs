@@ -207,10 +207,15 @@ fn a_document_nested_too_deep_is_refused_not_crashed_on() {
     );
     let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
     // A `>` or `/>` inside a quoted attribute value ends no tag, for feed-rs as for the count.
+    // Nor a `>` in a processing instruction, a comment that opens as `<!-->`, or a DOCTYPE's
+    // quoted literal.
     for group in [
         "<media:group>",
         r#"<media:group a="/>">"#,
         "<media:group a='/>' b=\"'\">",
+        "<media:group><?x > </q> ?>",
+        "<media:group><!--> </q> -->",
+        r#"<media:group><!DOCTYPE x SYSTEM "> </q>">"#,
     ] {
         let mut doc = doc.clone();
         for _ in 0..100_000 {
