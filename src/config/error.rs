@@ -128,7 +128,7 @@ impl<'a> Locator<'a> {
         let mut pos = 0;
         for line in self.text.split_inclusive('\n') {
             let trimmed = line.trim();
-            if trimmed.starts_with('[') {
+            if is_header(trimmed) {
                 if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
                     open.2 = pos;
                 }
@@ -157,8 +157,31 @@ impl<'a> Locator<'a> {
         let (header, _, _) = tables.first()?;
         let main = format!("topics.{topic}");
         let (written, list) = match e {
-            RuleError::BadWeight { term, .. } => (term.as_str(), "terms"),
-            RuleError::DuplicateTerm { term, .. } => (term.as_str(), "terms"),
+            RuleError::BadWeight { term, .. }
+            | RuleError::DuplicateTerm { term, .. }
+            | RuleError::BadTerm {
+                term,
+                list: "terms" | "context",
+                ..
+            } => {
+                // A key of `terms` or `context`: the last one so written (a term repeated is
+                // the second time).
+                return tables
+                    .iter()
+                    .rev()
+                    .find_map(|(start, name, end)| {
+                        let at = self.offset_of_key(*start, term);
+                        (at != *start && at < *end).then(|| {
+                            let key = if name == &main {
+                                format!("{main}.terms")
+                            } else {
+                                name.clone()
+                            };
+                            (at, key)
+                        })
+                    })
+                    .or(Some((*header, main)));
+            }
             RuleError::BadTerm { term, list, .. } => (term.as_str(), *list),
             RuleError::BadNumber { key, .. } => {
                 return tables.iter().find_map(|(start, _, end)| {
@@ -168,24 +191,26 @@ impl<'a> Locator<'a> {
             }
             _ => return Some((*header, main)),
         };
+        // A phrase of `exclude` or `require` (or a term of theirs): in that list's array, in
+        // the topic's table; else wherever it is written as a key.
         for (start, name, end) in &tables {
-            let table = &self.text[*start..*end];
+            let listed = self.offset_of_key(*start, list);
+            let from = if name == &main && listed != *start && listed < *end {
+                listed
+            } else {
+                *start
+            };
+            let table = &self.text[from..*end];
             let found = [format!("\"{written}\""), format!("'{written}'")]
                 .iter()
-                .find_map(|quoted| table.find(quoted.as_str()))
-                .or_else(|| {
-                    let at = self.offset_of_key(*start, written);
-                    (at != *start && at < *end).then(|| at - start)
-                });
+                .find_map(|quoted| table.find(quoted.as_str()));
             if let Some(at) = found {
-                // In a table of its own (`[topics.NAME.terms]`) or in the topic's (`exclude =
-                // […]`, `terms = {…}`).
                 let key = if name == &main {
                     format!("{main}.{list}")
                 } else {
                     name.clone()
                 };
-                return Some((start + at, key));
+                return Some((from + at, key));
             }
         }
         Some((*header, main))
@@ -314,6 +339,42 @@ fn plain_types(message: &str) -> String {
         }
     }
     out
+}
+
+/// Whether a line (trimmed) is a table header, `[a.b]` or `[[a]]`: its name is keys, bare or
+/// quoted, joined by dots, and a comment may follow. An array's line (`[`, `["a", "b"],`) is
+/// none.
+fn is_header(line: &str) -> bool {
+    let double = line.starts_with("[[");
+    let Some(rest) = line.strip_prefix(if double { "[[" } else { "[" }) else {
+        return false;
+    };
+    let close = if double { "]]" } else { "]" };
+    // The name, up to the closing bracket outside quotes.
+    let mut quote = None;
+    let mut end = None;
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, ']') => {
+                end = Some(i);
+                break;
+            }
+            (None, c) if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | '\t') => {
+            }
+            (None, _) => return false,
+        }
+    }
+    let Some(end) = end else {
+        return false;
+    };
+    let name = rest[..end].trim();
+    let after = rest[end..].strip_prefix(close).map(str::trim_start);
+    !name.is_empty()
+        && !name.starts_with(['"', '\''])
+        && after.is_some_and(|a| a.is_empty() || a.starts_with('#'))
 }
 
 #[cfg(test)]

@@ -397,6 +397,18 @@ fn rule_problems_are_placed_at_the_term_setting_or_topic() {
             ("topics.toml".into(), 11, "topics.culture.terms".into()),
         ]
     );
+    // Settings after `require`'s arrays, a phrase that is a term too, a term repeated in
+    // `context`: each where it is written.
+    let grouped = "[topics.talks]\ntitle = \"D\"\nthreshold = 3\nrequire = [\n    [\"kosov*\", \"pristin*\"],\n    [\"srb*\", \"x*\"],\n]\ntitle_weight = -1\n\n[topics.talks.terms]\n\"x*\" = 2\n\"dijalog*\" = 2\n\n[topics.talks.context]\n\"dijalog*\" = 1\n";
+    assert_eq!(
+        placed(grouped, ""),
+        [
+            ("topics.toml".into(), 6, "topics.talks.require".into()),
+            ("topics.toml".into(), 8, "topics.talks.title_weight".into()),
+            ("topics.toml".into(), 11, "topics.talks.terms".into()),
+            ("topics.toml".into(), 15, "topics.talks.context".into()),
+        ]
+    );
     let named = "[topics.culture]\ntitle = \"C\"\nthreshold = 1\nterms = { \"film\" = 1 }\n\n[topics.\"Energy Deals\"]\ntitle = \"E\"\nthreshold = 1\nterms = { \"energy\" = 1 }\n";
     assert_eq!(
         placed(named, ""),
