@@ -288,13 +288,21 @@ fn nests_too_deep(html: &str) -> bool {
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
-        let name = html[name_at..name_at + name_len].to_ascii_lowercase();
+        // Lowercased on the stack: every name in the lists is shorter than this.
+        let mut lower = [0u8; 10];
+        let name = match lower.get_mut(..name_len) {
+            Some(buf) => {
+                buf.copy_from_slice(&bytes[name_at..name_at + name_len]);
+                buf.make_ascii_lowercase();
+                std::str::from_utf8(buf).unwrap_or("")
+            }
+            None => "",
+        };
         // A tag that never ends: the rest is one tag, and nests nothing.
         let Some(end) = html_tag_end(bytes, name_at + name_len) else {
             return false;
         };
         at = end;
-        let name = name.as_str();
         if NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name) {
             continue;
         }

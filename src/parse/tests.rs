@@ -243,6 +243,39 @@ fn a_document_nested_too_deep_is_refused_not_crashed_on() {
     assert_eq!(items(&breaks).len(), 1);
 }
 
+/// The scan of the tags reads nesting as quick-xml itself does, through every kind of markup
+/// that holds a `>` or a `<`: where it reads at all, it agrees with the reader.
+#[test]
+fn the_tag_scan_agrees_with_the_reader_on_nesting() {
+    let pieces = [
+        "<a>",
+        "<a/>",
+        "</a>",
+        r#"<a b="/>">"#,
+        "<a b='>'>",
+        "<?x > </q> ?>",
+        "<?x?>",
+        "<!--> </q> -->",
+        "<!---> -->",
+        "<!-- <a> -->",
+        "<![CDATA[ <a> ]]>",
+        "text > more",
+        "<a\n  b='1'\n>",
+    ];
+    for (i, piece) in pieces.iter().enumerate() {
+        for other in &pieces[i..] {
+            let doc = format!("<r>{}</r>", format!("{piece}{other}").repeat(300));
+            if let Some(deep) = scan_depth(&doc) {
+                assert_eq!(deep, read_depth(&doc), "{piece} {other}");
+            }
+        }
+    }
+    // A DOCTYPE is the reader's to read: its quoted literal holds no tag.
+    let doctype = format!(r#"<!DOCTYPE x SYSTEM "> </q>"><rss>{}"#, "<a>".repeat(300));
+    assert_eq!(scan_depth(&doctype), None);
+    assert!(too_deep(&doctype));
+}
+
 /// A document of more entries than a feed lists is read to the first 5,000, and says so.
 #[test]
 fn a_document_of_too_many_entries_is_read_to_the_first_5000() {
