@@ -1219,11 +1219,15 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             // it once whole and on disk: an export that fails or is interrupted leaves the
             // previous one (last night's backup) as it was, and no half export to be taken for
             // a backup; a link to a file, likewise where the file is (the link stays a link).
-            // Anything else (a pipe, `/dev/stdout` whatever the shell opened it to) is written
-            // as it is.
-            let device = path.starts_with("/dev") || path.starts_with("/proc");
+            // Anything else (a pipe, a descriptor the shell opened, as `/dev/stdout`) is
+            // written as it is.
+            let descriptor = ["/dev/stdout", "/dev/stderr", "/dev/stdin"]
+                .iter()
+                .any(|d| path == std::path::Path::new(d))
+                || path.starts_with("/dev/fd")
+                || (path.starts_with("/proc") && path.components().any(|c| c.as_os_str() == "fd"));
             let linked = std::fs::symlink_metadata(path)
-                .is_ok_and(|m| m.file_type().is_symlink() && !device)
+                .is_ok_and(|m| m.file_type().is_symlink() && !descriptor)
                 .then(|| std::fs::canonicalize(path).ok())
                 .flatten()
                 .filter(|p| p.is_file());

@@ -1055,15 +1055,9 @@ impl Validator<'_> {
     fn duration(&mut self, v: &Option<Spanned<String>>, key: &str) -> Option<Duration> {
         let v = v.as_ref()?;
         match humantime::parse_duration(v.get_ref().trim()) {
-            Ok(d) if d > MAX_DURATION => {
-                self.push(
-                    v.span().start,
-                    key,
-                    "duration must be at most 100 years (a longer one overflows the dates it \
-                     is added to)",
-                );
-                None
-            }
+            // "Forever" written as a thousand years is as good as a century, which no date
+            // it is added to or taken from overflows.
+            Ok(d) if d > MAX_DURATION => Some(MAX_DURATION),
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
                 self.push(v.span().start, key, "duration must be greater than zero");
@@ -1189,8 +1183,8 @@ pub(crate) fn unknown_topic(topic: &str, defined: &[impl AsRef<str>]) -> String 
 /// The shortest time between two polls of a source.
 const MIN_POLL: Duration = Duration::from_secs(10);
 
-/// The longest duration a setting takes: retention, windows and intervals are added to and
-/// taken from dates, which end in the year 262143.
+/// The longest duration a setting takes (a longer one is taken as this): retention, windows
+/// and intervals are added to and taken from dates, which end in the year 262143.
 const MAX_DURATION: Duration = Duration::from_secs(100 * 366 * 86_400);
 
 /// A cron expression in the six-field form the scheduler reads (seconds first): the common
