@@ -79,7 +79,7 @@ impl Store {
         if lower >= upper {
             return Ok(None);
         }
-        let mut newest = None;
+        let (mut newest, mut unreadable) = (None, None);
         // Empty ones are passed over for so long only: each is read in full.
         for kv in self
             .main()?
@@ -90,11 +90,13 @@ impl Store {
         {
             let (key, bytes) = kv?;
             // A record that cannot be read is passed over, as the digest runs pass it over:
-            // the one before it is shown.
+            // the one before it is shown. With none readable, that is the answer (not "no
+            // such digest").
             let record = match decode(&bytes) {
                 Ok(record) => record,
                 Err(error) => {
                     tracing::warn!(%error, digest = name, key = ?key, "passing over an unreadable digest");
+                    unreadable.get_or_insert(error);
                     continue;
                 }
             };
@@ -103,7 +105,10 @@ impl Store {
             }
             newest.get_or_insert(record);
         }
-        Ok(newest)
+        match (newest, unreadable) {
+            (None, Some(error)) => Err(error),
+            (newest, _) => Ok(newest),
+        }
     }
 
     /// The digests of `name`, newest first, each read as the caller goes.

@@ -2857,6 +2857,11 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
         .insert(super::digests::key("daily", day(28, 11)), &b"{not json"[..])
         .unwrap();
     assert_eq!(show(None, None, false), Some((day(28, 10), 0)));
+    // Asked for that one alone, it is an error, not "no such digest".
+    assert!(matches!(
+        store.digest_to_show("daily", Some(day(28, 11)), Some(day(28, 12)), false),
+        Err(StoreError::Corrupt { .. })
+    ));
 }
 
 #[test]
