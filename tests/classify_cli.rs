@@ -27,6 +27,8 @@ fn classify_reads_json_lines_and_says_why() {
         "\n",
         r#"{"id":"f","title":"EU–China dialogue on trade resumes in Brussels","summary":"","source":"kspag"}"#,
         "\n",
+        r#"{"id":"g","title":"Dijalog Beograda i Pri&scaron;tine","summary":"<p>Sastanak u <b>Briselu</b>.</p>"}"#,
+        "\n",
     );
     let out = demo_cmd()
         .arg("classify")
@@ -43,7 +45,19 @@ fn classify_reads_json_lines_and_says_why() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 6);
+    assert_eq!(lines.len(), 7);
+    // Character references and markup read as ingest reads them.
+    assert_eq!(
+        lines[6]["topics"],
+        serde_json::json!(["dialogue"]),
+        "{}",
+        lines[6]
+    );
+    assert!(
+        lines[6]["why"].to_string().contains("pristin*"),
+        "{}",
+        lines[6]
+    );
     assert_eq!(lines[0]["id"], "a");
     assert_eq!(lines[0]["topics"], serde_json::json!(["dialogue"]));
     assert_eq!(lines[1]["topics"], serde_json::json!([]));

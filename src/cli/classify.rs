@@ -68,8 +68,18 @@ fn items(input: impl BufRead) -> impl Iterator<Item = Result<(String, Line), Str
             if line.trim().is_empty() {
                 return Ok(None);
             }
-            let parsed: Line =
+            let mut parsed: Line =
                 serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            // As ingest reads a feed's fields: markup and character references to text
+            // (`Pri&scaron;tine` is `Prištine`).
+            let text = |s: &mut String| {
+                if s.contains(['<', '&']) {
+                    *s = crate::parse::html::to_text(s);
+                }
+            };
+            text(&mut parsed.title);
+            text(&mut parsed.summary);
+            parsed.categories.iter_mut().for_each(text);
             let id = parsed
                 .id
                 .clone()
