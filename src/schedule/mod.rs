@@ -765,24 +765,31 @@ impl Daemon {
         let live = self.live();
         let now = Utc::now();
         for d in &live.config.digests {
-            let due =
+            // The newest record is read (and decoded) on a blocking thread, as every store read.
+            let (this, d2) = (self.clone(), d.clone());
+            let due = tokio::task::spawn_blocking(move || {
+                let (d, this) = (&d2, &this);
                 (|| -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
                     let tick = crate::digest::run::last_tick(d, now)?;
-                    self.shared.metrics.digest_scheduled(&d.name, tick);
-                    Ok(match self.shared.store.last_digest(&d.name)? {
+                    this.shared.metrics.digest_scheduled(&d.name, tick);
+                    Ok(match this.shared.store.last_digest(&d.name)? {
                         Some(last) => (tick > last.end).then_some(tick),
                         None => {
-                            let since = self
+                            let since = this
                                 .digest_since
                                 .lock()
                                 .unwrap_or_else(|e| e.into_inner())
                                 .get(&d.name)
                                 .copied()
-                                .unwrap_or(self.started);
+                                .unwrap_or(this.started);
                             (tick >= since).then_some(tick)
                         }
                     })
-                })();
+                })()
+                .map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
             match due {
                 Ok(Some(tick)) => {
                     tracing::info!(digest = %d.name, %tick, "digest due");
@@ -893,9 +900,27 @@ impl Daemon {
             let newest = record.end;
             for record in pending {
                 let end = record.end;
-                match crate::digest::run::send(&live.config.mail, &d, &self.shared.store, record)
-                    .await
-                {
+                // On a blocking thread: the send records its marks in the store, each synced
+                // to the disk, which a worker of the runtime must not wait for. The SMTP
+                // conversation is driven from there on the runtime's IO.
+                let (mail, d2, store) = (
+                    live.config.mail.clone(),
+                    d.clone(),
+                    self.shared.store.clone(),
+                );
+                let runtime = tokio::runtime::Handle::current();
+                let sent = tokio::task::spawn_blocking(move || {
+                    runtime.block_on(crate::digest::run::send(&mail, &d2, &store, record))
+                })
+                .await
+                .unwrap_or_else(|e| {
+                    Err(crate::digest::run::RunError::Send {
+                        name: name.clone(),
+                        message: format!("the send stopped: {e}"),
+                        again: false,
+                    })
+                });
+                match sent {
                     Ok(sent) => {
                         tracing::info!(digest = %name, %end, stories = sent.count, to = %d.to.join(", "), "digest sent");
                         // The period gauges follow the newest digest; the sent one, any.
