@@ -252,16 +252,16 @@ const NO_CONTENT: &[&str] = &[
     "keygen", "link", "meta", "param", "source", "track", "wbr",
 ];
 
-/// Elements whose content is text to the parser, up to their end tag; and the foreign ones
-/// (SVG, MathML), where `/>` does close an element. Their content nests nothing here.
+/// Elements whose content is text to the parser, up to their end tag.
 const SKIPPED: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "svg", "math",
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
 ];
 
 /// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`]: one pass over its tags
-/// as an HTML parser reads them (a name starts with a letter, a tag ends at a `>` outside a
-/// quoted attribute value, comments and text-only elements hold no tags), counting the
-/// elements left open. Elements without content or with an implied end do not nest.
+/// as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or `>`;
+/// a tag ends at a `>` outside a quoted attribute value; comments and text-only elements hold
+/// no tags), counting the elements left open. Elements without content or with an implied
+/// end do not nest; in SVG and MathML, `/>` closes an element.
 fn nests_too_deep(html: &str) -> bool {
     let bytes = html.as_bytes();
     // Each level takes a tag of three bytes at least.
@@ -269,11 +269,13 @@ fn nests_too_deep(html: &str) -> bool {
         return false;
     }
     let (mut depth, mut at) = (0usize, 0usize);
+    // The depth at which an `svg` or `math` element opened, while in it.
+    let mut foreign: Option<usize> = None;
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
         let open = at + found;
         if bytes[open + 1..].starts_with(b"!--") {
-            match memchr::memmem::find(&bytes[open + 4..], b"-->") {
-                Some(e) => at = open + 4 + e + 3,
+            match comment_end(bytes, open + 4) {
+                Some(end) => at = end,
                 None => return false,
             }
             continue;
@@ -286,7 +288,7 @@ fn nests_too_deep(html: &str) -> bool {
         }
         let name_len = bytes[name_at..]
             .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
+            .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
             .count();
         // Lowercased on the stack: every name in the lists is shorter than this.
         let mut lower = [0u8; 10];
@@ -303,14 +305,23 @@ fn nests_too_deep(html: &str) -> bool {
             return false;
         };
         at = end;
-        if NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name) {
+        if foreign.is_none() && (NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name)) {
             continue;
         }
         if closing {
             depth = depth.saturating_sub(1);
+            if foreign.is_some_and(|at| depth <= at) {
+                foreign = None;
+            }
             continue;
         }
-        if SKIPPED.contains(&name) {
+        if foreign.is_some() && bytes[end - 2] == b'/' {
+            continue;
+        }
+        if foreign.is_none() && matches!(name, "svg" | "math") {
+            foreign = Some(depth);
+        }
+        if SKIPPED.contains(&name) && foreign.is_none() {
             match end_tag_of(bytes, at, name) {
                 Some(after) => at = after,
                 None => return false,
@@ -325,26 +336,66 @@ fn nests_too_deep(html: &str) -> bool {
     false
 }
 
-/// Just past the `>` that ends an HTML tag whose attributes start at `from`: quotes count
-/// only around a value (after `=`).
-fn html_tag_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+/// Just past the `>` that ends an HTML tag whose attributes start at `from`, as the HTML
+/// tokenizer reads them: a name (which may start with `=`), then `=` and a value, quoted or
+/// not; quotes count only around a value.
+fn html_tag_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    let space = |b: &u8| b.is_ascii_whitespace();
     loop {
-        let found = from + memchr::memchr2(b'>', b'=', &bytes[from..])?;
-        if bytes[found] == b'>' {
-            return Some(found + 1);
-        }
-        let value = found
-            + 1
-            + bytes[found + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
-        from = match bytes.get(value) {
-            Some(&quote @ (b'"' | b'\'')) => {
-                value + 1 + memchr::memchr(quote, &bytes[value + 1..])? + 1
+        // Before an attribute's name.
+        at += bytes
+            .get(at..)?
+            .iter()
+            .take_while(|b| space(b) || **b == b'/')
+            .count();
+        match bytes.get(at)? {
+            b'>' => return Some(at + 1),
+            // The name, its first character whatever it is.
+            _ => {
+                at += 1;
+                at += bytes[at..]
+                    .iter()
+                    .take_while(|b| !space(b) && !matches!(b, b'/' | b'>' | b'='))
+                    .count();
             }
-            _ => value,
-        };
+        }
+        at += bytes.get(at..)?.iter().take_while(|b| space(b)).count();
+        if bytes.get(at) != Some(&b'=') {
+            continue;
+        }
+        at += 1;
+        at += bytes.get(at..)?.iter().take_while(|b| space(b)).count();
+        match bytes.get(at)? {
+            &quote @ (b'"' | b'\'') => {
+                at = at + 1 + memchr::memchr(quote, &bytes[at + 1..])? + 1;
+            }
+            b'>' => return Some(at + 1),
+            _ => {
+                at += bytes[at..]
+                    .iter()
+                    .take_while(|b| !space(b) && **b != b'>')
+                    .count()
+            }
+        }
+    }
+}
+
+/// Just past the end of a comment whose text starts at `from` (after `<!--`): `-->` or
+/// `--!>`, or at once for `<!-->` and `<!--->`. `None`: it runs to the end.
+fn comment_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    if rest.starts_with(b">") {
+        return Some(from + 1);
+    }
+    if rest.starts_with(b"->") {
+        return Some(from + 2);
+    }
+    // The first `-->`, unless a `--!>` comes before it (searched up to it alone: linear).
+    let dashes = memchr::memmem::find(rest, b"-->");
+    let before = &rest[..dashes.unwrap_or(rest.len())];
+    match memchr::memmem::find(before, b"--!>") {
+        Some(at) => Some(from + at + 4),
+        None => dashes.map(|at| from + at + 3),
     }
 }
 
@@ -1357,6 +1408,24 @@ mod tests {
         assert!(!nests_too_deep(
             &"<br/><img src=x><svg><path/></svg>".repeat(600)
         ));
+        // SVG nests as HTML does; a name runs to a space, `/` or `>` (`<img-x>` is no img);
+        // comments end as HTML ends them; an `=` starts no value where a name is due.
+        assert!(nests_too_deep(&format!("<svg>{}</svg>", "<g>".repeat(600))));
+        assert!(nests_too_deep(&"<img-x>".repeat(600)));
+        assert!(nests_too_deep(&format!("<!-->{}-->", "<div>".repeat(600))));
+        assert!(nests_too_deep(&format!("<!--x--!>{}", "<div>".repeat(600))));
+        assert!(nests_too_deep(&format!(
+            "<a =\">{}\">",
+            "<div>".repeat(600)
+        )));
+        assert!(nests_too_deep(&format!(
+            "<a href=?a=\">{}\">",
+            "<div>".repeat(600)
+        )));
+        assert!(!nests_too_deep(
+            &"<a href=\"x\" title='y'>z</a>".repeat(600)
+        ));
+        assert!(!nests_too_deep(&"<!-- a --><p>x".repeat(600)));
         // Numbers in a table are text; a tag that never ends is one tag.
         assert!(!nests_too_deep(&"<td><5 and <1%</td>".repeat(600)));
         assert!(!nests_too_deep(&format!("{}>", "<a</a".repeat(20_000))));

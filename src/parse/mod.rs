@@ -67,9 +67,10 @@ fn scan_depth(text: &str) -> Option<bool> {
         };
         let next = match rest.first() {
             None => return Some(false),
+            // An end tag ends as a start tag does, quotes and all (`</a b=">">`).
             Some(b'/') => {
                 depth = depth.saturating_sub(1);
-                Some(tag + 2)
+                tag_end(bytes, tag + 2)
             }
             Some(b'!') if rest.starts_with(b"![CDATA[") => past(8, b"]]>"),
             Some(b'!') if rest.starts_with(b"!--") => past(3, b"-->"),

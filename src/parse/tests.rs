@@ -260,6 +260,8 @@ fn the_tag_scan_agrees_with_the_reader_on_nesting() {
         "<!-- <a> -->",
         "<![CDATA[ <a> ]]>",
         "text > more",
+        "</q'<?'>",
+        "<q b=\"</q>\">",
         "<a\n  b='1'\n>",
     ];
     for (i, piece) in pieces.iter().enumerate() {
@@ -270,6 +272,10 @@ fn the_tag_scan_agrees_with_the_reader_on_nesting() {
             }
         }
     }
+    // An end tag's quotes hide no markup either.
+    let quoted_end = format!("<rss><q'<?'></q'<?'>{}?>", "<x>".repeat(300));
+    assert_eq!(scan_depth(&quoted_end), Some(true));
+    assert!(read_depth(&quoted_end));
     // A DOCTYPE is the reader's to read: its quoted literal holds no tag.
     let doctype = format!(r#"<!DOCTYPE x SYSTEM "> </q>"><rss>{}"#, "<a>".repeat(300));
     assert_eq!(scan_depth(&doctype), None);
