@@ -199,9 +199,16 @@ impl DedupeConfig {
         self.organizations.contains(source)
     }
 
-    /// Whether `site` ([`crate::model::site_name`]) is the site of a configured source.
-    pub fn is_site(&self, site: &str) -> bool {
-        self.sites.values().any(|s| s == site)
+    /// The name of `source`'s site, if its address tells one.
+    pub fn site_of(&self, source: &str) -> Option<&str> {
+        self.sites.get(source).map(String::as_str)
+    }
+
+    /// Whether `site` ([`crate::model::site_name`]) is the site of an organisation.
+    pub fn is_organization_site(&self, site: &str) -> bool {
+        self.sites
+            .iter()
+            .any(|(source, s)| s == site && self.is_organization(source))
     }
 }
 

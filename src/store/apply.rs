@@ -901,20 +901,22 @@ impl Tx<'_, '_> {
     }
 
     /// Whether another source's story under the same link is `new`'s (`new_title`, its title
-    /// key): a link names one story on the site of a source (a partner's copy of an
-    /// organisation's story points at the organisation's page, with a title and blurb of the
-    /// partner's own if it likes, whether the organisation's own entry came first, last or
-    /// not yet). A page elsewhere (a ministry's consultations page, a newspaper article) is
+    /// key): a link names one story on the site of a source that carries it or of `new`'s,
+    /// or of any organisation (a partner's copy of an organisation's story points at the
+    /// organisation's page, with a title and blurb of the partner's own if it likes, whether
+    /// the organisation's own entry came first, last or not yet). A page elsewhere (a
+    /// ministry's consultations page, a newspaper article, even of a partner polled too) is
     /// one that two sources' different stories can both point at: there the titles must be
     /// the same, or the texts agree.
     fn one_page_one_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
-        if new
-            .link
-            .as_deref()
-            .and_then(crate::model::site_name)
-            .is_some_and(|site| self.dedupe.is_site(&site))
-        {
-            return true;
+        if let Some(site) = new.link.as_deref().and_then(crate::model::site_name) {
+            let own = |source: &str| self.dedupe.site_of(source) == Some(site.as_str());
+            if own(self.source)
+                || item.sources.iter().any(|c| own(&c.source))
+                || self.dedupe.is_organization_site(&site)
+            {
+                return true;
+            }
         }
         if new_title.is_some() && new_title == title_key(&item.title, self.dedupe.min_title_chars) {
             return true;
@@ -960,8 +962,11 @@ impl Tx<'_, '_> {
         // of every feed; the later date is when it was updated. A date the store made up (an
         // undated entry) gives way to the feed's, and a copy taking the lead brings its own.
         item.updated = new.updated;
+        // A later date up to a day after the story first arrived is a correction of when it
+        // was published (a draft's date, a zone written wrong), taken as the date.
+        let correction = |p: DateTime<Utc>| p <= item.first_seen + chrono::Duration::days(1);
         if let Some(p) = new.published {
-            if !relisted || item.date_inferred || p <= item.published {
+            if !relisted || item.date_inferred || p <= item.published || correction(p) {
                 item.published = p;
                 item.date_inferred = false;
             } else {

@@ -4195,6 +4195,25 @@ fn stories_of_two_sources_pointing_at_one_page_elsewhere_are_two() {
         assert_eq!(apply_deduped(&store, "portal", copy, &dedupe).duplicate, 1);
         assert_eq!(store.item_count(), 2);
     }
+    // Likewise a page of a partner polled too (a newspaper's article): not an organisation's.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let dedupe = DedupeConfig {
+        organizations: std::sync::Arc::new(["kdi".to_string()].into()),
+        ..dedupe()
+    };
+    let on_portal = |mut s: Staged| {
+        s.item.link = Some("https://portal.example/2026/11/30/budget-article".into());
+        s
+    };
+    assert_eq!(
+        apply_deduped(&store, "kdi", on_portal(academy()), &dedupe).new,
+        1
+    );
+    assert_eq!(
+        apply_deduped(&store, "bfpe", on_portal(media_law()), &dedupe).new,
+        1
+    );
 }
 
 /// A partner's copy of an organisation's story under the organisation's page is the story's,
@@ -4501,4 +4520,17 @@ fn a_story_listed_again_under_a_later_date_keeps_its_date_and_place() {
             first[1].published.checked_add_signed(Duration::days(20))
         );
     }
+    // A date corrected to one no later than a day after the story arrived (a draft's date, a
+    // zone written wrong) is taken.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut draft = item("d1", "Report: what the agreements changed", None, "a");
+    draft.item.published = Some(now() - Duration::days(30));
+    assert_eq!(apply(&store, "kdi", &[draft.clone()]).new, 1);
+    let mut corrected = draft;
+    corrected.item.published = Some(now() - Duration::hours(2));
+    corrected.item.content_hash = "b".into();
+    assert_eq!(apply(&store, "kdi", &[corrected]).updated, 1);
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored[0].published, now() - Duration::hours(2));
 }
