@@ -312,7 +312,7 @@ impl Store {
         let path = config.path.join(STATES_DIR);
         let existed = has_database(&path);
         let main_existed = has_database(&config.path);
-        let short = short_log(&path);
+        let creating = mark_creating(&path, existed);
         let states_db = open_db(
             &config.path,
             &path,
@@ -345,7 +345,7 @@ impl Store {
                 keyed_states = true;
                 true
             }
-            None if existed && !never_written(&states_db, short)? => {
+            None if existed && !never_written(&states_db, creating)? => {
                 return Err(StoreError::Damaged {
                     path: config.path.clone(),
                     detail: "its states database has no schema version".into(),
@@ -357,6 +357,8 @@ impl Store {
                 false
             }
         };
+        // Created, or being upgraded (which a stop part way starts again by itself).
+        created(&path);
         let store = Store {
             config: config.clone(),
             states: states::States::new(states_db.open_tree(states::TREE)?),
@@ -472,7 +474,7 @@ impl Store {
             });
         }
         let segments = segment_size(path);
-        let short = short_log(path);
+        let creating = mark_creating(path, existed);
         let db = open_db(
             path,
             path,
@@ -518,7 +520,7 @@ impl Store {
             },
             // A database whose first process stopped before writing its schema version holds
             // no more than its trees' names, and the states vouch for no stories yet.
-            None if existed && (vouched || !never_written(&main.db, short)?) => {
+            None if existed && (vouched || !never_written(&main.db, creating)?) => {
                 return Err(StoreError::Damaged {
                     path: path.clone(),
                     detail: "its database has no schema version".into(),
@@ -592,6 +594,7 @@ impl Store {
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                 main.flush()?;
+                created(path);
             }
         }
         // After a feed finished above, or the trees moved: they took the numbers after the
@@ -1040,17 +1043,36 @@ fn drop_unfinished_snapshots(dir: &Path) -> usize {
     removed
 }
 
-/// Whether the log in `dir` is no longer than a few trees' names, before sled opens it (and
-/// makes it a segment long).
-fn short_log(dir: &Path) -> bool {
-    std::fs::metadata(dir.join("db")).is_ok_and(|m| m.len() <= 64 << 10)
+/// A file in a database's folder from before sled creates the database until its schema
+/// version is written: a process that stops in between leaves it, and the next one knows
+/// the database for a new one not finished (not one damaged near its start, which also
+/// opens with empty trees).
+const CREATING: &str = "creating";
+
+/// Marks the database in `dir` as being created ([`CREATING`]), if it is not there yet;
+/// whether it is so marked (now, or by a creation cut short before). A folder that cannot be
+/// written is left for sled's open to report, naming the store.
+fn mark_creating(dir: &Path, existed: bool) -> bool {
+    let marker = dir.join(CREATING);
+    if !existed {
+        let _ = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&marker, b""));
+    }
+    marker.exists()
 }
 
-/// Whether `db` was created by a process that stopped before writing its schema version: its
-/// log was short ([`short_log`]) and no tree holds anything. (A log damaged near its start
-/// also opens with empty trees, but is as long as it was.)
-fn never_written(db: &sled::Db, short: bool) -> Result<bool, StoreError> {
-    if !short {
+/// Removes [`CREATING`] once the schema version is written.
+fn created(dir: &Path) {
+    if let Err(e) = std::fs::remove_file(dir.join(CREATING)) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(error = %e, dir = %dir.display(), "cannot remove the creation mark");
+        }
+    }
+}
+
+/// Whether `db`, marked as being created ([`CREATING`]), holds nothing: its first process
+/// stopped before writing its schema version.
+fn never_written(db: &sled::Db, creating: bool) -> Result<bool, StoreError> {
+    if !creating {
         return Ok(false);
     }
     for name in db.tree_names() {

@@ -1584,7 +1584,10 @@ fn a_states_database_of_a_newer_schema_is_refused() {
 fn a_store_killed_before_its_schema_was_written_opens_as_new() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&dir);
+    // As this build's first process leaves it: the creation mark, then the trees' names.
     let created = |path: &std::path::Path, trees: &[&str], write: Option<&str>| {
+        std::fs::create_dir_all(path).unwrap();
+        std::fs::write(path.join("creating"), b"").unwrap();
         let db = sled::open(path).unwrap();
         for name in trees {
             let tree = db.open_tree(name).unwrap();
@@ -1621,8 +1624,10 @@ fn a_store_killed_before_its_schema_was_written_opens_as_new() {
             Ok(_) => panic!("opened a store with data and no schema"),
         }
     }
+    assert!(!cfg.path.join("creating").exists());
+    assert!(!cfg.path.join("states/creating").exists());
     // A log that held stories but opens with every tree empty (damaged near its start, the
-    // states' folder removed) is damage, not a new store.
+    // states' folder removed) is damage, not a new store: no creation was under way.
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(&dir);
     {
