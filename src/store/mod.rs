@@ -358,7 +358,9 @@ impl Store {
             }
         };
         // Created, or being upgraded (which a stop part way starts again by itself).
-        created(&path);
+        if creating {
+            created(&path);
+        }
         let store = Store {
             config: config.clone(),
             states: states::States::new(states_db.open_tree(states::TREE)?),
@@ -594,8 +596,12 @@ impl Store {
             None => {
                 meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
                 main.flush()?;
-                created(path);
             }
+        }
+        // A schema version found or written: a mark left by a process that stopped after
+        // writing it must not make a later damaged log pass for a new store.
+        if creating {
+            created(path);
         }
         // After a feed finished above, or the trees moved: they took the numbers after the
         // log's last entry.
