@@ -270,9 +270,7 @@ pub fn pending_sends(
         .take(PENDING_LOOKBACK)
         .enumerate()
     {
-        let Some(record) = readable(&d.name, record)? else {
-            continue;
-        };
+        let record = record?;
         if record.sent_at.is_some() {
             break;
         }
@@ -285,22 +283,6 @@ pub fn pending_sends(
     Ok(pending)
 }
 
-/// A digest record as read, or `None` (with a warning) for one whose record is damaged: an
-/// older issue that cannot be read does not keep the newer ones from being sent or written.
-fn readable(
-    name: &str,
-    record: Result<DigestRecord, crate::store::StoreError>,
-) -> Result<Option<DigestRecord>, RunError> {
-    match record {
-        Ok(record) => Ok(Some(record)),
-        Err(crate::store::StoreError::Corrupt { message, .. }) => {
-            tracing::warn!(digest = %name, error = %message, "a digest record cannot be read: passed over");
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// The digests of `d` whose message is still to be written to the outbox, oldest first:
 /// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
 /// leaving out empty ones (unless built and kept with `send_empty`), which are never written. Written oldest
@@ -309,9 +291,7 @@ fn readable(
 pub fn outbox_pending(store: &Store, d: &DigestConfig) -> Result<Vec<DigestRecord>, RunError> {
     let mut due = Vec::new();
     for record in store.digests_newest_first(&d.name)?.take(PENDING_LOOKBACK) {
-        let Some(record) = readable(&d.name, record)? else {
-            continue;
-        };
+        let record = record?;
         // An empty digest is written only if it was to be when built (`send_empty` then),
         // and with `send_empty` now.
         if record.count == 0 && !(d.send_empty && record.outbox_due) {

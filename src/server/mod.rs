@@ -1168,22 +1168,6 @@ async fn digest_file(
 /// How many digests `/digests/{name}/index.json` lists, newest first.
 const DIGEST_INDEX_MAX: usize = 100;
 
-/// A stored digest as read, or `None` (with a warning) for one whose record cannot be read:
-/// the index and the archive list the others.
-fn readable(
-    name: &str,
-    record: Result<crate::model::DigestRecord, StoreError>,
-) -> Result<Option<crate::model::DigestRecord>, StoreError> {
-    match record {
-        Ok(record) => Ok(Some(record)),
-        Err(StoreError::Corrupt { message, .. }) => {
-            tracing::warn!(digest = %name, error = %message, "a digest record cannot be read: not listed");
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 /// `/digests/{name}/index.json`: the newest digests of a name, each with its period, count,
 /// subject, sending state and the URLs of its files, for a pipeline that wants every one
 /// rather than the latest.
@@ -1193,9 +1177,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
         .read_digests(move |store| -> Result<Vec<serde_json::Value>, StoreError> {
             let mut out = Vec::new();
             for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
-                let Some(r) = readable(&name, record)? else {
-                    continue;
-                };
+                let r = record?;
                 let id = crate::digest::run::time_stamp(r.end);
                 let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
                 out.push(serde_json::json!({
@@ -1257,9 +1239,7 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
             // Bounded twice: the issues shown, and the records read to find them (an hourly
             // digest of a quiet topic has many empty ones).
             for record in store.digests_newest_first(&name)?.take(DIGEST_ARCHIVE_READ) {
-                let Some(r) = readable(&name, record)? else {
-                    continue;
-                };
+                let r = record?;
                 if r.count == 0 && !send_empty {
                     continue;
                 }

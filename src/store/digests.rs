@@ -111,17 +111,29 @@ impl Store {
         }
     }
 
-    /// The digests of `name`, newest first, each read as the caller goes.
+    /// The digests of `name`, newest first, each read as the caller goes. A record that
+    /// cannot be decoded is passed over with a warning: an older issue that cannot be read
+    /// keeps no newer one from being sent, written or listed.
     pub fn digests_newest_first(
         &self,
         name: &str,
     ) -> Result<impl Iterator<Item = Result<DigestRecord, StoreError>>, StoreError> {
+        let name = name.to_string();
         Ok(self
             .main()?
             .digests
-            .scan_prefix(keys::source_prefix(name))
+            .scan_prefix(keys::source_prefix(&name))
             .rev()
-            .map(|kv| decode(&kv?.1)))
+            .filter_map(move |kv| match kv {
+                Err(e) => Some(Err(e.into())),
+                Ok((key, bytes)) => match decode(&bytes) {
+                    Ok(record) => Some(Ok(record)),
+                    Err(error) => {
+                        tracing::warn!(%error, digest = %name, key = ?key, "a digest record cannot be read: passed over");
+                        None
+                    }
+                },
+            }))
     }
 
     /// Overwrites the record of `name` ending at `end` with bytes that do not decode.
