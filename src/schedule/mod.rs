@@ -768,25 +768,7 @@ impl Daemon {
             // The newest record is read (and decoded) on a blocking thread, as every store read.
             let (this, d2) = (self.clone(), d.clone());
             let due = tokio::task::spawn_blocking(move || {
-                let (d, this) = (&d2, &this);
-                (|| -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
-                    let tick = crate::digest::run::last_tick(d, now)?;
-                    this.shared.metrics.digest_scheduled(&d.name, tick);
-                    Ok(match this.shared.store.last_digest(&d.name)? {
-                        Some(last) => (tick > last.end).then_some(tick),
-                        None => {
-                            let since = this
-                                .digest_since
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .get(&d.name)
-                                .copied()
-                                .unwrap_or(this.started);
-                            (tick >= since).then_some(tick)
-                        }
-                    })
-                })()
-                .map_err(|e| e.to_string())
+                this.due_tick(&d2, now).map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
@@ -803,6 +785,31 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// The scheduled time `d` is due for at `now`, if any: its latest scheduled time, when that
+    /// is after its newest digest's end (or, for a digest that never ran, not before the
+    /// daemon started or the digest was added).
+    fn due_tick(
+        &self,
+        d: &crate::config::DigestConfig,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<chrono::DateTime<Utc>>, crate::digest::run::RunError> {
+        let tick = crate::digest::run::last_tick(d, now)?;
+        self.shared.metrics.digest_scheduled(&d.name, tick);
+        Ok(match self.shared.store.last_digest(&d.name)? {
+            Some(last) => (tick > last.end).then_some(tick),
+            None => {
+                let since = self
+                    .digest_since
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&d.name)
+                    .copied()
+                    .unwrap_or(self.started);
+                (tick >= since).then_some(tick)
+            }
+        })
     }
 
     /// Builds the digest ending at `at` (when given) and delivers the newest digest of that

@@ -778,9 +778,10 @@ impl Tx<'_, '_> {
             return Ok(false);
         }
         let shared = a.intersection(&b).count();
+        let title = title_key(&new.title, 1);
         let same_text = shared * 10 >= a.len().min(b.len()) * 9
-            && title_key(&new.title, 1).is_some()
-            && title_key(&new.title, 1) == title_key(&item.title, 1);
+            && title.is_some()
+            && title == title_key(&item.title, 1);
         if !same_text {
             if item.date_inferred || new.published != Some(item.published) {
                 return Ok(false);
