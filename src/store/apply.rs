@@ -190,17 +190,26 @@ impl Store {
     }
 }
 
+/// How two titles share a key of the title index ([`title_keys`]).
+#[derive(PartialEq)]
+enum TitlesAlike {
+    /// The whole titles are one.
+    Same,
+    /// They are one without the site's name after them.
+    Head,
+}
+
 /// What `find_story` read of the link and title indexes when it found no story.
 #[derive(Default)]
 struct Probe {
     /// That entry names a story that is stored (or says several are): a new story with this
     /// link makes it [`SHARED_LINK`].
     link_owned: bool,
-    /// The stories already stored under this title key.
-    titles: Vec<(ItemId, i64)>,
-    /// The new item's link key and title key, worked out once.
+    /// The stories already stored under each title key.
+    titles: [Vec<(ItemId, i64)>; 2],
+    /// The new item's link key and title keys ([`title_keys`]), worked out once.
     link_key: Option<DedupeKey>,
-    title_key: Option<DedupeKey>,
+    title_keys: [Option<DedupeKey>; 2],
 }
 
 /// What a source's entry was recorded as before ([`Tx::recognise`]).
@@ -546,13 +555,12 @@ impl Tx<'_, '_> {
                 self.pending.insert(Index::Links, key, &item.id.0[..]);
             }
         }
-        if let Some(tkey) = probe.title_key {
-            probe.titles.push((item.id, item.published.timestamp()));
-            self.pending.insert(
-                Index::Titles,
-                tkey,
-                keys::encode_title_entries(&probe.titles),
-            );
+        for (tkey, titles) in probe.title_keys.iter().zip(&mut probe.titles) {
+            if let Some(tkey) = tkey {
+                titles.push((item.id, item.published.timestamp()));
+                self.pending
+                    .insert(Index::Titles, tkey, keys::encode_title_entries(titles));
+            }
         }
         self.saw(id);
         self.pending.insert(
@@ -630,11 +638,7 @@ impl Tx<'_, '_> {
                             free(item.id)
                                 && (same_link()?
                                     || self.same_title_dated(new, &item)
-                                    || self.same_story(
-                                        new,
-                                        &item,
-                                        title_key(&new.title, self.dedupe.min_title_chars),
-                                    ))
+                                    || self.same_story(new, &item))
                         }
                         Some(item) => {
                             free(item.id)
@@ -814,7 +818,7 @@ impl Tx<'_, '_> {
     /// source that does not carry it yet.
     fn find_story(&self, new: &NewItem, probe: &mut Probe) -> TxResult<Option<Item>> {
         probe.link_key = new.link.as_deref().and_then(link_key);
-        probe.title_key = title_key(&new.title, self.dedupe.min_title_chars);
+        probe.title_keys = title_keys(&new.title, self.dedupe.min_title_chars);
         if let Some(key) = probe.link_key {
             if let Some(v) = self.pending.get(Index::Links, &key)? {
                 if v[..] == SHARED_LINK[..] {
@@ -839,15 +843,11 @@ impl Tx<'_, '_> {
                         let free = !self.claimed.borrow().contains(&item.id);
                         let same = match new.identity {
                             _ if !item.carried_by(self.source) => {
-                                self.one_page_one_story(new, &item, probe.title_key)
+                                self.one_page_one_story(new, &item)
                             }
-                            Identity::Guid(_) if other_guid => {
-                                self.same_story(new, &item, probe.title_key)
-                            }
+                            Identity::Guid(_) if other_guid => self.same_story(new, &item),
                             Identity::Guid(_) => true,
-                            Identity::Hash(_) => {
-                                free && self.same_story(new, &item, probe.title_key)
-                            }
+                            Identity::Hash(_) => free && self.same_story(new, &item),
                             Identity::Link(_) | Identity::Titled { .. } => {
                                 free && self.same_title_dated(new, &item)
                             }
@@ -859,28 +859,29 @@ impl Tx<'_, '_> {
                 }
             }
         }
-        let Some(tkey) = probe.title_key else {
-            return Ok(None);
-        };
-        let Some(v) = self.pending.get(Index::Titles, &tkey)? else {
-            return Ok(None);
-        };
-        probe.titles = keys::decode_title_entries(&v);
+        for (tkey, titles) in probe.title_keys.iter().zip(&mut probe.titles) {
+            if let Some(v) = tkey
+                .map(|k| self.pending.get(Index::Titles, &k))
+                .transpose()?
+            {
+                *titles = v
+                    .as_deref()
+                    .map(keys::decode_title_entries)
+                    .unwrap_or_default();
+            }
+        }
         let when = new.published.unwrap_or(self.now).timestamp();
         let window = self.dedupe.title_window.as_secs() as i64;
-        for &(id, ts) in probe.titles.iter().rev() {
-            if (ts - when).abs() > window {
+        let [full, head] = &probe.titles;
+        let mut tried = std::collections::HashSet::new();
+        for &(id, ts) in full.iter().rev().chain(head.iter().rev()) {
+            if (ts - when).abs() > window || !tried.insert(id) {
                 continue;
             }
             if let Some(item) = self.get(id)? {
                 // The same title from unrelated sites ("Monthly newsletter November 2026")
                 // is no republication: the texts must tell the same story too.
-                let agree = texts_agree(
-                    &new.summary,
-                    new.link.as_deref(),
-                    &item.summary,
-                    item.link.as_deref(),
-                );
+                let agree = self.titles_agree(new, &item);
                 // With no text to compare, the title alone decides only where a copy is
                 // expected: a partner republishing. Two organisations' own "Konferencija za
                 // medije" or "Statement on …" of the same days are two stories.
@@ -901,15 +902,14 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    /// Whether another source's story under the same link is `new`'s (`new_title`, its title
-    /// key): a link names one story on the site of a source that carries it or of `new`'s,
-    /// or of any organisation (a partner's copy of an organisation's story points at the
+    /// Whether another source's story under the same link is `new`'s: a link names one story
+    /// on the site of a source that carries it or of `new`'s, or of any organisation (a partner's copy of an organisation's story points at the
     /// organisation's page, with a title and blurb of the partner's own if it likes, whether
     /// the organisation's own entry came first, last or not yet). A page elsewhere (a
     /// ministry's consultations page, a newspaper article, even of a partner polled too) is
     /// one that two sources' different stories can both point at: there the titles must be
     /// the same, or the texts agree.
-    fn one_page_one_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
+    fn one_page_one_story(&self, new: &NewItem, item: &Item) -> bool {
         if let Some(site) = new.link.as_deref().and_then(crate::model::site_name) {
             let own = |source: &str| self.dedupe.site_of(source) == Some(site.as_str());
             if own(self.source)
@@ -919,10 +919,11 @@ impl Tx<'_, '_> {
                 return true;
             }
         }
-        if new_title.is_some() && new_title == title_key(&item.title, self.dedupe.min_title_chars) {
+        if self.titles_alike(new, item) == Some(TitlesAlike::Same) {
             return true;
         }
-        // Both told (an untold copy agrees with any text, the title deciding).
+        // Both told (an untold copy agrees with any text, the title deciding), whatever their
+        // titles.
         !word_pairs(&new.summary).is_empty()
             && !word_pairs(&item.summary).is_empty()
             && texts_agree(
@@ -933,21 +934,41 @@ impl Tx<'_, '_> {
             )
     }
 
-    /// Whether `new` tells the stored `item`'s story by its title (`new_title`, its title key),
-    /// its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
+    /// Whether `new` tells the stored `item`'s story by its title (a key of the title index in
+    /// common), its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
     /// year later is another) and its text, wherever it lives.
-    fn same_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
+    fn same_story(&self, new: &NewItem, item: &Item) -> bool {
         let when = new.published.unwrap_or(self.now).timestamp();
         let window = self.dedupe.title_window.as_secs() as i64;
-        new_title.is_some()
-            && new_title == title_key(&item.title, self.dedupe.min_title_chars)
+        self.titles_alike(new, item).is_some()
             && (when - item.published.timestamp()).abs() <= window
-            && texts_agree(
-                &new.summary,
-                new.link.as_deref(),
-                &item.summary,
-                item.link.as_deref(),
-            )
+            && self.titles_agree(new, item)
+    }
+
+    /// How the titles of `new` and `item` share a key of the title index ([`title_keys`]), if
+    /// they do.
+    fn titles_alike(&self, new: &NewItem, item: &Item) -> Option<TitlesAlike> {
+        let min = self.dedupe.min_title_chars;
+        let (a, b) = (title_keys(&new.title, min), title_keys(&item.title, min));
+        if a[0].is_some() && a[0] == b[0] {
+            return Some(TitlesAlike::Same);
+        }
+        let (a_head, b_head) = (a[1].or(a[0]), b[1].or(b[0]));
+        (a_head.is_some() && a_head == b_head).then_some(TitlesAlike::Head)
+    }
+
+    /// Whether the texts of `new` and `item`, whose titles share a key of the title index,
+    /// tell one story ([`texts_agree`]). Titles that are one only without the site's name
+    /// after them ("Konferencija – Beograd" and "Konferencija – Priština" read alike) need
+    /// two texts that agree: a copy with none does not tell which it is.
+    fn titles_agree(&self, new: &NewItem, item: &Item) -> bool {
+        texts_agree(
+            &new.summary,
+            new.link.as_deref(),
+            &item.summary,
+            item.link.as_deref(),
+        ) && (title_key(&new.title, 1) == title_key(&item.title, 1)
+            || (!word_pairs(&new.summary).is_empty() && !word_pairs(&item.summary).is_empty()))
     }
 
     /// Rewrites a story with a newer copy of it, whose fields move into it: the lead's own
@@ -1015,24 +1036,26 @@ impl Tx<'_, '_> {
     }
 
     fn index_title(&self, item: &Item) -> TxResult<()> {
-        let Some(tkey) = title_key(&item.title, self.dedupe.min_title_chars) else {
-            return Ok(());
-        };
-        let mut entries = self
-            .pending
-            .get(Index::Titles, &tkey)?
-            .map(|v| keys::decode_title_entries(&v))
-            .unwrap_or_default();
-        // The story's date as it is now (its lead may have brought another): the title window
-        // is measured from it.
-        let ts = item.published.timestamp();
-        match entries.iter_mut().find(|(id, _)| *id == item.id) {
-            Some((_, t)) if *t == ts => return Ok(()),
-            Some((_, t)) => *t = ts,
-            None => entries.push((item.id, ts)),
+        for tkey in title_keys(&item.title, self.dedupe.min_title_chars)
+            .into_iter()
+            .flatten()
+        {
+            let mut entries = self
+                .pending
+                .get(Index::Titles, &tkey)?
+                .map(|v| keys::decode_title_entries(&v))
+                .unwrap_or_default();
+            // The story's date as it is now (its lead may have brought another): the title
+            // window is measured from it.
+            let ts = item.published.timestamp();
+            match entries.iter_mut().find(|(id, _)| *id == item.id) {
+                Some((_, t)) if *t == ts => continue,
+                Some((_, t)) => *t = ts,
+                None => entries.push((item.id, ts)),
+            }
+            self.pending
+                .insert(Index::Titles, tkey, keys::encode_title_entries(&entries));
         }
-        self.pending
-            .insert(Index::Titles, tkey, keys::encode_title_entries(&entries));
         Ok(())
     }
 
@@ -1191,6 +1214,48 @@ pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
         key.push_str(w);
     });
     (key.chars().count() >= min_chars).then(|| dedupe_key(&key))
+}
+
+/// The keys a story's title is indexed under in the title index: [`title_key`] of the title,
+/// and of its head without the site's name a copy may carry after it ([`title_head`]: "… |
+/// KCSS", "… – Kosovo Online") when that is another. A copy is looked up under both: the
+/// original's "Naslov" is found from a partner's "Naslov | Partner" and the other way round,
+/// and "Dijalog: šta dalje?" from "Dijalog — šta dalje" by the whole title.
+pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2] {
+    let full = title_key(title, min_chars);
+    let head = title_head(title);
+    let head = if head.len() < title.trim_end().len() {
+        title_key(head, min_chars).filter(|k| Some(*k) != full)
+    } else {
+        None
+    };
+    [full, head]
+}
+
+/// `title` without its last segments that may be a site's name: each of one to four words,
+/// after a spaced separator (`|`, a dash, `·`, `»`, `::`), with at least three words before
+/// it. A copy's "Naslov – Portal | Partner" and the original's "Naslov – Portal" both read
+/// "Naslov".
+fn title_head(title: &str) -> &str {
+    const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " » ", " :: "];
+    let words = |t: &str| {
+        let mut n = 0;
+        match_words(t, |_| n += 1);
+        n
+    };
+    let mut head = title.trim_end();
+    while let Some((at, len)) = SEPARATORS
+        .iter()
+        .filter_map(|s| head.rfind(s).map(|at| (at, s.len())))
+        .max_by_key(|&(at, _)| at)
+    {
+        let (before, after) = (&head[..at], &head[at + len..]);
+        if !(1..=4).contains(&words(after)) || words(before) < 3 {
+            break;
+        }
+        head = before.trim_end();
+    }
+    head
 }
 
 /// Calls `word` with each word of `text` as copies of a story are compared: its letters and

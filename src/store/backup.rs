@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::apply::{link_key, title_key};
+use super::apply::{link_key, title_keys};
 use super::digests::key as digest_key;
 use super::journal::{Index, Pending, EMPTY};
 use super::{keys, matching, Store, StoreError, SCHEMA_VERSION};
@@ -533,7 +533,7 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
             }
         }
     }
-    if let Some(t) = title_key(&item.title, 1) {
+    for t in title_keys(&item.title, 1).into_iter().flatten() {
         let mut entries = tx
             .get(Index::Titles, &t)?
             .map(|v| keys::decode_title_entries(&v))
@@ -549,7 +549,8 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// and carrying the story's language and topics (schema 5), and the link and title indexes
 /// are rekeyed (schema 3 keyed them by their text, schema 4 by a hash of it; schema 11 reads
 /// more spellings of a link and of a title as one: see [`crate::parse::urls::dedupe_key`] and
-/// [`super::apply::title_key`]). Every time the upgrade runs it starts from empty indexes, so
+/// [`super::apply::title_key`]; schema 12 keys a title also without the site's name after it:
+/// see [`super::apply::title_keys`]). Every time the upgrade runs it starts from empty indexes, so
 /// one that a crash cut short is simply run again. A story that cannot be read is left as it
 /// was (with a warning) rather than keeping the whole store from opening: it could not be
 /// matched or shown before either. Returns the number of stories read.

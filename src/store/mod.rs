@@ -75,9 +75,10 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// of its date (rebuilt from the stories when an older store is first opened). Version 11
 /// keys the link and title indexes by forms that read more spellings of one page or title as
 /// one (rekeyed from the stories), and its stories may name an entry by its link and title
-/// ([`crate::model::Identity::Titled`]). Older builds refuse a newer version: they would
+/// ([`crate::model::Identity::Titled`]). Version 12 indexes a title also without the site's
+/// name after it ([`apply::title_keys`]; rekeyed from the stories). Older builds refuse a newer version: they would
 /// leave entries stale, or take records they cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 11;
+pub const SCHEMA_VERSION: u64 = 12;
 
 /// The stories' database's `meta` key present while an upgrade rebuilds the indexes: the
 /// schema it upgrades from (one byte).
@@ -571,7 +572,7 @@ impl Store {
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
             // trees move into their log (8), and the identities (9). The feeds' indexes are
-            // rebuilt (10, below), and the links rekeyed (11).
+            // rebuilt (10, below), the links rekeyed (11) and the titles (12).
             Some(found @ 5..=10) => {
                 matching::move_trees(&main)?;
                 upgrade_from = Some(found);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{link_key, put_seen, title_key, titled_date, titled_mark};
+use super::apply::{link_key, put_seen, title_keys, titled_date, titled_mark};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};
@@ -179,7 +179,7 @@ impl Store {
                 }
             }
         }
-        if let Some(t) = title_key(&item.title, 1) {
+        for t in title_keys(&item.title, 1).into_iter().flatten() {
             if let Some(v) = tx.get(Index::Titles, &t)? {
                 let rest: Vec<(ItemId, i64)> = keys::decode_title_entries(&v)
                     .into_iter()

@@ -362,6 +362,254 @@ fn title_keys_are_the_ones_stored_titles_were_given() {
 }
 
 #[test]
+fn a_title_is_indexed_also_without_the_site_name_after_it() {
+    use super::apply::title_keys;
+    let keys = |t: &str| title_keys(t, 1);
+    let whole = |t: &str| title_key(t, 1);
+    // No ending that may be a site's name: the whole title alone.
+    assert_eq!(
+        keys("Workshop on the Brussels dialogue"),
+        [whole("Workshop on the Brussels dialogue"), None]
+    );
+    // One to four words after a spaced separator, each step, the head keeping three.
+    for copy in [
+        "Workshop on the Brussels dialogue | KDI",
+        "Workshop on the Brussels dialogue – Kosovo Online",
+        "Workshop on the Brussels dialogue - Portal | Partner",
+        "Workshop on the Brussels dialogue — Kosovo Democratic Institute Prishtina",
+        "Workshop on the Brussels dialogue · KDI  ",
+    ] {
+        assert_eq!(
+            keys(copy),
+            [whole(copy), whole("Workshop on the Brussels dialogue")],
+            "{copy:?}"
+        );
+    }
+    for whole_only in [
+        // Fewer than three words before, five after, no space around the separator.
+        "Kosovo – Serbia",
+        "Talks resume – the Kosovo Serbia dialogue continues",
+        "Workshop on the Brussels dialogue|KDI",
+        "Workshop on the Brussels-dialogue",
+    ] {
+        assert_eq!(
+            keys(whole_only),
+            [whole(whole_only), None],
+            "{whole_only:?}"
+        );
+    }
+    // A head under the shortest title that merges has no key; nor a trailing separator alone
+    // (the head is the whole title).
+    assert_eq!(
+        keys("Vesti iz sveta | KDI")[1],
+        title_key("Vesti iz sveta", 1)
+    );
+    assert_eq!(title_keys("Vesti iz sveta | KDI", 20)[1], None);
+    assert_eq!(
+        keys("Workshop on the Brussels dialogue | "),
+        [whole("Workshop on the Brussels dialogue"), None]
+    );
+}
+
+#[test]
+fn a_copy_titled_with_a_site_name_after_it_is_the_story_either_way_round() {
+    let text = "Representatives of civil society from Prishtina and Belgrade met in Skopje to \
+        discuss how the agreements of the Brussels dialogue are implemented in the \
+        municipalities, and what citizens on both sides expect of the talks next year";
+    let original = || {
+        let mut s = item(
+            "o1",
+            "Civil society on the implementation of the Brussels agreements",
+            Some("https://kdi.example/o1"),
+            "o",
+        );
+        s.item.summary = text.into();
+        s
+    };
+    let copy = || {
+        let mut s = item(
+            "p1",
+            "Civil society on the implementation of the Brussels agreements | KDI",
+            Some("https://portal.example/p1?utm_source=x"),
+            "p",
+        );
+        s.item.summary = format!("Preuzeto: {text}");
+        s
+    };
+    for (first, then) in [
+        (("kdi", original()), ("portal", copy())),
+        (("portal", copy()), ("kdi", original())),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        assert_eq!(apply(&store, first.0, &[first.1]).new, 1);
+        let report = apply(&store, then.0, &[then.1]);
+        assert_eq!(
+            (report.new, report.duplicate),
+            (0, 1),
+            "{} after {}",
+            then.0,
+            first.0
+        );
+        assert_eq!(store.item_count(), 1);
+    }
+}
+
+#[test]
+fn titles_alike_only_without_their_endings_need_texts_that_agree() {
+    let talks = "Talks on licence plates resume in Brussels after a pause of three months, \
+        with both chief negotiators and the EU special representative at the table and the \
+        question of the stickers at the crossings first on the agenda of the day";
+    let exhibition = "A photo exhibition opens in Prizren this week with the work of young \
+        artists from Kosovo, Serbia and Albania, showing the old town, its bridges and the \
+        people who cross them every day on their way to school and work";
+    let post = |guid: &str, title: &str, summary: &str| {
+        let mut s = item(
+            guid,
+            title,
+            Some(&format!("https://{guid}.example/x")),
+            guid,
+        );
+        s.item.summary = summary.into();
+        s
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "bfpe",
+        &[post(
+            "bfpe",
+            "Konferencija za medije o dijalogu – Beograd",
+            "",
+        )],
+    );
+    // Without texts, another city is another press conference; so is another text.
+    let untold = apply(
+        &store,
+        "kdi",
+        &[post(
+            "kdi",
+            "Konferencija za medije o dijalogu – Priština",
+            "",
+        )],
+    );
+    assert_eq!(untold.new, 1);
+    apply(
+        &store,
+        "orga",
+        &[post(
+            "orga",
+            "Statement of the partners on the talks | Org A",
+            talks,
+        )],
+    );
+    let other = apply(
+        &store,
+        "orgb",
+        &[post(
+            "orgb",
+            "Statement of the partners on the talks | Org B",
+            exhibition,
+        )],
+    );
+    assert_eq!(other.new, 1);
+    // The whole title the same: no text decides as before.
+    let same = apply(
+        &store,
+        "portal",
+        &[post(
+            "portal",
+            "Konferencija za medije o dijalogu – Beograd",
+            "",
+        )],
+    );
+    assert_eq!(same.duplicate, 1);
+    // Texts that agree under titles alike only without their endings: one story.
+    let told = apply(
+        &store,
+        "other",
+        &[post(
+            "other",
+            "Statement of the partners on the talks – Portal",
+            talks,
+        )],
+    );
+    assert_eq!(told.duplicate, 1);
+    assert_eq!(store.item_count(), 4);
+}
+
+#[test]
+fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let title = "Civil society on the implementation of the Brussels agreements";
+    {
+        let store = open(&dir);
+        apply(
+            &store,
+            "portal",
+            &[item(
+                "p1",
+                &format!("{title} | KDI"),
+                Some("https://portal.example/p1"),
+                "p",
+            )],
+        );
+        // What version 11 wrote: the whole title alone.
+        let main = store.main().unwrap();
+        let head = super::apply::title_keys(&format!("{title} | KDI"), 1)[1].unwrap();
+        let tx = super::journal::Pending::new(main);
+        tx.remove(Index::Titles, head.to_vec());
+        tx.commit().unwrap();
+        main.db
+            .open_tree("meta")
+            .unwrap()
+            .insert("schema", &11u64.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    assert_eq!(matching::entries(main, Index::Titles).len(), 2);
+    let original = item("o1", title, Some("https://kdi.example/o1"), "o");
+    let report = apply(&store, "kdi", &[original]);
+    assert_eq!((report.new, report.duplicate), (0, 1));
+}
+
+#[test]
+fn retention_removes_both_title_entries_of_a_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "kdi",
+        &[item(
+            "k1",
+            "Workshop on the Brussels dialogue | KDI",
+            Some("https://kdi.example/k1"),
+            "k",
+        )],
+    );
+    let main = store.main().unwrap();
+    assert_eq!(matching::entries(main, Index::Titles).len(), 2);
+    let later = now() + Duration::days(400);
+    assert_eq!(
+        store
+            .prune(
+                Some(std::time::Duration::from_secs(86_400)),
+                None,
+                &[],
+                later
+            )
+            .unwrap(),
+        1
+    );
+    assert_eq!(matching::entries(main, Index::Titles), vec![]);
+}
+
+#[test]
 fn texts_agree_on_shared_word_pairs_or_a_named_site_and_when_one_has_none() {
     use super::apply::texts_agree;
     let talks = "Talks on licence plates resume in Brussels after a pause of three months, \
