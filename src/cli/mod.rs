@@ -180,7 +180,8 @@ pub struct DigestArgs {
     /// A time that ends an earlier digest reproduces it.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// Also write the .eml, .html, .txt and .json into this folder.
+    /// Also write the .eml, .html, .txt and .json into this folder (each written whole under a
+    /// hidden name, then renamed into place).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Send it over the configured SMTP relay (never twice).

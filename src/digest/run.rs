@@ -458,6 +458,9 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Writes `.eml`, `.html`, `.txt` and `.json` of a record into `dir` (the `--out` option).
+/// Each is written whole and synced under a hidden name, then renamed into place: a pipeline
+/// watching `dir` never reads half a file, and one that has the previous file open keeps
+/// reading it whole.
 pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
     std::fs::create_dir_all(dir).map_err(|source| RunError::Out {
         path: dir.to_path_buf(),
@@ -473,12 +476,21 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
         ("json", &json),
     ] {
         let path = dir.join(format!("{base}.{ext}"));
-        std::fs::write(&path, body.as_bytes()).map_err(|source| RunError::Out {
-            path: path.clone(),
-            source,
-        })?;
+        let tmp = dir.join(format!(".{base}.{ext}.tmp"));
+        let out = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RunError::Out { path, source }
+        };
+        write_synced(&tmp, body.as_bytes()).map_err(out(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(out(&path))?;
         written.push(path);
     }
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| RunError::Out {
+            path: dir.to_path_buf(),
+            source,
+        })?;
     Ok(written)
 }
 
@@ -886,6 +898,36 @@ mod tests {
             bcc: false,
             auto_submitted: false,
         }
+    }
+
+    #[test]
+    fn out_files_replace_the_previous_ones_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = record("daily", 20, 1, false, false);
+        r.eml = "Subject: first\r\n\r\nfirst".into();
+        let written = export(&r, dir.path()).unwrap();
+        let eml = written
+            .iter()
+            .find(|p| p.extension() == Some("eml".as_ref()))
+            .unwrap();
+        // A reader of the first file (here a second name for it) keeps it whole.
+        let kept = dir.path().join("kept.eml");
+        std::fs::hard_link(eml, &kept).unwrap();
+        r.eml = "Subject: second\r\n\r\nsecond".into();
+        assert_eq!(export(&r, dir.path()).unwrap(), written);
+        assert_eq!(std::fs::read_to_string(eml).unwrap(), r.eml);
+        assert_eq!(
+            std::fs::read_to_string(&kept).unwrap(),
+            "Subject: first\r\n\r\nfirst"
+        );
+        // Nothing but the four files (and the reader's name) is left.
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 5, "{names:?}");
+        assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
     }
 
     fn record(name: &str, day: u32, count: usize, deliver: bool, sent: bool) -> DigestRecord {
