@@ -934,13 +934,14 @@ impl Tx<'_, '_> {
             )
     }
 
-    /// Whether `new` tells the stored `item`'s story by its title (a key of the title index in
-    /// common), its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
+    /// Whether `new`, an entry of the source that carries the stored `item`, tells its story by
+    /// its title (the whole title: a section page's "Konferencija – Beograd" and "Konferencija
+    /// – Niš" are two stories), its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
     /// year later is another) and its text, wherever it lives.
     fn same_story(&self, new: &NewItem, item: &Item) -> bool {
         let when = new.published.unwrap_or(self.now).timestamp();
         let window = self.dedupe.title_window.as_secs() as i64;
-        self.titles_alike(new, item).is_some()
+        self.titles_alike(new, item) == Some(TitlesAlike::Same)
             && (when - item.published.timestamp()).abs() <= window
             && self.titles_agree(new, item)
     }
@@ -960,15 +961,22 @@ impl Tx<'_, '_> {
     /// Whether the texts of `new` and `item`, whose titles share a key of the title index,
     /// tell one story ([`texts_agree`]). Titles that are one only without the site's name
     /// after them ("Konferencija – Beograd" and "Konferencija – Priština" read alike) need
-    /// two texts that agree: a copy with none does not tell which it is.
+    /// two long texts ([`LONG_TEXT`] word pairs each) sharing half of the shorter's pairs: a
+    /// copy without text, or a line of boilerplate ("Opširnije na sajtu") on both, does not
+    /// tell which it is.
     fn titles_agree(&self, new: &NewItem, item: &Item) -> bool {
-        texts_agree(
-            &new.summary,
-            new.link.as_deref(),
-            &item.summary,
-            item.link.as_deref(),
-        ) && (title_key(&new.title, 1) == title_key(&item.title, 1)
-            || (!word_pairs(&new.summary).is_empty() && !word_pairs(&item.summary).is_empty()))
+        if title_key(&new.title, 1) == title_key(&item.title, 1) {
+            return texts_agree(
+                &new.summary,
+                new.link.as_deref(),
+                &item.summary,
+                item.link.as_deref(),
+            );
+        }
+        let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
+        a.len() >= LONG_TEXT
+            && b.len() >= LONG_TEXT
+            && a.intersection(&b).count() * 2 >= a.len().min(b.len())
     }
 
     /// Rewrites a story with a newer copy of it, whose fields move into it: the lead's own
@@ -1234,8 +1242,9 @@ pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2
 
 /// `title` without its last segments that may be a site's name: each of one to four words,
 /// after a spaced separator (`|`, a dash, `·`, `»`, `::`), with at least three words before
-/// it. A copy's "Naslov – Portal | Partner" and the original's "Naslov – Portal" both read
-/// "Naslov".
+/// it; at most [`TITLE_ENDINGS`] of them, and none of a title longer than [`TITLE_HEAD_MAX`]
+/// bytes (feeds' titles are cut to 300 characters; an imported record's is not). A copy's
+/// "Naslov – Portal | Partner" and the original's "Naslov – Portal" both read "Naslov".
 fn title_head(title: &str) -> &str {
     const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " » ", " :: "];
     let words = |t: &str| {
@@ -1244,11 +1253,17 @@ fn title_head(title: &str) -> &str {
         n
     };
     let mut head = title.trim_end();
-    while let Some((at, len)) = SEPARATORS
-        .iter()
-        .filter_map(|s| head.rfind(s).map(|at| (at, s.len())))
-        .max_by_key(|&(at, _)| at)
-    {
+    if head.len() > TITLE_HEAD_MAX {
+        return head;
+    }
+    for _ in 0..TITLE_ENDINGS {
+        let Some((at, len)) = SEPARATORS
+            .iter()
+            .filter_map(|s| head.rfind(s).map(|at| (at, s.len())))
+            .max_by_key(|&(at, _)| at)
+        else {
+            break;
+        };
         let (before, after) = (&head[..at], &head[at + len..]);
         if !(1..=4).contains(&words(after)) || words(before) < 3 {
             break;
@@ -1257,6 +1272,12 @@ fn title_head(title: &str) -> &str {
     }
     head
 }
+
+/// How many site names [`title_head`] takes off a title's end, at most.
+const TITLE_ENDINGS: usize = 3;
+
+/// The longest title, in bytes, of which [`title_head`] takes anything off.
+const TITLE_HEAD_MAX: usize = 1000;
 
 /// Calls `word` with each word of `text` as copies of a story are compared: its letters and
 /// digits lowercased and without their accents (`ë` and `e`, `č`, `ć` and `c` are one, in

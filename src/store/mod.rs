@@ -572,7 +572,8 @@ impl Store {
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
             // trees move into their log (8), and the identities (9). The feeds' indexes are
-            // rebuilt (10, below), the links rekeyed (11) and the titles (12).
+            // rebuilt (10, below), and the links rekeyed (11). A schema 11 store takes the
+            // arm below: no trees to move, its titles rekeyed (12).
             Some(found @ 5..=10) => {
                 matching::move_trees(&main)?;
                 upgrade_from = Some(found);

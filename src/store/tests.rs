@@ -405,17 +405,29 @@ fn a_title_is_indexed_also_without_the_site_name_after_it() {
         title_key("Vesti iz sveta", 1)
     );
     assert_eq!(title_keys("Vesti iz sveta | KDI", 20)[1], None);
+    // Nothing is taken off a title over 1,000 bytes, and at most three endings.
+    let long = format!("{} | KDI", "reč ".repeat(300));
+    assert_eq!(keys(&long), [whole(&long), None]);
+    assert_eq!(
+        keys("Workshop on the Brussels dialogue | a | b | c | d")[1],
+        whole("Workshop on the Brussels dialogue | a")
+    );
     assert_eq!(
         keys("Workshop on the Brussels dialogue | "),
         [whole("Workshop on the Brussels dialogue"), None]
     );
 }
 
+/// A story's text of some length (over 30 words).
+fn long_text() -> &'static str {
+    "Representatives of civil society from Prishtina and Belgrade met in Skopje to \
+        discuss how the agreements of the Brussels dialogue are implemented in the \
+        municipalities, and what citizens on both sides expect of the talks next year"
+}
+
 #[test]
 fn a_copy_titled_with_a_site_name_after_it_is_the_story_either_way_round() {
-    let text = "Representatives of civil society from Prishtina and Belgrade met in Skopje to \
-        discuss how the agreements of the Brussels dialogue are implemented in the \
-        municipalities, and what citizens on both sides expect of the talks next year";
+    let text = long_text();
     let original = || {
         let mut s = item(
             "o1",
@@ -525,7 +537,28 @@ fn titles_alike_only_without_their_endings_need_texts_that_agree() {
         )],
     );
     assert_eq!(same.duplicate, 1);
-    // Texts that agree under titles alike only without their endings: one story.
+    // Nor does a line of boilerplate on both.
+    let boilerplate = "Opširnije na sajtu organizacije";
+    apply(
+        &store,
+        "bprg",
+        &[post(
+            "bprg",
+            "Konferencija za medije o izborima – Beograd",
+            boilerplate,
+        )],
+    );
+    let read_more = apply(
+        &store,
+        "vlada",
+        &[post(
+            "vlada",
+            "Konferencija za medije o izborima – Niš",
+            boilerplate,
+        )],
+    );
+    assert_eq!(read_more.new, 1);
+    // Long texts that agree under titles alike only without their endings: one story.
     let told = apply(
         &store,
         "other",
@@ -536,7 +569,27 @@ fn titles_alike_only_without_their_endings_need_texts_that_agree() {
         )],
     );
     assert_eq!(told.duplicate, 1);
-    assert_eq!(store.item_count(), 4);
+    assert_eq!(store.item_count(), 6);
+}
+
+#[test]
+fn a_section_pages_entries_with_titles_alike_but_for_their_ending_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |guid: &str, title: &str| {
+        let mut s = item(guid, title, Some("https://kdi.example/vesti"), guid);
+        s.item.summary = long_text().into();
+        s
+    };
+    let report = apply(
+        &store,
+        "kdi",
+        &[
+            entry("c2", "Konferencija za medije o dijalogu – Niš"),
+            entry("c1", "Konferencija za medije o dijalogu – Beograd"),
+        ],
+    );
+    assert_eq!((report.new, report.duplicate), (2, 0));
 }
 
 #[test]
@@ -545,16 +598,14 @@ fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies
     let title = "Civil society on the implementation of the Brussels agreements";
     {
         let store = open(&dir);
-        apply(
-            &store,
-            "portal",
-            &[item(
-                "p1",
-                &format!("{title} | KDI"),
-                Some("https://portal.example/p1"),
-                "p",
-            )],
+        let mut copy = item(
+            "p1",
+            &format!("{title} | KDI"),
+            Some("https://portal.example/p1"),
+            "p",
         );
+        copy.item.summary = long_text().into();
+        apply(&store, "portal", &[copy]);
         // What version 11 wrote: the whole title alone.
         let main = store.main().unwrap();
         let head = super::apply::title_keys(&format!("{title} | KDI"), 1)[1].unwrap();
@@ -573,7 +624,8 @@ fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies
     let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
     assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
     assert_eq!(matching::entries(main, Index::Titles).len(), 2);
-    let original = item("o1", title, Some("https://kdi.example/o1"), "o");
+    let mut original = item("o1", title, Some("https://kdi.example/o1"), "o");
+    original.item.summary = long_text().into();
     let report = apply(&store, "kdi", &[original]);
     assert_eq!((report.new, report.duplicate), (0, 1));
 }
