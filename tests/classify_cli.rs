@@ -29,6 +29,8 @@ fn classify_reads_json_lines_and_says_why() {
         "\n",
         r#"{"id":"g","title":"Dijalog Beograda i Pri&scaron;tine","summary":"<p>Sastanak u <b>Briselu</b>.</p>"}"#,
         "\n",
+        r#"{"id":"h","title":"Social dialogue council meets on wages","summary":"Unions and employers in Prishtina and Belgrade."}"#,
+        "\n",
     );
     let out = demo_cmd()
         .arg("classify")
@@ -45,7 +47,19 @@ fn classify_reads_json_lines_and_says_why() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 7);
+    assert_eq!(lines.len(), 8);
+    // What an exclusion took away is named, whatever the topic's outcome.
+    assert_eq!(lines[7]["topics"], serde_json::json!([]), "{}", lines[7]);
+    assert_eq!(
+        lines[7]["cancelled"]["dialogue"],
+        serde_json::json!([r#"title: "dialog*" cancelled by "social dialog*""#]),
+        "{}",
+        lines[7]
+    );
+    assert!(
+        lines[..7].iter().all(|l| l.get("cancelled").is_none()),
+        "{lines:?}"
+    );
     // Character references and markup read as ingest reads them.
     assert_eq!(
         lines[6]["topics"],

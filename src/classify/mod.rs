@@ -91,6 +91,9 @@ pub struct TopicScore<'c> {
     /// Whether a phrase of each of the topic's `require` groups occurs in the item (true when
     /// it has none).
     pub required: bool,
+    /// One line per term and field an exclusion cancelled: `summary: "dialog*" cancelled by
+    /// "dialogue with civil*"`.
+    pub cancelled: Vec<String>,
 }
 
 impl TopicScore<'_> {
@@ -175,7 +178,11 @@ impl Classifier {
                 match parse_phrase(phrase) {
                     Ok(words) => {
                         phrases.push(words);
-                        uses.push(Use::Exclude { topic: t });
+                        uses.push(Use::Exclude {
+                            topic: t,
+                            phrase: topic.excluded.len(),
+                        });
+                        topic.excluded.push(format!("{phrase:?}"));
                     }
                     Err(problem) => problems.push(bad(rule, "exclude", phrase, problem)),
                 }
@@ -408,6 +415,7 @@ impl Classifier {
                 threshold: topic.threshold,
                 why: score::why(topic, hits, input),
                 required: hits.required(),
+                cancelled: score::cancelled(topic, hits, input),
             })
             .collect()
     }
@@ -479,6 +487,7 @@ fn check_topic(rule: &TopicRule, earlier: &[Topic], problems: &mut Vec<RuleError
         terms: Vec::with_capacity(rule.terms.len() + rule.context.len()),
         groups: 0,
         required: Vec::new(),
+        excluded: Vec::new(),
     }
 }
 

@@ -28,6 +28,8 @@ pub(super) struct Topic {
     pub groups: usize,
     /// The required phrases as written, quoted, by their index in `Use::Require`.
     pub required: Vec<String>,
+    /// The exclusions as written, quoted, by their index in `Use::Exclude`.
+    pub excluded: Vec<String>,
 }
 
 /// A term as written, with its weight.
@@ -46,8 +48,8 @@ pub(super) struct Term {
 pub(super) enum Use {
     /// A term or context term: indexes into the topics and the topic's terms.
     Term { topic: usize, term: usize },
-    /// An exclusion of the topic.
-    Exclude { topic: usize },
+    /// An exclusion of the topic, and its index in `Topic::excluded`.
+    Exclude { topic: usize, phrase: usize },
     /// One of the phrases the topic requires: its group, and its index in `Topic::required`.
     Require {
         topic: usize,
@@ -63,6 +65,8 @@ pub(super) struct TopicHits {
     hits: Vec<Hit>,
     /// Per group of required phrases, the first that occurred (`Topic::required` index).
     met: Vec<Option<usize>>,
+    /// The term matches exclusions cancelled: (field, term, `Topic::excluded` index), each once.
+    cancelled: Vec<(Field, usize, usize)>,
 }
 
 impl TopicHits {
@@ -113,6 +117,7 @@ pub(super) fn hits(
         .map(|t| TopicHits {
             hits: Vec::new(),
             met: vec![None; t.groups],
+            cancelled: Vec::new(),
         })
         .collect();
     let mut found = Vec::new();
@@ -148,7 +153,7 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
                 end: f.end,
                 weight: topics[topic].terms[term].weight,
             }),
-            Use::Exclude { topic } => excluded.push((topic, f.start, f.end)),
+            Use::Exclude { topic, phrase } => excluded.push((topic, phrase, f.start, f.end)),
             Use::Require {
                 topic,
                 group,
@@ -161,13 +166,22 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
     // An exclusion cancels the matches it overlaps, except a longer match that contains it:
     // the most specific phrase wins ("dialogue with" cancels "dialog*", not "dialogue with
     // Serbia").
-    spans.retain(|s| {
-        !excluded.iter().any(|&(topic, start, end)| {
-            let overlaps = start < s.end && s.start < end;
-            let outranks = s.start <= start && end <= s.end && s.end - s.start > end - start;
-            topic == s.topic && overlaps && !outranks
-        })
-    });
+    if !excluded.is_empty() {
+        spans.retain(|s| {
+            let Some(&(_, phrase, _, _)) = excluded.iter().find(|&&(topic, _, start, end)| {
+                let overlaps = start < s.end && s.start < end;
+                let outranks = s.start <= start && end <= s.end && s.end - s.start > end - start;
+                topic == s.topic && overlaps && !outranks
+            }) else {
+                return true;
+            };
+            let cancelled = &mut out[s.topic].cancelled;
+            if !cancelled.contains(&(field, s.term, phrase)) {
+                cancelled.push((field, s.term, phrase));
+            }
+            false
+        });
+    }
     let kept = if spans.iter().all(|s| s.end - s.start == 1) {
         one_word_spans(spans)
     } else {
@@ -299,6 +313,31 @@ pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String>
         }
     }
     lines
+}
+
+/// One line per term and field an exclusion cancelled, in the order they were found:
+/// `summary: "dialog*" cancelled by "dialogue with civil*"`.
+pub(super) fn cancelled(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String> {
+    hits.cancelled
+        .iter()
+        .map(|&(field, term, phrase)| {
+            format!(
+                "{}: {} cancelled by {}",
+                field_name(field, input),
+                topic.terms[term].quoted,
+                topic.excluded[phrase]
+            )
+        })
+        .collect()
+}
+
+/// How the reasons name a field: `title`, `summary`, `category "Kultura"`.
+fn field_name(field: Field, input: &Input) -> String {
+    match field {
+        Field::Title => "title".to_string(),
+        Field::Summary => "summary".to_string(),
+        Field::Category(i) => format!("category {:?}", input.categories[i]),
+    }
 }
 
 /// Appends `points` as `{:+.1}` writes it. Points are almost always whole tenths (weights

@@ -117,6 +117,43 @@ fn the_title_counts_more_than_the_summary() {
 }
 
 #[test]
+fn scores_name_the_matches_exclusions_cancelled() {
+    let c = classifier();
+    let scores = c.scores(&input(
+        "Municipality opens dialogue with citizens",
+        "A social dialogue; the social dialogue council",
+        &[],
+    ));
+    let dialogue = scores.iter().find(|s| s.topic == "dialogue").unwrap();
+    assert_eq!(
+        dialogue.cancelled,
+        [
+            r#"title: "dialog*" cancelled by "dialog* with""#,
+            r#"summary: "dialog*" cancelled by "social dialog*""#,
+        ]
+    );
+    assert_eq!(dialogue.score, 0.0);
+    // Only what was cancelled: an unexcluded mention counts, and is not listed.
+    let scores = c.scores(&input(
+        "Dialogue with citizens on the Brussels Agreement",
+        "",
+        &[],
+    ));
+    let dialogue = scores.iter().find(|s| s.topic == "dialogue").unwrap();
+    assert!(dialogue.assigned());
+    assert_eq!(
+        dialogue.cancelled,
+        [r#"title: "dialog*" cancelled by "dialog* with""#]
+    );
+    assert!(scores
+        .iter()
+        .find(|s| s.topic == "culture")
+        .unwrap()
+        .cancelled
+        .is_empty());
+}
+
+#[test]
 fn exclusions_cancel_only_the_matches_they_overlap() {
     let c = classifier();
     assert!(topics(&c, "Municipality opens dialogue with citizens", "", &[]).is_empty());

@@ -49,6 +49,10 @@ struct Classified {
     /// what counted (negative weights too).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     below: BTreeMap<String, Below>,
+    /// Per topic, the term matches its exclusions cancelled (whatever the topic's outcome):
+    /// what to look at when an exclusion takes more than it should.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    cancelled: BTreeMap<String, Vec<String>>,
 }
 
 /// A topic's score under its threshold.
@@ -135,7 +139,11 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
         let matched = topics_of(config, line);
         let mut held = BTreeMap::new();
         let mut below = BTreeMap::new();
-        for s in config.classifier.scores(&input_of(line)) {
+        let mut cancelled = BTreeMap::new();
+        for mut s in config.classifier.scores(&input_of(line)) {
+            if !s.cancelled.is_empty() {
+                cancelled.insert(s.topic.to_string(), std::mem::take(&mut s.cancelled));
+            }
             if matched.iter().any(|m| m.topic == s.topic) {
                 continue;
             }
@@ -160,6 +168,7 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
             why: matched.into_iter().map(|m| (m.topic, m.why)).collect(),
             held,
             below,
+            cancelled,
         };
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
         out.flush()?;
