@@ -308,8 +308,13 @@ pub(super) fn why(topic: &Topic, hits: &TopicHits, input: &Input) -> Vec<String>
             "none of the required phrases occurs".to_string()
         });
     } else {
+        // A phrase that stands for several groups (the Brussels Agreement names both sides)
+        // is said once.
         for phrase in hits.met.iter().flatten() {
-            lines.push(format!("required: {}", topic.required[*phrase]));
+            let line = format!("required: {}", topic.required[*phrase]);
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
         }
     }
     lines

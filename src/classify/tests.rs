@@ -497,10 +497,16 @@ fn every_group_of_required_phrases_must_be_met_and_the_reasons_name_them() {
             r#"required: "beograd*""#
         ]
     );
-    // A phrase in both groups meets both.
+    // A phrase in both groups meets both, and is said once.
+    let matched = c.classify(&input("Dialogue on the Brussels Agreement", "", &[]));
+    assert_eq!(matched[0].topic, "dialogue");
     assert_eq!(
-        topics(&c, "Dialogue on the Brussels Agreement", "", &[]),
-        ["dialogue"]
+        matched[0].why,
+        [
+            r#"title: "dialog*" (+4.0)"#,
+            r#"title: "brussels agreement" (+6.0)"#,
+            r#"required: "brussels agreement""#
+        ]
     );
     // Both forms are read: a flat list is one group.
     let flat = TWO_SIDES.replace(
