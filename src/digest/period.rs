@@ -23,8 +23,10 @@ impl Period {
 
     /// How a reader names the period. A period of up to a day is named by the local date of
     /// its last instant (07:00 to 07:00 → the morning it arrives; midnight to midnight → that
-    /// day); a longer one by its first and last local dates: `21–27 Nov 2026`,
-    /// `28 Nov – 4 Dec 2026`, `29 Dec 2026 – 4 Jan 2027`.
+    /// day); a longer one by the first and last dates its days are named by, each day as a
+    /// daily digest's: `21–27 Nov 2026` (midnights), `20–26 Oct 2026` (a week from Monday
+    /// 07:00 to Monday 07:00, whose first day is named by the Tuesday morning; the next week
+    /// is `27 Oct – 2 Nov`, sharing no date), `28 Nov – 4 Dec 2026`, `29 Dec 2026 – 4 Jan 2027`.
     pub fn label(&self, tz: Tz, locale: Locale) -> String {
         let last = last_instant(self).with_timezone(&tz).date_naive();
         // A day by the local clock: the day the clocks go back has 25 hours.
@@ -32,7 +34,10 @@ impl Period {
         if local(self.end) - local(self.start) <= TimeDelta::days(1) {
             return locale.date(last);
         }
-        let first = self.start.with_timezone(&tz).date_naive();
+        let first = (local(self.start) + TimeDelta::days(1) - TimeDelta::seconds(1)).date();
+        if first >= last {
+            return locale.date(last);
+        }
         locale.range(first, last)
     }
 }
@@ -77,9 +82,9 @@ mod tests {
         assert_eq!(spring.label(belgrade, Locale::En), "29 Mar 2026");
         let midnight = period("2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z");
         assert_eq!(midnight.label(belgrade, Locale::En), "25 Oct 2026");
-        // A week across it is still a range.
+        // A week across it is still a range, of the dates its days are named by.
         let week = period("2026-10-19T05:00:00Z", "2026-10-26T06:00:00Z");
-        assert_eq!(week.label(belgrade, Locale::En), "19–26 Oct 2026");
+        assert_eq!(week.label(belgrade, Locale::En), "20–26 Oct 2026");
     }
 
     #[test]
@@ -94,6 +99,29 @@ mod tests {
             across_years.label(tz, Locale::En),
             "29 Dec 2026 – 4 Jan 2027"
         );
+    }
+
+    #[test]
+    fn consecutive_periods_share_no_date() {
+        let belgrade: Tz = "Europe/Belgrade".parse().unwrap();
+        // Weeks from Monday 07:00 (CET) to Monday 07:00: each named as its seven mornings.
+        let labels: Vec<String> = ["2026-11-16", "2026-11-23", "2026-11-30"]
+            .windows(2)
+            .map(|w| {
+                period(
+                    &format!("{}T06:00:00Z", w[0]),
+                    &format!("{}T06:00:00Z", w[1]),
+                )
+                .label(belgrade, Locale::En)
+            })
+            .collect();
+        assert_eq!(labels, ["17–23 Nov 2026", "24–30 Nov 2026"]);
+        // Two days from 07:00: the two mornings; 36 hours from 07:00 end on the first
+        // morning's date too.
+        let two = period("2026-11-26T06:00:00Z", "2026-11-28T06:00:00Z");
+        assert_eq!(two.label(belgrade, Locale::En), "27–28 Nov 2026");
+        let day_and_a_half = period("2026-11-26T06:00:00Z", "2026-11-27T18:00:00Z");
+        assert_eq!(day_and_a_half.label(belgrade, Locale::En), "27 Nov 2026");
     }
 
     #[test]
