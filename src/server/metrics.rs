@@ -85,6 +85,7 @@ pub struct Metrics {
     digest_sent: Family<DigestLabels, Gauge<f64, AtomicU64>>,
     digest_scheduled: Family<DigestLabels, Gauge<f64, AtomicU64>>,
     digest_failures: Family<DigestLabels, Gauge>,
+    digest_failing_since: Family<DigestLabels, Gauge<f64, AtomicU64>>,
     build_info: Family<VersionLabels, Gauge>,
     reload_ok: Gauge,
     reload_ok_at: Gauge<f64, AtomicU64>,
@@ -142,6 +143,7 @@ impl Metrics {
             digest_sent: Family::default(),
             digest_scheduled: Family::default(),
             digest_failures: Family::default(),
+            digest_failing_since: Family::default(),
             build_info: Family::default(),
             reload_ok: Gauge::default(),
             reload_ok_at: Gauge::default(),
@@ -270,6 +272,12 @@ impl Metrics {
             "digest_consecutive_failures",
             "Failed builds, outbox writes or sends of each digest in a row (retried every minute)",
             m.digest_failures.clone(),
+        );
+        registry.register(
+            "digest_failing_since_timestamp_seconds",
+            "Unix time the digest's current run of failed builds, outbox writes or sends began \
+             (or its send was left unsettled); 0 while it is up to date",
+            m.digest_failing_since.clone(),
         );
         registry.register(
             "build_info",
@@ -451,6 +459,7 @@ impl Metrics {
             self.digest_sent.remove(&l);
             self.digest_scheduled.remove(&l);
             self.digest_failures.remove(&l);
+            self.digest_failing_since.remove(&l);
         }
     }
 
@@ -537,11 +546,19 @@ impl Metrics {
         if !self.has_digest(name) {
             return;
         }
-        self.digest_failures
-            .get_or_create(&DigestLabels {
-                digest: name.to_string(),
-            })
-            .inc();
+        let l = DigestLabels {
+            digest: name.to_string(),
+        };
+        self.digest_failures.get_or_create(&l).inc();
+        self.digest_failing_from(&l);
+    }
+
+    /// Dates the start of a digest's run of failures, unless it is already running.
+    fn digest_failing_from(&self, l: &DigestLabels) {
+        let since = self.digest_failing_since.get_or_create(l);
+        if since.get() == 0.0 {
+            since.set(chrono::Utc::now().timestamp() as f64);
+        }
     }
 
     /// A digest's send may or may not have reached the relay (see `digest::run::send`): it
@@ -550,10 +567,12 @@ impl Metrics {
         if !self.has_digest(name) {
             return;
         }
-        let gauge = self.digest_failures.get_or_create(&DigestLabels {
+        let l = DigestLabels {
             digest: name.to_string(),
-        });
+        };
+        let gauge = self.digest_failures.get_or_create(&l);
         gauge.set(gauge.get().max(1));
+        self.digest_failing_from(&l);
     }
 
     /// A digest's build and delivery are up to date: its failure streak ends.
@@ -561,11 +580,11 @@ impl Metrics {
         if !self.has_digest(name) {
             return;
         }
-        self.digest_failures
-            .get_or_create(&DigestLabels {
-                digest: name.to_string(),
-            })
-            .set(0);
+        let l = DigestLabels {
+            digest: name.to_string(),
+        };
+        self.digest_failures.get_or_create(&l).set(0);
+        self.digest_failing_since.get_or_create(&l).set(0.0);
     }
 
     /// The exposition text.
@@ -768,5 +787,37 @@ mod tests {
             later.contains("tributary_digest_consecutive_failures{digest=\"daily\"} 2"),
             "{later}"
         );
+    }
+
+    #[test]
+    fn a_digests_run_of_failures_is_dated_from_its_first_and_ends_when_it_is_up_to_date() {
+        let m = Metrics::new();
+        m.configured([], ["daily"]);
+        let since = |m: &Metrics| {
+            m.encode()
+                .lines()
+                .find(|l| l.starts_with("tributary_digest_failing_since_timestamp_seconds{"))
+                .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        };
+        assert_eq!(since(&m), None);
+        m.digest_ok("daily");
+        assert_eq!(since(&m), Some(0.0));
+        let before = chrono::Utc::now().timestamp() as f64;
+        m.digest_failed("daily");
+        let first = since(&m).unwrap();
+        assert!(first >= before, "{first} {before}");
+        // Later failures (and a send left unsettled) keep the date of the first.
+        m.digest_failing_since
+            .get_or_create(&DigestLabels {
+                digest: "daily".into(),
+            })
+            .set(1.0);
+        m.digest_failed("daily");
+        m.digest_unsettled("daily");
+        assert_eq!(since(&m), Some(1.0));
+        m.digest_ok("daily");
+        assert_eq!(since(&m), Some(0.0));
+        m.digest_unsettled("daily");
+        assert!(since(&m).unwrap() >= before);
     }
 }
