@@ -443,9 +443,18 @@ pub struct Item {
     /// When Tributary first stored the story; set once, never moves.
     #[serde(serialize_with = "rfc3339::serialize")]
     pub first_seen: DateTime<Utc>,
-    /// When the stored content last changed.
+    /// When the stored content last changed: an edit, another source carrying it, its
+    /// topics.
     #[serde(serialize_with = "rfc3339::serialize")]
     pub last_changed: DateTime<Utc>,
+    /// When its source last edited the story after it was first stored (`None`: never). Another
+    /// source carrying it, or its topics changing, is no edit.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339::serialize_some"
+    )]
+    pub edited: Option<DateTime<Utc>>,
     /// Plain-text summary.
     pub summary: String,
     /// Sanitized HTML body.

@@ -32,10 +32,10 @@ pub struct ItemView {
     /// Publication date, whole seconds.
     pub published: DateTime<Utc>,
     /// When the story last changed, whole seconds: the source's own date (its `updated`, else
-    /// the publication date) until the stored copy changes after it was first stored (an
-    /// edit, another carrier), then that time. A planet or reader that orders by it sees a
-    /// story of 2020 as of 2020, not as of the day Tributary first read it; it moves only when
-    /// the item does.
+    /// the publication date) until its source edits it after it was first stored, then that
+    /// time. A planet or reader that orders by it sees a story of 2020 as of 2020, not as of
+    /// the day Tributary first read it, nor of the day a partner's copy of it arrived; it moves
+    /// only when the story's text does.
     pub updated: DateTime<Utc>,
     /// Plain-text summary (possibly empty).
     pub summary: String,
@@ -207,11 +207,7 @@ fn updated(item: &Item) -> DateTime<Utc> {
     let own = item
         .updated
         .map_or(item.published, |u| u.max(item.published));
-    if item.last_changed > item.first_seen {
-        own.max(item.last_changed)
-    } else {
-        own
-    }
+    item.edited.map_or(own, |edited| own.max(edited))
 }
 
 /// The feed-level update time: the newest `last_changed` among the items (`None` for an empty

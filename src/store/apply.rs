@@ -530,6 +530,7 @@ impl Tx<'_, '_> {
             updated: new.updated,
             first_seen: self.now,
             last_changed: self.now,
+            edited: None,
             summary: new.summary,
             content: new.content,
             authors: new.authors,
@@ -1013,6 +1014,9 @@ impl Tx<'_, '_> {
         item.enclosures = new.enclosures;
         item.content_hash = new.content_hash;
         item.last_changed = self.now;
+        if relisted {
+            item.edited = Some(self.now);
+        }
         item.topics = (self.topics_of)(item);
         if item.published != old_published {
             // The new entry is written with the record (`put`).

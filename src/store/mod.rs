@@ -903,8 +903,9 @@ impl Store {
                 .ne(item.topics.iter().map(|t| &t.topic));
             if topics != item.topics {
                 item.topics = topics;
-                // Its categories in the feeds changed: readers see the entry updated, and
-                // the feeds' own date moves, as when ingest changes a story's topics.
+                // Its categories in the feeds changed: the feeds that list it are rendered
+                // again and their own date moves, as when ingest changes a story's topics (the
+                // entry's `updated` stays: no edit of its source).
                 if moved {
                     item.last_changed = item.last_changed.max(now);
                 }

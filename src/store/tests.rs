@@ -4839,3 +4839,38 @@ fn a_story_listed_again_under_a_later_date_keeps_its_date_and_place() {
     let stored = store.list(&Query::default()).unwrap();
     assert_eq!(stored[0].published, now() - Duration::hours(2));
 }
+
+#[test]
+fn only_the_sources_own_edit_dates_a_story_as_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let story = || {
+        item(
+            "s1",
+            "Vest o dijalogu Beograda i Prištine",
+            Some("https://bfpe.example/s1"),
+            "h1",
+        )
+    };
+    apply(&store, "bfpe", &[story()]);
+    // Another source's copy, an hour later: the story has another carrier, not an edit.
+    let copy = item(
+        "p1",
+        "Vest o dijalogu Beograda i Prištine",
+        Some("https://portal.example/p1"),
+        "p",
+    );
+    let later = now() + Duration::hours(1);
+    assert_eq!(apply_at(&store, "portal", &[copy], later).duplicate, 1);
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored[0].last_changed, later);
+    assert_eq!(stored[0].edited, None);
+    // Its source edits it: that is.
+    let mut edit = story();
+    edit.item.summary = "summary of Vest o dijalogu Beograda i Prištine, corrected".into();
+    edit.item.content_hash = "h2".into();
+    let edited_at = now() + Duration::hours(2);
+    assert_eq!(apply_at(&store, "bfpe", &[edit], edited_at).updated, 1);
+    let stored = store.list(&Query::default()).unwrap();
+    assert_eq!(stored[0].edited, Some(edited_at));
+}

@@ -29,6 +29,7 @@ pub fn items(normalized: Vec<NewItem>, now: DateTime<Utc>) -> Vec<Item> {
             updated: n.updated,
             first_seen: now,
             last_changed: now,
+            edited: None,
             summary: n.summary,
             content: n.content,
             authors: n.authors,

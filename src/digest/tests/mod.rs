@@ -87,6 +87,7 @@ pub(super) fn item(key: &str, title: &str, published: &str, topics: &[&str]) -> 
         updated: None,
         first_seen: at("2026-11-26T12:00:00Z"),
         last_changed: at("2026-11-26T12:00:00Z"),
+        edited: None,
         summary: format!("Summary of {key}."),
         content: None,
         authors: Vec::new(),

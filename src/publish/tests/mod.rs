@@ -80,6 +80,8 @@ fn base(key: &str, title: &str, published: &str, changed: &str) -> Item {
         updated: None,
         first_seen: at(published),
         last_changed: at(changed),
+        // Changed after it was first stored: its source edited it.
+        edited: (changed != published).then(|| at(changed)),
         summary: String::new(),
         content: None,
         authors: Vec::new(),
@@ -121,6 +123,7 @@ pub(super) fn items() -> Vec<Item> {
     podcast.sources = vec![carrier("partner-news", "2026-03-01T18:05:00Z")];
     // First read five minutes after it was published, and not changed since.
     podcast.first_seen = at("2026-03-01T18:05:00Z");
+    podcast.edited = None;
     podcast.link = Some("https://partner.example/podcast/3".into());
     podcast.summary = "Treća epizoda.".into();
     podcast.content = Some("<p>Treća epizoda.</p>".into());
@@ -165,4 +168,15 @@ pub(super) fn assert_well_formed(bytes: &[u8]) {
         buf.clear();
     }
     assert_eq!(depth, 0, "unclosed elements");
+}
+
+#[test]
+fn a_story_is_updated_by_its_sources_edits_alone() {
+    let mut story = items().remove(0);
+    let view = |s: &Item| super::view::ItemView::new(s, &|_| None).updated;
+    assert_eq!(view(&story), at("2026-03-02T10:00:00Z"));
+    // Changed since it was first stored only by other carriers, or its topics: its own date.
+    story.edited = None;
+    assert!(story.last_changed > story.first_seen);
+    assert_eq!(view(&story), at("2026-03-02T09:40:00Z"));
 }
