@@ -135,9 +135,14 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
         }),
         summary,
         content,
-        // The carriers `atom:source` does not name, when the authors are the item's own.
+        // The carriers other than the author (the lead's source, without bylines), or those
+        // `atom:source` does not name (with bylines).
         contributors: if v.authors.is_empty() {
-            Vec::new()
+            v.carriers
+                .iter()
+                .skip(1)
+                .map(|c| person(c.name()))
+                .collect()
         } else {
             super::rss::other_carriers(v)
                 .iter()
@@ -151,7 +156,11 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
 /// The item's own authors, else the sources that carried it (none left: the feed's author).
 fn authors(v: &ItemView) -> Vec<Person> {
     if v.authors.is_empty() {
-        v.carriers.iter().map(|c| person(c.name())).collect()
+        v.carriers
+            .iter()
+            .take(1)
+            .map(|c| person(c.name()))
+            .collect()
     } else {
         v.authors.iter().map(|a| person(a)).collect()
     }

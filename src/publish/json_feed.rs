@@ -119,11 +119,12 @@ fn item(v: &ItemView) -> JsonItem<'_> {
         summary: if v.content.is_some() { &v.summary } else { "" },
         date_published: rfc3339(v.published),
         date_modified: rfc3339(v.updated),
-        // The item's own bylines, else the sources that carried it (all of them are in
-        // `_tributary.sources` either way).
+        // The item's own bylines, else the source whose copy leads it, the original (every
+        // carrier is in `_tributary.sources` either way).
         authors: if v.authors.is_empty() {
             v.carriers
                 .iter()
+                .take(1)
                 .map(|c| Author {
                     name: c.name(),
                     // A site the author owns (JSON Feed 1.1), never the feed's own address.

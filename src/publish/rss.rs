@@ -76,9 +76,10 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
             url: s.url.clone(),
             title: Some(s.title.clone()),
         }),
-        // The item's own bylines, else the sources that carried it, as `dc:creator` (what
-        // readers show as the author; the Atom and JSON feeds do the same). With bylines,
-        // the carriers `<source>` does not name are its contributors.
+        // The item's own bylines, else the source whose copy leads it (the original), as
+        // `dc:creator` (what readers show as the author; the Atom and JSON feeds do the same):
+        // a partner that republished it is no author of it. The other carriers are its
+        // contributors (with bylines, those `<source>` does not name).
         // An item in another language than the channel's (a partner's English story in a
         // Serbian feed) says so with `dc:language`, as RSS items have no language of their own.
         dublin_core_ext: Some({
@@ -90,7 +91,18 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
                 .collect();
             if v.authors.is_empty() {
                 DublinCoreExtension {
-                    creators: v.carriers.iter().map(|c| c.name().to_string()).collect(),
+                    creators: v
+                        .carriers
+                        .iter()
+                        .take(1)
+                        .map(|c| c.name().to_string())
+                        .collect(),
+                    contributors: v
+                        .carriers
+                        .iter()
+                        .skip(1)
+                        .map(|c| c.name().to_string())
+                        .collect(),
                     languages,
                     ..DublinCoreExtension::default()
                 }

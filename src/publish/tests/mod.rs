@@ -180,3 +180,39 @@ fn a_story_is_updated_by_its_sources_edits_alone() {
     assert!(story.last_changed > story.first_seen);
     assert_eq!(view(&story), at("2026-03-02T09:40:00Z"));
 }
+
+#[test]
+fn without_bylines_the_original_is_the_author_and_republishers_contribute() {
+    let mut story = items().remove(0);
+    story.authors.clear();
+    let items = [story];
+    let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
+    assert_eq!(rss.matches("<dc:creator>").count(), 1, "{rss}");
+    assert!(
+        rss.contains("<dc:creator>Београдски центар</dc:creator>"),
+        "{rss}"
+    );
+    assert!(
+        rss.contains("<dc:contributor>Partner News &amp; Views</dc:contributor>"),
+        "{rss}"
+    );
+    let atom = feed_rs::parser::parse(&render(Format::Atom, &meta(), &items, &lookup)[..]).unwrap();
+    let names = |people: &[feed_rs::model::Person]| -> Vec<String> {
+        people.iter().filter_map(|p| p.name.clone()).collect()
+    };
+    assert_eq!(names(&atom.entries[0].authors), ["Београдски центар"]);
+    assert_eq!(
+        names(&atom.entries[0].contributors),
+        ["Partner News & Views"]
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
+    assert_eq!(
+        json["items"][0]["authors"],
+        serde_json::json!([{"name": "Београдски центар", "url": "https://bprg.example/"}])
+    );
+    assert_eq!(
+        json["items"][0]["_tributary"]["sources"],
+        serde_json::json!(["bprg", "partner-news"])
+    );
+}
