@@ -196,6 +196,9 @@ pub struct ParsedFeed {
     pub warnings: Vec<String>,
     /// A JSON Feed: its items' `attachments` are among their links.
     pub json: bool,
+    /// An Atom feed's own authors, the authors of its entries that name none (RFC 4287,
+    /// 4.2.1).
+    pub authors: Vec<String>,
 }
 
 /// One entry as the source sent it.
@@ -538,14 +541,30 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     if duplicate_ids > 0 {
         warnings.push(format!("{duplicate_ids} entries reused another entry's id"));
     }
+    let authors = if feed.feed_type == feed_rs::model::FeedType::Atom {
+        person_names(&feed.authors)
+    } else {
+        Vec::new()
+    };
     ParsedFeed {
         json: feed.feed_type == feed_rs::model::FeedType::JSON,
+        authors,
         title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
         site,
         language: feed.language,
         entries,
         warnings,
     }
+}
+
+/// The names of up to ten people, as stored.
+fn person_names(people: &[feed_rs::model::Person]) -> Vec<String> {
+    people
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(author_name))
+        .filter(|n| !n.is_empty())
+        .take(10)
+        .collect()
 }
 
 /// Turns a raw entry into a stored-item candidate: sanitized, absolute, dated, titled.
@@ -636,13 +655,10 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         }
     }
 
-    let authors = e
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref().map(author_name))
-        .filter(|n| !n.is_empty())
-        .take(10)
-        .collect();
+    let mut authors = person_names(&e.authors);
+    if authors.is_empty() {
+        authors.clone_from(&feed.authors);
+    }
 
     // RSS `<enclosure>` and Media RSS come as media; Atom `rel="enclosure"` links and JSON
     // Feed attachments as links. The same file named twice is one enclosure.

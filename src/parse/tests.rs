@@ -776,6 +776,27 @@ fn atom_0_3_feeds_are_read() {
 }
 
 #[test]
+fn an_atom_entry_without_authors_has_its_feeds() {
+    let doc = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>KSPAG</title><id>urn:x:feed</id>
+<updated>2026-02-21T16:20:00Z</updated><author><name>KSPAG Secretariat</name></author>
+<entry><title>Roundtable on the dialogue</title><id>urn:x:1</id>
+<link href="https://kspag.example/1"/><updated>2026-02-21T16:20:00Z</updated></entry>
+<entry><title>Statement</title><id>urn:x:2</id><link href="https://kspag.example/2"/>
+<updated>2026-02-20T10:00:00Z</updated><author><name>Ana</name></author></entry>
+</feed>"#;
+    let it = items(doc);
+    assert_eq!(it[0].authors, ["KSPAG Secretariat"]);
+    assert_eq!(it[1].authors, ["Ana"]);
+    // An RSS channel's editor is no author of its items.
+    let rss = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<link>https://t.example/</link><description>d</description>
+<managingEditor>ed@t.example (Editor)</managingEditor>
+<item><title>Item</title><link>https://t.example/1</link></item></channel></rss>"#;
+    assert!(items(rss)[0].authors.is_empty());
+}
+
+#[test]
 fn author_names_lose_the_address_written_beside_them() {
     for (raw, want) in [
         ("Ana Jović (ana@example.com)", "Ana Jović"),
