@@ -771,7 +771,8 @@ impl Tx<'_, '_> {
     /// undated entry is never), both texts long ([`LONG_TEXT`] word pairs or more: a
     /// boilerplate line tells nothing) and sharing half of theirs, and the link naming the
     /// story alone (not a page that has listed several). A page's next story has a date of
-    /// its own.
+    /// its own. With its text unchanged word for word ([`UNTOUCHED_TEXT`] word pairs or more)
+    /// under that date, any change of title is the story's.
     ///
     /// Or, whatever its date, it has the story's title and its text nearly word for word (nine
     /// tenths of the word pairs of the shorter, both long): an old story a CMS lists again
@@ -779,6 +780,16 @@ impl Tx<'_, '_> {
     /// story over the same boilerplate ("Pozivamo predstavnike medija…") a title of its own.
     fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
         let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
+        // Its text word for word (a paragraph at least) under the very date it had: only the
+        // title changed, however much ("… у Нишу", "(видео)"). A page's next story has a
+        // date of its own.
+        let untouched = !item.date_inferred
+            && new.published == Some(item.published)
+            && a.len() >= UNTOUCHED_TEXT
+            && a == b;
+        if untouched {
+            return self.owns_link(new, item);
+        }
         if a.len() < LONG_TEXT || b.len() < LONG_TEXT {
             return Ok(false);
         }
@@ -806,6 +817,12 @@ impl Tx<'_, '_> {
                 return Ok(false);
             }
         }
+        self.owns_link(new, item)
+    }
+
+    /// Whether `new`'s link names the stored `item` alone (not a page that has listed several
+    /// stories).
+    fn owns_link(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
         let Some(at) = new.link.as_deref().and_then(link_key) else {
             return Ok(false);
         };
@@ -1190,6 +1207,11 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
 /// Texts with at least this many word pairs (about as many words) are long enough to be
 /// compared on their own.
 const LONG_TEXT: usize = 30;
+
+/// A text with at least this many word pairs (a sentence or two), the same word for word
+/// under the same date, makes a GUID-less entry with another title on its link the story it
+/// was ([`Tx::retitled`]).
+const UNTOUCHED_TEXT: usize = 8;
 
 /// Whether `text` names, as a word, the site of `link` ([`crate::model::site_name`]).
 fn names_site(text: &str, link: Option<&str>) -> bool {

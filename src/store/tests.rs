@@ -4874,3 +4874,39 @@ fn only_the_sources_own_edit_dates_a_story_as_edited() {
     let stored = store.list(&Query::default()).unwrap();
     assert_eq!(stored[0].edited, Some(edited_at));
 }
+
+#[test]
+fn an_entry_alone_on_its_link_retitled_over_its_very_text_and_date_is_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "https://kulturni-most.example/vesti/izlozba";
+    let text = "Izložba fotografija mladih umetnika iz regiona otvara se u petak u galeriji \
+        doma kulture.";
+    let entry = |title: &str, hash: &str, hours: i64| {
+        let mut s = item("", title, Some(link), hash);
+        s.item.identity = Identity::Link(link.into());
+        s.item.summary = text.into();
+        s.item.published = Some(s.item.published.unwrap() + Duration::hours(hours));
+        s
+    };
+    assert_eq!(
+        apply(&store, "bfpe", &[entry("Изложба фотографија", "t1", 0)]).new,
+        1
+    );
+    // Two words added to the title, the short text and date as they were: the same story.
+    let r = apply(
+        &store,
+        "bfpe",
+        &[entry("Изложба фотографија у Нишу (видео)", "t2", 0)],
+    );
+    assert_eq!((r.new, r.updated), (0, 1));
+    assert_eq!(store.item_count(), 1);
+    // Under another date, another title over the same text is another story.
+    let r = apply(
+        &store,
+        "bfpe",
+        &[entry("Нова изложба у галерији", "t3", 24)],
+    );
+    assert_eq!(r.new, 1);
+    assert_eq!(store.item_count(), 2);
+}
