@@ -260,6 +260,10 @@ struct Tx<'s, 'a> {
     topics_of: TopicsOf<'a>,
 }
 
+/// How long after a story was first stored another copy taking its lead is an edit of it
+/// (see [`Tx::update`]).
+const LEAD_TAKEN_LATE: chrono::Duration = chrono::Duration::hours(1);
+
 /// Stories a feed's apply keeps decoded (see [`Tx::get`]).
 const READ_KEPT: usize = 64;
 
@@ -772,7 +776,7 @@ impl Tx<'_, '_> {
     /// boilerplate line tells nothing) and sharing half of theirs, and the link naming the
     /// story alone (not a page that has listed several). A page's next story has a date of
     /// its own. With its text unchanged word for word ([`UNTOUCHED_TEXT`] word pairs or more)
-    /// under that date, any change of title is the story's.
+    /// under that date, a title with words added or cut is the story's.
     ///
     /// Or, whatever its date, it has the story's title and its text nearly word for word (nine
     /// tenths of the word pairs of the shorter, both long): an old story a CMS lists again
@@ -780,13 +784,19 @@ impl Tx<'_, '_> {
     /// story over the same boilerplate ("Pozivamo predstavnike medija…") a title of its own.
     fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
         let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
-        // Its text word for word (a paragraph at least) under the very date it had: only the
-        // title changed, however much ("… у Нишу", "(видео)"). A page's next story has a
-        // date of its own.
+        // Its text word for word (a sentence or more) under the very date it had, and its
+        // title the old one with words added or cut ("… у Нишу", "(видео)"): only the title
+        // changed. A page's next story has a date of its own, or a title that is not the last
+        // one's with words added ("… ministra zdravlja" after "… ministra finansija", both of
+        // a day, over the same line of boilerplate).
         let untouched = !item.date_inferred
             && new.published == Some(item.published)
             && a.len() >= UNTOUCHED_TEXT
-            && a == b;
+            && a == b
+            && {
+                let (old, mended) = (title_words(&item.title), title_words(&new.title));
+                old.is_subset(&mended) || mended.is_subset(&old)
+            };
         if untouched {
             return self.owns_link(new, item);
         }
@@ -802,14 +812,7 @@ impl Tx<'_, '_> {
             if item.date_inferred || new.published != Some(item.published) {
                 return Ok(false);
             }
-            let words = |t: &str| {
-                let mut w = std::collections::HashSet::new();
-                match_words(t, |x| {
-                    w.insert(x.to_string());
-                });
-                w
-            };
-            let (old, mended) = (words(&item.title), words(&new.title));
+            let (old, mended) = (title_words(&item.title), title_words(&new.title));
             if old.difference(&mended).count() > 1 || mended.difference(&old).count() > 1 {
                 return Ok(false);
             }
@@ -1031,7 +1034,10 @@ impl Tx<'_, '_> {
         item.enclosures = new.enclosures;
         item.content_hash = new.content_hash;
         item.last_changed = self.now;
-        if relisted {
+        // Its source's edit, or another copy's text taking the lead after the story was
+        // first shown (not as the copies of one fetch cycle arrive: a story of 2020 two
+        // sources carry is not news of today).
+        if relisted || self.now - item.first_seen > LEAD_TAKEN_LATE {
             item.edited = Some(self.now);
         }
         item.topics = (self.topics_of)(item);
@@ -1222,6 +1228,15 @@ fn names_site(text: &str, link: Option<&str>) -> bool {
         .any(|w| w.eq_ignore_ascii_case(&name))
 }
 
+/// A title's words, as [`match_words`] reads them.
+fn title_words(title: &str) -> std::collections::HashSet<String> {
+    let mut words = std::collections::HashSet::new();
+    match_words(title, |w| {
+        words.insert(w.to_string());
+    });
+    words
+}
+
 /// Hashes of a text's consecutive words, as [`match_words`] reads them.
 fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
     use std::hash::{Hash, Hasher};
@@ -1253,8 +1268,9 @@ pub(crate) fn title_key(title: &str, min_chars: usize) -> Option<DedupeKey> {
 /// The keys a story's title is indexed under in the title index: [`title_key`] of the title,
 /// and of its head without the site's name a copy may carry after it ([`title_head`]: "… |
 /// KCSS", "… – Kosovo Online") when that is another. A copy is looked up under both: the
-/// original's "Naslov" is found from a partner's "Naslov | Partner" and the other way round,
-/// and "Dijalog: šta dalje?" from "Dijalog — šta dalje" by the whole title.
+/// original's "Radionica o dijalogu" is found from a partner's "Radionica o dijalogu |
+/// Partner" and the other way round, and "Dijalog: šta dalje?" from "Dijalog — šta dalje" by
+/// the whole title.
 pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2] {
     let full = title_key(title, min_chars);
     let head = title_head(title);
@@ -1270,7 +1286,8 @@ pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2
 /// after a spaced separator (`|`, a dash, `·`, `»`, `::`), with at least three words before
 /// it; at most [`TITLE_ENDINGS`] of them, and none of a title longer than [`TITLE_HEAD_MAX`]
 /// bytes (feeds' titles are cut to 300 characters; an imported record's is not). A copy's
-/// "Naslov – Portal | Partner" and the original's "Naslov – Portal" both read "Naslov".
+/// "Radionica o dijalogu – Portal | Partner" and the original's "Radionica o dijalogu –
+/// Portal" both read "Radionica o dijalogu".
 fn title_head(title: &str) -> &str {
     const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " » ", " :: "];
     let words = |t: &str| {

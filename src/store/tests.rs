@@ -4909,4 +4909,51 @@ fn an_entry_alone_on_its_link_retitled_over_its_very_text_and_date_is_an_edit() 
     );
     assert_eq!(r.new, 1);
     assert_eq!(store.item_count(), 2);
+    // Under the same date, a title that is not the last one's with words added or cut (a
+    // page's next story over the same line) is another story too.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "bfpe",
+        &[entry("Изложба фотографија у Нишу", "n1", 0)],
+    );
+    let r = apply(
+        &store,
+        "bfpe",
+        &[entry("Изложба фотографија у Пироту", "n2", 0)],
+    );
+    assert_eq!(r.new, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
+#[test]
+fn an_original_taking_the_lead_is_an_edit_only_after_the_story_was_first_shown() {
+    let dedupe = DedupeConfig {
+        organizations: std::sync::Arc::new(["bfpe".to_string()].into()),
+        ..dedupe()
+    };
+    let title = "Vest o dijalogu Beograda i Prištine";
+    for (after, edited) in [(Duration::minutes(5), false), (Duration::hours(3), true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir);
+        let copy = item("p1", title, Some("https://portal.example/p1"), "p");
+        apply(&store, "portal", &[copy]);
+        let original = item("o1", title, Some("https://bfpe.example/o1"), "o");
+        let at = now() + after;
+        let report = store
+            .apply(
+                "bfpe",
+                vec![original],
+                &SourceState::default(),
+                at,
+                &dedupe,
+                &no_topics,
+            )
+            .unwrap();
+        assert_eq!(report.duplicate, 1);
+        let stored = store.list(&Query::default()).unwrap();
+        assert_eq!(stored[0].sources[0].source, "bfpe", "the original leads");
+        assert_eq!(stored[0].edited, edited.then_some(at), "{after}");
+    }
 }
