@@ -481,8 +481,14 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
             let path = path.to_path_buf();
             move |source| RunError::Out { path, source }
         };
-        write_synced(&tmp, body.as_bytes()).map_err(out(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(out(&path))?;
+        let written_whole = write_synced(&tmp, body.as_bytes())
+            .map_err(out(&tmp))
+            .and_then(|()| std::fs::rename(&tmp, &path).map_err(out(&path)));
+        if let Err(e) = written_whole {
+            // Nothing half-written is left beside the files.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         written.push(path);
     }
     std::fs::File::open(dir)
@@ -928,6 +934,27 @@ mod tests {
         names.sort();
         assert_eq!(names.len(), 5, "{names:?}");
         assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    }
+
+    #[test]
+    fn an_out_file_that_cannot_be_put_in_place_leaves_nothing_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = record("daily", 20, 1, false, false);
+        let written = export(&r, dir.path()).unwrap();
+        // The .html's name taken by a folder: its rename fails.
+        let html = written
+            .iter()
+            .find(|p| p.extension() == Some("html".as_ref()))
+            .unwrap();
+        std::fs::remove_file(html).unwrap();
+        std::fs::create_dir(html).unwrap();
+        assert!(matches!(export(&r, dir.path()), Err(RunError::Out { .. })));
+        let hidden: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?}");
     }
 
     fn record(name: &str, day: u32, count: usize, deliver: bool, sent: bool) -> DigestRecord {
