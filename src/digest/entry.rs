@@ -48,6 +48,7 @@ pub(super) fn entry(
         } else {
             None
         },
+        lang: item.lang.clone(),
         title,
     }
 }

@@ -185,6 +185,9 @@ pub struct Entry {
     pub also: Vec<String>,
     /// The first http(s) image of the story's content, only when the spec asks for images.
     pub image: Option<String>,
+    /// The story's language tag (`sr-Cyrl`, `sq`), when known: the HTML part marks its title
+    /// and summary with it, for screen readers and hyphenation in a digest of another language.
+    pub lang: Option<String>,
 }
 
 /// Why a digest could not be rendered, or a spec is not usable.

@@ -194,6 +194,7 @@ fn sample() -> Digest {
         summary: "A sample summary.".into(),
         also: vec!["Other topic".into()],
         image: Some("https://example.org/image.jpg".into()),
+        lang: Some("sr-Latn".into()),
     };
     Digest {
         name: "sample".into(),

@@ -206,3 +206,21 @@ fn a_digest_speaks_its_readers_language_around_the_stories() {
         empty.period_start
     );
 }
+
+#[test]
+fn html_marks_each_story_with_its_own_language() {
+    let mut stories = items();
+    stories[0].lang = Some("sr-Cyrl".into());
+    let d = digest_of(&spec(), &stories);
+    let entry = d
+        .sections
+        .iter()
+        .flat_map(|s| &s.entries)
+        .find(|e| e.id == stories[0].id.to_string())
+        .unwrap();
+    assert_eq!(entry.lang.as_deref(), Some("sr-Cyrl"));
+    let html = templates().html(&d).unwrap();
+    // Its title and summary, not the line of sources and date (the digest's language).
+    assert_eq!(html.matches(r#" lang="sr-Cyrl""#).count(), 2, "{html}");
+    assert!(html.contains(r#"<h3 lang="sr-Cyrl" style="#), "{html}");
+}
