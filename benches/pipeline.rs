@@ -232,6 +232,8 @@ fn bench(c: &mut Criterion) {
         topic_labels: vec![],
         updated_when_empty: None,
         title_lang: None,
+        icon: None,
+        logo: None,
     };
     let sources = |id: &str| {
         Some(publish::SourceInfo {

@@ -154,6 +154,10 @@ pub struct ServerConfig {
     pub send_timeout: Duration,
     /// Open connections at most; the server stops accepting while this many are open.
     pub max_connections: usize,
+    /// A small square image for the feeds (Atom `icon`, JSON Feed `favicon`).
+    pub icon: Option<Url>,
+    /// A larger image for the feeds (Atom `logo`, JSON Feed `icon`, RSS `image`).
+    pub logo: Option<Url>,
 }
 
 impl ServerConfig {
@@ -684,6 +688,29 @@ impl Validator<'_> {
             max_connections: self
                 .count(&raw.max_connections, "server.max_connections", 1, 65_536)
                 .unwrap_or(1024),
+            icon: self.image_url(&raw.icon, "server.icon"),
+            logo: self.image_url(&raw.logo, "server.logo"),
+        }
+    }
+
+    /// An absolute http(s) URL of an image the feeds name (`[server] icon`, `logo`).
+    fn image_url(&mut self, raw: &Option<Spanned<String>>, key: &str) -> Option<Url> {
+        let raw = raw.as_ref()?;
+        match Url::parse(raw.get_ref().trim()) {
+            Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
+                Some(u)
+            }
+            _ => {
+                self.push(
+                    raw.span().start,
+                    key,
+                    format!(
+                        "invalid image URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/icon.png\"",
+                        raw.get_ref()
+                    ),
+                );
+                None
+            }
         }
     }
 

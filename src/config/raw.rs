@@ -100,6 +100,8 @@ pub(crate) struct RawServer {
     pub request_timeout: Option<Spanned<String>>,
     pub send_timeout: Option<Spanned<String>>,
     pub max_connections: Option<Spanned<i64>>,
+    pub icon: Option<Spanned<String>>,
+    pub logo: Option<Spanned<String>>,
 }
 
 /// `[classify]`

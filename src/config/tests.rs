@@ -915,3 +915,27 @@ fn every_wrong_key_of_a_rules_file_is_named_at_once() {
     );
     assert!(found.iter().all(|p| p.file.ends_with("topics.toml")));
 }
+
+#[test]
+fn feed_images_are_absolute_http_urls_placed_at_their_key() {
+    let text = format!(
+        "[server]\nicon = \"https://feeds.example.org/icon.png\"\nlogo = \"https://feeds.example.org/logo.png\"\n{GOOD}"
+    );
+    let server = load(&text).unwrap().server;
+    assert_eq!(
+        server.icon.as_ref().map(url::Url::as_str),
+        Some("https://feeds.example.org/icon.png")
+    );
+    assert_eq!(
+        server.logo.as_ref().map(url::Url::as_str),
+        Some("https://feeds.example.org/logo.png")
+    );
+    assert_eq!(load(GOOD).unwrap().server.icon, None);
+    for bad in ["icon.png", "file:///srv/icon.png", "ftp://x.example/i.png"] {
+        let text = format!("[server]\n\nlogo = \"{bad}\"\n{GOOD}");
+        let ps = problems(&text);
+        let p = ps.iter().find(|p| p.key == "server.logo").unwrap();
+        assert_eq!(p.line, 3, "{p}");
+        assert!(p.to_string().contains("absolute http(s) URL"), "{p}");
+    }
+}

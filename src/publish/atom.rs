@@ -48,6 +48,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         ],
         subtitle: (!meta.description.trim().is_empty()).then(|| own_text(&meta.description)),
         lang: meta.language.clone(),
+        icon: meta.icon.clone(),
+        logo: meta.logo.clone(),
         entries: items.iter().map(|v| entry(v, meta)).collect(),
         ..Feed::default()
     };

@@ -25,6 +25,10 @@ struct JsonFeed<'a> {
     description: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     #[serde(rename = "_tributary")]
     tributary: FeedExtension<'a>,
     items: Vec<JsonItem<'a>>,
@@ -97,6 +101,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         feed_url: &meta.self_url,
         description: &meta.description,
         language: meta.language.as_deref(),
+        icon: meta.logo.as_deref().or(meta.icon.as_deref()),
+        favicon: meta.icon.as_deref(),
         tributary: FeedExtension {
             id: &meta.id,
             generator: &meta.generator,

@@ -152,6 +152,11 @@ pub struct FeedMeta {
     /// (its words, dates and `lang`, when [`crate::locale::Locale`] has it), else English.
     /// The feed's `language` is its stories'.
     pub title_lang: Option<String>,
+    /// A small square image of the feed, absolute (Atom `icon`, JSON Feed `favicon`).
+    pub icon: Option<String>,
+    /// A larger image of the feed, absolute (Atom `logo`, JSON Feed `icon`, RSS `image`; the
+    /// icon when there is no logo).
+    pub logo: Option<String>,
 }
 
 /// What the renderers need to know about a source that carried an item.

@@ -22,6 +22,16 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         language: meta.language.clone(),
         last_build_date: Some(updated.to_rfc2822()),
         generator: Some(meta.generator.clone()),
+        image: meta
+            .logo
+            .as_ref()
+            .or(meta.icon.as_ref())
+            .map(|url| rss::Image {
+                url: url.clone(),
+                title: meta.title.clone(),
+                link: meta.page_url.clone(),
+                ..rss::Image::default()
+            }),
         atom_ext: Some(AtomExtension {
             links: vec![Link {
                 href: meta.self_url.clone(),

@@ -454,6 +454,8 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         id,
         title,
         description,
+        icon: config.server.icon.as_ref().map(url::Url::to_string),
+        logo: config.server.logo.as_ref().map(url::Url::to_string),
         self_url: config.server.url(&scope.path(format)),
         site_url: config.server.url("/"),
         page_url: config.server.url(&scope.path(Format::Html)),

@@ -56,6 +56,8 @@ pub fn check(items: &[Item]) -> Option<String> {
         topic_labels: vec![],
         updated_when_empty: None,
         title_lang: None,
+        icon: None,
+        logo: None,
     };
     for format in Format::ALL {
         // The page offers its feeds by its own address's stem.

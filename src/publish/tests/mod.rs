@@ -31,6 +31,8 @@ pub(super) fn meta() -> FeedMeta {
         topic_labels: vec![],
         updated_when_empty: None,
         title_lang: None,
+        icon: None,
+        logo: None,
     }
 }
 
@@ -215,4 +217,43 @@ fn without_bylines_the_original_is_the_author_and_republishers_contribute() {
         json["items"][0]["_tributary"]["sources"],
         serde_json::json!(["bprg", "partner-news"])
     );
+}
+
+#[test]
+fn the_feeds_name_their_images() {
+    let meta = FeedMeta {
+        icon: Some("https://news.example.org/icon.png".into()),
+        logo: Some("https://news.example.org/logo.png".into()),
+        ..meta()
+    };
+    let items = items();
+    let rss = String::from_utf8(render(Format::Rss, &meta, &items, &lookup)).unwrap();
+    assert!(
+        rss.contains("<image>\n      <url>https://news.example.org/logo.png</url>"),
+        "{rss}"
+    );
+    let atom = feed_rs::parser::parse(&render(Format::Atom, &meta, &items, &lookup)[..]).unwrap();
+    assert_eq!(
+        atom.icon.map(|i| i.uri),
+        Some("https://news.example.org/icon.png".to_string())
+    );
+    assert_eq!(
+        atom.logo.map(|i| i.uri),
+        Some("https://news.example.org/logo.png".to_string())
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta, &items, &lookup)).unwrap();
+    assert_eq!(json["icon"], "https://news.example.org/logo.png");
+    assert_eq!(json["favicon"], "https://news.example.org/icon.png");
+    // An icon alone stands in for the logo where a feed has one image.
+    let icon_only = FeedMeta { logo: None, ..meta };
+    let rss = String::from_utf8(render(Format::Rss, &icon_only, &items, &lookup)).unwrap();
+    assert!(
+        rss.contains("<url>https://news.example.org/icon.png</url>"),
+        "{rss}"
+    );
+    // None configured: no image at all.
+    let rss =
+        String::from_utf8(render(Format::Rss, &super::tests::meta(), &items, &lookup)).unwrap();
+    assert!(!rss.contains("<image>"), "{rss}");
 }
