@@ -480,6 +480,15 @@ pub struct Item {
 }
 
 impl Item {
+    /// When the story last changed as its readers see it: its own date (its `updated`, else
+    /// its publication date), or a later edit by its source ([`Item::edited`]).
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        let own = self
+            .updated
+            .map_or(self.published, |u| u.max(self.published));
+        self.edited.map_or(own, |edited| own.max(edited))
+    }
+
     /// The id of the source that first carried the story.
     pub fn source(&self) -> &str {
         self.sources

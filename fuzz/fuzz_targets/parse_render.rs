@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
                 updated: n.updated,
                 first_seen: now,
                 last_changed: now,
+                edited: None,
                 summary: n.summary,
                 content: n.content,
                 authors: n.authors,
@@ -58,6 +59,8 @@ fuzz_target!(|data: &[u8]| {
         topic_labels: vec![],
         updated_when_empty: None,
         title_lang: None,
+        icon: None,
+        logo: None,
     };
     for format in Format::ALL {
         let bytes = publish::render(format, &meta, &items, &|_| None);

@@ -156,7 +156,7 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// A small square image for the feeds (Atom `icon`, JSON Feed `favicon`).
     pub icon: Option<Url>,
-    /// A larger image for the feeds (Atom `logo`, JSON Feed `icon`, RSS `image`).
+    /// A larger image for the feeds (Atom `logo`, RSS `image`).
     pub logo: Option<Url>,
 }
 

@@ -101,7 +101,9 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         feed_url: &meta.self_url,
         description: &meta.description,
         language: meta.language.as_deref(),
-        icon: meta.logo.as_deref().or(meta.icon.as_deref()),
+        // JSON Feed's `icon` is a large square image, which neither a favicon nor a 2:1 logo
+        // is: the favicon alone.
+        icon: None,
         favicon: meta.icon.as_deref(),
         tributary: FeedExtension {
             id: &meta.id,

@@ -152,10 +152,10 @@ pub struct FeedMeta {
     /// (its words, dates and `lang`, when [`crate::locale::Locale`] has it), else English.
     /// The feed's `language` is its stories'.
     pub title_lang: Option<String>,
-    /// A small square image of the feed, absolute (Atom `icon`, JSON Feed `favicon`).
+    /// A small square image of the feed, absolute (Atom `icon`, JSON Feed `favicon`; RSS
+    /// `image` when there is no logo).
     pub icon: Option<String>,
-    /// A larger image of the feed, absolute (Atom `logo`, JSON Feed `icon`, RSS `image`; the
-    /// icon when there is no logo).
+    /// A larger image of the feed, absolute (Atom `logo`, RSS `image`).
     pub logo: Option<String>,
 }
 

@@ -105,7 +105,7 @@ impl ItemView {
             title: clean(&item.title),
             link: non_blank(item.link.as_deref()),
             published: whole_seconds(item.published),
-            updated: whole_seconds(updated(item)),
+            updated: whole_seconds(item.updated_at()),
             summary: clean(&item.summary),
             content: non_blank(item.content.as_deref()),
             image: item
@@ -202,14 +202,6 @@ pub fn source_urn(source_id: &str) -> String {
         "urn:tributary:source:{}",
         utf8_percent_encode(source_id, URN_KEEP)
     )
-}
-
-/// An item's `updated` (see [`ItemView::updated`]).
-fn updated(item: &Item) -> DateTime<Utc> {
-    let own = item
-        .updated
-        .map_or(item.published, |u| u.max(item.published));
-    item.edited.map_or(own, |edited| own.max(edited))
 }
 
 /// The feed-level update time: the newest `last_changed` among the items (`None` for an empty

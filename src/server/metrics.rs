@@ -275,8 +275,8 @@ impl Metrics {
         );
         registry.register(
             "digest_failing_since_timestamp_seconds",
-            "Unix time the digest's current run of failed builds, outbox writes or sends began \
-             (or its send was left unsettled); 0 while it is up to date",
+            "Unix time the digest's current run of failed builds, outbox writes or sends began; \
+             0 while it is up to date",
             m.digest_failing_since.clone(),
         );
         registry.register(

@@ -260,10 +260,6 @@ struct Tx<'s, 'a> {
     topics_of: TopicsOf<'a>,
 }
 
-/// How long after a story was first stored another copy taking its lead is an edit of it
-/// (see [`Tx::update`]).
-const LEAD_TAKEN_LATE: chrono::Duration = chrono::Duration::hours(1);
-
 /// Stories a feed's apply keeps decoded (see [`Tx::get`]).
 const READ_KEPT: usize = 64;
 
@@ -795,7 +791,9 @@ impl Tx<'_, '_> {
             && a == b
             && {
                 let (old, mended) = (title_words(&item.title), title_words(&new.title));
-                old.is_subset(&mended) || mended.is_subset(&old)
+                !old.is_empty()
+                    && !mended.is_empty()
+                    && (old.is_subset(&mended) || mended.is_subset(&old))
             };
         if untouched {
             return self.owns_link(new, item);
@@ -1004,6 +1002,7 @@ impl Tx<'_, '_> {
     /// entry again (`relisted`), or another source's copy taking the lead.
     fn update(&self, item: &mut Item, new: NewItem, relisted: bool) -> TxResult<()> {
         let old_published = item.published;
+        let shown = item.updated_at();
         item.title = new.title;
         if new.link.is_some() {
             item.link = new.link;
@@ -1034,11 +1033,14 @@ impl Tx<'_, '_> {
         item.enclosures = new.enclosures;
         item.content_hash = new.content_hash;
         item.last_changed = self.now;
-        // Its source's edit, or another copy's text taking the lead after the story was
-        // first shown (not as the copies of one fetch cycle arrive: a story of 2020 two
-        // sources carry is not news of today).
-        if relisted || self.now - item.first_seen > LEAD_TAKEN_LATE {
+        if relisted {
+            // Its source's edit.
             item.edited = Some(self.now);
+        } else if item.updated_at() < shown {
+            // Another copy's text taking the lead, with dates of its own: no edit of today
+            // (a story of 2020 is not news of today), but never earlier than the story was
+            // last shown as changed, which readers would take for no change at all.
+            item.edited = Some(shown);
         }
         item.topics = (self.topics_of)(item);
         if item.published != old_published {

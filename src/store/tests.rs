@@ -4928,32 +4928,60 @@ fn an_entry_alone_on_its_link_retitled_over_its_very_text_and_date_is_an_edit() 
 }
 
 #[test]
-fn an_original_taking_the_lead_is_an_edit_only_after_the_story_was_first_shown() {
+fn an_original_taking_the_lead_never_dates_the_story_earlier_nor_today() {
     let dedupe = DedupeConfig {
         organizations: std::sync::Arc::new(["bfpe".to_string()].into()),
         ..dedupe()
     };
     let title = "Vest o dijalogu Beograda i Prištine";
-    for (after, edited) in [(Duration::minutes(5), false), (Duration::hours(3), true)] {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir);
-        let copy = item("p1", title, Some("https://portal.example/p1"), "p");
-        apply(&store, "portal", &[copy]);
-        let original = item("o1", title, Some("https://bfpe.example/o1"), "o");
-        let at = now() + after;
-        let report = store
-            .apply(
-                "bfpe",
-                vec![original],
-                &SourceState::default(),
-                at,
-                &dedupe,
-                &no_topics,
-            )
-            .unwrap();
-        assert_eq!(report.duplicate, 1);
-        let stored = store.list(&Query::default()).unwrap();
-        assert_eq!(stored[0].sources[0].source, "bfpe", "the original leads");
-        assert_eq!(stored[0].edited, edited.then_some(at), "{after}");
-    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // A partner's copy dated (updated) after the original was published.
+    let mut copy = item("p1", title, Some("https://portal.example/p1"), "p");
+    let copy_updated = copy.item.published.unwrap() + Duration::hours(5);
+    copy.item.updated = Some(copy_updated);
+    apply(&store, "portal", &[copy]);
+    assert_eq!(
+        store.list(&Query::default()).unwrap()[0].updated_at(),
+        copy_updated
+    );
+    // The original, weeks later, with an earlier date and none of `updated`.
+    let original = item("o1", title, Some("https://bfpe.example/o1"), "o");
+    let report = store
+        .apply(
+            "bfpe",
+            vec![original],
+            &SourceState::default(),
+            now() + Duration::days(20),
+            &dedupe,
+            &no_topics,
+        )
+        .unwrap();
+    assert_eq!(report.duplicate, 1);
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!(stored.sources[0].source, "bfpe", "the original leads");
+    assert_eq!(stored.updated_at(), copy_updated);
+    // An original with a date after the copy's: its own dates, no edit of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    apply(
+        &store,
+        "portal",
+        &[item("p1", title, Some("https://portal.example/p1"), "p")],
+    );
+    let mut original = item("o1", title, Some("https://bfpe.example/o1"), "o");
+    let later = original.item.published.unwrap() + Duration::hours(2);
+    original.item.updated = Some(later);
+    store
+        .apply(
+            "bfpe",
+            vec![original],
+            &SourceState::default(),
+            now() + Duration::days(20),
+            &dedupe,
+            &no_topics,
+        )
+        .unwrap();
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!((stored.updated_at(), stored.edited), (later, None));
 }
