@@ -97,6 +97,25 @@ fn six_partner_feeds_keep_exactly_the_distinct_stories() {
         );
     }
 
+    // The plain listing names every other source that carries a story.
+    let plain = s.cmd().arg("items").output().unwrap();
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    let mut merged = 0;
+    for i in &items {
+        let sources: Vec<&str> = i["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        if sources.len() > 1 {
+            merged += 1;
+            let line = format!("also carried by {}", sources[1..].join(", "));
+            assert!(plain.contains(&line), "{line:?} not in\n{plain}");
+        }
+    }
+    assert!(merged > 0, "the fixtures have republished stories");
+
     let all: String = items.iter().map(texts).collect::<Vec<_>>().join("\n");
     for letter in ["č", "ć", "š", "ž", "đ", "Č", "Š", "Ž"] {
         assert!(all.contains(letter), "Serbian letter {letter} lost");

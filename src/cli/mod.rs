@@ -734,6 +734,17 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
             if let Some(link) = &item.link {
                 writeln!(out, "                    {link}")?;
             }
+            if others > 0 {
+                let also: Vec<&str> = item.sources[1..]
+                    .iter()
+                    .map(|c| c.source.as_str())
+                    .collect();
+                writeln!(
+                    out,
+                    "                    also carried by {}",
+                    also.join(", ")
+                )?;
+            }
         }
     }
     if !args.json && items.is_empty() {
