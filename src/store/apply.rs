@@ -190,15 +190,6 @@ impl Store {
     }
 }
 
-/// How two titles share a key of the title index ([`title_keys`]).
-#[derive(PartialEq)]
-enum TitlesAlike {
-    /// The whole titles are one.
-    Same,
-    /// They are one without the site's name after them.
-    Head,
-}
-
 /// What `find_story` read of the link and title indexes when it found no story.
 #[derive(Default)]
 struct Probe {
@@ -639,7 +630,11 @@ impl Tx<'_, '_> {
                             free(item.id)
                                 && (same_link()?
                                     || self.same_title_dated(new, &item)
-                                    || self.same_story(new, &item))
+                                    || self.same_story(
+                                        new,
+                                        &item,
+                                        title_key(&new.title, self.dedupe.min_title_chars),
+                                    ))
                         }
                         Some(item) => {
                             free(item.id)
@@ -862,11 +857,15 @@ impl Tx<'_, '_> {
                         let free = !self.claimed.borrow().contains(&item.id);
                         let same = match new.identity {
                             _ if !item.carried_by(self.source) => {
-                                self.one_page_one_story(new, &item)
+                                self.one_page_one_story(new, &item, probe.title_keys[0])
                             }
-                            Identity::Guid(_) if other_guid => self.same_story(new, &item),
+                            Identity::Guid(_) if other_guid => {
+                                self.same_story(new, &item, probe.title_keys[0])
+                            }
                             Identity::Guid(_) => true,
-                            Identity::Hash(_) => free && self.same_story(new, &item),
+                            Identity::Hash(_) => {
+                                free && self.same_story(new, &item, probe.title_keys[0])
+                            }
                             Identity::Link(_) | Identity::Titled { .. } => {
                                 free && self.same_title_dated(new, &item)
                             }
@@ -921,14 +920,15 @@ impl Tx<'_, '_> {
         Ok(None)
     }
 
-    /// Whether another source's story under the same link is `new`'s: a link names one story
-    /// on the site of a source that carries it or of `new`'s, or of any organisation (a partner's copy of an organisation's story points at the
-    /// organisation's page, with a title and blurb of the partner's own if it likes, whether
-    /// the organisation's own entry came first, last or not yet). A page elsewhere (a
+    /// Whether another source's story under the same link is `new`'s (`new_title`, its whole
+    /// title's key): a link names one story on the site of a source that carries it or of
+    /// `new`'s, or of any organisation (a partner's copy of an organisation's story points at
+    /// the organisation's page, with a title and blurb of the partner's own if it likes,
+    /// whether the organisation's own entry came first, last or not yet). A page elsewhere (a
     /// ministry's consultations page, a newspaper article, even of a partner polled too) is
     /// one that two sources' different stories can both point at: there the titles must be
     /// the same, or the texts agree.
-    fn one_page_one_story(&self, new: &NewItem, item: &Item) -> bool {
+    fn one_page_one_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
         if let Some(site) = new.link.as_deref().and_then(crate::model::site_name) {
             let own = |source: &str| self.dedupe.site_of(source) == Some(site.as_str());
             if own(self.source)
@@ -938,7 +938,7 @@ impl Tx<'_, '_> {
                 return true;
             }
         }
-        if self.titles_alike(new, item) == Some(TitlesAlike::Same) {
+        if self.same_title(new_title, item) {
             return true;
         }
         // Both told (an untold copy agrees with any text, the title deciding), whatever their
@@ -954,27 +954,26 @@ impl Tx<'_, '_> {
     }
 
     /// Whether `new`, an entry of the source that carries the stored `item`, tells its story by
-    /// its title (the whole title: a section page's "Konferencija – Beograd" and "Konferencija
-    /// – Niš" are two stories), its date (within `title_window` of the story's: a recurring "Weekly briefing" a week or a
-    /// year later is another) and its text, wherever it lives.
-    fn same_story(&self, new: &NewItem, item: &Item) -> bool {
+    /// its title (`new_title`, the whole title's key: a section page's "Konferencija –
+    /// Beograd" and "Konferencija – Niš" are two stories), its date (within `title_window` of
+    /// the story's: a recurring "Weekly briefing" a week or a year later is another) and its
+    /// text, wherever it lives.
+    fn same_story(&self, new: &NewItem, item: &Item, new_title: Option<DedupeKey>) -> bool {
         let when = new.published.unwrap_or(self.now).timestamp();
         let window = self.dedupe.title_window.as_secs() as i64;
-        self.titles_alike(new, item) == Some(TitlesAlike::Same)
+        self.same_title(new_title, item)
             && (when - item.published.timestamp()).abs() <= window
-            && self.titles_agree(new, item)
+            && texts_agree(
+                &new.summary,
+                new.link.as_deref(),
+                &item.summary,
+                item.link.as_deref(),
+            )
     }
 
-    /// How the titles of `new` and `item` share a key of the title index ([`title_keys`]), if
-    /// they do.
-    fn titles_alike(&self, new: &NewItem, item: &Item) -> Option<TitlesAlike> {
-        let min = self.dedupe.min_title_chars;
-        let (a, b) = (title_keys(&new.title, min), title_keys(&item.title, min));
-        if a[0].is_some() && a[0] == b[0] {
-            return Some(TitlesAlike::Same);
-        }
-        let (a_head, b_head) = (a[1].or(a[0]), b[1].or(b[0]));
-        (a_head.is_some() && a_head == b_head).then_some(TitlesAlike::Head)
+    /// Whether `item`'s whole title has the key `new_title` (one long enough to match).
+    fn same_title(&self, new_title: Option<DedupeKey>, item: &Item) -> bool {
+        new_title.is_some() && new_title == title_key(&item.title, self.dedupe.min_title_chars)
     }
 
     /// Whether the texts of `new` and `item`, whose titles share a key of the title index,
