@@ -427,11 +427,8 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
         // Maildir delivery: write and sync in tmp/, then rename into new/ and sync the folder,
         // so a crash never leaves an empty or partial message for the newsletter tool.
         let tmp = root.join("tmp").join(&file);
-        write_synced(&tmp, record.eml.as_bytes()).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &target).map_err(io(&target))?;
-        std::fs::File::open(root.join("new"))
-            .and_then(|dir| dir.sync_all())
-            .map_err(io(&root.join("new")))?;
+        put_whole(&tmp, &target, record.eml.as_bytes())
+            .map_err(|(path, source)| RunError::Outbox { path, source })?;
     }
     // The data beside it, the same way: written whole under a hidden name and renamed, so a
     // pipeline never reads half of it; one a crash left short is written again.
@@ -441,13 +438,27 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
         let tmp = root
             .join("json")
             .join(format!(".{}.json.tmp", stamp(record)));
-        write_synced(&tmp, &data).map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &json).map_err(io(&json))?;
-        std::fs::File::open(root.join("json"))
-            .and_then(|dir| dir.sync_all())
-            .map_err(io(&root.join("json")))?;
+        put_whole(&tmp, &json, &data)
+            .map_err(|(path, source)| RunError::Outbox { path, source })?;
     }
     Ok(target)
+}
+
+/// Puts `bytes` at `path` whole: written and synced at `tmp` (removed again if that fails),
+/// renamed into place, and the folder synced, so neither a reader nor a crash ever finds half
+/// of it. The error names the file or folder it is about.
+fn put_whole(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, std::io::Error)> {
+    let placed = write_synced(tmp, bytes)
+        .map_err(|e| (tmp.to_path_buf(), e))
+        .and_then(|()| std::fs::rename(tmp, path).map_err(|e| (path.to_path_buf(), e)));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(tmp);
+    }
+    placed?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(folder)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| (folder.to_path_buf(), e))
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -477,26 +488,10 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
     ] {
         let path = dir.join(format!("{base}.{ext}"));
         let tmp = dir.join(format!(".{base}.{ext}.tmp"));
-        let out = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| RunError::Out { path, source }
-        };
-        let written_whole = write_synced(&tmp, body.as_bytes())
-            .map_err(out(&tmp))
-            .and_then(|()| std::fs::rename(&tmp, &path).map_err(out(&path)));
-        if let Err(e) = written_whole {
-            // Nothing half-written is left beside the files.
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
+        put_whole(&tmp, &path, body.as_bytes())
+            .map_err(|(path, source)| RunError::Out { path, source })?;
         written.push(path);
     }
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| RunError::Out {
-            path: dir.to_path_buf(),
-            source,
-        })?;
     Ok(written)
 }
 
