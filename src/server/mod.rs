@@ -1123,7 +1123,6 @@ async fn digest_file(
                 let (from, until) = day.unzip();
                 store.digest_to_show(&d.name, from, until, !d.send_empty)
             }
-            // The id has whole seconds; the period's end may not.
             // The id names its end to the second or to the millisecond (a digest by hand; one
             // stored before ends were cut to milliseconds may have a finer end).
             Which::Exact(end) => store.digest_to_show(
