@@ -4,8 +4,8 @@
 //! are small and a few are large), with HTML descriptions in English, Albanian and Serbian
 //! (Latin and Cyrillic): paragraphs, links with tracking parameters, images, tracking pixels,
 //! now and then a script or an event handler for the sanitizer to remove. A few items in
-//! every hundred are republished copies of another feed's story (same link plus `utm_*`), so
-//! cross-source de-duplication has work to do. The same seed always gives the same bytes.
+//! every hundred are another feed's story republished word for word under its link with `utm_*`
+//! parameters, so cross-source de-duplication has work to do. The same seed always gives the same bytes.
 
 #![allow(dead_code)]
 
@@ -399,30 +399,31 @@ pub fn feed(seed: u64, index: usize, n: usize) -> GenFeed {
     let mut written = 0;
     let mut k = 0usize;
     while written < size {
-        let body = g.rng.usize(600..3_000);
         let republish = n > 1 && g.rng.u8(..100) < 3;
         let story = if republish {
-            // Another feed's story, with tracking parameters on its link.
+            // Another feed's story as a partner republishes it: its title and text word for
+            // word, under its link with tracking parameters, half an hour after it.
             let other = (index + 1 + g.rng.usize(..n - 1)) % n;
-            let other_host = format!("partner{other}.example.org");
             let other_k = g.rng.usize(..4);
+            let (title, html) = story_text(seed, other, other_k);
             Story {
-                title: format!("{} {other}-{other_k}", g.words(lang_of(other), 8)),
+                title,
                 link: format!(
-                    "https://{other_host}/news/{seed}/{other_k}?utm_source=partner{index}&utm_medium=rss"
+                    "https://partner{other}.example.org/news/{seed}/{other_k}?utm_source=partner{index}&utm_medium=rss"
                 ),
                 guid: format!("https://{host}/repost/{seed}/{k}"),
-                html: g.html(lang_of(other), &other_host, body),
-                published: base_time - (k as i64) * 3_600 - 60,
+                html,
+                published: base_time - (other_k as i64) * 3_600 + 1_800,
                 author: g.words(lang, 2),
                 categories: vec![g.words(lang, 1)],
             }
         } else {
+            let (title, html) = story_text(seed, index, k);
             Story {
-                title: format!("{} {index}-{k}", g.words(lang, 8)),
+                title,
                 link: format!("https://{host}/news/{seed}/{k}"),
                 guid: format!("https://{host}/news/{seed}/{k}"),
-                html: g.html(lang, &host, body),
+                html,
                 published: base_time - (k as i64) * 3_600,
                 author: g.words(lang, 2),
                 categories: vec![g.words(lang, 1), g.words(lang, 1)],
@@ -442,6 +443,22 @@ pub fn feed(seed: u64, index: usize, n: usize) -> GenFeed {
         ),
     };
     GenFeed { name, bytes, items }
+}
+
+/// The title and HTML of story `k` of feed `index`, from a generator of its own: a partner's
+/// copy of it (see [`feed`]) carries the same words.
+fn story_text(seed: u64, index: usize, k: usize) -> (String, String) {
+    let mut g = Gen {
+        rng: fastrand::Rng::with_seed(
+            seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+        ),
+    };
+    let lang = lang_of(index);
+    let body = g.rng.usize(600..3_000);
+    let title = format!("{} {index}-{k}", g.words(lang, 8));
+    let html = g.html(lang, &format!("partner{index}.example.org"), body);
+    (title, html)
 }
 
 fn rfc2822(t: i64) -> String {
