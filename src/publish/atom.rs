@@ -2,7 +2,8 @@
 //!
 //! The feed has its id, `updated`, generator, and `self` and `alternate` links. Each entry has
 //! the item's stable id, `published` and `updated` (when our copy last changed), HTML content
-//! with a plain-text summary, topics as categories under the Tributary topic scheme, an
+//! with a plain-text summary, topics as categories under the Tributary topic scheme followed
+//! by the story's own categories (no scheme), an
 //! `atom:source` for the first resolvable carrier, and enclosures as `rel="enclosure"` links.
 //!
 //! RFC 4287 requires an author on every entry unless the feed has one, and on the feed when
@@ -118,6 +119,11 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
                     .find(|(name, _)| name == t)
                     .map(|(_, label)| label.clone()),
             })
+            .chain(v.categories.iter().map(|c| Category {
+                term: c.clone(),
+                scheme: None,
+                label: None,
+            }))
             .collect(),
         links,
         published: Some(fixed(v.published)),

@@ -146,7 +146,7 @@ fn item(v: &ItemView) -> JsonItem<'_> {
                 .collect()
         },
         image: v.image.as_deref(),
-        tags: v.topics.iter().map(String::as_str).collect(),
+        tags: tags(v),
         language: v.lang.as_deref(),
         attachments: v
             .enclosures
@@ -162,6 +162,18 @@ fn item(v: &ItemView) -> JsonItem<'_> {
             topics: v.topics.iter().map(String::as_str).collect(),
         },
     }
+}
+
+/// The topics, then the story's own categories that are not a topic's name too (JSON Feed's
+/// tags are one list of plain strings).
+fn tags(v: &ItemView) -> Vec<&str> {
+    let mut tags: Vec<&str> = v.topics.iter().map(String::as_str).collect();
+    for c in &v.categories {
+        if !tags.iter().any(|t| t.to_lowercase() == c.to_lowercase()) {
+            tags.push(c);
+        }
+    }
+    tags
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

@@ -2,7 +2,8 @@
 //!
 //! The channel links to the feed's web page and names itself with `atom:link rel="self"`. Each
 //! item has a non-permalink guid, its sanitized HTML (or escaped summary) as `description`,
-//! topics as categories in the `tributary:topic` domain, the first resolvable carrier as
+//! topics as categories in the `tributary:topic` domain followed by the story's own categories
+//! (no domain), the first resolvable carrier as
 //! `<source url="…">`, the first enclosure, and its authors as `dc:creator`.
 
 use chrono::{DateTime, Utc};
@@ -70,6 +71,10 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
                 name: t.clone(),
                 domain: Some(TOPIC_DOMAIN.to_string()),
             })
+            .chain(v.categories.iter().map(|c| Category {
+                name: c.clone(),
+                domain: None,
+            }))
             .collect(),
         enclosure: v.enclosures.first().map(|e| Enclosure {
             url: e.url.clone(),

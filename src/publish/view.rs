@@ -1,7 +1,7 @@
 //! The one view of a stored item that every renderer reads.
 //!
 //! Everything format-independent is decided here, once: the stable id, which date is
-//! "updated", the carriers resolved to sources, the topics, and the removal of characters
+//! "updated", the carriers resolved to sources, the topics and categories, and the removal of characters
 //! XML cannot carry. Renderers only map these fields onto their crate's types.
 
 use chrono::{DateTime, Utc};
@@ -49,6 +49,9 @@ pub struct ItemView {
     pub lang: Option<String>,
     /// Topic names in order, without repeats.
     pub topics: Vec<String>,
+    /// The story's own categories (tags) as its feed gave them, in order, without blanks or
+    /// repeats (letter case aside).
+    pub categories: Vec<String>,
     /// Every source that carried the item, first-seen first, without repeats.
     pub carriers: Vec<CarrierView>,
     /// Attachments in the feed's order.
@@ -100,6 +103,16 @@ impl ItemView {
                 topics.push(name);
             }
         }
+        let mut categories: Vec<String> = Vec::with_capacity(item.categories.len());
+        for name in item.categories.iter().filter_map(|c| non_blank(Some(c))) {
+            let name = name.trim().to_string();
+            if !categories
+                .iter()
+                .any(|c| c.to_lowercase() == name.to_lowercase())
+            {
+                categories.push(name);
+            }
+        }
         ItemView {
             guid: item_guid(&item.id.to_string()),
             title: clean(&item.title),
@@ -119,6 +132,7 @@ impl ItemView {
                 .collect(),
             lang: non_blank(item.lang.as_deref()),
             topics,
+            categories,
             carriers,
             enclosures: item
                 .enclosures

@@ -87,8 +87,8 @@ fn base(key: &str, title: &str, published: &str, changed: &str) -> Item {
         summary: String::new(),
         content: None,
         authors: Vec::new(),
-        // The feed's own categories: never published, only topics are.
-        categories: vec!["uncategorized".into()],
+        // The feed's own categories: published after the topics.
+        categories: vec!["Vijesti".into()],
         lang: None,
         enclosures: Vec::new(),
         topics: Vec::new(),
