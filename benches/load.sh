@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-small=2000 large=10000 store_feeds=1000 secs=10 fp_budget=20 rounds=3 wrk_secs=5
+small=2000 large=10000 store_feeds=1000 secs=10 fp_budget=20 rounds=5 wrk_secs=5
 if [[ ${1:-} == --quick ]]; then
     small=200 large=1000 store_feeds=100 secs=3 fp_budget=5 rounds=1 wrk_secs=3
 fi
@@ -178,26 +178,32 @@ etag_of() { curl -sI "$1" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '
 ours_etag=$(etag_of http://127.0.0.1:18191/feeds/all.rss)
 nginx_etag=$(etag_of http://127.0.0.1:18190/all.rss)
 rps() { wrk -t2 -c64 -d"${wrk_secs}s" "$@" | awk '/Requests\/sec/{print $2}'; }
-# The two servers take turns, three rounds of each measurement: on this kind of machine one
-# wrk run can be a fifth off the next, and alternating keeps a slow spell from landing on
-# one server only. The ratios are of the medians.
-t200=() n200=() t304=() n304=()
+# The two servers take turns, five rounds of each measurement: on this kind of machine one
+# wrk run can be a third off the next (21,600 and 31,900 req/s for the same server three
+# runs apart). A round measures both servers back to back, so its ratio compares them in one
+# spell of the machine's speed; the ratio printed is the median of the rounds' ratios (a
+# ratio of the medians would pair one server's fast round with the other's slow one).
+t200=() n200=() t304=() n304=() r200=() r304=()
 echo "   feed: $bytes bytes; $rounds rounds of ${wrk_secs}s runs, the servers taking turns"
 for ((r = 1; r <= rounds; r++)); do
     t200+=("$(rps http://127.0.0.1:18191/feeds/all.rss)")
     n200+=("$(rps http://127.0.0.1:18190/all.rss)")
     t304+=("$(rps -H "If-None-Match: $ours_etag" http://127.0.0.1:18191/feeds/all.rss)")
     n304+=("$(rps -H "If-None-Match: $nginx_etag" http://127.0.0.1:18190/all.rss)")
-    echo "   round $r: 200s ${t200[-1]} vs nginx ${n200[-1]}; 304s ${t304[-1]} vs nginx ${n304[-1]}"
+    r200+=("$(python3 -c "print(${t200[-1]}/${n200[-1]})")")
+    r304+=("$(python3 -c "print(${t304[-1]}/${n304[-1]})")")
+    printf '   round %d: 200s %s vs nginx %s (%.2f); 304s %s vs nginx %s (%.2f)\n' "$r" \
+        "${t200[-1]}" "${n200[-1]}" "${r200[-1]}" "${t304[-1]}" "${n304[-1]}" "${r304[-1]}"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 printf '   %-10s %12s %12s %8s\n' response tributary nginx ratio
 for kind in 200 304; do
-    declare -n ours="t$kind" theirs="n$kind"
-    mo=$(median "${ours[@]}") mn=$(median "${theirs[@]}")
-    printf '   %-10s %12s %12s %8.2f\n' "$kind (median)" "$mo" "$mn" "$(python3 -c "print($mo/$mn)")"
-    unset -n ours theirs
+    declare -n ours="t$kind" theirs="n$kind" ratios="r$kind"
+    printf '   %-10s %12s %12s %8.2f\n' "$kind (median)" "$(median "${ours[@]}")" \
+        "$(median "${theirs[@]}")" "$(median "${ratios[@]}")"
+    unset -n ours theirs ratios
 done
+echo "   (req/s: each server's median round; ratio: the median of the rounds' ratios)"
 kill "$daemon"
 wait "$daemon" 2>/dev/null || true
 daemon=
