@@ -1,8 +1,9 @@
 //! JSON Feed 1.1 through `serde_json`.
 //!
-//! JSON Feed has no element for "the source this came from", so each item names its carriers
-//! as `authors` and lists their ids and the topics in a `_tributary` extension object (the
-//! spec reserves keys starting with `_` for extensions; readers ignore them). The feed's own
+//! JSON Feed has no element for "the source this came from": an item without a byline names
+//! the source whose copy leads it as its author, and every carrier's id and the topics are in
+//! a `_tributary` extension object (the spec reserves keys starting with `_` for extensions;
+//! readers ignore them). Its `tags` are the topics, then the story's own categories. The feed's own
 //! id, generator and update time, which JSON Feed has no fields for, go in a top-level
 //! `_tributary` object the same way. Struct field order is the output order, so the bytes are
 //! deterministic.
