@@ -405,9 +405,11 @@ fn maildir_name(record: &DigestRecord) -> String {
     format!("{}.{}.tributary", stamp(record), record.name)
 }
 
-/// Writes the message into the digest's Maildir (`{outbox}/{name}/new/`, via `tmp/`) and the
-/// data beside it (`{outbox}/{name}/json/`). Idempotent: a message already delivered to the
-/// Maildir (in `new/` or picked up into `cur/`) is not written again.
+/// Writes the digest's data (`{outbox}/{name}/json/`), then the message into its Maildir
+/// (`{outbox}/{name}/new/`, via `tmp/`): a newsletter tool that reacts to a message in `new/`
+/// always finds its data in place, whenever a failure or a crash stopped the writing.
+/// Idempotent: a message already delivered to the Maildir (in `new/` or picked up into
+/// `cur/`) is not written again.
 pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf, RunError> {
     let root = mail.outbox.join(&record.name);
     let io = |path: &Path| {
@@ -423,15 +425,8 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
         .map_err(io(&root.join("cur")))?
         .filter_map(Result::ok)
         .any(|e| e.file_name().to_string_lossy().starts_with(&file));
-    if !target.exists() && !picked_up {
-        // Maildir delivery: write and sync in tmp/, then rename into new/ and sync the folder,
-        // so a crash never leaves an empty or partial message for the newsletter tool.
-        let tmp = root.join("tmp").join(&file);
-        put_whole(&tmp, &target, record.eml.as_bytes())
-            .map_err(|(path, source)| RunError::Outbox { path, source })?;
-    }
-    // The data beside it, the same way: written whole under a hidden name and renamed, so a
-    // pipeline never reads half of it; one a crash left short is written again.
+    // The data first, written whole under a hidden name and renamed, so a pipeline never
+    // reads half of it; one a crash left short is written again.
     let json = root.join("json").join(format!("{}.json", stamp(record)));
     let data = serde_json::to_vec_pretty(&record.json).unwrap_or_default();
     if std::fs::read(&json).ok().as_deref() != Some(data.as_slice()) {
@@ -439,6 +434,13 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
             .join("json")
             .join(format!(".{}.json.tmp", stamp(record)));
         put_whole(&tmp, &json, &data)
+            .map_err(|(path, source)| RunError::Outbox { path, source })?;
+    }
+    if !target.exists() && !picked_up {
+        // Maildir delivery, last: write and sync in tmp/, then rename into new/ and sync the
+        // folder, so a crash never leaves an empty or partial message for the newsletter tool.
+        let tmp = root.join("tmp").join(&file);
+        put_whole(&tmp, &target, record.eml.as_bytes())
             .map_err(|(path, source)| RunError::Outbox { path, source })?;
     }
     Ok(target)
@@ -468,10 +470,11 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
-/// Writes `.eml`, `.html`, `.txt` and `.json` of a record into `dir` (the `--out` option).
-/// Each is written whole and synced under a hidden name, then renamed into place: a pipeline
-/// watching `dir` never reads half a file, and one that has the previous file open keeps
-/// reading it whole.
+/// Writes `.json`, `.html`, `.txt` and `.eml` of a record into `dir` (the `--out` option), the
+/// message last: a pipeline that reacts to the `.eml` finds the others in place. Each is
+/// written whole and synced under a hidden name, then renamed into place: a pipeline watching
+/// `dir` never reads half a file, and one that has the previous file open keeps reading it
+/// whole.
 pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
     std::fs::create_dir_all(dir).map_err(|source| RunError::Out {
         path: dir.to_path_buf(),
@@ -481,10 +484,10 @@ pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunErro
     let json = serde_json::to_string_pretty(&record.json).unwrap_or_default();
     let mut written = Vec::new();
     for (ext, body) in [
-        ("eml", &record.eml),
+        ("json", &json),
         ("html", &record.html),
         ("txt", &record.text),
-        ("json", &json),
+        ("eml", &record.eml),
     ] {
         let path = dir.join(format!("{base}.{ext}"));
         let tmp = dir.join(format!(".{base}.{ext}.tmp"));
@@ -1199,6 +1202,35 @@ mod tests {
         write_outbox(&mail, &r).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), whole);
         assert_eq!(files(&json_dir), written);
+    }
+
+    #[test]
+    fn a_message_reaches_new_only_once_its_data_is_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let mail = mail(&dir.path().join("outbox"));
+        let r = record("daily", 4, 2, true, false);
+        // The data file's name taken by a folder: its rename fails, and the message stays out
+        // of new/ (a newsletter tool reacting to it would find no data).
+        let json_dir = dir.path().join("outbox/daily/json");
+        std::fs::create_dir_all(json_dir.join(format!("{}.json", stamp(&r)))).unwrap();
+        assert!(matches!(
+            write_outbox(&mail, &r),
+            Err(RunError::Outbox { .. })
+        ));
+        assert!(files(&dir.path().join("outbox/daily/new")).is_empty());
+        std::fs::remove_dir(json_dir.join(format!("{}.json", stamp(&r)))).unwrap();
+        let delivered = write_outbox(&mail, &r).unwrap();
+        assert!(delivered.exists());
+        assert_eq!(files(&json_dir).len(), 1);
+        // --out writes the message last too.
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(out.join(format!("daily-{}.txt", stamp(&r)))).unwrap();
+        assert!(matches!(export(&r, &out), Err(RunError::Out { .. })));
+        assert!(
+            !files(&out).iter().any(|n| n.ends_with(".eml")),
+            "{:?}",
+            files(&out)
+        );
     }
 
     #[test]
