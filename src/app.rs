@@ -43,7 +43,8 @@ pub struct SourceHealth {
 
 impl SourceHealth {
     /// What ops should know beyond the health, for the status page and `tributary sources`:
-    /// the last error and when the source is tried again, and a permanent redirect.
+    /// the last error and when the source is tried again, a host's request to wait, and a
+    /// permanent redirect.
     pub fn notes(&self) -> String {
         let mut notes = Vec::new();
         if !self.state.healthy() {
@@ -52,6 +53,15 @@ impl SourceHealth {
             }
             if let Some(at) = self.state.retry_at {
                 notes.push(format!("next try {}", at.format("%Y-%m-%d %H:%M UTC")));
+            }
+        }
+        if let (Some(until), Some(by)) = (self.state.host_paused_until, &self.state.host_paused_by)
+        {
+            if until > chrono::Utc::now() {
+                notes.push(format!(
+                    "not fetched until {}: its host answered source {by} with 429 (Too Many Requests)",
+                    until.format("%Y-%m-%d %H:%M UTC")
+                ));
             }
         }
         if let Some(to) = &self.state.moved_to {

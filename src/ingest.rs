@@ -31,6 +31,10 @@ pub enum Outcome {
     Deferred {
         /// When the next attempt is allowed.
         until: DateTime<Utc>,
+        /// Another source of the same host, whose request the host answered with 429 (Too
+        /// Many Requests) and a wait: `None` when the source itself is backing off.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        paused_by: Option<String>,
     },
     /// Fetching or parsing failed.
     Error {
@@ -215,7 +219,10 @@ impl Ingest {
             // A source backing off says so at once, without waiting for a slot it would not
             // use.
             if let Some(until) = state.retry_at.filter(|t| *t > Utc::now() && !mode.force) {
-                return Ok(Outcome::Deferred { until });
+                return Ok(Outcome::Deferred {
+                    until,
+                    paused_by: None,
+                });
             }
             // The host's slot first: sources queued behind their host's others (a slow site
             // with many feeds) hold none of the pass's places, which sources of other hosts
@@ -228,10 +235,22 @@ impl Ingest {
                 () = self.downloads.cancelled() => (None, None),
             };
             report.queued_millis = started.elapsed().as_millis();
-            // Its host asked to be left alone (another source's 429 or 503), also while this
-            // one waited for the host's slot.
-            if let Some(until) = self.fetcher.host_paused(source).filter(|_| !mode.force) {
-                return Ok(Outcome::Deferred { until });
+            // Its host asked to be left alone (another source's 429), also while this one
+            // waited for the host's slot: recorded on the source, so `sources` and the status
+            // page say why it was not fetched.
+            if let Some(pause) = self.fetcher.host_paused(source).filter(|_| !mode.force) {
+                let mut state = state;
+                if state.host_paused_until != Some(pause.until)
+                    || state.host_paused_by.as_deref() != Some(pause.by.as_str())
+                {
+                    state.host_paused_until = Some(pause.until);
+                    state.host_paused_by = Some(pause.by.clone());
+                    self.store.put_source_state(&source.id, &state)?;
+                }
+                return Ok(Outcome::Deferred {
+                    until: pause.until,
+                    paused_by: Some(pause.by),
+                });
             }
             self.run(source, mode, state, host, &mut report).await
         }
@@ -265,8 +284,17 @@ impl Ingest {
                 tracing::warn!(source = %source.id, error = %message, "fetch failed")
             }
             Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
-            Outcome::Deferred { until } => {
+            Outcome::Deferred {
+                until,
+                paused_by: None,
+            } => {
                 tracing::info!(%until, "not fetched: backing off after failures or as the server asked")
+            }
+            Outcome::Deferred {
+                until,
+                paused_by: Some(by),
+            } => {
+                tracing::info!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
             }
             Outcome::Ok(a) => tracing::info!(
                 updated = a.updated,
@@ -358,6 +386,8 @@ impl Ingest {
         }
         let now = Utc::now();
         state.last_attempt = Some(now);
+        state.host_paused_until = None;
+        state.host_paused_by = None;
         let doc = match fetched {
             Ok(Fetched::NotModified) => {
                 self.succeed(&mut state, now, "not-modified");
@@ -366,7 +396,7 @@ impl Ingest {
             }
             Ok(Fetched::Document(doc)) => doc,
             Err(e) => {
-                if let Some(wait) = e.retry_after() {
+                if let Some(wait) = e.retry_after().filter(|_| e.rate_limited()) {
                     self.fetcher.pause_host(source, wait);
                 }
                 let wait = if e.gone() {
@@ -721,7 +751,7 @@ mod tests {
         assert!(deferred.is_finished(), "it waited for a slot");
         let report = deferred.await.unwrap();
         assert!(
-            matches!(report.outcome, Outcome::Deferred { until: u } if u == until),
+            matches!(report.outcome, Outcome::Deferred { until: u, paused_by: None } if u == until),
             "{:?}",
             report.outcome
         );

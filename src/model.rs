@@ -657,6 +657,13 @@ pub struct SourceState {
     /// process watched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,
+    /// Not fetched until then: its host answered another source (`host_paused_by`) with 429
+    /// (Too Many Requests) and asked to be left alone. Cleared at the next attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_paused_until: Option<DateTime<Utc>>,
+    /// The source whose request its host answered with 429.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_paused_by: Option<String>,
 }
 
 impl SourceState {

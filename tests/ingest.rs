@@ -537,10 +537,53 @@ fn retry_after_holds_back_the_hosts_other_sources() {
     assert_eq!(code, 3);
     assert_eq!(r["busy"]["status"], "error", "{}", r["busy"]);
     assert_eq!(r["other"]["status"], "deferred", "{}", r["other"]);
+    assert_eq!(r["other"]["paused_by"], "busy", "{}", r["other"]);
     assert_eq!(server.hits("other.xml").requests, 0);
+    // Ops are told why it was not fetched.
+    let out = s.cmd().arg("sources").output().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    let line = listing.lines().find(|l| l.starts_with("other")).unwrap();
+    assert!(
+        line.contains("its host answered source busy with 429 (Too Many Requests)"),
+        "{listing}"
+    );
     // Asked for by hand, it goes.
     let (_, r) = s.fetch(&["--force", "--source", "other"]);
     assert_eq!(r["other"]["new"], 1, "{}", r["other"]);
+}
+
+/// A 503 with `Retry-After` is about the page asked for (one feed of a site in maintenance):
+/// its source waits, the host's other sources are fetched.
+#[test]
+fn a_503_holds_back_its_own_source_only() {
+    let server = FeedServer::start();
+    server.route(
+        "maintenance.xml",
+        Route::Status {
+            code: 503,
+            headers: vec![("retry-after".into(), "7200".into())],
+            body: vec![],
+        },
+    );
+    server.feed(
+        "other.xml",
+        r#"<rss version="2.0"><channel><title>O</title><item><title>Another feed of the host</title><guid>o1</guid></item></channel></rss>"#,
+        "application/rss+xml",
+    );
+    let s = setup(
+        &[
+            src("down", server.url("maintenance.xml")),
+            src("other", server.url("other.xml")),
+        ],
+        "[fetch]\nper_host_concurrency = 1\n",
+    );
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["down"]["status"], "error", "{}", r["down"]);
+    assert_eq!(r["other"]["new"], 1, "{}", r["other"]);
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["down"]["status"], "deferred", "{}", r["down"]);
+    assert!(r["down"].get("paused_by").is_none(), "{}", r["down"]);
+    assert_eq!(server.hits("maintenance.xml").requests, 1);
 }
 
 /// A run of failures is dated from its first, and a source given another url starts a run of

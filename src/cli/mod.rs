@@ -614,8 +614,18 @@ fn report_line(r: &SourceReport) -> String {
         }
         Outcome::NotModified => "not modified (304)".into(),
         Outcome::Unchanged => "same content as last fetch".into(),
-        Outcome::Deferred { until } => format!(
+        Outcome::Deferred {
+            until,
+            paused_by: None,
+        } => format!(
             "backing off until {} (use --force)",
+            until.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        Outcome::Deferred {
+            until,
+            paused_by: Some(by),
+        } => format!(
+            "not fetched until {}: its host answered source {by} with 429 Too Many Requests (use --force)",
             until.format("%Y-%m-%d %H:%M:%S UTC")
         ),
         Outcome::Error { message } => message.clone(),

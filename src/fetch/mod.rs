@@ -134,6 +134,11 @@ impl FetchError {
         }
     }
 
+    /// The server is limiting our rate (429): the host's, which its other sources share.
+    pub fn rate_limited(&self) -> bool {
+        matches!(self, FetchError::Status { status: 429, .. })
+    }
+
     /// The server said the feed is gone for good (410): it is tried again only after the
     /// longest backoff.
     pub fn gone(&self) -> bool {
@@ -173,9 +178,20 @@ pub struct Fetcher {
 pub struct Limits {
     global: Arc<Limit>,
     hosts: Mutex<Hosts>,
-    /// Hosts that asked to be left alone until a time (a 429 or 503 with `Retry-After`): a
-    /// rate limit is the host's, not one feed's, so its other sources wait too.
-    paused: Mutex<HashMap<String, DateTime<Utc>>>,
+    /// Hosts that asked to be left alone until a time (a 429 with `Retry-After`), with the
+    /// source whose request was answered so: a rate limit is the host's, not one feed's, so
+    /// its other sources wait too. (A 503 is about the page asked for, often one feed of a
+    /// site in maintenance: only its source waits.)
+    paused: Mutex<HashMap<String, HostPause>>,
+}
+
+/// A host's request to be left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPause {
+    /// Until when.
+    pub until: DateTime<Utc>,
+    /// The source whose request it answered with 429.
+    pub by: String,
 }
 
 #[derive(Debug)]
@@ -198,18 +214,29 @@ impl Limits {
         })
     }
 
-    /// Leaves `host` alone until `until` (or later, if it asked for longer before).
-    pub fn pause(&self, host: &str, until: DateTime<Utc>) {
+    /// Leaves `host` alone until `until` (or later, if it asked for longer before), as it
+    /// answered a request for source `by`.
+    pub fn pause(&self, host: &str, until: DateTime<Utc>, by: &str) {
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
-        let at = paused.entry(host.to_string()).or_insert(until);
-        *at = (*at).max(until);
+        match paused.get_mut(host) {
+            Some(p) if p.until >= until => {}
+            _ => {
+                paused.insert(
+                    host.to_string(),
+                    HostPause {
+                        until,
+                        by: by.to_string(),
+                    },
+                );
+            }
+        }
     }
 
-    /// Until when `host` asked to be left alone, if that is after `now`.
-    pub fn paused_until(&self, host: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    /// Until when `host` asked to be left alone, if that is after `now`, and why.
+    pub fn paused_until(&self, host: &str, now: DateTime<Utc>) -> Option<HostPause> {
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
-        paused.retain(|_, until| *until > now);
-        paused.get(host).copied()
+        paused.retain(|_, p| p.until > now);
+        paused.get(host).cloned()
     }
 
     /// Makes the limits what `config` sets, fetches running or not.
@@ -425,17 +452,18 @@ impl Fetcher {
         }
     }
 
-    /// Until when the host of `source` asked to be left alone (see [`Limits::pause`]).
-    pub fn host_paused(&self, source: &Source) -> Option<DateTime<Utc>> {
+    /// Until when the host of `source` asked to be left alone, and by answering which source
+    /// (see [`Limits::pause`]).
+    pub fn host_paused(&self, source: &Source) -> Option<HostPause> {
         host_of(source).and_then(|host| self.limits.paused_until(host, Utc::now()))
     }
 
-    /// Leaves the host of `source` alone for `wait`, as its answer asked (a week at most, as
-    /// for the source itself).
+    /// Leaves the host of `source` alone for `wait`, as its answer to `source` asked (a week at
+    /// most, as for the source itself).
     pub fn pause_host(&self, source: &Source, wait: Duration) {
         let wait = chrono::TimeDelta::from_std(wait.min(MAX_RETRY_AFTER)).unwrap_or_default();
         if let (Some(host), Some(until)) = (host_of(source), Utc::now().checked_add_signed(wait)) {
-            self.limits.pause(host, until);
+            self.limits.pause(host, until, &source.id);
         }
     }
 
@@ -901,7 +929,7 @@ mod tests {
         let fetcher = Fetcher::new(&FetchConfig::default()).unwrap();
         let s = source("http://partner.example/feed.xml");
         fetcher.pause_host(&s, Duration::from_secs(365 * 24 * 3600));
-        let until = fetcher.host_paused(&s).unwrap();
+        let until = fetcher.host_paused(&s).unwrap().until;
         let week = chrono::TimeDelta::from_std(MAX_RETRY_AFTER).unwrap();
         assert!(until <= Utc::now() + week, "{until}");
         assert!(
@@ -909,7 +937,7 @@ mod tests {
             "{until}"
         );
         fetcher.pause_host(&s, Duration::from_secs(u64::MAX / 4));
-        assert!(fetcher.host_paused(&s).unwrap() <= Utc::now() + week);
+        assert!(fetcher.host_paused(&s).unwrap().until <= Utc::now() + week);
         // Another host is not paused; a file source has none.
         assert!(fetcher
             .host_paused(&source("http://other.example/feed.xml"))

@@ -701,6 +701,7 @@ mod tests {
             "later",
             Outcome::Deferred {
                 until: chrono::Utc::now(),
+                paused_by: None,
             },
             0,
         ));
