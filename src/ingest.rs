@@ -205,6 +205,9 @@ impl Ingest {
             duration_ms = tracing::field::Empty,
         );
         let started = Instant::now();
+        // Backoff is counted from here, the source's turn: the next turn a schedule gives it
+        // comes as long after this one as the wait, give or take the schedule's drift.
+        let begun = Utc::now();
         let mut report = SourceReport {
             source: source.id.clone(),
             outcome: Outcome::Unchanged,
@@ -218,7 +221,10 @@ impl Ingest {
             let state = self.starting_state(source)?;
             // A source backing off says so at once, without waiting for a slot it would not
             // use.
-            if let Some(until) = state.retry_at.filter(|t| *t > Utc::now() && !mode.force) {
+            if let Some(until) = state
+                .retry_at
+                .filter(|t| *t > Utc::now() + RETRY_SLACK && !mode.force)
+            {
                 return Ok(Outcome::Deferred {
                     until,
                     paused_by: None,
@@ -252,7 +258,8 @@ impl Ingest {
                     paused_by: Some(pause.by),
                 });
             }
-            self.run(source, mode, state, host, &mut report).await
+            self.run(source, mode, state, host, begun, &mut report)
+                .await
         }
         .instrument(span.clone())
         .await;
@@ -342,6 +349,7 @@ impl Ingest {
         mode: FetchMode,
         mut state: SourceState,
         host: Option<crate::fetch::limit::Permit>,
+        begun: DateTime<Utc>,
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
         // A reread asks for the whole document: no validators.
@@ -404,7 +412,7 @@ impl Ingest {
                 } else {
                     e.retry_after()
                 };
-                self.fail(&mut state, now, e.to_string(), wait);
+                self.fail(&mut state, now, begun, e.to_string(), wait);
                 self.store.put_source_state(&source.id, &state)?;
                 return Ok(Outcome::Error {
                     message: bounded(&e.to_string()),
@@ -452,6 +460,7 @@ impl Ingest {
                 sources: &sources,
                 dedupe: &dedupe,
                 backoff,
+                begun,
             };
             let processed = process(&run, &source_owned, doc, body_hash, state, now, cpu);
             drop(staged);
@@ -467,7 +476,7 @@ impl Ingest {
             Err(join) => {
                 let message = format!("internal error while processing the feed: {join}");
                 let mut state = before;
-                self.fail(&mut state, now, message.clone(), None);
+                self.fail(&mut state, now, begun, message.clone(), None);
                 self.store.put_source_state(&source.id, &state)?;
                 Ok(Outcome::Error { message })
             }
@@ -482,12 +491,13 @@ impl Ingest {
         &self,
         state: &mut SourceState,
         now: DateTime<Utc>,
+        begun: DateTime<Utc>,
         message: String,
         retry_after: Option<Duration>,
     ) {
         mark_failure(
             state,
-            now,
+            (now, begun),
             message,
             retry_after,
             (self.fetch.backoff_base, self.fetch.backoff_max),
@@ -503,6 +513,8 @@ struct Run<'a> {
     sources: &'a [Source],
     dedupe: &'a DedupeConfig,
     backoff: (Duration, Duration),
+    /// When the source's turn began (see [`mark_failure`]).
+    begun: DateTime<Utc>,
 }
 
 fn process(
@@ -530,7 +542,13 @@ fn process(
         Err(e) => {
             // Validators and body hash stay as they were: the same broken bytes are
             // parsed (and reported) again next time, not mistaken for "unchanged".
-            mark_failure(&mut state, now, e.to_string(), None, run.backoff);
+            mark_failure(
+                &mut state,
+                (now, run.begun),
+                e.to_string(),
+                None,
+                run.backoff,
+            );
             store.put_source_state(&source.id, &state)?;
             return Ok((
                 Outcome::Error {
@@ -607,6 +625,11 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
 /// Longest error message kept for a source, in characters.
 const MAX_ERROR: usize = 500;
 
+/// How early a turn may come for a source backing off: a schedule's turns drift by a few
+/// milliseconds either way, and one a moment before the end of the wait would otherwise pass
+/// the source over for a whole interval.
+const RETRY_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
 /// An error message as it is kept, shown and logged: a feed's own text can be in it (an
 /// unsupported version or content type, a server's reason), so control characters (a line
 /// break that would forge a log line) become spaces and it is cut at [`MAX_ERROR`] characters.
@@ -622,11 +645,12 @@ pub fn bounded(message: &str) -> String {
     out
 }
 
-/// Records a failure and schedules the next attempt: `base × 2^(failures−1)`, capped, and
-/// never sooner than the server's `Retry-After`.
+/// Records a failure (at `now`, in the turn `begun`) and schedules the next attempt
+/// `base × 2^(failures−1)` after `begun`, capped, and never sooner than the server's
+/// `Retry-After`.
 pub fn mark_failure(
     state: &mut SourceState,
-    now: DateTime<Utc>,
+    (now, begun): (DateTime<Utc>, DateTime<Utc>),
     message: String,
     retry_after: Option<Duration>,
     (base, max): (Duration, Duration),
@@ -640,9 +664,11 @@ pub fn mark_failure(
     let backoff = base.saturating_mul(1u32 << exp).min(max);
     // A server may ask for any wait; a week is the most we honour.
     let wait = retry_after.map_or(backoff, |r| r.min(MAX_RETRY_AFTER).max(backoff));
+    // From the source's turn, not from when its download or parse ended: a wait as long as
+    // the schedule's interval ends by the next turn (a whole interval later otherwise).
     state.retry_at = chrono::Duration::from_std(wait)
         .ok()
-        .and_then(|d| now.checked_add_signed(d));
+        .and_then(|d| begun.min(now).checked_add_signed(d));
 }
 
 #[cfg(test)]
@@ -656,13 +682,8 @@ mod tests {
         let mut s = SourceState::default();
         let mut waits = Vec::new();
         for i in 0..6 {
-            mark_failure(
-                &mut s,
-                now + chrono::TimeDelta::hours(i),
-                "x".into(),
-                None,
-                limits,
-            );
+            let at = now + chrono::TimeDelta::hours(i);
+            mark_failure(&mut s, (at, at), "x".into(), None, limits);
             waits.push((s.retry_at.unwrap() - now - chrono::TimeDelta::hours(i)).num_seconds());
         }
         assert_eq!(waits, vec![60, 120, 240, 480, 600, 600]);
@@ -671,7 +692,7 @@ mod tests {
         assert_eq!(s.failing_since, Some(now));
         mark_failure(
             &mut s,
-            now,
+            (now, now),
             "429".into(),
             Some(Duration::from_secs(3600)),
             limits,
@@ -682,15 +703,29 @@ mod tests {
         // A feed's own text in an error (a version of megabytes, a line break that would forge
         // a log line) is kept short and on one line.
         let forged = format!("unsupported version: {}\nINFO fake line", "9".repeat(5000));
-        mark_failure(&mut s, now, forged, None, limits);
+        mark_failure(&mut s, (now, now), forged, None, limits);
         let kept = s.last_error.clone().unwrap();
         assert!(!kept.contains('\n'), "{kept}");
         assert_eq!(kept.chars().count(), 501, "{kept}");
         mark_success(&mut s, now, "ok");
         assert_eq!(s.failing_since, None);
         let later = now + chrono::TimeDelta::days(2);
-        mark_failure(&mut s, later, "x".into(), None, limits);
+        mark_failure(&mut s, (later, later), "x".into(), None, limits);
         assert_eq!(s.failing_since, Some(later));
+    }
+
+    /// The wait is counted from the source's turn, not from the end of a slow download: a
+    /// wait as long as the schedule's interval is over by the next turn.
+    #[test]
+    fn backoff_counts_from_the_turn() {
+        let limits = (Duration::from_secs(600), Duration::from_secs(3600));
+        let begun = Utc::now() - chrono::TimeDelta::seconds(600);
+        let mut s = SourceState::default();
+        // The download took 20 seconds to fail.
+        let failed = begun + chrono::TimeDelta::seconds(20);
+        mark_failure(&mut s, (failed, begun), "timeout".into(), None, limits);
+        assert_eq!(s.retry_at, Some(begun + chrono::TimeDelta::seconds(600)));
+        assert_eq!(s.failing_since, Some(failed));
     }
 
     fn config(dir: &std::path::Path, fetch: &str) -> crate::config::Config {
@@ -722,6 +757,33 @@ mod tests {
         // It waits for its host with the pass's only place free, for a source of another host.
         assert_eq!(ingest.inflight.available(), 1);
         waiting.abort();
+        drop(busy);
+    }
+
+    /// A turn that comes a moment before the source's wait ends (a schedule's drift) is taken:
+    /// the source goes on to wait for its host instead of being passed over for an interval.
+    #[tokio::test]
+    async fn a_turn_a_moment_before_the_wait_ends_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), "concurrency = 1\nper_host_concurrency = 1");
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        let source = c.sources[0].clone();
+        let state = SourceState {
+            location: Some(source.location.key()),
+            retry_at: Some(Utc::now() + chrono::Duration::milliseconds(300)),
+            consecutive_errors: 1,
+            ..SourceState::default()
+        };
+        store.put_source_state(&source.id, &state).unwrap();
+        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
+        let busy = ingest.fetcher.limits().host("a.example").acquire().await;
+        let turn = tokio::spawn({
+            let ingest = ingest.clone();
+            async move { ingest.source(&source, FetchMode::default()).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!turn.is_finished(), "passed over as backing off");
+        turn.abort();
         drop(busy);
     }
 
