@@ -160,12 +160,14 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
 
 /// Sources whose host does not resolve, or resolves only to addresses the fetch guard refuses
 /// (loopback, private, link-local: every fetch of it would fail), looked up concurrently, a
-/// few seconds at most.
+/// few seconds at most. A source whose URL names this host or a private network itself (an
+/// address, `localhost`) is local on purpose and fetched directly: not looked up.
 fn unresolved(config: &Config) -> Vec<String> {
     let hosts: Vec<(String, String, u16)> = config
         .sources
         .iter()
         .filter_map(|s| match &s.location {
+            Location::Http(u) if crate::fetch::guard::is_local(u) => None,
             Location::Http(u) => Some((
                 s.id.clone(),
                 u.host_str()?.to_string(),
