@@ -537,6 +537,28 @@ send = true
         preview.lines().next()
     );
     assert_eq!(written(), 0);
+    // Its files are told from a digest that goes out: a pipeline watching the folder must not
+    // mail them (the real digest would repeat the stories under another Message-ID).
+    let out = s.dir.path().join("previews");
+    digest(&["--preview", "--out", out.to_str().unwrap()]);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("preview-daily-")),
+        "{names:?}"
+    );
+    let eml_name = names.iter().find(|n| n.ends_with(".eml")).unwrap();
+    let eml = std::fs::read_to_string(out.join(eml_name)).unwrap();
+    assert!(eml.starts_with("X-Tributary-Preview: "), "{eml}");
+    let json_name = names.iter().find(|n| n.ends_with(".json")).unwrap();
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join(json_name)).unwrap()).unwrap();
+    assert_eq!(data["preview"], true, "{data}");
+    assert_eq!(written(), 0);
 
     // A digest ending at a time given by hand is named to the millisecond (two built within
     // one second do not share a file); asked for again, it is the same digest.

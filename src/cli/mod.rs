@@ -187,8 +187,9 @@ pub struct DigestArgs {
     /// Send it over the configured SMTP relay (never twice).
     #[arg(long)]
     pub send: bool,
-    /// Show the digest without storing it: its subject and text part (with --out, its files).
-    /// The period is not used up: the next digest still covers these stories.
+    /// Show the digest without storing it: its subject and text part (with --out, its files,
+    /// named preview-NAME-…, the message with an X-Tributary-Preview header and the data with
+    /// "preview": true). The period is not used up: the next digest still covers these stories.
     #[arg(long, conflicts_with = "send")]
     pub preview: bool,
 }
@@ -1047,16 +1048,29 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     };
     let app = App::open_existing(config)?;
     if args.preview {
-        let record = digest_run::preview(&app.config, &app.store, &d, at)?;
-        outln!(
-            "preview of digest {} (not stored): {}",
-            d.name,
-            period_line(&d, &record)
-        );
+        let (record, fresh) = digest_run::preview(&app.config, &app.store, &d, at)?;
+        if fresh {
+            outln!(
+                "preview of digest {} (not stored): {}",
+                d.name,
+                period_line(&d, &record)
+            );
+        } else {
+            outln!(
+                "digest {} built before: {}",
+                d.name,
+                period_line(&d, &record)
+            );
+        }
         outln!("Subject: {}", record.subject);
         match &args.out {
             Some(dir) => {
-                for p in digest_run::export(&record, dir)? {
+                let written = if fresh {
+                    digest_run::export_preview(&record, dir)?
+                } else {
+                    digest_run::export(&record, dir)?
+                };
+                for p in written {
                     outln!("wrote {}", p.display());
                 }
             }

@@ -139,14 +139,15 @@ pub fn build(
 }
 
 /// The digest [`build`] would give for `end`, without storing it: the digest's mark stays
-/// where it is, so the next digest covers the same stories.
+/// where it is, so the next digest covers the same stories. With it, whether it is a preview
+/// only (`false`: a digest built before covers `end`, and this is that digest).
 pub fn preview(
     config: &Config,
     store: &Store,
     d: &DigestConfig,
     end: DateTime<Utc>,
-) -> Result<DigestRecord, RunError> {
-    compose(config, store, d, end, false).map(|(record, _)| record)
+) -> Result<(DigestRecord, bool), RunError> {
+    compose(config, store, d, end, false)
 }
 
 /// The digest ending at `end` (to the millisecond, as its stamp names it), and whether
@@ -476,18 +477,46 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// `dir` never reads half a file, and one that has the previous file open keeps reading it
 /// whole.
 pub fn export(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    export_as(record, dir, false)
+}
+
+/// [`export`] for a preview, a digest not stored and not the one that goes out: its files are
+/// named `preview-NAME-…`, its message has an `X-Tributary-Preview` header and its data
+/// `"preview": true`, so a pipeline watching the folder can tell it from a digest to send.
+pub fn export_preview(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>, RunError> {
+    export_as(record, dir, true)
+}
+
+fn export_as(record: &DigestRecord, dir: &Path, preview: bool) -> Result<Vec<PathBuf>, RunError> {
     std::fs::create_dir_all(dir).map_err(|source| RunError::Out {
         path: dir.to_path_buf(),
         source,
     })?;
-    let base = format!("{}-{}", record.name, stamp(record));
-    let json = serde_json::to_string_pretty(&record.json).unwrap_or_default();
+    let mut base = format!("{}-{}", record.name, stamp(record));
+    let mut data = record.json.clone();
+    let mut eml = std::borrow::Cow::Borrowed(record.eml.as_str());
+    if preview {
+        base.insert_str(0, "preview-");
+        if let Some(object) = data.as_object_mut() {
+            object.insert("preview".into(), serde_json::Value::Bool(true));
+        }
+        let newline = if record.eml.contains("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+        eml = std::borrow::Cow::Owned(format!(
+            "X-Tributary-Preview: not stored; not the digest that goes out{newline}{}",
+            record.eml
+        ));
+    }
+    let json = serde_json::to_string_pretty(&data).unwrap_or_default();
     let mut written = Vec::new();
     for (ext, body) in [
-        ("json", &json),
-        ("html", &record.html),
-        ("txt", &record.text),
-        ("eml", &record.eml),
+        ("json", json.as_str()),
+        ("html", record.html.as_str()),
+        ("txt", record.text.as_str()),
+        ("eml", &eml),
     ] {
         let path = dir.join(format!("{base}.{ext}"));
         let tmp = dir.join(format!(".{base}.{ext}.tmp"));
