@@ -687,13 +687,20 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
     let dir = tempfile::tempdir().unwrap();
     let s = shared(&dir);
     let config = s.config();
-    let d = config.digest("daily").unwrap().clone();
+    let mut d = config.digest("daily").unwrap().clone();
     let index = |s| async move {
         let r = get(s, "/digests/daily/index.json", &[]).await;
         assert_eq!(r.headers()["content-type"], "application/json");
         serde_json::from_str::<serde_json::Value>(&body(r).await).unwrap()
     };
     assert_eq!(index(&s).await, serde_json::json!([]));
+    // An empty period without `send_empty` is neither written nor sent: no issue to list.
+    let quiet = Utc.with_ymd_and_hms(2020, 2, 3, 6, 0, 0).unwrap();
+    let empty = tributary::digest::run::build(&config, &s.store, &d, quiet, false).unwrap();
+    assert_eq!(empty.count, 0);
+    assert_eq!(index(&s).await, serde_json::json!([]));
+    // With `send_empty`, each is an issue.
+    d.send_empty = true;
     // A morning run, then one by hand at noon the same day.
     let morning = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
     // Built by hand without --at: the end has sub-seconds, kept to the millisecond, as the
@@ -1455,6 +1462,12 @@ async fn the_status_page_shows_each_digest_and_its_newest_issue() {
     // the story whatever the time of day.
     let before = Utc.with_ymd_and_hms(2020, 2, 4, 6, 0, 0).unwrap();
     tributary::digest::run::build(&config, &s.store, &d, before, false).unwrap();
+    // Empty, without `send_empty`: neither written nor sent, and not said to be.
+    let page = body(get(&s, "/", &[]).await).await;
+    assert!(
+        page.contains("class=\"ok\">nothing to write or send"),
+        "{page}"
+    );
     let end = Utc::now();
     let mut record = tributary::digest::run::build(&config, &s.store, &d, end, false).unwrap();
     assert_eq!(record.count, 1);

@@ -1175,7 +1175,18 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
     let listed = s
         .read_digests(move |store| -> Result<Vec<serde_json::Value>, StoreError> {
             let mut out = Vec::new();
-            for record in store.digests_newest_first(&name)?.take(DIGEST_INDEX_MAX) {
+            // An empty period that was neither written nor sent (without `send_empty`) is no
+            // issue: it only marks where the next starts.
+            let issues = store.digests_newest_first(&name)?.filter(|r| {
+                r.as_ref().map_or(true, |r| {
+                    r.count > 0
+                        || r.outbox_due
+                        || r.outboxed_at.is_some()
+                        || r.sent_at.is_some()
+                        || r.deliver
+                })
+            });
+            for record in issues.take(DIGEST_INDEX_MAX) {
                 let r = record?;
                 let id = crate::digest::run::time_stamp(r.end);
                 let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
@@ -1190,6 +1201,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                     "send_error": r.send_error,
                     "send_uncertain": r.send_uncertain,
                     "send_refused": r.send_refused,
+                    "outboxed_at": r.outboxed_at.map(|t| t.to_rfc3339()),
                     "html": file("html"),
                     "txt": file("txt"),
                     "eml": file("eml"),

@@ -355,13 +355,15 @@ impl Store {
                     }
                 }
                 Record::Digest(record) => {
-                    self.main()?
-                        .digests
+                    let main = self.main()?;
+                    let k = digest_key(&record.name, record.end);
+                    main.digests
                         .insert(
-                            digest_key(&record.name, record.end),
+                            &k,
                             serde_json::to_vec(&record).expect("digest records serialize"),
                         )
                         .map_err(StoreError::from)?;
+                    super::digests::mark_told(main, &k, record.count)?;
                     counts.digests += 1;
                 }
                 Record::Tombstone { key, story, hash } => {

@@ -14,16 +14,54 @@ pub(super) fn key(name: &str, end: DateTime<Utc>) -> Vec<u8> {
     k
 }
 
-/// How many of the newest digests [`Store::digest_to_show`] looks through for one that has
-/// stories (an hourly digest of a quiet source has many empty ones).
+/// How many of the newest digests [`Store::digest_to_show`] reads for one that has stories
+/// before it asks `digests_told` (an hourly digest of a quiet source has many empty ones).
 const SHOW_LOOKBACK: usize = 64;
+
+/// The key in `digests_told` saying every digest stored before it was listed there (stores
+/// from before it get their list at their first open). Digest names are ids: no key of one
+/// starts with this byte.
+const TOLD_LISTED: &[u8] = &[0xff];
+
+/// Lists the digest under `k` in `digests_told` if it has stories, else takes it off.
+pub(super) fn mark_told(main: &super::Main, k: &[u8], count: usize) -> Result<(), StoreError> {
+    if count > 0 {
+        main.told.insert(k, &[][..])?;
+    } else {
+        main.told.remove(k)?;
+    }
+    Ok(())
+}
+
+/// Lists every stored digest that has stories in `digests_told`, once per store.
+pub(super) fn list_told(main: &super::Main) -> Result<(), StoreError> {
+    if main.told.contains_key(TOLD_LISTED)? {
+        return Ok(());
+    }
+    /// A record's story count, read without its renderings.
+    #[derive(serde::Deserialize)]
+    struct Count {
+        count: usize,
+    }
+    for kv in main.digests.iter() {
+        let (k, bytes) = kv?;
+        // A record that cannot be read is not listed (it is passed over when shown).
+        if let Ok(Count { count }) = serde_json::from_slice::<Count>(&bytes) {
+            mark_told(main, &k, count)?;
+        }
+    }
+    main.told.insert(TOLD_LISTED, &[][..])?;
+    Ok(())
+}
 
 impl Store {
     /// Stores (or replaces) a built digest, on disk when it returns.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
         let main = self.main()?;
-        main.digests.insert(key(&record.name, record.end), bytes)?;
+        let k = key(&record.name, record.end);
+        main.digests.insert(&k, bytes)?;
+        mark_told(main, &k, record.count)?;
         // Through the disk's cache: a send mark a power cut took back would send again.
         main.sync()?;
         Ok(())
@@ -57,8 +95,8 @@ impl Store {
 
     /// The digest of `name` to show for periods ending in `[from, until)` (each `None` for
     /// no bound): the newest, or with `skip_empty` the newest that has stories, falling back
-    /// to the newest when none of the newest [`SHOW_LOOKBACK`] has. A run that found nothing
-    /// to send (and so sent nothing) does not hide the last digest that said something.
+    /// to the newest when none has. Runs that found nothing to send (and so sent nothing) do
+    /// not hide the last digest that said something, however many there were.
     pub fn digest_to_show(
         &self,
         name: &str,
@@ -84,7 +122,7 @@ impl Store {
         for kv in self
             .main()?
             .digests
-            .range(lower..upper)
+            .range(lower.clone()..upper.clone())
             .rev()
             .take(SHOW_LOOKBACK)
         {
@@ -104,6 +142,17 @@ impl Store {
                 return Ok(Some(record));
             }
             newest.get_or_insert(record);
+        }
+        // Older ones: the newest in range that has stories, without reading the empty ones.
+        if skip_empty {
+            let main = self.main()?;
+            for k in main.told.range(lower..upper).keys().rev() {
+                let k = k?;
+                match main.digests.get(&k)?.map(|v| decode(&v)) {
+                    Some(Ok(record)) if record.count > 0 => return Ok(Some(record)),
+                    _ => continue,
+                }
+            }
         }
         match (newest, unreadable) {
             (None, Some(error)) => Err(error),

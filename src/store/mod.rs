@@ -18,6 +18,7 @@
 //! - `gone`: the identities of stories that retention removed, keyed as in `matches`, kept
 //!   as tombstones on disk alone (see [`prune`])
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
+//! - `digests_told`: the same keys, of the digests that have stories → nothing
 //! - `meta`: schema version
 //! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
 //!
@@ -248,6 +249,9 @@ struct Main {
     /// The number of the next entry of their log.
     next_match: std::sync::atomic::AtomicU64,
     digests: sled::Tree,
+    /// The digests that have stories: the same keys as `digests`, no values (see
+    /// [`digests`]).
+    told: sled::Tree,
     /// The writes of the feed being applied (see [`journal`]).
     journal: sled::Tree,
     /// sled's log segment size for this store.
@@ -500,6 +504,7 @@ impl Store {
             gone: tree("gone")?,
             matching: std::sync::RwLock::new(None),
             digests: tree("digests")?,
+            told: tree("digests_told")?,
             journal: tree("journal")?,
             segment_size: segments,
             blobs: blobs::Blobs::new(path),
@@ -637,6 +642,7 @@ impl Store {
                 "upgraded the store: indexes rebuilt"
             );
         }
+        digests::list_told(&main)?;
         Ok(main)
     }
 

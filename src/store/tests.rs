@@ -3169,6 +3169,52 @@ fn the_digest_shown_is_the_newest_with_stories_unless_empty_ones_are_wanted() {
     ));
 }
 
+/// An hourly digest over a quiet week: a hundred empty runs after the last that had stories
+/// do not hide it, in a store written by this version or listed at its first open.
+#[test]
+fn the_digest_shown_is_found_behind_any_number_of_empty_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let start = Utc.with_ymd_and_hms(2026, 11, 20, 7, 0, 0).unwrap();
+    let record = |end: DateTime<Utc>, count: usize| crate::model::DigestRecord {
+        name: "hourly".into(),
+        start: end - Duration::hours(1),
+        end,
+        count,
+        message_id: String::new(),
+        subject: format!("{count} stories"),
+        eml: String::new(),
+        html: String::new(),
+        text: String::new(),
+        json: serde_json::Value::Null,
+        sent_at: None,
+        send_error: None,
+        outbox_due: false,
+        outboxed_at: None,
+        deliver: false,
+        send_uncertain: false,
+        send_refused: false,
+    };
+    store.put_digest(&record(start, 4)).unwrap();
+    for h in 1..=100 {
+        store
+            .put_digest(&record(start + Duration::hours(h), 0))
+            .unwrap();
+    }
+    let shown = |store: &Store| {
+        store
+            .digest_to_show("hourly", None, None, true)
+            .unwrap()
+            .map(|r| (r.end, r.count))
+    };
+    assert_eq!(shown(&store), Some((start, 4)));
+    // A store whose digests were written before they were listed: listed when opened.
+    store.main().unwrap().told.clear().unwrap();
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(shown(&store), Some((start, 4)));
+}
+
 #[test]
 fn a_states_database_of_schema_1_is_upgraded_to_buckets_when_opened() {
     let dir = tempfile::tempdir().unwrap();
