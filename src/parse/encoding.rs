@@ -2,11 +2,13 @@
 //!
 //! Order of evidence: a byte-order mark; UTF-16/32 patterns without one; bytes that are valid
 //! UTF-8 (a windows-1250 page with any non-ASCII letter practically never is); then the
-//! HTTP `charset`, then the XML declaration; windows-1252 as the last resort, as browsers do.
+//! HTTP `charset`, then the XML declaration; with none, a guess from the bytes as browsers
+//! make it (chardetng: windows-1250 for Serbian or Albanian Latin, windows-1251 for Serbian
+//! Cyrillic, windows-1252 for western text).
 
 use std::borrow::Cow;
 
-use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
+use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
 /// A document decoded to UTF-8.
 #[derive(Debug)]
@@ -18,11 +20,13 @@ pub struct Decoded {
     pub encoding: &'static Encoding,
     /// True when bytes were invalid in that encoding and replaced with U+FFFD.
     pub had_errors: bool,
+    /// True when nothing said the encoding and the bytes are not UTF-8: it was guessed.
+    pub guessed: bool,
 }
 
 /// Decodes `bytes` to UTF-8 given the HTTP `Content-Type` charset, if any.
 pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
-    let encoding = detect(bytes, http_charset);
+    let (encoding, guessed) = detect_how(bytes, http_charset);
     let (text, _, had_errors) = encoding.decode(bytes);
     // Controls go first: removing them could otherwise join `<?x` and `ml …` into a late
     // declaration after the prolog was made safe.
@@ -32,13 +36,19 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
         text,
         encoding,
         had_errors,
+        guessed,
     }
 }
 
 /// Chooses the encoding of a document.
 pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
+    detect_how(bytes, http_charset).0
+}
+
+/// [`detect`], and whether the encoding was guessed (nothing said it).
+fn detect_how(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, bool) {
     if let Some((enc, _)) = Encoding::for_bom(bytes) {
-        return enc;
+        return (enc, false);
     }
     // UTF-16 without a byte order mark: its first `<` (after any whitespace) has a zero byte
     // before or after it.
@@ -48,7 +58,7 @@ pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
         .position(|pair| !(pair[0] == 0 && space(pair[1])));
     if let Some(at) = be.map(|p| p * 2) {
         if let [0, b'<', 0, _, ..] = bytes[at..] {
-            return UTF_16BE;
+            return (UTF_16BE, false);
         }
     }
     let le = bytes
@@ -56,21 +66,27 @@ pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
         .position(|pair| !(space(pair[0]) && pair[1] == 0));
     if let Some(at) = le.map(|p| p * 2) {
         if let [b'<', 0, _, 0, ..] = bytes[at..] {
-            return UTF_16LE;
+            return (UTF_16LE, false);
         }
     }
     // encoding_rs checks UTF-8 a vector at a time; `str::from_utf8` is several times slower.
     if Encoding::utf8_valid_up_to(bytes) == bytes.len() {
-        return UTF_8;
+        return (UTF_8, false);
     }
     let declared = |label: Option<&str>| {
         label
             .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
             .filter(|e| *e != UTF_8 && *e != UTF_16BE && *e != UTF_16LE)
     };
-    declared(http_charset)
-        .or_else(|| declared(xml_declared_encoding(bytes).as_deref()))
-        .unwrap_or(WINDOWS_1252)
+    match declared(http_charset).or_else(|| declared(xml_declared_encoding(bytes).as_deref())) {
+        Some(encoding) => (encoding, false),
+        None => {
+            let mut detector =
+                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+            detector.feed(bytes, true);
+            (detector.guess(None, chardetng::Utf8Detection::Deny), true)
+        }
+    }
 }
 
 /// The `encoding` pseudo-attribute of an XML declaration, read from the ASCII-compatible prefix.
@@ -233,10 +249,37 @@ mod tests {
         );
     }
 
+    /// A feed of an old CMS that declares nothing and is not UTF-8 is read as browsers
+    /// would guess it: Serbian Cyrillic as windows-1251, Serbian Latin as windows-1250,
+    /// western text as windows-1252, each said to be a guess.
     #[test]
-    fn undeclared_legacy_bytes_fall_back_to_windows_1252() {
-        let d = decode(b"<rss><t>caf\xe9</t></rss>", None);
-        assert!(d.text.contains("café"));
+    fn undeclared_legacy_bytes_are_guessed_from_the_text() {
+        for (text, encoding) in [
+            (
+                "Дијалог Београда и Приштине: жене у преговорима о нормализацији односа",
+                encoding_rs::WINDOWS_1251,
+            ),
+            (
+                "Čačak i Đurđevdan: žene u pregovorima, Priština i Beograd, šta je sledeće",
+                encoding_rs::WINDOWS_1250,
+            ),
+            (
+                "Café crème à la française, déjà vu au théâtre de l'été",
+                encoding_rs::WINDOWS_1252,
+            ),
+        ] {
+            let doc = format!("<rss><t>{text}</t></rss>");
+            let (bytes, _, lossy) = encoding.encode(&doc);
+            assert!(!lossy, "{text}");
+            let d = decode(&bytes, None);
+            assert_eq!(d.encoding, encoding, "{text}");
+            assert!(d.guessed);
+            assert!(d.text.contains(text), "{}", d.text);
+        }
+        // Declared, it is read as declared and not a guess.
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode("<rss><t>Čačak</t></rss>");
+        let d = decode(&bytes, Some("windows-1250"));
+        assert!(!d.guessed && d.text.contains("Čačak"));
     }
 
     #[test]

@@ -224,6 +224,12 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     let charset = ctx.content_type.and_then(charset_of);
     let decoded = encoding::decode(bytes, charset.as_deref());
     let mut warnings = Vec::new();
+    if decoded.guessed {
+        warnings.push(format!(
+            "the feed does not say its character set and is not UTF-8: read as {} (guessed from its text)",
+            decoded.encoding.name()
+        ));
+    }
     if decoded.had_errors {
         warnings.push(format!(
             "bytes invalid in {} were replaced",
