@@ -558,6 +558,30 @@ send = true
     let data: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join(json_name)).unwrap()).unwrap();
     assert_eq!(data["preview"], true, "{data}");
+    // The data names its message and version, and each story's sources and topics by id.
+    assert_eq!(data["version"], 1, "{data}");
+    assert!(
+        data["subject"].as_str().unwrap().starts_with("Daily"),
+        "{data}"
+    );
+    let message_id = data["message_id"].as_str().unwrap();
+    assert!(
+        eml.contains(&format!("Message-ID: {message_id}")),
+        "{message_id}"
+    );
+    let entries: Vec<&serde_json::Value> = data["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["entries"].as_array().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 8);
+    for e in &entries {
+        let id = e["source_ids"][0].as_str().unwrap();
+        assert!(["atom", "bfpe"].contains(&id), "{e}");
+        assert_eq!(e["sources"][0], format!("Source {id}"), "{e}");
+    }
+    assert!(entries.iter().all(|e| e["topics"].is_array()), "{data}");
     assert_eq!(written(), 0);
 
     // A digest ending at a time given by hand is named to the millisecond (two built within

@@ -724,7 +724,8 @@ async fn the_digest_index_names_every_digest_even_two_ending_on_one_day() {
     assert_eq!(list[1]["id"], "20200204T110000.123Z");
     assert_eq!(list[2]["id"], "20200204T060000Z");
     assert_eq!(list[2]["count"], first.count);
-    assert_eq!(list[1]["end"], "2020-02-04T11:00:00.123+00:00");
+    // Times as the digest's own data writes them.
+    assert_eq!(list[1]["end"], "2020-02-04T11:00:00.123Z");
     for (entry, record) in [(&list[0], &third), (&list[1], &second), (&list[2], &first)] {
         let url = entry["eml"].as_str().unwrap();
         assert_eq!(body(get(&s, url, &[]).await).await, record.eml, "{url}");

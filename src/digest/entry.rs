@@ -33,6 +33,8 @@ pub(super) fn entry(
         summary: summary(item, &title),
         link: link(item),
         sources: sources(item, source_title),
+        source_ids: source_ids(item),
+        topics: item.topic_names().map(str::to_string).collect(),
         // The zone is in the digest's header.
         date: locale.date_time(item.published, tz),
         published: item
@@ -86,6 +88,17 @@ fn sources(item: &Item, source_title: &dyn Fn(&str) -> Option<String>) -> Vec<St
         }
     }
     titles
+}
+
+/// Each carrier's id, first carrier first, without repeats.
+fn source_ids(item: &Item) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::with_capacity(item.sources.len());
+    for carrier in &item.sources {
+        if !ids.contains(&carrier.source) {
+            ids.push(carrier.source.clone());
+        }
+    }
+    ids
 }
 
 /// The stored summary (else the text of the content), shortened; empty when it says no more

@@ -173,6 +173,11 @@ pub struct Entry {
     pub link: Option<String>,
     /// Titles of every source that carried the story, first carrier first, without repeats.
     pub sources: Vec<String>,
+    /// The ids of those sources (as in the config and the feeds' URLs), in the same order.
+    pub source_ids: Vec<String>,
+    /// The story's topics (their names, as in the rules and the feeds' URLs), in the order
+    /// stored.
+    pub topics: Vec<String>,
     /// Publication date in the digest's zone and language, e.g. `27 Nov 2026, 07:30`.
     pub date: String,
     /// Publication date as RFC 3339 UTC, for templates that want their own format.

@@ -15,6 +15,10 @@ use crate::digest::{self, DigestSpec, Period, Templates};
 use crate::model::DigestRecord;
 use crate::store::Store;
 
+/// The version of a digest's data (`"version"` in its JSON): raised when a field changes
+/// meaning or goes; fields are added without raising it.
+pub const DATA_VERSION: u32 = 1;
+
 /// Why a digest could not be built or delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -215,17 +219,26 @@ fn compose(
                 .then(|| v.trim().to_string())
         })
         .unwrap_or_default();
+    let subject = digest::subject(&spec, &built);
+    // The data names the message it goes with (its subject and Message-ID) and its own
+    // version, for a pipeline that reads it beside the message.
+    let mut json = serde_json::to_value(&built).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        object.insert("version".into(), DATA_VERSION.into());
+        object.insert("subject".into(), subject.clone().into());
+        object.insert("message_id".into(), message_id.clone().into());
+    }
     let record = DigestRecord {
         name: d.name.clone(),
         start: period.start,
         end: period.end,
         count: built.count,
         message_id,
-        subject: digest::subject(&spec, &built),
+        subject,
         eml,
         html,
         text,
-        json: serde_json::to_value(&built).unwrap_or_default(),
+        json,
         sent_at: None,
         send_error: None,
         // An empty digest is written (and sent) only with `send_empty` as it is now: one

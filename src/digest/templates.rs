@@ -189,6 +189,8 @@ fn sample() -> Digest {
         title: "Sample story".into(),
         link: Some("https://example.org/story".into()),
         sources: vec!["Sample source".into()],
+        source_ids: vec!["sample".into()],
+        topics: vec!["other-topic".into()],
         date: "1 Jan 2026, 00:00".into(),
         published: "2026-01-01T00:00:00Z".into(),
         summary: "A sample summary.".into(),

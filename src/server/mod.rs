@@ -1192,16 +1192,20 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                 let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
                 out.push(serde_json::json!({
                     "id": id,
-                    "start": r.start.to_rfc3339(),
-                    "end": r.end.to_rfc3339(),
+                    "start": r.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    "end": r.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                     "count": r.count,
                     "subject": r.subject,
                     "message_id": r.message_id,
-                    "sent_at": r.sent_at.map(|t| t.to_rfc3339()),
+                    "sent_at": r
+                        .sent_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
                     "send_error": r.send_error,
                     "send_uncertain": r.send_uncertain,
                     "send_refused": r.send_refused,
-                    "outboxed_at": r.outboxed_at.map(|t| t.to_rfc3339()),
+                    "outboxed_at": r
+                        .outboxed_at
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
                     "html": file("html"),
                     "txt": file("txt"),
                     "eml": file("eml"),
