@@ -27,11 +27,14 @@ pub(super) fn entry(
         t if t.is_empty() => UNTITLED.to_string(),
         t => t,
     };
+    let summary = summary(item, &title);
+    let link = link(item);
     Entry {
         id: item.id.to_string(),
         number: 0,
-        summary: summary(item, &title),
-        link: link(item),
+        links: links(item, &summary, link.as_deref()),
+        summary,
+        link,
         sources: sources(item, source_title),
         source_ids: source_ids(item),
         topics: item.topic_names().map(str::to_string).collect(),
@@ -88,6 +91,36 @@ fn sources(item: &Item, source_title: &dyn Fn(&str) -> Option<String>) -> Vec<St
         }
     }
     titles
+}
+
+/// The most links an entry lists.
+pub const MAX_LINKS: usize = 5;
+
+/// The links of the story's body whose words `summary` shows, other than the story's own
+/// `link`, each address once, at most [`MAX_LINKS`].
+fn links(item: &Item, summary: &str, link: Option<&str>) -> Vec<super::EntryLink> {
+    let Some(content) = item.content.as_deref().filter(|_| !summary.is_empty()) else {
+        return Vec::new();
+    };
+    let shown = summary.to_lowercase();
+    let mut out: Vec<super::EntryLink> = Vec::new();
+    for (text, href) in crate::parse::html::links(content) {
+        let Some(url) = http_url(&href) else {
+            continue;
+        };
+        let text = plain(&text);
+        if Some(url.as_str()) == link
+            || out.iter().any(|l| l.url == url)
+            || !shown.contains(&text.to_lowercase())
+        {
+            continue;
+        }
+        out.push(super::EntryLink { text, url });
+        if out.len() == MAX_LINKS {
+            break;
+        }
+    }
+    out
 }
 
 /// Each carrier's id, first carrier first, without repeats.

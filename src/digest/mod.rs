@@ -185,6 +185,10 @@ pub struct Entry {
     /// Plain text of at most ~300 characters, cut at a word boundary; empty when the story has
     /// none or it only repeats the title.
     pub summary: String,
+    /// The links of the story's text whose words the summary shows ("Download the brief
+    /// (PDF)"), with their addresses, which a plain-text summary would otherwise lose: at most
+    /// five, not the story's own link, each address once.
+    pub links: Vec<EntryLink>,
     /// Titles of the story's other covered topics, in section order (such a topic has no
     /// section of its own when all its stories sit under earlier topics).
     pub also: Vec<String>,
@@ -193,6 +197,15 @@ pub struct Entry {
     /// The story's language tag (`sr-Cyrl`, `sq`), when known: the HTML part marks its title
     /// and summary with it, for screen readers and hyphenation in a digest of another language.
     pub lang: Option<String>,
+}
+
+/// A link of a story's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryLink {
+    /// Its words, as the summary shows them.
+    pub text: String,
+    /// Its absolute http(s) address.
+    pub url: String,
 }
 
 /// Why a digest could not be rendered, or a spec is not usable.

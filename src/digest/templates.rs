@@ -154,7 +154,10 @@ fn wrap(
     let options = textwrap::Options::new(width.unwrap_or(72).max(20))
         .initial_indent(&first)
         .subsequent_indent(&indent)
-        .break_words(false);
+        .break_words(false)
+        // Lines break at spaces only: a hyphen inside a URL or a word ("Kosovo-Serbia") is
+        // no place to break (a URL cut there no longer opens).
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     textwrap::fill(&text, options)
 }
 
@@ -190,6 +193,10 @@ fn sample() -> Digest {
         link: Some("https://example.org/story".into()),
         sources: vec!["Sample source".into()],
         source_ids: vec!["sample".into()],
+        links: vec![super::EntryLink {
+            text: "A sample link".into(),
+            url: "https://example.org/sample.pdf".into(),
+        }],
         topics: vec!["other-topic".into()],
         date: "1 Jan 2026, 00:00".into(),
         published: "2026-01-01T00:00:00Z".into(),

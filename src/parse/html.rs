@@ -454,6 +454,29 @@ pub fn first_image(html: &str) -> Option<String> {
         .map(Cow::into_owned)
 }
 
+/// The web links of sanitized `html`, in order: each `<a href="http(s)://…">` with the text
+/// inside it (entities decoded, whitespace collapsed, at most about 200 characters), read from
+/// the serialization as [`first_image`] reads pictures. A link without text is left out.
+pub fn links(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, usize)> = None;
+    for tag in serialized_tags(html).filter(|tag| tag.name == "a") {
+        if html.as_bytes().get(tag.start + 1) == Some(&b'/') {
+            if let Some((href, from)) = open.take() {
+                let text = sanitized_text_prefix(&html[from..tag.start], 200);
+                if !text.is_empty() {
+                    out.push((text, href));
+                }
+            }
+        } else {
+            open = serialized_attribute(tag.attributes, "href")
+                .filter(|h| h.starts_with("https://") || h.starts_with("http://"))
+                .map(|h| (h.into_owned(), tag.end));
+        }
+    }
+    out
+}
+
 /// Whether every iframe in sanitized `html` is empty (`<iframe …></iframe>`).
 fn iframes_are_empty(html: &str) -> bool {
     let mut rest = html;
@@ -1797,6 +1820,31 @@ mod tests {
         }
         let clean = sanitizer().clean(bodies[0]).to_string();
         assert!(!drop_tracking_pixels(clean, None).contains("pixel.wp.com"));
+    }
+
+    #[test]
+    fn links_are_read_with_their_text() {
+        let html = sanitize(
+            r#"<p>Read <a href="https://a.example/p.pdf?x=1&amp;y=2">the <b>list</b> of
+            priorities&nbsp;(PDF)</a>, <a href="mailto:x@a.example">write</a>,
+            <a href="https://a.example/empty"><img src="https://a.example/i.jpg"></a> or
+            <a href="/form#prijava">Prijavni formular</a>.</p>"#,
+            Some(&base()),
+            None,
+        );
+        assert_eq!(
+            links(&html),
+            [
+                (
+                    "the list of priorities (PDF)".to_string(),
+                    "https://a.example/p.pdf?x=1&y=2".to_string()
+                ),
+                (
+                    "Prijavni formular".to_string(),
+                    format!("{}", base().join("/form#prijava").unwrap())
+                ),
+            ]
+        );
     }
 
     #[test]

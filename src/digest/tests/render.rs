@@ -93,6 +93,62 @@ fn text_wraps_at_72_columns_and_keeps_links_whole() {
     assert!(text.contains("<img src=x onerror=alert(1)>"));
 }
 
+/// A summary's words that were a link keep their address (as rss2email lists a message's
+/// links): in both parts, whole, the story's own link and links the summary does not show
+/// left out, each address once.
+#[test]
+fn links_in_a_summary_are_listed_with_their_addresses() {
+    let mut story = super::item(
+        "brief",
+        "Policy brief on committees",
+        "2026-11-26T10:00:00Z",
+        &["dialogue"],
+    );
+    story.summary = "Our new brief looks at the committees. Download the brief (PDF). \
+        Apply with the form."
+        .into();
+    story.content = Some(
+        "<p>Our new brief looks at the committees. <a href=\"https://bprg.example/docs/policy-brief-assembly-committees-2026-final.pdf\">Download the brief (PDF)</a>. \
+         Apply with <a href=\"https://bprg.example/form\">the form</a> \
+         (<a href=\"https://bprg.example/form\">the form</a> again), \
+         <a href=\"https://bprg.example/vesti/brief\">the story itself</a>, \
+         <a href=\"https://elsewhere.example/\">words not shown</a>.</p>"
+            .into(),
+    );
+    let d = digest_of(&spec(), &[story]);
+    let links = &d.sections[0].entries[0].links;
+    let pairs: Vec<(&str, &str)> = links
+        .iter()
+        .map(|l| (l.text.as_str(), l.url.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            (
+                "Download the brief (PDF)",
+                "https://bprg.example/docs/policy-brief-assembly-committees-2026-final.pdf"
+            ),
+            ("the form", "https://bprg.example/form"),
+        ]
+    );
+    let text = templates().text(&d).unwrap();
+    assert!(
+        text.contains("    [1] Download the brief (PDF):\n        https://bprg.example/docs/policy-brief-assembly-committees-2026-final.pdf\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    [2] the form: https://bprg.example/form\n"),
+        "{text}"
+    );
+    let html = templates().html(&d).unwrap();
+    assert!(
+        html.contains(
+            "<a href=\"https://bprg.example/form\" style=\"color:#1a4fa3;\">the form</a>"
+        ),
+        "{html}"
+    );
+}
+
 #[test]
 fn an_override_directory_replaces_only_what_it_holds() {
     let dir = tempfile::tempdir().unwrap();
