@@ -94,6 +94,8 @@ pub struct TopicScore<'c> {
     /// One line per term and field an exclusion cancelled: `summary: "dialog*" cancelled by
     /// "dialogue with civil*"`.
     pub cancelled: Vec<String>,
+    /// Whether a positive term matched: without one, only evidence against the topic did.
+    pub supported: bool,
 }
 
 impl TopicScore<'_> {
@@ -416,6 +418,7 @@ impl Classifier {
                 why: score::why(topic, hits, input),
                 required: hits.required(),
                 cancelled: score::cancelled(topic, hits, input),
+                supported: score::supported(hits),
             })
             .collect()
     }

@@ -165,9 +165,13 @@ fn count(topics: &[Topic], uses: &[Use], field: Field, found: &[Found], out: &mu
     }
     // An exclusion cancels the matches it overlaps, except a longer match that contains it:
     // the most specific phrase wins ("dialogue with" cancels "dialog*", not "dialogue with
-    // Serbia").
+    // Serbia"). It takes another sense of a word out of the topic's evidence: a negative
+    // term, evidence against the topic, stays.
     if !excluded.is_empty() {
         spans.retain(|s| {
+            if s.weight < 0.0 {
+                return true;
+            }
             let Some(&(_, phrase, _, _)) = excluded.iter().find(|&&(topic, _, start, end)| {
                 let overlaps = start < s.end && s.start < end;
                 let outranks = s.start <= start && end <= s.end && s.end - s.start > end - start;
@@ -345,20 +349,33 @@ fn field_name(field: Field, input: &Input) -> String {
     }
 }
 
-/// Appends `points` as `{:+.1}` writes it. Points are almost always whole tenths (weights
-/// like 2 or 1.5 times multipliers like 2): those are written from an integer, which is
-/// exact and much cheaper than formatting the float.
+/// Appends `points` with a sign and one decimal, or two when a second is needed (1.5 × 1.5
+/// is `+2.25`, not a rounded `+2.2` that the reasons' sum would not match). Points are almost
+/// always whole tenths or hundredths (weights like 2 or 1.5 times multipliers like 2): those
+/// are written from an integer, which is exact and much cheaper than formatting the float.
 fn push_points(line: &mut String, points: f64) {
-    let tenths = points * 10.0;
-    if tenths == tenths.trunc() && tenths.abs() < 1e15 {
-        let t = (tenths as i64).unsigned_abs();
+    let hundredths = points * 100.0;
+    if hundredths == hundredths.trunc() && hundredths.abs() < 1e15 {
+        let h = (hundredths as i64).unsigned_abs();
         line.push(if points.is_sign_negative() { '-' } else { '+' });
-        line.push_str(itoa::Buffer::new().format(t / 10));
+        line.push_str(itoa::Buffer::new().format(h / 100));
         line.push('.');
-        line.push(char::from(b'0' + (t % 10) as u8));
+        line.push(char::from(b'0' + (h / 10 % 10) as u8));
+        if h % 10 != 0 {
+            line.push(char::from(b'0' + (h % 10) as u8));
+        }
     } else {
-        let _ = write!(line, "{points:+.1}");
+        let _ = write!(line, "{points:+.2}");
+        if line.ends_with('0') {
+            line.pop();
+        }
     }
+}
+
+/// Whether any of the topic's matches counts for it (a positive term): a topic with only
+/// evidence against it is no near miss.
+pub(super) fn supported(hits: &TopicHits) -> bool {
+    hits.hits.iter().any(|h| h.points > 0.0)
 }
 
 #[cfg(test)]
@@ -405,6 +422,7 @@ mod tests {
         }
     }
 
+    /// As the float format writes them with two decimals, the second left out when it is 0.
     #[test]
     fn points_are_written_as_the_float_format_writes_them() {
         let mut values = vec![
@@ -420,7 +438,11 @@ mod tests {
         for v in values {
             let mut line = String::new();
             push_points(&mut line, v);
-            assert_eq!(line, format!("{v:+.1}"), "{v}");
+            let mut expected = format!("{v:+.2}");
+            if expected.ends_with('0') {
+                expected.pop();
+            }
+            assert_eq!(line, expected, "{v}");
         }
     }
 }

@@ -177,6 +177,64 @@ fn exclusions_cancel_only_the_matches_they_overlap() {
     );
 }
 
+/// An exclusion takes another sense of a word out of a topic's evidence; evidence against the
+/// topic (a negative term) it overlaps still counts against it.
+#[test]
+fn exclusions_leave_negative_terms_standing() {
+    let rules = r#"
+[topics.dialogue]
+title = "Dialogue"
+threshold = 3
+exclude = ["wine dialog*"]
+terms = { "dialog*" = 2, "brussels agreement" = 3, "wine" = -1 }
+"#;
+    let c = Classifier::new(&RulesFile::from_toml(rules).unwrap().topics).unwrap();
+    let s = &c.scores(&input("", "brussels agreement wine dialogue", &[]))[0];
+    assert_eq!(
+        s.why,
+        [
+            r#"summary: "brussels agreement" (+3.0)"#,
+            r#"summary: "wine" (-1.0)"#
+        ]
+    );
+    assert_eq!(s.score, 2.0);
+    assert_eq!(
+        s.cancelled,
+        [r#"summary: "dialog*" cancelled by "wine dialog*""#]
+    );
+}
+
+/// Points that need a second decimal are written with it: the reasons add up to the score.
+#[test]
+fn reasons_show_points_as_they_add_up() {
+    let c = classifier();
+    let s = &c.scores(&input("", "", &["Film festival".to_string()]))[1];
+    assert_eq!(s.score, 5.0);
+    assert_eq!(
+        s.why,
+        [r#"category "Film festival": "film festival" (+5.0)"#]
+    );
+    let s = &c.scores(&input("", "", &["Culture".to_string()]))[1];
+    assert_eq!(s.why, [r#"category "Culture": "culture" (+3.0)"#]);
+    let rules = r#"
+[topics.culture]
+title = "Culture"
+threshold = 2
+category_weight = 1.5
+terms = { "kultur*" = 1.5 }
+"#;
+    let c = Classifier::new(&RulesFile::from_toml(rules).unwrap().topics).unwrap();
+    let s = &c.scores(&input("", "", &["Kultura".to_string()]))[0];
+    assert_eq!(s.score, 2.25);
+    assert_eq!(s.why, [r#"category "Kultura": "kultur*" (+2.25)"#]);
+    assert!(s.supported);
+    // A topic with nothing but evidence against it is not supported: no near miss.
+    let c = classifier();
+    let s = &c.scores(&input("", "A glass of wine", &[]))[0];
+    assert_eq!(s.score, -1.0);
+    assert!(!s.supported);
+}
+
 #[test]
 fn the_longest_match_wins_and_negative_weights_count_against() {
     let c = classifier();

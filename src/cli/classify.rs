@@ -149,7 +149,7 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
             }
             if s.held() {
                 held.insert(s.topic.to_string(), s.why);
-            } else if s.score.abs() > 1e-9 {
+            } else if s.supported && s.score.abs() > 1e-9 {
                 // Rounded as a person reads it (0.1 + 0.2 is 0.3; no -0).
                 let round = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
                 below.insert(
