@@ -649,14 +649,20 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     let published = e.published.filter(usable).or(e.updated.filter(usable));
     let updated = e.updated.filter(usable);
 
-    // The first 20 distinct ones: an item may carry thousands, read no further.
+    // The first 20 distinct ones (letter case aside): an item may carry thousands, read no
+    // further. A category is named by its label, else its term (a blank label names
+    // nothing); one of over 100 characters is a list of keywords, not a category.
     let mut categories: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for c in &e.categories {
         if categories.len() == MAX_CATEGORIES {
             break;
         }
-        let name = plain(c.label.as_deref().unwrap_or(&c.term));
-        if !name.is_empty() && name.chars().count() <= 100 && !categories.contains(&name) {
+        let label = c.label.as_deref().map(plain).filter(|l| !l.is_empty());
+        let name = label.unwrap_or_else(|| plain(&c.term));
+        let folded = name.to_lowercase();
+        if !name.is_empty() && name.chars().count() <= 100 && !seen.contains(&folded) {
+            seen.push(folded);
             categories.push(name);
         }
     }
@@ -957,6 +963,11 @@ fn raw_hash(e: &Entry) -> String {
     field(&e.updated.map(|d| d.to_rfc3339()).unwrap_or_default());
     for c in &e.categories {
         field(&c.term);
+        // A label is what is stored and shown: a changed one is a changed entry (an entry
+        // without labels hashes as before).
+        if let Some(label) = &c.label {
+            field(label);
+        }
     }
     blake3::hash(&bytes).to_hex()[..32].to_string()
 }

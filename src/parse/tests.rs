@@ -969,6 +969,39 @@ fn an_item_keeps_its_first_twenty_distinct_categories_of_however_many() {
     assert_eq!(categories[1], "c0");
 }
 
+/// A category is named by its label, else its term (a blank label names nothing); letter-case
+/// variants are one category and take one of the twenty places; a changed label is a changed
+/// entry.
+#[test]
+fn categories_are_named_by_label_once_whatever_the_case() {
+    let atom = |label: &str| {
+        let mut doc = String::from(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id><updated>2026-11-01T00:00:00Z</updated><entry><id>urn:e</id><title>E</title><updated>2026-11-01T00:00:00Z</updated>"#,
+        );
+        doc.push_str(&format!(
+            r#"<category term="diplomas" label="{label}"/><category term="t1" label="   "/>"#
+        ));
+        for c in ["Alpha", "alpha", "ALPHA", "Beta", "beta"] {
+            doc.push_str(&format!(r#"<category term="{c}"/>"#));
+        }
+        for i in 0..20 {
+            doc.push_str(&format!(
+                r#"<category term="c{i}"/><category term="C{i}"/>"#
+            ));
+        }
+        doc.push_str("</entry></feed>");
+        doc
+    };
+    let got = items(&atom("Diplomas"));
+    let categories = &got[0].categories;
+    assert_eq!(categories.len(), 20);
+    assert_eq!(categories[..5], ["Diplomas", "t1", "Alpha", "Beta", "c0"]);
+    assert_eq!(categories[19], "c15");
+    let relabelled = items(&atom("Recognition of diplomas"));
+    assert_ne!(got[0].content_hash, relabelled[0].content_hash);
+    assert_eq!(relabelled[0].categories[0], "Recognition of diplomas");
+}
+
 #[test]
 fn a_title_is_derived_from_the_start_of_a_text_however_long() {
     // Sentences of no words, and a full stop before a run of closing brackets: the

@@ -165,16 +165,14 @@ fn item(v: &ItemView) -> JsonItem<'_> {
     }
 }
 
-/// The topics, then the story's own categories that are not a topic's name too (JSON Feed's
-/// tags are one list of plain strings).
+/// The topics, then the story's own categories (which name no topic: see
+/// [`ItemView::categories`]).
 fn tags(v: &ItemView) -> Vec<&str> {
-    let mut tags: Vec<&str> = v.topics.iter().map(String::as_str).collect();
-    for c in &v.categories {
-        if !tags.iter().any(|t| t.to_lowercase() == c.to_lowercase()) {
-            tags.push(c);
-        }
-    }
-    tags
+    v.topics
+        .iter()
+        .chain(&v.categories)
+        .map(String::as_str)
+        .collect()
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

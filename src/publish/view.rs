@@ -49,8 +49,8 @@ pub struct ItemView {
     pub lang: Option<String>,
     /// Topic names in order, without repeats.
     pub topics: Vec<String>,
-    /// The story's own categories (tags) as its feed gave them, in order, without blanks or
-    /// repeats (letter case aside).
+    /// The story's own categories (tags) as its feed gave them, in order, without blanks,
+    /// repeats or topics' names (letter case aside).
     pub categories: Vec<String>,
     /// Every source that carried the item, first-seen first, without repeats.
     pub carriers: Vec<CarrierView>,
@@ -103,12 +103,16 @@ impl ItemView {
                 topics.push(name);
             }
         }
+        // Not one that names a topic too: readers that show categories without their domain
+        // or scheme would list it twice.
         let mut categories: Vec<String> = Vec::with_capacity(item.categories.len());
         for name in item.categories.iter().filter_map(|c| non_blank(Some(c))) {
             let name = name.trim().to_string();
+            let folded = name.to_lowercase();
             if !categories
                 .iter()
-                .any(|c| c.to_lowercase() == name.to_lowercase())
+                .chain(&topics)
+                .any(|c| c.to_lowercase() == folded)
             {
                 categories.push(name);
             }
