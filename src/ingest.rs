@@ -244,7 +244,12 @@ impl Ingest {
             // Its host asked to be left alone (another source's 429), also while this one
             // waited for the host's slot: recorded on the source, so `sources` and the status
             // page say why it was not fetched.
-            if let Some(pause) = self.fetcher.host_paused(source).filter(|_| !mode.force) {
+            // Not one its own answer made: its own `retry_at` says when it goes again.
+            if let Some(pause) = self
+                .fetcher
+                .host_paused(source)
+                .filter(|p| !mode.force && p.by != source.id)
+            {
                 let mut state = state;
                 if state.host_paused_until != Some(pause.until)
                     || state.host_paused_by.as_deref() != Some(pause.by.as_str())
@@ -662,13 +667,19 @@ pub fn mark_failure(
     state.last_error = Some(message);
     let exp = state.consecutive_errors.saturating_sub(1).min(30);
     let backoff = base.saturating_mul(1u32 << exp).min(max);
-    // A server may ask for any wait; a week is the most we honour.
-    let wait = retry_after.map_or(backoff, |r| r.min(MAX_RETRY_AFTER).max(backoff));
-    // From the source's turn, not from when its download or parse ended: a wait as long as
-    // the schedule's interval ends by the next turn (a whole interval later otherwise).
-    state.retry_at = chrono::Duration::from_std(wait)
-        .ok()
-        .and_then(|d| begun.min(now).checked_add_signed(d));
+    let after = |from: DateTime<Utc>, wait: Duration| {
+        chrono::Duration::from_std(wait)
+            .ok()
+            .and_then(|d| from.checked_add_signed(d))
+    };
+    // The backoff from the source's turn, not from when its download or parse ended: a wait
+    // as long as the schedule's interval ends by the next turn (a whole interval later
+    // otherwise). At least half of it from now, though: a turn that queued long behind its
+    // host's other sources is not retried at once.
+    let own = after(begun.min(now), backoff).max(after(now, backoff / 2));
+    // A server's wait from its answer: it may ask for any; a week is the most we honour.
+    let asked = retry_after.and_then(|r| after(now, r.min(MAX_RETRY_AFTER)));
+    state.retry_at = own.max(asked);
 }
 
 #[cfg(test)]
@@ -726,6 +737,26 @@ mod tests {
         mark_failure(&mut s, (failed, begun), "timeout".into(), None, limits);
         assert_eq!(s.retry_at, Some(begun + chrono::TimeDelta::seconds(600)));
         assert_eq!(s.failing_since, Some(failed));
+        // A turn that queued behind its host's others for most of the wait: half of the
+        // wait from the failure at least.
+        let mut s = SourceState::default();
+        let late = begun + chrono::TimeDelta::seconds(550);
+        mark_failure(&mut s, (late, begun), "timeout".into(), None, limits);
+        assert_eq!(s.retry_at, Some(late + chrono::TimeDelta::seconds(300)));
+        // A server's wait counts from its answer, whatever the queue before.
+        let mut s = SourceState::default();
+        let answered = begun + chrono::TimeDelta::seconds(6);
+        mark_failure(
+            &mut s,
+            (answered, begun),
+            "503".into(),
+            Some(Duration::from_secs(4000)),
+            limits,
+        );
+        assert_eq!(
+            s.retry_at,
+            Some(answered + chrono::TimeDelta::seconds(4000))
+        );
     }
 
     fn config(dir: &std::path::Path, fetch: &str) -> crate::config::Config {
@@ -785,6 +816,42 @@ mod tests {
         assert!(!turn.is_finished(), "passed over as backing off");
         turn.abort();
         drop(busy);
+    }
+
+    /// A host's pause that a source's own 429 made holds back the host's other sources, not
+    /// that source: its own wait says when it goes again.
+    #[tokio::test]
+    async fn a_source_is_not_held_back_by_its_own_429() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing listens there: its request is refused at once, on this host.
+        let c = crate::config::Config::from_str(
+            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nkind = \"partner\"\n",
+            &dir.path().join("t.toml"),
+        )
+        .unwrap()
+        .with_data_dir(Some(dir.path().join("data")));
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
+        let source = c.sources[0].clone();
+        ingest
+            .fetcher
+            .pause_host(&source, Duration::from_secs(3600));
+        let busy = ingest.fetcher.limits().host("127.0.0.1").acquire().await;
+        let turn = tokio::spawn({
+            let ingest = ingest.clone();
+            let source = source.clone();
+            async move { ingest.source(&source, FetchMode::default()).await }
+        });
+        tokio::task::yield_now().await;
+        drop(busy);
+        // Given its host's slot, it is not deferred by a pause of its own making: it goes on
+        // to its request (refused: an error).
+        let report = turn.await.unwrap();
+        assert!(
+            !matches!(report.outcome, Outcome::Deferred { .. }),
+            "{:?}",
+            report.outcome
+        );
     }
 
     #[tokio::test]
