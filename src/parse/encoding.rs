@@ -2,9 +2,10 @@
 //!
 //! Order of evidence: a byte-order mark; UTF-16/32 patterns without one; bytes that are valid
 //! UTF-8 (a windows-1250 page with any non-ASCII letter practically never is); then the
-//! HTTP `charset`, then the XML declaration; with none, a guess from the bytes as browsers
-//! make it (chardetng: windows-1250 for Serbian or Albanian Latin, windows-1251 for Serbian
-//! Cyrillic, windows-1252 for western text).
+//! HTTP `charset`, then the XML declaration; with none, the legacy encoding of the source's
+//! configured language (windows-1251 for Serbian Cyrillic, windows-1250 for Serbian Latin and
+//! its neighbours, windows-1252 for English and Albanian), else a guess from the bytes as
+//! browsers make it (chardetng, told the feed's top-level domain).
 
 use std::borrow::Cow;
 
@@ -20,13 +21,45 @@ pub struct Decoded {
     pub encoding: &'static Encoding,
     /// True when bytes were invalid in that encoding and replaced with U+FFFD.
     pub had_errors: bool,
-    /// True when nothing said the encoding and the bytes are not UTF-8: it was guessed.
-    pub guessed: bool,
+    /// How the encoding was chosen when the bytes are not UTF-8 and nothing usable declared
+    /// theirs: `None` when a BOM, the bytes or a declaration said it.
+    pub guessed: Option<Guess>,
+}
+
+/// Why an encoding was chosen without a declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guess {
+    /// From the source's configured language.
+    Language,
+    /// From the text (and the feed's top-level domain).
+    Text,
+}
+
+/// What [`decode`] may go by besides the bytes and a declaration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints<'a> {
+    /// The HTTP `Content-Type` charset.
+    pub http_charset: Option<&'a str>,
+    /// The source's configured language (BCP 47).
+    pub lang: Option<&'a str>,
+    /// The host the feed was fetched from.
+    pub host: Option<&'a str>,
 }
 
 /// Decodes `bytes` to UTF-8 given the HTTP `Content-Type` charset, if any.
 pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
-    let (encoding, guessed) = detect_how(bytes, http_charset);
+    decode_with(
+        bytes,
+        &Hints {
+            http_charset,
+            ..Hints::default()
+        },
+    )
+}
+
+/// [`decode`] with what else is known of the feed.
+pub fn decode_with(bytes: &[u8], hints: &Hints<'_>) -> Decoded {
+    let (encoding, guessed) = detect_how(bytes, hints);
     let (text, _, had_errors) = encoding.decode(bytes);
     // Controls go first: removing them could otherwise join `<?x` and `ml …` into a late
     // declaration after the prolog was made safe.
@@ -42,13 +75,21 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
 
 /// Chooses the encoding of a document.
 pub fn detect(bytes: &[u8], http_charset: Option<&str>) -> &'static Encoding {
-    detect_how(bytes, http_charset).0
+    detect_how(
+        bytes,
+        &Hints {
+            http_charset,
+            ..Hints::default()
+        },
+    )
+    .0
 }
 
-/// [`detect`], and whether the encoding was guessed (nothing said it).
-fn detect_how(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, bool) {
+/// [`detect`], and how it was guessed when nothing said it.
+fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Guess>) {
+    let http_charset = hints.http_charset;
     if let Some((enc, _)) = Encoding::for_bom(bytes) {
-        return (enc, false);
+        return (enc, None);
     }
     // UTF-16 without a byte order mark: its first `<` (after any whitespace) has a zero byte
     // before or after it.
@@ -58,7 +99,7 @@ fn detect_how(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, b
         .position(|pair| !(pair[0] == 0 && space(pair[1])));
     if let Some(at) = be.map(|p| p * 2) {
         if let [0, b'<', 0, _, ..] = bytes[at..] {
-            return (UTF_16BE, false);
+            return (UTF_16BE, None);
         }
     }
     let le = bytes
@@ -66,26 +107,65 @@ fn detect_how(bytes: &[u8], http_charset: Option<&str>) -> (&'static Encoding, b
         .position(|pair| !(space(pair[0]) && pair[1] == 0));
     if let Some(at) = le.map(|p| p * 2) {
         if let [b'<', 0, _, 0, ..] = bytes[at..] {
-            return (UTF_16LE, false);
+            return (UTF_16LE, None);
         }
     }
     // encoding_rs checks UTF-8 a vector at a time; `str::from_utf8` is several times slower.
     if Encoding::utf8_valid_up_to(bytes) == bytes.len() {
-        return (UTF_8, false);
+        return (UTF_8, None);
     }
     let declared = |label: Option<&str>| {
         label
             .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
             .filter(|e| *e != UTF_8 && *e != UTF_16BE && *e != UTF_16LE)
     };
-    match declared(http_charset).or_else(|| declared(xml_declared_encoding(bytes).as_deref())) {
-        Some(encoding) => (encoding, false),
-        None => {
-            let mut detector =
-                chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-            detector.feed(bytes, true);
-            (detector.guess(None, chardetng::Utf8Detection::Deny), true)
+    if let Some(encoding) =
+        declared(http_charset).or_else(|| declared(xml_declared_encoding(bytes).as_deref()))
+    {
+        return (encoding, None);
+    }
+    if let Some(encoding) = hints.lang.and_then(legacy_of_language) {
+        return (encoding, Some(Guess::Language));
+    }
+    // The top-level domain as chardetng takes it: lower-case ASCII, no dot (a name only, not
+    // an address).
+    let tld = hints
+        .host
+        .filter(|h| !h.starts_with('[') && h.parse::<std::net::Ipv4Addr>().is_err())
+        .and_then(|h| h.trim_end_matches('.').rsplit('.').next())
+        .map(str::to_ascii_lowercase)
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let guess = detector.guess(
+        tld.as_deref().map(str::as_bytes),
+        chardetng::Utf8Detection::Deny,
+    );
+    (guess, Some(Guess::Text))
+}
+
+/// The legacy (pre-UTF-8) encoding sites in a language wrote: windows-1251 for Serbian
+/// Cyrillic (and Macedonian, Bulgarian, Russian, Ukrainian), windows-1250 for Serbian Latin,
+/// Bosnian, Croatian, Montenegrin, Slovenian and the other central European languages,
+/// windows-1252 for English and Albanian (whose ë and ç it has); `None` for a language whose
+/// script it does not tell (`sr` alone) or that these do not cover.
+fn legacy_of_language(tag: &str) -> Option<&'static Encoding> {
+    let tag = tag.to_ascii_lowercase();
+    let mut parts = tag.split(['-', '_']);
+    let language = parts.next()?;
+    let script = parts.find(|p| p.len() == 4);
+    match (language, script) {
+        (_, Some("cyrl")) | ("mk" | "bg" | "ru" | "uk" | "be", None) => {
+            Some(encoding_rs::WINDOWS_1251)
         }
+        ("sr" | "bs" | "hr" | "cnr" | "sl" | "cs" | "sk" | "pl" | "hu" | "ro", Some("latn"))
+        | ("bs" | "hr" | "cnr" | "sl" | "cs" | "sk" | "pl" | "hu" | "ro", None) => {
+            Some(encoding_rs::WINDOWS_1250)
+        }
+        ("en" | "sq" | "de" | "fr" | "it" | "es" | "pt" | "nl", _) => {
+            Some(encoding_rs::WINDOWS_1252)
+        }
+        _ => None,
     }
 }
 
@@ -273,13 +353,49 @@ mod tests {
             assert!(!lossy, "{text}");
             let d = decode(&bytes, None);
             assert_eq!(d.encoding, encoding, "{text}");
-            assert!(d.guessed);
+            assert_eq!(d.guessed, Some(Guess::Text));
             assert!(d.text.contains(text), "{}", d.text);
         }
         // Declared, it is read as declared and not a guess.
         let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode("<rss><t>Čačak</t></rss>");
         let d = decode(&bytes, Some("windows-1250"));
-        assert!(!d.guessed && d.text.contains("Čačak"));
+        assert!(d.guessed.is_none() && d.text.contains("Čačak"));
+    }
+
+    /// A source's configured language says which legacy encoding its site wrote, where a
+    /// short text leaves the guess open: "£5,000" of an English source is windows-1252's £,
+    /// not windows-1250's Ł. A language whose script it does not tell leaves it to the text.
+    #[test]
+    fn the_sources_language_decides_an_undeclared_legacy_encoding() {
+        let hints = |lang| Hints {
+            lang: Some(lang),
+            ..Hints::default()
+        };
+        let (pound, _, _) =
+            encoding_rs::WINDOWS_1252.encode("<rss><t>The fund gives £5,000</t></rss>");
+        let d = decode_with(&pound, &hints("en"));
+        assert_eq!(d.guessed, Some(Guess::Language));
+        assert!(d.text.contains("£5,000"), "{}", d.text);
+        let (cyrillic, _, _) =
+            encoding_rs::WINDOWS_1251.encode("<rss><t>Жене у политици</t></rss>");
+        assert!(decode_with(&cyrillic, &hints("sr-Cyrl"))
+            .text
+            .contains("Жене у политици"));
+        let (latin, _, _) = encoding_rs::WINDOWS_1250.encode("<rss><t>Žene u politici</t></rss>");
+        assert!(decode_with(&latin, &hints("sr-Latn"))
+            .text
+            .contains("Žene u politici"));
+        assert_eq!(decode_with(&latin, &hints("sr")).guessed, Some(Guess::Text));
+        // The feed's own declaration still comes first.
+        let d = decode_with(
+            &latin,
+            &Hints {
+                http_charset: Some("windows-1250"),
+                lang: Some("en"),
+                host: None,
+            },
+        );
+        assert!(d.guessed.is_none() && d.text.contains("Žene"));
     }
 
     #[test]

@@ -222,13 +222,33 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         return Err(ParseError::Empty);
     }
     let charset = ctx.content_type.and_then(charset_of);
-    let decoded = encoding::decode(bytes, charset.as_deref());
+    let decoded = encoding::decode_with(
+        bytes,
+        &encoding::Hints {
+            http_charset: charset.as_deref(),
+            lang: ctx.default_lang,
+            host: ctx.fetch_url.and_then(Url::host_str),
+        },
+    );
     let mut warnings = Vec::new();
-    if decoded.guessed {
-        warnings.push(format!(
-            "the feed does not say its character set and is not UTF-8: read as {} (guessed from its text)",
-            decoded.encoding.name()
-        ));
+    if let Some(guess) = decoded.guessed {
+        let said = charset
+            .clone()
+            .or_else(|| encoding::xml_declared_encoding(bytes));
+        let why = match guess {
+            encoding::Guess::Language => "its source's language",
+            encoding::Guess::Text => "its text",
+        };
+        warnings.push(match said {
+            Some(label) => format!(
+                "the feed says its character set is {label:?} but its bytes are not: read as {} (from {why})",
+                decoded.encoding.name()
+            ),
+            None => format!(
+                "the feed does not say its character set and is not UTF-8: read as {} (from {why})",
+                decoded.encoding.name()
+            ),
+        });
     }
     if decoded.had_errors {
         warnings.push(format!(
