@@ -173,7 +173,9 @@ pub struct Entry {
     pub link: Option<String>,
     /// Titles of every source that carried the story, first carrier first, without repeats.
     pub sources: Vec<String>,
-    /// The ids of those sources (as in the config and the feeds' URLs), in the same order.
+    /// The ids of every source that carried the story (as in the config and the feeds'
+    /// URLs), first carrier first, without repeats. Not paired with `sources` by position:
+    /// two sources of one title are one title there.
     pub source_ids: Vec<String>,
     /// The story's topics (their names, as in the rules and the feeds' URLs), in the order
     /// stored.

@@ -1167,6 +1167,9 @@ async fn digest_file(
 /// How many digests `/digests/{name}/index.json` lists, newest first.
 const DIGEST_INDEX_MAX: usize = 100;
 
+/// How many of a digest's newest periods `/digests/{name}/index.json` reads for its issues.
+const DIGEST_INDEX_SCAN: usize = 2_000;
+
 /// `/digests/{name}/index.json`: the newest digests of a name, each with its period, count,
 /// subject, sending state and the URLs of its files, for a pipeline that wants every one
 /// rather than the latest.
@@ -1176,16 +1179,21 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
         .read_digests(move |store| -> Result<Vec<serde_json::Value>, StoreError> {
             let mut out = Vec::new();
             // An empty period that was neither written nor sent (without `send_empty`) is no
-            // issue: it only marks where the next starts.
-            let issues = store.digests_newest_first(&name)?.filter(|r| {
-                r.as_ref().map_or(true, |r| {
-                    r.count > 0
-                        || r.outbox_due
-                        || r.outboxed_at.is_some()
-                        || r.sent_at.is_some()
-                        || r.deliver
-                })
-            });
+            // issue: it only marks where the next starts. Looked for among the newest
+            // DIGEST_INDEX_SCAN periods (three months of an hourly digest): a request reads no
+            // more, however long the digest has run quiet.
+            let issues = store
+                .digests_newest_first(&name)?
+                .take(DIGEST_INDEX_SCAN)
+                .filter(|r| {
+                    r.as_ref().map_or(true, |r| {
+                        r.count > 0
+                            || r.outbox_due
+                            || r.outboxed_at.is_some()
+                            || r.sent_at.is_some()
+                            || r.deliver
+                    })
+                });
             for record in issues.take(DIGEST_INDEX_MAX) {
                 let r = record?;
                 let id = crate::digest::run::time_stamp(r.end);
