@@ -311,6 +311,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
     // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
     let mut ampersands_read = false;
+    let mut json_mended = false;
     let base = ctx.fetch_url.filter(|_| relative);
     for _ in 0..5 {
         match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
@@ -329,6 +330,18 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                     }
                     text = fixed;
                     warnings.push(format!("content of type {mime:?} read as {with}"));
+                } else if !json_mended && msg.contains("JSON") {
+                    // A JSON Feed with a value of another type than the spec's where feed-rs
+                    // wants a string (`"id": 123`, a number among the tags, `"title": null`):
+                    // read as the string it stands for, or left out.
+                    json_mended = true;
+                    let Some((fixed, mended)) = json_feed_mended(&text) else {
+                        return Err(invalid(msg));
+                    };
+                    text = fixed;
+                    warnings.push(format!(
+                        "{mended} JSON Feed values of the wrong type read as text or left out"
+                    ));
                 } else if !ampersands_read && references::is_reference_error(&msg) {
                     ampersands_read = true;
                     let found = references::scan(&text).ampersands;
@@ -357,6 +370,88 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             ParseError::Invalid(msg) => invalid(msg),
             other => other,
         })
+}
+
+/// A JSON Feed document with its string fields made strings: a number or a boolean as its
+/// text, a `null` or an object or array left out; in `tags`, the strings (and numbers as
+/// text) kept. `None` when it is not a JSON object or nothing needed mending.
+fn json_feed_mended(text: &str) -> Option<(String, usize)> {
+    use serde_json::Value;
+    const STRINGS: [&str; 12] = [
+        "id",
+        "url",
+        "external_url",
+        "title",
+        "content_html",
+        "content_text",
+        "summary",
+        "image",
+        "banner_image",
+        "date_published",
+        "date_modified",
+        "language",
+    ];
+    fn mend(object: &mut serde_json::Map<String, Value>, fields: &[&str], mended: &mut usize) {
+        for field in fields {
+            match object.get(*field) {
+                None | Some(Value::String(_)) => {}
+                Some(Value::Number(n)) => {
+                    let n = n.to_string();
+                    object.insert(field.to_string(), Value::String(n));
+                    *mended += 1;
+                }
+                Some(Value::Bool(b)) => {
+                    let b = b.to_string();
+                    object.insert(field.to_string(), Value::String(b));
+                    *mended += 1;
+                }
+                Some(_) => {
+                    object.remove(*field);
+                    *mended += 1;
+                }
+            }
+        }
+    }
+    let mut doc: Value = serde_json::from_str(text).ok()?;
+    let feed = doc.as_object_mut()?;
+    let mut mended = 0;
+    mend(
+        feed,
+        &[
+            "title",
+            "home_page_url",
+            "feed_url",
+            "description",
+            "icon",
+            "favicon",
+            "language",
+        ],
+        &mut mended,
+    );
+    if let Some(Value::Array(items)) = feed.get_mut("items") {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            mend(item, &STRINGS, &mut mended);
+            match item.get_mut("tags") {
+                Some(Value::Array(tags)) => {
+                    let before = tags.len();
+                    for tag in tags.iter_mut() {
+                        if let Value::Number(n) = tag {
+                            *tag = Value::String(n.to_string());
+                            mended += 1;
+                        }
+                    }
+                    tags.retain(Value::is_string);
+                    mended += before - tags.len();
+                }
+                None => {}
+                Some(_) => {
+                    item.remove("tags");
+                    mended += 1;
+                }
+            }
+        }
+    }
+    (mended > 0).then(|| (doc.to_string(), mended))
 }
 
 /// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than

@@ -1002,6 +1002,34 @@ fn categories_are_named_by_label_once_whatever_the_case() {
     assert_eq!(relabelled[0].categories[0], "Recognition of diplomas");
 }
 
+/// A JSON Feed whose values are of another type than the spec's where a string belongs (a
+/// number id, numbers and nulls among the tags, a null title) is read, not refused whole.
+#[test]
+fn a_json_feed_with_values_of_the_wrong_type_is_read() {
+    let doc = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "P",
+        "items": [
+            {"id": 123, "url": "https://p.example/a", "title": null,
+             "content_text": "First story text.", "tags": ["Vesti", 42, null, {"x": 1}]},
+            {"id": "b", "url": "https://p.example/b", "title": "Second", "content_text": "B"}
+        ]}"#;
+    let url = Url::parse("http://127.0.0.1:8000/feed.json").unwrap();
+    let c = ctx(&url);
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+    assert!(
+        feed.warnings
+            .iter()
+            .any(|w| w.contains("JSON Feed values of the wrong type")),
+        "{:?}",
+        feed.warnings
+    );
+    let got = items(doc);
+    assert_eq!(got[0].categories, ["Vesti", "42"]);
+    assert_eq!(got[1].title, "Second");
+    // Valid JSON that is no feed at all is still refused.
+    assert!(parse(br#"{"items": 5}"#, &c).is_err());
+}
+
 #[test]
 fn a_title_is_derived_from_the_start_of_a_text_however_long() {
     // Sentences of no words, and a full stop before a run of closing brackets: the
