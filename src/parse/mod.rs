@@ -239,9 +239,15 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             encoding::Guess::Language => "its source's language",
             encoding::Guess::Text => "its text",
         };
+        let known =
+            |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some();
         warnings.push(match said {
-            Some(label) => format!(
+            Some(label) if known(&label) => format!(
                 "the feed says its character set is {label:?} but its bytes are not: read as {} (from {why})",
+                decoded.encoding.name()
+            ),
+            Some(label) => format!(
+                "the feed names a character set not known here ({label:?}): read as {} (from {why})",
                 decoded.encoding.name()
             ),
             None => format!(
@@ -373,8 +379,9 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
 }
 
 /// A JSON Feed document with its string fields made strings: a number or a boolean as its
-/// text, a `null` or an object or array left out; in `tags`, the strings (and numbers as
-/// text) kept. `None` when it is not a JSON object or nothing needed mending.
+/// text, an object or an array left out (a `null` stays: it reads as absent), the feed's
+/// `title`, which feed-rs requires, empty if it is none of those; in `tags`, the strings (and
+/// numbers as text) kept. `None` when it is not a JSON object or nothing needed mending.
 fn json_feed_mended(text: &str) -> Option<(String, usize)> {
     use serde_json::Value;
     const STRINGS: [&str; 12] = [
@@ -394,7 +401,7 @@ fn json_feed_mended(text: &str) -> Option<(String, usize)> {
     fn mend(object: &mut serde_json::Map<String, Value>, fields: &[&str], mended: &mut usize) {
         for field in fields {
             match object.get(*field) {
-                None | Some(Value::String(_)) => {}
+                None | Some(Value::String(_) | Value::Null) => {}
                 Some(Value::Number(n)) => {
                     let n = n.to_string();
                     object.insert(field.to_string(), Value::String(n));
@@ -415,6 +422,13 @@ fn json_feed_mended(text: &str) -> Option<(String, usize)> {
     let mut doc: Value = serde_json::from_str(text).ok()?;
     let feed = doc.as_object_mut()?;
     let mut mended = 0;
+    if !matches!(
+        feed.get("title"),
+        Some(Value::String(_) | Value::Number(_) | Value::Bool(_))
+    ) {
+        feed.insert("title".into(), Value::String(String::new()));
+        mended += 1;
+    }
     mend(
         feed,
         &[
@@ -1076,13 +1090,11 @@ fn raw_hash(e: &Entry) -> String {
     field(body.unwrap_or(""));
     field(&e.published.map(|d| d.to_rfc3339()).unwrap_or_default());
     field(&e.updated.map(|d| d.to_rfc3339()).unwrap_or_default());
+    // The terms only, as stories stored before were hashed (a category's label, which is
+    // what is stored, changing alone is not seen as an edit: hashing it would make every
+    // labelled Atom story count as edited once at its feed's next change).
     for c in &e.categories {
         field(&c.term);
-        // A label is what is stored and shown: a changed one is a changed entry (an entry
-        // without labels hashes as before).
-        if let Some(label) = &c.label {
-            field(label);
-        }
     }
     blake3::hash(&bytes).to_hex()[..32].to_string()
 }
