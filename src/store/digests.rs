@@ -60,8 +60,16 @@ impl Store {
         let bytes = serde_json::to_vec(record).expect("digest records serialize");
         let main = self.main()?;
         let k = key(&record.name, record.end);
-        main.digests.insert(&k, bytes)?;
-        mark_told(main, &k, record.count)?;
+        // In the order that leaves no record with stories unlisted, whatever prefix of the
+        // writes a crash keeps (sled recovers a prefix of its log): a listed key whose record
+        // is missing or empty is passed over when shown.
+        if record.count > 0 {
+            mark_told(main, &k, record.count)?;
+            main.digests.insert(&k, bytes)?;
+        } else {
+            main.digests.insert(&k, bytes)?;
+            mark_told(main, &k, record.count)?;
+        }
         // Through the disk's cache: a send mark a power cut took back would send again.
         main.sync()?;
         Ok(())
