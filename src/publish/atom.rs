@@ -101,30 +101,44 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
         ..Content::default()
     });
     let summary = (!summary_as_content && !v.summary.trim().is_empty()).then(|| text(&v.summary));
+    let topics: Vec<Category> = v
+        .topics
+        .iter()
+        .map(|t| Category {
+            term: t.clone(),
+            scheme: Some(TOPIC_SCHEME.to_string()),
+            // The name people read; the term stays the topic's stable name.
+            label: meta
+                .topic_labels
+                .iter()
+                .find(|(name, _)| name == t)
+                .map(|(_, label)| label.clone()),
+        })
+        .collect();
+    // The story's own categories, but not one that a topic's label already shows (readers
+    // show the label: "Kultura" twice).
+    let shown = |c: &str| {
+        let c = c.to_lowercase();
+        topics
+            .iter()
+            .any(|t| t.label.as_ref().is_some_and(|l| l.to_lowercase() == c))
+    };
+    let own: Vec<Category> = v
+        .categories
+        .iter()
+        .filter(|c| !shown(c))
+        .map(|c| Category {
+            term: c.clone(),
+            scheme: None,
+            label: None,
+        })
+        .collect();
     Entry {
         title: text(&v.title),
         id: v.guid.clone(),
         updated: fixed(v.updated),
         authors: authors(v),
-        categories: v
-            .topics
-            .iter()
-            .map(|t| Category {
-                term: t.clone(),
-                scheme: Some(TOPIC_SCHEME.to_string()),
-                // The name people read; the term stays the topic's stable name.
-                label: meta
-                    .topic_labels
-                    .iter()
-                    .find(|(name, _)| name == t)
-                    .map(|(_, label)| label.clone()),
-            })
-            .chain(v.categories.iter().map(|c| Category {
-                term: c.clone(),
-                scheme: None,
-                label: None,
-            }))
-            .collect(),
+        categories: topics.into_iter().chain(own).collect(),
         links,
         published: Some(fixed(v.published)),
         source: v.first_source().map(|s| {

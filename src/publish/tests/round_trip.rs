@@ -275,6 +275,14 @@ fn the_feeds_own_categories_follow_the_topics() {
     assert!(first.contains(r#"<category term="Kosovo"/>"#), "{first}");
     assert!(!first.contains("VIJESTI"), "{first}");
     assert!(!first.contains(r#"term="Dialogue""#), "{first}");
+    // Atom readers show a topic by its label: a category of that name is not said again.
+    let mut labelled = meta();
+    labelled.topic_labels = vec![("women-caucus".into(), "Kosovo".into())];
+    let atom = String::from_utf8(render(Format::Atom, &labelled, &items, &lookup)).unwrap();
+    let first = &atom[atom.find("<entry>").unwrap()..atom.find("</entry>").unwrap()];
+    assert!(first.contains(r#"label="Kosovo""#), "{first}");
+    assert!(!first.contains(r#"<category term="Kosovo"/>"#), "{first}");
+    assert!(first.contains(r#"<category term="Vijesti"/>"#), "{first}");
     // JSON Feed's tags are one list: topics, then the other categories.
     let json: serde_json::Value =
         serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
