@@ -603,6 +603,31 @@ send = true
     // The preview's stories went into that digest: the next has none.
     let next = digest(&["--preview"]);
     assert!(next.contains("(not stored): 0 stories"), "{next}");
+    // An empty period built by hand (neither written nor sent) previewed again: its files
+    // are a preview's too, never a digest's that goes out.
+    let quiet = chrono::Utc::now() - chrono::Duration::milliseconds(1);
+    let quiet_text = quiet.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let built = digest(&["--at", &quiet_text]);
+    assert!(built.contains("nothing to send"), "{built}");
+    let again_out = s.dir.path().join("previews-again");
+    let again = digest(&[
+        "--preview",
+        "--at",
+        &quiet_text,
+        "--out",
+        again_out.to_str().unwrap(),
+    ]);
+    assert!(again.contains("neither written nor sent"), "{again}");
+    let names: Vec<String> = std::fs::read_dir(&again_out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("preview-daily-")),
+        "{names:?}"
+    );
+    assert_eq!(written(), 1);
 }
 
 /// A store with the fixture feed fetched, and a daily digest to send through the relay on

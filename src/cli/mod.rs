@@ -1049,9 +1049,18 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     let app = App::open_existing(config)?;
     if args.preview {
         let (record, fresh) = digest_run::preview(&app.config, &app.store, &d, at)?;
+        // A period built before is shown as the issue it is; one that was no issue (empty,
+        // neither written nor sent) is shown, and written, as a preview: it never goes out.
+        let preview = fresh || !digest_run::is_issue(&record);
         if fresh {
             outln!(
                 "preview of digest {} (not stored): {}",
+                d.name,
+                period_line(&d, &record)
+            );
+        } else if preview {
+            outln!(
+                "digest {} built before, neither written nor sent: {}",
                 d.name,
                 period_line(&d, &record)
             );
@@ -1065,7 +1074,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         outln!("Subject: {}", record.subject);
         match &args.out {
             Some(dir) => {
-                let written = if fresh {
+                let written = if preview {
                     digest_run::export_preview(&record, dir)?
                 } else {
                     digest_run::export(&record, dir)?

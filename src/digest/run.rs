@@ -142,6 +142,17 @@ pub fn build(
     Ok(record)
 }
 
+/// Whether a stored digest is an issue: one with stories, or one written or sent or to be
+/// (an empty period with `send_empty`). An empty period that was neither only marks where the
+/// next digest starts.
+pub fn is_issue(record: &DigestRecord) -> bool {
+    record.count > 0
+        || record.outbox_due
+        || record.outboxed_at.is_some()
+        || record.sent_at.is_some()
+        || record.deliver
+}
+
 /// The digest [`build`] would give for `end`, without storing it: the digest's mark stays
 /// where it is, so the next digest covers the same stories. With it, whether it is a preview
 /// only (`false`: a digest built before covers `end`, and this is that digest).

@@ -1185,15 +1185,7 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
             let issues = store
                 .digests_newest_first(&name)?
                 .take(DIGEST_INDEX_SCAN)
-                .filter(|r| {
-                    r.as_ref().map_or(true, |r| {
-                        r.count > 0
-                            || r.outbox_due
-                            || r.outboxed_at.is_some()
-                            || r.sent_at.is_some()
-                            || r.deliver
-                    })
-                });
+                .filter(|r| r.as_ref().map_or(true, crate::digest::run::is_issue));
             for record in issues.take(DIGEST_INDEX_MAX) {
                 let r = record?;
                 let id = crate::digest::run::time_stamp(r.end);
