@@ -217,57 +217,56 @@ impl Ingest {
             warnings: Vec::new(),
             store_failed: false,
         };
-        let outcome = async {
-            let state = self.starting_state(source)?;
-            // A source backing off says so at once, without waiting for a slot it would not
-            // use.
-            if let Some(until) = state
-                .retry_at
-                .filter(|t| *t > Utc::now() + RETRY_SLACK && !mode.force)
-            {
-                return Ok(Outcome::Deferred {
-                    until,
-                    paused_by: None,
-                });
-            }
-            // The host's slot first: sources queued behind their host's others (a slow site
-            // with many feeds) hold none of the pass's places, which sources of other hosts
-            // take meanwhile. Stopping, neither is waited for (the fetch then says so).
-            let (host, _inflight) = tokio::select! {
-                held = async {
-                    let host = self.fetcher.host_slot(source).await;
-                    (host, Some(self.inflight.acquire().await))
-                } => held,
-                () = self.downloads.cancelled() => (None, None),
-            };
-            report.queued_millis = started.elapsed().as_millis();
-            // Its host asked to be left alone (another source's 429), also while this one
-            // waited for the host's slot: recorded on the source, so `sources` and the status
-            // page say why it was not fetched.
-            // Not one its own answer made: its own `retry_at` says when it goes again.
-            if let Some(pause) = self
-                .fetcher
-                .host_paused(source)
-                .filter(|p| !mode.force && p.by != source.id)
-            {
-                let mut state = state;
-                if state.host_paused_until != Some(pause.until)
-                    || state.host_paused_by.as_deref() != Some(pause.by.as_str())
+        let outcome =
+            async {
+                let state = self.starting_state(source)?;
+                // A source backing off says so at once, without waiting for a slot it would not
+                // use.
+                if let Some(until) = state
+                    .retry_at
+                    .filter(|t| *t > Utc::now() + RETRY_SLACK && !mode.force)
                 {
-                    state.host_paused_until = Some(pause.until);
-                    state.host_paused_by = Some(pause.by.clone());
-                    self.store.put_source_state(&source.id, &state)?;
+                    return Ok(Outcome::Deferred {
+                        until,
+                        paused_by: None,
+                    });
                 }
-                return Ok(Outcome::Deferred {
-                    until: pause.until,
-                    paused_by: Some(pause.by),
-                });
+                // The host's slot first: sources queued behind their host's others (a slow site
+                // with many feeds) hold none of the pass's places, which sources of other hosts
+                // take meanwhile. Stopping, neither is waited for (the fetch then says so).
+                let (host, _inflight) = tokio::select! {
+                    held = async {
+                        let host = self.fetcher.host_slot(source).await;
+                        (host, Some(self.inflight.acquire().await))
+                    } => held,
+                    () = self.downloads.cancelled() => (None, None),
+                };
+                report.queued_millis = started.elapsed().as_millis();
+                // Its host asked to be left alone (another source's 429), also while this one
+                // waited for the host's slot: recorded on the source, so `sources` and the status
+                // page say why it was not fetched.
+                // Not one its own answer made: its own `retry_at` says when it goes again.
+                if let Some(pause) = self.fetcher.host_paused(source).filter(|p| {
+                    !mode.force && p.by != source.id && p.until > Utc::now() + RETRY_SLACK
+                }) {
+                    let mut state = state;
+                    if state.host_paused_until != Some(pause.until)
+                        || state.host_paused_by.as_deref() != Some(pause.by.as_str())
+                    {
+                        state.host_paused_until = Some(pause.until);
+                        state.host_paused_by = Some(pause.by.clone());
+                        self.store.put_source_state(&source.id, &state)?;
+                    }
+                    return Ok(Outcome::Deferred {
+                        until: pause.until,
+                        paused_by: Some(pause.by),
+                    });
+                }
+                self.run(source, mode, state, host, begun, &mut report)
+                    .await
             }
-            self.run(source, mode, state, host, begun, &mut report)
-                .await
-        }
-        .instrument(span.clone())
-        .await;
+            .instrument(span.clone())
+            .await;
         report.outcome = outcome.unwrap_or_else(|e| {
             // The store failing to read or write (a full disk), not one record that does not
             // decode: that is this source's error alone, and the store takes writes.
@@ -308,11 +307,18 @@ impl Ingest {
             } => {
                 tracing::info!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
             }
+            Outcome::Ok(a) if report.warnings.is_empty() => tracing::info!(
+                updated = a.updated,
+                duplicate = a.duplicate,
+                unchanged = a.unchanged,
+                "fetched"
+            ),
+            // The warnings' text, for the daemon's log (`fetch` prints them in its report).
             Outcome::Ok(a) => tracing::info!(
                 updated = a.updated,
                 duplicate = a.duplicate,
                 unchanged = a.unchanged,
-                warnings = report.warnings.len(),
+                warnings = %report.warnings.join("; "),
                 "fetched"
             ),
             // Nothing new: at debug, so at info a pass over thousands of unchanged sources
@@ -398,7 +404,10 @@ impl Ingest {
             }
         }
         let now = Utc::now();
-        state.last_attempt = Some(now);
+        // The attempt dates from its turn, not from when a slow download or a queue behind
+        // the host's other sources ended: the schedule, which passes over a source attempted
+        // less than half an interval before, takes its next turn.
+        state.last_attempt = Some(begun);
         state.host_paused_until = None;
         state.host_paused_by = None;
         let doc = match fetched {
@@ -843,10 +852,43 @@ mod tests {
             async move { ingest.source(&source, FetchMode::default()).await }
         });
         tokio::task::yield_now().await;
+        let released = Utc::now();
         drop(busy);
         // Given its host's slot, it is not deferred by a pause of its own making: it goes on
         // to its request (refused: an error).
         let report = turn.await.unwrap();
+        assert!(
+            !matches!(report.outcome, Outcome::Deferred { .. }),
+            "{:?}",
+            report.outcome
+        );
+        // The attempt dates from its turn, before it waited for its host.
+        let state = ingest.store.source_state(&source.id).unwrap();
+        assert!(state.last_attempt.unwrap() <= released, "{state:?}");
+    }
+
+    /// Another source's 429 pause that ends a moment after a turn comes (a schedule's drift)
+    /// does not pass the source over for a whole interval.
+    #[tokio::test]
+    async fn a_hosts_pause_ending_a_moment_after_the_turn_does_not_hold_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // Nothing listens there: its request is refused at once, on this host.
+        let c = crate::config::Config::from_str(
+            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nkind = \"partner\"\n",
+            &dir.path().join("t.toml"),
+        )
+        .unwrap()
+        .with_data_dir(Some(dir.path().join("data")));
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
+        let source = c.sources[0].clone();
+        let mut other = source.clone();
+        other.id = "b".into();
+        ingest
+            .fetcher
+            .pause_host(&other, Duration::from_millis(300));
+        // It goes on to its request (refused: an error), not deferred.
+        let report = ingest.source(&source, FetchMode::default()).await;
         assert!(
             !matches!(report.outcome, Outcome::Deferred { .. }),
             "{:?}",
