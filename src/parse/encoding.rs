@@ -114,6 +114,12 @@ fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Gue
     if Encoding::utf8_valid_up_to(bytes) == bytes.len() {
         return (UTF_8, None);
     }
+    // UTF-8 with a stray byte or two (a copy-paste, a cut): more valid multi-byte characters
+    // than invalid bytes, which a legacy encoding's text practically never has. Read as UTF-8,
+    // the stray bytes replaced (and said to be).
+    if mostly_utf8(bytes) {
+        return (UTF_8, None);
+    }
     let declared = |label: Option<&str>| {
         label
             .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
@@ -124,9 +130,7 @@ fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Gue
     {
         return (encoding, None);
     }
-    if let Some(encoding) = hints.lang.and_then(legacy_of_language) {
-        return (encoding, Some(Guess::Language));
-    }
+    let language = hints.lang.and_then(legacy_of_language);
     // The top-level domain as chardetng takes it: lower-case ASCII, no dot (a name only, not
     // an address).
     let tld = hints
@@ -141,7 +145,41 @@ fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Gue
         tld.as_deref().map(str::as_bytes),
         chardetng::Utf8Detection::Deny,
     );
-    (guess, Some(Guess::Text))
+    match language {
+        // The text's guess where it is one of the language's legacy encodings (ISO-8859-2
+        // beside windows-1250 for Serbian Latin), else the language's own.
+        Some(own) if !same_family(own, guess) => (own, Some(Guess::Language)),
+        _ => (guess, Some(Guess::Text)),
+    }
+}
+
+/// Whether `guess` is one of the legacy encodings sites wrote the languages `own` stands for.
+fn same_family(own: &'static Encoding, guess: &'static Encoding) -> bool {
+    use encoding_rs::{
+        IBM866, ISO_8859_15, ISO_8859_2, ISO_8859_5, KOI8_R, KOI8_U, WINDOWS_1250, WINDOWS_1251,
+        WINDOWS_1252,
+    };
+    let family: &[&'static Encoding] = if own == WINDOWS_1250 {
+        &[WINDOWS_1250, ISO_8859_2]
+    } else if own == WINDOWS_1251 {
+        &[WINDOWS_1251, ISO_8859_5, KOI8_R, KOI8_U, IBM866]
+    } else if own == WINDOWS_1252 {
+        &[WINDOWS_1252, ISO_8859_15]
+    } else {
+        &[]
+    };
+    family.contains(&guess)
+}
+
+/// Whether `bytes`, not valid UTF-8, have more valid multi-byte UTF-8 characters than invalid
+/// sequences.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multi, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multi += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    multi > invalid
 }
 
 /// The legacy (pre-UTF-8) encoding sites in a language wrote: windows-1251 for Serbian
@@ -386,6 +424,11 @@ mod tests {
             .text
             .contains("Žene u politici"));
         assert_eq!(decode_with(&latin, &hints("sr")).guessed, Some(Guess::Text));
+        // ISO-8859-2, the other legacy encoding of Serbian Latin, as the text shows it.
+        let (iso, _, _) =
+            encoding_rs::ISO_8859_2.encode("<rss><t>Izložba u Nišu i Šapcu: žene i šuma</t></rss>");
+        let d = decode_with(&iso, &hints("sr-Latn"));
+        assert!(d.text.contains("Izložba u Nišu i Šapcu"), "{}", d.text);
         // The feed's own declaration still comes first.
         let d = decode_with(
             &latin,
@@ -396,6 +439,34 @@ mod tests {
             },
         );
         assert!(d.guessed.is_none() && d.text.contains("Žene"));
+    }
+
+    /// UTF-8 with a stray byte is read as UTF-8, the byte replaced and said to be, whatever
+    /// it declares or its source's language: not as a legacy encoding (all of it garbled).
+    #[test]
+    fn utf8_with_a_stray_byte_stays_utf8() {
+        let mut bytes =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><t>Дијалог Београда и Приштине"
+                .as_bytes()
+                .to_vec();
+        bytes.push(0xA0);
+        bytes.extend_from_slice("</t></rss>".as_bytes());
+        for lang in [Some("sr-Cyrl"), Some("sr"), Some("en"), None] {
+            let d = decode_with(
+                &bytes,
+                &Hints {
+                    lang,
+                    ..Hints::default()
+                },
+            );
+            assert_eq!(d.encoding, UTF_8, "{lang:?}");
+            assert!(d.had_errors && d.guessed.is_none(), "{lang:?}");
+            assert!(
+                d.text.contains("Дијалог Београда и Приштине\u{fffd}"),
+                "{}",
+                d.text
+            );
+        }
     }
 
     #[test]
