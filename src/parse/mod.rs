@@ -442,9 +442,82 @@ fn json_feed_mended(text: &str) -> Option<(String, usize)> {
         ],
         &mut mended,
     );
+    /// `author` and `authors` as objects with text fields: a name alone (`"Jane"`) is an
+    /// author of that name, anything else that is no object is left out.
+    fn mend_people(object: &mut serde_json::Map<String, Value>, mended: &mut usize) {
+        let person = |v: &mut Value, mended: &mut usize| -> bool {
+            if let Value::String(name) = v {
+                *v = serde_json::json!({ "name": name.clone() });
+                *mended += 1;
+            }
+            match v.as_object_mut() {
+                Some(p) => {
+                    mend(p, &["name", "url", "avatar"], mended);
+                    true
+                }
+                None => {
+                    *mended += 1;
+                    false
+                }
+            }
+        };
+        if let Some(author) = object.get_mut("author") {
+            if !author.is_null() && !person(author, mended) {
+                object.remove("author");
+            }
+        }
+        match object.get_mut("authors") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(people)) => people.retain_mut(|p| person(p, mended)),
+            Some(one) => {
+                let mut list = vec![one.take()];
+                list.retain_mut(|p| person(p, mended));
+                object.insert("authors".into(), Value::Array(list));
+            }
+        }
+    }
+    mend_people(feed, &mut mended);
     if let Some(Value::Array(items)) = feed.get_mut("items") {
+        // An entry that is no object is no item.
+        let before = items.len();
+        items.retain(Value::is_object);
+        mended += before - items.len();
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
             mend(item, &STRINGS, &mut mended);
+            mend_people(item, &mut mended);
+            // Attachments: objects with a text `url`, their other text fields text, a missing
+            // media type the unknown one.
+            match item.get_mut("attachments") {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(files)) => {
+                    let before = files.len();
+                    files.retain_mut(|f| match f.as_object_mut() {
+                        Some(f) if f.get("url").is_some_and(Value::is_string) => {
+                            mend(f, &["mime_type", "title"], &mut mended);
+                            if !f.get("mime_type").is_some_and(Value::is_string) {
+                                f.insert(
+                                    "mime_type".into(),
+                                    Value::String("application/octet-stream".into()),
+                                );
+                                mended += 1;
+                            }
+                            for number in ["size_in_bytes", "duration_in_seconds"] {
+                                if f.get(number).is_some_and(|v| !v.is_number()) {
+                                    f.remove(number);
+                                    mended += 1;
+                                }
+                            }
+                            true
+                        }
+                        _ => false,
+                    });
+                    mended += before - files.len();
+                }
+                Some(_) => {
+                    item.remove("attachments");
+                    mended += 1;
+                }
+            }
             match item.get_mut("tags") {
                 Some(Value::Array(tags)) => {
                     let before = tags.len();

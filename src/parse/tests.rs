@@ -1030,6 +1030,19 @@ fn a_json_feed_with_values_of_the_wrong_type_is_read() {
     let untitled = r#"{"version": "https://jsonfeed.org/version/1.1", "title": null,
         "items": [{"id": "a", "content_text": "x"}]}"#;
     assert_eq!(parse(untitled.as_bytes(), &c).unwrap().entries.len(), 1);
+    // People and attachments of the wrong shape, an item that is no object.
+    let shapes = r#"{"version": "https://jsonfeed.org/version/1.1", "title": "P",
+        "authors": "Desk",
+        "items": ["a string", null,
+            {"id": "a", "content_text": "x", "author": "Jane", "authors": ["Jane", 5, {"name": 7}],
+             "attachments": [{"url": 5}, "x", {"url": "https://p.example/a.mp3", "mime_type": "audio/mpeg", "size_in_bytes": "big"}]},
+            {"id": "b", "content_text": "y", "attachments": "x"}]}"#;
+    let feed = parse(shapes.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+    let got = items(shapes);
+    assert_eq!(got[0].authors, ["Jane", "7"]);
+    assert_eq!(got[0].enclosures.len(), 1);
+    assert_eq!(got[0].enclosures[0].url, "https://p.example/a.mp3");
     // Valid JSON that is no feed at all is still refused.
     assert!(parse(br#"{"items": 5}"#, &c).is_err());
 }
