@@ -217,56 +217,39 @@ impl Ingest {
             warnings: Vec::new(),
             store_failed: false,
         };
-        let outcome =
-            async {
-                let state = self.starting_state(source)?;
-                // A source backing off says so at once, without waiting for a slot it would not
-                // use.
-                if let Some(until) = state
-                    .retry_at
-                    .filter(|t| *t > Utc::now() + RETRY_SLACK && !mode.force)
-                {
-                    return Ok(Outcome::Deferred {
-                        until,
-                        paused_by: None,
-                    });
-                }
-                // The host's slot first: sources queued behind their host's others (a slow site
-                // with many feeds) hold none of the pass's places, which sources of other hosts
-                // take meanwhile. Stopping, neither is waited for (the fetch then says so).
-                let (host, _inflight) = tokio::select! {
-                    held = async {
-                        let host = self.fetcher.host_slot(source).await;
-                        (host, Some(self.inflight.acquire().await))
-                    } => held,
-                    () = self.downloads.cancelled() => (None, None),
-                };
-                report.queued_millis = started.elapsed().as_millis();
-                // Its host asked to be left alone (another source's 429), also while this one
-                // waited for the host's slot: recorded on the source, so `sources` and the status
-                // page say why it was not fetched.
-                // Not one its own answer made: its own `retry_at` says when it goes again.
-                if let Some(pause) = self.fetcher.host_paused(source).filter(|p| {
-                    !mode.force && p.by != source.id && p.until > Utc::now() + RETRY_SLACK
-                }) {
-                    let mut state = state;
-                    if state.host_paused_until != Some(pause.until)
-                        || state.host_paused_by.as_deref() != Some(pause.by.as_str())
-                    {
-                        state.host_paused_until = Some(pause.until);
-                        state.host_paused_by = Some(pause.by.clone());
-                        self.store.put_source_state(&source.id, &state)?;
-                    }
-                    return Ok(Outcome::Deferred {
-                        until: pause.until,
-                        paused_by: Some(pause.by),
-                    });
-                }
-                self.run(source, mode, state, host, begun, &mut report)
-                    .await
+        let outcome = async {
+            let state = self.starting_state(source)?;
+            // A source backing off says so at once, without waiting for a slot it would not
+            // use.
+            if let Some(until) = state
+                .retry_at
+                .filter(|t| *t > Utc::now() + RETRY_SLACK && !mode.force)
+            {
+                return Ok(Outcome::Deferred {
+                    until,
+                    paused_by: None,
+                });
             }
-            .instrument(span.clone())
-            .await;
+            // The host's slot first: sources queued behind their host's others (a slow site
+            // with many feeds) hold none of the pass's places, which sources of other hosts
+            // take meanwhile. Stopping, neither is waited for (the fetch then says so).
+            let (host, _inflight) = tokio::select! {
+                held = async {
+                    let host = self.fetcher.host_slot(source).await;
+                    (host, Some(self.inflight.acquire().await))
+                } => held,
+                () = self.downloads.cancelled() => (None, None),
+            };
+            report.queued_millis = started.elapsed().as_millis();
+            // Also while this one waited for the host's slot.
+            if let Some(deferred) = self.held_back_by_host(source, mode, &state)? {
+                return Ok(deferred);
+            }
+            self.run(source, mode, state, host, begun, &mut report)
+                .await
+        }
+        .instrument(span.clone())
+        .await;
         report.outcome = outcome.unwrap_or_else(|e| {
             // The store failing to read or write (a full disk), not one record that does not
             // decode: that is this source's error alone, and the store takes writes.
@@ -326,6 +309,37 @@ impl Ingest {
             Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
         }
         report
+    }
+
+    /// The deferral of `source` when its host asked to be left alone, answering another
+    /// source with 429 (not one its own answer made: its own `retry_at` says when it goes
+    /// again), recorded on the source so `sources` and the status page say why it was not
+    /// fetched.
+    fn held_back_by_host(
+        &self,
+        source: &Source,
+        mode: FetchMode,
+        state: &SourceState,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let Some(pause) = self
+            .fetcher
+            .host_paused(source)
+            .filter(|p| !mode.force && p.by != source.id && p.until > Utc::now() + RETRY_SLACK)
+        else {
+            return Ok(None);
+        };
+        if state.host_paused_until != Some(pause.until)
+            || state.host_paused_by.as_deref() != Some(pause.by.as_str())
+        {
+            let mut state = state.clone();
+            state.host_paused_until = Some(pause.until);
+            state.host_paused_by = Some(pause.by.clone());
+            self.store.put_source_state(&source.id, &state)?;
+        }
+        Ok(Some(Outcome::Deferred {
+            until: pause.until,
+            paused_by: Some(pause.by),
+        }))
     }
 
     /// The source's state as a fetch starts from it: given another location (URL or file)
@@ -660,8 +674,8 @@ pub fn bounded(message: &str) -> String {
 }
 
 /// Records a failure (at `now`, in the turn `begun`) and schedules the next attempt
-/// `base × 2^(failures−1)` after `begun`, capped, and never sooner than the server's
-/// `Retry-After`.
+/// `base × 2^(failures−1)` (capped) after `begun` but no sooner than half of it after `now`,
+/// and no sooner than the server's `Retry-After` after `now`.
 pub fn mark_failure(
     state: &mut SourceState,
     (now, begun): (DateTime<Utc>, DateTime<Utc>),
@@ -827,21 +841,28 @@ mod tests {
         drop(busy);
     }
 
+    /// A fetcher with one source on this host where nothing listens: its request is refused
+    /// at once, without leaving the host.
+    fn refused_at_once(dir: &std::path::Path) -> (Arc<Ingest>, Source) {
+        let c = crate::config::Config::from_str(
+            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nkind = \"partner\"\n",
+            &dir.join("t.toml"),
+        )
+        .unwrap()
+        .with_data_dir(Some(dir.join("data")));
+        let store = Arc::new(Store::open(&c.store).unwrap());
+        (
+            Arc::new(Ingest::new(&c, store).unwrap()),
+            c.sources[0].clone(),
+        )
+    }
+
     /// A host's pause that a source's own 429 made holds back the host's other sources, not
     /// that source: its own wait says when it goes again.
     #[tokio::test]
     async fn a_source_is_not_held_back_by_its_own_429() {
         let dir = tempfile::tempdir().unwrap();
-        // Nothing listens there: its request is refused at once, on this host.
-        let c = crate::config::Config::from_str(
-            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nkind = \"partner\"\n",
-            &dir.path().join("t.toml"),
-        )
-        .unwrap()
-        .with_data_dir(Some(dir.path().join("data")));
-        let store = Arc::new(Store::open(&c.store).unwrap());
-        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
-        let source = c.sources[0].clone();
+        let (ingest, source) = refused_at_once(dir.path());
         ingest
             .fetcher
             .pause_host(&source, Duration::from_secs(3600));
@@ -872,16 +893,7 @@ mod tests {
     #[tokio::test]
     async fn a_hosts_pause_ending_a_moment_after_the_turn_does_not_hold_it_back() {
         let dir = tempfile::tempdir().unwrap();
-        // Nothing listens there: its request is refused at once, on this host.
-        let c = crate::config::Config::from_str(
-            "[[sources]]\nid = \"a\"\ntitle = \"A\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nkind = \"partner\"\n",
-            &dir.path().join("t.toml"),
-        )
-        .unwrap()
-        .with_data_dir(Some(dir.path().join("data")));
-        let store = Arc::new(Store::open(&c.store).unwrap());
-        let ingest = Arc::new(Ingest::new(&c, store).unwrap());
-        let source = c.sources[0].clone();
+        let (ingest, source) = refused_at_once(dir.path());
         let mut other = source.clone();
         other.id = "b".into();
         ingest
