@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::apply::{link_key, title_keys};
-use super::digests::key as digest_key;
 use super::journal::{Index, Pending, EMPTY};
 use super::{keys, matching, Store, StoreError, SCHEMA_VERSION};
 use crate::model::{DigestRecord, Item, ItemId, SourceState};
@@ -355,15 +354,7 @@ impl Store {
                     }
                 }
                 Record::Digest(record) => {
-                    let main = self.main()?;
-                    let k = digest_key(&record.name, record.end);
-                    main.digests
-                        .insert(
-                            &k,
-                            serde_json::to_vec(&record).expect("digest records serialize"),
-                        )
-                        .map_err(StoreError::from)?;
-                    super::digests::mark_told(main, &k, record.count)?;
+                    super::digests::write(self.main()?, &record)?;
                     counts.digests += 1;
                 }
                 Record::Tombstone { key, story, hash } => {

@@ -23,8 +23,24 @@ const SHOW_LOOKBACK: usize = 64;
 /// starts with this byte.
 const TOLD_LISTED: &[u8] = &[0xff];
 
+/// Writes `record` and its place in `digests_told` in the order that leaves no record with
+/// stories unlisted, whatever prefix of the writes a crash keeps (sled recovers a prefix of
+/// its log): a listed key whose record is missing or empty is passed over when shown.
+pub(super) fn write(main: &super::Main, record: &DigestRecord) -> Result<(), StoreError> {
+    let bytes = serde_json::to_vec(record).expect("digest records serialize");
+    let k = key(&record.name, record.end);
+    if record.count > 0 {
+        mark_told(main, &k, record.count)?;
+        main.digests.insert(&k, bytes)?;
+    } else {
+        main.digests.insert(&k, bytes)?;
+        mark_told(main, &k, record.count)?;
+    }
+    Ok(())
+}
+
 /// Lists the digest under `k` in `digests_told` if it has stories, else takes it off.
-pub(super) fn mark_told(main: &super::Main, k: &[u8], count: usize) -> Result<(), StoreError> {
+fn mark_told(main: &super::Main, k: &[u8], count: usize) -> Result<(), StoreError> {
     if count > 0 {
         main.told.insert(k, &[][..])?;
     } else {
@@ -57,19 +73,8 @@ pub(super) fn list_told(main: &super::Main) -> Result<(), StoreError> {
 impl Store {
     /// Stores (or replaces) a built digest, on disk when it returns.
     pub fn put_digest(&self, record: &DigestRecord) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).expect("digest records serialize");
         let main = self.main()?;
-        let k = key(&record.name, record.end);
-        // In the order that leaves no record with stories unlisted, whatever prefix of the
-        // writes a crash keeps (sled recovers a prefix of its log): a listed key whose record
-        // is missing or empty is passed over when shown.
-        if record.count > 0 {
-            mark_told(main, &k, record.count)?;
-            main.digests.insert(&k, bytes)?;
-        } else {
-            main.digests.insert(&k, bytes)?;
-            mark_told(main, &k, record.count)?;
-        }
+        write(main, record)?;
         // Through the disk's cache: a send mark a power cut took back would send again.
         main.sync()?;
         Ok(())
