@@ -1192,20 +1192,17 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
                 let file = |ext: &str| format!("/digests/{}/{id}.{ext}", r.name);
                 out.push(serde_json::json!({
                     "id": id,
-                    "start": r.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-                    "end": r.end.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    // Times as the digest's data writes them (chrono's RFC 3339, `…Z`).
+                    "start": r.start,
+                    "end": r.end,
                     "count": r.count,
                     "subject": r.subject,
                     "message_id": r.message_id,
-                    "sent_at": r
-                        .sent_at
-                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    "sent_at": r.sent_at,
                     "send_error": r.send_error,
                     "send_uncertain": r.send_uncertain,
                     "send_refused": r.send_refused,
-                    "outboxed_at": r
-                        .outboxed_at
-                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                    "outboxed_at": r.outboxed_at,
                     "html": file("html"),
                     "txt": file("txt"),
                     "eml": file("eml"),

@@ -84,7 +84,7 @@ pub fn digest_rows(config: &Config, store: &crate::store::Store) -> Vec<DigestRo
                     );
                     let (state, class) = if let Some(at) = r.sent_at {
                         (format!("sent {}", when(at)), "ok")
-                    } else if r.count == 0 && r.outboxed_at.is_none() && !r.outbox_due {
+                    } else if !run::is_issue(r) {
                         ("nothing to write or send".into(), "ok")
                     } else if r.outbox_due {
                         ("not yet written to the outbox (see the log)".into(), "failing")
