@@ -1052,25 +1052,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         // A period built before is shown as the issue it is; one that was no issue (empty,
         // neither written nor sent) is shown, and written, as a preview: it never goes out.
         let preview = fresh || !digest_run::is_issue(&record);
-        if fresh {
-            outln!(
-                "preview of digest {} (not stored): {}",
-                d.name,
-                period_line(&d, &record)
-            );
+        let (kind, state) = if fresh {
+            ("preview of digest", " (not stored)")
         } else if preview {
-            outln!(
-                "digest {} built before, neither written nor sent: {}",
-                d.name,
-                period_line(&d, &record)
-            );
+            ("digest", " built before, neither written nor sent")
         } else {
-            outln!(
-                "digest {} built before: {}",
-                d.name,
-                period_line(&d, &record)
-            );
-        }
+            ("digest", " built before")
+        };
+        outln!("{kind} {}{state}: {}", d.name, period_line(&d, &record));
         outln!("Subject: {}", record.subject);
         match &args.out {
             Some(dir) => {

@@ -94,7 +94,7 @@ fn sources(item: &Item, source_title: &dyn Fn(&str) -> Option<String>) -> Vec<St
 }
 
 /// The most links an entry lists.
-pub const MAX_LINKS: usize = 5;
+const MAX_LINKS: usize = 5;
 
 /// The links of the story's body whose words `summary` shows, other than the story's own
 /// `link`, each address once, at most [`MAX_LINKS`].

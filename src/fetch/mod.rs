@@ -218,17 +218,14 @@ impl Limits {
     /// answered a request for source `by`.
     pub fn pause(&self, host: &str, until: DateTime<Utc>, by: &str) {
         let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
-        match paused.get_mut(host) {
-            Some(p) if p.until >= until => {}
-            _ => {
-                paused.insert(
-                    host.to_string(),
-                    HostPause {
-                        until,
-                        by: by.to_string(),
-                    },
-                );
-            }
+        if paused.get(host).is_none_or(|p| p.until < until) {
+            paused.insert(
+                host.to_string(),
+                HostPause {
+                    until,
+                    by: by.to_string(),
+                },
+            );
         }
     }
 
