@@ -12,6 +12,7 @@ mod atom03;
 pub mod dates;
 pub mod encoding;
 pub mod html;
+mod json_mend;
 pub mod lang;
 mod references;
 mod rss_extras;
@@ -341,7 +342,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
                     // wants a string (`"id": 123`, a number among the tags, `"title": null`):
                     // read as the string it stands for, or left out.
                     json_mended = true;
-                    let Some((fixed, mended)) = json_feed_mended(&text) else {
+                    let Some((fixed, mended)) = json_mend::mended(&text) else {
                         return Err(invalid(msg));
                     };
                     text = fixed;
@@ -376,169 +377,6 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             ParseError::Invalid(msg) => invalid(msg),
             other => other,
         })
-}
-
-/// A JSON Feed document with its string fields made strings: a number or a boolean as its
-/// text, an object or an array left out (a `null` stays: it reads as absent), the feed's
-/// `title`, which feed-rs requires, empty if it is none of those; in `tags`, the strings (and
-/// numbers as text) kept. `None` when it is not a JSON object or nothing needed mending.
-fn json_feed_mended(text: &str) -> Option<(String, usize)> {
-    use serde_json::Value;
-    const STRINGS: [&str; 12] = [
-        "id",
-        "url",
-        "external_url",
-        "title",
-        "content_html",
-        "content_text",
-        "summary",
-        "image",
-        "banner_image",
-        "date_published",
-        "date_modified",
-        "language",
-    ];
-    fn mend(object: &mut serde_json::Map<String, Value>, fields: &[&str], mended: &mut usize) {
-        for field in fields {
-            match object.get(*field) {
-                None | Some(Value::String(_) | Value::Null) => {}
-                Some(Value::Number(n)) => {
-                    let n = n.to_string();
-                    object.insert(field.to_string(), Value::String(n));
-                    *mended += 1;
-                }
-                Some(Value::Bool(b)) => {
-                    let b = b.to_string();
-                    object.insert(field.to_string(), Value::String(b));
-                    *mended += 1;
-                }
-                Some(_) => {
-                    object.remove(*field);
-                    *mended += 1;
-                }
-            }
-        }
-    }
-    let mut doc: Value = serde_json::from_str(text).ok()?;
-    let feed = doc.as_object_mut()?;
-    let mut mended = 0;
-    if !matches!(
-        feed.get("title"),
-        Some(Value::String(_) | Value::Number(_) | Value::Bool(_))
-    ) {
-        feed.insert("title".into(), Value::String(String::new()));
-        mended += 1;
-    }
-    mend(
-        feed,
-        &[
-            "title",
-            "home_page_url",
-            "feed_url",
-            "description",
-            "icon",
-            "favicon",
-            "language",
-        ],
-        &mut mended,
-    );
-    /// `author` and `authors` as objects with text fields: a name alone (`"Jane"`) is an
-    /// author of that name, anything else that is no object is left out.
-    fn mend_people(object: &mut serde_json::Map<String, Value>, mended: &mut usize) {
-        let person = |v: &mut Value, mended: &mut usize| -> bool {
-            if let Value::String(name) = v {
-                *v = serde_json::json!({ "name": name.clone() });
-                *mended += 1;
-            }
-            match v.as_object_mut() {
-                Some(p) => {
-                    mend(p, &["name", "url", "avatar"], mended);
-                    true
-                }
-                None => {
-                    *mended += 1;
-                    false
-                }
-            }
-        };
-        if let Some(author) = object.get_mut("author") {
-            if !author.is_null() && !person(author, mended) {
-                object.remove("author");
-            }
-        }
-        match object.get_mut("authors") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(people)) => people.retain_mut(|p| person(p, mended)),
-            Some(one) => {
-                let mut list = vec![one.take()];
-                list.retain_mut(|p| person(p, mended));
-                object.insert("authors".into(), Value::Array(list));
-            }
-        }
-    }
-    mend_people(feed, &mut mended);
-    if let Some(Value::Array(items)) = feed.get_mut("items") {
-        // An entry that is no object is no item.
-        let before = items.len();
-        items.retain(Value::is_object);
-        mended += before - items.len();
-        for item in items.iter_mut().filter_map(Value::as_object_mut) {
-            mend(item, &STRINGS, &mut mended);
-            mend_people(item, &mut mended);
-            // Attachments: objects with a text `url`, their other text fields text, a missing
-            // media type the unknown one.
-            match item.get_mut("attachments") {
-                None | Some(Value::Null) => {}
-                Some(Value::Array(files)) => {
-                    let before = files.len();
-                    files.retain_mut(|f| match f.as_object_mut() {
-                        Some(f) if f.get("url").is_some_and(Value::is_string) => {
-                            mend(f, &["mime_type", "title"], &mut mended);
-                            if !f.get("mime_type").is_some_and(Value::is_string) {
-                                f.insert(
-                                    "mime_type".into(),
-                                    Value::String("application/octet-stream".into()),
-                                );
-                                mended += 1;
-                            }
-                            for number in ["size_in_bytes", "duration_in_seconds"] {
-                                if f.get(number).is_some_and(|v| !v.is_number()) {
-                                    f.remove(number);
-                                    mended += 1;
-                                }
-                            }
-                            true
-                        }
-                        _ => false,
-                    });
-                    mended += before - files.len();
-                }
-                Some(_) => {
-                    item.remove("attachments");
-                    mended += 1;
-                }
-            }
-            match item.get_mut("tags") {
-                Some(Value::Array(tags)) => {
-                    let before = tags.len();
-                    for tag in tags.iter_mut() {
-                        if let Value::Number(n) = tag {
-                            *tag = Value::String(n.to_string());
-                            mended += 1;
-                        }
-                    }
-                    tags.retain(Value::is_string);
-                    mended += before - tags.len();
-                }
-                None => {}
-                Some(_) => {
-                    item.remove("tags");
-                    mended += 1;
-                }
-            }
-        }
-    }
-    (mended > 0).then(|| (doc.to_string(), mended))
 }
 
 /// [`build`], with a warning when the document holds more `<item>`/`<entry>` elements than
