@@ -24,6 +24,31 @@ pub struct Decoded {
     /// How the encoding was chosen when the bytes are not UTF-8 and nothing usable declared
     /// theirs: `None` when a BOM, the bytes or a declaration said it.
     pub guessed: Option<Guess>,
+    /// With a guess, the charset the document named that could not be used (unknown, or
+    /// UTF-8 its bytes are not).
+    said: Option<String>,
+}
+
+impl Decoded {
+    /// What the source should be told of a guessed encoding.
+    pub fn guess_warning(&self) -> Option<String> {
+        let why = match self.guessed? {
+            Guess::Language => "its source's language",
+            Guess::Text => "its text",
+        };
+        let read = self.encoding.name();
+        Some(match &self.said {
+            Some(label) if Encoding::for_label(label.trim().as_bytes()).is_some() => format!(
+                "the feed says its character set is {label:?} but its bytes are not: read as {read} (from {why})"
+            ),
+            Some(label) => format!(
+                "the feed names a character set not known here ({label:?}): read as {read} (from {why})"
+            ),
+            None => format!(
+                "the feed does not say its character set and is not UTF-8: read as {read} (from {why})"
+            ),
+        })
+    }
 }
 
 /// Why an encoding was chosen without a declaration.
@@ -60,6 +85,12 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
 /// [`decode`] with what else is known of the feed.
 pub fn decode_with(bytes: &[u8], hints: &Hints<'_>) -> Decoded {
     let (encoding, guessed) = detect_how(bytes, hints);
+    let said = guessed.and_then(|_| {
+        hints
+            .http_charset
+            .map(str::to_string)
+            .or_else(|| xml_declared_encoding(bytes))
+    });
     let (text, _, had_errors) = encoding.decode(bytes);
     // Controls go first: removing them could otherwise join `<?x` and `ml …` into a late
     // declaration after the prolog was made safe.
@@ -70,6 +101,7 @@ pub fn decode_with(bytes: &[u8], hints: &Hints<'_>) -> Decoded {
         encoding,
         had_errors,
         guessed,
+        said,
     }
 }
 

@@ -232,31 +232,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         },
     );
     let mut warnings = Vec::new();
-    if let Some(guess) = decoded.guessed {
-        let said = charset
-            .clone()
-            .or_else(|| encoding::xml_declared_encoding(bytes));
-        let why = match guess {
-            encoding::Guess::Language => "its source's language",
-            encoding::Guess::Text => "its text",
-        };
-        let known =
-            |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some();
-        warnings.push(match said {
-            Some(label) if known(&label) => format!(
-                "the feed says its character set is {label:?} but its bytes are not: read as {} (from {why})",
-                decoded.encoding.name()
-            ),
-            Some(label) => format!(
-                "the feed names a character set not known here ({label:?}): read as {} (from {why})",
-                decoded.encoding.name()
-            ),
-            None => format!(
-                "the feed does not say its character set and is not UTF-8: read as {} (from {why})",
-                decoded.encoding.name()
-            ),
-        });
-    }
+    warnings.extend(decoded.guess_warning());
     if decoded.had_errors {
         warnings.push(format!(
             "bytes invalid in {} were replaced",
