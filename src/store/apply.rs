@@ -429,8 +429,17 @@ impl Tx<'_, '_> {
             if let Some(item) = self.get(id)? {
                 let mut item = Rc::unwrap_or_clone(item);
                 if item.source() == self.source {
-                    self.update(&mut item, s.item, true)?;
-                    report.updated += 1;
+                    if reads_the_same(&item, new) {
+                        // The entry's raw form changed (a tracking parameter that rotates, a
+                        // pixel, markup spelled another way), not the story: no edit for its
+                        // readers. The story takes the entry's hash all the same.
+                        item.content_hash = s.item.content_hash;
+                        self.put(&item)?;
+                        report.unchanged += 1;
+                    } else {
+                        self.update(&mut item, s.item, true)?;
+                        report.updated += 1;
+                    }
                 } else {
                     // A republisher edited its copy; the original's text stays.
                     report.unchanged += 1;
@@ -460,16 +469,18 @@ impl Tx<'_, '_> {
                 };
                 // Feeds arrive in any order. An organisation's copy is the original of a
                 // story a partner also carries; between copies of one kind, the one published
-                // first is. The original takes the lead (link and text) when it arrives after
-                // a republished copy.
+                // first is, and a copy with a date before one whose date the store made up
+                // (the time an undated entry was first seen). The original takes the lead
+                // (link and text) when it arrives after a republished copy.
                 let (ours, lead_ours) = (
                     self.dedupe.is_organization(self.source),
                     self.dedupe.is_organization(item.source()),
                 );
                 let is_original = (ours && !lead_ours)
                     || (ours == lead_ours
-                        && !item.date_inferred
-                        && new.published.is_some_and(|p| p < item.published));
+                        && new
+                            .published
+                            .is_some_and(|p| item.date_inferred || p < item.published));
                 if is_original {
                     item.sources.insert(0, carrier);
                     self.update(&mut item, s.item, false)?;
@@ -489,6 +500,18 @@ impl Tx<'_, '_> {
                 // Listed again at the time this source carried it: a digest of this source
                 // reads it in the period it became news there.
                 self.saw(item.id);
+            } else {
+                // This source's own story under another identity (its site moved to new GUIDs,
+                // or from http to https): its entry again, edited or not. A republisher's copy
+                // edited leaves the original's text.
+                self.pending.insert(Index::Idents, ident_key, carried);
+                if item.source() == self.source && !reads_the_same(&item, new) {
+                    self.update(&mut item, s.item, true)?;
+                    report.updated += 1;
+                } else {
+                    report.unchanged += 1;
+                }
+                return Ok(());
             }
             self.pending.insert(Index::Idents, ident_key, carried);
             report.duplicate += 1;
@@ -867,7 +890,9 @@ impl Tx<'_, '_> {
                                 free && self.same_story(new, &item, probe.title_keys[0])
                             }
                             Identity::Link(_) | Identity::Titled { .. } => {
-                                free && self.same_title_dated(new, &item)
+                                free && (self.same_title_dated(new, &item)
+                                    || (item.source() == self.source
+                                        && self.retitled(new, &item)?))
                             }
                         };
                         if same {
@@ -1002,8 +1027,13 @@ impl Tx<'_, '_> {
     fn update(&self, item: &mut Item, new: NewItem, relisted: bool) -> TxResult<()> {
         let old_published = item.published;
         let shown = item.updated_at();
+        let old_link = item.link.as_deref().and_then(link_key);
         item.title = new.title;
         if new.link.is_some() {
+            // This source's copy points there now too.
+            if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
+                c.link.clone_from(&new.link);
+            }
             item.link = new.link;
         }
         // A story keeps the date it was published on (as Miniflux and FreshRSS keep it): an
@@ -1057,9 +1087,32 @@ impl Tx<'_, '_> {
                     .insert(Index::BySource, keys::carrier_key(item, c), EMPTY);
             }
         }
+        self.unindex_link(item, old_link)?;
         self.index_link(item)?;
         self.index_title(item)?;
         self.put(item)
+    }
+
+    /// Takes the link `old` (a key of the story's link before an update) out of the link
+    /// index when the story has moved from it and no copy of it points there: a later entry
+    /// under that link (a partner's copy of the page's next story, a GUID the site gave
+    /// another story) is not taken for this one.
+    fn unindex_link(&self, item: &Item, old: Option<DedupeKey>) -> TxResult<()> {
+        let Some(old) = old else {
+            return Ok(());
+        };
+        let still = |link: &Option<String>| link.as_deref().and_then(link_key) == Some(old);
+        if still(&item.link) || item.sources.iter().any(|c| still(&c.link)) {
+            return Ok(());
+        }
+        if self
+            .pending
+            .get(Index::Links, &old)?
+            .is_some_and(|v| v[..] == item.id.0[..])
+        {
+            self.pending.remove(Index::Links, old);
+        }
+        Ok(())
     }
 
     fn index_link(&self, item: &Item) -> TxResult<()> {
@@ -1126,6 +1179,31 @@ impl Tx<'_, '_> {
         );
         Ok(())
     }
+}
+
+/// Whether `new`, an entry of the source that leads the stored `item`, shows its readers what
+/// the story already does: its raw form changed, not its title, link, dates, text, authors,
+/// categories, language or attachments (what [`Tx::update`] would leave as it is counts as
+/// the same: a missing link, date or language keeps the story's).
+fn reads_the_same(item: &Item, new: &NewItem) -> bool {
+    item.title == new.title
+        && new
+            .link
+            .as_ref()
+            .is_none_or(|l| item.link.as_ref() == Some(l))
+        && new
+            .published
+            .is_none_or(|p| !item.date_inferred && p == item.published)
+        && new.updated == item.updated
+        && item.summary == new.summary
+        && item.content == new.content
+        && item.authors == new.authors
+        && item.categories == new.categories
+        && new
+            .lang
+            .as_ref()
+            .is_none_or(|l| item.lang.as_ref() == Some(l))
+        && item.enclosures == new.enclosures
 }
 
 /// Where the `gone` tree marks that retention recorded the tombstone of an entry told by its

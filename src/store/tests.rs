@@ -1333,10 +1333,11 @@ fn a_source_that_gives_its_stories_new_guids_carries_the_same_stories() {
         apply(&store, "bprg-sq", &[item("g1", title, link, "1")]).new,
         1
     );
-    // The site moved to another CMS: the same entry under a new GUID, then another.
+    // The site moved to another CMS: the same entry under a new GUID, then another. Its
+    // own story, unchanged: no republished copy of it.
     for guid in ["https://balkansgroup.example/?p=17", "post-17"] {
         let r = apply(&store, "bprg-sq", &[item(guid, title, link, "2")]);
-        assert_eq!((r.new, r.duplicate), (0, 1), "{guid}");
+        assert_eq!((r.new, r.duplicate, r.unchanged), (0, 0, 1), "{guid}");
     }
     assert_eq!(store.item_count(), 1);
     // A new GUID on the same link with another title is another story (a section page).
@@ -1521,7 +1522,7 @@ fn pruned_stories_stay_pruned_after_an_export_and_an_import() {
     let mut other = batch[0].clone();
     other.item.identity = Identity::Hash("story-0".into());
     assert_eq!(
-        apply(&store, "x", std::slice::from_ref(&other)).duplicate,
+        apply(&store, "x", std::slice::from_ref(&other)).unchanged,
         1
     );
     // Older than seven and a half days: stories 0 and 1.
@@ -2348,6 +2349,7 @@ fn the_running_story_count_follows_new_updated_and_pruned_stories() {
     assert_eq!(store.net_stories(), 5);
     let mut changed = random_text_feed(5, 10);
     changed[0].item.content_hash = "changed".into();
+    changed[0].item.summary.push_str(" (corrected)");
     assert_eq!(apply(&store, "a", &changed).updated, 1);
     assert_eq!(store.net_stories(), 5, "an update creates no story");
     let removed = store
@@ -4444,16 +4446,14 @@ fn an_entry_unchanged_since_its_last_edit_stays_its_story_when_its_neighbour_ret
     );
     assert_eq!(r.new, 2);
     // Alone on the link, edited.
-    assert_eq!(
-        apply(&store, "bprg-sq", &[on_section(e, false, "e1")]).updated,
-        1
-    );
+    let edited = |shared: bool| {
+        let mut s = on_section(e, shared, "e1");
+        s.item.summary.push_str(" (corrected)");
+        s
+    };
+    assert_eq!(apply(&store, "bprg-sq", &[edited(false)]).updated, 1);
     // Its neighbour back, it unchanged since.
-    let r = apply(
-        &store,
-        "bprg-sq",
-        &[on_section(e, true, "e1"), on_section(g, true, "g")],
-    );
+    let r = apply(&store, "bprg-sq", &[edited(true), on_section(g, true, "g")]);
     assert_eq!((r.new, r.updated, r.unchanged), (0, 0, 2));
     assert_eq!(store.item_count(), 2);
 }
@@ -5030,4 +5030,156 @@ fn an_original_taking_the_lead_never_dates_the_story_earlier_nor_today() {
         .unwrap();
     let stored = &store.list(&Query::default()).unwrap()[0];
     assert_eq!((stored.updated_at(), stored.edited), (later, None));
+}
+
+#[test]
+fn an_entry_whose_raw_form_alone_changed_is_no_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://kdi.example/lajme/takimi");
+    assert_eq!(
+        apply(&store, "kdi", &[item("g1", PLATES, link, "1")]).new,
+        1
+    );
+    // The feed's link gained another `utm_campaign` (the parser drops it), or a pixel with
+    // a new address: a new raw hash, the same story.
+    let later = now() + Duration::hours(3);
+    let r = apply_at(&store, "kdi", &[item("g1", PLATES, link, "2")], later);
+    assert_eq!((r.updated, r.unchanged), (0, 1));
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!((stored.last_changed, stored.edited), (now(), None));
+    assert_eq!(stored.content_hash, "2");
+    // Known by that hash from now on; an edit is one.
+    let r = apply_at(&store, "kdi", &[item("g1", PLATES, link, "2")], later);
+    assert_eq!((r.updated, r.unchanged), (0, 1));
+    let mut edited = item("g1", PLATES, link, "3");
+    edited.item.summary.push_str(" (corrected)");
+    let r = apply_at(&store, "kdi", &[edited], later);
+    assert_eq!(r.updated, 1);
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!(stored.edited, Some(later));
+}
+
+#[test]
+fn a_story_its_source_gives_a_new_identity_and_an_edit_at_once_takes_the_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut first = item("a-1", PLATES, Some("http://kdi.example/lajme/takimi"), "1");
+    first.item.summary = long_text().into();
+    assert_eq!(apply(&store, "kdi", &[first.clone()]).new, 1);
+    // A new CMS: new GUIDs, https links, and a correction in the same fetch.
+    let mut moved = first.clone();
+    moved.item.identity = Identity::Guid("https://kdi.example/?p=1000".into());
+    moved.item.link = Some("https://kdi.example/lajme/takimi".into());
+    moved.item.summary = format!(
+        "{} Correction: the meeting was held on Tuesday.",
+        long_text()
+    );
+    moved.item.content_hash = "2".into();
+    let r = apply(&store, "kdi", std::slice::from_ref(&moved));
+    assert_eq!((r.new, r.duplicate, r.updated), (0, 0, 1));
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].summary.ends_with("held on Tuesday."));
+    assert_eq!(all[0].link.as_deref(), moved.item.link.as_deref());
+    assert_eq!(
+        all[0].sources[0].link.as_deref(),
+        moved.item.link.as_deref()
+    );
+    // The new entry is known as it is now.
+    let r = apply(&store, "kdi", &[moved]);
+    assert_eq!((r.unchanged, r.updated), (1, 0));
+}
+
+#[test]
+fn a_link_a_story_moved_from_names_it_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let roadmap_text = long_text();
+    let mut roadmap = item(
+        "item-1",
+        PLATES,
+        Some("https://kdi.example/news/roadmap"),
+        "1",
+    );
+    roadmap.item.summary = roadmap_text.into();
+    assert_eq!(apply(&store, "kdi", &[roadmap.clone()]).new, 1);
+    // The site gave that GUID another story, on a page of its own.
+    let mut caucus = item(
+        "item-1",
+        CAUCUS,
+        Some("https://kdi.example/news/caucus"),
+        "2",
+    );
+    caucus.item.summary = "Deputetet e Grupit të Grave u takuan në Prishtinë për buxhetin \
+        gjinor, ligjin për barazinë dhe planin e punës për vitin e ardhshëm në Kuvend."
+        .into();
+    assert_eq!(apply(&store, "kdi", &[caucus]).updated, 1);
+    // A partner's copy of the roadmap story under its old link is not the caucus story.
+    let mut copy = roadmap.clone();
+    copy.item.identity = Identity::Guid("b-7".into());
+    copy.item.title = "Roadmap: what the first meeting agreed".into();
+    copy.item.link = Some("https://kdi.example/news/roadmap?utm_source=b".into());
+    copy.item.content_hash = "b".into();
+    let r = apply(&store, "bprg", &[copy]);
+    assert_eq!((r.new, r.duplicate), (1, 0));
+    let caucus = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .find(|i| i.title == CAUCUS)
+        .unwrap();
+    assert_eq!(caucus.sources.len(), 1);
+}
+
+#[test]
+fn a_dated_copy_leads_a_copy_the_store_dated() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "https://kdi.example/lajme/takimi";
+    // A partner's undated copy first, fetched after the story's date.
+    let mut undated = item("p-1", &format!("{PLATES} | Portal"), Some(link), "p");
+    undated.item.summary = format!("Republished by the portal. {}", long_text());
+    undated.item.published = None;
+    let seen = now() + Duration::hours(10);
+    assert_eq!(apply_at(&store, "portal", &[undated], seen).new, 1);
+    let mut dated = item("o-1", PLATES, Some(link), "o");
+    dated.item.summary = long_text().into();
+    let r = apply_at(&store, "other", &[dated.clone()], seen + Duration::hours(1));
+    assert_eq!(r.duplicate, 1);
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!(stored.title, PLATES);
+    assert_eq!(stored.published, dated.item.published.unwrap());
+    assert!(!stored.date_inferred);
+    assert_eq!(stored.source(), "other");
+}
+
+#[test]
+fn an_entry_without_a_guid_moved_to_https_and_retitled_stays_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "http://kdi.example/lajme/takimi";
+    let mut first = item("", PLATES, Some(link), "1");
+    first.item.identity = Identity::Link(link.into());
+    first.item.summary = long_text().into();
+    assert_eq!(apply(&store, "kdi", &[first.clone()]).new, 1);
+    let https = link.replace("http:", "https:");
+    let mut moved = first.clone();
+    moved.item.identity = Identity::Link(https.clone());
+    moved.item.link = Some(https.clone());
+    moved.item.title = format!("{PLATES} (video)");
+    moved.item.content_hash = "2".into();
+    let r = apply(&store, "kdi", &[moved]);
+    assert_eq!((r.new, r.updated), (0, 1));
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].title, format!("{PLATES} (video)"));
+    assert_eq!(all[0].link.as_deref(), Some(https.as_str()));
+    // A partner's copy under the story's link still merges into it.
+    let mut copy = first.clone();
+    copy.item.identity = Identity::Guid("b-1".into());
+    copy.item.link = Some(format!("{https}?utm_source=b"));
+    copy.item.content_hash = "b".into();
+    assert_eq!(apply(&store, "bprg", &[copy]).duplicate, 1);
+    assert_eq!(store.item_count(), 1);
 }
