@@ -940,6 +940,20 @@ impl Tx<'_, '_> {
                 if !item.carried_by(self.source) && agree && !(untold && organisations()) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
+                // An entry of this source with neither GUID nor link, told by its content: its
+                // story edited when it has the story's whole title, its very date and a text
+                // that agrees (another entry of the feed may not have claimed it already).
+                let edited = || {
+                    matches!(new.identity, Identity::Hash(_))
+                        && item.source() == self.source
+                        && !item.date_inferred
+                        && new.published == Some(item.published)
+                        && !self.claimed.borrow().contains(&item.id)
+                        && self.same_story(new, &item, probe.title_keys[0])
+                };
+                if agree && edited() {
+                    return Ok(Some(Rc::unwrap_or_clone(item)));
+                }
             }
         }
         Ok(None)

@@ -5183,3 +5183,34 @@ fn an_entry_without_a_guid_moved_to_https_and_retitled_stays_its_story() {
     assert_eq!(apply(&store, "bprg", &[copy]).duplicate, 1);
     assert_eq!(store.item_count(), 1);
 }
+
+#[test]
+fn an_entry_without_guid_or_link_edited_stays_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |hash: &str, summary: String| {
+        let mut s = item("", PLATES, None, hash);
+        s.item.identity = Identity::Hash(hash.into());
+        s.item.summary = summary;
+        s
+    };
+    assert_eq!(
+        apply(&store, "kdi", &[entry("1", long_text().into())]).new,
+        1
+    );
+    let corrected = format!("{} The meeting was held on Tuesday.", long_text());
+    let r = apply(&store, "kdi", &[entry("2", corrected.clone())]);
+    assert_eq!((r.new, r.updated), (0, 1));
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].summary, corrected);
+    // Another entry of that title and date with a text of its own is another story, and so
+    // is one of another date.
+    let other = "Negotiators from both sides discussed licence plates, vehicle documents and \
+        the freedom of movement agreement at a technical meeting chaired by the mediator of \
+        the European Union, and agreed to meet again after the holidays in Brussels";
+    assert_eq!(apply(&store, "kdi", &[entry("3", other.into())]).new, 1);
+    let mut later = entry("4", format!("{corrected} Photos added."));
+    later.item.published = Some(now() + Duration::days(2));
+    assert_eq!(apply(&store, "kdi", &[later]).new, 1);
+}
