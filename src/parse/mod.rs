@@ -561,7 +561,11 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         });
     }
     if duplicate_ids > 0 {
-        warnings.push(format!("{duplicate_ids} entries reused another entry's id"));
+        let ids = shared.len();
+        warnings.push(format!(
+            "{duplicate_ids} entries share {ids} {} (each told by its link or text instead)",
+            if ids == 1 { "id" } else { "ids" }
+        ));
     }
     let authors = if feed.feed_type == feed_rs::model::FeedType::Atom {
         person_names(&feed.authors)

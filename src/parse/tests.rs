@@ -130,6 +130,12 @@ fn reused_guids_do_not_merge_items() {
     let it = items(doc);
     assert_eq!(it.len(), 2);
     assert_ne!(it[0].identity, it[1].identity);
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let feed = parse(doc.as_bytes(), &ctx(&url)).unwrap();
+    assert_eq!(
+        feed.warnings,
+        ["2 entries share 1 id (each told by its link or text instead)"]
+    );
 }
 
 /// A relative `xml:base` is resolved against the document's address (not dropped, which
