@@ -358,6 +358,29 @@ fn live(
 
 /// The config a reload read and its pipeline, under the limits of `before`'s (see
 /// [`Ingest::succeeding`]).
+/// A reloaded `config` with the settings that take a restart as they are in `old`, with a
+/// warning for each that changed: the store's path, and the listen address (with the feeds'
+/// own address derived from it when `base_url` is not set: links must name where the daemon
+/// answers).
+fn kept_until_restart(mut config: Config, old: &Config) -> Config {
+    if config.store.path != old.store.path {
+        tracing::warn!(
+            new = %config.store.path.display(),
+            "the store path changed; that takes a restart (the store in use stays)"
+        );
+        config.store.path.clone_from(&old.store.path);
+    }
+    if config.server.listen != old.server.listen {
+        tracing::warn!(
+            new = %config.server.listen,
+            "the listen address changed; that takes a restart (the daemon still listens on {})",
+            old.server.listen
+        );
+        config.server = config.server.with_listen(old.server.listen);
+    }
+    config
+}
+
 fn live_after(config: &Arc<Config>, before: &Live) -> anyhow::Result<Live> {
     let ingest = Ingest::succeeding(config, before.ingest.store.clone(), &before.ingest)?;
     Ok(Live {
@@ -1009,21 +1032,15 @@ impl Daemon {
     /// SIGHUP: re-read the config; on error keep running on the old one (the
     /// `config_last_reload_successful` gauge and the `STATUS=` line say so).
     async fn reload(self: &Arc<Self>, scheduler: &mut JobScheduler) {
+        let old = self.live();
         let config = match self.origin.load() {
-            Ok(c) => Arc::new(c),
+            Ok(c) => Arc::new(kept_until_restart(c, &old.config)),
             Err(e) => {
                 self.shared.metrics.config_reloaded(false);
                 tracing::error!("config reload failed; still running on the previous config:\n{e}");
                 return;
             }
         };
-        let old = self.live();
-        if config.store.path != old.config.store.path {
-            tracing::warn!("the store path changed; that takes a restart");
-        }
-        if config.server.listen != old.config.server.listen {
-            tracing::warn!("the listen address changed; that takes a restart");
-        }
         let new_live = match live_after(&config, &old) {
             Ok(l) => Arc::new(l),
             Err(e) => {
@@ -1137,6 +1154,30 @@ mod tests {
         assert!(!fetched_lately(ago(90), now, hour));
         // A last fetch "in the future" (the clock was set back) is taken as just now.
         assert!(fetched_lately(ago(-5), now, hour));
+    }
+
+    #[test]
+    fn a_reload_keeps_the_listen_address_and_store_path_until_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.toml");
+        let config = |listen: &str, store: &str| {
+            Config::from_str(
+                &format!("[store]\npath = \"{store}\"\n[server]\nlisten = \"{listen}\"\n"),
+                &file,
+            )
+            .unwrap()
+        };
+        let old = config("127.0.0.1:18100", "a");
+        let kept = kept_until_restart(config("127.0.0.1:18101", "b"), &old);
+        assert_eq!(kept.server.listen, old.server.listen);
+        assert_eq!(kept.server.base_url.as_str(), "http://127.0.0.1:18100/");
+        assert_eq!(kept.store.path, old.store.path);
+        // A configured base_url is the readers' address, whatever the listen address.
+        let text =
+            "[server]\nlisten = \"127.0.0.1:18101\"\nbase_url = \"https://feeds.example/\"\n";
+        let kept = kept_until_restart(Config::from_str(text, &file).unwrap(), &old);
+        assert_eq!(kept.server.base_url.as_str(), "https://feeds.example/");
+        assert_eq!(kept.server.listen, old.server.listen);
     }
 
     #[test]
