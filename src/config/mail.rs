@@ -223,6 +223,7 @@ impl Validator<'_> {
         raw: &[RawDigest],
         topics: Option<&[String]>,
         sources: &[Source],
+        mail: &MailConfig,
     ) -> Vec<DigestConfig> {
         let mut out: Vec<DigestConfig> = Vec::new();
         for (i, d) in raw.iter().enumerate() {
@@ -278,6 +279,16 @@ impl Validator<'_> {
                         t.span().start,
                         format!("{key}.topics[{j}]"),
                         super::unknown_topic(t.get_ref(), topics),
+                    );
+                }
+            }
+            // A digest the daemon is to send with no relay to send through fails at every run.
+            if let Some(send) = d.send.as_ref().filter(|s| *s.get_ref()) {
+                if mail.smtp.is_none() {
+                    self.push(
+                        send.span().start,
+                        format!("{key}.send"),
+                        "true, but there is no [mail.smtp] relay to send through: add one, or set send = false and take the digests from the outbox".to_string(),
                     );
                 }
             }
@@ -361,7 +372,7 @@ impl Validator<'_> {
                 unsubscribe_url: d.unsubscribe_url.as_ref().map(|v| v.get_ref().clone()),
                 unsubscribe_mailto: d.unsubscribe_mailto.as_ref().map(|v| v.get_ref().clone()),
                 template_dir: d.template_dir.as_ref().map(|v| self.base.join(v.get_ref())),
-                send: d.send,
+                send: d.send.as_ref().is_some_and(|s| *s.get_ref()),
                 send_empty: d.send_empty,
                 images: d.images,
                 max_age: self.duration(&d.max_age, &format!("{key}.max_age")),

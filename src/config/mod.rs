@@ -530,6 +530,7 @@ impl Validator<'_> {
             &raw.digests,
             checked.then_some(topic_names.as_slice()),
             &sources,
+            &mail,
         );
         Config {
             file: path.to_path_buf(),

@@ -74,8 +74,7 @@ pub(crate) struct RawDigest {
     pub unsubscribe_url: Option<Spanned<String>>,
     pub unsubscribe_mailto: Option<Spanned<String>>,
     pub template_dir: Option<Spanned<String>>,
-    #[serde(default)]
-    pub send: bool,
+    pub send: Option<Spanned<bool>>,
     #[serde(default)]
     pub send_empty: bool,
     #[serde(default)]

@@ -502,6 +502,22 @@ fn digests_are_validated() {
     );
     let none = good.replace("from = ", "max_stories = 0\nfrom = ");
     assert_eq!(problems(&none)[0].key, "digests[0].max_stories");
+    // Sent by the daemon: only through a relay.
+    let sent = good.replace("from = ", "send = true\nfrom = ");
+    let found = problems(&sent);
+    assert_eq!(
+        (found[0].key.as_str(), found[0].line),
+        ("digests[0].send", 40),
+        "{found:?}"
+    );
+    assert!(
+        found[0].message.contains("no [mail.smtp] relay"),
+        "{found:?}"
+    );
+    let relay = format!("{sent}\n[mail.smtp]\nhost = \"smtp.example.org\"\n");
+    assert!(load(&relay).unwrap().digest("daily").unwrap().send);
+    let kept = good.replace("from = ", "send = false\nfrom = ");
+    assert!(!load(&kept).unwrap().digest("daily").unwrap().send);
     let german = good.replace("from = ", "locale = \"de\"\nfrom = ");
     let found = problems(&german);
     assert_eq!(found[0].key, "digests[0].locale", "{found:?}");
