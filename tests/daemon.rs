@@ -804,17 +804,35 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
 }
 
 #[test]
-fn a_short_admin_token_is_refused_at_start() {
+fn a_short_admin_token_is_refused_at_start_and_by_check() {
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");
+    for command in ["run", "check"] {
+        let out = s
+            .cmd()
+            .arg(command)
+            .env("TRIBUTARY_ADMIN_TOKEN", "secret")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{command}: a configuration error"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{command}: {err}");
+    }
+    let long = "a-token-long-enough-for-the-admin-routes-0123456789";
     let out = s
         .cmd()
-        .arg("run")
-        .env("TRIBUTARY_ADMIN_TOKEN", "secret")
+        .arg("check")
+        .env("TRIBUTARY_ADMIN_TOKEN", long)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "a configuration error");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("TRIBUTARY_ADMIN_TOKEN"), "{err}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A restart does not fetch again a source polled on an interval that was fetched less than

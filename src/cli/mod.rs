@@ -399,6 +399,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match &cli.command {
         Command::Check(args) => {
+            // `run` refuses a token it cannot use, as it refuses a config error: so does
+            // `check`, in the environment it is given.
+            if let Err(e) = admin_token() {
+                eprintln!("{e} (tributary run refuses to start with it)");
+                return Ok(ExitCode::from(2));
+            }
             let warnings = check::warnings(&config, !args.offline);
             for w in &warnings {
                 eprintln!("warning: {w}");
