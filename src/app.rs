@@ -147,6 +147,7 @@ impl App {
                         queued_millis: 0,
                         warnings: Vec::new(),
                         store_failed: false,
+                        recovered_after: 0,
                     },
                 }
             });

@@ -83,9 +83,17 @@ pub struct SourceReport {
     /// source's own: a full disk, say).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub store_failed: bool,
+    /// The source was failing before this fetch, which did not fail: how many fetches in a
+    /// row had failed.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub recovered_after: u32,
 }
 
 fn is_zero(n: &u128) -> bool {
+    *n == 0
+}
+
+fn is_zero_u32(n: &u32) -> bool {
     *n == 0
 }
 
@@ -216,9 +224,12 @@ impl Ingest {
             queued_millis: 0,
             warnings: Vec::new(),
             store_failed: false,
+            recovered_after: 0,
         };
+        let mut failed_before = 0;
         let outcome = async {
             let state = self.starting_state(source)?;
+            failed_before = state.consecutive_errors;
             // A source backing off says so at once, without waiting for a slot it would not
             // use.
             if let Some(until) = state
@@ -262,6 +273,12 @@ impl Ingest {
             .elapsed()
             .as_millis()
             .saturating_sub(report.queued_millis);
+        if matches!(
+            report.outcome,
+            Outcome::Ok(_) | Outcome::NotModified | Outcome::Unchanged
+        ) {
+            report.recovered_after = failed_before;
+        }
         let new_items = match &report.outcome {
             Outcome::Ok(a) => a.new,
             _ => 0,
@@ -307,6 +324,14 @@ impl Ingest {
             // Nothing new: at debug, so at info a pass over thousands of unchanged sources
             // leaves no line per source (`fetch` still prints its "fetch pass done" summary).
             Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
+        }
+        // A source that was failing and is not: said whatever the fetch found, as its failures
+        // were (the log would otherwise show them and never the end of them).
+        if report.recovered_after > 0 {
+            tracing::info!(
+                failed_fetches = report.recovered_after,
+                "recovered: fetched again after failures"
+            );
         }
         report
     }

@@ -465,6 +465,17 @@ async fn a_reload_that_enables_or_mends_a_failing_source_fetches_it_despite_its_
     .await;
     assert_eq!(server.hits("paused.xml").requests, 2);
     assert_eq!(server.hits("keyed.xml").requests, 2);
+    // The log tells the end of the failures, as it told them.
+    eventually("the recoveries in the log", Duration::from_secs(10), || {
+        let log = d.log();
+        async move {
+            log.lines()
+                .filter(|l| l.contains("recovered: fetched again after failures"))
+                .count()
+                == 2
+        }
+    })
+    .await;
     let mut d = d;
     d.signal("TERM");
     assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());

@@ -472,11 +472,34 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     assert_eq!(again["down"]["status"], "deferred");
     assert_eq!(server.hits("down.xml").requests, before);
     // --force tries again and counts a second failure.
-    s.fetch(&["--force", "--source", "down"]);
+    let (_, again) = s.fetch(&["--force", "--source", "down"]);
+    assert!(
+        again["down"].get("recovered_after").is_none(),
+        "{}",
+        again["down"]
+    );
     let out = s.cmd().args(["sources", "--json"]).output().unwrap();
     assert!(String::from_utf8(out.stdout)
         .unwrap()
         .contains("failing (2)"));
+    // Mended: the fetch says the source recovered, and after how many failures; the next
+    // says nothing of it.
+    server.feed(
+        "down.xml",
+        "<rss version=\"2.0\"><channel><title>t</title><link>https://t.example/</link>\n\
+         <item><title>Back again</title><link>https://t.example/back</link></item>\n\
+         </channel></rss>",
+        "application/rss+xml",
+    );
+    let (_, mended) = s.fetch(&["--force", "--source", "down"]);
+    assert_eq!(mended["down"]["status"], "ok", "{}", mended["down"]);
+    assert_eq!(mended["down"]["recovered_after"], 2, "{}", mended["down"]);
+    let (_, later) = s.fetch(&["--source", "down"]);
+    assert!(
+        later["down"].get("recovered_after").is_none(),
+        "{}",
+        later["down"]
+    );
 }
 
 #[test]

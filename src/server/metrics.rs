@@ -684,6 +684,7 @@ mod tests {
             queued_millis: 0,
             warnings: vec![],
             store_failed: false,
+            recovered_after: 0,
         }
     }
 
@@ -757,6 +758,7 @@ mod tests {
                 queued_millis: 0,
                 warnings: vec![],
                 store_failed: false,
+                recovered_after: 0,
             });
         }
         m.digest_failed("daily");
