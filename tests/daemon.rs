@@ -362,6 +362,13 @@ terms = { "festival*" = 2 }
         m.contains("tributary_config_last_reload_successful 0"),
         "a failed reload shows: {m}"
     );
+    // The status page says so too, without the config's text.
+    let page = body_text(&client, &d.url("/")).await;
+    assert!(
+        page.contains("failed: the daemon runs on the config it had before"),
+        "{page}"
+    );
+    assert!(!page.contains("soon"), "{page}");
 
     // SIGHUP with a good config that adds a source: its feed appears.
     server.feed("second.xml", feed(1), "application/rss+xml");
@@ -385,6 +392,8 @@ terms = { "festival*" = 2 }
         m.contains("tributary_config_last_reload_successful 1"),
         "a good reload clears it: {m}"
     );
+    let page = body_text(&client, &d.url("/")).await;
+    assert!(!page.contains("config reload of"), "{page}");
 
     // SIGTERM: exits 0.
     let mut d = d;

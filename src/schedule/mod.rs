@@ -1036,7 +1036,7 @@ impl Daemon {
         let config = match self.origin.load() {
             Ok(c) => Arc::new(kept_until_restart(c, &old.config)),
             Err(e) => {
-                self.shared.metrics.config_reloaded(false);
+                self.shared.config_reloaded(false);
                 tracing::error!("config reload failed; still running on the previous config:\n{e}");
                 return;
             }
@@ -1044,7 +1044,7 @@ impl Daemon {
         let new_live = match live_after(&config, &old) {
             Ok(l) => Arc::new(l),
             Err(e) => {
-                self.shared.metrics.config_reloaded(false);
+                self.shared.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed; still running on the previous config");
                 return;
             }
@@ -1056,14 +1056,14 @@ impl Daemon {
         let fresh = match self.scheduler(&new_live).await {
             Ok(fresh) => fresh,
             Err(e) => {
-                self.shared.metrics.config_reloaded(false);
+                self.shared.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed: cannot schedule it; still running on the previous config");
                 return;
             }
         };
         let _ = std::mem::replace(scheduler, fresh).shutdown().await;
         self.digests_scheduled(&config);
-        self.shared.metrics.config_reloaded(true);
+        self.shared.config_reloaded(true);
         // Fetches of both configs running now count against one set of limits, sized
         // from here on as the new config says.
         new_live.ingest.limit_as_configured();

@@ -72,6 +72,8 @@ pub struct Shared {
     admin: Option<Admin>,
     /// Since when, and why, the store has failed to take writes; `None` while it takes them.
     store_failure: std::sync::Mutex<Option<(DateTime<Utc>, String)>>,
+    /// When the last reload of the config failed, while the daemon runs on the one before.
+    reload_failure: std::sync::Mutex<Option<DateTime<Utc>>>,
     /// Reads of stored digests running ([`Shared::read_digests`]).
     digest_reads: Arc<tokio::sync::Semaphore>,
 }
@@ -121,6 +123,7 @@ impl Shared {
             ready: AtomicBool::new(false),
             admin: None,
             store_failure: std::sync::Mutex::new(None),
+            reload_failure: std::sync::Mutex::new(None),
             digest_reads: Arc::new(tokio::sync::Semaphore::new(DIGEST_READS)),
         };
         shared.metrics.store_writable(true);
@@ -169,6 +172,23 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Records how a reload of the config went (the gauge, and the status page's banner).
+    pub fn config_reloaded(&self, ok: bool) {
+        self.metrics.config_reloaded(ok);
+        *self
+            .reload_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = (!ok).then(Utc::now);
+    }
+
+    /// When the last reload failed, if the daemon still runs on the config before it.
+    pub fn reload_failure(&self) -> Option<DateTime<Utc>> {
+        *self
+            .reload_failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// Enables the admin routes.
@@ -1033,10 +1053,15 @@ async fn status_page(State(s): State<Arc<Shared>>) -> Response {
                 since.format("%Y-%m-%d %H:%M:%S UTC")
             )
         });
-        let alert = match (failing, unreadable) {
-            (Some(a), Some(b)) => Some(format!("{a} {b}")),
-            (a, b) => a.or(b),
-        };
+        // Why it failed is in the log: a config's text is not for a public page.
+        let reload = shared.reload_failure().map(|at| {
+            format!(
+                "The config reload of {} failed: the daemon runs on the config it had before (the log says why).",
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            )
+        });
+        let alerts: Vec<String> = [failing, unreadable, reload].into_iter().flatten().collect();
+        let alert = (!alerts.is_empty()).then(|| alerts.join(" "));
         let digests = status::digest_rows(&config, &shared.store);
         status::render(
             &config,
