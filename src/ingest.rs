@@ -289,6 +289,10 @@ impl Ingest {
         span.record("duration_ms", report.millis as u64);
         let _entered = span.enter();
         match &report.outcome {
+            // A restart is no failure: said, but not among the warnings alerts read.
+            Outcome::Error { message } if message == STOPPING && !span.is_disabled() => {
+                tracing::info!("not fetched: stopping")
+            }
             // With info spans filtered out (the one-shot commands log warnings only), the
             // line names its source itself.
             Outcome::Error { message } if span.is_disabled() => {
@@ -419,7 +423,7 @@ impl Ingest {
             () = self.downloads.cancelled() => {
                 // Stopping: the source's state stays as it was, for the next start.
                 return Ok(Outcome::Error {
-                    message: "not fetched: stopping".into(),
+                    message: STOPPING.into(),
                 });
             }
         };
@@ -674,6 +678,10 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.retry_at = None;
     state.failing_since = None;
 }
+
+/// The error of a fetch cut short because the process is stopping: no failure of its source
+/// (its state stays as it was), logged at info.
+const STOPPING: &str = "not fetched: stopping";
 
 /// Longest error message kept for a source, in characters.
 const MAX_ERROR: usize = 500;

@@ -1066,6 +1066,41 @@ async fn a_fetch_asked_for_during_a_running_one_follows_it() {
     .await;
 }
 
+/// A fetch cut short by SIGTERM is said at info, as no failure of its source: a restart
+/// leaves no warning for log-based alerts to read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_cut_short_by_a_stop_is_no_warning() {
+    let server = FeedServer::start();
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    server.route(
+        "held.xml",
+        Route::Gated {
+            body: feed(1).into_bytes(),
+            open: open.clone(),
+        },
+    );
+    let s = setup(
+        &[common::src("held", server.url("held.xml"))],
+        "[server]\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let mut d = Daemon::start(&s);
+    eventually("the fetch to start", Duration::from_secs(20), || async {
+        server.hits("held.xml").requests == 1
+    })
+    .await;
+    d.signal("TERM");
+    assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    let log = d.log();
+    let said: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("not fetched: stopping"))
+        .collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains("INFO"), "{log}");
+    assert!(!log.contains("WARN"), "{log}");
+}
+
 /// A client that has asked for more than it reads keeps its connection open through the
 /// server's drain (up to 30 s); a second SIGTERM closes it at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
