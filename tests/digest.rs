@@ -496,7 +496,6 @@ cron = "0 7 * * *"
 time_zone = "Europe/Belgrade"
 from = "digest@example.org"
 to = ["list@example.org"]
-send = true
 "#;
     let s = setup(
         &[
