@@ -301,6 +301,21 @@ terms = { "festival*" = 2 }
         health.iter().find(|h| h["id"] == "partner").unwrap()["health"],
         "ok"
     );
+    // Another config, whose store is not there yet, is not answered by this daemon.
+    let other = setup(&[common::src("elsewhere", "feed.xml".into())], "");
+    let cli = other
+        .cmd()
+        .args(["sources", "--json", "--listen", listening])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&cli.stderr);
+    assert_eq!(cli.status.code(), Some(1), "{said}");
+    assert!(said.contains("no store at"), "{said}");
+    assert!(
+        said.contains("serves none of this config's sources"),
+        "{said}"
+    );
+    assert!(cli.stdout.is_empty());
 
     // Metrics and the status page.
     let metrics = body_text(&client, &d.url("/metrics")).await;

@@ -857,13 +857,13 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     let listen = args.listen.unwrap_or(config.server.listen);
     let health = if let Err(missing) = crate::app::ensure_store_exists(&config) {
         // Not there (a mistyped --data-dir): a daemon may still answer; else say so.
-        from_daemon(listen, &missing.to_string())?
+        from_daemon(listen, &config, &missing.to_string())?
     } else {
         match crate::store::Store::open(&config.store) {
             Ok(store) => crate::app::source_health(&store, &config)?,
             // The daemon holds the store (sled is single-process), or the store is not ours
             // to read (systemd's private state directory): ask the daemon instead.
-            Err(e) => from_daemon(listen, &e.to_string())?,
+            Err(e) => from_daemon(listen, &config, &e.to_string())?,
         }
     };
     let mut out = std::io::stdout().lock();
@@ -896,9 +896,12 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Source health from the running daemon's `/sources.json`.
+/// Source health from the running daemon's `/sources.json`: a daemon that serves none of
+/// `config`'s sources is another config's (the demo's on the default address), not this
+/// store's.
 fn from_daemon(
     listen: std::net::SocketAddr,
+    config: &Config,
     why: &str,
 ) -> anyhow::Result<Vec<crate::app::SourceHealth>> {
     // The daemon itself, not the public URL a proxy may publish.
@@ -926,9 +929,19 @@ fn from_daemon(
                 )
             })?;
         let bytes = response.error_for_status()?.bytes().await?;
+        let health: Vec<crate::app::SourceHealth> = serde_json::from_slice(&bytes)?;
+        if !config.sources.is_empty()
+            && !health
+                .iter()
+                .any(|h| config.sources.iter().any(|s| s.id == h.id))
+        {
+            anyhow::bail!(
+                "{why}; the daemon at {url} serves none of this config's sources: another config's daemon (a daemon listening elsewhere is asked with --listen ADDR or TRIBUTARY_LISTEN)"
+            );
+        }
         // Said, so that a mistyped --data-dir is not taken for this store's health.
         eprintln!("(from the running daemon at {url})");
-        Ok(serde_json::from_slice(&bytes)?)
+        Ok(health)
     })
 }
 
