@@ -517,8 +517,12 @@ async fn admin_routes_are_off_without_a_token() {
     let s = shared(&dir);
     for uri in ["/admin/fetch", "/admin/fetch?source=bfpe", "/admin/reload"] {
         let auth = format!("Bearer {TOKEN}");
-        let r = send(&s, "POST", uri, &[("authorization", &auth)]).await;
-        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{uri}");
+        // Whatever the method: no `Allow` header tells a prober they are there.
+        for method in ["POST", "GET", "DELETE"] {
+            let r = send(&s, method, uri, &[("authorization", &auth)]).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {uri}");
+            assert!(r.headers().get("allow").is_none(), "{method} {uri}");
+        }
     }
 }
 

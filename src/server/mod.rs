@@ -377,9 +377,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/feeds/topics/{topic}/{file}", get(topic_language_feed))
         .route("/sources.json", get(sources_json))
         .route("/digests/{name}/{file}", get(digest_file))
-        .route("/metrics", get(metrics_text))
-        .route("/admin/fetch", post(admin::fetch))
-        .route("/admin/reload", post(admin::reload))
+        .route("/metrics", get(metrics_text));
+    // Without a token the admin routes do not exist, whatever the method (a 405's `Allow`
+    // would tell a prober they are there).
+    let working = if shared.admin.is_some() {
+        working
+            .route("/admin/fetch", post(admin::fetch))
+            .route("/admin/reload", post(admin::reload))
+    } else {
+        working
+    };
+    let working = working
         // Past the limit it is the server that was slow, not the client: 503, which
         // clients do not repeat at once as some do a 408.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
