@@ -1394,3 +1394,69 @@ fn a_source_with_headers_follows_no_redirect_to_another_site() {
     // A redirect within the site is followed.
     assert_eq!(reports["renamed"]["status"], "ok", "{}", reports["renamed"]);
 }
+
+/// Ctrl-C during `fetch` stops it as SIGTERM stops the daemon: the sources already fetched
+/// keep their states (validators, last success), the one still downloading is left as it
+/// was, and the exit status is the signal's.
+#[test]
+fn an_interrupted_fetch_keeps_the_states_of_the_sources_it_fetched() {
+    use std::io::BufRead as _;
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    server.route(
+        "held.xml",
+        Route::Gated {
+            body: b"<rss version=\"2.0\"><channel><title>t</title></channel></rss>".to_vec(),
+            open: open.clone(),
+        },
+    );
+    let s = setup(
+        &[
+            src("fast", server.url("partner-atom.xml")),
+            src("held", server.url("held.xml")),
+        ],
+        "",
+    );
+    let mut child = s
+        .std_cmd()
+        .args(["fetch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["source"], "fast", "{first}");
+    assert_eq!(first["status"], "ok", "{first}");
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    let status = child.wait().unwrap();
+    open.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(rest[0]["source"], "held");
+    assert_eq!(rest[0]["message"], "not fetched: stopping");
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    let health: HashMap<String, Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["id"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(health["fast"]["health"], "ok", "{}", health["fast"]);
+    assert!(health["fast"]["state"]["last_success"].is_string());
+    assert_eq!(
+        health["held"]["health"], "never fetched",
+        "{}",
+        health["held"]
+    );
+}

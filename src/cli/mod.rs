@@ -538,6 +538,32 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         force: args.force,
         reread: args.reread,
     };
+    // Ctrl-C (or SIGTERM) stops the pass as it stops the daemon: downloads still running end
+    // at once, feeds downloaded are stored, and the states of the sources fetched are written
+    // (they were lost with the process: the next pass fetched those sources again without
+    // their validators). A second signal ends the process at once.
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let _signals = runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let downloads = app.ingest.downloads.clone();
+        let stopped = stopped.clone();
+        Ok::<_, std::io::Error>(tokio::spawn(async move {
+            let code = tokio::select! {
+                _ = int.recv() => 130,
+                _ = term.recv() => 143,
+            };
+            stopped.store(code, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("stopping: storing what was downloaded (again to stop at once)");
+            downloads.cancel();
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            std::process::exit(code);
+        }))
+    })?;
     let reports = runtime.block_on(app.fetch_pass(&args.sources, mode, |r| {
         let line = if json {
             serde_json::to_string(r).expect("reports serialize")
@@ -587,7 +613,11 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     // The store failing (a full disk, a store it cannot open) is the command's failure, not
     // a source's: exit 1, which a timer does not count a success.
     let store_failed = reports.iter().any(|r| r.store_failed);
-    Ok(if store_failed {
+    let signal = stopped.load(std::sync::atomic::Ordering::SeqCst);
+    Ok(if signal != 0 {
+        // As a shell reports a process its signal ended.
+        ExitCode::from(signal as u8)
+    } else if store_failed {
         ExitCode::from(1)
     } else if failed > 0 {
         ExitCode::from(PARTIAL_FAILURE)
