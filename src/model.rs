@@ -685,6 +685,10 @@ pub struct DigestRecord {
     pub end: DateTime<Utc>,
     /// Stories in the digest.
     pub count: usize,
+    /// Stories first seen in the period but published more than the digest's `max_age`
+    /// before its end, left out (a first fetch of a source's old entries).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub too_old: usize,
     /// The message's Message-ID.
     pub message_id: String,
     /// The message's subject.
@@ -725,6 +729,10 @@ pub struct DigestRecord {
     /// so the daemon does not; `digest NAME --send --at END` does, once the cause is mended.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub send_refused: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A story's times written as chrono's serde writes them (RFC 3339 in UTC with `Z`, and 3, 6

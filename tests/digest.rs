@@ -460,6 +460,11 @@ fn a_new_sources_back_catalogue_is_not_news_to_a_digest_with_max_age() {
     let said = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{said}");
     assert!(said.contains("digest daily: 2 stories"), "{said}");
+    // What was left out, and why, is said.
+    assert!(
+        said.contains("; 1 more published over max_age (14days) before its end left out"),
+        "{said}"
+    );
     let text = std::fs::read_to_string(&files(&out, "txt")[0]).unwrap();
     assert!(
         text.contains("Caucus members meet the new mayors"),
@@ -471,6 +476,26 @@ fn a_new_sources_back_catalogue_is_not_news_to_a_digest_with_max_age() {
         "{text}"
     );
     assert!(!text.contains("from the archive"), "{text}");
+
+    // A period of old stories alone says so, not that nothing arrived.
+    server.feed(
+        "partner.xml",
+        r#"<rss version="2.0"><channel><title>Partner</title><link>https://partner.example/</link>
+        <item><title>Another report from the archive</title><link>https://partner.example/news/4</link><pubDate>Tue, 15 Mar 2016 10:00:00 +0100</pubDate></item>
+        </channel></rss>"#,
+        "application/rss+xml",
+    );
+    s.fetch(&[]);
+    let run = s.cmd().args(["digest", "daily"]).output().unwrap();
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}");
+    assert!(said.contains("digest daily: 0 stories"), "{said}");
+    assert!(
+        said.contains(
+            "nothing to send: the stories first seen in the period were all published over max_age"
+        ),
+        "{said}"
+    );
 
     // A period cannot end in the future.
     let ahead = s

@@ -1175,7 +1175,11 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     };
     if record.count == 0 && !d.send_empty {
-        outln!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
+        if record.too_old > 0 {
+            outln!("nothing to send: the stories first seen in the period were all published over max_age before its end (old entries of a source's first fetch, most often)");
+        } else {
+            outln!("nothing to send: no new stories since the last digest (set send_empty = true to send empty digests)");
+        }
         return Ok(done);
     }
     let mut record = record;
@@ -1268,8 +1272,15 @@ fn period_line(d: &crate::config::DigestConfig, record: &crate::model::DigestRec
             .format("%Y-%m-%d %H:%M")
             .to_string()
     };
+    let old = match (record.too_old, d.max_age) {
+        (0, _) | (_, None) => String::new(),
+        (n, Some(age)) => format!(
+            "; {n} more published over max_age ({}) before its end left out",
+            humantime::format_duration(age)
+        ),
+    };
     format!(
-        "{} {} first seen {} → {} ({})",
+        "{} {} first seen {} → {} ({}){old}",
         record.count,
         if record.count == 1 {
             "story"

@@ -194,12 +194,11 @@ fn compose(
     // A period cannot end in the future: stories still to come would fall into it unseen.
     let end = end.min(Utc::now().trunc_subsecs(3));
     let period = period(store, d, end)?;
-    let items: Vec<_> = store
+    let (items, old): (Vec<_>, Vec<_>) = store
         .first_seen_between(period.start, period.end)?
         .into_iter()
         .filter(|i| d.sources.is_empty() || i.sources.iter().any(|c| d.sources.contains(&c.source)))
-        .filter(|i| !too_old(d, i, period.end))
-        .collect();
+        .partition(|i| !too_old(d, i, period.end));
     let spec = spec(d);
     let topic_order: Vec<String> = config.classifier.topics().map(str::to_string).collect();
     let topic_title = |t: &str| {
@@ -244,6 +243,7 @@ fn compose(
         start: period.start,
         end: period.end,
         count: built.count,
+        too_old: old.len(),
         message_id,
         subject,
         eml,
@@ -1015,6 +1015,7 @@ mod tests {
             start: end - chrono::Duration::days(1),
             end,
             count,
+            too_old: 0,
             message_id: String::new(),
             subject: String::new(),
             eml: String::new(),

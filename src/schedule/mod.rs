@@ -903,7 +903,7 @@ impl Daemon {
         };
         metrics.digest_record(&record);
         if at.is_some() {
-            tracing::info!(digest = %name, stories = record.count, end = %record.end, "digest built");
+            tracing::info!(digest = %name, stories = record.count, too_old = record.too_old, end = %record.end, "digest built");
         }
         if d.send {
             // Every digest built to be sent and not sent yet, oldest first: one that fails
