@@ -1038,3 +1038,32 @@ fn a_digest_the_relay_may_have_taken_is_not_sent_again_by_itself() {
     );
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+/// `digest NAME --send` without a relay is refused before anything is built: the period's
+/// stories are still there for the next digest.
+#[test]
+fn a_send_without_a_relay_is_refused_before_the_period_is_used_up() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = setup(
+        &[src("atom", server.url("partner-atom.xml"))],
+        "[mail]\noutbox = \"outbox\"\n\n[[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\nfrom = \"d@example.org\"\nto = [\"list@example.org\"]\n",
+    );
+    s.fetch(&[]);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--send"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("no [mail.smtp] relay"), "{err}");
+    assert!(!s.dir.path().join("outbox/daily/new").exists());
+    let preview = s
+        .cmd()
+        .args(["digest", "daily", "--preview"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&preview.stdout);
+    assert!(said.contains("(not stored): 4 stories"), "{said}");
+}

@@ -1095,6 +1095,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         },
         None => chrono::Utc::now(),
     };
+    // Refused before the period is built (and used up): there is nothing to send through.
+    if args.send && config.mail.smtp.is_none() {
+        eprintln!(
+            "--send: no [mail.smtp] relay is configured to send through (digest {} alone writes it to the outbox)",
+            d.name
+        );
+        return Ok(ExitCode::from(2));
+    }
     let app = App::open_existing(config)?;
     if args.preview {
         let (record, fresh) = digest_run::preview(&app.config, &app.store, &d, at)?;
