@@ -352,6 +352,14 @@ fn check_does_not_warn_of_sources_local_on_purpose() {
     assert_eq!(out.status.code(), Some(0), "{said}");
     assert!(!said.contains("source here"), "{said}");
     assert!(!said.contains("source there"), "{said}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(": ok (2 sources, "), "{stdout}");
+    // One of each is said so.
+    let one = setup(&[src("here", "http://localhost:9/feed.xml".into())], "");
+    let out = one.cmd().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(": ok (1 source, "), "{stdout}");
+    assert!(stdout.contains(" 0 digests, "), "{stdout}");
 }
 
 #[test]

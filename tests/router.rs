@@ -193,7 +193,13 @@ async fn feeds_have_types_self_links_and_validators() {
     // origins.
     for uri in ["/admin/reload", "/metrics", "/"] {
         let asked = send(&s, "OPTIONS", uri, &[("origin", "https://reader.example")]).await;
-        assert_eq!(asked.status(), StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+        // (The admin routes are off here: not there at all.)
+        let expected = if uri.starts_with("/admin/") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::METHOD_NOT_ALLOWED
+        };
+        assert_eq!(asked.status(), expected, "{uri}");
         assert!(
             !asked.headers().contains_key("access-control-allow-origin"),
             "{uri}"

@@ -75,7 +75,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Fetch sources once now and store their items; prints a line per source.
     #[command(
-        after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source bprg --force", exit_codes!())
+        after_help = concat!("Examples:\n  tributary --config config/demo.toml fetch\n  tributary fetch --source balkans-group --force", exit_codes!())
     )]
     Fetch(FetchArgs),
     /// Find the feeds a web page offers (or check a feed URL), or read another reader's OPML
@@ -110,7 +110,7 @@ pub enum Command {
     Run(RunArgs),
     /// Write one republished feed to stdout, byte for byte as the daemon serves it.
     #[command(
-        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source bprg\n  tributary render --format rss --language sq\n  tributary render --format rss --topic dialogue --language sq\n  tributary render --format html --topic dialogue > dialogue.html", exit_codes!())
+        after_help = concat!("Examples:\n  tributary render --format atom\n  tributary render --format rss --topic dialogue\n  tributary render --format json --source balkans-group\n  tributary render --format rss --language sq\n  tributary render --format rss --topic dialogue --language sq\n  tributary render --format html --topic dialogue > dialogue.html", exit_codes!())
     )]
     Render(RenderArgs),
     /// Build a digest now: the stories first seen since the previous one of that name. Writes it
@@ -163,7 +163,7 @@ pub struct RenderArgs {
     pub source: Option<String>,
     /// Only items in this language: a language the sources' `lang` names (`sr`), or a full
     /// tag one of them gives (`sr-Cyrl`).
-    #[arg(long, value_name = "TAG")]
+    #[arg(long, value_name = "TAG", visible_alias = "lang")]
     pub language: Option<String>,
     /// The address the daemon listens on, as `run` takes it: without a `base_url`, the feeds'
     /// own links name it, and the document is then the one the daemon serves.
@@ -410,17 +410,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {w}");
             }
             let disabled = config.sources.iter().filter(|s| !s.enabled).count();
+            let counted =
+                |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
             outln!(
-                "{}: ok ({} sources{}, {} topics, {} digests, store at {}){}",
+                "{}: ok ({}{}, {}, {}, store at {}){}",
                 config.file.display(),
-                config.sources.len(),
+                counted(config.sources.len(), "source"),
                 if disabled > 0 {
                     format!(" ({disabled} disabled)")
                 } else {
                     String::new()
                 },
-                config.classifier.topics().count(),
-                config.digests.len(),
+                counted(config.classifier.topics().count(), "topic"),
+                counted(config.digests.len(), "digest"),
                 shown_path(&config.store.path).display(),
                 if warnings.is_empty() {
                     String::new()
@@ -768,7 +770,7 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "{}{}  {:<20}  {}{}",
-                item.published.format("%Y-%m-%d %H:%M"),
+                item.published.format("%Y-%m-%d %H:%M UTC"),
                 if item.date_inferred { "*" } else { " " },
                 via,
                 item.title,
@@ -900,7 +902,7 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
     if !args.json {
         writeln!(
             out,
-            "{:<24} {:<12} {:<14} {:>6}  {:<20}  notes",
+            "{:<24} {:<12} {:<14} {:>6}  {:<23}  notes",
             "SOURCE", "KIND", "HEALTH", "ITEMS", "LAST SUCCESS"
         )?;
     }
@@ -910,14 +912,14 @@ fn sources(config: Config, args: &SourcesArgs) -> anyhow::Result<ExitCode> {
         } else {
             writeln!(
                 out,
-                "{:<24} {:<12} {:<14} {:>6}  {:<20}  {}",
+                "{:<24} {:<12} {:<14} {:>6}  {:<23}  {}",
                 s.id,
                 s.kind,
                 s.health,
                 s.items,
                 s.state
                     .last_success
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
                     .unwrap_or_else(|| "never".into()),
                 s.notes()
             )?;

@@ -133,7 +133,12 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (another address with --listen ADDR or TRIBUTARY_LISTEN)",
+                config.server.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     // Port 0 asks the system for a free port: links derived from the address name the one it
     // gave, now and after a reload.

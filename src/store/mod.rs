@@ -105,7 +105,7 @@ const STATES_CACHE: u64 = 8 << 20;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Another process has the store open.
-    #[error("the store at {} is in use by another process (is a tributary daemon running?)", path.display())]
+    #[error("the store at {} is in use by another process (a running tributary daemon, or another tributary command until it ends)", path.display())]
     Locked {
         /// The store directory.
         path: PathBuf,
