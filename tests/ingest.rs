@@ -1460,3 +1460,22 @@ fn an_interrupted_fetch_keeps_the_states_of_the_sources_it_fetched() {
         health["held"]
     );
 }
+
+/// The HTML parser under the sanitizer warns of each node it mends: a body of a few
+/// kilobytes made hundreds of lines of log (a hostile feed, megabytes of it). Its errors
+/// only, unless RUST_LOG names it.
+#[test]
+fn the_html_parsers_mending_is_not_logged() {
+    let body = format!("<table>{}</table>", "text<div>t</div>".repeat(50));
+    let feed = format!(
+        "<rss version=\"2.0\"><channel><title>t</title><item><title>Mended</title><guid>1</guid>\
+         <description><![CDATA[{body}]]></description></item></channel></rss>"
+    );
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    let out = s.cmd().arg("fetch").output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("html5ever"), "{err}");
+    assert_eq!(s.items().len(), 1);
+}

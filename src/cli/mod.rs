@@ -363,9 +363,22 @@ fn init_logging(format: LogFormat, default_level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // The scheduler crate narrates its own bookkeeping at info ("Job creator created", once
     // per source at every start and reload): only its warnings, unless RUST_LOG names it.
-    if !from_env.is_some_and(|f| f.contains("tokio_cron_scheduler")) {
+    if !from_env
+        .as_deref()
+        .is_some_and(|f| f.contains("tokio_cron_scheduler"))
+    {
         if let Ok(quiet) = "tokio_cron_scheduler=warn".parse() {
             filter = filter.add_directive(quiet);
+        }
+    }
+    // The HTML parser under the sanitizer warns of the markup it mends, a line per node: a
+    // feed's body of a few kilobytes can make hundreds of thousands of lines (and fill a
+    // disk). Its errors only, unless RUST_LOG names it.
+    for quiet in ["html5ever", "markup5ever"] {
+        if !from_env.as_deref().is_some_and(|f| f.contains(quiet)) {
+            if let Ok(directive) = format!("{quiet}=error").parse() {
+                filter = filter.add_directive(directive);
+            }
         }
     }
     // Colours only on a terminal: journald, files and pipes get plain text. A log line that
