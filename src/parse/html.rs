@@ -234,6 +234,10 @@ fn trimmed(mut s: String) -> String {
     s
 }
 
+/// Markup shorter than this is read by lol_html without a look at its nesting: a search of
+/// its stack per end tag costs little below it.
+const DEEP_SUSPECT: usize = 32 * 1024;
+
 /// Deepest element nesting given to the HTML parser. html5ever walks its stack of open
 /// elements for each tag it reads, so markup nesting by the ten thousand (a megabyte of
 /// `<div>`) costs minutes of CPU; a story's body nests a few dozen levels.
@@ -252,6 +256,12 @@ const NO_CONTENT: &[&str] = &[
     "keygen", "link", "meta", "param", "source", "track", "wbr",
 ];
 
+/// Formatting elements: the parser's end tag for one that has a block opened in it closes it
+/// alone (the block stays open: `<b><div></b>` leaves the `div` open).
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
 /// Elements whose content is text to the parser, up to their end tag.
 const SKIPPED: &[&str] = &[
     "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
@@ -261,14 +271,26 @@ const SKIPPED: &[&str] = &[
 /// as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or `>`;
 /// a tag ends at a `>` outside a quoted attribute value; comments and text-only elements hold
 /// no tags), counting the elements left open. Elements without content or with an implied
-/// end do not nest; in SVG and MathML, `/>` closes an element.
+/// end do not nest; in SVG and MathML, `/>` closes an element. An end tag closes the nearest
+/// open element of its name and those opened in it (a formatting element's, that element
+/// alone); one that names no open element closes nothing, as the parser ignores it
+/// (`<div></x>` nests).
 fn nests_too_deep(html: &str) -> bool {
     let bytes = html.as_bytes();
     // Each level takes a tag of three bytes at least.
     if bytes.len() < 3 * MAX_HTML_DEPTH {
         return false;
     }
-    let (mut depth, mut at) = (0usize, 0usize);
+    let mut at = 0usize;
+    // The open elements, by a hash of their lowercased names, and how many of each are open
+    // (an end tag that names none is passed over without a search).
+    let mut stack: Vec<u64> = Vec::new();
+    let mut open_names: std::collections::HashMap<u64, usize> = Default::default();
+    let name_hash = |name: &[u8]| {
+        name.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
     // The depth at which an `svg` or `math` element opened, while in it.
     let mut foreign: Option<usize> = None;
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
@@ -308,9 +330,23 @@ fn nests_too_deep(html: &str) -> bool {
         if foreign.is_none() && (NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name)) {
             continue;
         }
+        let hash = name_hash(&bytes[name_at..name_at + name_len]);
         if closing {
-            depth = depth.saturating_sub(1);
-            if foreign.is_some_and(|at| depth <= at) {
+            if open_names.get(&hash).is_some_and(|n| *n > 0) {
+                if let Some(i) = stack.iter().rposition(|h| *h == hash) {
+                    let mut closed = |h: u64| {
+                        if let Some(n) = open_names.get_mut(&h) {
+                            *n -= 1;
+                        }
+                    };
+                    if FORMATTING.contains(&name) {
+                        closed(stack.remove(i));
+                    } else {
+                        stack.drain(i..).for_each(closed);
+                    }
+                }
+            }
+            if foreign.is_some_and(|at| stack.len() <= at) {
                 foreign = None;
             }
             continue;
@@ -319,7 +355,7 @@ fn nests_too_deep(html: &str) -> bool {
             continue;
         }
         if foreign.is_none() && matches!(name, "svg" | "math") {
-            foreign = Some(depth);
+            foreign = Some(stack.len());
         }
         if SKIPPED.contains(&name) && foreign.is_none() {
             match end_tag_of(bytes, at, name) {
@@ -328,8 +364,9 @@ fn nests_too_deep(html: &str) -> bool {
             }
             continue;
         }
-        depth += 1;
-        if depth > MAX_HTML_DEPTH {
+        stack.push(hash);
+        *open_names.entry(hash).or_default() += 1;
+        if stack.len() > MAX_HTML_DEPTH {
             return true;
         }
     }
@@ -399,6 +436,23 @@ fn comment_end(bytes: &[u8], from: usize) -> Option<usize> {
     }
 }
 
+/// `html` with every `<…>` taken out (from a `<` to the next `>`, a space in their place),
+/// in one pass: the text of markup too deep to parse.
+fn without_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        out.push(' ');
+        match rest[open..].find('>') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => rest = "",
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Just past `</name` (any case) from `from` on, where a text-only element ends.
 fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
     memchr::memmem::find_iter(&bytes[from..], b"</")
@@ -414,8 +468,11 @@ fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
 /// [`sanitize`] through ammonia.
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
     if nests_too_deep(html) {
-        // Its text alone, escaped: nothing of such markup is worth minutes of a core.
-        return trimmed(html_escape::encode_text(&to_text(html)).into_owned());
+        // Its text alone, escaped: nothing of such markup is worth minutes of a core. Not
+        // read by a tokenizer that keeps a stack of elements either (lol_html's selectors
+        // search theirs at each end tag that closes nothing).
+        let text = collapse_whitespace(&decode_entities(&without_tags(html)));
+        return trimmed(html_escape::encode_text(&text).into_owned());
     }
     // Fails closed: a body the pass could not read, or that still has an iframe with content
     // once sanitized (html5ever writes that content unescaped), is sanitized without frames.
@@ -1136,6 +1193,11 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapsed_prefix(html, max_chars, false);
     }
+    // Markup nested too deep costs lol_html's selectors a search of their stack at each end
+    // tag that closes nothing: read without them (only worth looking for in long markup).
+    if html.len() > DEEP_SUSPECT && nests_too_deep(html) {
+        return collapsed_prefix(&without_tags(html), max_chars, true);
+    }
     let sink = TextSink::new(max_chars);
     let settings = Settings {
         element_content_handlers: vec![element!("*", |el| {
@@ -1418,6 +1480,21 @@ mod tests {
         assert!(kept.contains("<b>end</b>"), "{}", &kept[kept.len() - 50..]);
         assert!(nests_too_deep(&"<b>".repeat(513)));
         assert!(!nests_too_deep(&"<b>x</b>".repeat(513)));
+        // An end tag that names no open element closes nothing, as the parser ignores it; a
+        // formatting element's closes it alone; any other closes what was opened in it.
+        assert!(nests_too_deep(&"<div></x>".repeat(513)));
+        // Such markup's text is read without a stack of elements.
+        let stray = format!("{}Deep &amp; text", "<div></x>".repeat(5_000));
+        assert_eq!(to_text_prefix(&stray, 100), "Deep & text");
+        assert_eq!(sanitize(&stray, Some(&base()), None), "Deep &amp; text");
+        assert!(nests_too_deep(&"<div></span>".repeat(513)));
+        assert!(nests_too_deep(&"<b><div></b>".repeat(513)));
+        assert!(!nests_too_deep(&"<div><span>x</div>".repeat(513)));
+        assert!(!nests_too_deep(&format!(
+            "{}{}",
+            "<div>".repeat(400),
+            "</DIV><div><b>x</b></div>".repeat(400)
+        )));
         // `<div/>` is an open div to HTML; tags in comments, attribute values and text-only
         // elements are none.
         assert!(nests_too_deep(&"<div/>".repeat(513)));

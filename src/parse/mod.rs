@@ -500,8 +500,12 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     let mut duplicate_ids = 0;
     // What each entry is told by (`None`: its content).
     let mut told = Vec::with_capacity(feed.entries.len());
+    let mut cut = 0;
     for ((mut entry, link), fragment) in feed.entries.into_iter().zip(links).zip(fragments) {
         let content_hash = raw_hash(&entry);
+        if cut_long_bodies(&mut entry) {
+            cut += 1;
+        }
         fix_c1_text(&mut entry);
         let guid = entry.id.trim();
         let reused = shared.contains(guid);
@@ -559,6 +563,17 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
             link,
             fragment,
         });
+    }
+    if cut > 0 {
+        warnings.push(format!(
+            "{cut} {} longer than {} KiB cut to that length",
+            if cut == 1 {
+                "entry's text was"
+            } else {
+                "entries' texts were"
+            },
+            MAX_ENTRY_TEXT / 1024
+        ));
     }
     if duplicate_ids > 0 {
         let ids = shared.len();
@@ -875,6 +890,37 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
         text = html::to_text(&text);
     }
     text
+}
+
+/// Longest summary or body of an entry read, in bytes. The HTML parser under the sanitizer
+/// (and the tokenizer of the summaries) spends time that grows with the square of some
+/// markup's length (ten thousands of stray end tags, a megabyte of `&`, a tag with a hundred
+/// thousand attributes: minutes of a core from a few kilobytes of gzip); a story's text is
+/// tens of kilobytes.
+const MAX_ENTRY_TEXT: usize = 256 * 1024;
+
+/// Cuts an entry's summary and body to [`MAX_ENTRY_TEXT`] bytes (the HTML parser drops a tag
+/// the cut leaves unfinished, and the sanitizer closes the elements left open). Whether it
+/// cut any.
+fn cut_long_bodies(e: &mut Entry) -> bool {
+    let cut = |text: &mut String| {
+        if text.len() <= MAX_ENTRY_TEXT {
+            return false;
+        }
+        let mut at = MAX_ENTRY_TEXT;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+        true
+    };
+    let summary = e.summary.as_mut().is_some_and(|t| cut(&mut t.content));
+    let body = e
+        .content
+        .as_mut()
+        .and_then(|c| c.body.as_mut())
+        .is_some_and(cut);
+    summary | body
 }
 
 /// The entry's title, summary and body with C1 controls read as windows-1252

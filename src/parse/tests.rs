@@ -1338,3 +1338,42 @@ fn derived_titles_end_at_a_sentence_not_at_every_full_stop() {
         "Да ли је дијалог завршен?"
     );
 }
+
+/// A summary or body longer than [`MAX_ENTRY_TEXT`] is cut to it, with a warning: the HTML
+/// parser's time grows with the square of some markup's length. A tag the cut leaves
+/// unfinished is dropped, the elements left open are closed.
+#[test]
+fn entries_texts_are_cut_to_their_longest_with_a_warning() {
+    let long = format!(
+        "<p>{}</p><p><img src=\"https://e.example/picture.png\"></p>",
+        "word ".repeat((MAX_ENTRY_TEXT - 40) / 5)
+    );
+    assert!(long.len() > MAX_ENTRY_TEXT);
+    let doc = format!(
+        r#"<rss version="2.0"><channel><title>t</title>
+      <item><title>Long</title><guid>1</guid><description><![CDATA[{long}]]></description></item>
+      <item><title>Short</title><guid>2</guid><description><![CDATA[<p>A short <b>one</b>.</p>]]></description></item>
+      </channel></rss>"#
+    );
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let c = ctx(&url);
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(
+        feed.warnings,
+        ["1 entry's text was longer than 256 KiB cut to that length"]
+    );
+    let items: Vec<NewItem> = feed
+        .entries
+        .iter()
+        .map(|e| normalize(e, &feed, &c))
+        .collect();
+    let cut = items[0].content.as_deref().unwrap();
+    assert!(cut.len() <= MAX_ENTRY_TEXT, "{}", cut.len());
+    assert!(cut.starts_with("<p>word word"), "{}", &cut[..40]);
+    assert!(cut.ends_with("</p>"), "{}", &cut[cut.len() - 40..]);
+    assert!(!cut.contains("<img"));
+    assert_eq!(
+        items[1].content.as_deref(),
+        Some("<p>A short <b>one</b>.</p>")
+    );
+}
