@@ -282,10 +282,9 @@ fn nests_too_deep(html: &str) -> bool {
         return false;
     }
     let mut at = 0usize;
-    // The open elements, by a hash of their lowercased names, and how many of each are open
-    // (an end tag that names none is passed over without a search).
+    // The open elements, by a hash of their lowercased names (at most MAX_HTML_DEPTH: an end
+    // tag searches no more).
     let mut stack: Vec<u64> = Vec::new();
-    let mut open_names: std::collections::HashMap<u64, usize> = Default::default();
     let name_hash = |name: &[u8]| {
         name.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
@@ -332,18 +331,11 @@ fn nests_too_deep(html: &str) -> bool {
         }
         let hash = name_hash(&bytes[name_at..name_at + name_len]);
         if closing {
-            if open_names.get(&hash).is_some_and(|n| *n > 0) {
-                if let Some(i) = stack.iter().rposition(|h| *h == hash) {
-                    let mut closed = |h: u64| {
-                        if let Some(n) = open_names.get_mut(&h) {
-                            *n -= 1;
-                        }
-                    };
-                    if FORMATTING.contains(&name) {
-                        closed(stack.remove(i));
-                    } else {
-                        stack.drain(i..).for_each(closed);
-                    }
+            if let Some(i) = stack.iter().rposition(|h| *h == hash) {
+                if FORMATTING.contains(&name) {
+                    stack.remove(i);
+                } else {
+                    stack.truncate(i);
                 }
             }
             if foreign.is_some_and(|at| stack.len() <= at) {
@@ -365,7 +357,6 @@ fn nests_too_deep(html: &str) -> bool {
             continue;
         }
         stack.push(hash);
-        *open_names.entry(hash).or_default() += 1;
         if stack.len() > MAX_HTML_DEPTH {
             return true;
         }
