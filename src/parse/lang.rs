@@ -15,7 +15,15 @@ const MIN_SHARE: f32 = 0.8;
 /// The tag of a story: `given` (the entry's, else its feed's), else `source`'s; see the
 /// module comment. `text` is read for its script only when the language is Serbian.
 pub fn story_language(given: Option<&str>, source: Option<&str>, text: &[&str]) -> Option<String> {
-    let tag = canonical(given.or(source)?);
+    // A feed's language that is no tag (`English`, `en"><x`) says nothing: the source's is
+    // taken, as for a feed that gives none.
+    let given = given
+        .map(canonical)
+        .filter(|g| crate::config::valid_lang(g));
+    let tag = match given {
+        Some(tag) => tag,
+        None => canonical(source?),
+    };
     if !primary(&tag).eq_ignore_ascii_case("sr") {
         return Some(tag);
     }
@@ -145,6 +153,19 @@ mod tests {
         assert_eq!(with_script("sr-RS", "Latn"), "sr-Latn-RS");
         assert_eq!(with_script("sr", "Cyrl"), "sr-Cyrl");
         assert_eq!(with_script("sr-Cyrl", "Latn"), "sr-Latn");
+    }
+
+    #[test]
+    fn a_language_that_is_no_tag_gives_way_to_the_sources() {
+        assert_eq!(
+            story_language(Some("en\"><script>"), Some("sq"), &[]).as_deref(),
+            Some("sq")
+        );
+        assert_eq!(story_language(Some("English"), None, &[]), None);
+        assert_eq!(
+            story_language(Some("en_us"), Some("sq"), &[]).as_deref(),
+            Some("en-US")
+        );
     }
 
     #[test]
