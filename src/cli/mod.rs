@@ -41,14 +41,20 @@ pub struct Cli {
         long,
         global = true,
         env = "TRIBUTARY_CONFIG",
-        default_value = "config/tributary.toml"
+        default_value = "config/tributary.toml",
+        help_heading = "Global options"
     )]
     pub config: PathBuf,
     /// Store directory (overrides `[store] path`).
-    #[arg(long, global = true, env = "TRIBUTARY_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "TRIBUTARY_DATA_DIR",
+        help_heading = "Global options"
+    )]
     pub data_dir: Option<PathBuf>,
     /// Log output format (level from RUST_LOG, e.g. RUST_LOG=tributary=debug).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty, env = "TRIBUTARY_LOG_FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Pretty, env = "TRIBUTARY_LOG_FORMAT", help_heading = "Global options")]
     pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
