@@ -469,18 +469,15 @@ impl Tx<'_, '_> {
                 };
                 // Feeds arrive in any order. An organisation's copy is the original of a
                 // story a partner also carries; between copies of one kind, the one published
-                // first is, and a copy with a date before one whose date the store made up
-                // (the time an undated entry was first seen). The original takes the lead
-                // (link and text) when it arrives after a republished copy.
+                // first is (an undated copy's date is when it was first seen: a copy dated
+                // before that was there first). The original takes the lead (link and text)
+                // when it arrives after a republished copy.
                 let (ours, lead_ours) = (
                     self.dedupe.is_organization(self.source),
                     self.dedupe.is_organization(item.source()),
                 );
                 let is_original = (ours && !lead_ours)
-                    || (ours == lead_ours
-                        && new
-                            .published
-                            .is_some_and(|p| item.date_inferred || p < item.published));
+                    || (ours == lead_ours && new.published.is_some_and(|p| p < item.published));
                 if is_original {
                     item.sources.insert(0, carrier);
                     self.update(&mut item, s.item, false)?;
@@ -863,17 +860,11 @@ impl Tx<'_, '_> {
                 } else if let Some(id) = keys::id_suffix(&v) {
                     if let Some(item) = self.get(id)? {
                         probe.link_owned = true;
-                        // This source already carries that story under another GUID: a feed that
-                        // gives several stories one link (a section page), not a duplicate;
-                        // unless the title and text are the story's too, as when a site moves
-                        // to new GUIDs (a new CMS, http to https) and its entries come back.
-                        let other_guid = item.sources.iter().any(|c| {
-                            c.source == self.source
-                                && matches!(c.identity, Identity::Guid(_))
-                                && matches!(new.identity, Identity::Guid(_))
-                                && c.identity != new.identity
-                        });
-                        // Nor is an entry without a GUID of its own, unless it is that
+                        // This source already carries that story under another identity:
+                        // an entry with a GUID is another story under one link (a section
+                        // page), unless the title and text are the story's too, as when a
+                        // site moves to new GUIDs (a new CMS, http to https) and its entries
+                        // come back. Nor is an entry without a GUID of its own, unless it is that
                         // story's entry under another form (its title, or its text): one told
                         // by its content (its title is another entry's too) only with the
                         // story's title, date and text.
@@ -882,10 +873,7 @@ impl Tx<'_, '_> {
                             _ if !item.carried_by(self.source) => {
                                 self.one_page_one_story(new, &item, probe.title_keys[0])
                             }
-                            Identity::Guid(_) if other_guid => {
-                                self.same_story(new, &item, probe.title_keys[0])
-                            }
-                            Identity::Guid(_) => true,
+                            Identity::Guid(_) => self.same_story(new, &item, probe.title_keys[0]),
                             Identity::Hash(_) => {
                                 free && self.same_story(new, &item, probe.title_keys[0])
                             }
@@ -1042,6 +1030,7 @@ impl Tx<'_, '_> {
         let old_published = item.published;
         let shown = item.updated_at();
         let old_link = item.link.as_deref().and_then(link_key);
+        let dates = dates_after(item, &new, relisted);
         item.title = new.title;
         if new.link.is_some() {
             // This source's copy points there now too.
@@ -1050,22 +1039,7 @@ impl Tx<'_, '_> {
             }
             item.link = new.link;
         }
-        // A story keeps the date it was published on (as Miniflux and FreshRSS keep it): an
-        // old story its source lists again under today's date is not news again, at the top
-        // of every feed; the later date is when it was updated. A date the store made up (an
-        // undated entry) gives way to the feed's, and a copy taking the lead brings its own.
-        item.updated = new.updated;
-        // A later date up to a day after the story first arrived is a correction of when it
-        // was published (a draft's date, a zone written wrong), taken as the date.
-        let correction = |p: DateTime<Utc>| p <= item.first_seen + chrono::Duration::days(1);
-        if let Some(p) = new.published {
-            if !relisted || item.date_inferred || p <= item.published || correction(p) {
-                item.published = p;
-                item.date_inferred = false;
-            } else {
-                item.updated = Some(item.updated.map_or(p, |u| u.max(p)));
-            }
-        }
+        (item.published, item.date_inferred, item.updated) = dates;
         item.summary = new.summary;
         item.content = new.content;
         item.authors = new.authors;
@@ -1195,20 +1169,44 @@ impl Tx<'_, '_> {
     }
 }
 
+/// The story `item`'s publication date, whether the store made it up, and its `updated`, once
+/// `new` updates it: its source's entry again (`relisted`), or another source's copy taking the
+/// lead. A story keeps the date it was published on (as Miniflux and FreshRSS keep it): an old
+/// story its source lists again under today's date is not news again, at the top of every
+/// feed; the later date is when it was updated. A date the store made up (an undated entry)
+/// gives way to the feed's, and a copy taking the lead brings its own. A later date up to a
+/// day after the story first arrived is a correction of when it was published (a draft's
+/// date, a zone written wrong), taken as the date.
+fn dates_after(
+    item: &Item,
+    new: &NewItem,
+    relisted: bool,
+) -> (DateTime<Utc>, bool, Option<DateTime<Utc>>) {
+    let correction = |p: DateTime<Utc>| p <= item.first_seen + chrono::Duration::days(1);
+    match new.published {
+        Some(p) if !relisted || item.date_inferred || p <= item.published || correction(p) => {
+            (p, false, new.updated)
+        }
+        Some(p) => (
+            item.published,
+            item.date_inferred,
+            Some(new.updated.map_or(p, |u| u.max(p))),
+        ),
+        None => (item.published, item.date_inferred, new.updated),
+    }
+}
+
 /// Whether `new`, an entry of the source that leads the stored `item`, shows its readers what
 /// the story already does: its raw form changed, not its title, link, dates, text, authors,
 /// categories, language or attachments (what [`Tx::update`] would leave as it is counts as
 /// the same: a missing link, date or language keeps the story's).
 fn reads_the_same(item: &Item, new: &NewItem) -> bool {
-    item.title == new.title
+    dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
+        && item.title == new.title
         && new
             .link
             .as_ref()
             .is_none_or(|l| item.link.as_ref() == Some(l))
-        && new
-            .published
-            .is_none_or(|p| !item.date_inferred && p == item.published)
-        && new.updated == item.updated
         && item.summary == new.summary
         && item.content == new.content
         && item.authors == new.authors

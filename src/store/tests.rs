@@ -5216,3 +5216,84 @@ fn an_entry_without_guid_or_link_edited_stays_its_story() {
     later.item.published = Some(now() + Duration::days(2));
     assert_eq!(apply(&store, "kdi", &[later]).new, 1);
 }
+
+#[test]
+fn a_story_listed_again_under_a_later_date_is_no_edit_at_each_new_raw_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://kdi.example/lajme/takimi");
+    assert_eq!(
+        apply(&store, "kdi", &[item("g1", PLATES, link, "1")]).new,
+        1
+    );
+    // Listed again ten days later under that day's date: updated once (the date is its
+    // `updated`), then the same entry with another tracking parameter each day is no edit.
+    let later = now() + Duration::days(10);
+    let relisted = |hash: &str| {
+        let mut s = item("g1", PLATES, link, hash);
+        s.item.published = Some(later);
+        s
+    };
+    assert_eq!(apply_at(&store, "kdi", &[relisted("2")], later).updated, 1);
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(stored.updated, Some(later));
+    for (day, hash) in [(11, "3"), (12, "4")] {
+        let at = now() + Duration::days(day);
+        let r = apply_at(&store, "kdi", &[relisted(hash)], at);
+        assert_eq!((r.updated, r.unchanged), (0, 1), "{hash}");
+    }
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(
+        (after.last_changed, after.edited, after.updated),
+        (stored.last_changed, stored.edited, stored.updated)
+    );
+}
+
+#[test]
+fn a_guid_on_a_link_of_a_story_without_one_is_that_story_only_if_it_tells_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let press = "https://vlada.example/press";
+    let mut finance = item(
+        "",
+        "Press conference of the minister of finance",
+        Some(press),
+        "1",
+    );
+    finance.item.identity = Identity::Link(press.into());
+    finance.item.summary = long_text().into();
+    assert_eq!(apply(&store, "vlada", &[finance.clone()]).new, 1);
+    // The site's CMS gives GUIDs now, and the page its next story.
+    let mut health = item(
+        "g2",
+        "Visit of the minister of health to Niš",
+        Some(press),
+        "2",
+    );
+    health.item.published = Some(now() + Duration::days(3));
+    health.item.summary = "The minister opened the new wing of the clinical centre and met \
+        the staff of the emergency department, who asked for more nurses and equipment"
+        .into();
+    let r = apply(&store, "vlada", &[health]);
+    assert_eq!((r.new, r.updated, r.duplicate), (1, 0, 0));
+    assert_eq!(store.item_count(), 2);
+    assert!(stored_titles(&store).contains(&finance.item.title));
+}
+
+#[test]
+fn a_copy_dated_after_an_undated_copy_was_seen_does_not_take_its_lead() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = "https://kdi.example/lajme/takimi";
+    let mut undated = item("p-1", PLATES, Some(link), "p");
+    undated.item.summary = long_text().into();
+    undated.item.published = None;
+    assert_eq!(apply(&store, "portal", &[undated]).new, 1);
+    let mut later = item("o-1", PLATES, Some(link), "o");
+    later.item.summary = long_text().into();
+    later.item.published = Some(now() + Duration::hours(6));
+    assert_eq!(apply(&store, "other", &[later]).duplicate, 1);
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!(stored.source(), "portal");
+    assert_eq!(stored.published, now());
+}
