@@ -290,8 +290,8 @@ impl Ingest {
         let _entered = span.enter();
         match &report.outcome {
             // A restart is no failure: said, but not among the warnings alerts read.
-            Outcome::Error { message } if message == STOPPING && !span.is_disabled() => {
-                tracing::info!("not fetched: stopping")
+            Outcome::Error { message } if message == STOPPING => {
+                tracing::info!(source = %source.id, "not fetched: stopping")
             }
             // With info spans filtered out (the one-shot commands log warnings only), the
             // line names its source itself.
@@ -681,7 +681,7 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
 
 /// The error of a fetch cut short because the process is stopping: no failure of its source
 /// (its state stays as it was), logged at info.
-const STOPPING: &str = "not fetched: stopping";
+pub const STOPPING: &str = "not fetched: stopping";
 
 /// Longest error message kept for a source, in characters.
 const MAX_ERROR: usize = 500;

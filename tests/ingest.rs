@@ -1440,6 +1440,10 @@ fn an_interrupted_fetch_keeps_the_states_of_the_sources_it_fetched() {
     let status = child.wait().unwrap();
     open.store(true, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(status.code(), Some(130));
+    // No failure is told of a source the stop cut short.
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!err.contains("WARN"), "{err}");
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert_eq!(rest[0]["source"], "held");
     assert_eq!(rest[0]["message"], "not fetched: stopping");

@@ -562,29 +562,52 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     // Ctrl-C (or SIGTERM) stops the pass as it stops the daemon: downloads still running end
     // at once, feeds downloaded are stored, and the states of the sources fetched are written
     // (they were lost with the process: the next pass fetched those sources again without
-    // their validators). A second signal ends the process at once.
+    // their validators). A second signal ends the process at once, as does one after the
+    // pass (while the store is closed). On a thread of its own: the pass's runtime runs only
+    // while it is driven.
     let stopped = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
-    let _signals = runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut term = signal(SignalKind::terminate())?;
+    {
         let downloads = app.ingest.downloads.clone();
         let stopped = stopped.clone();
-        Ok::<_, std::io::Error>(tokio::spawn(async move {
-            let code = tokio::select! {
-                _ = int.recv() => 130,
-                _ = term.recv() => 143,
-            };
-            stopped.store(code, std::sync::atomic::Ordering::SeqCst);
-            eprintln!("stopping: storing what was downloaded (again to stop at once)");
-            downloads.cancel();
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-            std::process::exit(code);
-        }))
-    })?;
+        let (ready, listening) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async move {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    let (Ok(mut int), Ok(mut term)) = (
+                        signal(SignalKind::interrupt()),
+                        signal(SignalKind::terminate()),
+                    ) else {
+                        return;
+                    };
+                    let _ = ready.send(());
+                    let code = tokio::select! {
+                        _ = int.recv() => 130,
+                        _ = term.recv() => 143,
+                    };
+                    if downloads.is_cancelled() {
+                        std::process::exit(code);
+                    }
+                    stopped.store(code, std::sync::atomic::Ordering::SeqCst);
+                    eprintln!("stopping: storing what was downloaded (again to stop at once)");
+                    downloads.cancel();
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
+                    std::process::exit(code);
+                });
+            })?;
+        // Listening before the pass begins (else the first signal ends the process as before).
+        let _ = listening.recv();
+    }
     let reports = runtime.block_on(app.fetch_pass(&args.sources, mode, |r| {
         let line = if json {
             serde_json::to_string(r).expect("reports serialize")
@@ -601,9 +624,11 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
         bar.inc(1);
     }));
     bar.finish_and_clear();
+    // The pass is over: a signal from now on ends the process at once.
+    app.ingest.downloads.cancel();
     let failed = reports
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
+        .filter(|r| matches!(&r.outcome, Outcome::Error { message } if message != crate::ingest::STOPPING))
         .count();
     if !json {
         outln!("{}", totals(&reports, app.store.item_count_if_open()));
@@ -719,6 +744,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
     let mut unchanged = 0;
     let mut filtered = 0;
     let (mut not_modified, mut same, mut errors, mut deferred) = (0, 0, 0, 0);
+    let mut stopped = 0;
     for r in reports {
         match &r.outcome {
             Outcome::Ok(a) => {
@@ -731,17 +757,23 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
             Outcome::NotModified => not_modified += 1,
             Outcome::Unchanged => same += 1,
             Outcome::Deferred { .. } => deferred += 1,
+            Outcome::Error { message } if message == crate::ingest::STOPPING => stopped += 1,
             Outcome::Error { .. } => errors += 1,
         }
     }
     let stored = stored.map_or(String::new(), |n| format!("; {n} stories stored"));
+    let stopped = if stopped > 0 {
+        format!(", {stopped} not fetched (stopping)")
+    } else {
+        String::new()
+    };
     let filtered = if filtered > 0 {
         format!(", {filtered} filtered out")
     } else {
         String::new()
     };
     format!(
-        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged{filtered} items; {not_modified} not modified (304), {same} with the same content, {deferred} deferred, {errors} failed{stored}",
+        "total: {} sources: {new} new, {updated} updated, {duplicate} duplicate, {unchanged} unchanged{filtered} items; {not_modified} not modified (304), {same} with the same content, {deferred} deferred, {errors} failed{stopped}{stored}",
         reports.len()
     )
 }

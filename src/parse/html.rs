@@ -427,20 +427,54 @@ fn comment_end(bytes: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// `html` with every `<…>` taken out (from a `<` to the next `>`, a space in their place),
-/// in one pass: the text of markup too deep to parse.
+/// The text of markup too deep to parse, in one pass: as the tokenizer reads it, its tags,
+/// comments and the contents of text-only elements (`script`, `style`…) out (a space in their
+/// place), a `<` that starts no tag kept as text. Entities are left as they are.
 fn without_tags(html: &str) -> String {
+    let bytes = html.as_bytes();
     let mut out = String::with_capacity(html.len() / 2);
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        out.push(' ');
-        match rest[open..].find('>') {
-            Some(close) => rest = &rest[open + close + 1..],
-            None => rest = "",
+    let (mut at, mut text_from) = (0usize, 0usize);
+    while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
+        let open = at + found;
+        let closing = bytes.get(open + 1) == Some(&b'/');
+        let name_at = open + 1 + usize::from(closing);
+        let comment = bytes[open + 1..].starts_with(b"!--");
+        let declaration = matches!(bytes.get(open + 1), Some(b'!' | b'?'));
+        if !comment && !declaration && !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            // Text: `x < 3`, `<3`.
+            at = open + 1;
+            continue;
         }
+        out.push_str(&html[text_from..open]);
+        out.push(' ');
+        let end = if comment {
+            comment_end(bytes, open + 4)
+        } else if declaration {
+            memchr::memchr(b'>', &bytes[open..]).map(|i| open + i + 1)
+        } else {
+            let name_len = bytes[name_at..]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
+                .count();
+            let name = &html[name_at..name_at + name_len];
+            html_tag_end(bytes, name_at + name_len).map(|end| {
+                let skipped = !closing && SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(name));
+                if !skipped {
+                    return end;
+                }
+                // Its content is text to the parser, up to its end tag: none of the story's.
+                end_tag_of(bytes, end, &name.to_ascii_lowercase()).map_or(bytes.len(), |after| {
+                    html_tag_end(bytes, after).unwrap_or(bytes.len())
+                })
+            })
+        };
+        match end {
+            Some(end) => at = end,
+            None => at = bytes.len(),
+        }
+        text_from = at;
     }
-    out.push_str(rest);
+    out.push_str(&html[text_from..]);
     out
 }
 
@@ -1474,10 +1508,17 @@ mod tests {
         // An end tag that names no open element closes nothing, as the parser ignores it; a
         // formatting element's closes it alone; any other closes what was opened in it.
         assert!(nests_too_deep(&"<div></x>".repeat(513)));
-        // Such markup's text is read without a stack of elements.
-        let stray = format!("{}Deep &amp; text", "<div></x>".repeat(5_000));
-        assert_eq!(to_text_prefix(&stray, 100), "Deep & text");
-        assert_eq!(sanitize(&stray, Some(&base()), None), "Deep &amp; text");
+        // Such markup's text is read without a stack of elements: no script, style or
+        // comment, a `<` that starts no tag as text.
+        let stray = format!(
+            "{}<style>.ad{{display:none}}</style><script>var t = '<b>';</script>Deep &amp; text, x <3 ok<!-- a > b -->.",
+            "<div></x>".repeat(5_000)
+        );
+        assert_eq!(to_text_prefix(&stray, 100), "Deep & text, x <3 ok .");
+        assert_eq!(
+            sanitize(&stray, Some(&base()), None),
+            "Deep &amp; text, x &lt;3 ok ."
+        );
         assert!(nests_too_deep(&"<div></span>".repeat(513)));
         assert!(nests_too_deep(&"<b><div></b>".repeat(513)));
         assert!(!nests_too_deep(&"<div><span>x</div>".repeat(513)));

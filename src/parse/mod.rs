@@ -899,7 +899,7 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
 /// tens of kilobytes.
 const MAX_ENTRY_TEXT: usize = 256 * 1024;
 
-/// Cuts an entry's summary and body to [`MAX_ENTRY_TEXT`] bytes (the HTML parser drops a tag
+/// Cuts an entry's summary, body and media descriptions to [`MAX_ENTRY_TEXT`] bytes (the HTML parser drops a tag
 /// the cut leaves unfinished, and the sanitizer closes the elements left open). Whether it
 /// cut any.
 fn cut_long_bodies(e: &mut Entry) -> bool {
@@ -920,7 +920,14 @@ fn cut_long_bodies(e: &mut Entry) -> bool {
         .as_mut()
         .and_then(|c| c.body.as_mut())
         .is_some_and(cut);
-    summary | body
+    // A media description stands in for a summary the entry lacks.
+    let mut media = false;
+    for m in &mut e.media {
+        if let Some(d) = m.description.as_mut() {
+            media |= cut(&mut d.content);
+        }
+    }
+    summary | body | media
 }
 
 /// The entry's title, summary and body with C1 controls read as windows-1252

@@ -1376,4 +1376,17 @@ fn entries_texts_are_cut_to_their_longest_with_a_warning() {
         items[1].content.as_deref(),
         Some("<p>A short <b>one</b>.</p>")
     );
+    // A media description, which stands in for a missing summary, too.
+    let media = format!(
+        r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>
+      <item><title>Video</title><guid>1</guid><media:content url="https://e.example/v.mp4" type="video/mp4"><media:description type="html"><![CDATA[{long}]]></media:description></media:content></item>
+      </channel></rss>"#
+    );
+    let feed = parse(media.as_bytes(), &c).unwrap();
+    assert_eq!(
+        feed.warnings,
+        ["1 entry's text was longer than 256 KiB cut to that length"]
+    );
+    let item = normalize(&feed.entries[0], &feed, &c);
+    assert!(item.content.as_deref().unwrap().len() <= MAX_ENTRY_TEXT);
 }
