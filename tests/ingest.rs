@@ -446,16 +446,7 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
         .unwrap()
         .contains("connect"));
 
-    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
-    assert!(out.status.success());
-    let health: HashMap<String, Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["id"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let health = s.health();
     assert_eq!(health["good"]["health"], "ok");
     assert_eq!(health["good"]["items"], 4);
     assert_eq!(health["ampersand"]["health"], "ok");
@@ -1447,15 +1438,7 @@ fn an_interrupted_fetch_keeps_the_states_of_the_sources_it_fetched() {
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert_eq!(rest[0]["source"], "held");
     assert_eq!(rest[0]["message"], "not fetched: stopping");
-    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
-    let health: HashMap<String, Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (v["id"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let health = s.health();
     assert_eq!(health["fast"]["health"], "ok", "{}", health["fast"]);
     assert!(health["fast"]["state"]["last_success"].is_string());
     assert_eq!(

@@ -321,6 +321,24 @@ impl Setup {
         c
     }
 
+    /// Runs `sources --json` and reads each source's health, by source id.
+    pub fn health(&self) -> HashMap<String, serde_json::Value> {
+        let out = self.cmd().args(["sources", "--json"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["id"].as_str().unwrap().to_string(), v)
+            })
+            .collect()
+    }
+
     /// Runs `items --json --limit 0` and parses the lines.
     pub fn items(&self) -> Vec<serde_json::Value> {
         let out = self
