@@ -323,29 +323,20 @@ impl Setup {
 
     /// Runs `sources --json` and reads each source's health, by source id.
     pub fn health(&self) -> HashMap<String, serde_json::Value> {
-        let out = self.cmd().args(["sources", "--json"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                (v["id"].as_str().unwrap().to_string(), v)
-            })
+        self.json_lines(&["sources", "--json"])
+            .into_iter()
+            .map(|v| (v["id"].as_str().unwrap().to_string(), v))
             .collect()
     }
 
     /// Runs `items --json --limit 0` and parses the lines.
     pub fn items(&self) -> Vec<serde_json::Value> {
-        let out = self
-            .cmd()
-            .args(["items", "--json", "--limit", "0"])
-            .output()
-            .unwrap();
+        self.json_lines(&["items", "--json", "--limit", "0"])
+    }
+
+    /// Runs a command that succeeds and prints a JSON object per line, and parses them.
+    pub fn json_lines(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let out = self.cmd().args(args).output().unwrap();
         assert!(
             out.status.success(),
             "{}",
