@@ -838,6 +838,20 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
     assert_eq!(status.code(), Some(0), "{}", d.log());
 }
 
+/// A daemon that cannot listen says so, with what to do, and leaves no new store behind.
+#[test]
+fn a_daemon_whose_address_is_taken_leaves_no_store() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let s = setup(&[], &format!("[server]\nlisten = \"{addr}\"\n"));
+    let out = s.cmd().arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(err.contains("--listen"), "{err}");
+    assert!(!s.dir.path().join("data").exists());
+}
+
 #[test]
 fn a_short_admin_token_is_refused_at_start_and_by_check() {
     let s = setup(&[], "[server]\nlisten = \"127.0.0.1:0\"\n");

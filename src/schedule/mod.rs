@@ -128,9 +128,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let store = Store::open(&config.store)?;
-    crate::app::refuse_if_import_interrupted(&store, &config)?;
-    let store = Arc::new(store);
+    // The address first: a daemon that cannot listen leaves no new store behind.
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| {
@@ -139,6 +137,9 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
                 config.server.listen
             )
         })?;
+    let store = Store::open(&config.store)?;
+    crate::app::refuse_if_import_interrupted(&store, &config)?;
+    let store = Arc::new(store);
     let addr = listener.local_addr()?;
     // Port 0 asks the system for a free port: links derived from the address name the one it
     // gave, now and after a reload.
