@@ -569,6 +569,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     {
         let downloads = app.ingest.downloads.clone();
         let stopped = stopped.clone();
+        let bar = bar.clone();
         let (ready, listening) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("signals".into())
@@ -596,7 +597,10 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
                         std::process::exit(code);
                     }
                     stopped.store(code, std::sync::atomic::Ordering::SeqCst);
-                    eprintln!("stopping: storing what was downloaded (again to stop at once)");
+                    // Above the progress bar, not through it.
+                    bar.suspend(|| {
+                        eprintln!("stopping: storing what was downloaded (again to stop at once)")
+                    });
                     downloads.cancel();
                     tokio::select! {
                         _ = int.recv() => {}
