@@ -362,8 +362,6 @@ fn live(
     })
 }
 
-/// The config a reload read and its pipeline, under the limits of `before`'s (see
-/// [`Ingest::succeeding`]).
 /// A reloaded `config` with the settings that take a restart as they are in `old`, with a
 /// warning for each that changed: the store's path, and the listen address (with the feeds'
 /// own address derived from it when `base_url` is not set: links must name where the daemon
@@ -387,6 +385,8 @@ fn kept_until_restart(mut config: Config, old: &Config) -> Config {
     config
 }
 
+/// The config a reload read and its pipeline, under the limits of `before`'s (see
+/// [`Ingest::succeeding`]).
 fn live_after(config: &Arc<Config>, before: &Live) -> anyhow::Result<Live> {
     let ingest = Ingest::succeeding(config, before.ingest.store.clone(), &before.ingest)?;
     Ok(Live {
