@@ -307,10 +307,7 @@ fn nests_too_deep(html: &str) -> bool {
             at = open + 1;
             continue;
         }
-        let name_len = bytes[name_at..]
-            .iter()
-            .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
-            .count();
+        let name_len = tag_name_len(&bytes[name_at..]);
         // Lowercased on the stack: every name in the lists is shorter than this.
         let mut lower = [0u8; 10];
         let name = match lower.get_mut(..name_len) {
@@ -452,10 +449,7 @@ fn without_tags(html: &str) -> String {
         } else if declaration {
             memchr::memchr(b'>', &bytes[open..]).map(|i| open + i + 1)
         } else {
-            let name_len = bytes[name_at..]
-                .iter()
-                .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
-                .count();
+            let name_len = tag_name_len(&bytes[name_at..]);
             let name = &html[name_at..name_at + name_len];
             html_tag_end(bytes, name_at + name_len).map(|end| {
                 let skipped = !closing && SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(name));
@@ -476,6 +470,15 @@ fn without_tags(html: &str) -> String {
     }
     out.push_str(&html[text_from..]);
     out
+}
+
+/// The length of the tag name that `bytes` starts with: to a space, `/` or `>`, as the HTML
+/// tokenizer reads it.
+fn tag_name_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
+        .count()
 }
 
 /// Just past `</name` (any case) from `from` on, where a text-only element ends.

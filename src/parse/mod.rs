@@ -899,14 +899,15 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
 /// tens of kilobytes.
 const MAX_ENTRY_TEXT: usize = 256 * 1024;
 
-/// Cuts an entry's summary, body and media descriptions to [`MAX_ENTRY_TEXT`] bytes (the HTML parser drops a tag
-/// the cut leaves unfinished, and the sanitizer closes the elements left open). Whether it
-/// cut any.
+/// Cuts an entry's summary, body and media descriptions to [`MAX_ENTRY_TEXT`] bytes (the
+/// HTML parser drops a tag the cut leaves unfinished, and the sanitizer closes the elements
+/// left open). Whether it cut any.
 fn cut_long_bodies(e: &mut Entry) -> bool {
     let cut = |text: &mut String| {
         if text.len() <= MAX_ENTRY_TEXT {
             return false;
         }
+        // (`str::floor_char_boundary` is newer than the crate's rust-version.)
         let mut at = MAX_ENTRY_TEXT;
         while !text.is_char_boundary(at) {
             at -= 1;
