@@ -427,24 +427,7 @@ impl Tx<'_, '_> {
                 }
             }
             if let Some(item) = self.get(id)? {
-                let mut item = Rc::unwrap_or_clone(item);
-                if item.source() == self.source {
-                    if reads_the_same(&item, new) {
-                        // The entry's raw form changed (a tracking parameter that rotates, a
-                        // pixel, markup spelled another way), not the story: no edit for its
-                        // readers. The story takes the entry's hash all the same.
-                        item.content_hash = s.item.content_hash;
-                        self.put(&item)?;
-                        report.unchanged += 1;
-                    } else {
-                        self.update(&mut item, s.item, true)?;
-                        report.updated += 1;
-                    }
-                } else {
-                    // A republisher edited its copy; the original's text stays.
-                    report.unchanged += 1;
-                }
-                return Ok(());
+                return self.entry_again(Rc::unwrap_or_clone(item), s.item, report);
             }
             // The story was pruned by retention before its identity would have moved to the
             // `gone` tree: a tombstone all the same, so the source's old entries are not
@@ -499,16 +482,9 @@ impl Tx<'_, '_> {
                 self.saw(item.id);
             } else {
                 // This source's own story under another identity (its site moved to new GUIDs,
-                // or from http to https): its entry again, edited or not. A republisher's copy
-                // edited leaves the original's text.
+                // or from http to https): its entry again, edited or not.
                 self.pending.insert(Index::Idents, ident_key, carried);
-                if item.source() == self.source && !reads_the_same(&item, new) {
-                    self.update(&mut item, s.item, true)?;
-                    report.updated += 1;
-                } else {
-                    report.unchanged += 1;
-                }
-                return Ok(());
+                return self.entry_again(item, s.item, report);
             }
             self.pending.insert(Index::Idents, ident_key, carried);
             report.duplicate += 1;
@@ -581,6 +557,27 @@ impl Tx<'_, '_> {
             EMPTY,
         );
         report.new += 1;
+        Ok(())
+    }
+
+    /// This source's entry `new` of the stored story `item` again, with a new raw hash. The
+    /// story's lead edited it, unless it reads the same: its raw form changed (a tracking
+    /// parameter that rotates, a pixel, markup spelled another way), no edit for its readers,
+    /// though the story takes the entry's hash. A republisher's copy edited leaves the
+    /// original's text.
+    fn entry_again(&self, mut item: Item, new: NewItem, report: &mut ApplyReport) -> TxResult<()> {
+        if item.source() != self.source {
+            report.unchanged += 1;
+        } else if reads_the_same(&item, &new) {
+            if item.content_hash != new.content_hash {
+                item.content_hash = new.content_hash;
+                self.put(&item)?;
+            }
+            report.unchanged += 1;
+        } else {
+            self.update(&mut item, new, true)?;
+            report.updated += 1;
+        }
         Ok(())
     }
 
