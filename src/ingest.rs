@@ -59,6 +59,19 @@ impl Outcome {
             Outcome::Error { .. } => "error",
         }
     }
+
+    /// A fetch cut short because the process is stopping: no failure of its source (its
+    /// state stays as it was).
+    fn stopping() -> Outcome {
+        Outcome::Error {
+            message: STOPPING.into(),
+        }
+    }
+
+    /// Whether this is [`Outcome::stopping`]'s: said at info, not counted a failure.
+    pub fn stopped(&self) -> bool {
+        matches!(self, Outcome::Error { message } if message == STOPPING)
+    }
 }
 
 /// One source's result in a pass.
@@ -75,7 +88,7 @@ pub struct SourceReport {
     /// without the wait for a fetch slot of its host or of the pass (`queued_millis`).
     pub millis: u128,
     /// How long the fetch waited for a free slot before it began, in milliseconds.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::model::is_zero")]
     pub queued_millis: u128,
     /// Oddities that did not stop the source.
     pub warnings: Vec<String>,
@@ -85,16 +98,8 @@ pub struct SourceReport {
     pub store_failed: bool,
     /// The source was failing before this fetch, which did not fail: how many fetches in a
     /// row had failed.
-    #[serde(skip_serializing_if = "is_zero_u32")]
+    #[serde(skip_serializing_if = "crate::model::is_zero")]
     pub recovered_after: u32,
-}
-
-fn is_zero(n: &u128) -> bool {
-    *n == 0
-}
-
-fn is_zero_u32(n: &u32) -> bool {
-    *n == 0
 }
 
 /// Everything a pass needs; shared by the CLI and the daemon.
@@ -290,7 +295,7 @@ impl Ingest {
         let _entered = span.enter();
         match &report.outcome {
             // A restart is no failure: said, but not among the warnings alerts read.
-            Outcome::Error { message } if message == STOPPING => {
+            outcome if outcome.stopped() => {
                 tracing::info!(source = %source.id, "not fetched: stopping")
             }
             // With info spans filtered out (the one-shot commands log warnings only), the
@@ -422,9 +427,7 @@ impl Ingest {
             done = self.fetcher.fetch_holding(source, ask, host) => done,
             () = self.downloads.cancelled() => {
                 // Stopping: the source's state stays as it was, for the next start.
-                return Ok(Outcome::Error {
-                    message: STOPPING.into(),
-                });
+                return Ok(Outcome::stopping());
             }
         };
         report.queued_millis += waited.as_millis();
@@ -679,9 +682,8 @@ fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.failing_since = None;
 }
 
-/// The error of a fetch cut short because the process is stopping: no failure of its source
-/// (its state stays as it was), logged at info.
-pub const STOPPING: &str = "not fetched: stopping";
+/// The message of [`Outcome::stopping`].
+const STOPPING: &str = "not fetched: stopping";
 
 /// Longest error message kept for a source, in characters.
 const MAX_ERROR: usize = 500;

@@ -731,8 +731,9 @@ pub struct DigestRecord {
     pub send_refused: bool,
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
+/// For `skip_serializing_if`: a count or length that is zero (its type's default).
+pub(crate) fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// A story's times written as chrono's serde writes them (RFC 3339 in UTC with `Z`, and 3, 6

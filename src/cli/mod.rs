@@ -632,7 +632,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     app.ingest.downloads.cancel();
     let failed = reports
         .iter()
-        .filter(|r| matches!(&r.outcome, Outcome::Error { message } if message != crate::ingest::STOPPING))
+        .filter(|r| matches!(r.outcome, Outcome::Error { .. }) && !r.outcome.stopped())
         .count();
     if !json {
         outln!("{}", totals(&reports, app.store.item_count_if_open()));
@@ -761,7 +761,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
             Outcome::NotModified => not_modified += 1,
             Outcome::Unchanged => same += 1,
             Outcome::Deferred { .. } => deferred += 1,
-            Outcome::Error { message } if message == crate::ingest::STOPPING => stopped += 1,
+            outcome if outcome.stopped() => stopped += 1,
             Outcome::Error { .. } => errors += 1,
         }
     }

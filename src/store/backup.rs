@@ -134,12 +134,8 @@ pub struct Counts {
     pub digests: usize,
     /// Tombstones (format 3; left out of the end line when there are none, as format 2 wrote
     /// it).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::model::is_zero")]
     pub tombstones: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 impl Store {
