@@ -1155,7 +1155,7 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     // Refused before the period is built (and used up): there is nothing to send through.
     if args.send && config.mail.smtp.is_none() {
         eprintln!(
-            "--send: no [mail.smtp] relay is configured to send through (digest {} alone writes it to the outbox)",
+            "--send: no [mail.smtp] relay is configured to send through; `tributary digest {}` without --send writes the digest to the outbox",
             d.name
         );
         return Ok(ExitCode::from(2));
