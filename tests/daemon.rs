@@ -780,7 +780,11 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
         .send()
         .await
         .unwrap();
-    assert_eq!(reload.status(), 202);
+    // Answered once the daemon runs on it.
+    assert_eq!(reload.status(), 200);
+    let body: Value = serde_json::from_slice(&reload.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["reloaded"], true);
+    assert_eq!(body["sources"], 2);
     eventually(
         "the added source's feed",
         Duration::from_secs(20),
@@ -799,6 +803,31 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
         "{}",
         d.log()
     );
+
+    // A config that does not read is refused with where and why; the daemon keeps the one
+    // before.
+    let good = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{good}\n[[sources]]\nid = 7\n")).unwrap();
+    let refused = client
+        .post(d.url("/admin/reload"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let body: Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["reloaded"], false);
+    let why = body["error"].as_str().unwrap();
+    let line = good.lines().count() + 3;
+    assert!(why.contains(&format!("tributary.toml:{line}:")), "{why}");
+    assert!(why.contains("id"), "{why}");
+    let feed = client
+        .get(d.url("/feeds/sources/second.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    std::fs::write(&s.config, good).unwrap();
 
     // Security headers over the wire.
     let page = client.get(d.url("/")).send().await.unwrap();

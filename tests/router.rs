@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use tower::ServiceExt;
 use tributary::config::Config;
 use tributary::model::{Identity, NewItem, SourceState};
-use tributary::server::admin::{Admin, AdminToken, Command};
+use tributary::server::admin::{Admin, AdminToken, Command, Reloaded};
 use tributary::server::{fast_answer, router, Shared};
 use tributary::store::{Staged, Store};
 
@@ -593,13 +593,10 @@ async fn admin_routes_need_the_token_and_queue_commands_for_the_daemon() {
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let json: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
     assert_eq!(json["queued"], serde_json::json!(["bfpe"]));
-    assert_eq!(
+    assert!(matches!(
         commands.try_recv().unwrap(),
-        Command::Fetch {
-            sources: vec!["bfpe".into()],
-            force: false
-        }
-    );
+        Command::Fetch { sources, force: false } if sources == ["bfpe"]
+    ));
     let r = send(
         &s,
         "POST",
@@ -608,21 +605,57 @@ async fn admin_routes_need_the_token_and_queue_commands_for_the_daemon() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
-    assert_eq!(
+    assert!(matches!(
         commands.try_recv().unwrap(),
-        Command::Fetch {
-            sources: vec!["bfpe".into()],
-            force: true
+        Command::Fetch { sources, force: true } if sources == ["bfpe"]
+    ));
+
+    // A reload is answered with how it went, once the daemon says.
+    let reload = |s: &Arc<Shared>| {
+        let s = s.clone();
+        let right = right.clone();
+        tokio::spawn(async move {
+            send(&s, "POST", "/admin/reload", &[("authorization", &right)]).await
+        })
+    };
+    for (outcome, status, expected) in [
+        (
+            Ok(Reloaded {
+                sources: 3,
+                digests: 1,
+            }),
+            StatusCode::OK,
+            serde_json::json!({ "reloaded": true, "sources": 3, "digests": 1 }),
+        ),
+        (
+            Err("tributary.toml:7:1: sources[2].url: not a URL".to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({ "reloaded": false, "error": "tributary.toml:7:1: sources[2].url: not a URL" }),
+        ),
+    ] {
+        let request = reload(&s);
+        match commands.recv().await.unwrap() {
+            Command::Reload(reply) => reply.send(outcome),
+            other => panic!("{other:?}"),
         }
+        let r = request.await.unwrap();
+        assert_eq!(r.status(), status);
+        let json: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+        assert_eq!(json, expected);
+    }
+
+    // A daemon that stops before it reloads: 503.
+    let request = reload(&s);
+    drop(commands.recv().await.unwrap());
+    assert_eq!(
+        request.await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
     );
-    let r = send(&s, "POST", "/admin/reload", &[("authorization", &right)]).await;
-    assert_eq!(r.status(), StatusCode::ACCEPTED);
-    assert_eq!(commands.try_recv().unwrap(), Command::Reload);
 
     // A full queue is 503, not an unbounded backlog.
     let mut last = StatusCode::ACCEPTED;
     for _ in 0..100 {
-        last = send(&s, "POST", "/admin/reload", &[("authorization", &right)])
+        last = send(&s, "POST", "/admin/fetch", &[("authorization", &right)])
             .await
             .status();
         if last != StatusCode::ACCEPTED {
@@ -630,6 +663,22 @@ async fn admin_routes_need_the_token_and_queue_commands_for_the_daemon() {
         }
     }
     assert_eq!(last, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+// A reload the daemon has not got to within the wait is answered as queued (the clock is
+// tokio's, paused: it moves on when nothing else can).
+#[tokio::test(start_paused = true)]
+async fn a_reload_the_daemon_is_slow_to_make_is_answered_as_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let (admin, mut commands) = Admin::new(AdminToken::new(TOKEN).unwrap());
+    let s = build(&dir, Some(admin));
+    let auth = format!("Bearer {TOKEN}");
+    let r = send(&s, "POST", "/admin/reload", &[("authorization", &auth)]).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let json: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+    assert_eq!(json, serde_json::json!({ "queued": "reload" }));
+    // It is still queued: the daemon makes it when it gets to it.
+    assert!(matches!(commands.try_recv().unwrap(), Command::Reload(_)));
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::ingest::{Ingest, Outcome};
 use crate::model::Schedule;
-use crate::server::admin::{Admin, AdminToken, Command};
+use crate::server::admin::{Admin, AdminToken, Command, ReloadOutcome, Reloaded};
 use crate::server::{self, Shared};
 use crate::store::Store;
 
@@ -239,7 +239,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
             }
             _ = hup.recv() => {
                 notify::reloading();
-                daemon.reload(&mut scheduler).await;
+                let _ = daemon.reload(&mut scheduler).await;
                 notify::ready(&status_line(&shared).await);
             }
             Some(command) = next_command(&mut commands) => daemon.command(command, &mut scheduler).await,
@@ -1028,23 +1028,23 @@ impl Daemon {
                         .spawn(async move { this.fetch_now(id, force, true).await });
                 }
             }
-            Command::Reload => {
+            Command::Reload(reply) => {
                 tracing::info!("reload requested over HTTP");
-                self.reload(scheduler).await;
+                reply.send(self.reload(scheduler).await);
             }
         }
     }
 
     /// SIGHUP: re-read the config; on error keep running on the old one (the
-    /// `config_last_reload_successful` gauge and the `STATUS=` line say so).
-    async fn reload(self: &Arc<Self>, scheduler: &mut JobScheduler) {
+    /// `config_last_reload_successful` gauge and the `STATUS=` line say so) and say why.
+    async fn reload(self: &Arc<Self>, scheduler: &mut JobScheduler) -> ReloadOutcome {
         let old = self.live();
         let config = match self.origin.load() {
             Ok(c) => Arc::new(kept_until_restart(c, &old.config)),
             Err(e) => {
                 self.shared.config_reloaded(false);
                 tracing::error!("config reload failed; still running on the previous config:\n{e}");
-                return;
+                return Err(e.to_string());
             }
         };
         let new_live = match live_after(&config, &old) {
@@ -1052,7 +1052,7 @@ impl Daemon {
             Err(e) => {
                 self.shared.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed; still running on the previous config");
-                return;
+                return Err(format!("{e:#}"));
             }
         };
         // The new schedule is made before anything changes: if it cannot be, the daemon
@@ -1064,7 +1064,7 @@ impl Daemon {
             Err(e) => {
                 self.shared.config_reloaded(false);
                 tracing::error!(error = %e, "config reload failed: cannot schedule it; still running on the previous config");
-                return;
+                return Err(format!("cannot schedule the config: {e:#}"));
             }
         };
         let _ = std::mem::replace(scheduler, fresh).shutdown().await;
@@ -1118,6 +1118,10 @@ impl Daemon {
         self.catch_up(&config, &now);
         self.render.notify_one();
         tracing::info!(sources = config.sources.len(), "config reloaded");
+        Ok(Reloaded {
+            sources: config.sources.len(),
+            digests: config.digests.len(),
+        })
     }
 }
 

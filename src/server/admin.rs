@@ -1,5 +1,5 @@
 //! The admin routes, the only ones that change anything: `POST /admin/fetch[?source=ID]`
-//! fetches now, `POST /admin/reload` re-reads the config (as SIGHUP).
+//! fetches now, `POST /admin/reload` re-reads the config (as SIGHUP) and says how it went.
 //!
 //! They are enabled only by a token in the environment (`TRIBUTARY_ADMIN_TOKEN`, read by the
 //! CLI); without one they answer 404. A request must carry `Authorization: Bearer <token>`,
@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{plain, Shared};
 
@@ -24,7 +24,7 @@ const QUEUE: usize = 16;
 pub const MIN_TOKEN_LEN: usize = 16;
 
 /// What the daemon is asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Command {
     /// Fetch these sources now.
     Fetch {
@@ -33,8 +33,37 @@ pub enum Command {
         /// Ignore backoff and `Retry-After`.
         force: bool,
     },
-    /// Re-read the config, as on SIGHUP.
-    Reload,
+    /// Re-read the config, as on SIGHUP, and say how it went.
+    Reload(ReloadReply),
+}
+
+/// A config the daemon reloaded and now runs on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reloaded {
+    /// Sources in it.
+    pub sources: usize,
+    /// Digests in it.
+    pub digests: usize,
+}
+
+/// How a reload went: the config it runs on now, or why it still runs on the one before.
+pub type ReloadOutcome = Result<Reloaded, String>;
+
+/// Where the daemon says how a reload went, to the request that asked for it.
+#[derive(Debug)]
+pub struct ReloadReply(oneshot::Sender<ReloadOutcome>);
+
+impl ReloadReply {
+    /// A reply and the end it is read from.
+    pub fn new() -> (ReloadReply, oneshot::Receiver<ReloadOutcome>) {
+        let (tx, rx) = oneshot::channel();
+        (ReloadReply(tx), rx)
+    }
+
+    /// Tells the request, if it still waits (it waits half the request timeout).
+    pub fn send(self, outcome: ReloadOutcome) {
+        let _ = self.0.send(outcome);
+    }
 }
 
 /// The admin secret. Only its BLAKE3 hash is kept, so comparing a guess takes the same time
@@ -125,49 +154,93 @@ pub(super) async fn fetch(
             .collect(),
     };
     let body = serde_json::json!({ "queued": sources, "force": q.force });
-    queue(
-        admin,
-        Command::Fetch {
-            sources,
-            force: q.force,
-        },
-        body,
-    )
+    let command = Command::Fetch {
+        sources,
+        force: q.force,
+    };
+    match queue(admin, command) {
+        Ok(()) => json(StatusCode::ACCEPTED, body),
+        Err(refused) => refused.response(),
+    }
 }
 
-/// `POST /admin/reload`: 202 once the reload is queued.
+/// `POST /admin/reload`: 200 with the config's counts once the daemon runs on it, 422 with
+/// why when it still runs on the one before (the config does not read, or cannot be
+/// scheduled), 202 when the daemon has not said within half of `[server] request_timeout`
+/// (past the whole, the server answers 503 itself): the reload is still made, and the status
+/// page and `config_last_reload_successful` tell how it went.
 pub(super) async fn reload(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    match authorize(&s, &headers) {
-        Ok(admin) => queue(
-            admin,
-            Command::Reload,
+    let admin = match authorize(&s, &headers) {
+        Ok(a) => a,
+        Err(denied) => return denied.response(),
+    };
+    let (reply, outcome) = ReloadReply::new();
+    if let Err(refused) = queue(admin, Command::Reload(reply)) {
+        return refused.response();
+    }
+    let wait = s.config().server.request_timeout / 2;
+    match tokio::time::timeout(wait, outcome).await {
+        Ok(Ok(Ok(reloaded))) => json(
+            StatusCode::OK,
+            serde_json::json!({ "reloaded": true, "sources": reloaded.sources, "digests": reloaded.digests }),
+        ),
+        Ok(Ok(Err(why))) => json(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({ "reloaded": false, "error": why }),
+        ),
+        // The daemon dropped the reply: it stopped before it got to the reload.
+        Ok(Err(_)) => stopping(),
+        Err(_) => json(
+            StatusCode::ACCEPTED,
             serde_json::json!({ "queued": "reload" }),
         ),
-        Err(denied) => denied.response(),
     }
 }
 
-fn queue(admin: &Admin, command: Command, body: serde_json::Value) -> Response {
-    match admin.commands.try_send(command) {
-        Ok(()) => (
-            StatusCode::ACCEPTED,
-            [(header::CONTENT_TYPE, "application/json")],
-            body.to_string(),
-        )
-            .into_response(),
-        Err(mpsc::error::TrySendError::Full(_)) => {
-            let mut r = plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy: earlier admin commands are still queued\n",
-            );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            r
-        }
-        Err(mpsc::error::TrySendError::Closed(_)) => {
-            plain(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping\n")
+fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn stopping() -> Response {
+    plain(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping\n")
+}
+
+/// Why a command could not be queued.
+enum Unqueued {
+    /// The queue is full.
+    Busy,
+    /// The daemon no longer takes commands.
+    Stopping,
+}
+
+impl Unqueued {
+    fn response(self) -> Response {
+        match self {
+            Unqueued::Busy => {
+                let mut r = plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy: earlier admin commands are still queued\n",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                r
+            }
+            Unqueued::Stopping => stopping(),
         }
     }
+}
+
+/// Queues `command` for the daemon.
+fn queue(admin: &Admin, command: Command) -> Result<(), Unqueued> {
+    admin.commands.try_send(command).map_err(|e| match e {
+        mpsc::error::TrySendError::Full(_) => Unqueued::Busy,
+        mpsc::error::TrySendError::Closed(_) => Unqueued::Stopping,
+    })
 }
 
 /// Why a request was turned away.
