@@ -631,9 +631,17 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             .iter()
             .find_map(|m| m.description.as_ref().filter(non_blank))
     });
+    // JSON Feed's `content_text` is plain text by its spec (the HTML goes in `content_html`):
+    // what reads like a tag in it is text, in the summary as in the body. (Atom's text
+    // constructs are guessed: feeds put HTML in them.)
+    let mut plain_body = None;
     let body = e.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?.trim();
-        (!body.is_empty()).then(|| as_html(body, c.content_type.essence().to_string().as_str()))
+        let media_type = c.content_type.essence().to_string();
+        if feed.json && !is_markup(&media_type) {
+            plain_body = Some(body);
+        }
+        (!body.is_empty()).then(|| as_html(body, &media_type))
     });
     let (body_html, summary_apart) = match body {
         Some(b) => (Some(b), summary_apart),
@@ -655,6 +663,13 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .filter(|s| !s.is_empty())
         .or_else(|| {
             let h = body_html.as_deref()?;
+            if let Some(plain) = plain_body {
+                let end = plain
+                    .char_indices()
+                    .nth(MAX_SUMMARY * 2)
+                    .map_or(plain.len(), |(i, _)| i);
+                return Some(html::collapse_whitespace(&plain[..end]));
+            }
             // Read from the sanitized body: its markup is simple enough to skip without a
             // second tokenizer. A body whose text the sanitizer took out with its markup
             // (MathML, SVG) is read as it came, so the story keeps what text it has.
@@ -819,8 +834,13 @@ fn derive_title(text: &str, link: Option<&Url>) -> String {
 }
 
 /// The HTML form of a text construct body.
+/// Whether a body of `media_type` is markup (HTML, XHTML), not plain text.
+fn is_markup(media_type: &str) -> bool {
+    media_type.ends_with("html") || media_type.ends_with("xml")
+}
+
 fn as_html(body: &str, media_type: &str) -> String {
-    if media_type.ends_with("html") || media_type.ends_with("xml") {
+    if is_markup(media_type) {
         body.to_string()
     } else {
         // Plain text: escape it and keep paragraphs.

@@ -356,6 +356,32 @@ fn json_feed_is_parsed() {
     assert_eq!(it[0].summary, "Текст.");
 }
 
+// JSON Feed's `content_text` is plain text: what reads like a tag in it is text, in the
+// summary as in the body (and in a title made from it), and so are entities.
+#[test]
+fn a_plain_text_body_keeps_its_angle_brackets_in_the_summary() {
+    let text = "Write to <info@org.example> or see <https://org.example/a>. Use the <p> element and <br> for breaks; if a<b and c>d then stop. R&D &amp; more.";
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"K","items":[
+          {{"id":"1","url":"https://k.example/1","title":"T","content_text":{text:?}}},
+          {{"id":"2","url":"https://k.example/2","content_text":{text:?}}}]}}"#
+    );
+    let it = items(&doc);
+    assert_eq!(it[0].summary, text);
+    assert!(it[0]
+        .content
+        .as_deref()
+        .unwrap()
+        .contains("&lt;info@org.example&gt;"));
+    assert!(
+        it[1]
+            .title
+            .starts_with("Write to <info@org.example> or see"),
+        "{}",
+        it[1].title
+    );
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();
