@@ -1285,7 +1285,7 @@ pub fn sanitized_text_prefix(html: &str, max_chars: usize) -> String {
 }
 
 /// Collapses every run of whitespace (including no-break and other Unicode spaces) to one
-/// space and trims the ends; zero-width characters are removed.
+/// space and trims the ends; zero-width characters are removed, but for joiners within a word.
 pub fn collapse_whitespace(s: &str) -> String {
     let mut out = Collapsed::default();
     out.push(s);
@@ -1353,6 +1353,9 @@ impl Collapsed {
                 ByteKind::Decode => {
                     let c = s[i..].chars().next().unwrap_or(' ');
                     let class = if ZERO_WIDTH.contains(&c) {
+                        Class::Nothing
+                    } else if JOINERS.contains(&c) && !in_word {
+                        // A joiner joins nothing outside a word.
                         Class::Nothing
                     } else if is_space(c) {
                         Class::Space
@@ -1435,10 +1438,12 @@ enum Class {
     Word,
 }
 
-/// Characters removed from text: they only steer line breaking and joining.
-const ZERO_WIDTH: [char; 6] = [
-    '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
-];
+/// Characters removed from text: they only steer line breaking.
+const ZERO_WIDTH: [char; 4] = ['\u{200b}', '\u{2060}', '\u{feff}', '\u{ad}'];
+
+/// Zero-width joiner and non-joiner: kept within a word, where they are part of how it is
+/// written (an emoji family 👩‍👩‍👧, the Persian می‌خواهم), removed outside one.
+const JOINERS: [char; 2] = ['\u{200c}', '\u{200d}'];
 
 fn is_space(c: char) -> bool {
     if c.is_ascii() {
@@ -2093,6 +2098,13 @@ mod tests {
             collapse_whitespace("Дијалог\u{2007}Београд\u{202f}"),
             "Дијалог Београд"
         );
+        // Joiners are part of a word (an emoji family, Persian), and nothing outside one.
+        let family = "\u{1f469}\u{200d}\u{1f469}\u{200d}\u{1f467}";
+        assert_eq!(
+            collapse_whitespace(&format!(" {family} \u{200d} \u{200c}x ")),
+            format!("{family} x")
+        );
+        assert_eq!(collapse_whitespace("می\u{200c}خواهم"), "می\u{200c}خواهم");
     }
 
     #[test]
@@ -2160,7 +2172,10 @@ mod tests {
         let reference = |s: &str| -> String {
             let words: Vec<String> = s
                 .split(is_space)
-                .map(|w| w.chars().filter(|c| !ZERO_WIDTH.contains(c)).collect())
+                .map(|w| {
+                    let w: String = w.chars().filter(|c| !ZERO_WIDTH.contains(c)).collect();
+                    w.trim_start_matches(JOINERS).to_string()
+                })
                 .filter(|w: &String| !w.is_empty())
                 .collect();
             words.join(" ")
