@@ -318,13 +318,18 @@ to = ["partners@lists.example.org"]
         "{err}"
     );
 
-    // With the relay up, the next plain send delivers it, though no story is new.
+    // With the relay up, the next plain send delivers it, though no story is new; to the
+    // recipients the config names by then, in its envelope and its To header alike (the list
+    // put behind bcc meanwhile: its address is not shown).
     let text = std::fs::read_to_string(&s.config).unwrap();
-    std::fs::write(
-        &s.config,
-        text.replace(&relay(closed_port), &relay(sink.port)),
-    )
-    .unwrap();
+    let mended = text
+        .replace(&relay(closed_port), &relay(sink.port))
+        .replace(
+            "to = [\"partners@lists.example.org\"]",
+            "to = [\"list@lists.example.org\"]\nbcc = true",
+        );
+    assert!(mended.contains("bcc = true"));
+    std::fs::write(&s.config, mended).unwrap();
     let retried = send(&s, &[]);
     let said = String::from_utf8_lossy(&retried.stdout);
     assert!(
@@ -344,6 +349,11 @@ to = ["partners@lists.example.org"]
             .contains(&stored.to_string()),
         "{msg}"
     );
+    assert_eq!(msg["headers"]["To"], "undisclosed-recipients:;", "{msg}");
+    let raw = std::fs::read_to_string(&received[0]).unwrap();
+    assert!(!raw.contains("partners@lists.example.org"), "{raw}");
+    let envelope = std::fs::read_to_string(received[0].with_extension("rcpt")).unwrap();
+    assert_eq!(envelope, "list@lists.example.org");
 
     // Sent once: a third run sends nothing again.
     let third = send(&s, &[]);
@@ -894,10 +904,24 @@ fn a_refused_recipient_does_not_stop_the_others() {
     std::fs::write(&s.config, two).unwrap();
     let run = send(&s, &[]);
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(run.status.success(), "{err}");
+    let out = String::from_utf8_lossy(&run.stdout);
+    // Sent, to some: a partial failure, and the output names who has it and who does not.
+    assert_eq!(run.status.code(), Some(3), "{out}{err}");
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
-    assert!(err.contains("closed@lists.example.org"), "{err}");
+    assert!(
+        out.contains("sent to partners@lists.example.org\n"),
+        "{out}"
+    );
+    assert!(!out.contains("closed@"), "{out}");
+    assert!(
+        err.contains("the relay refused the recipient closed@lists.example.org: "),
+        "{err}"
+    );
     assert!(err.contains("no such mailbox"), "{err}");
+    // It is sent: the next send does not send it again.
+    let again = send(&s, &[]);
+    assert!(again.status.success());
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 /// A relay that defers the message (a 4xx reply to it) certainly did not take it: the same

@@ -1205,11 +1205,14 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         for record in pending {
             let end = record.end;
             match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
-                Ok(_) => outln!(
-                    "sent the digest ending {} (it had not gone out) to {}",
-                    end.to_rfc3339(),
-                    d.to.join(", ")
-                ),
+                Ok(sent) => {
+                    outln!(
+                        "sent the digest ending {} (it had not gone out) to {}",
+                        end.to_rfc3339(),
+                        sent.accepted(&d).join(", ")
+                    );
+                    failed_before |= told_refused(&sent);
+                }
                 Err(e) => {
                     eprintln!("{e}");
                     failed_before = true;
@@ -1291,11 +1294,19 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     if args.send {
         let was_sent = record.sent_at.is_some();
         match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
-            Ok(r) if was_sent => outln!(
+            Ok(sent) if was_sent => outln!(
                 "already sent at {}; not sent again",
-                r.sent_at.map(|t| t.to_rfc3339()).unwrap_or_default()
+                sent.record
+                    .sent_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
             ),
-            Ok(_) => outln!("sent to {}", d.to.join(", ")),
+            Ok(sent) => {
+                outln!("sent to {}", sent.accepted(&d).join(", "));
+                if told_refused(&sent) && !files_failed {
+                    return Ok(ExitCode::from(PARTIAL_FAILURE));
+                }
+            }
             Err(e) => {
                 eprintln!("{e}");
                 if matches!(e, digest_run::RunError::Send { again: true, .. }) {
@@ -1313,6 +1324,15 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(done)
+}
+
+/// Says which recipients the relay refused a digest it took for the others, if any: a
+/// partial failure.
+fn told_refused(sent: &crate::digest::run::Sent) -> bool {
+    for (to, reply) in &sent.refused {
+        eprintln!("the relay refused the recipient {to}: {reply}");
+    }
+    !sent.refused.is_empty()
 }
 
 /// A path as `check` shows it: its nearest folder that exists, resolved, then the rest as

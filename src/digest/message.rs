@@ -62,14 +62,8 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
         .subject(Text::new(subject(spec, d)))
         .date(Date::new(d.period.end.timestamp()))
         .message_id(MessageId::new(message_id(d, domain)));
-    if spec.bcc {
-        builder = builder.to(Address::new_group(
-            Some("undisclosed-recipients"),
-            Vec::new(),
-        ));
-    } else if !spec.to.is_empty() {
-        let to: Vec<Address<'static>> = spec.to.iter().map(|t| address(t)).collect();
-        builder = builder.to(Address::new_list(to));
+    if let Some(to) = to_address(spec) {
+        builder = builder.to(to);
     }
     if let Some(id) = spec
         .list_id
@@ -118,6 +112,60 @@ pub fn message(spec: &DigestSpec, d: &Digest, html: &str, text: &str, domain: &s
     let mut bytes = Vec::with_capacity(text.len() + html.len() + 2048);
     builder.body(body).serialize(&mut bytes);
     bytes
+}
+
+/// The `To` header's value: the recipients, or with `bcc` none of them (an empty group);
+/// `None` without recipients.
+fn to_address(spec: &DigestSpec) -> Option<Address<'static>> {
+    if spec.bcc {
+        Some(Address::new_group(
+            Some("undisclosed-recipients"),
+            Vec::new(),
+        ))
+    } else if spec.to.is_empty() {
+        None
+    } else {
+        Some(Address::new_list(
+            spec.to.iter().map(|t| address(t)).collect(),
+        ))
+    }
+}
+
+/// `eml`, a digest message built before, with the `To` header `spec` writes now, if that is
+/// another: a digest that waited to be sent (the relay was down, refused it) goes out with the
+/// recipients the config names when it goes, as its envelope does, not those it was built
+/// for (`bcc` turned on since must not show the list's addresses). `None` when it already has
+/// that header.
+pub fn with_recipients(eml: &str, spec: &DigestSpec) -> Option<String> {
+    use mail_builder::headers::Header as _;
+    let header_end = eml.find("\r\n\r\n").map_or(eml.len(), |i| i + 2);
+    let head = &eml[..header_end];
+    // The header's lines: its first, and those that continue it (folded).
+    let mut found: Option<(usize, usize)> = None;
+    let mut at = 0;
+    for line in head.split_inclusive("\r\n") {
+        let start = at;
+        at += line.len();
+        match found.as_mut() {
+            Some((_, end)) if line.starts_with([' ', '\t']) => *end = at,
+            Some(_) => break,
+            None if line.len() >= 3 && line.as_bytes()[..3].eq_ignore_ascii_case(b"to:") => {
+                found = Some((start, at));
+            }
+            None => {}
+        }
+    }
+    let mut header = Vec::new();
+    if let Some(to) = to_address(spec) {
+        header.extend_from_slice(b"To: ");
+        to.write_header(&mut header, 4);
+    }
+    let header = String::from_utf8_lossy(&header);
+    let (begin, end) = found.unwrap_or((header_end, header_end));
+    if eml[begin..end] == *header {
+        return None;
+    }
+    Some(format!("{}{header}{}", &eml[..begin], &eml[end..]))
 }
 
 /// `text` with every line ending in CRLF.

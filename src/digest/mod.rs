@@ -30,7 +30,7 @@ use serde::Serialize;
 
 pub use crate::locale::{Labels, Locale, LOCALES};
 pub(crate) use message::{check_list_id, check_mailbox, check_unsubscribe_mailto};
-pub use message::{message, message_id, subject};
+pub use message::{message, message_id, subject, with_recipients};
 pub use period::Period;
 pub use select::build;
 pub use templates::Templates;

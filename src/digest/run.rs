@@ -561,9 +561,17 @@ pub async fn send(
     d: &DigestConfig,
     store: &Store,
     mut record: DigestRecord,
-) -> Result<DigestRecord, RunError> {
+) -> Result<Sent, RunError> {
     if record.sent_at.is_some() {
-        return Ok(record);
+        return Ok(Sent {
+            record,
+            refused: Vec::new(),
+        });
+    }
+    // The envelope is the config's as it is now: so is the message's `To`.
+    if let Some(eml) = digest::with_recipients(&record.eml, &spec(d)) {
+        tracing::info!(digest = %record.name, end = %record.end, "the digest's recipients changed since it was built: it goes out with its To header as the config writes it now");
+        record.eml = eml;
     }
     let outcome = match Relay::for_digest(mail, d) {
         Err(message) => Attempt::Unsendable(message),
@@ -623,15 +631,19 @@ pub async fn send(
             record.send_refused = false;
             if !refused.is_empty() {
                 let count = refused.len();
-                let refused = refused.join("; ");
-                tracing::warn!(digest = %record.name, %refused, "the relay took the digest but refused some of its recipients");
+                let told: Vec<String> = refused
+                    .iter()
+                    .map(|(to, reply)| format!("{to}: {reply}"))
+                    .collect();
+                let told = told.join("; ");
+                tracing::warn!(digest = %record.name, refused = %told, "the relay took the digest but refused some of its recipients");
                 // The addresses in the log alone: the record is served (index.json).
                 record.send_error = Some(format!(
                     "sent; the relay refused {count} of its recipients (their addresses and its replies are in the log)"
                 ));
             }
             store.put_digest(&record)?;
-            return Ok(record);
+            return Ok(Sent { record, refused });
         }
         Attempt::Retry(message) | Attempt::Unsendable(message) => (message, false, false),
         Attempt::Refused(message) => (
@@ -665,11 +677,39 @@ pub async fn send(
     })
 }
 
+/// A digest the relay took.
+#[derive(Debug)]
+pub struct Sent {
+    /// Its record, as stored.
+    pub record: DigestRecord,
+    /// The recipients the relay refused (the digest went to the others), each with its
+    /// reply; none when it was sent before.
+    pub refused: Vec<(String, String)>,
+}
+
+impl Sent {
+    /// The recipients of `d` the relay took it for, as the config writes them.
+    pub fn accepted<'d>(&self, d: &'d DigestConfig) -> Vec<&'d str> {
+        d.to.iter()
+            .filter(|t| {
+                let address = t
+                    .parse::<lettre::message::Mailbox>()
+                    .map(|m| m.email.to_string());
+                !self
+                    .refused
+                    .iter()
+                    .any(|(to, _)| address.as_deref() == Ok(to.as_str()))
+            })
+            .map(String::as_str)
+            .collect()
+    }
+}
+
 /// How one attempt to hand a digest to the relay ended.
 enum Attempt {
     /// The relay accepted the message, for every recipient but those it refused (each
     /// with its reply).
-    Sent { refused: Vec<String> },
+    Sent { refused: Vec<(String, String)> },
     /// Certainly not taken, and another attempt may go through (no connection, a relay that
     /// did not answer before the message, a 4xx reply, a failed TLS handshake).
     Retry(String),
@@ -850,7 +890,7 @@ impl<'a> Relay<'a> {
         &self,
         conn: &mut lettre::transport::smtp::client::AsyncSmtpConnection,
         eml: &[u8],
-    ) -> Result<Vec<String>, Attempt> {
+    ) -> Result<Vec<(String, String)>, Attempt> {
         use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
         use lettre::transport::smtp::extension::{Extension, MailBodyParameter, MailParameter};
         let mut options = Vec::new();
@@ -881,7 +921,7 @@ impl<'a> Relay<'a> {
                     Ok(_) => {}
                     // Refused for good: the others still get it.
                     Err(e) if e.is_permanent() => {
-                        refused.push(format!("{to}: {e}"));
+                        refused.push((to.to_string(), e.to_string()));
                         first_refusal.get_or_insert(e);
                     }
                     // Not now (greylisting, too many recipients at once): nobody has the

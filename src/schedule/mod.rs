@@ -958,7 +958,10 @@ impl Daemon {
                 });
                 match sent {
                     Ok(sent) => {
-                        tracing::info!(digest = %name, %end, stories = sent.count, to = %d.to.join(", "), "digest sent");
+                        // Those the relay refused are in the warning it gave.
+                        let to = sent.accepted(&d).join(", ");
+                        let sent = sent.record;
+                        tracing::info!(digest = %name, %end, stories = sent.count, %to, "digest sent");
                         // The period gauges follow the newest digest; the sent one, any.
                         if sent.end == newest {
                             metrics.digest_record(&sent);

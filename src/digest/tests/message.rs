@@ -5,7 +5,9 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 
 use super::{digest, digest_of, spec};
-use crate::digest::{message, message_id, subject, Digest, DigestError, DigestSpec, Templates};
+use crate::digest::{
+    message, message_id, subject, with_recipients, Digest, DigestError, DigestSpec, Templates,
+};
 
 const DOMAIN: &str = "news.example.org";
 
@@ -356,6 +358,50 @@ fn a_bad_spec_names_the_field() {
             other => panic!("expected a {field} error, got {other:?}"),
         }
     }
+}
+
+// A digest sent after the config's recipients changed (it waited for the relay) carries
+// the To header the config writes now: the message is the one built for them.
+#[test]
+fn a_digest_built_before_takes_the_recipients_the_config_names_now() {
+    let d = digest();
+    let before = spec_in_local_languages();
+    let built = String::from_utf8(eml(&before, &d)).unwrap();
+    assert_eq!(with_recipients(&built, &before), None);
+    let many: Vec<String> = (0..12)
+        .map(|i| format!("Примач {i} <reader{i}@example.org>"))
+        .collect();
+    for now in [
+        DigestSpec {
+            bcc: true,
+            ..before.clone()
+        },
+        DigestSpec {
+            to: vec!["fixed@lists.example.org".into()],
+            ..before.clone()
+        },
+        DigestSpec {
+            to: many,
+            ..before.clone()
+        },
+    ] {
+        let expected = String::from_utf8(eml(&now, &d)).unwrap();
+        let mended = with_recipients(&built, &now).unwrap();
+        assert_eq!(mended, expected);
+        assert_eq!(with_recipients(&mended, &now), None);
+        // And back.
+        assert_eq!(with_recipients(&mended, &before).unwrap(), built);
+    }
+    // A message built without recipients gains the header.
+    let none = DigestSpec {
+        to: Vec::new(),
+        ..before.clone()
+    };
+    let bare = String::from_utf8(eml(&none, &d)).unwrap();
+    assert_eq!(header(&bare, "To"), None);
+    let mended = with_recipients(&bare, &before).unwrap();
+    assert_eq!(header(&mended, "To"), header(&built, "To"));
+    assert!(mended.ends_with(&built[built.find("\r\n\r\n").unwrap()..]));
 }
 
 #[test]
