@@ -889,6 +889,27 @@ fn files_that_cannot_be_written_do_not_hold_back_the_send() {
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
+/// Without `--send`, files that cannot be written are the command's failure: said once, with
+/// the system's reason.
+#[test]
+fn files_that_cannot_be_written_are_said_once() {
+    let (port, _, _) = relay_that(AfterMessage::Answers("250 2.0.0 queued"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let blocked = s.dir.path().join("not-a-folder");
+    std::fs::write(&blocked, "a file").unwrap();
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--out"])
+        .arg(&blocked)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{out}{err}");
+    assert!(err.contains("cannot write"), "{err}");
+    assert_eq!(err.matches("(os error").count(), 1, "{err}");
+}
+
 /// A recipient the relay refuses does not keep the digest from the others (RFC 5321, 3.3):
 /// it goes to those accepted, and the refused ones are said.
 #[test]

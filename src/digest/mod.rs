@@ -214,13 +214,12 @@ pub struct EntryLink {
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
     /// An override template exists but could not be read.
-    #[error("cannot read digest template {}: {source}", .path.display())]
+    #[error("cannot read digest template {}: {error}", .path.display())]
     Read {
         /// The file (or directory) that failed.
         path: std::path::PathBuf,
-        /// The underlying IO error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying IO error (in the message, not as a source, so it is printed once).
+        error: std::io::Error,
     },
     /// A template did not compile or failed while rendering.
     #[error("digest template {file}{}: {message}", line_suffix(*.line))]

@@ -29,20 +29,20 @@ pub enum RunError {
     #[error(transparent)]
     Digest(#[from] crate::digest::DigestError),
     /// Writing the outbox failed.
-    #[error("cannot write the outbox {}: {source}", path.display())]
+    #[error("cannot write the outbox {}: {error}", path.display())]
     Outbox {
         /// The path.
         path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
+        /// The IO error (in the message, not as a source, so it is printed once).
+        error: std::io::Error,
     },
     /// Writing the digest's files where `--out` asked failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Out {
         /// The path.
         path: PathBuf,
-        /// The IO error.
-        source: std::io::Error,
+        /// The IO error (in the message, not as a source, so it is printed once).
+        error: std::io::Error,
     },
     /// Delivery failed after every retry.
     #[error("sending digest {name} failed: {message}")]
@@ -439,7 +439,10 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
     let root = mail.outbox.join(&record.name);
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| RunError::Outbox { path, source }
+        move |source| RunError::Outbox {
+            path,
+            error: source,
+        }
     };
     for sub in ["tmp", "new", "cur", "json"] {
         std::fs::create_dir_all(root.join(sub)).map_err(io(&root.join(sub)))?;
@@ -458,15 +461,21 @@ pub fn write_outbox(mail: &MailConfig, record: &DigestRecord) -> Result<PathBuf,
         let tmp = root
             .join("json")
             .join(format!(".{}.json.tmp", stamp(record)));
-        put_whole(&tmp, &json, &data)
-            .map_err(|(path, source)| RunError::Outbox { path, source })?;
+        put_whole(&tmp, &json, &data).map_err(|(path, source)| RunError::Outbox {
+            path,
+            error: source,
+        })?;
     }
     if !target.exists() && !picked_up {
         // Maildir delivery, last: write and sync in tmp/, then rename into new/ and sync the
         // folder, so a crash never leaves an empty or partial message for the newsletter tool.
         let tmp = root.join("tmp").join(&file);
-        put_whole(&tmp, &target, record.eml.as_bytes())
-            .map_err(|(path, source)| RunError::Outbox { path, source })?;
+        put_whole(&tmp, &target, record.eml.as_bytes()).map_err(|(path, source)| {
+            RunError::Outbox {
+                path,
+                error: source,
+            }
+        })?;
     }
     Ok(target)
 }
@@ -512,9 +521,9 @@ pub fn export_preview(record: &DigestRecord, dir: &Path) -> Result<Vec<PathBuf>,
 }
 
 fn export_as(record: &DigestRecord, dir: &Path, preview: bool) -> Result<Vec<PathBuf>, RunError> {
-    std::fs::create_dir_all(dir).map_err(|source| RunError::Out {
+    std::fs::create_dir_all(dir).map_err(|error| RunError::Out {
         path: dir.to_path_buf(),
-        source,
+        error,
     })?;
     let mut base = format!("{}-{}", record.name, stamp(record));
     let mut data = record.json.clone();
@@ -544,8 +553,10 @@ fn export_as(record: &DigestRecord, dir: &Path, preview: bool) -> Result<Vec<Pat
     ] {
         let path = dir.join(format!("{base}.{ext}"));
         let tmp = dir.join(format!(".{base}.{ext}.tmp"));
-        put_whole(&tmp, &path, body.as_bytes())
-            .map_err(|(path, source)| RunError::Out { path, source })?;
+        put_whole(&tmp, &path, body.as_bytes()).map_err(|(path, source)| RunError::Out {
+            path,
+            error: source,
+        })?;
         written.push(path);
     }
     Ok(written)

@@ -38,7 +38,7 @@ impl Templates {
             if !dir.is_dir() {
                 return Err(DigestError::Read {
                     path: dir.to_path_buf(),
-                    source: io::Error::new(io::ErrorKind::NotFound, "not a directory"),
+                    error: io::Error::new(io::ErrorKind::NotFound, "not a directory"),
                 });
             }
         }
@@ -52,10 +52,10 @@ impl Templates {
                 Some(path) => match std::fs::read_to_string(path) {
                     Ok(text) => Some(text),
                     Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                    Err(source) => {
+                    Err(error) => {
                         return Err(DigestError::Read {
                             path: path.clone(),
-                            source,
+                            error,
                         })
                     }
                 },
