@@ -889,6 +889,31 @@ fn files_that_cannot_be_written_do_not_hold_back_the_send() {
     assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
+/// A digest the daemon sends, built by hand without `--send`, is not sent by the daemon: the
+/// command says so, and how to send it; that command sends it.
+#[test]
+fn a_digest_to_send_built_by_hand_says_how_to_send_it() {
+    let (port, taken, _) = relay_that(AfterMessage::Answers("250 2.0.0 queued"));
+    let (_server, s) = fetched_with_relay(port, None);
+    let run = s.cmd().args(["digest", "daily"]).output().unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(
+        err.contains("note: digest daily has send = true, but this run does not send it"),
+        "{err}"
+    );
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let end = resend_end(&err);
+    let sent = send(&s, &["--at", &end]);
+    let out = String::from_utf8_lossy(&sent.stdout);
+    assert!(sent.status.success(), "{out}");
+    assert!(out.contains("sent to partners@lists.example.org"), "{out}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // With --send, no note.
+    let again = send(&s, &[]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("note:"));
+}
+
 /// Without `--send`, files that cannot be written are the command's failure: said once, with
 /// the system's reason.
 #[test]

@@ -1250,6 +1250,15 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(done);
     }
+    if d.send && !args.send && record.sent_at.is_none() {
+        // The daemon sends the digests it builds; this period is built now, so its next
+        // digest starts after it.
+        eprintln!(
+            "note: digest {} has send = true, but this run does not send it, and the daemon's next digest starts after its period: {} sends it",
+            d.name,
+            digest_run::resend_hint(&record)
+        );
+    }
     let mut record = record;
     // A write that fails (the outbox, `--out`) does not hold back sending; the command still
     // ends as the disk error it is.
