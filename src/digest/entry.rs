@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::Entry;
 use crate::model::Item;
-use crate::parse::html::{collapse_whitespace, first_image, to_text, truncate_words};
+use crate::parse::html::{collapse_whitespace, first_picture, to_text, truncate_words};
 
 /// Characters of summary an entry keeps at most (plus an ellipsis).
 pub(super) const SUMMARY_CHARS: usize = 300;
@@ -29,6 +29,16 @@ pub(super) fn entry(
     };
     let summary = summary(item, &title);
     let link = link(item);
+    let picture = item
+        .content
+        .as_deref()
+        .filter(|_| images)
+        .and_then(first_picture)
+        .and_then(|(src, alt)| Some((http_url(&src)?, alt)));
+    let (image, image_alt) = match picture {
+        Some((src, alt)) => (Some(src), alt),
+        None => (None, String::new()),
+    };
     Entry {
         id: item.id.to_string(),
         number: 0,
@@ -44,15 +54,8 @@ pub(super) fn entry(
             .published
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         also: Vec::new(),
-        image: if images {
-            item.content
-                .as_deref()
-                .and_then(first_image)
-                .as_deref()
-                .and_then(http_url)
-        } else {
-            None
-        },
+        image,
+        image_alt,
         lang: item.lang.clone(),
         title,
     }
@@ -168,14 +171,19 @@ mod tests {
     }
 
     #[test]
-    fn the_first_web_image_is_taken() {
+    fn the_first_web_image_is_taken_with_its_alt_text() {
         let html = r#"<p>x</p><img alt="a"><img src="data:image/gif;base64,R0lG">
-            <img src="https://img.example/1.jpg"><img src="https://img.example/2.jpg">"#;
+            <img src="https://img.example/1.jpg" alt="Map of the &quot;Western&quot;  Balkans"><img src="https://img.example/2.jpg">"#;
         assert_eq!(
-            first_image(html).as_deref(),
-            Some("https://img.example/1.jpg")
+            first_picture(html),
+            Some((
+                "https://img.example/1.jpg".to_string(),
+                "Map of the \"Western\" Balkans".to_string()
+            ))
         );
-        assert_eq!(first_image("<p>no images</p>"), None);
+        assert_eq!(first_picture("<p>no images</p>"), None);
+        let bare = r#"<img src="https://img.example/1.jpg">"#;
+        assert_eq!(first_picture(bare).unwrap().1, "");
     }
 
     #[test]

@@ -196,6 +196,10 @@ pub struct Entry {
     pub also: Vec<String>,
     /// The first http(s) image of the story's content, only when the spec asks for images.
     pub image: Option<String>,
+    /// The image's text alternative as the story gives it (empty: none), which mail
+    /// clients show while they hold back images.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub image_alt: String,
     /// The story's language tag (`sr-Cyrl`, `sq`), when known: the HTML part marks its title
     /// and summary with it, for screen readers and hyphenation in a digest of another language.
     pub lang: Option<String>,

@@ -203,6 +203,7 @@ fn sample() -> Digest {
         summary: "A sample summary.".into(),
         also: vec!["Other topic".into()],
         image: Some("https://example.org/image.jpg".into()),
+        image_alt: "A sample picture".into(),
         lang: Some("sr-Latn".into()),
     };
     Digest {

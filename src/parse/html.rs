@@ -527,6 +527,11 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
 /// and for digests. An image 0 or 1 pixel wide or high (a spacer, or a pixel from the story's
 /// own site, which the sanitizer keeps) is no picture.
 pub fn first_image(html: &str) -> Option<String> {
+    first_picture(html).map(|(src, _)| src)
+}
+
+/// [`first_image`] with its text alternative (`alt`, entities decoded; empty without one).
+pub fn first_picture(html: &str) -> Option<(String, String)> {
     serialized_tags(html)
         .filter(|tag| tag.name == "img")
         .filter(|tag| {
@@ -534,9 +539,12 @@ pub fn first_image(html: &str) -> Option<String> {
                 .iter()
                 .any(|side| serialized_attribute(tag.attributes, side).is_some_and(|v| is_tiny(&v)))
         })
-        .filter_map(|tag| serialized_attribute(tag.attributes, "src"))
-        .find(|src| src.starts_with("https://") || src.starts_with("http://"))
-        .map(Cow::into_owned)
+        .find_map(|tag| {
+            let src = serialized_attribute(tag.attributes, "src")
+                .filter(|src| src.starts_with("https://") || src.starts_with("http://"))?;
+            let alt = serialized_attribute(tag.attributes, "alt").unwrap_or_default();
+            Some((src.into_owned(), collapse_whitespace(&alt)))
+        })
 }
 
 /// The web links of sanitized `html`, in order: each `<a href="http(s)://…">` with the text

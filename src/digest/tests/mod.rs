@@ -127,7 +127,7 @@ pub(super) fn items() -> Vec<Item> {
         Makedoniji, uz posebnu pažnju posvećenu ženama u politici."
         .into();
     dialog.content =
-        Some("<p>Uvod.</p><img src=\"https://bprg.example/slike/sastanak.jpg\" alt=\"\">".into());
+        Some("<p>Uvod.</p><img src=\"https://bprg.example/slike/sastanak.jpg\" alt=\"Sastanak u <Beogradu> & Prištini\">".into());
 
     let mut tirana = item(
         "tirana",

@@ -75,6 +75,13 @@ fn html_shows_images_only_when_asked() {
         .collect();
     assert_eq!(sources.len(), 1, "{html}");
     assert!(sources[0].starts_with(r#"src="https://bprg.example/slike/sastanak.jpg""#));
+    // With the story's text alternative, escaped: mail clients show it while they hold
+    // back images.
+    assert!(
+        sources[0].contains(r#"alt="Sastanak u &lt;Beogradu&gt; &amp; Prištini""#),
+        "{}",
+        sources[0]
+    );
 }
 
 #[test]
