@@ -250,6 +250,8 @@ fn the_feeds_own_categories_follow_the_topics() {
         "VIJESTI".into(),
         "Dialogue".into(),
         " Kosovo ".into(),
+        "Women Caucus".into(),
+        "Women's caucus".into(),
     ];
     let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
     let first = &rss[rss.find("<item>").unwrap()..rss.find("</item>").unwrap()];
@@ -264,8 +266,10 @@ fn the_feeds_own_categories_follow_the_topics() {
             r#" domain="tributary:topic">dialogue"#,
             r#" domain="tributary:topic">women-caucus"#,
             ">Vijesti",
-            // "Dialogue" names a topic: said once, as the topic.
+            // "Dialogue" and "Women Caucus" name a topic: said once, as the topic. "Women's
+            // caucus" is another name.
             ">Kosovo",
+            ">Women&apos;s caucus",
         ],
         "{first}"
     );
@@ -288,7 +292,13 @@ fn the_feeds_own_categories_follow_the_topics() {
         serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
     assert_eq!(
         json["items"][0]["tags"],
-        serde_json::json!(["dialogue", "women-caucus", "Vijesti", "Kosovo"])
+        serde_json::json!([
+            "dialogue",
+            "women-caucus",
+            "Vijesti",
+            "Kosovo",
+            "Women's caucus"
+        ])
     );
     assert_eq!(
         json["items"][0]["_tributary"]["topics"],
