@@ -215,6 +215,7 @@ async fn feeds_have_types_self_links_and_validators() {
         ("/feeds", ""),
         ("/index.html", ""),
         ("/feeds/all.json/?since=1", "feeds/all.json?since=1"),
+        ("/metrics/", "metrics"),
     ] {
         let r = get(&s, asked, &[]).await;
         assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{asked}");
@@ -230,14 +231,19 @@ async fn feeds_have_types_self_links_and_validators() {
             "{asked} → {location}"
         );
     }
-    assert_eq!(
-        get(&s, "/nothing/", &[]).await.status(),
-        StatusCode::PERMANENT_REDIRECT
-    );
-    assert_eq!(
-        get(&s, "/nothing", &[]).await.status(),
-        StatusCode::NOT_FOUND
-    );
+    // Not a folder's: there is nothing without the slash either.
+    for asked in [
+        "/nothing/",
+        "/nothing",
+        "/feeds/topics/dialogue/",
+        "/feeds/sources/",
+    ] {
+        assert_eq!(
+            get(&s, asked, &[]).await.status(),
+            StatusCode::NOT_FOUND,
+            "{asked}"
+        );
+    }
     // Only one trailing slash, and only to read: a POST keeps its meaning or fails.
     for asked in ["/feeds/all.rss//", "//", "/a////"] {
         assert_eq!(

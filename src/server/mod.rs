@@ -938,9 +938,10 @@ pub fn fast_answer<B>(shared: &Shared, req: &axum::http::Request<B>) -> Option<R
     Some(response)
 }
 
-/// Anything no route serves: a GET or HEAD of a path with one trailing slash is sent to the
-/// one without it (`/feeds/all.rss/`), and `/feeds` and `/index.html` to the status page that
-/// lists every feed; the rest is 404. The Location is relative (a proxy's path prefix holds,
+/// Anything no route serves: a GET or HEAD of a document's path with one trailing slash is
+/// sent to the one without it (`/feeds/all.rss/`, `/metrics/`; not a folder's, such as
+/// `/feeds/topics/dialogue/`, which would lead to a 404), and `/feeds` and `/index.html` to
+/// the status page that lists every feed; the rest is 404. The Location is relative (a proxy's path prefix holds,
 /// and it never names another host) and keeps the query.
 async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
     let path = uri.path();
@@ -953,7 +954,9 @@ async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response
             .strip_suffix('/')
             .filter(|p| !p.ends_with('/'))
             .and_then(|p| p.rsplit_once('/'))
-            .filter(|(_, last)| !last.is_empty())
+            .filter(|(_, last)| {
+                last.contains('.') || matches!(*last, "healthz" | "readyz" | "metrics")
+            })
             .map(|(_, last)| format!("../{last}")),
     };
     match location {
