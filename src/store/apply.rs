@@ -920,9 +920,11 @@ impl Tx<'_, '_> {
                             .iter()
                             .any(|c| self.dedupe.is_organization(&c.source))
                 };
-                let untold =
-                    word_pairs(&new.summary).is_empty() || word_pairs(&item.summary).is_empty();
-                if !item.carried_by(self.source) && agree && !(untold && organisations()) {
+                // Between two organisations, the texts must tell it nearly word for word: two
+                // press notes under one title ("Njoftim për shtyp") share half their phrasing
+                // ("… press note about a …") and are still two stories.
+                let told_alike = || texts_alike(&new.summary, &item.summary);
+                if !item.carried_by(self.source) && agree && (!organisations() || told_alike()) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
                 // An entry of this source with neither GUID nor link, told by its content: its
@@ -1296,6 +1298,14 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
         return false;
     }
     names_site(a, b_link) || names_site(b, a_link)
+}
+
+/// Whether two texts tell one story nearly word for word: the shorter has a sentence or two
+/// ([`UNTOUCHED_TEXT`] word pairs or more) and four in five of its word pairs are in the other.
+fn texts_alike(a: &str, b: &str) -> bool {
+    let (pairs_a, pairs_b) = (word_pairs(a), word_pairs(b));
+    let shorter = pairs_a.len().min(pairs_b.len());
+    shorter >= UNTOUCHED_TEXT && pairs_a.intersection(&pairs_b).count() * 5 >= shorter * 4
 }
 
 /// Texts with at least this many word pairs (about as many words) are long enough to be

@@ -921,6 +921,51 @@ fn a_title_without_text_merges_a_partners_copy_but_not_two_organisations_posts()
     assert_eq!(store.item_count(), 2);
 }
 
+/// Two organisations' own posts under one generic title are one story only when their texts
+/// tell it nearly word for word: two press notes sharing half their phrasing are two; one
+/// organisation republishing the other's note word for word is a copy.
+#[test]
+fn two_organisations_posts_under_one_title_are_one_story_only_told_alike() {
+    let dedupe = DedupeConfig {
+        organizations: std::sync::Arc::new(
+            ["bfpe".to_string(), "kdi".to_string(), "kipred".to_string()].into(),
+        ),
+        ..dedupe()
+    };
+    let title = "Njoftim për shtyp nga zyra jonë e komunikimit";
+    let post = |guid: &str, link: &str, text: &str| {
+        let mut s = item(guid, title, Some(link), guid);
+        s.item.summary = text.to_string();
+        s
+    };
+    let apply_as =
+        |store: &Store, source: &str, s: Staged| apply_deduped(store, source, s, &dedupe);
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let note = "Press note of the office about a water cut.";
+    assert_eq!(
+        apply_as(&store, "bfpe", post("b", "https://bfpe.example/n", note)).new,
+        1
+    );
+    let other = "Press note of the office about a new director.";
+    assert_eq!(
+        apply_as(&store, "kdi", post("k", "https://kdi.example/n", other)).new,
+        1
+    );
+    // The first note, republished on a third organisation's site with a line of its own.
+    let copy = format!("{note} Shared from BFPE.");
+    assert_eq!(
+        apply_as(
+            &store,
+            "kipred",
+            post("c", "https://kipred.example/n", &copy)
+        )
+        .duplicate,
+        1
+    );
+    assert_eq!(store.item_count(), 2);
+}
+
 /// When the original arrives after a partner's copy and takes the lead with its own date, the
 /// title index dates the story by it: the title window is measured from the story's date.
 #[test]
