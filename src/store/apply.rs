@@ -927,11 +927,12 @@ impl Tx<'_, '_> {
                 if !item.carried_by(self.source) && agree && (!organisations() || told_alike()) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
-                // An entry of this source with neither GUID nor link, told by its content: its
-                // story edited when it has the story's whole title, its very date and a text
-                // that agrees (another entry of the feed may not have claimed it already).
+                // An entry of this source without a GUID, told by its link (moved: a slug
+                // fixed) or by its content (no link either): its story edited when it has the
+                // story's whole title, its very date and a text that agrees (another entry of
+                // the feed may not have claimed it already).
                 let edited = || {
-                    matches!(new.identity, Identity::Hash(_))
+                    !matches!(new.identity, Identity::Guid(_))
                         && item.source() == self.source
                         && !item.date_inferred
                         && new.published == Some(item.published)

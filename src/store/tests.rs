@@ -5231,6 +5231,35 @@ fn an_entry_without_a_guid_moved_to_https_and_retitled_stays_its_story() {
     assert_eq!(store.item_count(), 1);
 }
 
+// A GUID-less entry whose link moved (a slug fixed) under its whole title, its very date and
+// its text is its story: not a second copy of it in the feeds; a slug fixed again neither.
+// Another entry of the same title on another date is another story.
+#[test]
+fn an_entry_without_a_guid_whose_slug_changed_stays_its_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |link: &str, hash: &str| {
+        let mut s = item("", PLATES, Some(link), hash);
+        s.item.identity = Identity::Link(link.into());
+        s.item.summary = long_text().into();
+        s
+    };
+    let first = entry("https://kdi.example/lajme/old-slug", "1");
+    assert_eq!(apply(&store, "kdi", &[first]).new, 1);
+    for (n, slug) in ["new-slug", "third-slug"].into_iter().enumerate() {
+        let link = format!("https://kdi.example/lajme/{slug}");
+        let r = apply(&store, "kdi", &[entry(&link, &format!("{}", n + 2))]);
+        assert_eq!((r.new, r.updated), (0, 1), "{slug}");
+        let all = store.list(&Query::default()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].link.as_deref(), Some(link.as_str()));
+    }
+    let mut later = entry("https://kdi.example/lajme/next-year", "4");
+    later.item.published = Some(Utc.with_ymd_and_hms(2021, 2, 25, 10, 0, 0).unwrap());
+    assert_eq!(apply(&store, "kdi", &[later]).new, 1);
+    assert_eq!(store.item_count(), 2);
+}
+
 #[test]
 fn an_entry_without_guid_or_link_edited_stays_its_story() {
     let dir = tempfile::tempdir().unwrap();
