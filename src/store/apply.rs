@@ -1053,10 +1053,12 @@ impl Tx<'_, '_> {
         if relisted {
             // Its source's edit.
             item.edited = Some(self.now);
-        } else if item.updated_at() < shown {
+        } else if item.updated_at() < shown && self.now - item.first_seen >= SHOWN_FOR {
             // Another copy's text taking the lead, with dates of its own: no edit of today
             // (a story of 2020 is not news of today), but never earlier than the story was
-            // last shown as changed, which readers would take for no change at all.
+            // last shown as changed, which readers would take for no change at all. Not for
+            // a story stored minutes ago (the copies of one fetch cycle, in whatever order
+            // their feeds came): the first copy's date would stand as an edit nobody made.
             item.edited = Some(shown);
         }
         item.topics = (self.topics_of)(item);
@@ -1308,6 +1310,11 @@ fn texts_alike(a: &str, b: &str) -> bool {
     let shorter = pairs_a.len().min(pairs_b.len());
     shorter >= UNTOUCHED_TEXT && pairs_a.intersection(&pairs_b).count() * 5 >= shorter * 4
 }
+
+/// How long a story has been in the feeds before another copy taking its lead keeps its
+/// last shown date ([`Tx::update`]): longer than a fetch cycle of every source takes, shorter
+/// than readers poll.
+const SHOWN_FOR: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Texts with at least this many word pairs (about as many words) are long enough to be
 /// compared on their own.

@@ -5054,6 +5054,29 @@ fn an_original_taking_the_lead_never_dates_the_story_earlier_nor_today() {
     let stored = &store.list(&Query::default()).unwrap()[0];
     assert_eq!(stored.sources[0].source, "bfpe", "the original leads");
     assert_eq!(stored.updated_at(), copy_updated);
+    // The same copies minutes apart (one fetch cycle, the copy's feed first): the story
+    // reads as the original's, dated as it would be in the other order.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut copy = item("p1", title, Some("https://portal.example/p1"), "p");
+    copy.item.updated = Some(copy_updated);
+    apply(&store, "portal", &[copy]);
+    let original = item("o1", title, Some("https://bfpe.example/o1"), "o");
+    let published = original.item.published.unwrap();
+    store
+        .apply(
+            "bfpe",
+            vec![original],
+            &SourceState::default(),
+            now() + Duration::minutes(2),
+            &dedupe,
+            &no_topics,
+        )
+        .unwrap();
+    let stored = &store.list(&Query::default()).unwrap()[0];
+    assert_eq!(stored.sources[0].source, "bfpe");
+    assert_eq!(stored.updated_at(), published);
+    assert_eq!(stored.edited, None);
     // An original with a date after the copy's: its own dates, no edit of its own.
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
