@@ -264,6 +264,7 @@ mod tests {
             categories: vec!["Sponsored".into(), "Events".into()],
             lang: None,
             enclosures: vec![],
+            image: None,
             content_hash: "h".into(),
         }
     }

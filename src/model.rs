@@ -383,6 +383,10 @@ pub struct NewItem {
     pub lang: Option<String>,
     /// Attachments with absolute http(s) URLs.
     pub enclosures: Vec<Enclosure>,
+    /// The item's picture as the feed names it apart from its text (JSON Feed's `image`, a
+    /// Media RSS thumbnail): an absolute http(s) URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Hash of the raw entry as the source sent it: a changed hash means a changed item.
     pub content_hash: String,
 }
@@ -472,6 +476,9 @@ pub struct Item {
     /// Attachments.
     #[serde(default)]
     pub enclosures: Vec<Enclosure>,
+    /// The story's picture as its feed names it apart from its text (see [`NewItem::image`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// Topics assigned, with the reasons.
     #[serde(default)]
     pub topics: Vec<TopicMatch>,

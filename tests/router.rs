@@ -65,6 +65,7 @@ fn build_from(dir: &tempfile::TempDir, text: &str, admin: Option<Admin>) -> Arc<
         categories: vec![],
         lang: Some("sr-Latn".into()),
         enclosures: vec![],
+        image: None,
         content_hash: "h".into(),
     };
     store_from_bfpe(&store, &config, item);
@@ -880,6 +881,7 @@ async fn a_source_feed_is_rendered_again_after_a_change_and_keeps_its_validators
         categories: vec![],
         lang: None,
         enclosures: vec![],
+        image: None,
         content_hash: "h2".into(),
     };
     store_from_bfpe(&s.store, &config, item);
@@ -1036,6 +1038,7 @@ lang = "sq"
             categories: vec![],
             lang: lang.map(str::to_string),
             enclosures: vec![],
+            image: None,
             content_hash: format!("h{i}"),
         };
         store
@@ -1141,6 +1144,7 @@ lang = "sq"
         categories: vec![],
         lang: Some(lang.to_string()),
         enclosures: vec![],
+        image: None,
         content_hash: format!("h{i}"),
     };
     let apply = |source: &str, item: NewItem| {
@@ -1329,6 +1333,7 @@ async fn a_burst_of_readers_costs_one_render_of_a_feed_rendered_on_request() {
         categories: vec![],
         lang: Some("sr-Latn".into()),
         enclosures: vec![],
+        image: None,
         content_hash: "h2".into(),
     };
     store_from_bfpe(&s.store, &s.config(), item);
@@ -1358,6 +1363,7 @@ async fn story_counts_follow_fetches_and_retention_without_a_full_recount() {
         categories: vec![],
         lang: Some("sr-Latn".into()),
         enclosures: vec![],
+        image: None,
         content_hash: format!("h{n}"),
     };
     for n in 2..=3 {

@@ -664,6 +664,7 @@ fn filter_rules_compile_for_every_source_and_each_one() {
         categories: vec![],
         lang: None,
         enclosures: vec![],
+        image: None,
         content_hash: "h".into(),
     };
     assert!(c.filters.check("bprg", &item("Kosovo budget")).is_ok());

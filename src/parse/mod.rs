@@ -365,6 +365,9 @@ fn build_checked(
     warnings: Vec<String>,
 ) -> ParsedFeed {
     rss_extras::fill(&mut feed, text, ctx.time_zone);
+    if feed.feed_type == feed_rs::model::FeedType::JSON {
+        json_mend::fill_images(&mut feed, text);
+    }
     scope::fill(&mut feed, text, ctx.fetch_url);
     let read = feed.entries.len();
     let mut warnings = warnings;
@@ -758,6 +761,17 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         }
     }
 
+    // The picture the feed names apart from the text: JSON Feed's `image` (put first of the
+    // media when parsed), a Media RSS thumbnail.
+    let image = e
+        .media
+        .iter()
+        .flat_map(|m| &m.thumbnails)
+        .map(|t| t.image.uri.trim())
+        .find(|u| !u.is_empty())
+        .and_then(|u| urls::resolve(u, &[html_base.as_ref()]))
+        .map(|u| u.to_string());
+
     let lang = lang::story_language(
         e.language.as_deref().or(feed.language.as_deref()),
         ctx.default_lang,
@@ -780,6 +794,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         categories,
         lang,
         enclosures,
+        image,
         content_hash: raw.content_hash.clone(),
     }
 }

@@ -61,6 +61,9 @@ struct Extras {
     dc_language: Option<Value>,
     /// It has a `<link>`: feed-rs drops an RSS 1.0 item without one.
     linked: bool,
+    /// The `url` of a `media:thumbnail` directly in the item (feed-rs reads one only beside a
+    /// `media:content`).
+    thumbnail: Option<String>,
 }
 
 impl Extras {
@@ -107,7 +110,12 @@ pub(super) fn fill(feed: &mut Feed, text: &str, zone: Option<chrono_tz::Tz>) {
     });
     // `dc:subject` or `dc:language` (perhaps the channel's only).
     let dublin_core = text.contains(":subject>") || text.contains(":language>");
-    if !incomplete && !dublin_core && !has_raw_markup(text) {
+    let thumbnails = text.contains(":thumbnail")
+        && feed
+            .entries
+            .iter()
+            .any(|e| e.media.iter().all(|m| m.thumbnails.is_empty()));
+    if !incomplete && !dublin_core && !thumbnails && !has_raw_markup(text) {
         return;
     }
     let Some(mut found) = read_items(text) else {
@@ -174,6 +182,23 @@ fn apply(entry: &mut Entry, x: Extras, zone: Option<chrono_tz::Tz>) {
                 label: None,
                 subcategories: Vec::new(),
             });
+        }
+    }
+    if let Some(uri) = x.thumbnail {
+        if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
+            let mut media = feed_rs::model::MediaObject::default();
+            media.thumbnails.push(feed_rs::model::MediaThumbnail {
+                image: feed_rs::model::Image {
+                    uri,
+                    title: None,
+                    link: None,
+                    width: None,
+                    height: None,
+                    description: None,
+                },
+                time: None,
+            });
+            entry.media.push(media);
         }
     }
     if let Some(Value::Markup(m)) = x.encoded {
@@ -330,6 +355,7 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
                 match &mut current {
                     None if local == "item" => current = Some((depth, Extras::default())),
                     Some((item_depth, extras)) if depth == *item_depth + 1 => {
+                        thumbnail(&ns, &e, extras);
                         let which = wanted(&ns, local);
                         let name = e.name().as_ref().to_string();
                         depth -= 1;
@@ -358,10 +384,32 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
             Event::Empty(e) if current.is_none() && e.local_name().as_ref() == "item" => {
                 items.push(Extras::default());
             }
+            Event::Empty(e) => {
+                if let Some((item_depth, extras)) = &mut current {
+                    if depth == *item_depth {
+                        thumbnail(&ns, &e, extras);
+                    }
+                }
+            }
             Event::Eof => return Some(items),
             _ => {}
         }
     }
+}
+
+/// Keeps the `url` of `e` when it is the item's first `media:thumbnail`.
+fn thumbnail(ns: &ResolveResult<'_>, e: &quick_xml::events::BytesStart<'_>, extras: &mut Extras) {
+    let media = matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA);
+    if !media || e.local_name().as_ref() != "thumbnail" || extras.thumbnail.is_some() {
+        return;
+    }
+    extras.thumbnail = e
+        .try_get_attribute("url")
+        .ok()
+        .flatten()
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty());
 }
 
 /// An element's content as written: markup when it holds a tag, else decoded text.

@@ -382,6 +382,37 @@ fn a_plain_text_body_keeps_its_angle_brackets_in_the_summary() {
     );
 }
 
+// A JSON Feed item's `image` (else `banner_image`) and a Media RSS thumbnail are the story's
+// picture, absolute; a key named only in a text is none.
+#[test]
+fn a_picture_named_apart_from_the_text_is_kept() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"K","home_page_url":"https://k.example/","items":[
+      {"id":"1","url":"https://k.example/1","title":"One","image":"/img/one.jpg","banner_image":"https://k.example/b.jpg"},
+      {"id":"2","url":"https://k.example/2","title":"Two","banner_image":"https://k.example/two.jpg"},
+      {"id":"3","url":"https://k.example/3","title":"Three","content_text":"say \"image\": no"},
+      {"id":"4","url":"https://k.example/4","title":"Four","image":42}]}"#;
+    let it = items(json);
+    let images: Vec<Option<&str>> = it.iter().map(|i| i.image.as_deref()).collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://k.example/img/one.jpg"),
+            Some("https://k.example/two.jpg"),
+            None,
+            None
+        ]
+    );
+    let rss = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>M</title><link>https://m.example/</link>
+      <item><title>Pictured</title><link>https://m.example/p</link><guid>p</guid><media:thumbnail url="https://m.example/t.jpg" width="300"/></item>
+      <item><title>Plain</title><link>https://m.example/q</link><guid>q</guid></item></channel></rss>"#;
+    let it = items(rss);
+    assert_eq!(it[0].image.as_deref(), Some("https://m.example/t.jpg"));
+    assert_eq!(it[1].image, None);
+    // Nothing of it in JSON Feed's own keys: a document without them is read as before.
+    assert!(!json_mend::names_key(r#"{"x":"\"image\": 1"}"#, "image"));
+    assert!(json_mend::names_key(r#"{"image" : "a"}"#, "image"));
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();

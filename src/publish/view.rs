@@ -57,7 +57,8 @@ pub struct ItemView {
     pub summary: String,
     /// Sanitized HTML body, when there is a non-blank one.
     pub content: Option<String>,
-    /// The first picture of the body (an absolute http(s) URL), for JSON Feed's `image`.
+    /// The story's picture (an absolute http(s) URL), for JSON Feed's `image`: the one its
+    /// feed named apart from its text, else the first of its body.
     pub image: Option<String>,
     /// Author names as the feed gave them, blanks dropped.
     pub authors: Vec<String>,
@@ -137,10 +138,11 @@ impl ItemView {
             updated: whole_seconds(item.updated_at()),
             summary: clean(&item.summary),
             content: non_blank(item.content.as_deref()),
-            image: item
-                .content
-                .as_deref()
-                .and_then(crate::parse::html::first_image),
+            image: item.image.clone().or_else(|| {
+                item.content
+                    .as_deref()
+                    .and_then(crate::parse::html::first_image)
+            }),
             authors: item
                 .authors
                 .iter()

@@ -524,6 +524,7 @@ impl Tx<'_, '_> {
             categories: new.categories,
             lang: new.lang,
             enclosures: new.enclosures,
+            image: new.image,
             topics: Vec::new(),
             content_hash: new.content_hash,
         };
@@ -1048,6 +1049,7 @@ impl Tx<'_, '_> {
         // known from the story's other copy.
         item.lang = new.lang.or(item.lang.take());
         item.enclosures = new.enclosures;
+        item.image = new.image;
         item.content_hash = new.content_hash;
         item.last_changed = self.now;
         if relisted {

@@ -63,6 +63,7 @@ fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
             categories: vec![],
             lang: None,
             enclosures: vec![],
+            image: None,
             content_hash: hash.into(),
         },
         topics: None,

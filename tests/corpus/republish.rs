@@ -36,6 +36,7 @@ pub fn items(normalized: Vec<NewItem>, now: DateTime<Utc>) -> Vec<Item> {
             categories: n.categories,
             lang: n.lang,
             enclosures: n.enclosures,
+            image: None,
             topics: vec![],
             content_hash: n.content_hash,
         })

@@ -94,6 +94,7 @@ pub(super) fn item(key: &str, title: &str, published: &str, topics: &[&str]) -> 
         categories: Vec::new(),
         lang: None,
         enclosures: Vec::new(),
+        image: None,
         topics: topics
             .iter()
             .map(|t| TopicMatch {

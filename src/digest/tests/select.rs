@@ -152,6 +152,42 @@ fn links_and_images_are_web_urls_only() {
             None,
         ]
     );
+
+    // The picture a story's feed named apart from its text comes first; with the body's
+    // text alternative when the body shows it too.
+    let mut stories = items();
+    let shown = "https://bprg.example/slike/sastanak.jpg";
+    let own = stories
+        .iter()
+        .position(|i| i.content.as_deref().is_some_and(|c| c.contains(shown)))
+        .unwrap();
+    stories[own].image = Some(shown.into());
+    let other = (own + 1) % stories.len();
+    stories[other].image = Some("https://bprg.example/slike/naslovna.jpg".into());
+    let d = digest_of(
+        &DigestSpec {
+            images: true,
+            ..spec()
+        },
+        &stories,
+    );
+    let entry = |id: &crate::model::ItemId| {
+        d.sections
+            .iter()
+            .flat_map(|s| &s.entries)
+            .find(|e| e.id == id.to_string())
+            .unwrap()
+            .clone()
+    };
+    let e = entry(&stories[own].id);
+    assert_eq!(e.image.as_deref(), Some(shown));
+    assert!(!e.image_alt.is_empty());
+    let e = entry(&stories[other].id);
+    assert_eq!(
+        e.image.as_deref(),
+        Some("https://bprg.example/slike/naslovna.jpg")
+    );
+    assert_eq!(e.image_alt, "");
 }
 
 #[test]

@@ -91,6 +91,7 @@ fn base(key: &str, title: &str, published: &str, changed: &str) -> Item {
         categories: vec!["Vijesti".into()],
         lang: None,
         enclosures: Vec::new(),
+        image: None,
         topics: Vec::new(),
         content_hash: format!("hash-{key}"),
     }

@@ -415,4 +415,18 @@ fn a_json_feed_item_shows_the_first_picture_of_its_story() {
     );
     // A story without a picture has no `image`.
     assert!(json["items"][1].get("image").is_none());
+    // The picture its feed named apart from the text comes first, with a body or without.
+    stories[0].image = Some("https://bprg.example/uploads/main.jpg".into());
+    stories[1].image = Some("https://bprg.example/uploads/only.jpg".into());
+    stories[1].content = None;
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &stories, &lookup)).unwrap();
+    assert_eq!(
+        json["items"][0]["image"],
+        "https://bprg.example/uploads/main.jpg"
+    );
+    assert_eq!(
+        json["items"][1]["image"],
+        "https://bprg.example/uploads/only.jpg"
+    );
 }
