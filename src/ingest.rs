@@ -446,7 +446,7 @@ impl Ingest {
                         tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
                     }
                 }
-                state.moved_to = moved;
+                state.moved_to = moved.filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
             }
         }
         let now = Utc::now();
@@ -660,7 +660,11 @@ fn process(
     state.last_modified = doc.last_modified;
     state.body_hash = Some(body_hash);
     state.feed_title = feed.title.clone();
-    state.site_url = feed.site.as_ref().map(|u| u.to_string());
+    state.site_url = feed
+        .site
+        .as_ref()
+        .map(|u| u.to_string())
+        .filter(|u| u.len() <= crate::fetch::MAX_KEPT_HEADER);
     state.last_entry_count = feed.entries.len() as u32;
     mark_success(&mut state, now, "ok");
     // The CPU work is done: waiting for the writer lock and the disk must not keep another

@@ -1466,3 +1466,32 @@ fn the_html_parsers_mending_is_not_logged() {
     assert!(!err.contains("html5ever"), "{err}");
     assert_eq!(s.items().len(), 1);
 }
+
+/// What a feed says about itself is kept in its source's state, which is written at every
+/// fetch: a feed title of a megabyte is kept as a story's title would be (300 characters), not
+/// whole every time (the states' database grew by as much at each fetch, never reclaimed).
+#[test]
+fn a_huge_feed_title_is_kept_short_in_the_sources_state() {
+    let server = FeedServer::start();
+    let title = "Naslov ".repeat(150_000);
+    let feed = |n: usize| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>{title}</title><link>https://big.example/</link>\
+             <item><title>Story {n}</title><link>https://big.example/{n}</link><guid>{n}</guid></item></channel></rss>"
+        )
+    };
+    let s = setup(&[src("big", server.url("big.xml"))], "");
+    for n in 0..3 {
+        server.feed("big.xml", feed(n), "application/rss+xml");
+        let (code, reports) = s.fetch(&[]);
+        assert_eq!(code, 0, "{reports:?}");
+    }
+    let health = s.health();
+    let kept = health["big"]["state"]["feed_title"].as_str().unwrap();
+    assert!(kept.starts_with("Naslov Naslov"), "{kept}");
+    assert!(kept.chars().count() <= 300, "{}", kept.len());
+    // Nothing of it went to sled's files for values too large for its log.
+    let blobs = s.dir.path().join("data/states/blobs");
+    let stored = std::fs::read_dir(&blobs).map_or(0, |d| d.count());
+    assert_eq!(stored, 0, "{}", blobs.display());
+}

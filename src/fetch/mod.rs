@@ -629,11 +629,14 @@ impl Fetcher {
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(FetchError::TooLarge { limit });
         }
+        // Kept in the source's state, written at every fetch: a validator longer than any
+        // server writes is not kept (the body's hash still spares reading an unchanged feed).
         let header_str = |name: header::HeaderName| {
             response
                 .headers()
                 .get(name)
                 .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() <= MAX_KEPT_HEADER)
                 .map(str::to_string)
         };
         let content_type = header_str(header::CONTENT_TYPE);
@@ -718,6 +721,10 @@ impl Fetcher {
         }
     }
 }
+
+/// The longest `ETag`, `Last-Modified`, site address or redirect target kept for a source, in
+/// bytes.
+pub const MAX_KEPT_HEADER: usize = 2048;
 
 /// The longest `Retry-After` honoured: a server may ask for any wait.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);

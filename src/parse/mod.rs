@@ -593,7 +593,12 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
     ParsedFeed {
         json: feed.feed_type == feed_rs::model::FeedType::JSON,
         authors,
-        title: feed.title.map(|t| text_of(&t)).filter(|t| !t.is_empty()),
+        // As a story's title is: a feed's is kept in its source's state, written at every
+        // fetch (ten megabytes of title grew the states' database by as much each time).
+        title: feed
+            .title
+            .map(|t| html::truncate_words(&text_prefix(&t, MAX_TITLE), MAX_TITLE))
+            .filter(|t| !t.is_empty()),
         site,
         language: feed.language,
         entries,
