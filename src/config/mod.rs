@@ -302,6 +302,19 @@ impl Config {
     /// Validates config text as if read from `path` (relative paths resolve against its folder).
     pub fn from_str(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let loc = Locator::new(path, text);
+        // Nothing but blanks and comments: most likely a file cut short while an editor or a
+        // deploy wrote it (a daemon reloading it would drop every source, and one starting on
+        // it would open a new store beside it), not a config.
+        let said = text.lines().map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#'));
+        if !said {
+            return Err(ConfigError::Invalid {
+                problems: vec![loc.problem(
+                    0,
+                    "(file)",
+                    "the config is empty: no settings and no [[sources]] (was it cut short while it was written?)",
+                )],
+            });
+        }
         let mut raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
             problems: structural_problems::<RawConfig>(text, &loc, &e),
         })?;

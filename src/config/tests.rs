@@ -618,7 +618,7 @@ fn the_smtp_password_has_no_key_in_the_file_only_an_environment_variable() {
 
 #[test]
 fn server_limits_have_defaults_and_are_checked() {
-    let c = load("").unwrap();
+    let c = load("[server]\n").unwrap();
     assert_eq!(c.server.header_timeout, Duration::from_secs(10));
     assert_eq!(c.server.request_timeout, Duration::from_secs(30));
     assert_eq!(c.server.send_timeout, Duration::from_secs(60));
@@ -955,4 +955,17 @@ fn feed_images_are_absolute_http_urls_placed_at_their_key() {
         assert_eq!(p.line, 3, "{p}");
         assert!(p.to_string().contains("absolute http(s) URL"), "{p}");
     }
+}
+
+// A file with nothing in it but blanks and comments is refused (a file cut short while it was
+// written), with where; one with any setting, even no source, is a config.
+#[test]
+fn an_empty_config_is_refused() {
+    for text in ["", "\n\n", "# only a comment\n   \n# another\n"] {
+        let p = problems(text);
+        assert_eq!(p.len(), 1, "{text:?}");
+        assert_eq!((p[0].line, p[0].key.as_str()), (1, "(file)"));
+        assert!(p[0].message.contains("the config is empty"), "{}", p[0]);
+    }
+    assert!(load("[store]\npath = \"/var/lib/tributary\"\n").is_ok());
 }
