@@ -859,8 +859,10 @@ fn export_then_import_gives_the_same_items_and_feeds() {
     let s = partner_setup(&server);
     s.fetch(&[]);
     let backup = s.dir.path().join("backup.jsonl");
-    // Over an earlier file: replaced whole, with nothing of the writing left beside it.
+    // Over an earlier file: replaced whole, with nothing of the writing left beside it, not
+    // even what an export killed on the way left.
     std::fs::write(&backup, "an older export\n").unwrap();
+    std::fs::write(s.dir.path().join(".backup.jsonl.partial"), "cut sh").unwrap();
     let (code, err) = export(&s, &backup);
     assert_eq!(code, Some(0), "{err}");
     assert!(
@@ -1494,4 +1496,17 @@ fn a_huge_feed_title_is_kept_short_in_the_sources_state() {
     let blobs = s.dir.path().join("data/states/blobs");
     let stored = std::fs::read_dir(&blobs).map_or(0, |d| d.count());
     assert_eq!(stored, 0, "{}", blobs.display());
+}
+
+/// An export the disk refuses says why once (`/dev/full` refuses every write: a full disk).
+#[test]
+fn an_export_to_a_full_disk_says_why_once() {
+    let server = FeedServer::start();
+    server.serve_dir(&fixtures("ingest"));
+    let s = partner_setup(&server);
+    s.fetch(&[]);
+    let (code, err) = export(&s, std::path::Path::new("/dev/full"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(err.matches("(os error 28)").count(), 1, "{err}");
 }

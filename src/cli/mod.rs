@@ -1423,11 +1423,9 @@ fn export(config: Config, args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let replaceable = std::fs::symlink_metadata(path).map_or(true, |m| m.is_file());
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             let target = if replaceable {
-                path.with_file_name(format!(
-                    ".{}.partial-{}",
-                    name.as_deref().unwrap_or("export"),
-                    std::process::id()
-                ))
+                // One name, not one per process: what an export killed on the way left is
+                // written over by the next, not kept beside the backups for good.
+                path.with_file_name(format!(".{}.partial", name.as_deref().unwrap_or("export")))
             } else {
                 path.clone()
             };

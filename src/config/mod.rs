@@ -305,7 +305,10 @@ impl Config {
         // Nothing but blanks and comments: most likely a file cut short while an editor or a
         // deploy wrote it (a daemon reloading it would drop every source, and one starting on
         // it would open a new store beside it), not a config.
-        let said = text.lines().map(str::trim).any(|l| !l.is_empty() && !l.starts_with('#'));
+        let said = text
+            .lines()
+            .map(str::trim)
+            .any(|l| !l.is_empty() && !l.starts_with('#'));
         if !said {
             return Err(ConfigError::Invalid {
                 problems: vec![loc.problem(

@@ -95,7 +95,7 @@ pub enum BackupError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Reading or writing the file failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// A line is not a record.
     #[error("line {line}: {message}")]

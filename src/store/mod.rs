@@ -137,7 +137,7 @@ pub enum StoreError {
     },
     /// A read or write failed (disk full, IO error, corruption).
     #[error("store error: {}", sled_message(.0))]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     /// A stored record could not be decoded.
     #[error("corrupt record in tree {tree}: {message}")]
     Corrupt {
@@ -146,6 +146,14 @@ pub enum StoreError {
         /// The decoding error.
         message: String,
     },
+}
+
+// Not `#[from]`, which would make sled's error the source too: printed with its causes, the
+// message would say it twice.
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> StoreError {
+        StoreError::Sled(e)
+    }
 }
 
 /// What sled said, readable: its I/O errors as the system words them ("No space left on
