@@ -111,7 +111,7 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// sled could not open the store (not a folder, not writable, disk full…).
-    #[error("cannot open the store at {}: {error}", path.display())]
+    #[error("cannot open the store at {}: {error}{}", path.display(), room_hint(error))]
     Open {
         /// The store directory.
         path: PathBuf,
@@ -146,6 +146,22 @@ pub enum StoreError {
         /// The decoding error.
         message: String,
     },
+}
+
+/// What to do about a store that cannot be opened for want of room: sled writes as it opens a
+/// store, even for a command that only reads it.
+fn room_hint(error: &sled::Error) -> &'static str {
+    match error {
+        // As the system said it, or as sled passes on what its background writer met (see
+        // [`sled_message`]).
+        sled::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::StorageFull
+                || io.to_string().contains("StorageFull") =>
+        {
+            " (the store needs some free space to open, even to be read or exported: free some on its disk, or copy the folder to one with room and use --data-dir)"
+        }
+        _ => "",
+    }
 }
 
 // Not `#[from]`, which would make sled's error the source too: printed with its causes, the

@@ -5395,3 +5395,23 @@ fn a_copy_dated_after_an_undated_copy_was_seen_does_not_take_its_lead() {
     assert_eq!(stored.source(), "portal");
     assert_eq!(stored.published, now());
 }
+
+// A store that cannot be opened for want of room says what to do, once.
+#[test]
+fn a_store_without_room_to_open_says_what_to_do() {
+    let full = StoreError::Open {
+        path: "/var/lib/tributary".into(),
+        error: sled::Error::Io(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+    };
+    let said = full.to_string();
+    assert!(
+        said.starts_with("cannot open the store at /var/lib/tributary: "),
+        "{said}"
+    );
+    assert!(said.contains("free some on its disk"), "{said}");
+    let other = StoreError::Open {
+        path: "/var/lib/tributary".into(),
+        error: sled::Error::Io(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+    };
+    assert!(!other.to_string().contains("free some"), "{other}");
+}
