@@ -234,6 +234,7 @@ fn bench(c: &mut Criterion) {
         title_lang: None,
         icon: None,
         logo: None,
+        time_zone: chrono_tz::UTC,
     };
     let sources = |id: &str| {
         Some(publish::SourceInfo {

@@ -158,6 +158,8 @@ pub struct ServerConfig {
     pub icon: Option<Url>,
     /// A larger image for the feeds (Atom `logo`, RSS `image`).
     pub logo: Option<Url>,
+    /// The zone the feeds' web pages tell days and times in (UTC unless set).
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl ServerConfig {
@@ -707,6 +709,11 @@ impl Validator<'_> {
                 .unwrap_or(1024),
             icon: self.image_url(&raw.icon, "server.icon"),
             logo: self.image_url(&raw.logo, "server.logo"),
+            time_zone: raw
+                .time_zone
+                .as_ref()
+                .and_then(|tz| self.time_zone(tz, "server.time_zone"))
+                .unwrap_or(chrono_tz::UTC),
         }
     }
 

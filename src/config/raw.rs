@@ -101,6 +101,7 @@ pub(crate) struct RawServer {
     pub max_connections: Option<Spanned<i64>>,
     pub icon: Option<Spanned<String>>,
     pub logo: Option<Spanned<String>>,
+    pub time_zone: Option<Spanned<String>>,
 }
 
 /// `[classify]`

@@ -157,6 +157,8 @@ pub struct FeedMeta {
     pub icon: Option<String>,
     /// A larger image of the feed, absolute (Atom `logo`, RSS `image`).
     pub logo: Option<String>,
+    /// The zone the web page tells days and times in.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// What the renderers need to know about a source that carried an item.

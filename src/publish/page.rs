@@ -1,6 +1,6 @@
 //! The web page of a feed: the same stories as its RSS, Atom and JSON Feed documents, as
 //! Planet aggregators publish them, for people who read in a browser rather than a feed
-//! reader. Grouped by day (UTC), each story with its sources and topics linked to their own
+//! reader. Grouped by day (in `[server] time_zone`), each story with its sources and topics linked to their own
 //! pages, its plain-text summary, and links to subscribe to the feed.
 //!
 //! Text only: a story's title and summary are escaped text, never its HTML body, and no
@@ -108,9 +108,13 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
     // `model::listed_at`), but a page of days shows it on its day.
     let mut by_date: Vec<&ItemView> = items.iter().collect();
     by_date.sort_by_key(|v| std::cmp::Reverse(v.published));
+    let tz = meta.time_zone;
+    // "UTC", "CET", "CEST": what the zone is called at that time.
+    let zone_at = |t: DateTime<Utc>| t.with_timezone(&tz).format("%Z").to_string();
     let mut days: Vec<Day> = Vec::new();
     for v in by_date {
-        let date = v.published.format("%Y-%m-%d").to_string();
+        let local = v.published.with_timezone(&tz);
+        let date = local.format("%Y-%m-%d").to_string();
         let story = Story {
             title: if v.title.trim().is_empty() {
                 labels.untitled.to_string()
@@ -121,7 +125,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             link: v.link.as_deref().and_then(http_url),
             lang: v.lang.clone(),
             published: v.published.to_rfc3339_opts(SecondsFormat::Secs, true),
-            time: v.published.format("%H:%M UTC").to_string(),
+            time: format!("{} {}", local.format("%H:%M"), zone_at(v.published)),
             summary: v.summary.clone(),
             carriers: v
                 .carriers
@@ -158,7 +162,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         match days.last_mut() {
             Some(day) if day.date == date => day.stories.push(story),
             _ => days.push(Day {
-                label: locale.date(v.published.date_naive()),
+                label: locale.date(local.date_naive()),
                 date,
                 stories: vec![story],
             }),
@@ -174,7 +178,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             feeds => feeds,
             days => days,
             updated => updated.to_rfc3339_opts(SecondsFormat::Secs, true),
-            updated_label => format!("{} UTC", locale.date_time(updated, chrono_tz::UTC)),
+            updated_label => format!("{} {}", locale.date_time(updated, tz), zone_at(updated)),
             page_lang => locale.tag(),
             labels => labels,
         })

@@ -205,6 +205,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         title_lang: non_blank(meta.title_lang.as_deref()),
         icon: non_blank(meta.icon.as_deref()),
         logo: non_blank(meta.logo.as_deref()),
+        time_zone: meta.time_zone,
         topic_labels: meta
             .topic_labels
             .iter()

@@ -456,6 +456,7 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
         description,
         icon: config.server.icon.as_ref().map(url::Url::to_string),
         logo: config.server.logo.as_ref().map(url::Url::to_string),
+        time_zone: config.server.time_zone,
         self_url: config.server.url(&scope.path(format)),
         site_url: config.server.url("/"),
         page_url: config.server.url(&scope.path(Format::Html)),

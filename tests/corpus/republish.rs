@@ -59,6 +59,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         title_lang: None,
         icon: None,
         logo: None,
+        time_zone: chrono_tz::UTC,
     };
     for format in Format::ALL {
         // The page offers its feeds by its own address's stem.

@@ -33,6 +33,7 @@ pub(super) fn meta() -> FeedMeta {
         title_lang: None,
         icon: None,
         logo: None,
+        time_zone: chrono_tz::UTC,
     }
 }
 

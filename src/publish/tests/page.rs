@@ -180,3 +180,24 @@ fn the_same_stories_give_the_same_bytes_and_an_empty_feed_says_so() {
 fn page_snapshot() {
     insta::assert_snapshot!("page", page());
 }
+
+// Days and times in the server's zone: a story of 18:00 UTC is on the next day in Tokyo.
+#[test]
+fn days_and_times_are_the_configured_zones() {
+    let meta = FeedMeta {
+        time_zone: "Asia/Tokyo".parse().unwrap(),
+        ..page_meta()
+    };
+    let html = String::from_utf8(render(Format::Html, &meta, &items(), &lookup)).unwrap();
+    assert!(html.contains("<time datetime=\"2026-03-02\">2 Mar 2026</time>"));
+    assert!(!html.contains("<time datetime=\"2026-03-01\">"), "{html}");
+    assert_eq!(html.matches("<section>").count(), 2);
+    assert!(
+        html.contains("<time datetime=\"2026-03-02T09:30:00Z\">18:30 JST</time>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<time datetime=\"2026-03-01T18:00:00Z\">03:00 JST</time>"),
+        "{html}"
+    );
+}
