@@ -410,11 +410,53 @@ terms = { "festival*" = 2 }
     let page = body_text(&client, &d.url("/")).await;
     assert!(!page.contains("config reload of"), "{page}");
 
+    // SIGHUP with a config that drops a source: it is polled no more, while the others go on.
+    // The second source's polls, ten seconds apart, are the clock: from its second poll after
+    // the reload (a poll of the dropped one begun before it is over by then) to its third,
+    // the dropped one, on the same interval, would be polled at least once.
+    let without_partner = sources_without(&std::fs::read_to_string(&s.config).unwrap(), "partner");
+    std::fs::write(&s.config, without_partner).unwrap();
+    let second_before = server.hits("second.xml").requests;
+    d.signal("HUP");
+    eventually(
+        "the reload that drops a source",
+        Duration::from_secs(30),
+        || {
+            let log = d.log();
+            async move { log.matches("config reloaded").count() >= 2 }
+        },
+    )
+    .await;
+    let polled = |n: usize| server.hits("second.xml").requests >= second_before + n;
+    eventually(
+        "two more polls of the second source",
+        Duration::from_secs(60),
+        || async { polled(2) },
+    )
+    .await;
+    let partner_after_reload = server.hits("partner.xml").requests;
+    eventually(
+        "a third poll of the second source",
+        Duration::from_secs(60),
+        || async { polled(3) },
+    )
+    .await;
+    assert_eq!(server.hits("partner.xml").requests, partner_after_reload);
+
     // SIGTERM: exits 0.
     let mut d = d;
     d.signal("TERM");
     let status = d.child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{}", d.log());
+}
+
+/// `config` without the `[[sources]]` table of `id` (the tables are the file's last).
+fn sources_without(config: &str, id: &str) -> String {
+    let mut parts = config.split("\n[[sources]]\n");
+    let head = parts.next().unwrap().to_string();
+    parts
+        .filter(|t| !t.starts_with(&format!("id = \"{id}\"")))
+        .fold(head, |acc, t| format!("{acc}\n[[sources]]\n{t}"))
 }
 
 /// A failing source is backing off. An operator who pauses it and enables it again once its
