@@ -76,13 +76,41 @@ pub struct Shared {
     reload_failure: std::sync::Mutex<Option<DateTime<Utc>>>,
     /// Reads of stored digests running ([`Shared::read_digests`]).
     digest_reads: Arc<tokio::sync::Semaphore>,
+    /// Turns of the other work a request does on a blocking thread ([`Shared::blocking`]).
+    work_turns: Arc<tokio::sync::Semaphore>,
 }
 
 /// Reads of stored digests at once: the archive page decodes up to a thousand records, the
 /// index a hundred.
 const DIGEST_READS: usize = 4;
 
+/// Renders of feeds asked for (a source's, a topic's in one language), status pages and
+/// `/sources.json` made at once: a client (a crawler going through every source's feed) asking
+/// for more waits its turn, within the request timeout, rather than piling renders on the
+/// blocking threads, which go on after a request times out.
+const WORK_AT_ONCE: usize = 4;
+
 impl Shared {
+    /// Runs `work` on a blocking thread, [`WORK_AT_ONCE`] at a time; the turn goes with the
+    /// work, so a request that times out or goes away holds it until its work has ended.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let turn = self
+            .work_turns
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            work()
+        })
+        .await
+        .map_err(|e| e.to_string())
+    }
+
     /// Runs `read` on a blocking thread, [`DIGEST_READS`] at a time, the others waiting their
     /// turn (within the request timeout): a client asking over and over cannot take every
     /// blocking thread. The turn goes with the read, so a request that times out or goes away
@@ -125,6 +153,7 @@ impl Shared {
             store_failure: std::sync::Mutex::new(None),
             reload_failure: std::sync::Mutex::new(None),
             digest_reads: Arc::new(tokio::sync::Semaphore::new(DIGEST_READS)),
+            work_turns: Arc::new(tokio::sync::Semaphore::new(WORK_AT_ONCE)),
         };
         shared.metrics.store_writable(true);
         let config = shared.config();
@@ -689,23 +718,24 @@ async fn render_lazy(
     let s = shared.clone();
     // Kept by the render itself: a request that goes away (or times out) meanwhile does not
     // throw it away, nor let the next request start the same render (the turn goes with it).
-    let rendered = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
-        let before = cached.as_deref();
-        let doc = set.render_lazy(&s.store, &s.config(), &scope, format, before)?;
-        Ok::<_, StoreError>(doc.map(|doc| {
-            let doc = Arc::new(doc);
-            s.metrics.rendered_lazily();
-            s.lazy_feeds.lock().unwrap_or_else(|e| e.into_inner()).put(
-                scope,
-                format,
-                generation,
-                doc.clone(),
-            );
-            doc
-        }))
-    })
-    .await;
+    let rendered = shared
+        .blocking(move || {
+            let _turn = turn;
+            let before = cached.as_deref();
+            let doc = set.render_lazy(&s.store, &s.config(), &scope, format, before)?;
+            Ok::<_, StoreError>(doc.map(|doc| {
+                let doc = Arc::new(doc);
+                s.metrics.rendered_lazily();
+                s.lazy_feeds.lock().unwrap_or_else(|e| e.into_inner()).put(
+                    scope,
+                    format,
+                    generation,
+                    doc.clone(),
+                );
+                doc
+            }))
+        })
+        .await;
     match rendered {
         Ok(Ok(Some(doc))) => conditional(&doc, headers),
         // The config changed between the check and the render.
@@ -1041,7 +1071,7 @@ async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
 
 async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let page = tokio::task::spawn_blocking(move || {
+    let page = s.blocking(move || {
         let config = shared.config();
         // The sources' states unreadable: said in the banner, not shown as no sources.
         let (health, unreadable) = match shared.health() {
@@ -1372,7 +1402,7 @@ fn local_day(tz: &chrono_tz::Tz, date: chrono::NaiveDate) -> (DateTime<Utc>, Dat
 /// while the daemon holds the store).
 async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let health = tokio::task::spawn_blocking(move || shared.health()).await;
+    let health = s.blocking(move || shared.health()).await;
     match health {
         Ok(Ok(h)) => (
             [(header::CONTENT_TYPE, "application/json")],
