@@ -639,14 +639,21 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             .iter()
             .find_map(|m| m.description.as_ref().filter(non_blank))
     });
-    // JSON Feed's `content_text` is plain text by its spec (the HTML goes in `content_html`):
-    // what reads like a tag in it is text, in the summary as in the body. (Atom's text
-    // constructs are guessed: feeds put HTML in them.)
+    // JSON Feed's `content_text` and `summary` are plain text by its spec (the HTML goes in
+    // `content_html`): what reads like a tag in them is text, in the summary as in the body.
+    // (Atom's text constructs are guessed: feeds put HTML in them.)
+    let plain = |text: &str| {
+        let end = text
+            .char_indices()
+            .nth(MAX_SUMMARY * 2)
+            .map_or(text.len(), |(i, _)| i);
+        html::collapse_whitespace(&text[..end])
+    };
     let mut plain_body = None;
     let body = e.content.as_ref().and_then(|c| {
         let body = c.body.as_deref()?.trim();
         let media_type = c.content_type.essence().to_string();
-        if feed.json && !is_markup(&media_type) {
+        if feed.json && !is_markup(&media_type) && !body.is_empty() {
             plain_body = Some(body);
         }
         (!body.is_empty()).then(|| as_html(body, &media_type))
@@ -667,16 +674,18 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     // Only the start of the text is kept (summary, derived title): only the start is read,
     // and the body's only when the entry has no summary apart.
     let summary_text = summary_apart
-        .map(|t| text_prefix(t, MAX_SUMMARY))
+        .map(|t| {
+            if feed.json && !t.content_type.subty().as_str().contains("html") {
+                plain(&t.content)
+            } else {
+                text_prefix(t, MAX_SUMMARY)
+            }
+        })
         .filter(|s| !s.is_empty())
         .or_else(|| {
             let h = body_html.as_deref()?;
-            if let Some(plain) = plain_body {
-                let end = plain
-                    .char_indices()
-                    .nth(MAX_SUMMARY * 2)
-                    .map_or(plain.len(), |(i, _)| i);
-                return Some(html::collapse_whitespace(&plain[..end]));
+            if let Some(body) = plain_body {
+                return Some(plain(body));
             }
             // Read from the sanitized body: its markup is simple enough to skip without a
             // second tokenizer. A body whose text the sanitizer took out with its markup
@@ -767,13 +776,15 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     }
 
     // The picture the feed names apart from the text: JSON Feed's `image` (put first of the
-    // media when parsed), a Media RSS thumbnail.
+    // media when parsed), else a Media RSS thumbnail when the text shows no picture (a
+    // thumbnail is small; the text's picture is the story's own, in full).
     let image = e
         .media
         .iter()
         .flat_map(|m| &m.thumbnails)
         .map(|t| t.image.uri.trim())
         .find(|u| !u.is_empty())
+        .filter(|_| feed.json || content.as_deref().and_then(html::first_image).is_none())
         .and_then(|u| urls::resolve(u, &[html_base.as_ref()]))
         .map(|u| u.to_string());
 

@@ -380,6 +380,18 @@ fn a_plain_text_body_keeps_its_angle_brackets_in_the_summary() {
         "{}",
         it[1].title
     );
+    // Its `summary` too, beside a `content_html` (and a `content_text` feed-rs reads as the
+    // summary); an empty `content_text` leaves the summary as it is.
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"K","items":[
+          {{"id":"1","url":"https://k.example/1","title":"T","content_html":"<p>x</p>","summary":{text:?}}},
+          {{"id":"2","url":"https://k.example/2","title":"T","content_html":"<p>x</p>","content_text":{text:?}}},
+          {{"id":"3","url":"https://k.example/3","title":"T","content_text":"","summary":"Short and plain."}}]}}"#
+    );
+    let it = items(&doc);
+    assert_eq!(it[0].summary, text);
+    assert_eq!(it[1].summary, text);
+    assert_eq!(it[2].summary, "Short and plain.");
 }
 
 // A JSON Feed item's `image` (else `banner_image`) and a Media RSS thumbnail are the story's
@@ -408,6 +420,12 @@ fn a_picture_named_apart_from_the_text_is_kept() {
     let it = items(rss);
     assert_eq!(it[0].image.as_deref(), Some("https://m.example/t.jpg"));
     assert_eq!(it[1].image, None);
+    // A thumbnail beside a text with a picture of its own: the text's, in full, is the one.
+    let shown = rss.replace(
+        "<media:thumbnail",
+        "<description>&lt;img src=\"https://m.example/full.jpg\"&gt;</description><media:thumbnail",
+    );
+    assert_eq!(items(&shown)[0].image, None);
     // Nothing of it in JSON Feed's own keys: a document without them is read as before.
     assert!(!json_mend::names_key(r#"{"x":"\"image\": 1"}"#, "image"));
     assert!(json_mend::names_key(r#"{"image" : "a"}"#, "image"));

@@ -1443,7 +1443,9 @@ fn match_words(text: &str, mut word: impl FnMut(&str)) {
             w.push(c.to_ascii_lowercase());
             continue;
         }
-        if !c.is_ascii() && is_combining_mark(c) {
+        // Combining marks, and the joiners text keeps within a word (an emoji family, Persian),
+        // are no break: a copy written with them matches one written without.
+        if !c.is_ascii() && (is_combining_mark(c) || matches!(c, '\u{200c}' | '\u{200d}')) {
             continue;
         }
         if c.is_alphanumeric() {

@@ -5415,3 +5415,15 @@ fn a_store_without_room_to_open_says_what_to_do() {
     };
     assert!(!other.to_string().contains("free some"), "{other}");
 }
+
+// A title written with a joiner inside a word (as text keeps it) is the title written without.
+#[test]
+fn joiners_inside_words_do_not_part_titles() {
+    let with = super::apply::title_key(
+        "Gratë në politikë: می\u{200c}خواهم 👩\u{200d}👩\u{200d}👧 bashkë",
+        1,
+    );
+    let without = super::apply::title_key("Gratë në politikë: میخواهم 👩👩👧 bashkë", 1);
+    assert!(with.is_some());
+    assert_eq!(with, without);
+}
