@@ -914,6 +914,38 @@ fn a_digest_to_send_built_by_hand_says_how_to_send_it() {
     assert!(!String::from_utf8_lossy(&again.stderr).contains("note:"));
 }
 
+/// A digest built by hand for a time of its schedule is the daemon's to send: no note says
+/// otherwise.
+#[test]
+fn a_digest_built_by_hand_for_a_scheduled_time_is_left_to_the_daemon() {
+    let (port, _, _) = relay_that(AfterMessage::Answers("250 2.0.0 queued"));
+    let (_server, s) = fetched_with_relay(port, None);
+    // Empty digests are sent too (the stories were fetched after the time asked for).
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(
+        &s.config,
+        text.replace("send = true\n", "send = true\nsend_empty = true\n"),
+    )
+    .unwrap();
+    // The schedule is 07:00 UTC every day: its latest time.
+    let now = chrono::Utc::now();
+    let today = now.date_naive().and_hms_opt(7, 0, 0).unwrap().and_utc();
+    let tick = if now >= today {
+        today
+    } else {
+        today - chrono::Duration::days(1)
+    };
+    let at = tick.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let run = s
+        .cmd()
+        .args(["digest", "daily", "--at", &at])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{err}");
+    assert!(!err.contains("note:"), "{err}");
+}
+
 /// Without `--send`, files that cannot be written are the command's failure: said once, with
 /// the system's reason.
 #[test]

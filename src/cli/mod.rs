@@ -1250,7 +1250,11 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(done);
     }
-    if d.send && !args.send && record.sent_at.is_none() {
+    // Not one the daemon sends anyway: built to be sent (by it, or by `--send` before), or
+    // ending on a time of its schedule (it takes that one for its own).
+    let daemon_sends = record.deliver
+        || digest_run::last_tick(&d, record.end).is_ok_and(|tick| tick == record.end);
+    if d.send && !args.send && record.sent_at.is_none() && !daemon_sends {
         // The daemon sends the digests it builds; this period is built now, so its next
         // digest starts after it.
         eprintln!(
