@@ -432,10 +432,13 @@ impl Ingest {
         };
         report.queued_millis += waited.as_millis();
         if let Location::Http(url) = &source.location {
+            // Kept in the state, written at every fetch: an address longer than any site's is
+            // not kept (nor said again at every fetch).
             let moved = self
                 .fetcher
                 .moved(url)
-                .map(|to| Location::Http(to).to_string());
+                .map(|to| Location::Http(to).to_string())
+                .filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
             // Only an address that answered: a redirect the client or the guard then refused
             // (another scheme, a private address) is no place to point the source at.
             if fetched.is_ok() {
@@ -446,7 +449,7 @@ impl Ingest {
                         tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
                     }
                 }
-                state.moved_to = moved.filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
+                state.moved_to = moved;
             }
         }
         let now = Utc::now();

@@ -246,6 +246,9 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         }
     }
 
+    // No more admin commands: a request queued from here on is told the daemon is stopping,
+    // and one waiting for its reload's outcome is told so at once.
+    drop(commands);
     notify::stopping();
     tracing::info!(
         "stopping: no new fetches; running downloads end, feeds already downloaded are stored"

@@ -178,7 +178,7 @@ pub(super) async fn reload(State(s): State<Arc<Shared>>, headers: HeaderMap) -> 
     if let Err(refused) = queue(admin, Command::Reload(reply)) {
         return refused.response();
     }
-    let wait = s.config().server.request_timeout / 2;
+    let wait = s.request_timeout / 2;
     match tokio::time::timeout(wait, outcome).await {
         Ok(Ok(Ok(reloaded))) => json(
             StatusCode::OK,

@@ -76,29 +76,37 @@ pub struct Shared {
     reload_failure: std::sync::Mutex<Option<DateTime<Utc>>>,
     /// Reads of stored digests running ([`Shared::read_digests`]).
     digest_reads: Arc<tokio::sync::Semaphore>,
-    /// Turns of the other work a request does on a blocking thread ([`Shared::blocking`]).
-    work_turns: Arc<tokio::sync::Semaphore>,
+    /// Turns of renders of feeds asked for ([`Shared::blocking`]).
+    render_turns: Arc<tokio::sync::Semaphore>,
+    /// Turns of status pages and `/sources.json` (apart, so a crawler of feeds does not keep
+    /// the status page and `tributary sources` out).
+    page_turns: Arc<tokio::sync::Semaphore>,
+    /// `[server] request_timeout` as the server started with it (a reload changes it only
+    /// after a restart).
+    request_timeout: std::time::Duration,
 }
 
 /// Reads of stored digests at once: the archive page decodes up to a thousand records, the
 /// index a hundred.
 const DIGEST_READS: usize = 4;
 
-/// Renders of feeds asked for (a source's, a topic's in one language), status pages and
-/// `/sources.json` made at once: a client (a crawler going through every source's feed) asking
-/// for more waits its turn, within the request timeout, rather than piling renders on the
-/// blocking threads, which go on after a request times out.
-const WORK_AT_ONCE: usize = 4;
+/// Renders of feeds asked for (a source's, a topic's in one language) made at once, and
+/// status pages and `/sources.json`: a client (a crawler going through every source's feed)
+/// asking for more waits its turn, within the request timeout, rather than piling work on the
+/// blocking threads, which goes on after a request times out.
+const RENDERS_AT_ONCE: usize = 4;
+const PAGES_AT_ONCE: usize = 2;
 
 impl Shared {
-    /// Runs `work` on a blocking thread, [`WORK_AT_ONCE`] at a time; the turn goes with the
-    /// work, so a request that times out or goes away holds it until its work has ended.
+    /// Runs `work` on a blocking thread, as many at a time as `turns` has; the turn goes with
+    /// the work, so a request that times out or goes away holds it until its work has ended
+    /// (one that does so while it waits for a turn leaves the work undone).
     async fn blocking<T: Send + 'static>(
         &self,
+        turns: &Arc<tokio::sync::Semaphore>,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, String> {
-        let turn = self
-            .work_turns
+        let turn = turns
             .clone()
             .acquire_owned()
             .await
@@ -137,6 +145,7 @@ impl Shared {
 
     /// State with no feeds rendered yet.
     pub fn new(store: Arc<Store>, config: Arc<Config>) -> Shared {
+        let request_timeout = config.server.request_timeout;
         let shared = Shared {
             store,
             config: RwLock::new(config),
@@ -153,7 +162,9 @@ impl Shared {
             store_failure: std::sync::Mutex::new(None),
             reload_failure: std::sync::Mutex::new(None),
             digest_reads: Arc::new(tokio::sync::Semaphore::new(DIGEST_READS)),
-            work_turns: Arc::new(tokio::sync::Semaphore::new(WORK_AT_ONCE)),
+            render_turns: Arc::new(tokio::sync::Semaphore::new(RENDERS_AT_ONCE)),
+            page_turns: Arc::new(tokio::sync::Semaphore::new(PAGES_AT_ONCE)),
+            request_timeout,
         };
         shared.metrics.store_writable(true);
         let config = shared.config();
@@ -397,7 +408,7 @@ struct Counts {
 /// parameter that makes it do more work than one lookup: feeds are rendered ahead of time with
 /// a fixed item count, and a digest is found by key range.
 pub fn router(shared: Arc<Shared>) -> Router {
-    let request_timeout = shared.config().server.request_timeout;
+    let request_timeout = shared.request_timeout;
     // Routes that do work per request (render, read the store, encode): bounded in time and
     // in how many run at once.
     let working = Router::new()
@@ -716,10 +727,11 @@ async fn render_lazy(
         (stale, _) => stale,
     };
     let s = shared.clone();
-    // Kept by the render itself: a request that goes away (or times out) meanwhile does not
-    // throw it away, nor let the next request start the same render (the turn goes with it).
+    // Kept by the render itself once it has its turn: a request that goes away (or times
+    // out) meanwhile does not throw it away, nor let the next request start the same render
+    // (the turn goes with it).
     let rendered = shared
-        .blocking(move || {
+        .blocking(&shared.render_turns, move || {
             let _turn = turn;
             let before = cached.as_deref();
             let doc = set.render_lazy(&s.store, &s.config(), &scope, format, before)?;
@@ -1071,7 +1083,7 @@ async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
 
 async fn status_page(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let page = s.blocking(move || {
+    let page = s.blocking(&s.page_turns, move || {
         let config = shared.config();
         // The sources' states unreadable: said in the banner, not shown as no sources.
         let (health, unreadable) = match shared.health() {
@@ -1402,7 +1414,7 @@ fn local_day(tz: &chrono_tz::Tz, date: chrono::NaiveDate) -> (DateTime<Utc>, Dat
 /// while the daemon holds the store).
 async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
     let shared = s.clone();
-    let health = s.blocking(move || shared.health()).await;
+    let health = s.blocking(&s.page_turns, move || shared.health()).await;
     match health {
         Ok(Ok(h)) => (
             [(header::CONTENT_TYPE, "application/json")],
