@@ -51,6 +51,10 @@ fn decode(bytes: &[u8]) -> Result<Vec<(String, SourceState)>, StoreError> {
 pub(super) struct States {
     tree: sled::Tree,
     inner: Mutex<Inner>,
+    /// Held by [`States::write`] from start to end, so two writes cannot land in the wrong
+    /// order, while `inner` is held only to take what to write: recording a state (a fetch's
+    /// 304, on a runtime's thread) does not wait for sled.
+    writing: Mutex<()>,
 }
 
 struct Inner {
@@ -68,6 +72,7 @@ impl States {
                 all: None,
                 dirty: BTreeSet::new(),
             }),
+            writing: Mutex::new(()),
         }
     }
 
@@ -137,28 +142,37 @@ impl States {
     }
 
     /// Writes the buckets holding states recorded since the last write, in one batch,
-    /// without syncing. Held under the lock from start to end, so two writes cannot land in
-    /// the wrong order; a failed write leaves them to the next.
+    /// without syncing. One write at a time, from start to end, so two writes cannot land in
+    /// the wrong order; the states are read under their lock, and sled written without it. A
+    /// failed write leaves its buckets to the next.
     pub(super) fn write(&self) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if inner.dirty.is_empty() {
-            return Ok(());
-        }
-        let mut buckets: HashMap<u16, Vec<(&str, &SourceState)>> =
-            inner.dirty.iter().map(|&b| (b, Vec::new())).collect();
-        for (id, state) in all(&inner) {
-            if let Some(entries) = buckets.get_mut(&bucket_of(id)) {
-                entries.push((id.as_str(), state));
+        let _writing = self.writing.lock().unwrap_or_else(|e| e.into_inner());
+        let (batch, written) = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            if inner.dirty.is_empty() {
+                return Ok(());
             }
+            let mut buckets: HashMap<u16, Vec<(&str, &SourceState)>> =
+                inner.dirty.iter().map(|&b| (b, Vec::new())).collect();
+            for (id, state) in all(&inner) {
+                if let Some(entries) = buckets.get_mut(&bucket_of(id)) {
+                    entries.push((id.as_str(), state));
+                }
+            }
+            let mut batch = sled::Batch::default();
+            for (bucket, mut entries) in buckets {
+                // In id order, so the same states always make the same bytes.
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                batch.insert(&bucket.to_be_bytes(), encode(&entries));
+            }
+            (batch, std::mem::take(&mut inner.dirty))
+        };
+        if let Err(e) = self.tree.apply_batch(batch) {
+            // To be written by the next write, with what was recorded meanwhile.
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.dirty.extend(written);
+            return Err(e.into());
         }
-        let mut batch = sled::Batch::default();
-        for (bucket, mut entries) in buckets {
-            // In id order, so the same states always make the same bytes.
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            batch.insert(&bucket.to_be_bytes(), encode(&entries));
-        }
-        self.tree.apply_batch(batch)?;
-        inner.dirty.clear();
         Ok(())
     }
 
