@@ -38,7 +38,7 @@ pub enum Command {
 }
 
 /// A config the daemon reloaded and now runs on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reloaded {
     /// Sources in it.
     pub sources: usize,

@@ -127,20 +127,10 @@ impl Shared {
         &self,
         read: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, String> {
-        let turn = self
-            .digest_reads
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| e.to_string())?;
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let _turn = turn;
-            read(&store)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())
+        self.blocking(&self.digest_reads, move || read(&store))
+            .await?
+            .map_err(|e| e.to_string())
     }
 
     /// State with no feeds rendered yet.
