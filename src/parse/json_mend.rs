@@ -210,19 +210,7 @@ pub(super) fn fill_images(feed: &mut feed_rs::model::Feed, text: &str) {
                     .map(str::to_string)
             });
         if let Some(uri) = uri {
-            let mut media = feed_rs::model::MediaObject::default();
-            media.thumbnails.push(feed_rs::model::MediaThumbnail {
-                image: feed_rs::model::Image {
-                    uri,
-                    title: None,
-                    link: None,
-                    width: None,
-                    height: None,
-                    description: None,
-                },
-                time: None,
-            });
-            entry.media.insert(0, media);
+            entry.media.insert(0, super::thumbnail(uri));
         }
     }
 }

@@ -864,12 +864,31 @@ fn derive_title(text: &str, link: Option<&Url>) -> String {
     }
 }
 
-/// The HTML form of a text construct body.
 /// Whether a body of `media_type` is markup (HTML, XHTML), not plain text.
 fn is_markup(media_type: &str) -> bool {
     media_type.ends_with("html") || media_type.ends_with("xml")
 }
 
+/// A media object of one thumbnail at `uri`: the picture a feed names apart from an entry's
+/// text where feed-rs leaves it out (JSON Feed's `image`, a `media:thumbnail` alone in an
+/// item), read by [`normalize`] as it reads feed-rs's own.
+fn thumbnail(uri: String) -> feed_rs::model::MediaObject {
+    let mut media = feed_rs::model::MediaObject::default();
+    media.thumbnails.push(feed_rs::model::MediaThumbnail {
+        image: feed_rs::model::Image {
+            uri,
+            title: None,
+            link: None,
+            width: None,
+            height: None,
+            description: None,
+        },
+        time: None,
+    });
+    media
+}
+
+/// The HTML form of a text construct body.
 fn as_html(body: &str, media_type: &str) -> String {
     if is_markup(media_type) {
         body.to_string()

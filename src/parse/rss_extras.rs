@@ -186,19 +186,7 @@ fn apply(entry: &mut Entry, x: Extras, zone: Option<chrono_tz::Tz>) {
     }
     if let Some(uri) = x.thumbnail {
         if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
-            let mut media = feed_rs::model::MediaObject::default();
-            media.thumbnails.push(feed_rs::model::MediaThumbnail {
-                image: feed_rs::model::Image {
-                    uri,
-                    title: None,
-                    link: None,
-                    width: None,
-                    height: None,
-                    description: None,
-                },
-                time: None,
-            });
-            entry.media.push(media);
+            entry.media.push(super::thumbnail(uri));
         }
     }
     if let Some(Value::Markup(m)) = x.encoded {
