@@ -30,15 +30,18 @@ pub(super) fn entry(
     let summary = summary(item, &title);
     let link = link(item);
     // The picture its feed named apart from the text (its text alternative, when the body
-    // shows it too), else the body's first.
-    let in_body = item.content.as_deref().and_then(first_picture);
-    let picture = match (&item.image, in_body) {
-        (Some(own), Some((src, alt))) if *own == src => Some((src, alt)),
-        (Some(own), _) => Some((own.clone(), String::new())),
-        (None, body) => body,
-    }
-    .filter(|_| images)
-    .and_then(|(src, alt)| Some((http_url(&src)?, alt)));
+    // shows it too), else the body's first; the body is read only when pictures are shown.
+    let picture = images
+        .then(|| {
+            let in_body = item.content.as_deref().and_then(first_picture);
+            match (&item.image, in_body) {
+                (Some(own), Some((src, alt))) if *own == src => Some((src, alt)),
+                (Some(own), _) => Some((own.clone(), String::new())),
+                (None, body) => body,
+            }
+        })
+        .flatten()
+        .and_then(|(src, alt)| Some((http_url(&src)?, alt)));
     let (image, image_alt) = match picture {
         Some((src, alt)) => (Some(src), alt),
         None => (None, String::new()),
