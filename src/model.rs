@@ -284,6 +284,22 @@ impl<'de> Deserialize<'de> for ItemId {
     }
 }
 
+/// A name as a topic id is written: lower case, every run of what is not a letter or a digit
+/// one `-`, none at the ends ("Women Caucus" → `women-caucus`).
+pub fn topic_slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for word in name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    out
+}
+
 /// How an item is recognised again within its source, in order of preference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "by", content = "value", rename_all = "lowercase")]

@@ -391,13 +391,7 @@ fn opml_feeds(text: &str) -> Result<Vec<Outline>, String> {
 /// The defined topic a reader's folder stands for: same name once lowercased with spaces as
 /// `-` ("Women Caucus" → `women-caucus`), or the same title.
 fn topic_for(config: &Config, category: &str) -> Option<String> {
-    let slug: String = category
-        .trim()
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let slug = crate::model::topic_slug(category);
     config
         .classifier
         .topics()

@@ -8,23 +8,7 @@ use chrono::{DateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::{FeedMeta, SourceInfo};
-use crate::model::Item;
-
-/// A name as a topic id is written: lower case, every run of what is not a letter or a digit
-/// one `-`, none at the ends.
-fn slug(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for word in name
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.extend(word.chars().flat_map(char::to_lowercase));
-    }
-    out
-}
+use crate::model::{topic_slug, Item};
 
 /// Atom category scheme for topics.
 pub const TOPIC_SCHEME: &str = "tag:tributary,2026:topic";
@@ -125,8 +109,12 @@ impl ItemView {
         let mut categories: Vec<String> = Vec::with_capacity(item.categories.len());
         for name in item.categories.iter().filter_map(|c| non_blank(Some(c))) {
             let name = name.trim().to_string();
-            let folded = slug(&name);
-            if !categories.iter().chain(&topics).any(|c| slug(c) == folded) {
+            let folded = topic_slug(&name);
+            if !categories
+                .iter()
+                .chain(&topics)
+                .any(|c| topic_slug(c) == folded)
+            {
                 categories.push(name);
             }
         }
