@@ -243,6 +243,11 @@ const DEEP_SUSPECT: usize = 32 * 1024;
 /// `<div>`) costs minutes of CPU; a story's body nests a few dozen levels.
 const MAX_HTML_DEPTH: usize = 512;
 
+/// Most attributes a tag given to the HTML parser may have. html5ever compares each attribute's
+/// name with every one before it in its tag (a duplicate is dropped), so a tag with tens of
+/// thousands of attributes costs a core seconds; real markup has a few dozen at most.
+const MAX_HTML_ATTRIBUTES: usize = 128;
+
 /// Elements whose end tag a parser implies (the next `<p>` or `<li>` closes the last): they
 /// do not nest when left open, as old feeds' bodies leave them.
 const IMPLIED_END: &[&str] = &[
@@ -267,7 +272,8 @@ const SKIPPED: &[&str] = &[
     "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
 ];
 
-/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`]: one pass over its tags
+/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], or a tag of it has more
+/// than [`MAX_HTML_ATTRIBUTES`] attributes: markup too costly to parse. One pass over its tags
 /// as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or `>`;
 /// a tag ends at a `>` outside a quoted attribute value; comments and text-only elements hold
 /// no tags), counting the elements left open. Elements without content or with an implied
@@ -275,9 +281,10 @@ const SKIPPED: &[&str] = &[
 /// open element of its name and those opened in it (a formatting element's, that element
 /// alone); one that names no open element closes nothing, as the parser ignores it
 /// (`<div></x>` nests).
-fn nests_too_deep(html: &str) -> bool {
+fn too_costly(html: &str) -> bool {
     let bytes = html.as_bytes();
-    // Each level takes a tag of three bytes at least.
+    // Each level takes a tag of three bytes at least; shorter markup's attributes (two bytes
+    // each at least) cost the parser little.
     if bytes.len() < 3 * MAX_HTML_DEPTH {
         return false;
     }
@@ -318,8 +325,12 @@ fn nests_too_deep(html: &str) -> bool {
             }
             None => "",
         };
+        let (end, attributes) = html_tag_end_counting(bytes, name_at + name_len);
+        if attributes > MAX_HTML_ATTRIBUTES {
+            return true;
+        }
         // A tag that never ends: the rest is one tag, and nests nothing.
-        let Some(end) = html_tag_end(bytes, name_at + name_len) else {
+        let Some(end) = end else {
             return false;
         };
         at = end;
@@ -364,19 +375,29 @@ fn nests_too_deep(html: &str) -> bool {
 /// Just past the `>` that ends an HTML tag whose attributes start at `from`, as the HTML
 /// tokenizer reads them: a name (which may start with `=`), then `=` and a value, quoted or
 /// not; quotes count only around a value.
-fn html_tag_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+fn html_tag_end(bytes: &[u8], at: usize) -> Option<usize> {
+    html_tag_end_counting(bytes, at).0
+}
+
+/// [`html_tag_end`], with the number of attributes the tokenizer reads in the tag (all those
+/// it reads before the input ends, for a tag that never ends).
+fn html_tag_end_counting(bytes: &[u8], mut at: usize) -> (Option<usize>, usize) {
     let space = |b: &u8| b.is_ascii_whitespace();
-    loop {
+    let mut attributes = 0;
+    let end = loop {
         // Before an attribute's name.
         at += bytes
-            .get(at..)?
+            .get(at..)
+            .unwrap_or_default()
             .iter()
             .take_while(|b| space(b) || **b == b'/')
             .count();
-        match bytes.get(at)? {
-            b'>' => return Some(at + 1),
+        match bytes.get(at) {
+            None => break None,
+            Some(b'>') => break Some(at + 1),
             // The name, its first character whatever it is.
-            _ => {
+            Some(_) => {
+                attributes += 1;
                 at += 1;
                 at += bytes[at..]
                     .iter()
@@ -384,25 +405,28 @@ fn html_tag_end(bytes: &[u8], mut at: usize) -> Option<usize> {
                     .count();
             }
         }
-        at += bytes.get(at..)?.iter().take_while(|b| space(b)).count();
+        at += bytes[at..].iter().take_while(|b| space(b)).count();
         if bytes.get(at) != Some(&b'=') {
             continue;
         }
         at += 1;
-        at += bytes.get(at..)?.iter().take_while(|b| space(b)).count();
-        match bytes.get(at)? {
-            &quote @ (b'"' | b'\'') => {
-                at = at + 1 + memchr::memchr(quote, &bytes[at + 1..])? + 1;
-            }
-            b'>' => return Some(at + 1),
-            _ => {
+        at += bytes[at..].iter().take_while(|b| space(b)).count();
+        match bytes.get(at) {
+            None => break None,
+            Some(&quote @ (b'"' | b'\'')) => match memchr::memchr(quote, &bytes[at + 1..]) {
+                Some(len) => at += len + 2,
+                None => break None,
+            },
+            Some(b'>') => break Some(at + 1),
+            Some(_) => {
                 at += bytes[at..]
                     .iter()
                     .take_while(|b| !space(b) && **b != b'>')
                     .count()
             }
         }
-    }
+    };
+    (end, attributes)
 }
 
 /// Just past the end of a comment whose text starts at `from` (after `<!--`): `-->` or
@@ -424,7 +448,7 @@ fn comment_end(bytes: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// The text of markup too deep to parse, in one pass: as the tokenizer reads it, its tags,
+/// The text of markup too costly to parse, in one pass: as the tokenizer reads it, its tags,
 /// comments and the contents of text-only elements (`script`, `style`…) out (a space in their
 /// place), a `<` that starts no tag kept as text. Entities are left as they are.
 fn without_tags(html: &str) -> String {
@@ -495,9 +519,9 @@ fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
 
 /// [`sanitize`] through ammonia.
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
-    if nests_too_deep(html) {
-        // Its text alone, escaped: nothing of such markup is worth minutes of a core. Not
-        // read by a tokenizer that keeps a stack of elements either (lol_html's selectors
+    if too_costly(html) {
+        // Its text alone, escaped: nothing of such markup is worth seconds or minutes of a
+        // core. Not read by a tokenizer that keeps a stack of elements either (lol_html's selectors
         // search theirs at each end tag that closes nothing).
         let text = collapse_whitespace(&decode_entities(&without_tags(html)));
         return trimmed(html_escape::encode_text(&text).into_owned());
@@ -1231,7 +1255,7 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
     }
     // Markup nested too deep costs lol_html's selectors a search of their stack at each end
     // tag that closes nothing: read without them (only worth looking for in long markup).
-    if html.len() > DEEP_SUSPECT && nests_too_deep(html) {
+    if html.len() > DEEP_SUSPECT && too_costly(html) {
         return collapsed_prefix(&without_tags(html), max_chars, true);
     }
     let sink = TextSink::new(max_chars);
@@ -1519,11 +1543,11 @@ mod tests {
             &kept[..200]
         );
         assert!(kept.contains("<b>end</b>"), "{}", &kept[kept.len() - 50..]);
-        assert!(nests_too_deep(&"<b>".repeat(513)));
-        assert!(!nests_too_deep(&"<b>x</b>".repeat(513)));
+        assert!(too_costly(&"<b>".repeat(513)));
+        assert!(!too_costly(&"<b>x</b>".repeat(513)));
         // An end tag that names no open element closes nothing, as the parser ignores it; a
         // formatting element's closes it alone; any other closes what was opened in it.
-        assert!(nests_too_deep(&"<div></x>".repeat(513)));
+        assert!(too_costly(&"<div></x>".repeat(513)));
         // Such markup's text is read without a stack of elements: no script, style or
         // comment, a `<` that starts no tag as text.
         let stray = format!(
@@ -1535,48 +1559,79 @@ mod tests {
             sanitize(&stray, Some(&base()), None),
             "Deep &amp; text, x &lt;3 ok ."
         );
-        assert!(nests_too_deep(&"<div></span>".repeat(513)));
-        assert!(nests_too_deep(&"<b><div></b>".repeat(513)));
-        assert!(!nests_too_deep(&"<div><span>x</div>".repeat(513)));
-        assert!(!nests_too_deep(&format!(
+        assert!(too_costly(&"<div></span>".repeat(513)));
+        assert!(too_costly(&"<b><div></b>".repeat(513)));
+        assert!(!too_costly(&"<div><span>x</div>".repeat(513)));
+        assert!(!too_costly(&format!(
             "{}{}",
             "<div>".repeat(400),
             "</DIV><div><b>x</b></div>".repeat(400)
         )));
         // `<div/>` is an open div to HTML; tags in comments, attribute values and text-only
         // elements are none.
-        assert!(nests_too_deep(&"<div/>".repeat(513)));
+        assert!(too_costly(&"<div/>".repeat(513)));
         for hidden in [
             "<div><!--</div>-->",
             r#"<div title="</div>">"#,
             "<div><script></div></script>",
         ] {
-            assert!(nests_too_deep(&hidden.repeat(513)), "{hidden}");
+            assert!(too_costly(&hidden.repeat(513)), "{hidden}");
         }
-        assert!(!nests_too_deep(
+        assert!(!too_costly(
             &"<br/><img src=x><svg><path/></svg>".repeat(600)
         ));
         // SVG nests as HTML does; a name runs to a space, `/` or `>` (`<img-x>` is no img);
         // comments end as HTML ends them; an `=` starts no value where a name is due.
-        assert!(nests_too_deep(&format!("<svg>{}</svg>", "<g>".repeat(600))));
-        assert!(nests_too_deep(&"<img-x>".repeat(600)));
-        assert!(nests_too_deep(&format!("<!-->{}-->", "<div>".repeat(600))));
-        assert!(nests_too_deep(&format!("<!--x--!>{}", "<div>".repeat(600))));
-        assert!(nests_too_deep(&format!(
-            "<a =\">{}\">",
-            "<div>".repeat(600)
-        )));
-        assert!(nests_too_deep(&format!(
+        assert!(too_costly(&format!("<svg>{}</svg>", "<g>".repeat(600))));
+        assert!(too_costly(&"<img-x>".repeat(600)));
+        assert!(too_costly(&format!("<!-->{}-->", "<div>".repeat(600))));
+        assert!(too_costly(&format!("<!--x--!>{}", "<div>".repeat(600))));
+        assert!(too_costly(&format!("<a =\">{}\">", "<div>".repeat(600))));
+        assert!(too_costly(&format!(
             "<a href=?a=\">{}\">",
             "<div>".repeat(600)
         )));
-        assert!(!nests_too_deep(
-            &"<a href=\"x\" title='y'>z</a>".repeat(600)
-        ));
-        assert!(!nests_too_deep(&"<!-- a --><p>x".repeat(600)));
+        assert!(!too_costly(&"<a href=\"x\" title='y'>z</a>".repeat(600)));
+        assert!(!too_costly(&"<!-- a --><p>x".repeat(600)));
         // Numbers in a table are text; a tag that never ends is one tag.
-        assert!(!nests_too_deep(&"<td><5 and <1%</td>".repeat(600)));
-        assert!(!nests_too_deep(&format!("{}>", "<a</a".repeat(20_000))));
+        assert!(!too_costly(&"<td><5 and <1%</td>".repeat(600)));
+        assert!(!too_costly(&format!("<a title=\"{}", "<div>".repeat(600))));
+    }
+
+    /// A tag with thousands of attributes (html5ever compares each name with every one before
+    /// it) leaves its body's text alone, as markup nested too deep does, whether the tag ends
+    /// or runs to the end; the attributes real markup has keep the markup.
+    #[test]
+    fn a_tag_with_thousands_of_attributes_leaves_the_text_alone() {
+        let attributes: String = (0..5_000).map(|i| format!(" data-a{i}=\"x\"")).collect();
+        let body =
+            format!("<p>Hello &amp; <b>world</b></p><img src=\"/p.png\"{attributes}><p>end</p>");
+        assert_eq!(
+            sanitize(&body, Some(&base()), None),
+            "Hello &amp; world end"
+        );
+        assert_eq!(to_text_prefix(&body, 100), "Hello & world end");
+        let unended = format!("<p>Hello</p><img{attributes}");
+        assert_eq!(sanitize(&unended, Some(&base()), None), "Hello");
+        assert!(too_costly(&format!(
+            "<b{}>{}",
+            " a".repeat(129),
+            "x".repeat(2_000)
+        )));
+        // Each `/a<a` is an attribute's name to the tokenizer: one tag of 20,000.
+        assert!(too_costly(&format!("{}>", "<a</a".repeat(20_000))));
+        assert!(!too_costly(&format!(
+            "<b{}>{}",
+            " a".repeat(128),
+            "x".repeat(2_000)
+        )));
+        let few: String = (0..100).map(|i| format!(" data-a{i}=\"x\"")).collect();
+        let kept = sanitize(
+            &format!("<p>Hello</p><span{few}>x</span><p>end</p>"),
+            Some(&base()),
+            None,
+        );
+        assert!(kept.starts_with("<p>Hello</p>"), "{kept}");
     }
 
     #[test]
