@@ -1111,6 +1111,14 @@ fn raw_hash(e: &Entry) -> String {
     for c in &e.categories {
         field(&c.term);
     }
+    // The pictures named apart from the text (a story's `image`): one added or changed
+    // alone is an edit. Nothing is added for an entry without them, so its hash is as
+    // before.
+    for m in &e.media {
+        for t in &m.thumbnails {
+            field(&t.image.uri);
+        }
+    }
     blake3::hash(&bytes).to_hex()[..32].to_string()
 }
 

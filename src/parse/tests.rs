@@ -420,6 +420,10 @@ fn a_picture_named_apart_from_the_text_is_kept() {
     let it = items(rss);
     assert_eq!(it[0].image.as_deref(), Some("https://m.example/t.jpg"));
     assert_eq!(it[1].image, None);
+    // A picture changed alone changes the entry's raw hash: an edit to look at.
+    let moved = items(&rss.replace("t.jpg", "t2.jpg"));
+    assert_ne!(moved[0].content_hash, it[0].content_hash);
+    assert_eq!(moved[1].content_hash, it[1].content_hash);
     // A thumbnail beside a text with a picture of its own: the text's, in full, is the one.
     let shown = rss.replace(
         "<media:thumbnail",

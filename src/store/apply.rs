@@ -1202,8 +1202,8 @@ fn dates_after(
 
 /// Whether `new`, an entry of the source that leads the stored `item`, shows its readers what
 /// the story already does: its raw form changed, not its title, link, dates, text, authors,
-/// categories, language or attachments (what [`Tx::update`] would leave as it is counts as
-/// the same: a missing link, date or language keeps the story's).
+/// categories, language, attachments or picture (what [`Tx::update`] would leave as it is
+/// counts as the same: a missing link, date or language keeps the story's).
 fn reads_the_same(item: &Item, new: &NewItem) -> bool {
     dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
         && item.title == new.title
@@ -1220,6 +1220,7 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             .as_ref()
             .is_none_or(|l| item.lang.as_ref() == Some(l))
         && item.enclosures == new.enclosures
+        && item.image == new.image
 }
 
 /// Where the `gone` tree marks that retention recorded the tombstone of an entry told by its

@@ -143,6 +143,27 @@ fn within_source_identity_new_unchanged_updated() {
     assert_eq!(all[0].first_seen, now());
 }
 
+/// A picture the feed names apart from the text, added or changed alone, is an edit of the
+/// story (it was counted unchanged, and the story kept its old picture or none).
+#[test]
+fn a_picture_added_alone_is_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let a = item(
+        "a",
+        "Culture night in Prizren",
+        Some("https://x.example/a"),
+        "h1",
+    );
+    assert_eq!(apply(&store, "s1", std::slice::from_ref(&a)).new, 1);
+    let mut pictured = a.clone();
+    pictured.item.content_hash = "h2".into();
+    pictured.item.image = Some("https://x.example/a.jpg".into());
+    assert_eq!(apply(&store, "s1", &[pictured]).updated, 1);
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all[0].image.as_deref(), Some("https://x.example/a.jpg"));
+}
+
 #[test]
 fn same_link_from_two_sources_is_one_story_with_both_sources() {
     let dir = tempfile::tempdir().unwrap();
