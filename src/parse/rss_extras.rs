@@ -61,8 +61,8 @@ struct Extras {
     dc_language: Option<Value>,
     /// It has a `<link>`: feed-rs drops an RSS 1.0 item without one.
     linked: bool,
-    /// The `url` of a `media:thumbnail` directly in the item (feed-rs reads one only beside a
-    /// `media:content`).
+    /// The `url` of a `media:thumbnail` directly in the item or in a `media:group` of it
+    /// (feed-rs reads one only beside a `media:content`).
     thumbnail: Option<String>,
 }
 
@@ -333,6 +333,9 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<(usize, Extras)> = None;
+    // Inside a `media:group` directly in the item: its thumbnails are the item's (feed-rs
+    // reads them only beside a `media:content`).
+    let mut in_group = false;
     loop {
         let (ns, event) = reader.read_resolved_event().ok()?;
         match event {
@@ -342,6 +345,19 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
                 let local = local.as_ref();
                 match &mut current {
                     None if local == "item" => current = Some((depth, Extras::default())),
+                    Some((item_depth, extras)) if in_group && depth == *item_depth + 2 => {
+                        thumbnail(&ns, &e, extras);
+                        let name = e.name().as_ref().to_string();
+                        depth -= 1;
+                        reader.read_to_end(QName(&name)).ok()?;
+                    }
+                    Some((item_depth, _))
+                        if depth == *item_depth + 1
+                            && local == "group"
+                            && matches!(&ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA) =>
+                    {
+                        in_group = true;
+                    }
                     Some((item_depth, extras)) if depth == *item_depth + 1 => {
                         thumbnail(&ns, &e, extras);
                         let which = wanted(&ns, local);
@@ -362,8 +378,11 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
                 }
             }
             Event::End(_) => {
-                if let Some((item_depth, _)) = &current {
-                    if depth == *item_depth {
+                if let Some(&(item_depth, _)) = current.as_ref() {
+                    if depth == item_depth + 1 {
+                        in_group = false;
+                    }
+                    if depth == item_depth {
                         items.extend(current.take().map(|(_, x)| x));
                     }
                 }
@@ -374,7 +393,7 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
             }
             Event::Empty(e) => {
                 if let Some((item_depth, extras)) = &mut current {
-                    if depth == *item_depth {
+                    if depth == *item_depth || (in_group && depth == *item_depth + 1) {
                         thumbnail(&ns, &e, extras);
                     }
                 }

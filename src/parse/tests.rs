@@ -420,6 +420,15 @@ fn a_picture_named_apart_from_the_text_is_kept() {
     let it = items(rss);
     assert_eq!(it[0].image.as_deref(), Some("https://m.example/t.jpg"));
     assert_eq!(it[1].image, None);
+    // In a `media:group` without `media:content` too (feed-rs drops such a group).
+    let grouped = rss.replace(
+        "<media:thumbnail url=\"https://m.example/t.jpg\" width=\"300\"/>",
+        "<media:group><media:title>T</media:title><media:thumbnail url=\"https://m.example/g.jpg\"></media:thumbnail></media:group>",
+    );
+    assert_eq!(
+        items(&grouped)[0].image.as_deref(),
+        Some("https://m.example/g.jpg")
+    );
     // A picture changed alone changes the entry's raw hash: an edit to look at.
     let moved = items(&rss.replace("t.jpg", "t2.jpg"));
     assert_ne!(moved[0].content_hash, it[0].content_hash);
