@@ -11,6 +11,7 @@
 mod atom03;
 pub mod dates;
 pub mod encoding;
+mod feedburner;
 pub mod html;
 mod json_mend;
 pub mod lang;
@@ -365,6 +366,7 @@ fn build_checked(
     warnings: Vec<String>,
 ) -> ParsedFeed {
     rss_extras::fill(&mut feed, text, ctx.time_zone);
+    feedburner::fill(&mut feed, text);
     if feed.feed_type == feed_rs::model::FeedType::JSON {
         json_mend::fill_images(&mut feed, text);
     }

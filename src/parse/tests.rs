@@ -444,6 +444,29 @@ fn a_picture_named_apart_from_the_text_is_kept() {
     assert!(json_mend::names_key(r#"{"image" : "a"}"#, "image"));
 }
 
+// An entry that FeedBurner's redirector links to links to its `feedburner:origLink`, in RSS
+// and Atom; text there that is no absolute http(s) URL leaves the entry's own link.
+#[test]
+fn feedburner_entries_link_to_the_original() {
+    let rss = r#"<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><title>F</title><link>https://f.example/</link>
+      <item><title>Dialogue resumes</title><link>https://feedproxy.google.com/~r/f/~3/abc/</link><guid isPermaLink="false">f-1</guid><feedburner:origLink>https://f.example/2026/dialogue-resumes/</feedburner:origLink></item>
+      <item><title>Caucus meets</title><link>https://f.example/caucus</link><guid isPermaLink="false">f-2</guid><feedburner:origLink>not a URL</feedburner:origLink></item>
+    </channel></rss>"#;
+    let it = items(rss);
+    assert_eq!(
+        it[0].link.as_deref(),
+        Some("https://f.example/2026/dialogue-resumes/")
+    );
+    assert_eq!(it[1].link.as_deref(), Some("https://f.example/caucus"));
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><title>A</title><id>urn:a</id><updated>2020-02-01T00:00:00Z</updated>
+      <entry><title>Festival opens</title><id>urn:a:1</id><updated>2020-02-01T00:00:00Z</updated><link rel="alternate" href="http://feeds.feedburner.com/~r/a/~3/xyz/"/><feedburner:origLink>https://a.example/festival</feedburner:origLink></entry>
+    </feed>"#;
+    assert_eq!(
+        items(atom)[0].link.as_deref(),
+        Some("https://a.example/festival")
+    );
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();
