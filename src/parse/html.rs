@@ -248,32 +248,86 @@ const MAX_HTML_DEPTH: usize = 512;
 /// thousands of attributes costs a core seconds; real markup has a few dozen at most.
 const MAX_HTML_ATTRIBUTES: usize = 128;
 
-/// Elements whose end tag a parser implies (the next `<p>` or `<li>` closes the last): they
-/// do not nest when left open, as old feeds' bodies leave them.
-const IMPLIED_END: &[&str] = &[
-    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
-    "colgroup", "caption", "rb", "rt", "rp", "rtc",
-];
+/// Most open elements the HTML parser may look through over one body, counted as the depth of
+/// its elements at each tag: the parser searches its stack for most tags, so a body of a few
+/// hundred open elements followed by tens of thousands of tags (`</x>`, `<p>`) costs a third of
+/// a second of a core; a story's body, a few dozen levels deep, counts a few hundred thousand.
+const MAX_HTML_SEARCHED: usize = 4_000_000;
 
-/// Elements with no content, whatever follows them (`<div/>` is an open `div` to HTML).
-const NO_CONTENT: &[&str] = &[
-    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "img", "input",
-    "keygen", "link", "meta", "param", "source", "track", "wbr",
-];
+/// Most elements the HTML parser may make again over one body, counted as its active
+/// formatting elements at each other tag. Formatting elements left open in a block that
+/// closes (`<p><b id=1>…</p>`) are opened again in the next, every one of them each time:
+/// 500 such elements and a few thousand paragraphs cost seconds and gigabytes. A story's body
+/// leaves a few open at most.
+const MAX_HTML_REMADE: usize = 200_000;
 
-/// Formatting elements: the parser's end tag for one that has a block opened in it closes it
-/// alone (the block stays open: `<b><div></b>` leaves the `div` open).
-const FORMATTING: &[&str] = &[
-    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
-];
+/// What the HTML parser makes of an element, by its name, where it matters to what it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Element {
+    /// Any other.
+    Plain,
+    /// No content, whatever follows it (`<div/>` is an open `div` to HTML).
+    NoContent,
+    /// Its end tag is implied (the next `<p>` or `<li>` closes the last): it does not nest
+    /// when left open, as old feeds' bodies leave it.
+    ImpliedEnd,
+    /// A formatting element (its index among them): the parser's end tag for one that has a
+    /// block opened in it closes it alone (the block stays open: `<b><div></b>` leaves the
+    /// `div` open), and one left open in a block that closes is opened again after it.
+    Formatting(u8),
+    /// Its content is text to the parser, up to its end tag.
+    Skipped,
+}
 
-/// Elements whose content is text to the parser, up to their end tag.
-const SKIPPED: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes",
-];
+/// The kind of the element named `name`, lowercased.
+fn element_kind(name: &str) -> Element {
+    match name {
+        "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th" | "tbody"
+        | "thead" | "tfoot" | "colgroup" | "caption" | "rb" | "rt" | "rp" | "rtc" => {
+            Element::ImpliedEnd
+        }
+        "area" | "base" | "basefont" | "bgsound" | "br" | "col" | "embed" | "frame" | "hr"
+        | "img" | "input" | "keygen" | "link" | "meta" | "param" | "source" | "track" | "wbr" => {
+            Element::NoContent
+        }
+        "a" => Element::Formatting(0),
+        "b" => Element::Formatting(1),
+        "big" => Element::Formatting(2),
+        "code" => Element::Formatting(3),
+        "em" => Element::Formatting(4),
+        "font" => Element::Formatting(5),
+        "i" => Element::Formatting(6),
+        "nobr" => Element::Formatting(7),
+        "s" => Element::Formatting(8),
+        "small" => Element::Formatting(9),
+        "strike" => Element::Formatting(10),
+        "strong" => Element::Formatting(11),
+        "tt" => Element::Formatting(12),
+        "u" => Element::Formatting(13),
+        "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed" | "noframes" => {
+            Element::Skipped
+        }
+        _ => Element::Plain,
+    }
+}
 
-/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], or a tag of it has more
-/// than [`MAX_HTML_ATTRIBUTES`] attributes: markup too costly to parse. One pass over its tags
+/// `name` lowercased into `buf`, or "" when longer (every name [`element_kind`] tells apart
+/// is shorter).
+fn lowercased<'a>(name: &[u8], buf: &'a mut [u8; 10]) -> &'a str {
+    match buf.get_mut(..name.len()) {
+        Some(buf) => {
+            buf.copy_from_slice(name);
+            buf.make_ascii_lowercase();
+            std::str::from_utf8(buf).unwrap_or("")
+        }
+        None => "",
+    }
+}
+
+/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], a tag of it has more
+/// than [`MAX_HTML_ATTRIBUTES`] attributes, or the parser may search more than
+/// [`MAX_HTML_SEARCHED`] open elements or make more than [`MAX_HTML_REMADE`] formatting
+/// elements again: markup too costly to parse. One pass over its tags
 /// as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or `>`;
 /// a tag ends at a `>` outside a quoted attribute value; comments and text-only elements hold
 /// no tags), counting the elements left open. Elements without content or with an implied
@@ -299,6 +353,12 @@ fn too_costly(html: &str) -> bool {
     };
     // The depth at which an `svg` or `math` element opened, while in it.
     let mut foreign: Option<usize> = None;
+    // The parser's list of active formatting elements: each formatting element opened and not
+    // closed by its own end tag (by its index among them and a hash of its attributes as
+    // written), at most three alike.
+    let mut formatting: Vec<(u8, u64)> = Vec::new();
+    // Open elements the parser may look through, and elements it may make again, so far.
+    let (mut searched, mut remade) = (0usize, 0usize);
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
         let open = at + found;
         if bytes[open + 1..].starts_with(b"!--") {
@@ -315,16 +375,9 @@ fn too_costly(html: &str) -> bool {
             continue;
         }
         let name_len = tag_name_len(&bytes[name_at..]);
-        // Lowercased on the stack: every name in the lists is shorter than this.
         let mut lower = [0u8; 10];
-        let name = match lower.get_mut(..name_len) {
-            Some(buf) => {
-                buf.copy_from_slice(&bytes[name_at..name_at + name_len]);
-                buf.make_ascii_lowercase();
-                std::str::from_utf8(buf).unwrap_or("")
-            }
-            None => "",
-        };
+        let name = lowercased(&bytes[name_at..name_at + name_len], &mut lower);
+        let element = element_kind(name);
         let (end, attributes) = html_tag_end_counting(bytes, name_at + name_len);
         if attributes > MAX_HTML_ATTRIBUTES {
             return true;
@@ -334,13 +387,36 @@ fn too_costly(html: &str) -> bool {
             return false;
         };
         at = end;
-        if foreign.is_none() && (NO_CONTENT.contains(&name) || IMPLIED_END.contains(&name)) {
+        // Most tags make the parser look through its open elements (for a `p` to close, the
+        // element an end tag names, a list item…), down to the first that bounds the search
+        // at most; and a tag may follow the closing of elements that formatting elements were
+        // open in, which the parser then opens again, every one of its list that is not open.
+        searched += stack.len();
+        match (element, closing) {
+            _ if foreign.is_some() => {}
+            (Element::Formatting(kind), false) => {
+                let alike = (kind, name_hash(&bytes[name_at + name_len..end]));
+                if formatting.iter().filter(|f| **f == alike).count() < 3 {
+                    formatting.push(alike);
+                }
+            }
+            (Element::Formatting(kind), true) => {
+                if let Some(i) = formatting.iter().rposition(|f| f.0 == kind) {
+                    formatting.remove(i);
+                }
+            }
+            _ => remade += formatting.len(),
+        }
+        if searched > MAX_HTML_SEARCHED || remade > MAX_HTML_REMADE {
+            return true;
+        }
+        if foreign.is_none() && matches!(element, Element::NoContent | Element::ImpliedEnd) {
             continue;
         }
         let hash = name_hash(&bytes[name_at..name_at + name_len]);
         if closing {
             if let Some(i) = stack.iter().rposition(|h| *h == hash) {
-                if FORMATTING.contains(&name) {
+                if matches!(element, Element::Formatting(_)) {
                     stack.remove(i);
                 } else {
                     stack.truncate(i);
@@ -357,7 +433,7 @@ fn too_costly(html: &str) -> bool {
         if foreign.is_none() && matches!(name, "svg" | "math") {
             foreign = Some(stack.len());
         }
-        if SKIPPED.contains(&name) && foreign.is_none() {
+        if element == Element::Skipped && foreign.is_none() {
             match end_tag_of(bytes, at, name) {
                 Some(after) => at = after,
                 None => return false,
@@ -474,14 +550,14 @@ fn without_tags(html: &str) -> String {
             memchr::memchr(b'>', &bytes[open..]).map(|i| open + i + 1)
         } else {
             let name_len = tag_name_len(&bytes[name_at..]);
-            let name = &html[name_at..name_at + name_len];
+            let mut lower = [0u8; 10];
+            let name = lowercased(&bytes[name_at..name_at + name_len], &mut lower);
             html_tag_end(bytes, name_at + name_len).map(|end| {
-                let skipped = !closing && SKIPPED.iter().any(|s| s.eq_ignore_ascii_case(name));
-                if !skipped {
+                if closing || element_kind(name) != Element::Skipped {
                     return end;
                 }
                 // Its content is text to the parser, up to its end tag: none of the story's.
-                end_tag_of(bytes, end, &name.to_ascii_lowercase()).map_or(bytes.len(), |after| {
+                end_tag_of(bytes, end, name).map_or(bytes.len(), |after| {
                     html_tag_end(bytes, after).unwrap_or(bytes.len())
                 })
             })
@@ -1632,6 +1708,39 @@ mod tests {
             None,
         );
         assert!(kept.starts_with("<p>Hello</p>"), "{kept}");
+    }
+
+    /// Markup the parser would search or rebuild its elements for at every tag leaves its
+    /// text alone: hundreds of open elements followed by tens of thousands of tags, or
+    /// hundreds of formatting elements opened again in every paragraph. A story's markup,
+    /// long, deep or sloppy as feeds write it, keeps its markup.
+    #[test]
+    fn markup_the_parser_would_work_through_again_and_again_leaves_the_text_alone() {
+        let stray = format!("{}Deep{}", "<span>".repeat(500), "</x>".repeat(20_000));
+        assert!(too_costly(&stray));
+        assert_eq!(sanitize(&stray, Some(&base()), None), "Deep");
+        let paragraphs = format!("{}x", "<p>".repeat(20_000));
+        assert!(too_costly(&format!("{}{paragraphs}", "<span>".repeat(500))));
+        assert!(!too_costly(&format!("{}{paragraphs}", "<span>".repeat(20))));
+        let reopened: String = (0..400).map(|i| format!("<b id={i}>")).collect();
+        let reopened = format!("<p>{reopened}</p>{}", "<p>x".repeat(2_000));
+        assert!(too_costly(&reopened));
+        assert_eq!(
+            sanitize(&reopened, Some(&base()), None),
+            "x ".repeat(2_000).trim_end()
+        );
+        // Formatting elements alike are opened again three at a time at most; those closed
+        // are not opened again.
+        assert!(!too_costly(&"<div><b id=1>Heading</div>text".repeat(5_000)));
+        assert!(!too_costly(
+            &"<p><b id=1><i>a</i> and <em>b</em></b></p>".repeat(5_000)
+        ));
+        let article = format!(
+            "<div><table>{}</table>{}</div>",
+            "<tr><td><a href=\"/a\"><b>cell</b></a></td><td>2</td></tr>".repeat(2_000),
+            "<p>Text with <a href=\"/b\">a link</a> and <i>more</i>.</p>".repeat(2_000)
+        );
+        assert!(!too_costly(&article));
     }
 
     #[test]
