@@ -597,10 +597,9 @@ fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize> {
 fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> String {
     if too_costly(html) {
         // Its text alone, escaped: nothing of such markup is worth seconds or minutes of a
-        // core. Not read by a tokenizer that keeps a stack of elements either (lol_html's selectors
-        // search theirs at each end tag that closes nothing).
-        let text = collapse_whitespace(&decode_entities(&without_tags(html)));
-        return trimmed(html_escape::encode_text(&text).into_owned());
+        // core. Not read by a tokenizer that keeps a stack of elements either (lol_html's
+        // selectors search theirs at each end tag that closes nothing).
+        return text_alone(html);
     }
     // Fails closed: a body the pass could not read, or that still has an iframe with content
     // once sanitized (html5ever writes that content unescaped), is sanitized without frames.
@@ -615,11 +614,25 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
         }
         None => clean_with(sanitizer_without_frames(), html, base),
     };
+    if cleaned.len() > MAX_SANITIZED {
+        // Tens of thousands of relative URLs, each made absolute: its text is the story.
+        return text_alone(html);
+    }
     trimmed(if PIXEL_SUSPECT.get() {
         drop_tracking_pixels(cleaned, item_host)
     } else {
         cleaned
     })
+}
+
+/// Longest sanitized body kept as markup: four times the longest body read (each relative URL
+/// made absolute makes a body longer, links by a few dozen bytes each).
+const MAX_SANITIZED: usize = 1024 * 1024;
+
+/// The text of markup, escaped, for a body whose markup is not worth keeping.
+fn text_alone(html: &str) -> String {
+    let text = collapse_whitespace(&decode_entities(&without_tags(html)));
+    trimmed(html_escape::encode_text(&text).into_owned())
 }
 
 /// The `src` of the first picture in sanitized `html` (absolute: the sanitizer made it so),
@@ -1741,6 +1754,22 @@ mod tests {
             "<p>Text with <a href=\"/b\">a link</a> and <i>more</i>.</p>".repeat(2_000)
         );
         assert!(!too_costly(&article));
+    }
+
+    /// A body that its URLs made absolute would make longer than [`MAX_SANITIZED`] keeps its
+    /// text alone.
+    #[test]
+    fn a_body_its_urls_would_swell_keeps_its_text_alone() {
+        let long = Url::parse(&format!("https://x.example/{}/", "a".repeat(1_900))).unwrap();
+        let links = "<a href=b>x</a> ".repeat(2_000);
+        let kept = sanitize(&links, Some(&long), None);
+        assert_eq!(kept, "x ".repeat(2_000).trim_end());
+        let short = sanitize(&links, Some(&base()), None);
+        assert!(
+            short.starts_with("<a href=\"https://balkansgroup.example/en/news/b\""),
+            "{}",
+            &short[..100]
+        );
     }
 
     #[test]

@@ -763,12 +763,16 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         })
         .map(|l| (l.href.clone(), l.media_type.clone(), l.length));
     let mut enclosures: Vec<Enclosure> = Vec::new();
-    for (href, mime, length) in from_media.chain(from_links) {
+    // The first ones named (an entry may name tens of thousands, each to resolve).
+    for (href, mime, length) in from_media.chain(from_links).take(4 * MAX_ENCLOSURES) {
+        if enclosures.len() == MAX_ENCLOSURES {
+            break;
+        }
         let Some(url) = urls::resolve(&href, &[html_base.as_ref()]) else {
             continue;
         };
         let url = url.to_string();
-        if enclosures.len() < 10 && !enclosures.iter().any(|x| x.url == url) {
+        if !enclosures.iter().any(|x| x.url == url) {
             enclosures.push(Enclosure {
                 url,
                 mime: mime.filter(|m| !m.trim().is_empty()),
@@ -970,6 +974,9 @@ fn html_prefix(s: &str, max_chars: usize) -> String {
 /// thousand attributes: minutes of a core from a few kilobytes of gzip); a story's text is
 /// tens of kilobytes.
 const MAX_ENTRY_TEXT: usize = 256 * 1024;
+
+/// Most attachments a story keeps.
+const MAX_ENCLOSURES: usize = 10;
 
 /// Cuts an entry's summary, body and media descriptions to [`MAX_ENTRY_TEXT`] bytes (the
 /// HTML parser drops a tag the cut leaves unfinished, and the sanitizer closes the elements

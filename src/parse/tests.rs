@@ -718,6 +718,25 @@ fn enclosures_come_from_rss_atom_links_and_json_feed_attachments() {
 <item><title>Both</title><link>https://r.example/1</link><enclosure url="https://r.example/a.mp3" length="5" type="audio/mpeg"/>
 <media:content url="https://r.example/a.mp3" type="audio/mpeg"/></item></channel></rss>"#;
     assert_eq!(items(rss)[0].enclosures.len(), 1, "one file, named twice");
+
+    // The first ten files are kept, of the first forty named; an item link too long to be a
+    // URL is none, and its relative enclosures resolve against the channel's link.
+    let many: String = (0..50)
+        .map(|i| format!("<link rel=\"enclosure\" href=\"/ep{}.mp3\"/>", i % 12))
+        .collect();
+    let it = items(&atom.replace(
+        "<link rel=\"enclosure\" type=\"audio/mpeg\" length=\"2000\" href=\"https://a.example/ep.mp3\"/>",
+        &many,
+    ));
+    assert_eq!(it[0].enclosures.len(), 10);
+    let long_link = format!("https://r.example/{}", "a".repeat(3_000));
+    let rss = format!(
+        r#"<rss version="2.0"><channel><title>T</title><link>https://r.example/c/</link>
+<item><title>Long</title><link>{long_link}</link><enclosure url="ep.mp3" length="5" type="audio/mpeg"/></item></channel></rss>"#
+    );
+    let it = items(&rss);
+    assert_eq!(it[0].link, None);
+    assert_eq!(it[0].enclosures[0].url, "https://r.example/c/ep.mp3");
 }
 
 #[test]

@@ -85,10 +85,17 @@ pub fn resolve_in_text(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
     Some(url)
 }
 
-/// `href` made absolute against the first absolute base, if it is an http(s) URL then.
+/// Longest URL read or made: a story's link, a picture's, an attachment's. Longer ones are
+/// taken for none. Every relative URL of a story is joined to its link, so a link of 100 KB
+/// over a few thousand pictures made gigabytes; real ones are far shorter (2,048 characters
+/// is the limit sitemaps set).
+pub const MAX_URL: usize = 2048;
+
+/// `href` made absolute against the first absolute base, if it is an http(s) URL then, and
+/// no longer than [`MAX_URL`].
 fn absolute(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
     let href = href.trim();
-    if href.is_empty() {
+    if href.is_empty() || href.len() > MAX_URL {
         return None;
     }
     let url = match Url::parse(href) {
@@ -99,7 +106,7 @@ fn absolute(href: &str, bases: &[Option<&Url>]) -> Option<Url> {
         }
         Err(_) => return None,
     };
-    if url.scheme() != "http" && url.scheme() != "https" {
+    if url.scheme() != "http" && url.scheme() != "https" || url.as_str().len() > MAX_URL {
         return None;
     }
     Some(url)
@@ -292,6 +299,24 @@ mod tests {
             "http://127.0.0.1:9/x"
         );
         assert_eq!(resolve("/x", &[None]), None);
+    }
+
+    /// A URL longer than [`MAX_URL`], as written or once made absolute, is none.
+    #[test]
+    fn urls_past_the_longest_are_none() {
+        let site = Url::parse("https://kspag.example/sq/").unwrap();
+        let long = format!("https://kspag.example/{}", "a".repeat(MAX_URL));
+        assert_eq!(resolve(&long, &[]), None);
+        assert_eq!(
+            resolve_in_text(&long[..MAX_URL], &[])
+                .unwrap()
+                .as_str()
+                .len(),
+            MAX_URL
+        );
+        let relative = "b".repeat(MAX_URL - 10);
+        assert_eq!(resolve(&relative, &[Some(&site)]), None);
+        assert!(resolve(&relative[..100], &[Some(&site)]).is_some());
     }
 
     #[test]
