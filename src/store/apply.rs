@@ -155,6 +155,8 @@ impl Store {
                 .any(|s| !matches!(s.item.identity, Identity::Guid(_))),
             claimed: Default::default(),
             owners: Default::default(),
+            entry_pairs: Default::default(),
+            story_pairs: Default::default(),
             source,
             now,
             dedupe,
@@ -245,6 +247,14 @@ struct Tx<'s, 'a> {
     claims: bool,
     /// The raw hashes of the entries of this feed that claimed each story by their content.
     owners: std::cell::RefCell<HashMap<ItemId, Vec<String>>>,
+    /// The word pairs of the text of the entry being applied, worked out when it is first
+    /// compared with a story's (most entries never are), then kept until the next entry.
+    entry_pairs: std::cell::RefCell<Option<Rc<Pairs>>>,
+    /// The word pairs of stored stories' texts compared with this feed's entries, at most
+    /// [`PAIRS_KEPT`] of them: entries under one title are each compared with the same stories
+    /// (up to [`keys::MAX_TITLE_MATCHES`]). A story written again ([`Tx::put`]) is worked out
+    /// anew.
+    story_pairs: std::cell::RefCell<HashMap<ItemId, Rc<Pairs>>>,
     source: &'a str,
     now: DateTime<Utc>,
     dedupe: &'a DedupeConfig,
@@ -253,6 +263,9 @@ struct Tx<'s, 'a> {
 
 /// Stories a feed's apply keeps decoded (see [`Tx::get`]).
 const READ_KEPT: usize = 64;
+
+/// Stories whose word pairs a feed's apply keeps (see [`Tx::story_pairs`]).
+const PAIRS_KEPT: usize = 256;
 
 /// Lists `ids` in `by_seen` at time `t`, in entries of at most [`keys::SEEN_PER_ENTRY`]
 /// stories. An entry already at one of their keys (another feed applied at the same
@@ -365,6 +378,7 @@ impl Tx<'_, '_> {
     /// Applies one entry; its fields move into the story it creates or updates.
     /// Applies the feed's entry at `position` among those staged (in the feed's order).
     fn apply_one(&self, mut s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
+        self.entry_pairs.borrow_mut().take();
         let (identity, ident_key, known) = self.recognise(&s.item)?;
         if let Some(identity) = identity {
             s.item.identity = identity;
@@ -792,7 +806,8 @@ impl Tx<'_, '_> {
     /// under a new date. A weekly issue under one link has a text of its own; a page's next
     /// story over the same boilerplate ("Pozivamo predstavnike medija…") a title of its own.
     fn retitled(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
-        let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
+        let (a, b) = (self.pairs_of_entry(new), self.pairs_of_story(item));
+        let (a, b) = (&*a, &*b);
         // Its text word for word (a sentence or more) under the very date it had, and its
         // title the old one with words added or cut ("… у Нишу", "(видео)"): only the title
         // changed. A page's next story has a date of its own, or a title that is not the last
@@ -814,7 +829,7 @@ impl Tx<'_, '_> {
         if a.len() < LONG_TEXT || b.len() < LONG_TEXT {
             return Ok(false);
         }
-        let shared = a.intersection(&b).count();
+        let shared = a.intersection(b).count();
         let title = title_key(&new.title, 1);
         let same_text = shared * 10 >= a.len().min(b.len()) * 9
             && title.is_some()
@@ -909,8 +924,9 @@ impl Tx<'_, '_> {
             }
             if let Some(item) = self.get(id)? {
                 // The same title from unrelated sites ("Monthly newsletter November 2026")
-                // is no republication: the texts must tell the same story too.
-                let agree = self.titles_agree(new, &item);
+                // is no republication: the texts must tell the same story too. (Compared
+                // last: the other conditions are cheaper, and most stories fail one of them.)
+                let agree = || self.titles_agree(new, &item);
                 // With no text to compare, the title alone decides only where a copy is
                 // expected: a partner republishing. Two organisations' own "Konferencija za
                 // medije" or "Statement on …" of the same days are two stories.
@@ -924,8 +940,9 @@ impl Tx<'_, '_> {
                 // Between two organisations, the texts must tell it nearly word for word: two
                 // press notes under one title ("Njoftim për shtyp") share half their phrasing
                 // ("… press note about a …") and are still two stories.
-                let told_alike = || texts_alike(&new.summary, &item.summary);
-                if !item.carried_by(self.source) && agree && (!organisations() || told_alike()) {
+                let told_alike =
+                    || texts_alike(&self.pairs_of_entry(new), &self.pairs_of_story(&item));
+                if !item.carried_by(self.source) && agree() && (!organisations() || told_alike()) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
                 // An entry of this source without a GUID, told by its link (moved: a slug
@@ -938,9 +955,8 @@ impl Tx<'_, '_> {
                         && !item.date_inferred
                         && new.published == Some(item.published)
                         && !self.claimed.borrow().contains(&item.id)
-                        && self.same_story(new, &item, probe.title_keys[0])
                 };
-                if agree && edited() {
+                if edited() && agree() && self.same_story(new, &item, probe.title_keys[0]) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
             }
@@ -971,14 +987,9 @@ impl Tx<'_, '_> {
         }
         // Both told (an untold copy agrees with any text, the title deciding), whatever their
         // titles.
-        !word_pairs(&new.summary).is_empty()
-            && !word_pairs(&item.summary).is_empty()
-            && texts_agree(
-                &new.summary,
-                new.link.as_deref(),
-                &item.summary,
-                item.link.as_deref(),
-            )
+        !self.pairs_of_entry(new).is_empty()
+            && !self.pairs_of_story(item).is_empty()
+            && self.texts_agree(new, item)
     }
 
     /// Whether `new`, an entry of the source that carries the stored `item`, tells its story by
@@ -991,12 +1002,7 @@ impl Tx<'_, '_> {
         let window = self.dedupe.title_window.as_secs() as i64;
         self.same_title(new_title, item)
             && (when - item.published.timestamp()).abs() <= window
-            && texts_agree(
-                &new.summary,
-                new.link.as_deref(),
-                &item.summary,
-                item.link.as_deref(),
-            )
+            && self.texts_agree(new, item)
     }
 
     /// Whether `item`'s whole title has the key `new_title` (one long enough to match).
@@ -1005,24 +1011,53 @@ impl Tx<'_, '_> {
     }
 
     /// Whether the texts of `new` and `item`, whose titles share a key of the title index,
-    /// tell one story ([`texts_agree`]). Titles that are one only without the site's name
+    /// tell one story ([`pairs_agree`]). Titles that are one only without the site's name
     /// after them ("Konferencija – Beograd" and "Konferencija – Priština" read alike) need
     /// two long texts ([`LONG_TEXT`] word pairs each) sharing half of the shorter's pairs: a
     /// copy without text, or a line of boilerplate ("Opširnije na sajtu") on both, does not
     /// tell which it is.
     fn titles_agree(&self, new: &NewItem, item: &Item) -> bool {
         if title_key(&new.title, 1) == title_key(&item.title, 1) {
-            return texts_agree(
-                &new.summary,
-                new.link.as_deref(),
-                &item.summary,
-                item.link.as_deref(),
-            );
+            return self.texts_agree(new, item);
         }
-        let (a, b) = (word_pairs(&new.summary), word_pairs(&item.summary));
+        let (a, b) = (self.pairs_of_entry(new), self.pairs_of_story(item));
         a.len() >= LONG_TEXT
             && b.len() >= LONG_TEXT
             && a.intersection(&b).count() * 2 >= a.len().min(b.len())
+    }
+
+    /// [`pairs_agree`] of `new`'s text and the stored `item`'s.
+    fn texts_agree(&self, new: &NewItem, item: &Item) -> bool {
+        pairs_agree(
+            (&self.pairs_of_entry(new), &new.summary, new.link.as_deref()),
+            (
+                &self.pairs_of_story(item),
+                &item.summary,
+                item.link.as_deref(),
+            ),
+        )
+    }
+
+    /// The word pairs of the text of `new`, the entry being applied ([`Tx::entry_pairs`]).
+    fn pairs_of_entry(&self, new: &NewItem) -> Rc<Pairs> {
+        self.entry_pairs
+            .borrow_mut()
+            .get_or_insert_with(|| Rc::new(word_pairs(&new.summary)))
+            .clone()
+    }
+
+    /// The word pairs of the text of `item`, a story as stored ([`Tx::story_pairs`]).
+    fn pairs_of_story(&self, item: &Item) -> Rc<Pairs> {
+        if let Some(pairs) = self.story_pairs.borrow().get(&item.id) {
+            return pairs.clone();
+        }
+        let pairs = Rc::new(word_pairs(&item.summary));
+        let mut kept = self.story_pairs.borrow_mut();
+        if kept.len() >= PAIRS_KEPT {
+            kept.clear();
+        }
+        kept.insert(item.id, pairs.clone());
+        pairs
     }
 
     /// Rewrites a story with a newer copy of it, whose fields move into it: the lead's own
@@ -1162,6 +1197,7 @@ impl Tx<'_, '_> {
     /// topics (see [`keys::scope_meta`]): both change only here.
     fn put(&self, item: &Item) -> TxResult<()> {
         self.read.borrow_mut().remove(&item.id);
+        self.story_pairs.borrow_mut().remove(&item.id);
         self.pending
             .insert(Index::Items, &item.id.0[..], encode_item(item));
         self.pending.insert(
@@ -1280,8 +1316,8 @@ pub(super) fn dedupe_key(text: &str) -> DedupeKey {
     key
 }
 
-/// Whether two copies under one title tell the same story, by their texts (`a_link` and
-/// `b_link` are where each copy lives):
+/// Whether two copies under one title tell the same story, by their texts, each with its word
+/// pairs ([`word_pairs`]) and where the copy lives:
 /// - two texts of some length ([`LONG_TEXT`] word pairs or more each) agree when at least half
 ///   of the word pairs of the shorter are in the other (case and punctuation aside): a
 ///   republisher that adds a line of its own or cuts the text short still agrees, two sites'
@@ -1289,14 +1325,16 @@ pub(super) fn dedupe_key(text: &str) -> DedupeKey {
 /// - when one is shorter (a teaser, a republisher's blurb of its own), they agree the same way,
 ///   or when one names the other's site ("Preuzeto od BFPE" for a copy on bfpe.example);
 /// - a copy with no text at all (a feed of titles alone) agrees with any: the title decides.
-pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option<&str>) -> bool {
-    let (pairs_a, pairs_b) = (word_pairs(a), word_pairs(b));
+fn pairs_agree(
+    (pairs_a, a, a_link): (&Pairs, &str, Option<&str>),
+    (pairs_b, b, b_link): (&Pairs, &str, Option<&str>),
+) -> bool {
     // No text to speak of (none, one word, an ellipsis): the title decides.
     if pairs_a.is_empty() || pairs_b.is_empty() {
         return true;
     }
     let shorter = pairs_a.len().min(pairs_b.len());
-    let shared = pairs_a.intersection(&pairs_b).count();
+    let shared = pairs_a.intersection(pairs_b).count();
     if shared * 2 >= shorter {
         return true;
     }
@@ -1306,12 +1344,18 @@ pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option
     names_site(a, b_link) || names_site(b, a_link)
 }
 
-/// Whether two texts tell one story nearly word for word: the shorter has a sentence or two
-/// ([`UNTOUCHED_TEXT`] word pairs or more) and four in five of its word pairs are in the other.
-fn texts_alike(a: &str, b: &str) -> bool {
-    let (pairs_a, pairs_b) = (word_pairs(a), word_pairs(b));
+/// [`pairs_agree`] of two texts and where each copy lives.
+#[cfg(test)]
+pub(crate) fn texts_agree(a: &str, a_link: Option<&str>, b: &str, b_link: Option<&str>) -> bool {
+    pairs_agree((&word_pairs(a), a, a_link), (&word_pairs(b), b, b_link))
+}
+
+/// Whether two texts, by their word pairs ([`word_pairs`]), tell one story nearly word for
+/// word: the shorter has a sentence or two ([`UNTOUCHED_TEXT`] word pairs or more) and four in
+/// five of its word pairs are in the other.
+fn texts_alike(pairs_a: &Pairs, pairs_b: &Pairs) -> bool {
     let shorter = pairs_a.len().min(pairs_b.len());
-    shorter >= UNTOUCHED_TEXT && pairs_a.intersection(&pairs_b).count() * 5 >= shorter * 4
+    shorter >= UNTOUCHED_TEXT && pairs_a.intersection(pairs_b).count() * 5 >= shorter * 4
 }
 
 /// How long a story has been in the feeds before another copy taking its lead keeps its
@@ -1346,19 +1390,25 @@ fn title_words(title: &str) -> std::collections::HashSet<String> {
     words
 }
 
-/// Hashes of a text's consecutive words, as [`match_words`] reads them.
-fn word_pairs(text: &str) -> std::collections::HashSet<u64> {
+/// A text's word pairs ([`word_pairs`]).
+type Pairs = std::collections::HashSet<u64>;
+
+/// Hashes of a text's consecutive words, as [`match_words`] reads them: each pair hashed as
+/// the two words' slice, the last word kept in one buffer (no string of its own per word).
+fn word_pairs(text: &str) -> Pairs {
     use std::hash::{Hash, Hasher};
-    let mut words: Vec<String> = Vec::new();
-    match_words(text, |w| words.push(w.to_string()));
-    words
-        .windows(2)
-        .map(|pair| {
+    let mut pairs = Pairs::new();
+    let mut last = String::new();
+    match_words(text, |w| {
+        if !last.is_empty() {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            pair.hash(&mut h);
-            h.finish()
-        })
-        .collect()
+            [last.as_str(), w].hash(&mut h);
+            pairs.insert(h.finish());
+        }
+        last.clear();
+        last.push_str(w);
+    });
+    pairs
 }
 
 /// A title reduced to its words ([`match_words`]) joined by single spaces, for matching

@@ -746,6 +746,75 @@ fn texts_agree_on_shared_word_pairs_or_a_named_site_and_when_one_has_none() {
     ));
 }
 
+/// A text of the words `prefix` `from`…`to` ("a20 a21 … a40").
+fn counted_words(prefix: &str, from: usize, to: usize) -> String {
+    (from..=to)
+        .map(|n| format!("{prefix}{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_story_rewritten_earlier_in_a_feed_is_compared_by_its_new_text() {
+    use super::apply::texts_agree;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let title = "Municipal budget hearings continue next week";
+    // The story's text, a copy's that agrees with it, and a later one that agrees with the
+    // copy's and not with the story's first.
+    let first = counted_words("a", 1, 40);
+    let copy = format!(
+        "{} {}",
+        counted_words("a", 20, 40),
+        counted_words("b", 1, 21)
+    );
+    let later = format!(
+        "a40 {} {}",
+        counted_words("b", 1, 21),
+        counted_words("c", 1, 18)
+    );
+    let other = counted_words("d", 1, 40);
+    let agree = |a: &str, b: &str| texts_agree(a, None, b, None);
+    assert!(agree(&first, &copy) && agree(&copy, &later));
+    assert!(!agree(&first, &later) && !agree(&first, &other));
+
+    let mut story = item("s1", title, Some("https://alpha.example/s1"), "s");
+    story.item.summary = first;
+    apply(&store, "alpha", &[story]);
+    let published = Utc.with_ymd_and_hms(2020, 2, 25, 10, 0, 0).unwrap();
+    let entry = |guid: &str, link: &str, summary: &str, published| {
+        let mut e = item(guid, title, Some(link), guid);
+        e.item.summary = summary.into();
+        e.item.published = Some(published);
+        e
+    };
+    let feed = [
+        // Another story under the title: compared with the story's first text.
+        entry("b0", "https://beta.example/0", &other, published),
+        // A copy published earlier: it takes the lead, and the story its text.
+        entry(
+            "b1",
+            "https://beta.example/1",
+            &copy,
+            published - Duration::hours(1),
+        ),
+        // Under the copy's link, and a text of the copy's, not of the story's first: the
+        // story again.
+        entry(
+            "b2",
+            "https://beta.example/1",
+            &later,
+            published - Duration::hours(1),
+        ),
+    ];
+    let report = apply(&store, "beta", &feed);
+    assert_eq!((report.new, report.duplicate, report.updated), (1, 1, 1));
+    let all = store.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 2);
+    let story = all.iter().find(|s| s.carried_by("alpha")).unwrap();
+    assert_eq!(story.summary, later);
+}
+
 #[test]
 fn front_page_links_do_not_merge_stories() {
     let dir = tempfile::tempdir().unwrap();
