@@ -1,6 +1,7 @@
 //! Parse and normalize: feed bytes → items ready to store, plus warnings. Pure: no IO.
 //!
-//! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), rewrites Atom 0.3 as 1.0 (`atom03`),
+//! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), cuts a document holding far more
+//! entries than are read down to those (`caps`), rewrites Atom 0.3 as 1.0 (`atom03`),
 //! repairs what feed-rs would reject outright (`<rss>` without a version), runs feed-rs under
 //! `catch_unwind` (once more with bare `&`s read as text when it rejects the document for
 //! one: `references`), reads what it leaves out of RSS items (`rss_extras`), and gives each
@@ -9,6 +10,7 @@
 //! entries that are new or changed.
 
 mod atom03;
+mod caps;
 pub mod dates;
 pub mod encoding;
 mod feedburner;
@@ -252,6 +254,15 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             "elements nest deeper than {MAX_DEPTH} levels, more than any feed: not read"
         )));
     }
+    // Entries past what is read, cut before feed-rs builds them all.
+    let cut = caps::cut(text);
+    let text = match &cut {
+        Some((cut, said)) => {
+            warnings.extend(said.iter().cloned());
+            cut.as_str()
+        }
+        None => text,
+    };
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
     if let Some(atom10) = atom03::to_atom10(&text) {
         text = atom10;

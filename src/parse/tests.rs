@@ -1068,7 +1068,7 @@ fn an_over_long_xml_base_or_lang_is_not_copied_into_every_element() {
         "{:?}",
         item.content
     );
-    // All 20,001 were read (and scoped) before the first 5,000 were kept.
+    // The first 5,000 of the 20,001 are read.
     assert_eq!(feed.entries.len(), 5_000);
     // Short bases stay as they are; a long one is cut wherever its characters fall.
     assert_eq!(
@@ -1519,4 +1519,91 @@ fn entries_texts_are_cut_to_their_longest_with_a_warning() {
     );
     let item = normalize(&feed.entries[0], &feed, &c);
     assert!(item.content.as_deref().unwrap().len() <= MAX_ENTRY_TEXT);
+}
+
+/// The warnings of `feed` that say `what`.
+fn saying<'f>(feed: &'f ParsedFeed, what: &str) -> Vec<&'f String> {
+    feed.warnings.iter().filter(|w| w.contains(what)).collect()
+}
+
+/// An RSS document of far more items than are read is cut before the reader builds them
+/// all: it reads the first 5,000, from a document as well-formed as it was, and says so once.
+#[test]
+fn a_document_of_far_more_entries_is_cut_before_it_is_read() {
+    let mut doc = String::from(
+        r#"<rss version="2.0"><channel><title>t</title><link>https://e.example/</link>"#,
+    );
+    for i in 0..5_000 {
+        doc.push_str(&format!(
+            "<item><title>T{i}</title><guid>g{i}</guid></item>\n"
+        ));
+    }
+    // Tags of every form past the first 5,000: each is cut.
+    for i in 0..3_000 {
+        doc.push_str(&format!(
+            "<item ><guid>h{i}</guid></item><item/><item a=\"/>\" /><!-- <item> -->\n"
+        ));
+    }
+    doc.push_str("<image><url>https://e.example/i.png</url></image></channel></rss>");
+    let (cut, said) = caps::cut(&doc).unwrap();
+    assert_eq!(
+        said,
+        ["the document has 14000 entries: the first 5000 were read"]
+    );
+    assert_eq!(cut.matches("<guid>").count(), 5_000);
+    assert!(
+        cut.contains("<guid>g4999</guid></item>\n<!-- <item> -->\n<image>"),
+        "{}",
+        &cut[cut.len() - 200..]
+    );
+    assert!(cut.ends_with("</image></channel></rss>"));
+    let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
+    let feed = parse(doc.as_bytes(), &ctx(&url)).unwrap();
+    assert_eq!(feed.entries.len(), 5_000);
+    assert_eq!(feed.entries[4_999].identity, Identity::Guid("g4999".into()));
+    assert_eq!(saying(&feed, "entries").len(), 1, "{:?}", feed.warnings);
+
+    // RSS 1.0's items under the root, Atom's entries (prefixed or not), cut alike.
+    let mut rdf = String::from(
+        r#"<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>C</title><link>https://e.example/</link></channel>"#,
+    );
+    for i in 0..6_000 {
+        rdf.push_str(&format!(
+            r#"<item rdf:about="https://e.example/{i}"><title>T{i}</title><link>https://e.example/{i}</link></item>"#
+        ));
+    }
+    rdf.push_str("</rdf:RDF>");
+    let feed = parse(rdf.as_bytes(), &ctx(&url)).unwrap();
+    assert_eq!(feed.entries.len(), 5_000);
+    assert_eq!(
+        saying(&feed, "entries"),
+        ["the document has 6000 entries: the first 5000 were read"]
+    );
+    let mut atom = String::from(
+        r#"<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>F</a:title><a:id>urn:f</a:id><a:updated>2026-11-30T10:00:00Z</a:updated>"#,
+    );
+    atom.push_str(&"<a:entry><a:id>urn:e</a:id><a:title>T</a:title></a:entry>".repeat(6_000));
+    atom.push_str("</a:feed>");
+    let (cut, _) = caps::cut(&atom).unwrap();
+    assert_eq!(cut.matches("<a:entry>").count(), 5_000);
+    assert!(cut.ends_with("</a:entry></a:feed>"));
+
+    // Elements so named deeper than a feed's entries are not its entries: nothing is cut.
+    let deep = format!(
+        r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>urn:1</id><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">{}</div></content></entry></feed>"#,
+        "<item/>".repeat(6_000)
+    );
+    assert_eq!(caps::cut(&deep), None);
+    // A document that ends before its channel does is cut as far as its entries end.
+    let unended = format!(
+        r#"<rss version="2.0"><channel><title>t</title>{}<item><title>half"#,
+        "<item><title>x</title></item>".repeat(6_000)
+    );
+    let (cut, said) = caps::cut(&unended).unwrap();
+    assert_eq!(cut.matches("<item>").count(), 5_001);
+    assert!(cut.ends_with("</item><item><title>half"));
+    assert_eq!(
+        said,
+        ["the document has 6001 entries: the first 5000 were read"]
+    );
 }
