@@ -1,13 +1,13 @@
 //! Parse and normalize: feed bytes → items ready to store, plus warnings. Pure: no IO.
 //!
 //! [`parse`] decodes the bytes to UTF-8 ([`encoding`]), cuts a document holding far more
-//! entries than are read down to those (`caps`), rewrites Atom 0.3 as 1.0 (`atom03`),
-//! repairs what feed-rs would reject outright (`<rss>` without a version), runs feed-rs under
-//! `catch_unwind` (once more with bare `&`s read as text when it rejects the document for
-//! one: `references`), reads what it leaves out of RSS items (`rss_extras`), and gives each
-//! entry its identity and a hash of its raw form. [`normalize`] then does the costly part —
-//! sanitizing HTML, plain-text summaries, canonical links, dates — and is only called for
-//! entries that are new or changed.
+//! entries (or JSON Feed authors) than are read down to those (`caps`), rewrites Atom 0.3 as
+//! 1.0 (`atom03`), repairs what feed-rs would reject outright (`<rss>` without a version),
+//! runs feed-rs under `catch_unwind` (once more with bare `&`s read as text when it rejects
+//! the document for one: `references`), reads what it leaves out of RSS items
+//! (`rss_extras`), and gives each entry its identity and a hash of its raw form.
+//! [`normalize`] then does the costly part — sanitizing HTML, plain-text summaries, canonical
+//! links, dates — and is only called for entries that are new or changed.
 
 mod atom03;
 mod caps;
@@ -254,8 +254,8 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             "elements nest deeper than {MAX_DEPTH} levels, more than any feed: not read"
         )));
     }
-    // Entries past what is read, cut before feed-rs builds them all.
-    let cut = caps::cut(text);
+    // Entries (and JSON Feed authors) past what is read, cut before feed-rs builds them all.
+    let cut = caps::cut(text)?;
     let text = match &cut {
         Some((cut, said)) => {
             warnings.extend(said.iter().cloned());

@@ -1545,7 +1545,7 @@ fn a_document_of_far_more_entries_is_cut_before_it_is_read() {
         ));
     }
     doc.push_str("<image><url>https://e.example/i.png</url></image></channel></rss>");
-    let (cut, said) = caps::cut(&doc).unwrap();
+    let (cut, said) = caps::cut(&doc).unwrap().unwrap();
     assert_eq!(
         said,
         ["the document has 14000 entries: the first 5000 were read"]
@@ -1584,7 +1584,7 @@ fn a_document_of_far_more_entries_is_cut_before_it_is_read() {
     );
     atom.push_str(&"<a:entry><a:id>urn:e</a:id><a:title>T</a:title></a:entry>".repeat(6_000));
     atom.push_str("</a:feed>");
-    let (cut, _) = caps::cut(&atom).unwrap();
+    let (cut, _) = caps::cut(&atom).unwrap().unwrap();
     assert_eq!(cut.matches("<a:entry>").count(), 5_000);
     assert!(cut.ends_with("</a:entry></a:feed>"));
 
@@ -1593,17 +1593,148 @@ fn a_document_of_far_more_entries_is_cut_before_it_is_read() {
         r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><entry><id>urn:1</id><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">{}</div></content></entry></feed>"#,
         "<item/>".repeat(6_000)
     );
-    assert_eq!(caps::cut(&deep), None);
+    assert_eq!(caps::cut(&deep), Ok(None));
     // A document that ends before its channel does is cut as far as its entries end.
     let unended = format!(
         r#"<rss version="2.0"><channel><title>t</title>{}<item><title>half"#,
         "<item><title>x</title></item>".repeat(6_000)
     );
-    let (cut, said) = caps::cut(&unended).unwrap();
+    let (cut, said) = caps::cut(&unended).unwrap().unwrap();
     assert_eq!(cut.matches("<item>").count(), 5_001);
     assert!(cut.ends_with("</item><item><title>half"));
     assert_eq!(
         said,
         ["the document has 6001 entries: the first 5000 were read"]
     );
+}
+
+/// A JSON Feed of far more items than are read, or of more authors than are kept for an item
+/// or the feed (whose authors are each item's that names none), is cut before the reader
+/// builds them all, and says what it left out.
+#[test]
+fn a_json_feed_of_far_more_items_or_authors_is_cut_before_it_is_read() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.json").unwrap();
+    let c = ctx(&url);
+    let list =
+        |n: usize, one: &dyn Fn(usize) -> String| (0..n).map(one).collect::<Vec<_>>().join(",");
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{}]}}"#,
+        list(12_000, &|i| format!(
+            r#"{{"id":"i{i}","content_text":"x"}}"#
+        ))
+    );
+    let (cut, _) = caps::cut(&doc).unwrap().unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&cut).unwrap();
+    assert_eq!(kept["items"].as_array().map(Vec::len), Some(5_000));
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 5_000);
+    assert_eq!(feed.entries[4_999].identity, Identity::Guid("i4999".into()));
+    assert_eq!(
+        saying(&feed, "entries"),
+        ["the document has 12000 entries: the first 5000 were read"]
+    );
+
+    let authors = |n: usize| {
+        list(n, &|i| {
+            format!(r#"{{"name":"a{i}","url":"https://a.example/{i}"}}"#)
+        })
+    };
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","authors":[{}],"items":[
+            {{"id":"1","content_text":"x","authors":[{}]}},
+            {{"id":"2","content_text":"y"}},
+            {{"id":"3","content_text":"z","author":{{"name":"Jane"}}}}]}}"#,
+        authors(1_200),
+        authors(1_500)
+    );
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    let names = |e: &RawEntry| {
+        e.entry
+            .authors
+            .iter()
+            .filter_map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&feed.entries[0]).len(), caps::MAX_AUTHORS);
+    assert_eq!(names(&feed.entries[0])[19], "a19");
+    assert_eq!(names(&feed.entries[1]).len(), caps::MAX_AUTHORS);
+    assert_eq!(names(&feed.entries[2]), ["Jane"]);
+    assert_eq!(
+        feed.warnings,
+        ["2660 authors past the first 20 of the feed or of an item were left out"]
+    );
+    // A name of a megabyte among the feed's authors, copied into each item naming none, is
+    // cut however few objects the document has, and whatever escapes spell its member.
+    for authors in ["authors", "\\u0061uthors"] {
+        let doc = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","{authors}":[{{"name":"{}é"}}],"items":[{}]}}"#,
+            "a".repeat(1 << 20),
+            list(100, &|i| format!(r#"{{"id":"{i}","content_text":"x"}}"#))
+        );
+        let feed = parse(doc.as_bytes(), &c).unwrap();
+        assert_eq!(feed.entries.len(), 100);
+        assert_eq!(names(&feed.entries[99]), ["a".repeat(caps::MAX_PERSON)]);
+        assert_eq!(
+            feed.warnings,
+            ["1 names or addresses of the feed's authors longer than 256 bytes were cut"]
+        );
+    }
+    // Feed authors of ordinary names: read as sent.
+    let desk = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","authors":[{}],"items":[{}]}}"#,
+        authors(3),
+        list(1_500, &|i| format!(r#"{{"id":"{i}","content_text":"x"}}"#))
+    );
+    assert_eq!(caps::cut(&desk), Ok(None));
+    // Within the bounds, however many objects: the document is read as sent.
+    let within = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","authors":[{}],"items":[{}]}}"#,
+        authors(20),
+        list(2_000, &|i| format!(
+            r#"{{"id":"{i}","authors":[{{"name":"n"}}]}}"#
+        ))
+    );
+    assert_eq!(caps::cut(&within), Ok(None));
+    // Values of the wrong type past the cut are left out with their items; those before it
+    // are mended.
+    let mixed = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{}]}}"#,
+        list(6_000, &|i| format!(r#"{{"id":{i},"content_text":"x"}}"#))
+    );
+    let feed = parse(mixed.as_bytes(), &c).unwrap();
+    assert_eq!(feed.entries.len(), 5_000);
+    assert_eq!(feed.entries[4_999].identity, Identity::Guid("4999".into()));
+    assert_eq!(saying(&feed, "wrong type").len(), 1, "{:?}", feed.warnings);
+}
+
+/// A JSON document of many objects that is not JSON is refused before the reader builds the
+/// items before its error, with the words it refuses a short one with.
+#[test]
+fn a_json_document_of_many_items_that_is_not_json_is_refused_at_once() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.json").unwrap();
+    let c = ctx(&url);
+    let doc = |n: usize, end: &str| {
+        format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{}{end}"#,
+            vec!["{}"; n].join(",")
+        )
+    };
+    let refused = |doc: String| match caps::cut(&doc) {
+        Err(ParseError::Invalid(msg)) => msg,
+        other => panic!("{other:?}"),
+    };
+    let unended = refused(doc(6_000, ""));
+    assert!(
+        unended.starts_with("unable to parse JSON: EOF while parsing a list"),
+        "{unended}"
+    );
+    // A short one, refused by the reader itself, in the same words.
+    let short = parse(doc(10, "").as_bytes(), &c).unwrap_err().to_string();
+    assert!(
+        short.starts_with("not a valid feed: unable to parse JSON: EOF while parsing a list"),
+        "{short}"
+    );
+    let trailing = refused(doc(6_000, "]} x"));
+    assert!(trailing.contains("trailing characters"), "{trailing}");
+    assert!(parse(doc(10, "]} x").as_bytes(), &c).is_err());
 }
