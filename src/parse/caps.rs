@@ -203,8 +203,19 @@ fn cut_json(document: &str) -> Result<Option<(String, Vec<String>)>, ParseError>
     if counts.items <= MAX_ENTRIES && counts.authors_cut == 0 && counts.people_cut == 0 {
         return Ok(None);
     }
-    let Ok(Some(feed @ Value::Object(_))) = read(document, &mut Counts::default(), true) else {
-        return Ok(None);
+    // A value kept whole that serde_json reads only when it skips it (a number out of range,
+    // a lone surrogate) leaves a document over the bounds that cannot be rewritten: it is
+    // refused, as handing it to feed-rs as sent would build all of it.
+    let feed = match read(document, &mut Counts::default(), true) {
+        Ok(Some(feed @ Value::Object(_))) => feed,
+        Ok(_) => return Ok(None),
+        Err(error) => {
+            return Err(ParseError::Invalid(format!(
+                "a JSON Feed of {} items and {} authors past the first {MAX_AUTHORS} holds a value \
+                 that cannot be read ({error}): not read",
+                counts.items, counts.authors_cut
+            )))
+        }
     };
     let mut warnings = Vec::new();
     if counts.items > MAX_ENTRIES {
@@ -427,7 +438,8 @@ impl<'de> Visitor<'de> for Node<'_> {
 
     fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
         let mut v = v;
-        if self.at == Place::PersonText && v.len() > MAX_PERSON {
+        // A name alone is an author of that name (see `json_mend`).
+        if matches!(self.at, Place::PersonText | Place::FeedPerson) && v.len() > MAX_PERSON {
             self.counts.people_cut += 1;
             let end = (0..=MAX_PERSON).rev().find(|&i| v.is_char_boundary(i));
             v = &v[..end.unwrap_or(0)];

@@ -80,7 +80,9 @@ fn as_text(object: &mut Map<String, Value>, fields: &[&str], mended: &mut usize)
 }
 
 /// `author` and `authors` as objects with text fields: a name alone (`"Jane"`) is an author of
-/// that name, anything else that is no object is left out.
+/// that name, anything else that is no object is left out; the first
+/// [`super::caps::MAX_AUTHORS`] are kept (names alone are no objects: the count of objects
+/// that bounds authors before feed-rs reads a document does not see them).
 fn people(object: &mut Map<String, Value>, mended: &mut usize) {
     if let Some(author) = object.get_mut("author") {
         if !author.is_null() && !person(author, mended) {
@@ -89,7 +91,13 @@ fn people(object: &mut Map<String, Value>, mended: &mut usize) {
     }
     match object.get_mut("authors") {
         None | Some(Value::Null) => {}
-        Some(Value::Array(list)) => list.retain_mut(|p| person(p, mended)),
+        Some(Value::Array(list)) => {
+            if list.len() > super::caps::MAX_AUTHORS {
+                *mended += list.len() - super::caps::MAX_AUTHORS;
+                list.truncate(super::caps::MAX_AUTHORS);
+            }
+            list.retain_mut(|p| person(p, mended))
+        }
         Some(one) => {
             let mut list = vec![one.take()];
             list.retain_mut(|p| person(p, mended));

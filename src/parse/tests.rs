@@ -1737,4 +1737,50 @@ fn a_json_document_of_many_items_that_is_not_json_is_refused_at_once() {
     let trailing = refused(doc(6_000, "]} x"));
     assert!(trailing.contains("trailing characters"), "{trailing}");
     assert!(parse(doc(10, "]} x").as_bytes(), &c).is_err());
+    // A value read only when skipped (a number out of range, a lone surrogate) in a document
+    // over the bounds: refused, not read as sent.
+    for odd in ["1e400", r#""\udc00""#] {
+        let doc = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{{"id":"1","x":{odd}}},{}]}}"#,
+            vec!["{}"; 6_000].join(",")
+        );
+        let msg = refused(doc);
+        assert!(
+            msg.contains("6001 items") && msg.contains("cannot be read"),
+            "{msg}"
+        );
+    }
+}
+
+/// Authors written as names alone are authors too: an item or a feed keeps the first 20 of
+/// them, and a feed's name alone is cut as its named authors' are.
+#[test]
+fn authors_written_as_names_alone_are_bounded_too() {
+    let url = Url::parse("http://127.0.0.1:8000/feed.json").unwrap();
+    let c = ctx(&url);
+    let names: Vec<String> = (0..5_000).map(|i| format!(r#""n{i}""#)).collect();
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[{{"id":"1","content_text":"x","authors":[{}]}}]}}"#,
+        names.join(",")
+    );
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    let authors = &feed.entries[0].entry.authors;
+    assert_eq!(authors.len(), caps::MAX_AUTHORS);
+    assert_eq!(authors[19].name.as_deref(), Some("n19"));
+    let doc = format!(
+        r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","author":"{}","items":[{}]}}"#,
+        "a".repeat(1 << 20),
+        (0..100)
+            .map(|i| format!(r#"{{"id":"{i}","content_text":"x"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let feed = parse(doc.as_bytes(), &c).unwrap();
+    assert_eq!(
+        feed.entries[99].entry.authors[0]
+            .name
+            .as_deref()
+            .map(str::len),
+        Some(caps::MAX_PERSON)
+    );
 }
