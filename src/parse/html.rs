@@ -243,15 +243,13 @@ const DEEP_SUSPECT: usize = 32 * 1024;
 /// `<div>`) costs minutes of CPU; a story's body nests a few dozen levels.
 const MAX_HTML_DEPTH: usize = 512;
 
-/// Most attributes a tag given to the HTML parser may have. html5ever compares each attribute's
-/// name with every one before it in its tag (a duplicate is dropped), so a tag with tens of
-/// thousands of attributes costs a core seconds; real markup has a few dozen at most.
-const MAX_HTML_ATTRIBUTES: usize = 128;
-
-/// Most open elements the HTML parser may look through over one body, counted as the depth of
-/// its elements at each tag: the parser searches its stack for most tags, so a body of a few
-/// hundred open elements followed by tens of thousands of tags (`</x>`, `<p>`) costs a third of
-/// a second of a core; a story's body, a few dozen levels deep, counts a few hundred thousand.
+/// Most steps the HTML parser may take looking through what it holds over one body: open
+/// elements, counted as the depth of its elements at each tag (it searches its stack for most
+/// tags: a body of a few hundred open elements followed by tens of thousands of tags, `</x>`
+/// or `<p>`, cost a third of a second of a core), and attributes, counted as the pairs of a
+/// tag's attributes (each is compared with every one before it in its tag: 25,000 in one tag
+/// cost a tenth of a second). A story's body, a few dozen levels deep, counts a few hundred
+/// thousand.
 const MAX_HTML_SEARCHED: usize = 4_000_000;
 
 /// Most elements the HTML parser may make again over one body, counted as its active
@@ -268,9 +266,22 @@ enum Element {
     Plain,
     /// No content, whatever follows it (`<div/>` is an open `div` to HTML).
     NoContent,
-    /// Its end tag is implied (the next `<p>` or `<li>` closes the last): it does not nest
-    /// when left open, as old feeds' bodies leave it.
+    /// Its end tag is implied (the next `<li>` closes the last): it does not nest when left
+    /// open, as old feeds' bodies leave it.
     ImpliedEnd,
+    /// `p`: closed by the next `p` or `</p>` unless a table, a button or an object lies
+    /// between (what the parser calls button scope), with what was opened in it.
+    Paragraph,
+    /// A table's cell or caption: it closes the cell open before it in its table, and the
+    /// parser's formatting elements opened in it stay in it.
+    Cell,
+    /// A row or a part of a table: it closes the cell open in its table.
+    TablePart,
+    /// `table`.
+    Table,
+    /// An element whose formatting elements stay in it, as a cell's: `object`, `applet`,
+    /// `marquee`, `template`.
+    Scoping,
     /// A formatting element (its index among them): the parser's end tag for one that has a
     /// block opened in it closes it alone (the block stays open: `<b><div></b>` leaves the
     /// `div` open), and one left open in a block that closes is opened again after it.
@@ -282,10 +293,12 @@ enum Element {
 /// The kind of the element named `name`, lowercased.
 fn element_kind(name: &str) -> Element {
     match name {
-        "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th" | "tbody"
-        | "thead" | "tfoot" | "colgroup" | "caption" | "rb" | "rt" | "rp" | "rtc" => {
-            Element::ImpliedEnd
-        }
+        "li" | "dt" | "dd" | "option" => Element::ImpliedEnd,
+        "p" => Element::Paragraph,
+        "td" | "th" | "caption" => Element::Cell,
+        "tr" | "tbody" | "thead" | "tfoot" | "colgroup" => Element::TablePart,
+        "table" => Element::Table,
+        "object" | "applet" | "marquee" | "template" => Element::Scoping,
         "area" | "base" | "basefont" | "bgsound" | "br" | "col" | "embed" | "frame" | "hr"
         | "img" | "input" | "keygen" | "link" | "meta" | "param" | "source" | "track" | "wbr" => {
             Element::NoContent
@@ -324,17 +337,18 @@ fn lowercased<'a>(name: &[u8], buf: &'a mut [u8; 10]) -> &'a str {
     }
 }
 
-/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], a tag of it has more
-/// than [`MAX_HTML_ATTRIBUTES`] attributes, or the parser may search more than
-/// [`MAX_HTML_SEARCHED`] open elements or make more than [`MAX_HTML_REMADE`] formatting
-/// elements again: markup too costly to parse. One pass over its tags
-/// as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or `>`;
-/// a tag ends at a `>` outside a quoted attribute value; comments and text-only elements hold
-/// no tags), counting the elements left open. Elements without content or with an implied
-/// end do not nest; in SVG and MathML, `/>` closes an element. An end tag closes the nearest
+/// Whether `html`'s elements may nest deeper than [`MAX_HTML_DEPTH`], or the parser may take
+/// more than [`MAX_HTML_SEARCHED`] steps searching what it holds or make more than
+/// [`MAX_HTML_REMADE`] formatting elements again: markup too costly to parse. One pass over its
+/// tags as an HTML parser reads them (a name starts with a letter and runs to a space, `/` or
+/// `>`; a tag ends at a `>` outside a quoted attribute value; comments, `<!…>`, `<?…>` and
+/// `</` before no letter run to the first `>`; text-only elements hold no tags), counting the
+/// elements left open. Elements without content or with an implied end do not nest, nor does
+/// a `p` in a `p` (in SVG and MathML, `/>` closes an element). An end tag closes the nearest
 /// open element of its name and those opened in it (a formatting element's, that element
 /// alone); one that names no open element closes nothing, as the parser ignores it
-/// (`<div></x>` nests).
+/// (`<div></x>` nests). Where the model and the parser differ, the model errs on the costly
+/// side.
 fn too_costly(html: &str) -> bool {
     let bytes = html.as_bytes();
     // Each level takes a tag of three bytes at least; shorter markup's attributes (two bytes
@@ -355,10 +369,20 @@ fn too_costly(html: &str) -> bool {
     let mut foreign: Option<usize> = None;
     // The parser's list of active formatting elements: each formatting element opened and not
     // closed by its own end tag (by its index among them and a hash of its attributes as
-    // written), at most three alike.
+    // written), at most three alike after the last marker (a cell's, CELL, or an object's,
+    // SCOPING, in whose element the formatting elements opened after it stay).
+    const CELL: (u8, u64) = (u8::MAX, 0);
+    const SCOPING: (u8, u64) = (u8::MAX - 1, 0);
+    let is_marker = |f: &(u8, u64)| *f == CELL || *f == SCOPING;
     let mut formatting: Vec<(u8, u64)> = Vec::new();
+    // Tables open, where cells are cells.
+    let mut tables = 0usize;
     // Open elements the parser may look through, and elements it may make again, so far.
     let (mut searched, mut remade) = (0usize, 0usize);
+    // What bounds the search for a `p` to close (td, th and caption are not on the stack).
+    let bounds: [u64; 6] = ["table", "button", "object", "applet", "marquee", "template"]
+        .map(|n| name_hash(n.as_bytes()));
+    let p_hash = name_hash(b"p");
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
         let open = at + found;
         if bytes[open + 1..].starts_with(b"!--") {
@@ -370,6 +394,16 @@ fn too_costly(html: &str) -> bool {
         }
         let closing = bytes.get(open + 1) == Some(&b'/');
         let name_at = open + 1 + usize::from(closing);
+        let bogus = matches!(bytes.get(open + 1), Some(b'!' | b'?'))
+            || (closing && bytes.get(name_at).is_some_and(|b| !b.is_ascii_alphabetic()));
+        if bogus {
+            // A comment to the parser (or nothing, `</>`), to the first `>`.
+            match memchr::memchr(b'>', &bytes[open..]) {
+                Some(i) => at = open + i + 1,
+                None => return false,
+            }
+            continue;
+        }
         if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
             at = open + 1;
             continue;
@@ -379,38 +413,87 @@ fn too_costly(html: &str) -> bool {
         let name = lowercased(&bytes[name_at..name_at + name_len], &mut lower);
         let element = element_kind(name);
         let (end, attributes) = html_tag_end_counting(bytes, name_at + name_len);
-        if attributes > MAX_HTML_ATTRIBUTES {
-            return true;
-        }
+        // Each attribute is compared with those before it in its tag; most tags make the
+        // parser look through its open elements (for a `p` to close, the element an end tag
+        // names, a list item…), down to the first that bounds the search at most.
+        searched += attributes * attributes / 2 + stack.len();
         // A tag that never ends: the rest is one tag, and nests nothing.
         let Some(end) = end else {
-            return false;
+            return searched > MAX_HTML_SEARCHED;
         };
         at = end;
-        // Most tags make the parser look through its open elements (for a `p` to close, the
-        // element an end tag names, a list item…), down to the first that bounds the search
-        // at most; and a tag may follow the closing of elements that formatting elements were
-        // open in, which the parser then opens again, every one of its list that is not open.
-        searched += stack.len();
+        // A tag may follow the closing of elements that formatting elements were open in,
+        // which the parser then opens again: every one of its list after the last marker that
+        // is not open.
+        let last_marker = formatting.iter().rposition(is_marker);
+        let after_marker = last_marker.map_or(0, |m| m + 1);
+        let clear_to = |formatting: &mut Vec<(u8, u64)>, marker: (u8, u64)| {
+            if let Some(m) = last_marker.filter(|&m| formatting[m] == marker) {
+                formatting.truncate(m);
+            }
+        };
         match (element, closing) {
-            _ if foreign.is_some() => {}
             (Element::Formatting(kind), false) => {
                 let alike = (kind, name_hash(&bytes[name_at + name_len..end]));
-                if formatting.iter().filter(|f| **f == alike).count() < 3 {
+                if formatting[after_marker..]
+                    .iter()
+                    .filter(|f| **f == alike)
+                    .count()
+                    < 3
+                {
                     formatting.push(alike);
                 }
             }
             (Element::Formatting(kind), true) => {
-                if let Some(i) = formatting.iter().rposition(|f| f.0 == kind) {
-                    formatting.remove(i);
+                if let Some(i) = formatting[after_marker..].iter().rposition(|f| f.0 == kind) {
+                    formatting.remove(after_marker + i);
                 }
             }
-            _ => remade += formatting.len(),
+            (Element::Cell, false) if tables > 0 => {
+                clear_to(&mut formatting, CELL);
+                formatting.push(CELL);
+            }
+            (Element::Cell, true) | (Element::TablePart, _) | (Element::Table, true)
+                if tables > 0 =>
+            {
+                clear_to(&mut formatting, CELL);
+            }
+            (Element::Scoping, false) => formatting.push(SCOPING),
+            (Element::Scoping, true) => clear_to(&mut formatting, SCOPING),
+            _ => remade += formatting.len() - after_marker,
         }
         if searched > MAX_HTML_SEARCHED || remade > MAX_HTML_REMADE {
             return true;
         }
-        if foreign.is_none() && matches!(element, Element::NoContent | Element::ImpliedEnd) {
+        if foreign.is_none() && element == Element::Table {
+            tables = if closing {
+                tables.saturating_sub(1)
+            } else {
+                tables + 1
+            };
+        }
+        if foreign.is_none() && element == Element::Paragraph {
+            // The `p` open in button scope, closed with what was opened in it.
+            let open_p = stack
+                .iter()
+                .rev()
+                .position(|h| *h == p_hash || bounds.contains(h));
+            if let Some(i) = open_p.map(|i| stack.len() - 1 - i) {
+                if stack[i] == p_hash {
+                    stack.truncate(i);
+                }
+            }
+            if !closing {
+                stack.push(p_hash);
+            }
+            continue;
+        }
+        if foreign.is_none()
+            && matches!(
+                element,
+                Element::NoContent | Element::ImpliedEnd | Element::Cell | Element::TablePart
+            )
+        {
             continue;
         }
         let hash = name_hash(&bytes[name_at..name_at + name_len]);
@@ -1704,9 +1787,16 @@ mod tests {
         assert_eq!(sanitize(&unended, Some(&base()), None), "Hello");
         assert!(too_costly(&format!(
             "<b{}>{}",
-            " a".repeat(129),
+            " a".repeat(3_000),
             "x".repeat(2_000)
         )));
+        // A `<` before a letter in the text starts a tag of its words to the parser: a few
+        // hundred of them cost it nothing worth the markup.
+        let stray = format!(
+            "<p>When x<y holds, {}.</p><p><b>Kept</b> &gt; markup</p>",
+            "word ".repeat(300)
+        );
+        assert!(!too_costly(&stray));
         // Each `/a<a` is an attribute's name to the tokenizer: one tag of 20,000.
         assert!(too_costly(&format!("{}>", "<a</a".repeat(20_000))));
         assert!(!too_costly(&format!(
@@ -1754,6 +1844,52 @@ mod tests {
             "<p>Text with <a href=\"/b\">a link</a> and <i>more</i>.</p>".repeat(2_000)
         );
         assert!(!too_costly(&article));
+    }
+
+    /// Markup the model of the parser once read more kindly than the parser reads it: an SVG
+    /// element that the parser leaves at the first HTML block, end tags of formatting
+    /// elements that a table cell keeps from closing them, ruby annotations and option
+    /// groups, which nest outside `ruby` and `select`, and comments of the `<?…>` and `<!…>`
+    /// kinds, which end at the first `>`. And markup it read as costlier: formatting elements
+    /// left open in paragraphs, which the parser closes with them.
+    #[test]
+    fn markup_the_parser_reads_differently_from_the_look_is_costed_as_it_reads_it() {
+        let bs: String = (0..400).map(|i| format!("<b id={i}>")).collect();
+        let paragraphs = "<p>x</p>".repeat(2_000);
+        assert!(too_costly(&format!("<svg><p>{bs}</p>{paragraphs}")));
+        let ends = "</b>".repeat(400);
+        assert!(too_costly(&format!(
+            "<p>{bs}<table><tr><td>{ends}</td></tr></table></p>{paragraphs}"
+        )));
+        // Those closed in a cell stay in it.
+        assert!(!too_costly(&format!(
+            "<table><tr><td><p>{bs}</p></td></tr></table>{paragraphs}"
+        )));
+        assert!(!too_costly(
+            &"<table><tr><td><font face=Arial>x<td><b id=1>y</table>".repeat(2_000)
+        ));
+        assert!(too_costly(&"<rt>".repeat(2_000)));
+        assert!(too_costly(&"<optgroup>".repeat(2_000)));
+        assert!(!too_costly(&"<ruby>漢<rt>kan</rt></ruby>".repeat(2_000)));
+        let hidden = format!("<?x <b title=\"?>{}\">", "<div>".repeat(600));
+        assert!(too_costly(&hidden));
+        assert!(too_costly(&format!(
+            "<!x <b title=\">{}\">",
+            "<div>".repeat(600)
+        )));
+        assert!(too_costly(&format!(
+            "</ <b title=\">{}\">",
+            "<div>".repeat(600)
+        )));
+        assert!(!too_costly(&format!(
+            "<!DOCTYPE html><?xml version=\"1.0\"?>{}",
+            "<p>x</p>".repeat(600)
+        )));
+        let fonts = format!(
+            "<p><font face=\"Arial\">{}</p>",
+            "<a href=\"/x\">link</a> ".repeat(20)
+        );
+        assert!(!too_costly(&fonts.repeat(440)));
     }
 
     /// A body that its URLs made absolute would make longer than [`MAX_SANITIZED`] keeps its
