@@ -99,8 +99,9 @@ fn entry_tags(bytes: &[u8]) -> usize {
 /// Where an XML document's entries past the first `keep` are, and how many it has: the
 /// `<item>`s and `<entry>`s (any namespace prefix) under the root or one of its children,
 /// as feed-rs reads them (RSS's channel, RSS 1.0's root, Atom's feed). Each range runs from
-/// the first entry cut to the end of the last one under the same parent, so the document
-/// left is as well-formed as it was. `None` when there is nothing to cut. Read as feed-rs's
+/// an entry cut to the end of the last one after it under the same parent with no other
+/// element between, so the document left is as well-formed as it was and keeps the feed's
+/// own elements. `None` when there is nothing to cut. Read as feed-rs's
 /// reader (quick-xml) reads it; past a point where the reader finds it broken, where feed-rs
 /// stops too, nothing more is cut.
 fn entries_past(document: &str, keep: usize) -> Option<(Vec<Range<usize>>, usize)> {
@@ -152,6 +153,11 @@ fn entries_past(document: &str, keep: usize) -> Option<(Vec<Range<usize>>, usize
         };
         let counted =
             entry.is_none() && matches!(depth, 1 | 2) && is_entry(tag.local_name().into_inner());
+        // An element of the feed's own among the entries (an Atom feed's `<author>` after
+        // them) ends the range cut before it: it stays.
+        if !counted && entry.is_none() && open.is_some_and(|(d, ..)| d == depth) {
+            close(&mut open, &mut ranges);
+        }
         if counted {
             written += 1;
             let cut = written > keep;

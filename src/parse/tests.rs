@@ -1587,6 +1587,30 @@ fn a_document_of_far_more_entries_is_cut_before_it_is_read() {
     let (cut, _) = caps::cut(&atom).unwrap().unwrap();
     assert_eq!(cut.matches("<a:entry>").count(), 5_000);
     assert!(cut.ends_with("</a:entry></a:feed>"));
+    // The feed's own elements among the entries cut stay.
+    let entry = "<a:entry><a:id>urn:e</a:id><a:title>T</a:title></a:entry>";
+    let among = atom.replacen(
+        &entry.repeat(2),
+        &format!("{entry}<a:author><a:name>Desk</a:name></a:author>{entry}"),
+        1,
+    );
+    let among = among.replacen(
+        &entry.repeat(5_500),
+        &format!(
+            "{}{}",
+            entry.repeat(5_500),
+            "<a:author><a:name>Late</a:name></a:author>"
+        ),
+        1,
+    );
+    let (cut, _) = caps::cut(&among).unwrap().unwrap();
+    assert_eq!(cut.matches("<a:entry>").count(), 5_000);
+    assert!(
+        cut.contains("<a:name>Desk</a:name>")
+            && cut.contains("</a:entry><a:author><a:name>Late</a:name></a:author></a:feed>"),
+        "{}",
+        &cut[cut.len() - 200..]
+    );
 
     // Elements so named deeper than a feed's entries are not its entries: nothing is cut.
     let deep = format!(
