@@ -5,7 +5,8 @@
 //! 1.0 (`atom03`), repairs what feed-rs would reject outright (`<rss>` without a version),
 //! runs feed-rs under `catch_unwind` (once more with bare `&`s read as text when it rejects
 //! the document for one: `references`), reads what it leaves out of RSS items
-//! (`rss_extras`), and gives each entry its identity and a hash of its raw form.
+//! (`rss_extras`) and out of any entry (`entry_extras`: FeedBurner's original links, Atom
+//! thumbnails), and gives each entry its identity and a hash of its raw form.
 //! [`normalize`] then does the costly part — sanitizing HTML, plain-text summaries, canonical
 //! links, dates — and is only called for entries that are new or changed.
 
@@ -13,7 +14,7 @@ mod atom03;
 mod caps;
 pub mod dates;
 pub mod encoding;
-mod feedburner;
+mod entry_extras;
 pub mod html;
 mod json_mend;
 pub mod lang;
@@ -377,7 +378,7 @@ fn build_checked(
     warnings: Vec<String>,
 ) -> ParsedFeed {
     rss_extras::fill(&mut feed, text, ctx.time_zone);
-    feedburner::fill(&mut feed, text);
+    entry_extras::fill(&mut feed, text);
     if feed.feed_type == feed_rs::model::FeedType::JSON {
         json_mend::fill_images(&mut feed, text);
     }

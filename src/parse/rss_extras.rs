@@ -407,16 +407,22 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
 /// Keeps the `url` of `e` when it is the item's first `media:thumbnail`.
 fn thumbnail(ns: &ResolveResult<'_>, e: &quick_xml::events::BytesStart<'_>, extras: &mut Extras) {
     let media = matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA);
-    if !media || e.local_name().as_ref() != "thumbnail" || extras.thumbnail.is_some() {
-        return;
+    if media && extras.thumbnail.is_none() {
+        extras.thumbnail = thumbnail_url(e);
     }
-    extras.thumbnail = e
-        .try_get_attribute("url")
+}
+
+/// The `url` of `e` when it is a `media:thumbnail` (in the Media RSS namespace) naming one.
+pub(super) fn thumbnail_url(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    if e.local_name().as_ref() != "thumbnail" {
+        return None;
+    }
+    e.try_get_attribute("url")
         .ok()
         .flatten()
         .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
         .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty());
+        .filter(|u| !u.is_empty())
 }
 
 /// An element's content as written: markup when it holds a tag, else decoded text.

@@ -429,6 +429,16 @@ fn a_picture_named_apart_from_the_text_is_kept() {
         items(&grouped)[0].image.as_deref(),
         Some("https://m.example/g.jpg")
     );
+    // An Atom entry's thumbnail without media:content (as Blogger writes them), too.
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><title>B</title><id>urn:b</id><updated>2020-02-01T00:00:00Z</updated>
+      <entry><title>Pictured</title><id>urn:b:1</id><updated>2020-02-01T00:00:00Z</updated><link rel="alternate" href="https://b.example/1"/><media:thumbnail url="https://b.example/s72-c/t.jpg" height="72" width="72"/></entry>
+      <entry><title>Plain</title><id>urn:b:2</id><updated>2020-02-01T00:00:00Z</updated><link rel="alternate" href="https://b.example/2"/></entry></feed>"#;
+    let blog = items(atom);
+    assert_eq!(
+        blog[0].image.as_deref(),
+        Some("https://b.example/s72-c/t.jpg")
+    );
+    assert_eq!(blog[1].image, None);
     // A picture changed alone changes the entry's raw hash: an edit to look at.
     let moved = items(&rss.replace("t.jpg", "t2.jpg"));
     assert_ne!(moved[0].content_hash, it[0].content_hash);
