@@ -49,9 +49,9 @@ pub(super) fn cut(document: &str) -> Result<Option<(String, Vec<String>)>, Parse
     }
 }
 
-/// Entries read past the first [`MAX_ENTRIES`] as a warning, as [`super::build_checked`] says
-/// it.
-fn entries_warning(written: usize) -> String {
+/// Entries read past the first [`MAX_ENTRIES`] as a warning (here and where feed-rs read
+/// them all, [`super::build_checked`]).
+pub(super) fn entries_warning(written: usize) -> String {
     format!("the document has {written} entries: the first {MAX_ENTRIES} were read")
 }
 

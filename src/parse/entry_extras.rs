@@ -5,9 +5,9 @@
 //!   a page that tracks the click and says nothing of which story it is. Readers (Miniflux
 //!   among them) link to the original; so does Tributary, and a partner's copy that links to
 //!   the original is then recognised as the same story.
-//! - An Atom entry's `media:thumbnail` without a `media:content` beside it (Blogger writes one
-//!   in every entry): feed-rs keeps a thumbnail only beside one. RSS items' are read by
-//!   `rss_extras`.
+//! - A `media:thumbnail` without a `media:content` beside it, directly in the item or entry or
+//!   in a `media:group` of it (Blogger writes one in every Atom entry): feed-rs keeps a
+//!   thumbnail only beside one.
 
 use feed_rs::model::{Entry, Feed, FeedType, Link};
 use quick_xml::events::{BytesStart, Event};
@@ -15,7 +15,7 @@ use quick_xml::name::{Namespace, QName, ResolveResult};
 use quick_xml::NsReader;
 
 const FEEDBURNER: &str = "http://rssnamespace.org/feedburner/ext/1.0";
-const MEDIA: &str = "http://search.yahoo.com/mrss/";
+use super::rss_extras::MEDIA;
 
 /// What one entry holds that feed-rs left out.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -27,11 +27,11 @@ struct Found {
 }
 
 /// Puts each entry's `feedburner:origLink` first among its links, as its page, and gives an
-/// Atom entry without a picture its thumbnail. Only a document that names one of them is read
+/// entry without a picture its thumbnail. Only a document that names one of them is read
 /// again, and its findings are used only when it holds as many items or entries as feed-rs
 /// read.
 pub(super) fn fill(feed: &mut Feed, text: &str) {
-    let thumbnails = feed.feed_type == FeedType::Atom
+    let thumbnails = feed.feed_type != FeedType::JSON
         && text.contains(":thumbnail")
         && feed
             .entries
@@ -157,8 +157,21 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
 /// RSS namespace).
 fn thumbnail(e: &BytesStart<'_>, held: &mut Found) {
     if held.thumbnail.is_none() {
-        held.thumbnail = super::rss_extras::thumbnail_url(e);
+        held.thumbnail = thumbnail_url(e);
     }
+}
+
+/// The `url` of `e` when it is a `media:thumbnail` (in the Media RSS namespace) naming one.
+fn thumbnail_url(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+    if e.local_name().as_ref() != "thumbnail" {
+        return None;
+    }
+    e.try_get_attribute("url")
+        .ok()
+        .flatten()
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
 }
 
 /// `raw` (an element's text as written: entities and CDATA undone) when it is an absolute
@@ -170,8 +183,7 @@ fn absolute(raw: &str) -> Option<String> {
         super::rss_extras::as_is,
     );
     let text = text.trim();
-    let url = url::Url::parse(text).ok()?;
-    (matches!(url.scheme(), "http" | "https") && url.has_host()).then(|| text.to_string())
+    super::urls::resolve(text, &[]).map(|_| text.to_string())
 }
 
 #[cfg(test)]

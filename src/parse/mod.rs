@@ -5,7 +5,7 @@
 //! 1.0 (`atom03`), repairs what feed-rs would reject outright (`<rss>` without a version),
 //! runs feed-rs under `catch_unwind` (once more with bare `&`s read as text when it rejects
 //! the document for one: `references`), reads what it leaves out of RSS items
-//! (`rss_extras`) and out of any entry (`entry_extras`: FeedBurner's original links, Atom
+//! (`rss_extras`) and out of any entry (`entry_extras`: FeedBurner's original links, lone
 //! thumbnails), and gives each entry its identity and a hash of its raw form.
 //! [`normalize`] then does the costly part — sanitizing HTML, plain-text summaries, canonical
 //! links, dates — and is only called for entries that are new or changed.
@@ -388,9 +388,7 @@ fn build_checked(
     if read > MAX_ENTRIES {
         // The first ones, which feeds list newest first.
         feed.entries.truncate(MAX_ENTRIES);
-        warnings.push(format!(
-            "the document has {read} entries: the first {MAX_ENTRIES} were read"
-        ));
+        warnings.push(caps::entries_warning(read));
     }
     let mut parsed = build(feed, ctx, warnings);
     let written = element_count(text, &["item", "entry"]);

@@ -21,7 +21,7 @@ const DC_TERMS: &str = "http://purl.org/dc/terms/";
 const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
 /// Matched ignoring case: feeds write it `…/DTDs/Podcast-1.0.dtd` too, which feed-rs misses.
 const ITUNES: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
-const MEDIA: &str = "http://search.yahoo.com/mrss/";
+pub(super) const MEDIA: &str = "http://search.yahoo.com/mrss/";
 /// RSS's own elements: no namespace (0.9x, 2.0), RSS 1.0's, or RSS 0.90's.
 const RSS: &[&str] = &[
     "http://purl.org/rss/1.0/",
@@ -61,9 +61,6 @@ struct Extras {
     dc_language: Option<Value>,
     /// It has a `<link>`: feed-rs drops an RSS 1.0 item without one.
     linked: bool,
-    /// The `url` of a `media:thumbnail` directly in the item or in a `media:group` of it
-    /// (feed-rs reads one only beside a `media:content`).
-    thumbnail: Option<String>,
 }
 
 impl Extras {
@@ -110,12 +107,7 @@ pub(super) fn fill(feed: &mut Feed, text: &str, zone: Option<chrono_tz::Tz>) {
     });
     // `dc:subject` or `dc:language` (perhaps the channel's only).
     let dublin_core = text.contains(":subject>") || text.contains(":language>");
-    let thumbnails = text.contains(":thumbnail")
-        && feed
-            .entries
-            .iter()
-            .any(|e| e.media.iter().all(|m| m.thumbnails.is_empty()));
-    if !incomplete && !dublin_core && !thumbnails && !has_raw_markup(text) {
+    if !incomplete && !dublin_core && !has_raw_markup(text) {
         return;
     }
     let Some(mut found) = read_items(text) else {
@@ -182,11 +174,6 @@ fn apply(entry: &mut Entry, x: Extras, zone: Option<chrono_tz::Tz>) {
                 label: None,
                 subcategories: Vec::new(),
             });
-        }
-    }
-    if let Some(uri) = x.thumbnail {
-        if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
-            entry.media.push(super::thumbnail(uri));
         }
     }
     if let Some(Value::Markup(m)) = x.encoded {
@@ -333,9 +320,6 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
     let mut items = Vec::new();
     let mut depth = 0usize;
     let mut current: Option<(usize, Extras)> = None;
-    // Inside a `media:group` directly in the item: its thumbnails are the item's (feed-rs
-    // reads them only beside a `media:content`).
-    let mut in_group = false;
     loop {
         let (ns, event) = reader.read_resolved_event().ok()?;
         match event {
@@ -345,21 +329,7 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
                 let local = local.as_ref();
                 match &mut current {
                     None if local == "item" => current = Some((depth, Extras::default())),
-                    Some((item_depth, extras)) if in_group && depth == *item_depth + 2 => {
-                        thumbnail(&ns, &e, extras);
-                        let name = e.name().as_ref().to_string();
-                        depth -= 1;
-                        reader.read_to_end(QName(&name)).ok()?;
-                    }
-                    Some((item_depth, _))
-                        if depth == *item_depth + 1
-                            && local == "group"
-                            && matches!(&ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA) =>
-                    {
-                        in_group = true;
-                    }
                     Some((item_depth, extras)) if depth == *item_depth + 1 => {
-                        thumbnail(&ns, &e, extras);
                         let which = wanted(&ns, local);
                         let name = e.name().as_ref().to_string();
                         depth -= 1;
@@ -379,9 +349,6 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
             }
             Event::End(_) => {
                 if let Some(&(item_depth, _)) = current.as_ref() {
-                    if depth == item_depth + 1 {
-                        in_group = false;
-                    }
                     if depth == item_depth {
                         items.extend(current.take().map(|(_, x)| x));
                     }
@@ -391,38 +358,10 @@ fn read_items(text: &str) -> Option<Vec<Extras>> {
             Event::Empty(e) if current.is_none() && e.local_name().as_ref() == "item" => {
                 items.push(Extras::default());
             }
-            Event::Empty(e) => {
-                if let Some((item_depth, extras)) = &mut current {
-                    if depth == *item_depth || (in_group && depth == *item_depth + 1) {
-                        thumbnail(&ns, &e, extras);
-                    }
-                }
-            }
             Event::Eof => return Some(items),
             _ => {}
         }
     }
-}
-
-/// Keeps the `url` of `e` when it is the item's first `media:thumbnail`.
-fn thumbnail(ns: &ResolveResult<'_>, e: &quick_xml::events::BytesStart<'_>, extras: &mut Extras) {
-    let media = matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA);
-    if media && extras.thumbnail.is_none() {
-        extras.thumbnail = thumbnail_url(e);
-    }
-}
-
-/// The `url` of `e` when it is a `media:thumbnail` (in the Media RSS namespace) naming one.
-pub(super) fn thumbnail_url(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
-    if e.local_name().as_ref() != "thumbnail" {
-        return None;
-    }
-    e.try_get_attribute("url")
-        .ok()
-        .flatten()
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
 }
 
 /// An element's content as written: markup when it holds a tag, else decoded text.
