@@ -242,6 +242,7 @@ fn bench(c: &mut Criterion) {
             title: id.to_string(),
             url: format!("https://{id}.example.org/feed"),
             site_url: None,
+            configured: true,
         })
     };
     let mut g = c.benchmark_group("output");

@@ -408,3 +408,72 @@ fn output_to_a_reader_that_has_gone_is_dropped_and_the_command_finishes() {
         assert!(err.contains("No space left on device"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_source_removed_from_the_config_is_named_by_its_feed_s_title_until_its_stories_go() {
+    let feed = |title: &str, story: &str| {
+        format!(
+            r#"<rss version="2.0"><channel><title>{title}</title><link>https://{story}.example/</link>
+<item><title>{story} story of the week</title><guid>{story}-1</guid><link>https://{story}.example/1</link></item>
+</channel></rss>"#
+        )
+    };
+    let digests = "[[digests]]\nname = \"daily\"\ntitle = \"Daily\"\ncron = \"0 7 * * *\"\n\
+                   from = \"digest@digests.example.org\"\nto = [\"list@example.org\"]\n";
+    let s = setup(
+        &[
+            src("retired", "retired.xml".into()),
+            src("kept", "kept.xml".into()),
+        ],
+        digests,
+    );
+    std::fs::write(
+        s.dir.path().join("retired.xml"),
+        feed("Retired Institute", "retired"),
+    )
+    .unwrap();
+    std::fs::write(s.dir.path().join("kept.xml"), feed("Kept Centre", "kept")).unwrap();
+    assert!(s.cmd().arg("fetch").output().unwrap().status.success());
+    // Ops remove the source; its stories stay stored until retention takes them.
+    let config = std::fs::read_to_string(&s.config).unwrap();
+    let cut = config.find("\n[[sources]]\nid = \"retired\"").unwrap();
+    let rest = &config[cut + 1..];
+    let next = rest[1..].find("[[sources]]").unwrap() + 1;
+    std::fs::write(&s.config, format!("{}\n{}", &config[..cut], &rest[next..])).unwrap();
+
+    let out = s
+        .cmd()
+        .args(["render", "--format", "rss"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rss = String::from_utf8_lossy(&out.stdout);
+    let story = &rss[rss.find("retired story of the week").unwrap()..];
+    let story = &story[..story.find("</item>").unwrap()];
+    // Its author is the title its feed last had, not its id; no `<source>` points to a feed
+    // that is no longer served.
+    assert!(
+        story.contains("<dc:creator>Retired Institute</dc:creator>"),
+        "{story}"
+    );
+    assert!(!story.contains("<source"), "{story}");
+    // The configured source is still named by its configured title.
+    assert!(
+        rss.contains("<dc:creator>Source kept</dc:creator>"),
+        "{rss}"
+    );
+
+    // A digest names it the same way.
+    let out = s
+        .cmd()
+        .args(["digest", "daily", "--preview"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Retired Institute"), "{text}");
+    assert!(
+        !text.contains("retired,") && !text.contains("(retired)"),
+        "{text}"
+    );
+}

@@ -207,7 +207,17 @@ fn compose(
             .title_in(t, d.locale.tag())
             .map(str::to_string)
     };
-    let source_title = |s: &str| config.source(s).map(|s| s.title.clone());
+    // A source removed from the config (its stories stay until retention) by the title its
+    // feed last had.
+    let source_title = |s: &str| {
+        config.source(s).map(|s| s.title.clone()).or_else(|| {
+            store
+                .source_state(s)
+                .ok()
+                .and_then(|state| state.feed_title)
+                .filter(|t| !t.trim().is_empty())
+        })
+    };
     let built = digest::build(
         &spec,
         period,

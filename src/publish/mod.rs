@@ -172,6 +172,10 @@ pub struct SourceInfo {
     pub url: String,
     /// The source's web site, when known.
     pub site_url: Option<String>,
+    /// Whether the source is configured now. One removed from the config is known by the
+    /// title its feed last had (and its site): it is named, but has no feed or page of ours to
+    /// point to (`url` is its site's, or empty).
+    pub configured: bool,
 }
 
 /// Renders `items` (newest first, already limited by the caller) as one feed document.

@@ -133,7 +133,11 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
                 .map(|c| Carrier {
                     name: c.name().to_string(),
                     // A source no longer configured has no page here.
-                    url: c.source.as_ref().map(|s| page("sources", &s.id)),
+                    url: c
+                        .source
+                        .as_ref()
+                        .filter(|s| s.configured)
+                        .map(|s| page("sources", &s.id)),
                 })
                 .collect(),
             topics: v

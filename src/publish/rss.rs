@@ -138,7 +138,10 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
 /// The names of the carriers other than the one `<source>` (or `atom:source`) names: the
 /// first that is a configured source.
 pub(super) fn other_carriers(v: &ItemView) -> Vec<String> {
-    let named = v.carriers.iter().position(|c| c.source.is_some());
+    let named = v
+        .carriers
+        .iter()
+        .position(|c| c.source.as_ref().is_some_and(|s| s.configured));
     v.carriers
         .iter()
         .enumerate()

@@ -64,7 +64,8 @@ pub struct ItemView {
 pub struct CarrierView {
     /// The source id as stored on the item.
     pub id: String,
-    /// What the caller knows about that source; `None` when it no longer knows it.
+    /// What the caller knows about that source (one no longer configured included, when its
+    /// title is known); `None` when it knows nothing of it.
     pub source: Option<SourceInfo>,
 }
 
@@ -155,9 +156,11 @@ impl ItemView {
         }
     }
 
-    /// The first carrier the caller could resolve: the one RSS and Atom name as `source`.
+    /// The first carrier that is a configured source: the one RSS and Atom name as `source`.
     pub fn first_source(&self) -> Option<&SourceInfo> {
-        self.carriers.iter().find_map(|c| c.source.as_ref())
+        self.carriers
+            .iter()
+            .find_map(|c| c.source.as_ref().filter(|s| s.configured))
     }
 }
 
@@ -209,6 +212,7 @@ pub fn clean_source(s: &SourceInfo) -> SourceInfo {
         title: clean(&s.title),
         url: clean(&s.url),
         site_url: non_blank(s.site_url.as_deref()),
+        configured: s.configured,
     }
 }
 

@@ -339,7 +339,13 @@ fn render_scope(
     scope: &Scope,
     formats: &[Format],
 ) -> Result<Vec<(Format, Rendered)>, StoreError> {
-    let lookup = |id: &str| infos.iter().find(|i| i.id == id).cloned();
+    let lookup = |id: &str| {
+        infos
+            .iter()
+            .find(|i| i.id == id)
+            .cloned()
+            .or_else(|| former_source_info(store, id))
+    };
     let (source, topic, lang) = match scope {
         Scope::All => (None, None, None),
         Scope::Topic(t) => (None, Some(t.clone()), None),
@@ -629,7 +635,22 @@ fn source_info(store: &Store, config: &Config, s: &Source) -> SourceInfo {
         title: s.title.clone(),
         url,
         site_url: state.site_url,
+        configured: true,
     }
+}
+
+/// A source no longer configured whose stories are still stored (until retention takes them),
+/// by the title its feed last had: its stories name it rather than its id.
+fn former_source_info(store: &Store, id: &str) -> Option<SourceInfo> {
+    let state = store.source_state(id).ok()?;
+    let title = state.feed_title.filter(|t| !t.trim().is_empty())?;
+    Some(SourceInfo {
+        id: id.to_string(),
+        title,
+        url: state.site_url.clone().unwrap_or_default(),
+        site_url: state.site_url,
+        configured: false,
+    })
 }
 
 #[cfg(test)]

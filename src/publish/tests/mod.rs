@@ -45,12 +45,14 @@ pub(super) fn lookup(id: &str) -> Option<SourceInfo> {
             title: "Београдски центар".into(),
             url: "https://bprg.example/feed.xml".into(),
             site_url: Some("https://bprg.example/".into()),
+            configured: true,
         }),
         "partner-news" => Some(SourceInfo {
             id: "partner-news".into(),
             title: "Partner News & Views".into(),
             url: "https://partner.example/rss?lang=sr&format=2".into(),
             site_url: None,
+            configured: true,
         }),
         _ => None,
     }

@@ -242,6 +242,65 @@ fn items_name_the_sources_that_carried_them() {
 }
 
 #[test]
+fn a_source_no_longer_configured_is_named_by_the_title_its_feed_last_had() {
+    // The notice's only carrier, `gone`, was removed from the config; the caller knows the
+    // title its feed last had. A story carried by it and by a configured source too.
+    let lookup = |id: &str| match id {
+        "gone" => Some(crate::publish::SourceInfo {
+            id: "gone".into(),
+            title: "Retired Institute".into(),
+            url: "https://retired.example/".into(),
+            site_url: Some("https://retired.example/".into()),
+            configured: false,
+        }),
+        _ => lookup(id),
+    };
+    let mut items = items();
+    let lead = items[0].sources[0].clone();
+    items[2].sources.push(lead);
+    let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
+    let notice = &rss[rss.find("Notice without a link").unwrap()..];
+    let notice = &notice[..notice.find("</item>").unwrap()];
+    // The author is the lead carrier by its name, not its id; `<source>` names the configured
+    // one, as it points to a feed a reader can subscribe to.
+    assert!(
+        notice.contains("<dc:creator>Retired Institute</dc:creator>"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains(r#"<source url="https://bprg.example/feed.xml">"#),
+        "{notice}"
+    );
+    assert!(!notice.contains(">gone<"), "{notice}");
+
+    let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
+    let notice = &atom[atom.find("Notice without a link").unwrap()..];
+    let notice = &notice[..notice.find("</entry>").unwrap()];
+    assert!(
+        notice.contains("<author>\n      <name>Retired Institute</name>"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("<id>urn:tributary:source:bprg</id>"),
+        "{notice}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
+    assert_eq!(json["items"][2]["authors"][0]["name"], "Retired Institute");
+    // Sources by id, as stored.
+    assert_eq!(
+        json["items"][2]["_tributary"]["sources"],
+        serde_json::json!(["gone", "bprg"])
+    );
+
+    // The web page names it without a link: it has no page of ours.
+    let html = String::from_utf8(render(Format::Html, &meta(), &items, &lookup)).unwrap();
+    assert!(html.contains("· Retired Institute, <a href"), "{html}");
+    assert!(!html.contains("sources/gone.html"), "{html}");
+}
+
+#[test]
 fn the_feeds_own_categories_follow_the_topics() {
     let mut items = items();
     items[0].categories = vec![
