@@ -165,8 +165,11 @@ fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
             .add_tag_attributes("audio", ["src", "controls", "preload", "loop", "muted"])
             // Raw-text elements go with their content, as `script` and `style` do: what a
             // `<noembed>` holds is a fallback for browsers without them, never text of the
-            // story (and the summary, read from this output, leaves it out too).
-            .add_clean_content_tags(["noembed", "noframes", "xmp"])
+            // story (and the summary, read from this output, leaves it out too). The parser
+            // reads a `<noscript>` as raw text too (as a browser running scripts does): the
+            // `<img>` a lazy-loading plugin puts in one beside every picture would be shown
+            // as escaped markup. Its picture is the lazy image's, given its `src` before.
+            .add_clean_content_tags(["noembed", "noframes", "noscript", "xmp"])
             .strip_comments(true);
         if !players {
             b.add_clean_content_tags(["iframe"]);
@@ -806,8 +809,8 @@ fn clean_with(builder: &ammonia::Builder<'static>, html: &str, base: Option<&Url
 /// neither, and are passed over by one vectorized search):
 /// - an `<iframe>` of a player from [`EMBED_HOSTS`] is kept, empty; any other goes, with
 ///   what it holds (a fallback for browsers without frames, never text of the story);
-/// - an `<img>` whose picture is in `data-src` or `data-lazy-src` (lazy loading: `src` is a
-///   placeholder, a `data:` URI, or missing) gets it as `src`.
+/// - an `<img>` whose picture is in `data-src`, `data-lazy-src` or `data-original` (lazy
+///   loading: `src` is a placeholder, a `data:` URI, or missing) gets it as `src`.
 ///
 /// `None` when lol_html cannot read the body: the caller then keeps no iframe at all.
 fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'a, str>> {
@@ -815,8 +818,8 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
     let needles = NEEDLES.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["<iframe", "data-src", "data-lazy-src"])
-            .expect("three fixed patterns")
+            .build(["<iframe", "data-src", "data-lazy-src", "data-original"])
+            .expect("four fixed patterns")
     });
     let (mut iframes, mut lazy) = (false, false);
     for found in needles.find_overlapping_iter(html) {
@@ -863,6 +866,7 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
                 if let Some(real) = el
                     .get_attribute("data-src")
                     .or_else(|| el.get_attribute("data-lazy-src"))
+                    .or_else(|| el.get_attribute("data-original"))
                     .filter(|s| !s.trim().is_empty())
                 {
                     el.set_attribute("src", &real)?;
@@ -2107,6 +2111,9 @@ mod tests {
             r#"<audio controls><source src="/media/ep3.mp3" type="audio/mpeg"></audio>"#,
             r#"<img src="data:image/gif;base64,R0lGOD" data-src="/uploads/photo.jpg" alt="lazy">"#,
             r#"<img data-lazy-src="/uploads/other.jpg" alt="lazier">"#,
+            r#"<img class="lazyload" data-original="/uploads/third.jpg" alt="laziest">"#,
+            r#"<noscript><img src="/uploads/third.jpg" alt="laziest"></noscript>"#,
+            r#"<noscript>Turn on JavaScript to see the gallery.</noscript>"#,
             r#"<img src="/uploads/real.jpg" data-src="/uploads/ignored.jpg" alt="eager">"#,
             r#"<picture><source srcset="/uploads/wide.webp 2x, https://pixel.example/t.gif 1x" type="image/webp">"#,
             r#"<img src="/uploads/narrow.jpg" alt="responsive"></picture>"#,
@@ -2150,7 +2157,7 @@ mod tests {
             "{clean}"
         );
         // Lazily loaded pictures get their real source; an eager one keeps its own.
-        for picture in ["photo.jpg", "other.jpg", "real.jpg"] {
+        for picture in ["photo.jpg", "other.jpg", "real.jpg", "third.jpg"] {
             assert!(
                 clean.contains(&format!(
                     r#"src="https://balkansgroup.example/uploads/{picture}""#
@@ -2159,6 +2166,13 @@ mod tests {
             );
         }
         assert!(!clean.contains("data:image"), "{clean}");
+        // What a `<noscript>` holds is not shown as escaped markup, nor its text as the
+        // story's: the picture it offers is the lazy one's, shown once.
+        assert!(
+            !clean.contains("&lt;img") && !clean.contains("JavaScript"),
+            "{clean}"
+        );
+        assert_eq!(clean.matches("third.jpg").count(), 1, "{clean}");
         // The summary reads the text around them, and none of theirs.
         assert_eq!(
             sanitized_text_prefix(&clean, 600),
