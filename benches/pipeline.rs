@@ -230,6 +230,7 @@ fn bench(c: &mut Criterion) {
         language: None,
         generator: "Tributary".into(),
         topic_labels: vec![],
+        topic_aliases: vec![],
         updated_when_empty: None,
         title_lang: None,
         icon: None,

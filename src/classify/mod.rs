@@ -233,6 +233,16 @@ impl Classifier {
         self.topics.iter().map(|t| t.name.as_str())
     }
 
+    /// Every display name of a topic: its title, then its titles in other languages.
+    pub fn titles(&self, topic: &str) -> Vec<&str> {
+        self.topics
+            .iter()
+            .filter(|t| t.name == topic)
+            .flat_map(|t| std::iter::once(&t.title).chain(t.titles.values()))
+            .map(String::as_str)
+            .collect()
+    }
+
     /// A topic's display name.
     pub fn title(&self, topic: &str) -> Option<&str> {
         self.topics

@@ -144,6 +144,10 @@ pub struct FeedMeta {
     /// Each topic's name and the name people read (`women-caucus`, "Women's Caucus and women
     /// in politics"): Atom categories carry the second as their label.
     pub topic_labels: Vec<(String, String)>,
+    /// Every other name a topic goes by (its titles in each language), by topic name: a feed
+    /// category that is one of them (letter case and punctuation aside) is the topic, and is
+    /// said once, as the topic.
+    pub topic_aliases: Vec<(String, String)>,
     /// The feed's date when it has no items (the newest story anywhere, say): an empty feed
     /// is otherwise dated 1970, which validators and readers take for an error.
     pub updated_when_empty: Option<DateTime<Utc>>,
@@ -194,7 +198,7 @@ pub fn render(
         .unwrap_or(DateTime::UNIX_EPOCH);
     let views: Vec<view::ItemView> = items
         .iter()
-        .map(|item| view::ItemView::new(item, sources))
+        .map(|item| view::ItemView::new(item, sources, &meta.topic_aliases))
         .collect();
     match format {
         Format::Rss => rss::render(&meta, &views, updated),

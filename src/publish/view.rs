@@ -89,7 +89,12 @@ pub struct EnclosureView {
 
 impl ItemView {
     /// Cleans `item` and resolves its carriers through `sources`.
-    pub fn new(item: &Item, sources: &dyn Fn(&str) -> Option<SourceInfo>) -> ItemView {
+    /// `topic_aliases` gives the other names of topics ([`FeedMeta::topic_aliases`]).
+    pub fn new(
+        item: &Item,
+        sources: &dyn Fn(&str) -> Option<SourceInfo>,
+        topic_aliases: &[(String, String)],
+    ) -> ItemView {
         let mut carriers: Vec<CarrierView> = Vec::with_capacity(item.sources.len());
         for c in &item.sources {
             let id = clean(&c.source);
@@ -105,16 +110,24 @@ impl ItemView {
                 topics.push(name);
             }
         }
-        // Not one that names a topic too (`Women Caucus` for `women-caucus`): readers that
-        // show categories without their domain or scheme would list it twice.
+        // Not one that names a topic too, by its name or by one of its titles (`Women Caucus`
+        // for `women-caucus`, `Kosovo-Serbia Dialogue` for the dialogue titled `Kosovo–Serbia
+        // dialogue`): readers that show categories without their domain or scheme would list
+        // it twice.
+        let aliases = topic_aliases
+            .iter()
+            .filter(|(topic, _)| topics.contains(topic))
+            .map(|(_, alias)| alias);
+        let topic_names: Vec<String> = topics
+            .iter()
+            .chain(aliases)
+            .map(|t| topic_slug(t))
+            .collect();
         let mut categories: Vec<String> = Vec::with_capacity(item.categories.len());
         for name in item.categories.iter().filter_map(|c| non_blank(Some(c))) {
             let name = name.trim().to_string();
             let folded = topic_slug(&name);
-            if !categories
-                .iter()
-                .chain(&topics)
-                .any(|c| topic_slug(c) == folded)
+            if !categories.iter().any(|c| topic_slug(c) == folded) && !topic_names.contains(&folded)
             {
                 categories.push(name);
             }
@@ -202,6 +215,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
             .iter()
             .map(|(t, l)| (clean(t), clean(l)))
             .collect(),
+        topic_aliases: meta.topic_aliases.clone(),
     }
 }
 

@@ -480,6 +480,17 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
                 (t.to_string(), label.unwrap_or(t).to_string())
             })
             .collect(),
+        topic_aliases: config
+            .classifier
+            .topics()
+            .flat_map(|t| {
+                config
+                    .classifier
+                    .titles(t)
+                    .into_iter()
+                    .map(move |title| (t.to_string(), title.to_string()))
+            })
+            .collect(),
         updated_when_empty: None,
         title_lang,
     }

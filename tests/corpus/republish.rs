@@ -55,6 +55,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         language: None,
         generator: "corpus".into(),
         topic_labels: vec![],
+        topic_aliases: vec![],
         updated_when_empty: None,
         title_lang: None,
         icon: None,

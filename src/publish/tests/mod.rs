@@ -29,6 +29,7 @@ pub(super) fn meta() -> FeedMeta {
         language: Some("sr".into()),
         generator: "Tributary 0.1.0".into(),
         topic_labels: vec![],
+        topic_aliases: vec![],
         updated_when_empty: None,
         title_lang: None,
         icon: None,
@@ -179,7 +180,7 @@ pub(super) fn assert_well_formed(bytes: &[u8]) {
 #[test]
 fn a_story_is_updated_by_its_sources_edits_alone() {
     let mut story = items().remove(0);
-    let view = |s: &Item| super::view::ItemView::new(s, &|_| None).updated;
+    let view = |s: &Item| super::view::ItemView::new(s, &|_| None, &[]).updated;
     assert_eq!(view(&story), at("2026-03-02T10:00:00Z"));
     // Changed since it was first stored only by other carriers, or its topics: its own date.
     story.edited = None;

@@ -363,6 +363,31 @@ fn the_feeds_own_categories_follow_the_topics() {
         json["items"][0]["_tributary"]["topics"],
         serde_json::json!(["dialogue", "women-caucus"])
     );
+    // A category that is one of a topic's titles, in any language, is the topic too; a
+    // title of a topic the story does not have is a category like any other.
+    let mut titled = meta();
+    titled.topic_aliases = vec![
+        ("dialogue".into(), "Kosovo–Serbia dialogue".into()),
+        ("dialogue".into(), "Dijalog Kosova i Srbije".into()),
+        ("culture".into(), "Vijesti".into()),
+    ];
+    items[0].categories = vec![
+        "Kosovo-Serbia Dialogue".into(),
+        "dijalog kosova i srbije".into(),
+        "Vijesti".into(),
+    ];
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &titled, &items, &lookup)).unwrap();
+    assert_eq!(
+        json["items"][0]["tags"],
+        serde_json::json!(["dialogue", "women-caucus", "Vijesti"])
+    );
+    let rss = String::from_utf8(render(Format::Rss, &titled, &items, &lookup)).unwrap();
+    let first = &rss[rss.find("<item>").unwrap()..rss.find("</item>").unwrap()];
+    assert!(
+        !first.contains("Dialogue<") && !first.contains("srbije"),
+        "{first}"
+    );
 }
 
 #[test]
