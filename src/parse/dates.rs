@@ -206,7 +206,10 @@ fn offset_token(tok: &str) -> Option<i32> {
 
 fn time_token(tok: &str) -> Option<NaiveTime> {
     let parts: Vec<&str> = tok.split(':').collect();
-    if !(2..=3).contains(&parts.len()) {
+    // `+01:00` is an offset, not one o'clock: every part must start with a digit, since
+    // `u32`'s parser takes a leading `+`.
+    let digit_first = |p: &&str| p.starts_with(|c: char| c.is_ascii_digit());
+    if !(2..=3).contains(&parts.len()) || !parts.iter().all(digit_first) {
         return None;
     }
     let h: u32 = parts[0].parse().ok()?;
@@ -340,6 +343,44 @@ mod tests {
             "2012-02-19T23:41:00+00:00"
         );
         assert_eq!(utc("Thu, 01 Jan 2004"), "2004-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn colon_offsets_are_offsets_not_times() {
+        // The same instant in every way feeds write its offset after an RFC 822 time.
+        for text in [
+            "Mon, 23 Nov 2026 18:30:00 +01:00",
+            "Mon, 23 Nov 2026 18:30:00 +0100",
+            "Mon, 23 Nov 2026 18:30:00 +01",
+            "Mon, 23 Nov 2026 18:30:00 GMT+01:00",
+            "Mon, 23 Nov 2026 18:30:00 UTC+1",
+            "Mon, 23 Nov 2026 18:30 +01:00",
+            "23.11.2026 18:30 +01:00",
+            "23. novembra 2026. u 18:30 +01:00",
+        ] {
+            assert_eq!(utc(text), "2026-11-23T17:30:00+00:00", "{text}");
+        }
+        assert_eq!(
+            utc("Mon, 23 Nov 2026 18:30:00 +05:30"),
+            "2026-11-23T13:00:00+00:00"
+        );
+        assert_eq!(
+            utc("Mon, 23 Nov 2026 18:30:00 -03:00"),
+            "2026-11-23T21:30:00+00:00"
+        );
+        assert_eq!(
+            utc("Mon, 23 Nov 2026 18:30:00 -0300"),
+            "2026-11-23T21:30:00+00:00"
+        );
+        // A written offset wins over the source's zone, with a colon too.
+        let belgrade = Some(chrono_tz::Europe::Belgrade);
+        assert_eq!(
+            parse_date_in("Mon, 23 Nov 2026 18:30:00 +00:00", belgrade).map(|d| d.to_rfc3339()),
+            Some("2026-11-23T18:30:00+00:00".into())
+        );
+        // Nor is an offset taken for the time when there is none.
+        assert_eq!(utc("Mon, 23 Nov 2026 +01:00"), "2026-11-22T23:00:00+00:00");
+        assert_eq!(utc("Mon, 23 Nov 2026 18:+30:00"), "none");
     }
 
     #[test]
