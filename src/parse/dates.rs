@@ -464,6 +464,80 @@ mod tests {
     }
 
     #[test]
+    fn regional_times_and_weekdays_without_a_comma() {
+        let belgrade = Some(chrono_tz::Europe::Belgrade);
+        let at = |s: &str| {
+            parse_date_in(s, belgrade)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_else(|| "none".into())
+        };
+        // Half past ten in Belgrade, in winter: the time with a dot, an "h" or "časova".
+        for text in [
+            "23. novembra 2026. u 10.30",
+            "23.11.2026. u 10.30",
+            "23.11.2026 10.30",
+            "23 nëntor 2026, ora 10.30",
+            "23 nëntor 2026 në 10.30",
+            "23. novembra 2026. u 10:30 časova",
+            "23. novembra 2026. u 10.30 časova",
+            "23. новембра 2026. у 10:30 часова",
+            "23. novembra 2026. u 10.30h",
+            "23. novembra 2026. u 10:30h",
+            "23. novembra 2026. u 10:30 h",
+            "23.11.2026. 10.30 h",
+            "Pon, 23. novembra 2026. u 10.30",
+            "ponedeljak 23. novembra 2026. u 10.30",
+            "e hënë 23 nëntor 2026, ora 10.30",
+        ] {
+            assert_eq!(at(text), "2026-11-23T09:30:00+00:00", "{text}");
+        }
+        // A weekday in full before the date, without a comma: a day alone, at its midnight.
+        for text in [
+            "petak 27. novembar 2026.",
+            "Petak 27.11.2026.",
+            "петак 27. новембар 2026.",
+            "e premte 27 nëntor 2026",
+            "E premte 27 nëntor 2026",
+            "premte 27 nëntor 2026",
+        ] {
+            assert_eq!(at(text), "2026-11-26T23:00:00+00:00", "{text}");
+        }
+        assert_eq!(at("e martë 24 nëntor 2026"), "2026-11-23T23:00:00+00:00");
+        assert_eq!(
+            at("nedjelja 29. novembra 2026."),
+            "2026-11-28T23:00:00+00:00"
+        );
+        // Without a zone configured, UTC as every other form.
+        assert_eq!(utc("23.11.2026. u 10.30"), "2026-11-23T10:30:00+00:00");
+        // A dotted pair before the year is no time ("23.11" is a day and a month), nor is
+        // one that is no time of day; "h" and "časova" only follow a time.
+        for text in [
+            "23.11 2026",
+            "10.30 23.11.2026",
+            "23. novembra 2026. u 25.30",
+            "23. novembra 2026. u 10.3",
+            "23. novembra 2026. u 10.300",
+            "h 23. novembra 2026.",
+            "23. novembra 2026. časova",
+            "petak",
+            "e premte",
+        ] {
+            assert_eq!(at(text), "none", "{text}");
+        }
+        // Forms read before keep their meaning.
+        assert_eq!(at("23.11.2026 10:00"), "2026-11-23T09:00:00+00:00");
+        assert_eq!(
+            at("23. novembar 2026. u 10:00"),
+            "2026-11-23T09:00:00+00:00"
+        );
+        assert_eq!(
+            at("Mar, 24 Nov 2026 10:00:00 +0100"),
+            "2026-11-24T09:00:00+00:00"
+        );
+        assert_eq!(at("e martë, 24 nëntor 2026"), "2026-11-23T23:00:00+00:00");
+    }
+
+    #[test]
     fn garbage_is_none() {
         for s in [
             "",

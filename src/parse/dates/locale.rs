@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Ut
 
 use chrono_tz::Tz;
 
-use super::{iso, rfc822ish, MONTHS};
+use super::{iso, rfc822ish, time_token, MONTHS};
 
 /// Month names in the languages old feeds were seen to use, with the month number.
 const LOCAL_MONTHS: [(&str, u32); 36] = [
@@ -260,12 +260,57 @@ const ENGLISH_MONTHS: [&str; 24] = [
 /// "ora" (the hour), "god." / "год." (year).
 const REGIONAL_FILLERS: [&str; 8] = ["u", "у", "në", "ne", "ora", "god", "год", "г"];
 
+/// Words written after a time of day in Serbian: "časova" / "часова" (o'clock), and the
+/// "h" of `10:30 h`.
+const HOUR_WORDS: [&str; 4] = ["časova", "casova", "часова", "h"];
+
+/// Serbian (Latin and Cyrillic, ekavian and ijekavian) and Albanian weekdays in full, which
+/// sites also write before a date without a comma (`petak 27. novembar 2026.`,
+/// `e premte 27 nëntor 2026`; the Albanian ones after the article "e").
+const REGIONAL_WEEKDAYS: [&str; 31] = [
+    "ponedeljak",
+    "ponedjeljak",
+    "utorak",
+    "sreda",
+    "srijeda",
+    "četvrtak",
+    "cetvrtak",
+    "petak",
+    "subota",
+    "nedelja",
+    "nedjelja",
+    "понедељак",
+    "понедјељак",
+    "уторак",
+    "среда",
+    "сриједа",
+    "четвртак",
+    "петак",
+    "субота",
+    "недеља",
+    "недјеља",
+    "hënë",
+    "hene",
+    "martë",
+    "mërkurë",
+    "merkure",
+    "enjte",
+    "premte",
+    "shtunë",
+    "shtune",
+    "diel",
+];
+
 /// Dates as sites in Serbian, Albanian and Greek write them, rewritten for [`rfc822ish`]:
 /// - a weekday of any language before a comma (`Pon, 23 Nov 2026 10:00:00 +0100`,
-///   `e hënë, 23 nëntor 2026`), and a Greek one anywhere, left out as English weekdays are;
+///   `e hënë, 23 nëntor 2026`), a Serbian or Albanian one in full before the date without
+///   one (`petak 27. novembar 2026.`), and a Greek one anywhere, left out as English weekdays
+///   are;
 /// - month names of [`local_month`] (`23. novembar 2026. u 10:00`, `23. новембра 2026.`,
 ///   `11 Ιούλ 2004`);
-/// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`).
+/// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`);
+/// - a time after the date with a dot or an "h" (`u 10.30`, `10.30h`, `10:30 h`), or
+///   followed by "časova" (`u 10:30 časova`).
 fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
@@ -291,7 +336,21 @@ fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
             changed = true;
         }
     }
-    let mut out = Vec::with_capacity(words.len());
+    // A weekday in full and no comma ("petak 27. novembar 2026.", "e premte 27 nëntor
+    // 2026"). Only full names: abbreviations can be months ("mar", "sht").
+    let named = match words.as_slice() {
+        ["e", day, _, ..] if REGIONAL_WEEKDAYS.contains(day) => 2,
+        [day, _, ..] if REGIONAL_WEEKDAYS.contains(day) => 1,
+        _ => 0,
+    };
+    if named > 0 {
+        words.drain(..named);
+        changed = true;
+    }
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    // Whether a year has been read: a time is written after the date, so `10.30` is half
+    // past ten only then, and `23.11` before it stays a day and a month.
+    let mut dated = false;
     for word in words {
         let bare = word.trim_end_matches([',', '.']);
         if REGIONAL_FILLERS.contains(&bare) || LOCAL_WEEKDAYS.contains(&bare) {
@@ -302,15 +361,38 @@ fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
         } else if let Some((d, m, y)) = dotted_date(bare) {
             out.push(format!("{d} {} {y}", MONTHS[m as usize - 1]));
             changed = true;
+            dated = true;
         } else if let Some(parts) = rfc850_date(bare) {
             // RFC 850 (`Monday, 23-Nov-26`), as old HTTP dates were written.
             out.push(parts);
             changed = true;
+            dated = true;
+        } else if let Some(time) = clock(bare).filter(|_| dated) {
+            out.push(time);
+            changed = true;
+        } else if HOUR_WORDS.contains(&bare) && out.last().is_some_and(|w| time_token(w).is_some())
+        {
+            changed = true;
         } else {
+            dated |= bare.len() == 4 && bare.bytes().all(|b| b.is_ascii_digit());
             out.push(word.to_string());
         }
     }
     changed.then(|| rfc822ish(&out.join(" "), zone)).flatten()
+}
+
+/// `10.30`, `10.30h` or `10:30h` as `10:30`: a time of day as the region writes it. A time
+/// with a colon and no "h" needs no rewriting.
+fn clock(word: &str) -> Option<String> {
+    let (time, h) = match word.strip_suffix('h') {
+        Some(time) => (time, true),
+        None => (word, false),
+    };
+    let (hour, minute) = time.split_once(['.', ':'])?;
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let shaped = (1..=2).contains(&hour.len()) && minute.len() == 2;
+    (shaped && digits(hour) && digits(minute) && (h || time.contains('.')))
+        .then(|| format!("{hour}:{minute}"))
 }
 
 /// `23-nov-26` as `23 nov 26`: a day, an English month and a year.
