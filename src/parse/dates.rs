@@ -1,14 +1,16 @@
 //! Lenient date parsing for feed timestamps: RFC 3339 and its common deviations (reduced
 //! precision, two-digit years, ordinal days), RFC 822 / 2822 with named zones (CET, CEST,
-//! EET…), asctime and JavaScript-style dates, and a few localized forms old blog engines
-//! wrote (Greek and Hungarian month names, Korean markers, Perforce's `YYYY/MM/DD`). chrono
-//! does the calendar work; this module only puts the pieces people write into chrono's shape.
+//! EET…) or colon offsets and 12-hour clocks, asctime and JavaScript-style dates (with
+//! `Date.toString()`'s zone name), and a few localized forms old blog engines wrote (Greek
+//! and Hungarian month names, Korean markers, Perforce's `YYYY/MM/DD`). chrono does the
+//! calendar work; this module only puts the pieces people write into chrono's shape.
 //!
 //! A date written without a zone (`2026-11-23 10:00`, `23.11.2026 10:00`, a day alone) is in
 //! the source's time zone when it has one (`time_zone` in the config), else in UTC.
 
 use chrono::{
-    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -20,7 +22,7 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
 
 /// [`parse_date`], reading a date without a zone in `zone` (UTC when `None`).
 pub fn parse_date_in(text: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
-    let s = text.trim();
+    let s = without_zone_name(text.trim());
     if s.is_empty() || s.len() > 64 {
         return None;
     }
@@ -34,6 +36,28 @@ pub fn parse_date_in(text: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
 use chrono::Datelike;
 
 mod locale;
+
+/// A date without the zone's name in parentheses after its offset, as JavaScript's
+/// `Date.toString()` writes it (`GMT+0100 (Central European Standard Time)`, the name in the
+/// browser's language) and RFC 2822 allows (`+0100 (CET)`). The offset already says it all,
+/// and the name alone would make the date too long to be read as one. Words in parentheses
+/// anywhere else are left to fail as before: they may be what the date is missing.
+fn without_zone_name(s: &str) -> &str {
+    let Some(open) = s.rfind('(').filter(|_| s.ends_with(')')) else {
+        return s;
+    };
+    let head = s[..open].trim_end();
+    let name = &s[open + 1..s.len() - 1];
+    let after_offset = head
+        .rsplit(char::is_whitespace)
+        .next()
+        .is_some_and(|t| offset_token(t).is_some());
+    if after_offset && !name.contains(')') && name.chars().count() <= 64 {
+        head
+    } else {
+        s
+    }
+}
 
 /// A date and time written without a zone, read in `zone` (UTC when `None`). A time the clocks
 /// skipped (02:30 on the night summer time begins) is read with the offset before the change;
@@ -225,11 +249,20 @@ fn time_token(tok: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_nano_opt(h, m, s.min(59), nanos)
 }
 
+/// A 12-hour clock's "am" or "pm" (`AM`, `p.m.`, its last dot trimmed) ending a word, with
+/// what comes before it (a time, as in `6:30pm`, or nothing) and whether it is after noon.
+fn meridiem(lower: &str) -> Option<(&str, bool)> {
+    [("am", false), ("a.m", false), ("pm", true), ("p.m", true)]
+        .into_iter()
+        .find_map(|(m, pm)| Some((lower.strip_suffix(m)?, pm)))
+}
+
 fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d.with_timezone(&Utc));
     }
     let (mut day, mut month, mut year, mut time, mut offset) = (None, None, None, None, None);
+    let mut after_noon = None;
     for raw in s.split(|c: char| c.is_whitespace() || c == ',') {
         let tok = raw.trim_matches('.');
         if tok.is_empty() {
@@ -247,6 +280,17 @@ fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
             if WEEKDAYS.iter().any(|w| lower.starts_with(w)) {
                 continue;
             }
+        }
+        // `6:30 PM`, `6:30 p.m.`, `6:30pm`: the half of the day is applied once the time is
+        // read. No zone or other word this loop reads ends in "am" or "pm".
+        if let Some((clock, pm)) = meridiem(&lower) {
+            if after_noon.replace(pm).is_some() {
+                return None;
+            }
+            if !clock.is_empty() {
+                time = Some(time_token(clock)?);
+            }
+            continue;
         }
         if let Some(t) = time_token(tok) {
             time = Some(t);
@@ -267,6 +311,12 @@ fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
         } else {
             return None;
         }
+    }
+    // 12 AM is midnight and 12 PM noon; AM or PM with no time, or with an hour a 12-hour
+    // clock does not show (`0:30 AM`, `18:30 PM`), is not a date to trust.
+    if let Some(pm) = after_noon {
+        let t = time.filter(|t| (1..=12).contains(&t.hour()))?;
+        time = Some(t.with_hour(t.hour() % 12 + if pm { 12 } else { 0 })?);
     }
     let date = NaiveDate::from_ymd_opt(year?, month?, day?)?;
     let naive = date.and_time(time.unwrap_or(NaiveTime::MIN));
@@ -381,6 +431,77 @@ mod tests {
         // Nor is an offset taken for the time when there is none.
         assert_eq!(utc("Mon, 23 Nov 2026 +01:00"), "2026-11-22T23:00:00+00:00");
         assert_eq!(utc("Mon, 23 Nov 2026 18:+30:00"), "none");
+    }
+
+    #[test]
+    fn javascript_zone_names_and_twelve_hour_clocks() {
+        // `Date.toString()`: the zone's name in parentheses after the offset is left out.
+        for text in [
+            "Mon Nov 23 2026 18:30:00 GMT+0100 (Central European Standard Time)",
+            "Mon Nov 23 2026 18:30:00 GMT+0100 (Mitteleuropäische Normalzeit)",
+            "Mon Nov 23 2026 18:30:00 GMT+0100 (CET)",
+            "Mon, 23 Nov 2026 18:30:00 +0100 (CET)",
+            "Mon, 23 Nov 2026 18:30:00 +01:00 (CET)",
+            "Mon Nov 23 2026 18:30:00 GMT+0100",
+        ] {
+            assert_eq!(utc(text), "2026-11-23T17:30:00+00:00", "{text}");
+        }
+        assert_eq!(
+            utc("Mon Nov 23 2026 12:30:00 GMT-0500 (Eastern Standard Time)"),
+            "2026-11-23T17:30:00+00:00"
+        );
+        // A 12-hour clock, its half of the day written in any of the usual ways.
+        for text in [
+            "Mon, 23 Nov 2026 6:30 PM +0100",
+            "Mon, 23 Nov 2026 6:30 pm +0100",
+            "Mon, 23 Nov 2026 6:30 p.m. +0100",
+            "Mon, 23 Nov 2026 6:30 P.M. +0100",
+            "Mon, 23 Nov 2026 6:30PM +0100",
+            "Mon, 23 Nov 2026 06:30:00 pm +01:00",
+            "23.11.2026 6:30 PM +0100",
+        ] {
+            assert_eq!(utc(text), "2026-11-23T17:30:00+00:00", "{text}");
+        }
+        assert_eq!(
+            utc("Sat, Dec 16 2023 02:02:33 PM"),
+            "2023-12-16T14:02:33+00:00"
+        );
+        assert_eq!(
+            utc("Sat, Dec 16 2023 02:02:33 AM"),
+            "2023-12-16T02:02:33+00:00"
+        );
+        // 12 AM is midnight, 12 PM noon.
+        assert_eq!(
+            utc("Sat, Dec 16 2023 12:02:33 AM"),
+            "2023-12-16T00:02:33+00:00"
+        );
+        assert_eq!(
+            utc("Sat, Dec 16 2023 12:02:33 PM"),
+            "2023-12-16T12:02:33+00:00"
+        );
+        // Without an offset, in the source's zone.
+        assert_eq!(
+            parse_date_in(
+                "Sat, Dec 16 2023 02:02:33 PM",
+                Some(chrono_tz::Europe::Belgrade)
+            )
+            .map(|d| d.to_rfc3339()),
+            Some("2023-12-16T13:02:33+00:00".into())
+        );
+        for text in [
+            "Sat, Dec 16 2023 13:02:33 PM",
+            "Sat, Dec 16 2023 0:02 AM",
+            "Sat, Dec 16 2023 PM",
+            "Sat, Dec 16 2023 6:30 PM PM",
+            "Sat, Dec 16 2023 6:30 AM PM",
+            "Sat, Dec 16 2023 6:30 xpm",
+            // Words in parentheses not after an offset may be what the date lacks.
+            "23.11.2026 (10:00)",
+            "Mon Nov 23 2026 18:30:00 (Central European Standard Time)",
+            "Mon Nov 23 2026 18:30:00 GMT+0100 (Central European Standard Time) x",
+        ] {
+            assert_eq!(utc(text), "none", "{text}");
+        }
     }
 
     #[test]
