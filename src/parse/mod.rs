@@ -1078,7 +1078,10 @@ fn guid_key(guid: &str) -> String {
 
 /// The link that points at the item's page.
 fn pick_link(links: &[Link]) -> Option<&Link> {
-    let usable = |l: &&Link| !l.href.trim().is_empty();
+    // feed-rs gives RSS `<comments>` and `wfw:commentRss` as links without a `rel`, told
+    // apart only by their target: the page of a story's comments (or their feed) is not the
+    // story's, even where it comes first or alone (feedparser gives such an item no link).
+    let usable = |l: &&Link| !l.href.trim().is_empty() && l.target.is_none();
     links
         .iter()
         .filter(usable)

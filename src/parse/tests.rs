@@ -477,6 +477,26 @@ fn feedburner_entries_link_to_the_original() {
     );
 }
 
+// An RSS `<comments>` page (or a `wfw:commentRss` feed) is never the story's link: not
+// where it comes before `<link>`, nor where it is all the item has.
+#[test]
+fn comments_are_never_the_story_link() {
+    let rss = r#"<rss version="2.0" xmlns:wfw="http://wellformedweb.org/CommentAPI/"><channel><title>C</title><link>https://c.example/</link>
+      <item><title>Comments first</title><comments>https://c.example/posts/9#respond</comments><link>https://c.example/posts/9</link><guid isPermaLink="false">c-1</guid></item>
+      <item><title>Comments only</title><comments>https://c.example/posts/3#comments</comments><wfw:commentRss>https://c.example/posts/3/feed/</wfw:commentRss><guid isPermaLink="false">c-2</guid></item>
+      <item><title>Comments and a permalink</title><comments>https://c.example/posts/4#comments</comments><guid>https://c.example/posts/4</guid></item>
+    </channel></rss>"#;
+    let it = items(rss);
+    assert_eq!(it[0].link.as_deref(), Some("https://c.example/posts/9"));
+    assert_eq!(it[1].link, None);
+    assert_eq!(it[1].identity, Identity::Guid("c-2".into()));
+    assert_eq!(it[2].link.as_deref(), Some("https://c.example/posts/4"));
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:wfw="http://wellformedweb.org/CommentAPI/"><title>A</title><id>urn:a</id><updated>2020-02-01T00:00:00Z</updated>
+      <entry><title>Feed of comments first</title><id>urn:a:1</id><updated>2020-02-01T00:00:00Z</updated><wfw:commentRss>https://a.example/1/feed/</wfw:commentRss><link href="https://a.example/1"/></entry>
+    </feed>"#;
+    assert_eq!(items(atom)[0].link.as_deref(), Some("https://a.example/1"));
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();
