@@ -1,5 +1,5 @@
-//! What feed-rs leaves out of the entries of any format, read by one more pass over the
-//! documents that name it:
+//! What feed-rs leaves out of the entries of any format, or reads wrong, read by one more
+//! pass over the documents that name it:
 //! - FeedBurner's `feedburner:origLink`: the story's own address, where the entry's `<link>`
 //!   names FeedBurner's redirector (`feedproxy.google.com/~r/…`, `feeds.feedburner.com/~r/…`),
 //!   a page that tracks the click and says nothing of which story it is. Readers (Miniflux
@@ -8,36 +8,65 @@
 //! - A `media:thumbnail` without a `media:content` beside it, directly in the item or entry or
 //!   in a `media:group` of it (Blogger writes one in every Atom entry): feed-rs keeps a
 //!   thumbnail only beside one.
+//! - An RSS item's `<enclosure>`s where it has Media RSS content too (a podcast's episode
+//!   with its cover as `media:content`): feed-rs keeps the media object's content and drops
+//!   the enclosures, the episode's audio among them.
+//! - The url of a `media:content` that holds a `media:player`: feed-rs reads the player's url
+//!   (a web page) in its place, labelled with the content's type.
 
-use feed_rs::model::{Entry, Feed, FeedType, Link};
+use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
 use quick_xml::NsReader;
+use url::Url;
 
 const FEEDBURNER: &str = "http://rssnamespace.org/feedburner/ext/1.0";
 use super::rss_extras::MEDIA;
 
-/// What one entry holds that feed-rs left out.
+/// Most `<enclosure>`s and players read from one entry: [`super::normalize`] reads no more
+/// attachments than that (an item may name tens of thousands).
+const MAX_NAMED: usize = 4 * super::MAX_ENCLOSURES;
+
+/// What one entry holds that feed-rs left out or read wrong.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Found {
     /// Its `feedburner:origLink`, an absolute http(s) URL.
     orig: Option<String>,
     /// The `url` of its first `media:thumbnail`, directly in it or in a `media:group` of it.
     thumbnail: Option<String>,
+    /// Its RSS `<enclosure>`s with an absolute URL, in document order.
+    enclosures: Vec<MediaContent>,
+    /// For each `media:content` that holds a `media:player`: the player's url, and the
+    /// content's own (`None` when it names none), in document order.
+    players: Vec<(String, Option<String>)>,
 }
 
-/// Puts each entry's `feedburner:origLink` first among its links, as its page, and gives an
-/// entry without a picture its thumbnail. Only a document that names one of them is read
-/// again, and its findings are used only when it holds as many items or entries as feed-rs
-/// read.
+/// Puts each entry's `feedburner:origLink` first among its links, as its page, gives an
+/// entry without a picture its thumbnail, an RSS item its `<enclosure>`s (first among its
+/// attachments), and a `media:content` its own url back from its player's. Only a document
+/// that names one of them is read again, and its findings are used only when it holds as many
+/// items or entries as feed-rs read.
 pub(super) fn fill(feed: &mut Feed, text: &str) {
+    let rss = matches!(
+        feed.feed_type,
+        FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2
+    );
     let thumbnails = feed.feed_type != FeedType::JSON
         && text.contains(":thumbnail")
         && feed
             .entries
             .iter()
             .any(|e| e.media.iter().all(|m| m.thumbnails.is_empty()));
-    if !thumbnails && !text.contains("origLink") {
+    // Enclosures are lost only beside Media RSS content.
+    let enclosures = rss && text.contains("<enclosure") && names_tag(text, ":content");
+    // A player's url is read in a content's place only where there is content.
+    let players = feed.feed_type != FeedType::JSON
+        && feed
+            .entries
+            .iter()
+            .any(|e| e.media.iter().any(|m| !m.content.is_empty()))
+        && text.contains(":player");
+    if !thumbnails && !enclosures && !players && !text.contains("origLink") {
         return;
     }
     let Some(found) = read_entries(text) else {
@@ -50,11 +79,64 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
         if let Some(orig) = found.orig {
             link_first(entry, orig);
         }
+        if players {
+            unplay(entry, &found.players);
+        }
+        if enclosures && !found.enclosures.is_empty() {
+            // Put first whether or not feed-rs kept them (it did where the item has no Media
+            // RSS content): [`super::normalize`] keeps the first of a file named twice.
+            let mut media = MediaObject::default();
+            media.content = found.enclosures;
+            entry.media.insert(0, media);
+        }
         if let Some(uri) = found.thumbnail.filter(|_| thumbnails) {
             if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
                 entry.media.push(super::thumbnail(uri));
             }
         }
+    }
+}
+
+/// Whether `text` has an element whose qualified name ends in `suffix` (`:content` finds
+/// `<media:content …>`, not `xmlns:content="…"`): a quick look, before the pass.
+fn names_tag(text: &str, suffix: &str) -> bool {
+    memchr::memmem::find_iter(text.as_bytes(), suffix).any(|at| {
+        matches!(
+            text.as_bytes().get(at + suffix.len()),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>')
+        )
+    })
+}
+
+/// Gives each `media:content` that holds a `media:player` its own url back where feed-rs read
+/// the player's in its place, and drops one that names none: a player is a web page, not a
+/// file of the content's type. A content's url that is not absolute is dropped too (feed-rs
+/// drops one as well unless an `xml:base` resolves it; the player's url is no stand-in).
+fn unplay(entry: &mut Entry, players: &[(String, Option<String>)]) {
+    let mut players: Vec<(Url, Option<Url>)> = players
+        .iter()
+        .filter_map(|(player, own)| {
+            let own = own.as_deref().and_then(|u| Url::parse(u).ok());
+            Some((Url::parse(player).ok()?, own))
+        })
+        .collect();
+    if players.is_empty() {
+        return;
+    }
+    for media in &mut entry.media {
+        media.content.retain_mut(|content| {
+            let Some(at) = content
+                .url
+                .as_ref()
+                .and_then(|url| players.iter().position(|(player, _)| player == url))
+            else {
+                return true;
+            };
+            // Each player once, in document order: two contents may share one.
+            let (_, own) = players.remove(at);
+            content.url = own;
+            content.url.is_some()
+        });
     }
 }
 
@@ -74,9 +156,8 @@ fn link_first(entry: &mut Entry, href: String) {
     );
 }
 
-/// What each `<item>` or `<entry>` (not nested in another) holds, in document order: its first
-/// `feedburner:origLink` that is an absolute http(s) URL, its first `media:thumbnail`; `None`
-/// when quick-xml cannot read the document.
+/// What each `<item>` or `<entry>` (not nested in another) holds, in document order (see
+/// [`Found`]); `None` when quick-xml cannot read the document.
 fn read_entries(text: &str) -> Option<Vec<Found>> {
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = false;
@@ -86,8 +167,8 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
     let mut current: Option<(usize, Found)> = None;
     // In a `media:group` directly in the entry.
     let mut in_group = false;
-    let is_media =
-        |ns: &ResolveResult<'_>| matches!(ns, ResolveResult::Bound(Namespace(n)) if *n == MEDIA);
+    // The entry is an RSS `<item>`: what [`item_child`] reads is an item's.
+    let mut in_item = false;
     loop {
         let (ns, event) = reader.read_resolved_event().ok()?;
         match event {
@@ -95,12 +176,14 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
                 depth += 1;
                 let local = e.local_name();
                 let local = local.as_ref();
+                let kind = Kind::of(&ns);
                 match &mut current {
                     None if matches!(local, "item" | "entry") => {
-                        current = Some((depth, Found::default()))
+                        current = Some((depth, Found::default()));
+                        in_item = local == "item";
                     }
                     Some((entry_depth, _))
-                        if depth == *entry_depth + 1 && local == "group" && is_media(&ns) =>
+                        if depth == *entry_depth + 1 && local == "group" && kind == Kind::Media =>
                     {
                         in_group = true;
                     }
@@ -108,17 +191,29 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
                         if depth == *entry_depth + 1 || (in_group && depth == *entry_depth + 2) =>
                     {
                         let name = e.name().as_ref().to_string();
+                        if in_item && depth == *entry_depth + 1 {
+                            item_child(kind, &e, held);
+                        }
                         depth -= 1;
-                        let feedburner =
-                            matches!(ns, ResolveResult::Bound(Namespace(n)) if n == FEEDBURNER);
-                        if is_media(&ns) {
+                        if kind == Kind::Media {
                             thumbnail(&e, held);
                         }
-                        if feedburner && local == "origLink" && held.orig.is_none() {
-                            let raw = reader.read_text(QName(&name)).ok()?;
-                            held.orig = absolute(&raw);
-                        } else {
-                            reader.read_to_end(QName(&name)).ok()?;
+                        match (kind, local) {
+                            (Kind::FeedBurner, "origLink") if held.orig.is_none() => {
+                                let raw = reader.read_text(QName(&name)).ok()?;
+                                held.orig = absolute(&raw);
+                            }
+                            (Kind::Media, "content") => {
+                                let player = player_in(&mut reader)?;
+                                if let Some(player) =
+                                    player.filter(|_| held.players.len() < MAX_NAMED)
+                                {
+                                    held.players.push((player, attr(&e, "url")));
+                                }
+                            }
+                            _ => {
+                                reader.read_to_end(QName(&name)).ok()?;
+                            }
                         }
                     }
                     _ => {}
@@ -140,14 +235,93 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
                     found.push(Found::default());
                 }
                 Some((entry_depth, held))
-                    if is_media(&ns)
-                        && (depth == *entry_depth || (in_group && depth == *entry_depth + 1)) =>
+                    if depth == *entry_depth || (in_group && depth == *entry_depth + 1) =>
                 {
-                    thumbnail(&e, held);
+                    let kind = Kind::of(&ns);
+                    if in_item && depth == *entry_depth {
+                        item_child(kind, &e, held);
+                    }
+                    if kind == Kind::Media {
+                        thumbnail(&e, held);
+                    }
                 }
                 _ => {}
             },
             Event::Eof => return Some(found),
+            _ => {}
+        }
+    }
+}
+
+/// The namespaces of the elements [`read_entries`] reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// RSS's own: none (0.9x, 2.0), RSS 1.0's, or RSS 0.90's.
+    Rss,
+    Media,
+    FeedBurner,
+    Other,
+}
+
+impl Kind {
+    fn of(ns: &ResolveResult<'_>) -> Kind {
+        match ns {
+            ResolveResult::Unbound => Kind::Rss,
+            ResolveResult::Bound(Namespace(n)) if super::rss_extras::RSS.contains(n) => Kind::Rss,
+            ResolveResult::Bound(Namespace(n)) if *n == MEDIA => Kind::Media,
+            ResolveResult::Bound(Namespace(n)) if *n == FEEDBURNER => Kind::FeedBurner,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// Keeps what `e`, a child of an RSS item itself, names that feed-rs drops: an
+/// `<enclosure>` (the first [`MAX_NAMED`]).
+fn item_child(kind: Kind, e: &BytesStart<'_>, held: &mut Found) {
+    match (kind, e.local_name().as_ref()) {
+        (Kind::Rss, "enclosure") if held.enclosures.len() < MAX_NAMED => {
+            held.enclosures.extend(enclosure(e));
+        }
+        _ => {}
+    }
+}
+
+/// An `<enclosure>`'s file as feed-rs reads one, when its `url` is absolute (relative ones
+/// were made so before, where anything resolves them: `absolute_enclosures`).
+fn enclosure(e: &BytesStart<'_>) -> Option<MediaContent> {
+    let url = Url::parse(&attr(e, "url")?).ok()?;
+    Some(MediaContent {
+        url: Some(url),
+        content_type: attr(e, "type").and_then(|t| t.parse().ok()),
+        height: None,
+        width: None,
+        duration: None,
+        size: attr(e, "length").and_then(|l| l.parse().ok()),
+        rating: None,
+    })
+}
+
+/// The `url` of the first `media:player` directly in the `media:content` whose start tag was
+/// read last, read to the content's end; `None` when quick-xml cannot read that far.
+fn player_in(reader: &mut NsReader<&[u8]>) -> Option<Option<String>> {
+    let mut depth = 0usize;
+    let mut player = None;
+    loop {
+        let (ns, event) = reader.read_resolved_event().ok()?;
+        let is_player = |e: &BytesStart<'_>| {
+            depth == 0 && Kind::of(&ns) == Kind::Media && e.local_name().as_ref() == "player"
+        };
+        match event {
+            Event::Start(e) => {
+                if player.is_none() && is_player(&e) {
+                    player = attr(&e, "url");
+                }
+                depth += 1;
+            }
+            Event::Empty(e) if player.is_none() && is_player(&e) => player = attr(&e, "url"),
+            Event::End(_) if depth == 0 => return Some(player),
+            Event::End(_) => depth -= 1,
+            Event::Eof => return None,
             _ => {}
         }
     }
@@ -162,16 +336,22 @@ fn thumbnail(e: &BytesStart<'_>, held: &mut Found) {
 }
 
 /// The `url` of `e` when it is a `media:thumbnail` (in the Media RSS namespace) naming one.
-fn thumbnail_url(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
+fn thumbnail_url(e: &BytesStart<'_>) -> Option<String> {
     if e.local_name().as_ref() != "thumbnail" {
         return None;
     }
-    e.try_get_attribute("url")
+    attr(e, "url")
+}
+
+/// The value of `e`'s attribute `name` (its entities undone), trimmed; `None` when it has
+/// none or it is blank.
+fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    e.try_get_attribute(name)
         .ok()
         .flatten()
         .and_then(|a| a.normalized_value(quick_xml::XmlVersion::default()).ok())
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// `raw` (an element's text as written: entities and CDATA undone) when it is an absolute
@@ -193,7 +373,7 @@ mod tests {
     fn orig(link: &str) -> Found {
         Found {
             orig: Some(link.to_string()),
-            thumbnail: None,
+            ..Found::default()
         }
     }
 
@@ -222,8 +402,8 @@ mod tests {
           <entry><content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><media:thumbnail url="https://y.example/deep.jpg"/></div></content></entry>
         </feed>"#;
         let thumb = |url: &str| Found {
-            orig: None,
             thumbnail: Some(url.to_string()),
+            ..Found::default()
         };
         assert_eq!(
             read_entries(atom).unwrap(),
@@ -235,5 +415,55 @@ mod tests {
                 Found::default()
             ]
         );
+    }
+
+    #[test]
+    fn enclosures_and_players_are_read_per_item_within_bounds() {
+        let many: String = (0..100)
+            .map(|i| format!(r#"<enclosure url="https://x.example/{i}.mp3" type="audio/mpeg"/>"#))
+            .collect();
+        let rss = format!(
+            r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+          <item><enclosure url="https://x.example/a.mp3" length="12" type="audio/mpeg"></enclosure><enclosure url="relative.mp3"/><enclosure url="https://x.example/b.ogg" length="many" type="nonsense"/>
+            <media:content url="https://x.example/a.mp3"><media:title>T</media:title><media:player url="https://x.example/a/embed"/><media:player url="https://x.example/second"/></media:content>
+            <media:group><media:content><media:credit>c</media:credit><media:player url=" https://x.example/b/embed "></media:player></media:content></media:group>
+            <media:content url="https://x.example/c.jpg"><media:group><media:player url="https://x.example/nested"/></media:group></media:content></item>
+          <item>{many}</item>
+        </channel></rss>"#
+        );
+        let found = read_entries(&rss).unwrap();
+        let enclosures: Vec<(&str, Option<String>, Option<u64>)> = found[0]
+            .enclosures
+            .iter()
+            .map(|c| {
+                (
+                    c.url.as_ref().unwrap().as_str(),
+                    c.content_type.as_ref().map(|t| t.to_string()),
+                    c.size,
+                )
+            })
+            .collect();
+        assert_eq!(
+            enclosures,
+            [
+                (
+                    "https://x.example/a.mp3",
+                    Some("audio/mpeg".into()),
+                    Some(12)
+                ),
+                ("https://x.example/b.ogg", None, None)
+            ]
+        );
+        assert_eq!(
+            found[0].players,
+            [
+                (
+                    "https://x.example/a/embed".to_string(),
+                    Some("https://x.example/a.mp3".to_string())
+                ),
+                ("https://x.example/b/embed".to_string(), None),
+            ]
+        );
+        assert_eq!(found[1].enclosures.len(), MAX_NAMED);
     }
 }

@@ -6,7 +6,8 @@
 //! runs feed-rs under `catch_unwind` (once more with bare `&`s read as text when it rejects
 //! the document for one: `references`), reads what it leaves out of RSS items
 //! (`rss_extras`) and out of any entry (`entry_extras`: FeedBurner's original links, lone
-//! thumbnails), and gives each entry its identity and a hash of its raw form.
+//! thumbnails, RSS enclosures beside Media RSS content, content urls feed-rs took from a
+//! player), and gives each entry its identity and a hash of its raw form.
 //! [`normalize`] then does the costly part — sanitizing HTML, plain-text summaries, canonical
 //! links, dates — and is only called for entries that are new or changed.
 
@@ -751,8 +752,9 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         authors.clone_from(&feed.authors);
     }
 
-    // RSS `<enclosure>` and Media RSS come as media; Atom `rel="enclosure"` links and JSON
-    // Feed attachments as links. The same file named twice is one enclosure.
+    // RSS `<enclosure>` and Media RSS come as media (an item's enclosures first:
+    // `entry_extras`); Atom `rel="enclosure"` links and JSON Feed attachments as links. The
+    // same file named twice is one enclosure.
     let from_media = e
         .media
         .iter()

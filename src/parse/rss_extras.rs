@@ -23,7 +23,7 @@ const CONTENT: &str = "http://purl.org/rss/1.0/modules/content/";
 const ITUNES: &str = "http://www.itunes.com/dtds/podcast-1.0.dtd";
 pub(super) const MEDIA: &str = "http://search.yahoo.com/mrss/";
 /// RSS's own elements: no namespace (0.9x, 2.0), RSS 1.0's, or RSS 0.90's.
-const RSS: &[&str] = &[
+pub(super) const RSS: &[&str] = &[
     "http://purl.org/rss/1.0/",
     "http://my.netscape.com/rdf/simple/0.9/",
 ];

@@ -769,6 +769,88 @@ fn enclosures_come_from_rss_atom_links_and_json_feed_attachments() {
     assert_eq!(it[0].enclosures[0].url, "https://r.example/c/ep.mp3");
 }
 
+/// The attachments of the first item of `doc`: URL, type, length.
+fn attachments(doc: &str) -> Vec<(String, Option<String>, Option<u64>)> {
+    items(doc)[0]
+        .enclosures
+        .iter()
+        .map(|e| (e.url.clone(), e.mime.clone(), e.length))
+        .collect()
+}
+
+fn attachment(url: &str, mime: &str, length: Option<u64>) -> (String, Option<String>, Option<u64>) {
+    (url.to_string(), Some(mime.to_string()), length)
+}
+
+// An RSS item's `<enclosure>`s are its attachments beside Media RSS content too (feed-rs keeps
+// only the content then), in document order and first, each file once.
+#[test]
+fn enclosures_beside_media_rss_content_are_kept_first() {
+    let podcast = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>P</title><link>https://p.example/</link>
+<item><title>Episode 12</title><link>https://p.example/ep12</link>
+<media:content url="https://p.example/img/ep12.jpg" medium="image" type="image/jpeg"/>
+<enclosure url="https://cdn.p.example/ep12.mp3" length="34567890" type="audio/mpeg"/>
+<enclosure url="https://cdn.p.example/ep12.ogg" length="123" type="audio/ogg"/>
+<media:group><media:content url="https://cdn.p.example/ep12.mp3" type="audio/mpeg"/><media:content url="https://cdn.p.example/ep12.m4a" type="audio/mp4"/></media:group>
+</item></channel></rss>"#;
+    let mut got = attachments(podcast);
+    assert_eq!(
+        got[..2],
+        [
+            attachment(
+                "https://cdn.p.example/ep12.mp3",
+                "audio/mpeg",
+                Some(34567890)
+            ),
+            attachment("https://cdn.p.example/ep12.ogg", "audio/ogg", Some(123)),
+        ]
+    );
+    // The Media RSS ones after them, in the order feed-rs gives its media objects.
+    got[2..].sort();
+    assert_eq!(
+        got[2..],
+        [
+            attachment("https://cdn.p.example/ep12.m4a", "audio/mp4", None),
+            attachment("https://p.example/img/ep12.jpg", "image/jpeg", None),
+        ]
+    );
+    // A relative enclosure is resolved as before, beside Media RSS content too.
+    let relative = podcast.replace("https://cdn.p.example/ep12.ogg", "/audio/ep12.ogg");
+    assert_eq!(
+        attachments(&relative)[1],
+        attachment("https://p.example/audio/ep12.ogg", "audio/ogg", Some(123))
+    );
+}
+
+// A `media:player` names a web page to play the content in, not the content: feed-rs reads
+// its url as the `media:content`'s own. The content keeps its own url; one that names none
+// is no attachment.
+#[test]
+fn a_media_player_is_never_an_attachment() {
+    let rss = r#"<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>S</title><link>https://s.example/</link>
+<item><title>Update</title><link>https://s.example/update</link>
+<media:content url="https://traffic.s.example/audio.mp3" type="audio/mpeg"><media:player url="https://s.example/update/embed"/></media:content>
+<media:content type="video/mp4"><media:player url="https://s.example/update/video-embed"/></media:content>
+<media:content url="https://s.example/cover.jpg" type="image/jpeg"/>
+</item></channel></rss>"#;
+    assert_eq!(
+        attachments(rss),
+        [
+            attachment("https://traffic.s.example/audio.mp3", "audio/mpeg", None),
+            attachment("https://s.example/cover.jpg", "image/jpeg", None),
+        ]
+    );
+    // The same in an Atom entry, beside its enclosure link.
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/"><title>A</title><id>urn:a</id><updated>2020-01-01T00:00:00Z</updated>
+<entry><title>Clip</title><id>urn:a:1</id><updated>2020-01-01T00:00:00Z</updated><link href="https://a.example/1"/>
+<media:group><media:content url="https://a.example/clip.mp4" type="video/mp4"><media:title>x</media:title><media:player url="https://a.example/1/embed"></media:player></media:content></media:group>
+</entry></feed>"#;
+    assert_eq!(
+        attachments(atom),
+        [attachment("https://a.example/clip.mp4", "video/mp4", None)]
+    );
+}
+
 #[test]
 fn entries_the_parser_cannot_read_are_counted_in_a_warning() {
     let url = Url::parse("http://127.0.0.1:8000/feed.xml").unwrap();
