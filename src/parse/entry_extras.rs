@@ -13,6 +13,8 @@
 //!   the enclosures, the episode's audio among them.
 //! - The url of a `media:content` that holds a `media:player`: feed-rs reads the player's url
 //!   (a web page) in its place, labelled with the content's type.
+//! - An `atom:link` to the page of an RSS item that has no `<link>` (feedparser reads it;
+//!   feed-rs reads no `atom:link` in an item).
 
 use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject};
 use quick_xml::events::{BytesStart, Event};
@@ -21,6 +23,7 @@ use quick_xml::NsReader;
 use url::Url;
 
 const FEEDBURNER: &str = "http://rssnamespace.org/feedburner/ext/1.0";
+const ATOM: &str = "http://www.w3.org/2005/Atom";
 use super::rss_extras::MEDIA;
 
 /// Most `<enclosure>`s and players read from one entry: [`super::normalize`] reads no more
@@ -39,13 +42,16 @@ struct Found {
     /// For each `media:content` that holds a `media:player`: the player's url, and the
     /// content's own (`None` when it names none), in document order.
     players: Vec<(String, Option<String>)>,
+    /// The `href` of its first `atom:link` to its page: `rel="alternate"` or none, of an HTML
+    /// type or none, as feedparser takes it.
+    alternate: Option<String>,
 }
 
 /// Puts each entry's `feedburner:origLink` first among its links, as its page, gives an
 /// entry without a picture its thumbnail, an RSS item its `<enclosure>`s (first among its
-/// attachments), and a `media:content` its own url back from its player's. Only a document
-/// that names one of them is read again, and its findings are used only when it holds as many
-/// items or entries as feed-rs read.
+/// attachments) and its `atom:link` when it has no `<link>`, and a `media:content` its own url
+/// back from its player's. Only a document that names one of them is read again, and its
+/// findings are used only when it holds as many items or entries as feed-rs read.
 pub(super) fn fill(feed: &mut Feed, text: &str) {
     let rss = matches!(
         feed.feed_type,
@@ -66,7 +72,14 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             .iter()
             .any(|e| e.media.iter().any(|m| !m.content.is_empty()))
         && text.contains(":player");
-    if !thumbnails && !enclosures && !players && !text.contains("origLink") {
+    // Only an item without a `<link>` takes its `atom:link`.
+    let alternates = rss
+        && feed
+            .entries
+            .iter()
+            .any(|e| super::pick_link(&e.links).is_none())
+        && text.contains(ATOM);
+    if !thumbnails && !enclosures && !players && !alternates && !text.contains("origLink") {
         return;
     }
     let Some(found) = read_entries(text) else {
@@ -78,6 +91,11 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
     for (entry, found) in feed.entries.iter_mut().zip(found) {
         if let Some(orig) = found.orig {
             link_first(entry, orig);
+        }
+        if let Some(href) = found.alternate.filter(|_| alternates) {
+            if super::pick_link(&entry.links).is_none() {
+                entry.links.push(page_link(href));
+            }
         }
         if players {
             unplay(entry, &found.players);
@@ -142,18 +160,20 @@ fn unplay(entry: &mut Entry, players: &[(String, Option<String>)]) {
 
 fn link_first(entry: &mut Entry, href: String) {
     entry.links.retain(|l| l.href != href);
-    entry.links.insert(
-        0,
-        Link {
-            href,
-            target: None,
-            rel: Some("alternate".into()),
-            media_type: None,
-            href_lang: None,
-            title: None,
-            length: None,
-        },
-    );
+    entry.links.insert(0, page_link(href));
+}
+
+/// A link to the entry's page.
+fn page_link(href: String) -> Link {
+    Link {
+        href,
+        target: None,
+        rel: Some("alternate".into()),
+        media_type: None,
+        href_lang: None,
+        title: None,
+        length: None,
+    }
 }
 
 /// What each `<item>` or `<entry>` (not nested in another) holds, in document order (see
@@ -258,6 +278,7 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
 enum Kind {
     /// RSS's own: none (0.9x, 2.0), RSS 1.0's, or RSS 0.90's.
     Rss,
+    Atom,
     Media,
     FeedBurner,
     Other,
@@ -268,6 +289,7 @@ impl Kind {
         match ns {
             ResolveResult::Unbound => Kind::Rss,
             ResolveResult::Bound(Namespace(n)) if super::rss_extras::RSS.contains(n) => Kind::Rss,
+            ResolveResult::Bound(Namespace(n)) if *n == ATOM => Kind::Atom,
             ResolveResult::Bound(Namespace(n)) if *n == MEDIA => Kind::Media,
             ResolveResult::Bound(Namespace(n)) if *n == FEEDBURNER => Kind::FeedBurner,
             _ => Kind::Other,
@@ -276,12 +298,13 @@ impl Kind {
 }
 
 /// Keeps what `e`, a child of an RSS item itself, names that feed-rs drops: an
-/// `<enclosure>` (the first [`MAX_NAMED`]).
+/// `<enclosure>` (the first [`MAX_NAMED`]), an `atom:link` to the page.
 fn item_child(kind: Kind, e: &BytesStart<'_>, held: &mut Found) {
     match (kind, e.local_name().as_ref()) {
         (Kind::Rss, "enclosure") if held.enclosures.len() < MAX_NAMED => {
             held.enclosures.extend(enclosure(e));
         }
+        (Kind::Atom, "link") if held.alternate.is_none() => held.alternate = page_href(e),
         _ => {}
     }
 }
@@ -299,6 +322,23 @@ fn enclosure(e: &BytesStart<'_>) -> Option<MediaContent> {
         size: attr(e, "length").and_then(|l| l.parse().ok()),
         rating: None,
     })
+}
+
+/// The `href` of an `atom:link` to the entry's page: one of `rel="alternate"` or none, and of
+/// an HTML type or none (an `alternate` of another type is the page in another format).
+fn page_href(e: &BytesStart<'_>) -> Option<String> {
+    let alternate = attr(e, "rel").is_none_or(|rel| rel.eq_ignore_ascii_case("alternate"));
+    let html = attr(e, "type").is_none_or(|t| {
+        let essence = t.split(';').next().unwrap_or("").trim();
+        ["text/html", "application/xhtml+xml", "html", "xhtml"]
+            .iter()
+            .any(|h| essence.eq_ignore_ascii_case(h))
+    });
+    if alternate && html {
+        attr(e, "href")
+    } else {
+        None
+    }
 }
 
 /// The `url` of the first `media:player` directly in the `media:content` whose start tag was

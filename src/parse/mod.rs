@@ -7,7 +7,8 @@
 //! the document for one: `references`), reads what it leaves out of RSS items
 //! (`rss_extras`) and out of any entry (`entry_extras`: FeedBurner's original links, lone
 //! thumbnails, RSS enclosures beside Media RSS content, content urls feed-rs took from a
-//! player), and gives each entry its identity and a hash of its raw form.
+//! player, an RSS item's `atom:link`), and gives each entry its identity and a hash of its raw
+//! form.
 //! [`normalize`] then does the costly part — sanitizing HTML, plain-text summaries, canonical
 //! links, dates — and is only called for entries that are new or changed.
 

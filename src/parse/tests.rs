@@ -497,6 +497,29 @@ fn comments_are_never_the_story_link() {
     assert_eq!(items(atom)[0].link.as_deref(), Some("https://a.example/1"));
 }
 
+// An RSS item without `<link>` links to its page as an `atom:link` names it (`rel="alternate"`
+// or none, an HTML type or none), resolved as links are; one with `<link>` keeps it.
+#[test]
+fn an_rss_item_without_link_takes_its_atom_link() {
+    let rss = r#"<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>G</title><link>https://g.example/</link>
+      <atom:link rel="self" href="https://g.example/feed/"/>
+      <item><title>Alternate</title><atom:link href="/posts/2?utm_source=rss" rel="alternate" type="text/html"/><guid isPermaLink="false">g-2</guid></item>
+      <item><title>No rel</title><atom:link href="https://g.example/posts/3"></atom:link><guid isPermaLink="false">g-3</guid></item>
+      <item><title>Both</title><atom:link rel="alternate" href="https://elsewhere.example/4"/><link>https://g.example/posts/4</link><guid isPermaLink="false">g-4</guid></item>
+      <item><title>Self and feed only</title><atom:link rel="self" href="https://g.example/posts/5/feed"/><atom:link rel="alternate" type="application/rss+xml" href="https://g.example/posts/5/rss"/><guid isPermaLink="false">g-5</guid></item>
+    </channel></rss>"#;
+    let links: Vec<Option<String>> = items(rss).into_iter().map(|i| i.link).collect();
+    assert_eq!(
+        links,
+        [
+            Some("https://g.example/posts/2".to_string()),
+            Some("https://g.example/posts/3".to_string()),
+            Some("https://g.example/posts/4".to_string()),
+            None,
+        ]
+    );
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();
