@@ -63,15 +63,15 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             .entries
             .iter()
             .any(|e| e.media.iter().all(|m| m.thumbnails.is_empty()));
-    // Enclosures are lost only beside Media RSS content.
-    let enclosures = rss && text.contains("<enclosure") && names_tag(text, ":content");
-    // A player's url is read in a content's place only where there is content.
-    let players = feed.feed_type != FeedType::JSON
+    // Enclosures are lost, and a player's url read in a content's place, only where feed-rs
+    // read Media RSS content: documents without media go by without a look at their text.
+    let content = feed.feed_type != FeedType::JSON
         && feed
             .entries
             .iter()
-            .any(|e| e.media.iter().any(|m| !m.content.is_empty()))
-        && text.contains(":player");
+            .any(|e| e.media.iter().any(|m| !m.content.is_empty()));
+    let enclosures = content && rss && text.contains("<enclosure") && names_tag(text, ":content");
+    let players = content && text.contains(":player");
     // Only an item without a `<link>` takes its `atom:link`.
     let alternates = rss
         && feed
