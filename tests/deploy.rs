@@ -5,6 +5,25 @@ use std::path::Path;
 use std::process::Command;
 
 #[test]
+fn a_fetch_pass_that_was_stopped_or_partly_failed_is_no_failed_unit() {
+    // A pass stopped by `systemctl stop` or a shutdown exits 143 after storing what it had;
+    // one where some sources failed, 3. Neither is a failure of the unit (checked without
+    // systemd too: `systemd_units_verify` needs it).
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/systemd/tributary-fetch.service"),
+    )
+    .unwrap();
+    let success: Vec<&str> = unit
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("SuccessExitStatus="))
+        .flat_map(str::split_whitespace)
+        .collect();
+    for code in ["3", "143"] {
+        assert!(success.contains(&code), "SuccessExitStatus lacks {code}");
+    }
+}
+
+#[test]
 fn systemd_units_verify() {
     let available = Command::new("systemd-analyze")
         .arg("--version")
