@@ -593,6 +593,12 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
             && metrics.contains("tributary_source_enabled{source=\"on\"} 1"),
         "{metrics}"
     );
+    // A paused source, never fetched, is not down: an alert on `source_up == 0` stays quiet.
+    assert!(
+        metrics.contains("tributary_source_up{source=\"on\"} 1")
+            && !metrics.contains("tributary_source_up{source=\"off\"}"),
+        "{metrics}"
+    );
 
     std::fs::write(&s.config, config.replace("enabled = false\n", "")).unwrap();
     d.signal("HUP");
@@ -629,6 +635,7 @@ async fn a_disabled_source_is_not_polled_until_a_reload_enables_it() {
             let metrics = body_text(&client, &d.url("/metrics")).await;
             !metrics.contains("source=\"on\"")
                 && metrics.contains("tributary_source_enabled{source=\"off\"} 1")
+                && metrics.contains("tributary_source_up{source=\"off\"} 1")
         },
     )
     .await;

@@ -178,7 +178,7 @@ impl Metrics {
         );
         registry.register(
             "source_up",
-            "1 when the source's last fetch succeeded, 0 when it failed",
+"1 when the source's last fetch succeeded, 0 when it failed; absent while the source is disabled or not fetched yet",
             m.source_up.clone(),
         );
         registry.register(
@@ -396,8 +396,15 @@ impl Metrics {
         self.source_enabled
             .get_or_create(&l)
             .set(i64::from(source.enabled));
-        let up = state.last_attempt.is_some() && state.healthy();
-        self.source_up.get_or_create(&l).set(i64::from(up));
+        // Only a source that is polled and has been has a last fetch to tell of: a disabled
+        // or not yet fetched one at 0 would page whoever alerts on `source_up == 0`.
+        if source.enabled && state.last_attempt.is_some() {
+            self.source_up
+                .get_or_create(&l)
+                .set(i64::from(state.healthy()));
+        } else {
+            self.source_up.remove(&l);
+        }
         self.source_errors
             .get_or_create(&l)
             .set(i64::from(state.consecutive_errors));
