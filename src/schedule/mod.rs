@@ -275,8 +275,8 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         // container's restart policy), and a new process opens the store afresh.
         let _ = store.flush();
         anyhow::bail!(
-            "stopped: the store has taken no writes since {} ({error}); restart once the disk \
-             has room or works again (nothing stored is lost)",
+            "stopped to open the store afresh: it has taken no writes since {} ({error}), and \
+             its disk has room again; a restart takes writes (nothing stored is lost)",
             since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
     }
@@ -305,12 +305,18 @@ const STATE_WRITE_EVERY: Duration = Duration::from_secs(5);
 
 /// How long the store may fail to take writes before the daemon stops (exit 1) to be
 /// restarted: sled keeps an I/O error (a full disk) for the rest of the process, so the store
-/// takes writes again only in a new one, once there is room.
+/// takes writes again only in a new one. It stops only once there is room for a new process
+/// to open the store ([`Store::room_to_reopen`]): until then it serves the feeds it has.
 const STORE_FAILURE_LIMIT: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
+/// While the store fails, its error is logged at the first failure and then every this many
+/// attempts (a minute), not every five seconds for as long as a disk stays full.
+const STORE_FAILURE_LOG_EVERY: u32 = 12;
 
 /// Writes pending source states every few seconds, in one batch each time, until shutdown
 /// (which flushes the store itself). Whether that works is the store's health (`/healthz`,
-/// `tributary_store_writable`); failing for [`STORE_FAILURE_LIMIT`], it wakes `store_gone`.
+/// `tributary_store_writable`); failing for [`STORE_FAILURE_LIMIT`], it wakes `store_gone`
+/// once a new process could open the store.
 async fn write_states(
     shared: Arc<Shared>,
     cancel: tokio_util::sync::CancellationToken,
@@ -318,6 +324,7 @@ async fn write_states(
 ) {
     let mut tick = tokio::time::interval(STATE_WRITE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failures: u32 = 0;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -327,16 +334,31 @@ async fn write_states(
         let error = match tokio::task::spawn_blocking(move || store.flush()).await {
             Ok(Ok(())) => {
                 shared.store_ok();
+                failures = 0;
                 continue;
             }
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         };
         let since = shared.store_failed(&error);
-        tracing::error!(%error, %since, "the store takes no writes: fetched stories cannot be stored");
-        if Utc::now() - since >= STORE_FAILURE_LIMIT {
-            store_gone.notify_one();
-            return;
+        let told = failures % STORE_FAILURE_LOG_EVERY == 0;
+        failures = failures.wrapping_add(1);
+        if told {
+            tracing::error!(%error, %since, "the store takes no writes: fetched stories cannot be stored");
+        }
+        if Utc::now() - since < STORE_FAILURE_LIMIT {
+            continue;
+        }
+        let store = shared.store.clone();
+        match tokio::task::spawn_blocking(move || store.room_to_reopen()).await {
+            Ok(Ok(())) => {
+                store_gone.notify_one();
+                return;
+            }
+            Ok(Err(e)) if told => {
+                tracing::error!(error = %e, "no room to open the store again: the feeds stored are still served; the daemon restarts once its disk has room")
+            }
+            _ => {}
         }
     }
 }

@@ -223,6 +223,10 @@ pub struct Query {
 }
 
 /// The sled-backed store.
+/// The room [`Store::room_to_reopen`] asks for: a few of sled's log segments (512 KiB each)
+/// and its snapshot, with margin.
+const ROOM_TO_REOPEN: u64 = 16 << 20;
+
 pub struct Store {
     config: StoreConfig,
     /// The sources' states.
@@ -981,6 +985,25 @@ impl Store {
             .get()
             .map_or(0, |m| m.db.size_on_disk().unwrap_or(0));
         main + self.states_db.size_on_disk().unwrap_or(0)
+    }
+
+    /// Whether a new process could open this store: its folder takes a file of
+    /// [`ROOM_TO_REOPEN`] bytes, written to disk and removed. sled keeps an I/O error (a full
+    /// disk) for the rest of the process, and writes as it opens: a daemon whose store failed
+    /// that restarts before there is room would serve nothing at all.
+    pub fn room_to_reopen(&self) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let probe = self.config.path.join(".room-to-reopen");
+        let written = (|| {
+            let mut file = std::fs::File::create(&probe)?;
+            let chunk = vec![0u8; 1 << 20];
+            for _ in 0..ROOM_TO_REOPEN >> 20 {
+                file.write_all(&chunk)?;
+            }
+            file.sync_all()
+        })();
+        let removed = std::fs::remove_file(&probe);
+        written.and(removed)
     }
 
     /// Writes everything to disk, source states kept in memory included.

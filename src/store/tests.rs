@@ -5517,3 +5517,20 @@ fn joiners_inside_words_do_not_part_titles() {
     assert!(with.is_some());
     assert_eq!(with, without);
 }
+
+// A daemon whose store failed restarts only once a new process could open it: the probe is a
+// file of some megabytes, written to disk and removed, which a full disk refuses.
+#[test]
+fn room_to_reopen_writes_a_file_and_takes_it_away_and_a_full_disk_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_lazy(&test_config(dir.path())).unwrap();
+    store.room_to_reopen().unwrap();
+    let probe = dir.path().join(".room-to-reopen");
+    assert!(!probe.exists());
+    // Writes to /dev/full fail as on a full disk (ENOSPC).
+    std::os::unix::fs::symlink("/dev/full", &probe).unwrap();
+    let error = store.room_to_reopen().unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::StorageFull, "{error}");
+    assert!(!probe.exists());
+    store.room_to_reopen().unwrap();
+}
