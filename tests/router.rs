@@ -415,8 +415,10 @@ async fn health_readiness_metrics_and_status_page() {
     let r = get(&s, "/readyz", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await, "ready\n");
-    let response = get(&s, "/metrics", &[]).await;
-    // The format prometheus-client writes (`_total` samples, `# EOF`), named as such.
+    // Prometheus asks for OpenMetrics first: the format prometheus-client writes (`_total`
+    // samples of a family named without it, `# EOF`), named as such.
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let response = get(&s, "/metrics", &[("accept", prometheus)]).await;
     assert!(response.headers()["content-type"]
         .to_str()
         .unwrap()
@@ -424,6 +426,29 @@ async fn health_readiness_metrics_and_status_page() {
     let metrics = body(response).await;
     assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
     assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
+    assert!(
+        metrics.contains("# TYPE tributary_http_requests counter\n"),
+        "{metrics}"
+    );
+    // Any other scraper (an older agent, curl) gets the classic text format, where a
+    // counter's family is named as its samples are: read the other way, counters are untyped.
+    let response = get(&s, "/metrics", &[]).await;
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let classic = body(response).await;
+    assert!(!classic.contains("# EOF"), "{classic}");
+    assert!(
+        classic.contains("# TYPE tributary_http_requests_total counter\n")
+            && classic.contains("# HELP tributary_http_requests_total ")
+            && classic.contains("\ntributary_http_requests_total{"),
+        "{classic}"
+    );
+    assert!(
+        classic.contains("# TYPE tributary_store_writable gauge\n"),
+        "{classic}"
+    );
     // The process metrics every client library exports, under their standard names.
     for name in [
         "process_cpu_seconds_total ",

@@ -230,7 +230,7 @@ impl Metrics {
         );
         registry.register(
             "store_writable",
-            "1 while the store takes writes, 0 since one failed (a full or failing disk); the daemon exits to be restarted if it stays 0",
+            "1 while the store takes writes, 0 since one failed (a full or failing disk); after two minutes of 0 the daemon exits to be restarted, once its disk has room",
             m.store_writable.clone(),
         );
         registry.register(
@@ -604,6 +604,43 @@ impl Metrics {
             .expect("writing to a String cannot fail");
         out
     }
+}
+
+/// `open_metrics` (as [`Metrics::encode`] writes it) in Prometheus's classic text format
+/// (0.0.4): a counter's `# HELP` and `# TYPE` name its samples (`tributary_fetches_total`, not
+/// the family `tributary_fetches`), and there is no `# EOF` or `# UNIT`. Samples are written
+/// alike in both.
+pub fn classic(open_metrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len() + 16 * counters.len());
+    for line in open_metrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let described = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|kind| Some((kind, line.strip_prefix(kind)?)));
+        match described {
+            Some((kind, rest)) => {
+                let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+                out.push_str(kind);
+                out.push_str(name);
+                if counters.contains(name) {
+                    out.push_str("_total");
+                }
+                if !tail.is_empty() {
+                    out.push(' ');
+                    out.push_str(tail);
+                }
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The process metrics every Prometheus client library exports (CPU time, resident and virtual

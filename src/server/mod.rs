@@ -1059,16 +1059,39 @@ async fn readyz(State(s): State<Arc<Shared>>) -> Response {
 }
 
 /// prometheus-client writes the OpenMetrics text format (`_total` samples of a counter
-/// family, `# EOF`): said so, Prometheus reads the counters as counters.
-async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        s.metrics.encode(),
-    )
-        .into_response()
+/// family, `# EOF`): said so, Prometheus reads the counters as counters. A scraper that does
+/// not ask for it (older agents, `curl`) gets Prometheus's classic text format, in which a
+/// counter's family goes by its samples' name: read as OpenMetrics, its counters would be
+/// untyped.
+async fn metrics_text(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let open_metrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.to_ascii_lowercase()
+                .contains("application/openmetrics-text")
+        });
+    let text = s.metrics.encode();
+    if open_metrics {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            metrics::classic(&text),
+        )
+            .into_response()
+    }
 }
 
 async fn status_page(State(s): State<Arc<Shared>>) -> Response {
