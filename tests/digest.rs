@@ -718,20 +718,27 @@ enum AfterMessage {
     Answers(&'static str),
 }
 
-/// A relay that takes connections and never greets them; counts the connections.
-fn relay_that_never_greets() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+/// A relay that takes connections and never greets them; counts the connections, and says on
+/// the channel each time it takes one.
+fn relay_that_never_greets() -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::sync::mpsc::Receiver<()>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = connections.clone();
+    let (told, told_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for stream in listener.incoming() {
             count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             held.push(stream);
+            let _ = told.send(());
         }
     });
-    (port, connections)
+    (port, connections, told_rx)
 }
 
 /// A relay that goes quiet before the message (no greeting) certainly has not taken it: the
@@ -739,7 +746,7 @@ fn relay_that_never_greets() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUs
 /// to send by itself.
 #[test]
 fn a_relay_that_never_greets_is_tried_again() {
-    let (port, connections) = relay_that_never_greets();
+    let (port, connections, _) = relay_that_never_greets();
     let (_server, s) = fetched_with_relay(port, Some("1s"));
     let run = send(&s, &[]);
     assert_eq!(run.status.code(), Some(3));
@@ -1175,4 +1182,143 @@ fn a_send_without_a_relay_is_refused_before_the_period_is_used_up() {
         .unwrap();
     let said = String::from_utf8_lossy(&preview.stdout);
     assert!(said.contains("(not stored): 4 stories"), "{said}");
+}
+
+/// A store holding a digest for the daemon to send as it starts, through the relay at `port`
+/// (whose limits are far longer than the test), and that daemon, logging JSON to a file. The
+/// digest is built by hand for the latest time of its yearly schedule, which leaves it to the
+/// daemon; it is empty (there are no sources) and sent anyway (`send_empty`).
+fn daemon_sending_through(port: u16) -> (common::Setup, Child, std::path::PathBuf) {
+    use chrono::Datelike;
+    let s = setup(
+        &[],
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[mail]\noutbox = \"outbox\"\n\
+             [mail.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout = \"10m\"\n\
+             [[digests]]\nname = \"annual\"\ntitle = \"Annual\"\ncron = \"0 7 1 1 *\"\n\
+             send = true\nsend_empty = true\n\
+             from = \"digest@digests.example.org\"\nto = [\"partners@lists.example.org\"]\n"
+        ),
+    );
+    // The store, made by a pass over no sources.
+    assert_eq!(s.fetch(&[]).0, 0);
+    let now = chrono::Utc::now();
+    let at = |year: i32| {
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .unwrap()
+            .and_hms_opt(7, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let tick = if now >= at(now.year()) {
+        at(now.year())
+    } else {
+        at(now.year() - 1)
+    };
+    let built = s
+        .cmd()
+        .args(["digest", "annual", "--at", &tick.to_rfc3339()])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let log = s.dir.path().join("daemon.log");
+    let daemon = s
+        .std_cmd()
+        .args(["--log-format", "json", "run"])
+        .env("RUST_LOG", "tributary=info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    (s, daemon, log)
+}
+
+/// SIGTERM to `child`, and its exit status once it is gone.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    child.wait().unwrap()
+}
+
+/// The stored digest named `name`, as `tributary export` writes it.
+fn exported_digest(s: &common::Setup, name: &str) -> Value {
+    let out = s.cmd().arg("export").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["kind"] == "digest" && v["name"] == name)
+        .unwrap_or_else(|| panic!("no digest {name} exported"))
+}
+
+/// A stop while the daemon waits for a relay that never greets ends the send at once: the
+/// relay cannot have the message, so the digest is a plain failure that the next send tries
+/// again, and the error says what happened. No panic, no wait for fetches that do not run.
+#[test]
+fn a_stop_during_a_send_before_the_message_went_ends_it_and_keeps_the_digest_to_send() {
+    let (port, connections, connected) = relay_that_never_greets();
+    let (s, mut daemon, log) = daemon_sending_through(port);
+    let reached = connected.recv_timeout(std::time::Duration::from_secs(60));
+    let status = terminate(&mut daemon);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        reached.is_ok(),
+        "the daemon never tried the relay: {logged}"
+    );
+    assert_eq!(status.code(), Some(0), "{logged}");
+    assert!(!logged.contains("panicked"), "{logged}");
+    assert!(!logged.contains("still running after"), "{logged}");
+    assert!(
+        logged.contains("waiting for the send of digest annual"),
+        "{logged}"
+    );
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let digest = exported_digest(&s, "annual");
+    assert!(digest["sent_at"].is_null(), "{digest}");
+    assert!(digest["send_uncertain"].is_null(), "{digest}");
+    assert!(digest["send_refused"].is_null(), "{digest}");
+    assert_eq!(digest["deliver"], true, "{digest}");
+    let error = digest["send_error"].as_str().unwrap_or_default();
+    assert!(error.contains("tributary stopped"), "{digest}");
+    assert!(
+        error.contains("before the relay had the message"),
+        "{digest}"
+    );
+    assert!(!error.to_lowercase().contains("tokio"), "{digest}");
+}
+
+/// A stop once the relay has the whole message waits a moment for its answer, then gives up
+/// on it: the relay may have taken the message, and the digest says so, as config/README
+/// documents for a send stopped during it.
+#[test]
+fn a_stop_once_the_message_went_leaves_a_digest_the_relay_may_have_taken() {
+    let (port, taken, told) = relay_that(AfterMessage::Stalls);
+    let (s, mut daemon, log) = daemon_sending_through(port);
+    let reached = told.recv_timeout(std::time::Duration::from_secs(60));
+    let status = terminate(&mut daemon);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(reached.is_ok(), "the relay never got the message: {logged}");
+    assert_eq!(status.code(), Some(0), "{logged}");
+    assert!(!logged.contains("panicked"), "{logged}");
+    assert!(!logged.contains("still running after"), "{logged}");
+    assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let digest = exported_digest(&s, "annual");
+    assert!(digest["sent_at"].is_null(), "{digest}");
+    assert_eq!(digest["send_uncertain"], true, "{digest}");
+    let error = digest["send_error"].as_str().unwrap_or_default();
+    assert!(error.contains("tributary stopped"), "{digest}");
+    assert!(error.contains("may have taken the message"), "{digest}");
+    assert!(!error.to_lowercase().contains("tokio"), "{digest}");
 }

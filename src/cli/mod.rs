@@ -1191,6 +1191,9 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let runtime = tokio::runtime::Runtime::new()?;
+    // A send here ends with the process: a signal ends it as it ends the command (a send
+    // under way is marked as one the relay may have taken before the message goes).
+    let stop = tokio_util::sync::CancellationToken::new();
     let mut failed_before = false;
     if args.send {
         // Digests built to be sent that did not go out (the relay was down) go first, as
@@ -1204,7 +1207,13 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
         }
         for record in pending {
             let end = record.end;
-            match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
+            match runtime.block_on(digest_run::send(
+                &app.config.mail,
+                &d,
+                &app.store,
+                record,
+                &stop,
+            )) {
                 Ok(sent) => {
                     outln!(
                         "sent the digest ending {} (it had not gone out) to {}",
@@ -1306,7 +1315,13 @@ fn digest(config: Config, args: &DigestArgs) -> anyhow::Result<ExitCode> {
     };
     if args.send {
         let was_sent = record.sent_at.is_some();
-        match runtime.block_on(digest_run::send(&app.config.mail, &d, &app.store, record)) {
+        match runtime.block_on(digest_run::send(
+            &app.config.mail,
+            &d,
+            &app.store,
+            record,
+            &stop,
+        )) {
             Ok(sent) if was_sent => outln!(
                 "already sent at {}; not sent again",
                 sent.record

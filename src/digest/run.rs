@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, DigestConfig, MailConfig, SmtpSecurity};
 use crate::digest::{self, DigestSpec, Period, Templates};
@@ -54,6 +55,8 @@ pub enum RunError {
         /// Whether the next send of the digest tries it again by itself (not when the relay
         /// refused it for good or may have taken it).
         again: bool,
+        /// The send was stopped (the daemon was stopping) before the relay had the message.
+        stopped: bool,
     },
     /// The schedule cannot say when a period starts.
     #[error("digest {0}: cannot compute its period from the cron expression")]
@@ -572,16 +575,23 @@ fn export_as(record: &DigestRecord, dir: &Path, preview: bool) -> Result<Vec<Pat
     Ok(written)
 }
 
+/// How long a send stopped once its message is under way waits for the relay's answer: the
+/// answer settles whether the list has the message, and a relay gives it within moments of
+/// the message's end. A stop is not held up longer than this.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Sends a stored digest over SMTP, at most once: a record with `sent_at` is not sent again.
 /// Makes three attempts with growing waits between them while the relay certainly has not
 /// taken the message; the outcome is stored on the record (a failure too, whatever its cause,
 /// so the next send of the digest tries it again, by itself only when it was certainly not
-/// taken).
+/// taken). `stop` (the daemon stopping) ends the send: at once while the relay cannot have
+/// the message, else once the relay answers it or [`STOP_GRACE`] has passed.
 pub async fn send(
     mail: &MailConfig,
     d: &DigestConfig,
     store: &Store,
     mut record: DigestRecord,
+    stop: &CancellationToken,
 ) -> Result<Sent, RunError> {
     if record.sent_at.is_some() {
         return Ok(Sent {
@@ -598,9 +608,18 @@ pub async fn send(
         Err(message) => Attempt::Unsendable(message),
         Ok(relay) => {
             let mut outcome = Attempt::Refused(String::new());
+            // The last attempt's failure, said beside a stop that ends the next one.
+            let mut before = None;
             for attempt in 0..3u32 {
                 if attempt > 0 {
-                    tokio::time::sleep(Duration::from_secs(2u64 << attempt)).await;
+                    let wait = tokio::time::sleep(Duration::from_secs(2u64 << attempt));
+                    tokio::select! {
+                        () = wait => {}
+                        () = stop.cancelled() => {
+                            outcome = Attempt::Stopped(STOPPED_BEFORE.into());
+                            break;
+                        }
+                    }
                 }
                 // Recorded (and flushed) once the relay is ready for the message, before it
                 // goes: should the process stop or die while it does, the digest is one the
@@ -618,10 +637,12 @@ pub async fn send(
                         ..record.clone()
                     })
                 };
-                outcome = relay.attempt(record.eml.as_bytes(), under_way).await?;
+                outcome = relay
+                    .attempt(record.eml.as_bytes(), under_way, stop)
+                    .await?;
                 let warn = |message: &str| tracing::warn!(digest = %record.name, attempt = attempt + 1, error = %message, "sending the digest failed");
                 match &outcome {
-                    Attempt::Sent { .. } => break,
+                    Attempt::Sent { .. } | Attempt::Stopped(_) => break,
                     Attempt::Refused(message)
                     | Attempt::Uncertain(message)
                     | Attempt::Unsendable(message) => {
@@ -630,6 +651,7 @@ pub async fn send(
                     }
                     Attempt::Retry(message) => {
                         warn(message);
+                        before = Some(message.clone());
                         // Certainly not taken: so it reads while waiting for the next attempt.
                         store.put_digest(&DigestRecord {
                             send_error: Some(message.clone()),
@@ -641,9 +663,15 @@ pub async fn send(
                     }
                 }
             }
-            outcome
+            match (outcome, before) {
+                (Attempt::Stopped(message), Some(before)) => {
+                    Attempt::Stopped(format!("{message} (the attempt before: {before})"))
+                }
+                (outcome, _) => outcome,
+            }
         }
     };
+    let stopped = matches!(outcome, Attempt::Stopped(_));
     let (message, uncertain, refused) = match outcome {
         Attempt::Sent { refused } => {
             record.sent_at = Some(Utc::now());
@@ -666,7 +694,9 @@ pub async fn send(
             store.put_digest(&record)?;
             return Ok(Sent { record, refused });
         }
-        Attempt::Retry(message) | Attempt::Unsendable(message) => (message, false, false),
+        Attempt::Retry(message) | Attempt::Unsendable(message) | Attempt::Stopped(message) => {
+            (message, false, false)
+        }
         Attempt::Refused(message) => (
             format!(
                 "{message}; the relay refused it for good, so it is not sent again by itself: once the cause is mended, send it with {}",
@@ -695,6 +725,7 @@ pub async fn send(
         name: record.name,
         message,
         again: !(uncertain || refused),
+        stopped,
     })
 }
 
@@ -741,9 +772,15 @@ enum Attempt {
     /// the relay refuses): not tried again in this send; the next may follow a mended config.
     Unsendable(String),
     /// The relay may have taken it (the connection broke or went quiet once the message was
-    /// under way, a reply that does not parse).
+    /// under way, a reply that does not parse, a stop it did not answer in time).
     Uncertain(String),
+    /// Stopped before the relay had the message (the daemon was stopping): certainly not
+    /// taken, and tried again by the next send.
+    Stopped(String),
 }
+
+/// Why a send the daemon's stop ended did not go out.
+const STOPPED_BEFORE: &str = "tributary stopped before the relay had the message: it did not go out, and the next send of the digest sends it";
 
 /// Where an attempt was when an SMTP error ended it.
 #[derive(Clone, Copy)]
@@ -825,32 +862,55 @@ impl<'a> Relay<'a> {
 
     /// One attempt: [`Relay::connect`], [`Relay::envelope`], then `under_way` (the record's
     /// mark) and the message itself within `[mail.smtp] timeout`. Until the message goes,
-    /// the relay cannot have taken it, whatever goes wrong.
+    /// the relay cannot have taken it, whatever goes wrong, and `stop` ends the attempt at
+    /// once; once it goes, the relay's answer is waited for up to [`STOP_GRACE`] after `stop`.
     async fn attempt(
         &self,
         eml: &[u8],
         under_way: impl FnOnce() -> Result<(), crate::store::StoreError>,
+        stop: &CancellationToken,
     ) -> Result<Attempt, crate::store::StoreError> {
-        let mut conn = match self.connect().await {
+        let connected = tokio::select! {
+            connected = self.connect() => connected,
+            () = stop.cancelled() => return Ok(Attempt::Stopped(STOPPED_BEFORE.into())),
+        };
+        let mut conn = match connected {
             Ok(conn) => conn,
             Err(failure) => return Ok(failure),
         };
-        let outcome = match self.envelope(&mut conn, eml).await {
-            Err(failure) => failure,
-            Ok(refused) => {
+        let envelope = tokio::select! {
+            envelope = self.envelope(&mut conn, eml) => Some(envelope),
+            () = stop.cancelled() => None,
+        };
+        let outcome = match envelope {
+            None => Attempt::Stopped(STOPPED_BEFORE.into()),
+            Some(Err(failure)) => failure,
+            Some(Ok(refused)) => {
                 under_way()?;
-                match tokio::time::timeout(self.smtp.timeout, conn.message(eml)).await {
-                    Err(_) => Attempt::Uncertain(format!(
-                        "the relay did not finish the delivery within {}",
-                        humantime::format_duration(self.smtp.timeout)
+                let stopped = async {
+                    stop.cancelled().await;
+                    tokio::time::sleep(STOP_GRACE).await;
+                };
+                tokio::select! {
+                    message = tokio::time::timeout(self.smtp.timeout, conn.message(eml)) => match message {
+                        Err(_) => Attempt::Uncertain(format!(
+                            "the relay did not finish the delivery within {}",
+                            humantime::format_duration(self.smtp.timeout)
+                        )),
+                        Ok(Err(e)) => failed(&e, Stage::Message),
+                        Ok(Ok(_)) => Attempt::Sent { refused },
+                    },
+                    () = stopped => Attempt::Uncertain(format!(
+                        "tributary stopped while the relay was taking the message, which it had not answered {} later",
+                        humantime::format_duration(STOP_GRACE)
                     )),
-                    Ok(Err(e)) => failed(&e, Stage::Message),
-                    Ok(Ok(_)) => Attempt::Sent { refused },
                 }
             }
         };
-        // QUIT, as lettre does; its answer changes nothing.
-        let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
+        // QUIT, as lettre does; its answer changes nothing, and a stop does not wait for it.
+        if !stop.is_cancelled() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.abort()).await;
+        }
         Ok(outcome)
     }
 

@@ -83,6 +83,8 @@ struct Daemon {
     started: chrono::DateTime<Utc>,
     /// When each digest was first scheduled by this daemon (digests added by a reload).
     digest_since: Mutex<HashMap<String, chrono::DateTime<Utc>>>,
+    /// The digests being sent now, by name: what a stop waits for besides fetches.
+    sending: Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// A source's fetch slot: one fetch at a time. A fetch asked for while one runs (by a reload
@@ -169,6 +171,7 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         cancel,
         started: Utc::now(),
         digest_since: Mutex::new(HashMap::new()),
+        sending: Mutex::new(std::collections::BTreeSet::new()),
     });
 
     // Serve at once: what the store already holds is rendered in the background (feeds
@@ -256,17 +259,22 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
     daemon.cancel.cancel();
     let _ = timetable.scheduler.shutdown().await;
     daemon.tracker.close();
+    // A send ends at once too, unless the relay is taking its message: then the relay's
+    // answer settles whether the list has it, and is worth a moment.
+    for name in daemon.sending() {
+        tracing::info!(digest = %name, "stopping: waiting for the send of digest {name} (it ends now, or within {} if the relay is taking its message)", humantime::format_duration(crate::digest::run::STOP_GRACE));
+    }
     // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once, for fetches and for
     // the server's open connections alike.
     let hurried = tokio::select! {
         finished = tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait()) => {
             if finished.is_err() {
-                tracing::warn!("fetches still running after {SHUTDOWN_GRACE:?}; stopping anyway (a feed being applied is either fully stored or not at all)");
+                tracing::warn!("still running after {SHUTDOWN_GRACE:?}: {}; stopping anyway (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", daemon.busy());
             }
             false
         }
         signal = second_signal(&mut term, &mut int) => {
-            tracing::warn!("second {signal}: stopping without waiting for running fetches (a feed being applied is either fully stored or not at all)");
+            tracing::warn!("second {signal}: stopping without waiting for what still runs: {} (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", daemon.busy());
             true
         }
     };
@@ -489,6 +497,52 @@ async fn watchdog(every: Duration) {
 impl Daemon {
     fn live(&self) -> Arc<Live> {
         self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The digests being sent now, by name.
+    fn sending(&self) -> Vec<String> {
+        let sending = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        sending.iter().cloned().collect()
+    }
+
+    /// What the daemon's tasks are doing, for a stop that waits for them: "2 fetches, the send
+    /// of digest daily". A fetch or a digest's run holds its slot while it runs.
+    fn busy(&self) -> String {
+        let sending = self.sending();
+        let mut fetches = 0;
+        let mut digests = Vec::new();
+        for (key, slot) in self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            if slot.lock.try_lock().is_ok() {
+                continue;
+            }
+            match key.strip_prefix("digest:") {
+                Some(name) if sending.iter().any(|s| s == name) => {}
+                Some(name) => digests.push(format!("the run of digest {name}")),
+                None => fetches += 1,
+            }
+        }
+        let mut busy = Vec::new();
+        match fetches {
+            0 => {}
+            1 => busy.push("1 fetch".to_string()),
+            n => busy.push(format!("{n} fetches")),
+        }
+        busy.extend(
+            sending
+                .iter()
+                .map(|name| format!("the send of digest {name}")),
+        );
+        busy.extend(digests);
+        if busy.is_empty() {
+            "retention, or a task about to end".into()
+        } else {
+            busy.join(", ")
+        }
     }
 
     /// Fetches every source once at start-up, then marks the daemon ready.
@@ -1007,18 +1061,34 @@ impl Daemon {
             let mut failed = false;
             let newest = record.end;
             for record in pending {
+                // Stopping: the others wait for the next start.
+                if self.cancel.is_cancelled() {
+                    break;
+                }
                 let end = record.end;
                 // On a blocking thread: the send records its marks in the store, each synced
                 // to the disk, which a worker of the runtime must not wait for. The SMTP
-                // conversation is driven from there on the runtime's IO.
-                let (mail, d2, store) = (
+                // conversation is driven there on a runtime of its own, which lives as long as
+                // the send: the daemon's shuts down as the process ends, and a send still
+                // waiting on its timers then would panic. The daemon's stop ends the send.
+                let (mail, d2, store, stop) = (
                     live.config.mail.clone(),
                     d.clone(),
                     self.shared.store.clone(),
+                    self.cancel.clone(),
                 );
-                let runtime = tokio::runtime::Handle::current();
+                let _sending = Sending::new(&self, &name);
                 let sent = tokio::task::spawn_blocking(move || {
-                    runtime.block_on(crate::digest::run::send(&mail, &d2, &store, record))
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| crate::digest::run::RunError::Send {
+                            name: d2.name.clone(),
+                            message: format!("cannot start the send: {e}"),
+                            again: true,
+                            stopped: false,
+                        })?;
+                    runtime.block_on(crate::digest::run::send(&mail, &d2, &store, record, &stop))
                 })
                 .await
                 .unwrap_or_else(|e| {
@@ -1026,6 +1096,7 @@ impl Daemon {
                         name: name.clone(),
                         message: format!("the send stopped: {e}"),
                         again: false,
+                        stopped: false,
                     })
                 });
                 match sent {
@@ -1039,6 +1110,10 @@ impl Daemon {
                             metrics.digest_record(&sent);
                         }
                         metrics.digest_sent(&sent);
+                    }
+                    Err(crate::digest::run::RunError::Send { stopped: true, .. }) => {
+                        failed = true;
+                        tracing::info!(digest = %name, %end, "the digest's send was stopped before the relay had the message; it is sent when the daemon runs again");
                     }
                     Err(e) => {
                         failed = true;
@@ -1191,6 +1266,34 @@ impl Daemon {
             sources: config.sources.len(),
             digests: config.digests.len(),
         })
+    }
+}
+
+/// A digest's name in [`Daemon::sending`] for as long as it lives.
+struct Sending<'a> {
+    daemon: &'a Daemon,
+    name: String,
+}
+
+impl<'a> Sending<'a> {
+    fn new(daemon: &'a Daemon, name: &str) -> Sending<'a> {
+        let mut sending = daemon.sending.lock().unwrap_or_else(|e| e.into_inner());
+        sending.insert(name.to_string());
+        Sending {
+            daemon,
+            name: name.to_string(),
+        }
+    }
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        let mut sending = self
+            .daemon
+            .sending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        sending.remove(&self.name);
     }
 }
 
