@@ -1280,3 +1280,34 @@ async fn a_second_sigterm_closes_connections_the_drain_would_wait_for() {
     assert!(log.contains("stopped"), "{log}");
     drop(stream);
 }
+
+/// A local source whose read blocks (a FIFO nobody writes, as a hung network mount) fails at
+/// `[fetch] timeout` as a server that never answers does: the first fetch cycle ends, so
+/// `/readyz` says `ready`, the source says why it failed, and a stop does not wait for the
+/// read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_file_that_never_finishes_does_not_hold_up_the_first_cycle() {
+    let s = setup(
+        &[common::src("stuck", "stuck.xml".into())],
+        "[server]\nlisten = \"127.0.0.1:0\"\n[fetch]\ntimeout = \"1s\"\n",
+    );
+    let made = Command::new("mkfifo")
+        .arg(s.dir.path().join("stuck.xml"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut d = Daemon::start(&s);
+    let client = reqwest::Client::new();
+    ready(&d, &client).await;
+    let sources = json(&client, &d.url("/sources.json")).await;
+    let stuck = &sources[0];
+    assert_eq!(stuck["id"], "stuck", "{sources}");
+    let error = stuck["state"]["last_error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("timed out reading "), "{stuck}");
+    assert!(error.ends_with("stuck.xml after 1s"), "{stuck}");
+    d.signal("TERM");
+    assert_eq!(d.child.wait().unwrap().code(), Some(0), "{}", d.log());
+    let log = d.log();
+    assert!(!log.contains("still running after"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}

@@ -1,5 +1,5 @@
-//! Networks: hostile ones (decompression bombs, redirect loops, servers that never finish),
-//! and one that is left only through a proxy.
+//! Networks: hostile ones (decompression bombs, redirect loops, servers that never finish,
+//! and local files that never finish either), and one that is left only through a proxy.
 
 mod common;
 
@@ -229,6 +229,74 @@ fn a_server_that_never_finishes_is_cut_by_the_total_timeout() {
         "{}",
         r["slow"]
     );
+}
+
+/// A FIFO in `s`'s folder, named `name`: a local feed "file" whose read blocks until
+/// something writes to it (as a hung network mount's would).
+fn fifo(s: &common::Setup, name: &str) -> std::path::PathBuf {
+    let path = s.dir.path().join(name);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    path
+}
+
+/// A local feed file and a config with it beside `stuck.xml`, a FIFO nobody writes.
+fn local_and_stuck(fetch: &str) -> (common::Setup, std::path::PathBuf) {
+    let s = setup(
+        &[
+            src("local", "local.xml".into()),
+            src("stuck", "stuck.xml".into()),
+        ],
+        fetch,
+    );
+    std::fs::write(
+        s.dir.path().join("local.xml"),
+        "<rss version=\"2.0\"><channel><title>Local</title><item><title>Written by a script</title>\
+         <link>https://local.example/1</link><guid>1</guid></item></channel></rss>",
+    )
+    .unwrap();
+    let stuck = fifo(&s, "stuck.xml");
+    (s, stuck)
+}
+
+/// A local file whose read blocks is cut by `[fetch] timeout` as a request is: the source
+/// fails (and backs off) saying so, and the others are stored.
+#[test]
+fn a_local_file_that_never_finishes_is_cut_by_the_timeout() {
+    let (s, _stuck) = local_and_stuck("[fetch]\ntimeout = \"1s\"\n");
+    // Killed if it hangs, as it did: that fails the test rather than hold it up.
+    let out = s
+        .cmd()
+        .args(["fetch", "--json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: std::collections::HashMap<String, serde_json::Value> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["source"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(reports["local"]["status"], "ok", "{}", reports["local"]);
+    assert_eq!(reports["local"]["new"], 1, "{}", reports["local"]);
+    assert_eq!(reports["stuck"]["status"], "error", "{}", reports["stuck"]);
+    let message = reports["stuck"]["message"].as_str().unwrap();
+    assert!(message.starts_with("timed out reading "), "{message}");
+    assert!(message.ends_with("stuck.xml after 1s"), "{message}");
+    let state = &sources(&s)["stuck"]["state"];
+    assert_eq!(state["consecutive_errors"], 1, "{state}");
+    assert!(state["retry_at"].is_string(), "{state}");
 }
 
 /// With `[fetch] proxy`, a public source is fetched through the proxy (its name is the

@@ -86,6 +86,15 @@ pub enum FetchError {
         /// The IO error.
         message: String,
     },
+    /// A local feed file was not read whole within the limit (a FIFO nobody writes, a hung
+    /// network mount).
+    #[error("timed out reading {path} after {}", humantime::format_duration(*after))]
+    FileTimeout {
+        /// The path.
+        path: String,
+        /// The limit (`[fetch] timeout`).
+        after: Duration,
+    },
     /// The feed wants a login (401): none was configured, or it was refused.
     #[error("{}", if *.tried { "HTTP 401: the login was refused (check username and the password in the environment)" } else { "HTTP 401: the feed needs a login (set username and password_env)" })]
     Login {
@@ -662,7 +671,23 @@ impl Fetcher {
         }))
     }
 
+    /// Reads a local feed file within `[fetch] timeout`, as a request is bounded: a read that
+    /// blocks (a FIFO nobody writes, a hung network mount) fails the source like a server that
+    /// never answers, and the pass (or the daemon's first cycle) goes on. The blocking thread
+    /// doing the read may stay blocked; nothing waits for it.
     async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchError> {
+        let limit = self.config.timeout;
+        tokio::time::timeout(limit, self.read_whole_file(path))
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::FileTimeout {
+                    path: path.display().to_string(),
+                    after: limit,
+                })
+            })
+    }
+
+    async fn read_whole_file(&self, path: &std::path::Path) -> Result<Fetched, FetchError> {
         let file_error = |e: std::io::Error| FetchError::File {
             path: path.display().to_string(),
             message: e.to_string(),
