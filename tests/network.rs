@@ -299,6 +299,65 @@ fn a_local_file_that_never_finishes_is_cut_by_the_timeout() {
     assert!(state["retry_at"].is_string(), "{state}");
 }
 
+/// One SIGTERM ends a `fetch` whose local file read blocks: what was downloaded is stored,
+/// and nothing waits for the blocked read.
+#[test]
+fn one_sigterm_ends_a_fetch_whose_local_file_read_blocks() {
+    use std::io::BufRead as _;
+    let (s, stuck) = local_and_stuck("[fetch]\ntimeout = \"10m\"\n");
+    let mut child = s
+        .std_cmd()
+        .args(["fetch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opened for writing once the fetch has it open for reading, and never written: the
+    // fetch's read then blocks for as long as this end is open.
+    let (opened, writer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = opened.send(std::fs::OpenOptions::new().write(true).open(stuck));
+    });
+    let _writer = writer
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the fetch never opened the FIFO")
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["source"], "local", "{first}");
+    let pid = child.id().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    // Waited for on a thread of its own, so that a fetch that hangs (as it did, until a
+    // second signal) is killed and fails the test rather than hold it up.
+    let (exited, status) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait());
+    });
+    let status = match status.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+            panic!("one SIGTERM did not end the fetch");
+        }
+    };
+    assert_eq!(status.code(), Some(143));
+    let rest: Vec<serde_json::Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(rest[0]["source"], "stuck");
+    assert_eq!(rest[0]["message"], "not fetched: stopping");
+    let health = sources(&s);
+    assert_eq!(health["local"]["health"], "ok", "{}", health["local"]);
+    assert_eq!(s.items().len(), 1);
+}
+
 /// With `[fetch] proxy`, a public source is fetched through the proxy (its name is the
 /// proxy's to resolve: `partner.example` resolves nowhere here), with the proxy's login; a
 /// source on this host is fetched directly. Without the proxy's password, the public source

@@ -655,9 +655,12 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     let wrote = reports
         .iter()
         .any(|r| matches!(r.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0));
+    // The runtime first: its finished tasks may still hold handles on the store. A blocking
+    // thread still blocked (a local file whose read timed out or was stopped: a FIFO nobody
+    // writes, a hung mount) is not waited for beyond a moment: it holds nothing of the store,
+    // and the process is about to exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if wrote {
-        // The runtime first: its finished tasks may still hold handles on the store.
-        drop(runtime);
         checkpoint(app);
     }
     // The store failing (a full disk, a store it cannot open) is the command's failure, not
