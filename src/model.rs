@@ -95,39 +95,144 @@ pub fn http_url(s: &str) -> Option<String> {
     web.then(|| url.to_string())
 }
 
-/// The names of `url`'s query parameters that carry a credential (`api_key`, `token`,
-/// `access_token`, `secret`, `password`, `sig`…), which must not be published.
+/// The names of `url`'s query parameters that carry a credential ([`is_secret_parameter`]),
+/// whose values must not be published.
 pub fn secret_parameters(url: &Url) -> Vec<String> {
-    const NAMES: [&str; 11] = [
-        "key",
-        "apikey",
+    let mut found: Vec<String> = Vec::new();
+    for (name, _) in url.query_pairs() {
+        if is_secret_parameter(&name) && !found.iter().any(|f| *f == name) {
+            found.push(name.into_owned());
+        }
+    }
+    found
+}
+
+/// Whether a query parameter named `name` carries a credential, whose value must not be
+/// published (on the status page, in `/sources.json`, the OPML, logs and errors).
+///
+/// The name is read as words, in any letter case: split at anything but a letter (`_`, `-`,
+/// `.`, a digit) and where a lowercase letter meets an uppercase one (`accessToken`,
+/// `X-Amz-Signature`, `APIKey`). It carries one when
+/// - its last word is `token`, `key`, `secret`, `password`, `passwd`, `pwd`, `pass`,
+///   `signature`, `sig`, `auth`, `credential(s)`, `session`, `apikey` or `jwt` (`api_key`,
+///   `private_token`, `X-Amz-Credential`, `X-Goog-Signature`, `sig`, `key`), or its last two
+///   are `session id` (`session_id`; `PHPSESSID`, `jsessionid` run together);
+/// - or its last word ends, run together, in one of them that no common word ends in:
+///   `token`, `secret`, `password`, `passwd`, `pwd`, `signature`, `sig`, `auth`,
+///   `credential(s)`, `apikey`, `jwt` (`apitoken`, `feedtoken`, `clientsecret`, `oauth`);
+/// - or it ends in `key` run together after a word that says what the key opens: `api`,
+///   `auth`, `access`, `secret`, `private`, `client`, `app`, `user`, `pass`… (`authkey`,
+///   `accesskey`, `licensekey`).
+///
+/// So a name that only contains one of them (`keyword`, `tokens_count`, `signup`, `author`),
+/// ends in `key` as common words do (`monkey`, `turkey`, `hockey`) or in `session` (`possession`)
+/// is published as it is. So is `hash`, more often a content hash or a cache buster than a
+/// login. Hiding a harmless value costs a reader little; publishing a key gives it away.
+pub fn is_secret_parameter(name: &str) -> bool {
+    /// A last word that is a credential.
+    const WORDS: &[&str] = &[
         "token",
+        "key",
         "secret",
         "password",
         "passwd",
         "pwd",
         "pass",
-        "auth",
-        "sig",
         "signature",
+        "sig",
+        "auth",
+        "credential",
+        "credentials",
+        "session",
+        "apikey",
+        "jwt",
     ];
-    const ENDINGS: [&str; 4] = ["key", "token", "secret", "password"];
-    let mut found: Vec<String> = Vec::new();
-    for (name, _) in url.query_pairs() {
-        let lower = name.to_ascii_lowercase();
-        // `api_key`, `API-Key` and `apikey` alike; `client_secret`, `access-token`.
-        let bare: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
-        let secret = NAMES.contains(&bare.as_str())
-            || ENDINGS.iter().any(|e| {
-                lower
-                    .strip_suffix(e)
-                    .is_some_and(|head| head.ends_with(['_', '-']))
-            });
-        if secret && !found.iter().any(|f| *f == name) {
-            found.push(name.into_owned());
+    /// Endings of a last word that no common word has: one run together with what precedes
+    /// it is still a credential.
+    const ENDINGS: &[&str] = &[
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "signature",
+        "sig",
+        "auth",
+        "credential",
+        "credentials",
+        "apikey",
+        "jwt",
+        "sessid",
+        "sessionid",
+    ];
+    /// What a key run together after one of these opens (`authkey`; `monkey` is none).
+    const KEY_KINDS: &[&str] = &[
+        "api",
+        "app",
+        "access",
+        "account",
+        "auth",
+        "client",
+        "consumer",
+        "dev",
+        "developer",
+        "feed",
+        "licence",
+        "license",
+        "master",
+        "pass",
+        "private",
+        "secret",
+        "service",
+        "session",
+        "sign",
+        "signing",
+        "subscription",
+        "user",
+    ];
+    let words = parameter_words(name);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let before = words.len().checked_sub(2).map(|i| words[i].as_str());
+    WORDS.contains(&last.as_str())
+        || (last == "id" && matches!(before, Some("session" | "sess")))
+        || ENDINGS.iter().any(|e| last.ends_with(e))
+        || last
+            .strip_suffix("key")
+            .is_some_and(|kind| KEY_KINDS.iter().any(|k| kind.ends_with(k)))
+}
+
+/// The words of a parameter name, lowercased: split at anything but an ASCII letter and
+/// where case changes as in camelCase (`accessToken`, `APIKey` → `api`, `key`).
+fn parameter_words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphabetic() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
         }
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1);
+        // `aT` (camelCase), or `PIK` in `APIKey` (an acronym followed by a word).
+        let starts_word = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || (p.is_ascii_uppercase() && next.is_some_and(char::is_ascii_lowercase))
+            });
+        if starts_word && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c.to_ascii_lowercase());
     }
-    found
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// When a source is polled.
@@ -915,6 +1020,110 @@ mod tests {
         assert_eq!(
             Location::Http(Url::parse(plain).unwrap()).to_string(),
             plain
+        );
+    }
+
+    #[test]
+    fn credential_parameters_are_told_by_their_words_in_any_spelling() {
+        for name in [
+            "accessToken",
+            "access_token",
+            "ACCESS-TOKEN",
+            "apitoken",
+            "feedtoken",
+            "private_token",
+            "X-Amz-Signature",
+            "X-Amz-Credential",
+            "X-Amz-Security-Token",
+            "X-Goog-Signature",
+            "X-Goog-Credential",
+            "authkey",
+            "AuthKey",
+            "api_key",
+            "apiKey",
+            "APIKey",
+            "APIKEY",
+            "x-api-key",
+            "accesskey",
+            "licensekey",
+            "passkey",
+            "key",
+            "Key",
+            "sig",
+            "Sig",
+            "urlSig",
+            "signature",
+            "secret",
+            "client_secret",
+            "clientsecret",
+            "password",
+            "userPassword",
+            "passwd",
+            "pwd",
+            "pass",
+            "auth",
+            "oauth",
+            "credentials",
+            "session",
+            "session_id",
+            "sessionId",
+            "PHPSESSID",
+            "jsessionid",
+            "token2",
+        ] {
+            assert!(is_secret_parameter(name), "{name} should be hidden");
+        }
+        for name in [
+            "monkey",
+            "turkey",
+            "hockey",
+            "keyword",
+            "keywords",
+            "tokens_count",
+            "page",
+            "sort",
+            "signup",
+            "author",
+            "auth_type",
+            "possession",
+            "hash",
+            "lang",
+            "id",
+            "key_id",
+            "Key-Pair-Id",
+            "X-Amz-Date",
+            "X-Amz-SignedHeaders",
+            "",
+            "_",
+        ] {
+            assert!(!is_secret_parameter(name), "{name} should be shown");
+        }
+    }
+
+    #[test]
+    fn shown_locations_hide_every_spelling_of_a_credential() {
+        let l = Location::Http(
+            Url::parse("http://127.0.0.1:18210/404?accessToken=SECRET1&apitoken=SECRET2&X-Amz-Signature=SECRET3&authkey=SECRET4&private_token=SECRET5&feedtoken=SECRET6&page=2&keyword=monkey")
+                .unwrap(),
+        );
+        let shown = l.to_string();
+        assert_eq!(
+            shown,
+            "http://127.0.0.1:18210/404?accessToken=hidden&apitoken=hidden&X-Amz-Signature=hidden&authkey=hidden&private_token=hidden&feedtoken=hidden&page=2&keyword=monkey"
+        );
+        let Location::Http(url) = &l else {
+            unreachable!()
+        };
+        assert_eq!(
+            secret_parameters(url),
+            [
+                "accessToken",
+                "apitoken",
+                "X-Amz-Signature",
+                "authkey",
+                "private_token",
+                "feedtoken"
+            ]
         );
     }
 

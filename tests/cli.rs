@@ -335,6 +335,41 @@ fn check_warns_about_settings_that_defeat_themselves() {
     assert!(!said.contains("digest daily: its"), "{said}");
 }
 
+/// A key in a source's URL, however its parameter is spelt (camelCase, run together, a
+/// cloud's signed-URL names), is warned about by `check` and hidden wherever the URL is shown:
+/// a fetch's error, `sources --json`.
+#[test]
+fn credentials_in_a_source_url_are_hidden_in_every_spelling() {
+    let (_refusing, port) = common::refusing_port();
+    let s = setup(
+        &[src(
+            "keyed",
+            format!("http://127.0.0.1:{port}/feed?accessToken=SECRET1&apitoken=SECRET2&X-Amz-Signature=SECRET3&authkey=SECRET4&private_token=SECRET5&feedtoken=SECRET6&page=2&keyword=monkey"),
+        )],
+        "",
+    );
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("source keyed: its URL carries a credential (accessToken, apitoken, X-Amz-Signature, authkey, private_token, feedtoken)"),
+        "{said}"
+    );
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 3, "{reports:?}");
+    let message = reports["keyed"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("accessToken=hidden"), "{message}");
+    let out = s.cmd().args(["sources", "--json"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("?accessToken=hidden&apitoken=hidden&X-Amz-Signature=hidden&authkey=hidden&private_token=hidden&feedtoken=hidden&page=2&keyword=monkey"),
+        "{listed}"
+    );
+    for shown in [&said.to_string(), &message, &listed] {
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
+}
+
 /// `check` (not offline) looks the sources' hosts up for names that would resolve only to this
 /// host or a private network, which fetches refuse; a URL that names this host itself
 /// (`localhost`, an address) is local on purpose and fetched directly: no warning.

@@ -1316,6 +1316,26 @@ async fn categories_are_labelled_and_private_feeds_are_listed_as_their_copy_here
     );
 }
 
+/// A source whose URL carries a key, in any of its spellings, is published without it: on
+/// the status page, in `/sources.json`, the OPML and the metrics.
+#[tokio::test]
+async fn every_spelling_of_a_key_in_a_source_url_is_kept_off_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{CONFIG}\n[[sources]]\nid = \"keyed\"\ntitle = \"Keyed\"\nurl = \"https://keyed.example/feed?accessToken=SECRET1&apitoken=SECRET2&X-Amz-Signature=SECRET3&authkey=SECRET4&private_token=SECRET5&feedtoken=SECRET6&lang=sq\"\nkind = \"partner\"\n"
+    );
+    let s = build_from(&dir, &text, None);
+    let listed = body(get(&s, "/sources.json", &[]).await).await;
+    assert!(
+        listed.contains("accessToken=hidden&apitoken=hidden&X-Amz-Signature=hidden&authkey=hidden&private_token=hidden&feedtoken=hidden&lang=sq"),
+        "{listed}"
+    );
+    for uri in ["/", "/sources.json", "/sources.opml", "/metrics"] {
+        let page = body(get(&s, uri, &[]).await).await;
+        assert!(!page.contains("SECRET"), "{uri}: {page}");
+    }
+}
+
 /// Readers who ask at once for a feed rendered on request, right after a change, get the
 /// same document from one render.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
