@@ -235,6 +235,81 @@ fn parameter_words(name: &str) -> Vec<String> {
     words
 }
 
+/// `text`, a URL as written, with the password of a login in it and the values of its
+/// credential parameters ([`is_secret_parameter`]) replaced by `hidden`: what an error may
+/// quote of a URL, which may not even parse (`https://user:pass@host:99999/`).
+///
+/// Read on the text, so that a URL the parser refuses is masked as well as one it takes: the
+/// login is what stands before the last `@` of the part that follows the first `//` (or
+/// `scheme:/`; the start, without either) up to the next `/`, `?` or `#`; its password is what
+/// follows its first `:`. After a `//`, a login without a password is hidden whole (a token
+/// written as the user name, `https://TOKEN@host/`); without one it is left
+/// (`name@example.org` is an address).
+pub fn redact_url_text(text: &str) -> String {
+    // After `//`, or after `scheme:/` missing a slash (the parser takes `https:/host` too),
+    // and any more slashes.
+    let after_scheme = text.find(':').filter(|&colon| {
+        let mut scheme = text[..colon].chars();
+        scheme.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && scheme.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && text[colon + 1..].starts_with(['/', '\\'])
+    });
+    let after_slashes = after_scheme
+        .map(|colon| colon + 1)
+        .or_else(|| text.find("//"));
+    let (scheme, rest) = match after_slashes {
+        Some(i) => {
+            let slashes = text[i..].len() - text[i..].trim_start_matches(['/', '\\']).len();
+            text.split_at(i + slashes)
+        }
+        None => ("", text),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let mut out = String::with_capacity(text.len());
+    out.push_str(scheme);
+    match authority.rfind('@') {
+        Some(at) => {
+            let (login, host) = authority.split_at(at);
+            match login.split_once(':') {
+                Some((user, _)) => {
+                    out.push_str(user);
+                    out.push_str(":hidden");
+                }
+                None if !scheme.is_empty() => out.push_str("hidden"),
+                None => out.push_str(login),
+            }
+            out.push_str(host);
+        }
+        None => out.push_str(authority),
+    }
+    // The query, up to a fragment: each parameter as written, a credential's value hidden.
+    let Some(q) = tail.find('?') else {
+        out.push_str(tail);
+        return out;
+    };
+    out.push_str(&tail[..=q]);
+    let query = &tail[q + 1..];
+    let (query, fragment) = query.split_at(query.find('#').unwrap_or(query.len()));
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let secret = url::form_urlencoded::parse(pair.as_bytes())
+            .next()
+            .is_some_and(|(name, _)| is_secret_parameter(&name));
+        match pair.split_once('=') {
+            Some((name, _)) if secret => {
+                out.push_str(name);
+                out.push_str("=hidden");
+            }
+            _ => out.push_str(pair),
+        }
+    }
+    out.push_str(fragment);
+    out
+}
+
 /// When a source is polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
@@ -1125,6 +1200,52 @@ mod tests {
                 "feedtoken"
             ]
         );
+    }
+
+    #[test]
+    fn a_url_quoted_in_an_error_has_its_password_and_keys_hidden_even_unparsed() {
+        for (written, quoted) in [
+            (
+                "https://user:PASSW0RD@example.org:99999/feed",
+                "https://user:hidden@example.org:99999/feed",
+            ),
+            (
+                "http://user:PROXYSECRET@127.0.0.1:99999",
+                "http://user:hidden@127.0.0.1:99999",
+            ),
+            // A password holding `@` or `:`, and a scheme missing a slash or its colon.
+            (
+                "https://user:p@ss:w@example.org/f",
+                "https://user:hidden@example.org/f",
+            ),
+            (
+                "https:/user:PW@example.org:99999/f",
+                "https:/user:hidden@example.org:99999/f",
+            ),
+            (
+                "https//user:PW@example.org/f",
+                "https//user:hidden@example.org/f",
+            ),
+            ("user:PW@example.org/f", "user:hidden@example.org/f"),
+            // A token as the user name.
+            (
+                "https://ghp_T0KEN@example.org:0x/f",
+                "https://hidden@example.org:0x/f",
+            ),
+            // The query's credentials, and an `@` past the host that is no login.
+            (
+                "https://example.org:99999/@team/feed?lang=sq&accessToken=T0K&api%5Fkey=K#top",
+                "https://example.org:99999/@team/feed?lang=sq&accessToken=hidden&api%5Fkey=hidden#top",
+            ),
+            ("example.org/feed?key=K&q", "example.org/feed?key=hidden&q"),
+            // Nothing to hide.
+            ("https://example.org/feed", "https://example.org/feed"),
+            ("Desk <desk@example.org>", "Desk <desk@example.org>"),
+            ("feeds/partner.xml", "feeds/partner.xml"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_url_text(written), quoted, "{written}");
+        }
     }
 
     #[test]

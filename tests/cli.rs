@@ -370,6 +370,32 @@ fn credentials_in_a_source_url_are_hidden_in_every_spelling() {
     }
 }
 
+/// A config error that quotes a URL masks the password written in it, though the URL does
+/// not parse.
+#[test]
+fn check_quotes_urls_without_their_passwords() {
+    let s = setup(
+        &[src(
+            "a",
+            "https://user:PASSW0RD@example.org:99999/feed".into(),
+        )],
+        "[fetch]\nproxy = \"http://user:PROXYSECRET@127.0.0.1:99999\"\n",
+    );
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    for quoted in [
+        "sources[0].url: invalid URL \"https://user:hidden@example.org:99999/feed\": invalid port number",
+        "fetch.proxy: invalid proxy URL \"http://user:hidden@127.0.0.1:99999\"",
+    ] {
+        assert!(said.contains(quoted), "{quoted} not in {said}");
+    }
+    assert!(
+        !said.contains("PASSW0RD") && !said.contains("PROXYSECRET"),
+        "{said}"
+    );
+}
+
 /// `check` (not offline) looks the sources' hosts up for names that would resolve only to this
 /// host or a private network, which fetches refuse; a URL that names this host itself
 /// (`localhost`, an address) is local on purpose and fetched directly: no warning.

@@ -876,6 +876,33 @@ async fn admin_fetch_needs_the_token_and_fetches_through_the_daemon() {
         .await
         .unwrap();
     assert_eq!(feed.status(), 200);
+    // A URL the refusal quotes is quoted without its password, in the answer and the log.
+    std::fs::write(
+        &s.config,
+        format!("{good}\n[[sources]]\nid = \"pw\"\ntitle = \"P\"\nurl = \"https://user:PASSW0RD@example.org:99999/feed\"\nkind = \"partner\"\n"),
+    )
+    .unwrap();
+    let refused = client
+        .post(d.url("/admin/reload"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let why = String::from_utf8(refused.bytes().await.unwrap().to_vec()).unwrap();
+    assert!(
+        why.contains("invalid URL \\\"https://user:hidden@example.org:99999/feed\\\""),
+        "{why}"
+    );
+    // Logged before the answer.
+    let log = d.log();
+    assert!(
+        log.contains("https://user:hidden@example.org:99999/feed"),
+        "{log}"
+    );
+    for said in [why, log] {
+        assert!(!said.contains("PASSW0RD"), "{said}");
+    }
     std::fs::write(&s.config, good).unwrap();
 
     // Security headers over the wire.

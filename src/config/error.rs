@@ -263,7 +263,7 @@ impl<'a> Locator<'a> {
     /// The key path for a `toml` deserialization error.
     pub(crate) fn toml_problem(&self, err: &toml::de::Error) -> Problem {
         let span = err.span().unwrap_or(0..0);
-        let message = plain_types(err.message().trim());
+        let message = quoted_urls_masked(&plain_types(err.message().trim()));
         let table = self.table_at(span.start);
         // serde names the field in the message; the span points at the key or the table.
         let field = message.split('`').nth(1).filter(|_| {
@@ -319,6 +319,33 @@ impl<'a> Locator<'a> {
             message,
         )
     }
+}
+
+/// A message with each value it quotes (`invalid type: string "https://user:pass@…"`, as
+/// serde quotes a value of the wrong type) masked as a URL is where errors quote one: see
+/// [`crate::model::redact_url_text`].
+fn quoted_urls_masked(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        // Up to the closing quote, past escaped ones (`\"`).
+        let mut escaped = false;
+        let close = rest.char_indices().find_map(|(i, c)| {
+            let end = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            end.then_some(i)
+        });
+        let Some(close) = close else {
+            break;
+        };
+        out.push_str(&crate::model::redact_url_text(&rest[..close]));
+        out.push('"');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// serde's type names in words: "expected i64" → "expected an integer".
@@ -392,6 +419,21 @@ mod tests {
             "invalid type: boolean `true`, expected a number"
         );
         assert_eq!(plain_types("expected i640"), "expected i640");
+    }
+
+    #[test]
+    fn quoted_values_are_masked_as_urls() {
+        assert_eq!(
+            quoted_urls_masked(
+                r#"invalid type: string "smtp://u:PW@h?api_key=K", expected an integer"#
+            ),
+            r#"invalid type: string "smtp://u:hidden@h?api_key=hidden", expected an integer"#
+        );
+        assert_eq!(
+            quoted_urls_masked(r#"a "say \"hi\" to https://u:PW@h" b "c" d "unclosed"#),
+            r#"a "say \"hi\" to https://u:hidden@h" b "c" d "unclosed"#
+        );
+        assert_eq!(quoted_urls_masked("no quotes"), "no quotes");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::raw::{RawDigest, RawMail};
 use super::{normalize_cron, valid_id, Validator};
-use crate::model::Source;
+use crate::model::{redact_url_text, Source};
 
 /// How a digest reaches readers besides the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +147,19 @@ impl Validator<'_> {
                 SmtpSecurity::None => 25,
             };
             let host = s.host.get_ref().trim();
+            // The relay's name alone: a URL or a login written here is never reached, and
+            // errors quote the host (masked, as a source's URL: see `redact_url_text`).
+            if host.is_empty() || host.contains(['/', '@']) || host.contains(char::is_whitespace)
+            {
+                self.push(
+                    s.host.span().start,
+                    "mail.smtp.host",
+                    format!(
+                        "invalid host {:?}: write the relay's host name alone, e.g. \"smtp.example.org\" (the login goes in username and password_env, the port in port)",
+                        redact_url_text(host)
+                    ),
+                );
+            }
             let on_this_host = host.eq_ignore_ascii_case("localhost")
                 || host
                     .trim_start_matches('[')
@@ -159,7 +172,8 @@ impl Validator<'_> {
                     at,
                     "mail.smtp.security",
                     format!(
-                        "security = \"none\" would send the relay's password in clear to {host}: use \"starttls\" or \"tls\" (\"none\" is for a relay on this host)"
+                        "security = \"none\" would send the relay's password in clear to {}: use \"starttls\" or \"tls\" (\"none\" is for a relay on this host)",
+                        redact_url_text(host)
                     ),
                 );
             }
@@ -199,7 +213,10 @@ impl Validator<'_> {
             self.push(
                 v.span().start,
                 key,
-                format!("invalid mailbox {:?}: {problem}", v.get_ref()),
+                format!(
+                    "invalid mailbox {:?}: {problem}",
+                    redact_url_text(v.get_ref())
+                ),
             );
         }
     }

@@ -20,7 +20,7 @@ use raw::{RawConfig, RawFilter, RawSource};
 
 use crate::classify::{Classifier, Rules, RulesFile};
 use crate::filter::{self, Filters};
-use crate::model::{Location, Schedule, Source, SourceKind};
+use crate::model::{redact_url_text, Location, Schedule, Source, SourceKind};
 
 /// Default poll interval (Miniflux polls hourly; partner news moves faster).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30 * 60);
@@ -653,7 +653,7 @@ impl Validator<'_> {
                     self.push(
                         l.span().start,
                         "server.listen",
-                        format!("invalid address {:?}: {e} (write e.g. \"127.0.0.1:8080\" or \"[::]:8080\")", l.get_ref()),
+                        format!("invalid address {:?}: {e} (write e.g. \"127.0.0.1:8080\" or \"[::]:8080\")", redact_url_text(l.get_ref())),
                     );
                     default_listen
                 }
@@ -675,7 +675,7 @@ impl Validator<'_> {
                     self.push(
                         b.span().start,
                         "server.base_url",
-                        format!("invalid base URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/\"", b.get_ref()),
+                        format!("invalid base URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/\"", redact_url_text(b.get_ref())),
                     );
                     (derived, false)
                 }
@@ -730,7 +730,7 @@ impl Validator<'_> {
                     key,
                     format!(
                         "invalid image URL {:?}: expected an absolute http(s) URL such as \"https://feeds.example.org/icon.png\"",
-                        raw.get_ref()
+                        redact_url_text(raw.get_ref())
                     ),
                 );
                 None
@@ -950,6 +950,8 @@ impl Validator<'_> {
         };
         let start = text.span().start;
         let raw = text.get_ref().trim();
+        // Quoted masked, as a source's URL (see `location`).
+        let quoted = redact_url_text(raw);
         let url = match Url::parse(raw) {
             Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.has_host() => u,
             Ok(u) if u.scheme() != "http" && u.scheme() != "https" => {
@@ -967,7 +969,9 @@ impl Validator<'_> {
                 self.push(
                     start,
                     "fetch.proxy",
-                    format!("invalid proxy URL {raw:?}: use http://host:port or https://host:port"),
+                    format!(
+                        "invalid proxy URL {quoted:?}: use http://host:port or https://host:port"
+                    ),
                 );
                 return None;
             }
@@ -984,7 +988,7 @@ impl Validator<'_> {
             self.push(
                 start,
                 "fetch.proxy",
-                format!("a proxy is a host and port, not a path: {raw:?}"),
+                format!("a proxy is a host and port, not a path: {quoted:?}"),
             );
             return None;
         }
@@ -1053,10 +1057,13 @@ impl Validator<'_> {
             self.push(start, key, "url is empty");
             return None;
         }
+        // What an error quotes of the URL: `check`, the log of a refused reload and the admin
+        // route's answer show it, so a password or a key in it is masked, parsed or not.
+        let quoted = redact_url_text(text);
         match Url::parse(text) {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
                 if u.host_str().is_none_or(str::is_empty) {
-                    self.push(start, key, format!("invalid URL {text:?}: no host"));
+                    self.push(start, key, format!("invalid URL {quoted:?}: no host"));
                     return None;
                 }
                 // The URL is shown on the status page, in /sources.json, the OPML and logs.
@@ -1073,7 +1080,7 @@ impl Validator<'_> {
             Ok(u) if u.scheme() == "file" => match u.to_file_path() {
                 Ok(p) => Some(Location::File(p)),
                 Err(()) => {
-                    self.push(start, key, format!("invalid file URL {text:?}"));
+                    self.push(start, key, format!("invalid file URL {quoted:?}"));
                     None
                 }
             },
@@ -1083,7 +1090,7 @@ impl Validator<'_> {
                     start,
                     key,
                     format!(
-                        "unsupported URL scheme {:?} in {text:?}: use http, https, or a local file path",
+                        "unsupported URL scheme {:?} in {quoted:?}: use http, https, or a local file path",
                         u.scheme()
                     ),
                 );
@@ -1096,7 +1103,8 @@ impl Validator<'_> {
                         start,
                         key,
                         format!(
-                            "{text:?} looks like a URL without its scheme: write {meant:?} (or \"./{text}\" for a local file)"
+                            "{quoted:?} looks like a URL without its scheme: write {:?} (or \"./{quoted}\" for a local file)",
+                            redact_url_text(&meant)
                         ),
                     );
                     return None;
@@ -1104,7 +1112,7 @@ impl Validator<'_> {
                 Some(Location::File(path))
             }
             Err(e) => {
-                self.push(start, key, format!("invalid URL {text:?}: {e}"));
+                self.push(start, key, format!("invalid URL {quoted:?}: {e}"));
                 None
             }
         }

@@ -969,3 +969,88 @@ fn an_empty_config_is_refused() {
     }
     assert!(load("[store]\npath = \"/var/lib/tributary\"\n").is_ok());
 }
+
+/// A URL an error quotes has its password and keys masked, parsed or not: `check` prints the
+/// message, a refused reload logs it and the admin route answers with it.
+#[test]
+fn errors_quote_urls_without_their_passwords_or_keys() {
+    let source = |url: &str| {
+        GOOD.replace(
+            "url = \"https://balkansgroup.org/en/feed/\"",
+            &format!("url = \"{url}\""),
+        )
+    };
+    let with_fetch =
+        |fetch: &str| GOOD.replace("timeout = \"15s\"", &format!("timeout = \"15s\"\n{fetch}"));
+    let smtp = |host: &str| {
+        format!("{GOOD}\n[mail.smtp]\nhost = \"{host}\"\nsecurity = \"none\"\nusername = \"u\"\n")
+    };
+    for (text, key, said) in [
+        (
+            source("https://user:PASSW0RD@example.org:99999/feed"),
+            "sources[0].url",
+            "invalid URL \"https://user:hidden@example.org:99999/feed\": invalid port number",
+        ),
+        (
+            source("https://example.org:99999/feed?accessToken=T0KEN&lang=sq"),
+            "sources[0].url",
+            "invalid URL \"https://example.org:99999/feed?accessToken=hidden&lang=sq\"",
+        ),
+        (
+            source("ftp://user:PASSW0RD@example.org/feed"),
+            "sources[0].url",
+            "in \"ftp://user:hidden@example.org/feed\"",
+        ),
+        (
+            source("https//user:PASSW0RD@example.org/feed"),
+            "sources[0].url",
+            "write \"https://user:hidden@example.org/feed\"",
+        ),
+        (
+            with_fetch("proxy = \"http://user:PASSW0RD@127.0.0.1:99999\""),
+            "fetch.proxy",
+            "invalid proxy URL \"http://user:hidden@127.0.0.1:99999\"",
+        ),
+        (
+            GOOD.replace(
+                "[store]",
+                "[server]\nbase_url = \"https://user:PASSW0RD@feeds.example.org:99999/\"\n[store]",
+            ),
+            "server.base_url",
+            "invalid base URL \"https://user:hidden@feeds.example.org:99999/\"",
+        ),
+        (
+            smtp("smtp://user:PASSW0RD@smtp.example.org"),
+            "mail.smtp.host",
+            "invalid host \"smtp://user:hidden@smtp.example.org\"",
+        ),
+        (
+            smtp("user:PASSW0RD@smtp.example.org"),
+            "mail.smtp.host",
+            "invalid host \"user:hidden@smtp.example.org\"",
+        ),
+        // A value of the wrong type, which serde quotes.
+        (
+            format!("{GOOD}\n[mail.smtp]\nhost = \"h\"\nport = \"smtp://u:PASSW0RD@h\"\n"),
+            "mail.smtp.port",
+            "invalid type: string \"smtp://u:hidden@h\"",
+        ),
+    ] {
+        let found = problems(&text);
+        let p = found
+            .iter()
+            .find(|p| p.key == key)
+            .unwrap_or_else(|| panic!("no {key} in {found:?}"));
+        assert!(p.message.contains(said), "{said} not in {p}");
+        for p in &found {
+            assert!(!p.to_string().contains("PASSW0RD"), "{p}");
+            assert!(!p.to_string().contains("T0KEN"), "{p}");
+        }
+    }
+    // A relay's plain name is taken.
+    let c = load(&format!(
+        "{GOOD}\n[mail.smtp]\nhost = \"smtp.example.org\"\n"
+    ))
+    .unwrap();
+    assert_eq!(c.mail.smtp.unwrap().host, "smtp.example.org");
+}
