@@ -205,3 +205,32 @@ async fn every_metric_the_alert_rules_use_is_exposed() {
     let _ = child.wait();
     assert!(missing.is_empty(), "not in /metrics: {missing:?}");
 }
+
+/// A `RUST_LOG` with one directive that does not read keeps the others, and says which it
+/// left out and what it logs with: the whole setting was dropped for the default, in silence.
+#[test]
+fn a_bad_rust_log_directive_is_named_and_the_others_kept() {
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), FEED).unwrap();
+    let out = s
+        .cmd()
+        .arg("fetch")
+        .env("RUST_LOG", "tributary=info,sled=verbose")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("warning: RUST_LOG: ignoring `sled=verbose` (")
+            && stderr.contains("logging with `tributary=info,warn`"),
+        "{stderr}"
+    );
+    // `tributary=info` kept: a fetch that got a new document is logged (`fetch` alone logs
+    // warnings only).
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("fetch{source=local ") && l.contains("fetched")),
+        "{stderr}"
+    );
+}

@@ -365,8 +365,10 @@ pub fn write_stdout(args: std::fmt::Arguments<'_>) {
 
 fn init_logging(format: LogFormat, default_level: &str) {
     let from_env = std::env::var("RUST_LOG").ok();
-    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let (mut filter, warning) = log_filter(from_env.as_deref(), default_level);
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
     // The scheduler crate narrates its own bookkeeping at info ("Job creator created", once
     // per source at every start and reload): only its warnings, unless RUST_LOG names it.
     if !from_env
@@ -399,6 +401,66 @@ fn init_logging(format: LogFormat, default_level: &str) {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+}
+
+/// The log filter `RUST_LOG` (`from_env`) sets, or `default_level` when it is unset or blank,
+/// and a warning when some of it does not read. A directive that does not read
+/// (`tributary=verbose`) is left out and the others kept: the whole setting thrown away for
+/// the default, in silence, hid the logs that were asked for. When what is kept sets no level
+/// for every target (the directive left out may have been the one), the default's is added, so
+/// a typo leaves no target with no log at all.
+fn log_filter(
+    from_env: Option<&str>,
+    default_level: &str,
+) -> (tracing_subscriber::EnvFilter, Option<String>) {
+    use tracing_subscriber::filter::{Directive, LevelFilter};
+    use tracing_subscriber::EnvFilter;
+    let directives = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let given = from_env.map(directives).unwrap_or_default();
+    if given.is_empty() {
+        return (EnvFilter::new(default_level), None);
+    }
+    let (kept, bad): (Vec<String>, Vec<String>) = given
+        .into_iter()
+        .partition(|d| d.parse::<Directive>().is_ok());
+    if bad.is_empty() {
+        return (EnvFilter::new(kept.join(",")), None);
+    }
+    let ignored = bad
+        .iter()
+        .map(|d| {
+            let why = d.parse::<Directive>().err().map(|e| e.to_string());
+            format!("`{d}` ({})", why.unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if kept.is_empty() {
+        return (
+            EnvFilter::new(default_level),
+            Some(format!(
+                "RUST_LOG: ignoring {ignored}; logging at the default level, `{default_level}`"
+            )),
+        );
+    }
+    // A bare level (`debug`) is the one for every target.
+    let is_level = |d: &String| d.parse::<LevelFilter>().is_ok();
+    let mut used = kept.clone();
+    if !kept.iter().any(is_level) {
+        used.extend(directives(default_level).into_iter().filter(is_level));
+    }
+    let used = used.join(",");
+    (
+        EnvFilter::new(&used),
+        Some(format!(
+            "RUST_LOG: ignoring {ignored}; logging with `{used}`"
+        )),
+    )
 }
 
 fn load_config(cli: &Cli) -> Result<Config, ExitCode> {
@@ -1547,7 +1609,43 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(test)]
 mod tests {
-    use super::shown_path;
+    use super::{log_filter, shown_path};
+
+    #[test]
+    fn a_bad_log_directive_is_left_out_with_a_warning_and_the_others_kept() {
+        let run = "warn,tributary=info";
+        let said = |env: Option<&str>| {
+            let (filter, warning) = log_filter(env, run);
+            (filter.to_string(), warning)
+        };
+        // As a filter writes itself (most specific first).
+        let written = |d: &str| tracing_subscriber::EnvFilter::new(d).to_string();
+        // Unset, blank or valid: no warning.
+        assert_eq!(said(None), (written(run), None));
+        assert_eq!(said(Some(" ")), (written(run), None));
+        assert_eq!(said(Some("tributary=debug")).1, None);
+        // The valid ones kept; the bad one named, with what is used.
+        let (filter, warning) = said(Some("debug,tributary=verbose"));
+        assert_eq!(filter, "debug");
+        let warning = warning.unwrap();
+        assert!(
+            warning.starts_with("RUST_LOG: ignoring `tributary=verbose` (")
+                && warning.ends_with("; logging with `debug`"),
+            "{warning}"
+        );
+        // Nothing left that sets every target's level: the default's is added.
+        let (filter, warning) = said(Some("sled=debug,tributary=verbose"));
+        assert_eq!(filter, written("sled=debug,warn"));
+        assert!(warning
+            .unwrap()
+            .ends_with("; logging with `sled=debug,warn`"));
+        // Nothing valid: the default, said so.
+        let (filter, warning) = said(Some("tributary=verbose"));
+        assert_eq!(filter, written(run));
+        assert!(warning
+            .unwrap()
+            .ends_with("; logging at the default level, `warn,tributary=info`"),);
+    }
 
     #[test]
     fn a_path_is_shown_through_its_nearest_real_folder() {
