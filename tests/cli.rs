@@ -74,6 +74,50 @@ fn usage_and_config_errors_exit_2() {
     s.cmd().args(["digest", "nope"]).assert().code(2);
 }
 
+/// A `TRIBUTARY_LISTEN` that `run` refuses, `check` refuses too; both name the variable, not
+/// a `--listen` flag nobody gave.
+#[test]
+fn a_bad_listen_variable_is_refused_by_check_and_named_by_run() {
+    let s = setup(&[], "");
+    for args in [
+        &["check", "--offline"][..],
+        &["run"],
+        &["render", "--format", "rss"],
+        &["sources"],
+    ] {
+        let out = s
+            .cmd()
+            .args(args)
+            .env("TRIBUTARY_LISTEN", "garbage")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("TRIBUTARY_LISTEN") && err.contains("garbage"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("--listen <ADDR>"), "{args:?}: {err}");
+    }
+    // The flag is named by the flag.
+    let out = s
+        .cmd()
+        .args(["run", "--listen", "garbage"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("for '--listen <ADDR>'"), "{err}");
+    // A good one passes.
+    let out = s
+        .cmd()
+        .args(["check", "--offline"])
+        .env("TRIBUTARY_LISTEN", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn check_refuses_what_fetch_and_run_would_refuse_naming_file_line_and_key() {
     // A newline in the User-Agent: the HTTP client could not be built.

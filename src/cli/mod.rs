@@ -147,11 +147,62 @@ pub enum Command {
     Reclassify,
 }
 
+/// `--listen ADDR`, or `TRIBUTARY_LISTEN`: an IP address and port. A value from the variable
+/// that does not read is named by the variable, not by the flag ops never gave ("invalid value
+/// 'garbage' for 'TRIBUTARY_LISTEN'").
+#[derive(Debug, Clone)]
+struct ListenAddr;
+
+impl clap::builder::TypedValueParser for ListenAddr {
+    type Value = std::net::SocketAddr;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        clap::builder::StringValueParser::new()
+            .try_map(|text| text.parse::<std::net::SocketAddr>())
+            .parse_ref(cmd, arg, value)
+    }
+
+    fn parse_ref_(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+        source: clap::parser::ValueSource,
+    ) -> Result<Self::Value, clap::Error> {
+        use clap::error::{ContextKind, ContextValue};
+        self.parse_ref(cmd, arg, value).map_err(|mut e| {
+            let var = arg.and_then(clap::Arg::get_env);
+            if let (clap::parser::ValueSource::EnvVariable, Some(var)) = (source, var) {
+                let var = var.to_string_lossy().into_owned();
+                e.insert(ContextKind::InvalidArg, ContextValue::String(var));
+            }
+            e
+        })
+    }
+}
+
+/// `TRIBUTARY_LISTEN` as `run` reads it, for `check`: the address, none when the variable is
+/// unset, or why `run` would refuse it.
+fn listen_from_env() -> Result<Option<std::net::SocketAddr>, String> {
+    let Some(value) = std::env::var_os("TRIBUTARY_LISTEN") else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    text.parse().map(Some).map_err(|e| {
+        format!("TRIBUTARY_LISTEN: invalid value {text:?}: {e}; write an IP address and port, e.g. 127.0.0.1:8080 or [::]:8080")
+    })
+}
+
 /// `run` options.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Address to listen on (overrides `[server] listen`).
-    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR", value_parser = ListenAddr)]
     pub listen: Option<std::net::SocketAddr>,
 }
 
@@ -173,7 +224,7 @@ pub struct RenderArgs {
     pub language: Option<String>,
     /// The address the daemon listens on, as `run` takes it: without a `base_url`, the feeds'
     /// own links name it, and the document is then the one the daemon serves.
-    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR", value_parser = ListenAddr)]
     pub listen: Option<std::net::SocketAddr>,
 }
 
@@ -298,7 +349,7 @@ pub struct SourcesArgs {
     pub json: bool,
     /// Where the running daemon listens, asked when the store cannot be opened (default
     /// `[server] listen`; a wildcard address means this host).
-    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR")]
+    #[arg(long, env = "TRIBUTARY_LISTEN", value_name = "ADDR", value_parser = ListenAddr)]
     pub listen: Option<std::net::SocketAddr>,
 }
 
@@ -483,6 +534,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // `run` refuses a token it cannot use, as it refuses a config error: so does
             // `check`, in the environment it is given.
             if let Err(e) = admin_token() {
+                eprintln!("{e} (tributary run refuses to start with it)");
+                return Ok(ExitCode::from(2));
+            }
+            if let Err(e) = listen_from_env() {
                 eprintln!("{e} (tributary run refuses to start with it)");
                 return Ok(ExitCode::from(2));
             }
