@@ -664,6 +664,16 @@ impl Validator<'_> {
             Url::parse(&format!("http://{listen}/")).expect("a socket address makes a URL");
         let (base_url, base_url_configured) = match &raw.base_url {
             Some(b) => match Url::parse(b.get_ref().trim()) {
+                // Every feed links to itself and its stories' pages by it: a login in it would
+                // be published in each.
+                Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+                    self.push(
+                        b.span().start,
+                        "server.base_url",
+                        format!("base URL {:?} carries a login: every feed would publish it in its links (write the public address alone)", redact_url_text(b.get_ref())),
+                    );
+                    (derived, false)
+                }
                 Ok(mut u) if u.scheme() == "http" || u.scheme() == "https" => {
                     if !u.path().ends_with('/') {
                         let path = format!("{}/", u.path());

@@ -770,6 +770,16 @@ fn keys_in_inline_tables_repeated_tables_and_headers_are_located() {
 }
 
 #[test]
+fn a_base_url_with_a_login_is_refused_without_showing_it() {
+    let text = format!("[server]\nbase_url = \"https://feeds:S3CRET@news.example.org/\"\n{GOOD}");
+    let ps = problems(&text);
+    let p = ps.iter().find(|p| p.key == "server.base_url").unwrap();
+    assert!(p.message.contains("carries a login"), "{p}");
+    assert!(!p.to_string().contains("S3CRET"), "{p}");
+    assert_eq!(p.line, 2, "{p}");
+}
+
+#[test]
 fn a_listen_override_moves_a_derived_base_url_only() {
     let derived = load(GOOD).unwrap().server;
     assert!(!derived.base_url_configured);
