@@ -241,7 +241,8 @@ fn parameter_words(name: &str) -> Vec<String> {
 ///
 /// Read on the text, so that a URL the parser refuses is masked as well as one it takes: the
 /// login is what stands before the last `@` of the part that follows the first `//` (or
-/// `scheme:/`; the start, without either) up to the next `/`, `?` or `#`; its password is what
+/// `scheme:/`; the start, without either) up to the next `/`, `?` or `#` (past them to the
+/// next `@` where a password holds one); its password is what
 /// follows its first `:`. After a `//`, a login without a password is hidden whole (a token
 /// written as the user name, `https://TOKEN@host/`); without one it is left
 /// (`name@example.org` is an address).
@@ -264,7 +265,24 @@ pub fn redact_url_text(text: &str) -> String {
         }
         None => ("", text),
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let mut authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    // A password may hold `/`, `?` or `#` (base64 does), and the parser then refuses the URL:
+    // `user:Xy9/Zk+Qw==@host`. Where what stands before the first of them is a name and
+    // something not a port after a `:`, with no `@`, the login runs to the next `@` of the
+    // word (a path of `host:8080/@team` keeps its host).
+    let head = &rest[..authority_end];
+    let not_a_port = head
+        .split_once(':')
+        .is_some_and(|(_, after)| !after.bytes().all(|b| b.is_ascii_digit()));
+    if !head.contains('@') && not_a_port {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if let Some(at) = rest[authority_end..word_end].find('@') {
+            let at = authority_end + at;
+            authority_end = rest[at..]
+                .find(['/', '?', '#'])
+                .map_or(rest.len(), |end| at + end);
+        }
+    }
     let (authority, tail) = rest.split_at(authority_end);
     let mut out = String::with_capacity(text.len());
     out.push_str(scheme);
@@ -1227,6 +1245,23 @@ mod tests {
                 "https//user:hidden@example.org/f",
             ),
             ("user:PW@example.org/f", "user:hidden@example.org/f"),
+            // A password holding `/`, `?` or `#`, which the parser refuses.
+            (
+                "https://feeduser:Xy9/Zk+Qw==@example.org/feed",
+                "https://feeduser:hidden@example.org/feed",
+            ),
+            (
+                "http://user:SEC/RET@proxy.example:3128",
+                "http://user:hidden@proxy.example:3128",
+            ),
+            (
+                "mailer:Xy9/Zk?Q#w==@smtp.example.org",
+                "mailer:hidden@smtp.example.org",
+            ),
+            (
+                "http://127.0.0.1:8080/@team/feed",
+                "http://127.0.0.1:8080/@team/feed",
+            ),
             // A token as the user name.
             (
                 "https://ghp_T0KEN@example.org:0x/f",
