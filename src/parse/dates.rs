@@ -265,7 +265,9 @@ fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let mut after_noon = None;
     for raw in s.split(|c: char| c.is_whitespace() || c == ',') {
         let tok = raw.trim_matches('.');
-        if tok.is_empty() {
+        // "November 23, 2026 at 6:30 pm": the word, not Atlantic Time (`AT`, as zones are
+        // written, still is).
+        if tok.is_empty() || tok == "at" || tok == "@" {
             continue;
         }
         let lower = tok.to_ascii_lowercase();
@@ -431,6 +433,23 @@ mod tests {
         // Nor is an offset taken for the time when there is none.
         assert_eq!(utc("Mon, 23 Nov 2026 +01:00"), "2026-11-22T23:00:00+00:00");
         assert_eq!(utc("Mon, 23 Nov 2026 18:+30:00"), "none");
+    }
+
+    #[test]
+    fn at_before_the_time_is_a_word_not_atlantic_time() {
+        for text in [
+            "November 23, 2026 at 6:30 pm",
+            "23 Nov 2026 at 6:30 PM",
+            "23 Nov 2026 at 18:30",
+            "Mon, 23 Nov 2026 @ 18:30",
+        ] {
+            assert_eq!(utc(text), "2026-11-23T18:30:00+00:00", "{text}");
+        }
+        // Written as zones are, it is the zone.
+        assert_eq!(
+            utc("Mon, 23 Nov 2026 18:30:00 AT"),
+            "2026-11-23T22:30:00+00:00"
+        );
     }
 
     #[test]
