@@ -222,11 +222,31 @@ pub struct Query {
     pub limit: usize,
 }
 
-/// The sled-backed store.
 /// The room [`Store::room_to_reopen`] asks for: a few of sled's log segments (512 KiB each)
 /// and its snapshot, with margin.
 const ROOM_TO_REOPEN: u64 = 16 << 20;
 
+/// Whether a disk with `available` bytes free to us, mounted read-only or not, has room for a
+/// new process to open the store ([`Store::room_to_reopen`]).
+fn enough_room(available: u64, read_only: bool) -> std::io::Result<()> {
+    if read_only {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ReadOnlyFilesystem,
+            "the store's file system is mounted read-only",
+        ));
+    }
+    if available < ROOM_TO_REOPEN {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            format!(
+                "{available} bytes free on the store's disk; a new process needs {ROOM_TO_REOPEN} to open it"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The sled-backed store.
 pub struct Store {
     config: StoreConfig,
     /// The sources' states.
@@ -987,23 +1007,17 @@ impl Store {
         main + self.states_db.size_on_disk().unwrap_or(0)
     }
 
-    /// Whether a new process could open this store: its folder takes a file of
-    /// [`ROOM_TO_REOPEN`] bytes, written to disk and removed. sled keeps an I/O error (a full
-    /// disk) for the rest of the process, and writes as it opens: a daemon whose store failed
-    /// that restarts before there is room would serve nothing at all.
+    /// Whether a new process could open this store: the disk it is on is writable and has
+    /// [`ROOM_TO_REOPEN`] bytes free (asked of the file system, so that waiting for room takes
+    /// none of what ops are freeing). sled keeps an I/O error (a full disk) for the rest of the
+    /// process, and writes as it opens: a daemon whose store failed that restarts before there
+    /// is room would serve nothing at all.
     pub fn room_to_reopen(&self) -> std::io::Result<()> {
-        use std::io::Write as _;
-        let probe = self.config.path.join(".room-to-reopen");
-        let written = (|| {
-            let mut file = std::fs::File::create(&probe)?;
-            let chunk = vec![0u8; 1 << 20];
-            for _ in 0..ROOM_TO_REOPEN >> 20 {
-                file.write_all(&chunk)?;
-            }
-            file.sync_all()
-        })();
-        let removed = std::fs::remove_file(&probe);
-        written.and(removed)
+        let stat = rustix::fs::statvfs(&self.config.path)?;
+        enough_room(
+            stat.f_bavail.saturating_mul(stat.f_frsize),
+            stat.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+        )
     }
 
     /// Writes everything to disk, source states kept in memory included.
