@@ -687,6 +687,7 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
         // selectors search theirs at each end tag that closes nothing).
         return text_alone(html);
     }
+    let html = &*unclosed_noscripts_opened(html);
     // Fails closed: a body the pass could not read, or that still has an iframe with content
     // once sanitized (html5ever writes that content unescaped), is sanitized without frames.
     let cleaned = match embeds_and_lazy_images(html, base) {
@@ -709,6 +710,44 @@ fn sanitize_markup(html: &str, base: Option<&Url>, item_host: Option<&str>) -> S
     } else {
         cleaned
     })
+}
+
+/// `html` without the start tags of the `<noscript>`s it never closes. The sanitizer drops a
+/// `<noscript>` with its content, which the parser reads as raw text up to `</noscript`: one
+/// left open would take the rest of the story with it. Its content is read as markup instead.
+fn unclosed_noscripts_opened(html: &str) -> Cow<'_, str> {
+    static TAGS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let tags = TAGS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(["<noscript", "</noscript"])
+            .expect("two fixed patterns")
+    });
+    // Where the `<noscript>` open at the end began: an open inside another's raw text is
+    // text, and a close ends the one open.
+    let mut open = None;
+    for found in tags.find_iter(html) {
+        match found.pattern().as_usize() {
+            0 => {
+                open.get_or_insert(found.start());
+            }
+            _ => open = None,
+        }
+    }
+    let Some(from) = open else {
+        return Cow::Borrowed(html);
+    };
+    // From there on no `<noscript>` is closed: each start tag goes, what follows it stays.
+    let mut out = String::with_capacity(html.len());
+    out.push_str(&html[..from]);
+    let mut rest = &html[from..];
+    while let Some(found) = tags.find(rest) {
+        out.push_str(&rest[..found.start()]);
+        let after = &rest[found.start()..];
+        rest = after.find('>').map_or("", |end| &after[end + 1..]);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// Longest sanitized body kept as markup: four times the longest body read (each relative URL
@@ -2179,6 +2218,26 @@ mod tests {
             to_text_prefix(&clean, 600)
         );
         assert!(!to_text(&clean).contains("fallback"));
+    }
+
+    #[test]
+    fn a_noscript_left_open_takes_nothing_after_it() {
+        let body = r#"<p>Intro</p><noscript><img src="https://ex.com/only.jpg"><p>Rest of the article, never closed</p>"#;
+        let clean = sanitize(body, Some(&base()), None);
+        assert!(clean.contains("Rest of the article"), "{clean}");
+        assert!(
+            clean.contains(r#"src="https://ex.com/only.jpg""#),
+            "{clean}"
+        );
+        assert!(!clean.contains("&lt;"), "{clean}");
+        // Closed ones still go with their content, and an open inside one is its text.
+        let body = "<p>A</p><noscript>x<noscript>y</NOSCRIPT><p>B</p><NoScript ><p>C</p>";
+        let clean = sanitize(body, Some(&base()), None);
+        assert_eq!(clean, "<p>A</p><p>B</p><p>C</p>");
+        assert!(matches!(
+            unclosed_noscripts_opened("<p>no such element</p>"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
