@@ -4,8 +4,9 @@
 //! timeouts, a body limit enforced while streaming (after decompression), a redirect limit,
 //! `Retry-After` on 429/503, and bounded concurrency overall and per host.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -94,6 +95,17 @@ pub enum FetchError {
         path: String,
         /// The limit (`[fetch] timeout`).
         after: Duration,
+    },
+    /// A local feed file whose earlier read has not ended (blocked, as after a
+    /// [`FetchError::FileTimeout`]): it is not read again until that read ends, else each
+    /// attempt would leave one more thread blocked, up to tokio's cap, past which nothing else
+    /// could run on one.
+    #[error("cannot read {path}: {}", describe_earlier_read(*after))]
+    FileBlocked {
+        /// The path.
+        path: String,
+        /// The limit the earlier read was cut at, once it was.
+        after: Option<Duration>,
     },
     /// The feed wants a login (401): none was configured, or it was refused.
     #[error("{}", if *.tried { "HTTP 401: the login was refused (check username and the password in the environment)" } else { "HTTP 401: the feed needs a login (set username and password_env)" })]
@@ -674,42 +686,46 @@ impl Fetcher {
     /// Reads a local feed file within `[fetch] timeout`, as a request is bounded: a read that
     /// blocks (a FIFO nobody writes, a hung network mount) fails the source like a server that
     /// never answers, and the pass (or the daemon's first cycle) goes on. The blocking thread
-    /// doing the read may stay blocked; nothing waits for it.
-    async fn read_file(&self, path: &std::path::Path) -> Result<Fetched, FetchError> {
+    /// doing the read may stay blocked; nothing waits for it, but the file is not read again
+    /// until that read ends ([`FetchError::FileBlocked`]): each attempt would block one more.
+    async fn read_file(&self, path: &Path) -> Result<Fetched, FetchError> {
         let limit = self.config.timeout;
-        tokio::time::timeout(limit, self.read_whole_file(path))
-            .await
-            .unwrap_or_else(|_| {
+        let timed_out = Arc::new(OnceLock::new());
+        let reading = {
+            let mut reading = READING
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(earlier) = reading.get(path) {
+                return Err(FetchError::FileBlocked {
+                    path: path.display().to_string(),
+                    after: earlier.get().copied(),
+                });
+            }
+            reading.insert(path.to_path_buf(), timed_out.clone());
+            Reading(path.to_path_buf())
+        };
+        let max_body_size = self.config.max_body_size;
+        // A task of its own, which keeps `reading` until the read ends, however long after the
+        // timeout (or a stop) that is.
+        let read = tokio::spawn(async move {
+            let reading = reading;
+            read_whole_file(&reading.0, max_body_size).await
+        });
+        match tokio::time::timeout(limit, read).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => Err(FetchError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
+            Err(_) => {
+                let _ = timed_out.set(limit);
                 Err(FetchError::FileTimeout {
                     path: path.display().to_string(),
                     after: limit,
                 })
-            })
-    }
-
-    async fn read_whole_file(&self, path: &std::path::Path) -> Result<Fetched, FetchError> {
-        let file_error = |e: std::io::Error| FetchError::File {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
-        let file = tokio::fs::File::open(path).await.map_err(file_error)?;
-        let limit = self.config.max_body_size;
-        let mut body = Vec::new();
-        file.take(limit + 1)
-            .read_to_end(&mut body)
-            .await
-            .map_err(file_error)?;
-        if body.len() as u64 > limit {
-            return Err(FetchError::TooLarge { limit });
+            }
         }
-        Ok(Fetched::Document(Document {
-            body,
-            final_url: Url::from_file_path(path).ok(),
-            content_type: None,
-            etag: None,
-            last_modified: None,
-            status: 200,
-        }))
     }
 
     fn classify(&self, e: reqwest::Error, started: Instant) -> FetchError {
@@ -744,6 +760,60 @@ impl Fetcher {
         } else {
             FetchError::Other(chain)
         }
+    }
+}
+
+/// A local feed file's bytes, `limit` at most.
+async fn read_whole_file(path: &Path, limit: u64) -> Result<Fetched, FetchError> {
+    let file_error = |e: std::io::Error| FetchError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let file = tokio::fs::File::open(path).await.map_err(file_error)?;
+    let mut body = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut body)
+        .await
+        .map_err(file_error)?;
+    if body.len() as u64 > limit {
+        return Err(FetchError::TooLarge { limit });
+    }
+    Ok(Fetched::Document(Document {
+        body,
+        final_url: Url::from_file_path(path).ok(),
+        content_type: None,
+        etag: None,
+        last_modified: None,
+        status: 200,
+    }))
+}
+
+/// Why a local file is not read: an earlier read of it has not ended.
+fn describe_earlier_read(after: Option<Duration>) -> String {
+    match after {
+        Some(after) => format!(
+            "an earlier read is still blocked (timed out after {}); not read again until it ends",
+            humantime::format_duration(after)
+        ),
+        None => "an earlier read has not ended yet".to_string(),
+    }
+}
+
+/// The local feed files being read, with the limit each read was cut at once it was. For the
+/// whole process, not a fetcher's: a reload replaces the fetcher, and a read blocked under the
+/// old one still holds its thread.
+static READING: Mutex<BTreeMap<PathBuf, Arc<OnceLock<Duration>>>> = Mutex::new(BTreeMap::new());
+
+/// A path in [`READING`], taken out when dropped: it is moved into the task doing the read, so
+/// it is dropped when the read ends, not when the timeout gives up on it.
+struct Reading(PathBuf);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        READING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.0);
     }
 }
 
@@ -949,6 +1019,87 @@ mod tests {
         );
         h.insert(header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h, now), None);
+    }
+
+    /// A local file whose read blocks is not read again (each attempt would leave one more
+    /// thread blocked) until that read ends; then it is.
+    #[test]
+    fn a_local_file_is_not_read_again_while_its_read_is_blocked() {
+        // Not waited for at the end: when the test fails, reads may still be blocked.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(a_local_file_is_not_read_again_while_its_read_is_blocked_in())
+        }));
+        rt.shutdown_background();
+        if let Err(panic) = run {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    async fn a_local_file_is_not_read_again_while_its_read_is_blocked_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stuck.xml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let config = FetchConfig {
+            timeout: Duration::from_millis(100),
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let mut s = source("http://unused.example/");
+        s.location = Location::File(path.clone());
+        let state = SourceState::default();
+        let fetch = || fetcher.fetch(&s, &state);
+        // Nobody has the FIFO open for writing: the read blocks in its open.
+        assert_eq!(
+            fetch().await.unwrap_err(),
+            FetchError::FileTimeout {
+                path: path.display().to_string(),
+                after: Duration::from_millis(100),
+            }
+        );
+        for _ in 0..5 {
+            let e = fetch().await.unwrap_err();
+            assert_eq!(
+                e,
+                FetchError::FileBlocked {
+                    path: path.display().to_string(),
+                    after: Some(Duration::from_millis(100)),
+                }
+            );
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "cannot read {}: an earlier read is still blocked (timed out after 100ms); not read again until it ends",
+                    path.display()
+                )
+            );
+        }
+        // A writer that opens, writes and closes the FIFO: the blocked read, which has it
+        // open, ends.
+        let feed = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+        let write = |path: PathBuf| {
+            tokio::task::spawn_blocking(move || std::fs::write(path, feed).unwrap())
+        };
+        write(path.clone()).await.unwrap();
+        // Its task ends once it runs again, after this one yields.
+        while READING.lock().unwrap().contains_key(&path) {
+            tokio::task::yield_now().await;
+        }
+        // The FIFO is read again: the next writer opens it once that read has.
+        let later = write(path.clone());
+        let read = fetch().await;
+        let Ok(Fetched::Document(document)) = read else {
+            panic!("{read:?}");
+        };
+        assert_eq!(document.body, feed.as_bytes());
+        later.await.unwrap();
     }
 
     /// A host's pause is held to a week, as a source's own wait is, and a wait past what a
