@@ -96,16 +96,16 @@ pub enum FetchError {
         /// The limit (`[fetch] timeout`).
         after: Duration,
     },
-    /// A local feed file whose earlier read has not ended (blocked, as after a
-    /// [`FetchError::FileTimeout`]): it is not read again until that read ends, else each
-    /// attempt would leave one more thread blocked, up to tokio's cap, past which nothing else
-    /// could run on one.
-    #[error("cannot read {path}: {}", describe_earlier_read(*after))]
+    /// A local feed file an earlier read of which outlived its limit and has not ended
+    /// (blocked, after a [`FetchError::FileTimeout`]): it is not read again until that read
+    /// ends, else each attempt would leave one more thread blocked, up to tokio's cap, past
+    /// which nothing else could run on one.
+    #[error("cannot read {path}: an earlier read is still blocked (timed out after {}); not read again until it ends", humantime::format_duration(*after))]
     FileBlocked {
         /// The path.
         path: String,
-        /// The limit the earlier read was cut at, once it was.
-        after: Option<Duration>,
+        /// The limit the earlier read was cut at.
+        after: Duration,
     },
     /// The feed wants a login (401): none was configured, or it was refused.
     #[error("{}", if *.tried { "HTTP 401: the login was refused (check username and the password in the environment)" } else { "HTTP 401: the feed needs a login (set username and password_env)" })]
@@ -690,19 +690,24 @@ impl Fetcher {
     /// until that read ends ([`FetchError::FileBlocked`]): each attempt would block one more.
     async fn read_file(&self, path: &Path) -> Result<Fetched, FetchError> {
         let limit = self.config.timeout;
-        let timed_out = Arc::new(OnceLock::new());
-        let reading = {
+        let (reading, timed_out) = {
             let mut reading = READING
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(earlier) = reading.get(path) {
+            // Two sources of one file read it side by side; only a read that has outlived its
+            // limit keeps others from starting.
+            let entry = reading
+                .entry(path.to_path_buf())
+                .or_insert_with(|| (0, Arc::new(OnceLock::new())));
+            if let Some(&after) = entry.1.get() {
                 return Err(FetchError::FileBlocked {
                     path: path.display().to_string(),
-                    after: earlier.get().copied(),
+                    after,
                 });
             }
-            reading.insert(path.to_path_buf(), timed_out.clone());
-            Reading(path.to_path_buf())
+            entry.0 += 1;
+            let timed_out = entry.1.clone();
+            (Reading(path.to_path_buf()), timed_out)
         };
         let max_body_size = self.config.max_body_size;
         // A task of its own, which keeps `reading` until the read ends, however long after the
@@ -788,32 +793,29 @@ async fn read_whole_file(path: &Path, limit: u64) -> Result<Fetched, FetchError>
     }))
 }
 
-/// Why a local file is not read: an earlier read of it has not ended.
-fn describe_earlier_read(after: Option<Duration>) -> String {
-    match after {
-        Some(after) => format!(
-            "an earlier read is still blocked (timed out after {}); not read again until it ends",
-            humantime::format_duration(after)
-        ),
-        None => "an earlier read has not ended yet".to_string(),
-    }
-}
+/// The local feed files being read: how many reads of each, and the limit one was cut at once
+/// it was. For the whole process, not a fetcher's: a reload replaces the fetcher, and a read
+/// blocked under the old one still holds its thread.
+#[allow(clippy::type_complexity)]
+static READING: Mutex<BTreeMap<PathBuf, (usize, Arc<OnceLock<Duration>>)>> =
+    Mutex::new(BTreeMap::new());
 
-/// The local feed files being read, with the limit each read was cut at once it was. For the
-/// whole process, not a fetcher's: a reload replaces the fetcher, and a read blocked under the
-/// old one still holds its thread.
-static READING: Mutex<BTreeMap<PathBuf, Arc<OnceLock<Duration>>>> = Mutex::new(BTreeMap::new());
-
-/// A path in [`READING`], taken out when dropped: it is moved into the task doing the read, so
-/// it is dropped when the read ends, not when the timeout gives up on it.
+/// A read of a path in [`READING`], counted out when dropped: it is moved into the task doing
+/// the read, so it is dropped when the read ends, not when the timeout gives up on it. The
+/// path leaves with its last read.
 struct Reading(PathBuf);
 
 impl Drop for Reading {
     fn drop(&mut self) {
-        READING
+        let mut reading = READING
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&self.0);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = reading.get_mut(&self.0) {
+            entry.0 = entry.0.saturating_sub(1);
+            if entry.0 == 0 {
+                reading.remove(&self.0);
+            }
+        }
     }
 }
 
@@ -1070,7 +1072,7 @@ mod tests {
                 e,
                 FetchError::FileBlocked {
                     path: path.display().to_string(),
-                    after: Some(Duration::from_millis(100)),
+                    after: Duration::from_millis(100),
                 }
             );
             assert_eq!(
@@ -1100,6 +1102,67 @@ mod tests {
         };
         assert_eq!(document.body, feed.as_bytes());
         later.await.unwrap();
+    }
+
+    /// Two sources of one local file read it side by side: only a read that outlived its limit
+    /// keeps others from starting.
+    #[test]
+    fn two_reads_of_one_file_go_side_by_side_until_one_times_out() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(two_reads_of_one_file_go_side_by_side_until_one_times_out_in())
+        }));
+        rt.shutdown_background();
+        if let Err(panic) = run {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    async fn two_reads_of_one_file_go_side_by_side_until_one_times_out_in() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.xml");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // A limit no read here reaches: the writer comes once both reads wait for one.
+        let config = FetchConfig {
+            timeout: Duration::from_secs(600),
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(&config).unwrap();
+        let mut s = source("http://unused.example/");
+        s.location = Location::File(path.clone());
+        let state = SourceState::default();
+        let second_done = AtomicBool::new(false);
+        let second = async {
+            let read = fetcher.fetch(&s, &state).await;
+            second_done.store(true, Ordering::SeqCst);
+            read
+        };
+        let writer = async {
+            // Both reads under way (or the second refused at once): the FIFO gets its writer,
+            // which both opens wait for.
+            while READING.lock().unwrap().get(&path).map_or(0, |e| e.0) < 2
+                && !second_done.load(Ordering::SeqCst)
+            {
+                tokio::task::yield_now().await;
+            }
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::write(path, "<rss version=\"2.0\"><channel/></rss>").unwrap()
+            })
+            .await
+            .unwrap();
+        };
+        let (first, second, ()) = tokio::join!(fetcher.fetch(&s, &state), second, writer);
+        assert!(first.is_ok(), "{first:?}");
+        assert!(second.is_ok(), "{second:?}");
     }
 
     /// A host's pause is held to a week, as a source's own wait is, and a wait past what a
