@@ -1249,16 +1249,8 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
 
 /// The stored digest named `name`, as `tributary export` writes it.
 fn exported_digest(s: &common::Setup, name: &str) -> Value {
-    let out = s.cmd().arg("export").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    s.json_lines(&["export"])
+        .into_iter()
         .find(|v| v["kind"] == "digest" && v["name"] == name)
         .unwrap_or_else(|| panic!("no digest {name} exported"))
 }
