@@ -450,7 +450,40 @@ fn init_logging(format: LogFormat, default_level: &str) {
         .log_internal_errors(false);
     match format {
         LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Json => {
+            builder.json().init();
+            // A panic (one feed-rs had on a broken document, caught and reported as that
+            // source's error) was printed by the default hook as plain lines among the JSON
+            // ones, which a log shipper splits into records without level or fields.
+            log_panics();
+        }
+    }
+}
+
+fn log_panics() {
+    std::panic::set_hook(Box::new(log_panic));
+}
+
+/// Logs a panic as one error event (JSON log mode): its message, where it was raised, the
+/// thread, and the backtrace when `RUST_BACKTRACE` asks for one.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let payload = info.payload();
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    let location = info
+        .location()
+        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+        .unwrap_or_default();
+    let thread = std::thread::current();
+    let thread = thread.name().unwrap_or("unnamed");
+    let backtrace = std::backtrace::Backtrace::capture();
+    if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+        tracing::error!(panic.message = %message, panic.location = %location, thread, backtrace = %backtrace, "a thread panicked: {message}");
+    } else {
+        tracing::error!(panic.message = %message, panic.location = %location, thread, "a thread panicked: {message}");
     }
 }
 
@@ -1665,6 +1698,59 @@ fn import(config: Config, args: &ImportArgs) -> anyhow::Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::{log_filter, shown_path};
+
+    /// In JSON log mode a panic is one JSON error event with its message and place, not the
+    /// default hook's plain lines among the JSON ones.
+    #[test]
+    fn a_panic_in_json_log_mode_is_one_json_error_event() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Lines(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+            type Writer = Lines;
+            fn make_writer(&'a self) -> Lines {
+                self.clone()
+            }
+        }
+        let lines = Lines::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(lines.clone())
+            .finish();
+        // The hook is the process's: other tests' panics meanwhile go through it too (and to
+        // no subscriber, on their threads), which changes nothing for them.
+        let previous = std::panic::take_hook();
+        super::log_panics();
+        let caught = tracing::subscriber::with_default(subscriber, || {
+            std::panic::catch_unwind(|| panic!("feed {} broke", 7))
+        });
+        std::panic::set_hook(previous);
+        assert!(caught.is_err());
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let events: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(events.len(), 1, "{text}");
+        let fields = &events[0]["fields"];
+        assert_eq!(events[0]["level"], "ERROR", "{text}");
+        assert_eq!(fields["panic.message"], "feed 7 broke", "{text}");
+        assert_eq!(
+            fields["message"], "a thread panicked: feed 7 broke",
+            "{text}"
+        );
+        let place = fields["panic.location"].as_str().unwrap();
+        assert!(place.starts_with("src/cli/mod.rs:"), "{place}");
+    }
 
     #[test]
     fn a_bad_log_directive_is_left_out_with_a_warning_and_the_others_kept() {
