@@ -1313,4 +1313,10 @@ fn a_stop_once_the_message_went_leaves_a_digest_the_relay_may_have_taken() {
     assert!(error.contains("tributary stopped"), "{digest}");
     assert!(error.contains("may have taken the message"), "{digest}");
     assert!(!error.to_lowercase().contains("tokio"), "{digest}");
+    // Not tried again by itself, and the log does not announce that it is.
+    assert!(
+        logged.contains("it is not sent again by itself"),
+        "{logged}"
+    );
+    assert!(!logged.contains("retrying in a minute"), "{logged}");
 }

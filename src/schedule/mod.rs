@@ -1115,6 +1115,12 @@ impl Daemon {
                         failed = true;
                         tracing::info!(digest = %name, %end, "the digest's send was stopped before the relay had the message; it is sent when the daemon runs again");
                     }
+                    // Refused for good, or perhaps taken: left for ops (its error says how
+                    // to send it), so no retry is announced.
+                    Err(e @ crate::digest::run::RunError::Send { again: false, .. }) => {
+                        failed = true;
+                        tracing::error!(digest = %name, %end, error = %e, "sending the digest failed; it is not sent again by itself");
+                    }
                     Err(e) => {
                         failed = true;
                         tracing::error!(digest = %name, %end, error = %e, "sending the digest failed; retrying in a minute");
