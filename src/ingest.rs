@@ -500,6 +500,7 @@ impl Ingest {
         let sources = self.sources.clone();
         let source_owned = source.clone();
         let backoff = (self.fetch.backoff_base, self.fetch.backoff_max);
+        let reread = mode.reread;
         let staged = self
             .staged
             .clone()
@@ -524,6 +525,7 @@ impl Ingest {
                 dedupe: &dedupe,
                 backoff,
                 begun,
+                reread,
             };
             let processed = process(&run, &source_owned, doc, body_hash, state, now, cpu);
             drop(staged);
@@ -578,6 +580,9 @@ struct Run<'a> {
     backoff: (Duration, Duration),
     /// When the source's turn began (see [`mark_failure`]).
     begun: DateTime<Utc>,
+    /// `fetch --reread`: entries as recorded are normalized and compared with their stories
+    /// too, so what this version reads otherwise in them is updated.
+    reread: bool,
 }
 
 fn process(
@@ -641,9 +646,14 @@ fn process(
     let mut staged: Vec<Staged> = Vec::new();
     for (raw, same) in feed.entries.iter().zip(&unchanged) {
         if *same {
-            if relisted && guidless(raw) {
+            // Not filtered: the filters decide what is stored, and this is.
+            if run.reread || (relisted && guidless(raw)) {
                 let item = parse::normalize(raw, &feed, &ctx);
-                staged.push(Staged { item, topics: None });
+                staged.push(Staged {
+                    item,
+                    topics: None,
+                    reread: run.reread,
+                });
             } else {
                 skipped += 1;
             }
@@ -657,7 +667,11 @@ fn process(
         }
         // Classified here, on this thread, not under the store's writer lock.
         let topics = Some(run.classifier.new_story_topics(&item, source));
-        staged.push(Staged { item, topics });
+        staged.push(Staged {
+            item,
+            topics,
+            reread: run.reread,
+        });
     }
     state.etag = doc.etag;
     state.last_modified = doc.last_modified;

@@ -369,6 +369,44 @@ fn a_reread_applies_a_new_time_zone_to_stored_stories() {
     assert_eq!(r["t"]["new"], 0, "{r:?}");
 }
 
+/// `fetch --reread` reads every entry again, those whose raw form is as recorded too: what
+/// they read as now (here the source's new `lang`, which no entry states) reaches the stories
+/// it changes; it reached only entries that changed themselves.
+#[test]
+fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
+    let server = FeedServer::start();
+    let doc = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
+      <item><title>Takim i grave deputete</title><link>https://t.example/a</link>
+      <guid>a</guid><description>Tekst.</description></item>
+      <item><title>Marrëveshja për targat</title><link>https://t.example/b</link>
+      <guid>b</guid><description>Tekst tjetër.</description></item>
+      </channel></rss>"#;
+    server.feed("f.xml", doc, "application/rss+xml");
+    let s = setup(&[src("t", server.url("f.xml"))], "");
+    s.fetch(&[]);
+    let langs =
+        |s: &common::Setup| -> Vec<Value> { s.items().iter().map(|i| i["lang"].clone()).collect() };
+    assert_eq!(langs(&s), [Value::Null, Value::Null]);
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    let text = text.replace(
+        "kind = \"partner\"\n",
+        "kind = \"partner\"\nlang = \"sq\"\n",
+    );
+    std::fs::write(&s.config, text).unwrap();
+    let (code, r) = s.fetch(&["--reread"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["t"]["updated"], 2, "{r:?}");
+    assert_eq!(r["t"]["new"], 0, "{r:?}");
+    assert_eq!(langs(&s), ["sq", "sq"]);
+    // Read again with nothing changed: nothing to update.
+    let (_, r) = s.fetch(&["--reread"]);
+    assert_eq!(
+        (r["t"]["updated"].clone(), r["t"]["unchanged"].clone()),
+        (0.into(), 2.into()),
+        "{r:?}"
+    );
+}
+
 #[test]
 fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     let server = FeedServer::start();

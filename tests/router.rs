@@ -84,7 +84,11 @@ fn store_from_bfpe(store: &Store, config: &Config, item: NewItem) {
     store
         .apply(
             "bfpe",
-            vec![Staged { item, topics: None }],
+            vec![Staged {
+                item,
+                topics: None,
+                reread: false,
+            }],
             &SourceState::default(),
             Utc::now(),
             &config.dedupe,
@@ -1069,7 +1073,11 @@ lang = "sq"
         store
             .apply(
                 source,
-                vec![Staged { item, topics: None }],
+                vec![Staged {
+                    item,
+                    topics: None,
+                    reread: false,
+                }],
                 &SourceState::default(),
                 Utc::now(),
                 &config.dedupe,
@@ -1177,7 +1185,11 @@ lang = "sq"
         store
             .apply(
                 source,
-                vec![Staged { item, topics: None }],
+                vec![Staged {
+                    item,
+                    topics: None,
+                    reread: false,
+                }],
                 &SourceState::default(),
                 Utc::now(),
                 &config.dedupe,

@@ -52,7 +52,11 @@ pub fn staged(bytes: &[u8], source: &Source, classifier: &Classifier) -> Vec<Sta
         .map(|raw| {
             let item = parse::normalize(raw, &parsed, &ctx());
             let topics = Some(classifier.new_story_topics(&item, source));
-            Staged { item, topics }
+            Staged {
+                item,
+                topics,
+                reread: false,
+            }
         })
         .collect()
 }

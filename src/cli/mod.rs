@@ -293,8 +293,9 @@ pub struct FetchArgs {
     #[arg(long)]
     pub force: bool,
     /// Download and read every feed even if it has not changed (no conditional request, no
-    /// same-content shortcut), so stored stories are read again with the config as it is
-    /// now, after a change of `time_zone`, say; stories that come out different are updated.
+    /// same-content shortcut), and every entry even if it is as stored, so stored stories are
+    /// read again with the config and parser as they are now, after a change of `time_zone` or
+    /// `lang`, say, or an upgrade; stories that come out different are updated.
     #[arg(long)]
     pub reread: bool,
     /// Print one JSON object per source instead of text.

@@ -26,6 +26,10 @@ pub struct Staged {
     /// Its topics should it become a new story carried by this source alone, computed
     /// before the writer lock is taken (None: computed when stored).
     pub topics: Option<Vec<TopicMatch>>,
+    /// Read again on purpose (`fetch --reread`): compared with the story it is an entry of
+    /// even when its raw form is the one recorded, so a story the parser now reads otherwise
+    /// (its link, attachments, dates) is updated.
+    pub reread: bool,
 }
 
 /// Computes a stored story's topics from its text and the sources that carry it. Called
@@ -380,6 +384,7 @@ impl Tx<'_, '_> {
     fn apply_one(&self, mut s: Staged, position: usize, report: &mut ApplyReport) -> TxResult<()> {
         self.entry_pairs.borrow_mut().take();
         let (identity, ident_key, known) = self.recognise(&s.item)?;
+        let reread = s.reread;
         if let Some(identity) = identity {
             s.item.identity = identity;
         }
@@ -418,7 +423,7 @@ impl Tx<'_, '_> {
                     .is_none_or(|(other, _)| other == id))
             };
             let record = !known.elsewhere || vacant()?;
-            if known.hash() == new.content_hash.as_bytes() && !stale {
+            if known.hash() == new.content_hash.as_bytes() && !stale && !reread {
                 if known.elsewhere && record {
                     self.pending
                         .insert(Index::Idents, ident_key, ident_value(id));
@@ -509,7 +514,9 @@ impl Tx<'_, '_> {
         let id = ItemId::derive(self.source, &new.identity);
         self.claim(id);
         let ident = ident_value(id);
-        let Staged { item: new, topics } = s;
+        let Staged {
+            item: new, topics, ..
+        } = s;
         // An undated entry is dated when it is first seen, a second earlier for each entry
         // before it in the feed: the feed's order (newest first, as feeds list) is kept.
         let published = new.published.unwrap_or_else(|| {

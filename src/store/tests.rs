@@ -67,6 +67,7 @@ fn item(guid: &str, title: &str, link: Option<&str>, hash: &str) -> Staged {
             content_hash: hash.into(),
         },
         topics: None,
+        reread: false,
     }
 }
 
