@@ -15,8 +15,12 @@
 //!   (a web page) in its place, labelled with the content's type.
 //! - An `atom:link` to the page of an RSS item that has no `<link>` (feedparser reads it;
 //!   feed-rs reads no `atom:link` in an item).
+//! - The authors of an Atom entry's `<source>`, the feed it was copied from (a Planet's feed
+//!   writes one in each entry): by RFC 4287 (4.2.1) they are the authors of an entry that
+//!   names none, before the authors of the feed that carries it. feed-rs skips `<source>`, so
+//!   such an entry was credited to the aggregating feed, or to nobody.
 
-use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject};
+use feed_rs::model::{Entry, Feed, FeedType, Link, MediaContent, MediaObject, Person};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
 use quick_xml::NsReader;
@@ -45,6 +49,8 @@ struct Found {
     /// The `href` of its first `atom:link` to its page: `rel="alternate"` or none, of an HTML
     /// type or none, as feedparser takes it.
     alternate: Option<String>,
+    /// The names of the authors of its Atom `<source>` (the first ten), as written.
+    source_authors: Vec<String>,
 }
 
 /// Puts each entry's `feedburner:origLink` first among its links, as its page, gives an
@@ -79,7 +85,16 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             .iter()
             .any(|e| super::pick_link(&e.links).is_none())
         && text.contains(ATOM);
-    if !thumbnails && !enclosures && !players && !alternates && !text.contains("origLink") {
+    let sources = feed.feed_type == FeedType::Atom
+        && (text.contains("<source") || names_tag(text, ":source"))
+        && feed.entries.iter().any(|e| e.authors.is_empty());
+    if !thumbnails
+        && !enclosures
+        && !players
+        && !alternates
+        && !sources
+        && !text.contains("origLink")
+    {
         return;
     }
     let Some(found) = read_entries(text) else {
@@ -106,6 +121,18 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             let mut media = MediaObject::default();
             media.content = found.enclosures;
             entry.media.insert(0, media);
+        }
+        if sources && entry.authors.is_empty() {
+            entry.authors = found
+                .source_authors
+                .into_iter()
+                .map(|name| Person {
+                    name: Some(name),
+                    uri: None,
+                    email: None,
+                    role: None,
+                })
+                .collect();
         }
         if let Some(uri) = found.thumbnail.filter(|_| thumbnails) {
             if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
@@ -223,6 +250,9 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
                                 let raw = reader.read_text(QName(&name)).ok()?;
                                 held.orig = absolute(&raw);
                             }
+                            (Kind::Atom, "source") if !in_item => {
+                                held.source_authors = source_authors(&mut reader)?;
+                            }
                             (Kind::Media, "content") => {
                                 let player = player_in(&mut reader)?;
                                 if let Some(player) =
@@ -338,6 +368,55 @@ fn page_href(e: &BytesStart<'_>) -> Option<String> {
         attr(e, "href")
     } else {
         None
+    }
+}
+
+/// The names of the authors of the Atom `<source>` whose start tag was read last (each
+/// `author`'s first `name`, its entities undone, trimmed; the first ten), read to the source's
+/// end; `None` when quick-xml cannot read that far.
+fn source_authors(reader: &mut NsReader<&[u8]>) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    // Depth below the `<source>`; in an `author` of it (1), in that author's `name` (2).
+    let mut depth = 0usize;
+    let mut in_author = false;
+    let mut name: Option<String> = None;
+    loop {
+        let (ns, event) = reader.read_resolved_event().ok()?;
+        let atom = Kind::of(&ns) == Kind::Atom;
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                let local = e.local_name();
+                if depth == 1 && atom && local.as_ref() == "author" {
+                    in_author = true;
+                    name = None;
+                } else if depth == 2 && in_author && atom && local.as_ref() == "name" {
+                    let qname = e.name().as_ref().to_string();
+                    let raw = reader.read_text(QName(&qname)).ok()?;
+                    depth -= 1;
+                    if name.is_none() {
+                        let text = super::rss_extras::unwrap_cdata(
+                            &raw,
+                            |s, out| out.push_str(&html_escape::decode_html_entities(s)),
+                            super::rss_extras::as_is,
+                        );
+                        name = Some(text.trim().to_string()).filter(|n| !n.is_empty());
+                    }
+                }
+            }
+            Event::End(_) if depth == 0 => return Some(names),
+            Event::End(_) => {
+                if depth == 1 && in_author {
+                    in_author = false;
+                    if names.len() < 10 {
+                        names.extend(name.take());
+                    }
+                }
+                depth -= 1;
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
     }
 }
 

@@ -1067,6 +1067,35 @@ fn an_atom_entry_without_authors_has_its_feeds() {
     assert!(items(rss)[0].authors.is_empty());
 }
 
+/// An entry copied from another feed (a Planet's feed: each entry's `<source>` names the feed
+/// it came from) and naming no author is by the authors of its `<source>`, then by the
+/// aggregating feed's (RFC 4287, 4.2.1); it was credited to the aggregating feed.
+#[test]
+fn an_atom_entry_without_authors_has_its_sources_before_its_feeds() {
+    let doc = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:a="http://www.w3.org/2005/Atom"><title>Planet Partners</title>
+<id>urn:p:feed</id><updated>2026-02-21T16:20:00Z</updated><author><name>Planet Admin</name></author>
+<entry><title>Women's Caucus meets in Pristina</title><id>urn:p:1</id><link href="https://wc.example/1"/>
+<updated>2026-02-21T16:20:00Z</updated>
+<source><id>urn:wc</id><title>Women's Caucus</title><author><name> Arta &amp; Jelena </name><email>a@wc.example</email></author>
+<author><name>Second</name><name>ignored</name></author><author><email>x@wc.example</email></author></source></entry>
+<entry><title>Dialogue brief</title><id>urn:p:2</id><link href="https://kdi.example/2"/>
+<updated>2026-02-20T10:00:00Z</updated><author><name>Own Author</name></author>
+<source><title>KDI</title><author><name>Source Author</name></author></source></entry>
+<entry><title>Festival</title><id>urn:p:3</id><link href="https://c.example/3"/>
+<updated>2026-02-19T10:00:00Z</updated><a:source><a:title>Culture</a:title></a:source></entry>
+<entry><title>Prefixed</title><id>urn:p:4</id><link href="https://c.example/4"/>
+<updated>2026-02-18T10:00:00Z</updated><a:source><a:author><a:name>Prefixed Name</a:name></a:author></a:source>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><video><source src="v.mp4"/></video></div></content></entry>
+</feed>"#;
+    let it = items(doc);
+    assert_eq!(it[0].authors, ["Arta & Jelena", "Second"]);
+    assert_eq!(it[1].authors, ["Own Author"]);
+    // A source naming no author: the aggregating feed's.
+    assert_eq!(it[2].authors, ["Planet Admin"]);
+    assert_eq!(it[3].authors, ["Prefixed Name"]);
+}
+
 #[test]
 fn author_names_lose_the_address_written_beside_them() {
     for (raw, want) in [
