@@ -678,6 +678,63 @@ mod tests {
     }
 
     #[test]
+    fn weekday_abbreviations_without_a_comma() {
+        let belgrade = Some(chrono_tz::Europe::Belgrade);
+        let at = |s: &str| {
+            parse_date_in(s, belgrade)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_else(|| "none".into())
+        };
+        // Friday 27 November at Belgrade's midnight, the weekday abbreviated in Serbian
+        // (Latin and Cyrillic), Albanian or English, with a comma or without one.
+        for text in [
+            "pet 27. nov 2026",
+            "Pet 27. novembar 2026.",
+            "pet. 27. nov 2026",
+            "pet 27.11.2026",
+            "pet, 27. nov 2026",
+            "пет 27. нов 2026",
+            "ПЕТ 27. новембар 2026.",
+            "пет, 27. нов 2026",
+            "pre 27 nën 2026",
+            "Pre 27 nëntor 2026",
+            "pre, 27 nën 2026",
+            "Fri 27 Nov 2026",
+        ] {
+            assert_eq!(at(text), "2026-11-26T23:00:00+00:00", "{text}");
+        }
+        // With a time, in the source's zone.
+        for text in [
+            "Fri 27 Nov 2026 10:30",
+            "pet 27. nov 2026 10:30",
+            "pet 27. novembar 2026. u 10.30",
+            "пет 27. новембра 2026. у 10.30",
+            "pre 27 nën 2026, ora 10.30",
+        ] {
+            assert_eq!(at(text), "2026-11-27T09:30:00+00:00", "{text}");
+        }
+        // "mar" and "sht" are Albanian weekdays before a month, and the month itself
+        // otherwise.
+        assert_eq!(at("mar 24 nën 2026"), "2026-11-23T23:00:00+00:00");
+        assert_eq!(at("sht 28 nën 2026"), "2026-11-27T23:00:00+00:00");
+        assert_eq!(at("Mar 24 2026"), "2026-03-23T23:00:00+00:00");
+        assert_eq!(at("sht 28 2026"), "2026-09-27T22:00:00+00:00");
+        for text in ["čet 26. nov 2026", "чет 26. нов 2026", "enj 26 nën 2026"] {
+            assert_eq!(at(text), "2026-11-25T23:00:00+00:00", "{text}");
+        }
+        // An abbreviation with no month after it, or not first, is no weekday.
+        for text in [
+            "pet",
+            "pet 27 2026",
+            "pet 27. nov",
+            "pet pet 27. nov 2026",
+            "27. nov 2026 pet",
+        ] {
+            assert_eq!(at(text), "none", "{text}");
+        }
+    }
+
+    #[test]
     fn garbage_is_none() {
         for s in [
             "",

@@ -301,11 +301,20 @@ const REGIONAL_WEEKDAYS: [&str; 31] = [
     "diel",
 ];
 
+/// The same weekdays abbreviated (`pet 27. nov 2026`, `пет 27. нов 2026`, `pre 27 nën 2026`).
+/// Two of them are also months ("mar" March, "sht" Albanian September), so a word of these is
+/// a weekday only when a month follows it. "cet" (četvrtak without its háček) is not among
+/// them: it is read as the zone CET, as it was before.
+const REGIONAL_WEEKDAY_ABBREVIATIONS: [&str; 25] = [
+    "pon", "uto", "sre", "sri", "čet", "pet", "sub", "ned", "пон", "уто", "сре", "сри", "чет",
+    "пет", "суб", "нед", "hën", "hen", "mar", "mër", "mer", "enj", "pre", "sht", "die",
+];
+
 /// Dates as sites in Serbian, Albanian and Greek write them, rewritten for [`rfc822ish`]:
 /// - a weekday of any language before a comma (`Pon, 23 Nov 2026 10:00:00 +0100`,
-///   `e hënë, 23 nëntor 2026`), a Serbian or Albanian one in full before the date without
-///   one (`petak 27. novembar 2026.`), and a Greek one anywhere, left out as English weekdays
-///   are;
+///   `e hënë, 23 nëntor 2026`), a Serbian or Albanian one before the date without one, in
+///   full (`petak 27. novembar 2026.`) or abbreviated (`pet 27. nov 2026`), and a Greek one
+///   anywhere, left out as English weekdays are;
 /// - month names of [`local_month`] (`23. novembar 2026. u 10:00`, `23. новембра 2026.`,
 ///   `11 Ιούλ 2004`);
 /// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`);
@@ -315,17 +324,17 @@ fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
     let mut changed = false;
+    let bare = |w: &&str| w.trim_end_matches([',', '.']).to_string();
+    let is_month = |w: &str| {
+        local_month(w).is_some()
+            || ENGLISH_MONTHS.contains(&w)
+            || dotted_date(w).is_some()
+            || rfc850_date(w).is_some()
+    };
     // Words up to a first comma, none a number: a weekday ("e hënë," is two), unless one is a
     // month and none follows ("November, 23 2026"; but "Mar, 24 Nov 2026" is an Albanian
     // Tuesday).
     if let Some(comma) = words.iter().position(|w| w.ends_with(',')) {
-        let bare = |w: &&str| w.trim_end_matches([',', '.']).to_string();
-        let is_month = |w: &str| {
-            local_month(w).is_some()
-                || ENGLISH_MONTHS.contains(&w)
-                || dotted_date(w).is_some()
-                || rfc850_date(w).is_some()
-        };
         let leading: Vec<String> = words[..=comma].iter().map(bare).collect();
         let month_follows = words[comma + 1..].iter().any(|w| is_month(&bare(w)));
         let weekday = leading.iter().all(|w| {
@@ -336,11 +345,18 @@ fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
             changed = true;
         }
     }
-    // A weekday in full and no comma ("petak 27. novembar 2026.", "e premte 27 nëntor
-    // 2026"). Only full names: abbreviations can be months ("mar", "sht").
+    // A weekday and no comma ("petak 27. novembar 2026.", "e premte 27 nëntor 2026",
+    // "pet 27. nov 2026"). An abbreviation only before a month: "mar" and "sht" can be the
+    // month themselves ("Mar 24 2026" is in March).
     let named = match words.as_slice() {
         ["e", day, _, ..] if REGIONAL_WEEKDAYS.contains(day) => 2,
         [day, _, ..] if REGIONAL_WEEKDAYS.contains(day) => 1,
+        [day, rest @ ..]
+            if REGIONAL_WEEKDAY_ABBREVIATIONS.contains(&bare(day).as_str())
+                && rest.iter().any(|w| is_month(&bare(w))) =>
+        {
+            1
+        }
         _ => 0,
     };
     if named > 0 {
