@@ -735,6 +735,57 @@ mod tests {
     }
 
     #[test]
+    fn dotted_times_with_seconds() {
+        let belgrade = Some(chrono_tz::Europe::Belgrade);
+        let at = |s: &str| {
+            parse_date_in(s, belgrade)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_else(|| "none".into())
+        };
+        for text in [
+            "27.11.2026 10.30.15",
+            "27.11.2026. 10.30.15",
+            "27. novembar 2026. u 10.30.15",
+            "27. новембра 2026. у 10.30.15 часова",
+            "27 nëntor 2026, ora 10.30.15",
+            "27 nëntor 2026 ora 10.30.15",
+            "27.11.2026 10.30.15h",
+            "27.11.2026 10:30:15h",
+            "27.11.2026 10:30:15 h",
+            "27.11.2026 10:30:15",
+        ] {
+            assert_eq!(at(text), "2026-11-27T09:30:15+00:00", "{text}");
+        }
+        // The forms without seconds read as before.
+        for text in [
+            "27.11.2026 u 10.30",
+            "27 nëntor 2026, ora 10.30",
+            "27.11.2026 10:30 h",
+            "27.11.2026 10:30 časova",
+        ] {
+            assert_eq!(at(text), "2026-11-27T09:30:00+00:00", "{text}");
+        }
+        // A date alone stays a day at midnight; a date, a version or a number that is no time
+        // of day is not read as one, nor is a time before the date or without one.
+        assert_eq!(at("27.11.2026"), "2026-11-26T23:00:00+00:00");
+        for text in [
+            "10.30.2026",
+            "27.11.2026 10.30.2026",
+            "27.11.2026 1.2.3",
+            "27.11.2026 10.30.5",
+            "27.11.2026 10.30.60",
+            "27.11.2026 25.30.15",
+            "27.11.2026 10.30:15",
+            "27.11.2026 10:30.15",
+            "27.11.2026 10.30.15.1",
+            "10.30.15 27.11.2026",
+            "ora 10.30.15",
+        ] {
+            assert_eq!(at(text), "none", "{text}");
+        }
+    }
+
+    #[test]
     fn garbage_is_none() {
         for s in [
             "",

@@ -318,8 +318,8 @@ const REGIONAL_WEEKDAY_ABBREVIATIONS: [&str; 25] = [
 /// - month names of [`local_month`] (`23. novembar 2026. u 10:00`, `23. новембра 2026.`,
 ///   `11 Ιούλ 2004`);
 /// - day, month and year in numbers with dots (`23.11.2026 10:00`, `23.11.2026.`);
-/// - a time after the date with a dot or an "h" (`u 10.30`, `10.30h`, `10:30 h`), or
-///   followed by "časova" (`u 10:30 časova`).
+/// - a time after the date with a dot or an "h" (`u 10.30`, `10.30h`, `10:30 h`, with seconds
+///   `u 10.30.15`), or followed by "časova" (`u 10:30 časova`).
 fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     let lower = s.to_lowercase();
     let mut words: Vec<&str> = lower.split_whitespace().collect();
@@ -397,18 +397,34 @@ fn regional(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
     changed.then(|| rfc822ish(&out.join(" "), zone)).flatten()
 }
 
-/// `10.30`, `10.30h` or `10:30h` as `10:30`: a time of day as the region writes it. A time
-/// with a colon and no "h" needs no rewriting.
+/// `10.30`, `10.30h` or `10:30h` as `10:30`, and with seconds (`10.30.15`, `10:30:15h`) as
+/// `10:30:15`: a time of day as the region writes it. A time with a colon and no "h" needs no
+/// rewriting. The parts are all split by dots or all by colons, and seconds are two digits
+/// under 60, so that a date (`10.30.2026`) or a version is not taken for a time; [`regional`]
+/// reads one only after the year, too.
 fn clock(word: &str) -> Option<String> {
     let (time, h) = match word.strip_suffix('h') {
         Some(time) => (time, true),
         None => (word, false),
     };
-    let (hour, minute) = time.split_once(['.', ':'])?;
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let sign = if time.contains('.') { '.' } else { ':' };
+    let parts: Vec<&str> = time.split(sign).collect();
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let (hour, minute, second) = match parts[..] {
+        [hour, minute] => (hour, minute, None),
+        [hour, minute, second]
+            if second.len() == 2 && second.parse().is_ok_and(|s: u32| s < 60) =>
+        {
+            (hour, minute, Some(second))
+        }
+        _ => return None,
+    };
     let shaped = (1..=2).contains(&hour.len()) && minute.len() == 2;
-    (shaped && digits(hour) && digits(minute) && (h || time.contains('.')))
-        .then(|| format!("{hour}:{minute}"))
+    let numbers = digits(hour) && digits(minute) && second.is_none_or(digits);
+    (shaped && numbers && (h || sign == '.')).then(|| match second {
+        Some(second) => format!("{hour}:{minute}:{second}"),
+        None => format!("{hour}:{minute}"),
+    })
 }
 
 /// `23-nov-26` as `23 nov 26`: a day, an English month and a year.
