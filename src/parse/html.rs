@@ -785,6 +785,76 @@ pub fn first_picture(html: &str) -> Option<(String, String)> {
         })
 }
 
+/// Whether two sanitized bodies show the same, though the addresses of their pictures may
+/// differ in their queries and fragments ([`urls::same_but_query`]): a CDN that signs or
+/// versions its addresses writes `<img src="…/a.jpg?sig=…">` anew at every fetch of an
+/// unchanged story. Read from the serializations as [`first_image`] reads them: the text and
+/// every other tag must be written alike, and so must each `<img>`'s other attributes, in the
+/// same order; any other difference (a link's query, a picture at another path) is one.
+pub fn same_but_picture_queries(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (mut tags_a, mut tags_b) = (serialized_tags(a), serialized_tags(b));
+    let (mut at_a, mut at_b) = (0, 0);
+    loop {
+        let (x, y) = match (tags_a.next(), tags_b.next()) {
+            (None, None) => return a[at_a..] == b[at_b..],
+            (Some(x), Some(y)) => (x, y),
+            _ => return false,
+        };
+        if a[at_a..x.start] != b[at_b..y.start] {
+            return false;
+        }
+        let (tag_a, tag_b) = (&a[x.start..x.end], &b[y.start..y.end]);
+        if tag_a != tag_b {
+            // `<img`, its attributes and its `>` (a tag cut short at the end of the markup is
+            // none).
+            let picture = |tag: &Tag, whole: &str| {
+                whole.starts_with("<img")
+                    && tag.name == "img"
+                    && whole[1 + tag.name.len() + tag.attributes.len()..] == *">"
+            };
+            if !picture(&x, tag_a)
+                || !picture(&y, tag_b)
+                || !same_but_picture_query(x.attributes, y.attributes)
+            {
+                return false;
+            }
+        }
+        (at_a, at_b) = (x.end, y.end);
+    }
+}
+
+/// Whether two `<img>` tags' serialized attributes are written alike, in the same order, but
+/// for the query and fragment of their `src`.
+fn same_but_picture_query(mut a: &str, mut b: &str) -> bool {
+    // The next attribute of a serialized tag: its name, its value as written, and the rest.
+    fn next(rest: &str) -> Option<(&str, &str, &str)> {
+        let (name, value) = rest.trim_start().split_once("=\"")?;
+        let (value, after) = value.split_once('"')?;
+        Some((name, value, after))
+    }
+    loop {
+        match (next(a), next(b)) {
+            (None, None) => return a.trim() == b.trim(),
+            (Some((name_a, value_a, after_a)), Some((name_b, value_b, after_b))) => {
+                let same = value_a == value_b
+                    || name_a == "src"
+                        && urls::same_but_query(
+                            &decode_entities(value_a),
+                            &decode_entities(value_b),
+                        );
+                if name_a != name_b || !same {
+                    return false;
+                }
+                (a, b) = (after_a, after_b);
+            }
+            _ => return false,
+        }
+    }
+}
+
 /// The web links of sanitized `html`, in order: each `<a href="http(s)://…">` with the text
 /// inside it (entities decoded, whitespace collapsed, at most about 200 characters), read from
 /// the serialization as [`first_image`] reads pictures. A link without text is left out.
@@ -2136,6 +2206,63 @@ mod tests {
         assert!(clean.contains("noopener"));
         let no_base = sanitize(r#"<a href="/en/report.pdf">Report</a>"#, None, None);
         assert!(!no_base.contains("href"), "{no_base}");
+    }
+
+    /// A body whose pictures' addresses were signed anew shows the same; anything else that
+    /// changed, even a link's query or a picture's text, does not.
+    #[test]
+    fn a_body_whose_picture_was_signed_anew_shows_the_same() {
+        let body = |src: &str, alt: &str, text: &str, link: &str| {
+            sanitize(
+                &format!(
+                    r#"<p>{text}</p><figure><img src="{src}" alt="{alt}" width="800"><figcaption>The caucus</figcaption></figure><p><a href="{link}">More</a></p>"#
+                ),
+                Some(&base()),
+                None,
+            )
+        };
+        let signed = "https://cdn.example/a.jpg?sig=abc&exp=1700000000";
+        let link = "https://balkansgroup.example/p?id=1";
+        let stored = body(signed, "Delegates", "The caucus met.", link);
+        assert!(stored.contains("sig=abc&amp;exp="), "{stored}");
+        for renewed in [
+            "https://cdn.example/a.jpg?sig=def&exp=1700003600",
+            "https://cdn.example/a.jpg?v=1764500000",
+            "https://cdn.example/a.jpg",
+            // Relative, as the feed may write it: resolved against the same base.
+            "//cdn.example/a.jpg?itok=Xy7",
+        ] {
+            let new = body(renewed, "Delegates", "The caucus met.", link);
+            assert_ne!(new, stored);
+            assert!(same_but_picture_queries(&stored, &new), "{new}");
+        }
+        for other in [
+            body(
+                "https://cdn.example/b.jpg?sig=abc&exp=1700000000",
+                "Delegates",
+                "The caucus met.",
+                link,
+            ),
+            body(signed, "Delegates at the table", "The caucus met.", link),
+            body(signed, "Delegates", "The caucus met again.", link),
+            body(
+                signed,
+                "Delegates",
+                "The caucus met.",
+                "https://balkansgroup.example/p?id=2",
+            ),
+            format!("{stored}<p><img src=\"{signed}\"></p>"),
+            stored.replace(" width=\"800\"", ""),
+        ] {
+            assert!(!same_but_picture_queries(&stored, &other), "{other}");
+        }
+        // A tag cut short at the end of the markup is compared as it is written.
+        let cut = "<p>x</p><img src=\"https://cdn.example/a.jpg?sig=abc";
+        assert!(!same_but_picture_queries(
+            cut,
+            "<p>x</p><img src=\"https://cdn.example/a.jpg?sig=def"
+        ));
+        assert!(same_but_picture_queries(cut, cut));
     }
 
     #[test]

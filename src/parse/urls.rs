@@ -141,6 +141,20 @@ pub fn canonicalize(mut url: Url) -> Url {
     url
 }
 
+/// Whether two addresses name one file, whatever their queries and fragments: the same
+/// scheme, host, port and path. A CDN that signs or versions its addresses gives a picture a
+/// new `?sig=…&exp=…`, `?v=…` or `?itok=…` at every fetch; it is still that picture. Addresses
+/// that do not parse are one only when written alike.
+pub fn same_but_query(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => a[..url::Position::AfterPath] == b[..url::Position::AfterPath],
+        _ => false,
+    }
+}
+
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(s.as_bytes())
         .next()
@@ -282,6 +296,30 @@ mod tests {
             canon("http://a.example:80/p?q=%C3%AB"),
             "http://a.example/p?q=%C3%AB"
         );
+    }
+
+    #[test]
+    fn one_file_whatever_its_query() {
+        let signed = "https://cdn.example/a.jpg?sig=abc&exp=1700000000";
+        assert!(same_but_query(
+            signed,
+            "https://cdn.example/a.jpg?sig=def&exp=1700003600"
+        ));
+        assert!(same_but_query(signed, "https://cdn.example/a.jpg"));
+        assert!(same_but_query(
+            "https://cdn.example/a.jpg#x",
+            "https://CDN.example:443/a.jpg?v=2"
+        ));
+        for other in [
+            "https://cdn.example/b.jpg?sig=abc&exp=1700000000",
+            "http://cdn.example/a.jpg?sig=abc&exp=1700000000",
+            "https://img.example/a.jpg?sig=abc&exp=1700000000",
+            "https://cdn.example:8443/a.jpg?sig=abc&exp=1700000000",
+            "not a url",
+        ] {
+            assert!(!same_but_query(signed, other), "{other}");
+        }
+        assert!(same_but_query("not a url", "not a url"));
     }
 
     #[test]
