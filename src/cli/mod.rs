@@ -805,7 +805,7 @@ fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode> {
     }
     let wrote = reports
         .iter()
-        .any(|r| matches!(r.outcome, Outcome::Ok(a) if a.new + a.updated + a.duplicate > 0));
+        .any(|r| matches!(r.outcome, Outcome::Ok(a) if a.changed_feeds()));
     // The runtime first: its finished tasks may still hold handles on the store. A blocking
     // thread still blocked (a local file whose read timed out or was stopped: a FIFO nobody
     // writes, a hung mount) is not waited for beyond a moment: it holds nothing of the store,

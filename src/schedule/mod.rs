@@ -699,7 +699,8 @@ impl Daemon {
             let shared = self.shared.clone();
             let _ = tokio::task::spawn_blocking(move || shared.fetched(&source, changed)).await;
         }
-        if changed {
+        // A story that took its picture's new address alone changes no count, but its feeds.
+        if matches!(&report.outcome, Outcome::Ok(a) if a.changed_feeds()) {
             self.render.notify_one();
         }
     }

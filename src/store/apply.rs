@@ -16,7 +16,7 @@ use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
 use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
-use crate::parse::urls;
+use crate::parse::{html, urls};
 
 /// An item ready to store: normalized by the parse stage.
 #[derive(Debug, Clone)]
@@ -48,6 +48,11 @@ pub struct ApplyReport {
     pub duplicate: usize,
     /// Items exactly as already stored.
     pub unchanged: usize,
+    /// Of the unchanged, stories that took a new address of their picture, one file's in
+    /// another query (a CDN that signs or versions its addresses): no edit, but the feeds
+    /// that list them read otherwise.
+    #[serde(skip_serializing_if = "crate::model::is_zero")]
+    pub refreshed: usize,
     /// Entries dropped by filter rules before they reached the store.
     pub filtered: usize,
 }
@@ -59,7 +64,14 @@ impl ApplyReport {
         self.updated += other.updated;
         self.duplicate += other.duplicate;
         self.unchanged += other.unchanged;
+        self.refreshed += other.refreshed;
         self.filtered += other.filtered;
+    }
+
+    /// Whether the feeds that list this source's stories read otherwise now: a story new,
+    /// updated, carried anew or given its picture's new address.
+    pub fn changed_feeds(&self) -> bool {
+        self.new + self.updated + self.duplicate + self.refreshed > 0
     }
 }
 
@@ -584,14 +596,24 @@ impl Tx<'_, '_> {
 
     /// This source's entry `new` of the stored story `item` again, with a new raw hash. The
     /// story's lead edited it, unless it reads the same: its raw form changed (a tracking
-    /// parameter that rotates, a pixel, markup spelled another way), no edit for its readers,
-    /// though the story takes the entry's hash. A republisher's copy edited leaves the
-    /// original's text.
+    /// parameter that rotates, a pixel, markup spelled another way, a picture's address
+    /// signed anew), no edit for its readers, though the story takes the entry's hash. A
+    /// republisher's copy edited leaves the original's text.
     fn entry_again(&self, mut item: Item, new: NewItem, report: &mut ApplyReport) -> TxResult<()> {
         if item.source() != self.source {
             report.unchanged += 1;
         } else if reads_the_same(&item, &new) {
-            if item.content_hash != new.content_hash {
+            // The same pictures, at new addresses (a query signed anew, a version): the story
+            // takes them, as the old ones may stop working (a signature expires). No edit, so
+            // its entry's date stays; its feeds' own date moves, as their bytes do.
+            let renewed = item.image != new.image || item.content != new.content;
+            if renewed {
+                item.image = new.image;
+                item.content = new.content;
+                item.last_changed = self.now;
+                report.refreshed += 1;
+            }
+            if renewed || item.content_hash != new.content_hash {
                 item.content_hash = new.content_hash;
                 self.put(&item)?;
             }
@@ -1246,7 +1268,8 @@ fn dates_after(
 /// Whether `new`, an entry of the source that leads the stored `item`, shows its readers what
 /// the story already does: its raw form changed, not its title, link, dates, text, authors,
 /// categories, language, attachments or picture (what [`Tx::update`] would leave as it is
-/// counts as the same: a missing link, date or language keeps the story's).
+/// counts as the same: a missing link, date or language keeps the story's). A picture whose
+/// address changed in its query alone is the same picture ([`same_pictures`]).
 fn reads_the_same(item: &Item, new: &NewItem) -> bool {
     dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
         && item.title == new.title
@@ -1255,7 +1278,11 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             .as_ref()
             .is_none_or(|l| item.link.as_ref() == Some(l))
         && item.summary == new.summary
-        && item.content == new.content
+        && same_pictures(
+            item.content.as_deref(),
+            new.content.as_deref(),
+            html::same_but_picture_queries,
+        )
         && item.authors == new.authors
         && item.categories == new.categories
         && new
@@ -1263,7 +1290,23 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             .as_ref()
             .is_none_or(|l| item.lang.as_ref() == Some(l))
         && item.enclosures == new.enclosures
-        && item.image == new.image
+        && same_pictures(
+            item.image.as_deref(),
+            new.image.as_deref(),
+            urls::same_but_query,
+        )
+}
+
+/// Whether a story's picture or body, as stored (`old`) and in its entry again (`new`), shows
+/// the same by `same`, which lets the pictures' addresses differ in their queries: a CDN that
+/// signs its addresses for an hour (`?sig=…&exp=…`) or versions them (`?v=…`, Drupal's
+/// `?itok=…`) gives an unchanged story new ones at every fetch, which would date it as edited
+/// at every poll. A picture at another path, or one added or removed, is an edit.
+fn same_pictures(old: Option<&str>, new: Option<&str>, same: impl Fn(&str, &str) -> bool) -> bool {
+    match (old, new) {
+        (Some(old), Some(new)) => same(old, new),
+        (old, new) => old == new,
+    }
 }
 
 /// Where the `gone` tree marks that retention recorded the tombstone of an entry told by its

@@ -165,6 +165,170 @@ fn a_picture_added_alone_is_an_edit() {
     assert_eq!(all[0].image.as_deref(), Some("https://x.example/a.jpg"));
 }
 
+/// A picture whose address a CDN signs or versions anew at every fetch (only its query
+/// changes) is the same picture: no edit (the story's date stays), but the story takes the
+/// new address, as the old one expires.
+#[test]
+fn a_picture_signed_anew_is_no_edit_and_takes_the_new_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let signed = |sig: &str, hash: &str| {
+        let mut s = item(
+            "a",
+            "Culture night in Prizren",
+            Some("https://x.example/a"),
+            hash,
+        );
+        s.item.image = Some(format!("https://cdn.example/a.jpg?{sig}"));
+        s
+    };
+    assert_eq!(
+        apply(&store, "s1", &[signed("sig=abc&exp=1700000000", "h1")]).new,
+        1
+    );
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let mut later = now();
+    for (sig, hash) in [("sig=def&exp=1700003600", "h2"), ("v=1764500000", "h3")] {
+        later += Duration::hours(1);
+        let r = apply_at(&store, "s1", &[signed(sig, hash)], later);
+        assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1), "{sig}");
+        let after = store.list(&Query::default()).unwrap().remove(0);
+        assert_eq!(
+            after.image.as_deref(),
+            Some(format!("https://cdn.example/a.jpg?{sig}").as_str())
+        );
+        assert_eq!(
+            (after.edited, after.updated_at()),
+            (None, stored.updated_at())
+        );
+        // Its feeds show the new address: their own date moves.
+        assert_eq!(
+            (after.last_changed, after.content_hash.as_str()),
+            (later, hash)
+        );
+    }
+    // Known by that hash from now on.
+    let r = apply_at(&store, "s1", &[signed("v=1764500000", "h3")], later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 0));
+}
+
+/// A picture at another path is another picture, whatever its query: an edit.
+#[test]
+fn a_picture_at_another_path_is_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut a = item(
+        "a",
+        "Culture night in Prizren",
+        Some("https://x.example/a"),
+        "h1",
+    );
+    a.item.image = Some("https://cdn.example/a.jpg?sig=abc".into());
+    assert_eq!(apply(&store, "s1", std::slice::from_ref(&a)).new, 1);
+    let mut moved = a.clone();
+    moved.item.content_hash = "h2".into();
+    moved.item.image = Some("https://cdn.example/b.jpg?sig=abc".into());
+    let later = now() + Duration::hours(1);
+    let r = apply_at(&store, "s1", &[moved], later);
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(
+        stored.image.as_deref(),
+        Some("https://cdn.example/b.jpg?sig=abc")
+    );
+    assert_eq!(stored.edited, Some(later));
+    // Removed: an edit too.
+    let mut removed = a.clone();
+    removed.item.content_hash = "h3".into();
+    removed.item.image = None;
+    assert_eq!(apply_at(&store, "s1", &[removed], later).updated, 1);
+}
+
+/// The pictures in a story's text signed anew are the same pictures too: no edit, the new
+/// addresses kept. Anything else changed with them is an edit.
+#[test]
+fn a_body_whose_pictures_were_signed_anew_is_no_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let body = |text: &str, sig: &str, hash: &str| {
+        let mut s = item(
+            "a",
+            "Culture night in Prizren",
+            Some("https://x.example/a"),
+            hash,
+        );
+        s.item.content = Some(crate::parse::html::sanitize(
+            &format!(r#"<p>{text}</p><img src="https://cdn.example/a.jpg?{sig}" alt="Stage">"#),
+            None,
+            None,
+        ));
+        s
+    };
+    let text = "The night opened with music.";
+    apply(&store, "s1", &[body(text, "sig=abc&exp=1", "h1")]);
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    let renewed = body(text, "sig=def&exp=2", "h2");
+    let r = apply_at(&store, "s1", std::slice::from_ref(&renewed), later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(after.content, renewed.item.content);
+    assert!(after.content.as_deref().unwrap().contains("sig=def"));
+    assert_eq!(
+        (after.edited, after.updated_at()),
+        (None, stored.updated_at())
+    );
+    // The text edited as the picture is signed anew: an edit.
+    let edited = body("The night opened with a choir.", "sig=ghi&exp=3", "h3");
+    let r = apply_at(&store, "s1", &[edited], later);
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+}
+
+/// A story two sources carry takes its picture from the source that leads it: the other's
+/// picture signed anew changes nothing, the lead's is taken without an edit.
+#[test]
+fn only_the_leads_picture_signed_anew_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let link = Some("https://wc.example/o1");
+    let copy = |source_guid: &str, picture: &str, hash: &str| {
+        let mut s = item(source_guid, "Women's Caucus meets in Skopje", link, hash);
+        s.item.image = Some(picture.into());
+        s
+    };
+    let lead = "https://cdn.example/wc.jpg?sig=abc";
+    assert_eq!(apply(&store, "caucus", &[copy("o1", lead, "o")]).new, 1);
+    let mut theirs = copy("p1", "https://cdn.example/portal.jpg?sig=1", "p");
+    theirs.item.published = Some(theirs.item.published.unwrap() + Duration::hours(9));
+    assert_eq!(
+        apply(&store, "portal", std::slice::from_ref(&theirs)).duplicate,
+        1
+    );
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    theirs.item.image = Some("https://cdn.example/portal.jpg?sig=2".into());
+    theirs.item.content_hash = "p2".into();
+    let r = apply_at(&store, "portal", &[theirs], later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 0));
+    assert_eq!(store.item(stored.id).unwrap().unwrap(), stored);
+    let r = apply_at(
+        &store,
+        "caucus",
+        &[copy("o1", "https://cdn.example/wc.jpg?sig=def", "o2")],
+        later,
+    );
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
+    let after = store.item(stored.id).unwrap().unwrap();
+    assert_eq!(
+        after.image.as_deref(),
+        Some("https://cdn.example/wc.jpg?sig=def")
+    );
+    assert_eq!(
+        (after.edited, after.updated_at()),
+        (None, stored.updated_at())
+    );
+}
+
 #[test]
 fn same_link_from_two_sources_is_one_story_with_both_sources() {
     let dir = tempfile::tempdir().unwrap();
