@@ -333,6 +333,79 @@ fn a_changed_item_is_updated_in_place_keeping_first_seen() {
     );
 }
 
+/// A story whose pictures a CDN signs anew at every fetch (its JSON Feed `image`, the picture
+/// in its text) is not dated as edited: its entry in the feed keeps its date, and carries the
+/// new addresses.
+#[test]
+fn a_picture_signed_anew_keeps_the_storys_date_and_takes_its_new_address() {
+    let server = FeedServer::start();
+    let feed = |sig: &str| {
+        serde_json::json!({
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "t",
+            "home_page_url": "https://t.example/",
+            "items": [{
+                "id": "a",
+                "url": "https://t.example/a",
+                "title": "Culture night in Prizren",
+                "date_published": "2025-11-20T10:00:00Z",
+                "image": format!("https://cdn.example/a.jpg?sig={sig}&exp=1700000000"),
+                "content_html": format!(
+                    r#"<p>The night opened with music.</p><img src="https://cdn.example/stage.jpg?sig={sig}" alt="Stage">"#
+                ),
+            }],
+        })
+        .to_string()
+    };
+    server.feed("f.json", feed("abc"), "application/feed+json");
+    let s = setup(&[src("t", server.url("f.json"))], "");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(r["t"]["new"], 1, "{r:?}");
+    let entry = || -> Value {
+        let out = s
+            .cmd()
+            .args(["render", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        feed["items"][0].clone()
+    };
+    let before = entry();
+    assert_eq!(
+        before["image"],
+        "https://cdn.example/a.jpg?sig=abc&exp=1700000000"
+    );
+    server.feed("f.json", feed("def"), "application/feed+json");
+    let (_, r) = s.fetch(&[]);
+    assert_eq!(
+        (
+            &r["t"]["updated"],
+            &r["t"]["unchanged"],
+            &r["t"]["refreshed"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!(1),
+            &serde_json::json!(1)
+        ),
+        "{r:?}"
+    );
+    let after = entry();
+    assert_eq!(after["date_modified"], before["date_modified"], "{after}");
+    assert_eq!(after["date_published"], before["date_published"]);
+    assert_eq!(
+        after["image"],
+        "https://cdn.example/a.jpg?sig=def&exp=1700000000"
+    );
+    let html = after["content_html"].as_str().unwrap();
+    assert!(html.contains("stage.jpg?sig=def"), "{html}");
+}
+
 /// A new `time_zone` reaches stored stories when their feed is read again: a plain fetch of an
 /// unchanged feed does not read it, `fetch --reread` does, and re-dates what it carries.
 #[test]
