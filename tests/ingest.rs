@@ -450,9 +450,9 @@ fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
     let server = FeedServer::start();
     let doc = r#"<rss version="2.0"><channel><title>t</title><link>https://t.example/</link>
       <item><title>Takim i grave deputete</title><link>https://t.example/a</link>
-      <guid>a</guid><description>Tekst.</description></item>
+      <guid>a</guid><pubDate>Mon, 23 Nov 2026 10:00:00 +0000</pubDate><description>Tekst.</description></item>
       <item><title>Marrëveshja për targat</title><link>https://t.example/b</link>
-      <guid>b</guid><description>Tekst tjetër.</description></item>
+      <guid>b</guid><pubDate>Sun, 22 Nov 2026 10:00:00 +0000</pubDate><description>Tekst tjetër.</description></item>
       </channel></rss>"#;
     server.feed("f.xml", doc, "application/rss+xml");
     let s = setup(&[src("t", server.url("f.xml"))], "");
@@ -460,6 +460,22 @@ fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
     let langs =
         |s: &common::Setup| -> Vec<Value> { s.items().iter().map(|i| i["lang"].clone()).collect() };
     assert_eq!(langs(&s), [Value::Null, Value::Null]);
+    // The stories' dates as subscribers read them (JSON Feed `date_modified`, as Atom's
+    // `<updated>`).
+    let modified = |s: &common::Setup| -> Vec<Value> {
+        let out = s
+            .cmd()
+            .args(["render", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let items = feed["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        items.iter().map(|i| i["date_modified"].clone()).collect()
+    };
+    let dated = modified(&s);
+    assert_eq!(dated, ["2026-11-23T10:00:00Z", "2026-11-22T10:00:00Z"]);
     let text = std::fs::read_to_string(&s.config).unwrap();
     let text = text.replace(
         "kind = \"partner\"\n",
@@ -471,6 +487,8 @@ fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
     assert_eq!(r["t"]["updated"], 2, "{r:?}");
     assert_eq!(r["t"]["new"], 0, "{r:?}");
     assert_eq!(langs(&s), ["sq", "sq"]);
+    // Not an edit of the publisher's: the stories are not shown as updated.
+    assert_eq!(modified(&s), dated);
     // Read again with nothing changed: nothing to update.
     let (_, r) = s.fetch(&["--reread"]);
     assert_eq!(

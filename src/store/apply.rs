@@ -458,7 +458,9 @@ impl Tx<'_, '_> {
                 }
             }
             if let Some(item) = self.get(id)? {
-                return self.entry_again(Rc::unwrap_or_clone(item), s.item, report);
+                // Its raw form as recorded, read again only because a reread asked.
+                let read_again = reread && known.hash() == s.item.content_hash.as_bytes();
+                return self.entry_again(Rc::unwrap_or_clone(item), s.item, read_again, report);
             }
             // The story was pruned by retention before its identity would have moved to the
             // `gone` tree: a tombstone all the same, so the source's old entries are not
@@ -494,7 +496,7 @@ impl Tx<'_, '_> {
                     || (ours == lead_ours && new.published.is_some_and(|p| p < item.published));
                 if is_original {
                     item.sources.insert(0, carrier);
-                    self.update(&mut item, s.item, false)?;
+                    self.update(&mut item, s.item, false, false)?;
                 } else {
                     item.sources.push(carrier);
                     item.topics = (self.topics_of)(&item);
@@ -515,7 +517,7 @@ impl Tx<'_, '_> {
                 // This source's own story under another identity (its site moved to new GUIDs,
                 // or from http to https): its entry again, edited or not.
                 self.pending.insert(Index::Idents, ident_key, carried);
-                return self.entry_again(item, s.item, report);
+                return self.entry_again(item, s.item, false, report);
             }
             self.pending.insert(Index::Idents, ident_key, carried);
             report.duplicate += 1;
@@ -599,7 +601,18 @@ impl Tx<'_, '_> {
     /// parameter that rotates, a pixel, markup spelled another way, a picture's address
     /// signed anew), no edit for its readers, though the story takes the entry's hash. A
     /// republisher's copy edited leaves the original's text.
-    fn entry_again(&self, mut item: Item, new: NewItem, report: &mut ApplyReport) -> TxResult<()> {
+    ///
+    /// `read_again`: the entry is as recorded, read again by `fetch --reread`. What it reads
+    /// as now (a new `lang` in the config, a parser that reads its link or attachments
+    /// otherwise) is no edit of its publisher's: the story takes it, counted updated, but
+    /// keeps its dates and is not shown as edited.
+    fn entry_again(
+        &self,
+        mut item: Item,
+        new: NewItem,
+        read_again: bool,
+        report: &mut ApplyReport,
+    ) -> TxResult<()> {
         if item.source() != self.source {
             report.unchanged += 1;
         } else if reads_the_same(&item, &new) {
@@ -619,7 +632,7 @@ impl Tx<'_, '_> {
             }
             report.unchanged += 1;
         } else {
-            self.update(&mut item, new, true)?;
+            self.update(&mut item, new, true, !read_again)?;
             report.updated += 1;
         }
         Ok(())
@@ -1090,8 +1103,9 @@ impl Tx<'_, '_> {
     }
 
     /// Rewrites a story with a newer copy of it, whose fields move into it: the lead's own
-    /// entry again (`relisted`), or another source's copy taking the lead.
-    fn update(&self, item: &mut Item, new: NewItem, relisted: bool) -> TxResult<()> {
+    /// entry again (`relisted`; shown as edited now with `edit`), or another source's copy
+    /// taking the lead.
+    fn update(&self, item: &mut Item, new: NewItem, relisted: bool, edit: bool) -> TxResult<()> {
         let old_published = item.published;
         let shown = item.updated_at();
         let old_link = item.link.as_deref().and_then(link_key);
@@ -1117,8 +1131,10 @@ impl Tx<'_, '_> {
         item.content_hash = new.content_hash;
         item.last_changed = self.now;
         if relisted {
-            // Its source's edit.
-            item.edited = Some(self.now);
+            // Its source's edit (not a story read again as it was recorded).
+            if edit {
+                item.edited = Some(self.now);
+            }
         } else if item.updated_at() < shown && self.now - item.first_seen >= SHOWN_FOR {
             // Another copy's text taking the lead, with dates of its own: no edit of today
             // (a story of 2020 is not news of today), but never earlier than the story was
