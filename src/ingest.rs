@@ -320,6 +320,7 @@ impl Ingest {
                 updated = a.updated,
                 duplicate = a.duplicate,
                 unchanged = a.unchanged,
+                refreshed = a.refreshed,
                 "fetched"
             ),
             // The warnings' text, for the daemon's log (`fetch` prints them in its report).
@@ -327,6 +328,7 @@ impl Ingest {
                 updated = a.updated,
                 duplicate = a.duplicate,
                 unchanged = a.unchanged,
+                refreshed = a.refreshed,
                 warnings = %report.warnings.join("; "),
                 "fetched"
             ),

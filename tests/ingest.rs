@@ -404,6 +404,14 @@ fn a_picture_signed_anew_keeps_the_storys_date_and_takes_its_new_address() {
     );
     let html = after["content_html"].as_str().unwrap();
     assert!(html.contains("stage.jpg?sig=def"), "{html}");
+    // The text report says so too.
+    server.feed("f.json", feed("ghi"), "application/feed+json");
+    let out = s.cmd().arg("fetch").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("unchanged 1 (1 of them at a picture's new address)"),
+        "{said}"
+    );
 }
 
 /// A new `time_zone` reaches stored stories when their feed is read again: a plain fetch of an

@@ -848,6 +848,9 @@ fn report_line(r: &SourceReport) -> String {
                 "new {}, updated {}, duplicate {}, unchanged {}",
                 a.new, a.updated, a.duplicate, a.unchanged
             );
+            if a.refreshed > 0 {
+                counts.push_str(&format!(" ({} of them at a picture's new address)", a.refreshed));
+            }
             if a.filtered > 0 {
                 counts.push_str(&format!(", filtered out {}", a.filtered));
             }

@@ -141,18 +141,59 @@ pub fn canonicalize(mut url: Url) -> Url {
     url
 }
 
-/// Whether two addresses name one file, whatever their queries and fragments: the same
-/// scheme, host, port and path. A CDN that signs or versions its addresses gives a picture a
-/// new `?sig=…&exp=…`, `?v=…` or `?itok=…` at every fetch; it is still that picture. Addresses
-/// that do not parse are one only when written alike.
+/// Whether two addresses name one file, whatever their fragments and the parts of their
+/// queries that only sign or version it: the same scheme, host, port and path, and the same
+/// value of each query parameter that picks the file ([`picks_the_file`]). A CDN that signs or
+/// versions its addresses gives a picture a new `?sig=…&exp=…`, `?v=…` or `?itok=…` at every
+/// fetch; it is still that picture. An image service that takes the file from its query
+/// (Next.js's `/_next/image?url=…`, `image.php?id=…`, timthumb's `?src=…`) shows another picture
+/// under another one. Addresses that do not parse are one only when written alike.
 pub fn same_but_query(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    match (Url::parse(a), Url::parse(b)) {
-        (Ok(a), Ok(b)) => a[..url::Position::AfterPath] == b[..url::Position::AfterPath],
-        _ => false,
+    let (Ok(a), Ok(b)) = (Url::parse(a), Url::parse(b)) else {
+        return false;
+    };
+    if a[..url::Position::AfterPath] != b[..url::Position::AfterPath] {
+        return false;
     }
+    // Each parameter's first value (a URL is at most `MAX_URL` long: a few hundred of them).
+    let params = |u: &Url| -> std::collections::HashMap<String, String> {
+        let mut m = std::collections::HashMap::new();
+        for (k, v) in u.query_pairs() {
+            m.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+        }
+        m
+    };
+    let (pa, pb) = (params(&a), params(&b));
+    pa.keys().chain(pb.keys()).all(|name| {
+        let (va, vb) = (pa.get(name), pb.get(name));
+        va == vb
+            || !(picks_the_file(name)
+                || va.is_some_and(|v| names_a_file(v))
+                || vb.is_some_and(|v| names_a_file(v)))
+    })
+}
+
+/// Whether a query parameter of this name picks the file an address serves, in image services
+/// and scripts that serve pictures (`?url=`, `?src=`, `?id=`, `?file=`…).
+fn picks_the_file(name: &str) -> bool {
+    const NAMES: [&str; 14] = [
+        "url", "src", "file", "filename", "image", "img", "id", "path", "name", "p", "photo",
+        "pic", "picture", "f",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Whether a query value names a file or address (a path, a picture's file name), whatever the
+/// parameter's name.
+fn names_a_file(value: &str) -> bool {
+    const PICTURES: [&str; 11] = [
+        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff", ".heic",
+    ];
+    let lower = value.trim().to_ascii_lowercase();
+    lower.contains('/') || PICTURES.iter().any(|ext| lower.ends_with(ext))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -310,6 +351,36 @@ mod tests {
             "https://cdn.example/a.jpg#x",
             "https://CDN.example:443/a.jpg?v=2"
         ));
+        // Only signatures and versions differ: the same picture. A parameter that picks the
+        // file, or names one, must be the same.
+        assert!(same_but_query(
+            "https://x.example/_next/image?url=%2Fuploads%2Fa.jpg&w=640&q=75",
+            "https://x.example/_next/image?url=%2Fuploads%2Fa.jpg&w=640&q=80"
+        ));
+        for (old, new) in [
+            (
+                "https://x.example/_next/image?url=%2Fuploads%2Fpresident.jpg&w=640",
+                "https://x.example/_next/image?url=%2Fuploads%2Fvictims.jpg&w=640",
+            ),
+            (
+                "https://x.example/image.php?id=1&v=1",
+                "https://x.example/image.php?id=2&v=2",
+            ),
+            (
+                "https://x.example/timthumb.php?src=a.jpg",
+                "https://x.example/timthumb.php?SRC=a.jpg",
+            ),
+            (
+                "https://x.example/show?which=%2Fa%2Fb.png",
+                "https://x.example/show?which=%2Fa%2Fc.png",
+            ),
+            (
+                "https://x.example/show?pick=b.webp",
+                "https://x.example/show",
+            ),
+        ] {
+            assert!(!same_but_query(old, new), "{old} {new}");
+        }
         for other in [
             "https://cdn.example/b.jpg?sig=abc&exp=1700000000",
             "http://cdn.example/a.jpg?sig=abc&exp=1700000000",
