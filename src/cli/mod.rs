@@ -462,7 +462,16 @@ fn init_logging(format: LogFormat, default_level: &str) {
 }
 
 fn log_panics() {
-    std::panic::set_hook(Box::new(log_panic));
+    // A filter that leaves out this module's errors (`RUST_LOG=tributary::ingest=debug`,
+    // `off`) would leave a panic without a trace: the default hook's lines then.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if tracing::enabled!(tracing::Level::ERROR) {
+            log_panic(info);
+        } else {
+            default(info);
+        }
+    }));
 }
 
 /// Logs a panic as one error event (JSON log mode): its message, where it was raised, the

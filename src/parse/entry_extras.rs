@@ -51,6 +51,8 @@ struct Found {
     alternate: Option<String>,
     /// The names of the authors of its Atom `<source>` (the first ten), as written.
     source_authors: Vec<String>,
+    /// Whether its `<source>` was read.
+    sourced: bool,
 }
 
 /// Puts each entry's `feedburner:origLink` first among its links, as its page, gives an
@@ -250,7 +252,9 @@ fn read_entries(text: &str) -> Option<Vec<Found>> {
                                 let raw = reader.read_text(QName(&name)).ok()?;
                                 held.orig = absolute(&raw);
                             }
-                            (Kind::Atom, "source") if !in_item => {
+                            // The first (RFC 4287 allows one).
+                            (Kind::Atom, "source") if !in_item && !held.sourced => {
+                                held.sourced = true;
                                 held.source_authors = source_authors(&mut reader)?;
                             }
                             (Kind::Media, "content") => {

@@ -1084,6 +1084,9 @@ fn an_atom_entry_without_authors_has_its_sources_before_its_feeds() {
 <source><title>KDI</title><author><name>Source Author</name></author></source></entry>
 <entry><title>Festival</title><id>urn:p:3</id><link href="https://c.example/3"/>
 <updated>2026-02-19T10:00:00Z</updated><a:source><a:title>Culture</a:title></a:source></entry>
+<entry><title>Two sources</title><id>urn:p:5</id><link href="https://c.example/5"/>
+<updated>2026-02-17T10:00:00Z</updated><source><author><name>First</name></author></source>
+<source><author><name>Second</name></author></source></entry>
 <entry><title>Prefixed</title><id>urn:p:4</id><link href="https://c.example/4"/>
 <updated>2026-02-18T10:00:00Z</updated><a:source><a:author><a:name>Prefixed Name</a:name></a:author></a:source>
 <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><video><source src="v.mp4"/></video></div></content></entry>
@@ -1093,7 +1096,8 @@ fn an_atom_entry_without_authors_has_its_sources_before_its_feeds() {
     assert_eq!(it[1].authors, ["Own Author"]);
     // A source naming no author: the aggregating feed's.
     assert_eq!(it[2].authors, ["Planet Admin"]);
-    assert_eq!(it[3].authors, ["Prefixed Name"]);
+    assert_eq!(it[3].authors, ["First"]);
+    assert_eq!(it[4].authors, ["Prefixed Name"]);
 }
 
 #[test]
