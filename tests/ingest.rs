@@ -506,6 +506,35 @@ fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
     );
 }
 
+/// A source pointed at its site's page rather than its feed fails, and the error says where
+/// the feed is when the page names it: the fix ops need, in `fetch`, the log and the status.
+#[test]
+fn a_source_pointed_at_a_web_page_is_told_the_feed_it_names() {
+    let server = FeedServer::start();
+    server.feed(
+        "news/",
+        r#"<!DOCTYPE html><html><head><title>News</title>
+        <link rel="alternate" type="application/rss+xml" href="../feed/"></head>
+        <body>Latest</body></html>"#,
+        "text/html; charset=utf-8",
+    );
+    let s = setup(&[src("t", server.url("news/"))], "");
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 3, "{r:?}");
+    assert_eq!(r["t"]["status"], "error", "{r:?}");
+    let said = r["t"]["message"].as_str().unwrap_or_default();
+    let feed = server.url("feed/");
+    assert!(
+        said.contains(&format!(
+            "which names its feed at {feed}: set the source's url to that"
+        )),
+        "{said}"
+    );
+    let sources = s.cmd().arg("sources").output().unwrap();
+    let listed = String::from_utf8_lossy(&sources.stdout);
+    assert!(listed.contains(&feed), "{listed}");
+}
+
 #[test]
 fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     let server = FeedServer::start();

@@ -16,10 +16,8 @@
 //! to be added only on purpose (a configured local address is trusted: see
 //! [`crate::fetch::guard`]).
 
-use std::cell::RefCell;
 use std::process::ExitCode;
 
-use lol_html::{element, HtmlRewriter, Settings};
 use serde::Serialize;
 use url::Url;
 
@@ -38,17 +36,6 @@ const USUAL_PATHS: &[&str] = &[
     "/index.xml",
     "/rss/",
     "/feed.json",
-];
-
-/// The `type` of a `<link rel="alternate">` that names a feed.
-const FEED_TYPES: &[&str] = &[
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "application/xml",
-    "text/xml",
 ];
 
 /// At most this many candidates are fetched.
@@ -102,7 +89,7 @@ pub fn discover(
     if let Some(feed) = as_feed(&page, &page_url) {
         found.push((feed, 0));
     } else {
-        let mut candidates = alternates(&page.body, &page_url);
+        let mut candidates = parse::html::feed_links(&page.body, Some(&page_url));
         if candidates.is_empty() {
             candidates = USUAL_PATHS
                 .iter()
@@ -460,58 +447,6 @@ fn as_feed(doc: &Document, url: &Url) -> Option<Found> {
     })
 }
 
-/// The feeds a page links to with `<link rel="alternate" type="…feed type…" href>`, in page
-/// order, made absolute against the page (or its `<base href>`).
-fn alternates(html: &[u8], page: &Url) -> Vec<Url> {
-    let base = RefCell::new(page.clone());
-    let hrefs: RefCell<Vec<String>> = RefCell::new(Vec::new());
-    let mut rewriter = HtmlRewriter::new(
-        Settings {
-            element_content_handlers: vec![
-                element!("base[href]", |el| {
-                    if let Some(href) = el.get_attribute("href") {
-                        let joined = base.borrow().join(href.trim()).ok();
-                        if let Some(url) = joined {
-                            *base.borrow_mut() = url;
-                        }
-                    }
-                    Ok(())
-                }),
-                element!("link[rel][href]", |el| {
-                    let rel = el.get_attribute("rel").unwrap_or_default();
-                    let alternate = rel
-                        .split_ascii_whitespace()
-                        .any(|r| r.eq_ignore_ascii_case("alternate"));
-                    let kind = el
-                        .get_attribute("type")
-                        .map(|t| t.trim().to_ascii_lowercase())
-                        .unwrap_or_default();
-                    let kind = kind.split(';').next().unwrap_or("").trim();
-                    if alternate && FEED_TYPES.contains(&kind) {
-                        if let Some(href) = el.get_attribute("href") {
-                            hrefs.borrow_mut().push(href.trim().to_string());
-                        }
-                    }
-                    Ok(())
-                }),
-            ],
-            ..Settings::new()
-        },
-        |_: &[u8]| {},
-    );
-    // A page lol_html gives up on has no usable links: the usual paths are tried instead.
-    if rewriter.write(html).and_then(|_| rewriter.end()).is_err() {
-        return Vec::new();
-    }
-    let base = base.into_inner();
-    hrefs
-        .into_inner()
-        .iter()
-        .filter_map(|h| base.join(h).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .collect()
-}
-
 /// A source id from a host name: `www.kossev.info` → `kossev`, `news.kwn.example.org` →
 /// `news-kwn`.
 fn id_from_host(host: &str) -> String {
@@ -699,7 +634,10 @@ mod tests {
             <link rel="alternate" type="text/html" hreflang="en" href="/en/">
             <link rel="alternate" type="application/feed+json" href="javascript:alert(1)">
             </head><body><a href="/feed/">RSS</a></body></html>"#;
-        let found: Vec<String> = alternates(html, &page).iter().map(Url::to_string).collect();
+        let found: Vec<String> = parse::html::feed_links(html, Some(&page))
+            .iter()
+            .map(Url::to_string)
+            .collect();
         assert_eq!(
             found,
             [
@@ -709,7 +647,7 @@ mod tests {
         );
         let based = br#"<head><base href="https://cdn.partner.example/x/"><link rel="alternate" type="application/atom+xml" href="feed.atom"></head>"#;
         assert_eq!(
-            alternates(based, &page)[0].as_str(),
+            parse::html::feed_links(based, Some(&page))[0].as_str(),
             "https://cdn.partner.example/x/feed.atom"
         );
     }

@@ -785,6 +785,74 @@ pub fn first_picture(html: &str) -> Option<(String, String)> {
         })
 }
 
+/// The `type` of a `<link rel="alternate">` that names a feed.
+const FEED_TYPES: &[&str] = &[
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+];
+
+/// The feeds a web page links to with `<link rel="alternate" type="…feed type…" href>`, in
+/// page order, made absolute against the page's `<base href>` or `page` (without either, only
+/// the absolute ones are kept); http(s) only.
+pub fn feed_links(html: &[u8], page: Option<&Url>) -> Vec<Url> {
+    let base: RefCell<Option<Url>> = RefCell::new(page.cloned());
+    let hrefs: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let join = |base: Option<&Url>, href: &str| match base {
+        Some(b) => b.join(href).ok(),
+        None => Url::parse(href).ok(),
+    };
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![
+                element!("base[href]", |el| {
+                    if let Some(href) = el.get_attribute("href") {
+                        let joined = join(base.borrow().as_ref(), href.trim());
+                        if let Some(url) = joined {
+                            *base.borrow_mut() = Some(url);
+                        }
+                    }
+                    Ok(())
+                }),
+                element!("link[rel][href]", |el| {
+                    let rel = el.get_attribute("rel").unwrap_or_default();
+                    let alternate = rel
+                        .split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("alternate"));
+                    let kind = el
+                        .get_attribute("type")
+                        .map(|t| t.trim().to_ascii_lowercase())
+                        .unwrap_or_default();
+                    let kind = kind.split(';').next().unwrap_or("").trim();
+                    if alternate && FEED_TYPES.contains(&kind) {
+                        if let Some(href) = el.get_attribute("href") {
+                            hrefs.borrow_mut().push(href.trim().to_string());
+                        }
+                    }
+                    Ok(())
+                }),
+            ],
+            ..Settings::new()
+        },
+        |_: &[u8]| {},
+    );
+    // A page lol_html gives up on has no usable links.
+    if rewriter.write(html).and_then(|_| rewriter.end()).is_err() {
+        return Vec::new();
+    }
+    let base = base.into_inner();
+    hrefs
+        .into_inner()
+        .iter()
+        .filter_map(|h| join(base.as_ref(), h))
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .collect()
+}
+
 /// Whether two sanitized bodies show the same, though the addresses of their pictures may
 /// differ in their queries and fragments ([`urls::same_but_query`]): a CDN that signs or
 /// versions its addresses writes `<img src="…/a.jpg?sig=…">` anew at every fetch of an

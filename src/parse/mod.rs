@@ -162,9 +162,10 @@ pub enum ParseError {
     /// Nothing but whitespace.
     #[error("empty document")]
     Empty,
-    /// A web page where a feed was expected.
-    #[error("not a feed: got an HTML page (does the URL point at the site instead of its feed?)")]
-    HtmlPage,
+    /// A web page where a feed was expected, with the first feed it names
+    /// (`<link rel="alternate">`), if any.
+    #[error("not a feed: got an HTML page{}", html_page_hint(.0.as_deref()))]
+    HtmlPage(Option<String>),
     /// Not RSS, Atom, RDF or JSON Feed, or too broken to read.
     #[error("not a valid feed: {0}")]
     Invalid(String),
@@ -250,7 +251,14 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         return Err(ParseError::Empty);
     }
     if looks_like_html(text) {
-        return Err(ParseError::HtmlPage);
+        // The feed the page names, to say where to point the source (not fetched: a page
+        // may name any address).
+        let named = html::feed_links(text.as_bytes(), ctx.fetch_url)
+            .into_iter()
+            .find(|u| Some(u) != ctx.fetch_url)
+            .map(|u| u.to_string())
+            .filter(|u| u.len() <= urls::MAX_URL);
+        return Err(ParseError::HtmlPage(named));
     }
     if too_deep(text) {
         return Err(ParseError::Invalid(format!(
@@ -469,6 +477,14 @@ fn run_feed_rs(
                 .unwrap_or_else(|| "panic".into());
             Err(ParseError::ParserPanic(msg))
         }
+    }
+}
+
+/// What [`ParseError::HtmlPage`] adds to its message: the feed the page names, or a question.
+fn html_page_hint(named: Option<&str>) -> String {
+    match named {
+        Some(url) => format!(", which names its feed at {url}: set the source's url to that"),
+        None => " (does the URL point at the site instead of its feed?)".into(),
     }
 }
 

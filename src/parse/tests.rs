@@ -520,6 +520,46 @@ fn an_rss_item_without_link_takes_its_atom_link() {
     );
 }
 
+/// A web page where the feed was expected says which feed the page names, when it names one
+/// other than itself: where to point the source.
+#[test]
+fn a_web_page_names_the_feed_it_links_to() {
+    let url = Url::parse("https://kspag.example/news/").unwrap();
+    let c = ctx(&url);
+    let page = br#"<!DOCTYPE html><html><head><title>News</title>
+<link rel="alternate" type="application/rss+xml" title="News" href="/feed/">
+<link rel="alternate" type="application/atom+xml" href="https://kspag.example/atom.xml"></head>
+<body>Latest news</body></html>"#;
+    let e = parse(page, &c).unwrap_err();
+    assert_eq!(
+        e,
+        ParseError::HtmlPage(Some("https://kspag.example/feed/".into()))
+    );
+    assert_eq!(
+        e.to_string(),
+        "not a feed: got an HTML page, which names its feed at https://kspag.example/feed/: \
+         set the source's url to that"
+    );
+    // A page naming itself only, or nothing of a feed's type: the question.
+    let itself = br#"<!DOCTYPE html><html><head>
+<link rel="alternate" type="application/rss+xml" href="https://kspag.example/news/">
+<link rel="alternate" type="text/html" href="/sq/"></head><body>x</body></html>"#;
+    let e = parse(itself, &c).unwrap_err();
+    assert_eq!(e, ParseError::HtmlPage(None));
+    assert!(e
+        .to_string()
+        .ends_with("(does the URL point at the site instead of its feed?)"));
+    // Read from a local file: only an absolute address can be named.
+    let local = Context {
+        fetch_url: None,
+        ..ctx(&url)
+    };
+    assert_eq!(
+        parse(page, &local).unwrap_err(),
+        ParseError::HtmlPage(Some("https://kspag.example/atom.xml".into()))
+    );
+}
+
 #[test]
 fn errors_are_typed() {
     let url = Url::parse("http://127.0.0.1/").unwrap();
@@ -527,7 +567,7 @@ fn errors_are_typed() {
     assert_eq!(parse(b"   ", &c).unwrap_err(), ParseError::Empty);
     assert_eq!(
         parse(b"<!DOCTYPE html><html><body>hi</body></html>", &c).unwrap_err(),
-        ParseError::HtmlPage
+        ParseError::HtmlPage(None)
     );
     assert!(matches!(
         parse(b"<rss version=\"2.0\"><channel><item>", &c),
