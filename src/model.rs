@@ -373,6 +373,10 @@ pub struct Source {
     pub auth: Option<BasicAuth>,
     /// More request headers (an API key, a cookie), in config order.
     pub headers: Vec<(String, String)>,
+    /// `accept_invalid_certificates = true`: its server's certificate is not checked (an
+    /// expired or self-signed one, or one for another name), and it follows redirects within
+    /// its site only.
+    pub accept_invalid_certificates: bool,
     /// Time zone of the dates its feed writes without one (`time_zone`, else `[fetch]
     /// time_zone`; `None`: UTC).
     pub time_zone: Option<chrono_tz::Tz>,

@@ -39,6 +39,7 @@ pub fn source(i: usize) -> Source {
         user_agent: None,
         auth: None,
         headers: vec![],
+        accept_invalid_certificates: false,
         time_zone: None,
     }
 }

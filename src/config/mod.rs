@@ -843,6 +843,7 @@ impl Validator<'_> {
             user_agent: self.user_agent(&rs.user_agent, &format!("{key}.user_agent")),
             auth,
             headers,
+            accept_invalid_certificates: rs.accept_invalid_certificates,
             time_zone,
         })
     }

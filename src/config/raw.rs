@@ -169,6 +169,8 @@ pub(crate) struct RawSource {
     pub username: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub headers: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    pub accept_invalid_certificates: bool,
     pub time_zone: Option<Spanned<String>>,
 }
 

@@ -708,6 +708,25 @@ fn sources_are_enabled_unless_the_config_says_otherwise() {
 }
 
 #[test]
+fn certificates_are_checked_unless_a_source_accepts_invalid_ones() {
+    let c = load(&GOOD.replace("cron = ", "accept_invalid_certificates = true\ncron = ")).unwrap();
+    assert!(!c.sources[0].accept_invalid_certificates);
+    assert!(c.sources[1].accept_invalid_certificates);
+    let text = GOOD.replace("cron = ", "accept_invalid_certificates = \"yes\"\ncron = ");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[1].accept_invalid_certificates", "{p}");
+    let line = text[..text.find("accept_invalid_certificates").unwrap()]
+        .lines()
+        .count()
+        + 1;
+    assert_eq!(p.line, line, "{p}");
+    assert!(p.message.contains("expected a boolean"), "{p}");
+    // Misspelt, it is an unknown key, not a certificate left unchecked in silence.
+    let p = &problems(&GOOD.replace("cron = ", "accept_invalid_certs = true\ncron = "))[0];
+    assert!(p.message.contains("accept_invalid_certs"), "{p}");
+}
+
+#[test]
 fn a_login_needs_both_keys_a_variable_name_and_no_authorization_header() {
     let with = |extra: &str| GOOD.replace("cron = ", &format!("{extra}\ncron = "));
     let p = &problems(&with("username = \"u\""))[0];

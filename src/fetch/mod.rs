@@ -995,6 +995,7 @@ mod tests {
             user_agent: None,
             auth: None,
             headers: vec![],
+            accept_invalid_certificates: false,
             time_zone: None,
         }
     }
