@@ -499,11 +499,8 @@ fn fetch_errors_never_show_a_secret_in_the_url() {
     }
 }
 
-/// An HTTPS server on 127.0.0.1 with a certificate for that address from a CA made for the
-/// test, serving `body` to every request. Returns its port and the CA's PEM.
-fn https_server(body: &'static [u8]) -> (u16, String) {
-    use std::io::Read;
-    use std::sync::Arc;
+/// A certificate authority made for a test.
+fn test_authority() -> (rcgen::Issuer<'static, rcgen::KeyPair>, String) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -515,28 +512,47 @@ fn https_server(body: &'static [u8]) -> (u16, String) {
         rcgen::KeyUsagePurpose::DigitalSignature,
     ];
     let ca = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    (rcgen::Issuer::new(ca_params, ca_key), ca.pem())
+}
+
+/// An HTTPS server on 127.0.0.1 with a certificate for that address from a CA made for the
+/// test, serving `body` to every request. Returns its port and the CA's PEM.
+fn https_server(body: &'static [u8]) -> (u16, String) {
+    let (issuer, ca_pem) = test_authority();
     let key = rcgen::KeyPair::generate().unwrap();
     let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
     let cert = params.signed_by(&key, &issuer).unwrap();
+    (tls_server(cert.der().clone(), &key, body.to_vec()), ca_pem)
+}
 
+/// An HTTPS server on 127.0.0.1 presenting `cert` (whose key is `key`), serving `body` to
+/// every request, one answer per connection. Returns its port.
+fn tls_server(
+    cert: rustls::pki_types::CertificateDer<'static>,
+    key: &rcgen::KeyPair,
+    body: Vec<u8>,
+) -> u16 {
+    use std::io::Read;
+    use std::sync::Arc;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(
-            vec![cert.der().clone()],
+            vec![cert],
             rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
         )
         .unwrap();
     let config = Arc::new(config);
+    let body = Arc::new(body);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut tcp) = stream else { return };
             let config = config.clone();
+            let body = body.clone();
             std::thread::spawn(move || {
                 let Ok(mut conn) = rustls::ServerConnection::new(config) else {
                     return;
@@ -556,14 +572,14 @@ fn https_server(body: &'static [u8]) -> (u16, String) {
                     body.len()
                 );
                 let _ = tls.write_all(answer.as_bytes());
-                let _ = tls.write_all(body);
+                let _ = tls.write_all(&body);
                 let _ = tls.flush();
                 tls.conn.send_close_notify();
                 let _ = tls.flush();
             });
         }
     });
-    (port, ca.pem())
+    port
 }
 
 /// HTTPS sources are checked against the system's authorities, where an internal CA is
@@ -606,4 +622,188 @@ fn https_sources_are_checked_against_the_systems_authorities() {
     let report: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(report["status"], "ok", "{report}");
     assert_eq!(report["new"], 1, "{report}");
+}
+
+/// A source whose server's certificate is refused (self-signed, an authority's own presented
+/// as the server's, expired, for another name) says so in words, with what can be done; with
+/// `accept_invalid_certificates = true` it is fetched anyway, and `check` warns of it. A
+/// redirect to a site whose certificate is refused names that site, and such a source follows
+/// no redirect to another site.
+#[test]
+fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
+    let feed = |n: &str| {
+        format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Partner {n}</title><link>https://{n}.example/</link><description>d</description><item><title>News from partner {n}</title><link>https://{n}.example/a</link><guid>https://{n}.example/a</guid></item></channel></rss>").into_bytes()
+    };
+    let for_loopback = || rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    // rcgen's own: a self-signed certificate for the address.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = for_loopback().self_signed(&key).unwrap();
+    let self_signed = tls_server(cert.der().clone(), &key, feed("selfsigned"));
+    // A self-signed certificate made with an authority's settings, as some appliances do.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = for_loopback();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    let authority_own = tls_server(cert.der().clone(), &key, feed("authorityown"));
+    // From an authority this host trusts (through SSL_CERT_FILE): expired, and for another name.
+    let (issuer, ca_pem) = test_authority();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = for_loopback();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let expired = tls_server(cert.der().clone(), &key, feed("expired"));
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["feeds.partner.example".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let other_name = tls_server(cert.der().clone(), &key, feed("othername"));
+    // An http address that moved to the self-signed server.
+    let server = FeedServer::start();
+    let moved_to = format!("https://127.0.0.1:{self_signed}/feed.xml");
+    server.route(
+        "moved.xml",
+        Route::Status {
+            code: 301,
+            headers: vec![("location".into(), moved_to.clone())],
+            body: vec![],
+        },
+    );
+    let https = |port: u16| format!("https://127.0.0.1:{port}/feed.xml");
+    let s = setup(
+        &[
+            src("selfsigned", https(self_signed)),
+            src("authorityown", https(authority_own)),
+            src("expired", https(expired)),
+            src("othername", https(other_name)),
+            src("moved", server.url("moved.xml")),
+        ],
+        "",
+    );
+    let bundle = s.dir.path().join("test-authority.pem");
+    std::fs::write(&bundle, ca_pem).unwrap();
+    let fetch = || {
+        let out = s
+            .cmd()
+            .env("SSL_CERT_FILE", &bundle)
+            .args(["fetch", "--json", "--force"])
+            .output()
+            .unwrap();
+        let reports: std::collections::HashMap<String, serde_json::Value> =
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    (v["source"].as_str().unwrap().to_string(), v)
+                })
+                .collect();
+        (out.status.code(), reports)
+    };
+    let message = |reports: &std::collections::HashMap<String, serde_json::Value>, id: &str| {
+        reports[id]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let (code, reports) = fetch();
+    assert_eq!(code, Some(3), "{reports:?}");
+    let hint = "; if you trust this source anyway, set accept_invalid_certificates = true on it";
+    let untrusted = "cannot connect: the server's certificate is not signed by an authority this host trusts (self-signed, or the server does not send its intermediate certificate";
+    let self_signed_said = message(&reports, "selfsigned");
+    assert!(
+        self_signed_said.starts_with(untrusted) && self_signed_said.ends_with(hint),
+        "{self_signed_said}"
+    );
+    assert_eq!(
+        message(&reports, "authorityown"),
+        format!("{untrusted}){hint}")
+    );
+    assert_eq!(
+        message(&reports, "expired"),
+        format!("cannot connect: the server's certificate expired on 2021-01-01{hint}")
+    );
+    assert_eq!(
+        message(&reports, "othername"),
+        format!(
+            "cannot connect: the server's certificate is issued for another name (feeds.partner.example){hint}"
+        )
+    );
+    let moved = message(&reports, "moved");
+    assert!(
+        moved.starts_with(&format!("cannot connect: {moved_to}, where the url redirects: the server's certificate is not signed by an authority this host trusts"))
+            && moved.ends_with("; if you trust that site anyway, set url to it and accept_invalid_certificates = true"),
+        "{moved}"
+    );
+    // rustls's own words are left out.
+    for id in [
+        "selfsigned",
+        "authorityown",
+        "expired",
+        "othername",
+        "moved",
+    ] {
+        let said = message(&reports, id);
+        assert!(
+            !said.contains("invalid peer certificate") && !said.contains("error sending request"),
+            "{said}"
+        );
+    }
+
+    // The key on every source.
+    let mut text = std::fs::read_to_string(&s.config).unwrap();
+    for id in [
+        "selfsigned",
+        "authorityown",
+        "expired",
+        "othername",
+        "moved",
+    ] {
+        let line = format!("id = \"{id}\"\n");
+        text = text.replace(
+            &line,
+            &format!("{line}accept_invalid_certificates = true\n"),
+        );
+    }
+    std::fs::write(&s.config, text).unwrap();
+    let out = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    let warned = String::from_utf8_lossy(&out.stderr);
+    for id in ["selfsigned", "authorityown", "expired", "othername"] {
+        assert!(
+            warned.contains(&format!("warning: source {id}: its server's certificate is not checked (accept_invalid_certificates = true)")),
+            "{warned}"
+        );
+    }
+    assert!(
+        warned.contains(
+            "warning: source moved: accept_invalid_certificates has no effect on a plain http URL"
+        ),
+        "{warned}"
+    );
+
+    let (code, reports) = fetch();
+    assert_eq!(code, Some(3), "{reports:?}");
+    for id in ["selfsigned", "authorityown", "expired", "othername"] {
+        assert_eq!(reports[id]["status"], "ok", "{}", reports[id]);
+        assert_eq!(reports[id]["new"], 1, "{}", reports[id]);
+    }
+    // Its site's certificate is not checked; another site's would not be either: not followed.
+    let moved = message(&reports, "moved");
+    assert!(
+        moved.contains(&format!("refused: redirect to {moved_to}, another site, whose certificate would not be checked either (set url to it if it is to be trusted)")),
+        "{moved}"
+    );
+    let stored: Vec<String> = s
+        .items()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    for n in ["selfsigned", "authorityown", "expired", "othername"] {
+        assert!(
+            stored.contains(&format!("News from partner {n}")),
+            "{stored:?}"
+        );
+    }
+    assert_eq!(stored.len(), 4, "{stored:?}");
 }

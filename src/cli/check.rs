@@ -40,6 +40,12 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     s.id
                 ));
             }
+            if s.accept_invalid_certificates {
+                out.push(format!(
+                    "source {}: accept_invalid_certificates has no effect on a local file",
+                    s.id
+                ));
+            }
         }
         // Read at each fetch: the daemon's environment may differ from this shell's.
         if let Some(auth) = &s.auth {
@@ -62,6 +68,19 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     "source {}: its headers are sent over plain http",
                     s.id
                 ));
+            }
+            if s.accept_invalid_certificates {
+                out.push(if url.scheme() == "http" {
+                    format!(
+                        "source {}: accept_invalid_certificates has no effect on a plain http URL, and keeps its fetch from following a redirect to another site, https included: set url to the https address",
+                        s.id
+                    )
+                } else {
+                    format!(
+                        "source {}: its server's certificate is not checked (accept_invalid_certificates = true): anyone on the way to the site can pose as it; remove the key once the site's certificate is mended",
+                        s.id
+                    )
+                });
             }
             let secrets = crate::model::secret_parameters(url);
             if !secrets.is_empty() {

@@ -133,6 +133,8 @@ pub struct Extras<'a> {
     pub auth: Option<&'a crate::model::BasicAuth>,
     /// More headers (validated when the config was loaded).
     pub headers: &'a [(String, String)],
+    /// The server's certificate is not checked (`accept_invalid_certificates`).
+    pub accept_invalid_certificates: bool,
 }
 
 impl<'a> Extras<'a> {
@@ -142,6 +144,7 @@ impl<'a> Extras<'a> {
             user_agent: source.user_agent.as_deref(),
             auth: source.auth.as_ref(),
             headers: &source.headers,
+            accept_invalid_certificates: source.accept_invalid_certificates,
         }
     }
 }
@@ -177,13 +180,15 @@ fn host_of(source: &Source) -> Option<&str> {
 
 /// The HTTP client with its limits; cheap to share behind an `Arc`.
 pub struct Fetcher {
-    /// For sources on the public internet: guarded DNS and redirects.
-    client: reqwest::Client,
-    /// For sources whose configured URL is local on purpose.
-    local_client: reqwest::Client,
-    /// The two above for sources with a login or headers: no redirect to another site.
-    private_client: reqwest::Client,
-    private_local_client: reqwest::Client,
+    /// The clients that check certificates.
+    checked: Clients,
+    /// The clients for sources with `accept_invalid_certificates`, built when one is first
+    /// fetched.
+    unchecked: OnceLock<Clients>,
+    /// What the clients resolve public names with, for those built later.
+    resolver: Arc<guard::GuardedResolver>,
+    /// `[fetch] proxy`, with its login.
+    proxy: Option<reqwest::Proxy>,
     config: FetchConfig,
     limits: Arc<Limits>,
     /// Redirects followed, by the URL asked for: whether every hop was permanent (301, 308),
@@ -191,6 +196,28 @@ pub struct Fetcher {
     hops: Hops,
     /// The environment variable that should hold the proxy's password, when it is not set.
     no_proxy_password: Option<String>,
+}
+
+/// A fetcher's HTTP clients, one for each kind of request.
+struct Clients {
+    /// For sources on the public internet: guarded DNS and redirects.
+    public: reqwest::Client,
+    /// For sources whose configured URL is local on purpose.
+    local: reqwest::Client,
+    /// The two above for sources with a login or headers: no redirect to another site.
+    private_public: reqwest::Client,
+    private_local: reqwest::Client,
+}
+
+impl Clients {
+    fn pick(&self, local: bool, private: bool) -> &reqwest::Client {
+        match (local, private) {
+            (true, false) => &self.local,
+            (false, false) => &self.public,
+            (true, true) => &self.private_local,
+            (false, true) => &self.private_public,
+        }
+    }
 }
 
 /// How many fetches run at once, in all and to one host: shared by the fetchers a reload
@@ -302,6 +329,58 @@ fn without_fragment(url: &Url) -> Url {
     url
 }
 
+/// Follows at most `max` redirects, recording them in `hops` (see [`Fetcher::moved`]).
+/// `guarded`: no redirect to a private address literal. `same_site`: no redirect to another
+/// scheme, host or port, for a source whose trust is its site's (a login or headers of its
+/// own, which the HTTP client would drop only some of there, and never custom ones; a
+/// certificate not checked), saying what following it would do.
+fn redirect_policy(
+    max: usize,
+    hops: Hops,
+    guarded: bool,
+    same_site: Option<&'static str>,
+) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        // Recorded only once followed (below), by the URL asked for without its
+        // fragment (the client never sends one, and gives none back here).
+        let hop = |attempt: &reqwest::redirect::Attempt<'_>| {
+            let Some(asked) = attempt.previous().first() else {
+                return;
+            };
+            let permanent = matches!(attempt.status().as_u16(), 301 | 308);
+            let mut hops = hops.lock().unwrap_or_else(|e| e.into_inner());
+            let hop = hops
+                .entry(without_fragment(asked))
+                .or_insert_with(|| (true, attempt.url().clone()));
+            *hop = (hop.0 && permanent, attempt.url().clone());
+        };
+        if attempt.previous().len() > max {
+            return attempt.error(format!("too many redirects (limit {max})"));
+        }
+        if guarded {
+            if let Some(ip) = guard::forbidden_literal(attempt.url()) {
+                return attempt.error(format!(
+                    "refused: redirect to {ip} (a loopback, private or link-local address)"
+                ));
+            }
+        }
+        if let Some(why) = same_site {
+            let first = attempt.previous().first().map(Url::origin);
+            if first.is_some_and(|o| o != attempt.url().origin()) {
+                let to = Location::Http(attempt.url().clone()).to_string();
+                return attempt.error(format!(
+                    "refused: redirect to {to}, another site, {why} (set url to it if it is to be trusted)"
+                ));
+            }
+        }
+        // The client follows http(s) alone, and refuses the rest after this.
+        if matches!(attempt.url().scheme(), "http" | "https") {
+            hop(&attempt);
+        }
+        attempt.follow()
+    })
+}
+
 impl Fetcher {
     /// Builds the clients from the `[fetch]` config.
     pub fn new(config: &FetchConfig) -> Result<Fetcher, FetchError> {
@@ -320,69 +399,10 @@ impl Fetcher {
         resolver: guard::GuardedResolver,
         limits: Arc<Limits>,
     ) -> Result<Fetcher, FetchError> {
-        let max = config.max_redirects;
-        let resolver = Arc::new(resolver);
-        let hops: Hops = Arc::default();
-        // `guarded`: no redirect to a private address literal. `same_site`: a source that
-        // sends a login or headers of its own follows no redirect to another scheme, host or
-        // port (the HTTP client would drop only some of them there, and never custom ones).
-        let policy = |guarded: bool, same_site: bool| {
-            let hops = hops.clone();
-            reqwest::redirect::Policy::custom(move |attempt| {
-                // Recorded only once followed (below), by the URL asked for without its
-                // fragment (the client never sends one, and gives none back here).
-                let hop = |attempt: &reqwest::redirect::Attempt<'_>| {
-                    let Some(asked) = attempt.previous().first() else {
-                        return;
-                    };
-                    let permanent = matches!(attempt.status().as_u16(), 301 | 308);
-                    let mut hops = hops.lock().unwrap_or_else(|e| e.into_inner());
-                    let hop = hops
-                        .entry(without_fragment(asked))
-                        .or_insert_with(|| (true, attempt.url().clone()));
-                    *hop = (hop.0 && permanent, attempt.url().clone());
-                };
-                if attempt.previous().len() > max {
-                    return attempt.error(format!("too many redirects (limit {max})"));
-                }
-                if guarded {
-                    if let Some(ip) = guard::forbidden_literal(attempt.url()) {
-                        return attempt.error(format!(
-                            "refused: redirect to {ip} (a loopback, private or link-local address)"
-                        ));
-                    }
-                }
-                if same_site {
-                    let first = attempt.previous().first().map(Url::origin);
-                    if first.is_some_and(|o| o != attempt.url().origin()) {
-                        let to = Location::Http(attempt.url().clone()).to_string();
-                        return attempt.error(format!(
-                            "refused: redirect to {to}, another site, which would get this source's login or headers (set url to it if it is to be trusted)"
-                        ));
-                    }
-                }
-                // The client follows http(s) alone, and refuses the rest after this.
-                if matches!(attempt.url().scheme(), "http" | "https") {
-                    hop(&attempt);
-                }
-                attempt.follow()
-            })
-        };
-        let build = |guarded: bool, same_site: bool| {
-            reqwest::Client::builder()
-                .user_agent(config.user_agent.clone())
-                .connect_timeout(config.connect_timeout)
-                .timeout(config.timeout)
-                .gzip(true)
-                .brotli(true)
-                .deflate(true)
-                .pool_idle_timeout(Duration::from_secs(30))
-                .redirect(policy(guarded, same_site))
-        };
         // Through `[fetch] proxy` when there is one. The proxy resolves the sources' names
         // itself, so the guard's DNS check cannot apply there; redirects to a private address
-        // literal are still refused (above). Never a proxy from the environment: it would
-        // resolve names past the guard, unannounced.
+        // literal are still refused (see `redirect_policy`). Never a proxy from the
+        // environment: it would resolve names past the guard, unannounced.
         // Its password is read once, here (at start and at each reload); without it every
         // request to a public source fails, naming the variable.
         let mut no_proxy_password = None;
@@ -400,9 +420,51 @@ impl Fetcher {
             }
             None => None,
         };
-        let public = |same_site: bool| {
+        let resolver = Arc::new(resolver);
+        let hops = Hops::default();
+        Ok(Fetcher {
+            checked: Fetcher::clients(config, &resolver, proxy.as_ref(), &hops, false)?,
+            unchecked: OnceLock::new(),
+            resolver,
+            proxy,
+            config: config.clone(),
+            limits,
+            hops,
+            no_proxy_password,
+        })
+    }
+
+    /// The four clients (public or local, with or without a login or headers), checking the
+    /// servers' certificates or not (`unchecked`, for `accept_invalid_certificates`).
+    fn clients(
+        config: &FetchConfig,
+        resolver: &Arc<guard::GuardedResolver>,
+        proxy: Option<&reqwest::Proxy>,
+        hops: &Hops,
+        unchecked: bool,
+    ) -> Result<Clients, FetchError> {
+        let build = |guarded: bool, same_site: Option<&'static str>| {
+            reqwest::Client::builder()
+                .user_agent(config.user_agent.clone())
+                .connect_timeout(config.connect_timeout)
+                .timeout(config.timeout)
+                .gzip(true)
+                .brotli(true)
+                .deflate(true)
+                .pool_idle_timeout(Duration::from_secs(30))
+                .redirect(redirect_policy(
+                    config.max_redirects,
+                    hops.clone(),
+                    guarded,
+                    same_site,
+                ))
+                // Every check but the certificate's (its authority, dates and names) stays:
+                // the guard, the proxy, the limits, the redirect policy.
+                .danger_accept_invalid_certs(unchecked)
+        };
+        let public = |same_site| {
             let builder = build(true, same_site).no_proxy();
-            match &proxy {
+            match proxy {
                 Some(proxy) => builder.proxy(proxy.clone()),
                 None => builder.dns_resolver(resolver.clone()),
             }
@@ -410,24 +472,48 @@ impl Fetcher {
             .map_err(|e| FetchError::Other(error_chain(&e)))
         };
         // A source on this host or network on purpose is fetched directly.
-        let local = |same_site: bool| {
+        let local = |same_site| {
             build(false, same_site)
                 .no_proxy()
                 .build()
                 .map_err(|e| FetchError::Other(error_chain(&e)))
         };
-        let (client, local_client) = (public(false)?, local(false)?);
-        let (private_client, private_local_client) = (public(true)?, local(true)?);
-        Ok(Fetcher {
-            client,
-            local_client,
-            private_client,
-            private_local_client,
-            config: config.clone(),
-            limits,
-            hops,
-            no_proxy_password,
+        // A source with a login or headers, or whose certificate is not checked, keeps to its
+        // site: the trust it was given is that site's.
+        const PRIVATE: &str = "which would get this source's login or headers";
+        const UNCHECKED: &str = "whose certificate would not be checked either";
+        const BOTH: &str = "which would get this source's login or headers, and whose certificate would not be checked either";
+        let (plain, private) = if unchecked {
+            (Some(UNCHECKED), Some(BOTH))
+        } else {
+            (None, Some(PRIVATE))
+        };
+        Ok(Clients {
+            public: public(plain)?,
+            local: local(plain)?,
+            private_public: public(private)?,
+            private_local: local(private)?,
         })
+    }
+
+    /// The clients for a request as `extras` asks: those that do not check certificates are
+    /// built at the first fetch of a source that sets `accept_invalid_certificates`.
+    fn clients_for(&self, extras: Extras<'_>) -> Result<&Clients, FetchError> {
+        if !extras.accept_invalid_certificates {
+            return Ok(&self.checked);
+        }
+        if let Some(clients) = self.unchecked.get() {
+            return Ok(clients);
+        }
+        let built = Fetcher::clients(
+            &self.config,
+            &self.resolver,
+            self.proxy.as_ref(),
+            &self.hops,
+            true,
+        )?;
+        // Two first fetches at once: either's clients serve both.
+        Ok(self.unchecked.get_or_init(|| built))
     }
 
     /// Where the last fetch of `url` was sent for good: the address its redirects led to when
@@ -604,12 +690,7 @@ impl Fetcher {
         if let (false, Some(var)) = (local, &self.no_proxy_password) {
             return Err(FetchError::NoProxyPassword(var.clone()));
         }
-        let client = match (local, private) {
-            (true, false) => &self.local_client,
-            (false, false) => &self.client,
-            (true, true) => &self.private_local_client,
-            (false, true) => &self.private_client,
-        };
+        let client = self.clients_for(extras)?.pick(local, private);
         let mut request = client.get(url.clone()).headers(headers);
         if let Some(auth) = extras.auth {
             // Read at each fetch, never kept: a rotated password is taken at the next poll.

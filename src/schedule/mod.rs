@@ -1246,11 +1246,11 @@ impl Daemon {
         self.shared.metrics.forget_digests(&gone);
         self.shared.recount();
         // Sources added (or enabled) by the reload, moved to another location, or asked for
-        // another way (user agent, headers, login) are fetched now, not one interval from
-        // now; if one is being fetched, right after. A backoff earned before says nothing
-        // about them: one moved starts afresh (see `Ingest::source`), and the others are
-        // fetched regardless of it, as an operator who paused a failing source or mended
-        // its request expects.
+        // another way (user agent, headers, login, certificate checks) are fetched now, not
+        // one interval from now; if one is being fetched, right after. A backoff earned
+        // before says nothing about them: one moved starts afresh (see `Ingest::source`), and
+        // the others are fetched regardless of it, as an operator who paused a failing source
+        // or mended its request expects.
         let mut now = std::collections::HashSet::new();
         for s in config.sources.iter().filter(|s| s.enabled) {
             let force = match old.config.source(&s.id) {
