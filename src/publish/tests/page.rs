@@ -73,9 +73,11 @@ fn stories_link_to_their_original_sources_and_topics() {
     assert!(html.contains(
         "<a class=\"topic\" href=\"https://news.example.org/feeds/topics/women-caucus.html\">Women&#39;s Caucus</a>"
     ));
-    // Each story in its language; the page's own words in English, its title in the feed's.
-    assert!(html.contains("<article lang=\"sr-Cyrl\">"));
-    assert!(html.contains("<article lang=\"sr-Latn\">"));
+    // Each story's title and summary in its language; the page's own words (dates, sources,
+    // topics, attachments) in English, its title in the feed's.
+    assert!(html.contains("<h3 lang=\"sr-Cyrl\">"), "{html}");
+    assert!(html.contains("<h3 lang=\"sr-Latn\">"), "{html}");
+    assert!(!html.contains("<article lang"), "{html}");
     assert!(html.contains("<html lang=\"en\">"));
     // The feed's title is English here, whatever its stories' language.
     assert!(html.contains("<h1>Tributary — all stories</h1>"), "{html}");
@@ -135,7 +137,10 @@ fn only_web_links_and_configured_topics_are_links() {
         !html.contains("javascript:") && !html.contains("data:"),
         "{html}"
     );
-    assert!(html.contains("<h3>Дијалог &amp; сарадња"), "{html}");
+    assert!(
+        html.contains("<h3 lang=\"sr-Cyrl\">Дијалог &amp; сарадња"),
+        "{html}"
+    );
     assert!(!html.contains("Attachment"), "{html}");
     assert!(
         html.contains("<span class=\"topic\">women-caucus</span>"),
