@@ -177,23 +177,29 @@ pub fn same_but_query(a: &str, b: &str) -> bool {
 }
 
 /// Whether a query parameter of this name picks the file an address serves, in image services
-/// and scripts that serve pictures (`?url=`, `?src=`, `?id=`, `?file=`…).
+/// and scripts that serve pictures: `?url=`, `?src=`, `?file=`, `?image=`, `?path=`, `?photo=`,
+/// and any name ending in one of them or in `id` (`?id=`, `?ImageID=`, `?mediaId=`, `?fid=`,
+/// `?attachment_id=`).
 fn picks_the_file(name: &str) -> bool {
-    const NAMES: [&str; 14] = [
-        "url", "src", "file", "filename", "image", "img", "id", "path", "name", "p", "photo",
-        "pic", "picture", "f",
+    const ENDINGS: [&str; 10] = [
+        "url", "src", "file", "filename", "image", "img", "path", "photo", "pic", "picture",
     ];
-    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with("id") || ENDINGS.iter().any(|e| lower.ends_with(e))
 }
 
-/// Whether a query value names a file or address (a path, a picture's file name), whatever the
-/// parameter's name.
+/// Whether a query value names a file or address, whatever the parameter's name: a path (`/…`),
+/// an address (`http…`) or a picture's file name (`….jpg`). A signature holding a `/` (base64,
+/// an S3 credential's scope, an Akamai token's `acl=/*`) is none.
 fn names_a_file(value: &str) -> bool {
     const PICTURES: [&str; 11] = [
         ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff", ".heic",
     ];
     let lower = value.trim().to_ascii_lowercase();
-    lower.contains('/') || PICTURES.iter().any(|ext| lower.ends_with(ext))
+    lower.starts_with('/')
+        || lower.starts_with("http:")
+        || lower.starts_with("https:")
+        || PICTURES.iter().any(|ext| lower.ends_with(ext))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -378,8 +384,42 @@ mod tests {
                 "https://x.example/show?pick=b.webp",
                 "https://x.example/show",
             ),
+            (
+                "https://x.example/GetImage.ashx?ImageID=101",
+                "https://x.example/GetImage.ashx?ImageID=102",
+            ),
+            (
+                "https://x.example/media?attachment_id=7",
+                "https://x.example/media?attachment_id=8",
+            ),
+            (
+                "https://x.example/img?u=https%3A%2F%2Fa.example%2F1.png",
+                "https://x.example/img?u=https%3A%2F%2Fa.example%2F2.png",
+            ),
         ] {
             assert!(!same_but_query(old, new), "{old} {new}");
+        }
+        // Signatures and tokens holding a `/` sign the same file: S3's credential scope, an
+        // Azure SAS signature (base64), an Akamai token.
+        for (old, new) in [
+            (
+                "https://b.s3.amazonaws.com/a.jpg?X-Amz-Credential=AKIA1%2F20261201%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=ab",
+                "https://b.s3.amazonaws.com/a.jpg?X-Amz-Credential=AKIA1%2F20261202%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=cd",
+            ),
+            (
+                "https://a.blob.core.windows.net/c/a.jpg?se=2026-12-01&sig=ab%2Fcd%2Bef%3D",
+                "https://a.blob.core.windows.net/c/a.jpg?se=2026-12-02&sig=x%2Fyz%2B0%3D",
+            ),
+            (
+                "https://cdn.example/a.jpg?hdnts=st%3D1~exp%3D2~acl%3D%2F*~hmac%3Dab",
+                "https://cdn.example/a.jpg?hdnts=st%3D3~exp%3D4~acl%3D%2F*~hmac%3Dcd",
+            ),
+            (
+                "https://pbs.example/media/a?format=jpg&name=large&f=webp",
+                "https://pbs.example/media/a?format=jpg&name=small&f=png",
+            ),
+        ] {
+            assert!(same_but_query(old, new), "{old} {new}");
         }
         for other in [
             "https://cdn.example/b.jpg?sig=abc&exp=1700000000",

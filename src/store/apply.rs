@@ -458,8 +458,9 @@ impl Tx<'_, '_> {
                 }
             }
             if let Some(item) = self.get(id)? {
-                // Its raw form as recorded, read again only because a reread asked.
-                let read_again = reread && known.hash() == s.item.content_hash.as_bytes();
+                // Its raw form as recorded, read again only because a reread asked (not an
+                // entry back as it was before an edit: that is its publisher's change).
+                let read_again = reread && !stale && known.hash() == s.item.content_hash.as_bytes();
                 return self.entry_again(Rc::unwrap_or_clone(item), s.item, read_again, report);
             }
             // The story was pruned by retention before its identity would have moved to the
