@@ -800,8 +800,16 @@ const FEED_TYPES: &[&str] = &[
 /// page order, made absolute against the page's `<base href>` or `page` (without either, only
 /// the absolute ones are kept); http(s) only.
 pub fn feed_links(html: &[u8], page: Option<&Url>) -> Vec<Url> {
+    typed_feed_links(html, page)
+        .into_iter()
+        .map(|(url, _)| url)
+        .collect()
+}
+
+/// [`feed_links`], each with the media type its link gives (lowercase, without parameters).
+pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<(Url, String)> {
     let base: RefCell<Option<Url>> = RefCell::new(page.cloned());
-    let hrefs: RefCell<Vec<String>> = RefCell::new(Vec::new());
+    let hrefs: RefCell<Vec<(String, String)>> = RefCell::new(Vec::new());
     let join = |base: Option<&Url>, href: &str| match base {
         Some(b) => b.join(href).ok(),
         None => Url::parse(href).ok(),
@@ -830,7 +838,9 @@ pub fn feed_links(html: &[u8], page: Option<&Url>) -> Vec<Url> {
                     let kind = kind.split(';').next().unwrap_or("").trim();
                     if alternate && FEED_TYPES.contains(&kind) {
                         if let Some(href) = el.get_attribute("href") {
-                            hrefs.borrow_mut().push(href.trim().to_string());
+                            hrefs
+                                .borrow_mut()
+                                .push((href.trim().to_string(), kind.to_string()));
                         }
                     }
                     Ok(())
@@ -847,9 +857,9 @@ pub fn feed_links(html: &[u8], page: Option<&Url>) -> Vec<Url> {
     let base = base.into_inner();
     hrefs
         .into_inner()
-        .iter()
-        .filter_map(|h| join(base.as_ref(), h))
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .into_iter()
+        .filter_map(|(h, kind)| Some((join(base.as_ref(), &h)?, kind)))
+        .filter(|(u, _)| matches!(u.scheme(), "http" | "https"))
         .collect()
 }
 

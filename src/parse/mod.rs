@@ -162,10 +162,16 @@ pub enum ParseError {
     /// Nothing but whitespace.
     #[error("empty document")]
     Empty,
-    /// A web page where a feed was expected, with the first feed it names
-    /// (`<link rel="alternate">`), if any.
-    #[error("not a feed: got an HTML page{}", html_page_hint(.0.as_deref()))]
-    HtmlPage(Option<String>),
+    /// A web page where a feed was expected, with the feed it names (`<link rel="alternate">`)
+    /// that is most likely the one meant ([`named_feed`]), as published, and how many others
+    /// it names.
+    #[error("not a feed: got an HTML page{}", html_page_hint(.feed.as_deref(), *.others))]
+    HtmlPage {
+        /// The feed to point the source at.
+        feed: Option<String>,
+        /// The page's other feeds.
+        others: usize,
+    },
     /// Not RSS, Atom, RDF or JSON Feed, or too broken to read.
     #[error("not a valid feed: {0}")]
     Invalid(String),
@@ -251,14 +257,8 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
         return Err(ParseError::Empty);
     }
     if looks_like_html(text) {
-        // The feed the page names, to say where to point the source (not fetched: a page
-        // may name any address).
-        let named = html::feed_links(text.as_bytes(), ctx.fetch_url)
-            .into_iter()
-            .find(|u| Some(u) != ctx.fetch_url)
-            .map(|u| u.to_string())
-            .filter(|u| u.len() <= urls::MAX_URL);
-        return Err(ParseError::HtmlPage(named));
+        let (feed, others) = named_feed(text.as_bytes(), ctx.fetch_url);
+        return Err(ParseError::HtmlPage { feed, others });
     }
     if too_deep(text) {
         return Err(ParseError::Invalid(format!(
@@ -480,11 +480,43 @@ fn run_feed_rs(
     }
 }
 
+/// The feed a web page at `page` names that the source most likely meant, to say where to point
+/// it (never fetched: a page may name any address), as published (no login, no secret
+/// parameters), and how many others the page names. Its own section's feed first: a category
+/// page (`/category/news/`) names the whole site's feed before its own. A feed of a specific type
+/// before plain `application/json` (WordPress links every page to its REST API so). Not the
+/// page itself.
+fn named_feed(html: &[u8], page: Option<&Url>) -> (Option<String>, usize) {
+    let mut links: Vec<(Url, String)> = Vec::new();
+    for (url, kind) in html::typed_feed_links(html, page) {
+        if Some(&url) != page
+            && url.as_str().len() <= urls::MAX_URL
+            && !links.iter().any(|(u, _)| *u == url)
+        {
+            links.push((url, kind));
+        }
+    }
+    let section = page
+        .map(|p| p.path().trim_end_matches('/'))
+        .filter(|p| !p.is_empty());
+    let rank = |(url, kind): &(Url, String)| {
+        let own = section.is_some_and(|s| url.path().starts_with(s));
+        (!own, kind == "application/json")
+    };
+    let best = links.iter().min_by_key(|l| rank(l));
+    let feed = best.map(|(url, _)| crate::model::Location::Http(url.clone()).to_string());
+    (feed, links.len().saturating_sub(1))
+}
+
 /// What [`ParseError::HtmlPage`] adds to its message: the feed the page names, or a question.
-fn html_page_hint(named: Option<&str>) -> String {
-    match named {
-        Some(url) => format!(", which names its feed at {url}: set the source's url to that"),
-        None => " (does the URL point at the site instead of its feed?)".into(),
+fn html_page_hint(feed: Option<&str>, others: usize) -> String {
+    match (feed, others) {
+        (Some(url), 0) => format!(", which names its feed at {url}: set the source's url to that"),
+        (Some(url), n) => format!(
+            ", which names its feed at {url} and {n} other{}: set the source's url to the one meant (`tributary discover` lists them)",
+            if n == 1 { "" } else { "s" }
+        ),
+        (None, _) => " (does the URL point at the site instead of its feed?)".into(),
     }
 }
 

@@ -521,42 +521,106 @@ fn an_rss_item_without_link_takes_its_atom_link() {
 }
 
 /// A web page where the feed was expected says which feed the page names, when it names one
-/// other than itself: where to point the source.
+/// other than itself: where to point the source. The page's own section's feed first, a feed
+/// type before plain JSON, as published (no login, no secret), never the page itself.
 #[test]
 fn a_web_page_names_the_feed_it_links_to() {
-    let url = Url::parse("https://kspag.example/news/").unwrap();
-    let c = ctx(&url);
-    let page = br#"<!DOCTYPE html><html><head><title>News</title>
-<link rel="alternate" type="application/rss+xml" title="News" href="/feed/">
-<link rel="alternate" type="application/atom+xml" href="https://kspag.example/atom.xml"></head>
-<body>Latest news</body></html>"#;
-    let e = parse(page, &c).unwrap_err();
-    assert_eq!(
-        e,
-        ParseError::HtmlPage(Some("https://kspag.example/feed/".into()))
-    );
+    let at = |page: &str, head: &str| {
+        let url = Url::parse(page).unwrap();
+        let doc = format!("<!DOCTYPE html><html><head>{head}</head><body>x</body></html>");
+        parse(doc.as_bytes(), &ctx(&url)).unwrap_err()
+    };
+    let rss =
+        |href: &str| format!(r#"<link rel="alternate" type="application/rss+xml" href="{href}">"#);
+    let e = at("https://kspag.example/news/", &rss("/feed/"));
     assert_eq!(
         e.to_string(),
         "not a feed: got an HTML page, which names its feed at https://kspag.example/feed/: \
          set the source's url to that"
     );
+    // A category page names the whole site's feed and its comments' before its own.
+    let e = at(
+        "https://w.example/category/news/",
+        &[
+            rss("/feed/"),
+            rss("/comments/feed/"),
+            rss("/category/news/feed/"),
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        e,
+        ParseError::HtmlPage {
+            feed: Some("https://w.example/category/news/feed/".into()),
+            others: 2
+        }
+    );
+    assert!(e.to_string().ends_with(
+        "names its feed at https://w.example/category/news/feed/ and 2 others: \
+         set the source's url to the one meant (`tributary discover` lists them)"
+    ));
+    // WordPress's REST API link comes before the feed's.
+    let e = at(
+        "https://w.example/2026/11/post/",
+        &format!(
+            r#"<link rel="alternate" type="application/json" href="/wp-json/wp/v2/posts/7">{}"#,
+            rss("/feed/")
+        ),
+    );
+    assert_eq!(
+        e,
+        ParseError::HtmlPage {
+            feed: Some("https://w.example/feed/".into()),
+            others: 1
+        }
+    );
+    // A login or key in the named address is not repeated.
+    let e = at(
+        "https://w.example/",
+        &rss("https://reader:hunter2@w.example/private.rss?token=SECRET123&x=1"),
+    );
+    assert_eq!(
+        e,
+        ParseError::HtmlPage {
+            feed: Some("https://w.example/private.rss?token=hidden&x=1".into()),
+            others: 0
+        }
+    );
     // A page naming itself only, or nothing of a feed's type: the question.
-    let itself = br#"<!DOCTYPE html><html><head>
-<link rel="alternate" type="application/rss+xml" href="https://kspag.example/news/">
-<link rel="alternate" type="text/html" href="/sq/"></head><body>x</body></html>"#;
-    let e = parse(itself, &c).unwrap_err();
-    assert_eq!(e, ParseError::HtmlPage(None));
+    let e = at(
+        "https://kspag.example/news/",
+        &format!(
+            r#"{}<link rel="alternate" type="text/html" href="/sq/">"#,
+            rss("https://kspag.example/news/")
+        ),
+    );
+    assert_eq!(
+        e,
+        ParseError::HtmlPage {
+            feed: None,
+            others: 0
+        }
+    );
     assert!(e
         .to_string()
         .ends_with("(does the URL point at the site instead of its feed?)"));
     // Read from a local file: only an absolute address can be named.
+    let url = Url::parse("https://kspag.example/").unwrap();
     let local = Context {
         fetch_url: None,
         ..ctx(&url)
     };
+    let doc = format!(
+        "<!DOCTYPE html><html><head>{}{}</head><body>x</body></html>",
+        rss("/feed/"),
+        rss("https://kspag.example/atom.xml")
+    );
     assert_eq!(
-        parse(page, &local).unwrap_err(),
-        ParseError::HtmlPage(Some("https://kspag.example/atom.xml".into()))
+        parse(doc.as_bytes(), &local).unwrap_err(),
+        ParseError::HtmlPage {
+            feed: Some("https://kspag.example/atom.xml".into()),
+            others: 0
+        }
     );
 }
 
@@ -567,7 +631,10 @@ fn errors_are_typed() {
     assert_eq!(parse(b"   ", &c).unwrap_err(), ParseError::Empty);
     assert_eq!(
         parse(b"<!DOCTYPE html><html><body>hi</body></html>", &c).unwrap_err(),
-        ParseError::HtmlPage(None)
+        ParseError::HtmlPage {
+            feed: None,
+            others: 0
+        }
     );
     assert!(matches!(
         parse(b"<rss version=\"2.0\"><channel><item>", &c),
