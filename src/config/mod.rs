@@ -827,6 +827,23 @@ impl Validator<'_> {
         }
         let auth = self.basic_auth(&rs, key);
         let headers = self.headers(&rs, key);
+        let unchecked = rs.accept_invalid_certificates.as_ref();
+        if let (Some(flag), Some(proxy), Some(Location::Http(url))) =
+            (unchecked, &fetch.proxy, &location)
+        {
+            // A client that checks no certificate checks none on its way through an https
+            // proxy either: the proxy's own, which its password would then go to unchecked.
+            if *flag.get_ref()
+                && proxy.url.scheme() == "https"
+                && !crate::fetch::guard::is_local(url)
+            {
+                self.push(
+                    flag.span().start,
+                    format!("{key}.accept_invalid_certificates"),
+                    "cannot be used through an https [fetch] proxy: the proxy's certificate would go unchecked too (and its password with it); fetch this source through an http proxy, or fix its certificate",
+                );
+            }
+        }
         let time_zone = match &rs.time_zone {
             Some(tz) => self.time_zone(tz, &format!("{key}.time_zone")),
             None => fetch.time_zone,
@@ -843,7 +860,7 @@ impl Validator<'_> {
             user_agent: self.user_agent(&rs.user_agent, &format!("{key}.user_agent")),
             auth,
             headers,
-            accept_invalid_certificates: rs.accept_invalid_certificates,
+            accept_invalid_certificates: unchecked.is_some_and(|f| *f.get_ref()),
             time_zone,
         })
     }

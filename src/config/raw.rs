@@ -169,8 +169,7 @@ pub(crate) struct RawSource {
     pub username: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub headers: Option<Spanned<toml::Table>>,
-    #[serde(default)]
-    pub accept_invalid_certificates: bool,
+    pub accept_invalid_certificates: Option<Spanned<bool>>,
     pub time_zone: Option<Spanned<String>>,
 }
 

@@ -724,6 +724,36 @@ fn certificates_are_checked_unless_a_source_accepts_invalid_ones() {
     // Misspelt, it is an unknown key, not a certificate left unchecked in silence.
     let p = &problems(&GOOD.replace("cron = ", "accept_invalid_certs = true\ncron = "))[0];
     assert!(p.message.contains("accept_invalid_certs"), "{p}");
+    // Through an https proxy, the proxy's certificate (and its password) would go unchecked
+    // too: refused for a source fetched through it, named at its line.
+    let through = |proxy: &str| {
+        GOOD.replace(
+            "timeout = \"15s\"",
+            &format!("timeout = \"15s\"\nproxy = \"{proxy}\""),
+        )
+        .replace(
+            "url = \"https://balkansgroup.org/en/feed/\"",
+            "url = \"https://balkansgroup.org/en/feed/\"\naccept_invalid_certificates = true",
+        )
+    };
+    let text = through("https://proxy.internal:3128");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "sources[0].accept_invalid_certificates", "{p}");
+    let line = text[..text.find("accept_invalid_certificates").unwrap()]
+        .lines()
+        .count()
+        + 1;
+    assert_eq!(p.line, line, "{p}");
+    assert!(p.message.contains("https [fetch] proxy"), "{p}");
+    // An http proxy only carries the connection; a local file goes through no proxy.
+    assert!(load(&through("http://proxy.internal:3128")).is_ok());
+    let local = GOOD
+        .replace(
+            "timeout = \"15s\"",
+            "timeout = \"15s\"\nproxy = \"https://proxy.internal:3128\"",
+        )
+        .replace("cron = ", "accept_invalid_certificates = true\ncron = ");
+    assert!(load(&local).is_ok());
 }
 
 #[test]

@@ -830,7 +830,19 @@ impl Fetcher {
             let elsewhere = redirected
                 .filter(|to| to.origin() != asked.origin())
                 .map(|to| Location::Http(to).to_string());
-            return FetchError::Connect(certificate_message(problem, elsewhere.as_deref()));
+            // Through an https proxy the refused certificate may be the proxy's own.
+            let proxied = self.proxy.is_some()
+                && self
+                    .config
+                    .proxy
+                    .as_ref()
+                    .is_some_and(|p| p.url.scheme() == "https")
+                && !guard::is_local(asked);
+            return FetchError::Connect(certificate_message(
+                problem,
+                elsewhere.as_deref(),
+                proxied,
+            ));
         }
         // reqwest names the URL in its message ("… for url (https://…?api_key=…)"); the
         // message is shown on the status page and in `/sources.json`, so a URL goes in only as
@@ -966,9 +978,21 @@ fn certificate_error<'a>(
 
 /// The message of a fetch refused for the server's certificate: what is wrong with it and
 /// what can be done. `elsewhere`: the address (as published) a redirect led to, when its
-/// site is not the source's.
-fn certificate_message(problem: &rustls::CertificateError, elsewhere: Option<&str>) -> String {
+/// site is not the source's. `proxied`: the fetch went through an https proxy, whose own
+/// certificate may be the one refused (and which `accept_invalid_certificates` cannot go
+/// through).
+fn certificate_message(
+    problem: &rustls::CertificateError,
+    elsewhere: Option<&str>,
+    proxied: bool,
+) -> String {
     let what = describe_certificate(problem);
+    if proxied {
+        let what = what.replacen("the server's", "the server's (or the https proxy's)", 1);
+        return format!(
+            "{what}; when every source through the proxy fails alike, it is the proxy's: fix its certificate or trust its authority (update-ca-certificates, SSL_CERT_FILE)"
+        );
+    }
     match elsewhere {
         None => format!(
             "{what}; if you trust this source anyway, set accept_invalid_certificates = true on it"
@@ -1259,11 +1283,27 @@ mod tests {
         ];
         for (problem, said) in cases {
             assert_eq!(describe_certificate(&problem), said, "{problem:?}");
-            assert_eq!(certificate_message(&problem, None), format!("{said}{hint}"));
+            assert_eq!(
+                certificate_message(&problem, None, false),
+                format!("{said}{hint}")
+            );
         }
         assert_eq!(
-            certificate_message(&C::Revoked, Some("https://www.partner.example/feed.xml")),
+            certificate_message(
+                &C::Revoked,
+                Some("https://www.partner.example/feed.xml"),
+                false
+            ),
             "https://www.partner.example/feed.xml, where the url redirects: the server's certificate has been revoked by its authority; if you trust that site anyway, set url to it and accept_invalid_certificates = true"
+        );
+        // Through an https proxy: maybe the proxy's, and no way round it that would leave the
+        // proxy's certificate unchecked.
+        let through = certificate_message(&C::UnknownIssuer, None, true);
+        assert!(
+            through.starts_with("the server's (or the https proxy's) certificate is not signed")
+                && through.ends_with("when every source through the proxy fails alike, it is the proxy's: fix its certificate or trust its authority (update-ca-certificates, SSL_CERT_FILE)")
+                && !through.contains("accept_invalid_certificates"),
+            "{through}"
         );
     }
 
