@@ -676,6 +676,12 @@ fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
             src("expired", https(expired)),
             src("othername", https(other_name)),
             src("moved", server.url("moved.xml")),
+            // The self-signed server again, for a source that never sets the key: fetched in the
+            // same runs as one that does, to the same host and port.
+            src(
+                "unflagged",
+                format!("https://127.0.0.1:{self_signed}/other.xml"),
+            ),
         ],
         "",
     );
@@ -788,6 +794,14 @@ fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
         assert_eq!(reports[id]["status"], "ok", "{}", reports[id]);
         assert_eq!(reports[id]["new"], 1, "{}", reports[id]);
     }
+    // The unchecked clients are that source's alone: one without the key, on the same server
+    // in the same run, is still refused.
+    assert_eq!(reports["unflagged"]["status"], "error");
+    let unflagged = message(&reports, "unflagged");
+    assert!(
+        unflagged.starts_with(untrusted) && unflagged.ends_with(hint),
+        "{unflagged}"
+    );
     // Its site's certificate is not checked; another site's would not be either: not followed.
     let moved = message(&reports, "moved");
     assert!(
