@@ -37,14 +37,17 @@ pub struct SourceHealth {
     pub enabled: bool,
     /// Items the source carries in the store.
     pub items: usize,
+    /// Its server's certificate is not checked (`accept_invalid_certificates = true`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub certificate_unchecked: bool,
     /// Stored fetch state.
     pub state: SourceState,
 }
 
 impl SourceHealth {
     /// What ops should know beyond the health, for the status page and `tributary sources`:
-    /// the last error and when the source is tried again, a host's request to wait, and a
-    /// permanent redirect.
+    /// the last error and when the source is tried again, a host's request to wait, a
+    /// permanent redirect, and a certificate not checked.
     pub fn notes(&self) -> String {
         let mut notes = Vec::new();
         if !self.state.healthy() {
@@ -66,6 +69,9 @@ impl SourceHealth {
         }
         if let Some(to) = &self.state.moved_to {
             notes.push(format!("moved for good to {to}: set url to it"));
+        }
+        if self.certificate_unchecked {
+            notes.push("its certificate is not checked (accept_invalid_certificates)".into());
         }
         notes.join("; ")
     }
@@ -215,6 +221,8 @@ pub fn source_health_counted(
             health,
             enabled: s.enabled,
             items: items(&s.id),
+            certificate_unchecked: s.accept_invalid_certificates
+                && matches!(&s.location, crate::model::Location::Http(u) if u.scheme() == "https"),
             state,
         });
     }

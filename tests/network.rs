@@ -802,6 +802,23 @@ fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
         unflagged.starts_with(untrusted) && unflagged.ends_with(hint),
         "{unflagged}"
     );
+    // Ops see which sources go unchecked: `sources` (and the status page) say so.
+    let listed = s.json_lines(&["sources", "--json"]);
+    let unchecked: Vec<&str> = listed
+        .iter()
+        .filter(|v| v["certificate_unchecked"] == true)
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unchecked,
+        ["selfsigned", "authorityown", "expired", "othername"]
+    );
+    let out = s.cmd().arg("sources").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("its certificate is not checked (accept_invalid_certificates)"),
+        "{text}"
+    );
     // Its site's certificate is not checked; another site's would not be either: not followed.
     let moved = message(&reports, "moved");
     assert!(
