@@ -233,6 +233,7 @@ fn bench(c: &mut Criterion) {
         topic_aliases: vec![],
         updated_when_empty: None,
         title_lang: None,
+        topic_pages_in: None,
         icon: None,
         logo: None,
         time_zone: chrono_tz::UTC,

@@ -1277,12 +1277,13 @@ lang = "sq"
         updated.timestamp() >= newest_stored.timestamp() && updated <= Utc::now(),
         "{empty}"
     );
-    // The feed and its page name the topics as the rules do in that language.
+    // The feed and its page name the topics as the rules do in that language, and the page
+    // links each to its page in that language.
     let atom = body(get(&s, "/feeds/topics/dialogue/sq.atom", &[]).await).await;
     assert!(atom.contains("label=\"Dialogu Kosovë–Serbi\""), "{atom}");
     let html = body(get(&s, "/feeds/topics/dialogue/sq.html", &[]).await).await;
     assert!(
-        html.contains("feeds/topics/dialogue.html\">Dialogu Kosovë–Serbi</a>"),
+        html.contains("feeds/topics/dialogue/sq.html\">Dialogu Kosovë–Serbi</a>"),
         "{html}"
     );
     assert!(html.contains("<html lang=\"sq\">"), "{html}");

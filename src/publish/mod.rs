@@ -156,6 +156,10 @@ pub struct FeedMeta {
     /// (its words, dates and `lang`, when [`crate::locale::Locale`] has it), else English.
     /// The feed's `language` is its stories'.
     pub title_lang: Option<String>,
+    /// The language of the topic pages the web page's topics link to (`/feeds/topics/T/L.html`):
+    /// a page of stories in one language sends its readers on to the topic in that language,
+    /// not to one of every language. `None`: the topics' own pages.
+    pub topic_pages_in: Option<String>,
     /// A small square image of the feed, absolute (Atom `icon`, JSON Feed `favicon`; RSS
     /// `image` when there is no logo).
     pub icon: Option<String>,

@@ -148,7 +148,13 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
                     let configured = meta.topic_labels.iter().find(|(name, _)| name == t);
                     Topic {
                         label: configured.map_or_else(|| t.clone(), |(_, label)| label.clone()),
-                        url: configured.map(|_| page("topics", t)),
+                        url: configured.map(|_| match &meta.topic_pages_in {
+                            Some(tag) => {
+                                let topic = utf8_percent_encode(t, SEGMENT);
+                                page(&format!("topics/{topic}"), tag)
+                            }
+                            None => page("topics", t),
+                        }),
                     }
                 })
                 .collect(),

@@ -207,6 +207,7 @@ pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
         generator: clean(&meta.generator),
         updated_when_empty: meta.updated_when_empty,
         title_lang: non_blank(meta.title_lang.as_deref()),
+        topic_pages_in: non_blank(meta.topic_pages_in.as_deref()),
         icon: non_blank(meta.icon.as_deref()),
         logo: non_blank(meta.logo.as_deref()),
         time_zone: meta.time_zone,

@@ -493,6 +493,10 @@ fn meta(config: &Config, scope: &Scope, format: Format) -> FeedMeta {
             .collect(),
         updated_when_empty: None,
         title_lang,
+        topic_pages_in: match scope {
+            Scope::Language(tag) | Scope::TopicLanguage(_, tag) => Some(tag.clone()),
+            _ => None,
+        },
     }
 }
 

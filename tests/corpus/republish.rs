@@ -58,6 +58,7 @@ pub fn check(items: &[Item]) -> Option<String> {
         topic_aliases: vec![],
         updated_when_empty: None,
         title_lang: None,
+        topic_pages_in: None,
         icon: None,
         logo: None,
         time_zone: chrono_tz::UTC,

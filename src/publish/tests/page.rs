@@ -122,6 +122,29 @@ fn a_title_in_another_language_says_so() {
     assert!(html.contains(">сви фидови и извори</a>"), "{html}");
 }
 
+/// A page of stories in one language sends its readers on to each topic in that language; the
+/// page of every language to the topic's own.
+#[test]
+fn topics_link_to_their_page_in_the_pages_language() {
+    let meta = FeedMeta {
+        topic_pages_in: Some("sr-Cyrl".into()),
+        ..page_meta()
+    };
+    let html = String::from_utf8(render(Format::Html, &meta, &items(), &lookup)).unwrap();
+    assert!(
+        html.contains(
+            "<a class=\"topic\" href=\"https://news.example.org/feeds/topics/dialogue/sr-Cyrl.html\">"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("feeds/topics/dialogue.html"), "{html}");
+    let html = String::from_utf8(render(Format::Html, &page_meta(), &items(), &lookup)).unwrap();
+    assert!(
+        html.contains("href=\"https://news.example.org/feeds/topics/dialogue.html\""),
+        "{html}"
+    );
+}
+
 #[test]
 fn only_web_links_and_configured_topics_are_links() {
     let mut stories = items();
