@@ -838,3 +838,55 @@ fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
     }
     assert_eq!(stored.len(), 4, "{stored:?}");
 }
+
+/// `discover` on a site whose certificate is refused says how to go on; with
+/// `--accept-invalid-certificates` it finds the feed and prints a source that sets the key.
+#[test]
+fn discover_may_accept_an_invalid_certificate_for_the_source_it_prints() {
+    let feed = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Partner with a broken certificate</title><link>https://p.example/</link><description>d</description><item><title>News</title><link>https://p.example/a</link></item></channel></rss>";
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let port = tls_server(cert.der().clone(), &key, feed.to_vec());
+    let s = setup(&[], "");
+    let url = format!("https://127.0.0.1:{port}/feed.xml");
+    let out = s.cmd().args(["discover", &url]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("not signed by an authority this host trusts")
+            && said.contains("run discover again with --accept-invalid-certificates")
+            && !said.contains("set accept_invalid_certificates = true on it"),
+        "{said}"
+    );
+    let out = s
+        .cmd()
+        .args(["discover", "--accept-invalid-certificates", &url])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains(&format!("url = \"{url}\""))
+            && printed.contains("title = \"Partner with a broken certificate\"")
+            && printed.contains("accept_invalid_certificates = true"),
+        "{printed}"
+    );
+    // The printed table is a config that reads.
+    let config = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("{config}\n{printed}")).unwrap();
+    let check = s.cmd().args(["check", "--offline"]).output().unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

@@ -53,6 +53,9 @@ struct Found {
     /// From the reader's folders, when they name a defined topic.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     topics: Vec<String>,
+    /// Found with `--accept-invalid-certificates` (over https).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    accept_invalid_certificates: bool,
 }
 
 /// Runs discovery and prints what it found.
@@ -61,6 +64,7 @@ pub fn discover(
     url: &str,
     kind: SourceKind,
     allow_local: bool,
+    unchecked: bool,
 ) -> anyhow::Result<ExitCode> {
     let Some(start) = Url::parse(url.trim())
         .ok()
@@ -72,16 +76,28 @@ pub fn discover(
     // A link copied from a newsletter or a share button: without its tracking parameters
     // (`utm_*`, `fbclid`…) and fragment, as a source's URL should be.
     let start = crate::parse::urls::canonicalize(start);
+    // As for a source: no certificate left unchecked on the way through an https proxy.
+    if unchecked
+        && !guard::is_local(&start)
+        && config
+            .fetch
+            .proxy
+            .as_ref()
+            .is_some_and(|p| p.url.scheme() == "https")
+    {
+        eprintln!("--accept-invalid-certificates cannot be used through an https [fetch] proxy: the proxy's certificate would go unchecked too (and its password with it)");
+        return Ok(ExitCode::from(2));
+    }
     let fetcher = Fetcher::new(&config.fetch)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let mut found: Vec<(Found, usize)> = Vec::new();
     let mut tried: Vec<String> = Vec::new();
-    let page = match runtime.block_on(get(&fetcher, &start)) {
+    let page = match runtime.block_on(get(&fetcher, &start, unchecked)) {
         Ok(doc) => doc,
         Err(e) => {
-            eprintln!("cannot fetch {start}: {e}");
+            eprintln!("cannot fetch {start}: {}", for_discover(&e.to_string()));
             return Ok(ExitCode::from(1));
         }
     };
@@ -104,12 +120,12 @@ pub fn discover(
             eprintln!("passed over {url}: the page points at this host or a private network (see --allow-local)");
         }
         for (order, candidate) in candidates.into_iter().take(MAX_CANDIDATES).enumerate() {
-            let doc = match runtime.block_on(get(&fetcher, &candidate)) {
+            let doc = match runtime.block_on(get(&fetcher, &candidate, unchecked)) {
                 Ok(doc) => doc,
                 // Why each one failed: a site that turns away non-browsers (403) wants a
                 // `user_agent` of its own, one with a broken certificate another fix.
                 Err(e) => {
-                    tried.push(format!("{candidate} ({e})"));
+                    tried.push(format!("{candidate} ({})", for_discover(&e.to_string())));
                     continue;
                 }
             };
@@ -136,6 +152,7 @@ pub fn discover(
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     for (mut feed, _) in found {
         feed.kind = kind.to_string();
+        feed.accept_invalid_certificates = unchecked && feed.url.starts_with("https:");
         if let Some(same) = config.sources.iter().find(|s| {
             matches!(&s.location, Location::Http(u)
                     if crate::parse::urls::canonicalize(u.clone()).as_str() == feed.url)
@@ -198,7 +215,7 @@ pub fn from_opml(
             if configured(url).is_some() || (guard::is_local(url) && !allow_local) {
                 return Ok(None);
             }
-            let doc = get(&fetcher, url).await.map_err(|e| e.to_string())?;
+            let doc = get(&fetcher, url, false).await.map_err(|e| e.to_string())?;
             let at = doc.final_url.clone().unwrap_or_else(|| url.clone());
             Ok(as_feed(&doc, &at))
         });
@@ -221,6 +238,7 @@ pub fn from_opml(
             kind: kind.to_string(),
             lang: None,
             topics: Vec::new(),
+            accept_invalid_certificates: false,
         };
         // The reader's folders: a topic of the same name (or title) is the source's default
         // topic; the others are said, for ops to decide.
@@ -392,9 +410,26 @@ fn topic_for(config: &Config, category: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn get(fetcher: &Fetcher, url: &Url) -> Result<Document, crate::fetch::FetchError> {
+/// A fetch error as `discover` says it: the way past a certificate refused is its flag, as
+/// there is no source yet to set the key on.
+fn for_discover(said: &str) -> String {
+    said.replace(
+        "set accept_invalid_certificates = true on it",
+        "run discover again with --accept-invalid-certificates",
+    )
+}
+
+async fn get(
+    fetcher: &Fetcher,
+    url: &Url,
+    unchecked: bool,
+) -> Result<Document, crate::fetch::FetchError> {
+    let extras = crate::fetch::Extras {
+        accept_invalid_certificates: unchecked,
+        ..Default::default()
+    };
     match fetcher
-        .fetch_url(url, &SourceState::default(), Default::default())
+        .fetch_url(url, &SourceState::default(), extras)
         .await?
     {
         Fetched::Document(doc) => Ok(doc),
@@ -444,6 +479,7 @@ fn as_feed(doc: &Document, url: &Url) -> Option<Found> {
         kind: SourceKind::Partner.to_string(),
         lang: feed.language.filter(|l| valid_lang(l)),
         topics: Vec::new(),
+        accept_invalid_certificates: false,
     })
 }
 

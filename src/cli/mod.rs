@@ -340,6 +340,10 @@ pub struct DiscoverArgs {
     /// The `kind` the printed sources get.
     #[arg(long, default_value = "partner", value_parser = ["partner", "organization"])]
     pub kind: String,
+    /// Fetch the page and its feeds whatever their HTTPS certificates (expired, self-signed,
+    /// for another name); the sources printed then set `accept_invalid_certificates = true`.
+    #[arg(long, conflicts_with = "opml")]
+    pub accept_invalid_certificates: bool,
 }
 
 /// `sources` options.
@@ -624,7 +628,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             match (&args.url, &args.opml) {
                 (_, Some(file)) => discover::from_opml(&config, file, kind, args.allow_local),
-                (Some(url), None) => discover::discover(&config, url, kind, args.allow_local),
+                (Some(url), None) => discover::discover(
+                    &config,
+                    url,
+                    kind,
+                    args.allow_local,
+                    args.accept_invalid_certificates,
+                ),
                 (None, None) => unreachable!("clap requires a URL or --opml"),
             }
         }
