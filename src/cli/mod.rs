@@ -455,22 +455,24 @@ fn init_logging(format: LogFormat, default_level: &str) {
         .log_internal_errors(false);
     match format {
         LogFormat::Pretty => builder.init(),
-        LogFormat::Json => {
-            builder.json().init();
-            // A panic (one feed-rs had on a broken document, caught and reported as that
-            // source's error) was printed by the default hook as plain lines among the JSON
-            // ones, which a log shipper splits into records without level or fields.
-            log_panics();
-        }
+        LogFormat::Json => builder.json().init(),
     }
+    log_panics(matches!(format, LogFormat::Json));
 }
 
-fn log_panics() {
-    // A filter that leaves out this module's errors (`RUST_LOG=tributary::ingest=debug`,
-    // `off`) would leave a panic without a trace: the default hook's lines then.
+/// How panics are said. One in feed-rs, which is caught and becomes the document's error (a
+/// broken feed), is a warning of the log's; it was a crash's "thread panicked" lines, which a
+/// broken partner feed printed at every poll. Any other, with `json`, is one JSON error event:
+/// the default hook's plain lines among the JSON ones were split by log shippers into records
+/// without level or fields. A filter that leaves out this module's errors
+/// (`RUST_LOG=tributary::ingest=debug`, `off`) would leave such a panic without a trace: the
+/// default hook's lines then, as without `json`.
+fn log_panics(json: bool) {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if tracing::enabled!(tracing::Level::ERROR) {
+        if crate::parse::in_feed_parser() {
+            tracing::warn!(panic.message = %panic_message(info), "the feed parser panicked on a document: it is rejected, and its source gets the error");
+        } else if json && tracing::enabled!(tracing::Level::ERROR) {
             log_panic(info);
         } else {
             default(info);
@@ -478,15 +480,20 @@ fn log_panics() {
     }));
 }
 
-/// Logs a panic as one error event (JSON log mode): its message, where it was raised, the
-/// thread, and the backtrace when `RUST_BACKTRACE` asks for one.
-fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+/// A panic's message, as `panic!` wrote it.
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
     let payload = info.payload();
-    let message = payload
+    payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into());
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Logs a panic as one error event (JSON log mode): its message, where it was raised, the
+/// thread, and the backtrace when `RUST_BACKTRACE` asks for one.
+fn log_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = panic_message(info);
     let location = info
         .location()
         .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
@@ -1723,7 +1730,8 @@ mod tests {
     use super::{log_filter, shown_path};
 
     /// In JSON log mode a panic is one JSON error event with its message and place, not the
-    /// default hook's plain lines among the JSON ones.
+    /// default hook's plain lines among the JSON ones; one feed-rs has on a broken document,
+    /// caught, is a warning that says so (in either mode).
     #[test]
     fn a_panic_in_json_log_mode_is_one_json_error_event() {
         use std::sync::{Arc, Mutex};
@@ -1752,18 +1760,48 @@ mod tests {
         // The hook is the process's: other tests' panics meanwhile go through it too (and to
         // no subscriber, on their threads), which changes nothing for them.
         let previous = std::panic::take_hook();
-        super::log_panics();
-        let caught = tracing::subscriber::with_default(subscriber, || {
-            std::panic::catch_unwind(|| panic!("feed {} broke", 7))
+        super::log_panics(true);
+        // A UTF-16 document whose declaration names its encoding: feed-rs 3.0.0 (quick-xml
+        // 0.42) panics on it, read as it came (the pipeline decodes such text before).
+        let mut utf16 = vec![0xfe, 0xff];
+        let text = "<?xml version=\"1.0\" encoding=\"utf-16\"?>\n<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+        for unit in text.encode_utf16() {
+            utf16.extend_from_slice(&unit.to_be_bytes());
+        }
+        let (caught, parsed) = tracing::subscriber::with_default(subscriber, || {
+            (
+                std::panic::catch_unwind(|| panic!("feed {} broke", 7)),
+                crate::parse::run_feed_rs(&utf16, None, None),
+            )
         });
         std::panic::set_hook(previous);
         assert!(caught.is_err());
+        assert!(
+            matches!(parsed, Err(crate::parse::ParseError::ParserPanic(_))),
+            "{parsed:?}"
+        );
         let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let events: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
             .collect();
-        assert_eq!(events.len(), 1, "{text}");
+        assert_eq!(events.len(), 2, "{text}");
+        let parser = &events[1];
+        assert_eq!(parser["level"], "WARN", "{text}");
+        assert!(
+            parser["fields"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the feed parser panicked on a document"),
+            "{text}"
+        );
+        assert!(
+            parser["fields"]["panic.message"]
+                .as_str()
+                .unwrap()
+                .contains("set_encoding"),
+            "{text}"
+        );
         let fields = &events[0]["fields"];
         assert_eq!(events[0]["level"], "ERROR", "{text}");
         assert_eq!(fields["panic.message"], "feed 7 broke", "{text}");

@@ -449,14 +449,27 @@ fn unsupported_type(msg: &str) -> Option<String> {
     Some(mime.to_string())
 }
 
+thread_local! {
+    /// Set while feed-rs runs on this thread (see [`in_feed_parser`]).
+    static IN_FEED_PARSER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether feed-rs is running on this thread, under `catch_unwind`: a panic now is caught, and
+/// the document is rejected with it as its error (the panic hook says so as a warning, not as
+/// a crash).
+pub fn in_feed_parser() -> bool {
+    IN_FEED_PARSER.with(std::cell::Cell::get)
+}
+
 /// feed-rs over `bytes`. `base`: the document's own address, given when it has an
 /// `xml:base`, so that a relative one (`xml:base="/blog/"`) is resolved against it rather
 /// than dropped (links under it would resolve against the site's root instead).
-fn run_feed_rs(
+pub(crate) fn run_feed_rs(
     bytes: &[u8],
     zone: Option<chrono_tz::Tz>,
     base: Option<&Url>,
 ) -> Result<Feed, ParseError> {
+    IN_FEED_PARSER.with(|c| c.set(true));
     let result = catch_unwind(AssertUnwindSafe(|| {
         feed_rs::parser::Builder::new()
             .base_uri(base.map(Url::as_str))
@@ -466,6 +479,7 @@ fn run_feed_rs(
             .build()
             .parse(bytes)
     }));
+    IN_FEED_PARSER.with(|c| c.set(false));
     match result {
         Ok(Ok(feed)) => Ok(feed),
         Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
