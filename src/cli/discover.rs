@@ -78,7 +78,6 @@ pub fn discover(
     let start = crate::parse::urls::canonicalize(start);
     // As for a source: no certificate left unchecked on the way through an https proxy.
     if unchecked
-        && !guard::is_local(&start)
         && config
             .fetch
             .proxy
@@ -152,7 +151,10 @@ pub fn discover(
     let mut taken: Vec<String> = config.sources.iter().map(|s| s.id.clone()).collect();
     for (mut feed, _) in found {
         feed.kind = kind.to_string();
-        feed.accept_invalid_certificates = unchecked && feed.url.starts_with("https:");
+        // The site asked about: its feeds elsewhere (a feed service) are not assumed broken.
+        feed.accept_invalid_certificates = unchecked
+            && Url::parse(&feed.url)
+                .is_ok_and(|u| u.scheme() == "https" && u.host_str() == start.host_str());
         if let Some(same) = config.sources.iter().find(|s| {
             matches!(&s.location, Location::Http(u)
                     if crate::parse::urls::canonicalize(u.clone()).as_str() == feed.url)
@@ -416,6 +418,10 @@ fn for_discover(said: &str) -> String {
     said.replace(
         "set accept_invalid_certificates = true on it",
         "run discover again with --accept-invalid-certificates",
+    )
+    .replace(
+        "set url to it and accept_invalid_certificates = true",
+        "run discover on it with --accept-invalid-certificates",
     )
 }
 

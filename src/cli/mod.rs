@@ -470,8 +470,17 @@ fn init_logging(format: LogFormat, default_level: &str) {
 fn log_panics(json: bool) {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if crate::parse::in_feed_parser() {
-            tracing::warn!(panic.message = %panic_message(info), "the feed parser panicked on a document: it is rejected, and its source gets the error");
+        // Raised in feed-rs or the crates under it, not in our own code it calls back (the
+        // date parser), whose bug is said as any other panic.
+        let theirs = info
+            .location()
+            .is_some_and(|l| !l.file().starts_with("src/"));
+        if crate::parse::in_feed_parser() && theirs && tracing::enabled!(tracing::Level::WARN) {
+            let place = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            tracing::warn!(panic.message = %panic_message(info), panic.location = %place, "the feed parser panicked on a document: it is rejected, and its source gets the error");
         } else if json && tracing::enabled!(tracing::Level::ERROR) {
             log_panic(info);
         } else {

@@ -840,7 +840,7 @@ impl Validator<'_> {
                 self.push(
                     flag.span().start,
                     format!("{key}.accept_invalid_certificates"),
-                    "cannot be used through an https [fetch] proxy: the proxy's certificate would go unchecked too (and its password with it); fetch this source through an http proxy, or fix its certificate",
+                    "cannot be used through an https [fetch] proxy: the proxy's certificate would go unchecked too (and its password with it); remove it (and have the site's certificate mended, or use an http proxy)",
                 );
             }
         }

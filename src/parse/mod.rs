@@ -514,7 +514,13 @@ fn named_feed(html: &[u8], page: Option<&Url>) -> (Option<String>, usize) {
         .map(|p| p.path().trim_end_matches('/'))
         .filter(|p| !p.is_empty());
     let rank = |(url, kind): &(Url, String)| {
-        let own = section.is_some_and(|s| url.path().starts_with(s));
+        let own = section.is_some_and(|s| {
+            url.host_str() == page.and_then(Url::host_str)
+                && url
+                    .path()
+                    .strip_prefix(s)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        });
         (!own, kind == "application/json")
     };
     let best = links.iter().min_by_key(|l| rank(l));

@@ -184,8 +184,25 @@ fn picks_the_file(name: &str) -> bool {
     const ENDINGS: [&str; 10] = [
         "url", "src", "file", "filename", "image", "img", "path", "photo", "pic", "picture",
     ];
+    // An id by its spelling (`id`, `image_id`, `ImageID`, `mediaId`) or a known one run
+    // together; not any name ending in the letters (`cid`, `ixid`, `sid`: rotating tokens).
+    const IDS: [&str; 8] = [
+        "fid",
+        "imageid",
+        "imgid",
+        "photoid",
+        "mediaid",
+        "fileid",
+        "picid",
+        "attachmentid",
+    ];
     let lower = name.to_ascii_lowercase();
-    lower.ends_with("id") || ENDINGS.iter().any(|e| lower.ends_with(e))
+    let id = lower == "id"
+        || lower.ends_with("_id")
+        || lower.ends_with("-id")
+        || (name.len() > 2 && (name.ends_with("Id") || name.ends_with("ID")))
+        || IDS.contains(&lower.as_str());
+    id || ENDINGS.iter().any(|e| lower.ends_with(e))
 }
 
 /// Whether a query value names a file or address, whatever the parameter's name: a path (`/…`),
@@ -413,6 +430,10 @@ mod tests {
             (
                 "https://cdn.example/a.jpg?hdnts=st%3D1~exp%3D2~acl%3D%2F*~hmac%3Dab",
                 "https://cdn.example/a.jpg?hdnts=st%3D3~exp%3D4~acl%3D%2F*~hmac%3Dcd",
+            ),
+            (
+                "https://images.example/photo-1.jpg?ixid=abc&cid=1&sid=9",
+                "https://images.example/photo-1.jpg?ixid=def&cid=2&sid=8",
             ),
             (
                 "https://pbs.example/media/a?format=jpg&name=large&f=webp",
