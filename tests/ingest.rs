@@ -361,20 +361,7 @@ fn a_picture_signed_anew_keeps_the_storys_date_and_takes_its_new_address() {
     let s = setup(&[src("t", server.url("f.json"))], "");
     let (_, r) = s.fetch(&[]);
     assert_eq!(r["t"]["new"], 1, "{r:?}");
-    let entry = || -> Value {
-        let out = s
-            .cmd()
-            .args(["render", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
-        feed["items"][0].clone()
-    };
+    let entry = || -> Value { s.rendered_json()["items"][0].clone() };
     let before = entry();
     assert_eq!(
         before["image"],
@@ -471,13 +458,7 @@ fn a_reread_reads_unchanged_entries_again_with_the_config_as_it_is_now() {
     // The stories' dates as subscribers read them (JSON Feed `date_modified`, as Atom's
     // `<updated>`).
     let modified = |s: &common::Setup| -> Vec<Value> {
-        let out = s
-            .cmd()
-            .args(["render", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let feed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let feed = s.rendered_json();
         let items = feed["items"].as_array().unwrap();
         assert_eq!(items.len(), 2);
         items.iter().map(|i| i["date_modified"].clone()).collect()

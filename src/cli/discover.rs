@@ -77,13 +77,8 @@ pub fn discover(
     // (`utm_*`, `fbclid`…) and fragment, as a source's URL should be.
     let start = crate::parse::urls::canonicalize(start);
     // As for a source: no certificate left unchecked on the way through an https proxy.
-    if unchecked
-        && config
-            .fetch
-            .proxy
-            .as_ref()
-            .is_some_and(|p| p.url.scheme() == "https")
-    {
+    // (Whatever the page's address: the feeds it names may be public.)
+    if unchecked && config.fetch.https_proxy() {
         eprintln!("--accept-invalid-certificates cannot be used through an https [fetch] proxy: the proxy's certificate would go unchecked too (and its password with it)");
         return Ok(ExitCode::from(2));
     }

@@ -491,12 +491,7 @@ fn log_panics(json: bool) {
 
 /// A panic's message, as `panic!` wrote it.
 fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
-    let payload = info.payload();
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
+    crate::parse::panic_text(info.payload())
 }
 
 /// Logs a panic as one error event (JSON log mode): its message, where it was raised, the

@@ -103,6 +103,21 @@ pub struct ProxyConfig {
     pub auth: Option<crate::model::BasicAuth>,
 }
 
+impl FetchConfig {
+    /// Whether `[fetch] proxy` is an `https` one, whose own certificate a client that checks
+    /// none would not check either.
+    pub fn https_proxy(&self) -> bool {
+        self.proxy
+            .as_ref()
+            .is_some_and(|p| p.url.scheme() == "https")
+    }
+
+    /// Whether a request to `url` goes through an `https` proxy ([`FetchConfig::https_proxy`]).
+    pub fn through_https_proxy(&self, url: &Url) -> bool {
+        self.https_proxy() && !crate::fetch::guard::is_local(url)
+    }
+}
+
 impl Default for FetchConfig {
     fn default() -> Self {
         FetchConfig {
@@ -828,15 +843,10 @@ impl Validator<'_> {
         let auth = self.basic_auth(&rs, key);
         let headers = self.headers(&rs, key);
         let unchecked = rs.accept_invalid_certificates.as_ref();
-        if let (Some(flag), Some(proxy), Some(Location::Http(url))) =
-            (unchecked, &fetch.proxy, &location)
-        {
+        if let (Some(flag), Some(Location::Http(url))) = (unchecked, &location) {
             // A client that checks no certificate checks none on its way through an https
             // proxy either: the proxy's own, which its password would then go to unchecked.
-            if *flag.get_ref()
-                && proxy.url.scheme() == "https"
-                && !crate::fetch::guard::is_local(url)
-            {
+            if *flag.get_ref() && fetch.through_https_proxy(url) {
                 self.push(
                     flag.span().start,
                     format!("{key}.accept_invalid_certificates"),

@@ -831,13 +831,7 @@ impl Fetcher {
                 .filter(|to| to.origin() != asked.origin())
                 .map(|to| Location::Http(to).to_string());
             // Through an https proxy the refused certificate may be the proxy's own.
-            let proxied = self.proxy.is_some()
-                && self
-                    .config
-                    .proxy
-                    .as_ref()
-                    .is_some_and(|p| p.url.scheme() == "https")
-                && !guard::is_local(asked);
+            let proxied = self.proxy.is_some() && self.config.through_https_proxy(asked);
             return FetchError::Connect(certificate_message(
                 problem,
                 elsewhere.as_deref(),

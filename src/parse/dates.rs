@@ -335,6 +335,13 @@ fn rfc822ish(s: &str, zone: Option<Tz>) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
 
+    /// `text` read in Belgrade's zone, as RFC 3339 in UTC, or `none`.
+    fn in_belgrade(text: &str) -> String {
+        parse_date_in(text, Some(chrono_tz::Europe::Belgrade))
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_else(|| "none".into())
+    }
+
     fn utc(s: &str) -> String {
         parse_date(s)
             .map(|d| d.to_rfc3339())
@@ -605,12 +612,7 @@ mod tests {
 
     #[test]
     fn regional_times_and_weekdays_without_a_comma() {
-        let belgrade = Some(chrono_tz::Europe::Belgrade);
-        let at = |s: &str| {
-            parse_date_in(s, belgrade)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_else(|| "none".into())
-        };
+        let at = in_belgrade;
         // Half past ten in Belgrade, in winter: the time with a dot, an "h" or "časova".
         for text in [
             "23. novembra 2026. u 10.30",
@@ -679,12 +681,7 @@ mod tests {
 
     #[test]
     fn weekday_abbreviations_without_a_comma() {
-        let belgrade = Some(chrono_tz::Europe::Belgrade);
-        let at = |s: &str| {
-            parse_date_in(s, belgrade)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_else(|| "none".into())
-        };
+        let at = in_belgrade;
         // Friday 27 November at Belgrade's midnight, the weekday abbreviated in Serbian
         // (Latin and Cyrillic), Albanian or English, with a comma or without one.
         for text in [
@@ -736,12 +733,7 @@ mod tests {
 
     #[test]
     fn dotted_times_with_seconds() {
-        let belgrade = Some(chrono_tz::Europe::Belgrade);
-        let at = |s: &str| {
-            parse_date_in(s, belgrade)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_else(|| "none".into())
-        };
+        let at = in_belgrade;
         for text in [
             "27.11.2026 10.30.15",
             "27.11.2026. 10.30.15",
@@ -808,12 +800,7 @@ mod tests {
 
     #[test]
     fn dates_without_a_zone_are_in_the_sources_zone() {
-        let belgrade = Some(chrono_tz::Europe::Belgrade);
-        let at = |s: &str| {
-            parse_date_in(s, belgrade)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_else(|| "none".into())
-        };
+        let at = in_belgrade;
         // Winter (UTC+1) and summer (UTC+2), in each form written without a zone.
         assert_eq!(at("23.11.2026 10:00"), "2026-11-23T09:00:00+00:00");
         assert_eq!(

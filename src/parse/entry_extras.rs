@@ -399,12 +399,8 @@ fn source_authors(reader: &mut NsReader<&[u8]>) -> Option<Vec<String>> {
                     let raw = reader.read_text(QName(&qname)).ok()?;
                     depth -= 1;
                     if name.is_none() {
-                        let text = super::rss_extras::unwrap_cdata(
-                            &raw,
-                            |s, out| out.push_str(&html_escape::decode_html_entities(s)),
-                            super::rss_extras::as_is,
-                        );
-                        name = Some(text.trim().to_string()).filter(|n| !n.is_empty());
+                        name =
+                            Some(element_text(&raw).trim().to_string()).filter(|n| !n.is_empty());
                     }
                 }
             }
@@ -480,13 +476,18 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
 /// `raw` (an element's text as written: entities and CDATA undone) when it is an absolute
 /// http(s) URL.
 fn absolute(raw: &str) -> Option<String> {
-    let text = super::rss_extras::unwrap_cdata(
+    let text = element_text(raw);
+    let text = text.trim();
+    super::urls::resolve(text, &[]).map(|_| text.to_string())
+}
+
+/// An element's text as written (`raw`), its entities and CDATA undone.
+fn element_text(raw: &str) -> String {
+    super::rss_extras::unwrap_cdata(
         raw,
         |s, out| out.push_str(&html_escape::decode_html_entities(s)),
         super::rss_extras::as_is,
-    );
-    let text = text.trim();
-    super::urls::resolve(text, &[]).map(|_| text.to_string())
+    )
 }
 
 #[cfg(test)]

@@ -483,15 +483,17 @@ pub(crate) fn run_feed_rs(
     match result {
         Ok(Ok(feed)) => Ok(feed),
         Ok(Err(e)) => Err(ParseError::Invalid(e.to_string())),
-        Err(panic) => {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            Err(ParseError::ParserPanic(msg))
-        }
+        Err(panic) => Err(ParseError::ParserPanic(panic_text(panic.as_ref()))),
     }
+}
+
+/// A panic's message, as `panic!` wrote it (its payload is a `&str` or a `String`).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
 }
 
 /// The feed a web page at `page` names that the source most likely meant, to say where to point

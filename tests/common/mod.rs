@@ -349,6 +349,21 @@ impl Setup {
             .collect()
     }
 
+    /// The merged feed as the daemon serves it in JSON Feed (`render --format json`).
+    pub fn rendered_json(&self) -> serde_json::Value {
+        let out = self
+            .cmd()
+            .args(["render", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// Runs `fetch --json` and returns (exit code, reports by source id).
     pub fn fetch(&self, extra: &[&str]) -> (i32, HashMap<String, serde_json::Value>) {
         let out = self
