@@ -12,9 +12,6 @@ use crate::parse::html::{collapse_whitespace, first_picture, to_text, truncate_w
 /// Characters of summary an entry keeps at most (plus an ellipsis).
 pub(super) const SUMMARY_CHARS: usize = 300;
 
-/// What an entry shows for a story whose title is blank.
-const UNTITLED: &str = "(untitled)";
-
 /// The entry for `item`, with `number` and `also` left for the caller to fill in.
 pub(super) fn entry(
     item: &Item,
@@ -24,7 +21,8 @@ pub(super) fn entry(
     source_title: &dyn Fn(&str) -> Option<String>,
 ) -> Entry {
     let title = match plain(&item.title) {
-        t if t.is_empty() => UNTITLED.to_string(),
+        // A story whose title is blank, in the digest's language.
+        t if t.is_empty() => locale.page_labels().untitled.to_string(),
         t => t,
     };
     let summary = summary(item, &title);

@@ -802,14 +802,45 @@ const FEED_TYPES: &[&str] = &[
 pub fn feed_links(html: &[u8], page: Option<&Url>) -> Vec<Url> {
     typed_feed_links(html, page)
         .into_iter()
-        .map(|(url, _)| url)
+        .map(|l| l.url)
         .collect()
 }
 
-/// [`feed_links`], each with the media type its link gives (lowercase, without parameters).
-pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<(Url, String)> {
+/// A feed a web page links to ([`typed_feed_links`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedLink {
+    pub url: Url,
+    /// The media type the link gives, lowercase, without parameters.
+    pub kind: String,
+    /// The link's `title`, as written ("" without one).
+    pub title: String,
+}
+
+impl FeedLink {
+    /// Whether this is a feed of readers' comments, not of stories: by its title in English,
+    /// Albanian or Serbian (WordPress titles a post's "… Comments Feed", "Prurje Komentesh",
+    /// "Довод коментара"), a `comments` path segment (`/comments/feed/`) or a query naming
+    /// comments (`?feed=comments-rss2`).
+    pub fn is_comments(&self) -> bool {
+        let title = self.title.to_lowercase();
+        ["comment", "koment", "коментар"]
+            .iter()
+            .any(|w| title.contains(w))
+            || self
+                .url
+                .path_segments()
+                .is_some_and(|mut s| s.any(|seg| seg.eq_ignore_ascii_case("comments")))
+            || self
+                .url
+                .query_pairs()
+                .any(|(_, v)| v.to_ascii_lowercase().starts_with("comments"))
+    }
+}
+
+/// [`feed_links`], each with the media type and title its link gives.
+pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<FeedLink> {
     let base: RefCell<Option<Url>> = RefCell::new(page.cloned());
-    let hrefs: RefCell<Vec<(String, String)>> = RefCell::new(Vec::new());
+    let hrefs: RefCell<Vec<(String, String, String)>> = RefCell::new(Vec::new());
     let join = |base: Option<&Url>, href: &str| match base {
         Some(b) => b.join(href).ok(),
         None => Url::parse(href).ok(),
@@ -838,9 +869,12 @@ pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<(Url, String)> {
                     let kind = kind.split(';').next().unwrap_or("").trim();
                     if alternate && FEED_TYPES.contains(&kind) {
                         if let Some(href) = el.get_attribute("href") {
-                            hrefs
-                                .borrow_mut()
-                                .push((href.trim().to_string(), kind.to_string()));
+                            let title = el.get_attribute("title").unwrap_or_default();
+                            hrefs.borrow_mut().push((
+                                href.trim().to_string(),
+                                kind.to_string(),
+                                title.trim().to_string(),
+                            ));
                         }
                     }
                     Ok(())
@@ -858,8 +892,14 @@ pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<(Url, String)> {
     hrefs
         .into_inner()
         .into_iter()
-        .filter_map(|(h, kind)| Some((join(base.as_ref(), &h)?, kind)))
-        .filter(|(u, _)| matches!(u.scheme(), "http" | "https"))
+        .filter_map(|(h, kind, title)| {
+            Some(FeedLink {
+                url: join(base.as_ref(), &h)?,
+                kind,
+                title,
+            })
+        })
+        .filter(|l| matches!(l.url.scheme(), "http" | "https"))
         .collect()
 }
 

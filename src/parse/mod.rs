@@ -499,23 +499,25 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// The feed a web page at `page` names that the source most likely meant, to say where to point
 /// it (never fetched: a page may name any address), as published (no login, no secret
 /// parameters), and how many others the page names. Its own section's feed first: a category
-/// page (`/category/news/`) names the whole site's feed before its own. A feed of a specific type
-/// before plain `application/json` (WordPress links every page to its REST API so). Not the
-/// page itself.
+/// page (`/category/news/`) names the whole site's feed before its own. A feed of stories before
+/// one of comments (a WordPress post's page names its comments' feed under its own path), and
+/// one of a specific type before plain `application/json` (WordPress links every page to its
+/// REST API so). Not the page itself.
 fn named_feed(html: &[u8], page: Option<&Url>) -> (Option<String>, usize) {
-    let mut links: Vec<(Url, String)> = Vec::new();
-    for (url, kind) in html::typed_feed_links(html, page) {
-        if Some(&url) != page
-            && url.as_str().len() <= urls::MAX_URL
-            && !links.iter().any(|(u, _)| *u == url)
+    let mut links: Vec<html::FeedLink> = Vec::new();
+    for link in html::typed_feed_links(html, page) {
+        if Some(&link.url) != page
+            && link.url.as_str().len() <= urls::MAX_URL
+            && !links.iter().any(|l| l.url == link.url)
         {
-            links.push((url, kind));
+            links.push(link);
         }
     }
     let section = page
         .map(|p| p.path().trim_end_matches('/'))
         .filter(|p| !p.is_empty());
-    let rank = |(url, kind): &(Url, String)| {
+    let rank = |link: &html::FeedLink| {
+        let url = &link.url;
         let own = section.is_some_and(|s| {
             url.host_str() == page.and_then(Url::host_str)
                 && url
@@ -523,10 +525,10 @@ fn named_feed(html: &[u8], page: Option<&Url>) -> (Option<String>, usize) {
                     .strip_prefix(s)
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         });
-        (!own, kind == "application/json")
+        (link.is_comments(), !own, link.kind == "application/json")
     };
     let best = links.iter().min_by_key(|l| rank(l));
-    let feed = best.map(|(url, _)| crate::model::Location::Http(url.clone()).to_string());
+    let feed = best.map(|l| crate::model::Location::Http(l.url.clone()).to_string());
     (feed, links.len().saturating_sub(1))
 }
 

@@ -574,6 +574,56 @@ fn a_web_page_names_the_feed_it_links_to() {
             others: 1
         }
     );
+    // A post's page names its comments' feed under its own path, titled so in the site's
+    // language (WordPress): the site's feed is the one meant.
+    let titled = |href: &str, title: &str| {
+        format!(
+            r#"<link rel="alternate" type="application/rss+xml" title="{title}" href="{href}">"#
+        )
+    };
+    for (site, post) in [
+        (
+            "Site &raquo; Feed",
+            "Site &raquo; Dialogue workshop Comments Feed",
+        ),
+        (
+            "Faqja &raquo; Prurje",
+            "Faqja &raquo; Punëtori Prurje Komentesh",
+        ),
+        (
+            "Сајт &raquo; довод",
+            "Сајт &raquo; Радионица довод коментара",
+        ),
+    ] {
+        let e = at(
+            "https://w.example/2026/11/workshop/",
+            &[
+                titled("/2026/11/workshop/feed/", post),
+                titled("/feed/", site),
+            ]
+            .concat(),
+        );
+        assert_eq!(
+            e,
+            ParseError::HtmlPage {
+                feed: Some("https://w.example/feed/".into()),
+                others: 1
+            },
+            "{post}"
+        );
+    }
+    // Untitled, told by its address.
+    let e = at(
+        "https://w.example/",
+        &[rss("/?feed=comments-rss2"), rss("/?feed=rss2")].concat(),
+    );
+    assert_eq!(
+        e,
+        ParseError::HtmlPage {
+            feed: Some("https://w.example/?feed=rss2".into()),
+            others: 1
+        }
+    );
     // A login or key in the named address is not repeated.
     let e = at(
         "https://w.example/",

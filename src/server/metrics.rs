@@ -62,6 +62,8 @@ pub struct Metrics {
     source_fetch_duration: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     items_new: Family<SourceLabels, Counter>,
     items_filtered: Family<SourceLabels, Counter>,
+    items_updated: Family<SourceLabels, Counter>,
+    items_refreshed: Family<SourceLabels, Counter>,
     source_up: Family<SourceLabels, Gauge>,
     source_enabled: Family<SourceLabels, Gauge>,
     source_errors: Family<SourceLabels, Gauge>,
@@ -120,6 +122,8 @@ impl Metrics {
             source_fetch_duration: Family::default(),
             items_new: Family::default(),
             items_filtered: Family::default(),
+            items_updated: Family::default(),
+            items_refreshed: Family::default(),
             source_up: Family::default(),
             source_enabled: Family::default(),
             source_errors: Family::default(),
@@ -175,6 +179,18 @@ impl Metrics {
             "items_filtered",
             "Fetched entries dropped by filter rules before they were stored, by source",
             m.items_filtered.clone(),
+        );
+        registry.register(
+            "items_updated",
+            "Stored stories a fetch found edited by their publisher (title, text, links, \
+             dates…), by source: a source whose every fetch edits its stories shows here",
+            m.items_updated.clone(),
+        );
+        registry.register(
+            "items_refreshed",
+            "Stored stories a fetch found unchanged but for a picture's signed or versioned \
+             address, which they took without being marked edited, by source",
+            m.items_refreshed.clone(),
         );
         registry.register(
             "source_up",
@@ -359,10 +375,14 @@ impl Metrics {
                 source: report.source.clone(),
             };
             self.items_new.get_or_create(&l).inc_by(a.new as u64);
-            if a.filtered > 0 {
-                self.items_filtered
-                    .get_or_create(&l)
-                    .inc_by(a.filtered as u64);
+            for (family, count) in [
+                (&self.items_filtered, a.filtered),
+                (&self.items_updated, a.updated),
+                (&self.items_refreshed, a.refreshed),
+            ] {
+                if count > 0 {
+                    family.get_or_create(&l).inc_by(count as u64);
+                }
             }
         }
         let outcome = report.outcome.status();
@@ -438,6 +458,8 @@ impl Metrics {
             };
             self.items_new.remove(&l);
             self.items_filtered.remove(&l);
+            self.items_updated.remove(&l);
+            self.items_refreshed.remove(&l);
             self.source_up.remove(&l);
             self.source_enabled.remove(&l);
             self.source_errors.remove(&l);
@@ -786,6 +808,35 @@ mod tests {
             !text.contains("last_fetch_duration_seconds{source=\"later\"}"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn stories_new_edited_and_refreshed_are_counted_by_source() {
+        let m = Metrics::new();
+        let fetched = |new, updated, refreshed| {
+            let a = crate::store::ApplyReport {
+                new,
+                updated,
+                refreshed,
+                unchanged: 3,
+                ..Default::default()
+            };
+            m.fetched(&report("churn", Outcome::Ok(a), 10));
+        };
+        fetched(2, 5, 0);
+        fetched(0, 4, 1);
+        fetched(0, 0, 0);
+        let text = m.encode();
+        for line in [
+            "tributary_items_new_total{source=\"churn\"} 2",
+            "tributary_items_updated_total{source=\"churn\"} 9",
+            "tributary_items_refreshed_total{source=\"churn\"} 1",
+            "# TYPE tributary_items_updated counter",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in {text}");
+        }
+        m.forget_sources(&["churn"]);
+        assert!(!m.encode().contains("source=\"churn\""));
     }
 
     #[test]

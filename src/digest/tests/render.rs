@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use super::{digest, digest_of, items, spec};
+use super::{digest, digest_of, item, items, spec};
 use crate::digest::{DigestError, DigestSpec, Templates};
 
 fn templates() -> Templates {
@@ -227,7 +227,10 @@ fn a_digest_speaks_its_readers_language_around_the_stories() {
     albanian.locale = crate::digest::Locale::Sq;
     // Every topic, and a section for stories with none.
     albanian.topics = Vec::new();
-    let d = digest_of(&albanian, &items());
+    // A story whose title is blank is untitled in the digest's language.
+    let mut stories = items();
+    stories.push(item("blank", " ", "2026-11-26T19:00:00Z", &["dialogue"]));
+    let d = digest_of(&albanian, &stories);
     let text = t.text(&d).unwrap();
     let html = t.html(&d).unwrap();
     assert!(d.count_label.ends_with(" lajme"), "{}", d.count_label);
@@ -236,6 +239,7 @@ fn a_digest_speaks_its_readers_language_around_the_stories() {
     assert!(text.contains("Edhe në: "), "{text}");
     assert!(text.contains("dërguar nga Tributary"), "{text}");
     assert!(text.contains("Çregjistrohu: https://"), "{text}");
+    assert!(text.contains("(pa titull)"), "{text}");
     assert!(html.contains(r#"<html lang="sq">"#));
     for english in [
         "Other news",
@@ -244,6 +248,7 @@ fn a_digest_speaks_its_readers_language_around_the_stories() {
         "Unsubscribe",
         " stories",
         " Nov ",
+        "untitled",
     ] {
         assert!(!text.contains(english), "{english} in {text}");
         assert!(!html.contains(english), "{english} in {html}");
