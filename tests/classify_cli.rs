@@ -125,18 +125,26 @@ fn classify_reads_json_lines_and_says_why() {
 }
 
 #[test]
-fn classify_rejects_bad_input_with_the_line() {
+fn classify_names_bad_lines_and_answers_the_rest() {
     let out = demo_cmd()
         .arg("classify")
-        .write_stdin("{\"title\":\"ok\"}\nnot json\n")
+        .write_stdin(
+            "{\"title\":\"ok\"}\nnot json\n{\"title\": 5}\n{\"title\":\"Women's Caucus meets\"}\n",
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("line 2"));
-    // Each line is answered as it is read: the one before the bad line was.
+    let errors = String::from_utf8(out.stderr).unwrap();
+    assert!(errors.contains("line 2"), "{errors}");
+    assert!(errors.contains("line 3"), "{errors}");
+    assert!(errors.contains("2 lines of stdin passed over"), "{errors}");
+    // The lines around the bad ones are answered, each under its own line number.
     let said = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(said.lines().count(), 1, "{said}");
-    assert!(said.contains("\"id\":\"line-1\""), "{said}");
+    let ids: Vec<String> = said
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"line-1\"", "\"line-4\""], "{said}");
 }
 
 #[test]

@@ -124,15 +124,18 @@ fn topics_of(config: &Config, line: &Line) -> Vec<TopicMatch> {
 
 /// `classify`: JSON lines on stdin, one JSON line out per input, each as soon as its input
 /// line is read (`tail -f items.jsonl | tributary classify`); a line that is no such object
-/// stops it there, naming the line.
+/// is named on stderr and passed over (one bad record in a stream costs that record, not the
+/// rest), and the exit status is then 2.
 pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
+    let mut bad = 0usize;
     for item in items(std::io::stdin().lock()) {
         let (id, line) = match item {
             Ok(item) => item,
             Err(e) => {
-                eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source)");
-                return Ok(ExitCode::from(2));
+                bad += 1;
+                eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source); the line is passed over");
+                continue;
             }
         };
         let (id, line) = (&id, &line);
@@ -172,6 +175,13 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
         };
         writeln!(out, "{}", serde_json::to_string(&result)?)?;
         out.flush()?;
+    }
+    if bad > 0 {
+        eprintln!(
+            "{bad} line{} of stdin passed over",
+            if bad == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

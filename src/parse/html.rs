@@ -903,13 +903,15 @@ pub fn typed_feed_links(html: &[u8], page: Option<&Url>) -> Vec<FeedLink> {
         .collect()
 }
 
-/// Whether two sanitized bodies show the same, though the addresses of their pictures may
-/// differ in their queries and fragments ([`urls::same_but_query`]): a CDN that signs or
-/// versions its addresses writes `<img src="…/a.jpg?sig=…">` anew at every fetch of an
-/// unchanged story. Read from the serializations as [`first_image`] reads them: the text and
-/// every other tag must be written alike, and so must each `<img>`'s other attributes, in the
-/// same order; any other difference (a link's query, a picture at another path) is one.
-pub fn same_but_picture_queries(a: &str, b: &str) -> bool {
+/// Whether two sanitized bodies show the same, though the addresses of their pictures, videos
+/// and sounds may differ in their queries and fragments ([`urls::same_but_query`]): a CDN that
+/// signs or versions its addresses writes `<img src="…/a.jpg?sig=…">` (or a `<video>`'s
+/// `poster`, a `<source>`'s `src`) anew at every fetch of an unchanged story. Read from the
+/// serializations as [`first_image`] reads them: the text and every other tag must be written
+/// alike, and so must each such tag's other attributes, in the same order; any other
+/// difference (a link's query, which often picks the page: `?p=12`; a picture at another path)
+/// is one.
+pub fn same_but_media_queries(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
@@ -926,16 +928,17 @@ pub fn same_but_picture_queries(a: &str, b: &str) -> bool {
         }
         let (tag_a, tag_b) = (&a[x.start..x.end], &b[y.start..y.end]);
         if tag_a != tag_b {
-            // `<img`, its attributes and its `>` (a tag cut short at the end of the markup is
-            // none).
-            let picture = |tag: &Tag, whole: &str| {
-                whole.starts_with("<img")
-                    && tag.name == "img"
+            // `<img` (`<video`, `<audio`, `<source`), its attributes and its `>` (a tag cut
+            // short at the end of the markup is none).
+            let media = |tag: &Tag, whole: &str| {
+                matches!(tag.name, "img" | "video" | "audio" | "source")
+                    && whole[1..].starts_with(tag.name)
                     && whole[1 + tag.name.len() + tag.attributes.len()..] == *">"
             };
-            if !picture(&x, tag_a)
-                || !picture(&y, tag_b)
-                || !same_but_picture_query(x.attributes, y.attributes)
+            if x.name != y.name
+                || !media(&x, tag_a)
+                || !media(&y, tag_b)
+                || !same_but_media_query(x.attributes, y.attributes)
             {
                 return false;
             }
@@ -944,9 +947,9 @@ pub fn same_but_picture_queries(a: &str, b: &str) -> bool {
     }
 }
 
-/// Whether two `<img>` tags' serialized attributes are written alike, in the same order, but
-/// for the query and fragment of their `src`.
-fn same_but_picture_query(mut a: &str, mut b: &str) -> bool {
+/// Whether two media tags' serialized attributes are written alike, in the same order, but
+/// for the query and fragment of their `src` and `poster`.
+fn same_but_media_query(mut a: &str, mut b: &str) -> bool {
     // The next attribute of a serialized tag: its name, its value as written, and the rest.
     fn next(rest: &str) -> Option<(&str, &str, &str)> {
         let (name, value) = rest.trim_start().split_once("=\"")?;
@@ -958,7 +961,7 @@ fn same_but_picture_query(mut a: &str, mut b: &str) -> bool {
             (None, None) => return a.trim() == b.trim(),
             (Some((name_a, value_a, after_a)), Some((name_b, value_b, after_b))) => {
                 let same = value_a == value_b
-                    || name_a == "src"
+                    || matches!(name_a, "src" | "poster")
                         && urls::same_but_query(
                             &decode_entities(value_a),
                             &decode_entities(value_b),
@@ -2326,6 +2329,36 @@ mod tests {
         assert!(!no_base.contains("href"), "{no_base}");
     }
 
+    /// A video's poster and source, a sound's file signed anew show the same; another file,
+    /// or the signed query moved to another attribute or tag, does not.
+    #[test]
+    fn a_body_whose_video_was_signed_anew_shows_the_same() {
+        let body = |poster: &str, src: &str, audio: &str| {
+            sanitize(
+                &format!(
+                    r#"<video poster="https://cdn.example/{poster}" controls><source src="https://cdn.example/{src}" type="video/mp4"></video><audio src="https://cdn.example/{audio}" controls></audio>"#
+                ),
+                None,
+                None,
+            )
+        };
+        let stored = body("p.jpg?sig=1", "v.mp4?sig=1", "a.mp3?sig=1");
+        let renewed = body("p.jpg?sig=2", "v.mp4?sig=2", "a.mp3?sig=2");
+        assert_ne!(stored, renewed);
+        assert!(same_but_media_queries(&stored, &renewed), "{renewed}");
+        for other in [
+            body("q.jpg?sig=1", "v.mp4?sig=1", "a.mp3?sig=1"),
+            body("p.jpg?sig=1", "w.mp4?sig=1", "a.mp3?sig=1"),
+            body("p.jpg?sig=1", "v.mp4?sig=1", "b.mp3?sig=1"),
+            stored.replace("video/mp4", "video/webm"),
+            stored
+                .replace("<audio", "<video")
+                .replace("</audio>", "</video>"),
+        ] {
+            assert!(!same_but_media_queries(&stored, &other), "{other}");
+        }
+    }
+
     /// A body whose pictures' addresses were signed anew shows the same; anything else that
     /// changed, even a link's query or a picture's text, does not.
     #[test]
@@ -2352,7 +2385,7 @@ mod tests {
         ] {
             let new = body(renewed, "Delegates", "The caucus met.", link);
             assert_ne!(new, stored);
-            assert!(same_but_picture_queries(&stored, &new), "{new}");
+            assert!(same_but_media_queries(&stored, &new), "{new}");
         }
         for other in [
             body(
@@ -2372,15 +2405,15 @@ mod tests {
             format!("{stored}<p><img src=\"{signed}\"></p>"),
             stored.replace(" width=\"800\"", ""),
         ] {
-            assert!(!same_but_picture_queries(&stored, &other), "{other}");
+            assert!(!same_but_media_queries(&stored, &other), "{other}");
         }
         // A tag cut short at the end of the markup is compared as it is written.
         let cut = "<p>x</p><img src=\"https://cdn.example/a.jpg?sig=abc";
-        assert!(!same_but_picture_queries(
+        assert!(!same_but_media_queries(
             cut,
             "<p>x</p><img src=\"https://cdn.example/a.jpg?sig=def"
         ));
-        assert!(same_but_picture_queries(cut, cut));
+        assert!(same_but_media_queries(cut, cut));
     }
 
     #[test]

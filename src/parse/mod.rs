@@ -924,7 +924,9 @@ const MAX_CATEGORIES: usize = 20;
 const MIN_TITLE_WORDS: usize = 3;
 
 /// A title for an item that has none: the first sentence of its text if it is short enough,
-/// else its first words; its link when it has no text.
+/// else its first words; its link when it has no text; else none (empty), which each output
+/// says in its readers' language ("(pa titull)" in an Albanian Atom feed, a reader's own
+/// word where RSS and JSON Feed leave the title out).
 fn derive_title(text: &str, link: Option<&Url>) -> String {
     if !text.is_empty() {
         // A title is at most 100 characters: its first 1,000 are all a sentence needs, and
@@ -951,7 +953,7 @@ fn derive_title(text: &str, link: Option<&Url>) -> String {
     }
     match link {
         Some(l) => l.to_string(),
-        None => "(untitled)".to_string(),
+        None => String::new(),
     }
 }
 

@@ -1509,6 +1509,21 @@ fn a_json_feed_with_values_of_the_wrong_type_is_read() {
 }
 
 #[test]
+fn an_entry_with_nothing_to_title_it_by_is_left_untitled() {
+    // No title, no text, no link: an episode known by its GUID and its file. Its title is
+    // empty, for each output to say in its readers' language, not an English "(untitled)".
+    let doc = r#"<rss version="2.0"><channel><title>Podcast</title>
+<item><guid isPermaLink="false">ep-7</guid><enclosure url="https://p.example/7.mp3" type="audio/mpeg" length="1"/></item>
+<item><guid isPermaLink="false">ep-8</guid><link>https://p.example/ep/8</link></item>
+</channel></rss>"#;
+    let got = items(doc);
+    assert_eq!(got[0].title, "");
+    assert_eq!(got[0].enclosures.len(), 1);
+    // A link is still a title when there is nothing else.
+    assert_eq!(got[1].title, "https://p.example/ep/8");
+}
+
+#[test]
 fn a_title_is_derived_from_the_start_of_a_text_however_long() {
     // Sentences of no words, and a full stop before a run of closing brackets: the
     // segmenter would look to the end of the text for each of them. Read from the first

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 
 use super::view::{self, ItemView, TOPIC_SCHEME};
 use super::{FeedMeta, Format};
+use crate::locale::Locale;
 
 /// Renders the feed.
 pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
@@ -133,8 +134,19 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
             label: None,
         })
         .collect();
+    // Atom requires a title: a story that has none is untitled in its own language, else
+    // the feed's (RSS and JSON Feed leave it out, and readers say it in theirs).
+    let title = if v.title.trim().is_empty() {
+        let tag = v.lang.as_deref().or(feed_lang).unwrap_or("en");
+        Locale::parse(tag)
+            .unwrap_or_default()
+            .page_labels()
+            .untitled
+    } else {
+        &v.title
+    };
     Entry {
-        title: text(&v.title),
+        title: text(title),
         id: v.guid.clone(),
         updated: fixed(v.updated),
         authors: authors(v),

@@ -196,7 +196,7 @@ pub fn render(
     items: &[Item],
     sources: &dyn Fn(&str) -> Option<SourceInfo>,
 ) -> Vec<u8> {
-    let meta = view::clean_meta(meta);
+    let mut meta = view::clean_meta(meta);
     let updated = view::feed_updated(items)
         .or(meta.updated_when_empty.map(view::whole_seconds))
         .unwrap_or(DateTime::UNIX_EPOCH);
@@ -204,6 +204,12 @@ pub fn render(
         .iter()
         .map(|item| view::ItemView::new(item, sources, &meta.topic_aliases))
         .collect();
+    // A feed whose caller names no language (a source without `lang`, the merged feeds) is in
+    // its stories' language when they all share one: an Albanian partner's feed says `sq`, as
+    // its own did. Stories of several languages, or one of none, leave it unsaid.
+    if meta.language.is_none() {
+        meta.language = view::common_language(&views);
+    }
     match format {
         Format::Rss => rss::render(&meta, &views, updated),
         Format::Atom => atom::render(&meta, &views, updated),

@@ -194,6 +194,20 @@ fn non_blank(s: Option<&str>) -> Option<String> {
     (!s.trim().is_empty()).then_some(s)
 }
 
+/// The language every one of `views` is in (letter case aside, as the first writes it), if
+/// there are any and they share one.
+pub fn common_language(views: &[ItemView]) -> Option<String> {
+    let first = views.first()?.lang.as_deref()?;
+    views
+        .iter()
+        .all(|v| {
+            v.lang
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(first))
+        })
+        .then(|| first.to_string())
+}
+
 /// The feed metadata with every string cleaned.
 pub fn clean_meta(meta: &FeedMeta) -> FeedMeta {
     FeedMeta {

@@ -15,7 +15,7 @@ use super::journal::{Index, Pending, EMPTY};
 use super::keys;
 use super::{decode_item, encode_item, Store, StoreError};
 use crate::config::DedupeConfig;
-use crate::model::{Carrier, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
+use crate::model::{Carrier, Enclosure, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
 use crate::parse::{html, urls};
 
 /// An item ready to store: normalized by the parse stage.
@@ -620,10 +620,13 @@ impl Tx<'_, '_> {
             // The same pictures, at new addresses (a query signed anew, a version): the story
             // takes them, as the old ones may stop working (a signature expires). No edit, so
             // its entry's date stays; its feeds' own date moves, as their bytes do.
-            let renewed = item.image != new.image || item.content != new.content;
+            let renewed = item.image != new.image
+                || item.content != new.content
+                || item.enclosures != new.enclosures;
             if renewed {
                 item.image = new.image;
                 item.content = new.content;
+                item.enclosures = new.enclosures;
                 item.last_changed = self.now;
                 report.refreshed += 1;
             }
@@ -1298,7 +1301,7 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
         && same_pictures(
             item.content.as_deref(),
             new.content.as_deref(),
-            html::same_but_picture_queries,
+            html::same_but_media_queries,
         )
         && item.authors == new.authors
         && item.categories == new.categories
@@ -1306,12 +1309,23 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             .lang
             .as_ref()
             .is_none_or(|l| item.lang.as_ref() == Some(l))
-        && item.enclosures == new.enclosures
+        && same_enclosures(&item.enclosures, &new.enclosures)
         && same_pictures(
             item.image.as_deref(),
             new.image.as_deref(),
             urls::same_but_query,
         )
+}
+
+/// Whether a story's attachments, as stored (`old`) and in its entry again (`new`), are the
+/// same files: each of the same type and length, at the same address but maybe for its query
+/// ([`urls::same_but_query`]: a private podcast's signed `?X-Amz-Signature=…`, renewed at every
+/// fetch). Another file, type or length, or one added or removed, is an edit.
+fn same_enclosures(old: &[Enclosure], new: &[Enclosure]) -> bool {
+    old.len() == new.len()
+        && old.iter().zip(new).all(|(a, b)| {
+            a.mime == b.mime && a.length == b.length && urls::same_but_query(&a.url, &b.url)
+        })
 }
 
 /// Whether a story's picture or body, as stored (`old`) and in its entry again (`new`), shows

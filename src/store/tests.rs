@@ -284,6 +284,50 @@ fn a_body_whose_pictures_were_signed_anew_is_no_edit() {
     assert_eq!((r.updated, r.refreshed), (1, 0));
 }
 
+/// An attachment at an address signed anew (a private podcast's `?X-Amz-Signature=…`) and a
+/// video whose poster and source were signed anew are the same files: no edit, the new addresses kept.
+/// Another file, or the same one of another length, is an edit.
+#[test]
+fn attachments_and_videos_signed_anew_are_no_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let episode = |sig: &str, length: u64, file: &str, hash: &str| {
+        let mut s = item("a", "Episode 7", Some("https://x.example/ep/7"), hash);
+        s.item.enclosures = vec![crate::model::Enclosure {
+            url: format!("https://cdn.example/{file}?X-Amz-Signature={sig}&X-Amz-Expires=3600"),
+            mime: Some("audio/mpeg".into()),
+            length: Some(length),
+        }];
+        s.item.content = Some(crate::parse::html::sanitize(
+            &format!(
+                r#"<p>Talk.</p><video poster="https://cdn.example/p.jpg?sig={sig}" controls><source src="https://cdn.example/v.mp4?sig={sig}" type="video/mp4"></video>"#
+            ),
+            None,
+            None,
+        ));
+        s
+    };
+    apply(&store, "s1", &[episode("aa", 100, "7.mp3", "h1")]);
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    let renewed = episode("bb", 100, "7.mp3", "h2");
+    let r = apply_at(&store, "s1", std::slice::from_ref(&renewed), later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(after.enclosures, renewed.item.enclosures);
+    assert_eq!(after.content, renewed.item.content);
+    assert!(after.content.as_deref().unwrap().contains("sig=bb"));
+    assert_eq!(
+        (after.edited, after.updated_at()),
+        (None, stored.updated_at())
+    );
+    // The file cut again (another length), or another file: edits.
+    let r = apply_at(&store, "s1", &[episode("cc", 90, "7.mp3", "h3")], later);
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+    let r = apply_at(&store, "s1", &[episode("dd", 90, "7b.mp3", "h4")], later);
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+}
+
 /// A story two sources carry takes its picture from the source that leads it: the other's
 /// picture signed anew changes nothing, the lead's is taken without an edit.
 #[test]

@@ -514,3 +514,77 @@ fn a_json_feed_item_shows_the_first_picture_of_its_story() {
         "https://bprg.example/uploads/only.jpg"
     );
 }
+
+/// A story with no title at all (nothing to derive one from) has none in RSS and JSON Feed,
+/// where readers say "untitled" in their own words; Atom requires one, said in the story's
+/// language, else the feed's.
+#[test]
+fn an_untitled_story_is_untitled_in_its_own_language() {
+    let mut items = items();
+    items[0].title = String::new();
+    items[1].title = "  ".into();
+    items[2].title = String::new();
+    items[2].lang = None;
+    let titles = |format: Format| -> Vec<Option<String>> {
+        let feed = parse(&render(format, &meta(), &items, &lookup));
+        feed.entries
+            .iter()
+            .map(|e| e.title.as_ref().map(|t| t.content.clone()))
+            .collect()
+    };
+    assert_eq!(titles(Format::Rss), [None, None, None]);
+    assert_eq!(titles(Format::Json), [None, None, None]);
+    // sr-Cyrl, sr-Latn, then no language of its own in a feed in `sr`.
+    assert_eq!(
+        titles(Format::Atom),
+        [
+            Some("(без наслова)".to_string()),
+            Some("(bez naslova)".to_string()),
+            Some("(bez naslova)".to_string()),
+        ]
+    );
+    let mut english = meta();
+    english.language = None;
+    let feed = parse(&render(Format::Atom, &english, &items, &lookup));
+    assert_eq!(
+        feed.entries[2].title.as_ref().unwrap().content,
+        "(untitled)"
+    );
+}
+
+/// A feed whose caller names no language is in its stories' language when they all share
+/// one; stories of several languages, or one of none, leave it unsaid.
+#[test]
+fn a_feed_of_one_language_says_it() {
+    let mut unsaid = meta();
+    unsaid.language = None;
+    let mut items = items();
+    for item in &mut items {
+        item.lang = Some("sq".into());
+    }
+    items[1].lang = Some("SQ".into());
+    let language = |items: &[crate::model::Item]| {
+        let rss = parse(&render(Format::Rss, &unsaid, items, &lookup));
+        let json: serde_json::Value =
+            serde_json::from_slice(&render(Format::Json, &unsaid, items, &lookup)).unwrap();
+        let atom = String::from_utf8(render(Format::Atom, &unsaid, items, &lookup)).unwrap();
+        let atom_says = atom.contains(r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="sq""#)
+            || atom.contains(r#"xml:lang="sq" xmlns="#);
+        (
+            rss.language,
+            json["language"].as_str().map(String::from),
+            atom_says,
+        )
+    };
+    assert_eq!(
+        language(&items),
+        (Some("sq".to_string()), Some("sq".to_string()), true)
+    );
+    items[2].lang = Some("en".into());
+    assert_eq!(language(&items), (None, None, false));
+    items[2].lang = None;
+    assert_eq!(language(&items), (None, None, false));
+    // One the caller names is kept, whatever the stories'.
+    let named = parse(&render(Format::Rss, &meta(), &items[..2], &lookup));
+    assert_eq!(named.language.as_deref(), Some("sr"));
+}
