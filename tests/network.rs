@@ -438,6 +438,53 @@ fn public_sources_go_through_the_proxy_and_local_ones_do_not() {
     assert_eq!(direct.hits("local.xml").not_modified, 1);
 }
 
+/// Through `[fetch] proxy`, which resolves names itself, a public source's redirect to a name
+/// only a private network knows (one label, `.internal`, `.local`…) is refused, as one to a
+/// private address is without a proxy; a redirect to a public name is followed.
+#[test]
+fn through_the_proxy_a_redirect_to_a_private_networks_name_is_refused() {
+    let rss = "<rss version=\"2.0\"><channel><title>T</title><item><title>A story</title><guid>1</guid></item></channel></rss>";
+    let proxy = FeedServer::start();
+    let moved = |to: &str| Route::Status {
+        code: 302,
+        headers: vec![("location".into(), to.to_string())],
+        body: vec![],
+    };
+    proxy.route("to-wiki.xml", moved("http://wiki/secret.xml"));
+    proxy.route(
+        "to-metadata.xml",
+        moved("http://metadata.google.internal/m.xml"),
+    );
+    proxy.route("to-mirror.xml", moved("http://mirror.example/feed.xml"));
+    proxy.feed("secret.xml", rss, "application/rss+xml");
+    proxy.feed("m.xml", rss, "application/rss+xml");
+    proxy.feed("feed.xml", rss, "application/rss+xml");
+    let s = setup(
+        &[
+            src("wiki", "http://partner.example/to-wiki.xml".into()),
+            src("metadata", "http://partner.example/to-metadata.xml".into()),
+            src("mirror", "http://partner.example/to-mirror.xml".into()),
+        ],
+        &format!("[fetch]\nproxy = \"http://{}\"\n", proxy.addr),
+    );
+    let (code, reports) = s.fetch(&[]);
+    assert_eq!(code, 3, "{reports:?}");
+    for (id, name) in [("wiki", "wiki"), ("metadata", "metadata.google.internal")] {
+        assert_eq!(reports[id]["status"], "error", "{}", reports[id]);
+        let message = reports[id]["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "refused: redirect to {name}, a name of a private network, through the proxy"
+            )),
+            "{message}"
+        );
+    }
+    assert_eq!(proxy.hits("secret.xml").requests, 0);
+    assert_eq!(proxy.hits("m.xml").requests, 0);
+    assert_eq!(reports["mirror"]["status"], "ok", "{}", reports["mirror"]);
+    assert_eq!(proxy.hits("feed.xml").full, 1);
+}
+
 /// A fetch error names the URL as it is published: a secret query parameter is hidden in the
 /// message that `fetch`, `/sources.json` and the status page show, however the request failed
 /// (a server that hangs up without answering; a redirect to another site refused).

@@ -92,6 +92,32 @@ pub fn forbidden_literal(url: &Url) -> Option<IpAddr> {
     forbidden(ip).then_some(ip)
 }
 
+/// The host of `url` if it is a name only a network's own resolver knows: one label alone
+/// (`intranet`, `wiki`), or under a suffix kept for private networks (`.internal`, `.local`,
+/// `.home.arpa`, `.localdomain`, `.lan`, `.corp`, `.intranet`). Through a proxy, which resolves
+/// names itself, it is what stands in for the resolver's check of the address: a public feed
+/// redirecting to `http://metadata.internal/` would otherwise have the proxy fetch it.
+pub fn internal_name(url: &Url) -> Option<String> {
+    let Host::Domain(d) = url.host()? else {
+        return None;
+    };
+    let d = d.trim_end_matches('.').to_ascii_lowercase();
+    const PRIVATE_SUFFIXES: [&str; 7] = [
+        ".internal",
+        ".local",
+        ".home.arpa",
+        ".localdomain",
+        ".lan",
+        ".corp",
+        ".intranet",
+    ];
+    let internal = !d.contains('.')
+        || PRIVATE_SUFFIXES
+            .iter()
+            .any(|s| d.ends_with(s) || d == s[1..]);
+    internal.then_some(d)
+}
+
 type Lookup = dyn Fn(String) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>
     + Send
     + Sync;
@@ -156,6 +182,35 @@ impl Resolve for GuardedResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_of_private_networks() {
+        let name = |u: &str| internal_name(&Url::parse(u).unwrap());
+        for (url, host) in [
+            ("http://wiki/a", "wiki"),
+            ("http://WIKI./a", "wiki"),
+            (
+                "http://metadata.google.internal/",
+                "metadata.google.internal",
+            ),
+            ("http://printer.local:631/", "printer.local"),
+            ("http://nas.home.arpa/", "nas.home.arpa"),
+            ("http://intranet.corp/", "intranet.corp"),
+            ("http://router.lan/", "router.lan"),
+        ] {
+            assert_eq!(name(url).as_deref(), Some(host), "{url}");
+        }
+        for url in [
+            "https://balkansgroup.example/feed/",
+            "https://www.internal-affairs.gov.rs/",
+            "https://locale.example/",
+            "https://corp.example.com/",
+            "http://10.0.0.1/",
+            "http://[::1]/",
+        ] {
+            assert_eq!(name(url), None, "{url}");
+        }
+    }
 
     #[test]
     fn classifies_addresses() {

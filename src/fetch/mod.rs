@@ -330,7 +330,9 @@ fn without_fragment(url: &Url) -> Url {
 }
 
 /// Follows at most `max` redirects, recording them in `hops` (see [`Fetcher::moved`]).
-/// `guarded`: no redirect to a private address literal. `same_site`: no redirect to another
+/// `guarded`: no redirect to a private address literal; `proxied` (through `[fetch] proxy`,
+/// which resolves names itself, past the guard): nor to a name of a private network
+/// ([`guard::internal_name`]). `same_site`: no redirect to another
 /// scheme, host or port, for a source whose trust is its site's (a login or headers of its
 /// own, which the HTTP client would drop only some of there, and never custom ones; a
 /// certificate not checked), saying what following it would do.
@@ -338,6 +340,7 @@ fn redirect_policy(
     max: usize,
     hops: Hops,
     guarded: bool,
+    proxied: bool,
     same_site: Option<&'static str>,
 ) -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(move |attempt| {
@@ -361,6 +364,14 @@ fn redirect_policy(
             if let Some(ip) = guard::forbidden_literal(attempt.url()) {
                 return attempt.error(format!(
                     "refused: redirect to {ip} (a loopback, private or link-local address)"
+                ));
+            }
+            if let Some(name) = proxied
+                .then(|| guard::internal_name(attempt.url()))
+                .flatten()
+            {
+                return attempt.error(format!(
+                    "refused: redirect to {name}, a name of a private network, through the proxy (set url to it if it is to be fetched)"
                 ));
             }
         }
@@ -444,6 +455,7 @@ impl Fetcher {
         unchecked: bool,
     ) -> Result<Clients, FetchError> {
         let build = |guarded: bool, same_site: Option<&'static str>| {
+            let proxied = guarded && proxy.is_some();
             reqwest::Client::builder()
                 .user_agent(config.user_agent.clone())
                 .connect_timeout(config.connect_timeout)
@@ -456,6 +468,7 @@ impl Fetcher {
                     config.max_redirects,
                     hops.clone(),
                     guarded,
+                    proxied,
                     same_site,
                 ))
                 // Every check but the certificate's (its authority, dates and names) stays:
