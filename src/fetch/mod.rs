@@ -170,10 +170,27 @@ impl FetchError {
     }
 }
 
-/// The host whose limits and pauses an http(s) source is under; `None` for a file.
+/// The host whose limits an http(s) source is under (one machine, whatever its ports);
+/// `None` for a file.
 fn host_of(source: &Source) -> Option<&str> {
     match &source.location {
         Location::Http(url) => Some(url.host_str().unwrap_or("")),
+        Location::File(_) => None,
+    }
+}
+
+/// The service whose pause (a 429's `Retry-After`) an http(s) source is under: its host, with
+/// its port when that is not its scheme's own (`http://x/` and `https://x/` are one site's,
+/// `x:8080` another program's, which asked nothing); `None` for a file.
+fn service_of(source: &Source) -> Option<String> {
+    match &source.location {
+        Location::Http(url) => {
+            let host = url.host_str().unwrap_or("");
+            Some(match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            })
+        }
         Location::File(_) => None,
     }
 }
@@ -569,18 +586,19 @@ impl Fetcher {
         }
     }
 
-    /// Until when the host of `source` asked to be left alone, and by answering which source
-    /// (see [`Limits::pause`]).
+    /// Until when the host of `source` (on its port, [`service_of`]) asked to be left alone,
+    /// and by answering which source (see [`Limits::pause`]).
     pub fn host_paused(&self, source: &Source) -> Option<HostPause> {
-        host_of(source).and_then(|host| self.limits.paused_until(host, Utc::now()))
+        service_of(source).and_then(|host| self.limits.paused_until(&host, Utc::now()))
     }
 
     /// Leaves the host of `source` alone for `wait`, as its answer to `source` asked (a week at
     /// most, as for the source itself).
     pub fn pause_host(&self, source: &Source, wait: Duration) {
         let wait = chrono::TimeDelta::from_std(wait.min(MAX_RETRY_AFTER)).unwrap_or_default();
-        if let (Some(host), Some(until)) = (host_of(source), Utc::now().checked_add_signed(wait)) {
-            self.limits.pause(host, until, &source.id);
+        if let (Some(host), Some(until)) = (service_of(source), Utc::now().checked_add_signed(wait))
+        {
+            self.limits.pause(&host, until, &source.id);
         }
     }
 
@@ -1515,6 +1533,31 @@ mod tests {
         // Another host is not paused; a file source has none.
         assert!(fetcher
             .host_paused(&source("http://other.example/feed.xml"))
+            .is_none());
+    }
+
+    /// A pause is the service's that asked for it: the same host over https or on its
+    /// scheme's own port written out is paused with it; another port of it is not.
+    #[test]
+    fn a_hosts_pause_is_its_services() {
+        let fetcher = Fetcher::new(&FetchConfig::default()).unwrap();
+        fetcher.pause_host(
+            &source("http://partner.example/feed.xml"),
+            Duration::from_secs(60),
+        );
+        for same in [
+            "https://partner.example/other.xml",
+            "http://partner.example:80/x.xml",
+            "https://PARTNER.example:443/x.xml",
+        ] {
+            assert!(fetcher.host_paused(&source(same)).is_some(), "{same}");
+        }
+        let other_port = source("http://partner.example:8080/feed.xml");
+        assert!(fetcher.host_paused(&other_port).is_none());
+        fetcher.pause_host(&other_port, Duration::from_secs(60));
+        assert!(fetcher.host_paused(&other_port).is_some());
+        assert!(fetcher
+            .host_paused(&source("http://partner.example:8081/feed.xml"))
             .is_none());
     }
 }
