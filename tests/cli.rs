@@ -157,6 +157,24 @@ fn a_store_in_use_is_a_runtime_error_exit_1() {
     drop(store);
 }
 
+/// A story stored without a title (its entry had no title, text or link) is listed as
+/// untitled on the terminal, and with an empty title in `--json`.
+#[test]
+fn items_lists_an_untitled_story_as_untitled() {
+    let feed = r#"<rss version="2.0"><channel><title>P</title><item><guid isPermaLink="false">ep-7</guid><enclosure url="https://p.example/7.mp3" type="audio/mpeg" length="1"/></item></channel></rss>"#;
+    let s = setup(&[src("local", "feed.xml".into())], "");
+    std::fs::write(s.dir.path().join("feed.xml"), feed).unwrap();
+    let (code, _) = s.fetch(&[]);
+    assert_eq!(code, 0);
+    let out = s.cmd().args(["items"]).output().unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listed.contains("local                 (untitled)"),
+        "{listed}"
+    );
+    assert_eq!(s.items()[0]["title"], "");
+}
+
 #[test]
 fn long_commands_draw_no_progress_bar_when_output_is_not_a_terminal() {
     let feed = r#"<rss version="2.0"><channel><title>P</title><item><title>One story here</title><guid>1</guid></item></channel></rss>"#;

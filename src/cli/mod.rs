@@ -1015,7 +1015,12 @@ fn items(config: Config, args: &ItemsArgs) -> anyhow::Result<ExitCode> {
                 item.published.format("%Y-%m-%d %H:%M UTC"),
                 if item.date_inferred { "*" } else { " " },
                 via,
-                item.title,
+                // Stored empty when its entry had nothing to title it by.
+                if item.title.trim().is_empty() {
+                    "(untitled)"
+                } else {
+                    &item.title
+                },
                 if topics.is_empty() {
                     String::new()
                 } else {
