@@ -403,6 +403,8 @@ impl Tx<'_, '_> {
         let new = &s.item;
         let ident_value = |id: ItemId| keys::ident_value(id, &new.content_hash);
 
+        // Whether the entry's GUID named another story before (see `Tx::recycled`).
+        let mut recycled = false;
         // 1. Seen before in this source.
         if let Some(known) = known {
             self.claim(known.id);
@@ -445,7 +447,7 @@ impl Tx<'_, '_> {
             }
             if record {
                 self.pending
-                    .insert(Index::Idents, ident_key, ident_value(id));
+                    .insert(Index::Idents, ident_key.clone(), ident_value(id));
             }
             // The entry's other forms that name the story take its new hash too: the entry back
             // as it was before is then a change for every form (and for the fetch's check of
@@ -457,18 +459,25 @@ impl Tx<'_, '_> {
                     }
                 }
             }
-            if let Some(item) = self.get(id)? {
-                // Its raw form as recorded, read again only because a reread asked (not an
-                // entry back as it was before an edit: that is its publisher's change).
-                let read_again = reread && !stale && known.hash() == s.item.content_hash.as_bytes();
-                return self.entry_again(Rc::unwrap_or_clone(item), s.item, read_again, report);
+            match self.get(id)? {
+                // Another story under a GUID the source gave this one: a new story, below.
+                Some(item) if self.recycled(new, &item) => recycled = true,
+                Some(item) => {
+                    // Its raw form as recorded, read again only because a reread asked (not
+                    // an entry back as it was before an edit: that is its publisher's change).
+                    let read_again =
+                        reread && !stale && known.hash() == s.item.content_hash.as_bytes();
+                    return self.entry_again(Rc::unwrap_or_clone(item), s.item, read_again, report);
+                }
+                // The story was pruned by retention before its identity would have moved to
+                // the `gone` tree: a tombstone all the same, so the source's old entries are
+                // not stored again. It took the entry's new hash above, so the next fetch
+                // skips the entry before normalizing it.
+                None => {
+                    report.unchanged += 1;
+                    return Ok(());
+                }
             }
-            // The story was pruned by retention before its identity would have moved to the
-            // `gone` tree: a tombstone all the same, so the source's old entries are not
-            // stored again. It took the entry's new hash above, so the next fetch skips the
-            // entry before normalizing it.
-            report.unchanged += 1;
-            return Ok(());
         }
 
         // 2. The same story from another source (or this one under another id).
@@ -525,8 +534,13 @@ impl Tx<'_, '_> {
             return Ok(());
         }
 
-        // 3. A new story, made of the entry's fields.
-        let id = ItemId::derive(self.source, &new.identity);
+        // 3. A new story, made of the entry's fields. Under a GUID used again, its id is
+        // its content's: the one its GUID derives is the older story's, which stays.
+        let id = if recycled {
+            ItemId::derive(self.source, &Identity::Hash(new.content_hash.clone()))
+        } else {
+            ItemId::derive(self.source, &new.identity)
+        };
         self.claim(id);
         let ident = ident_value(id);
         let Staged {
@@ -893,6 +907,43 @@ impl Tx<'_, '_> {
             }
         }
         self.owns_link(new, item)
+    }
+
+    /// Whether `new`, an entry under a GUID this source gave the stored `item` before, is
+    /// another story under that GUID used again: a feed that numbers its entries by their
+    /// place (`<guid>1</guid>` for the newest), or ids a site's new CMS hands out anew. Only
+    /// with everything else another: its link (this source's own for the story), its title,
+    /// its date further than `title_window` from the story's, and its text (when both have
+    /// one) not telling the same story. A story edited changes some of these, not all: a
+    /// retitle with its slug keeps its date, a date moved keeps the link.
+    fn recycled(&self, new: &NewItem, item: &Item) -> bool {
+        if !matches!(new.identity, Identity::Guid(_)) || item.date_inferred {
+            return false;
+        }
+        let Some(published) = new.published else {
+            return false;
+        };
+        let own_link = item
+            .sources
+            .iter()
+            .find(|c| c.source == self.source)
+            .and_then(|c| c.link.as_deref())
+            .or(item.link.as_deref());
+        let (Some(a), Some(b)) = (
+            new.link.as_deref().and_then(link_key),
+            own_link.and_then(link_key),
+        ) else {
+            return false;
+        };
+        let far = (published - item.published)
+            .abs()
+            .to_std()
+            .unwrap_or(Duration::MAX)
+            > self.dedupe.title_window;
+        a != b && far && title_key(&new.title, 1) != title_key(&item.title, 1) && {
+            let (x, y) = (self.pairs_of_entry(new), self.pairs_of_story(item));
+            x.is_empty() || y.is_empty() || !self.texts_agree(new, item)
+        }
     }
 
     /// Whether `new`'s link names the stored `item` alone (not a page that has listed several

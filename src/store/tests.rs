@@ -165,6 +165,130 @@ fn a_picture_added_alone_is_an_edit() {
     assert_eq!(all[0].image.as_deref(), Some("https://x.example/a.jpg"));
 }
 
+/// A feed that numbers its entries by their place (`<guid>1</guid>` is always the newest)
+/// gives an old GUID to another story: with another link, title, text and a date weeks away,
+/// it is stored as a new story and the older one stays as it was. The next fetch finds the
+/// new one by its GUID. An edit that changes some of these (a retitle with its slug, the
+/// same date) is still the story's.
+#[test]
+fn a_guid_given_to_another_story_keeps_the_older_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |title: &str, slug: &str, text: &str, day: u32, hash: &str| {
+        let mut s = item("1", title, Some(&format!("https://x.example/{slug}")), hash);
+        s.item.summary = text.into();
+        s.item.published = Some(Utc.with_ymd_and_hms(2020, 2, day, 10, 0, 0).unwrap());
+        s
+    };
+    let first = entry(
+        "Workshop on the Brussels dialogue",
+        "workshop",
+        "Students from Pristina and Belgrade met to discuss the dialogue and its agreements.",
+        1,
+        "h1",
+    );
+    assert_eq!(apply(&store, "s1", &[first]).new, 1);
+    // Retitled with a new slug, the same day and text: the story edited.
+    let retitled = entry(
+        "Workshop on the Brussels dialogue in Pristina",
+        "workshop-pristina",
+        "Students from Pristina and Belgrade met to discuss the dialogue and its agreements.",
+        1,
+        "h2",
+    );
+    let r = apply(&store, "s1", &[retitled]);
+    assert_eq!((r.new, r.updated), (0, 1));
+    // Weeks later, GUID 1 names another story.
+    let other = entry(
+        "Women's Caucus meets in Prizren",
+        "caucus-prizren",
+        "Members of the caucus discussed the budget for shelters with the municipality.",
+        25,
+        "h3",
+    );
+    let r = apply(&store, "s1", std::slice::from_ref(&other));
+    assert_eq!((r.new, r.updated), (1, 0));
+    let all = store.list(&Query::default()).unwrap();
+    let titles: Vec<&str> = all.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Women's Caucus meets in Prizren",
+            "Workshop on the Brussels dialogue in Pristina"
+        ]
+    );
+    assert_eq!(
+        all[1].link.as_deref(),
+        Some("https://x.example/workshop-pristina")
+    );
+    // Known by its GUID from now on: unchanged, and an edit of it is its own.
+    let r = apply(&store, "s1", std::slice::from_ref(&other));
+    assert_eq!((r.new, r.updated, r.unchanged), (0, 0, 1));
+    let mut edited = other.clone();
+    edited
+        .item
+        .summary
+        .push_str(" A second meeting is planned.");
+    edited.item.content_hash = "h4".into();
+    let r = apply(&store, "s1", &[edited]);
+    assert_eq!((r.new, r.updated), (0, 1));
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
+}
+
+/// The same for a partner's copy of another source's story: its GUID given to another story
+/// of the partner's later is that story, stored; it was taken for the copy, unchanged, and
+/// never stored.
+#[test]
+fn a_copys_guid_given_to_another_story_stores_that_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |guid: &str, title: &str, link: &str, text: &str, day: u32, hash: &str| {
+        let mut s = item(guid, title, Some(link), hash);
+        s.item.summary = text.into();
+        s.item.published = Some(Utc.with_ymd_and_hms(2020, 2, day, 10, 0, 0).unwrap());
+        s
+    };
+    let text =
+        "Students from Pristina and Belgrade met to discuss the dialogue and its agreements.";
+    let original = entry(
+        "a",
+        "Workshop on the Brussels dialogue",
+        "https://org.example/workshop",
+        text,
+        1,
+        "h1",
+    );
+    assert_eq!(apply(&store, "org", &[original]).new, 1);
+    let copy = entry(
+        "1",
+        "Workshop on the Brussels dialogue",
+        "https://org.example/workshop?utm_source=partner",
+        text,
+        1,
+        "p1",
+    );
+    assert_eq!(apply(&store, "partner", &[copy]).duplicate, 1);
+    let own = entry(
+        "1",
+        "Culture night in Prizren",
+        "https://partner.example/culture-night",
+        "Musicians and painters from the region opened the festival in the old town.",
+        25,
+        "p2",
+    );
+    let r = apply(&store, "partner", &[own]);
+    assert_eq!((r.new, r.unchanged, r.updated), (1, 0, 0));
+    let all = store.list(&Query::default()).unwrap();
+    let got: Vec<(&str, &str)> = all.iter().map(|i| (i.title.as_str(), i.source())).collect();
+    assert_eq!(
+        got,
+        [
+            ("Culture night in Prizren", "partner"),
+            ("Workshop on the Brussels dialogue", "org")
+        ]
+    );
+}
+
 /// A picture whose address a CDN signs or versions anew at every fetch (only its query
 /// changes) is the same picture: no edit (the story's date stays), but the story takes the
 /// new address, as the old one expires.
