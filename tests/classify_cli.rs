@@ -147,6 +147,41 @@ fn classify_names_bad_lines_and_answers_the_rest() {
     assert_eq!(ids, ["\"line-1\"", "\"line-4\""], "{said}");
 }
 
+/// An input that cannot be read at all (a directory) stops it at once, exit 2.
+#[test]
+fn classify_stops_on_an_input_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = common::binary()
+        .arg("--config")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml"))
+        .arg("classify")
+        .stdin(std::fs::File::open(dir.path()).unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    // Waited for on a thread of its own: one that reads the error again for ever (as it did)
+    // is killed and fails the test rather than hold it up.
+    let (done, out) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    let out = match out.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+            panic!("classify did not stop on an input it cannot read");
+        }
+    };
+    assert_eq!(out.status.code(), Some(2));
+    let errors = String::from_utf8(out.stderr).unwrap();
+    assert!(errors.starts_with("cannot read stdin: line 1:"), "{errors}");
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+}
+
 #[test]
 fn eval_prints_metrics_per_topic_and_language_and_the_misses() {
     let dir = tempfile::tempdir().unwrap();

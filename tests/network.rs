@@ -456,6 +456,9 @@ fn through_the_proxy_a_redirect_to_a_private_networks_name_is_refused() {
         moved("http://metadata.google.internal/m.xml"),
     );
     proxy.route("to-mirror.xml", moved("http://mirror.example/feed.xml"));
+    // A source the config names by an intranet name, moved within it.
+    proxy.route("moved.xml", moved("http://wiki/feed2.xml"));
+    proxy.feed("feed2.xml", rss, "application/rss+xml");
     proxy.feed("secret.xml", rss, "application/rss+xml");
     proxy.feed("m.xml", rss, "application/rss+xml");
     proxy.feed("feed.xml", rss, "application/rss+xml");
@@ -464,6 +467,7 @@ fn through_the_proxy_a_redirect_to_a_private_networks_name_is_refused() {
             src("wiki", "http://partner.example/to-wiki.xml".into()),
             src("metadata", "http://partner.example/to-metadata.xml".into()),
             src("mirror", "http://partner.example/to-mirror.xml".into()),
+            src("intranet", "http://wiki/moved.xml".into()),
         ],
         &format!("[fetch]\nproxy = \"http://{}\"\n", proxy.addr),
     );
@@ -482,6 +486,12 @@ fn through_the_proxy_a_redirect_to_a_private_networks_name_is_refused() {
     assert_eq!(proxy.hits("secret.xml").requests, 0);
     assert_eq!(proxy.hits("m.xml").requests, 0);
     assert_eq!(reports["mirror"]["status"], "ok", "{}", reports["mirror"]);
+    assert_eq!(
+        reports["intranet"]["status"], "ok",
+        "{}",
+        reports["intranet"]
+    );
+    assert_eq!(proxy.hits("feed2.xml").full, 1);
     assert_eq!(proxy.hits("feed.xml").full, 1);
 }
 

@@ -63,17 +63,40 @@ struct Below {
     why: Vec<String>,
 }
 
+/// A line of the input that could not be read as an item.
+enum BadLine {
+    /// No such JSON object, or not UTF-8: the line is passed over.
+    Skip(String),
+    /// The input cannot be read any further (a directory, a device error).
+    Stop(String),
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadLine::Skip(e) | BadLine::Stop(e) => f.write_str(e),
+        }
+    }
+}
+
 /// The input's items, one per non-blank line, each with its id (`line-N` when it has none),
 /// as they are read; an error names the line.
-fn items(input: impl BufRead) -> impl Iterator<Item = Result<(String, Line), String>> {
+fn items(input: impl BufRead) -> impl Iterator<Item = Result<(String, Line), BadLine>> {
     input.lines().enumerate().filter_map(|(n, line)| {
         let read = || {
-            let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
+            let line = line.map_err(|e| {
+                let said = format!("line {}: {e}", n + 1);
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    BadLine::Skip(said)
+                } else {
+                    BadLine::Stop(said)
+                }
+            })?;
             if line.trim().is_empty() {
                 return Ok(None);
             }
-            let mut parsed: Line =
-                serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let mut parsed: Line = serde_json::from_str(&line)
+                .map_err(|e| BadLine::Skip(format!("line {}: {e}", n + 1)))?;
             // As ingest reads a feed's fields: markup and character references to text
             // (`Pri&scaron;tine` is `Prištine`).
             let text = |s: &mut String| {
@@ -94,7 +117,7 @@ fn items(input: impl BufRead) -> impl Iterator<Item = Result<(String, Line), Str
     })
 }
 
-fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, String> {
+fn read_lines(input: impl BufRead) -> Result<Vec<(String, Line)>, BadLine> {
     items(input).collect()
 }
 
@@ -132,10 +155,14 @@ pub fn classify(config: &Config) -> anyhow::Result<ExitCode> {
     for item in items(std::io::stdin().lock()) {
         let (id, line) = match item {
             Ok(item) => item,
-            Err(e) => {
+            Err(BadLine::Skip(e)) => {
                 bad += 1;
                 eprintln!("stdin {e} (expected JSON objects with title, summary, optional id, categories, source); the line is passed over");
                 continue;
+            }
+            Err(BadLine::Stop(e)) => {
+                eprintln!("cannot read stdin: {e}");
+                return Ok(ExitCode::from(2));
             }
         };
         let (id, line) = (&id, &line);

@@ -383,10 +383,16 @@ fn redirect_policy(
                     "refused: redirect to {ip} (a loopback, private or link-local address)"
                 ));
             }
-            if let Some(name) = proxied
+            // (A source the config names by such a name is fetched as configured, redirects
+            // and all; so is a redirect within the host asked.)
+            let first = attempt.previous().first();
+            let chosen = first.is_some_and(|u| {
+                guard::internal_name(u).is_some() || u.host_str() == attempt.url().host_str()
+            });
+            let internal = (proxied && !chosen)
                 .then(|| guard::internal_name(attempt.url()))
-                .flatten()
-            {
+                .flatten();
+            if let Some(name) = internal {
                 return attempt.error(format!(
                     "refused: redirect to {name}, a name of a private network, through the proxy (set url to it if it is to be fetched)"
                 ));

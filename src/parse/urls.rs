@@ -177,12 +177,14 @@ pub fn same_but_query(a: &str, b: &str) -> bool {
 }
 
 /// Whether a query parameter of this name picks the file an address serves, in image services
-/// and scripts that serve pictures: `?url=`, `?src=`, `?file=`, `?image=`, `?path=`, `?photo=`,
+/// and scripts that serve pictures, sounds and videos: `?url=`, `?src=`, `?file=`, `?image=`,
+/// `?path=`, `?photo=`, `?episode=`, `?track=`,
 /// and any name ending in one of them or in `id` (`?id=`, `?ImageID=`, `?mediaId=`, `?fid=`,
 /// `?attachment_id=`).
 fn picks_the_file(name: &str) -> bool {
-    const ENDINGS: [&str; 10] = [
+    const ENDINGS: [&str; 13] = [
         "url", "src", "file", "filename", "image", "img", "path", "photo", "pic", "picture",
+        "episode", "track", "video",
     ];
     // An id by its spelling (`id`, `image_id`, `ImageID`, `mediaId`) or a known one run
     // together; not any name ending in the letters (`cid`, `ixid`, `sid`: rotating tokens).
@@ -206,17 +208,20 @@ fn picks_the_file(name: &str) -> bool {
 }
 
 /// Whether a query value names a file or address, whatever the parameter's name: a path (`/…`),
-/// an address (`http…`) or a picture's file name (`….jpg`). A signature holding a `/` (base64,
-/// an S3 credential's scope, an Akamai token's `acl=/*`) is none.
+/// an address (`http…`) or a picture's, sound's or video's file name (`….jpg`, `….mp3`). A
+/// signature holding a `/` (base64, an S3 credential's scope, an Akamai token's `acl=/*`) is
+/// none.
 fn names_a_file(value: &str) -> bool {
-    const PICTURES: [&str; 11] = [
-        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff", ".heic",
+    const MEDIA: [&str; 24] = [
+        ".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif", ".svg", ".bmp", ".tif", ".tiff",
+        ".heic", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".wav", ".flac", ".mp4", ".m4v",
+        ".webm", ".mov", ".m3u8",
     ];
     let lower = value.trim().to_ascii_lowercase();
     lower.starts_with('/')
         || lower.starts_with("http:")
         || lower.starts_with("https:")
-        || PICTURES.iter().any(|ext| lower.ends_with(ext))
+        || MEDIA.iter().any(|ext| lower.ends_with(ext))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -452,6 +457,36 @@ mod tests {
             assert!(!same_but_query(signed, other), "{other}");
         }
         assert!(same_but_query("not a url", "not a url"));
+    }
+
+    /// Sounds and videos as pictures: a query that picks the episode or names its file is
+    /// another file; a signature is not.
+    #[test]
+    fn a_sound_or_video_by_its_query_is_another_file() {
+        for (old, new) in [
+            (
+                "https://radio.example/play.php?episode=7",
+                "https://radio.example/play.php?episode=8",
+            ),
+            (
+                "https://radio.example/get?f=7.mp3",
+                "https://radio.example/get?f=8.mp3",
+            ),
+            (
+                "https://tv.example/watch?v=a.mp4&sig=1",
+                "https://tv.example/watch?v=b.mp4&sig=1",
+            ),
+            (
+                "https://radio.example/stream?track=3",
+                "https://radio.example/stream?track=4",
+            ),
+        ] {
+            assert!(!same_but_query(old, new), "{old} {new}");
+        }
+        assert!(same_but_query(
+            "https://cdn.example/7.mp3?X-Amz-Signature=aa&X-Amz-Expires=3600",
+            "https://cdn.example/7.mp3?X-Amz-Signature=bb&X-Amz-Expires=3600"
+        ));
     }
 
     #[test]

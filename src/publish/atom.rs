@@ -18,7 +18,6 @@ use chrono::{DateTime, Utc};
 
 use super::view::{self, ItemView, TOPIC_SCHEME};
 use super::{FeedMeta, Format};
-use crate::locale::Locale;
 
 /// Renders the feed.
 pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Vec<u8> {
@@ -135,18 +134,20 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
         })
         .collect();
     // Atom requires a title: a story that has none is untitled in its own language, else
-    // the feed's (RSS and JSON Feed leave it out, and readers say it in theirs).
+    // the feed's (RSS and JSON Feed leave it out where they can, and readers say it in
+    // theirs), the words marked with their language where it is not the feed's.
     let title = if v.title.trim().is_empty() {
-        let tag = v.lang.as_deref().or(feed_lang).unwrap_or("en");
-        Locale::parse(tag)
-            .unwrap_or_default()
-            .page_labels()
-            .untitled
+        let (words, tag) = view::untitled(v, feed_lang);
+        Text {
+            lang: (!feed_lang.is_some_and(|f| f.eq_ignore_ascii_case(tag)))
+                .then(|| tag.to_string()),
+            ..Text::plain(words.to_string())
+        }
     } else {
-        &v.title
+        text(&v.title)
     };
     Entry {
-        title: text(title),
+        title,
         id: v.guid.clone(),
         updated: fixed(v.updated),
         authors: authors(v),

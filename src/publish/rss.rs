@@ -60,8 +60,17 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
         // descriptions with HTML 4 tables would show it as written.
         None => Some(quick_xml::escape::partial_escape(v.summary.as_str()).into_owned()),
     };
+    // RSS requires a title or a description: a story with neither is untitled in words, as
+    // in Atom; with a description, readers say it in theirs.
+    let title = if !v.title.trim().is_empty() {
+        Some(v.title.clone())
+    } else if description.is_none() {
+        Some(view::untitled(v, language).0.to_string())
+    } else {
+        None
+    };
     Item {
-        title: (!v.title.trim().is_empty()).then(|| v.title.clone()),
+        title,
         link: v.link.clone(),
         description,
         categories: v

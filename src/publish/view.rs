@@ -4,6 +4,7 @@
 //! "updated", the carriers resolved to sources, the topics and categories, and the removal of characters
 //! XML cannot carry. Renderers only map these fields onto their crate's types.
 
+use crate::locale::Locale;
 use chrono::{DateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -192,6 +193,19 @@ pub fn clean(s: &str) -> String {
 fn non_blank(s: Option<&str>) -> Option<String> {
     let s = clean(s?);
     (!s.trim().is_empty()).then_some(s)
+}
+
+/// What a story without a title is called where a format requires a title, and the language
+/// tag of those words: in the story's language when Tributary speaks it, else the feed's, else
+/// English ("(pa titull)", "(без наслова)", "(untitled)").
+pub fn untitled(v: &ItemView, feed_lang: Option<&str>) -> (&'static str, &'static str) {
+    let locale = v
+        .lang
+        .as_deref()
+        .and_then(Locale::parse)
+        .or_else(|| feed_lang.and_then(Locale::parse))
+        .unwrap_or_default();
+    (locale.page_labels().untitled, locale.tag())
 }
 
 /// The language every one of `views` is in (letter case aside, as the first writes it), if

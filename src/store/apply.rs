@@ -637,14 +637,19 @@ impl Tx<'_, '_> {
             let renewed = item.image != new.image
                 || item.content != new.content
                 || item.enclosures != new.enclosures;
-            if renewed {
+            // (Or stored "(untitled)" by an earlier version: untitled now.)
+            let retitled = item.title != new.title;
+            if renewed || retitled {
                 item.image = new.image;
                 item.content = new.content;
                 item.enclosures = new.enclosures;
+                item.title = new.title;
                 item.last_changed = self.now;
+            }
+            if renewed {
                 report.refreshed += 1;
             }
-            if renewed || item.content_hash != new.content_hash {
+            if renewed || retitled || item.content_hash != new.content_hash {
                 item.content_hash = new.content_hash;
                 self.put(&item)?;
             }
@@ -1343,7 +1348,7 @@ fn dates_after(
 /// address changed in its query alone is the same picture ([`same_pictures`]).
 fn reads_the_same(item: &Item, new: &NewItem) -> bool {
     dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
-        && item.title == new.title
+        && (item.title == new.title || is_legacy_untitled(&item.title, &new.title))
         && new
             .link
             .as_ref()
@@ -1367,6 +1372,16 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             urls::same_but_query,
         )
 }
+
+/// Whether a stored title is the English "(untitled)" that earlier versions stored for an
+/// entry with nothing to title it by, and `new` that entry's title now (none): the same
+/// title, which the story takes without an edit.
+fn is_legacy_untitled(stored: &str, new: &str) -> bool {
+    stored == LEGACY_UNTITLED && new.is_empty()
+}
+
+/// The title earlier versions stored for an entry with no title, text or link.
+const LEGACY_UNTITLED: &str = "(untitled)";
 
 /// Whether a story's attachments, as stored (`old`) and in its entry again (`new`), are the
 /// same files: each of the same type and length, at the same address but maybe for its query

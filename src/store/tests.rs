@@ -452,6 +452,39 @@ fn attachments_and_videos_signed_anew_are_no_edit() {
     assert_eq!((r.updated, r.refreshed), (1, 0));
 }
 
+/// A story an earlier version stored as "(untitled)" (its entry had no title, text or link)
+/// is untitled now: its entry, changed only in an attachment's signature, is no edit, and the
+/// story takes the empty title with the new address.
+#[test]
+fn a_story_stored_as_untitled_before_is_no_edit_for_that() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let episode = |title: &str, sig: &str, hash: &str| {
+        let mut s = item("ep-7", title, None, hash);
+        s.item.summary = String::new();
+        s.item.enclosures = vec![crate::model::Enclosure {
+            url: format!("https://cdn.example/7.mp3?X-Amz-Signature={sig}"),
+            mime: Some("audio/mpeg".into()),
+            length: Some(100),
+        }];
+        s
+    };
+    apply(&store, "s1", &[episode("(untitled)", "aa", "h1")]);
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    let r = apply_at(&store, "s1", &[episode("", "bb", "h2")], later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(after.title, "");
+    assert_eq!(
+        (after.edited, after.updated_at()),
+        (None, stored.updated_at())
+    );
+    // A publisher's own "(untitled)" replaced by a title is an edit.
+    let r = apply_at(&store, "s1", &[episode("Episode 7", "bb", "h3")], later);
+    assert_eq!(r.updated, 1);
+}
+
 /// A story two sources carry takes its picture from the source that leads it: the other's
 /// picture signed anew changes nothing, the lead's is taken without an edit.
 #[test]

@@ -550,6 +550,23 @@ fn an_untitled_story_is_untitled_in_its_own_language() {
         feed.entries[2].title.as_ref().unwrap().content,
         "(untitled)"
     );
+    // A language Tributary has no words for: the feed's words, marked as the feed's.
+    items[0].lang = Some("de".into());
+    let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
+    assert!(
+        atom.contains(r#"<title xml:lang="sr-Latn">(bez naslova)</title>"#),
+        "{atom}"
+    );
+    assert!(!atom.contains("(untitled)"), "{atom}");
+    // RSS needs a title or a description: a story with neither has the words.
+    items[1].content = None;
+    items[1].summary = String::new();
+    let feed = parse(&render(Format::Rss, &meta(), &items, &lookup));
+    assert_eq!(
+        feed.entries[1].title.as_ref().unwrap().content,
+        "(bez naslova)"
+    );
+    assert!(feed.entries[0].title.is_none());
 }
 
 /// A feed whose caller names no language is in its stories' language when they all share
