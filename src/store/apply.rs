@@ -461,7 +461,23 @@ impl Tx<'_, '_> {
             }
             match self.get(id)? {
                 // Another story under a GUID the source gave this one: a new story, below.
-                Some(item) if self.recycled(new, &item) => recycled = true,
+                Some(item) if self.recycled(new, &item) => {
+                    // The older story keeps its record; its carrier of this source is known
+                    // from now on by that entry's raw hash, so that one identity names one
+                    // story (retention, export and import go by the carriers).
+                    // No longer this entry's: another entry of the feed may be its story.
+                    self.claimed.borrow_mut().remove(&item.id);
+                    self.rekey(Rc::unwrap_or_clone(item), &new.identity, known.hash())?;
+                    recycled = true;
+                    // The GUID may name again a story it named before (a cache serving the
+                    // feed as it was): that story, found by its link, title and date.
+                    if let Some(earlier) = self.named_before(new)? {
+                        self.claim(earlier.id);
+                        self.pending
+                            .insert(Index::Idents, ident_key, ident_value(earlier.id));
+                        return self.entry_again(earlier, s.item, false, report);
+                    }
+                }
                 Some(item) => {
                     // Its raw form as recorded, read again only because a reread asked (not
                     // an entry back as it was before an edit: that is its publisher's change).
@@ -541,6 +557,14 @@ impl Tx<'_, '_> {
         } else {
             ItemId::derive(self.source, &new.identity)
         };
+        // A story is never written over: one stored under that id is this very entry's (its
+        // GUID used again, then this version of it again), which it names from now on.
+        if let Some(stored) = self.get(id)? {
+            self.claim(id);
+            self.pending
+                .insert(Index::Idents, ident_key, ident_value(id));
+            return self.entry_again(Rc::unwrap_or_clone(stored), s.item, false, report);
+        }
         self.claim(id);
         let ident = ident_value(id);
         let Staged {
@@ -646,7 +670,9 @@ impl Tx<'_, '_> {
                 item.title = new.title;
                 item.last_changed = self.now;
             }
-            if renewed {
+            // Its feeds' bytes change: counted with the stories that took a new address, for
+            // the feeds to be rendered again.
+            if renewed || retitled {
                 report.refreshed += 1;
             }
             if renewed || retitled || item.content_hash != new.content_hash {
@@ -945,10 +971,72 @@ impl Tx<'_, '_> {
             .to_std()
             .unwrap_or(Duration::MAX)
             > self.dedupe.title_window;
-        a != b && far && title_key(&new.title, 1) != title_key(&item.title, 1) && {
+        // A title with words added or cut (" | Portal", "(video)") is the story's retitled.
+        let (old, renamed) = (title_words(&item.title), title_words(&new.title));
+        let retitled = old.is_subset(&renamed) || renamed.is_subset(&old);
+        a != b && far && !retitled && title_key(&new.title, 1) != title_key(&item.title, 1) && {
             let (x, y) = (self.pairs_of_entry(new), self.pairs_of_story(item));
             x.is_empty() || y.is_empty() || !self.texts_agree(new, item)
         }
+    }
+
+    /// Records that this source's carrier of the stored `item` under `identity` (a GUID now
+    /// given to another story, [`Tx::recycled`]) is known by the raw hash `hash` of its entry
+    /// instead, under which the identity index names the story.
+    fn rekey(&self, mut item: Item, identity: &Identity, hash: &[u8]) -> TxResult<()> {
+        let by_content = Identity::Hash(String::from_utf8_lossy(hash).into_owned());
+        let Some(carrier) = item
+            .sources
+            .iter_mut()
+            .find(|c| c.source == self.source && c.identity == *identity)
+        else {
+            return Ok(());
+        };
+        carrier.identity = by_content.clone();
+        self.pending.insert(
+            Index::Idents,
+            keys::ident_key(self.source, &by_content.key()),
+            keys::ident_value(item.id, &String::from_utf8_lossy(hash)),
+        );
+        self.put(&item)
+    }
+
+    /// This source's story that `new`, an entry under a GUID used again, was before: the story
+    /// under its link, carried by this source, with its title and its very date.
+    fn named_before(&self, new: &NewItem) -> TxResult<Option<Item>> {
+        let Some(key) = new.link.as_deref().and_then(link_key) else {
+            return Ok(None);
+        };
+        let Some(id) = self
+            .pending
+            .get(Index::Links, &key)?
+            .filter(|v| v[..] != SHARED_LINK[..])
+            .as_deref()
+            .and_then(keys::id_suffix)
+        else {
+            return Ok(None);
+        };
+        let Some(item) = self.get(id)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .same_entry_moved(new, &item)
+            .then(|| Rc::unwrap_or_clone(item)))
+    }
+
+    /// Whether `new`, an entry with a GUID, is this source's stored `item` under another GUID
+    /// (a feed that numbers its entries by their place moved it down one, a site moved to new
+    /// GUIDs): on its link (the caller's lookup), not claimed by another entry of the feed,
+    /// with its title (however short), its very date and a text that agrees.
+    fn same_entry_moved(&self, new: &NewItem, item: &Item) -> bool {
+        let title = title_key(&new.title, 1);
+        item.carried_by(self.source)
+            && !self.claimed.borrow().contains(&item.id)
+            && !item.date_inferred
+            && new.published == Some(item.published)
+            && title.is_some()
+            && title == title_key(&item.title, 1)
+            && self.texts_agree(new, item)
     }
 
     /// Whether `new`'s link names the stored `item` alone (not a page that has listed several
@@ -988,7 +1076,10 @@ impl Tx<'_, '_> {
                             _ if !item.carried_by(self.source) => {
                                 self.one_page_one_story(new, &item, probe.title_keys[0])
                             }
-                            Identity::Guid(_) => self.same_story(new, &item, probe.title_keys[0]),
+                            Identity::Guid(_) => {
+                                self.same_story(new, &item, probe.title_keys[0])
+                                    || self.same_entry_moved(new, &item)
+                            }
                             Identity::Hash(_) => {
                                 free && self.same_story(new, &item, probe.title_keys[0])
                             }

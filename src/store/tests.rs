@@ -235,6 +235,103 @@ fn a_guid_given_to_another_story_keeps_the_older_one() {
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
 }
 
+/// An episode of a feed that numbers its entries by their place, short titles and no text.
+fn numbered(guid: &str, n: u32) -> Staged {
+    let mut s = item(
+        guid,
+        &format!("Episode {n}"),
+        Some(&format!("https://x.example/episode-{n}")),
+        &format!("h{n}"),
+    );
+    s.item.summary = String::new();
+    s.item.published = Some(
+        Utc.with_ymd_and_hms(2020, 1, 1, 10, 0, 0).unwrap() + Duration::days(9 * i64::from(n)),
+    );
+    s
+}
+
+/// Each poll moves every episode down one place: each episode is stored once, and none is
+/// written over by the next.
+#[test]
+fn numbered_guids_store_each_story_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for poll in 1..=4u32 {
+        let feed: Vec<Staged> = (1..=poll)
+            .map(|place| numbered(&place.to_string(), poll + 1 - place))
+            .collect();
+        let later = now() + Duration::hours(i64::from(poll));
+        let r = apply_at(&store, "s1", &feed, later);
+        assert_eq!((r.new, r.updated), (1, 0), "poll {poll}: {r:?}");
+    }
+    let all = store.list(&Query::default()).unwrap();
+    let titles: Vec<&str> = all.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(titles, ["Episode 4", "Episode 3", "Episode 2", "Episode 1"]);
+    // First seen when each first came, not at a later poll.
+    assert!(all
+        .iter()
+        .all(|i| i.first_seen < now() + Duration::hours(5)));
+    let first = all.iter().find(|i| i.title == "Episode 1").unwrap();
+    assert_eq!(first.first_seen, now() + Duration::hours(1));
+    // The same feed again: nothing new, nothing edited.
+    let feed: Vec<Staged> = (1..=4u32)
+        .map(|p| numbered(&p.to_string(), 5 - p))
+        .collect();
+    let r = apply_at(&store, "s1", &feed, now() + Duration::hours(9));
+    assert_eq!((r.new, r.updated, r.unchanged), (0, 0, 4));
+    // Exported and imported, the same feed is still all known.
+    let (_copy, restored) = restored_copy(&store);
+    let r = apply_at(&restored, "s1", &feed, now() + Duration::hours(10));
+    assert_eq!((r.new, r.updated), (0, 0), "{r:?}");
+    assert_eq!(restored.list(&Query::default()).unwrap().len(), 4);
+}
+
+/// A cache serving the feed as it was and as it is in turn: GUID 1 names one episode, then
+/// the other, again and again. Two stories, neither written over.
+#[test]
+fn a_guid_naming_two_stories_in_turn_keeps_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for (poll, n) in [5, 6, 5, 6, 5].into_iter().enumerate() {
+        let later = now() + Duration::hours(poll as i64);
+        let r = apply_at(&store, "s1", &[numbered("1", n)], later);
+        assert_eq!(r.new, usize::from(poll < 2), "poll {poll}: {r:?}");
+        assert_eq!(r.updated, 0, "poll {poll}: {r:?}");
+    }
+    let all = store.list(&Query::default()).unwrap();
+    let got: Vec<(&str, DateTime<Utc>)> = all
+        .iter()
+        .map(|i| (i.title.as_str(), i.first_seen))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Episode 6", now() + Duration::hours(1)),
+            ("Episode 5", now())
+        ]
+    );
+}
+
+/// A site that moves its stories to new addresses and adds its name to their titles, dated
+/// anew: without text to compare, a title with words added is the story's (an edit), not
+/// another story under its GUID.
+#[test]
+fn a_story_moved_and_retitled_with_words_added_is_the_same_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut a = item("7", "Caucus meets", Some("https://x.example/old/7"), "h1");
+    a.item.summary = String::new();
+    apply(&store, "s1", std::slice::from_ref(&a));
+    let mut moved = a.clone();
+    moved.item.title = "Caucus meets | X News".into();
+    moved.item.link = Some("https://news.x.example/2020/caucus-meets".into());
+    moved.item.published = a.item.published.map(|p| p + Duration::days(5));
+    moved.item.content_hash = "h2".into();
+    let r = apply(&store, "s1", &[moved]);
+    assert_eq!((r.new, r.updated), (0, 1));
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 1);
+}
+
 /// The same for a partner's copy of another source's story: its GUID given to another story
 /// of the partner's later is that story, stored; it was taken for the copy, unchanged, and
 /// never stored.
@@ -483,6 +580,15 @@ fn a_story_stored_as_untitled_before_is_no_edit_for_that() {
     // A publisher's own "(untitled)" replaced by a title is an edit.
     let r = apply_at(&store, "s1", &[episode("Episode 7", "bb", "h3")], later);
     assert_eq!(r.updated, 1);
+    // Untitled now with nothing else changed but its raw form: counted refreshed, so that
+    // its feeds are rendered again without the old words.
+    let mut other = episode("(untitled)", "cc", "h4");
+    other.item.identity = Identity::Guid("ep-8".into());
+    apply(&store, "s1", &[other]);
+    let mut again = episode("", "cc", "h5");
+    again.item.identity = Identity::Guid("ep-8".into());
+    let r = apply_at(&store, "s1", &[again], later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
 }
 
 /// A story two sources carry takes its picture from the source that leads it: the other's
