@@ -1024,13 +1024,19 @@ impl Tx<'_, '_> {
             .then(|| Rc::unwrap_or_clone(item)))
     }
 
-    /// Whether `new`, an entry with a GUID, is this source's stored `item` under another GUID
-    /// (a feed that numbers its entries by their place moved it down one, a site moved to new
-    /// GUIDs): on its link (the caller's lookup), not claimed by another entry of the feed,
-    /// with its title (however short), its very date and a text that agrees.
+    /// Whether `new`, an entry with a GUID, is this source's stored `item` whose GUID was given
+    /// to another story ([`Tx::rekey`]): a feed that numbers its entries by their place moved
+    /// it down one, or a cache serves the feed as it was. On its link (the caller's lookup),
+    /// not claimed by another entry of the feed, with its title (however short), its very date
+    /// and a text that agrees. A story still known by its GUID is another entry's: two press
+    /// notes of a day under one section link, titled alike and without text, stay two.
     fn same_entry_moved(&self, new: &NewItem, item: &Item) -> bool {
         let title = title_key(&new.title, 1);
-        item.carried_by(self.source)
+        let rekeyed = item
+            .sources
+            .iter()
+            .any(|c| c.source == self.source && matches!(c.identity, Identity::Hash(_)));
+        rekeyed
             && !self.claimed.borrow().contains(&item.id)
             && !item.date_inferred
             && new.published == Some(item.published)

@@ -286,6 +286,28 @@ fn numbered_guids_store_each_story_once() {
     assert_eq!(restored.list(&Query::default()).unwrap().len(), 4);
 }
 
+/// Two press notes of one day under the section's link, titled alike and without text, each
+/// under a GUID of its own: two stories (the second is no story moved to another GUID).
+#[test]
+fn press_notes_alike_under_one_link_with_guids_of_their_own_stay_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let note = |guid: &str, hash: &str| {
+        let mut s = item(
+            guid,
+            "Saopštenje",
+            Some("https://x.example/saopstenja/"),
+            hash,
+        );
+        s.item.summary = String::new();
+        s
+    };
+    assert_eq!(apply(&store, "s1", &[note("a", "h1")]).new, 1);
+    let r = apply(&store, "s1", &[note("b", "h2"), note("a", "h1")]);
+    assert_eq!((r.new, r.unchanged), (1, 1), "{r:?}");
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
+}
+
 /// A cache serving the feed as it was and as it is in turn: GUID 1 names one episode, then
 /// the other, again and again. Two stories, neither written over.
 #[test]
