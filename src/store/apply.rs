@@ -170,6 +170,7 @@ impl Store {
                 .iter()
                 .any(|s| !matches!(s.item.identity, Identity::Guid(_))),
             claimed: Default::default(),
+            rekeyed: Default::default(),
             owners: Default::default(),
             entry_pairs: Default::default(),
             story_pairs: Default::default(),
@@ -261,6 +262,9 @@ struct Tx<'s, 'a> {
     /// when the feed has such entries (`claims`).
     claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     claims: bool,
+    /// Stories whose GUID an entry of this feed gave to another story ([`Tx::rekey`]): another
+    /// entry of the feed may be one of them under another GUID ([`Tx::same_entry_moved`]).
+    rekeyed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     /// The raw hashes of the entries of this feed that claimed each story by their content.
     owners: std::cell::RefCell<HashMap<ItemId, Vec<String>>>,
     /// The word pairs of the text of the entry being applied, worked out when it is first
@@ -407,6 +411,7 @@ impl Tx<'_, '_> {
         let mut recycled = false;
         // 1. Seen before in this source.
         if let Some(known) = known {
+            let claimed_before = self.claimed.borrow().contains(&known.id);
             self.claim(known.id);
             if let Some(gone_key) = known.gone {
                 // 1b. Carried before by this source, and removed by retention: a tombstone,
@@ -466,13 +471,17 @@ impl Tx<'_, '_> {
                     // from now on by that entry's raw hash, so that one identity names one
                     // story (retention, export and import go by the carriers).
                     // No longer this entry's: another entry of the feed may be its story.
-                    self.claimed.borrow_mut().remove(&item.id);
+                    if !claimed_before {
+                        self.claimed.borrow_mut().remove(&item.id);
+                    }
                     self.rekey(Rc::unwrap_or_clone(item), &new.identity, known.hash())?;
                     recycled = true;
                     // The GUID may name again a story it named before (a cache serving the
-                    // feed as it was): that story, found by its link, title and date.
+                    // feed as it was): that story, found by its link, title and date, known
+                    // by its GUID again.
                     if let Some(earlier) = self.named_before(new)? {
                         self.claim(earlier.id);
+                        let earlier = self.guid_again(earlier, &new.identity)?;
                         self.pending
                             .insert(Index::Idents, ident_key, ident_value(earlier.id));
                         return self.entry_again(earlier, s.item, false, report);
@@ -541,7 +550,15 @@ impl Tx<'_, '_> {
                 self.saw(item.id);
             } else {
                 // This source's own story under another identity (its site moved to new GUIDs,
-                // or from http to https): its entry again, edited or not.
+                // or from http to https): its entry again, edited or not. One whose GUID went
+                // to another story is known by this one from now on.
+                let item = if matches!(s.item.identity, Identity::Guid(_))
+                    && self.rekeyed.borrow().contains(&item.id)
+                {
+                    self.guid_again(item, &s.item.identity)?
+                } else {
+                    item
+                };
                 self.pending.insert(Index::Idents, ident_key, carried);
                 return self.entry_again(item, s.item, false, report);
             }
@@ -552,13 +569,20 @@ impl Tx<'_, '_> {
 
         // 3. A new story, made of the entry's fields. Under a GUID used again, its id is
         // its content's: the one its GUID derives is the older story's, which stays.
-        let id = if recycled {
-            ItemId::derive(self.source, &Identity::Hash(new.content_hash.clone()))
+        let by_content = || ItemId::derive(self.source, &Identity::Hash(new.content_hash.clone()));
+        let mut id = if recycled {
+            by_content()
         } else {
             ItemId::derive(self.source, &new.identity)
         };
-        // A story is never written over: one stored under that id is this very entry's (its
-        // GUID used again, then this version of it again), which it names from now on.
+        // A story is never written over. One stored under its GUID's id that is another story
+        // (its GUID went to this one before an export and import forgot it): its content's id.
+        // One stored under that id is this very entry's, which it names from now on.
+        if let Some(stored) = self.get(id)? {
+            if !recycled && self.recycled(new, &stored) {
+                id = by_content();
+            }
+        }
         if let Some(stored) = self.get(id)? {
             self.claim(id);
             self.pending
@@ -972,8 +996,10 @@ impl Tx<'_, '_> {
             .unwrap_or(Duration::MAX)
             > self.dedupe.title_window;
         // A title with words added or cut (" | Portal", "(video)") is the story's retitled.
+        // (Two words at least in the shorter: "Update" and "Update 2" are two stories.)
         let (old, renamed) = (title_words(&item.title), title_words(&new.title));
-        let retitled = old.is_subset(&renamed) || renamed.is_subset(&old);
+        let retitled = old.len().min(renamed.len()) >= 2
+            && (old.is_subset(&renamed) || renamed.is_subset(&old));
         a != b && far && !retitled && title_key(&new.title, 1) != title_key(&item.title, 1) && {
             let (x, y) = (self.pairs_of_entry(new), self.pairs_of_story(item));
             x.is_empty() || y.is_empty() || !self.texts_agree(new, item)
@@ -998,7 +1024,35 @@ impl Tx<'_, '_> {
             keys::ident_key(self.source, &by_content.key()),
             keys::ident_value(item.id, &String::from_utf8_lossy(hash)),
         );
+        self.rekeyed.borrow_mut().insert(item.id);
         self.put(&item)
+    }
+
+    /// The stored `item`, whose GUID went to another story ([`Tx::rekey`]), found again under
+    /// the GUID `identity`: its carrier of this source is known by it from now on (the caller
+    /// records it in the identity index), and the raw hash's entry it had meanwhile goes.
+    fn guid_again(&self, mut item: Item, identity: &Identity) -> TxResult<Item> {
+        let Some(carrier) = item
+            .sources
+            .iter_mut()
+            .find(|c| c.source == self.source && matches!(c.identity, Identity::Hash(_)))
+        else {
+            return Ok(item);
+        };
+        let by_content = std::mem::replace(&mut carrier.identity, identity.clone());
+        let key = keys::ident_key(self.source, &by_content.key());
+        let names_it = self
+            .pending
+            .get(Index::Idents, &key)?
+            .as_deref()
+            .and_then(keys::split_ident_value)
+            .is_some_and(|(id, _)| id == item.id);
+        if names_it {
+            self.pending.remove(Index::Idents, key);
+        }
+        self.rekeyed.borrow_mut().remove(&item.id);
+        self.put(&item)?;
+        Ok(item)
     }
 
     /// This source's story that `new`, an entry under a GUID used again, was before: the story
@@ -1019,9 +1073,20 @@ impl Tx<'_, '_> {
         let Some(item) = self.get(id)? else {
             return Ok(None);
         };
-        Ok(self
-            .same_entry_moved(new, &item)
-            .then(|| Rc::unwrap_or_clone(item)))
+        // (Its GUID went to another story in an earlier fetch, as the cache served the feed.)
+        let rekeyed = item
+            .sources
+            .iter()
+            .any(|c| c.source == self.source && matches!(c.identity, Identity::Hash(_)));
+        let title = title_key(&new.title, 1);
+        let same = rekeyed
+            && !self.claimed.borrow().contains(&item.id)
+            && !item.date_inferred
+            && new.published == Some(item.published)
+            && title.is_some()
+            && title == title_key(&item.title, 1)
+            && self.texts_agree(new, &item);
+        Ok(same.then(|| Rc::unwrap_or_clone(item)))
     }
 
     /// Whether `new`, an entry with a GUID, is this source's stored `item` whose GUID was given
@@ -1032,11 +1097,7 @@ impl Tx<'_, '_> {
     /// notes of a day under one section link, titled alike and without text, stay two.
     fn same_entry_moved(&self, new: &NewItem, item: &Item) -> bool {
         let title = title_key(&new.title, 1);
-        let rekeyed = item
-            .sources
-            .iter()
-            .any(|c| c.source == self.source && matches!(c.identity, Identity::Hash(_)));
-        rekeyed
+        self.rekeyed.borrow().contains(&item.id)
             && !self.claimed.borrow().contains(&item.id)
             && !item.date_inferred
             && new.published == Some(item.published)

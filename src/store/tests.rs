@@ -286,6 +286,118 @@ fn numbered_guids_store_each_story_once() {
     assert_eq!(restored.list(&Query::default()).unwrap().len(), 4);
 }
 
+/// Exported and imported after GUIDs were used again, the next stories are stored as their
+/// own, none written over: a cache's alternation, then a numbered feed's next episodes.
+#[test]
+fn guids_used_again_survive_an_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for (poll, n) in [5, 6, 5].into_iter().enumerate() {
+        apply_at(
+            &store,
+            "s1",
+            &[numbered("1", n)],
+            now() + Duration::hours(poll as i64),
+        );
+    }
+    let (_copy, restored) = restored_copy(&store);
+    let r = apply_at(
+        &restored,
+        "s1",
+        &[numbered("1", 7)],
+        now() + Duration::hours(5),
+    );
+    assert_eq!((r.new, r.updated), (1, 0), "{r:?}");
+    let titles: Vec<String> = restored
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["Episode 7", "Episode 6", "Episode 5"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let feed = |newest: u32| -> Vec<Staged> {
+        (1..=newest)
+            .map(|place| numbered(&place.to_string(), newest + 1 - place))
+            .collect()
+    };
+    apply_at(&store, "s1", &feed(3), now());
+    assert_eq!(
+        apply_at(&store, "s1", &feed(4), now() + Duration::hours(1)).new,
+        1
+    );
+    let (_copy, restored) = restored_copy(&store);
+    let r = apply_at(&restored, "s1", &feed(6), now() + Duration::hours(2));
+    assert_eq!((r.new, r.updated), (2, 0), "{r:?}");
+    let all = restored.list(&Query::default()).unwrap();
+    let titles: Vec<&str> = all.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Episode 6",
+            "Episode 5",
+            "Episode 4",
+            "Episode 3",
+            "Episode 2",
+            "Episode 1"
+        ]
+    );
+    let second = all.iter().find(|i| i.title == "Episode 2").unwrap();
+    assert_eq!((second.first_seen, second.edited), (now(), None));
+}
+
+/// A GUID given to a story whose title is none, or the old one-word title with words added,
+/// is another story all the same when its link, date and text are another's.
+#[test]
+fn a_guid_given_to_an_untitled_or_longer_titled_story_keeps_the_older_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |title: &str, slug: &str, text: &str, day: i64, hash: &str| {
+        let mut s = item("1", title, Some(&format!("https://x.example/{slug}")), hash);
+        s.item.summary = text.into();
+        s.item.published = Some(now() + Duration::days(day));
+        s
+    };
+    apply(
+        &store,
+        "s1",
+        &[entry(
+            "Announcement",
+            "a",
+            "The caucus meets on Monday in Prizren.",
+            0,
+            "h1",
+        )],
+    );
+    let r = apply(
+        &store,
+        "s1",
+        &[entry(
+            "Announcement: the office is closed for the holidays",
+            "b",
+            "Our office stays closed until the new year; write to us meanwhile.",
+            60,
+            "h2",
+        )],
+    );
+    assert_eq!((r.new, r.updated), (1, 0), "{r:?}");
+    let r = apply(
+        &store,
+        "s1",
+        &[entry(
+            "",
+            "c",
+            "Musicians opened the festival in the old town.",
+            120,
+            "h3",
+        )],
+    );
+    assert_eq!((r.new, r.updated), (1, 0), "{r:?}");
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 3);
+}
+
 /// Two press notes of one day under the section's link, titled alike and without text, each
 /// under a GUID of its own: two stories (the second is no story moved to another GUID).
 #[test]
@@ -306,6 +418,40 @@ fn press_notes_alike_under_one_link_with_guids_of_their_own_stay_two() {
     let r = apply(&store, "s1", &[note("b", "h2"), note("a", "h1")]);
     assert_eq!((r.new, r.unchanged), (1, 1), "{r:?}");
     assert_eq!(store.list(&Query::default()).unwrap().len(), 2);
+}
+
+/// The same once the first note's GUID went to another story in an earlier fetch: the next
+/// note under the section's link is a story of its own, not the first one moved.
+#[test]
+fn a_note_under_the_link_of_one_whose_guid_went_elsewhere_earlier_is_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut first = item(
+        "a",
+        "Saopštenje",
+        Some("https://x.example/saopstenja/"),
+        "h1",
+    );
+    first.item.summary = String::new();
+    apply(&store, "s1", &[first]);
+    let mut other = item(
+        "a",
+        "Culture night",
+        Some("https://x.example/culture"),
+        "h2",
+    );
+    other.item.published = other.item.published.map(|p| p + Duration::days(60));
+    assert_eq!(apply(&store, "s1", std::slice::from_ref(&other)).new, 1);
+    let mut next = item(
+        "b",
+        "Saopštenje",
+        Some("https://x.example/saopstenja/"),
+        "h3",
+    );
+    next.item.summary = "The ministry answered the caucus on the shelters' budget.".into();
+    let r = apply(&store, "s1", &[next, other]);
+    assert_eq!((r.new, r.updated), (1, 0), "{r:?}");
+    assert_eq!(store.list(&Query::default()).unwrap().len(), 3);
 }
 
 /// A cache serving the feed as it was and as it is in turn: GUID 1 names one episode, then
