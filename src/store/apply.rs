@@ -467,13 +467,13 @@ impl Tx<'_, '_> {
             match self.get(id)? {
                 // Another story under a GUID the source gave this one: a new story, below.
                 Some(item) if self.recycled(new, &item) => {
-                    // The older story keeps its record; its carrier of this source is known
-                    // from now on by that entry's raw hash, so that one identity names one
-                    // story (retention, export and import go by the carriers).
                     // No longer this entry's: another entry of the feed may be its story.
                     if !claimed_before {
                         self.claimed.borrow_mut().remove(&item.id);
                     }
+                    // The older story keeps its record; its carrier of this source is known
+                    // from now on by that entry's raw hash, so that one identity names one
+                    // story (retention, export and import go by the carriers).
                     self.rekey(Rc::unwrap_or_clone(item), &new.identity, known.hash())?;
                     recycled = true;
                     // The GUID may name again a story it named before (a cache serving the
@@ -578,12 +578,12 @@ impl Tx<'_, '_> {
         // A story is never written over. One stored under its GUID's id that is another story
         // (its GUID went to this one before an export and import forgot it): its content's id.
         // One stored under that id is this very entry's, which it names from now on.
-        if let Some(stored) = self.get(id)? {
-            if !recycled && self.recycled(new, &stored) {
-                id = by_content();
-            }
+        let mut stored = self.get(id)?;
+        if !recycled && stored.as_ref().is_some_and(|s| self.recycled(new, s)) {
+            id = by_content();
+            stored = self.get(id)?;
         }
-        if let Some(stored) = self.get(id)? {
+        if let Some(stored) = stored {
             self.claim(id);
             self.pending
                 .insert(Index::Idents, ident_key, ident_value(id));
@@ -693,10 +693,8 @@ impl Tx<'_, '_> {
                 item.enclosures = new.enclosures;
                 item.title = new.title;
                 item.last_changed = self.now;
-            }
-            // Its feeds' bytes change: counted with the stories that took a new address, for
-            // the feeds to be rendered again.
-            if renewed || retitled {
+                // Its feeds' bytes change: counted with the stories that took a new address,
+                // for the feeds to be rendered again.
                 report.refreshed += 1;
             }
             if renewed || retitled || item.content_hash != new.content_hash {
@@ -1056,7 +1054,8 @@ impl Tx<'_, '_> {
     }
 
     /// This source's story that `new`, an entry under a GUID used again, was before: the story
-    /// under its link, carried by this source, with its title and its very date.
+    /// on its link whose GUID went to another story ([`Tx::rekey`]), told as the same entry
+    /// ([`Tx::told_as_moved`]).
     fn named_before(&self, new: &NewItem) -> TxResult<Option<Item>> {
         let Some(key) = new.link.as_deref().and_then(link_key) else {
             return Ok(None);
@@ -1078,27 +1077,24 @@ impl Tx<'_, '_> {
             .sources
             .iter()
             .any(|c| c.source == self.source && matches!(c.identity, Identity::Hash(_)));
-        let title = title_key(&new.title, 1);
-        let same = rekeyed
-            && !self.claimed.borrow().contains(&item.id)
-            && !item.date_inferred
-            && new.published == Some(item.published)
-            && title.is_some()
-            && title == title_key(&item.title, 1)
-            && self.texts_agree(new, &item);
-        Ok(same.then(|| Rc::unwrap_or_clone(item)))
+        Ok((rekeyed && self.told_as_moved(new, &item)).then(|| Rc::unwrap_or_clone(item)))
     }
 
     /// Whether `new`, an entry with a GUID, is this source's stored `item` whose GUID was given
     /// to another story ([`Tx::rekey`]): a feed that numbers its entries by their place moved
-    /// it down one, or a cache serves the feed as it was. On its link (the caller's lookup),
-    /// not claimed by another entry of the feed, with its title (however short), its very date
-    /// and a text that agrees. A story still known by its GUID is another entry's: two press
+    /// it down one in this fetch. On its link (the caller's lookup), told as the same entry
+    /// ([`Tx::told_as_moved`]). A story still known by its GUID is another entry's: two press
     /// notes of a day under one section link, titled alike and without text, stay two.
     fn same_entry_moved(&self, new: &NewItem, item: &Item) -> bool {
+        self.rekeyed.borrow().contains(&item.id) && self.told_as_moved(new, item)
+    }
+
+    /// Whether `new` tells the stored `item` as the same entry under another GUID would: not
+    /// claimed by another entry of the feed, with its title (however short), its very date and
+    /// a text that agrees.
+    fn told_as_moved(&self, new: &NewItem, item: &Item) -> bool {
         let title = title_key(&new.title, 1);
-        self.rekeyed.borrow().contains(&item.id)
-            && !self.claimed.borrow().contains(&item.id)
+        !self.claimed.borrow().contains(&item.id)
             && !item.date_inferred
             && new.published == Some(item.published)
             && title.is_some()
