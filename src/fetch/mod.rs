@@ -385,14 +385,15 @@ fn redirect_policy(
             }
             // (A source the config names by such a name is fetched as configured, redirects
             // and all; so is a redirect within the host asked.)
-            let first = attempt.previous().first();
-            let chosen = first.is_some_and(|u| {
-                guard::internal_name(u).is_some() || u.host_str() == attempt.url().host_str()
-            });
-            let internal = (proxied && !chosen)
+            let chosen = |first: &Url| {
+                guard::internal_name(first).is_some()
+                    || first.host_str() == attempt.url().host_str()
+            };
+            let internal = proxied && !attempt.previous().first().is_some_and(chosen);
+            if let Some(name) = internal
                 .then(|| guard::internal_name(attempt.url()))
-                .flatten();
-            if let Some(name) = internal {
+                .flatten()
+            {
                 return attempt.error(format!(
                     "refused: redirect to {name}, a name of a private network, through the proxy (set url to it if it is to be fetched)"
                 ));

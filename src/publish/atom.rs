@@ -136,7 +136,7 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
     // Atom requires a title: a story that has none is untitled in its own language, else
     // the feed's (RSS and JSON Feed leave it out where they can, and readers say it in
     // theirs), the words marked with their language where it is not the feed's.
-    let title = if v.title.trim().is_empty() {
+    let title = if v.title.is_empty() {
         let (words, tag) = view::untitled(v, feed_lang);
         Text {
             lang: (!feed_lang.is_some_and(|f| f.eq_ignore_ascii_case(tag)))

@@ -124,11 +124,7 @@ fn item(v: &ItemView) -> JsonItem<'_> {
         url: v.link.as_deref(),
         // Optional in JSON Feed: a story without one leaves it out (readers say "untitled"
         // in their own words).
-        title: if v.title.trim().is_empty() {
-            ""
-        } else {
-            &v.title
-        },
+        title: &v.title,
         content_html: v.content.as_deref(),
         content_text: v.content.is_none().then_some(v.summary.as_str()),
         summary: if v.content.is_some() { &v.summary } else { "" },

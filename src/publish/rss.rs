@@ -62,7 +62,7 @@ fn item(v: &ItemView, language: Option<&str>) -> Item {
     };
     // RSS requires a title or a description: a story with neither is untitled in words, as
     // in Atom; with a description, readers say it in theirs.
-    let title = if !v.title.trim().is_empty() {
+    let title = if !v.title.is_empty() {
         Some(v.title.clone())
     } else if description.is_none() {
         Some(view::untitled(v, language).0.to_string())

@@ -26,7 +26,7 @@ const URN_KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b
 pub struct ItemView {
     /// `urn:tributary:item:{id}`: the RSS guid, Atom id and JSON Feed id alike.
     pub guid: String,
-    /// Plain-text title (possibly empty).
+    /// Plain-text title; empty when the story has none (nothing but blanks).
     pub title: String,
     /// Link to the original, when there is one.
     pub link: Option<String>,
@@ -135,7 +135,7 @@ impl ItemView {
         }
         ItemView {
             guid: item_guid(&item.id.to_string()),
-            title: clean(&item.title),
+            title: non_blank(Some(&item.title)).unwrap_or_default(),
             link: non_blank(item.link.as_deref()),
             published: whole_seconds(item.published),
             updated: whole_seconds(item.updated_at()),
