@@ -160,22 +160,9 @@ fn classify_stops_on_an_input_it_cannot_read() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id().to_string();
-    // Waited for on a thread of its own: one that reads the error again for ever (as it did)
-    // is killed and fails the test rather than hold it up.
-    let (done, out) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(child.wait_with_output());
-    });
-    let out = match out.recv_timeout(std::time::Duration::from_secs(60)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid])
-                .status();
-            panic!("classify did not stop on an input it cannot read");
-        }
-    };
+    // One that reads the error again for ever (as it did) fails the test.
+    let out =
+        common::output_within_a_minute(child, "classify did not stop on an input it cannot read");
     assert_eq!(out.status.code(), Some(2));
     let errors = String::from_utf8(out.stderr).unwrap();
     assert!(errors.starts_with("cannot read stdin: line 1:"), "{errors}");

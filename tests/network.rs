@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{setup, src, FeedServer, Route};
+use common::{output_within_a_minute, setup, src, FeedServer, Route};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -331,21 +331,8 @@ fn one_sigterm_ends_a_fetch_whose_local_file_read_blocks() {
         .status()
         .unwrap();
     assert!(signalled.success());
-    // Waited for on a thread of its own, so that a fetch that hangs (as it did, until a
-    // second signal) is killed and fails the test rather than hold it up.
-    let (exited, status) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = exited.send(child.wait());
-    });
-    let status = match status.recv_timeout(std::time::Duration::from_secs(60)) {
-        Ok(status) => status.unwrap(),
-        Err(_) => {
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", &pid])
-                .status();
-            panic!("one SIGTERM did not end the fetch");
-        }
-    };
+    // A fetch that hangs (as it did, until a second signal) fails the test.
+    let status = output_within_a_minute(child, "one SIGTERM did not end the fetch").status;
     assert_eq!(status.code(), Some(143));
     let rest: Vec<serde_json::Value> = lines
         .map(|l| serde_json::from_str(&l.unwrap()).unwrap())

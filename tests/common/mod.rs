@@ -386,6 +386,26 @@ impl Setup {
     }
 }
 
+/// Waits for `child` to exit and gives its output (what is left of it to read), on a thread of
+/// its own: one still running after a minute is killed and fails the test with `hung`, rather
+/// than hold up the suite.
+pub fn output_within_a_minute(child: std::process::Child, hung: &str) -> std::process::Output {
+    let pid = child.id().to_string();
+    let (done, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match output.recv_timeout(std::time::Duration::from_secs(60)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+            panic!("{hung}");
+        }
+    }
+}
+
 /// The binary, with whatever it reads from the environment taken out: a developer's
 /// `TRIBUTARY_DATA_DIR` would point a test at their own store, a `NOTIFY_SOCKET` at their
 /// service manager. A test sets what it needs after this.
