@@ -2,7 +2,8 @@
 //!
 //! Order of evidence: a byte-order mark; UTF-16/32 patterns without one; bytes that are valid
 //! UTF-8 (a windows-1250 page with any non-ASCII letter practically never is); then the
-//! HTTP `charset`, then the XML declaration; with none, the legacy encoding of the source's
+//! HTTP `charset`, then the XML declaration (which wins over a header of ISO-8859-1, the
+//! servers' default, naming another encoding); with none, the legacy encoding of the source's
 //! configured language (windows-1251 for Serbian Cyrillic, windows-1250 for Serbian Latin and
 //! its neighbours, windows-1252 for English and Albanian), else a guess from the bytes as
 //! browsers make it (chardetng, told the feed's top-level domain).
@@ -32,11 +33,17 @@ pub struct Decoded {
 impl Decoded {
     /// What the source should be told of a guessed encoding.
     pub fn guess_warning(&self) -> Option<String> {
+        let read = self.encoding.name();
         let why = match self.guessed? {
             Guess::Language => "its source's language",
             Guess::Text => "its text",
+            Guess::OverHeader => {
+                let label = self.said.as_deref().unwrap_or_default();
+                return Some(format!(
+                    "the server says the feed's character set is {label:?} but the feed itself says {read}: read as {read}"
+                ));
+            }
         };
-        let read = self.encoding.name();
         Some(match &self.said {
             Some(label) if Encoding::for_label(label.trim().as_bytes()).is_some() => format!(
                 "the feed says its character set is {label:?} but its bytes are not: read as {read} (from {why})"
@@ -58,6 +65,8 @@ pub enum Guess {
     Language,
     /// From the text (and the feed's top-level domain).
     Text,
+    /// From the document's own declaration, over the server's default ISO-8859-1.
+    OverHeader,
 }
 
 /// What [`decode`] may go by besides the bytes and a declaration.
@@ -157,10 +166,18 @@ fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Gue
             .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
             .filter(|e| *e != UTF_8 && *e != UTF_16BE && *e != UTF_16LE)
     };
-    if let Some(encoding) =
-        declared(http_charset).or_else(|| declared(xml_declared_encoding(bytes).as_deref()))
-    {
-        return (encoding, None);
+    let from_document = declared(xml_declared_encoding(bytes).as_deref());
+    match (declared(http_charset), from_document) {
+        // ISO-8859-1 (windows-1252 to a browser) is what servers say of any text they are not
+        // told about (Apache's `AddDefaultCharset`); a document that names another legacy
+        // encoding in its declaration was written by what wrote its bytes, and is read as it
+        // says (RFC 7303 has the header win: Serbian text would come out as Latin-1
+        // mojibake).
+        (Some(http), Some(own)) if http == encoding_rs::WINDOWS_1252 && own != http => {
+            return (own, Some(Guess::OverHeader));
+        }
+        (Some(encoding), _) | (None, Some(encoding)) => return (encoding, None),
+        (None, None) => {}
     }
     let language = hints.lang.and_then(legacy_of_language);
     // The top-level domain as chardetng takes it: lower-case ASCII, no dot (a name only, not
@@ -471,6 +488,36 @@ mod tests {
             },
         );
         assert!(d.guessed.is_none() && d.text.contains("Žene"));
+    }
+
+    /// A server's default `charset=iso-8859-1` (or `us-ascii`) gives way to the document's own
+    /// declaration of another encoding, and the source is told; any other header charset is
+    /// read as it says, as RFC 7303 has it.
+    #[test]
+    fn the_documents_declaration_beats_a_servers_default_charset() {
+        let doc = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss><t>Влада Србије о споразуму</t></rss>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(doc);
+        for header in ["iso-8859-1", "ISO-8859-1", "us-ascii", "windows-1252"] {
+            let d = decode(&bytes, Some(header));
+            assert_eq!(d.encoding, encoding_rs::WINDOWS_1251, "{header}");
+            assert!(d.text.contains("Влада Србије"), "{}", d.text);
+            let warning = d.guess_warning().expect("the disagreement is told");
+            assert!(
+                warning.contains(header) && warning.contains("windows-1251"),
+                "{warning}"
+            );
+        }
+        // A header that names something else than the default is what the server was told.
+        let d = decode(&bytes, Some("koi8-r"));
+        assert_eq!(d.encoding, encoding_rs::KOI8_R);
+        assert!(d.guess_warning().is_none());
+        // The two agreeing, or only the header: no warning.
+        let (latin, _, _) = encoding_rs::WINDOWS_1252
+            .encode("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><t>Café</t></rss>");
+        let d = decode(&latin, Some("iso-8859-1"));
+        assert!(d.text.contains("Café") && d.guess_warning().is_none());
+        let (bare, _, _) = encoding_rs::WINDOWS_1252.encode("<rss><t>Café</t></rss>");
+        assert!(decode(&bare, Some("iso-8859-1")).guess_warning().is_none());
     }
 
     /// UTF-8 with a stray byte is read as UTF-8, the byte replaced and said to be, whatever
