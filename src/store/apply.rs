@@ -684,7 +684,8 @@ impl Tx<'_, '_> {
             // its entry's date stays; its feeds' own date moves, as their bytes do.
             let renewed = item.image != new.image
                 || item.content != new.content
-                || item.enclosures != new.enclosures;
+                || item.enclosures != new.enclosures
+                || new.link.is_some() && item.link != new.link;
             // (Or stored "(untitled)" by an earlier version: untitled now.)
             let retitled = item.title != new.title;
             if renewed || retitled {
@@ -692,6 +693,14 @@ impl Tx<'_, '_> {
                 item.content = new.content;
                 item.enclosures = new.enclosures;
                 item.title = new.title;
+                if new.link.is_some() {
+                    // The same page spelled otherwise ([`same_page`]): its link index key
+                    // stays.
+                    if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
+                        c.link.clone_from(&new.link);
+                    }
+                    item.link = new.link;
+                }
                 item.last_changed = self.now;
                 // Its feeds' bytes change: counted with the stories that took a new address,
                 // for the feeds to be rendered again.
@@ -1505,8 +1514,8 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
         && (item.title == new.title || is_legacy_untitled(&item.title, &new.title))
         && new
             .link
-            .as_ref()
-            .is_none_or(|l| item.link.as_ref() == Some(l))
+            .as_deref()
+            .is_none_or(|l| item.link.as_deref().is_some_and(|old| same_page(old, l)))
         && item.summary == new.summary
         && same_pictures(
             item.content.as_deref(),
@@ -1525,6 +1534,21 @@ fn reads_the_same(item: &Item, new: &NewItem) -> bool {
             new.image.as_deref(),
             urls::same_but_query,
         )
+}
+
+/// Whether a story's link, as stored (`old`) and in its entry again (`new`), names the same
+/// page: the same address, or one spelled otherwise ([`urls::dedupe_key`]: a site moved to
+/// https or off `www.`, a trailing slash added, a tracking parameter) with the same fragment
+/// (another `#…` on one page may be another note of a changelog).
+fn same_page(old: &str, new: &str) -> bool {
+    old == new
+        || match (Url::parse(old), Url::parse(new)) {
+            (Ok(a), Ok(b)) => {
+                a.fragment() == b.fragment()
+                    && urls::dedupe_key(&a).is_some_and(|k| urls::dedupe_key(&b) == Some(k))
+            }
+            _ => false,
+        }
 }
 
 /// Whether a stored title is the English "(untitled)" that earlier versions stored for an

@@ -601,6 +601,53 @@ fn a_picture_signed_anew_is_no_edit_and_takes_the_new_address() {
     assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 0));
 }
 
+/// A story whose link is spelled otherwise (the site moved to https and `www.`, a trailing
+/// slash) is no edit: it takes the new link, its date stays, and a partner's copy under the
+/// new spelling still finds it. Another fragment or another page is an edit.
+#[test]
+fn a_link_spelled_otherwise_is_no_edit_and_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let at = |link: &str, hash: &str| item("a", "Culture night in Prizren", Some(link), hash);
+    assert_eq!(
+        apply(&store, "s1", &[at("http://x.example/a", "h1")]).new,
+        1
+    );
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    let r = apply_at(&store, "s1", &[at("https://www.x.example/a/", "h2")], later);
+    assert_eq!((r.updated, r.unchanged, r.refreshed), (0, 1, 1));
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(after.link.as_deref(), Some("https://www.x.example/a/"));
+    assert_eq!(
+        after.sources[0].link.as_deref(),
+        Some("https://www.x.example/a/")
+    );
+    assert_eq!(
+        (after.edited, after.updated_at(), after.last_changed),
+        (None, stored.updated_at(), later)
+    );
+    // A partner's copy under the page's new address is a copy of the story.
+    let copy = item(
+        "p1",
+        "Culture night in Prizren",
+        Some("https://x.example/a/?utm_source=partner"),
+        "p1",
+    );
+    let r = apply_at(&store, "s2", &[copy], later);
+    assert_eq!((r.new, r.duplicate), (0, 1));
+    // Another fragment, then another page: edits.
+    let r = apply_at(
+        &store,
+        "s1",
+        &[at("https://www.x.example/a/#part-2", "h3")],
+        later,
+    );
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+    let r = apply_at(&store, "s1", &[at("https://www.x.example/b/", "h4")], later);
+    assert_eq!((r.updated, r.refreshed), (1, 0));
+}
+
 /// A picture at another path is another picture, whatever its query: an edit.
 #[test]
 fn a_picture_at_another_path_is_an_edit() {
