@@ -1792,12 +1792,21 @@ fn title_head(title: &str) -> &str {
             break;
         };
         let (before, after) = (&head[..at], &head[at + len..]);
-        if !(1..=4).contains(&words(after)) || words(before) < 3 {
+        if !(1..=4).contains(&words(after)) || words(before) < 3 || numbered(after) {
             break;
         }
         head = before.trim_end();
     }
     head
+}
+
+/// Whether a title's ending has a number for a word ("No. 13", "#13", "Part 2", "December
+/// 2026"): it tells one issue, part or date of a series from another, as no site's name does
+/// (names with digits are words of their own: "N1", "B92").
+fn numbered(ending: &str) -> bool {
+    let mut number = false;
+    match_words(ending, |w| number |= w.bytes().all(|b| b.is_ascii_digit()));
+    number
 }
 
 /// How many site names [`title_head`] takes off a title's end, at most.

@@ -1087,6 +1087,7 @@ fn a_title_is_indexed_also_without_the_site_name_after_it() {
         "Workshop on the Brussels dialogue - Portal | Partner",
         "Workshop on the Brussels dialogue — Kosovo Democratic Institute Prishtina",
         "Workshop on the Brussels dialogue · KDI  ",
+        "Workshop on the Brussels dialogue – N1",
     ] {
         assert_eq!(
             keys(copy),
@@ -1100,6 +1101,10 @@ fn a_title_is_indexed_also_without_the_site_name_after_it() {
         "Talks resume – the Kosovo Serbia dialogue continues",
         "Workshop on the Brussels dialogue|KDI",
         "Workshop on the Brussels-dialogue",
+        // A number for a word: an issue, part or date of a series, not a site's name.
+        "Weekly newsletter of the Balkans Group – No. 13",
+        "Workshop on the Brussels dialogue – Part 2",
+        "Workshop on the Brussels dialogue | December 2026",
     ] {
         assert_eq!(
             keys(whole_only),
@@ -1279,6 +1284,52 @@ fn titles_alike_only_without_their_endings_need_texts_that_agree() {
     );
     assert_eq!(told.duplicate, 1);
     assert_eq!(store.item_count(), 6);
+}
+
+/// Issues of a newsletter, numbered in their titles' ending, are other stories however much
+/// of their text they share: a partner's copy of issue 13 is not the lead's issue 12.
+#[test]
+fn numbered_issues_of_a_series_stay_apart_across_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let common = "In this issue of our newsletter you will find the latest news on the \
+        Kosovo-Serbia dialogue, the activities of the Women Caucus in the Assembly and \
+        cultural events in the region, with publications and events of our partners.";
+    let issue = |guid: &str, n: u32, link: &str, highlights: &str| {
+        let mut s = item(
+            guid,
+            &format!("Weekly newsletter of the Balkans Group – No. {n}"),
+            Some(link),
+            guid,
+        );
+        s.item.summary = format!("{common} Highlights: {highlights}");
+        s
+    };
+    let twelve = issue(
+        "o-12",
+        12,
+        "https://balkansgroup.example/newsletter-12/",
+        "the workshop in Pristina.",
+    );
+    assert_eq!(apply(&store, "org", &[twelve]).new, 1);
+    let copy = issue(
+        "p-13",
+        13,
+        "https://partner.example/republished/newsletter-13",
+        "the workshop in North Mitrovica.",
+    );
+    let r = apply(&store, "partner", &[copy]);
+    assert_eq!((r.new, r.duplicate), (1, 0));
+    // The lead's issue 13 then is the partner's copy's story.
+    let thirteen = issue(
+        "o-13",
+        13,
+        "https://balkansgroup.example/newsletter-13/",
+        "the workshop in North Mitrovica.",
+    );
+    let r = apply(&store, "org", &[thirteen]);
+    assert_eq!((r.new, r.duplicate), (0, 1));
+    assert_eq!(store.item_count(), 2);
 }
 
 #[test]
