@@ -171,6 +171,13 @@ impl Store {
                 .any(|s| !matches!(s.item.identity, Identity::Guid(_))),
             claimed: Default::default(),
             rekeyed: Default::default(),
+            guids: staged
+                .iter()
+                .filter_map(|s| match &s.item.identity {
+                    Identity::Guid(g) => Some(g.clone()),
+                    _ => None,
+                })
+                .collect(),
             owners: Default::default(),
             entry_pairs: Default::default(),
             story_pairs: Default::default(),
@@ -220,6 +227,21 @@ struct Probe {
     /// The new item's link key and title keys ([`title_keys`]), worked out once.
     link_key: Option<DedupeKey>,
     title_keys: [Option<DedupeKey>; 2],
+    /// The story found is this source's own, its entry moved to a new GUID and another
+    /// page ([`Tx::moved_away`]).
+    moved: bool,
+}
+
+/// How a source's entry comes back to its story ([`Tx::entry_again`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Again {
+    /// As its entry: what reads otherwise is an edit.
+    Entry,
+    /// Its raw form as recorded, read again only because a reread asked: what reads otherwise
+    /// is this version's reading, no edit.
+    Reread,
+    /// Under a new GUID and another link (the site moved): the link is no edit.
+    Moved,
 }
 
 /// What a source's entry was recorded as before ([`Tx::recognise`]).
@@ -265,6 +287,8 @@ struct Tx<'s, 'a> {
     /// Stories whose GUID an entry of this feed gave to another story ([`Tx::rekey`]): another
     /// entry of the feed may be one of them under another GUID ([`Tx::same_entry_moved`]).
     rekeyed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
+    /// The GUIDs of this feed's entries.
+    guids: std::collections::HashSet<String>,
     /// The raw hashes of the entries of this feed that claimed each story by their content.
     owners: std::cell::RefCell<HashMap<ItemId, Vec<String>>>,
     /// The word pairs of the text of the entry being applied, worked out when it is first
@@ -484,15 +508,19 @@ impl Tx<'_, '_> {
                         let earlier = self.guid_again(earlier, &new.identity)?;
                         self.pending
                             .insert(Index::Idents, ident_key, ident_value(earlier.id));
-                        return self.entry_again(earlier, s.item, false, report);
+                        return self.entry_again(earlier, s.item, Again::Entry, report);
                     }
                 }
                 Some(item) => {
                     // Its raw form as recorded, read again only because a reread asked (not
                     // an entry back as it was before an edit: that is its publisher's change).
-                    let read_again =
-                        reread && !stale && known.hash() == s.item.content_hash.as_bytes();
-                    return self.entry_again(Rc::unwrap_or_clone(item), s.item, read_again, report);
+                    let how = if reread && !stale && known.hash() == s.item.content_hash.as_bytes()
+                    {
+                        Again::Reread
+                    } else {
+                        Again::Entry
+                    };
+                    return self.entry_again(Rc::unwrap_or_clone(item), s.item, how, report);
                 }
                 // The story was pruned by retention before its identity would have moved to
                 // the `gone` tree: a tombstone all the same, so the source's old entries are
@@ -560,7 +588,12 @@ impl Tx<'_, '_> {
                     item
                 };
                 self.pending.insert(Index::Idents, ident_key, carried);
-                return self.entry_again(item, s.item, false, report);
+                let how = if probe.moved {
+                    Again::Moved
+                } else {
+                    Again::Entry
+                };
+                return self.entry_again(item, s.item, how, report);
             }
             self.pending.insert(Index::Idents, ident_key, carried);
             report.duplicate += 1;
@@ -587,7 +620,7 @@ impl Tx<'_, '_> {
             self.claim(id);
             self.pending
                 .insert(Index::Idents, ident_key, ident_value(id));
-            return self.entry_again(Rc::unwrap_or_clone(stored), s.item, false, report);
+            return self.entry_again(Rc::unwrap_or_clone(stored), s.item, Again::Entry, report);
         }
         self.claim(id);
         let ident = ident_value(id);
@@ -673,12 +706,12 @@ impl Tx<'_, '_> {
         &self,
         mut item: Item,
         new: NewItem,
-        read_again: bool,
+        how: Again,
         report: &mut ApplyReport,
     ) -> TxResult<()> {
         if item.source() != self.source {
             report.unchanged += 1;
-        } else if reads_the_same(&item, &new) {
+        } else if reads_the_same(&item, &new, how == Again::Moved) {
             // The same pictures, at new addresses (a query signed anew, a version): the story
             // takes them, as the old ones may stop working (a signature expires). No edit, so
             // its entry's date stays; its feeds' own date moves, as their bytes do.
@@ -694,12 +727,17 @@ impl Tx<'_, '_> {
                 item.enclosures = new.enclosures;
                 item.title = new.title;
                 if new.link.is_some() {
-                    // The same page spelled otherwise ([`same_page`]): its link index key
-                    // stays.
+                    // The same page spelled otherwise ([`same_page`]), or the entry moved to
+                    // another page: the story is indexed under its link as it is now.
+                    let old_link = item.link.as_deref().and_then(link_key);
                     if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
                         c.link.clone_from(&new.link);
                     }
                     item.link = new.link;
+                    if item.link.as_deref().and_then(link_key) != old_link {
+                        self.unindex_link(&item, old_link)?;
+                        self.index_link(&item)?;
+                    }
                 }
                 item.last_changed = self.now;
                 // Its feeds' bytes change: counted with the stories that took a new address,
@@ -712,7 +750,7 @@ impl Tx<'_, '_> {
             }
             report.unchanged += 1;
         } else {
-            self.update(&mut item, new, true, !read_again)?;
+            self.update(&mut item, new, true, how != Again::Reread)?;
             report.updated += 1;
         }
         Ok(())
@@ -1111,6 +1149,26 @@ impl Tx<'_, '_> {
             && self.texts_agree(new, item)
     }
 
+    /// Whether `new`, an entry under a GUID this source never gave, is this source's story
+    /// `item` moved to it and to another page (a site's new CMS, new addresses and ids for
+    /// every story): the story's own GUID is none of the feed's now, and `new` tells it as the
+    /// same entry would ([`Tx::told_as_moved`]: its whole title, its very date, a text that
+    /// agrees). A story whose entry is still in the feed is another story of the same title
+    /// and date.
+    fn moved_away(&self, new: &NewItem, item: &Item) -> bool {
+        matches!(new.identity, Identity::Guid(_))
+            && item.source() == self.source
+            && item
+                .sources
+                .iter()
+                .find(|c| c.source == self.source)
+                .is_some_and(|c| match &c.identity {
+                    Identity::Guid(g) => !self.guids.contains(g),
+                    _ => false,
+                })
+            && self.told_as_moved(new, item)
+    }
+
     /// Whether `new`'s link names the stored `item` alone (not a page that has listed several
     /// stories).
     fn owns_link(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
@@ -1222,6 +1280,10 @@ impl Tx<'_, '_> {
                         && !self.claimed.borrow().contains(&item.id)
                 };
                 if edited() && agree() && self.same_story(new, &item, probe.title_keys[0]) {
+                    return Ok(Some(Rc::unwrap_or_clone(item)));
+                }
+                if self.moved_away(new, &item) {
+                    probe.moved = true;
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
             }
@@ -1509,13 +1571,13 @@ fn dates_after(
 /// categories, language, attachments or picture (what [`Tx::update`] would leave as it is
 /// counts as the same: a missing link, date or language keeps the story's). A picture whose
 /// address changed in its query alone is the same picture ([`same_pictures`]).
-fn reads_the_same(item: &Item, new: &NewItem) -> bool {
+fn reads_the_same(item: &Item, new: &NewItem, moved: bool) -> bool {
     dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
         && (item.title == new.title || is_legacy_untitled(&item.title, &new.title))
         && new
             .link
             .as_deref()
-            .is_none_or(|l| item.link.as_deref().is_some_and(|old| same_page(old, l)))
+            .is_none_or(|l| moved || item.link.as_deref().is_some_and(|old| same_page(old, l)))
         && item.summary == new.summary
         && same_pictures(
             item.content.as_deref(),

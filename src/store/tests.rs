@@ -648,6 +648,70 @@ fn a_link_spelled_otherwise_is_no_edit_and_is_taken() {
     assert_eq!((r.updated, r.refreshed), (1, 0));
 }
 
+/// A site that moves to a new CMS gives every story a new GUID and a new address: each entry
+/// with its story's whole title, very date and text, the story's own GUID gone from the
+/// feed, is that story moved (no edit: it takes the new link, and its copies find it there).
+/// Under the old GUID still in the feed, or under another date, it is another story.
+#[test]
+fn a_site_moved_to_new_guids_and_addresses_keeps_its_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let story = |guid: &str, link: &str, hash: &str| {
+        let mut s = item(guid, "Raporti vjetor mbi dialogun", Some(link), hash);
+        s.item.summary = long_text().into();
+        s
+    };
+    let old = story(
+        "https://x.example/?p=4411",
+        "https://x.example/?p=4411",
+        "h1",
+    );
+    assert_eq!(apply(&store, "kdi", std::slice::from_ref(&old)).new, 1);
+    let stored = store.list(&Query::default()).unwrap().remove(0);
+    let later = now() + Duration::hours(1);
+    let moved = story(
+        "urn:uuid:7d3e",
+        "https://x.example/sq/2026/12/raporti-vjetor/",
+        "h2",
+    );
+    let r = apply_at(&store, "kdi", std::slice::from_ref(&moved), later);
+    assert_eq!((r.new, r.updated, r.unchanged, r.refreshed), (0, 0, 1, 1));
+    assert_eq!(store.item_count(), 1);
+    let after = store.list(&Query::default()).unwrap().remove(0);
+    assert_eq!(
+        after.link.as_deref(),
+        Some("https://x.example/sq/2026/12/raporti-vjetor/")
+    );
+    assert_eq!(
+        (after.edited, after.updated_at()),
+        (None, stored.updated_at())
+    );
+    // Found again under the new GUID; a partner's copy at the new address is its copy.
+    let r = apply_at(&store, "kdi", std::slice::from_ref(&moved), later);
+    assert_eq!((r.new, r.unchanged, r.refreshed), (0, 1, 0));
+    let mut copy = story(
+        "p1",
+        "https://x.example/sq/2026/12/raporti-vjetor/?utm_source=partner",
+        "p1",
+    );
+    copy.item.title = "Raporti i KDI-së".into();
+    assert_eq!(apply_at(&store, "partner", &[copy], later).duplicate, 1);
+
+    // The old entry still in the feed beside it: two stories of one title and date.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(apply(&store, "kdi", std::slice::from_ref(&old)).new, 1);
+    let r = apply_at(&store, "kdi", &[moved.clone(), old.clone()], later);
+    assert_eq!((r.new, r.unchanged), (1, 1));
+    // Another date: another story.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(apply(&store, "kdi", std::slice::from_ref(&old)).new, 1);
+    let mut next_year = moved.clone();
+    next_year.item.published = old.item.published.map(|p| p + Duration::days(365));
+    assert_eq!(apply_at(&store, "kdi", &[next_year], later).new, 1);
+}
+
 /// A picture at another path is another picture, whatever its query: an edit.
 #[test]
 fn a_picture_at_another_path_is_an_edit() {
