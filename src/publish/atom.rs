@@ -75,7 +75,8 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
     };
     let mut links: Vec<Link> = Vec::new();
     if let Some(href) = &v.link {
-        links.push(link("alternate", href, "text/html"));
+        // No type: a story's link may be a PDF or a recording as well as a page.
+        links.push(link("alternate", href, ""));
     }
     for e in &v.enclosures {
         links.push(Link {

@@ -82,10 +82,22 @@ impl CarrierView {
 pub struct EnclosureView {
     /// Absolute URL.
     pub url: String,
-    /// Declared media type.
+    /// Declared media type, else the one its file name's extension names ([`mime_of_file`]).
     pub mime: Option<String>,
     /// Declared length in bytes (none when unknown or declared as 0).
     pub length: Option<u64>,
+}
+
+/// The media type a file at `url` has by its name's extension (`…/brief.mp3?dl=1`:
+/// `audio/mpeg`), for an attachment whose feed declared none: podcast apps play an episode by
+/// its type, and RSS requires one. `None` for a name without a known extension.
+fn mime_of_file(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let name = url.path_segments()?.next_back()?;
+    name.contains('.')
+        .then(|| mime_guess::from_path(name).first_raw())
+        .flatten()
+        .map(str::to_string)
 }
 
 impl ItemView {
@@ -159,9 +171,10 @@ impl ItemView {
                 .enclosures
                 .iter()
                 .filter_map(|e| {
+                    let url = non_blank(Some(&e.url))?;
                     Some(EnclosureView {
-                        url: non_blank(Some(&e.url))?,
-                        mime: non_blank(e.mime.as_deref()),
+                        mime: non_blank(e.mime.as_deref()).or_else(|| mime_of_file(&url)),
+                        url,
                         // RSS writes 0 for "unknown": not a file of no bytes.
                         length: e.length.filter(|&n| n > 0),
                     })

@@ -4,6 +4,7 @@
 use chrono::DateTime;
 
 use super::{assert_well_formed, at, items, lookup, meta, rendered};
+use crate::model::Enclosure;
 use crate::publish::{render, view, Format, UnknownFormat};
 
 fn parse(bytes: &[u8]) -> feed_rs::model::Feed {
@@ -423,6 +424,57 @@ fn enclosures_are_carried() {
         "{attachments}"
     );
     assert_eq!(attachments[1]["size_in_bytes"], 1234);
+}
+
+/// An attachment whose feed declared no type has the one its file name's extension names (a
+/// query aside), in every format; one with no known extension is RSS's octet-stream and has
+/// no type in Atom. A story's link has no type: it may be a PDF.
+#[test]
+fn an_attachment_without_a_type_has_its_files() {
+    let mut items = items();
+    items[1].link = Some("https://partner.example/briefs/3.pdf".into());
+    items[1].enclosures = vec![
+        Enclosure {
+            url: "https://partner.example/audio/3.MP3?dl=1".into(),
+            mime: None,
+            length: None,
+        },
+        Enclosure {
+            url: "https://partner.example/files/get?id=3".into(),
+            mime: Some(" ".into()),
+            length: None,
+        },
+    ];
+    let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
+    assert!(
+        rss.contains(
+            r#"url="https://partner.example/audio/3.MP3?dl=1" length="0" type="audio/mpeg""#
+        ),
+        "{rss}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(Format::Json, &meta(), &items, &lookup)).unwrap();
+    let attachments = &json["items"][1]["attachments"];
+    assert_eq!(attachments[0]["mime_type"], "audio/mpeg");
+    assert_eq!(attachments[1]["mime_type"], "application/octet-stream");
+    let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
+    let feed = parse(atom.as_bytes());
+    let links = &feed.entries[1].links;
+    let types: Vec<(&str, Option<String>)> = links
+        .iter()
+        .map(|l| (l.href.as_str(), l.media_type.clone()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("https://partner.example/briefs/3.pdf", None),
+            (
+                "https://partner.example/audio/3.MP3?dl=1",
+                Some("audio/mpeg".to_string())
+            ),
+            ("https://partner.example/files/get?id=3", None),
+        ]
+    );
 }
 
 #[test]
