@@ -105,7 +105,7 @@ fn sanitizer_without_frames() -> &'static ammonia::Builder<'static> {
 fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
     {
         let mut b = ammonia::Builder::default();
-        b.url_schemes(["http", "https", "mailto"].into_iter().collect())
+        b.url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
             // Links, media and citations are made absolute and canonical (tracking parameters
             // dropped) by the filter; any other relative URL attribute is resolved here.
             .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_in_context)))
@@ -129,14 +129,16 @@ fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
                     return Some(Cow::Borrowed(value));
                 }
                 let Some(url) = resolve_in_context(value) else {
-                    // Not a web address: an e-mail link stays as written (ammonia has checked
-                    // its scheme), anything else goes.
-                    let mailto = attribute == "href"
-                        && value
+                    // Not a web address: an e-mail or telephone link stays as written (ammonia
+                    // has checked its scheme), anything else goes.
+                    let scheme = |s: &str| {
+                        value
                             .trim_start()
-                            .get(..7)
-                            .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"));
-                    return mailto.then_some(Cow::Borrowed(value));
+                            .get(..s.len())
+                            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                    };
+                    let kept = attribute == "href" && (scheme("mailto:") || scheme("tel:"));
+                    return kept.then_some(Cow::Borrowed(value));
                 };
                 if element == "img" && url.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)) {
                     PIXEL_SUSPECT.set(true);
@@ -1048,13 +1050,21 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
     let needles = NEEDLES.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(["<iframe", "data-src", "data-lazy-src", "data-original"])
-            .expect("four fixed patterns")
+            .build([
+                "<iframe",
+                "data-src",
+                "data-lazy-src",
+                "data-original",
+                "srcset",
+            ])
+            .expect("five fixed patterns")
     });
     let (mut iframes, mut lazy) = (false, false);
     for found in needles.find_overlapping_iter(html) {
         match found.pattern().as_usize() {
             0 => iframes = true,
+            // Most pictures with a `srcset` have a `src` too: only one without is rewritten.
+            4 => lazy |= in_image_without_src(html, found.start()),
             _ => lazy = true,
         }
         if iframes && lazy {
@@ -1093,11 +1103,20 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
                 .get_attribute("src")
                 .is_none_or(|s| s.trim().is_empty() || s.trim_start().starts_with("data:"));
             if placeholder {
+                // Else the largest of its `srcset` candidates (the sanitizer drops `srcset`,
+                // whose candidates it would not check: a picture given only those would show
+                // nothing).
                 if let Some(real) = el
                     .get_attribute("data-src")
                     .or_else(|| el.get_attribute("data-lazy-src"))
                     .or_else(|| el.get_attribute("data-original"))
                     .filter(|s| !s.trim().is_empty())
+                    .or_else(|| {
+                        let set = el
+                            .get_attribute("data-srcset")
+                            .or_else(|| el.get_attribute("srcset"))?;
+                        largest_candidate(&set).map(str::to_string)
+                    })
                 {
                     el.set_attribute("src", &real)?;
                 }
@@ -1116,6 +1135,71 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
         },
     );
     rewritten.ok().map(Cow::Owned)
+}
+
+/// Whether the `srcset` found at `at` is in an `<img>` tag without a `src` (or with an empty
+/// one): the tag is read from its `<` to its `>`, as a quick look before the rewriter.
+fn in_image_without_src(html: &str, at: usize) -> bool {
+    let bytes = html.as_bytes();
+    let Some(start) = memchr::memrchr(b'<', &bytes[..at]) else {
+        return false;
+    };
+    let end = memchr::memchr(b'>', &bytes[at..]).map_or(bytes.len(), |e| at + e);
+    let tag = &bytes[start + 1..end];
+    if !tag
+        .get(..4)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"img "))
+    {
+        return false;
+    }
+    // A `src` attribute: the name after whitespace, then `=` (not `data-src`, not `srcset`).
+    let has_src = (1..tag.len().saturating_sub(3)).any(|i| {
+        tag[i - 1].is_ascii_whitespace()
+            && tag[i..i + 3].eq_ignore_ascii_case(b"src")
+            && tag[i + 3..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'=')
+    });
+    !has_src
+}
+
+/// The candidate of a `srcset` with the largest width or density descriptor (one without
+/// counts as `1x`), as the HTML standard splits it: a URL runs to whitespace (a comma at its
+/// end ends the candidate), its descriptor to the next comma.
+fn largest_candidate(srcset: &str) -> Option<&str> {
+    let mut best: Option<(&str, f64)> = None;
+    let mut rest = srcset;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',');
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let (mut url, after) = rest.split_at(end);
+        rest = after;
+        let mut descriptor = "";
+        if url.ends_with(',') {
+            url = url.trim_end_matches(',');
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            descriptor = rest[..end].trim();
+            rest = &rest[end..];
+        }
+        let size = if descriptor.is_empty() {
+            Some(1.0)
+        } else {
+            descriptor
+                .strip_suffix(['w', 'x'])
+                .and_then(|n| n.parse::<f64>().ok())
+                .filter(|n| n.is_finite() && *n > 0.0)
+        };
+        if let Some(size) = size.filter(|_| !url.is_empty()) {
+            if best.is_none_or(|(_, b)| size > b) {
+                best = Some((url, size));
+            }
+        }
+    }
+    best.map(|(url, _)| url)
 }
 
 /// Sanitized HTML without its tracking pixels, found by a scan of its tags (every URL in
@@ -2417,6 +2501,44 @@ mod tests {
     }
 
     #[test]
+    fn a_picture_given_only_a_srcset_shows_its_largest_candidate() {
+        assert_eq!(
+            largest_candidate("/c-400.png 400w, /c-800.png 800w,/c-600.png 600w"),
+            Some("/c-800.png")
+        );
+        assert_eq!(largest_candidate("a.png, b.png 2x"), Some("b.png"));
+        // A URL with commas (an image CDN's parameters) is one candidate.
+        assert_eq!(
+            largest_candidate("https://cdn.example/w_400,h_300/a.jpg 1x, https://cdn.example/w_800,h_600/a.jpg 2x"),
+            Some("https://cdn.example/w_800,h_600/a.jpg")
+        );
+        assert_eq!(largest_candidate(" , "), None);
+        assert_eq!(largest_candidate("a.png 0w, b.png bogus"), None);
+        let body = concat!(
+            r#"<p><img srcset="/c-400.png 400w, /c-800.png 800w" alt="Chart"></p>"#,
+            r#"<p><IMG data-srcset="/d-1.png 1x, /d-2.png 2x" alt="Lazy"></p>"#,
+            r#"<p><img src="/e.png" srcset="/e-2.png 2x" alt="Eager"></p>"#,
+        );
+        let clean = sanitize(body, Some(&base()), None);
+        for picture in ["c-800.png", "d-2.png", "e.png"] {
+            assert!(
+                clean.contains(&format!(r#"src="https://balkansgroup.example/{picture}""#)),
+                "{picture}: {clean}"
+            );
+        }
+        assert!(
+            !clean.contains("srcset") && !clean.contains("e-2.png"),
+            "{clean}"
+        );
+        // The quick look: only an `<img>` without a `src` is rewritten.
+        let at = |html: &str| in_image_without_src(html, html.find("srcset").unwrap());
+        assert!(at(r#"<img srcset="a.png">"#));
+        assert!(at(r#"<img data-src="" srcset="a.png">"#));
+        assert!(!at(r#"<img SRC = "a.png" srcset="b.png">"#));
+        assert!(!at(r#"<source srcset="a.png">"#));
+    }
+
+    #[test]
     fn players_from_known_hosts_stay_other_frames_go_and_lazy_images_load() {
         let body = concat!(
             r#"<p>Watch:</p><iframe width="560" src="//www.youtube.com/embed/abc123?si=x" "#,
@@ -2828,7 +2950,10 @@ mod tests {
         assert!(!clean.contains("p.gif"), "{clean}");
         assert!(clean.contains("wide.jpg"), "{clean}");
         let mail = sanitize(
-            r#"<a href="mailto:info@bfpe.example">write</a> <a href="ftp://x.example/f">f</a>"#,
+            concat!(
+                r#"<a href="mailto:info@bfpe.example">write</a> <a href="ftp://x.example/f">f</a>"#,
+                r#" <a href="tel:+38344123456">call</a> <img src="tel:+1">"#,
+            ),
             Some(&base()),
             None,
         );
@@ -2836,7 +2961,11 @@ mod tests {
             mail.contains(r#"href="mailto:info@bfpe.example""#),
             "{mail}"
         );
-        assert!(!mail.contains("ftp:"), "{mail}");
+        assert!(mail.contains(r#"href="tel:+38344123456""#), "{mail}");
+        assert!(
+            !mail.contains("ftp:") && !mail.contains(r#"src="tel"#),
+            "{mail}"
+        );
         // Nothing of one body's base carries over to the next.
         let next = sanitize(r#"<blockquote cite="/x">q</blockquote>"#, None, None);
         assert!(!next.contains("cite"), "{next}");
