@@ -191,6 +191,36 @@ fn a_server_without_validators_is_skipped_by_body_hash() {
     assert_eq!(r2["plain"]["status"], "unchanged");
 }
 
+/// A 304 to a request that sent no validator (a misconfigured cache) is an error, said as
+/// one: not a healthy feed that never changes.
+#[test]
+fn a_304_to_a_request_without_validators_is_an_error() {
+    let server = FeedServer::start();
+    server.route(
+        "cached.xml",
+        Route::Status {
+            code: 304,
+            headers: vec![],
+            body: Vec::new(),
+        },
+    );
+    let s = setup(&[src("cached", server.url("cached.xml"))], "");
+    let (code, r) = s.fetch(&[]);
+    assert_eq!(code, 3, "{r:?}");
+    assert_eq!(r["cached"]["status"], "error", "{r:?}");
+    let message = r["cached"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("304 Not Modified to a request that sent no ETag or date"),
+        "{message}"
+    );
+    assert_eq!(
+        s.health()["cached"]["health"],
+        "failing (1)",
+        "{:?}",
+        s.health()
+    );
+}
+
 /// Entries without a GUID whose links differ only by their fragment (a page of notes): each
 /// keeps its fragment in the link it is published with, and is found again as itself when
 /// unchanged, and as its own story when edited.
@@ -837,7 +867,7 @@ fn bodies_over_the_limit_are_refused() {
         r["big"]["message"]
             .as_str()
             .unwrap()
-            .contains("exceeds the 16384-byte limit"),
+            .contains("larger than fetch.max_body_size (16 KiB)"),
         "{}",
         r["big"]
     );

@@ -40,7 +40,7 @@ fn a_gzip_bomb_is_stopped_at_the_body_limit() {
         r["bomb"]["message"]
             .as_str()
             .unwrap()
-            .contains("exceeds the 1048576-byte limit"),
+            .contains("larger than fetch.max_body_size (1 MiB)"),
         "{}",
         r["bomb"]
     );

@@ -68,7 +68,7 @@ pub enum FetchError {
         retry_after: Option<Duration>,
     },
     /// The body exceeded the configured maximum.
-    #[error("response body exceeds the {limit}-byte limit")]
+    #[error("the response is larger than fetch.max_body_size ({})", size_text(*limit))]
     TooLarge {
         /// The limit in bytes.
         limit: u64,
@@ -119,9 +119,25 @@ pub enum FetchError {
     /// The proxy's password is not in the environment.
     #[error("the proxy's password is read from ${0}, which is not set")]
     NoProxyPassword(String),
+    /// A 304 Not Modified to a request that asked nothing of the kind (no validator was
+    /// sent): a misconfigured server or cache in front of it, which would otherwise pass for
+    /// a healthy feed that never changes.
+    #[error("HTTP 304 Not Modified to a request that sent no ETag or date to compare with: the server (or a cache in front of it) is misconfigured")]
+    UnaskedNotModified,
     /// Anything else reqwest reports.
     #[error("request failed: {0}")]
     Other(String),
+}
+
+/// A configured byte size as it was likely written: `15 MiB`, `16 KiB`, else in bytes.
+fn size_text(bytes: u64) -> String {
+    [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+        .iter()
+        .find(|(_, unit)| bytes >= *unit && bytes % unit == 0)
+        .map_or_else(
+            || format!("{bytes} bytes"),
+            |(name, unit)| format!("{} {name}", bytes / unit),
+        )
 }
 
 /// What a request to a source carries besides its URL and validators.
@@ -722,6 +738,8 @@ impl Fetcher {
         {
             headers.insert(header::IF_MODIFIED_SINCE, lm);
         }
+        let conditional = headers.contains_key(header::IF_NONE_MATCH)
+            || headers.contains_key(header::IF_MODIFIED_SINCE);
         let started = Instant::now();
         let private = extras.auth.is_some() || !extras.headers.is_empty();
         let local = guard::is_local(url);
@@ -742,7 +760,11 @@ impl Fetcher {
             .map_err(|e| self.classify(e, url, started))?;
         let status = response.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+            return if conditional {
+                Ok(Fetched::NotModified)
+            } else {
+                Err(FetchError::UnaskedNotModified)
+            };
         }
         if status == StatusCode::UNAUTHORIZED {
             return Err(FetchError::Login {
