@@ -221,6 +221,32 @@ fn a_304_to_a_request_without_validators_is_an_error() {
     );
 }
 
+/// A connection refused after a redirect names the address the redirect led to, not the
+/// source's own (which answered).
+#[test]
+fn an_error_after_a_redirect_names_where_it_led() {
+    let server = FeedServer::start();
+    let (_refusing, port) = common::refusing_port();
+    let to = format!("http://127.0.0.1:{port}/new.xml");
+    server.route(
+        "feed.xml",
+        Route::Status {
+            code: 301,
+            headers: vec![("location".into(), to.clone())],
+            body: Vec::new(),
+        },
+    );
+    let s = setup(&[src("moved", server.url("feed.xml"))], "");
+    let (_, r) = s.fetch(&[]);
+    let message = r["moved"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "cannot connect: error sending request for url ({to}, where a redirect led)"
+        )),
+        "{message}"
+    );
+}
+
 /// Entries without a GUID whose links differ only by their fragment (a page of notes): each
 /// keeps its fragment in the link it is published with, and is found again as itself when
 /// unchanged, and as its own story when edited.

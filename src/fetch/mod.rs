@@ -900,8 +900,19 @@ impl Fetcher {
         }
         // reqwest names the URL in its message ("… for url (https://…?api_key=…)"); the
         // message is shown on the status page and in `/sources.json`, so a URL goes in only as
-        // published (no login, no secret parameters).
-        let url = e.url().map(|u| Location::Http(u.clone()).to_string());
+        // published (no login, no secret parameters). It names the URL asked for, also when a
+        // redirect led to the one that failed: that one is named, as the redirect's.
+        let redirected = self
+            .hops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&without_fragment(asked))
+            .map(|(_, to)| to.clone())
+            .filter(|to| *to != without_fragment(asked));
+        let url = match redirected {
+            Some(to) => Some(format!("{}, where a redirect led", Location::Http(to))),
+            None => e.url().map(|u| Location::Http(u.clone()).to_string()),
+        };
         let e = e.without_url();
         let mut chain = error_chain(&e);
         if let Some(url) = url {
