@@ -427,6 +427,16 @@ async fn health_readiness_metrics_and_status_page() {
         .to_str()
         .unwrap()
         .starts_with("application/openmetrics-text; version=1.0.0"));
+    // Which format depends on `Accept`, and says so to caches.
+    let varies = |r: &axum::response::Response| {
+        r.headers()
+            .get_all("vary")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().eq_ignore_ascii_case("accept"))
+    };
+    assert!(varies(&response), "{:?}", response.headers());
     let metrics = body(response).await;
     assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
     assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
@@ -441,6 +451,7 @@ async fn health_readiness_metrics_and_status_page() {
         .to_str()
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
+    assert!(varies(&response), "{:?}", response.headers());
     let classic = body(response).await;
     assert!(!classic.contains("# EOF"), "{classic}");
     assert!(

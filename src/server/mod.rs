@@ -1073,21 +1073,29 @@ async fn metrics_text(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Respo
                 .contains("application/openmetrics-text")
         });
     let text = s.metrics.encode();
+    // The body goes by `Accept`: a cache in front must keep the two apart.
+    let vary = (header::VARY, "accept");
     if open_metrics {
         (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                ),
+                vary,
+            ],
             text,
         )
             .into_response()
     } else {
         (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                ),
+                vary,
+            ],
             metrics::classic(&text),
         )
             .into_response()
