@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{setup, FeedServer, Route};
+use common::{setup, src, FeedServer, Route};
 use serde_json::Value;
 
 fn feed(items: usize) -> String {
@@ -1042,6 +1042,38 @@ async fn a_restart_does_not_poll_again_what_was_just_polled() {
     // Its stories are still served.
     let all = json(&client, &d.url("/feeds/sources/hourly.json")).await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2, "{all}");
+}
+
+/// A daemon killed (SIGKILL: an OOM kill, a crash loop) once its first cycle is done has its
+/// sources' states on disk: the next start does not poll them again.
+#[tokio::test]
+async fn a_daemon_killed_after_its_first_cycle_keeps_what_it_polled() {
+    let server = FeedServer::start();
+    server.feed("hourly.xml", feed(2), "application/rss+xml");
+    let s = setup(
+        &[src("hourly", server.url("hourly.xml"))],
+        "[server]\nlisten = \"127.0.0.1:0\"\n",
+    );
+    let client = reqwest::Client::new();
+    {
+        let mut d = Daemon::start(&s);
+        ready(&d, &client).await;
+        assert_eq!(server.hits("hourly.xml").requests, 1);
+        d.signal("KILL");
+        d.child.wait().unwrap();
+    }
+    let health = s.health();
+    assert!(
+        health["hourly"]["state"]["last_attempt"].is_string(),
+        "{health:?}"
+    );
+    let d = Daemon::start(&s);
+    ready(&d, &client).await;
+    assert_eq!(
+        server.hits("hourly.xml").requests,
+        1,
+        "polled again at start"
+    );
 }
 
 #[test]

@@ -590,6 +590,12 @@ impl Daemon {
         for h in handles {
             let _ = h.await;
         }
+        // What the cycle fetched is on disk before the daemon says it is ready, not up to
+        // [`STATE_WRITE_EVERY`] later: a daemon killed at once (a crash loop, an OOM kill)
+        // does not fetch every source again at its next start. (A failure is the states'
+        // writer's to report, at its next turn.)
+        let store = self.shared.store.clone();
+        let _ = tokio::task::spawn_blocking(move || store.flush()).await;
         refresh(&self.shared).await;
         self.shared.ready.store(true, Ordering::Release);
         tracing::info!("first fetch cycle done");
