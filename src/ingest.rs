@@ -304,17 +304,19 @@ impl Ingest {
                 tracing::warn!(source = %source.id, error = %message, "fetch failed")
             }
             Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
+            // At each turn of a source that waits (a week, for a `Retry-After` that long): the
+            // failure or 429 that began the wait was logged, and `sources` says until when.
             Outcome::Deferred {
                 until,
                 paused_by: None,
             } => {
-                tracing::info!(%until, "not fetched: backing off after failures or as the server asked")
+                tracing::debug!(%until, "not fetched: backing off after failures or as the server asked")
             }
             Outcome::Deferred {
                 until,
                 paused_by: Some(by),
             } => {
-                tracing::info!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
+                tracing::debug!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
             }
             Outcome::Ok(a) if report.warnings.is_empty() => tracing::info!(
                 updated = a.updated,
