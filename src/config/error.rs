@@ -127,7 +127,7 @@ impl<'a> Locator<'a> {
         let mut tables: Vec<(usize, String, usize)> = Vec::new();
         let mut pos = 0;
         for line in self.text.split_inclusive('\n') {
-            let trimmed = line.trim();
+            let trimmed = bare(line);
             if is_header(trimmed) {
                 if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
                     open.2 = pos;
@@ -226,7 +226,7 @@ impl<'a> Locator<'a> {
             if pos > offset {
                 break;
             }
-            let trimmed = line.trim();
+            let trimmed = bare(line);
             if let Some(name) = trimmed
                 .strip_prefix("[[")
                 .and_then(|r| r.split("]]").next())
@@ -281,7 +281,7 @@ impl<'a> Locator<'a> {
         let leaf = field.map(str::to_string).unwrap_or_else(|| {
             // For a bad value the span covers the value; name the key on its line.
             let line = &self.text[line_start..];
-            let key = line.split('=').next().unwrap_or("").trim();
+            let key = bare(line.split('=').next().unwrap_or(""));
             if key.is_empty() || key.starts_with('[') || key == spanned_text {
                 spanned_text.to_string()
             } else {
@@ -371,6 +371,12 @@ fn plain_types(message: &str) -> String {
 /// Whether a line (trimmed) is a table header, `[a.b]` or `[[a]]`: its name is keys, bare or
 /// quoted, joined by dots, and a comment may follow. An array's line (`[`, `["a", "b"],`) is
 /// none.
+/// A line without the whitespace around it, nor the byte order mark some editors (Windows
+/// Notepad) put before the first.
+fn bare(line: &str) -> &str {
+    line.trim_start_matches('\u{feff}').trim()
+}
+
 fn is_header(line: &str) -> bool {
     let double = line.starts_with("[[");
     let Some(rest) = line.strip_prefix(if double { "[[" } else { "[" }) else {

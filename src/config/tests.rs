@@ -251,6 +251,12 @@ fn wrong_type_and_bad_kind_name_the_key() {
     let p = &problems(&GOOD.replace("timeout = \"15s\"", "timeout = 15"))[0];
     assert_eq!(p.key, "fetch.timeout");
     assert_eq!(p.line, 7);
+    // A file saved with a byte order mark (Windows Notepad) names its keys the same way.
+    let marked = "\u{feff}[fetch]\ninterval = \"30m\"\ntimeout = 5\n";
+    let p = &problems(marked)[0];
+    assert_eq!((p.key.as_str(), p.line), ("fetch.timeout", 3), "{p}");
+    let p = &problems("\u{feff}tmeout = 5\n")[0];
+    assert_eq!(p.key, "tmeout", "{p}");
 }
 
 #[test]
