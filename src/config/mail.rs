@@ -359,7 +359,11 @@ impl Validator<'_> {
                     );
                 }
             }
-            let languages: Vec<String> = d.languages.iter().map(|l| l.get_ref().clone()).collect();
+            let languages: Vec<String> = d
+                .languages
+                .iter()
+                .map(|l| crate::parse::lang::canonical(l.get_ref()))
+                .collect();
             let locale = match &d.locale {
                 None => crate::digest::Locale::for_languages(&languages),
                 Some(tag) => crate::digest::Locale::parse(tag.get_ref()).unwrap_or_else(|| {

@@ -863,7 +863,9 @@ impl Validator<'_> {
             title: rs.title.get_ref().trim().to_string(),
             location: location?,
             kind: rs.kind,
-            lang: rs.lang.map(|l| l.into_inner()),
+            // In BCP 47's case (`SR-CYRL`: `sr-Cyrl`): the language feeds' addresses and
+            // the feeds' `language` say it so.
+            lang: rs.lang.map(|l| crate::parse::lang::canonical(l.get_ref())),
             schedule: schedule?,
             topics,
             enabled: rs.enabled.unwrap_or(true),

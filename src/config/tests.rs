@@ -243,6 +243,19 @@ fn a_url_without_its_scheme_is_an_error_not_a_file() {
     }
 }
 
+/// A source's language tag is taken in BCP 47's case, whatever case the config writes it in.
+#[test]
+fn a_language_tag_is_taken_in_its_canonical_case() {
+    assert_eq!(GOOD.matches("lang = \"en\"").count(), 1);
+    let c = load(&GOOD.replace("lang = \"en\"", "lang = \"SR-cyrl\"")).unwrap();
+    assert_eq!(c.sources[0].lang.as_deref(), Some("sr-Cyrl"));
+    assert!(
+        c.languages().contains(&"sr-Cyrl".to_string()),
+        "{:?}",
+        c.languages()
+    );
+}
+
 #[test]
 fn wrong_type_and_bad_kind_name_the_key() {
     let p = &problems(&GOOD.replace("kind = \"organization\"", "kind = \"blog\""))[0];
