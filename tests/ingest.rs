@@ -972,6 +972,7 @@ fn check_warns_about_probable_mistakes_but_passes() {
             src("a", "https://a.example/feed".into()),
             src("b", "https://a.example/feed".into()),
             src("c", "feeds/written-later.xml".into()),
+            src("d", ".".into()),
         ],
         "[topics.sport]\ntitle = \"Sport\"\nthreshold = 1\nterms = { \"football\" = 1 }\n\
          [topics.news]\ntitle = \"News\"\nthreshold = 1\nterms = { \"news\" = 1 }\n\
@@ -990,13 +991,17 @@ fn check_warns_about_probable_mistakes_but_passes() {
         "{err}"
     );
     assert!(
+        err.contains("warning: source d:") && err.contains("is a directory, not a feed file"),
+        "{err}"
+    );
+    assert!(
         err.contains("warning: topic sport is in no digest"),
         "{err}"
     );
     assert!(!err.contains("topic news"), "{err}");
     assert!(String::from_utf8(out.stdout)
         .unwrap()
-        .contains("3 warnings"));
+        .contains("4 warnings"));
 
     // Without digests, no topic is said to be in none.
     let text = std::fs::read_to_string(&s.config).unwrap();

@@ -27,6 +27,12 @@ pub fn warnings(config: &Config, resolve: bool) -> Vec<String> {
                     s.id,
                     path.display()
                 ));
+            } else if path.is_dir() {
+                out.push(format!(
+                    "source {}: {} is a directory, not a feed file",
+                    s.id,
+                    path.display()
+                ));
             }
             if s.user_agent.is_some() {
                 out.push(format!(
