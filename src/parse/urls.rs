@@ -242,6 +242,9 @@ fn percent_decode(s: &str) -> String {
 /// `%3F`, `%26`…) stay escapes, and so do those of a legacy code page (`%E8` alone is no
 /// UTF-8): they are only written in one case.
 pub fn dedupe_key(url: &Url) -> Option<String> {
+    if let Some(original) = amp_cache_original(url) {
+        return dedupe_key(&original);
+    }
     let host = url.host_str().unwrap_or("");
     let host = ["www.", "m.", "amp."]
         .iter()
@@ -254,10 +257,28 @@ pub fn dedupe_key(url: &Url) -> Option<String> {
         key.push_str(&port.to_string());
     }
     let path = unescape(url.path());
-    // `/a/b/` and `/a/b` are one page on every CMS we follow; `/a/b/amp/` is its AMP page.
+    // `/a/b/` and `/a/b` are one page on every CMS we follow; `/a/b/amp/` is its AMP page,
+    // and so are `/a/b.amp` and `/a/b.amp.html` of `/a/b.html`; `/a/index.html` is `/a/`.
     let mut path = path.trim_end_matches('/');
     if let Some(page) = path.strip_suffix("/amp") {
         path = page.trim_end_matches('/');
+    }
+    let html_page;
+    if let Some(page) = path.strip_suffix(".amp.html") {
+        html_page = format!("{page}.html");
+        path = &html_page;
+    } else if let Some(page) = path.strip_suffix(".amp") {
+        path = page;
+    }
+    for index in ["/index.html", "/index.htm", "/index.php"] {
+        let at = path.len().saturating_sub(index.len());
+        if path
+            .get(at..)
+            .is_some_and(|end| end.eq_ignore_ascii_case(index))
+        {
+            path = path[..at].trim_end_matches('/');
+            break;
+        }
     }
     let mut pairs: Vec<(String, String)> = url
         .query()
@@ -284,6 +305,25 @@ pub fn dedupe_key(url: &Url) -> Option<String> {
         key.push_str(value);
     }
     Some(key)
+}
+
+/// The page a copy in Google's AMP cache is of: `https://kdi-org.cdn.ampproject.org/c/s/kdi.org/a`
+/// is `https://kdi.org/a` (`/c/` without `s/` an http page; `/v/` the viewer's form).
+fn amp_cache_original(url: &Url) -> Option<Url> {
+    if !url.host_str()?.ends_with(".cdn.ampproject.org") {
+        return None;
+    }
+    let rest = url
+        .path()
+        .strip_prefix("/c/")
+        .or_else(|| url.path().strip_prefix("/v/"))?;
+    let (scheme, rest) = match rest.strip_prefix("s/") {
+        Some(rest) => ("https", rest),
+        None => ("http", rest),
+    };
+    let mut original = Url::parse(&format!("{scheme}://{rest}")).ok()?;
+    original.set_query(url.query());
+    original.host_str().is_some().then_some(original)
 }
 
 /// `s` (a path, or a query parameter's name or value) with the escapes of unreserved
@@ -572,6 +612,31 @@ mod tests {
         );
         let post = key("https://kdi.example/sq/lajme/takimi/");
         assert_eq!(post, key("https://kdi.example/sq/lajme/takimi/amp/"));
+        // Its copy in Google's AMP cache, its `.amp` forms, a directory's index page.
+        assert_eq!(
+            post,
+            key("https://kdi-example.cdn.ampproject.org/c/s/kdi.example/sq/lajme/takimi/")
+        );
+        assert_eq!(post, key("https://kdi.example/sq/lajme/takimi.amp"));
+        assert_eq!(post, key("https://kdi.example/sq/lajme/takimi/index.html"));
+        assert_eq!(post, key("https://kdi.example/sq/lajme/takimi/INDEX.PHP"));
+        assert_eq!(
+            key("https://kdi.example/sq/lajm.html"),
+            key("https://kdi.example/sq/lajm.amp.html")
+        );
+        assert_eq!(
+            key("http://x.example/a?id=4"),
+            key("https://x-example.cdn.ampproject.org/c/x.example/a?id=4")
+        );
+        assert_eq!(key("https://kdi.example/index.html"), None);
+        assert_ne!(
+            post,
+            key("https://kdi.example/sq/lajme/takimi/indexes.html")
+        );
+        assert_ne!(
+            post,
+            key("https://kdi.example/sq/lajme/takimi/index.html/2")
+        );
         assert_eq!(
             post,
             key("https://amp.kdi.example/sq/lajme/takimi?outputType=amp")
