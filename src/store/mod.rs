@@ -77,9 +77,12 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// keys the link and title indexes by forms that read more spellings of one page or title as
 /// one (rekeyed from the stories), and its stories may name an entry by its link and title
 /// ([`crate::model::Identity::Titled`]). Version 12 indexes a title also without the site's
-/// name after it ([`apply::title_keys`]; rekeyed from the stories). Older builds refuse a newer version: they would
-/// leave entries stale, or take records they cannot read for damage.
-pub const SCHEMA_VERSION: u64 = 12;
+/// name after it ([`apply::title_keys`]; rekeyed from the stories). Version 13 reads more
+/// spellings of a link as one (an AMP cache's copy, `.amp`, a directory's `index.html`) and no
+/// numbered ending of a title as a site's name (rekeyed from the stories). Older builds refuse
+/// a newer version: they would leave entries stale, or take records they cannot read for
+/// damage.
+pub const SCHEMA_VERSION: u64 = 13;
 
 /// The stories' database's `meta` key present while an upgrade rebuilds the indexes: the
 /// schema it upgrades from (one byte).
@@ -625,8 +628,8 @@ impl Store {
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
             // trees move into their log (8), and the identities (9). The feeds' indexes are
-            // rebuilt (10, below), and the links rekeyed (11). A schema 11 store takes the
-            // arm below: no trees to move, its titles rekeyed (12).
+            // rebuilt (10, below), and the links rekeyed (11). A schema 11 or 12 store takes the
+            // arm below: no trees to move, its titles (12) and links and titles (13) rekeyed.
             Some(found @ 5..=10) => {
                 matching::move_trees(&main)?;
                 upgrade_from = Some(found);

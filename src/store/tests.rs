@@ -1454,6 +1454,58 @@ fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies
     assert_eq!((report.new, report.duplicate), (0, 1));
 }
 
+/// A schema 12 store keyed a directory's `index.html` link by its whole text, and a numbered
+/// title also by its head: the upgrade keys them as this version reads them, so that a copy
+/// under the directory's link finds the story and another issue of the series does not.
+#[test]
+fn a_schema_12_store_gets_its_links_and_titles_keyed_anew() {
+    use super::apply::{dedupe_key, link_key, title_keys};
+    let dir = tempfile::tempdir().unwrap();
+    let link = "https://kdi.example/sq/raporti/index.html";
+    let title = "Weekly newsletter of the Balkans Group – No. 12";
+    let id;
+    {
+        let store = open(&dir);
+        let mut story = item("o1", title, Some(link), "o");
+        story.item.summary = long_text().into();
+        apply(&store, "kdi", &[story]);
+        id = store.list(&Query::default()).unwrap()[0].id;
+        // What version 12 wrote: the link's whole text, and the title's head.
+        let main = store.main().unwrap();
+        let tx = super::journal::Pending::new(main);
+        tx.remove(Index::Links, link_key(link).unwrap().to_vec());
+        tx.insert(
+            Index::Links,
+            dedupe_key("kdi.example/sq/raporti/index.html"),
+            &id.0[..],
+        );
+        let head = title_key("Weekly newsletter of the Balkans Group", 1).unwrap();
+        tx.insert(Index::Titles, head, keys::encode_title_entries(&[(id, 0)]));
+        assert_eq!(title_keys(title, 1)[1], None);
+        tx.commit().unwrap();
+        main.db
+            .open_tree("meta")
+            .unwrap()
+            .insert("schema", &12u64.to_be_bytes())
+            .unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(&dir);
+    let main = store.main().unwrap();
+    let schema = main.db.open_tree("meta").unwrap().get("schema").unwrap();
+    assert_eq!(schema.as_deref(), Some(&SCHEMA_VERSION.to_be_bytes()[..]));
+    assert_eq!(matching::entries(main, Index::Titles).len(), 1);
+    let mut copy = item(
+        "p1",
+        "Raporti i KDI-së",
+        Some("https://kdi.example/sq/raporti/"),
+        "p",
+    );
+    copy.item.summary = long_text().into();
+    let report = apply(&store, "portal", &[copy]);
+    assert_eq!((report.new, report.duplicate), (0, 1));
+}
+
 #[test]
 fn retention_removes_both_title_entries_of_a_story() {
     let dir = tempfile::tempdir().unwrap();
