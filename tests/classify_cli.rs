@@ -17,7 +17,7 @@ fn classify_reads_json_lines_and_says_why() {
     let input = concat!(
         r#"{"id":"a","title":"Дијалог Београда и Приштине о регистарским таблицама","summary":""}"#,
         "\n",
-        r#"{"id":"b","title":"Dialogue with citizens on waste collection in Gjilan","summary":"Residents met the municipality."}"#,
+        r#"{"id":"b","title":"Dialogue on waste collection in Gjilan","summary":"Residents met the municipality."}"#,
         "\n",
         r#"{"title":"Grupi i Grave Deputete takon asambleistet e komunave","summary":"","categories":["Lajme"]}"#,
         "\n",
