@@ -178,6 +178,8 @@ impl Store {
                     _ => None,
                 })
                 .collect(),
+            site_moved: Default::default(),
+            moved: Default::default(),
             owners: Default::default(),
             entry_pairs: Default::default(),
             story_pairs: Default::default(),
@@ -289,6 +291,11 @@ struct Tx<'s, 'a> {
     rekeyed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     /// The GUIDs of this feed's entries.
     guids: std::collections::HashSet<String>,
+    /// Whether none of them named a story before this fetch ([`Tx::site_moved`]), once asked.
+    site_moved: std::cell::Cell<Option<bool>>,
+    /// Stories an entry of this feed was found to be as moved ([`Tx::moved_away`]): no other
+    /// entry is taken for one of them too.
+    moved: std::cell::RefCell<std::collections::HashSet<ItemId>>,
     /// The raw hashes of the entries of this feed that claimed each story by their content.
     owners: std::cell::RefCell<HashMap<ItemId, Vec<String>>>,
     /// The word pairs of the text of the entry being applied, worked out when it is first
@@ -1151,22 +1158,57 @@ impl Tx<'_, '_> {
 
     /// Whether `new`, an entry under a GUID this source never gave, is this source's story
     /// `item` moved to it and to another page (a site's new CMS, new addresses and ids for
-    /// every story): the story's own GUID is none of the feed's now, and `new` tells it as the
-    /// same entry would ([`Tx::told_as_moved`]: its whole title, its very date, a text that
-    /// agrees). A story whose entry is still in the feed is another story of the same title
-    /// and date.
-    fn moved_away(&self, new: &NewItem, item: &Item) -> bool {
-        matches!(new.identity, Identity::Guid(_))
-            && item.source() == self.source
-            && item
-                .sources
-                .iter()
-                .find(|c| c.source == self.source)
-                .is_some_and(|c| match &c.identity {
-                    Identity::Guid(g) => !self.guids.contains(g),
-                    _ => false,
-                })
-            && self.told_as_moved(new, item)
+    /// every story): the feed names none of the stories the source's GUIDs named before this
+    /// fetch (the whole site moved, not one entry), the story's own GUID is none of the
+    /// feed's, no other entry of the feed was found to be it, and `new` tells it as the same
+    /// entry would ([`Tx::told_as_moved`]: its whole title, its very date), with a long text
+    /// nearly word for word the story's ([`texts_alike`]). A feed's next press release under
+    /// the day's title and a line of boilerplate is a story of its own; so is a story whose
+    /// entry is still in the feed.
+    fn moved_away(&self, new: &NewItem, item: &Item) -> TxResult<bool> {
+        let carried_by_old_guid = item
+            .sources
+            .iter()
+            .find(|c| c.source == self.source)
+            .is_some_and(|c| match &c.identity {
+                Identity::Guid(g) => !self.guids.contains(g),
+                _ => false,
+            });
+        if !matches!(new.identity, Identity::Guid(_))
+            || item.source() != self.source
+            || !carried_by_old_guid
+            || self.moved.borrow().contains(&item.id)
+            || !self.told_as_moved(new, item)
+        {
+            return Ok(false);
+        }
+        let (a, b) = (self.pairs_of_entry(new), self.pairs_of_story(item));
+        if a.len() < LONG_TEXT || b.len() < LONG_TEXT || !texts_alike(&a, &b) {
+            return Ok(false);
+        }
+        self.site_moved()
+    }
+
+    /// Whether none of this feed's GUIDs named a story (or its tombstone) before this fetch:
+    /// the source's entries all came under new GUIDs. Worked out once per feed, when first
+    /// asked (an entry that may be a moved story is rare).
+    fn site_moved(&self) -> TxResult<bool> {
+        if let Some(moved) = self.site_moved.get() {
+            return Ok(moved);
+        }
+        let mut moved = true;
+        for guid in &self.guids {
+            let key = keys::ident_key(self.source, &Identity::Guid(guid.clone()).key());
+            let gone = super::matching::ident_hash(&key);
+            if self.pending.get_before(Index::Idents, &key)?.is_some()
+                || self.pending.get_before(Index::Gone, &gone)?.is_some()
+            {
+                moved = false;
+                break;
+            }
+        }
+        self.site_moved.set(Some(moved));
+        Ok(moved)
     }
 
     /// Whether `new`'s link names the stored `item` alone (not a page that has listed several
@@ -1282,8 +1324,9 @@ impl Tx<'_, '_> {
                 if edited() && agree() && self.same_story(new, &item, probe.title_keys[0]) {
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
-                if self.moved_away(new, &item) {
+                if self.moved_away(new, &item)? {
                     probe.moved = true;
+                    self.moved.borrow_mut().insert(item.id);
                     return Ok(Some(Rc::unwrap_or_clone(item)));
                 }
             }

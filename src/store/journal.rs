@@ -141,6 +141,12 @@ impl<'a> Pending<'a> {
         if let Some(value) = self.writes.borrow().get(&k) {
             return Ok(value.clone());
         }
+        self.get_before(index, key)
+    }
+
+    /// [`Pending::get`] as it was before this batch's own writes.
+    pub(super) fn get_before(&self, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        let k = (index, key.to_vec());
         for (_, before) in queued(self.main).iter().rev() {
             if let Some(value) = before.get(&k) {
                 return Ok(value.clone());

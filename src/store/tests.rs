@@ -710,6 +710,77 @@ fn a_site_moved_to_new_guids_and_addresses_keeps_its_stories() {
     let mut next_year = moved.clone();
     next_year.item.published = old.item.published.map(|p| p + Duration::days(365));
     assert_eq!(apply_at(&store, "kdi", &[next_year], later).new, 1);
+
+    // The day's next press release under the same title and date, over a line of
+    // boilerplate, in a feed that lists the newest alone: a story of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let release = |n: u32| {
+        let link = format!("https://gov.example/?p={n}");
+        let mut s = item(
+            &link,
+            "Saopštenje za javnost",
+            Some(&link),
+            &format!("r{n}"),
+        );
+        s.item.summary = "Vlada je danas izdala saopštenje.".into();
+        s
+    };
+    assert_eq!(apply(&store, "gov", &[release(1)]).new, 1);
+    let r = apply_at(&store, "gov", &[release(2)], later);
+    assert_eq!((r.new, r.refreshed), (1, 0));
+
+    // Two stories of one title and date, both moved: each is its own entry's.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let twin = |guid: &str, text: &str| {
+        let mut s = story(guid, &format!("https://x.example/{guid}"), guid);
+        s.item.summary = format!("{text} {}", long_text());
+        s
+    };
+    let (a, b) = (
+        "Prizren hosted the first of two panels today.",
+        "Gjakova hosted the second of two panels today, with other speakers and guests.",
+    );
+    let r = apply(&store, "kdi", &[twin("g1", a), twin("g2", b)]);
+    assert_eq!(r.new, 2);
+    let r = apply_at(&store, "kdi", &[twin("n2", b), twin("n1", a)], later);
+    assert_eq!((r.new, r.unchanged, r.refreshed), (0, 2, 2));
+    let mut links: Vec<String> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| format!("{} {}", i.sources[0].identity.key(), i.link.unwrap()))
+        .collect();
+    links.sort();
+    assert_eq!(
+        links,
+        ["g:g1 https://x.example/n1", "g:g2 https://x.example/n2"]
+    );
+
+    // The same with the same text: still one entry each.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(apply(&store, "kdi", &[twin("g1", a), twin("g2", a)]).new, 2);
+    let r = apply_at(&store, "kdi", &[twin("n1", a), twin("n2", a)], later);
+    assert_eq!((r.new, r.unchanged, r.refreshed), (0, 2, 2));
+    let mut links: Vec<String> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.link.unwrap())
+        .collect();
+    links.sort();
+    assert_eq!(links, ["https://x.example/n1", "https://x.example/n2"]);
+
+    // A feed that still names a story its GUIDs named before has not moved: an entry under
+    // a new GUID is a story of its own, as before.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let r = apply(&store, "kdi", &[old.clone(), twin("g1", a)]);
+    assert_eq!(r.new, 2);
+    let r = apply_at(&store, "kdi", &[moved.clone(), twin("g1", a)], later);
+    assert_eq!((r.new, r.unchanged), (1, 1));
 }
 
 /// A picture at another path is another picture, whatever its query: an edit.
