@@ -1386,9 +1386,22 @@ impl Tx<'_, '_> {
     /// two long texts ([`LONG_TEXT`] word pairs each) sharing half of the shorter's pairs: a
     /// copy without text, or a line of boilerplate ("Opširnije na sajtu") on both, does not
     /// tell which it is.
+    ///
+    /// Endings that both carry numbers, neither all of the other's ("– No. 12" and "– No.
+    /// 13", "Part 1" and "Part 2"), are issues or parts of a series, however much text they
+    /// share ("– No. 12 | Kosovo 2.0" is "– No. 12" with a site's name).
     fn titles_agree(&self, new: &NewItem, item: &Item) -> bool {
         if title_key(&new.title, 1) == title_key(&item.title, 1) {
             return self.texts_agree(new, item);
+        }
+        let (ours, theirs) = (ending_numbers(&new.title), ending_numbers(&item.title));
+        let within = |a: &[String], b: &[String]| a.iter().all(|n| b.contains(n));
+        if !ours.is_empty()
+            && !theirs.is_empty()
+            && !within(&ours, &theirs)
+            && !within(&theirs, &ours)
+        {
+            return false;
         }
         let (a, b) = (self.pairs_of_entry(new), self.pairs_of_story(item));
         a.len() >= LONG_TEXT
@@ -1897,7 +1910,7 @@ fn title_head(title: &str) -> &str {
             break;
         };
         let (before, after) = (&head[..at], &head[at + len..]);
-        if !(1..=4).contains(&words(after)) || words(before) < 3 || numbered(after) {
+        if !(1..=4).contains(&words(after)) || words(before) < 3 {
             break;
         }
         head = before.trim_end();
@@ -1905,13 +1918,17 @@ fn title_head(title: &str) -> &str {
     head
 }
 
-/// Whether a title's ending has a number for a word ("No. 13", "#13", "Part 2", "December
-/// 2026"): it tells one issue, part or date of a series from another, as no site's name does
-/// (names with digits are words of their own: "N1", "B92").
-fn numbered(ending: &str) -> bool {
-    let mut number = false;
-    match_words(ending, |w| number |= w.bytes().all(|b| b.is_ascii_digit()));
-    number
+/// The numbers written as words of its own in what [`title_head`] takes off a title's end
+/// ("No. 13", "Part 2", "December 2026", but also a site's "Kosovo 2.0" or "RTV 21").
+fn ending_numbers(title: &str) -> Vec<String> {
+    let ending = &title.trim_end()[title_head(title).len()..];
+    let mut numbers = Vec::new();
+    match_words(ending, |w| {
+        if w.bytes().all(|b| b.is_ascii_digit()) {
+            numbers.push(w.to_string());
+        }
+    });
+    numbers
 }
 
 /// How many site names [`title_head`] takes off a title's end, at most.

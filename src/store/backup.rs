@@ -539,8 +539,8 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// are rekeyed (schema 3 keyed them by their text, schema 4 by a hash of it; schema 11 reads
 /// more spellings of a link and of a title as one: see [`crate::parse::urls::dedupe_key`] and
 /// [`super::apply::title_key`]; schema 12 keys a title also without the site's name after it:
-/// see [`super::apply::title_keys`]; schema 13 reads more spellings of a link as one and keys
-/// a numbered title whole). Every time the upgrade runs it starts from empty indexes, so
+/// see [`super::apply::title_keys`]; schema 13 reads more spellings of a link as one). Every
+/// time the upgrade runs it starts from empty indexes, so
 /// one that a crash cut short is simply run again. A story that cannot be read is left as it
 /// was (with a warning) rather than keeping the whole store from opening: it could not be
 /// matched or shown before either. Returns the number of stories read.

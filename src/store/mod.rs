@@ -78,8 +78,8 @@ pub use apply::{ApplyReport, Staged, TopicsOf};
 /// one (rekeyed from the stories), and its stories may name an entry by its link and title
 /// ([`crate::model::Identity::Titled`]). Version 12 indexes a title also without the site's
 /// name after it ([`apply::title_keys`]; rekeyed from the stories). Version 13 reads more
-/// spellings of a link as one (an AMP cache's copy, `.amp`, a directory's `index.html`) and no
-/// numbered ending of a title as a site's name (rekeyed from the stories). Older builds refuse
+/// spellings of a link as one (an AMP cache's copy, `.amp`, a directory's `index.html`;
+/// rekeyed from the stories). Older builds refuse
 /// a newer version: they would leave entries stale, or take records they cannot read for
 /// damage.
 pub const SCHEMA_VERSION: u64 = 13;
