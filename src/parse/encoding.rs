@@ -161,10 +161,22 @@ fn detect_how(bytes: &[u8], hints: &Hints<'_>) -> (&'static Encoding, Option<Gue
     if mostly_utf8(bytes) {
         return (UTF_8, None);
     }
+    // Not UTF-8 or UTF-16 (the bytes are neither); nor what the standard maps labels of
+    // encodings too dangerous to decode to (ISO-2022-KR and others: one U+FFFD for the whole
+    // document) or `x-user-defined` (bytes as private-use characters): guessed instead.
     let declared = |label: Option<&str>| {
         label
             .and_then(|l| Encoding::for_label(l.trim().as_bytes()))
-            .filter(|e| *e != UTF_8 && *e != UTF_16BE && *e != UTF_16LE)
+            .filter(|e| {
+                ![
+                    UTF_8,
+                    UTF_16BE,
+                    UTF_16LE,
+                    encoding_rs::REPLACEMENT,
+                    encoding_rs::X_USER_DEFINED,
+                ]
+                .contains(e)
+            })
     };
     let from_document = declared(xml_declared_encoding(bytes).as_deref());
     match (declared(http_charset), from_document) {
@@ -511,6 +523,14 @@ mod tests {
         let d = decode(&bytes, Some("koi8-r"));
         assert_eq!(d.encoding, encoding_rs::KOI8_R);
         assert!(d.guess_warning().is_none());
+        // A declaration of an encoding never decoded (ISO-2022-KR: one U+FFFD for the whole
+        // document) is no declaration: the header is read as it says.
+        let (korean, _, _) = encoding_rs::WINDOWS_1252
+            .encode("<?xml version=\"1.0\" encoding=\"ISO-2022-KR\"?><rss><t>Café</t></rss>");
+        for header in [Some("iso-8859-1"), None] {
+            let d = decode(&korean, header);
+            assert!(d.text.contains("Café"), "{header:?}: {}", d.text);
+        }
         // The two agreeing, or only the header: no warning.
         let (latin, _, _) = encoding_rs::WINDOWS_1252
             .encode("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><t>Café</t></rss>");

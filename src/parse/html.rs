@@ -1115,7 +1115,7 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
                         let set = el
                             .get_attribute("data-srcset")
                             .or_else(|| el.get_attribute("srcset"))?;
-                        largest_candidate(&set).map(str::to_string)
+                        largest_candidate(&set, |url| absolute(url).is_some()).map(str::to_string)
                     })
                 {
                     el.set_attribute("src", &real)?;
@@ -1137,34 +1137,73 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
     rewritten.ok().map(Cow::Owned)
 }
 
-/// Whether the `srcset` found at `at` is in an `<img>` tag without a `src` (or with an empty
-/// one): the tag is read from its `<` to its `>`, as a quick look before the rewriter.
+/// Whether the `srcset` found at `at` is in an `<img>` tag without a usable `src` (none, an
+/// empty one or a `data:` placeholder), as a quick look before the rewriter: the tag runs from
+/// the last `<img` before it (a `<` that starts no tag, as in `alt="I <3 it"`, passed over) to
+/// the `>` after it.
 fn in_image_without_src(html: &str, at: usize) -> bool {
     let bytes = html.as_bytes();
-    let Some(start) = memchr::memrchr(b'<', &bytes[..at]) else {
+    let mut start = None;
+    for lt in memchr::memrchr_iter(b'<', &bytes[..at]) {
+        let name = &bytes[lt + 1..at];
+        if name.len() > 3
+            && name[..3].eq_ignore_ascii_case(b"img")
+            && (name[3].is_ascii_whitespace() || name[3] == b'/')
+        {
+            start = Some(lt + 4);
+            break;
+        }
+        // Another tag's start (a letter, `/`, `!`): the `srcset` is in no `<img>`.
+        if name
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!'))
+        {
+            return false;
+        }
+    }
+    let Some(start) = start else {
         return false;
     };
     let end = memchr::memchr(b'>', &bytes[at..]).map_or(bytes.len(), |e| at + e);
-    let tag = &bytes[start + 1..end];
-    if !tag
-        .get(..4)
-        .is_some_and(|t| t.eq_ignore_ascii_case(b"img "))
-    {
-        return false;
-    }
-    // A `src` attribute: the name after whitespace, then `=` (not `data-src`, not `srcset`).
-    let has_src = (1..tag.len().saturating_sub(3)).any(|i| {
-        tag[i - 1].is_ascii_whitespace()
-            && tag[i..i + 3].eq_ignore_ascii_case(b"src")
-            && tag[i + 3..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'=')
-    });
-    !has_src
+    let tag = &bytes[start..end];
+    // A `src` attribute: the name after whitespace, then `=` (not `data-src`, not `srcset`),
+    // and its value.
+    let src_value = |i: usize| -> Option<&[u8]> {
+        let named = (i == 0 || tag[i - 1].is_ascii_whitespace())
+            && tag.get(i..i + 3)?.eq_ignore_ascii_case(b"src");
+        if !named {
+            return None;
+        }
+        let rest = tag[i + 3..].trim_ascii_start().strip_prefix(b"=")?;
+        let rest = rest.trim_ascii_start();
+        Some(match rest.first() {
+            Some(&q @ (b'"' | b'\'')) => {
+                let inner = &rest[1..];
+                &inner[..memchr::memchr(q, inner).unwrap_or(inner.len())]
+            }
+            _ => {
+                let len = rest
+                    .iter()
+                    .position(u8::is_ascii_whitespace)
+                    .unwrap_or(rest.len());
+                &rest[..len]
+            }
+        })
+    };
+    let usable = |value: &[u8]| {
+        let value = value.trim_ascii();
+        !value.is_empty()
+            && !value
+                .get(..5)
+                .is_some_and(|v| v.eq_ignore_ascii_case(b"data:"))
+    };
+    !(0..tag.len()).any(|i| src_value(i).is_some_and(usable))
 }
 
 /// The candidate of a `srcset` with the largest width or density descriptor (one without
-/// counts as `1x`), as the HTML standard splits it: a URL runs to whitespace (a comma at its
-/// end ends the candidate), its descriptor to the next comma.
-fn largest_candidate(srcset: &str) -> Option<&str> {
+/// counts as `1x`) among those `usable` takes, as the HTML standard splits it: a URL runs to
+/// whitespace (a comma at its end ends the candidate), its descriptor to the next comma.
+fn largest_candidate(srcset: &str, usable: impl Fn(&str) -> bool) -> Option<&str> {
     let mut best: Option<(&str, f64)> = None;
     let mut rest = srcset;
     loop {
@@ -1193,7 +1232,7 @@ fn largest_candidate(srcset: &str) -> Option<&str> {
                 .and_then(|n| n.parse::<f64>().ok())
                 .filter(|n| n.is_finite() && *n > 0.0)
         };
-        if let Some(size) = size.filter(|_| !url.is_empty()) {
+        if let Some(size) = size.filter(|_| !url.is_empty() && usable(url)) {
             if best.is_none_or(|(_, b)| size > b) {
                 best = Some((url, size));
             }
@@ -2502,25 +2541,43 @@ mod tests {
 
     #[test]
     fn a_picture_given_only_a_srcset_shows_its_largest_candidate() {
+        let largest = |set| largest_candidate(set, |_| true);
         assert_eq!(
-            largest_candidate("/c-400.png 400w, /c-800.png 800w,/c-600.png 600w"),
+            largest("/c-400.png 400w, /c-800.png 800w,/c-600.png 600w"),
             Some("/c-800.png")
         );
-        assert_eq!(largest_candidate("a.png, b.png 2x"), Some("b.png"));
+        assert_eq!(largest("a.png, b.png 2x"), Some("b.png"));
+        assert_eq!(
+            largest_candidate("javascript:x() 2x, ok.png 1x", |u| !u
+                .starts_with("javascript")),
+            Some("ok.png")
+        );
         // A URL with commas (an image CDN's parameters) is one candidate.
         assert_eq!(
-            largest_candidate("https://cdn.example/w_400,h_300/a.jpg 1x, https://cdn.example/w_800,h_600/a.jpg 2x"),
+            largest("https://cdn.example/w_400,h_300/a.jpg 1x, https://cdn.example/w_800,h_600/a.jpg 2x"),
             Some("https://cdn.example/w_800,h_600/a.jpg")
         );
-        assert_eq!(largest_candidate(" , "), None);
-        assert_eq!(largest_candidate("a.png 0w, b.png bogus"), None);
+        assert_eq!(largest(" , "), None);
+        assert_eq!(largest("a.png 0w, b.png bogus"), None);
         let body = concat!(
             r#"<p><img srcset="/c-400.png 400w, /c-800.png 800w" alt="Chart"></p>"#,
             r#"<p><IMG data-srcset="/d-1.png 1x, /d-2.png 2x" alt="Lazy"></p>"#,
             r#"<p><img src="/e.png" srcset="/e-2.png 2x" alt="Eager"></p>"#,
+            "<p><img\n  srcset=\"/n-400.png 400w, /n-800.png 800w\" alt=\"Newline\"></p>",
+            r#"<p><img alt="I <3 Prizren" srcset="/h-1.png 1x, /h-2.png 2x"></p>"#,
+            r#"<p><img src="data:image/gif;base64,R0lGOD" srcset="/p-1.png 1x, /p-2.png 2x"></p>"#,
+            r#"<p><img srcset="javascript:alert(1) 2x, /ok.png 1x" alt="Safe"></p>"#,
         );
         let clean = sanitize(body, Some(&base()), None);
-        for picture in ["c-800.png", "d-2.png", "e.png"] {
+        for picture in [
+            "c-800.png",
+            "d-2.png",
+            "e.png",
+            "n-800.png",
+            "h-2.png",
+            "p-2.png",
+            "ok.png",
+        ] {
             assert!(
                 clean.contains(&format!(r#"src="https://balkansgroup.example/{picture}""#)),
                 "{picture}: {clean}"
@@ -2536,6 +2593,11 @@ mod tests {
         assert!(at(r#"<img data-src="" srcset="a.png">"#));
         assert!(!at(r#"<img SRC = "a.png" srcset="b.png">"#));
         assert!(!at(r#"<source srcset="a.png">"#));
+        assert!(at("<img\tsrcset=\"a.png\">"));
+        assert!(at(r#"<img src='' srcset="a.png">"#));
+        assert!(at(r#"<img src="data:image/gif;base64,R0" srcset="a.png">"#));
+        assert!(at(r#"<img alt="1 < 2" srcset="a.png">"#));
+        assert!(!at(r#"<img src=/a.png srcset="b.png">"#));
     }
 
     #[test]

@@ -308,15 +308,12 @@ pub fn dedupe_key(url: &Url) -> Option<String> {
 }
 
 /// The page a copy in Google's AMP cache is of: `https://kdi-org.cdn.ampproject.org/c/s/kdi.org/a`
-/// is `https://kdi.org/a` (`/c/` without `s/` an http page; `/v/` the viewer's form).
+/// is `https://kdi.org/a` (`/c/` without `s/` an http page).
 fn amp_cache_original(url: &Url) -> Option<Url> {
     if !url.host_str()?.ends_with(".cdn.ampproject.org") {
         return None;
     }
-    let rest = url
-        .path()
-        .strip_prefix("/c/")
-        .or_else(|| url.path().strip_prefix("/v/"))?;
+    let rest = url.path().strip_prefix("/c/")?;
     let (scheme, rest) = match rest.strip_prefix("s/") {
         Some(rest) => ("https", rest),
         None => ("http", rest),

@@ -90,14 +90,29 @@ pub struct EnclosureView {
 
 /// The media type a file at `url` has by its name's extension (`…/brief.mp3?dl=1`:
 /// `audio/mpeg`), for an attachment whose feed declared none: podcast apps play an episode by
-/// its type, and RSS requires one. `None` for a name without a known extension.
+/// its type, and RSS requires one. Only a sound, video, picture or document: a name that is a
+/// script or page serving the file (`download.php?file=…`, `GetAudio.aspx`) says nothing of
+/// it. `None` for a name without such an extension.
 fn mime_of_file(url: &str) -> Option<String> {
     let url = url::Url::parse(url).ok()?;
     let name = url.path_segments()?.next_back()?;
-    name.contains('.')
-        .then(|| mime_guess::from_path(name).first_raw())
-        .flatten()
-        .map(str::to_string)
+    if !name.contains('.') {
+        return None;
+    }
+    let mime = mime_guess::from_path(name).first()?;
+    let document = mime.type_() == mime_guess::mime::APPLICATION
+        && (mime.subtype() == "pdf"
+            || mime.subtype() == "epub+zip"
+            || mime.subtype() == "zip"
+            || mime.subtype() == "msword"
+            || mime.subtype().as_str().starts_with("vnd."));
+    let media = [
+        mime_guess::mime::AUDIO,
+        mime_guess::mime::VIDEO,
+        mime_guess::mime::IMAGE,
+    ]
+    .contains(&mime.type_());
+    (media || document).then(|| mime.essence_str().to_string())
 }
 
 impl ItemView {

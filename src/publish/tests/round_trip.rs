@@ -444,6 +444,21 @@ fn an_attachment_without_a_type_has_its_files() {
             mime: Some(" ".into()),
             length: None,
         },
+        Enclosure {
+            url: "https://partner.example/download.php?file=ep3.mp3".into(),
+            mime: None,
+            length: None,
+        },
+        Enclosure {
+            url: "https://partner.example/GetAudio.aspx?id=3".into(),
+            mime: None,
+            length: None,
+        },
+        Enclosure {
+            url: "https://partner.example/briefs/3.PDF".into(),
+            mime: None,
+            length: None,
+        },
     ];
     let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
     assert!(
@@ -457,6 +472,10 @@ fn an_attachment_without_a_type_has_its_files() {
     let attachments = &json["items"][1]["attachments"];
     assert_eq!(attachments[0]["mime_type"], "audio/mpeg");
     assert_eq!(attachments[1]["mime_type"], "application/octet-stream");
+    // A script serving the file says nothing of it; a document says what it is.
+    assert_eq!(attachments[2]["mime_type"], "application/octet-stream");
+    assert_eq!(attachments[3]["mime_type"], "application/octet-stream");
+    assert_eq!(attachments[4]["mime_type"], "application/pdf");
     let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
     let feed = parse(atom.as_bytes());
     let links = &feed.entries[1].links;
@@ -473,6 +492,12 @@ fn an_attachment_without_a_type_has_its_files() {
                 Some("audio/mpeg".to_string())
             ),
             ("https://partner.example/files/get?id=3", None),
+            ("https://partner.example/download.php?file=ep3.mp3", None),
+            ("https://partner.example/GetAudio.aspx?id=3", None),
+            (
+                "https://partner.example/briefs/3.PDF",
+                Some("application/pdf".to_string())
+            ),
         ]
     );
 }
