@@ -1397,20 +1397,14 @@ impl Tx<'_, '_> {
     /// copy without text, or a line of boilerplate ("Opširnije na sajtu") on both, does not
     /// tell which it is.
     ///
-    /// Endings that both carry numbers, neither all of the other's ("– No. 12" and "– No.
-    /// 13", "Part 1" and "Part 2"), are issues or parts of a series, however much text they
-    /// share ("– No. 12 | Kosovo 2.0" is "– No. 12" with a site's name).
+    /// Titles whose first endings are one marker with other numbers ("– No. 12" and "– No.
+    /// 13", "Part 1" and "Part 2 | Kosovo 2.0": [`other_issues`]) are issues or parts of a
+    /// series, however much text they share.
     fn titles_agree(&self, new: &NewItem, item: &Item) -> bool {
         if title_key(&new.title, 1) == title_key(&item.title, 1) {
             return self.texts_agree(new, item);
         }
-        let (ours, theirs) = (ending_numbers(&new.title), ending_numbers(&item.title));
-        let within = |a: &[String], b: &[String]| a.iter().all(|n| b.contains(n));
-        if !ours.is_empty()
-            && !theirs.is_empty()
-            && !within(&ours, &theirs)
-            && !within(&theirs, &ours)
-        {
+        if other_issues(&new.title, &item.title) {
             return false;
         }
         let (a, b) = (self.pairs_of_entry(new), self.pairs_of_story(item));
@@ -1901,7 +1895,7 @@ pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2
 /// "Radionica o dijalogu – Portal | Partner" and the original's "Radionica o dijalogu –
 /// Portal" both read "Radionica o dijalogu".
 fn title_head(title: &str) -> &str {
-    const SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " » ", " :: "];
+    const SEPARATORS: [&str; 7] = TITLE_SEPARATORS;
     let words = |t: &str| {
         let mut n = 0;
         match_words(t, |_| n += 1);
@@ -1928,17 +1922,37 @@ fn title_head(title: &str) -> &str {
     head
 }
 
-/// The numbers written as words of its own in what [`title_head`] takes off a title's end
-/// ("No. 13", "Part 2", "December 2026", but also a site's "Kosovo 2.0" or "RTV 21").
-fn ending_numbers(title: &str) -> Vec<String> {
-    let ending = &title.trim_end()[title_head(title).len()..];
-    let mut numbers = Vec::new();
+/// The separators after which a title's ending may be a site's name ([`title_head`]).
+const TITLE_SEPARATORS: [&str; 7] = [" | ", " - ", " – ", " — ", " · ", " » ", " :: "];
+
+/// The first of the endings [`title_head`] takes off a title ("No. 13" of "… – No. 13 |
+/// Kosovo 2.0"), as its words other than numbers and its numbers, each as
+/// [`match_words`] reads them.
+fn first_ending(title: &str) -> (Vec<String>, Vec<String>) {
+    let mut ending = &title.trim_end()[title_head(title).len()..];
+    if let Some(rest) = TITLE_SEPARATORS.iter().find_map(|s| ending.strip_prefix(s)) {
+        ending = rest;
+    }
+    if let Some(end) = TITLE_SEPARATORS.iter().filter_map(|s| ending.find(s)).min() {
+        ending = &ending[..end];
+    }
+    let (mut words, mut numbers) = (Vec::new(), Vec::new());
     match_words(ending, |w| {
         if w.bytes().all(|b| b.is_ascii_digit()) {
             numbers.push(w.to_string());
+        } else {
+            words.push(w.to_string());
         }
     });
-    numbers
+    (words, numbers)
+}
+
+/// Whether two titles' first endings are one marker of a series with other numbers: "No. 12"
+/// and "No. 13", "Part 1" and "Part 2" (issues or parts, never one story). Endings of other
+/// words ("Kosovo 2.0" and "RTV 21": sites' names) are not.
+pub(super) fn other_issues(a: &str, b: &str) -> bool {
+    let (a, b) = (first_ending(a), first_ending(b));
+    !a.1.is_empty() && !b.1.is_empty() && a.0 == b.0 && a.1 != b.1
 }
 
 /// How many site names [`title_head`] takes off a title's end, at most.

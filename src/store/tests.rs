@@ -1497,6 +1497,44 @@ fn numbered_issues_of_a_series_stay_apart_across_sources() {
     copy.item.title = format!("{} | Kosovo 2.0", copy.item.title);
     let r = apply(&store, "kosovo20", &[copy]);
     assert_eq!((r.new, r.duplicate), (0, 1));
+    // Another part under a site's name with numbers is another part.
+    let mut part = issue(
+        "k-13",
+        13,
+        "https://kosovo20.example/newsletter-13",
+        "the workshop in Pristina.",
+    );
+    part.item.title = "Weekly newsletter of the Balkans Group – No. 14 | Kosovo 2.0".into();
+    let r = apply(&store, "kosovo20", &[part]);
+    assert_eq!((r.new, r.duplicate), (1, 0));
+}
+
+#[test]
+fn other_issues_are_one_marker_with_other_numbers() {
+    use super::apply::other_issues;
+    let t = "Interview with the negotiators";
+    for (a, b) in [
+        ("– No. 12", "– No. 13"),
+        ("– Part 2", "– Part 1 | Kosovo 2.0"),
+        ("| 12", "| 13"),
+    ] {
+        assert!(
+            other_issues(&format!("{t} {a}"), &format!("{t} {b}")),
+            "{a} {b}"
+        );
+    }
+    for (a, b) in [
+        ("| Kosovo 2.0", "– RTV 21"),
+        ("– No. 12", "– No. 12 | Kosovo 2.0"),
+        ("– No. 12", ""),
+        ("– December 2026", "– November 2026"),
+        ("| KDI", "| Kosovo 2.0"),
+    ] {
+        assert!(
+            !other_issues(&format!("{t} {a}"), &format!("{t} {b}")),
+            "{a} {b}"
+        );
+    }
 }
 
 #[test]
