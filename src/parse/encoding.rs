@@ -44,7 +44,17 @@ impl Decoded {
                 ));
             }
         };
+        let never_decoded = |e: &'static Encoding| {
+            e == encoding_rs::REPLACEMENT || e == encoding_rs::X_USER_DEFINED
+        };
         Some(match &self.said {
+            Some(label)
+                if Encoding::for_label(label.trim().as_bytes()).is_some_and(never_decoded) =>
+            {
+                format!(
+                    "the feed names a character set that is not decoded ({label:?}): read as {read} (from {why})"
+                )
+            }
             Some(label) if Encoding::for_label(label.trim().as_bytes()).is_some() => format!(
                 "the feed says its character set is {label:?} but its bytes are not: read as {read} (from {why})"
             ),
@@ -531,6 +541,11 @@ mod tests {
             let d = decode(&korean, header);
             assert!(d.text.contains("Café"), "{header:?}: {}", d.text);
         }
+        let warning = decode(&korean, None).guess_warning().unwrap();
+        assert!(
+            warning.contains("names a character set that is not decoded (\"ISO-2022-KR\")"),
+            "{warning}"
+        );
         // The two agreeing, or only the header: no warning.
         let (latin, _, _) = encoding_rs::WINDOWS_1252
             .encode("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><t>Café</t></rss>");

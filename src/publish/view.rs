@@ -100,12 +100,21 @@ fn mime_of_file(url: &str) -> Option<String> {
         return None;
     }
     let mime = mime_guess::from_path(name).first()?;
+    // Documents a think tank publishes: PDF, EPUB, Word, Excel, PowerPoint and OpenDocument
+    // (not every `vnd.` type: an `.apk` is an app).
+    const DOCUMENTS: [&str; 6] = [
+        "pdf",
+        "epub+zip",
+        "msword",
+        "vnd.ms-excel",
+        "vnd.ms-powerpoint",
+        "rtf",
+    ];
+    let subtype = mime.subtype().as_str();
     let document = mime.type_() == mime_guess::mime::APPLICATION
-        && (mime.subtype() == "pdf"
-            || mime.subtype() == "epub+zip"
-            || mime.subtype() == "zip"
-            || mime.subtype() == "msword"
-            || mime.subtype().as_str().starts_with("vnd."));
+        && (DOCUMENTS.contains(&subtype)
+            || subtype.starts_with("vnd.openxmlformats-officedocument.")
+            || subtype.starts_with("vnd.oasis.opendocument."));
     let media = [
         mime_guess::mime::AUDIO,
         mime_guess::mime::VIDEO,

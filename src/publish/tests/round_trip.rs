@@ -459,6 +459,16 @@ fn an_attachment_without_a_type_has_its_files() {
             mime: None,
             length: None,
         },
+        Enclosure {
+            url: "https://partner.example/app/tributary.apk".into(),
+            mime: None,
+            length: None,
+        },
+        Enclosure {
+            url: "https://partner.example/briefs/3.docx".into(),
+            mime: None,
+            length: None,
+        },
     ];
     let rss = String::from_utf8(render(Format::Rss, &meta(), &items, &lookup)).unwrap();
     assert!(
@@ -476,6 +486,11 @@ fn an_attachment_without_a_type_has_its_files() {
     assert_eq!(attachments[2]["mime_type"], "application/octet-stream");
     assert_eq!(attachments[3]["mime_type"], "application/octet-stream");
     assert_eq!(attachments[4]["mime_type"], "application/pdf");
+    assert_eq!(attachments[5]["mime_type"], "application/octet-stream");
+    assert_eq!(
+        attachments[6]["mime_type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
     let atom = String::from_utf8(render(Format::Atom, &meta(), &items, &lookup)).unwrap();
     let feed = parse(atom.as_bytes());
     let links = &feed.entries[1].links;
@@ -497,6 +512,14 @@ fn an_attachment_without_a_type_has_its_files() {
             (
                 "https://partner.example/briefs/3.PDF",
                 Some("application/pdf".to_string())
+            ),
+            ("https://partner.example/app/tributary.apk", None),
+            (
+                "https://partner.example/briefs/3.docx",
+                Some(
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                        .to_string()
+                )
             ),
         ]
     );
