@@ -147,6 +147,7 @@ impl App {
                         outcome: crate::ingest::Outcome::Error {
                             message: "internal error while fetching this source (see the log)"
                                 .into(),
+                            kind: "internal",
                         },
                         bytes: 0,
                         millis: 0,

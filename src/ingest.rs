@@ -40,8 +40,34 @@ pub enum Outcome {
     Error {
         /// What went wrong.
         message: String,
+        /// Its kind, one of [`ERROR_KINDS`].
+        kind: &'static str,
     },
 }
+
+/// The kinds of a failed fetch ([`Outcome::Error`]'s `kind`, the `fetch_errors` metric's
+/// label): the request's ([`crate::fetch::FetchError::kind`]: `http_4xx` includes a 304 to a
+/// request without validators), `parse` (no feed could be read from the document), `store`
+/// (the store could not read or write), `internal` (a bug, in the log), `stopping` (the
+/// process stopped: no failure of the source).
+pub const ERROR_KINDS: [&str; 16] = [
+    "timeout",
+    "tls",
+    "connect",
+    "http_429",
+    "http_5xx",
+    "http_4xx",
+    "login",
+    "too_large",
+    "refused",
+    "redirects",
+    "file",
+    "config",
+    "other",
+    "parse",
+    "store",
+    "internal",
+];
 
 impl Outcome {
     /// Every [`Outcome::status`].
@@ -65,12 +91,19 @@ impl Outcome {
     fn stopping() -> Outcome {
         Outcome::Error {
             message: STOPPING.into(),
+            kind: "stopping",
         }
     }
 
     /// Whether this is [`Outcome::stopping`]'s: said at info, not counted a failure.
     pub fn stopped(&self) -> bool {
-        matches!(self, Outcome::Error { message } if message == STOPPING)
+        matches!(
+            self,
+            Outcome::Error {
+                kind: "stopping",
+                ..
+            }
+        )
     }
 }
 
@@ -272,6 +305,7 @@ impl Ingest {
             report.store_failed = !matches!(e, StoreError::Corrupt { .. });
             Outcome::Error {
                 message: e.to_string(),
+                kind: "store",
             }
         });
         report.millis = started
@@ -300,10 +334,12 @@ impl Ingest {
             }
             // With info spans filtered out (the one-shot commands log warnings only), the
             // line names its source itself.
-            Outcome::Error { message } if span.is_disabled() => {
+            Outcome::Error { message, .. } if span.is_disabled() => {
                 tracing::warn!(source = %source.id, error = %message, "fetch failed")
             }
-            Outcome::Error { message } => tracing::warn!(error = %message, "fetch failed"),
+            Outcome::Error { message, kind } => {
+                tracing::warn!(error = %message, kind, "fetch failed")
+            }
             // At each turn of a source that waits (a week, for a `Retry-After` that long): the
             // failure or 429 that began the wait was logged, and `sources` says until when.
             Outcome::Deferred {
@@ -483,6 +519,7 @@ impl Ingest {
                 self.store.put_source_state(&source.id, &state)?;
                 return Ok(Outcome::Error {
                     message: bounded(&e.to_string()),
+                    kind: e.kind(),
                 });
             }
         };
@@ -547,7 +584,10 @@ impl Ingest {
                 let mut state = before;
                 self.fail(&mut state, now, begun, message.clone(), None);
                 self.store.put_source_state(&source.id, &state)?;
-                Ok(Outcome::Error { message })
+                Ok(Outcome::Error {
+                    message,
+                    kind: "internal",
+                })
             }
         }
     }
@@ -625,6 +665,7 @@ fn process(
             return Ok((
                 Outcome::Error {
                     message: bounded(&e.to_string()),
+                    kind: "parse",
                 },
                 Vec::new(),
             ));

@@ -208,6 +208,7 @@ fn a_304_to_a_request_without_validators_is_an_error() {
     let (code, r) = s.fetch(&[]);
     assert_eq!(code, 3, "{r:?}");
     assert_eq!(r["cached"]["status"], "error", "{r:?}");
+    assert_eq!(r["cached"]["kind"], "http_4xx", "{r:?}");
     let message = r["cached"]["message"].as_str().unwrap();
     assert!(
         message.contains("304 Not Modified to a request that sent no ETag or date"),
@@ -238,6 +239,7 @@ fn an_error_after_a_redirect_names_where_it_led() {
     );
     let s = setup(&[src("moved", server.url("feed.xml"))], "");
     let (_, r) = s.fetch(&[]);
+    assert_eq!(r["moved"]["kind"], "connect", "{r:?}");
     let message = r["moved"]["message"].as_str().unwrap();
     assert!(
         message.starts_with(&format!(
@@ -636,6 +638,16 @@ fn one_broken_source_is_marked_unhealthy_and_the_others_are_stored() {
     for id in ["garbage", "page", "down", "dead", "missing-file"] {
         assert_eq!(reports[id]["status"], "error", "{id}: {}", reports[id]);
     }
+    // Each failure's kind, as the `fetch_errors` metric counts it.
+    for (id, kind) in [
+        ("garbage", "parse"),
+        ("page", "parse"),
+        ("down", "http_5xx"),
+        ("dead", "connect"),
+        ("missing-file", "file"),
+    ] {
+        assert_eq!(reports[id]["kind"], kind, "{id}: {}", reports[id]);
+    }
     assert!(reports["page"]["message"]
         .as_str()
         .unwrap()
@@ -897,6 +909,7 @@ fn bodies_over_the_limit_are_refused() {
         "{}",
         r["big"]
     );
+    assert_eq!(r["big"]["kind"], "too_large", "{}", r["big"]);
 }
 
 #[test]

@@ -902,7 +902,7 @@ fn report_line(r: &SourceReport) -> String {
             "not fetched until {}: its host answered source {by} with 429 Too Many Requests (use --force)",
             until.format("%Y-%m-%d %H:%M:%S UTC")
         ),
-        Outcome::Error { message } => message.clone(),
+        Outcome::Error { message, .. } => message.clone(),
     };
     let status = r.outcome.status();
     // Waiting for a slot (the host's other sources first) is said apart from the time the

@@ -166,6 +166,26 @@ impl<'a> Extras<'a> {
 }
 
 impl FetchError {
+    /// The kind of failure, as the `fetch_errors` metric names it (one of
+    /// [`crate::ingest::ERROR_KINDS`]): what an alert or a dashboard can group by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FetchError::Timeout(_) | FetchError::FileTimeout { .. } => "timeout",
+            FetchError::Connect(message) if message.contains("certificate") => "tls",
+            FetchError::Connect(_) => "connect",
+            FetchError::Status { status: 429, .. } => "http_429",
+            FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
+            FetchError::Status { .. } | FetchError::UnaskedNotModified => "http_4xx",
+            FetchError::Login { .. } => "login",
+            FetchError::TooLarge { .. } => "too_large",
+            FetchError::Refused(_) => "refused",
+            FetchError::TooManyRedirects(_) => "redirects",
+            FetchError::File { .. } | FetchError::FileBlocked { .. } => "file",
+            FetchError::NoPassword(_) | FetchError::NoProxyPassword(_) => "config",
+            FetchError::Other(_) => "other",
+        }
+    }
+
     /// How long the server asked us to wait before trying again.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -690,7 +690,7 @@ impl Daemon {
         };
         let report = live.ingest.source(&source, mode).await;
         if report.store_failed {
-            if let Outcome::Error { message } = &report.outcome {
+            if let Outcome::Error { message, .. } = &report.outcome {
                 self.shared.store_failed(message);
             }
         }

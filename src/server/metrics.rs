@@ -25,6 +25,12 @@ struct FetchLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    source: String,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: &'static str,
 }
@@ -58,6 +64,7 @@ pub struct Metrics {
     /// The standard `process_*` metrics, without the `tributary_` prefix.
     process: Registry,
     fetches: Family<FetchLabels, Counter>,
+    fetch_errors: Family<ErrorLabels, Counter>,
     fetch_duration: Family<OutcomeLabels, Histogram>,
     source_fetch_duration: Family<SourceLabels, Gauge<f64, AtomicU64>>,
     items_new: Family<SourceLabels, Counter>,
@@ -115,6 +122,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tributary");
         let m = Metrics {
             fetches: Family::default(),
+            fetch_errors: Family::default(),
             // 10 ms to ~40 s: a feed from a nearby cache to one at the edge of `timeout`.
             fetch_duration: Family::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.01, 2.5, 10))
@@ -158,6 +166,13 @@ impl Metrics {
             "fetches",
             "Fetch attempts by source and outcome (ok, not-modified, unchanged, deferred, error)",
             m.fetches.clone(),
+        );
+        registry.register(
+            "fetch_errors",
+            "Failed fetches by source and kind (timeout, tls, connect, http_429, http_5xx, \
+             http_4xx, login, too_large, refused, redirects, file, config, other, parse, store, \
+             internal)",
+            m.fetch_errors.clone(),
         );
         registry.register(
             "fetch_duration_seconds",
@@ -403,6 +418,16 @@ impl Metrics {
                 outcome: outcome.to_string(),
             })
             .inc();
+        if let Outcome::Error { kind, .. } = &report.outcome {
+            if !report.outcome.stopped() {
+                self.fetch_errors
+                    .get_or_create(&ErrorLabels {
+                        source: report.source.clone(),
+                        kind,
+                    })
+                    .inc();
+            }
+        }
     }
 
     /// Sets a source's health gauges from its stored state.
@@ -471,6 +496,12 @@ impl Metrics {
                 self.fetches.remove(&FetchLabels {
                     source: id.to_string(),
                     outcome: outcome.to_string(),
+                });
+            }
+            for kind in crate::ingest::ERROR_KINDS {
+                self.fetch_errors.remove(&ErrorLabels {
+                    source: id.to_string(),
+                    kind,
                 });
             }
         }
@@ -759,6 +790,7 @@ mod tests {
         let m = Metrics::new();
         let failed = || Outcome::Error {
             message: "HTTP 500".into(),
+            kind: "http_5xx",
         };
         m.fetched(&report("slow", failed(), 1500));
         m.fetched(&report("slow", failed(), 3000));
@@ -782,6 +814,11 @@ mod tests {
         assert_eq!(
             line("tributary_fetch_duration_seconds_count{outcome=\"error\"}"),
             "tributary_fetch_duration_seconds_count{outcome=\"error\"} 2"
+        );
+        // Failures are counted by their kind too.
+        assert_eq!(
+            line("tributary_fetch_errors_total{source=\"slow\",kind=\"http_5xx\"}"),
+            "tributary_fetch_errors_total{source=\"slow\",kind=\"http_5xx\"} 2"
         );
         assert_eq!(
             line("tributary_fetch_duration_seconds_sum{outcome=\"error\"}"),
@@ -847,6 +884,7 @@ mod tests {
                 source: id.into(),
                 outcome: Outcome::Error {
                     message: "HTTP 500".into(),
+                    kind: "http_5xx",
                 },
                 bytes: 0,
                 millis: 1,
@@ -873,6 +911,7 @@ mod tests {
             "gone",
             Outcome::Error {
                 message: "HTTP 500".into(),
+                kind: "http_5xx",
             },
             1,
         ));
