@@ -1296,6 +1296,45 @@ mod tests {
     /// Each certificate problem rustls reports is said in words, with what can be done; the
     /// date of an expired certificate is given when rustls has it.
     #[test]
+    fn errors_have_kinds_for_the_metric() {
+        let status = |status| FetchError::Status {
+            status,
+            retry_after: None,
+        };
+        let kinds: Vec<&str> = [
+            FetchError::Timeout(Duration::from_secs(5)),
+            FetchError::Connect("the certificate expired on 2026-01-01; if you trust…".into()),
+            FetchError::Connect("tcp connect error: Connection refused".into()),
+            status(429),
+            status(503),
+            status(404),
+            FetchError::UnaskedNotModified,
+            FetchError::TooLarge { limit: 1 },
+            FetchError::Login { tried: false },
+        ]
+        .iter()
+        .map(FetchError::kind)
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                "timeout",
+                "tls",
+                "connect",
+                "http_429",
+                "http_5xx",
+                "http_4xx",
+                "http_4xx",
+                "too_large",
+                "login"
+            ]
+        );
+        for kind in kinds {
+            assert!(crate::ingest::ERROR_KINDS.contains(&kind), "{kind}");
+        }
+    }
+
+    #[test]
     fn a_refused_certificate_is_said_in_words_with_the_way_out() {
         use rustls::pki_types::{ServerName, UnixTime};
         use rustls::CertificateError as C;
