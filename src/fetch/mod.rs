@@ -59,6 +59,9 @@ pub enum FetchError {
     /// DNS, TCP or TLS failure.
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// The server's certificate was refused, said in words with the way out.
+    #[error("cannot connect: {0}")]
+    Certificate(String),
     /// The server answered with an error status.
     #[error("HTTP {status}{}{}", retry_after.map(describe_retry_after).unwrap_or_default(), if *status == 410 { " Gone: the feed was removed (give the source another url, or remove it; it is tried again after backoff_max)" } else { "" })]
     Status {
@@ -171,7 +174,7 @@ impl FetchError {
     pub fn kind(&self) -> &'static str {
         match self {
             FetchError::Timeout(_) | FetchError::FileTimeout { .. } => "timeout",
-            FetchError::Connect(message) if message.contains("certificate") => "tls",
+            FetchError::Certificate(_) => "tls",
             FetchError::Connect(_) => "connect",
             FetchError::Status { status: 429, .. } => "http_429",
             FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
@@ -894,6 +897,18 @@ impl Fetcher {
         }
     }
 
+    /// Where the redirects of the request for `asked` led, as the policy recorded them (the
+    /// last one followed); `None` when it followed none.
+    fn redirected(&self, asked: &Url) -> Option<Url> {
+        let asked = without_fragment(asked);
+        self.hops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&asked)
+            .map(|(_, to)| to.clone())
+            .filter(|to| *to != asked)
+    }
+
     /// What went wrong with the request for `asked`.
     fn classify(&self, e: reqwest::Error, asked: &Url, started: Instant) -> FetchError {
         // A certificate refused, said in words; where, only when it is not the source's own
@@ -901,18 +916,13 @@ impl Fetcher {
         if let Some(problem) = certificate_error(&e) {
             // The error names the URL asked for: where the request that failed went is the
             // last redirect followed, recorded by the policy.
-            let redirected = self
-                .hops
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&without_fragment(asked))
-                .map(|(_, to)| to.clone());
-            let elsewhere = redirected
+            let elsewhere = self
+                .redirected(asked)
                 .filter(|to| to.origin() != asked.origin())
                 .map(|to| Location::Http(to).to_string());
             // Through an https proxy the refused certificate may be the proxy's own.
             let proxied = self.proxy.is_some() && self.config.through_https_proxy(asked);
-            return FetchError::Connect(certificate_message(
+            return FetchError::Certificate(certificate_message(
                 problem,
                 elsewhere.as_deref(),
                 proxied,
@@ -922,14 +932,7 @@ impl Fetcher {
         // message is shown on the status page and in `/sources.json`, so a URL goes in only as
         // published (no login, no secret parameters). It names the URL asked for, also when a
         // redirect led to the one that failed: that one is named, as the redirect's.
-        let redirected = self
-            .hops
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&without_fragment(asked))
-            .map(|(_, to)| to.clone())
-            .filter(|to| *to != without_fragment(asked));
-        let url = match redirected {
+        let url = match self.redirected(asked) {
             Some(to) => Some(format!("{}, where a redirect led", Location::Http(to))),
             None => e.url().map(|u| Location::Http(u.clone()).to_string()),
         };
@@ -1303,7 +1306,7 @@ mod tests {
         };
         let kinds: Vec<&str> = [
             FetchError::Timeout(Duration::from_secs(5)),
-            FetchError::Connect("the certificate expired on 2026-01-01; if you trust…".into()),
+            FetchError::Certificate("the certificate expired on 2026-01-01".into()),
             FetchError::Connect("tcp connect error: Connection refused".into()),
             status(429),
             status(503),
