@@ -758,6 +758,9 @@ fn a_refused_certificate_is_said_in_words_and_a_source_may_accept_it() {
 
     let (code, reports) = fetch();
     assert_eq!(code, Some(3), "{reports:?}");
+    for id in ["selfsigned", "authorityown", "expired", "othername"] {
+        assert_eq!(reports[id]["kind"], "tls", "{id}: {}", reports[id]);
+    }
     let hint = "; if you trust this source anyway, set accept_invalid_certificates = true on it";
     let untrusted = "cannot connect: the server's certificate is not signed by an authority this host trusts (self-signed, or the server does not send its intermediate certificate";
     let self_signed_said = message(&reports, "selfsigned");
