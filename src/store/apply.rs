@@ -733,19 +733,9 @@ impl Tx<'_, '_> {
                 item.content = new.content;
                 item.enclosures = new.enclosures;
                 item.title = new.title;
-                if new.link.is_some() {
-                    // The same page spelled otherwise ([`same_page`]), or the entry moved to
-                    // another page: the story is indexed under its link as it is now.
-                    let old_link = item.link.as_deref().and_then(link_key);
-                    if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
-                        c.link.clone_from(&new.link);
-                    }
-                    item.link = new.link;
-                    if item.link.as_deref().and_then(link_key) != old_link {
-                        self.unindex_link(&item, old_link)?;
-                        self.index_link(&item)?;
-                    }
-                }
+                // The same page spelled otherwise ([`same_page`]), or the entry moved to
+                // another page.
+                self.take_link(&mut item, new.link)?;
                 item.last_changed = self.now;
                 // Its feeds' bytes change: counted with the stories that took a new address,
                 // for the feeds to be rendered again.
@@ -1453,16 +1443,9 @@ impl Tx<'_, '_> {
     fn update(&self, item: &mut Item, new: NewItem, relisted: bool, edit: bool) -> TxResult<()> {
         let old_published = item.published;
         let shown = item.updated_at();
-        let old_link = item.link.as_deref().and_then(link_key);
         let dates = dates_after(item, &new, relisted);
         item.title = new.title;
-        if new.link.is_some() {
-            // This source's copy points there now too.
-            if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
-                c.link.clone_from(&new.link);
-            }
-            item.link = new.link;
-        }
+        self.take_link(item, new.link)?;
         (item.published, item.date_inferred, item.updated) = dates;
         item.summary = new.summary;
         item.content = new.content;
@@ -1504,10 +1487,23 @@ impl Tx<'_, '_> {
                     .insert(Index::BySource, keys::carrier_key(item, c), EMPTY);
             }
         }
-        self.unindex_link(item, old_link)?;
-        self.index_link(item)?;
         self.index_title(item)?;
         self.put(item)
+    }
+
+    /// Points `item`, and this source's copy of it, at `link` (none keeps the one it has), and
+    /// indexes the story under it, no longer under the one before (unless another copy still
+    /// points there: [`Tx::unindex_link`]).
+    fn take_link(&self, item: &mut Item, link: Option<String>) -> TxResult<()> {
+        let old = item.link.as_deref().and_then(link_key);
+        if link.is_some() {
+            if let Some(c) = item.sources.iter_mut().find(|c| c.source == self.source) {
+                c.link.clone_from(&link);
+            }
+            item.link = link;
+        }
+        self.unindex_link(item, old)?;
+        self.index_link(item)
     }
 
     /// Takes the link `old` (a key of the story's link before an update) out of the link
@@ -1895,7 +1891,6 @@ pub(crate) fn title_keys(title: &str, min_chars: usize) -> [Option<DedupeKey>; 2
 /// "Radionica o dijalogu – Portal | Partner" and the original's "Radionica o dijalogu –
 /// Portal" both read "Radionica o dijalogu".
 fn title_head(title: &str) -> &str {
-    const SEPARATORS: [&str; 7] = TITLE_SEPARATORS;
     let words = |t: &str| {
         let mut n = 0;
         match_words(t, |_| n += 1);
@@ -1906,7 +1901,7 @@ fn title_head(title: &str) -> &str {
         return head;
     }
     for _ in 0..TITLE_ENDINGS {
-        let Some((at, len)) = SEPARATORS
+        let Some((at, len)) = TITLE_SEPARATORS
             .iter()
             .filter_map(|s| head.rfind(s).map(|at| (at, s.len())))
             .max_by_key(|&(at, _)| at)
