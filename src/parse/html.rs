@@ -1107,10 +1107,9 @@ fn embeds_and_lazy_images<'a>(html: &'a str, base: Option<&Url>) -> Option<Cow<'
     }
     if lazy {
         handlers.push(element!("img", |el| {
-            let placeholder = el.get_attribute("src").is_none_or(|s| {
-                let s = s.trim();
-                s.is_empty() || s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:"))
-            });
+            let placeholder = el
+                .get_attribute("src")
+                .is_none_or(|s| is_placeholder(s.as_bytes()));
             if placeholder {
                 // Else the largest of its `srcset` candidates (the sanitizer drops `srcset`,
                 // whose candidates it would not check: a picture given only those would show
@@ -1199,17 +1198,20 @@ fn in_image_without_src(html: &str, at: usize) -> (bool, usize) {
             }
         })
     };
-    let usable = |value: &[u8]| {
-        let value = value.trim_ascii();
-        !value.is_empty()
-            && !value
-                .get(..5)
-                .is_some_and(|v| v.eq_ignore_ascii_case(b"data:"))
-    };
     (
-        !(0..tag.len()).any(|i| src_value(i).is_some_and(usable)),
+        !(0..tag.len()).any(|i| src_value(i).is_some_and(|v| !is_placeholder(v))),
         end,
     )
+}
+
+/// Whether an `<img>`'s `src` is no picture of its own: empty, or a `data:` placeholder that a
+/// lazy-loading script replaces.
+fn is_placeholder(src: &[u8]) -> bool {
+    let src = src.trim_ascii();
+    src.is_empty()
+        || src
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"data:"))
 }
 
 /// The candidate of a `srcset` with the largest width or density descriptor (one without

@@ -169,9 +169,10 @@ impl Metrics {
         );
         registry.register(
             "fetch_errors",
-            "Failed fetches by source and kind (timeout, tls, connect, http_429, http_5xx, \
-             http_4xx, login, too_large, refused, redirects, file, config, other, parse, store, \
-             internal)",
+            format!(
+                "Failed fetches by source and kind ({})",
+                crate::ingest::ERROR_KINDS.join(", ")
+            ),
             m.fetch_errors.clone(),
         );
         registry.register(
