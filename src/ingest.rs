@@ -48,8 +48,8 @@ pub enum Outcome {
 /// The kinds of a failed fetch ([`Outcome::Error`]'s `kind`, the `fetch_errors` metric's
 /// label): the request's ([`crate::fetch::FetchError::kind`]: `http_4xx` includes a 304 to a
 /// request without validators), `parse` (no feed could be read from the document), `store`
-/// (the store could not read or write), `internal` (a bug, in the log), `stopping` (the
-/// process stopped: no failure of the source).
+/// (the store could not read or write), `internal` (a bug, in the log). (A fetch the process's
+/// stop cut short is an [`Outcome::Error`] of kind `stopping`: no failure, not counted.)
 pub const ERROR_KINDS: [&str; 16] = [
     "timeout",
     "tls",
