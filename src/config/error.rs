@@ -278,29 +278,31 @@ impl<'a> Locator<'a> {
         // The problem's line, up to the span and from its start.
         let at = span.start.min(self.text.len());
         let line_start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
+        // An unknown table (`[fetchh]`): the span is on its header, which `table_at` already
+        // counts as the table.
+        let on_header = self.text[line_start..].trim_start().starts_with('[');
+        // The inline tables the span is inside (`filter = { blok = [] }`), and the key whose
+        // value it is, written on its line before it.
+        let (inline, key_before) = if on_header {
+            (Vec::new(), String::new())
+        } else {
+            inline_path(&self.text[line_start..at])
+        };
         let leaf = field.map(str::to_string).unwrap_or_else(|| {
             // For a bad value the span covers the value; name the key on its line.
-            let line = &self.text[line_start..];
-            let key = bare(line.split('=').next().unwrap_or(""));
+            let key = key_before.as_str();
             if key.is_empty() || key.starts_with('[') || key == spanned_text {
                 spanned_text.to_string()
             } else {
                 key.to_string()
             }
         });
-        // An unknown table (`[fetchh]`): the span is on its header, which `table_at` already
-        // counts as the table.
-        let on_header = self.text[line_start..].trim_start().starts_with('[');
         let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
-        // A key inside an inline table (`filter = { blok = [] }`) is named under it.
-        let leaf = match field {
-            Some(_) if !on_header => match self.text[line_start..at].split_once('=') {
-                Some((parent, inline)) if inline.contains('{') => {
-                    format!("{}.{leaf}", parent.trim())
-                }
-                _ => leaf,
-            },
-            _ => leaf,
+        // A key inside an inline table is named under it.
+        let leaf = if inline.is_empty() {
+            leaf
+        } else {
+            format!("{}.{leaf}", inline.join("."))
         };
         let key = match (table.is_empty(), leaf.is_empty()) {
             // The span is on a table's own header (an unknown or repeated table).
@@ -346,6 +348,66 @@ fn quoted_urls_masked(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The keys of the inline tables open at the end of `before` (the text of a line up to a
+/// value or key), outermost first, and the key last written before an `=` there:
+/// `fetch = { retry = { max = ` gives (`fetch`, `retry`) and `max`. Quoted text is skipped;
+/// an array keeps its key (`block = ["a", 3` gives `block`), and a table in an array is named
+/// by the array's key.
+fn inline_path(before: &str) -> (Vec<String>, String) {
+    // The inline tables open, by key, and the arrays open: at how many tables, under which key.
+    let mut open: Vec<String> = Vec::new();
+    let mut arrays: Vec<(usize, String)> = Vec::new();
+    // The key of the pair being read, and where the text of the next key starts.
+    let mut key = String::new();
+    let mut from = 0;
+    let mut quote = None;
+    let mut escaped = false;
+    for (i, c) in before.char_indices() {
+        if let Some(q) = quote {
+            if c == q && !escaped {
+                quote = None;
+            }
+            escaped = q == '"' && c == '\\' && !escaped;
+            continue;
+        }
+        let array = arrays.last().filter(|(depth, _)| *depth == open.len());
+        let in_array = array.is_some();
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '=' if !in_array => key = unquoted(bare(&before[from..i])).to_string(),
+            '{' => {
+                open.push(match array {
+                    Some((_, named)) => named.clone(),
+                    None => std::mem::take(&mut key),
+                });
+                from = i + 1;
+            }
+            '}' => {
+                open.pop();
+            }
+            '[' => arrays.push((open.len(), key.clone())),
+            ']' => {
+                arrays.pop();
+            }
+            ',' if !in_array => {
+                key.clear();
+                from = i + 1;
+            }
+            '#' => break,
+            _ => {}
+        }
+    }
+    (open, key)
+}
+
+/// A key without the quotes around it (`"X-Api-Key"`).
+fn unquoted(key: &str) -> &str {
+    key.strip_prefix('"')
+        .and_then(|k| k.strip_suffix('"'))
+        .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
+        .unwrap_or(key)
 }
 
 /// serde's type names in words: "expected i64" → "expected an integer".

@@ -814,6 +814,34 @@ fn keys_in_inline_tables_repeated_tables_and_headers_are_located() {
     );
     let p = &problems(&text)[0];
     assert_eq!(p.key, "sources[0].filter.blok", "{p}");
+    // A bad value inside an inline table, in an array there, after another pair, in a table
+    // inside a table: each is named under its tables.
+    for (inline, key) in [
+        ("filter = { block = 3 }", "sources[0].filter.block"),
+        ("filter = { block = [\"a\", 3] }", "sources[0].filter.block"),
+        (
+            "filter = { 'block' = [\"a,b\"], keep = 4 }",
+            "sources[0].filter.keep",
+        ),
+        (
+            "headers = { \"X-A\" = \"1\", \"X-B\" = 5 }",
+            "sources[0].headers.X-B",
+        ),
+    ] {
+        let text = GOOD.replace(
+            "topics = [\"dialogue\"]\n",
+            &format!("topics = [\"dialogue\"]\n{inline}\n"),
+        );
+        let ps = problems(&text);
+        assert!(ps.iter().any(|p| p.key == key), "{inline}: {ps:?}");
+    }
+    let text = format!(
+        "fetch = {{ timeout = 5 }}\n{}",
+        GOOD.replace("[fetch]\ntimeout = \"15s\"\ninterval = \"45m\"\n", "")
+    );
+    let ps = problems(&text);
+    let p = ps.iter().find(|p| p.line == 1).unwrap();
+    assert_eq!(p.key, "fetch.timeout", "{p}");
 
     let text = format!("{GOOD}\n[fetch]\ninterval = \"1h\"\n");
     let p = &problems(&text)[0];
