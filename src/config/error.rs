@@ -402,12 +402,24 @@ fn inline_path(before: &str) -> (Vec<String>, String) {
     (open, key)
 }
 
-/// A key without the quotes around it (`"X-Api-Key"`).
+/// A key without the quotes around it where it needs none (`"X-Api-Key"` is `X-Api-Key`;
+/// `"festival*"` stays quoted, as a key path must write it).
 fn unquoted(key: &str) -> &str {
-    key.strip_prefix('"')
+    let inner = key
+        .strip_prefix('"')
         .and_then(|k| k.strip_suffix('"'))
-        .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))
-        .unwrap_or(key)
+        .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')));
+    match inner {
+        Some(bare)
+            if !bare.is_empty()
+                && bare
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            bare
+        }
+        _ => key,
+    }
 }
 
 /// serde's type names in words: "expected i64" → "expected an integer".

@@ -997,7 +997,7 @@ fn every_wrong_key_is_named_at_once_not_only_the_first() {
             "sources[0].language",
             "sources[1].kind",
             "topics.dialogue.threshold",
-            "topics.culture.terms",
+            "topics.culture.terms.\"festival*\"",
             "digests[0].title",
         ],
         "{found:#?}"
