@@ -1,7 +1,7 @@
 //! HTML from feeds: made safe with ammonia, absolute, free of tracking pixels, and turned
 //! into plain text for summaries and titles.
 //!
-//! ammonia keeps only safe tags, attributes and http(s)/mailto URLs; its URL callbacks make
+//! ammonia keeps only safe tags, attributes and http(s), mailto and tel URLs; its URL callbacks make
 //! links and media absolute against the item's base and canonical (tracking parameters
 //! dropped), and drop the ones that cannot be resolved. A body with an image that may be a
 //! tracking pixel (from a tracker host, or 0 or 1 pixel wide or high) is read once more, for

@@ -71,98 +71,95 @@ fn relative_in_context(url: &str) -> Option<Cow<'_, str>> {
 }
 
 fn build_sanitizer(players: bool) -> ammonia::Builder<'static> {
-    {
-        let mut b = ammonia::Builder::default();
-        b.url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
-            // Links, media and citations are made absolute and canonical (tracking parameters
-            // dropped) by the filter; any other relative URL attribute is resolved here.
-            .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_in_context)))
-            .attribute_filter(|element, attribute, value| {
-                if (element, attribute) == ("iframe", "src") {
-                    // The pass before the sanitizer kept only players from known hosts.
-                    return embed_url(value).map(Cow::Owned);
-                }
-                let resolved = matches!(
-                    (element, attribute),
-                    ("a" | "area", "href")
-                        | ("img" | "source" | "audio" | "video", "src")
-                        | ("video", "poster")
-                        | ("blockquote" | "q" | "del" | "ins", "cite")
-                );
-                if !resolved {
-                    if element == "img" && matches!(attribute, "width" | "height") && is_tiny(value)
-                    {
-                        PIXEL_SUSPECT.set(true);
-                    }
-                    return Some(Cow::Borrowed(value));
-                }
-                let Some(url) = resolve_in_context(value) else {
-                    // Not a web address: an e-mail or telephone link stays as written (ammonia
-                    // has checked its scheme), anything else goes.
-                    let scheme = |s: &str| {
-                        value
-                            .trim_start()
-                            .get(..s.len())
-                            .is_some_and(|p| p.eq_ignore_ascii_case(s))
-                    };
-                    let kept = attribute == "href" && (scheme("mailto:") || scheme("tel:"));
-                    return kept.then_some(Cow::Borrowed(value));
-                };
-                if element == "img" && url.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)) {
+    let mut b = ammonia::Builder::default();
+    b.url_schemes(["http", "https", "mailto", "tel"].into_iter().collect())
+        // Links, media and citations are made absolute and canonical (tracking parameters
+        // dropped) by the filter; any other relative URL attribute is resolved here.
+        .url_relative(ammonia::UrlRelative::Custom(Box::new(relative_in_context)))
+        .attribute_filter(|element, attribute, value| {
+            if (element, attribute) == ("iframe", "src") {
+                // The pass before the sanitizer kept only players from known hosts.
+                return embed_url(value).map(Cow::Owned);
+            }
+            let resolved = matches!(
+                (element, attribute),
+                ("a" | "area", "href")
+                    | ("img" | "source" | "audio" | "video", "src")
+                    | ("video", "poster")
+                    | ("blockquote" | "q" | "del" | "ins", "cite")
+            );
+            if !resolved {
+                if element == "img" && matches!(attribute, "width" | "height") && is_tiny(value) {
                     PIXEL_SUSPECT.set(true);
                 }
-                Some(Cow::Owned(url.into()))
-            })
-            .link_rel(Some("noopener noreferrer nofollow"))
-            .add_tag_attributes("img", ["loading"])
-            .add_tags([
-                "figure",
-                "figcaption",
-                "picture",
-                "source",
-                "video",
-                "audio",
-            ])
-            // Not `srcset`: its candidate URLs would pass unresolved and unchecked (ammonia
-            // filters whole-URL attributes only); `src` and the `<img>` in a `<picture>` remain.
-            .add_tag_attributes("source", ["src", "type", "media"])
-            .add_tag_attributes(
-                "video",
-                [
-                    "src", "poster", "controls", "width", "height", "preload", "loop", "muted",
-                ],
-            )
-            .add_tag_attributes("audio", ["src", "controls", "preload", "loop", "muted"])
-            // Raw-text elements go with their content, as `script` and `style` do: what a
-            // `<noembed>` holds is a fallback for browsers without them, never text of the
-            // story (and the summary, read from this output, leaves it out too). The parser
-            // reads a `<noscript>` as raw text too (as a browser running scripts does): the
-            // `<img>` a lazy-loading plugin puts in one beside every picture would be shown
-            // as escaped markup. Its picture is the lazy image's, given its `src` before.
-            .add_clean_content_tags(["noembed", "noframes", "noscript", "xmp"])
-            .strip_comments(true);
-        if !players {
-            b.add_clean_content_tags(["iframe"]);
-            return b;
-        }
-        // Players from known hosts (see `embeds_and_lazy_images`), sandboxed; their content
-        // was emptied before, and `sanitize_markup` checks that it was.
-        b.add_tags(["iframe"])
-            .add_tag_attributes(
-                "iframe",
-                ["src", "width", "height", "title", "allowfullscreen"],
-            )
-            .set_tag_attribute_value(
-                "iframe",
-                "sandbox",
-                "allow-scripts allow-same-origin allow-popups allow-presentation",
-            )
-            .set_tag_attribute_value("iframe", "loading", "lazy")
-            .set_tag_attribute_value(
-                "iframe",
-                "referrerpolicy",
-                "strict-origin-when-cross-origin",
-            );
-        b
+                return Some(Cow::Borrowed(value));
+            }
+            let Some(url) = resolve_in_context(value) else {
+                // Not a web address: an e-mail or telephone link stays as written (ammonia
+                // has checked its scheme), anything else goes.
+                let scheme = |s: &str| {
+                    value
+                        .trim_start()
+                        .get(..s.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(s))
+                };
+                let kept = attribute == "href" && (scheme("mailto:") || scheme("tel:"));
+                return kept.then_some(Cow::Borrowed(value));
+            };
+            if element == "img" && url.host_str().is_some_and(|h| TRACKER_HOSTS.contains(&h)) {
+                PIXEL_SUSPECT.set(true);
+            }
+            Some(Cow::Owned(url.into()))
+        })
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_tag_attributes("img", ["loading"])
+        .add_tags([
+            "figure",
+            "figcaption",
+            "picture",
+            "source",
+            "video",
+            "audio",
+        ])
+        // Not `srcset`: its candidate URLs would pass unresolved and unchecked (ammonia
+        // filters whole-URL attributes only); `src` and the `<img>` in a `<picture>` remain.
+        .add_tag_attributes("source", ["src", "type", "media"])
+        .add_tag_attributes(
+            "video",
+            [
+                "src", "poster", "controls", "width", "height", "preload", "loop", "muted",
+            ],
+        )
+        .add_tag_attributes("audio", ["src", "controls", "preload", "loop", "muted"])
+        // Raw-text elements go with their content, as `script` and `style` do: what a
+        // `<noembed>` holds is a fallback for browsers without them, never text of the
+        // story (and the summary, read from this output, leaves it out too). The parser
+        // reads a `<noscript>` as raw text too (as a browser running scripts does): the
+        // `<img>` a lazy-loading plugin puts in one beside every picture would be shown
+        // as escaped markup. Its picture is the lazy image's, given its `src` before.
+        .add_clean_content_tags(["noembed", "noframes", "noscript", "xmp"])
+        .strip_comments(true);
+    if !players {
+        b.add_clean_content_tags(["iframe"]);
+        return b;
     }
+    // Players from known hosts (see `embeds_and_lazy_images`), sandboxed; their content
+    // was emptied before, and `sanitize_markup` checks that it was.
+    b.add_tags(["iframe"])
+        .add_tag_attributes(
+            "iframe",
+            ["src", "width", "height", "title", "allowfullscreen"],
+        )
+        .set_tag_attribute_value(
+            "iframe",
+            "sandbox",
+            "allow-scripts allow-same-origin allow-popups allow-presentation",
+        )
+        .set_tag_attribute_value("iframe", "loading", "lazy")
+        .set_tag_attribute_value(
+            "iframe",
+            "referrerpolicy",
+            "strict-origin-when-cross-origin",
+        );
+    b
 }

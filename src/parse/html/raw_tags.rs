@@ -141,7 +141,7 @@ pub(super) fn end_tag_of(bytes: &[u8], from: usize, name: &str) -> Option<usize>
         .map(|n| n + name.len())
 }
 
-/// Just past the `>` that ends an HTML tag whose attributes start at `from`, as the HTML
+/// Just past the `>` that ends an HTML tag whose attributes start at `at`, as the HTML
 /// tokenizer reads them: a name (which may start with `=`), then `=` and a value, quoted or
 /// not; quotes count only around a value.
 fn html_tag_end(bytes: &[u8], at: usize) -> Option<usize> {
