@@ -142,13 +142,13 @@ impl Fetcher {
         let queued = std::time::Instant::now();
         match &source.location {
             Location::File(path) => {
-                let _global = self.limits.global.acquire().await;
+                let _global = self.limits.global().acquire().await;
                 let waited = queued.elapsed();
                 (self.read_file(path).await, waited)
             }
             Location::Http(url) => {
                 let _slots = match host {
-                    Some(host) => (host, self.limits.global.acquire().await),
+                    Some(host) => (host, self.limits.global().acquire().await),
                     None => self.slots(url).await,
                 };
                 let waited = queued.elapsed();

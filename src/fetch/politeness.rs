@@ -19,7 +19,7 @@ use crate::model::{Location, Source};
 #[derive(Debug)]
 pub struct Limits {
     /// The fetches that may run at once in all.
-    pub(super) global: Arc<Limit>,
+    global: Arc<Limit>,
     /// Each host's limit.
     hosts: Mutex<Hosts>,
     /// Hosts that asked to be left alone until a time (a 429 with `Retry-After`), with the

@@ -52,12 +52,12 @@ impl Fetcher {
             headers.insert(header::USER_AGENT, agent);
         }
         if !headers.contains_key(header::ACCEPT) {
-            headers.insert(
-            header::ACCEPT,
-            HeaderValue::from_static(
-                "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
-            ),
-        );
+            // Feeds first, then anything else a source may serve its feed as.
+            const FEEDS: &str = concat!(
+                "application/rss+xml, application/atom+xml, application/feed+json, ",
+                "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+            );
+            headers.insert(header::ACCEPT, HeaderValue::from_static(FEEDS));
         }
         if let Some(etag) = state
             .etag
