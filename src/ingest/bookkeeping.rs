@@ -55,6 +55,8 @@ pub fn mark_failure(
     state.retry_at = own.max(asked);
 }
 
+/// A turn that got its document: the outcome recorded (`ok`, `not-modified`, `unchanged`), errors
+/// and backoff cleared.
 pub(super) fn mark_success(state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
     state.last_success = Some(now);
     state.last_outcome = Some(outcome.to_string());

@@ -16,11 +16,18 @@ use crate::store::{Staged, Store, StoreError};
 
 /// What processing a fetched document needs besides the document.
 pub(super) struct Run<'a> {
+    /// Where the stories go, and the source's state with them.
     pub(super) store: &'a Store,
+    /// The topic rules new stories are classified by.
     pub(super) classifier: &'a Classifier,
+    /// The block and keep rules an entry must pass to be stored.
     pub(super) filters: &'a crate::filter::Filters,
+    /// Every configured source: a story carried by several is classified with all of their
+    /// topics.
     pub(super) sources: &'a [Source],
+    /// How entries are matched to stored stories (`[dedupe]`).
     pub(super) dedupe: &'a DedupeConfig,
+    /// The first and the longest wait after a failure.
     pub(super) backoff: (Duration, Duration),
     /// When the source's turn began (see [`mark_failure`]).
     pub(super) begun: DateTime<Utc>,
@@ -29,6 +36,10 @@ pub(super) struct Run<'a> {
     pub(super) reread: bool,
 }
 
+/// Makes `doc` into the source's stories and records its new state: the outcome to report
+/// and the document's parse warnings. A document that does not parse marks the source
+/// failing; only a store error is an `Err`. `cpu` is held while parsing and classifying, and
+/// let go before the store's writer lock is waited for.
 pub(super) fn process(
     run: &Run<'_>,
     source: &Source,

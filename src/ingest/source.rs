@@ -281,7 +281,7 @@ impl Ingest {
         state.host_paused_by = None;
         let doc = match fetched {
             Ok(Fetched::NotModified) => {
-                self.succeed(&mut state, now, "not-modified");
+                mark_success(&mut state, now, "not-modified");
                 self.store.put_source_state(&source.id, &state)?;
                 return Ok(Outcome::NotModified);
             }
@@ -308,7 +308,7 @@ impl Ingest {
         if !mode.reread && state.body_hash.as_deref() == Some(body_hash.as_str()) {
             state.etag = doc.etag;
             state.last_modified = doc.last_modified;
-            self.succeed(&mut state, now, "unchanged");
+            mark_success(&mut state, now, "unchanged");
             self.store.put_source_state(&source.id, &state)?;
             return Ok(Outcome::Unchanged);
         }
@@ -370,10 +370,6 @@ impl Ingest {
                 })
             }
         }
-    }
-
-    fn succeed(&self, state: &mut SourceState, now: DateTime<Utc>, outcome: &str) {
-        mark_success(state, now, outcome);
     }
 
     fn fail(
