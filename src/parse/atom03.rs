@@ -22,14 +22,14 @@ const TEXT_CONSTRUCTS: &[&str] = &["title", "tagline", "copyright", "summary", "
 /// `text` as Atom 1.0 when it is an Atom 0.3 document (in the default namespace); `None` for
 /// anything else, or a document quick-xml cannot read through.
 pub(super) fn to_atom10(text: &str) -> Option<String> {
-    let root = &text[super::root_start(text)?..];
+    let root = &text[super::markup::root_start(text)?..];
     let root = &root[..root.find('>')?];
     // The root is `<feed>` in the 0.3 namespace by default (a 1.0 feed that merely declares
     // the old namespace under a prefix is left alone).
     let default_ns = root
         .strip_prefix("<feed")
         .filter(|r| r.starts_with(char::is_whitespace))
-        .and_then(|r| super::attr_value(r, "xmlns"));
+        .and_then(|r| super::markup::attr_value(r, "xmlns"));
     if default_ns != Some(ATOM_03) {
         return None;
     }

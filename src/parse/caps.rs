@@ -1,7 +1,7 @@
 //! A document holding far more than is read from it, cut before feed-rs reads it: feed-rs
 //! builds every entry of a document (and every author of a JSON Feed item, and a copy of the
-//! feed's authors for each item naming none) before [`super::MAX_ENTRIES`] keeps the first
-//! ones. 15 MiB of `{}` items took 7.6 GB and 23 s; of `<item/>`, 3.2 GB and 8 s.
+//! feed's authors for each item naming none) before [`super::build::MAX_ENTRIES`] keeps the
+//! first ones. 15 MiB of `{}` items took 7.6 GB and 23 s; of `<item/>`, 3.2 GB and 8 s.
 //!
 //! Each check starts with a count in one memchr pass that is never under what the document
 //! holds (`<item`s and `<entry`s in XML, `{`s for JSON Feed items and authors); only a
@@ -15,7 +15,8 @@ use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Seq
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{ParseError, MAX_ENTRIES};
+use super::build::MAX_ENTRIES;
+use super::ParseError;
 
 /// Most authors read for a JSON Feed item, and for the feed itself. feed-rs compares each
 /// author of an item with every one before it: an item of 100,000 took 13.6 s.
@@ -50,7 +51,7 @@ pub(super) fn cut(document: &str) -> Result<Option<(String, Vec<String>)>, Parse
 }
 
 /// Entries read past the first [`MAX_ENTRIES`] as a warning (here and where feed-rs read
-/// them all, [`super::build_checked`]).
+/// them all, [`super::build::build_checked`]).
 pub(super) fn entries_warning(written: usize) -> String {
     format!("the document has {written} entries: the first {MAX_ENTRIES} were read")
 }

@@ -311,7 +311,7 @@ fn rewrite_declaration(text: &str) -> String {
     // the document's own. Kept as a flag: trimming `out` for each of a run of declarations
     // would read it again each time.
     let mut leading = true;
-    while let Some(at) = super::find_in(rest, "<?xml") {
+    while let Some(at) = super::markup::find_in(rest, "<?xml") {
         let after = &rest[at + 5..];
         if !after.starts_with(|c: char| c.is_whitespace() || c == '?') {
             out.push_str(&rest[..at + 5]);
@@ -319,7 +319,7 @@ fn rewrite_declaration(text: &str) -> String {
             rest = after;
             continue;
         }
-        let Some(end) = super::find_in(after, "?>") else {
+        let Some(end) = super::markup::find_in(after, "?>") else {
             break;
         };
         leading &= rest[..at].trim().is_empty();

@@ -30,9 +30,9 @@ const FEEDBURNER: &str = "http://rssnamespace.org/feedburner/ext/1.0";
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 use super::rss_extras::MEDIA;
 
-/// Most `<enclosure>`s and players read from one entry: [`super::normalize`] reads no more
-/// attachments than that (an item may name tens of thousands).
-const MAX_NAMED: usize = 4 * super::MAX_ENCLOSURES;
+/// Most `<enclosure>`s and players read from one entry: [`super::normalize()`] reads no
+/// more attachments than that (an item may name tens of thousands).
+const MAX_NAMED: usize = 4 * super::normalize::MAX_ENCLOSURES;
 
 /// What one entry holds that feed-rs left out or read wrong.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
         && feed
             .entries
             .iter()
-            .any(|e| super::pick_link(&e.links).is_none())
+            .any(|e| super::identity::pick_link(&e.links).is_none())
         && text.contains(ATOM);
     let sources = feed.feed_type == FeedType::Atom
         && (text.contains("<source") || names_tag(text, ":source"))
@@ -110,7 +110,7 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
             link_first(entry, orig);
         }
         if let Some(href) = found.alternate.filter(|_| alternates) {
-            if super::pick_link(&entry.links).is_none() {
+            if super::identity::pick_link(&entry.links).is_none() {
                 entry.links.push(page_link(href));
             }
         }
@@ -138,7 +138,7 @@ pub(super) fn fill(feed: &mut Feed, text: &str) {
         }
         if let Some(uri) = found.thumbnail.filter(|_| thumbnails) {
             if entry.media.iter().all(|m| m.thumbnails.is_empty()) {
-                entry.media.push(super::thumbnail(uri));
+                entry.media.push(super::normalize::thumbnail(uri));
             }
         }
     }

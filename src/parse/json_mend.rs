@@ -218,7 +218,7 @@ pub(super) fn fill_images(feed: &mut feed_rs::model::Feed, text: &str) {
                     .map(str::to_string)
             });
         if let Some(uri) = uri {
-            entry.media.insert(0, super::thumbnail(uri));
+            entry.media.insert(0, super::normalize::thumbnail(uri));
         }
     }
 }

@@ -221,7 +221,7 @@ fn raw_markup_in(text: &str, name: &str) -> bool {
     let open = format!("<{name}");
     let close = format!("</{name}");
     let mut i = 0;
-    while let Some(off) = super::find_in(&text[i..], &open) {
+    while let Some(off) = super::markup::find_in(&text[i..], &open) {
         let start = i + off + open.len();
         let rest = &text[start..];
         // `<title>` or `<title …>`, not `<titles>`; an empty element holds nothing.
@@ -235,7 +235,7 @@ fn raw_markup_in(text: &str, name: &str) -> bool {
             i = body_start;
             continue;
         }
-        let Some(end) = super::find_in(&text[body_start..], &close) else {
+        let Some(end) = super::markup::find_in(&text[body_start..], &close) else {
             return false;
         };
         if boundary && !rest[..gt].ends_with('/') && has_tag(&text[body_start..body_start + end]) {
@@ -254,7 +254,7 @@ fn has_tag(body: &str) -> bool {
         let skip = |open: &str, close: &str| {
             after
                 .strip_prefix(open)
-                .map(|b| super::find_in(b, close).map_or("", |e| &b[e + close.len()..]))
+                .map(|b| super::markup::find_in(b, close).map_or("", |e| &b[e + close.len()..]))
         };
         if let Some(next) = skip("<![CDATA[", "]]>").or_else(|| skip("<!--", "-->")) {
             rest = next;

@@ -54,7 +54,7 @@ fn worth_a_pass(text: &str) -> bool {
     if text.contains("xml:base") {
         return true;
     }
-    let root_end = super::root_start(text)
+    let root_end = super::markup::root_start(text)
         .and_then(|at| text[at..].find('>').map(|e| at + e))
         .unwrap_or(0);
     text.match_indices("xml:lang").any(|(at, _)| at > root_end)
@@ -140,7 +140,7 @@ const MAX_LANG: usize = 64;
 
 /// The base and language in scope inside `e`: its own `xml:base` (resolved against the
 /// parent's, else the fetch URL) and `xml:lang`, else the parent's. A base is only ever one
-/// that some `xml:base` set; one longer than [`super::MAX_BASE`] is not read.
+/// that some `xml:base` set; one longer than [`super::xml_base::MAX_BASE`] is not read.
 fn scope_of(e: &BytesStart<'_>, parent: Option<&InScope>, fetch_url: Option<&Url>) -> InScope {
     let (mut base, mut lang) = parent.cloned().unwrap_or_default();
     for attr in e.attributes().flatten() {
@@ -148,7 +148,7 @@ fn scope_of(e: &BytesStart<'_>, parent: Option<&InScope>, fetch_url: Option<&Url
             continue;
         };
         match attr.key.0 {
-            "xml:base" if value.len() <= super::MAX_BASE => {
+            "xml:base" if value.len() <= super::xml_base::MAX_BASE => {
                 let against = base.as_deref().or(fetch_url);
                 let resolved = match against {
                     Some(b) => b.join(value.trim()).ok(),

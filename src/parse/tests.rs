@@ -1,6 +1,13 @@
 use super::*;
 use chrono::TimeZone;
 
+use super::build::MAX_ENTRY_TEXT;
+use super::depth::{read_depth, scan_depth, too_deep};
+use super::markup::element_count;
+use super::normalize::derive_title;
+use super::text::{author_name, plain_prefix};
+use crate::model::NewItem;
+
 fn ctx(url: &Url) -> Context<'_> {
     Context {
         fetch_url: Some(url),
