@@ -1,11 +1,12 @@
-//! Dates in the localized forms old blog engines wrote, rewritten into forms the parsers in
-//! the parent module read.
+//! Dates in the localized forms old blog engines wrote, rewritten into forms the parsers of
+//! `iso` and `rfc822` read.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 use chrono_tz::Tz;
 
-use super::{iso, rfc822ish, time_token, MONTHS};
+use super::iso::iso;
+use super::rfc822::{rfc822ish, time_token, MONTHS};
 
 /// Month names in the languages old feeds were seen to use, with the month number.
 const LOCAL_MONTHS: [(&str, u32); 36] = [
