@@ -5,7 +5,9 @@ use url::Url;
 
 use super::{html, urls};
 
-pub(super) fn looks_like_html(text: &str) -> bool {
+/// Whether a document is a web page: it opens with an HTML doctype or `<html>` (within its
+/// first 512 characters, past leading whitespace).
+pub(super) fn is_web_page(text: &str) -> bool {
     let head: String = text
         .chars()
         .take(512)

@@ -51,7 +51,7 @@ use crate::model::Identity;
 use build::build_checked;
 use depth::{too_deep, MAX_DEPTH};
 use feed_parser::unsupported_type;
-use html_page::{html_page_hint, looks_like_html, named_feed};
+use html_page::{html_page_hint, is_web_page, named_feed};
 use repair::{absolute_enclosures, link_from_about, repair_rss_version, wrap_missing_channel};
 use xml_base::{bases, Bases, MAX_BASE};
 
@@ -161,7 +161,7 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if text.is_empty() {
         return Err(ParseError::Empty);
     }
-    if looks_like_html(text) {
+    if is_web_page(text) {
         let (feed, others) = named_feed(text.as_bytes(), ctx.fetch_url);
         return Err(ParseError::HtmlPage { feed, others });
     }

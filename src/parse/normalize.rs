@@ -38,8 +38,9 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     });
     // JSON Feed's `content_text` and `summary` are plain text by its spec (the HTML goes in
     // `content_html`): what reads like a tag in them is text, in the summary as in the body.
-    // (Atom's text constructs are guessed: feeds put HTML in them.)
-    let plain = |text: &str| {
+    // (Atom's text constructs are guessed: feeds put HTML in them.) Categories' terms and
+    // labels are text in every format too.
+    let capped_text = |text: &str| {
         let end = text
             .char_indices()
             .nth(MAX_SUMMARY * 2)
@@ -73,7 +74,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     let summary_text = summary_apart
         .map(|t| {
             if feed.json && !t.content_type.subty().as_str().contains("html") {
-                plain(&t.content)
+                capped_text(&t.content)
             } else {
                 text_prefix(t, MAX_SUMMARY)
             }
@@ -82,7 +83,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         .or_else(|| {
             let h = body_html.as_deref()?;
             if let Some(body) = plain_body {
-                return Some(plain(body));
+                return Some(capped_text(body));
             }
             // Read from the sanitized body: its markup is simple enough to skip without a
             // second tokenizer. A body whose text the sanitizer took out with its markup
@@ -122,8 +123,12 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         if categories.len() == MAX_CATEGORIES {
             break;
         }
-        let label = c.label.as_deref().map(plain).filter(|l| !l.is_empty());
-        let name = label.unwrap_or_else(|| plain(&c.term));
+        let label = c
+            .label
+            .as_deref()
+            .map(capped_text)
+            .filter(|l| !l.is_empty());
+        let name = label.unwrap_or_else(|| capped_text(&c.term));
         let folded = name.to_lowercase();
         if !name.is_empty() && name.chars().count() <= 100 && !seen.contains(&folded) {
             seen.push(folded);
