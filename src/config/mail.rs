@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::raw::{RawDigest, RawMail};
-use super::{normalize_cron, valid_id, Validator};
+use super::rules::unknown_topic;
+use super::schedule::normalize_cron;
+use super::sources::{valid_id, valid_lang};
+use super::validate::Validator;
 use crate::model::{redact_url_text, Source};
 
 /// How a digest reaches readers besides the outbox.
@@ -295,7 +298,7 @@ impl Validator<'_> {
                     self.push(
                         t.span().start,
                         format!("{key}.topics[{j}]"),
-                        super::unknown_topic(t.get_ref(), topics),
+                        unknown_topic(t.get_ref(), topics),
                     );
                 }
             }
@@ -319,7 +322,7 @@ impl Validator<'_> {
                 }
             }
             for (j, l) in d.languages.iter().enumerate() {
-                if !super::valid_lang(l.get_ref()) {
+                if !valid_lang(l.get_ref()) {
                     self.push(
                         l.span().start,
                         format!("{key}.languages[{j}]"),
