@@ -13,7 +13,6 @@ use super::validate::Validator;
 use crate::classify::{Classifier, Rules, RulesFile};
 use crate::filter;
 
-/// The topic a rule error is about.
 /// "unknown topic", and which are defined (or that none is).
 pub(super) fn unknown_topic(topic: &str, defined: &[impl AsRef<str>]) -> String {
     if defined.is_empty() {

@@ -10,6 +10,8 @@ use super::validate::Validator;
 use super::FetchConfig;
 use crate::model::{redact_url_text, Location, Schedule, Source};
 
+/// A source id as it goes into a feed's path (`/feeds/sources/{id}.rss`) and metric labels:
+/// lowercase ASCII letters, digits, `-` and `_`, starting with a letter or digit, at most 64.
 pub(crate) fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
@@ -17,6 +19,8 @@ pub(crate) fn valid_id(id: &str) -> bool {
         && id.len() <= 64
 }
 
+/// A language tag of BCP 47's shape: a primary language of 2 or 3 letters, then subtags of
+/// 1 to 8 letters or digits (`sr-Latn`, `sq-XK`).
 pub(crate) fn valid_lang(tag: &str) -> bool {
     let mut parts = tag.split('-');
     let primary = parts.next().unwrap_or("");

@@ -196,8 +196,8 @@ fn every_wrong_key_is_named_at_once_not_only_the_first() {
     assert_eq!(problems(&broken).len(), 1);
 }
 
-// A file with nothing in it but blanks and comments is refused (a file cut short while it was
-// written), with where; one with any setting, even no source, is a config.
+/// A file with nothing in it but blanks and comments is refused (a file cut short while it was
+/// written), with where; one with any setting, even no source, is a config.
 #[test]
 fn an_empty_config_is_refused() {
     for text in ["", "\n\n", "# only a comment\n   \n# another\n"] {
