@@ -11,8 +11,9 @@ use std::io::{BufRead, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::apply::{link_key, title_keys};
+use super::dedupe_keys::{link_key, title_keys, SHARED_LINK};
 use super::journal::{Index, Pending, EMPTY};
+use super::records::{decode_item, encode_item};
 use super::{keys, matching, Store, StoreError, SCHEMA_VERSION};
 use crate::model::{DigestRecord, Item, ItemId, SourceState};
 
@@ -457,7 +458,7 @@ impl Store {
     /// Writes one story and all its index entries, all or nothing (see [`super::journal`]).
     fn restore_item(&self, item: &Item) -> Result<(), StoreError> {
         let tx = Pending::new(self.main()?);
-        tx.insert(Index::Items, &item.id.0[..], super::encode_item(item));
+        tx.insert(Index::Items, &item.id.0[..], encode_item(item));
         tx.insert(
             Index::ByPublished,
             keys::listing_key(item),
@@ -502,20 +503,21 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
                 None => tx.insert(Index::Links, k, &item.id.0[..]),
                 // Another story of a source that carries this one has it too (a section page
                 // of that source): it tells neither (see `SHARED_LINK`), as when fetched.
-                Some(v) if v[..] != item.id.0[..] && v[..] != super::apply::SHARED_LINK[..] => {
+                Some(v) if v[..] != item.id.0[..] && v[..] != SHARED_LINK[..] => {
                     // (A record that does not decode shares nothing: the rebuild leaves it out
                     // with a warning.) A read that fails stops the rebuild, to be run again.
                     let other = match keys::id_suffix(&v) {
                         Some(id) => tx.get(Index::Items, &id.0)?,
                         None => None,
                     };
-                    let shares_a_source = other
-                        .and_then(|r| super::decode_item(&r).ok())
-                        .is_some_and(|other| {
-                            other.sources.iter().any(|c| item.carried_by(&c.source))
-                        });
+                    let shares_a_source =
+                        other
+                            .and_then(|r| decode_item(&r).ok())
+                            .is_some_and(|other| {
+                                other.sources.iter().any(|c| item.carried_by(&c.source))
+                            });
                     if shares_a_source {
-                        tx.insert(Index::Links, k, &super::apply::SHARED_LINK[..]);
+                        tx.insert(Index::Links, k, &SHARED_LINK[..]);
                     }
                 }
                 Some(_) => {}
@@ -538,9 +540,9 @@ fn dedupe_entries(tx: &Pending, item: &Item) -> Result<(), StoreError> {
 /// and carrying the story's language and topics (schema 5), and the link and title indexes
 /// are rekeyed (schema 3 keyed them by their text, schema 4 by a hash of it; schema 11 reads
 /// more spellings of a link and of a title as one: see [`crate::parse::urls::dedupe_key`] and
-/// [`super::apply::title_key`]; schema 12 keys a title also without the site's name after it:
-/// see [`super::apply::title_keys`]; schema 13 reads more spellings of a link as one). Every
-/// time the upgrade runs it starts from empty indexes, so
+/// [`super::dedupe_keys::title_key`]; schema 12 keys a title also without the site's name
+/// after it: see [`super::dedupe_keys::title_keys`]; schema 13 reads more spellings of a link
+/// as one). Every time the upgrade runs it starts from empty indexes, so
 /// one that a crash cut short is simply run again. A story that cannot be read is left as it
 /// was (with a warning) rather than keeping the whole store from opening: it could not be
 /// matched or shown before either. Returns the number of stories read.
@@ -560,7 +562,7 @@ pub(super) fn upgrade_indexes(main: &super::Main) -> Result<u64, StoreError> {
     }
     for kv in main.items.iter() {
         let (key, value) = kv?;
-        let item = match super::decode_item(&value) {
+        let item = match decode_item(&value) {
             Ok(item) => item,
             Err(StoreError::Corrupt { message, .. }) => {
                 tracing::warn!(

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{link_key, put_seen, title_keys, titled_date, titled_mark};
+use super::apply::{put_seen, titled_date, titled_mark};
+use super::dedupe_keys::{link_key, title_keys};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};

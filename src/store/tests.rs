@@ -1,9 +1,12 @@
-use super::apply::{link_key, title_key};
+use super::dedupe_keys::{link_key, title_key};
+use super::disk::{enough_room, ROOM_TO_REOPEN, SEGMENT_SIZE};
 use super::journal::Index;
+use super::open::{REBUILDING_KEY, STATES_SCHEMA_KEY, STATES_SCHEMA_VERSION};
+use super::records::{decode_item, encode_item, LZ4_RECORD, PACKED_RECORD};
 use super::*;
 use crate::config::DedupeConfig;
-use crate::model::{Enclosure, Identity, NewItem, TopicMatch};
-use chrono::{Duration, TimeZone};
+use crate::model::{Enclosure, Identity, Item, ItemId, NewItem, SourceState, TopicMatch};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::HashMap;
 
 fn config(dir: &tempfile::TempDir) -> StoreConfig {
@@ -1166,7 +1169,7 @@ fn the_same_title_over_different_texts_is_two_stories() {
 
 #[test]
 fn title_keys_are_the_ones_stored_titles_were_given() {
-    use super::apply::dedupe_key;
+    use super::dedupe_keys::dedupe_key;
     use unicode_normalization::UnicodeNormalization;
     // Title keys are stored: a key that changed would no longer find its story. They hash the
     // title's alphanumeric words, in canonical decomposition without combining marks (which
@@ -1232,7 +1235,7 @@ fn title_keys_are_the_ones_stored_titles_were_given() {
 
 #[test]
 fn a_title_is_indexed_also_without_the_site_name_after_it() {
-    use super::apply::title_keys;
+    use super::dedupe_keys::title_keys;
     let keys = |t: &str| title_keys(t, 1);
     let whole = |t: &str| title_key(t, 1);
     // No ending that may be a site's name: the whole title alone.
@@ -1511,7 +1514,7 @@ fn numbered_issues_of_a_series_stay_apart_across_sources() {
 
 #[test]
 fn other_issues_are_one_marker_with_other_numbers() {
-    use super::apply::other_issues;
+    use super::dedupe_keys::other_issues;
     let t = "Interview with the negotiators";
     for (a, b) in [
         ("– No. 12", "– No. 13"),
@@ -1573,7 +1576,7 @@ fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies
         apply(&store, "portal", &[copy]);
         // What version 11 wrote: the whole title alone.
         let main = store.main().unwrap();
-        let head = super::apply::title_keys(&format!("{title} | KDI"), 1)[1].unwrap();
+        let head = super::dedupe_keys::title_keys(&format!("{title} | KDI"), 1)[1].unwrap();
         let tx = super::journal::Pending::new(main);
         tx.remove(Index::Titles, head.to_vec());
         tx.commit().unwrap();
@@ -1599,7 +1602,7 @@ fn a_schema_11_store_gets_its_titles_indexed_without_site_names_and_finds_copies
 /// it as this version reads it, so that a copy under the directory's link finds the story.
 #[test]
 fn a_schema_12_store_gets_its_links_keyed_anew() {
-    use super::apply::{dedupe_key, link_key};
+    use super::dedupe_keys::{dedupe_key, link_key};
     let dir = tempfile::tempdir().unwrap();
     let link = "https://kdi.example/sq/raporti/index.html";
     let title = "Weekly newsletter of the Balkans Group – No. 12";
@@ -6500,11 +6503,11 @@ fn a_store_without_room_to_open_says_what_to_do() {
 // A title written with a joiner inside a word (as text keeps it) is the title written without.
 #[test]
 fn joiners_inside_words_do_not_part_titles() {
-    let with = super::apply::title_key(
+    let with = super::dedupe_keys::title_key(
         "Gratë në politikë: می\u{200c}خواهم 👩\u{200d}👩\u{200d}👧 bashkë",
         1,
     );
-    let without = super::apply::title_key("Gratë në politikë: میخواهم 👩👩👧 bashkë", 1);
+    let without = super::dedupe_keys::title_key("Gratë në politikë: میخواهم 👩👩👧 bashkë", 1);
     assert!(with.is_some());
     assert_eq!(with, without);
 }
@@ -6516,10 +6519,10 @@ fn room_to_reopen_asks_the_file_system_for_writable_room() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_lazy(&test_config(dir.path())).unwrap();
     store.room_to_reopen().unwrap();
-    assert!(super::enough_room(super::ROOM_TO_REOPEN, false).is_ok());
-    let full = super::enough_room(super::ROOM_TO_REOPEN - 1, false).unwrap_err();
+    assert!(enough_room(ROOM_TO_REOPEN, false).is_ok());
+    let full = enough_room(ROOM_TO_REOPEN - 1, false).unwrap_err();
     assert_eq!(full.kind(), std::io::ErrorKind::StorageFull, "{full}");
-    let read_only = super::enough_room(u64::MAX, true).unwrap_err();
+    let read_only = enough_room(u64::MAX, true).unwrap_err();
     assert_eq!(read_only.kind(), std::io::ErrorKind::ReadOnlyFilesystem);
     // Asking takes nothing: no file is written in the store's folder.
     let before: Vec<_> = std::fs::read_dir(dir.path())
