@@ -98,9 +98,11 @@ pub const SCHEMA_VERSION: u64 = 13;
 
 /// The sled-backed store.
 pub struct Store {
+    /// Where the store lives, its cache size and its retention, as configured.
     config: StoreConfig,
     /// The sources' states.
     states_db: sled::Db,
+    /// The sources' states, held in memory and written back in buckets ([`states`]).
     states: states::States,
     /// The served documents' validators: URL path → ETag ‖ 0 ‖ Last-Modified (seconds), so a
     /// document the daemon renders again after a restart, byte for byte the same, keeps its
@@ -130,22 +132,31 @@ pub(crate) fn test_config(path: &Path) -> StoreConfig {
 
 /// Why the stories' database cannot be opened, for as long as the store is.
 enum Unopenable {
+    /// Its files are damaged: what is wrong.
     Damaged(String),
+    /// A newer build wrote it: the schema version found.
     Schema(u64),
 }
 
 /// Both of the store's write locks (see [`Store::write_lock`]).
 struct WriteGuard<'a> {
+    /// The lock queued writes are made under ([`Main::applying`]).
     _applying: std::sync::MutexGuard<'a, ()>,
+    /// The lock a feed is worked out under ([`Store::writer`]).
     _writer: std::sync::MutexGuard<'a, ()>,
 }
 
 /// The database of stories and indexes.
 struct Main {
+    /// The stories' sled database, which holds every tree below.
     db: sled::Db,
+    /// The stories' records by id ([`records`]).
     items: sled::Tree,
+    /// Each story where the feeds list it, with its language and topics.
     by_published: sled::Tree,
+    /// The stories a feed brought, or carried anew, at each time.
     by_seen: sled::Tree,
+    /// Each source's stories, where the feeds list them.
     by_source: sled::Tree,
     /// The log of the identity, link and title indexes ([`matching`]).
     matches: sled::Tree,
@@ -157,6 +168,7 @@ struct Main {
     matching: std::sync::RwLock<Option<matching::Matching>>,
     /// The number of the next entry of their log.
     next_match: std::sync::atomic::AtomicU64,
+    /// The digests built, by name and period end ([`digests`]).
     digests: sled::Tree,
     /// The digests that have stories: the same keys as `digests`, no values (see
     /// [`digests`]).

@@ -86,6 +86,7 @@ const KEPT_BUFFER: usize = 1 << 20;
 struct Encoder {
     /// The record as MessagePack.
     packed: Vec<u8>,
+    /// LZ4's hash table, kept rather than allocated for every record.
     table: lz4_flex::block::CompressTable,
     /// The compressed block, before it is copied out at its length.
     block: Vec<u8>,

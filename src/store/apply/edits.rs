@@ -37,9 +37,9 @@ pub(super) fn dates_after(
 
 /// Whether `new`, an entry of the source that leads the stored `item`, shows its readers what
 /// the story already does: its raw form changed, not its title, link, dates, text, authors,
-/// categories, language, attachments or picture (what [`Tx::update`] would leave as it is
-/// counts as the same: a missing link, date or language keeps the story's). A picture whose
-/// address changed in its query alone is the same picture ([`same_pictures`]).
+/// categories, language, attachments or picture (what [`Tx::update`](super::Tx::update) would
+/// leave as it is counts as the same: a missing link, date or language keeps the story's). A
+/// picture whose address changed in its query alone is the same picture ([`same_pictures`]).
 pub(super) fn reads_the_same(item: &Item, new: &NewItem, moved: bool) -> bool {
     dates_after(item, new, true) == (item.published, item.date_inferred, item.updated)
         && (item.title == new.title || is_legacy_untitled(&item.title, &new.title))

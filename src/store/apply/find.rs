@@ -177,11 +177,11 @@ impl Tx<'_, '_> {
     }
 
     /// Whether the texts of `new` and `item`, whose titles share a key of the title index, tell
-    /// one story ([`pairs_agree`](super::texts::pairs_agree)). Titles that are one only without
-    /// the site's name after them ("Konferencija – Beograd" and "Konferencija – Priština" read
-    /// alike) need two long texts ([`LONG_TEXT`] word pairs each) sharing half of the shorter's
-    /// pairs: a copy without text, or a line of boilerplate ("Opširnije na sajtu") on both,
-    /// does not tell which it is.
+    /// one story ([`pairs_agree`](super::texts)). Titles that are one only without the site's
+    /// name after them ("Konferencija – Beograd" and "Konferencija – Priština" read alike) need
+    /// two long texts ([`LONG_TEXT`] word pairs each) sharing half of the shorter's pairs: a
+    /// copy without text, or a line of boilerplate ("Opširnije na sajtu") on both, does not
+    /// tell which it is.
     ///
     /// Titles whose first endings are one marker with other numbers ("– No. 12" and "– No.
     /// 13", "Part 1" and "Part 2 | Kosovo 2.0": [`other_issues`]) are issues or parts of a

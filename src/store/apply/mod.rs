@@ -5,7 +5,7 @@
 //! A feed is worked out as one [`Tx`] under the writer lock, entry by entry ([`entry`]): this
 //! source's entry seen before ([`recognise`], and under a GUID given anew: [`guids`]), another
 //! source's copy of a stored story ([`find`]), or a new story. What an entry back again
-//! changes is in [`edits`] and [`write`]; how two texts are compared, in [`texts`].
+//! changes is in [`edits`] and [`write`](mod@write); how two texts are compared, in [`texts`].
 
 mod edits;
 mod entry;
@@ -286,6 +286,7 @@ struct Probe {
     /// The new item's link key and title keys
     /// ([`title_keys`](super::dedupe_keys::title_keys)), worked out once.
     link_key: Option<DedupeKey>,
+    /// The new item's title keys, worked out with its link key.
     title_keys: [Option<DedupeKey>; 2],
     /// The story found is this source's own, its entry moved to a new GUID and another
     /// page ([`Tx::moved_away`]).
@@ -320,6 +321,7 @@ impl Known {
 
 /// One feed being applied.
 struct Tx<'s, 'a> {
+    /// The feed's writes so far, which its later entries read back first.
     pending: Pending<'s>,
     /// Stories this feed brought or carried anew, in order, for its `by_seen` entry.
     seen: std::cell::RefCell<(Vec<ItemId>, std::collections::HashSet<ItemId>)>,
@@ -331,6 +333,7 @@ struct Tx<'s, 'a> {
     /// is never taken for one of them too (two stories a page lists are never one). Kept only
     /// when the feed has such entries (`claims`).
     claimed: std::cell::RefCell<std::collections::HashSet<ItemId>>,
+    /// Whether the feed has entries without a GUID of their own (`claimed` is kept for them).
     claims: bool,
     /// Stories whose GUID an entry of this feed gave to another story ([`Tx::rekey`]): another
     /// entry of the feed may be one of them under another GUID ([`Tx::same_entry_moved`]).
@@ -352,9 +355,13 @@ struct Tx<'s, 'a> {
     /// (up to [`keys::MAX_TITLE_MATCHES`]). A story written again ([`Tx::put`]) is worked out
     /// anew.
     story_pairs: std::cell::RefCell<HashMap<ItemId, Rc<Pairs>>>,
+    /// The source whose feed this is.
     source: &'a str,
+    /// The time the feed is applied at: what it stores is first seen, or changed, then.
     now: DateTime<Utc>,
+    /// How copies across sources are told apart (`[dedupe]`).
     dedupe: &'a DedupeConfig,
+    /// The topics of a story the feed creates or changes.
     topics_of: TopicsOf<'a>,
 }
 
