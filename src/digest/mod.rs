@@ -10,7 +10,7 @@
 //! - `period.rs`: [`Period`] and how it is named in the digest's time zone.
 //! - `templates.rs` + `digest.html` / `digest.txt`: minijinja templates ops may override.
 //! - `message.rs`: [`subject`], [`message`] (mail-builder) and the address checks.
-//! - `run.rs`: building a period from the store, the outbox, SMTP.
+//! - `run/`: building a period from the store, the outbox, SMTP.
 //!
 //! Everything but `run` is deterministic: no clock, no randomness, no IO except reading override
 //! templates in [`Templates::new`]. The same items and spec give the same [`Digest`], the same
