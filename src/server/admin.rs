@@ -16,7 +16,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{plain, Shared};
+use super::errors::plain;
+use super::Shared;
 
 /// Commands queued and not yet taken by the daemon, at most.
 const QUEUE: usize = 16;
