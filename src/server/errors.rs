@@ -6,6 +6,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
+/// A short answer in words, with its status.
 pub(super) fn plain(status: StatusCode, text: &'static str) -> Response {
     (
         status,

@@ -29,8 +29,7 @@ pub struct Shared {
     feeds: RwLock<Arc<FeedSet>>,
     /// The feeds rendered on request, each with the render generation it was made in.
     pub(super) lazy_feeds: std::sync::Mutex<LazyFeeds>,
-    /// One render at a time per lazily rendered feed
-    /// ([`lazy_feed`](super::routes::feeds::lazy_feed)).
+    /// One render at a time per lazily rendered feed (`lazy_feed`, in `routes/feeds.rs`).
     pub(super) lazy_turns: std::sync::Mutex<HashMap<(Scope, Format), Turn>>,
     /// Held by a render, so that one runs at a time and an older never replaces a newer.
     rendering: std::sync::Mutex<()>,
