@@ -2,8 +2,8 @@
 //!
 //! Two sled databases in the store directory. The stories and their indexes (the directory
 //! itself):
-//! - `items`: item id → [`Item`](crate::model::Item) (JSON, so a store survives field
-//!   additions; LZ4-compressed)
+//! - `items`: item id → [`Item`](crate::model::Item) (MessagePack with named fields, so a
+//!   store survives field additions; LZ4-compressed; see [`records`])
 //! - `by_published`: listed ‖ published ‖ id → the story's language and topics (newest first
 //!   when iterated in reverse; listed is where the feeds list it, see
 //!   [`crate::model::listed_at`])
