@@ -545,6 +545,16 @@ async fn digests_are_served_by_name_and_date() {
         get(&s, "/digests/daily/2001-01-01.txt", &[]).await.status(),
         StatusCode::NOT_FOUND
     );
+    // A file of no kind served says which are, the index among them.
+    for file in ["latest.pdf", "latest"] {
+        let answer = get(&s, &format!("/digests/daily/{file}"), &[]).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{file}");
+        let text = body(answer).await;
+        assert!(
+            text.contains(".eml") && text.contains("index.json"),
+            "{file}: {text}"
+        );
+    }
     // A digest ending at local midnight is the day before's, by its subject and its URL.
     use chrono::TimeZone as _;
     let midnight = d

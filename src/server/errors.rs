@@ -1,5 +1,5 @@
 //! The error answers, in plain text with their status: 404 for what is not configured
-//! (naming what is), 503 while the first feeds are rendered or while the store takes no
+//! (naming what is) or a file of no format served, 503 while the first feeds are rendered or while the store takes no
 //! writes, and [`plain`], which every other answer in words goes through.
 
 use axum::http::{header, StatusCode};
@@ -14,6 +14,23 @@ pub(super) fn plain(status: StatusCode, text: &'static str) -> Response {
         text,
     )
         .into_response()
+}
+
+/// 404 for a feed file whose extension names no format.
+pub(super) fn unknown_format() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "no such feed format: use .rss, .atom, .json or .html\n",
+    )
+}
+
+/// 404 for a digest file whose name or extension is not one the digests are served under.
+pub(super) fn unknown_digest_file() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "no such digest file: use latest, a date (YYYY-MM-DD) or an id from index.json, \
+         with .html, .txt, .eml or .json; or index.json, index.html\n",
+    )
 }
 
 /// 503 while the first feed set is being rendered.

@@ -8,7 +8,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use crate::server::errors::plain;
+use crate::server::errors::{plain, unknown_digest_file};
 use crate::server::headers::{html_headers, PAGE_CSP};
 use crate::server::Shared;
 use crate::store::StoreError;
@@ -22,22 +22,14 @@ pub(super) async fn digest_file(
     Path((name, file)): Path<(String, String)>,
 ) -> Response {
     let Some((which, ext)) = file.rsplit_once('.') else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "no such digest file: use .html, .txt, .eml or .json\n",
-        );
+        return unknown_digest_file();
     };
     let content_type = match ext {
         "html" => "text/html; charset=utf-8",
         "txt" => "text/plain; charset=utf-8",
         "eml" => "message/rfc822",
         "json" => "application/json",
-        _ => {
-            return plain(
-                StatusCode::NOT_FOUND,
-                "no such digest file: use .html, .txt, .eml or .json\n",
-            )
-        }
+        _ => return unknown_digest_file(),
     };
     let config = s.config();
     let Some(d) = config.digest(&name).cloned() else {

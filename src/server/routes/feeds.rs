@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use crate::publish::Format;
 use crate::server::conditional::conditional;
-use crate::server::errors::{plain, starting, unknown};
+use crate::server::errors::{plain, starting, unknown, unknown_format};
 use crate::server::feeds::Scope;
 use crate::server::Shared;
 use crate::store::StoreError;
@@ -80,10 +80,7 @@ pub(super) async fn topic_feed(
 ) -> Response {
     match split_file(&file) {
         Some((topic, format)) => feed(&s, &Scope::Topic(topic.to_string()), format, req.headers()),
-        None => plain(
-            StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom, .json or .html\n",
-        ),
+        None => unknown_format(),
     }
 }
 
@@ -98,10 +95,7 @@ pub(super) async fn language_feed(
             let tag = s.config().language(tag).unwrap_or_else(|| tag.to_string());
             feed(&s, &Scope::Language(tag), format, req.headers())
         }
-        None => plain(
-            StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom, .json or .html\n",
-        ),
+        None => unknown_format(),
     }
 }
 
@@ -118,10 +112,7 @@ pub(super) async fn source_feed(
             }
             lazy_feed(s, Scope::Source(id.to_string()), format, &headers).await
         }
-        None => plain(
-            StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom, .json or .html\n",
-        ),
+        None => unknown_format(),
     }
 }
 
@@ -132,10 +123,7 @@ pub(super) async fn topic_language_feed(
     headers: HeaderMap,
 ) -> Response {
     let Some((tag, format)) = split_file(&file) else {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "no such feed format: use .rss, .atom, .json or .html\n",
-        );
+        return unknown_format();
     };
     let config = s.config();
     if config.classifier.title(&topic).is_none() {
@@ -262,6 +250,7 @@ fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> 
 pub(super) async fn opml(State(s): State<Arc<Shared>>, req: Request) -> Response {
     match s.feeds().opml() {
         Some(doc) => conditional(&doc, req.headers()),
-        None => plain(StatusCode::SERVICE_UNAVAILABLE, "not rendered yet\n"),
+        // Rendered with the first feed set: asked for before it, as a feed would be.
+        None => starting(),
     }
 }
