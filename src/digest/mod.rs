@@ -2,14 +2,14 @@
 //! text and HTML parts rendered from templates, and the RFC 5322 message that carries them.
 //!
 //! The caller reads the stories first seen in a period from the store, calls [`build`], renders
-//! the result with [`Templates`] and wraps both parts with [`message`]. [`run`] is that caller:
+//! the result with [`Templates`] and wraps both parts with [`message()`]. [`run`] is that caller:
 //! periods and marks in the store, the Maildir outbox and SMTP delivery (the only IO here).
 //!
 //! - `select.rs`: [`build`]: the source filter, one section per topic, each story once.
 //! - `entry.rs`: one stored item → one [`Entry`] (title, http(s) link, sources, short summary).
 //! - `period.rs`: [`Period`] and how it is named in the digest's time zone.
 //! - `templates.rs` + `digest.html` / `digest.txt`: minijinja templates ops may override.
-//! - `message.rs`: [`subject`], [`message`] (mail-builder) and the address checks.
+//! - `message.rs`: [`subject`], [`message()`] (mail-builder) and the address checks.
 //! - `run/`: building a period from the store, the outbox, SMTP.
 //!
 //! Everything but `run` is deterministic: no clock, no randomness, no IO except reading override
@@ -104,7 +104,7 @@ impl DigestSpec {
         }
     }
 
-    /// Checks what [`message`] would otherwise have to write as given: the name, the
+    /// Checks what [`message()`] would otherwise have to write as given: the name, the
     /// addresses, the list id and the unsubscribe targets. Config validation calls this once.
     pub fn validate(&self) -> Result<(), DigestError> {
         message::validate(self)

@@ -32,7 +32,7 @@ fn in_languages(spec: &DigestSpec, item: &Item) -> bool {
         })
 }
 
-/// Builds the digest of `items`: the stories new in `period` (see [`first_seen_for`]; the
+/// Builds the digest of `items`: the stories new in `period` (see `first_seen_for`; the
 /// caller reads them from the store; any order, and items outside the period or repeated are
 /// ignored).
 ///

@@ -120,7 +120,7 @@ impl Fetcher {
         }
     }
 
-    /// Until when the host of `source` (on its port, [`service_of`]) asked to be left alone,
+    /// Until when the host of `source` (on its port, `service_of`) asked to be left alone,
     /// and by answering which source (see [`Limits::pause`]).
     pub fn host_paused(&self, source: &Source) -> Option<HostPause> {
         service_of(source).and_then(|host| self.limits.paused_until(&host, Utc::now()))

@@ -10,7 +10,7 @@ use crate::model::SourceState;
 
 /// An error message as it is kept, shown and logged: a feed's own text can be in it (an
 /// unsupported version or content type, a server's reason), so control characters (a line
-/// break that would forge a log line) become spaces and it is cut at [`MAX_ERROR`] characters.
+/// break that would forge a log line) become spaces and it is cut at `MAX_ERROR` characters.
 pub fn bounded(message: &str) -> String {
     let mut out: String = message
         .chars()

@@ -84,7 +84,7 @@ impl Outcome {
         }
     }
 
-    /// Whether this is [`Outcome::stopping`]'s: said at info, not counted a failure.
+    /// Whether this is `Outcome::stopping`'s: said at info, not counted a failure.
     pub fn stopped(&self) -> bool {
         matches!(
             self,

@@ -66,7 +66,7 @@ pub enum ParseError {
     #[error("empty document")]
     Empty,
     /// A web page where a feed was expected, with the feed it names (`<link rel="alternate">`)
-    /// that is most likely the one meant ([`named_feed`]), as published, and how many others
+    /// that is most likely the one meant (`named_feed`), as published, and how many others
     /// it names.
     #[error("not a feed: got an HTML page{}", html_page_hint(.feed.as_deref(), *.others))]
     HtmlPage {

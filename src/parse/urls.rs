@@ -143,7 +143,7 @@ pub fn canonicalize(mut url: Url) -> Url {
 
 /// Whether two addresses name one file, whatever their fragments and the parts of their
 /// queries that only sign or version it: the same scheme, host, port and path, and the same
-/// value of each query parameter that picks the file ([`picks_the_file`]). A CDN that signs or
+/// value of each query parameter that picks the file (`picks_the_file`). A CDN that signs or
 /// versions its addresses gives a picture a new `?sig=…&exp=…`, `?v=…` or `?itok=…` at every
 /// fetch; it is still that picture. An image service that takes the file from its query
 /// (Next.js's `/_next/image?url=…`, `image.php?id=…`, timthumb's `?src=…`) shows another picture

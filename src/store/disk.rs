@@ -17,7 +17,7 @@ impl Store {
     }
 
     /// Whether a new process could open this store: the disk it is on is writable and has
-    /// [`ROOM_TO_REOPEN`] bytes free (asked of the file system, so that waiting for room takes
+    /// `ROOM_TO_REOPEN` bytes free (asked of the file system, so that waiting for room takes
     /// none of what ops are freeing). sled keeps an I/O error (a full disk) for the rest of the
     /// process, and writes as it opens: a daemon whose store failed that restarts before there
     /// is room would serve nothing at all.

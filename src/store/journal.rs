@@ -135,7 +135,7 @@ impl<'a> Pending<'a> {
     }
 
     /// The value as this feed left it, else as the feed before it left it (its writes may
-    /// still be being made: see [`Pending::record`]), else as stored.
+    /// still be being made: see [`make_queued`]), else as stored.
     pub(super) fn get(&self, index: Index, key: &[u8]) -> Result<Option<IVec>, StoreError> {
         let k = (index, key.to_vec());
         if let Some(value) = self.writes.borrow().get(&k) {

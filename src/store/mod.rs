@@ -3,7 +3,7 @@
 //! Two sled databases in the store directory. The stories and their indexes (the directory
 //! itself):
 //! - `items`: item id → [`Item`](crate::model::Item) (MessagePack with named fields, so a
-//!   store survives field additions; LZ4-compressed; see [`records`])
+//!   store survives field additions; LZ4-compressed; see `records`)
 //! - `by_published`: listed ‖ published ‖ id → the story's language and topics (newest first
 //!   when iterated in reverse; listed is where the feeds list it, see
 //!   [`crate::model::listed_at`])
@@ -13,15 +13,15 @@
 //! - `by_source`: source ‖ 0 ‖ listed ‖ published ‖ id → () (one entry per carrying source,
 //!   listed from when that source first carried the story)
 //! - `matches`: number → a feed's writes to the identity, link and title indexes, held in
-//!   memory (see [`matching`]): a hash of source ‖ 0 ‖ identity → id ‖ raw hash (within-source
+//!   memory (see `matching`): a hash of source ‖ 0 ‖ identity → id ‖ raw hash (within-source
 //!   de-duplication); the hash of a link's dedupe key → id, the hash of a normalized title →
 //!   [(id, published)] (cross-source de-duplication, titles within a time window)
 //! - `gone`: the identities of stories that retention removed, keyed as in `matches`, kept
-//!   as tombstones on disk alone (see [`prune`])
+//!   as tombstones on disk alone (see `prune`)
 //! - `digests`: digest name ‖ 0 ‖ period end → [`crate::model::DigestRecord`]
 //! - `digests_told`: the same keys, of the digests that have stories → nothing
 //! - `meta`: schema version
-//! - `journal`: the writes of the feed being applied, until they are made (see [`journal`])
+//! - `journal`: the writes of the feed being applied, until they are made (see `journal`)
 //!
 //! and the sources' states (`states/`, small): `sources`: source id →
 //! [`SourceState`](crate::model::SourceState); `served`: a served document's path → its ETag
@@ -78,10 +78,10 @@ pub use read::Query;
 /// and topics into its publication entry (filled in from the stories when an older store is
 /// first opened; an empty entry still reads). Version 6 writes story records as MessagePack
 /// (the JSON records of earlier versions still read, so a version 5 store needs no change).
-/// Version 7 keeps the sources' states in buckets ([`states`]; moved from one value per
+/// Version 7 keeps the sources' states in buckets (`states`; moved from one value per
 /// source when the states database is first opened; the stories' database only changes its
 /// number). Version 8 keeps the link and title indexes in memory, logged in the `matches`
-/// tree ([`matching`]), and version 9 the identity index too (the `links`, `titles` and
+/// tree (`matching`), and version 9 the identity index too (the `links`, `titles` and
 /// `idents` trees of older versions are moved into it when the store is first opened).
 /// Version 10 keys the publication and source indexes by where the feeds list a story
 /// ([`crate::model::listed_at`]: a story that arrived late is listed when it arrived) instead
@@ -89,7 +89,7 @@ pub use read::Query;
 /// keys the link and title indexes by forms that read more spellings of one page or title as
 /// one (rekeyed from the stories), and its stories may name an entry by its link and title
 /// ([`crate::model::Identity::Titled`]). Version 12 indexes a title also without the site's
-/// name after it ([`dedupe_keys::title_keys`]; rekeyed from the stories). Version 13 reads more
+/// name after it (`dedupe_keys::title_keys`; rekeyed from the stories). Version 13 reads more
 /// spellings of a link as one (an AMP cache's copy, `.amp`, a directory's `index.html`;
 /// rekeyed from the stories). Older builds refuse
 /// a newer version: they would leave entries stale, or take records they cannot read for

@@ -22,7 +22,7 @@ pub struct Query {
 
 impl Store {
     /// Reads the indexes that match fetched entries to stored stories into memory now (see
-    /// [`matching`]), rather than when the first entry is stored: the daemon does it once it
+    /// `matching`), rather than when the first entry is stored: the daemon does it once it
     /// serves, so its first fetch with something new does not wait for it.
     pub fn load_matching(&self) -> Result<(), StoreError> {
         matching::with(self.main()?, |_| ())

@@ -7,7 +7,7 @@ use crate::model::Item;
 
 impl Store {
     /// Recomputes every item's topics with `topics_of` and writes the changed stories (record
-    /// and publication entry) in batches of about [`RECLASSIFY_BATCH_BYTES`], each applied
+    /// and publication entry) in batches of about `RECLASSIFY_BATCH_BYTES`, each applied
     /// all or nothing through the journal: memory stays bounded whatever the store's size (one
     /// batch for a whole store of 100,000 stories, half of them changed, held 1 GB). Every
     /// story is either as it was or reclassified, and running it again after an interruption

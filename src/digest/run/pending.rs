@@ -10,7 +10,7 @@ use crate::store::Store;
 
 /// The digests of `d` built to be sent and not sent yet, oldest first: those after the newest
 /// one that was sent (an older one that never went out was given up when a newer one did),
-/// within the newest [`PENDING_LOOKBACK`] periods. `tick`, the daemon's schedule time: the
+/// within the newest `PENDING_LOOKBACK` periods. `tick`, the daemon's schedule time: the
 /// newest record, if it ends then and is unsent, counts whatever it was built for (one built
 /// by an older version, without the mark, or by `digest --at` for that very time); a digest
 /// built by hand for another time (`digest NAME` for the outbox alone) never does.
@@ -39,7 +39,7 @@ pub fn pending_sends(
 }
 
 /// The digests of `d` whose message is still to be written to the outbox, oldest first:
-/// those after the newest one written, within the newest [`PENDING_LOOKBACK`] periods,
+/// those after the newest one written, within the newest `PENDING_LOOKBACK` periods,
 /// leaving out empty ones (unless built and kept with `send_empty`), which are never written. Written oldest
 /// first, a digest whose write failed is written before any newer one is, so the walk can
 /// stop at the first one written.

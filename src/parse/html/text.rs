@@ -66,7 +66,7 @@ pub fn to_text_prefix(html: &str, max_chars: usize) -> String {
 }
 
 /// [`to_text_prefix`] of HTML that [`sanitize`](super::sanitize) wrote, read without a
-/// tokenizer: the text is what lies between its tags ([`serialized_tags`]). Tokenizing the
+/// tokenizer: the text is what lies between its tags (`serialized_tags`). Tokenizing the
 /// body a second time for its first 600 characters cost as much as a tenth of a story's
 /// ingest (docs/BENCHMARKS.md, session 14).
 pub fn sanitized_text_prefix(html: &str, max_chars: usize) -> String {

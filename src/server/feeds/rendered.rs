@@ -24,7 +24,7 @@ pub struct Rendered {
     /// `Content-Type` header value.
     pub content_type: &'static str,
     /// The body gzipped for clients that accept gzip, made once when the bytes change (see
-    /// [`Rendered::prepare_for`]; none for bodies too small to gain from it).
+    /// `Rendered::prepare_for`; none for bodies too small to gain from it).
     pub gzip: Option<Bytes>,
     /// Whether the body and its gzipped form are sent without copying (see [`shared`]): the
     /// merged and topic feeds, which every reader polls; not per-source feeds, which are many.
