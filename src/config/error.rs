@@ -410,13 +410,13 @@ fn unquoted(key: &str) -> &str {
         .and_then(|k| k.strip_suffix('"'))
         .or_else(|| key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')));
     match inner {
-        Some(bare)
-            if !bare.is_empty()
-                && bare
+        Some(name)
+            if !name.is_empty()
+                && name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
-            bare
+            name
         }
         _ => key,
     }

@@ -2,16 +2,17 @@
 //! (naming what is) or a file of no format served, 503 while the first feeds are rendered or while the store takes no
 //! writes, and [`plain`], which every other answer in words goes through.
 
+use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 /// A short answer in words, with its status.
-pub(super) fn plain(status: StatusCode, text: &'static str) -> Response {
+pub(super) fn plain(status: StatusCode, text: impl Into<Body>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
+        text.into(),
     )
         .into_response()
 }
@@ -66,23 +67,16 @@ pub(super) fn unknown<'a>(what: &str, known: impl Iterator<Item = &'a str>) -> R
         msg = format!("unknown {what}; none is configured");
     }
     msg.push('\n');
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        msg,
-    )
-        .into_response()
+    plain(StatusCode::NOT_FOUND, msg)
 }
 
 /// The store cannot be written: stories fetched now are lost to this process.
 pub(super) fn store_unavailable(since: DateTime<Utc>, error: &str) -> Response {
-    (
+    plain(
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!(
             "store failing since {}: {error}\n",
             since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ),
     )
-        .into_response()
 }

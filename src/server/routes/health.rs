@@ -41,12 +41,7 @@ pub(super) async fn readyz(State(s): State<Arc<Shared>>) -> Response {
     } else {
         (StatusCode::OK, "ready; first fetch cycle running")
     };
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{said}{failing}\n"),
-    )
-        .into_response()
+    plain(status, format!("{said}{failing}\n"))
 }
 
 /// prometheus-client writes the OpenMetrics text format (`_total` samples of a counter
