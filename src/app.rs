@@ -147,7 +147,7 @@ impl App {
                         outcome: crate::ingest::Outcome::Error {
                             message: "internal error while fetching this source (see the log)"
                                 .into(),
-                            kind: "internal",
+                            kind: crate::ingest::ErrorKind::Internal,
                         },
                         bytes: 0,
                         millis: 0,

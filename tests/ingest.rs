@@ -1660,7 +1660,7 @@ fn an_interrupted_fetch_keeps_the_states_of_the_sources_it_fetched() {
     assert!(!err.contains("WARN"), "{err}");
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert_eq!(rest[0]["source"], "held");
-    assert_eq!(rest[0]["message"], "not fetched: stopping");
+    assert_eq!(rest[0]["status"], "stopped", "{}", rest[0]);
     let health = s.health();
     assert_eq!(health["fast"]["health"], "ok", "{}", health["fast"]);
     assert!(health["fast"]["state"]["last_success"].is_string());

@@ -339,7 +339,7 @@ fn one_sigterm_ends_a_fetch_whose_local_file_read_blocks() {
         .collect();
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert_eq!(rest[0]["source"], "stuck");
-    assert_eq!(rest[0]["message"], "not fetched: stopping");
+    assert_eq!(rest[0]["status"], "stopped", "{}", rest[0]);
     let health = sources(&s);
     assert_eq!(health["local"]["health"], "ok", "{}", health["local"]);
     assert_eq!(s.items().len(), 1);

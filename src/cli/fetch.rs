@@ -117,7 +117,7 @@ pub(super) fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode
     app.ingest.downloads.cancel();
     let failed = reports
         .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Error { .. }) && !r.outcome.stopped())
+        .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
         .count();
     if !json {
         outln!("{}", totals(&reports, app.store.item_count_if_open()));
@@ -196,6 +196,7 @@ fn report_line(r: &SourceReport) -> String {
             until.format("%Y-%m-%d %H:%M:%S UTC")
         ),
         Outcome::Error { message, .. } => message.clone(),
+        Outcome::Stopped => "not fetched: stopping".into(),
     };
     let status = r.outcome.status();
     // Waiting for a slot (the host's other sources first) is said apart from the time the
@@ -241,7 +242,7 @@ fn totals(reports: &[SourceReport], stored: Option<usize>) -> String {
             Outcome::NotModified => not_modified += 1,
             Outcome::Unchanged => same += 1,
             Outcome::Deferred { .. } => deferred += 1,
-            outcome if outcome.stopped() => stopped += 1,
+            Outcome::Stopped => stopped += 1,
             Outcome::Error { .. } => errors += 1,
         }
     }

@@ -24,7 +24,7 @@ use crate::model::Source;
 use crate::store::Store;
 
 pub use bookkeeping::{bounded, mark_failure};
-pub use report::{Outcome, SourceReport, ERROR_KINDS};
+pub use report::{ErrorKind, Outcome, SourceReport};
 
 /// Everything a pass needs; shared by the CLI and the daemon.
 pub struct Ingest {

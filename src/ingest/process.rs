@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::bookkeeping::{bounded, mark_failure, mark_success};
-use super::Outcome;
+use super::{ErrorKind, Outcome};
 use crate::classify::Classifier;
 use crate::config::DedupeConfig;
 use crate::model::{Item, Location, Source, SourceState};
@@ -76,7 +76,7 @@ pub(super) fn process(
             return Ok((
                 Outcome::Error {
                     message: bounded(&e.to_string()),
-                    kind: "parse",
+                    kind: ErrorKind::Parse,
                 },
                 Vec::new(),
             ));

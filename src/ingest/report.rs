@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::model::ErrorKind;
 use crate::store::ApplyReport;
 
 /// What happened to one source in one pass.
@@ -29,42 +30,22 @@ pub enum Outcome {
     Error {
         /// What went wrong.
         message: String,
-        /// Its kind, one of [`ERROR_KINDS`].
-        kind: &'static str,
+        /// Its kind, for alerts and dashboards to group by.
+        kind: ErrorKind,
     },
+    /// Not fetched, or its download left unread: the process is stopping. No failure of its
+    /// source, whose state stays as it was for the next start.
+    Stopped,
 }
 
-/// The kinds of a failed fetch ([`Outcome::Error`]'s `kind`, the `fetch_errors` metric's
-/// label): the request's ([`crate::fetch::FetchError::kind`]: `http_4xx` includes a 304 to a
-/// request without validators), `parse` (no feed could be read from the document), `store`
-/// (the store could not read or write), `internal` (a bug, in the log). (A fetch the process's
-/// stop cut short is an [`Outcome::Error`] of kind `stopping`: no failure, not counted.)
-pub const ERROR_KINDS: [&str; 16] = [
-    "timeout",
-    "tls",
-    "connect",
-    "http_429",
-    "http_5xx",
-    "http_4xx",
-    "login",
-    "too_large",
-    "refused",
-    "redirects",
-    "file",
-    "config",
-    "other",
-    "parse",
-    "store",
-    "internal",
-];
-
 impl Outcome {
-    /// Every [`Outcome::status`].
+    /// Every [`Outcome::status`] the `fetches` metric counts (not `stopped`: a fetch the
+    /// process's stop cut short is not counted).
     pub const STATUSES: [&'static str; 5] =
         ["ok", "not-modified", "unchanged", "deferred", "error"];
 
     /// The outcome's name, as in the JSON report and the `fetches` metric: `ok`,
-    /// `not-modified`, `unchanged`, `deferred` or `error`.
+    /// `not-modified`, `unchanged`, `deferred`, `error` or `stopped`.
     pub fn status(&self) -> &'static str {
         match self {
             Outcome::Ok(_) => "ok",
@@ -72,27 +53,8 @@ impl Outcome {
             Outcome::Unchanged => "unchanged",
             Outcome::Deferred { .. } => "deferred",
             Outcome::Error { .. } => "error",
+            Outcome::Stopped => "stopped",
         }
-    }
-
-    /// A fetch cut short because the process is stopping: no failure of its source (its
-    /// state stays as it was).
-    pub(super) fn stopping() -> Outcome {
-        Outcome::Error {
-            message: STOPPING.into(),
-            kind: "stopping",
-        }
-    }
-
-    /// Whether this is `Outcome::stopping`'s: said at info, not counted a failure.
-    pub fn stopped(&self) -> bool {
-        matches!(
-            self,
-            Outcome::Error {
-                kind: "stopping",
-                ..
-            }
-        )
     }
 }
 
@@ -123,6 +85,3 @@ pub struct SourceReport {
     #[serde(skip_serializing_if = "crate::model::is_zero")]
     pub recovered_after: u32,
 }
-
-/// The message of [`Outcome::stopping`].
-const STOPPING: &str = "not fetched: stopping";

@@ -9,7 +9,7 @@ use tracing::Instrument as _;
 
 use super::bookkeeping::{bounded, mark_failure, mark_success};
 use super::process::{process, Run};
-use super::{FetchMode, Ingest, Outcome, SourceReport};
+use super::{ErrorKind, FetchMode, Ingest, Outcome, SourceReport};
 use crate::fetch::Fetched;
 use crate::model::{Location, Source, SourceState};
 use crate::store::StoreError;
@@ -85,7 +85,7 @@ impl Ingest {
             report.store_failed = !matches!(e, StoreError::Corrupt { .. });
             Outcome::Error {
                 message: e.to_string(),
-                kind: "store",
+                kind: ErrorKind::Store,
             }
         });
         report.millis = started
@@ -109,16 +109,14 @@ impl Ingest {
         let _entered = span.enter();
         match &report.outcome {
             // A restart is no failure: said, but not among the warnings alerts read.
-            outcome if outcome.stopped() => {
-                tracing::info!(source = %source.id, "not fetched: stopping")
-            }
+            Outcome::Stopped => tracing::info!(source = %source.id, "not fetched: stopping"),
             // With info spans filtered out (the one-shot commands log warnings only), the
             // line names its source itself.
             Outcome::Error { message, .. } if span.is_disabled() => {
                 tracing::warn!(source = %source.id, error = %message, "fetch failed")
             }
             Outcome::Error { message, kind } => {
-                tracing::warn!(error = %message, kind, "fetch failed")
+                tracing::warn!(error = %message, kind = kind.as_str(), "fetch failed")
             }
             // At each turn of a source that waits (a week, for a `Retry-After` that long): the
             // failure or 429 that began the wait was logged, and `sources` says until when.
@@ -247,7 +245,7 @@ impl Ingest {
             done = self.fetcher.fetch_holding(source, ask, host) => done,
             () = self.downloads.cancelled() => {
                 // Stopping: the source's state stays as it was, for the next start.
-                return Ok(Outcome::stopping());
+                return Ok(Outcome::Stopped);
             }
         };
         report.queued_millis += waited.as_millis();
@@ -366,7 +364,7 @@ impl Ingest {
                 self.store.put_source_state(&source.id, &state)?;
                 Ok(Outcome::Error {
                     message,
-                    kind: "internal",
+                    kind: ErrorKind::Internal,
                 })
             }
         }

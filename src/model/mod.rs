@@ -9,10 +9,12 @@
 //! - `item`: stories, as one source carries them ([`NewItem`]) and as stored ([`Item`]);
 //! - `identity`: how a story is named ([`ItemId`], [`Identity`]);
 //! - `topic`, `digest_record`: the topics a story carries, a built digest;
+//! - `error_kind`: what kind of failure a failed fetch was ([`ErrorKind`]);
 //! - `links`, `secrets`, `language`: links, credentials in URLs, language tags;
 //! - `rfc3339`: how a story's times are written.
 
 mod digest_record;
+mod error_kind;
 mod identity;
 mod item;
 mod language;
@@ -23,6 +25,7 @@ mod source;
 mod topic;
 
 pub use digest_record::DigestRecord;
+pub use error_kind::ErrorKind;
 pub use identity::{Identity, ItemId};
 pub use item::{listed_at, Carrier, Enclosure, Item, NewItem, LATE_NEWS};
 pub use language::language_matches;

@@ -193,7 +193,7 @@ struct FetchLabels {
 struct ErrorLabels {
     /// The source's id.
     source: String,
-    /// The kind of failure (one of `ERROR_KINDS`).
+    /// The kind of failure (`ErrorKind::as_str`).
     kind: &'static str,
 }
 

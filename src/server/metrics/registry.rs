@@ -65,7 +65,10 @@ impl Metrics {
             "fetch_errors",
             format!(
                 "Failed fetches by source and kind ({})",
-                crate::ingest::ERROR_KINDS.join(", ")
+                crate::ingest::ErrorKind::all()
+                    .map(crate::ingest::ErrorKind::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             m.fetch_errors.clone(),
         );

@@ -9,7 +9,8 @@ use super::{ErrorLabels, FetchLabels, Metrics, OutcomeLabels, SourceLabels};
 impl Metrics {
     /// Records one source's fetch.
     pub fn fetched(&self, report: &SourceReport) {
-        if !self.has_source(&report.source) {
+        // A fetch the process's stop cut short is no fetch of its source's.
+        if !self.has_source(&report.source) || report.outcome == Outcome::Stopped {
             return;
         }
         if let Outcome::Ok(a) = &report.outcome {
@@ -46,14 +47,12 @@ impl Metrics {
             })
             .inc();
         if let Outcome::Error { kind, .. } = &report.outcome {
-            if !report.outcome.stopped() {
-                self.fetch_errors
-                    .get_or_create(&ErrorLabels {
-                        source: report.source.clone(),
-                        kind,
-                    })
-                    .inc();
-            }
+            self.fetch_errors
+                .get_or_create(&ErrorLabels {
+                    source: report.source.clone(),
+                    kind: kind.as_str(),
+                })
+                .inc();
         }
     }
 
@@ -125,10 +124,10 @@ impl Metrics {
                     outcome: outcome.to_string(),
                 });
             }
-            for kind in crate::ingest::ERROR_KINDS {
+            for kind in crate::ingest::ErrorKind::all() {
                 self.fetch_errors.remove(&ErrorLabels {
                     source: id.to_string(),
-                    kind,
+                    kind: kind.as_str(),
                 });
             }
         }
@@ -157,7 +156,7 @@ mod tests {
         let m = Metrics::new();
         let failed = || Outcome::Error {
             message: "HTTP 500".into(),
-            kind: "http_5xx",
+            kind: crate::ingest::ErrorKind::Http5xx,
         };
         m.fetched(&report("slow", failed(), 1500));
         m.fetched(&report("slow", failed(), 3000));
@@ -171,7 +170,10 @@ mod tests {
             },
             0,
         ));
+        // A fetch the process's stop cut short is no fetch of the source's, and no failure.
+        m.fetched(&report("slow", Outcome::Stopped, 700));
         let text = m.encode();
+        assert!(!text.contains("stopped"), "{text}");
         let line = |prefix: &str| {
             text.lines()
                 .find(|l| l.starts_with(prefix))
@@ -251,7 +253,7 @@ mod tests {
                 source: id.into(),
                 outcome: Outcome::Error {
                     message: "HTTP 500".into(),
-                    kind: "http_5xx",
+                    kind: crate::ingest::ErrorKind::Http5xx,
                 },
                 bytes: 0,
                 millis: 1,
@@ -278,7 +280,7 @@ mod tests {
             "gone",
             Outcome::Error {
                 message: "HTTP 500".into(),
-                kind: "http_5xx",
+                kind: crate::ingest::ErrorKind::Http5xx,
             },
             1,
         ));
