@@ -4,13 +4,15 @@
 //!
 //! A feed is worked out as one [`Tx`] under the writer lock, entry by entry ([`entry`]): this
 //! source's entry seen before ([`recognise`], and under a GUID given anew: [`guids`]), another
-//! source's copy of a stored story ([`find`]), or a new story. What an entry back again
-//! changes is in [`edits`] and [`write`](mod@write); how two texts are compared, in [`texts`].
+//! source's copy of a stored story ([`find`]), or a new story ([`new_story`]). What an entry
+//! back again changes is in [`edits`] and [`write`](mod@write); how two texts are compared,
+//! in [`texts`].
 
 mod edits;
 mod entry;
 mod find;
 mod guids;
+mod new_story;
 mod recognise;
 mod texts;
 mod write;
