@@ -38,8 +38,8 @@ impl Tx<'_, '_> {
         put_seen(&self.pending, self.now, &self.seen.borrow().0)
     }
 
-    /// Applies one entry; its fields move into the story it creates or updates.
-    /// Applies the feed's entry at `position` among those staged (in the feed's order).
+    /// Applies the feed's entry at `position` among those staged (in the feed's order); its
+    /// fields move into the story it creates or updates.
     pub(super) fn apply_one(
         &self,
         mut s: Staged,
