@@ -31,34 +31,57 @@ pub(super) fn in_image_without_src(html: &str, at: usize) -> (bool, usize) {
         return (false, end);
     };
     let tag = &bytes[start..end];
-    // A `src` attribute: the name after whitespace, then `=` (not `data-src`, not `srcset`),
-    // and its value.
-    let src_value = |i: usize| -> Option<&[u8]> {
-        let named = (i == 0 || tag[i - 1].is_ascii_whitespace())
-            && tag.get(i..i + 3)?.eq_ignore_ascii_case(b"src");
-        if !named {
-            return None;
+    let usable_src = attributes(tag).any(|(name, value)| {
+        name.eq_ignore_ascii_case(b"src") && value.is_some_and(|v| !is_placeholder(v))
+    });
+    (!usable_src, end)
+}
+
+/// A tag's attributes, from the bytes after its name: a name runs to whitespace, `=`, `/` or
+/// `>`; a value quoted runs to its closing quote (so that `src=` written inside another
+/// attribute's value, as in `alt="set src=x"`, is no attribute), one unquoted to whitespace
+/// or `>`. A value cut off by the end of `tag` runs to that end.
+fn attributes(tag: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+    let mut rest = tag;
+    std::iter::from_fn(move || {
+        loop {
+            rest = rest.trim_ascii_start();
+            match rest.first() {
+                None | Some(b'>') => return None,
+                Some(b'/') => rest = &rest[1..],
+                Some(_) => break,
+            }
         }
-        let rest = tag[i + 3..].trim_ascii_start().strip_prefix(b"=")?;
-        let rest = rest.trim_ascii_start();
-        Some(match rest.first() {
+        let name_len = rest
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'/' | b'>'))
+            .unwrap_or(rest.len())
+            // A name starting with `=` is read as a name, as the HTML tokenizer does.
+            .max(1);
+        let name = &rest[..name_len];
+        let after = rest[name_len..].trim_ascii_start();
+        let Some(value) = after.strip_prefix(b"=") else {
+            rest = after;
+            return Some((name, None));
+        };
+        let value = value.trim_ascii_start();
+        let (inner, next) = match value.first() {
             Some(&q @ (b'"' | b'\'')) => {
-                let inner = &rest[1..];
-                &inner[..memchr::memchr(q, inner).unwrap_or(inner.len())]
+                let inner = &value[1..];
+                let len = memchr::memchr(q, inner).unwrap_or(inner.len());
+                (&inner[..len], inner.get(len + 1..).unwrap_or_default())
             }
             _ => {
-                let len = rest
+                let len = value
                     .iter()
-                    .position(u8::is_ascii_whitespace)
-                    .unwrap_or(rest.len());
-                &rest[..len]
+                    .position(|b| b.is_ascii_whitespace() || *b == b'>')
+                    .unwrap_or(value.len());
+                (&value[..len], &value[len..])
             }
-        })
-    };
-    (
-        !(0..tag.len()).any(|i| src_value(i).is_some_and(|v| !is_placeholder(v))),
-        end,
-    )
+        };
+        rest = next;
+        Some((name, Some(inner)))
+    })
 }
 
 /// Whether an `<img>`'s `src` is no picture of its own: empty, or a `data:` placeholder that a

@@ -66,6 +66,12 @@ fn a_picture_given_only_a_srcset_shows_its_largest_candidate() {
     assert!(at(r#"<img src="data:image/gif;base64,R0" srcset="a.png">"#));
     assert!(at(r#"<img alt="1 < 2" srcset="a.png">"#));
     assert!(!at(r#"<img src=/a.png srcset="b.png">"#));
+    // `src=` written inside another attribute's value is no `src`.
+    assert!(at(r#"<img alt="set src=a.png here" srcset="b.png">"#));
+    assert!(at(r#"<img title='x src="a.png"' srcset="b.png">"#));
+    assert!(!at(r#"<img alt="" src="a.png" srcset="b.png">"#));
+    assert!(!at(r#"<img/src="a.png" srcset="b.png">"#));
+    assert!(at(r#"<img srcx="a.png" srcset="b.png">"#));
     // Each tag is looked at once, however often it says "srcset" (an `alt` of 100,000 of
     // them took seconds): the look ends at its `>`.
     let many = format!(
@@ -78,6 +84,13 @@ fn a_picture_given_only_a_srcset_shows_its_largest_candidate() {
     );
     let placeholder = r#"<img src="DATA:image/gif;base64,R0" srcset="/q-1.png 1x, /q-2.png 2x">"#;
     assert!(sanitize(placeholder, Some(&base()), None).contains("q-2.png"));
+    let in_alt = r#"<img alt="src=/q-1.png" srcset="/q-1.png 1x, /q-2.png 2x">"#;
+    assert!(
+        sanitize(in_alt, Some(&base()), None)
+            .contains(r#"src="https://balkansgroup.example/q-2.png""#),
+        "{}",
+        sanitize(in_alt, Some(&base()), None)
+    );
 }
 
 #[test]
