@@ -1,6 +1,5 @@
 //! `[fetch]`, validated: limits, concurrency, backoff and the defaults every source starts
-//! from, and the proxy with its login. `validate` reads the plain settings in place; the proxy
-//! is checked here.
+//! from, and the proxy with its login.
 
 use std::time::Duration;
 
@@ -96,9 +95,51 @@ pub fn default_user_agent() -> String {
 }
 
 impl Validator<'_> {
+    /// `[fetch]`: each setting checked, the default where it is unset or wrong.
+    pub(super) fn fetch(&mut self, f: &raw::RawFetch) -> FetchConfig {
+        let d = FetchConfig::default();
+        FetchConfig {
+            user_agent: self
+                .user_agent(&f.user_agent, "fetch.user_agent")
+                .unwrap_or(d.user_agent),
+            timeout: self
+                .duration(&f.timeout, "fetch.timeout")
+                .unwrap_or(d.timeout),
+            connect_timeout: self
+                .duration(&f.connect_timeout, "fetch.connect_timeout")
+                .unwrap_or(d.connect_timeout),
+            max_body_size: self
+                .size(&f.max_body_size, "fetch.max_body_size")
+                .unwrap_or(d.max_body_size),
+            max_redirects: self
+                .count(&f.max_redirects, "fetch.max_redirects", 0, 20)
+                .unwrap_or(d.max_redirects),
+            concurrency: self
+                .count(&f.concurrency, "fetch.concurrency", 1, 1024)
+                .unwrap_or(d.concurrency),
+            per_host_concurrency: self
+                .count(&f.per_host_concurrency, "fetch.per_host_concurrency", 1, 64)
+                .unwrap_or(d.per_host_concurrency),
+            default_interval: self
+                .interval(&f.interval, "fetch.interval")
+                .unwrap_or(d.default_interval),
+            backoff_base: self
+                .duration(&f.backoff_base, "fetch.backoff_base")
+                .unwrap_or(d.backoff_base),
+            backoff_max: self
+                .duration(&f.backoff_max, "fetch.backoff_max")
+                .unwrap_or(d.backoff_max),
+            time_zone: f
+                .time_zone
+                .as_ref()
+                .and_then(|tz| self.time_zone(tz, "fetch.time_zone")),
+            proxy: self.proxy(f),
+        }
+    }
+
     /// `[fetch] proxy`: an `http(s)://host:port` URL without a login or a path, and its
     /// login from `proxy_username` and `proxy_password_env`.
-    pub(super) fn proxy(&mut self, f: &raw::RawFetch) -> Option<ProxyConfig> {
+    fn proxy(&mut self, f: &raw::RawFetch) -> Option<ProxyConfig> {
         let auth = self.login(
             &f.proxy_username,
             &f.proxy_password_env,

@@ -1,13 +1,18 @@
 //! Each `[[sources]]` table, validated into a [`Source`]: its id, URL or file, language,
 //! schedule, default topics, login, extra headers and certificate checks.
 
+use std::collections::HashMap;
+
 use toml::Spanned;
 use url::Url;
 
 use super::raw::{self, RawSource};
+use super::rules::unknown_topic;
 use super::schedule::{cron_min_gap, MIN_POLL};
 use super::validate::Validator;
 use super::FetchConfig;
+use crate::classify::Classifier;
+use crate::filter;
 use crate::model::{redact_url_text, Location, Schedule, Source};
 
 /// A source id as it goes into a feed's path (`/feeds/sources/{id}.rss`) and metric labels:
@@ -29,13 +34,74 @@ pub(crate) fn valid_lang(tag: &str) -> bool {
         && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
+/// For each source kept, its index among the `[[sources]]` tables and its topics as written.
+type Placed = Vec<(usize, Vec<Spanned<String>>)>;
+
 impl Validator<'_> {
-    pub(super) fn source(
+    /// The `[[sources]]` tables: the sources valid enough to keep, in file order; each
+    /// source's own `filter`, by id; and, for each source kept, its index among the tables
+    /// and its topics as written (for [`Validator::source_topics`]).
+    pub(super) fn sources(
         &mut self,
-        rs: RawSource,
-        key: &str,
+        raw: Vec<RawSource>,
         fetch: &FetchConfig,
-    ) -> Option<Source> {
+    ) -> (Vec<Source>, HashMap<String, filter::Rules>, Placed) {
+        let mut source_filters = HashMap::new();
+        let mut sources: Vec<Source> = Vec::new();
+        // For each source in `sources`: its index among the `[[sources]]` tables, and its
+        // topics as written, to name where an unknown one is.
+        let mut placed: Placed = Vec::new();
+        // Id → offset of its first definition; the line is worked out only for a duplicate
+        // (a config of thousands of sources must not cost a scan of the file per source).
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(raw.len());
+        for (i, rs) in raw.into_iter().enumerate() {
+            let key = format!("sources[{i}]");
+            let id = rs.id.get_ref().clone();
+            if let Some(&first) = seen.get(&id) {
+                let line = self.loc.problem(first, "", "").line;
+                let msg = format!("duplicate source id {id:?} (first defined on line {line})");
+                self.push(rs.id.span().start, format!("{key}.id"), msg);
+            } else {
+                seen.insert(id.clone(), rs.id.span().start);
+            }
+            if let Some(raw_filter) = &rs.filter {
+                let rules = self.filter_rules(raw_filter, &format!("{key}.filter"));
+                source_filters.insert(id.clone(), rules);
+            }
+            let topics = rs.topics.clone();
+            if let Some(source) = self.source(rs, &key, fetch) {
+                sources.push(source);
+                placed.push((i, topics));
+            }
+        }
+        (sources, source_filters, placed)
+    }
+
+    /// Each topic the sources name by default that `classifier` does not define: `placed`
+    /// is, for each source, its index among the `[[sources]]` tables and its topics as
+    /// written.
+    pub(super) fn source_topics(
+        &mut self,
+        placed: &[(usize, Vec<Spanned<String>>)],
+        classifier: &Classifier,
+    ) {
+        for (i, topics) in placed {
+            for (j, t) in topics.iter().enumerate() {
+                if valid_id(t.get_ref()) && classifier.title(t.get_ref()).is_none() {
+                    let known: Vec<&str> = classifier.topics().collect();
+                    self.push(
+                        t.span().start,
+                        format!("sources[{i}].topics[{j}]"),
+                        unknown_topic(t.get_ref(), &known),
+                    );
+                }
+            }
+        }
+    }
+
+    /// One `[[sources]]` table, `key` its place (`sources[i]`); `None` when it is too
+    /// broken to keep.
+    fn source(&mut self, rs: RawSource, key: &str, fetch: &FetchConfig) -> Option<Source> {
         let id = rs.id.get_ref();
         if !valid_id(id) {
             self.push(
