@@ -91,12 +91,68 @@ pub(crate) fn ident_value(id: ItemId, hash: &str) -> Vec<u8> {
     v
 }
 
-/// Splits an identity index value.
+/// Splits an identity index value (or a tombstone) into the story's id and the rest: the raw
+/// hash ([`raw_hash`]), and for a tombstone of a story told by its GUID what it keeps of the
+/// story ([`Removed`]).
 pub(crate) fn split_ident_value(v: &[u8]) -> Option<(ItemId, &[u8])> {
     let head = v.get(..16)?;
     let mut id = [0u8; 16];
     id.copy_from_slice(head);
     Some((ItemId(id), &v[16..]))
+}
+
+/// The raw hash in what follows an identity value's story id: all of it, or what comes before
+/// a `\n`, after which a tombstone keeps what is left of its story ([`Removed`]).
+pub(crate) fn raw_hash(rest: &[u8]) -> &[u8] {
+    memchr::memchr(b'\n', rest).map_or(rest, |i| &rest[..i])
+}
+
+/// What a tombstone of a story told by its GUID keeps of the story that retention removed,
+/// after its raw hash and a `\n`, so that the GUID handed to another story later (a site's
+/// new CMS numbering its posts anew) is told apart from the story edited: its date, and the
+/// keys of its link and title. Written as text (`1577836800 <32 hex digits> -`), as the
+/// export carries a tombstone's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Removed {
+    /// When the story was published, in seconds since the epoch.
+    pub published: i64,
+    /// The key of this source's link for it (`None` without one).
+    pub link: Option<[u8; 16]>,
+    /// The key of its title (`None` for a title without words).
+    pub title: Option<[u8; 16]>,
+}
+
+impl Removed {
+    /// The text that follows the raw hash, `\n` included.
+    pub(crate) fn encode(&self) -> String {
+        let key =
+            |k: Option<[u8; 16]>| k.map_or_else(|| "-".to_string(), |k| ItemId(k).to_string());
+        format!(
+            "\n{} {} {}",
+            self.published,
+            key(self.link),
+            key(self.title)
+        )
+    }
+
+    /// What a tombstone's rest (after the story id) keeps, if anything.
+    pub(crate) fn decode(rest: &[u8]) -> Option<Removed> {
+        let tail = rest.get(raw_hash(rest).len() + 1..)?;
+        let mut parts = std::str::from_utf8(tail).ok()?.split(' ');
+        let published = parts.next()?.parse().ok()?;
+        let mut key = || -> Option<Option<[u8; 16]>> {
+            match parts.next()? {
+                "-" => Some(None),
+                hex => Some(Some(ItemId::parse(hex)?.0)),
+            }
+        };
+        let (link, title) = (key()?, key()?);
+        Some(Removed {
+            published,
+            link,
+            title,
+        })
+    }
 }
 
 /// Title index value: up to [`MAX_TITLE_MATCHES`] entries of `id ‖ published seconds`.
@@ -221,5 +277,23 @@ mod tests {
         let decoded = decode_title_entries(&encode_title_entries(&entries));
         assert_eq!(decoded.len(), MAX_TITLE_MATCHES);
         assert_eq!(decoded.last(), entries.last());
+    }
+
+    #[test]
+    fn a_tombstone_keeps_its_story_after_its_raw_hash() {
+        let kept = Removed {
+            published: -86_400,
+            link: Some([0xab; 16]),
+            title: None,
+        };
+        let mut value = ident_value(ItemId([1; 16]), "0f3a");
+        value.extend_from_slice(kept.encode().as_bytes());
+        let (id, rest) = split_ident_value(&value).unwrap();
+        assert_eq!((id, raw_hash(rest)), (ItemId([1; 16]), &b"0f3a"[..]));
+        assert_eq!(Removed::decode(rest), Some(kept));
+        // One written before kept nothing.
+        assert_eq!(raw_hash(b"0f3a"), b"0f3a");
+        assert_eq!(Removed::decode(b"0f3a"), None);
+        assert_eq!(Removed::decode(b"0f3a\n12 zz -"), None);
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::apply::{put_seen, titled_date, titled_mark};
-use super::dedupe_keys::{link_key, title_keys};
+use super::dedupe_keys::{link_key, title_key, title_keys};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};
@@ -104,6 +104,25 @@ impl Store {
             let key = keys::ident_key(&c.source, &c.identity.key());
             let value = tx.get(Index::Idents, &key)?.filter(names_it);
             if let Some(v) = value.clone() {
+                // A GUID's tombstone keeps what tells the story from another that a site
+                // hands the GUID to later (see `Tx::reused_after_removal`).
+                let v = match c.identity {
+                    Identity::Guid(_) => {
+                        let kept = keys::Removed {
+                            published: item.published.timestamp(),
+                            link: c
+                                .link
+                                .as_deref()
+                                .or(item.link.as_deref())
+                                .and_then(link_key),
+                            title: title_key(&item.title, 1),
+                        };
+                        let mut v = v.to_vec();
+                        v.extend_from_slice(kept.encode().as_bytes());
+                        IVec::from(v)
+                    }
+                    _ => v,
+                };
                 bury(&key, v);
             }
             // An entry without a GUID may be recorded under its link alone and under its link

@@ -95,7 +95,7 @@ impl Store {
                 Ok(stored
                     .as_deref()
                     .and_then(keys::split_ident_value)
-                    .is_some_and(|(_, h)| h == hash.as_bytes()))
+                    .is_some_and(|(_, h)| keys::raw_hash(h) == hash.as_bytes()))
             })
             .collect()
     }

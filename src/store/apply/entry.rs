@@ -79,8 +79,8 @@ impl Tx<'_, '_> {
     ///
     /// Returns `Break` when the entry is applied, or `Continue` with the entry handed back
     /// when its GUID now names another story than the one it named ([`Tx::recycled`]; that
-    /// story keeps its record) and no story it named before either: the entry goes on to
-    /// cases 2 and 3 as a recycled GUID.
+    /// story keeps its record; or [`Tx::reused_after_removal`], when retention removed it) and
+    /// no story it named before either: the entry goes on to cases 2 and 3 as a recycled GUID.
     fn entry_known(
         &self,
         known: Known,
@@ -95,12 +95,19 @@ impl Tx<'_, '_> {
         let claimed_before = self.claimed.borrow().contains(&known.id);
         self.claim(known.id);
         if let Some(gone_key) = known.gone {
-            // 1b. Carried before by this source, and removed by retention: a tombstone,
-            // which takes the entry's new hash (the next fetch skips the entry before
-            // normalizing it).
             if known.hash() != new.content_hash.as_bytes() {
+                // 1a. A GUID that retention's removed story had, handed to another story:
+                // a new story, below.
+                if self.reused_after_removal(new, &known) {
+                    return Ok(ControlFlow::Continue(s));
+                }
+                // 1b. Carried before by this source, and removed by retention: a tombstone,
+                // which takes the entry's new hash (the next fetch skips the entry before
+                // normalizing it) and keeps what it kept of the story.
+                let mut tombstone = ident_value(known.id);
+                tombstone.extend_from_slice(known.tail());
                 self.pending
-                    .insert(Index::Gone, gone_key.to_vec(), ident_value(known.id));
+                    .insert(Index::Gone, gone_key.to_vec(), tombstone);
             }
             report.unchanged += 1;
             return Ok(ControlFlow::Break(()));

@@ -56,6 +56,28 @@ impl Tx<'_, '_> {
         }
     }
 
+    /// Whether `new`, an entry under a GUID whose story retention removed (`known`, its
+    /// tombstone), is another story under that GUID used again, as [`Tx::recycled`] tells with
+    /// what the tombstone kept of the story ([`keys::Removed`]: none before this version kept
+    /// anything): another link, another title and a date further than `title_window`. (The
+    /// story's text is gone: a story that changed all three at once is taken for another.)
+    pub(super) fn reused_after_removal(&self, new: &NewItem, known: &super::Known) -> bool {
+        if !matches!(new.identity, Identity::Guid(_)) {
+            return false;
+        }
+        let (Some(removed), Some(published)) = (keys::Removed::decode(known.tail()), new.published)
+        else {
+            return false;
+        };
+        let far = (published.timestamp() - removed.published).unsigned_abs()
+            > self.dedupe.title_window.as_secs();
+        let other_link = matches!(
+            (new.link.as_deref().and_then(link_key), removed.link),
+            (Some(a), Some(b)) if a != b
+        );
+        far && other_link && title_key(&new.title, 1) != removed.title
+    }
+
     /// Records that this source's carrier of the stored `item` under `identity` (a GUID now
     /// given to another story, [`Tx::recycled`]) is known by the raw hash `hash` of its entry
     /// instead, under which the identity index names the story.

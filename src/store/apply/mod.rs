@@ -310,7 +310,13 @@ struct Known {
 impl Known {
     /// The raw hash of the entry as it was recorded.
     fn hash(&self) -> &[u8] {
-        &self.value[16..]
+        keys::raw_hash(&self.value[16..])
+    }
+
+    /// What follows the raw hash: for a tombstone of a story told by its GUID, what it keeps of
+    /// the story ([`keys::Removed`]); else nothing.
+    fn tail(&self) -> &[u8] {
+        &self.value[16 + self.hash().len()..]
     }
 
     fn elsewhere(self) -> Known {
