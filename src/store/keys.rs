@@ -109,48 +109,60 @@ pub(crate) fn raw_hash(rest: &[u8]) -> &[u8] {
 
 /// What a tombstone of a story told by its GUID keeps of the story that retention removed,
 /// after its raw hash and a `\n`, so that the GUID handed to another story later (a site's
-/// new CMS numbering its posts anew) is told apart from the story edited: its date, and the
-/// keys of its link and title. Written as text (`1577836800 <32 hex digits> -`), as the
-/// export carries a tombstone's hash.
+/// new CMS numbering its posts anew) is told apart from the story edited or listed again:
+/// when it was removed, its date, its link's key and its title. Written as text
+/// (`1577836800 1583020800 <32 hex digits> 0 Title words`), as the export carries a
+/// tombstone's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Removed {
     /// When the story was published, in seconds since the epoch.
     pub published: i64,
+    /// When retention removed it, in seconds since the epoch.
+    pub removed_at: i64,
     /// The key of this source's link for it (`None` without one).
     pub link: Option<[u8; 16]>,
-    /// The key of its title (`None` for a title without words).
-    pub title: Option<[u8; 16]>,
+    /// Its date was when it was first seen: its feed gave none.
+    pub date_inferred: bool,
+    /// Its title (on one line).
+    pub title: String,
 }
 
 impl Removed {
     /// The text that follows the raw hash, `\n` included.
     pub(crate) fn encode(&self) -> String {
-        let key =
-            |k: Option<[u8; 16]>| k.map_or_else(|| "-".to_string(), |k| ItemId(k).to_string());
+        let link = self
+            .link
+            .map_or_else(|| "-".to_string(), |k| ItemId(k).to_string());
+        let title = self.title.replace(['\n', '\r'], " ");
         format!(
-            "\n{} {} {}",
+            "\n{} {} {link} {} {title}",
             self.published,
-            key(self.link),
-            key(self.title)
+            self.removed_at,
+            u8::from(self.date_inferred)
         )
     }
 
     /// What a tombstone's rest (after the story id) keeps, if anything.
     pub(crate) fn decode(rest: &[u8]) -> Option<Removed> {
         let tail = rest.get(raw_hash(rest).len() + 1..)?;
-        let mut parts = std::str::from_utf8(tail).ok()?.split(' ');
+        let mut parts = std::str::from_utf8(tail).ok()?.splitn(5, ' ');
         let published = parts.next()?.parse().ok()?;
-        let mut key = || -> Option<Option<[u8; 16]>> {
-            match parts.next()? {
-                "-" => Some(None),
-                hex => Some(Some(ItemId::parse(hex)?.0)),
-            }
+        let removed_at = parts.next()?.parse().ok()?;
+        let link = match parts.next()? {
+            "-" => None,
+            hex => Some(ItemId::parse(hex)?.0),
         };
-        let (link, title) = (key()?, key()?);
+        let date_inferred = match parts.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
         Some(Removed {
             published,
+            removed_at,
             link,
-            title,
+            date_inferred,
+            title: parts.next()?.to_string(),
         })
     }
 }
@@ -283,17 +295,27 @@ mod tests {
     fn a_tombstone_keeps_its_story_after_its_raw_hash() {
         let kept = Removed {
             published: -86_400,
+            removed_at: 1_583_020_800,
             link: Some([0xab; 16]),
-            title: None,
+            date_inferred: false,
+            title: "Workshop on the Brussels dialogue".into(),
         };
         let mut value = ident_value(ItemId([1; 16]), "0f3a");
         value.extend_from_slice(kept.encode().as_bytes());
         let (id, rest) = split_ident_value(&value).unwrap();
         assert_eq!((id, raw_hash(rest)), (ItemId([1; 16]), &b"0f3a"[..]));
-        assert_eq!(Removed::decode(rest), Some(kept));
+        assert_eq!(Removed::decode(rest), Some(kept.clone()));
         // One written before kept nothing.
         assert_eq!(raw_hash(b"0f3a"), b"0f3a");
         assert_eq!(Removed::decode(b"0f3a"), None);
-        assert_eq!(Removed::decode(b"0f3a\n12 zz -"), None);
+        assert_eq!(Removed::decode(b"0f3a\n12 13 zz 0 A"), None);
+        let untitled = Removed {
+            link: None,
+            date_inferred: true,
+            title: String::new(),
+            ..kept
+        };
+        let rest = format!("0f3a{}", untitled.encode());
+        assert_eq!(Removed::decode(rest.as_bytes()), Some(untitled));
     }
 }

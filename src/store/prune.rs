@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::apply::{put_seen, titled_date, titled_mark};
-use super::dedupe_keys::{link_key, title_key, title_keys};
+use super::dedupe_keys::{link_key, title_keys};
 use super::journal::{Index, Pending};
 use super::{keys, Store, StoreError};
 use crate::model::{Identity, Item, ItemId};
@@ -56,7 +56,7 @@ impl Store {
         let mut removed = 0;
         for id in doomed {
             if let Some(item) = self.item(id)? {
-                self.remove(&item)?;
+                self.remove(&item, now)?;
                 removed += 1;
             }
         }
@@ -90,7 +90,7 @@ impl Store {
 
     /// Removes one story and every index entry that names it, all or nothing (see
     /// [`super::journal`]).
-    pub(super) fn remove(&self, item: &Item) -> Result<(), StoreError> {
+    pub(super) fn remove(&self, item: &Item, now: DateTime<Utc>) -> Result<(), StoreError> {
         let tx = Pending::new(self.main()?);
         tx.remove(Index::Items, &item.id.0[..]);
         tx.remove(Index::ByPublished, keys::listing_key(item));
@@ -110,12 +110,14 @@ impl Store {
                     Identity::Guid(_) => {
                         let kept = keys::Removed {
                             published: item.published.timestamp(),
+                            removed_at: now.timestamp(),
                             link: c
                                 .link
                                 .as_deref()
                                 .or(item.link.as_deref())
                                 .and_then(link_key),
-                            title: title_key(&item.title, 1),
+                            date_inferred: item.date_inferred,
+                            title: item.title.clone(),
                         };
                         let mut v = v.to_vec();
                         v.extend_from_slice(kept.encode().as_bytes());

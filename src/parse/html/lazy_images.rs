@@ -52,12 +52,11 @@ fn attributes(tag: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
                 Some(_) => break,
             }
         }
-        let name_len = rest
+        // A name may start with `=` (`=src` is one name, as the HTML tokenizer reads it).
+        let name_len = 1 + rest[1..]
             .iter()
             .position(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'/' | b'>'))
-            .unwrap_or(rest.len())
-            // A name starting with `=` is read as a name, as the HTML tokenizer does.
-            .max(1);
+            .unwrap_or(rest.len() - 1);
         let name = &rest[..name_len];
         let after = rest[name_len..].trim_ascii_start();
         let Some(value) = after.strip_prefix(b"=") else {

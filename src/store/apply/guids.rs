@@ -57,10 +57,13 @@ impl Tx<'_, '_> {
     }
 
     /// Whether `new`, an entry under a GUID whose story retention removed (`known`, its
-    /// tombstone), is another story under that GUID used again, as [`Tx::recycled`] tells with
-    /// what the tombstone kept of the story ([`keys::Removed`]: none before this version kept
-    /// anything): another link, another title and a date further than `title_window`. (The
-    /// story's text is gone: a story that changed all three at once is taken for another.)
+    /// tombstone), is another story under that GUID used again, told as [`Tx::recycled`] tells
+    /// it with what the tombstone kept of the story ([`keys::Removed`]; none before this
+    /// version kept anything): another link, another title (not the old one with words added
+    /// or cut), a date further than `title_window` from the story's, and published after the
+    /// story was removed. (An entry dated before is one of the stories removed, listed still:
+    /// in a feed numbered by place it comes back under the GUID of another. The story's text is
+    /// gone: one that moved its link, title and date at once is taken for another.)
     pub(super) fn reused_after_removal(&self, new: &NewItem, known: &super::Known) -> bool {
         if !matches!(new.identity, Identity::Guid(_)) {
             return false;
@@ -69,13 +72,20 @@ impl Tx<'_, '_> {
         else {
             return false;
         };
-        let far = (published.timestamp() - removed.published).unsigned_abs()
-            > self.dedupe.title_window.as_secs();
+        let published = published.timestamp();
+        if removed.date_inferred || published <= removed.removed_at {
+            return false;
+        }
+        let far =
+            (published - removed.published).unsigned_abs() > self.dedupe.title_window.as_secs();
         let other_link = matches!(
             (new.link.as_deref().and_then(link_key), removed.link),
             (Some(a), Some(b)) if a != b
         );
-        far && other_link && title_key(&new.title, 1) != removed.title
+        let (old, renamed) = (title_words(&removed.title), title_words(&new.title));
+        let retitled = old.len().min(renamed.len()) >= 2
+            && (old.is_subset(&renamed) || renamed.is_subset(&old));
+        far && other_link && !retitled && title_key(&new.title, 1) != title_key(&removed.title, 1)
     }
 
     /// Records that this source's carrier of the stored `item` under `identity` (a GUID now

@@ -676,6 +676,13 @@ fn a_guid_handed_to_another_story_after_retention_removed_its_own_stores_it() {
             ),
             entry("Workshop on the Brussels dialogue", "workshop", 4, "h4"),
             entry("Photos from the workshop in Pristina", "workshop", 4, "h5"),
+            // Words added to its title, a new slug and a date moved: edited, as a live one.
+            entry(
+                "Workshop on the Brussels dialogue in Pristina",
+                "workshop-in-pristina",
+                4,
+                "h7",
+            ),
         ];
         for edit in [old.clone()].iter().chain(&edits) {
             let r = apply(store, "s1", std::slice::from_ref(edit));
@@ -695,4 +702,52 @@ fn a_guid_handed_to_another_story_after_retention_removed_its_own_stores_it() {
             .collect();
         assert_eq!(titles, ["Women's Caucus meets in Prizren"]);
     }
+}
+
+/// A feed numbered by place (`<guid>1</guid>` the newest) whose stories retention removed:
+/// its next story takes GUID 1, and the removed stories it still lists move to the GUIDs of
+/// other removed stories. Those are the stories removed, dated before their removal, and stay
+/// out; only the new one is stored.
+#[test]
+fn a_feed_numbered_by_place_keeps_its_removed_stories_out_when_they_move_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let entry = |guid: &str, title: &str, slug: &str, month: u32, day: u32| {
+        let mut s = item(
+            guid,
+            title,
+            Some(&format!("https://x.example/{slug}")),
+            &format!("{guid}-{slug}"),
+        );
+        s.item.published = Some(Utc.with_ymd_and_hms(2020, month, day, 10, 0, 0).unwrap());
+        s
+    };
+    let a = |guid| entry(guid, "Workshop on the Brussels dialogue", "workshop", 1, 10);
+    let b = entry("2", "Licence plates agreement signed", "plates", 1, 1);
+    assert_eq!(apply(&store, "s1", &[a("1"), b]).new, 2);
+    let removed = store
+        .prune(
+            Some(std::time::Duration::from_secs(30 * 86_400)),
+            None,
+            &["s1".to_string()],
+            Utc.with_ymd_and_hms(2020, 3, 1, 0, 0, 0).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(removed, 2);
+    let p = entry(
+        "1",
+        "Women's Caucus meets in Prizren",
+        "caucus-prizren",
+        6,
+        3,
+    );
+    let r = apply(&store, "s1", &[p, a("2")]);
+    assert_eq!((r.new, r.unchanged), (1, 1));
+    let titles: Vec<String> = store
+        .list(&Query::default())
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["Women's Caucus meets in Prizren"]);
 }

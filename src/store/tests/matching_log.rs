@@ -24,7 +24,7 @@ fn the_identity_link_and_title_indexes_are_read_back_from_their_log() {
         );
         let old = store.list(&Query::default()).unwrap();
         let old = old.iter().find(|i| i.title == "An old story").unwrap();
-        store.remove(old).unwrap();
+        store.remove(old, now()).unwrap();
         let main = store.main().unwrap();
         assert_eq!(
             matching::log_len(main),
@@ -158,7 +158,7 @@ fn an_unreadable_matching_log_says_how_to_rebuild_it() {
         apply(&store, "old", std::slice::from_ref(&old));
         let removed = store.list(&Query::default()).unwrap();
         let removed = removed.iter().find(|i| i.title == "An old story").unwrap();
-        store.remove(removed).unwrap();
+        store.remove(removed, now()).unwrap();
         let main = store.main().unwrap();
         main.matches
             .insert(99u64.to_be_bytes(), &[9u8, 1][..])

@@ -72,6 +72,8 @@ fn a_picture_given_only_a_srcset_shows_its_largest_candidate() {
     assert!(!at(r#"<img alt="" src="a.png" srcset="b.png">"#));
     assert!(!at(r#"<img/src="a.png" srcset="b.png">"#));
     assert!(at(r#"<img srcx="a.png" srcset="b.png">"#));
+    assert!(at(r#"<img =src="a.png" srcset="b.png">"#));
+    assert!(!at(r#"<img = src="a.png" srcset="b.png">"#));
     // Each tag is looked at once, however often it says "srcset" (an `alt` of 100,000 of
     // them took seconds): the look ends at its `>`.
     let many = format!(
