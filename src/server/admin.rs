@@ -10,13 +10,13 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 use tokio::sync::{mpsc, oneshot};
 
-use super::errors::plain;
+use super::errors::Error;
 use super::Shared;
 
 /// Commands queued and not yet taken by the daemon, at most.
@@ -132,21 +132,14 @@ pub(super) async fn fetch(
     State(s): State<Arc<Shared>>,
     headers: HeaderMap,
     query: Result<Query<FetchQuery>, QueryRejection>,
-) -> Response {
-    let admin = match authorize(&s, &headers) {
-        Ok(a) => a,
-        Err(denied) => return denied.response(),
-    };
-    let Ok(Query(q)) = query else {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "bad query: use ?source=ID and/or ?force=true\n",
-        );
-    };
+) -> Result<Response, Error> {
+    let admin = authorize(&s, &headers)?;
+    let Query(q) =
+        query.map_err(|_| Error::BadRequest("bad query: use ?source=ID and/or ?force=true\n"))?;
     let config = s.config();
     let sources = match q.source {
         Some(id) if config.source(&id).is_some() => vec![id],
-        Some(_) => return plain(StatusCode::NOT_FOUND, "unknown source\n"),
+        Some(_) => return Err(Error::NotFound("unknown source\n")),
         None => config
             .sources
             .iter()
@@ -159,10 +152,8 @@ pub(super) async fn fetch(
         sources,
         force: q.force,
     };
-    match queue(admin, command) {
-        Ok(()) => json(StatusCode::ACCEPTED, body),
-        Err(refused) => refused.response(),
-    }
+    queue(admin, command)?;
+    Ok(json(StatusCode::ACCEPTED, body))
 }
 
 /// `POST /admin/reload`: 200 with the config's counts once the daemon runs on it, 422 with
@@ -170,32 +161,28 @@ pub(super) async fn fetch(
 /// scheduled), 202 when the daemon has not said within half of `[server] request_timeout`
 /// (past the whole, the server answers 503 itself): the reload is still made, and the status
 /// page and `config_last_reload_successful` tell how it went.
-pub(super) async fn reload(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let admin = match authorize(&s, &headers) {
-        Ok(a) => a,
-        Err(denied) => return denied.response(),
-    };
+pub(super) async fn reload(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let admin = authorize(&s, &headers)?;
     let (reply, outcome) = ReloadReply::new();
-    if let Err(refused) = queue(admin, Command::Reload(reply)) {
-        return refused.response();
-    }
+    queue(admin, Command::Reload(reply))?;
     let wait = s.request_timeout / 2;
-    match tokio::time::timeout(wait, outcome).await {
-        Ok(Ok(Ok(reloaded))) => json(
-            StatusCode::OK,
-            serde_json::json!({ "reloaded": true, "sources": reloaded.sources, "digests": reloaded.digests }),
-        ),
-        Ok(Ok(Err(why))) => json(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            serde_json::json!({ "reloaded": false, "error": why }),
-        ),
-        // The daemon dropped the reply: it stopped before it got to the reload.
-        Ok(Err(_)) => stopping(),
-        Err(_) => json(
+    let Ok(outcome) = tokio::time::timeout(wait, outcome).await else {
+        return Ok(json(
             StatusCode::ACCEPTED,
             serde_json::json!({ "queued": "reload" }),
-        ),
-    }
+        ));
+    };
+    // Dropped, the reply says the daemon stopped before it got to the reload.
+    let reloaded = outcome
+        .map_err(|_| Error::Stopping)?
+        .map_err(Error::ReloadRefused)?;
+    Ok(json(
+        StatusCode::OK,
+        serde_json::json!({ "reloaded": true, "sources": reloaded.sources, "digests": reloaded.digests }),
+    ))
 }
 
 fn json(status: StatusCode, body: serde_json::Value) -> Response {
@@ -207,76 +194,19 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
         .into_response()
 }
 
-fn stopping() -> Response {
-    plain(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping\n")
-}
-
-/// Why a command could not be queued.
-enum Unqueued {
-    /// The queue is full.
-    Busy,
-    /// The daemon no longer takes commands.
-    Stopping,
-}
-
-impl Unqueued {
-    fn response(self) -> Response {
-        match self {
-            Unqueued::Busy => {
-                let mut r = plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy: earlier admin commands are still queued\n",
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                r
-            }
-            Unqueued::Stopping => stopping(),
-        }
-    }
-}
-
-/// Queues `command` for the daemon.
-fn queue(admin: &Admin, command: Command) -> Result<(), Unqueued> {
+/// Queues `command` for the daemon: [`Error::Busy`] while the queue is full,
+/// [`Error::Stopping`] once the daemon no longer takes commands.
+fn queue(admin: &Admin, command: Command) -> Result<(), Error> {
     admin.commands.try_send(command).map_err(|e| match e {
-        mpsc::error::TrySendError::Full(_) => Unqueued::Busy,
-        mpsc::error::TrySendError::Closed(_) => Unqueued::Stopping,
+        mpsc::error::TrySendError::Full(_) => Error::Busy,
+        mpsc::error::TrySendError::Closed(_) => Error::Stopping,
     })
 }
 
-/// Why a request was turned away.
-enum Denied {
-    /// No token configured: the admin routes do not exist.
-    Disabled,
-    /// No bearer token in the request.
-    Missing,
-    /// A bearer token that is not the one.
-    Wrong,
-}
-
-impl Denied {
-    /// 404 while admin is disabled, 401 with a challenge for a missing or wrong token.
-    fn response(self) -> Response {
-        let challenge = match self {
-            Denied::Disabled => return plain(StatusCode::NOT_FOUND, "not found\n"),
-            Denied::Missing => r#"Bearer realm="tributary admin""#,
-            Denied::Wrong => r#"Bearer realm="tributary admin", error="invalid_token""#,
-        };
-        let mut r = plain(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized: send Authorization: Bearer <TRIBUTARY_ADMIN_TOKEN>\n",
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(challenge),
-        );
-        r
-    }
-}
-
-/// The admin half, when the request carries the token.
-fn authorize<'a>(s: &'a Shared, headers: &HeaderMap) -> Result<&'a Admin, Denied> {
-    let admin = s.admin.as_ref().ok_or(Denied::Disabled)?;
+/// The admin half, when the request carries the token: 404 while admin is disabled (the
+/// routes do not exist), 401 with a challenge for a missing or wrong token.
+fn authorize<'a>(s: &'a Shared, headers: &HeaderMap) -> Result<&'a Admin, Error> {
+    let admin = s.admin.as_ref().ok_or(Error::NotFound("not found\n"))?;
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -284,11 +214,15 @@ fn authorize<'a>(s: &'a Shared, headers: &HeaderMap) -> Result<&'a Admin, Denied
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then_some(token)
         })
-        .ok_or(Denied::Missing)?;
+        .ok_or(Error::Unauthorized {
+            invalid_token: false,
+        })?;
     if admin.token.matches(presented) {
         Ok(admin)
     } else {
-        Err(Denied::Wrong)
+        Err(Error::Unauthorized {
+            invalid_token: true,
+        })
     }
 }
 

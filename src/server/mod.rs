@@ -7,7 +7,7 @@
 //! - `shared`: [`Shared`], the state every handler sees, and how it is kept up.
 //! - `routes`: [`router`] and the handlers, one file per family of routes; [`fast_answer`].
 //! - `conditional`: ready documents answered with their validators (304) and gzip.
-//! - `errors`: the plain-text error answers and their statuses.
+//! - `errors`: where failures become statuses: the handlers' `Error` and its answers.
 //! - `headers`: the security headers of HTML pages and the CORS preflight.
 //! - [`feeds`]: the rendered feeds; [`metrics`]: the Prometheus metrics; `status`: the status
 //!   page; [`admin`]: the admin routes; `conn`: the connection loop; [`zerocopy`]: `sendfile`.

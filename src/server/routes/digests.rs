@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
-use crate::server::errors::{plain, unknown_digest_file};
+use crate::server::errors::Error;
 use crate::server::headers::{html_headers, PAGE_CSP};
 use crate::server::Shared;
 use crate::store::StoreError;
@@ -20,21 +20,20 @@ use crate::store::StoreError;
 pub(super) async fn digest_file(
     State(s): State<Arc<Shared>>,
     Path((name, file)): Path<(String, String)>,
-) -> Response {
-    let Some((which, ext)) = file.rsplit_once('.') else {
-        return unknown_digest_file();
-    };
+) -> Result<Response, Error> {
+    let (which, ext) = file.rsplit_once('.').ok_or(Error::UnknownDigestFile)?;
     let content_type = match ext {
         "html" => "text/html; charset=utf-8",
         "txt" => "text/plain; charset=utf-8",
         "eml" => "message/rfc822",
         "json" => "application/json",
-        _ => return unknown_digest_file(),
+        _ => return Err(Error::UnknownDigestFile),
     };
     let config = s.config();
-    let Some(d) = config.digest(&name).cloned() else {
-        return plain(StatusCode::NOT_FOUND, "unknown digest\n");
-    };
+    let d = config
+        .digest(&name)
+        .cloned()
+        .ok_or(Error::NotFound("unknown digest\n"))?;
     if which == "index" && ext == "json" {
         return digest_index(&s, d.name).await;
     }
@@ -62,7 +61,7 @@ pub(super) async fn digest_file(
                 Which::Show(Some((start + second, next + second)))
             }
             (_, Some(end)) => Which::Exact(end),
-            _ => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
+            _ => return Err(Error::NotFound("no such digest yet\n")),
         },
     };
     let name = d.name.clone();
@@ -86,17 +85,12 @@ pub(super) async fn digest_file(
             ),
         })
         .await;
-    let record = match found {
-        Ok(Some(record)) => record,
-        Ok(None) => return plain(StatusCode::NOT_FOUND, "no such digest yet\n"),
-        Err(error) => {
-            tracing::error!(%error, digest = %name, "reading a digest failed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the digest\n",
-            );
-        }
-    };
+    let record = found
+        .map_err(|error| {
+            Error::internal("reading a digest failed", "cannot read the digest\n", error)
+                .for_digest(name)
+        })?
+        .ok_or(Error::NotFound("no such digest yet\n"))?;
     let body = match ext {
         "html" => record.html,
         "txt" => record.text,
@@ -110,7 +104,7 @@ pub(super) async fn digest_file(
         // Digests may show the stories' images (`images = true`), from wherever they are.
         html_headers(h, "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     }
-    response
+    Ok(response)
 }
 
 /// How many digests `/digests/{name}/index.json` lists, newest first.
@@ -122,7 +116,7 @@ const DIGEST_INDEX_SCAN: usize = 2_000;
 /// `/digests/{name}/index.json`: the newest digests of a name, each with its period, count,
 /// subject, sending state and the URLs of its files, for a pipeline that wants every one
 /// rather than the latest.
-async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
+async fn digest_index(s: &Arc<Shared>, name: String) -> Result<Response, Error> {
     let digest = name.clone();
     let listed = s
         .read_digests(move |store| -> Result<Vec<serde_json::Value>, StoreError> {
@@ -161,32 +155,32 @@ async fn digest_index(s: &Arc<Shared>, name: String) -> Response {
             Ok(out)
         })
         .await;
-    match listed {
-        Ok(list) => {
-            let mut response = (
-                [(header::CONTENT_TYPE, "application/json")],
-                serde_json::to_string_pretty(&list).unwrap_or_default(),
-            )
-                .into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            response
-        }
-        Err(error) => {
-            tracing::error!(%error, %digest, "reading the digests for the index failed");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the digests\n",
-            )
-        }
-    }
+    let list = listed.map_err(|error| {
+        Error::internal(
+            "reading the digests for the index failed",
+            "cannot read the digests\n",
+            error,
+        )
+        .for_digest(digest)
+    })?;
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string_pretty(&list).unwrap_or_default(),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }
 
 /// `/digests/{name}/index.html`: the newest issues of a digest (those with stories, every
 /// one with `send_empty`) as a page for people, in the digest's language, each linked to its
 /// HTML.
-async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Response {
+async fn digest_archive(
+    s: &Arc<Shared>,
+    d: crate::config::DigestConfig,
+) -> Result<Response, Error> {
     #[derive(serde::Serialize)]
     struct Issue {
         href: String,
@@ -218,16 +212,14 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
             Ok(out)
         })
         .await;
-    let issues = match listed {
-        Ok(issues) => issues,
-        Err(error) => {
-            tracing::error!(%error, digest = %d.name, "reading the digests for the archive failed");
-            return plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the digests\n",
-            );
-        }
-    };
+    let issues = listed.map_err(|error| {
+        Error::internal(
+            "reading the digests for the archive failed",
+            "cannot read the digests\n",
+            error,
+        )
+        .for_digest(d.name.clone())
+    })?;
     let labels = locale.page_labels();
     let page = ARCHIVE.get_template("archive.html").and_then(|t| {
         t.render(minijinja::context! {
@@ -238,23 +230,18 @@ async fn digest_archive(s: &Arc<Shared>, d: crate::config::DigestConfig) -> Resp
             issues => issues,
         })
     });
-    match page {
-        Ok(html) => {
-            let mut response =
-                ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
-            let h = response.headers_mut();
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            html_headers(h, PAGE_CSP);
-            response
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a digest archive failed");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot render the archive\n",
-            )
-        }
-    }
+    let html = page.map_err(|e| {
+        Error::internal(
+            "rendering a digest archive failed",
+            "cannot render the archive\n",
+            e,
+        )
+    })?;
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    html_headers(h, PAGE_CSP);
+    Ok(response)
 }
 
 /// How many digest records the archive page reads at most to find the issues it shows.

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::publish::Format;
 use crate::server::conditional::conditional;
-use crate::server::errors::{plain, starting, unknown, unknown_format};
+use crate::server::errors::Error;
 use crate::server::feeds::Scope;
 use crate::server::Shared;
 use crate::store::StoreError;
@@ -63,13 +63,12 @@ pub(super) async fn all_feed(
     State(s): State<Arc<Shared>>,
     Path(file): Path<String>,
     req: Request,
-) -> Response {
+) -> Result<Response, Error> {
     match split_file(&file) {
         Some(("all", format)) => feed(&s, &Scope::All, format, req.headers()),
-        _ => plain(
-            StatusCode::NOT_FOUND,
+        _ => Err(Error::NotFound(
             "no such feed: try /feeds/all.rss, .atom, .json or .html\n",
-        ),
+        )),
     }
 }
 
@@ -77,43 +76,36 @@ pub(super) async fn topic_feed(
     State(s): State<Arc<Shared>>,
     Path(file): Path<String>,
     req: Request,
-) -> Response {
-    match split_file(&file) {
-        Some((topic, format)) => feed(&s, &Scope::Topic(topic.to_string()), format, req.headers()),
-        None => unknown_format(),
-    }
+) -> Result<Response, Error> {
+    let (topic, format) = split_file(&file).ok_or(Error::UnknownFormat)?;
+    feed(&s, &Scope::Topic(topic.to_string()), format, req.headers())
 }
 
 pub(super) async fn language_feed(
     State(s): State<Arc<Shared>>,
     Path(file): Path<String>,
     req: Request,
-) -> Response {
-    match split_file(&file) {
-        // Tags match in any case (`sr-latn` is `sr-Latn`), as language tags do.
-        Some((tag, format)) => {
-            let tag = s.config().language(tag).unwrap_or_else(|| tag.to_string());
-            feed(&s, &Scope::Language(tag), format, req.headers())
-        }
-        None => unknown_format(),
-    }
+) -> Result<Response, Error> {
+    let (tag, format) = split_file(&file).ok_or(Error::UnknownFormat)?;
+    // Tags match in any case (`sr-latn` is `sr-Latn`), as language tags do.
+    let tag = s.config().language(tag).unwrap_or_else(|| tag.to_string());
+    feed(&s, &Scope::Language(tag), format, req.headers())
 }
 
 pub(super) async fn source_feed(
     State(s): State<Arc<Shared>>,
     Path(file): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    match split_file(&file) {
-        Some((id, format)) => {
-            let config = s.config();
-            if config.source(id).is_none() {
-                return unknown("source", config.sources.iter().map(|s| s.id.as_str()));
-            }
-            lazy_feed(s, Scope::Source(id.to_string()), format, &headers).await
-        }
-        None => unknown_format(),
+) -> Result<Response, Error> {
+    let (id, format) = split_file(&file).ok_or(Error::UnknownFormat)?;
+    let config = s.config();
+    if config.source(id).is_none() {
+        return Err(Error::unknown(
+            "source",
+            config.sources.iter().map(|s| s.id.as_str()),
+        ));
     }
+    lazy_feed(s, Scope::Source(id.to_string()), format, &headers).await
 }
 
 /// A topic's stories in one language: `/feeds/topics/dialogue/sq.rss`.
@@ -121,18 +113,16 @@ pub(super) async fn topic_language_feed(
     State(s): State<Arc<Shared>>,
     Path((topic, file)): Path<(String, String)>,
     headers: HeaderMap,
-) -> Response {
-    let Some((tag, format)) = split_file(&file) else {
-        return unknown_format();
-    };
+) -> Result<Response, Error> {
+    let (tag, format) = split_file(&file).ok_or(Error::UnknownFormat)?;
     let config = s.config();
     if config.classifier.title(&topic).is_none() {
-        return unknown("topic", config.classifier.topics());
+        return Err(Error::unknown("topic", config.classifier.topics()));
     }
     // Tags match in any case, as on `/feeds/languages/`.
-    let Some(tag) = config.language(tag) else {
-        return unknown("language", config.languages().iter().map(String::as_str));
-    };
+    let tag = config
+        .language(tag)
+        .ok_or_else(|| Error::unknown("language", config.languages().iter().map(String::as_str)))?;
     lazy_feed(s, Scope::TopicLanguage(topic, tag), format, &headers).await
 }
 
@@ -145,12 +135,12 @@ async fn lazy_feed(
     scope: Scope,
     format: Format,
     headers: &HeaderMap,
-) -> Response {
+) -> Result<Response, Error> {
     if !shared.rendered() {
-        return starting();
+        return Err(Error::Starting);
     }
     if let (Some(doc), true) = shared.lazy_cached(&scope, format) {
-        return conditional(&doc, headers);
+        return Ok(conditional(&doc, headers));
     }
     let key = (scope.clone(), format);
     let turn = shared
@@ -179,11 +169,11 @@ async fn render_lazy(
     format: Format,
     headers: &HeaderMap,
     turn: tokio::sync::OwnedMutexGuard<()>,
-) -> Response {
+) -> Result<Response, Error> {
     let set = shared.feeds();
     let generation = set.generation;
     let cached = match shared.lazy_cached(&scope, format) {
-        (Some(doc), true) => return conditional(&doc, headers),
+        (Some(doc), true) => return Ok(conditional(&doc, headers)),
         (stale, _) => stale,
     };
     let s = shared.clone();
@@ -208,49 +198,40 @@ async fn render_lazy(
             }))
         })
         .await;
-    match rendered {
-        Ok(Ok(Some(doc))) => conditional(&doc, headers),
+    let doc = rendered
+        .map_err(|e| Error::internal("rendering a feed failed", "internal error\n", e))?
+        .map_err(|e| Error::internal("rendering a feed failed", "could not read the store\n", e))?
         // The config changed between the check and the render.
-        Ok(Ok(None)) => plain(StatusCode::NOT_FOUND, "unknown feed\n"),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "rendering a feed failed");
-            plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "could not read the store\n",
-            )
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "rendering a feed failed");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
-        }
-    }
+        .ok_or(Error::NotFound("unknown feed\n"))?;
+    Ok(conditional(&doc, headers))
 }
 
-fn feed(shared: &Shared, scope: &Scope, format: Format, headers: &HeaderMap) -> Response {
-    match shared.feeds().get(scope, format) {
-        Some(doc) => conditional(&doc, headers),
-        // The daemon serves at once and renders its first set in the background.
-        None if !shared.rendered() => starting(),
-        None => {
-            let config = shared.config();
-            match scope {
-                Scope::All | Scope::TopicLanguage(..) => {
-                    plain(StatusCode::NOT_FOUND, "unknown feed\n")
-                }
-                Scope::Topic(_) => unknown("topic", config.classifier.topics()),
-                Scope::Source(_) => unknown("source", config.sources.iter().map(|s| s.id.as_str())),
-                Scope::Language(_) => {
-                    unknown("language", config.languages().iter().map(String::as_str))
-                }
-            }
-        }
+fn feed(
+    shared: &Shared,
+    scope: &Scope,
+    format: Format,
+    headers: &HeaderMap,
+) -> Result<Response, Error> {
+    if let Some(doc) = shared.feeds().get(scope, format) {
+        return Ok(conditional(&doc, headers));
     }
+    // The daemon serves at once and renders its first set in the background.
+    if !shared.rendered() {
+        return Err(Error::Starting);
+    }
+    let config = shared.config();
+    Err(match scope {
+        Scope::All | Scope::TopicLanguage(..) => Error::NotFound("unknown feed\n"),
+        Scope::Topic(_) => Error::unknown("topic", config.classifier.topics()),
+        Scope::Source(_) => Error::unknown("source", config.sources.iter().map(|s| s.id.as_str())),
+        Scope::Language(_) => {
+            Error::unknown("language", config.languages().iter().map(String::as_str))
+        }
+    })
 }
 
-pub(super) async fn opml(State(s): State<Arc<Shared>>, req: Request) -> Response {
-    match s.feeds().opml() {
-        Some(doc) => conditional(&doc, req.headers()),
-        // Rendered with the first feed set: asked for before it, as a feed would be.
-        None => starting(),
-    }
+pub(super) async fn opml(State(s): State<Arc<Shared>>, req: Request) -> Result<Response, Error> {
+    // Rendered with the first feed set: asked for before it, as a feed would be.
+    let doc = s.feeds().opml().ok_or(Error::Starting)?;
+    Ok(conditional(&doc, req.headers()))
 }

@@ -8,18 +8,18 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::server::errors::{plain, store_unavailable};
+use crate::server::errors::{plain, Error};
 use crate::server::metrics;
 use crate::server::Shared;
 
-pub(super) async fn healthz(State(s): State<Arc<Shared>>) -> Response {
-    match s.store_failure() {
-        Some((since, error)) => store_unavailable(since, &error),
-        None => plain(StatusCode::OK, "ok\n"),
+pub(super) async fn healthz(State(s): State<Arc<Shared>>) -> Result<Response, Error> {
+    if let Some((since, error)) = s.store_failure() {
+        return Err(Error::StoreUnavailable { since, error });
     }
+    Ok(plain(StatusCode::OK, "ok\n"))
 }
 
-pub(super) async fn readyz(State(s): State<Arc<Shared>>) -> Response {
+pub(super) async fn readyz(State(s): State<Arc<Shared>>) -> Result<Response, Error> {
     // Ready once the feeds are rendered from the store: a partner's server that does not
     // answer must not keep an instance that serves every feed out of its load balancer, nor
     // must a store that takes no writes (the feeds rendered are still served; `/healthz`
@@ -30,18 +30,16 @@ pub(super) async fn readyz(State(s): State<Arc<Shared>>) -> Response {
             since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )
     });
-    let failing = failing.as_deref().unwrap_or("");
-    let (status, said) = if !s.rendered() {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "starting: the feeds are not rendered yet",
-        )
-    } else if s.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready")
+    let failing = failing.unwrap_or_default();
+    if !s.rendered() {
+        return Err(Error::NotReady { failing });
+    }
+    let said = if s.ready.load(Ordering::Acquire) {
+        "ready"
     } else {
-        (StatusCode::OK, "ready; first fetch cycle running")
+        "ready; first fetch cycle running"
     };
-    plain(status, format!("{said}{failing}\n"))
+    Ok(plain(StatusCode::OK, format!("{said}{failing}\n")))
 }
 
 /// prometheus-client writes the OpenMetrics text format (`_total` samples of a counter

@@ -20,7 +20,7 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate as _};
 
 use super::admin;
 use super::conditional::not_prerendered;
-use super::errors::plain;
+use super::errors::Error;
 use super::headers::{is_public_document, preflight};
 use super::Shared;
 
@@ -82,10 +82,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 if method == axum::http::Method::OPTIONS && is_public_document(uri.path()) {
                     return preflight();
                 }
-                plain(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "method not allowed: see the Allow header\n",
-                )
+                Error::MethodNotAllowed.into_response()
             },
         )
         .layer(middleware::from_fn_with_state(shared.clone(), observe))
@@ -144,7 +141,7 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
 /// `/feeds/topics/dialogue/`, which would lead to a 404), and `/feeds` and `/index.html` to
 /// the status page that lists every feed; the rest is 404. The Location is relative (a proxy's path prefix holds,
 /// and it never names another host) and keeps the query.
-async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Result<Response, Error> {
     let path = uri.path();
     let readable = method == axum::http::Method::GET || method == axum::http::Method::HEAD;
     let location = match path {
@@ -160,19 +157,15 @@ async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response
             })
             .map(|(_, last)| format!("../{last}")),
     };
-    match location {
-        Some(mut location) => {
-            if let Some(query) = uri.query() {
-                location.push('?');
-                location.push_str(query);
-            }
-            (
-                StatusCode::PERMANENT_REDIRECT,
-                [(header::LOCATION, location)],
-                "moved\n",
-            )
-                .into_response()
-        }
-        None => plain(StatusCode::NOT_FOUND, "not found\n"),
+    let mut location = location.ok_or(Error::NotFound("not found\n"))?;
+    if let Some(query) = uri.query() {
+        location.push('?');
+        location.push_str(query);
     }
+    Ok((
+        StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, location)],
+        "moved\n",
+    )
+        .into_response())
 }

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use crate::server::errors::plain;
+use crate::server::errors::Error;
 use crate::server::headers::{html_headers, PAGE_CSP};
 use crate::server::status;
 use crate::server::Shared;
@@ -67,18 +67,23 @@ pub(super) async fn status_page(State(s): State<Arc<Shared>>) -> Response {
 
 /// Every source's health as JSON (what `tributary sources --json` prints; the CLI reads it here
 /// while the daemon holds the store).
-pub(super) async fn sources_json(State(s): State<Arc<Shared>>) -> Response {
+pub(super) async fn sources_json(State(s): State<Arc<Shared>>) -> Result<Response, Error> {
     let shared = s.clone();
-    let health = s.blocking(&s.page_turns, move || shared.health()).await;
-    match health {
-        Ok(Ok(h)) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::to_string(&h).unwrap_or_else(|_| "[]".into()),
-        )
-            .into_response(),
-        _ => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
+    let unreadable = |error: String| {
+        Error::internal(
+            "reading the sources' health failed",
             "cannot read source health\n",
-        ),
-    }
+            error,
+        )
+    };
+    let health = s
+        .blocking(&s.page_turns, move || shared.health())
+        .await
+        .map_err(unreadable)?
+        .map_err(|e| unreadable(e.to_string()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&health).unwrap_or_else(|_| "[]".into()),
+    )
+        .into_response())
 }
