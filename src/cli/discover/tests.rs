@@ -1,6 +1,8 @@
 //! Unit tests of `discover`: outlines read from OPML, alternate links read from a page,
 //! source ids and the refusal of local addresses.
 
+use super::outlines::{feed_url, opml_feeds};
+use super::page::may_fetch;
 use super::*;
 
 #[test]
