@@ -3,7 +3,7 @@
 //! picture and language.
 
 use chrono::{DateTime, Datelike, Duration as ChronoDuration, Utc};
-use feed_rs::model::Text;
+use feed_rs::model::{Entry, Text};
 use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
@@ -16,46 +16,63 @@ use super::{Context, ParsedFeed, RawEntry};
 /// Turns a raw entry into a stored-item candidate: sanitized, absolute, dated, titled.
 pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewItem {
     let e = &raw.entry;
-    let xml_base = e.base.as_deref().and_then(|b| Url::parse(b).ok());
-    let html_base = xml_base
-        .clone()
-        .or_else(|| raw.link.clone())
-        .or_else(|| feed.site.clone())
-        .or_else(|| ctx.fetch_url.cloned());
+    let html_base = html_base(raw, feed, ctx);
     let item_host = raw
         .link
         .as_ref()
         .and_then(|l| l.host_str().map(str::to_string));
+    let (content, summary_text) =
+        content_and_summary(e, feed, html_base.as_ref(), item_host.as_deref());
+    let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
+    let title = title(raw, &summary_text);
+    let (published, updated) = dates(e, ctx.now);
+    let categories = categories(e);
+    let authors = authors(e, feed);
+    let enclosures = enclosures(e, feed, html_base.as_ref());
+    let image = image(e, feed, content.as_deref(), html_base.as_ref());
+    let lang = lang::story_language(
+        e.language.as_deref().or(feed.language.as_deref()),
+        ctx.default_lang,
+        &[&title, &summary],
+    );
+    NewItem {
+        identity: raw.identity.clone(),
+        // Again: the text decoder reads `&#146;` as U+0092, where HTML means `’`.
+        title: html::fix_c1_controls(title),
+        link: link(raw),
+        published,
+        updated,
+        summary: html::fix_c1_controls(summary),
+        content,
+        authors,
+        categories,
+        lang,
+        enclosures,
+        image,
+        content_hash: raw.content_hash.clone(),
+    }
+}
 
-    // The summary, when the entry has one apart from its body, is read on its own. Without
-    // one, a media description stands in (`itunes:summary`, `media:description`: podcasts,
-    // video channels).
-    let non_blank = |t: &&Text| !t.content.trim().is_empty();
-    let summary_apart = e.summary.as_ref().filter(non_blank).or_else(|| {
-        e.media
-            .iter()
-            .find_map(|m| m.description.as_ref().filter(non_blank))
-    });
-    // JSON Feed's `content_text` and `summary` are plain text by its spec (the HTML goes in
-    // `content_html`): what reads like a tag in them is text, in the summary as in the body.
-    // (Atom's text constructs are guessed: feeds put HTML in them.) Categories' terms and
-    // labels are text in every format too.
-    let capped_text = |text: &str| {
-        let end = text
-            .char_indices()
-            .nth(MAX_SUMMARY * 2)
-            .map_or(text.len(), |(i, _)| i);
-        html::collapse_whitespace(&text[..end])
-    };
-    let mut plain_body = None;
-    let body = e.content.as_ref().and_then(|c| {
-        let body = c.body.as_deref()?.trim();
-        let media_type = c.content_type.essence().to_string();
-        if feed.json && !is_markup(&media_type) && !body.is_empty() {
-            plain_body = Some(body);
-        }
-        (!body.is_empty()).then(|| as_html(body, &media_type))
-    });
+/// The base the entry's HTML resolves against: its `xml:base`, else its link, the feed's
+/// site, the URL fetched.
+fn html_base(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> Option<Url> {
+    let xml_base = raw.entry.base.as_deref().and_then(|b| Url::parse(b).ok());
+    xml_base
+        .or_else(|| raw.link.clone())
+        .or_else(|| feed.site.clone())
+        .or_else(|| ctx.fetch_url.cloned())
+}
+
+/// The entry's body as sanitized HTML (its summary's when it has no body) and its plain-text
+/// summary, not yet cut to [`MAX_SUMMARY`].
+fn content_and_summary(
+    e: &Entry,
+    feed: &ParsedFeed,
+    html_base: Option<&Url>,
+    item_host: Option<&str>,
+) -> (Option<String>, String) {
+    let summary_apart = summary_apart(e);
+    let (body, plain_body) = body(e, feed.json);
     let (body_html, summary_apart) = match body {
         Some(b) => (Some(b), summary_apart),
         None => (
@@ -66,14 +83,72 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
     };
     let content = body_html
         .as_deref()
-        .map(|h| html::sanitize(h, html_base.as_ref(), item_host.as_deref()))
+        .map(|h| html::sanitize(h, html_base, item_host))
         .filter(|c| !c.is_empty());
+    let summary_text = summary_text(
+        summary_apart,
+        body_html.as_deref(),
+        plain_body,
+        content.as_deref(),
+        feed.json,
+    );
+    (content, summary_text)
+}
 
+/// The entry's summary apart from its body, if it has one not blank.
+fn summary_apart(e: &Entry) -> Option<&Text> {
+    // The summary, when the entry has one apart from its body, is read on its own. Without
+    // one, a media description stands in (`itunes:summary`, `media:description`: podcasts,
+    // video channels).
+    let non_blank = |t: &&Text| !t.content.trim().is_empty();
+    e.summary.as_ref().filter(non_blank).or_else(|| {
+        e.media
+            .iter()
+            .find_map(|m| m.description.as_ref().filter(non_blank))
+    })
+}
+
+/// The start of a plain text, its whitespace collapsed.
+fn capped_text(text: &str) -> String {
+    // JSON Feed's `content_text` and `summary` are plain text by its spec (the HTML goes in
+    // `content_html`): what reads like a tag in them is text, in the summary as in the body.
+    // (Atom's text constructs are guessed: feeds put HTML in them.) Categories' terms and
+    // labels are text in every format too.
+    let end = text
+        .char_indices()
+        .nth(MAX_SUMMARY * 2)
+        .map_or(text.len(), |(i, _)| i);
+    html::collapse_whitespace(&text[..end])
+}
+
+/// The entry's body as HTML, if not blank, and, in a JSON Feed, the body itself when it is
+/// plain text.
+fn body(e: &Entry, json: bool) -> (Option<String>, Option<&str>) {
+    let mut plain_body = None;
+    let body = e.content.as_ref().and_then(|c| {
+        let body = c.body.as_deref()?.trim();
+        let media_type = c.content_type.essence().to_string();
+        if json && !is_markup(&media_type) && !body.is_empty() {
+            plain_body = Some(body);
+        }
+        (!body.is_empty()).then(|| as_html(body, &media_type))
+    });
+    (body, plain_body)
+}
+
+/// The plain-text summary: the start of the summary apart, else of the body.
+fn summary_text(
+    summary_apart: Option<&Text>,
+    body_html: Option<&str>,
+    plain_body: Option<&str>,
+    content: Option<&str>,
+    json: bool,
+) -> String {
     // Only the start of the text is kept (summary, derived title): only the start is read,
     // and the body's only when the entry has no summary apart.
-    let summary_text = summary_apart
+    summary_apart
         .map(|t| {
-            if feed.json && !t.content_type.subty().as_str().contains("html") {
+            if json && !t.content_type.subty().as_str().contains("html") {
                 capped_text(&t.content)
             } else {
                 text_prefix(t, MAX_SUMMARY)
@@ -81,7 +156,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         })
         .filter(|s| !s.is_empty())
         .or_else(|| {
-            let h = body_html.as_deref()?;
+            let h = body_html?;
             if let Some(body) = plain_body {
                 return Some(capped_text(body));
             }
@@ -89,7 +164,6 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             // second tokenizer. A body whose text the sanitizer took out with its markup
             // (MathML, SVG) is read as it came, so the story keeps what text it has.
             let text = content
-                .as_deref()
                 .map(|c| html::sanitized_text_prefix(c, MAX_SUMMARY))
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| html::to_text_prefix(h, MAX_SUMMARY));
@@ -100,20 +174,29 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
                 text
             })
         })
-        .unwrap_or_default();
-    let summary = html::truncate_words(&summary_text, MAX_SUMMARY);
+        .unwrap_or_default()
+}
 
-    let title = own_title(e).unwrap_or_else(|| {
-        html::truncate_words(&derive_title(&summary_text, raw.link.as_ref()), MAX_TITLE)
-    });
+/// The entry's own title, else one derived from its summary text or link.
+fn title(raw: &RawEntry, summary_text: &str) -> String {
+    own_title(&raw.entry).unwrap_or_else(|| {
+        html::truncate_words(&derive_title(summary_text, raw.link.as_ref()), MAX_TITLE)
+    })
+}
 
-    let latest_ok = ctx.now + ChronoDuration::hours(FUTURE_SLACK_HOURS);
+/// The entry's publication and update dates, each only if usable.
+fn dates(e: &Entry, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let latest_ok = now + ChronoDuration::hours(FUTURE_SLACK_HOURS);
     let usable = |d: &DateTime<Utc>| *d <= latest_ok && d.year() >= EARLIEST_YEAR;
     // A publication date that cannot be used gives way to a usable `updated` (a post
     // scheduled ahead, then touched now).
     let published = e.published.filter(usable).or(e.updated.filter(usable));
     let updated = e.updated.filter(usable);
+    (published, updated)
+}
 
+/// The entry's categories, at most [`MAX_CATEGORIES`].
+fn categories(e: &Entry) -> Vec<String> {
     // The first 20 distinct ones (letter case aside): an item may carry thousands, read no
     // further. A category is named by its label, else its term (a blank label names
     // nothing); one of over 100 characters is a list of keywords, not a category.
@@ -135,12 +218,20 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             categories.push(name);
         }
     }
+    categories
+}
 
+/// The entry's authors, else the feed's.
+fn authors(e: &Entry, feed: &ParsedFeed) -> Vec<String> {
     let mut authors = person_names(&e.authors);
     if authors.is_empty() {
         authors.clone_from(&feed.authors);
     }
+    authors
+}
 
+/// The entry's attachments, absolute, at most [`MAX_ENCLOSURES`].
+fn enclosures(e: &Entry, feed: &ParsedFeed, html_base: Option<&Url>) -> Vec<Enclosure> {
     // RSS `<enclosure>` and Media RSS come as media (an item's enclosures first:
     // `entry_extras`); Atom `rel="enclosure"` links and JSON Feed attachments as links. The
     // same file named twice is one enclosure.
@@ -169,7 +260,7 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
         if enclosures.len() == MAX_ENCLOSURES {
             break;
         }
-        let Some(url) = urls::resolve(&href, &[html_base.as_ref()]) else {
+        let Some(url) = urls::resolve(&href, &[html_base]) else {
             continue;
         };
         let url = url.to_string();
@@ -181,45 +272,36 @@ pub fn normalize(raw: &RawEntry, feed: &ParsedFeed, ctx: &Context<'_>) -> NewIte
             });
         }
     }
+    enclosures
+}
 
+/// The entry's picture apart from its text, absolute.
+fn image(
+    e: &Entry,
+    feed: &ParsedFeed,
+    content: Option<&str>,
+    html_base: Option<&Url>,
+) -> Option<String> {
     // The picture the feed names apart from the text: JSON Feed's `image` (put first of the
     // media when parsed), else a Media RSS thumbnail when the text shows no picture (a
     // thumbnail is small; the text's picture is the story's own, in full).
-    let image = e
-        .media
+    e.media
         .iter()
         .flat_map(|m| &m.thumbnails)
         .map(|t| t.image.uri.trim())
         .find(|u| !u.is_empty())
-        .filter(|_| feed.json || content.as_deref().and_then(html::first_image).is_none())
-        .and_then(|u| urls::resolve(u, &[html_base.as_ref()]))
-        .map(|u| u.to_string());
+        .filter(|_| feed.json || content.and_then(html::first_image).is_none())
+        .and_then(|u| urls::resolve(u, &[html_base]))
+        .map(|u| u.to_string())
+}
 
-    let lang = lang::story_language(
-        e.language.as_deref().or(feed.language.as_deref()),
-        ctx.default_lang,
-        &[&title, &summary],
-    );
-    NewItem {
-        identity: raw.identity.clone(),
-        // Again: the text decoder reads `&#146;` as U+0092, where HTML means `’`.
-        title: html::fix_c1_controls(title),
-        link: raw.link.as_ref().map(|link| {
-            let mut link = link.clone();
-            link.set_fragment(raw.fragment.as_deref());
-            link.to_string()
-        }),
-        published,
-        updated,
-        summary: html::fix_c1_controls(summary),
-        content,
-        authors,
-        categories,
-        lang,
-        enclosures,
-        image,
-        content_hash: raw.content_hash.clone(),
-    }
+/// The entry's link, with its fragment.
+fn link(raw: &RawEntry) -> Option<String> {
+    raw.link.as_ref().map(|link| {
+        let mut link = link.clone();
+        link.set_fragment(raw.fragment.as_deref());
+        link.to_string()
+    })
 }
 
 /// Longest plain-text summary kept, in characters.
