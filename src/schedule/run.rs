@@ -3,16 +3,20 @@
 //! that waits a while for fetches and sends before it flushes the store.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::Utc;
-use tokio::signal::unix::{signal, SignalKind};
+use chrono::{DateTime, Utc};
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc::Receiver;
 use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::jobs::Timetable;
 use super::render::{refresh, status_line};
 use super::states::write_states;
 use super::{live, notify, Daemon, Origin};
@@ -22,34 +26,92 @@ use crate::server::{self, Shared};
 use crate::store::Store;
 
 /// Runs the daemon until SIGTERM or SIGINT. Prints where it serves once it listens.
-pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
+pub async fn run(mut origin: Origin, config: Config) -> anyhow::Result<()> {
     raise_open_files_limit();
     // Handlers first: a signal that arrives while the daemon starts is handled, not fatal
     // (systemd may send SIGHUP as soon as READY=1 is out).
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
+    let mut signals = Signals::install()?;
     // The address first: a daemon that cannot listen leaves no new store behind.
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
+    let listener = bind(&config).await?;
+    let store = open_store(&config)?;
+    let addr = listener.local_addr()?;
+    let config = Arc::new(take_given_port(&mut origin, config, addr));
+    let (shared, mut commands) = share(&origin, &store, &config);
+    let daemon = Arc::new(new_daemon(origin, shared.clone(), &config, &store)?);
+    spawn_first_render(shared.clone());
+    let server = spawn_server(listener, &shared, &daemon.cancel);
+    announce(&config, addr);
+    let (mut timetable, store_gone) = daemon.start(&config, addr).await?;
+    let store_failed = daemon
+        .serve_signals(&mut signals, &mut commands, &mut timetable, &store_gone)
+        .await;
+    daemon.begin_stop(commands, &mut timetable).await;
+    let hurried = daemon.wait_for_tasks(&mut signals).await;
+    flush_store(&store, store_failed)?;
+    close_connections(server, hurried, &mut signals).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The signals the daemon handles.
+struct Signals {
+    /// SIGTERM: stop.
+    term: Signal,
+    /// SIGINT: stop.
+    int: Signal,
+    /// SIGHUP: reload.
+    hup: Signal,
+}
+
+impl Signals {
+    /// Installs the handlers for SIGTERM, SIGINT and SIGHUP.
+    fn install() -> std::io::Result<Self> {
+        let term = signal(SignalKind::terminate())?;
+        let int = signal(SignalKind::interrupt())?;
+        let hup = signal(SignalKind::hangup())?;
+        Ok(Signals { term, int, hup })
+    }
+}
+
+/// Binds the listen address.
+async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(config.server.listen)
         .await
         .with_context(|| {
             format!(
                 "cannot listen on {} (another address with --listen ADDR or TRIBUTARY_LISTEN)",
                 config.server.listen
             )
-        })?;
+        })
+}
+
+/// Opens the store, refused if an import into it was interrupted.
+fn open_store(config: &Config) -> anyhow::Result<Arc<Store>> {
     let store = Store::open(&config.store)?;
-    crate::app::refuse_if_import_interrupted(&store, &config)?;
-    let store = Arc::new(store);
-    let addr = listener.local_addr()?;
+    crate::app::refuse_if_import_interrupted(&store, config)?;
+    Ok(Arc::new(store))
+}
+
+/// Takes the address the listener was given as the one to listen on (it differs for port 0):
+/// the config with it.
+fn take_given_port(origin: &mut Origin, mut config: Config, addr: SocketAddr) -> Config {
     // Port 0 asks the system for a free port: links derived from the address name the one it
     // gave, now and after a reload.
     if addr != config.server.listen {
         origin.listen = Some(addr);
         config.server = config.server.with_listen(addr);
     }
-    let config = Arc::new(config);
-    let (shared, mut commands) = match origin.admin_token.clone() {
+    config
+}
+
+/// What the server shares with the daemon, and the admin commands when the admin routes are
+/// on.
+fn share(
+    origin: &Origin,
+    store: &Arc<Store>,
+    config: &Arc<Config>,
+) -> (Arc<Shared>, Option<Receiver<Command>>) {
+    let (shared, commands) = match origin.admin_token.clone() {
         Some(token) => {
             let (admin, commands) = Admin::new(token);
             let shared = Shared::new(store.clone(), config.clone()).with_admin(admin);
@@ -57,12 +119,21 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         }
         None => (Shared::new(store.clone(), config.clone()), None),
     };
-    let shared = Arc::new(shared);
+    (Arc::new(shared), commands)
+}
+
+/// The daemon, with the config in force and its pipeline, nothing running yet.
+fn new_daemon(
+    origin: Origin,
+    shared: Arc<Shared>,
+    config: &Arc<Config>,
+    store: &Arc<Store>,
+) -> anyhow::Result<Daemon> {
     let cancel = CancellationToken::new();
-    let daemon = Arc::new(Daemon {
+    Ok(Daemon {
         origin,
-        shared: shared.clone(),
-        live: RwLock::new(Arc::new(live(&config, &store, &cancel)?)),
+        shared,
+        live: RwLock::new(Arc::new(live(config, store, &cancel)?)),
         running: Mutex::new(HashMap::new()),
         catching_up: Mutex::new(CancellationToken::new()),
         tracker: TaskTracker::new(),
@@ -71,11 +142,14 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         started: Utc::now(),
         digest_since: Mutex::new(HashMap::new()),
         sending: Mutex::new(std::collections::BTreeSet::new()),
-    });
+    })
+}
 
+/// Renders what the store holds in the background, again until it succeeds, then reads its
+/// identities, links and titles into memory.
+fn spawn_first_render(first: Arc<Shared>) {
     // Serve at once: what the store already holds is rendered in the background (feeds
     // answer 503 with Retry-After until then), so a large store does not delay start-up.
-    let first = shared.clone();
     tokio::spawn(async move {
         // Until it succeeds: feeds and /readyz answer 503 until the first render.
         let mut wait = Duration::from_secs(1);
@@ -93,10 +167,23 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
             wait = (wait * 2).min(Duration::from_secs(60));
         }
     });
-    let cancel = daemon.cancel.clone();
-    let server = tokio::spawn(server::serve(listener, shared.clone(), async move {
+}
+
+/// Serves on `listener` until `cancel`.
+fn spawn_server(
+    listener: tokio::net::TcpListener,
+    shared: &Arc<Shared>,
+    cancel: &CancellationToken,
+) -> JoinHandle<std::io::Result<()>> {
+    let cancel = cancel.clone();
+    tokio::spawn(server::serve(listener, shared.clone(), async move {
         cancel.cancelled().await
-    }));
+    }))
+}
+
+/// Prints where the daemon serves and logs its start, warning when its links name an address
+/// no reader can reach.
+fn announce(config: &Config, addr: SocketAddr) {
     outln!(
         "tributary {} serving on http://{addr}/ — subscribe to {} (status page: {})",
         env!("CARGO_PKG_VERSION"),
@@ -110,73 +197,11 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
             "the feeds' self links and web page links name the listen address, which no reader can reach: set [server] base_url to the address readers use"
         );
     }
+}
 
-    tokio::spawn(daemon.clone().render_loop());
-    let mut timetable = daemon.timetable(&daemon.live()).await?;
-    daemon.digests_scheduled(&config);
-    notify::ready(&format!(
-        "listening on http://{addr}/; first fetch cycle of {} sources running",
-        config.sources.len()
-    ));
-    if let Some(every) = notify::watchdog_interval() {
-        tokio::spawn(watchdog(every));
-    }
-    tokio::spawn(daemon.clone().first_cycle());
-    daemon.tracker.spawn(daemon.clone().due_digests());
-    let store_gone = Arc::new(Notify::new());
-    tokio::spawn(write_states(
-        shared.clone(),
-        daemon.cancel.clone(),
-        store_gone.clone(),
-    ));
-
-    let mut store_failed = None;
-    loop {
-        tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = store_gone.notified() => {
-                store_failed = shared.store_failure();
-                break;
-            }
-            _ = hup.recv() => {
-                notify::reloading();
-                let _ = daemon.reload(&mut timetable).await;
-                notify::ready(&status_line(&shared).await);
-            }
-            Some(command) = next_command(&mut commands) => daemon.command(command, &mut timetable).await,
-        }
-    }
-
-    // No more admin commands: a request queued from here on is told the daemon is stopping,
-    // and one waiting for its reload's outcome is told so at once.
-    drop(commands);
-    notify::stopping();
-    tracing::info!(
-        "stopping: no new fetches; running downloads end, feeds already downloaded are stored"
-    );
-    daemon.cancel.cancel();
-    let _ = timetable.scheduler.shutdown().await;
-    daemon.tracker.close();
-    // A send ends at once too, unless the relay is taking its message: then the relay's
-    // answer settles whether the list has it, and is worth a moment.
-    for name in daemon.sending() {
-        tracing::info!(digest = %name, "stopping: waiting for the send of digest {name} (it ends now, or within {} if the relay is taking its message)", humantime::format_duration(crate::digest::run::STOP_GRACE));
-    }
-    // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once, for fetches and for
-    // the server's open connections alike.
-    let hurried = tokio::select! {
-        finished = tokio::time::timeout(SHUTDOWN_GRACE, daemon.tracker.wait()) => {
-            if finished.is_err() {
-                tracing::warn!("still running after {SHUTDOWN_GRACE:?}: {}; stopping anyway (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", daemon.busy());
-            }
-            false
-        }
-        signal = second_signal(&mut term, &mut int) => {
-            tracing::warn!("second {signal}: stopping without waiting for what still runs: {} (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", daemon.busy());
-            true
-        }
-    };
+/// Flushes the store; after a store that took no more writes, fails (exit 1) to have the
+/// daemon restarted.
+fn flush_store(store: &Store, store_failed: Option<(DateTime<Utc>, String)>) -> anyhow::Result<()> {
     if let Some((since, error)) = store_failed {
         // Exit 1: the service manager restarts the daemon (systemd's Restart=on-failure, a
         // container's restart policy), and a new process opens the store afresh.
@@ -188,6 +213,16 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         );
     }
     store.flush()?;
+    Ok(())
+}
+
+/// Waits for the server's open connections, or aborts them when `hurried` or at a second
+/// signal.
+async fn close_connections(
+    server: JoinHandle<std::io::Result<()>>,
+    hurried: bool,
+    signals: &mut Signals,
+) {
     // Open connections finish their requests (up to the server's drain time), unless a
     // second signal came or comes meanwhile.
     if hurried {
@@ -196,14 +231,111 @@ pub async fn run(mut origin: Origin, mut config: Config) -> anyhow::Result<()> {
         let abort = server.abort_handle();
         tokio::select! {
             _ = server => {}
-            signal = second_signal(&mut term, &mut int) => {
+            signal = second_signal(&mut signals.term, &mut signals.int) => {
                 tracing::warn!("second {signal}: closing open connections now");
                 abort.abort();
             }
         }
     }
-    tracing::info!("stopped");
-    Ok(())
+}
+
+impl Daemon {
+    /// Starts the daemon's tasks: rendering, the schedule, the first fetch cycle, the due
+    /// digests, the states' writes; tells systemd it is ready. The timetable, and what the
+    /// states' writes notify when the store takes no more writes.
+    async fn start(
+        self: &Arc<Self>,
+        config: &Config,
+        addr: SocketAddr,
+    ) -> anyhow::Result<(Timetable, Arc<Notify>)> {
+        tokio::spawn(self.clone().render_loop());
+        let timetable = self.timetable(&self.live()).await?;
+        self.digests_scheduled(config);
+        notify::ready(&format!(
+            "listening on http://{addr}/; first fetch cycle of {} sources running",
+            config.sources.len()
+        ));
+        if let Some(every) = notify::watchdog_interval() {
+            tokio::spawn(watchdog(every));
+        }
+        tokio::spawn(self.clone().first_cycle());
+        self.tracker.spawn(self.clone().due_digests());
+        let store_gone = Arc::new(Notify::new());
+        tokio::spawn(write_states(
+            self.shared.clone(),
+            self.cancel.clone(),
+            store_gone.clone(),
+        ));
+        Ok((timetable, store_gone))
+    }
+
+    /// Reloads at SIGHUP and runs admin commands until SIGTERM, SIGINT or a store that takes
+    /// no more writes: then, that store's failure.
+    async fn serve_signals(
+        self: &Arc<Self>,
+        signals: &mut Signals,
+        commands: &mut Option<Receiver<Command>>,
+        timetable: &mut Timetable,
+        store_gone: &Notify,
+    ) -> Option<(DateTime<Utc>, String)> {
+        let mut store_failed = None;
+        loop {
+            tokio::select! {
+                _ = signals.term.recv() => break,
+                _ = signals.int.recv() => break,
+                _ = store_gone.notified() => {
+                    store_failed = self.shared.store_failure();
+                    break;
+                }
+                _ = signals.hup.recv() => {
+                    notify::reloading();
+                    let _ = self.reload(timetable).await;
+                    notify::ready(&status_line(&self.shared).await);
+                }
+                Some(command) = next_command(commands) => self.command(command, timetable).await,
+            }
+        }
+        store_failed
+    }
+
+    /// Stops taking admin commands and new work: tells systemd, ends the jobs, downloads
+    /// and sends.
+    async fn begin_stop(&self, commands: Option<Receiver<Command>>, timetable: &mut Timetable) {
+        // No more admin commands: a request queued from here on is told the daemon is stopping,
+        // and one waiting for its reload's outcome is told so at once.
+        drop(commands);
+        notify::stopping();
+        tracing::info!(
+            "stopping: no new fetches; running downloads end, feeds already downloaded are stored"
+        );
+        self.cancel.cancel();
+        let _ = timetable.scheduler.shutdown().await;
+        self.tracker.close();
+    }
+
+    /// Waits a while for the daemon's tasks to end, unless a second signal comes: whether it
+    /// did (the stop is hurried).
+    async fn wait_for_tasks(&self, signals: &mut Signals) -> bool {
+        // A send ends at once too, unless the relay is taking its message: then the relay's
+        // answer settles whether the list has it, and is worth a moment.
+        for name in self.sending() {
+            tracing::info!(digest = %name, "stopping: waiting for the send of digest {name} (it ends now, or within {} if the relay is taking its message)", humantime::format_duration(crate::digest::run::STOP_GRACE));
+        }
+        // A second SIGTERM or SIGINT (Ctrl-C again) stops waiting at once, for fetches and for
+        // the server's open connections alike.
+        tokio::select! {
+            finished = tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait()) => {
+                if finished.is_err() {
+                    tracing::warn!("still running after {SHUTDOWN_GRACE:?}: {}; stopping anyway (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", self.busy());
+                }
+                false
+            }
+            signal = second_signal(&mut signals.term, &mut signals.int) => {
+                tracing::warn!("second {signal}: stopping without waiting for what still runs: {} (a feed being applied is either fully stored or not at all; a digest whose message was under way is one the relay may have taken)", self.busy());
+                true
+            }
+        }
+    }
 }
 
 /// How long shutdown waits for running fetches before giving up on them.
