@@ -6,6 +6,7 @@
 //! `rules` (topics and filters) and `mail` (with `[[digests]]`). Checks of single values are
 //! in `values`, of intervals and cron expressions in `schedule`.
 
+mod digests;
 mod error;
 mod fetch;
 mod load;
@@ -22,9 +23,10 @@ mod values;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use digests::DigestConfig;
 pub use error::{ConfigError, Problem};
 pub use fetch::{default_user_agent, FetchConfig, ProxyConfig, DEFAULT_INTERVAL};
-pub use mail::{DigestConfig, MailConfig, SmtpConfig, SmtpSecurity};
+pub use mail::{MailConfig, SmtpConfig, SmtpSecurity};
 pub use schedule::normalize_cron;
 pub(crate) use schedule::parse_cron;
 pub use server::ServerConfig;
