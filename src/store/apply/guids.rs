@@ -3,13 +3,12 @@
 //! new GUIDs and addresses.
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use super::texts::{title_words, LONG_TEXT};
 use super::{Tx, TxResult};
 use crate::model::{Identity, Item, NewItem};
 use crate::parse::html;
-use crate::store::dedupe_keys::{link_key, title_key, SHARED_LINK};
+use crate::store::dedupe_keys::{link_key, title_key, DedupeKey, SHARED_LINK};
 use crate::store::journal::Index;
 use crate::store::{keys, matching};
 
@@ -22,35 +21,21 @@ impl Tx<'_, '_> {
     /// one) not telling the same story. A story edited changes some of these, not all: a
     /// retitle with its slug keeps its date, a date moved keeps the link.
     pub(super) fn recycled(&self, new: &NewItem, item: &Item) -> bool {
-        if !matches!(new.identity, Identity::Guid(_)) || item.date_inferred {
+        if item.date_inferred {
             return false;
         }
-        let Some(published) = new.published else {
-            return false;
-        };
         let own_link = item
             .sources
             .iter()
             .find(|c| c.source == self.source)
             .and_then(|c| c.link.as_deref())
             .or(item.link.as_deref());
-        let (Some(a), Some(b)) = (
-            new.link.as_deref().and_then(link_key),
+        self.other_than(
+            new,
+            item.published.timestamp(),
             own_link.and_then(link_key),
-        ) else {
-            return false;
-        };
-        let far = (published - item.published)
-            .abs()
-            .to_std()
-            .unwrap_or(Duration::MAX)
-            > self.dedupe.title_window;
-        // A title with words added or cut (" | Portal", "(video)") is the story's retitled.
-        // (Two words at least in the shorter: "Update" and "Update 2" are two stories.)
-        let (old, renamed) = (title_words(&item.title), title_words(&new.title));
-        let retitled = old.len().min(renamed.len()) >= 2
-            && (old.is_subset(&renamed) || renamed.is_subset(&old));
-        a != b && far && !retitled && title_key(&new.title, 1) != title_key(&item.title, 1) && {
+            &item.title,
+        ) && {
             let (x, y) = (self.pairs_of_entry(new), self.pairs_of_story(item));
             x.is_empty() || y.is_empty() || !self.texts_agree(new, item)
         }
@@ -65,27 +50,42 @@ impl Tx<'_, '_> {
     /// in a feed numbered by place it comes back under the GUID of another. The story's text is
     /// gone: one that moved its link, title and date at once is taken for another.)
     pub(super) fn reused_after_removal(&self, new: &NewItem, known: &super::Known) -> bool {
-        if !matches!(new.identity, Identity::Guid(_)) {
-            return false;
-        }
-        let (Some(removed), Some(published)) = (keys::Removed::decode(known.tail()), new.published)
-        else {
+        let Some(removed) = keys::Removed::decode(known.tail()) else {
             return false;
         };
-        let published = published.timestamp();
-        if removed.date_inferred || published <= removed.removed_at {
+        !removed.date_inferred
+            && new
+                .published
+                .is_some_and(|p| p.timestamp() > removed.removed_at)
+            && self.other_than(new, removed.published, removed.link, &removed.title)
+    }
+
+    /// What [`Tx::recycled`] and [`Tx::reused_after_removal`] both ask of `new`, an entry under
+    /// a GUID, against the story its GUID named (published at `published`, in seconds; under
+    /// this source's link key `link`; titled `title`): everything but its text another. Its
+    /// link (both known), its title (not the story's with words added or cut: " | Portal",
+    /// "(video)"; two words at least in the shorter, as "Update" and "Update 2" are two
+    /// stories), and its date, further than `title_window` from the story's.
+    fn other_than(
+        &self,
+        new: &NewItem,
+        published: i64,
+        link: Option<DedupeKey>,
+        title: &str,
+    ) -> bool {
+        let (Identity::Guid(_), Some(new_published)) = (&new.identity, new.published) else {
             return false;
-        }
-        let far =
-            (published - removed.published).unsigned_abs() > self.dedupe.title_window.as_secs();
+        };
         let other_link = matches!(
-            (new.link.as_deref().and_then(link_key), removed.link),
+            (new.link.as_deref().and_then(link_key), link),
             (Some(a), Some(b)) if a != b
         );
-        let (old, renamed) = (title_words(&removed.title), title_words(&new.title));
+        let far = (new_published.timestamp() - published).unsigned_abs()
+            > self.dedupe.title_window.as_secs();
+        let (old, renamed) = (title_words(title), title_words(&new.title));
         let retitled = old.len().min(renamed.len()) >= 2
             && (old.is_subset(&renamed) || renamed.is_subset(&old));
-        far && other_link && !retitled && title_key(&new.title, 1) != title_key(&removed.title, 1)
+        other_link && far && !retitled && title_key(&new.title, 1) != title_key(title, 1)
     }
 
     /// Records that this source's carrier of the stored `item` under `identity` (a GUID now
