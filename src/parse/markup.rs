@@ -1,5 +1,5 @@
 //! Quick scans of a document's markup that the repairs and readers share: a byte search, a
-//! count of elements, where the root element starts, an attribute's value.
+//! count of elements, where the root element starts, a tag's attributes and one's value.
 
 /// Byte offset of the first `needle` in `hay`, found with memchr's vectorized search: the
 /// repairs look through whole documents, where `str::find` compares a byte at a time.
@@ -70,23 +70,61 @@ fn skip_doctype(s: &str) -> Option<usize> {
     None
 }
 
+/// The value of attribute `name` (its exact name, as XML writes it) in a start tag (`<rss
+/// version="2.0">`), read as [`attributes`] reads them.
 pub(super) fn attr_value<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
-    let mut search = 0;
-    while let Some(pos) = tag[search..].find(name) {
-        let at = search + pos;
-        let before_ok = tag[..at].ends_with(|c: char| c.is_whitespace());
-        let rest = tag[at + name.len()..].trim_start();
-        if before_ok {
-            if let Some(rest) = rest.strip_prefix('=') {
-                let rest = rest.trim_start();
-                let quote = rest.chars().next()?;
-                if quote == '"' || quote == '\'' {
-                    let v = &rest[1..];
-                    return Some(&v[..v.find(quote)?]);
-                }
+    let after_lt = tag.strip_prefix('<').unwrap_or(tag).as_bytes();
+    let name_end = after_lt
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || matches!(b, b'/' | b'>'))
+        .unwrap_or(after_lt.len());
+    attributes(&after_lt[name_end..])
+        .find(|(n, _)| *n == name.as_bytes())
+        .and_then(|(_, value)| std::str::from_utf8(value?).ok())
+}
+
+/// A tag's attributes, from the bytes after its name: a name runs to whitespace, `=`, `/` or
+/// `>`; a value quoted runs to its closing quote (so that `src=` written inside another
+/// attribute's value, as in `alt="set src=x"`, is no attribute), one unquoted to whitespace
+/// or `>`. A value cut off by the end of `tag` runs to that end.
+pub(super) fn attributes(tag: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
+    let mut rest = tag;
+    std::iter::from_fn(move || {
+        loop {
+            rest = rest.trim_ascii_start();
+            match rest.first() {
+                None | Some(b'>') => return None,
+                Some(b'/') => rest = &rest[1..],
+                Some(_) => break,
             }
         }
-        search = at + name.len();
-    }
-    None
+        // A name may start with `=` (`=src` is one name, as the HTML tokenizer reads it).
+        let name_len = 1 + rest[1..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'/' | b'>'))
+            .unwrap_or(rest.len() - 1);
+        let name = &rest[..name_len];
+        let after = rest[name_len..].trim_ascii_start();
+        let Some(value) = after.strip_prefix(b"=") else {
+            rest = after;
+            return Some((name, None));
+        };
+        let value = value.trim_ascii_start();
+        let (inner, next) = match value.first() {
+            Some(&q @ (b'"' | b'\'')) => {
+                let inner = &value[1..];
+                let len = memchr::memchr(q, inner).unwrap_or(inner.len());
+                (&inner[..len], inner.get(len + 1..).unwrap_or_default())
+            }
+            _ => {
+                let len = value
+                    .iter()
+                    .position(|b| b.is_ascii_whitespace() || *b == b'>')
+                    .unwrap_or(value.len());
+                (&value[..len], &value[len..])
+            }
+        };
+        rest = next;
+        Some((name, Some(inner)))
+    })
 }

@@ -2,6 +2,8 @@
 //! own in `src` (a quick look at the raw markup, before the rewriter reads it), and the
 //! largest candidate of a `srcset`.
 
+use crate::parse::markup::attributes;
+
 /// Whether the `srcset` found at `at` is in an `<img>` tag without a usable `src` (none, an
 /// empty one or a `data:` placeholder), as a quick look before the rewriter: the tag runs from
 /// the last `<img` before it (a `<` that starts no tag, as in `alt="I <3 it"`, passed over) to
@@ -35,52 +37,6 @@ pub(super) fn in_image_without_src(html: &str, at: usize) -> (bool, usize) {
         name.eq_ignore_ascii_case(b"src") && value.is_some_and(|v| !is_placeholder(v))
     });
     (!usable_src, end)
-}
-
-/// A tag's attributes, from the bytes after its name: a name runs to whitespace, `=`, `/` or
-/// `>`; a value quoted runs to its closing quote (so that `src=` written inside another
-/// attribute's value, as in `alt="set src=x"`, is no attribute), one unquoted to whitespace
-/// or `>`. A value cut off by the end of `tag` runs to that end.
-fn attributes(tag: &[u8]) -> impl Iterator<Item = (&[u8], Option<&[u8]>)> {
-    let mut rest = tag;
-    std::iter::from_fn(move || {
-        loop {
-            rest = rest.trim_ascii_start();
-            match rest.first() {
-                None | Some(b'>') => return None,
-                Some(b'/') => rest = &rest[1..],
-                Some(_) => break,
-            }
-        }
-        // A name may start with `=` (`=src` is one name, as the HTML tokenizer reads it).
-        let name_len = 1 + rest[1..]
-            .iter()
-            .position(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'/' | b'>'))
-            .unwrap_or(rest.len() - 1);
-        let name = &rest[..name_len];
-        let after = rest[name_len..].trim_ascii_start();
-        let Some(value) = after.strip_prefix(b"=") else {
-            rest = after;
-            return Some((name, None));
-        };
-        let value = value.trim_ascii_start();
-        let (inner, next) = match value.first() {
-            Some(&q @ (b'"' | b'\'')) => {
-                let inner = &value[1..];
-                let len = memchr::memchr(q, inner).unwrap_or(inner.len());
-                (&inner[..len], inner.get(len + 1..).unwrap_or_default())
-            }
-            _ => {
-                let len = value
-                    .iter()
-                    .position(|b| b.is_ascii_whitespace() || *b == b'>')
-                    .unwrap_or(value.len());
-                (&value[..len], &value[len..])
-            }
-        };
-        rest = next;
-        Some((name, Some(inner)))
-    })
 }
 
 /// Whether an `<img>`'s `src` is no picture of its own: empty, or a `data:` placeholder that a

@@ -3,7 +3,7 @@
 //! of the wrong type, and the count of entries it could not read.
 
 use super::*;
-use crate::parse::markup::element_count;
+use crate::parse::markup::{attr_value, element_count};
 
 #[test]
 fn rss_without_version_is_read_as_rss2() {
@@ -299,4 +299,17 @@ fn entries_the_parser_cannot_read_are_counted_in_a_warning() {
     );
     assert_eq!(element_count("<item", &["item"]), 0);
     assert_eq!(element_count("<!-- unclosed <item>", &["item"]), 0);
+}
+
+#[test]
+fn an_attribute_is_read_by_its_name_not_inside_another_value() {
+    let tag = r#"<rss a='b version="0.91"' version="2.0" xmlns:dc="x">"#;
+    assert_eq!(attr_value(tag, "version"), Some("2.0"));
+    assert_eq!(attr_value(tag, "xmlns"), None);
+    assert_eq!(attr_value("<rss version='0.92'>", "version"), Some("0.92"));
+    assert_eq!(
+        attr_value(r#"<item rdf:about="https://x.example/1"/>"#, "rdf:about"),
+        Some("https://x.example/1")
+    );
+    assert_eq!(attr_value("<rss>", "version"), None);
 }
