@@ -102,9 +102,11 @@ where
     }
 }
 
-/// Waits for `/readyz` to say the first fetch cycle is done.
+/// Waits for `/readyz` to say the first fetch cycle is done (a bound for a loaded machine: a
+/// debug build sanitizes one test's 5.7 MB feed in a few seconds alone, and took over 20 s
+/// beside other builds).
 async fn ready(d: &Daemon, client: &reqwest::Client) {
-    eventually("readyz", Duration::from_secs(20), || async {
+    eventually("readyz", Duration::from_secs(90), || async {
         match client.get(d.url("/readyz")).send().await {
             Ok(r) if r.status() == 200 => r.text().await.is_ok_and(|t| t == "ready\n"),
             _ => false,

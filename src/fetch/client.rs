@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::error::error_chain;
-use super::redirect::{redirect_policy, Hops};
+use super::redirect::{redirect_policy, Hops, Turns};
 use super::{guard, Extras, FetchError, Fetcher, Limits};
 use crate::config::FetchConfig;
 
@@ -59,6 +59,7 @@ impl Fetcher {
             config: config.clone(),
             limits,
             hops,
+            turns: Turns::default(),
             no_proxy_password,
         })
     }

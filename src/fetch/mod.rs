@@ -31,7 +31,7 @@ pub use retry::{retry_after, MAX_RETRY_AFTER};
 
 use client::Clients;
 use limit::Permit;
-use redirect::Hops;
+use redirect::{Hops, Turns};
 
 use crate::config::FetchConfig;
 use crate::model::{Location, Source, SourceState};
@@ -110,6 +110,9 @@ pub struct Fetcher {
     /// Redirects followed, by the URL asked for: whether every hop was permanent (301, 308),
     /// and where the last one led ([`Fetcher::moved`]).
     hops: Hops,
+    /// The URLs being requested: one request per URL at a time, so that `hops` holds that
+    /// request's redirects alone.
+    turns: Turns,
     /// The environment variable that should hold the proxy's password, when it is not set.
     no_proxy_password: Option<String>,
 }
@@ -128,23 +131,28 @@ impl Fetcher {
         source: &Source,
         state: &SourceState,
     ) -> (Result<Fetched, FetchError>, Duration) {
-        self.fetch_holding(source, state, None).await
+        let done = self.fetch_holding(source, state, None).await;
+        (done.result, done.waited)
     }
 
     /// [`Fetcher::fetch_waiting`] with the host's slot already held (from
-    /// [`Fetcher::host_slot`]), or taken here when `None`.
+    /// [`Fetcher::host_slot`]), or taken here when `None`, and where the source has moved.
     pub async fn fetch_holding(
         &self,
         source: &Source,
         state: &SourceState,
         host: Option<Permit>,
-    ) -> (Result<Fetched, FetchError>, Duration) {
+    ) -> Done {
         let queued = std::time::Instant::now();
         match &source.location {
             Location::File(path) => {
                 let _global = self.limits.global().acquire().await;
                 let waited = queued.elapsed();
-                (self.read_file(path).await, waited)
+                Done {
+                    result: self.read_file(path).await,
+                    waited,
+                    moved: None,
+                }
             }
             Location::Http(url) => {
                 let _slots = match host {
@@ -152,7 +160,12 @@ impl Fetcher {
                     None => self.slots(url).await,
                 };
                 let waited = queued.elapsed();
-                (self.request(url, state, Extras::of(source)).await, waited)
+                let (result, moved) = self.request(url, state, Extras::of(source)).await;
+                Done {
+                    result,
+                    waited,
+                    moved,
+                }
             }
         }
     }
@@ -166,8 +179,21 @@ impl Fetcher {
         extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
         let _slots = self.slots(url).await;
-        self.request(url, state, extras).await
+        self.request(url, state, extras).await.0
     }
+}
+
+/// A source's fetch, done: what it gave, and what the fetch learnt on the way.
+#[derive(Debug)]
+pub struct Done {
+    /// The document, or why there is none.
+    pub result: Result<Fetched, FetchError>,
+    /// How long the fetch waited for its slots before it began.
+    pub waited: Duration,
+    /// Where the source's URL has moved for good: where its redirects led when every one was
+    /// permanent (301, 308), so its `url` should say it. Also beside a failure (the redirect
+    /// then refused, or the address that did not answer).
+    pub moved: Option<Url>,
 }
 
 #[cfg(test)]

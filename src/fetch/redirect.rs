@@ -1,6 +1,7 @@
 //! Redirects: the policy the clients follow them by (a limit, no private addresses, no other
 //! site for a source that keeps to its own), and where they led, for a source's moved `url`
-//! and for saying where a request failed.
+//! and for saying where a request failed; one request per URL at a time, so that what is
+//! recorded under a URL is one request's.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,10 +12,10 @@ use super::{guard, Fetcher};
 use crate::model::Location;
 
 impl Fetcher {
-    /// Where the last fetch of `url` was sent for good: the address its redirects led to when
-    /// every one of them was permanent (301 or 308), so the source's `url` should say it.
-    /// Forgets the redirects of that fetch either way.
-    pub fn moved(&self, url: &Url) -> Option<Url> {
+    /// Where the request for `url`, whose turn `_turn` is, was sent for good: the address its
+    /// redirects led to when every one of them was permanent (301 or 308), so the source's
+    /// `url` should say it. Forgets the request's redirects either way.
+    pub(super) fn moved(&self, url: &Url, _turn: &Turn<'_>) -> Option<Url> {
         let asked = without_fragment(url);
         let hop = self
             .hops
@@ -35,6 +36,70 @@ impl Fetcher {
             .get(&asked)
             .map(|(_, to)| to.clone())
             .filter(|to| *to != asked)
+    }
+
+    /// The turn of a request for `url`: requests for one URL (two sources sharing it, a
+    /// discovery beside a fetch) run one at a time, as the policy records their redirects by
+    /// the URL asked for, and each request's are its own. What an earlier request left
+    /// (cut short by a timeout or a stop) is forgotten.
+    pub(super) async fn turn(&self, url: &Url) -> Turn<'_> {
+        let turn = self.turns.take(url).await;
+        self.hops
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&turn.url);
+        turn
+    }
+}
+
+/// The URLs being requested, each with the lock its requests take in turn
+/// ([`Fetcher::turn`]).
+#[derive(Debug, Default)]
+pub(super) struct Turns(Mutex<HashMap<Url, Arc<tokio::sync::Mutex<()>>>>);
+
+impl Turns {
+    /// Waits for `url`'s turn.
+    async fn take(&self, url: &Url) -> Turn<'_> {
+        let url = without_fragment(url);
+        let lock = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(url.clone())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        Turn {
+            turns: self,
+            url,
+            guard: Some(guard),
+        }
+    }
+}
+
+/// A request's turn at its URL, given up when dropped (and the URL forgotten when no other
+/// request waits for it).
+#[derive(Debug)]
+pub(super) struct Turn<'a> {
+    /// Where the URL's lock is kept.
+    turns: &'a Turns,
+    /// The URL, without its fragment.
+    url: Url,
+    /// The URL's lock, held.
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let mut turns = self.turns.0.lock().unwrap_or_else(|e| e.into_inner());
+        drop(self.guard.take());
+        // Waiters clone the lock under the map's mutex: none does now, and none holds it.
+        if turns
+            .get(&self.url)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            turns.remove(&self.url);
+        }
     }
 }
 
@@ -115,4 +180,27 @@ fn without_fragment(url: &Url) -> Url {
     let mut url = url.clone();
     url.set_fragment(None);
     url
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+
+    #[test]
+    fn one_request_per_url_at_a_time_and_none_kept_after() {
+        let turns = Turns::default();
+        let feed = Url::parse("https://a.example/feed").unwrap();
+        let first = turns.take(&feed).now_or_never().expect("a free URL");
+        // The same URL (its fragment aside) waits; another does not.
+        let marked = Url::parse("https://a.example/feed#top").unwrap();
+        assert!(turns.take(&marked).now_or_never().is_none());
+        let other = Url::parse("https://a.example/other").unwrap();
+        assert!(turns.take(&other).now_or_never().is_some());
+        drop(first);
+        let again = turns.take(&feed).now_or_never().expect("given up");
+        drop(again);
+        assert!(turns.0.lock().unwrap().is_empty());
+    }
 }

@@ -15,18 +15,21 @@ use super::{guard, Document, Extras, FetchError, Fetched, Fetcher, MAX_KEPT_HEAD
 use crate::model::SourceState;
 
 impl Fetcher {
-    /// The request itself, within the total timeout, once the caller holds its slots.
+    /// The request itself, within the total timeout, once the caller holds its slots, in its
+    /// URL's turn; with where the URL has moved for good ([`Fetcher::moved`]).
     pub(super) async fn request(
         &self,
         url: &Url,
         state: &SourceState,
         extras: Extras<'_>,
-    ) -> Result<Fetched, FetchError> {
+    ) -> (Result<Fetched, FetchError>, Option<Url>) {
+        let turn = self.turn(url).await;
         let limit = self.config.timeout + Duration::from_secs(1);
-        match tokio::time::timeout(limit, self.get(url, state, extras)).await {
+        let result = match tokio::time::timeout(limit, self.get(url, state, extras)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.config.timeout)),
-        }
+        };
+        (result, self.moved(url, &turn))
     }
 
     async fn get(

@@ -241,20 +241,20 @@ impl Ingest {
         } else {
             &state
         };
-        let (fetched, waited) = tokio::select! {
+        let done = tokio::select! {
             done = self.fetcher.fetch_holding(source, ask, host) => done,
             () = self.downloads.cancelled() => {
                 // Stopping: the source's state stays as it was, for the next start.
                 return Ok(Outcome::Stopped);
             }
         };
-        report.queued_millis += waited.as_millis();
+        let fetched = done.result;
+        report.queued_millis += done.waited.as_millis();
         if let Location::Http(url) = &source.location {
             // Kept in the state, written at every fetch: an address longer than any site's is
             // not kept (nor said again at every fetch).
-            let moved = self
-                .fetcher
-                .moved(url)
+            let moved = done
+                .moved
                 .map(|to| Location::Http(to).to_string())
                 .filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
             // Only an address that answered: a redirect the client or the guard then refused
