@@ -150,15 +150,28 @@ fn xml_char(c: char) -> bool {
 const URL_ELEMENTS: [&str; 8] = [
     "link", "guid", "id", "uri", "url", "icon", "logo", "comments",
 ];
-/// Elements whose text is HTML.
-const HTML_ELEMENTS: [&str; 4] = ["description", "content:encoded", "content", "summary"];
+/// Elements whose text is HTML: RSS's always, Atom's text constructs when their `type` says so
+/// (text is their default, and a reader shows it as text).
+const HTML_ELEMENTS: [&str; 2] = ["description", "content:encoded"];
+const ATOM_TEXT_ELEMENTS: [&str; 2] = ["content", "summary"];
+
+/// Whether the text of the element `e` opens is HTML.
+fn holds_html(e: &quick_xml::events::BytesStart<'_>) -> bool {
+    let name = e.name();
+    let is = |names: &[&str]| names.contains(&name.as_ref());
+    is(&HTML_ELEMENTS)
+        || is(&ATOM_TEXT_ELEMENTS)
+            && e.attributes()
+                .flatten()
+                .any(|a| a.key.as_ref() == "type" && a.value == "html")
+}
 
 /// Reads the whole document with quick-xml (end names checked, every reference resolved, every
 /// attribute parsed) and checks what a reader would follow or render.
 pub fn xml(text: &str) -> Option<String> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut path: Vec<String> = Vec::new();
+    let mut path: Vec<(String, bool)> = Vec::new();
     let mut roots = 0;
     let mut content = String::new();
     loop {
@@ -182,7 +195,7 @@ pub fn xml(text: &str) -> Option<String> {
                 if let Some(p) = attributes(&e) {
                     return Some(p);
                 }
-                path.push(e.name().as_ref().to_string());
+                path.push((e.name().as_ref().to_string(), holds_html(&e)));
                 content.clear();
             }
             Event::Empty(e) => {
@@ -194,8 +207,8 @@ pub fn xml(text: &str) -> Option<String> {
                 }
             }
             Event::End(_) => {
-                let name = path.pop().unwrap_or_default();
-                if let Some(p) = element_text(&name, &content) {
+                let (name, html) = path.pop().unwrap_or_default();
+                if let Some(p) = element_text(&name, html, &content) {
                     return Some(p);
                 }
                 content.clear();
@@ -247,13 +260,13 @@ fn attributes(e: &quick_xml::events::BytesStart<'_>) -> Option<String> {
     None
 }
 
-fn element_text(name: &str, text: &str) -> Option<String> {
+fn element_text(name: &str, html: bool, text: &str) -> Option<String> {
     if URL_ELEMENTS.contains(&name) {
         if let Some(scheme) = dangerous_url(text) {
             return Some(format!("{scheme} URL in <{name}>: {text}"));
         }
     }
-    if HTML_ELEMENTS.contains(&name) {
+    if html {
         if let Some(p) = unsafe_html(text) {
             return Some(format!("<{name}>: {p}"));
         }
