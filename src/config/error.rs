@@ -297,6 +297,12 @@ impl<'a> Locator<'a> {
                 key.to_string()
             }
         });
+        // A line broken before its value is read (`path "/var/x"`, no `=`): the key it begins
+        // with.
+        let leaf = match leaf.is_empty() && !on_header {
+            true => leading_key(&self.text[line_start..at]).to_string(),
+            false => leaf,
+        };
         let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
         // A key inside an inline table is named under it.
         let leaf = if inline.is_empty() {
@@ -320,6 +326,20 @@ impl<'a> Locator<'a> {
             },
             message,
         )
+    }
+}
+
+/// The bare key (dotted or not) a line begins with, before anything else is written on it;
+/// empty when it begins with anything else.
+fn leading_key(line: &str) -> &str {
+    let line = line.trim_start();
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+        .unwrap_or(line.len());
+    let rest = line[end..].trim_start();
+    match rest.is_empty() || !rest.starts_with(['=', '[', '{']) {
+        true => &line[..end],
+        false => "",
     }
 }
 

@@ -293,3 +293,63 @@ fn errors_quote_urls_without_their_passwords_or_keys() {
     .unwrap();
     assert_eq!(c.mail.smtp.unwrap().host, "smtp.example.org");
 }
+
+// Every setting of the shipped configs, damaged one at a time three ways (a value of the wrong
+// kind, its `=` lost, the line written twice), is refused with a problem at that line naming
+// that key (the line after it, for the repeated key; what is inside the wrong value may be
+// named under it), and the file.
+#[test]
+fn each_shipped_setting_damaged_is_named_at_its_line() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut damaged = 0;
+    for name in ["config/demo.toml", "config/tributary.toml"] {
+        let path = repo.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(load_at(&text, &path).is_ok(), "{name} loads as shipped");
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let Some((key, value)) = setting(line) else {
+                continue;
+            };
+            let with = |replacement: &str| {
+                let mut copy = lines.clone();
+                copy[at] = replacement;
+                copy.join("\n")
+            };
+            let cases = [
+                (with(&format!("{key} = {{ wrong = true }}")), at + 1),
+                (with(&format!("{key} {value}")), at + 1),
+                (with(&format!("{line}\n{line}")), at + 2),
+            ];
+            for (copy, expected) in cases {
+                damaged += 1;
+                let found = match load_at(&copy, &path) {
+                    Err(super::ConfigError::Invalid { problems }) => problems,
+                    other => panic!("{name}:{expected} ({key}) was taken: {other:?}"),
+                };
+                assert!(
+                    found.iter().any(|p| p.line == expected
+                        && p.file == path
+                        && p.key.split(['.', '[', ']']).any(|part| part == key)),
+                    "{name}:{expected} ({key}): {found:#?}"
+                );
+            }
+        }
+    }
+    assert!(damaged > 150, "{damaged} damaged copies");
+}
+
+/// A `key = value` line whose value is on that line (not a table's header, a comment, or an
+/// array carried over lines).
+fn setting(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.split_once(" = ")?;
+    let balanced = value.matches('[').count() == value.matches(']').count();
+    (!key.starts_with(['#', '[', ' ']) && !key.contains('"') && balanced).then_some((key, value))
+}
+
+fn load_at(
+    text: &str,
+    path: &std::path::Path,
+) -> Result<crate::config::Config, super::ConfigError> {
+    crate::config::Config::from_str(text, path)
+}
