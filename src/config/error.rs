@@ -329,13 +329,16 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// The bare key (dotted or not) a line begins with, before anything else is written on it;
-/// empty when it begins with anything else.
+/// The key a line begins with (bare, dotted or not, or quoted, with its quotes), before
+/// anything else is written on it; empty when it begins with anything else.
 fn leading_key(line: &str) -> &str {
     let line = line.trim_start();
-    let end = line
-        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-        .unwrap_or(line.len());
+    let end = match line.chars().next() {
+        Some(quote @ ('"' | '\'')) => line[1..].find(quote).map_or(0, |at| at + 2),
+        _ => line
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .unwrap_or(line.len()),
+    };
     let rest = line[end..].trim_start();
     match rest.is_empty() || !rest.starts_with(['=', '[', '{']) {
         true => &line[..end],

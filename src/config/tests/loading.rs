@@ -339,12 +339,68 @@ fn each_shipped_setting_damaged_is_named_at_its_line() {
     assert!(damaged > 150, "{damaged} damaged copies");
 }
 
+// So is every setting of the shipped topic rules, in the rules file beside the config.
+#[test]
+fn each_shipped_rule_setting_damaged_is_named_at_its_line() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("demo.toml");
+    std::fs::copy(repo.join("config/demo.toml"), &config).unwrap();
+    let rules = dir.path().join("topics.toml");
+    let text = std::fs::read_to_string(repo.join("config/topics.toml")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut damaged = 0;
+    // Every setting, and one term in ten (there are hundreds, written alike).
+    let mut terms = 0;
+    for (at, line) in lines.iter().enumerate() {
+        let Some((key, value)) = setting(line) else {
+            continue;
+        };
+        if key.starts_with('"') {
+            terms += 1;
+            if terms % 10 != 1 {
+                continue;
+            }
+        }
+        let with = |replacement: &str| {
+            let mut copy = lines.clone();
+            copy[at] = replacement;
+            copy.join("\n")
+        };
+        let cases = [
+            (with(&format!("{key} = {{ wrong = true }}")), at + 1),
+            (with(&format!("{key} {value}")), at + 1),
+            (with(&format!("{line}\n{line}")), at + 2),
+        ];
+        for (copy, expected) in cases {
+            damaged += 1;
+            std::fs::write(&rules, copy).unwrap();
+            let found = match crate::config::Config::load(&config) {
+                Err(super::ConfigError::Invalid { problems }) => problems,
+                other => panic!("topics.toml:{expected} ({key}) was taken: {other:?}"),
+            };
+            assert!(
+                found.iter().any(|p| p.line == expected
+                    && p.file == rules
+                    && p.key
+                        .split(['.', '[', ']'])
+                        .any(|part| part == key || part == key.trim_matches('"'))),
+                "topics.toml:{expected} ({key}): {found:#?}"
+            );
+        }
+    }
+    assert!(damaged > 200, "{damaged} damaged copies");
+}
+
 /// A `key = value` line whose value is on that line (not a table's header, a comment, or an
 /// array carried over lines).
 fn setting(line: &str) -> Option<(&str, &str)> {
     let (key, value) = line.split_once(" = ")?;
     let balanced = value.matches('[').count() == value.matches(']').count();
-    (!key.starts_with(['#', '[', ' ']) && !key.contains('"') && balanced).then_some((key, value))
+    // Bare, or one quoted key (a term's words).
+    let one_key = !key.contains('"')
+        || (key.starts_with('"') && key.ends_with('"') && key.matches('"').count() == 2);
+    (!key.starts_with(['#', '[', ' ']) && one_key && balanced).then_some((key, value))
 }
 
 fn load_at(
