@@ -14,7 +14,32 @@ impl Metrics {
     /// Creates and registers the metrics.
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("tributary");
-        let m = Metrics {
+        let m = Metrics::unregistered();
+        m.register_fetches(&mut registry);
+        m.register_sources(&mut registry);
+        m.register_store(&mut registry);
+        m.register_http(&mut registry);
+        m.register_digests(&mut registry);
+        m.register_build_and_config(&mut registry);
+        m.reload_ok.set(1);
+        m.reload_ok_at.set(now_seconds());
+        m.build_info
+            .get_or_create(&VersionLabels {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            })
+            .set(1);
+        let mut process = Registry::default();
+        process.register_collector(Box::new(ProcessMetrics));
+        Metrics {
+            registry,
+            process,
+            ..m
+        }
+    }
+
+    /// Every family, empty and registered nowhere yet.
+    fn unregistered() -> Metrics {
+        Metrics {
             fetches: Family::default(),
             fetch_errors: Family::default(),
             // 10 ms to ~40 s: a feed from a nearby cache to one at the edge of `timeout`.
@@ -55,11 +80,15 @@ impl Metrics {
             reload_ok_at: Gauge::default(),
             registry: Registry::default(),
             process: Registry::default(),
-        };
+        }
+    }
+
+    /// Registers the fetch families: attempts, errors, durations and what fetches did to stories.
+    fn register_fetches(&self, registry: &mut Registry) {
         registry.register(
             "fetches",
             "Fetch attempts by source and outcome (ok, not-modified, unchanged, deferred, error)",
-            m.fetches.clone(),
+            self.fetches.clone(),
         );
         registry.register(
             "fetch_errors",
@@ -70,172 +99,178 @@ impl Metrics {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            m.fetch_errors.clone(),
+            self.fetch_errors.clone(),
         );
         registry.register(
             "fetch_duration_seconds",
             "Time from the start of a fetch to its stored result (download, parse, store), by \
              outcome; deferred fetches, which make no request, are not counted",
-            m.fetch_duration.clone(),
+            self.fetch_duration.clone(),
         );
         registry.register(
             "source_last_fetch_duration_seconds",
             "How long the source's last fetch took (download, parse, store)",
-            m.source_fetch_duration.clone(),
+            self.source_fetch_duration.clone(),
         );
         registry.register(
             "items_new",
             "Stories stored for the first time, by source",
-            m.items_new.clone(),
+            self.items_new.clone(),
         );
         registry.register(
             "items_filtered",
             "Fetched entries dropped by filter rules before they were stored, by source",
-            m.items_filtered.clone(),
+            self.items_filtered.clone(),
         );
         registry.register(
             "items_updated",
             "Stored stories a fetch found edited by their publisher (title, text, links, \
              dates…), by source: a source whose every fetch edits its stories shows here",
-            m.items_updated.clone(),
+            self.items_updated.clone(),
         );
         registry.register(
             "items_refreshed",
             "Stored stories a fetch found unchanged but for a picture's signed or versioned \
              address, which they took without being marked edited, by source",
-            m.items_refreshed.clone(),
+            self.items_refreshed.clone(),
         );
+    }
+
+    /// Registers each source's health: up, enabled, failures, last success and stories held.
+    fn register_sources(&self, registry: &mut Registry) {
         registry.register(
             "source_up",
 "1 when the source's last fetch succeeded, 0 when it failed; absent while the source is disabled or not fetched yet",
-            m.source_up.clone(),
+            self.source_up.clone(),
         );
         registry.register(
             "source_enabled",
             "1 when the source is fetched on its schedule, 0 when the config disables it",
-            m.source_enabled.clone(),
+            self.source_enabled.clone(),
         );
         registry.register(
             "source_consecutive_errors",
             "Failed fetches in a row, by source",
-            m.source_errors.clone(),
+            self.source_errors.clone(),
         );
         registry.register(
             "source_last_success_timestamp_seconds",
             "Unix time of the source's last successful fetch (alert when it is a day old)",
-            m.source_last_success.clone(),
+            self.source_last_success.clone(),
         );
         registry.register(
             "source_failing_since_timestamp_seconds",
             "Unix time the source's current run of failed fetches began (kept across restarts); \
              absent while its last fetch succeeded (alert when it is a day old)",
-            m.source_failing_since.clone(),
+            self.source_failing_since.clone(),
         );
         registry.register(
             "source_items",
             "Stories each source carries in the store",
-            m.source_items.clone(),
+            self.source_items.clone(),
         );
+    }
+
+    /// Registers the store's gauges and the feed renders, in the order a scrape shows them.
+    fn register_store(&self, registry: &mut Registry) {
         registry.register(
             "items_stored",
             "Stories in the store",
-            m.items_stored.clone(),
+            self.items_stored.clone(),
         );
         registry.register(
             "store_size_bytes",
             "Size of the sled store on disk",
-            m.store_bytes.clone(),
+            self.store_bytes.clone(),
         );
         registry.register(
             "feed_renders",
             "Times the republished feeds were rendered",
-            m.renders.clone(),
+            self.renders.clone(),
         );
         registry.register(
             "lazy_feed_renders",
             "Feeds rendered on request (per source; a topic in one language): at most one per \
              feed and change, however many readers ask at once",
-            m.lazy_renders.clone(),
+            self.lazy_renders.clone(),
         );
         registry.register(
             "store_writable",
             "1 while the store takes writes, 0 since one failed (a full or failing disk); after two minutes of 0 the daemon exits to be restarted, once its disk has room",
-            m.store_writable.clone(),
+            self.store_writable.clone(),
         );
         registry.register(
             "feed_last_render_timestamp_seconds",
             "Unix time of the last feed render",
-            m.last_render.clone(),
+            self.last_render.clone(),
         );
+    }
+
+    /// Registers the HTTP request counts and latencies.
+    fn register_http(&self, registry: &mut Registry) {
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
-            m.requests.clone(),
+            self.requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
             "HTTP request latency by route",
-            m.latency.clone(),
+            self.latency.clone(),
         );
+    }
+
+    /// Registers each digest's period, stories, sends, schedule and failures.
+    fn register_digests(&self, registry: &mut Registry) {
         registry.register(
             "digest_last_period_end_timestamp_seconds",
             "End of the last built period of each digest (alert when a digest was not built)",
-            m.digest_last.clone(),
+            self.digest_last.clone(),
         );
         registry.register(
             "digest_stories",
             "Stories in the last built digest",
-            m.digest_items.clone(),
+            self.digest_items.clone(),
         );
         registry.register(
             "digest_last_sent_timestamp_seconds",
             "Unix time the newest sent digest of each name was sent",
-            m.digest_sent.clone(),
+            self.digest_sent.clone(),
         );
         registry.register(
             "digest_last_scheduled_timestamp_seconds",
             "The latest time each digest's schedule has reached (a built digest's period ends there)",
-            m.digest_scheduled.clone(),
+            self.digest_scheduled.clone(),
         );
         registry.register(
             "digest_consecutive_failures",
             "Failed builds, outbox writes or sends of each digest in a row (retried every minute)",
-            m.digest_failures.clone(),
+            self.digest_failures.clone(),
         );
         registry.register(
             "digest_failing_since_timestamp_seconds",
             "Unix time the digest's current run of failed builds, outbox writes or sends began; \
              0 while it is up to date",
-            m.digest_failing_since.clone(),
+            self.digest_failing_since.clone(),
         );
+    }
+
+    /// Registers the running version and the config reloads.
+    fn register_build_and_config(&self, registry: &mut Registry) {
         registry.register(
             "build_info",
             "Always 1; the running version as a label",
-            m.build_info.clone(),
+            self.build_info.clone(),
         );
         registry.register(
             "config_last_reload_successful",
             "1 if the config in use is the file's (the start or the last reload read it), 0 if the last reload failed",
-            m.reload_ok.clone(),
+            self.reload_ok.clone(),
         );
         registry.register(
             "config_last_reload_success_timestamp_seconds",
             "Unix time the config was last read without error (at start or by a reload)",
-            m.reload_ok_at.clone(),
+            self.reload_ok_at.clone(),
         );
-        m.reload_ok.set(1);
-        m.reload_ok_at.set(now_seconds());
-        m.build_info
-            .get_or_create(&VersionLabels {
-                version: env!("CARGO_PKG_VERSION").to_string(),
-            })
-            .set(1);
-        let mut process = Registry::default();
-        process.register_collector(Box::new(ProcessMetrics));
-        Metrics {
-            registry,
-            process,
-            ..m
-        }
     }
 }
