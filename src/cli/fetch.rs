@@ -28,114 +28,20 @@ pub(super) fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode
         .iter()
         .filter(|s| args.sources.is_empty() || args.sources.contains(&s.id))
         .count();
-    // A progress bar on a terminal; plain lines when the output goes to a file or a pipe.
-    let bar = indicatif::ProgressBar::new(total as u64);
-    if !json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "fetching {bar:40} {pos}/{len} sources ({elapsed})",
-            )
-            .expect("valid template"),
-        );
-    } else {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
+    let bar = progress_bar(total, json);
     let mode = crate::ingest::FetchMode {
         force: args.force,
         reread: args.reread,
     };
-    // Ctrl-C (or SIGTERM) stops the pass as it stops the daemon: downloads still running end
-    // at once, feeds downloaded are stored, and the states of the sources fetched are written
-    // (they were lost with the process: the next pass fetched those sources again without
-    // their validators). A second signal ends the process at once, as does one after the
-    // pass (while the store is closed). On a thread of its own: the pass's runtime runs only
-    // while it is driven.
     let stopped = std::sync::Arc::new(std::sync::atomic::AtomicI32::new(0));
-    {
-        let downloads = app.ingest.downloads.clone();
-        let stopped = stopped.clone();
-        let bar = bar.clone();
-        let (ready, listening) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("signals".into())
-            .spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                runtime.block_on(async move {
-                    use tokio::signal::unix::{signal, SignalKind};
-                    let (Ok(mut int), Ok(mut term)) = (
-                        signal(SignalKind::interrupt()),
-                        signal(SignalKind::terminate()),
-                    ) else {
-                        return;
-                    };
-                    let _ = ready.send(());
-                    let code = tokio::select! {
-                        _ = int.recv() => 130,
-                        _ = term.recv() => 143,
-                    };
-                    if downloads.is_cancelled() {
-                        std::process::exit(code);
-                    }
-                    stopped.store(code, std::sync::atomic::Ordering::SeqCst);
-                    // Above the progress bar, not through it.
-                    bar.suspend(|| {
-                        eprintln!("stopping: storing what was downloaded (again to stop at once)")
-                    });
-                    downloads.cancel();
-                    tokio::select! {
-                        _ = int.recv() => {}
-                        _ = term.recv() => {}
-                    }
-                    std::process::exit(code);
-                });
-            })?;
-        // Listening before the pass begins (else the first signal ends the process as before).
-        let _ = listening.recv();
-    }
-    let reports = runtime.block_on(app.fetch_pass(&args.sources, mode, |r| {
-        let line = if json {
-            serde_json::to_string(r).expect("reports serialize")
-        } else {
-            report_line(r)
-        };
-        if bar.is_hidden() {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        } else {
-            bar.println(line);
-        }
-        bar.inc(1);
-    }));
+    stop_on_signal(app.ingest.downloads.clone(), stopped.clone(), bar.clone())?;
+    let reports =
+        runtime.block_on(app.fetch_pass(&args.sources, mode, |r| print_report(r, json, &bar)));
     bar.finish_and_clear();
     // The pass is over: a signal from now on ends the process at once.
     app.ingest.downloads.cancel();
-    let failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
-        .count();
     if !json {
-        outln!("{}", totals(&reports, app.store.item_count_if_open()));
-        // A plain pass leaves disabled sources out: say so, so that they are not forgotten.
-        let disabled: Vec<&str> = app
-            .config
-            .sources
-            .iter()
-            .filter(|s| !s.enabled && args.sources.is_empty())
-            .map(|s| s.id.as_str())
-            .collect();
-        if !disabled.is_empty() {
-            outln!(
-                "not fetched: {} disabled ({}); name one to fetch it anyway",
-                disabled.len(),
-                disabled.join(", ")
-            );
-        }
+        print_totals(&app, args, &reports);
     }
     let wrote = reports
         .iter()
@@ -148,11 +54,134 @@ pub(super) fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode
     if wrote {
         checkpoint(app);
     }
+    let signal = stopped.load(std::sync::atomic::Ordering::SeqCst);
+    Ok(exit_code(&reports, signal))
+}
+
+/// The pass's progress bar over `total` sources.
+fn progress_bar(total: usize, json: bool) -> indicatif::ProgressBar {
+    // A progress bar on a terminal; plain lines when the output goes to a file or a pipe.
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if !json && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "fetching {bar:40} {pos}/{len} sources ({elapsed})",
+            )
+            .expect("valid template"),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Starts the thread that stops the pass on the first Ctrl-C or SIGTERM (`stopped` takes
+/// its exit code, `downloads` is cancelled) and ends the process on the next; returns once
+/// it listens.
+fn stop_on_signal(
+    downloads: tokio_util::sync::CancellationToken,
+    stopped: std::sync::Arc<std::sync::atomic::AtomicI32>,
+    bar: indicatif::ProgressBar,
+) -> anyhow::Result<()> {
+    // Ctrl-C (or SIGTERM) stops the pass as it stops the daemon: downloads still running end
+    // at once, feeds downloaded are stored, and the states of the sources fetched are written
+    // (they were lost with the process: the next pass fetched those sources again without
+    // their validators). A second signal ends the process at once, as does one after the
+    // pass (while the store is closed). On a thread of its own: the pass's runtime runs only
+    // while it is driven.
+    let (ready, listening) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut int), Ok(mut term)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) else {
+                    return;
+                };
+                let _ = ready.send(());
+                let code = tokio::select! {
+                    _ = int.recv() => 130,
+                    _ = term.recv() => 143,
+                };
+                if downloads.is_cancelled() {
+                    std::process::exit(code);
+                }
+                stopped.store(code, std::sync::atomic::Ordering::SeqCst);
+                // Above the progress bar, not through it.
+                bar.suspend(|| {
+                    eprintln!("stopping: storing what was downloaded (again to stop at once)")
+                });
+                downloads.cancel();
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+                std::process::exit(code);
+            });
+        })?;
+    // Listening before the pass begins (else the first signal ends the process as before).
+    let _ = listening.recv();
+    Ok(())
+}
+
+/// Writes a source's report as it ends, a line or a JSON object: on stdout when the bar is
+/// hidden, above the bar when it is drawn; then moves the bar on.
+fn print_report(r: &SourceReport, json: bool, bar: &indicatif::ProgressBar) {
+    let line = if json {
+        serde_json::to_string(r).expect("reports serialize")
+    } else {
+        report_line(r)
+    };
+    if bar.is_hidden() {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    } else {
+        bar.println(line);
+    }
+    bar.inc(1);
+}
+
+/// Prints the totals, and the disabled sources a plain pass left out.
+fn print_totals(app: &App, args: &FetchArgs, reports: &[SourceReport]) {
+    outln!("{}", totals(reports, app.store.item_count_if_open()));
+    // A plain pass leaves disabled sources out: say so, so that they are not forgotten.
+    let disabled: Vec<&str> = app
+        .config
+        .sources
+        .iter()
+        .filter(|s| !s.enabled && args.sources.is_empty())
+        .map(|s| s.id.as_str())
+        .collect();
+    if !disabled.is_empty() {
+        outln!(
+            "not fetched: {} disabled ({}); name one to fetch it anyway",
+            disabled.len(),
+            disabled.join(", ")
+        );
+    }
+}
+
+/// The pass's exit code: the signal that stopped it (`signal`, 0 if none), 1 when the store
+/// failed, `PARTIAL_FAILURE` when a source failed, else success.
+fn exit_code(reports: &[SourceReport], signal: i32) -> ExitCode {
+    let failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Error { .. }))
+        .count();
     // The store failing (a full disk, a store it cannot open) is the command's failure, not
     // a source's: exit 1, which a timer does not count a success.
     let store_failed = reports.iter().any(|r| r.store_failed);
-    let signal = stopped.load(std::sync::atomic::Ordering::SeqCst);
-    Ok(if signal != 0 {
+    if signal != 0 {
         // As a shell reports a process its signal ended.
         ExitCode::from(signal as u8)
     } else if store_failed {
@@ -161,7 +190,7 @@ pub(super) fn fetch(config: Config, args: &FetchArgs) -> anyhow::Result<ExitCode
         ExitCode::from(PARTIAL_FAILURE)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn report_line(r: &SourceReport) -> String {
