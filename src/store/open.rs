@@ -2,6 +2,7 @@
 //! created or upgraded from an older schema (and a feed a crash left in the journal finished)
 //! as it is opened.
 
+use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
 use super::disk::{
@@ -164,11 +165,42 @@ impl Store {
         Ok(())
     }
 
+    /// Opens the stories' database: checks its schema, finishes a feed a crash left in its
+    /// journal, and upgrades it from an older schema.
     fn open_main(&self) -> Result<Main, StoreError> {
         let path = &self.config.path;
         // sled replays its log up to the first unreadable record, so a log damaged near its
         // start opens as an empty database; the schema version tells that from a new store.
         let existed = has_database(path);
+        let vouched = self.vouched_stories(existed)?;
+        let segments = segment_size(path);
+        let creating = mark_creating(path, existed);
+        let main = self.open_trees(segments)?;
+        let meta = main.db.open_tree("meta")?;
+        let schema = schema_found(&main, &meta, path, existed, vouched, creating)?;
+        finish_journal(&main, path, schema)?;
+        let upgrade_from = self.upgrade_trees(&main, &meta, schema)?;
+        // A schema version found or written: a mark left by a process that stopped after
+        // writing it must not make a later damaged log pass for a new store.
+        if creating {
+            created(path);
+        }
+        // After a feed finished above, or the trees moved: they took the numbers after the
+        // log's last entry.
+        main.next_match.store(
+            matching::next_number(&main.matches)?,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if let Some(found) = upgrade_from {
+            rebuild_indexes(&main, &meta, path, found)?;
+        }
+        digests::list_told(&main)?;
+        Ok(main)
+    }
+
+    /// Whether the states database vouches for stories (the stories' database was created);
+    /// an error when it does and the stories' database does not exist.
+    fn vouched_stories(&self, existed: bool) -> Result<bool, StoreError> {
         let vouched = self
             .states_db
             .open_tree("meta")?
@@ -178,12 +210,16 @@ impl Store {
             // The states vouch for stories that are gone: creating an empty database here
             // would have every source answer "not modified" over it for good.
             return Err(StoreError::Damaged {
-                path: path.clone(),
+                path: self.config.path.clone(),
                 detail: "its stories' database is missing".into(),
             });
         }
-        let segments = segment_size(path);
-        let creating = mark_creating(path, existed);
+        Ok(vouched)
+    }
+
+    /// Opens the stories' database and its trees, with sled's segments of `segments` bytes.
+    fn open_trees(&self, segments: usize) -> Result<Main, StoreError> {
+        let path = &self.config.path;
         let db = open_db(
             path,
             path,
@@ -194,7 +230,7 @@ impl Store {
                 .mode(sled::Mode::LowSpace),
         )?;
         let tree = |name: &str| db.open_tree(name);
-        let main = Main {
+        Ok(Main {
             items: tree("items")?,
             by_published: tree("by_published")?,
             by_seen: tree("by_seen")?,
@@ -216,50 +252,22 @@ impl Store {
             queued: std::sync::RwLock::new(journal::Queue::new()),
             next_turn: std::sync::atomic::AtomicU64::new(0),
             db,
-        };
-        let meta = main.db.open_tree("meta")?;
-        let schema = match meta.get("schema")? {
-            Some(v) => match schema_of(&v, path)? {
-                found @ 1..=SCHEMA_VERSION => Some(found),
-                found => {
-                    return Err(StoreError::Schema {
-                        path: path.clone(),
-                        found,
-                    })
-                }
-            },
-            // A database whose first process stopped before writing its schema version holds
-            // no more than its trees' names, and the states vouch for no stories yet.
-            None if existed && (vouched || !never_written(&main.db, creating)?) => {
-                return Err(StoreError::Damaged {
-                    path: path.clone(),
-                    detail: "its database has no schema version".into(),
-                })
-            }
-            None => None,
-        };
-        // A feed that a crash left in the journal is finished first. One that a build of an
-        // older schema recorded makes its identity, link and title writes to the trees that
-        // schema kept them in, which then move into the log (below).
-        let legacy = schema.is_some_and(|found| found < SCHEMA_VERSION);
-        match journal::finish(&main, legacy) {
-            Ok(true) => tracing::warn!(
-                store = %path.display(),
-                "finished applying a feed that a crash interrupted"
-            ),
-            Ok(false) => {}
-            Err(StoreError::Corrupt { message, .. }) => {
-                return Err(StoreError::Damaged {
-                    path: path.clone(),
-                    detail: format!("its journal is unreadable: {message}"),
-                })
-            }
-            Err(e) => return Err(e),
-        }
+        })
+    }
+
+    /// Moves the trees an older schema (`schema`) kept into the matching log, or drops those
+    /// an upgrade left behind; for a database just created, writes its schema version. The
+    /// schema whose indexes are to be rebuilt, if any.
+    fn upgrade_trees(
+        &self,
+        main: &Main,
+        meta: &sled::Tree,
+        schema: Option<u64>,
+    ) -> Result<Option<u64>, StoreError> {
         let mut upgrade_from = None;
         match schema {
-            // An upgrade that was cut short (see below): done again, whole, also by a build
-            // of a later schema.
+            // An upgrade that was cut short (see `rebuild_indexes`): done again, whole, also by
+            // a build of a later schema.
             Some(_) if meta.get(REBUILDING_KEY)?.is_some() => {
                 let found = meta
                     .get(REBUILDING_KEY)?
@@ -269,20 +277,21 @@ impl Store {
                     // The log is rebuilt as at the first attempt: emptied, then the older
                     // trees still there (dropped only once the upgrade is done) moved in.
                     main.matches.clear()?;
-                    matching::move_trees(&main)?;
+                    matching::move_trees(main)?;
                 }
                 upgrade_from = Some(found);
             }
             // Trees that an upgrade from an older schema left behind (a crash before they were
             // dropped).
-            Some(SCHEMA_VERSION) => matching::drop_trees(&main)?,
+            Some(SCHEMA_VERSION) => matching::drop_trees(main)?,
             // Its records read as they are; only the stories written from now on differ (6),
             // or nothing in this database does (7: the states' buckets). The link and title
             // trees move into their log (8), and the identities (9). The feeds' indexes are
-            // rebuilt (10, below), and the links rekeyed (11). A schema 11 or 12 store takes the
-            // arm below: no trees to move, its titles (12) and links and titles (13) rekeyed.
+            // rebuilt (10, `rebuild_indexes`), and the links rekeyed (11). A schema 11 or 12
+            // store takes the arm below: no trees to move, its titles (12) and links and titles
+            // (13) rekeyed.
             Some(found @ 5..=10) => {
-                matching::move_trees(&main)?;
+                matching::move_trees(main)?;
                 upgrade_from = Some(found);
             }
             Some(found) => {
@@ -298,7 +307,7 @@ impl Store {
                         main.db.drop_tree(name)?;
                     }
                 }
-                matching::move_trees(&main)?;
+                matching::move_trees(main)?;
                 // Version 2 stories stay as they are: plain JSON records still read.
                 upgrade_from = Some(found);
             }
@@ -307,45 +316,7 @@ impl Store {
                 main.flush()?;
             }
         }
-        // A schema version found or written: a mark left by a process that stopped after
-        // writing it must not make a later damaged log pass for a new store.
-        if creating {
-            created(path);
-        }
-        // After a feed finished above, or the trees moved: they took the numbers after the
-        // log's last entry.
-        main.next_match.store(
-            matching::next_number(&main.matches)?,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        if let Some(found) = upgrade_from {
-            tracing::info!(
-                store = %path.display(),
-                from = found,
-                to = SCHEMA_VERSION,
-                stories = main.items.len(),
-                "upgrading the store: rebuilding its indexes (reads every story once)"
-            );
-            // Marked first as this schema, rebuilding: an older build refuses the store while
-            // its indexes are partly rewritten (it would read them as whole), and this one
-            // starts the rebuild over if it is cut short.
-            meta.insert(REBUILDING_KEY, &[u8::try_from(found).unwrap_or(u8::MAX)])?;
-            meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
-            main.flush()?;
-            let stories = backup::upgrade_indexes(&main)?;
-            meta.remove(REBUILDING_KEY)?;
-            main.flush()?;
-            matching::drop_trees(&main)?;
-            tracing::info!(
-                store = %path.display(),
-                from = found,
-                to = SCHEMA_VERSION,
-                stories,
-                "upgraded the store: indexes rebuilt"
-            );
-        }
-        digests::list_told(&main)?;
-        Ok(main)
+        Ok(upgrade_from)
     }
 
     /// Copies the states a schema version 1 store kept with its stories into the states
@@ -356,6 +327,97 @@ impl Store {
         main.drop_tree("sources")?;
         Ok(())
     }
+}
+
+/// The schema version the stories' database records (`None` for a new one): an error for
+/// one this build does not read, or for a database that `existed` (or that the states
+/// `vouched` for) and records none.
+fn schema_found(
+    main: &Main,
+    meta: &sled::Tree,
+    path: &Path,
+    existed: bool,
+    vouched: bool,
+    creating: bool,
+) -> Result<Option<u64>, StoreError> {
+    Ok(match meta.get("schema")? {
+        Some(v) => match schema_of(&v, path)? {
+            found @ 1..=SCHEMA_VERSION => Some(found),
+            found => {
+                return Err(StoreError::Schema {
+                    path: path.to_path_buf(),
+                    found,
+                })
+            }
+        },
+        // A database whose first process stopped before writing its schema version holds
+        // no more than its trees' names, and the states vouch for no stories yet.
+        None if existed && (vouched || !never_written(&main.db, creating)?) => {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: "its database has no schema version".into(),
+            })
+        }
+        None => None,
+    })
+}
+
+/// Finishes applying a feed that a crash left in the journal; an unreadable journal is damage.
+fn finish_journal(main: &Main, path: &Path, schema: Option<u64>) -> Result<(), StoreError> {
+    // A feed that a crash left in the journal is finished first. One that a build of an
+    // older schema recorded makes its identity, link and title writes to the trees that
+    // schema kept them in, which then move into the log (`Store::upgrade_trees`).
+    let legacy = schema.is_some_and(|found| found < SCHEMA_VERSION);
+    match journal::finish(main, legacy) {
+        Ok(true) => tracing::warn!(
+            store = %path.display(),
+            "finished applying a feed that a crash interrupted"
+        ),
+        Ok(false) => {}
+        Err(StoreError::Corrupt { message, .. }) => {
+            return Err(StoreError::Damaged {
+                path: path.to_path_buf(),
+                detail: format!("its journal is unreadable: {message}"),
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// Rebuilds the indexes of a store upgraded from schema `found`, marked as rebuilding while
+/// it does, then drops the trees the older schema kept.
+fn rebuild_indexes(
+    main: &Main,
+    meta: &sled::Tree,
+    path: &Path,
+    found: u64,
+) -> Result<(), StoreError> {
+    tracing::info!(
+        store = %path.display(),
+        from = found,
+        to = SCHEMA_VERSION,
+        stories = main.items.len(),
+        "upgrading the store: rebuilding its indexes (reads every story once)"
+    );
+    // Marked first as this schema, rebuilding: an older build refuses the store while
+    // its indexes are partly rewritten (it would read them as whole), and this one
+    // starts the rebuild over if it is cut short.
+    meta.insert(REBUILDING_KEY, &[u8::try_from(found).unwrap_or(u8::MAX)])?;
+    meta.insert("schema", &SCHEMA_VERSION.to_be_bytes())?;
+    main.flush()?;
+    let stories = backup::upgrade_indexes(main)?;
+    meta.remove(REBUILDING_KEY)?;
+    main.flush()?;
+    matching::drop_trees(main)?;
+    tracing::info!(
+        store = %path.display(),
+        from = found,
+        to = SCHEMA_VERSION,
+        stories,
+        "upgraded the store: indexes rebuilt"
+    );
+    Ok(())
 }
 
 /// The stories' database's `meta` key present while an upgrade rebuilds the indexes: the
