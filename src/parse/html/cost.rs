@@ -32,20 +32,12 @@ pub(super) fn too_costly(html: &str) -> bool {
     // The open elements, by a hash of their lowercased names (at most MAX_HTML_DEPTH: an end
     // tag searches no more).
     let mut stack: Vec<u64> = Vec::new();
-    let name_hash = |name: &[u8]| {
-        name.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
     // The depth at which an `svg` or `math` element opened, while in it.
     let mut foreign: Option<usize> = None;
     // The parser's list of active formatting elements: each formatting element opened and not
     // closed by its own end tag (by its index among them and a hash of its attributes as
     // written), at most three alike after the last marker (a cell's, CELL, or an object's,
     // SCOPING, in whose element the formatting elements opened after it stay).
-    const CELL: (u8, u64) = (u8::MAX, 0);
-    const SCOPING: (u8, u64) = (u8::MAX - 1, 0);
-    let is_marker = |f: &(u8, u64)| *f == CELL || *f == SCOPING;
     let mut formatting: Vec<(u8, u64)> = Vec::new();
     // Tables open, where cells are cells.
     let mut tables = 0usize;
@@ -57,28 +49,15 @@ pub(super) fn too_costly(html: &str) -> bool {
     let p_hash = name_hash(b"p");
     while let Some(found) = memchr::memchr(b'<', &bytes[at..]) {
         let open = at + found;
-        if bytes[open + 1..].starts_with(b"!--") {
-            match comment_end(bytes, open + 4) {
-                Some(end) => at = end,
-                None => return false,
-            }
-            continue;
-        }
         let closing = bytes.get(open + 1) == Some(&b'/');
         let name_at = open + 1 + usize::from(closing);
-        let bogus = matches!(bytes.get(open + 1), Some(b'!' | b'?'))
-            || (closing && bytes.get(name_at).is_some_and(|b| !b.is_ascii_alphabetic()));
-        if bogus {
-            // A comment to the parser (or nothing, `</>`), to the first `>`.
-            match memchr::memchr(b'>', &bytes[open..]) {
-                Some(i) => at = open + i + 1,
-                None => return false,
+        match not_a_tag(bytes, open, closing, name_at) {
+            Some(NotATag::ReadTo(next)) => {
+                at = next;
+                continue;
             }
-            continue;
-        }
-        if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
-            at = open + 1;
-            continue;
+            Some(NotATag::Unended) => return false,
+            None => {}
         }
         let name_len = tag_name_len(&bytes[name_at..]);
         let mut lower = [0u8; 10];
@@ -94,46 +73,8 @@ pub(super) fn too_costly(html: &str) -> bool {
             return searched > MAX_HTML_SEARCHED;
         };
         at = end;
-        // A tag may follow the closing of elements that formatting elements were open in,
-        // which the parser then opens again: every one of its list after the last marker that
-        // is not open.
-        let last_marker = formatting.iter().rposition(is_marker);
-        let after_marker = last_marker.map_or(0, |m| m + 1);
-        let clear_to = |formatting: &mut Vec<(u8, u64)>, marker: (u8, u64)| {
-            if let Some(m) = last_marker.filter(|&m| formatting[m] == marker) {
-                formatting.truncate(m);
-            }
-        };
-        match (element, closing) {
-            (Element::Formatting(kind), false) => {
-                let alike = (kind, name_hash(&bytes[name_at + name_len..end]));
-                if formatting[after_marker..]
-                    .iter()
-                    .filter(|f| **f == alike)
-                    .count()
-                    < 3
-                {
-                    formatting.push(alike);
-                }
-            }
-            (Element::Formatting(kind), true) => {
-                if let Some(i) = formatting[after_marker..].iter().rposition(|f| f.0 == kind) {
-                    formatting.remove(after_marker + i);
-                }
-            }
-            (Element::Cell, false) if tables > 0 => {
-                clear_to(&mut formatting, CELL);
-                formatting.push(CELL);
-            }
-            (Element::Cell, true) | (Element::TablePart, _) | (Element::Table, true)
-                if tables > 0 =>
-            {
-                clear_to(&mut formatting, CELL);
-            }
-            (Element::Scoping, false) => formatting.push(SCOPING),
-            (Element::Scoping, true) => clear_to(&mut formatting, SCOPING),
-            _ => remade += formatting.len() - after_marker,
-        }
+        let written = &bytes[name_at + name_len..end];
+        remade += remade_by(&mut formatting, element, closing, tables, written);
         if searched > MAX_HTML_SEARCHED || remade > MAX_HTML_REMADE {
             return true;
         }
@@ -145,41 +86,15 @@ pub(super) fn too_costly(html: &str) -> bool {
             };
         }
         if foreign.is_none() && element == Element::Paragraph {
-            // The `p` open in button scope, closed with what was opened in it.
-            let open_p = stack
-                .iter()
-                .rev()
-                .position(|h| *h == p_hash || bounds.contains(h));
-            if let Some(i) = open_p.map(|i| stack.len() - 1 - i) {
-                if stack[i] == p_hash {
-                    stack.truncate(i);
-                }
-            }
-            if !closing {
-                stack.push(p_hash);
-            }
+            paragraph(&mut stack, closing, &bounds, p_hash);
             continue;
         }
-        if foreign.is_none()
-            && matches!(
-                element,
-                Element::NoContent | Element::ImpliedEnd | Element::Cell | Element::TablePart
-            )
-        {
+        if foreign.is_none() && never_nests(element) {
             continue;
         }
         let hash = name_hash(&bytes[name_at..name_at + name_len]);
         if closing {
-            if let Some(i) = stack.iter().rposition(|h| *h == hash) {
-                if matches!(element, Element::Formatting(_)) {
-                    stack.remove(i);
-                } else {
-                    stack.truncate(i);
-                }
-            }
-            if foreign.is_some_and(|at| stack.len() <= at) {
-                foreign = None;
-            }
+            close(&mut stack, &mut foreign, hash, element);
             continue;
         }
         if foreign.is_some() && bytes[end - 2] == b'/' {
@@ -201,6 +116,145 @@ pub(super) fn too_costly(html: &str) -> bool {
         }
     }
     false
+}
+
+/// A hash of a name lowercased (FNV-1a), or of a tag's attributes as written.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// What a `<` opens that is no tag to [`too_costly`].
+enum NotATag {
+    /// A comment, or text: the tags go on at this offset.
+    ReadTo(usize),
+    /// A comment that never ends: the rest holds no tag.
+    Unended,
+}
+
+/// What the `<` at `open` opens when it is no tag: a comment (`<!--`), what the parser reads
+/// as one (`<!…>`, `<?…>`, `</` before no letter, to the first `>`), or text (`<` before no
+/// letter). `None` for a tag, its name at `name_at`.
+fn not_a_tag(bytes: &[u8], open: usize, closing: bool, name_at: usize) -> Option<NotATag> {
+    if bytes[open + 1..].starts_with(b"!--") {
+        return Some(match comment_end(bytes, open + 4) {
+            Some(end) => NotATag::ReadTo(end),
+            None => NotATag::Unended,
+        });
+    }
+    let bogus = matches!(bytes.get(open + 1), Some(b'!' | b'?'))
+        || (closing && bytes.get(name_at).is_some_and(|b| !b.is_ascii_alphabetic()));
+    if bogus {
+        // A comment to the parser (or nothing, `</>`), to the first `>`.
+        return Some(match memchr::memchr(b'>', &bytes[open..]) {
+            Some(i) => NotATag::ReadTo(open + i + 1),
+            None => NotATag::Unended,
+        });
+    }
+    if !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+        return Some(NotATag::ReadTo(open + 1));
+    }
+    None
+}
+
+/// A cell's marker in the list of active formatting elements.
+const CELL: (u8, u64) = (u8::MAX, 0);
+
+/// An object's marker (an element of [`Element::Scoping`]) in the list of active formatting
+/// elements.
+const SCOPING: (u8, u64) = (u8::MAX - 1, 0);
+
+/// Keeps `formatting`, the parser's list of active formatting elements, as a tag of `element`
+/// leaves it (`written`: the tag's attributes as written; `tables`: the tables open), and
+/// says how many formatting elements the parser makes again before the tag. A tag may follow
+/// the closing of elements that formatting elements were open in, which the parser then opens
+/// again: every one of its list after the last marker that is not open.
+fn remade_by(
+    formatting: &mut Vec<(u8, u64)>,
+    element: Element,
+    closing: bool,
+    tables: usize,
+    written: &[u8],
+) -> usize {
+    let is_marker = |f: &(u8, u64)| *f == CELL || *f == SCOPING;
+    let last_marker = formatting.iter().rposition(is_marker);
+    let after_marker = last_marker.map_or(0, |m| m + 1);
+    let clear_to = |formatting: &mut Vec<(u8, u64)>, marker: (u8, u64)| {
+        if let Some(m) = last_marker.filter(|&m| formatting[m] == marker) {
+            formatting.truncate(m);
+        }
+    };
+    match (element, closing) {
+        (Element::Formatting(kind), false) => {
+            let alike = (kind, name_hash(written));
+            if formatting[after_marker..]
+                .iter()
+                .filter(|f| **f == alike)
+                .count()
+                < 3
+            {
+                formatting.push(alike);
+            }
+        }
+        (Element::Formatting(kind), true) => {
+            if let Some(i) = formatting[after_marker..].iter().rposition(|f| f.0 == kind) {
+                formatting.remove(after_marker + i);
+            }
+        }
+        (Element::Cell, false) if tables > 0 => {
+            clear_to(formatting, CELL);
+            formatting.push(CELL);
+        }
+        (Element::Cell, true) | (Element::TablePart, _) | (Element::Table, true) if tables > 0 => {
+            clear_to(formatting, CELL);
+        }
+        (Element::Scoping, false) => formatting.push(SCOPING),
+        (Element::Scoping, true) => clear_to(formatting, SCOPING),
+        _ => return formatting.len() - after_marker,
+    }
+    0
+}
+
+/// Whether an element of `element`'s kind stays off the stack of open elements (outside SVG
+/// and MathML): one without content or with an implied end, a cell or a table's part.
+fn never_nests(element: Element) -> bool {
+    matches!(
+        element,
+        Element::NoContent | Element::ImpliedEnd | Element::Cell | Element::TablePart
+    )
+}
+
+/// A `p` tag: closes the `p` open in button scope (below the first of `bounds` on `stack`)
+/// with what was opened in it, and opens one unless `closing`.
+fn paragraph(stack: &mut Vec<u64>, closing: bool, bounds: &[u64; 6], p_hash: u64) {
+    let open_p = stack
+        .iter()
+        .rev()
+        .position(|h| *h == p_hash || bounds.contains(h));
+    if let Some(i) = open_p.map(|i| stack.len() - 1 - i) {
+        if stack[i] == p_hash {
+            stack.truncate(i);
+        }
+    }
+    if !closing {
+        stack.push(p_hash);
+    }
+}
+
+/// An end tag: closes the nearest open element of its name (`hash`) and those opened in it (a
+/// formatting element's, that element alone), and leaves the `foreign` content it closes.
+fn close(stack: &mut Vec<u64>, foreign: &mut Option<usize>, hash: u64, element: Element) {
+    if let Some(i) = stack.iter().rposition(|h| *h == hash) {
+        if matches!(element, Element::Formatting(_)) {
+            stack.remove(i);
+        } else {
+            stack.truncate(i);
+        }
+    }
+    if foreign.is_some_and(|at| stack.len() <= at) {
+        *foreign = None;
+    }
 }
 
 /// What the HTML parser makes of an element, by its name, where it matters to what it costs.
