@@ -1,5 +1,7 @@
 //! Configuration errors that point at the file, line and key to fix.
 
+mod rules;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -115,105 +117,6 @@ impl<'a> Locator<'a> {
             }
         }
         from
-    }
-
-    /// Where a topic-rules problem is written in this document, and its key: the term, the
-    /// setting or the topic's header. `None` when the topic is not defined here.
-    pub(crate) fn rule_spot(&self, e: &crate::classify::RuleError) -> Option<(usize, String)> {
-        use crate::classify::RuleError;
-        let topic = e.topic()?;
-        // The topic's tables (`[topics.NAME]`, `[topics.NAME.terms]`…): each header's offset,
-        // its name, and where the table ends.
-        let mut tables: Vec<(usize, String, usize)> = Vec::new();
-        let mut pos = 0;
-        for line in self.text.split_inclusive('\n') {
-            let trimmed = bare(line);
-            if is_header(trimmed) {
-                if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
-                    open.2 = pos;
-                }
-                let name = trimmed
-                    .trim_start_matches('[')
-                    .split(']')
-                    .next()
-                    .unwrap_or("")
-                    .split('.')
-                    .map(|part| part.trim().trim_matches(['"', '\'']))
-                    .collect::<Vec<_>>()
-                    .join(".");
-                let ours = name
-                    .strip_prefix("topics.")
-                    .and_then(|rest| rest.strip_prefix(topic))
-                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'));
-                if ours {
-                    tables.push((pos + line.find('[').unwrap_or(0), name, usize::MAX));
-                }
-            }
-            pos += line.len();
-        }
-        if let Some(open) = tables.last_mut().filter(|t| t.2 == usize::MAX) {
-            open.2 = self.text.len();
-        }
-        let (header, _, _) = tables.first()?;
-        let main = format!("topics.{topic}");
-        let (written, list) = match e {
-            RuleError::BadWeight { term, .. }
-            | RuleError::DuplicateTerm { term, .. }
-            | RuleError::BadTerm {
-                term,
-                list: "terms" | "context",
-                ..
-            } => {
-                // A key of `terms` or `context`: the last one so written (a term repeated is
-                // the second time).
-                return tables
-                    .iter()
-                    .rev()
-                    .find_map(|(start, name, end)| {
-                        let at = self.offset_of_key(*start, term);
-                        (at != *start && at < *end).then(|| {
-                            let key = if name == &main {
-                                format!("{main}.terms")
-                            } else {
-                                name.clone()
-                            };
-                            (at, key)
-                        })
-                    })
-                    .or(Some((*header, main)));
-            }
-            RuleError::BadTerm { term, list, .. } => (term.as_str(), *list),
-            RuleError::BadNumber { key, .. } => {
-                return tables.iter().find_map(|(start, _, end)| {
-                    let at = self.offset_of_key(*start, key);
-                    (at != *start && at < *end).then(|| (at, format!("{main}.{key}")))
-                });
-            }
-            _ => return Some((*header, main)),
-        };
-        // A phrase of `exclude` or `require` (or a term of theirs): in that list's array, in
-        // the topic's table; else wherever it is written as a key.
-        for (start, name, end) in &tables {
-            let listed = self.offset_of_key(*start, list);
-            let from = if name == &main && listed != *start && listed < *end {
-                listed
-            } else {
-                *start
-            };
-            let table = &self.text[from..*end];
-            let found = [format!("\"{written}\""), format!("'{written}'")]
-                .iter()
-                .find_map(|quoted| table.find(quoted.as_str()));
-            if let Some(at) = found {
-                let key = if name == &main {
-                    format!("{main}.{list}")
-                } else {
-                    name.clone()
-                };
-                return Some((from + at, key));
-            }
-        }
-        Some((*header, main))
     }
 
     /// The table a byte offset falls in, as a key path (`fetch`, `sources[3]`), by scanning
@@ -508,64 +411,4 @@ fn is_header(line: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn type_names_are_said_in_words() {
-        assert_eq!(
-            plain_types(r#"invalid type: string "many", expected i64"#),
-            r#"invalid type: string "many", expected an integer"#
-        );
-        assert_eq!(
-            plain_types("invalid type: boolean `true`, expected f64"),
-            "invalid type: boolean `true`, expected a number"
-        );
-        assert_eq!(plain_types("expected i640"), "expected i640");
-    }
-
-    #[test]
-    fn quoted_values_are_masked_as_urls() {
-        assert_eq!(
-            quoted_urls_masked(
-                r#"invalid type: string "smtp://u:PW@h?api_key=K", expected an integer"#
-            ),
-            r#"invalid type: string "smtp://u:hidden@h?api_key=hidden", expected an integer"#
-        );
-        assert_eq!(
-            quoted_urls_masked(r#"a "say \"hi\" to https://u:PW@h" b "c" d "unclosed"#),
-            r#"a "say \"hi\" to https://u:hidden@h" b "c" d "unclosed"#
-        );
-        assert_eq!(quoted_urls_masked("no quotes"), "no quotes");
-    }
-
-    #[test]
-    fn locates_line_and_column() {
-        let text = "a = 1\n[fetch]\ntimeout = \"x\"\n";
-        let loc = Locator::new(Path::new("c.toml"), text);
-        let offset = text.find("\"x\"").unwrap();
-        let p = loc.problem(offset, "fetch.timeout", "bad");
-        assert_eq!((p.line, p.column), (3, 11));
-        assert_eq!(p.to_string(), "c.toml:3:11: fetch.timeout: bad");
-    }
-
-    #[test]
-    fn names_array_tables_by_index() {
-        let text = "[[sources]]\nid = \"a\"\n[[sources]]\nid = \"b\"\n[store]\npath = \"x\"\n";
-        let loc = Locator::new(Path::new("c.toml"), text);
-        assert_eq!(loc.table_at(text.find("\"a\"").unwrap()), "sources[0]");
-        assert_eq!(loc.table_at(text.find("\"b\"").unwrap()), "sources[1]");
-        assert_eq!(loc.table_at(text.find("\"x\"").unwrap()), "store");
-    }
-
-    #[test]
-    fn names_a_sub_table_of_an_array_table_by_its_element() {
-        let text = "[[sources]]\nid = \"a\"\n[[sources]]\nid = \"b\"\n[sources.filter]\nblock = [\"x\"]\n[sourcesx]\ny = 1\n";
-        let loc = Locator::new(Path::new("c.toml"), text);
-        assert_eq!(
-            loc.table_at(text.find("\"x\"").unwrap()),
-            "sources[1].filter"
-        );
-        assert_eq!(loc.table_at(text.find("y = 1").unwrap()), "sourcesx");
-    }
-}
+mod tests;
