@@ -368,15 +368,15 @@ fn plain_types(message: &str) -> String {
     out
 }
 
-/// Whether a line (trimmed) is a table header, `[a.b]` or `[[a]]`: its name is keys, bare or
-/// quoted, joined by dots, and a comment may follow. An array's line (`[`, `["a", "b"],`) is
-/// none.
 /// A line without the whitespace around it, nor the byte order mark some editors (Windows
 /// Notepad) put before the first.
 fn bare(line: &str) -> &str {
     line.trim_start_matches('\u{feff}').trim()
 }
 
+/// Whether a line (trimmed) is a table header, `[a.b]` or `[[a]]`: its name is keys, bare or
+/// quoted, joined by dots, and a comment may follow. An array's line (`[`, `["a", "b"],`) is
+/// none.
 fn is_header(line: &str) -> bool {
     let double = line.starts_with("[[");
     let Some(rest) = line.strip_prefix(if double { "[[" } else { "[" }) else {
