@@ -32,50 +32,14 @@ impl Fetcher {
         (result, self.moved(url, &turn))
     }
 
+    /// The request, its answer's status read and its body within the limit.
     async fn get(
         &self,
         url: &Url,
         state: &SourceState,
         extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
-        let mut headers = HeaderMap::new();
-        // Checked when the config was loaded.
-        for (name, value) in extras.headers {
-            if let (Ok(name), Ok(value)) = (
-                header::HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) {
-                headers.append(name, value);
-            }
-        }
-        if let Some(agent) = extras
-            .user_agent
-            .and_then(|a| HeaderValue::from_str(a).ok())
-        {
-            headers.insert(header::USER_AGENT, agent);
-        }
-        if !headers.contains_key(header::ACCEPT) {
-            // Feeds first, then anything else a source may serve its feed as.
-            const FEEDS: &str = concat!(
-                "application/rss+xml, application/atom+xml, application/feed+json, ",
-                "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
-            );
-            headers.insert(header::ACCEPT, HeaderValue::from_static(FEEDS));
-        }
-        if let Some(etag) = state
-            .etag
-            .as_deref()
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            headers.insert(header::IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = state
-            .last_modified
-            .as_deref()
-            .and_then(|v| HeaderValue::from_str(v).ok())
-        {
-            headers.insert(header::IF_MODIFIED_SINCE, lm);
-        }
+        let headers = request_headers(state, extras);
         let conditional = headers.contains_key(header::IF_NONE_MATCH)
             || headers.contains_key(header::IF_MODIFIED_SINCE);
         let started = Instant::now();
@@ -104,26 +68,8 @@ impl Fetcher {
                 Err(FetchError::UnaskedNotModified)
             };
         }
-        if status == StatusCode::UNAUTHORIZED {
-            return Err(FetchError::Login {
-                tried: extras.auth.is_some()
-                    || extras
-                        .headers
-                        .iter()
-                        .any(|(n, _)| n.eq_ignore_ascii_case("authorization")),
-            });
-        }
-        if !status.is_success() {
-            let retry_after = match status {
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                    retry_after(response.headers(), Utc::now())
-                }
-                _ => None,
-            };
-            return Err(FetchError::Status {
-                status: status.as_u16(),
-                retry_after,
-            });
+        if let Some(refused) = refusal(&response, extras) {
+            return Err(refused);
         }
         let limit = self.config.max_body_size;
         if response.content_length().is_some_and(|len| len > limit) {
@@ -143,15 +89,7 @@ impl Fetcher {
         let etag = header_str(header::ETAG);
         let last_modified = header_str(header::LAST_MODIFIED);
         let final_url = response.url().clone();
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| self.classify(e, url, started))?;
-            if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = self.body(response, url, started).await?;
         Ok(Fetched::Document(Document {
             body,
             final_url: Some(final_url),
@@ -161,4 +99,97 @@ impl Fetcher {
             status: status.as_u16(),
         }))
     }
+
+    /// The answer's body, read as it streams in, refused once it passes
+    /// `[fetch] max_body_size` (after decompression).
+    async fn body(
+        &self,
+        response: reqwest::Response,
+        url: &Url,
+        started: Instant,
+    ) -> Result<Vec<u8>, FetchError> {
+        let limit = self.config.max_body_size;
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.classify(e, url, started))?;
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// The request's headers: the source's own (checked when the config was loaded), its
+/// User-Agent, what it accepts (feeds first, unless the source says), and the stored
+/// validators.
+fn request_headers(state: &SourceState, extras: Extras<'_>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in extras.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    if let Some(agent) = extras
+        .user_agent
+        .and_then(|a| HeaderValue::from_str(a).ok())
+    {
+        headers.insert(header::USER_AGENT, agent);
+    }
+    if !headers.contains_key(header::ACCEPT) {
+        // Feeds first, then anything else a source may serve its feed as.
+        const FEEDS: &str = concat!(
+            "application/rss+xml, application/atom+xml, application/feed+json, ",
+            "application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+        );
+        headers.insert(header::ACCEPT, HeaderValue::from_static(FEEDS));
+    }
+    if let Some(etag) = state
+        .etag
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        headers.insert(header::IF_NONE_MATCH, etag);
+    }
+    if let Some(lm) = state
+        .last_modified
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        headers.insert(header::IF_MODIFIED_SINCE, lm);
+    }
+    headers
+}
+
+/// Why an answer other than 304 gives no document: a login refused (401), or another status
+/// that is no success (with the `Retry-After` of a 429 or 503).
+fn refusal(response: &reqwest::Response, extras: Extras<'_>) -> Option<FetchError> {
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED {
+        return Some(FetchError::Login {
+            tried: extras.auth.is_some()
+                || extras
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("authorization")),
+        });
+    }
+    if status.is_success() {
+        return None;
+    }
+    let retry_after = match status {
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+            retry_after(response.headers(), Utc::now())
+        }
+        _ => None,
+    };
+    Some(FetchError::Status {
+        status: status.as_u16(),
+        retry_after,
+    })
 }
