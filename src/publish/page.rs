@@ -82,28 +82,7 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
         .and_then(Locale::parse)
         .unwrap_or_default();
     let labels = locale.page_labels();
-    let base = meta.site_url.trim_end_matches('/');
-    let page = |path: &str, name: &str| {
-        format!(
-            "{base}/feeds/{path}/{}.html",
-            utf8_percent_encode(name, SEGMENT)
-        )
-    };
-    // The same scope's feeds: this page's address with their extension.
-    let feeds: Vec<FeedLink> = meta
-        .self_url
-        .strip_suffix(".html")
-        .map(|stem| {
-            Format::FEEDS
-                .iter()
-                .map(|f| FeedLink {
-                    url: format!("{stem}.{}", f.extension()),
-                    media_type: f.media_type(),
-                    label: f.label(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let feeds = feed_links(meta);
     // By their own dates: the feeds list a story that arrived late where it arrived (see
     // `model::listed_at`), but a page of days shows it on its day.
     let mut by_date: Vec<&ItemView> = items.iter().collect();
@@ -115,60 +94,8 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
     for v in by_date {
         let local = v.published.with_timezone(&tz);
         let date = local.format("%Y-%m-%d").to_string();
-        let story = Story {
-            title: if v.title.trim().is_empty() {
-                labels.untitled.to_string()
-            } else {
-                v.title.clone()
-            },
-            // A page links to the web alone (an import can hold any link).
-            link: v.link.as_deref().and_then(http_url),
-            lang: v.lang.clone(),
-            published: v.published.to_rfc3339_opts(SecondsFormat::Secs, true),
-            time: format!("{} {}", local.format("%H:%M"), zone_at(v.published)),
-            summary: v.summary.clone(),
-            carriers: v
-                .carriers
-                .iter()
-                .map(|c| Carrier {
-                    name: c.name().to_string(),
-                    // A source no longer configured has no page here.
-                    url: c
-                        .source
-                        .as_ref()
-                        .filter(|s| s.configured)
-                        .map(|s| page("sources", &s.id)),
-                })
-                .collect(),
-            topics: v
-                .topics
-                .iter()
-                .map(|t| {
-                    // A topic the rules no longer have (until `reclassify`) has no page.
-                    let configured = meta.topic_labels.iter().find(|(name, _)| name == t);
-                    Topic {
-                        label: configured.map_or_else(|| t.clone(), |(_, label)| label.clone()),
-                        url: configured.map(|_| match &meta.topic_pages_in {
-                            Some(tag) => {
-                                let topic = utf8_percent_encode(t, SEGMENT);
-                                page(&format!("topics/{topic}"), tag)
-                            }
-                            None => page("topics", t),
-                        }),
-                    }
-                })
-                .collect(),
-            attachments: v
-                .enclosures
-                .iter()
-                .filter_map(|e| {
-                    Some(Attachment {
-                        url: http_url(&e.url)?,
-                        mime: e.mime.clone(),
-                    })
-                })
-                .collect(),
-        };
+        let time = format!("{} {}", local.format("%H:%M"), zone_at(v.published));
+        let story = story(v, meta, labels.untitled, time);
         match days.last_mut() {
             Some(day) if day.date == date => day.stories.push(story),
             _ => days.push(Day {
@@ -206,5 +133,90 @@ pub fn render(meta: &FeedMeta, items: &[ItemView], updated: DateTime<Utc>) -> Ve
             )
             .into_bytes()
         }
+    }
+}
+
+/// The same scope's feeds: this page's address with their extension.
+fn feed_links(meta: &FeedMeta) -> Vec<FeedLink> {
+    meta.self_url
+        .strip_suffix(".html")
+        .map(|stem| {
+            Format::FEEDS
+                .iter()
+                .map(|f| FeedLink {
+                    url: format!("{stem}.{}", f.extension()),
+                    media_type: f.media_type(),
+                    label: f.label(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The address of another page of the site: `feeds/{path}/{name}.html`.
+fn page_url(meta: &FeedMeta, path: &str, name: &str) -> String {
+    format!(
+        "{}/feeds/{path}/{}.html",
+        meta.site_url.trim_end_matches('/'),
+        utf8_percent_encode(name, SEGMENT)
+    )
+}
+
+/// A story as the page shows it (`time`: its local time and zone), `untitled` when it has no
+/// title.
+fn story(v: &ItemView, meta: &FeedMeta, untitled: &str, time: String) -> Story {
+    Story {
+        title: if v.title.trim().is_empty() {
+            untitled.to_string()
+        } else {
+            v.title.clone()
+        },
+        // A page links to the web alone (an import can hold any link).
+        link: v.link.as_deref().and_then(http_url),
+        lang: v.lang.clone(),
+        published: v.published.to_rfc3339_opts(SecondsFormat::Secs, true),
+        time,
+        summary: v.summary.clone(),
+        carriers: v
+            .carriers
+            .iter()
+            .map(|c| Carrier {
+                name: c.name().to_string(),
+                // A source no longer configured has no page here.
+                url: c
+                    .source
+                    .as_ref()
+                    .filter(|s| s.configured)
+                    .map(|s| page_url(meta, "sources", &s.id)),
+            })
+            .collect(),
+        topics: v
+            .topics
+            .iter()
+            .map(|t| {
+                // A topic the rules no longer have (until `reclassify`) has no page.
+                let configured = meta.topic_labels.iter().find(|(name, _)| name == t);
+                Topic {
+                    label: configured.map_or_else(|| t.clone(), |(_, label)| label.clone()),
+                    url: configured.map(|_| match &meta.topic_pages_in {
+                        Some(tag) => {
+                            let topic = utf8_percent_encode(t, SEGMENT);
+                            page_url(meta, &format!("topics/{topic}"), tag)
+                        }
+                        None => page_url(meta, "topics", t),
+                    }),
+                }
+            })
+            .collect(),
+        attachments: v
+            .enclosures
+            .iter()
+            .filter_map(|e| {
+                Some(Attachment {
+                    url: http_url(&e.url)?,
+                    mime: e.mime.clone(),
+                })
+            })
+            .collect(),
     }
 }
