@@ -73,20 +73,6 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
         lang: lang.clone(),
         ..Text::plain(value.to_string())
     };
-    let mut links: Vec<Link> = Vec::new();
-    if let Some(href) = &v.link {
-        // No type: a story's link may be a PDF or a recording as well as a page.
-        links.push(link("alternate", href, ""));
-    }
-    for e in &v.enclosures {
-        links.push(Link {
-            href: e.url.clone(),
-            rel: "enclosure".to_string(),
-            mime_type: e.mime.clone(),
-            length: e.length.map(|n| n.to_string()),
-            ..Link::default()
-        });
-    }
     // An entry without an alternate link must have content (RFC 4287 §4.1.2): with no HTML
     // body, the summary becomes the text content instead of being said twice.
     let summary_as_content = v.content.is_none() && v.link.is_none();
@@ -102,6 +88,56 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
         ..Content::default()
     });
     let summary = (!summary_as_content && !v.summary.trim().is_empty()).then(|| text(&v.summary));
+    // Atom requires a title: a story that has none is untitled in its own language, else
+    // the feed's (RSS and JSON Feed leave it out where they can, and readers say it in
+    // theirs), the words marked with their language where it is not the feed's.
+    let title = if v.title.is_empty() {
+        let (words, tag) = view::untitled(v, feed_lang);
+        Text {
+            lang: (!feed_lang.is_some_and(|f| f.eq_ignore_ascii_case(tag)))
+                .then(|| tag.to_string()),
+            ..Text::plain(words.to_string())
+        }
+    } else {
+        text(&v.title)
+    };
+    Entry {
+        title,
+        id: v.guid.clone(),
+        updated: fixed(v.updated),
+        authors: authors(v),
+        categories: categories(v, meta),
+        links: links(v),
+        published: Some(fixed(v.published)),
+        source: entry_source(v),
+        summary,
+        content,
+        contributors: contributors(v),
+        ..Entry::default()
+    }
+}
+
+/// The story's link and its enclosures.
+fn links(v: &ItemView) -> Vec<Link> {
+    let mut links: Vec<Link> = Vec::new();
+    if let Some(href) = &v.link {
+        // No type: a story's link may be a PDF or a recording as well as a page.
+        links.push(link("alternate", href, ""));
+    }
+    for e in &v.enclosures {
+        links.push(Link {
+            href: e.url.clone(),
+            rel: "enclosure".to_string(),
+            mime_type: e.mime.clone(),
+            length: e.length.map(|n| n.to_string()),
+            ..Link::default()
+        });
+    }
+    links
+}
+
+/// The story's topics (under the topic scheme, labelled), then its own categories.
+fn categories(v: &ItemView, meta: &FeedMeta) -> Vec<Category> {
     let topics: Vec<Category> = v
         .topics
         .iter()
@@ -134,58 +170,41 @@ fn entry(v: &ItemView, meta: &FeedMeta) -> Entry {
             label: None,
         })
         .collect();
-    // Atom requires a title: a story that has none is untitled in its own language, else
-    // the feed's (RSS and JSON Feed leave it out where they can, and readers say it in
-    // theirs), the words marked with their language where it is not the feed's.
-    let title = if v.title.is_empty() {
-        let (words, tag) = view::untitled(v, feed_lang);
-        Text {
-            lang: (!feed_lang.is_some_and(|f| f.eq_ignore_ascii_case(tag)))
-                .then(|| tag.to_string()),
-            ..Text::plain(words.to_string())
+    topics.into_iter().chain(own).collect()
+}
+
+/// `atom:source`: the feed the story was first carried by, as of our copy of it.
+fn entry_source(v: &ItemView) -> Option<Source> {
+    v.first_source().map(|s| {
+        let mut links = vec![link("self", &s.url, "")];
+        if let Some(site) = &s.site_url {
+            links.push(link("alternate", site, "text/html"));
         }
+        Source {
+            title: Text::plain(s.title.clone()),
+            id: view::source_urn(&s.id),
+            // The source as of our copy of this entry.
+            updated: fixed(v.updated),
+            links,
+            ..Source::default()
+        }
+    })
+}
+
+/// The carriers other than the author (the lead's source, without bylines), or those
+/// `atom:source` does not name (with bylines).
+fn contributors(v: &ItemView) -> Vec<Person> {
+    if v.authors.is_empty() {
+        v.carriers
+            .iter()
+            .skip(1)
+            .map(|c| person(c.name()))
+            .collect()
     } else {
-        text(&v.title)
-    };
-    Entry {
-        title,
-        id: v.guid.clone(),
-        updated: fixed(v.updated),
-        authors: authors(v),
-        categories: topics.into_iter().chain(own).collect(),
-        links,
-        published: Some(fixed(v.published)),
-        source: v.first_source().map(|s| {
-            let mut links = vec![link("self", &s.url, "")];
-            if let Some(site) = &s.site_url {
-                links.push(link("alternate", site, "text/html"));
-            }
-            Source {
-                title: Text::plain(s.title.clone()),
-                id: view::source_urn(&s.id),
-                // The source as of our copy of this entry.
-                updated: fixed(v.updated),
-                links,
-                ..Source::default()
-            }
-        }),
-        summary,
-        content,
-        // The carriers other than the author (the lead's source, without bylines), or those
-        // `atom:source` does not name (with bylines).
-        contributors: if v.authors.is_empty() {
-            v.carriers
-                .iter()
-                .skip(1)
-                .map(|c| person(c.name()))
-                .collect()
-        } else {
-            super::rss::other_carriers(v)
-                .iter()
-                .map(|n| person(n))
-                .collect()
-        },
-        ..Entry::default()
+        super::rss::other_carriers(v)
+            .iter()
+            .map(|n| person(n))
+            .collect()
     }
 }
 
