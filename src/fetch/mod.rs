@@ -155,12 +155,11 @@ impl Fetcher {
                 }
             }
             Location::Http(url) => {
-                let _slots = match host {
-                    Some(host) => (host, self.limits.global().acquire().await),
-                    None => self.slots(url).await,
-                };
+                let slots = self.slots(url, host).await;
                 let waited = queued.elapsed();
-                let (result, moved) = self.request(url, state, Extras::of(source)).await;
+                let (result, moved) = self
+                    .request(url, state, Extras::of(source), &slots.turn)
+                    .await;
                 Done {
                     result,
                     waited,
@@ -178,8 +177,8 @@ impl Fetcher {
         state: &SourceState,
         extras: Extras<'_>,
     ) -> Result<Fetched, FetchError> {
-        let _slots = self.slots(url).await;
-        self.request(url, state, extras).await.0
+        let slots = self.slots(url, None).await;
+        self.request(url, state, extras, &slots.turn).await.0
     }
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::limit::{Limit, Permit};
+use super::redirect::Turn;
 use super::{Fetcher, MAX_RETRY_AFTER};
 use crate::config::FetchConfig;
 use crate::model::{Location, Source};
@@ -141,18 +142,37 @@ impl Fetcher {
         self.limits.host(host).acquire().await
     }
 
-    /// A slot of `url`'s host, then one of the pass: the host's first, so a busy host never
-    /// holds global slots idle.
-    pub(super) async fn slots(&self, url: &Url) -> (Permit, Permit) {
-        let host = self.host_permit(url.host_str().unwrap_or("")).await;
+    /// A slot of `url`'s host (unless `host` is one already taken), then the URL's turn, then
+    /// a slot of the pass: in that order, so that a busy host, or a URL another source is
+    /// fetching, never holds global slots idle.
+    pub(super) async fn slots(&self, url: &Url, host: Option<Permit>) -> Slots<'_> {
+        let host = match host {
+            Some(host) => host,
+            None => self.host_permit(url.host_str().unwrap_or("")).await,
+        };
+        let turn = self.turn(url).await;
         let global = self.limits.global.acquire().await;
-        (host, global)
+        Slots {
+            _host: host,
+            turn,
+            _global: global,
+        }
     }
 
     /// The limits this fetcher's fetches are under.
     pub fn limits(&self) -> &Arc<Limits> {
         &self.limits
     }
+}
+
+/// What a request holds while it runs ([`Fetcher::slots`]).
+pub(super) struct Slots<'a> {
+    /// Its host's slot.
+    _host: Permit,
+    /// Its URL's turn.
+    pub(super) turn: Turn<'a>,
+    /// Its slot of the pass.
+    _global: Permit,
 }
 
 /// The limits of the hosts fetched from.

@@ -61,13 +61,13 @@ impl Turns {
     /// Waits for `url`'s turn.
     async fn take(&self, url: &Url) -> Turn<'_> {
         let url = without_fragment(url);
-        let lock = self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(url.clone())
-            .or_default()
-            .clone();
+        let lock = {
+            let mut turns = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            // What a waiter given up (a fetch stopped or timed out in its queue) left: a lock
+            // no request holds or waits for.
+            turns.retain(|_, lock| Arc::strong_count(lock) > 1);
+            turns.entry(url.clone()).or_default().clone()
+        };
         let guard = lock.lock_owned().await;
         Turn {
             turns: self,
@@ -201,6 +201,18 @@ mod tests {
         drop(first);
         let again = turns.take(&feed).now_or_never().expect("given up");
         drop(again);
+        assert!(turns.0.lock().unwrap().is_empty());
+        // A waiter given up after the turn it waited for was given up leaves its URL behind,
+        // until the next request comes.
+        let first = turns.take(&feed).now_or_never().expect("free");
+        let mut waiting = Box::pin(turns.take(&feed));
+        assert!((&mut waiting).now_or_never().is_none());
+        drop(first);
+        drop(waiting);
+        assert_eq!(turns.0.lock().unwrap().len(), 1);
+        let next = turns.take(&other).now_or_never().expect("free");
+        assert_eq!(turns.0.lock().unwrap().len(), 1);
+        drop(next);
         assert!(turns.0.lock().unwrap().is_empty());
     }
 }

@@ -10,26 +10,27 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::StatusCode;
 use url::Url;
 
+use super::redirect::Turn;
 use super::retry::retry_after;
 use super::{guard, Document, Extras, FetchError, Fetched, Fetcher, MAX_KEPT_HEADER};
 use crate::model::SourceState;
 
 impl Fetcher {
-    /// The request itself, within the total timeout, once the caller holds its slots, in its
-    /// URL's turn; with where the URL has moved for good ([`Fetcher::moved`]).
+    /// The request itself, within the total timeout, once the caller holds its slots and the
+    /// URL's `turn`; with where the URL has moved for good ([`Fetcher::moved`]).
     pub(super) async fn request(
         &self,
         url: &Url,
         state: &SourceState,
         extras: Extras<'_>,
+        turn: &Turn<'_>,
     ) -> (Result<Fetched, FetchError>, Option<Url>) {
-        let turn = self.turn(url).await;
         let limit = self.config.timeout + Duration::from_secs(1);
         let result = match tokio::time::timeout(limit, self.get(url, state, extras)).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.config.timeout)),
         };
-        (result, self.moved(url, &turn))
+        (result, self.moved(url, turn))
     }
 
     /// The request, its answer's status read and its body within the limit.
