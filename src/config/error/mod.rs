@@ -200,9 +200,9 @@ impl<'a> Locator<'a> {
                 key.to_string()
             }
         });
-        // A line broken before its value is read (`path "/var/x"`, no `=`): the key it begins
-        // with.
-        let leaf = match leaf.is_empty() && !on_header {
+        // A key written without its `=` (`path "/var/x"`): the key its line begins with (not
+        // the words of a line inside a value carried over lines, whose errors say otherwise).
+        let leaf = match leaf.is_empty() && message.starts_with("key with no value") {
             true => leading_key(&self.text[line_start..at]).to_string(),
             false => leaf,
         };
@@ -237,7 +237,9 @@ impl<'a> Locator<'a> {
 fn leading_key(line: &str) -> &str {
     let line = line.trim_start();
     let end = match line.chars().next() {
-        Some(quote @ ('"' | '\'')) => line[1..].find(quote).map_or(0, |at| at + 2),
+        // A basic string's escaped quotes (`"a\"b"`) are inside it.
+        Some('"') => closing_quote(&line[1..]).map_or(0, |at| at + 2),
+        Some('\'') => line[1..].find('\'').map_or(0, |at| at + 2),
         _ => line
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
             .unwrap_or(line.len()),
@@ -247,6 +249,19 @@ fn leading_key(line: &str) -> &str {
         true => &line[..end],
         false => "",
     }
+}
+
+/// Where a basic string's closing quote is, in the text after its opening one.
+fn closing_quote(text: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        match c {
+            '"' if !escaped => return Some(at),
+            '\\' => escaped = !escaped,
+            _ => escaped = false,
+        }
+    }
+    None
 }
 
 /// A message with each value it quotes (`invalid type: string "https://user:pass@…"`, as

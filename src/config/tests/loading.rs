@@ -409,3 +409,22 @@ fn load_at(
 ) -> Result<crate::config::Config, super::ConfigError> {
     crate::config::Config::from_str(text, path)
 }
+
+#[test]
+fn a_key_without_its_equals_sign_is_named_and_a_broken_value_is_not_taken_for_one() {
+    let text = GOOD.replace(
+        "path = \"/var/lib/tributary\"",
+        "path \"/var/lib/tributary\"",
+    );
+    let p = &problems(&text)[0];
+    assert_eq!((p.line, p.key.as_str()), (3, "store.path"), "{p}");
+    // A quoted key, escaped quote and all.
+    let text = GOOD.replace("threshold = 2", "\"a\\\"b\" 2");
+    let p = &problems(&text)[0];
+    assert_eq!(p.key, "topics.dialogue.\"a\\\"b\"", "{p}");
+    // A line inside an array carried over lines names no key of its own words.
+    let text = GOOD.replace("topics = [\"dialogue\"]", "topics = [\n  \"x\" \"y\",\n]");
+    let p = &problems(&text)[0];
+    assert_eq!(p.line, 18, "{p}");
+    assert!(!p.key.contains("\"x\""), "{p}");
+}
