@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use crate::model::ErrorKind;
+use crate::model::Source;
 use crate::store::ApplyReport;
 
 /// What happened to one source in one pass.
@@ -84,4 +85,20 @@ pub struct SourceReport {
     /// row had failed.
     #[serde(skip_serializing_if = "crate::model::is_zero")]
     pub recovered_after: u32,
+}
+
+impl SourceReport {
+    /// The report of a turn of `source` that has not begun.
+    pub(super) fn empty(source: &Source) -> SourceReport {
+        SourceReport {
+            source: source.id.clone(),
+            outcome: Outcome::Unchanged,
+            bytes: 0,
+            millis: 0,
+            queued_millis: 0,
+            warnings: Vec::new(),
+            store_failed: false,
+            recovered_after: 0,
+        }
+    }
 }

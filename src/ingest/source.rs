@@ -10,6 +10,7 @@ use tracing::Instrument as _;
 use super::bookkeeping::{bounded, mark_failure, mark_success};
 use super::process::{process, Run};
 use super::{ErrorKind, FetchMode, Ingest, Outcome, SourceReport};
+use crate::fetch::limit::Permit;
 use crate::fetch::Fetched;
 use crate::model::{Location, Source, SourceState};
 use crate::store::StoreError;
@@ -22,28 +23,12 @@ impl Ingest {
     /// pipeline is done, `status` (as in the report), `bytes`, `new_items` and `duration_ms`;
     /// the closing `fetched` (or `fetch failed`) event shows them in both log formats.
     pub async fn source(&self, source: &Source, mode: FetchMode) -> SourceReport {
-        let span = tracing::info_span!(
-            "fetch",
-            source = %source.id,
-            status = tracing::field::Empty,
-            bytes = tracing::field::Empty,
-            new_items = tracing::field::Empty,
-            duration_ms = tracing::field::Empty,
-        );
+        let span = fetch_span(source);
         let started = Instant::now();
         // Backoff is counted from here, the source's turn: the next turn a schedule gives it
         // comes as long after this one as the wait, give or take the schedule's drift.
         let begun = Utc::now();
-        let mut report = SourceReport {
-            source: source.id.clone(),
-            outcome: Outcome::Unchanged,
-            bytes: 0,
-            millis: 0,
-            queued_millis: 0,
-            warnings: Vec::new(),
-            store_failed: false,
-            recovered_after: 0,
-        };
+        let mut report = SourceReport::empty(source);
         let mut failed_before = 0;
         let outcome = async {
             let state = self.starting_state(source)?;
@@ -59,16 +44,7 @@ impl Ingest {
                     paused_by: None,
                 });
             }
-            // The host's slot first: sources queued behind their host's others (a slow site
-            // with many feeds) hold none of the pass's places, which sources of other hosts
-            // take meanwhile. Stopping, neither is waited for (the fetch then says so).
-            let (host, _inflight) = tokio::select! {
-                held = async {
-                    let host = self.fetcher.host_slot(source).await;
-                    (host, Some(self.inflight.acquire().await))
-                } => held,
-                () = self.downloads.cancelled() => (None, None),
-            };
+            let (host, _inflight) = self.slots(source).await;
             report.queued_millis = started.elapsed().as_millis();
             // Also while this one waited for the host's slot.
             if let Some(deferred) = self.held_back_by_host(source, mode, &state)? {
@@ -98,68 +74,8 @@ impl Ingest {
         ) {
             report.recovered_after = failed_before;
         }
-        let new_items = match &report.outcome {
-            Outcome::Ok(a) => a.new,
-            _ => 0,
-        };
-        span.record("status", report.outcome.status());
-        span.record("bytes", report.bytes as u64);
-        span.record("new_items", new_items as u64);
-        span.record("duration_ms", report.millis as u64);
-        let _entered = span.enter();
-        match &report.outcome {
-            // A restart is no failure: said, but not among the warnings alerts read.
-            Outcome::Stopped => tracing::info!(source = %source.id, "not fetched: stopping"),
-            // With info spans filtered out (the one-shot commands log warnings only), the
-            // line names its source itself.
-            Outcome::Error { message, .. } if span.is_disabled() => {
-                tracing::warn!(source = %source.id, error = %message, "fetch failed")
-            }
-            Outcome::Error { message, kind } => {
-                tracing::warn!(error = %message, kind = kind.as_str(), "fetch failed")
-            }
-            // At each turn of a source that waits (a week, for a `Retry-After` that long): the
-            // failure or 429 that began the wait was logged, and `sources` says until when.
-            Outcome::Deferred {
-                until,
-                paused_by: None,
-            } => {
-                tracing::debug!(%until, "not fetched: backing off after failures or as the server asked")
-            }
-            Outcome::Deferred {
-                until,
-                paused_by: Some(by),
-            } => {
-                tracing::debug!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
-            }
-            Outcome::Ok(a) if report.warnings.is_empty() => tracing::info!(
-                updated = a.updated,
-                duplicate = a.duplicate,
-                unchanged = a.unchanged,
-                refreshed = a.refreshed,
-                "fetched"
-            ),
-            // The warnings' text, for the daemon's log (`fetch` prints them in its report).
-            Outcome::Ok(a) => tracing::info!(
-                updated = a.updated,
-                duplicate = a.duplicate,
-                unchanged = a.unchanged,
-                refreshed = a.refreshed,
-                warnings = %report.warnings.join("; "),
-                "fetched"
-            ),
-            // Nothing new: at debug, so at info a pass over thousands of unchanged sources
-            // leaves no line per source (`fetch` still prints its "fetch pass done" summary).
-            Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
-        }
-        // A source that was failing and is not: said whatever the fetch found, as its failures
-        // were (the log would otherwise show them and never the end of them).
-        if report.recovered_after > 0 {
-            tracing::info!(
-                failed_fetches = report.recovered_after,
-                "recovered: fetched again after failures"
-            );
-        }
+        record_on_span(&span, &report);
+        log_outcome(&span, source, &report);
         report
     }
 
@@ -218,6 +134,20 @@ impl Ingest {
         Ok(state)
     }
 
+    /// The host's slot of `source`, then one of the pass's places: sources queued behind their
+    /// host's others (a slow site with many feeds) hold none of the pass's places, which
+    /// sources of other hosts take meanwhile. Stopping, neither is waited for (the fetch then
+    /// says so).
+    async fn slots(&self, source: &Source) -> (Option<Permit>, Option<Permit>) {
+        tokio::select! {
+            held = async {
+                let host = self.fetcher.host_slot(source).await;
+                (host, Some(self.inflight.acquire().await))
+            } => held,
+            () = self.downloads.cancelled() => (None, None),
+        }
+    }
+
     /// The fetch of a source that is not backing off, from `state` ([`Ingest::starting_state`]),
     /// holding its host's slot when it has one.
     async fn run(
@@ -225,7 +155,7 @@ impl Ingest {
         source: &Source,
         mode: FetchMode,
         mut state: SourceState,
-        host: Option<crate::fetch::limit::Permit>,
+        host: Option<Permit>,
         begun: DateTime<Utc>,
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
@@ -384,6 +314,90 @@ impl Ingest {
             message,
             retry_after,
             (self.fetch.backoff_base, self.fetch.backoff_max),
+        );
+    }
+}
+
+/// The span a source's turn is logged in: the source, and what [`record_on_span`] fills in
+/// once it is done.
+fn fetch_span(source: &Source) -> tracing::Span {
+    tracing::info_span!(
+        "fetch",
+        source = %source.id,
+        status = tracing::field::Empty,
+        bytes = tracing::field::Empty,
+        new_items = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    )
+}
+
+/// Records a done turn's status, bytes, new items and duration on its span.
+fn record_on_span(span: &tracing::Span, report: &SourceReport) {
+    let new_items = match &report.outcome {
+        Outcome::Ok(a) => a.new,
+        _ => 0,
+    };
+    span.record("status", report.outcome.status());
+    span.record("bytes", report.bytes as u64);
+    span.record("new_items", new_items as u64);
+    span.record("duration_ms", report.millis as u64);
+}
+
+/// Logs a done turn in its span: the closing line its outcome calls for, then its recovery
+/// from failures if it was one.
+fn log_outcome(span: &tracing::Span, source: &Source, report: &SourceReport) {
+    let _entered = span.enter();
+    match &report.outcome {
+        // A restart is no failure: said, but not among the warnings alerts read.
+        Outcome::Stopped => tracing::info!(source = %source.id, "not fetched: stopping"),
+        // With info spans filtered out (the one-shot commands log warnings only), the
+        // line names its source itself.
+        Outcome::Error { message, .. } if span.is_disabled() => {
+            tracing::warn!(source = %source.id, error = %message, "fetch failed")
+        }
+        Outcome::Error { message, kind } => {
+            tracing::warn!(error = %message, kind = kind.as_str(), "fetch failed")
+        }
+        // At each turn of a source that waits (a week, for a `Retry-After` that long): the
+        // failure or 429 that began the wait was logged, and `sources` says until when.
+        Outcome::Deferred {
+            until,
+            paused_by: None,
+        } => {
+            tracing::debug!(%until, "not fetched: backing off after failures or as the server asked")
+        }
+        Outcome::Deferred {
+            until,
+            paused_by: Some(by),
+        } => {
+            tracing::debug!(%until, paused_by = %by, "not fetched: the host answered another source with 429 (Too Many Requests) and asked to be left alone")
+        }
+        Outcome::Ok(a) if report.warnings.is_empty() => tracing::info!(
+            updated = a.updated,
+            duplicate = a.duplicate,
+            unchanged = a.unchanged,
+            refreshed = a.refreshed,
+            "fetched"
+        ),
+        // The warnings' text, for the daemon's log (`fetch` prints them in its report).
+        Outcome::Ok(a) => tracing::info!(
+            updated = a.updated,
+            duplicate = a.duplicate,
+            unchanged = a.unchanged,
+            refreshed = a.refreshed,
+            warnings = %report.warnings.join("; "),
+            "fetched"
+        ),
+        // Nothing new: at debug, so at info a pass over thousands of unchanged sources
+        // leaves no line per source (`fetch` still prints its "fetch pass done" summary).
+        Outcome::NotModified | Outcome::Unchanged => tracing::debug!("fetched"),
+    }
+    // A source that was failing and is not: said whatever the fetch found, as its failures
+    // were (the log would otherwise show them and never the end of them).
+    if report.recovered_after > 0 {
+        tracing::info!(
+            failed_fetches = report.recovered_after,
+            "recovered: fetched again after failures"
         );
     }
 }
