@@ -5,13 +5,15 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::task::JoinError;
 use tracing::Instrument as _;
+use url::Url;
 
 use super::bookkeeping::{bounded, mark_failure, mark_success};
 use super::process::{process, Run};
 use super::{ErrorKind, FetchMode, Ingest, Outcome, SourceReport};
 use crate::fetch::limit::Permit;
-use crate::fetch::Fetched;
+use crate::fetch::{Document, Done, FetchError, Fetched};
 use crate::model::{Location, Source, SourceState};
 use crate::store::StoreError;
 
@@ -159,47 +161,13 @@ impl Ingest {
         begun: DateTime<Utc>,
         report: &mut SourceReport,
     ) -> Result<Outcome, StoreError> {
-        // A reread asks for the whole document: no validators.
-        let unconditional;
-        let ask = if mode.reread {
-            unconditional = SourceState {
-                etag: None,
-                last_modified: None,
-                ..state.clone()
-            };
-            &unconditional
-        } else {
-            &state
-        };
-        let done = tokio::select! {
-            done = self.fetcher.fetch_holding(source, ask, host) => done,
-            () = self.downloads.cancelled() => {
-                // Stopping: the source's state stays as it was, for the next start.
-                return Ok(Outcome::Stopped);
-            }
+        let Some(done) = self.download(source, mode, &state, host).await else {
+            // Stopping: the source's state stays as it was, for the next start.
+            return Ok(Outcome::Stopped);
         };
         let fetched = done.result;
         report.queued_millis += done.waited.as_millis();
-        if let Location::Http(url) = &source.location {
-            // Kept in the state, written at every fetch: an address longer than any site's is
-            // not kept (nor said again at every fetch).
-            let moved = done
-                .moved
-                .map(|to| Location::Http(to).to_string())
-                .filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
-            // Only an address that answered: a redirect the client or the guard then refused
-            // (another scheme, a private address) is no place to point the source at.
-            if fetched.is_ok() {
-                if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
-                    if url.scheme() == "https" && to.starts_with("http://") {
-                        tracing::warn!(%to, "the feed has moved for good (HTTP 301/308) from https to plain http: check that the new address is the site's own before setting the source's url to it");
-                    } else {
-                        tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
-                    }
-                }
-                state.moved_to = moved;
-            }
-        }
+        note_move(source, &fetched, done.moved, &mut state);
         let now = Utc::now();
         // The attempt dates from its turn, not from when a slow download or a queue behind
         // the host's other sources ended: the schedule, which passes over a source attempted
@@ -207,6 +175,12 @@ impl Ingest {
         state.last_attempt = Some(begun);
         state.host_paused_until = None;
         state.host_paused_by = None;
+        let at = Attempt {
+            source,
+            mode,
+            begun,
+            now,
+        };
         let doc = match fetched {
             Ok(Fetched::NotModified) => {
                 mark_success(&mut state, now, "not-modified");
@@ -214,22 +188,7 @@ impl Ingest {
                 return Ok(Outcome::NotModified);
             }
             Ok(Fetched::Document(doc)) => doc,
-            Err(e) => {
-                if let Some(wait) = e.retry_after().filter(|_| e.rate_limited()) {
-                    self.fetcher.pause_host(source, wait);
-                }
-                let wait = if e.gone() {
-                    Some(self.fetch.backoff_max)
-                } else {
-                    e.retry_after()
-                };
-                self.fail(&mut state, now, begun, e.to_string(), wait);
-                self.store.put_source_state(&source.id, &state)?;
-                return Ok(Outcome::Error {
-                    message: bounded(&e.to_string()),
-                    kind: e.kind(),
-                });
-            }
+            Err(e) => return self.fetch_failed(at, &e, &mut state),
         };
         report.bytes = doc.body.len();
         let body_hash = blake3::hash(&doc.body).to_hex()[..32].to_string();
@@ -240,7 +199,80 @@ impl Ingest {
             self.store.put_source_state(&source.id, &state)?;
             return Ok(Outcome::Unchanged);
         }
+        self.process_document(at, doc, body_hash, state, report)
+            .await
+    }
 
+    /// The download of `source` from `state` (a reread without its validators), holding its
+    /// host's slot when it has one; `None` when the daemon stops first.
+    async fn download(
+        &self,
+        source: &Source,
+        mode: FetchMode,
+        state: &SourceState,
+        host: Option<Permit>,
+    ) -> Option<Done> {
+        // A reread asks for the whole document: no validators.
+        let unconditional;
+        let ask = if mode.reread {
+            unconditional = SourceState {
+                etag: None,
+                last_modified: None,
+                ..state.clone()
+            };
+            &unconditional
+        } else {
+            state
+        };
+        tokio::select! {
+            done = self.fetcher.fetch_holding(source, ask, host) => Some(done),
+            () = self.downloads.cancelled() => None,
+        }
+    }
+
+    /// A fetch that failed, recorded on `state` (backoff, and the host paused when it answered
+    /// 429 with a wait), as the source's error.
+    fn fetch_failed(
+        &self,
+        at: Attempt<'_>,
+        e: &FetchError,
+        state: &mut SourceState,
+    ) -> Result<Outcome, StoreError> {
+        let Attempt {
+            source, begun, now, ..
+        } = at;
+        if let Some(wait) = e.retry_after().filter(|_| e.rate_limited()) {
+            self.fetcher.pause_host(source, wait);
+        }
+        let wait = if e.gone() {
+            Some(self.fetch.backoff_max)
+        } else {
+            e.retry_after()
+        };
+        self.fail(state, now, begun, e.to_string(), wait);
+        self.store.put_source_state(&source.id, state)?;
+        Ok(Outcome::Error {
+            message: bounded(&e.to_string()),
+            kind: e.kind(),
+        })
+    }
+
+    /// A new or changed document parsed, normalized and stored off the async threads, once
+    /// it has a place among the feeds staged and a core; its warnings go in `report`.
+    async fn process_document(
+        &self,
+        at: Attempt<'_>,
+        doc: Document,
+        body_hash: String,
+        state: SourceState,
+        report: &mut SourceReport,
+    ) -> Result<Outcome, StoreError> {
+        let Attempt {
+            source,
+            mode,
+            begun,
+            now,
+        } = at;
         // Parsing, normalizing and storing are CPU and disk work: off the async threads.
         let store = self.store.clone();
         let dedupe = self.dedupe.clone();
@@ -287,17 +319,29 @@ impl Ingest {
                 Ok(outcome)
             }
             Ok(Err(e)) => Err(e),
-            Err(join) => {
-                let message = format!("internal error while processing the feed: {join}");
-                let mut state = before;
-                self.fail(&mut state, now, begun, message.clone(), None);
-                self.store.put_source_state(&source.id, &state)?;
-                Ok(Outcome::Error {
-                    message,
-                    kind: ErrorKind::Internal,
-                })
-            }
+            Err(join) => self.processing_panicked(at, before, &join),
         }
+    }
+
+    /// Processing that panicked, recorded on the state from `before` it as the source's
+    /// internal error.
+    fn processing_panicked(
+        &self,
+        at: Attempt<'_>,
+        before: SourceState,
+        join: &JoinError,
+    ) -> Result<Outcome, StoreError> {
+        let Attempt {
+            source, begun, now, ..
+        } = at;
+        let message = format!("internal error while processing the feed: {join}");
+        let mut state = before;
+        self.fail(&mut state, now, begun, message.clone(), None);
+        self.store.put_source_state(&source.id, &state)?;
+        Ok(Outcome::Error {
+            message,
+            kind: ErrorKind::Internal,
+        })
     }
 
     fn fail(
@@ -400,6 +444,49 @@ fn log_outcome(span: &tracing::Span, source: &Source, report: &SourceReport) {
             "recovered: fetched again after failures"
         );
     }
+}
+
+/// Where an http(s) source has moved for good, from its download's redirects, kept in
+/// `state` (and said when it is news) when the download answered.
+fn note_move(
+    source: &Source,
+    fetched: &Result<Fetched, FetchError>,
+    moved: Option<Url>,
+    state: &mut SourceState,
+) {
+    if let Location::Http(url) = &source.location {
+        // Kept in the state, written at every fetch: an address longer than any site's is
+        // not kept (nor said again at every fetch).
+        let moved = moved
+            .map(|to| Location::Http(to).to_string())
+            .filter(|to| to.len() <= crate::fetch::MAX_KEPT_HEADER);
+        // Only an address that answered: a redirect the client or the guard then refused
+        // (another scheme, a private address) is no place to point the source at.
+        if fetched.is_ok() {
+            if let Some(to) = moved.as_ref().filter(|_| moved != state.moved_to) {
+                if url.scheme() == "https" && to.starts_with("http://") {
+                    tracing::warn!(%to, "the feed has moved for good (HTTP 301/308) from https to plain http: check that the new address is the site's own before setting the source's url to it");
+                } else {
+                    tracing::warn!(%to, "the feed has moved for good (HTTP 301/308): set the source's url to its new address");
+                }
+            }
+            state.moved_to = moved;
+        }
+    }
+}
+
+/// One fetch of a source past its download, as the helpers of [`Ingest::run`] record it.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    /// The source fetched.
+    source: &'a Source,
+    /// How the fetch treats what is known of the source (a reread is processed whatever its
+    /// body hash).
+    mode: FetchMode,
+    /// The source's turn, from which the attempt and its backoff are counted.
+    begun: DateTime<Utc>,
+    /// When the download ended: the time the source's state records.
+    now: DateTime<Utc>,
 }
 
 /// How early a turn may come for a source backing off: a schedule's turns drift by a few
