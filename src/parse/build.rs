@@ -60,48 +60,13 @@ pub(super) fn build_checked(
     parsed
 }
 
+/// feed-rs's model of a (bounded) document → [`ParsedFeed`]: each entry told apart by its
+/// GUID, else its link (with its title when the link is shared), else its content.
 fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed {
     let site = pick_link(&feed.links).and_then(|l| urls::resolve(&l.href, &[ctx.fetch_url]));
-    // A GUID several entries share identifies none of them: those entries are told apart by
-    // link (else content) in every fetch, whatever their order in the document.
-    let mut guid_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for e in &feed.entries {
-        let g = e.id.trim();
-        if !g.is_empty() {
-            *guid_uses.entry(g).or_default() += 1;
-        }
-    }
-    let shared: HashSet<String> = guid_uses
-        .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(g, _)| g.to_string())
-        .collect();
-    let (links, fragments): (Vec<Option<Url>>, Vec<Option<String>>) = feed
-        .entries
-        .iter()
-        .map(|e| match entry_link(e, site.as_ref(), ctx.fetch_url) {
-            Some(mut url) => {
-                let fragment = url.fragment().map(str::to_owned);
-                url.set_fragment(None);
-                (Some(url), fragment)
-            }
-            None => (None, None),
-        })
-        .unzip();
-    // Likewise a link that several entries without a GUID of their own share (a section page)
-    // names none of them alone: each is told by the link and its title, whatever the order.
-    let mut link_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (e, link) in feed.entries.iter().zip(&links) {
-        let g = e.id.trim();
-        if let Some(l) = link.as_ref().filter(|_| g.is_empty() || shared.contains(g)) {
-            *link_uses.entry(l.as_str()).or_default() += 1;
-        }
-    }
-    let shared_links: HashSet<String> = link_uses
-        .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(l, _)| l.to_string())
-        .collect();
+    let shared = shared_guids(&feed.entries);
+    let (links, fragments) = entry_links(&feed.entries, site.as_ref(), ctx.fetch_url);
+    let shared_links = shared_links(&feed.entries, &links, &shared);
     let mut duplicate_ids = 0;
     // What each entry is told by (`None`: its content).
     let mut told = Vec::with_capacity(feed.entries.len());
@@ -117,24 +82,125 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         if reused {
             duplicate_ids += 1;
         }
-        let identity = if !guid.is_empty() && !reused {
-            Some(Identity::Guid(guid_key(guid)))
-        } else if let Some(l) = link.as_ref() {
-            if shared_links.contains(l.as_str()) {
-                // As `normalize` titles the item: the store finds the other form of an
-                // identity (`Identity::alternate`) from the stored title.
-                own_title(&entry).map(|title| Identity::Titled {
-                    link: l.to_string(),
-                    title: html::fix_c1_controls(title),
-                })
-            } else {
-                Some(Identity::Link(l.to_string()))
-            }
-        } else {
-            None
-        };
+        let identity = told_by(&entry, guid, reused, link.as_ref(), &shared_links);
         told.push((identity, content_hash, entry, link, fragment));
     }
+    let entries = raw_entries(told);
+    push_counts(&mut warnings, cut, duplicate_ids, shared.len());
+    let authors = if feed.feed_type == feed_rs::model::FeedType::Atom {
+        person_names(&feed.authors)
+    } else {
+        Vec::new()
+    };
+    ParsedFeed {
+        json: feed.feed_type == feed_rs::model::FeedType::JSON,
+        authors,
+        // As a story's title is: a feed's is kept in its source's state, written at every
+        // fetch (ten megabytes of title grew the states' database by as much each time).
+        title: feed
+            .title
+            .map(|t| html::truncate_words(&text_prefix(&t, MAX_TITLE), MAX_TITLE))
+            .filter(|t| !t.is_empty()),
+        site,
+        language: feed.language,
+        entries,
+        warnings,
+    }
+}
+
+/// An entry on its way to a [`RawEntry`]: what it is told by (`None`: its content), its raw
+/// hash, the entry, its link and the link's fragment.
+type Told = (Option<Identity>, String, Entry, Option<Url>, Option<String>);
+
+/// The GUIDs several entries share. Such a GUID identifies none of them: those entries are
+/// told apart by link (else content) in every fetch, whatever their order in the document.
+fn shared_guids(entries: &[Entry]) -> HashSet<String> {
+    let mut guid_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in entries {
+        let g = e.id.trim();
+        if !g.is_empty() {
+            *guid_uses.entry(g).or_default() += 1;
+        }
+    }
+    guid_uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(g, _)| g.to_string())
+        .collect()
+}
+
+/// Each entry's link in canonical form without its fragment, and the fragment.
+fn entry_links(
+    entries: &[Entry],
+    site: Option<&Url>,
+    fetch_url: Option<&Url>,
+) -> (Vec<Option<Url>>, Vec<Option<String>>) {
+    entries
+        .iter()
+        .map(|e| match entry_link(e, site, fetch_url) {
+            Some(mut url) => {
+                let fragment = url.fragment().map(str::to_owned);
+                url.set_fragment(None);
+                (Some(url), fragment)
+            }
+            None => (None, None),
+        })
+        .unzip()
+}
+
+/// The links several entries without a GUID of their own (none, or a `shared` one) share.
+/// Like a shared GUID, such a link (a section page) names none of them alone: each is told by
+/// the link and its title, whatever the order.
+fn shared_links(
+    entries: &[Entry],
+    links: &[Option<Url>],
+    shared: &HashSet<String>,
+) -> HashSet<String> {
+    let mut link_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (e, link) in entries.iter().zip(links) {
+        let g = e.id.trim();
+        if let Some(l) = link.as_ref().filter(|_| g.is_empty() || shared.contains(g)) {
+            *link_uses.entry(l.as_str()).or_default() += 1;
+        }
+    }
+    link_uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(l, _)| l.to_string())
+        .collect()
+}
+
+/// What an entry is told by, before titled identities are checked against each other: its
+/// GUID (`guid`, unless `reused`), else its link (with its title when the link is among
+/// `shared_links`); `None`: its content.
+fn told_by(
+    entry: &Entry,
+    guid: &str,
+    reused: bool,
+    link: Option<&Url>,
+    shared_links: &HashSet<String>,
+) -> Option<Identity> {
+    if !guid.is_empty() && !reused {
+        Some(Identity::Guid(guid_key(guid)))
+    } else if let Some(l) = link {
+        if shared_links.contains(l.as_str()) {
+            // As `normalize` titles the item: the store finds the other form of an
+            // identity (`Identity::alternate`) from the stored title.
+            own_title(entry).map(|title| Identity::Titled {
+                link: l.to_string(),
+                title: html::fix_c1_controls(title),
+            })
+        } else {
+            Some(Identity::Link(l.to_string()))
+        }
+    } else {
+        None
+    }
+}
+
+/// The entries as [`RawEntry`]s, in order: one told by content where it has none of its own,
+/// the very same entry twice kept once.
+fn raw_entries(told: Vec<Told>) -> Vec<RawEntry> {
     // A link and title that several entries share, like a shared link without titles, tells
     // none of them: those are told by their content, whatever their order.
     let mut titled_uses: std::collections::HashMap<String, usize> =
@@ -169,6 +235,12 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
             fragment,
         });
     }
+    entries
+}
+
+/// The warnings for the entries whose texts were `cut` and the `duplicate_ids` entries that
+/// share `ids` GUIDs, when there are any.
+fn push_counts(warnings: &mut Vec<String>, cut: usize, duplicate_ids: usize, ids: usize) {
     if cut > 0 {
         warnings.push(format!(
             "{cut} {} longer than {} KiB cut to that length",
@@ -181,30 +253,10 @@ fn build(feed: Feed, ctx: &Context<'_>, mut warnings: Vec<String>) -> ParsedFeed
         ));
     }
     if duplicate_ids > 0 {
-        let ids = shared.len();
         warnings.push(format!(
             "{duplicate_ids} entries share {ids} {} (each told by its link or text instead)",
             if ids == 1 { "id" } else { "ids" }
         ));
-    }
-    let authors = if feed.feed_type == feed_rs::model::FeedType::Atom {
-        person_names(&feed.authors)
-    } else {
-        Vec::new()
-    };
-    ParsedFeed {
-        json: feed.feed_type == feed_rs::model::FeedType::JSON,
-        authors,
-        // As a story's title is: a feed's is kept in its source's state, written at every
-        // fetch (ten megabytes of title grew the states' database by as much each time).
-        title: feed
-            .title
-            .map(|t| html::truncate_words(&text_prefix(&t, MAX_TITLE), MAX_TITLE))
-            .filter(|t| !t.is_empty()),
-        site,
-        language: feed.language,
-        entries,
-        warnings,
     }
 }
 
