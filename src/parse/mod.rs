@@ -140,15 +140,76 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
     if bytes.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         return Err(ParseError::Empty);
     }
+    let decoded = decode(bytes, ctx);
+    let mut warnings = decoding_warnings(&decoded);
+    let text = decoded.text.trim_start();
+    check_readable(text, ctx)?;
+    // Entries (and JSON Feed authors) past what is read, cut before feed-rs builds them all.
+    let cut = caps::cut(text)?;
+    let text = match &cut {
+        Some((cut, said)) => {
+            warnings.extend(said.iter().cloned());
+            cut.as_str()
+        }
+        None => text,
+    };
+    let (mut text, relative) = repaired(text, ctx.fetch_url, &mut warnings);
+    let invalid = |msg: String| located(msg, bytes, &decoded.text);
+    // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
+    // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
+    // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
+    // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
+    let mut ampersands_read = false;
+    let mut json_mended = false;
+    let base = ctx.fetch_url.filter(|_| relative);
+    for _ in 0..5 {
+        match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
+            Err(ParseError::Invalid(msg)) => {
+                if let Some(mime) = unsupported_type(&msg) {
+                    if !retype(&mut text, &mut warnings, &mime) {
+                        return Err(ParseError::Invalid(msg));
+                    }
+                } else if !json_mended && msg.contains("JSON") {
+                    json_mended = true;
+                    if !mend_json(&mut text, &mut warnings) {
+                        return Err(invalid(msg));
+                    }
+                } else if !ampersands_read && references::is_reference_error(&msg) {
+                    ampersands_read = true;
+                    if !escape_ampersands(&mut text, &mut warnings) {
+                        return Err(invalid(msg));
+                    }
+                } else {
+                    return Err(invalid(msg));
+                }
+            }
+            other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
+        }
+    }
+    run_feed_rs(text.as_bytes(), ctx.time_zone, base)
+        .map(|feed| build_checked(feed, &text, ctx, warnings))
+        .map_err(|e| match e {
+            ParseError::Invalid(msg) => invalid(msg),
+            other => other,
+        })
+}
+
+/// The document decoded to UTF-8, with the HTTP charset, the source's language and the
+/// fetch URL's host as hints.
+fn decode(bytes: &[u8], ctx: &Context<'_>) -> encoding::Decoded {
     let charset = ctx.content_type.and_then(charset_of);
-    let decoded = encoding::decode_with(
+    encoding::decode_with(
         bytes,
         &encoding::Hints {
             http_charset: charset.as_deref(),
             lang: ctx.default_lang,
             host: ctx.fetch_url.and_then(Url::host_str),
         },
-    );
+    )
+}
+
+/// The warnings decoding gives: a guessed encoding, bytes invalid in it.
+fn decoding_warnings(decoded: &encoding::Decoded) -> Vec<String> {
     let mut warnings = Vec::new();
     warnings.extend(decoded.guess_warning());
     if decoded.had_errors {
@@ -157,7 +218,12 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             decoded.encoding.name()
         ));
     }
-    let text = decoded.text.trim_start();
+    warnings
+}
+
+/// Refuses a decoded document that is empty, a web page (with the feed it names) or nested
+/// too deep.
+fn check_readable(text: &str, ctx: &Context<'_>) -> Result<(), ParseError> {
     if text.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -170,20 +236,18 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             "elements nest deeper than {MAX_DEPTH} levels, more than any feed: not read"
         )));
     }
-    // Entries (and JSON Feed authors) past what is read, cut before feed-rs builds them all.
-    let cut = caps::cut(text)?;
-    let text = match &cut {
-        Some((cut, said)) => {
-            warnings.extend(said.iter().cloned());
-            cut.as_str()
-        }
-        None => text,
-    };
+    Ok(())
+}
+
+/// The document with what feed-rs would reject or drop rewritten (`repair`, `atom03`,
+/// `xml_base`), an `xml:base` ignored said in `warnings`; with whether a relative
+/// `xml:base` is left ([`Bases::relative`]).
+fn repaired(text: &str, fetch_url: Option<&Url>, warnings: &mut Vec<String>) -> (String, bool) {
     let mut text = wrap_missing_channel(repair_rss_version(text)).into_owned();
     if let Some(atom10) = atom03::to_atom10(&text) {
         text = atom10;
     }
-    if let Some(absolute) = absolute_enclosures(&text, ctx.fetch_url) {
+    if let Some(absolute) = absolute_enclosures(&text, fetch_url) {
         text = absolute;
     }
     if let Some(linked) = link_from_about(&text) {
@@ -199,88 +263,78 @@ pub fn parse(bytes: &[u8], ctx: &Context<'_>) -> Result<ParsedFeed, ParseError> 
             "an xml:base that is not a URL, or longer than {MAX_BASE} bytes, was ignored"
         ));
     }
-    // A document feed-rs cannot read as XML: its error, with the line and column where
-    // quick-xml finds it in the document as sent (as decoded, from its first tag, when that
-    // is not UTF-8).
-    let invalid = |msg: String| {
-        if !msg.starts_with("unable to parse XML") {
-            return ParseError::Invalid(msg);
-        }
-        let doc = std::str::from_utf8(bytes).unwrap_or(&decoded.text);
-        // quick-xml skips a byte order mark without counting it in its positions.
-        let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
-        match references::scan(doc).error {
-            Some((at, error)) if msg.ends_with(&error) => {
-                let (line, column) = references::line_column(doc, at);
-                ParseError::Invalid(format!("{msg} at line {line}, column {column}"))
-            }
-            _ => ParseError::Invalid(msg),
-        }
-    };
-    // feed-rs rejects a whole Atom feed over one text construct of a type it does not know
-    // (base64 `application/octet-stream`, `application/xhtml+xml`, an empty type). Salvage the
-    // feed: read such constructs as text (or XHTML) and say so. It rejects a whole feed over
-    // one bare `&` too (`Trade & investment`, `?a=1&b=2`): those are read as text, once.
-    let mut ampersands_read = false;
-    let mut json_mended = false;
-    let base = ctx.fetch_url.filter(|_| relative);
-    for _ in 0..5 {
-        match run_feed_rs(text.as_bytes(), ctx.time_zone, base) {
-            Err(ParseError::Invalid(msg)) => {
-                if let Some(mime) = unsupported_type(&msg) {
-                    let with = if mime.contains("xhtml") {
-                        "xhtml"
-                    } else {
-                        "text"
-                    };
-                    let fixed = text
-                        .replace(&format!("type=\"{mime}\""), &format!("type=\"{with}\""))
-                        .replace(&format!("type='{mime}'"), &format!("type='{with}'"));
-                    if fixed == text {
-                        return Err(ParseError::Invalid(msg));
-                    }
-                    text = fixed;
-                    warnings.push(format!("content of type {mime:?} read as {with}"));
-                } else if !json_mended && msg.contains("JSON") {
-                    // A JSON Feed with a value of another type than the spec's where feed-rs
-                    // wants a string (`"id": 123`, a number among the tags, `"title": null`):
-                    // read as the string it stands for, or left out.
-                    json_mended = true;
-                    let Some((fixed, mended)) = json_mend::mended(&text) else {
-                        return Err(invalid(msg));
-                    };
-                    text = fixed;
-                    warnings.push(format!(
-                        "{mended} JSON Feed values of the wrong type read as text or left out"
-                    ));
-                } else if !ampersands_read && references::is_reference_error(&msg) {
-                    ampersands_read = true;
-                    let found = references::scan(&text).ampersands;
-                    if found.is_empty() {
-                        return Err(invalid(msg));
-                    }
-                    text = references::escape_at(&text, &found);
-                    // An Atom 0.3 feed quick-xml could not read before can be rewritten now.
-                    if let Some(atom10) = atom03::to_atom10(&text) {
-                        text = atom10;
-                    }
-                    warnings.push(format!(
-                        "{} `&` not starting an entity or character reference read as text (XML wants `&amp;`)",
-                        found.len()
-                    ));
-                } else {
-                    return Err(invalid(msg));
-                }
-            }
-            other => return other.map(|feed| build_checked(feed, &text, ctx, warnings)),
-        }
+    (text, relative)
+}
+
+/// A document feed-rs cannot read as XML: its error, with the line and column where
+/// quick-xml finds it in the document as sent (as `decoded`, from its first tag, when that
+/// is not UTF-8).
+fn located(msg: String, bytes: &[u8], decoded: &str) -> ParseError {
+    if !msg.starts_with("unable to parse XML") {
+        return ParseError::Invalid(msg);
     }
-    run_feed_rs(text.as_bytes(), ctx.time_zone, base)
-        .map(|feed| build_checked(feed, &text, ctx, warnings))
-        .map_err(|e| match e {
-            ParseError::Invalid(msg) => invalid(msg),
-            other => other,
-        })
+    let doc = std::str::from_utf8(bytes).unwrap_or(decoded);
+    // quick-xml skips a byte order mark without counting it in its positions.
+    let doc = doc.strip_prefix('\u{feff}').unwrap_or(doc);
+    match references::scan(doc).error {
+        Some((at, error)) if msg.ends_with(&error) => {
+            let (line, column) = references::line_column(doc, at);
+            ParseError::Invalid(format!("{msg} at line {line}, column {column}"))
+        }
+        _ => ParseError::Invalid(msg),
+    }
+}
+
+/// Text constructs of a type feed-rs does not know (`mime`) read as text (or XHTML), said in
+/// `warnings`; false when the document has none written as feed-rs named it.
+fn retype(text: &mut String, warnings: &mut Vec<String>, mime: &str) -> bool {
+    let with = if mime.contains("xhtml") {
+        "xhtml"
+    } else {
+        "text"
+    };
+    let fixed = text
+        .replace(&format!("type=\"{mime}\""), &format!("type=\"{with}\""))
+        .replace(&format!("type='{mime}'"), &format!("type='{with}'"));
+    if fixed == *text {
+        return false;
+    }
+    *text = fixed;
+    warnings.push(format!("content of type {mime:?} read as {with}"));
+    true
+}
+
+/// A JSON Feed with a value of another type than the spec's where feed-rs wants a string
+/// (`"id": 123`, a number among the tags, `"title": null`): read as the string it stands for,
+/// or left out, said in `warnings`; false when there is none to mend.
+fn mend_json(text: &mut String, warnings: &mut Vec<String>) -> bool {
+    let Some((fixed, mended)) = json_mend::mended(text) else {
+        return false;
+    };
+    *text = fixed;
+    warnings.push(format!(
+        "{mended} JSON Feed values of the wrong type read as text or left out"
+    ));
+    true
+}
+
+/// Bare `&`s (not starting an entity or character reference) read as text, said in
+/// `warnings`; false when there are none.
+fn escape_ampersands(text: &mut String, warnings: &mut Vec<String>) -> bool {
+    let found = references::scan(text).ampersands;
+    if found.is_empty() {
+        return false;
+    }
+    *text = references::escape_at(text, &found);
+    // An Atom 0.3 feed quick-xml could not read before can be rewritten now.
+    if let Some(atom10) = atom03::to_atom10(text) {
+        *text = atom10;
+    }
+    warnings.push(format!(
+        "{} `&` not starting an entity or character reference read as text (XML wants `&amp;`)",
+        found.len()
+    ));
+    true
 }
 
 fn charset_of(content_type: &str) -> Option<String> {
