@@ -203,7 +203,7 @@ impl<'a> Locator<'a> {
         // A key written without its `=` (`path "/var/x"`): the key its line begins with (not
         // the words of a line inside a value carried over lines, whose errors say otherwise).
         let leaf = match leaf.is_empty() && message.starts_with("key with no value") {
-            true => leading_key(&self.text[line_start..at]).to_string(),
+            true => unquoted(leading_key(&self.text[line_start..at])).to_string(),
             false => leaf,
         };
         let names_table = table == leaf || table.ends_with(&format!(".{leaf}"));
