@@ -1,10 +1,10 @@
 //! Reading a file as a whole: a good config's typed values, unknown keys and wrong types
 //! named at their line and key (all of them at once), an empty file, URLs masked in messages.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{load, problems, GOOD};
+use super::{load, problems, Config, ConfigError, Problem, GOOD};
 use crate::model::{Location, Schedule};
 
 #[test]
@@ -300,37 +300,25 @@ fn errors_quote_urls_without_their_passwords_or_keys() {
 // named under it), and the file.
 #[test]
 fn each_shipped_setting_damaged_is_named_at_its_line() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut damaged = 0;
     for name in ["config/demo.toml", "config/tributary.toml"] {
         let path = repo.join(name);
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(load_at(&text, &path).is_ok(), "{name} loads as shipped");
+        assert!(
+            Config::from_str(&text, &path).is_ok(),
+            "{name} loads as shipped"
+        );
         let lines: Vec<&str> = text.lines().collect();
         for (at, line) in lines.iter().enumerate() {
             let Some((key, value)) = setting(line) else {
                 continue;
             };
-            let with = |replacement: &str| {
-                let mut copy = lines.clone();
-                copy[at] = replacement;
-                copy.join("\n")
-            };
-            let cases = [
-                (with(&format!("{key} = {{ wrong = true }}")), at + 1),
-                (with(&format!("{key} {value}")), at + 1),
-                (with(&format!("{line}\n{line}")), at + 2),
-            ];
-            for (copy, expected) in cases {
+            for (copy, expected) in damaged_three_ways(&lines, at, key, value) {
                 damaged += 1;
-                let found = match load_at(&copy, &path) {
-                    Err(super::ConfigError::Invalid { problems }) => problems,
-                    other => panic!("{name}:{expected} ({key}) was taken: {other:?}"),
-                };
+                let found = refused(Config::from_str(&copy, &path), name, expected, key);
                 assert!(
-                    found.iter().any(|p| p.line == expected
-                        && p.file == path
-                        && p.key.split(['.', '[', ']']).any(|part| part == key)),
+                    names(&found, expected, &path, key),
                     "{name}:{expected} ({key}): {found:#?}"
                 );
             }
@@ -342,7 +330,7 @@ fn each_shipped_setting_damaged_is_named_at_its_line() {
 // So is every setting of the shipped topic rules, in the rules file beside the config.
 #[test]
 fn each_shipped_rule_setting_damaged_is_named_at_its_line() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("demo.toml");
     std::fs::copy(repo.join("config/demo.toml"), &config).unwrap();
@@ -362,29 +350,12 @@ fn each_shipped_rule_setting_damaged_is_named_at_its_line() {
                 continue;
             }
         }
-        let with = |replacement: &str| {
-            let mut copy = lines.clone();
-            copy[at] = replacement;
-            copy.join("\n")
-        };
-        let cases = [
-            (with(&format!("{key} = {{ wrong = true }}")), at + 1),
-            (with(&format!("{key} {value}")), at + 1),
-            (with(&format!("{line}\n{line}")), at + 2),
-        ];
-        for (copy, expected) in cases {
+        for (copy, expected) in damaged_three_ways(&lines, at, key, value) {
             damaged += 1;
             std::fs::write(&rules, copy).unwrap();
-            let found = match crate::config::Config::load(&config) {
-                Err(super::ConfigError::Invalid { problems }) => problems,
-                other => panic!("topics.toml:{expected} ({key}) was taken: {other:?}"),
-            };
+            let found = refused(Config::load(&config), "topics.toml", expected, key);
             assert!(
-                found.iter().any(|p| p.line == expected
-                    && p.file == rules
-                    && p.key
-                        .split(['.', '[', ']'])
-                        .any(|part| part == key || part == key.trim_matches('"'))),
+                names(&found, expected, &rules, key),
                 "topics.toml:{expected} ({key}): {found:#?}"
             );
         }
@@ -403,11 +374,46 @@ fn setting(line: &str) -> Option<(&str, &str)> {
     (!key.starts_with(['#', '[', ' ']) && one_key && balanced).then_some((key, value))
 }
 
-fn load_at(
-    text: &str,
-    path: &std::path::Path,
-) -> Result<crate::config::Config, super::ConfigError> {
-    crate::config::Config::from_str(text, path)
+/// The text of `lines` with the setting on line `at` damaged three ways, each with the line
+/// its problem is to be said at: a value of the wrong kind, its `=` lost, the line written
+/// twice (said at the second).
+fn damaged_three_ways(lines: &[&str], at: usize, key: &str, value: &str) -> [(String, usize); 3] {
+    let with = |replacement: &str| {
+        let mut copy = lines.to_vec();
+        copy[at] = replacement;
+        copy.join("\n")
+    };
+    let line = lines[at];
+    [
+        (with(&format!("{key} = {{ wrong = true }}")), at + 1),
+        (with(&format!("{key} {value}")), at + 1),
+        (with(&format!("{line}\n{line}")), at + 2),
+    ]
+}
+
+/// The problems of a config that had to be refused (`file`'s line `line`, setting `key`).
+fn refused(
+    loaded: Result<Config, ConfigError>,
+    file: &str,
+    line: usize,
+    key: &str,
+) -> Vec<Problem> {
+    match loaded {
+        Err(ConfigError::Invalid { problems }) => problems,
+        other => panic!("{file}:{line} ({key}) was taken: {other:?}"),
+    }
+}
+
+/// Whether one of `found` is at `line` of `file` and names `key` (a key that needs no quotes
+/// is named without them; what is inside a wrong value may be named under it).
+fn names(found: &[Problem], line: usize, file: &Path, key: &str) -> bool {
+    found.iter().any(|p| {
+        p.line == line
+            && p.file == file
+            && p.key
+                .split(['.', '[', ']'])
+                .any(|part| part == key || part == key.trim_matches('"'))
+    })
 }
 
 #[test]
