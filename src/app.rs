@@ -143,18 +143,12 @@ impl App {
                     Ok(report) => report,
                     // A bug must not hide a source from the summary or the exit code.
                     Err(_) => SourceReport {
-                        source: source.id.clone(),
                         outcome: crate::ingest::Outcome::Error {
                             message: "internal error while fetching this source (see the log)"
                                 .into(),
                             kind: crate::ingest::ErrorKind::Internal,
                         },
-                        bytes: 0,
-                        millis: 0,
-                        queued_millis: 0,
-                        warnings: Vec::new(),
-                        store_failed: false,
-                        recovered_after: 0,
+                        ..SourceReport::empty(&source)
                     },
                 }
             });

@@ -89,7 +89,7 @@ pub struct SourceReport {
 
 impl SourceReport {
     /// The report of a turn of `source` that has not begun.
-    pub(super) fn empty(source: &Source) -> SourceReport {
+    pub fn empty(source: &Source) -> SourceReport {
         SourceReport {
             source: source.id.clone(),
             outcome: Outcome::Unchanged,
