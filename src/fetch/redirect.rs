@@ -12,17 +12,17 @@ use super::{guard, Fetcher};
 use crate::model::Location;
 
 impl Fetcher {
-    /// Where the request for `url`, whose turn `_turn` is, was sent for good: the address its
-    /// redirects led to when every one of them was permanent (301 or 308), so the source's
-    /// `url` should say it. Forgets the request's redirects either way.
-    pub(super) fn moved(&self, url: &Url, _turn: &Turn<'_>) -> Option<Url> {
-        let asked = without_fragment(url);
+    /// Where the request whose turn `turn` is was sent for good: the address its redirects
+    /// led to when every one of them was permanent (301 or 308), so the source's `url` should
+    /// say it. Forgets the request's redirects either way.
+    pub(super) fn moved(&self, turn: &Turn<'_>) -> Option<Url> {
+        let asked = &turn.url;
         let hop = self
             .hops
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&asked);
-        hop.filter(|(permanent, to)| *permanent && *to != asked)
+            .remove(asked);
+        hop.filter(|(permanent, to)| *permanent && to != asked)
             .map(|(_, to)| to)
     }
 

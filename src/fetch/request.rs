@@ -30,7 +30,7 @@ impl Fetcher {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout(self.config.timeout)),
         };
-        (result, self.moved(url, turn))
+        (result, self.moved(turn))
     }
 
     /// The request, its answer's status read and its body within the limit.
